@@ -1,0 +1,33 @@
+"""The pass pipeline. A pass is a plain function ``graph -> graph``; they run in PIPELINE order.
+
+    check_operators    every op's type and shape rules (refuse what we cannot compile)
+    alias_reshapes     RESHAPE/SQUEEZE become views (no copy, no code)
+    fold_quantization  everything TFLite computes in Prepare becomes compile-time constants
+    plan_arena         liveness and offsets of every activation buffer in one static arena
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import networkx as nx
+
+from .. import ir
+from .alias_reshapes import alias_reshapes
+from .check_operators import check_operators
+from .fold_quantization import fold_quantization
+from .plan_arena import plan_arena
+
+Pass = Callable[[nx.DiGraph], nx.DiGraph]
+
+PIPELINE: list[Pass] = [check_operators, alias_reshapes, fold_quantization, plan_arena]
+
+
+def run_pipeline(g: nx.DiGraph, passes: list[Pass] = PIPELINE, verify: bool = False) -> nx.DiGraph:
+    """Run ``passes`` in order; with ``verify``, check the IR invariants after each one."""
+    if verify:
+        ir.verify(g)
+    for p in passes:
+        g = p(g)
+        if verify:
+            ir.verify(g)
+    return g

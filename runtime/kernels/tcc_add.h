@@ -1,0 +1,23 @@
+/* tinycc runtime: ADD (TFLite builtin), int8 and float32, same-shape operands. */
+#ifndef TCC_ADD_H
+#define TCC_ADD_H
+
+#include <stdint.h>
+
+typedef struct {
+    int32_t size;
+    int32_t in1_offset, in2_offset;         /* minus the inputs' zero points */
+    int32_t left_shift;                     /* 20 for int8 */
+    int32_t in1_mult, in1_shift, in2_mult, in2_shift, out_mult, out_shift;
+    int32_t out_zp, act_min, act_max;
+} tcc_add_s8_params;
+
+typedef struct {
+    int32_t size;
+    float act_min, act_max;
+} tcc_add_f32_params;
+
+void tcc_add_s8(const tcc_add_s8_params *p, const int8_t *a, const int8_t *b, int8_t *out);
+void tcc_add_f32(const tcc_add_f32_params *p, const float *a, const float *b, float *out);
+
+#endif /* TCC_ADD_H */

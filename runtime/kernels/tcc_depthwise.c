@@ -1,0 +1,79 @@
+/* tinycc runtime: DEPTHWISE_CONV_2D.
+ *
+ * Semantics (TFLite reference DepthwiseConvPerChannel): output channel
+ * oc = ic * depth_mult + m reads only input channel ic:
+ *   acc = bias[oc] + sum over taps inside the image of w[ky][kx][oc] * (x[ic] - in_zp)
+ *   out = clamp(requantize(acc, mult[oc], shift[oc]) + out_zp, act_min, act_max)
+ * As in tcc_conv.c the zero point is folded into the bias at compile time and a
+ * padded tap reads in_zp, which cancels its share of the folded term.
+ */
+#include "tcc_depthwise.h"
+#include "tcc_common.h"
+
+#include <stddef.h>
+
+void tcc_depthwise_s8(const tcc_depthwise_s8_params *p, const int8_t *in, int8_t *out)
+{
+    const int32_t out_c = p->in_c * p->depth_mult;
+    for (int32_t b = 0; b < p->batches; ++b) {
+        const int8_t *img = in + (size_t)b * p->in_h * p->in_w * p->in_c;
+        for (int32_t oy = 0; oy < p->out_h; ++oy) {
+            const int32_t y0 = oy * p->stride_h - p->pad_top;
+            for (int32_t ox = 0; ox < p->out_w; ++ox) {
+                const int32_t x0 = ox * p->stride_w - p->pad_left;
+                for (int32_t ic = 0; ic < p->in_c; ++ic) {
+                    for (int32_t m = 0; m < p->depth_mult; ++m) {
+                        const int32_t oc = ic * p->depth_mult + m;
+                        int32_t acc = p->bias[oc];
+                        for (int32_t ky = 0; ky < p->k_h; ++ky) {
+                            const int32_t y = y0 + ky * p->dil_h;
+                            const int row_in = y >= 0 && y < p->in_h;
+                            for (int32_t kx = 0; kx < p->k_w; ++kx) {
+                                const int32_t x = x0 + kx * p->dil_w;
+                                const int32_t w = p->weights[((size_t)ky * p->k_w + kx) * out_c + oc];
+                                const int32_t v = (row_in && x >= 0 && x < p->in_w)
+                                    ? img[((size_t)y * p->in_w + x) * p->in_c + ic] : p->in_zp;
+                                acc += w * v;
+                            }
+                        }
+                        acc = tcc_requantize(acc, p->mult[oc], p->shift[oc]) + p->out_zp;
+                        *out++ = (int8_t)tcc_clamp(acc, p->act_min, p->act_max);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/* Float: out = clamp(sum over inside taps (ky, kx order) of x * w, then + bias). */
+void tcc_depthwise_f32(const tcc_depthwise_f32_params *p, const float *in, float *out)
+{
+    const int32_t out_c = p->in_c * p->depth_mult;
+    for (int32_t b = 0; b < p->batches; ++b) {
+        const float *img = in + (size_t)b * p->in_h * p->in_w * p->in_c;
+        for (int32_t oy = 0; oy < p->out_h; ++oy) {
+            const int32_t y0 = oy * p->stride_h - p->pad_top;
+            for (int32_t ox = 0; ox < p->out_w; ++ox) {
+                const int32_t x0 = ox * p->stride_w - p->pad_left;
+                for (int32_t ic = 0; ic < p->in_c; ++ic) {
+                    for (int32_t m = 0; m < p->depth_mult; ++m) {
+                        const int32_t oc = ic * p->depth_mult + m;
+                        float acc = 0.0f;
+                        for (int32_t ky = 0; ky < p->k_h; ++ky) {
+                            const int32_t y = y0 + ky * p->dil_h;
+                            if (y < 0 || y >= p->in_h) continue;
+                            for (int32_t kx = 0; kx < p->k_w; ++kx) {
+                                const int32_t x = x0 + kx * p->dil_w;
+                                if (x < 0 || x >= p->in_w) continue;
+                                acc += img[((size_t)y * p->in_w + x) * p->in_c + ic]
+                                     * p->weights[((size_t)ky * p->k_w + kx) * out_c + oc];
+                            }
+                        }
+                        if (p->bias != NULL) acc += p->bias[oc];
+                        *out++ = tcc_clampf(acc, p->act_min, p->act_max);
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,34 @@
+/* tinycc runtime: DEPTHWISE_CONV_2D (TFLite builtin), int8 per-channel and float32. */
+#ifndef TCC_DEPTHWISE_H
+#define TCC_DEPTHWISE_H
+
+#include <stdint.h>
+
+typedef struct {
+    int32_t batches, in_h, in_w, in_c;      /* input NHWC */
+    int32_t out_h, out_w, depth_mult;       /* output channels = in_c * depth_mult */
+    int32_t k_h, k_w;                       /* filter [1][k_h][k_w][in_c * depth_mult] */
+    int32_t stride_h, stride_w, dil_h, dil_w;
+    int32_t pad_top, pad_left;
+    int32_t in_zp;                          /* value read for padded taps */
+    int32_t out_zp, act_min, act_max;
+    const int8_t *weights;
+    const int32_t *bias;                    /* bias - in_zp * sum(weights[.., oc]) */
+    const int32_t *mult, *shift;
+} tcc_depthwise_s8_params;
+
+typedef struct {
+    int32_t batches, in_h, in_w, in_c;
+    int32_t out_h, out_w, depth_mult;
+    int32_t k_h, k_w;
+    int32_t stride_h, stride_w, dil_h, dil_w;
+    int32_t pad_top, pad_left;
+    float act_min, act_max;
+    const float *weights;
+    const float *bias;                      /* NULL when the model has none */
+} tcc_depthwise_f32_params;
+
+void tcc_depthwise_s8(const tcc_depthwise_s8_params *p, const int8_t *in, int8_t *out);
+void tcc_depthwise_f32(const tcc_depthwise_f32_params *p, const float *in, float *out);
+
+#endif /* TCC_DEPTHWISE_H */

@@ -1,0 +1,49 @@
+"""Command line: ``tinycc build`` and ``tinycc verify``.
+
+Errors in the user's input are printed as one line on stderr with exit code 2.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import __version__
+from .driver import TARGETS
+from .errors import TinyccError
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="tinycc", description="Compile TensorFlow Lite models into standalone C.")
+    ap.add_argument("--version", action="version", version=f"tinycc {__version__}")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+
+    b = sub.add_parser("build", help="compile MODEL.tflite into C sources in OUT")
+    b.add_argument("model")
+    b.add_argument("-o", "--out", required=True, help="output folder (replaced on success)")
+    b.add_argument("--name", default="model", help="C prefix of the API (default: model)")
+    b.add_argument("--target", default="generic", choices=TARGETS)
+
+    v = sub.add_parser("verify", help="build, run on the host or in QEMU, compare with TFLite Micro")
+    v.add_argument("model")
+    v.add_argument("--target", default="host", choices=("host", "cortex-m4", "cortex-m3"))
+    v.add_argument("--samples", type=int, default=10)
+    v.add_argument("--seed", type=int, default=0)
+    v.add_argument("--json", action="store_true", help="print the result as JSON")
+    v.add_argument("--keep", metavar="DIR", help="keep the build folder here")
+
+    args = ap.parse_args(argv)
+    try:
+        if args.cmd == "build":
+            from .driver import build
+            files = build(args.model, args.out, args.name, args.target)
+            print(f"tinycc: wrote {len(files)} files to {args.out}")
+            return 0
+        if args.cmd == "verify":
+            from .verify import main_verify
+            return main_verify(args)
+    except TinyccError as e:
+        print(f"tinycc: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0

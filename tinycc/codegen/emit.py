@@ -1,0 +1,176 @@
+"""Codegen: turn a planned graph into C source files (strings), through jinja2 templates.
+
+Templates (``templates/*.j2``) hold the file skeletons; every number, array and call
+is computed and formatted here in Python. Each op's registration emits its own
+constants and kernel call through an ``Emitter``.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jinja2
+import networkx as nx
+import numpy as np
+
+from .. import __version__, ir, ops
+
+TEMPLATES = Path(__file__).parent / "templates"
+RUNTIME = Path(__file__).resolve().parents[2] / "runtime"
+KERNELS = RUNTIME / "kernels"
+
+
+@dataclass
+class OpCode:
+    """What one op contributes: its constant declarations and its statements in invoke()."""
+    oid: str
+    decls: list[str] = field(default_factory=list)
+    stmts: list[str] = field(default_factory=list)
+
+
+class Emitter:
+    """Collects constants, kernel calls and kernel files while ops emit themselves."""
+
+    def __init__(self, g: nx.DiGraph, name: str):
+        self.g, self.name = g, name
+        self.plan = g.graph["plan"]
+        self.code: list[OpCode] = []
+        self.kernels: set[str] = set()
+        self.const_bytes: dict[str, int] = {}   # op id -> bytes of constants it emitted
+
+    # -- used by op registrations ---------------------------------------------------
+    def const_array(self, o: ir.Op, label: str, ctype: str, data) -> str:
+        arr = np.asarray(data).ravel()
+        cname = f"{o.name}_{label}"
+        self._current.decls.append(
+            f"static const {ctype} {cname}[{max(len(arr), 1)}] = {{\n{format_values(arr, ctype)}\n}};")
+        self.const_bytes[self._current.oid] = self.const_bytes.get(self._current.oid, 0) + arr.size * _csize(ctype)
+        return cname
+
+    def struct(self, o: ir.Op, ctype: str, fields: list[tuple[str, object]]) -> str:
+        cname = f"{o.name}_params"
+        body = "\n".join(f"    .{k} = {format_scalar(v)}," for k, v in fields)
+        self._current.decls.append(f"static const {ctype} {cname} = {{\n{body}\n}};")
+        return cname
+
+    def buf(self, tid: str) -> str:
+        """C pointer expression for a tensor: its place in the arena, or its constant array."""
+        t = ir.tensor(self.g, tid)
+        ctype = ir.C_TYPE[t.dtype]
+        if t.is_const:
+            cname = f"{self.name}_const_{tid}"
+            if not any(cname in d for oc in self.code for d in oc.decls):
+                self._current.decls.append(
+                    f"static const {ctype} {cname}[{max(t.size, 1)}] = {{\n{format_values(t.data.ravel(), ctype)}\n}};")
+            return cname
+        return f"({ctype} *)&{self.name}_arena.bytes[{self.plan.offsets[tid]}]"
+
+    def call(self, o: ir.Op, stmt: str, kernel: str | None) -> None:
+        self._current.stmts.append(stmt)
+        if kernel:
+            self.kernels.add(kernel)
+
+    # -- driving ----------------------------------------------------------------------
+    def emit_all(self) -> None:
+        for oid in self.plan.order:
+            o = ir.op(self.g, oid)
+            self._current = OpCode(oid)
+            ops.lookup(o.kind).emit(self.g, o, self)
+            self.code.append(self._current)
+
+
+def _csize(ctype: str) -> int:
+    return {"int8_t": 1, "uint8_t": 1, "int16_t": 2, "int32_t": 4, "float": 4, "int64_t": 8}[ctype]
+
+
+def format_scalar(v) -> str:
+    if v is None:
+        return "NULL"
+    if isinstance(v, str):
+        return v
+    if isinstance(v, (bool, np.bool_)):
+        return "1" if v else "0"
+    if isinstance(v, (int, np.integer)):
+        v = int(v)
+        return "INT32_MIN" if v == -(2**31) else str(v)
+    return format_float(float(v))
+
+
+def format_float(x: float) -> str:
+    """A float32 C literal that round-trips exactly; infinities become +-FLT_MAX (TFLite's clamp)."""
+    if math.isinf(x):
+        return "FLT_MAX" if x > 0 else "-FLT_MAX"
+    if math.isnan(x):
+        return "NAN"
+    s = np.format_float_scientific(np.float32(x), unique=True, trim="-") if x != 0 else "0.0"
+    return s + "f"
+
+
+def format_values(arr: np.ndarray, ctype: str, per_line: int = 16) -> str:
+    if ctype == "float":
+        items = [format_float(v) for v in arr.astype(np.float32).tolist()]
+        per_line = 8
+    else:
+        items = [format_scalar(v) for v in arr.tolist()] if ctype == "int32_t" else list(map(str, arr.tolist()))
+    if not items:
+        items = ["0"]
+    lines = (", ".join(items[i:i + per_line]) for i in range(0, len(items), per_line))
+    return ",\n".join("    " + line for line in lines)
+
+
+def _env() -> jinja2.Environment:
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), undefined=jinja2.StrictUndefined,
+                              keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
+
+
+def shape_str(t: ir.Tensor) -> str:
+    return "x".join(map(str, t.shape)) or "scalar"
+
+
+def generate(g: nx.DiGraph, name: str, target: str) -> dict[str, str]:
+    """Return {file name: contents} of the output folder."""
+    em = Emitter(g, name)
+    em.emit_all()
+    plan = g.graph["plan"]
+    rows = []
+    total_macs = 0
+    for oc in em.code:
+        o = ir.op(g, oc.oid)
+        macs = ops.lookup(o.kind).macs(g, o)
+        total_macs += macs
+        ins = [ir.tensor(g, t) for t in o.inputs if t is not None and not ir.tensor(g, t).is_const]
+        outs = [ir.tensor(g, t) for t in o.outputs]
+        rows.append(dict(index=o.index, kind=o.kind,
+                         shapes=" + ".join(shape_str(t) for t in ins) + " -> " + ", ".join(shape_str(t) for t in outs),
+                         macs=macs, flash=em.const_bytes.get(oc.oid, 0),
+                         ram=sum(t.nbytes for t in ins + outs),
+                         offsets=", ".join(str(plan.offsets[t]) for t in [*o.inputs, *o.outputs]
+                                           if t is not None and t in plan.offsets),
+                         decls=oc.decls, stmts=oc.stmts, name=o.name))
+    io = lambda tids: [dict(tid=t, name=ir.tensor(g, t).name, offset=plan.offsets[t],
+                            bytes=ir.tensor(g, t).nbytes, dtype=ir.tensor(g, t).dtype,
+                            shape=shape_str(ir.tensor(g, t)), quant=_quant_str(ir.tensor(g, t)))
+                       for t in tids]
+    ctx = dict(name=name, NAME=name.upper(), version=__version__, target=target,
+               source=g.graph.get("source", "?"), rows=rows, arena=plan.size,
+               lower_bound=plan.lower_bound(), macs=total_macs,
+               weights=sum(em.const_bytes.values()),
+               buffers=[dict(name=ir.tensor(g, b.tid).name, offset=b.offset, size=b.size, first=b.first,
+                             last=b.last) for b in plan.buffers],
+               inputs=io(g.graph["inputs"]), outputs=io(g.graph["outputs"]),
+               kernel_headers=sorted(f"{k}.h" for k in em.kernels))
+    env = _env()
+    files = {f"{name}.h": env.get_template("model.h.j2").render(ctx),
+             f"{name}.c": env.get_template("model.c.j2").render(ctx)}
+    for k in sorted(em.kernels):
+        for ext in (".h", ".c"):
+            files[k + ext] = (KERNELS / (k + ext)).read_text()
+    files["tcc_common.h"] = (KERNELS / "tcc_common.h").read_text()
+    return files
+
+
+def _quant_str(t: ir.Tensor) -> str:
+    if t.quant is None:
+        return ""
+    return f"scale {t.quant.scale[0]:.9g}, zero point {t.quant.zero_point[0]}"

@@ -1,0 +1,67 @@
+"""Driver: model file -> IR -> passes -> C files in an output folder, written atomically."""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+import networkx as nx
+
+from . import codegen, frontend
+from .errors import TinyccError
+from .passes import run_pipeline
+
+TARGETS = ("generic", "cortex-m0", "cortex-m3", "cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55")
+C_KEYWORDS = {"auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else", "enum",
+              "extern", "float", "for", "goto", "if", "inline", "int", "long", "register", "restrict", "return",
+              "short", "signed", "sizeof", "static", "struct", "switch", "typedef", "union", "unsigned", "void",
+              "volatile", "while"}
+
+
+def check_name(name: str) -> None:
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,62}", name) or name in C_KEYWORDS:
+        raise TinyccError(f"--name '{name}' is not a valid C identifier")
+
+
+def compile_graph(model_path: str, name: str = "model", verify: bool = False) -> nx.DiGraph:
+    g = frontend.load_tflite(model_path)
+    g.graph["name"] = name
+    try:
+        return run_pipeline(g, verify=verify)
+    except TinyccError as e:
+        raise e.located(file=os.path.basename(model_path))
+
+
+def build(model_path: str, out_dir: str, name: str = "model", target: str = "generic") -> dict[str, str]:
+    """Compile ``model_path`` into ``out_dir``. On any error ``out_dir`` is left untouched."""
+    check_name(name)
+    if target not in TARGETS:
+        raise TinyccError(f"unknown target '{target}' (one of {', '.join(TARGETS)})")
+    g = compile_graph(model_path, name)
+    files = codegen.generate(g, name, target)
+    write_atomically(Path(out_dir), files)
+    return files
+
+
+def write_atomically(out: Path, files: dict[str, str]) -> None:
+    """Write all files into a fresh sibling folder, then swap it in place of ``out``."""
+    out = out.resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.exists() and not out.is_dir():
+        raise TinyccError(f"output path {out} exists and is not a folder")
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    try:
+        for fname, text in sorted(files.items()):
+            (tmp / fname).write_text(text)
+        if out.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+            os.rename(out, old / "x")
+            os.rename(tmp, out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.rename(tmp, out)
+    except OSError as e:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise TinyccError(f"cannot write output folder {out}: {e.strerror}") from None

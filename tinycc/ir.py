@@ -1,0 +1,189 @@
+"""The one IR of tinycc: a networkx DiGraph of tensors and operators.
+
+Nodes
+    Every node has one attribute, ``value``: a frozen dataclass.
+    * A *tensor node* (``Tensor``) is a typed buffer: name, shape, dtype,
+      quantization, and for constants the data (a numpy array).
+    * An *op node* (``Op``) is one operator application: its kind (the TFLite
+      builtin name, e.g. ``"CONV_2D"``), its attributes from the model (strides,
+      padding, activation, ...), the ordered tensor ids it reads and writes, and
+      ``params``: the compile-time constants that passes compute for it
+      (requantization multipliers, folded biases, clamps, ...).
+
+Edges
+    * tensor -> op: the op reads the tensor (``Op.inputs`` holds the order and
+      may name a tensor twice or hold ``None`` for an absent optional input).
+    * op -> tensor: the op writes the tensor (``Op.outputs`` holds the order).
+    * tensor -> tensor: a *view*: the target is the same bytes as the source,
+      seen with another shape (what RESHAPE/SQUEEZE become). A view has no
+      producer op; it lives wherever its source lives.
+
+Graph attributes (``graph.graph``)
+    ``inputs``/``outputs``: ordered tensor ids of the model's inputs/outputs;
+    ``name``: model name; ``source``: file it came from; ``plan``: the arena
+    plan once ``plan_arena`` ran.
+
+Every tensor has exactly one writer: an op, a view edge, or nothing (model
+inputs and constants). ``verify`` checks these invariants; tests run it after
+every pass.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+import numpy as np
+
+from .errors import TinyccError
+
+# Bytes per element of the dtypes tinycc knows.
+DTYPE_SIZE = {"int8": 1, "uint8": 1, "int16": 2, "int32": 4, "int64": 8, "float32": 4, "bool": 1}
+C_TYPE = {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "int32": "int32_t",
+          "int64": "int64_t", "float32": "float", "bool": "uint8_t"}
+
+
+@dataclass(frozen=True)
+class Quant:
+    """Affine quantization: real = scale * (q - zero_point), per tensor or per channel along ``axis``."""
+    scale: tuple[float, ...]
+    zero_point: tuple[int, ...]
+    axis: int = 0
+
+    @property
+    def per_channel(self) -> bool:
+        return len(self.scale) > 1
+
+
+@dataclass(frozen=True, eq=False)
+class Tensor:
+    name: str
+    shape: tuple[int, ...]
+    dtype: str
+    quant: Quant | None = None
+    data: np.ndarray | None = field(default=None, repr=False)  # constants only
+
+    @property
+    def is_const(self) -> bool:
+        return self.data is not None
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64)) if self.shape else 1
+
+    @property
+    def nbytes(self) -> int:
+        return self.size * DTYPE_SIZE[self.dtype]
+
+
+@dataclass(frozen=True, eq=False)
+class Op:
+    kind: str
+    inputs: tuple[str | None, ...]
+    outputs: tuple[str, ...]
+    attrs: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
+    index: int = -1          # operator index in the source model, for messages
+    name: str = ""           # readable id used in generated code, e.g. "op3_conv_2d"
+
+
+def tensor(g: nx.DiGraph, tid: str) -> Tensor:
+    return g.nodes[tid]["value"]
+
+
+def op(g: nx.DiGraph, oid: str) -> Op:
+    return g.nodes[oid]["value"]
+
+
+def is_op(g: nx.DiGraph, n: str) -> bool:
+    return isinstance(g.nodes[n]["value"], Op)
+
+
+def ops_in_order(g: nx.DiGraph) -> list[str]:
+    """Op node ids in execution order: topological, ties broken by source index."""
+    order = nx.lexicographical_topological_sort(g, key=lambda n: _order_key(g, n))
+    return [n for n in order if is_op(g, n)]
+
+
+def _order_key(g: nx.DiGraph, n: str):
+    v = g.nodes[n]["value"]
+    return (v.index if isinstance(v, Op) else -1, n)
+
+
+def producer(g: nx.DiGraph, tid: str) -> str | None:
+    """The op or view source that writes ``tid``, or None."""
+    preds = list(g.predecessors(tid))
+    return preds[0] if preds else None
+
+
+def view_source(g: nx.DiGraph, tid: str) -> str:
+    """Follow view edges back to the tensor that owns the bytes."""
+    while True:
+        p = producer(g, tid)
+        if p is None or is_op(g, p):
+            return tid
+        tid = p
+
+
+def consumers(g: nx.DiGraph, tid: str) -> list[str]:
+    return [s for s in g.successors(tid) if is_op(g, s)]
+
+
+def add_tensor(g: nx.DiGraph, tid: str, t: Tensor) -> None:
+    g.add_node(tid, value=t)
+
+
+def add_op(g: nx.DiGraph, oid: str, o: Op) -> None:
+    g.add_node(oid, value=o)
+    for t in o.inputs:
+        if t is not None:
+            g.add_edge(t, oid)
+    for t in o.outputs:
+        g.add_edge(oid, t)
+
+
+def replace_value(g: nx.DiGraph, n: str, value) -> None:
+    g.nodes[n]["value"] = value
+
+
+def verify(g: nx.DiGraph) -> None:
+    """Check the IR invariants stated in the module docstring; raise TinyccError if broken."""
+    def fail(msg):
+        raise TinyccError(f"IR invariant broken: {msg}")
+
+    if not nx.is_directed_acyclic_graph(g):
+        fail("graph has a cycle")
+    for n, d in g.nodes(data=True):
+        v = d.get("value")
+        if isinstance(v, Tensor):
+            preds = list(g.predecessors(n))
+            if len(preds) > 1:
+                fail(f"tensor {v.name} has {len(preds)} writers")
+            if v.is_const and preds:
+                fail(f"constant {v.name} is written by {preds[0]}")
+            if v.is_const and v.data.shape != v.shape:
+                fail(f"constant {v.name} data shape {v.data.shape} != {v.shape}")
+            for s in g.successors(n):
+                sv = g.nodes[s]["value"]
+                if isinstance(sv, Op) and n not in sv.inputs:
+                    fail(f"edge {n}->{s} but {s} does not read it")
+                if isinstance(sv, Tensor) and sv.size != v.size:
+                    fail(f"view {sv.name} has {sv.size} elements, source {v.name} has {v.size}")
+        elif isinstance(v, Op):
+            for t in v.inputs:
+                if t is not None and not g.has_edge(t, n):
+                    fail(f"op {v.name} reads {t} without an edge")
+            for t in v.outputs:
+                if not g.has_edge(n, t):
+                    fail(f"op {v.name} writes {t} without an edge")
+            for s in g.successors(n):
+                if s not in v.outputs:
+                    fail(f"edge {n}->{s} but {v.name} does not write it")
+            for p in g.predecessors(n):
+                if p not in v.inputs:
+                    fail(f"edge {p}->{n} but {v.name} does not read it")
+        else:
+            fail(f"node {n} has no Tensor/Op value")
+    for t in list(g.graph.get("inputs", [])) + list(g.graph.get("outputs", [])):
+        if t not in g or not isinstance(g.nodes[t]["value"], Tensor):
+            fail(f"model input/output {t} is not a tensor")

@@ -1,0 +1,64 @@
+"""AVERAGE_POOL_2D: mean over a window clipped to the image (padding not counted), NHWC."""
+from __future__ import annotations
+
+import tflite
+
+from .. import ir, quant
+from . import OpDef, activation, padding, register
+
+
+@register
+class AveragePool2D(OpDef):
+    kind = "AVERAGE_POOL_2D"
+    options_class = tflite.Pool2DOptions
+    kernel = "tcc_pool"
+
+    def read_options(self, opts):
+        return dict(padding=padding(opts), stride_h=opts.StrideH(), stride_w=opts.StrideW(),
+                    filter_h=opts.FilterHeight(), filter_w=opts.FilterWidth(), activation=activation(opts))
+
+    def geometry(self, g, o):
+        n, h, w, c = ir.tensor(g, o.inputs[0]).shape
+        a = o.attrs
+        out_h, pad_top = quant.padding_amount(a["padding"], h, a["filter_h"], a["stride_h"])
+        out_w, pad_left = quant.padding_amount(a["padding"], w, a["filter_w"], a["stride_w"])
+        return dict(batches=n, in_h=h, in_w=w, channels=c, out_h=out_h, out_w=out_w,
+                    pad_top=pad_top, pad_left=pad_left)
+
+    def check(self, g, o):
+        self.expect_arity(o, (1, 1))
+        dt = self.dtype_of(g, o)
+        x, y = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.outputs[0])
+        if len(x.shape) != 4:
+            raise self.fail(o, f"expects a 4-D input, got {list(x.shape)}", x.name)
+        for k in ("stride_h", "stride_w", "filter_h", "filter_w"):
+            if not 1 <= o.attrs[k] <= 65535:
+                raise self.fail(o, f"{k} = {o.attrs[k]} is out of range")
+        if dt == "int8" and (x.quant.scale != y.quant.scale or x.quant.zero_point != y.quant.zero_point):
+            raise self.fail(o, "int8 average pooling needs the same input and output quantization")
+        geo = self.geometry(g, o)
+        if geo["out_h"] <= 0 or geo["out_w"] <= 0:
+            raise self.fail(o, "window is larger than the padded input")
+        self.expect_shape(g, o, o.outputs[0], (geo["batches"], geo["out_h"], geo["out_w"], geo["channels"]))
+
+    def prepare(self, g, o):
+        p = self.geometry(g, o)
+        y = ir.tensor(g, o.outputs[0])
+        p["act_range_f"] = quant.activation_range_float(o.attrs["activation"])
+        p["act_range"] = (quant.activation_range_int8(o.attrs["activation"], y.quant.scale[0], y.quant.zero_point[0])
+                          if y.dtype == "int8" else (-128, 127))
+        return p
+
+    def emit(self, g, o, ctx):
+        p, a = o.params, o.attrs
+        fields = [(k, p[k]) for k in ("batches", "in_h", "in_w", "channels", "out_h", "out_w")]
+        fields += [("f_h", a["filter_h"]), ("f_w", a["filter_w"]), ("stride_h", a["stride_h"]),
+                   ("stride_w", a["stride_w"]), ("pad_top", p["pad_top"]), ("pad_left", p["pad_left"]),
+                   ("act_min", p["act_range"][0]), ("act_max", p["act_range"][1]),
+                   ("act_minf", p["act_range_f"][0]), ("act_maxf", p["act_range_f"][1])]
+        fn = "tcc_avg_pool_s8" if ir.tensor(g, o.inputs[0]).dtype == "int8" else "tcc_avg_pool_f32"
+        params = ctx.struct(o, "tcc_pool_params", fields)
+        ctx.call(o, f"{fn}(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])});", self.kernel)
+
+    def macs(self, g, o):
+        return ir.tensor(g, o.outputs[0]).size * o.attrs["filter_h"] * o.attrs["filter_w"]

@@ -1,0 +1,117 @@
+"""CONV_2D: 2-D convolution, NHWC input, filter [out_c, kh, kw, in_c / groups], optional bias."""
+from __future__ import annotations
+
+import tflite
+
+from .. import ir, quant
+from . import OpDef, activation, folded_bias, padding, per_channel_scales, register
+
+
+def conv_geometry(g, o: ir.Op, k_h: int, k_w: int) -> dict:
+    """Output size and top/left padding from the op's stride, dilation and padding attrs."""
+    n, h, w, _ = ir.tensor(g, o.inputs[0]).shape
+    a = o.attrs
+    out_h, pad_top = quant.padding_amount(a["padding"], h, k_h, a["stride_h"], a.get("dilation_h", 1))
+    out_w, pad_left = quant.padding_amount(a["padding"], w, k_w, a["stride_w"], a.get("dilation_w", 1))
+    return dict(batches=n, in_h=h, in_w=w, out_h=out_h, out_w=out_w, pad_top=pad_top, pad_left=pad_left)
+
+
+def read_conv_options(opts) -> dict:
+    if opts is None:
+        return dict(padding="SAME", stride_h=1, stride_w=1, dilation_h=1, dilation_w=1, activation="NONE")
+    return dict(padding=padding(opts), stride_h=opts.StrideH(), stride_w=opts.StrideW(),
+                dilation_h=opts.DilationHFactor(), dilation_w=opts.DilationWFactor(),
+                activation=activation(opts))
+
+
+def check_strides(op_def: OpDef, o: ir.Op) -> None:
+    for k in ("stride_h", "stride_w", "dilation_h", "dilation_w"):
+        if k in o.attrs and not 1 <= o.attrs[k] <= 1024:
+            raise op_def.fail(o, f"{k} = {o.attrs[k]} is out of range")
+
+
+def check_weights(op_def: OpDef, g, o: ir.Op, dtype: str) -> None:
+    w = ir.tensor(g, o.inputs[1])
+    if not w.is_const:
+        raise op_def.fail(o, "weights must be constant", w.name)
+    if w.dtype != dtype:
+        raise op_def.fail(o, f"weights are {w.dtype}, activations {dtype}", w.name)
+    if len(o.inputs) > 2 and o.inputs[2] is not None:
+        b = ir.tensor(g, o.inputs[2])
+        want = "int32" if dtype == "int8" else "float32"
+        if not b.is_const or b.dtype != want:
+            raise op_def.fail(o, f"bias must be a constant {want} tensor", b.name)
+
+
+@register
+class Conv2D(OpDef):
+    kind = "CONV_2D"
+    options_class = tflite.Conv2DOptions
+    kernel = "tcc_conv"
+
+    def read_options(self, opts):
+        return read_conv_options(opts)
+
+    def check(self, g, o):
+        self.expect_arity(o, (2, 3))
+        check_strides(self, o)
+        dt = self.dtype_of(g, o)
+        check_weights(self, g, o, dt)
+        x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
+        if len(x.shape) != 4 or len(w.shape) != 4:
+            raise self.fail(o, f"expects 4-D input and filter, got {list(x.shape)} and {list(w.shape)}")
+        out_c, k_h, k_w, k_c = w.shape
+        if k_c == 0 or x.shape[3] % k_c or out_c % (x.shape[3] // k_c):
+            raise self.fail(o, f"filter depth {k_c} does not divide input depth {x.shape[3]} into groups")
+        if len(o.inputs) > 2 and o.inputs[2] is not None:
+            self.expect_shape(g, o, o.inputs[2], (out_c,))
+        geo = conv_geometry(g, o, k_h, k_w)
+        if geo["out_h"] <= 0 or geo["out_w"] <= 0:
+            raise self.fail(o, "filter is larger than the padded input")
+        self.expect_shape(g, o, o.outputs[0], (geo["batches"], geo["out_h"], geo["out_w"], out_c))
+
+    def prepare(self, g, o):
+        x, w, y = (ir.tensor(g, t) for t in (o.inputs[0], o.inputs[1], o.outputs[0]))
+        bias = ir.tensor(g, o.inputs[2]).data if len(o.inputs) > 2 and o.inputs[2] else None
+        p = conv_geometry(g, o, w.shape[1], w.shape[2])
+        if x.dtype == "float32":
+            p["act_range"] = quant.activation_range_float(o.attrs["activation"])
+            return p
+        in_zp, out_zp = x.quant.zero_point[0], y.quant.zero_point[0]
+        p["mult"], p["shift"] = quant.conv_output_multipliers(
+            x.quant.scale[0], per_channel_scales(w, w.shape[0]), y.quant.scale[0])
+        p["bias"] = folded_bias(bias, w.data, in_zp, axis_out=0)
+        p["act_range"] = quant.activation_range_int8(o.attrs["activation"], y.quant.scale[0], out_zp)
+        p["in_zp"], p["out_zp"] = in_zp, out_zp
+        return p
+
+    def emit(self, g, o, ctx):
+        x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
+        p, a = o.params, o.attrs
+        out_c, k_h, k_w, k_c = w.shape
+        fields = [("batches", p["batches"]), ("in_h", p["in_h"]), ("in_w", p["in_w"]), ("in_c", x.shape[3]),
+                  ("out_h", p["out_h"]), ("out_w", p["out_w"]), ("out_c", out_c),
+                  ("k_h", k_h), ("k_w", k_w), ("k_c", k_c),
+                  ("stride_h", a["stride_h"]), ("stride_w", a["stride_w"]),
+                  ("dil_h", a["dilation_h"]), ("dil_w", a["dilation_w"]),
+                  ("pad_top", p["pad_top"]), ("pad_left", p["pad_left"])]
+        if x.dtype == "int8":
+            fields += [("in_zp", p["in_zp"]), ("out_zp", p["out_zp"]),
+                       ("act_min", p["act_range"][0]), ("act_max", p["act_range"][1]),
+                       ("weights", ctx.const_array(o, "weights", "int8_t", w.data)),
+                       ("bias", ctx.const_array(o, "bias", "int32_t", p["bias"])),
+                       ("mult", ctx.const_array(o, "mult", "int32_t", p["mult"])),
+                       ("shift", ctx.const_array(o, "shift", "int32_t", p["shift"]))]
+            fn = "tcc_conv2d_s8"
+        else:
+            bias = ir.tensor(g, o.inputs[2]).data if len(o.inputs) > 2 and o.inputs[2] else None
+            fields += [("act_min", p["act_range"][0]), ("act_max", p["act_range"][1]),
+                       ("weights", ctx.const_array(o, "weights", "float", w.data)),
+                       ("bias", ctx.const_array(o, "bias", "float", bias) if bias is not None else None)]
+            fn = "tcc_conv2d_f32"
+        params = ctx.struct(o, f"{fn}_params", fields)
+        ctx.call(o, f"{fn}(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])});", self.kernel)
+
+    def macs(self, g, o):
+        w, y = ir.tensor(g, o.inputs[1]), ir.tensor(g, o.outputs[0])
+        return y.size * w.shape[1] * w.shape[2] * w.shape[3]

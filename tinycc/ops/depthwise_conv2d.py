@@ -1,0 +1,84 @@
+"""DEPTHWISE_CONV_2D: per-channel 2-D convolution, filter [1, kh, kw, in_c * depth_multiplier]."""
+from __future__ import annotations
+
+import tflite
+
+from .. import ir, quant
+from . import OpDef, folded_bias, per_channel_scales, register
+from .conv2d import check_strides, check_weights, conv_geometry, read_conv_options
+
+
+@register
+class DepthwiseConv2D(OpDef):
+    kind = "DEPTHWISE_CONV_2D"
+    options_class = tflite.DepthwiseConv2DOptions
+    kernel = "tcc_depthwise"
+
+    def read_options(self, opts):
+        attrs = read_conv_options(opts)
+        attrs["depth_multiplier"] = opts.DepthMultiplier() if opts is not None else 1
+        return attrs
+
+    def check(self, g, o):
+        self.expect_arity(o, (2, 3))
+        check_strides(self, o)
+        dt = self.dtype_of(g, o)
+        check_weights(self, g, o, dt)
+        x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
+        if len(x.shape) != 4 or len(w.shape) != 4 or w.shape[0] != 1:
+            raise self.fail(o, f"expects 4-D input and [1,kh,kw,C] filter, got {list(x.shape)} and {list(w.shape)}")
+        in_c, out_c = x.shape[3], w.shape[3]
+        if in_c == 0 or out_c % in_c:
+            raise self.fail(o, f"filter channels {out_c} are not a multiple of input channels {in_c}")
+        if len(o.inputs) > 2 and o.inputs[2] is not None:
+            self.expect_shape(g, o, o.inputs[2], (out_c,))
+        geo = conv_geometry(g, o, w.shape[1], w.shape[2])
+        if geo["out_h"] <= 0 or geo["out_w"] <= 0:
+            raise self.fail(o, "filter is larger than the padded input")
+        self.expect_shape(g, o, o.outputs[0], (geo["batches"], geo["out_h"], geo["out_w"], out_c))
+
+    def prepare(self, g, o):
+        x, w, y = (ir.tensor(g, t) for t in (o.inputs[0], o.inputs[1], o.outputs[0]))
+        bias = ir.tensor(g, o.inputs[2]).data if len(o.inputs) > 2 and o.inputs[2] else None
+        p = conv_geometry(g, o, w.shape[1], w.shape[2])
+        p["depth_mult"] = w.shape[3] // x.shape[3]  # the filter shape is authoritative
+        if x.dtype == "float32":
+            p["act_range"] = quant.activation_range_float(o.attrs["activation"])
+            return p
+        in_zp, out_zp = x.quant.zero_point[0], y.quant.zero_point[0]
+        p["mult"], p["shift"] = quant.conv_output_multipliers(
+            x.quant.scale[0], per_channel_scales(w, w.shape[3]), y.quant.scale[0])
+        p["bias"] = folded_bias(bias, w.data, in_zp, axis_out=3)
+        p["act_range"] = quant.activation_range_int8(o.attrs["activation"], y.quant.scale[0], out_zp)
+        p["in_zp"], p["out_zp"] = in_zp, out_zp
+        return p
+
+    def emit(self, g, o, ctx):
+        x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
+        p, a = o.params, o.attrs
+        fields = [("batches", p["batches"]), ("in_h", p["in_h"]), ("in_w", p["in_w"]), ("in_c", x.shape[3]),
+                  ("out_h", p["out_h"]), ("out_w", p["out_w"]), ("depth_mult", p["depth_mult"]),
+                  ("k_h", w.shape[1]), ("k_w", w.shape[2]),
+                  ("stride_h", a["stride_h"]), ("stride_w", a["stride_w"]),
+                  ("dil_h", a["dilation_h"]), ("dil_w", a["dilation_w"]),
+                  ("pad_top", p["pad_top"]), ("pad_left", p["pad_left"])]
+        if x.dtype == "int8":
+            fields += [("in_zp", p["in_zp"]), ("out_zp", p["out_zp"]),
+                       ("act_min", p["act_range"][0]), ("act_max", p["act_range"][1]),
+                       ("weights", ctx.const_array(o, "weights", "int8_t", w.data)),
+                       ("bias", ctx.const_array(o, "bias", "int32_t", p["bias"])),
+                       ("mult", ctx.const_array(o, "mult", "int32_t", p["mult"])),
+                       ("shift", ctx.const_array(o, "shift", "int32_t", p["shift"]))]
+            fn = "tcc_depthwise_s8"
+        else:
+            bias = ir.tensor(g, o.inputs[2]).data if len(o.inputs) > 2 and o.inputs[2] else None
+            fields += [("act_min", p["act_range"][0]), ("act_max", p["act_range"][1]),
+                       ("weights", ctx.const_array(o, "weights", "float", w.data)),
+                       ("bias", ctx.const_array(o, "bias", "float", bias) if bias is not None else None)]
+            fn = "tcc_depthwise_f32"
+        params = ctx.struct(o, f"{fn}_params", fields)
+        ctx.call(o, f"{fn}(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])});", self.kernel)
+
+    def macs(self, g, o):
+        w, y = ir.tensor(g, o.inputs[1]), ir.tensor(g, o.outputs[0])
+        return y.size * w.shape[1] * w.shape[2]

@@ -1,0 +1,78 @@
+"""FULLY_CONNECTED: out[b][o] = sum_d in[b][d] * w[o][d] + bias[o]; weights [units, in_depth]."""
+from __future__ import annotations
+
+import tflite
+
+from .. import ir, quant
+from ..errors import TinyccError
+from . import OpDef, activation, folded_bias, per_channel_scales, register
+from .conv2d import check_weights
+
+
+@register
+class FullyConnected(OpDef):
+    kind = "FULLY_CONNECTED"
+    options_class = tflite.FullyConnectedOptions
+    kernel = "tcc_fully_connected"
+
+    def read_options(self, opts):
+        if opts is None:
+            return dict(activation="NONE", keep_num_dims=False)
+        if opts.WeightsFormat() != 0:
+            raise TinyccError("shuffled weights format is not supported")
+        return dict(activation=activation(opts), keep_num_dims=bool(opts.KeepNumDims()))
+
+    def check(self, g, o):
+        self.expect_arity(o, (2, 3))
+        dt = self.dtype_of(g, o)
+        check_weights(self, g, o, dt)
+        x, w, y = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1]), ir.tensor(g, o.outputs[0])
+        if len(w.shape) != 2 or w.shape[1] == 0:
+            raise self.fail(o, f"weights must be 2-D [units, depth], got {list(w.shape)}", w.name)
+        units, depth = w.shape
+        if x.size % depth:
+            raise self.fail(o, f"input of {x.size} elements is not a multiple of depth {depth}", x.name)
+        if len(o.inputs) > 2 and o.inputs[2] is not None:
+            self.expect_shape(g, o, o.inputs[2], (units,))
+        if y.size != (x.size // depth) * units:
+            raise self.fail(o, f"output shape {list(y.shape)} does not hold {x.size // depth}x{units}", y.name)
+
+    def prepare(self, g, o):
+        x, w, y = (ir.tensor(g, t) for t in (o.inputs[0], o.inputs[1], o.outputs[0]))
+        units, depth = w.shape
+        p = dict(batches=x.size // depth, in_depth=depth, out_depth=units)
+        if x.dtype == "float32":
+            p["act_range"] = quant.activation_range_float(o.attrs["activation"])
+            return p
+        bias = ir.tensor(g, o.inputs[2]).data if len(o.inputs) > 2 and o.inputs[2] else None
+        in_zp, out_zp = x.quant.zero_point[0], y.quant.zero_point[0]
+        p["mult"], p["shift"] = quant.conv_output_multipliers(
+            x.quant.scale[0], per_channel_scales(w, units), y.quant.scale[0])
+        p["bias"] = folded_bias(bias, w.data, in_zp, axis_out=0)
+        p["act_range"] = quant.activation_range_int8(o.attrs["activation"], y.quant.scale[0], out_zp)
+        p["out_zp"] = out_zp
+        return p
+
+    def emit(self, g, o, ctx):
+        x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
+        p = o.params
+        fields = [("batches", p["batches"]), ("in_depth", p["in_depth"]), ("out_depth", p["out_depth"])]
+        if x.dtype == "int8":
+            fields += [("out_zp", p["out_zp"]), ("act_min", p["act_range"][0]), ("act_max", p["act_range"][1]),
+                       ("weights", ctx.const_array(o, "weights", "int8_t", w.data)),
+                       ("bias", ctx.const_array(o, "bias", "int32_t", p["bias"])),
+                       ("mult", ctx.const_array(o, "mult", "int32_t", p["mult"])),
+                       ("shift", ctx.const_array(o, "shift", "int32_t", p["shift"]))]
+            fn = "tcc_fully_connected_s8"
+        else:
+            bias = ir.tensor(g, o.inputs[2]).data if len(o.inputs) > 2 and o.inputs[2] else None
+            fields += [("act_min", p["act_range"][0]), ("act_max", p["act_range"][1]),
+                       ("weights", ctx.const_array(o, "weights", "float", w.data)),
+                       ("bias", ctx.const_array(o, "bias", "float", bias) if bias is not None else None)]
+            fn = "tcc_fully_connected_f32"
+        params = ctx.struct(o, f"{fn}_params", fields)
+        ctx.call(o, f"{fn}(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])});", self.kernel)
+
+    def macs(self, g, o):
+        w = ir.tensor(g, o.inputs[1])
+        return (ir.tensor(g, o.inputs[0]).size // w.shape[1]) * w.shape[0] * w.shape[1]

@@ -1,0 +1,47 @@
+"""SOFTMAX over the last dimension, with beta; int8 output is scale 1/256, zero point -128."""
+from __future__ import annotations
+
+import tflite
+
+from .. import ir, quant
+from . import OpDef, register
+
+
+@register
+class Softmax(OpDef):
+    kind = "SOFTMAX"
+    options_class = tflite.SoftmaxOptions
+    kernel = "tcc_softmax"
+
+    def read_options(self, opts):
+        return dict(beta=float(opts.Beta()) if opts is not None else 1.0)
+
+    def check(self, g, o):
+        self.expect_arity(o, (1, 1))
+        dt = self.dtype_of(g, o)
+        x, y = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.outputs[0])
+        if x.shape != y.shape or not x.shape:
+            raise self.fail(o, f"input {list(x.shape)} and output {list(y.shape)} must have one shape")
+        if dt == "int8" and (y.quant.zero_point[0] != -128 or abs(y.quant.scale[0] - 1 / 256) > 0.001 / 256):
+            raise self.fail(o, "int8 output must have scale 1/256 and zero point -128", y.name)
+
+    def prepare(self, g, o):
+        x = ir.tensor(g, o.inputs[0])
+        depth = x.shape[-1]
+        p = dict(outer=x.size // depth if depth else 0, depth=depth)
+        if x.dtype == "int8":
+            p["mult"], p["left_shift"], p["diff_min"] = quant.softmax_input_params(
+                o.attrs["beta"], x.quant.scale[0])
+        return p
+
+    def emit(self, g, o, ctx):
+        p = o.params
+        if ir.tensor(g, o.inputs[0]).dtype == "int8":
+            fields = [("outer", p["outer"]), ("depth", p["depth"]), ("in_mult", p["mult"]),
+                      ("in_left_shift", p["left_shift"]), ("diff_min", p["diff_min"])]
+            fn = "tcc_softmax_s8"
+        else:
+            fields = [("outer", p["outer"]), ("depth", p["depth"]), ("beta", o.attrs["beta"])]
+            fn = "tcc_softmax_f32"
+        params = ctx.struct(o, f"{fn}_params", fields)
+        ctx.call(o, f"{fn}(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])});", self.kernel)

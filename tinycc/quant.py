@@ -1,0 +1,95 @@
+"""Compile-time quantization arithmetic: what TFLite Micro computes in its Prepare step.
+
+Each function reproduces the TFLite reference semantics exactly, so the constants
+we bake into C are the ones the reference interpreter uses at run time.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+INT8_MIN, INT8_MAX = -128, 127
+
+
+def round_half_away(x: float) -> int:
+    """C's round(): halves go away from zero (TfLiteRound)."""
+    return int(math.floor(abs(x) + 0.5)) * (1 if x >= 0 else -1)
+
+
+def quantize_multiplier(real: float) -> tuple[int, int]:
+    """Split a positive real multiplier into (q31 significand, shift) with real ~= q * 2^(shift-31).
+
+    frexp gives real = q * 2^shift with q in [0.5, 1); q is rounded to 31 fractional
+    bits; a rounding overflow to 2^31 renormalizes; multipliers below 2^-31 flush to 0.
+    """
+    if real == 0.0:
+        return 0, 0
+    q, shift = math.frexp(real)
+    q_fixed = round_half_away(q * (1 << 31))
+    assert q_fixed <= (1 << 31)
+    if q_fixed == (1 << 31):
+        q_fixed //= 2
+        shift += 1
+    if shift < -31:
+        shift, q_fixed = 0, 0
+    return int(q_fixed), int(shift)
+
+
+def activation_range_int8(activation: str, scale: float, zero_point: int) -> tuple[int, int]:
+    """Clamp bounds of a fused activation in the output's quantized domain.
+
+    TFLite computes zero_point + round(f / scale) in float32 and intersects with [-128, 127].
+    """
+    def q(f: float) -> int:
+        return zero_point + round_half_away(float(np.float32(f) / np.float32(scale)))
+
+    lo, hi = INT8_MIN, INT8_MAX
+    if activation == "RELU":
+        lo = max(lo, q(0.0))
+    elif activation == "RELU6":
+        lo, hi = max(lo, q(0.0)), min(hi, q(6.0))
+    elif activation == "RELU_N1_TO_1":
+        lo, hi = max(lo, q(-1.0)), min(hi, q(1.0))
+    elif activation != "NONE":
+        raise ValueError(f"fused activation {activation} is not supported")
+    return lo, hi
+
+
+def activation_range_float(activation: str) -> tuple[float, float]:
+    inf = float("inf")
+    return {"NONE": (-inf, inf), "RELU": (0.0, inf), "RELU6": (0.0, 6.0),
+            "RELU_N1_TO_1": (-1.0, 1.0)}[activation]
+
+
+def conv_output_multipliers(input_scale: float, filter_scales, output_scale: float):
+    """Per-channel requantization (multiplier, shift) as TFLite computes them in double."""
+    mults, shifts = [], []
+    for fs in filter_scales:
+        m, s = quantize_multiplier(float(input_scale) * float(fs) / float(output_scale))
+        mults.append(m)
+        shifts.append(s)
+    return mults, shifts
+
+
+def softmax_input_params(beta: float, input_scale: float) -> tuple[int, int, int]:
+    """(multiplier, left_shift, diff_min) of the int8 softmax, with 5 integer bits for the scaled diff."""
+    integer_bits = 5
+    real = min(beta * input_scale * (1 << (31 - integer_bits)), float((1 << 31) - 1))
+    mult, left_shift = quantize_multiplier(real)
+    assert left_shift >= 0
+    # The largest input difference whose rescaled value still fits Q5.26 (floored).
+    max_rescaled = 1.0 * ((1 << integer_bits) - 1) * (1 << (31 - integer_bits)) / (1 << left_shift)
+    diff_min = -int(math.floor(max_rescaled))
+    return mult, left_shift, diff_min
+
+
+def padding_amount(padding: str, in_size: int, filter_size: int, stride: int, dilation: int = 1):
+    """(out_size, pad_before) for SAME/VALID, as TFLite computes them (extra odd pad goes after)."""
+    eff = (filter_size - 1) * dilation + 1
+    if padding == "SAME":
+        out = (in_size + stride - 1) // stride
+    else:
+        out = (in_size + stride - eff) // stride
+    total = max((out - 1) * stride + eff - in_size, 0)
+    return out, total // 2
