@@ -1,0 +1,501 @@
+"""Build, run and measure C code emitted by tinycc.
+
+This module wraps the external tools used by ``tinycc verify`` and the
+tests:
+
+* ``gcc`` for host builds of the verification harness,
+* ``arm-none-eabi-gcc`` (with newlib) for Cortex-M builds,
+* ``qemu-system-arm`` to run those builds on an emulated MPS2 board,
+* ``arm-none-eabi-size`` to measure the code/data footprint of objects.
+
+The harness protocol (see ``runtime/board/harness.c``): the program reads
+``inputs.bin`` from its working directory (samples back to back, each one
+the concatenation of all inputs), writes ``outputs.bin`` (all outputs of
+each sample) and ``ticks.bin`` (one little-endian uint32 per sample) and
+prints ``tinycc-harness: N samples``.
+
+Timing under QEMU: the board runs SysTick from the 25 MHz processor clock
+and QEMU is started with ``-icount shift=0`` (exactly one instruction per
+virtual nanosecond), so one tick is :data:`QEMU_INSTRUCTIONS_PER_TICK` (40)
+executed instructions. The numbers are instruction counts, not cycle
+counts of a real core.
+
+Every failure (tool missing, compile error, crash, timeout, malformed
+harness output) raises :class:`ToolchainError`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import struct
+import subprocess
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Union
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+#: The ``runtime/`` folder shipped next to the ``tinycc`` package.
+RUNTIME_DIR = Path(__file__).resolve().parent.parent / "runtime"
+#: Board support: ``board.h``, ``harness.c``, ``host.c`` and ``mps2/``.
+BOARD_DIR = RUNTIME_DIR / "board"
+HARNESS_SOURCE = BOARD_DIR / "harness.c"
+HOST_BOARD_SOURCE = BOARD_DIR / "host.c"
+MPS2_DIR = BOARD_DIR / "mps2"
+MPS2_SOURCES = (MPS2_DIR / "startup.c", MPS2_DIR / "semihost.c")
+MPS2_LINKER_SCRIPT = MPS2_DIR / "mps2.ld"
+
+#: Executed instructions per harness timer tick on the QEMU boards
+#: (1 instruction/ns under ``-icount shift=0``, SysTick at 25 MHz).
+QEMU_INSTRUCTIONS_PER_TICK = 40
+
+#: Exit status of a board fault handler (``BOARD_EXIT_FAULT`` in board.h).
+EXIT_FAULT = 3
+#: Harness exit statuses.
+EXIT_INVOKE_FAILED = 1
+EXIT_IO_ERROR = 2
+
+HOST_CC = os.environ.get("TINYCC_HOST_CC", "gcc")
+ARM_CC = "arm-none-eabi-gcc"
+ARM_SIZE = "arm-none-eabi-size"
+QEMU_ARM = "qemu-system-arm"
+
+# Flags shared by every compile.
+_COMMON_CFLAGS = ("-std=c99", "-O2", "-Wall", "-Wextra", "-Werror")
+_ARM_CFLAGS = ("-ffunction-sections", "-fdata-sections")
+
+_CPU_FLAGS: dict[str, tuple[str, ...]] = {
+    "cortex-m0": ("-mcpu=cortex-m0", "-mthumb", "-mfloat-abi=soft"),
+    "cortex-m3": ("-mcpu=cortex-m3", "-mthumb", "-mfloat-abi=soft"),
+    "cortex-m4": ("-mcpu=cortex-m4", "-mthumb", "-mfpu=fpv4-sp-d16", "-mfloat-abi=hard"),
+    "cortex-m7": ("-mcpu=cortex-m7", "-mthumb", "-mfpu=fpv5-d16", "-mfloat-abi=hard"),
+    "cortex-m33": ("-mcpu=cortex-m33", "-mthumb", "-mfpu=fpv5-sp-d16", "-mfloat-abi=hard"),
+    "cortex-m55": ("-mcpu=cortex-m55", "-mthumb", "-mfloat-abi=hard"),
+}
+
+#: Target -> QEMU machine that emulates a board with that core.
+QEMU_BOARDS: dict[str, str] = {
+    "cortex-m0": "mps2-an385",  # ARMv6-M code runs on the AN385's Cortex-M3
+    "cortex-m3": "mps2-an385",
+    "cortex-m4": "mps2-an386",
+    "cortex-m7": "mps2-an500",
+    "cortex-m33": "mps2-an505",
+    "cortex-m55": "mps3-an547",
+}
+
+#: Targets whose QEMU board has the AN385/AN386 memory map that
+#: ``runtime/board/mps2`` is written for. The others need their own startup
+#: code and linker script and are rejected rather than built wrongly.
+QEMU_SUPPORTED_TARGETS = frozenset({"cortex-m0", "cortex-m3", "cortex-m4"})
+
+TARGETS = tuple(_CPU_FLAGS)
+
+
+class ToolchainError(RuntimeError):
+    """A tool is missing, failed, timed out or produced unexpected output.
+
+    ``returncode`` and ``output`` carry the failing process's exit status
+    and combined stdout/stderr when there was a process.
+    """
+
+    def __init__(self, message: str, *, returncode: int | None = None,
+                 output: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.returncode = returncode
+        self.output = output
+
+
+class ToolchainTimeout(ToolchainError):
+    """A program ran longer than its timeout and was killed."""
+
+
+# ---------------------------------------------------------------------------
+# Targets and tools
+# ---------------------------------------------------------------------------
+
+def normalize_target(target: str) -> str:
+    """Return the canonical target name ("m4", "Cortex-M4" -> "cortex-m4")."""
+    name = target.strip().lower()
+    if not name.startswith("cortex-"):
+        name = "cortex-" + name
+    if name not in _CPU_FLAGS:
+        raise ToolchainError(
+            f"unknown target {target!r}; expected one of: {', '.join(TARGETS)}")
+    return name
+
+
+def cpu_flags(target: str) -> list[str]:
+    """arm-none-eabi-gcc code generation flags for ``target``."""
+    return list(_CPU_FLAGS[normalize_target(target)])
+
+
+def qemu_machine(target: str) -> str:
+    """The QEMU machine for ``target``; raises if it cannot run yet."""
+    name = normalize_target(target)
+    machine = QEMU_BOARDS[name]
+    if name not in QEMU_SUPPORTED_TARGETS:
+        raise ToolchainError(
+            f"target {name} (QEMU machine {machine}) is not supported yet: its "
+            "memory map differs from mps2-an385/mps2-an386 and needs its own "
+            "startup code and linker script; use cortex-m0, cortex-m3 or "
+            "cortex-m4 to run under QEMU")
+    return machine
+
+
+def find_tool(name: str) -> str:
+    """Absolute path of an executable on PATH, or ToolchainError."""
+    path = shutil.which(name)
+    if path is None:
+        hints = {
+            ARM_CC: "install gcc-arm-none-eabi and libnewlib-arm-none-eabi",
+            ARM_SIZE: "install binutils-arm-none-eabi",
+            QEMU_ARM: "install qemu-system-arm",
+        }
+        hint = hints.get(name, "install it or put it on PATH")
+        raise ToolchainError(f"required tool {name!r} not found on PATH ({hint})")
+    return path
+
+
+def have_tools(*names: str) -> bool:
+    """True if all named executables are on PATH (for skipping tests)."""
+    return all(shutil.which(n) is not None for n in names)
+
+
+def have_arm_toolchain() -> bool:
+    return have_tools(ARM_CC, ARM_SIZE)
+
+
+def have_qemu() -> bool:
+    return have_tools(ARM_CC, QEMU_ARM)
+
+
+# ---------------------------------------------------------------------------
+# Processes
+# ---------------------------------------------------------------------------
+
+def _run_process(cmd: Sequence[str], cwd: PathLike | None,
+                 timeout: float | None) -> tuple[int, str]:
+    """Run cmd with stdout+stderr merged; kill its process group on timeout."""
+    try:
+        proc = subprocess.Popen(
+            [str(c) for c in cmd], cwd=None if cwd is None else str(cwd),
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, start_new_session=True)
+    except OSError as exc:
+        raise ToolchainError(f"cannot run {cmd[0]}: {exc}") from exc
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        # The process leads its own session; kill exactly that group.
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        out, _ = proc.communicate()
+        text = out.decode("utf-8", errors="replace")
+        raise ToolchainTimeout(
+            f"{Path(str(cmd[0])).name} timed out after {timeout} s and was killed: "
+            f"{' '.join(str(c) for c in cmd)}", output=text) from None
+    return proc.returncode, out.decode("utf-8", errors="replace")
+
+
+def _run_tool(cmd: Sequence[str], what: str, timeout: float = 300) -> str:
+    """Run a build tool, raising ToolchainError with its output on failure."""
+    rc, text = _run_process(cmd, None, timeout)
+    if rc != 0:
+        raise ToolchainError(
+            f"{what} failed (exit status {rc}):\n$ {' '.join(str(c) for c in cmd)}\n"
+            f"{text}", returncode=rc, output=text)
+    return text
+
+
+def _define_args(defines: Iterable | Mapping) -> list[str]:
+    """-D flags from "NAME", "NAME=VALUE", (NAME, VALUE) or a mapping."""
+    items = defines.items() if isinstance(defines, Mapping) else defines
+    args = []
+    for item in items:
+        if isinstance(item, str):
+            args.append("-D" + item)
+        else:
+            name, value = item
+            args.append(f"-D{name}" if value is None else f"-D{name}={value}")
+    return args
+
+
+def _include_args(include_dirs: Iterable[PathLike]) -> list[str]:
+    """-I flags; the board directory (board.h) is always searched last."""
+    dirs = [Path(d) for d in include_dirs] + [BOARD_DIR]
+    return ["-I" + str(d) for d in dirs]
+
+
+def _unique_paths(paths: Iterable[PathLike]) -> list[str]:
+    """Paths as strings, dropping later duplicates of the same file."""
+    seen: set[Path] = set()
+    out = []
+    for p in paths:
+        key = Path(p).resolve()
+        if key not in seen:
+            seen.add(key)
+            out.append(str(p))
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Builds
+# ---------------------------------------------------------------------------
+
+def build_host(sources: Iterable[PathLike], include_dirs: Iterable[PathLike],
+               out_exe: PathLike, cflags: Iterable[str] = (),
+               defines: Iterable | Mapping = ()) -> Path:
+    """Compile and link ``sources`` into a host executable.
+
+    Uses ``gcc -std=c99 -O2 -Wall -Wextra -Werror`` and links ``-lm``. For
+    the harness, pass ``harness.c`` and ``host.c`` with the model sources
+    (or use :func:`build_harness`). Returns the executable's path.
+    """
+    cc = find_tool(HOST_CC)
+    out = Path(out_exe)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    cmd = [cc, *_COMMON_CFLAGS, *cflags, *_define_args(defines),
+           *_include_args(include_dirs), *_unique_paths(sources),
+           "-o", str(out), "-lm"]
+    _run_tool(cmd, "host build")
+    return out
+
+
+def build_arm(sources: Iterable[PathLike], include_dirs: Iterable[PathLike],
+              out_elf: PathLike, target: str = "cortex-m4",
+              cflags: Iterable[str] = (), defines: Iterable | Mapping = ()) -> Path:
+    """Compile and link ``sources`` into an ELF for the QEMU MPS2 board.
+
+    Adds the board files (``mps2/startup.c``, ``mps2/semihost.c``) and the
+    linker script ``mps2/mps2.ld``, links newlib-nano's libc/libm (for
+    memcpy/memset/expf; no stdio or syscalls) and garbage-collects unused
+    sections. A linker map is written next to the ELF (``.map``).
+    """
+    name = normalize_target(target)
+    qemu_machine(name)  # rejects targets whose board is not supported yet
+    cc = find_tool(ARM_CC)
+    out = Path(out_elf)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    cmd = [cc, *cpu_flags(name), *_COMMON_CFLAGS, *_ARM_CFLAGS, "-g",
+           *cflags, *_define_args(defines), *_include_args(include_dirs),
+           *_unique_paths([*sources, *MPS2_SOURCES]),
+           "-nostartfiles", "--specs=nano.specs", "-T", str(MPS2_LINKER_SCRIPT),
+           "-Wl,--gc-sections", f"-Wl,-Map={out.with_suffix('.map')}",
+           "-Wl,--start-group", "-lm", "-lc", "-lgcc", "-Wl,--end-group",
+           "-o", str(out)]
+    _run_tool(cmd, f"arm build for {name}")
+    return out
+
+
+def harness_defines(name: str = "model") -> list[str]:
+    """-D values that point harness.c at the model ``name`` (NAME.h)."""
+    return [f'TCC_MODEL_HEADER="{name}.h"', f"TCC_NAME={name}"]
+
+
+def build_harness(model_dir: PathLike, out_path: PathLike, mode: str = "host",
+                  name: str = "model", target: str = "cortex-m4",
+                  cflags: Iterable[str] = (), defines: Iterable | Mapping = (),
+                  extra_sources: Iterable[PathLike] = ()) -> Path:
+    """Build the verification harness around a generated model folder.
+
+    Compiles every ``*.c`` in ``model_dir`` (plus ``extra_sources``) with
+    ``harness.c`` for the host (``mode="host"``) or for QEMU
+    (``mode="qemu"``, board ``target``).
+    """
+    model_dir = Path(model_dir)
+    sources = [*sorted(model_dir.glob("*.c")), *extra_sources, HARNESS_SOURCE]
+    user_defines = list(defines.items()) if isinstance(defines, Mapping) else list(defines)
+    all_defines = [*harness_defines(name), *user_defines]
+    if mode == "host":
+        return build_host([*sources, HOST_BOARD_SOURCE], [model_dir], out_path,
+                          cflags=cflags, defines=all_defines)
+    if mode == "qemu":
+        return build_arm(sources, [model_dir], out_path, target=target,
+                         cflags=cflags, defines=all_defines)
+    raise ToolchainError(f"unknown mode {mode!r}; expected 'host' or 'qemu'")
+
+
+# ---------------------------------------------------------------------------
+# Running
+# ---------------------------------------------------------------------------
+
+def run_host(exe: PathLike, cwd: PathLike, timeout: float = 60) -> tuple[int, str]:
+    """Run a host executable in ``cwd``; returns (exit status, output)."""
+    exe_path = Path(exe).resolve()
+    if not exe_path.is_file():
+        raise ToolchainError(f"executable not found: {exe_path}")
+    return _run_process([str(exe_path)], cwd, timeout)
+
+
+def qemu_command(elf: PathLike, target: str = "cortex-m4") -> list[str]:
+    """The qemu-system-arm command line used to run ``elf``.
+
+    No ``-cpu`` is given: each MPS2 machine only accepts its own core
+    (AN385: Cortex-M3, AN386: Cortex-M4F), which is its default.
+    """
+    machine = qemu_machine(target)
+    return [find_tool(QEMU_ARM), "-M", machine, "-nographic",
+            "-monitor", "none", "-serial", "none",
+            "-semihosting-config", "enable=on,target=native",
+            "-icount", "shift=0", "-kernel", str(Path(elf).resolve())]
+
+
+def run_qemu(elf: PathLike, cwd: PathLike, target: str = "cortex-m4",
+             timeout: float = 60) -> tuple[int, str]:
+    """Run an ELF built by :func:`build_arm` under QEMU in ``cwd``.
+
+    Semihosting file names are relative to ``cwd``. The exit status is the
+    program's (main's return value, or 3 after a fault).
+    """
+    if not Path(elf).is_file():
+        raise ToolchainError(f"ELF not found: {elf}")
+    return _run_process(qemu_command(elf, target), cwd, timeout)
+
+
+_SAMPLES_RE = re.compile(r"tinycc-harness: (\d+) samples")
+
+
+def run_samples(exe_or_elf: PathLike, input_bytes: bytes, sample_count: int,
+                mode: str = "host", target: str = "cortex-m4",
+                timeout: float = 60,
+                workdir: PathLike | None = None
+                ) -> tuple[bytes, list[int], list[int] | None]:
+    """Run the harness on ``sample_count`` samples packed in ``input_bytes``.
+
+    Returns ``(outputs, ticks, instructions)``: the raw bytes of
+    ``outputs.bin`` (all outputs of sample 0, then sample 1, ...), the
+    per-sample timer ticks and, for ``mode="qemu"``, the per-sample
+    instruction counts (``ticks * 40``); for ``mode="host"`` the ticks are
+    all 0 and ``instructions`` is None. ``workdir`` (default: a temporary
+    folder, removed afterwards) receives inputs.bin/outputs.bin/ticks.bin.
+    """
+    if sample_count < 0:
+        raise ToolchainError("sample_count must be >= 0")
+    if sample_count and len(input_bytes) % sample_count:
+        raise ToolchainError(
+            f"{len(input_bytes)} input bytes do not split into {sample_count} samples")
+    if mode not in ("host", "qemu"):
+        raise ToolchainError(f"unknown mode {mode!r}; expected 'host' or 'qemu'")
+
+    with tempfile.TemporaryDirectory(prefix="tinycc-run-") as tmp:
+        cwd = Path(workdir) if workdir is not None else Path(tmp)
+        cwd.mkdir(parents=True, exist_ok=True)
+        for stale in ("outputs.bin", "ticks.bin"):
+            (cwd / stale).unlink(missing_ok=True)
+        (cwd / "inputs.bin").write_bytes(bytes(input_bytes))
+
+        if mode == "host":
+            rc, log = run_host(exe_or_elf, cwd, timeout)
+        else:
+            rc, log = run_qemu(exe_or_elf, cwd, target, timeout)
+        if rc != 0:
+            reason = {EXIT_INVOKE_FAILED: "invoke returned an error",
+                      EXIT_IO_ERROR: "harness I/O error",
+                      EXIT_FAULT: "the program faulted"}.get(rc, "harness failed")
+            raise ToolchainError(f"{reason} (exit status {rc}):\n{log}",
+                                 returncode=rc, output=log)
+
+        match = _SAMPLES_RE.search(log)
+        if match is None:
+            raise ToolchainError(f"harness did not report a sample count:\n{log}",
+                                 returncode=rc, output=log)
+        ran = int(match.group(1))
+        if ran != sample_count:
+            raise ToolchainError(
+                f"harness ran {ran} samples, expected {sample_count}:\n{log}",
+                returncode=rc, output=log)
+
+        try:
+            outputs = (cwd / "outputs.bin").read_bytes()
+            tick_bytes = (cwd / "ticks.bin").read_bytes()
+        except OSError as exc:
+            raise ToolchainError(f"harness output missing: {exc}\n{log}",
+                                 returncode=rc, output=log) from exc
+
+    if len(tick_bytes) != 4 * sample_count:
+        raise ToolchainError(
+            f"ticks.bin has {len(tick_bytes)} bytes, expected {4 * sample_count}")
+    if sample_count and len(outputs) % sample_count:
+        raise ToolchainError(
+            f"outputs.bin has {len(outputs)} bytes, not a multiple of {sample_count}")
+    ticks = list(struct.unpack(f"<{sample_count}I", tick_bytes))
+    instructions = ([t * QEMU_INSTRUCTIONS_PER_TICK for t in ticks]
+                    if mode == "qemu" else None)
+    return outputs, ticks, instructions
+
+
+# ---------------------------------------------------------------------------
+# Footprint
+# ---------------------------------------------------------------------------
+
+# Section name -> category; the names produced by -ffunction-sections and
+# -fdata-sections (".text.f", ".rodata.x", ".rodata.str1.4", ...) included.
+_SECTION_GROUPS = (
+    ("text", re.compile(r"^\.text(\..*)?$")),
+    ("rodata", re.compile(r"^\.rodata(\..*)?$|^\.ARM\.(exidx|extab)(\..*)?$")),
+    ("data", re.compile(r"^\.data(\..*)?$")),
+    ("bss", re.compile(r"^\.bss(\..*)?$")),
+)
+
+
+def _parse_size_sysv(text: str) -> dict[str, int]:
+    """Sum section sizes from ``arm-none-eabi-size -A`` output by category."""
+    totals = {"text": 0, "rodata": 0, "data": 0, "bss": 0}
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) != 3 or not parts[1].isdigit():
+            continue
+        section, size = parts[0], int(parts[1])
+        for group, pattern in _SECTION_GROUPS:
+            if pattern.match(section):
+                totals[group] += size
+                break
+    return totals
+
+
+def object_sizes(objects_or_sources: Iterable[PathLike], target: str = "cortex-m4",
+                 include_dirs: Iterable[PathLike] = (), cflags: Iterable[str] = (),
+                 defines: Iterable | Mapping = ()) -> dict[str, int]:
+    """Code and data footprint of the given objects / C sources.
+
+    ``.c`` files are compiled for ``target`` with the same flags as
+    :func:`build_arm` (``-O2``, per-function/per-data sections); ``.o``
+    files are measured as they are. Returns byte totals::
+
+        {"text", "rodata", "data", "bss", "flash", "ram"}
+
+    where flash = text + rodata + data (the .data image lives in flash) and
+    ram = data + bss. This counts only the given code (not the harness,
+    board or C library) and is measured before linking, so functions the
+    linker would drop as unused are included. Stack use is not included.
+    """
+    name = normalize_target(target)
+    size_tool = find_tool(ARM_SIZE)
+    items = [Path(p) for p in objects_or_sources]
+    totals = {"text": 0, "rodata": 0, "data": 0, "bss": 0}
+    with tempfile.TemporaryDirectory(prefix="tinycc-size-") as tmp:
+        objects = []
+        for index, path in enumerate(items):
+            if path.suffix == ".c":
+                obj = Path(tmp) / f"{index:04d}_{path.stem}.o"
+                cmd = [find_tool(ARM_CC), *cpu_flags(name), *_COMMON_CFLAGS,
+                       *_ARM_CFLAGS, *cflags, *_define_args(defines),
+                       *_include_args(include_dirs), "-c", str(path), "-o", str(obj)]
+                _run_tool(cmd, f"compiling {path.name} for {name}")
+                objects.append(obj)
+            else:
+                objects.append(path)
+        for obj in objects:
+            text = _run_tool([size_tool, "-A", "-d", str(obj)], f"measuring {obj.name}")
+            for key, value in _parse_size_sysv(text).items():
+                totals[key] += value
+    totals["flash"] = totals["text"] + totals["rodata"] + totals["data"]
+    totals["ram"] = totals["data"] + totals["bss"]
+    return totals

@@ -1,0 +1,188 @@
+"""``tinycc verify``: build a model, run it on the host or in QEMU, compare with the reference.
+
+The reference is the TFLite Micro Python interpreter (``tflite_micro``). Hybrid models
+(int8 weights with float activations), which TFLite Micro refuses, are compared with
+TFLite itself (``ai_edge_litert``); the report says which reference ran.
+
+Pass criteria
+  * int8 (and every integer) output: bit-exact, every byte.
+  * float32 output: |ours - ref| <= FLOAT_ATOL + FLOAT_RTOL * |ref| element-wise.
+    Float kernels sum in the reference's order, but the C library's expf and the
+    compiler may still differ from the reference build in the last bits.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import ir, toolchain
+from .driver import build, compile_graph
+from .errors import TinyccError
+
+FLOAT_RTOL = 1e-4
+FLOAT_ATOL = 1e-5
+NUMPY = {"int8": np.int8, "uint8": np.uint8, "int16": np.int16, "int32": np.int32, "float32": np.float32,
+         "int64": np.int64, "bool": np.uint8}
+TFLM_ARENA = 4 * 1024 * 1024
+
+
+@dataclass
+class OutputResult:
+    index: int
+    name: str
+    dtype: str
+    bytes_compared: int
+    max_abs_diff: float
+    mismatches: int
+    ok: bool
+
+
+@dataclass
+class VerifyResult:
+    model: str
+    target: str
+    samples: int
+    reference: str
+    outputs: list[OutputResult] = field(default_factory=list)
+    instructions: list[int] | None = None
+    footprint: dict | None = None
+    arena_bytes: int = 0
+    ok: bool = False
+
+
+class Reference:
+    """Runs the model in TFLite Micro, or in TFLite (LiteRT) when TFLite Micro refuses it."""
+
+    def __init__(self, model_path: str):
+        self.name = "TFLite Micro"
+        try:
+            from tflite_micro import runtime
+            self._tflm = runtime.Interpreter.from_file(model_path, arena_size=TFLM_ARENA)
+            self._lite = None
+        except RuntimeError:
+            from ai_edge_litert.interpreter import Interpreter
+            self.name = "TFLite (LiteRT); TFLite Micro refuses this model"
+            self._tflm = None
+            self._lite = Interpreter(model_path=model_path, num_threads=1)
+            self._lite.allocate_tensors()
+
+    def run(self, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        if self._tflm is not None:
+            for i, x in enumerate(inputs):
+                self._tflm.set_input(x, i)
+            self._tflm.invoke()
+            outs, i = [], 0
+            while len(outs) < self.n_outputs:
+                outs.append(np.array(self._tflm.get_output(i)))
+                i += 1
+            return outs
+        for d, x in zip(self._lite.get_input_details(), inputs):
+            self._lite.set_tensor(d["index"], x)
+        self._lite.invoke()
+        return [np.array(self._lite.get_tensor(d["index"])) for d in self._lite.get_output_details()]
+
+    n_outputs = 1
+
+
+def random_inputs(g, rng: np.random.Generator) -> list[np.ndarray]:
+    """One sample: integers uniform over their type's range, floats standard normal."""
+    xs = []
+    for tid in g.graph["inputs"]:
+        t = ir.tensor(g, tid)
+        dt = NUMPY[t.dtype]
+        if np.issubdtype(dt, np.integer):
+            info = np.iinfo(dt)
+            xs.append(rng.integers(info.min, info.max, size=t.shape, endpoint=True, dtype=dt))
+        else:
+            xs.append(rng.standard_normal(t.shape).astype(dt))
+    return xs
+
+
+def compare(i: int, t: ir.Tensor, ours: np.ndarray, ref: np.ndarray) -> OutputResult:
+    ours = ours.reshape(-1)
+    ref = ref.reshape(-1).astype(ours.dtype)
+    diff = np.abs(ours.astype(np.float64) - ref.astype(np.float64))
+    if t.dtype == "float32":
+        bad = ~(diff <= FLOAT_ATOL + FLOAT_RTOL * np.abs(ref.astype(np.float64)))
+    else:
+        bad = diff != 0
+    return OutputResult(i, t.name, t.dtype, int(ours.nbytes), float(diff.max(initial=0.0)), int(bad.sum()),
+                        not bad.any())
+
+
+def verify(model_path: str, target: str = "host", samples: int = 10, seed: int = 0,
+           keep: str | None = None, timeout: float = 600) -> VerifyResult:
+    if samples < 1:
+        raise TinyccError("--samples must be at least 1")
+    g = compile_graph(model_path)
+    ref = Reference(model_path)
+    ref.n_outputs = len(g.graph["outputs"])
+    rng = np.random.default_rng(seed)
+    batches = [random_inputs(g, rng) for _ in range(samples)]
+    expected = [ref.run(xs) for xs in batches]
+
+    with tempfile.TemporaryDirectory(prefix="tinycc-verify-") as tmp:
+        work = Path(keep) if keep else Path(tmp)
+        out = work / "model"
+        build(model_path, str(out), "model", "generic" if target == "host" else target)
+        mode = "host" if target == "host" else "qemu"
+        exe = toolchain.build_harness(out, work / ("harness" if mode == "host" else "harness.elf"),
+                                      mode=mode, target=target if mode == "qemu" else "cortex-m4")
+        blob = b"".join(x.tobytes() for xs in batches for x in xs)
+        raw, _ticks, instructions = toolchain.run_samples(exe, blob, samples, mode=mode, target=target,
+                                                          timeout=timeout, workdir=work / "run")
+        footprint = None
+        if toolchain.have_arm_toolchain():
+            footprint = toolchain.object_sizes(sorted(out.glob("*.c")),
+                                               target="cortex-m4" if mode == "host" else target,
+                                               include_dirs=[out])
+
+    res = VerifyResult(os.path.basename(model_path), target, samples, ref.name, instructions=instructions,
+                       footprint=footprint, arena_bytes=g.graph["plan"].size)
+    out_tensors = [ir.tensor(g, t) for t in g.graph["outputs"]]
+    per_sample = sum(t.nbytes for t in out_tensors)
+    if len(raw) != per_sample * samples:
+        raise TinyccError(f"harness wrote {len(raw)} output bytes, expected {per_sample * samples}")
+    for i, t in enumerate(out_tensors):
+        start = sum(u.nbytes for u in out_tensors[:i])
+        ours = np.stack([np.frombuffer(raw[s * per_sample + start: s * per_sample + start + t.nbytes],
+                                       dtype=NUMPY[t.dtype]) for s in range(samples)])
+        refs = np.stack([e[i].reshape(-1) for e in expected])
+        res.outputs.append(compare(i, t, ours, refs))
+    res.ok = all(o.ok for o in res.outputs)
+    return res
+
+
+def format_text(r: VerifyResult) -> str:
+    where = "host" if r.target == "host" else f"QEMU {toolchain.qemu_machine(r.target)} ({r.target})"
+    lines = [f"tinycc verify {r.model}: {where}, {r.samples} random samples, reference {r.reference}"]
+    for o in r.outputs:
+        rule = "bit-exact" if o.dtype != "float32" else f"tolerance {FLOAT_ATOL:g} + {FLOAT_RTOL:g}*|ref|"
+        lines.append(f"  output {o.index} '{o.name}' {o.dtype}: {o.bytes_compared} bytes compared, "
+                     f"max abs diff {o.max_abs_diff:.6g}, mismatches {o.mismatches} "
+                     f"({rule}: {'ok' if o.ok else 'FAIL'})")
+    if r.instructions:
+        lo, hi = min(r.instructions), max(r.instructions)
+        spread = "" if lo == hi else f" (range {lo:,}..{hi:,})"
+        lines.append(f"  instructions per inference: {r.instructions[0]:,}{spread} (SysTick under -icount shift=0)")
+    lines.append(f"  arena: {r.arena_bytes:,} B")
+    if r.footprint:
+        f = r.footprint
+        lines.append(f"  model code (arm-none-eabi-gcc -O2): RAM {f['ram']:,} B (.data+.bss), "
+                     f"flash {f['flash']:,} B (.text {f['text']:,} + .rodata {f['rodata']:,} + .data {f['data']:,})")
+    lines.append("PASS" if r.ok else "FAIL")
+    return "\n".join(lines)
+
+
+def main_verify(args) -> int:
+    try:
+        r = verify(args.model, args.target, args.samples, args.seed, args.keep)
+    except toolchain.ToolchainError as e:
+        raise TinyccError(f"toolchain: {str(e).splitlines()[0]}") from None
+    print(json.dumps(asdict(r), indent=2) if args.json else format_text(r))
+    return 0 if r.ok else 1
