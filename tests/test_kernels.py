@@ -164,3 +164,13 @@ def test_kernels_in_qemu(k, tmp_path, check_model):
     path.write_bytes(QEMU_MODELS[k](np.random.default_rng(k)))
     instr = check_model(path, samples=3, mode="qemu")
     assert instr and all(i > 0 for i in instr)
+
+
+@pytest.mark.parametrize("dtype", ["int8", "float32"])
+@pytest.mark.parametrize("case", POOL_CASES, ids=_id)
+def test_max_pool2d(case, dtype, tmp_path, check_model):
+    in_shape, f, s, pad, act = case
+    rng = np.random.default_rng(zlib.crc32(_id(case).encode()) + 1)
+    path = tmp_path / "m.tflite"
+    path.write_bytes(M.max_pool2d(rng, in_shape, f, s, pad, act, dtype))
+    check_model(path, samples=4)

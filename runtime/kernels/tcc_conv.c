@@ -19,23 +19,23 @@ void tcc_conv2d_s8(const tcc_conv2d_s8_params *p, const int8_t *in, int8_t *out)
     const int32_t groups = p->in_c / p->k_c;
     const int32_t oc_per_group = p->out_c / groups;
     for (int32_t b = 0; b < p->batches; ++b) {
-        const int8_t *img = in + (size_t)b * p->in_h * p->in_w * p->in_c;
+        const int8_t *img = in + b * p->in_h * p->in_w * p->in_c;
         for (int32_t oy = 0; oy < p->out_h; ++oy) {
             const int32_t y0 = oy * p->stride_h - p->pad_top;
             for (int32_t ox = 0; ox < p->out_w; ++ox) {
                 const int32_t x0 = ox * p->stride_w - p->pad_left;
                 for (int32_t oc = 0; oc < p->out_c; ++oc) {
                     const int32_t ic0 = (oc / oc_per_group) * p->k_c;
-                    const int8_t *w = p->weights + (size_t)oc * p->k_h * p->k_w * p->k_c;
+                    const int8_t *w = p->weights + oc * p->k_h * p->k_w * p->k_c;
                     int32_t acc = p->bias[oc];
                     for (int32_t ky = 0; ky < p->k_h; ++ky) {
                         const int32_t y = y0 + ky * p->dil_h;
                         const int row_in = y >= 0 && y < p->in_h;
                         for (int32_t kx = 0; kx < p->k_w; ++kx) {
                             const int32_t x = x0 + kx * p->dil_w;
-                            const int8_t *wk = w + ((size_t)ky * p->k_w + kx) * p->k_c;
+                            const int8_t *wk = w + (ky * p->k_w + kx) * p->k_c;
                             if (row_in && x >= 0 && x < p->in_w) {
-                                const int8_t *px = img + ((size_t)y * p->in_w + x) * p->in_c + ic0;
+                                const int8_t *px = img + (y * p->in_w + x) * p->in_c + ic0;
                                 for (int32_t c = 0; c < p->k_c; ++c) {
                                     acc += (int32_t)wk[c] * px[c];
                                 }
@@ -60,14 +60,14 @@ void tcc_conv2d_f32(const tcc_conv2d_f32_params *p, const float *in, float *out)
     const int32_t groups = p->in_c / p->k_c;
     const int32_t oc_per_group = p->out_c / groups;
     for (int32_t b = 0; b < p->batches; ++b) {
-        const float *img = in + (size_t)b * p->in_h * p->in_w * p->in_c;
+        const float *img = in + b * p->in_h * p->in_w * p->in_c;
         for (int32_t oy = 0; oy < p->out_h; ++oy) {
             const int32_t y0 = oy * p->stride_h - p->pad_top;
             for (int32_t ox = 0; ox < p->out_w; ++ox) {
                 const int32_t x0 = ox * p->stride_w - p->pad_left;
                 for (int32_t oc = 0; oc < p->out_c; ++oc) {
                     const int32_t ic0 = (oc / oc_per_group) * p->k_c;
-                    const float *w = p->weights + (size_t)oc * p->k_h * p->k_w * p->k_c;
+                    const float *w = p->weights + oc * p->k_h * p->k_w * p->k_c;
                     float acc = 0.0f;
                     for (int32_t ky = 0; ky < p->k_h; ++ky) {
                         const int32_t y = y0 + ky * p->dil_h;
@@ -75,8 +75,8 @@ void tcc_conv2d_f32(const tcc_conv2d_f32_params *p, const float *in, float *out)
                         for (int32_t kx = 0; kx < p->k_w; ++kx) {
                             const int32_t x = x0 + kx * p->dil_w;
                             if (x < 0 || x >= p->in_w) continue;
-                            const float *px = img + ((size_t)y * p->in_w + x) * p->in_c + ic0;
-                            const float *wk = w + ((size_t)ky * p->k_w + kx) * p->k_c;
+                            const float *px = img + (y * p->in_w + x) * p->in_c + ic0;
+                            const float *wk = w + (ky * p->k_w + kx) * p->k_c;
                             for (int32_t c = 0; c < p->k_c; ++c) {
                                 acc += px[c] * wk[c];
                             }

@@ -16,7 +16,7 @@ void tcc_depthwise_s8(const tcc_depthwise_s8_params *p, const int8_t *in, int8_t
 {
     const int32_t out_c = p->in_c * p->depth_mult;
     for (int32_t b = 0; b < p->batches; ++b) {
-        const int8_t *img = in + (size_t)b * p->in_h * p->in_w * p->in_c;
+        const int8_t *img = in + b * p->in_h * p->in_w * p->in_c;
         for (int32_t oy = 0; oy < p->out_h; ++oy) {
             const int32_t y0 = oy * p->stride_h - p->pad_top;
             for (int32_t ox = 0; ox < p->out_w; ++ox) {
@@ -30,9 +30,9 @@ void tcc_depthwise_s8(const tcc_depthwise_s8_params *p, const int8_t *in, int8_t
                             const int row_in = y >= 0 && y < p->in_h;
                             for (int32_t kx = 0; kx < p->k_w; ++kx) {
                                 const int32_t x = x0 + kx * p->dil_w;
-                                const int32_t w = p->weights[((size_t)ky * p->k_w + kx) * out_c + oc];
+                                const int32_t w = p->weights[(ky * p->k_w + kx) * out_c + oc];
                                 const int32_t v = (row_in && x >= 0 && x < p->in_w)
-                                    ? img[((size_t)y * p->in_w + x) * p->in_c + ic] : p->in_zp;
+                                    ? img[(y * p->in_w + x) * p->in_c + ic] : p->in_zp;
                                 acc += w * v;
                             }
                         }
@@ -50,7 +50,7 @@ void tcc_depthwise_f32(const tcc_depthwise_f32_params *p, const float *in, float
 {
     const int32_t out_c = p->in_c * p->depth_mult;
     for (int32_t b = 0; b < p->batches; ++b) {
-        const float *img = in + (size_t)b * p->in_h * p->in_w * p->in_c;
+        const float *img = in + b * p->in_h * p->in_w * p->in_c;
         for (int32_t oy = 0; oy < p->out_h; ++oy) {
             const int32_t y0 = oy * p->stride_h - p->pad_top;
             for (int32_t ox = 0; ox < p->out_w; ++ox) {
@@ -65,8 +65,8 @@ void tcc_depthwise_f32(const tcc_depthwise_f32_params *p, const float *in, float
                             for (int32_t kx = 0; kx < p->k_w; ++kx) {
                                 const int32_t x = x0 + kx * p->dil_w;
                                 if (x < 0 || x >= p->in_w) continue;
-                                acc += img[((size_t)y * p->in_w + x) * p->in_c + ic]
-                                     * p->weights[((size_t)ky * p->k_w + kx) * out_c + oc];
+                                acc += img[(y * p->in_w + x) * p->in_c + ic]
+                                     * p->weights[(ky * p->k_w + kx) * out_c + oc];
                             }
                         }
                         if (p->bias != NULL) acc += p->bias[oc];

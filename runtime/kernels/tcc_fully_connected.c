@@ -13,7 +13,7 @@
 void tcc_fully_connected_s8(const tcc_fully_connected_s8_params *p, const int8_t *in, int8_t *out)
 {
     for (int32_t b = 0; b < p->batches; ++b) {
-        const int8_t *x = in + (size_t)b * p->in_depth;
+        const int8_t *x = in + b * p->in_depth;
         const int8_t *w = p->weights;
         for (int32_t o = 0; o < p->out_depth; ++o) {
             int32_t acc = p->bias[o];
@@ -31,7 +31,7 @@ void tcc_fully_connected_s8(const tcc_fully_connected_s8_params *p, const int8_t
 void tcc_fully_connected_f32(const tcc_fully_connected_f32_params *p, const float *in, float *out)
 {
     for (int32_t b = 0; b < p->batches; ++b) {
-        const float *x = in + (size_t)b * p->in_depth;
+        const float *x = in + b * p->in_depth;
         const float *w = p->weights;
         for (int32_t o = 0; o < p->out_depth; ++o) {
             float acc = 0.0f;

@@ -1,10 +1,13 @@
-/* tinycc runtime: AVERAGE_POOL_2D.
+/* tinycc runtime: AVERAGE_POOL_2D and MAX_POOL_2D.
  *
  * Semantics (TFLite reference AveragePool): the window is clipped to the image and
  * the average is over the taps inside it only (padding is not counted). int8 rounds
  * the sum / count to nearest with ties away from zero, as integer division
  * (sum +- count/2) / count does, then clamps. Float divides the float sum.
+ * MAX_POOL_2D (TFLite reference MaxPool): the largest value of the clipped window,
+ * then the activation clamp.
  */
+#include <float.h>
 #include "tcc_pool.h"
 #include "tcc_common.h"
 
@@ -13,7 +16,7 @@
 void tcc_avg_pool_s8(const tcc_pool_params *p, const int8_t *in, int8_t *out)
 {
     for (int32_t b = 0; b < p->batches; ++b) {
-        const int8_t *img = in + (size_t)b * p->in_h * p->in_w * p->channels;
+        const int8_t *img = in + b * p->in_h * p->in_w * p->channels;
         for (int32_t oy = 0; oy < p->out_h; ++oy) {
             const int32_t y0 = oy * p->stride_h - p->pad_top;
             const int32_t ky0 = TCC_MAX(0, -y0), ky1 = TCC_MIN(p->f_h, p->in_h - y0);
@@ -25,7 +28,7 @@ void tcc_avg_pool_s8(const tcc_pool_params *p, const int8_t *in, int8_t *out)
                     int32_t sum = 0;
                     for (int32_t ky = ky0; ky < ky1; ++ky) {
                         for (int32_t kx = kx0; kx < kx1; ++kx) {
-                            sum += img[((size_t)(y0 + ky) * p->in_w + (x0 + kx)) * p->channels + c];
+                            sum += img[((y0 + ky) * p->in_w + (x0 + kx)) * p->channels + c];
                         }
                     }
                     int32_t avg = 0;
@@ -42,7 +45,7 @@ void tcc_avg_pool_s8(const tcc_pool_params *p, const int8_t *in, int8_t *out)
 void tcc_avg_pool_f32(const tcc_pool_params *p, const float *in, float *out)
 {
     for (int32_t b = 0; b < p->batches; ++b) {
-        const float *img = in + (size_t)b * p->in_h * p->in_w * p->channels;
+        const float *img = in + b * p->in_h * p->in_w * p->channels;
         for (int32_t oy = 0; oy < p->out_h; ++oy) {
             const int32_t y0 = oy * p->stride_h - p->pad_top;
             const int32_t ky0 = TCC_MAX(0, -y0), ky1 = TCC_MIN(p->f_h, p->in_h - y0);
@@ -54,11 +57,60 @@ void tcc_avg_pool_f32(const tcc_pool_params *p, const float *in, float *out)
                     float sum = 0.0f;
                     for (int32_t ky = ky0; ky < ky1; ++ky) {
                         for (int32_t kx = kx0; kx < kx1; ++kx) {
-                            sum += img[((size_t)(y0 + ky) * p->in_w + (x0 + kx)) * p->channels + c];
+                            sum += img[((y0 + ky) * p->in_w + (x0 + kx)) * p->channels + c];
                         }
                     }
                     const float avg = count > 0 ? sum / (float)count : 0.0f;
                     *out++ = tcc_clampf(avg, p->act_minf, p->act_maxf);
+                }
+            }
+        }
+    }
+}
+
+void tcc_max_pool_s8(const tcc_pool_params *p, const int8_t *in, int8_t *out)
+{
+    for (int32_t b = 0; b < p->batches; ++b) {
+        const int8_t *img = in + b * p->in_h * p->in_w * p->channels;
+        for (int32_t oy = 0; oy < p->out_h; ++oy) {
+            const int32_t y0 = oy * p->stride_h - p->pad_top;
+            const int32_t ky0 = TCC_MAX(0, -y0), ky1 = TCC_MIN(p->f_h, p->in_h - y0);
+            for (int32_t ox = 0; ox < p->out_w; ++ox) {
+                const int32_t x0 = ox * p->stride_w - p->pad_left;
+                const int32_t kx0 = TCC_MAX(0, -x0), kx1 = TCC_MIN(p->f_w, p->in_w - x0);
+                for (int32_t c = 0; c < p->channels; ++c) {
+                    int32_t m = -128;
+                    for (int32_t ky = ky0; ky < ky1; ++ky) {
+                        for (int32_t kx = kx0; kx < kx1; ++kx) {
+                            m = TCC_MAX(m, img[((y0 + ky) * p->in_w + (x0 + kx)) * p->channels + c]);
+                        }
+                    }
+                    *out++ = (int8_t)tcc_clamp(m, p->act_min, p->act_max);
+                }
+            }
+        }
+    }
+}
+
+void tcc_max_pool_f32(const tcc_pool_params *p, const float *in, float *out)
+{
+    for (int32_t b = 0; b < p->batches; ++b) {
+        const float *img = in + b * p->in_h * p->in_w * p->channels;
+        for (int32_t oy = 0; oy < p->out_h; ++oy) {
+            const int32_t y0 = oy * p->stride_h - p->pad_top;
+            const int32_t ky0 = TCC_MAX(0, -y0), ky1 = TCC_MIN(p->f_h, p->in_h - y0);
+            for (int32_t ox = 0; ox < p->out_w; ++ox) {
+                const int32_t x0 = ox * p->stride_w - p->pad_left;
+                const int32_t kx0 = TCC_MAX(0, -x0), kx1 = TCC_MIN(p->f_w, p->in_w - x0);
+                for (int32_t c = 0; c < p->channels; ++c) {
+                    float m = -FLT_MAX;
+                    for (int32_t ky = ky0; ky < ky1; ++ky) {
+                        for (int32_t kx = kx0; kx < kx1; ++kx) {
+                            const float v = img[((y0 + ky) * p->in_w + (x0 + kx)) * p->channels + c];
+                            m = v > m ? v : m;
+                        }
+                    }
+                    *out++ = tcc_clampf(m, p->act_minf, p->act_maxf);
                 }
             }
         }

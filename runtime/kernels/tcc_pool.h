@@ -1,4 +1,4 @@
-/* tinycc runtime: AVERAGE_POOL_2D (TFLite builtin), int8 and float32. */
+/* tinycc runtime: AVERAGE_POOL_2D and MAX_POOL_2D (TFLite builtins), int8 and float32. */
 #ifndef TCC_POOL_H
 #define TCC_POOL_H
 
@@ -13,5 +13,7 @@ typedef struct {
 
 void tcc_avg_pool_s8(const tcc_pool_params *p, const int8_t *in, int8_t *out);
 void tcc_avg_pool_f32(const tcc_pool_params *p, const float *in, float *out);
+void tcc_max_pool_s8(const tcc_pool_params *p, const int8_t *in, int8_t *out);
+void tcc_max_pool_f32(const tcc_pool_params *p, const float *in, float *out);
 
 #endif /* TCC_POOL_H */

@@ -1,4 +1,4 @@
-"""AVERAGE_POOL_2D: mean over a window clipped to the image (padding not counted), NHWC."""
+"""AVERAGE_POOL_2D and MAX_POOL_2D: mean / max over a window clipped to the image (padding not counted), NHWC."""
 from __future__ import annotations
 
 import tflite
@@ -7,11 +7,11 @@ from .. import ir, quant
 from . import OpDef, activation, padding, register
 
 
-@register
-class AveragePool2D(OpDef):
-    kind = "AVERAGE_POOL_2D"
+class Pool2D(OpDef):
+    """Shared by AVERAGE_POOL_2D and MAX_POOL_2D: same options, geometry and kernel struct."""
     options_class = tflite.Pool2DOptions
     kernel = "tcc_pool"
+    c_function = ""  # tcc_avg_pool / tcc_max_pool, suffixed _s8 or _f32
 
     def read_options(self, opts):
         return dict(padding=padding(opts), stride_h=opts.StrideH(), stride_w=opts.StrideW(),
@@ -35,7 +35,7 @@ class AveragePool2D(OpDef):
             if not 1 <= o.attrs[k] <= 65535:
                 raise self.fail(o, f"{k} = {o.attrs[k]} is out of range")
         if dt == "int8" and (x.quant.scale != y.quant.scale or x.quant.zero_point != y.quant.zero_point):
-            raise self.fail(o, "int8 average pooling needs the same input and output quantization")
+            raise self.fail(o, "int8 pooling needs the same input and output quantization")
         geo = self.geometry(g, o)
         if geo["out_h"] <= 0 or geo["out_w"] <= 0:
             raise self.fail(o, "window is larger than the padded input")
@@ -56,9 +56,21 @@ class AveragePool2D(OpDef):
                    ("stride_w", a["stride_w"]), ("pad_top", p["pad_top"]), ("pad_left", p["pad_left"]),
                    ("act_min", p["act_range"][0]), ("act_max", p["act_range"][1]),
                    ("act_minf", p["act_range_f"][0]), ("act_maxf", p["act_range_f"][1])]
-        fn = "tcc_avg_pool_s8" if ir.tensor(g, o.inputs[0]).dtype == "int8" else "tcc_avg_pool_f32"
+        fn = self.c_function + ("_s8" if ir.tensor(g, o.inputs[0]).dtype == "int8" else "_f32")
         params = ctx.struct(o, "tcc_pool_params", fields)
         ctx.call(o, f"{fn}(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])});", self.kernel)
 
+
+@register
+class AveragePool2D(Pool2D):
+    kind = "AVERAGE_POOL_2D"
+    c_function = "tcc_avg_pool"
+
     def macs(self, g, o):
         return ir.tensor(g, o.outputs[0]).size * o.attrs["filter_h"] * o.attrs["filter_w"]
+
+
+@register
+class MaxPool2D(Pool2D):
+    kind = "MAX_POOL_2D"
+    c_function = "tcc_max_pool"

@@ -1,0 +1,158 @@
+"""The command line as a user meets it: bad input, atomic output, determinism, warning-free C."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tinycc import driver, toolchain
+from tinycc.errors import TinyccError
+from tinycc.testing import models as M
+from tinycc.testing.tflite_writer import ModelBuilder
+
+from .conftest import REPO, model_path
+
+
+def tinycc(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "tinycc", *map(str, args)], capture_output=True, text=True,
+                          cwd=cwd or REPO, timeout=120)
+
+
+def assert_clean_error(r, *fragments):
+    assert r.returncode == 2, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1, r.stderr          # one line, no traceback
+    assert lines[0].startswith("tinycc: error:")
+    assert "Traceback" not in r.stderr
+    for f in fragments:
+        assert f in lines[0], lines[0]
+
+
+def unsupported_op_model() -> bytes:
+    b = ModelBuilder()
+    x = b.tensor([1, 8], "float32", name="x")
+    y = b.tensor([1, 8], "float32", name="y")
+    b.op("TANH", [x], [y])
+    return b.build([x], [y])
+
+
+def test_not_a_flatbuffer(tmp_path):
+    bad = tmp_path / "notes.tflite"
+    bad.write_text("this is not a model\n" * 10)
+    out = tmp_path / "out"
+    assert_clean_error(tinycc("build", bad, "-o", out), "notes.tflite", "not a TFLite model")
+    assert not out.exists()
+
+
+def test_truncated_model(tmp_path):
+    data = model_path("kws_ref_model").read_bytes()
+    bad = tmp_path / "cut.tflite"
+    bad.write_bytes(data[: len(data) // 3])
+    out = tmp_path / "out"
+    assert_clean_error(tinycc("build", bad, "-o", out), "cut.tflite")
+    assert not out.exists()
+
+
+def test_unsupported_op_names_index_and_op(tmp_path):
+    bad = tmp_path / "tanh.tflite"
+    bad.write_bytes(unsupported_op_model())
+    out = tmp_path / "out"
+    assert_clean_error(tinycc("build", bad, "-o", out), "tanh.tflite", "operator 0 (TANH)", "not supported")
+    assert not out.exists()
+
+
+def test_missing_file_and_bad_name(tmp_path):
+    assert_clean_error(tinycc("build", tmp_path / "nope.tflite", "-o", tmp_path / "o"), "nope.tflite")
+    assert_clean_error(tinycc("build", model_path("ad01_int8"), "-o", tmp_path / "o", "--name", "2bad"), "2bad")
+    assert not (tmp_path / "o").exists()
+
+
+def test_failed_build_leaves_existing_output_untouched(tmp_path):
+    out = tmp_path / "out"
+    assert tinycc("build", model_path("ad01_int8"), "-o", out).returncode == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    bad = tmp_path / "tanh.tflite"
+    bad.write_bytes(unsupported_op_model())
+    assert_clean_error(tinycc("build", bad, "-o", out))
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "tanh.tflite"]  # no temp folders left
+
+
+def test_mutated_models_never_crash(tmp_path):
+    """Truncations and byte flips: either a build or a TinyccError, never another exception."""
+    data = bytearray(model_path("kws_ref_model").read_bytes())
+    rng = np.random.default_rng(0)
+    outcomes = {"ok": 0, "error": 0}
+    for k in range(120):
+        m = bytearray(data)
+        if k % 3 == 0:
+            m = m[: int(rng.integers(0, len(m)))]
+        else:
+            for _ in range(int(rng.integers(1, 8))):
+                m[int(rng.integers(0, len(m)))] = int(rng.integers(0, 256))
+        f = tmp_path / "m.tflite"
+        f.write_bytes(bytes(m))
+        try:
+            driver.build(str(f), str(tmp_path / "out"))
+            outcomes["ok"] += 1
+        except TinyccError as e:
+            assert "\n" not in str(e)
+            outcomes["error"] += 1
+    assert outcomes["error"] > 0
+
+
+def test_build_is_deterministic(tmp_path):
+    for name in ("kws_ref_model", "ic_resnet8_int8"):
+        a, b = tmp_path / f"{name}_a", tmp_path / f"{name}_b"
+        assert tinycc("build", model_path(name), "-o", a).returncode == 0
+        assert tinycc("build", model_path(name), "-o", b).returncode == 0
+        files_a = {p.name: p.read_bytes() for p in a.iterdir()}
+        assert files_a == {p.name: p.read_bytes() for p in b.iterdir()}
+
+
+def test_header_declares_the_api(tmp_path):
+    out = tmp_path / "out"
+    assert tinycc("build", model_path("kws_ref_model"), "-o", out, "--name", "kws").returncode == 0
+    h = (out / "kws.h").read_text()
+    for decl in ("int kws_invoke(void);", "void *kws_input(int i);", "void *kws_output(int i);",
+                 "size_t kws_input_bytes(int i);", "size_t kws_output_bytes(int i);",
+                 "#define kws_ARENA_BYTES", "#define kws_INPUT_COUNT 1", "#define kws_OUTPUT_COUNT 1"):
+        assert decl in h
+    c = (out / "kws.c").read_text()
+    assert "malloc" not in c and "free(" not in c
+    assert "static const int8_t" in c
+
+
+@pytest.mark.parametrize("target", ["host", "cortex-m4", "cortex-m0"])
+@pytest.mark.parametrize("name", ["kws_ref_model", "ic_resnet8_int8", "ad01_fp32"])
+def test_generated_c_is_warning_free(name, target, tmp_path):
+    out = tmp_path / "out"
+    driver.build(str(model_path(name)), str(out), "net", "generic" if target == "host" else target)
+    flags = ["-std=c99", "-pedantic", "-Wall", "-Wextra", "-Werror", "-Wshadow", "-Wconversion", "-O2", "-c"]
+    if target == "host":
+        cmd = ["gcc", *flags]
+    else:
+        if not toolchain.have_arm_toolchain():
+            pytest.skip("arm-none-eabi-gcc missing")
+        cmd = ["arm-none-eabi-gcc", *toolchain.cpu_flags(target), *flags]
+    for c in sorted(out.glob("*.c")):
+        r = subprocess.run([*cmd, str(c), "-I", str(out), "-o", str(tmp_path / (c.stem + ".o"))],
+                           capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+
+
+def test_verify_command(tmp_path):
+    r = tinycc("verify", model_path("ad01_int8"), "--samples", "3")
+    assert r.returncode == 0, r.stderr + r.stdout
+    assert "mismatches 0" in r.stdout and r.stdout.strip().endswith("PASS")
+
+
+def test_kernel_suite_samples_are_single_op(tmp_path):
+    """The kernel-test generator really produces one-op models (guards the test tier's meaning)."""
+    f = tmp_path / "c.tflite"
+    f.write_bytes(M.conv2d(np.random.default_rng(0)))
+    g = driver.compile_graph(str(f))
+    assert len(g.graph["plan"].order) == 1

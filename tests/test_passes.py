@@ -1,0 +1,130 @@
+"""Unit tests per pass: graphs before and after, invariants, and the planner's no-overlap rule."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from tinycc import frontend, ir, quant
+from tinycc.passes import PIPELINE, alias_reshapes, check_operators, fold_quantization, plan_arena, run_pipeline
+from tinycc.testing import models as M
+
+from .conftest import SHARED_MODELS, model_path
+
+
+def kinds(g):
+    return [ir.op(g, n).kind for n in ir.ops_in_order(g)]
+
+
+def test_pipeline_is_one_list_of_verb_noun_functions():
+    assert [p.__name__ for p in PIPELINE] == ["check_operators", "alias_reshapes", "fold_quantization",
+                                              "plan_arena"]
+
+
+def test_alias_reshapes_turns_reshape_into_a_view():
+    g = frontend.parse_tflite(M.reshape(np.random.default_rng(0), (1, 4, 3, 2), (1, 24), "int8"))
+    assert kinds(g) == ["RESHAPE"]
+    g = alias_reshapes(check_operators(g))
+    ir.verify(g)
+    assert kinds(g) == []
+    (src,), (dst,) = g.graph["inputs"], g.graph["outputs"]
+    assert g.has_edge(src, dst) and ir.view_source(g, dst) == src
+
+
+def test_alias_reshapes_on_kws_keeps_everything_else():
+    g = frontend.load_tflite(str(model_path("kws_ref_model")))
+    before = kinds(g)
+    g = alias_reshapes(check_operators(g))
+    ir.verify(g)
+    assert kinds(g) == [k for k in before if k != "RESHAPE"]
+
+
+def test_fold_quantization_computes_prepare_constants():
+    g = frontend.load_tflite(str(model_path("kws_ref_model")))
+    g = fold_quantization(alias_reshapes(check_operators(g)))
+    ir.verify(g)
+    for n in ir.ops_in_order(g):
+        o = ir.op(g, n)
+        if o.kind not in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"):
+            continue
+        x, w, b, y = (ir.tensor(g, t) for t in (*o.inputs, o.outputs[0]))
+        axis = 3 if o.kind == "DEPTHWISE_CONV_2D" else 0
+        sums = np.moveaxis(w.data.astype(np.int64), axis, 0).reshape(w.shape[axis], -1).sum(1)
+        np.testing.assert_array_equal(o.params["bias"], b.data - x.quant.zero_point[0] * sums)
+        for m, s, fs in zip(o.params["mult"], o.params["shift"], w.quant.scale * (w.shape[axis] // len(w.quant.scale))):
+            assert 2**30 <= m < 2**31 and -31 <= s <= 30
+            real = x.quant.scale[0] * fs / y.quant.scale[0]
+            assert math.isclose(m * 2.0 ** (s - 31), real, rel_tol=2**-30)
+        lo, hi = o.params["act_range"]
+        assert -128 <= lo <= hi <= 127
+
+
+def test_quantize_multiplier_known_values():
+    assert quant.quantize_multiplier(0.5) == (2**30, 0)
+    assert quant.quantize_multiplier(1.0) == (2**30, 1)
+    assert quant.quantize_multiplier(0.0) == (0, 0)
+    assert quant.quantize_multiplier(2.0**-40) == (0, 0)      # below 2^-31 flushes to zero
+    assert quant.quantize_multiplier(0.75) == (3 * 2**29, 0)
+    m, s = quant.quantize_multiplier(1 - 2**-40)              # rounds up to 2^31: renormalized
+    assert (m, s) == (2**30, 1)
+
+
+def test_padding_amount_matches_tflite():
+    assert quant.padding_amount("SAME", 49, 10, 2) == (25, 4)
+    assert quant.padding_amount("VALID", 10, 3, 2) == (4, 0)
+    assert quant.padding_amount("SAME", 8, 3, 1, dilation=2) == (8, 2)
+
+
+def _assert_plan_sound(g):
+    plan = g.graph["plan"]
+    bufs = plan.buffers
+    for i, a in enumerate(bufs):
+        assert a.offset % 4 == 0 and a.offset + a.size <= plan.size
+        assert a.size >= ir.tensor(g, a.tid).nbytes
+        for b in bufs[i + 1:]:
+            live_together = not (a.last < b.first or b.last < a.first)
+            apart = a.offset + a.size <= b.offset or b.offset + b.size <= a.offset
+            assert apart or not live_together, f"{a} overlaps {b}"
+    # every reader runs while its buffer is live; views share their source's bytes
+    step = {oid: k for k, oid in enumerate(plan.order)}
+    life = {b.tid: (b.first, b.last) for b in bufs}
+    for oid in plan.order:
+        for t in [*ir.op(g, oid).inputs, *ir.op(g, oid).outputs]:
+            if t is None or ir.tensor(g, t).is_const:
+                continue
+            first, last = life[ir.view_source(g, t)]
+            assert first <= step[oid] <= last
+            assert plan.offsets[t] == plan.offsets[ir.view_source(g, t)]
+    for t in g.graph["outputs"]:
+        assert life[ir.view_source(g, t)][1] == len(plan.order)
+    assert plan.size >= plan.lower_bound()
+
+
+@pytest.mark.parametrize("name", SHARED_MODELS)
+def test_plan_arena_no_overlap_shared_models(name):
+    g = run_pipeline(frontend.load_tflite(str(model_path(name))), verify=True)
+    _assert_plan_sound(g)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_plan_arena_no_overlap_random_networks(seed):
+    dtype = "int8" if seed % 2 else "float32"
+    g = run_pipeline(frontend.parse_tflite(M.random_network(np.random.default_rng(seed), dtype)), verify=True)
+    _assert_plan_sound(g)
+
+
+def test_plan_arena_reuses_memory_on_a_chain():
+    g = run_pipeline(frontend.load_tflite(str(model_path("kws_ref_model"))))
+    plan = g.graph["plan"]
+    total = sum(b.size for b in plan.buffers)
+    assert plan.size < total / 3          # a chain needs ~two live buffers, not all of them
+    assert plan.size == plan.lower_bound()
+
+
+def test_verify_catches_a_broken_graph():
+    g = run_pipeline(frontend.load_tflite(str(model_path("ad01_int8"))))
+    oid = g.graph["plan"].order[0]
+    g.remove_edge(ir.op(g, oid).inputs[0], oid)
+    with pytest.raises(Exception, match="reads"):
+        ir.verify(g)
