@@ -174,3 +174,30 @@ def test_max_pool2d(case, dtype, tmp_path, check_model):
     path = tmp_path / "m.tflite"
     path.write_bytes(M.max_pool2d(rng, in_shape, f, s, pad, act, dtype))
     check_model(path, samples=4)
+
+
+BROADCASTS = [((1, 4, 4, 8), (8,)), ((1, 4, 4, 8), (1, 1, 1, 8)), ((1, 4, 1, 3), (1, 1, 5, 1)),
+              ((2, 3), (1,)), ((1, 2, 3, 4, 5), (1, 2, 1, 4, 1)), ((5,), (3, 1))]
+
+
+@pytest.mark.parametrize("dtype", ["int8", "float32"])
+@pytest.mark.parametrize("sa,sb", BROADCASTS, ids=_id)
+@pytest.mark.parametrize("const_b", [False, True])
+def test_add_broadcast(sa, sb, const_b, dtype, tmp_path, check_model):
+    from tinycc.testing.tflite_writer import ModelBuilder
+    rng = np.random.default_rng(zlib.crc32(_id((sa, sb, const_b, dtype)).encode()))
+    out_shape = np.broadcast_shapes(sa, sb)
+    q = (lambda s, z: dict(scale=s, zero_point=z)) if dtype == "int8" else (lambda s, z: {})
+    b = ModelBuilder()
+    x = b.tensor(list(sa), dtype, name="a", **q(0.05, -3))
+    if const_b:
+        data = (rng.integers(-128, 128, sb).astype(np.int8) if dtype == "int8"
+                else rng.standard_normal(sb).astype(np.float32))
+        y = b.tensor(list(sb), dtype, name="b", data=data, **q(0.11, 7))
+    else:
+        y = b.tensor(list(sb), dtype, name="b", **q(0.11, 7))
+    z = b.tensor(list(out_shape), dtype, name="sum", **q(0.09, 2))
+    b.op("ADD", [x, y], [z], fused_activation="RELU" if const_b else "NONE")
+    path = tmp_path / "m.tflite"
+    path.write_bytes(b.build([x] if const_b else [x, y], [z]))
+    check_model(path, samples=3)

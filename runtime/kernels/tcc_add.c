@@ -7,26 +7,47 @@
  *   b' = requantize((b + in2_offset) << 20, in2_mult, in2_shift)
  *   out = clamp(requantize(a' + b', out_mult, out_shift) + out_zp, act_min, act_max)
  * All shifts here are <= 0, so requantize is a doubling high multiply followed by a
- * rounding right shift.
+ * rounding right shift. Broadcasting (TFLite BroadcastAdd6DSlow) only changes which
+ * elements meet: the output is walked in row-major order, each input with its own
+ * strides (0 where it is broadcast).
  */
 #include "tcc_add.h"
 #include "tcc_common.h"
 
+static inline int8_t add_s8(const tcc_add_s8_params *p, int32_t a, int32_t b)
+{
+    const int32_t x = (a + p->in1_offset) * (1 << p->left_shift);
+    const int32_t y = (b + p->in2_offset) * (1 << p->left_shift);
+    const int32_t sx = tcc_requantize(x, p->in1_mult, p->in1_shift);
+    const int32_t sy = tcc_requantize(y, p->in2_mult, p->in2_shift);
+    const int32_t r = tcc_requantize(sx + sy, p->out_mult, p->out_shift) + p->out_zp;
+    return (int8_t)tcc_clamp(r, p->act_min, p->act_max);
+}
+
+/* Walk a 6-D broadcast: the body sees the flat input offsets ia, ib. */
+#define TCC_BROADCAST_LOOP(s, body)                                                       \
+    for (int32_t i0 = 0; i0 < (s)->dims[0]; ++i0)                                          \
+    for (int32_t i1 = 0; i1 < (s)->dims[1]; ++i1)                                          \
+    for (int32_t i2 = 0; i2 < (s)->dims[2]; ++i2)                                          \
+    for (int32_t i3 = 0; i3 < (s)->dims[3]; ++i3)                                          \
+    for (int32_t i4 = 0; i4 < (s)->dims[4]; ++i4) {                                        \
+        int32_t ia = i0 * (s)->a_strides[0] + i1 * (s)->a_strides[1] + i2 * (s)->a_strides[2] \
+                   + i3 * (s)->a_strides[3] + i4 * (s)->a_strides[4];                        \
+        int32_t ib = i0 * (s)->b_strides[0] + i1 * (s)->b_strides[1] + i2 * (s)->b_strides[2] \
+                   + i3 * (s)->b_strides[3] + i4 * (s)->b_strides[4];                        \
+        for (int32_t i5 = 0; i5 < (s)->dims[5]; ++i5) {                                    \
+            body;                                                                          \
+            ia += (s)->a_strides[5];                                                       \
+            ib += (s)->b_strides[5];                                                       \
+        }                                                                                  \
+    }
+
 void tcc_add_s8(const tcc_add_s8_params *p, const int8_t *a, const int8_t *b, int8_t *out)
 {
-    for (int32_t i = 0; i < p->size; ++i) {
-        const int32_t x = (a[i] + p->in1_offset) * (1 << p->left_shift);
-        const int32_t y = (b[i] + p->in2_offset) * (1 << p->left_shift);
-        const int32_t sx = tcc_requantize(x, p->in1_mult, p->in1_shift);
-        const int32_t sy = tcc_requantize(y, p->in2_mult, p->in2_shift);
-        const int32_t r = tcc_requantize(sx + sy, p->out_mult, p->out_shift) + p->out_zp;
-        out[i] = (int8_t)tcc_clamp(r, p->act_min, p->act_max);
-    }
+    TCC_BROADCAST_LOOP(&p->shape, *out++ = add_s8(p, a[ia], b[ib]))
 }
 
 void tcc_add_f32(const tcc_add_f32_params *p, const float *a, const float *b, float *out)
 {
-    for (int32_t i = 0; i < p->size; ++i) {
-        out[i] = tcc_clampf(a[i] + b[i], p->act_min, p->act_max);
-    }
+    TCC_BROADCAST_LOOP(&p->shape, *out++ = tcc_clampf(a[ia] + b[ib], p->act_min, p->act_max))
 }

@@ -1,11 +1,20 @@
-/* tinycc runtime: ADD (TFLite builtin), int8 and float32, same-shape operands. */
+/* tinycc runtime: ADD (TFLite builtin), int8 and float32, with broadcasting up to 6-D. */
 #ifndef TCC_ADD_H
 #define TCC_ADD_H
 
 #include <stdint.h>
 
+#define TCC_ADD_MAX_DIMS 6
+
+/* Shapes are right-aligned and padded with 1s to 6-D; an input's stride is 0 along a
+ * dimension it broadcasts. Same-shape operands use dims {1,1,1,1,1,size}. */
 typedef struct {
-    int32_t size;
+    int32_t dims[TCC_ADD_MAX_DIMS];
+    int32_t a_strides[TCC_ADD_MAX_DIMS], b_strides[TCC_ADD_MAX_DIMS];
+} tcc_broadcast;
+
+typedef struct {
+    tcc_broadcast shape;
     int32_t in1_offset, in2_offset;         /* minus the inputs' zero points */
     int32_t left_shift;                     /* 20 for int8 */
     int32_t in1_mult, in1_shift, in2_mult, in2_shift, out_mult, out_shift;
@@ -13,7 +22,7 @@ typedef struct {
 } tcc_add_s8_params;
 
 typedef struct {
-    int32_t size;
+    tcc_broadcast shape;
     float act_min, act_max;
 } tcc_add_f32_params;
 

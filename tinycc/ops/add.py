@@ -1,12 +1,38 @@
-"""ADD: element-wise sum of two same-shape tensors with a fused activation."""
+"""ADD: element-wise sum with numpy-style broadcasting (up to 6-D) and a fused activation."""
 from __future__ import annotations
 
+import numpy as np
 import tflite
 
 from .. import ir, quant
 from . import OpDef, activation, register
 
 LEFT_SHIFT_INT8 = 20  # headroom bits TFLite gives int8 operands before rescaling
+MAX_DIMS = 6
+
+
+def broadcast_strides(a_shape, b_shape) -> str:
+    """C initializer of a tcc_broadcast: output dims and each input's strides (0 where broadcast).
+
+    Same shapes collapse to one flat dimension, so the kernel runs a single loop.
+    """
+    if tuple(a_shape) == tuple(b_shape):
+        n = int(np.prod(a_shape, dtype=np.int64))
+        dims, sa, sb = [1] * (MAX_DIMS - 1) + [n], [0] * (MAX_DIMS - 1) + [1], [0] * (MAX_DIMS - 1) + [1]
+    else:
+        out = np.broadcast_shapes(a_shape, b_shape)
+        dims = [1] * (MAX_DIMS - len(out)) + list(out)
+
+        def strides(shape):
+            shape = [1] * (MAX_DIMS - len(shape)) + list(shape)
+            st, acc = [0] * MAX_DIMS, 1
+            for d in reversed(range(MAX_DIMS)):
+                st[d] = 0 if shape[d] == 1 and dims[d] != 1 else acc
+                acc *= shape[d]
+            return st
+        sa, sb = strides(a_shape), strides(b_shape)
+    arr = lambda v: "{" + ", ".join(str(int(x)) for x in v) + "}"
+    return f"{{ .dims = {arr(dims)}, .a_strides = {arr(sa)}, .b_strides = {arr(sb)} }}"
 
 
 @register
@@ -24,13 +50,17 @@ class Add(OpDef):
         a, b, y = (ir.tensor(g, t) for t in (*o.inputs, o.outputs[0]))
         if b.dtype != dt or (dt == "int8" and (b.quant is None or b.quant.per_channel)):
             raise self.fail(o, f"second input must be {dt} with per-tensor quantization", b.name)
-        if a.shape != b.shape or a.shape != y.shape:
-            raise self.fail(o, f"broadcasting {list(a.shape)} + {list(b.shape)} -> {list(y.shape)} "
-                               "is not supported yet (shapes must match)")
+        try:
+            out_shape = np.broadcast_shapes(a.shape, b.shape)
+        except ValueError:
+            raise self.fail(o, f"shapes {list(a.shape)} and {list(b.shape)} do not broadcast") from None
+        if tuple(out_shape) != tuple(y.shape) or len(y.shape) > MAX_DIMS:
+            raise self.fail(o, f"{list(a.shape)} + {list(b.shape)} -> {list(y.shape)}: output shape must be "
+                               f"the broadcast shape {list(out_shape)}, at most {MAX_DIMS}-D")
 
     def prepare(self, g, o):
         a, b, y = (ir.tensor(g, t) for t in (*o.inputs, o.outputs[0]))
-        p = dict(size=y.size)
+        p = dict(broadcast=broadcast_strides(a.shape, b.shape))
         if y.dtype == "float32":
             p["act_range"] = quant.activation_range_float(o.attrs["activation"])
             return p
@@ -46,7 +76,7 @@ class Add(OpDef):
     def emit(self, g, o, ctx):
         p = o.params
         if ir.tensor(g, o.outputs[0]).dtype == "int8":
-            fields = [("size", p["size"]), ("in1_offset", p["offsets"][0]), ("in2_offset", p["offsets"][1]),
+            fields = [("shape", p["broadcast"]), ("in1_offset", p["offsets"][0]), ("in2_offset", p["offsets"][1]),
                       ("left_shift", LEFT_SHIFT_INT8),
                       ("in1_mult", p["in1"][0]), ("in1_shift", p["in1"][1]),
                       ("in2_mult", p["in2"][0]), ("in2_shift", p["in2"][1]),
@@ -54,7 +84,7 @@ class Add(OpDef):
                       ("out_zp", p["offsets"][2]), ("act_min", p["act_range"][0]), ("act_max", p["act_range"][1])]
             fn = "tcc_add_s8"
         else:
-            fields = [("size", p["size"]), ("act_min", p["act_range"][0]), ("act_max", p["act_range"][1])]
+            fields = [("shape", p["broadcast"]), ("act_min", p["act_range"][0]), ("act_max", p["act_range"][1])]
             fn = "tcc_add_f32"
         params = ctx.struct(o, f"{fn}_params", fields)
         a, b = (ctx.buf(t) for t in o.inputs)
