@@ -66,8 +66,7 @@ def run_compiled(model_file: Path, batches, work: Path, mode: str = "host", targ
 
 def reference_outputs(model_file: Path, batches):
     g = driver.compile_graph(str(model_file))
-    ref = Reference(str(model_file))
-    ref.n_outputs = len(g.graph["outputs"])
+    ref = Reference(str(model_file), len(g.graph["outputs"]))
     return [ref.run(xs) for xs in batches]
 
 

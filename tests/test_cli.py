@@ -156,3 +156,17 @@ def test_kernel_suite_samples_are_single_op(tmp_path):
     f.write_bytes(M.conv2d(np.random.default_rng(0)))
     g = driver.compile_graph(str(f))
     assert len(g.graph["plan"].order) == 1
+
+
+def test_hostile_tensor_names_stay_inside_comments(tmp_path):
+    b = ModelBuilder()
+    x = b.tensor([1, 8], "float32", name="in */ #error boom /*")
+    y = b.tensor([1, 8], "float32", name="out\n*/ int x;")
+    b.op("SOFTMAX", [x], [y], beta=1.0)
+    f = tmp_path / "evil.tflite"
+    f.write_bytes(b.build([x], [y]))
+    out = tmp_path / "out"
+    driver.build(str(f), str(out))
+    r = subprocess.run(["gcc", "-std=c99", "-Wall", "-Wextra", "-Werror", "-c", str(out / "model.c"), "-I", str(out),
+                        "-o", str(tmp_path / "m.o")], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr

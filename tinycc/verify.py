@@ -58,7 +58,8 @@ class VerifyResult:
 class Reference:
     """Runs the model in TFLite Micro, or in TFLite (LiteRT) when TFLite Micro refuses it."""
 
-    def __init__(self, model_path: str):
+    def __init__(self, model_path: str, n_outputs: int):
+        self.n_outputs = n_outputs
         self.name = "TFLite Micro"
         try:
             from tflite_micro import runtime
@@ -85,8 +86,6 @@ class Reference:
             self._lite.set_tensor(d["index"], x)
         self._lite.invoke()
         return [np.array(self._lite.get_tensor(d["index"])) for d in self._lite.get_output_details()]
-
-    n_outputs = 1
 
 
 def random_inputs(g, rng: np.random.Generator) -> list[np.ndarray]:
@@ -120,8 +119,7 @@ def verify(model_path: str, target: str = "host", samples: int = 10, seed: int =
     if samples < 1:
         raise TinyccError("--samples must be at least 1")
     g = compile_graph(model_path)
-    ref = Reference(model_path)
-    ref.n_outputs = len(g.graph["outputs"])
+    ref = Reference(model_path, len(g.graph["outputs"]))
     rng = np.random.default_rng(seed)
     batches = [random_inputs(g, rng) for _ in range(samples)]
     expected = [ref.run(xs) for xs in batches]

@@ -148,15 +148,15 @@ def generate(g: nx.DiGraph, name: str, target: str) -> dict[str, str]:
                          offsets=", ".join(str(plan.offsets[t]) for t in [*o.inputs, *o.outputs]
                                            if t is not None and t in plan.offsets),
                          decls=oc.decls, stmts=oc.stmts, name=o.name))
-    io = lambda tids: [dict(tid=t, name=ir.tensor(g, t).name, offset=plan.offsets[t],
+    io = lambda tids: [dict(tid=t, name=comment_safe(ir.tensor(g, t).name), offset=plan.offsets[t],
                             bytes=ir.tensor(g, t).nbytes, dtype=ir.tensor(g, t).dtype,
                             shape=shape_str(ir.tensor(g, t)), quant=_quant_str(ir.tensor(g, t)))
                        for t in tids]
     ctx = dict(name=name, NAME=name.upper(), version=__version__, target=target,
-               source=g.graph.get("source", "?"), rows=rows, arena=plan.size,
+               source=comment_safe(g.graph.get("source", "?")), rows=rows, arena=plan.size,
                lower_bound=plan.lower_bound(), macs=total_macs,
                weights=sum(em.const_bytes.values()),
-               buffers=[dict(name=ir.tensor(g, b.tid).name, offset=b.offset, size=b.size, first=b.first,
+               buffers=[dict(name=comment_safe(ir.tensor(g, b.tid).name), offset=b.offset, size=b.size, first=b.first,
                              last=b.last) for b in plan.buffers],
                inputs=io(g.graph["inputs"]), outputs=io(g.graph["outputs"]),
                kernel_headers=sorted(f"{k}.h" for k in em.kernels))
@@ -168,6 +168,12 @@ def generate(g: nx.DiGraph, name: str, target: str) -> dict[str, str]:
             files[k + ext] = (KERNELS / (k + ext)).read_text()
     files["tcc_common.h"] = (KERNELS / "tcc_common.h").read_text()
     return files
+
+
+def comment_safe(text: str, limit: int = 96) -> str:
+    """Make a model-supplied string safe inside a C block comment: printable ASCII, no '*/', bounded."""
+    text = "".join(c if " " <= c <= "~" else "?" for c in text).replace("*/", "*_/").replace("/*", "/_*")
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _quant_str(t: ir.Tensor) -> str:
