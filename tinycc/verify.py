@@ -12,8 +12,10 @@ Pass criteria
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import sys
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -63,13 +65,16 @@ class Reference:
         self.name = "TFLite Micro"
         try:
             from tflite_micro import runtime
-            self._tflm = runtime.Interpreter.from_file(model_path, arena_size=TFLM_ARENA)
+            with _silenced_stderr():  # TFLite Micro logs its refusal of hybrid models on fd 2
+                self._tflm = runtime.Interpreter.from_file(model_path, arena_size=TFLM_ARENA)
             self._lite = None
         except RuntimeError:
-            from ai_edge_litert.interpreter import Interpreter
-            self.name = "TFLite (LiteRT); TFLite Micro refuses this model"
+            from ai_edge_litert.interpreter import Interpreter, OpResolverType
+            self.name = "TFLite (LiteRT builtin kernels); TFLite Micro refuses this model"
             self._tflm = None
-            self._lite = Interpreter(model_path=model_path, num_threads=1)
+            # Builtin kernels only: the default XNNPACK delegate quantizes hybrid inputs its own way.
+            self._lite = Interpreter(model_path=model_path, num_threads=1,
+                                     experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
             self._lite.allocate_tensors()
 
     def run(self, inputs: list[np.ndarray]) -> list[np.ndarray]:
@@ -86,6 +91,20 @@ class Reference:
             self._lite.set_tensor(d["index"], x)
         self._lite.invoke()
         return [np.array(self._lite.get_tensor(d["index"])) for d in self._lite.get_output_details()]
+
+
+@contextlib.contextmanager
+def _silenced_stderr():
+    """Silence the process's file descriptor 2 (C++ logging bypasses sys.stderr)."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def random_inputs(g, rng: np.random.Generator) -> list[np.ndarray]:

@@ -45,7 +45,9 @@ void tcc_depthwise_s8(const tcc_depthwise_s8_params *p, const int8_t *in, int8_t
     }
 }
 
-/* Float: out = clamp(sum over inside taps (ky, kx order) of x * w, then + bias). */
+/* Float: out = clamp(sum over inside taps (ky, kx order) of x * w, then + bias), the order of
+ * TFLite Micro's reference kernel; with bias_first the sum starts at the bias instead, the order
+ * of TFLite's optimized kernel (used for hybrid models, whose reference is TFLite). */
 void tcc_depthwise_f32(const tcc_depthwise_f32_params *p, const float *in, float *out)
 {
     const int32_t out_c = p->in_c * p->depth_mult;
@@ -58,7 +60,8 @@ void tcc_depthwise_f32(const tcc_depthwise_f32_params *p, const float *in, float
                 for (int32_t ic = 0; ic < p->in_c; ++ic) {
                     for (int32_t m = 0; m < p->depth_mult; ++m) {
                         const int32_t oc = ic * p->depth_mult + m;
-                        float acc = 0.0f;
+                        const float bias = p->bias != NULL ? p->bias[oc] : 0.0f;
+                        float acc = p->bias_first ? bias : 0.0f;
                         for (int32_t ky = 0; ky < p->k_h; ++ky) {
                             const int32_t y = y0 + ky * p->dil_h;
                             if (y < 0 || y >= p->in_h) continue;
@@ -69,7 +72,7 @@ void tcc_depthwise_f32(const tcc_depthwise_f32_params *p, const float *in, float
                                      * p->weights[(ky * p->k_w + kx) * out_c + oc];
                             }
                         }
-                        if (p->bias != NULL) acc += p->bias[oc];
+                        if (!p->bias_first) acc += bias;
                         *out++ = tcc_clampf(acc, p->act_min, p->act_max);
                     }
                 }

@@ -24,6 +24,7 @@ typedef struct {
     int32_t stride_h, stride_w, dil_h, dil_w;
     int32_t pad_top, pad_left;
     float act_min, act_max;
+    int32_t bias_first;                     /* 1: start the sum at the bias (TFLite's order), 0: add it last (TFLite Micro's) */
     const float *weights;
     const float *bias;                      /* NULL when the model has none */
 } tcc_depthwise_f32_params;

@@ -109,6 +109,21 @@ def _load() -> None:
         importlib.import_module(f"{__name__}.{m.name}")
 
 
+def is_hybrid_model(g) -> bool:
+    """True when some op has int8 weights with float32 activations (dynamic-range quantization).
+
+    TFLite Micro refuses such models, so their reference is TFLite, whose optimized float
+    kernels round in a slightly different order; float kernels follow it for these models.
+    """
+    for n in g.nodes:
+        o = g.nodes[n]["value"]
+        if isinstance(o, ir.Op) and len(o.inputs) > 1 and o.inputs[1] is not None:
+            x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
+            if x.dtype == "float32" and w.dtype == "int8" and w.is_const:
+                return True
+    return False
+
+
 # -- shared pieces of int8 convolution-like ops -----------------------------------
 
 def activation(opts) -> str:

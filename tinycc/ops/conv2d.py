@@ -1,6 +1,8 @@
 """CONV_2D: 2-D convolution, NHWC input, filter [out_c, kh, kw, in_c / groups], optional bias."""
 from __future__ import annotations
 
+import math
+
 import tflite
 
 from .. import ir, quant
@@ -30,11 +32,42 @@ def check_strides(op_def: OpDef, o: ir.Op) -> None:
             raise op_def.fail(o, f"{k} = {o.attrs[k]} is out of range")
 
 
+def is_hybrid(g, o: ir.Op) -> bool:
+    """Hybrid (dynamic-range quantized) op: int8 weights with float32 activations."""
+    return ir.tensor(g, o.inputs[0]).dtype == "float32" and ir.tensor(g, o.inputs[1]).dtype == "int8"
+
+
+# Largest |w * (q - zp)| of a hybrid kernel: int8 weights (-128) times the quantized
+# input minus its zero point (at most 255 apart); the int32 accumulator must hold the sum.
+HYBRID_MAX_TERM = 128 * 255
+
+
+def check_hybrid_weights(op_def: OpDef, o: ir.Op, w: ir.Tensor, channels: int, depth: int) -> None:
+    """Rules for the int8 weights of a hybrid op (``channels`` outputs, ``depth`` terms per output)."""
+    q = w.quant
+    if q is None or not q.scale:
+        raise op_def.fail(o, "int8 weights of a float32 op need a quantization scale", w.name)
+    if any(z != 0 for z in q.zero_point):
+        raise op_def.fail(o, "int8 weights of a float32 op need zero points of 0", w.name)
+    if any(not (s > 0 and math.isfinite(s)) for s in q.scale):
+        raise op_def.fail(o, "weight scales must be positive and finite", w.name)
+    if q.per_channel and (q.axis != 0 or len(q.scale) != channels):
+        raise op_def.fail(o, f"{len(q.scale)} weight scales along axis {q.axis} do not match "
+                             f"{channels} output channels on axis 0", w.name)
+    if depth * HYBRID_MAX_TERM > 2**31 - 1:
+        raise op_def.fail(o, f"{depth} terms per output may overflow the int32 accumulator", w.name)
+
+
+def hybrid_scales(w: ir.Tensor, per_channel: bool) -> list[float]:
+    """The weight scales a hybrid kernel multiplies by: one per output channel, or the first one."""
+    return list(w.quant.scale) if per_channel else [w.quant.scale[0]]
+
+
 def check_weights(op_def: OpDef, g, o: ir.Op, dtype: str) -> None:
     w = ir.tensor(g, o.inputs[1])
     if not w.is_const:
         raise op_def.fail(o, "weights must be constant", w.name)
-    if w.dtype != dtype:
+    if w.dtype != dtype and not (dtype == "float32" and w.dtype == "int8"):
         raise op_def.fail(o, f"weights are {w.dtype}, activations {dtype}", w.name)
     if len(o.inputs) > 2 and o.inputs[2] is not None:
         b = ir.tensor(g, o.inputs[2])
@@ -63,6 +96,11 @@ class Conv2D(OpDef):
         out_c, k_h, k_w, k_c = w.shape
         if k_c == 0 or x.shape[3] % k_c or out_c % (x.shape[3] // k_c):
             raise self.fail(o, f"filter depth {k_c} does not divide input depth {x.shape[3]} into groups")
+        if is_hybrid(g, o):
+            if k_c != x.shape[3]:
+                raise self.fail(o, "grouped convolution with int8 weights and float32 activations "
+                                   "is not supported")
+            check_hybrid_weights(self, o, w, out_c, k_h * k_w * k_c)
         if len(o.inputs) > 2 and o.inputs[2] is not None:
             self.expect_shape(g, o, o.inputs[2], (out_c,))
         geo = conv_geometry(g, o, k_h, k_w)
@@ -76,6 +114,13 @@ class Conv2D(OpDef):
         p = conv_geometry(g, o, w.shape[1], w.shape[2])
         if x.dtype == "float32":
             p["act_range"] = quant.activation_range_float(o.attrs["activation"])
+            if w.dtype == "int8":
+                # TFLite's conv.cc takes the per-channel path (asymmetric input
+                # quantization) only when the weight scales actually differ;
+                # equal scales run the per-tensor path with the first scale.
+                scales = w.quant.scale
+                p["hybrid_asymmetric"] = len(scales) > 1 and any(s != scales[0] for s in scales)
+                p["hybrid_scales"] = hybrid_scales(w, p["hybrid_asymmetric"])
             return p
         in_zp, out_zp = x.quant.zero_point[0], y.quant.zero_point[0]
         p["mult"], p["shift"] = quant.conv_output_multipliers(
@@ -86,6 +131,8 @@ class Conv2D(OpDef):
         return p
 
     def emit(self, g, o, ctx):
+        if is_hybrid(g, o):
+            return self.emit_hybrid(g, o, ctx)
         x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
         p, a = o.params, o.attrs
         out_c, k_h, k_w, k_c = w.shape
@@ -111,6 +158,28 @@ class Conv2D(OpDef):
             fn = "tcc_conv2d_f32"
         params = ctx.struct(o, f"{fn}_params", fields)
         ctx.call(o, f"{fn}(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])});", self.kernel)
+
+    def emit_hybrid(self, g, o, ctx):
+        """int8 weights, float32 input/output/bias: runtime/kernels/tcc_hybrid.c."""
+        x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
+        p, a = o.params, o.attrs
+        out_c, k_h, k_w, _ = w.shape
+        bias = ir.tensor(g, o.inputs[2]).data if len(o.inputs) > 2 and o.inputs[2] else None
+        scales = p["hybrid_scales"]
+        fields = [("batches", p["batches"]), ("in_h", p["in_h"]), ("in_w", p["in_w"]), ("in_c", x.shape[3]),
+                  ("out_h", p["out_h"]), ("out_w", p["out_w"]), ("out_c", out_c),
+                  ("k_h", k_h), ("k_w", k_w),
+                  ("stride_h", a["stride_h"]), ("stride_w", a["stride_w"]),
+                  ("dil_h", a["dilation_h"]), ("dil_w", a["dilation_w"]),
+                  ("pad_top", p["pad_top"]), ("pad_left", p["pad_left"]),
+                  ("asymmetric", int(p["hybrid_asymmetric"])), ("scale_per_channel", int(len(scales) > 1)),
+                  ("act_min", p["act_range"][0]), ("act_max", p["act_range"][1]),
+                  ("weights", ctx.const_array(o, "weights", "int8_t", w.data)),
+                  ("w_scale", ctx.const_array(o, "w_scale", "float", scales)),
+                  ("bias", ctx.const_array(o, "bias", "float", bias) if bias is not None else None)]
+        params = ctx.struct(o, "tcc_conv2d_hybrid_params", fields)
+        ctx.call(o, f"tcc_conv2d_hybrid(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])});",
+                 "tcc_hybrid")
 
     def macs(self, g, o):
         w, y = ir.tensor(g, o.inputs[1]), ir.tensor(g, o.outputs[0])

@@ -4,7 +4,7 @@ from __future__ import annotations
 import tflite
 
 from .. import ir, quant
-from . import OpDef, folded_bias, per_channel_scales, register
+from . import OpDef, folded_bias, is_hybrid_model, per_channel_scales, register
 from .conv2d import check_strides, check_weights, conv_geometry, read_conv_options
 
 
@@ -73,6 +73,7 @@ class DepthwiseConv2D(OpDef):
         else:
             bias = ir.tensor(g, o.inputs[2]).data if len(o.inputs) > 2 and o.inputs[2] else None
             fields += [("act_min", p["act_range"][0]), ("act_max", p["act_range"][1]),
+                       ("bias_first", int(is_hybrid_model(g))),
                        ("weights", ctx.const_array(o, "weights", "float", w.data)),
                        ("bias", ctx.const_array(o, "bias", "float", bias) if bias is not None else None)]
             fn = "tcc_depthwise_f32"

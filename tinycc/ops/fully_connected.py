@@ -6,7 +6,7 @@ import tflite
 from .. import ir, quant
 from ..errors import TinyccError
 from . import OpDef, activation, folded_bias, per_channel_scales, register
-from .conv2d import check_weights
+from .conv2d import check_hybrid_weights, check_weights, hybrid_scales, is_hybrid
 
 
 @register
@@ -17,10 +17,12 @@ class FullyConnected(OpDef):
 
     def read_options(self, opts):
         if opts is None:
-            return dict(activation="NONE", keep_num_dims=False)
+            return dict(activation="NONE", keep_num_dims=False, asymmetric_quantize_inputs=False)
         if opts.WeightsFormat() != 0:
             raise TinyccError("shuffled weights format is not supported")
-        return dict(activation=activation(opts), keep_num_dims=bool(opts.KeepNumDims()))
+        # asymmetric_quantize_inputs only matters for hybrid (int8 weights, float32 input).
+        return dict(activation=activation(opts), keep_num_dims=bool(opts.KeepNumDims()),
+                    asymmetric_quantize_inputs=bool(opts.AsymmetricQuantizeInputs()))
 
     def check(self, g, o):
         self.expect_arity(o, (2, 3))
@@ -36,6 +38,8 @@ class FullyConnected(OpDef):
             self.expect_shape(g, o, o.inputs[2], (units,))
         if y.size != (x.size // depth) * units:
             raise self.fail(o, f"output shape {list(y.shape)} does not hold {x.size // depth}x{units}", y.name)
+        if is_hybrid(g, o):
+            check_hybrid_weights(self, o, w, units, depth)
 
     def prepare(self, g, o):
         x, w, y = (ir.tensor(g, t) for t in (o.inputs[0], o.inputs[1], o.outputs[0]))
@@ -43,6 +47,11 @@ class FullyConnected(OpDef):
         p = dict(batches=x.size // depth, in_depth=depth, out_depth=units)
         if x.dtype == "float32":
             p["act_range"] = quant.activation_range_float(o.attrs["activation"])
+            if w.dtype == "int8":
+                # TFLite's fully_connected.cc: per-channel scales whenever there is more
+                # than one; asymmetric input quantization only when the option asks.
+                p["hybrid_asymmetric"] = bool(o.attrs.get("asymmetric_quantize_inputs", False))
+                p["hybrid_scales"] = hybrid_scales(w, w.quant.per_channel)
             return p
         bias = ir.tensor(g, o.inputs[2]).data if len(o.inputs) > 2 and o.inputs[2] else None
         in_zp, out_zp = x.quant.zero_point[0], y.quant.zero_point[0]
@@ -54,6 +63,8 @@ class FullyConnected(OpDef):
         return p
 
     def emit(self, g, o, ctx):
+        if is_hybrid(g, o):
+            return self.emit_hybrid(g, o, ctx)
         x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
         p = o.params
         fields = [("batches", p["batches"]), ("in_depth", p["in_depth"]), ("out_depth", p["out_depth"])]
@@ -72,6 +83,22 @@ class FullyConnected(OpDef):
             fn = "tcc_fully_connected_f32"
         params = ctx.struct(o, f"{fn}_params", fields)
         ctx.call(o, f"{fn}(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])});", self.kernel)
+
+    def emit_hybrid(self, g, o, ctx):
+        """int8 weights, float32 input/output/bias: runtime/kernels/tcc_hybrid.c."""
+        w = ir.tensor(g, o.inputs[1])
+        p = o.params
+        bias = ir.tensor(g, o.inputs[2]).data if len(o.inputs) > 2 and o.inputs[2] else None
+        scales = p["hybrid_scales"]
+        fields = [("batches", p["batches"]), ("in_depth", p["in_depth"]), ("out_depth", p["out_depth"]),
+                  ("asymmetric", int(p["hybrid_asymmetric"])), ("scale_per_channel", int(len(scales) > 1)),
+                  ("act_min", p["act_range"][0]), ("act_max", p["act_range"][1]),
+                  ("weights", ctx.const_array(o, "weights", "int8_t", w.data)),
+                  ("w_scale", ctx.const_array(o, "w_scale", "float", scales)),
+                  ("bias", ctx.const_array(o, "bias", "float", bias) if bias is not None else None)]
+        params = ctx.struct(o, "tcc_fully_connected_hybrid_params", fields)
+        ctx.call(o, f"tcc_fully_connected_hybrid(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])});",
+                 "tcc_hybrid")
 
     def macs(self, g, o):
         w = ir.tensor(g, o.inputs[1])

@@ -138,6 +138,8 @@ def _fully_connected_options(b: flatbuffers.Builder, opts: dict) -> int:
         b, tflite.FullyConnectedOptionsWeightsFormat.DEFAULT
     )
     tflite.FullyConnectedOptionsAddKeepNumDims(b, bool(opts.pop("keep_num_dims", False)))
+    tflite.FullyConnectedOptionsAddAsymmetricQuantizeInputs(
+        b, bool(opts.pop("asymmetric_quantize_inputs", False)))
     return tflite.FullyConnectedOptionsEnd(b)
 
 
