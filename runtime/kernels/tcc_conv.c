@@ -8,13 +8,17 @@
  * sum of w * x; a padded tap must then read x = in_zp, which makes its w * x cancel
  * the folded term exactly. Groups: input channel block g feeds output channels
  * [g * out_c / groups, (g + 1) * out_c / groups).
+ *
+ * Order (what lets the output share the input's memory): pixel by pixel in row-major
+ * order; all out_c values of a pixel are computed into scratch before the pixel is
+ * stored, so a stored pixel never clobbers input its own channels still read.
  */
 #include "tcc_conv.h"
 #include "tcc_common.h"
 
 #include <stddef.h>
 
-void tcc_conv2d_s8(const tcc_conv2d_s8_params *p, const int8_t *in, int8_t *out)
+void tcc_conv2d_s8(const tcc_conv2d_s8_params *p, const int8_t *in, int8_t *out, int8_t *scratch)
 {
     const int32_t groups = p->in_c / p->k_c;
     const int32_t oc_per_group = p->out_c / groups;
@@ -47,7 +51,10 @@ void tcc_conv2d_s8(const tcc_conv2d_s8_params *p, const int8_t *in, int8_t *out)
                         }
                     }
                     acc = tcc_requantize(acc, p->mult[oc], p->shift[oc]) + p->out_zp;
-                    *out++ = (int8_t)tcc_clamp(acc, p->act_min, p->act_max);
+                    scratch[oc] = (int8_t)tcc_clamp(acc, p->act_min, p->act_max);
+                }
+                for (int32_t oc = 0; oc < p->out_c; ++oc) {
+                    *out++ = scratch[oc];
                 }
             }
         }
@@ -55,7 +62,7 @@ void tcc_conv2d_s8(const tcc_conv2d_s8_params *p, const int8_t *in, int8_t *out)
 }
 
 /* Float: out = clamp(sum over inside taps (ky, kx, c in that order) of x * w, then + bias). */
-void tcc_conv2d_f32(const tcc_conv2d_f32_params *p, const float *in, float *out)
+void tcc_conv2d_f32(const tcc_conv2d_f32_params *p, const float *in, float *out, float *scratch)
 {
     const int32_t groups = p->in_c / p->k_c;
     const int32_t oc_per_group = p->out_c / groups;
@@ -83,7 +90,10 @@ void tcc_conv2d_f32(const tcc_conv2d_f32_params *p, const float *in, float *out)
                         }
                     }
                     if (p->bias != NULL) acc += p->bias[oc];
-                    *out++ = tcc_clampf(acc, p->act_min, p->act_max);
+                    scratch[oc] = tcc_clampf(acc, p->act_min, p->act_max);
+                }
+                for (int32_t oc = 0; oc < p->out_c; ++oc) {
+                    *out++ = scratch[oc];
                 }
             }
         }

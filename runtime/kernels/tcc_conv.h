@@ -28,7 +28,8 @@ typedef struct {
     const float *bias;                      /* NULL when the model has none */
 } tcc_conv2d_f32_params;
 
-void tcc_conv2d_s8(const tcc_conv2d_s8_params *p, const int8_t *in, int8_t *out);
-void tcc_conv2d_f32(const tcc_conv2d_f32_params *p, const float *in, float *out);
+/* scratch: out_c elements of the output type (one output pixel). */
+void tcc_conv2d_s8(const tcc_conv2d_s8_params *p, const int8_t *in, int8_t *out, int8_t *scratch);
+void tcc_conv2d_f32(const tcc_conv2d_f32_params *p, const float *in, float *out, float *scratch);
 
 #endif /* TCC_CONV_H */

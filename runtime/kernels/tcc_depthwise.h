@@ -29,7 +29,8 @@ typedef struct {
     const float *bias;                      /* NULL when the model has none */
 } tcc_depthwise_f32_params;
 
-void tcc_depthwise_s8(const tcc_depthwise_s8_params *p, const int8_t *in, int8_t *out);
-void tcc_depthwise_f32(const tcc_depthwise_f32_params *p, const float *in, float *out);
+/* scratch: out_h * out_w elements of the output type (one output channel plane). */
+void tcc_depthwise_s8(const tcc_depthwise_s8_params *p, const int8_t *in, int8_t *out, int8_t *scratch);
+void tcc_depthwise_f32(const tcc_depthwise_f32_params *p, const float *in, float *out, float *scratch);
 
 #endif /* TCC_DEPTHWISE_H */

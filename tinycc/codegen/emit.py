@@ -15,6 +15,7 @@ import networkx as nx
 import numpy as np
 
 from .. import __version__, ir, ops
+from ..passes.plan_arena import scratch_id
 
 TEMPLATES = Path(__file__).parent / "templates"
 RUNTIME = Path(__file__).resolve().parents[2] / "runtime"
@@ -65,6 +66,11 @@ class Emitter:
                     f"static const {ctype} {cname}[{max(t.size, 1)}] = {{\n{format_values(t.data.ravel(), ctype)}\n}};")
             return cname
         return f"({ctype} *)&{self.name}_arena.bytes[{self.plan.offsets[tid]}]"
+
+    def scratch(self, o: ir.Op) -> str:
+        """C pointer to the op's scratch buffer in the arena (typed like its output)."""
+        ctype = ir.C_TYPE[ir.tensor(self.g, o.outputs[0]).dtype]
+        return f"({ctype} *)&{self.name}_arena.bytes[{self.plan.offsets[scratch_id(o)]}]"
 
     def call(self, o: ir.Op, stmt: str, kernel: str | None) -> None:
         self._current.stmts.append(stmt)
@@ -156,7 +162,7 @@ def generate(g: nx.DiGraph, name: str, target: str) -> dict[str, str]:
                source=comment_safe(g.graph.get("source", "?")), rows=rows, arena=plan.size,
                lower_bound=plan.lower_bound(), macs=total_macs,
                weights=sum(em.const_bytes.values()),
-               buffers=[dict(name=comment_safe(ir.tensor(g, b.tid).name), offset=b.offset, size=b.size, first=b.first,
+               buffers=[dict(name=buffer_label(g, b.tid), offset=b.offset, size=b.size, first=b.first,
                              last=b.last) for b in plan.buffers],
                inputs=io(g.graph["inputs"]), outputs=io(g.graph["outputs"]),
                kernel_headers=sorted(f"{k}.h" for k in em.kernels))
@@ -168,6 +174,13 @@ def generate(g: nx.DiGraph, name: str, target: str) -> dict[str, str]:
             files[k + ext] = (KERNELS / (k + ext)).read_text()
     files["tcc_common.h"] = (KERNELS / "tcc_common.h").read_text()
     return files
+
+
+def buffer_label(g: nx.DiGraph, bid: str) -> str:
+    """Readable name of an arena buffer: the tensor's name, or which op's scratch it is."""
+    if bid.startswith("scratch:"):
+        return f"(scratch of {bid.split(':', 1)[1]})"
+    return comment_safe(ir.tensor(g, bid).name)
 
 
 def comment_safe(text: str, limit: int = 96) -> str:

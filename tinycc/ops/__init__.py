@@ -46,6 +46,32 @@ class OpDef:
     def macs(self, g, o: ir.Op) -> int:
         return 0
 
+    def scratch_bytes(self, g, o: ir.Op) -> int:
+        """Bytes of arena scratch the kernel needs while it runs (``Emitter.scratch`` points at it)."""
+        return 0
+
+    def overlap(self, g, o: ir.Op, slot: int) -> tuple[str, int] | None:
+        """How the output may share memory with input ``slot`` when that input dies here.
+
+        With d = offset(out) - offset(in) in bytes:
+        ("at_most", s): any d <= s is safe (the default, derived from ``reads_min``);
+        ("exactly", s): only d == s is safe;
+        ("multiple", m): any d that is a multiple of m is safe;
+        None: the output must never overlap this input.
+        """
+        shift = overlap_shift(g, o, slot)
+        return None if shift is None else ("at_most", shift)
+
+    def reads_min(self, g, o: ir.Op, slot: int) -> np.ndarray | None:
+        """The kernel's access pattern on input ``slot``, for sharing memory with the output.
+
+        Returns, for every output element in the order the kernel writes them, the lowest
+        element index of that input the kernel reads after writing the previous output
+        element (NO_READ when it reads none). None means the output must never overlap
+        this input. ``overlap_shift`` turns this into the planner's rule.
+        """
+        return None
+
     # -- helpers for subclasses -------------------------------------------------
     def fail(self, o: ir.Op, msg: str, tensor: str | None = None) -> TinyccError:
         return TinyccError(msg, op_index=o.index, op_kind=o.kind, tensor=tensor)
@@ -107,6 +133,61 @@ def _load() -> None:
     _loaded = True
     for m in pkgutil.iter_modules(__path__):
         importlib.import_module(f"{__name__}.{m.name}")
+
+
+NO_READ = np.iinfo(np.int64).max
+
+
+def overlap_rule(g, o: ir.Op, slot: int) -> tuple[str, int] | None:
+    """The op's overlap rule for input ``slot`` (see ``OpDef.overlap``); None if the dtypes differ."""
+    return lookup(o.kind).overlap(g, o, slot)
+
+
+def overlap_shift(g, o: ir.Op, slot: int) -> int | None:
+    """Largest ``offset(output) - offset(input)`` in bytes at which the output may overlap input ``slot``.
+
+    Rule: the kernel writes output element k (bytes [k*eo, (k+1)*eo) of the output) only
+    after every read it makes for k, so the write is safe when it ends below the lowest
+    input byte still to be read, min(reads_min[k+1:]) * ei. With d = offset(out) -
+    offset(in) that is d + (k+1)*eo <= minfut(k)*ei for every k; d is bounded by the
+    smallest right-hand side. Any d at or below the bound is safe (writes only move
+    further below the pending reads). None when the op's kernel does not allow sharing.
+    """
+    spec = lookup(o.kind)
+    r = spec.reads_min(g, o, slot)
+    if r is None:
+        return None
+    x, y = ir.tensor(g, o.inputs[slot]), ir.tensor(g, o.outputs[0])
+    ei, eo = ir.DTYPE_SIZE[x.dtype], ir.DTYPE_SIZE[y.dtype]
+    r = np.asarray(r, dtype=np.int64).ravel()
+    assert r.size == y.size, f"{o.kind}: access pattern has {r.size} entries for {y.size} outputs"
+    if r.size <= 1:
+        return x.nbytes  # the only write comes after every read
+    minfut = np.minimum.accumulate(r[::-1])[::-1][1:]          # min(r[k+1:]) for k < n-1
+    k = np.arange(r.size - 1, dtype=np.int64)
+    bound = np.where(minfut == NO_READ, np.iinfo(np.int64).max, minfut * ei - (k + 1) * eo)
+    return int(min(bound.min(), x.nbytes))
+
+
+def window_first(in_size: int, out_size: int, stride: int, pad: int, k: int, dil: int = 1) -> np.ndarray:
+    """For each output coordinate, the first input coordinate inside [0, in_size) its window
+    touches (taps in increasing order), or -1 when the whole window is padding."""
+    taps = (np.arange(out_size) * stride - pad)[:, None] + np.arange(k)[None, :] * dil
+    valid = (taps >= 0) & (taps < in_size)
+    first = np.where(valid, taps, np.iinfo(np.int64).max).min(axis=1)
+    return np.where(valid.any(axis=1), first, -1)
+
+
+def window_reads_min(n: int, h: int, w: int, c: int, fy: np.ndarray, fx: np.ndarray,
+                     channel_of_output: np.ndarray) -> np.ndarray:
+    """reads_min of an NHWC windowed kernel that writes (n, oy, ox, oc) in row-major order and,
+    for each output element, reads its window starting at pixel (fy[oy], fx[ox]) and at
+    input channel channel_of_output[oc]."""
+    pix = fy[:, None] * w + fx[None, :]
+    pix = np.where((fy[:, None] >= 0) & (fx[None, :] >= 0), pix, -1)
+    base = (np.arange(n) * h * w * c)[:, None, None, None]
+    idx = base + pix[None, :, :, None] * c + channel_of_output[None, None, None, :]
+    return np.where(pix[None, :, :, None] >= 0, idx, NO_READ).ravel()
 
 
 def is_hybrid_model(g) -> bool:

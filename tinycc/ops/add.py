@@ -73,6 +73,13 @@ class Add(OpDef):
         p["act_range"] = quant.activation_range_int8(o.attrs["activation"], sy, y.quant.zero_point[0])
         return p
 
+    def reads_min(self, g, o, slot):
+        """tcc_add.c walks the output in row-major order and reads each input once per output
+        element, at its broadcast index: element k reads a[ia(k)] (or b[ib(k)])."""
+        x, y = ir.tensor(g, o.inputs[slot]), ir.tensor(g, o.outputs[0])
+        idx = np.arange(x.size, dtype=np.int64).reshape(x.shape) if x.shape else np.zeros((), np.int64)
+        return np.broadcast_to(idx, y.shape).ravel()
+
     def emit(self, g, o, ctx):
         p = o.params
         if ir.tensor(g, o.outputs[0]).dtype == "int8":

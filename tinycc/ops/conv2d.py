@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import tflite
 
 from .. import ir, quant
-from . import OpDef, activation, folded_bias, padding, per_channel_scales, register
+from . import (NO_READ, OpDef, activation, folded_bias, padding, per_channel_scales, register, window_first,
+               window_reads_min)
 
 
 def conv_geometry(g, o: ir.Op, k_h: int, k_w: int) -> dict:
@@ -157,7 +159,8 @@ class Conv2D(OpDef):
                        ("bias", ctx.const_array(o, "bias", "float", bias) if bias is not None else None)]
             fn = "tcc_conv2d_f32"
         params = ctx.struct(o, f"{fn}_params", fields)
-        ctx.call(o, f"{fn}(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])});", self.kernel)
+        ctx.call(o, f"{fn}(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])}, {ctx.scratch(o)});",
+                 self.kernel)
 
     def emit_hybrid(self, g, o, ctx):
         """int8 weights, float32 input/output/bias: runtime/kernels/tcc_hybrid.c."""
@@ -180,6 +183,31 @@ class Conv2D(OpDef):
         params = ctx.struct(o, "tcc_conv2d_hybrid_params", fields)
         ctx.call(o, f"tcc_conv2d_hybrid(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])});",
                  "tcc_hybrid")
+
+    def scratch_bytes(self, g, o):
+        """The plain kernel keeps one output pixel (out_c values) in scratch before storing it."""
+        if is_hybrid(g, o):
+            return 0
+        y = ir.tensor(g, o.outputs[0])
+        return y.shape[3] * ir.DTYPE_SIZE[y.dtype]
+
+    def reads_min(self, g, o, slot):
+        """Plain kernel (tcc_conv.c): pixel by pixel in row-major order, it reads every window
+        its out_c channels need, then stores the pixel's out_c values. So before writing element
+        (pixel, 0) the lowest read is the window's first in-image pixel at channel 0; the other
+        channels of the pixel are stored with no read in between. The hybrid kernel scans the
+        whole input first, so it never shares memory."""
+        if slot != 0 or is_hybrid(g, o):
+            return None
+        x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
+        p, a = o.params, o.attrs
+        out_c, k_h, k_w, _ = w.shape
+        fy = window_first(p["in_h"], p["out_h"], a["stride_h"], p["pad_top"], k_h, a["dilation_h"])
+        fx = window_first(p["in_w"], p["out_w"], a["stride_w"], p["pad_left"], k_w, a["dilation_w"])
+        r = window_reads_min(p["batches"], p["in_h"], p["in_w"], x.shape[3], fy, fx,
+                             np.zeros(out_c, np.int64)).reshape(-1, out_c)
+        r[:, 1:] = NO_READ
+        return r.ravel()
 
     def macs(self, g, o):
         w, y = ir.tensor(g, o.inputs[1]), ir.tensor(g, o.outputs[0])

@@ -78,7 +78,30 @@ class DepthwiseConv2D(OpDef):
                        ("bias", ctx.const_array(o, "bias", "float", bias) if bias is not None else None)]
             fn = "tcc_depthwise_f32"
         params = ctx.struct(o, f"{fn}_params", fields)
-        ctx.call(o, f"{fn}(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])});", self.kernel)
+        ctx.call(o, f"{fn}(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])}, {ctx.scratch(o)});",
+                 self.kernel)
+
+    def scratch_bytes(self, g, o):
+        """One output channel plane (out_h * out_w values): see tcc_depthwise.c."""
+        y = ir.tensor(g, o.outputs[0])
+        return y.shape[1] * y.shape[2] * ir.DTYPE_SIZE[y.dtype]
+
+    def overlap(self, g, o, slot):
+        """tcc_depthwise.c computes a whole channel plane into scratch before storing it into
+        that channel's slots. With depth multiplier 1, input channel c is fully read before any
+        slot of channel c is written, and the output has the input's channel count: if the
+        output starts a multiple of one pixel (C elements) away from the input, every store
+        lands either outside the input or in a slot of channel c, already consumed. So any
+        offset difference that is a multiple of the pixel size is safe ("multiple"), for any
+        stride; e.g. a stride-2 output can sit at the end of its input. With several batches
+        a later batch could land on a batch not yet read, so only 0 is allowed then (batch b's
+        output then lies within input batches 0..b)."""
+        x, y = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.outputs[0])
+        if slot != 0 or o.params["depth_mult"] != 1 or x.dtype != y.dtype:
+            return None
+        if o.params["batches"] != 1:
+            return ("exactly", 0)
+        return ("multiple", x.shape[3] * ir.DTYPE_SIZE[x.dtype])
 
     def macs(self, g, o):
         w, y = ir.tensor(g, o.inputs[1]), ir.tensor(g, o.outputs[0])

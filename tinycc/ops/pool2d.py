@@ -1,10 +1,11 @@
 """AVERAGE_POOL_2D and MAX_POOL_2D: mean / max over a window clipped to the image (padding not counted), NHWC."""
 from __future__ import annotations
 
+import numpy as np
 import tflite
 
 from .. import ir, quant
-from . import OpDef, activation, padding, register
+from . import OpDef, activation, padding, register, window_first, window_reads_min
 
 
 class Pool2D(OpDef):
@@ -59,6 +60,14 @@ class Pool2D(OpDef):
         fn = self.c_function + ("_s8" if ir.tensor(g, o.inputs[0]).dtype == "int8" else "_f32")
         params = ctx.struct(o, "tcc_pool_params", fields)
         ctx.call(o, f"{fn}(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])});", self.kernel)
+    def reads_min(self, g, o, slot):
+        """Plain kernels (tcc_pool.c): write (n, oy, ox, c) in row-major order; each reads channel
+        c over its window clipped to the image, lowest at the window's first in-image pixel."""
+        p, a = o.params, o.attrs
+        fy = window_first(p["in_h"], p["out_h"], a["stride_h"], p["pad_top"], a["filter_h"])
+        fx = window_first(p["in_w"], p["out_w"], a["stride_w"], p["pad_left"], a["filter_w"])
+        return window_reads_min(p["batches"], p["in_h"], p["in_w"], p["channels"], fy, fx,
+                                np.arange(p["channels"]))
 
 
 @register

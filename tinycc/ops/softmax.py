@@ -1,6 +1,7 @@
 """SOFTMAX over the last dimension, with beta; int8 output is scale 1/256, zero point -128."""
 from __future__ import annotations
 
+import numpy as np
 import tflite
 
 from .. import ir, quant
@@ -33,6 +34,14 @@ class Softmax(OpDef):
             p["mult"], p["left_shift"], p["diff_min"] = quant.softmax_input_params(
                 o.attrs["beta"], x.quant.scale[0])
         return p
+
+    def reads_min(self, g, o, slot):
+        """tcc_softmax.c, row by row: it reads the whole row (max, then sum) before writing the
+        row's first output, then reads x[c] just before writing y[c] (int8); the float kernel
+        writes exp values in its second pass reading x[c] each, and rescales y in place."""
+        p = o.params
+        r, c = np.divmod(np.arange(p["outer"] * p["depth"], dtype=np.int64), p["depth"])
+        return np.where(c == 0, r * p["depth"], r * p["depth"] + c)
 
     def emit(self, g, o, ctx):
         p = o.params

@@ -1,29 +1,57 @@
-"""plan_arena: place every activation buffer in one static arena.
+"""plan_arena: place every activation buffer in one static arena, as small as we can.
 
 Algorithm
-  1. Schedule: ops run in ``ir.ops_in_order`` (topological, source order for ties);
-     op k runs at time step k.
-  2. Buffers: every non-constant tensor that owns its bytes (is not a view) is a
-     buffer of ``nbytes`` rounded up to ALIGN. A view shares its source's buffer.
-  3. Lifetime of a buffer: [first, last] where first is the step of its producer
-     (0 for model inputs) and last is the latest step of any reader of the buffer
-     or of its views; model outputs (or their sources) live to the end.
-  4. Placement, greedy by size (as TFLite Micro's planner): buffers sorted by size
-     (largest first, then by first use, then id); each goes at the lowest offset,
-     a multiple of ALIGN, where it overlaps no already placed buffer whose lifetime
-     intersects its own.
-  5. The arena size is the highest end offset.
-Invariant (tested on every case): two buffers whose lifetimes intersect never share a byte.
+  1. Buffers. Every non-constant tensor that owns its bytes (not a view) is a buffer of
+     ``nbytes`` rounded up to ALIGN; a view shares its source's buffer. An op whose kernel
+     needs scratch memory (``OpDef.scratch_bytes``) gets a scratch buffer too.
+  2. Schedules. Candidate execution orders: the model's order, a memory-greedy order
+     (always run the ready op that leaves the fewest live bytes), and further
+     topological orders while there are few (MAX_ORDERS). Op k of an order runs at step k.
+  3. Lifetimes. For one order, a buffer lives over [first, last]: from the step of its
+     producer (0 for model inputs) to the last step that reads it or one of its views;
+     model outputs live to the end (step = number of ops). Scratch lives at its op's step.
+  4. Overlap rules. Two buffers whose lifetimes intersect may not share a byte, except
+     an op's output and an input that dies at that op, as the op's kernel allows
+     (``OpDef.overlap``, derived from its access pattern): "at_most s" lets the output
+     start at most s bytes after the input (s is often negative: the output starts a
+     little below the input and its writes trail the reads); "exactly s" allows only that
+     one offset difference (e.g. 0: computed in place); "multiple m" allows every
+     difference that is a multiple of m. A rule punches allowed points or a prefix out of
+     the interval of offsets where one buffer would clash with the other.
+  5. Placement strategies, each giving an offset to every buffer (all offsets multiples
+     of ALIGN, each at the lowest offset outside the forbidden intervals of the buffers
+     already placed):
+       greedy_by_size      largest first, ties by first use (TensorFlow Lite Micro's planner);
+       greedy_by_size_late largest first, ties by latest first use;
+       greedy_rule_order   largest first among buffers whose predecessors are placed,
+                           where an output that must start below its input ("at_most"
+                           with a negative shift) precedes that input, so the input can be
+                           placed above it;
+       best_fit_lifetime   by first use; among the free gaps, the tightest that fits;
+       improve             local search from the best of the above: the buffer on top of
+                           the arena moves to the front of the placement order, and the
+                           rest is re-placed (first-fit), while the arena shrinks;
+       exact               branch and bound over placement orders (first-fit), pruned by
+                           the best size so far, for up to MAX_EXACT buffers, time-capped.
+  6. The plan with the smallest arena wins (ties: earlier strategy, earlier order). Its
+     size is the highest end offset.
+Invariant (checked by ``check_plan`` in the tests, on every case): two buffers live at
+the same step share no byte unless a rule allows it, and then within its shift.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import itertools
+import time
+from dataclasses import dataclass, field
 
 import networkx as nx
 
-from .. import ir
+from .. import ir, ops
 
 ALIGN = 4
+MAX_ORDERS = 24          # topological orders tried besides the model's and the greedy one
+MAX_EXACT = 100          # buffers up to which the exact search runs
+EXACT_SECONDS = 0.4      # time cap of one exact search
 
 
 @dataclass(frozen=True)
@@ -36,24 +64,112 @@ class Buffer:
 
 
 @dataclass(frozen=True)
+class Overlap:
+    """Output ``out`` of op ``op`` may overlap its dying input ``inp``: when offset(out) -
+    offset(inp) <= shift (kind "at_most") or == shift (kind "exactly")."""
+    inp: str
+    out: str
+    shift: int
+    op: str
+    kind: str = "at_most"
+
+    def allows(self, d: int) -> bool:
+        if self.kind == "at_most":
+            return d <= self.shift
+        if self.kind == "exactly":
+            return d == self.shift
+        return d % self.shift == 0  # "multiple"
+
+
+def scratch_id(o: ir.Op) -> str:
+    return f"scratch:{o.name}"
+
+
+@dataclass(frozen=True)
 class ArenaPlan:
     order: tuple[str, ...]          # op ids in execution order
-    buffers: tuple[Buffer, ...]     # owners only, in placement order
+    buffers: tuple[Buffer, ...]     # owners only, by offset
     offsets: dict                   # tensor id (owner or view) -> byte offset
     size: int                       # arena bytes
+    overlaps: tuple[Overlap, ...] = ()
+    strategy: str = ""
+    tried: dict = field(default_factory=dict)   # "strategy/order" -> arena bytes, for reports
+
+    def live_at(self, step: int) -> list[Buffer]:
+        return [b for b in self.buffers if b.first <= step <= b.last]
 
     def lower_bound(self) -> int:
-        """The largest total of simultaneously live buffers: no placement can beat it."""
-        steps = range(len(self.order) + 1)
-        return max((sum(b.size for b in self.buffers if b.first <= t <= b.last) for t in steps), default=0)
+        """Tensor-level bound: the most tensor bytes live at one step (scratch not counted).
+        No plan without shared memory between an op's input and output goes below it."""
+        return max((sum(b.size for b in self.live_at(t) if not b.tid.startswith("scratch:"))
+                    for t in range(len(self.order) + 1)), default=0)
 
 
 def _align(n: int) -> int:
     return (n + ALIGN - 1) // ALIGN * ALIGN
 
 
+# -- schedules ---------------------------------------------------------------------
+
+def candidate_orders(g: nx.DiGraph) -> list[list[str]]:
+    base = ir.ops_in_order(g)
+    orders = [base, memory_greedy_order(g)]
+    op_graph = nx.DiGraph()
+    op_graph.add_nodes_from(base)
+    for oid in base:
+        for t in ir.op(g, oid).outputs:
+            for reader in _readers(g, t):
+                op_graph.add_edge(oid, reader)
+    for o in itertools.islice(nx.all_topological_sorts(op_graph), MAX_ORDERS):
+        orders.append(list(o))
+    unique = []
+    for o in orders:
+        if o not in unique:
+            unique.append(o)
+    return unique
+
+
+def _readers(g: nx.DiGraph, tid: str) -> list[str]:
+    """Ops reading ``tid`` directly or through views."""
+    out = []
+    for s in g.successors(tid):
+        out.extend([s] if ir.is_op(g, s) else _readers(g, s))
+    return out
+
+
+def memory_greedy_order(g: nx.DiGraph) -> list[str]:
+    """Run, among the ready ops, the one that leaves the fewest live bytes (ties: model order)."""
+    base = ir.ops_in_order(g)
+    index = {o: k for k, o in enumerate(base)}
+    owner_readers: dict[str, set[str]] = {}
+    for n in g.nodes:
+        if not ir.is_op(g, n) and not ir.tensor(g, n).is_const:
+            owner_readers.setdefault(ir.view_source(g, n), set()).update(_readers(g, n))
+    outputs = {ir.view_source(g, t) for t in g.graph["outputs"]}
+    done: set[str] = set()
+    order: list[str] = []
+    live = {ir.view_source(g, t) for t in g.graph["inputs"]}
+    while len(order) < len(base):
+        ready = [o for o in base if o not in done and all(
+            p in done for p in (ir.producer(g, ir.view_source(g, t)) for t in ir.op(g, o).inputs
+                                if t is not None) if p is not None and ir.is_op(g, p))]
+
+        def live_after(o):
+            new_live = live | set(ir.op(g, o).outputs)
+            finished = done | {o}
+            return sum(ir.tensor(g, t).nbytes for t in new_live
+                       if t in outputs or not owner_readers.get(t, set()) <= finished)
+        best = min(ready, key=lambda o: (live_after(o), index[o]))
+        done.add(best)
+        order.append(best)
+        live = live | set(ir.op(g, best).outputs)
+    return order
+
+
+# -- lifetimes and rules -----------------------------------------------------------
+
 def lifetimes(g: nx.DiGraph, order: list[str]) -> dict[str, tuple[int, int]]:
-    """[first, last] time steps of each buffer-owning tensor."""
+    """[first, last] steps of each buffer-owning tensor under ``order``."""
     step = {oid: k for k, oid in enumerate(order)}
     end = len(order)
     life: dict[str, list[int]] = {}
@@ -68,37 +184,294 @@ def lifetimes(g: nx.DiGraph, order: list[str]) -> dict[str, tuple[int, int]]:
             lo_hi[1] = max(lo_hi[1], step[c])
         if n in g.graph["outputs"]:
             lo_hi[1] = end
-        if n in g.graph["inputs"]:
-            lo_hi[0] = 0
+    for k, oid in enumerate(order):
+        o = ir.op(g, oid)
+        if ops.lookup(o.kind).scratch_bytes(g, o) > 0:
+            life[scratch_id(o)] = [k, k]
     return {k: (v[0], v[1]) for k, v in life.items()}
 
 
-def place_greedy(sizes: dict[str, int], life: dict[str, tuple[int, int]]) -> dict[str, int]:
-    """Greedy by size: each buffer at the lowest free offset among time-overlapping placed ones."""
-    placed: list[tuple[int, int, str]] = []  # (offset, end, tid)
-    offsets: dict[str, int] = {}
-    for tid in sorted(sizes, key=lambda t: (-sizes[t], life[t][0], t)):
-        lo, hi = life[tid]
-        busy = sorted((o, e) for o, e, other in placed
-                      if not (life[other][1] < lo or hi < life[other][0]))
-        offset = 0
-        for o, e in busy:
-            if offset + sizes[tid] <= o:
+def overlap_rules(g: nx.DiGraph, order: list[str], life) -> dict[tuple[str, str], Overlap]:
+    """(input owner, output) -> rule, for inputs that die at the op writing the output."""
+    rules: dict[tuple[str, str], Overlap] = {}
+    banned: set[tuple[str, str]] = set()   # an op reads the buffer through a slot that forbids sharing
+    for k, oid in enumerate(order):
+        o = ir.op(g, oid)
+        if len(o.outputs) != 1:
+            continue
+        out = o.outputs[0]
+        for slot, t in enumerate(o.inputs):
+            if t is None or ir.tensor(g, t).is_const:
+                continue
+            a = ir.view_source(g, t)
+            key = (a, out)
+            if life[a][1] != k or a == out or key in banned:
+                continue
+            rule = ops.overlap_rule(g, o, slot)
+            prev = rules.get(key)
+            if rule is None or (prev is not None and (prev.kind, rule[0]) != ("at_most", "at_most")
+                                and (prev.kind, prev.shift) != tuple(rule)):
+                banned.add(key)          # no sharing, or two slots with incompatible rules
+                rules.pop(key, None)
+                continue
+            kind, shift = rule
+            rules[key] = Overlap(a, out, min(shift, prev.shift) if prev else shift, oid, kind)
+    return rules
+
+
+# -- placement ---------------------------------------------------------------------
+
+class _Problem:
+    """Sizes, lifetimes and rules of one schedule, with the conflict test placements share."""
+
+    def __init__(self, sizes: dict[str, int], life: dict[str, tuple[int, int]], rules):
+        self.sizes, self.life = sizes, life
+        self.ids = sorted(sizes)
+        self.rule = {}
+        for (a, b), r in rules.items():
+            self.rule[(a, b)] = ("in", r)    # a is the input of b's op
+            self.rule[(b, a)] = ("out", r)
+        self.conflicts = {t: [u for u in self.ids if u != t and not (
+            life[u][1] < life[t][0] or life[t][1] < life[u][0])] for t in self.ids}
+
+    def forbidden(self, t: str, u: str, off_u: int) -> list[tuple[int, int, int, int]]:
+        """Regions (lo, hi, modulus, residue) of offsets for ``t`` that clash with ``u`` at ``off_u``:
+        offsets strictly between lo and hi are forbidden, except (when modulus > 0) those
+        congruent to residue modulo modulus."""
+        st, su = self.sizes[t], self.sizes[u]
+        lo, hi = off_u - st, off_u + su            # any overlap at all
+        r = self.rule.get((u, t))
+        if r is None:
+            return [(lo, hi, 0, 0)]
+        side, rule = r
+        # d = offset(out) - offset(in); t is the output when u is the input (side "in").
+        sign = 1 if side == "in" else -1
+        if rule.kind == "exactly":
+            at = off_u + sign * rule.shift
+            return [(lo, at, 0, 0), (at, hi, 0, 0)]
+        if rule.kind == "multiple":
+            return [(lo, hi, rule.shift, off_u % rule.shift)]
+        if side == "in":     # allowed: off_t <= off_u + shift
+            return [(max(lo, off_u + rule.shift), hi, 0, 0)]
+        return [(lo, min(hi, off_u - rule.shift), 0, 0)]  # allowed: off_t >= off_u - shift
+
+    def _regions(self, t: str, placed: dict[str, int]):
+        return sorted(rg for u in self.conflicts[t] if u in placed for rg in self.forbidden(t, u, placed[u]))
+
+    @staticmethod
+    def _blocked(off: int, region) -> bool:
+        lo, hi, m, res = region
+        return lo < off < hi and not (m and off % m == res)
+
+    @staticmethod
+    def _escape(off: int, region) -> int:
+        """The next offset above ``off`` (aligned) that leaves ``region``'s forbidden set."""
+        lo, hi, m, res = region
+        out = _align(hi)
+        if m and m % ALIGN == 0 and res % ALIGN == 0:
+            out = min(out, off + (res - off) % m)
+        return out
+
+    def lowest_offset(self, t: str, placed: dict[str, int]) -> int:
+        regions = self._regions(t, placed)
+        off, moved = 0, True
+        while moved:
+            moved = False
+            for rg in regions:
+                if self._blocked(off, rg):
+                    off, moved = self._escape(off, rg), True
+        return off
+
+    def gaps(self, t: str, placed: dict[str, int]) -> list[int]:
+        """Feasible candidate offsets: 0, the region ends and their allowed points."""
+        regions = self._regions(t, placed)
+        cands = {0}
+        for lo, hi, m, res in regions:
+            cands.add(_align(hi))
+            if lo >= 0:
+                cands.add(_align(lo))
+                if m:
+                    cands.add(lo + 1 + (res - lo - 1) % m)
+        return sorted(c for c in cands if c % ALIGN == 0 and not any(self._blocked(c, rg) for rg in regions))
+
+    def lower_bound(self) -> int:
+        """No placement beats this: at every step the live bytes, less what each overlap rule
+        between two live buffers could at most share (the smaller of the two)."""
+        steps = {s for lo_hi in self.life.values() for s in range(lo_hi[0], lo_hi[1] + 1)}
+        best = 0
+        for s in steps:
+            live = [t for t in self.ids if self.life[t][0] <= s <= self.life[t][1]]
+            shared = sum(min(self.sizes[a], self.sizes[b]) for (a, b), (side, _) in self.rule.items()
+                         if side == "in" and a in live and b in live)
+            best = max(best, sum(self.sizes[t] for t in live) - shared, *(self.sizes[t] for t in live))
+        return best
+
+    def end(self, placed: dict[str, int]) -> int:
+        return max((placed[t] + self.sizes[t] for t in placed), default=0)
+
+
+def place_in_order(p: _Problem, order: list[str]) -> dict[str, int]:
+    placed: dict[str, int] = {}
+    for t in order:
+        placed[t] = p.lowest_offset(t, placed)
+    return placed
+
+
+def greedy_by_size(p: _Problem) -> dict[str, int]:
+    return place_in_order(p, sorted(p.ids, key=lambda t: (-p.sizes[t], p.life[t][0], t)))
+
+
+def greedy_by_size_late(p: _Problem) -> dict[str, int]:
+    return place_in_order(p, sorted(p.ids, key=lambda t: (-p.sizes[t], -p.life[t][0], t)))
+
+
+def greedy_rule_order(p: _Problem) -> dict[str, int]:
+    before = {t: set() for t in p.ids}            # t -> buffers that must be placed before t
+    for (a, b), (side, rule) in p.rule.items():
+        if side == "in" and rule.kind == "at_most" and rule.shift < 0:
+            before[a].add(b)                       # output b first, its input a above it
+    order, done = [], set()
+    while len(order) < len(p.ids):
+        ready = [t for t in p.ids if t not in done and before[t] <= done]
+        if not ready:                              # a cycle of rules: fall back to size order
+            ready = [t for t in p.ids if t not in done]
+        t = min(ready, key=lambda t: (-p.sizes[t], p.life[t][0], t))
+        order.append(t)
+        done.add(t)
+    return place_in_order(p, order)
+
+
+def best_fit_lifetime(p: _Problem) -> dict[str, int]:
+    placed: dict[str, int] = {}
+    for t in sorted(p.ids, key=lambda t: (p.life[t][0], -p.sizes[t], t)):
+        cands = p.gaps(t, placed)
+        ends = [p.end({**placed, t: c}) for c in cands]
+        # tightest: the candidate that grows the arena least, then the lowest
+        placed[t] = min(zip(ends, cands))[1]
+    return placed
+
+
+def placement_order(placed: dict[str, int]) -> list[str]:
+    """An order whose first-fit placement reproduces ``placed`` (by offset, then id)."""
+    return sorted(placed, key=lambda t: (placed[t], t))
+
+
+def improve(p: _Problem, start: dict[str, int], rounds: int = 200) -> dict[str, int]:
+    """Local search over placement orders: move a buffer that reaches the arena's top to the
+    front, re-place everything first-fit, keep the result when the arena shrinks."""
+    best, best_end = dict(start), p.end(start)
+    order = placement_order(start)
+    for _ in range(rounds):
+        tops = [t for t in order if best[t] + p.sizes[t] == best_end]
+        for t in tops:
+            trial_order = [t] + [u for u in order if u != t]
+            trial = place_in_order(p, trial_order)
+            if p.end(trial) < best_end:
+                best, best_end, order = trial, p.end(trial), trial_order
                 break
-            offset = max(offset, _align(e))
-        offsets[tid] = offset
-        placed.append((offset, offset + sizes[tid], tid))
-    return offsets
+        else:
+            return best
+    return best
+
+
+def exact(p: _Problem, start: dict[str, int], seconds: float = EXACT_SECONDS) -> dict[str, int]:
+    """Branch and bound over the order in which buffers are placed (each at its lowest offset).
+
+    ``start`` is the best known placement (its arena size is the initial bound). Stops at the
+    time cap and returns the best placement found.
+    """
+    if len(p.ids) > MAX_EXACT:
+        return start
+    best = [p.end(start), dict(start)]
+    floor = p.lower_bound()
+    deadline = time.monotonic() + seconds
+    by_size = sorted(p.ids, key=lambda t: (-p.sizes[t], p.life[t][0], t))
+
+    def dfs(placed: dict[str, int], remaining: list[str], end: int) -> bool:
+        if time.monotonic() > deadline:
+            return True
+        if not remaining:
+            if end < best[0]:
+                best[0], best[1] = end, dict(placed)
+            return best[0] <= floor
+        for t in remaining:
+            off = p.lowest_offset(t, placed)
+            new_end = max(end, off + p.sizes[t])
+            if new_end >= best[0]:
+                continue
+            placed[t] = off
+            stop = dfs(placed, [u for u in remaining if u != t], new_end)
+            del placed[t]
+            if stop:
+                return True
+        return False
+
+    dfs({}, by_size, 0)
+    return best[1]
+
+
+STRATEGIES = {"greedy_by_size": greedy_by_size, "greedy_by_size_late": greedy_by_size_late,
+              "greedy_rule_order": greedy_rule_order, "best_fit_lifetime": best_fit_lifetime}
+
+
+def plan_order(g: nx.DiGraph, order: list[str]):
+    life = lifetimes(g, order)
+    scratch = {scratch_id(ir.op(g, oid)): ops.lookup(ir.op(g, oid).kind).scratch_bytes(g, ir.op(g, oid))
+               for oid in order}
+    sizes = {t: _align(scratch[t] if t in scratch else max(ir.tensor(g, t).nbytes, 1)) for t in life}
+    rules = overlap_rules(g, order, life)
+    return _Problem(sizes, life, rules), rules
 
 
 def plan_arena(g: nx.DiGraph) -> nx.DiGraph:
-    order = ir.ops_in_order(g)
-    life = lifetimes(g, order)
-    sizes = {t: _align(max(ir.tensor(g, t).nbytes, 1)) for t in life}
-    offsets = place_greedy(sizes, life)
-    buffers = tuple(Buffer(t, sizes[t], *life[t], offsets[t]) for t in sorted(offsets, key=offsets.get))
-    all_offsets = {n: offsets[ir.view_source(g, n)] for n in g.nodes
-                   if not ir.is_op(g, n) and not ir.tensor(g, n).is_const}
-    size = max((b.offset + b.size for b in buffers), default=0)
-    g.graph["plan"] = ArenaPlan(tuple(order), buffers, all_offsets, size)
+    tried: dict[str, int] = {}
+    results = []
+    for k, order in enumerate(candidate_orders(g)):
+        prob, rules = plan_order(g, order)
+        for name, fn in STRATEGIES.items():
+            placed = fn(prob)
+            size = prob.end(placed)
+            tried[f"{name}/order{k}"] = size
+            results.append((size, len(results), name, k, order, prob, rules, placed))
+    results.sort(key=lambda r: (r[0], r[1]))
+    size, _, name, k, order, prob, rules, placed = results[0]
+    better = improve(prob, placed)
+    if prob.end(better) < size:
+        placed, name, size = better, "improve", prob.end(better)
+    tried[f"improve/order{k}"] = size
+    refined = exact(prob, placed) if size > prob.lower_bound() else placed
+    if prob.end(refined) < size:
+        placed, name, size = refined, "exact", prob.end(refined)
+    tried[f"exact/order{k}"] = size
+    g.graph["plan"] = make_plan(g, order, prob, rules, placed, name, tried)
     return g
+
+
+def make_plan(g, order, prob: _Problem, rules, placed, strategy="", tried=None) -> ArenaPlan:
+    buffers = tuple(Buffer(t, prob.sizes[t], *prob.life[t], placed[t])
+                    for t in sorted(placed, key=lambda t: (placed[t], t)))
+    offsets = {n: placed[ir.view_source(g, n)] for n in g.nodes
+               if not ir.is_op(g, n) and not ir.tensor(g, n).is_const}
+    offsets.update({t: off for t, off in placed.items() if t.startswith("scratch:")})
+    return ArenaPlan(tuple(order), buffers, offsets, prob.end(placed),
+                     tuple(sorted(rules.values(), key=lambda r: (r.op, r.inp))), strategy, dict(tried or {}))
+
+
+def check_plan(plan: ArenaPlan) -> None:
+    """Raise AssertionError unless every pair of buffers live at a common step is either
+    disjoint or allowed by an overlap rule (and within its shift)."""
+    rule = {(r.inp, r.out): r for r in plan.overlaps}
+    bufs = plan.buffers
+    for i, a in enumerate(bufs):
+        assert a.offset % ALIGN == 0 and a.offset + a.size <= plan.size, a
+        for b in bufs[i + 1:]:
+            if a.last < b.first or b.last < a.first:
+                continue
+            if a.offset + a.size <= b.offset or b.offset + b.size <= a.offset:
+                continue
+            if (a.tid, b.tid) in rule:
+                assert rule[(a.tid, b.tid)].allows(b.offset - a.offset), (a, b)
+            elif (b.tid, a.tid) in rule:
+                assert rule[(b.tid, a.tid)].allows(a.offset - b.offset), (a, b)
+            else:
+                raise AssertionError(f"{a} and {b} are live together and overlap")
