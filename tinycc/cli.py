@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from . import __version__
 from .driver import TARGETS
@@ -23,6 +24,13 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--name", default="model", help="C prefix of the API (default: model)")
     b.add_argument("--target", default="generic", choices=TARGETS)
 
+    r = sub.add_parser("report", help="per-op table of MACs, weights, live memory and arena offsets")
+    r.add_argument("model")
+    r.add_argument("--name", default="model")
+    r.add_argument("--target", default="cortex-m4", choices=TARGETS)
+    r.add_argument("--json", action="store_true", help="print the report as JSON")
+    r.add_argument("--html", metavar="FILE", help="also write an HTML page with an SVG chart of the arena")
+
     v = sub.add_parser("verify", help="build, run on the host or in QEMU, compare with TFLite Micro")
     v.add_argument("model")
     v.add_argument("--target", default="host", choices=("host", "cortex-m4", "cortex-m3"))
@@ -37,6 +45,17 @@ def main(argv: list[str] | None = None) -> int:
             from .driver import build
             files = build(args.model, args.out, args.name, args.target)
             print(f"tinycc: wrote {len(files)} files to {args.out}")
+            return 0
+        if args.cmd == "report":
+            from . import report as rp
+            from .driver import report
+            rep = report(args.model, args.name, args.target)
+            print(rep.to_json() if args.json else rp.format_text(rep))
+            if args.html:
+                try:
+                    Path(args.html).write_text(rp.format_html(rep))
+                except OSError as e:
+                    raise TinyccError(f"cannot write {args.html}: {e.strerror}") from None
             return 0
         if args.cmd == "verify":
             from .verify import main_verify

@@ -45,6 +45,29 @@ def build(model_path: str, out_dir: str, name: str = "model", target: str = "gen
     return files
 
 
+def report(model_path: str, name: str = "model", target: str = "cortex-m4", measure: bool = True):
+    """The memory report of ``model_path`` (tinycc.report.Report), computed from the same plan
+    and emitter as ``build``; with ``measure`` and arm-none-eabi-gcc installed, the generated
+    code's .text and the worst-case stack of NAME_invoke are measured too."""
+    from . import toolchain
+    from .codegen.emit import generate_with_report
+    check_name(name)
+    if target not in TARGETS:
+        raise TinyccError(f"unknown target '{target}' (one of {', '.join(TARGETS)})")
+    g = compile_graph(model_path, name)
+    files, rep = generate_with_report(g, name, target)
+    if measure and toolchain.have_arm_toolchain():
+        arm = "cortex-m4" if target == "generic" else target
+        with tempfile.TemporaryDirectory(prefix="tinycc-report-") as tmp:
+            for fname, text in files.items():
+                (Path(tmp) / fname).write_text(text)
+            sources = sorted(Path(tmp).glob("*.c"))
+            rep.code_bytes = toolchain.object_sizes(sources, target=arm, include_dirs=[tmp])["text"]
+            rep.stack_bytes = toolchain.stack_usage(sources, f"{name}_invoke", target=arm,
+                                                    include_dirs=[tmp])["bytes"]
+    return rep
+
+
 def write_atomically(out: Path, files: dict[str, str]) -> None:
     """Write all files into a fresh sibling folder, then swap it in place of ``out``."""
     out = out.resolve()

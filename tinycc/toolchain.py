@@ -499,3 +499,64 @@ def object_sizes(objects_or_sources: Iterable[PathLike], target: str = "cortex-m
     totals["flash"] = totals["text"] + totals["rodata"] + totals["data"]
     totals["ram"] = totals["data"] + totals["bss"]
     return totals
+
+
+# ---------------------------------------------------------------------------
+# Stack
+# ---------------------------------------------------------------------------
+
+# Stack bytes assumed for a C library function we do not compile ourselves (expf, memcpy,
+# the EABI helpers): newlib's are small leaf functions; this bound is generous for them.
+LIBRARY_CALL_STACK = 64
+
+_CI_NODE = re.compile(r'node: \{ title: "([^"]+)" label: "[^"]*?\\n[^"]*?\\n(\d+) bytes \((\w+)\)')
+_CI_EDGE = re.compile(r'edge: \{ sourcename: "([^"]+)" targetname: "([^"]+)"')
+
+
+def stack_usage(sources: Iterable[PathLike], entry: str, target: str = "cortex-m4",
+                include_dirs: Iterable[PathLike] = ()) -> dict:
+    """Worst-case stack of ``entry`` (e.g. "model_invoke"), from GCC's call graph.
+
+    Compiles the sources with ``-fcallgraph-info=su`` (-O2, the build_arm flags), reads each
+    function's frame size and its calls, and returns the deepest path:
+    ``{"bytes": int, "path": [functions], "library_calls": [names]}``. Calls leaving the
+    given sources (C library) count LIBRARY_CALL_STACK bytes each; recursion is an error.
+    """
+    name = normalize_target(target)
+    frames: dict[str, int] = {}
+    calls: dict[str, set[str]] = {}
+    with tempfile.TemporaryDirectory(prefix="tinycc-stack-") as tmp:
+        for index, path in enumerate(Path(p) for p in sources):
+            obj = Path(tmp) / f"{index:04d}_{path.stem}.o"
+            _run_tool([find_tool(ARM_CC), *cpu_flags(name), *_COMMON_CFLAGS, *_ARM_CFLAGS,
+                       *_include_args(include_dirs), "-fcallgraph-info=su", "-c", str(path), "-o", str(obj)],
+                      f"call graph of {path.name}")
+            text = obj.with_suffix(".ci").read_text()
+            for fn, size, kind in _CI_NODE.findall(text):
+                if kind == "dynamic":
+                    raise ToolchainError(f"{fn} in {path.name} has a dynamic stack frame")
+                frames[_plain(fn)] = int(size)
+            for src, dst in _CI_EDGE.findall(text):
+                calls.setdefault(_plain(src), set()).add(_plain(dst))
+    if entry not in frames:
+        raise ToolchainError(f"{entry} not found in the call graph")
+    library: set[str] = set()
+
+    def deepest(fn: str, seen: tuple[str, ...]) -> tuple[int, list[str]]:
+        if fn in seen:
+            raise ToolchainError(f"recursion through {fn}: stack is unbounded")
+        if fn not in frames:
+            library.add(fn)
+            return LIBRARY_CALL_STACK, [fn]
+        best = (0, [])
+        for callee in sorted(calls.get(fn, ())):
+            best = max(best, deepest(callee, seen + (fn,)), key=lambda r: r[0])
+        return frames[fn] + best[0], [fn] + best[1]
+
+    total, path = deepest(entry, ())
+    return {"bytes": total, "path": path, "library_calls": sorted(library)}
+
+
+def _plain(fn: str) -> str:
+    """'file.c:static_fn' -> 'static_fn' (GCC qualifies static functions with their file)."""
+    return fn.rsplit(":", 1)[-1]

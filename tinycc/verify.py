@@ -155,9 +155,7 @@ def verify(model_path: str, target: str = "host", samples: int = 10, seed: int =
                                                           timeout=timeout, workdir=work / "run")
         footprint = None
         if toolchain.have_arm_toolchain():
-            footprint = toolchain.object_sizes(sorted(out.glob("*.c")),
-                                               target="cortex-m4" if mode == "host" else target,
-                                               include_dirs=[out])
+            footprint = model_footprint(out, "model", "cortex-m4" if mode == "host" else target)
 
     res = VerifyResult(os.path.basename(model_path), target, samples, ref.name, instructions=instructions,
                        footprint=footprint, arena_bytes=g.graph["plan"].size)
@@ -175,6 +173,20 @@ def verify(model_path: str, target: str = "host", samples: int = 10, seed: int =
     return res
 
 
+def model_footprint(out: Path, name: str, target: str) -> dict:
+    """RAM and flash of the generated code alone (arm-none-eabi-gcc -O2), RAM with the stack.
+
+    ram = .data + .bss + the worst-case stack of NAME_invoke (from GCC's call graph)."""
+    sources = sorted(Path(out).glob("*.c"))
+    f = toolchain.object_sizes(sources, target=target, include_dirs=[out])
+    st = toolchain.stack_usage(sources, f"{name}_invoke", target=target, include_dirs=[out])
+    f["stack"] = st["bytes"]
+    f["stack_path"] = st["path"]
+    f["static_ram"] = f["ram"]
+    f["ram"] = f["data"] + f["bss"] + st["bytes"]
+    return f
+
+
 def format_text(r: VerifyResult) -> str:
     where = "host" if r.target == "host" else f"QEMU {toolchain.qemu_machine(r.target)} ({r.target})"
     lines = [f"tinycc verify {r.model}: {where}, {r.samples} random samples, reference {r.reference}"]
@@ -190,8 +202,9 @@ def format_text(r: VerifyResult) -> str:
     lines.append(f"  arena: {r.arena_bytes:,} B")
     if r.footprint:
         f = r.footprint
-        lines.append(f"  model code (arm-none-eabi-gcc -O2): RAM {f['ram']:,} B (.data+.bss), "
-                     f"flash {f['flash']:,} B (.text {f['text']:,} + .rodata {f['rodata']:,} + .data {f['data']:,})")
+        lines.append(f"  model code (arm-none-eabi-gcc -O2): RAM {f['ram']:,} B (.data+.bss {f['static_ram']:,} "
+                     f"+ stack {f['stack']:,}), flash {f['flash']:,} B (.text {f['text']:,} + .rodata "
+                     f"{f['rodata']:,} + .data {f['data']:,})")
     lines.append("PASS" if r.ok else "FAIL")
     return "\n".join(lines)
 

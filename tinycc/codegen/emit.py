@@ -136,34 +136,33 @@ def shape_str(t: ir.Tensor) -> str:
 
 def generate(g: nx.DiGraph, name: str, target: str) -> dict[str, str]:
     """Return {file name: contents} of the output folder."""
+    return generate_with_report(g, name, target)[0]
+
+
+def generate_with_report(g: nx.DiGraph, name: str, target: str):
+    """The output folder's files and the memory report they were generated with."""
+    from ..report import build_report
     em = Emitter(g, name)
     em.emit_all()
+    rep = build_report(g, em, name, target)
     plan = g.graph["plan"]
     rows = []
-    total_macs = 0
-    for oc in em.code:
-        o = ir.op(g, oc.oid)
-        macs = ops.lookup(o.kind).macs(g, o)
-        total_macs += macs
-        ins = [ir.tensor(g, t) for t in o.inputs if t is not None and not ir.tensor(g, t).is_const]
-        outs = [ir.tensor(g, t) for t in o.outputs]
-        rows.append(dict(index=o.index, kind=o.kind,
-                         shapes=" + ".join(shape_str(t) for t in ins) + " -> " + ", ".join(shape_str(t) for t in outs),
-                         macs=macs, flash=em.const_bytes.get(oc.oid, 0),
-                         ram=sum(t.nbytes for t in ins + outs),
-                         offsets=", ".join(str(plan.offsets[t]) for t in [*o.inputs, *o.outputs]
-                                           if t is not None and t in plan.offsets),
-                         decls=oc.decls, stmts=oc.stmts, name=o.name))
+    for oc, r in zip(em.code, rep.ops):
+        rows.append(dict(index=r.index, kind=r.kind,
+                         shapes=comment_safe(" + ".join(r.inputs) + " -> " + ", ".join(r.outputs), 60),
+                         macs=r.macs, flash=r.weight_bytes, ram=r.live_bytes,
+                         offsets=", ".join(x.rsplit("@", 1)[1] for x in r.offsets),
+                         decls=oc.decls, stmts=oc.stmts))
     io = lambda tids: [dict(tid=t, name=comment_safe(ir.tensor(g, t).name), offset=plan.offsets[t],
                             bytes=ir.tensor(g, t).nbytes, dtype=ir.tensor(g, t).dtype,
                             shape=shape_str(ir.tensor(g, t)), quant=_quant_str(ir.tensor(g, t)))
                        for t in tids]
     ctx = dict(name=name, NAME=name.upper(), version=__version__, target=target,
-               source=comment_safe(g.graph.get("source", "?")), rows=rows, arena=plan.size,
-               lower_bound=plan.lower_bound(), macs=total_macs,
-               weights=sum(em.const_bytes.values()),
-               buffers=[dict(name=buffer_label(g, b.tid), offset=b.offset, size=b.size, first=b.first,
-                             last=b.last) for b in plan.buffers],
+               source=comment_safe(rep.model), rows=rows, arena=rep.arena_bytes,
+               lower_bound=rep.lower_bound, macs=rep.macs, weights=rep.weight_bytes, strategy=rep.strategy,
+               buffers=[dict(name=comment_safe(b.name), offset=b.offset, size=b.size, first=b.first, last=b.last)
+                        for b in rep.buffers],
+               overlaps=[comment_safe(x, 160) for x in rep.overlaps],
                inputs=io(g.graph["inputs"]), outputs=io(g.graph["outputs"]),
                kernel_headers=sorted(f"{k}.h" for k in em.kernels))
     env = _env()
@@ -173,14 +172,7 @@ def generate(g: nx.DiGraph, name: str, target: str) -> dict[str, str]:
         for ext in (".h", ".c"):
             files[k + ext] = (KERNELS / (k + ext)).read_text()
     files["tcc_common.h"] = (KERNELS / "tcc_common.h").read_text()
-    return files
-
-
-def buffer_label(g: nx.DiGraph, bid: str) -> str:
-    """Readable name of an arena buffer: the tensor's name, or which op's scratch it is."""
-    if bid.startswith("scratch:"):
-        return f"(scratch of {bid.split(':', 1)[1]})"
-    return comment_safe(ir.tensor(g, bid).name)
+    return files, rep
 
 
 def comment_safe(text: str, limit: int = 96) -> str:
