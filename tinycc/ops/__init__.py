@@ -30,6 +30,7 @@ class OpDef:
     kind: str = ""
     options_class = None       # tflite.*Options class for the builtin options table
     kernel: str | None = None  # runtime/kernels/<kernel>.c/.h
+    is_view = False            # output 0 is input 0's bytes under another shape (alias_reshapes)
 
     def read_options(self, opts) -> dict:
         return {}

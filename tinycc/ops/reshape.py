@@ -15,6 +15,7 @@ from . import OpDef, register
 class Reshape(OpDef):
     kind = "RESHAPE"
     options_class = tflite.ReshapeOptions
+    is_view = True
 
     def read_options(self, opts):
         return {}

@@ -1,4 +1,4 @@
-"""alias_reshapes: RESHAPE and SQUEEZE only reinterpret bytes, so they become view edges.
+"""alias_reshapes: ops that only reinterpret bytes (``OpDef.is_view``: RESHAPE, SQUEEZE, ...) become view edges.
 
 Before:  x -> [RESHAPE] -> y        After:  x -> y  (a tensor->tensor view edge)
 The planner then gives y the bytes of x and codegen emits nothing for it. A reshape
@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import networkx as nx
 
-from .. import ir
-
-VIEW_OPS = ("RESHAPE", "SQUEEZE")
+from .. import ir, ops
 
 
 def alias_reshapes(g: nx.DiGraph) -> nx.DiGraph:
     for oid in ir.ops_in_order(g):
         o = ir.op(g, oid)
-        if o.kind not in VIEW_OPS:
+        if not ops.lookup(o.kind).is_view:
             continue
         src, dst = o.inputs[0], o.outputs[0]
         g.remove_node(oid)
