@@ -205,7 +205,7 @@ def conv_case(name: str) -> tuple[bytes, list[np.ndarray]]:
 def test_conv2d_hybrid(name, tmp_path):
     model, samples = conv_case(name)
     exe, files = compile_model(model, tmp_path)
-    assert "tcc_hybrid.c" in files
+    assert "model_tcc_hybrid.c" in files
     ref = run_tflite(model, samples)
     got = run_exe(exe, samples, ref.shape[1])
     assert_close(got, ref, SINGLE_OP_RTOL, f"CONV_2D {name}")
@@ -261,7 +261,7 @@ def fc_case(name: str) -> tuple[bytes, list[np.ndarray]]:
 def test_fully_connected_hybrid(name, tmp_path):
     model, samples = fc_case(name)
     exe, files = compile_model(model, tmp_path)
-    assert "tcc_hybrid.c" in files
+    assert "model_tcc_hybrid.c" in files
     ref = run_tflite(model, samples)
     got = run_exe(exe, samples, ref.shape[1])
     assert_close(got, ref, SINGLE_OP_RTOL, f"FULLY_CONNECTED {name}")
@@ -412,7 +412,7 @@ def test_kws_model(kws_model, tmp_path):
     least 8 of the 10 within 1e-5.
     """
     exe, files = compile_model(kws_model, tmp_path)
-    assert "tcc_hybrid.c" in files
+    assert "model_tcc_hybrid.c" in files
     samples = kws_inputs(np.random.default_rng(1234))
     ref = run_tflite(kws_model, samples)
     got = run_exe(exe, samples, ref.shape[1])

@@ -23,6 +23,12 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("-o", "--out", required=True, help="output folder (replaced on success)")
     b.add_argument("--name", default="model", help="C prefix of the API (default: model)")
     b.add_argument("--target", default="generic", choices=TARGETS)
+    b.add_argument("--format", default="plain", choices=("plain", "zephyr", "arduino"),
+                   help="extra build glue: a Zephyr module or an Arduino library layout")
+    b.add_argument("--arena-section", metavar="SECTION", help="place the arena in this linker section")
+    b.add_argument("--weights-section", metavar="SECTION", help="place every constant in this linker section")
+    b.add_argument("--app-arena", action="store_true",
+                   help="no static arena: the application passes one to NAME_invoke_with_arena()")
 
     r = sub.add_parser("report", help="per-op table of MACs, weights, live memory and arena offsets")
     r.add_argument("model")
@@ -43,7 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.cmd == "build":
             from .driver import build
-            files = build(args.model, args.out, args.name, args.target)
+            files = build(args.model, args.out, args.name, args.target, arena_section=args.arena_section,
+                          weights_section=args.weights_section, app_arena=args.app_arena, format=args.format)
             print(f"tinycc: wrote {len(files)} files to {args.out}")
             return 0
         if args.cmd == "report":

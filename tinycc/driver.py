@@ -34,13 +34,21 @@ def compile_graph(model_path: str, name: str = "model", verify: bool = False) ->
         raise e.located(file=os.path.basename(model_path))
 
 
-def build(model_path: str, out_dir: str, name: str = "model", target: str = "generic") -> dict[str, str]:
+def build(model_path: str, out_dir: str, name: str = "model", target: str = "generic", *,
+          arena_section: str | None = None, weights_section: str | None = None, app_arena: bool = False,
+          format: str = "plain") -> dict[str, str]:
     """Compile ``model_path`` into ``out_dir``. On any error ``out_dir`` is left untouched."""
+    from .codegen.emit import FORMATS, Options, generate_with_report
     check_name(name)
     if target not in TARGETS:
         raise TinyccError(f"unknown target '{target}' (one of {', '.join(TARGETS)})")
+    if format not in FORMATS:
+        raise TinyccError(f"unknown format '{format}' (one of {', '.join(FORMATS)})")
+    for what, sec in (("--arena-section", arena_section), ("--weights-section", weights_section)):
+        if sec is not None and not re.fullmatch(r"[A-Za-z0-9_.$]{1,64}", sec):
+            raise TinyccError(f"{what} '{sec}' is not a valid section name")
     g = compile_graph(model_path, name)
-    files = codegen.generate(g, name, target)
+    files, _ = generate_with_report(g, Options(name, target, arena_section, weights_section, app_arena, format))
     write_atomically(Path(out_dir), files)
     return files
 
@@ -77,6 +85,7 @@ def write_atomically(out: Path, files: dict[str, str]) -> None:
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:
         for fname, text in sorted(files.items()):
+            (tmp / fname).parent.mkdir(parents=True, exist_ok=True)
             (tmp / fname).write_text(text)
         if out.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))

@@ -7,6 +7,7 @@ constants and kernel call through an ``Emitter``.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,8 +34,9 @@ class OpCode:
 class Emitter:
     """Collects constants, kernel calls and kernel files while ops emit themselves."""
 
-    def __init__(self, g: nx.DiGraph, name: str):
+    def __init__(self, g: nx.DiGraph, name: str, const_attr: str = ""):
         self.g, self.name = g, name
+        self.const_attr = const_attr          # e.g. " model_WEIGHTS_SECTION" to place constants
         self.plan = g.graph["plan"]
         self.code: list[OpCode] = []
         self.kernels: set[str] = set()
@@ -45,14 +47,14 @@ class Emitter:
         arr = np.asarray(data).ravel()
         cname = f"{o.name}_{label}"
         self._current.decls.append(
-            f"static const {ctype} {cname}[{max(len(arr), 1)}] = {{\n{format_values(arr, ctype)}\n}};")
+            f"static const {ctype} {cname}[{max(len(arr), 1)}]{self.const_attr} = {{\n{format_values(arr, ctype)}\n}};")
         self.const_bytes[self._current.oid] = self.const_bytes.get(self._current.oid, 0) + arr.size * _csize(ctype)
         return cname
 
     def struct(self, o: ir.Op, ctype: str, fields: list[tuple[str, object]]) -> str:
         cname = f"{o.name}_params"
         body = "\n".join(f"    .{k} = {format_scalar(v)}," for k, v in fields)
-        self._current.decls.append(f"static const {ctype} {cname} = {{\n{body}\n}};")
+        self._current.decls.append(f"static const {ctype} {cname}{self.const_attr} = {{\n{body}\n}};")
         return cname
 
     def buf(self, tid: str) -> str:
@@ -63,14 +65,15 @@ class Emitter:
             cname = f"{self.name}_const_{tid}"
             if not any(cname in d for oc in self.code for d in oc.decls):
                 self._current.decls.append(
-                    f"static const {ctype} {cname}[{max(t.size, 1)}] = {{\n{format_values(t.data.ravel(), ctype)}\n}};")
+                    f"static const {ctype} {cname}[{max(t.size, 1)}]{self.const_attr} = "
+                    f"{{\n{format_values(t.data.ravel(), ctype)}\n}};")
             return cname
-        return f"({ctype} *)&{self.name}_arena.bytes[{self.plan.offsets[tid]}]"
+        return f"({ctype} *)(arena + {self.plan.offsets[tid]})"
 
     def scratch(self, o: ir.Op) -> str:
         """C pointer to the op's scratch buffer in the arena (typed like its output)."""
         ctype = ir.C_TYPE[ir.tensor(self.g, o.outputs[0]).dtype]
-        return f"({ctype} *)&{self.name}_arena.bytes[{self.plan.offsets[scratch_id(o)]}]"
+        return f"({ctype} *)(arena + {self.plan.offsets[scratch_id(o)]})"
 
     def call(self, o: ir.Op, stmt: str, kernel: str | None) -> None:
         self._current.stmts.append(stmt)
@@ -134,17 +137,41 @@ def shape_str(t: ir.Tensor) -> str:
     return "x".join(map(str, t.shape)) or "scalar"
 
 
+@dataclass(frozen=True)
+class Options:
+    """How the output folder is generated (``tinycc build`` options)."""
+    name: str = "model"
+    target: str = "generic"
+    arena_section: str | None = None     # linker section of the static arena
+    weights_section: str | None = None   # linker section of every constant
+    app_arena: bool = False              # no static arena: the application passes one in
+    format: str = "plain"                # plain | zephyr | arduino
+
+
+FORMATS = ("plain", "zephyr", "arduino")
+ARENA_ALIGN = 8                          # alignment NAME_invoke_with_arena() checks
+
+
 def generate(g: nx.DiGraph, name: str, target: str) -> dict[str, str]:
     """Return {file name: contents} of the output folder."""
-    return generate_with_report(g, name, target)[0]
+    return generate_with_report(g, Options(name=name, target=target))[0]
 
 
-def generate_with_report(g: nx.DiGraph, name: str, target: str):
+def prefixed(text: str, name: str) -> str:
+    """Give every runtime symbol and file name (tcc_...) the model's prefix, so that several
+    models' folders link into one firmware without clashes."""
+    return re.sub(r"\btcc_", f"{name}_tcc_", text)
+
+
+def generate_with_report(g: nx.DiGraph, opts: Options | str, target: str | None = None):
     """The output folder's files and the memory report they were generated with."""
     from ..report import build_report
-    em = Emitter(g, name)
+    if isinstance(opts, str):
+        opts = Options(name=opts, target=target or "generic")
+    name = opts.name
+    em = Emitter(g, name, f" {name}_WEIGHTS_SECTION" if opts.weights_section else "")
     em.emit_all()
-    rep = build_report(g, em, name, target)
+    rep = build_report(g, em, name, opts.target)
     plan = g.graph["plan"]
     rows = []
     for oc, r in zip(em.code, rep.ops):
@@ -157,22 +184,41 @@ def generate_with_report(g: nx.DiGraph, name: str, target: str):
                             bytes=ir.tensor(g, t).nbytes, dtype=ir.tensor(g, t).dtype,
                             shape=shape_str(ir.tensor(g, t)), quant=_quant_str(ir.tensor(g, t)))
                        for t in tids]
-    ctx = dict(name=name, NAME=name.upper(), version=__version__, target=target,
+    kernel_files = [f"{k}{ext}" for k in sorted(em.kernels) for ext in (".h", ".c")] + ["tcc_common.h"]
+    sources = [f"{name}.c"] + [prefixed(f, name) for f in kernel_files if f.endswith(".c")]
+    ctx = dict(name=name, NAME=name.upper(), version=__version__, target=opts.target,
                source=comment_safe(rep.model), rows=rows, arena=rep.arena_bytes,
                lower_bound=rep.lower_bound, macs=rep.macs, weights=rep.weight_bytes, strategy=rep.strategy,
                buffers=[dict(name=comment_safe(b.name), offset=b.offset, size=b.size, first=b.first, last=b.last)
                         for b in rep.buffers],
                overlaps=[comment_safe(x, 160) for x in rep.overlaps],
                inputs=io(g.graph["inputs"]), outputs=io(g.graph["outputs"]),
-               kernel_headers=sorted(f"{k}.h" for k in em.kernels))
+               kernel_headers=sorted(f"{k}.h" for k in em.kernels), sources=sources,
+               arena_section=opts.arena_section, weights_section=opts.weights_section,
+               app_arena=opts.app_arena, arena_align=ARENA_ALIGN)
     env = _env()
     files = {f"{name}.h": env.get_template("model.h.j2").render(ctx),
-             f"{name}.c": env.get_template("model.c.j2").render(ctx)}
-    for k in sorted(em.kernels):
-        for ext in (".h", ".c"):
-            files[k + ext] = (KERNELS / (k + ext)).read_text()
-    files["tcc_common.h"] = (KERNELS / "tcc_common.h").read_text()
+             f"{name}.c": prefixed(env.get_template("model.c.j2").render(ctx), name)}
+    for f in kernel_files:
+        files[prefixed(f, name)] = prefixed((KERNELS / f).read_text(), name)
+    files.update(build_glue(opts, ctx, env))
+    if opts.format == "arduino":
+        files = {**{f"src/{k}": v for k, v in files.items() if not k.startswith("library.")},
+                 **{k: v for k, v in files.items() if k.startswith("library.")}}
     return files, rep
+
+
+def build_glue(opts: Options, ctx: dict, env) -> dict[str, str]:
+    """Build-system files: CMakeLists.txt and NAME.mk always; Zephyr module or Arduino library on request."""
+    name = opts.name
+    if opts.format == "arduino":
+        return {"library.properties": env.get_template("library.properties.j2").render(ctx)}
+    files = {"CMakeLists.txt": env.get_template("CMakeLists.txt.j2").render(ctx),
+             f"{name}.mk": env.get_template("model.mk.j2").render(ctx)}
+    if opts.format == "zephyr":
+        files["zephyr/module.yml"] = env.get_template("zephyr_module.yml.j2").render(ctx)
+        files["zephyr/CMakeLists.txt"] = env.get_template("zephyr_CMakeLists.txt.j2").render(ctx)
+    return files
 
 
 def comment_safe(text: str, limit: int = 96) -> str:
