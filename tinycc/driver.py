@@ -25,9 +25,13 @@ def check_name(name: str) -> None:
         raise TinyccError(f"--name '{name}' is not a valid C identifier")
 
 
-def compile_graph(model_path: str, name: str = "model", verify: bool = False) -> nx.DiGraph:
+def compile_graph(model_path: str, name: str = "model", verify: bool = False,
+                  target: str = "generic") -> nx.DiGraph:
+    """Parse and run the pass pipeline. ``target`` picks the kernels (and so their scratch and
+    in-place rules) and is kept in ``graph.graph["target"]``."""
     g = frontend.load_tflite(model_path)
     g.graph["name"] = name
+    g.graph["target"] = target
     try:
         return run_pipeline(g, verify=verify)
     except TinyccError as e:
@@ -47,7 +51,7 @@ def build(model_path: str, out_dir: str, name: str = "model", target: str = "gen
     for what, sec in (("--arena-section", arena_section), ("--weights-section", weights_section)):
         if sec is not None and not re.fullmatch(r"[A-Za-z0-9_.$]{1,64}", sec):
             raise TinyccError(f"{what} '{sec}' is not a valid section name")
-    g = compile_graph(model_path, name)
+    g = compile_graph(model_path, name, target=target)
     files, _ = generate_with_report(g, Options(name, target, arena_section, weights_section, app_arena, format))
     write_atomically(Path(out_dir), files)
     return files
@@ -62,7 +66,7 @@ def report(model_path: str, name: str = "model", target: str = "cortex-m4", meas
     check_name(name)
     if target not in TARGETS:
         raise TinyccError(f"unknown target '{target}' (one of {', '.join(TARGETS)})")
-    g = compile_graph(model_path, name)
+    g = compile_graph(model_path, name, target=target)
     files, rep = generate_with_report(g, name, target)
     if measure and toolchain.have_arm_toolchain():
         arm = "cortex-m4" if target == "generic" else target

@@ -137,7 +137,7 @@ def verify(model_path: str, target: str = "host", samples: int = 10, seed: int =
            keep: str | None = None, timeout: float = 600) -> VerifyResult:
     if samples < 1:
         raise TinyccError("--samples must be at least 1")
-    g = compile_graph(model_path)
+    g = compile_graph(model_path, target="generic" if target == "host" else target)
     ref = Reference(model_path, len(g.graph["outputs"]))
     rng = np.random.default_rng(seed)
     batches = [random_inputs(g, rng) for _ in range(samples)]
