@@ -1,8 +1,8 @@
 """Tests for tinycc.toolchain and the runtime/board harness.
 
 A tiny hand-written fake "model" (C implementing the generated-model API)
-is built with the harness for the host and for QEMU, and its outputs and
-timings are checked.
+is built with the harness for the host and for QEMU (every target on its
+board), and its outputs, timings and fault reports are checked.
 """
 
 from __future__ import annotations
@@ -39,9 +39,11 @@ size_t model_output_bytes(int i);
 """
 
 # output 0 = input 1 + 1 (5 bytes), output 1 = input 0 + 1 (3 bytes), so a
-# mix-up of input or output order shows. On Arm, FAKE_LOOPS iterations of a
-# 2-instruction loop give a known instruction count. Input 0 byte 0 selects
-# failure modes: 0xEE -> invoke returns 7; 0xFA -> bad memory access (Arm).
+# mix-up of input or output order shows; the 1 added to output 0 comes from
+# .data, so the startup's .data copy is checked too. On Arm, FAKE_LOOPS
+# iterations of a 2-instruction loop give a known instruction count. Input 0
+# byte 0 selects failure modes: 0xEE -> invoke returns 7; 0xFA -> bad memory
+# access at FAKE_BAD_ADDRESS (Arm); 0xFC -> unbounded recursion (Arm).
 FAKE_MODEL = """\
 #include "model.h"
 #include <math.h>
@@ -51,9 +53,24 @@ FAKE_MODEL = """\
 #ifndef FAKE_LOOPS
 #define FAKE_LOOPS 0
 #endif
+#ifndef FAKE_BAD_ADDRESS
+#define FAKE_BAD_ADDRESS 0x30000000u
+#endif
 
 static unsigned char in0[3], in1[5], out0[5], out1[3];
 static volatile float sink = 0.5f;
+static volatile double sink_double = 0.25;
+static volatile unsigned char data_one = 1; /* in .data */
+
+#if defined(__arm__)
+/* Recursion the compiler cannot turn into a loop: 256 bytes per level. */
+static int recurse(volatile unsigned char *prev, unsigned n)
+{
+    volatile unsigned char frame[256];
+    frame[n & 255u] = (unsigned char)(prev[0] + 1u);
+    return n == 0u ? frame[0] : recurse(frame, n - 1u) + frame[n & 255u];
+}
+#endif
 
 int model_invoke(void)
 {
@@ -64,7 +81,10 @@ int model_invoke(void)
     }
 #if defined(__arm__)
     if (in0[0] == 0xFA) {
-        return *(volatile int *)0x30000000u;
+        return *(volatile int *)FAKE_BAD_ADDRESS;
+    }
+    if (in0[0] == 0xFC) {
+        return recurse(in0, 0xFFFFFFFFu);
     }
     if (n != 0u) {
 #if __ARM_ARCH_ISA_THUMB == 1
@@ -76,13 +96,14 @@ int model_invoke(void)
 #endif
     (void)n;
     for (i = 0; i < sizeof in1; ++i) {
-        out0[i] = (unsigned char)(in1[i] + 1u);
+        out0[i] = (unsigned char)(in1[i] + data_one);
     }
     memcpy(out1, in0, sizeof out1);
     for (i = 0; i < sizeof out1; ++i) {
         out1[i] = (unsigned char)(out1[i] + 1u);
     }
-    sink = expf(sink) * 0.25f; /* exercise libm */
+    sink = expf(sink) * 0.25f; /* exercise libm and the FPU */
+    sink_double = sink_double * 1.5 + 0.125;
     return 0;
 }
 
@@ -130,27 +151,49 @@ def build_dir(tmp_path_factory) -> Path:
 # Target tables
 # ---------------------------------------------------------------------------
 
+ALL_TARGETS = ["cortex-m0", "cortex-m3", "cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55"]
+# One target per QEMU board.
+BOARD_TARGETS = ["cortex-m3", "cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55"]
+# Instructions per timer tick under -icount shift=0: 1e9 / f_cpu per SysTick
+# period (25 MHz MPS2 boards, 20 MHz AN505, 32 MHz AN547 with 4 periods/tick).
+PER_TICK = {"cortex-m0": 40, "cortex-m3": 40, "cortex-m4": 40, "cortex-m7": 40,
+            "cortex-m33": 50, "cortex-m55": 125}
+
+
 def test_cpu_flags_and_boards():
     assert tc.cpu_flags("cortex-m4") == [
         "-mcpu=cortex-m4", "-mthumb", "-mfpu=fpv4-sp-d16", "-mfloat-abi=hard"]
     assert "-mfpu=fpv5-d16" in tc.cpu_flags("cortex-m7")
     assert "-mfpu=fpv5-sp-d16" in tc.cpu_flags("m33")
+    assert tc.cpu_flags("cortex-m55") == ["-mcpu=cortex-m55", "-mthumb", "-mfloat-abi=hard"]
     assert tc.cpu_flags("Cortex-M0")[0] == "-mcpu=cortex-m0"
-    assert tc.QEMU_BOARDS["cortex-m4"] == "mps2-an386"
-    assert tc.QEMU_BOARDS["cortex-m3"] == "mps2-an385"
-    assert tc.QEMU_BOARDS["cortex-m55"] == "mps3-an547"
+    assert tc.QEMU_BOARDS == {
+        "cortex-m0": "mps2-an385", "cortex-m3": "mps2-an385", "cortex-m4": "mps2-an386",
+        "cortex-m7": "mps2-an500", "cortex-m33": "mps2-an505", "cortex-m55": "mps3-an547"}
+    assert sorted(tc.TARGETS) == sorted(ALL_TARGETS)
     with pytest.raises(tc.ToolchainError):
         tc.cpu_flags("cortex-a53")
-    for target in ("cortex-m7", "cortex-m33", "cortex-m55"):
-        with pytest.raises(tc.ToolchainError, match="not supported yet"):
-            tc.qemu_machine(target)
+    for target in ALL_TARGETS:
+        assert tc.qemu_machine(target) == tc.QEMU_BOARDS[target]
+        assert tc.instructions_per_tick(target) == PER_TICK[target]
+        assert tc.board(target).linker_script.is_file()
+    assert tc.instructions_per_tick("m4") == tc.QEMU_INSTRUCTIONS_PER_TICK
+
+
+def test_board_calibration_is_consistent():
+    """Board table = linker-script symbols = 1e9 / f_cpu * SysTick periods per tick."""
+    for board in tc.BOARDS.values():
+        assert board.instructions_per_tick * board.cpu_hz == board.systick_per_tick * 10**9, board
+        text = board.linker_script.read_text()
+        assert f"__board_instructions_per_tick = {board.instructions_per_tick};" in text
+        assert f"__board_systick_per_tick = {board.systick_per_tick};" in text
 
 
 @needs_arm
-def test_unsupported_board_is_rejected(model_dir, build_dir):
-    with pytest.raises(tc.ToolchainError, match="not supported yet"):
-        tc.build_harness(model_dir, build_dir / "m7.elf", mode="qemu",
-                         target="cortex-m7")
+def test_unknown_target_is_rejected(model_dir, build_dir):
+    with pytest.raises(tc.ToolchainError, match="unknown target"):
+        tc.build_harness(model_dir, build_dir / "a53.elf", mode="qemu",
+                         target="cortex-a53")
 
 
 @needs_arm
@@ -194,8 +237,8 @@ def test_host_invoke_failure_and_truncated_input(model_dir, build_dir, tmp_path)
 # ---------------------------------------------------------------------------
 
 @needs_qemu
-@pytest.mark.parametrize("target", ["cortex-m4", "cortex-m3", "cortex-m0"])
-def test_qemu_roundtrip(model_dir, build_dir, target):
+@pytest.mark.parametrize("target", ALL_TARGETS)
+def test_qemu_roundtrip(model_dir, build_dir, target, tmp_path):
     elf = tc.build_harness(model_dir, build_dir / f"{target}.elf", mode="qemu",
                            target=target)
     samples = make_samples(3, first=241)  # includes 0xFF -> 0x00
@@ -203,29 +246,40 @@ def test_qemu_roundtrip(model_dir, build_dir, target):
                                                   target=target)
     assert outputs == expected_outputs(samples)
     assert len(ticks) == 3
-    assert instructions == [t * tc.QEMU_INSTRUCTIONS_PER_TICK for t in ticks]
-    # An almost empty invoke (expf is soft-float on M0/M3): a few thousand
-    # instructions at most.
-    assert all(0 < t < 200 for t in ticks), ticks
+    assert instructions == [t * PER_TICK[target] for t in ticks]
+    # An almost empty invoke (expf and doubles are soft-float on M0/M3):
+    # a few thousand instructions at most.
+    assert all(0 <= t * PER_TICK[target] < 8000 for t in ticks), ticks
+
+    # The harness reports its board's calibration.
+    (tmp_path / "inputs.bin").write_bytes(samples)
+    rc, log = tc.run_qemu(elf, tmp_path, target=target)
+    assert rc == 0, log
+    assert f"tinycc-harness: 3 samples, {PER_TICK[target]} instructions per tick" in log
 
 
 @needs_qemu
-def test_qemu_tick_calibration_and_scaling(model_dir, build_dir):
-    """A loop of N 2-instruction iterations must measure 2N instructions."""
+@pytest.mark.parametrize("target", BOARD_TARGETS)
+def test_qemu_tick_calibration_and_scaling(model_dir, build_dir, target):
+    """On every board, a loop of N 2-instruction iterations measures 2N instructions."""
     loops = 200_000
-    small = tc.build_harness(model_dir, build_dir / "loop1.elf", mode="qemu",
-                             defines={"FAKE_LOOPS": loops})
-    large = tc.build_harness(model_dir, build_dir / "loop10.elf", mode="qemu",
-                             defines={"FAKE_LOOPS": 10 * loops})
-    _, ticks1, instr1 = tc.run_samples(small, make_samples(2), 2, mode="qemu")
-    _, ticks10, instr10 = tc.run_samples(large, make_samples(2), 2, mode="qemu")
+    small = tc.build_harness(model_dir, build_dir / f"loop1_{target}.elf", mode="qemu",
+                             target=target, defines={"FAKE_LOOPS": loops})
+    large = tc.build_harness(model_dir, build_dir / f"loop10_{target}.elf", mode="qemu",
+                             target=target, defines={"FAKE_LOOPS": 10 * loops})
+    _, ticks1, instr1 = tc.run_samples(small, make_samples(2), 2, mode="qemu", target=target)
+    _, ticks10, instr10 = tc.run_samples(large, make_samples(2), 2, mode="qemu", target=target)
 
-    # Calibration: 40 instructions per tick, overhead (the rest of the fake
-    # invoke and the timer itself) well under 1000 instructions.
+    # Calibration: PER_TICK instructions per tick. The overhead (the rest of
+    # the fake invoke, soft-float expf and doubles on the M3, and the timer
+    # itself) is small and the same in both builds, so the difference is
+    # exactly the 18N extra loop instructions, to within the tick resolution.
     for measured in instr1:
-        assert 0 <= measured - 2 * loops < 1000, measured
+        assert 0 <= measured - 2 * loops < 2000, measured
     for measured in instr10:
-        assert 0 <= measured - 20 * loops < 1000, measured
+        assert 0 <= measured - 20 * loops < 2000, measured
+    for a, b in zip(instr1, instr10):
+        assert abs((b - a) - 18 * loops) <= 2 * PER_TICK[target], (instr1, instr10)
     # Scaling: 10x the work gives 10x the ticks (within 0.5 %).
     ratio = ticks10[1] / ticks1[1]
     assert 9.95 < ratio < 10.05, (ticks1, ticks10)
@@ -251,6 +305,32 @@ def test_qemu_failing_invoke_exit_code(model_dir, build_dir, tmp_path):
 
 
 @needs_qemu
+@pytest.mark.parametrize("target", ["cortex-m0", *BOARD_TARGETS])
+def test_qemu_fault_report_on_every_board(model_dir, build_dir, tmp_path, target):
+    # 0xF0000000 is unmapped on every board (on the AN505/AN547 0x30000000 is RAM).
+    elf = tc.build_harness(model_dir, build_dir / f"fault_{target}.elf", mode="qemu",
+                           target=target, defines={"FAKE_BAD_ADDRESS": "0xF0000000u"})
+    (tmp_path / "inputs.bin").write_bytes(bytes([0xFA]) + bytes(7))
+    rc, log = tc.run_qemu(elf, tmp_path, target=target)
+    assert rc == tc.EXIT_FAULT, log
+    assert "tinycc: fault: exception 0x00000003 pc=" in log
+    if target != "cortex-m0":  # ARMv6-M has no fault status registers
+        assert "bfar=0xf0000000" in log
+
+
+@needs_qemu
+@pytest.mark.parametrize("target", ["cortex-m33", "cortex-m55"])
+def test_qemu_stack_overflow_hits_msplim(model_dir, build_dir, tmp_path, target):
+    """ARMv8-M Mainline: MSPLIM stops the stack at its lower end (CFSR.STKOF)."""
+    elf = tc.build_harness(model_dir, build_dir / f"overflow_{target}.elf", mode="qemu",
+                           target=target)
+    (tmp_path / "inputs.bin").write_bytes(bytes([0xFC]) + bytes(7))
+    rc, log = tc.run_qemu(elf, tmp_path, target=target, timeout=30)
+    assert rc == tc.EXIT_FAULT, log
+    assert "stack overflow: MSPLIM reached" in log and "cfsr=0x00100000" in log
+
+
+@needs_qemu
 def test_qemu_timeout_kills(model_dir, build_dir, tmp_path):
     elf = tc.build_harness(model_dir, build_dir / "forever.elf", mode="qemu",
                            defines={"FAKE_LOOPS": 4_000_000_000})
@@ -269,7 +349,7 @@ def test_object_sizes(model_dir, tmp_path):
     assert set(sizes) == {"text", "rodata", "data", "bss", "flash", "ram"}
     assert 50 < sizes["text"] < 2000
     assert sizes["bss"] == 16          # in0, in1, out0, out1
-    assert sizes["data"] == 4          # sink
+    assert sizes["data"] == 13         # sink, sink_double, data_one
     assert sizes["ram"] == sizes["data"] + sizes["bss"]
     assert sizes["flash"] == sizes["text"] + sizes["rodata"] + sizes["data"]
 

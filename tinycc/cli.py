@@ -23,6 +23,8 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("-o", "--out", required=True, help="output folder (replaced on success)")
     b.add_argument("--name", default="model", help="C prefix of the API (default: model)")
     b.add_argument("--target", default="generic", choices=TARGETS)
+    b.add_argument("--optimize", default="memory", choices=("memory", "speed"),
+                   help="memory: smallest RAM (default); speed: fast DSP kernels on M4/M7/M33/M55")
     b.add_argument("--format", default="plain", choices=("plain", "zephyr", "arduino"),
                    help="extra build glue: a Zephyr module or an Arduino library layout")
     b.add_argument("--arena-section", metavar="SECTION", help="place the arena in this linker section")
@@ -34,13 +36,15 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("model")
     r.add_argument("--name", default="model")
     r.add_argument("--target", default="cortex-m4", choices=TARGETS)
+    r.add_argument("--optimize", default="memory", choices=("memory", "speed"))
     r.add_argument("--json", action="store_true", help="print the report as JSON")
     r.add_argument("--html", metavar="FILE", help="also write an HTML page with an SVG chart of the arena")
 
     v = sub.add_parser("verify", help="build, run on the host or in QEMU, compare with TFLite Micro")
     v.add_argument("model")
-    v.add_argument("--target", default="host", choices=("host", "cortex-m4", "cortex-m3"))
+    v.add_argument("--target", default="host", choices=("host", *TARGETS[1:]))
     v.add_argument("--samples", type=int, default=10)
+    v.add_argument("--optimize", default="memory", choices=("memory", "speed"))
     v.add_argument("--seed", type=int, default=0)
     v.add_argument("--json", action="store_true", help="print the result as JSON")
     v.add_argument("--keep", metavar="DIR", help="keep the build folder here")
@@ -50,13 +54,14 @@ def main(argv: list[str] | None = None) -> int:
         if args.cmd == "build":
             from .driver import build
             files = build(args.model, args.out, args.name, args.target, arena_section=args.arena_section,
-                          weights_section=args.weights_section, app_arena=args.app_arena, format=args.format)
+                          weights_section=args.weights_section, app_arena=args.app_arena, format=args.format,
+                          optimize=args.optimize)
             print(f"tinycc: wrote {len(files)} files to {args.out}")
             return 0
         if args.cmd == "report":
             from . import report as rp
             from .driver import report
-            rep = report(args.model, args.name, args.target)
+            rep = report(args.model, args.name, args.target, optimize=args.optimize)
             print(rep.to_json() if args.json else rp.format_text(rep))
             if args.html:
                 try:

@@ -25,13 +25,20 @@ def check_name(name: str) -> None:
         raise TinyccError(f"--name '{name}' is not a valid C identifier")
 
 
+OPTIMIZE = ("memory", "speed")
+
+
 def compile_graph(model_path: str, name: str = "model", verify: bool = False,
-                  target: str = "generic") -> nx.DiGraph:
-    """Parse and run the pass pipeline. ``target`` picks the kernels (and so their scratch and
-    in-place rules) and is kept in ``graph.graph["target"]``."""
+                  target: str = "generic", optimize: str = "memory") -> nx.DiGraph:
+    """Parse and run the pass pipeline. ``target`` and ``optimize`` pick the kernels (and so their
+    scratch and in-place rules): "memory" keeps the smallest-RAM kernels, "speed" uses the fast
+    Cortex-M kernels where the target has the DSP extension."""
+    if optimize not in OPTIMIZE:
+        raise TinyccError(f"unknown --optimize '{optimize}' (one of {', '.join(OPTIMIZE)})")
     g = frontend.load_tflite(model_path)
     g.graph["name"] = name
     g.graph["target"] = target
+    g.graph["optimize"] = optimize
     try:
         return run_pipeline(g, verify=verify)
     except TinyccError as e:
@@ -40,7 +47,7 @@ def compile_graph(model_path: str, name: str = "model", verify: bool = False,
 
 def build(model_path: str, out_dir: str, name: str = "model", target: str = "generic", *,
           arena_section: str | None = None, weights_section: str | None = None, app_arena: bool = False,
-          format: str = "plain") -> dict[str, str]:
+          format: str = "plain", optimize: str = "memory") -> dict[str, str]:
     """Compile ``model_path`` into ``out_dir``. On any error ``out_dir`` is left untouched."""
     from .codegen.emit import FORMATS, Options, generate_with_report
     check_name(name)
@@ -51,13 +58,14 @@ def build(model_path: str, out_dir: str, name: str = "model", target: str = "gen
     for what, sec in (("--arena-section", arena_section), ("--weights-section", weights_section)):
         if sec is not None and not re.fullmatch(r"[A-Za-z0-9_.$]{1,64}", sec):
             raise TinyccError(f"{what} '{sec}' is not a valid section name")
-    g = compile_graph(model_path, name, target=target)
+    g = compile_graph(model_path, name, target=target, optimize=optimize)
     files, _ = generate_with_report(g, Options(name, target, arena_section, weights_section, app_arena, format))
     write_atomically(Path(out_dir), files)
     return files
 
 
-def report(model_path: str, name: str = "model", target: str = "cortex-m4", measure: bool = True):
+def report(model_path: str, name: str = "model", target: str = "cortex-m4", measure: bool = True,
+           optimize: str = "memory"):
     """The memory report of ``model_path`` (tinycc.report.Report), computed from the same plan
     and emitter as ``build``; with ``measure`` and arm-none-eabi-gcc installed, the generated
     code's .text and the worst-case stack of NAME_invoke are measured too."""
@@ -66,7 +74,7 @@ def report(model_path: str, name: str = "model", target: str = "cortex-m4", meas
     check_name(name)
     if target not in TARGETS:
         raise TinyccError(f"unknown target '{target}' (one of {', '.join(TARGETS)})")
-    g = compile_graph(model_path, name, target=target)
+    g = compile_graph(model_path, name, target=target, optimize=optimize)
     files, rep = generate_with_report(g, name, target)
     if measure and toolchain.have_arm_toolchain():
         arm = "cortex-m4" if target == "generic" else target

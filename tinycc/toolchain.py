@@ -5,7 +5,7 @@ tests:
 
 * ``gcc`` for host builds of the verification harness,
 * ``arm-none-eabi-gcc`` (with newlib) for Cortex-M builds,
-* ``qemu-system-arm`` to run those builds on an emulated MPS2 board,
+* ``qemu-system-arm`` to run those builds on an emulated MPS2/MPS3 board,
 * ``arm-none-eabi-size`` to measure the code/data footprint of objects.
 
 The harness protocol (see ``runtime/board/harness.c``): the program reads
@@ -14,11 +14,21 @@ the concatenation of all inputs), writes ``outputs.bin`` (all outputs of
 each sample) and ``ticks.bin`` (one little-endian uint32 per sample) and
 prints ``tinycc-harness: N samples``.
 
-Timing under QEMU: the board runs SysTick from the 25 MHz processor clock
-and QEMU is started with ``-icount shift=0`` (exactly one instruction per
-virtual nanosecond), so one tick is :data:`QEMU_INSTRUCTIONS_PER_TICK` (40)
-executed instructions. The numbers are instruction counts, not cycle
-counts of a real core.
+Boards: every target runs in QEMU on an Arm FPGA board that has its core
+(:data:`BOARDS`, :data:`QEMU_BOARDS`): mps2-an385 (Cortex-M3; also runs the
+ARMv6-M code of cortex-m0), mps2-an386 (M4F), mps2-an500 (M7, double-precision
+FPU), mps2-an505 (M33, TrustZone, run in Secure state) and mps3-an547 (M55
+with MVE, TrustZone, Secure state). One startup file and one semihosting /
+SysTick layer (``runtime/board/mps2/``) serve them all; each board has its
+linker script there.
+
+Timing under QEMU: the board runs SysTick from the processor clock and QEMU
+is started with ``-icount shift=0`` (exactly one instruction per virtual
+nanosecond), so one timer tick is a fixed number of executed instructions:
+40 on the 25 MHz MPS2 boards (:data:`QEMU_INSTRUCTIONS_PER_TICK`), 50 on the
+20 MHz AN505 and 125 on the 32 MHz AN547 (where a tick is 4 SysTick periods
+of 31.25 instructions), see :func:`instructions_per_tick`. The numbers are
+instruction counts, not cycle counts of a real core.
 
 Every failure (tool missing, compile error, crash, timeout, malformed
 harness output) raises :class:`ToolchainError`.
@@ -34,6 +44,7 @@ import struct
 import subprocess
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Union
 
@@ -45,12 +56,15 @@ RUNTIME_DIR = Path(__file__).resolve().parent.parent / "runtime"
 BOARD_DIR = RUNTIME_DIR / "board"
 HARNESS_SOURCE = BOARD_DIR / "harness.c"
 HOST_BOARD_SOURCE = BOARD_DIR / "host.c"
+#: Startup, semihosting/SysTick and linker scripts of every QEMU board.
 MPS2_DIR = BOARD_DIR / "mps2"
 MPS2_SOURCES = (MPS2_DIR / "startup.c", MPS2_DIR / "semihost.c")
+#: The linker script of mps2-an385, mps2-an386 and mps2-an500.
 MPS2_LINKER_SCRIPT = MPS2_DIR / "mps2.ld"
 
-#: Executed instructions per harness timer tick on the QEMU boards
-#: (1 instruction/ns under ``-icount shift=0``, SysTick at 25 MHz).
+#: Executed instructions per harness timer tick on the 25 MHz MPS2 boards
+#: (mps2-an385/an386/an500; 1 instruction/ns under ``-icount shift=0``,
+#: SysTick at 25 MHz). Other boards: :func:`instructions_per_tick`.
 QEMU_INSTRUCTIONS_PER_TICK = 40
 
 #: Exit status of a board fault handler (``BOARD_EXIT_FAULT`` in board.h).
@@ -77,6 +91,47 @@ _CPU_FLAGS: dict[str, tuple[str, ...]] = {
     "cortex-m55": ("-mcpu=cortex-m55", "-mthumb", "-mfloat-abi=hard"),
 }
 
+
+@dataclass(frozen=True)
+class Board:
+    """A QEMU machine the harness runs on, and how it is built for.
+
+    ``instructions_per_tick`` is the calibration of the harness timer under
+    ``-icount shift=0``: 1e9 / ``cpu_hz`` instructions per SysTick period,
+    times ``systick_per_tick`` periods per timer tick. The linker script
+    carries the same two numbers (``__board_systick_per_tick``,
+    ``__board_instructions_per_tick``) for ``runtime/board/mps2/semihost.c``.
+    """
+
+    machine: str               # qemu-system-arm -M
+    core: str                  # the core QEMU emulates on it
+    linker_script: Path
+    cpu_hz: int                # SysTick clock (processor clock)
+    systick_per_tick: int
+    instructions_per_tick: int
+    code: str                  # memory map summary (see the linker script)
+    ram: str
+
+
+#: Every QEMU machine used, by name. Memory addresses are those the program
+#: uses: on the TrustZone boards (AN505, AN547) it runs in Secure state from
+#: the Secure aliases (address bit 28 set).
+BOARDS: dict[str, Board] = {
+    "mps2-an385": Board("mps2-an385", "cortex-m3", MPS2_LINKER_SCRIPT, 25_000_000, 1, 40,
+                        "0x00000000 4 MB ZBT SSRAM1", "0x20000000 4 MB ZBT SSRAM2/3"),
+    "mps2-an386": Board("mps2-an386", "cortex-m4", MPS2_LINKER_SCRIPT, 25_000_000, 1, 40,
+                        "0x00000000 4 MB ZBT SSRAM1", "0x20000000 4 MB ZBT SSRAM2/3"),
+    "mps2-an500": Board("mps2-an500", "cortex-m7", MPS2_LINKER_SCRIPT, 25_000_000, 1, 40,
+                        "0x00000000 4 MB ZBT SSRAM1", "0x20000000 4 MB ZBT SSRAM2/3"),
+    "mps2-an505": Board("mps2-an505", "cortex-m33", MPS2_DIR / "mps2-an505.ld", 20_000_000, 1, 50,
+                        "0x10000000 4 MB ZBT SSRAM1 (Secure alias)",
+                        "0x38000000 4 MB ZBT SSRAM2/3 (Secure alias)"),
+    "mps3-an547": Board("mps3-an547", "cortex-m55", MPS2_DIR / "mps3-an547.ld", 32_000_000, 4, 125,
+                        "0x10000000 512 KB ITCM (code) + 0x38000000 8 MB QSPI flash (constants), "
+                        "Secure aliases",
+                        "0x31000000 4 MB SRAM (Secure alias)"),
+}
+
 #: Target -> QEMU machine that emulates a board with that core.
 QEMU_BOARDS: dict[str, str] = {
     "cortex-m0": "mps2-an385",  # ARMv6-M code runs on the AN385's Cortex-M3
@@ -87,10 +142,8 @@ QEMU_BOARDS: dict[str, str] = {
     "cortex-m55": "mps3-an547",
 }
 
-#: Targets whose QEMU board has the AN385/AN386 memory map that
-#: ``runtime/board/mps2`` is written for. The others need their own startup
-#: code and linker script and are rejected rather than built wrongly.
-QEMU_SUPPORTED_TARGETS = frozenset({"cortex-m0", "cortex-m3", "cortex-m4"})
+#: Targets that build and run under QEMU (all of them).
+QEMU_SUPPORTED_TARGETS = frozenset(QEMU_BOARDS)
 
 TARGETS = tuple(_CPU_FLAGS)
 
@@ -135,16 +188,25 @@ def cpu_flags(target: str) -> list[str]:
 
 
 def qemu_machine(target: str) -> str:
-    """The QEMU machine for ``target``; raises if it cannot run yet."""
+    """The QEMU machine for ``target`` ("cortex-m33" -> "mps2-an505")."""
     name = normalize_target(target)
-    machine = QEMU_BOARDS[name]
     if name not in QEMU_SUPPORTED_TARGETS:
-        raise ToolchainError(
-            f"target {name} (QEMU machine {machine}) is not supported yet: its "
-            "memory map differs from mps2-an385/mps2-an386 and needs its own "
-            "startup code and linker script; use cortex-m0, cortex-m3 or "
-            "cortex-m4 to run under QEMU")
-    return machine
+        raise ToolchainError(f"target {name} cannot run under QEMU")
+    return QEMU_BOARDS[name]
+
+
+def board(target: str) -> Board:
+    """The :class:`Board` that ``target``'s code is built for and runs on."""
+    return BOARDS[qemu_machine(target)]
+
+
+def instructions_per_tick(target: str = "cortex-m4") -> int:
+    """Executed instructions per harness timer tick on ``target``'s board.
+
+    40 on mps2-an385/an386/an500 (M0, M3, M4, M7), 50 on mps2-an505 (M33),
+    125 on mps3-an547 (M55), under ``-icount shift=0``.
+    """
+    return board(target).instructions_per_tick
 
 
 def find_tool(name: str) -> str:
@@ -271,22 +333,24 @@ def build_host(sources: Iterable[PathLike], include_dirs: Iterable[PathLike],
 def build_arm(sources: Iterable[PathLike], include_dirs: Iterable[PathLike],
               out_elf: PathLike, target: str = "cortex-m4",
               cflags: Iterable[str] = (), defines: Iterable | Mapping = ()) -> Path:
-    """Compile and link ``sources`` into an ELF for the QEMU MPS2 board.
+    """Compile and link ``sources`` into an ELF for ``target``'s QEMU board.
 
     Adds the board files (``mps2/startup.c``, ``mps2/semihost.c``) and the
-    linker script ``mps2/mps2.ld``, links newlib-nano's libc/libm (for
-    memcpy/memset/expf; no stdio or syscalls) and garbage-collects unused
-    sections. A linker map is written next to the ELF (``.map``).
+    board's linker script (``mps2/mps2.ld`` for mps2-an385/an386/an500,
+    ``mps2/mps2-an505.ld``, ``mps2/mps3-an547.ld``; see :data:`BOARDS`),
+    links newlib-nano's libc/libm (for memcpy/memset/expf; no stdio or
+    syscalls) and garbage-collects unused sections. A linker map is written
+    next to the ELF (``.map``).
     """
     name = normalize_target(target)
-    qemu_machine(name)  # rejects targets whose board is not supported yet
+    linker_script = board(name).linker_script
     cc = find_tool(ARM_CC)
     out = Path(out_elf)
     out.parent.mkdir(parents=True, exist_ok=True)
     cmd = [cc, *cpu_flags(name), *_COMMON_CFLAGS, *_ARM_CFLAGS, "-g",
            *cflags, *_define_args(defines), *_include_args(include_dirs),
            *_unique_paths([*sources, *MPS2_SOURCES]),
-           "-nostartfiles", "--specs=nano.specs", "-T", str(MPS2_LINKER_SCRIPT),
+           "-nostartfiles", "--specs=nano.specs", "-T", str(linker_script),
            "-Wl,--gc-sections", f"-Wl,-Map={out.with_suffix('.map')}",
            "-Wl,--start-group", "-lm", "-lc", "-lgcc", "-Wl,--end-group",
            "-o", str(out)]
@@ -335,10 +399,12 @@ def run_host(exe: PathLike, cwd: PathLike, timeout: float = 60) -> tuple[int, st
 
 
 def qemu_command(elf: PathLike, target: str = "cortex-m4") -> list[str]:
-    """The qemu-system-arm command line used to run ``elf``.
+    """The qemu-system-arm command line used to run ``elf`` built for ``target``.
 
-    No ``-cpu`` is given: each MPS2 machine only accepts its own core
-    (AN385: Cortex-M3, AN386: Cortex-M4F), which is its default.
+    No ``-cpu`` is given: each machine only accepts its own core (AN385:
+    Cortex-M3, AN386: Cortex-M4F, AN500: Cortex-M7, AN505: Cortex-M33,
+    AN547: Cortex-M55), which is its default. Semihosting does the I/O and
+    ``-icount shift=0`` makes the SysTick count instructions.
     """
     machine = qemu_machine(target)
     return [find_tool(QEMU_ARM), "-M", machine, "-nographic",
@@ -360,6 +426,7 @@ def run_qemu(elf: PathLike, cwd: PathLike, target: str = "cortex-m4",
 
 
 _SAMPLES_RE = re.compile(r"tinycc-harness: (\d+) samples")
+_PER_TICK_RE = re.compile(r"tinycc-harness: \d+ samples, (\d+) instructions per tick")
 
 
 def run_samples(exe_or_elf: PathLike, input_bytes: bytes, sample_count: int,
@@ -372,7 +439,9 @@ def run_samples(exe_or_elf: PathLike, input_bytes: bytes, sample_count: int,
     Returns ``(outputs, ticks, instructions)``: the raw bytes of
     ``outputs.bin`` (all outputs of sample 0, then sample 1, ...), the
     per-sample timer ticks and, for ``mode="qemu"``, the per-sample
-    instruction counts (``ticks * 40``); for ``mode="host"`` the ticks are
+    instruction counts (``ticks`` times the board's instructions per tick,
+    which the harness reports and which must agree with
+    :func:`instructions_per_tick`); for ``mode="host"`` the ticks are
     all 0 and ``instructions`` is None. ``workdir`` (default: a temporary
     folder, removed afterwards) receives inputs.bin/outputs.bin/ticks.bin.
     """
@@ -426,8 +495,16 @@ def run_samples(exe_or_elf: PathLike, input_bytes: bytes, sample_count: int,
         raise ToolchainError(
             f"outputs.bin has {len(outputs)} bytes, not a multiple of {sample_count}")
     ticks = list(struct.unpack(f"<{sample_count}I", tick_bytes))
-    instructions = ([t * QEMU_INSTRUCTIONS_PER_TICK for t in ticks]
-                    if mode == "qemu" else None)
+    instructions = None
+    if mode == "qemu":
+        per_tick = instructions_per_tick(target)
+        reported = _PER_TICK_RE.search(log)
+        if reported is not None and int(reported.group(1)) != per_tick:
+            raise ToolchainError(
+                f"the program reports {reported.group(1)} instructions per tick, but "
+                f"{target} runs on {qemu_machine(target)} with {per_tick}: was it "
+                f"built for another board?\n{log}", returncode=rc, output=log)
+        instructions = [t * per_tick for t in ticks]
     return outputs, ticks, instructions
 
 

@@ -134,10 +134,10 @@ def compare(i: int, t: ir.Tensor, ours: np.ndarray, ref: np.ndarray) -> OutputRe
 
 
 def verify(model_path: str, target: str = "host", samples: int = 10, seed: int = 0,
-           keep: str | None = None, timeout: float = 600) -> VerifyResult:
+           keep: str | None = None, timeout: float = 600, optimize: str = "memory") -> VerifyResult:
     if samples < 1:
         raise TinyccError("--samples must be at least 1")
-    g = compile_graph(model_path, target="generic" if target == "host" else target)
+    g = compile_graph(model_path, target="generic" if target == "host" else target, optimize=optimize)
     ref = Reference(model_path, len(g.graph["outputs"]))
     rng = np.random.default_rng(seed)
     batches = [random_inputs(g, rng) for _ in range(samples)]
@@ -146,7 +146,7 @@ def verify(model_path: str, target: str = "host", samples: int = 10, seed: int =
     with tempfile.TemporaryDirectory(prefix="tinycc-verify-") as tmp:
         work = Path(keep) if keep else Path(tmp)
         out = work / "model"
-        build(model_path, str(out), "model", "generic" if target == "host" else target)
+        build(model_path, str(out), "model", "generic" if target == "host" else target, optimize=optimize)
         mode = "host" if target == "host" else "qemu"
         exe = toolchain.build_harness(out, work / ("harness" if mode == "host" else "harness.elf"),
                                       mode=mode, target=target if mode == "qemu" else "cortex-m4")
@@ -211,7 +211,7 @@ def format_text(r: VerifyResult) -> str:
 
 def main_verify(args) -> int:
     try:
-        r = verify(args.model, args.target, args.samples, args.seed, args.keep)
+        r = verify(args.model, args.target, args.samples, args.seed, args.keep, optimize=args.optimize)
     except toolchain.ToolchainError as e:
         raise TinyccError(f"toolchain: {str(e).splitlines()[0]}") from None
     print(json.dumps(asdict(r), indent=2) if args.json else format_text(r))

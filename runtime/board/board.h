@@ -3,7 +3,8 @@
  *
  * The harness (harness.c) is written only against the functions below so
  * the same file runs unchanged on a development host (host.c, plain stdio)
- * and on an emulated Cortex-M board (mps2/semihost.c, ARM semihosting).
+ * and on an emulated Cortex-M board (mps2/semihost.c, ARM semihosting, for
+ * every QEMU MPS2/MPS3 board).
  *
  * Everything here is deliberately minimal: binary files on the host's file
  * system, a way to print a line, a way to exit with a status code and a
@@ -73,8 +74,9 @@ uint32_t board_timer_stop(void);
 
 /*
  * How many executed instructions one timer tick represents, or 0 if the
- * timer is not instruction-calibrated (host). On the QEMU mps2 boards run
- * with `-icount shift=0` this is 40 (see mps2/semihost.c).
+ * timer is not instruction-calibrated (host). On the QEMU boards run with
+ * `-icount shift=0` it is 40 (mps2-an385/an386/an500), 50 (mps2-an505) or
+ * 125 (mps3-an547); see mps2/semihost.c.
  */
 uint32_t board_instructions_per_tick(void);
 

@@ -15,7 +15,9 @@
  *                        NAME_invoke() as a little-endian uint32.
  * The harness stops at the end of inputs.bin, prints
  *     "tinycc-harness: N samples"
- * and exits with status 0.
+ * followed, on a board whose timer is instruction-calibrated, by
+ *     ", K instructions per tick"
+ * (board_instructions_per_tick()), and exits with status 0.
  *
  * Exit status:
  *   0  success
@@ -207,6 +209,13 @@ int main(void)
         board_print("tinycc-harness: error closing files\n");
         return EXIT_IO_ERROR;
     }
-    report("", samples, " samples\n");
+    report("", samples, " samples");
+    if (board_instructions_per_tick() != 0u) {
+        char num[24];
+        board_print(", ");
+        board_print(format_uint(num, (unsigned long)board_instructions_per_tick()));
+        board_print(" instructions per tick");
+    }
+    board_print("\n");
     return 0;
 }

@@ -51,6 +51,15 @@ class Emitter:
         self.const_bytes[self._current.oid] = self.const_bytes.get(self._current.oid, 0) + arr.size * _csize(ctype)
         return cname
 
+    def const_records(self, o: ir.Op, label: str, ctype: str, rows) -> str:
+        """A static const array of structs (each row a brace-enclosed initializer of int32 fields)."""
+        rows = np.asarray(rows, dtype=np.int64).reshape(len(rows), -1)
+        cname = f"{o.name}_{label}"
+        body = ",\n".join("    {" + ", ".join(format_scalar(v) for v in r) + "}" for r in rows.tolist())
+        self._current.decls.append(f"static const {ctype} {cname}[{len(rows)}]{self.const_attr} = {{\n{body}\n}};")
+        self.const_bytes[self._current.oid] = self.const_bytes.get(self._current.oid, 0) + rows.size * 4
+        return cname
+
     def struct(self, o: ir.Op, ctype: str, fields: list[tuple[str, object]]) -> str:
         cname = f"{o.name}_params"
         body = "\n".join(f"    .{k} = {format_scalar(v)}," for k, v in fields)
@@ -184,7 +193,7 @@ def generate_with_report(g: nx.DiGraph, opts: Options | str, target: str | None 
                             bytes=ir.tensor(g, t).nbytes, dtype=ir.tensor(g, t).dtype,
                             shape=shape_str(ir.tensor(g, t)), quant=_quant_str(ir.tensor(g, t)))
                        for t in tids]
-    kernel_files = [f"{k}{ext}" for k in sorted(em.kernels) for ext in (".h", ".c")] + ["tcc_common.h"]
+    kernel_files = runtime_files(em.kernels)
     sources = [f"{name}.c"] + [prefixed(f, name) for f in kernel_files if f.endswith(".c")]
     ctx = dict(name=name, NAME=name.upper(), version=__version__, target=opts.target,
                source=comment_safe(rep.model), rows=rows, arena=rep.arena_bytes,
@@ -193,19 +202,43 @@ def generate_with_report(g: nx.DiGraph, opts: Options | str, target: str | None 
                         for b in rep.buffers],
                overlaps=[comment_safe(x, 160) for x in rep.overlaps],
                inputs=io(g.graph["inputs"]), outputs=io(g.graph["outputs"]),
-               kernel_headers=sorted(f"{k}.h" for k in em.kernels), sources=sources,
+               kernel_headers=sorted({kernel_header(k) for k in em.kernels}), sources=sources,
                arena_section=opts.arena_section, weights_section=opts.weights_section,
                app_arena=opts.app_arena, arena_align=ARENA_ALIGN)
     env = _env()
     files = {f"{name}.h": env.get_template("model.h.j2").render(ctx),
              f"{name}.c": prefixed(env.get_template("model.c.j2").render(ctx), name)}
-    for f in kernel_files:
-        files[prefixed(f, name)] = prefixed((KERNELS / f).read_text(), name)
+    for f, path in kernel_files.items():
+        files[prefixed(f, name)] = prefixed(path.read_text(), name)
     files.update(build_glue(opts, ctx, env))
     if opts.format == "arduino":
         files = {**{f"src/{k}": v for k, v in files.items() if not k.startswith("library.")},
                  **{k: v for k, v in files.items() if k.startswith("library.")}}
     return files, rep
+
+
+def kernel_header(kernel: str) -> str:
+    """The header declaring a kernel family's functions (the fast Cortex-M kernels share one)."""
+    path = KERNELS / f"{kernel}.h"
+    return path.name if path.exists() else "tcc_arm.h"
+
+
+def runtime_files(kernels) -> dict[str, Path]:
+    """Every runtime file the kernels need: their .c files and, transitively, the headers they
+    include (found in runtime/kernels or runtime/kernels/arm). Keys are the flat names in OUT."""
+    todo = [KERNELS / f"{k}.c" for k in sorted(kernels)] + [KERNELS / "tcc_common.h"]
+    found: dict[str, Path] = {}
+    while todo:
+        path = todo.pop(0)
+        if path.name in found:
+            continue
+        found[path.name] = path
+        for inc in re.findall(r'^#include "([^"]+)"', path.read_text(), re.M):
+            for d in (path.parent, KERNELS, KERNELS / "arm"):
+                if (d / inc).exists():
+                    todo.append(d / inc)
+                    break
+    return dict(sorted(found.items()))
 
 
 def build_glue(opts: Options, ctx: dict, env) -> dict[str, str]:

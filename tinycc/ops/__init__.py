@@ -47,6 +47,11 @@ class OpDef:
     def macs(self, g, o: ir.Op) -> int:
         return 0
 
+    def pack(self, g, o: ir.Op) -> dict | None:
+        """Compile-time constants of a faster kernel for this target (``pack_weights`` stores them
+        in ``Op.params["packed"]``; ``impl`` names the kernel), or None for the plain kernel."""
+        return None
+
     def scratch_bytes(self, g, o: ir.Op) -> int:
         """Bytes of arena scratch the kernel needs while it runs (``Emitter.scratch`` points at it)."""
         return 0
@@ -137,6 +142,20 @@ def _load() -> None:
 
 
 NO_READ = np.iinfo(np.int64).max
+
+DSP_TARGETS = ("cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55")
+
+
+def dsp_target(g) -> bool:
+    """Use the fast kernels of runtime/kernels/arm: a core with the DSP extension (SMLAD,
+    SXTB16, ...) and ``--optimize speed`` (they trade scratch memory for speed)."""
+    return g.graph.get("target") in DSP_TARGETS and g.graph.get("optimize") == "speed"
+
+
+def packed(o: ir.Op, impl: str) -> dict | None:
+    """The op's packed constants when ``pack_weights`` chose kernel ``impl`` for it."""
+    pk = o.params.get("packed")
+    return pk if pk is not None and pk["impl"] == impl else None
 
 
 def overlap_rule(g, o: ir.Op, slot: int) -> tuple[str, int] | None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import tflite
 
-from .. import ir, quant
-from . import OpDef, activation, register
+from .. import ir, packing, quant, validate
+from . import OpDef, activation, dsp_target, packed, register
 
 LEFT_SHIFT_INT8 = 20  # headroom bits TFLite gives int8 operands before rescaling
 MAX_DIMS = 6
@@ -57,6 +57,10 @@ class Add(OpDef):
         if tuple(out_shape) != tuple(y.shape) or len(y.shape) > MAX_DIMS:
             raise self.fail(o, f"{list(a.shape)} + {list(b.shape)} -> {list(y.shape)}: output shape must be "
                                f"the broadcast shape {list(out_shape)}, at most {MAX_DIMS}-D")
+        if dt == "int8":  # issue 6: the output multiplier (see prepare) must be one the kernel applies
+            twice_max = 2 * max(float(a.quant.scale[0]), float(b.quant.scale[0]))
+            validate.check_requantization(self, o, [twice_max / ((1 << LEFT_SHIFT_INT8) * float(y.quant.scale[0]))],
+                                          y.name, "output requantization multiplier")
 
     def prepare(self, g, o):
         a, b, y = (ir.tensor(g, t) for t in (*o.inputs, o.outputs[0]))
@@ -73,6 +77,19 @@ class Add(OpDef):
         p["act_range"] = quant.activation_range_int8(o.attrs["activation"], sy, y.quant.zero_point[0])
         return p
 
+    def pack(self, g, o):
+        """Cortex-M DSP, same shapes: tcc_arm_add_s8 (rescaled inputs as 2 KB of tables)."""
+        a, b, y = (ir.tensor(g, t) for t in (*o.inputs, o.outputs[0]))
+        if not dsp_target(g) or y.dtype != "int8" or a.shape != b.shape or a.is_const or b.is_const:
+            return None
+        p = o.params
+        try:
+            pk = packing.pack_add(p["offsets"][0], p["offsets"][1], LEFT_SHIFT_INT8, *p["in1"], *p["in2"],
+                                  *p["out"], p["offsets"][2])
+        except packing.PackError:
+            return None
+        return dict(impl="arm_add", size=y.size, **pk)
+
     def reads_min(self, g, o, slot):
         """tcc_add.c walks the output in row-major order and reads each input once per output
         element, at its broadcast index: element k reads a[ia(k)] (or b[ib(k)])."""
@@ -82,6 +99,15 @@ class Add(OpDef):
 
     def emit(self, g, o, ctx):
         p = o.params
+        pk = packed(o, "arm_add")
+        if pk:
+            rq = "{" + ", ".join(str(int(v)) for v in pk["rq"]) + "}"
+            fields = [("size", pk["size"]), ("act_min", p["act_range"][0]), ("act_max", p["act_range"][1]),
+                      ("table", ctx.const_array(o, "table", "int32_t", pk["table"])), ("rq", rq)]
+            params = ctx.struct(o, "tcc_arm_add_s8_params", fields)
+            a, b = (ctx.buf(t) for t in o.inputs)
+            ctx.call(o, f"tcc_arm_add_s8(&{params}, {a}, {b}, {ctx.buf(o.outputs[0])});", "arm/tcc_arm_add")
+            return
         if ir.tensor(g, o.outputs[0]).dtype == "int8":
             fields = [("shape", p["broadcast"]), ("in1_offset", p["offsets"][0]), ("in2_offset", p["offsets"][1]),
                       ("left_shift", LEFT_SHIFT_INT8),

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import tflite
 
-from .. import ir, quant
-from . import OpDef, folded_bias, is_hybrid_model, per_channel_scales, register
+from .. import ir, packing, quant, validate
+from . import OpDef, dsp_target, folded_bias, is_hybrid_model, packed, per_channel_scales, register
 from .conv2d import check_strides, check_weights, conv_geometry, read_conv_options
 
 
@@ -36,6 +36,9 @@ class DepthwiseConv2D(OpDef):
         if geo["out_h"] <= 0 or geo["out_w"] <= 0:
             raise self.fail(o, "filter is larger than the padded input")
         self.expect_shape(g, o, o.outputs[0], (geo["batches"], geo["out_h"], geo["out_w"], out_c))
+        if dt == "int8":  # issue 6: requantization range and int32 accumulator bound
+            validate.check_int8_accumulation(self, o, x, w, ir.tensor(g, o.outputs[0]),
+                                             ir.tensor(g, o.inputs[2]).data if len(o.inputs) > 2 and o.inputs[2] else None, 3)
 
     def prepare(self, g, o):
         x, w, y = (ir.tensor(g, t) for t in (o.inputs[0], o.inputs[1], o.outputs[0]))
@@ -56,6 +59,31 @@ class DepthwiseConv2D(OpDef):
     def emit(self, g, o, ctx):
         x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
         p, a = o.params, o.attrs
+        common = [("batches", p["batches"]), ("in_h", p["in_h"]), ("in_w", p["in_w"]), ("channels", x.shape[3]),
+                  ("out_h", p["out_h"]), ("out_w", p["out_w"])]
+        pk = packed(o, "arm_dw_plane")
+        if pk:
+            fields = common + [("stride", a["stride_h"]), ("pad_top", p["pad_top"]), ("pad_left", p["pad_left"]),
+                               ("in_zp", p["in_zp"]), ("act_min", p["act_range"][0]), ("act_max", p["act_range"][1]),
+                               ("plane_h", pk["plane_h"]), ("plane_w", pk["plane_w"]),
+                               ("records", ctx.const_array(o, "records", "int32_t", pk["records"]))]
+            params = ctx.struct(o, "tcc_arm_dw_plane_s8_params", fields)
+            ctx.call(o, f"tcc_arm_dw_plane_s8(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])}, "
+                        f"{ctx.scratch(o)});", "arm/tcc_arm_dw_plane")
+            return
+        pk = packed(o, "arm_dw")
+        if pk:
+            fields = common + [("k_h", w.shape[1]), ("k_w", w.shape[2]), ("stride_h", a["stride_h"]),
+                               ("stride_w", a["stride_w"]), ("dil_h", a["dilation_h"]), ("dil_w", a["dilation_w"]),
+                               ("pad_top", p["pad_top"]), ("pad_left", p["pad_left"]), ("in_zp", p["in_zp"]),
+                               ("act_min", p["act_range"][0]), ("act_max", p["act_range"][1]),
+                               ("weights", ctx.const_array(o, "weights", "int32_t", pk["weights"])),
+                               ("bias", ctx.const_array(o, "bias", "int32_t", pk["bias"])),
+                               ("rq", ctx.const_records(o, "rq", "tcc_arm_rq", pk["rq"]))]
+            params = ctx.struct(o, "tcc_arm_depthwise_s8_params", fields)
+            ctx.call(o, f"tcc_arm_depthwise_s8(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])});",
+                     "arm/tcc_arm_depthwise")
+            return
         fields = [("batches", p["batches"]), ("in_h", p["in_h"]), ("in_w", p["in_w"]), ("in_c", x.shape[3]),
                   ("out_h", p["out_h"]), ("out_w", p["out_w"]), ("depth_mult", p["depth_mult"]),
                   ("k_h", w.shape[1]), ("k_w", w.shape[2]),
@@ -81,10 +109,47 @@ class DepthwiseConv2D(OpDef):
         ctx.call(o, f"{fn}(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])}, {ctx.scratch(o)});",
                  self.kernel)
 
+    def pack(self, g, o):
+        """Cortex-M DSP, depth multiplier 1: 3x3 with equal strides 1 or 2 and no dilation runs
+        tcc_arm_dw_plane_s8 (channel planes as int16, SMLAD on tap pairs); any other window runs
+        tcc_arm_depthwise_s8 (4 channels at a time)."""
+        x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
+        p, a = o.params, o.attrs
+        if not dsp_target(g) or x.dtype != "int8" or p["depth_mult"] != 1:
+            return None
+        plane = (w.shape[1:3] == (3, 3) and a["stride_h"] == a["stride_w"] in (1, 2)
+                 and a["dilation_h"] == a["dilation_w"] == 1)
+        try:
+            if plane:
+                pk = packing.pack_depthwise_planar(w.data, p["bias"], p["mult"], p["shift"], p["out_zp"])
+                return dict(impl="arm_dw_plane", plane_h=(p["out_h"] - 1) * a["stride_h"] + 3,
+                            plane_w=(p["out_w"] - 1) * a["stride_w"] + 3, **pk)
+            pk = packing.pack_depthwise(w.data, p["bias"], p["mult"], p["shift"], p["out_zp"])
+            return dict(impl="arm_dw", **pk)
+        except packing.PackError:
+            return None
+
     def scratch_bytes(self, g, o):
-        """One output channel plane (out_h * out_w values): see tcc_depthwise.c."""
+        """Plain kernel: one output channel plane (out_h * out_w values), see tcc_depthwise.c;
+        tcc_arm_dw_plane_s8: one padded input plane as int16; tcc_arm_depthwise_s8: none."""
         y = ir.tensor(g, o.outputs[0])
+        pk = packed(o, "arm_dw_plane")
+        if pk:
+            return 2 * pk["plane_h"] * pk["plane_w"]
+        if packed(o, "arm_dw"):
+            return 0
         return y.shape[1] * y.shape[2] * ir.DTYPE_SIZE[y.dtype]
+
+    def reads_min(self, g, o, slot):
+        """tcc_arm_depthwise_s8: per output pixel, groups of 4 channels each read their window and
+        then write (packing.reads_min_depthwise). The channel-plane kernels use ``overlap``."""
+        if slot != 0 or not packed(o, "arm_dw"):
+            return None
+        x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
+        p, a = o.params, o.attrs
+        return packing.reads_min_depthwise(p["batches"], p["in_h"], p["in_w"], x.shape[3], p["out_h"], p["out_w"],
+                                           w.shape[1], w.shape[2], a["stride_h"], a["stride_w"], p["pad_top"],
+                                           p["pad_left"], a["dilation_h"], a["dilation_w"])
 
     def overlap(self, g, o, slot):
         """tcc_depthwise.c computes a whole channel plane into scratch before storing it into
@@ -97,6 +162,8 @@ class DepthwiseConv2D(OpDef):
         a later batch could land on a batch not yet read, so only 0 is allowed then (batch b's
         output then lies within input batches 0..b)."""
         x, y = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.outputs[0])
+        if packed(o, "arm_dw"):
+            return super().overlap(g, o, slot)
         if slot != 0 or o.params["depth_mult"] != 1 or x.dtype != y.dtype:
             return None
         if o.params["batches"] != 1:

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import tflite
 
-from .. import ir, quant
+from .. import ir, packing, quant, validate
 from ..errors import TinyccError
-from . import OpDef, activation, folded_bias, per_channel_scales, register
+from . import OpDef, activation, dsp_target, folded_bias, packed, per_channel_scales, register
 from .conv2d import check_hybrid_weights, check_weights, hybrid_scales, is_hybrid
 
 
@@ -40,6 +40,9 @@ class FullyConnected(OpDef):
             raise self.fail(o, f"output shape {list(y.shape)} does not hold {x.size // depth}x{units}", y.name)
         if is_hybrid(g, o):
             check_hybrid_weights(self, o, w, units, depth)
+        if dt == "int8":  # issue 6: requantization range and int32 accumulator bound
+            validate.check_int8_accumulation(self, o, x, w, y,
+                                             ir.tensor(g, o.inputs[2]).data if len(o.inputs) > 2 and o.inputs[2] else None, 0)
 
     def prepare(self, g, o):
         x, w, y = (ir.tensor(g, t) for t in (o.inputs[0], o.inputs[1], o.outputs[0]))
@@ -62,7 +65,35 @@ class FullyConnected(OpDef):
         p["out_zp"] = out_zp
         return p
 
+    def pack(self, g, o):
+        """Cortex-M DSP: tcc_arm_fc_s8 (4 output rows at a time, SMLAD on int16 pairs)."""
+        x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
+        if not dsp_target(g) or x.dtype != "int8" or is_hybrid(g, o):
+            return None
+        p = o.params
+        try:
+            pk = packing.pack_fc(w.data, p["bias"], p["mult"], p["shift"], p["out_zp"])
+        except packing.PackError:
+            return None
+        return dict(impl="arm_fc", **pk)
+
+    def scratch_bytes(self, g, o):
+        """tcc_arm_fc_s8 expands one input row to int16 pairs."""
+        return packing.fc_scratch_bytes(o.params["in_depth"]) if packed(o, "arm_fc") else 0
+
     def emit(self, g, o, ctx):
+        if packed(o, "arm_fc"):
+            p, pk = o.params, o.params["packed"]
+            fields = [("batches", p["batches"]), ("in_depth", p["in_depth"]), ("out_depth", p["out_depth"]),
+                      ("act_min", p["act_range"][0]), ("act_max", p["act_range"][1]), ("k_packed", pk["k_packed"]),
+                      ("weights", ctx.const_array(o, "weights", "int32_t", pk["weights"])),
+                      ("bias", ctx.const_array(o, "bias", "int32_t", pk["bias"])),
+                      ("rq", ctx.const_records(o, "rq", "tcc_arm_rq", pk["rq"]))]
+            params = ctx.struct(o, "tcc_arm_fc_s8_params", fields)
+            scratch = ctx.scratch(o) if self.scratch_bytes(g, o) else "NULL"
+            ctx.call(o, f"tcc_arm_fc_s8(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])}, {scratch});",
+                     "arm/tcc_arm_fc")
+            return
         if is_hybrid(g, o):
             return self.emit_hybrid(g, o, ctx)
         x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])

@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import tflite
 
-from .. import ir, quant
-from . import OpDef, activation, padding, register, window_first, window_reads_min
+from .. import ir, packing, quant
+from . import OpDef, activation, dsp_target, packed, padding, register, window_first, window_reads_min
 
 
 class Pool2D(OpDef):
@@ -50,13 +50,17 @@ class Pool2D(OpDef):
                           if y.dtype == "int8" else (-128, 127))
         return p
 
-    def emit(self, g, o, ctx):
+    def fields(self, o):
         p, a = o.params, o.attrs
         fields = [(k, p[k]) for k in ("batches", "in_h", "in_w", "channels", "out_h", "out_w")]
         fields += [("f_h", a["filter_h"]), ("f_w", a["filter_w"]), ("stride_h", a["stride_h"]),
                    ("stride_w", a["stride_w"]), ("pad_top", p["pad_top"]), ("pad_left", p["pad_left"]),
                    ("act_min", p["act_range"][0]), ("act_max", p["act_range"][1]),
                    ("act_minf", p["act_range_f"][0]), ("act_maxf", p["act_range_f"][1])]
+        return fields
+
+    def emit(self, g, o, ctx):
+        fields = self.fields(o)
         fn = self.c_function + ("_s8" if ir.tensor(g, o.inputs[0]).dtype == "int8" else "_f32")
         params = ctx.struct(o, "tcc_pool_params", fields)
         ctx.call(o, f"{fn}(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])});", self.kernel)
@@ -74,6 +78,27 @@ class Pool2D(OpDef):
 class AveragePool2D(Pool2D):
     kind = "AVERAGE_POOL_2D"
     c_function = "tcc_avg_pool"
+
+    def pack(self, g, o):
+        """Cortex-M DSP: tcc_arm_avg_pool_s8 (4 channels at a time), same parameters."""
+        if dsp_target(g) and ir.tensor(g, o.inputs[0]).dtype == "int8":
+            return dict(impl="arm_avg_pool")
+        return None
+
+    def reads_min(self, g, o, slot):
+        if not packed(o, "arm_avg_pool"):
+            return super().reads_min(g, o, slot)
+        p, a = o.params, o.attrs
+        return packing.reads_min_avg_pool(p["batches"], p["in_h"], p["in_w"], p["channels"], p["out_h"], p["out_w"],
+                                          a["filter_h"], a["filter_w"], a["stride_h"], a["stride_w"], p["pad_top"],
+                                          p["pad_left"])
+
+    def emit(self, g, o, ctx):
+        if not packed(o, "arm_avg_pool"):
+            return super().emit(g, o, ctx)
+        params = ctx.struct(o, "tcc_pool_params", self.fields(o))
+        ctx.call(o, f"tcc_arm_avg_pool_s8(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])});",
+                 "arm/tcc_arm_pool")
 
     def macs(self, g, o):
         return 0  # additions only: MAC counts (as in MLPerf Tiny's tables) leave pooling out

@@ -3,6 +3,7 @@
     check_operators    every op's type and shape rules (refuse what we cannot compile)
     alias_reshapes     RESHAPE/SQUEEZE become views (no copy, no code)
     fold_quantization  everything TFLite computes in Prepare becomes compile-time constants
+    pack_weights       per target, the fastest kernel of each op and its packed constants
     plan_arena         liveness and offsets of every activation buffer in one static arena
 """
 from __future__ import annotations
@@ -15,11 +16,12 @@ from .. import ir
 from .alias_reshapes import alias_reshapes
 from .check_operators import check_operators
 from .fold_quantization import fold_quantization
+from .pack_weights import pack_weights
 from .plan_arena import plan_arena
 
 Pass = Callable[[nx.DiGraph], nx.DiGraph]
 
-PIPELINE: list[Pass] = [check_operators, alias_reshapes, fold_quantization, plan_arena]
+PIPELINE: list[Pass] = [check_operators, alias_reshapes, fold_quantization, pack_weights, plan_arena]
 
 
 def run_pipeline(g: nx.DiGraph, passes: list[Pass] = PIPELINE, verify: bool = False) -> nx.DiGraph:

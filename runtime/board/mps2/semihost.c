@@ -1,7 +1,9 @@
 /*
- * semihost.c - board.h for the Arm MPS2 boards as emulated by QEMU
- * (mps2-an385 = Cortex-M3, mps2-an386 = Cortex-M4F), using ARM semihosting
- * for files/console/exit and SysTick for timing.
+ * semihost.c - board.h for the Arm MPS2/MPS3 FPGA boards as emulated by QEMU
+ * (mps2-an385 Cortex-M3, mps2-an386 Cortex-M4F, mps2-an500 Cortex-M7,
+ * mps2-an505 Cortex-M33, mps3-an547 Cortex-M55), using ARM semihosting for
+ * files/console/exit and SysTick for timing. One file for every board: what
+ * differs (the SysTick clock) comes from the board's linker script.
  *
  * Semihosting: the program executes `bkpt 0xAB` with an operation number in
  * r0 and a pointer to an argument block in r1; QEMU (started with
@@ -9,16 +11,32 @@
  * the host and returns the result in r0. File names are resolved relative to
  * the directory QEMU was started in.
  *
- * Timing: SysTick runs from the processor clock (CLKSOURCE = 1), which QEMU
- * models at 25 MHz on mps2 (40 ns per tick). With `-icount shift=0` QEMU
- * advances virtual time by exactly 1 ns per executed instruction, so one
- * SysTick tick == 40 executed instructions. The counter is 24 bits wide; an
- * interrupt on every wrap extends it in software, so long inferences are
- * measured correctly (the 32-bit tick result saturates only after about
- * 1.7e11 instructions). Resolution is one tick = 40 instructions; a timer
- * start/stop pair around an empty region measures 0-1 ticks.
- * (The 1 MHz reference clock, CLKSOURCE = 0, would give 1000 instructions
- * per tick and is not used.)
+ * Timing: SysTick runs from the processor clock (CLKSOURCE = 1). With
+ * `-icount shift=0` QEMU advances virtual time by exactly 1 ns per executed
+ * instruction, so one SysTick period is 1e9 / f_cpu executed instructions:
+ *
+ *   board (QEMU -M)  core        f_cpu   instructions per SysTick period
+ *   mps2-an385       Cortex-M3   25 MHz  40
+ *   mps2-an386       Cortex-M4F  25 MHz  40
+ *   mps2-an500       Cortex-M7   25 MHz  40
+ *   mps2-an505       Cortex-M33  20 MHz  50
+ *   mps3-an547       Cortex-M55  32 MHz  31.25
+ *
+ * A timer tick (what board_timer_stop() counts) is __board_systick_per_tick
+ * SysTick periods and is worth __board_instructions_per_tick instructions;
+ * both are absolute symbols set by the board's linker script (mps2.ld: 1 and
+ * 40; mps2-an505.ld: 1 and 50; mps3-an547.ld: 4 and 125, as 31.25 is not a
+ * whole number). A linker script that sets neither gets 1 and 40.
+ *
+ * The SysTick counter is 24 bits wide; an interrupt on every wrap extends it
+ * in software, so long inferences are measured correctly (the 32-bit tick
+ * result saturates only after about 1.7e11 instructions). Resolution is one
+ * tick; a timer start/stop pair around an empty region measures 0-1 ticks.
+ * (The reference clock, CLKSOURCE = 0, is 1 MHz on the MPS2 boards and not
+ * connected on the SSE-200/SSE-300 ones, so it is not used.)
+ *
+ * On the TrustZone boards (AN505, AN547) the program runs in Secure state and
+ * uses the Secure SysTick (the one at 0xE000E010 seen from Secure state).
  */
 #include "../board.h"
 
@@ -168,8 +186,19 @@ void board_exit(int status)
 #endif
 #define SYSTICK_PERIOD ((uint64_t)SYSTICK_RELOAD + 1u)
 
-/* Instructions per tick: 1e9 instr/s (icount shift=0) / 25e6 ticks/s. */
+/* Calibration symbols from the linker script (weak: absent means 0). Their
+ * addresses are the values. */
+extern const char __board_systick_per_tick[] __attribute__((weak));
+extern const char __board_instructions_per_tick[] __attribute__((weak));
+
+/* Defaults for a linker script without the symbols: the 25 MHz MPS2 boards. */
 #define MPS2_INSTRUCTIONS_PER_TICK 40u
+
+static uint32_t systick_per_tick(void)
+{
+    uint32_t n = (uint32_t)(uintptr_t)__board_systick_per_tick;
+    return n == 0u ? 1u : n;
+}
 
 /* Number of times the counter has reached zero (incremented by the ISR). */
 static volatile uint32_t systick_wraps;
@@ -202,7 +231,7 @@ void board_init(void)
  * a wrap that happened but was not yet counted shows up as a pending
  * SysTick exception and is added by hand. A reading of exactly 0 is
  * ambiguous (the wrap may or may not be accounted for yet), so it is
- * re-read; it changes within one tick (40 instructions).
+ * re-read; it changes within one SysTick period (at most 50 instructions).
  */
 static uint64_t systick_now(void)
 {
@@ -235,11 +264,12 @@ void board_timer_start(void)
 
 uint32_t board_timer_stop(void)
 {
-    uint64_t elapsed = systick_now() - timer_start_stamp;
+    uint64_t elapsed = (systick_now() - timer_start_stamp) / systick_per_tick();
     return elapsed > 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint32_t)elapsed;
 }
 
 uint32_t board_instructions_per_tick(void)
 {
-    return MPS2_INSTRUCTIONS_PER_TICK;
+    uint32_t n = (uint32_t)(uintptr_t)__board_instructions_per_tick;
+    return n == 0u ? MPS2_INSTRUCTIONS_PER_TICK : n;
 }

@@ -1,0 +1,237 @@
+/* tinycc runtime: fast int8 kernels for Cortex-M cores with the DSP extension
+ * (Cortex-M4, M7, M33, M35P, M55 scalar; any core with __ARM_FEATURE_DSP).
+ *
+ * Every kernel here is bit-exact with its plain counterpart in runtime/kernels (which is
+ * bit-exact with TensorFlow Lite Micro). They read weights and constants that pack.py
+ * prepares at compile time from the plain kernels' constants; pack.py refuses (PackError)
+ * the rare constants a kernel cannot handle exactly, and the plain kernel stays in use.
+ * Without the DSP extension the same C builds with portable helpers (slow; for testing).
+ *
+ * Common conventions
+ * ------------------
+ * Activations are NHWC int8, as for the plain kernels. Packed weights are arrays of
+ * "pair words": uint32 = (int16 lo) | (int16 hi) << 16, 4-byte aligned. Along a reduction
+ * of length K, values are zero-padded to K4 (a multiple of 4) and grouped by 4 as
+ * (k0, k2), (k1, k3): the lanes SXTB16 / SXTB16 ROR #8 extract from a word of 4 int8.
+ * Weights and biases of an output channel are pre-multiplied by 2^(left+1), left = max(shift, 0)
+ * (pack.py checks that nothing overflows), so requantization is SMMLAR + rounding shift.
+ *
+ * Scratch buffers are passed in by the caller (they live in the arena), 4-byte aligned;
+ * their sizes are given below (and by pack.py's *_scratch_bytes functions). They carry no
+ * state between calls. Packed weight arrays are int32 (LDRD needs 4-byte alignment).
+ *
+ * Write order (for an arena planner that lets an output overlap a dying input): each kernel's
+ * order is stated below and given exactly by pack.py's reads_min_* functions, in tinycc's
+ * OpDef.reads_min convention (per output element in index order, the lowest input element read
+ * after the previous element was written); pack.overlap_shift() turns it into the largest safe
+ * offset(output) - offset(input). tests/test_dsp_kernels.py runs every kernel at that offset.
+ *
+ * Implementation note: the kernels are C99 with arm_acle.h intrinsics; a few instructions
+ * ACLE lacks or gcc 12 handles badly (SXTB16 ROR 8, SMMLAR, SSAT, BFI, PKH, LDRD, the
+ * SMLAD steps of the blocked inner loops) are one-line GNU inline asm in tcc_arm_dsp.h, and the
+ * 3x3 depthwise block is one asm statement: with 8 accumulators and two LDRD pairs in 14
+ * registers gcc otherwise spills inside the inner loops.
+ */
+#ifndef TCC_ARM_H
+#define TCC_ARM_H
+
+#include <stdint.h>
+
+#include "tcc_pool.h"
+
+/* Requantization of one output channel (pack.py: pack_requant):
+ *   mult  Q31 multiplier in [2^30, 2^31), or 0 for a channel whose output is constant
+ *   add   2^(shift-1) + out_zp * 2^shift  (out_zp when shift == 0)
+ *   shift right shift 0..22
+ * out = ssat8((SMMLAR(acc, mult, add) + (shift ? acc >> 31 : 0)) >> shift), then the
+ * activation clamp; equal to clamp(tcc_requantize(acc', mult', shift') + out_zp). */
+typedef struct {
+    int32_t mult, add, shift;
+} tcc_arm_rq;
+
+/* ------------------------------------------------------------------------------------
+ * CONV_2D, int8, groups == 1, any kernel size, stride, dilation and padding.
+ *
+ * Output pixels (flat over batch, row, column) are computed 4 at a time: the receptive
+ * fields of the 4 pixels are expanded to int16 (im2col, padded taps read in_zp) into the
+ * scratch, then every output channel of those 4 pixels is computed (2 channels at a time,
+ * SMLAD on pair words) and stored.
+ *
+ * Weights (pack.py: pack_conv): K = k_h * k_w * in_c in (ky, kx, c) order, padded to
+ * K4 = k_packed, pairs P[oc][j] (j < K4/2) as above; channel blocks of 2: for each block
+ * b: P[2b][0], P[2b+1][0], P[2b][1], P[2b+1][1], ...; an odd last channel alone:
+ * P[oc][0], P[oc][1], ...
+ *
+ * Scratch: 8 * K4 + 4 * out_c bytes, plus 4 * K4 more when in_c % 4 != 0
+ * (TCC_ARM_CONV_SCRATCH).
+ *
+ * Write order (pack.reads_min_conv): output pixels in blocks of 4 (flat over batch, row,
+ * column): a block reads the receptive fields of its 4 pixels (into the scratch), then writes
+ * all out_c values of the 4 pixels (channel pairs, each for the 4 pixels), with no input read
+ * in between. The last, partial block is computed into the scratch and copied. So for a 1x1,
+ * stride-1 layer the output may share the input's base when out_c <= in_c.
+ * ------------------------------------------------------------------------------------ */
+typedef struct {
+    int32_t batches, in_h, in_w, in_c;
+    int32_t out_h, out_w, out_c;
+    int32_t k_h, k_w;
+    int32_t stride_h, stride_w, dil_h, dil_w;
+    int32_t pad_top, pad_left;
+    int32_t in_zp;
+    int32_t act_min, act_max;
+    int32_t k_packed;               /* K4 */
+    const int32_t *weights;         /* pair words, see above */
+    const int32_t *bias;            /* [out_c], scaled */
+    const tcc_arm_rq *rq;           /* [out_c] */
+} tcc_arm_conv_s8_params;
+
+#define TCC_ARM_K4(n) ((((n) + 3) / 4) * 4)
+#define TCC_ARM_CONV_SCRATCH(k_h, k_w, in_c, out_c) \
+    (8 * TCC_ARM_K4((k_h) * (k_w) * (in_c)) + 4 * (out_c) \
+     + (((in_c) % 4) ? 4 * TCC_ARM_K4((k_h) * (k_w) * (in_c)) : 0))
+
+void tcc_arm_conv_s8(const tcc_arm_conv_s8_params *p, const int8_t *in, int8_t *out, void *scratch);
+
+/* ------------------------------------------------------------------------------------
+ * FULLY_CONNECTED, int8.
+ *
+ * Per batch row: the input row is expanded to int16 pairs in the scratch, then outputs are
+ * computed 4 rows at a time and written in order.
+ *
+ * Weights (pack.py: pack_fc): rows in blocks of 4 (zero-padded), per block and per group
+ * of 4 inputs the 8 words P[r][j], P[r][j+1] for r = 0..3. Bias padded to a multiple of 4.
+ *
+ * Scratch: 2 * K4(in_depth) bytes (TCC_ARM_FC_SCRATCH).
+ *
+ * Write order (pack.reads_min_fc): batch row b's input is read completely (into the scratch)
+ * before its outputs are written; the output may overlap the input row freely.
+ * ------------------------------------------------------------------------------------ */
+typedef struct {
+    int32_t batches, in_depth, out_depth;
+    int32_t act_min, act_max;
+    int32_t k_packed;               /* K4(in_depth) */
+    const int32_t *weights;
+    const int32_t *bias;            /* [ceil4(out_depth)], scaled */
+    const tcc_arm_rq *rq;           /* [out_depth] */
+} tcc_arm_fc_s8_params;
+
+#define TCC_ARM_FC_SCRATCH(in_depth) ((in_depth) % 4 ? 2 * TCC_ARM_K4(in_depth) : 0)
+
+void tcc_arm_fc_s8(const tcc_arm_fc_s8_params *p, const int8_t *in, int8_t *out, void *scratch);
+
+/* ------------------------------------------------------------------------------------
+ * DEPTHWISE_CONV_2D, int8, depth multiplier 1, any kernel size, stride, dilation, padding.
+ *
+ * Channel-parallel: for each output pixel, 4 channels at a time (SXTB16 on a word of 4 input
+ * channels, SMLABB/SMLATT against int16 weight pairs); a channel count that is not a multiple
+ * of 4 ends with a byte-wise group.
+ *
+ * Weights (pack.py: pack_depthwise): [channel group q][tap t][2 words]. Bias padded to a
+ * multiple of 4. No scratch.
+ *
+ * Write order (pack.reads_min_depthwise): output pixels in NHWC order; per pixel, channel
+ * groups of 4 in order, each group's window read, then the group's (up to) 4 bytes written.
+ * ------------------------------------------------------------------------------------ */
+typedef struct {
+    int32_t batches, in_h, in_w, channels;
+    int32_t out_h, out_w;
+    int32_t k_h, k_w;
+    int32_t stride_h, stride_w, dil_h, dil_w;
+    int32_t pad_top, pad_left;
+    int32_t in_zp;
+    int32_t act_min, act_max;
+    const int32_t *weights;
+    const int32_t *bias;            /* [ceil4(channels)], scaled */
+    const tcc_arm_rq *rq;           /* [channels] */
+} tcc_arm_depthwise_s8_params;
+
+void tcc_arm_depthwise_s8(const tcc_arm_depthwise_s8_params *p, const int8_t *in, int8_t *out);
+
+/* ------------------------------------------------------------------------------------
+ * DEPTHWISE_CONV_2D 3x3, int8, depth multiplier 1, stride 1 or 2 (both directions equal),
+ * dilation 1, any padding, via channel-planar int16 lines.
+ *
+ * A line is an image row, or an image column when `transposed` (choose it when out_h > out_w,
+ * e.g. 25x5: the kernel computes 4 outputs of a line at a time). For each line of outputs, the
+ * 3 input lines it reads are converted to int16, one plane per channel, with in_zp in the
+ * padding (a ring of 3 line slots in the scratch: with stride 1 only the newest line is
+ * converted), then each channel's line of outputs is computed with SMLAD on pairs of adjacent
+ * taps.
+ *
+ * Constants (pack.py: pack_depthwise_planar(..., transposed)): per channel a record of 10
+ * int32 (`records`): the 6 words (w[k][0], w[k][1]), (w[k][2], 0) for k = 0..2, where w[k][j] is the filter
+ * tap (ky=k, kx=j), or (ky=j, kx=k) when transposed; the scaled bias; mult, add, shift.
+ *
+ * Scratch: 3 * channels * 2 * row_len bytes, row_len = pack.planar_row_len(...) of the line
+ * geometry (TCC_ARM_DW3X3_SCRATCH).
+ *
+ * Write order: output lines in order (per batch); before output line l is written, the
+ * input lines of its window not converted yet (up to l * stride - pad + 2) are read, each input
+ * line exactly once; then line l is written, channel by channel (strided bytes), with no reads.
+ * Along rows (pack.reads_min_depthwise3x3) the output can overlap the input far more than the
+ * plain kernel allows (the window's rows live in the scratch). Along columns (transposed) the
+ * writes of a column are spread over the image: give it its own memory (reads_min: None).
+ * ------------------------------------------------------------------------------------ */
+typedef struct {
+    int32_t batches, in_h, in_w, channels;
+    int32_t out_h, out_w;
+    int32_t stride;
+    int32_t pad_top, pad_left;
+    int32_t in_zp;
+    int32_t act_min, act_max;
+    int32_t transposed;             /* 1: lines are columns */
+    int32_t row_len;                /* planar_row_len() of the line geometry */
+    const int32_t *records;         /* [channels][10]: 6 weight words, bias, mult, add, shift */
+} tcc_arm_depthwise3x3_s8_params;
+
+#define TCC_ARM_DW3X3_SCRATCH(channels, row_len) (3 * (channels) * 2 * (row_len))
+
+void tcc_arm_depthwise3x3_s8(const tcc_arm_depthwise3x3_s8_params *p, const int8_t *in, int8_t *out,
+                             void *scratch);
+
+/* ------------------------------------------------------------------------------------
+ * AVERAGE_POOL_2D, int8, same parameters and semantics as tcc_avg_pool_s8 (tcc_pool.h).
+ * Channels 4 at a time with SXTAB16 sums in int16 lanes (flushed to int32 every 255 taps).
+ * Write order (pack.reads_min_avg_pool): output pixels in NHWC order; per pixel, groups of 4
+ * channels (then single channels) each read over the window, then written.
+ * ------------------------------------------------------------------------------------ */
+void tcc_arm_avg_pool_s8(const tcc_pool_params *p, const int8_t *in, int8_t *out);
+
+/* ------------------------------------------------------------------------------------
+ * ADD, int8, two tensors of the same shape (no broadcasting), via per-input tables of the
+ * rescaled values indexed by the input byte as unsigned (pack.py: pack_add; 2 KB of flash).
+ * Write order (pack.reads_min_add): element i of the output is written right after reading
+ * element i of both inputs (in place on either input is safe).
+ * ------------------------------------------------------------------------------------ */
+typedef struct {
+    int32_t size;
+    int32_t act_min, act_max;
+    const int32_t *table;           /* [512] */
+    tcc_arm_rq rq;
+} tcc_arm_add_s8_params;
+
+void tcc_arm_add_s8(const tcc_arm_add_s8_params *p, const int8_t *a, const int8_t *b, int8_t *out);
+
+/* ------------------------------------------------------------------------------------
+ * DEPTHWISE_CONV_2D 3x3, int8, depth multiplier 1, stride 1 or 2, dilation 1, any padding,
+ * channel by channel (tcc_arm_dw_plane.c): a small scratch and in-place friendly.
+ *
+ * records: pack.pack_depthwise_planar (not transposed). plane_h = (out_h - 1) * stride + 3,
+ * plane_w = (out_w - 1) * stride + 3: the padded input plane of one channel as int16.
+ * ------------------------------------------------------------------------------------ */
+typedef struct {
+    int32_t batches, in_h, in_w, channels;
+    int32_t out_h, out_w;
+    int32_t stride;
+    int32_t pad_top, pad_left;
+    int32_t in_zp;
+    int32_t act_min, act_max;
+    int32_t plane_h, plane_w;
+    const int32_t *records;         /* [channels][10]: 6 weight words, bias, mult, add, shift */
+} tcc_arm_dw_plane_s8_params;
+
+#define TCC_ARM_DW_PLANE_SCRATCH(plane_h, plane_w) (2 * (plane_h) * (plane_w))
+
+void tcc_arm_dw_plane_s8(const tcc_arm_dw_plane_s8_params *p, const int8_t *in, int8_t *out, void *scratch);
+
+#endif /* TCC_ARM_H */

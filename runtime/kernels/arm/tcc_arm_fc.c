@@ -1,0 +1,133 @@
+/* tinycc runtime, Cortex-M DSP: FULLY_CONNECTED int8 (see tcc_arm.h).
+ *
+ * Same semantics as tcc_fully_connected_s8 (TFLite FullyConnected, the input zero point
+ * folded into the bias). 4 output rows at a time: per group of 4 inputs one LDR of the 4 input
+ * bytes, SXTB16 and SXTB16 ROR 8 into the pairs (x0,x2), (x1,x3), and one LDRD per row of the
+ * row's weight pairs, 2 SMLAD per row (15 instructions per 16 MACs). No scratch when in_depth is
+ * a multiple of 4 (the row is then word-aligned in the arena); otherwise the row is first
+ * expanded to int16 pairs in the scratch (TCC_ARM_FC_SCRATCH).
+ */
+#include "tcc_arm.h"
+#include "tcc_arm_dsp.h"
+
+#define FC_STEP(s)                                                                          \
+    do {                                                                                    \
+        uint32_t x0_, x1_, w0_, w1_;                                                        \
+        TCC_LDRD(x0_, x1_, x, 2 * (s));                                                     \
+        TCC_LDRD(w0_, w1_, w, 8 * (s));                                                     \
+        TCC_SMLAD_ACC(a0, x0_, w0_);                                                       \
+        TCC_SMLAD_ACC(a0, x1_, w1_);                                                       \
+        TCC_LDRD(w0_, w1_, w, 8 * (s) + 2);                                                 \
+        TCC_SMLAD_ACC(a1, x0_, w0_);                                                       \
+        TCC_SMLAD_ACC(a1, x1_, w1_);                                                       \
+        TCC_LDRD(w0_, w1_, w, 8 * (s) + 4);                                                 \
+        TCC_SMLAD_ACC(a2, x0_, w0_);                                                       \
+        TCC_SMLAD_ACC(a2, x1_, w1_);                                                       \
+        TCC_LDRD(w0_, w1_, w, 8 * (s) + 6);                                                 \
+        TCC_SMLAD_ACC(a3, x0_, w0_);                                                       \
+        TCC_SMLAD_ACC(a3, x1_, w1_);                                                       \
+    } while (0)
+#define FC_ADVANCE(k) (x = tcc_arm_wadd(x, 2 * (k)), w = tcc_arm_wadd(w, 8 * (k)))
+
+/* The same step reading 4 int8 inputs (one word) and expanding them in registers. */
+#define FC_STEP_I8(s)                                                                       \
+    do {                                                                                    \
+        uint32_t x0_, x1_, w0_, w1_, v_;                                                    \
+        TCC_LDR_ANY(v_, xi, 4 * (s));                                                       \
+        x0_ = tcc_sxtb16(v_);                                                               \
+        x1_ = tcc_sxtb16_ror8(v_);                                                          \
+        TCC_LDRD(w0_, w1_, w, 8 * (s));                                                     \
+        TCC_SMLAD_ACC(a0, x0_, w0_);                                                       \
+        TCC_SMLAD_ACC(a0, x1_, w1_);                                                       \
+        TCC_LDRD(w0_, w1_, w, 8 * (s) + 2);                                                 \
+        TCC_SMLAD_ACC(a1, x0_, w0_);                                                       \
+        TCC_SMLAD_ACC(a1, x1_, w1_);                                                       \
+        TCC_LDRD(w0_, w1_, w, 8 * (s) + 4);                                                 \
+        TCC_SMLAD_ACC(a2, x0_, w0_);                                                       \
+        TCC_SMLAD_ACC(a2, x1_, w1_);                                                       \
+        TCC_LDRD(w0_, w1_, w, 8 * (s) + 6);                                                 \
+        TCC_SMLAD_ACC(a3, x0_, w0_);                                                       \
+        TCC_SMLAD_ACC(a3, x1_, w1_);                                                       \
+    } while (0)
+#define FC_ADVANCE_I8(k) (xi = tcc_arm_wadd(xi, (k)), w = tcc_arm_wadd(w, 8 * (k)))
+
+TCC_ARM_INLINE int32_t fc_rq(int32_t acc, const tcc_arm_rq *rq)
+{
+    return rq->shift != 0 ? tcc_arm_rq_pos(acc, rq->mult, rq->add, rq->shift)
+                          : tcc_arm_rq_zero(acc, rq->mult, rq->add);
+}
+
+TCC_ARM_INLINE int32_t fc_clamp(int32_t v, int32_t lo, int32_t hi)
+{
+    return v < lo ? lo : (v > hi ? hi : v);
+}
+
+/* Expand n int8 (n > 0) to K4 / 2 pair words; the padding lanes are 0. */
+static void expand_row(uint32_t *dst, const int8_t *src, int32_t n)
+{
+    int32_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        const uint32_t v = tcc_ld32(src + i);
+        dst[0] = tcc_sxtb16(v);
+        dst[1] = tcc_sxtb16_ror8(v);
+        dst += 2;
+    }
+    if (i < n) {
+        uint32_t v = 0;
+        for (int32_t k = 0; i + k < n; ++k) {
+            v |= (uint32_t)(uint8_t)src[i + k] << (8 * k);
+        }
+        dst[0] = tcc_sxtb16(v);
+        dst[1] = tcc_sxtb16_ror8(v);
+    }
+}
+
+void tcc_arm_fc_s8(const tcc_arm_fc_s8_params *p, const int8_t *in, int8_t *out, void *scratch)
+{
+    uint32_t *row = (uint32_t *)scratch;
+    const int32_t groups = p->k_packed / 4;
+    const int32_t lo = p->act_min, hi = p->act_max;
+    const int32_t clamp = lo > -128 || hi < 127;
+    const int32_t direct = p->in_depth % 4 == 0;
+    for (int32_t b = 0; b < p->batches; ++b) {
+        if (!direct) {
+            expand_row(row, in + b * p->in_depth, p->in_depth);
+        }
+        const uint32_t *w = (const uint32_t *)p->weights;
+        const int32_t *bias = p->bias;
+        const tcc_arm_rq *rq = p->rq;
+        int8_t *o = out + b * p->out_depth;
+        for (int32_t r = 0; r < p->out_depth; r += 4) {
+            int32_t a0 = bias[0], a1 = bias[1], a2 = bias[2], a3 = bias[3];
+            if (direct) {
+                const uint32_t *xi = (const uint32_t *)(const void *)(in + b * p->in_depth);
+                TCC_UNROLL8(groups, FC_STEP_I8, FC_ADVANCE_I8, xi, 1);
+            } else {
+                const uint32_t *x = row;
+                TCC_UNROLL8(groups, FC_STEP, FC_ADVANCE, x, 2);
+            }
+            const int32_t left = p->out_depth - r;
+            a0 = fc_rq(a0, &rq[0]);
+            if (clamp) a0 = fc_clamp(a0, lo, hi);
+            o[0] = (int8_t)a0;
+            if (left > 1) {
+                a1 = fc_rq(a1, &rq[1]);
+                if (clamp) a1 = fc_clamp(a1, lo, hi);
+                o[1] = (int8_t)a1;
+            }
+            if (left > 2) {
+                a2 = fc_rq(a2, &rq[2]);
+                if (clamp) a2 = fc_clamp(a2, lo, hi);
+                o[2] = (int8_t)a2;
+            }
+            if (left > 3) {
+                a3 = fc_rq(a3, &rq[3]);
+                if (clamp) a3 = fc_clamp(a3, lo, hi);
+                o[3] = (int8_t)a3;
+            }
+            bias += 4;
+            rq += 4;
+            o += 4;
+        }
+    }
+}
