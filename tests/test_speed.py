@@ -32,7 +32,7 @@ def run_speed(path: Path, tmp_path, samples=3, seed=0):
 def test_shared_models_fast_kernels(name, tmp_path):
     g, instr = run_speed(model_path(name), tmp_path, samples=3, seed=4)
     impls = {ir.op(g, o).params.get("packed", {}).get("impl") for o in g.graph["plan"].order}
-    assert impls & {"arm_conv", "arm_fc", "arm_dw_plane"}
+    assert impls & {"arm_conv", "arm_fc", "arm_dw3x3"}
 
 
 @pytest.mark.parametrize("seed", range(4))

@@ -40,6 +40,12 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--json", action="store_true", help="print the report as JSON")
     r.add_argument("--html", metavar="FILE", help="also write an HTML page with an SVG chart of the arena")
 
+    be = sub.add_parser("bench", help="instructions per inference and per op in QEMU (icount)")
+    be.add_argument("model")
+    be.add_argument("--target", default="cortex-m4", choices=TARGETS[1:])
+    be.add_argument("--optimize", default="memory", choices=("memory", "speed"))
+    be.add_argument("--json", action="store_true")
+
     v = sub.add_parser("verify", help="build, run on the host or in QEMU, compare with TFLite Micro")
     v.add_argument("model")
     v.add_argument("--target", default="host", choices=("host", *TARGETS[1:]))
@@ -68,6 +74,15 @@ def main(argv: list[str] | None = None) -> int:
                     Path(args.html).write_text(rp.format_html(rep))
                 except OSError as e:
                     raise TinyccError(f"cannot write {args.html}: {e.strerror}") from None
+            return 0
+        if args.cmd == "bench":
+            from . import bench as bm
+            from .toolchain import ToolchainError
+            try:
+                res = bm.bench(args.model, args.target, args.optimize)
+            except ToolchainError as e:
+                raise TinyccError(f"toolchain: {str(e).splitlines()[0]}") from None
+            print(bm.to_json(res) if args.json else bm.format_text(res))
             return 0
         if args.cmd == "verify":
             from .verify import main_verify

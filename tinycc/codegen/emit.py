@@ -155,6 +155,7 @@ class Options:
     weights_section: str | None = None   # linker section of every constant
     app_arena: bool = False              # no static arena: the application passes one in
     format: str = "plain"                # plain | zephyr | arduino
+    bench: bool = False                  # call NAME_bench_mark(step) around every op (tinycc bench)
 
 
 FORMATS = ("plain", "zephyr", "arduino")
@@ -204,7 +205,7 @@ def generate_with_report(g: nx.DiGraph, opts: Options | str, target: str | None 
                inputs=io(g.graph["inputs"]), outputs=io(g.graph["outputs"]),
                kernel_headers=sorted({kernel_header(k) for k in em.kernels}), sources=sources,
                arena_section=opts.arena_section, weights_section=opts.weights_section,
-               app_arena=opts.app_arena, arena_align=ARENA_ALIGN)
+               app_arena=opts.app_arena, arena_align=ARENA_ALIGN, bench=opts.bench)
     env = _env()
     files = {f"{name}.h": env.get_template("model.h.j2").render(ctx),
              f"{name}.c": prefixed(env.get_template("model.c.j2").render(ctx), name)}

@@ -61,15 +61,15 @@ class DepthwiseConv2D(OpDef):
         p, a = o.params, o.attrs
         common = [("batches", p["batches"]), ("in_h", p["in_h"]), ("in_w", p["in_w"]), ("channels", x.shape[3]),
                   ("out_h", p["out_h"]), ("out_w", p["out_w"])]
-        pk = packed(o, "arm_dw_plane")
+        pk = packed(o, "arm_dw3x3")
         if pk:
             fields = common + [("stride", a["stride_h"]), ("pad_top", p["pad_top"]), ("pad_left", p["pad_left"]),
                                ("in_zp", p["in_zp"]), ("act_min", p["act_range"][0]), ("act_max", p["act_range"][1]),
-                               ("plane_h", pk["plane_h"]), ("plane_w", pk["plane_w"]),
+                               ("transposed", int(pk["transposed"])), ("row_len", pk["row_len"]),
                                ("records", ctx.const_array(o, "records", "int32_t", pk["records"]))]
-            params = ctx.struct(o, "tcc_arm_dw_plane_s8_params", fields)
-            ctx.call(o, f"tcc_arm_dw_plane_s8(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])}, "
-                        f"{ctx.scratch(o)});", "arm/tcc_arm_dw_plane")
+            params = ctx.struct(o, "tcc_arm_depthwise3x3_s8_params", fields)
+            ctx.call(o, f"tcc_arm_depthwise3x3_s8(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])}, "
+                        f"{ctx.scratch(o)});", "arm/tcc_arm_depthwise")
             return
         pk = packed(o, "arm_dw")
         if pk:
@@ -111,8 +111,10 @@ class DepthwiseConv2D(OpDef):
 
     def pack(self, g, o):
         """Cortex-M DSP, depth multiplier 1: 3x3 with equal strides 1 or 2 and no dilation runs
-        tcc_arm_dw_plane_s8 (channel planes as int16, SMLAD on tap pairs); any other window runs
-        tcc_arm_depthwise_s8 (4 channels at a time)."""
+        tcc_arm_depthwise3x3_s8 (lines of all channels as int16 planes, SMLAD on tap pairs, 4
+        outputs at a time) along rows: its output can then share the input's memory (along
+        columns it is faster on tall maps but cannot: kws needs 28.7 KB instead of 13 KB); any
+        other window runs tcc_arm_depthwise_s8 (4 channels at a time)."""
         x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
         p, a = o.params, o.attrs
         if not dsp_target(g) or x.dtype != "int8" or p["depth_mult"] != 1:
@@ -121,9 +123,13 @@ class DepthwiseConv2D(OpDef):
                  and a["dilation_h"] == a["dilation_w"] == 1)
         try:
             if plane:
-                pk = packing.pack_depthwise_planar(w.data, p["bias"], p["mult"], p["shift"], p["out_zp"])
-                return dict(impl="arm_dw_plane", plane_h=(p["out_h"] - 1) * a["stride_h"] + 3,
-                            plane_w=(p["out_w"] - 1) * a["stride_w"] + 3, **pk)
+                tr = False
+                geo = ((p["in_h"], p["pad_top"], p["out_h"]) if tr else (p["in_w"], p["pad_left"], p["out_w"]))
+                pk = packing.pack_depthwise_planar(w.data, p["bias"], p["mult"], p["shift"], p["out_zp"],
+                                                   transposed=tr)
+                return dict(impl="arm_dw3x3", transposed=tr, row_len=packing.planar_row_len(*geo, a["stride_h"]),
+                            scratch=packing.depthwise_planar_scratch_bytes(geo[0], geo[1], x.shape[3], geo[2],
+                                                                           a["stride_h"]), **pk)
             pk = packing.pack_depthwise(w.data, p["bias"], p["mult"], p["shift"], p["out_zp"])
             return dict(impl="arm_dw", **pk)
         except packing.PackError:
@@ -131,22 +137,29 @@ class DepthwiseConv2D(OpDef):
 
     def scratch_bytes(self, g, o):
         """Plain kernel: one output channel plane (out_h * out_w values), see tcc_depthwise.c;
-        tcc_arm_dw_plane_s8: one padded input plane as int16; tcc_arm_depthwise_s8: none."""
+        tcc_arm_depthwise3x3_s8: 3 int16 lines of every channel; tcc_arm_depthwise_s8: none."""
         y = ir.tensor(g, o.outputs[0])
-        pk = packed(o, "arm_dw_plane")
+        pk = packed(o, "arm_dw3x3")
         if pk:
-            return 2 * pk["plane_h"] * pk["plane_w"]
+            return pk["scratch"]
         if packed(o, "arm_dw"):
             return 0
         return y.shape[1] * y.shape[2] * ir.DTYPE_SIZE[y.dtype]
 
     def reads_min(self, g, o, slot):
         """tcc_arm_depthwise_s8: per output pixel, groups of 4 channels each read their window and
-        then write (packing.reads_min_depthwise). The channel-plane kernels use ``overlap``."""
-        if slot != 0 or not packed(o, "arm_dw"):
-            return None
+        then write (packing.reads_min_depthwise); tcc_arm_depthwise3x3_s8 along rows: each input
+        row is read once, before the first output row needing it (none along columns). The plain
+        channel-plane kernel uses ``overlap``."""
         x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
         p, a = o.params, o.attrs
+        pk = packed(o, "arm_dw3x3")
+        if pk:
+            return None if slot != 0 else packing.reads_min_depthwise3x3(
+                p["batches"], p["in_h"], p["in_w"], x.shape[3], p["out_h"], p["out_w"], a["stride_h"],
+                p["pad_top"], p["pad_left"], pk["transposed"])
+        if slot != 0 or not packed(o, "arm_dw"):
+            return None
         return packing.reads_min_depthwise(p["batches"], p["in_h"], p["in_w"], x.shape[3], p["out_h"], p["out_w"],
                                            w.shape[1], w.shape[2], a["stride_h"], a["stride_w"], p["pad_top"],
                                            p["pad_left"], a["dilation_h"], a["dilation_w"])
@@ -162,7 +175,7 @@ class DepthwiseConv2D(OpDef):
         a later batch could land on a batch not yet read, so only 0 is allowed then (batch b's
         output then lies within input batches 0..b)."""
         x, y = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.outputs[0])
-        if packed(o, "arm_dw"):
+        if packed(o, "arm_dw") or packed(o, "arm_dw3x3"):
             return super().overlap(g, o, slot)
         if slot != 0 or o.params["depth_mult"] != 1 or x.dtype != y.dtype:
             return None

@@ -212,26 +212,4 @@ typedef struct {
 
 void tcc_arm_add_s8(const tcc_arm_add_s8_params *p, const int8_t *a, const int8_t *b, int8_t *out);
 
-/* ------------------------------------------------------------------------------------
- * DEPTHWISE_CONV_2D 3x3, int8, depth multiplier 1, stride 1 or 2, dilation 1, any padding,
- * channel by channel (tcc_arm_dw_plane.c): a small scratch and in-place friendly.
- *
- * records: pack.pack_depthwise_planar (not transposed). plane_h = (out_h - 1) * stride + 3,
- * plane_w = (out_w - 1) * stride + 3: the padded input plane of one channel as int16.
- * ------------------------------------------------------------------------------------ */
-typedef struct {
-    int32_t batches, in_h, in_w, channels;
-    int32_t out_h, out_w;
-    int32_t stride;
-    int32_t pad_top, pad_left;
-    int32_t in_zp;
-    int32_t act_min, act_max;
-    int32_t plane_h, plane_w;
-    const int32_t *records;         /* [channels][10]: 6 weight words, bias, mult, add, shift */
-} tcc_arm_dw_plane_s8_params;
-
-#define TCC_ARM_DW_PLANE_SCRATCH(plane_h, plane_w) (2 * (plane_h) * (plane_w))
-
-void tcc_arm_dw_plane_s8(const tcc_arm_dw_plane_s8_params *p, const int8_t *in, int8_t *out, void *scratch);
-
 #endif /* TCC_ARM_H */
