@@ -41,6 +41,7 @@ class Emitter:
         self.code: list[OpCode] = []
         self.kernels: set[str] = set()
         self.const_bytes: dict[str, int] = {}   # op id -> bytes of constants it emitted
+        self.declared: set[str] = set()         # model-level constant arrays already emitted
 
     # -- used by op registrations ---------------------------------------------------
     def const_array(self, o: ir.Op, label: str, ctype: str, data) -> str:
@@ -72,7 +73,8 @@ class Emitter:
         ctype = ir.C_TYPE[t.dtype]
         if t.is_const:
             cname = f"{self.name}_const_{tid}"
-            if not any(cname in d for oc in self.code for d in oc.decls):
+            if cname not in self.declared:
+                self.declared.add(cname)
                 self._current.decls.append(
                     f"static const {ctype} {cname}[{max(t.size, 1)}]{self.const_attr} = "
                     f"{{\n{format_values(t.data.ravel(), ctype)}\n}};")

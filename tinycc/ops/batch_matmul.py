@@ -1,0 +1,105 @@
+"""BATCH_MATMUL: out[..., m, n] = sum_k lhs[..., m, k] * rhs[..., k, n], int8 and float32.
+
+adj_x / adj_y read lhs / rhs transposed in their last two dims; batch dims (rank 2..5, so up
+to 3) broadcast numpy-style. Both operands may be constants or activations. int8 is per tensor
+(zero points allowed), with TFLite Micro's multiplier QuantizeMultiplier(lhs_scale * rhs_scale /
+out_scale) in double (checked against the interpreter on exact-power-of-two ratios, where a
+float product would round differently); no fused activation, the result is clamped to int8.
+"""
+from __future__ import annotations
+
+import numpy as np
+import tflite
+
+from .. import ir, quant
+from . import OpDef, register
+from .movement import operand
+
+BATCH_DIMS = 4
+
+
+def _arr(values) -> str:
+    return "{" + ", ".join(str(int(v)) for v in values) + "}"
+
+
+@register
+class BatchMatMul(OpDef):
+    kind = "BATCH_MATMUL"
+    options_class = tflite.BatchMatMulOptions
+    kernel = "tcc_batch_matmul"
+
+    def read_options(self, opts):
+        if opts is None:
+            return dict(adj_x=False, adj_y=False)
+        return dict(adj_x=bool(opts.AdjX()), adj_y=bool(opts.AdjY()))
+
+    def geometry(self, g, o):
+        a, b = ir.tensor(g, o.inputs[0]).shape, ir.tensor(g, o.inputs[1]).shape
+        if not (2 <= len(a) <= 5 and 2 <= len(b) <= 5):
+            raise self.fail(o, f"operands must have rank 2..5, got {list(a)} and {list(b)}")
+        m, k = (a[-1], a[-2]) if o.attrs["adj_x"] else (a[-2], a[-1])
+        k2, n = (b[-1], b[-2]) if o.attrs["adj_y"] else (b[-2], b[-1])
+        if k != k2:
+            raise self.fail(o, f"inner dimensions differ: {list(a)} x {list(b)} (adj_x={o.attrs['adj_x']}, "
+                               f"adj_y={o.attrs['adj_y']})")
+        try:
+            batch = np.broadcast_shapes(tuple(a[:-2]), tuple(b[:-2]))
+        except ValueError:
+            raise self.fail(o, f"batch dimensions of {list(a)} and {list(b)} do not broadcast") from None
+        return a, b, tuple(batch), m, n, k
+
+    def check(self, g, o):
+        self.expect_arity(o, (2, 2))
+        dt = self.dtype_of(g, o)
+        r = ir.tensor(g, o.inputs[1])
+        if r.dtype != dt:
+            raise self.fail(o, f"operands are {dt} and {r.dtype}", r.name)
+        if dt == "int8" and (r.quant is None or r.quant.per_channel):
+            raise self.fail(o, "int8 operands need per-tensor quantization", r.name)
+        a, b, batch, m, n, k = self.geometry(g, o)
+        self.expect_shape(g, o, o.outputs[0], batch + (m, n))
+
+    def prepare(self, g, o):
+        a, b, batch, m, n, k = self.geometry(g, o)
+        nb = len(batch)
+
+        def bstrides(shape):
+            """Batch strides in matrices, 0 where the operand is broadcast."""
+            shape = [1] * (nb - len(shape[:-2])) + list(shape[:-2])
+            st, acc = [0] * nb, 1
+            for d in reversed(range(nb)):
+                st[d] = 0 if shape[d] == 1 else acc
+                acc *= shape[d]
+            return st
+
+        la, lb = a[-2] * a[-1], b[-2] * b[-1]
+        ls = [s * la for s in bstrides(a)]
+        rs = [s * lb for s in bstrides(b)]
+        pad = BATCH_DIMS - nb
+        p = dict(bdims=[1] * pad + list(batch), lhs_b=[0] * pad + ls, rhs_b=[0] * pad + rs, m=m, n=n, k=k)
+        p["lhs_sm"], p["lhs_sk"] = (1, m) if o.attrs["adj_x"] else (k, 1)
+        p["rhs_sk"], p["rhs_sn"] = (1, k) if o.attrs["adj_y"] else (n, 1)
+        x, w, y = (ir.tensor(g, t) for t in (*o.inputs, o.outputs[0]))
+        if y.dtype == "int8":
+            real = float(np.float32(x.quant.scale[0])) * float(np.float32(w.quant.scale[0]))
+            p["mult"], p["shift"] = quant.quantize_multiplier(real / float(np.float32(y.quant.scale[0])))
+            p["offsets"] = (-x.quant.zero_point[0], -w.quant.zero_point[0], y.quant.zero_point[0])
+        else:
+            p["mult"], p["shift"], p["offsets"] = 0, 0, (0, 0, 0)
+        return p
+
+    def emit(self, g, o, ctx):
+        p = o.params
+        fields = [("bdims", _arr(p["bdims"])), ("lhs_bstrides", _arr(p["lhs_b"])), ("rhs_bstrides", _arr(p["rhs_b"])),
+                  ("m", p["m"]), ("n", p["n"]), ("k", p["k"]), ("lhs_sm", p["lhs_sm"]), ("lhs_sk", p["lhs_sk"]),
+                  ("rhs_sk", p["rhs_sk"]), ("rhs_sn", p["rhs_sn"]), ("lhs_offset", p["offsets"][0]),
+                  ("rhs_offset", p["offsets"][1]), ("out_mult", p["mult"]), ("out_shift", p["shift"]),
+                  ("out_zp", p["offsets"][2])]
+        params = ctx.struct(o, "tcc_batch_matmul_params", fields)
+        fn = "tcc_batch_matmul_" + ("s8" if ir.tensor(g, o.outputs[0]).dtype == "int8" else "f32")
+        lhs, rhs = operand(ctx, o, o.inputs[0], "lhs"), operand(ctx, o, o.inputs[1], "rhs")
+        ctx.call(o, f"{fn}(&{params}, {lhs}, {rhs}, {ctx.buf(o.outputs[0])});", self.kernel)
+
+    def macs(self, g, o):
+        a, b, batch, m, n, k = self.geometry(g, o)
+        return int(np.prod(batch, dtype=np.int64)) * m * n * k

@@ -1,0 +1,148 @@
+"""CONCATENATION and PACK: every input is scattered into its block of the output.
+
+Each input gets separable maps into the output (its block along ``axis``; PACK inserts the new
+axis first) and one ``tcc_scatter_map`` call. int8 inputs whose scale or zero point differ from
+the output's are requantized while they are copied, with TFLite's ConcatenationWithScaling
+arithmetic (float scale = in_scale / out_scale, bias = -in_zp * scale, round half away from
+zero, + out_zp, clamp). TFLite and TFLite Micro refuse such int8 models (they require every
+input to share the output's quantization; the converter inserts QUANTIZE ops instead), so this
+case has no reference to compare with; same-quantization inputs are plain copies, bit-exact.
+CONCATENATION's fused activation must be NONE (as TFLite Micro requires).
+"""
+from __future__ import annotations
+
+import numpy as np
+import tflite
+
+from .. import ir
+from . import OpDef, activation, register
+from .movement import KERNEL, check_movable, encode_plan, index_array, maps_from_index, operand, same_quant
+
+
+class _Join(OpDef):
+    kernel = KERNEL
+
+    def axis(self, g, o) -> int:
+        raise NotImplementedError
+
+    def block_index(self, g, o, k) -> np.ndarray:
+        """Flat output element index of every element of input ``k`` (input k's shape)."""
+        raise NotImplementedError
+
+    def requant(self, g, o, k):
+        """(scale, bias, out_zp) when int8 input ``k`` must be rescaled to the output, else None."""
+        x, y = ir.tensor(g, o.inputs[k]), ir.tensor(g, o.outputs[0])
+        if y.dtype != "int8" or same_quant(x, y):
+            return None
+        scale = np.float32(np.float32(x.quant.scale[0]) * (np.float32(1.0) / np.float32(y.quant.scale[0])))
+        bias = np.float32(np.float32(-x.quant.zero_point[0]) * scale)
+        return float(scale), float(bias), int(y.quant.zero_point[0])
+
+    def prepare(self, g, o):
+        es = ir.DTYPE_SIZE[ir.tensor(g, o.outputs[0]).dtype]
+        parts = []
+        for k in range(len(o.inputs)):
+            plan = encode_plan(maps_from_index(self.block_index(g, o, k)), es, f"{o.kind} input {k}")
+            parts.append(dict(plan=plan, requant=self.requant(g, o, k)))
+        return dict(parts=parts)
+
+    def emit(self, g, o, ctx):
+        from ..codegen.emit import format_float
+        out = ctx.buf(o.outputs[0])
+        for k, (t, part) in enumerate(zip(o.inputs, o.params["parts"])):
+            plan = ctx.const_array(o, f"plan{k}", "int32_t", part["plan"])
+            src = operand(ctx, o, t, f"in{k}")
+            if part["requant"] is None:
+                ctx.call(o, f"tcc_scatter_map({plan}, {src}, {out});", self.kernel)
+            else:
+                s, b, z = part["requant"]
+                ctx.call(o, f"tcc_scatter_map_requant_s8({plan}, {src}, {out}, {format_float(s)}, "
+                            f"{format_float(b)}, {z});", self.kernel)
+
+    def evaluate(self, g, o, inputs):
+        """Output for constant inputs (constant folding); None when int8 inputs need rescaling."""
+        y = ir.tensor(g, o.outputs[0])
+        if any(self.requant(g, o, k) for k in range(len(o.inputs))):
+            return None
+        out = np.zeros(y.size, dtype=np.asarray(inputs[0]).dtype)
+        for k, x in enumerate(inputs):
+            out[self.block_index(g, o, k).ravel()] = np.asarray(x).ravel()
+        return [out.reshape(y.shape)]
+
+
+@register
+class Concatenation(_Join):
+    kind = "CONCATENATION"
+    options_class = tflite.ConcatenationOptions
+
+    def read_options(self, opts):
+        return dict(axis=opts.Axis() if opts is not None else 0, activation=activation(opts))
+
+    def axis(self, g, o):
+        rank = len(ir.tensor(g, o.outputs[0]).shape)
+        a = o.attrs["axis"]
+        if not -rank <= a < rank:
+            raise self.fail(o, f"axis {a} is out of range for rank {rank}")
+        return a % rank
+
+    def check(self, g, o):
+        if not o.inputs or any(t is None for t in o.inputs):
+            raise self.fail(o, "expects at least one input")
+        self.expect_arity(o, (len(o.inputs), len(o.inputs)))
+        check_movable(self, g, o, list(o.inputs))
+        if o.attrs["activation"] != "NONE":
+            raise self.fail(o, f"fused activation {o.attrs['activation']} is not supported")
+        y = ir.tensor(g, o.outputs[0])
+        axis = self.axis(g, o)
+        shapes = [ir.tensor(g, t).shape for t in o.inputs]
+        for s in shapes:
+            if len(s) != len(y.shape) or any(a != b for d, (a, b) in enumerate(zip(s, y.shape)) if d != axis):
+                raise self.fail(o, f"input shape {list(s)} does not fit output {list(y.shape)} along axis {axis}")
+        if sum(s[axis] for s in shapes) != y.shape[axis]:
+            raise self.fail(o, f"inputs add up to {sum(s[axis] for s in shapes)} along axis {axis}, "
+                               f"output has {y.shape[axis]}")
+
+    def block_index(self, g, o, k):
+        y = ir.tensor(g, o.outputs[0])
+        axis = self.axis(g, o)
+        start = sum(ir.tensor(g, t).shape[axis] for t in o.inputs[:k])
+        sl = [slice(None)] * len(y.shape)
+        sl[axis] = slice(start, start + ir.tensor(g, o.inputs[k]).shape[axis])
+        return index_array(y.shape)[tuple(sl)]
+
+
+@register
+class Pack(_Join):
+    kind = "PACK"
+    options_class = tflite.PackOptions
+
+    def read_options(self, opts):
+        return dict(values_count=opts.ValuesCount() if opts is not None else 0,
+                    axis=opts.Axis() if opts is not None else 0)
+
+    def axis(self, g, o):
+        rank = len(ir.tensor(g, o.outputs[0]).shape)
+        a = o.attrs["axis"]
+        if not -rank <= a < rank:
+            raise self.fail(o, f"axis {a} is out of range for rank {rank}")
+        return a % rank
+
+    def check(self, g, o):
+        if not o.inputs or any(t is None for t in o.inputs):
+            raise self.fail(o, "expects at least one input")
+        self.expect_arity(o, (len(o.inputs), len(o.inputs)))
+        if o.attrs["values_count"] not in (0, len(o.inputs)):
+            raise self.fail(o, f"values_count {o.attrs['values_count']} but {len(o.inputs)} inputs")
+        check_movable(self, g, o, list(o.inputs))
+        x = ir.tensor(g, o.inputs[0])
+        for t in o.inputs:
+            if ir.tensor(g, t).shape != x.shape:
+                raise self.fail(o, "inputs differ in shape", ir.tensor(g, t).name)
+        axis = self.axis(g, o)
+        want = list(x.shape)
+        want.insert(axis, len(o.inputs))
+        self.expect_shape(g, o, o.outputs[0], want)
+
+    def block_index(self, g, o, k):
+        y = ir.tensor(g, o.outputs[0])
+        return np.take(index_array(y.shape), k, axis=self.axis(g, o))

@@ -1,0 +1,100 @@
+"""TRANSPOSE_CONV: inputs (output_shape, weights [O, kh, kw, I], input NHWC, optional bias).
+
+Padding follows TFLite Micro: SAME/VALID padding computed on the *output* size (the size of
+the convolution this op is the transpose of), top/left = total // 2. int8: weights symmetric
+per output channel (axis 0, their zero points are not used, as in TFLite), int32 bias,
+per-channel multipliers as for CONV_2D; fused activation clamps (NONE when absent).
+"""
+from __future__ import annotations
+
+import tflite
+
+from .. import ir, quant
+from . import OpDef, activation, padding, per_channel_scales, register
+from .movement import operand
+
+
+@register
+class TransposeConv(OpDef):
+    kind = "TRANSPOSE_CONV"
+    options_class = tflite.TransposeConvOptions
+    kernel = "tcc_transpose_conv"
+    optional_inputs = {3}   # bias
+
+    def read_options(self, opts):
+        if opts is None:
+            return dict(padding="SAME", stride_h=1, stride_w=1, activation="NONE")
+        act = activation(opts) if hasattr(opts, "FusedActivationFunction") else "NONE"
+        return dict(padding=padding(opts), stride_h=opts.StrideH(), stride_w=opts.StrideW(), activation=act)
+
+    def geometry(self, g, o):
+        w, x, y = ir.tensor(g, o.inputs[1]), ir.tensor(g, o.inputs[2]), ir.tensor(g, o.outputs[0])
+        a = o.attrs
+        _, pad_top = quant.padding_amount(a["padding"], y.shape[1], w.shape[1], a["stride_h"])
+        _, pad_left = quant.padding_amount(a["padding"], y.shape[2], w.shape[2], a["stride_w"])
+        return dict(batches=x.shape[0], in_h=x.shape[1], in_w=x.shape[2], in_ch=x.shape[3], out_h=y.shape[1],
+                    out_w=y.shape[2], out_ch=y.shape[3], f_h=w.shape[1], f_w=w.shape[2], stride_h=a["stride_h"],
+                    stride_w=a["stride_w"], pad_top=pad_top, pad_left=pad_left)
+
+    def check(self, g, o):
+        self.expect_arity(o, (3, 4))
+        shape_t, w, x, y = (ir.tensor(g, t) for t in (o.inputs[0], o.inputs[1], o.inputs[2], o.outputs[0]))
+        dt = x.dtype
+        if dt not in ("int8", "float32") or y.dtype != dt:
+            raise self.fail(o, f"input {dt} / output {y.dtype}: int8 or float32 expected", x.name)
+        for t in (x, y):
+            if dt == "int8" and (t.quant is None or t.quant.per_channel):
+                raise self.fail(o, "int8 activations need per-tensor quantization", t.name)
+        if not w.is_const or w.dtype != dt:
+            raise self.fail(o, f"weights must be a constant {dt} tensor", w.name)
+        if len(x.shape) != 4 or len(w.shape) != 4 or len(y.shape) != 4:
+            raise self.fail(o, "input, weights and output must be 4-D")
+        if w.shape[3] != x.shape[3] or w.shape[0] != y.shape[3] or x.shape[0] != y.shape[0]:
+            raise self.fail(o, f"shapes do not fit: input {list(x.shape)}, weights {list(w.shape)}, "
+                               f"output {list(y.shape)}")
+        if shape_t.is_const and [int(v) for v in shape_t.data.ravel()] != list(y.shape):
+            raise self.fail(o, f"output_shape {shape_t.data.ravel().tolist()} differs from the output {list(y.shape)}")
+        for k in ("stride_h", "stride_w"):
+            if not 1 <= o.attrs[k] <= 1024:
+                raise self.fail(o, f"{k} = {o.attrs[k]} is out of range")
+        if len(o.inputs) > 3 and o.inputs[3] is not None:
+            b = ir.tensor(g, o.inputs[3])
+            want = "int32" if dt == "int8" else "float32"
+            if not b.is_const or b.dtype != want or b.size != y.shape[3]:
+                raise self.fail(o, f"bias must be a constant {want} tensor of {y.shape[3]} values", b.name)
+        if dt == "int8":
+            per_channel_scales(w, y.shape[3])
+
+    def prepare(self, g, o):
+        p = self.geometry(g, o)
+        w, x, y = ir.tensor(g, o.inputs[1]), ir.tensor(g, o.inputs[2]), ir.tensor(g, o.outputs[0])
+        p["act_range_f"] = quant.activation_range_float(o.attrs["activation"])
+        if x.dtype == "int8":
+            scales = per_channel_scales(w, y.shape[3])
+            p["mult"], p["shift"] = quant.conv_output_multipliers(x.quant.scale[0], scales, y.quant.scale[0])
+            p["in_offset"], p["out_zp"] = -x.quant.zero_point[0], y.quant.zero_point[0]
+            p["act_range"] = quant.activation_range_int8(o.attrs["activation"], y.quant.scale[0], y.quant.zero_point[0])
+        else:
+            p["in_offset"], p["out_zp"], p["act_range"] = 0, 0, (-128, 127)
+        return p
+
+    def emit(self, g, o, ctx):
+        p = o.params
+        keys = ("batches", "in_h", "in_w", "in_ch", "out_h", "out_w", "out_ch", "f_h", "f_w", "stride_h", "stride_w",
+                "pad_top", "pad_left", "in_offset", "out_zp")
+        fields = [(k, p[k]) for k in keys] + [("act_min", p["act_range"][0]), ("act_max", p["act_range"][1]),
+                                              ("act_minf", p["act_range_f"][0]), ("act_maxf", p["act_range_f"][1])]
+        params = ctx.struct(o, "tcc_transpose_conv_params", fields)
+        x, y = operand(ctx, o, o.inputs[2], "input"), ctx.buf(o.outputs[0])
+        w = operand(ctx, o, o.inputs[1], "weights")
+        bias = operand(ctx, o, o.inputs[3], "bias") if len(o.inputs) > 3 and o.inputs[3] is not None else "NULL"
+        if ir.tensor(g, o.inputs[2]).dtype == "int8":
+            mult = ctx.const_array(o, "mult", "int32_t", p["mult"])
+            shift = ctx.const_array(o, "shift", "int32_t", p["shift"])
+            ctx.call(o, f"tcc_transpose_conv_s8(&{params}, {x}, {w}, {bias}, {mult}, {shift}, {y});", self.kernel)
+        else:
+            ctx.call(o, f"tcc_transpose_conv_f32(&{params}, {x}, {w}, {bias}, {y});", self.kernel)
+
+    def macs(self, g, o):
+        x, w = ir.tensor(g, o.inputs[2]), ir.tensor(g, o.inputs[1])
+        return int(x.size) * w.shape[0] * w.shape[1] * w.shape[2]
