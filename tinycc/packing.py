@@ -250,10 +250,10 @@ def pack_fc(weights: np.ndarray, bias, mult, shift, out_zp: int) -> dict:
     return dict(weights=packed, bias=bias_p, rq=rq, k_packed=k4(weights.shape[1]))
 
 
-def fc_scratch_bytes(in_depth: int) -> int:
-    """Scratch of tcc_arm_fc_s8: one input row as K4 int16, unless in_depth is a multiple of 4
-    (the kernel then expands each input word in registers)."""
-    return 2 * k4(in_depth) if in_depth % 4 else 0
+def fc_scratch_bytes(in_depth: int, row_in_scratch: bool = False) -> int:
+    """Scratch of tcc_arm_fc_s8: one input row as K4 int16, unless in_depth is a multiple of 4 and
+    row_in_scratch is off (the kernel then expands each input word in registers)."""
+    return 2 * k4(in_depth) if in_depth % 4 or row_in_scratch else 0
 
 
 # ---------------------------------------------------------------------------
@@ -428,13 +428,13 @@ def reads_min_conv(batches, in_h, in_w, in_c, out_h, out_w, out_c, k_h, k_w, str
     return r.reshape(-1)
 
 
-def reads_min_fc(batches, in_depth, out_depth) -> np.ndarray:
+def reads_min_fc(batches, in_depth, out_depth, row_in_scratch: bool = False) -> np.ndarray:
     """tcc_arm_fc_s8: with the row in the scratch (in_depth % 4 != 0) each batch row is read once,
     before its first output; otherwise every block of 4 outputs reads the whole row again (it
     expands each input word in registers) before writing its 4 values."""
     r = np.full((batches, out_depth), NO_READ, dtype=np.int64)
     starts = (np.arange(batches) * in_depth)[:, None]
-    if in_depth % 4:
+    if in_depth % 4 or row_in_scratch:
         r[:, :1] = starts
     else:
         r[:, ::4] = starts

@@ -75,17 +75,19 @@ class FullyConnected(OpDef):
             pk = packing.pack_fc(w.data, p["bias"], p["mult"], p["shift"], p["out_zp"])
         except packing.PackError:
             return None
-        return dict(impl="arm_fc", **pk)
+        return dict(impl="arm_fc", row_in_scratch=True, **pk)   # speed first: the LDRD loop
 
     def scratch_bytes(self, g, o):
         """tcc_arm_fc_s8 expands one input row to int16 pairs."""
-        return packing.fc_scratch_bytes(o.params["in_depth"]) if packed(o, "arm_fc") else 0
+        pk = packed(o, "arm_fc")
+        return packing.fc_scratch_bytes(o.params["in_depth"], pk["row_in_scratch"]) if pk else 0
 
     def emit(self, g, o, ctx):
         if packed(o, "arm_fc"):
             p, pk = o.params, o.params["packed"]
             fields = [("batches", p["batches"]), ("in_depth", p["in_depth"]), ("out_depth", p["out_depth"]),
                       ("act_min", p["act_range"][0]), ("act_max", p["act_range"][1]), ("k_packed", pk["k_packed"]),
+                      ("row_in_scratch", int(pk["row_in_scratch"])),
                       ("weights", ctx.const_array(o, "weights", "int32_t", pk["weights"])),
                       ("bias", ctx.const_array(o, "bias", "int32_t", pk["bias"])),
                       ("rq", ctx.const_records(o, "rq", "tcc_arm_rq", pk["rq"]))]

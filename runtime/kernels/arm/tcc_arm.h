@@ -110,12 +110,15 @@ typedef struct {
     int32_t batches, in_depth, out_depth;
     int32_t act_min, act_max;
     int32_t k_packed;               /* K4(in_depth) */
+    int32_t row_in_scratch;         /* 1: expand each input row into the scratch first (faster) */
     const int32_t *weights;
     const int32_t *bias;            /* [ceil4(out_depth)], scaled */
     const tcc_arm_rq *rq;           /* [out_depth] */
 } tcc_arm_fc_s8_params;
 
-#define TCC_ARM_FC_SCRATCH(in_depth) ((in_depth) % 4 ? 2 * TCC_ARM_K4(in_depth) : 0)
+/* Scratch: none when in_depth % 4 == 0 and not row_in_scratch, else one row as K4 int16. */
+#define TCC_ARM_FC_SCRATCH(in_depth, row_in_scratch) \
+    ((in_depth) % 4 || (row_in_scratch) ? 2 * TCC_ARM_K4(in_depth) : 0)
 
 void tcc_arm_fc_s8(const tcc_arm_fc_s8_params *p, const int8_t *in, int8_t *out, void *scratch);
 

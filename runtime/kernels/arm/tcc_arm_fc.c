@@ -3,9 +3,10 @@
  * Same semantics as tcc_fully_connected_s8 (TFLite FullyConnected, the input zero point
  * folded into the bias). 4 output rows at a time: per group of 4 inputs one LDR of the 4 input
  * bytes, SXTB16 and SXTB16 ROR 8 into the pairs (x0,x2), (x1,x3), and one LDRD per row of the
- * row's weight pairs, 2 SMLAD per row (15 instructions per 16 MACs). No scratch when in_depth is
- * a multiple of 4 (the row is then word-aligned in the arena); otherwise the row is first
- * expanded to int16 pairs in the scratch (TCC_ARM_FC_SCRATCH).
+ * row's weight pairs, 2 SMLAD per row (15 instructions per 16 MACs), with no scratch when
+ * in_depth is a multiple of 4 (the row is then word-aligned in the arena). With row_in_scratch
+ * (or an in_depth that is not a multiple of 4) the row is first expanded once to int16 pairs in
+ * the scratch, and each step loads them with one LDRD (13 instructions per 16 MACs).
  */
 #include "tcc_arm.h"
 #include "tcc_arm_dsp.h"
@@ -88,7 +89,7 @@ void tcc_arm_fc_s8(const tcc_arm_fc_s8_params *p, const int8_t *in, int8_t *out,
     const int32_t groups = p->k_packed / 4;
     const int32_t lo = p->act_min, hi = p->act_max;
     const int32_t clamp = lo > -128 || hi < 127;
-    const int32_t direct = p->in_depth % 4 == 0;
+    const int32_t direct = p->in_depth % 4 == 0 && !p->row_in_scratch;
     for (int32_t b = 0; b < p->batches; ++b) {
         if (!direct) {
             expand_row(row, in + b * p->in_depth, p->in_depth);
