@@ -1,0 +1,87 @@
+/* tinycc runtime: binary element-wise ops with broadcasting (TFLite builtins SUB, MUL,
+ * DIV, MAXIMUM, MINIMUM, SQUARED_DIFFERENCE, PRELU, EQUAL, NOT_EQUAL, GREATER,
+ * GREATER_EQUAL, LESS, LESS_EQUAL, SELECT_V2), int8 and float32. */
+#ifndef TCC_BINARY_H
+#define TCC_BINARY_H
+
+#include <stdint.h>
+
+#define TCC_BCAST_DIMS 6
+
+/* Shapes right-aligned and padded with 1s to 6-D; an input's stride is 0 along a
+ * dimension it broadcasts. Same-shape operands use dims {1,1,1,1,1,size}. */
+typedef struct {
+    int32_t dims[TCC_BCAST_DIMS];
+    int32_t a_strides[TCC_BCAST_DIMS], b_strides[TCC_BCAST_DIMS];
+} tcc_bcast;
+
+/* Three operands (SELECT_V2: condition c, then a, b). */
+typedef struct {
+    int32_t dims[TCC_BCAST_DIMS];
+    int32_t c_strides[TCC_BCAST_DIMS], a_strides[TCC_BCAST_DIMS], b_strides[TCC_BCAST_DIMS];
+} tcc_bcast3;
+
+/* SUB and SQUARED_DIFFERENCE: both inputs shifted left and rescaled to a common scale. */
+typedef struct {
+    tcc_bcast shape;
+    int32_t in1_offset, in2_offset;         /* minus the inputs' zero points */
+    int32_t left_shift;                     /* 20 (SUB) or 7 (SQUARED_DIFFERENCE) */
+    int32_t in1_mult, in1_shift, in2_mult, in2_shift, out_mult, out_shift;
+    int32_t out_zp, act_min, act_max;
+} tcc_rescaled_s8_params;
+
+/* MUL and DIV. */
+typedef struct {
+    tcc_bcast shape;
+    int32_t in1_offset, in2_offset, out_mult, out_shift, out_zp, act_min, act_max;
+} tcc_product_s8_params;
+
+typedef struct {
+    tcc_bcast shape;
+    float act_min, act_max;
+} tcc_binary_f32_params;
+
+typedef struct {
+    tcc_bcast shape;
+    int32_t in_offset, alpha_offset, mult_pos, shift_pos, mult_neg, shift_neg, out_zp;
+} tcc_prelu_s8_params;
+
+/* Comparisons of int8: both sides rescaled (left shift 8, multiplier = the input scale). */
+typedef struct {
+    tcc_bcast shape;
+    int32_t left_shift;
+    int32_t in1_offset, in1_mult, in1_shift, in2_offset, in2_mult, in2_shift;
+} tcc_compare_s8_params;
+
+void tcc_sub_s8(const tcc_rescaled_s8_params *p, const int8_t *a, const int8_t *b, int8_t *out);
+void tcc_squared_difference_s8(const tcc_rescaled_s8_params *p, const int8_t *a, const int8_t *b, int8_t *out);
+void tcc_mul_s8(const tcc_product_s8_params *p, const int8_t *a, const int8_t *b, int8_t *out);
+void tcc_div_s8(const tcc_product_s8_params *p, const int8_t *a, const int8_t *b, int8_t *out);
+void tcc_maximum_s8(const tcc_bcast *p, const int8_t *a, const int8_t *b, int8_t *out);
+void tcc_minimum_s8(const tcc_bcast *p, const int8_t *a, const int8_t *b, int8_t *out);
+void tcc_prelu_s8(const tcc_prelu_s8_params *p, const int8_t *x, const int8_t *alpha, int8_t *out);
+
+void tcc_sub_f32(const tcc_binary_f32_params *p, const float *a, const float *b, float *out);
+void tcc_mul_f32(const tcc_binary_f32_params *p, const float *a, const float *b, float *out);
+void tcc_div_f32(const tcc_binary_f32_params *p, const float *a, const float *b, float *out);
+void tcc_squared_difference_f32(const tcc_bcast *p, const float *a, const float *b, float *out);
+void tcc_maximum_f32(const tcc_bcast *p, const float *a, const float *b, float *out);
+void tcc_minimum_f32(const tcc_bcast *p, const float *a, const float *b, float *out);
+void tcc_prelu_f32(const tcc_bcast *p, const float *x, const float *alpha, float *out);
+
+/* Comparisons write bool as one byte, 0 or 1. */
+#define TCC_COMPARE_DECL(name)                                                                  \
+    void tcc_##name##_s8(const tcc_compare_s8_params *p, const int8_t *a, const int8_t *b, uint8_t *out); \
+    void tcc_##name##_f32(const tcc_bcast *p, const float *a, const float *b, uint8_t *out);
+TCC_COMPARE_DECL(equal)
+TCC_COMPARE_DECL(not_equal)
+TCC_COMPARE_DECL(greater)
+TCC_COMPARE_DECL(greater_equal)
+TCC_COMPARE_DECL(less)
+TCC_COMPARE_DECL(less_equal)
+
+/* SELECT_V2: out = cond ? a : b (values copied, no requantization). */
+void tcc_select_s8(const tcc_bcast3 *p, const uint8_t *cond, const int8_t *a, const int8_t *b, int8_t *out);
+void tcc_select_f32(const tcc_bcast3 *p, const uint8_t *cond, const float *a, const float *b, float *out);
+
+#endif /* TCC_BINARY_H */

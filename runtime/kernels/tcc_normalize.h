@@ -1,0 +1,27 @@
+/* tinycc runtime: row-wise normalizations over the last dimension (TFLite builtins
+ * LOG_SOFTMAX and L2_NORMALIZATION), int8 and float32. */
+#ifndef TCC_NORMALIZE_H
+#define TCC_NORMALIZE_H
+
+#include <stdint.h>
+
+typedef struct {
+    int32_t outer, depth;
+    int32_t in_mult, in_left_shift;                       /* input diff -> Q5.26 */
+    int32_t reverse_mult, reverse_shift;                  /* Q5.26 -> input diff (shift <= 0) */
+    int32_t diff_min;
+} tcc_log_softmax_s8_params;
+
+typedef struct {
+    int32_t outer, depth;
+} tcc_rows;
+
+/* Output scale 16/256, zero point 127. */
+void tcc_log_softmax_s8(const tcc_log_softmax_s8_params *p, const int8_t *in, int8_t *out);
+void tcc_log_softmax_f32(const tcc_rows *p, const float *in, float *out);
+
+/* int8 output scale 1/128, zero point 0. */
+void tcc_l2_normalization_s8(const tcc_rows *p, int32_t in_zp, const int8_t *in, int8_t *out);
+void tcc_l2_normalization_f32(const tcc_rows *p, const float *in, float *out);
+
+#endif /* TCC_NORMALIZE_H */

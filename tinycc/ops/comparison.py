@@ -1,0 +1,95 @@
+"""Comparisons EQUAL, NOT_EQUAL, GREATER, GREATER_EQUAL, LESS, LESS_EQUAL (bool output) and
+SELECT_V2, with numpy broadcasting (up to 6-D); int8 (per-tensor) and float32.
+
+int8 comparisons (TFLite Micro comparisons.cc, reference ComparisonWithScaling): each side
+becomes requantize((q - zp) << 8, its own scale as a multiplier < 1) and the two int32
+values are compared, so inputs on different scales compare by real value (up to that
+rounding). TFLite Micro aborts on an input scale >= 1 (QuantizeMultiplierSmallerThanOneExp);
+tinycc refuses it. float32: C comparison. The output is one byte per element, 0 or 1.
+
+SELECT_V2 (select.cc): out = cond ? x : y, elements copied (for int8 without
+requantization: x, y and the output share one quantization in converted models).
+Broadcasting over the three operands.
+
+Element k's inputs are read just before out[k] is written (``reads_min``).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import ir, quant
+from . import OpDef, register
+from .elementwise_binary import MAX_DIMS, bcast_fields, bcast_init, broadcast_reads, check_broadcast
+
+LEFT_SHIFT = 8
+
+
+class _Compare(OpDef):
+    kernel = "tcc_binary"
+    fn = ""
+
+    def check(self, g, o):
+        self.expect_arity(o, (2, 2))
+        dt = check_broadcast(self, g, o, (0, 1), out_dtype="bool")
+        if dt == "int8":
+            for t in (ir.tensor(g, i) for i in o.inputs):
+                if not 0.0 < t.quant.scale[0] < 1.0:
+                    raise self.fail(o, "int8 input scale must be in (0, 1) (TFLite Micro's limit)", t.name)
+
+    def reads_min(self, g, o, slot):
+        return broadcast_reads(g, o, slot)
+
+    def emit(self, g, o, ctx):
+        a, b, y = (ir.tensor(g, t) for t in (*o.inputs, o.outputs[0]))
+        if a.dtype == "int8":
+            m1 = quant.quantize_multiplier(float(a.quant.scale[0]))
+            m2 = quant.quantize_multiplier(float(b.quant.scale[0]))
+            params = ctx.struct(o, "tcc_compare_s8_params", [
+                ("shape", bcast_init(y.shape, a.shape, b.shape)), ("left_shift", LEFT_SHIFT),
+                ("in1_offset", -int(a.quant.zero_point[0])), ("in1_mult", m1[0]), ("in1_shift", m1[1]),
+                ("in2_offset", -int(b.quant.zero_point[0])), ("in2_mult", m2[0]), ("in2_shift", m2[1])])
+            fn = f"tcc_{self.fn}_s8"
+        else:
+            params = ctx.struct(o, "tcc_bcast", bcast_fields(y.shape, a.shape, b.shape))
+            fn = f"tcc_{self.fn}_f32"
+        ins = ", ".join(ctx.buf(t) for t in o.inputs)
+        ctx.call(o, f"{fn}(&{params}, {ins}, {ctx.buf(o.outputs[0])});", self.kernel)
+
+
+for _kind in ("EQUAL", "NOT_EQUAL", "GREATER", "GREATER_EQUAL", "LESS", "LESS_EQUAL"):
+    register(type(_kind.title().replace("_", ""), (_Compare,), dict(kind=_kind, fn=_kind.lower())))
+
+
+@register
+class SelectV2(OpDef):
+    kind = "SELECT_V2"
+    kernel = "tcc_binary"
+
+    def check(self, g, o):
+        self.expect_arity(o, (3, 3))
+        c, a, b, y = (ir.tensor(g, t) for t in (*o.inputs, o.outputs[0]))
+        if c.dtype != "bool":
+            raise self.fail(o, "condition must be bool", c.name)
+        if a.dtype not in ("int8", "float32"):
+            raise self.fail(o, f"type {a.dtype} is not supported (int8 or float32)", a.name)
+        for t in (b, y):
+            if t.dtype != a.dtype:
+                raise self.fail(o, f"mixed types {a.dtype} and {t.dtype}", t.name)
+        try:
+            shape = np.broadcast_shapes(c.shape, a.shape, b.shape)
+        except ValueError:
+            raise self.fail(o, f"shapes {list(c.shape)}, {list(a.shape)}, {list(b.shape)} do not broadcast") from None
+        if tuple(shape) != tuple(y.shape) or len(y.shape) > MAX_DIMS:
+            raise self.fail(o, f"output shape {list(y.shape)} must be the broadcast shape {list(shape)}, "
+                               f"at most {MAX_DIMS}-D", y.name)
+
+    def reads_min(self, g, o, slot):
+        return broadcast_reads(g, o, slot)
+
+    def emit(self, g, o, ctx):
+        c, a, b, y = (ir.tensor(g, t) for t in (*o.inputs, o.outputs[0]))
+        params = ctx.struct(o, "tcc_bcast3", bcast_fields(y.shape, c.shape, a.shape, b.shape,
+                                                         names=("c_strides", "a_strides", "b_strides")))
+        ins = ", ".join(ctx.buf(t) for t in o.inputs)
+        fn = "tcc_select_s8" if y.dtype == "int8" else "tcc_select_f32"
+        ctx.call(o, f"{fn}(&{params}, {ins}, {ctx.buf(o.outputs[0])});", self.kernel)

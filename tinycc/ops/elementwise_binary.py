@@ -1,0 +1,264 @@
+"""Binary element-wise ops with numpy broadcasting (up to 6-D): SUB, MUL, DIV, MAXIMUM,
+MINIMUM, SQUARED_DIFFERENCE, PRELU; int8 (per-tensor) and float32.
+
+int8 semantics (TFLite Micro; multipliers as its Prepare computes them, in double):
+  SUB       like ADD: both inputs (q - zp) << 20, rescaled to 2*max(s_a, s_b), subtracted,
+            rescaled to the output, fused activation clamp.
+  MUL       (a - zp_a)(b - zp_b) requantized by s_a s_b / s_out, + zp_out, clamp.
+  DIV       fixed-point reciprocal of the divisor (GetReciprocal), quotient rescaled by
+            s_a / (s_b s_out), + zp_out, clamp.
+            Division by zero (b == zp_b) follows the arithmetic of TFLite Micro's host
+            build (which has no check there).
+  MAXIMUM, MINIMUM  raw int8 compare-and-copy; TFLite Micro ignores the quantization,
+            so inputs and output are expected on one scale (the converter's choice).
+  SQUARED_DIFFERENCE  inputs (q - zp) << 7 rescaled to 2*max(s_a, s_b), difference
+            squared, rescaled by (2 max)^2 / (2^14 s_out), no activation.
+  PRELU     x >= 0: requantize(x - zp_x, s_x/s_out); else requantize((x - zp_x)(alpha -
+            zp_alpha), s_x s_alpha / s_out); + zp_out. At most 4-D (TFLite Micro aborts past that).
+float32: the plain formula; SUB, MUL, DIV clamp to the fused activation.
+
+The kernels (tcc_binary.c) walk the output in row-major order and read each input once
+per output element, at its broadcast index, before writing it; so the output may be
+computed over an input that dies here (``reads_min``).
+"""
+from __future__ import annotations
+
+import numpy as np
+import tflite
+
+from .. import ir, quant
+from . import OpDef, activation, register
+
+MAX_DIMS = 6
+
+
+def bcast_strides(out_shape, *in_shapes) -> tuple[list[int], list[list[int]]]:
+    """6-D dims of the output and each input's element strides (0 where it broadcasts).
+
+    When every input has the output's shape, one flat dimension: a single loop.
+    """
+    out_shape = tuple(int(d) for d in out_shape)
+    if all(tuple(s) == out_shape for s in in_shapes):
+        n = int(np.prod(out_shape, dtype=np.int64))
+        flat = [0] * (MAX_DIMS - 1) + [1]
+        return [1] * (MAX_DIMS - 1) + [n], [list(flat) for _ in in_shapes]
+    dims = [1] * (MAX_DIMS - len(out_shape)) + list(out_shape)
+    strides = []
+    for shape in in_shapes:
+        shape = [1] * (MAX_DIMS - len(shape)) + [int(d) for d in shape]
+        st, acc = [0] * MAX_DIMS, 1
+        for d in reversed(range(MAX_DIMS)):
+            st[d] = 0 if shape[d] == 1 and dims[d] != 1 else acc
+            acc *= shape[d]
+        strides.append(st)
+    return dims, strides
+
+
+def _c_array(v) -> str:
+    return "{" + ", ".join(str(int(x)) for x in v) + "}"
+
+
+def bcast_init(out_shape, *in_shapes, names=("a_strides", "b_strides")) -> str:
+    """C initializer of a tcc_bcast (two inputs) or tcc_bcast3 (names c, a, b)."""
+    dims, strides = bcast_strides(out_shape, *in_shapes)
+    fields = [f".dims = {_c_array(dims)}"] + [f".{n} = {_c_array(s)}" for n, s in zip(names, strides)]
+    return "{ " + ", ".join(fields) + " }"
+
+
+def bcast_fields(out_shape, *in_shapes, names=("a_strides", "b_strides")) -> list[tuple[str, str]]:
+    """The fields of a top-level tcc_bcast / tcc_bcast3 struct."""
+    dims, strides = bcast_strides(out_shape, *in_shapes)
+    return [("dims", _c_array(dims))] + [(n, _c_array(s)) for n, s in zip(names, strides)]
+
+
+def broadcast_reads(g, o, slot) -> np.ndarray:
+    """For every output element (row-major), the element index of input ``slot`` it reads."""
+    x, y = ir.tensor(g, o.inputs[slot]), ir.tensor(g, o.outputs[0])
+    idx = np.arange(x.size, dtype=np.int64).reshape(x.shape) if x.shape else np.zeros((), np.int64)
+    return np.broadcast_to(idx, y.shape).ravel()
+
+
+def check_broadcast(spec: OpDef, g, o, slots, out_dtype=None) -> str:
+    """Common type/shape rules: inputs ``slots`` of one dtype (int8 per-tensor or float32),
+    the output the broadcast shape (at most 6-D); returns the input dtype."""
+    ts = [ir.tensor(g, o.inputs[s]) for s in slots]
+    y = ir.tensor(g, o.outputs[0])
+    dt = ts[0].dtype
+    if dt not in ("int8", "float32"):
+        raise spec.fail(o, f"input type {dt} is not supported (int8 or float32)", ts[0].name)
+    for t in ts + ([y] if out_dtype is None else []):
+        if t.dtype != dt:
+            raise spec.fail(o, f"mixed types {dt} and {t.dtype}", t.name)
+        if dt == "int8" and (t.quant is None or t.quant.per_channel):
+            raise spec.fail(o, "int8 tensors need per-tensor quantization", t.name)
+    if out_dtype is not None and y.dtype != out_dtype:
+        raise spec.fail(o, f"output must be {out_dtype}", y.name)
+    try:
+        shape = np.broadcast_shapes(*(t.shape for t in ts))
+    except ValueError:
+        raise spec.fail(o, "shapes " + " and ".join(str(list(t.shape)) for t in ts) + " do not broadcast") from None
+    if tuple(shape) != tuple(y.shape) or len(y.shape) > MAX_DIMS:
+        raise spec.fail(o, f"output shape {list(y.shape)} must be the broadcast shape {list(shape)}, "
+                           f"at most {MAX_DIMS}-D", y.name)
+    return dt
+
+
+def _q(t: ir.Tensor) -> tuple[float, int]:
+    return float(t.quant.scale[0]), int(t.quant.zero_point[0])
+
+
+class _Binary(OpDef):
+    kernel = "tcc_binary"
+    fn = ""              # C name stem: tcc_<fn>_s8 / tcc_<fn>_f32
+    has_activation = False
+
+    def read_options(self, opts):
+        return dict(activation=activation(opts)) if self.has_activation else {}
+
+    def check(self, g, o):
+        self.expect_arity(o, (2, 2))
+        check_broadcast(self, g, o, (0, 1))
+
+    def reads_min(self, g, o, slot):
+        """tcc_binary.c reads a[ia(k)] and b[ib(k)] just before writing out[k]."""
+        return broadcast_reads(g, o, slot)
+
+    def shape_init(self, g, o) -> str:
+        a, b, y = (ir.tensor(g, t) for t in (*o.inputs, o.outputs[0]))
+        return bcast_init(y.shape, a.shape, b.shape)
+
+    def int8_fields(self, g, o) -> tuple[str, list]:
+        raise NotImplementedError
+
+    def float_fields(self, g, o) -> tuple[str, list]:
+        a, b, y = (ir.tensor(g, t) for t in (*o.inputs, o.outputs[0]))
+        if self.has_activation:
+            lo, hi = quant.activation_range_float(o.attrs["activation"])
+            return "tcc_binary_f32_params", [("shape", self.shape_init(g, o)), ("act_min", lo), ("act_max", hi)]
+        return "tcc_bcast", bcast_fields(y.shape, a.shape, b.shape)
+
+    def emit(self, g, o, ctx):
+        dt = ir.tensor(g, o.inputs[0]).dtype
+        ctype, fields = self.int8_fields(g, o) if dt == "int8" else self.float_fields(g, o)
+        params = ctx.struct(o, ctype, fields)
+        a, b = (ctx.buf(t) for t in o.inputs)
+        suffix = "s8" if dt == "int8" else "f32"
+        ctx.call(o, f"tcc_{self.fn}_{suffix}(&{params}, {a}, {b}, {ctx.buf(o.outputs[0])});", self.kernel)
+
+
+def _act_range(o, y):
+    s, z = _q(y)
+    return quant.activation_range_int8(o.attrs.get("activation", "NONE"), s, z)
+
+
+def _rescaled_fields(self, g, o, left_shift: int, squared: bool):
+    """SUB / SQUARED_DIFFERENCE int8 parameters (sub.cc, squared_difference.cc)."""
+    a, b, y = (ir.tensor(g, t) for t in (*o.inputs, o.outputs[0]))
+    (sa, za), (sb, zb), (sy, zy) = _q(a), _q(b), _q(y)
+    twice_max = 2.0 * max(sa, sb)
+    m1, m2 = quant.quantize_multiplier(sa / twice_max), quant.quantize_multiplier(sb / twice_max)
+    if squared:
+        mo = quant.quantize_multiplier(twice_max * twice_max / float(np.float32((1 << (2 * left_shift)) * np.float32(sy))))
+        lo, hi = -128, 127
+    else:
+        mo = quant.quantize_multiplier(twice_max / ((1 << left_shift) * sy))
+        lo, hi = _act_range(o, y)
+    return "tcc_rescaled_s8_params", [
+        ("shape", self.shape_init(g, o)), ("in1_offset", -za), ("in2_offset", -zb), ("left_shift", left_shift),
+        ("in1_mult", m1[0]), ("in1_shift", m1[1]), ("in2_mult", m2[0]), ("in2_shift", m2[1]),
+        ("out_mult", mo[0]), ("out_shift", mo[1]), ("out_zp", zy), ("act_min", lo), ("act_max", hi)]
+
+
+@register
+class Sub(_Binary):
+    kind = "SUB"
+    options_class = tflite.SubOptions
+    fn = "sub"
+    has_activation = True
+
+    def int8_fields(self, g, o):
+        return _rescaled_fields(self, g, o, 20, squared=False)
+
+
+@register
+class SquaredDifference(_Binary):
+    kind = "SQUARED_DIFFERENCE"
+    fn = "squared_difference"
+
+    def int8_fields(self, g, o):
+        return _rescaled_fields(self, g, o, 7, squared=True)
+
+
+def _product_fields(self, g, o, real: float):
+    a, b, y = (ir.tensor(g, t) for t in (*o.inputs, o.outputs[0]))
+    (_, za), (_, zb), (_, zy) = _q(a), _q(b), _q(y)
+    m, s = quant.quantize_multiplier(real)
+    lo, hi = _act_range(o, y)
+    return "tcc_product_s8_params", [
+        ("shape", self.shape_init(g, o)), ("in1_offset", -za), ("in2_offset", -zb),
+        ("out_mult", m), ("out_shift", s), ("out_zp", zy), ("act_min", lo), ("act_max", hi)]
+
+
+@register
+class Mul(_Binary):
+    kind = "MUL"
+    options_class = tflite.MulOptions
+    fn = "mul"
+    has_activation = True
+
+    def int8_fields(self, g, o):
+        a, b, y = (ir.tensor(g, t) for t in (*o.inputs, o.outputs[0]))
+        return _product_fields(self, g, o, _q(a)[0] * _q(b)[0] / _q(y)[0])
+
+    def macs(self, g, o):
+        return ir.tensor(g, o.outputs[0]).size
+
+
+@register
+class Div(_Binary):
+    kind = "DIV"
+    options_class = tflite.DivOptions
+    fn = "div"
+    has_activation = True
+
+    def int8_fields(self, g, o):
+        a, b, y = (ir.tensor(g, t) for t in (*o.inputs, o.outputs[0]))
+        return _product_fields(self, g, o, _q(a)[0] / (_q(b)[0] * _q(y)[0]))
+
+
+class _SameScale(_Binary):
+    def int8_fields(self, g, o):
+        a, b, y = (ir.tensor(g, t) for t in (*o.inputs, o.outputs[0]))
+        return "tcc_bcast", bcast_fields(y.shape, a.shape, b.shape)
+
+
+@register
+class Maximum(_SameScale):
+    kind = "MAXIMUM"
+    fn = "maximum"
+
+
+@register
+class Minimum(_SameScale):
+    kind = "MINIMUM"
+    fn = "minimum"
+
+
+@register
+class Prelu(_Binary):
+    kind = "PRELU"
+    fn = "prelu"
+
+    def check(self, g, o):
+        super().check(g, o)
+        if len(ir.tensor(g, o.outputs[0]).shape) > 4:
+            raise self.fail(o, "PRELU is at most 4-D (TFLite and TFLite Micro broadcast it in 4-D)")
+
+    def int8_fields(self, g, o):
+        x, alpha, y = (ir.tensor(g, t) for t in (*o.inputs, o.outputs[0]))
+        (sx, zx), (sa, za), (sy, zy) = _q(x), _q(alpha), _q(y)
+        m1 = quant.quantize_multiplier(sx / sy)
+        m2 = quant.quantize_multiplier(sx * sa / sy)
+        return "tcc_prelu_s8_params", [
+            ("shape", self.shape_init(g, o)), ("in_offset", -zx), ("alpha_offset", -za),
+            ("mult_pos", m1[0]), ("shift_pos", m1[1]), ("mult_neg", m2[0]), ("shift_neg", m2[1]), ("out_zp", zy)]

@@ -1,0 +1,118 @@
+"""QUANTIZE, DEQUANTIZE and CAST: element-wise type conversions.
+
+TFLite Micro semantics (quantize_common.cc, dequantize_common.cc, cast.cc,
+reference quantize.h / requantize.h / dequantize.h):
+  QUANTIZE float32 -> int8  clamp(TfLiteRound(x / s_out) + zp_out), the division in
+                            float32 (tcc_quantize_f32_s8).
+  QUANTIZE int8 -> int8     requantize: zp_out + MultiplyByQuantizedMultiplier(q - zp_in,
+                            s_in/s_out), clamped; a 256-entry table built at compile time.
+  DEQUANTIZE int8 -> float32  s_in * (float)(q - zp_in).
+  CAST  static_cast between bool, int8, int16, int32 and float32 (to bool: x != 0).
+Other QUANTIZE/DEQUANTIZE types (int16, uint8, int32) are not supported here.
+Every kernel reads element i before writing element i: the output may overlap
+its input (``reads_min`` is the identity; the planner accounts for the sizes).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import ir, quant
+from . import OpDef, register
+from . import tflm_math as T
+
+_CAST_TYPES = {"int8": "s8", "int16": "s16", "int32": "s32", "float32": "f32", "bool": "b8"}
+
+
+def _identity_reads(g, o):
+    return np.arange(ir.tensor(g, o.outputs[0]).size, dtype=np.int64)
+
+
+def _check_same_shape(spec, g, o):
+    spec.expect_arity(o, (1, 1))
+    x, y = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.outputs[0])
+    if tuple(x.shape) != tuple(y.shape):
+        raise spec.fail(o, f"input {list(x.shape)} and output {list(y.shape)} must have one shape", y.name)
+    return x, y
+
+
+def _per_tensor(spec, o, t):
+    if t.quant is None or t.quant.per_channel:
+        raise spec.fail(o, "needs per-tensor quantization", t.name)
+
+
+@register
+class Quantize(OpDef):
+    kind = "QUANTIZE"
+    kernel = "tcc_elementwise"
+
+    def check(self, g, o):
+        x, y = _check_same_shape(self, g, o)
+        if y.dtype != "int8" or x.dtype not in ("float32", "int8"):
+            raise self.fail(o, f"{x.dtype} -> {y.dtype} is not supported (float32 or int8 -> int8)", y.name)
+        _per_tensor(self, o, y)
+        if x.dtype == "int8":
+            _per_tensor(self, o, x)
+
+    def prepare(self, g, o):
+        x, y = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.outputs[0])
+        so, zo = float(y.quant.scale[0]), int(y.quant.zero_point[0])
+        if x.dtype == "float32":
+            return dict(scale=so, zero_point=zo)
+        si, zi = float(x.quant.scale[0]), int(x.quant.zero_point[0])
+        m, s = quant.quantize_multiplier(si / so)
+        return dict(lut=T.table(lambda q: T.clamp(T.mbqm(q - zi, m, s) + zo)))
+
+    def reads_min(self, g, o, slot):
+        return _identity_reads(g, o)
+
+    def emit(self, g, o, ctx):
+        x, y, p = ctx.buf(o.inputs[0]), ctx.buf(o.outputs[0]), o.params
+        n = ir.tensor(g, o.outputs[0]).size
+        if "lut" in p:
+            lut = ctx.const_array(o, "lut", "int8_t", p["lut"])
+            ctx.call(o, f"tcc_lut_s8({lut}, {x}, {y}, {n});", self.kernel)
+        else:
+            from ..codegen.emit import format_float
+            ctx.call(o, f"tcc_quantize_f32_s8({format_float(p['scale'])}, {p['zero_point']}, {x}, {y}, {n});",
+                     self.kernel)
+
+
+@register
+class Dequantize(OpDef):
+    kind = "DEQUANTIZE"
+    kernel = "tcc_elementwise"
+
+    def check(self, g, o):
+        x, y = _check_same_shape(self, g, o)
+        if x.dtype != "int8" or y.dtype != "float32":
+            raise self.fail(o, f"{x.dtype} -> {y.dtype} is not supported (int8 -> float32)", x.name)
+        _per_tensor(self, o, x)
+
+    def reads_min(self, g, o, slot):
+        return _identity_reads(g, o)
+
+    def emit(self, g, o, ctx):
+        from ..codegen.emit import format_float
+        x = ir.tensor(g, o.inputs[0])
+        ctx.call(o, f"tcc_dequantize_s8_f32({format_float(x.quant.scale[0])}, {int(x.quant.zero_point[0])}, "
+                    f"{ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])}, {x.size});", self.kernel)
+
+
+@register
+class Cast(OpDef):
+    kind = "CAST"
+    kernel = "tcc_elementwise"
+
+    def check(self, g, o):
+        x, y = _check_same_shape(self, g, o)
+        for t in (x, y):
+            if t.dtype not in _CAST_TYPES:
+                raise self.fail(o, f"type {t.dtype} is not supported (bool, int8, int16, int32, float32)", t.name)
+
+    def reads_min(self, g, o, slot):
+        return _identity_reads(g, o)
+
+    def emit(self, g, o, ctx):
+        x, y = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.outputs[0])
+        fn = f"tcc_cast_{_CAST_TYPES[x.dtype]}_{_CAST_TYPES[y.dtype]}"
+        ctx.call(o, f"{fn}({ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])}, {x.size});", self.kernel)
