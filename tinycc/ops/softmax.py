@@ -25,6 +25,19 @@ class Softmax(OpDef):
             raise self.fail(o, f"input {list(x.shape)} and output {list(y.shape)} must have one shape")
         if dt == "int8" and (y.quant.zero_point[0] != -128 or abs(y.quant.scale[0] - 1 / 256) > 0.001 / 256):
             raise self.fail(o, "int8 output must have scale 1/256 and zero point -128", y.name)
+        beta = o.attrs["beta"]
+        if not np.isfinite(beta):
+            raise self.fail(o, f"beta {beta} is not finite")
+        if dt == "int8" and x.shape[-1] > 4095:
+            raise self.fail(o, f"int8 softmax over {x.shape[-1]} values: more than 4095 overflow the kernel's "
+                               f"Q12.19 sum of exponentials", x.name)
+        if dt == "int8":
+            # TFLite's PreprocessSoftmaxScaling: beta * scale * 2^26 must exceed 1, and the
+            # kernel's d * (1 << left_shift) needs left_shift <= 30.
+            real = beta * x.quant.scale[0] * (1 << 26)
+            if not real > 1.0 or quant.quantize_multiplier(min(real, float((1 << 31) - 1)))[1] > 30:
+                raise self.fail(o, f"beta {beta} times input scale {x.quant.scale[0]} is outside the int8 "
+                                   f"kernel's range (2^-26, 16)", x.name)
 
     def prepare(self, g, o):
         x = ir.tensor(g, o.inputs[0])
