@@ -32,7 +32,9 @@ Algorithm
                            the arena moves to the front of the placement order, and the
                            rest is re-placed (first-fit), while the arena shrinks;
        exact               branch and bound over placement orders (first-fit), pruned by
-                           the best size so far, for up to MAX_EXACT buffers, time-capped.
+                           the best size so far, for up to MAX_EXACT buffers, capped at
+                           EXACT_STEPS placements (a step budget, not a clock: the result
+                           is the same on any machine, however loaded).
   6. The plan with the smallest arena wins (ties: earlier strategy, earlier order). Its
      size is the highest end offset.
 Invariant (checked by ``check_plan`` in the tests, on every case): two buffers live at
@@ -41,7 +43,6 @@ the same step share no byte unless a rule allows it, and then within its shift.
 from __future__ import annotations
 
 import itertools
-import time
 from dataclasses import dataclass, field
 
 import networkx as nx
@@ -51,7 +52,7 @@ from .. import ir, ops
 ALIGN = 4
 MAX_ORDERS = 24          # topological orders tried besides the model's and the greedy one
 MAX_EXACT = 100          # buffers up to which the exact search runs
-EXACT_SECONDS = 0.4      # time cap of one exact search
+EXACT_STEPS = 60000      # placements one exact search may try (~0.3 s on the reference machine)
 
 
 @dataclass(frozen=True)
@@ -374,27 +375,29 @@ def improve(p: _Problem, start: dict[str, int], rounds: int = 200) -> dict[str, 
     return best
 
 
-def exact(p: _Problem, start: dict[str, int], seconds: float = EXACT_SECONDS) -> dict[str, int]:
+def exact(p: _Problem, start: dict[str, int], steps: int = EXACT_STEPS) -> dict[str, int]:
     """Branch and bound over the order in which buffers are placed (each at its lowest offset).
 
-    ``start`` is the best known placement (its arena size is the initial bound). Stops at the
-    time cap and returns the best placement found.
+    ``start`` is the best known placement (its arena size is the initial bound). Each tried
+    placement of one buffer costs one step; after ``steps`` of them the search stops and returns
+    the best placement found. The budget counts work, not time, so the plan is deterministic.
     """
-    if len(p.ids) > MAX_EXACT:
+    if len(p.ids) > MAX_EXACT or steps <= 0:
         return start
     best = [p.end(start), dict(start)]
     floor = p.lower_bound()
-    deadline = time.monotonic() + seconds
+    budget = [steps]
     by_size = sorted(p.ids, key=lambda t: (-p.sizes[t], p.life[t][0], t))
 
     def dfs(placed: dict[str, int], remaining: list[str], end: int) -> bool:
-        if time.monotonic() > deadline:
-            return True
         if not remaining:
             if end < best[0]:
                 best[0], best[1] = end, dict(placed)
             return best[0] <= floor
         for t in remaining:
+            if budget[0] <= 0:
+                return True
+            budget[0] -= 1
             off = p.lowest_offset(t, placed)
             new_end = max(end, off + p.sizes[t])
             if new_end >= best[0]:
