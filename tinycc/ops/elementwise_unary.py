@@ -48,6 +48,18 @@ from . import OpDef, register
 from . import tflm_math as T
 
 
+# float32 kernels (tcc_elementwise.c) whose numpy equivalent is exact: one IEEE operation or a
+# comparison, so a constant operand can be folded at compile time.
+_F = np.float32
+_FLOAT_EXACT = {
+    "ABS": np.abs, "NEG": np.negative, "CEIL": np.ceil, "FLOOR": np.floor, "SQRT": np.sqrt,
+    "SQUARE": lambda x: x * x,
+    "RELU": lambda x: np.where(x < _F(0), _F(0), x),
+    "RELU6": lambda x: np.where(x > _F(6), _F(6), np.where(x < _F(0), _F(0), x)),
+    "RELU_N1_TO_1": lambda x: np.where(x > _F(1), _F(1), np.where(x < _F(-1), _F(-1), x)),
+}
+
+
 def _qparams(g, o):
     x, y = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.outputs[0])
     return float(x.quant.scale[0]), int(x.quant.zero_point[0]), float(y.quant.scale[0]), int(y.quant.zero_point[0])
@@ -84,6 +96,15 @@ class _Unary(OpDef):
     def reads_min(self, g, o, slot):
         """Element i is read just before element i is written."""
         return np.arange(ir.tensor(g, o.outputs[0]).size, dtype=np.int64)
+
+    def evaluate(self, g, o, inputs):
+        """For constant folding: int8 through the kernel's table; float32 only where numpy's
+        float32 result is the C kernel's bit for bit (``_FLOAT_EXACT``), else None."""
+        x = np.asarray(inputs[0])
+        if ir.tensor(g, o.inputs[0]).dtype == "int8":
+            return [np.asarray(self.lut(g, o), np.int8)[x.astype(np.int64) & 0xFF]]
+        fn = _FLOAT_EXACT.get(self.kind)
+        return None if fn is None else [fn(x.astype(np.float32)).astype(np.float32)]
 
     def float_call(self, o, x, y, n) -> str:
         return f"{self.float_fn}({x}, {y}, {n});"

@@ -35,6 +35,21 @@ def _check_same_shape(spec, g, o):
     return x, y
 
 
+def quantize_f32(x: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
+    """tcc_quantize_f32_s8 in numpy: float32 x / scale, rounded half away from zero (exact in
+    float64), limited to [-256, 256] (NaN -> -256), + zero point, clamped to int8."""
+    q = np.asarray(x, np.float32) / np.float32(scale)
+    r = q.astype(np.float64)
+    r = np.sign(r) * np.floor(np.abs(r) + 0.5)
+    r = np.where(np.isnan(r), -256.0, np.clip(r, -256.0, 256.0))
+    return np.clip(r.astype(np.int64) + int(zero_point), -128, 127).astype(np.int8)
+
+
+def dequantize_s8(q: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
+    """tcc_dequantize_s8_f32 in numpy: scale * (float)(q - zero_point), one float32 product."""
+    return np.float32(scale) * (np.asarray(q, np.int64) - int(zero_point)).astype(np.float32)
+
+
 def _per_tensor(spec, o, t):
     if t.quant is None or t.quant.per_channel:
         raise spec.fail(o, "needs per-tensor quantization", t.name)
@@ -65,6 +80,15 @@ class Quantize(OpDef):
     def reads_min(self, g, o, slot):
         return _identity_reads(g, o)
 
+    def evaluate(self, g, o, inputs):
+        """What the kernel computes, for constant folding: the table (int8 input) or
+        tcc_quantize_f32_s8's float32 division, round half away from zero, clamp."""
+        x = np.asarray(inputs[0])
+        p = self.prepare(g, o)
+        if "lut" in p:
+            return [np.asarray(p["lut"], np.int8)[x.astype(np.int64) & 0xFF]]
+        return [quantize_f32(x, p["scale"], p["zero_point"])]
+
     def emit(self, g, o, ctx):
         x, y, p = ctx.buf(o.inputs[0]), ctx.buf(o.outputs[0]), o.params
         n = ir.tensor(g, o.outputs[0]).size
@@ -90,6 +114,11 @@ class Dequantize(OpDef):
 
     def reads_min(self, g, o, slot):
         return _identity_reads(g, o)
+
+    def evaluate(self, g, o, inputs):
+        """s_in * (float)(q - zp_in) in float32, as tcc_dequantize_s8_f32."""
+        x = ir.tensor(g, o.inputs[0])
+        return [dequantize_s8(np.asarray(inputs[0]), x.quant.scale[0], x.quant.zero_point[0])]
 
     def emit(self, g, o, ctx):
         from ..codegen.emit import format_float

@@ -49,6 +49,7 @@ class Shape(OpDef):
     kind = "SHAPE"
     options_class = tflite.ShapeOptions
     kernel = KERNEL
+    value_inputs = ()   # the value depends on the input's shape only (fold_constants)
 
     def read_options(self, opts):
         code = opts.OutType() if opts is not None else 2

@@ -1,6 +1,7 @@
 """The pass pipeline. A pass is a plain function ``graph -> graph``; they run in PIPELINE order.
 
     check_operators    every op's type and shape rules (refuse what we cannot compile)
+    fold_constants     ops whose inputs are all constant are computed now and disappear
     alias_reshapes     RESHAPE/SQUEEZE become views (no copy, no code)
     fold_quantization  everything TFLite computes in Prepare becomes compile-time constants
     pack_weights       per target, the fastest kernel of each op and its packed constants
@@ -15,13 +16,14 @@ import networkx as nx
 from .. import ir
 from .alias_reshapes import alias_reshapes
 from .check_operators import check_operators
+from .fold_constants import fold_constants
 from .fold_quantization import fold_quantization
 from .pack_weights import pack_weights
 from .plan_arena import plan_arena
 
 Pass = Callable[[nx.DiGraph], nx.DiGraph]
 
-PIPELINE: list[Pass] = [check_operators, alias_reshapes, fold_quantization, pack_weights, plan_arena]
+PIPELINE: list[Pass] = [check_operators, fold_constants, alias_reshapes, fold_quantization, pack_weights, plan_arena]
 
 
 def run_pipeline(g: nx.DiGraph, passes: list[Pass] = PIPELINE, verify: bool = False) -> nx.DiGraph:
