@@ -170,3 +170,41 @@ def test_hostile_tensor_names_stay_inside_comments(tmp_path):
     r = subprocess.run(["gcc", "-std=c99", "-Wall", "-Wextra", "-Werror", "-c", str(out / "model.c"), "-I", str(out),
                         "-o", str(tmp_path / "m.o")], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
+
+
+@pytest.mark.parametrize("target", ["cortex-m4", "cortex-m0"])
+def test_header_reports_worst_case_stack(target, tmp_path):
+    """NAME.h states the worst-case stack of NAME_invoke, as GCC's call graph of the generated
+    code gives it for the target core; --no-stack leaves it out."""
+    if not toolchain.have_arm_toolchain():
+        pytest.skip("arm-none-eabi-gcc not installed")
+    import re
+    out = tmp_path / "out"
+    assert tinycc("build", model_path("kws_ref_model"), "-o", out, "--name", "kws", "--target", target).returncode == 0
+    h = (out / "kws.h").read_text()
+    m = re.search(r"#define kws_STACK_BYTES (\d+)", h)
+    assert m, "no kws_STACK_BYTES in kws.h"
+    measured = toolchain.stack_usage(sorted(out.glob("*.c")), "kws_invoke", target=target, include_dirs=[out])
+    assert int(m.group(1)) == measured["bytes"] > 0
+    assert f"measured for {target}" in h and "#define KWS_STACK_BYTES kws_STACK_BYTES" in h
+    bare = tmp_path / "bare"
+    assert tinycc("build", model_path("kws_ref_model"), "-o", bare, "--name", "kws", "--no-stack").returncode == 0
+    assert "STACK_BYTES" not in (bare / "kws.h").read_text()
+
+
+def test_unexpected_exception_is_one_line_exit_2(tmp_path, monkeypatch, capsys):
+    """A bug inside tinycc (here: an exception injected into the build) still ends as one
+    stderr line and exit 2, with nothing written; TINYCC_DEBUG=1 re-raises it."""
+    from tinycc import cli
+
+    def broken(*a, **k):
+        raise ValueError("first line\nsecond line")
+    monkeypatch.setattr(driver, "build", broken)
+    out = tmp_path / "out"
+    assert cli.main(["build", str(model_path("kws_ref_model")), "-o", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("tinycc: internal error on ") and "first line second line" in err[0]
+    assert not out.exists()
+    monkeypatch.setenv("TINYCC_DEBUG", "1")
+    with pytest.raises(ValueError):
+        cli.main(["build", str(model_path("kws_ref_model")), "-o", str(out)])

@@ -1,10 +1,14 @@
 """Command line: ``tinycc build`` and ``tinycc verify``.
 
-Errors in the user's input are printed as one line on stderr with exit code 2.
+Errors in the user's input are printed as one line on stderr with exit code 2. An unexpected
+exception (a bug in tinycc, never the user's fault) is also one line and exit code 2, so a script
+driving tinycc sees "built" (0) or "refused" (2); ``TINYCC_DEBUG=1`` re-raises it with its
+traceback for a bug report.
 """
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -23,34 +27,38 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("-o", "--out", required=True, help="output folder (replaced on success)")
     b.add_argument("--name", default="model", help="C prefix of the API (default: model)")
     b.add_argument("--target", default="generic", choices=TARGETS)
-    b.add_argument("--optimize", default="memory", choices=("memory", "speed"),
-                   help="memory: smallest RAM (default); speed: fast DSP kernels on M4/M7/M33/M55")
+    b.add_argument("--optimize", default=None, choices=("memory", "speed"),
+                   help="speed (default on cortex-m4/m7/m33/m55): the fast DSP kernels wherever their scratch "
+                        "keeps the arena within 1/32 of the smallest plan; memory (default elsewhere): plain "
+                        "kernels only, the smallest RAM")
     b.add_argument("--format", default="plain", choices=("plain", "zephyr", "arduino"),
                    help="extra build glue: a Zephyr module or an Arduino library layout")
     b.add_argument("--arena-section", metavar="SECTION", help="place the arena in this linker section")
     b.add_argument("--weights-section", metavar="SECTION", help="place every constant in this linker section")
     b.add_argument("--app-arena", action="store_true",
                    help="no static arena: the application passes one to NAME_invoke_with_arena()")
+    b.add_argument("--no-stack", action="store_true",
+                   help="don't measure the worst-case stack for NAME.h (measured with arm-none-eabi-gcc by default)")
 
     r = sub.add_parser("report", help="per-op table of MACs, weights, live memory and arena offsets")
     r.add_argument("model")
     r.add_argument("--name", default="model")
     r.add_argument("--target", default="cortex-m4", choices=TARGETS)
-    r.add_argument("--optimize", default="memory", choices=("memory", "speed"))
+    r.add_argument("--optimize", default=None, choices=("memory", "speed"), help="as for build")
     r.add_argument("--json", action="store_true", help="print the report as JSON")
     r.add_argument("--html", metavar="FILE", help="also write an HTML page with an SVG chart of the arena")
 
     be = sub.add_parser("bench", help="instructions per inference and per op in QEMU (icount)")
     be.add_argument("model")
     be.add_argument("--target", default="cortex-m4", choices=TARGETS[1:])
-    be.add_argument("--optimize", default="memory", choices=("memory", "speed"))
+    be.add_argument("--optimize", default=None, choices=("memory", "speed"), help="as for build")
     be.add_argument("--json", action="store_true")
 
     v = sub.add_parser("verify", help="build, run on the host or in QEMU, compare with TFLite Micro")
     v.add_argument("model")
     v.add_argument("--target", default="host", choices=("host", *TARGETS[1:]))
     v.add_argument("--samples", type=int, default=10)
-    v.add_argument("--optimize", default="memory", choices=("memory", "speed"))
+    v.add_argument("--optimize", default=None, choices=("memory", "speed"), help="as for build")
     v.add_argument("--seed", type=int, default=0)
     v.add_argument("--json", action="store_true", help="print the result as JSON")
     v.add_argument("--keep", metavar="DIR", help="keep the build folder here")
@@ -61,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
             from .driver import build
             files = build(args.model, args.out, args.name, args.target, arena_section=args.arena_section,
                           weights_section=args.weights_section, app_arena=args.app_arena, format=args.format,
-                          optimize=args.optimize)
+                          optimize=args.optimize, stack=not args.no_stack)
             print(f"tinycc: wrote {len(files)} files to {args.out}")
             return 0
         if args.cmd == "report":
@@ -92,4 +100,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as e:  # noqa: BLE001 - the last line of defence, see the module docstring
+        if os.environ.get("TINYCC_DEBUG"):
+            raise
+        what = " ".join(f"{type(e).__name__}: {e}".split())[:300]
+        model = getattr(args, "model", None)
+        where = f" on {model}" if model else ""
+        print(f"tinycc: internal error{where}: {what} (a bug in tinycc; TINYCC_DEBUG=1 shows the traceback)",
+              file=sys.stderr)
+        return 2
     return 0

@@ -1,6 +1,7 @@
 """Driver: model file -> IR -> passes -> C files in an output folder, written atomically."""
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import shutil
@@ -26,13 +27,21 @@ def check_name(name: str) -> None:
 
 
 OPTIMIZE = ("memory", "speed")
+DSP_TARGETS = ("cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55")
+
+
+def default_optimize(target: str) -> str:
+    """--optimize when not given: "speed" on cores with the DSP extension (fast kernels, the arena
+    kept within 1/32 of the plain kernels' plan), "memory" elsewhere."""
+    return "speed" if target in DSP_TARGETS else "memory"
 
 
 def compile_graph(model_path: str, name: str = "model", verify: bool = False,
-                  target: str = "generic", optimize: str = "memory") -> nx.DiGraph:
+                  target: str = "generic", optimize: str | None = None) -> nx.DiGraph:
     """Parse and run the pass pipeline. ``target`` and ``optimize`` pick the kernels (and so their
     scratch and in-place rules): "memory" keeps the smallest-RAM kernels, "speed" uses the fast
     Cortex-M kernels where the target has the DSP extension."""
+    optimize = optimize or default_optimize(target)
     if optimize not in OPTIMIZE:
         raise TinyccError(f"unknown --optimize '{optimize}' (one of {', '.join(OPTIMIZE)})")
     g = frontend.load_tflite(model_path)
@@ -47,8 +56,12 @@ def compile_graph(model_path: str, name: str = "model", verify: bool = False,
 
 def build(model_path: str, out_dir: str, name: str = "model", target: str = "generic", *,
           arena_section: str | None = None, weights_section: str | None = None, app_arena: bool = False,
-          format: str = "plain", optimize: str = "memory") -> dict[str, str]:
-    """Compile ``model_path`` into ``out_dir``. On any error ``out_dir`` is left untouched."""
+          format: str = "plain", optimize: str | None = None, stack: bool = False) -> dict[str, str]:
+    """Compile ``model_path`` into ``out_dir``. On any error ``out_dir`` is left untouched.
+
+    With ``stack`` (the CLI's default) and arm-none-eabi-gcc installed, the worst-case stack of
+    the entry point is measured on the generated code and written into NAME.h
+    (``NAME_STACK_BYTES``)."""
     from .codegen.emit import FORMATS, Options, generate_with_report
     check_name(name)
     if target not in TARGETS:
@@ -59,13 +72,38 @@ def build(model_path: str, out_dir: str, name: str = "model", target: str = "gen
         if sec is not None and not re.fullmatch(r"[A-Za-z0-9_.$]{1,64}", sec):
             raise TinyccError(f"{what} '{sec}' is not a valid section name")
     g = compile_graph(model_path, name, target=target, optimize=optimize)
-    files, _ = generate_with_report(g, Options(name, target, arena_section, weights_section, app_arena, format))
+    opts = Options(name, target, arena_section, weights_section, app_arena, format)
+    files, _ = generate_with_report(g, opts)
+    if stack:
+        measured = measure_stack(files, opts)
+        if measured:
+            files, _ = generate_with_report(g, dataclasses.replace(opts, stack=measured))
     write_atomically(Path(out_dir), files)
     return files
 
 
+def measure_stack(files: dict[str, str], opts) -> dict | None:
+    """Worst-case stack of the generated entry point on the target's core (a generic build is
+    measured for a Cortex-M4), or None without arm-none-eabi-gcc. The header's stack comment
+    cannot change the code, so measuring the first rendering is exact for the second."""
+    from . import toolchain
+    if not toolchain.have_arm_toolchain():
+        return None
+    cpu = "cortex-m4" if opts.target == "generic" else opts.target
+    entry = f"{opts.name}_invoke_with_arena" if opts.app_arena else f"{opts.name}_invoke"
+    with tempfile.TemporaryDirectory(prefix="tinycc-stack-") as tmp:
+        for fname, text in files.items():
+            if fname.endswith((".c", ".h")):
+                (Path(tmp) / Path(fname).name).write_text(text)
+        try:
+            r = toolchain.stack_usage(sorted(Path(tmp).glob("*.c")), entry, target=cpu, include_dirs=[tmp])
+        except toolchain.ToolchainError as e:
+            raise TinyccError(f"cannot measure the stack of {entry}: {str(e).splitlines()[0]}") from None
+    return dict(bytes=r["bytes"], path=r["path"], cpu=cpu, entry=entry)
+
+
 def report(model_path: str, name: str = "model", target: str = "cortex-m4", measure: bool = True,
-           optimize: str = "memory"):
+           optimize: str | None = None):
     """The memory report of ``model_path`` (tinycc.report.Report), computed from the same plan
     and emitter as ``build``; with ``measure`` and arm-none-eabi-gcc installed, the generated
     code's .text and the worst-case stack of NAME_invoke are measured too."""

@@ -21,8 +21,8 @@ class TinyccError(Exception):
             where.append(f"operator {self.op_index} ({self.op_kind or '?'})")
         if self.tensor:
             where.append(f"tensor '{self.tensor}'")
-        text = " ".join(self.detail.split())  # always one line
-        return f"{': '.join(where)}: {text}" if where else text
+        text = f"{': '.join(where)}: {self.detail}" if where else self.detail
+        return " ".join(text.split())  # always one line, whatever names and messages hold
 
     def located(self, **kw) -> "TinyccError":
         """Fill in location fields that are not yet known and return self."""

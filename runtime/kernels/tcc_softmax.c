@@ -99,11 +99,14 @@ void tcc_softmax_s8(const tcc_softmax_s8_params *p, const int8_t *in, int8_t *ou
         const int32_t shifted_sum_minus_one =
             (int32_t)(((uint32_t)sum_of_exps << headroom_plus_one) - (1u << 31));
         const int32_t scale = one_over_one_plus_x(shifted_sum_minus_one);
+        /* exponent > 31 means sum_of_exps >= 2^28 (512+ values near the maximum): every
+         * probability is then below 1/512, i.e. under half an output step, so every output is
+         * exactly the lowest value; shifting an int32 by 32+ bits would be undefined. */
         const int exponent = num_bits_over_unit + 31 - 8;
         for (int32_t c = 0; c < p->depth; ++c) {
             const int32_t d = x[c] - max;
             int32_t v = -128;
-            if (d >= p->diff_min) {
+            if (d >= p->diff_min && exponent <= 31) {
                 const int32_t s = tcc_srdhm(d * (1 << p->in_left_shift), p->in_mult);
                 const int32_t e = exp_on_negative_values(s);
                 v = tcc_clamp(tcc_rounding_div_pot(tcc_srdhm(scale, e), exponent) - 128, -128, 127);

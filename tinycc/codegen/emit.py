@@ -6,6 +6,8 @@ constants and kernel call through an ``Emitter``.
 """
 from __future__ import annotations
 
+import functools
+
 import math
 import re
 from dataclasses import dataclass, field
@@ -139,7 +141,9 @@ def format_values(arr: np.ndarray, ctype: str, per_line: int = 16) -> str:
     return ",\n".join("    " + line for line in lines)
 
 
+@functools.lru_cache(maxsize=1)
 def _env() -> jinja2.Environment:
+    """One environment per process: jinja2 compiles each template once and caches it."""
     return jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), undefined=jinja2.StrictUndefined,
                               keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
 
@@ -158,6 +162,7 @@ class Options:
     app_arena: bool = False              # no static arena: the application passes one in
     format: str = "plain"                # plain | zephyr | arduino
     bench: bool = False                  # call NAME_bench_mark(step) around every op (tinycc bench)
+    stack: dict | None = None            # measured worst-case stack: {"bytes", "path", "cpu", "entry"}
 
 
 FORMATS = ("plain", "zephyr", "arduino")
@@ -207,7 +212,8 @@ def generate_with_report(g: nx.DiGraph, opts: Options | str, target: str | None 
                inputs=io(g.graph["inputs"]), outputs=io(g.graph["outputs"]),
                kernel_headers=sorted({kernel_header(k) for k in em.kernels}), sources=sources,
                arena_section=opts.arena_section, weights_section=opts.weights_section,
-               app_arena=opts.app_arena, arena_align=ARENA_ALIGN, bench=opts.bench)
+               app_arena=opts.app_arena, arena_align=ARENA_ALIGN, bench=opts.bench,
+               stack=opts.stack and dict(opts.stack, path=comment_safe(" -> ".join(opts.stack["path"]), 200)))
     env = _env()
     files = {f"{name}.h": env.get_template("model.h.j2").render(ctx),
              f"{name}.c": prefixed(env.get_template("model.c.j2").render(ctx), name)}

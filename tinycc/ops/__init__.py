@@ -192,10 +192,10 @@ def overlap_shift(g, o: ir.Op, slot: int) -> int | None:
 def window_first(in_size: int, out_size: int, stride: int, pad: int, k: int, dil: int = 1) -> np.ndarray:
     """For each output coordinate, the first input coordinate inside [0, in_size) its window
     touches (taps in increasing order), or -1 when the whole window is padding."""
-    taps = (np.arange(out_size) * stride - pad)[:, None] + np.arange(k)[None, :] * dil
-    valid = (taps >= 0) & (taps < in_size)
-    first = np.where(valid, taps, np.iinfo(np.int64).max).min(axis=1)
-    return np.where(valid.any(axis=1), first, -1)
+    start = np.arange(out_size, dtype=np.int64) * stride - pad     # tap 0 of each window
+    j = np.where(start >= 0, 0, (-start + dil - 1) // dil)          # first tap at or past 0
+    first = start + j * dil
+    return np.where((j < k) & (first < in_size), first, -1)
 
 
 def window_reads_min(n: int, h: int, w: int, c: int, fy: np.ndarray, fx: np.ndarray,
