@@ -84,12 +84,32 @@ def softmax_input_params(beta: float, input_scale: float) -> tuple[int, int, int
     return mult, left_shift, diff_min
 
 
-def padding_amount(padding: str, in_size: int, filter_size: int, stride: int, dilation: int = 1):
-    """(out_size, pad_before) for SAME/VALID, as TFLite computes them (extra odd pad goes after)."""
+def padding_amounts(padding, in_size: int, filter_size: int, stride: int, dilation: int = 1):
+    """(out_size, pad_before, pad_after) along one axis.
+
+    ``padding`` is "SAME" or "VALID", computed as TFLite does (the extra odd pad goes after), or
+    an explicit ``(before, after)`` pair (what ``fuse_ops`` gives an op that absorbed a PAD):
+    then out = (in + before + after - effective filter) // stride + 1.
+    """
     eff = (filter_size - 1) * dilation + 1
+    if isinstance(padding, (tuple, list)):
+        before, after = (int(v) for v in padding)
+        return (in_size + before + after - eff) // stride + 1, before, after
     if padding == "SAME":
         out = (in_size + stride - 1) // stride
     else:
         out = (in_size + stride - eff) // stride
     total = max((out - 1) * stride + eff - in_size, 0)
-    return out, total // 2
+    return out, total // 2, total - total // 2
+
+
+def padding_amount(padding, in_size: int, filter_size: int, stride: int, dilation: int = 1):
+    """(out_size, pad_before) for SAME/VALID, as TFLite computes them (extra odd pad goes after),
+    or for an explicit (before, after) pair; kernels take the top/left pad and the output size."""
+    return padding_amounts(padding, in_size, filter_size, stride, dilation)[:2]
+
+
+def axis_padding(attrs: dict, axis: str):
+    """The padding of a windowed op along ``axis`` ("h" or "w"): its "SAME"/"VALID" attr, or the
+    explicit (before, after) pair ``attrs["pad_h"]``/``attrs["pad_w"]`` when padding is "EXPLICIT"."""
+    return attrs[f"pad_{axis}"] if attrs["padding"] == "EXPLICIT" else attrs["padding"]

@@ -15,8 +15,8 @@ def conv_geometry(g, o: ir.Op, k_h: int, k_w: int) -> dict:
     """Output size and top/left padding from the op's stride, dilation and padding attrs."""
     n, h, w, _ = ir.tensor(g, o.inputs[0]).shape
     a = o.attrs
-    out_h, pad_top = quant.padding_amount(a["padding"], h, k_h, a["stride_h"], a.get("dilation_h", 1))
-    out_w, pad_left = quant.padding_amount(a["padding"], w, k_w, a["stride_w"], a.get("dilation_w", 1))
+    out_h, pad_top = quant.padding_amount(quant.axis_padding(a, "h"), h, k_h, a["stride_h"], a.get("dilation_h", 1))
+    out_w, pad_left = quant.padding_amount(quant.axis_padding(a, "w"), w, k_w, a["stride_w"], a.get("dilation_w", 1))
     return dict(batches=n, in_h=h, in_w=w, out_h=out_h, out_w=out_w, pad_top=pad_top, pad_left=pad_left)
 
 

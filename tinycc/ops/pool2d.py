@@ -21,8 +21,8 @@ class Pool2D(OpDef):
     def geometry(self, g, o):
         n, h, w, c = ir.tensor(g, o.inputs[0]).shape
         a = o.attrs
-        out_h, pad_top = quant.padding_amount(a["padding"], h, a["filter_h"], a["stride_h"])
-        out_w, pad_left = quant.padding_amount(a["padding"], w, a["filter_w"], a["stride_w"])
+        out_h, pad_top = quant.padding_amount(quant.axis_padding(a, "h"), h, a["filter_h"], a["stride_h"])
+        out_w, pad_left = quant.padding_amount(quant.axis_padding(a, "w"), w, a["filter_w"], a["stride_w"])
         return dict(batches=n, in_h=h, in_w=w, channels=c, out_h=out_h, out_w=out_w,
                     pad_top=pad_top, pad_left=pad_left)
 

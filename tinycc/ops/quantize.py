@@ -6,6 +6,8 @@ reference quantize.h / requantize.h / dequantize.h):
                             float32 (tcc_quantize_f32_s8).
   QUANTIZE int8 -> int8     requantize: zp_out + MultiplyByQuantizedMultiplier(q - zp_in,
                             s_in/s_out), clamped; a 256-entry table built at compile time.
+                            (``fuse_ops`` also makes QUANTIZE ops carrying any fused int8
+                            table in ``attrs["table"]``: DEQUANTIZE -> QUANTIZE, table chains.)
   DEQUANTIZE int8 -> float32  s_in * (float)(q - zp_in).
   CAST  static_cast between bool, int8, int16, int32 and float32 (to bool: x != 0).
 Other QUANTIZE/DEQUANTIZE types (int16, uint8, int32) are not supported here.
@@ -70,6 +72,8 @@ class Quantize(OpDef):
 
     def prepare(self, g, o):
         x, y = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.outputs[0])
+        if "table" in o.attrs:       # set by fuse_ops: a fused chain of int8 tables
+            return dict(lut=np.asarray(o.attrs["table"], np.int8))
         so, zo = float(y.quant.scale[0]), int(y.quant.zero_point[0])
         if x.dtype == "float32":
             return dict(scale=so, zero_point=zo)

@@ -4,6 +4,8 @@
     fold_constants     ops whose inputs are all constant are computed now and disappear
     alias_reshapes     RESHAPE/SQUEEZE become views (no copy, no code)
     fold_quantization  everything TFLite computes in Prepare becomes compile-time constants
+    fuse_ops           exact fusions from a rule table: PAD into convolutions, activations into
+                       clamps, quantize/dequantize pairs and int8 table chains into one table
     pack_weights       per target, the fastest kernel of each op and its packed constants
     plan_arena         liveness and offsets of every activation buffer in one static arena
 """
@@ -18,12 +20,13 @@ from .alias_reshapes import alias_reshapes
 from .check_operators import check_operators
 from .fold_constants import fold_constants
 from .fold_quantization import fold_quantization
+from .fuse_ops import fuse_ops
 from .pack_weights import pack_weights
 from .plan_arena import plan_arena
 
 Pass = Callable[[nx.DiGraph], nx.DiGraph]
 
-PIPELINE: list[Pass] = [check_operators, fold_constants, alias_reshapes, fold_quantization, pack_weights, plan_arena]
+PIPELINE: list[Pass] = [check_operators, fold_constants, alias_reshapes, fold_quantization, fuse_ops, pack_weights, plan_arena]
 
 
 def run_pipeline(g: nx.DiGraph, passes: list[Pass] = PIPELINE, verify: bool = False) -> nx.DiGraph:
