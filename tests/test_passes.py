@@ -20,7 +20,7 @@ def kinds(g):
 
 
 def test_pipeline_is_one_list_of_verb_noun_functions():
-    assert [p.__name__ for p in PIPELINE] == ["check_operators", "fold_constants", "alias_reshapes",
+    assert [p.__name__ for p in PIPELINE] == ["fold_constants", "check_operators", "alias_reshapes",
                                               "fold_quantization", "fuse_ops", "pack_weights", "plan_arena"]
 
 

@@ -1,7 +1,7 @@
 """The pass pipeline. A pass is a plain function ``graph -> graph``; they run in PIPELINE order.
 
-    check_operators    every op's type and shape rules (refuse what we cannot compile)
     fold_constants     ops whose inputs are all constant are computed now and disappear
+    check_operators    every op's type and shape rules (refuse what we cannot compile)
     alias_reshapes     RESHAPE/SQUEEZE become views (no copy, no code)
     fold_quantization  everything TFLite computes in Prepare becomes compile-time constants
     fuse_ops           exact fusions from a rule table: PAD into convolutions, activations into
@@ -26,7 +26,7 @@ from .plan_arena import plan_arena
 
 Pass = Callable[[nx.DiGraph], nx.DiGraph]
 
-PIPELINE: list[Pass] = [check_operators, fold_constants, alias_reshapes, fold_quantization, fuse_ops, pack_weights, plan_arena]
+PIPELINE: list[Pass] = [fold_constants, check_operators, alias_reshapes, fold_quantization, fuse_ops, pack_weights, plan_arena]
 
 
 def run_pipeline(g: nx.DiGraph, passes: list[Pass] = PIPELINE, verify: bool = False) -> nx.DiGraph:

@@ -10,7 +10,9 @@ its registration can compute it:
   * int8 ops whose ``prepare`` gives a 256-entry table (``params["lut"]``, every int8
     unary op and int8 -> int8 QUANTIZE): the table applied to the data, which is exactly
     what the kernel computes.
-The op disappears; its outputs become constants (in flash, emitted by the ops that read
+The pass runs first, before ``check_operators``, so that ops whose checks need constant
+operands (a convolution whose weights come out of a DEQUANTIZE) see them; it folds only ops
+whose own ``check`` passes. The op disappears; its outputs become constants (in flash, emitted by the ops that read
 them). Ops left without any reader (and not writing a model output) are removed too, so
 SHAPE of an activation does not keep the activation's producer alive. This repeats until
 nothing changes. Outputs larger than FOLD_MAX_BYTES stay computed at run time (a large
@@ -26,6 +28,7 @@ import networkx as nx
 import numpy as np
 
 from .. import ir, ops
+from ..errors import TinyccError
 from ..ops.const_copy import KIND as COPY
 from ..validate import NUMPY_DTYPES
 
@@ -41,6 +44,10 @@ def evaluate(g: nx.DiGraph, o: ir.Op) -> list[np.ndarray] | None:
     spec = ops.lookup(o.kind)
     if spec is None or o.kind == COPY:
         return None
+    try:
+        spec.check(g, o)          # the pass runs before check_operators: fold only what checks
+    except TinyccError:
+        return None               # (check_operators reports it)
     slots = getattr(spec, "value_inputs", None)
     if slots is None:
         slots = [k for k, t in enumerate(o.inputs) if t is not None]
@@ -52,12 +59,15 @@ def evaluate(g: nx.DiGraph, o: ir.Op) -> list[np.ndarray] | None:
     if sum(t.nbytes for t in outs) > FOLD_MAX_BYTES:
         return None
     inputs = [ir.tensor(g, t).data if k in slots else None for k, t in enumerate(o.inputs)]
-    if spec.is_view:
-        values = [np.asarray(inputs[0]).reshape(outs[0].shape)]
-    elif hasattr(spec, "evaluate"):
-        values = spec.evaluate(g, o, inputs)
-    else:
-        values = _lut_value(g, o, spec, inputs)
+    try:
+        if spec.is_view:
+            values = [np.asarray(inputs[0]).reshape(outs[0].shape)]
+        elif hasattr(spec, "evaluate"):
+            values = spec.evaluate(g, o, inputs)
+        else:
+            values = _lut_value(g, o, spec, inputs)
+    except (TinyccError, ValueError, IndexError, KeyError, TypeError, ArithmeticError):
+        return None               # cannot tell at compile time: the op stays and runs
     if values is None or len(values) != len(outs):
         return None
     result = []
@@ -122,7 +132,7 @@ def copy_constant_outputs(g: nx.DiGraph, origin: dict[str, int] | None = None) -
         t = ir.tensor(g, tid)
         if not t.is_const:
             continue
-        cid = f"{tid}:value"
+        cid = f"{tid}_value"          # ids appear in C names
         ir.add_tensor(g, cid, ir.Tensor(f"{t.name} (value)", t.shape, t.dtype, t.quant, t.data))
         for c in ir.consumers(g, tid):                 # readers take the constant itself
             co = ir.op(g, c)
@@ -132,7 +142,7 @@ def copy_constant_outputs(g: nx.DiGraph, origin: dict[str, int] | None = None) -
             g.add_edge(cid, c)
         index = (origin or {}).get(tid, -1)
         ir.replace_value(g, tid, ir.Tensor(t.name, t.shape, t.dtype, t.quant))
-        ir.add_op(g, f"copy:{tid}", ir.Op(COPY, (cid,), (tid,), {}, {}, index, f"out{k}_const_copy"))
+        ir.add_op(g, f"copy_{tid}", ir.Op(COPY, (cid,), (tid,), {}, {}, index, f"out{k}_const_copy"))
     return g
 
 
