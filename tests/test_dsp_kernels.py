@@ -236,7 +236,7 @@ def fc_case(rng, tag: str, *, batches=1, in_depth, out_depth, data=None):
 
 def dw_case(rng, tag: str, *, batches=1, in_h, in_w, channels, k_h=3, k_w=3, stride_h=1, stride_w=1,
             dil_h=1, dil_w=1, pad_top=0, pad_left=0, planar=False, data=None, out_h=None, out_w=None,
-            transposed=None):
+            transposed=None, chunk=None, staged=False):
     out_h = out_h or out_size(in_h, k_h, stride_h, dil_h, pad_top)
     out_w = out_w or out_size(in_w, k_w, stride_w, dil_w, pad_left)
     if out_h <= 0 or out_w <= 0:
@@ -278,15 +278,25 @@ def dw_case(rng, tag: str, *, batches=1, in_h, in_w, channels, k_h=3, k_w=3, str
         pad_left=pad_left, in_zp=in_zp, out_zp=out_zp, act_min=lo, act_max=hi, weights=f"{n}_w",
         bias=f"{n}_b", mult=f"{n}_m", shift=f"{n}_s"))
     scratch = 0
+    inplace = ""
     if planar:
         geo = (in_h, pad_top, out_h) if transposed else (in_w, pad_left, out_w)
         row_len = pack.planar_row_len(*geo, stride_w)
-        scratch = pack.depthwise_planar_scratch_bytes(geo[0], geo[1], channels, geo[2], stride_w)
+        chunk = channels if chunk is None else min(chunk, channels)
+        scratch = pack.depthwise_planar_scratch_bytes(geo[0], geo[1], chunk, geo[2], stride_w,
+                                                      out_h * out_w if staged else 0)
         decls += _struct("tcc_arm_depthwise3x3_s8_params", f"{n}_fp", dict(
             batches=batches, in_h=in_h, in_w=in_w, channels=channels, out_h=out_h, out_w=out_w,
             stride=stride_w, pad_top=pad_top, pad_left=pad_left, in_zp=in_zp, act_min=lo, act_max=hi,
-            transposed=int(bool(transposed)), row_len=row_len, records=f"{n}_pc"))
+            transposed=int(bool(transposed)), row_len=row_len, chunk=chunk, staged=int(staged),
+            records=f"{n}_pc"))
         fast = f"tcc_arm_depthwise3x3_s8(&{n}_fp, {n}_in, buf_b, scratch);"
+        if pack.depthwise3x3_in_place(batches, in_h, in_w, out_h, out_w, stride_w, pad_top, pad_left,
+                                      bool(transposed)):
+            inplace = f"tcc_arm_depthwise3x3_s8(&{n}_fp, buf_b, buf_b, scratch);"
+        if staged and batches == 1:   # the output one pixel further on (any multiple of the pixel size)
+            inplace = (f"memmove(buf_b + {channels}, buf_b, {x.size}); "
+                       f"tcc_arm_depthwise3x3_s8(&{n}_fp, buf_b + {channels}, buf_b, scratch);")
     else:
         decls += _struct("tcc_arm_depthwise_s8_params", f"{n}_fp", dict(
             batches=batches, in_h=in_h, in_w=in_w, channels=channels, out_h=out_h, out_w=out_w, k_h=k_h,
@@ -296,16 +306,18 @@ def dw_case(rng, tag: str, *, batches=1, in_h, in_w, channels, k_h=3, k_w=3, str
         fast = f"tcc_arm_depthwise_s8(&{n}_fp, {n}_in, buf_b);"
     out_bytes = batches * out_h * out_w * channels
     if planar:
-        rmin = pack.reads_min_depthwise3x3(batches, in_h, in_w, channels, out_h, out_w, stride_w, pad_top,
-                                           pad_left, bool(transposed))
+        rmin = None if chunk < channels else pack.reads_min_depthwise3x3(
+            batches, in_h, in_w, channels, out_h, out_w, stride_w, pad_top, pad_left, bool(transposed))
     else:
         rmin = pack.reads_min_depthwise(batches, in_h, in_w, channels, out_h, out_w, k_h, k_w, stride_h,
                                         stride_w, pad_top, pad_left, dil_h, dil_w)
     return Case("dw3x3" if planar else "dw",
                 f"{'dw3x3' if planar else 'dw'}{'T' if planar and transposed else ''} b{batches} "
                 f"{in_h}x{in_w}x{channels} k{k_h}x{k_w} "
-                f"s{stride_h}x{stride_w} d{dil_h}x{dil_w} p{pad_top},{pad_left}",
-                decls, _plain_call("tcc_depthwise_s8", f"&{n}_pp, {n}_in, buf_a"), fast, out_bytes, scratch, x.size, "",
+                f"s{stride_h}x{stride_w} d{dil_h}x{dil_w} p{pad_top},{pad_left}"
+                f"{f' chunk {chunk}' if planar else ''}{' staged' if staged else ''}",
+                decls, _plain_call("tcc_depthwise_s8", f"&{n}_pp, {n}_in, buf_a"), fast, out_bytes, scratch, x.size,
+                inplace,
                 out_bytes * k_h * k_w, reads_min=rmin)
 
 
@@ -383,7 +395,7 @@ PROGRAM_HEAD = """\
 
 #define CANARY %(canary)d
 static int8_t buf_a[%(out)d];
-static int8_t buf_b[%(out)d + CANARY];
+static int8_t buf_b[%(out)d + CANARY + 256];   /* + room for inputs moved by a pixel */
 static __attribute__((unused)) int8_t plain_scratch[%(out)d];
 static uint64_t scratch_words[(%(scratch)d + CANARY + 7) / 8];
 static void *const scratch = scratch_words;
@@ -550,8 +562,15 @@ def random_cases(seed: int) -> list[Case]:
         s = int(rng.choice([1, 2]))
         return dw_case(rng, str(next(t)), batches=ri(1, 3), in_h=ri(1, 16), in_w=ri(1, 16), channels=ri(1, 71),
                        stride_h=s, stride_w=s, pad_top=ri(0, 3), pad_left=ri(0, 3), planar=True,
-                       transposed=bool(rng.random() < 0.4))
+                       transposed=bool(rng.random() < 0.4),
+                       chunk=int(rng.choice([1, 2, 3, 4, 5, 8, 12, 100])), staged=bool(rng.random() < 0.3))
     want(26, dw3)
+    # the shared models' depthwise shapes (SAME padding), in place, with chunks
+    for (h, w, ch, s) in [(6, 6, 16, 1), (8, 8, 12, 2), (25, 5, 8, 1), (3, 3, 20, 1), (7, 7, 6, 2)]:
+        want(1, lambda: dw_case(rng, str(next(t)), in_h=h, in_w=w, channels=ch, stride_h=s, stride_w=s,
+                                pad_top=1 if s == 1 else 0, pad_left=1 if s == 1 else 0,
+                                out_h=(h + s - 1) // s, out_w=(w + s - 1) // s, planar=True,
+                                transposed=h > w, chunk=int(rng.choice([1, 4, ch]))))
 
     # average pool: small windows, global pools, a window of more than 255 taps
     def pool():

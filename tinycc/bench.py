@@ -20,7 +20,7 @@ import numpy as np
 
 from . import ir, ops, toolchain
 from .codegen.emit import Options, generate_with_report
-from .driver import build, compile_graph
+from .driver import build, compile_graph, default_optimize
 from .errors import TinyccError
 from .verify import random_inputs
 
@@ -51,9 +51,10 @@ class BenchResult:
         return self.instructions / self.macs if self.macs else float("nan")
 
 
-def bench(model_path: str, target: str = "cortex-m4", optimize: str = "memory", timeout: float = 600) -> BenchResult:
+def bench(model_path: str, target: str = "cortex-m4", optimize: str | None = None, timeout: float = 600) -> BenchResult:
     if target not in toolchain.QEMU_BOARDS:
         raise TinyccError(f"bench runs in QEMU: --target must be one of {', '.join(toolchain.QEMU_BOARDS)}")
+    optimize = optimize or default_optimize(target)
     g = compile_graph(model_path, target=target, optimize=optimize)
     order = g.graph["plan"].order
     with tempfile.TemporaryDirectory(prefix="tinycc-bench-") as tmp:

@@ -188,9 +188,9 @@ def pack_conv(weights: np.ndarray, bias, mult, shift, out_zp: int) -> dict:
     [out_c, 3]) and ``k_packed`` (K4 = k_h*k_w*in_c rounded up to a multiple of 4).
 
     Weight layout: K runs over (ky, kx, c) of the filter, zero-padded to K4, paired as in
-    :func:`_pairs`; out channels go in blocks of 2: for block b (channels 2b, 2b+1) and pair
-    j = 0 .. K4/2-1 the words ``P[2b][j], P[2b+1][j]``; an odd last channel follows alone
-    as ``P[oc][0 .. K4/2-1]``. Total out_c * K4 / 2 words.
+    :func:`_pairs`; out channels go in blocks of 4: for block b (channels 4b .. 4b+3) and pair
+    j = 0 .. K4/2-1 the words ``P[4b][j], P[4b+1][j], P[4b+2][j], P[4b+3][j]``; the last
+    out_c % 4 channels follow one by one as ``P[oc][0 .. K4/2-1]``. Total out_c * K4 / 2 words.
     """
     weights = np.asarray(weights)
     if weights.ndim != 4:
@@ -200,20 +200,23 @@ def pack_conv(weights: np.ndarray, bias, mult, shift, out_zp: int) -> dict:
     w, b, rq = _scaled_weights_bias(w2d, bias, mult, shift, out_zp)
     pairs = _pairs(w)
     words = []
-    nb = out_c // 2
+    nb = out_c // 4
     if nb:
-        words.append(pairs[: 2 * nb].reshape(nb, 2, -1).transpose(0, 2, 1).reshape(-1))
-    if out_c % 2:
-        words.append(pairs[-1])
+        words.append(pairs[: 4 * nb].reshape(nb, 4, -1).transpose(0, 2, 1).reshape(-1))
+    for oc in range(4 * nb, out_c):
+        words.append(pairs[oc])
     packed = np.concatenate(words) if words else np.zeros(0, np.int32)
     return dict(weights=packed.astype(np.int32), bias=b, rq=rq, k_packed=k4(w2d.shape[1]))
 
 
-def conv_scratch_bytes(k_h: int, k_w: int, in_c: int, out_c: int) -> int:
-    """Scratch of tcc_arm_conv_s8: 4 pixels of K4 int16 (im2col), 4 output pixels (the last,
-    partial block), plus 4 pixels of K4 int8 staging when in_c is not a multiple of 4."""
+CONV_PIX = 2   # output pixels per block of tcc_arm_conv_s8
+
+
+def conv_scratch_bytes(k_h: int, k_w: int, in_c: int, out_c: int = 0) -> int:
+    """Scratch of tcc_arm_conv_s8: 2 pixels of K4 int16 (im2col), plus 2 pixels of K4 int8
+    staging when in_c is not a multiple of 4."""
     kk = k4(k_h * k_w * in_c)
-    return 8 * kk + 4 * out_c + (4 * kk if in_c % 4 else 0)
+    return 2 * CONV_PIX * kk + (CONV_PIX * kk if in_c % 4 else 0)
 
 
 # ---------------------------------------------------------------------------
@@ -293,8 +296,8 @@ def pack_depthwise_planar(weights: np.ndarray, bias, mult, shift, out_zp: int, t
     """Constants of tcc_arm_depthwise3x3_s8 (3x3, depth multiplier 1), filter [1, 3, 3, C].
 
     Returns ``records``: int32 [C, 10], per channel the record
-    ``(w[0][0], w[0][1]), (w[0][2], 0), (w[1][0], w[1][1]), (w[1][2], 0), (w[2][0], w[2][1]),
-    (w[2][2], 0), bias, mult, add, shift`` (six pair words, the scaled bias and the channel's
+    ``(w[0][0], w[0][1]), (w[0][1], w[0][2]), (w[1][0], w[1][1]), (w[1][1], w[1][2]), (w[2][0], w[2][1]),
+    (w[2][1], w[2][2]), bias, mult, add, shift`` (six pair words, the scaled bias and the channel's
     tcc_arm_rq), where w[k][j] = filter[ky=k][kx=j], or filter[ky=j][kx=k] when ``transposed``.
     """
     weights = np.asarray(weights)
@@ -306,18 +309,38 @@ def pack_depthwise_planar(weights: np.ndarray, bias, mult, shift, out_zp: int, t
     w = w.reshape(c, 3, 3)
     if transposed:
         w = w.transpose(0, 2, 1)
-    zero = np.zeros((c, 3), dtype=np.int64)
     first = _pair_words(w[:, :, 0], w[:, :, 1])
-    second = _pair_words(w[:, :, 2], zero)
+    second = _pair_words(w[:, :, 1], w[:, :, 2])
     words = np.stack([first, second], axis=2).reshape(c, 6)
     rec = np.concatenate([words, b.reshape(c, 1), rq.astype(np.int32)], axis=1)
     return dict(records=rec.astype(np.int32).reshape(-1))
 
 
-def depthwise_planar_scratch_bytes(in_len: int, pad: int, channels: int, out_len: int, stride: int) -> int:
-    """Scratch of tcc_arm_depthwise3x3_s8: 3 planar int16 lines of every channel. The line
+def depthwise_planar_scratch_bytes(in_len: int, pad: int, channels: int, out_len: int, stride: int,
+                                   staged_pixels: int = 0) -> int:
+    """Scratch of tcc_arm_depthwise3x3_s8: 3 planar int16 lines of ``channels`` channels (the
+    chunk), plus the chunk's outputs when staged (``staged_pixels`` = out_h * out_w). The line
     geometry is (in_w, pad_left, out_w), or (in_h, pad_top, out_h) when transposed."""
-    return 3 * channels * 2 * planar_row_len(in_len, pad, out_len, stride)
+    return 3 * channels * 2 * planar_row_len(in_len, pad, out_len, stride) + channels * staged_pixels
+
+
+def depthwise3x3_in_place(batches, in_h, in_w, out_h, out_w, stride, pad_top, pad_left, transposed) -> bool:
+    """Whether tcc_arm_depthwise3x3_s8 may write its output over its input at the same base
+    (with any chunk; see its write order in tcc_arm.h): every output pixel must land on an input
+    pixel of an earlier batch, or of the same batch on a line that was converted before the
+    output line is written (lines are converted in order, each once per chunk)."""
+    n_in, n_out = in_h * in_w, out_h * out_w
+    b, oy, ox = np.meshgrid(np.arange(batches), np.arange(out_h), np.arange(out_w), indexing="ij")
+    q = b * n_out + oy * out_w + ox                     # input pixel overwritten (same channel count)
+    qb, qr = q // n_in, q % n_in
+    qy, qx = qr // in_w, qr % in_w
+    if transposed:
+        line, q_line, pad, lines_in = ox, qx, pad_left, in_w
+    else:
+        line, q_line, pad, lines_in = oy, qy, pad_top, in_h
+    converted = np.minimum(line * stride - pad + 2, lines_in - 1)
+    ok = (qb < b) | ((qb == b) & (q_line <= converted))
+    return bool(ok.all())
 
 
 def planar_row_len(in_len: int, pad: int, out_len: int, stride: int) -> int:
@@ -414,17 +437,18 @@ def _window_first_index(n, h, w, c, out_h, out_w, stride_h, stride_w, pad_top, p
 
 def reads_min_conv(batches, in_h, in_w, in_c, out_h, out_w, out_c, k_h, k_w, stride_h, stride_w,
                    pad_top, pad_left, dil_h=1, dil_w=1) -> np.ndarray:
-    """tcc_arm_conv_s8: blocks of 4 output pixels (flat over batch, row, column); a block reads
-    the windows of its 4 pixels, then writes all their out_c values."""
+    """tcc_arm_conv_s8: blocks of 2 output pixels (flat over batch, row, column); a block reads
+    the windows of its 2 pixels, then writes all their out_c values."""
     first = _window_first_index(batches, in_h, in_w, in_c, out_h, out_w, stride_h, stride_w, pad_top,
                                 pad_left, k_h, k_w, dil_h, dil_w).reshape(-1)
     npix = first.size
-    blocks = (npix + 3) // 4
-    padded = np.full(blocks * 4, NO_READ, dtype=np.int64)
+    P = CONV_PIX
+    blocks = (npix + P - 1) // P
+    padded = np.full(blocks * P, NO_READ, dtype=np.int64)
     padded[:npix] = first
-    block_min = padded.reshape(blocks, 4).min(axis=1)
+    block_min = padded.reshape(blocks, P).min(axis=1)
     r = np.full((npix, out_c), NO_READ, dtype=np.int64)
-    r[::4, 0] = block_min
+    r[::P, 0] = block_min
     return r.reshape(-1)
 
 

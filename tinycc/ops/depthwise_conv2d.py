@@ -66,6 +66,7 @@ class DepthwiseConv2D(OpDef):
             fields = common + [("stride", a["stride_h"]), ("pad_top", p["pad_top"]), ("pad_left", p["pad_left"]),
                                ("in_zp", p["in_zp"]), ("act_min", p["act_range"][0]), ("act_max", p["act_range"][1]),
                                ("transposed", int(pk["transposed"])), ("row_len", pk["row_len"]),
+                               ("chunk", pk["chunk"]), ("staged", int(pk["staged"])),
                                ("records", ctx.const_array(o, "records", "int32_t", pk["records"]))]
             params = ctx.struct(o, "tcc_arm_depthwise3x3_s8_params", fields)
             ctx.call(o, f"tcc_arm_depthwise3x3_s8(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])}, "
@@ -110,30 +111,53 @@ class DepthwiseConv2D(OpDef):
                  self.kernel)
 
     def pack(self, g, o):
-        """Cortex-M DSP, depth multiplier 1: 3x3 with equal strides 1 or 2 and no dilation runs
-        tcc_arm_depthwise3x3_s8 (lines of all channels as int16 planes, SMLAD on tap pairs, 4
-        outputs at a time) along rows: its output can then share the input's memory (along
-        columns it is faster on tall maps but cannot: kws needs 28.7 KB instead of 13 KB); any
-        other window runs tcc_arm_depthwise_s8 (4 channels at a time)."""
+        """The fastest variant (see pack_variants)."""
+        v = self.pack_variants(g, o)
+        return v[0] if v else None
+
+    def pack_variants(self, g, o):
+        """Cortex-M DSP, depth multiplier 1, fastest first. 3x3 with equal strides 1 or 2 and no
+        dilation runs tcc_arm_depthwise3x3_s8 (int16 lines of a chunk of channels, SMLAD on tap
+        pairs, 4 outputs at a time), along columns on tall maps (kws' 25x5) when that can run in
+        place, with all channels at once, then with smaller chunks (less scratch); then (and for
+        any other window) tcc_arm_depthwise_s8 (4 channels at a time, no scratch)."""
         x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
         p, a = o.params, o.attrs
         if not dsp_target(g) or x.dtype != "int8" or p["depth_mult"] != 1:
-            return None
+            return []
+        out = []
         plane = (w.shape[1:3] == (3, 3) and a["stride_h"] == a["stride_w"] in (1, 2)
                  and a["dilation_h"] == a["dilation_w"] == 1)
+        c = x.shape[3]
+        s = a["stride_h"]
         try:
             if plane:
-                tr = False
-                geo = ((p["in_h"], p["pad_top"], p["out_h"]) if tr else (p["in_w"], p["pad_left"], p["out_w"]))
-                pk = packing.pack_depthwise_planar(w.data, p["bias"], p["mult"], p["shift"], p["out_zp"],
-                                                   transposed=tr)
-                return dict(impl="arm_dw3x3", transposed=tr, row_len=packing.planar_row_len(*geo, a["stride_h"]),
-                            scratch=packing.depthwise_planar_scratch_bytes(geo[0], geo[1], x.shape[3], geo[2],
-                                                                           a["stride_h"]), **pk)
+                orients = [False]
+                if packing.depthwise_planar_transposed(p["out_h"], p["out_w"]) and packing.depthwise3x3_in_place(
+                        p["batches"], p["in_h"], p["in_w"], p["out_h"], p["out_w"], s, p["pad_top"], p["pad_left"],
+                        True):
+                    orients = [True, False]
+                chunks = [c] + [k for k in (64, 32, 16, 8, 4, 2, 1) if k < c]
+                for tr in orients:
+                    geo = (p["in_h"], p["pad_top"], p["out_h"]) if tr else (p["in_w"], p["pad_left"], p["out_w"])
+                    pk = packing.pack_depthwise_planar(w.data, p["bias"], p["mult"], p["shift"], p["out_zp"],
+                                                       transposed=tr)
+                    row_len = packing.planar_row_len(*geo, s)
+                    for staged in (False, True):
+                        for ch in chunks:
+                            if staged and tr:
+                                continue
+                            npix = p["out_h"] * p["out_w"] if staged else 0
+                            out.append(dict(impl="arm_dw3x3", transposed=tr, row_len=row_len, chunk=ch,
+                                            staged=staged,
+                                            scratch=packing.depthwise_planar_scratch_bytes(geo[0], geo[1], ch, geo[2],
+                                                                                           s, npix),
+                                            **pk))
             pk = packing.pack_depthwise(w.data, p["bias"], p["mult"], p["shift"], p["out_zp"])
-            return dict(impl="arm_dw", **pk)
+            out.append(dict(impl="arm_dw", **pk))
         except packing.PackError:
-            return None
+            return []
+        return out
 
     def scratch_bytes(self, g, o):
         """Plain kernel: one output channel plane (out_h * out_w values), see tcc_depthwise.c;
@@ -155,7 +179,9 @@ class DepthwiseConv2D(OpDef):
         p, a = o.params, o.attrs
         pk = packed(o, "arm_dw3x3")
         if pk:
-            return None if slot != 0 else packing.reads_min_depthwise3x3(
+            if slot != 0 or pk["chunk"] < x.shape[3] or pk["staged"]:
+                return None
+            return packing.reads_min_depthwise3x3(
                 p["batches"], p["in_h"], p["in_w"], x.shape[3], p["out_h"], p["out_w"], a["stride_h"],
                 p["pad_top"], p["pad_left"], pk["transposed"])
         if slot != 0 or not packed(o, "arm_dw"):
@@ -175,7 +201,17 @@ class DepthwiseConv2D(OpDef):
         a later batch could land on a batch not yet read, so only 0 is allowed then (batch b's
         output then lies within input batches 0..b)."""
         x, y = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.outputs[0])
-        if packed(o, "arm_dw") or packed(o, "arm_dw3x3"):
+        pk = packed(o, "arm_dw3x3")
+        if pk and slot == 0 and pk["staged"] and x.dtype == y.dtype:
+            # a chunk's outputs are stored only after all its input channels were read (as the
+            # plain kernel's channel planes): any whole-pixel offset for one batch, else in place
+            return ("multiple", x.shape[3]) if o.params["batches"] == 1 else ("exactly", 0)
+        if pk and slot == 0 and (pk["transposed"] or pk["chunk"] < x.shape[3]):
+            p = o.params
+            ok = packing.depthwise3x3_in_place(p["batches"], p["in_h"], p["in_w"], p["out_h"], p["out_w"],
+                                               o.attrs["stride_h"], p["pad_top"], p["pad_left"], pk["transposed"])
+            return ("exactly", 0) if ok else None
+        if packed(o, "arm_dw") or pk:
             return super().overlap(g, o, slot)
         if slot != 0 or o.params["depth_mult"] != 1 or x.dtype != y.dtype:
             return None

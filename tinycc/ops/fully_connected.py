@@ -77,6 +77,12 @@ class FullyConnected(OpDef):
             return None
         return dict(impl="arm_fc", row_in_scratch=True, **pk)   # speed first: the LDRD loop
 
+    def pack_variants(self, g, o):
+        """tcc_arm_fc_s8 with the input row expanded into the scratch (13 instructions per 16 MACs),
+        then without the row buffer (15 per 16; no scratch when in_depth % 4 == 0)."""
+        pk = self.pack(g, o)
+        return [pk, {**pk, "row_in_scratch": False}] if pk else []
+
     def scratch_bytes(self, g, o):
         """tcc_arm_fc_s8 expands one input row to int16 pairs."""
         pk = packed(o, "arm_fc")

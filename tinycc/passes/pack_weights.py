@@ -1,25 +1,147 @@
-"""pack_weights: choose the fastest kernel each op has for the target, and lay out its constants.
+"""pack_weights: choose the fastest kernel each op has for the target, within the RAM of the
+smallest plan, and lay out its constants.
 
-For a core with the DSP extension an op's registration may return (``OpDef.pack``) the
-constants of a fast kernel (runtime/kernels/arm): weights reordered and interleaved into the
-pairs the kernel's SMLAD loops read, biases and weights pre-scaled for its one-instruction
-requantization, requantization records. They go into ``Op.params["packed"]`` with ``impl``
-naming the kernel; scratch sizes, in-place rules and codegen follow that choice. An op whose
-constants cannot be packed exactly (``tinycc.packing.PackError``) keeps the plain kernel.
+For a core with the DSP extension an op's registration may return (``OpDef.pack``, or several
+variants from ``pack_variants``, fastest first) the constants of a fast kernel
+(runtime/kernels/arm): weights reordered and interleaved into the pairs the kernel's SMLAD loops
+read, biases and weights pre-scaled for its one-instruction requantization, requantization
+records. They go into ``Op.params["packed"]`` with ``impl`` naming the kernel; scratch sizes,
+in-place rules and codegen follow that choice. An op whose constants cannot be packed exactly
+(``tinycc.packing.PackError``) keeps the plain kernel.
+
+RAM-aware choice (``--optimize speed``, the default on DSP targets): the fast kernels need
+scratch (im2col rows, int16 lines) and share memory differently, so they may raise the arena.
+The arena stays within ``RAM_BUDGET`` of the plain kernels' plan:
+
+  1. plan the arena with the plain kernels (the smallest RAM): budget = its size * (1 + 1/32);
+  2. per op, in schedule order, take the first variant (fastest first) whose footprint at its
+     step fits: the bytes of the other buffers live there (from the plain plan) + the op's own
+     input/output under the variant's overlap rule + its scratch;
+  3. plan with those choices; while the arena is above the budget, the packed ops at the steps
+     whose buffers reach above it step down to their next variant (those with another fast
+     variant first, the plain kernel last), and plan again.
 """
 from __future__ import annotations
 
 import dataclasses
+import os
 
 import networkx as nx
 
 from .. import ir, ops
+from .plan_arena import ALIGN, plan_arena, scratch_id
+
+RAM_SLACK = 32          # the arena may exceed the plain kernels' plan by 1/RAM_SLACK
+MAX_ROUNDS = 40
+
+
+def _variants(g, o) -> list[dict]:
+    d = ops.lookup(o.kind)
+    fn = getattr(d, "pack_variants", None)
+    if fn is not None:
+        return [v for v in fn(g, o) if v is not None]
+    pk = d.pack(g, o)
+    return [pk] if pk is not None else []
+
+
+def _with(g, oid, pk) -> None:
+    o = ir.op(g, oid)
+    params = {k: v for k, v in o.params.items() if k != "packed"}
+    if pk is not None:
+        params["packed"] = pk
+    ir.replace_value(g, oid, dataclasses.replace(o, params=params))
+
+
+def _al(n: int) -> int:
+    return (n + ALIGN - 1) // ALIGN * ALIGN
+
+
+def _own_bytes(g, oid, step: int, life_last: dict) -> tuple[int, set]:
+    """Bytes of the op's activation inputs and output (sharing memory as its overlap rule allows
+    when an input dies here) plus its scratch; and the buffer ids counted."""
+    o = ir.op(g, oid)
+    d = ops.lookup(o.kind)
+    out = o.outputs[0] if len(o.outputs) == 1 else None
+    counted, total = set(), 0
+    out_b = _al(max(ir.tensor(g, out).nbytes, 1)) if out else 0
+    best = None
+    for slot, t in enumerate(o.inputs):
+        if t is None or ir.tensor(g, t).is_const:
+            continue
+        a = ir.view_source(g, t)
+        if a in counted:
+            continue
+        counted.add(a)
+        size = _al(max(ir.tensor(g, a).nbytes, 1))
+        total += size
+        if out is None or life_last.get(a) != step:
+            continue
+        rule = ops.overlap_rule(g, o, slot)
+        if rule is None:
+            continue
+        kind, s = rule
+        if kind == "at_most":
+            merged = min(size + out_b, max(size - min(s, 0), out_b))
+        else:                   # "exactly" / "multiple": the best allowed offset
+            merged = max(size, s + out_b) - min(s, 0) if kind == "exactly" else max(size, out_b)
+        saving = size + out_b - merged
+        best = saving if best is None else max(best, saving)
+    if out is not None:
+        counted.add(out)
+        total += out_b - (best or 0)
+    total += _al(d.scratch_bytes(g, o))
+    counted.add(scratch_id(o))
+    return total, counted
 
 
 def pack_weights(g: nx.DiGraph) -> nx.DiGraph:
+    choices = {}
     for oid in ir.ops_in_order(g):
-        o = ir.op(g, oid)
-        pk = ops.lookup(o.kind).pack(g, o)
-        if pk is not None:
-            ir.replace_value(g, oid, dataclasses.replace(o, params={**o.params, "packed": pk}))
+        v = _variants(g, ir.op(g, oid))
+        if v:
+            choices[oid] = v
+    if not choices:
+        return g
+    # 1. the plain kernels' plan and the budget
+    plain = plan_arena(g.copy()).graph["plan"]
+    budget = plain.size + plain.size // RAM_SLACK
+    life_last = {b.tid: b.last for b in plain.buffers}
+    step_of = {oid: k for k, oid in enumerate(plain.order)}
+    # 2. per op, the fastest variant whose footprint fits
+    pick = {}
+    for oid, variants in choices.items():
+        k = step_of[oid]
+        pick[oid] = len(variants)                     # the plain kernel
+        for i, pk in enumerate(variants):
+            _with(g, oid, pk)
+            own, counted = _own_bytes(g, oid, k, life_last)
+            others = sum(b.size for b in plain.live_at(k) if b.tid not in counted)
+            if others + own <= budget:
+                pick[oid] = i
+                break
+        _with(g, oid, variants[pick[oid]] if pick[oid] < len(variants) else None)
+    # 3. plan; step the ops at over-budget steps down until the arena fits
+    for _ in range(MAX_ROUNDS):
+        plan = plan_arena(g.copy()).graph["plan"]
+        if os.environ.get("TINYCC_DEBUG_PACK"):
+            print("pack_weights:", plan.size, budget, {ir.op(g, o).index: pick[o] for o in pick})
+        if plan.size <= budget:
+            break
+        over = [k for k in range(len(plan.order))
+                if max((b.offset + b.size for b in plan.live_at(k)), default=0) > budget]
+        at = [plan.order[k] for k in over if plan.order[k] in pick]
+        # first another fast variant (less scratch, other sharing) of the ops at those steps,
+        # only then the plain kernel
+        demote = [oid for oid in at if pick[oid] + 1 < len(choices[oid])]
+        if not demote:
+            demote = [oid for oid in at if pick[oid] < len(choices[oid])]
+        if not demote:
+            demote = [oid for oid in plan.order if oid in pick and pick[oid] < len(choices[oid])][:1]
+            if not demote:
+                break
+        for oid in demote:
+            pick[oid] += 1
+            v = choices[oid]
+            _with(g, oid, v[pick[oid]] if pick[oid] < len(v) else None)
+    g.graph["ram_budget"] = budget
     return g

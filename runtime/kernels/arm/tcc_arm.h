@@ -52,24 +52,22 @@ typedef struct {
 /* ------------------------------------------------------------------------------------
  * CONV_2D, int8, groups == 1, any kernel size, stride, dilation and padding.
  *
- * Output pixels (flat over batch, row, column) are computed 4 at a time: the receptive
- * fields of the 4 pixels are expanded to int16 (im2col, padded taps read in_zp) into the
- * scratch, then every output channel of those 4 pixels is computed (2 channels at a time,
- * SMLAD on pair words) and stored.
+ * Output pixels (flat over batch, row, column) are computed 2 at a time: the receptive
+ * fields of the 2 pixels are expanded to int16 (im2col, padded taps read in_zp) into the
+ * scratch, then every output channel of those 2 pixels is computed (4 channels at a time,
+ * SMLAD on pair words) and stored; an odd last pixel alone.
  *
  * Weights (pack.py: pack_conv): K = k_h * k_w * in_c in (ky, kx, c) order, padded to
- * K4 = k_packed, pairs P[oc][j] (j < K4/2) as above; channel blocks of 2: for each block
- * b: P[2b][0], P[2b+1][0], P[2b][1], P[2b+1][1], ...; an odd last channel alone:
- * P[oc][0], P[oc][1], ...
+ * K4 = k_packed, pairs P[oc][j] (j < K4/2) as above; channel blocks of 4: for each block
+ * b: P[4b][0], P[4b+1][0], P[4b+2][0], P[4b+3][0], P[4b][1], ...; the last out_c % 4
+ * channels one by one: P[oc][0], P[oc][1], ...
  *
- * Scratch: 8 * K4 + 4 * out_c bytes, plus 4 * K4 more when in_c % 4 != 0
- * (TCC_ARM_CONV_SCRATCH).
+ * Scratch: 4 * K4 bytes, plus 2 * K4 more when in_c % 4 != 0 (TCC_ARM_CONV_SCRATCH).
  *
- * Write order (pack.reads_min_conv): output pixels in blocks of 4 (flat over batch, row,
- * column): a block reads the receptive fields of its 4 pixels (into the scratch), then writes
- * all out_c values of the 4 pixels (channel pairs, each for the 4 pixels), with no input read
- * in between. The last, partial block is computed into the scratch and copied. So for a 1x1,
- * stride-1 layer the output may share the input's base when out_c <= in_c.
+ * Write order (pack.reads_min_conv): output pixels in blocks of 2 (flat over batch, row,
+ * column): a block reads the receptive fields of its 2 pixels (into the scratch), then writes
+ * all out_c values of the 2 pixels, with no input read in between. So for a 1x1, stride-1
+ * layer the output may share the input's base when out_c <= in_c.
  * ------------------------------------------------------------------------------------ */
 typedef struct {
     int32_t batches, in_h, in_w, in_c;
@@ -86,9 +84,8 @@ typedef struct {
 } tcc_arm_conv_s8_params;
 
 #define TCC_ARM_K4(n) ((((n) + 3) / 4) * 4)
-#define TCC_ARM_CONV_SCRATCH(k_h, k_w, in_c, out_c) \
-    (8 * TCC_ARM_K4((k_h) * (k_w) * (in_c)) + 4 * (out_c) \
-     + (((in_c) % 4) ? 4 * TCC_ARM_K4((k_h) * (k_w) * (in_c)) : 0))
+#define TCC_ARM_CONV_SCRATCH(k_h, k_w, in_c) \
+    (4 * TCC_ARM_K4((k_h) * (k_w) * (in_c)) + (((in_c) % 4) ? 2 * TCC_ARM_K4((k_h) * (k_w) * (in_c)) : 0))
 
 void tcc_arm_conv_s8(const tcc_arm_conv_s8_params *p, const int8_t *in, int8_t *out, void *scratch);
 
@@ -152,28 +149,34 @@ void tcc_arm_depthwise_s8(const tcc_arm_depthwise_s8_params *p, const int8_t *in
 
 /* ------------------------------------------------------------------------------------
  * DEPTHWISE_CONV_2D 3x3, int8, depth multiplier 1, stride 1 or 2 (both directions equal),
- * dilation 1, any padding, via channel-planar int16 lines.
+ * dilation 1, any padding, via channel-planar int16 lines, `chunk` channels at a time.
  *
  * A line is an image row, or an image column when `transposed` (choose it when out_h > out_w,
- * e.g. 25x5: the kernel computes 4 outputs of a line at a time). For each line of outputs, the
- * 3 input lines it reads are converted to int16, one plane per channel, with in_zp in the
- * padding (a ring of 3 line slots in the scratch: with stride 1 only the newest line is
- * converted), then each channel's line of outputs is computed with SMLAD on pairs of adjacent
- * taps.
+ * e.g. 25x5: the kernel computes 4 outputs of a line at a time). For each chunk of channels
+ * and each line of outputs, the 3 input lines it reads are converted to int16, one plane per
+ * channel, with in_zp in the padding (a ring of 3 line slots in the scratch: with stride 1 only
+ * the newest line is converted), then each channel's line of outputs is computed, 4 at a time,
+ * with SMLAD on pairs of adjacent taps (11 instructions per line and block with stride 1).
  *
  * Constants (pack.py: pack_depthwise_planar(..., transposed)): per channel a record of 10
- * int32 (`records`): the 6 words (w[k][0], w[k][1]), (w[k][2], 0) for k = 0..2, where w[k][j] is the filter
- * tap (ky=k, kx=j), or (ky=j, kx=k) when transposed; the scaled bias; mult, add, shift.
+ * int32 (`records`): for k = 0..2 the words (w[k][0], w[k][1]), (w[k][1], w[k][2]), where
+ * w[k][j] is the filter tap (ky=k, kx=j), or (ky=j, kx=k) when transposed; the scaled bias;
+ * mult, add, shift.
  *
- * Scratch: 3 * channels * 2 * row_len bytes, row_len = pack.planar_row_len(...) of the line
- * geometry (TCC_ARM_DW3X3_SCRATCH).
+ * Scratch: 3 * chunk * 2 * row_len bytes, row_len = pack.planar_row_len(...) of the line
+ * geometry (TCC_ARM_DW3X3_SCRATCH); chunk = channels (or 0) for all channels at once; with
+ * `staged`, chunk * out_h * out_w bytes more: a chunk's outputs are computed there and copied
+ * to the output once the chunk's input channels were all read, so (one batch) the output may
+ * then lie on the input at any multiple of the pixel size, like the plain kernel's.
  *
- * Write order: output lines in order (per batch); before output line l is written, the
- * input lines of its window not converted yet (up to l * stride - pad + 2) are read, each input
- * line exactly once; then line l is written, channel by channel (strided bytes), with no reads.
- * Along rows (pack.reads_min_depthwise3x3) the output can overlap the input far more than the
- * plain kernel allows (the window's rows live in the scratch). Along columns (transposed) the
- * writes of a column are spread over the image: give it its own memory (reads_min: None).
+ * Write order: per chunk, output lines in order (per batch); before output line l is written,
+ * the input lines of its window not converted yet are read (the chunk's channels only), each
+ * input line exactly once per chunk; then line l of the chunk's channels is written. An input
+ * element is therefore never read after the output element at the same index was written when
+ * the output has the input's base (and batches == 1): with stride 1 that output element is the
+ * same pixel and channel, whose line was converted before; with stride 2 along rows it lies in
+ * an input row above the ones already converted. So the output may be computed in place
+ * (pack.depthwise3x3_in_place), except along columns with stride 2.
  * ------------------------------------------------------------------------------------ */
 typedef struct {
     int32_t batches, in_h, in_w, channels;
@@ -184,10 +187,13 @@ typedef struct {
     int32_t act_min, act_max;
     int32_t transposed;             /* 1: lines are columns */
     int32_t row_len;                /* planar_row_len() of the line geometry */
+    int32_t chunk;                  /* channels per pass (the scratch holds 3 lines of them) */
+    int32_t staged;                 /* 1: a chunk's outputs go through the scratch (see above) */
     const int32_t *records;         /* [channels][10]: 6 weight words, bias, mult, add, shift */
 } tcc_arm_depthwise3x3_s8_params;
 
-#define TCC_ARM_DW3X3_SCRATCH(channels, row_len) (3 * (channels) * 2 * (row_len))
+#define TCC_ARM_DW3X3_SCRATCH(chunk, row_len, staged, out_pixels) \
+    (3 * (chunk) * 2 * (row_len) + ((staged) ? (chunk) * (out_pixels) : 0))
 
 void tcc_arm_depthwise3x3_s8(const tcc_arm_depthwise3x3_s8_params *p, const int8_t *in, int8_t *out,
                              void *scratch);

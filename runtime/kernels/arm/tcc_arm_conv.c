@@ -3,16 +3,16 @@
  * Same semantics as tcc_conv2d_s8 (TFLite ConvPerChannel): the input zero point is folded
  * into the bias, so a padded tap reads in_zp and the loop is a plain dot product.
  *
- * Blocking: 4 output pixels x 2 output channels = 8 accumulators in registers. The 4 pixels'
+ * Blocking: 2 output pixels x 4 output channels = 8 accumulators in registers. The 2 pixels'
  * receptive fields are expanded once to int16 in the scratch, interleaved per pair index j:
- *   col[4 * j + p] = pair j of pixel p  (pair 2g = (x[4g], x[4g+2]), 2g+1 = (x[4g+1], x[4g+3]))
- * so one LDRD gives pair j of two pixels and one LDRD gives pair j of both channels'
- * weights: 3 loads and 8 SMLAD per 16 MACs.
+ *   col[2 * j + p] = pair j of pixel p  (pair 2g = (x[4g], x[4g+2]), 2g+1 = (x[4g+1], x[4g+3]))
+ * so one LDRD gives pair j of both pixels and two LDRD give pair j of the 4 channels'
+ * weights: 3 loads and 8 SMLAD per 16 MACs. An odd last pixel goes through a 1-pixel loop.
  */
 #include "tcc_arm.h"
 #include "tcc_arm_dsp.h"
 
-#define PIX 4   /* output pixels per block */
+#define PIX 2   /* output pixels per block */
 
 /* Expand `groups` words of 4 int8 from src into one pixel's column (stride PIX words). */
 TCC_ARM_INLINE uint32_t *expand_run(uint32_t *dst, const int8_t *src, int32_t groups)
@@ -37,25 +37,18 @@ TCC_ARM_INLINE uint32_t *fill_run(uint32_t *dst, uint32_t zpw, int32_t groups)
     return dst;
 }
 
-/* Expand 4 rows of `groups` words (one per pixel) into the interleaved columns. */
-static void expand4(uint32_t *col, const int8_t *s0, const int8_t *s1, const int8_t *s2,
-                    const int8_t *s3, int32_t groups)
+/* Expand 2 rows of `groups` words (one per pixel) into the interleaved columns. */
+static void expand2(uint32_t *col, const int8_t *s0, const int8_t *s1, int32_t groups)
 {
     for (int32_t g = 0; g < groups; ++g) {
-        const uint32_t v0 = tcc_ld32(s0), v1 = tcc_ld32(s1), v2 = tcc_ld32(s2), v3 = tcc_ld32(s3);
+        const uint32_t v0 = tcc_ld32(s0), v1 = tcc_ld32(s1);
         s0 += 4;
         s1 += 4;
-        s2 += 4;
-        s3 += 4;
         col[0] = tcc_sxtb16(v0);
         col[1] = tcc_sxtb16(v1);
-        col[2] = tcc_sxtb16(v2);
-        col[3] = tcc_sxtb16(v3);
-        col[4] = tcc_sxtb16_ror8(v0);
-        col[5] = tcc_sxtb16_ror8(v1);
-        col[6] = tcc_sxtb16_ror8(v2);
-        col[7] = tcc_sxtb16_ror8(v3);
-        col += 8;
+        col[2] = tcc_sxtb16_ror8(v0);
+        col[3] = tcc_sxtb16_ror8(v1);
+        col += 4;
     }
 }
 
@@ -144,66 +137,52 @@ TCC_ARM_INLINE int32_t clampv(int32_t v, int32_t lo, int32_t hi)
     return v < lo ? lo : (v > hi ? hi : v);
 }
 
-/* Requantize 4 accumulators of one channel in place (saturated to int8). */
-#define RQ4(a0, a1, a2, a3, rq)                                                             \
-    do {                                                                                    \
-        const int32_t m_ = (rq)->mult, add_ = (rq)->add, s_ = (rq)->shift;                  \
-        if (s_ != 0) {                                                                      \
-            a0 = tcc_arm_rq_pos(a0, m_, add_, s_);                                          \
-            a1 = tcc_arm_rq_pos(a1, m_, add_, s_);                                          \
-            a2 = tcc_arm_rq_pos(a2, m_, add_, s_);                                          \
-            a3 = tcc_arm_rq_pos(a3, m_, add_, s_);                                          \
-        } else {                                                                            \
-            a0 = tcc_arm_rq_zero(a0, m_, add_);                                             \
-            a1 = tcc_arm_rq_zero(a1, m_, add_);                                             \
-            a2 = tcc_arm_rq_zero(a2, m_, add_);                                             \
-            a3 = tcc_arm_rq_zero(a3, m_, add_);                                             \
-        }                                                                                   \
-    } while (0)
+TCC_ARM_INLINE int32_t conv_rq(int32_t v, const tcc_arm_rq *r)
+{
+    return r->shift != 0 ? tcc_arm_rq_pos(v, r->mult, r->add, r->shift) : tcc_arm_rq_zero(v, r->mult, r->add);
+}
 
-/* One step = one pair index j: pair j of channels 0/1 (LDRD) times pair j of pixels 0..3
+/* One step = one pair index j: pair j of pixels 0/1 (LDRD) times pair j of channels 0..3
  * (2 LDRD): 8 SMLAD. */
-#define CONV2_STEP(s)                                                                       \
+#define CONV4_STEP(s)                                                                       \
     do {                                                                                    \
         uint32_t w0_, w1_, x0_, x1_;                                                        \
-        TCC_LDRD(w0_, w1_, w, 2 * (s));                                                     \
-        TCC_LDRD(x0_, x1_, x, 4 * (s));                                                     \
+        TCC_LDRD(x0_, x1_, x, 2 * (s));                                                     \
+        TCC_LDRD(w0_, w1_, w, 4 * (s));                                                     \
         TCC_SMLAD_ACC(a00, x0_, w0_);                                                       \
-        TCC_SMLAD_ACC(a01, x0_, w1_);                                                       \
         TCC_SMLAD_ACC(a10, x1_, w0_);                                                       \
+        TCC_SMLAD_ACC(a01, x0_, w1_);                                                       \
         TCC_SMLAD_ACC(a11, x1_, w1_);                                                       \
-        TCC_LDRD(x0_, x1_, x, 4 * (s) + 2);                                                 \
-        TCC_SMLAD_ACC(a20, x0_, w0_);                                                       \
-        TCC_SMLAD_ACC(a21, x0_, w1_);                                                       \
-        TCC_SMLAD_ACC(a30, x1_, w0_);                                                       \
-        TCC_SMLAD_ACC(a31, x1_, w1_);                                                       \
+        TCC_LDRD(w0_, w1_, w, 4 * (s) + 2);                                                 \
+        TCC_SMLAD_ACC(a02, x0_, w0_);                                                       \
+        TCC_SMLAD_ACC(a12, x1_, w0_);                                                       \
+        TCC_SMLAD_ACC(a03, x0_, w1_);                                                       \
+        TCC_SMLAD_ACC(a13, x1_, w1_);                                                       \
     } while (0)
-#define CONV2_ADVANCE(k) (w = tcc_arm_wadd(w, 2 * (k)), x = tcc_arm_wadd(x, 4 * (k)))
+#define CONV4_ADVANCE(k) (w = tcc_arm_wadd(w, 4 * (k)), x = tcc_arm_wadd(x, 2 * (k)))
 
-/* Odd last channel: one step = pairs j, j+1 of the channel (LDRD) times pixels 0..3. */
-#define CONV1_STEP(s)                                                                       \
-    do {                                                                                    \
-        uint32_t w0_, w1_, x0_, x1_;                                                        \
-        TCC_LDRD(w0_, w1_, w, 2 * (s));                                                     \
-        TCC_LDRD(x0_, x1_, x, 8 * (s));                                                     \
-        TCC_SMLAD_ACC(a0, x0_, w0_);                                                        \
-        TCC_SMLAD_ACC(a1, x1_, w0_);                                                        \
-        TCC_LDRD(x0_, x1_, x, 8 * (s) + 2);                                                 \
-        TCC_SMLAD_ACC(a2, x0_, w0_);                                                        \
-        TCC_SMLAD_ACC(a3, x1_, w0_);                                                        \
-        TCC_LDRD(x0_, x1_, x, 8 * (s) + 4);                                                 \
-        TCC_SMLAD_ACC(a0, x0_, w1_);                                                        \
-        TCC_SMLAD_ACC(a1, x1_, w1_);                                                        \
-        TCC_LDRD(x0_, x1_, x, 8 * (s) + 6);                                                 \
-        TCC_SMLAD_ACC(a2, x0_, w1_);                                                        \
-        TCC_SMLAD_ACC(a3, x1_, w1_);                                                        \
-    } while (0)
-#define CONV1_ADVANCE(k) (w = tcc_arm_wadd(w, 2 * (k)), x = tcc_arm_wadd(x, 8 * (k)))
+/* Four requantized, clamped values as the bytes of a word. */
+TCC_ARM_INLINE uint32_t conv_pack4(int32_t v0, int32_t v1, int32_t v2, int32_t v3, const tcc_arm_rq *r,
+                                   int32_t clamp, int32_t lo, int32_t hi)
+{
+    v0 = conv_rq(v0, &r[0]);
+    v1 = conv_rq(v1, &r[1]);
+    v2 = conv_rq(v2, &r[2]);
+    v3 = conv_rq(v3, &r[3]);
+    if (clamp) {
+        v0 = clampv(v0, lo, hi);
+        v1 = clampv(v1, lo, hi);
+        v2 = clampv(v2, lo, hi);
+        v3 = clampv(v3, lo, hi);
+    }
+    return tcc_bfi8_3(tcc_bfi8_2(tcc_bfi8_1((uint32_t)v0, (uint32_t)v1), (uint32_t)v2), (uint32_t)v3);
+}
 
-/* All output channels of the 4 pixels whose columns are in `col`, stored at out (4 pixels
- * of out_c bytes each). Channels 2 at a time: 8 accumulators, LDRD + 8 SMLAD steps; the loop
+/* All output channels of the 2 pixels whose columns are in `col`, stored at out (2 pixels
+ * of out_c bytes each). Channels 4 at a time: 8 accumulators, LDRD + 8 SMLAD steps; the loop
  * keeps only the weight pointer in a register across blocks, the rest lives on the stack
- * (volatile: gcc would otherwise keep them in registers the MAC loop needs). */
+ * (volatile: gcc would otherwise keep them in registers the MAC loop needs). The last
+ * out_c % 4 channels go one at a time. */
 static __attribute__((noinline)) void matmul_store(const tcc_arm_conv_s8_params *p, const uint32_t *col,
                                                    int8_t *out)
 {
@@ -212,8 +191,8 @@ static __attribute__((noinline)) void matmul_store(const tcc_arm_conv_s8_params 
      * pointers start early by the skipped steps so that every step has a constant offset */
     const int32_t rem = npairs & 7;
     const int32_t skip = 8 - rem;
-    const uint32_t *volatile const x_first = tcc_arm_wadd(col, -4 * skip);
-    const uint32_t *volatile const x_end = tcc_arm_wadd(col, 4 * npairs);
+    const uint32_t *volatile const x_first = tcc_arm_wadd(col, -2 * skip);
+    const uint32_t *volatile const x_end = tcc_arm_wadd(col, 2 * npairs);
     const int32_t volatile out_c = p->out_c;
     const int32_t volatile lo = p->act_min, hi = p->act_max;
     const int32_t volatile clamp = lo > -128 || hi < 127;
@@ -221,73 +200,62 @@ static __attribute__((noinline)) void matmul_store(const tcc_arm_conv_s8_params 
     const int32_t *volatile bias = p->bias;
     const tcc_arm_rq *volatile rq = p->rq;
     int8_t *volatile o = out;
-    int8_t *volatile const o_end = out + (out_c & ~1);
+    int8_t *volatile const o_end = out + (out_c & ~3);
     while (o != o_end) {
         const int32_t *b = bias;
-        int32_t a00 = b[0], a01 = b[1];
-        int32_t a10 = a00, a11 = a01, a20 = a00, a21 = a01, a30 = a00, a31 = a01;
+        int32_t a00 = b[0], a01 = b[1], a02 = b[2], a03 = b[3];
+        int32_t a10 = a00, a11 = a01, a12 = a02, a13 = a03;
         const uint32_t *x = x_first;
-        w = tcc_arm_wadd(w, -2 * skip);
+        w = tcc_arm_wadd(w, -4 * skip);
         switch (rem) {
-        case 7: CONV2_STEP(1); TCC_FALLTHROUGH;
-        case 6: CONV2_STEP(2); TCC_FALLTHROUGH;
-        case 5: CONV2_STEP(3); TCC_FALLTHROUGH;
-        case 4: CONV2_STEP(4); TCC_FALLTHROUGH;
-        case 3: CONV2_STEP(5); TCC_FALLTHROUGH;
-        case 2: CONV2_STEP(6); TCC_FALLTHROUGH;
-        case 1: CONV2_STEP(7); TCC_FALLTHROUGH;
+        case 7: CONV4_STEP(1); TCC_FALLTHROUGH;
+        case 6: CONV4_STEP(2); TCC_FALLTHROUGH;
+        case 5: CONV4_STEP(3); TCC_FALLTHROUGH;
+        case 4: CONV4_STEP(4); TCC_FALLTHROUGH;
+        case 3: CONV4_STEP(5); TCC_FALLTHROUGH;
+        case 2: CONV4_STEP(6); TCC_FALLTHROUGH;
+        case 1: CONV4_STEP(7); TCC_FALLTHROUGH;
         default: break;
         }
-        CONV2_ADVANCE(8);
+        CONV4_ADVANCE(8);
         while (x != x_end) {
-            CONV2_STEP(0); CONV2_STEP(1); CONV2_STEP(2); CONV2_STEP(3);
-            CONV2_STEP(4); CONV2_STEP(5); CONV2_STEP(6); CONV2_STEP(7);
-            CONV2_ADVANCE(8);
+            CONV4_STEP(0); CONV4_STEP(1); CONV4_STEP(2); CONV4_STEP(3);
+            CONV4_STEP(4); CONV4_STEP(5); CONV4_STEP(6); CONV4_STEP(7);
+            CONV4_ADVANCE(8);
         }
         /* w is now at the next block's weights */
         const tcc_arm_rq *r = rq;
-        RQ4(a00, a10, a20, a30, &r[0]);
-        RQ4(a01, a11, a21, a31, &r[1]);
-        if (clamp) {
-            const int32_t l = lo, h = hi;
-            a00 = clampv(a00, l, h); a10 = clampv(a10, l, h);
-            a20 = clampv(a20, l, h); a30 = clampv(a30, l, h);
-            a01 = clampv(a01, l, h); a11 = clampv(a11, l, h);
-            a21 = clampv(a21, l, h); a31 = clampv(a31, l, h);
-        }
         int8_t *d = o;
-        const int32_t st = out_c;
-        tcc_st16(d, tcc_bfi8_1((uint32_t)a00, (uint32_t)a01));
-        tcc_st16(d + st, tcc_bfi8_1((uint32_t)a10, (uint32_t)a11));
-        tcc_st16(d + 2 * st, tcc_bfi8_1((uint32_t)a20, (uint32_t)a21));
-        tcc_st16(d + 3 * st, tcc_bfi8_1((uint32_t)a30, (uint32_t)a31));
-        o = d + 2;
-        bias = b + 2;
-        rq = r + 2;
+        const int32_t cl = clamp, l = lo, h = hi;
+        tcc_st32(d, conv_pack4(a00, a01, a02, a03, r, cl, l, h));
+        tcc_st32(d + out_c, conv_pack4(a10, a11, a12, a13, r, cl, l, h));
+        o = d + 4;
+        bias = b + 4;
+        rq = r + 4;
     }
-    if (out_c & 1) {
-        const int32_t *b = bias;
-        int32_t a0 = b[0];
-        int32_t a1 = a0, a2 = a0, a3 = a0;
+    /* the last out_c % 4 channels: P[oc][0 .. npairs - 1] each */
+    for (int32_t k = 0; k < (out_c & 3); ++k) {
+        int32_t a0 = bias[k], a1 = a0;
         const uint32_t *x = col;
-        TCC_UNROLL8(npairs / 2, CONV1_STEP, CONV1_ADVANCE, x, 8);
-        RQ4(a0, a1, a2, a3, rq);
-        if (clamp) {
-            const int32_t l = lo, h = hi;
-            a0 = clampv(a0, l, h); a1 = clampv(a1, l, h);
-            a2 = clampv(a2, l, h); a3 = clampv(a3, l, h);
+        for (int32_t j = 0; j < npairs; ++j) {
+            a0 = tcc_smlad(x[0], w[j], a0);
+            a1 = tcc_smlad(x[1], w[j], a1);
+            x += 2;
         }
-        int8_t *d = o;
-        const int32_t st = out_c;
-        d[0] = (int8_t)a0;
-        d[st] = (int8_t)a1;
-        d[2 * st] = (int8_t)a2;
-        d[3 * st] = (int8_t)a3;
+        w += npairs;
+        a0 = conv_rq(a0, &rq[k]);
+        a1 = conv_rq(a1, &rq[k]);
+        if (clamp) {
+            a0 = clampv(a0, lo, hi);
+            a1 = clampv(a1, lo, hi);
+        }
+        o[k] = (int8_t)a0;
+        o[out_c + k] = (int8_t)a1;
     }
 }
 
-/* The last block when it has a single pixel (lane 0 of the columns): 2 channels at a time,
- * one SMLAD each per pair word, written straight to out. */
+/* The last pixel when the pixel count is odd (lane 0 of the columns): 4 channels at a time,
+ * written straight to out. */
 static void matmul_store_1px(const tcc_arm_conv_s8_params *p, const uint32_t *col, int8_t *out)
 {
     const int32_t npairs = p->k_packed / 2;
@@ -295,36 +263,29 @@ static void matmul_store_1px(const tcc_arm_conv_s8_params *p, const uint32_t *co
     const int32_t clamp = lo > -128 || hi < 127;
     const uint32_t *w = (const uint32_t *)p->weights;
     int32_t oc = 0;
-    for (; oc + 2 <= p->out_c; oc += 2) {
-        int32_t a0 = p->bias[oc], a1 = p->bias[oc + 1];
+    for (; oc + 4 <= p->out_c; oc += 4) {
+        int32_t a0 = p->bias[oc], a1 = p->bias[oc + 1], a2 = p->bias[oc + 2], a3 = p->bias[oc + 3];
         const uint32_t *x = col;
-        for (int32_t j = 0; j < npairs; j += 2) {
-            const uint32_t x0 = x[0], x1 = x[4];
+        for (int32_t j = 0; j < npairs; ++j) {
+            const uint32_t x0 = x[0];
             a0 = tcc_smlad(x0, w[0], a0);
             a1 = tcc_smlad(x0, w[1], a1);
-            a0 = tcc_smlad(x1, w[2], a0);
-            a1 = tcc_smlad(x1, w[3], a1);
-            x += 8;
+            a2 = tcc_smlad(x0, w[2], a2);
+            a3 = tcc_smlad(x0, w[3], a3);
+            x += 2;
             w += 4;
         }
-        for (int32_t k = 0; k < 2; ++k) {
-            const tcc_arm_rq *r = &p->rq[oc + k];
-            int32_t v = k ? a1 : a0;
-            v = r->shift != 0 ? tcc_arm_rq_pos(v, r->mult, r->add, r->shift) : tcc_arm_rq_zero(v, r->mult, r->add);
-            if (clamp) v = clampv(v, lo, hi);
-            out[oc + k] = (int8_t)v;
-        }
+        tcc_st32(out + oc, conv_pack4(a0, a1, a2, a3, &p->rq[oc], clamp, lo, hi));
     }
-    if (oc < p->out_c) {
+    for (; oc < p->out_c; ++oc) {
         int32_t a0 = p->bias[oc];
         const uint32_t *x = col;
         for (int32_t j = 0; j < npairs; ++j) {
             a0 = tcc_smlad(x[0], w[0], a0);
-            x += 4;
+            x += 2;
             w += 1;
         }
-        const tcc_arm_rq *r = &p->rq[oc];
-        a0 = r->shift != 0 ? tcc_arm_rq_pos(a0, r->mult, r->add, r->shift) : tcc_arm_rq_zero(a0, r->mult, r->add);
+        a0 = conv_rq(a0, &p->rq[oc]);
         if (clamp) a0 = clampv(a0, lo, hi);
         out[oc] = (int8_t)a0;
     }
@@ -334,8 +295,7 @@ void tcc_arm_conv_s8(const tcc_arm_conv_s8_params *p, const int8_t *in, int8_t *
 {
     const int32_t kk = p->k_packed;
     uint32_t *col = (uint32_t *)scratch;                 /* PIX * kk / 2 words */
-    int8_t *tail = (int8_t *)(col + PIX * (kk / 2));      /* PIX * out_c bytes: last block's outputs */
-    int8_t *stage = tail + PIX * p->out_c;               /* PIX * kk bytes, in_c % 4 != 0 only */
+    int8_t *stage = (int8_t *)(col + PIX * (kk / 2));    /* PIX * kk bytes, in_c % 4 != 0 only */
     const int32_t words = p->in_c % 4 == 0;
     const int32_t pointwise = words && p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 && p->stride_w == 1
                               && p->pad_top == 0 && p->pad_left == 0
@@ -358,45 +318,31 @@ void tcc_arm_conv_s8(const tcc_arm_conv_s8_params *p, const int8_t *in, int8_t *
         const int32_t n = total - i < PIX ? total - i : PIX;
         if (pointwise) {
             const int8_t *s0 = in + i * p->in_c;
-            const int8_t *s1 = n > 1 ? s0 + p->in_c : s0;
-            const int8_t *s2 = n > 2 ? s1 + p->in_c : s1;
-            const int8_t *s3 = n > 3 ? s2 + p->in_c : s2;
-            expand4(col, s0, s1, s2, s3, p->in_c / 4);
+            expand2(col, s0, n > 1 ? s0 + p->in_c : s0, p->in_c / 4);
         } else {
-            for (int32_t q = 0; q < PIX; ++q) {
-                if (q < n) {
-                    const int8_t *img = in + b * in_img;
-                    if (words) {
-                        im2col_words(p, img, oy, ox, col + q, zpw);
-                    } else {
-                        im2col_bytes(p, img, oy, ox, stage + q * kk);
-                    }
-                    if (++ox == p->out_w) {
-                        ox = 0;
-                        if (++oy == p->out_h) {
-                            oy = 0;
-                            ++b;
-                        }
-                    }
-                } else if (words) {
-                    /* unused lanes: any defined values (their outputs are not stored) */
-                    fill_run(col + q, zpw, kk / 4);
+            for (int32_t q = 0; q < n; ++q) {
+                const int8_t *img = in + b * in_img;
+                if (words) {
+                    im2col_words(p, img, oy, ox, col + q, zpw);
                 } else {
-                    for (int32_t j = 0; j < kk; ++j) stage[q * kk + j] = 0;
+                    im2col_bytes(p, img, oy, ox, stage + q * kk);
+                }
+                if (++ox == p->out_w) {
+                    ox = 0;
+                    if (++oy == p->out_h) {
+                        oy = 0;
+                        ++b;
+                    }
                 }
             }
             if (!words) {
-                expand4(col, stage, stage + kk, stage + 2 * kk, stage + 3 * kk, kk / 4);
+                expand2(col, stage, n > 1 ? stage + kk : stage, kk / 4);
             }
         }
         if (n == PIX) {
             matmul_store(p, col, out + i * p->out_c);
-        } else if (n == 1) {
-            matmul_store_1px(p, col, out + i * p->out_c);
         } else {
-            /* last, partial block: compute 4 pixels into the scratch, copy the valid ones */
-            matmul_store(p, col, tail);
-            for (int32_t j = 0; j < n * p->out_c; ++j) out[i * p->out_c + j] = tail[j];
+            matmul_store_1px(p, col, out + i * p->out_c);
         }
     }
 }

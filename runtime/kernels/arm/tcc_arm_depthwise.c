@@ -112,23 +112,25 @@ void tcc_arm_depthwise_s8(const tcc_arm_depthwise_s8_params *p, const int8_t *in
 }
 
 /* ------------------------------------------------------------------------------------
- * 3x3 via channel-planar int16 lines.
+ * 3x3 via channel-planar int16 lines, a chunk of channels at a time.
  *
  * A "line" is an image row, or a column when the params say transposed (for tall, narrow
- * maps such as 25x5, so that the 4-output blocks run along the long side). For a line of
- * outputs, the 3 input lines it reads are held as int16 planes, one per channel, with in_zp in
- * the padding; a ring of 3 line slots means that with stride 1 each input line is converted
- * once. Per channel, 4 outputs at a time: for each of the 3 lines, 2 SMLAD on pairs of
- * adjacent taps and 2 SMLABB/SMLATB for the third tap.
+ * maps such as 25x5, so that the 4-output blocks run along the long side). The channels are
+ * processed in chunks of p->chunk (the scratch holds 3 lines of one chunk, so the caller picks
+ * the chunk from the RAM it can spare). For a line of outputs, the 3 input lines it reads are
+ * held as int16 planes, one per channel, with in_zp in the padding; a ring of 3 line slots
+ * means that with stride 1 each input line is converted once. Per channel, 4 outputs at a
+ * time: per line 3 loads and 8 multiply-accumulates (4 SMLAD on pairs of adjacent taps, 4
+ * SMLAxy for the single taps).
  * ------------------------------------------------------------------------------------ */
 
-/* Convert one input line (n elements, elem_step bytes apart, c_all channels each) into the
- * c_all planes at `plane` (row_len int16 each), at columns pad .. pad + n - 1. */
-static void planar_line(int16_t *plane, const int8_t *src, int32_t n, int32_t elem_step, int32_t c_all,
+/* Convert one input line (n elements, elem_step bytes apart, c_n channels each) into the
+ * c_n planes at `plane` (row_len int16 each), at columns pad .. pad + n - 1. */
+static void planar_line(int16_t *plane, const int8_t *src, int32_t n, int32_t elem_step, int32_t c_n,
                         int32_t row_len, int32_t pad)
 {
     int32_t c = 0;
-    for (; c + 4 <= c_all; c += 4) {
+    for (; c + 4 <= c_n; c += 4) {
         int16_t *d0 = plane + c * row_len + pad;
         int16_t *d1 = d0 + row_len;
         int16_t *d2 = d1 + row_len;
@@ -156,7 +158,7 @@ static void planar_line(int16_t *plane, const int8_t *src, int32_t n, int32_t el
             *d3 = s[3];
         }
     }
-    for (; c < c_all; ++c) {
+    for (; c < c_n; ++c) {
         int16_t *d = plane + c * row_len + pad;
         const int8_t *s = src + c;
         for (int32_t x = 0; x < n; ++x) {
@@ -174,178 +176,191 @@ static void fill16(int16_t *dst, int32_t n, int32_t zp)
     }
 }
 
+/* Per channel record (pack.py: pack_depthwise_planar): for line k = 0..2 the words
+ * A_k = (w[k][0], w[k][1]) and D_k = (w[k][1], w[k][2]) at word 2k, 2k+1; the scaled bias at
+ * word 6; mult, add, shift at 7..9. With x the line's int16 values from the block's first
+ * column and pairs P_j = (x[2j], x[2j+1]) (aligned words):
+ *   stride 1: out0 += P0.A + P1.lo*D.hi   out1 += P0.hi*A.lo + P1.D
+ *             out2 += P1.A + P2.lo*D.hi   out3 += P1.hi*A.lo + P2.D
+ *   stride 2: out_i += P_2i.A + P_2i+1.lo*D.hi                                                */
 #if TCC_ARM_HAVE_DSP
-/* One line of the window for 4 outputs, stride 1, as asm text: %[r<k>] (4-byte aligned) moves
- * on by 4 columns. l(j) = (x[j], x[j+1]); out i += smlad(l(i), (w0, w1)) + x[i+2] * w2. */
-#define DW_S1_TEXT(k)                                                                       \
-    "ldrd   %[w01], %[w2], [%[wk], #" #k "*8]\n\t"                                          \
-    "ldrd   %[l0], %[l2], [%[r" #k "]], #8\n\t"                                             \
-    "smlad  %[a0], %[l0], %[w01], %[a0]\n\t"                                                \
-    "smlabb %[a0], %[l2], %[w2], %[a0]\n\t"                                                 \
-    "smlad  %[a2], %[l2], %[w01], %[a2]\n\t"                                                \
-    "smlatb %[a1], %[l2], %[w2], %[a1]\n\t"                                                 \
-    "ldr    %[l0], [%[r" #k "], #-6]\n\t"                                                   \
-    "smlad  %[a1], %[l0], %[w01], %[a1]\n\t"                                                \
-    "ldr    %[l0], [%[r" #k "], #-2]\n\t"                                                   \
-    "smlad  %[a3], %[l0], %[w01], %[a3]\n\t"                                                \
-    "ldr    %[l0], [%[r" #k "]]\n\t"                                                        \
-    "smlabb %[a2], %[l0], %[w2], %[a2]\n\t"                                                 \
-    "smlatb %[a3], %[l0], %[w2], %[a3]\n\t"
+/* Line k of a stride-1 block; FIRST: the accumulators start at the bias (held in a3). */
+#define DW1_TEXT(k, A0, A1, A2)                                                             \
+    "ldrd   %[A], %[D], [%[wk], #" #k "*8]\n\t"                                             \
+    "ldrd   %[P0], %[P1], [%[r" #k "]], #8\n\t"                                             \
+    "smlad  %[a0], %[P0], %[A], " A0 "\n\t"                                                 \
+    "smlatb %[a1], %[P0], %[A], " A1 "\n\t"                                                 \
+    "ldr    %[P0], [%[r" #k "]]\n\t"                                                        \
+    "smlabt %[a0], %[P1], %[D], %[a0]\n\t"                                                  \
+    "smlad  %[a1], %[P1], %[D], %[a1]\n\t"                                                  \
+    "smlad  %[a2], %[P1], %[A], " A2 "\n\t"                                                 \
+    "smlatb %[a3], %[P1], %[A], %[a3]\n\t"                                                  \
+    "smlabt %[a2], %[P0], %[D], %[a2]\n\t"                                                  \
+    "smlad  %[a3], %[P0], %[D], %[a3]\n\t"
+#define DW1_ASM                                                                             \
+    "ldr    %[a3], [%[wk], #24]\n\t"                                                        \
+    DW1_TEXT(0, "%[a3]", "%[a3]", "%[a3]")                                                  \
+    DW1_TEXT(1, "%[a0]", "%[a1]", "%[a2]")                                                  \
+    DW1_TEXT(2, "%[a0]", "%[a1]", "%[a2]")
 
-/* Stride 2: output i reads columns 2i .. 2i+2; %[r<k>] moves on by 8 columns. */
-#define DW_S2_TEXT(k)                                                                       \
-    "ldrd   %[w01], %[w2], [%[wk], #" #k "*8]\n\t"                                          \
-    "ldrd   %[l0], %[l2], [%[r" #k "]], #16\n\t"                                            \
-    "smlad  %[a0], %[l0], %[w01], %[a0]\n\t"                                                \
-    "smlabb %[a0], %[l2], %[w2], %[a0]\n\t"                                                 \
-    "smlad  %[a1], %[l2], %[w01], %[a1]\n\t"                                                \
-    "ldrd   %[l0], %[l2], [%[r" #k "], #-8]\n\t"                                            \
-    "smlabb %[a1], %[l0], %[w2], %[a1]\n\t"                                                 \
-    "smlad  %[a2], %[l0], %[w01], %[a2]\n\t"                                                \
-    "smlabb %[a2], %[l2], %[w2], %[a2]\n\t"                                                 \
-    "smlad  %[a3], %[l2], %[w01], %[a3]\n\t"                                                \
-    "ldr    %[l0], [%[r" #k "]]\n\t"                                                        \
-    "smlabb %[a3], %[l0], %[w2], %[a3]\n\t"
+#define DW2_TEXT(k, A0, A1, A2)                                                             \
+    "ldrd   %[A], %[D], [%[wk], #" #k "*8]\n\t"                                             \
+    "ldrd   %[P0], %[P1], [%[r" #k "]], #16\n\t"                                            \
+    "smlad  %[a0], %[P0], %[A], " A0 "\n\t"                                                 \
+    "smlabt %[a0], %[P1], %[D], %[a0]\n\t"                                                  \
+    "smlad  %[a1], %[P1], %[A], " A1 "\n\t"                                                 \
+    "ldrd   %[P0], %[P1], [%[r" #k "], #-8]\n\t"                                            \
+    "smlabt %[a1], %[P0], %[D], %[a1]\n\t"                                                  \
+    "smlad  %[a2], %[P0], %[A], " A2 "\n\t"                                                 \
+    "smlabt %[a2], %[P1], %[D], %[a2]\n\t"                                                  \
+    "smlad  %[a3], %[P1], %[A], %[a3]\n\t"                                                  \
+    "ldr    %[P0], [%[r" #k "]]\n\t"                                                        \
+    "smlabt %[a3], %[P0], %[D], %[a3]\n\t"
+#define DW2_ASM                                                                             \
+    "ldr    %[a3], [%[wk], #24]\n\t"                                                        \
+    DW2_TEXT(0, "%[a3]", "%[a3]", "%[a3]")                                                  \
+    DW2_TEXT(1, "%[a0]", "%[a1]", "%[a2]")                                                  \
+    DW2_TEXT(2, "%[a0]", "%[a1]", "%[a2]")
 
 #define DW_BLOCK_ASM(TEXT)                                                                  \
     do {                                                                                    \
-        uint32_t w01_, w2_, l0_, l2_;                                                       \
-        __asm__ volatile(TEXT(0) TEXT(1) TEXT(2)                                            \
-            : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3),                   \
+        uint32_t A_, D_, P0_, P1_;                                                          \
+        __asm__ volatile(TEXT                                                               \
+            : [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3),               \
               [r0] "+r"(r0), [r1] "+r"(r1), [r2] "+r"(r2),                                  \
-              [w01] "=&r"(w01_), [w2] "=&r"(w2_), [l0] "=&r"(l0_), [l2] "=&r"(l2_)          \
+              [A] "=&r"(A_), [D] "=&r"(D_), [P0] "=&r"(P0_), [P1] "=&r"(P1_)                \
             : [wk] "r"(wk)                                                                  \
             : "memory");                                                                    \
     } while (0)
-#define DW_BLOCK_S1() DW_BLOCK_ASM(DW_S1_TEXT)
-#define DW_BLOCK_S2() DW_BLOCK_ASM(DW_S2_TEXT)
+#define DW_BLOCK_S1() DW_BLOCK_ASM(DW1_ASM)
+#define DW_BLOCK_S2() DW_BLOCK_ASM(DW2_ASM)
 #else
 #define DW_S1_LINE(k, P)                                                                    \
     do {                                                                                    \
-        const uint32_t w01_ = wk[2 * (k)], w2_ = wk[2 * (k) + 1];                           \
-        const uint32_t l0_ = tcc_ld32(P), l1_ = tcc_ld32((P) + 1), l2_ = tcc_ld32((P) + 2);  \
-        const uint32_t l3_ = tcc_ld32((P) + 3), l4_ = tcc_ld32((P) + 4);                    \
-        a0 = tcc_smlabb(l2_, w2_, tcc_smlad(l0_, w01_, a0));                                \
-        a1 = tcc_smlatb(l2_, w2_, tcc_smlad(l1_, w01_, a1));                                \
-        a2 = tcc_smlabb(l4_, w2_, tcc_smlad(l2_, w01_, a2));                                \
-        a3 = tcc_smlatb(l4_, w2_, tcc_smlad(l3_, w01_, a3));                                \
+        const uint32_t A_ = wk[2 * (k)], D_ = wk[2 * (k) + 1];                              \
+        const uint32_t p0_ = tcc_ld32(P), p1_ = tcc_ld32((P) + 2), p2_ = tcc_ld32((P) + 4);  \
+        a0 = tcc_smlabt(p1_, D_, tcc_smlad(p0_, A_, a0));                                   \
+        a1 = tcc_smlad(p1_, D_, tcc_smlatb(p0_, A_, a1));                                   \
+        a2 = tcc_smlabt(p2_, D_, tcc_smlad(p1_, A_, a2));                                   \
+        a3 = tcc_smlad(p2_, D_, tcc_smlatb(p1_, A_, a3));                                   \
         (P) += 4;                                                                           \
     } while (0)
 #define DW_S2_LINE(k, P)                                                                    \
     do {                                                                                    \
-        const uint32_t w01_ = wk[2 * (k)], w2_ = wk[2 * (k) + 1];                           \
-        const uint32_t l0_ = tcc_ld32(P), l2_ = tcc_ld32((P) + 2), l4_ = tcc_ld32((P) + 4);  \
-        const uint32_t l6_ = tcc_ld32((P) + 6), l8_ = tcc_ld32((P) + 8);                    \
-        a0 = tcc_smlabb(l2_, w2_, tcc_smlad(l0_, w01_, a0));                                \
-        a1 = tcc_smlabb(l4_, w2_, tcc_smlad(l2_, w01_, a1));                                \
-        a2 = tcc_smlabb(l6_, w2_, tcc_smlad(l4_, w01_, a2));                                \
-        a3 = tcc_smlabb(l8_, w2_, tcc_smlad(l6_, w01_, a3));                                \
+        const uint32_t A_ = wk[2 * (k)], D_ = wk[2 * (k) + 1];                              \
+        const uint32_t p0_ = tcc_ld32(P), p1_ = tcc_ld32((P) + 2), p2_ = tcc_ld32((P) + 4);  \
+        const uint32_t p3_ = tcc_ld32((P) + 6), p4_ = tcc_ld32((P) + 8);                    \
+        a0 = tcc_smlabt(p1_, D_, tcc_smlad(p0_, A_, a0));                                   \
+        a1 = tcc_smlabt(p2_, D_, tcc_smlad(p1_, A_, a1));                                   \
+        a2 = tcc_smlabt(p3_, D_, tcc_smlad(p2_, A_, a2));                                   \
+        a3 = tcc_smlabt(p4_, D_, tcc_smlad(p3_, A_, a3));                                   \
         (P) += 8;                                                                           \
     } while (0)
-#define DW_BLOCK_S1() do { DW_S1_LINE(0, r0); DW_S1_LINE(1, r1); DW_S1_LINE(2, r2); } while (0)
-#define DW_BLOCK_S2() do { DW_S2_LINE(0, r0); DW_S2_LINE(1, r1); DW_S2_LINE(2, r2); } while (0)
+#define DW_BLOCK_S1()                                                                       \
+    do {                                                                                    \
+        a0 = a1 = a2 = a3 = (int32_t)wk[6];                                                 \
+        DW_S1_LINE(0, r0); DW_S1_LINE(1, r1); DW_S1_LINE(2, r2);                            \
+    } while (0)
+#define DW_BLOCK_S2()                                                                       \
+    do {                                                                                    \
+        a0 = a1 = a2 = a3 = (int32_t)wk[6];                                                 \
+        DW_S2_LINE(0, r0); DW_S2_LINE(1, r1); DW_S2_LINE(2, r2);                            \
+    } while (0)
 #endif
 
-/* One output: columns 0..2 from r (any stride). */
-#define DW_ONE_LINE(k, r)                                                                   \
-    do {                                                                                    \
-        const uint32_t w01_ = wk[2 * (k)], w2_ = wk[2 * (k) + 1];                           \
-        a0 = tcc_smlabb(tcc_ld32((r) + 2), w2_, tcc_smlad(tcc_ld32(r), w01_, a0));           \
-    } while (0)
-
 typedef struct {
-    const int16_t *line[3];  /* the 3 input line slots (channel 0's plane) */
+    const int16_t *line[3];  /* the 3 input line slots (the chunk's first channel plane) */
     int32_t row_len;         /* int16 per plane */
-    int32_t stride;          /* 1 or 2 */
     int32_t n_out;           /* outputs along the line */
     int32_t out_step;        /* bytes between consecutive outputs of a line, for one channel */
-    int32_t c_all;
+    int32_t count;           /* channels in the chunk */
     int32_t clamp, lo, hi;
-    const int32_t *records;  /* per channel: 6 weight words, bias, mult, add, shift */
+    const int32_t *records;  /* the chunk's first channel record */
 } dw_line_ctx;
 
-/* Requantize, clamp and store the 4 outputs of a block (a3 only if `four`). */
-#define DW_STORE4(four)                                                                     \
+/* Requantize, clamp and store the 4 outputs of a block. */
+#define DW_RQ4(RQ)                                                                          \
     do {                                                                                    \
-        if (s != 0) {                                                                       \
-            a0 = tcc_arm_rq_pos(a0, m, add, s);                                             \
-            a1 = tcc_arm_rq_pos(a1, m, add, s);                                             \
-            a2 = tcc_arm_rq_pos(a2, m, add, s);                                             \
-            a3 = tcc_arm_rq_pos(a3, m, add, s);                                             \
-        } else {                                                                            \
-            a0 = tcc_arm_rq_zero(a0, m, add);                                               \
-            a1 = tcc_arm_rq_zero(a1, m, add);                                               \
-            a2 = tcc_arm_rq_zero(a2, m, add);                                               \
-            a3 = tcc_arm_rq_zero(a3, m, add);                                               \
-        }                                                                                   \
+        a0 = RQ(a0);                                                                        \
+        a1 = RQ(a1);                                                                        \
+        a2 = RQ(a2);                                                                        \
+        a3 = RQ(a3);                                                                        \
         if (clamp) {                                                                        \
             a0 = dw_clamp(a0, lo, hi);                                                      \
             a1 = dw_clamp(a1, lo, hi);                                                      \
             a2 = dw_clamp(a2, lo, hi);                                                      \
             a3 = dw_clamp(a3, lo, hi);                                                      \
         }                                                                                   \
-        d[0] = (int8_t)a0;                                                                  \
-        d[st] = (int8_t)a1;                                                                 \
-        d[2 * st] = (int8_t)a2;                                                             \
-        if (four) d[3 * st] = (int8_t)a3;                                                   \
-        d += 4 * st;                                                                        \
+    } while (0)
+#define DW_RQ_POS(v) tcc_arm_rq_pos(v, m, add, s)
+#define DW_RQ_ZERO(v) tcc_arm_rq_zero(v, m, add)
+
+/* All blocks of one channel's output line: full blocks of 4, then a partial one (the scratch
+ * line is long enough for its reads; only the valid outputs are stored). */
+#define DW_CHANNEL(BLOCK, RQ)                                                               \
+    do {                                                                                    \
+        for (int32_t b_ = 0; b_ < blocks; ++b_) {                                           \
+            int32_t a0, a1, a2, a3;                                                         \
+            BLOCK();                                                                        \
+            DW_RQ4(RQ);                                                                     \
+            d[0] = (int8_t)a0;                                                              \
+            d[st] = (int8_t)a1;                                                             \
+            d[2 * st] = (int8_t)a2;                                                         \
+            d[3 * st] = (int8_t)a3;                                                         \
+            d += 4 * st;                                                                    \
+        }                                                                                   \
+        if (tail) {                                                                         \
+            int32_t a0, a1, a2, a3;                                                         \
+            BLOCK();                                                                        \
+            DW_RQ4(RQ);                                                                     \
+            d[0] = (int8_t)a0;                                                              \
+            if (tail > 1) d[st] = (int8_t)a1;                                               \
+            if (tail > 2) d[2 * st] = (int8_t)a2;                                           \
+        }                                                                                   \
     } while (0)
 
-/* Every channel's line of outputs; o: channel 0's first output. */
-static __attribute__((noinline)) void dw3x3_line(const dw_line_ctx *c, int8_t *o)
+/* Every channel's line of outputs, stride 1; o: the chunk's first channel's first output. */
+static __attribute__((noinline)) void dw3x3_line_s1(const dw_line_ctx *c, int8_t *o)
 {
     const int32_t st = c->out_step;
-    const int32_t n_out = c->n_out;
-    const int32_t stride = c->stride;
-    /* blocks of 4 outputs; a tail of 3 is a block storing 3, a tail of 1 or 2 goes one by one */
-    const int32_t blocks = n_out / 4;
-    const int32_t tail3 = n_out % 4 == 3;
-    const int32_t rest = n_out % 4 == 3 ? 0 : n_out % 4;
+    const int32_t blocks = c->n_out >> 2, tail = c->n_out & 3;
     const int32_t len = c->row_len;
     const int32_t clamp = c->clamp, lo = c->lo, hi = c->hi;
     const int32_t *rec = c->records;
-    const int32_t *const rec_end = rec + 10 * c->c_all;
+    const int32_t *const rec_end = rec + 10 * c->count;
     const int16_t *r0c = c->line[0], *r1c = c->line[1], *r2c = c->line[2];
     for (; rec != rec_end; rec += 10, r0c += len, r1c += len, r2c += len, ++o) {
         const uint32_t *wk = (const uint32_t *)rec;
-        const int32_t bias = rec[6], m = rec[7], add = rec[8], s = rec[9];
+        const int32_t m = rec[7], add = rec[8], s = rec[9];
         const int16_t *r0 = r0c, *r1 = r1c, *r2 = r2c;
         int8_t *d = o;
-        if (stride == 1) {
-            for (int32_t b = 0; b < blocks; ++b) {
-                int32_t a0 = bias, a1 = bias, a2 = bias, a3 = bias;
-                DW_BLOCK_S1();
-                DW_STORE4(1);
-            }
-            if (tail3) {
-                int32_t a0 = bias, a1 = bias, a2 = bias, a3 = bias;
-                DW_BLOCK_S1();
-                DW_STORE4(0);
-            }
+        if (s != 0) {
+            DW_CHANNEL(DW_BLOCK_S1, DW_RQ_POS);
         } else {
-            for (int32_t b = 0; b < blocks; ++b) {
-                int32_t a0 = bias, a1 = bias, a2 = bias, a3 = bias;
-                DW_BLOCK_S2();
-                DW_STORE4(1);
-            }
-            if (tail3) {
-                int32_t a0 = bias, a1 = bias, a2 = bias, a3 = bias;
-                DW_BLOCK_S2();
-                DW_STORE4(0);
-            }
+            DW_CHANNEL(DW_BLOCK_S1, DW_RQ_ZERO);
         }
-        for (int32_t i = 0; i < rest; ++i) {
-            int32_t a0 = bias;
-            DW_ONE_LINE(0, r0);
-            DW_ONE_LINE(1, r1);
-            DW_ONE_LINE(2, r2);
-            r0 += stride;
-            r1 += stride;
-            r2 += stride;
-            a0 = s != 0 ? tcc_arm_rq_pos(a0, m, add, s) : tcc_arm_rq_zero(a0, m, add);
-            if (clamp) a0 = dw_clamp(a0, lo, hi);
-            d[0] = (int8_t)a0;
-            d += st;
+    }
+}
+
+/* The same with stride 2. */
+static __attribute__((noinline)) void dw3x3_line_s2(const dw_line_ctx *c, int8_t *o)
+{
+    const int32_t st = c->out_step;
+    const int32_t blocks = c->n_out >> 2, tail = c->n_out & 3;
+    const int32_t len = c->row_len;
+    const int32_t clamp = c->clamp, lo = c->lo, hi = c->hi;
+    const int32_t *rec = c->records;
+    const int32_t *const rec_end = rec + 10 * c->count;
+    const int16_t *r0c = c->line[0], *r1c = c->line[1], *r2c = c->line[2];
+    for (; rec != rec_end; rec += 10, r0c += len, r1c += len, r2c += len, ++o) {
+        const uint32_t *wk = (const uint32_t *)rec;
+        const int32_t m = rec[7], add = rec[8], s = rec[9];
+        const int16_t *r0 = r0c, *r1 = r1c, *r2 = r2c;
+        int8_t *d = o;
+        if (s != 0) {
+            DW_CHANNEL(DW_BLOCK_S2, DW_RQ_POS);
+        } else {
+            DW_CHANNEL(DW_BLOCK_S2, DW_RQ_ZERO);
         }
     }
 }
@@ -355,7 +370,7 @@ void tcc_arm_depthwise3x3_s8(const tcc_arm_depthwise3x3_s8_params *p, const int8
 {
     const int32_t c_all = p->channels;
     const int32_t len = p->row_len;
-    const int32_t slot_len = c_all * len;
+    const int32_t chunk = p->chunk > 0 && p->chunk < c_all ? p->chunk : c_all;
     const int32_t t = p->transposed;
     /* lines: rows (or columns when transposed) of the input and the output */
     const int32_t lines_in = t ? p->in_w : p->in_h;
@@ -363,41 +378,58 @@ void tcc_arm_depthwise3x3_s8(const tcc_arm_depthwise3x3_s8_params *p, const int8
     const int32_t line_step_in = (t ? 1 : p->in_w) * c_all;
     const int32_t elem_step_in = (t ? p->in_w : 1) * c_all;
     const int32_t lines_out = t ? p->out_w : p->out_h;
-    const int32_t line_step_out = (t ? 1 : p->out_w) * c_all;
     const int32_t pad_line = t ? p->pad_left : p->pad_top;
     const int32_t pad_elem = t ? p->pad_top : p->pad_left;
+    void (*const line_fn)(const dw_line_ctx *, int8_t *) = p->stride == 1 ? dw3x3_line_s1 : dw3x3_line_s2;
     int16_t *slots = (int16_t *)scratch;
     dw_line_ctx ctx;
     ctx.row_len = len;
-    ctx.stride = p->stride;
     ctx.n_out = t ? p->out_h : p->out_w;
-    ctx.out_step = (t ? p->out_w : 1) * c_all;
-    ctx.c_all = c_all;
     ctx.lo = p->act_min;
     ctx.hi = p->act_max;
     ctx.clamp = ctx.lo > -128 || ctx.hi < 127;
-    ctx.records = p->records;
+    const int32_t n_pix = p->out_h * p->out_w;
     for (int32_t b = 0; b < p->batches; ++b) {
         const int8_t *img = in + b * p->in_h * p->in_w * c_all;
-        int32_t tag[3] = {INT32_MIN, INT32_MIN, INT32_MIN};   /* input line held by each slot */
-        fill16(slots, 3 * slot_len, p->in_zp);
-        for (int32_t ol = 0; ol < lines_out; ++ol) {
-            for (int32_t k = 0; k < 3; ++k) {
-                const int32_t y = ol * p->stride - pad_line + k;
-                const int32_t sl = ((y % 3) + 3) % 3;
-                int16_t *slot = slots + sl * slot_len;
-                if (tag[sl] != y) {
-                    const int32_t was_inside = tag[sl] >= 0 && tag[sl] < lines_in;
-                    if (y >= 0 && y < lines_in) {
-                        planar_line(slot, img + y * line_step_in, elems_in, elem_step_in, c_all, len, pad_elem);
-                    } else if (was_inside) {
-                        fill16(slot, slot_len, p->in_zp);
+        int8_t *img_out = out + b * n_pix * c_all;
+        for (int32_t c0 = 0; c0 < c_all; c0 += chunk) {
+            const int32_t cn = TCC_ARM_MIN(chunk, c_all - c0);
+            const int32_t slot_len = cn * len;
+            int32_t tag[3] = {INT32_MIN, INT32_MIN, INT32_MIN};   /* input line held by each slot */
+            /* staged: the chunk's outputs go to the scratch ([pixel][cn]) and are copied out
+             * after all its input was read */
+            int8_t *const stage = (int8_t *)(slots + 3 * chunk * len);
+            int8_t *const dst = p->staged ? stage : img_out + c0;
+            const int32_t cs = p->staged ? cn : c_all;
+            const int32_t step_out = (t ? 1 : p->out_w) * cs;
+            fill16(slots, 3 * slot_len, p->in_zp);
+            ctx.count = cn;
+            ctx.records = p->records + 10 * c0;
+            ctx.out_step = (t ? p->out_w : 1) * cs;
+            for (int32_t ol = 0; ol < lines_out; ++ol) {
+                for (int32_t k = 0; k < 3; ++k) {
+                    const int32_t y = ol * p->stride - pad_line + k;
+                    const int32_t sl = ((y % 3) + 3) % 3;
+                    int16_t *slot = slots + sl * slot_len;
+                    if (tag[sl] != y) {
+                        const int32_t was_inside = tag[sl] >= 0 && tag[sl] < lines_in;
+                        if (y >= 0 && y < lines_in) {
+                            planar_line(slot, img + y * line_step_in + c0, elems_in, elem_step_in, cn, len,
+                                        pad_elem);
+                        } else if (was_inside) {
+                            fill16(slot, slot_len, p->in_zp);
+                        }
+                        tag[sl] = y;
                     }
-                    tag[sl] = y;
+                    ctx.line[k] = slot;
                 }
-                ctx.line[k] = slot;
+                line_fn(&ctx, dst + ol * step_out);
             }
-            dw3x3_line(&ctx, out + b * p->out_h * p->out_w * c_all + ol * line_step_out);
+            if (p->staged) {
+                for (int32_t i = 0; i < n_pix; ++i) {
+                    for (int32_t k = 0; k < cn; ++k) img_out[i * c_all + c0 + k] = stage[i * cn + k];
+                }
+            }
         }
     }
 }
