@@ -18,6 +18,13 @@ Edges
       seen with another shape (what RESHAPE/SQUEEZE become). A view has no
       producer op; it lives wherever its source lives.
 
+Zero-copy joins
+    An op whose ``params["zero_copy"]`` maps some of its input tensor ids to byte
+    offsets (CONCATENATION/PACK after ``alias_concats``) does not copy them: each
+    such input *lives inside* the op's output at that offset, its producer writes
+    it there, and the op emits no code. ``storage`` gives the tensor owning a
+    tensor's bytes (through views and joins) and the offset in it.
+
 Graph attributes (``graph.graph``)
     ``inputs``/``outputs``: ordered tensor ids of the model's inputs/outputs;
     ``name``: model name; ``source``: file it came from; ``plan``: the arena
@@ -125,6 +132,24 @@ def view_source(g: nx.DiGraph, tid: str) -> str:
         tid = p
 
 
+def storage(g: nx.DiGraph, tid: str) -> tuple[str, int]:
+    """(owner, byte offset): the tensor whose buffer holds ``tid``'s bytes, and where.
+
+    Follows view edges back to their source (offset 0), and from an input of a zero-copy
+    join on to the join's output (at the input's offset), as often as they chain."""
+    off = 0
+    while True:
+        tid = view_source(g, tid)
+        for c in g.successors(tid):
+            v = g.nodes[c]["value"]
+            if isinstance(v, Op) and tid in v.params.get("zero_copy", {}):
+                off += int(v.params["zero_copy"][tid])
+                tid = v.outputs[0]
+                break
+        else:
+            return tid, off
+
+
 def consumers(g: nx.DiGraph, tid: str) -> list[str]:
     return [s for s in g.successors(tid) if is_op(g, s)]
 
@@ -182,6 +207,9 @@ def verify(g: nx.DiGraph) -> None:
             for p in g.predecessors(n):
                 if p not in v.inputs:
                     fail(f"edge {p}->{n} but {v.name} does not read it")
+            for t, off in v.params.get("zero_copy", {}).items():
+                if t not in v.inputs or not 0 <= off <= tensor(g, v.outputs[0]).nbytes - tensor(g, t).nbytes:
+                    fail(f"zero-copy input {t} of {v.name} is not read or lies outside its output")
         else:
             fail(f"node {n} has no Tensor/Op value")
     for t in list(g.graph.get("inputs", [])) + list(g.graph.get("outputs", [])):

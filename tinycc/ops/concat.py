@@ -8,6 +8,10 @@ zero, + out_zp, clamp). TFLite and TFLite Micro refuse such int8 models (they re
 input to share the output's quantization; the converter inserts QUANTIZE ops instead), so this
 case has no reference to compare with; same-quantization inputs are plain copies, bit-exact.
 CONCATENATION's fused activation must be NONE (as TFLite Micro requires).
+
+Zero copy: when an input's block of the output is contiguous and needs no requantization, the
+``alias_concats`` pass places it inside the output (``params["zero_copy"]``): its producer
+writes it there and nothing is emitted for it here.
 """
 from __future__ import annotations
 
@@ -49,7 +53,10 @@ class _Join(OpDef):
     def emit(self, g, o, ctx):
         from ..codegen.emit import format_float
         out = ctx.buf(o.outputs[0])
+        placed = o.params.get("zero_copy", {})   # alias_concats: written in place by their producers
         for k, (t, part) in enumerate(zip(o.inputs, o.params["parts"])):
+            if t in placed:
+                continue
             plan = ctx.const_array(o, f"plan{k}", "int32_t", part["plan"])
             src = operand(ctx, o, t, f"in{k}")
             if part["requant"] is None:

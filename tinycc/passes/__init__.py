@@ -6,6 +6,8 @@
     fold_quantization  everything TFLite computes in Prepare becomes compile-time constants
     fuse_ops           exact fusions from a rule table: PAD into convolutions, activations into
                        clamps, quantize/dequantize pairs and int8 table chains into one table
+    alias_concats      concatenation inputs that are contiguous blocks of the output are written
+                       there by their producers (zero copy, no code)
     pack_weights       per target, the fastest kernel of each op and its packed constants
     plan_arena         liveness and offsets of every activation buffer in one static arena
 """
@@ -16,6 +18,7 @@ from typing import Callable
 import networkx as nx
 
 from .. import ir
+from .alias_concats import alias_concats
 from .alias_reshapes import alias_reshapes
 from .check_operators import check_operators
 from .fold_constants import fold_constants
@@ -26,7 +29,8 @@ from .plan_arena import plan_arena
 
 Pass = Callable[[nx.DiGraph], nx.DiGraph]
 
-PIPELINE: list[Pass] = [fold_constants, check_operators, alias_reshapes, fold_quantization, fuse_ops, pack_weights, plan_arena]
+PIPELINE: list[Pass] = [fold_constants, check_operators, alias_reshapes, fold_quantization, fuse_ops,
+                        alias_concats, pack_weights, plan_arena]
 
 
 def run_pipeline(g: nx.DiGraph, passes: list[Pass] = PIPELINE, verify: bool = False) -> nx.DiGraph:

@@ -2,13 +2,16 @@
 
 Algorithm
   1. Buffers. Every non-constant tensor that owns its bytes (not a view) is a buffer of
-     ``nbytes`` rounded up to ALIGN; a view shares its source's buffer. An op whose kernel
+     ``nbytes`` rounded up to ALIGN; a view shares its source's buffer, and an input placed
+     inside a join's output (``alias_concats``) lives in the output's buffer at its offset
+     (``ir.storage``). An op whose kernel
      needs scratch memory (``OpDef.scratch_bytes``) gets a scratch buffer too.
   2. Schedules. Candidate execution orders: the model's order, a memory-greedy order
      (always run the ready op that leaves the fewest live bytes), and further
      topological orders while there are few (MAX_ORDERS). Op k of an order runs at step k.
   3. Lifetimes. For one order, a buffer lives over [first, last]: from the step of its
-     producer (0 for model inputs) to the last step that reads it or one of its views;
+     producer (0 for model inputs; the earliest producer of the tensors placed in it) to the
+     last step that reads it, one of its views or a tensor placed in it;
      model outputs live to the end (step = number of ops). Scratch lives at its op's step.
   4. Overlap rules. Two buffers whose lifetimes intersect may not share a byte, except
      an op's output and an input that dies at that op, as the op's kernel allows
@@ -174,13 +177,17 @@ def lifetimes(g: nx.DiGraph, order: list[str]) -> dict[str, tuple[int, int]]:
     step = {oid: k for k, oid in enumerate(order)}
     end = len(order)
     life: dict[str, list[int]] = {}
-    for n in g.nodes:
+    for n in sorted(g.nodes):
         if ir.is_op(g, n) or ir.tensor(g, n).is_const:
             continue
-        owner = ir.view_source(g, n)
-        p = ir.producer(g, owner)
+        owner, _ = ir.storage(g, n)
+        p = ir.producer(g, n)
+        if p is not None and not ir.is_op(g, p):
+            p = ir.producer(g, ir.view_source(g, n))     # a view: written with its source
         first = step[p] if p is not None else 0
         lo_hi = life.setdefault(owner, [first, first])
+        lo_hi[0] = min(lo_hi[0], first)                   # a placed input is written before its join
+        lo_hi[1] = max(lo_hi[1], first)
         for c in ir.consumers(g, n):
             lo_hi[1] = max(lo_hi[1], step[c])
         if n in g.graph["outputs"]:
@@ -192,6 +199,12 @@ def lifetimes(g: nx.DiGraph, order: list[str]) -> dict[str, tuple[int, int]]:
     return {k: (v[0], v[1]) for k, v in life.items()}
 
 
+def _whole(g: nx.DiGraph, tid: str) -> bool:
+    """``tid`` is all of its buffer (itself or a view of it), not a part placed inside a join's output."""
+    owner, off = ir.storage(g, tid)
+    return off == 0 and ir.tensor(g, owner).nbytes == ir.tensor(g, tid).nbytes and owner == ir.view_source(g, tid)
+
+
 def overlap_rules(g: nx.DiGraph, order: list[str], life) -> dict[tuple[str, str], Overlap]:
     """(input owner, output) -> rule, for inputs that die at the op writing the output."""
     rules: dict[tuple[str, str], Overlap] = {}
@@ -201,8 +214,10 @@ def overlap_rules(g: nx.DiGraph, order: list[str], life) -> dict[tuple[str, str]
         if len(o.outputs) != 1:
             continue
         out = o.outputs[0]
+        if not _whole(g, out):
+            continue                     # an output placed inside a join's output shares with nothing
         for slot, t in enumerate(o.inputs):
-            if t is None or ir.tensor(g, t).is_const:
+            if t is None or ir.tensor(g, t).is_const or not _whole(g, t):
                 continue
             a = ir.view_source(g, t)
             key = (a, out)
@@ -453,8 +468,11 @@ def plan_arena(g: nx.DiGraph) -> nx.DiGraph:
 def make_plan(g, order, prob: _Problem, rules, placed, strategy="", tried=None) -> ArenaPlan:
     buffers = tuple(Buffer(t, prob.sizes[t], *prob.life[t], placed[t])
                     for t in sorted(placed, key=lambda t: (placed[t], t)))
-    offsets = {n: placed[ir.view_source(g, n)] for n in g.nodes
-               if not ir.is_op(g, n) and not ir.tensor(g, n).is_const}
+    offsets = {}
+    for n in g.nodes:
+        if not ir.is_op(g, n) and not ir.tensor(g, n).is_const:
+            owner, off = ir.storage(g, n)
+            offsets[n] = placed[owner] + off
     offsets.update({t: off for t, off in placed.items() if t.startswith("scratch:")})
     return ArenaPlan(tuple(order), buffers, offsets, prob.end(placed),
                      tuple(sorted(rules.values(), key=lambda r: (r.op, r.inp))), strategy, dict(tried or {}))
