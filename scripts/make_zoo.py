@@ -584,8 +584,9 @@ def build_model(e):
 def main(argv):
     ZOO.mkdir(parents=True, exist_ok=True)
     manifest_path = ZOO / "manifest.json"
-    old = json.loads(manifest_path.read_text()) if manifest_path.is_file() and argv else {}
-    manifest = old.get("models", {})
+    old = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
+    manifest = old.get("models", {}) if argv else {k: v for k, v in old.get("models", {}).items()
+                                                    if k.startswith("torch_")}
     todo = [e for e in ENTRIES if not argv or any(e["name"].startswith(a) for a in argv)]
     for e in todo:
         model = build_model(e)
@@ -616,12 +617,14 @@ def main(argv):
             print(f"{fname:40s} {len(buf):8d} B  ops={','.join(sorted(set(ops)))}"
                   + (f"  MISSING {missing}" if missing else ""))
     current = {f"{e['name']}_{v}" for e in ENTRIES for v in e["variants"]}
-    manifest = {k: v for k, v in sorted(manifest.items()) if k in current}
+    ours = lambda k: not k.startswith("torch_")  # noqa: E731  (those are scripts/make_zoo_torch.py's)
+    manifest = {k: v for k, v in sorted(manifest.items()) if k in current or not ours(k)}
     for f in ZOO.glob("*.tflite"):
-        if f.stem not in current:
+        if ours(f.stem) and f.stem not in current:
             print(f"removing {f.name}: no longer in the zoo")
             f.unlink()
-    manifest_path.write_text(json.dumps(dict(tensorflow=tf.__version__, keras=keras.__version__,
+    head = {k: v for k, v in old.items() if k not in ("models", "tensorflow", "keras")}
+    manifest_path.write_text(json.dumps(dict(tensorflow=tf.__version__, keras=keras.__version__, **head,
                                              models=manifest), indent=1) + "\n")
 
 

@@ -25,7 +25,7 @@ from .conftest import assert_match, needs_qemu, reference_outputs, run_compiled
 ZOO = Path(__file__).resolve().parent / "zoo"
 MANIFEST = json.loads((ZOO / "manifest.json").read_text())
 MODELS = {k: v for k, v in MANIFEST["models"].items() if "file" in v}
-COMPOSITES = ["mobilenetv2", "yolo"]
+COMPOSITES = ["mobilenetv2", "yolo", "torch_classifier", "torch_detector"]
 
 # The operators of issue 5: every one must be in some zoo model, unless the manifest says why
 # TensorFlow's converter does not produce it.
@@ -41,7 +41,7 @@ TRANSPOSE_CONV UNPACK ZEROS_LIKE""".split()
 NOT_IN_TFLM = {"RELU_N1_TO_1"}
 
 # In QEMU (Cortex-M4): the composites and a spread of operator families, int8 and float32.
-QEMU_SUBSET = ["mobilenetv2_int8", "yolo_int8", "mobilenetv2_f32", "conv2d_b_int8", "depthwise_int8_pertensor",
+QEMU_SUBSET = ["mobilenetv2_int8", "yolo_int8", "mobilenetv2_f32", "torch_classifier_int8", "torch_detector_int8", "conv2d_b_int8", "depthwise_int8_pertensor",
                "transpose_conv_int8", "resize_int8", "softmax_int8", "strided_slice_int8", "activations_int8",
                "float_only_int8_mixed", "fully_connected_3d_f32", "pad_int8"]
 
