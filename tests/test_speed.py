@@ -8,15 +8,16 @@ import pytest
 
 from tinycc import driver, ir, toolchain
 from tinycc.testing import models as M
+from tinycc.verify import model_footprint
 
 from .conftest import assert_match, model_path, needs_qemu, random_batch, reference_outputs
 
 
-def run_speed(path: Path, tmp_path, samples=3, seed=0):
+def run_speed(path: Path, tmp_path, samples=3, seed=0, optimize="speed"):
     needs_qemu()
-    g = driver.compile_graph(str(path), target="cortex-m4", optimize="speed")
+    g = driver.compile_graph(str(path), target="cortex-m4", optimize=optimize)
     out = tmp_path / "out"
-    driver.build(str(path), str(out), "model", "cortex-m4", optimize="speed")
+    driver.build(str(path), str(out), "model", "cortex-m4", optimize=optimize)
     elf = toolchain.build_harness(out, tmp_path / "h.elf", mode="qemu", target="cortex-m4")
     batches = random_batch(g, np.random.default_rng(seed), samples)
     raw, _, instr = toolchain.run_samples(elf, b"".join(x.tobytes() for xs in batches for x in xs), samples,
@@ -25,7 +26,31 @@ def run_speed(path: Path, tmp_path, samples=3, seed=0):
     per = sum(t.nbytes for t in outs)
     ours = [[np.frombuffer(raw[s * per:(s + 1) * per], dtype=np.int8).reshape(outs[0].shape)] for s in range(samples)]
     assert_match(ours, reference_outputs(path, batches, len(outs)))
+    if optimize is None:
+        g.graph["footprint"] = model_footprint(out, "model", "cortex-m4")
     return g, instr
+
+
+# Issue 4: instructions of one inference (QEMU mps2-an386, -icount shift=0) must stay at or below
+# half of TFLite Micro + CMSIS-NN's, and RAM (.data + .bss + worst-case stack of NAME_invoke)
+# within the planner issue's limits, in the default build for a Cortex-M4.
+HALF_TFLM = {"kws_ref_model": 3_849_000, "vww_96_int8": 12_050_000, "ic_resnet8_int8": 14_930_000,
+             "ad01_int8": 291_000}
+
+
+@pytest.mark.parametrize("name", sorted(HALF_TFLM))
+def test_default_dsp_build_fast_small_exact(name, tmp_path):
+    """The default build for cortex-m4 (--optimize speed, RAM-aware): bit-exact with TFLite Micro
+    in QEMU, at most half of TFLite Micro's instructions, RAM within the limits of test_ram."""
+    from .test_ram import RAM_LIMITS
+    g, instr = run_speed(model_path(name), tmp_path, samples=2, seed=9, optimize=None)
+    assert g.graph["optimize"] == "speed"
+    impls = {ir.op(g, o).params.get("packed", {}).get("impl") for o in g.graph["plan"].order}
+    assert impls & {"arm_conv", "arm_fc", "arm_dw3x3"}
+    assert max(instr) <= HALF_TFLM[name], (name, instr)
+    f = g.graph["footprint"]
+    assert f["ram"] <= RAM_LIMITS[name], (name, f)
+    assert g.graph["plan"].size <= g.graph["ram_budget"]
 
 
 @pytest.mark.parametrize("name", ["kws_ref_model", "vww_96_int8", "ic_resnet8_int8", "ad01_int8"])

@@ -70,7 +70,7 @@ class DepthwiseConv2D(OpDef):
                                ("records", ctx.const_array(o, "records", "int32_t", pk["records"]))]
             params = ctx.struct(o, "tcc_arm_depthwise3x3_s8_params", fields)
             ctx.call(o, f"tcc_arm_depthwise3x3_s8(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])}, "
-                        f"{ctx.scratch(o)});", "arm/tcc_arm_depthwise")
+                        f"{ctx.scratch(o)});", "arm/tcc_arm_dw3x3")
             return
         pk = packed(o, "arm_dw")
         if pk:

@@ -142,6 +142,19 @@ TCC_ARM_INLINE int32_t conv_rq(int32_t v, const tcc_arm_rq *r)
     return r->shift != 0 ? tcc_arm_rq_pos(v, r->mult, r->add, r->shift) : tcc_arm_rq_zero(v, r->mult, r->add);
 }
 
+/* Requantize the 2 pixels' accumulators of one channel in place (its constants loaded once). */
+#define RQ2(x0, x1, rq)                                                                     \
+    do {                                                                                    \
+        const int32_t m_ = (rq)->mult, add_ = (rq)->add, s_ = (rq)->shift;                  \
+        if (s_ != 0) {                                                                      \
+            x0 = tcc_arm_rq_pos(x0, m_, add_, s_);                                          \
+            x1 = tcc_arm_rq_pos(x1, m_, add_, s_);                                          \
+        } else {                                                                            \
+            x0 = tcc_arm_rq_zero(x0, m_, add_);                                             \
+            x1 = tcc_arm_rq_zero(x1, m_, add_);                                             \
+        }                                                                                   \
+    } while (0)
+
 /* One step = one pair index j: pair j of pixels 0/1 (LDRD) times pair j of channels 0..3
  * (2 LDRD): 8 SMLAD. */
 #define CONV4_STEP(s)                                                                       \
@@ -226,9 +239,18 @@ static __attribute__((noinline)) void matmul_store(const tcc_arm_conv_s8_params 
         /* w is now at the next block's weights */
         const tcc_arm_rq *r = rq;
         int8_t *d = o;
-        const int32_t cl = clamp, l = lo, h = hi;
-        tcc_st32(d, conv_pack4(a00, a01, a02, a03, r, cl, l, h));
-        tcc_st32(d + out_c, conv_pack4(a10, a11, a12, a13, r, cl, l, h));
+        RQ2(a00, a10, &r[0]);
+        RQ2(a01, a11, &r[1]);
+        RQ2(a02, a12, &r[2]);
+        RQ2(a03, a13, &r[3]);
+        if (clamp) {
+            const int32_t l = lo, h = hi;
+            a00 = clampv(a00, l, h); a01 = clampv(a01, l, h); a02 = clampv(a02, l, h); a03 = clampv(a03, l, h);
+            a10 = clampv(a10, l, h); a11 = clampv(a11, l, h); a12 = clampv(a12, l, h); a13 = clampv(a13, l, h);
+        }
+        tcc_st32(d, tcc_bfi8_3(tcc_bfi8_2(tcc_bfi8_1((uint32_t)a00, (uint32_t)a01), (uint32_t)a02), (uint32_t)a03));
+        tcc_st32(d + out_c, tcc_bfi8_3(tcc_bfi8_2(tcc_bfi8_1((uint32_t)a10, (uint32_t)a11), (uint32_t)a12),
+                                       (uint32_t)a13));
         o = d + 4;
         bias = b + 4;
         rq = r + 4;

@@ -1,0 +1,335 @@
+/* tinycc runtime, Cortex-M DSP: DEPTHWISE_CONV_2D 3x3 int8, depth multiplier 1, stride 1 or 2
+ * (see tcc_arm.h). Same semantics as tcc_depthwise_s8 (TFLite DepthwiseConvPerChannel, zero
+ * point folded into the bias, padded taps read in_zp). A file of its own so that a model using
+ * only this kernel does not carry the general one (and vice versa).
+ */
+#include "tcc_arm.h"
+#include "tcc_arm_dsp.h"
+
+TCC_ARM_INLINE int32_t dw_clamp(int32_t v, int32_t lo, int32_t hi)
+{
+    return v < lo ? lo : (v > hi ? hi : v);
+}
+
+/* ------------------------------------------------------------------------------------
+ * 3x3 via channel-planar int16 lines, a chunk of channels at a time.
+ *
+ * A "line" is an image row, or a column when the params say transposed (for tall, narrow
+ * maps such as 25x5, so that the 4-output blocks run along the long side). The channels are
+ * processed in chunks of p->chunk (the scratch holds 3 lines of one chunk, so the caller picks
+ * the chunk from the RAM it can spare). For a line of outputs, the 3 input lines it reads are
+ * held as int16 planes, one per channel, with in_zp in the padding; a ring of 3 line slots
+ * means that with stride 1 each input line is converted once. Per channel, 4 outputs at a
+ * time: per line 3 loads and 8 multiply-accumulates (4 SMLAD on pairs of adjacent taps, 4
+ * SMLAxy for the single taps).
+ * ------------------------------------------------------------------------------------ */
+
+/* Convert one input line (n elements, elem_step bytes apart, c_n channels each) into the
+ * c_n planes at `plane` (row_len int16 each), at columns pad .. pad + n - 1. */
+static void planar_line(int16_t *plane, const int8_t *src, int32_t n, int32_t elem_step, int32_t c_n,
+                        int32_t row_len, int32_t pad)
+{
+    int32_t c = 0;
+    for (; c + 4 <= c_n; c += 4) {
+        int16_t *d0 = plane + c * row_len + pad;
+        int16_t *d1 = d0 + row_len;
+        int16_t *d2 = d1 + row_len;
+        int16_t *d3 = d2 + row_len;
+        const int8_t *s = src + c;
+        int32_t x = 0;
+        for (; x + 2 <= n; x += 2) {
+            const uint32_t a = tcc_ld32(s), b = tcc_ld32(s + elem_step);
+            s += 2 * elem_step;
+            const uint32_t ea = tcc_sxtb16(a), eb = tcc_sxtb16(b);
+            const uint32_t oa = tcc_sxtb16_ror8(a), ob = tcc_sxtb16_ror8(b);
+            tcc_st32(d0, tcc_pkhbt(ea, eb));
+            tcc_st32(d2, tcc_pkhtb(eb, ea));
+            tcc_st32(d1, tcc_pkhbt(oa, ob));
+            tcc_st32(d3, tcc_pkhtb(ob, oa));
+            d0 += 2;
+            d1 += 2;
+            d2 += 2;
+            d3 += 2;
+        }
+        if (x < n) {
+            *d0 = s[0];
+            *d1 = s[1];
+            *d2 = s[2];
+            *d3 = s[3];
+        }
+    }
+    for (; c < c_n; ++c) {
+        int16_t *d = plane + c * row_len + pad;
+        const int8_t *s = src + c;
+        for (int32_t x = 0; x < n; ++x) {
+            d[x] = s[x * elem_step];
+        }
+    }
+}
+
+/* Fill n int16 (n even) with zp. */
+static void fill16(int16_t *dst, int32_t n, int32_t zp)
+{
+    const uint32_t v = tcc_splat16(zp);
+    for (int32_t i = 0; i < n; i += 2) {
+        tcc_st32(dst + i, v);
+    }
+}
+
+/* Per channel record (pack.py: pack_depthwise_planar): for line k = 0..2 the words
+ * A_k = (w[k][0], w[k][1]) and D_k = (w[k][1], w[k][2]) at word 2k, 2k+1; the scaled bias at
+ * word 6; mult, add, shift at 7..9. With x the line's int16 values from the block's first
+ * column and pairs P_j = (x[2j], x[2j+1]) (aligned words):
+ *   stride 1: out0 += P0.A + P1.lo*D.hi   out1 += P0.hi*A.lo + P1.D
+ *             out2 += P1.A + P2.lo*D.hi   out3 += P1.hi*A.lo + P2.D
+ *   stride 2: out_i += P_2i.A + P_2i+1.lo*D.hi                                                */
+#if TCC_ARM_HAVE_DSP
+/* Line k of a stride-1 block; FIRST: the accumulators start at the bias (held in a3). */
+#define DW1_TEXT(k, A0, A1, A2)                                                             \
+    "ldrd   %[A], %[D], [%[wk], #" #k "*8]\n\t"                                             \
+    "ldrd   %[P0], %[P1], [%[r" #k "]], #8\n\t"                                             \
+    "smlad  %[a0], %[P0], %[A], " A0 "\n\t"                                                 \
+    "smlatb %[a1], %[P0], %[A], " A1 "\n\t"                                                 \
+    "ldr    %[P0], [%[r" #k "]]\n\t"                                                        \
+    "smlabt %[a0], %[P1], %[D], %[a0]\n\t"                                                  \
+    "smlad  %[a1], %[P1], %[D], %[a1]\n\t"                                                  \
+    "smlad  %[a2], %[P1], %[A], " A2 "\n\t"                                                 \
+    "smlatb %[a3], %[P1], %[A], %[a3]\n\t"                                                  \
+    "smlabt %[a2], %[P0], %[D], %[a2]\n\t"                                                  \
+    "smlad  %[a3], %[P0], %[D], %[a3]\n\t"
+#define DW1_ASM                                                                             \
+    "ldr    %[a3], [%[wk], #24]\n\t"                                                        \
+    DW1_TEXT(0, "%[a3]", "%[a3]", "%[a3]")                                                  \
+    DW1_TEXT(1, "%[a0]", "%[a1]", "%[a2]")                                                  \
+    DW1_TEXT(2, "%[a0]", "%[a1]", "%[a2]")
+
+#define DW2_TEXT(k, A0, A1, A2)                                                             \
+    "ldrd   %[A], %[D], [%[wk], #" #k "*8]\n\t"                                             \
+    "ldrd   %[P0], %[P1], [%[r" #k "]], #16\n\t"                                            \
+    "smlad  %[a0], %[P0], %[A], " A0 "\n\t"                                                 \
+    "smlabt %[a0], %[P1], %[D], %[a0]\n\t"                                                  \
+    "smlad  %[a1], %[P1], %[A], " A1 "\n\t"                                                 \
+    "ldrd   %[P0], %[P1], [%[r" #k "], #-8]\n\t"                                            \
+    "smlabt %[a1], %[P0], %[D], %[a1]\n\t"                                                  \
+    "smlad  %[a2], %[P0], %[A], " A2 "\n\t"                                                 \
+    "smlabt %[a2], %[P1], %[D], %[a2]\n\t"                                                  \
+    "smlad  %[a3], %[P1], %[A], %[a3]\n\t"                                                  \
+    "ldr    %[P0], [%[r" #k "]]\n\t"                                                        \
+    "smlabt %[a3], %[P0], %[D], %[a3]\n\t"
+#define DW2_ASM                                                                             \
+    "ldr    %[a3], [%[wk], #24]\n\t"                                                        \
+    DW2_TEXT(0, "%[a3]", "%[a3]", "%[a3]")                                                  \
+    DW2_TEXT(1, "%[a0]", "%[a1]", "%[a2]")                                                  \
+    DW2_TEXT(2, "%[a0]", "%[a1]", "%[a2]")
+
+#define DW_BLOCK_ASM(TEXT)                                                                  \
+    do {                                                                                    \
+        uint32_t A_, D_, P0_, P1_;                                                          \
+        __asm__ volatile(TEXT                                                               \
+            : [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3),               \
+              [r0] "+r"(r0), [r1] "+r"(r1), [r2] "+r"(r2),                                  \
+              [A] "=&r"(A_), [D] "=&r"(D_), [P0] "=&r"(P0_), [P1] "=&r"(P1_)                \
+            : [wk] "r"(wk)                                                                  \
+            : "memory");                                                                    \
+    } while (0)
+#define DW_BLOCK_S1() DW_BLOCK_ASM(DW1_ASM)
+#define DW_BLOCK_S2() DW_BLOCK_ASM(DW2_ASM)
+#else
+#define DW_S1_LINE(k, P)                                                                    \
+    do {                                                                                    \
+        const uint32_t A_ = wk[2 * (k)], D_ = wk[2 * (k) + 1];                              \
+        const uint32_t p0_ = tcc_ld32(P), p1_ = tcc_ld32((P) + 2), p2_ = tcc_ld32((P) + 4);  \
+        a0 = tcc_smlabt(p1_, D_, tcc_smlad(p0_, A_, a0));                                   \
+        a1 = tcc_smlad(p1_, D_, tcc_smlatb(p0_, A_, a1));                                   \
+        a2 = tcc_smlabt(p2_, D_, tcc_smlad(p1_, A_, a2));                                   \
+        a3 = tcc_smlad(p2_, D_, tcc_smlatb(p1_, A_, a3));                                   \
+        (P) += 4;                                                                           \
+    } while (0)
+#define DW_S2_LINE(k, P)                                                                    \
+    do {                                                                                    \
+        const uint32_t A_ = wk[2 * (k)], D_ = wk[2 * (k) + 1];                              \
+        const uint32_t p0_ = tcc_ld32(P), p1_ = tcc_ld32((P) + 2), p2_ = tcc_ld32((P) + 4);  \
+        const uint32_t p3_ = tcc_ld32((P) + 6), p4_ = tcc_ld32((P) + 8);                    \
+        a0 = tcc_smlabt(p1_, D_, tcc_smlad(p0_, A_, a0));                                   \
+        a1 = tcc_smlabt(p2_, D_, tcc_smlad(p1_, A_, a1));                                   \
+        a2 = tcc_smlabt(p3_, D_, tcc_smlad(p2_, A_, a2));                                   \
+        a3 = tcc_smlabt(p4_, D_, tcc_smlad(p3_, A_, a3));                                   \
+        (P) += 8;                                                                           \
+    } while (0)
+#define DW_BLOCK_S1()                                                                       \
+    do {                                                                                    \
+        a0 = a1 = a2 = a3 = (int32_t)wk[6];                                                 \
+        DW_S1_LINE(0, r0); DW_S1_LINE(1, r1); DW_S1_LINE(2, r2);                            \
+    } while (0)
+#define DW_BLOCK_S2()                                                                       \
+    do {                                                                                    \
+        a0 = a1 = a2 = a3 = (int32_t)wk[6];                                                 \
+        DW_S2_LINE(0, r0); DW_S2_LINE(1, r1); DW_S2_LINE(2, r2);                            \
+    } while (0)
+#endif
+
+typedef struct {
+    const int16_t *line[3];  /* the 3 input line slots (the chunk's first channel plane) */
+    int32_t row_len;         /* int16 per plane */
+    int32_t n_out;           /* outputs along the line */
+    int32_t out_step;        /* bytes between consecutive outputs of a line, for one channel */
+    int32_t count;           /* channels in the chunk */
+    int32_t clamp, lo, hi;
+    const int32_t *records;  /* the chunk's first channel record */
+} dw_line_ctx;
+
+/* Requantize, clamp and store the 4 outputs of a block. */
+#define DW_RQ4(RQ)                                                                          \
+    do {                                                                                    \
+        a0 = RQ(a0);                                                                        \
+        a1 = RQ(a1);                                                                        \
+        a2 = RQ(a2);                                                                        \
+        a3 = RQ(a3);                                                                        \
+        if (clamp) {                                                                        \
+            a0 = dw_clamp(a0, lo, hi);                                                      \
+            a1 = dw_clamp(a1, lo, hi);                                                      \
+            a2 = dw_clamp(a2, lo, hi);                                                      \
+            a3 = dw_clamp(a3, lo, hi);                                                      \
+        }                                                                                   \
+    } while (0)
+#define DW_RQ_POS(v) tcc_arm_rq_pos(v, m, add, s)
+#define DW_RQ_ZERO(v) tcc_arm_rq_zero(v, m, add)
+
+/* All blocks of one channel's output line: full blocks of 4, then a partial one (the scratch
+ * line is long enough for its reads; only the valid outputs are stored). */
+#define DW_CHANNEL(BLOCK, RQ)                                                               \
+    do {                                                                                    \
+        for (int32_t b_ = 0; b_ < blocks; ++b_) {                                           \
+            int32_t a0, a1, a2, a3;                                                         \
+            BLOCK();                                                                        \
+            DW_RQ4(RQ);                                                                     \
+            d[0] = (int8_t)a0;                                                              \
+            d[st] = (int8_t)a1;                                                             \
+            d[2 * st] = (int8_t)a2;                                                         \
+            d[3 * st] = (int8_t)a3;                                                         \
+            d += 4 * st;                                                                    \
+        }                                                                                   \
+        if (tail) {                                                                         \
+            int32_t a0, a1, a2, a3;                                                         \
+            BLOCK();                                                                        \
+            DW_RQ4(RQ);                                                                     \
+            d[0] = (int8_t)a0;                                                              \
+            if (tail > 1) d[st] = (int8_t)a1;                                               \
+            if (tail > 2) d[2 * st] = (int8_t)a2;                                           \
+        }                                                                                   \
+    } while (0)
+
+/* Every channel's line of outputs, stride 1; o: the chunk's first channel's first output. */
+static __attribute__((noinline)) void dw3x3_line_s1(const dw_line_ctx *c, int8_t *o)
+{
+    const int32_t st = c->out_step;
+    const int32_t blocks = c->n_out >> 2, tail = c->n_out & 3;
+    const int32_t len = c->row_len;
+    const int32_t clamp = c->clamp, lo = c->lo, hi = c->hi;
+    const int32_t *rec = c->records;
+    const int32_t *const rec_end = rec + 10 * c->count;
+    const int16_t *r0c = c->line[0], *r1c = c->line[1], *r2c = c->line[2];
+    for (; rec != rec_end; rec += 10, r0c += len, r1c += len, r2c += len, ++o) {
+        const uint32_t *wk = (const uint32_t *)rec;
+        const int32_t m = rec[7], add = rec[8], s = rec[9];
+        const int16_t *r0 = r0c, *r1 = r1c, *r2 = r2c;
+        int8_t *d = o;
+        if (s != 0) {
+            DW_CHANNEL(DW_BLOCK_S1, DW_RQ_POS);
+        } else {
+            DW_CHANNEL(DW_BLOCK_S1, DW_RQ_ZERO);
+        }
+    }
+}
+
+/* The same with stride 2. */
+static __attribute__((noinline)) void dw3x3_line_s2(const dw_line_ctx *c, int8_t *o)
+{
+    const int32_t st = c->out_step;
+    const int32_t blocks = c->n_out >> 2, tail = c->n_out & 3;
+    const int32_t len = c->row_len;
+    const int32_t clamp = c->clamp, lo = c->lo, hi = c->hi;
+    const int32_t *rec = c->records;
+    const int32_t *const rec_end = rec + 10 * c->count;
+    const int16_t *r0c = c->line[0], *r1c = c->line[1], *r2c = c->line[2];
+    for (; rec != rec_end; rec += 10, r0c += len, r1c += len, r2c += len, ++o) {
+        const uint32_t *wk = (const uint32_t *)rec;
+        const int32_t m = rec[7], add = rec[8], s = rec[9];
+        const int16_t *r0 = r0c, *r1 = r1c, *r2 = r2c;
+        int8_t *d = o;
+        if (s != 0) {
+            DW_CHANNEL(DW_BLOCK_S2, DW_RQ_POS);
+        } else {
+            DW_CHANNEL(DW_BLOCK_S2, DW_RQ_ZERO);
+        }
+    }
+}
+
+void tcc_arm_depthwise3x3_s8(const tcc_arm_depthwise3x3_s8_params *p, const int8_t *in, int8_t *out,
+                             void *scratch)
+{
+    const int32_t c_all = p->channels;
+    const int32_t len = p->row_len;
+    const int32_t chunk = p->chunk > 0 && p->chunk < c_all ? p->chunk : c_all;
+    const int32_t t = p->transposed;
+    /* lines: rows (or columns when transposed) of the input and the output */
+    const int32_t lines_in = t ? p->in_w : p->in_h;
+    const int32_t elems_in = t ? p->in_h : p->in_w;
+    const int32_t line_step_in = (t ? 1 : p->in_w) * c_all;
+    const int32_t elem_step_in = (t ? p->in_w : 1) * c_all;
+    const int32_t lines_out = t ? p->out_w : p->out_h;
+    const int32_t pad_line = t ? p->pad_left : p->pad_top;
+    const int32_t pad_elem = t ? p->pad_top : p->pad_left;
+    void (*const line_fn)(const dw_line_ctx *, int8_t *) = p->stride == 1 ? dw3x3_line_s1 : dw3x3_line_s2;
+    int16_t *slots = (int16_t *)scratch;
+    dw_line_ctx ctx;
+    ctx.row_len = len;
+    ctx.n_out = t ? p->out_h : p->out_w;
+    ctx.lo = p->act_min;
+    ctx.hi = p->act_max;
+    ctx.clamp = ctx.lo > -128 || ctx.hi < 127;
+    const int32_t n_pix = p->out_h * p->out_w;
+    for (int32_t b = 0; b < p->batches; ++b) {
+        const int8_t *img = in + b * p->in_h * p->in_w * c_all;
+        int8_t *img_out = out + b * n_pix * c_all;
+        for (int32_t c0 = 0; c0 < c_all; c0 += chunk) {
+            const int32_t cn = TCC_ARM_MIN(chunk, c_all - c0);
+            const int32_t slot_len = cn * len;
+            int32_t tag[3] = {INT32_MIN, INT32_MIN, INT32_MIN};   /* input line held by each slot */
+            /* staged: the chunk's outputs go to the scratch ([pixel][cn]) and are copied out
+             * after all its input was read */
+            int8_t *const stage = (int8_t *)(slots + 3 * chunk * len);
+            int8_t *const dst = p->staged ? stage : img_out + c0;
+            const int32_t cs = p->staged ? cn : c_all;
+            const int32_t step_out = (t ? 1 : p->out_w) * cs;
+            fill16(slots, 3 * slot_len, p->in_zp);
+            ctx.count = cn;
+            ctx.records = p->records + 10 * c0;
+            ctx.out_step = (t ? p->out_w : 1) * cs;
+            for (int32_t ol = 0; ol < lines_out; ++ol) {
+                for (int32_t k = 0; k < 3; ++k) {
+                    const int32_t y = ol * p->stride - pad_line + k;
+                    const int32_t sl = ((y % 3) + 3) % 3;
+                    int16_t *slot = slots + sl * slot_len;
+                    if (tag[sl] != y) {
+                        const int32_t was_inside = tag[sl] >= 0 && tag[sl] < lines_in;
+                        if (y >= 0 && y < lines_in) {
+                            planar_line(slot, img + y * line_step_in + c0, elems_in, elem_step_in, cn, len,
+                                        pad_elem);
+                        } else if (was_inside) {
+                            fill16(slot, slot_len, p->in_zp);
+                        }
+                        tag[sl] = y;
+                    }
+                    ctx.line[k] = slot;
+                }
+                line_fn(&ctx, dst + ol * step_out);
+            }
+            if (p->staged) {
+                for (int32_t i = 0; i < n_pix; ++i) {
+                    for (int32_t k = 0; k < cn; ++k) img_out[i * c_all + c0 + k] = stage[i * cn + k];
+                }
+            }
+        }
+    }
+}
