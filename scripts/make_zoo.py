@@ -346,7 +346,8 @@ def _compare(a, b):
 
 
 @entry("shape_views", ["RESHAPE"], [((1, 4, 6, 2), F)],
-       not_produced={"EXPAND_DIMS": "with a constant axis the converter emits RESHAPE (tinycc needs a constant axis)"})
+       note="with static shapes the converter turns expand_dims and squeeze into RESHAPE; the expand_dims and "
+            "squeeze models keep them by leaving dimensions unknown to the converter")
 def _shape_views(x):
     return [lam(lambda t: tf.reshape(t, (1, 12, 4)))(x), lam(lambda t: tf.expand_dims(t, 2))(x),
             lam(lambda t: tf.squeeze(tf.reshape(t, (1, 4, 1, 12)), axis=2))(x)]
@@ -568,6 +569,47 @@ def _yolo(x):
     c = _dw_separable(c, 32, 1)
     head2 = keras.layers.Conv2D(3 * (5 + 3), 1, name="head_10x10")(c)
     return [head1, head2]
+
+
+@entry("transformer", ["FULLY_CONNECTED", "BATCH_MATMUL", "SOFTMAX", "TRANSPOSE", "RESHAPE", "ADD", "MEAN",
+                      "SQUARED_DIFFERENCE", "RSQRT", "MUL", "SUB"],
+       [((1, 8, 16), F)], variants=("f32", "int8"),
+       note="a tiny encoder block: Keras MultiHeadAttention (2 heads), LayerNormalization, GELU-free MLP")
+def _transformer(x):
+    a = keras.layers.MultiHeadAttention(num_heads=2, key_dim=8)(x, x)
+    h = keras.layers.LayerNormalization()(keras.layers.Add()([x, a]))
+    f = keras.layers.Dense(32, activation="relu")(h)
+    f = keras.layers.Dense(16)(f)
+    h = keras.layers.LayerNormalization()(keras.layers.Add()([h, f]))
+    h = keras.layers.GlobalAveragePooling1D()(h)
+    return keras.layers.Dense(4, activation="softmax")(h)
+
+
+@entry("kws_conv1d", ["CONV_2D", "DEPTHWISE_CONV_2D", "MAX_POOL_2D", "REDUCE_MAX", "FULLY_CONNECTED", "SOFTMAX"], [((1, 49, 10), F)],
+       variants=("f32", "int8"), note="keyword-spotting style: Conv1D layers (the converter lowers them to CONV_2D)")
+def _kws_conv1d(x):
+    h = keras.layers.Conv1D(16, 5, strides=2, padding="same", activation="relu")(x)
+    h = keras.layers.BatchNormalization()(h)
+    h = keras.layers.SeparableConv1D(24, 3, padding="same", activation="relu")(h)
+    h = keras.layers.MaxPooling1D(2)(h)
+    h = keras.layers.Conv1D(24, 3, dilation_rate=2, padding="causal", activation="relu")(h)
+    h = keras.layers.GlobalMaxPooling1D()(h)
+    h = keras.layers.Dense(12)(h)
+    return keras.layers.Softmax()(h)
+
+
+@entry("autoencoder", ["CONV_2D", "TRANSPOSE_CONV", "PAD", "LOGISTIC"], [((1, 28, 28, 1), F)],
+       variants=("f32", "int8"), note="ZeroPadding2D, SeparableConv2D, Conv2DTranspose, Flatten/Dense bottleneck")
+def _autoencoder(x):
+    h = keras.layers.ZeroPadding2D(((1, 1), (1, 1)))(x)
+    h = keras.layers.Conv2D(8, 3, strides=2, activation="relu")(h)               # 14
+    h = keras.layers.SeparableConv2D(16, 3, strides=2, padding="same", activation="relu")(h)   # 7
+    z = keras.layers.Dense(16, activation="relu")(keras.layers.Flatten()(h))
+    h = keras.layers.Reshape((7, 7, 16))(keras.layers.Dense(7 * 7 * 16)(z))
+    h = keras.layers.Conv2DTranspose(8, 3, strides=2, padding="same", activation="relu")(h)   # 14
+    h = keras.layers.Conv2DTranspose(4, 3, strides=2, padding="same")(h)                      # 28
+    h = keras.layers.BatchNormalization()(h)
+    return keras.layers.Conv2D(1, 3, padding="same", activation="sigmoid")(h)
 
 
 # ---------------------------------------------------------------------------

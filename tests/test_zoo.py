@@ -25,7 +25,7 @@ from .conftest import assert_match, needs_qemu, reference_outputs, run_compiled
 ZOO = Path(__file__).resolve().parent / "zoo"
 MANIFEST = json.loads((ZOO / "manifest.json").read_text())
 MODELS = {k: v for k, v in MANIFEST["models"].items() if "file" in v}
-COMPOSITES = ["mobilenetv2", "yolo", "torch_classifier", "torch_detector"]
+COMPOSITES = ["mobilenetv2", "yolo", "transformer", "kws_conv1d", "autoencoder", "torch_classifier", "torch_detector"]
 
 # The operators of issue 5: every one must be in some zoo model, unless the manifest says why
 # TensorFlow's converter does not produce it.
@@ -44,6 +44,10 @@ NOT_IN_TFLM = {"RELU_N1_TO_1"}
 QEMU_SUBSET = ["mobilenetv2_int8", "yolo_int8", "mobilenetv2_f32", "torch_classifier_int8", "torch_detector_int8", "conv2d_b_int8", "depthwise_int8_pertensor",
                "transpose_conv_int8", "resize_int8", "softmax_int8", "strided_slice_int8", "activations_int8",
                "float_only_int8_mixed", "fully_connected_3d_f32", "pad_int8"]
+
+# --optimize speed (DSP kernels) in QEMU: the int8 networks and the operators with fast kernels.
+QEMU_SPEED = ["mobilenetv2_int8", "yolo_int8", "torch_classifier_int8", "conv2d_a_int8", "depthwise_int8",
+              "fully_connected_int8_pertensor", "avg_pool_int8", "add_int8"]
 
 
 @pytest.fixture(autouse=True)
@@ -99,15 +103,41 @@ def zoo_batches(g, info: dict, samples: int, seed: int = 0):
     return [[_input_values(t, d, rng, k) for t, d in zip(tensors, domains)] for k in kinds]
 
 
-def check_zoo(name: str, tmp_path: Path, mode: str = "host", samples: int = 3):
+def check_zoo(name: str, tmp_path: Path, mode: str = "host", samples: int = 3, optimize: str | None = None):
     info = MODELS[name]
     path = ZOO / info["file"]
-    g = driver.compile_graph(str(path), target="generic" if mode == "host" else "cortex-m4")
+    target = "generic" if mode == "host" else "cortex-m4"
+    g = driver.compile_graph(str(path), target=target, optimize=optimize)
     batches = zoo_batches(g, info, samples)
-    ours, instr = run_compiled(path, batches, tmp_path, mode, g=g)
+    if optimize is None:
+        ours, instr = run_compiled(path, batches, tmp_path, mode, g=g)
+    else:
+        ours, instr = _run_optimized(path, g, batches, tmp_path, mode, target, optimize)
     allow_litert = bool(NOT_IN_TFLM & set(info["ops"]))
     assert_match(ours, reference_outputs(path, batches, len(g.graph["outputs"]), allow_litert=allow_litert))
     return instr
+
+
+def _run_optimized(path: Path, g, batches, work: Path, mode: str, target: str, optimize: str):
+    """run_compiled with an --optimize choice: build, run every sample, split the outputs."""
+    from tinycc import toolchain
+    out = work / "out"
+    driver.build(str(path), str(out), "model", target, optimize=optimize)
+    exe = toolchain.build_harness(out, work / ("h" if mode == "host" else "h.elf"), mode=mode, target="cortex-m4")
+    blob = b"".join(x.tobytes() for xs in batches for x in xs)
+    raw, _, instr = toolchain.run_samples(exe, blob, len(batches), mode=mode, target="cortex-m4",
+                                          workdir=work / "run", timeout=300)
+    outs = [ir.tensor(g, t) for t in g.graph["outputs"]]
+    per = sum(t.nbytes for t in outs)
+    assert len(raw) == per * len(batches)
+    result = []
+    for s in range(len(batches)):
+        row, pos = [], s * per
+        for t in outs:
+            row.append(np.frombuffer(raw[pos:pos + t.nbytes], dtype=NUMPY[t.dtype]).reshape(t.shape))
+            pos += t.nbytes
+        result.append(row)
+    return result, instr
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))
@@ -119,6 +149,16 @@ def test_zoo_host(name, tmp_path):
 def test_zoo_qemu(name, tmp_path):
     needs_qemu()
     instr = check_zoo(name, tmp_path, mode="qemu", samples=1)
+    assert len(instr) == 3 and min(instr) > 0
+
+
+@pytest.mark.parametrize("name", QEMU_SPEED)
+def test_zoo_qemu_speed(name, tmp_path):
+    """``--optimize speed`` on the Cortex-M4: the DSP kernels (packed weights) on converter output."""
+    needs_qemu()
+    g = driver.compile_graph(str(ZOO / MODELS[name]["file"]), target="cortex-m4", optimize="speed")
+    assert any("packed" in ir.op(g, o).params for o in g.graph["plan"].order), "no fast kernel was used"
+    instr = check_zoo(name, tmp_path, mode="qemu", samples=1, optimize="speed")
     assert len(instr) == 3 and min(instr) > 0
 
 
