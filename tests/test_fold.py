@@ -129,3 +129,38 @@ def test_fold_reaches_a_fixed_point():
     add = ir.op(g, ir.ops_in_order(g)[0])
     want = -np.abs(np.linspace(-1, 1, 8).astype(np.float32)).reshape(1, 8)   # NEG ABS NEG ABS NEG
     np.testing.assert_array_equal(ir.tensor(g, add.inputs[1]).data, want)
+
+
+def float_arithmetic() -> bytes:
+    """((c1 - c2, RELU) * c3 / c4 + c5, RELU6) on constants (broadcasting), MAXIMUM of int8
+    constants, then each added to a model input: only the last ADDs run."""
+    from tinycc.testing.models_elementwise import ElementwiseBuilder
+    b = ElementwiseBuilder()
+    f = lambda v, n: b.tensor(list(np.shape(v)), "float32", data=np.asarray(v, np.float32), name=n)
+    c1 = f([[0.3, -2.0, 5.5, 1e38]], "c1")
+    c2 = f([0.1, 0.7, -1.25, -3e38], "c2")
+    c3, c4, c5 = f([[3.0]], "c3"), f([[0.7, -0.3, 0.11, 2.0]], "c4"), f([[-4.0, 0.5, 1.0, 2.0]], "c5")
+    t = [b.tensor([1, 4], "float32", name=f"t{k}") for k in range(4)]
+    b.op("SUB", [c1, c2], [t[0]], fused_activation_function="RELU")
+    b.op("MUL", [t[0], c3], [t[1]], fused_activation_function="NONE")
+    b.op("DIV", [t[1], c4], [t[2]], fused_activation_function="NONE")
+    b.op("ADD", [t[2], c5], [t[3]], fused_activation="RELU6")
+    x = b.tensor([1, 4], "float32", name="x")
+    y = b.tensor([1, 4], "float32", name="y")
+    b.op("ADD", [x, t[3]], [y], fused_activation="NONE")
+    q = dict(scale=0.05, zero_point=-4)
+    i1 = b.tensor([2, 3], "int8", data=np.array([[5, -100, 7], [0, 127, -128]]), name="i1", **q)
+    i2 = b.tensor([3], "int8", data=np.array([6, -101, -3]), name="i2", **q)
+    m = b.tensor([2, 3], "int8", name="m", **q)
+    xi = b.tensor([2, 3], "int8", name="xi", **q)
+    yi = b.tensor([2, 3], "int8", name="yi", **q)
+    b.op("MAXIMUM", [i1, i2], [m])
+    b.op("ADD", [xi, m], [yi], fused_activation="NONE")
+    return b.build([x, xi], [y, yi])
+
+
+def test_float_and_max_arithmetic_on_constants(tmp_path):
+    data = float_arithmetic()
+    g = run_pipeline(frontend.parse_tflite(data), verify=True)
+    assert kinds(g) == ["ADD", "ADD"]
+    run_vs_tflm(data, tmp_path)

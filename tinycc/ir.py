@@ -28,7 +28,7 @@ Zero-copy joins
 Graph attributes (``graph.graph``)
     ``inputs``/``outputs``: ordered tensor ids of the model's inputs/outputs;
     ``name``: model name; ``source``: file it came from; ``plan``: the arena
-    plan once ``plan_arena`` ran.
+    plan once ``plan_arena`` ran; ``fused``: the ``fuse_ops`` rules that fired.
 
 Every tensor has exactly one writer: an op, a view edge, or nothing (model
 inputs and constants). ``verify`` checks these invariants; tests run it after

@@ -77,6 +77,15 @@ class Add(OpDef):
         p["act_range"] = quant.activation_range_int8(o.attrs["activation"], sy, y.quant.zero_point[0])
         return p
 
+    def evaluate(self, g, o, inputs):
+        """For constant folding: float32 a + b then tcc_clampf (exact in numpy); int8 stays at run time."""
+        if ir.tensor(g, o.outputs[0]).dtype != "float32":
+            return None
+        from .elementwise_binary import clamp_f32
+        with np.errstate(all="ignore"):
+            r = np.asarray(inputs[0], np.float32) + np.asarray(inputs[1], np.float32)
+        return [clamp_f32(r, *quant.activation_range_float(o.attrs["activation"]))]
+
     def pack(self, g, o):
         """Cortex-M DSP, same shapes: tcc_arm_add_s8 (rescaled inputs as 2 KB of tables)."""
         a, b, y = (ir.tensor(g, t) for t in (*o.inputs, o.outputs[0]))

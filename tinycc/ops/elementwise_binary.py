@@ -103,6 +103,14 @@ def check_broadcast(spec: OpDef, g, o, slots, out_dtype=None) -> str:
     return dt
 
 
+def clamp_f32(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """tcc_clampf(x, lo, hi) with the bounds as codegen writes them (infinities become +-FLT_MAX)."""
+    fmax = np.finfo(np.float32).max
+    lo, hi = np.float32(max(lo, -fmax)), np.float32(min(hi, fmax))
+    x = np.asarray(x, np.float32)
+    return np.where(x < lo, lo, np.where(x > hi, hi, x)).astype(np.float32)
+
+
 def _q(t: ir.Tensor) -> tuple[float, int]:
     return float(t.quant.scale[0]), int(t.quant.zero_point[0])
 
@@ -136,6 +144,22 @@ class _Binary(OpDef):
             lo, hi = quant.activation_range_float(o.attrs["activation"])
             return "tcc_binary_f32_params", [("shape", self.shape_init(g, o)), ("act_min", lo), ("act_max", hi)]
         return "tcc_bcast", bcast_fields(y.shape, a.shape, b.shape)
+
+    def evaluate(self, g, o, inputs):
+        """For constant folding: float32 SUB/MUL/DIV (one IEEE operation, then tcc_clampf to the
+        activation range with infinities as +-FLT_MAX), MAXIMUM/MINIMUM (a comparison, also
+        int8 on raw bytes); None for the rest (their int8 arithmetic stays in the kernels)."""
+        a, b = (np.asarray(v) for v in inputs)
+        dt = ir.tensor(g, o.inputs[0]).dtype
+        if self.kind in ("MAXIMUM", "MINIMUM"):
+            pick = (a > b) if self.kind == "MAXIMUM" else (a < b)
+            return [np.where(pick, a, b)]
+        op = {"SUB": np.subtract, "MUL": np.multiply, "DIV": np.divide}.get(self.kind)
+        if dt != "float32" or op is None:
+            return None
+        with np.errstate(all="ignore"):
+            r = op(a.astype(np.float32), b.astype(np.float32))
+        return [clamp_f32(r, *quant.activation_range_float(o.attrs.get("activation", "NONE")))]
 
     def emit(self, g, o, ctx):
         dt = ir.tensor(g, o.inputs[0]).dtype

@@ -30,6 +30,8 @@ compile-time constants in ``Op.params``) and repeats until no rule fires.
                        identity (e.g. QUANTIZE with equal      (becomes a view, no code)
                        scale and zero point)
 
+The rules fired are listed in ``graph.graph["fused"]`` (for tests and reports).
+
 The rewrites: a fused PAD becomes explicit padding of the window op (``padding="EXPLICIT"``,
 ``pad_h``/``pad_w`` = (before, after), possibly asymmetric; kernels take top/left and the
 output size); a fused activation narrows the producer's ``act_range``; fused tables become one
@@ -113,7 +115,8 @@ def bypass(g: nx.DiGraph, a_oid: str, b_oid: str, new_b: ir.Op) -> None:
     g.remove_node(mid)
     replace_op(g, b_oid, new_b)
     for t in a.inputs:
-        if t is not None and t in g and g.degree(t) == 0 and t not in g.graph["inputs"]:
+        if (t is not None and t in g and g.degree(t) == 0 and t not in g.graph["inputs"]
+                and t not in g.graph["outputs"]):
             g.remove_node(t)
 
 
@@ -125,7 +128,8 @@ def absorb(g: nx.DiGraph, a_oid: str, b_oid: str, new_a: ir.Op) -> None:
     g.remove_node(mid)
     replace_op(g, a_oid, new_a)
     for t in b.inputs:
-        if t is not None and t in g and g.degree(t) == 0 and t not in g.graph["inputs"]:
+        if (t is not None and t in g and g.degree(t) == 0 and t not in g.graph["inputs"]
+                and t not in g.graph["outputs"]):
             g.remove_node(t)
 
 
