@@ -120,3 +120,30 @@ def test_multi_io_vs_tflm_host(make, dtype, tmp_path):
 def test_multi_io_vs_tflm_qemu(tmp_path):
     run_vs_tflm(conv_branches("int8", seed=3), tmp_path / "a", mode="qemu", samples=2)
     run_vs_tflm(conv_branches("int8", seed=3), tmp_path / "b", mode="qemu", optimize="speed", samples=2)
+
+
+def late_join(dtype="float32", seed=5):
+    """concat(x0, x1) where x0 is written first and x1 only after a wide branch computed from x0:
+    placing x1 inside the output would hold its bytes through the branch."""
+    nb = net(seed, dtype)
+    x = nb.input((1, 16), name="x")
+    x0 = nb.fully_connected(x, 8)
+    w = nb.fully_connected(nb.fully_connected(x0, 600), 600)
+    x1 = nb.fully_connected(w, 200)
+    return nb.build([x], [concat(nb, [x0, x1], axis=1)])
+
+
+def test_zero_copy_only_when_it_does_not_cost_ram(tmp_path):
+    from tinycc.passes import PIPELINE, alias_concats
+    data = late_join()
+    g = plan_of(data)
+    copying = run_pipeline(frontend.parse_tflite(data), [p for p in PIPELINE if p is not alias_concats])
+    placing = frontend.parse_tflite(data)
+    for p in PIPELINE[:-1]:
+        placing = p(placing)
+    (j,) = joins(placing)
+    assert j.params.get("zero_copy")                   # the inputs could be placed ...
+    assert g.graph["plan"].size == copying.graph["plan"].size
+    (j,) = joins(g)
+    assert not j.params.get("zero_copy")               # ... but copying needs less RAM here
+    run_vs_tflm(data, tmp_path, samples=2)

@@ -39,12 +39,14 @@ Algorithm
                            EXACT_STEPS placements (a step budget, not a clock: the result
                            is the same on any machine, however loaded).
   6. The plan with the smallest arena wins (ties: earlier strategy, earlier order). Its
-     size is the highest end offset.
+     size is the highest end offset. With zero-copy joins the whole search runs once more with
+     every join copying; zero copy is kept unless that plan is smaller.
 Invariant (checked by ``check_plan`` in the tests, on every case): two buffers live at
 the same step share no byte unless a rule allows it, and then within its shift.
 """
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from dataclasses import dataclass, field
 
@@ -442,6 +444,25 @@ def plan_order(g: nx.DiGraph, order: list[str]):
 
 
 def plan_arena(g: nx.DiGraph) -> nx.DiGraph:
+    """Plan ``g`` (``graph.graph["plan"]``). With zero-copy joins (``alias_concats``), the plan
+    with every join copying is computed too, and wins if it is smaller (the joins then copy)."""
+    joins = [n for n in ir.ops_in_order(g) if ir.op(g, n).params.get("zero_copy")]
+    _plan(g)
+    if joins:
+        alt = g.copy()
+        for n in joins:
+            o = ir.op(alt, n)
+            ir.replace_value(alt, n, dataclasses.replace(
+                o, params={k: v for k, v in o.params.items() if k != "zero_copy"}))
+        _plan(alt)
+        if alt.graph["plan"].size < g.graph["plan"].size:
+            for n in joins:
+                ir.replace_value(g, n, ir.op(alt, n))
+            g.graph["plan"] = alt.graph["plan"]
+    return g
+
+
+def _plan(g: nx.DiGraph) -> None:
     tried: dict[str, int] = {}
     results = []
     for k, order in enumerate(candidate_orders(g)):
@@ -462,7 +483,6 @@ def plan_arena(g: nx.DiGraph) -> nx.DiGraph:
         placed, name, size = refined, "exact", prob.end(refined)
     tried[f"exact/order{k}"] = size
     g.graph["plan"] = make_plan(g, order, prob, rules, placed, name, tried)
-    return g
 
 
 def make_plan(g, order, prob: _Problem, rules, placed, strategy="", tried=None) -> ArenaPlan:
