@@ -164,3 +164,16 @@ def test_float_and_max_arithmetic_on_constants(tmp_path):
     g = run_pipeline(frontend.parse_tflite(data), verify=True)
     assert kinds(g) == ["ADD", "ADD"]
     run_vs_tflm(data, tmp_path)
+
+
+def test_ops_left_without_readers_go():
+    """SHAPE(RELU(x)) folds; the RELU then feeds nothing and is removed too."""
+    b = OpBuilder()
+    x = b.tensor([2, 7], "float32", name="x")
+    r = b.tensor([2, 7], "float32", name="r")
+    s = b.tensor([2], "int32", name="s")
+    b.op("RELU", [x], [r])
+    b.op("SHAPE", [r], [s], out_type="int32")
+    g = run_pipeline(frontend.parse_tflite(b.build([x], [s])), verify=True)
+    assert kinds(g) == ["TINYCC_COPY"]
+    assert ir.tensor(g, ir.op(g, ir.ops_in_order(g)[0]).inputs[0]).data.tolist() == [2, 7]

@@ -113,8 +113,16 @@ def _fold(g: nx.DiGraph, oid: str, values: list[np.ndarray], origin: dict[str, i
 
 
 def _dead(g: nx.DiGraph, oid: str) -> bool:
-    """An op none of whose outputs is read, viewed or a model output."""
-    return all(g.out_degree(t) == 0 and t not in g.graph["outputs"] for t in ir.op(g, oid).outputs)
+    """A supported, well-formed op none of whose outputs is read, viewed or a model output
+    (an op we could not compile is left for check_operators to refuse)."""
+    o = ir.op(g, oid)
+    if not all(g.out_degree(t) == 0 and t not in g.graph["outputs"] for t in o.outputs):
+        return False
+    spec = ops.lookup(o.kind)
+    try:
+        return spec is not None and spec.check(g, o) is None
+    except TinyccError:
+        return False
 
 
 def _remove_dead(g: nx.DiGraph, oid: str) -> None:
