@@ -94,14 +94,16 @@ def _assert_plan_sound(g):
         for t in [*o.inputs, *o.outputs]:
             if t is None or ir.tensor(g, t).is_const:
                 continue
-            first, last = life[ir.view_source(g, t)]
+            owner, off = ir.storage(g, t)          # views and inputs placed inside a join's output
+            first, last = life[owner]
             assert first <= step[oid] <= last
-            assert plan.offsets[t] == plan.offsets[ir.view_source(g, t)]
+            assert plan.offsets[t] == plan.offsets[owner] + off
+            assert off + ir.tensor(g, t).nbytes <= ir.tensor(g, owner).nbytes
         sid = scratch_id(o)
         if sid in life:
             assert life[sid] == (step[oid], step[oid])
     for t in g.graph["outputs"]:
-        assert life[ir.view_source(g, t)][1] == len(plan.order)
+        assert life[ir.storage(g, t)[0]][1] == len(plan.order)
     # overlap rules only ever pair an op's output with an input that dies at that op
     for r in plan.overlaps:
         o = ir.op(g, r.op)
