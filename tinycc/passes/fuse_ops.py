@@ -60,10 +60,12 @@ IDENTITY = np.array([q & 0xFF for q in range(256)], np.uint8).view(np.int8)  # t
 
 @dataclass(frozen=True)
 class Rule:
+    """Pattern: an op of ``consumers`` reading the private output of an op of ``producers``
+    (or, with ``producers`` None, the consumer op alone)."""
     name: str
-    producers: frozenset[str]
+    producers: frozenset[str] | None
     consumers: frozenset[str]
-    exact: Callable      # (g, a, b) -> match (anything but None) when fusing is exact
+    exact: Callable      # (g, a, b) -> match (anything but None) when fusing is exact; a is None alone
     rewrite: Callable    # (g, a_oid, b_oid, match) -> None
 
 
@@ -321,16 +323,21 @@ def rewrite_tables(g, a_oid, b_oid, lut):
     bypass(g, a_oid, b_oid, table_op(g, b, a.inputs[0], b.outputs[0], lut))
 
 
-def is_identity(g, o: ir.Op) -> bool:
+def exact_identity(g, _, o: ir.Op):
     t = table(g, o)
-    return t is not None and np.array_equal(t, IDENTITY) and not ir.tensor(g, o.inputs[0]).is_const
+    return True if t is not None and np.array_equal(t, IDENTITY) and not ir.tensor(g, o.inputs[0]).is_const \
+        else None
 
 
-def to_view(g, oid: str) -> None:
+def rewrite_to_view(g, _, oid: str, match) -> None:
     o = ir.op(g, oid)
     g.remove_node(oid)
     g.add_edge(o.inputs[0], o.outputs[0])
 
+
+# ops whose int8 kernel is one 256-entry table (params["lut"]); ``table`` checks each op
+TABLE_OPS = frozenset({"QUANTIZE", "RELU", "RELU6", "RELU_N1_TO_1", "ABS", "RSQRT", "ELU", "HARD_SWISH",
+                       "LEAKY_RELU", "LOGISTIC", "TANH"})
 
 RULES = [
     Rule("pad_into_window", frozenset({"PAD", "PADV2"}), frozenset({"CONV_2D", "DEPTHWISE_CONV_2D"}),
@@ -342,45 +349,39 @@ RULES = [
          exact_clamp_activation, rewrite_clamp_activation),
     Rule("dequantize_quantize", frozenset({"DEQUANTIZE"}), frozenset({"QUANTIZE"}),
          exact_dequantize_quantize, rewrite_tables),
-    Rule("table_chain", frozenset({"QUANTIZE", "RELU", "RELU6", "RELU_N1_TO_1", "ABS", "RSQRT", "ELU",
-                                   "HARD_SWISH", "LEAKY_RELU", "LOGISTIC", "TANH"}),
-         frozenset({"QUANTIZE", "RELU", "RELU6", "RELU_N1_TO_1", "ABS", "RSQRT", "ELU", "HARD_SWISH",
-                    "LEAKY_RELU", "LOGISTIC", "TANH"}),
-         exact_table_chain, rewrite_tables),
+    Rule("table_chain", TABLE_OPS, TABLE_OPS, exact_table_chain, rewrite_tables),
+    Rule("identity_table", None, TABLE_OPS, exact_identity, rewrite_to_view),
 ]
 
 
-def _try_pairs(g: nx.DiGraph, fired: list[str]) -> bool:
+def _fire_once(g: nx.DiGraph, fired: list[str]) -> bool:
+    """Apply the first rule that matches (ops in execution order, rules in table order)."""
     for b_oid in ir.ops_in_order(g):
         b = ir.op(g, b_oid)
         for rule in RULES:
             if b.kind not in rule.consumers:
                 continue
-            for t in dict.fromkeys(b.inputs):
-                if t is None:
-                    continue
-                a_oid = ir.producer(g, t)
-                if a_oid is None or not ir.is_op(g, a_oid) or ir.op(g, a_oid).kind not in rule.producers:
-                    continue
-                a = ir.op(g, a_oid)
-                if len(a.outputs) != 1 or not private(g, t, b_oid):
-                    continue
+            if rule.producers is None:
+                candidates = [(None, None)]
+            else:
+                candidates = []
+                for t in dict.fromkeys(b.inputs):
+                    a_oid = ir.producer(g, t) if t is not None else None
+                    if (a_oid is not None and ir.is_op(g, a_oid) and ir.op(g, a_oid).kind in rule.producers
+                            and len(ir.op(g, a_oid).outputs) == 1 and private(g, t, b_oid)):
+                        candidates.append((a_oid, ir.op(g, a_oid)))
+            for a_oid, a in candidates:
                 match = rule.exact(g, a, b)
-                if match is None:
-                    continue
-                rule.rewrite(g, a_oid, b_oid, match)
-                fired.append(rule.name)
-                return True
-        if is_identity(g, b):
-            to_view(g, b_oid)
-            fired.append("identity_table")
-            return True
+                if match is not None:
+                    rule.rewrite(g, a_oid, b_oid, match)
+                    fired.append(rule.name)
+                    return True
     return False
 
 
 def fuse_ops(g: nx.DiGraph) -> nx.DiGraph:
     fired: list[str] = []
-    while _try_pairs(g, fired):
+    while _fire_once(g, fired):
         pass
     g.graph["fused"] = fired
     return g
