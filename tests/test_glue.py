@@ -228,7 +228,7 @@ def test_sections(tmp_path):
     sections = subprocess.run(["arm-none-eabi-size", "-A", str(obj)], capture_output=True, text=True).stdout
     sizes = {line.split()[0]: int(line.split()[1]) for line in sections.splitlines()[2:] if len(line.split()) >= 2
              and line.split()[1].isdigit()}
-    g = driver.compile_graph(str(SAMPLE))
+    g = driver.compile_graph(str(SAMPLE), target="cortex-m4")
     assert sizes.get(".tcm_arena") == g.graph["plan"].size
     assert sizes.get(".ext_flash", 0) > 0.9 * sum(ir.tensor(g, n).nbytes for n in g.nodes
                                                    if not ir.is_op(g, n) and ir.tensor(g, n).is_const)
