@@ -1,4 +1,5 @@
-/* tinycc runtime: hybrid CONV_2D and FULLY_CONNECTED (int8 weights, float32 activations).
+/* tinycc runtime: hybrid CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED (int8 weights,
+ * float32 activations).
  *
  * Reproduces TensorFlow Lite's builtin hybrid kernels (conv.cc EvalHybrid /
  * EvalHybridPerChannel, fully_connected.cc EvalHybridDense) as built for x86,
@@ -24,7 +25,8 @@
  *
  * TFLite's CONV_2D uses the asymmetric scheme when the weight scales differ per
  * channel and the symmetric one otherwise; FULLY_CONNECTED uses the asymmetric
- * one only with asymmetric_quantize_inputs. The input is quantized on the fly
+ * one only with asymmetric_quantize_inputs; DEPTHWISE_CONV_2D (per-channel
+ * weight scales) always uses the asymmetric one. The input is quantized on the fly
  * where it is read (to the same value every time), once per block of
  * TCC_HYBRID_BLOCK output channels, so no scratch memory is needed; the int32
  * sums are exact, so their order does not matter.
@@ -251,6 +253,107 @@ void tcc_fully_connected_hybrid(const tcc_fully_connected_hybrid_params *p, cons
                 const int32_t o = o0 + j;
                 const float r = hybrid_output(acc[j], q.scale, p->w_scale[p->scale_per_channel ? o : 0], p->bias, o);
                 *out++ = tcc_clampf(r, p->act_min, p->act_max);
+            }
+        }
+    }
+}
+
+/* DEPTHWISE_CONV_2D: output channel oc = c * depth_mult + m reads input channel c.
+ * The batch's quantization is chosen first (a read of the whole batch); then, as
+ * tcc_depthwise_f32 does, one output channel plane at a time is computed into
+ * scratch and stored, so input channel c is read completely before any output
+ * slot of channel c is written (the planner's in-place rule for the plain
+ * depthwise kernel holds for this one too). */
+void tcc_depthwise_hybrid(const tcc_depthwise_hybrid_params *p, const float *in, float *out, float *scratch)
+{
+    const int32_t image = p->in_h * p->in_w * p->in_c;
+    const int32_t out_c = p->in_c * p->depth_mult;
+    for (int32_t b = 0; b < p->batches; ++b) {
+        const float *img = in + b * image;
+        float *dst = out + b * p->out_h * p->out_w * out_c;
+        hybrid_quant q;
+        hybrid_choose_asymmetric(img, image, &q);
+        for (int32_t c = 0; c < p->in_c; ++c) {
+            for (int32_t m = 0; m < p->depth_mult; ++m) {
+                const int32_t oc = c * p->depth_mult + m;
+                float *plane = scratch;
+                for (int32_t oy = 0; oy < p->out_h; ++oy) {
+                    const int32_t y0 = oy * p->stride_h - p->pad_top;
+                    for (int32_t ox = 0; ox < p->out_w; ++ox) {
+                        const int32_t x0 = ox * p->stride_w - p->pad_left;
+                        int32_t acc = 0;
+                        for (int32_t ky = 0; ky < p->k_h; ++ky) {
+                            const int32_t y = y0 + ky * p->dil_h;
+                            if (y < 0 || y >= p->in_h) continue;
+                            for (int32_t kx = 0; kx < p->k_w; ++kx) {
+                                const int32_t x = x0 + kx * p->dil_w;
+                                if (x < 0 || x >= p->in_w) continue;
+                                const int32_t at = (y * p->in_w + x) * p->in_c + c;
+                                acc += (int32_t)p->weights[(ky * p->k_w + kx) * out_c + oc] * hybrid_q(&q, img[at], at);
+                            }
+                        }
+                        /* TFLite's depthwise kernel scales by the channel's weight scale first,
+                         * then by the batch's input scale (not by their product). */
+                        float r = ((float)acc * p->w_scale[oc]) * q.scale;
+                        if (p->bias != NULL) r += p->bias[oc];
+                        *plane++ = tcc_clampf(r, p->act_min, p->act_max);
+                    }
+                }
+                for (int32_t i = 0; i < p->out_h * p->out_w; ++i) {
+                    dst[i * out_c + oc] = scratch[i];
+                }
+            }
+        }
+    }
+}
+
+/* Input rows whose window covers output row o: i * stride - pad + f == o with 0 <= f < k. */
+static void tconv_sources(int32_t o, int32_t pad, int32_t stride, int32_t k, int32_t in, int32_t *lo, int32_t *hi)
+{
+    const int32_t top = o + pad;
+    int32_t first = top - (k - 1);
+    first = first <= 0 ? 0 : (first + stride - 1) / stride;
+    *lo = first;
+    *hi = TCC_MIN(top < 0 ? -1 : top / stride, in - 1);
+}
+
+/* TRANSPOSE_CONV: input pixel (iy, ix) adds (q - zp) * w[oc][fy][fx][ic] to output
+ * (iy * stride_h - pad_top + fy, ix * stride_w - pad_left + fx), gathered per output
+ * element (int32 sums are exact in any order). TFLite quantizes the input
+ * asymmetrically for this op, with per-tensor and per-channel weights alike (found
+ * against ai_edge_litert 2.3.0). TFLite's optimized kernel scales partial sums to
+ * float before adding them up, so results agree to float rounding (within the
+ * verify tolerance), not bit for bit. */
+void tcc_transpose_conv_hybrid(const tcc_transpose_conv_hybrid_params *p, const float *in, float *out)
+{
+    const int32_t image = p->in_h * p->in_w * p->in_ch;
+    for (int32_t b = 0; b < p->batches; ++b) {
+        const float *img = in + b * image;
+        hybrid_quant q;
+        hybrid_choose_asymmetric(img, image, &q);
+        for (int32_t oy = 0; oy < p->out_h; ++oy) {
+            int32_t iy0, iy1;
+            tconv_sources(oy, p->pad_top, p->stride_h, p->f_h, p->in_h, &iy0, &iy1);
+            for (int32_t ox = 0; ox < p->out_w; ++ox) {
+                int32_t ix0, ix1;
+                tconv_sources(ox, p->pad_left, p->stride_w, p->f_w, p->in_w, &ix0, &ix1);
+                for (int32_t oc = 0; oc < p->out_ch; ++oc) {
+                    int32_t acc = 0;
+                    for (int32_t iy = iy0; iy <= iy1; ++iy) {
+                        const int32_t fy = oy + p->pad_top - iy * p->stride_h;
+                        for (int32_t ix = ix0; ix <= ix1; ++ix) {
+                            const int32_t fx = ox + p->pad_left - ix * p->stride_w;
+                            const int32_t at = (iy * p->in_w + ix) * p->in_ch;
+                            const int8_t *w = p->weights + ((oc * p->f_h + fy) * p->f_w + fx) * p->in_ch;
+                            for (int32_t ic = 0; ic < p->in_ch; ++ic) {
+                                acc += (int32_t)w[ic] * hybrid_q(&q, img[at + ic], at + ic);
+                            }
+                        }
+                    }
+                    const float r = hybrid_output(acc, q.scale, p->w_scale[p->scale_per_channel ? oc : 0],
+                                                  p->bias, oc);
+                    *out++ = tcc_clampf(r, p->act_min, p->act_max);
+                }
             }
         }
     }

@@ -219,7 +219,9 @@ def is_hybrid_model(g) -> bool:
     for n in g.nodes:
         o = g.nodes[n]["value"]
         if isinstance(o, ir.Op) and len(o.inputs) > 1 and o.inputs[1] is not None:
-            x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
+            # TRANSPOSE_CONV's activation input is input 2 (input 0 is its output shape)
+            xi = 2 if o.kind == "TRANSPOSE_CONV" and len(o.inputs) > 2 else 0
+            x, w = ir.tensor(g, o.inputs[xi]), ir.tensor(g, o.inputs[1])
             if x.dtype == "float32" and w.dtype == "int8" and w.is_const:
                 return True
     return False

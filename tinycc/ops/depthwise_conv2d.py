@@ -5,7 +5,7 @@ import tflite
 
 from .. import ir, packing, quant, validate
 from . import OpDef, dsp_target, folded_bias, is_hybrid_model, packed, per_channel_scales, register
-from .conv2d import check_strides, check_weights, conv_geometry, read_conv_options
+from .conv2d import HYBRID_MAX_TERM, check_strides, check_weights, conv_geometry, is_hybrid, read_conv_options
 
 
 @register
@@ -36,9 +36,25 @@ class DepthwiseConv2D(OpDef):
         if geo["out_h"] <= 0 or geo["out_w"] <= 0:
             raise self.fail(o, "filter is larger than the padded input")
         self.expect_shape(g, o, o.outputs[0], (geo["batches"], geo["out_h"], geo["out_w"], out_c))
+        if is_hybrid(g, o):
+            self.check_hybrid(o, w, out_c)
         if dt == "int8":  # issue 6: requantization range and int32 accumulator bound
             validate.check_int8_accumulation(self, o, x, w, ir.tensor(g, o.outputs[0]),
                                              ir.tensor(g, o.inputs[2]).data if len(o.inputs) > 2 and o.inputs[2] else None, 3)
+
+    def check_hybrid(self, o, w, out_c):
+        """Hybrid (int8 weights, float32 activations): TFLite's kernel is per channel only
+        (one scale per output channel on axis 3, zero points 0)."""
+        q = w.quant
+        if q is None or len(q.scale) != out_c or (out_c > 1 and q.axis != 3):
+            raise self.fail(o, f"int8 weights of a float32 depthwise convolution need {out_c} per-channel "
+                               f"scales on axis 3", w.name)
+        if any(z != 0 for z in q.zero_point):
+            raise self.fail(o, "int8 weights of a float32 op need zero points of 0", w.name)
+        if any(not (s > 0 and s < float("inf")) for s in q.scale):
+            raise self.fail(o, "weight scales must be positive and finite", w.name)
+        if w.shape[1] * w.shape[2] * HYBRID_MAX_TERM > 2**31 - 1:
+            raise self.fail(o, "the window may overflow the int32 accumulator", w.name)
 
     def prepare(self, g, o):
         x, w, y = (ir.tensor(g, t) for t in (o.inputs[0], o.inputs[1], o.outputs[0]))
@@ -91,6 +107,16 @@ class DepthwiseConv2D(OpDef):
                   ("stride_h", a["stride_h"]), ("stride_w", a["stride_w"]),
                   ("dil_h", a["dilation_h"]), ("dil_w", a["dilation_w"]),
                   ("pad_top", p["pad_top"]), ("pad_left", p["pad_left"])]
+        if is_hybrid(g, o):  # int8 weights, float32 activations: runtime/kernels/tcc_hybrid.c
+            bias = ir.tensor(g, o.inputs[2]).data if len(o.inputs) > 2 and o.inputs[2] else None
+            fields += [("act_min", p["act_range"][0]), ("act_max", p["act_range"][1]),
+                       ("weights", ctx.const_array(o, "weights", "int8_t", w.data)),
+                       ("w_scale", ctx.const_array(o, "w_scale", "float", list(w.quant.scale))),
+                       ("bias", ctx.const_array(o, "bias", "float", bias) if bias is not None else None)]
+            params = ctx.struct(o, "tcc_depthwise_hybrid_params", fields)
+            ctx.call(o, f"tcc_depthwise_hybrid(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])}, "
+                        f"{ctx.scratch(o)});", "tcc_hybrid")
+            return
         if x.dtype == "int8":
             fields += [("in_zp", p["in_zp"]), ("out_zp", p["out_zp"]),
                        ("act_min", p["act_range"][0]), ("act_max", p["act_range"][1]),

@@ -4,6 +4,8 @@ Padding follows TFLite Micro: SAME/VALID padding computed on the *output* size (
 the convolution this op is the transpose of), top/left = total // 2. int8: weights symmetric
 per output channel (axis 0, their zero points are not used, as in TFLite), int32 bias,
 per-channel multipliers as for CONV_2D; fused activation clamps (NONE when absent).
+Hybrid (int8 weights, float32 input/output/bias, dynamic-range quantization): the input is
+quantized per batch at run time as TFLite does (tcc_transpose_conv_hybrid in tcc_hybrid.c).
 """
 from __future__ import annotations
 
@@ -45,7 +47,8 @@ class TransposeConv(OpDef):
         for t in (x, y):
             if dt == "int8" and (t.quant is None or t.quant.per_channel):
                 raise self.fail(o, "int8 activations need per-tensor quantization", t.name)
-        if not w.is_const or w.dtype != dt:
+        hybrid = dt == "float32" and w.dtype == "int8"
+        if not w.is_const or (w.dtype != dt and not hybrid):
             raise self.fail(o, f"weights must be a constant {dt} tensor", w.name)
         if len(x.shape) != 4 or len(w.shape) != 4 or len(y.shape) != 4:
             raise self.fail(o, "input, weights and output must be 4-D")
@@ -64,6 +67,9 @@ class TransposeConv(OpDef):
                 raise self.fail(o, f"bias must be a constant {want} tensor of {y.shape[3]} values", b.name)
         if dt == "int8":
             per_channel_scales(w, y.shape[3])
+        if hybrid:
+            from .conv2d import check_hybrid_weights
+            check_hybrid_weights(self, o, w, y.shape[3], w.shape[1] * w.shape[2] * w.shape[3])
 
     def prepare(self, g, o):
         p = self.geometry(g, o)
@@ -78,7 +84,28 @@ class TransposeConv(OpDef):
             p["in_offset"], p["out_zp"], p["act_range"] = 0, 0, (-128, 127)
         return p
 
+    def emit_hybrid(self, g, o, ctx):
+        """int8 weights, float32 input/output/bias: runtime/kernels/tcc_hybrid.c."""
+        p = o.params
+        w = ir.tensor(g, o.inputs[1])
+        per_channel = len(w.quant.scale) > 1
+        bias = ir.tensor(g, o.inputs[3]).data if len(o.inputs) > 3 and o.inputs[3] is not None else None
+        keys = ("batches", "in_h", "in_w", "in_ch", "out_h", "out_w", "out_ch", "f_h", "f_w", "stride_h", "stride_w",
+                "pad_top", "pad_left")
+        fields = [(k, p[k]) for k in keys] + [
+            ("scale_per_channel", int(per_channel)),
+            ("act_min", p["act_range_f"][0]), ("act_max", p["act_range_f"][1]),
+            ("weights", ctx.const_array(o, "weights", "int8_t", w.data)),
+            ("w_scale", ctx.const_array(o, "w_scale", "float", list(w.quant.scale) if per_channel
+                                        else [w.quant.scale[0]])),
+            ("bias", ctx.const_array(o, "bias", "float", bias) if bias is not None else None)]
+        params = ctx.struct(o, "tcc_transpose_conv_hybrid_params", fields)
+        ctx.call(o, f"tcc_transpose_conv_hybrid(&{params}, {ctx.buf(o.inputs[2])}, {ctx.buf(o.outputs[0])});",
+                 "tcc_hybrid")
+
     def emit(self, g, o, ctx):
+        if ir.tensor(g, o.inputs[2]).dtype == "float32" and ir.tensor(g, o.inputs[1]).dtype == "int8":
+            return self.emit_hybrid(g, o, ctx)
         p = o.params
         keys = ("batches", "in_h", "in_w", "in_ch", "out_h", "out_w", "out_ch", "f_h", "f_w", "stride_h", "stride_w",
                 "pad_top", "pad_left", "in_offset", "out_zp")
