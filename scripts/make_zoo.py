@@ -172,6 +172,15 @@ def convert(e, model, variant):
     c = tf.lite.TFLiteConverter.from_keras_model(model)
     if variant == "f32":
         return c.convert()
+    if variant == "f16":        # float16 weights, DEQUANTIZE to float32 at load
+        c.optimizations = [tf.lite.Optimize.DEFAULT]
+        c.target_spec.supported_types = [tf.float16]
+        return c.convert()
+    if variant.startswith("hybrid"):     # dynamic range: int8 weights, float activations
+        c.optimizations = [tf.lite.Optimize.DEFAULT]
+        if "pertensor" in variant:
+            c._experimental_disable_per_channel = True
+        return c.convert()
     c.optimizations = [tf.lite.Optimize.DEFAULT]
     c.representative_dataset = rep
     if variant.startswith("int8_mixed"):
@@ -369,7 +378,7 @@ def _fill(x):
     return lam(lambda t: tf.fill([2, 3, 4], tf.reshape(t, ())))(x)
 
 
-@entry("fully_connected", ["FULLY_CONNECTED"], [((1, 32), F)], variants=("f32", "int8", "int8_pertensor"))
+@entry("fully_connected", ["FULLY_CONNECTED"], [((1, 32), F)], variants=("f32", "int8", "int8_pertensor", "f16"))
 def _fully_connected(x):
     return [keras.layers.Dense(16, activation="relu")(x), keras.layers.Dense(10, use_bias=False)(x),
             keras.layers.Dense(7, activation="relu6")(x)]
@@ -586,7 +595,7 @@ def _transformer(x):
 
 
 @entry("kws_conv1d", ["CONV_2D", "DEPTHWISE_CONV_2D", "MAX_POOL_2D", "REDUCE_MAX", "FULLY_CONNECTED", "SOFTMAX"], [((1, 49, 10), F)],
-       variants=("f32", "int8"), note="keyword-spotting style: Conv1D layers (the converter lowers them to CONV_2D)")
+       variants=("f32", "int8", "hybrid"), note="keyword-spotting style: Conv1D layers (the converter lowers them to CONV_2D)")
 def _kws_conv1d(x):
     h = keras.layers.Conv1D(16, 5, strides=2, padding="same", activation="relu")(x)
     h = keras.layers.BatchNormalization()(h)
@@ -599,7 +608,7 @@ def _kws_conv1d(x):
 
 
 @entry("autoencoder", ["CONV_2D", "TRANSPOSE_CONV", "PAD", "LOGISTIC"], [((1, 28, 28, 1), F)],
-       variants=("f32", "int8"), note="ZeroPadding2D, SeparableConv2D, Conv2DTranspose, Flatten/Dense bottleneck")
+       variants=("f32", "int8", "hybrid"), note="ZeroPadding2D, SeparableConv2D, Conv2DTranspose, Flatten/Dense bottleneck")
 def _autoencoder(x):
     h = keras.layers.ZeroPadding2D(((1, 1), (1, 1)))(x)
     h = keras.layers.Conv2D(8, 3, strides=2, activation="relu")(h)               # 14
@@ -610,6 +619,33 @@ def _autoencoder(x):
     h = keras.layers.Conv2DTranspose(4, 3, strides=2, padding="same")(h)                      # 28
     h = keras.layers.BatchNormalization()(h)
     return keras.layers.Conv2D(1, 3, padding="same", activation="sigmoid")(h)
+
+
+@entry("hybrid_layers", ["CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"], [((1, 8, 8, 32), F)],
+       variants=("hybrid",), note="dynamic-range quantization: int8 weights (>= 1024 elements), float activations")
+def _hybrid_layers(x):
+    return [keras.layers.Conv2D(32, 3, padding="same", activation="relu")(x),
+            keras.layers.Conv2D(40, 3, strides=2, use_bias=False)(x),
+            keras.layers.DepthwiseConv2D(3, depth_multiplier=4, padding="same")(x),
+            keras.layers.DepthwiseConv2D(5, strides=2, depth_multiplier=8, padding="valid", use_bias=False,
+                                         activation="relu")(x),
+            keras.layers.DepthwiseConv2D(3, dilation_rate=2, depth_multiplier=5, padding="same",
+                                         activation="relu6")(x),
+            keras.layers.Dense(24, activation="relu6")(keras.layers.Flatten()(x)),
+            keras.layers.Dense(48)(x)]
+
+
+@entry("hybrid_depthwise", ["DEPTHWISE_CONV_2D"], [((1, 7, 6, 128), F)], variants=("hybrid",),
+       note="one hybrid depthwise convolution, depth multiplier 1 (its output may overlap its input)")
+def _hybrid_depthwise(x):
+    return keras.layers.DepthwiseConv2D(3, strides=2, padding="same", activation="relu")(x)
+
+
+@entry("hybrid_transpose_conv", ["TRANSPOSE_CONV"], [((1, 5, 5, 48), F)], variants=("hybrid", "hybrid_pertensor"),
+       note="hybrid transposed convolutions")
+def _hybrid_transpose_conv(x):
+    return [keras.layers.Conv2DTranspose(24, 3, strides=2, padding="same")(x),
+            keras.layers.Conv2DTranspose(16, 2, strides=2, padding="valid", use_bias=False, activation="relu")(x)]
 
 
 # ---------------------------------------------------------------------------
