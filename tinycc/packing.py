@@ -181,13 +181,27 @@ def _pairs(w2d: np.ndarray) -> np.ndarray:
 # CONV_2D (tcc_arm_conv_s8)
 # ---------------------------------------------------------------------------
 
+def conv_k_order(k_h: int, k_w: int, in_c: int) -> np.ndarray:
+    """The order in which tcc_arm_conv_s8 reads a receptive field (indices into the filter's
+    (ky, kx, c) axis). in_c % 4 == 0: (ky, kx, c) itself. Otherwise each kernel row is a run of
+    R = k_w * in_c input bytes: first the whole words (4 * (R // 4) bytes) of every row, row by
+    row, then the R % 4 tail bytes of every row, row by row (so the kernel expands the rows
+    straight from the input, word by word, and only the tails are gathered)."""
+    run = k_w * in_c
+    if in_c % 4 == 0 or run % 4 == 0:
+        return np.arange(k_h * run)
+    main = run // 4 * 4
+    rows = np.arange(k_h * run).reshape(k_h, run)
+    return np.concatenate([rows[:, :main].reshape(-1), rows[:, main:].reshape(-1)])
+
+
 def pack_conv(weights: np.ndarray, bias, mult, shift, out_zp: int) -> dict:
     """CONV_2D, filter [out_c, k_h, k_w, in_c] int8 (groups == 1).
 
     Returns ``weights`` (int32 pair words), ``bias`` (int32 [out_c]), ``rq`` (int32
     [out_c, 3]) and ``k_packed`` (K4 = k_h*k_w*in_c rounded up to a multiple of 4).
 
-    Weight layout: K runs over (ky, kx, c) of the filter, zero-padded to K4, paired as in
+    Weight layout: K runs over the filter in :func:`conv_k_order`, zero-padded to K4, paired as in
     :func:`_pairs`; out channels go in blocks of 4: for block b (channels 4b .. 4b+3) and pair
     j = 0 .. K4/2-1 the words ``P[4b][j], P[4b+1][j], P[4b+2][j], P[4b+3][j]``; the last
     out_c % 4 channels follow one by one as ``P[oc][0 .. K4/2-1]``. Total out_c * K4 / 2 words.
@@ -196,7 +210,7 @@ def pack_conv(weights: np.ndarray, bias, mult, shift, out_zp: int) -> dict:
     if weights.ndim != 4:
         raise PackError("conv weights must be [out_c, k_h, k_w, in_c]")
     out_c = weights.shape[0]
-    w2d = weights.reshape(out_c, -1)
+    w2d = weights.reshape(out_c, -1)[:, conv_k_order(*weights.shape[1:])]
     w, b, rq = _scaled_weights_bias(w2d, bias, mult, shift, out_zp)
     pairs = _pairs(w)
     words = []

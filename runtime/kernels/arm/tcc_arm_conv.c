@@ -7,7 +7,7 @@
  * receptive fields are expanded once to int16 in the scratch, interleaved per pair index j:
  *   col[2 * j + p] = pair j of pixel p  (pair 2g = (x[4g], x[4g+2]), 2g+1 = (x[4g+1], x[4g+3]))
  * so one LDRD gives pair j of both pixels and two LDRD give pair j of the 4 channels'
- * weights: 3 loads and 8 SMLAD per 16 MACs. An odd last pixel goes through a 1-pixel loop.
+ * weights: 3 loads and 8 SMLAD per 16 MACs. An odd last pixel is computed twice (both lanes).
  */
 #include "tcc_arm.h"
 #include "tcc_arm_dsp.h"
@@ -37,23 +37,32 @@ TCC_ARM_INLINE uint32_t *fill_run(uint32_t *dst, uint32_t zpw, int32_t groups)
     return dst;
 }
 
-/* Expand 2 rows of `groups` words (one per pixel) into the interleaved columns. */
-static void expand2(uint32_t *col, const int8_t *s0, const int8_t *s1, int32_t groups)
+/* Expand 2 rows of `groups` words (one per pixel) into the interleaved columns: col[4g] =
+ * SXTB16 of word g of pixel 0, col[4g + 1] of pixel 1, col[4g + 2], col[4g + 3] the same with
+ * ROR 8. Two words per pixel and step (4 LDR, 8 SXTB16, 4 STRD). */
+static __attribute__((noinline)) void expand2(uint32_t *col, const int8_t *s0, const int8_t *s1,
+                                              int32_t groups)
 {
-    for (int32_t g = 0; g < groups; ++g) {
+    for (; groups >= 2; groups -= 2) {
         const uint32_t v0 = tcc_ld32(s0), v1 = tcc_ld32(s1);
-        s0 += 4;
-        s1 += 4;
-        col[0] = tcc_sxtb16(v0);
-        col[1] = tcc_sxtb16(v1);
-        col[2] = tcc_sxtb16_ror8(v0);
-        col[3] = tcc_sxtb16_ror8(v1);
-        col += 4;
+        const uint32_t u0 = tcc_ld32(s0 + 4), u1 = tcc_ld32(s1 + 4);
+        s0 += 8;
+        s1 += 8;
+        TCC_STRD(tcc_sxtb16(v0), tcc_sxtb16(v1), col, 0);
+        TCC_STRD(tcc_sxtb16_ror8(v0), tcc_sxtb16_ror8(v1), col, 2);
+        TCC_STRD(tcc_sxtb16(u0), tcc_sxtb16(u1), col, 4);
+        TCC_STRD(tcc_sxtb16_ror8(u0), tcc_sxtb16_ror8(u1), col, 6);
+        col += 8;
+    }
+    if (groups) {
+        const uint32_t v0 = tcc_ld32(s0), v1 = tcc_ld32(s1);
+        TCC_STRD(tcc_sxtb16(v0), tcc_sxtb16(v1), col, 0);
+        TCC_STRD(tcc_sxtb16_ror8(v0), tcc_sxtb16_ror8(v1), col, 2);
     }
 }
 
 /* im2col of one output pixel straight into its column (in_c % 4 == 0). */
-static void im2col_words(const tcc_arm_conv_s8_params *p, const int8_t *img, int32_t oy, int32_t ox,
+static __attribute__((noinline)) void im2col_words(const tcc_arm_conv_s8_params *p, const int8_t *img, int32_t oy, int32_t ox,
                          uint32_t *dst, uint32_t zpw)
 {
     const int32_t cg = p->in_c / 4;
@@ -101,35 +110,79 @@ TCC_ARM_INLINE void fill_bytes(int8_t *dst, int8_t v, int32_t n)
     }
 }
 
-/* im2col of one output pixel into an int8 staging row (any in_c). */
-static void im2col_bytes(const tcc_arm_conv_s8_params *p, const int8_t *img, int32_t oy, int32_t ox,
-                         int8_t *dst)
+/* im2col of one output pixel when in_c % 4 != 0, straight into its column in the order of
+ * pack.conv_k_order: each kernel row is a run of R = k_w * in_c bytes; the whole words of every
+ * row are expanded from the input (unaligned word loads), the R % 4 tail bytes of every row are
+ * gathered in tail[] (zero-padded to a whole word once per call of the kernel) and expanded
+ * last. A row that crosses the left or right border is assembled in tmp[] (R bytes) first. */
+static __attribute__((noinline)) void im2col_rows(const tcc_arm_conv_s8_params *p, const int8_t *img, int32_t oy, int32_t ox,
+                        uint32_t *dst, int8_t *tail, int8_t *tmp, uint32_t zpw)
 {
     const int32_t c = p->in_c;
     const int8_t zp = (int8_t)p->in_zp;
+    const int32_t run = p->k_w * c;
+    const int32_t nw = run / 4, rem = run % 4;
     const int32_t y0 = oy * p->stride_h - p->pad_top;
     const int32_t x0 = ox * p->stride_w - p->pad_left;
     const int32_t run_inside = p->dil_w == 1 && x0 >= 0 && x0 + p->k_w <= p->in_w;
-    const int32_t run = p->k_w * c;
+    int8_t *t = tail;
     for (int32_t ky = 0; ky < p->k_h; ++ky) {
         const int32_t y = y0 + ky * p->dil_h;
         if (y < 0 || y >= p->in_h) {
-            fill_bytes(dst, zp, run);
-        } else if (run_inside) {
-            copy_bytes(dst, img + (y * p->in_w + x0) * c, run);
+            dst = fill_run(dst, zpw, nw);
+            fill_bytes(t, zp, rem);
+            t += rem;
+            continue;
+        }
+        const int8_t *row = img + y * p->in_w * c;
+        const int8_t *src;
+        if (run_inside) {
+            src = row + x0 * c;
         } else {
-            const int8_t *row = img + y * p->in_w * c;
             for (int32_t kx = 0; kx < p->k_w; ++kx) {
                 const int32_t x = x0 + kx * p->dil_w;
                 if (x < 0 || x >= p->in_w) {
-                    fill_bytes(dst + kx * c, zp, c);
+                    fill_bytes(tmp + kx * c, zp, c);
                 } else {
-                    copy_bytes(dst + kx * c, row + x * c, c);
+                    copy_bytes(tmp + kx * c, row + x * c, c);
                 }
             }
+            src = tmp;
         }
-        dst += run;
+        dst = expand_run(dst, src, nw);
+        src += 4 * nw;
+        for (int32_t r = 0; r < rem; ++r) {
+            t[r] = src[r];
+        }
+        t += rem;
     }
+    (void)expand_run(dst, tail, TCC_ARM_K4(p->k_h * rem) / 4);
+}
+
+/* im2col of a block of 2 pixels of one output row whose receptive fields lie inside the image
+ * (dil_w 1), any in_c: both columns in one pass, kernel row by kernel row (R = k_w * in_c
+ * contiguous bytes: its whole words, then for in_c % 4 != 0 its R % 4 tail bytes into tail[]
+ * and tail[T4], expanded last; see im2col_rows). */
+static __attribute__((noinline)) void im2col_rows2(const tcc_arm_conv_s8_params *p, const int8_t *s0,
+                                                   int32_t step, uint32_t *col, int8_t *tail)
+{
+    const int32_t c = p->in_c;
+    const int32_t run = p->k_w * c;
+    const int32_t nw = run / 4, rem = run % 4;
+    const int32_t t4 = TCC_ARM_K4(p->k_h * rem);
+    const int32_t row_step = p->dil_h * p->in_w * c;
+    int8_t *t = tail;
+    for (int32_t ky = 0; ky < p->k_h; ++ky) {
+        expand2(col, s0, s0 + step, nw);
+        col += 4 * nw;
+        for (int32_t r = 0; r < rem; ++r) {
+            t[r] = s0[4 * nw + r];
+            t[t4 + r] = s0[step + 4 * nw + r];
+        }
+        t += rem;
+        s0 += row_step;
+    }
+    expand2(col, tail, tail + t4, t4 / 4);
 }
 
 TCC_ARM_INLINE int32_t clampv(int32_t v, int32_t lo, int32_t hi)
@@ -174,30 +227,13 @@ TCC_ARM_INLINE int32_t conv_rq(int32_t v, const tcc_arm_rq *r)
     } while (0)
 #define CONV4_ADVANCE(k) (w = tcc_arm_wadd(w, 4 * (k)), x = tcc_arm_wadd(x, 2 * (k)))
 
-/* Four requantized, clamped values as the bytes of a word. */
-TCC_ARM_INLINE uint32_t conv_pack4(int32_t v0, int32_t v1, int32_t v2, int32_t v3, const tcc_arm_rq *r,
-                                   int32_t clamp, int32_t lo, int32_t hi)
-{
-    v0 = conv_rq(v0, &r[0]);
-    v1 = conv_rq(v1, &r[1]);
-    v2 = conv_rq(v2, &r[2]);
-    v3 = conv_rq(v3, &r[3]);
-    if (clamp) {
-        v0 = clampv(v0, lo, hi);
-        v1 = clampv(v1, lo, hi);
-        v2 = clampv(v2, lo, hi);
-        v3 = clampv(v3, lo, hi);
-    }
-    return tcc_bfi8_3(tcc_bfi8_2(tcc_bfi8_1((uint32_t)v0, (uint32_t)v1), (uint32_t)v2), (uint32_t)v3);
-}
-
 /* All output channels of the 2 pixels whose columns are in `col`, stored at out (2 pixels
  * of out_c bytes each). Channels 4 at a time: 8 accumulators, LDRD + 8 SMLAD steps; the loop
  * keeps only the weight pointer in a register across blocks, the rest lives on the stack
  * (volatile: gcc would otherwise keep them in registers the MAC loop needs). The last
  * out_c % 4 channels go one at a time. */
 static __attribute__((noinline)) void matmul_store(const tcc_arm_conv_s8_params *p, const uint32_t *col,
-                                                   int8_t *out)
+                                                   int8_t *out, int32_t off1)
 {
     const int32_t npairs = p->k_packed / 2;
     /* steps: the npairs % 8 odd ones first (entered through a switch), then loops of 8; the
@@ -207,6 +243,7 @@ static __attribute__((noinline)) void matmul_store(const tcc_arm_conv_s8_params 
     const uint32_t *volatile const x_first = tcc_arm_wadd(col, -2 * skip);
     const uint32_t *volatile const x_end = tcc_arm_wadd(col, 2 * npairs);
     const int32_t volatile out_c = p->out_c;
+    const int32_t volatile o1 = off1;
     const int32_t volatile lo = p->act_min, hi = p->act_max;
     const int32_t volatile clamp = lo > -128 || hi < 127;
     const uint32_t *w = (const uint32_t *)p->weights;
@@ -249,7 +286,7 @@ static __attribute__((noinline)) void matmul_store(const tcc_arm_conv_s8_params 
             a10 = clampv(a10, l, h); a11 = clampv(a11, l, h); a12 = clampv(a12, l, h); a13 = clampv(a13, l, h);
         }
         tcc_st32(d, tcc_bfi8_3(tcc_bfi8_2(tcc_bfi8_1((uint32_t)a00, (uint32_t)a01), (uint32_t)a02), (uint32_t)a03));
-        tcc_st32(d + out_c, tcc_bfi8_3(tcc_bfi8_2(tcc_bfi8_1((uint32_t)a10, (uint32_t)a11), (uint32_t)a12),
+        tcc_st32(d + o1, tcc_bfi8_3(tcc_bfi8_2(tcc_bfi8_1((uint32_t)a10, (uint32_t)a11), (uint32_t)a12),
                                        (uint32_t)a13));
         o = d + 4;
         bias = b + 4;
@@ -272,44 +309,7 @@ static __attribute__((noinline)) void matmul_store(const tcc_arm_conv_s8_params 
             a1 = clampv(a1, lo, hi);
         }
         o[k] = (int8_t)a0;
-        o[out_c + k] = (int8_t)a1;
-    }
-}
-
-/* The last pixel when the pixel count is odd (lane 0 of the columns): 4 channels at a time,
- * written straight to out. */
-static void matmul_store_1px(const tcc_arm_conv_s8_params *p, const uint32_t *col, int8_t *out)
-{
-    const int32_t npairs = p->k_packed / 2;
-    const int32_t lo = p->act_min, hi = p->act_max;
-    const int32_t clamp = lo > -128 || hi < 127;
-    const uint32_t *w = (const uint32_t *)p->weights;
-    int32_t oc = 0;
-    for (; oc + 4 <= p->out_c; oc += 4) {
-        int32_t a0 = p->bias[oc], a1 = p->bias[oc + 1], a2 = p->bias[oc + 2], a3 = p->bias[oc + 3];
-        const uint32_t *x = col;
-        for (int32_t j = 0; j < npairs; ++j) {
-            const uint32_t x0 = x[0];
-            a0 = tcc_smlad(x0, w[0], a0);
-            a1 = tcc_smlad(x0, w[1], a1);
-            a2 = tcc_smlad(x0, w[2], a2);
-            a3 = tcc_smlad(x0, w[3], a3);
-            x += 2;
-            w += 4;
-        }
-        tcc_st32(out + oc, conv_pack4(a0, a1, a2, a3, &p->rq[oc], clamp, lo, hi));
-    }
-    for (; oc < p->out_c; ++oc) {
-        int32_t a0 = p->bias[oc];
-        const uint32_t *x = col;
-        for (int32_t j = 0; j < npairs; ++j) {
-            a0 = tcc_smlad(x[0], w[0], a0);
-            x += 2;
-            w += 1;
-        }
-        a0 = conv_rq(a0, &p->rq[oc]);
-        if (clamp) a0 = clampv(a0, lo, hi);
-        out[oc] = (int8_t)a0;
+        o[o1 + k] = (int8_t)a1;
     }
 }
 
@@ -317,7 +317,12 @@ void tcc_arm_conv_s8(const tcc_arm_conv_s8_params *p, const int8_t *in, int8_t *
 {
     const int32_t kk = p->k_packed;
     uint32_t *col = (uint32_t *)scratch;                 /* PIX * kk / 2 words */
-    int8_t *stage = (int8_t *)(col + PIX * (kk / 2));    /* PIX * kk bytes, in_c % 4 != 0 only */
+    /* in_c % 4 != 0 only, in the PIX * kk bytes that follow the columns: the tail bytes of 2
+     * pixels (T4 = K4 of k_h * (R % 4) each) and one row of R bytes at tail + T4 (on the second
+     * pixel's tails, which only im2col_rows2 uses). The padding of the tails up to T4 multiplies
+     * zero weights: zero at first, and whatever bytes tmp leaves there later. */
+    int8_t *tail = (int8_t *)(col + PIX * (kk / 2));
+    int8_t *tmp = tail + TCC_ARM_K4(p->k_h * (p->k_w * p->in_c % 4));
     const int32_t words = p->in_c % 4 == 0;
     const int32_t pointwise = words && p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 && p->stride_w == 1
                               && p->pad_top == 0 && p->pad_left == 0
@@ -328,12 +333,15 @@ void tcc_arm_conv_s8(const tcc_arm_conv_s8_params *p, const int8_t *in, int8_t *
     const int32_t in_img = p->in_h * p->in_w * p->in_c;
 
     if (!words) {
-        /* the padding between K and K4 multiplies zero weights; keep it defined */
-        const int32_t k = p->k_h * p->k_w * p->in_c;
-        for (int32_t i = 0; i < PIX; ++i) {
-            for (int32_t j = k; j < kk; ++j) stage[i * kk + j] = 0;
-        }
+        /* the tail padding up to a whole word multiplies zero weights; keep it defined */
+        const int32_t t = p->k_h * (p->k_w * p->in_c % 4);
+        fill_bytes(tail, 0, 2 * TCC_ARM_K4(t));
     }
+    /* im2col_rows2 applies to a block whose first row starts at y in [0, y_last] and whose
+     * first pixel's field starts at x in [0, x_last] (so that the second one ends inside) */
+    const int32_t y_last = p->in_h - 1 - (p->k_h - 1) * p->dil_h;
+    const int32_t x_last = p->in_w - p->k_w - p->stride_w;
+    const int32_t fast_rows = p->dil_w == 1 && y_last >= 0 && x_last >= 0;
     /* position of the next output pixel */
     int32_t b = 0, oy = 0, ox = 0;
     for (int32_t i = 0; i < total; i += PIX) {
@@ -341,13 +349,28 @@ void tcc_arm_conv_s8(const tcc_arm_conv_s8_params *p, const int8_t *in, int8_t *
         if (pointwise) {
             const int8_t *s0 = in + i * p->in_c;
             expand2(col, s0, n > 1 ? s0 + p->in_c : s0, p->in_c / 4);
+        } else if (n == PIX && fast_rows && ox + 1 < p->out_w
+                   && (uint32_t)(oy * p->stride_h - p->pad_top) <= (uint32_t)y_last
+                   && (uint32_t)(ox * p->stride_w - p->pad_left) <= (uint32_t)x_last) {
+            /* both pixels in one row, inside the image */
+            im2col_rows2(p, in + b * in_img + ((oy * p->stride_h - p->pad_top) * p->in_w
+                                                + ox * p->stride_w - p->pad_left) * p->in_c,
+                         p->stride_w * p->in_c, col, tail);
+            ox += 2;
+            if (ox == p->out_w) {
+                ox = 0;
+                if (++oy == p->out_h) {
+                    oy = 0;
+                    ++b;
+                }
+            }
         } else {
             for (int32_t q = 0; q < n; ++q) {
                 const int8_t *img = in + b * in_img;
                 if (words) {
                     im2col_words(p, img, oy, ox, col + q, zpw);
                 } else {
-                    im2col_bytes(p, img, oy, ox, stage + q * kk);
+                    im2col_rows(p, img, oy, ox, col + q, tail, tmp, zpw);
                 }
                 if (++ox == p->out_w) {
                     ox = 0;
@@ -357,14 +380,13 @@ void tcc_arm_conv_s8(const tcc_arm_conv_s8_params *p, const int8_t *in, int8_t *
                     }
                 }
             }
-            if (!words) {
-                expand2(col, stage, n > 1 ? stage + kk : stage, kk / 4);
+        }
+        if (n < PIX) {
+            /* an odd last pixel: computed twice, both copies stored at its place */
+            for (int32_t j = 0; j < kk / 2; ++j) {
+                col[2 * j + 1] = col[2 * j];
             }
         }
-        if (n == PIX) {
-            matmul_store(p, col, out + i * p->out_c);
-        } else {
-            matmul_store_1px(p, col, out + i * p->out_c);
-        }
+        matmul_store(p, col, out + i * p->out_c, n < PIX ? 0 : p->out_c);
     }
 }

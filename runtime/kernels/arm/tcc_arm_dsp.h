@@ -65,8 +65,13 @@ TCC_ARM_INLINE const uint32_t *tcc_arm_wadd(const uint32_t *p, int32_t k)
 #define TCC_LDRD(lo, hi, p, off)                                                  \
     __asm__ volatile("ldrd %0, %1, [%2, #%c3]" : "=r"(lo), "=r"(hi)                \
                      : "r"(p), "n"(4 * (off)) : "memory")
+/* Two words to p[off], p[off + 1] in one STRD (word-aligned p). */
+#define TCC_STRD(lo, hi, p, off)                                                  \
+    __asm__ volatile("strd %0, %1, [%2, #%c3]" : : "r"(lo), "r"(hi), "r"(p),       \
+                     "n"(4 * (off)) : "memory")
 #else
 #define TCC_LDRD(lo, hi, p, off) ((lo) = (p)[off], (hi) = (p)[(off) + 1])
+#define TCC_STRD(lo, hi, p, off) ((p)[off] = (lo), (p)[(off) + 1] = (hi))
 #endif
 
 #if defined(__GNUC__) && __GNUC__ >= 7
