@@ -159,6 +159,38 @@ static __attribute__((noinline)) void im2col_rows(const tcc_arm_conv_s8_params *
     (void)expand_run(dst, tail, TCC_ARM_K4(p->k_h * rem) / 4);
 }
 
+/* The rows of im2col_rows2 when R % 4 != 0 (in_c < 4 mostly): the words inline, no call per
+ * row (inlined with constant sizes for the usual 3x3 kernel on 3 channels). */
+TCC_ARM_INLINE void rows2_short(const int8_t *s0, int32_t step, int32_t row_step, uint32_t *col, int8_t *tail,
+                                int32_t k_h, int32_t nw, int32_t rem, int32_t t4)
+{
+    int8_t *t = tail;
+    for (int32_t ky = 0; ky < k_h; ++ky) {
+        const int8_t *a = s0, *b = s0 + step;
+        for (int32_t g = 0; g < nw; ++g) {
+            const uint32_t v0 = tcc_ld32(a), v1 = tcc_ld32(b);
+            a += 4;
+            b += 4;
+            TCC_STRD(tcc_sxtb16(v0), tcc_sxtb16(v1), col, 0);
+            TCC_STRD(tcc_sxtb16_ror8(v0), tcc_sxtb16_ror8(v1), col, 2);
+            col += 4;
+        }
+        for (int32_t r = 0; r < rem; ++r) {
+            t[r] = a[r];
+            t[t4 + r] = b[r];
+        }
+        t += rem;
+        s0 += row_step;
+    }
+    if (t4 == 4) {
+        const uint32_t v0 = tcc_ld32(tail), v1 = tcc_ld32(tail + 4);
+        TCC_STRD(tcc_sxtb16(v0), tcc_sxtb16(v1), col, 0);
+        TCC_STRD(tcc_sxtb16_ror8(v0), tcc_sxtb16_ror8(v1), col, 2);
+    } else {
+        expand2(col, tail, tail + t4, t4 / 4);
+    }
+}
+
 /* im2col of a block of 2 pixels of one output row whose receptive fields lie inside the image
  * (dil_w 1), any in_c: both columns in one pass, kernel row by kernel row (R = k_w * in_c
  * contiguous bytes: its whole words, then for in_c % 4 != 0 its R % 4 tail bytes into tail[]
@@ -171,18 +203,19 @@ static __attribute__((noinline)) void im2col_rows2(const tcc_arm_conv_s8_params 
     const int32_t nw = run / 4, rem = run % 4;
     const int32_t t4 = TCC_ARM_K4(p->k_h * rem);
     const int32_t row_step = p->dil_h * p->in_w * c;
-    int8_t *t = tail;
-    for (int32_t ky = 0; ky < p->k_h; ++ky) {
-        expand2(col, s0, s0 + step, nw);
-        col += 4 * nw;
-        for (int32_t r = 0; r < rem; ++r) {
-            t[r] = s0[4 * nw + r];
-            t[t4 + r] = s0[step + 4 * nw + r];
+    if (rem == 0) {
+        for (int32_t ky = 0; ky < p->k_h; ++ky) {
+            expand2(col, s0, s0 + step, nw);
+            col += 4 * nw;
+            s0 += row_step;
         }
-        t += rem;
-        s0 += row_step;
+        return;
     }
-    expand2(col, tail, tail + t4, t4 / 4);
+    if (p->k_h == 3 && nw == 2 && rem == 1) {
+        rows2_short(s0, step, row_step, col, tail, 3, 2, 1, 4);     /* 3x3 on 3 channels */
+    } else {
+        rows2_short(s0, step, row_step, col, tail, p->k_h, nw, rem, t4);
+    }
 }
 
 TCC_ARM_INLINE int32_t clampv(int32_t v, int32_t lo, int32_t hi)
