@@ -36,18 +36,22 @@ def run_speed(path: Path, tmp_path, samples=3, seed=0, optimize="speed"):
 # within the planner issue's limits, in the default build for a Cortex-M4.
 HALF_TFLM = {"kws_ref_model": 3_849_000, "vww_96_int8": 12_050_000, "ic_resnet8_int8": 14_930_000,
              "ad01_int8": 291_000}
+# Tighter bounds where the kernels already do better: ic at <= 1 instruction per MAC (12.50 M MACs;
+# measured 11.85 M), vww as a non-regression bound (measured 10.49 M; the goal is 7.49 M).
+SPEED_BOUND = {**HALF_TFLM, "ic_resnet8_int8": 12_500_000, "vww_96_int8": 10_600_000}
 
 
 @pytest.mark.parametrize("name", sorted(HALF_TFLM))
 def test_default_dsp_build_fast_small_exact(name, tmp_path):
     """The default build for cortex-m4 (--optimize speed, RAM-aware): bit-exact with TFLite Micro
-    in QEMU, at most half of TFLite Micro's instructions, RAM within the limits of test_ram."""
+    in QEMU, at most half of TFLite Micro's instructions (ic: at most 1 per MAC; vww: no regression),
+    RAM within the limits of test_ram."""
     from .test_ram import RAM_LIMITS
     g, instr = run_speed(model_path(name), tmp_path, samples=2, seed=9, optimize=None)
     assert g.graph["optimize"] == "speed"
     impls = {ir.op(g, o).params.get("packed", {}).get("impl") for o in g.graph["plan"].order}
     assert impls & {"arm_conv", "arm_fc", "arm_dw3x3"}
-    assert max(instr) <= HALF_TFLM[name], (name, instr)
+    assert max(instr) <= SPEED_BOUND[name], (name, instr)
     f = g.graph["footprint"]
     assert f["ram"] <= RAM_LIMITS[name], (name, f)
     assert g.graph["plan"].size <= g.graph["ram_budget"]

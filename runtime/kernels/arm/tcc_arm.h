@@ -57,7 +57,9 @@ typedef struct {
  * scratch, then every output channel of those 2 pixels is computed (4 channels at a time,
  * SMLAD on pair words) and stored; an odd last pixel alone.
  *
- * Weights (pack.py: pack_conv): K = k_h * k_w * in_c in (ky, kx, c) order, padded to
+ * Weights (pack.py: pack_conv): K = k_h * k_w * in_c in pack.conv_k_order (in_c % 4 == 0:
+ * (ky, kx, c); otherwise the whole words of each kernel row's k_w * in_c bytes, row by row,
+ * then the rows' leftover bytes, row by row), padded to
  * K4 = k_packed, pairs P[oc][j] (j < K4/2) as above; channel blocks of 4: for each block
  * b: P[4b][0], P[4b+1][0], P[4b+2][0], P[4b+3][0], P[4b][1], ...; the last out_c % 4
  * channels one by one: P[oc][0], P[oc][1], ...
