@@ -18,6 +18,18 @@ def _fc_macs(o) -> int:
     return p["batches"] * p["in_depth"] * p["out_depth"]
 
 
+def _fc_head_only(g) -> bool:
+    """The int8 FCs are a small head of a larger model (see FullyConnected.pack)."""
+    from . import lookup
+    fc = sum(_fc_macs(f) for f in _int8_fcs(g))
+    total = 0
+    for n in g.nodes:
+        o = g.nodes[n]["value"]
+        if isinstance(o, ir.Op) and lookup(o.kind) is not None:
+            total += lookup(o.kind).macs(g, o)
+    return fc < FC_FAST_MIN_MACS and 100 * fc < total
+
+
 def _int8_fcs(g):
     """The model's int8 (not hybrid) FULLY_CONNECTED ops."""
     for n in g.nodes:
@@ -86,13 +98,14 @@ class FullyConnected(OpDef):
     def pack(self, g, o):
         """Cortex-M DSP: tcc_arm_fc_s8 (4 output rows at a time, SMLAD on int16 pairs).
 
-        Code size: when every int8 FC of the model has fewer than FC_FAST_MIN_MACS MACs (a
-        classifier head), they keep the plain kernel: tcc_arm_fc_s8 is ~2.5 KB of code against
-        ~0.3 KB, for a saving of at most ~2 instructions per MAC on a few hundred MACs."""
+        Code size: when the model's int8 FCs are only a classifier head (together fewer than
+        FC_FAST_MIN_MACS MACs and under 1 % of the model's MACs), they keep the plain kernel:
+        tcc_arm_fc_s8 is ~2.5 KB of code against ~0.3 KB, for a saving of at most ~2 instructions
+        per MAC on a few hundred MACs."""
         x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
         if not dsp_target(g) or x.dtype != "int8" or is_hybrid(g, o):
             return None
-        if not any(_fc_macs(f) >= FC_FAST_MIN_MACS for f in _int8_fcs(g)):
+        if _fc_head_only(g):
             return None
         p = o.params
         try:
