@@ -533,7 +533,7 @@ def _inverted_residual(x, expand, out, stride):
 
 
 @entry("mobilenetv2", ["CONV_2D", "DEPTHWISE_CONV_2D", "ADD", "MEAN", "FULLY_CONNECTED", "SOFTMAX"],
-       [((1, 96, 96, 3), F)], variants=("f32", "int8"))
+       [((1, 96, 96, 3), F)], variants=("f32", "int8", "f16"))
 def _mobilenetv2(x):
     h = _conv_bn_relu6(x, 16, 3, 2)                       # 48x48
     h = _inverted_residual(h, 1, 8, 1)

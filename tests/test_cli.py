@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tinycc import driver, toolchain
+from tinycc import driver, ir, toolchain
 from tinycc.errors import TinyccError
 from tinycc.testing import models as M
 from tinycc.testing.tflite_writer import ModelBuilder
@@ -208,3 +208,29 @@ def test_unexpected_exception_is_one_line_exit_2(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("TINYCC_DEBUG", "1")
     with pytest.raises(ValueError):
         cli.main(["build", str(model_path("kws_ref_model")), "-o", str(out)])
+
+
+def test_float16_activations_refused_constants_widened(tmp_path):
+    """float16 constants (TensorFlow's float16 weights) are widened to float32 exactly; a float16
+    tensor computed at run time is refused in one line naming it."""
+    b = ModelBuilder()
+    x = b.tensor([1, 4], "float16", name="half_in")
+    y = b.tensor([1, 4], "float32", name="y")
+    b.op("DEQUANTIZE", [x], [y])
+    f = tmp_path / "act16.tflite"
+    f.write_bytes(b.build([x], [y]))
+    assert_clean_error(tinycc("build", f, "-o", tmp_path / "o"), "act16.tflite", "half_in", "FLOAT16 activations")
+    b = ModelBuilder()
+    w = b.tensor([1, 4], "float16", name="w16", data=np.array([[1.5, -2.25, 65504.0, 6e-8]], np.float16))
+    x = b.tensor([1, 4], "float32", name="x")
+    wf = b.tensor([1, 4], "float32", name="w32")
+    y = b.tensor([1, 4], "float32", name="y")
+    b.op("DEQUANTIZE", [w], [wf])
+    b.op("ADD", [x, wf], [y])
+    f = tmp_path / "w16.tflite"
+    f.write_bytes(b.build([x], [y]))
+    g = driver.compile_graph(str(f))
+    assert [ir.op(g, o).kind for o in g.graph["plan"].order] == ["ADD"]
+    consts = [ir.tensor(g, t).data for t in g.nodes if not ir.is_op(g, t) and ir.tensor(g, t).is_const]
+    assert any(c.dtype == np.float32 and (c == np.array([[1.5, -2.25, 65504.0, 6e-8]], np.float16)).all()
+               for c in consts)

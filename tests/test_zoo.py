@@ -25,8 +25,8 @@ from .conftest import assert_match, needs_qemu, reference_outputs, run_compiled
 ZOO = Path(__file__).resolve().parent / "zoo"
 MANIFEST = json.loads((ZOO / "manifest.json").read_text())
 MODELS = {k: v for k, v in MANIFEST["models"].items() if "file" in v}
-# float16 weights (DEQUANTIZE float16 -> float32 constants): tinycc refuses FLOAT16 tensors so far.
-REFUSED = {k for k, v in MODELS.items() if v["variant"] == "f16"}
+# float16 weights (DEQUANTIZE float16 -> float32 constants): folded into float32 constants.
+FLOAT16 = sorted(k for k, v in MODELS.items() if v["variant"] == "f16")
 COMPOSITES = ["mobilenetv2", "yolo", "transformer", "kws_conv1d", "autoencoder", "torch_classifier", "torch_detector"]
 
 # The operators of issue 5: every one must be in some zoo model, unless the manifest says why
@@ -58,13 +58,12 @@ def _quick_planner(request, monkeypatch):
     valid, only maybe larger). The composite networks are planned as a user's build would be."""
     if any(request.node.name.find(c) >= 0 for c in COMPOSITES):
         return
-    import functools
-    import inspect
+    import sys
 
-    from tinycc.passes import plan_arena
-    exact = getattr(plan_arena, "exact", None)
-    if exact is not None and "seconds" in inspect.signature(exact).parameters:
-        monkeypatch.setattr(plan_arena, "exact", functools.partial(exact, seconds=0.02))
+    import tinycc.passes  # noqa: F401
+    pa = sys.modules["tinycc.passes.plan_arena"]
+    monkeypatch.setattr(pa, "EXACT_STEPS", 3000)
+    monkeypatch.setattr(pa.exact, "__defaults__", (3000,))
 
 
 def _input_values(t: ir.Tensor, domain, rng: np.random.Generator, kind: str) -> np.ndarray:
@@ -115,8 +114,9 @@ def check_zoo(name: str, tmp_path: Path, mode: str = "host", samples: int = 3, o
         ours, instr = run_compiled(path, batches, tmp_path, mode, g=g)
     else:
         ours, instr = _run_optimized(path, g, batches, tmp_path, mode, target, optimize)
-    # hybrid models (int8 weights, float activations): TFLite Micro refuses them, TFLite is the reference
-    allow_litert = bool(NOT_IN_TFLM & set(info["ops"])) or info["variant"].startswith("hybrid")
+    # hybrid models (int8 weights, float activations) and float16 weights: TFLite Micro refuses
+    # them, TFLite is the reference
+    allow_litert = bool(NOT_IN_TFLM & set(info["ops"])) or info["variant"].startswith(("hybrid", "f16"))
     assert_match(ours, reference_outputs(path, batches, len(g.graph["outputs"]), allow_litert=allow_litert))
     return instr
 
@@ -143,7 +143,7 @@ def _run_optimized(path: Path, g, batches, work: Path, mode: str, target: str, o
     return result, instr
 
 
-@pytest.mark.parametrize("name", sorted(set(MODELS) - REFUSED))
+@pytest.mark.parametrize("name", sorted(MODELS))
 def test_zoo_host(name, tmp_path):
     check_zoo(name, tmp_path, samples=4 if any(name.startswith(c) for c in COMPOSITES) else 3)
 
@@ -184,12 +184,13 @@ def test_hybrid_depthwise_in_place_at_its_limit(tmp_path):
         assert_match(ours, refs)
 
 
-@pytest.mark.parametrize("name", sorted(REFUSED))
-def test_zoo_refused_cleanly(name):
-    """What tinycc does not support yet is one clear error, not a crash or a wrong build."""
-    from tinycc.errors import TinyccError
-    with pytest.raises(TinyccError, match="FLOAT16 is not supported"):
-        driver.compile_graph(str(ZOO / MODELS[name]["file"]))
+@pytest.mark.parametrize("name", FLOAT16)
+def test_zoo_float16_weights_fold_away(name):
+    """float16 weights are widened to float32 at compile time: no DEQUANTIZE is left to run
+    (test_zoo_host checks the results against TFLite Micro)."""
+    g = driver.compile_graph(str(ZOO / MODELS[name]["file"]))
+    kinds = [ir.op(g, o).kind for o in g.graph["plan"].order]
+    assert "DEQUANTIZE" not in kinds and kinds, kinds
 
 
 @pytest.mark.parametrize("name", QEMU_SPEED)
@@ -202,7 +203,7 @@ def test_zoo_qemu_speed(name, tmp_path):
     assert len(instr) == 3 and min(instr) > 0
 
 
-@pytest.mark.parametrize("name", sorted(set(MODELS) - REFUSED))
+@pytest.mark.parametrize("name", sorted(MODELS))
 def test_zoo_model_has_its_operators(name):
     """The committed file holds what the manifest claims: the intended operators, int8 or float32
     as its name says, per-channel or per-tensor weights as the converter was asked for."""

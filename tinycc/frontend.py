@@ -59,6 +59,9 @@ def _parse(buf: bytes, name: str) -> nx.DiGraph:
     consts = set()
     for t in m.tensors:
         tensor = _tensor(m, t)
+        if t.dtype == "float16" and not tensor.is_const:
+            raise TinyccError("FLOAT16 activations are not supported (float16 constants are: tinycc widens "
+                              "them to float32)", tensor=t.name)
         if tensor.is_const:
             consts.add(f"t{t.index}")
         ir.add_tensor(g, f"t{t.index}", tensor)
@@ -73,6 +76,9 @@ def _parse(buf: bytes, name: str) -> nx.DiGraph:
             attrs = spec.read_options(_options(m, o, spec))
         except TinyccError as e:
             raise e.located(op_index=o.index, op_kind=o.kind)
+        if o.kind == "DEQUANTIZE" and o.inputs and 0 <= o.inputs[0] < len(m.tensors) \
+                and m.tensors[o.inputs[0]].dtype == "float16":
+            attrs = {**attrs, "from_float16": True}   # its input was widened to float32 above
         ir.add_op(g, f"op{o.index}", ir.Op(o.kind, ins, outs, attrs, index=o.index,
                                            name=f"op{o.index}_{o.kind.lower()}"))
     validate.check_graph(g, m, consts)
@@ -100,10 +106,12 @@ def _tensor(m: validate.RawModel, t: validate.RawTensor) -> ir.Tensor:
     data = None
     raw = m.buffer_bytes(t.buffer, t.name)
     if raw:
-        want = validate.element_count(t.shape) * ir.DTYPE_SIZE[dtype]
+        want = validate.element_count(t.shape) * validate.DTYPE_SIZE[dtype]
         if len(raw) != want:
             raise TinyccError(f"constant buffer {t.buffer} has {len(raw)} bytes, shape {list(t.shape)} {dtype} "
                               f"needs {want}", tensor=t.name)
         data = np.frombuffer(raw, dtype=NUMPY_DTYPES[dtype]).reshape(t.shape)
         data = data.astype(dtype if dtype != "bool" else np.uint8)
+        if dtype == "float16":   # every float16 value is exactly a float32 value
+            data, dtype = data.astype(np.float32), "float32"
     return ir.Tensor(t.name, t.shape, dtype, quant, data)

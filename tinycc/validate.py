@@ -58,9 +58,12 @@ TENSOR_TYPES = {0: "float32", 2: "int32", 3: "uint8", 4: "int64", 6: "bool", 7: 
 TENSOR_TYPE_NAMES = {0: "FLOAT32", 1: "FLOAT16", 2: "INT32", 3: "UINT8", 4: "INT64", 5: "STRING", 6: "BOOL",
                      7: "INT16", 8: "COMPLEX64", 9: "INT8", 10: "FLOAT64", 11: "COMPLEX128", 12: "UINT64",
                      13: "RESOURCE", 14: "VARIANT", 15: "UINT32", 16: "UINT16", 17: "INT4", 18: "BFLOAT16"}
+# FLOAT16 is read only for constants (TensorFlow's float16 weight quantization); the frontend
+# widens them to float32 exactly, so the IR never holds a float16 tensor.
+FILE_ONLY_TYPES = {1: "float16"}
 NUMPY_DTYPES = {"float32": "<f4", "int32": "<i4", "uint8": "u1", "int64": "<i8", "bool": "u1",
-                "int16": "<i2", "int8": "i1"}
-DTYPE_SIZE = {"int8": 1, "uint8": 1, "int16": 2, "int32": 4, "int64": 8, "float32": 4, "bool": 1}
+                "int16": "<i2", "int8": "i1", "float16": "<f2"}
+DTYPE_SIZE = {"int8": 1, "uint8": 1, "int16": 2, "int32": 4, "int64": 8, "float32": 4, "bool": 1, "float16": 2}
 ZERO_POINT_RANGE = {"int8": (-128, 127), "uint8": (0, 255), "int16": (-32768, 32767),
                     "int32": (-2**31, 2**31 - 1), "int64": (-2**63, 2**63 - 1), "bool": (0, 1)}
 
@@ -231,7 +234,7 @@ class RawTensor:
 
     @property
     def dtype(self) -> str | None:
-        return TENSOR_TYPES.get(self.type)
+        return TENSOR_TYPES.get(self.type) or FILE_ONLY_TYPES.get(self.type)
 
 
 @dataclass
@@ -395,6 +398,8 @@ def check_tensor(t: RawTensor) -> None:
         raise fail("sparse tensors are not supported")
     if t.dtype is None:
         raise fail(f"tensor type {TENSOR_TYPE_NAMES.get(t.type, t.type)} is not supported")
+    if t.dtype == "float16" and t.quant is not None:
+        raise fail("a quantized FLOAT16 tensor is not supported")
     if len(t.shape) > MAX_RANK:
         raise fail(f"rank {len(t.shape)} is more than {MAX_RANK}")
     if any(d < 0 for d in t.shape):

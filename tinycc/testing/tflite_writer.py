@@ -34,6 +34,7 @@ __all__ = ["ModelBuilder", "DTYPES", "builtin_code", "builtin_name"]
 #: Supported tensor dtypes: name -> (TensorType value, numpy dtype).
 DTYPES: dict[str, tuple[int, np.dtype]] = {
     "float32": (tflite.TensorType.FLOAT32, np.dtype("<f4")),
+    "float16": (tflite.TensorType.FLOAT16, np.dtype("<f2")),
     "int8": (tflite.TensorType.INT8, np.dtype("i1")),
     "uint8": (tflite.TensorType.UINT8, np.dtype("u1")),
     "int16": (tflite.TensorType.INT16, np.dtype("<i2")),
