@@ -173,6 +173,10 @@ def conv_case(rng, tag: str, *, batches=1, in_h, in_w, in_c, out_c, k_h, k_w, st
              + c_array(f"{n}_b", "int32_t", bias) + c_array(f"{n}_m", "int32_t", mult)
              + c_array(f"{n}_s", "int32_t", shift) + c_array(f"{n}_pw", "int32_t", pk["weights"])
              + c_array(f"{n}_pb", "int32_t", pk["bias"]) + c_rq(f"{n}_rq", pk["rq"]))
+    records = "NULL"
+    if pk["records"] is not None:
+        decls += c_array(f"{n}_pr", "int32_t", pk["records"])
+        records = f"{n}_pr"
     geo = dict(batches=batches, in_h=in_h, in_w=in_w, in_c=in_c, out_h=out_h, out_w=out_w, out_c=out_c,
                k_h=k_h, k_w=k_w)
     common = dict(stride_h=stride_h, stride_w=stride_w, dil_h=dil_h, dil_w=dil_w, pad_top=pad_top,
@@ -181,7 +185,8 @@ def conv_case(rng, tag: str, *, batches=1, in_h, in_w, in_c, out_c, k_h, k_w, st
                      "act_min": lo, "act_max": hi, "weights": f"{n}_w", "bias": f"{n}_b", "mult": f"{n}_m",
                      "shift": f"{n}_s"})
     decls += _struct("tcc_arm_conv_s8_params", f"{n}_fp", {**geo, **common, "act_min": lo, "act_max": hi,
-                     "k_packed": pk["k_packed"], "weights": f"{n}_pw", "bias": f"{n}_pb", "rq": f"{n}_rq"})
+                     "k_packed": pk["k_packed"], "weights": f"{n}_pw", "bias": f"{n}_pb", "rq": f"{n}_rq",
+                     "records": records})
     out_bytes = batches * out_h * out_w * out_c
     pointwise = k_h == k_w == 1 and stride_h == stride_w == 1 and pad_top == pad_left == 0
     inplace = ""
@@ -529,6 +534,24 @@ def random_cases(seed: int) -> list[Case]:
                                in_c=int(rng.choice([4, 8, 12, 16, 20, 32, 36, 64])), out_c=ri(1, 71),
                                k_h=1, k_w=1))
 
+    # pointwise on 8 channels, no clamp, out_c % 4 == 0: the per-channel records (pw8_pair), odd and
+    # even pixel counts, a constant (all-zero) channel; and the same weights at stride 2 (records unused)
+    def pw8(stride=1):
+        out_c = int(rng.choice([4, 8, 16, 24]))
+        w = rand_weights(rng, (out_c, 1, 1, 8))
+        w[int(rng.integers(0, out_c))] = 0
+        in_zp, out_zp = int(rng.integers(-128, 128)), int(rng.integers(-128, 128))
+        acc_std = math.sqrt(8) * 60 * np.abs(w).mean() + 1
+        bias = fold_bias(rng, w.reshape(out_c, -1), in_zp, acc_std)
+        mult, shift = rand_requant(rng, out_c, acc_std, special=False)
+        shift = np.minimum(shift, -1)
+        data = dict(w=w, bias=bias, mult=mult, shift=shift, in_zp=in_zp, out_zp=out_zp, act=(-128, 127))
+        c = conv_case(rng, str(next(t)), batches=ri(1, 3), in_h=ri(1, 6), in_w=ri(1, 7), in_c=8, out_c=out_c,
+                      k_h=1, k_w=1, stride_h=stride, stride_w=stride, data=data)
+        assert c is None or stride != 1 or "_pr" in c.decls, "records refused"
+        return c
+    want(6, pw8)
+    want(1, lambda: pw8(2))
     # general convolutions: any in_c, kernels, strides, dilations, paddings
     def conv():
         k_h, k_w = ri(1, 6), ri(1, 6)

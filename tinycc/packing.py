@@ -220,7 +220,27 @@ def pack_conv(weights: np.ndarray, bias, mult, shift, out_zp: int) -> dict:
     for oc in range(4 * nb, out_c):
         words.append(pairs[oc])
     packed = np.concatenate(words) if words else np.zeros(0, np.int32)
-    return dict(weights=packed.astype(np.int32), bias=b, rq=rq, k_packed=k4(w2d.shape[1]))
+    return dict(weights=packed.astype(np.int32), bias=b, rq=rq, k_packed=k4(w2d.shape[1]),
+                records=conv_records(weights.shape, pairs, w, b, rq))
+
+
+def conv_records(shape, pairs, w, b, rq):
+    """The optional per-channel records of tcc_arm_conv_s8 (tcc_arm.h: records) for a 1x1 filter on
+    8 input channels with out_c % 4 == 0: [out_c, 8] int32 = 4 pair words, scaled bias, mult, add,
+    shift (| 0x100 on the last channel). The kernel's requantization there always adds acc >> 31,
+    so a channel with shift 0 must have a zero accumulator (a constant channel); otherwise None."""
+    out_c, k_h, k_w, in_c = shape
+    if (k_h, k_w, in_c) != (1, 1, 8) or out_c == 0 or out_c % 4:
+        return None
+    for oc in range(out_c):
+        if rq[oc][2] == 0 and (np.any(w[oc] != 0) or int(b[oc]) != 0):
+            return None
+    rec = np.zeros((out_c, 8), dtype=np.int64)
+    rec[:, :4] = np.asarray(pairs, dtype=np.int64).reshape(out_c, 4)
+    rec[:, 4] = np.asarray(b, dtype=np.int64)
+    rec[:, 5:8] = np.asarray(rq, dtype=np.int64).reshape(out_c, 3)
+    rec[-1, 7] |= 0x100
+    return ((rec & 0xFFFFFFFF).astype(np.uint32)).view(np.int32)
 
 
 CONV_PIX = 2   # output pixels per block of tcc_arm_conv_s8

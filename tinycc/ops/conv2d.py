@@ -180,6 +180,9 @@ class Conv2D(OpDef):
                   ("weights", ctx.const_array(o, "weights", "int32_t", pk["weights"])),
                   ("bias", ctx.const_array(o, "bias", "int32_t", pk["bias"])),
                   ("rq", ctx.const_records(o, "rq", "tcc_arm_rq", pk["rq"]))]
+        if pk.get("records") is not None and p["act_range"] == (-128, 127) and k_h == k_w == 1 \
+                and a["stride_h"] == a["stride_w"] == 1 and p["pad_top"] == p["pad_left"] == 0:
+            fields.append(("records", ctx.const_array(o, "records", "int32_t", pk["records"])))
         params = ctx.struct(o, "tcc_arm_conv_s8_params", fields)
         ctx.call(o, f"tcc_arm_conv_s8(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])}, "
                     f"{ctx.scratch(o)});", "arm/tcc_arm_conv")

@@ -83,6 +83,12 @@ typedef struct {
     const int32_t *weights;         /* pair words, see above */
     const int32_t *bias;            /* [out_c], scaled */
     const tcc_arm_rq *rq;           /* [out_c] */
+    /* optional (NULL: unused), pack.conv_records: for a 1x1 layer on 8 input channels with
+     * out_c % 4 == 0 (and every non-constant channel's shift > 0), one record of 8 words per
+     * output channel: its 4 pair words, scaled bias, mult, add, shift | 0x100 on the last
+     * channel. Used when the layer is pointwise (stride 1, no padding) without a clamp: each
+     * pixel's 8 inputs stay in registers, one LDM per output channel. */
+    const int32_t *records;
 } tcc_arm_conv_s8_params;
 
 #define TCC_ARM_K4(n) ((((n) + 3) / 4) * 4)

@@ -346,6 +346,82 @@ static __attribute__((noinline)) void matmul_store(const tcc_arm_conv_s8_params 
     }
 }
 
+/* ------------------------------------------------------------------------------------
+ * 1x1 on 8 input channels (p->records, see tcc_arm.h): a pixel's 8 inputs are expanded once
+ * into 4 registers; per output channel one LDM of its record (4 pair words, bias, mult, add,
+ * shift), 4 SMLAD, requantization and a byte store (10 instructions for 8 MACs); the end of
+ * the channels is the 0x100 bit of the last record's shift (ASR by a register uses its low
+ * byte). Pixels go in pairs, both read before either is written (the write order of the
+ * 2-pixel blocks).
+ * ------------------------------------------------------------------------------------ */
+#if TCC_ARM_HAVE_DSP
+#define PW8_CHANNEL                                                                         \
+    "ldm    r12!, {r4-r11}\n\t"                                                             \
+    "smlad  r8, r0, r4, r8\n\t"                                                             \
+    "smlad  r8, r1, r5, r8\n\t"                                                             \
+    "smlad  r8, r2, r6, r8\n\t"                                                             \
+    "smlad  r8, r3, r7, r8\n\t"                                                             \
+    "smmlar r4, r8, r9, r10\n\t"                                                            \
+    "add    r4, r4, r8, asr #31\n\t"                                                        \
+    "asr    r4, r4, r11\n\t"                                                                \
+    "ssat   r4, #8, r4\n\t"                                                                 \
+    "strb   r4, [lr], #1\n\t"
+/* the pixel's words in r0, r1; records from r12, outputs to lr */
+#define PW8_PIXEL(L)                                                                        \
+    "sxtb16 r2, r1\n\t"                                                                     \
+    "sxtb16 r3, r1, ror #8\n\t"                                                             \
+    "sxtb16 r1, r0, ror #8\n\t"                                                             \
+    "sxtb16 r0, r0\n"                                                                       \
+    L ":\n\t"                                                                               \
+    PW8_CHANNEL PW8_CHANNEL PW8_CHANNEL PW8_CHANNEL                                         \
+    "tst    r11, #256\n\t"                                                                  \
+    "beq    " L "b\n\t"
+
+/* (records, out, pixel 0's input, pixel 1's input); pixel 1's outputs follow pixel 0's. */
+#define PW8_ARG __attribute__((unused))
+static __attribute__((naked, noinline)) void pw8_pair(PW8_ARG const int32_t *rec, PW8_ARG int8_t *out,
+                                                      PW8_ARG const int8_t *s0, PW8_ARG const int8_t *s1)
+{
+    __asm__ volatile(
+        "push   {r4-r11, lr}\n\t"
+        "ldr    r4, [r3]\n\t"
+        "ldr    r5, [r3, #4]\n\t"
+        "mov    r12, r0\n\t"
+        "push   {r4, r5, r12}\n\t"
+        "mov    lr, r1\n\t"
+        "ldr    r1, [r2, #4]\n\t"
+        "ldr    r0, [r2]\n\t"
+        PW8_PIXEL("1")
+        "pop    {r0, r1, r12}\n\t"
+        PW8_PIXEL("2")
+        "pop    {r4-r11, pc}\n\t");
+}
+#else
+static int8_t *pw8_pixel(const int32_t *r, int8_t *o, uint32_t v0, uint32_t v1)
+{
+    const uint32_t x0 = tcc_sxtb16(v0), x1 = tcc_sxtb16_ror8(v0);
+    const uint32_t x2 = tcc_sxtb16(v1), x3 = tcc_sxtb16_ror8(v1);
+    for (;; r += 8) {
+        int32_t acc = r[4];
+        acc = tcc_smlad(x0, (uint32_t)r[0], acc);
+        acc = tcc_smlad(x1, (uint32_t)r[1], acc);
+        acc = tcc_smlad(x2, (uint32_t)r[2], acc);
+        acc = tcc_smlad(x3, (uint32_t)r[3], acc);
+        const int32_t v = tcc_smmlar(acc, r[5], r[6]) + (acc >> 31);
+        *o++ = (int8_t)TCC_SSAT8(v >> (r[7] & 255));
+        if (r[7] & 256) {
+            return o;
+        }
+    }
+}
+
+static void pw8_pair(const int32_t *rec, int8_t *out, const int8_t *s0, const int8_t *s1)
+{
+    const uint32_t a0 = tcc_ld32(s0), a1 = tcc_ld32(s0 + 4), b0 = tcc_ld32(s1), b1 = tcc_ld32(s1 + 4);
+    (void)pw8_pixel(rec, pw8_pixel(rec, out, a0, a1), b0, b1);
+}
+#endif
+
 void tcc_arm_conv_s8(const tcc_arm_conv_s8_params *p, const int8_t *in, int8_t *out, void *scratch)
 {
     const int32_t kk = p->k_packed;
@@ -375,9 +451,17 @@ void tcc_arm_conv_s8(const tcc_arm_conv_s8_params *p, const int8_t *in, int8_t *
     const int32_t y_last = p->in_h - 1 - (p->k_h - 1) * p->dil_h;
     const int32_t x_last = p->in_w - p->k_w - p->stride_w;
     const int32_t fast_rows = p->dil_w == 1 && y_last >= 0 && x_last >= 0;
+    int32_t i0 = 0;
+    if (pointwise && p->records && p->in_c == 8 && (p->out_c & 3) == 0 && p->act_min == -128
+        && p->act_max == 127) {
+        for (; i0 + 2 <= total; i0 += 2) {
+            const int8_t *s0 = in + i0 * 8;
+            pw8_pair(p->records, out + i0 * p->out_c, s0, s0 + 8);
+        }
+    }
     /* position of the next output pixel */
     int32_t b = 0, oy = 0, ox = 0;
-    for (int32_t i = 0; i < total; i += PIX) {
+    for (int32_t i = i0; i < total; i += PIX) {
         const int32_t n = total - i < PIX ? total - i : PIX;
         if (pointwise) {
             const int8_t *s0 = in + i * p->in_c;
