@@ -226,20 +226,23 @@ def pack_conv(weights: np.ndarray, bias, mult, shift, out_zp: int) -> dict:
 
 def conv_records(shape, pairs, w, b, rq):
     """The optional per-channel records of tcc_arm_conv_s8 (tcc_arm.h: records) for a 1x1 filter on
-    8 input channels with out_c % 4 == 0: [out_c, 8] int32 = 4 pair words, scaled bias, mult, add,
-    shift (| 0x100 on the last channel). The kernel's requantization there always adds acc >> 31,
+    8 or 16 input channels with out_c % 4 == 0: in_c 8: [out_c, 8] int32 = 4 pair words, scaled
+    bias, mult, add, shift (| 0x100 on the last channel); in_c 16: [out_c, 12] = bias, 8 pair
+    words, mult, add, shift. The kernel's requantization there always adds acc >> 31,
     so a channel with shift 0 must have a zero accumulator (a constant channel); otherwise None."""
     out_c, k_h, k_w, in_c = shape
-    if (k_h, k_w, in_c) != (1, 1, 8) or out_c == 0 or out_c % 4:
+    if (k_h, k_w) != (1, 1) or in_c not in (8, 16) or out_c == 0 or out_c % 4:
         return None
     for oc in range(out_c):
         if rq[oc][2] == 0 and (np.any(w[oc] != 0) or int(b[oc]) != 0):
             return None
-    rec = np.zeros((out_c, 8), dtype=np.int64)
-    rec[:, :4] = np.asarray(pairs, dtype=np.int64).reshape(out_c, 4)
-    rec[:, 4] = np.asarray(b, dtype=np.int64)
-    rec[:, 5:8] = np.asarray(rq, dtype=np.int64).reshape(out_c, 3)
-    rec[-1, 7] |= 0x100
+    np_ = in_c // 2
+    pairs = np.asarray(pairs, dtype=np.int64).reshape(out_c, np_)
+    bias = np.asarray(b, dtype=np.int64).reshape(out_c, 1)
+    rqs = np.asarray(rq, dtype=np.int64).reshape(out_c, 3)
+    # 8 channels: pairs, bias, rq; 16 channels: bias, pairs, rq (the kernels' LDM register order)
+    rec = np.concatenate([pairs, bias, rqs] if in_c == 8 else [bias, pairs, rqs], axis=1)
+    rec[-1, -1] |= 0x100
     return ((rec & 0xFFFFFFFF).astype(np.uint32)).view(np.int32)
 
 

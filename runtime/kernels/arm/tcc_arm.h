@@ -83,10 +83,10 @@ typedef struct {
     const int32_t *weights;         /* pair words, see above */
     const int32_t *bias;            /* [out_c], scaled */
     const tcc_arm_rq *rq;           /* [out_c] */
-    /* optional (NULL: unused), pack.conv_records: for a 1x1 layer on 8 input channels with
-     * out_c % 4 == 0 (and every non-constant channel's shift > 0), one record of 8 words per
-     * output channel: its 4 pair words, scaled bias, mult, add, shift | 0x100 on the last
-     * channel. Used when the layer is pointwise (stride 1, no padding) without a clamp: each
+    /* optional (NULL: unused), pack.conv_records: for a 1x1 layer on 8 or 16 input channels
+     * with out_c % 4 == 0 (and every non-constant channel's shift > 0), one record per output
+     * channel: in_c 8: its 4 pair words, scaled bias, mult, add, shift | 0x100 on the last
+     * channel; in_c 16: bias, 8 pair words, mult, add, shift (| 0x100). Used when the layer is pointwise (stride 1, no padding) without a clamp: each
      * pixel's 8 inputs stay in registers, one LDM per output channel. */
     const int32_t *records;
 } tcc_arm_conv_s8_params;

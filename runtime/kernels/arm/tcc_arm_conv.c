@@ -347,7 +347,7 @@ static __attribute__((noinline)) void matmul_store(const tcc_arm_conv_s8_params 
 }
 
 /* ------------------------------------------------------------------------------------
- * 1x1 on 8 input channels (p->records, see tcc_arm.h): a pixel's 8 inputs are expanded once
+ * 1x1 on 8 (or 16, below) input channels (p->records, see tcc_arm.h): a pixel's 8 inputs are expanded once
  * into 4 registers; per output channel one LDM of its record (4 pair words, bias, mult, add,
  * shift), 4 SMLAD, requantization and a byte store (10 instructions for 8 MACs); the end of
  * the channels is the 0x100 bit of the last record's shift (ASR by a register uses its low
@@ -382,18 +382,92 @@ static __attribute__((noinline)) void matmul_store(const tcc_arm_conv_s8_params 
 static __attribute__((naked, noinline)) void pw8_pair(PW8_ARG const int32_t *rec, PW8_ARG int8_t *out,
                                                       PW8_ARG const int8_t *s0, PW8_ARG const int8_t *s1)
 {
+    /* one copy of the pixel code: the stack holds a marker (1: pixel 1 follows, 0: done) */
     __asm__ volatile(
         "push   {r4-r11, lr}\n\t"
         "ldr    r4, [r3]\n\t"
         "ldr    r5, [r3, #4]\n\t"
         "mov    r12, r0\n\t"
+        "movs   r6, #0\n\t"
+        "movs   r7, #1\n\t"
+        "push   {r6}\n\t"
         "push   {r4, r5, r12}\n\t"
+        "push   {r7}\n\t"
         "mov    lr, r1\n\t"
         "ldr    r1, [r2, #4]\n\t"
-        "ldr    r0, [r2]\n\t"
+        "ldr    r0, [r2]\n"
+        "3:\n\t"
         PW8_PIXEL("1")
+        "pop    {r4}\n\t"
+        "cbz    r4, 4f\n\t"
         "pop    {r0, r1, r12}\n\t"
-        PW8_PIXEL("2")
+        "b      3b\n"
+        "4:\n\t"
+        "pop    {r4-r11, pc}\n\t");
+}
+
+/* 16 input channels: the pixel's 8 pair words in r0..r7, per output channel a 12-word record
+ * (bias, 8 pair words, mult, add, shift) loaded in 4 LDM: 17 instructions for 16 MACs. */
+#define PW16_CHANNEL                                                                        \
+    "ldm    r12!, {r8-r11}\n\t"                                                             \
+    "smlad  r8, r0, r9, r8\n\t"                                                             \
+    "smlad  r8, r1, r10, r8\n\t"                                                            \
+    "smlad  r8, r2, r11, r8\n\t"                                                            \
+    "ldm    r12!, {r9-r11}\n\t"                                                             \
+    "smlad  r8, r3, r9, r8\n\t"                                                             \
+    "smlad  r8, r4, r10, r8\n\t"                                                            \
+    "smlad  r8, r5, r11, r8\n\t"                                                            \
+    "ldm    r12!, {r9-r11}\n\t"                                                             \
+    "smlad  r8, r6, r9, r8\n\t"                                                             \
+    "smlad  r8, r7, r10, r8\n\t"                                                            \
+    "ldm    r12!, {r9, r10}\n\t"                                                            \
+    "smmlar r9, r8, r11, r9\n\t"                                                            \
+    "add    r9, r9, r8, asr #31\n\t"                                                        \
+    "asr    r9, r9, r10\n\t"                                                                \
+    "ssat   r9, #8, r9\n\t"                                                                 \
+    "strb   r9, [lr], #1\n\t"
+/* the pixel's words in r0, r2, r4, r6 */
+#define PW16_PIXEL(L)                                                                       \
+    "sxtb16 r7, r6, ror #8\n\t"                                                             \
+    "sxtb16 r6, r6\n\t"                                                                     \
+    "sxtb16 r5, r4, ror #8\n\t"                                                             \
+    "sxtb16 r4, r4\n\t"                                                                     \
+    "sxtb16 r3, r2, ror #8\n\t"                                                             \
+    "sxtb16 r2, r2\n\t"                                                                     \
+    "sxtb16 r1, r0, ror #8\n\t"                                                             \
+    "sxtb16 r0, r0\n"                                                                       \
+    L ":\n\t"                                                                               \
+    PW16_CHANNEL PW16_CHANNEL PW16_CHANNEL PW16_CHANNEL                                     \
+    "tst    r10, #256\n\t"                                                                  \
+    "beq    " L "b\n\t"
+
+static __attribute__((naked, noinline)) void pw16_pair(PW8_ARG const int32_t *rec, PW8_ARG int8_t *out,
+                                                       PW8_ARG const int8_t *s0, PW8_ARG const int8_t *s1)
+{
+    __asm__ volatile(
+        "push   {r4-r11, lr}\n\t"
+        "ldr    r8, [r3]\n\t"
+        "ldr    r9, [r3, #4]\n\t"
+        "ldr    r10, [r3, #8]\n\t"
+        "ldr    r11, [r3, #12]\n\t"
+        "mov    r12, r0\n\t"
+        "movs   r6, #0\n\t"
+        "movs   r7, #1\n\t"
+        "push   {r6}\n\t"
+        "push   {r8-r12}\n\t"
+        "push   {r7}\n\t"
+        "mov    lr, r1\n\t"
+        "ldr    r0, [r2]\n\t"
+        "ldr    r4, [r2, #8]\n\t"
+        "ldr    r6, [r2, #12]\n\t"
+        "ldr    r2, [r2, #4]\n"
+        "3:\n\t"
+        PW16_PIXEL("1")
+        "pop    {r4}\n\t"
+        "cbz    r4, 4f\n\t"
+        "pop    {r0, r2, r4, r6, r12}\n\t"
+        "b      3b\n"
+        "4:\n\t"
         "pop    {r4-r11, pc}\n\t");
 }
 #else
@@ -419,6 +493,36 @@ static void pw8_pair(const int32_t *rec, int8_t *out, const int8_t *s0, const in
 {
     const uint32_t a0 = tcc_ld32(s0), a1 = tcc_ld32(s0 + 4), b0 = tcc_ld32(s1), b1 = tcc_ld32(s1 + 4);
     (void)pw8_pixel(rec, pw8_pixel(rec, out, a0, a1), b0, b1);
+}
+
+static int8_t *pw16_pixel(const int32_t *r, int8_t *o, const uint32_t *v)
+{
+    uint32_t x[8];
+    for (int32_t g = 0; g < 4; ++g) {
+        x[2 * g] = tcc_sxtb16(v[g]);
+        x[2 * g + 1] = tcc_sxtb16_ror8(v[g]);
+    }
+    for (;; r += 12) {
+        int32_t acc = r[0];
+        for (int32_t j = 0; j < 8; ++j) {
+            acc = tcc_smlad(x[j], (uint32_t)r[1 + j], acc);
+        }
+        const int32_t q = tcc_smmlar(acc, r[9], r[10]) + (acc >> 31);
+        *o++ = (int8_t)TCC_SSAT8(q >> (r[11] & 255));
+        if (r[11] & 256) {
+            return o;
+        }
+    }
+}
+
+static void pw16_pair(const int32_t *rec, int8_t *out, const int8_t *s0, const int8_t *s1)
+{
+    uint32_t a[4], b[4];
+    for (int32_t g = 0; g < 4; ++g) {
+        a[g] = tcc_ld32(s0 + 4 * g);
+        b[g] = tcc_ld32(s1 + 4 * g);
+    }
+    (void)pw16_pixel(rec, pw16_pixel(rec, out, a), b);
 }
 #endif
 
@@ -452,11 +556,14 @@ void tcc_arm_conv_s8(const tcc_arm_conv_s8_params *p, const int8_t *in, int8_t *
     const int32_t x_last = p->in_w - p->k_w - p->stride_w;
     const int32_t fast_rows = p->dil_w == 1 && y_last >= 0 && x_last >= 0;
     int32_t i0 = 0;
-    if (pointwise && p->records && p->in_c == 8 && (p->out_c & 3) == 0 && p->act_min == -128
-        && p->act_max == 127) {
+    if (pointwise && p->records && (p->in_c == 8 || p->in_c == 16) && (p->out_c & 3) == 0
+        && p->act_min == -128 && p->act_max == 127) {
+        const int32_t c = p->in_c;
+        void (*const pair)(const int32_t *, int8_t *, const int8_t *, const int8_t *) = c == 8 ? pw8_pair
+                                                                                              : pw16_pair;
         for (; i0 + 2 <= total; i0 += 2) {
-            const int8_t *s0 = in + i0 * 8;
-            pw8_pair(p->records, out + i0 * p->out_c, s0, s0 + 8);
+            const int8_t *s0 = in + i0 * c;
+            pair(p->records, out + i0 * p->out_c, s0, s0 + c);
         }
     }
     /* position of the next output pixel */
