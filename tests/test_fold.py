@@ -177,3 +177,41 @@ def test_ops_left_without_readers_go():
     g = run_pipeline(frontend.parse_tflite(b.build([x], [s])), verify=True)
     assert kinds(g) == ["TINYCC_COPY"]
     assert ir.tensor(g, ir.op(g, ir.ops_in_order(g)[0]).inputs[0]).data.tolist() == [2, 7]
+
+
+def int32_shape_math() -> bytes:
+    """RESHAPE(x, SUB(ADD(MUL(SHAPE(x), [2,1,0]), [0,0,2]), MAXIMUM([0,0,0], [-1,0,-5])))):
+    int32 arithmetic on shapes, [2,3,4] -> [4,3,2]."""
+    b = OpBuilder()
+    x = b.tensor([2, 3, 4], "float32", name="x")
+    s = b.tensor([3], "int32", name="shape")
+    c = {k: b.tensor([3], "int32", data=np.array(v, np.int32), name=k)
+         for k, v in dict(m=[2, 1, 0], a=[0, 0, 2], z=[0, 0, 0], n=[-1, 0, -5]).items()}
+    t1, t2, t3, t4 = (b.tensor([3], "int32", name=f"t{i}") for i in range(1, 5))
+    y = b.tensor([4, 3, 2], "float32", name="y")
+    b.op("SHAPE", [x], [s], out_type="int32")
+    b.op("MUL", [s, c["m"]], [t1], fused_activation="NONE")
+    b.op("ADD", [t1, c["a"]], [t2], fused_activation="NONE")
+    b.op("MAXIMUM", [c["z"], c["n"]], [t3])
+    b.op("SUB", [t2, t3], [t4])
+    b.op("RESHAPE", [x, t4], [y])
+    return b.build([x], [y])
+
+
+def test_int32_shape_arithmetic_folds(tmp_path):
+    """int32 ADD/SUB/MUL/MAXIMUM on constants (TFLite's shape arithmetic) fold away; only the
+    reshape (a view) is left, and the result matches TFLite Micro."""
+    data = int32_shape_math()
+    g = run_pipeline(frontend.parse_tflite(data), verify=True)
+    assert kinds(g) in ([], ["RESHAPE"]), kinds(g)
+    run_vs_tflm(data, tmp_path)
+
+
+def test_int32_arithmetic_on_activations_is_refused():
+    b = OpBuilder()
+    x = b.tensor([3], "int32", name="xi")
+    y = b.tensor([3], "int32", name="yi")
+    b.op("MUL", [x, x], [y], fused_activation="NONE")
+    from tinycc.errors import TinyccError
+    with pytest.raises(TinyccError, match="int32"):
+        run_pipeline(frontend.parse_tflite(b.build([x], [y])))

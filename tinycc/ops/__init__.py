@@ -189,6 +189,27 @@ def overlap_shift(g, o: ir.Op, slot: int) -> int | None:
     return int(min(bound.min(), x.nbytes))
 
 
+def int32_shape_arithmetic(g, o: ir.Op) -> bool:
+    """An int32 ADD/SUB/MUL/MAXIMUM/MINIMUM whose inputs are all constants: shape arithmetic the
+    converter leaves in (e.g. ``tf.shape(x)[1] * tf.shape(x)[2]`` after SHAPE is folded).
+    fold_constants computes it (``int32_arithmetic``); no kernel is ever emitted for it."""
+    ts = [t for t in (*o.inputs, *o.outputs) if t is not None]
+    return (len(o.inputs) == 2 and all(t is not None and ir.tensor(g, t).is_const for t in o.inputs)
+            and all(ir.tensor(g, t).dtype == "int32" for t in ts))
+
+
+def int32_arithmetic(kind: str, a: np.ndarray, b: np.ndarray, activation: str = "NONE") -> np.ndarray:
+    """TFLite's int32 element-wise arithmetic with broadcasting, wrapping like two's complement
+    (TFLite's int32 overflow is undefined; shapes never overflow), then the activation clamp."""
+    a, b = np.asarray(a, np.int64), np.asarray(b, np.int64)
+    r = {"ADD": np.add, "SUB": np.subtract, "MUL": np.multiply, "MAXIMUM": np.maximum,
+         "MINIMUM": np.minimum}[kind](a, b)
+    r = ((r + 2**31) % 2**32 - 2**31).astype(np.int64)
+    lo, hi = {"NONE": (-2**31, 2**31 - 1), "RELU": (0, 2**31 - 1), "RELU6": (0, 6),
+              "RELU_N1_TO_1": (-1, 1)}[activation]
+    return np.clip(r, lo, hi).astype(np.int32)
+
+
 def window_first(in_size: int, out_size: int, stride: int, pad: int, k: int, dil: int = 1) -> np.ndarray:
     """For each output coordinate, the first input coordinate inside [0, in_size) its window
     touches (taps in increasing order), or -1 when the whole window is padding."""

@@ -5,7 +5,7 @@ import numpy as np
 import tflite
 
 from .. import ir, packing, quant, validate
-from . import OpDef, activation, dsp_target, packed, register
+from . import OpDef, activation, dsp_target, int32_arithmetic, int32_shape_arithmetic, packed, register
 
 LEFT_SHIFT_INT8 = 20  # headroom bits TFLite gives int8 operands before rescaling
 MAX_DIMS = 6
@@ -46,6 +46,10 @@ class Add(OpDef):
 
     def check(self, g, o):
         self.expect_arity(o, (2, 2))
+        if int32_shape_arithmetic(g, o):
+            from .elementwise_binary import check_broadcast
+            check_broadcast(self, g, o, (0, 1), int32=True)
+            return
         dt = self.dtype_of(g, o)
         a, b, y = (ir.tensor(g, t) for t in (*o.inputs, o.outputs[0]))
         if b.dtype != dt or (dt == "int8" and (b.quant is None or b.quant.per_channel)):
@@ -79,6 +83,8 @@ class Add(OpDef):
 
     def evaluate(self, g, o, inputs):
         """For constant folding: float32 a + b then tcc_clampf (exact in numpy); int8 stays at run time."""
+        if int32_shape_arithmetic(g, o):
+            return [int32_arithmetic("ADD", inputs[0], inputs[1], o.attrs["activation"])]
         if ir.tensor(g, o.outputs[0]).dtype != "float32":
             return None
         from .elementwise_binary import clamp_f32

@@ -27,7 +27,7 @@ import numpy as np
 import tflite
 
 from .. import ir, quant
-from . import OpDef, activation, register
+from . import OpDef, activation, int32_arithmetic, int32_shape_arithmetic, register
 
 MAX_DIMS = 6
 
@@ -78,13 +78,14 @@ def broadcast_reads(g, o, slot) -> np.ndarray:
     return np.broadcast_to(idx, y.shape).ravel()
 
 
-def check_broadcast(spec: OpDef, g, o, slots, out_dtype=None) -> str:
-    """Common type/shape rules: inputs ``slots`` of one dtype (int8 per-tensor or float32),
-    the output the broadcast shape (at most 6-D); returns the input dtype."""
+def check_broadcast(spec: OpDef, g, o, slots, out_dtype=None, int32: bool = False) -> str:
+    """Common type/shape rules: inputs ``slots`` of one dtype (int8 per-tensor or float32; int32
+    for constant shape arithmetic), the output the broadcast shape (at most 6-D); returns the
+    input dtype."""
     ts = [ir.tensor(g, o.inputs[s]) for s in slots]
     y = ir.tensor(g, o.outputs[0])
     dt = ts[0].dtype
-    if dt not in ("int8", "float32"):
+    if dt not in ("int8", "float32") and not (int32 and dt == "int32"):
         raise spec.fail(o, f"input type {dt} is not supported (int8 or float32)", ts[0].name)
     for t in ts + ([y] if out_dtype is None else []):
         if t.dtype != dt:
@@ -125,6 +126,8 @@ class _Binary(OpDef):
 
     def check(self, g, o):
         self.expect_arity(o, (2, 2))
+        if self.kind in ("SUB", "MUL", "MAXIMUM", "MINIMUM") and int32_shape_arithmetic(g, o):
+            return check_broadcast(self, g, o, (0, 1), int32=True)
         check_broadcast(self, g, o, (0, 1))
 
     def reads_min(self, g, o, slot):
@@ -151,6 +154,8 @@ class _Binary(OpDef):
         int8 on raw bytes); None for the rest (their int8 arithmetic stays in the kernels)."""
         a, b = (np.asarray(v) for v in inputs)
         dt = ir.tensor(g, o.inputs[0]).dtype
+        if dt == "int32":
+            return [int32_arithmetic(self.kind, a, b, o.attrs.get("activation", "NONE"))]
         if self.kind in ("MAXIMUM", "MINIMUM"):
             pick = (a > b) if self.kind == "MAXIMUM" else (a < b)
             return [np.where(pick, a, b)]
