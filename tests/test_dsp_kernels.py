@@ -173,10 +173,13 @@ def conv_case(rng, tag: str, *, batches=1, in_h, in_w, in_c, out_c, k_h, k_w, st
              + c_array(f"{n}_b", "int32_t", bias) + c_array(f"{n}_m", "int32_t", mult)
              + c_array(f"{n}_s", "int32_t", shift) + c_array(f"{n}_pw", "int32_t", pk["weights"])
              + c_array(f"{n}_pb", "int32_t", pk["bias"]) + c_rq(f"{n}_rq", pk["rq"]))
-    records = "NULL"
+    records = blocks = "NULL"
     if pk["records"] is not None:
         decls += c_array(f"{n}_pr", "int32_t", pk["records"])
         records = f"{n}_pr"
+    if pk["blocks"] is not None:
+        decls += c_array(f"{n}_pk", "int32_t", pk["blocks"])
+        blocks = f"{n}_pk"
     geo = dict(batches=batches, in_h=in_h, in_w=in_w, in_c=in_c, out_h=out_h, out_w=out_w, out_c=out_c,
                k_h=k_h, k_w=k_w)
     common = dict(stride_h=stride_h, stride_w=stride_w, dil_h=dil_h, dil_w=dil_w, pad_top=pad_top,
@@ -186,7 +189,7 @@ def conv_case(rng, tag: str, *, batches=1, in_h, in_w, in_c, out_c, k_h, k_w, st
                      "shift": f"{n}_s"})
     decls += _struct("tcc_arm_conv_s8_params", f"{n}_fp", {**geo, **common, "act_min": lo, "act_max": hi,
                      "k_packed": pk["k_packed"], "weights": f"{n}_pw", "bias": f"{n}_pb", "rq": f"{n}_rq",
-                     "records": records})
+                     "records": records, "blocks": blocks})
     out_bytes = batches * out_h * out_w * out_c
     pointwise = k_h == k_w == 1 and stride_h == stride_w == 1 and pad_top == pad_left == 0
     inplace = ""

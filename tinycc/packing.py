@@ -221,7 +221,33 @@ def pack_conv(weights: np.ndarray, bias, mult, shift, out_zp: int) -> dict:
         words.append(pairs[oc])
     packed = np.concatenate(words) if words else np.zeros(0, np.int32)
     return dict(weights=packed.astype(np.int32), bias=b, rq=rq, k_packed=k4(w2d.shape[1]),
-                records=conv_records(weights.shape, pairs, w, b, rq))
+                records=conv_records(weights.shape, pairs, w, b, rq), blocks=conv_blocks(pairs, w, b, rq))
+
+
+def _rq_always_adds_sign(w, b, rq) -> bool:
+    """The records / blocks kernels always add acc >> 31 before the shift: fine when every
+    channel with shift 0 has a zero accumulator (a constant channel)."""
+    return all(rq[oc][2] != 0 or (not np.any(w[oc] != 0) and int(b[oc]) == 0) for oc in range(len(rq)))
+
+
+def conv_blocks(pairs, w, b, rq):
+    """The optional 2x2 blocks of tcc_arm_conv_s8 (tcc_arm.h: blocks), out_c even: per channel
+    pair (a, b): bias_a, bias_b, then per group g of 2 pairs P_a[2g], P_a[2g+1], P_b[2g],
+    P_b[2g+1], then the rq of a and of b; or None."""
+    pairs = np.asarray(pairs, dtype=np.int64)
+    out_c, npairs = pairs.shape
+    if out_c == 0 or out_c % 2 or npairs % 2 or not _rq_always_adds_sign(w, b, rq):
+        return None
+    bias = np.asarray(b, dtype=np.int64)
+    rqs = np.asarray(rq, dtype=np.int64).reshape(out_c, 3)
+    rows = []
+    for c in range(0, out_c, 2):
+        pa = pairs[c].reshape(-1, 2)
+        pb = pairs[c + 1].reshape(-1, 2)
+        rows.append(np.concatenate([[bias[c], bias[c + 1]], np.concatenate([pa, pb], axis=1).reshape(-1),
+                                    rqs[c], rqs[c + 1]]))
+    blk = np.concatenate(rows)
+    return ((blk & 0xFFFFFFFF).astype(np.uint32)).view(np.int32)
 
 
 def conv_records(shape, pairs, w, b, rq):

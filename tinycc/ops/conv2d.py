@@ -176,13 +176,19 @@ class Conv2D(OpDef):
                   ("stride_h", a["stride_h"]), ("stride_w", a["stride_w"]),
                   ("dil_h", a["dilation_h"]), ("dil_w", a["dilation_w"]),
                   ("pad_top", p["pad_top"]), ("pad_left", p["pad_left"]), ("in_zp", p["in_zp"]),
-                  ("act_min", p["act_range"][0]), ("act_max", p["act_range"][1]), ("k_packed", pk["k_packed"]),
-                  ("weights", ctx.const_array(o, "weights", "int32_t", pk["weights"])),
-                  ("bias", ctx.const_array(o, "bias", "int32_t", pk["bias"])),
-                  ("rq", ctx.const_records(o, "rq", "tcc_arm_rq", pk["rq"]))]
-        if pk.get("records") is not None and p["act_range"] == (-128, 127) and k_h == k_w == 1 \
+                  ("act_min", p["act_range"][0]), ("act_max", p["act_range"][1]), ("k_packed", pk["k_packed"])]
+        no_clamp = tuple(p["act_range"]) == (-128, 127)
+        # with the 2x2 blocks (no clamp, out_c even) the kernel reads only them (and the records)
+        use_blocks = pk.get("blocks") is not None and no_clamp and out_c % 2 == 0
+        if not use_blocks:
+            fields += [("weights", ctx.const_array(o, "weights", "int32_t", pk["weights"])),
+                       ("bias", ctx.const_array(o, "bias", "int32_t", pk["bias"])),
+                       ("rq", ctx.const_records(o, "rq", "tcc_arm_rq", pk["rq"]))]
+        if pk.get("records") is not None and no_clamp and k_h == k_w == 1 \
                 and a["stride_h"] == a["stride_w"] == 1 and p["pad_top"] == p["pad_left"] == 0:
             fields.append(("records", ctx.const_array(o, "records", "int32_t", pk["records"])))
+        if use_blocks:
+            fields.append(("blocks", ctx.const_array(o, "blocks", "int32_t", pk["blocks"])))
         params = ctx.struct(o, "tcc_arm_conv_s8_params", fields)
         ctx.call(o, f"tcc_arm_conv_s8(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])}, "
                     f"{ctx.scratch(o)});", "arm/tcc_arm_conv")

@@ -89,6 +89,12 @@ typedef struct {
      * channel; in_c 16: bias, 8 pair words, mult, add, shift (| 0x100). Used when the layer is pointwise (stride 1, no padding) without a clamp: each
      * pixel's 8 inputs stay in registers, one LDM per output channel. */
     const int32_t *records;
+    /* optional (NULL: unused), pack.conv_blocks: out_c % 2 == 0 (and every non-constant
+     * channel's shift > 0); used when there is no clamp, then weights, bias and rq are not read
+     * (the 1x1 records above still go first). Per pair of output channels a, b = 2c, 2c + 1:
+     * bias_a, bias_b; for each group g of 2 pairs (K4 / 4 groups) P_a[2g], P_a[2g+1], P_b[2g],
+     * P_b[2g+1]; then mult, add, shift of a and of b: 8 + K4 words. */
+    const int32_t *blocks;
 } tcc_arm_conv_s8_params;
 
 #define TCC_ARM_K4(n) ((((n) + 3) / 4) * 4)

@@ -526,6 +526,116 @@ static void pw16_pair(const int32_t *rec, int8_t *out, const int8_t *s0, const i
 }
 #endif
 
+/* ------------------------------------------------------------------------------------
+ * The 2-pixel matmul through p->blocks (tcc_arm.h): 2 pixels x 2 output channels, per group
+ * of 2 pairs one LDM of the columns (pairs j, j+1 of both pixels) and one LDM of the weights
+ * (pairs j, j+1 of both channels), 8 SMLAD; bias, requantization constants in the same stream.
+ * ------------------------------------------------------------------------------------ */
+typedef struct {
+    const uint32_t *x_start, *x_mid, *x_end;   /* col; after the G % 4 single groups; end */
+    int8_t *out;
+    int32_t off1;                              /* pixel 1's outputs - pixel 0's */
+    const int32_t *w_end;                      /* end of the blocks */
+} mm2_ctx;
+
+#if TCC_ARM_HAVE_DSP
+#define MM2_GROUP                                                                           \
+    "ldm    r12!, {r0-r3}\n\t"                                                              \
+    "ldm    lr!, {r4-r7}\n\t"                                                               \
+    "smlad  r8, r0, r4, r8\n\t"                                                             \
+    "smlad  r10, r1, r4, r10\n\t"                                                           \
+    "smlad  r9, r0, r6, r9\n\t"                                                             \
+    "smlad  r11, r1, r6, r11\n\t"                                                           \
+    "smlad  r8, r2, r5, r8\n\t"                                                             \
+    "smlad  r10, r3, r5, r10\n\t"                                                           \
+    "smlad  r9, r2, r7, r9\n\t"                                                             \
+    "smlad  r11, r3, r7, r11\n\t"
+#define MM2_RQ(A, M, ADD, S)                                                                \
+    "smmlar r6, " A ", " M ", " ADD "\n\t"                                                  \
+    "add    " A ", r6, " A ", asr #31\n\t"                                                  \
+    "asr    " A ", " A ", " S "\n\t"                                                        \
+    "ssat   " A ", #8, " A "\n\t"
+
+/* (ctx, blocks); the ctx words are copied to the stack: sp + 0 x_start, 4 x_mid, 8 x_end,
+ * 12 out, 16 off1, 20 w_end */
+static __attribute__((naked, noinline)) void mm2(PW8_ARG const mm2_ctx *ctx, PW8_ARG const int32_t *blk)
+{
+    __asm__ volatile(
+        "push   {r4-r11, lr}\n\t"
+        "mov    lr, r1\n\t"
+        "ldm    r0, {r0-r5}\n\t"
+        "push   {r0-r5}\n"
+        "2:\n\t"
+        "ldm    lr!, {r8, r9}\n\t"
+        "mov    r10, r8\n\t"
+        "mov    r11, r9\n\t"
+        "ldrd   r12, r0, [sp]\n\t"
+        "cmp    r12, r0\n\t"
+        "beq    5f\n"
+        "4:\n\t"
+        MM2_GROUP
+        "ldr    r0, [sp, #4]\n\t"
+        "cmp    r12, r0\n\t"
+        "bne    4b\n"
+        "5:\n\t"
+        "ldr    r0, [sp, #8]\n\t"
+        "cmp    r12, r0\n\t"
+        "beq    7f\n"
+        "6:\n\t"
+        MM2_GROUP MM2_GROUP MM2_GROUP MM2_GROUP
+        "ldr    r0, [sp, #8]\n\t"
+        "cmp    r12, r0\n\t"
+        "bne    6b\n"
+        "7:\n\t"
+        "ldm    lr!, {r0-r5}\n\t"
+        MM2_RQ("r8", "r0", "r1", "r2")
+        MM2_RQ("r10", "r0", "r1", "r2")
+        MM2_RQ("r9", "r3", "r4", "r5")
+        MM2_RQ("r11", "r3", "r4", "r5")
+        "ldrd   r6, r7, [sp, #12]\n\t"
+        "strb   r8, [r6]\n\t"
+        "strb   r9, [r6, #1]\n\t"
+        "add    r7, r7, r6\n\t"
+        "strb   r10, [r7]\n\t"
+        "strb   r11, [r7, #1]\n\t"
+        "adds   r6, #2\n\t"
+        "str    r6, [sp, #12]\n\t"
+        "ldr    r7, [sp, #20]\n\t"
+        "cmp    lr, r7\n\t"
+        "bne    2b\n\t"
+        "add    sp, #24\n\t"
+        "pop    {r4-r11, pc}\n\t");
+}
+#else
+static void mm2(const mm2_ctx *c, const int32_t *blk)
+{
+    int8_t *o = c->out;
+    const int32_t groups = (int32_t)(c->x_end - c->x_start) / 4;
+    while (blk != c->w_end) {
+        int32_t a0 = blk[0], b0 = blk[1], a1 = a0, b1 = b0;
+        const uint32_t *x = c->x_start;
+        const uint32_t *w = (const uint32_t *)(blk + 2);
+        for (int32_t g = 0; g < groups; ++g, x += 4, w += 4) {
+            a0 = tcc_smlad(x[0], w[0], a0);
+            a1 = tcc_smlad(x[1], w[0], a1);
+            b0 = tcc_smlad(x[0], w[2], b0);
+            b1 = tcc_smlad(x[1], w[2], b1);
+            a0 = tcc_smlad(x[2], w[1], a0);
+            a1 = tcc_smlad(x[3], w[1], a1);
+            b0 = tcc_smlad(x[2], w[3], b0);
+            b1 = tcc_smlad(x[3], w[3], b1);
+        }
+        const int32_t *r = blk + 2 + 4 * groups;
+        o[0] = (int8_t)tcc_arm_rq_pos(a0, r[0], r[1], r[2]);
+        o[1] = (int8_t)tcc_arm_rq_pos(b0, r[3], r[4], r[5]);
+        o[c->off1] = (int8_t)tcc_arm_rq_pos(a1, r[0], r[1], r[2]);
+        o[c->off1 + 1] = (int8_t)tcc_arm_rq_pos(b1, r[3], r[4], r[5]);
+        o += 2;
+        blk = r + 6;
+    }
+}
+#endif
+
 void tcc_arm_conv_s8(const tcc_arm_conv_s8_params *p, const int8_t *in, int8_t *out, void *scratch)
 {
     const int32_t kk = p->k_packed;
@@ -555,6 +665,10 @@ void tcc_arm_conv_s8(const tcc_arm_conv_s8_params *p, const int8_t *in, int8_t *
     const int32_t y_last = p->in_h - 1 - (p->k_h - 1) * p->dil_h;
     const int32_t x_last = p->in_w - p->k_w - p->stride_w;
     const int32_t fast_rows = p->dil_w == 1 && y_last >= 0 && x_last >= 0;
+    /* the 2x2 block matmul (p->blocks) when there is no clamp */
+    const int32_t blocks = p->blocks != NULL && p->act_min == -128 && p->act_max == 127 && (p->out_c & 1) == 0;
+    const int32_t groups = kk / 4;
+    const int32_t *const w_end = blocks ? p->blocks + (p->out_c / 2) * (8 + kk) : NULL;
     int32_t i0 = 0;
     if (pointwise && p->records && (p->in_c == 8 || p->in_c == 16) && (p->out_c & 3) == 0
         && p->act_min == -128 && p->act_max == 127) {
@@ -611,6 +725,17 @@ void tcc_arm_conv_s8(const tcc_arm_conv_s8_params *p, const int8_t *in, int8_t *
                 col[2 * j + 1] = col[2 * j];
             }
         }
-        matmul_store(p, col, out + i * p->out_c, n < PIX ? 0 : p->out_c);
+        if (blocks) {
+            mm2_ctx c;
+            c.x_start = col;
+            c.x_mid = col + 4 * (groups & 3);
+            c.x_end = col + 4 * groups;
+            c.out = out + i * p->out_c;
+            c.off1 = n < PIX ? 0 : p->out_c;
+            c.w_end = w_end;
+            mm2(&c, p->blocks);
+        } else {
+            matmul_store(p, col, out + i * p->out_c, n < PIX ? 0 : p->out_c);
+        }
     }
 }
