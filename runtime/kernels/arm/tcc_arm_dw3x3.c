@@ -58,11 +58,38 @@ static void planar_line(int16_t *plane, const int8_t *src, int32_t n, int32_t el
             *d3 = s[3];
         }
     }
+    /* 2 channels: a halfword of each of 2 elements, SXTB16 splits the channels */
+    for (; c + 2 <= c_n; c += 2) {
+        int16_t *d0 = plane + c * row_len + pad;
+        int16_t *d1 = d0 + row_len;
+        const int8_t *s = src + c;
+        int32_t x = 0;
+        for (; x + 2 <= n; x += 2) {
+            uint16_t ha, hb;
+            memcpy(&ha, s, 2);
+            memcpy(&hb, s + elem_step, 2);
+            s += 2 * elem_step;
+            const uint32_t v = (uint32_t)ha | ((uint32_t)hb << 16);
+            tcc_st32(d0 + x, tcc_sxtb16(v));
+            tcc_st32(d1 + x, tcc_sxtb16_ror8(v));
+        }
+        if (x < n) {
+            d0[x] = s[0];
+            d1[x] = s[1];
+        }
+    }
+    /* one channel: 2 elements per word store */
     for (; c < c_n; ++c) {
         int16_t *d = plane + c * row_len + pad;
         const int8_t *s = src + c;
-        for (int32_t x = 0; x < n; ++x) {
-            d[x] = s[x * elem_step];
+        int32_t x = 0;
+        for (; x + 2 <= n; x += 2) {
+            const int32_t a = s[0], b = s[elem_step];
+            s += 2 * elem_step;
+            tcc_st32(d + x, tcc_pkhbt((uint32_t)a, (uint32_t)b));
+        }
+        if (x < n) {
+            d[x] = s[0];
         }
     }
 }
@@ -326,8 +353,13 @@ void tcc_arm_depthwise3x3_s8(const tcc_arm_depthwise3x3_s8_params *p, const int8
                 line_fn(&ctx, dst + ol * step_out);
             }
             if (p->staged) {
-                for (int32_t i = 0; i < n_pix; ++i) {
-                    for (int32_t k = 0; k < cn; ++k) img_out[i * c_all + c0 + k] = stage[i * cn + k];
+                int8_t *o = img_out + c0;
+                if (cn == 1) {
+                    for (int32_t i = 0; i < n_pix; ++i, o += c_all) *o = stage[i];
+                } else {
+                    for (int32_t i = 0; i < n_pix; ++i, o += c_all) {
+                        for (int32_t k = 0; k < cn; ++k) o[k] = stage[i * cn + k];
+                    }
                 }
             }
         }
