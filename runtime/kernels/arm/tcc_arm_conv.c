@@ -269,11 +269,8 @@ static __attribute__((noinline)) void matmul_store(const tcc_arm_conv_s8_params 
                                                    int8_t *out, int32_t off1)
 {
     const int32_t npairs = p->k_packed / 2;
-    /* steps: the npairs % 8 odd ones first (entered through a switch), then loops of 8; the
-     * pointers start early by the skipped steps so that every step has a constant offset */
-    const int32_t rem = npairs & 7;
-    const int32_t skip = 8 - rem;
-    const uint32_t *volatile const x_first = tcc_arm_wadd(col, -2 * skip);
+    /* (the fallback of the 2x2 blocks: compact, 2 steps per iteration; npairs is even) */
+    const uint32_t *volatile const x_first = col;
     const uint32_t *volatile const x_end = tcc_arm_wadd(col, 2 * npairs);
     const int32_t volatile out_c = p->out_c;
     const int32_t volatile o1 = off1;
@@ -289,22 +286,9 @@ static __attribute__((noinline)) void matmul_store(const tcc_arm_conv_s8_params 
         int32_t a00 = b[0], a01 = b[1], a02 = b[2], a03 = b[3];
         int32_t a10 = a00, a11 = a01, a12 = a02, a13 = a03;
         const uint32_t *x = x_first;
-        w = tcc_arm_wadd(w, -4 * skip);
-        switch (rem) {
-        case 7: CONV4_STEP(1); TCC_FALLTHROUGH;
-        case 6: CONV4_STEP(2); TCC_FALLTHROUGH;
-        case 5: CONV4_STEP(3); TCC_FALLTHROUGH;
-        case 4: CONV4_STEP(4); TCC_FALLTHROUGH;
-        case 3: CONV4_STEP(5); TCC_FALLTHROUGH;
-        case 2: CONV4_STEP(6); TCC_FALLTHROUGH;
-        case 1: CONV4_STEP(7); TCC_FALLTHROUGH;
-        default: break;
-        }
-        CONV4_ADVANCE(8);
         while (x != x_end) {
-            CONV4_STEP(0); CONV4_STEP(1); CONV4_STEP(2); CONV4_STEP(3);
-            CONV4_STEP(4); CONV4_STEP(5); CONV4_STEP(6); CONV4_STEP(7);
-            CONV4_ADVANCE(8);
+            CONV4_STEP(0); CONV4_STEP(1);
+            CONV4_ADVANCE(2);
         }
         /* w is now at the next block's weights */
         const tcc_arm_rq *r = rq;
