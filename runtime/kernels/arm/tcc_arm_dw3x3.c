@@ -195,6 +195,100 @@ static void fill16(int16_t *dst, int32_t n, int32_t zp)
     } while (0)
 #endif
 
+#if TCC_ARM_HAVE_DSP
+/* The stride-1 line of every channel of a chunk in one asm function (no clamp; every channel's
+ * shift > 0 or its accumulator 0, so the requantization always adds acc >> 31). Registers:
+ * a0..a3 r0..r3, A D P0 P1 r4..r7, the 3 lines r8..r10, the record r11, the output r12, the
+ * blocks left lr; the context words are copied to the stack: */
+typedef struct {
+    const int16_t *l0, *l1, *l2;   /* sp + 0, 4, 8: the channel's lines */
+    const int32_t *rec, *rec_end;  /* 12, 16 */
+    int8_t *out;                   /* 20: the channel's first output */
+    int32_t st;                    /* 24: bytes between outputs */
+    int32_t nblk;                  /* 28: blocks of 4 outputs (the last one maybe partial) */
+    int32_t last;                  /* 32: outputs of the last block, 1..4 */
+    int32_t len2;                  /* 36: bytes per plane */
+} dw_s1_asm_ctx;
+
+#define DWA_LINE(k, R, A0, A1, A2)                                                          \
+    "ldrd   r4, r5, [r11, #" #k "*8]\n\t"                                                   \
+    "ldrd   r6, r7, [" R "], #8\n\t"                                                        \
+    "smlad  r0, r6, r4, " A0 "\n\t"                                                         \
+    "smlatb r1, r6, r4, " A1 "\n\t"                                                         \
+    "ldr    r6, [" R "]\n\t"                                                                \
+    "smlabt r0, r7, r5, r0\n\t"                                                             \
+    "smlad  r1, r7, r5, r1\n\t"                                                             \
+    "smlad  r2, r7, r4, " A2 "\n\t"                                                         \
+    "smlatb r3, r7, r4, r3\n\t"                                                             \
+    "smlabt r2, r6, r5, r2\n\t"                                                             \
+    "smlad  r3, r6, r5, r3\n\t"
+#define DWA_RQ(A)                                                                           \
+    "smmlar r7, " A ", r4, r5\n\t"                                                          \
+    "add    " A ", r7, " A ", asr #31\n\t"                                                  \
+    "asr    " A ", " A ", r6\n\t"                                                           \
+    "ssat   " A ", #8, " A "\n\t"
+
+static __attribute__((naked, noinline)) void dw_s1_asm(__attribute__((unused)) const dw_s1_asm_ctx *c)
+{
+    __asm__ volatile(
+        "push   {r4-r11, lr}\n\t"
+        "ldm    r0, {r1-r10}\n\t"
+        "push   {r1-r10}\n"
+        "0:\n\t"
+        "ldm    sp, {r8-r11}\n\t"
+        "ldr    r12, [sp, #20]\n\t"
+        "ldr    lr, [sp, #28]\n"
+        "1:\n\t"
+        "ldr    r3, [r11, #24]\n\t"
+        DWA_LINE(0, "r8", "r3", "r3", "r3")
+        DWA_LINE(1, "r9", "r0", "r1", "r2")
+        DWA_LINE(2, "r10", "r0", "r1", "r2")
+        "ldrd   r4, r5, [r11, #28]\n\t"
+        "ldr    r6, [r11, #36]\n\t"
+        DWA_RQ("r0") DWA_RQ("r1") DWA_RQ("r2") DWA_RQ("r3")
+        "ldr    r4, [sp, #24]\n\t"
+        "cmp    lr, #1\n\t"
+        "beq    5f\n\t"
+        "strb   r0, [r12]\n\t"
+        "strb   r1, [r12, r4]\n\t"
+        "add    r12, r12, r4, lsl #1\n\t"
+        "strb   r2, [r12]\n\t"
+        "strb   r3, [r12, r4]\n\t"
+        "add    r12, r12, r4, lsl #1\n\t"
+        "sub    lr, lr, #1\n\t"
+        "b      1b\n"
+        "5:\n\t"
+        "ldr    r5, [sp, #32]\n\t"
+        "strb   r0, [r12]\n\t"
+        "cmp    r5, #1\n\t"
+        "beq    4f\n\t"
+        "strb   r1, [r12, r4]\n\t"
+        "cmp    r5, #2\n\t"
+        "beq    4f\n\t"
+        "strb   r2, [r12, r4, lsl #1]\n\t"
+        "cmp    r5, #3\n\t"
+        "beq    4f\n\t"
+        "add    r12, r12, r4, lsl #1\n\t"
+        "strb   r3, [r12, r4]\n"
+        "4:\n\t"
+        "ldm    sp, {r8-r11}\n\t"
+        "ldr    r4, [sp, #36]\n\t"
+        "add    r8, r8, r4\n\t"
+        "add    r9, r9, r4\n\t"
+        "add    r10, r10, r4\n\t"
+        "add    r11, r11, #40\n\t"
+        "stm    sp, {r8-r11}\n\t"
+        "ldr    r12, [sp, #20]\n\t"
+        "add    r12, r12, #1\n\t"
+        "str    r12, [sp, #20]\n\t"
+        "ldr    r4, [sp, #16]\n\t"
+        "cmp    r11, r4\n\t"
+        "bne    0b\n\t"
+        "add    sp, #40\n\t"
+        "pop    {r4-r11, pc}\n\t");
+}
+#endif
+
 typedef struct {
     const int16_t *line[3];  /* the 3 input line slots (the chunk's first channel plane) */
     int32_t row_len;         /* int16 per plane */
@@ -203,6 +297,7 @@ typedef struct {
     int32_t count;           /* channels in the chunk */
     int32_t clamp, lo, hi;
     const int32_t *records;  /* the chunk's first channel record */
+    int32_t asm_ok;          /* stride 1 through dw_s1_asm (no clamp, see there) */
 } dw_line_ctx;
 
 /* Requantize, clamp and store the 4 outputs of a block. */
@@ -249,6 +344,23 @@ typedef struct {
 /* Every channel's line of outputs, stride 1; o: the chunk's first channel's first output. */
 static __attribute__((noinline)) void dw3x3_line_s1(const dw_line_ctx *c, int8_t *o)
 {
+#if TCC_ARM_HAVE_DSP
+    if (c->asm_ok) {
+        dw_s1_asm_ctx x;
+        x.l0 = c->line[0];
+        x.l1 = c->line[1];
+        x.l2 = c->line[2];
+        x.rec = c->records;
+        x.rec_end = c->records + 10 * c->count;
+        x.out = o;
+        x.st = c->out_step;
+        x.nblk = (c->n_out + 3) >> 2;
+        x.last = c->n_out - 4 * (x.nblk - 1);
+        x.len2 = 2 * c->row_len;
+        dw_s1_asm(&x);
+        return;
+    }
+#endif
     const int32_t st = c->out_step;
     const int32_t blocks = c->n_out >> 2, tail = c->n_out & 3;
     const int32_t len = c->row_len;
@@ -315,6 +427,12 @@ void tcc_arm_depthwise3x3_s8(const tcc_arm_depthwise3x3_s8_params *p, const int8
     ctx.lo = p->act_min;
     ctx.hi = p->act_max;
     ctx.clamp = ctx.lo > -128 || ctx.hi < 127;
+    ctx.asm_ok = !ctx.clamp && p->stride == 1;
+    for (int32_t k = 0; k < c_all && ctx.asm_ok; ++k) {
+        const int32_t *r = p->records + 10 * k;
+        ctx.asm_ok = r[9] != 0 || (r[0] == 0 && r[1] == 0 && r[2] == 0 && r[3] == 0 && r[4] == 0 && r[5] == 0
+                                   && r[6] == 0);
+    }
     const int32_t n_pix = p->out_h * p->out_w;
     for (int32_t b = 0; b < p->batches; ++b) {
         const int8_t *img = in + b * p->in_h * p->in_w * c_all;
