@@ -474,6 +474,8 @@ void tcc_arm_depthwise3x3_s8(const tcc_arm_depthwise3x3_s8_params *p, const int8
                 int8_t *o = img_out + c0;
                 if (cn == 1) {
                     for (int32_t i = 0; i < n_pix; ++i, o += c_all) *o = stage[i];
+                } else if (cn == 2) {
+                    for (int32_t i = 0; i < n_pix; ++i, o += c_all) memcpy(o, stage + 2 * i, 2);
                 } else {
                     for (int32_t i = 0; i < n_pix; ++i, o += c_all) {
                         for (int32_t k = 0; k < cn; ++k) o[k] = stage[i * cn + k];
