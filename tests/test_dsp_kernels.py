@@ -593,6 +593,25 @@ def random_cases(seed: int) -> list[Case]:
                        transposed=bool(rng.random() < 0.4),
                        chunk=int(rng.choice([1, 2, 3, 4, 5, 8, 12, 100])), staged=bool(rng.random() < 0.3))
     want(26, dw3)
+
+    # the same without a clamp and with every shift > 0 (one constant channel): the asm lines
+    # (dw_s1_asm), widths 1..11 for every short end
+    def dw3_asm():
+        ch = ri(1, 40)
+        w = rand_weights(rng, (1, 3, 3, ch), per_axis0=False)
+        w[..., int(rng.integers(0, ch))] = 0
+        in_zp, out_zp = int(rng.integers(-128, 128)), int(rng.integers(-128, 128))
+        acc_std = 3 * 60 * np.abs(w).mean() + 1
+        bias = fold_bias(rng, w.reshape(-1, ch).T, in_zp, acc_std)
+        mult, shift = rand_requant(rng, ch, acc_std, special=False)
+        data = dict(w=w, bias=bias, mult=mult, shift=np.minimum(shift, -1), in_zp=in_zp, out_zp=out_zp,
+                    act=(-128, 127))
+        s = int(rng.choice([1, 2]))
+        return dw_case(rng, str(next(t)), batches=ri(1, 3), in_h=ri(1, 12), in_w=ri(1, 12), channels=ch,
+                       stride_h=s, stride_w=s, pad_top=ri(0, 3), pad_left=ri(0, 3), planar=True,
+                       transposed=bool(rng.random() < 0.4), data=data,
+                       chunk=int(rng.choice([1, 2, 3, 4, 8, 100])), staged=bool(rng.random() < 0.3))
+    want(12, dw3_asm)
     # the shared models' depthwise shapes (SAME padding), in place, with chunks
     for (h, w, ch, s) in [(6, 6, 16, 1), (8, 8, 12, 2), (25, 5, 8, 1), (3, 3, 20, 1), (7, 7, 6, 2)]:
         want(1, lambda: dw_case(rng, str(next(t)), in_h=h, in_w=w, channels=ch, stride_h=s, stride_w=s,

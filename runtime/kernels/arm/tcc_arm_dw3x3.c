@@ -206,9 +206,19 @@ typedef struct {
     int8_t *out;                   /* 20: the channel's first output */
     int32_t st;                    /* 24: bytes between outputs */
     int32_t nblk;                  /* 28: blocks of 4 outputs (the last one maybe partial) */
-    int32_t last;                  /* 32: outputs of the last block, 1..4 */
+    int32_t last;                  /* 32: outputs of the last of them, 1..4 */
     int32_t len2;                  /* 36: bytes per plane */
+    int32_t n2;                    /* 40: outputs (0..2) of a 2-output block after them */
 } dw_s1_asm_ctx;
+
+/* Line k of a 2-output block: out0 += P0.A + P1.lo*D.hi, out1 += P0.hi*A.lo + P1.D */
+#define DWA_LINE2(k, R, A0, A1)                                                             \
+    "ldrd   r4, r5, [r11, #" #k "*8]\n\t"                                                   \
+    "ldrd   r6, r7, [" R "]\n\t"                                                            \
+    "smlad  r0, r6, r4, " A0 "\n\t"                                                         \
+    "smlabt r0, r7, r5, r0\n\t"                                                             \
+    "smlatb r1, r6, r4, " A1 "\n\t"                                                         \
+    "smlad  r1, r7, r5, r1\n\t"
 
 #define DWA_LINE(k, R, A0, A1, A2)                                                          \
     "ldrd   r4, r5, [r11, #" #k "*8]\n\t"                                                   \
@@ -232,12 +242,14 @@ static __attribute__((naked, noinline)) void dw_s1_asm(__attribute__((unused)) c
 {
     __asm__ volatile(
         "push   {r4-r11, lr}\n\t"
-        "ldm    r0, {r1-r10}\n\t"
-        "push   {r1-r10}\n"
+        "ldm    r0, {r1-r11}\n\t"
+        "push   {r1-r11}\n"
         "0:\n\t"
         "ldm    sp, {r8-r11}\n\t"
         "ldr    r12, [sp, #20]\n\t"
-        "ldr    lr, [sp, #28]\n"
+        "ldr    lr, [sp, #28]\n\t"
+        "cmp    lr, #0\n\t"
+        "beq    3f\n"
         "1:\n\t"
         "ldr    r3, [r11, #24]\n\t"
         DWA_LINE(0, "r8", "r3", "r3", "r3")
@@ -269,7 +281,25 @@ static __attribute__((naked, noinline)) void dw_s1_asm(__attribute__((unused)) c
         "cmp    r5, #3\n\t"
         "beq    4f\n\t"
         "add    r12, r12, r4, lsl #1\n\t"
-        "strb   r3, [r12, r4]\n"
+        "strb   r3, [r12, r4]\n\t"
+        "add    r12, r12, r4, lsl #1\n"
+        "3:\n\t"
+        "ldr    r5, [sp, #40]\n\t"
+        "cmp    r5, #0\n\t"
+        "beq    4f\n\t"
+        "ldr    r3, [r11, #24]\n\t"
+        DWA_LINE2(0, "r8", "r3", "r3")
+        DWA_LINE2(1, "r9", "r0", "r1")
+        DWA_LINE2(2, "r10", "r0", "r1")
+        "ldrd   r4, r5, [r11, #28]\n\t"
+        "ldr    r6, [r11, #36]\n\t"
+        DWA_RQ("r0") DWA_RQ("r1")
+        "strb   r0, [r12]\n\t"
+        "ldr    r5, [sp, #40]\n\t"
+        "cmp    r5, #1\n\t"
+        "beq    4f\n\t"
+        "ldr    r4, [sp, #24]\n\t"
+        "strb   r1, [r12, r4]\n"
         "4:\n\t"
         "ldm    sp, {r8-r11}\n\t"
         "ldr    r4, [sp, #36]\n\t"
@@ -284,7 +314,7 @@ static __attribute__((naked, noinline)) void dw_s1_asm(__attribute__((unused)) c
         "ldr    r4, [sp, #16]\n\t"
         "cmp    r11, r4\n\t"
         "bne    0b\n\t"
-        "add    sp, #40\n\t"
+        "add    sp, #44\n\t"
         "pop    {r4-r11, pc}\n\t");
 }
 #endif
@@ -354,8 +384,10 @@ static __attribute__((noinline)) void dw3x3_line_s1(const dw_line_ctx *c, int8_t
         x.rec_end = c->records + 10 * c->count;
         x.out = o;
         x.st = c->out_step;
-        x.nblk = (c->n_out + 3) >> 2;
-        x.last = c->n_out - 4 * (x.nblk - 1);
+        const int32_t r = c->n_out & 3;
+        x.n2 = r == 1 || r == 2 ? r : 0;            /* a short end as a 2-output block */
+        x.nblk = (c->n_out - x.n2 + 3) >> 2;
+        x.last = x.nblk > 0 ? c->n_out - x.n2 - 4 * (x.nblk - 1) : 4;
         x.len2 = 2 * c->row_len;
         dw_s1_asm(&x);
         return;
