@@ -236,3 +236,27 @@ def test_zoo_covers_every_operator():
     # composite networks: int8 and float32 of each
     for c in COMPOSITES:
         assert {f"{c}_int8", f"{c}_f32"} <= set(MODELS)
+
+
+KERAS_APPS = sorted((ZOO / "keras_apps").glob("*.tflite"))
+
+
+@pytest.mark.parametrize("mode", ["host", "qemu"])
+@pytest.mark.parametrize("path", KERAS_APPS, ids=lambda p: p.stem)
+def test_keras_applications(path, mode, tmp_path):
+    """tf_keras.applications networks as users build them (scripts/make_keras_apps.py): the
+    default build for the mode (host: generic; QEMU: Cortex-M4 DSP kernels), bit-exact with
+    TFLite Micro on random and extreme inputs."""
+    if mode == "qemu":
+        needs_qemu()
+    g = driver.compile_graph(str(path), target="generic" if mode == "host" else "cortex-m4")
+    rng = np.random.default_rng(3)
+    x = ir.tensor(g, g.graph["inputs"][0])
+    batches = [[rng.integers(-128, 128, size=x.shape, dtype=np.int8)] for _ in range(2 if mode == "host" else 1)]
+    batches.append([np.full(x.shape, 127, np.int8)])
+    ours, _ = run_compiled(path, batches, tmp_path, mode, g=g)
+    assert_match(ours, reference_outputs(path, batches, 1))
+
+
+def test_keras_applications_present():
+    assert [p.stem for p in KERAS_APPS] == ["mobilenet_v1_025_int8"]
