@@ -238,85 +238,111 @@ typedef struct {
     "asr    " A ", " A ", r6\n\t"                                                           \
     "ssat   " A ", #8, " A "\n\t"
 
-static __attribute__((naked, noinline)) void dw_s1_asm(__attribute__((unused)) const dw_s1_asm_ctx *c)
-{
-    __asm__ volatile(
-        "push   {r4-r11, lr}\n\t"
-        "ldm    r0, {r1-r11}\n\t"
-        "push   {r1-r11}\n"
-        "0:\n\t"
-        "ldm    sp, {r8-r11}\n\t"
-        "ldr    r12, [sp, #20]\n\t"
-        "ldr    lr, [sp, #28]\n\t"
-        "cmp    lr, #0\n\t"
-        "beq    3f\n"
-        "1:\n\t"
-        "ldr    r3, [r11, #24]\n\t"
-        DWA_LINE(0, "r8", "r3", "r3", "r3")
-        DWA_LINE(1, "r9", "r0", "r1", "r2")
-        DWA_LINE(2, "r10", "r0", "r1", "r2")
-        "ldrd   r4, r5, [r11, #28]\n\t"
-        "ldr    r6, [r11, #36]\n\t"
-        DWA_RQ("r0") DWA_RQ("r1") DWA_RQ("r2") DWA_RQ("r3")
-        "ldr    r4, [sp, #24]\n\t"
-        "cmp    lr, #1\n\t"
-        "beq    5f\n\t"
-        "strb   r0, [r12]\n\t"
-        "strb   r1, [r12, r4]\n\t"
-        "add    r12, r12, r4, lsl #1\n\t"
-        "strb   r2, [r12]\n\t"
-        "strb   r3, [r12, r4]\n\t"
-        "add    r12, r12, r4, lsl #1\n\t"
-        "sub    lr, lr, #1\n\t"
-        "b      1b\n"
-        "5:\n\t"
-        "ldr    r5, [sp, #32]\n\t"
-        "strb   r0, [r12]\n\t"
-        "cmp    r5, #1\n\t"
-        "beq    4f\n\t"
-        "strb   r1, [r12, r4]\n\t"
-        "cmp    r5, #2\n\t"
-        "beq    4f\n\t"
-        "strb   r2, [r12, r4, lsl #1]\n\t"
-        "cmp    r5, #3\n\t"
-        "beq    4f\n\t"
-        "add    r12, r12, r4, lsl #1\n\t"
-        "strb   r3, [r12, r4]\n\t"
-        "add    r12, r12, r4, lsl #1\n"
-        "3:\n\t"
-        "ldr    r5, [sp, #40]\n\t"
-        "cmp    r5, #0\n\t"
-        "beq    4f\n\t"
-        "ldr    r3, [r11, #24]\n\t"
-        DWA_LINE2(0, "r8", "r3", "r3")
-        DWA_LINE2(1, "r9", "r0", "r1")
-        DWA_LINE2(2, "r10", "r0", "r1")
-        "ldrd   r4, r5, [r11, #28]\n\t"
-        "ldr    r6, [r11, #36]\n\t"
-        DWA_RQ("r0") DWA_RQ("r1")
-        "strb   r0, [r12]\n\t"
-        "ldr    r5, [sp, #40]\n\t"
-        "cmp    r5, #1\n\t"
-        "beq    4f\n\t"
-        "ldr    r4, [sp, #24]\n\t"
-        "strb   r1, [r12, r4]\n"
-        "4:\n\t"
-        "ldm    sp, {r8-r11}\n\t"
-        "ldr    r4, [sp, #36]\n\t"
-        "add    r8, r8, r4\n\t"
-        "add    r9, r9, r4\n\t"
-        "add    r10, r10, r4\n\t"
-        "add    r11, r11, #40\n\t"
-        "stm    sp, {r8-r11}\n\t"
-        "ldr    r12, [sp, #20]\n\t"
-        "add    r12, r12, #1\n\t"
-        "str    r12, [sp, #20]\n\t"
-        "ldr    r4, [sp, #16]\n\t"
-        "cmp    r11, r4\n\t"
-        "bne    0b\n\t"
-        "add    sp, #44\n\t"
-        "pop    {r4-r11, pc}\n\t");
-}
+#define DWA2_LINE(k, R, A0, A1, A2)                                                         \
+    "ldrd   r4, r5, [r11, #" #k "*8]\n\t"                                                   \
+    "ldrd   r6, r7, [" R "], #16\n\t"                                                       \
+    "smlad  r0, r6, r4, " A0 "\n\t"                                                         \
+    "smlabt r0, r7, r5, r0\n\t"                                                             \
+    "smlad  r1, r7, r4, " A1 "\n\t"                                                         \
+    "ldrd   r6, r7, [" R ", #-8]\n\t"                                                       \
+    "smlabt r1, r6, r5, r1\n\t"                                                             \
+    "smlad  r2, r6, r4, " A2 "\n\t"                                                         \
+    "smlabt r2, r7, r5, r2\n\t"                                                             \
+    "smlad  r3, r7, r4, r3\n\t"                                                             \
+    "ldr    r6, [" R "]\n\t"                                                                \
+    "smlabt r3, r6, r5, r3\n\t"
+#define DWA_BLOCK_S1                                                                        \
+    "ldr    r3, [r11, #24]\n\t" \
+    DWA_LINE(0, "r8", "r3", "r3", "r3") \
+    DWA_LINE(1, "r9", "r0", "r1", "r2") \
+    DWA_LINE(2, "r10", "r0", "r1", "r2")
+#define DWA_BLOCK_S2                                                                        \
+    "ldr    r3, [r11, #24]\n\t" \
+    DWA2_LINE(0, "r8", "r3", "r3", "r3") \
+    DWA2_LINE(1, "r9", "r0", "r1", "r2") \
+    DWA2_LINE(2, "r10", "r0", "r1", "r2")
+#define DWA_TWO_S1                                                                           \
+    "ldr    r3, [r11, #24]\n\t" \
+    DWA_LINE2(0, "r8", "r3", "r3") \
+    DWA_LINE2(1, "r9", "r0", "r1") \
+    DWA_LINE2(2, "r10", "r0", "r1") \
+    "ldrd   r4, r5, [r11, #28]\n\t" \
+    "ldr    r6, [r11, #36]\n\t" \
+    DWA_RQ("r0") DWA_RQ("r1") \
+    "strb   r0, [r12]\n\t" \
+    "ldr    r5, [sp, #40]\n\t" \
+    "cmp    r5, #1\n\t" \
+    "beq    4f\n\t" \
+    "ldr    r4, [sp, #24]\n\t" \
+    "strb   r1, [r12, r4]\n"
+#define DW_ASM_FN(NAME, BLOCK, TWO)                                                         \
+    static __attribute__((naked, noinline)) void NAME(__attribute__((unused)) const dw_s1_asm_ctx *c) \
+    {                                                                                   \
+        __asm__ volatile(                                                               \
+            "push   {r4-r11, lr}\n\t" \
+            "ldm    r0, {r1-r11}\n\t" \
+            "push   {r1-r11}\n" \
+            "0:\n\t" \
+            "ldm    sp, {r8-r11}\n\t" \
+            "ldr    r12, [sp, #20]\n\t" \
+            "ldr    lr, [sp, #28]\n\t" \
+            "cmp    lr, #0\n\t" \
+            "beq    3f\n" \
+            "1:\n\t" \
+            BLOCK \
+            "ldrd   r4, r5, [r11, #28]\n\t" \
+            "ldr    r6, [r11, #36]\n\t" \
+            DWA_RQ("r0") DWA_RQ("r1") DWA_RQ("r2") DWA_RQ("r3") \
+            "ldr    r4, [sp, #24]\n\t" \
+            "cmp    lr, #1\n\t" \
+            "beq    5f\n\t" \
+            "strb   r0, [r12]\n\t" \
+            "strb   r1, [r12, r4]\n\t" \
+            "add    r12, r12, r4, lsl #1\n\t" \
+            "strb   r2, [r12]\n\t" \
+            "strb   r3, [r12, r4]\n\t" \
+            "add    r12, r12, r4, lsl #1\n\t" \
+            "sub    lr, lr, #1\n\t" \
+            "b      1b\n" \
+            "5:\n\t" \
+            "ldr    r5, [sp, #32]\n\t" \
+            "strb   r0, [r12]\n\t" \
+            "cmp    r5, #1\n\t" \
+            "beq    4f\n\t" \
+            "strb   r1, [r12, r4]\n\t" \
+            "cmp    r5, #2\n\t" \
+            "beq    4f\n\t" \
+            "strb   r2, [r12, r4, lsl #1]\n\t" \
+            "cmp    r5, #3\n\t" \
+            "beq    4f\n\t" \
+            "add    r12, r12, r4, lsl #1\n\t" \
+            "strb   r3, [r12, r4]\n\t" \
+            "add    r12, r12, r4, lsl #1\n" \
+            "3:\n\t" \
+            "ldr    r5, [sp, #40]\n\t" \
+            "cmp    r5, #0\n\t" \
+            "beq    4f\n\t" \
+            TWO \
+            "4:\n\t" \
+            "ldm    sp, {r8-r11}\n\t" \
+            "ldr    r4, [sp, #36]\n\t" \
+            "add    r8, r8, r4\n\t" \
+            "add    r9, r9, r4\n\t" \
+            "add    r10, r10, r4\n\t" \
+            "add    r11, r11, #40\n\t" \
+            "stm    sp, {r8-r11}\n\t" \
+            "ldr    r12, [sp, #20]\n\t" \
+            "add    r12, r12, #1\n\t" \
+            "str    r12, [sp, #20]\n\t" \
+            "ldr    r4, [sp, #16]\n\t" \
+            "cmp    r11, r4\n\t" \
+            "bne    0b\n\t" \
+            "add    sp, #44\n\t" \
+            "pop    {r4-r11, pc}\n\t" \
+        );                                                                              \
+    }
+DW_ASM_FN(dw_s1_asm, DWA_BLOCK_S1, DWA_TWO_S1)
+DW_ASM_FN(dw_s2_asm, DWA_BLOCK_S2, "")
 #endif
 
 typedef struct {
@@ -347,27 +373,20 @@ typedef struct {
 #define DW_RQ_POS(v) tcc_arm_rq_pos(v, m, add, s)
 #define DW_RQ_ZERO(v) tcc_arm_rq_zero(v, m, add)
 
-/* All blocks of one channel's output line: full blocks of 4, then a partial one (the scratch
- * line is long enough for its reads; only the valid outputs are stored). */
+/* All blocks of one channel's output line: blocks of 4, the last one maybe partial (the
+ * scratch line is long enough for its reads; only the valid outputs are stored). One copy of
+ * the block (code size: this is the fallback of the asm lines). */
 #define DW_CHANNEL(BLOCK, RQ)                                                               \
     do {                                                                                    \
-        for (int32_t b_ = 0; b_ < blocks; ++b_) {                                           \
+        for (int32_t b_ = nb; b_ > 0; --b_) {                                               \
             int32_t a0, a1, a2, a3;                                                         \
             BLOCK();                                                                        \
             DW_RQ4(RQ);                                                                     \
             d[0] = (int8_t)a0;                                                              \
-            d[st] = (int8_t)a1;                                                             \
-            d[2 * st] = (int8_t)a2;                                                         \
-            d[3 * st] = (int8_t)a3;                                                         \
+            if (b_ > 1 || last > 1) d[st] = (int8_t)a1;                                     \
+            if (b_ > 1 || last > 2) d[2 * st] = (int8_t)a2;                                 \
+            if (b_ > 1 || last > 3) d[3 * st] = (int8_t)a3;                                 \
             d += 4 * st;                                                                    \
-        }                                                                                   \
-        if (tail) {                                                                         \
-            int32_t a0, a1, a2, a3;                                                         \
-            BLOCK();                                                                        \
-            DW_RQ4(RQ);                                                                     \
-            d[0] = (int8_t)a0;                                                              \
-            if (tail > 1) d[st] = (int8_t)a1;                                               \
-            if (tail > 2) d[2 * st] = (int8_t)a2;                                           \
         }                                                                                   \
     } while (0)
 
@@ -394,7 +413,7 @@ static __attribute__((noinline)) void dw3x3_line_s1(const dw_line_ctx *c, int8_t
     }
 #endif
     const int32_t st = c->out_step;
-    const int32_t blocks = c->n_out >> 2, tail = c->n_out & 3;
+    const int32_t nb = (c->n_out + 3) >> 2, last = c->n_out - 4 * (nb - 1);
     const int32_t len = c->row_len;
     const int32_t clamp = c->clamp, lo = c->lo, hi = c->hi;
     const int32_t *rec = c->records;
@@ -416,8 +435,26 @@ static __attribute__((noinline)) void dw3x3_line_s1(const dw_line_ctx *c, int8_t
 /* The same with stride 2. */
 static __attribute__((noinline)) void dw3x3_line_s2(const dw_line_ctx *c, int8_t *o)
 {
+#if TCC_ARM_HAVE_DSP
+    if (c->asm_ok) {
+        dw_s1_asm_ctx x;
+        x.l0 = c->line[0];
+        x.l1 = c->line[1];
+        x.l2 = c->line[2];
+        x.rec = c->records;
+        x.rec_end = c->records + 10 * c->count;
+        x.out = o;
+        x.st = c->out_step;
+        x.n2 = 0;
+        x.nblk = (c->n_out + 3) >> 2;
+        x.last = c->n_out - 4 * (x.nblk - 1);
+        x.len2 = 2 * c->row_len;
+        dw_s2_asm(&x);
+        return;
+    }
+#endif
     const int32_t st = c->out_step;
-    const int32_t blocks = c->n_out >> 2, tail = c->n_out & 3;
+    const int32_t nb = (c->n_out + 3) >> 2, last = c->n_out - 4 * (nb - 1);
     const int32_t len = c->row_len;
     const int32_t clamp = c->clamp, lo = c->lo, hi = c->hi;
     const int32_t *rec = c->records;
@@ -459,7 +496,7 @@ void tcc_arm_depthwise3x3_s8(const tcc_arm_depthwise3x3_s8_params *p, const int8
     ctx.lo = p->act_min;
     ctx.hi = p->act_max;
     ctx.clamp = ctx.lo > -128 || ctx.hi < 127;
-    ctx.asm_ok = !ctx.clamp && p->stride == 1;
+    ctx.asm_ok = !ctx.clamp;
     for (int32_t k = 0; k < c_all && ctx.asm_ok; ++k) {
         const int32_t *r = p->records + 10 * k;
         ctx.asm_ok = r[9] != 0 || (r[0] == 0 && r[1] == 0 && r[2] == 0 && r[3] == 0 && r[4] == 0 && r[5] == 0
