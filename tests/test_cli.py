@@ -234,3 +234,13 @@ def test_float16_activations_refused_constants_widened(tmp_path):
     consts = [ir.tensor(g, t).data for t in g.nodes if not ir.is_op(g, t) and ir.tensor(g, t).is_const]
     assert any(c.dtype == np.float32 and (c == np.array([[1.5, -2.25, 65504.0, 6e-8]], np.float16)).all()
                for c in consts)
+
+
+def test_verify_survives_a_reference_that_aborts(tmp_path):
+    """TFLite Micro aborts the process (an assertion in its int8 SOFTMAX) when 512+ logits sit
+    near the maximum, as with 1000 classes at a small input scale: `tinycc verify` runs the
+    reference in a child process and says so in one line."""
+    f = tmp_path / "sm.tflite"
+    f.write_bytes(M.softmax(np.random.default_rng(3), (1, 1000), 1.0, "int8", in_scale=0.001, in_zero_point=0))
+    r = tinycc("verify", f, "--samples", "1")
+    assert_clean_error(r, "sm.tflite", "reference interpreter", "crashed")

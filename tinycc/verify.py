@@ -93,6 +93,40 @@ class Reference:
         return [np.array(self._lite.get_tensor(d["index"])) for d in self._lite.get_output_details()]
 
 
+def reference_isolated(model_path: str, n_outputs: int, batches) -> tuple[str, list]:
+    """(reference name, [outputs per sample]) computed in a child process: TFLite Micro aborts
+    the whole process on some models (e.g. its own assertions in SOFTMAX), which must end as
+    one clear error, not kill ``tinycc verify``."""
+    import multiprocessing as mp
+    ctx = mp.get_context("fork")
+    recv, send = ctx.Pipe(duplex=False)
+
+    def child():
+        try:
+            ref = Reference(model_path, n_outputs)
+            send.send(("ok", ref.name, [ref.run(xs) for xs in batches]))
+        except BaseException as e:  # noqa: BLE001 - reported by the parent
+            send.send(("error", f"{type(e).__name__}: {e}", None))
+        finally:
+            send.close()
+
+    proc = ctx.Process(target=child, daemon=True)
+    proc.start()
+    send.close()
+    try:
+        status, name, outs = recv.recv()
+    except EOFError:
+        proc.join()
+        raise TinyccError(f"the reference interpreter (TFLite Micro / TFLite) crashed on this model (exit code "
+                          f"{proc.exitcode}), so it cannot check tinycc's output",
+                          file=os.path.basename(model_path)) from None
+    proc.join()
+    if status != "ok":
+        raise TinyccError(f"the reference interpreter failed on this model: {name}",
+                          file=os.path.basename(model_path))
+    return name, outs
+
+
 @contextlib.contextmanager
 def _silenced_stderr():
     """Silence the process's file descriptor 2 (C++ logging bypasses sys.stderr)."""
@@ -134,14 +168,13 @@ def compare(i: int, t: ir.Tensor, ours: np.ndarray, ref: np.ndarray) -> OutputRe
 
 
 def verify(model_path: str, target: str = "host", samples: int = 10, seed: int = 0,
-           keep: str | None = None, timeout: float = 600, optimize: str = "memory") -> VerifyResult:
+           keep: str | None = None, timeout: float = 600, optimize: str | None = None) -> VerifyResult:
     if samples < 1:
         raise TinyccError("--samples must be at least 1")
     g = compile_graph(model_path, target="generic" if target == "host" else target, optimize=optimize)
-    ref = Reference(model_path, len(g.graph["outputs"]))
     rng = np.random.default_rng(seed)
     batches = [random_inputs(g, rng) for _ in range(samples)]
-    expected = [ref.run(xs) for xs in batches]
+    ref_name, expected = reference_isolated(model_path, len(g.graph["outputs"]), batches)
 
     with tempfile.TemporaryDirectory(prefix="tinycc-verify-") as tmp:
         work = Path(keep) if keep else Path(tmp)
@@ -157,7 +190,7 @@ def verify(model_path: str, target: str = "host", samples: int = 10, seed: int =
         if toolchain.have_arm_toolchain():
             footprint = model_footprint(out, "model", "cortex-m4" if mode == "host" else target)
 
-    res = VerifyResult(os.path.basename(model_path), target, samples, ref.name, instructions=instructions,
+    res = VerifyResult(os.path.basename(model_path), target, samples, ref_name, instructions=instructions,
                        footprint=footprint, arena_bytes=g.graph["plan"].size)
     out_tensors = [ir.tensor(g, t) for t in g.graph["outputs"]]
     per_sample = sum(t.nbytes for t in out_tensors)
