@@ -211,11 +211,7 @@ static __attribute__((noinline)) void im2col_rows2(const tcc_arm_conv_s8_params 
         }
         return;
     }
-    if (p->k_h == 3 && nw == 2 && rem == 1) {
-        rows2_short(s0, step, row_step, col, tail, 3, 2, 1, 4);     /* 3x3 on 3 channels */
-    } else {
-        rows2_short(s0, step, row_step, col, tail, p->k_h, nw, rem, t4);
-    }
+    rows2_short(s0, step, row_step, col, tail, p->k_h, nw, rem, t4);   /* (3x3 on 3 channels: inline) */
 }
 
 TCC_ARM_INLINE int32_t clampv(int32_t v, int32_t lo, int32_t hi)
@@ -649,6 +645,9 @@ void tcc_arm_conv_s8(const tcc_arm_conv_s8_params *p, const int8_t *in, int8_t *
     const int32_t y_last = p->in_h - 1 - (p->k_h - 1) * p->dil_h;
     const int32_t x_last = p->in_w - p->k_w - p->stride_w;
     const int32_t fast_rows = p->dil_w == 1 && y_last >= 0 && x_last >= 0;
+    /* 3x3 on 3 channels (first layers): the 2-pixel im2col inline, sizes constant */
+    const int32_t k333 = p->k_h == 3 && p->k_w == 3 && p->in_c == 3;
+    const int32_t row_step333 = p->dil_h * p->in_w * 3;
     /* the 2x2 block matmul (p->blocks) when there is no clamp */
     const int32_t blocks = p->blocks != NULL && p->act_min == -128 && p->act_max == 127 && (p->out_c & 1) == 0;
     const int32_t groups = kk / 4;
@@ -675,9 +674,13 @@ void tcc_arm_conv_s8(const tcc_arm_conv_s8_params *p, const int8_t *in, int8_t *
                    && (uint32_t)(oy * p->stride_h - p->pad_top) <= (uint32_t)y_last
                    && (uint32_t)(ox * p->stride_w - p->pad_left) <= (uint32_t)x_last) {
             /* both pixels in one row, inside the image */
-            im2col_rows2(p, in + b * in_img + ((oy * p->stride_h - p->pad_top) * p->in_w
-                                                + ox * p->stride_w - p->pad_left) * p->in_c,
-                         p->stride_w * p->in_c, col, tail);
+            const int8_t *s0 = in + b * in_img + ((oy * p->stride_h - p->pad_top) * p->in_w
+                                                  + ox * p->stride_w - p->pad_left) * p->in_c;
+            if (k333) {
+                rows2_short(s0, p->stride_w * 3, row_step333, col, tail, 3, 2, 1, 4);
+            } else {
+                im2col_rows2(p, s0, p->stride_w * p->in_c, col, tail);
+            }
             ox += 2;
             if (ox == p->out_w) {
                 ox = 0;
