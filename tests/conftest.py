@@ -43,10 +43,12 @@ def random_batch(g, rng, samples):
     return [random_inputs(g, rng) for _ in range(samples)]
 
 
-def run_compiled(model_file: Path, batches, work: Path, mode: str = "host", target: str = "cortex-m4", g=None):
-    """Build ``model_file`` with tinycc, run every sample, return [[output arrays] per sample]."""
+def run_compiled(model_file: Path, batches, work: Path, mode: str = "host", target: str = "cortex-m4", g=None,
+                 optimize: str | None = None):
+    """Build ``model_file`` with tinycc (``optimize`` as ``tinycc build --optimize``, None for the
+    target's default), run every sample, return ([[output arrays] per sample], instructions)."""
     out = work / "out"
-    driver.build(str(model_file), str(out), "model", "generic" if mode == "host" else target)
+    driver.build(str(model_file), str(out), "model", "generic" if mode == "host" else target, optimize=optimize)
     if g is None:
         g = driver.compile_graph(str(model_file))
     exe = toolchain.build_harness(out, work / ("h" if mode == "host" else "h.elf"), mode=mode, target=target)
@@ -55,6 +57,7 @@ def run_compiled(model_file: Path, batches, work: Path, mode: str = "host", targ
                                           workdir=work / "run", timeout=300)
     outs = [ir.tensor(g, t) for t in g.graph["outputs"]]
     per = sum(t.nbytes for t in outs)
+    assert len(raw) == per * len(batches)
     result = []
     for s in range(len(batches)):
         row, pos = [], s * per

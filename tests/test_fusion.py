@@ -12,7 +12,7 @@ from tinycc.passes import fuse_ops, run_pipeline
 from tinycc.passes.fuse_ops import RULES
 from tinycc.testing import models as M
 
-from .conftest import assert_match, needs_qemu, random_batch, reference_outputs
+from .conftest import assert_match, needs_qemu, random_batch, reference_outputs, run_compiled
 
 
 # -- model pieces ----------------------------------------------------------------------------
@@ -69,22 +69,9 @@ def run_vs_tflm(data: bytes, tmp_path: Path, mode="host", optimize="memory", sam
     if mode != "host":
         needs_qemu()
     g = driver.compile_graph(str(path), target=target, optimize=optimize)
-    out = tmp_path / "out"
-    driver.build(str(path), str(out), "model", target, optimize=optimize)
-    exe = toolchain.build_harness(out, tmp_path / ("h" if mode == "host" else "h.elf"), mode=mode)
     batches = random_batch(g, np.random.default_rng(seed), samples)
-    raw, _, _ = toolchain.run_samples(exe, b"".join(x.tobytes() for xs in batches for x in xs), samples,
-                                      mode=mode, workdir=tmp_path / "run", timeout=300)
-    outs = [ir.tensor(g, t) for t in g.graph["outputs"]]
-    per, ours = sum(t.nbytes for t in outs), []
-    for s in range(samples):
-        row, pos = [], s * per
-        for t in outs:
-            dt = np.float32 if t.dtype == "float32" else np.dtype(t.dtype)
-            row.append(np.frombuffer(raw[pos:pos + t.nbytes], dtype=dt).reshape(t.shape))
-            pos += t.nbytes
-        ours.append(row)
-    assert_match(ours, reference_outputs(path, batches, len(outs), allow_litert))
+    ours, _ = run_compiled(path, batches, tmp_path, mode, g=g, optimize=optimize)
+    assert_match(ours, reference_outputs(path, batches, len(g.graph["outputs"]), allow_litert))
     return g
 
 

@@ -110,37 +110,12 @@ def check_zoo(name: str, tmp_path: Path, mode: str = "host", samples: int = 3, o
     target = "generic" if mode == "host" else "cortex-m4"
     g = driver.compile_graph(str(path), target=target, optimize=optimize)
     batches = zoo_batches(g, info, samples)
-    if optimize is None:
-        ours, instr = run_compiled(path, batches, tmp_path, mode, g=g)
-    else:
-        ours, instr = _run_optimized(path, g, batches, tmp_path, mode, target, optimize)
+    ours, instr = run_compiled(path, batches, tmp_path, mode, g=g, optimize=optimize)
     # hybrid models (int8 weights, float activations) and float16 weights: TFLite Micro refuses
     # them, TFLite is the reference
     allow_litert = bool(NOT_IN_TFLM & set(info["ops"])) or info["variant"].startswith(("hybrid", "f16"))
     assert_match(ours, reference_outputs(path, batches, len(g.graph["outputs"]), allow_litert=allow_litert))
     return instr
-
-
-def _run_optimized(path: Path, g, batches, work: Path, mode: str, target: str, optimize: str):
-    """run_compiled with an --optimize choice: build, run every sample, split the outputs."""
-    from tinycc import toolchain
-    out = work / "out"
-    driver.build(str(path), str(out), "model", target, optimize=optimize)
-    exe = toolchain.build_harness(out, work / ("h" if mode == "host" else "h.elf"), mode=mode, target="cortex-m4")
-    blob = b"".join(x.tobytes() for xs in batches for x in xs)
-    raw, _, instr = toolchain.run_samples(exe, blob, len(batches), mode=mode, target="cortex-m4",
-                                          workdir=work / "run", timeout=300)
-    outs = [ir.tensor(g, t) for t in g.graph["outputs"]]
-    per = sum(t.nbytes for t in outs)
-    assert len(raw) == per * len(batches)
-    result = []
-    for s in range(len(batches)):
-        row, pos = [], s * per
-        for t in outs:
-            row.append(np.frombuffer(raw[pos:pos + t.nbytes], dtype=NUMPY[t.dtype]).reshape(t.shape))
-            pos += t.nbytes
-        result.append(row)
-    return result, instr
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))
