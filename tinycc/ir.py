@@ -167,6 +167,13 @@ def add_op(g: nx.DiGraph, oid: str, o: Op) -> None:
         g.add_edge(oid, t)
 
 
+def remove_if_unused(g: nx.DiGraph, tid: str | None) -> None:
+    """Drop tensor ``tid`` once no op reads or writes it, unless it is a model input or output."""
+    if tid is not None and tid in g and g.degree(tid) == 0 and tid not in g.graph["inputs"] \
+            and tid not in g.graph["outputs"]:
+        g.remove_node(tid)
+
+
 def replace_value(g: nx.DiGraph, n: str, value) -> None:
     g.nodes[n]["value"] = value
 

@@ -95,11 +95,6 @@ def _lut_value(g, o, spec, inputs):
     return [np.asarray(lut, np.int8)[np.asarray(inputs[0]).astype(np.int64) & 0xFF]]
 
 
-def _drop_if_unused(g: nx.DiGraph, tid: str) -> None:
-    if tid in g and g.degree(tid) == 0 and tid not in g.graph["inputs"] and tid not in g.graph["outputs"]:
-        g.remove_node(tid)
-
-
 def _fold(g: nx.DiGraph, oid: str, values: list[np.ndarray], origin: dict[str, int]) -> None:
     o = ir.op(g, oid)
     g.remove_node(oid)
@@ -109,7 +104,7 @@ def _fold(g: nx.DiGraph, oid: str, values: list[np.ndarray], origin: dict[str, i
         origin[tid] = o.index
     for tid in o.inputs:
         if tid is not None:
-            _drop_if_unused(g, tid)
+            ir.remove_if_unused(g, tid)
 
 
 def _dead(g: nx.DiGraph, oid: str) -> bool:
@@ -130,7 +125,7 @@ def _remove_dead(g: nx.DiGraph, oid: str) -> None:
     g.remove_node(oid)
     for tid in [*o.outputs, *o.inputs]:
         if tid is not None:
-            _drop_if_unused(g, tid)
+            ir.remove_if_unused(g, tid)
 
 
 def copy_constant_outputs(g: nx.DiGraph, origin: dict[str, int] | None = None) -> nx.DiGraph:

@@ -117,9 +117,7 @@ def bypass(g: nx.DiGraph, a_oid: str, b_oid: str, new_b: ir.Op) -> None:
     g.remove_node(mid)
     replace_op(g, b_oid, new_b)
     for t in a.inputs:
-        if (t is not None and t in g and g.degree(t) == 0 and t not in g.graph["inputs"]
-                and t not in g.graph["outputs"]):
-            g.remove_node(t)
+        ir.remove_if_unused(g, t)
 
 
 def absorb(g: nx.DiGraph, a_oid: str, b_oid: str, new_a: ir.Op) -> None:
@@ -130,9 +128,7 @@ def absorb(g: nx.DiGraph, a_oid: str, b_oid: str, new_a: ir.Op) -> None:
     g.remove_node(mid)
     replace_op(g, a_oid, new_a)
     for t in b.inputs:
-        if (t is not None and t in g and g.degree(t) == 0 and t not in g.graph["inputs"]
-                and t not in g.graph["outputs"]):
-            g.remove_node(t)
+        ir.remove_if_unused(g, t)
 
 
 def with_params(o: ir.Op, **kw) -> ir.Op:
