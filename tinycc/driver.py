@@ -1,6 +1,7 @@
 """Driver: model file -> IR -> passes -> C files in an output folder, written atomically."""
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import re
@@ -82,21 +83,33 @@ def build(model_path: str, out_dir: str, name: str = "model", target: str = "gen
     return files
 
 
-def measure_stack(files: dict[str, str], opts) -> dict | None:
-    """Worst-case stack of the generated entry point on the target's core (a generic build is
-    measured for a Cortex-M4), or None without arm-none-eabi-gcc. The header's stack comment
-    cannot change the code, so measuring the first rendering is exact for the second."""
-    from . import toolchain
-    if not toolchain.have_arm_toolchain():
-        return None
-    cpu = "cortex-m4" if opts.target == "generic" else opts.target
-    entry = f"{opts.name}_invoke_with_arena" if opts.app_arena else f"{opts.name}_invoke"
-    with tempfile.TemporaryDirectory(prefix="tinycc-stack-") as tmp:
+def measure_cpu(target: str) -> str:
+    """The core the generated code is measured on: the target's, a Cortex-M4 for a generic build."""
+    return "cortex-m4" if target == "generic" else target
+
+
+@contextlib.contextmanager
+def generated_sources(files: dict[str, str]):
+    """The generated C and headers in a temporary folder: yields (folder, sorted .c paths)."""
+    with tempfile.TemporaryDirectory(prefix="tinycc-measure-") as tmp:
         for fname, text in files.items():
             if fname.endswith((".c", ".h")):
                 (Path(tmp) / Path(fname).name).write_text(text)
+        yield tmp, sorted(Path(tmp).glob("*.c"))
+
+
+def measure_stack(files: dict[str, str], opts) -> dict | None:
+    """Worst-case stack of the generated entry point on the target's core (``measure_cpu``), or
+    None without arm-none-eabi-gcc. The header's stack comment cannot change the code, so
+    measuring the first rendering is exact for the second."""
+    from . import toolchain
+    if not toolchain.have_arm_toolchain():
+        return None
+    cpu = measure_cpu(opts.target)
+    entry = f"{opts.name}_invoke_with_arena" if opts.app_arena else f"{opts.name}_invoke"
+    with generated_sources(files) as (tmp, sources):
         try:
-            r = toolchain.stack_usage(sorted(Path(tmp).glob("*.c")), entry, target=cpu, include_dirs=[tmp])
+            r = toolchain.stack_usage(sources, entry, target=cpu, include_dirs=[tmp])
         except toolchain.ToolchainError as e:
             raise TinyccError(f"cannot measure the stack of {entry}: {str(e).splitlines()[0]}") from None
     return dict(bytes=r["bytes"], path=r["path"], cpu=cpu, entry=entry)
@@ -115,11 +128,8 @@ def report(model_path: str, name: str = "model", target: str = "cortex-m4", meas
     g = compile_graph(model_path, name, target=target, optimize=optimize)
     files, rep = generate_with_report(g, name, target)
     if measure and toolchain.have_arm_toolchain():
-        arm = "cortex-m4" if target == "generic" else target
-        with tempfile.TemporaryDirectory(prefix="tinycc-report-") as tmp:
-            for fname, text in files.items():
-                (Path(tmp) / fname).write_text(text)
-            sources = sorted(Path(tmp).glob("*.c"))
+        arm = measure_cpu(target)
+        with generated_sources(files) as (tmp, sources):
             rep.code_bytes = toolchain.object_sizes(sources, target=arm, include_dirs=[tmp])["text"]
             rep.stack_bytes = toolchain.stack_usage(sources, f"{name}_invoke", target=arm,
                                                     include_dirs=[tmp])["bytes"]
