@@ -232,20 +232,22 @@ def _rq_always_adds_sign(w, b, rq) -> bool:
 
 def conv_blocks(pairs, w, b, rq):
     """The optional 2x2 blocks of tcc_arm_conv_s8 (tcc_arm.h: blocks), out_c even: per channel
-    pair (a, b): bias_a, bias_b, then per group g of 2 pairs P_a[2g], P_a[2g+1], P_b[2g],
-    P_b[2g+1], then the rq of a and of b; or None."""
+    pair (a, b): bias_a, bias_b, bias_a, bias_b (the 4 accumulators in one LDM), then per group
+    g of 2 pairs P_a[2g], P_a[2g+1], P_b[2g], P_b[2g+1], then the rq of a and of b, the last
+    pair's shift_b | 0x100 (the end mark; ASR by a register uses its low byte); or None."""
     pairs = np.asarray(pairs, dtype=np.int64)
     out_c, npairs = pairs.shape
     if out_c == 0 or out_c % 2 or npairs % 2 or not _rq_always_adds_sign(w, b, rq):
         return None
     bias = np.asarray(b, dtype=np.int64)
-    rqs = np.asarray(rq, dtype=np.int64).reshape(out_c, 3)
+    rqs = np.asarray(rq, dtype=np.int64).reshape(out_c, 3).copy()
+    rqs[-1, 2] |= 0x100
     rows = []
     for c in range(0, out_c, 2):
         pa = pairs[c].reshape(-1, 2)
         pb = pairs[c + 1].reshape(-1, 2)
-        rows.append(np.concatenate([[bias[c], bias[c + 1]], np.concatenate([pa, pb], axis=1).reshape(-1),
-                                    rqs[c], rqs[c + 1]]))
+        rows.append(np.concatenate([[bias[c], bias[c + 1], bias[c], bias[c + 1]],
+                                    np.concatenate([pa, pb], axis=1).reshape(-1), rqs[c], rqs[c + 1]]))
     blk = np.concatenate(rows)
     return ((blk & 0xFFFFFFFF).astype(np.uint32)).view(np.int32)
 
@@ -358,10 +360,10 @@ def pack_depthwise(weights: np.ndarray, bias, mult, shift, out_zp: int) -> dict:
 def pack_depthwise_planar(weights: np.ndarray, bias, mult, shift, out_zp: int, transposed: bool = False) -> dict:
     """Constants of tcc_arm_depthwise3x3_s8 (3x3, depth multiplier 1), filter [1, 3, 3, C].
 
-    Returns ``records``: int32 [C, 10], per channel the record
-    ``(w[0][0], w[0][1]), (w[0][1], w[0][2]), (w[1][0], w[1][1]), (w[1][1], w[1][2]), (w[2][0], w[2][1]),
-    (w[2][1], w[2][2]), bias, mult, add, shift`` (six pair words, the scaled bias and the channel's
-    tcc_arm_rq), where w[k][j] = filter[ky=k][kx=j], or filter[ky=j][kx=k] when ``transposed``.
+    Returns ``records``: int32 [C, 10], per channel the record ``mult, add, shift, bias,
+    (w[0][0], w[0][1]), (w[0][1], w[0][2]), (w[1][0], w[1][1]), (w[1][1], w[1][2]), (w[2][0], w[2][1]),
+    (w[2][1], w[2][2])`` (the channel's tcc_arm_rq first, so that one LDM loads it, the scaled bias,
+    six pair words), where w[k][j] = filter[ky=k][kx=j], or filter[ky=j][kx=k] when ``transposed``.
     """
     weights = np.asarray(weights)
     if weights.ndim != 4 or tuple(weights.shape[:3]) != (1, 3, 3):
@@ -375,7 +377,7 @@ def pack_depthwise_planar(weights: np.ndarray, bias, mult, shift, out_zp: int, t
     first = _pair_words(w[:, :, 0], w[:, :, 1])
     second = _pair_words(w[:, :, 1], w[:, :, 2])
     words = np.stack([first, second], axis=2).reshape(c, 6)
-    rec = np.concatenate([words, b.reshape(c, 1), rq.astype(np.int32)], axis=1)
+    rec = np.concatenate([rq.astype(np.int32), b.reshape(c, 1), words], axis=1)
     return dict(records=rec.astype(np.int32).reshape(-1))
 
 

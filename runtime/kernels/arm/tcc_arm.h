@@ -92,8 +92,9 @@ typedef struct {
     /* optional (NULL: unused), pack.conv_blocks: out_c % 2 == 0 (and every non-constant
      * channel's shift > 0); used when there is no clamp, then weights, bias and rq are not read
      * (the 1x1 records above still go first). Per pair of output channels a, b = 2c, 2c + 1:
-     * bias_a, bias_b; for each group g of 2 pairs (K4 / 4 groups) P_a[2g], P_a[2g+1], P_b[2g],
-     * P_b[2g+1]; then mult, add, shift of a and of b: 8 + K4 words. */
+     * bias_a, bias_b, bias_a, bias_b; for each group g of 2 pairs (K4 / 4 groups) P_a[2g],
+     * P_a[2g+1], P_b[2g], P_b[2g+1]; then mult, add, shift of a and of b (10 + K4 words); the
+     * last pair's shift_b carries 0x100, the end mark. */
     const int32_t *blocks;
 } tcc_arm_conv_s8_params;
 
@@ -173,9 +174,9 @@ void tcc_arm_depthwise_s8(const tcc_arm_depthwise_s8_params *p, const int8_t *in
  * with SMLAD on pairs of adjacent taps (11 instructions per line and block with stride 1).
  *
  * Constants (pack.py: pack_depthwise_planar(..., transposed)): per channel a record of 10
- * int32 (`records`): for k = 0..2 the words (w[k][0], w[k][1]), (w[k][1], w[k][2]), where
- * w[k][j] is the filter tap (ky=k, kx=j), or (ky=j, kx=k) when transposed; the scaled bias;
- * mult, add, shift.
+ * int32 (`records`): mult, add, shift; the scaled bias; for k = 0..2 the words
+ * (w[k][0], w[k][1]), (w[k][1], w[k][2]), where w[k][j] is the filter tap (ky=k, kx=j), or
+ * (ky=j, kx=k) when transposed.
  *
  * Scratch: 3 * chunk * 2 * row_len bytes, row_len = pack.planar_row_len(...) of the line
  * geometry (TCC_ARM_DW3X3_SCRATCH); chunk = channels (or 0) for all channels at once; with
@@ -203,7 +204,7 @@ typedef struct {
     int32_t row_len;                /* planar_row_len() of the line geometry */
     int32_t chunk;                  /* channels per pass (the scratch holds 3 lines of them) */
     int32_t staged;                 /* 1: a chunk's outputs go through the scratch (see above) */
-    const int32_t *records;         /* [channels][10]: 6 weight words, bias, mult, add, shift */
+    const int32_t *records;         /* [channels][10]: mult, add, shift, bias, 6 weight words */
 } tcc_arm_depthwise3x3_s8_params;
 
 #define TCC_ARM_DW3X3_SCRATCH(chunk, row_len, staged, out_pixels) \

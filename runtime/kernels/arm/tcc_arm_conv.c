@@ -509,19 +509,24 @@ static void pw16_pair(const int32_t *rec, int8_t *out, const int8_t *s0, const i
 /* ------------------------------------------------------------------------------------
  * The 2-pixel matmul through p->blocks (tcc_arm.h): 2 pixels x 2 output channels, per group
  * of 2 pairs one LDM of the columns (pairs j, j+1 of both pixels) and one LDM of the weights
- * (pairs j, j+1 of both channels), 8 SMLAD; bias, requantization constants in the same stream.
+ * (pairs j, j+1 of both channels), 8 SMLAD; the 4 accumulators start from one LDM of the
+ * biases, the requantization constants follow in the same stream and the last channel pair's
+ * shift carries the end mark (0x100), so the loop needs only the column and weight pointers.
+ * The groups run 8 to a pass; the first pass enters the unrolled body at group `skip` =
+ * (8 - G % 8) % 8 (a computed branch, each group being 40 bytes of code).
  * ------------------------------------------------------------------------------------ */
 typedef struct {
-    const uint32_t *x_start, *x_mid, *x_end;   /* col; after the G % 4 single groups; end */
+    const uint32_t *x_start;                   /* col */
+    int32_t skip;                              /* groups skipped by the first pass */
+    const uint32_t *x_end;                     /* end of col */
     int8_t *out;
     int32_t off1;                              /* pixel 1's outputs - pixel 0's */
-    const int32_t *w_end;                      /* end of the blocks */
 } mm2_ctx;
 
 #if TCC_ARM_HAVE_DSP
 #define MM2_GROUP                                                                           \
-    "ldm    r12!, {r0-r3}\n\t"                                                              \
-    "ldm    lr!, {r4-r7}\n\t"                                                               \
+    "ldmia.w r12!, {r0-r3}\n\t"                                                             \
+    "ldmia.w lr!, {r4-r7}\n\t"                                                              \
     "smlad  r8, r0, r4, r8\n\t"                                                             \
     "smlad  r10, r1, r4, r10\n\t"                                                           \
     "smlad  r9, r0, r6, r9\n\t"                                                             \
@@ -536,54 +541,44 @@ typedef struct {
     "asr    " A ", " A ", " S "\n\t"                                                        \
     "ssat   " A ", #8, " A "\n\t"
 
-/* (ctx, blocks); the ctx words are copied to the stack: sp + 0 x_start, 4 x_mid, 8 x_end,
- * 12 out, 16 off1, 20 w_end */
+/* (ctx, blocks); the ctx words are copied to the stack: sp + 0 x_start, 4 the entry address
+ * (computed from skip), 8 x_end, 12 out, 16 off1 */
 static __attribute__((naked, noinline)) void mm2(PW8_ARG const mm2_ctx *ctx, PW8_ARG const int32_t *blk)
 {
     __asm__ volatile(
         "push   {r4-r11, lr}\n\t"
         "mov    lr, r1\n\t"
-        "ldm    r0, {r0-r5}\n\t"
-        "push   {r0-r5}\n"
+        "ldm    r0, {r0-r4}\n\t"
+        "adr    r6, 10f\n\t"
+        "add    r6, r6, r1, lsl #5\n\t"
+        "add    r1, r6, r1, lsl #3\n\t"
+        "orr    r1, r1, #1\n\t"
+        "push   {r0-r4}\n"
         "2:\n\t"
-        "ldm    lr!, {r8, r9}\n\t"
-        "mov    r10, r8\n\t"
-        "mov    r11, r9\n\t"
+        "ldm    lr!, {r8-r11}\n\t"
         "ldrd   r12, r0, [sp]\n\t"
-        "cmp    r12, r0\n\t"
-        "beq    5f\n"
-        "4:\n\t"
-        MM2_GROUP
-        "ldr    r0, [sp, #4]\n\t"
-        "cmp    r12, r0\n\t"
-        "bne    4b\n"
-        "5:\n\t"
+        "bx     r0\n\t"
+        ".p2align 2\n"
+        "10:\n\t"
+        MM2_GROUP MM2_GROUP MM2_GROUP MM2_GROUP MM2_GROUP MM2_GROUP MM2_GROUP MM2_GROUP
         "ldr    r0, [sp, #8]\n\t"
         "cmp    r12, r0\n\t"
-        "beq    7f\n"
-        "6:\n\t"
-        MM2_GROUP MM2_GROUP MM2_GROUP MM2_GROUP
-        "ldr    r0, [sp, #8]\n\t"
-        "cmp    r12, r0\n\t"
-        "bne    6b\n"
-        "7:\n\t"
+        "bne    10b\n\t"
         "ldm    lr!, {r0-r5}\n\t"
         MM2_RQ("r8", "r0", "r1", "r2")
         MM2_RQ("r10", "r0", "r1", "r2")
         MM2_RQ("r9", "r3", "r4", "r5")
         MM2_RQ("r11", "r3", "r4", "r5")
         "ldrd   r6, r7, [sp, #12]\n\t"
-        "strb   r8, [r6]\n\t"
         "strb   r9, [r6, #1]\n\t"
-        "add    r7, r7, r6\n\t"
-        "strb   r10, [r7]\n\t"
-        "strb   r11, [r7, #1]\n\t"
-        "adds   r6, #2\n\t"
+        "strb   r8, [r6], #2\n\t"
         "str    r6, [sp, #12]\n\t"
-        "ldr    r7, [sp, #20]\n\t"
-        "cmp    lr, r7\n\t"
-        "bne    2b\n\t"
-        "add    sp, #24\n\t"
+        "add    r7, r7, r6\n\t"
+        "strb   r10, [r7, #-2]\n\t"
+        "strb   r11, [r7, #-1]\n\t"
+        "tst    r5, #256\n\t"
+        "beq    2b\n\t"
+        "add    sp, #20\n\t"
         "pop    {r4-r11, pc}\n\t");
 }
 #else
@@ -591,10 +586,10 @@ static void mm2(const mm2_ctx *c, const int32_t *blk)
 {
     int8_t *o = c->out;
     const int32_t groups = (int32_t)(c->x_end - c->x_start) / 4;
-    while (blk != c->w_end) {
-        int32_t a0 = blk[0], b0 = blk[1], a1 = a0, b1 = b0;
+    for (;;) {
+        int32_t a0 = blk[0], b0 = blk[1], a1 = blk[2], b1 = blk[3];
         const uint32_t *x = c->x_start;
-        const uint32_t *w = (const uint32_t *)(blk + 2);
+        const uint32_t *w = (const uint32_t *)(blk + 4);
         for (int32_t g = 0; g < groups; ++g, x += 4, w += 4) {
             a0 = tcc_smlad(x[0], w[0], a0);
             a1 = tcc_smlad(x[1], w[0], a1);
@@ -605,12 +600,15 @@ static void mm2(const mm2_ctx *c, const int32_t *blk)
             b0 = tcc_smlad(x[2], w[3], b0);
             b1 = tcc_smlad(x[3], w[3], b1);
         }
-        const int32_t *r = blk + 2 + 4 * groups;
+        const int32_t *r = blk + 4 + 4 * groups;
         o[0] = (int8_t)tcc_arm_rq_pos(a0, r[0], r[1], r[2]);
-        o[1] = (int8_t)tcc_arm_rq_pos(b0, r[3], r[4], r[5]);
+        o[1] = (int8_t)tcc_arm_rq_pos(b0, r[3], r[4], r[5] & 255);
         o[c->off1] = (int8_t)tcc_arm_rq_pos(a1, r[0], r[1], r[2]);
-        o[c->off1 + 1] = (int8_t)tcc_arm_rq_pos(b1, r[3], r[4], r[5]);
+        o[c->off1 + 1] = (int8_t)tcc_arm_rq_pos(b1, r[3], r[4], r[5] & 255);
         o += 2;
+        if (r[5] & 256) {
+            return;
+        }
         blk = r + 6;
     }
 }
@@ -651,7 +649,6 @@ void tcc_arm_conv_s8(const tcc_arm_conv_s8_params *p, const int8_t *in, int8_t *
     /* the 2x2 block matmul (p->blocks) when there is no clamp */
     const int32_t blocks = p->blocks != NULL && p->act_min == -128 && p->act_max == 127 && (p->out_c & 1) == 0;
     const int32_t groups = kk / 4;
-    const int32_t *const w_end = blocks ? p->blocks + (p->out_c / 2) * (8 + kk) : NULL;
     int32_t i0 = 0;
     if (pointwise && p->records && (p->in_c == 8 || p->in_c == 16) && (p->out_c & 3) == 0
         && p->act_min == -128 && p->act_max == 127) {
@@ -715,11 +712,10 @@ void tcc_arm_conv_s8(const tcc_arm_conv_s8_params *p, const int8_t *in, int8_t *
         if (blocks) {
             mm2_ctx c;
             c.x_start = col;
-            c.x_mid = col + 4 * (groups & 3);
+            c.skip = (8 - (groups & 7)) & 7;
             c.x_end = col + 4 * groups;
             c.out = out + i * p->out_c;
             c.off1 = n < PIX ? 0 : p->out_c;
-            c.w_end = w_end;
             mm2(&c, p->blocks);
         } else {
             matmul_store(p, col, out + i * p->out_c, n < PIX ? 0 : p->out_c);

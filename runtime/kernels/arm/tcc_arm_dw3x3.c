@@ -94,18 +94,52 @@ static void planar_line(int16_t *plane, const int8_t *src, int32_t n, int32_t el
     }
 }
 
-/* Fill n int16 (n even) with zp. */
-static void fill16(int16_t *dst, int32_t n, int32_t zp)
+/* Fill n int16 (n even) with zp: 8 words per 2 STM. */
+#if TCC_ARM_HAVE_DSP
+static __attribute__((naked, noinline)) void fill_words(__attribute__((unused)) uint32_t *dst,
+                                                        __attribute__((unused)) int32_t words,
+                                                        __attribute__((unused)) uint32_t v)
 {
-    const uint32_t v = tcc_splat16(zp);
-    for (int32_t i = 0; i < n; i += 2) {
-        tcc_st32(dst + i, v);
+    __asm__ volatile(
+        "push   {r4, r5}\n\t"
+        "mov    r3, r2\n\t"
+        "mov    r4, r2\n\t"
+        "mov    r5, r2\n\t"
+        "subs   r1, r1, #8\n\t"
+        "blt    2f\n"
+        "1:\n\t"
+        "stmia  r0!, {r2-r5}\n\t"
+        "stmia  r0!, {r2-r5}\n\t"
+        "subs   r1, r1, #8\n\t"
+        "bge    1b\n"
+        "2:\n\t"
+        "adds   r1, r1, #8\n\t"
+        "beq    3f\n"
+        "4:\n\t"
+        "str    r2, [r0], #4\n\t"
+        "subs   r1, r1, #1\n\t"
+        "bne    4b\n"
+        "3:\n\t"
+        "pop    {r4, r5}\n\t"
+        "bx     lr\n\t");
+}
+#else
+static void fill_words(uint32_t *dst, int32_t words, uint32_t v)
+{
+    for (int32_t i = 0; i < words; ++i) {
+        dst[i] = v;
     }
 }
+#endif
 
-/* Per channel record (pack.py: pack_depthwise_planar): for line k = 0..2 the words
- * A_k = (w[k][0], w[k][1]) and D_k = (w[k][1], w[k][2]) at word 2k, 2k+1; the scaled bias at
- * word 6; mult, add, shift at 7..9. With x the line's int16 values from the block's first
+static void fill16(int16_t *dst, int32_t n, int32_t zp)
+{
+    fill_words((uint32_t *)(void *)dst, n / 2, tcc_splat16(zp));
+}
+
+/* Per channel record (pack.py: pack_depthwise_planar): mult, add, shift at words 0..2 (one LDM),
+ * the scaled bias at word 3; for line k = 0..2 the words A_k = (w[k][0], w[k][1]) and
+ * D_k = (w[k][1], w[k][2]) at word 4 + 2k, 5 + 2k. With x the line's int16 values from the block's first
  * column and pairs P_j = (x[2j], x[2j+1]) (aligned words):
  *   stride 1: out0 += P0.A + P1.lo*D.hi   out1 += P0.hi*A.lo + P1.D
  *             out2 += P1.A + P2.lo*D.hi   out3 += P1.hi*A.lo + P2.D
@@ -113,7 +147,7 @@ static void fill16(int16_t *dst, int32_t n, int32_t zp)
 #if TCC_ARM_HAVE_DSP
 /* Line k of a stride-1 block; FIRST: the accumulators start at the bias (held in a3). */
 #define DW1_TEXT(k, A0, A1, A2)                                                             \
-    "ldrd   %[A], %[D], [%[wk], #" #k "*8]\n\t"                                             \
+    "ldrd   %[A], %[D], [%[wk], #16+" #k "*8]\n\t"                                          \
     "ldrd   %[P0], %[P1], [%[r" #k "]], #8\n\t"                                             \
     "smlad  %[a0], %[P0], %[A], " A0 "\n\t"                                                 \
     "smlatb %[a1], %[P0], %[A], " A1 "\n\t"                                                 \
@@ -125,13 +159,13 @@ static void fill16(int16_t *dst, int32_t n, int32_t zp)
     "smlabt %[a2], %[P0], %[D], %[a2]\n\t"                                                  \
     "smlad  %[a3], %[P0], %[D], %[a3]\n\t"
 #define DW1_ASM                                                                             \
-    "ldr    %[a3], [%[wk], #24]\n\t"                                                        \
+    "ldr    %[a3], [%[wk], #12]\n\t"                                                        \
     DW1_TEXT(0, "%[a3]", "%[a3]", "%[a3]")                                                  \
     DW1_TEXT(1, "%[a0]", "%[a1]", "%[a2]")                                                  \
     DW1_TEXT(2, "%[a0]", "%[a1]", "%[a2]")
 
 #define DW2_TEXT(k, A0, A1, A2)                                                             \
-    "ldrd   %[A], %[D], [%[wk], #" #k "*8]\n\t"                                             \
+    "ldrd   %[A], %[D], [%[wk], #16+" #k "*8]\n\t"                                          \
     "ldrd   %[P0], %[P1], [%[r" #k "]], #16\n\t"                                            \
     "smlad  %[a0], %[P0], %[A], " A0 "\n\t"                                                 \
     "smlabt %[a0], %[P1], %[D], %[a0]\n\t"                                                  \
@@ -144,7 +178,7 @@ static void fill16(int16_t *dst, int32_t n, int32_t zp)
     "ldr    %[P0], [%[r" #k "]]\n\t"                                                        \
     "smlabt %[a3], %[P0], %[D], %[a3]\n\t"
 #define DW2_ASM                                                                             \
-    "ldr    %[a3], [%[wk], #24]\n\t"                                                        \
+    "ldr    %[a3], [%[wk], #12]\n\t"                                                        \
     DW2_TEXT(0, "%[a3]", "%[a3]", "%[a3]")                                                  \
     DW2_TEXT(1, "%[a0]", "%[a1]", "%[a2]")                                                  \
     DW2_TEXT(2, "%[a0]", "%[a1]", "%[a2]")
@@ -164,7 +198,7 @@ static void fill16(int16_t *dst, int32_t n, int32_t zp)
 #else
 #define DW_S1_LINE(k, P)                                                                    \
     do {                                                                                    \
-        const uint32_t A_ = wk[2 * (k)], D_ = wk[2 * (k) + 1];                              \
+        const uint32_t A_ = wk[4 + 2 * (k)], D_ = wk[5 + 2 * (k)];                              \
         const uint32_t p0_ = tcc_ld32(P), p1_ = tcc_ld32((P) + 2), p2_ = tcc_ld32((P) + 4);  \
         a0 = tcc_smlabt(p1_, D_, tcc_smlad(p0_, A_, a0));                                   \
         a1 = tcc_smlad(p1_, D_, tcc_smlatb(p0_, A_, a1));                                   \
@@ -174,7 +208,7 @@ static void fill16(int16_t *dst, int32_t n, int32_t zp)
     } while (0)
 #define DW_S2_LINE(k, P)                                                                    \
     do {                                                                                    \
-        const uint32_t A_ = wk[2 * (k)], D_ = wk[2 * (k) + 1];                              \
+        const uint32_t A_ = wk[4 + 2 * (k)], D_ = wk[5 + 2 * (k)];                              \
         const uint32_t p0_ = tcc_ld32(P), p1_ = tcc_ld32((P) + 2), p2_ = tcc_ld32((P) + 4);  \
         const uint32_t p3_ = tcc_ld32((P) + 6), p4_ = tcc_ld32((P) + 8);                    \
         a0 = tcc_smlabt(p1_, D_, tcc_smlad(p0_, A_, a0));                                   \
@@ -185,12 +219,12 @@ static void fill16(int16_t *dst, int32_t n, int32_t zp)
     } while (0)
 #define DW_BLOCK_S1()                                                                       \
     do {                                                                                    \
-        a0 = a1 = a2 = a3 = (int32_t)wk[6];                                                 \
+        a0 = a1 = a2 = a3 = (int32_t)wk[3];                                                 \
         DW_S1_LINE(0, r0); DW_S1_LINE(1, r1); DW_S1_LINE(2, r2);                            \
     } while (0)
 #define DW_BLOCK_S2()                                                                       \
     do {                                                                                    \
-        a0 = a1 = a2 = a3 = (int32_t)wk[6];                                                 \
+        a0 = a1 = a2 = a3 = (int32_t)wk[3];                                                 \
         DW_S2_LINE(0, r0); DW_S2_LINE(1, r1); DW_S2_LINE(2, r2);                            \
     } while (0)
 #endif
@@ -213,7 +247,7 @@ typedef struct {
 
 /* Line k of a 2-output block: out0 += P0.A + P1.lo*D.hi, out1 += P0.hi*A.lo + P1.D */
 #define DWA_LINE2(k, R, A0, A1)                                                             \
-    "ldrd   r4, r5, [r11, #" #k "*8]\n\t"                                                   \
+    "ldrd   r4, r5, [r11, #16+" #k "*8]\n\t"                                                   \
     "ldrd   r6, r7, [" R "]\n\t"                                                            \
     "smlad  r0, r6, r4, " A0 "\n\t"                                                         \
     "smlabt r0, r7, r5, r0\n\t"                                                             \
@@ -221,7 +255,7 @@ typedef struct {
     "smlad  r1, r7, r5, r1\n\t"
 
 #define DWA_LINE(k, R, A0, A1, A2)                                                          \
-    "ldrd   r4, r5, [r11, #" #k "*8]\n\t"                                                   \
+    "ldrd   r4, r5, [r11, #16+" #k "*8]\n\t"                                                   \
     "ldrd   r6, r7, [" R "], #8\n\t"                                                        \
     "smlad  r0, r6, r4, " A0 "\n\t"                                                         \
     "smlatb r1, r6, r4, " A1 "\n\t"                                                         \
@@ -239,7 +273,7 @@ typedef struct {
     "ssat   " A ", #8, " A "\n\t"
 
 #define DWA2_LINE(k, R, A0, A1, A2)                                                         \
-    "ldrd   r4, r5, [r11, #" #k "*8]\n\t"                                                   \
+    "ldrd   r4, r5, [r11, #16+" #k "*8]\n\t"                                                   \
     "ldrd   r6, r7, [" R "], #16\n\t"                                                       \
     "smlad  r0, r6, r4, " A0 "\n\t"                                                         \
     "smlabt r0, r7, r5, r0\n\t"                                                             \
@@ -252,22 +286,21 @@ typedef struct {
     "ldr    r6, [" R "]\n\t"                                                                \
     "smlabt r3, r6, r5, r3\n\t"
 #define DWA_BLOCK_S1                                                                        \
-    "ldr    r3, [r11, #24]\n\t" \
+    "ldr    r3, [r11, #12]\n\t" \
     DWA_LINE(0, "r8", "r3", "r3", "r3") \
     DWA_LINE(1, "r9", "r0", "r1", "r2") \
     DWA_LINE(2, "r10", "r0", "r1", "r2")
 #define DWA_BLOCK_S2                                                                        \
-    "ldr    r3, [r11, #24]\n\t" \
+    "ldr    r3, [r11, #12]\n\t" \
     DWA2_LINE(0, "r8", "r3", "r3", "r3") \
     DWA2_LINE(1, "r9", "r0", "r1", "r2") \
     DWA2_LINE(2, "r10", "r0", "r1", "r2")
 #define DWA_TWO_S1                                                                           \
-    "ldr    r3, [r11, #24]\n\t" \
+    "ldr    r3, [r11, #12]\n\t" \
     DWA_LINE2(0, "r8", "r3", "r3") \
     DWA_LINE2(1, "r9", "r0", "r1") \
     DWA_LINE2(2, "r10", "r0", "r1") \
-    "ldrd   r4, r5, [r11, #28]\n\t" \
-    "ldr    r6, [r11, #36]\n\t" \
+    "ldm    r11, {r4-r6}\n\t" \
     DWA_RQ("r0") DWA_RQ("r1") \
     "strb   r0, [r12]\n\t" \
     "ldr    r5, [sp, #40]\n\t" \
@@ -290,11 +323,10 @@ typedef struct {
             "beq    3f\n" \
             "1:\n\t" \
             BLOCK \
-            "ldrd   r4, r5, [r11, #28]\n\t" \
-            "ldr    r6, [r11, #36]\n\t" \
+            "ldm    r11, {r4-r6}\n\t" \
             DWA_RQ("r0") DWA_RQ("r1") DWA_RQ("r2") DWA_RQ("r3") \
             "ldr    r4, [sp, #24]\n\t" \
-            "cmp    lr, #1\n\t" \
+            "subs   lr, lr, #1\n\t" \
             "beq    5f\n\t" \
             "strb   r0, [r12]\n\t" \
             "strb   r1, [r12, r4]\n\t" \
@@ -302,7 +334,6 @@ typedef struct {
             "strb   r2, [r12]\n\t" \
             "strb   r3, [r12, r4]\n\t" \
             "add    r12, r12, r4, lsl #1\n\t" \
-            "sub    lr, lr, #1\n\t" \
             "b      1b\n" \
             "5:\n\t" \
             "ldr    r5, [sp, #32]\n\t" \
@@ -421,7 +452,7 @@ static __attribute__((noinline)) void dw3x3_line_s1(const dw_line_ctx *c, int8_t
     const int16_t *r0c = c->line[0], *r1c = c->line[1], *r2c = c->line[2];
     for (; rec != rec_end; rec += 10, r0c += len, r1c += len, r2c += len, ++o) {
         const uint32_t *wk = (const uint32_t *)rec;
-        const int32_t m = rec[7], add = rec[8], s = rec[9];
+        const int32_t m = rec[0], add = rec[1], s = rec[2];
         const int16_t *r0 = r0c, *r1 = r1c, *r2 = r2c;
         int8_t *d = o;
         if (s != 0) {
@@ -462,7 +493,7 @@ static __attribute__((noinline)) void dw3x3_line_s2(const dw_line_ctx *c, int8_t
     const int16_t *r0c = c->line[0], *r1c = c->line[1], *r2c = c->line[2];
     for (; rec != rec_end; rec += 10, r0c += len, r1c += len, r2c += len, ++o) {
         const uint32_t *wk = (const uint32_t *)rec;
-        const int32_t m = rec[7], add = rec[8], s = rec[9];
+        const int32_t m = rec[0], add = rec[1], s = rec[2];
         const int16_t *r0 = r0c, *r1 = r1c, *r2 = r2c;
         int8_t *d = o;
         if (s != 0) {
@@ -499,8 +530,8 @@ void tcc_arm_depthwise3x3_s8(const tcc_arm_depthwise3x3_s8_params *p, const int8
     ctx.asm_ok = !ctx.clamp;
     for (int32_t k = 0; k < c_all && ctx.asm_ok; ++k) {
         const int32_t *r = p->records + 10 * k;
-        ctx.asm_ok = r[9] != 0 || (r[0] == 0 && r[1] == 0 && r[2] == 0 && r[3] == 0 && r[4] == 0 && r[5] == 0
-                                   && r[6] == 0);
+        ctx.asm_ok = r[2] != 0 || (r[3] == 0 && r[4] == 0 && r[5] == 0 && r[6] == 0 && r[7] == 0 && r[8] == 0
+                                   && r[9] == 0);
     }
     const int32_t n_pix = p->out_h * p->out_w;
     for (int32_t b = 0; b < p->batches; ++b) {
@@ -520,17 +551,17 @@ void tcc_arm_depthwise3x3_s8(const tcc_arm_depthwise3x3_s8_params *p, const int8
             ctx.count = cn;
             ctx.records = p->records + 10 * c0;
             ctx.out_step = (t ? p->out_w : 1) * cs;
+            int32_t sl0 = 0;                                   /* slot of the window's first line */
             for (int32_t ol = 0; ol < lines_out; ++ol) {
-                for (int32_t k = 0; k < 3; ++k) {
-                    const int32_t y = ol * p->stride - pad_line + k;
-                    const int32_t sl = ((y % 3) + 3) % 3;
+                const int32_t y0 = ol * p->stride - pad_line;
+                for (int32_t k = 0, sl = sl0; k < 3; ++k, sl = sl == 2 ? 0 : sl + 1) {
+                    const int32_t y = y0 + k;
                     int16_t *slot = slots + sl * slot_len;
                     if (tag[sl] != y) {
-                        const int32_t was_inside = tag[sl] >= 0 && tag[sl] < lines_in;
                         if (y >= 0 && y < lines_in) {
                             planar_line(slot, img + y * line_step_in + c0, elems_in, elem_step_in, cn, len,
                                         pad_elem);
-                        } else if (was_inside) {
+                        } else if (tag[sl] >= 0 && tag[sl] < lines_in) {
                             fill16(slot, slot_len, p->in_zp);
                         }
                         tag[sl] = y;
@@ -538,6 +569,8 @@ void tcc_arm_depthwise3x3_s8(const tcc_arm_depthwise3x3_s8_params *p, const int8
                     ctx.line[k] = slot;
                 }
                 line_fn(&ctx, dst + ol * step_out);
+                sl0 += p->stride;
+                sl0 = sl0 >= 3 ? sl0 - 3 : sl0;
             }
             if (p->staged) {
                 int8_t *o = img_out + c0;
