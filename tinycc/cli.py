@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--target", default="generic", choices=TARGETS)
     b.add_argument("--optimize", default=None, choices=("memory", "speed"),
                    help="speed (default on cortex-m4/m7/m33/m55): the fast DSP kernels wherever their scratch "
-                        "keeps the arena within 1/32 of the smallest plan; memory (default elsewhere): plain "
+                        "keeps the arena within 1/16 of the smallest plan; memory (default elsewhere): plain "
                         "kernels only, the smallest RAM")
     b.add_argument("--format", default="plain", choices=("plain", "zephyr", "arduino"),
                    help="extra build glue: a Zephyr module or an Arduino library layout")

@@ -33,7 +33,7 @@ DSP_TARGETS = ("cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55")
 
 def default_optimize(target: str) -> str:
     """--optimize when not given: "speed" on cores with the DSP extension (fast kernels, the arena
-    kept within 1/32 of the plain kernels' plan), "memory" elsewhere."""
+    kept within 1/16 of the plain kernels' plan), "memory" elsewhere."""
     return "speed" if target in DSP_TARGETS else "memory"
 
 

@@ -13,13 +13,15 @@ RAM-aware choice (``--optimize speed``, the default on DSP targets): the fast ke
 scratch (im2col rows, int16 lines) and share memory differently, so they may raise the arena.
 The arena stays within ``RAM_BUDGET`` of the plain kernels' plan:
 
-  1. plan the arena with the plain kernels (the smallest RAM): budget = its size * (1 + 1/32);
+  1. plan the arena with the plain kernels (the smallest RAM): budget = its size * (1 + 1/16);
   2. per op, in schedule order, take the first variant (fastest first) whose footprint at its
      step fits: the bytes of the other buffers live there (from the plain plan) + the op's own
      input/output under the variant's overlap rule + its scratch;
   3. plan with those choices; while the arena is above the budget, the packed ops at the steps
      whose buffers reach above it step down to their next variant (those with another fast
-     variant first, the plain kernel last), and plan again.
+     variant first, the plain kernel last), and plan again;
+  4. those step-downs were made together: each stepped-down op (in schedule order) gets back
+     the fastest of its skipped variants with which the plan stays within the budget.
 """
 from __future__ import annotations
 
@@ -31,7 +33,7 @@ import networkx as nx
 from .. import ir, ops
 from .plan_arena import ALIGN, plan_arena, scratch_id
 
-RAM_SLACK = 32          # the arena may exceed the plain kernels' plan by 1/RAM_SLACK
+RAM_SLACK = 16          # the arena may exceed the plain kernels' plan by 1/RAM_SLACK
 MAX_ROUNDS = 40
 
 
@@ -120,6 +122,7 @@ def pack_weights(g: nx.DiGraph) -> nx.DiGraph:
                 pick[oid] = i
                 break
         _with(g, oid, variants[pick[oid]] if pick[oid] < len(variants) else None)
+    first = dict(pick)
     # 3. plan; step the ops at over-budget steps down until the arena fits
     for _ in range(MAX_ROUNDS):
         plan = plan_arena(g.copy()).graph["plan"]
@@ -143,5 +146,15 @@ def pack_weights(g: nx.DiGraph) -> nx.DiGraph:
             pick[oid] += 1
             v = choices[oid]
             _with(g, oid, v[pick[oid]] if pick[oid] < len(v) else None)
+    # 4. the demotions of step 3 are made together, so some were not needed once the others
+    #    took effect: give each demoted op back its fastest variant that keeps the plan in budget
+    if plan.size <= budget:
+        for oid in [o for o in plan.order if o in pick and pick[o] > first[o]]:
+            for i in range(first[oid], pick[oid]):
+                _with(g, oid, choices[oid][i])
+                if plan_arena(g.copy()).graph["plan"].size <= budget:
+                    pick[oid] = i
+                    break
+            _with(g, oid, choices[oid][pick[oid]] if pick[oid] < len(choices[oid]) else None)
     g.graph["ram_budget"] = budget
     return g
