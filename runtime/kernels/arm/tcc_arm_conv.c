@@ -256,6 +256,7 @@ TCC_ARM_INLINE int32_t conv_rq(int32_t v, const tcc_arm_rq *r)
     } while (0)
 #define CONV4_ADVANCE(k) (w = tcc_arm_wadd(w, 4 * (k)), x = tcc_arm_wadd(x, 2 * (k)))
 
+#ifndef TCC_OMIT_CONV_STORE  /* tinycc defines it when every conv of the model runs mm2 */
 /* All output channels of the 2 pixels whose columns are in `col`, stored at out (2 pixels
  * of out_c bytes each). Channels 4 at a time: 8 accumulators, LDRD + 8 SMLAD steps; the loop
  * keeps only the weight pointer in a register across blocks, the rest lives on the stack
@@ -325,6 +326,7 @@ static __attribute__((noinline)) void matmul_store(const tcc_arm_conv_s8_params 
         o[o1 + k] = (int8_t)a1;
     }
 }
+#endif
 
 /* ------------------------------------------------------------------------------------
  * 1x1 on 8 (or 16, below) input channels (p->records, see tcc_arm.h): a pixel's 8 inputs are expanded once
@@ -660,6 +662,45 @@ void tcc_arm_conv_s8(const tcc_arm_conv_s8_params *p, const int8_t *in, int8_t *
             pair(p->records, out + i0 * p->out_c, s0, s0 + c);
         }
     }
+    if (!pointwise && blocks && (p->out_w & 1) == 0) {
+        /* row by row (the pixel pairs never straddle a row): the fast im2col wherever both
+         * fields lie inside the image, decided per row and per column pair */
+        mm2_ctx c;
+        c.x_start = col;
+        c.skip = (8 - (groups & 7)) & 7;
+        c.x_end = col + 4 * groups;
+        c.off1 = p->out_c;
+        int8_t *o = out;
+        for (int32_t b = 0; b < p->batches; ++b) {
+            const int8_t *img = in + b * in_img;
+            for (int32_t oy = 0; oy < p->out_h; ++oy) {
+                const int32_t y0 = oy * p->stride_h - p->pad_top;
+                const int32_t row_ok = fast_rows && (uint32_t)y0 <= (uint32_t)y_last;
+                for (int32_t ox = 0; ox < p->out_w; ox += 2, o += 2 * p->out_c) {
+                    const int32_t x0 = ox * p->stride_w - p->pad_left;
+                    if (row_ok && (uint32_t)x0 <= (uint32_t)x_last) {
+                        const int8_t *s0 = img + (y0 * p->in_w + x0) * p->in_c;
+                        if (k333) {
+                            rows2_short(s0, p->stride_w * 3, row_step333, col, tail, 3, 2, 1, 4);
+                        } else {
+                            im2col_rows2(p, s0, p->stride_w * p->in_c, col, tail);
+                        }
+                    } else {
+                        for (int32_t q = 0; q < PIX; ++q) {
+                            if (words) {
+                                im2col_words(p, img, oy, ox + q, col + q, zpw);
+                            } else {
+                                im2col_rows(p, img, oy, ox + q, col + q, tail, tmp, zpw);
+                            }
+                        }
+                    }
+                    c.out = o;
+                    mm2(&c, p->blocks);
+                }
+            }
+        }
+        return;
+    }
     /* position of the next output pixel */
     int32_t b = 0, oy = 0, ox = 0;
     for (int32_t i = i0; i < total; i += PIX) {
@@ -718,7 +759,9 @@ void tcc_arm_conv_s8(const tcc_arm_conv_s8_params *p, const int8_t *in, int8_t *
             c.off1 = n < PIX ? 0 : p->out_c;
             mm2(&c, p->blocks);
         } else {
+#ifndef TCC_OMIT_CONV_STORE
             matmul_store(p, col, out + i * p->out_c, n < PIX ? 0 : p->out_c);
+#endif
         }
     }
 }

@@ -236,8 +236,9 @@ static void fill16(int16_t *dst, int32_t n, int32_t zp)
  * blocks left lr; the context words are copied to the stack: */
 typedef struct {
     const int16_t *l0, *l1, *l2;   /* sp + 0, 4, 8: the channel's lines */
-    const int32_t *rec, *rec_end;  /* 12, 16 */
-    int8_t *out;                   /* 20: the channel's first output */
+    const int32_t *rec;            /* 12: the channel's record */
+    int8_t *out;                   /* 16: the channel's first output */
+    const int32_t *rec_end;        /* 20 */
     int32_t st;                    /* 24: bytes between outputs */
     int32_t nblk;                  /* 28: blocks of 4 outputs (the last one maybe partial) */
     int32_t last;                  /* 32: outputs of the last of them, 1..4 */
@@ -308,16 +309,24 @@ typedef struct {
     "beq    4f\n\t" \
     "ldr    r4, [sp, #24]\n\t" \
     "strb   r1, [r12, r4]\n"
+#define DWA_STORE4                                                                          \
+            "strb   r0, [r12]\n\t" \
+            "strb   r1, [r12, r4]\n\t" \
+            "add    r12, r12, r4, lsl #1\n\t" \
+            "strb   r2, [r12]\n\t" \
+            "strb   r3, [r12, r4]\n\t" \
+            "add    r12, r12, r4, lsl #1\n\t"
+/* Channel loop: lines r8..r10, record r11 and output r12 live in registers between channels
+ * and are advanced together (one LDM/STM of the context's first 5 words). */
 #define DW_ASM_FN(NAME, BLOCK, TWO)                                                         \
     static __attribute__((naked, noinline)) void NAME(__attribute__((unused)) const dw_s1_asm_ctx *c) \
     {                                                                                   \
         __asm__ volatile(                                                               \
             "push   {r4-r11, lr}\n\t" \
             "ldm    r0, {r1-r11}\n\t" \
-            "push   {r1-r11}\n" \
+            "push   {r1-r11}\n\t" \
+            "ldm    sp, {r8-r12}\n" \
             "0:\n\t" \
-            "ldm    sp, {r8-r11}\n\t" \
-            "ldr    r12, [sp, #20]\n\t" \
             "ldr    lr, [sp, #28]\n\t" \
             "cmp    lr, #0\n\t" \
             "beq    3f\n" \
@@ -328,15 +337,12 @@ typedef struct {
             "ldr    r4, [sp, #24]\n\t" \
             "subs   lr, lr, #1\n\t" \
             "beq    5f\n\t" \
-            "strb   r0, [r12]\n\t" \
-            "strb   r1, [r12, r4]\n\t" \
-            "add    r12, r12, r4, lsl #1\n\t" \
-            "strb   r2, [r12]\n\t" \
-            "strb   r3, [r12, r4]\n\t" \
-            "add    r12, r12, r4, lsl #1\n\t" \
+            DWA_STORE4 \
             "b      1b\n" \
             "5:\n\t" \
             "ldr    r5, [sp, #32]\n\t" \
+            "cmp    r5, #4\n\t" \
+            "beq    6f\n\t" \
             "strb   r0, [r12]\n\t" \
             "cmp    r5, #1\n\t" \
             "beq    4f\n\t" \
@@ -344,28 +350,24 @@ typedef struct {
             "cmp    r5, #2\n\t" \
             "beq    4f\n\t" \
             "strb   r2, [r12, r4, lsl #1]\n\t" \
-            "cmp    r5, #3\n\t" \
-            "beq    4f\n\t" \
-            "add    r12, r12, r4, lsl #1\n\t" \
-            "strb   r3, [r12, r4]\n\t" \
-            "add    r12, r12, r4, lsl #1\n" \
+            "b      4f\n" \
+            "6:\n\t" \
+            DWA_STORE4 \
             "3:\n\t" \
             "ldr    r5, [sp, #40]\n\t" \
             "cmp    r5, #0\n\t" \
             "beq    4f\n\t" \
             TWO \
             "4:\n\t" \
-            "ldm    sp, {r8-r11}\n\t" \
+            "ldm    sp, {r8-r12}\n\t" \
             "ldr    r4, [sp, #36]\n\t" \
             "add    r8, r8, r4\n\t" \
             "add    r9, r9, r4\n\t" \
             "add    r10, r10, r4\n\t" \
             "add    r11, r11, #40\n\t" \
-            "stm    sp, {r8-r11}\n\t" \
-            "ldr    r12, [sp, #20]\n\t" \
             "add    r12, r12, #1\n\t" \
-            "str    r12, [sp, #20]\n\t" \
-            "ldr    r4, [sp, #16]\n\t" \
+            "stm    sp, {r8-r12}\n\t" \
+            "ldr    r4, [sp, #20]\n\t" \
             "cmp    r11, r4\n\t" \
             "bne    0b\n\t" \
             "add    sp, #44\n\t" \
@@ -443,6 +445,7 @@ static __attribute__((noinline)) void dw3x3_line_s1(const dw_line_ctx *c, int8_t
         return;
     }
 #endif
+#if !(TCC_ARM_HAVE_DSP && defined(TCC_OMIT_DW_C_LINES))  /* every layer runs the asm lines */
     const int32_t st = c->out_step;
     const int32_t nb = (c->n_out + 3) >> 2, last = c->n_out - 4 * (nb - 1);
     const int32_t len = c->row_len;
@@ -461,6 +464,7 @@ static __attribute__((noinline)) void dw3x3_line_s1(const dw_line_ctx *c, int8_t
             DW_CHANNEL(DW_BLOCK_S1, DW_RQ_ZERO);
         }
     }
+#endif
 }
 
 /* The same with stride 2. */
@@ -484,6 +488,7 @@ static __attribute__((noinline)) void dw3x3_line_s2(const dw_line_ctx *c, int8_t
         return;
     }
 #endif
+#if !(TCC_ARM_HAVE_DSP && defined(TCC_OMIT_DW_C_LINES))  /* every layer runs the asm lines */
     const int32_t st = c->out_step;
     const int32_t nb = (c->n_out + 3) >> 2, last = c->n_out - 4 * (nb - 1);
     const int32_t len = c->row_len;
@@ -502,6 +507,7 @@ static __attribute__((noinline)) void dw3x3_line_s2(const dw_line_ctx *c, int8_t
             DW_CHANNEL(DW_BLOCK_S2, DW_RQ_ZERO);
         }
     }
+#endif
 }
 
 void tcc_arm_depthwise3x3_s8(const tcc_arm_depthwise3x3_s8_params *p, const int8_t *in, int8_t *out,
