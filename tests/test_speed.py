@@ -76,6 +76,10 @@ def test_random_networks_fast_kernels(seed, tmp_path):
     lambda r: M.depthwise_conv2d(r, (1, 12, 10, 5), 1, (3, 3), (2, 2), "SAME", (1, 1), "NONE", "int8"),
     lambda r: M.depthwise_conv2d(r, (1, 11, 9, 6), 1, (3, 3), (2, 2), "VALID", (1, 1), "RELU6", "int8"),
     lambda r: M.depthwise_conv2d(r, (2, 6, 6, 4), 1, (5, 5), (1, 1), "SAME", (1, 1), "NONE", "int8"),
+    lambda r: M.depthwise_conv2d(r, (1, 12, 12, 8), 1, (3, 3), (1, 1), "SAME", (1, 1), "RELU6", "int8",
+                                 out_scale=0.05, out_zero_point=-20),
+    lambda r: M.conv2d(r, (1, 8, 8, 8), 6, (3, 3), (1, 1), "SAME", (1, 1), "RELU6", "int8", out_scale=0.05,
+                       out_zero_point=-20),
     lambda r: M.fully_connected(r, (2, 30), 7, "RELU", "int8"),
     lambda r: M.fully_connected(r, (1, 64), 10, "NONE", "int8"),
     lambda r: M.conv2d(r, (1, 9, 9, 3), 6, (3, 3), (2, 2), "SAME", (1, 1), "RELU", "int8"),
@@ -86,3 +90,20 @@ def test_single_ops_fast_kernels(case, tmp_path):
     path = tmp_path / "m.tflite"
     path.write_bytes(case(np.random.default_rng(11)))
     run_speed(path, tmp_path, samples=3)
+
+
+def test_unused_kernel_parts_left_out(tmp_path):
+    """A model whose convolutions all run the 2x2 block asm and whose depthwise layers all run
+    the asm lines (vww) gets the C fallbacks compiled out (TCC_OMIT_*, ~3 KB of code); a layer
+    with a ReLU6 clamp keeps them (and test_single_ops_fast_kernels runs such layers in QEMU)."""
+    from tinycc.codegen.emit import generate
+    g = driver.compile_graph(str(model_path("vww_96_int8")), target="cortex-m4", optimize="speed")
+    files = generate(g, "m", "cortex-m4")
+    assert "#define TCC_OMIT_CONV_STORE 1" in files["m_tcc_arm_conv.c"]
+    assert "#define TCC_OMIT_DW_C_LINES 1" in files["m_tcc_arm_dw3x3.c"]
+    path = tmp_path / "dw.tflite"
+    path.write_bytes(M.depthwise_conv2d(np.random.default_rng(3), (1, 12, 12, 8), 1, (3, 3), (1, 1), "SAME",
+                                        (1, 1), "RELU6", "int8", out_scale=0.05, out_zero_point=-20))
+    g = driver.compile_graph(str(path), target="cortex-m4", optimize="speed")
+    files = generate(g, "m", "cortex-m4")
+    assert "TCC_OMIT_DW_C_LINES 1" not in files["m_tcc_arm_dw3x3.c"]

@@ -42,6 +42,7 @@ class Emitter:
         self.plan = g.graph["plan"]
         self.code: list[OpCode] = []
         self.kernels: set[str] = set()
+        self.uses: set[str] = set()             # optional kernel parts some op needs (see use)
         self.const_bytes: dict[str, int] = {}   # op id -> bytes of constants it emitted
         self.declared: set[str] = set()         # model-level constant arrays already emitted
 
@@ -87,6 +88,11 @@ class Emitter:
         """C pointer to the op's scratch buffer in the arena (typed like its output)."""
         ctype = ir.C_TYPE[ir.tensor(self.g, o.outputs[0]).dtype]
         return f"({ctype} *)(arena + {self.plan.offsets[scratch_id(o)]})"
+
+    def use(self, part: str) -> None:
+        """Keep an optional part of a kernel file: code guarded by ``#ifndef TCC_OMIT_<part>`` (or
+        ``defined(TCC_OMIT_<part>)``) is compiled out unless some op of the model asks for it."""
+        self.uses.add(part)
 
     def call(self, o: ir.Op, stmt: str, kernel: str | None) -> None:
         self._current.stmts.append(stmt)
@@ -218,12 +224,26 @@ def generate_with_report(g: nx.DiGraph, opts: Options | str, target: str | None 
     files = {f"{name}.h": env.get_template("model.h.j2").render(ctx),
              f"{name}.c": prefixed(env.get_template("model.c.j2").render(ctx), name)}
     for f, path in kernel_files.items():
-        files[prefixed(f, name)] = prefixed(path.read_text(), name)
+        files[prefixed(f, name)] = prefixed(omit_unused(path.read_text(), em.uses), name)
     files.update(build_glue(opts, ctx, env))
     if opts.format == "arduino":
         files = {**{f"src/{k}": v for k, v in files.items() if not k.startswith("library.")},
                  **{k: v for k, v in files.items() if k.startswith("library.")}}
     return files, rep
+
+
+_OPTIONAL = re.compile(r"#ifndef TCC_OMIT_(\w+)|defined\(TCC_OMIT_(\w+)\)")
+
+
+def omit_unused(text: str, uses: set[str]) -> str:
+    """Define TCC_OMIT_<part> at the top of a kernel file (after its opening comment) for each
+    optional part no op of the model uses (Emitter.use), so that its code is not compiled."""
+    parts = sorted({a or b for a, b in _OPTIONAL.findall(text)} - uses)
+    if not parts:
+        return text
+    defines = "".join(f"#define TCC_OMIT_{p_} 1  /* not used by this model */\n" for p_ in parts)
+    end = text.find("*/\n") + 3 if text.startswith("/*") else 0
+    return text[:end] + defines + text[end:]
 
 
 def kernel_header(kernel: str) -> str:

@@ -181,6 +181,7 @@ class Conv2D(OpDef):
         # with the 2x2 blocks (no clamp, out_c even) the kernel reads only them (and the records)
         use_blocks = pk.get("blocks") is not None and no_clamp and out_c % 2 == 0
         if not use_blocks:
+            ctx.use("CONV_STORE")          # the C 2x4-block path of tcc_arm_conv.c
             fields += [("weights", ctx.const_array(o, "weights", "int32_t", pk["weights"])),
                        ("bias", ctx.const_array(o, "bias", "int32_t", pk["bias"])),
                        ("rq", ctx.const_records(o, "rq", "tcc_arm_rq", pk["rq"]))]

@@ -1,6 +1,8 @@
 """DEPTHWISE_CONV_2D: per-channel 2-D convolution, filter [1, kh, kw, in_c * depth_multiplier]."""
 from __future__ import annotations
 
+import numpy as np
+
 import tflite
 
 from .. import ir, packing, quant, validate
@@ -84,6 +86,11 @@ class DepthwiseConv2D(OpDef):
                                ("transposed", int(pk["transposed"])), ("row_len", pk["row_len"]),
                                ("chunk", pk["chunk"]), ("staged", int(pk["staged"])),
                                ("records", ctx.const_array(o, "records", "int32_t", pk["records"]))]
+            rec = np.asarray(pk["records"], dtype=np.int64).reshape(-1, 10)
+            asm_lines = tuple(p["act_range"]) == (-128, 127) and all(
+                r[2] != 0 or not np.any(r[3:]) for r in rec)      # the kernel's asm_ok, for every chunk
+            if not asm_lines:
+                ctx.use("DW_C_LINES")
             params = ctx.struct(o, "tcc_arm_depthwise3x3_s8_params", fields)
             ctx.call(o, f"tcc_arm_depthwise3x3_s8(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])}, "
                         f"{ctx.scratch(o)});", "arm/tcc_arm_dw3x3")
