@@ -514,9 +514,11 @@ static void pw16_pair(const int32_t *rec, int8_t *out, const int8_t *s0, const i
  * (pairs j, j+1 of both channels), 8 SMLAD; the 4 accumulators start from one LDM of the
  * biases, the requantization constants follow in the same stream and the last channel pair's
  * shift carries the end mark (0x100), so the loop needs only the column and weight pointers.
- * The groups run 8 to a pass; the first pass enters the unrolled body at group `skip` =
- * (8 - G % 8) % 8 (a computed branch, each group being 40 bytes of code).
+ * The groups run MM2_UNROLL (16) to a pass; the first pass enters the unrolled body at group
+ * `skip` = (16 - G % 16) % 16 (a computed branch, each group being 40 bytes of code).
  * ------------------------------------------------------------------------------------ */
+#define MM2_UNROLL 16
+
 typedef struct {
     const uint32_t *x_start;                   /* col */
     int32_t skip;                              /* groups skipped by the first pass */
@@ -562,6 +564,7 @@ static __attribute__((naked, noinline)) void mm2(PW8_ARG const mm2_ctx *ctx, PW8
         "bx     r0\n\t"
         ".p2align 2\n"
         "10:\n\t"
+        MM2_GROUP MM2_GROUP MM2_GROUP MM2_GROUP MM2_GROUP MM2_GROUP MM2_GROUP MM2_GROUP
         MM2_GROUP MM2_GROUP MM2_GROUP MM2_GROUP MM2_GROUP MM2_GROUP MM2_GROUP MM2_GROUP
         "ldr    r0, [sp, #8]\n\t"
         "cmp    r12, r0\n\t"
@@ -667,7 +670,7 @@ void tcc_arm_conv_s8(const tcc_arm_conv_s8_params *p, const int8_t *in, int8_t *
          * fields lie inside the image, decided per row and per column pair */
         mm2_ctx c;
         c.x_start = col;
-        c.skip = (8 - (groups & 7)) & 7;
+        c.skip = (MM2_UNROLL - groups % MM2_UNROLL) % MM2_UNROLL;
         c.x_end = col + 4 * groups;
         c.off1 = p->out_c;
         int8_t *o = out;
@@ -753,7 +756,7 @@ void tcc_arm_conv_s8(const tcc_arm_conv_s8_params *p, const int8_t *in, int8_t *
         if (blocks) {
             mm2_ctx c;
             c.x_start = col;
-            c.skip = (8 - (groups & 7)) & 7;
+            c.skip = (MM2_UNROLL - groups % MM2_UNROLL) % MM2_UNROLL;
             c.x_end = col + 4 * groups;
             c.out = out + i * p->out_c;
             c.off1 = n < PIX ? 0 : p->out_c;
