@@ -386,7 +386,8 @@ typedef struct {
     int32_t count;           /* channels in the chunk */
     int32_t clamp, lo, hi;
     const int32_t *records;  /* the chunk's first channel record */
-    int32_t asm_ok;          /* stride 1 through dw_s1_asm (no clamp, see there) */
+    int32_t asm_ok;          /* through dw_s1_asm / dw_s2_asm (no clamp, see there) */
+    int32_t stride;          /* 1 or 2 */
 } dw_line_ctx;
 
 /* Requantize, clamp and store the 4 outputs of a block. */
@@ -423,8 +424,8 @@ typedef struct {
         }                                                                                   \
     } while (0)
 
-/* Every channel's line of outputs, stride 1; o: the chunk's first channel's first output. */
-static __attribute__((noinline)) void dw3x3_line_s1(const dw_line_ctx *c, int8_t *o)
+/* Every channel's line of outputs; o: the chunk's first channel's first output. */
+static __attribute__((noinline)) void dw3x3_line(const dw_line_ctx *c, int8_t *o)
 {
 #if TCC_ARM_HAVE_DSP
     if (c->asm_ok) {
@@ -436,55 +437,19 @@ static __attribute__((noinline)) void dw3x3_line_s1(const dw_line_ctx *c, int8_t
         x.rec_end = c->records + 10 * c->count;
         x.out = o;
         x.st = c->out_step;
-        const int32_t r = c->n_out & 3;
-        x.n2 = r == 1 || r == 2 ? r : 0;            /* a short end as a 2-output block */
-        x.nblk = (c->n_out - x.n2 + 3) >> 2;
-        x.last = x.nblk > 0 ? c->n_out - x.n2 - 4 * (x.nblk - 1) : 4;
         x.len2 = 2 * c->row_len;
-        dw_s1_asm(&x);
-        return;
-    }
-#endif
-#if !(TCC_ARM_HAVE_DSP && defined(TCC_OMIT_DW_C_LINES))  /* every layer runs the asm lines */
-    const int32_t st = c->out_step;
-    const int32_t nb = (c->n_out + 3) >> 2, last = c->n_out - 4 * (nb - 1);
-    const int32_t len = c->row_len;
-    const int32_t clamp = c->clamp, lo = c->lo, hi = c->hi;
-    const int32_t *rec = c->records;
-    const int32_t *const rec_end = rec + 10 * c->count;
-    const int16_t *r0c = c->line[0], *r1c = c->line[1], *r2c = c->line[2];
-    for (; rec != rec_end; rec += 10, r0c += len, r1c += len, r2c += len, ++o) {
-        const uint32_t *wk = (const uint32_t *)rec;
-        const int32_t m = rec[0], add = rec[1], s = rec[2];
-        const int16_t *r0 = r0c, *r1 = r1c, *r2 = r2c;
-        int8_t *d = o;
-        if (s != 0) {
-            DW_CHANNEL(DW_BLOCK_S1, DW_RQ_POS);
+        if (c->stride == 1) {
+            const int32_t r = c->n_out & 3;
+            x.n2 = r == 1 || r == 2 ? r : 0;        /* a short end as a 2-output block */
+            x.nblk = (c->n_out - x.n2 + 3) >> 2;
+            x.last = x.nblk > 0 ? c->n_out - x.n2 - 4 * (x.nblk - 1) : 4;
+            dw_s1_asm(&x);
         } else {
-            DW_CHANNEL(DW_BLOCK_S1, DW_RQ_ZERO);
+            x.n2 = 0;
+            x.nblk = (c->n_out + 3) >> 2;
+            x.last = c->n_out - 4 * (x.nblk - 1);
+            dw_s2_asm(&x);
         }
-    }
-#endif
-}
-
-/* The same with stride 2. */
-static __attribute__((noinline)) void dw3x3_line_s2(const dw_line_ctx *c, int8_t *o)
-{
-#if TCC_ARM_HAVE_DSP
-    if (c->asm_ok) {
-        dw_s1_asm_ctx x;
-        x.l0 = c->line[0];
-        x.l1 = c->line[1];
-        x.l2 = c->line[2];
-        x.rec = c->records;
-        x.rec_end = c->records + 10 * c->count;
-        x.out = o;
-        x.st = c->out_step;
-        x.n2 = 0;
-        x.nblk = (c->n_out + 3) >> 2;
-        x.last = c->n_out - 4 * (x.nblk - 1);
-        x.len2 = 2 * c->row_len;
-        dw_s2_asm(&x);
         return;
     }
 #endif
@@ -501,7 +466,13 @@ static __attribute__((noinline)) void dw3x3_line_s2(const dw_line_ctx *c, int8_t
         const int32_t m = rec[0], add = rec[1], s = rec[2];
         const int16_t *r0 = r0c, *r1 = r1c, *r2 = r2c;
         int8_t *d = o;
-        if (s != 0) {
+        if (c->stride == 1) {
+            if (s != 0) {
+                DW_CHANNEL(DW_BLOCK_S1, DW_RQ_POS);
+            } else {
+                DW_CHANNEL(DW_BLOCK_S1, DW_RQ_ZERO);
+            }
+        } else if (s != 0) {
             DW_CHANNEL(DW_BLOCK_S2, DW_RQ_POS);
         } else {
             DW_CHANNEL(DW_BLOCK_S2, DW_RQ_ZERO);
@@ -525,10 +496,10 @@ void tcc_arm_depthwise3x3_s8(const tcc_arm_depthwise3x3_s8_params *p, const int8
     const int32_t lines_out = t ? p->out_w : p->out_h;
     const int32_t pad_line = t ? p->pad_left : p->pad_top;
     const int32_t pad_elem = t ? p->pad_top : p->pad_left;
-    void (*const line_fn)(const dw_line_ctx *, int8_t *) = p->stride == 1 ? dw3x3_line_s1 : dw3x3_line_s2;
     int16_t *slots = (int16_t *)scratch;
     dw_line_ctx ctx;
     ctx.row_len = len;
+    ctx.stride = p->stride;
     ctx.n_out = t ? p->out_h : p->out_w;
     ctx.lo = p->act_min;
     ctx.hi = p->act_max;
@@ -574,7 +545,7 @@ void tcc_arm_depthwise3x3_s8(const tcc_arm_depthwise3x3_s8_params *p, const int8
                     }
                     ctx.line[k] = slot;
                 }
-                line_fn(&ctx, dst + ol * step_out);
+                dw3x3_line(&ctx, dst + ol * step_out);
                 sl0 += p->stride;
                 sl0 = sl0 >= 3 ? sl0 - 3 : sl0;
             }

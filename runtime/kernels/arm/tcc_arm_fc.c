@@ -11,10 +11,8 @@
 #include "tcc_arm.h"
 #include "tcc_arm_dsp.h"
 
-#define FC_STEP(s)                                                                          \
-    do {                                                                                    \
-        uint32_t x0_, x1_, w0_, w1_;                                                        \
-        TCC_LDRD(x0_, x1_, x, 2 * (s));                                                     \
+/* The 4 rows' weight pairs of step s (one LDRD each) times the input pairs x0_, x1_. */
+#define FC_ROWS4(s)                                                                         \
         TCC_LDRD(w0_, w1_, w, 8 * (s));                                                     \
         TCC_SMLAD_ACC(a0, x0_, w0_);                                                       \
         TCC_SMLAD_ACC(a0, x1_, w1_);                                                       \
@@ -27,6 +25,13 @@
         TCC_LDRD(w0_, w1_, w, 8 * (s) + 6);                                                 \
         TCC_SMLAD_ACC(a3, x0_, w0_);                                                       \
         TCC_SMLAD_ACC(a3, x1_, w1_);                                                       \
+        (void)0
+
+#define FC_STEP(s)                                                                          \
+    do {                                                                                    \
+        uint32_t x0_, x1_, w0_, w1_;                                                        \
+        TCC_LDRD(x0_, x1_, x, 2 * (s));                                                     \
+        FC_ROWS4(s);                                                                        \
     } while (0)
 #define FC_ADVANCE(k) (x = tcc_arm_wadd(x, 2 * (k)), w = tcc_arm_wadd(w, 8 * (k)))
 
@@ -37,18 +42,7 @@
         TCC_LDR_ANY(v_, xi, 4 * (s));                                                       \
         x0_ = tcc_sxtb16(v_);                                                               \
         x1_ = tcc_sxtb16_ror8(v_);                                                          \
-        TCC_LDRD(w0_, w1_, w, 8 * (s));                                                     \
-        TCC_SMLAD_ACC(a0, x0_, w0_);                                                       \
-        TCC_SMLAD_ACC(a0, x1_, w1_);                                                       \
-        TCC_LDRD(w0_, w1_, w, 8 * (s) + 2);                                                 \
-        TCC_SMLAD_ACC(a1, x0_, w0_);                                                       \
-        TCC_SMLAD_ACC(a1, x1_, w1_);                                                       \
-        TCC_LDRD(w0_, w1_, w, 8 * (s) + 4);                                                 \
-        TCC_SMLAD_ACC(a2, x0_, w0_);                                                       \
-        TCC_SMLAD_ACC(a2, x1_, w1_);                                                       \
-        TCC_LDRD(w0_, w1_, w, 8 * (s) + 6);                                                 \
-        TCC_SMLAD_ACC(a3, x0_, w0_);                                                       \
-        TCC_SMLAD_ACC(a3, x1_, w1_);                                                       \
+        FC_ROWS4(s);                                                                        \
     } while (0)
 #define FC_ADVANCE_I8(k) (xi = tcc_arm_wadd(xi, (k)), w = tcc_arm_wadd(w, 8 * (k)))
 
