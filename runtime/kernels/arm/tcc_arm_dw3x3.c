@@ -24,12 +24,93 @@ TCC_ARM_INLINE int32_t dw_clamp(int32_t v, int32_t lo, int32_t hi)
  * SMLAxy for the single taps).
  * ------------------------------------------------------------------------------------ */
 
+#if TCC_ARM_HAVE_DSP
+/* The element pairs of every 4-channel group of a line (see planar_line): groups of 4 planes
+ * (plane_bytes apart), per pair of elements 2 LDR, 4 SXTB16, 4 PKH, 4 STR (17 instructions
+ * for 8 values with the loop). Context on the stack: sp+0 pairs, 4 groups, 8 4 * plane_bytes,
+ * 12 the first group's first plane (advanced per group). */
+typedef struct {
+    const int8_t *src;        /* the chunk's first channel of the line's first element */
+    int32_t pairs;            /* element pairs (n / 2, >= 1) */
+    int32_t elem_step;        /* bytes between elements */
+    int32_t groups;           /* 4-channel groups (>= 1) */
+    int32_t plane_bytes;      /* 2 * row_len */
+    int16_t *dst;             /* the first plane at the line's first column */
+} planar4_ctx;
+
+static __attribute__((naked, noinline)) void planar4_asm(__attribute__((unused)) const planar4_ctx *c)
+{
+    __asm__ volatile(
+        "push   {r4-r11, lr}\n\t"
+        "ldm    r0, {r0-r5}\n\t"          /* r0 src, r1 pairs, r2 elem_step, r3 groups, r4 plane, r5 dst */
+        "lsl    r6, r4, #2\n\t"
+        "push   {r1, r3, r4, r5, r6}\n"   /* sp+0 pairs, 4 groups, 8 plane, 12 dst, 16 4 * plane */
+        "1:\n\t"
+        "ldrd   lr, r4, [sp]\n\t"          /* lr pairs (r4: groups, unused here) */
+        "ldr    r4, [sp, #8]\n\t"
+        "ldr    r7, [sp, #12]\n\t"
+        "add    r8, r7, r4\n\t"
+        "add    r9, r8, r4\n\t"
+        "add    r10, r9, r4\n\t"
+        "mov    r6, r0\n"
+        "2:\n\t"
+        "ldr    r11, [r6]\n\t"
+        "ldr    r12, [r6, r2]\n\t"
+        "add    r6, r6, r2, lsl #1\n\t"
+        "sxtb16 r1, r11\n\t"
+        "sxtb16 r3, r12\n\t"
+        "pkhbt  r4, r1, r3, lsl #16\n\t"
+        "str    r4, [r7], #4\n\t"
+        "pkhtb  r4, r3, r1, asr #16\n\t"
+        "str    r4, [r9], #4\n\t"
+        "sxtb16 r1, r11, ror #8\n\t"
+        "sxtb16 r3, r12, ror #8\n\t"
+        "pkhbt  r4, r1, r3, lsl #16\n\t"
+        "str    r4, [r8], #4\n\t"
+        "pkhtb  r4, r3, r1, asr #16\n\t"
+        "str    r4, [r10], #4\n\t"
+        "subs   lr, lr, #1\n\t"
+        "bne    2b\n\t"
+        "add    r0, r0, #4\n\t"
+        "ldrd   r4, r5, [sp, #12]\n\t"      /* dst, 4 * plane */
+        "add    r4, r4, r5\n\t"
+        "str    r4, [sp, #12]\n\t"
+        "ldr    r4, [sp, #4]\n\t"
+        "subs   r4, r4, #1\n\t"
+        "str    r4, [sp, #4]\n\t"
+        "bne    1b\n\t"
+        "add    sp, #20\n\t"
+        "pop    {r4-r11, pc}\n\t");
+}
+#endif
+
 /* Convert one input line (n elements, elem_step bytes apart, c_n channels each) into the
  * c_n planes at `plane` (row_len int16 each), at columns pad .. pad + n - 1. */
 static void planar_line(int16_t *plane, const int8_t *src, int32_t n, int32_t elem_step, int32_t c_n,
                         int32_t row_len, int32_t pad)
 {
     int32_t c = 0;
+#if TCC_ARM_HAVE_DSP
+    if (c_n >= 4 && n >= 2) {
+        planar4_ctx x;
+        x.src = src;
+        x.pairs = n >> 1;
+        x.elem_step = elem_step;
+        x.groups = c_n >> 2;
+        x.plane_bytes = 2 * row_len;
+        x.dst = plane + pad;
+        planar4_asm(&x);
+        c = c_n & ~3;
+        if (n & 1) {
+            /* the odd last element of every group's 4 planes */
+            const int8_t *s = src + (n - 1) * elem_step;
+            int16_t *d = plane + pad + n - 1;
+            for (int32_t k = 0; k < c; ++k, d += row_len) {
+                *d = s[k];
+            }
+        }
+    }
+#endif
     for (; c + 4 <= c_n; c += 4) {
         int16_t *d0 = plane + c * row_len + pad;
         int16_t *d1 = d0 + row_len;
