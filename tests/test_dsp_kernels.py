@@ -297,7 +297,7 @@ def dw_case(rng, tag: str, *, batches=1, in_h, in_w, channels, k_h=3, k_w=3, str
             batches=batches, in_h=in_h, in_w=in_w, channels=channels, out_h=out_h, out_w=out_w,
             stride=stride_w, pad_top=pad_top, pad_left=pad_left, in_zp=in_zp, act_min=lo, act_max=hi,
             transposed=int(bool(transposed)), row_len=row_len, chunk=chunk, staged=int(staged),
-            records=f"{n}_pc"))
+            records=f"{n}_pc", asm_lines=int(pack.depthwise_planar_asm_lines(pk["records"], lo, hi))))
         fast = f"tcc_arm_depthwise3x3_s8(&{n}_fp, {n}_in, buf_b, scratch);"
         if pack.depthwise3x3_in_place(batches, in_h, in_w, out_h, out_w, stride_w, pad_top, pad_left,
                                       bool(transposed)):

@@ -381,6 +381,14 @@ def pack_depthwise_planar(weights: np.ndarray, bias, mult, shift, out_zp: int, t
     return dict(records=rec.astype(np.int32).reshape(-1))
 
 
+def depthwise_planar_asm_lines(records, act_min: int, act_max: int) -> bool:
+    """Whether tcc_arm_depthwise3x3_s8 may run every line through its asm functions (the
+    `asm_lines` param): no clamp, and every channel either has shift > 0 (the asm always adds
+    acc >> 31 before the shift) or is constant (bias and weights 0, records as packed above)."""
+    rec = np.asarray(records, dtype=np.int64).reshape(-1, 10)
+    return (act_min, act_max) == (-128, 127) and bool(np.all((rec[:, 2] != 0) | ~np.any(rec[:, 3:], axis=1)))
+
+
 def depthwise_planar_scratch_bytes(in_len: int, pad: int, channels: int, out_len: int, stride: int,
                                    staged_pixels: int = 0) -> int:
     """Scratch of tcc_arm_depthwise3x3_s8: 3 planar int16 lines of ``channels`` channels (the

@@ -1,8 +1,6 @@
 """DEPTHWISE_CONV_2D: per-channel 2-D convolution, filter [1, kh, kw, in_c * depth_multiplier]."""
 from __future__ import annotations
 
-import numpy as np
-
 import tflite
 
 from .. import ir, packing, quant, validate
@@ -86,9 +84,8 @@ class DepthwiseConv2D(OpDef):
                                ("transposed", int(pk["transposed"])), ("row_len", pk["row_len"]),
                                ("chunk", pk["chunk"]), ("staged", int(pk["staged"])),
                                ("records", ctx.const_array(o, "records", "int32_t", pk["records"]))]
-            rec = np.asarray(pk["records"], dtype=np.int64).reshape(-1, 10)
-            asm_lines = tuple(p["act_range"]) == (-128, 127) and all(
-                r[2] != 0 or not np.any(r[3:]) for r in rec)      # the kernel's asm_ok, for every chunk
+            asm_lines = packing.depthwise_planar_asm_lines(pk["records"], *p["act_range"])
+            fields.append(("asm_lines", int(asm_lines)))
             if not asm_lines:
                 ctx.use("DW_C_LINES")
             params = ctx.struct(o, "tcc_arm_depthwise3x3_s8_params", fields)

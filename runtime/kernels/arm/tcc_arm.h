@@ -205,6 +205,8 @@ typedef struct {
     int32_t chunk;                  /* channels per pass (the scratch holds 3 lines of them) */
     int32_t staged;                 /* 1: a chunk's outputs go through the scratch (see above) */
     const int32_t *records;         /* [channels][10]: mult, add, shift, bias, 6 weight words */
+    int32_t asm_lines;              /* 1: no clamp and every channel's shift > 0 or constant
+                                       (pack.depthwise_planar_asm_lines): the asm line loops */
 } tcc_arm_depthwise3x3_s8_params;
 
 #define TCC_ARM_DW3X3_SCRATCH(chunk, row_len, staged, out_pixels) \

@@ -27,8 +27,8 @@ TCC_ARM_INLINE int32_t dw_clamp(int32_t v, int32_t lo, int32_t hi)
 #if TCC_ARM_HAVE_DSP
 /* The element pairs of every 4-channel group of a line (see planar_line): groups of 4 planes
  * (plane_bytes apart), per pair of elements 2 LDR, 4 SXTB16, 4 PKH, 4 STR (17 instructions
- * for 8 values with the loop). Context on the stack: sp+0 pairs, 4 groups, 8 4 * plane_bytes,
- * 12 the first group's first plane (advanced per group). */
+ * for 8 values with the loop). Context on the stack: sp+0 pairs, 4 groups left, 8 plane_bytes,
+ * 12 the group's first plane (advanced per group), 16 4 * plane_bytes. */
 typedef struct {
     const int8_t *src;        /* the chunk's first channel of the line's first element */
     int32_t pairs;            /* element pairs (n / 2, >= 1) */
@@ -46,7 +46,7 @@ static __attribute__((naked, noinline)) void planar4_asm(__attribute__((unused))
         "lsl    r6, r4, #2\n\t"
         "push   {r1, r3, r4, r5, r6}\n"   /* sp+0 pairs, 4 groups, 8 plane, 12 dst, 16 4 * plane */
         "1:\n\t"
-        "ldrd   lr, r4, [sp]\n\t"          /* lr pairs (r4: groups, unused here) */
+        "ldr    lr, [sp]\n\t"               /* pairs */
         "ldr    r4, [sp, #8]\n\t"
         "ldr    r7, [sp, #12]\n\t"
         "add    r8, r7, r4\n\t"
@@ -467,7 +467,7 @@ typedef struct {
     int32_t count;           /* channels in the chunk */
     int32_t clamp, lo, hi;
     const int32_t *records;  /* the chunk's first channel record */
-    int32_t asm_ok;          /* through dw_s1_asm / dw_s2_asm (no clamp, see there) */
+    int32_t asm_ok;          /* through dw_s1_asm / dw_s2_asm (p->asm_lines) */
     int32_t stride;          /* 1 or 2 */
 } dw_line_ctx;
 
@@ -585,12 +585,7 @@ void tcc_arm_depthwise3x3_s8(const tcc_arm_depthwise3x3_s8_params *p, const int8
     ctx.lo = p->act_min;
     ctx.hi = p->act_max;
     ctx.clamp = ctx.lo > -128 || ctx.hi < 127;
-    ctx.asm_ok = !ctx.clamp;
-    for (int32_t k = 0; k < c_all && ctx.asm_ok; ++k) {
-        const int32_t *r = p->records + 10 * k;
-        ctx.asm_ok = r[2] != 0 || (r[3] == 0 && r[4] == 0 && r[5] == 0 && r[6] == 0 && r[7] == 0 && r[8] == 0
-                                   && r[9] == 0);
-    }
+    ctx.asm_ok = p->asm_lines;
     const int32_t n_pix = p->out_h * p->out_w;
     for (int32_t b = 0; b < p->batches; ++b) {
         const int8_t *img = in + b * p->in_h * p->in_w * c_all;
