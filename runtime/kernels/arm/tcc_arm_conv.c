@@ -622,6 +622,37 @@ static void mm2(const mm2_ctx *c, const int32_t *blk)
 }
 #endif
 
+/* The column pair of 2 pixels of one row whose receptive fields lie inside the image: the
+ * 3x3-on-3-channels rows inline (sizes constant), any other geometry through im2col_rows2. */
+TCC_ARM_INLINE void im2col_pair_inside(const tcc_arm_conv_s8_params *p, const int8_t *s0, uint32_t *col,
+                                       int8_t *tail, int32_t k333, int32_t row_step333)
+{
+    if (k333) {
+        rows2_short(s0, p->stride_w * 3, row_step333, col, tail, 3, 2, 1, 4);
+    } else {
+        im2col_rows2(p, s0, p->stride_w * p->in_c, col, tail);
+    }
+}
+
+/* The column of one pixel (lane dst = col + q), any position. */
+TCC_ARM_INLINE void im2col_pixel(const tcc_arm_conv_s8_params *p, const int8_t *img, int32_t oy, int32_t ox,
+                                 uint32_t *dst, int8_t *tail, int8_t *tmp, uint32_t zpw, int32_t words)
+{
+    if (words) {
+        im2col_words(p, img, oy, ox, dst, zpw);
+    } else {
+        im2col_rows(p, img, oy, ox, dst, tail, tmp, zpw);
+    }
+}
+
+TCC_ARM_INLINE void mm2_init(mm2_ctx *c, const uint32_t *col, int32_t groups, int32_t off1)
+{
+    c->x_start = col;
+    c->skip = (MM2_UNROLL - groups % MM2_UNROLL) % MM2_UNROLL;
+    c->x_end = col + 4 * groups;
+    c->off1 = off1;
+}
+
 void tcc_arm_conv_s8(const tcc_arm_conv_s8_params *p, const int8_t *in, int8_t *out, void *scratch)
 {
     const int32_t kk = p->k_packed;
@@ -672,10 +703,7 @@ void tcc_arm_conv_s8(const tcc_arm_conv_s8_params *p, const int8_t *in, int8_t *
         /* row by row (the pixel pairs never straddle a row): the fast im2col wherever both
          * fields lie inside the image, decided per row and per column pair */
         mm2_ctx c;
-        c.x_start = col;
-        c.skip = (MM2_UNROLL - groups % MM2_UNROLL) % MM2_UNROLL;
-        c.x_end = col + 4 * groups;
-        c.off1 = p->out_c;
+        mm2_init(&c, col, groups, p->out_c);
         int8_t *o = out;
         for (int32_t b = 0; b < p->batches; ++b) {
             const int8_t *img = in + b * in_img;
@@ -685,19 +713,11 @@ void tcc_arm_conv_s8(const tcc_arm_conv_s8_params *p, const int8_t *in, int8_t *
                 for (int32_t ox = 0; ox < p->out_w; ox += 2, o += 2 * p->out_c) {
                     const int32_t x0 = ox * p->stride_w - p->pad_left;
                     if (row_ok && (uint32_t)x0 <= (uint32_t)x_last) {
-                        const int8_t *s0 = img + (y0 * p->in_w + x0) * p->in_c;
-                        if (k333) {
-                            rows2_short(s0, p->stride_w * 3, row_step333, col, tail, 3, 2, 1, 4);
-                        } else {
-                            im2col_rows2(p, s0, p->stride_w * p->in_c, col, tail);
-                        }
+                        im2col_pair_inside(p, img + (y0 * p->in_w + x0) * p->in_c, col, tail, k333,
+                                           row_step333);
                     } else {
                         for (int32_t q = 0; q < PIX; ++q) {
-                            if (words) {
-                                im2col_words(p, img, oy, ox + q, col + q, zpw);
-                            } else {
-                                im2col_rows(p, img, oy, ox + q, col + q, tail, tmp, zpw);
-                            }
+                            im2col_pixel(p, img, oy, ox + q, col + q, tail, tmp, zpw, words);
                         }
                     }
                     c.out = o;
@@ -718,13 +738,9 @@ void tcc_arm_conv_s8(const tcc_arm_conv_s8_params *p, const int8_t *in, int8_t *
                    && (uint32_t)(oy * p->stride_h - p->pad_top) <= (uint32_t)y_last
                    && (uint32_t)(ox * p->stride_w - p->pad_left) <= (uint32_t)x_last) {
             /* both pixels in one row, inside the image */
-            const int8_t *s0 = in + b * in_img + ((oy * p->stride_h - p->pad_top) * p->in_w
-                                                  + ox * p->stride_w - p->pad_left) * p->in_c;
-            if (k333) {
-                rows2_short(s0, p->stride_w * 3, row_step333, col, tail, 3, 2, 1, 4);
-            } else {
-                im2col_rows2(p, s0, p->stride_w * p->in_c, col, tail);
-            }
+            im2col_pair_inside(p, in + b * in_img + ((oy * p->stride_h - p->pad_top) * p->in_w
+                                                     + ox * p->stride_w - p->pad_left) * p->in_c,
+                               col, tail, k333, row_step333);
             ox += 2;
             if (ox == p->out_w) {
                 ox = 0;
@@ -735,12 +751,7 @@ void tcc_arm_conv_s8(const tcc_arm_conv_s8_params *p, const int8_t *in, int8_t *
             }
         } else {
             for (int32_t q = 0; q < n; ++q) {
-                const int8_t *img = in + b * in_img;
-                if (words) {
-                    im2col_words(p, img, oy, ox, col + q, zpw);
-                } else {
-                    im2col_rows(p, img, oy, ox, col + q, tail, tmp, zpw);
-                }
+                im2col_pixel(p, in + b * in_img, oy, ox, col + q, tail, tmp, zpw, words);
                 if (++ox == p->out_w) {
                     ox = 0;
                     if (++oy == p->out_h) {
@@ -758,11 +769,8 @@ void tcc_arm_conv_s8(const tcc_arm_conv_s8_params *p, const int8_t *in, int8_t *
         }
         if (blocks) {
             mm2_ctx c;
-            c.x_start = col;
-            c.skip = (MM2_UNROLL - groups % MM2_UNROLL) % MM2_UNROLL;
-            c.x_end = col + 4 * groups;
+            mm2_init(&c, col, groups, n < PIX ? 0 : p->out_c);
             c.out = out + i * p->out_c;
-            c.off1 = n < PIX ? 0 : p->out_c;
             mm2(&c, p->blocks);
         } else {
 #ifndef TCC_OMIT_CONV_STORE
