@@ -46,6 +46,11 @@ def _variants(g, o) -> list[dict]:
     return [pk] if pk is not None else []
 
 
+def _variant_or_plain(variants: list[dict], i: int) -> dict | None:
+    """Variant i of an op; past the last one, None: the plain kernel."""
+    return variants[i] if i < len(variants) else None
+
+
 def _with(g, oid, pk) -> None:
     o = ir.op(g, oid)
     params = {k: v for k, v in o.params.items() if k != "packed"}
@@ -121,7 +126,7 @@ def pack_weights(g: nx.DiGraph) -> nx.DiGraph:
             if others + own <= budget:
                 pick[oid] = i
                 break
-        _with(g, oid, variants[pick[oid]] if pick[oid] < len(variants) else None)
+        _with(g, oid, _variant_or_plain(variants, pick[oid]))
     first = dict(pick)
     # 3. plan; step the ops at over-budget steps down until the arena fits
     for _ in range(MAX_ROUNDS):
@@ -144,8 +149,7 @@ def pack_weights(g: nx.DiGraph) -> nx.DiGraph:
                 break
         for oid in demote:
             pick[oid] += 1
-            v = choices[oid]
-            _with(g, oid, v[pick[oid]] if pick[oid] < len(v) else None)
+            _with(g, oid, _variant_or_plain(choices[oid], pick[oid]))
     # 4. the demotions of step 3 are made together, so some were not needed once the others
     #    took effect: give each demoted op back its fastest variant that keeps the plan in budget
     if plan.size <= budget:
@@ -155,6 +159,6 @@ def pack_weights(g: nx.DiGraph) -> nx.DiGraph:
                 if plan_arena(g.copy()).graph["plan"].size <= budget:
                     pick[oid] = i
                     break
-            _with(g, oid, choices[oid][pick[oid]] if pick[oid] < len(choices[oid]) else None)
+            _with(g, oid, _variant_or_plain(choices[oid], pick[oid]))
     g.graph["ram_budget"] = budget
     return g
