@@ -293,11 +293,13 @@ def dw_case(rng, tag: str, *, batches=1, in_h, in_w, channels, k_h=3, k_w=3, str
         chunk = channels if chunk is None else min(chunk, channels)
         scratch = pack.depthwise_planar_scratch_bytes(geo[0], geo[1], chunk, geo[2], stride_w,
                                                       out_h * out_w if staged else 0)
+        asm_lines = pack.depthwise_planar_asm_lines(pk["records"], lo, hi)
         decls += _struct("tcc_arm_depthwise3x3_s8_params", f"{n}_fp", dict(
             batches=batches, in_h=in_h, in_w=in_w, channels=channels, out_h=out_h, out_w=out_w,
             stride=stride_w, pad_top=pad_top, pad_left=pad_left, in_zp=in_zp, act_min=lo, act_max=hi,
             transposed=int(bool(transposed)), row_len=row_len, chunk=chunk, staged=int(staged),
-            records=f"{n}_pc", asm_lines=int(pack.depthwise_planar_asm_lines(pk["records"], lo, hi))))
+            records=f"{n}_pc", asm_lines=int(asm_lines),
+            lines6=int(asm_lines and stride_w == 1 and (out_h if transposed else out_w) % 6 == 0)))
         fast = f"tcc_arm_depthwise3x3_s8(&{n}_fp, {n}_in, buf_b, scratch);"
         if pack.depthwise3x3_in_place(batches, in_h, in_w, out_h, out_w, stride_w, pad_top, pad_left,
                                       bool(transposed)):
@@ -596,7 +598,7 @@ def random_cases(seed: int) -> list[Case]:
 
     # the same without a clamp and with every shift > 0 (one constant channel): the asm lines
     # (dw_s1_asm), widths 1..11 for every short end
-    def dw3_asm():
+    def dw3_asm(stride=None, transposed=None, pad_top=None, pad_left=None, in_h=None, in_w=None):
         ch = ri(1, 40)
         w = rand_weights(rng, (1, 3, 3, ch), per_axis0=False)
         w[..., int(rng.integers(0, ch))] = 0
@@ -606,12 +608,23 @@ def random_cases(seed: int) -> list[Case]:
         mult, shift = rand_requant(rng, ch, acc_std, special=False)
         data = dict(w=w, bias=bias, mult=mult, shift=np.minimum(shift, -1), in_zp=in_zp, out_zp=out_zp,
                     act=(-128, 127))
-        s = int(rng.choice([1, 2]))
-        return dw_case(rng, str(next(t)), batches=ri(1, 3), in_h=ri(1, 12), in_w=ri(1, 12), channels=ch,
-                       stride_h=s, stride_w=s, pad_top=ri(0, 3), pad_left=ri(0, 3), planar=True,
-                       transposed=bool(rng.random() < 0.4), data=data,
+        s = int(rng.choice([1, 2])) if stride is None else stride
+        return dw_case(rng, str(next(t)), batches=ri(1, 3), in_h=in_h or ri(1, 12), in_w=in_w or ri(1, 12),
+                       channels=ch, stride_h=s, stride_w=s,
+                       pad_top=ri(0, 3) if pad_top is None else pad_top,
+                       pad_left=ri(0, 3) if pad_left is None else pad_left, planar=True,
+                       transposed=bool(rng.random() < 0.4) if transposed is None else transposed, data=data,
                        chunk=int(rng.choice([1, 2, 3, 4, 8, 100])), staged=bool(rng.random() < 0.3))
     want(12, dw3_asm)
+    # lines of 6k outputs (dw_x6_asm): rows, or columns when transposed, of 6, 12 or 18
+    def dw3_x6():
+        n6, other = 6 * ri(1, 3), ri(1, 9)
+        tr = bool(rng.random() < 0.3)
+        out_h, out_w = (n6, other) if tr else (other, n6)
+        pad_top, pad_left = ri(0, 1), ri(0, 1)
+        return dw3_asm(stride=1, transposed=tr, pad_top=pad_top, pad_left=pad_left,
+                       in_h=out_h + 2 - 2 * pad_top, in_w=out_w + 2 - 2 * pad_left)
+    want(8, dw3_x6)
     # the shared models' depthwise shapes (SAME padding), in place, with chunks
     for (h, w, ch, s) in [(6, 6, 16, 1), (8, 8, 12, 2), (25, 5, 8, 1), (3, 3, 20, 1), (7, 7, 6, 2)]:
         want(1, lambda: dw_case(rng, str(next(t)), in_h=h, in_w=w, channels=ch, stride_h=s, stride_w=s,
