@@ -458,11 +458,12 @@ typedef struct {
 DW_ASM_FN(dw_s1_asm, DWA_BLOCK_S1, DWA_TWO_S1)
 DW_ASM_FN(dw_s2_asm, DWA_BLOCK_S2, "")
 
-#ifndef TCC_OMIT_DW_X6  /* tinycc defines it when no stride-1 layer has lines of 6k outputs */
-/* Stride-1 lines of 6k outputs (p->lines6), 6 at a time: per line of the window one LDRD of
+#if !defined(TCC_OMIT_DW_X6) || !defined(TCC_OMIT_DW_X6S2)  /* lines of 6k outputs in use */
+/* Lines of 6k outputs (p->lines6), 6 at a time; stride 1: per line of the window one LDRD of
  * the weights and two of the inputs (x0..x3, then x4..x7) for 12 multiply-accumulates, so a
  * block costs 46 + 24 (requantization) + 11 (stores) instructions for 6 outputs, against
- * 61 for 4 in dw_s1_asm. Registers: a0..a5 r0..r5, A D r6 r7, P r12 lr, the 3 lines r8..r10,
+ * 61 for 4 in dw_s1_asm; stride 2: four loads of the inputs (x0..x12) per line, 52 + 24 + 11
+ * against 64 for 4 in dw_s2_asm. Registers: a0..a5 r0..r5, A D r6 r7, P r12 lr, the 3 lines r8..r10,
  * the record r11 (the output pointer lives on the stack). */
 typedef struct {
     const int16_t *l0, *l1, *l2;   /* sp + 0, 4, 8: the channel's lines */
@@ -495,59 +496,85 @@ typedef struct {
     "smlatb r5, r12, r6, " A5 "\n\t"                                                        \
     "smlabt r4, lr, r7, r4\n\t"                                                             \
     "smlad  r5, lr, r7, r5\n\t"
+/* Stride 2, pairs P_j = (x[2j], x[2j+1]): out_i = P_i.A + P_i+1.lo D.hi, P0..P6 in 4 loads. */
+#define DWX6_LINE2(k, R, A0, A1, A2, A3, A4, A5)                                            \
+    "ldrd   r6, r7, [r11, #16+" #k "*8]\n\t"                                                \
+    "ldrd   r12, lr, [" R "], #24\n\t"                                                     \
+    "smlad  r0, r12, r6, " A0 "\n\t"                                                        \
+    "smlabt r0, lr, r7, r0\n\t"                                                             \
+    "smlad  r1, lr, r6, " A1 "\n\t"                                                         \
+    "ldrd   r12, lr, [" R ", #-16]\n\t"                                                     \
+    "smlabt r1, r12, r7, r1\n\t"                                                            \
+    "smlad  r2, r12, r6, " A2 "\n\t"                                                        \
+    "smlabt r2, lr, r7, r2\n\t"                                                             \
+    "smlad  r3, lr, r6, " A3 "\n\t"                                                         \
+    "ldrd   r12, lr, [" R ", #-8]\n\t"                                                      \
+    "smlabt r3, r12, r7, r3\n\t"                                                            \
+    "smlad  r4, r12, r6, " A4 "\n\t"                                                        \
+    "smlabt r4, lr, r7, r4\n\t"                                                             \
+    "smlad  r5, lr, r6, " A5 "\n\t"                                                         \
+    "ldr    r12, [" R "]\n\t"                                                               \
+    "smlabt r5, r12, r7, r5\n\t"
 #define DWX6_RQ(A)                                                                          \
     "smmlar lr, " A ", r6, r7\n\t"                                                          \
     "add    " A ", lr, " A ", asr #31\n\t"                                                  \
     "asr    " A ", " A ", r12\n\t"                                                          \
     "ssat   " A ", #8, " A "\n\t"
 
-static __attribute__((naked, noinline)) void dw_x6_asm(__attribute__((unused)) const dw_x6_ctx *c)
-{
-    __asm__ volatile(
-        "push   {r4-r11, lr}\n\t"
-        "ldm    r0, {r1-r10}\n\t"
-        "push   {r1-r10}\n\t"
-        "ldm    sp, {r8-r11}\n"
-        "1:\n\t"
-        "ldr    r5, [r11, #12]\n\t"
-        DWX6_LINE(0, "r8", "r5", "r5", "r5", "r5", "r5", "r5")
-        DWX6_LINE(1, "r9", "r0", "r1", "r2", "r3", "r4", "r5")
-        DWX6_LINE(2, "r10", "r0", "r1", "r2", "r3", "r4", "r5")
-        "ldm    r11, {r6, r7, r12}\n\t"
-        DWX6_RQ("r0") DWX6_RQ("r1") DWX6_RQ("r2") DWX6_RQ("r3") DWX6_RQ("r4") DWX6_RQ("r5")
-        "ldrd   r6, r7, [sp, #20]\n\t"
-        "strb   r0, [r6]\n\t"
-        "strb   r1, [r6, r7]\n\t"
-        "strb   r2, [r6, r7, lsl #1]\n\t"
-        "add    r6, r6, r7, lsl #1\n\t"
-        "strb   r3, [r6, r7]\n\t"
-        "add    r6, r6, r7, lsl #1\n\t"
-        "strb   r4, [r6]\n\t"
-        "strb   r5, [r6, r7]\n\t"
-        "add    r6, r6, r7, lsl #1\n\t"
-        "str    r6, [sp, #20]\n\t"
-        "ldr    lr, [sp, #28]\n\t"
-        "cmp    r8, lr\n\t"
-        "bne    1b\n\t"
-        /* the next channel: its lines one plane on, its record, the next output byte */
-        "ldr    lr, [sp, #36]\n\t"
-        "ldm    sp, {r8-r12}\n\t"
-        "add    r8, r8, lr\n\t"
-        "add    r9, r9, lr\n\t"
-        "add    r10, r10, lr\n\t"
-        "add    r11, r11, #40\n\t"
-        "add    r12, r12, #1\n\t"
-        "stm    sp, {r8-r12}\n\t"
-        "ldr    r6, [sp, #28]\n\t"
-        "add    r6, r6, lr\n\t"
-        "str    r6, [sp, #28]\n\t"
-        "str    r12, [sp, #20]\n\t"
-        "ldr    r6, [sp, #32]\n\t"
-        "cmp    r11, r6\n\t"
-        "bne    1b\n\t"
-        "add    sp, #40\n\t"
-        "pop    {r4-r11, pc}\n\t");
-}
+#define DWX6_FN(NAME, LINE)                                                                \
+    static __attribute__((naked, noinline)) void NAME(__attribute__((unused)) const dw_x6_ctx *c) \
+    { \
+        __asm__ volatile( \
+            "push   {r4-r11, lr}\n\t" \
+            "ldm    r0, {r1-r10}\n\t" \
+            "push   {r1-r10}\n\t" \
+            "ldm    sp, {r8-r11}\n" \
+            "1:\n\t" \
+            "ldr    r5, [r11, #12]\n\t" \
+            LINE(0, "r8", "r5", "r5", "r5", "r5", "r5", "r5") \
+            LINE(1, "r9", "r0", "r1", "r2", "r3", "r4", "r5") \
+            LINE(2, "r10", "r0", "r1", "r2", "r3", "r4", "r5") \
+            "ldm    r11, {r6, r7, r12}\n\t" \
+            DWX6_RQ("r0") DWX6_RQ("r1") DWX6_RQ("r2") DWX6_RQ("r3") DWX6_RQ("r4") DWX6_RQ("r5") \
+            "ldrd   r6, r7, [sp, #20]\n\t" \
+            "strb   r0, [r6]\n\t" \
+            "strb   r1, [r6, r7]\n\t" \
+            "strb   r2, [r6, r7, lsl #1]\n\t" \
+            "add    r6, r6, r7, lsl #1\n\t" \
+            "strb   r3, [r6, r7]\n\t" \
+            "add    r6, r6, r7, lsl #1\n\t" \
+            "strb   r4, [r6]\n\t" \
+            "strb   r5, [r6, r7]\n\t" \
+            "add    r6, r6, r7, lsl #1\n\t" \
+            "str    r6, [sp, #20]\n\t" \
+            "ldr    lr, [sp, #28]\n\t" \
+            "cmp    r8, lr\n\t" \
+            "bne    1b\n\t" \
+            /* the next channel: its lines one plane on, its record, the next output byte */ \
+            "ldr    lr, [sp, #36]\n\t" \
+            "ldm    sp, {r8-r12}\n\t" \
+            "add    r8, r8, lr\n\t" \
+            "add    r9, r9, lr\n\t" \
+            "add    r10, r10, lr\n\t" \
+            "add    r11, r11, #40\n\t" \
+            "add    r12, r12, #1\n\t" \
+            "stm    sp, {r8-r12}\n\t" \
+            "ldr    r6, [sp, #28]\n\t" \
+            "add    r6, r6, lr\n\t" \
+            "str    r6, [sp, #28]\n\t" \
+            "str    r12, [sp, #20]\n\t" \
+            "ldr    r6, [sp, #32]\n\t" \
+            "cmp    r11, r6\n\t" \
+            "bne    1b\n\t" \
+            "add    sp, #40\n\t" \
+            "pop    {r4-r11, pc}\n\t"); \
+    }
+#ifndef TCC_OMIT_DW_X6
+DWX6_FN(dw_x6_asm, DWX6_LINE)
+#endif
+#ifndef TCC_OMIT_DW_X6S2
+DWX6_FN(dw_x6s2_asm, DWX6_LINE2)
+#endif
 #endif
 #endif
 
@@ -612,7 +639,7 @@ static __attribute__((noinline)) void dw3x3_line(const dw_line_ctx *c, int8_t *o
         x.out = o;
         x.st = c->out_step;
         x.len2 = 2 * c->row_len;
-#ifndef TCC_OMIT_DW_X6
+#if !defined(TCC_OMIT_DW_X6) || !defined(TCC_OMIT_DW_X6S2)
         if (c->lines6) {
             dw_x6_ctx y;
             y.l0 = c->line[0];
@@ -622,10 +649,18 @@ static __attribute__((noinline)) void dw3x3_line(const dw_line_ctx *c, int8_t *o
             y.out = o;
             y.cur = o;
             y.st = c->out_step;
-            y.l0_end = c->line[0] + c->n_out;
+            y.l0_end = c->line[0] + c->stride * c->n_out;
             y.rec_end = c->records + 10 * c->count;
             y.len2 = 2 * c->row_len;
-            dw_x6_asm(&y);
+#ifndef TCC_OMIT_DW_X6
+            if (c->stride == 1) {
+                dw_x6_asm(&y);
+                return;
+            }
+#endif
+#ifndef TCC_OMIT_DW_X6S2
+            dw_x6s2_asm(&y);
+#endif
             return;
         }
 #endif
