@@ -299,7 +299,7 @@ def dw_case(rng, tag: str, *, batches=1, in_h, in_w, channels, k_h=3, k_w=3, str
             stride=stride_w, pad_top=pad_top, pad_left=pad_left, in_zp=in_zp, act_min=lo, act_max=hi,
             transposed=int(bool(transposed)), row_len=row_len, chunk=chunk, staged=int(staged),
             records=f"{n}_pc", asm_lines=int(asm_lines),
-            lines6=int(asm_lines and (out_h if transposed else out_w) % 6 == 0)))
+            block_n=pack.depthwise_planar_block(asm_lines, out_h if transposed else out_w)))
         fast = f"tcc_arm_depthwise3x3_s8(&{n}_fp, {n}_in, buf_b, scratch);"
         if pack.depthwise3x3_in_place(batches, in_h, in_w, out_h, out_w, stride_w, pad_top, pad_left,
                                       bool(transposed)):
@@ -616,10 +616,10 @@ def random_cases(seed: int) -> list[Case]:
                        transposed=bool(rng.random() < 0.4) if transposed is None else transposed, data=data,
                        chunk=int(rng.choice([1, 2, 3, 4, 8, 100])), staged=bool(rng.random() < 0.3))
     want(12, dw3_asm)
-    # lines of 6k outputs (dw_x6_asm, dw_x6s2_asm): rows, or columns when transposed, of 6, 12
+    # lines of 3 or 6k outputs (dw_x3*, dw_x6*): rows, or columns when transposed, of 3, 6, 12
     # or 18 outputs, input sizes with either parity for stride 2
     def dw3_x6():
-        n6, other = 6 * ri(1, 4), ri(1, 10)
+        n6, other = int(rng.choice([3, 6, 12, 18])), ri(1, 10)
         tr = bool(rng.random() < 0.3)
         s = ri(1, 3)
         out_h, out_w = (n6, other) if tr else (other, n6)
@@ -627,7 +627,7 @@ def random_cases(seed: int) -> list[Case]:
         return dw3_asm(stride=s, transposed=tr, pad_top=pad_top, pad_left=pad_left,
                        in_h=s * (out_h - 1) + 3 - 2 * pad_top + (s - 1) * ri(0, 2),
                        in_w=s * (out_w - 1) + 3 - 2 * pad_left + (s - 1) * ri(0, 2))
-    want(12, dw3_x6)
+    want(16, dw3_x6)
     # the shared models' depthwise shapes (SAME padding), in place, with chunks
     for (h, w, ch, s) in [(6, 6, 16, 1), (8, 8, 12, 2), (25, 5, 8, 1), (3, 3, 20, 1), (7, 7, 6, 2)]:
         want(1, lambda: dw_case(rng, str(next(t)), in_h=h, in_w=w, channels=ch, stride_h=s, stride_w=s,

@@ -389,6 +389,15 @@ def depthwise_planar_asm_lines(records, act_min: int, act_max: int) -> bool:
     return (act_min, act_max) == (-128, 127) and bool(np.all((rec[:, 2] != 0) | ~np.any(rec[:, 3:], axis=1)))
 
 
+def depthwise_planar_block(asm_lines: bool, n_out: int) -> int:
+    """Outputs per block of tcc_arm_depthwise3x3_s8's asm along a line of n_out outputs (its
+    `block_n` param): 6 (dw_x6_asm, dw_x6s2_asm) when n_out is a multiple of 6, 3 (dw_x3_asm,
+    dw_x3s2_asm) when it is 3, else 0: blocks of 4 (dw_s1_asm, dw_s2_asm)."""
+    if not asm_lines:
+        return 0
+    return 6 if n_out % 6 == 0 else (3 if n_out == 3 else 0)
+
+
 def depthwise_planar_scratch_bytes(in_len: int, pad: int, channels: int, out_len: int, stride: int,
                                    staged_pixels: int = 0) -> int:
     """Scratch of tcc_arm_depthwise3x3_s8: 3 planar int16 lines of ``channels`` channels (the

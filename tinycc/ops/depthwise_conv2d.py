@@ -86,12 +86,12 @@ class DepthwiseConv2D(OpDef):
                                ("records", ctx.const_array(o, "records", "int32_t", pk["records"]))]
             asm_lines = packing.depthwise_planar_asm_lines(pk["records"], *p["act_range"])
             n_out = p["out_h"] if pk["transposed"] else p["out_w"]
-            lines6 = asm_lines and n_out % 6 == 0
-            fields += [("asm_lines", int(asm_lines)), ("lines6", int(lines6))]
+            block_n = packing.depthwise_planar_block(asm_lines, n_out)
+            fields += [("asm_lines", int(asm_lines)), ("block_n", block_n)]
             if not asm_lines:
                 ctx.use("DW_C_LINES")
-            if lines6:
-                ctx.use("DW_X6" if a["stride_h"] == 1 else "DW_X6S2")
+            if asm_lines:   # the asm functions of this layer's block size and stride
+                ctx.use(f"DW_X{block_n or 4}" + ("S2" if a["stride_h"] == 2 else ""))
             params = ctx.struct(o, "tcc_arm_depthwise3x3_s8_params", fields)
             ctx.call(o, f"tcc_arm_depthwise3x3_s8(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])}, "
                         f"{ctx.scratch(o)});", "arm/tcc_arm_dw3x3")

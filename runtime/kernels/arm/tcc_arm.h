@@ -207,7 +207,8 @@ typedef struct {
     const int32_t *records;         /* [channels][10]: mult, add, shift, bias, 6 weight words */
     int32_t asm_lines;              /* 1: no clamp and every channel's shift > 0 or constant
                                        (pack.depthwise_planar_asm_lines): the asm line loops */
-    int32_t lines6;                 /* 1: asm_lines and lines of 6k outputs: dw_x6_asm, dw_x6s2_asm */
+    int32_t block_n;                /* outputs per asm block along a line (asm_lines only,
+                                       pack.depthwise_planar_block): 6, 3, or 0 for 4 */
 } tcc_arm_depthwise3x3_s8_params;
 
 #define TCC_ARM_DW3X3_SCRATCH(chunk, row_len, staged, out_pixels) \

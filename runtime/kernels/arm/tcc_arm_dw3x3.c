@@ -455,11 +455,14 @@ typedef struct {
             "pop    {r4-r11, pc}\n\t" \
         );                                                                              \
     }
+#ifndef TCC_OMIT_DW_X4  /* blocks of 4: lines of other lengths */
 DW_ASM_FN(dw_s1_asm, DWA_BLOCK_S1, DWA_TWO_S1)
+#endif
+#ifndef TCC_OMIT_DW_X4S2
 DW_ASM_FN(dw_s2_asm, DWA_BLOCK_S2, "")
+#endif
 
-#if !defined(TCC_OMIT_DW_X6) || !defined(TCC_OMIT_DW_X6S2)  /* lines of 6k outputs in use */
-/* Lines of 6k outputs (p->lines6), 6 at a time; stride 1: per line of the window one LDRD of
+/* Lines of 6k outputs (p->block_n 6), 6 at a time; stride 1: per line of the window one LDRD of
  * the weights and two of the inputs (x0..x3, then x4..x7) for 12 multiply-accumulates, so a
  * block costs 46 + 24 (requantization) + 11 (stores) instructions for 6 outputs, against
  * 61 for 4 in dw_s1_asm; stride 2: four loads of the inputs (x0..x12) per line, 52 + 24 + 11
@@ -475,6 +478,13 @@ typedef struct {
     const int32_t *rec_end;        /* 32 */
     int32_t len2;                  /* 36: bytes per plane */
 } dw_x6_ctx;
+#define DWX6_RQ(A)                                                                          \
+    "smmlar lr, " A ", r6, r7\n\t"                                                          \
+    "add    " A ", lr, " A ", asr #31\n\t"                                                  \
+    "asr    " A ", " A ", r12\n\t"                                                          \
+    "ssat   " A ", #8, " A "\n\t"
+
+#if !defined(TCC_OMIT_DW_X6) || !defined(TCC_OMIT_DW_X6S2)  /* lines of 6k outputs in use */
 
 /* Line k of a 6-output block, x the line's int16 values from the block's first column:
  *   out0 += x0 w0 + x1 w1 + x2 w2 = P0.A + P1.lo D.hi     out1 = P0.hi A.lo + P1.D
@@ -515,11 +525,6 @@ typedef struct {
     "smlad  r5, lr, r6, " A5 "\n\t"                                                         \
     "ldr    r12, [" R "]\n\t"                                                               \
     "smlabt r5, r12, r7, r5\n\t"
-#define DWX6_RQ(A)                                                                          \
-    "smmlar lr, " A ", r6, r7\n\t"                                                          \
-    "add    " A ", lr, " A ", asr #31\n\t"                                                  \
-    "asr    " A ", " A ", r12\n\t"                                                          \
-    "ssat   " A ", #8, " A "\n\t"
 
 #define DWX6_FN(NAME, LINE)                                                                \
     static __attribute__((naked, noinline)) void NAME(__attribute__((unused)) const dw_x6_ctx *c) \
@@ -576,6 +581,73 @@ DWX6_FN(dw_x6_asm, DWX6_LINE)
 DWX6_FN(dw_x6s2_asm, DWX6_LINE2)
 #endif
 #endif
+
+#if !defined(TCC_OMIT_DW_X3) || !defined(TCC_OMIT_DW_X3S2)  /* lines of 3 outputs in use */
+/* Lines of 3 outputs (p->block_n 3, the 3x3 maps of the last layers): one block per channel,
+ * no block loop, the lines advanced by one plane per channel. a0..a2 r0..r2, the bias r3,
+ * A D r6 r7, P r12 lr (and r4, r5), the 3 lines r8..r10, the record r11; the context is
+ * dw_x6_ctx's (cur and l0_end unused). 56 instructions per channel-line against 96 for a
+ * 4-output block with one output unused. Stride 1: x0..x4; stride 2: x0..x6. */
+#define DWX3_LINE(k, R, A0, A1, A2)                                                         \
+    "ldrd   r6, r7, [r11, #16+" #k "*8]\n\t"                                                \
+    "ldrd   r12, lr, [" R "]\n\t"                                                           \
+    "ldr    r4, [" R ", #8]\n\t"                                                            \
+    "smlad  r0, r12, r6, " A0 "\n\t"                                                        \
+    "smlatb r1, r12, r6, " A1 "\n\t"                                                        \
+    "smlabt r0, lr, r7, r0\n\t"                                                             \
+    "smlad  r1, lr, r7, r1\n\t"                                                             \
+    "smlad  r2, lr, r6, " A2 "\n\t"                                                         \
+    "smlabt r2, r4, r7, r2\n\t"
+#define DWX3_LINE2(k, R, A0, A1, A2)                                                        \
+    "ldrd   r6, r7, [r11, #16+" #k "*8]\n\t"                                                \
+    "ldrd   r12, lr, [" R "]\n\t"                                                           \
+    "ldrd   r4, r5, [" R ", #8]\n\t"                                                        \
+    "smlad  r0, r12, r6, " A0 "\n\t"                                                        \
+    "smlabt r0, lr, r7, r0\n\t"                                                             \
+    "smlad  r1, lr, r6, " A1 "\n\t"                                                         \
+    "smlabt r1, r4, r7, r1\n\t"                                                             \
+    "smlad  r2, r4, r6, " A2 "\n\t"                                                         \
+    "smlabt r2, r5, r7, r2\n\t"
+#define DWX3_FN(NAME, LINE)                                                                 \
+    static __attribute__((naked, noinline)) void NAME(__attribute__((unused)) const dw_x6_ctx *c) \
+    {                                                                                       \
+        __asm__ volatile(                                                                   \
+            "push   {r4-r11, lr}\n\t"                                                       \
+            "ldm    r0, {r1-r10}\n\t"                                                       \
+            "push   {r1-r10}\n\t"                                                           \
+            "ldm    sp, {r8-r11}\n"                                                         \
+            "1:\n\t"                                                                        \
+            "ldr    r3, [r11, #12]\n\t"                                                     \
+            LINE(0, "r8", "r3", "r3", "r3")                                                 \
+            LINE(1, "r9", "r0", "r1", "r2")                                                 \
+            LINE(2, "r10", "r0", "r1", "r2")                                                \
+            "ldm    r11, {r6, r7, r12}\n\t"                                                 \
+            DWX6_RQ("r0") DWX6_RQ("r1") DWX6_RQ("r2")                                       \
+            "ldr    r6, [sp, #16]\n\t"                                                      \
+            "ldr    r7, [sp, #24]\n\t"                                                      \
+            "strb   r0, [r6]\n\t"                                                           \
+            "strb   r1, [r6, r7]\n\t"                                                       \
+            "strb   r2, [r6, r7, lsl #1]\n\t"                                               \
+            "ldr    lr, [sp, #36]\n\t"                                                      \
+            "add    r8, r8, lr\n\t"                                                         \
+            "add    r9, r9, lr\n\t"                                                         \
+            "add    r10, r10, lr\n\t"                                                       \
+            "add    r11, r11, #40\n\t"                                                      \
+            "add    r6, r6, #1\n\t"                                                         \
+            "str    r6, [sp, #16]\n\t"                                                      \
+            "ldr    r6, [sp, #32]\n\t"                                                      \
+            "cmp    r11, r6\n\t"                                                            \
+            "bne    1b\n\t"                                                                 \
+            "add    sp, #40\n\t"                                                            \
+            "pop    {r4-r11, pc}\n\t");                                                     \
+    }
+#ifndef TCC_OMIT_DW_X3
+DWX3_FN(dw_x3_asm, DWX3_LINE)
+#endif
+#ifndef TCC_OMIT_DW_X3S2
+DWX3_FN(dw_x3s2_asm, DWX3_LINE2)
+#endif
+#endif
 #endif
 
 typedef struct {
@@ -588,7 +660,7 @@ typedef struct {
     const int32_t *records;  /* the chunk's first channel record */
     int32_t asm_ok;          /* through dw_s1_asm / dw_s2_asm (p->asm_lines) */
     int32_t stride;          /* 1 or 2 */
-    int32_t lines6;          /* through dw_x6_asm (p->lines6) */
+    int32_t block_n;         /* p->block_n: 6 or 3 through dw_x6* / dw_x3*, 0: blocks of 4 */
 } dw_line_ctx;
 
 /* Requantize, clamp and store the 4 outputs of a block. */
@@ -629,7 +701,40 @@ typedef struct {
 static __attribute__((noinline)) void dw3x3_line(const dw_line_ctx *c, int8_t *o)
 {
 #if TCC_ARM_HAVE_DSP
+    if (c->asm_ok && c->block_n) {
+        /* lines of 6k or 3 outputs */
+        dw_x6_ctx y;
+        y.l0 = c->line[0];
+        y.l1 = c->line[1];
+        y.l2 = c->line[2];
+        y.rec = c->records;
+        y.out = o;
+        y.cur = o;
+        y.st = c->out_step;
+        y.l0_end = c->line[0] + c->stride * c->n_out;
+        y.rec_end = c->records + 10 * c->count;
+        y.len2 = 2 * c->row_len;
+        void (*fn)(const dw_x6_ctx *) = NULL;
+#ifndef TCC_OMIT_DW_X6
+        fn = c->block_n == 6 && c->stride == 1 ? dw_x6_asm : fn;
+#endif
+#ifndef TCC_OMIT_DW_X6S2
+        fn = c->block_n == 6 && c->stride == 2 ? dw_x6s2_asm : fn;
+#endif
+#ifndef TCC_OMIT_DW_X3
+        fn = c->block_n == 3 && c->stride == 1 ? dw_x3_asm : fn;
+#endif
+#ifndef TCC_OMIT_DW_X3S2
+        fn = c->block_n == 3 && c->stride == 2 ? dw_x3s2_asm : fn;
+#endif
+        if (fn != NULL) {
+            fn(&y);
+        }
+        return;
+    }
+#if !defined(TCC_OMIT_DW_X4) || !defined(TCC_OMIT_DW_X4S2)
     if (c->asm_ok) {
+        /* blocks of 4 */
         dw_s1_asm_ctx x;
         x.l0 = c->line[0];
         x.l1 = c->line[1];
@@ -639,45 +744,25 @@ static __attribute__((noinline)) void dw3x3_line(const dw_line_ctx *c, int8_t *o
         x.out = o;
         x.st = c->out_step;
         x.len2 = 2 * c->row_len;
-#if !defined(TCC_OMIT_DW_X6) || !defined(TCC_OMIT_DW_X6S2)
-        if (c->lines6) {
-            dw_x6_ctx y;
-            y.l0 = c->line[0];
-            y.l1 = c->line[1];
-            y.l2 = c->line[2];
-            y.rec = c->records;
-            y.out = o;
-            y.cur = o;
-            y.st = c->out_step;
-            y.l0_end = c->line[0] + c->stride * c->n_out;
-            y.rec_end = c->records + 10 * c->count;
-            y.len2 = 2 * c->row_len;
-#ifndef TCC_OMIT_DW_X6
-            if (c->stride == 1) {
-                dw_x6_asm(&y);
-                return;
-            }
-#endif
-#ifndef TCC_OMIT_DW_X6S2
-            dw_x6s2_asm(&y);
-#endif
-            return;
-        }
-#endif
+#ifndef TCC_OMIT_DW_X4
         if (c->stride == 1) {
             const int32_t r = c->n_out & 3;
             x.n2 = r == 1 || r == 2 ? r : 0;        /* a short end as a 2-output block */
             x.nblk = (c->n_out - x.n2 + 3) >> 2;
             x.last = x.nblk > 0 ? c->n_out - x.n2 - 4 * (x.nblk - 1) : 4;
             dw_s1_asm(&x);
-        } else {
-            x.n2 = 0;
-            x.nblk = (c->n_out + 3) >> 2;
-            x.last = c->n_out - 4 * (x.nblk - 1);
-            dw_s2_asm(&x);
+            return;
         }
+#endif
+#ifndef TCC_OMIT_DW_X4S2
+        x.n2 = 0;
+        x.nblk = (c->n_out + 3) >> 2;
+        x.last = c->n_out - 4 * (x.nblk - 1);
+        dw_s2_asm(&x);
+#endif
         return;
     }
+#endif
 #endif
 #if !(TCC_ARM_HAVE_DSP && defined(TCC_OMIT_DW_C_LINES))  /* every layer runs the asm lines */
     const int32_t st = c->out_step;
@@ -731,7 +816,7 @@ void tcc_arm_depthwise3x3_s8(const tcc_arm_depthwise3x3_s8_params *p, const int8
     ctx.hi = p->act_max;
     ctx.clamp = ctx.lo > -128 || ctx.hi < 127;
     ctx.asm_ok = p->asm_lines;
-    ctx.lines6 = p->lines6;
+    ctx.block_n = p->block_n;
     const int32_t n_pix = p->out_h * p->out_w;
     for (int32_t b = 0; b < p->batches; ++b) {
         const int8_t *img = in + b * p->in_h * p->in_w * c_all;
