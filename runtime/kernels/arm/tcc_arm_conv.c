@@ -517,10 +517,10 @@ static void pw16_pair(const int32_t *rec, int8_t *out, const int8_t *s0, const i
  * (pairs j, j+1 of both channels), 8 SMLAD; the 4 accumulators start from one LDM of the
  * biases, the requantization constants follow in the same stream and the last channel pair's
  * shift carries the end mark (0x100), so the loop needs only the column and weight pointers.
- * The groups run MM2_UNROLL (16) to a pass; the first pass enters the unrolled body at group
- * `skip` = (16 - G % 16) % 16 (a computed branch, each group being 40 bytes of code).
+ * The groups run MM2_UNROLL (32) to a pass; the first pass enters the unrolled body at group
+ * `skip` = (32 - G % 32) % 32 (a computed branch, each group being 40 bytes of code).
  * ------------------------------------------------------------------------------------ */
-#define MM2_UNROLL 16
+#define MM2_UNROLL 32
 
 typedef struct {
     const uint32_t *x_start;                   /* col */
@@ -569,6 +569,8 @@ static __attribute__((naked, noinline)) void mm2(PW8_ARG const mm2_ctx *ctx, PW8
         "10:\n\t"
         MM2_GROUP MM2_GROUP MM2_GROUP MM2_GROUP MM2_GROUP MM2_GROUP MM2_GROUP MM2_GROUP
         MM2_GROUP MM2_GROUP MM2_GROUP MM2_GROUP MM2_GROUP MM2_GROUP MM2_GROUP MM2_GROUP
+        MM2_GROUP MM2_GROUP MM2_GROUP MM2_GROUP MM2_GROUP MM2_GROUP MM2_GROUP MM2_GROUP
+        MM2_GROUP MM2_GROUP MM2_GROUP MM2_GROUP MM2_GROUP MM2_GROUP MM2_GROUP MM2_GROUP
         "ldr    r0, [sp, #8]\n\t"
         "cmp    r12, r0\n\t"
         "bne    10b\n\t"
@@ -578,12 +580,11 @@ static __attribute__((naked, noinline)) void mm2(PW8_ARG const mm2_ctx *ctx, PW8
         MM2_RQ("r9", "r3", "r4", "r5")
         MM2_RQ("r11", "r3", "r4", "r5")
         "ldrd   r6, r7, [sp, #12]\n\t"
-        "strb   r9, [r6, #1]\n\t"
-        "strb   r8, [r6], #2\n\t"
+        "bfi    r8, r9, #8, #8\n\t"            /* the 2 channels of a pixel: one halfword */
+        "bfi    r10, r11, #8, #8\n\t"
+        "strh   r10, [r6, r7]\n\t"
+        "strh   r8, [r6], #2\n\t"
         "str    r6, [sp, #12]\n\t"
-        "add    r7, r7, r6\n\t"
-        "strb   r10, [r7, #-2]\n\t"
-        "strb   r11, [r7, #-1]\n\t"
         "tst    r5, #256\n\t"
         "beq    2b\n\t"
         "add    sp, #20\n\t"
