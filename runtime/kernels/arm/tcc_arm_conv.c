@@ -623,13 +623,40 @@ static void mm2(const mm2_ctx *c, const int32_t *blk)
 }
 #endif
 
+/* The column pair of a 3x3 kernel on 3 channels (first layers), both fields inside the image,
+ * sizes constant: per kernel row the first 8 bytes of both pixels as 4 pair words each; then
+ * the rows' ninth bytes t0..t2 in rows2_short's tail order, (t0, t2) and (t1, pad) per pixel,
+ * without the tail buffer: the word at byte 5 of a row has byte 8 on top, SXTB16 ROR 8 puts it
+ * in the high half and PKHTB moves it down (the pad lane multiplies a zero weight). */
+#define PAIR333_ROW(a, b, col, ta, tb)                                                      \
+    do {                                                                                    \
+        const uint32_t v0_ = tcc_ld32(a), v1_ = tcc_ld32(b);                                \
+        const uint32_t u0_ = tcc_ld32((a) + 4), u1_ = tcc_ld32((b) + 4);                    \
+        TCC_STRD(tcc_sxtb16(v0_), tcc_sxtb16(v1_), col, 0);                                 \
+        TCC_STRD(tcc_sxtb16_ror8(v0_), tcc_sxtb16_ror8(v1_), col, 2);                       \
+        TCC_STRD(tcc_sxtb16(u0_), tcc_sxtb16(u1_), col, 4);                                 \
+        TCC_STRD(tcc_sxtb16_ror8(u0_), tcc_sxtb16_ror8(u1_), col, 6);                       \
+        ta = tcc_sxtb16_ror8(tcc_ld32((a) + 5));                                            \
+        tb = tcc_sxtb16_ror8(tcc_ld32((b) + 5));                                            \
+    } while (0)
+TCC_ARM_INLINE void pair333(const int8_t *s0, int32_t step, int32_t row_step, uint32_t *col)
+{
+    uint32_t ta0, tb0, ta1, tb1, ta2, tb2;
+    const int8_t *s1 = s0 + row_step, *s2 = s1 + row_step;
+    PAIR333_ROW(s0, s0 + step, col, ta0, tb0);
+    PAIR333_ROW(s1, s1 + step, col + 8, ta1, tb1);
+    PAIR333_ROW(s2, s2 + step, col + 16, ta2, tb2);
+    TCC_STRD(tcc_pkhtb(ta2, ta0), tcc_pkhtb(tb2, tb0), col, 24);
+    TCC_STRD(tcc_pkhtb(ta1, ta1), tcc_pkhtb(tb1, tb1), col, 26);
+}
+
 /* The column pair of 2 pixels of one row whose receptive fields lie inside the image: the
- * 3x3-on-3-channels rows inline (sizes constant), any other geometry through im2col_rows2. */
+ * 3x3-on-3-channels rows inline (pair333), any other geometry through im2col_rows2. */
 TCC_ARM_INLINE void im2col_pair_inside(const tcc_arm_conv_s8_params *p, const int8_t *s0, uint32_t *col,
                                        int8_t *tail, int32_t k333, int32_t row_step333)
 {
     if (k333) {
-        rows2_short(s0, p->stride_w * 3, row_step333, col, tail, 3, 2, 1, 4);
+        pair333(s0, p->stride_w * 3, row_step333, col);
     } else {
         im2col_rows2(p, s0, p->stride_w * p->in_c, col, tail);
     }
