@@ -13,6 +13,7 @@ The case generators and the C writer are also used by bench/.
 """
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import re
@@ -618,16 +619,17 @@ def random_cases(seed: int) -> list[Case]:
     want(12, dw3_asm)
     # lines of 3 or 6k outputs (dw_x3*, dw_x6*): rows, or columns when transposed, of 3, 6, 12
     # or 18 outputs, input sizes with either parity for stride 2
+    x6_shapes = itertools.cycle([(n, s) for n in (3, 6, 12, 18) for s in (1, 2)])
+
     def dw3_x6():
-        n6, other = int(rng.choice([3, 6, 12, 18])), ri(1, 10)
+        (n6, s), other = next(x6_shapes), ri(1, 10)
         tr = bool(rng.random() < 0.3)
-        s = ri(1, 3)
         out_h, out_w = (n6, other) if tr else (other, n6)
         pad_top, pad_left = ri(0, 2), ri(0, 2)
         return dw3_asm(stride=s, transposed=tr, pad_top=pad_top, pad_left=pad_left,
                        in_h=s * (out_h - 1) + 3 - 2 * pad_top + (s - 1) * ri(0, 2),
                        in_w=s * (out_w - 1) + 3 - 2 * pad_left + (s - 1) * ri(0, 2))
-    want(16, dw3_x6)
+    want(24, dw3_x6)
     # the shared models' depthwise shapes (SAME padding), in place, with chunks
     for (h, w, ch, s) in [(6, 6, 16, 1), (8, 8, 12, 2), (25, 5, 8, 1), (3, 3, 20, 1), (7, 7, 6, 2)]:
         want(1, lambda: dw_case(rng, str(next(t)), in_h=h, in_w=w, channels=ch, stride_h=s, stride_w=s,

@@ -90,8 +90,9 @@ class DepthwiseConv2D(OpDef):
             fields += [("asm_lines", int(asm_lines)), ("block_n", block_n)]
             if not asm_lines:
                 ctx.use("DW_C_LINES")
-            if asm_lines:   # the asm functions of this layer's block size and stride
-                ctx.use(f"DW_X{block_n or 4}" + ("S2" if a["stride_h"] == 2 else ""))
+            if asm_lines:   # the asm functions of this layer's block size, line length and stride
+                ctx.use(f"DW_X{block_n or 4}" + ("O" if n_out == block_n == 6 else "")
+                        + ("S2" if a["stride_h"] == 2 else ""))
             params = ctx.struct(o, "tcc_arm_depthwise3x3_s8_params", fields)
             ctx.call(o, f"tcc_arm_depthwise3x3_s8(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])}, "
                         f"{ctx.scratch(o)});", "arm/tcc_arm_dw3x3")

@@ -484,47 +484,53 @@ typedef struct {
     "asr    " A ", " A ", r12\n\t"                                                          \
     "ssat   " A ", #8, " A "\n\t"
 
-#if !defined(TCC_OMIT_DW_X6) || !defined(TCC_OMIT_DW_X6S2)  /* lines of 6k outputs in use */
+#if !defined(TCC_OMIT_DW_X6) || !defined(TCC_OMIT_DW_X6S2) || !defined(TCC_OMIT_DW_X6O) \
+    || !defined(TCC_OMIT_DW_X6OS2)  /* lines of 6k outputs in use */
 
 /* Line k of a 6-output block, x the line's int16 values from the block's first column:
  *   out0 += x0 w0 + x1 w1 + x2 w2 = P0.A + P1.lo D.hi     out1 = P0.hi A.lo + P1.D
  *   out2 = P1.A + P2.lo D.hi   out3 = P1.hi A.lo + P2.D   out4, out5 likewise from P2, P3.
  * A0..A5: what each accumulator adds to (the bias r5 on the first line). */
-#define DWX6_LINE(k, R, A0, A1, A2, A3, A4, A5)                                             \
+#define DWX6_LINE_AT(k, R, M0, M1, A0, A1, A2, A3, A4, A5)                                  \
     "ldrd   r6, r7, [r11, #16+" #k "*8]\n\t"                                                \
-    "ldrd   r12, lr, [" R "], #12\n\t"                                                      \
+    "ldrd   r12, lr, [" R M0 "\n\t"                                                        \
     "smlad  r0, r12, r6, " A0 "\n\t"                                                        \
     "smlatb r1, r12, r6, " A1 "\n\t"                                                        \
     "smlabt r0, lr, r7, r0\n\t"                                                             \
     "smlad  r1, lr, r7, r1\n\t"                                                             \
     "smlad  r2, lr, r6, " A2 "\n\t"                                                         \
     "smlatb r3, lr, r6, " A3 "\n\t"                                                         \
-    "ldrd   r12, lr, [" R ", #-4]\n\t"                                                      \
+    "ldrd   r12, lr, [" R M1 "\n\t"                                                        \
     "smlabt r2, r12, r7, r2\n\t"                                                            \
     "smlad  r3, r12, r7, r3\n\t"                                                            \
     "smlad  r4, r12, r6, " A4 "\n\t"                                                        \
     "smlatb r5, r12, r6, " A5 "\n\t"                                                        \
     "smlabt r4, lr, r7, r4\n\t"                                                             \
     "smlad  r5, lr, r7, r5\n\t"
+/* in the block loop the line pointer moves on by 12 bytes (6 values) per block */
+#define DWX6_LINE(k, R, ...) DWX6_LINE_AT(k, R, "], #12", ", #-4]", __VA_ARGS__)
+#define DWX6_LINE_1(k, R, ...) DWX6_LINE_AT(k, R, "]", ", #8]", __VA_ARGS__)
 /* Stride 2, pairs P_j = (x[2j], x[2j+1]): out_i = P_i.A + P_i+1.lo D.hi, P0..P6 in 4 loads. */
-#define DWX6_LINE2(k, R, A0, A1, A2, A3, A4, A5)                                            \
+#define DWX6_LINE2_AT(k, R, M0, M1, M2, M3, A0, A1, A2, A3, A4, A5)                         \
     "ldrd   r6, r7, [r11, #16+" #k "*8]\n\t"                                                \
-    "ldrd   r12, lr, [" R "], #24\n\t"                                                     \
+    "ldrd   r12, lr, [" R M0 "\n\t"                                                     \
     "smlad  r0, r12, r6, " A0 "\n\t"                                                        \
     "smlabt r0, lr, r7, r0\n\t"                                                             \
     "smlad  r1, lr, r6, " A1 "\n\t"                                                         \
-    "ldrd   r12, lr, [" R ", #-16]\n\t"                                                     \
+    "ldrd   r12, lr, [" R M1 "\n\t"                                                     \
     "smlabt r1, r12, r7, r1\n\t"                                                            \
     "smlad  r2, r12, r6, " A2 "\n\t"                                                        \
     "smlabt r2, lr, r7, r2\n\t"                                                             \
     "smlad  r3, lr, r6, " A3 "\n\t"                                                         \
-    "ldrd   r12, lr, [" R ", #-8]\n\t"                                                      \
+    "ldrd   r12, lr, [" R M2 "\n\t"                                                      \
     "smlabt r3, r12, r7, r3\n\t"                                                            \
     "smlad  r4, r12, r6, " A4 "\n\t"                                                        \
     "smlabt r4, lr, r7, r4\n\t"                                                             \
     "smlad  r5, lr, r6, " A5 "\n\t"                                                         \
-    "ldr    r12, [" R "]\n\t"                                                               \
+    "ldr    r12, [" R M3 "\n\t"                                                               \
     "smlabt r5, r12, r7, r5\n\t"
+#define DWX6_LINE2(k, R, ...) DWX6_LINE2_AT(k, R, "], #24", ", #-16]", ", #-8]", "]", __VA_ARGS__)
+#define DWX6_LINE2_1(k, R, ...) DWX6_LINE2_AT(k, R, "]", ", #8]", ", #16]", ", #24]", __VA_ARGS__)
 
 #define DWX6_FN(NAME, LINE)                                                                \
     static __attribute__((naked, noinline)) void NAME(__attribute__((unused)) const dw_x6_ctx *c) \
@@ -582,12 +588,38 @@ DWX6_FN(dw_x6s2_asm, DWX6_LINE2)
 #endif
 #endif
 
+/* Lines of 3 or of exactly 6 outputs (the 3x3 and 6x6 maps of the last layers): one block
+ * per channel, so no block loop: the lines (not post-indexed) move on by one plane per channel.
+ * The context is dw_x6_ctx's (cur and l0_end unused). BLOCK: the channel's block from the
+ * bias to the stores (outputs at r6 + k * r7). Lines of 3: a0..a2 r0..r2, the bias r3, A D r6
+ * r7, P r12 lr (and r4, r5), 56 instructions per channel-line against 96 for a 4-output block
+ * with one output unused (stride 1 reads x0..x4, stride 2 x0..x6); lines of 6: the registers
+ * of the 6k loop, 91 per channel-line against 102 through it. */
+#define DWX1_FN(NAME, BLOCK)                                                                \
+    static __attribute__((naked, noinline)) void NAME(__attribute__((unused)) const dw_x6_ctx *c) \
+    {                                                                                       \
+        __asm__ volatile(                                                                   \
+            "push   {r4-r11, lr}\n\t"                                                       \
+            "ldm    r0, {r1-r10}\n\t"                                                       \
+            "push   {r1-r10}\n\t"                                                           \
+            "ldm    sp, {r8-r11}\n"                                                         \
+            "1:\n\t"                                                                        \
+            BLOCK                                                                           \
+            "ldr    lr, [sp, #36]\n\t"                                                      \
+            "add    r8, r8, lr\n\t"                                                         \
+            "add    r9, r9, lr\n\t"                                                         \
+            "add    r10, r10, lr\n\t"                                                       \
+            "add    r11, r11, #40\n\t"                                                      \
+            "add    r6, r6, #1\n\t"                                                         \
+            "str    r6, [sp, #16]\n\t"                                                      \
+            "ldr    r6, [sp, #32]\n\t"                                                      \
+            "cmp    r11, r6\n\t"                                                            \
+            "bne    1b\n\t"                                                                 \
+            "add    sp, #40\n\t"                                                            \
+            "pop    {r4-r11, pc}\n\t");                                                     \
+    }
+
 #if !defined(TCC_OMIT_DW_X3) || !defined(TCC_OMIT_DW_X3S2)  /* lines of 3 outputs in use */
-/* Lines of 3 outputs (p->block_n 3, the 3x3 maps of the last layers): one block per channel,
- * no block loop, the lines advanced by one plane per channel. a0..a2 r0..r2, the bias r3,
- * A D r6 r7, P r12 lr (and r4, r5), the 3 lines r8..r10, the record r11; the context is
- * dw_x6_ctx's (cur and l0_end unused). 56 instructions per channel-line against 96 for a
- * 4-output block with one output unused. Stride 1: x0..x4; stride 2: x0..x6. */
 #define DWX3_LINE(k, R, A0, A1, A2)                                                         \
     "ldrd   r6, r7, [r11, #16+" #k "*8]\n\t"                                                \
     "ldrd   r12, lr, [" R "]\n\t"                                                           \
@@ -608,44 +640,49 @@ DWX6_FN(dw_x6s2_asm, DWX6_LINE2)
     "smlabt r1, r4, r7, r1\n\t"                                                             \
     "smlad  r2, r4, r6, " A2 "\n\t"                                                         \
     "smlabt r2, r5, r7, r2\n\t"
-#define DWX3_FN(NAME, LINE)                                                                 \
-    static __attribute__((naked, noinline)) void NAME(__attribute__((unused)) const dw_x6_ctx *c) \
-    {                                                                                       \
-        __asm__ volatile(                                                                   \
-            "push   {r4-r11, lr}\n\t"                                                       \
-            "ldm    r0, {r1-r10}\n\t"                                                       \
-            "push   {r1-r10}\n\t"                                                           \
-            "ldm    sp, {r8-r11}\n"                                                         \
-            "1:\n\t"                                                                        \
-            "ldr    r3, [r11, #12]\n\t"                                                     \
-            LINE(0, "r8", "r3", "r3", "r3")                                                 \
-            LINE(1, "r9", "r0", "r1", "r2")                                                 \
-            LINE(2, "r10", "r0", "r1", "r2")                                                \
-            "ldm    r11, {r6, r7, r12}\n\t"                                                 \
-            DWX6_RQ("r0") DWX6_RQ("r1") DWX6_RQ("r2")                                       \
-            "ldr    r6, [sp, #16]\n\t"                                                      \
-            "ldr    r7, [sp, #24]\n\t"                                                      \
-            "strb   r0, [r6]\n\t"                                                           \
-            "strb   r1, [r6, r7]\n\t"                                                       \
-            "strb   r2, [r6, r7, lsl #1]\n\t"                                               \
-            "ldr    lr, [sp, #36]\n\t"                                                      \
-            "add    r8, r8, lr\n\t"                                                         \
-            "add    r9, r9, lr\n\t"                                                         \
-            "add    r10, r10, lr\n\t"                                                       \
-            "add    r11, r11, #40\n\t"                                                      \
-            "add    r6, r6, #1\n\t"                                                         \
-            "str    r6, [sp, #16]\n\t"                                                      \
-            "ldr    r6, [sp, #32]\n\t"                                                      \
-            "cmp    r11, r6\n\t"                                                            \
-            "bne    1b\n\t"                                                                 \
-            "add    sp, #40\n\t"                                                            \
-            "pop    {r4-r11, pc}\n\t");                                                     \
-    }
+#define DWX3_BLOCK(LINE)                                                                    \
+    "ldr    r3, [r11, #12]\n\t"                                                             \
+    LINE(0, "r8", "r3", "r3", "r3")                                                         \
+    LINE(1, "r9", "r0", "r1", "r2")                                                         \
+    LINE(2, "r10", "r0", "r1", "r2")                                                        \
+    "ldm    r11, {r6, r7, r12}\n\t"                                                         \
+    DWX6_RQ("r0") DWX6_RQ("r1") DWX6_RQ("r2")                                               \
+    "ldr    r6, [sp, #16]\n\t"                                                              \
+    "ldr    r7, [sp, #24]\n\t"                                                              \
+    "strb   r0, [r6]\n\t"                                                                   \
+    "strb   r1, [r6, r7]\n\t"                                                               \
+    "strb   r2, [r6, r7, lsl #1]\n\t"
 #ifndef TCC_OMIT_DW_X3
-DWX3_FN(dw_x3_asm, DWX3_LINE)
+DWX1_FN(dw_x3_asm, DWX3_BLOCK(DWX3_LINE))
 #endif
 #ifndef TCC_OMIT_DW_X3S2
-DWX3_FN(dw_x3s2_asm, DWX3_LINE2)
+DWX1_FN(dw_x3s2_asm, DWX3_BLOCK(DWX3_LINE2))
+#endif
+#endif
+
+#if !defined(TCC_OMIT_DW_X6O) || !defined(TCC_OMIT_DW_X6OS2)  /* lines of exactly 6 outputs in use */
+#define DWX6O_BLOCK(LINE)                                                                   \
+    "ldr    r5, [r11, #12]\n\t"                                                             \
+    LINE(0, "r8", "r5", "r5", "r5", "r5", "r5", "r5")                                       \
+    LINE(1, "r9", "r0", "r1", "r2", "r3", "r4", "r5")                                       \
+    LINE(2, "r10", "r0", "r1", "r2", "r3", "r4", "r5")                                      \
+    "ldm    r11, {r6, r7, r12}\n\t"                                                         \
+    DWX6_RQ("r0") DWX6_RQ("r1") DWX6_RQ("r2") DWX6_RQ("r3") DWX6_RQ("r4") DWX6_RQ("r5")     \
+    "ldr    r6, [sp, #16]\n\t"                                                              \
+    "ldr    r7, [sp, #24]\n\t"                                                              \
+    "strb   r0, [r6]\n\t"                                                                   \
+    "strb   r1, [r6, r7]\n\t"                                                               \
+    "strb   r2, [r6, r7, lsl #1]\n\t"                                                       \
+    "add    r12, r6, r7, lsl #1\n\t"                                                        \
+    "strb   r3, [r12, r7]\n\t"                                                              \
+    "add    r12, r12, r7, lsl #1\n\t"                                                       \
+    "strb   r4, [r12]\n\t"                                                                  \
+    "strb   r5, [r12, r7]\n\t"
+#ifndef TCC_OMIT_DW_X6O
+DWX1_FN(dw_x6o_asm, DWX6O_BLOCK(DWX6_LINE_1))
+#endif
+#ifndef TCC_OMIT_DW_X6OS2
+DWX1_FN(dw_x6os2_asm, DWX6O_BLOCK(DWX6_LINE2_1))
 #endif
 #endif
 #endif
@@ -720,6 +757,12 @@ static __attribute__((noinline)) void dw3x3_line(const dw_line_ctx *c, int8_t *o
 #endif
 #ifndef TCC_OMIT_DW_X6S2
         fn = c->block_n == 6 && c->stride == 2 ? dw_x6s2_asm : fn;
+#endif
+#ifndef TCC_OMIT_DW_X6O
+        fn = c->block_n == 6 && c->n_out == 6 && c->stride == 1 ? dw_x6o_asm : fn;
+#endif
+#ifndef TCC_OMIT_DW_X6OS2
+        fn = c->block_n == 6 && c->n_out == 6 && c->stride == 2 ? dw_x6os2_asm : fn;
 #endif
 #ifndef TCC_OMIT_DW_X3
         fn = c->block_n == 3 && c->stride == 1 ? dw_x3_asm : fn;
