@@ -540,9 +540,9 @@ def random_cases(seed: int) -> list[Case]:
                                in_c=int(rng.choice([4, 8, 12, 16, 20, 32, 36, 64])), out_c=ri(1, 71),
                                k_h=1, k_w=1))
 
-    # pointwise on 8 / 16 channels, no clamp, out_c % 4 == 0: the per-channel records (pw8/16_pair), odd and
+    # pointwise on 8 / 16 channels, no clamp, out_c % 4 == 0: the per-channel records (pw8/16_run), odd and
     # even pixel counts, a constant (all-zero) channel; and the same weights at stride 2 (records unused)
-    def pw8(stride=1, in_c=8):
+    def pw8(stride=1, in_c=8, one_pixel=False):
         out_c = int(rng.choice([4, 8, 16, 24]))
         w = rand_weights(rng, (out_c, 1, 1, in_c))
         w[int(rng.integers(0, out_c))] = 0
@@ -552,7 +552,8 @@ def random_cases(seed: int) -> list[Case]:
         mult, shift = rand_requant(rng, out_c, acc_std, special=False)
         shift = np.minimum(shift, -1)
         data = dict(w=w, bias=bias, mult=mult, shift=shift, in_zp=in_zp, out_zp=out_zp, act=(-128, 127))
-        c = conv_case(rng, str(next(t)), batches=ri(1, 3), in_h=ri(1, 6), in_w=ri(1, 7), in_c=in_c, out_c=out_c,
+        b, h, w_ = (1, 1, 1) if one_pixel else (ri(1, 3), ri(1, 6), ri(1, 7))
+        c = conv_case(rng, str(next(t)), batches=b, in_h=h, in_w=w_, in_c=in_c, out_c=out_c,
                       k_h=1, k_w=1, stride_h=stride, stride_w=stride, data=data)
         assert c is None or stride != 1 or "_pr" in c.decls, "records refused"
         return c
@@ -560,6 +561,8 @@ def random_cases(seed: int) -> list[Case]:
     want(1, lambda: pw8(2))
     want(6, lambda: pw8(1, 16))
     want(1, lambda: pw8(2, 16))
+    want(1, lambda: pw8(1, 8, one_pixel=True))      # no pixel pair at all
+    want(1, lambda: pw8(1, 16, one_pixel=True))
     # general convolutions: any in_c, kernels, strides, dilations, paddings
     def conv():
         k_h, k_w = ri(1, 6), ri(1, 6)

@@ -337,7 +337,7 @@ static __attribute__((noinline)) void matmul_store(const tcc_arm_conv_s8_params 
  * shift), 4 SMLAD, requantization and a byte store (10 instructions for 8 MACs); the end of
  * the channels is the 0x100 bit of the last record's shift (ASR by a register uses its low
  * byte). Pixels go in pairs, both read before either is written (the write order of the
- * 2-pixel blocks).
+ * 2-pixel blocks); one call runs every pair of the layer.
  * ------------------------------------------------------------------------------------ */
 #if TCC_ARM_HAVE_DSP
 #define PW8_CHANNEL                                                                         \
@@ -362,32 +362,34 @@ static __attribute__((noinline)) void matmul_store(const tcc_arm_conv_s8_params 
     "tst    r11, #256\n\t"                                                                  \
     "beq    " L "b\n\t"
 
-/* (records, out, pixel 0's input, pixel 1's input); pixel 1's outputs follow pixel 0's. */
+/* (records, out, input, pairs): every pixel pair of the layer, both pixels of a pair read
+ * (one LDM of their 16 bytes, pixel 1's words kept on the stack) before either is written,
+ * the outputs one after the other. Stack: sp+0 input, 4 pairs left, 8 records, 12 pixel 1. */
 #define PW8_ARG __attribute__((unused))
-static __attribute__((naked, noinline)) void pw8_pair(PW8_ARG const int32_t *rec, PW8_ARG int8_t *out,
-                                                      PW8_ARG const int8_t *s0, PW8_ARG const int8_t *s1)
+static __attribute__((naked, noinline)) void pw8_run(PW8_ARG const int32_t *rec, PW8_ARG int8_t *out,
+                                                     PW8_ARG const int8_t *in, PW8_ARG int32_t pairs)
 {
-    /* one copy of the pixel code: the stack holds a marker (1: pixel 1 follows, 0: done) */
     __asm__ volatile(
         "push   {r4-r11, lr}\n\t"
-        "ldr    r4, [r3]\n\t"
-        "ldr    r5, [r3, #4]\n\t"
-        "mov    r12, r0\n\t"
-        "movs   r6, #0\n\t"
-        "movs   r7, #1\n\t"
-        "push   {r6}\n\t"
-        "push   {r4, r5, r12}\n\t"
-        "push   {r7}\n\t"
-        "mov    lr, r1\n\t"
-        "ldr    r1, [r2, #4]\n\t"
-        "ldr    r0, [r2]\n"
-        "3:\n\t"
+        "sub    sp, #20\n\t"
+        "strd   r2, r3, [sp]\n\t"
+        "str    r0, [sp, #8]\n\t"
+        "mov    lr, r1\n"
+        "5:\n\t"
+        "ldr    r2, [sp]\n\t"
+        "ldm    r2!, {r0, r1, r3, r4}\n\t"
+        "str    r2, [sp]\n\t"
+        "strd   r3, r4, [sp, #12]\n\t"
+        "ldr    r12, [sp, #8]\n\t"
         PW8_PIXEL("1")
-        "pop    {r4}\n\t"
-        "cbz    r4, 4f\n\t"
-        "pop    {r0, r1, r12}\n\t"
-        "b      3b\n"
-        "4:\n\t"
+        "ldrd   r0, r1, [sp, #12]\n\t"
+        "ldr    r12, [sp, #8]\n\t"
+        PW8_PIXEL("2")
+        "ldr    r2, [sp, #4]\n\t"
+        "subs   r2, r2, #1\n\t"
+        "str    r2, [sp, #4]\n\t"
+        "bne    5b\n\t"
+        "add    sp, #20\n\t"
         "pop    {r4-r11, pc}\n\t");
 }
 
@@ -426,33 +428,34 @@ static __attribute__((naked, noinline)) void pw8_pair(PW8_ARG const int32_t *rec
     "tst    r10, #256\n\t"                                                                  \
     "beq    " L "b\n\t"
 
-static __attribute__((naked, noinline)) void pw16_pair(PW8_ARG const int32_t *rec, PW8_ARG int8_t *out,
-                                                       PW8_ARG const int8_t *s0, PW8_ARG const int8_t *s1)
+/* (records, out, input, pairs) as pw8_run; pixel 1's 4 words on the stack at sp+12. */
+static __attribute__((naked, noinline)) void pw16_run(PW8_ARG const int32_t *rec, PW8_ARG int8_t *out,
+                                                      PW8_ARG const int8_t *in, PW8_ARG int32_t pairs)
 {
     __asm__ volatile(
         "push   {r4-r11, lr}\n\t"
-        "ldr    r8, [r3]\n\t"
-        "ldr    r9, [r3, #4]\n\t"
-        "ldr    r10, [r3, #8]\n\t"
-        "ldr    r11, [r3, #12]\n\t"
-        "mov    r12, r0\n\t"
-        "movs   r6, #0\n\t"
-        "movs   r7, #1\n\t"
-        "push   {r6}\n\t"
-        "push   {r8-r12}\n\t"
-        "push   {r7}\n\t"
-        "mov    lr, r1\n\t"
-        "ldr    r0, [r2]\n\t"
-        "ldr    r4, [r2, #8]\n\t"
-        "ldr    r6, [r2, #12]\n\t"
-        "ldr    r2, [r2, #4]\n"
-        "3:\n\t"
+        "sub    sp, #28\n\t"
+        "strd   r2, r3, [sp]\n\t"
+        "str    r0, [sp, #8]\n\t"
+        "mov    lr, r1\n"
+        "5:\n\t"
+        "ldr    r8, [sp]\n\t"
+        "ldm    r8!, {r0, r2, r4, r6}\n\t"
+        "ldm    r8!, {r1, r3, r5, r7}\n\t"
+        "str    r8, [sp]\n\t"
+        "add    r8, sp, #12\n\t"
+        "stm    r8, {r1, r3, r5, r7}\n\t"
+        "ldr    r12, [sp, #8]\n\t"
         PW16_PIXEL("1")
-        "pop    {r4}\n\t"
-        "cbz    r4, 4f\n\t"
-        "pop    {r0, r2, r4, r6, r12}\n\t"
-        "b      3b\n"
-        "4:\n\t"
+        "add    r8, sp, #12\n\t"
+        "ldm    r8, {r0, r2, r4, r6}\n\t"
+        "ldr    r12, [sp, #8]\n\t"
+        PW16_PIXEL("2")
+        "ldr    r2, [sp, #4]\n\t"
+        "subs   r2, r2, #1\n\t"
+        "str    r2, [sp, #4]\n\t"
+        "bne    5b\n\t"
+        "add    sp, #28\n\t"
         "pop    {r4-r11, pc}\n\t");
 }
 #else
@@ -508,6 +511,32 @@ static void pw16_pair(const int32_t *rec, int8_t *out, const int8_t *s0, const i
         b[g] = tcc_ld32(s1 + 4 * g);
     }
     (void)pw16_pixel(rec, pw16_pixel(rec, out, a), b);
+}
+
+/* Output channels of a record stream (words per record; the last one's shift has 0x100). */
+static int32_t pw_channels(const int32_t *rec, int32_t words)
+{
+    int32_t n = 1;
+    for (; !(rec[words - 1] & 256); rec += words) {
+        ++n;
+    }
+    return n;
+}
+
+static void pw8_run(const int32_t *rec, int8_t *out, const int8_t *in, int32_t pairs)
+{
+    const int32_t step = 2 * pw_channels(rec, 8);
+    for (int32_t i = 0; i < pairs; ++i, in += 16, out += step) {
+        pw8_pair(rec, out, in, in + 8);
+    }
+}
+
+static void pw16_run(const int32_t *rec, int8_t *out, const int8_t *in, int32_t pairs)
+{
+    const int32_t step = 2 * pw_channels(rec, 12);
+    for (int32_t i = 0; i < pairs; ++i, in += 32, out += step) {
+        pw16_pair(rec, out, in, in + 16);
+    }
 }
 #endif
 
@@ -720,11 +749,9 @@ void tcc_arm_conv_s8(const tcc_arm_conv_s8_params *p, const int8_t *in, int8_t *
     if (pointwise && p->records && (p->in_c == 8 || p->in_c == 16) && (p->out_c & 3) == 0
         && p->act_min == -128 && p->act_max == 127) {
         const int32_t c = p->in_c;
-        void (*const pair)(const int32_t *, int8_t *, const int8_t *, const int8_t *) = c == 8 ? pw8_pair
-                                                                                              : pw16_pair;
-        for (; i0 + 2 <= total; i0 += 2) {
-            const int8_t *s0 = in + i0 * c;
-            pair(p->records, out + i0 * p->out_c, s0, s0 + c);
+        if (total >= 2) {   /* (pairs >= 1: the asm loop counts down to 0) */
+            (c == 8 ? pw8_run : pw16_run)(p->records, out, in, total / 2);
+            i0 = total & ~1;
         }
     }
     if (!pointwise && blocks && (p->out_w & 1) == 0) {
