@@ -27,6 +27,7 @@ void tcc_fully_connected_s8(const tcc_fully_connected_s8_params *p, const int8_t
     }
 }
 
+#ifndef TCC_OMIT_FULLY_CONNECTED_F32  /* tinycc defines it when no op calls it */
 /* Float: out = clamp(sum_d x[d] * w[o][d] (in order), then + bias). */
 void tcc_fully_connected_f32(const tcc_fully_connected_f32_params *p, const float *in, float *out)
 {
@@ -44,3 +45,4 @@ void tcc_fully_connected_f32(const tcc_fully_connected_f32_params *p, const floa
         }
     }
 }
+#endif

@@ -116,6 +116,7 @@ void tcc_softmax_s8(const tcc_softmax_s8_params *p, const int8_t *in, int8_t *ou
     }
 }
 
+#ifndef TCC_OMIT_SOFTMAX_F32  /* tinycc defines it when no op calls it */
 void tcc_softmax_f32(const tcc_softmax_f32_params *p, const float *in, float *out)
 {
     for (int32_t r = 0; r < p->outer; ++r) {
@@ -135,3 +136,4 @@ void tcc_softmax_f32(const tcc_softmax_f32_params *p, const float *in, float *ou
         }
     }
 }
+#endif

@@ -95,9 +95,14 @@ class Emitter:
         self.uses.add(part)
 
     def call(self, o: ir.Op, stmt: str, kernel: str | None) -> None:
+        """Emit the op's kernel call; the called tcc_NAME(...) is also a used part (NAME in
+        capitals), so a kernel file can guard a function with ``#ifndef TCC_OMIT_NAME``."""
         self._current.stmts.append(stmt)
         if kernel:
             self.kernels.add(kernel)
+        called = re.match(r"tcc_(\w+)\(", stmt)
+        if called:
+            self.uses.add(called.group(1).upper())
 
     # -- driving ----------------------------------------------------------------------
     def emit_all(self) -> None:

@@ -428,13 +428,14 @@ static __attribute__((naked, noinline)) void pw8_run(PW8_ARG const int32_t *rec,
     "tst    r10, #256\n\t"                                                                  \
     "beq    " L "b\n\t"
 
-/* (records, out, input, pairs) as pw8_run; pixel 1's 4 words on the stack at sp+12. */
+/* (records, out, input, pairs) as pw8_run; pixel 1's 4 words on the stack at sp+12, one copy
+ * of the pixel code (sp+28: 1 while pixel 1 of the pair is still to come). */
 static __attribute__((naked, noinline)) void pw16_run(PW8_ARG const int32_t *rec, PW8_ARG int8_t *out,
                                                       PW8_ARG const int8_t *in, PW8_ARG int32_t pairs)
 {
     __asm__ volatile(
         "push   {r4-r11, lr}\n\t"
-        "sub    sp, #28\n\t"
+        "sub    sp, #32\n\t"
         "strd   r2, r3, [sp]\n\t"
         "str    r0, [sp, #8]\n\t"
         "mov    lr, r1\n"
@@ -445,17 +446,25 @@ static __attribute__((naked, noinline)) void pw16_run(PW8_ARG const int32_t *rec
         "str    r8, [sp]\n\t"
         "add    r8, sp, #12\n\t"
         "stm    r8, {r1, r3, r5, r7}\n\t"
+        "movs   r8, #1\n\t"
+        "str    r8, [sp, #28]\n"
+        "6:\n\t"
         "ldr    r12, [sp, #8]\n\t"
         PW16_PIXEL("1")
+        "ldr    r8, [sp, #28]\n\t"
+        "cmp    r8, #0\n\t"
+        "beq    7f\n\t"
+        "movs   r8, #0\n\t"
+        "str    r8, [sp, #28]\n\t"
         "add    r8, sp, #12\n\t"
         "ldm    r8, {r0, r2, r4, r6}\n\t"
-        "ldr    r12, [sp, #8]\n\t"
-        PW16_PIXEL("2")
+        "b      6b\n"
+        "7:\n\t"
         "ldr    r2, [sp, #4]\n\t"
         "subs   r2, r2, #1\n\t"
         "str    r2, [sp, #4]\n\t"
         "bne    5b\n\t"
-        "add    sp, #28\n\t"
+        "add    sp, #32\n\t"
         "pop    {r4-r11, pc}\n\t");
 }
 #else
@@ -691,6 +700,14 @@ TCC_ARM_INLINE void im2col_pair_inside(const tcc_arm_conv_s8_params *p, const in
     }
 }
 
+/* The same, not inlined: the flat loop's copy (odd widths, no 2x2 blocks), off the fast path. */
+static __attribute__((noinline)) void im2col_pair_inside_call(const tcc_arm_conv_s8_params *p, const int8_t *s0,
+                                                              uint32_t *col, int8_t *tail, int32_t k333,
+                                                              int32_t row_step333)
+{
+    im2col_pair_inside(p, s0, col, tail, k333, row_step333);
+}
+
 /* The column of one pixel (lane dst = col + q), any position. */
 TCC_ARM_INLINE void im2col_pixel(const tcc_arm_conv_s8_params *p, const int8_t *img, int32_t oy, int32_t ox,
                                  uint32_t *dst, int8_t *tail, int8_t *tmp, uint32_t zpw, int32_t words)
@@ -793,7 +810,7 @@ void tcc_arm_conv_s8(const tcc_arm_conv_s8_params *p, const int8_t *in, int8_t *
                    && (uint32_t)(oy * p->stride_h - p->pad_top) <= (uint32_t)y_last
                    && (uint32_t)(ox * p->stride_w - p->pad_left) <= (uint32_t)x_last) {
             /* both pixels in one row, inside the image */
-            im2col_pair_inside(p, in + b * in_img + ((oy * p->stride_h - p->pad_top) * p->in_w
+            im2col_pair_inside_call(p, in + b * in_img + ((oy * p->stride_h - p->pad_top) * p->in_w
                                                      + ox * p->stride_w - p->pad_left) * p->in_c,
                                col, tail, k333, row_step333);
             ox += 2;

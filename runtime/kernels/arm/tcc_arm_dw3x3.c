@@ -590,11 +590,12 @@ DWX6_FN(dw_x6s2_asm, DWX6_LINE2)
 
 /* Lines of 3 or of exactly 6 outputs (the 3x3 and 6x6 maps of the last layers): one block
  * per channel, so no block loop: the lines (not post-indexed) move on by one plane per channel.
- * The context is dw_x6_ctx's (cur and l0_end unused). BLOCK: the channel's block from the
- * bias to the stores (outputs at r6 + k * r7). Lines of 3: a0..a2 r0..r2, the bias r3, A D r6
- * r7, P r12 lr (and r4, r5), 56 instructions per channel-line against 96 for a 4-output block
- * with one output unused (stride 1 reads x0..x4, stride 2 x0..x6); lines of 6: the registers
- * of the 6k loop, 91 per channel-line against 102 through it. */
+ * The context is dw_x6_ctx's (cur: the channel's first output; l0_end unused). BLOCK: the
+ * channel's block from the bias to the stores (outputs at r6 = cur, + k * r7). Lines of 3:
+ * a0..a2 r0..r2, the bias r3, A D r6 r7, P r12 lr (and r4, r5), 55 instructions per
+ * channel-line against 96 for a 4-output block with one output unused (stride 1 reads x0..x4,
+ * stride 2 x0..x6); lines of 6: the registers of the 6k loop, 90 per channel-line against 102
+ * through it. */
 #define DWX1_FN(NAME, BLOCK)                                                                \
     static __attribute__((naked, noinline)) void NAME(__attribute__((unused)) const dw_x6_ctx *c) \
     {                                                                                       \
@@ -611,7 +612,7 @@ DWX6_FN(dw_x6s2_asm, DWX6_LINE2)
             "add    r10, r10, lr\n\t"                                                       \
             "add    r11, r11, #40\n\t"                                                      \
             "add    r6, r6, #1\n\t"                                                         \
-            "str    r6, [sp, #16]\n\t"                                                      \
+            "str    r6, [sp, #20]\n\t"                                                      \
             "ldr    r6, [sp, #32]\n\t"                                                      \
             "cmp    r11, r6\n\t"                                                            \
             "bne    1b\n\t"                                                                 \
@@ -647,8 +648,7 @@ DWX6_FN(dw_x6s2_asm, DWX6_LINE2)
     LINE(2, "r10", "r0", "r1", "r2")                                                        \
     "ldm    r11, {r6, r7, r12}\n\t"                                                         \
     DWX6_RQ("r0") DWX6_RQ("r1") DWX6_RQ("r2")                                               \
-    "ldr    r6, [sp, #16]\n\t"                                                              \
-    "ldr    r7, [sp, #24]\n\t"                                                              \
+    "ldrd   r6, r7, [sp, #20]\n\t"                                                          \
     "strb   r0, [r6]\n\t"                                                                   \
     "strb   r1, [r6, r7]\n\t"                                                               \
     "strb   r2, [r6, r7, lsl #1]\n\t"
@@ -668,8 +668,7 @@ DWX1_FN(dw_x3s2_asm, DWX3_BLOCK(DWX3_LINE2))
     LINE(2, "r10", "r0", "r1", "r2", "r3", "r4", "r5")                                      \
     "ldm    r11, {r6, r7, r12}\n\t"                                                         \
     DWX6_RQ("r0") DWX6_RQ("r1") DWX6_RQ("r2") DWX6_RQ("r3") DWX6_RQ("r4") DWX6_RQ("r5")     \
-    "ldr    r6, [sp, #16]\n\t"                                                              \
-    "ldr    r7, [sp, #24]\n\t"                                                              \
+    "ldrd   r6, r7, [sp, #20]\n\t"                                                          \
     "strb   r0, [r6]\n\t"                                                                   \
     "strb   r1, [r6, r7]\n\t"                                                               \
     "strb   r2, [r6, r7, lsl #1]\n\t"                                                       \
