@@ -484,6 +484,22 @@ typedef struct {
     "asr    " A ", " A ", r12\n\t"                                                          \
     "ssat   " A ", #8, " A "\n\t"
 
+/* The functions over dw_x6_ctx: the context copied to the stack, lines and record in r8..r11,
+ * label 1 at the first channel's block; at the end, the next channel while the record is not
+ * rec_end (r6 free there). */
+#define DWX_ENTER                                                                           \
+    "push   {r4-r11, lr}\n\t"                                                               \
+    "ldm    r0, {r1-r10}\n\t"                                                               \
+    "push   {r1-r10}\n\t"                                                                   \
+    "ldm    sp, {r8-r11}\n"                                                                 \
+    "1:\n\t"
+#define DWX_LEAVE                                                                           \
+    "ldr    r6, [sp, #32]\n\t"                                                              \
+    "cmp    r11, r6\n\t"                                                                    \
+    "bne    1b\n\t"                                                                         \
+    "add    sp, #40\n\t"                                                                    \
+    "pop    {r4-r11, pc}\n\t"
+
 #if !defined(TCC_OMIT_DW_X6) || !defined(TCC_OMIT_DW_X6S2) || !defined(TCC_OMIT_DW_X6O) \
     || !defined(TCC_OMIT_DW_X6OS2)  /* lines of 6k outputs in use */
 
@@ -532,31 +548,31 @@ typedef struct {
 #define DWX6_LINE2(k, R, ...) DWX6_LINE2_AT(k, R, "], #24", ", #-16]", ", #-8]", "]", __VA_ARGS__)
 #define DWX6_LINE2_1(k, R, ...) DWX6_LINE2_AT(k, R, "]", ", #8]", ", #16]", ", #24]", __VA_ARGS__)
 
+/* A channel's 6-output block: bias, the 3 window lines, requantization, the stores (from
+ * cur at sp+20 with r7 = st; r6 keeps cur, r12 ends at cur + 4 st). */
+#define DWX6_BLOCK(LINE)                                                                    \
+    "ldr    r5, [r11, #12]\n\t"                                                             \
+    LINE(0, "r8", "r5", "r5", "r5", "r5", "r5", "r5")                                       \
+    LINE(1, "r9", "r0", "r1", "r2", "r3", "r4", "r5")                                       \
+    LINE(2, "r10", "r0", "r1", "r2", "r3", "r4", "r5")                                      \
+    "ldm    r11, {r6, r7, r12}\n\t"                                                         \
+    DWX6_RQ("r0") DWX6_RQ("r1") DWX6_RQ("r2") DWX6_RQ("r3") DWX6_RQ("r4") DWX6_RQ("r5")     \
+    "ldrd   r6, r7, [sp, #20]\n\t"                                                          \
+    "strb   r0, [r6]\n\t"                                                                   \
+    "strb   r1, [r6, r7]\n\t"                                                               \
+    "strb   r2, [r6, r7, lsl #1]\n\t"                                                       \
+    "add    r12, r6, r7, lsl #1\n\t"                                                        \
+    "strb   r3, [r12, r7]\n\t"                                                              \
+    "add    r12, r12, r7, lsl #1\n\t"                                                       \
+    "strb   r4, [r12]\n\t"                                                                  \
+    "strb   r5, [r12, r7]\n\t"
 #define DWX6_FN(NAME, LINE)                                                                \
     static __attribute__((naked, noinline)) void NAME(__attribute__((unused)) const dw_x6_ctx *c) \
     { \
         __asm__ volatile( \
-            "push   {r4-r11, lr}\n\t" \
-            "ldm    r0, {r1-r10}\n\t" \
-            "push   {r1-r10}\n\t" \
-            "ldm    sp, {r8-r11}\n" \
-            "1:\n\t" \
-            "ldr    r5, [r11, #12]\n\t" \
-            LINE(0, "r8", "r5", "r5", "r5", "r5", "r5", "r5") \
-            LINE(1, "r9", "r0", "r1", "r2", "r3", "r4", "r5") \
-            LINE(2, "r10", "r0", "r1", "r2", "r3", "r4", "r5") \
-            "ldm    r11, {r6, r7, r12}\n\t" \
-            DWX6_RQ("r0") DWX6_RQ("r1") DWX6_RQ("r2") DWX6_RQ("r3") DWX6_RQ("r4") DWX6_RQ("r5") \
-            "ldrd   r6, r7, [sp, #20]\n\t" \
-            "strb   r0, [r6]\n\t" \
-            "strb   r1, [r6, r7]\n\t" \
-            "strb   r2, [r6, r7, lsl #1]\n\t" \
-            "add    r6, r6, r7, lsl #1\n\t" \
-            "strb   r3, [r6, r7]\n\t" \
-            "add    r6, r6, r7, lsl #1\n\t" \
-            "strb   r4, [r6]\n\t" \
-            "strb   r5, [r6, r7]\n\t" \
-            "add    r6, r6, r7, lsl #1\n\t" \
+            DWX_ENTER \
+            DWX6_BLOCK(LINE) \
+            "add    r6, r12, r7, lsl #1\n\t" \
             "str    r6, [sp, #20]\n\t" \
             "ldr    lr, [sp, #28]\n\t" \
             "cmp    r8, lr\n\t" \
@@ -574,11 +590,7 @@ typedef struct {
             "add    r6, r6, lr\n\t" \
             "str    r6, [sp, #28]\n\t" \
             "str    r12, [sp, #20]\n\t" \
-            "ldr    r6, [sp, #32]\n\t" \
-            "cmp    r11, r6\n\t" \
-            "bne    1b\n\t" \
-            "add    sp, #40\n\t" \
-            "pop    {r4-r11, pc}\n\t"); \
+            DWX_LEAVE); \
     }
 #ifndef TCC_OMIT_DW_X6
 DWX6_FN(dw_x6_asm, DWX6_LINE)
@@ -600,11 +612,7 @@ DWX6_FN(dw_x6s2_asm, DWX6_LINE2)
     static __attribute__((naked, noinline)) void NAME(__attribute__((unused)) const dw_x6_ctx *c) \
     {                                                                                       \
         __asm__ volatile(                                                                   \
-            "push   {r4-r11, lr}\n\t"                                                       \
-            "ldm    r0, {r1-r10}\n\t"                                                       \
-            "push   {r1-r10}\n\t"                                                           \
-            "ldm    sp, {r8-r11}\n"                                                         \
-            "1:\n\t"                                                                        \
+            DWX_ENTER                                                                       \
             BLOCK                                                                           \
             "ldr    lr, [sp, #36]\n\t"                                                      \
             "add    r8, r8, lr\n\t"                                                         \
@@ -613,11 +621,7 @@ DWX6_FN(dw_x6s2_asm, DWX6_LINE2)
             "add    r11, r11, #40\n\t"                                                      \
             "add    r6, r6, #1\n\t"                                                         \
             "str    r6, [sp, #20]\n\t"                                                      \
-            "ldr    r6, [sp, #32]\n\t"                                                      \
-            "cmp    r11, r6\n\t"                                                            \
-            "bne    1b\n\t"                                                                 \
-            "add    sp, #40\n\t"                                                            \
-            "pop    {r4-r11, pc}\n\t");                                                     \
+            DWX_LEAVE);                                                                     \
     }
 
 #if !defined(TCC_OMIT_DW_X3) || !defined(TCC_OMIT_DW_X3S2)  /* lines of 3 outputs in use */
@@ -660,29 +664,11 @@ DWX1_FN(dw_x3s2_asm, DWX3_BLOCK(DWX3_LINE2))
 #endif
 #endif
 
-#if !defined(TCC_OMIT_DW_X6O) || !defined(TCC_OMIT_DW_X6OS2)  /* lines of exactly 6 outputs in use */
-#define DWX6O_BLOCK(LINE)                                                                   \
-    "ldr    r5, [r11, #12]\n\t"                                                             \
-    LINE(0, "r8", "r5", "r5", "r5", "r5", "r5", "r5")                                       \
-    LINE(1, "r9", "r0", "r1", "r2", "r3", "r4", "r5")                                       \
-    LINE(2, "r10", "r0", "r1", "r2", "r3", "r4", "r5")                                      \
-    "ldm    r11, {r6, r7, r12}\n\t"                                                         \
-    DWX6_RQ("r0") DWX6_RQ("r1") DWX6_RQ("r2") DWX6_RQ("r3") DWX6_RQ("r4") DWX6_RQ("r5")     \
-    "ldrd   r6, r7, [sp, #20]\n\t"                                                          \
-    "strb   r0, [r6]\n\t"                                                                   \
-    "strb   r1, [r6, r7]\n\t"                                                               \
-    "strb   r2, [r6, r7, lsl #1]\n\t"                                                       \
-    "add    r12, r6, r7, lsl #1\n\t"                                                        \
-    "strb   r3, [r12, r7]\n\t"                                                              \
-    "add    r12, r12, r7, lsl #1\n\t"                                                       \
-    "strb   r4, [r12]\n\t"                                                                  \
-    "strb   r5, [r12, r7]\n\t"
-#ifndef TCC_OMIT_DW_X6O
-DWX1_FN(dw_x6o_asm, DWX6O_BLOCK(DWX6_LINE_1))
+#ifndef TCC_OMIT_DW_X6O  /* lines of exactly 6 outputs */
+DWX1_FN(dw_x6o_asm, DWX6_BLOCK(DWX6_LINE_1))
 #endif
 #ifndef TCC_OMIT_DW_X6OS2
-DWX1_FN(dw_x6os2_asm, DWX6O_BLOCK(DWX6_LINE2_1))
-#endif
+DWX1_FN(dw_x6os2_asm, DWX6_BLOCK(DWX6_LINE2_1))
 #endif
 #endif
 
