@@ -101,8 +101,9 @@ def test_single_ops_fast_kernels(case, tmp_path):
 
 def test_unused_kernel_parts_left_out(tmp_path):
     """A model whose convolutions all run the 2x2 block asm and whose depthwise layers all run
-    the asm lines (vww) gets the C fallbacks and the unused block sizes compiled out (TCC_OMIT_*, ~3 KB of code); a layer
-    with a ReLU6 clamp keeps them (and test_single_ops_fast_kernels runs such layers in QEMU)."""
+    the asm lines (vww) gets the C fallbacks and the unused block sizes compiled out (TCC_OMIT_*,
+    ~3 KB of code); a layer with a ReLU6 clamp keeps them (and test_single_ops_fast_kernels runs
+    such layers in QEMU)."""
     from tinycc.codegen.emit import generate
     g = driver.compile_graph(str(model_path("vww_96_int8")), target="cortex-m4", optimize="speed")
     files = generate(g, "m", "cortex-m4")
@@ -111,7 +112,7 @@ def test_unused_kernel_parts_left_out(tmp_path):
     assert "#define TCC_OMIT_DW_C_LINES 1" in dw
     # its lines are 48, 24, 12, 6 or 3 outputs long: blocks of 6 and 3, never of 4
     assert "#define TCC_OMIT_DW_X4 1" in dw and "#define TCC_OMIT_DW_X4S2 1" in dw
-    assert not any(f"#define TCC_OMIT_DW_X{n} 1" in dw for n in ("6", "6S2", "3", "3S2"))
+    assert not any(f"#define TCC_OMIT_DW_X{n} 1" in dw for n in ("6", "6S2", "6O", "6OS2", "3", "3S2"))
     path = tmp_path / "dw.tflite"
     path.write_bytes(M.depthwise_conv2d(np.random.default_rng(3), (1, 12, 12, 8), 1, (3, 3), (1, 1), "SAME",
                                         (1, 1), "RELU6", "int8", out_scale=0.05, out_zero_point=-20))

@@ -90,7 +90,7 @@ class DepthwiseConv2D(OpDef):
             fields += [("asm_lines", int(asm_lines)), ("block_n", block_n)]
             if not asm_lines:
                 ctx.use("DW_C_LINES")
-            if asm_lines:   # the asm functions of this layer's block size, line length and stride
+            else:           # the asm functions of this layer's block size, line length and stride
                 ctx.use(f"DW_X{block_n or 4}" + ("O" if n_out == block_n == 6 else "")
                         + ("S2" if a["stride_h"] == 2 else ""))
             params = ctx.struct(o, "tcc_arm_depthwise3x3_s8_params", fields)

@@ -162,38 +162,6 @@ static __attribute__((noinline)) void im2col_rows(const tcc_arm_conv_s8_params *
     (void)expand_run(dst, tail, TCC_ARM_K4(p->k_h * rem) / 4);
 }
 
-/* The rows of im2col_rows2 when R % 4 != 0 (in_c < 4 mostly): the words inline, no call per
- * row (inlined with constant sizes for the usual 3x3 kernel on 3 channels). */
-TCC_ARM_INLINE void rows2_short(const int8_t *s0, int32_t step, int32_t row_step, uint32_t *col, int8_t *tail,
-                                int32_t k_h, int32_t nw, int32_t rem, int32_t t4)
-{
-    int8_t *t = tail;
-    for (int32_t ky = 0; ky < k_h; ++ky) {
-        const int8_t *a = s0, *b = s0 + step;
-        for (int32_t g = 0; g < nw; ++g) {
-            const uint32_t v0 = tcc_ld32(a), v1 = tcc_ld32(b);
-            a += 4;
-            b += 4;
-            TCC_STRD(tcc_sxtb16(v0), tcc_sxtb16(v1), col, 0);
-            TCC_STRD(tcc_sxtb16_ror8(v0), tcc_sxtb16_ror8(v1), col, 2);
-            col += 4;
-        }
-        for (int32_t r = 0; r < rem; ++r) {
-            t[r] = a[r];
-            t[t4 + r] = b[r];
-        }
-        t += rem;
-        s0 += row_step;
-    }
-    if (t4 == 4) {
-        const uint32_t v0 = tcc_ld32(tail), v1 = tcc_ld32(tail + 4);
-        TCC_STRD(tcc_sxtb16(v0), tcc_sxtb16(v1), col, 0);
-        TCC_STRD(tcc_sxtb16_ror8(v0), tcc_sxtb16_ror8(v1), col, 2);
-    } else {
-        expand2(col, tail, tail + t4, t4 / 4);
-    }
-}
-
 /* im2col of a block of 2 pixels of one output row whose receptive fields lie inside the image
  * (dil_w 1), any in_c: both columns in one pass, kernel row by kernel row (R = k_w * in_c
  * contiguous bytes: its whole words, then for in_c % 4 != 0 its R % 4 tail bytes into tail[]
@@ -214,7 +182,25 @@ static __attribute__((noinline)) void im2col_rows2(const tcc_arm_conv_s8_params 
         }
         return;
     }
-    rows2_short(s0, step, row_step, col, tail, p->k_h, nw, rem, t4);   /* (3x3 on 3 channels: inline) */
+    int8_t *t = tail;
+    for (int32_t ky = 0; ky < p->k_h; ++ky) {
+        const int8_t *a = s0, *b = s0 + step;
+        for (int32_t g = 0; g < nw; ++g) {
+            const uint32_t v0 = tcc_ld32(a), v1 = tcc_ld32(b);
+            a += 4;
+            b += 4;
+            TCC_STRD(tcc_sxtb16(v0), tcc_sxtb16(v1), col, 0);
+            TCC_STRD(tcc_sxtb16_ror8(v0), tcc_sxtb16_ror8(v1), col, 2);
+            col += 4;
+        }
+        for (int32_t r = 0; r < rem; ++r) {
+            t[r] = a[r];
+            t[t4 + r] = b[r];
+        }
+        t += rem;
+        s0 += row_step;
+    }
+    expand2(col, tail, tail + t4, t4 / 4);
 }
 
 TCC_ARM_INLINE int32_t clampv(int32_t v, int32_t lo, int32_t hi)
@@ -486,10 +472,11 @@ static int8_t *pw8_pixel(const int32_t *r, int8_t *o, uint32_t v0, uint32_t v1)
     }
 }
 
-static void pw8_pair(const int32_t *rec, int8_t *out, const int8_t *s0, const int8_t *s1)
+/* A pixel pair (both read first); returns the output after pixel 1's. */
+static int8_t *pw8_pair(const int32_t *rec, int8_t *out, const int8_t *s0, const int8_t *s1)
 {
     const uint32_t a0 = tcc_ld32(s0), a1 = tcc_ld32(s0 + 4), b0 = tcc_ld32(s1), b1 = tcc_ld32(s1 + 4);
-    (void)pw8_pixel(rec, pw8_pixel(rec, out, a0, a1), b0, b1);
+    return pw8_pixel(rec, pw8_pixel(rec, out, a0, a1), b0, b1);
 }
 
 static int8_t *pw16_pixel(const int32_t *r, int8_t *o, const uint32_t *v)
@@ -512,39 +499,27 @@ static int8_t *pw16_pixel(const int32_t *r, int8_t *o, const uint32_t *v)
     }
 }
 
-static void pw16_pair(const int32_t *rec, int8_t *out, const int8_t *s0, const int8_t *s1)
+static int8_t *pw16_pair(const int32_t *rec, int8_t *out, const int8_t *s0, const int8_t *s1)
 {
     uint32_t a[4], b[4];
     for (int32_t g = 0; g < 4; ++g) {
         a[g] = tcc_ld32(s0 + 4 * g);
         b[g] = tcc_ld32(s1 + 4 * g);
     }
-    (void)pw16_pixel(rec, pw16_pixel(rec, out, a), b);
-}
-
-/* Output channels of a record stream (words per record; the last one's shift has 0x100). */
-static int32_t pw_channels(const int32_t *rec, int32_t words)
-{
-    int32_t n = 1;
-    for (; !(rec[words - 1] & 256); rec += words) {
-        ++n;
-    }
-    return n;
+    return pw16_pixel(rec, pw16_pixel(rec, out, a), b);
 }
 
 static void pw8_run(const int32_t *rec, int8_t *out, const int8_t *in, int32_t pairs)
 {
-    const int32_t step = 2 * pw_channels(rec, 8);
-    for (int32_t i = 0; i < pairs; ++i, in += 16, out += step) {
-        pw8_pair(rec, out, in, in + 8);
+    for (int32_t i = 0; i < pairs; ++i, in += 16) {
+        out = pw8_pair(rec, out, in, in + 8);
     }
 }
 
 static void pw16_run(const int32_t *rec, int8_t *out, const int8_t *in, int32_t pairs)
 {
-    const int32_t step = 2 * pw_channels(rec, 12);
-    for (int32_t i = 0; i < pairs; ++i, in += 32, out += step) {
-        pw16_pair(rec, out, in, in + 16);
+    for (int32_t i = 0; i < pairs; ++i, in += 32) {
+        out = pw16_pair(rec, out, in, in + 16);
     }
 }
 #endif
@@ -663,7 +638,7 @@ static void mm2(const mm2_ctx *c, const int32_t *blk)
 
 /* The column pair of a 3x3 kernel on 3 channels (first layers), both fields inside the image,
  * sizes constant: per kernel row the first 8 bytes of both pixels as 4 pair words each; then
- * the rows' ninth bytes t0..t2 in rows2_short's tail order, (t0, t2) and (t1, pad) per pixel,
+ * the rows' ninth bytes t0..t2 in im2col_rows2's tail order, (t0, t2) and (t1, pad) per pixel,
  * without the tail buffer: the word at byte 5 of a row has byte 8 on top, SXTB16 ROR 8 puts it
  * in the high half and PKHTB moves it down (the pad lane multiplies a zero weight). */
 #define PAIR333_ROW(a, b, col, ta, tb)                                                      \

@@ -680,7 +680,7 @@ typedef struct {
     int32_t count;           /* channels in the chunk */
     int32_t clamp, lo, hi;
     const int32_t *records;  /* the chunk's first channel record */
-    int32_t asm_ok;          /* through dw_s1_asm / dw_s2_asm (p->asm_lines) */
+    int32_t asm_ok;          /* through the asm functions (p->asm_lines) */
     int32_t stride;          /* 1 or 2 */
     int32_t block_n;         /* p->block_n: 6 or 3 through dw_x6* / dw_x3*, 0: blocks of 4 */
 } dw_line_ctx;
