@@ -39,11 +39,11 @@ def run_speed(path: Path, tmp_path, samples=3, seed=0, optimize="speed"):
 # within the planner issue's limits, in the default build for a Cortex-M4.
 HALF_TFLM = {"kws_ref_model": 3_849_000, "vww_96_int8": 12_050_000, "ic_resnet8_int8": 14_930_000,
              "ad01_int8": 291_000}
-# The conv-heavy models at <= 1 instruction per MAC: ic (12.50 M MACs; measured 10.09 M) and vww
+# The conv-heavy models at <= 1 instruction per MAC: ic (12.50 M MACs; measured 10.08 M) and vww
 # (7.49 M MACs; measured 7.48 M).
 SPEED_BOUND = {**HALF_TFLM, "ic_resnet8_int8": 12_500_000, "vww_96_int8": 7_490_000}
 # and the generated code stays small: flash of its objects minus the constants (weights, biases,
-# records) at most 16 KB (measured: kws 12.1 KB, vww 15.4 KB, ic 10.9 KB, ad01 3.1 KB)
+# records) at most 16 KB (measured: kws 12.0 KB, vww 15.4 KB, ic 10.8 KB, ad01 3.1 KB)
 CODE_BOUND = 16 * 1024
 
 
