@@ -76,7 +76,7 @@ def _parse(buf: bytes, name: str) -> nx.DiGraph:
             attrs = spec.read_options(_options(m, o, spec))
         except TinyccError as e:
             raise e.located(op_index=o.index, op_kind=o.kind)
-        if o.kind == "DEQUANTIZE" and o.inputs and 0 <= o.inputs[0] < len(m.tensors) \
+        if spec.records_float16_input and o.inputs and 0 <= o.inputs[0] < len(m.tensors) \
                 and m.tensors[o.inputs[0]].dtype == "float16":
             attrs = {**attrs, "from_float16": True}   # its input was widened to float32 above
         ir.add_op(g, f"op{o.index}", ir.Op(o.kind, ins, outs, attrs, index=o.index,

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 
 INT8_MIN, INT8_MAX = -128, 127
 
@@ -34,32 +33,6 @@ def quantize_multiplier(real: float) -> tuple[int, int]:
     if shift < -31:
         shift, q_fixed = 0, 0
     return int(q_fixed), int(shift)
-
-
-def activation_range_int8(activation: str, scale: float, zero_point: int) -> tuple[int, int]:
-    """Clamp bounds of a fused activation in the output's quantized domain.
-
-    TFLite computes zero_point + round(f / scale) in float32 and intersects with [-128, 127].
-    """
-    def q(f: float) -> int:
-        return zero_point + round_half_away(float(np.float32(f) / np.float32(scale)))
-
-    lo, hi = INT8_MIN, INT8_MAX
-    if activation == "RELU":
-        lo = max(lo, q(0.0))
-    elif activation == "RELU6":
-        lo, hi = max(lo, q(0.0)), min(hi, q(6.0))
-    elif activation == "RELU_N1_TO_1":
-        lo, hi = max(lo, q(-1.0)), min(hi, q(1.0))
-    elif activation != "NONE":
-        raise ValueError(f"fused activation {activation} is not supported")
-    return lo, hi
-
-
-def activation_range_float(activation: str) -> tuple[float, float]:
-    inf = float("inf")
-    return {"NONE": (-inf, inf), "RELU": (0.0, inf), "RELU6": (0.0, 6.0),
-            "RELU_N1_TO_1": (-1.0, 1.0)}[activation]
 
 
 def conv_output_multipliers(input_scale: float, filter_scales, output_scale: float):

@@ -17,7 +17,7 @@ an unchecked position. Two layers:
    its generated ``options_class``) but only at positions whose fields were checked.
 
 2. Meaning (``check_model``, ``check_tensor``, ``check_graph``). Indices in range
-   (opcode, tensor, buffer; -1 only for the optional inputs of ops that have them),
+   (opcode, tensor, buffer; -1 only for an op's ``optional_inputs``),
    tensor types supported, shapes non-negative, constant buffers of exactly element
    count x dtype size bytes, quantization arrays of the right length (per-channel
    length equal to the quantized dimension, which must exist), scales finite and > 0,
@@ -66,15 +66,6 @@ NUMPY_DTYPES = {"float32": "<f4", "int32": "<i4", "uint8": "u1", "int64": "<i8",
 DTYPE_SIZE = {"int8": 1, "uint8": 1, "int16": 2, "int32": 4, "int64": 8, "float32": 4, "bool": 1, "float16": 2}
 ZERO_POINT_RANGE = {"int8": (-128, 127), "uint8": (0, 255), "int16": (-32768, 32767),
                     "int32": (-2**31, 2**31 - 1), "int64": (-2**63, 2**63 - 1), "bool": (0, 1)}
-
-# Inputs that may be absent (index -1), per op kind. An op registration may declare its
-# own with an ``optional_inputs`` attribute (a set of input slots).
-OPTIONAL_INPUTS = {"CONV_2D": {2}, "DEPTHWISE_CONV_2D": {2}, "FULLY_CONNECTED": {2}, "RESHAPE": {1},
-                   "TRANSPOSE_CONV": {3}, "PADV2": {2}, "STRIDED_SLICE": {3}}
-# Inputs whose contents an op never reads (only the constant or the shape matters), so
-# they need no writer: RESHAPE's shape operand.
-UNREAD_INPUTS = {"RESHAPE": {1}}
-
 
 # -- the structural layer -------------------------------------------------------------
 
@@ -480,9 +471,7 @@ def check_model(m: RawModel) -> None:
         def fail(msg, tensor=None):
             return TinyccError(msg, op_index=o.index, op_kind=kind, tensor=tensor)
 
-        optional = getattr(spec, "optional_inputs", None)
-        if optional is None:
-            optional = OPTIONAL_INPUTS.get(kind, set())
+        optional = spec.optional_inputs
         for slot, i in enumerate(o.inputs):
             if i == -1 and slot in optional:
                 continue
@@ -513,11 +502,11 @@ def check_model(m: RawModel) -> None:
 
 def check_graph(g: nx.DiGraph, m: RawModel, constants: set[str]) -> None:
     """Checks over the IR the frontend built: writers, cycles, sizes."""
-    from . import ir
+    from . import ir, ops
 
     consts = constants
     for o in m.operators:
-        unread = UNREAD_INPUTS.get(o.kind, set())
+        unread = ops.lookup(o.kind).unread_inputs
         for slot, i in enumerate(o.inputs):
             if i < 0 or slot in unread:
                 continue

@@ -12,12 +12,13 @@ here, a kernel file, and a test; modules are discovered automatically.
 """
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import pkgutil
 
 import numpy as np
 
-from .. import ir
+from .. import ir, quant
 from ..errors import TinyccError
 
 ACTIVATIONS = {0: "NONE", 1: "RELU", 2: "RELU_N1_TO_1", 3: "RELU6"}
@@ -27,30 +28,86 @@ _REGISTRY: dict[str, "OpDef"] = {}
 
 
 class OpDef:
-    kind: str = ""
+    """What tinycc knows about one operator kind: the TEMPLATE a new op copies.
+
+    Passes ask an op through these hooks and properties only (never ``getattr``): they hold
+    the mechanisms, the op holds the facts. Every hook has a safe default, so an op defines
+    only what it has. Facts (class attributes):
+    """
+    kind: str = ""             # the TFLite builtin name, e.g. "CONV_2D"
     options_class = None       # tflite.*Options class for the builtin options table
     kernel: str | None = None  # runtime/kernels/<kernel>.c/.h
+
+    # -- facts about the op's inputs (the model validator, fold_constants, ...) ---------------
+    optional_inputs: frozenset[int] = frozenset()   # input slots the model may leave absent (-1)
+    unread_inputs: frozenset[int] = frozenset()     # input slots whose contents are never read (only
+    #                                                 their constant value or shape): need no writer
+    value_inputs: tuple[int, ...] | None = None     # slots the op's value depends on (fold_constants);
+    #                                                 None: every present input; (): none (SHAPE)
+    activation_input: int = 0  # the slot of the activation input (for hybrid detection)
+    records_float16_input = False  # the frontend sets attrs["from_float16"] when input 0 was a
+    #                                float16 constant (widened to float32)
+
+    # -- facts the rewriting passes use ---------------------------------------------------------
     is_view = False            # output 0 is input 0's bytes under another shape (alias_reshapes)
+    zero_copy_join = False     # inputs may be written in place inside the output (alias_concats,
+    #                            with ``block_index``)
+    clamp_keys: tuple[str, str] | None = None  # the kernel clamps its output to params[int8 key] /
+    #                            params[float32 key]: fuse_ops folds a following activation into it
+    fused_activation: str | None = None   # the op is this fused activation ("RELU", ...) on its own:
+    #                            fuse_ops folds it into its producer's clamp
+    constant_bound: str | None = None     # "lo" / "hi": int8 with a constant scalar the op is a clamp
+    #                            from below (MAXIMUM) / above (MINIMUM)
+    table_kernel = False       # the int8 kernel is one 256-entry table, ``params["lut"]`` (fuse_ops
+    #                            chains tables; fold_constants applies them)
+    is_constant_pad = False    # pads with one constant value (fuse_ops folds it into a window op)
+    absorbs_pad: str | None = None  # a window op that can take explicit padding in place of a PAD
+    #                            before it: "zero_point" (padding contributes the input zero point,
+    #                            as a convolution's) or "lowest" (padding may be any value <= every
+    #                            input, as max pooling's)
 
     def read_options(self, opts) -> dict:
+        """Decode the flatbuffer builtin options (an ``options_class`` instance, or None) into attrs."""
         return {}
 
     def check(self, g, o: ir.Op) -> None:
-        pass
+        """Type and shape rules: raise ``self.fail(...)`` for anything the kernel cannot compute."""
 
     def prepare(self, g, o: ir.Op) -> dict:
+        """Compile-time constants of the kernel, what TFLite Micro computes in Prepare
+        (``fold_quantization`` stores them in ``Op.params``)."""
         return {}
 
+    def evaluate(self, g, o: ir.Op, inputs: list) -> list | None:
+        """The outputs for constant inputs (``fold_constants``; inputs not in ``value_inputs`` are
+        None), bit-exact with the kernel, or None when they cannot be told at compile time.
+        Default: an int8 -> int8 op whose ``prepare`` gives a 256-entry table applies it."""
+        if len(o.outputs) != 1 or len(inputs) != 1:
+            return None
+        if ir.tensor(g, o.inputs[0]).dtype != "int8" or ir.tensor(g, o.outputs[0]).dtype != "int8":
+            return None
+        lut = self.prepare(g, o).get("lut")
+        if lut is None:
+            return None
+        return [np.asarray(lut, np.int8)[np.asarray(inputs[0]).astype(np.int64) & 0xFF]]
+
     def emit(self, g, o: ir.Op, ctx) -> None:
+        """The op's constants and kernel call, through ``ctx`` (a ``codegen.Emitter``)."""
         raise NotImplementedError
 
     def macs(self, g, o: ir.Op) -> int:
+        """Multiply-accumulates of one run, for reports."""
         return 0
 
     def pack(self, g, o: ir.Op) -> dict | None:
         """Compile-time constants of a faster kernel for this target (``pack_weights`` stores them
         in ``Op.params["packed"]``; ``impl`` names the kernel), or None for the plain kernel."""
         return None
+
+    def pack_variants(self, g, o: ir.Op) -> list:
+        """Every fast kernel's packed constants, fastest first (``pack_weights`` picks the first
+        that fits the RAM budget); by default the one of ``pack``. None entries are skipped."""
+        return [self.pack(g, o)]
 
     def scratch_bytes(self, g, o: ir.Op) -> int:
         """Bytes of arena scratch the kernel needs while it runs (``Emitter.scratch`` points at it)."""
@@ -78,11 +135,32 @@ class OpDef:
         """
         return None
 
+    def block_index(self, g, o: ir.Op, k: int) -> np.ndarray:
+        """A ``zero_copy_join``: the flat output element index of every element of input ``k``."""
+        raise NotImplementedError
+
+    def window(self, g, o: ir.Op) -> tuple[int, int, int, int]:
+        """An op that ``absorbs_pad``: (filter_h, filter_w, dilation_h, dilation_w) of its window."""
+        raise NotImplementedError
+
+    def output_clamp(self, o: ir.Op, dtype: str) -> tuple | None:
+        """(lo, hi) the kernel clamps its ``dtype`` output to (``clamp_keys``), or None."""
+        if self.clamp_keys is None:
+            return None
+        return o.params.get(self.clamp_keys[0 if dtype == "int8" else 1])
+
+    def with_output_clamp(self, o: ir.Op, dtype: str, rng: tuple) -> ir.Op:
+        """The op with its output clamp narrowed to ``rng`` (``fuse_ops``)."""
+        key = self.clamp_keys[0 if dtype == "int8" else 1]
+        return dataclasses.replace(o, params={**o.params, key: rng})
+
     # -- helpers for subclasses -------------------------------------------------
     def fail(self, o: ir.Op, msg: str, tensor: str | None = None) -> TinyccError:
+        """The one-line error naming the op (and ``tensor``) for ``raise self.fail(o, ...)``."""
         return TinyccError(msg, op_index=o.index, op_kind=o.kind, tensor=tensor)
 
     def expect_arity(self, o: ir.Op, n_in: tuple[int, int], n_out: int = 1) -> None:
+        """Between n_in[0] and n_in[1] inputs (the first n_in[0] present) and ``n_out`` outputs."""
         present = len(o.inputs)
         if not n_in[0] <= present <= n_in[1]:
             raise self.fail(o, f"expects {n_in[0]}..{n_in[1]} inputs, has {present}")
@@ -107,6 +185,7 @@ class OpDef:
         return dt
 
     def expect_shape(self, g, o: ir.Op, tid: str, shape) -> None:
+        """Tensor ``tid`` has exactly ``shape``."""
         t = ir.tensor(g, tid)
         if tuple(t.shape) != tuple(shape):
             raise self.fail(o, f"shape {list(t.shape)} does not match the expected {list(shape)}", t.name)
@@ -240,12 +319,38 @@ def is_hybrid_model(g) -> bool:
     for n in g.nodes:
         o = g.nodes[n]["value"]
         if isinstance(o, ir.Op) and len(o.inputs) > 1 and o.inputs[1] is not None:
-            # TRANSPOSE_CONV's activation input is input 2 (input 0 is its output shape)
-            xi = 2 if o.kind == "TRANSPOSE_CONV" and len(o.inputs) > 2 else 0
+            xi = lookup(o.kind).activation_input
+            xi = xi if len(o.inputs) > xi else 0
             x, w = ir.tensor(g, o.inputs[xi]), ir.tensor(g, o.inputs[1])
             if x.dtype == "float32" and w.dtype == "int8" and w.is_const:
                 return True
     return False
+
+
+def activation_range_int8(activation: str, scale: float, zero_point: int) -> tuple[int, int]:
+    """Clamp bounds of a fused activation (ACTIVATIONS) in the output's quantized domain.
+
+    TFLite computes zero_point + round(f / scale) in float32 and intersects with [-128, 127].
+    """
+    def q(f: float) -> int:
+        return zero_point + quant.round_half_away(float(np.float32(f) / np.float32(scale)))
+
+    lo, hi = quant.INT8_MIN, quant.INT8_MAX
+    if activation == "RELU":
+        lo = max(lo, q(0.0))
+    elif activation == "RELU6":
+        lo, hi = max(lo, q(0.0)), min(hi, q(6.0))
+    elif activation == "RELU_N1_TO_1":
+        lo, hi = max(lo, q(-1.0)), min(hi, q(1.0))
+    elif activation != "NONE":
+        raise ValueError(f"fused activation {activation} is not supported")
+    return lo, hi
+
+
+def activation_range_float(activation: str) -> tuple[float, float]:
+    inf = float("inf")
+    return {"NONE": (-inf, inf), "RELU": (0.0, inf), "RELU6": (0.0, 6.0),
+            "RELU_N1_TO_1": (-1.0, 1.0)}[activation]
 
 
 # -- shared pieces of int8 convolution-like ops -----------------------------------

@@ -5,7 +5,8 @@ import numpy as np
 import tflite
 
 from .. import ir, packing, quant, validate
-from . import OpDef, activation, dsp_target, int32_arithmetic, int32_shape_arithmetic, packed, register
+from . import (OpDef, activation, activation_range_float, activation_range_int8, dsp_target, int32_arithmetic,
+               int32_shape_arithmetic, packed, register)
 
 LEFT_SHIFT_INT8 = 20  # headroom bits TFLite gives int8 operands before rescaling
 MAX_DIMS = 6
@@ -39,6 +40,7 @@ def broadcast_strides(a_shape, b_shape) -> str:
 class Add(OpDef):
     kind = "ADD"
     options_class = tflite.AddOptions
+    clamp_keys = ("act_range", "act_range")
     kernel = "tcc_add"
 
     def read_options(self, opts):
@@ -70,7 +72,7 @@ class Add(OpDef):
         a, b, y = (ir.tensor(g, t) for t in (*o.inputs, o.outputs[0]))
         p = dict(broadcast=broadcast_strides(a.shape, b.shape))
         if y.dtype == "float32":
-            p["act_range"] = quant.activation_range_float(o.attrs["activation"])
+            p["act_range"] = activation_range_float(o.attrs["activation"])
             return p
         sa, sb, sy = (float(t.quant.scale[0]) for t in (a, b, y))
         twice_max = 2 * max(sa, sb)
@@ -78,7 +80,7 @@ class Add(OpDef):
         p["in2"] = quant.quantize_multiplier(sb / twice_max)
         p["out"] = quant.quantize_multiplier(twice_max / ((1 << LEFT_SHIFT_INT8) * sy))
         p["offsets"] = (-a.quant.zero_point[0], -b.quant.zero_point[0], y.quant.zero_point[0])
-        p["act_range"] = quant.activation_range_int8(o.attrs["activation"], sy, y.quant.zero_point[0])
+        p["act_range"] = activation_range_int8(o.attrs["activation"], sy, y.quant.zero_point[0])
         return p
 
     def evaluate(self, g, o, inputs):
@@ -90,7 +92,7 @@ class Add(OpDef):
         from .elementwise_binary import clamp_f32
         with np.errstate(all="ignore"):
             r = np.asarray(inputs[0], np.float32) + np.asarray(inputs[1], np.float32)
-        return [clamp_f32(r, *quant.activation_range_float(o.attrs["activation"]))]
+        return [clamp_f32(r, *activation_range_float(o.attrs["activation"]))]
 
     def pack(self, g, o):
         """Cortex-M DSP, same shapes: tcc_arm_add_s8 (rescaled inputs as 2 KB of tables)."""

@@ -25,6 +25,7 @@ from .movement import KERNEL, check_movable, encode_plan, index_array, maps_from
 
 class _Join(OpDef):
     kernel = KERNEL
+    zero_copy_join = True
 
     def axis(self, g, o) -> int:
         raise NotImplementedError

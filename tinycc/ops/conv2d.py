@@ -7,8 +7,8 @@ import numpy as np
 import tflite
 
 from .. import ir, packing, quant, validate
-from . import (NO_READ, OpDef, activation, dsp_target, packed, folded_bias, padding, per_channel_scales, register, window_first,
-               window_reads_min)
+from . import (NO_READ, OpDef, activation, activation_range_float, activation_range_int8, dsp_target, folded_bias,
+               packed, padding, per_channel_scales, register, window_first, window_reads_min)
 
 
 def conv_geometry(g, o: ir.Op, k_h: int, k_w: int) -> dict:
@@ -18,6 +18,12 @@ def conv_geometry(g, o: ir.Op, k_h: int, k_w: int) -> dict:
     out_h, pad_top = quant.padding_amount(quant.axis_padding(a, "h"), h, k_h, a["stride_h"], a.get("dilation_h", 1))
     out_w, pad_left = quant.padding_amount(quant.axis_padding(a, "w"), w, k_w, a["stride_w"], a.get("dilation_w", 1))
     return dict(batches=n, in_h=h, in_w=w, out_h=out_h, out_w=out_w, pad_top=pad_top, pad_left=pad_left)
+
+
+def conv_window(g, o: ir.Op) -> tuple[int, int, int, int]:
+    """(filter_h, filter_w, dilation_h, dilation_w) of a CONV_2D or DEPTHWISE_CONV_2D (weights [., kh, kw, .])."""
+    w = ir.tensor(g, o.inputs[1])
+    return w.shape[1], w.shape[2], o.attrs.get("dilation_h", 1), o.attrs.get("dilation_w", 1)
 
 
 def read_conv_options(opts) -> dict:
@@ -82,7 +88,13 @@ def check_weights(op_def: OpDef, g, o: ir.Op, dtype: str) -> None:
 class Conv2D(OpDef):
     kind = "CONV_2D"
     options_class = tflite.Conv2DOptions
+    optional_inputs = frozenset({2})            # bias
+    clamp_keys = ("act_range", "act_range")
+    absorbs_pad = "zero_point"
     kernel = "tcc_conv"
+
+    def window(self, g, o):
+        return conv_window(g, o)
 
     def read_options(self, opts):
         return read_conv_options(opts)
@@ -118,7 +130,7 @@ class Conv2D(OpDef):
         bias = ir.tensor(g, o.inputs[2]).data if len(o.inputs) > 2 and o.inputs[2] else None
         p = conv_geometry(g, o, w.shape[1], w.shape[2])
         if x.dtype == "float32":
-            p["act_range"] = quant.activation_range_float(o.attrs["activation"])
+            p["act_range"] = activation_range_float(o.attrs["activation"])
             if w.dtype == "int8":
                 # TFLite's conv.cc takes the per-channel path (asymmetric input
                 # quantization) only when the weight scales actually differ;
@@ -131,7 +143,7 @@ class Conv2D(OpDef):
         p["mult"], p["shift"] = quant.conv_output_multipliers(
             x.quant.scale[0], per_channel_scales(w, w.shape[0]), y.quant.scale[0])
         p["bias"] = folded_bias(bias, w.data, in_zp, axis_out=0)
-        p["act_range"] = quant.activation_range_int8(o.attrs["activation"], y.quant.scale[0], out_zp)
+        p["act_range"] = activation_range_int8(o.attrs["activation"], y.quant.scale[0], out_zp)
         p["in_zp"], p["out_zp"] = in_zp, out_zp
         return p
 

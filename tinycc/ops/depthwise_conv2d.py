@@ -4,15 +4,23 @@ from __future__ import annotations
 import tflite
 
 from .. import ir, packing, quant, validate
-from . import OpDef, dsp_target, folded_bias, is_hybrid_model, packed, per_channel_scales, register
-from .conv2d import HYBRID_MAX_TERM, check_strides, check_weights, conv_geometry, is_hybrid, read_conv_options
+from . import (OpDef, activation_range_float, activation_range_int8, dsp_target, folded_bias, is_hybrid_model,
+               packed, per_channel_scales, register)
+from .conv2d import (HYBRID_MAX_TERM, check_strides, check_weights, conv_geometry, conv_window, is_hybrid,
+                     read_conv_options)
 
 
 @register
 class DepthwiseConv2D(OpDef):
     kind = "DEPTHWISE_CONV_2D"
     options_class = tflite.DepthwiseConv2DOptions
+    optional_inputs = frozenset({2})            # bias
+    clamp_keys = ("act_range", "act_range")
+    absorbs_pad = "zero_point"
     kernel = "tcc_depthwise"
+
+    def window(self, g, o):
+        return conv_window(g, o)
 
     def read_options(self, opts):
         attrs = read_conv_options(opts)
@@ -62,13 +70,13 @@ class DepthwiseConv2D(OpDef):
         p = conv_geometry(g, o, w.shape[1], w.shape[2])
         p["depth_mult"] = w.shape[3] // x.shape[3]  # the filter shape is authoritative
         if x.dtype == "float32":
-            p["act_range"] = quant.activation_range_float(o.attrs["activation"])
+            p["act_range"] = activation_range_float(o.attrs["activation"])
             return p
         in_zp, out_zp = x.quant.zero_point[0], y.quant.zero_point[0]
         p["mult"], p["shift"] = quant.conv_output_multipliers(
             x.quant.scale[0], per_channel_scales(w, w.shape[3]), y.quant.scale[0])
         p["bias"] = folded_bias(bias, w.data, in_zp, axis_out=3)
-        p["act_range"] = quant.activation_range_int8(o.attrs["activation"], y.quant.scale[0], out_zp)
+        p["act_range"] = activation_range_int8(o.attrs["activation"], y.quant.scale[0], out_zp)
         p["in_zp"], p["out_zp"] = in_zp, out_zp
         return p
 

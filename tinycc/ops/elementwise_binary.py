@@ -27,7 +27,8 @@ import numpy as np
 import tflite
 
 from .. import ir, quant
-from . import OpDef, activation, int32_arithmetic, int32_shape_arithmetic, register
+from . import (OpDef, activation, activation_range_float, activation_range_int8, int32_arithmetic,
+               int32_shape_arithmetic, register)
 
 MAX_DIMS = 6
 
@@ -144,7 +145,7 @@ class _Binary(OpDef):
     def float_fields(self, g, o) -> tuple[str, list]:
         a, b, y = (ir.tensor(g, t) for t in (*o.inputs, o.outputs[0]))
         if self.has_activation:
-            lo, hi = quant.activation_range_float(o.attrs["activation"])
+            lo, hi = activation_range_float(o.attrs["activation"])
             return "tcc_binary_f32_params", [("shape", self.shape_init(g, o)), ("act_min", lo), ("act_max", hi)]
         return "tcc_bcast", bcast_fields(y.shape, a.shape, b.shape)
 
@@ -164,7 +165,7 @@ class _Binary(OpDef):
             return None
         with np.errstate(all="ignore"):
             r = op(a.astype(np.float32), b.astype(np.float32))
-        return [clamp_f32(r, *quant.activation_range_float(o.attrs.get("activation", "NONE")))]
+        return [clamp_f32(r, *activation_range_float(o.attrs.get("activation", "NONE")))]
 
     def emit(self, g, o, ctx):
         dt = ir.tensor(g, o.inputs[0]).dtype
@@ -177,7 +178,7 @@ class _Binary(OpDef):
 
 def _act_range(o, y):
     s, z = _q(y)
-    return quant.activation_range_int8(o.attrs.get("activation", "NONE"), s, z)
+    return activation_range_int8(o.attrs.get("activation", "NONE"), s, z)
 
 
 def _rescaled_fields(self, g, o, left_shift: int, squared: bool):
@@ -264,12 +265,14 @@ class _SameScale(_Binary):
 @register
 class Maximum(_SameScale):
     kind = "MAXIMUM"
+    constant_bound = "lo"
     fn = "maximum"
 
 
 @register
 class Minimum(_SameScale):
     kind = "MINIMUM"
+    constant_bound = "hi"
     fn = "minimum"
 
 

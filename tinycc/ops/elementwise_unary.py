@@ -68,6 +68,7 @@ def _qparams(g, o):
 class _Unary(OpDef):
     """A same-shape unary op: int8 through a compile-time table, float32 through ``float_fn``."""
     kernel = "tcc_elementwise"
+    table_kernel = True
     float_fn: str = ""
     int8 = True
 
@@ -317,6 +318,7 @@ def _relu_x_lut(si, zi, so, zo, lo: float, hi: float | None):
 @register
 class Relu(_Unary):
     kind = "RELU"
+    fused_activation = "RELU"
     float_fn = "tcc_relu_f32"
 
     def lut(self, g, o):
@@ -326,6 +328,7 @@ class Relu(_Unary):
 @register
 class ReluN1To1(_Unary):
     kind = "RELU_N1_TO_1"
+    fused_activation = "RELU_N1_TO_1"
     float_fn = "tcc_relu_n1_to_1_f32"
 
     def lut(self, g, o):
@@ -335,6 +338,7 @@ class ReluN1To1(_Unary):
 @register
 class Relu6(_Unary):
     kind = "RELU6"
+    fused_activation = "RELU6"
     float_fn = "tcc_relu6_f32"
 
     def lut(self, g, o):

@@ -5,7 +5,8 @@ import tflite
 
 from .. import ir, packing, quant, validate
 from ..errors import TinyccError
-from . import OpDef, activation, dsp_target, folded_bias, packed, per_channel_scales, register
+from . import (OpDef, activation, activation_range_float, activation_range_int8, dsp_target, folded_bias, packed,
+               per_channel_scales, register)
 from .conv2d import check_hybrid_weights, check_weights, hybrid_scales, is_hybrid
 
 
@@ -43,6 +44,8 @@ def _int8_fcs(g):
 class FullyConnected(OpDef):
     kind = "FULLY_CONNECTED"
     options_class = tflite.FullyConnectedOptions
+    optional_inputs = frozenset({2})            # bias
+    clamp_keys = ("act_range", "act_range")
     kernel = "tcc_fully_connected"
 
     def read_options(self, opts):
@@ -79,7 +82,7 @@ class FullyConnected(OpDef):
         units, depth = w.shape
         p = dict(batches=x.size // depth, in_depth=depth, out_depth=units)
         if x.dtype == "float32":
-            p["act_range"] = quant.activation_range_float(o.attrs["activation"])
+            p["act_range"] = activation_range_float(o.attrs["activation"])
             if w.dtype == "int8":
                 # TFLite's fully_connected.cc: per-channel scales whenever there is more
                 # than one; asymmetric input quantization only when the option asks.
@@ -91,7 +94,7 @@ class FullyConnected(OpDef):
         p["mult"], p["shift"] = quant.conv_output_multipliers(
             x.quant.scale[0], per_channel_scales(w, units), y.quant.scale[0])
         p["bias"] = folded_bias(bias, w.data, in_zp, axis_out=0)
-        p["act_range"] = quant.activation_range_int8(o.attrs["activation"], y.quant.scale[0], out_zp)
+        p["act_range"] = activation_range_int8(o.attrs["activation"], y.quant.scale[0], out_zp)
         p["out_zp"] = out_zp
         return p
 

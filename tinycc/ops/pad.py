@@ -53,6 +53,7 @@ class _PadBase(GatherMapOp):
 class Pad(_PadBase):
     kind = "PAD"
     options_class = tflite.PadOptions
+    is_constant_pad = True
 
     def check(self, g, o):
         self.expect_arity(o, (2, 2))
@@ -71,7 +72,8 @@ class Pad(_PadBase):
 class PadV2(_PadBase):
     kind = "PADV2"
     options_class = tflite.PadV2Options
-    optional_inputs = {2}   # constant_values
+    is_constant_pad = True
+    optional_inputs = frozenset({2})   # constant_values
 
     def check(self, g, o):
         self.expect_arity(o, (2, 3))

@@ -5,7 +5,8 @@ import numpy as np
 import tflite
 
 from .. import ir, packing, quant
-from . import OpDef, activation, dsp_target, packed, padding, register, window_first, window_reads_min
+from . import (OpDef, activation, activation_range_float, activation_range_int8, dsp_target, packed, padding,
+               register, window_first, window_reads_min)
 
 
 class Pool2D(OpDef):
@@ -13,6 +14,10 @@ class Pool2D(OpDef):
     options_class = tflite.Pool2DOptions
     kernel = "tcc_pool"
     c_function = ""  # tcc_avg_pool / tcc_max_pool, suffixed _s8 or _f32
+    clamp_keys = ("act_range", "act_range_f")
+
+    def window(self, g, o):
+        return o.attrs["filter_h"], o.attrs["filter_w"], 1, 1
 
     def read_options(self, opts):
         return dict(padding=padding(opts), stride_h=opts.StrideH(), stride_w=opts.StrideW(),
@@ -45,8 +50,8 @@ class Pool2D(OpDef):
     def prepare(self, g, o):
         p = self.geometry(g, o)
         y = ir.tensor(g, o.outputs[0])
-        p["act_range_f"] = quant.activation_range_float(o.attrs["activation"])
-        p["act_range"] = (quant.activation_range_int8(o.attrs["activation"], y.quant.scale[0], y.quant.zero_point[0])
+        p["act_range_f"] = activation_range_float(o.attrs["activation"])
+        p["act_range"] = (activation_range_int8(o.attrs["activation"], y.quant.scale[0], y.quant.zero_point[0])
                           if y.dtype == "int8" else (-128, 127))
         return p
 
@@ -107,4 +112,5 @@ class AveragePool2D(Pool2D):
 @register
 class MaxPool2D(Pool2D):
     kind = "MAX_POOL_2D"
+    absorbs_pad = "lowest"      # (never AVERAGE_POOL_2D: TFLite divides by the image elements only)
     c_function = "tcc_max_pool"

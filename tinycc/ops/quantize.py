@@ -61,6 +61,7 @@ def _per_tensor(spec, o, t):
 class Quantize(OpDef):
     kind = "QUANTIZE"
     kernel = "tcc_elementwise"
+    table_kernel = True
 
     def check(self, g, o):
         x, y = _check_same_shape(self, g, o)
@@ -109,6 +110,7 @@ class Quantize(OpDef):
 class Dequantize(OpDef):
     kind = "DEQUANTIZE"
     kernel = "tcc_elementwise"
+    records_float16_input = True
 
     def check(self, g, o):
         x, y = _check_same_shape(self, g, o)

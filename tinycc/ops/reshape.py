@@ -16,6 +16,8 @@ class Reshape(OpDef):
     kind = "RESHAPE"
     options_class = tflite.ReshapeOptions
     is_view = True
+    optional_inputs = frozenset({1})   # the shape operand: absent, or only its value matters
+    unread_inputs = frozenset({1})
 
     def read_options(self, opts):
         return {}
@@ -35,6 +37,7 @@ class Reshape(OpDef):
 class Squeeze(Reshape):
     kind = "SQUEEZE"
     options_class = tflite.SqueezeOptions
+    optional_inputs = unread_inputs = frozenset()
 
     def check(self, g, o):
         self.expect_arity(o, (1, 1))

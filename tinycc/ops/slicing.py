@@ -140,7 +140,7 @@ def strided_slice_index(shape, begin, end, strides, begin_mask=0, end_mask=0, el
 class StridedSlice(_Sub):
     kind = "STRIDED_SLICE"
     options_class = tflite.StridedSliceOptions
-    optional_inputs = {3}   # strides
+    optional_inputs = frozenset({3})   # strides
 
     def read_options(self, opts):
         if opts is None:

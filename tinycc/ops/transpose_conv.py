@@ -12,7 +12,8 @@ from __future__ import annotations
 import tflite
 
 from .. import ir, quant
-from . import OpDef, activation, padding, per_channel_scales, register
+from . import (OpDef, activation, activation_range_float, activation_range_int8, padding, per_channel_scales,
+               register)
 from .movement import operand
 
 
@@ -21,7 +22,8 @@ class TransposeConv(OpDef):
     kind = "TRANSPOSE_CONV"
     options_class = tflite.TransposeConvOptions
     kernel = "tcc_transpose_conv"
-    optional_inputs = {3}   # bias
+    optional_inputs = frozenset({3})   # bias
+    activation_input = 2               # input 0 is the output shape
 
     def read_options(self, opts):
         if opts is None:
@@ -74,12 +76,12 @@ class TransposeConv(OpDef):
     def prepare(self, g, o):
         p = self.geometry(g, o)
         w, x, y = ir.tensor(g, o.inputs[1]), ir.tensor(g, o.inputs[2]), ir.tensor(g, o.outputs[0])
-        p["act_range_f"] = quant.activation_range_float(o.attrs["activation"])
+        p["act_range_f"] = activation_range_float(o.attrs["activation"])
         if x.dtype == "int8":
             scales = per_channel_scales(w, y.shape[3])
             p["mult"], p["shift"] = quant.conv_output_multipliers(x.quant.scale[0], scales, y.quant.scale[0])
             p["in_offset"], p["out_zp"] = -x.quant.zero_point[0], y.quant.zero_point[0]
-            p["act_range"] = quant.activation_range_int8(o.attrs["activation"], y.quant.scale[0], y.quant.zero_point[0])
+            p["act_range"] = activation_range_int8(o.attrs["activation"], y.quant.scale[0], y.quant.zero_point[0])
         else:
             p["in_offset"], p["out_zp"], p["act_range"] = 0, 0, (-128, 127)
         return p

@@ -1,4 +1,4 @@
-"""alias_concats: CONCATENATION/PACK inputs that are contiguous blocks of the output are written in
+"""alias_concats: inputs of zero-copy joins (``OpDef.zero_copy_join``: CONCATENATION, PACK) that are contiguous blocks of the output are written in
 place by their producers; the join copies nothing and emits no code.
 
 Input k of a join is *placed* inside the output (``Op.params["zero_copy"][input] = byte offset``,
@@ -24,9 +24,6 @@ import numpy as np
 from .. import ir, ops
 from ..ops.movement import same_quant
 from .plan_arena import ALIGN
-
-JOINS = ("CONCATENATION", "PACK")
-
 
 def placements(g: nx.DiGraph, oid: str) -> dict[str, int]:
     """input tensor id -> byte offset in the output, for the inputs of join ``oid`` that can be placed."""
@@ -56,7 +53,7 @@ def placements(g: nx.DiGraph, oid: str) -> dict[str, int]:
 def alias_concats(g: nx.DiGraph) -> nx.DiGraph:
     for oid in ir.ops_in_order(g):
         o = ir.op(g, oid)
-        if o.kind not in JOINS:
+        if not ops.lookup(o.kind).zero_copy_join:
             continue
         placed = placements(g, oid)
         if placed:

@@ -6,10 +6,9 @@ its registration can compute it:
   * ``OpDef.is_view`` ops (RESHAPE, SQUEEZE, EXPAND_DIMS): the data under the new shape;
   * ``OpDef.evaluate(g, o, inputs) -> [arrays] | None``: the op's own compile-time model
     of its kernel (data movement, SHAPE, FILL, QUANTIZE, DEQUANTIZE, exact float unary
-    ops, ...), returning None when it cannot tell;
-  * int8 ops whose ``prepare`` gives a 256-entry table (``params["lut"]``, every int8
-    unary op and int8 -> int8 QUANTIZE): the table applied to the data, which is exactly
-    what the kernel computes.
+    ops, ...), returning None when it cannot tell; by default, int8 ops whose ``prepare``
+    gives a 256-entry table (``params["lut"]``) apply it to the data, which is exactly what
+    the kernel computes.
 The pass runs first, before ``check_operators``, so that ops whose checks need constant
 operands (a convolution whose weights come out of a DEQUANTIZE) see them; it folds only ops
 whose own ``check`` passes. The op disappears; its outputs become constants (in flash, emitted by the ops that read
@@ -48,11 +47,11 @@ def evaluate(g: nx.DiGraph, o: ir.Op) -> list[np.ndarray] | None:
         spec.check(g, o)          # the pass runs before check_operators: fold only what checks
     except TinyccError:
         return None               # (check_operators reports it)
-    slots = getattr(spec, "value_inputs", None)
+    slots = spec.value_inputs
     if slots is None:
         slots = [k for k, t in enumerate(o.inputs) if t is not None]
-    if not slots and not getattr(spec, "value_inputs", None) == ():
-        return None                               # no inputs at all: nothing to fold from
+        if not slots:
+            return None                           # no inputs at all: nothing to fold from
     if any(o.inputs[k] is None or not ir.tensor(g, o.inputs[k]).is_const for k in slots):
         return None
     outs = [ir.tensor(g, t) for t in o.outputs]
@@ -62,10 +61,8 @@ def evaluate(g: nx.DiGraph, o: ir.Op) -> list[np.ndarray] | None:
     try:
         if spec.is_view:
             values = [np.asarray(inputs[0]).reshape(outs[0].shape)]
-        elif hasattr(spec, "evaluate"):
-            values = spec.evaluate(g, o, inputs)
         else:
-            values = _lut_value(g, o, spec, inputs)
+            values = spec.evaluate(g, o, inputs)
     except (TinyccError, ValueError, IndexError, KeyError, TypeError, ArithmeticError):
         return None               # cannot tell at compile time: the op stays and runs
     if values is None or len(values) != len(outs):
@@ -80,19 +77,6 @@ def evaluate(g: nx.DiGraph, o: ir.Op) -> list[np.ndarray] | None:
             return None                           # the model's value does not fit the output type
         result.append(cast)
     return result
-
-
-def _lut_value(g, o, spec, inputs):
-    """int8 -> int8 ops with a compile-time table (``prepare`` gives ``lut``)."""
-    if len(o.outputs) != 1 or len(inputs) != 1:
-        return None
-    x, y = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.outputs[0])
-    if x.dtype != "int8" or y.dtype != "int8":
-        return None
-    lut = spec.prepare(g, o).get("lut")
-    if lut is None:
-        return None
-    return [np.asarray(lut, np.int8)[np.asarray(inputs[0]).astype(np.int64) & 0xFF]]
 
 
 def _fold(g: nx.DiGraph, oid: str, values: list[np.ndarray], origin: dict[str, int]) -> None:

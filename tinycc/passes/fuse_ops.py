@@ -47,24 +47,19 @@ import networkx as nx
 import numpy as np
 
 from .. import ir, ops, quant
-from ..ops import tflm_math as T
-from ..ops.quantize import dequantize_s8, quantize_f32
+from ..ops.quantize import Dequantize, Quantize, dequantize_s8, quantize_f32
 
-# Producers whose kernels clamp their output to params[key] (int8 key, float32 key).
-CLAMPS = {"CONV_2D": ("act_range", "act_range"), "DEPTHWISE_CONV_2D": ("act_range", "act_range"),
-          "FULLY_CONNECTED": ("act_range", "act_range"), "ADD": ("act_range", "act_range"),
-          "AVERAGE_POOL_2D": ("act_range", "act_range_f"), "MAX_POOL_2D": ("act_range", "act_range_f")}
-FLOAT_ACTIVATIONS = {"RELU": (0.0, float("inf")), "RELU6": (0.0, 6.0), "RELU_N1_TO_1": (-1.0, 1.0)}
 IDENTITY = np.array([q & 0xFF for q in range(256)], np.uint8).view(np.int8)  # table index -> same byte
 
 
 @dataclass(frozen=True)
 class Rule:
-    """Pattern: an op of ``consumers`` reading the private output of an op of ``producers``
-    (or, with ``producers`` None, the consumer op alone)."""
+    """Pattern: a ``consumer`` op reading the private output of a ``producer`` op (or, with
+    ``producer`` None, the consumer op alone). Both are predicates on the ops' ``OpDef``: the
+    facts about an op (does it clamp, is it a table, ...) live in its registration."""
     name: str
-    producers: frozenset[str] | None
-    consumers: frozenset[str]
+    producer: Callable[[ops.OpDef], bool] | None
+    consumer: Callable[[ops.OpDef], bool]
     exact: Callable      # (g, a, b) -> match (anything but None) when fusing is exact; a is None alone
     rewrite: Callable    # (g, a_oid, b_oid, match) -> None
 
@@ -100,7 +95,7 @@ def table(g: nx.DiGraph, o: ir.Op) -> np.ndarray | None:
 def table_op(g: nx.DiGraph, like: ir.Op, src: str, dst: str, lut: np.ndarray) -> ir.Op:
     """A QUANTIZE int8 -> int8 op applying ``lut`` (Quantize.prepare honours attrs["table"])."""
     lut = np.asarray(lut, np.int8)
-    return ir.Op("QUANTIZE", (src,), (dst,), {"table": lut}, {"lut": lut}, like.index, like.name)
+    return ir.Op(Quantize.kind, (src,), (dst,), {"table": lut}, {"lut": lut}, like.index, like.name)
 
 
 def replace_op(g: nx.DiGraph, oid: str, new: ir.Op) -> None:
@@ -131,10 +126,6 @@ def absorb(g: nx.DiGraph, a_oid: str, b_oid: str, new_a: ir.Op) -> None:
         ir.remove_if_unused(g, t)
 
 
-def with_params(o: ir.Op, **kw) -> ir.Op:
-    return dataclasses.replace(o, params={**o.params, **kw})
-
-
 def reprepare(g: nx.DiGraph, oid: str) -> None:
     o = ir.op(g, oid)
     ir.replace_value(g, oid, dataclasses.replace(o, params=ops.lookup(o.kind).prepare(g, o)))
@@ -154,7 +145,7 @@ def pad_geometry(g, pad: ir.Op):
     p = np.asarray(p.data, np.int64)
     if p[0].any() or p[3].any() or (p < 0).any():
         return None
-    if pad.kind == "PADV2" and len(pad.inputs) > 2 and pad.inputs[2] is not None:
+    if len(pad.inputs) > 2 and pad.inputs[2] is not None:   # PADV2's constant_values
         v = ir.tensor(g, pad.inputs[2])
         if not v.is_const:
             return None
@@ -164,10 +155,11 @@ def pad_geometry(g, pad: ir.Op):
     return (int(p[1][0]), int(p[1][1])), (int(p[2][0]), int(p[2][1])), fill
 
 
-def _merged_padding(g, pad: ir.Op, win: ir.Op, geo, k_h: int, k_w: int, dil_h: int = 1, dil_w: int = 1):
+def _merged_padding(g, pad: ir.Op, win: ir.Op, geo):
     """The window op's attrs with the PAD folded into explicit padding (its own SAME/VALID
     padding computed on the padded size, as before, plus the PAD's)."""
     (pt, pb), (pl, pr), _ = geo
+    k_h, k_w, dil_h, dil_w = ops.lookup(win.kind).window(g, win)
     _, h, w, _ = ir.tensor(g, pad.outputs[0]).shape
     a = win.attrs
     _, t, b = quant.padding_amounts(quant.axis_padding(a, "h"), h, k_h, a["stride_h"], dil_h)
@@ -192,12 +184,7 @@ def exact_pad_into_conv(g, pad: ir.Op, conv: ir.Op):
 
 def rewrite_pad_into_window(g, pad_oid, win_oid, geo):
     pad, win = ir.op(g, pad_oid), ir.op(g, win_oid)
-    if win.kind in ("CONV_2D", "DEPTHWISE_CONV_2D"):
-        w = ir.tensor(g, win.inputs[1])
-        attrs = _merged_padding(g, pad, win, geo, w.shape[1], w.shape[2],
-                                win.attrs.get("dilation_h", 1), win.attrs.get("dilation_w", 1))
-    else:
-        attrs = _merged_padding(g, pad, win, geo, win.attrs["filter_h"], win.attrs["filter_w"])
+    attrs = _merged_padding(g, pad, win, geo)
     bypass(g, pad_oid, win_oid, dataclasses.replace(win, inputs=(pad.inputs[0], *win.inputs[1:]), attrs=attrs))
     reprepare(g, win_oid)
 
@@ -207,11 +194,11 @@ def lower_bound(g, tid: str):
     t = ir.tensor(g, tid)
     lo = -128 if t.dtype == "int8" else -float("inf")
     p = ir.producer(g, tid)
-    if p is not None and ir.is_op(g, p) and ir.op(g, p).kind in CLAMPS:
+    if p is not None and ir.is_op(g, p):
         po = ir.op(g, p)
-        key = CLAMPS[po.kind][0 if t.dtype == "int8" else 1]
-        if key in po.params and len(po.outputs) == 1:
-            lo = max(lo, po.params[key][0])
+        clamp = ops.lookup(po.kind).output_clamp(po, t.dtype)
+        if clamp is not None and len(po.outputs) == 1:
+            lo = max(lo, clamp[0])
     return lo
 
 
@@ -226,7 +213,7 @@ def exact_pad_into_max_pool(g, pad: ir.Op, pool: ir.Op):
     if x.dtype == "int8" and int(fill) == -128:
         return geo                               # an all-padding window gives -128 either way
     # every window of the fused op must keep at least one image element
-    a = _merged_padding(g, pad, pool, geo, pool.attrs["filter_h"], pool.attrs["filter_w"])
+    a = _merged_padding(g, pad, pool, geo)
     for axis, size, k, s in (("h", x.shape[1], a["filter_h"], a["stride_h"]),
                              ("w", x.shape[2], a["filter_w"], a["stride_w"])):
         out, before, _ = quant.padding_amounts(a[f"pad_{axis}"], size, k, s)
@@ -243,7 +230,8 @@ def clamp_of_activation(g, act: ir.Op, mid: str):
     x, y = ir.tensor(g, mid), ir.tensor(g, act.outputs[0])
     if not same_quant(x, y) or tuple(x.shape) != tuple(y.shape):
         return None
-    if act.kind in ("MAXIMUM", "MINIMUM"):
+    spec = ops.lookup(act.kind)
+    if spec.constant_bound is not None:
         # int8 only: TFLite Micro compares raw bytes; float32 NaN handling differs from a clamp
         others = [t for t in act.inputs if t != mid]
         if x.dtype != "int8" or len(act.inputs) != 2 or len(others) != 1 or others[0] is None:
@@ -252,11 +240,11 @@ def clamp_of_activation(g, act: ir.Op, mid: str):
         if not c.is_const or c.size != 1 or c.dtype != "int8":
             return None
         v = int(c.data.ravel()[0])
-        return (v, 127) if act.kind == "MAXIMUM" else (-128, v)
+        return (v, 127) if spec.constant_bound == "lo" else (-128, v)
     if act.inputs[0] != mid:
         return None
     if x.dtype == "float32":
-        return FLOAT_ACTIVATIONS.get(act.kind)
+        return ops.activation_range_float(spec.fused_activation) if spec.fused_activation else None
     lut = table(g, act)
     if lut is None:
         return None
@@ -270,25 +258,26 @@ def exact_clamp_activation(g, prod: ir.Op, act: ir.Op):
     if len(prod.outputs) != 1:
         return None
     y = ir.tensor(g, prod.outputs[0])
-    key = CLAMPS[prod.kind][0 if y.dtype == "int8" else 1]
-    if key not in prod.params or y.dtype not in ("int8", "float32"):
+    clamp = ops.lookup(prod.kind).output_clamp(prod, y.dtype)
+    if clamp is None or y.dtype not in ("int8", "float32"):
         return None
     c = clamp_of_activation(g, act, prod.outputs[0])
     if c is None:
         return None
-    lo, hi = prod.params[key]
+    lo, hi = clamp
     new = (max(lo, c[0]), min(hi, c[1]))
     if new[0] > new[1]:
         return None
     if y.dtype == "int8":
         new = (int(new[0]), int(new[1]))
-    return key, new
+    return y.dtype, new
 
 
 def rewrite_clamp_activation(g, prod_oid, act_oid, match):
-    key, rng = match
+    dtype, rng = match
     prod, act = ir.op(g, prod_oid), ir.op(g, act_oid)
-    absorb(g, prod_oid, act_oid, dataclasses.replace(with_params(prod, **{key: rng}), outputs=act.outputs))
+    narrowed = ops.lookup(prod.kind).with_output_clamp(prod, dtype, rng)
+    absorb(g, prod_oid, act_oid, dataclasses.replace(narrowed, outputs=act.outputs))
 
 
 # -- tables ------------------------------------------------------------------------------------
@@ -331,22 +320,23 @@ def rewrite_to_view(g, _, oid: str, match) -> None:
     g.add_edge(o.inputs[0], o.outputs[0])
 
 
-# ops whose int8 kernel is one 256-entry table (params["lut"]); ``table`` checks each op
-TABLE_OPS = frozenset({"QUANTIZE", "RELU", "RELU6", "RELU_N1_TO_1", "ABS", "RSQRT", "ELU", "HARD_SWISH",
-                       "LEAKY_RELU", "LOGISTIC", "TANH"})
+def _table(d: ops.OpDef) -> bool:
+    return d.table_kernel        # ``table`` checks each op's params
+
 
 RULES = [
-    Rule("pad_into_window", frozenset({"PAD", "PADV2"}), frozenset({"CONV_2D", "DEPTHWISE_CONV_2D"}),
+    Rule("pad_into_window", lambda d: d.is_constant_pad, lambda d: d.absorbs_pad == "zero_point",
          exact_pad_into_conv, rewrite_pad_into_window),
-    Rule("pad_into_max_pool", frozenset({"PAD", "PADV2"}), frozenset({"MAX_POOL_2D"}),
+    Rule("pad_into_max_pool", lambda d: d.is_constant_pad, lambda d: d.absorbs_pad == "lowest",
          exact_pad_into_max_pool, rewrite_pad_into_window),
-    Rule("clamp_activation", frozenset(CLAMPS),
-         frozenset({"RELU", "RELU6", "RELU_N1_TO_1", "MAXIMUM", "MINIMUM"}),
+    Rule("clamp_activation", lambda d: d.clamp_keys is not None,
+         lambda d: d.fused_activation is not None or d.constant_bound is not None,
          exact_clamp_activation, rewrite_clamp_activation),
-    Rule("dequantize_quantize", frozenset({"DEQUANTIZE"}), frozenset({"QUANTIZE"}),
+    # a rule about one specific pair of ops: the float32 round trip between them is a table
+    Rule("dequantize_quantize", lambda d: d.kind == Dequantize.kind, lambda d: d.kind == Quantize.kind,
          exact_dequantize_quantize, rewrite_tables),
-    Rule("table_chain", TABLE_OPS, TABLE_OPS, exact_table_chain, rewrite_tables),
-    Rule("identity_table", None, TABLE_OPS, exact_identity, rewrite_to_view),
+    Rule("table_chain", _table, _table, exact_table_chain, rewrite_tables),
+    Rule("identity_table", None, _table, exact_identity, rewrite_to_view),
 ]
 
 
@@ -354,16 +344,17 @@ def _fire_once(g: nx.DiGraph, fired: list[str]) -> bool:
     """Apply the first rule that matches (ops in execution order, rules in table order)."""
     for b_oid in ir.ops_in_order(g):
         b = ir.op(g, b_oid)
+        b_def = ops.lookup(b.kind)
         for rule in RULES:
-            if b.kind not in rule.consumers:
+            if not rule.consumer(b_def):
                 continue
-            if rule.producers is None:
+            if rule.producer is None:
                 candidates = [(None, None)]
             else:
                 candidates = []
                 for t in dict.fromkeys(b.inputs):
                     a_oid = ir.producer(g, t) if t is not None else None
-                    if (a_oid is not None and ir.is_op(g, a_oid) and ir.op(g, a_oid).kind in rule.producers
+                    if (a_oid is not None and ir.is_op(g, a_oid) and rule.producer(ops.lookup(ir.op(g, a_oid).kind))
                             and len(ir.op(g, a_oid).outputs) == 1 and private(g, t, b_oid)):
                         candidates.append((a_oid, ir.op(g, a_oid)))
             for a_oid, a in candidates:

@@ -38,12 +38,7 @@ MAX_ROUNDS = 40
 
 
 def _variants(g, o) -> list[dict]:
-    d = ops.lookup(o.kind)
-    fn = getattr(d, "pack_variants", None)
-    if fn is not None:
-        return [v for v in fn(g, o) if v is not None]
-    pk = d.pack(g, o)
-    return [pk] if pk is not None else []
+    return [v for v in ops.lookup(o.kind).pack_variants(g, o) if v is not None]
 
 
 def _variant_or_plain(variants: list[dict], i: int) -> dict | None:
