@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tinycc import driver, frontend, ir, toolchain
+from tinycc import driver, frontend, ir, ops, toolchain
 from tinycc.passes import fuse_ops, run_pipeline
 from tinycc.passes.fuse_ops import RULES
 from tinycc.testing import models as M
@@ -160,7 +160,28 @@ def quantize_chain(same=False):
 def test_rules_are_a_table():
     assert {r.name for r in RULES} == {"pad_into_window", "pad_into_max_pool", "clamp_activation",
                                        "dequantize_quantize", "table_chain", "identity_table"}
-    assert all(r.consumers and callable(r.exact) and callable(r.rewrite) for r in RULES)
+    assert all(callable(r.consumer) and callable(r.exact) and callable(r.rewrite) for r in RULES)
+    # the rules' patterns are facts of the ops (OpDef properties); these are the ops they match
+    defs = [ops.lookup(k) for k in ops.supported()]
+
+    def kinds(pred):
+        return {d.kind for d in defs if pred(d)}
+    rule = {r.name: r for r in RULES}
+    assert kinds(rule["clamp_activation"].producer) == {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD",
+                                                        "AVERAGE_POOL_2D", "MAX_POOL_2D"}
+    assert kinds(rule["clamp_activation"].consumer) == {"RELU", "RELU6", "RELU_N1_TO_1", "MAXIMUM", "MINIMUM"}
+    assert kinds(rule["pad_into_window"].producer) == kinds(rule["pad_into_max_pool"].producer) == {"PAD", "PADV2"}
+    assert kinds(rule["pad_into_window"].consumer) == {"CONV_2D", "DEPTHWISE_CONV_2D"}
+    assert kinds(rule["pad_into_max_pool"].consumer) == {"MAX_POOL_2D"}
+    assert kinds(rule["dequantize_quantize"].producer) == {"DEQUANTIZE"}
+    assert kinds(rule["dequantize_quantize"].consumer) == {"QUANTIZE"}
+    table_ops = kinds(rule["table_chain"].consumer)
+    assert {"QUANTIZE", "RELU", "RELU6", "RELU_N1_TO_1", "ABS", "RSQRT", "ELU", "HARD_SWISH", "LEAKY_RELU",
+            "LOGISTIC", "TANH"} <= table_ops == kinds(rule["table_chain"].producer)
+    # the other table-kernel ops have no int8 kernel (float32 only): ``table`` never sees a lut on them
+    assert all(not ops.lookup(k).int8 for k in table_ops - {"QUANTIZE", "RELU", "RELU6", "RELU_N1_TO_1", "ABS",
+                                                             "RSQRT", "ELU", "HARD_SWISH", "LEAKY_RELU",
+                                                             "LOGISTIC", "TANH"})
 
 
 @pytest.mark.parametrize("dtype,depthwise,padding,stride", [
@@ -278,5 +299,5 @@ def test_fuse_ops_alone_keeps_invariants():
     g = frontend.parse_tflite(conv_act("RELU6", "int8"))
     from tinycc.passes import alias_reshapes, check_operators, fold_quantization
     g = fuse_ops(fold_quantization(alias_reshapes(check_operators(g))))
-    ir.verify(g)
+    ir.check_invariants(g)
     assert kinds(g) == ["CONV_2D"]

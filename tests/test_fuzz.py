@@ -7,7 +7,7 @@ the shared models (seeded, reproducible):
   flip      1..8 random bit flips anywhere
   byte      1..8 bytes set to random or boundary values anywhere
   field     a field the parser reads (offset, vector length, vtable entry, index, shape, type,
-            scale, zero point, option...; found by tracing ``validate.read_model``) set to an
+            scale, zero point, option...; found by tracing ``flatbuffer.read_model``) set to an
             extreme: 0, 1, -1, 0x7fffffff, 0x80000000, len-1, len, value+-1, NaN, inf, ...
   fields    2..6 such fields at once
   truncate  the file cut anywhere
@@ -42,7 +42,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tinycc import driver, validate
+from tinycc import driver, flatbuffer, model_checks
 from tinycc.errors import TinyccError
 
 from .conftest import MODELS_DIR, REPO, SHARED_MODELS, model_path
@@ -61,15 +61,15 @@ STRATEGIES = ("flip", "byte", "field", "field", "field", "fields", "fields", "tr
 def structure_fields(buf: bytes) -> list[tuple[int, str]]:
     """(position, struct code) of every value the parser reads from ``buf`` (not bulk data)."""
     trace: list = []
-    m = validate.read_model(buf, trace)
+    m = flatbuffer.read_model(buf, trace)
     m.trace = trace
     for t in m.tensors:
         if t.buffer < m.n_buffers:
             m.buffer_bytes(t.buffer, t.name)
     try:
         for t in m.tensors:
-            validate.check_tensor(t)
-        validate.check_model(m)  # traces the fields of the builtin options
+            model_checks.check_tensor(t)
+        model_checks.check_model(m)  # traces the fields of the builtin options
     except TinyccError:
         pass
     seen, fields = set(), []

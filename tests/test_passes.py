@@ -29,7 +29,7 @@ def test_alias_reshapes_turns_reshape_into_a_view():
     g = frontend.parse_tflite(M.reshape(np.random.default_rng(0), (1, 4, 3, 2), (1, 24), "int8"))
     assert kinds(g) == ["RESHAPE"]
     g = alias_reshapes(check_operators(g))
-    ir.verify(g)
+    ir.check_invariants(g)
     assert kinds(g) == []
     (src,), (dst,) = g.graph["inputs"], g.graph["outputs"]
     assert g.has_edge(src, dst) and ir.view_source(g, dst) == src
@@ -39,14 +39,14 @@ def test_alias_reshapes_on_kws_keeps_everything_else():
     g = frontend.load_tflite(str(model_path("kws_ref_model")))
     before = kinds(g)
     g = alias_reshapes(check_operators(g))
-    ir.verify(g)
+    ir.check_invariants(g)
     assert kinds(g) == [k for k in before if k != "RESHAPE"]
 
 
 def test_fold_quantization_computes_prepare_constants():
     g = frontend.load_tflite(str(model_path("kws_ref_model")))
     g = fold_quantization(alias_reshapes(check_operators(g)))
-    ir.verify(g)
+    ir.check_invariants(g)
     for n in ir.ops_in_order(g):
         o = ir.op(g, n)
         if o.kind not in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"):
@@ -142,7 +142,7 @@ def test_verify_catches_a_broken_graph():
     oid = g.graph["plan"].order[0]
     g.remove_edge(ir.op(g, oid).inputs[0], oid)
     with pytest.raises(Exception, match="reads"):
-        ir.verify(g)
+        ir.check_invariants(g)
 
 
 ARENA_LIMITS = {"kws_ref_model": 9000, "vww_96_int8": 40000, "ic_resnet8_int8": 36000, "ad01_int8": 1000}

@@ -14,8 +14,8 @@ import networkx as nx
 from . import codegen, frontend
 from .errors import TinyccError
 from .passes import run_pipeline
+from .targets import DSP_TARGETS, OPTIMIZE, TARGETS
 
-TARGETS = ("generic", "cortex-m0", "cortex-m3", "cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55")
 C_KEYWORDS = {"auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else", "enum",
               "extern", "float", "for", "goto", "if", "inline", "int", "long", "register", "restrict", "return",
               "short", "signed", "sizeof", "static", "struct", "switch", "typedef", "union", "unsigned", "void",
@@ -25,10 +25,6 @@ C_KEYWORDS = {"auto", "break", "case", "char", "const", "continue", "default", "
 def check_name(name: str) -> None:
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,62}", name) or name in C_KEYWORDS:
         raise TinyccError(f"--name '{name}' is not a valid C identifier")
-
-
-OPTIMIZE = ("memory", "speed")
-DSP_TARGETS = ("cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55")
 
 
 def default_optimize(target: str) -> str:

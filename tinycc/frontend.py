@@ -1,8 +1,9 @@
 """Frontend: read a .tflite flatbuffer into the tinycc IR (see ``tinycc.ir``).
 
-Subgraph 0 is the model. The file is untrusted: ``tinycc.validate`` checks its flatbuffer
-structure and reads it into plain data before anything else touches it, then checks
-every index, tensor, quantization and the graph (see its docstring for the full list).
+Subgraph 0 is the model. The file is untrusted: ``tinycc.flatbuffer`` checks its flatbuffer
+structure and reads it into plain data before anything else touches it, then
+``tinycc.model_checks`` checks every index, tensor, quantization and the graph (see their
+docstrings for the full list).
 Tensors become tensor nodes (constants carry their data as numpy arrays), operators
 become op nodes with their builtin options decoded by the op's registration
 (``tinycc.ops``), from options tables whose fields were checked. Anything we cannot
@@ -15,23 +16,23 @@ import os
 import networkx as nx
 import numpy as np
 
-from . import ir, ops, validate
+from . import flatbuffer, ir, model_checks, ops
+from .dtypes import DTYPE_SIZE, NUMPY_DTYPES, TENSOR_TYPES  # noqa: F401  (re-exported)
 from .errors import TinyccError
-from .validate import NUMPY_DTYPES, TENSOR_TYPES  # noqa: F401  (re-exported)
 
 
 def load_tflite(path: str) -> nx.DiGraph:
     """Parse the model file at ``path``; raise TinyccError on anything malformed or unsupported."""
-    name = validate.printable(os.path.basename(path))
+    name = flatbuffer.printable(os.path.basename(path))
     try:
         size = os.path.getsize(path)
-        if size > validate.MAX_FILE_BYTES:
+        if size > flatbuffer.MAX_FILE_BYTES:
             raise TinyccError(f"file is {size} bytes, more than a flatbuffer can address "
-                              f"({validate.MAX_FILE_BYTES})", file=name)
+                              f"({flatbuffer.MAX_FILE_BYTES})", file=name)
         with open(path, "rb") as f:
             buf = f.read()
     except OSError as e:
-        raise TinyccError(f"cannot read model: {e.strerror}", file=validate.printable(str(path))) from None
+        raise TinyccError(f"cannot read model: {e.strerror}", file=flatbuffer.printable(str(path))) from None
     return parse_tflite(buf, name)
 
 
@@ -50,10 +51,10 @@ def parse_tflite(buf: bytes, name: str = "<bytes>") -> nx.DiGraph:
 
 
 def _parse(buf: bytes, name: str) -> nx.DiGraph:
-    m = validate.read_model(buf)
+    m = flatbuffer.read_model(buf)
     for t in m.tensors:
-        validate.check_tensor(t)
-    validate.check_model(m)
+        model_checks.check_tensor(t)
+    model_checks.check_model(m)
 
     g = nx.DiGraph(name="model", source=name)
     consts = set()
@@ -81,11 +82,11 @@ def _parse(buf: bytes, name: str) -> nx.DiGraph:
             attrs = {**attrs, "from_float16": True}   # its input was widened to float32 above
         ir.add_op(g, f"op{o.index}", ir.Op(o.kind, ins, outs, attrs, index=o.index,
                                            name=f"op{o.index}_{o.kind.lower()}"))
-    validate.check_graph(g, m, consts)
+    model_checks.check_graph(g, m, consts)
     return g
 
 
-def _options(m: validate.RawModel, o: validate.RawOperator, spec):
+def _options(m: flatbuffer.RawModel, o: flatbuffer.RawOperator, spec):
     """The op's builtin options as its generated class, at a checked position (or None)."""
     if spec.options_class is None or o.options_pos is None:
         return None
@@ -94,7 +95,7 @@ def _options(m: validate.RawModel, o: validate.RawOperator, spec):
     return opts
 
 
-def _tensor(m: validate.RawModel, t: validate.RawTensor) -> ir.Tensor:
+def _tensor(m: flatbuffer.RawModel, t: flatbuffer.RawTensor) -> ir.Tensor:
     dtype = t.dtype
     quant = None
     if t.quant is not None:
@@ -106,7 +107,7 @@ def _tensor(m: validate.RawModel, t: validate.RawTensor) -> ir.Tensor:
     data = None
     raw = m.buffer_bytes(t.buffer, t.name)
     if raw:
-        want = validate.element_count(t.shape) * validate.DTYPE_SIZE[dtype]
+        want = model_checks.element_count(t.shape) * DTYPE_SIZE[dtype]
         if len(raw) != want:
             raise TinyccError(f"constant buffer {t.buffer} has {len(raw)} bytes, shape {list(t.shape)} {dtype} "
                               f"needs {want}", tensor=t.name)

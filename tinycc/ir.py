@@ -31,7 +31,7 @@ Graph attributes (``graph.graph``)
     plan once ``plan_arena`` ran; ``fused``: the ``fuse_ops`` rules that fired.
 
 Every tensor has exactly one writer: an op, a view edge, or nothing (model
-inputs and constants). ``verify`` checks these invariants; tests run it after
+inputs and constants). ``check_invariants`` checks them; tests run it after
 every pass.
 """
 from __future__ import annotations
@@ -42,12 +42,8 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
+from .dtypes import C_TYPE, DTYPE_SIZE  # noqa: F401  (ir.DTYPE_SIZE, ir.C_TYPE)
 from .errors import TinyccError
-
-# Bytes per element of the dtypes tinycc knows.
-DTYPE_SIZE = {"int8": 1, "uint8": 1, "int16": 2, "int32": 4, "int64": 8, "float32": 4, "bool": 1}
-C_TYPE = {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "int32": "int32_t",
-          "int64": "int64_t", "float32": "float", "bool": "uint8_t"}
 
 
 @dataclass(frozen=True)
@@ -150,6 +146,11 @@ def storage(g: nx.DiGraph, tid: str) -> tuple[str, int]:
             return tid, off
 
 
+def scratch_id(o: Op) -> str:
+    """The id of op ``o``'s kernel scratch buffer in the arena plan (``OpDef.scratch_bytes``)."""
+    return f"scratch:{o.name}"
+
+
 def consumers(g: nx.DiGraph, tid: str) -> list[str]:
     return [s for s in g.successors(tid) if is_op(g, s)]
 
@@ -178,7 +179,7 @@ def replace_value(g: nx.DiGraph, n: str, value) -> None:
     g.nodes[n]["value"] = value
 
 
-def verify(g: nx.DiGraph) -> None:
+def check_invariants(g: nx.DiGraph) -> None:
     """Check the IR invariants stated in the module docstring; raise TinyccError if broken."""
     def fail(msg):
         raise TinyccError(f"IR invariant broken: {msg}")

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
+from .errors import TinyccError
 
 INT8_MIN, INT8_MAX = -128, 127
 
@@ -86,3 +89,54 @@ def axis_padding(attrs: dict, axis: str):
     """The padding of a windowed op along ``axis`` ("h" or "w"): its "SAME"/"VALID" attr, or the
     explicit (before, after) pair ``attrs["pad_h"]``/``attrs["pad_w"]`` when padding is "EXPLICIT"."""
     return attrs[f"pad_{axis}"] if attrs["padding"] == "EXPLICIT" else attrs["padding"]
+
+
+# -- rules the int8 ops check (``op_def`` is the calling OpDef: its ``fail`` names the op) ---------
+
+MAX_REQUANT_SHIFT = 30  # tcc_requantize (tcc_common.h) takes shifts in [-31, 30]
+
+
+def check_requantization(op_def, o, reals, tensor: str | None = None, what: str = "requantization multiplier") -> None:
+    """Every real multiplier ``reals`` must be one the kernels can apply: finite, >= 0, and
+    with a shift of at most MAX_REQUANT_SHIFT (a multiplier below 2^30)."""
+    for k, r in enumerate(reals):
+        r = float(r)
+        if not (math.isfinite(r) and r >= 0) or (r > 0 and quantize_multiplier(r)[1] > MAX_REQUANT_SHIFT):
+            where = f" (channel {k})" if len(reals) > 1 else ""
+            raise op_def.fail(o, f"{what} {r:.6g}{where} is outside what the int8 kernels apply "
+                                 f"(below 2^{MAX_REQUANT_SHIFT})", tensor)
+
+
+def check_int8_accumulation(op_def, o, x, w, y, bias, axis_out: int) -> None:
+    """int8 CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED: their kernels sum w * x in an int32
+    that starts at the zero-point-folded bias (bias - in_zp * sum(w)), then requantize by
+    in_scale * w_scale / out_scale. Refuse per-channel scales on another axis than the output
+    channels, multipliers the kernels cannot apply, and weights whose worst partial sum,
+    |bias| + (|in_zp| + 128) * sum|w|, could overflow the int32 for some input."""
+    channels = w.shape[axis_out]
+    if w.quant is not None and w.quant.per_channel and w.quant.axis != axis_out:
+        raise op_def.fail(o, f"per-channel weight scales along dimension {w.quant.axis}; the output channels "
+                             f"are dimension {axis_out}", w.name)
+    scales = per_channel_scales(w, channels)
+    reals = [float(x.quant.scale[0]) * float(s) / float(y.quant.scale[0]) for s in scales]
+    check_requantization(op_def, o, reals, w.name, "input scale x weight scale / output scale:")
+    wa = np.abs(w.data.astype(np.int64))
+    sums = np.moveaxis(wa, axis_out, 0).reshape(channels, -1).sum(axis=1)
+    b = np.zeros(channels, np.int64) if bias is None else np.abs(np.asarray(bias, np.int64)).reshape(-1)
+    worst = b + (abs(int(x.quant.zero_point[0])) + 128) * sums
+    if channels and int(worst.max()) > 2**31 - 1:
+        k = int(worst.argmax())
+        raise op_def.fail(o, f"output channel {k} may overflow the int32 accumulator (|bias| + (|zero point| + 128) "
+                             f"x sum|w| = {int(worst[k])})", w.name)
+
+
+def per_channel_scales(t, channels: int) -> tuple[float, ...]:
+    """The weight scales of tensor ``t`` (an ir.Tensor), one per output channel."""
+    if t.quant is None:
+        raise TinyccError("int8 weights need quantization parameters", tensor=t.name)
+    s = t.quant.scale
+    if len(s) == 1:
+        return s * channels
+    if len(s) != channels:
+        raise TinyccError(f"{len(s)} per-channel scales for {channels} channels", tensor=t.name)
+    return s

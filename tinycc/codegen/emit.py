@@ -7,8 +7,6 @@ constants and kernel call through an ``Emitter``.
 from __future__ import annotations
 
 import functools
-
-import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +16,8 @@ import networkx as nx
 import numpy as np
 
 from .. import __version__, ir, ops
-from ..passes.plan_arena import scratch_id
+from ..cformat import format_float, format_scalar, format_values  # noqa: F401  (ops' emit used them from here)
+from ..memory_report import build_report
 
 TEMPLATES = Path(__file__).parent / "templates"
 RUNTIME = Path(__file__).resolve().parents[2] / "runtime"
@@ -87,7 +86,7 @@ class Emitter:
     def scratch(self, o: ir.Op) -> str:
         """C pointer to the op's scratch buffer in the arena (typed like its output)."""
         ctype = ir.C_TYPE[ir.tensor(self.g, o.outputs[0]).dtype]
-        return f"({ctype} *)(arena + {self.plan.offsets[scratch_id(o)]})"
+        return f"({ctype} *)(arena + {self.plan.offsets[ir.scratch_id(o)]})"
 
     def use(self, part: str) -> None:
         """Keep an optional part of a kernel file: code guarded by ``#ifndef TCC_OMIT_<part>`` (or
@@ -115,41 +114,6 @@ class Emitter:
 
 def _csize(ctype: str) -> int:
     return {"int8_t": 1, "uint8_t": 1, "int16_t": 2, "int32_t": 4, "float": 4, "int64_t": 8}[ctype]
-
-
-def format_scalar(v) -> str:
-    if v is None:
-        return "NULL"
-    if isinstance(v, str):
-        return v
-    if isinstance(v, (bool, np.bool_)):
-        return "1" if v else "0"
-    if isinstance(v, (int, np.integer)):
-        v = int(v)
-        return "INT32_MIN" if v == -(2**31) else str(v)
-    return format_float(float(v))
-
-
-def format_float(x: float) -> str:
-    """A float32 C literal that round-trips exactly; infinities become +-FLT_MAX (TFLite's clamp)."""
-    if math.isinf(x):
-        return "FLT_MAX" if x > 0 else "-FLT_MAX"
-    if math.isnan(x):
-        return "NAN"
-    s = np.format_float_scientific(np.float32(x), unique=True, trim="-") if x != 0 else "0.0"
-    return s + "f"
-
-
-def format_values(arr: np.ndarray, ctype: str, per_line: int = 16) -> str:
-    if ctype == "float":
-        items = [format_float(v) for v in arr.astype(np.float32).tolist()]
-        per_line = 8
-    else:
-        items = [format_scalar(v) for v in arr.tolist()] if ctype == "int32_t" else list(map(str, arr.tolist()))
-    if not items:
-        items = ["0"]
-    lines = (", ".join(items[i:i + per_line]) for i in range(0, len(items), per_line))
-    return ",\n".join("    " + line for line in lines)
 
 
 @functools.lru_cache(maxsize=1)
@@ -193,7 +157,6 @@ def prefixed(text: str, name: str) -> str:
 
 def generate_with_report(g: nx.DiGraph, opts: Options | str, target: str | None = None):
     """The output folder's files and the memory report they were generated with."""
-    from ..report import build_report
     if isinstance(opts, str):
         opts = Options(name=opts, target=target or "generic")
     name = opts.name

@@ -19,6 +19,8 @@ import pkgutil
 import numpy as np
 
 from .. import ir, quant
+from ..quant import per_channel_scales  # noqa: F401  (the convolution-like ops import it from here)
+from ..targets import DSP_TARGETS
 from ..errors import TinyccError
 
 ACTIVATIONS = {0: "NONE", 1: "RELU", 2: "RELU_N1_TO_1", 3: "RELU6"}
@@ -222,8 +224,6 @@ def _load() -> None:
 
 NO_READ = np.iinfo(np.int64).max
 
-DSP_TARGETS = ("cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55")
-
 
 def dsp_target(g) -> bool:
     """Use the fast kernels of runtime/kernels/arm: a core with the DSP extension (SMLAD,
@@ -381,14 +381,3 @@ def folded_bias(bias: np.ndarray | None, weights: np.ndarray, in_zp: int, axis_o
     if out.min(initial=0) < -(2**31) or out.max(initial=0) >= 2**31:
         raise TinyccError("folded bias overflows int32")
     return out.astype(np.int32)
-
-
-def per_channel_scales(t: ir.Tensor, channels: int) -> tuple[float, ...]:
-    if t.quant is None:
-        raise TinyccError("int8 weights need quantization parameters", tensor=t.name)
-    s = t.quant.scale
-    if len(s) == 1:
-        return s * channels
-    if len(s) != channels:
-        raise TinyccError(f"{len(s)} per-channel scales for {channels} channels", tensor=t.name)
-    return s

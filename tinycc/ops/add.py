@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import tflite
 
-from .. import ir, packing, quant, validate
+from .. import ir, packing, quant
 from . import (OpDef, activation, activation_range_float, activation_range_int8, dsp_target, int32_arithmetic,
                int32_shape_arithmetic, packed, register)
 
@@ -65,7 +65,7 @@ class Add(OpDef):
                                f"the broadcast shape {list(out_shape)}, at most {MAX_DIMS}-D")
         if dt == "int8":  # issue 6: the output multiplier (see prepare) must be one the kernel applies
             twice_max = 2 * max(float(a.quant.scale[0]), float(b.quant.scale[0]))
-            validate.check_requantization(self, o, [twice_max / ((1 << LEFT_SHIFT_INT8) * float(y.quant.scale[0]))],
+            quant.check_requantization(self, o, [twice_max / ((1 << LEFT_SHIFT_INT8) * float(y.quant.scale[0]))],
                                           y.name, "output requantization multiplier")
 
     def prepare(self, g, o):

@@ -52,7 +52,7 @@ class _Join(OpDef):
         return dict(parts=parts)
 
     def emit(self, g, o, ctx):
-        from ..codegen.emit import format_float
+        from ..cformat import format_float
         out = ctx.buf(o.outputs[0])
         placed = o.params.get("zero_copy", {})   # alias_concats: written in place by their producers
         for k, (t, part) in enumerate(zip(o.inputs, o.params["parts"])):

@@ -6,7 +6,7 @@ import math
 import numpy as np
 import tflite
 
-from .. import ir, packing, quant, validate
+from .. import ir, packing, quant
 from . import (NO_READ, OpDef, activation, activation_range_float, activation_range_int8, dsp_target, folded_bias,
                packed, padding, per_channel_scales, register, window_first, window_reads_min)
 
@@ -122,7 +122,7 @@ class Conv2D(OpDef):
             raise self.fail(o, "filter is larger than the padded input")
         self.expect_shape(g, o, o.outputs[0], (geo["batches"], geo["out_h"], geo["out_w"], out_c))
         if dt == "int8":  # issue 6: requantization range and int32 accumulator bound
-            validate.check_int8_accumulation(self, o, x, w, ir.tensor(g, o.outputs[0]),
+            quant.check_int8_accumulation(self, o, x, w, ir.tensor(g, o.outputs[0]),
                                              ir.tensor(g, o.inputs[2]).data if len(o.inputs) > 2 and o.inputs[2] else None, 0)
 
     def prepare(self, g, o):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import tflite
 
-from .. import ir, packing, quant, validate
+from .. import ir, packing, quant
 from . import (OpDef, activation_range_float, activation_range_int8, dsp_target, folded_bias, is_hybrid_model,
                packed, per_channel_scales, register)
 from .conv2d import (HYBRID_MAX_TERM, check_strides, check_weights, conv_geometry, conv_window, is_hybrid,
@@ -47,7 +47,7 @@ class DepthwiseConv2D(OpDef):
         if is_hybrid(g, o):
             self.check_hybrid(o, w, out_c)
         if dt == "int8":  # issue 6: requantization range and int32 accumulator bound
-            validate.check_int8_accumulation(self, o, x, w, ir.tensor(g, o.outputs[0]),
+            quant.check_int8_accumulation(self, o, x, w, ir.tensor(g, o.outputs[0]),
                                              ir.tensor(g, o.inputs[2]).data if len(o.inputs) > 2 and o.inputs[2] else None, 3)
 
     def check_hybrid(self, o, w, out_c):

@@ -253,7 +253,7 @@ class LeakyRelu(_Unary):
         return T.table(f)
 
     def float_call(self, o, x, y, n):
-        from ..codegen.emit import format_float
+        from ..cformat import format_float
         return f"tcc_leaky_relu_f32({format_float(o.attrs['alpha'])}, {x}, {y}, {n});"
 
 

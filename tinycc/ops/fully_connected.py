@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import tflite
 
-from .. import ir, packing, quant, validate
+from .. import ir, packing, quant
 from ..errors import TinyccError
 from . import (OpDef, activation, activation_range_float, activation_range_int8, dsp_target, folded_bias, packed,
                per_channel_scales, register)
@@ -74,7 +74,7 @@ class FullyConnected(OpDef):
         if is_hybrid(g, o):
             check_hybrid_weights(self, o, w, units, depth)
         if dt == "int8":  # issue 6: requantization range and int32 accumulator bound
-            validate.check_int8_accumulation(self, o, x, w, y,
+            quant.check_int8_accumulation(self, o, x, w, y,
                                              ir.tensor(g, o.inputs[2]).data if len(o.inputs) > 2 and o.inputs[2] else None, 0)
 
     def prepare(self, g, o):

@@ -101,7 +101,7 @@ class Quantize(OpDef):
             lut = ctx.const_array(o, "lut", "int8_t", p["lut"])
             ctx.call(o, f"tcc_lut_s8({lut}, {x}, {y}, {n});", self.kernel)
         else:
-            from ..codegen.emit import format_float
+            from ..cformat import format_float
             ctx.call(o, f"tcc_quantize_f32_s8({format_float(p['scale'])}, {p['zero_point']}, {x}, {y}, {n});",
                      self.kernel)
 
@@ -135,7 +135,7 @@ class Dequantize(OpDef):
         return [dequantize_s8(np.asarray(inputs[0]), x.quant.scale[0], x.quant.zero_point[0])]
 
     def emit(self, g, o, ctx):
-        from ..codegen.emit import format_float
+        from ..cformat import format_float
         x = ir.tensor(g, o.inputs[0])
         ctx.call(o, f"tcc_dequantize_s8_f32({format_float(x.quant.scale[0])}, {int(x.quant.zero_point[0])}, "
                     f"{ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])}, {x.size});", self.kernel)

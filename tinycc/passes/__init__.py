@@ -36,9 +36,9 @@ PIPELINE: list[Pass] = [fold_constants, check_operators, alias_reshapes, fold_qu
 def run_pipeline(g: nx.DiGraph, passes: list[Pass] = PIPELINE, verify: bool = False) -> nx.DiGraph:
     """Run ``passes`` in order; with ``verify``, check the IR invariants after each one."""
     if verify:
-        ir.verify(g)
+        ir.check_invariants(g)
     for p in passes:
         g = p(g)
         if verify:
-            ir.verify(g)
+            ir.check_invariants(g)
     return g

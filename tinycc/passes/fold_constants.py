@@ -29,7 +29,7 @@ import numpy as np
 from .. import ir, ops
 from ..errors import TinyccError
 from ..ops.const_copy import KIND as COPY
-from ..validate import NUMPY_DTYPES
+from ..dtypes import NUMPY_DTYPES
 
 FOLD_MAX_BYTES = 1 << 16
 

@@ -87,8 +87,7 @@ class Overlap:
         return d % self.shift == 0  # "multiple"
 
 
-def scratch_id(o: ir.Op) -> str:
-    return f"scratch:{o.name}"
+scratch_id = ir.scratch_id   # (defined in ir: codegen and the report name it too)
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,8 @@
  * (Cortex-M4, M7, M33, M35P, M55 scalar; any core with __ARM_FEATURE_DSP).
  *
  * Every kernel here is bit-exact with its plain counterpart in runtime/kernels (which is
- * bit-exact with TensorFlow Lite Micro). They read weights and constants that pack.py
- * prepares at compile time from the plain kernels' constants; pack.py refuses (PackError)
+ * bit-exact with TensorFlow Lite Micro). They read weights and constants that tinycc/packing.py
+ * prepares at compile time from the plain kernels' constants; tinycc/packing.py refuses (PackError)
  * the rare constants a kernel cannot handle exactly, and the plain kernel stays in use.
  * Without the DSP extension the same C builds with portable helpers (slow; for testing).
  *
@@ -14,16 +14,16 @@
  * of length K, values are zero-padded to K4 (a multiple of 4) and grouped by 4 as
  * (k0, k2), (k1, k3): the lanes SXTB16 / SXTB16 ROR #8 extract from a word of 4 int8.
  * Weights and biases of an output channel are pre-multiplied by 2^(left+1), left = max(shift, 0)
- * (pack.py checks that nothing overflows), so requantization is SMMLAR + rounding shift.
+ * (tinycc/packing.py checks that nothing overflows), so requantization is SMMLAR + rounding shift.
  *
  * Scratch buffers are passed in by the caller (they live in the arena), 4-byte aligned;
- * their sizes are given below (and by pack.py's *_scratch_bytes functions). They carry no
+ * their sizes are given below (and by tinycc/packing.py's *_scratch_bytes functions). They carry no
  * state between calls. Packed weight arrays are int32 (LDRD needs 4-byte alignment).
  *
  * Write order (for an arena planner that lets an output overlap a dying input): each kernel's
- * order is stated below and given exactly by pack.py's reads_min_* functions, in tinycc's
+ * order is stated below and given exactly by tinycc/packing.py's reads_min_* functions, in tinycc's
  * OpDef.reads_min convention (per output element in index order, the lowest input element read
- * after the previous element was written); pack.overlap_shift() turns it into the largest safe
+ * after the previous element was written); packing.overlap_shift() turns it into the largest safe
  * offset(output) - offset(input). tests/test_dsp_kernels.py runs every kernel at that offset.
  *
  * Implementation note: the kernels are C99 with arm_acle.h intrinsics; a few instructions
@@ -39,7 +39,7 @@
 
 #include "tcc_pool.h"
 
-/* Requantization of one output channel (pack.py: pack_requant):
+/* Requantization of one output channel (tinycc/packing.py: pack_requant):
  *   mult  Q31 multiplier in [2^30, 2^31), or 0 for a channel whose output is constant
  *   add   2^(shift-1) + out_zp * 2^shift  (out_zp when shift == 0)
  *   shift right shift 0..22
@@ -57,7 +57,7 @@ typedef struct {
  * scratch, then every output channel of those 2 pixels is computed (4 channels at a time,
  * SMLAD on pair words) and stored; an odd last pixel alone.
  *
- * Weights (pack.py: pack_conv): K = k_h * k_w * in_c in pack.conv_k_order (in_c % 4 == 0:
+ * Weights (tinycc/packing.py: pack_conv): K = k_h * k_w * in_c in packing.conv_k_order (in_c % 4 == 0:
  * (ky, kx, c); otherwise the whole words of each kernel row's k_w * in_c bytes, row by row,
  * then the rows' leftover bytes, row by row), padded to
  * K4 = k_packed, pairs P[oc][j] (j < K4/2) as above; channel blocks of 4: for each block
@@ -66,7 +66,7 @@ typedef struct {
  *
  * Scratch: 4 * K4 bytes, plus 2 * K4 more when in_c % 4 != 0 (TCC_ARM_CONV_SCRATCH).
  *
- * Write order (pack.reads_min_conv): output pixels in blocks of 2 (flat over batch, row,
+ * Write order (packing.reads_min_conv): output pixels in blocks of 2 (flat over batch, row,
  * column): a block reads the receptive fields of its 2 pixels (into the scratch), then writes
  * all out_c values of the 2 pixels, with no input read in between. So for a 1x1, stride-1
  * layer the output may share the input's base when out_c <= in_c.
@@ -83,13 +83,13 @@ typedef struct {
     const int32_t *weights;         /* pair words, see above */
     const int32_t *bias;            /* [out_c], scaled */
     const tcc_arm_rq *rq;           /* [out_c] */
-    /* optional (NULL: unused), pack.conv_records: for a 1x1 layer on 8 or 16 input channels
+    /* optional (NULL: unused), packing.conv_records: for a 1x1 layer on 8 or 16 input channels
      * with out_c % 4 == 0 (and every non-constant channel's shift > 0), one record per output
      * channel: in_c 8: its 4 pair words, scaled bias, mult, add, shift | 0x100 on the last
      * channel; in_c 16: bias, 8 pair words, mult, add, shift (| 0x100). Used when the layer is pointwise (stride 1, no padding) without a clamp: each
      * pixel's 8 inputs stay in registers, one LDM per output channel. */
     const int32_t *records;
-    /* optional (NULL: unused), pack.conv_blocks: out_c % 2 == 0 (and every non-constant
+    /* optional (NULL: unused), packing.conv_blocks: out_c % 2 == 0 (and every non-constant
      * channel's shift > 0); used when there is no clamp, then weights, bias and rq are not read
      * (the 1x1 records above still go first). Per pair of output channels a, b = 2c, 2c + 1:
      * bias_a, bias_b, bias_a, bias_b; for each group g of 2 pairs (K4 / 4 groups) P_a[2g],
@@ -110,12 +110,12 @@ void tcc_arm_conv_s8(const tcc_arm_conv_s8_params *p, const int8_t *in, int8_t *
  * Per batch row: the input row is expanded to int16 pairs in the scratch, then outputs are
  * computed 4 rows at a time and written in order.
  *
- * Weights (pack.py: pack_fc): rows in blocks of 4 (zero-padded), per block and per group
+ * Weights (tinycc/packing.py: pack_fc): rows in blocks of 4 (zero-padded), per block and per group
  * of 4 inputs the 8 words P[r][j], P[r][j+1] for r = 0..3. Bias padded to a multiple of 4.
  *
  * Scratch: 2 * K4(in_depth) bytes (TCC_ARM_FC_SCRATCH).
  *
- * Write order (pack.reads_min_fc): batch row b's input is read completely (into the scratch)
+ * Write order (packing.reads_min_fc): batch row b's input is read completely (into the scratch)
  * before its outputs are written; the output may overlap the input row freely.
  * ------------------------------------------------------------------------------------ */
 typedef struct {
@@ -141,10 +141,10 @@ void tcc_arm_fc_s8(const tcc_arm_fc_s8_params *p, const int8_t *in, int8_t *out,
  * channels, SMLABB/SMLATT against int16 weight pairs); a channel count that is not a multiple
  * of 4 ends with a byte-wise group.
  *
- * Weights (pack.py: pack_depthwise): [channel group q][tap t][2 words]. Bias padded to a
+ * Weights (tinycc/packing.py: pack_depthwise): [channel group q][tap t][2 words]. Bias padded to a
  * multiple of 4. No scratch.
  *
- * Write order (pack.reads_min_depthwise): output pixels in NHWC order; per pixel, channel
+ * Write order (packing.reads_min_depthwise): output pixels in NHWC order; per pixel, channel
  * groups of 4 in order, each group's window read, then the group's (up to) 4 bytes written.
  * ------------------------------------------------------------------------------------ */
 typedef struct {
@@ -173,12 +173,12 @@ void tcc_arm_depthwise_s8(const tcc_arm_depthwise_s8_params *p, const int8_t *in
  * the newest line is converted), then each channel's line of outputs is computed, 4 at a time,
  * with SMLAD on pairs of adjacent taps (11 instructions per line and block with stride 1).
  *
- * Constants (pack.py: pack_depthwise_planar(..., transposed)): per channel a record of 10
+ * Constants (tinycc/packing.py: pack_depthwise_planar(..., transposed)): per channel a record of 10
  * int32 (`records`): mult, add, shift; the scaled bias; for k = 0..2 the words
  * (w[k][0], w[k][1]), (w[k][1], w[k][2]), where w[k][j] is the filter tap (ky=k, kx=j), or
  * (ky=j, kx=k) when transposed.
  *
- * Scratch: 3 * chunk * 2 * row_len bytes, row_len = pack.planar_row_len(...) of the line
+ * Scratch: 3 * chunk * 2 * row_len bytes, row_len = packing.planar_row_len(...) of the line
  * geometry (TCC_ARM_DW3X3_SCRATCH); chunk = channels (or 0) for all channels at once; with
  * `staged`, chunk * out_h * out_w bytes more: a chunk's outputs are computed there and copied
  * to the output once the chunk's input channels were all read, so (one batch) the output may
@@ -191,7 +191,7 @@ void tcc_arm_depthwise_s8(const tcc_arm_depthwise_s8_params *p, const int8_t *in
  * the output has the input's base (and batches == 1): with stride 1 that output element is the
  * same pixel and channel, whose line was converted before; with stride 2 along rows it lies in
  * an input row above the ones already converted. So the output may be computed in place
- * (pack.depthwise3x3_in_place), except along columns with stride 2.
+ * (packing.depthwise3x3_in_place), except along columns with stride 2.
  * ------------------------------------------------------------------------------------ */
 typedef struct {
     int32_t batches, in_h, in_w, channels;
@@ -206,9 +206,9 @@ typedef struct {
     int32_t staged;                 /* 1: a chunk's outputs go through the scratch (see above) */
     const int32_t *records;         /* [channels][10]: mult, add, shift, bias, 6 weight words */
     int32_t asm_lines;              /* 1: no clamp and every channel's shift > 0 or constant
-                                       (pack.depthwise_planar_asm_lines): the asm line loops */
+                                       (packing.depthwise_planar_asm_lines): the asm line loops */
     int32_t block_n;                /* outputs per asm block along a line (asm_lines only,
-                                       pack.depthwise_planar_block): 6, 3, or 0 for 4 */
+                                       packing.depthwise_planar_block): 6, 3, or 0 for 4 */
 } tcc_arm_depthwise3x3_s8_params;
 
 #define TCC_ARM_DW3X3_SCRATCH(chunk, row_len, staged, out_pixels) \
@@ -220,15 +220,15 @@ void tcc_arm_depthwise3x3_s8(const tcc_arm_depthwise3x3_s8_params *p, const int8
 /* ------------------------------------------------------------------------------------
  * AVERAGE_POOL_2D, int8, same parameters and semantics as tcc_avg_pool_s8 (tcc_pool.h).
  * Channels 4 at a time with SXTAB16 sums in int16 lanes (flushed to int32 every 255 taps).
- * Write order (pack.reads_min_avg_pool): output pixels in NHWC order; per pixel, groups of 4
+ * Write order (packing.reads_min_avg_pool): output pixels in NHWC order; per pixel, groups of 4
  * channels (then single channels) each read over the window, then written.
  * ------------------------------------------------------------------------------------ */
 void tcc_arm_avg_pool_s8(const tcc_pool_params *p, const int8_t *in, int8_t *out);
 
 /* ------------------------------------------------------------------------------------
  * ADD, int8, two tensors of the same shape (no broadcasting), via per-input tables of the
- * rescaled values indexed by the input byte as unsigned (pack.py: pack_add; 2 KB of flash).
- * Write order (pack.reads_min_add): element i of the output is written right after reading
+ * rescaled values indexed by the input byte as unsigned (tinycc/packing.py: pack_add; 2 KB of flash).
+ * Write order (packing.reads_min_add): element i of the output is written right after reading
  * element i of both inputs (in place on either input is safe).
  * ------------------------------------------------------------------------------------ */
 typedef struct {

@@ -1,7 +1,7 @@
 /* tinycc runtime, Cortex-M DSP: ADD int8 of two same-shape tensors (see tcc_arm.h).
  *
  * Same semantics as tcc_add_s8 without broadcasting (TFLite's integer Add). Each input's
- * rescaling (offset, << 20, requantize) depends on one int8 value only, so pack.py
+ * rescaling (offset, << 20, requantize) depends on one int8 value only, so tinycc/packing.py
  * tabulates it, indexed by the byte as unsigned (LDRB + one table load): table[(uint8_t)a] and
  * table[256 + (uint8_t)b], pre-doubled for the output requantization (tcc_arm_rq), which is
  * exact on their sum.

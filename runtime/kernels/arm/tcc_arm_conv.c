@@ -114,7 +114,7 @@ TCC_ARM_INLINE void fill_bytes(int8_t *dst, int8_t v, int32_t n)
 }
 
 /* im2col of one output pixel when in_c % 4 != 0, straight into its column in the order of
- * pack.conv_k_order: each kernel row is a run of R = k_w * in_c bytes; the whole words of every
+ * packing.conv_k_order: each kernel row is a run of R = k_w * in_c bytes; the whole words of every
  * row are expanded from the input (unaligned word loads), the R % 4 tail bytes of every row are
  * gathered in tail[] (zero-padded to a whole word once per call of the kernel) and expanded
  * last. A row that crosses the left or right border is assembled in tmp[] (R bytes) first. */

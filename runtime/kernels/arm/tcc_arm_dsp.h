@@ -304,8 +304,8 @@ TCC_ARM_INLINE uint32_t tcc_splat16(int32_t v)
 
 /*
  * Requantization, bit-exact with tcc_requantize() + out_zp followed by saturation to int8,
- * given the packed constants of tcc_arm_rq (see tcc_arm.h and pack.py) and an accumulator
- * that pack.py's bound guarantees to be 2^(left + 1) * (TFLite's accumulator) without
+ * given the packed constants of tcc_arm_rq (see tcc_arm.h and tinycc/packing.py) and an accumulator
+ * that tinycc/packing.py's bound guarantees to be 2^(left + 1) * (TFLite's accumulator) without
  * overflow (the weights and bias are pre-scaled by 2^(left + 1)):
  *
  *   r = SMMLAR(acc, mult, add)       = srdhm(acc / 2, mult) + add   (acc even, |acc| < 2^31)

@@ -218,7 +218,7 @@ static void fill16(int16_t *dst, int32_t n, int32_t zp)
     fill_words((uint32_t *)(void *)dst, n / 2, tcc_splat16(zp));
 }
 
-/* Per channel record (pack.py: pack_depthwise_planar): mult, add, shift at words 0..2 (one LDM),
+/* Per channel record (tinycc/packing.py: pack_depthwise_planar): mult, add, shift at words 0..2 (one LDM),
  * the scaled bias at word 3; for line k = 0..2 the words A_k = (w[k][0], w[k][1]) and
  * D_k = (w[k][1], w[k][2]) at word 4 + 2k, 5 + 2k. With x the line's int16 values from the block's first
  * column and pairs P_j = (x[2j], x[2j+1]) (aligned words):

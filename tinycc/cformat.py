@@ -1,0 +1,43 @@
+"""C literals of numbers, as the generated code writes them (a leaf: ops and codegen both use it)."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+def format_scalar(v) -> str:
+    """An int, bool, float, None (NULL) or C expression (a str, as is) as a C initializer."""
+    if v is None:
+        return "NULL"
+    if isinstance(v, str):
+        return v
+    if isinstance(v, (bool, np.bool_)):
+        return "1" if v else "0"
+    if isinstance(v, (int, np.integer)):
+        v = int(v)
+        return "INT32_MIN" if v == -(2**31) else str(v)
+    return format_float(float(v))
+
+
+def format_float(x: float) -> str:
+    """A float32 C literal that round-trips exactly; infinities become +-FLT_MAX (TFLite's clamp)."""
+    if math.isinf(x):
+        return "FLT_MAX" if x > 0 else "-FLT_MAX"
+    if math.isnan(x):
+        return "NAN"
+    s = np.format_float_scientific(np.float32(x), unique=True, trim="-") if x != 0 else "0.0"
+    return s + "f"
+
+
+def format_values(arr: np.ndarray, ctype: str, per_line: int = 16) -> str:
+    """The body of an array initializer of ``ctype``: ``per_line`` values a line (8 for floats)."""
+    if ctype == "float":
+        items = [format_float(v) for v in arr.astype(np.float32).tolist()]
+        per_line = 8
+    else:
+        items = [format_scalar(v) for v in arr.tolist()] if ctype == "int32_t" else list(map(str, arr.tolist()))
+    if not items:
+        items = ["0"]
+    lines = (", ".join(items[i:i + per_line]) for i in range(0, len(items), per_line))
+    return ",\n".join("    " + line for line in lines)

@@ -1,0 +1,121 @@
+"""The memory report's data: what each op costs and where every buffer lives, from the plan and
+the emitter codegen uses (``build_report``). Codegen writes it into NAME.h's comment block;
+``tinycc.report`` renders it as text, JSON and HTML.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+
+import networkx as nx
+
+from . import ir, ops
+
+
+@dataclass
+class BufferRow:
+    name: str            # short label: "op3 CONV_2D out", "scratch op3", or a model input's name
+    tensor: str          # the model's tensor name ("" for scratch)
+    kind: str            # "tensor" or "scratch"
+    shape: str
+    offset: int
+    size: int
+    first: int
+    last: int
+
+
+@dataclass
+class OpRow:
+    step: int
+    index: int           # operator index in the model
+    kind: str
+    inputs: list[str]    # "shape dtype" of non-constant inputs
+    outputs: list[str]
+    macs: int
+    weight_bytes: int    # constants this op emits into flash
+    live_bytes: int      # arena bytes occupied while it runs (union of its live buffers)
+    offsets: list[str]   # "name@offset" of its inputs, outputs and scratch
+
+
+@dataclass
+class Report:
+    model: str
+    name: str
+    target: str
+    arena_bytes: int
+    lower_bound: int     # tensor-level: most tensor bytes live at once
+    weight_bytes: int
+    macs: int
+    strategy: str
+    ops: list[OpRow] = field(default_factory=list)
+    buffers: list[BufferRow] = field(default_factory=list)
+    overlaps: list[str] = field(default_factory=list)
+    kernels: list[str] = field(default_factory=list)
+    code_bytes: int | None = None          # .text of the generated code, when measured
+    stack_bytes: int | None = None         # worst-case stack of NAME_invoke, when measured
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2)
+
+
+def occupied(buffers) -> int:
+    """Bytes covered by the union of the buffers' [offset, offset + size) intervals."""
+    total, reach = 0, 0
+    for b in sorted(buffers, key=lambda b: b.offset):
+        start, end = max(b.offset, reach), b.offset + b.size
+        if end > start:
+            total += end - start
+        reach = max(reach, end)
+    return total
+
+
+def shape_str(t: ir.Tensor) -> str:
+    return "x".join(map(str, t.shape)) or "scalar"
+
+
+def build_report(g: nx.DiGraph, emitter, name: str, target: str) -> Report:
+    """Report of a planned graph whose code ``emitter`` (codegen.Emitter, after emit_all) produced."""
+    plan = g.graph["plan"]
+    bufs = {b.tid: b for b in plan.buffers}
+
+    def label(bid: str) -> str:
+        if bid.startswith("scratch:"):
+            return "scratch " + bid.split(":", 1)[1].split("_", 1)[0]
+        p = ir.producer(g, bid)
+        if p is not None and ir.is_op(g, p):
+            o = ir.op(g, p)
+            return f"op{o.index} {o.kind} out" + (f"{o.outputs.index(bid)}" if len(o.outputs) > 1 else "")
+        name = ir.tensor(g, bid).name
+        return name if len(name) <= 40 else name[:37] + "..."
+
+    r = Report(model=g.graph.get("source", "?"), name=name, target=target, arena_bytes=plan.size,
+               lower_bound=plan.lower_bound(), weight_bytes=sum(emitter.const_bytes.values()), macs=0,
+               strategy=plan.strategy, kernels=sorted(emitter.kernels))
+    for step, oid in enumerate(plan.order):
+        o = ir.op(g, oid)
+        macs = ops.lookup(o.kind).macs(g, o)
+        r.macs += macs
+        acts = [t for t in o.inputs if t is not None and not ir.tensor(g, t).is_const]
+        placed = [*acts, *o.outputs] + ([ir.scratch_id(o)] if ir.scratch_id(o) in plan.offsets else [])
+        r.ops.append(OpRow(
+            step=step, index=o.index, kind=o.kind,
+            inputs=[f"{shape_str(ir.tensor(g, t))} {ir.tensor(g, t).dtype}" for t in acts],
+            outputs=[f"{shape_str(ir.tensor(g, t))} {ir.tensor(g, t).dtype}" for t in o.outputs],
+            macs=macs, weight_bytes=emitter.const_bytes.get(oid, 0),
+            live_bytes=occupied(plan.live_at(step)),
+            offsets=[f"{label(t)}@{plan.offsets[t]}" for t in placed]))
+    for b in plan.buffers:
+        scratch = b.tid.startswith("scratch:")
+        r.buffers.append(BufferRow(label(b.tid), "" if scratch else ir.tensor(g, b.tid).name,
+                                   "scratch" if scratch else "tensor",
+                                   "" if scratch else shape_str(ir.tensor(g, b.tid)), b.offset, b.size,
+                                   b.first, b.last))
+    for ov in plan.overlaps:
+        d = bufs[ov.out].offset - bufs[ov.inp].offset
+        if not (d < bufs[ov.inp].size and -d < bufs[ov.out].size):
+            continue  # allowed but not used: the two buffers do not touch
+        rule = {"at_most": f"allowed up to {ov.shift:+d}", "exactly": f"allowed exactly {ov.shift:+d}",
+                "multiple": f"allowed: multiples of {ov.shift}"}[ov.kind]
+        o = ir.op(g, ov.op)
+        r.overlaps.append(f"op{o.index} {o.kind}: output at {d:+d} B from its input {label(ov.inp)} ({rule})")
+    return r
