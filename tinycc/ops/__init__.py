@@ -6,9 +6,12 @@ An op's module holds everything tinycc knows about it:
   * ``prepare``: compile-time constants, what TFLite Micro computes in Prepare
     (stored in ``Op.params`` by the ``fold_quantization`` pass);
   * ``emit``: the C call(s) and constant data, through a ``codegen.Emitter``;
-  * ``macs``: multiply-accumulates, for reports.
+  * ``macs``: multiply-accumulates, for reports;
+and every other hook and fact ``OpDef`` declares (each with its docstring): what the passes
+need to know about the op is asked there, never by its kind.
 Its C kernel lives in ``runtime/kernels/<kernel>.c``. Adding an op = adding a module
-here, a kernel file, and a test; modules are discovered automatically.
+here, a kernel file, and a test; modules are discovered automatically (modules named
+``_*.py`` hold base classes and helpers shared by several ops and are not ops).
 """
 from __future__ import annotations
 
@@ -219,7 +222,8 @@ def _load() -> None:
         return
     _loaded = True
     for m in pkgutil.iter_modules(__path__):
-        importlib.import_module(f"{__name__}.{m.name}")
+        if not m.name.startswith("_"):      # _*.py: base classes and helpers shared by several ops
+            importlib.import_module(f"{__name__}.{m.name}")
 
 
 NO_READ = np.iinfo(np.int64).max

@@ -13,7 +13,7 @@ import tflite
 
 from .. import ir, quant
 from . import OpDef, register
-from .movement import operand
+from ._datamove import operand
 
 BATCH_DIMS = 4
 

@@ -19,8 +19,9 @@ import numpy as np
 import tflite
 
 from .. import ir
+from ..index_maps import encode_plan, index_array, maps_from_index
 from . import OpDef, activation, register
-from .movement import KERNEL, check_movable, encode_plan, index_array, maps_from_index, operand, same_quant
+from ._datamove import KERNEL, check_movable, operand, same_quant
 
 
 class _Join(OpDef):

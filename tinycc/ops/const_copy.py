@@ -10,7 +10,7 @@ import numpy as np
 
 from .. import ir
 from . import NO_READ, OpDef, register
-from .movement import KERNEL
+from ._datamove import KERNEL
 
 KIND = "TINYCC_COPY"
 

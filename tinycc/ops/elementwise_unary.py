@@ -45,7 +45,7 @@ import tflite
 
 from .. import ir, quant
 from . import OpDef, register
-from . import tflm_math as T
+from .. import tflm_math as T
 
 
 # float32 kernels (tcc_elementwise.c) whose numpy equivalent is exact: one IEEE operation or a

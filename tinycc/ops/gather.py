@@ -13,7 +13,7 @@ import tflite
 
 from .. import ir
 from . import OpDef, register
-from .movement import KERNEL, check_movable, operand
+from ._datamove import KERNEL, check_movable, operand
 
 
 @register

@@ -15,7 +15,7 @@ import tflite
 
 from .. import ir, quant
 from . import OpDef, activation, register
-from . import tflm_math as T
+from .. import tflm_math as T
 
 
 class _RowOp(OpDef):

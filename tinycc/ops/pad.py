@@ -14,7 +14,7 @@ import tflite
 from .. import ir
 from ..errors import TinyccError
 from . import register
-from .movement import GatherMapOp, check_movable, const_ints, operand
+from ._datamove import GatherMapOp, check_movable, const_ints, operand
 
 MIRROR_MODES = {0: "REFLECT", 1: "SYMMETRIC"}
 

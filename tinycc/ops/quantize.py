@@ -20,7 +20,7 @@ import numpy as np
 
 from .. import ir, quant
 from . import OpDef, register
-from . import tflm_math as T
+from .. import tflm_math as T
 
 _CAST_TYPES = {"int8": "s8", "int16": "s16", "int32": "s32", "float32": "f32", "bool": "b8"}
 

@@ -14,7 +14,7 @@ import tflite
 
 from .. import ir, quant
 from . import OpDef, register
-from .movement import KERNEL as COPY_KERNEL, const_ints, operand
+from ._datamove import KERNEL as COPY_KERNEL, const_ints, operand
 
 MAX_DIMS = 6
 

@@ -21,7 +21,7 @@ import tflite
 from .. import ir
 from ..quant import round_half_away
 from . import OpDef, register
-from .movement import GatherMapOp, check_movable, operand
+from ._datamove import GatherMapOp, check_movable, operand
 
 f32 = np.float32
 

@@ -14,7 +14,7 @@ import tflite
 from .. import ir
 from ..errors import TinyccError
 from . import OpDef, register
-from .movement import KERNEL, MOVABLE, const_ints, operand
+from ._datamove import KERNEL, MOVABLE, const_ints, operand
 
 OUT_TYPES = {2: "int32", 4: "int64"}
 

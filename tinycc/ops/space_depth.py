@@ -8,8 +8,9 @@ from __future__ import annotations
 import tflite
 
 from .. import ir
+from ..index_maps import index_array, maps_from_index
 from . import register
-from .movement import GatherMapOp, check_movable, index_array, maps_from_index
+from ._datamove import GatherMapOp, check_movable
 
 
 class _Block(GatherMapOp):

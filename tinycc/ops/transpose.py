@@ -5,8 +5,9 @@ import numpy as np
 import tflite
 
 from .. import ir
+from ..index_maps import index_array, maps_from_index
 from . import register
-from .movement import GatherMapOp, check_movable, const_ints, index_array, maps_from_index
+from ._datamove import GatherMapOp, check_movable, const_ints
 
 
 @register

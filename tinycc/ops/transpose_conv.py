@@ -14,7 +14,7 @@ import tflite
 from .. import ir, quant
 from . import (OpDef, activation, activation_range_float, activation_range_int8, padding, per_channel_scales,
                register)
-from .movement import operand
+from ._datamove import operand
 
 
 @register

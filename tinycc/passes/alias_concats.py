@@ -22,7 +22,7 @@ import networkx as nx
 import numpy as np
 
 from .. import ir, ops
-from ..ops.movement import same_quant
+from ..ops._datamove import same_quant
 from .plan_arena import ALIGN
 
 def placements(g: nx.DiGraph, oid: str) -> dict[str, int]:

@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 
-from .. import quant
+from . import quant
 
 INT32_MIN, INT32_MAX = -(1 << 31), (1 << 31) - 1
 INT8_MIN, INT8_MAX = -128, 127
