@@ -65,32 +65,32 @@ def model_cases(path: Path, seed: int = 0) -> list[T.Case]:
         tag = f"{len(cases)}"
         if o.kind in ("CONV_2D", "DEPTHWISE_CONV_2D"):
             w = ir.tensor(g, o.inputs[1]).data
-            data = dict(w=w, bias=np.asarray(p["bias"]), mult=np.asarray(p["mult"]), shift=np.asarray(p["shift"]),
-                        in_zp=p["in_zp"], out_zp=p["out_zp"], act=tuple(p["act_range"]))
-            geo = dict(batches=p["batches"], in_h=p["in_h"], in_w=p["in_w"], stride_h=a["stride_h"],
+            data = dict(w=w, bias=np.asarray(p.bias), mult=np.asarray(p.mult), shift=np.asarray(p.shift),
+                        in_zp=p.in_zp, out_zp=p.out_zp, act=tuple(p.act_range))
+            geo = dict(batches=p.batches, in_h=p.in_h, in_w=p.in_w, stride_h=a["stride_h"],
                        stride_w=a["stride_w"], dil_h=a.get("dilation_h", 1), dil_w=a.get("dilation_w", 1),
-                       pad_top=p["pad_top"], pad_left=p["pad_left"], out_h=p["out_h"], out_w=p["out_w"], data=data)
+                       pad_top=p.pad_top, pad_left=p.pad_left, out_h=p.out_h, out_w=p.out_w, data=data)
             if o.kind == "CONV_2D":
                 c = T.conv_case(rng, tag, in_c=x.shape[3], out_c=w.shape[0], k_h=w.shape[1], k_w=w.shape[2], **geo)
             else:
                 planar = (tuple(w.shape[1:3]) == (3, 3) and a["stride_h"] == a["stride_w"] in (1, 2)
-                          and geo["dil_h"] == geo["dil_w"] == 1 and p.get("depth_mult", 1) == 1)
+                          and geo["dil_h"] == geo["dil_w"] == 1 and p.depth_mult == 1)
                 c = T.dw_case(rng, tag, channels=x.shape[3], k_h=w.shape[1], k_w=w.shape[2], planar=planar, **geo)
         elif o.kind == "FULLY_CONNECTED":
             w = ir.tensor(g, o.inputs[1]).data
-            data = dict(w=w, bias=np.asarray(p["bias"]), mult=np.asarray(p["mult"]), shift=np.asarray(p["shift"]),
-                        out_zp=p["out_zp"], act=tuple(p["act_range"]))
-            c = T.fc_case(rng, tag, batches=p["batches"], in_depth=p["in_depth"], out_depth=p["out_depth"], data=data)
+            data = dict(w=w, bias=np.asarray(p.bias), mult=np.asarray(p.mult), shift=np.asarray(p.shift),
+                        out_zp=p.out_zp, act=tuple(p.act_range))
+            c = T.fc_case(rng, tag, batches=p.batches, in_depth=p.in_depth, out_depth=p.out_depth, data=data)
         elif o.kind == "AVERAGE_POOL_2D":
-            c = T.pool_case(rng, tag, batches=p["batches"], in_h=p["in_h"], in_w=p["in_w"], channels=p["channels"],
+            c = T.pool_case(rng, tag, batches=p.batches, in_h=p.in_h, in_w=p.in_w, channels=p.channels,
                             f_h=a["filter_h"], f_w=a["filter_w"], stride_h=a["stride_h"], stride_w=a["stride_w"],
-                            pad_top=p["pad_top"], pad_left=p["pad_left"], out_h=p["out_h"], out_w=p["out_w"])
-            c = _with_act(c, p["act_range"])
+                            pad_top=p.pad_top, pad_left=p.pad_left, out_h=p.out_h, out_w=p.out_w)
+            c = _with_act(c, p.act_range)
         elif o.kind == "ADD":
             y = ir.tensor(g, o.outputs[0])
-            za, zb, zy = -p["offsets"][0], -p["offsets"][1], p["offsets"][2]
-            c = T.add_case(rng, tag, size=y.size, zps=(za, zb, zy), act=tuple(p["act_range"]),
-                           mults=(p["in1"], p["in2"], p["out"]))
+            za, zb, zy = -p.offsets[0], -p.offsets[1], p.offsets[2]
+            c = T.add_case(rng, tag, size=y.size, zps=(za, zb, zy), act=tuple(p.act_range),
+                           mults=(p.in1, p.in2, p.out))
         else:
             continue
         if c is None:
@@ -113,8 +113,8 @@ def constant_bytes(path: Path) -> tuple[int, int]:
         p = o.params
         if o.kind in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"):
             w = ir.tensor(g, o.inputs[1]).data
-            plain += w.size + 12 * len(p["bias"])
-            args = (w, np.asarray(p["bias"]), p["mult"], p["shift"], p["out_zp"])
+            plain += w.size + 12 * len(p.bias)
+            args = (w, np.asarray(p.bias), p.mult, p.shift, p.out_zp)
             try:
                 if o.kind == "CONV_2D":
                     pk = T.pack.pack_conv(*args)
@@ -125,7 +125,7 @@ def constant_bytes(path: Path) -> tuple[int, int]:
                 else:
                     pk = T.pack.pack_depthwise(*args)
             except T.pack.PackError:
-                fast += w.size + 12 * len(p["bias"])
+                fast += w.size + 12 * len(p.bias)
                 continue
             fast += sum(np.asarray(v).nbytes for k, v in pk.items() if isinstance(v, np.ndarray))
         elif o.kind == "ADD":

@@ -188,3 +188,32 @@ def test_paths_quoted_in_docs_exist():
         assert not missing, f"{doc} quotes paths that do not exist: {missing}"
         checked += len(quoted_paths(text))
     assert checked > 20
+
+
+TYPED = {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "AVERAGE_POOL_2D", "MAX_POOL_2D"}
+
+
+def test_typed_params():
+    """The op families converted so far keep their compile-time parameters in a frozen dataclass
+    (``ir.Params``), packed constants too (a ``packing`` dataclass naming its kernel)."""
+    import dataclasses
+
+    import pytest
+
+    from tinycc import driver, ir
+    seen, impls = set(), set()
+    for model, target in (("mobilenetv2_int8", "cortex-m4"), ("max_pool_int8", "generic"),
+                          ("add_int8", "cortex-m4"), ("fully_connected_f32", "generic"),
+                          ("hybrid_layers_hybrid", "generic"), ("avg_pool_int8", "cortex-m4")):
+        g = driver.compile_graph(str(ROOT / "tests" / "zoo" / f"{model}.tflite"), target=target)
+        for oid in ir.ops_in_order(g):
+            o = ir.op(g, oid)
+            if o.kind in TYPED:
+                assert isinstance(o.params, ir.Params), (model, o.kind, type(o.params))
+                assert dataclasses.is_dataclass(o.params)
+                with pytest.raises(dataclasses.FrozenInstanceError):
+                    o.params.act_range = (0, 0)
+                seen.add(o.kind)
+                impls.add(ops.kernel_impl(o))
+    assert seen == TYPED
+    assert {"plain", "arm_conv", "arm_add", "arm_avg_pool"} <= impls

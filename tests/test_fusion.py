@@ -194,7 +194,7 @@ def test_pad_into_convolution(dtype, depthwise, padding, stride, tmp_path):
     assert "PAD" in before and "PAD" not in after and len(after) == len(before) - 1
     o = ir.op(g, [n for n in ir.ops_in_order(g)][0])
     assert o.attrs["padding"] == "EXPLICIT" and g.graph["fused"] == ["pad_into_window"]
-    assert o.params["pad_top"] == o.attrs["pad_h"][0]
+    assert o.params.pad_top == o.attrs["pad_h"][0]
     run_vs_tflm(data, tmp_path)
 
 
@@ -243,7 +243,7 @@ def test_activation_into_clamp(kind, dtype, tmp_path):
     before, after, g = compile_kinds(data)
     assert after == ["CONV_2D"] and g.graph["fused"] == ["clamp_activation"]
     conv = ir.op(g, ir.ops_in_order(g)[0])
-    lo, hi = conv.params["act_range"]
+    lo, hi = conv.params.act_range
     assert lo > -128 or hi < 127 if dtype == "int8" else lo >= -1.0
     if kind != "RELU_N1_TO_1":
         run_vs_tflm(data, tmp_path)

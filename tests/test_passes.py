@@ -54,12 +54,12 @@ def test_fold_quantization_computes_prepare_constants():
         x, w, b, y = (ir.tensor(g, t) for t in (*o.inputs, o.outputs[0]))
         axis = 3 if o.kind == "DEPTHWISE_CONV_2D" else 0
         sums = np.moveaxis(w.data.astype(np.int64), axis, 0).reshape(w.shape[axis], -1).sum(1)
-        np.testing.assert_array_equal(o.params["bias"], b.data - x.quant.zero_point[0] * sums)
-        for m, s, fs in zip(o.params["mult"], o.params["shift"], w.quant.scale * (w.shape[axis] // len(w.quant.scale))):
+        np.testing.assert_array_equal(o.params.bias, b.data - x.quant.zero_point[0] * sums)
+        for m, s, fs in zip(o.params.mult, o.params.shift, w.quant.scale * (w.shape[axis] // len(w.quant.scale))):
             assert 2**30 <= m < 2**31 and -31 <= s <= 30
             real = x.quant.scale[0] * fs / y.quant.scale[0]
             assert math.isclose(m * 2.0 ** (s - 31), real, rel_tol=2**-30)
-        lo, hi = o.params["act_range"]
+        lo, hi = o.params.act_range
         assert -128 <= lo <= hi <= 127
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tinycc import driver, ir, toolchain
+from tinycc import driver, ir, ops, toolchain
 from tinycc.testing import models as M
 from tinycc.verify import model_footprint
 
@@ -55,7 +55,7 @@ def test_default_dsp_build_fast_small_exact(name, tmp_path):
     from .test_ram import RAM_LIMITS
     g, instr = run_speed(model_path(name), tmp_path, samples=2, seed=9, optimize=None)
     assert g.graph["optimize"] == "speed"
-    impls = {ir.op(g, o).params.get("packed", {}).get("impl") for o in g.graph["plan"].order}
+    impls = {ops.kernel_impl(ir.op(g, o)) for o in g.graph["plan"].order}
     assert impls & {"arm_conv", "arm_fc", "arm_dw3x3"}
     assert max(instr) <= SPEED_BOUND[name], (name, instr)
     f = g.graph["footprint"]
@@ -67,7 +67,7 @@ def test_default_dsp_build_fast_small_exact(name, tmp_path):
 @pytest.mark.parametrize("name", ["kws_ref_model", "vww_96_int8", "ic_resnet8_int8", "ad01_int8"])
 def test_shared_models_fast_kernels(name, tmp_path):
     g, instr = run_speed(model_path(name), tmp_path, samples=3, seed=4)
-    impls = {ir.op(g, o).params.get("packed", {}).get("impl") for o in g.graph["plan"].order}
+    impls = {ops.kernel_impl(ir.op(g, o)) for o in g.graph["plan"].order}
     assert impls & {"arm_conv", "arm_fc", "arm_dw3x3"}
 
 

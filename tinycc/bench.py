@@ -85,7 +85,7 @@ def bench(model_path: str, target: str = "cortex-m4", optimize: str | None = Non
         o = ir.op(g, oid)
         macs = ops.lookup(o.kind).macs(g, o)
         res.macs += macs
-        kernel = (o.params.get("packed") or {}).get("impl", "plain")
+        kernel = ops.kernel_impl(o)
         res.ops.append(OpBench(k, o.index, o.kind, kernel, macs, ticks.get(k, 0) * ipt))
     return res
 

@@ -8,7 +8,8 @@ Nodes
       builtin name, e.g. ``"CONV_2D"``), its attributes from the model (strides,
       padding, activation, ...), the ordered tensor ids it reads and writes, and
       ``params``: the compile-time constants that passes compute for it
-      (requantization multipliers, folded biases, clamps, ...).
+      (requantization multipliers, folded biases, clamps, ...): a ``Params``
+      dataclass of the op's family (or a dict, for families not converted yet).
 
 Edges
     * tensor -> op: the op reads the tensor (``Op.inputs`` holds the order and
@@ -79,13 +80,30 @@ class Tensor:
         return self.size * DTYPE_SIZE[self.dtype]
 
 
+@dataclass(frozen=True, eq=False, kw_only=True)
+class Params:
+    """Compile-time parameters of an op family (``Op.params``): a frozen dataclass per family
+    (``ConvParams``, ...) whose fields its kernel's C params struct mirrors. ``packed``: the
+    constants of the fast kernel ``pack_weights`` chose for the target (a ``packing`` dataclass
+    with an ``impl`` name), None for the plain kernel.
+
+    Families not converted yet keep a plain dict; ``get`` lets generic code (zero-copy joins,
+    the planner) read an optional field of either kind."""
+    packed: Any = None
+
+    def get(self, key: str, default=None):
+        """The field ``key`` when this family has it (and it is not None), else ``default``."""
+        value = self.__dict__.get(key)
+        return default if value is None else value
+
+
 @dataclass(frozen=True, eq=False)
 class Op:
     kind: str
     inputs: tuple[str | None, ...]
     outputs: tuple[str, ...]
     attrs: dict[str, Any] = field(default_factory=dict)
-    params: dict[str, Any] = field(default_factory=dict)
+    params: Params | dict[str, Any] = field(default_factory=dict)
     index: int = -1          # operator index in the source model, for messages
     name: str = ""           # readable id used in generated code, e.g. "op3_conv_2d"
 

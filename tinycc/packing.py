@@ -27,6 +27,9 @@ Shared ideas
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import ClassVar
+
 import numpy as np
 
 INT31 = 2**31
@@ -34,6 +37,71 @@ INT31 = 2**31
 
 class PackError(ValueError):
     """The constants are outside what the fast kernel computes exactly."""
+
+
+# -- the packed constants of each fast kernel (``Params.packed``; ``impl`` names the kernel) ---------
+
+@dataclass(frozen=True, eq=False)
+class ArmConv:
+    """tcc_arm_conv_s8 (``pack_conv``): pair words, pre-scaled bias, requantization records, and
+    the optional 1x1 records and 2x2 blocks (None when they do not apply)."""
+    impl: ClassVar[str] = "arm_conv"
+    weights: np.ndarray
+    bias: np.ndarray
+    rq: np.ndarray
+    k_packed: int
+    records: np.ndarray | None = None
+    blocks: np.ndarray | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class ArmFC:
+    """tcc_arm_fc_s8 (``pack_fc``); ``row_in_scratch``: the input row is expanded into scratch."""
+    impl: ClassVar[str] = "arm_fc"
+    weights: np.ndarray
+    bias: np.ndarray
+    rq: np.ndarray
+    k_packed: int
+    row_in_scratch: bool = True
+
+
+@dataclass(frozen=True, eq=False)
+class ArmDepthwise:
+    """tcc_arm_depthwise_s8 (``pack_depthwise``)."""
+    impl: ClassVar[str] = "arm_dw"
+    weights: np.ndarray
+    bias: np.ndarray
+    rq: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class ArmDepthwise3x3:
+    """tcc_arm_depthwise3x3_s8 (``pack_depthwise_planar``): per-channel records, lines along
+    columns (``transposed``) or rows, ``chunk`` channels at a time, outputs ``staged`` per chunk,
+    and the ``scratch`` bytes that takes."""
+    impl: ClassVar[str] = "arm_dw3x3"
+    records: np.ndarray
+    transposed: bool
+    row_len: int
+    chunk: int
+    staged: bool
+    scratch: int
+
+
+@dataclass(frozen=True, eq=False)
+class ArmAdd:
+    """tcc_arm_add_s8 (``pack_add``): the two rescaled inputs as tables, the output rq."""
+    impl: ClassVar[str] = "arm_add"
+    table: np.ndarray
+    rq: np.ndarray
+    size: int
+
+
+@dataclass(frozen=True, eq=False)
+class ArmAvgPool:
+    """tcc_arm_avg_pool_s8: the plain kernel's parameters, nothing packed."""
+    impl: ClassVar[str] = "arm_avg_pool"
+
 
 
 def k4(n: int) -> int:

@@ -104,9 +104,10 @@ class OpDef:
         """Multiply-accumulates of one run, for reports."""
         return 0
 
-    def pack(self, g, o: ir.Op) -> dict | None:
-        """Compile-time constants of a faster kernel for this target (``pack_weights`` stores them
-        in ``Op.params["packed"]``; ``impl`` names the kernel), or None for the plain kernel."""
+    def pack(self, g, o: ir.Op):
+        """Compile-time constants of a faster kernel for this target (a ``packing`` dataclass,
+        whose ``impl`` names the kernel; ``pack_weights`` stores it in ``Op.params.packed``), or
+        None for the plain kernel."""
         return None
 
     def pack_variants(self, g, o: ir.Op) -> list:
@@ -157,6 +158,8 @@ class OpDef:
     def with_output_clamp(self, o: ir.Op, dtype: str, rng: tuple) -> ir.Op:
         """The op with its output clamp narrowed to ``rng`` (``fuse_ops``)."""
         key = self.clamp_keys[0 if dtype == "int8" else 1]
+        if isinstance(o.params, ir.Params):
+            return dataclasses.replace(o, params=dataclasses.replace(o.params, **{key: rng}))
         return dataclasses.replace(o, params={**o.params, key: rng})
 
     # -- helpers for subclasses -------------------------------------------------
@@ -235,10 +238,17 @@ def dsp_target(g) -> bool:
     return g.graph.get("target") in DSP_TARGETS and g.graph.get("optimize") == "speed"
 
 
-def packed(o: ir.Op, impl: str) -> dict | None:
-    """The op's packed constants when ``pack_weights`` chose kernel ``impl`` for it."""
+def packed(o: ir.Op, impl: str):
+    """The op's packed constants (a ``packing`` dataclass) when ``pack_weights`` chose kernel
+    ``impl`` for it, else None."""
     pk = o.params.get("packed")
-    return pk if pk is not None and pk["impl"] == impl else None
+    return pk if pk is not None and pk.impl == impl else None
+
+
+def kernel_impl(o: ir.Op) -> str:
+    """The kernel ``pack_weights`` chose for the op: its packed ``impl``, or "plain"."""
+    pk = o.params.get("packed")
+    return "plain" if pk is None else pk.impl
 
 
 def overlap_rule(g, o: ir.Op, slot: int) -> tuple[str, int] | None:

@@ -1,6 +1,8 @@
 """ADD: element-wise sum with numpy-style broadcasting (up to 6-D) and a fused activation."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import tflite
 
@@ -10,6 +12,17 @@ from . import (OpDef, activation, activation_range_float, activation_range_int8,
 
 LEFT_SHIFT_INT8 = 20  # headroom bits TFLite gives int8 operands before rescaling
 MAX_DIMS = 6
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class AddParams(ir.Params):
+    """ADD: what tcc_add_*_params and tcc_arm_add_s8_params hold."""
+    broadcast: str            # C initializer of the tcc_broadcast (``broadcast_strides``)
+    act_range: tuple          # the output clamp (int8 or float32)
+    in1: tuple = (0, 0)       # int8: (multiplier, shift) of each input and of the output,
+    in2: tuple = (0, 0)       # as TFLite's Prepare computes them
+    out: tuple = (0, 0)
+    offsets: tuple = (0, 0, 0)   # -in1_zp, -in2_zp, out_zp
 
 
 def broadcast_strides(a_shape, b_shape) -> str:
@@ -70,18 +83,17 @@ class Add(OpDef):
 
     def prepare(self, g, o):
         a, b, y = (ir.tensor(g, t) for t in (*o.inputs, o.outputs[0]))
-        p = dict(broadcast=broadcast_strides(a.shape, b.shape))
+        broadcast = broadcast_strides(a.shape, b.shape)
         if y.dtype == "float32":
-            p["act_range"] = activation_range_float(o.attrs["activation"])
-            return p
+            return AddParams(broadcast=broadcast, act_range=activation_range_float(o.attrs["activation"]))
         sa, sb, sy = (float(t.quant.scale[0]) for t in (a, b, y))
         twice_max = 2 * max(sa, sb)
-        p["in1"] = quant.quantize_multiplier(sa / twice_max)
-        p["in2"] = quant.quantize_multiplier(sb / twice_max)
-        p["out"] = quant.quantize_multiplier(twice_max / ((1 << LEFT_SHIFT_INT8) * sy))
-        p["offsets"] = (-a.quant.zero_point[0], -b.quant.zero_point[0], y.quant.zero_point[0])
-        p["act_range"] = activation_range_int8(o.attrs["activation"], sy, y.quant.zero_point[0])
-        return p
+        return AddParams(broadcast=broadcast,
+                         act_range=activation_range_int8(o.attrs["activation"], sy, y.quant.zero_point[0]),
+                         in1=quant.quantize_multiplier(sa / twice_max),
+                         in2=quant.quantize_multiplier(sb / twice_max),
+                         out=quant.quantize_multiplier(twice_max / ((1 << LEFT_SHIFT_INT8) * sy)),
+                         offsets=(-a.quant.zero_point[0], -b.quant.zero_point[0], y.quant.zero_point[0]))
 
     def evaluate(self, g, o, inputs):
         """For constant folding: float32 a + b then tcc_clampf (exact in numpy); int8 stays at run time."""
@@ -101,11 +113,11 @@ class Add(OpDef):
             return None
         p = o.params
         try:
-            pk = packing.pack_add(p["offsets"][0], p["offsets"][1], LEFT_SHIFT_INT8, *p["in1"], *p["in2"],
-                                  *p["out"], p["offsets"][2])
+            pk = packing.pack_add(p.offsets[0], p.offsets[1], LEFT_SHIFT_INT8, *p.in1, *p.in2,
+                                  *p.out, p.offsets[2])
         except packing.PackError:
             return None
-        return dict(impl="arm_add", size=y.size, **pk)
+        return packing.ArmAdd(size=y.size, **pk)
 
     def reads_min(self, g, o, slot):
         """tcc_add.c walks the output in row-major order and reads each input once per output
@@ -118,23 +130,23 @@ class Add(OpDef):
         p = o.params
         pk = packed(o, "arm_add")
         if pk:
-            rq = "{" + ", ".join(str(int(v)) for v in pk["rq"]) + "}"
-            fields = [("size", pk["size"]), ("act_min", p["act_range"][0]), ("act_max", p["act_range"][1]),
-                      ("table", ctx.const_array(o, "table", "int32_t", pk["table"])), ("rq", rq)]
+            rq = "{" + ", ".join(str(int(v)) for v in pk.rq) + "}"
+            fields = [("size", pk.size), ("act_min", p.act_range[0]), ("act_max", p.act_range[1]),
+                      ("table", ctx.const_array(o, "table", "int32_t", pk.table)), ("rq", rq)]
             params = ctx.struct(o, "tcc_arm_add_s8_params", fields)
             a, b = (ctx.buf(t) for t in o.inputs)
             ctx.call(o, f"tcc_arm_add_s8(&{params}, {a}, {b}, {ctx.buf(o.outputs[0])});", "arm/tcc_arm_add")
             return
         if ir.tensor(g, o.outputs[0]).dtype == "int8":
-            fields = [("shape", p["broadcast"]), ("in1_offset", p["offsets"][0]), ("in2_offset", p["offsets"][1]),
+            fields = [("shape", p.broadcast), ("in1_offset", p.offsets[0]), ("in2_offset", p.offsets[1]),
                       ("left_shift", LEFT_SHIFT_INT8),
-                      ("in1_mult", p["in1"][0]), ("in1_shift", p["in1"][1]),
-                      ("in2_mult", p["in2"][0]), ("in2_shift", p["in2"][1]),
-                      ("out_mult", p["out"][0]), ("out_shift", p["out"][1]),
-                      ("out_zp", p["offsets"][2]), ("act_min", p["act_range"][0]), ("act_max", p["act_range"][1])]
+                      ("in1_mult", p.in1[0]), ("in1_shift", p.in1[1]),
+                      ("in2_mult", p.in2[0]), ("in2_shift", p.in2[1]),
+                      ("out_mult", p.out[0]), ("out_shift", p.out[1]),
+                      ("out_zp", p.offsets[2]), ("act_min", p.act_range[0]), ("act_max", p.act_range[1])]
             fn = "tcc_add_s8"
         else:
-            fields = [("shape", p["broadcast"]), ("act_min", p["act_range"][0]), ("act_max", p["act_range"][1])]
+            fields = [("shape", p.broadcast), ("act_min", p.act_range[0]), ("act_max", p.act_range[1])]
             fn = "tcc_add_f32"
         params = ctx.struct(o, f"{fn}_params", fields)
         a, b = (ctx.buf(t) for t in o.inputs)

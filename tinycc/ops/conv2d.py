@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import tflite
@@ -18,6 +19,28 @@ def conv_geometry(g, o: ir.Op, k_h: int, k_w: int) -> dict:
     out_h, pad_top = quant.padding_amount(quant.axis_padding(a, "h"), h, k_h, a["stride_h"], a.get("dilation_h", 1))
     out_w, pad_left = quant.padding_amount(quant.axis_padding(a, "w"), w, k_w, a["stride_w"], a.get("dilation_w", 1))
     return dict(batches=n, in_h=h, in_w=w, out_h=out_h, out_w=out_w, pad_top=pad_top, pad_left=pad_left)
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class ConvParams(ir.Params):
+    """CONV_2D and DEPTHWISE_CONV_2D: what their kernels' params structs hold besides the attrs
+    and shapes (tcc_conv2d_*, tcc_depthwise_*, tcc_arm_conv_s8, tcc_arm_depthwise*_s8)."""
+    batches: int
+    in_h: int
+    in_w: int
+    out_h: int
+    out_w: int
+    pad_top: int
+    pad_left: int
+    act_range: tuple          # the output clamp (int8 or float32)
+    depth_mult: int = 1       # DEPTHWISE_CONV_2D
+    in_zp: int = 0            # int8: zero points, per-channel requantization, zero-point-folded bias
+    out_zp: int = 0
+    mult: list = field(default_factory=list)
+    shift: list = field(default_factory=list)
+    bias: np.ndarray | None = None
+    hybrid_asymmetric: bool = False   # CONV_2D with int8 weights and float32 activations
+    hybrid_scales: list = field(default_factory=list)
 
 
 def conv_window(g, o: ir.Op) -> tuple[int, int, int, int]:
@@ -128,24 +151,23 @@ class Conv2D(OpDef):
     def prepare(self, g, o):
         x, w, y = (ir.tensor(g, t) for t in (o.inputs[0], o.inputs[1], o.outputs[0]))
         bias = ir.tensor(g, o.inputs[2]).data if len(o.inputs) > 2 and o.inputs[2] else None
-        p = conv_geometry(g, o, w.shape[1], w.shape[2])
+        geo = conv_geometry(g, o, w.shape[1], w.shape[2])
         if x.dtype == "float32":
-            p["act_range"] = activation_range_float(o.attrs["activation"])
+            p = ConvParams(**geo, act_range=activation_range_float(o.attrs["activation"]))
             if w.dtype == "int8":
                 # TFLite's conv.cc takes the per-channel path (asymmetric input
                 # quantization) only when the weight scales actually differ;
                 # equal scales run the per-tensor path with the first scale.
                 scales = w.quant.scale
-                p["hybrid_asymmetric"] = len(scales) > 1 and any(s != scales[0] for s in scales)
-                p["hybrid_scales"] = hybrid_scales(w, p["hybrid_asymmetric"])
+                asymmetric = len(scales) > 1 and any(s != scales[0] for s in scales)
+                p = replace(p, hybrid_asymmetric=asymmetric, hybrid_scales=hybrid_scales(w, asymmetric))
             return p
         in_zp, out_zp = x.quant.zero_point[0], y.quant.zero_point[0]
-        p["mult"], p["shift"] = quant.conv_output_multipliers(
+        mult, shift = quant.conv_output_multipliers(
             x.quant.scale[0], per_channel_scales(w, w.shape[0]), y.quant.scale[0])
-        p["bias"] = folded_bias(bias, w.data, in_zp, axis_out=0)
-        p["act_range"] = activation_range_int8(o.attrs["activation"], y.quant.scale[0], out_zp)
-        p["in_zp"], p["out_zp"] = in_zp, out_zp
-        return p
+        return ConvParams(**geo, act_range=activation_range_int8(o.attrs["activation"], y.quant.scale[0], out_zp),
+                          in_zp=in_zp, out_zp=out_zp, mult=mult, shift=shift,
+                          bias=folded_bias(bias, w.data, in_zp, axis_out=0))
 
     def emit(self, g, o, ctx):
         if is_hybrid(g, o):
@@ -155,23 +177,23 @@ class Conv2D(OpDef):
         x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
         p, a = o.params, o.attrs
         out_c, k_h, k_w, k_c = w.shape
-        fields = [("batches", p["batches"]), ("in_h", p["in_h"]), ("in_w", p["in_w"]), ("in_c", x.shape[3]),
-                  ("out_h", p["out_h"]), ("out_w", p["out_w"]), ("out_c", out_c),
+        fields = [("batches", p.batches), ("in_h", p.in_h), ("in_w", p.in_w), ("in_c", x.shape[3]),
+                  ("out_h", p.out_h), ("out_w", p.out_w), ("out_c", out_c),
                   ("k_h", k_h), ("k_w", k_w), ("k_c", k_c),
                   ("stride_h", a["stride_h"]), ("stride_w", a["stride_w"]),
                   ("dil_h", a["dilation_h"]), ("dil_w", a["dilation_w"]),
-                  ("pad_top", p["pad_top"]), ("pad_left", p["pad_left"])]
+                  ("pad_top", p.pad_top), ("pad_left", p.pad_left)]
         if x.dtype == "int8":
-            fields += [("in_zp", p["in_zp"]), ("out_zp", p["out_zp"]),
-                       ("act_min", p["act_range"][0]), ("act_max", p["act_range"][1]),
+            fields += [("in_zp", p.in_zp), ("out_zp", p.out_zp),
+                       ("act_min", p.act_range[0]), ("act_max", p.act_range[1]),
                        ("weights", ctx.const_array(o, "weights", "int8_t", w.data)),
-                       ("bias", ctx.const_array(o, "bias", "int32_t", p["bias"])),
-                       ("mult", ctx.const_array(o, "mult", "int32_t", p["mult"])),
-                       ("shift", ctx.const_array(o, "shift", "int32_t", p["shift"]))]
+                       ("bias", ctx.const_array(o, "bias", "int32_t", p.bias)),
+                       ("mult", ctx.const_array(o, "mult", "int32_t", p.mult)),
+                       ("shift", ctx.const_array(o, "shift", "int32_t", p.shift))]
             fn = "tcc_conv2d_s8"
         else:
             bias = ir.tensor(g, o.inputs[2]).data if len(o.inputs) > 2 and o.inputs[2] else None
-            fields += [("act_min", p["act_range"][0]), ("act_max", p["act_range"][1]),
+            fields += [("act_min", p.act_range[0]), ("act_max", p.act_range[1]),
                        ("weights", ctx.const_array(o, "weights", "float", w.data)),
                        ("bias", ctx.const_array(o, "bias", "float", bias) if bias is not None else None)]
             fn = "tcc_conv2d_f32"
@@ -181,27 +203,27 @@ class Conv2D(OpDef):
 
     def emit_arm(self, g, o, ctx):
         x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
-        p, a, pk = o.params, o.attrs, o.params["packed"]
+        p, a, pk = o.params, o.attrs, o.params.packed
         out_c, k_h, k_w, _ = w.shape
-        fields = [("batches", p["batches"]), ("in_h", p["in_h"]), ("in_w", p["in_w"]), ("in_c", x.shape[3]),
-                  ("out_h", p["out_h"]), ("out_w", p["out_w"]), ("out_c", out_c), ("k_h", k_h), ("k_w", k_w),
+        fields = [("batches", p.batches), ("in_h", p.in_h), ("in_w", p.in_w), ("in_c", x.shape[3]),
+                  ("out_h", p.out_h), ("out_w", p.out_w), ("out_c", out_c), ("k_h", k_h), ("k_w", k_w),
                   ("stride_h", a["stride_h"]), ("stride_w", a["stride_w"]),
                   ("dil_h", a["dilation_h"]), ("dil_w", a["dilation_w"]),
-                  ("pad_top", p["pad_top"]), ("pad_left", p["pad_left"]), ("in_zp", p["in_zp"]),
-                  ("act_min", p["act_range"][0]), ("act_max", p["act_range"][1]), ("k_packed", pk["k_packed"])]
-        no_clamp = tuple(p["act_range"]) == (-128, 127)
+                  ("pad_top", p.pad_top), ("pad_left", p.pad_left), ("in_zp", p.in_zp),
+                  ("act_min", p.act_range[0]), ("act_max", p.act_range[1]), ("k_packed", pk.k_packed)]
+        no_clamp = tuple(p.act_range) == (-128, 127)
         # with the 2x2 blocks (no clamp, out_c even) the kernel reads only them (and the records)
-        use_blocks = pk.get("blocks") is not None and no_clamp and out_c % 2 == 0
+        use_blocks = pk.blocks is not None and no_clamp and out_c % 2 == 0
         if not use_blocks:
             ctx.use("CONV_STORE")          # the C 2x4-block path of tcc_arm_conv.c
-            fields += [("weights", ctx.const_array(o, "weights", "int32_t", pk["weights"])),
-                       ("bias", ctx.const_array(o, "bias", "int32_t", pk["bias"])),
-                       ("rq", ctx.const_records(o, "rq", "tcc_arm_rq", pk["rq"]))]
-        if pk.get("records") is not None and no_clamp and k_h == k_w == 1 \
-                and a["stride_h"] == a["stride_w"] == 1 and p["pad_top"] == p["pad_left"] == 0:
-            fields.append(("records", ctx.const_array(o, "records", "int32_t", pk["records"])))
+            fields += [("weights", ctx.const_array(o, "weights", "int32_t", pk.weights)),
+                       ("bias", ctx.const_array(o, "bias", "int32_t", pk.bias)),
+                       ("rq", ctx.const_records(o, "rq", "tcc_arm_rq", pk.rq))]
+        if pk.records is not None and no_clamp and k_h == k_w == 1 \
+                and a["stride_h"] == a["stride_w"] == 1 and p.pad_top == p.pad_left == 0:
+            fields.append(("records", ctx.const_array(o, "records", "int32_t", pk.records)))
         if use_blocks:
-            fields.append(("blocks", ctx.const_array(o, "blocks", "int32_t", pk["blocks"])))
+            fields.append(("blocks", ctx.const_array(o, "blocks", "int32_t", pk.blocks)))
         params = ctx.struct(o, "tcc_arm_conv_s8_params", fields)
         ctx.call(o, f"tcc_arm_conv_s8(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])}, "
                     f"{ctx.scratch(o)});", "arm/tcc_arm_conv")
@@ -212,15 +234,15 @@ class Conv2D(OpDef):
         p, a = o.params, o.attrs
         out_c, k_h, k_w, _ = w.shape
         bias = ir.tensor(g, o.inputs[2]).data if len(o.inputs) > 2 and o.inputs[2] else None
-        scales = p["hybrid_scales"]
-        fields = [("batches", p["batches"]), ("in_h", p["in_h"]), ("in_w", p["in_w"]), ("in_c", x.shape[3]),
-                  ("out_h", p["out_h"]), ("out_w", p["out_w"]), ("out_c", out_c),
+        scales = p.hybrid_scales
+        fields = [("batches", p.batches), ("in_h", p.in_h), ("in_w", p.in_w), ("in_c", x.shape[3]),
+                  ("out_h", p.out_h), ("out_w", p.out_w), ("out_c", out_c),
                   ("k_h", k_h), ("k_w", k_w),
                   ("stride_h", a["stride_h"]), ("stride_w", a["stride_w"]),
                   ("dil_h", a["dilation_h"]), ("dil_w", a["dilation_w"]),
-                  ("pad_top", p["pad_top"]), ("pad_left", p["pad_left"]),
-                  ("asymmetric", int(p["hybrid_asymmetric"])), ("scale_per_channel", int(len(scales) > 1)),
-                  ("act_min", p["act_range"][0]), ("act_max", p["act_range"][1]),
+                  ("pad_top", p.pad_top), ("pad_left", p.pad_left),
+                  ("asymmetric", int(p.hybrid_asymmetric)), ("scale_per_channel", int(len(scales) > 1)),
+                  ("act_min", p.act_range[0]), ("act_max", p.act_range[1]),
                   ("weights", ctx.const_array(o, "weights", "int8_t", w.data)),
                   ("w_scale", ctx.const_array(o, "w_scale", "float", scales)),
                   ("bias", ctx.const_array(o, "bias", "float", bias) if bias is not None else None)]
@@ -235,10 +257,9 @@ class Conv2D(OpDef):
             return None
         p = o.params
         try:
-            pk = packing.pack_conv(w.data, p["bias"], p["mult"], p["shift"], p["out_zp"])
+            return packing.ArmConv(**packing.pack_conv(w.data, p.bias, p.mult, p.shift, p.out_zp))
         except packing.PackError:
             return None
-        return dict(impl="arm_conv", **pk)
 
     def scratch_bytes(self, g, o):
         """tcc_arm_conv_s8: im2col of 4 pixels and a pixel block (packing.conv_scratch_bytes); the
@@ -262,12 +283,12 @@ class Conv2D(OpDef):
         p, a = o.params, o.attrs
         out_c, k_h, k_w, _ = w.shape
         if packed(o, "arm_conv"):   # blocks of 4 pixels: all their windows read, then all written
-            return packing.reads_min_conv(p["batches"], p["in_h"], p["in_w"], x.shape[3], p["out_h"], p["out_w"],
-                                          out_c, k_h, k_w, a["stride_h"], a["stride_w"], p["pad_top"],
-                                          p["pad_left"], a["dilation_h"], a["dilation_w"])
-        fy = window_first(p["in_h"], p["out_h"], a["stride_h"], p["pad_top"], k_h, a["dilation_h"])
-        fx = window_first(p["in_w"], p["out_w"], a["stride_w"], p["pad_left"], k_w, a["dilation_w"])
-        r = window_reads_min(p["batches"], p["in_h"], p["in_w"], x.shape[3], fy, fx,
+            return packing.reads_min_conv(p.batches, p.in_h, p.in_w, x.shape[3], p.out_h, p.out_w,
+                                          out_c, k_h, k_w, a["stride_h"], a["stride_w"], p.pad_top,
+                                          p.pad_left, a["dilation_h"], a["dilation_w"])
+        fy = window_first(p.in_h, p.out_h, a["stride_h"], p.pad_top, k_h, a["dilation_h"])
+        fx = window_first(p.in_w, p.out_w, a["stride_w"], p.pad_left, k_w, a["dilation_w"])
+        r = window_reads_min(p.batches, p.in_h, p.in_w, x.shape[3], fy, fx,
                              np.zeros(out_c, np.int64)).reshape(-1, out_c)
         r[:, 1:] = NO_READ
         return r.ravel()

@@ -6,8 +6,8 @@ import tflite
 from .. import ir, packing, quant
 from . import (OpDef, activation_range_float, activation_range_int8, dsp_target, folded_bias, is_hybrid_model,
                packed, per_channel_scales, register)
-from .conv2d import (HYBRID_MAX_TERM, check_strides, check_weights, conv_geometry, conv_window, is_hybrid,
-                     read_conv_options)
+from .conv2d import (HYBRID_MAX_TERM, ConvParams, check_strides, check_weights, conv_geometry, conv_window,
+                     is_hybrid, read_conv_options)
 
 
 @register
@@ -67,33 +67,32 @@ class DepthwiseConv2D(OpDef):
     def prepare(self, g, o):
         x, w, y = (ir.tensor(g, t) for t in (o.inputs[0], o.inputs[1], o.outputs[0]))
         bias = ir.tensor(g, o.inputs[2]).data if len(o.inputs) > 2 and o.inputs[2] else None
-        p = conv_geometry(g, o, w.shape[1], w.shape[2])
-        p["depth_mult"] = w.shape[3] // x.shape[3]  # the filter shape is authoritative
+        geo = conv_geometry(g, o, w.shape[1], w.shape[2])
+        depth_mult = w.shape[3] // x.shape[3]  # the filter shape is authoritative
         if x.dtype == "float32":
-            p["act_range"] = activation_range_float(o.attrs["activation"])
-            return p
+            return ConvParams(**geo, depth_mult=depth_mult, act_range=activation_range_float(o.attrs["activation"]))
         in_zp, out_zp = x.quant.zero_point[0], y.quant.zero_point[0]
-        p["mult"], p["shift"] = quant.conv_output_multipliers(
+        mult, shift = quant.conv_output_multipliers(
             x.quant.scale[0], per_channel_scales(w, w.shape[3]), y.quant.scale[0])
-        p["bias"] = folded_bias(bias, w.data, in_zp, axis_out=3)
-        p["act_range"] = activation_range_int8(o.attrs["activation"], y.quant.scale[0], out_zp)
-        p["in_zp"], p["out_zp"] = in_zp, out_zp
-        return p
+        return ConvParams(**geo, depth_mult=depth_mult,
+                          act_range=activation_range_int8(o.attrs["activation"], y.quant.scale[0], out_zp),
+                          in_zp=in_zp, out_zp=out_zp, mult=mult, shift=shift,
+                          bias=folded_bias(bias, w.data, in_zp, axis_out=3))
 
     def emit(self, g, o, ctx):
         x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
         p, a = o.params, o.attrs
-        common = [("batches", p["batches"]), ("in_h", p["in_h"]), ("in_w", p["in_w"]), ("channels", x.shape[3]),
-                  ("out_h", p["out_h"]), ("out_w", p["out_w"])]
+        common = [("batches", p.batches), ("in_h", p.in_h), ("in_w", p.in_w), ("channels", x.shape[3]),
+                  ("out_h", p.out_h), ("out_w", p.out_w)]
         pk = packed(o, "arm_dw3x3")
         if pk:
-            fields = common + [("stride", a["stride_h"]), ("pad_top", p["pad_top"]), ("pad_left", p["pad_left"]),
-                               ("in_zp", p["in_zp"]), ("act_min", p["act_range"][0]), ("act_max", p["act_range"][1]),
-                               ("transposed", int(pk["transposed"])), ("row_len", pk["row_len"]),
-                               ("chunk", pk["chunk"]), ("staged", int(pk["staged"])),
-                               ("records", ctx.const_array(o, "records", "int32_t", pk["records"]))]
-            asm_lines = packing.depthwise_planar_asm_lines(pk["records"], *p["act_range"])
-            n_out = p["out_h"] if pk["transposed"] else p["out_w"]
+            fields = common + [("stride", a["stride_h"]), ("pad_top", p.pad_top), ("pad_left", p.pad_left),
+                               ("in_zp", p.in_zp), ("act_min", p.act_range[0]), ("act_max", p.act_range[1]),
+                               ("transposed", int(pk.transposed)), ("row_len", pk.row_len),
+                               ("chunk", pk.chunk), ("staged", int(pk.staged)),
+                               ("records", ctx.const_array(o, "records", "int32_t", pk.records))]
+            asm_lines = packing.depthwise_planar_asm_lines(pk.records, *p.act_range)
+            n_out = p.out_h if pk.transposed else p.out_w
             block_n = packing.depthwise_planar_block(asm_lines, n_out)
             fields += [("asm_lines", int(asm_lines)), ("block_n", block_n)]
             if not asm_lines:
@@ -109,24 +108,24 @@ class DepthwiseConv2D(OpDef):
         if pk:
             fields = common + [("k_h", w.shape[1]), ("k_w", w.shape[2]), ("stride_h", a["stride_h"]),
                                ("stride_w", a["stride_w"]), ("dil_h", a["dilation_h"]), ("dil_w", a["dilation_w"]),
-                               ("pad_top", p["pad_top"]), ("pad_left", p["pad_left"]), ("in_zp", p["in_zp"]),
-                               ("act_min", p["act_range"][0]), ("act_max", p["act_range"][1]),
-                               ("weights", ctx.const_array(o, "weights", "int32_t", pk["weights"])),
-                               ("bias", ctx.const_array(o, "bias", "int32_t", pk["bias"])),
-                               ("rq", ctx.const_records(o, "rq", "tcc_arm_rq", pk["rq"]))]
+                               ("pad_top", p.pad_top), ("pad_left", p.pad_left), ("in_zp", p.in_zp),
+                               ("act_min", p.act_range[0]), ("act_max", p.act_range[1]),
+                               ("weights", ctx.const_array(o, "weights", "int32_t", pk.weights)),
+                               ("bias", ctx.const_array(o, "bias", "int32_t", pk.bias)),
+                               ("rq", ctx.const_records(o, "rq", "tcc_arm_rq", pk.rq))]
             params = ctx.struct(o, "tcc_arm_depthwise_s8_params", fields)
             ctx.call(o, f"tcc_arm_depthwise_s8(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])});",
                      "arm/tcc_arm_depthwise")
             return
-        fields = [("batches", p["batches"]), ("in_h", p["in_h"]), ("in_w", p["in_w"]), ("in_c", x.shape[3]),
-                  ("out_h", p["out_h"]), ("out_w", p["out_w"]), ("depth_mult", p["depth_mult"]),
+        fields = [("batches", p.batches), ("in_h", p.in_h), ("in_w", p.in_w), ("in_c", x.shape[3]),
+                  ("out_h", p.out_h), ("out_w", p.out_w), ("depth_mult", p.depth_mult),
                   ("k_h", w.shape[1]), ("k_w", w.shape[2]),
                   ("stride_h", a["stride_h"]), ("stride_w", a["stride_w"]),
                   ("dil_h", a["dilation_h"]), ("dil_w", a["dilation_w"]),
-                  ("pad_top", p["pad_top"]), ("pad_left", p["pad_left"])]
+                  ("pad_top", p.pad_top), ("pad_left", p.pad_left)]
         if is_hybrid(g, o):  # int8 weights, float32 activations: runtime/kernels/tcc_hybrid.c
             bias = ir.tensor(g, o.inputs[2]).data if len(o.inputs) > 2 and o.inputs[2] else None
-            fields += [("act_min", p["act_range"][0]), ("act_max", p["act_range"][1]),
+            fields += [("act_min", p.act_range[0]), ("act_max", p.act_range[1]),
                        ("weights", ctx.const_array(o, "weights", "int8_t", w.data)),
                        ("w_scale", ctx.const_array(o, "w_scale", "float", list(w.quant.scale))),
                        ("bias", ctx.const_array(o, "bias", "float", bias) if bias is not None else None)]
@@ -135,16 +134,16 @@ class DepthwiseConv2D(OpDef):
                         f"{ctx.scratch(o)});", "tcc_hybrid")
             return
         if x.dtype == "int8":
-            fields += [("in_zp", p["in_zp"]), ("out_zp", p["out_zp"]),
-                       ("act_min", p["act_range"][0]), ("act_max", p["act_range"][1]),
+            fields += [("in_zp", p.in_zp), ("out_zp", p.out_zp),
+                       ("act_min", p.act_range[0]), ("act_max", p.act_range[1]),
                        ("weights", ctx.const_array(o, "weights", "int8_t", w.data)),
-                       ("bias", ctx.const_array(o, "bias", "int32_t", p["bias"])),
-                       ("mult", ctx.const_array(o, "mult", "int32_t", p["mult"])),
-                       ("shift", ctx.const_array(o, "shift", "int32_t", p["shift"]))]
+                       ("bias", ctx.const_array(o, "bias", "int32_t", p.bias)),
+                       ("mult", ctx.const_array(o, "mult", "int32_t", p.mult)),
+                       ("shift", ctx.const_array(o, "shift", "int32_t", p.shift))]
             fn = "tcc_depthwise_s8"
         else:
             bias = ir.tensor(g, o.inputs[2]).data if len(o.inputs) > 2 and o.inputs[2] else None
-            fields += [("act_min", p["act_range"][0]), ("act_max", p["act_range"][1]),
+            fields += [("act_min", p.act_range[0]), ("act_max", p.act_range[1]),
                        ("bias_first", int(is_hybrid_model(g))),
                        ("weights", ctx.const_array(o, "weights", "float", w.data)),
                        ("bias", ctx.const_array(o, "bias", "float", bias) if bias is not None else None)]
@@ -166,7 +165,7 @@ class DepthwiseConv2D(OpDef):
         any other window) tcc_arm_depthwise_s8 (4 channels at a time, no scratch)."""
         x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
         p, a = o.params, o.attrs
-        if not dsp_target(g) or x.dtype != "int8" or p["depth_mult"] != 1:
+        if not dsp_target(g) or x.dtype != "int8" or p.depth_mult != 1:
             return []
         out = []
         plane = (w.shape[1:3] == (3, 3) and a["stride_h"] == a["stride_w"] in (1, 2)
@@ -176,28 +175,27 @@ class DepthwiseConv2D(OpDef):
         try:
             if plane:
                 orients = [False]
-                if packing.depthwise_planar_transposed(p["out_h"], p["out_w"]) and packing.depthwise3x3_in_place(
-                        p["batches"], p["in_h"], p["in_w"], p["out_h"], p["out_w"], s, p["pad_top"], p["pad_left"],
+                if packing.depthwise_planar_transposed(p.out_h, p.out_w) and packing.depthwise3x3_in_place(
+                        p.batches, p.in_h, p.in_w, p.out_h, p.out_w, s, p.pad_top, p.pad_left,
                         True):
                     orients = [True, False]
                 chunks = [c] + [k for k in (64, 32, 16, 8, 4, 2, 1) if k < c]
                 for tr in orients:
-                    geo = (p["in_h"], p["pad_top"], p["out_h"]) if tr else (p["in_w"], p["pad_left"], p["out_w"])
-                    pk = packing.pack_depthwise_planar(w.data, p["bias"], p["mult"], p["shift"], p["out_zp"],
+                    geo = (p.in_h, p.pad_top, p.out_h) if tr else (p.in_w, p.pad_left, p.out_w)
+                    pk = packing.pack_depthwise_planar(w.data, p.bias, p.mult, p.shift, p.out_zp,
                                                        transposed=tr)
                     row_len = packing.planar_row_len(*geo, s)
                     for staged in (False, True):
                         for ch in chunks:
                             if staged and tr:
                                 continue
-                            npix = p["out_h"] * p["out_w"] if staged else 0
-                            out.append(dict(impl="arm_dw3x3", transposed=tr, row_len=row_len, chunk=ch,
-                                            staged=staged,
-                                            scratch=packing.depthwise_planar_scratch_bytes(geo[0], geo[1], ch, geo[2],
-                                                                                           s, npix),
-                                            **pk))
-            pk = packing.pack_depthwise(w.data, p["bias"], p["mult"], p["shift"], p["out_zp"])
-            out.append(dict(impl="arm_dw", **pk))
+                            npix = p.out_h * p.out_w if staged else 0
+                            out.append(packing.ArmDepthwise3x3(
+                                transposed=tr, row_len=row_len, chunk=ch, staged=staged,
+                                scratch=packing.depthwise_planar_scratch_bytes(geo[0], geo[1], ch, geo[2], s, npix),
+                                **pk))
+            pk = packing.pack_depthwise(w.data, p.bias, p.mult, p.shift, p.out_zp)
+            out.append(packing.ArmDepthwise(**pk))
         except packing.PackError:
             return []
         return out
@@ -208,7 +206,7 @@ class DepthwiseConv2D(OpDef):
         y = ir.tensor(g, o.outputs[0])
         pk = packed(o, "arm_dw3x3")
         if pk:
-            return pk["scratch"]
+            return pk.scratch
         if packed(o, "arm_dw"):
             return 0
         return y.shape[1] * y.shape[2] * ir.DTYPE_SIZE[y.dtype]
@@ -222,16 +220,16 @@ class DepthwiseConv2D(OpDef):
         p, a = o.params, o.attrs
         pk = packed(o, "arm_dw3x3")
         if pk:
-            if slot != 0 or pk["chunk"] < x.shape[3] or pk["staged"]:
+            if slot != 0 or pk.chunk < x.shape[3] or pk.staged:
                 return None
             return packing.reads_min_depthwise3x3(
-                p["batches"], p["in_h"], p["in_w"], x.shape[3], p["out_h"], p["out_w"], a["stride_h"],
-                p["pad_top"], p["pad_left"], pk["transposed"])
+                p.batches, p.in_h, p.in_w, x.shape[3], p.out_h, p.out_w, a["stride_h"],
+                p.pad_top, p.pad_left, pk.transposed)
         if slot != 0 or not packed(o, "arm_dw"):
             return None
-        return packing.reads_min_depthwise(p["batches"], p["in_h"], p["in_w"], x.shape[3], p["out_h"], p["out_w"],
-                                           w.shape[1], w.shape[2], a["stride_h"], a["stride_w"], p["pad_top"],
-                                           p["pad_left"], a["dilation_h"], a["dilation_w"])
+        return packing.reads_min_depthwise(p.batches, p.in_h, p.in_w, x.shape[3], p.out_h, p.out_w,
+                                           w.shape[1], w.shape[2], a["stride_h"], a["stride_w"], p.pad_top,
+                                           p.pad_left, a["dilation_h"], a["dilation_w"])
 
     def overlap(self, g, o, slot):
         """tcc_depthwise.c computes a whole channel plane into scratch before storing it into
@@ -245,20 +243,20 @@ class DepthwiseConv2D(OpDef):
         output then lies within input batches 0..b)."""
         x, y = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.outputs[0])
         pk = packed(o, "arm_dw3x3")
-        if pk and slot == 0 and pk["staged"] and x.dtype == y.dtype:
+        if pk and slot == 0 and pk.staged and x.dtype == y.dtype:
             # a chunk's outputs are stored only after all its input channels were read (as the
             # plain kernel's channel planes): any whole-pixel offset for one batch, else in place
-            return ("multiple", x.shape[3]) if o.params["batches"] == 1 else ("exactly", 0)
-        if pk and slot == 0 and (pk["transposed"] or pk["chunk"] < x.shape[3]):
+            return ("multiple", x.shape[3]) if o.params.batches == 1 else ("exactly", 0)
+        if pk and slot == 0 and (pk.transposed or pk.chunk < x.shape[3]):
             p = o.params
-            ok = packing.depthwise3x3_in_place(p["batches"], p["in_h"], p["in_w"], p["out_h"], p["out_w"],
-                                               o.attrs["stride_h"], p["pad_top"], p["pad_left"], pk["transposed"])
+            ok = packing.depthwise3x3_in_place(p.batches, p.in_h, p.in_w, p.out_h, p.out_w,
+                                               o.attrs["stride_h"], p.pad_top, p.pad_left, pk.transposed)
             return ("exactly", 0) if ok else None
         if packed(o, "arm_dw") or pk:
             return super().overlap(g, o, slot)
-        if slot != 0 or o.params["depth_mult"] != 1 or x.dtype != y.dtype:
+        if slot != 0 or o.params.depth_mult != 1 or x.dtype != y.dtype:
             return None
-        if o.params["batches"] != 1:
+        if o.params.batches != 1:
             return ("exactly", 0)
         return ("multiple", x.shape[3] * ir.DTYPE_SIZE[x.dtype])
 

@@ -1,6 +1,9 @@
 """FULLY_CONNECTED: out[b][o] = sum_d in[b][d] * w[o][d] + bias[o]; weights [units, in_depth]."""
 from __future__ import annotations
 
+from dataclasses import dataclass, field, replace
+
+import numpy as np
 import tflite
 
 from .. import ir, packing, quant
@@ -10,13 +13,27 @@ from . import (OpDef, activation, activation_range_float, activation_range_int8,
 from .conv2d import check_hybrid_weights, check_weights, hybrid_scales, is_hybrid
 
 
-
 FC_FAST_MIN_MACS = 2048
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class FCParams(ir.Params):
+    """FULLY_CONNECTED: what tcc_fully_connected_*_params and tcc_arm_fc_s8_params hold."""
+    batches: int
+    in_depth: int
+    out_depth: int
+    act_range: tuple          # the output clamp (int8 or float32)
+    out_zp: int = 0           # int8: requantization and the zero-point-folded bias
+    mult: list = field(default_factory=list)
+    shift: list = field(default_factory=list)
+    bias: np.ndarray | None = None
+    hybrid_asymmetric: bool = False   # int8 weights, float32 activations
+    hybrid_scales: list = field(default_factory=list)
 
 
 def _fc_macs(o) -> int:
     p = o.params
-    return p["batches"] * p["in_depth"] * p["out_depth"]
+    return p.batches * p.in_depth * p.out_depth
 
 
 def _fc_head_only(g) -> bool:
@@ -80,23 +97,21 @@ class FullyConnected(OpDef):
     def prepare(self, g, o):
         x, w, y = (ir.tensor(g, t) for t in (o.inputs[0], o.inputs[1], o.outputs[0]))
         units, depth = w.shape
-        p = dict(batches=x.size // depth, in_depth=depth, out_depth=units)
+        shape = dict(batches=x.size // depth, in_depth=depth, out_depth=units)
         if x.dtype == "float32":
-            p["act_range"] = activation_range_float(o.attrs["activation"])
+            p = FCParams(**shape, act_range=activation_range_float(o.attrs["activation"]))
             if w.dtype == "int8":
                 # TFLite's fully_connected.cc: per-channel scales whenever there is more
                 # than one; asymmetric input quantization only when the option asks.
-                p["hybrid_asymmetric"] = bool(o.attrs.get("asymmetric_quantize_inputs", False))
-                p["hybrid_scales"] = hybrid_scales(w, w.quant.per_channel)
+                p = replace(p, hybrid_asymmetric=bool(o.attrs.get("asymmetric_quantize_inputs", False)),
+                            hybrid_scales=hybrid_scales(w, w.quant.per_channel))
             return p
         bias = ir.tensor(g, o.inputs[2]).data if len(o.inputs) > 2 and o.inputs[2] else None
         in_zp, out_zp = x.quant.zero_point[0], y.quant.zero_point[0]
-        p["mult"], p["shift"] = quant.conv_output_multipliers(
+        mult, shift = quant.conv_output_multipliers(
             x.quant.scale[0], per_channel_scales(w, units), y.quant.scale[0])
-        p["bias"] = folded_bias(bias, w.data, in_zp, axis_out=0)
-        p["act_range"] = activation_range_int8(o.attrs["activation"], y.quant.scale[0], out_zp)
-        p["out_zp"] = out_zp
-        return p
+        return FCParams(**shape, act_range=activation_range_int8(o.attrs["activation"], y.quant.scale[0], out_zp),
+                        out_zp=out_zp, mult=mult, shift=shift, bias=folded_bias(bias, w.data, in_zp, axis_out=0))
 
     def pack(self, g, o):
         """Cortex-M DSP: tcc_arm_fc_s8 (4 output rows at a time, SMLAD on int16 pairs).
@@ -112,31 +127,31 @@ class FullyConnected(OpDef):
             return None
         p = o.params
         try:
-            pk = packing.pack_fc(w.data, p["bias"], p["mult"], p["shift"], p["out_zp"])
+            pk = packing.pack_fc(w.data, p.bias, p.mult, p.shift, p.out_zp)
         except packing.PackError:
             return None
-        return dict(impl="arm_fc", row_in_scratch=True, **pk)   # speed first: the LDRD loop
+        return packing.ArmFC(row_in_scratch=True, **pk)   # speed first: the LDRD loop
 
     def pack_variants(self, g, o):
         """tcc_arm_fc_s8 with the input row expanded into the scratch (13 instructions per 16 MACs),
         then without the row buffer (15 per 16; no scratch when in_depth % 4 == 0)."""
         pk = self.pack(g, o)
-        return [pk, {**pk, "row_in_scratch": False}] if pk else []
+        return [pk, replace(pk, row_in_scratch=False)] if pk else []
 
     def scratch_bytes(self, g, o):
         """tcc_arm_fc_s8 expands one input row to int16 pairs."""
         pk = packed(o, "arm_fc")
-        return packing.fc_scratch_bytes(o.params["in_depth"], pk["row_in_scratch"]) if pk else 0
+        return packing.fc_scratch_bytes(o.params.in_depth, pk.row_in_scratch) if pk else 0
 
     def emit(self, g, o, ctx):
         if packed(o, "arm_fc"):
-            p, pk = o.params, o.params["packed"]
-            fields = [("batches", p["batches"]), ("in_depth", p["in_depth"]), ("out_depth", p["out_depth"]),
-                      ("act_min", p["act_range"][0]), ("act_max", p["act_range"][1]), ("k_packed", pk["k_packed"]),
-                      ("row_in_scratch", int(pk["row_in_scratch"])),
-                      ("weights", ctx.const_array(o, "weights", "int32_t", pk["weights"])),
-                      ("bias", ctx.const_array(o, "bias", "int32_t", pk["bias"])),
-                      ("rq", ctx.const_records(o, "rq", "tcc_arm_rq", pk["rq"]))]
+            p, pk = o.params, o.params.packed
+            fields = [("batches", p.batches), ("in_depth", p.in_depth), ("out_depth", p.out_depth),
+                      ("act_min", p.act_range[0]), ("act_max", p.act_range[1]), ("k_packed", pk.k_packed),
+                      ("row_in_scratch", int(pk.row_in_scratch)),
+                      ("weights", ctx.const_array(o, "weights", "int32_t", pk.weights)),
+                      ("bias", ctx.const_array(o, "bias", "int32_t", pk.bias)),
+                      ("rq", ctx.const_records(o, "rq", "tcc_arm_rq", pk.rq))]
             params = ctx.struct(o, "tcc_arm_fc_s8_params", fields)
             scratch = ctx.scratch(o) if self.scratch_bytes(g, o) else "NULL"
             ctx.call(o, f"tcc_arm_fc_s8(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])}, {scratch});",
@@ -146,17 +161,17 @@ class FullyConnected(OpDef):
             return self.emit_hybrid(g, o, ctx)
         x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
         p = o.params
-        fields = [("batches", p["batches"]), ("in_depth", p["in_depth"]), ("out_depth", p["out_depth"])]
+        fields = [("batches", p.batches), ("in_depth", p.in_depth), ("out_depth", p.out_depth)]
         if x.dtype == "int8":
-            fields += [("out_zp", p["out_zp"]), ("act_min", p["act_range"][0]), ("act_max", p["act_range"][1]),
+            fields += [("out_zp", p.out_zp), ("act_min", p.act_range[0]), ("act_max", p.act_range[1]),
                        ("weights", ctx.const_array(o, "weights", "int8_t", w.data)),
-                       ("bias", ctx.const_array(o, "bias", "int32_t", p["bias"])),
-                       ("mult", ctx.const_array(o, "mult", "int32_t", p["mult"])),
-                       ("shift", ctx.const_array(o, "shift", "int32_t", p["shift"]))]
+                       ("bias", ctx.const_array(o, "bias", "int32_t", p.bias)),
+                       ("mult", ctx.const_array(o, "mult", "int32_t", p.mult)),
+                       ("shift", ctx.const_array(o, "shift", "int32_t", p.shift))]
             fn = "tcc_fully_connected_s8"
         else:
             bias = ir.tensor(g, o.inputs[2]).data if len(o.inputs) > 2 and o.inputs[2] else None
-            fields += [("act_min", p["act_range"][0]), ("act_max", p["act_range"][1]),
+            fields += [("act_min", p.act_range[0]), ("act_max", p.act_range[1]),
                        ("weights", ctx.const_array(o, "weights", "float", w.data)),
                        ("bias", ctx.const_array(o, "bias", "float", bias) if bias is not None else None)]
             fn = "tcc_fully_connected_f32"
@@ -168,10 +183,10 @@ class FullyConnected(OpDef):
         w = ir.tensor(g, o.inputs[1])
         p = o.params
         bias = ir.tensor(g, o.inputs[2]).data if len(o.inputs) > 2 and o.inputs[2] else None
-        scales = p["hybrid_scales"]
-        fields = [("batches", p["batches"]), ("in_depth", p["in_depth"]), ("out_depth", p["out_depth"]),
-                  ("asymmetric", int(p["hybrid_asymmetric"])), ("scale_per_channel", int(len(scales) > 1)),
-                  ("act_min", p["act_range"][0]), ("act_max", p["act_range"][1]),
+        scales = p.hybrid_scales
+        fields = [("batches", p.batches), ("in_depth", p.in_depth), ("out_depth", p.out_depth),
+                  ("asymmetric", int(p.hybrid_asymmetric)), ("scale_per_channel", int(len(scales) > 1)),
+                  ("act_min", p.act_range[0]), ("act_max", p.act_range[1]),
                   ("weights", ctx.const_array(o, "weights", "int8_t", w.data)),
                   ("w_scale", ctx.const_array(o, "w_scale", "float", scales)),
                   ("bias", ctx.const_array(o, "bias", "float", bias) if bias is not None else None)]

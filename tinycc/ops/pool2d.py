@@ -1,12 +1,29 @@
 """AVERAGE_POOL_2D and MAX_POOL_2D: mean / max over a window clipped to the image (padding not counted), NHWC."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import tflite
 
 from .. import ir, packing, quant
 from . import (OpDef, activation, activation_range_float, activation_range_int8, dsp_target, packed, padding,
                register, window_first, window_reads_min)
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class PoolParams(ir.Params):
+    """AVERAGE_POOL_2D and MAX_POOL_2D: what tcc_pool_params holds besides the attrs."""
+    batches: int
+    in_h: int
+    in_w: int
+    channels: int
+    out_h: int
+    out_w: int
+    pad_top: int
+    pad_left: int
+    act_range: tuple = (-128, 127)   # int8 clamp
+    act_range_f: tuple = (0.0, 0.0)  # float32 clamp
 
 
 class Pool2D(OpDef):
@@ -48,20 +65,20 @@ class Pool2D(OpDef):
         self.expect_shape(g, o, o.outputs[0], (geo["batches"], geo["out_h"], geo["out_w"], geo["channels"]))
 
     def prepare(self, g, o):
-        p = self.geometry(g, o)
         y = ir.tensor(g, o.outputs[0])
-        p["act_range_f"] = activation_range_float(o.attrs["activation"])
-        p["act_range"] = (activation_range_int8(o.attrs["activation"], y.quant.scale[0], y.quant.zero_point[0])
-                          if y.dtype == "int8" else (-128, 127))
-        return p
+        return PoolParams(**self.geometry(g, o), act_range_f=activation_range_float(o.attrs["activation"]),
+                          act_range=(activation_range_int8(o.attrs["activation"], y.quant.scale[0],
+                                                           y.quant.zero_point[0])
+                                     if y.dtype == "int8" else (-128, 127)))
 
     def fields(self, o):
         p, a = o.params, o.attrs
-        fields = [(k, p[k]) for k in ("batches", "in_h", "in_w", "channels", "out_h", "out_w")]
+        fields = [("batches", p.batches), ("in_h", p.in_h), ("in_w", p.in_w), ("channels", p.channels),
+                  ("out_h", p.out_h), ("out_w", p.out_w)]
         fields += [("f_h", a["filter_h"]), ("f_w", a["filter_w"]), ("stride_h", a["stride_h"]),
-                   ("stride_w", a["stride_w"]), ("pad_top", p["pad_top"]), ("pad_left", p["pad_left"]),
-                   ("act_min", p["act_range"][0]), ("act_max", p["act_range"][1]),
-                   ("act_minf", p["act_range_f"][0]), ("act_maxf", p["act_range_f"][1])]
+                   ("stride_w", a["stride_w"]), ("pad_top", p.pad_top), ("pad_left", p.pad_left),
+                   ("act_min", p.act_range[0]), ("act_max", p.act_range[1]),
+                   ("act_minf", p.act_range_f[0]), ("act_maxf", p.act_range_f[1])]
         return fields
 
     def emit(self, g, o, ctx):
@@ -73,10 +90,10 @@ class Pool2D(OpDef):
         """Plain kernels (tcc_pool.c): write (n, oy, ox, c) in row-major order; each reads channel
         c over its window clipped to the image, lowest at the window's first in-image pixel."""
         p, a = o.params, o.attrs
-        fy = window_first(p["in_h"], p["out_h"], a["stride_h"], p["pad_top"], a["filter_h"])
-        fx = window_first(p["in_w"], p["out_w"], a["stride_w"], p["pad_left"], a["filter_w"])
-        return window_reads_min(p["batches"], p["in_h"], p["in_w"], p["channels"], fy, fx,
-                                np.arange(p["channels"]))
+        fy = window_first(p.in_h, p.out_h, a["stride_h"], p.pad_top, a["filter_h"])
+        fx = window_first(p.in_w, p.out_w, a["stride_w"], p.pad_left, a["filter_w"])
+        return window_reads_min(p.batches, p.in_h, p.in_w, p.channels, fy, fx,
+                                np.arange(p.channels))
 
 
 @register
@@ -87,16 +104,16 @@ class AveragePool2D(Pool2D):
     def pack(self, g, o):
         """Cortex-M DSP: tcc_arm_avg_pool_s8 (4 channels at a time), same parameters."""
         if dsp_target(g) and ir.tensor(g, o.inputs[0]).dtype == "int8":
-            return dict(impl="arm_avg_pool")
+            return packing.ArmAvgPool()
         return None
 
     def reads_min(self, g, o, slot):
         if not packed(o, "arm_avg_pool"):
             return super().reads_min(g, o, slot)
         p, a = o.params, o.attrs
-        return packing.reads_min_avg_pool(p["batches"], p["in_h"], p["in_w"], p["channels"], p["out_h"], p["out_w"],
-                                          a["filter_h"], a["filter_w"], a["stride_h"], a["stride_w"], p["pad_top"],
-                                          p["pad_left"])
+        return packing.reads_min_avg_pool(p.batches, p.in_h, p.in_w, p.channels, p.out_h, p.out_w,
+                                          a["filter_h"], a["filter_w"], a["stride_h"], a["stride_w"], p.pad_top,
+                                          p.pad_left)
 
     def emit(self, g, o, ctx):
         if not packed(o, "arm_avg_pool"):

@@ -5,7 +5,7 @@ For a core with the DSP extension an op's registration may return (``OpDef.pack`
 variants from ``pack_variants``, fastest first) the constants of a fast kernel
 (runtime/kernels/arm): weights reordered and interleaved into the pairs the kernel's SMLAD loops
 read, biases and weights pre-scaled for its one-instruction requantization, requantization
-records. They go into ``Op.params["packed"]`` with ``impl`` naming the kernel; scratch sizes,
+records. They go into ``Op.params.packed`` with ``impl`` naming the kernel; scratch sizes,
 in-place rules and codegen follow that choice. An op whose constants cannot be packed exactly
 (``tinycc.packing.PackError``) keeps the plain kernel.
 
@@ -48,10 +48,7 @@ def _variant_or_plain(variants: list[dict], i: int) -> dict | None:
 
 def _with(g, oid, pk) -> None:
     o = ir.op(g, oid)
-    params = {k: v for k, v in o.params.items() if k != "packed"}
-    if pk is not None:
-        params["packed"] = pk
-    ir.replace_value(g, oid, dataclasses.replace(o, params=params))
+    ir.replace_value(g, oid, dataclasses.replace(o, params=dataclasses.replace(o.params, packed=pk)))
 
 
 def _al(n: int) -> int:
