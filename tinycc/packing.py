@@ -42,36 +42,31 @@ class PackError(ValueError):
 # -- the packed constants of each fast kernel (``Params.packed``; ``impl`` names the kernel) ---------
 
 @dataclass(frozen=True, eq=False)
-class ArmConv:
-    """tcc_arm_conv_s8 (``pack_conv``): pair words, pre-scaled bias, requantization records, and
-    the optional 1x1 records and 2x2 blocks (None when they do not apply)."""
-    impl: ClassVar[str] = "arm_conv"
+class ArmDepthwise:
+    """tcc_arm_depthwise_s8 (``pack_depthwise``): weight words, pre-scaled bias, requantization
+    records (the fields every SMLAD kernel reads)."""
+    impl: ClassVar[str] = "arm_dw"
     weights: np.ndarray
     bias: np.ndarray
     rq: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class ArmConv(ArmDepthwise):
+    """tcc_arm_conv_s8 (``pack_conv``): pair words of K4 (``k_packed``) inputs, and the optional
+    1x1 records and 2x2 blocks (None when they do not apply)."""
+    impl: ClassVar[str] = "arm_conv"
     k_packed: int
     records: np.ndarray | None = None
     blocks: np.ndarray | None = None
 
 
 @dataclass(frozen=True, eq=False)
-class ArmFC:
+class ArmFC(ArmDepthwise):
     """tcc_arm_fc_s8 (``pack_fc``); ``row_in_scratch``: the input row is expanded into scratch."""
     impl: ClassVar[str] = "arm_fc"
-    weights: np.ndarray
-    bias: np.ndarray
-    rq: np.ndarray
     k_packed: int
     row_in_scratch: bool = True
-
-
-@dataclass(frozen=True, eq=False)
-class ArmDepthwise:
-    """tcc_arm_depthwise_s8 (``pack_depthwise``)."""
-    impl: ClassVar[str] = "arm_dw"
-    weights: np.ndarray
-    bias: np.ndarray
-    rq: np.ndarray
 
 
 @dataclass(frozen=True, eq=False)
