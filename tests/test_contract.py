@@ -190,30 +190,38 @@ def test_paths_quoted_in_docs_exist():
     assert checked > 20
 
 
-TYPED = {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "AVERAGE_POOL_2D", "MAX_POOL_2D"}
+TYPED_MODELS = [("mobilenetv2_int8", "cortex-m4"), ("max_pool_int8", "generic"), ("add_int8", "cortex-m4"),
+                ("fully_connected_f32", "generic"), ("hybrid_layers_hybrid", "generic"),
+                ("avg_pool_int8", "cortex-m4"), ("transformer_int8", "generic"), ("reduce_int8", "generic"),
+                ("argminmax_int8", "generic"), ("resize_int8", "generic"), ("gather_int8", "generic"),
+                ("batch_matmul_int8", "generic"), ("transpose_conv_int8", "generic"), ("pad_int8", "generic"),
+                ("quantize_io_int8_floatio", "generic"), ("activations_int8", "generic"),
+                ("concat_int8", "generic"), ("softmax_f32", "generic")]
 
 
 def test_typed_params():
-    """The op families converted so far keep their compile-time parameters in a frozen dataclass
-    (``ir.Params``), packed constants too (a ``packing`` dataclass naming its kernel)."""
+    """Every op keeps its compile-time parameters in a frozen dataclass of its family
+    (``ir.Params``), packed constants too (a ``packing`` dataclass naming its kernel); only the
+    zero-copy joins still hold a dict."""
     import dataclasses
 
     import pytest
 
     from tinycc import driver, ir
-    seen, impls = set(), set()
-    for model, target in (("mobilenetv2_int8", "cortex-m4"), ("max_pool_int8", "generic"),
-                          ("add_int8", "cortex-m4"), ("fully_connected_f32", "generic"),
-                          ("hybrid_layers_hybrid", "generic"), ("avg_pool_int8", "cortex-m4")):
+    families, impls = set(), set()
+    for model, target in TYPED_MODELS:
         g = driver.compile_graph(str(ROOT / "tests" / "zoo" / f"{model}.tflite"), target=target)
         for oid in ir.ops_in_order(g):
             o = ir.op(g, oid)
-            if o.kind in TYPED:
-                assert isinstance(o.params, ir.Params), (model, o.kind, type(o.params))
-                assert dataclasses.is_dataclass(o.params)
-                with pytest.raises(dataclasses.FrozenInstanceError):
-                    o.params.act_range = (0, 0)
-                seen.add(o.kind)
-                impls.add(ops.kernel_impl(o))
-    assert seen == TYPED
+            if ops.lookup(o.kind).zero_copy_join:
+                assert isinstance(o.params, dict)
+                continue
+            assert isinstance(o.params, ir.Params), (model, o.kind, type(o.params))
+            with pytest.raises(dataclasses.FrozenInstanceError):
+                o.params.packed = None
+            families.add(type(o.params).__name__)
+            impls.add(ops.kernel_impl(o))
+    assert {"ConvParams", "FCParams", "AddParams", "PoolParams", "TableParams", "QuantizeParams", "ReduceParams",
+            "BilinearParams", "GatherParams", "BatchMatmulParams", "TransposeConvParams", "MapParams",
+            "SoftmaxParams"} <= families
     assert {"plain", "arm_conv", "arm_add", "arm_avg_pool"} <= impls

@@ -9,7 +9,7 @@ Nodes
       padding, activation, ...), the ordered tensor ids it reads and writes, and
       ``params``: the compile-time constants that passes compute for it
       (requantization multipliers, folded biases, clamps, ...): a ``Params``
-      dataclass of the op's family (or a dict, for families not converted yet).
+      dataclass of the op's family (a dict for the zero-copy joins).
 
 Edges
     * tensor -> op: the op reads the tensor (``Op.inputs`` holds the order and
@@ -87,14 +87,19 @@ class Params:
     constants of the fast kernel ``pack_weights`` chose for the target (a ``packing`` dataclass
     with an ``impl`` name), None for the plain kernel.
 
-    Families not converted yet keep a plain dict; ``get`` lets generic code (zero-copy joins,
-    the planner) read an optional field of either kind."""
+    The zero-copy joins (CONCATENATION, PACK) still keep a plain dict, whose ``zero_copy`` map
+    ``alias_concats`` adds and the planner may drop; ``get`` lets generic code read an optional
+    field (``zero_copy``, ``packed``, ``lut``) of either kind."""
     packed: Any = None
 
     def get(self, key: str, default=None):
         """The field ``key`` when this family has it (and it is not None), else ``default``."""
         value = self.__dict__.get(key)
         return default if value is None else value
+
+    def c_fields(self, *names: str) -> list[tuple[str, Any]]:
+        """(name, value) of the named fields, for a C params struct that mirrors them."""
+        return [(n, self.__dict__[n]) for n in names]
 
 
 @dataclass(frozen=True, eq=False)
@@ -103,7 +108,7 @@ class Op:
     inputs: tuple[str | None, ...]
     outputs: tuple[str, ...]
     attrs: dict[str, Any] = field(default_factory=dict)
-    params: Params | dict[str, Any] = field(default_factory=dict)
+    params: Params | dict[str, Any] = field(default_factory=Params)
     index: int = -1          # operator index in the source model, for messages
     name: str = ""           # readable id used in generated code, e.g. "op3_conv_2d"
 

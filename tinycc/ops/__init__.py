@@ -63,7 +63,7 @@ class OpDef:
     #                            fuse_ops folds it into its producer's clamp
     constant_bound: str | None = None     # "lo" / "hi": int8 with a constant scalar the op is a clamp
     #                            from below (MAXIMUM) / above (MINIMUM)
-    table_kernel = False       # the int8 kernel is one 256-entry table, ``params["lut"]`` (fuse_ops
+    table_kernel = False       # the int8 kernel is one 256-entry table, ``TableParams.lut`` (fuse_ops
     #                            chains tables; fold_constants applies them)
     is_constant_pad = False    # pads with one constant value (fuse_ops folds it into a window op)
     absorbs_pad: str | None = None  # a window op that can take explicit padding in place of a PAD
@@ -78,10 +78,11 @@ class OpDef:
     def check(self, g, o: ir.Op) -> None:
         """Type and shape rules: raise ``self.fail(...)`` for anything the kernel cannot compute."""
 
-    def prepare(self, g, o: ir.Op) -> dict:
+    def prepare(self, g, o: ir.Op) -> ir.Params:
         """Compile-time constants of the kernel, what TFLite Micro computes in Prepare
-        (``fold_quantization`` stores them in ``Op.params``)."""
-        return {}
+        (``fold_quantization`` stores them in ``Op.params``): a frozen dataclass of the op's
+        family derived from ``ir.Params``, its fields what the kernel's params struct holds."""
+        return ir.Params()
 
     def evaluate(self, g, o: ir.Op, inputs: list) -> list | None:
         """The outputs for constant inputs (``fold_constants``; inputs not in ``value_inputs`` are
@@ -197,6 +198,13 @@ class OpDef:
         t = ir.tensor(g, tid)
         if tuple(t.shape) != tuple(shape):
             raise self.fail(o, f"shape {list(t.shape)} does not match the expected {list(shape)}", t.name)
+
+
+@dataclasses.dataclass(frozen=True, eq=False, kw_only=True)
+class TableParams(ir.Params):
+    """An int8 op whose kernel is one 256-entry table (``OpDef.table_kernel``): tcc_lut_s8's
+    table, indexed by the input byte."""
+    lut: np.ndarray
 
 
 def register(cls):

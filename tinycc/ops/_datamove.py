@@ -4,6 +4,8 @@ the index maps of ``tinycc.index_maps`` and ``tcc_gather_map`` (``runtime/kernel
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from .. import ir
@@ -11,6 +13,14 @@ from ..index_maps import dense_from_maps, encode_plan
 from . import NO_READ, OpDef
 
 KERNEL = "tcc_datamove"
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class MapParams(ir.Params):
+    """A gather-map op: the int32 plan of each output (``encode_plan``), ``has_pad``: some map
+    has padding (the kernel then takes a pad value)."""
+    plans: list
+    has_pad: bool
 # dtypes the byte-moving kernels accept (the kernel only knows element sizes)
 MOVABLE = ("int8", "uint8", "int16", "int32", "int64", "float32", "bool")
 
@@ -71,13 +81,13 @@ class GatherMapOp(OpDef):
         for k in range(len(o.outputs)):
             maps = self.out_maps(g, o, k)
             plans.append(encode_plan(maps, es, f"{o.kind} output {k}"))
-        return dict(plans=plans, has_pad=any(bool((p[8:] < 0).any()) for p in plans))
+        return MapParams(plans=plans, has_pad=any(bool((p[8:] < 0).any()) for p in plans))
 
     def emit(self, g, o, ctx):
         src = operand(ctx, o, o.inputs[self.data_slot], "data")
-        fill = self.fill(g, o, ctx) if o.params["has_pad"] else "NULL"
+        fill = self.fill(g, o, ctx) if o.params.has_pad else "NULL"
         for k, out in enumerate(o.outputs):
-            plan = ctx.const_array(o, f"plan{k}", "int32_t", o.params["plans"][k])
+            plan = ctx.const_array(o, f"plan{k}", "int32_t", o.params.plans[k])
             ctx.call(o, f"tcc_gather_map({plan}, {src}, {ctx.buf(out)}, {fill});", self.kernel)
 
     def reads_min(self, g, o, slot):

@@ -5,6 +5,8 @@ Runs on the reduction kernel with the axis as the only reduced dim.
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 import tflite
 
 from .. import ir
@@ -43,9 +45,7 @@ class ArgMinMax(Reduction):
         return [("in_zp", 0), ("mult", 0), ("shift", 0), ("out_zp", 0), ("is_min", self.is_min), ("out64", out64)]
 
     def prepare(self, g, o):
-        p = super().prepare(g, o)
-        p["copy"] = False
-        return p
+        return replace(super().prepare(g, o), copy=False)
 
 
 @register

@@ -8,6 +8,8 @@ float product would round differently); no fused activation, the result is clamp
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import tflite
 
@@ -16,6 +18,25 @@ from . import OpDef, register
 from ._datamove import operand
 
 BATCH_DIMS = 4
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class BatchMatmulParams(ir.Params):
+    """What tcc_batch_matmul_params holds: batch dims and each operand's batch strides (in
+    matrices, 0 where broadcast), m, n, k, element strides of both operands, int8 requantization."""
+    bdims: list
+    lhs_b: list
+    rhs_b: list
+    m: int
+    n: int
+    k: int
+    lhs_sm: int
+    lhs_sk: int
+    rhs_sk: int
+    rhs_sn: int
+    mult: int = 0
+    shift: int = 0
+    offsets: tuple = (0, 0, 0)   # -lhs_zp, -rhs_zp, out_zp
 
 
 def _arr(values) -> str:
@@ -76,25 +97,25 @@ class BatchMatMul(OpDef):
         ls = [s * la for s in bstrides(a)]
         rs = [s * lb for s in bstrides(b)]
         pad = BATCH_DIMS - nb
-        p = dict(bdims=[1] * pad + list(batch), lhs_b=[0] * pad + ls, rhs_b=[0] * pad + rs, m=m, n=n, k=k)
-        p["lhs_sm"], p["lhs_sk"] = (1, m) if o.attrs["adj_x"] else (k, 1)
-        p["rhs_sk"], p["rhs_sn"] = (1, k) if o.attrs["adj_y"] else (n, 1)
+        lhs_sm, lhs_sk = (1, m) if o.attrs["adj_x"] else (k, 1)
+        rhs_sk, rhs_sn = (1, k) if o.attrs["adj_y"] else (n, 1)
+        p = dict(bdims=[1] * pad + list(batch), lhs_b=[0] * pad + ls, rhs_b=[0] * pad + rs, m=m, n=n, k=k,
+                 lhs_sm=lhs_sm, lhs_sk=lhs_sk, rhs_sk=rhs_sk, rhs_sn=rhs_sn)
         x, w, y = (ir.tensor(g, t) for t in (*o.inputs, o.outputs[0]))
-        if y.dtype == "int8":
-            real = float(np.float32(x.quant.scale[0])) * float(np.float32(w.quant.scale[0]))
-            p["mult"], p["shift"] = quant.quantize_multiplier(real / float(np.float32(y.quant.scale[0])))
-            p["offsets"] = (-x.quant.zero_point[0], -w.quant.zero_point[0], y.quant.zero_point[0])
-        else:
-            p["mult"], p["shift"], p["offsets"] = 0, 0, (0, 0, 0)
-        return p
+        if y.dtype != "int8":
+            return BatchMatmulParams(**p)
+        real = float(np.float32(x.quant.scale[0])) * float(np.float32(w.quant.scale[0]))
+        mult, shift = quant.quantize_multiplier(real / float(np.float32(y.quant.scale[0])))
+        return BatchMatmulParams(**p, mult=mult, shift=shift,
+                                 offsets=(-x.quant.zero_point[0], -w.quant.zero_point[0], y.quant.zero_point[0]))
 
     def emit(self, g, o, ctx):
         p = o.params
-        fields = [("bdims", _arr(p["bdims"])), ("lhs_bstrides", _arr(p["lhs_b"])), ("rhs_bstrides", _arr(p["rhs_b"])),
-                  ("m", p["m"]), ("n", p["n"]), ("k", p["k"]), ("lhs_sm", p["lhs_sm"]), ("lhs_sk", p["lhs_sk"]),
-                  ("rhs_sk", p["rhs_sk"]), ("rhs_sn", p["rhs_sn"]), ("lhs_offset", p["offsets"][0]),
-                  ("rhs_offset", p["offsets"][1]), ("out_mult", p["mult"]), ("out_shift", p["shift"]),
-                  ("out_zp", p["offsets"][2])]
+        fields = [("bdims", _arr(p.bdims)), ("lhs_bstrides", _arr(p.lhs_b)), ("rhs_bstrides", _arr(p.rhs_b)),
+                  ("m", p.m), ("n", p.n), ("k", p.k), ("lhs_sm", p.lhs_sm), ("lhs_sk", p.lhs_sk),
+                  ("rhs_sk", p.rhs_sk), ("rhs_sn", p.rhs_sn), ("lhs_offset", p.offsets[0]),
+                  ("rhs_offset", p.offsets[1]), ("out_mult", p.mult), ("out_shift", p.shift),
+                  ("out_zp", p.offsets[2])]
         params = ctx.struct(o, "tcc_batch_matmul_params", fields)
         fn = "tcc_batch_matmul_" + ("s8" if ir.tensor(g, o.outputs[0]).dtype == "int8" else "f32")
         lhs, rhs = operand(ctx, o, o.inputs[0], "lhs"), operand(ctx, o, o.inputs[1], "rhs")

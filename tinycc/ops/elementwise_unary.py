@@ -44,8 +44,8 @@ import numpy as np
 import tflite
 
 from .. import ir, quant
-from . import OpDef, register
 from .. import tflm_math as T
+from . import OpDef, TableParams, register
 
 
 # float32 kernels (tcc_elementwise.c) whose numpy equivalent is exact: one IEEE operation or a
@@ -91,8 +91,8 @@ class _Unary(OpDef):
 
     def prepare(self, g, o):
         if ir.tensor(g, o.inputs[0]).dtype == "int8":
-            return dict(lut=self.lut(g, o))
-        return {}
+            return TableParams(lut=self.lut(g, o))
+        return ir.Params()
 
     def reads_min(self, g, o, slot):
         """Element i is read just before element i is written."""
@@ -114,7 +114,7 @@ class _Unary(OpDef):
         x, y = ctx.buf(o.inputs[0]), ctx.buf(o.outputs[0])
         n = ir.tensor(g, o.outputs[0]).size
         if ir.tensor(g, o.inputs[0]).dtype == "int8":
-            lut = ctx.const_array(o, "lut", "int8_t", o.params["lut"])
+            lut = ctx.const_array(o, "lut", "int8_t", o.params.lut)
             ctx.call(o, f"tcc_lut_s8({lut}, {x}, {y}, {n});", self.kernel)
         else:
             ctx.call(o, self.float_call(o, x, y, n), self.kernel)

@@ -8,12 +8,21 @@ the input. Constant indices are checked at compile time.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import tflite
 
 from .. import ir
 from . import OpDef, register
 from ._datamove import KERNEL, check_movable, operand
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class GatherParams(ir.Params):
+    """The int32 descriptor tcc_gather_idx reads: element size, batches, outer, axis size,
+    coordinates, inner."""
+    desc: list
 
 
 @register
@@ -59,10 +68,10 @@ class Gather(OpDef):
     def prepare(self, g, o):
         geo = self.geometry(g, o)
         es = ir.DTYPE_SIZE[ir.tensor(g, o.inputs[0]).dtype]
-        return dict(desc=[es, geo["batches"], geo["outer"], geo["axis_size"], geo["coords"], geo["inner"]])
+        return GatherParams(desc=[es, geo["batches"], geo["outer"], geo["axis_size"], geo["coords"], geo["inner"]])
 
     def emit(self, g, o, ctx):
-        desc = ctx.const_array(o, "desc", "int32_t", o.params["desc"])
+        desc = ctx.const_array(o, "desc", "int32_t", o.params.desc)
         x, idx = operand(ctx, o, o.inputs[0], "data"), operand(ctx, o, o.inputs[1], "indices")
         y = ctx.buf(o.outputs[0])
         ctx.call(o, f"if (tcc_gather_idx({desc}, {x}, {idx}, {y}) != 0) {{ return 1; }}", self.kernel)

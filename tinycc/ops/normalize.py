@@ -10,12 +10,26 @@ Kernels: tcc_normalize.c (gemmlowp exp/log/inverse-sqrt in fixed point).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import tflite
 
 from .. import ir, quant
-from . import OpDef, activation, register
 from .. import tflm_math as T
+from . import OpDef, activation, register
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class LogSoftmaxParams(ir.Params):
+    """What tcc_log_softmax_s8_params (tcc_rows for float32) hold."""
+    outer: int
+    depth: int
+    in_mult: int = 0          # int8: PreprocessLogSoftmaxScalingExp and the input radius
+    in_left_shift: int = 0
+    reverse_mult: int = 0
+    reverse_shift: int = 0
+    diff_min: int = 0
 
 
 class _RowOp(OpDef):
@@ -53,27 +67,26 @@ class LogSoftmax(_RowOp):
     def prepare(self, g, o):
         x = ir.tensor(g, o.inputs[0])
         outer, depth = self.rows(g, o)
-        p = dict(outer=outer, depth=depth)
-        if x.dtype == "int8":
-            real = min(1.0 * float(x.quant.scale[0]) * (1 << (31 - 5)), float((1 << 31) - 1))
-            mult, left_shift = quant.quantize_multiplier(real)
-            if left_shift < 0:
-                raise self.fail(o, "int8 input scale is too small for TFLite's log-softmax scaling", x.name)
-            rev_mult, rev_shift = quant.quantize_multiplier((1 << (31 - left_shift)) / float(mult))
-            p.update(in_mult=mult, in_left_shift=left_shift, reverse_mult=rev_mult, reverse_shift=rev_shift,
-                     diff_min=-T.input_radius(5, left_shift))
-        return p
+        if x.dtype != "int8":
+            return LogSoftmaxParams(outer=outer, depth=depth)
+        real = min(1.0 * float(x.quant.scale[0]) * (1 << (31 - 5)), float((1 << 31) - 1))
+        mult, left_shift = quant.quantize_multiplier(real)
+        if left_shift < 0:
+            raise self.fail(o, "int8 input scale is too small for TFLite's log-softmax scaling", x.name)
+        rev_mult, rev_shift = quant.quantize_multiplier((1 << (31 - left_shift)) / float(mult))
+        return LogSoftmaxParams(outer=outer, depth=depth, in_mult=mult, in_left_shift=left_shift,
+                                reverse_mult=rev_mult, reverse_shift=rev_shift,
+                                diff_min=-T.input_radius(5, left_shift))
 
     def emit(self, g, o, ctx):
         p = o.params
         x, y = ctx.buf(o.inputs[0]), ctx.buf(o.outputs[0])
         if ir.tensor(g, o.inputs[0]).dtype == "int8":
-            params = ctx.struct(o, "tcc_log_softmax_s8_params", [
-                (k, p[k]) for k in ("outer", "depth", "in_mult", "in_left_shift", "reverse_mult",
-                                    "reverse_shift", "diff_min")])
+            params = ctx.struct(o, "tcc_log_softmax_s8_params", p.c_fields(
+                "outer", "depth", "in_mult", "in_left_shift", "reverse_mult", "reverse_shift", "diff_min"))
             ctx.call(o, f"tcc_log_softmax_s8(&{params}, {x}, {y});", self.kernel)
         else:
-            params = ctx.struct(o, "tcc_rows", [("outer", p["outer"]), ("depth", p["depth"])])
+            params = ctx.struct(o, "tcc_rows", p.c_fields("outer", "depth"))
             ctx.call(o, f"tcc_log_softmax_f32(&{params}, {x}, {y});", self.kernel)
 
 

@@ -73,8 +73,7 @@ class Pool2D(OpDef):
 
     def fields(self, o):
         p, a = o.params, o.attrs
-        fields = [("batches", p.batches), ("in_h", p.in_h), ("in_w", p.in_w), ("channels", p.channels),
-                  ("out_h", p.out_h), ("out_w", p.out_w)]
+        fields = p.c_fields("batches", "in_h", "in_w", "channels", "out_h", "out_w")
         fields += [("f_h", a["filter_h"]), ("f_w", a["filter_w"]), ("stride_h", a["stride_h"]),
                    ("stride_w", a["stride_w"]), ("pad_top", p.pad_top), ("pad_left", p.pad_left),
                    ("act_min", p.act_range[0]), ("act_max", p.act_range[1]),

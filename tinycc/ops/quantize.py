@@ -16,11 +16,13 @@ its input (``reads_min`` is the identity; the planner accounts for the sizes).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from .. import ir, quant
-from . import OpDef, register
 from .. import tflm_math as T
+from . import OpDef, TableParams, register
 
 _CAST_TYPES = {"int8": "s8", "int16": "s16", "int32": "s32", "float32": "f32", "bool": "b8"}
 
@@ -52,6 +54,14 @@ def dequantize_s8(q: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
     return np.float32(scale) * (np.asarray(q, np.int64) - int(zero_point)).astype(np.float32)
 
 
+@dataclass(frozen=True, eq=False, kw_only=True)
+class QuantizeParams(ir.Params):
+    """QUANTIZE float32 -> int8: tcc_quantize_f32_s8's output scale and zero point (int8 -> int8
+    is a table: ``TableParams``)."""
+    scale: float
+    zero_point: int
+
+
 def _per_tensor(spec, o, t):
     if t.quant is None or t.quant.per_channel:
         raise spec.fail(o, "needs per-tensor quantization", t.name)
@@ -74,13 +84,13 @@ class Quantize(OpDef):
     def prepare(self, g, o):
         x, y = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.outputs[0])
         if "table" in o.attrs:       # set by fuse_ops: a fused chain of int8 tables
-            return dict(lut=np.asarray(o.attrs["table"], np.int8))
+            return TableParams(lut=np.asarray(o.attrs["table"], np.int8))
         so, zo = float(y.quant.scale[0]), int(y.quant.zero_point[0])
         if x.dtype == "float32":
-            return dict(scale=so, zero_point=zo)
+            return QuantizeParams(scale=so, zero_point=zo)
         si, zi = float(x.quant.scale[0]), int(x.quant.zero_point[0])
         m, s = quant.quantize_multiplier(si / so)
-        return dict(lut=T.table(lambda q: T.clamp(T.mbqm(q - zi, m, s) + zo)))
+        return TableParams(lut=T.table(lambda q: T.clamp(T.mbqm(q - zi, m, s) + zo)))
 
     def reads_min(self, g, o, slot):
         return _identity_reads(g, o)
@@ -90,19 +100,19 @@ class Quantize(OpDef):
         tcc_quantize_f32_s8's float32 division, round half away from zero, clamp."""
         x = np.asarray(inputs[0])
         p = self.prepare(g, o)
-        if "lut" in p:
-            return [np.asarray(p["lut"], np.int8)[x.astype(np.int64) & 0xFF]]
-        return [quantize_f32(x, p["scale"], p["zero_point"])]
+        if isinstance(p, TableParams):
+            return [np.asarray(p.lut, np.int8)[x.astype(np.int64) & 0xFF]]
+        return [quantize_f32(x, p.scale, p.zero_point)]
 
     def emit(self, g, o, ctx):
         x, y, p = ctx.buf(o.inputs[0]), ctx.buf(o.outputs[0]), o.params
         n = ir.tensor(g, o.outputs[0]).size
-        if "lut" in p:
-            lut = ctx.const_array(o, "lut", "int8_t", p["lut"])
+        if isinstance(p, TableParams):
+            lut = ctx.const_array(o, "lut", "int8_t", p.lut)
             ctx.call(o, f"tcc_lut_s8({lut}, {x}, {y}, {n});", self.kernel)
         else:
             from ..cformat import format_float
-            ctx.call(o, f"tcc_quantize_f32_s8({format_float(p['scale'])}, {p['zero_point']}, {x}, {y}, {n});",
+            ctx.call(o, f"tcc_quantize_f32_s8({format_float(p.scale)}, {p.zero_point}, {x}, {y}, {n});",
                      self.kernel)
 
 

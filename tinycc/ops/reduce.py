@@ -9,6 +9,8 @@ int8 REDUCE_MAX/MIN need the same input and output quantization (as TFLite Micro
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+
 import numpy as np
 import tflite
 
@@ -17,6 +19,17 @@ from . import OpDef, register
 from ._datamove import KERNEL as COPY_KERNEL, const_ints, operand
 
 MAX_DIMS = 6
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class ReduceParams(ir.Params):
+    """The reduction ops (and ARG_MAX/ARG_MIN): tcc_reduce_params' layout fields, the count of
+    reduced elements, ``copy`` for an empty axis list, and int8 MEAN/SUM's requantization
+    (in_zp, mult, shift, out_zp)."""
+    fields: list
+    count: int
+    copy: bool
+    requant: tuple | None = None
 
 
 def reduce_layout(shape, axes) -> tuple[list, list]:
@@ -94,15 +107,15 @@ class Reduction(OpDef):
 
     def prepare(self, g, o):
         fields, count = self.fields(g, o)
-        return dict(fields=fields, count=count, copy=not self.axes(g, o))
+        return ReduceParams(fields=fields, count=count, copy=not self.axes(g, o))
 
     def emit(self, g, o, ctx):
         y = ir.tensor(g, o.outputs[0])
-        if o.params["copy"]:
+        if o.params.copy:
             src = operand(ctx, o, o.inputs[0], "data")
             ctx.call(o, f"tcc_copy({ctx.buf(o.outputs[0])}, {src}, {y.nbytes});", COPY_KERNEL)
             return
-        fields = o.params["fields"] + self.extra_fields(g, o)
+        fields = o.params.fields + self.extra_fields(g, o)
         params = ctx.struct(o, "tcc_reduce_params", fields)
         src = operand(ctx, o, o.inputs[0], "data")
         ctx.call(o, f"{self.function(g, o)}(&{params}, {src}, {ctx.buf(o.outputs[0])});", self.kernel)
@@ -116,7 +129,7 @@ class Reduction(OpDef):
     def reads_min(self, g, o, slot):
         """tcc_reduce.c writes the output in order; output k reads its reduced elements, the
         first (lowest) at the kept coordinates with every reduced coordinate 0."""
-        if slot != 0 or o.params.get("copy"):
+        if slot != 0 or o.params.copy:
             return None
         x = ir.tensor(g, o.inputs[0])
         axes = self.axes(g, o)
@@ -135,21 +148,21 @@ class MeanOrSum(Reduction):
     def prepare(self, g, o):
         p = super().prepare(g, o)
         x, y = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.outputs[0])
-        if x.dtype == "int8" and not p["copy"]:
+        if x.dtype == "int8" and not p.copy:
             mult, shift = quant.quantize_multiplier(float(np.float32(x.quant.scale[0])) /
                                                     float(np.float32(y.quant.scale[0])))
-            n = p["count"]
+            n = p.count
             if self.is_mean:
                 s = min(n.bit_length() - 1, 32, 31 + shift)
                 mult = (mult << s) // n
                 shift -= s
-            p["requant"] = (x.quant.zero_point[0], mult, shift, y.quant.zero_point[0])
+            p = replace(p, requant=(x.quant.zero_point[0], mult, shift, y.quant.zero_point[0]))
         return p
 
     def extra_fields(self, g, o):
-        if "requant" not in o.params:
+        if o.params.requant is None:
             return super().extra_fields(g, o)
-        zi, m, s, zo = o.params["requant"]
+        zi, m, s, zo = o.params.requant
         return [("in_zp", zi), ("mult", m), ("shift", s), ("out_zp", zo), ("is_min", 0), ("out64", 0)]
 
 

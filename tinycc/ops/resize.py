@@ -15,6 +15,8 @@ here, in TFLite's exact arithmetic, and baked into tables:
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import tflite
 
@@ -24,6 +26,15 @@ from . import OpDef, register
 from ._datamove import GatherMapOp, check_movable, operand
 
 f32 = np.float32
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class BilinearParams(ir.Params):
+    """RESIZE_BILINEAR: tcc_resize_params (``geo``: batches, in_h, in_w, channels, out_h, out_w)
+    and per output row / column the two source coordinates and the weight (``ys``, ``xs``)."""
+    geo: tuple
+    ys: tuple
+    xs: tuple
 
 
 def _cdiv(a: int, b: int) -> int:
@@ -138,11 +149,11 @@ class ResizeBilinear(_Resize, OpDef):
         n, h, w, c, oh, ow = self.geometry(g, o)
         a, hp = o.attrs["align_corners"], o.attrs["half_pixel_centers"]
         fn = bilinear_int if ir.tensor(g, o.inputs[0]).dtype == "int8" else bilinear_float
-        return dict(geo=(n, h, w, c, oh, ow), ys=fn(oh, h, a, hp), xs=fn(ow, w, a, hp))
+        return BilinearParams(geo=(n, h, w, c, oh, ow), ys=fn(oh, h, a, hp), xs=fn(ow, w, a, hp))
 
     def emit(self, g, o, ctx):
-        n, h, w, c, oh, ow = o.params["geo"]
-        (y0, y1, wy), (x0, x1, wx) = o.params["ys"], o.params["xs"]
+        n, h, w, c, oh, ow = o.params.geo
+        (y0, y1, wy), (x0, x1, wx) = o.params.ys, o.params.xs
         fields = [("batches", n), ("in_h", h), ("in_w", w), ("channels", c), ("out_h", oh), ("out_w", ow)]
         params = ctx.struct(o, "tcc_resize_params", fields)
         src, dst = operand(ctx, o, o.inputs[0], "data"), ctx.buf(o.outputs[0])
@@ -162,8 +173,8 @@ class ResizeBilinear(_Resize, OpDef):
         pixels in channel c, the lowest at (y0, x0)."""
         if slot != 0:
             return None
-        n, h, w, c, oh, ow = o.params["geo"]
-        y0, x0 = o.params["ys"][0], o.params["xs"][0]
+        n, h, w, c, oh, ow = o.params.geo
+        y0, x0 = o.params.ys[0], o.params.xs[0]
         idx = (np.arange(n)[:, None, None, None] * h * w * c + y0[None, :, None, None] * w * c
                + x0[None, None, :, None] * c + np.arange(c)[None, None, None, :])
         return idx.ravel()

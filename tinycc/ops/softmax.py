@@ -1,11 +1,23 @@
 """SOFTMAX over the last dimension, with beta; int8 output is scale 1/256, zero point -128."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import tflite
 
 from .. import ir, quant
 from . import OpDef, register
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class SoftmaxParams(ir.Params):
+    """What tcc_softmax_*_params hold: rows of ``depth`` values; int8: TFLite's input scaling."""
+    outer: int
+    depth: int
+    mult: int = 0
+    left_shift: int = 0
+    diff_min: int = 0
 
 
 @register
@@ -42,28 +54,28 @@ class Softmax(OpDef):
     def prepare(self, g, o):
         x = ir.tensor(g, o.inputs[0])
         depth = x.shape[-1]
-        p = dict(outer=x.size // depth if depth else 0, depth=depth)
-        if x.dtype == "int8":
-            p["mult"], p["left_shift"], p["diff_min"] = quant.softmax_input_params(
-                o.attrs["beta"], x.quant.scale[0])
-        return p
+        rows = dict(outer=x.size // depth if depth else 0, depth=depth)
+        if x.dtype != "int8":
+            return SoftmaxParams(**rows)
+        mult, left_shift, diff_min = quant.softmax_input_params(o.attrs["beta"], x.quant.scale[0])
+        return SoftmaxParams(**rows, mult=mult, left_shift=left_shift, diff_min=diff_min)
 
     def reads_min(self, g, o, slot):
         """tcc_softmax.c, row by row: it reads the whole row (max, then sum) before writing the
         row's first output, then reads x[c] just before writing y[c] (int8); the float kernel
         writes exp values in its second pass reading x[c] each, and rescales y in place."""
         p = o.params
-        r, c = np.divmod(np.arange(p["outer"] * p["depth"], dtype=np.int64), p["depth"])
-        return np.where(c == 0, r * p["depth"], r * p["depth"] + c)
+        r, c = np.divmod(np.arange(p.outer * p.depth, dtype=np.int64), p.depth)
+        return np.where(c == 0, r * p.depth, r * p.depth + c)
 
     def emit(self, g, o, ctx):
         p = o.params
         if ir.tensor(g, o.inputs[0]).dtype == "int8":
-            fields = [("outer", p["outer"]), ("depth", p["depth"]), ("in_mult", p["mult"]),
-                      ("in_left_shift", p["left_shift"]), ("diff_min", p["diff_min"])]
+            fields = [("outer", p.outer), ("depth", p.depth), ("in_mult", p.mult),
+                      ("in_left_shift", p.left_shift), ("diff_min", p.diff_min)]
             fn = "tcc_softmax_s8"
         else:
-            fields = [("outer", p["outer"]), ("depth", p["depth"]), ("beta", o.attrs["beta"])]
+            fields = [("outer", p.outer), ("depth", p.depth), ("beta", o.attrs["beta"])]
             fn = "tcc_softmax_f32"
         params = ctx.struct(o, f"{fn}_params", fields)
         ctx.call(o, f"{fn}(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])});", self.kernel)

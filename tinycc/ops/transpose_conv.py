@@ -9,12 +9,38 @@ quantized per batch at run time as TFLite does (tcc_transpose_conv_hybrid in tcc
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import tflite
 
 from .. import ir, quant
 from . import (OpDef, activation, activation_range_float, activation_range_int8, padding, per_channel_scales,
                register)
 from ._datamove import operand
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class TransposeConvParams(ir.Params):
+    """What tcc_transpose_conv_params (and the hybrid kernel's struct) hold."""
+    batches: int
+    in_h: int
+    in_w: int
+    in_ch: int
+    out_h: int
+    out_w: int
+    out_ch: int
+    f_h: int
+    f_w: int
+    stride_h: int
+    stride_w: int
+    pad_top: int
+    pad_left: int
+    act_range_f: tuple            # float32 clamp
+    act_range: tuple = (-128, 127)   # int8: clamp, offsets, per-channel requantization
+    in_offset: int = 0
+    out_zp: int = 0
+    mult: list = field(default_factory=list)
+    shift: list = field(default_factory=list)
 
 
 @register
@@ -74,17 +100,17 @@ class TransposeConv(OpDef):
             check_hybrid_weights(self, o, w, y.shape[3], w.shape[1] * w.shape[2] * w.shape[3])
 
     def prepare(self, g, o):
-        p = self.geometry(g, o)
+        geo = self.geometry(g, o)
         w, x, y = ir.tensor(g, o.inputs[1]), ir.tensor(g, o.inputs[2]), ir.tensor(g, o.outputs[0])
-        p["act_range_f"] = activation_range_float(o.attrs["activation"])
-        if x.dtype == "int8":
-            scales = per_channel_scales(w, y.shape[3])
-            p["mult"], p["shift"] = quant.conv_output_multipliers(x.quant.scale[0], scales, y.quant.scale[0])
-            p["in_offset"], p["out_zp"] = -x.quant.zero_point[0], y.quant.zero_point[0]
-            p["act_range"] = activation_range_int8(o.attrs["activation"], y.quant.scale[0], y.quant.zero_point[0])
-        else:
-            p["in_offset"], p["out_zp"], p["act_range"] = 0, 0, (-128, 127)
-        return p
+        act_range_f = activation_range_float(o.attrs["activation"])
+        if x.dtype != "int8":
+            return TransposeConvParams(**geo, act_range_f=act_range_f)
+        mult, shift = quant.conv_output_multipliers(x.quant.scale[0], per_channel_scales(w, y.shape[3]),
+                                                    y.quant.scale[0])
+        return TransposeConvParams(
+            **geo, act_range_f=act_range_f, mult=mult, shift=shift, in_offset=-x.quant.zero_point[0],
+            out_zp=y.quant.zero_point[0],
+            act_range=activation_range_int8(o.attrs["activation"], y.quant.scale[0], y.quant.zero_point[0]))
 
     def emit_hybrid(self, g, o, ctx):
         """int8 weights, float32 input/output/bias: runtime/kernels/tcc_hybrid.c."""
@@ -94,9 +120,9 @@ class TransposeConv(OpDef):
         bias = ir.tensor(g, o.inputs[3]).data if len(o.inputs) > 3 and o.inputs[3] is not None else None
         keys = ("batches", "in_h", "in_w", "in_ch", "out_h", "out_w", "out_ch", "f_h", "f_w", "stride_h", "stride_w",
                 "pad_top", "pad_left")
-        fields = [(k, p[k]) for k in keys] + [
+        fields = p.c_fields(*keys) + [
             ("scale_per_channel", int(per_channel)),
-            ("act_min", p["act_range_f"][0]), ("act_max", p["act_range_f"][1]),
+            ("act_min", p.act_range_f[0]), ("act_max", p.act_range_f[1]),
             ("weights", ctx.const_array(o, "weights", "int8_t", w.data)),
             ("w_scale", ctx.const_array(o, "w_scale", "float", list(w.quant.scale) if per_channel
                                         else [w.quant.scale[0]])),
@@ -111,15 +137,15 @@ class TransposeConv(OpDef):
         p = o.params
         keys = ("batches", "in_h", "in_w", "in_ch", "out_h", "out_w", "out_ch", "f_h", "f_w", "stride_h", "stride_w",
                 "pad_top", "pad_left", "in_offset", "out_zp")
-        fields = [(k, p[k]) for k in keys] + [("act_min", p["act_range"][0]), ("act_max", p["act_range"][1]),
-                                              ("act_minf", p["act_range_f"][0]), ("act_maxf", p["act_range_f"][1])]
+        fields = p.c_fields(*keys) + [("act_min", p.act_range[0]), ("act_max", p.act_range[1]),
+                                      ("act_minf", p.act_range_f[0]), ("act_maxf", p.act_range_f[1])]
         params = ctx.struct(o, "tcc_transpose_conv_params", fields)
         x, y = operand(ctx, o, o.inputs[2], "input"), ctx.buf(o.outputs[0])
         w = operand(ctx, o, o.inputs[1], "weights")
         bias = operand(ctx, o, o.inputs[3], "bias") if len(o.inputs) > 3 and o.inputs[3] is not None else "NULL"
         if ir.tensor(g, o.inputs[2]).dtype == "int8":
-            mult = ctx.const_array(o, "mult", "int32_t", p["mult"])
-            shift = ctx.const_array(o, "shift", "int32_t", p["shift"])
+            mult = ctx.const_array(o, "mult", "int32_t", p.mult)
+            shift = ctx.const_array(o, "shift", "int32_t", p.shift)
             ctx.call(o, f"tcc_transpose_conv_s8(&{params}, {x}, {w}, {bias}, {mult}, {shift}, {y});", self.kernel)
         else:
             ctx.call(o, f"tcc_transpose_conv_f32(&{params}, {x}, {w}, {bias}, {y});", self.kernel)

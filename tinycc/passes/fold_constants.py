@@ -7,7 +7,7 @@ its registration can compute it:
   * ``OpDef.evaluate(g, o, inputs) -> [arrays] | None``: the op's own compile-time model
     of its kernel (data movement, SHAPE, FILL, QUANTIZE, DEQUANTIZE, exact float unary
     ops, ...), returning None when it cannot tell; by default, int8 ops whose ``prepare``
-    gives a 256-entry table (``params["lut"]``) apply it to the data, which is exactly what
+    gives a 256-entry table (``TableParams.lut``) apply it to the data, which is exactly what
     the kernel computes.
 The pass runs first, before ``check_operators``, so that ops whose checks need constant
 operands (a convolution whose weights come out of a DEQUANTIZE) see them; it folds only ops

@@ -47,7 +47,7 @@ import networkx as nx
 import numpy as np
 
 from .. import ir, ops, quant
-from ..ops.quantize import Dequantize, Quantize, dequantize_s8, quantize_f32
+from ..ops.quantize import Dequantize, Quantize, QuantizeParams, dequantize_s8, quantize_f32
 
 IDENTITY = np.array([q & 0xFF for q in range(256)], np.uint8).view(np.int8)  # table index -> same byte
 
@@ -85,17 +85,17 @@ def same_quant(a: ir.Tensor, b: ir.Tensor) -> bool:
 
 def table(g: nx.DiGraph, o: ir.Op) -> np.ndarray | None:
     """The op's int8 -> int8 256-entry table (indexed by the input byte), if its kernel is one."""
-    if len(o.inputs) != 1 or len(o.outputs) != 1 or "lut" not in o.params:
+    if len(o.inputs) != 1 or len(o.outputs) != 1 or o.params.get("lut") is None:
         return None
     if ir.tensor(g, o.inputs[0]).dtype != "int8" or ir.tensor(g, o.outputs[0]).dtype != "int8":
         return None
-    return np.asarray(o.params["lut"], np.int8)
+    return np.asarray(o.params.get("lut"), np.int8)
 
 
 def table_op(g: nx.DiGraph, like: ir.Op, src: str, dst: str, lut: np.ndarray) -> ir.Op:
     """A QUANTIZE int8 -> int8 op applying ``lut`` (Quantize.prepare honours attrs["table"])."""
     lut = np.asarray(lut, np.int8)
-    return ir.Op(Quantize.kind, (src,), (dst,), {"table": lut}, {"lut": lut}, like.index, like.name)
+    return ir.Op(Quantize.kind, (src,), (dst,), {"table": lut}, ops.TableParams(lut=lut), like.index, like.name)
 
 
 def replace_op(g: nx.DiGraph, oid: str, new: ir.Op) -> None:
@@ -286,11 +286,11 @@ def exact_dequantize_quantize(g, dq: ir.Op, q: ir.Op):
     x, y = ir.tensor(g, dq.inputs[0]), ir.tensor(g, q.outputs[0])
     if x.dtype != "int8" or y.dtype != "int8" or ir.tensor(g, dq.outputs[0]).dtype != "float32":
         return None
-    if "scale" not in q.params:
+    if not isinstance(q.params, QuantizeParams):       # QUANTIZE float32 -> int8
         return None
     vals = np.arange(-128, 128)
     f = dequantize_s8(vals, x.quant.scale[0], x.quant.zero_point[0])
-    out = quantize_f32(f, q.params["scale"], q.params["zero_point"])
+    out = quantize_f32(f, q.params.scale, q.params.zero_point)
     lut = np.zeros(256, np.int8)
     lut[vals & 0xFF] = out
     return lut
