@@ -52,7 +52,7 @@ def _int8_fcs(g):
     """The model's int8 (not hybrid) FULLY_CONNECTED ops."""
     for n in g.nodes:
         o = g.nodes[n]["value"]
-        if isinstance(o, ir.Op) and o.kind == "FULLY_CONNECTED" and ir.tensor(g, o.inputs[0]).dtype == "int8" \
+        if isinstance(o, ir.Op) and o.kind == FullyConnected.kind and ir.tensor(g, o.inputs[0]).dtype == "int8" \
                 and not is_hybrid(g, o):
             yield o
 
