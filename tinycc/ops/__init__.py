@@ -22,9 +22,9 @@ import pkgutil
 import numpy as np
 
 from .. import ir, quant
+from ..errors import TinyccError
 from ..quant import per_channel_scales  # noqa: F401  (the convolution-like ops import it from here)
 from ..targets import DSP_TARGETS
-from ..errors import TinyccError
 
 ACTIVATIONS = {0: "NONE", 1: "RELU", 2: "RELU_N1_TO_1", 3: "RELU6"}
 PADDINGS = {0: "SAME", 1: "VALID"}
@@ -36,8 +36,8 @@ class OpDef:
     """What tinycc knows about one operator kind: the TEMPLATE a new op copies.
 
     Passes ask an op through these hooks and properties only (never ``getattr``): they hold
-    the mechanisms, the op holds the facts. Every hook has a safe default, so an op defines
-    only what it has. Facts (class attributes):
+    the mechanisms, the op holds the facts. Facts are class attributes, hooks are methods;
+    every one has a safe default, so an op defines only what it has.
     """
     kind: str = ""             # the TFLite builtin name, e.g. "CONV_2D"
     options_class = None       # tflite.*Options class for the builtin options table
@@ -57,8 +57,8 @@ class OpDef:
     is_view = False            # output 0 is input 0's bytes under another shape (alias_reshapes)
     zero_copy_join = False     # inputs may be written in place inside the output (alias_concats,
     #                            with ``block_index``)
-    clamp_keys: tuple[str, str] | None = None  # the kernel clamps its output to params[int8 key] /
-    #                            params[float32 key]: fuse_ops folds a following activation into it
+    clamp_keys: tuple[str, str] | None = None  # the kernel clamps its output to these fields of its
+    #                            params (int8, float32): fuse_ops folds a following activation into it
     fused_activation: str | None = None   # the op is this fused activation ("RELU", ...) on its own:
     #                            fuse_ops folds it into its producer's clamp
     constant_bound: str | None = None     # "lo" / "hi": int8 with a constant scalar the op is a clamp
@@ -159,9 +159,7 @@ class OpDef:
     def with_output_clamp(self, o: ir.Op, dtype: str, rng: tuple) -> ir.Op:
         """The op with its output clamp narrowed to ``rng`` (``fuse_ops``)."""
         key = self.clamp_keys[0 if dtype == "int8" else 1]
-        if isinstance(o.params, ir.Params):
-            return dataclasses.replace(o, params=dataclasses.replace(o.params, **{key: rng}))
-        return dataclasses.replace(o, params={**o.params, key: rng})
+        return dataclasses.replace(o, params=dataclasses.replace(o.params, **{key: rng}))
 
     # -- helpers for subclasses -------------------------------------------------
     def fail(self, o: ir.Op, msg: str, tensor: str | None = None) -> TinyccError:
