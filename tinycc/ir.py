@@ -89,7 +89,7 @@ class Params:
 
     The zero-copy joins (CONCATENATION, PACK) still keep a plain dict, whose ``zero_copy`` map
     ``alias_concats`` adds and the planner may drop; ``get`` lets generic code read an optional
-    field (``zero_copy``, ``packed``, ``lut``) of either kind."""
+    field (``zero_copy``, ``packed``) of either kind."""
     packed: Any = None
 
     def get(self, key: str, default=None):

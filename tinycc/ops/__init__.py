@@ -92,10 +92,10 @@ class OpDef:
             return None
         if ir.tensor(g, o.inputs[0]).dtype != "int8" or ir.tensor(g, o.outputs[0]).dtype != "int8":
             return None
-        lut = self.prepare(g, o).get("lut")
-        if lut is None:
+        p = self.prepare(g, o)
+        if not isinstance(p, TableParams):
             return None
-        return [np.asarray(lut, np.int8)[np.asarray(inputs[0]).astype(np.int64) & 0xFF]]
+        return [np.asarray(p.lut, np.int8)[np.asarray(inputs[0]).astype(np.int64) & 0xFF]]
 
     def emit(self, g, o: ir.Op, ctx) -> None:
         """The op's constants and kernel call, through ``ctx`` (a ``codegen.Emitter``)."""

@@ -85,11 +85,11 @@ def same_quant(a: ir.Tensor, b: ir.Tensor) -> bool:
 
 def table(g: nx.DiGraph, o: ir.Op) -> np.ndarray | None:
     """The op's int8 -> int8 256-entry table (indexed by the input byte), if its kernel is one."""
-    if len(o.inputs) != 1 or len(o.outputs) != 1 or o.params.get("lut") is None:
+    if len(o.inputs) != 1 or len(o.outputs) != 1 or not isinstance(o.params, ops.TableParams):
         return None
     if ir.tensor(g, o.inputs[0]).dtype != "int8" or ir.tensor(g, o.outputs[0]).dtype != "int8":
         return None
-    return np.asarray(o.params.get("lut"), np.int8)
+    return np.asarray(o.params.lut, np.int8)
 
 
 def table_op(g: nx.DiGraph, like: ir.Op, src: str, dst: str, lut: np.ndarray) -> ir.Op:
