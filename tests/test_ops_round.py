@@ -3,6 +3,9 @@ runtime/kernels/tcc_round.c/.h and this test, nothing else. Bit-exact with TFLit
 host (float32: every rounding case, halves to even, -0.0, large values, infinities)."""
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -43,10 +46,20 @@ def special_values(rng) -> np.ndarray:
     return np.resize(vals, SHAPE).astype(np.float32)
 
 
+ROOT = Path(__file__).resolve().parent.parent
+OWN_FILES = {"tinycc/ops/round.py", "runtime/kernels/tcc_round.c", "runtime/kernels/tcc_round.h"}
+
+
 def test_registered_by_its_module_alone():
+    """Nothing outside its own files knows the op: the registry finds the module, codegen copies
+    the kernel the op names."""
     spec = ops.lookup("ROUND")
     assert spec is not None and spec.kernel == "tcc_round"
     assert spec.reads_min is not ops.OpDef.reads_min     # it runs in place
+    for path in [*ROOT.joinpath("tinycc").rglob("*.py"), *ROOT.joinpath("runtime").rglob("*.[ch]")]:
+        rel = path.relative_to(ROOT).as_posix()
+        if rel not in OWN_FILES:
+            assert not re.search(r"\bROUND\b|\btcc_round(_f32\b|\.)", path.read_text()), rel
 
 
 def test_round_float32_bit_exact(tmp_path):
