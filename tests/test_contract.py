@@ -201,8 +201,7 @@ TYPED_MODELS = [("mobilenetv2_int8", "cortex-m4"), ("max_pool_int8", "generic"),
 
 def test_typed_params():
     """Every op keeps its compile-time parameters in a frozen dataclass of its family
-    (``ir.Params``), packed constants too (a ``packing`` dataclass naming its kernel); only the
-    zero-copy joins still hold a dict."""
+    (``ir.Params``), packed constants too (a ``packing`` dataclass naming its kernel)."""
     import dataclasses
 
     import pytest
@@ -213,9 +212,6 @@ def test_typed_params():
         g = driver.compile_graph(str(ROOT / "tests" / "zoo" / f"{model}.tflite"), target=target)
         for oid in ir.ops_in_order(g):
             o = ir.op(g, oid)
-            if ops.lookup(o.kind).zero_copy_join:
-                assert isinstance(o.params, dict)
-                continue
             assert isinstance(o.params, ir.Params), (model, o.kind, type(o.params))
             with pytest.raises(dataclasses.FrozenInstanceError):
                 o.params.packed = None
@@ -223,5 +219,5 @@ def test_typed_params():
             impls.add(ops.kernel_impl(o))
     assert {"ConvParams", "FCParams", "AddParams", "PoolParams", "TableParams", "QuantizeParams", "ReduceParams",
             "BilinearParams", "GatherParams", "BatchMatmulParams", "TransposeConvParams", "MapParams",
-            "SoftmaxParams"} <= families
+            "SoftmaxParams", "JoinParams"} <= families
     assert {"plain", "arm_conv", "arm_add", "arm_avg_pool"} <= impls

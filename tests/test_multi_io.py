@@ -85,7 +85,7 @@ def test_zero_copy_concatenation_places_inputs():
     plan = g.graph["plan"]
     first, second = joins(g)
     h2, h1 = first.inputs
-    assert set(first.params["zero_copy"]) == {h1, h2}
+    assert set(first.params.zero_copy) == {h1, h2}
     out = plan.offsets[first.outputs[0]]
     assert plan.offsets[h2] == out and plan.offsets[h1] == out + ir.tensor(g, h2).nbytes
     assert ir.storage(g, h1) == (first.outputs[0], ir.tensor(g, h2).nbytes)
@@ -95,11 +95,11 @@ def test_zero_copy_concatenation_places_inputs():
     buf = next(b for b in plan.buffers if b.tid == first.outputs[0])
     assert buf.first == min(step[ir.producer(g, h1)], step[ir.producer(g, h2)])
     # along W with H > 1 the blocks are not contiguous: copied
-    assert "zero_copy" not in second.params
+    assert not second.params.zero_copy
     # the model input joined in fc_fanin is copied, the FC outputs are placed
     g = plan_of(fc_fanin("float32"))
     (j,) = joins(g)
-    assert set(j.params["zero_copy"]) == {j.inputs[0], j.inputs[2]}
+    assert set(j.params.zero_copy) == {j.inputs[0], j.inputs[2]}
 
 
 def test_zero_copy_emits_no_copy(tmp_path):
@@ -141,8 +141,8 @@ def test_zero_copy_only_when_it_does_not_cost_ram(tmp_path):
     for p in PIPELINE[:-1]:
         placing = p(placing)
     (j,) = joins(placing)
-    assert j.params.get("zero_copy")                   # the inputs could be placed ...
+    assert j.params.zero_copy                   # the inputs could be placed ...
     assert g.graph["plan"].size == copying.graph["plan"].size
     (j,) = joins(g)
-    assert not j.params.get("zero_copy")               # ... but copying needs less RAM here
+    assert not j.params.zero_copy               # ... but copying needs less RAM here
     run_vs_tflm(data, tmp_path, samples=2)

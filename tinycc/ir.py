@@ -9,7 +9,7 @@ Nodes
       padding, activation, ...), the ordered tensor ids it reads and writes, and
       ``params``: the compile-time constants that passes compute for it
       (requantization multipliers, folded biases, clamps, ...): a ``Params``
-      dataclass of the op's family (a dict for the zero-copy joins).
+      dataclass of the op's family.
 
 Edges
     * tensor -> op: the op reads the tensor (``Op.inputs`` holds the order and
@@ -20,7 +20,7 @@ Edges
       producer op; it lives wherever its source lives.
 
 Zero-copy joins
-    An op whose ``params["zero_copy"]`` maps some of its input tensor ids to byte
+    An op whose ``params.zero_copy`` maps some of its input tensor ids to byte
     offsets (CONCATENATION/PACK after ``alias_concats``) does not copy them: each
     such input *lives inside* the op's output at that offset, its producer writes
     it there, and the op emits no code. ``storage`` gives the tensor owning a
@@ -87,9 +87,7 @@ class Params:
     constants of the fast kernel ``pack_weights`` chose for the target (a ``packing`` dataclass
     with an ``impl`` name), None for the plain kernel.
 
-    The zero-copy joins (CONCATENATION, PACK) still keep a plain dict, whose ``zero_copy`` map
-    ``alias_concats`` adds and the planner may drop; ``get`` lets generic code read an optional
-    field (``zero_copy``, ``packed``) of either kind."""
+    ``get`` lets generic code read a field only some families have (``zero_copy`` of the joins)."""
     packed: Any = None
 
     def get(self, key: str, default=None):
@@ -108,7 +106,7 @@ class Op:
     inputs: tuple[str | None, ...]
     outputs: tuple[str, ...]
     attrs: dict[str, Any] = field(default_factory=dict)
-    params: Params | dict[str, Any] = field(default_factory=Params)
+    params: Params = field(default_factory=Params)
     index: int = -1          # operator index in the source model, for messages
     name: str = ""           # readable id used in generated code, e.g. "op3_conv_2d"
 
@@ -162,7 +160,7 @@ def storage(g: nx.DiGraph, tid: str) -> tuple[str, int]:
         for c in g.successors(tid):
             v = g.nodes[c]["value"]
             if isinstance(v, Op) and tid in v.params.get("zero_copy", {}):
-                off += int(v.params["zero_copy"][tid])
+                off += int(v.params.get("zero_copy")[tid])
                 tid = v.outputs[0]
                 break
         else:

@@ -247,13 +247,13 @@ def dsp_target(g) -> bool:
 def packed(o: ir.Op, impl: str):
     """The op's packed constants (a ``packing`` dataclass) when ``pack_weights`` chose kernel
     ``impl`` for it, else None."""
-    pk = o.params.get("packed")
+    pk = o.params.packed
     return pk if pk is not None and pk.impl == impl else None
 
 
 def kernel_impl(o: ir.Op) -> str:
     """The kernel ``pack_weights`` chose for the op: its packed ``impl``, or "plain"."""
-    pk = o.params.get("packed")
+    pk = o.params.packed
     return "plain" if pk is None else pk.impl
 
 

@@ -10,10 +10,12 @@ case has no reference to compare with; same-quantization inputs are plain copies
 CONCATENATION's fused activation must be NONE (as TFLite Micro requires).
 
 Zero copy: when an input's block of the output is contiguous and needs no requantization, the
-``alias_concats`` pass places it inside the output (``params["zero_copy"]``): its producer
+``alias_concats`` pass places it inside the output (``JoinParams.zero_copy``): its producer
 writes it there and nothing is emitted for it here.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 import numpy as np
 import tflite
@@ -22,6 +24,22 @@ from .. import ir
 from ..index_maps import encode_plan, index_array, maps_from_index
 from . import OpDef, activation, register
 from ._datamove import KERNEL, check_movable, operand, same_quant
+
+
+@dataclass(frozen=True, eq=False)
+class JoinPart:
+    """One input of a join: its tcc_scatter_map plan into the output, and (scale, bias, out_zp)
+    when its int8 values must be rescaled on the way (else None)."""
+    plan: np.ndarray
+    requant: tuple | None
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class JoinParams(ir.Params):
+    """CONCATENATION and PACK: one part per input; ``zero_copy``: input tensor id -> byte offset
+    in the output of the inputs ``alias_concats`` placed there (they are not copied)."""
+    parts: list
+    zero_copy: dict = field(default_factory=dict)
 
 
 class _Join(OpDef):
@@ -49,22 +67,22 @@ class _Join(OpDef):
         parts = []
         for k in range(len(o.inputs)):
             plan = encode_plan(maps_from_index(self.block_index(g, o, k)), es, f"{o.kind} input {k}")
-            parts.append(dict(plan=plan, requant=self.requant(g, o, k)))
-        return dict(parts=parts)
+            parts.append(JoinPart(plan, self.requant(g, o, k)))
+        return JoinParams(parts=parts)
 
     def emit(self, g, o, ctx):
         from ..cformat import format_float
         out = ctx.buf(o.outputs[0])
-        placed = o.params.get("zero_copy", {})   # alias_concats: written in place by their producers
-        for k, (t, part) in enumerate(zip(o.inputs, o.params["parts"])):
+        placed = o.params.zero_copy   # alias_concats: written in place by their producers
+        for k, (t, part) in enumerate(zip(o.inputs, o.params.parts)):
             if t in placed:
                 continue
-            plan = ctx.const_array(o, f"plan{k}", "int32_t", part["plan"])
+            plan = ctx.const_array(o, f"plan{k}", "int32_t", part.plan)
             src = operand(ctx, o, t, f"in{k}")
-            if part["requant"] is None:
+            if part.requant is None:
                 ctx.call(o, f"tcc_scatter_map({plan}, {src}, {out});", self.kernel)
             else:
-                s, b, z = part["requant"]
+                s, b, z = part.requant
                 ctx.call(o, f"tcc_scatter_map_requant_s8({plan}, {src}, {out}, {format_float(s)}, "
                             f"{format_float(b)}, {z});", self.kernel)
 

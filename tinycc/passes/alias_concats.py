@@ -1,7 +1,7 @@
 """alias_concats: inputs of zero-copy joins (``OpDef.zero_copy_join``: CONCATENATION, PACK) that are contiguous blocks of the output are written in
 place by their producers; the join copies nothing and emits no code.
 
-Input k of a join is *placed* inside the output (``Op.params["zero_copy"][input] = byte offset``,
+Input k of a join is *placed* inside the output (``Op.params.zero_copy[input] = byte offset``,
 see ``ir.storage``) when
   * its block of the output is one contiguous run of elements (true for every input when all
     output dims before the axis are 1), starting at a byte offset that is a multiple of the
@@ -57,5 +57,5 @@ def alias_concats(g: nx.DiGraph) -> nx.DiGraph:
             continue
         placed = placements(g, oid)
         if placed:
-            ir.replace_value(g, oid, dataclasses.replace(o, params={**o.params, "zero_copy": placed}))
+            ir.replace_value(g, oid, dataclasses.replace(o, params=dataclasses.replace(o.params, zero_copy=placed)))
     return g

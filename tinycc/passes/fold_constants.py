@@ -129,7 +129,7 @@ def copy_constant_outputs(g: nx.DiGraph, origin: dict[str, int] | None = None) -
             g.add_edge(cid, c)
         index = (origin or {}).get(tid, -1)
         ir.replace_value(g, tid, ir.Tensor(t.name, t.shape, t.dtype, t.quant))
-        ir.add_op(g, f"copy_{tid}", ir.Op(COPY, (cid,), (tid,), {}, {}, index, f"out{k}_const_copy"))
+        ir.add_op(g, f"copy_{tid}", ir.Op(COPY, (cid,), (tid,), {}, ir.Params(), index, f"out{k}_const_copy"))
     return g
 
 

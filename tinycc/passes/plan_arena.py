@@ -452,7 +452,7 @@ def plan_arena(g: nx.DiGraph) -> nx.DiGraph:
         for n in joins:
             o = ir.op(alt, n)
             ir.replace_value(alt, n, dataclasses.replace(
-                o, params={k: v for k, v in o.params.items() if k != "zero_copy"}))
+                o, params=dataclasses.replace(o.params, zero_copy={})))
         _plan(alt)
         if alt.graph["plan"].size < g.graph["plan"].size:
             for n in joins:
