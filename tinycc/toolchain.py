@@ -398,23 +398,25 @@ def run_host(exe: PathLike, cwd: PathLike, timeout: float = 60) -> tuple[int, st
     return _run_process([str(exe_path)], cwd, timeout)
 
 
-def qemu_command(elf: PathLike, target: str = "cortex-m4") -> list[str]:
+def qemu_command(elf: PathLike, target: str = "cortex-m4", log: PathLike | None = None) -> list[str]:
     """The qemu-system-arm command line used to run ``elf`` built for ``target``.
 
     No ``-cpu`` is given: each machine only accepts its own core (AN385:
     Cortex-M3, AN386: Cortex-M4F, AN500: Cortex-M7, AN505: Cortex-M33,
     AN547: Cortex-M55), which is its default. Semihosting does the I/O and
-    ``-icount shift=0`` makes the SysTick count instructions.
+    ``-icount shift=0`` makes the SysTick count instructions. With ``log``, QEMU writes its
+    translation-block log there (what ``tinycc.cycles.profile_log`` reads).
     """
     machine = qemu_machine(target)
+    logging = ["-d", "in_asm,exec,nochain", "-D", str(log)] if log is not None else []
     return [find_tool(QEMU_ARM), "-M", machine, "-nographic",
             "-monitor", "none", "-serial", "none",
             "-semihosting-config", "enable=on,target=native",
-            "-icount", "shift=0", "-kernel", str(Path(elf).resolve())]
+            "-icount", "shift=0", *logging, "-kernel", str(Path(elf).resolve())]
 
 
 def run_qemu(elf: PathLike, cwd: PathLike, target: str = "cortex-m4",
-             timeout: float = 60) -> tuple[int, str]:
+             timeout: float = 60, log: PathLike | None = None) -> tuple[int, str]:
     """Run an ELF built by :func:`build_arm` under QEMU in ``cwd``.
 
     Semihosting file names are relative to ``cwd``. The exit status is the
@@ -422,7 +424,7 @@ def run_qemu(elf: PathLike, cwd: PathLike, target: str = "cortex-m4",
     """
     if not Path(elf).is_file():
         raise ToolchainError(f"ELF not found: {elf}")
-    return _run_process(qemu_command(elf, target), cwd, timeout)
+    return _run_process(qemu_command(elf, target, log), cwd, timeout)
 
 
 _SAMPLES_RE = re.compile(r"tinycc-harness: (\d+) samples")
@@ -432,7 +434,8 @@ _PER_TICK_RE = re.compile(r"tinycc-harness: \d+ samples, (\d+) instructions per 
 def run_samples(exe_or_elf: PathLike, input_bytes: bytes, sample_count: int,
                 mode: str = "host", target: str = "cortex-m4",
                 timeout: float = 60,
-                workdir: PathLike | None = None
+                workdir: PathLike | None = None,
+                qemu_log: PathLike | None = None
                 ) -> tuple[bytes, list[int], list[int] | None]:
     """Run the harness on ``sample_count`` samples packed in ``input_bytes``.
 
@@ -443,7 +446,8 @@ def run_samples(exe_or_elf: PathLike, input_bytes: bytes, sample_count: int,
     which the harness reports and which must agree with
     :func:`instructions_per_tick`); for ``mode="host"`` the ticks are
     all 0 and ``instructions`` is None. ``workdir`` (default: a temporary
-    folder, removed afterwards) receives inputs.bin/outputs.bin/ticks.bin.
+    folder, removed afterwards) receives inputs.bin/outputs.bin/ticks.bin; ``qemu_log``
+    (qemu only) is where QEMU writes its block log (see :func:`qemu_command`).
     """
     if sample_count < 0:
         raise ToolchainError("sample_count must be >= 0")
@@ -463,7 +467,7 @@ def run_samples(exe_or_elf: PathLike, input_bytes: bytes, sample_count: int,
         if mode == "host":
             rc, log = run_host(exe_or_elf, cwd, timeout)
         else:
-            rc, log = run_qemu(exe_or_elf, cwd, target, timeout)
+            rc, log = run_qemu(exe_or_elf, cwd, target, timeout, log=qemu_log)
         if rc != 0:
             reason = {EXIT_INVOKE_FAILED: "invoke returned an error",
                       EXIT_IO_ERROR: "harness I/O error",
