@@ -592,20 +592,89 @@ LIBRARY_CALL_STACK = 64
 
 _CI_NODE = re.compile(r'node: \{ title: "([^"]+)" label: "[^"]*?\\n[^"]*?\\n(\d+) bytes \((\w+)\)')
 _CI_EDGE = re.compile(r'edge: \{ sourcename: "([^"]+)" targetname: "([^"]+)"')
+_OD_FUNCTION = re.compile(r"^[0-9a-f]+ <([^>]+)>:$")
+_OD_RELOC = re.compile(r"^\s+[0-9a-f]+: (R_ARM_\w+)\s+(\S+)")
+_CALL_RELOCS = ("R_ARM_THM_CALL", "R_ARM_THM_JUMP24", "R_ARM_THM_JUMP19", "R_ARM_THM_XPC22")
+_OD_INSN = re.compile(r"^\s+[0-9a-f]+:\t([a-z][\w.]*)\t?([^\t]*)")
+_IMM = re.compile(r"#(-?\d+)")
+
+
+def _sp_change(mnemonic: str, operands: str) -> int | None:
+    """Bytes one instruction moves SP down (negative: up); 0 if it leaves SP alone; None if it sets
+    SP from a register (a frame the object code cannot tell)."""
+    from .cycles import register_list
+    base = mnemonic.split(".")[0]
+    ops = operands.split("@")[0].strip()
+    words = [w.strip() for w in ops.split(",")]
+    if base in ("push", "pop", "vpush", "vpop") or (
+            base in ("stmdb", "stmfd", "ldmia", "ldmfd", "ldm", "vstmdb", "vldmia") and words[0] == "sp!"):
+        regs = register_list(ops)
+        size = sum(8 if r.startswith("d") else 4 for r in regs)
+        return size if base in ("push", "vpush", "stmdb", "stmfd", "vstmdb") else -size
+    if words[0] == "sp" and base in ("sub", "subw", "add", "addw") and (m := _IMM.search(ops)):
+        return int(m.group(1)) * (1 if base.startswith("sub") else -1)
+    if "[sp" in ops and (m := re.search(r"\[sp, #(-?\d+)\]!", ops)):
+        return -int(m.group(1))                  # str rX, [sp, #-8]! (pre-indexed)
+    if "[sp]," in ops and (m := _IMM.search(ops.split("[sp],")[1])):
+        return -int(m.group(1))                  # ldr rX, [sp], #8 (post-indexed)
+    if words[0] == "sp!" or (words[0] == "sp" and not base.startswith(("ld", "st", "vld", "vst", "cmp", "cmn", "tst", "teq"))):
+        return None
+    return 0
+
+
+def object_frames(obj: PathLike) -> tuple[dict[str, int], dict[str, set[str]], dict[str, set[str]], set[str]]:
+    """Each function's deepest stack from its object code, its calls, the symbols whose address
+    it takes (the candidates of its indirect calls), and the functions that set SP from a register.
+
+    Walks every function of ``obj`` (arm-none-eabi-objdump -dr) in address order, adding what
+    each push/stmdb sp!/vpush/sub sp takes and subtracting what pop/ldmia sp!/add sp gives back,
+    and keeps the deepest point: for a naked asm function, which GCC's call graph counts as
+    0 B, this is its frame. Calls are the BL/B.W relocations, so calls made from asm count too."""
+    text = _run_tool([find_tool("arm-none-eabi-objdump"), "-dr", "--no-show-raw-insn", str(obj)],
+                     f"disassembling {Path(obj).name}")
+    frames: dict[str, int] = {}
+    calls: dict[str, set[str]] = {}
+    refs: dict[str, set[str]] = {}
+    unknown: set[str] = set()
+    fn, depth = None, 0
+    for line in text.splitlines():
+        if m := _OD_FUNCTION.match(line):
+            fn, depth = m.group(1), 0
+            frames[fn] = 0
+        elif fn is None:
+            continue
+        elif m := _OD_RELOC.match(line):
+            sym = m.group(2).split("+")[0]
+            sym = sym[len(".text."):] if sym.startswith(".text.") else sym
+            (calls if m.group(1) in _CALL_RELOCS else refs).setdefault(fn, set()).add(sym)
+        elif m := _OD_INSN.match(line):
+            change = _sp_change(m.group(1), m.group(2))
+            if change is None:
+                unknown.add(fn)
+            else:
+                depth += change
+                frames[fn] = max(frames[fn], depth)
+    return frames, calls, refs, unknown
 
 
 def stack_usage(sources: Iterable[PathLike], entry: str, target: str = "cortex-m4",
                 include_dirs: Iterable[PathLike] = ()) -> dict:
-    """Worst-case stack of ``entry`` (e.g. "model_invoke"), from GCC's call graph.
+    """Worst-case stack of ``entry`` (e.g. "model_invoke"), from GCC's call graph and the object code.
 
-    Compiles the sources with ``-fcallgraph-info=su`` (-O2, the build_arm flags), reads each
-    function's frame size and its calls, and returns the deepest path:
-    ``{"bytes": int, "path": [functions], "library_calls": [names]}``. Calls leaving the
-    given sources (C library) count LIBRARY_CALL_STACK bytes each; recursion is an error.
+    Compiles the sources with ``-fcallgraph-info=su`` (-O2, the build_arm flags). A function's
+    frame is the larger of GCC's figure and the deepest point of its object code
+    (:func:`object_frames`): GCC counts a naked asm function as 0 B. Its calls are GCC's edges plus
+    the call relocations of its code (calls from asm); an indirect call may reach any function
+    whose address the caller takes. Returns the deepest path:
+    ``{"bytes": int, "path": [functions], "frames": [bytes per function on the path],
+    "library_calls": [names]}``. Calls leaving the given sources (C library) count
+    LIBRARY_CALL_STACK bytes each; recursion, or a function that sets SP from a register and has
+    no frame from GCC, is an error.
     """
     name = normalize_target(target)
     frames: dict[str, int] = {}
     calls: dict[str, set[str]] = {}
+    refs: dict[str, set[str]] = {}
     with tempfile.TemporaryDirectory(prefix="tinycc-stack-") as tmp:
         for index, path in enumerate(Path(p) for p in sources):
             obj = Path(tmp) / f"{index:04d}_{path.stem}.o"
@@ -613,12 +682,27 @@ def stack_usage(sources: Iterable[PathLike], entry: str, target: str = "cortex-m
                        *_include_args(include_dirs), "-fcallgraph-info=su", "-c", str(path), "-o", str(obj)],
                       f"call graph of {path.name}")
             text = obj.with_suffix(".ci").read_text()
+            gcc: dict[str, int] = {}
             for fn, size, kind in _CI_NODE.findall(text):
                 if kind == "dynamic":
                     raise ToolchainError(f"{fn} in {path.name} has a dynamic stack frame")
-                frames[_plain(fn)] = int(size)
+                gcc[_plain(fn)] = int(size)
             for src, dst in _CI_EDGE.findall(text):
                 calls.setdefault(_plain(src), set()).add(_plain(dst))
+            code, code_calls, code_refs, unknown = object_frames(obj)
+            for fn in sorted(unknown):
+                if not gcc.get(fn):
+                    raise ToolchainError(f"{fn} in {path.name} sets SP from a register: its frame is unknown")
+            for fn in {*gcc, *code}:
+                frames[fn] = max(gcc.get(fn, 0), code.get(fn, 0) if fn not in unknown else 0)
+            for fn, callees in code_calls.items():
+                calls.setdefault(fn, set()).update(callees)
+            for fn, targets in code_refs.items():
+                refs.setdefault(fn, set()).update(targets)
+    for fn, callees in calls.items():
+        if "__indirect_call" in callees and refs.get(fn, set()) & frames.keys():
+            callees.discard("__indirect_call")
+            callees.update(refs[fn] & frames.keys())
     if entry not in frames:
         raise ToolchainError(f"{entry} not found in the call graph")
     library: set[str] = set()
@@ -635,7 +719,27 @@ def stack_usage(sources: Iterable[PathLike], entry: str, target: str = "cortex-m
         return frames[fn] + best[0], [fn] + best[1]
 
     total, path = deepest(entry, ())
-    return {"bytes": total, "path": path, "library_calls": sorted(library)}
+    return {"bytes": total, "path": path,
+            "frames": [frames.get(fn, LIBRARY_CALL_STACK) for fn in path],
+            "library_calls": sorted(library)}
+
+
+STACK_SOURCE = BOARD_DIR / "stack.c"
+
+
+def painted_stack(model_dir: PathLike, work: PathLike, name: str = "model", target: str = "cortex-m4",
+                  timeout: float = 120) -> int:
+    """Stack bytes one inference of the generated model in ``model_dir`` really uses in QEMU:
+    ``runtime/board/stack.c`` paints the stack, runs NAME_invoke once and counts the words it
+    wrote (see there)."""
+    model_dir, work = Path(model_dir), Path(work)
+    elf = build_arm([*sorted(model_dir.glob("*.c")), STACK_SOURCE], [model_dir, BOARD_DIR],
+                    work / "stack.elf", target=target, defines=harness_defines(name))
+    rc, out = run_qemu(elf, work, target, timeout)
+    m = re.search(r"tinycc-stack: used (\d+)", out)
+    if rc != 0 or m is None:
+        raise ToolchainError(f"stack measurement failed (exit {rc}):\n{out}", returncode=rc, output=out)
+    return int(m.group(1))
 
 
 def _plain(fn: str) -> str:
