@@ -6,6 +6,8 @@ translated (``in_asm``: the address and encoding of each instruction) and logged
 runs (``exec``, one ``Trace`` line; ``nochain`` makes every run visible). A TB is straight-line
 code ending at most at one branch, so its cost is the sum of its instructions' costs, plus the
 pipeline refill when its final branch was taken, which the address of the next TB executed tells.
+Under ``-icount`` QEMU logs a block and then may not run it ("Stopped execution of TB chain"):
+such a block is not counted.
 The mnemonics come from ``arm-none-eabi-objdump`` of the same ELF. The log is read line by line
 (a few tens of MB per 10 M instructions), never held in memory.
 
@@ -99,7 +101,7 @@ def _regs(text: str) -> list[str]:
     return [_ALIAS.get(r, r) for r in _REG.findall(text)]
 
 
-def _reglist(text: str) -> list[str]:
+def register_list(text: str) -> list[str]:
     """Registers of a {list}, ranges (d8-d15, r4-r7) expanded."""
     inner = text[text.find("{") + 1: text.rfind("}")]
     out = []
@@ -122,7 +124,7 @@ def decode(mnemonic: str, operands: str) -> Insn:
     writes: set[str] = set()
     address: set[str] = set()
     if cls in ("load_multiple", "store_multiple", "fp_multiple"):
-        lst = _reglist(operands)
+        lst = register_list(operands)
         regs = len(lst) * (2 if lst and lst[0].startswith("d") else 1)
         if cls == "load_multiple":
             writes.update(lst)
@@ -331,6 +333,8 @@ def profile_log(log: Path, elf_insns: dict, syms: list, c: Core, start: int, sto
                 prev_seg = len(prof.cycles) - 1 if state == "in" else -1
                 if state == "done":
                     break
+            elif line.startswith("Stopped execution of TB chain"):
+                prev, prev_seg = None, -1       # icount: the block just logged did not run
             elif line.startswith("IN:"):
                 pending, pending_pc = [], None
             elif m := _IN_ADDR.match(line):
