@@ -50,7 +50,7 @@ class BenchResult:
     ops: list[OpBench] = field(default_factory=list)
     cycles: int = 0                   # one inference, normal build, estimated
     core: str = ""                    # whose timings estimate the cycles
-    assumptions: str = cycle_model.ASSUMPTIONS
+    assumptions: str = ""             # the cycle model's, for this core
 
     @property
     def per_mac(self) -> float:
@@ -108,7 +108,7 @@ def bench(model_path: str, target: str = "cortex-m4", optimize: str | None = Non
             raise TinyccError(f"bench build failed in QEMU (exit {rc}): {out.strip().splitlines()[-1:]}")
         per_op = estimate(belf, tmp / "b.log", target, "model_invoke", "model_bench_mark")
     res = BenchResult(Path(model_path).name, target, optimize, instr[0], 0, cycles=total.total_cycles,
-                      core=cycle_model.core(target).name)
+                      core=cycle_model.core(target).name, assumptions=cycle_model.core(target).assumptions)
     for k, oid in enumerate(order):
         o = ir.op(g, oid)
         macs = ops.lookup(o.kind).macs(g, o)
@@ -133,8 +133,7 @@ def format_text(r: BenchResult) -> str:
     lines.append(f"total: {r.instructions:,} instructions per inference, {r.macs:,} MACs, "
                  f"{r.per_mac:.2f} instructions per MAC")
     lines.append(f"estimated {r.core} cycles: {r.cycles:,} per inference, {r.cycles_per_mac:.2f} per MAC, "
-                 f"{r.cycles_per_instruction:.2f} per instruction ({r.assumptions}; "
-                 f"{cycle_model.core(r.core).notes})")
+                 f"{r.cycles_per_instruction:.2f} per instruction ({r.assumptions})")
     return "\n".join(lines)
 
 

@@ -41,9 +41,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
-ASSUMPTIONS = ("zero wait states, no interrupts, taken branch 1+P with P=2 (ARMv7-M), "
-               "IT-block instructions costed as executed, divide 12")
-
 _COND = r"(?:eq|ne|cs|hs|cc|lo|mi|pl|vs|vc|hi|ls|ge|lt|gt|le|al)?"
 
 # Instruction classes: (regex on the mnemonic without width/type suffix, class). First match wins;
@@ -162,6 +159,11 @@ class Core:
     multiple_per_reg: float = 1.0      # LDM/STM/PUSH/POP: 1 + this * N
     call_extra: int = 0                # BL beyond a taken branch (Cortex-M0: BL 4, B 3)
     notes: str = ""
+
+    @property
+    def assumptions(self) -> str:
+        return (f"zero wait states, no interrupts, taken branch 1+P with P={self.refill}, "
+                f"IT-block instructions costed as executed, divide {self.cost['divide']}; {self.notes}")
 
 
 _ARMV7M = dict(alu=1, it=1, branch=1, branch_reg=1, call=1, table_branch=3, load=2, store=2,
