@@ -194,7 +194,9 @@ CORES: dict[str, Core] = {
 
 
 def core(name: str) -> Core:
-    return CORES.get(name, CORES["cortex-m4"])
+    if name not in CORES:
+        raise ValueError(f"no cycle model for {name} (one of {', '.join(CORES)})")
+    return CORES[name]
 
 
 def straight_cycles(c: Core, insns: Iterable[Insn]) -> tuple[int, int]:
@@ -323,7 +325,7 @@ def profile_log(log: Path, elf_insns: dict, syms: list, c: Core, start: int, sto
                     s[1] += cyc
                 if state == "before" and pc == start:
                     state = "in"
-                elif state == "in" and pc in stop:
+                elif state in ("in", "paused") and pc in stop:
                     state = "done"
                 elif state == "in" and pc == mark:
                     state = "paused"

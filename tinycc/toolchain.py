@@ -627,9 +627,10 @@ def object_frames(obj: PathLike) -> tuple[dict[str, int], dict[str, set[str]], d
     it takes (the candidates of its indirect calls), and the functions that set SP from a register.
 
     Walks every function of ``obj`` (arm-none-eabi-objdump -dr) in address order, adding what
-    each push/stmdb sp!/vpush/sub sp takes and subtracting what pop/ldmia sp!/add sp gives back,
-    and keeps the deepest point: for a naked asm function, which GCC's call graph counts as
-    0 B, this is its frame. Calls are the BL/B.W relocations, so calls made from asm count too."""
+    each push/stmdb sp!/vpush/sub sp takes and subtracting what pop/ldmia sp!/add sp gives back
+    (except a pop that returns: the code after it is reached from the body), and keeps the
+    deepest point: for a naked asm function, which GCC's call graph counts as 0 B, this is its
+    frame. Calls are the BL/B.W relocations, so calls made from asm count too."""
     text = _run_tool([find_tool("arm-none-eabi-objdump"), "-dr", "--no-show-raw-insn", str(obj)],
                      f"disassembling {Path(obj).name}")
     frames: dict[str, int] = {}
@@ -651,8 +652,8 @@ def object_frames(obj: PathLike) -> tuple[dict[str, int], dict[str, set[str]], d
             change = _sp_change(m.group(1), m.group(2))
             if change is None:
                 unknown.add(fn)
-            else:
-                depth += change
+            elif not (change < 0 and re.search(r"\bpc\}", m.group(2))):   # code after a return
+                depth += change                                          # runs at the body's depth
                 frames[fn] = max(frames[fn], depth)
     return frames, calls, refs, unknown
 
