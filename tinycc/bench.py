@@ -74,7 +74,7 @@ def estimate(elf: Path, log: Path, core: str, entry: str, mark: str | None = Non
     mark_at = addr.get(mark) if mark else None
     marks = cycle_model.call_return_sites(insns, mark_at) if mark_at is not None else set()
     return cycle_model.profile_log(log, insns, syms, cycle_model.core(core), start,
-                              cycle_model.call_return_sites(insns, start), mark_at, marks)
+                                   cycle_model.call_return_sites(insns, start), mark_at, marks)
 
 
 def bench(model_path: str, target: str = "cortex-m4", optimize: str | None = None, timeout: float = 600) -> BenchResult:

@@ -57,7 +57,7 @@ _CLASSES: tuple[tuple[re.Pattern, str], ...] = tuple((re.compile(p + "$"), c) fo
     (rf"(ldrd|strd|ldrexd|strexd){_COND}", "double"),
     (rf"ldr(b|h|sb|sh|ex|exb|exh|t|bt|ht|sbt|sht)?{_COND}", "load"),
     (rf"str(b|h|ex|exb|exh|t|bt|ht)?{_COND}", "store"),
-    (rf"pld|pli", "load"),
+    (r"(pld|pli)", "load"),
     (rf"[su]div{_COND}", "divide"),
     (rf"(mul|muls){_COND}", "mul"),
     (rf"(mla|mls){_COND}", "mla"),

@@ -48,6 +48,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Union
 
+from .cycles import register_list
+
 PathLike = Union[str, "os.PathLike[str]"]
 
 #: The ``runtime/`` folder shipped next to the ``tinycc`` package.
@@ -602,7 +604,6 @@ _IMM = re.compile(r"#(-?\d+)")
 def _sp_change(mnemonic: str, operands: str) -> int | None:
     """Bytes one instruction moves SP down (negative: up); 0 if it leaves SP alone; None if it sets
     SP from a register (a frame the object code cannot tell)."""
-    from .cycles import register_list
     base = mnemonic.split(".")[0]
     ops = operands.split("@")[0].strip()
     words = [w.strip() for w in ops.split(",")]
