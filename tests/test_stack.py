@@ -65,3 +65,14 @@ def test_painted_stack_within_declared_bound(name, target, tmp_path):
     used = toolchain.painted_stack(out, tmp_path, "model", target)
     print(f"{name} {target}: painted {used} B, declared {declared} B")
     assert 0 < used <= declared
+
+
+def test_library_functions_are_walked(tmp_path):
+    """C library functions count with their real frames, read from newlib/libgcc linked with the
+    code: on the Cortex-M0, expf (soft float) and what it calls take more than 64 B."""
+    needs_qemu()
+    src = tmp_path / "c.c"
+    src.write_text("#include <math.h>\nfloat f(float x);\nfloat f(float x) { return expf(x) * 2.0f; }\n")
+    st = toolchain.stack_usage([src], "f", target="cortex-m0", include_dirs=[tmp_path])
+    assert st["path"][:2] == ["f", "expf"] and {"expf", "__aeabi_fmul"} <= set(st["library_calls"])
+    assert sum(st["frames"][1:]) > 64 and st["bytes"] == sum(st["frames"])

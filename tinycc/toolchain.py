@@ -588,16 +588,14 @@ def object_sizes(objects_or_sources: Iterable[PathLike], target: str = "cortex-m
 # Stack
 # ---------------------------------------------------------------------------
 
-# Stack bytes assumed for a C library function we do not compile ourselves (expf, memcpy,
-# the EABI helpers): newlib's are small leaf functions; this bound is generous for them.
-LIBRARY_CALL_STACK = 64
-
 _CI_NODE = re.compile(r'node: \{ title: "([^"]+)" label: "[^"]*?\\n[^"]*?\\n(\d+) bytes \((\w+)\)')
 _CI_EDGE = re.compile(r'edge: \{ sourcename: "([^"]+)" targetname: "([^"]+)"')
 _OD_FUNCTION = re.compile(r"^[0-9a-f]+ <([^>]+)>:$")
 _OD_RELOC = re.compile(r"^\s+[0-9a-f]+: (R_ARM_\w+)\s+(\S+)")
 _CALL_RELOCS = ("R_ARM_THM_CALL", "R_ARM_THM_JUMP24", "R_ARM_THM_JUMP19", "R_ARM_THM_XPC22")
 _OD_INSN = re.compile(r"^\s+[0-9a-f]+:\t([a-z][\w.]*)\t?([^\t]*)")
+_OD_TARGET = re.compile(r"<([^>+]+)>$")
+_BRANCHES = ("b", "bl", "blx")
 _IMM = re.compile(r"#(-?\d+)")
 
 
@@ -631,7 +629,8 @@ def object_frames(obj: PathLike) -> tuple[dict[str, int], dict[str, set[str]], d
     each push/stmdb sp!/vpush/sub sp takes and subtracting what pop/ldmia sp!/add sp gives back
     (except a pop that returns: the code after it is reached from the body), and keeps the
     deepest point: for a naked asm function, which GCC's call graph counts as 0 B, this is its
-    frame. Calls are the BL/B.W relocations, so calls made from asm count too."""
+    frame. Calls are the BL/B.W relocations (an object) or the BL/B/BLX to another function's
+    start (a linked ELF, tail calls counted as calls), so calls made from asm count too."""
     text = _run_tool([find_tool("arm-none-eabi-objdump"), "-dr", "--no-show-raw-insn", str(obj)],
                      f"disassembling {Path(obj).name}")
     frames: dict[str, int] = {}
@@ -650,6 +649,9 @@ def object_frames(obj: PathLike) -> tuple[dict[str, int], dict[str, set[str]], d
             sym = sym[len(".text."):] if sym.startswith(".text.") else sym
             (calls if m.group(1) in _CALL_RELOCS else refs).setdefault(fn, set()).add(sym)
         elif m := _OD_INSN.match(line):
+            target = _OD_TARGET.search(m.group(2).strip())
+            if m.group(1).split(".")[0] in _BRANCHES and target and target.group(1) != fn:
+                calls.setdefault(fn, set()).add(target.group(1))
             change = _sp_change(m.group(1), m.group(2))
             if change is None:
                 unknown.add(fn)
@@ -669,20 +671,24 @@ def stack_usage(sources: Iterable[PathLike], entry: str, target: str = "cortex-m
     the call relocations of its code (calls from asm); an indirect call may reach any function
     whose address the caller takes. Returns the deepest path:
     ``{"bytes": int, "path": [functions], "frames": [bytes per function on the path],
-    "library_calls": [names]}``. Calls leaving the given sources (C library) count
-    LIBRARY_CALL_STACK bytes each; recursion, or a function that sets SP from a register and has
-    no frame from GCC, is an error.
+    "library_calls": [names]}``. Functions the sources call but do not define (the C library:
+    expf, memcpy, the EABI helpers) are measured in the libraries they link with
+    (:func:`_library_frames`). Recursion, or a function that sets SP from a register and has no
+    frame from GCC, is an error.
     """
     name = normalize_target(target)
     frames: dict[str, int] = {}
     calls: dict[str, set[str]] = {}
     refs: dict[str, set[str]] = {}
+    ours: set[str] = set()
+    objects = []
     with tempfile.TemporaryDirectory(prefix="tinycc-stack-") as tmp:
         for index, path in enumerate(Path(p) for p in sources):
             obj = Path(tmp) / f"{index:04d}_{path.stem}.o"
             _run_tool([find_tool(ARM_CC), *cpu_flags(name), *_COMMON_CFLAGS, *_ARM_CFLAGS,
                        *_include_args(include_dirs), "-fcallgraph-info=su", "-c", str(path), "-o", str(obj)],
                       f"call graph of {path.name}")
+            objects.append(obj)
             text = obj.with_suffix(".ci").read_text()
             gcc: dict[str, int] = {}
             for fn, size, kind in _CI_NODE.findall(text):
@@ -692,6 +698,7 @@ def stack_usage(sources: Iterable[PathLike], entry: str, target: str = "cortex-m
             for src, dst in _CI_EDGE.findall(text):
                 calls.setdefault(_plain(src), set()).add(_plain(dst))
             code, code_calls, code_refs, unknown = object_frames(obj)
+            ours.update(gcc, code)
             for fn in sorted(unknown):
                 if not gcc.get(fn):
                     raise ToolchainError(f"{fn} in {path.name} sets SP from a register: its frame is unknown")
@@ -701,20 +708,30 @@ def stack_usage(sources: Iterable[PathLike], entry: str, target: str = "cortex-m
                 calls.setdefault(fn, set()).update(callees)
             for fn, targets in code_refs.items():
                 refs.setdefault(fn, set()).update(targets)
-    for fn, callees in calls.items():
-        if "__indirect_call" in callees and refs.get(fn, set()) & frames.keys():
-            callees.discard("__indirect_call")
-            callees.update(refs[fn] & frames.keys())
+        for fn, callees in calls.items():
+            if "__indirect_call" in callees and refs.get(fn, set()) & frames.keys():
+                callees.discard("__indirect_call")
+                callees.update(refs[fn] & frames.keys())
+        if entry in frames and set().union(*calls.values()) - frames.keys():
+            lib_frames, lib_calls = _library_frames(objects, name, entry, Path(tmp))
+            for fn in lib_frames.keys() - frames.keys():
+                frames[fn] = lib_frames[fn]
+                calls[fn] = lib_calls.get(fn, set())
     if entry not in frames:
         raise ToolchainError(f"{entry} not found in the call graph")
     library: set[str] = set()
+    library_names = frames.keys() - ours
 
     def deepest(fn: str, seen: tuple[str, ...]) -> tuple[int, list[str]]:
         if fn in seen:
             raise ToolchainError(f"recursion through {fn}: stack is unbounded")
         if fn not in frames:
+            what = "an indirect call whose targets" if fn == "__indirect_call" else fn
+            raise ToolchainError(f"{what} (in {seen[-1]}) cannot be found: its stack is unknown")
+        if frames[fn] < 0:
+            raise ToolchainError(f"{fn} (called by {seen[-1]}) sets SP from a register: its frame is unknown")
+        if fn in library_names:
             library.add(fn)
-            return LIBRARY_CALL_STACK, [fn]
         best = (0, [])
         for callee in sorted(calls.get(fn, ())):
             best = max(best, deepest(callee, seen + (fn,)), key=lambda r: r[0])
@@ -722,8 +739,34 @@ def stack_usage(sources: Iterable[PathLike], entry: str, target: str = "cortex-m
 
     total, path = deepest(entry, ())
     return {"bytes": total, "path": path,
-            "frames": [frames.get(fn, LIBRARY_CALL_STACK) for fn in path],
+            "frames": [frames[fn] for fn in path],
             "library_calls": sorted(library)}
+
+
+def _library_frames(objects: list[Path], target: str, entry: str, tmp: Path
+                    ) -> tuple[dict[str, int], dict[str, set[str]]]:
+    """Frames and calls of the library functions the objects use: the objects linked with the
+    libraries build_arm links (newlib-nano's libc and libm, libgcc), ``entry`` as the entry
+    point, and every function of the result walked as :func:`object_frames` does."""
+    elf = tmp / "stack-libraries.elf"
+    _run_tool([find_tool(ARM_CC), *cpu_flags(target), *map(str, objects), "-nostartfiles",
+               "--specs=nano.specs", f"-Wl,-e,{entry}", "-Wl,--unresolved-symbols=ignore-all",
+               "-Wl,--start-group", "-lm", "-lc", "-lgcc", "-Wl,--end-group", "-o", str(elf)],
+              "linking the C library for the stack bound")
+    frames, calls, _, unknown = object_frames(elf)
+    for fn in unknown:
+        frames[fn] = -1               # an error if a path reaches it (see stack_usage)
+    at: dict[int, list[str]] = {}     # aliases (__aeabi_idiv = __divsi3): objdump names one of them
+    for line in _run_tool([find_tool("arm-none-eabi-nm"), str(elf)], "listing the C library").splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[1] in "tTwW":
+            at.setdefault(int(parts[0], 16) & ~1, []).append(parts[2])
+    for names in at.values():
+        known = [n for n in names if n in frames]
+        for alias in names:
+            if known and alias not in frames:
+                frames[alias], calls[alias] = frames[known[0]], calls.get(known[0], set())
+    return frames, calls
 
 
 STACK_SOURCE = BOARD_DIR / "stack.c"
