@@ -76,3 +76,21 @@ def test_library_functions_are_walked(tmp_path):
     st = toolchain.stack_usage([src], "f", target="cortex-m0", include_dirs=[tmp_path])
     assert st["path"][:2] == ["f", "expf"] and {"expf", "__aeabi_fmul"} <= set(st["library_calls"])
     assert sum(st["frames"][1:]) > 64 and st["bytes"] == sum(st["frames"])
+
+
+def test_indirect_call_reaches_every_function_whose_address_is_taken(tmp_path):
+    """A call through a pointer that arrives as a parameter (here from a table in .rodata) may
+    reach any function whose address the code takes: the deeper of the two counts."""
+    needs_qemu()
+    src = tmp_path / "d.c"
+    src.write_text(
+        "static int small(int x) { return x + 1; }\n"
+        "static int deep(int x) { volatile int b[40]; b[x & 7] = x; return b[3]; }\n"
+        "typedef int (*fn)(int);\n"
+        "static const fn table[2] = {small, deep};\n"
+        "__attribute__((noinline)) int apply(fn f, int x);\n"
+        "__attribute__((noinline)) int apply(fn f, int x) { return f(x) * 3; }\n"
+        "int top(int x);\n"
+        "int top(int x) { return apply(table[x & 1], x); }\n")
+    st = toolchain.stack_usage([src], "top", target="cortex-m4", include_dirs=[tmp_path])
+    assert st["path"] == ["top", "apply", "deep"] and st["frames"][2] >= 160

@@ -621,9 +621,9 @@ def _sp_change(mnemonic: str, operands: str) -> int | None:
     return 0
 
 
-def object_frames(obj: PathLike) -> tuple[dict[str, int], dict[str, set[str]], dict[str, set[str]], set[str]]:
-    """Each function's deepest stack from its object code, its calls, the symbols whose address
-    it takes (the candidates of its indirect calls), and the functions that set SP from a register.
+def object_frames(obj: PathLike) -> tuple[dict[str, int], dict[str, set[str]], set[str]]:
+    """Each function's deepest stack from its object code, its calls, and the functions that set
+    SP from a register.
 
     Walks every function of ``obj`` (arm-none-eabi-objdump -dr) in address order, adding what
     each push/stmdb sp!/vpush/sub sp takes and subtracting what pop/ldmia sp!/add sp gives back
@@ -635,7 +635,6 @@ def object_frames(obj: PathLike) -> tuple[dict[str, int], dict[str, set[str]], d
                      f"disassembling {Path(obj).name}")
     frames: dict[str, int] = {}
     calls: dict[str, set[str]] = {}
-    refs: dict[str, set[str]] = {}
     unknown: set[str] = set()
     fn, depth = None, 0
     for line in text.splitlines():
@@ -644,10 +643,8 @@ def object_frames(obj: PathLike) -> tuple[dict[str, int], dict[str, set[str]], d
             frames[fn] = 0
         elif fn is None:
             continue
-        elif m := _OD_RELOC.match(line):
-            sym = m.group(2).split("+")[0]
-            sym = sym[len(".text."):] if sym.startswith(".text.") else sym
-            (calls if m.group(1) in _CALL_RELOCS else refs).setdefault(fn, set()).add(sym)
+        elif (m := _OD_RELOC.match(line)) and m.group(1) in _CALL_RELOCS:
+            calls.setdefault(fn, set()).add(_symbol(m.group(2)))
         elif m := _OD_INSN.match(line):
             target = _OD_TARGET.search(m.group(2).strip())
             if m.group(1).split(".")[0] in _BRANCHES and target and target.group(1) != fn:
@@ -658,7 +655,22 @@ def object_frames(obj: PathLike) -> tuple[dict[str, int], dict[str, set[str]], d
             elif not (change < 0 and re.search(r"\bpc\}", m.group(2))):   # code after a return
                 depth += change                                          # runs at the body's depth
                 frames[fn] = max(frames[fn], depth)
-    return frames, calls, refs, unknown
+    return frames, calls, unknown
+
+
+def _symbol(reloc_value: str) -> str:
+    """The function a relocation names ('.text.fn+0x4' -> 'fn': static functions are referred to
+    through their section with -ffunction-sections)."""
+    sym = reloc_value.split("+")[0]
+    return sym[len(".text."):] if sym.startswith(".text.") else sym
+
+
+def address_taken(obj: PathLike) -> set[str]:
+    """Every symbol a relocation of ``obj`` refers to other than as a call (code or data:
+    function pointers in tables count): the candidates of an indirect call."""
+    text = _run_tool([find_tool("arm-none-eabi-objdump"), "-r", str(obj)], f"relocations of {Path(obj).name}")
+    return {_symbol(p[2]) for p in (ln.split() for ln in text.splitlines())
+            if len(p) == 3 and p[1].startswith("R_ARM_") and p[1] not in _CALL_RELOCS}
 
 
 def stack_usage(sources: Iterable[PathLike], entry: str, target: str = "cortex-m4",
@@ -669,7 +681,7 @@ def stack_usage(sources: Iterable[PathLike], entry: str, target: str = "cortex-m
     frame is the larger of GCC's figure and the deepest point of its object code
     (:func:`object_frames`): GCC counts a naked asm function as 0 B. Its calls are GCC's edges plus
     the call relocations of its code (calls from asm); an indirect call may reach any function
-    whose address the caller takes. Returns the deepest path:
+    whose address the code takes. Returns the deepest path:
     ``{"bytes": int, "path": [functions], "frames": [bytes per function on the path],
     "library_calls": [names]}``. Functions the sources call but do not define (the C library:
     expf, memcpy, the EABI helpers) are measured in the libraries they link with
@@ -679,7 +691,7 @@ def stack_usage(sources: Iterable[PathLike], entry: str, target: str = "cortex-m
     name = normalize_target(target)
     frames: dict[str, int] = {}
     calls: dict[str, set[str]] = {}
-    refs: dict[str, set[str]] = {}
+    pointers: set[str] = set()
     ours: set[str] = set()
     objects = []
     with tempfile.TemporaryDirectory(prefix="tinycc-stack-") as tmp:
@@ -697,7 +709,8 @@ def stack_usage(sources: Iterable[PathLike], entry: str, target: str = "cortex-m
                 gcc[_plain(fn)] = int(size)
             for src, dst in _CI_EDGE.findall(text):
                 calls.setdefault(_plain(src), set()).add(_plain(dst))
-            code, code_calls, code_refs, unknown = object_frames(obj)
+            code, code_calls, unknown = object_frames(obj)
+            pointers.update(address_taken(obj))
             ours.update(gcc, code)
             for fn in sorted(unknown):
                 if not gcc.get(fn):
@@ -706,12 +719,11 @@ def stack_usage(sources: Iterable[PathLike], entry: str, target: str = "cortex-m
                 frames[fn] = max(gcc.get(fn, 0), code.get(fn, 0) if fn not in unknown else 0)
             for fn, callees in code_calls.items():
                 calls.setdefault(fn, set()).update(callees)
-            for fn, targets in code_refs.items():
-                refs.setdefault(fn, set()).update(targets)
+        targets = pointers & frames.keys()
         for fn, callees in calls.items():
-            if "__indirect_call" in callees and refs.get(fn, set()) & frames.keys():
+            if "__indirect_call" in callees and targets:
                 callees.discard("__indirect_call")
-                callees.update(refs[fn] & frames.keys())
+                callees.update(targets)
         if entry in frames and set().union(*calls.values()) - frames.keys():
             lib_frames, lib_calls = _library_frames(objects, name, entry, Path(tmp))
             for fn in lib_frames.keys() - frames.keys():
@@ -753,7 +765,7 @@ def _library_frames(objects: list[Path], target: str, entry: str, tmp: Path
                "--specs=nano.specs", f"-Wl,-e,{entry}", "-Wl,--unresolved-symbols=ignore-all",
                "-Wl,--start-group", "-lm", "-lc", "-lgcc", "-Wl,--end-group", "-o", str(elf)],
               "linking the C library for the stack bound")
-    frames, calls, _, unknown = object_frames(elf)
+    frames, calls, unknown = object_frames(elf)
     for fn in unknown:
         frames[fn] = -1               # an error if a path reaches it (see stack_usage)
     at: dict[int, list[str]] = {}     # aliases (__aeabi_idiv = __divsi3): objdump names one of them
