@@ -28,9 +28,9 @@ The timings (tables below, one per core) follow the cores' Technical Reference M
 * Cortex-M0: the ARMv6-M TRM (loads 2, no pipelining, taken branch 3, BL 4, MULS 1: the fast
   multiplier option); Cortex-M3: as M4 but MLA/MLS 2, long multiplies 5/7 (upper bounds), no DSP;
   Cortex-M33 is costed as the M4 (its manual publishes no table; same 3-stage pipeline);
-  Cortex-M7 (dual issue, branch prediction) and Cortex-M55 (dual-beat MVE) are rough: every
-  instruction 1 except loads after loads, taken branches 1 + P with P = 1, LDM 1 + N/2, MVE
-  vector instructions 2.
+  Cortex-M7 (dual issue, branch prediction) and Cortex-M55 (dual-beat MVE) are rough: loads and
+  stores 1 (M55 LDRD 2), VMLA 1, taken branches 1 + P with P = 1, LDM 1 + N/2, MVE vector
+  instructions 2, the rest as the M4; dual issue is not modelled.
 """
 from __future__ import annotations
 
