@@ -27,7 +27,8 @@ The timings (tables below, one per core) follow the cores' Technical Reference M
 * SDIV/UDIV cost 12 (the TRM's upper bound, 2-12: it depends on the operands);
 * Cortex-M0: the ARMv6-M TRM (loads 2, no pipelining, taken branch 3, BL 4, MULS 1: the fast
   multiplier option); Cortex-M3: as M4 but MLA/MLS 2, long multiplies 5/7 (upper bounds), no DSP;
-  Cortex-M33 is costed as the M4 (its manual publishes no table; same 3-stage pipeline);
+  Cortex-M33 is costed as the M4 (its manual publishes no table; it resolves branches and forms
+  load addresses one stage earlier, so this is an upper estimate);
   Cortex-M7 (dual issue, branch prediction) and Cortex-M55 (dual-beat MVE) are rough: loads and
   stores 1 (M55 LDRD 2), VMLA 1, taken branches 1 + P with P = 1, LDM 1 + N/2, MVE vector
   instructions 2, the rest as the M4; dual issue is not modelled.
@@ -175,7 +176,9 @@ CORES: dict[str, Core] = {
     "cortex-m4": Core("cortex-m4", _ARMV7M, refill=2,
                       notes="Cortex-M4 TRM (r0p1) 3.3 instruction timings"),
     "cortex-m33": Core("cortex-m33", _ARMV7M, refill=2,
-                       notes="costed as the Cortex-M4 (no published table)"),
+                       notes="costed as the Cortex-M4: no published table; its pipeline "
+                             "resolves branches and forms load addresses a stage earlier, so "
+                             "this is an upper estimate"),
     "cortex-m3": Core("cortex-m3", {**_ARMV7M, "mla": 2, "mull": 5, "mlal": 7}, refill=2,
                       notes="Cortex-M3 TRM (r2p1) 3.3; long multiplies at their upper bound"),
     "cortex-m0": Core("cortex-m0", {**_ARMV7M, "table_branch": 4, "divide": 32}, refill=2,
