@@ -43,6 +43,8 @@ SEQUENCES = [
     (("vpush {d8-d9}", "vmla.f32 s0, s1, s2", "vldr s3, [r0, #4]"), M4, 5 + 3 + 2, 0),
     # Cortex-M0: loads never pipeline (2 + 2), MULS 1, BL 4, a taken branch 3
     (("ldr r0, [r1]", "ldr r2, [r3]", "muls r0, r2", "bl 1234", "b.n 100"), M0, 2 + 2 + 1 + 4 + 1, 2),
+    # Cortex-M0+: BL 3, POP {r4, pc} 4 (TRM: 3 + N with N = 1 register besides PC), taken branch 2
+    (("bl 1234", "pop {r4, pc}", "bne.n 100"), cycles.core("cortex-m0plus"), 3 + 4 + 1, 1),
 ]
 
 
