@@ -174,8 +174,8 @@ def test_hostile_tensor_names_stay_inside_comments(tmp_path):
 
 @pytest.mark.parametrize("target", ["cortex-m4", "cortex-m0"])
 def test_header_reports_worst_case_stack(target, tmp_path):
-    """NAME.h states the worst-case stack of NAME_invoke, as GCC's call graph of the generated
-    code gives it for the target core; --no-stack leaves it out."""
+    """NAME.h states the worst-case stack of NAME_invoke, as toolchain.stack_usage gives it for the
+    target core (GCC's call graph, asm frames from the object code); --no-stack leaves it out."""
     if not toolchain.have_arm_toolchain():
         pytest.skip("arm-none-eabi-gcc not installed")
     import re

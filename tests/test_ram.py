@@ -19,7 +19,7 @@ def test_ram_limits(name, tmp_path):
     needs_qemu()
     driver.build(str(model_path(name)), str(tmp_path / "out"), "net", "cortex-m4")
     f = model_footprint(tmp_path / "out", "net", "cortex-m4")
-    assert 0 < f["stack"] < 512 and f["data"] == 0
+    assert 0 < f["stack"] <= 1024 and f["data"] == 0     # asm frames included (tests/test_stack.py)
     assert f["ram"] <= RAM_LIMITS[name], f
 
 

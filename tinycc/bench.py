@@ -1,24 +1,26 @@
-"""``tinycc bench``: instructions per inference in QEMU, per op, with MACs and instructions per MAC.
+"""``tinycc bench``: instructions and estimated cycles per inference in QEMU, per op, with MACs,
+instructions per MAC and cycles per MAC.
 
 Two builds of the model run in QEMU with ``-icount shift=0`` (one instruction per virtual ns,
-SysTick calibrated per board):
+SysTick calibrated per board) and QEMU's block log (``tinycc.cycles``):
   * the normal build under the verification harness gives the exact instructions of one
-    inference (what firmware runs);
-  * a bench build calls NAME_bench_mark() between ops (runtime/board/bench.c) and gives each
-    op's share; each mark adds a few tens of instructions, so the per-op column sums to a little
-    more than the total.
+    inference (SysTick; what firmware runs) and its estimated cycles: every block executed from
+    the entry of NAME_invoke to its return, costed with the target core's instruction timings;
+  * a bench build calls NAME_bench_mark() between ops (runtime/board/bench.c); the log, cut at
+    each mark (the mark's own code is not counted), gives each op's instructions and cycles.
+    The call of each mark stays in the op before it (a few cycles), so the per-op columns sum
+    to a little more than the totals.
 """
 from __future__ import annotations
 
 import json
-import re
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from . import ir, ops, toolchain
+from . import cycles as cycle_model, ir, ops, toolchain
 from .codegen.emit import Options, generate_with_report
 from .driver import build, compile_graph, default_optimize
 from .errors import TinyccError
@@ -35,6 +37,7 @@ class OpBench:
     kernel: str
     macs: int
     instructions: int
+    cycles: int = 0                   # estimated, the target core's timings
 
 
 @dataclass
@@ -45,10 +48,33 @@ class BenchResult:
     instructions: int                 # one inference, normal build
     macs: int
     ops: list[OpBench] = field(default_factory=list)
+    cycles: int = 0                   # one inference, normal build, estimated
+    core: str = ""                    # whose timings estimate the cycles
+    assumptions: str = ""             # the cycle model's, for this core
 
     @property
     def per_mac(self) -> float:
         return self.instructions / self.macs if self.macs else float("nan")
+
+    @property
+    def cycles_per_mac(self) -> float:
+        return self.cycles / self.macs if self.macs else float("nan")
+
+    @property
+    def cycles_per_instruction(self) -> float:
+        return self.cycles / self.instructions if self.instructions else float("nan")
+
+
+def estimate(elf: Path, log: Path, core: str, entry: str, mark: str | None = None) -> cycle_model.Profile:
+    """The profile of one call of ``entry`` in a QEMU block log of ``elf`` (see cycle_model.profile_log),
+    cut into segments at the calls of ``mark``."""
+    insns, syms = cycle_model.disassemble(elf, toolchain.find_tool("arm-none-eabi-objdump"))
+    addr = {s: a for a, s in syms}
+    start = addr[entry]
+    mark_at = addr.get(mark) if mark else None
+    marks = cycle_model.call_return_sites(insns, mark_at) if mark_at is not None else set()
+    return cycle_model.profile_log(log, insns, syms, cycle_model.core(core), start,
+                                   cycle_model.call_return_sites(insns, start), mark_at, marks)
 
 
 def bench(model_path: str, target: str = "cortex-m4", optimize: str | None = None, timeout: float = 600) -> BenchResult:
@@ -64,7 +90,9 @@ def bench(model_path: str, target: str = "cortex-m4", optimize: str | None = Non
         elf = toolchain.build_harness(tmp / "model", tmp / "h.elf", mode="qemu", target=target)
         blob = b"".join(x.tobytes() for x in random_inputs(g, np.random.default_rng(0)))
         _, _, instr = toolchain.run_samples(elf, blob, 1, mode="qemu", target=target, timeout=timeout,
-                                            workdir=tmp / "run")
+                                            workdir=tmp / "run", qemu_log=tmp / "h.log")
+        total = estimate(elf, tmp / "h.log", target, "model_invoke")
+        (tmp / "h.log").unlink()
         # 2. per op: the bench build
         files, _ = generate_with_report(g, Options("model", target, bench=True))
         bdir = tmp / "bench"
@@ -75,34 +103,43 @@ def bench(model_path: str, target: str = "cortex-m4", optimize: str | None = Non
         belf = toolchain.build_arm([*sorted(bdir.glob("*.c")), BENCH_SOURCE], [bdir, toolchain.BOARD_DIR],
                                    tmp / "b.elf", target=target,
                                    defines=[*toolchain.harness_defines("model"), f"TCC_OP_COUNT={len(order)}"])
-        rc, out = toolchain.run_qemu(belf, tmp, target, timeout)
+        rc, out = toolchain.run_qemu(belf, tmp, target, timeout, log=tmp / "b.log")
         if rc != 0:
             raise TinyccError(f"bench build failed in QEMU (exit {rc}): {out.strip().splitlines()[-1:]}")
-    ticks = {int(k): int(v) for k, v in re.findall(r"tinycc-bench: op (\d+) (\d+)", out)}
-    ipt = int(re.search(r"instructions per tick (\d+)", out).group(1))
-    res = BenchResult(Path(model_path).name, target, optimize, instr[0], 0)
+        per_op = estimate(belf, tmp / "b.log", target, "model_invoke", "model_bench_mark")
+    res = BenchResult(Path(model_path).name, target, optimize, instr[0], 0, cycles=total.total_cycles,
+                      core=cycle_model.core(target).name, assumptions=cycle_model.core(target).assumptions)
     for k, oid in enumerate(order):
         o = ir.op(g, oid)
         macs = ops.lookup(o.kind).macs(g, o)
         res.macs += macs
         kernel = ops.kernel_impl(o)
-        res.ops.append(OpBench(k, o.index, o.kind, kernel, macs, ticks.get(k, 0) * ipt))
+        seg = k + 1 if k + 1 < len(per_op.cycles) else None    # segment 0: before the first op
+        res.ops.append(OpBench(k, o.index, o.kind, kernel, macs,
+                               per_op.instructions[seg] if seg else 0, per_op.cycles[seg] if seg else 0))
     return res
 
 
 def format_text(r: BenchResult) -> str:
     lines = [f"tinycc bench {r.model}: QEMU {toolchain.qemu_machine(r.target)} ({r.target}), "
              f"--optimize {r.optimize}",
-             f"{'step':>4} {'op':>4} {'kind':<20} {'kernel':<14} {'MACs':>11} {'instructions':>13} {'instr/MAC':>9}"]
+             f"{'step':>4} {'op':>4} {'kind':<20} {'kernel':<14} {'MACs':>11} {'instructions':>13} "
+             f"{'instr/MAC':>9} {'cycles':>12} {'cyc/MAC':>8}"]
     for o in r.ops:
-        per = f"{o.instructions / o.macs:9.2f}" if o.macs else f"{'-':>9}"
-        lines.append(f"{o.step:>4} {o.index:>4} {o.kind:<20} {o.kernel:<14} {o.macs:>11,} {o.instructions:>13,} {per}")
+        per = f"{o.instructions / o.macs:9.2f} " if o.macs else f"{'-':>9} "
+        cper = f"{o.cycles / o.macs:8.2f}" if o.macs else f"{'-':>8}"
+        lines.append(f"{o.step:>4} {o.index:>4} {o.kind:<20} {o.kernel:<14} {o.macs:>11,} {o.instructions:>13,} "
+                     f"{per}{o.cycles:>12,} {cper}")
     lines.append(f"total: {r.instructions:,} instructions per inference, {r.macs:,} MACs, "
-                 f"{r.per_mac:.2f} instructions per MAC (per-op figures include ~30 instructions of timing each)")
+                 f"{r.per_mac:.2f} instructions per MAC")
+    lines.append(f"estimated {r.core} cycles: {r.cycles:,} per inference, {r.cycles_per_mac:.2f} per MAC, "
+                 f"{r.cycles_per_instruction:.2f} per instruction ({r.assumptions})")
     return "\n".join(lines)
 
 
 def to_json(r: BenchResult) -> str:
     d = asdict(r)
     d["instructions_per_mac"] = r.per_mac
+    d["cycles_per_mac"] = r.cycles_per_mac
+    d["cycles_per_instruction"] = r.cycles_per_instruction
     return json.dumps(d, indent=2)

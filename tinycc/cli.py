@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--json", action="store_true", help="print the report as JSON")
     r.add_argument("--html", metavar="FILE", help="also write an HTML page with an SVG chart of the arena")
 
-    be = sub.add_parser("bench", help="instructions per inference and per op in QEMU (icount)")
+    be = sub.add_parser("bench", help="instructions and estimated cycles per inference and per op in QEMU")
     be.add_argument("model")
     be.add_argument("--target", default="cortex-m4", choices=TARGETS[1:])
     be.add_argument("--optimize", default=None, choices=("memory", "speed"), help="as for build")

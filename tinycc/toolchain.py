@@ -48,6 +48,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Union
 
+from .cycles import register_list
+
 PathLike = Union[str, "os.PathLike[str]"]
 
 #: The ``runtime/`` folder shipped next to the ``tinycc`` package.
@@ -398,23 +400,25 @@ def run_host(exe: PathLike, cwd: PathLike, timeout: float = 60) -> tuple[int, st
     return _run_process([str(exe_path)], cwd, timeout)
 
 
-def qemu_command(elf: PathLike, target: str = "cortex-m4") -> list[str]:
+def qemu_command(elf: PathLike, target: str = "cortex-m4", log: PathLike | None = None) -> list[str]:
     """The qemu-system-arm command line used to run ``elf`` built for ``target``.
 
     No ``-cpu`` is given: each machine only accepts its own core (AN385:
     Cortex-M3, AN386: Cortex-M4F, AN500: Cortex-M7, AN505: Cortex-M33,
     AN547: Cortex-M55), which is its default. Semihosting does the I/O and
-    ``-icount shift=0`` makes the SysTick count instructions.
+    ``-icount shift=0`` makes the SysTick count instructions. With ``log``, QEMU writes its
+    translation-block log there (what ``tinycc.cycles.profile_log`` reads).
     """
     machine = qemu_machine(target)
+    logging = ["-d", "in_asm,exec,nochain", "-D", str(log)] if log is not None else []
     return [find_tool(QEMU_ARM), "-M", machine, "-nographic",
             "-monitor", "none", "-serial", "none",
             "-semihosting-config", "enable=on,target=native",
-            "-icount", "shift=0", "-kernel", str(Path(elf).resolve())]
+            "-icount", "shift=0", *logging, "-kernel", str(Path(elf).resolve())]
 
 
 def run_qemu(elf: PathLike, cwd: PathLike, target: str = "cortex-m4",
-             timeout: float = 60) -> tuple[int, str]:
+             timeout: float = 60, log: PathLike | None = None) -> tuple[int, str]:
     """Run an ELF built by :func:`build_arm` under QEMU in ``cwd``.
 
     Semihosting file names are relative to ``cwd``. The exit status is the
@@ -422,7 +426,7 @@ def run_qemu(elf: PathLike, cwd: PathLike, target: str = "cortex-m4",
     """
     if not Path(elf).is_file():
         raise ToolchainError(f"ELF not found: {elf}")
-    return _run_process(qemu_command(elf, target), cwd, timeout)
+    return _run_process(qemu_command(elf, target, log), cwd, timeout)
 
 
 _SAMPLES_RE = re.compile(r"tinycc-harness: (\d+) samples")
@@ -432,7 +436,8 @@ _PER_TICK_RE = re.compile(r"tinycc-harness: \d+ samples, (\d+) instructions per 
 def run_samples(exe_or_elf: PathLike, input_bytes: bytes, sample_count: int,
                 mode: str = "host", target: str = "cortex-m4",
                 timeout: float = 60,
-                workdir: PathLike | None = None
+                workdir: PathLike | None = None,
+                qemu_log: PathLike | None = None
                 ) -> tuple[bytes, list[int], list[int] | None]:
     """Run the harness on ``sample_count`` samples packed in ``input_bytes``.
 
@@ -443,7 +448,8 @@ def run_samples(exe_or_elf: PathLike, input_bytes: bytes, sample_count: int,
     which the harness reports and which must agree with
     :func:`instructions_per_tick`); for ``mode="host"`` the ticks are
     all 0 and ``instructions`` is None. ``workdir`` (default: a temporary
-    folder, removed afterwards) receives inputs.bin/outputs.bin/ticks.bin.
+    folder, removed afterwards) receives inputs.bin/outputs.bin/ticks.bin; ``qemu_log``
+    (qemu only) is where QEMU writes its block log (see :func:`qemu_command`).
     """
     if sample_count < 0:
         raise ToolchainError("sample_count must be >= 0")
@@ -463,7 +469,7 @@ def run_samples(exe_or_elf: PathLike, input_bytes: bytes, sample_count: int,
         if mode == "host":
             rc, log = run_host(exe_or_elf, cwd, timeout)
         else:
-            rc, log = run_qemu(exe_or_elf, cwd, target, timeout)
+            rc, log = run_qemu(exe_or_elf, cwd, target, timeout, log=qemu_log)
         if rc != 0:
             reason = {EXIT_INVOKE_FAILED: "invoke returned an error",
                       EXIT_IO_ERROR: "harness I/O error",
@@ -582,56 +588,215 @@ def object_sizes(objects_or_sources: Iterable[PathLike], target: str = "cortex-m
 # Stack
 # ---------------------------------------------------------------------------
 
-# Stack bytes assumed for a C library function we do not compile ourselves (expf, memcpy,
-# the EABI helpers): newlib's are small leaf functions; this bound is generous for them.
-LIBRARY_CALL_STACK = 64
-
 _CI_NODE = re.compile(r'node: \{ title: "([^"]+)" label: "[^"]*?\\n[^"]*?\\n(\d+) bytes \((\w+)\)')
 _CI_EDGE = re.compile(r'edge: \{ sourcename: "([^"]+)" targetname: "([^"]+)"')
+_OD_FUNCTION = re.compile(r"^[0-9a-f]+ <([^>]+)>:$")
+_OD_RELOC = re.compile(r"^\s+[0-9a-f]+: (R_ARM_\w+)\s+(\S+)")
+_CALL_RELOCS = ("R_ARM_THM_CALL", "R_ARM_THM_JUMP24", "R_ARM_THM_JUMP19", "R_ARM_THM_XPC22")
+_OD_INSN = re.compile(r"^\s+[0-9a-f]+:\t([a-z][\w.]*)\t?([^\t]*)")
+_OD_TARGET = re.compile(r"<([^>+]+)>$")
+_BRANCHES = ("b", "bl", "blx")
+_IMM = re.compile(r"#(-?\d+)")
+
+
+def _sp_change(mnemonic: str, operands: str) -> int | None:
+    """Bytes one instruction moves SP down (negative: up); 0 if it leaves SP alone; None if it sets
+    SP from a register (a frame the object code cannot tell)."""
+    base = mnemonic.split(".")[0]
+    ops = operands.split("@")[0].strip()
+    words = [w.strip() for w in ops.split(",")]
+    if base in ("push", "pop", "vpush", "vpop") or (
+            base in ("stmdb", "stmfd", "ldmia", "ldmfd", "ldm", "vstmdb", "vldmia") and words[0] == "sp!"):
+        regs = register_list(ops)
+        size = sum(8 if r.startswith("d") else 4 for r in regs)
+        return size if base in ("push", "vpush", "stmdb", "stmfd", "vstmdb") else -size
+    if words[0] == "sp" and base in ("sub", "subw", "add", "addw") and (m := _IMM.search(ops)):
+        return int(m.group(1)) * (1 if base.startswith("sub") else -1)
+    if "[sp" in ops and (m := re.search(r"\[sp, #(-?\d+)\]!", ops)):
+        return -int(m.group(1))                  # str rX, [sp, #-8]! (pre-indexed)
+    if "[sp]," in ops and (m := _IMM.search(ops.split("[sp],")[1])):
+        return -int(m.group(1))                  # ldr rX, [sp], #8 (post-indexed)
+    if words[0] == "sp!" or (words[0] == "sp" and not base.startswith(("ld", "st", "vld", "vst", "cmp", "cmn", "tst", "teq"))):
+        return None
+    return 0
+
+
+def object_frames(obj: PathLike) -> tuple[dict[str, int], dict[str, set[str]], set[str]]:
+    """Each function's deepest stack from its object code, its calls, and the functions that set
+    SP from a register.
+
+    Walks every function of ``obj`` (arm-none-eabi-objdump -dr) in address order, adding what
+    each push/stmdb sp!/vpush/sub sp takes and subtracting what pop/ldmia sp!/add sp gives back
+    (except a pop that returns: the code after it is reached from the body), and keeps the
+    deepest point: for a naked asm function, which GCC's call graph counts as 0 B, this is its
+    frame. Calls are the BL/B.W relocations (an object) or the BL/B/BLX to another function's
+    start (a linked ELF, tail calls counted as calls), so calls made from asm count too."""
+    text = _run_tool([find_tool("arm-none-eabi-objdump"), "-dr", "--no-show-raw-insn", str(obj)],
+                     f"disassembling {Path(obj).name}")
+    frames: dict[str, int] = {}
+    calls: dict[str, set[str]] = {}
+    unknown: set[str] = set()
+    fn, depth = None, 0
+    for line in text.splitlines():
+        if m := _OD_FUNCTION.match(line):
+            fn, depth = m.group(1), 0
+            frames[fn] = 0
+        elif fn is None:
+            continue
+        elif (m := _OD_RELOC.match(line)) and m.group(1) in _CALL_RELOCS:
+            calls.setdefault(fn, set()).add(_symbol(m.group(2)))
+        elif m := _OD_INSN.match(line):
+            target = _OD_TARGET.search(m.group(2).strip())
+            if m.group(1).split(".")[0] in _BRANCHES and target and target.group(1) != fn:
+                calls.setdefault(fn, set()).add(target.group(1))
+            change = _sp_change(m.group(1), m.group(2))
+            if change is None:
+                unknown.add(fn)
+            elif not (change < 0 and re.search(r"\bpc\}", m.group(2))):   # code after a return
+                depth += change                                          # runs at the body's depth
+                frames[fn] = max(frames[fn], depth)
+    return frames, calls, unknown
+
+
+def _symbol(reloc_value: str) -> str:
+    """The function a relocation names ('.text.fn+0x4' -> 'fn': static functions are referred to
+    through their section with -ffunction-sections)."""
+    sym = reloc_value.split("+")[0]
+    return sym[len(".text."):] if sym.startswith(".text.") else sym
+
+
+def address_taken(obj: PathLike) -> set[str]:
+    """Every symbol a relocation of ``obj`` refers to other than as a call (code or data:
+    function pointers in tables count): the candidates of an indirect call."""
+    text = _run_tool([find_tool("arm-none-eabi-objdump"), "-r", str(obj)], f"relocations of {Path(obj).name}")
+    return {_symbol(p[2]) for p in (ln.split() for ln in text.splitlines())
+            if len(p) == 3 and p[1].startswith("R_ARM_") and p[1] not in _CALL_RELOCS}
 
 
 def stack_usage(sources: Iterable[PathLike], entry: str, target: str = "cortex-m4",
                 include_dirs: Iterable[PathLike] = ()) -> dict:
-    """Worst-case stack of ``entry`` (e.g. "model_invoke"), from GCC's call graph.
+    """Worst-case stack of ``entry`` (e.g. "model_invoke"), from GCC's call graph and the object code.
 
-    Compiles the sources with ``-fcallgraph-info=su`` (-O2, the build_arm flags), reads each
-    function's frame size and its calls, and returns the deepest path:
-    ``{"bytes": int, "path": [functions], "library_calls": [names]}``. Calls leaving the
-    given sources (C library) count LIBRARY_CALL_STACK bytes each; recursion is an error.
+    Compiles the sources with ``-fcallgraph-info=su`` (-O2, the build_arm flags). A function's
+    frame is the larger of GCC's figure and the deepest point of its object code
+    (:func:`object_frames`): GCC counts a naked asm function as 0 B. Its calls are GCC's edges plus
+    the call relocations of its code (calls from asm); an indirect call may reach any function
+    whose address the code takes. Returns the deepest path:
+    ``{"bytes": int, "path": [functions], "frames": [bytes per function on the path],
+    "library_calls": [names]}``. Functions the sources call but do not define (the C library:
+    expf, memcpy, the EABI helpers) are measured in the libraries they link with
+    (:func:`_library_frames`). Recursion, or a function that sets SP from a register and has no
+    frame from GCC, is an error.
     """
     name = normalize_target(target)
     frames: dict[str, int] = {}
     calls: dict[str, set[str]] = {}
+    pointers: set[str] = set()
+    ours: set[str] = set()
+    objects = []
     with tempfile.TemporaryDirectory(prefix="tinycc-stack-") as tmp:
         for index, path in enumerate(Path(p) for p in sources):
             obj = Path(tmp) / f"{index:04d}_{path.stem}.o"
             _run_tool([find_tool(ARM_CC), *cpu_flags(name), *_COMMON_CFLAGS, *_ARM_CFLAGS,
                        *_include_args(include_dirs), "-fcallgraph-info=su", "-c", str(path), "-o", str(obj)],
                       f"call graph of {path.name}")
+            objects.append(obj)
             text = obj.with_suffix(".ci").read_text()
+            gcc: dict[str, int] = {}
             for fn, size, kind in _CI_NODE.findall(text):
                 if kind == "dynamic":
                     raise ToolchainError(f"{fn} in {path.name} has a dynamic stack frame")
-                frames[_plain(fn)] = int(size)
+                gcc[_plain(fn)] = int(size)
             for src, dst in _CI_EDGE.findall(text):
                 calls.setdefault(_plain(src), set()).add(_plain(dst))
+            code, code_calls, unknown = object_frames(obj)
+            pointers.update(address_taken(obj))
+            ours.update(gcc, code)
+            for fn in sorted(unknown):
+                if not gcc.get(fn):
+                    raise ToolchainError(f"{fn} in {path.name} sets SP from a register: its frame is unknown")
+            for fn in {*gcc, *code}:
+                frames[fn] = max(gcc.get(fn, 0), code.get(fn, 0) if fn not in unknown else 0)
+            for fn, callees in code_calls.items():
+                calls.setdefault(fn, set()).update(callees)
+        targets = pointers & frames.keys()
+        for fn, callees in calls.items():
+            if "__indirect_call" in callees and targets:
+                callees.discard("__indirect_call")
+                callees.update(targets)
+        if entry in frames and set().union(*calls.values()) - frames.keys():
+            lib_frames, lib_calls = _library_frames(objects, name, entry, Path(tmp))
+            for fn in lib_frames.keys() - frames.keys():
+                frames[fn] = lib_frames[fn]
+                calls[fn] = lib_calls.get(fn, set())
     if entry not in frames:
         raise ToolchainError(f"{entry} not found in the call graph")
     library: set[str] = set()
+    library_names = frames.keys() - ours
 
     def deepest(fn: str, seen: tuple[str, ...]) -> tuple[int, list[str]]:
         if fn in seen:
             raise ToolchainError(f"recursion through {fn}: stack is unbounded")
         if fn not in frames:
+            what = "an indirect call whose targets" if fn == "__indirect_call" else fn
+            raise ToolchainError(f"{what} (in {seen[-1]}) cannot be found: its stack is unknown")
+        if frames[fn] < 0:
+            raise ToolchainError(f"{fn} (called by {seen[-1]}) sets SP from a register: its frame is unknown")
+        if fn in library_names:
             library.add(fn)
-            return LIBRARY_CALL_STACK, [fn]
         best = (0, [])
         for callee in sorted(calls.get(fn, ())):
             best = max(best, deepest(callee, seen + (fn,)), key=lambda r: r[0])
         return frames[fn] + best[0], [fn] + best[1]
 
     total, path = deepest(entry, ())
-    return {"bytes": total, "path": path, "library_calls": sorted(library)}
+    return {"bytes": total, "path": path,
+            "frames": [frames[fn] for fn in path],
+            "library_calls": sorted(library)}
+
+
+def _library_frames(objects: list[Path], target: str, entry: str, tmp: Path
+                    ) -> tuple[dict[str, int], dict[str, set[str]]]:
+    """Frames and calls of the library functions the objects use: the objects linked with the
+    libraries build_arm links (newlib-nano's libc and libm, libgcc), ``entry`` as the entry
+    point, and every function of the result walked as :func:`object_frames` does."""
+    elf = tmp / "stack-libraries.elf"
+    _run_tool([find_tool(ARM_CC), *cpu_flags(target), *map(str, objects), "-nostartfiles",
+               "--specs=nano.specs", f"-Wl,-e,{entry}", "-Wl,--unresolved-symbols=ignore-all",
+               "-Wl,--start-group", "-lm", "-lc", "-lgcc", "-Wl,--end-group", "-o", str(elf)],
+              "linking the C library for the stack bound")
+    frames, calls, unknown = object_frames(elf)
+    for fn in unknown:
+        frames[fn] = -1               # an error if a path reaches it (see stack_usage)
+    at: dict[int, list[str]] = {}     # aliases (__aeabi_idiv = __divsi3): objdump names one of them
+    for line in _run_tool([find_tool("arm-none-eabi-nm"), str(elf)], "listing the C library").splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[1] in "tTwW":
+            at.setdefault(int(parts[0], 16) & ~1, []).append(parts[2])
+    for names in at.values():
+        known = [n for n in names if n in frames]
+        for alias in names:
+            if known and alias not in frames:
+                frames[alias], calls[alias] = frames[known[0]], calls.get(known[0], set())
+    return frames, calls
+
+
+STACK_SOURCE = BOARD_DIR / "stack.c"
+
+
+def painted_stack(model_dir: PathLike, work: PathLike, name: str = "model", target: str = "cortex-m4",
+                  timeout: float = 120) -> int:
+    """Stack bytes one inference of the generated model in ``model_dir`` really uses in QEMU:
+    ``runtime/board/stack.c`` paints the stack, runs NAME_invoke once and counts the words it
+    wrote (see there)."""
+    model_dir, work = Path(model_dir), Path(work)
+    elf = build_arm([*sorted(model_dir.glob("*.c")), STACK_SOURCE], [model_dir, BOARD_DIR],
+                    work / "stack.elf", target=target, defines=harness_defines(name))
+    rc, out = run_qemu(elf, work, target, timeout)
+    m = re.search(r"tinycc-stack: used (\d+)", out)
+    if rc != 0 or m is None:
+        raise ToolchainError(f"stack measurement failed (exit {rc}):\n{out}", returncode=rc, output=out)
+    return int(m.group(1))
 
 
 def _plain(fn: str) -> str:
