@@ -48,7 +48,11 @@ def build(model, out_dir, name: str = "model", target: str = "generic", *, measu
     selftest, selftest_input. With ``measure`` and arm-none-eabi-gcc installed, the stack and the
     code size are measured (the stack is also written into NAME.h)."""
     from . import driver, toolchain
+    from .selftest import selftest_data
     options.setdefault("stack", measure)
+    selftest_input = options.pop("selftest_input", None)
+    if options.pop("selftest", False) or selftest_input:
+        options["selftest"] = selftest_data(model, selftest_input)
     files, rep = driver.build_with_report(model, str(out_dir), name, target, **options)
     if measure and toolchain.have_arm_toolchain():
         sources = [Path(out_dir) / f for f in files if f.endswith(".c") and not f.endswith("_selftest.c")]

@@ -91,10 +91,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.cmd == "build":
             from .driver import build
+            from .selftest import selftest_data
+            selftest = selftest_data(args.model, args.selftest_input) if args.selftest or args.selftest_input \
+                else None
             files = build(args.model, args.out, args.name, args.target, arena_section=args.arena_section,
                           weights_section=args.weights_section, app_arena=args.app_arena, format=args.format,
-                          optimize=args.optimize, stack=not args.no_stack, selftest=args.selftest,
-                          selftest_input=args.selftest_input)
+                          optimize=args.optimize, stack=not args.no_stack, selftest=selftest)
             print(f"tinycc: wrote {len(files)} files to {args.out}")
             return 0
         if args.cmd == "report":

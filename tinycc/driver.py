@@ -60,12 +60,12 @@ def build(*args, **kwargs) -> dict[str, str]:
 def build_with_report(model_path, out_dir: str, name: str = "model", target: str = "generic", *,
                       arena_section: str | None = None, weights_section: str | None = None,
                       app_arena: bool = False, format: str = "plain", optimize: str | None = None,
-                      stack: bool = False, selftest: bool = False, selftest_input: list[str] | None = None):
+                      stack: bool = False, selftest: dict | None = None):
     """Compile ``model_path`` (a path, or the model's bytes) into ``out_dir``; return the files
     written and the memory report (tinycc.report.Report). On any error ``out_dir`` is left untouched.
 
-    With ``selftest`` (or ``selftest_input`` files), NAME_selftest.c embeds one input and the
-    output TFLite Micro computes for it (``tinycc.selftest``).
+    With ``selftest`` (``tinycc.selftest.selftest_data``: one input and the output TFLite Micro
+    computed for it), NAME_selftest.c embeds them and NAME_selftest() compares on the device.
 
     With ``stack`` (the CLI's default) and arm-none-eabi-gcc installed, the worst-case stack of
     the entry point is measured on the generated code and written into NAME.h
@@ -81,9 +81,8 @@ def build_with_report(model_path, out_dir: str, name: str = "model", target: str
             raise TinyccError(f"{what} '{sec}' is not a valid section name")
     g = compile_graph(model_path, name, target=target, optimize=optimize)
     opts = Options(name, target, arena_section, weights_section, app_arena, format)
-    if selftest or selftest_input:
-        from .selftest import selftest_data
-        opts = dataclasses.replace(opts, selftest=selftest_data(model_path, g, selftest_input))
+    if selftest:
+        opts = dataclasses.replace(opts, selftest=selftest)
     files, rep = generate_with_report(g, opts)
     if stack:
         measured = measure_stack(files, opts)

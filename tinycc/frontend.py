@@ -40,9 +40,9 @@ def load(model) -> nx.DiGraph:
     """A model given as a file path or as its bytes (bytes, bytearray, memoryview; named "<bytes>"
     in messages), with the same checks either way."""
     if isinstance(model, (bytes, bytearray, memoryview)):
-        if len(model) > validate.MAX_FILE_BYTES:
+        if len(model) > flatbuffer.MAX_FILE_BYTES:
             raise TinyccError(f"model is {len(model)} bytes, more than a flatbuffer can address "
-                              f"({validate.MAX_FILE_BYTES})", file=BYTES_NAME)
+                              f"({flatbuffer.MAX_FILE_BYTES})", file=BYTES_NAME)
         return parse_tflite(bytes(model), BYTES_NAME)
     return load_tflite(os.fspath(model))
 
@@ -54,7 +54,7 @@ def display_name(model) -> str:
     """How messages name a model: its file name, or "<bytes>"."""
     if isinstance(model, (bytes, bytearray, memoryview)):
         return BYTES_NAME
-    return validate.printable(os.path.basename(os.fspath(model)))
+    return flatbuffer.printable(os.path.basename(os.fspath(model)))
 
 
 def parse_tflite(buf: bytes, name: str = "<bytes>") -> nx.DiGraph:

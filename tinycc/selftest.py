@@ -15,13 +15,16 @@ import tempfile
 
 import numpy as np
 
-from . import ir
+from . import frontend, ir
 
 
-def selftest_data(model, g, input_files=None, seed: int = 0) -> dict:
-    """The self-test of ``g``: {"inputs", "outputs" (arrays), "reference", "source" (names), "atol", "rtol"}."""
+def selftest_data(model, input_files=None, seed: int = 0) -> dict:
+    """The self-test of ``model`` (path or bytes), for ``driver.build(selftest=...)``: {"inputs",
+    "outputs" (arrays), "reference", "source" (names), "atol", "rtol"}. Only the model's inputs and
+    outputs are needed, so the frontend's graph is enough (no passes run)."""
     from .runner import read_sample
     from .verify import FLOAT_ATOL, FLOAT_RTOL, random_inputs, reference_isolated
+    g = frontend.load(model)
     xs = read_sample(g, input_files) if input_files else random_inputs(g, np.random.default_rng(seed))
     n_out = len(g.graph["outputs"])
     if isinstance(model, (bytes, bytearray, memoryview)):
@@ -33,5 +36,5 @@ def selftest_data(model, g, input_files=None, seed: int = 0) -> dict:
     else:
         name, outs = reference_isolated(os.fspath(model), n_out, [xs])
     ys = [np.asarray(y).reshape(ir.tensor(g, t).shape) for y, t in zip(outs[0], g.graph["outputs"])]
-    return dict(inputs=xs, outputs=ys, reference=name.split(";")[0], atol=FLOAT_ATOL, rtol=FLOAT_RTOL, source="--selftest-input" if input_files else
-                f"seeded random, seed {seed}")
+    return dict(inputs=xs, outputs=ys, reference=name.split(";")[0], atol=FLOAT_ATOL, rtol=FLOAT_RTOL,
+                source="--selftest-input" if input_files else f"seeded random, seed {seed}")

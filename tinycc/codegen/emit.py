@@ -17,6 +17,7 @@ import numpy as np
 
 from .. import __version__, ir, ops
 from ..cformat import format_float, format_scalar, format_values  # noqa: F401  (ops' emit used them from here)
+from ..dtypes import TFLITE_C_TYPES, ZERO_POINT_RANGE
 from ..memory_report import build_report
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -281,21 +282,21 @@ def selftest_context(g: nx.DiGraph, data: dict) -> dict:
                 atol=format_float(data["atol"]), rtol=format_float(data["rtol"]))
 
 
-# Element type codes of NAME_INPUTi_TYPE / NAME_OUTPUTi_TYPE: TFLite's TfLiteType numbers.
-TYPE_CODES = {"float32": 1, "int32": 2, "uint8": 3, "int64": 4, "bool": 6, "int16": 7, "int8": 9}
-QUANT_RANGE = {"int8": (-128, 127), "uint8": (0, 255), "int16": (-32768, 32767)}
+TYPE_CODES = TFLITE_C_TYPES                  # NAME_TYPE_<T>: the codes of NAME_INPUTi_TYPE / NAME_OUTPUTi_TYPE
+QUANTIZED_TYPES = ("int8", "uint8", "int16")  # integer types a quantize helper writes
 
 
 def io_interface(t: ir.Tensor) -> dict:
     """What NAME.h says about a model input or output: C type, TfLiteType code, dims and, for a
     per-tensor quantized integer tensor, its scale (a float literal equal to the model's float32
     scale) and zero point, with the clamp range its quantize helper saturates to."""
-    quantized = t.quant is not None and not t.quant.per_channel and t.dtype in QUANT_RANGE
+    quantized = t.quant is not None and not t.quant.per_channel and t.dtype in QUANTIZED_TYPES
+    qmin, qmax = ZERO_POINT_RANGE.get(t.dtype, (0, 0))
     return dict(ctype=ir.C_TYPE[t.dtype], type=t.dtype.upper(), rank=len(t.shape),
                 dims="{" + ", ".join(map(str, t.shape)) + "}", elements=t.size, quantized=quantized,
                 scale=format_float(t.quant.scale[0]) if quantized else None,
                 zero_point=int(t.quant.zero_point[0]) if quantized else None,
-                qmin=QUANT_RANGE.get(t.dtype, (0, 0))[0], qmax=QUANT_RANGE.get(t.dtype, (0, 0))[1])
+                qmin=qmin, qmax=qmax)
 
 
 RESERVED_IDENTS = {"COUNT"}                  # NAME_INPUT_COUNT / NAME_OUTPUT_COUNT exist already
