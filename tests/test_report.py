@@ -68,3 +68,82 @@ def test_svg_rectangles_respect_the_plan(name):
                 ba = by_key[(a["offset"], a["size"], a["first"], a["last"])]
                 bb = by_key[(b["offset"], b["size"], b["first"], b["last"])]
                 assert frozenset((ba.tid, bb.tid)) in allowed, f"{ba} and {bb} drawn on top of each other"
+
+
+@pytest.mark.parametrize("name", ["vww_96_int8", "ic_resnet8_int8"])
+def test_html_labels_fit_and_never_overlap(name):
+    """Every drawn label lies inside its own rectangle, clear of every other rectangle and label, and
+    is its buffer's name or a prefix of it with "..."; step numbers never touch; the page has a
+    legend, ops in execution (numeric) order and each op's constant bytes."""
+    import html
+    from tinycc.report import CHAR_W, LABEL_H, short_label
+    rep = driver.report(str(model_path(name)), measure=False)
+    page = format_html(rep)
+    assert 'class="legend"' in page and "swatch" in page and "kernel scratch" in page
+    rects = [tuple(map(float, m)) for m in re.findall(
+        r'<g class="buffer"[^>]*><title>[^<]*</title><rect x="([\d.]+)" y="([\d.]+)" width="([\d.]+)" '
+        r'height="([\d.]+)"', page)]
+    assert len(rects) == len(rep.buffers)
+    labels = [(int(i), float(x), float(y), float(n), html.unescape(t)) for i, x, y, n, t in re.findall(
+        r'<text class="label" data-buffer="(\d+)" x="([\d.]+)" y="([\d.]+)" textLength="(\d+)"[^>]*>([^<]*)</text>',
+        page)]
+    assert len(labels) >= 3
+    boxes = []
+    for i, x, y, n, text in labels:
+        full = rep.buffers[i].name
+        assert text == full or text == short_label(full) or (text.endswith("...") and full.startswith(text[:-3]))
+        assert n == CHAR_W * len(text)
+        box = (x, y - 9, x + n, y - 9 + LABEL_H)
+        rx, ry, rw, rh = rects[i]
+        assert rx <= box[0] and box[2] <= rx + rw and ry <= box[1] and box[3] <= ry + rh, text
+        for j, (qx, qy, qw, qh) in enumerate(rects):
+            if j != i:
+                assert not (box[0] < qx + qw - 0.01 and qx < box[2] - 0.01 and box[1] < qy + qh - 0.01
+                            and qy < box[3] - 0.01), (text, rep.buffers[j].name)
+        boxes.append(box)
+    for k, a in enumerate(boxes):
+        for b in boxes[k + 1:]:
+            assert not (a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]), (a, b)
+    ticks = [float(x) for x in re.findall(r'<text class="tick" x="([\d.]+)"', page)]
+    assert len(ticks) >= 5 and min(b - a for a, b in zip(ticks, ticks[1:])) >= 6 * len(str(len(rep.ops))) + 6
+    ops = [int(i) for i in re.findall(r"<td class=n>\d+</td><td class=n>op(\d+)</td>", page)]
+    assert ops == [o.index for o in rep.ops] and ops == sorted(ops)
+    flash = [int(v.replace(",", "")) for v in re.findall(r'background:#c9b3e6"></span>([\d,]+)</td>', page)]
+    assert flash == [o.weight_bytes for o in rep.ops] and sum(flash) == rep.weight_bytes
+
+
+def test_report_bench_adds_per_op_instructions(tmp_path):
+    """tinycc report --bench: per-op instructions (and cycles once the bench estimates them) in the
+    JSON and the HTML table, matching tinycc bench's figures."""
+    from .conftest import needs_qemu
+    needs_qemu()
+    page = tmp_path / "r.html"
+    r = subprocess.run([sys.executable, "-m", "tinycc", "report", str(model_path("ad01_int8")), "--json", "--bench",
+                        "--html", str(page)], capture_output=True, text=True, cwd=REPO, timeout=600)
+    assert r.returncode == 0, r.stderr
+    data = json.loads(r.stdout)
+    instr = [o["instructions"] for o in data["ops"]]
+    assert all(isinstance(i, int) and i > 0 for i in instr) and data["bench"].startswith("tinycc bench")
+    text = page.read_text()
+    assert "instructions (QEMU)" in text
+    shown = [int(v.replace(",", "")) for v in re.findall(r'background:#ffd966"></span>([\d,]+)</td>', text)]
+    assert shown == instr
+    if any(o["cycles"] is not None for o in data["ops"]):
+        assert "cycles (estimated)" in text
+
+
+def test_per_op_kernel_code():
+    """With arm-none-eabi-gcc: each op's kernel code (the functions it reaches, counted once) adds up
+    to most of the measured .text and never more; ops reusing a kernel add nothing."""
+    from tinycc import toolchain
+    if not toolchain.have_arm_toolchain():
+        pytest.skip("arm-none-eabi-gcc not installed")
+    rep = driver.report(str(model_path("kws_ref_model")))
+    code = [o.code_bytes for o in rep.ops]
+    assert all(c is not None for c in code) and 0.8 * rep.code_bytes <= sum(code) <= rep.code_bytes
+    first = {}
+    for o in rep.ops:
+        if tuple(o.calls) in first:
+            assert o.code_bytes == 0
+        first.setdefault(tuple(o.calls), o)
+    assert "flash B (kernel code)" in format_html(rep)

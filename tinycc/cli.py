@@ -63,19 +63,53 @@ def main(argv: list[str] | None = None) -> int:
     v.add_argument("--json", action="store_true", help="print the result as JSON")
     v.add_argument("--keep", metavar="DIR", help="keep the build folder here")
 
+    # -- issue 18 part 2: run on the user's data, on-target self-test, verify on user inputs --
+    b.add_argument("--selftest", action="store_true",
+                   help="add NAME_selftest(): one embedded input and TFLite Micro's output for it, compared on "
+                        "the device (0 = bit-exact)")
+    b.add_argument("--selftest-input", metavar="FILE", action="append",
+                   help="the self-test's input instead of a seeded random one (.npy/.npz/raw, as for run; "
+                        "implies --selftest; once per model input)")
+    v.add_argument("--input", metavar="FILE|DIR", action="append",
+                   help="compare on these inputs instead of random ones: a file is one sample (.npy, .npz or "
+                        "raw bytes), a folder gives every file in it in sorted order")
+    r.add_argument("--bench", action="store_true",
+                   help="also run tinycc bench (QEMU) and add per-op instructions and estimated cycles")
+    ru = sub.add_parser("run", help="run the generated C on your own inputs, on the host or in QEMU")
+    ru.add_argument("model")
+    ru.add_argument("--input", metavar="FILE", action="append", required=True,
+                    help="one per model input: .npy (its dtype, or float for a quantized int8 input, quantized as "
+                         "TFLite's QUANTIZE does), or raw bytes of exactly the input's size; or one .npz/raw file "
+                         "with every input")
+    ru.add_argument("--target", default="host", choices=("host", *TARGETS[1:]),
+                    help="host (gcc) or a Cortex-M core in QEMU")
+    ru.add_argument("--optimize", default=None, choices=("memory", "speed"), help="as for build")
+    ru.add_argument("--output", metavar="FILE",
+                    help="write the outputs instead of printing them: .npy (one output), .npz, or raw bytes")
+
     args = ap.parse_args(argv)
     try:
         if args.cmd == "build":
             from .driver import build
+            from .selftest import selftest_data
+            selftest = selftest_data(args.model, args.selftest_input) if args.selftest or args.selftest_input \
+                else None
             files = build(args.model, args.out, args.name, args.target, arena_section=args.arena_section,
                           weights_section=args.weights_section, app_arena=args.app_arena, format=args.format,
-                          optimize=args.optimize, stack=not args.no_stack)
+                          optimize=args.optimize, stack=not args.no_stack, selftest=selftest)
             print(f"tinycc: wrote {len(files)} files to {args.out}")
             return 0
         if args.cmd == "report":
             from . import report as rp
             from .driver import report
             rep = report(args.model, args.name, args.target, optimize=args.optimize)
+            if args.bench:
+                from .bench import bench
+                from .toolchain import ToolchainError
+                try:
+                    rp.attach_bench(rep, bench(args.model, args.target, args.optimize))
+                except ToolchainError as e:
+                    raise TinyccError(f"toolchain: {str(e).splitlines()[0]}") from None
             print(rep.to_json() if args.json else rp.format_text(rep))
             if args.html:
                 try:
@@ -92,6 +126,9 @@ def main(argv: list[str] | None = None) -> int:
                 raise TinyccError(f"toolchain: {str(e).splitlines()[0]}") from None
             print(bm.to_json(res) if args.json else bm.format_text(res))
             return 0
+        if args.cmd == "run":
+            from .runner import main_run
+            return main_run(args)
         if args.cmd == "verify":
             from .verify import main_verify
             return main_verify(args)

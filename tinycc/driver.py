@@ -33,28 +33,39 @@ def default_optimize(target: str) -> str:
     return "speed" if target in DSP_TARGETS else "memory"
 
 
-def compile_graph(model_path: str, name: str = "model", verify: bool = False,
+def compile_graph(model_path, name: str = "model", verify: bool = False,
                   target: str = "generic", optimize: str | None = None) -> nx.DiGraph:
-    """Parse and run the pass pipeline. ``target`` and ``optimize`` pick the kernels (and so their
+    """Parse ``model_path`` (a path, or the model's bytes) and run the pass pipeline. ``target``
+    and ``optimize`` pick the kernels (and so their
     scratch and in-place rules): "memory" keeps the smallest-RAM kernels, "speed" uses the fast
     Cortex-M kernels where the target has the DSP extension."""
     optimize = optimize or default_optimize(target)
     if optimize not in OPTIMIZE:
         raise TinyccError(f"unknown --optimize '{optimize}' (one of {', '.join(OPTIMIZE)})")
-    g = frontend.load_tflite(model_path)
+    g = frontend.load(model_path)
     g.graph["name"] = name
     g.graph["target"] = target
     g.graph["optimize"] = optimize
     try:
         return run_pipeline(g, verify=verify)
     except TinyccError as e:
-        raise e.located(file=os.path.basename(model_path))
+        raise e.located(file=frontend.display_name(model_path))
 
 
-def build(model_path: str, out_dir: str, name: str = "model", target: str = "generic", *,
-          arena_section: str | None = None, weights_section: str | None = None, app_arena: bool = False,
-          format: str = "plain", optimize: str | None = None, stack: bool = False) -> dict[str, str]:
-    """Compile ``model_path`` into ``out_dir``. On any error ``out_dir`` is left untouched.
+def build(*args, **kwargs) -> dict[str, str]:
+    """``build_with_report`` without the report: {file name: contents} written into ``out_dir``."""
+    return build_with_report(*args, **kwargs)[0]
+
+
+def build_with_report(model_path, out_dir: str, name: str = "model", target: str = "generic", *,
+                      arena_section: str | None = None, weights_section: str | None = None,
+                      app_arena: bool = False, format: str = "plain", optimize: str | None = None,
+                      stack: bool = False, selftest: dict | None = None):
+    """Compile ``model_path`` (a path, or the model's bytes) into ``out_dir``; return the files
+    written and the memory report (tinycc.report.Report). On any error ``out_dir`` is left untouched.
+
+    With ``selftest`` (``tinycc.selftest.selftest_data``: one input and the output TFLite Micro
+    computed for it), NAME_selftest.c embeds them and NAME_selftest() compares on the device.
 
     With ``stack`` (the CLI's default) and arm-none-eabi-gcc installed, the worst-case stack of
     the entry point is measured on the generated code and written into NAME.h
@@ -70,13 +81,16 @@ def build(model_path: str, out_dir: str, name: str = "model", target: str = "gen
             raise TinyccError(f"{what} '{sec}' is not a valid section name")
     g = compile_graph(model_path, name, target=target, optimize=optimize)
     opts = Options(name, target, arena_section, weights_section, app_arena, format)
-    files, _ = generate_with_report(g, opts)
+    if selftest:
+        opts = dataclasses.replace(opts, selftest=selftest)
+    files, rep = generate_with_report(g, opts)
     if stack:
         measured = measure_stack(files, opts)
         if measured:
-            files, _ = generate_with_report(g, dataclasses.replace(opts, stack=measured))
+            files, rep = generate_with_report(g, dataclasses.replace(opts, stack=measured))
+            rep.stack_bytes = measured["bytes"]
     write_atomically(Path(out_dir), files)
-    return files
+    return files, rep
 
 
 def measure_cpu(target: str) -> str:
@@ -111,13 +125,14 @@ def measure_stack(files: dict[str, str], opts) -> dict | None:
     return dict(bytes=r["bytes"], path=r["path"], cpu=cpu, entry=entry)
 
 
-def report(model_path: str, name: str = "model", target: str = "cortex-m4", measure: bool = True,
+def report(model_path, name: str = "model", target: str = "cortex-m4", measure: bool = True,
            optimize: str | None = None):
     """The memory report of ``model_path`` (tinycc.report.Report), computed from the same plan
     and emitter as ``build``; with ``measure`` and arm-none-eabi-gcc installed, the generated
     code's .text and the worst-case stack of NAME_invoke are measured too."""
     from . import toolchain
     from .codegen.emit import generate_with_report
+    from .report import attach_code
     check_name(name)
     if target not in TARGETS:
         raise TinyccError(f"unknown target '{target}' (one of {', '.join(TARGETS)})")
@@ -127,6 +142,7 @@ def report(model_path: str, name: str = "model", target: str = "cortex-m4", meas
         arm = measure_cpu(target)
         with generated_sources(files) as (tmp, sources):
             rep.code_bytes = toolchain.object_sizes(sources, target=arm, include_dirs=[tmp])["text"]
+            attach_code(rep, *toolchain.function_sizes(sources, target=arm, include_dirs=[tmp]))
             rep.stack_bytes = toolchain.stack_usage(sources, f"{name}_invoke", target=arm,
                                                     include_dirs=[tmp])["bytes"]
     return rep

@@ -16,5 +16,7 @@ TENSOR_TYPE_NAMES = {0: "FLOAT32", 1: "FLOAT16", 2: "INT32", 3: "UINT8", 4: "INT
 # FLOAT16 is read only for constants (TensorFlow's float16 weight quantization); the frontend
 # widens them to float32 exactly, so the IR never holds a float16 tensor.
 FILE_ONLY_TYPES = {1: "float16"}
+# The C API's TfLiteType numbers (kTfLiteFloat32 = 1, ...; not the schema's TensorType): NAME_INPUTi_TYPE.
+TFLITE_C_TYPES = {"float32": 1, "int32": 2, "uint8": 3, "int64": 4, "bool": 6, "int16": 7, "int8": 9}
 ZERO_POINT_RANGE = {"int8": (-128, 127), "uint8": (0, 255), "int16": (-32768, 32767),
                     "int32": (-2**31, 2**31 - 1), "int64": (-2**63, 2**63 - 1), "bool": (0, 1)}

@@ -36,6 +36,27 @@ def load_tflite(path: str) -> nx.DiGraph:
     return parse_tflite(buf, name)
 
 
+def load(model) -> nx.DiGraph:
+    """A model given as a file path or as its bytes (bytes, bytearray, memoryview; named "<bytes>"
+    in messages), with the same checks either way."""
+    if isinstance(model, (bytes, bytearray, memoryview)):
+        if len(model) > flatbuffer.MAX_FILE_BYTES:
+            raise TinyccError(f"model is {len(model)} bytes, more than a flatbuffer can address "
+                              f"({flatbuffer.MAX_FILE_BYTES})", file=BYTES_NAME)
+        return parse_tflite(bytes(model), BYTES_NAME)
+    return load_tflite(os.fspath(model))
+
+
+BYTES_NAME = "<bytes>"
+
+
+def display_name(model) -> str:
+    """How messages name a model: its file name, or "<bytes>"."""
+    if isinstance(model, (bytes, bytearray, memoryview)):
+        return BYTES_NAME
+    return flatbuffer.printable(os.path.basename(os.fspath(model)))
+
+
 def parse_tflite(buf: bytes, name: str = "<bytes>") -> nx.DiGraph:
     """Parse a model from its bytes; raise TinyccError (naming ``name``) on anything wrong."""
     try:

@@ -5,6 +5,7 @@ the emitter codegen uses (``build_report``). Codegen writes it into NAME.h's com
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass, field
 
 import networkx as nx
@@ -35,6 +36,10 @@ class OpRow:
     weight_bytes: int    # constants this op emits into flash
     live_bytes: int      # arena bytes occupied while it runs (union of its live buffers)
     offsets: list[str]   # "name@offset" of its inputs, outputs and scratch
+    calls: list[str] = field(default_factory=list)   # kernel functions its code calls (tcc_...)
+    code_bytes: int | None = None     # code of those functions not already counted at an earlier op
+    instructions: int | None = None   # measured in QEMU by tinycc bench (report.attach_bench)
+    cycles: int | None = None         # estimated cycles, when the bench gives an estimate
 
 
 @dataclass
@@ -53,6 +58,7 @@ class Report:
     kernels: list[str] = field(default_factory=list)
     code_bytes: int | None = None          # .text of the generated code, when measured
     stack_bytes: int | None = None         # worst-case stack of NAME_invoke, when measured
+    bench: str | None = None               # where the per-op instructions/cycles come from
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2)
@@ -103,7 +109,8 @@ def build_report(g: nx.DiGraph, emitter, name: str, target: str) -> Report:
             outputs=[f"{shape_str(ir.tensor(g, t))} {ir.tensor(g, t).dtype}" for t in o.outputs],
             macs=macs, weight_bytes=emitter.const_bytes.get(oid, 0),
             live_bytes=occupied(plan.live_at(step)),
-            offsets=[f"{label(t)}@{plan.offsets[t]}" for t in placed]))
+            offsets=[f"{label(t)}@{plan.offsets[t]}" for t in placed],
+            calls=sorted({c for stmt in emitter.code[step].stmts for c in re.findall(r"\b(tcc_\w+)\(", stmt)})))
     for b in plan.buffers:
         scratch = b.tid.startswith("scratch:")
         r.buffers.append(BufferRow(label(b.tid), "" if scratch else ir.tensor(g, b.tid).name,

@@ -584,6 +584,30 @@ def object_sizes(objects_or_sources: Iterable[PathLike], target: str = "cortex-m
     return totals
 
 
+def function_sizes(sources: Iterable[PathLike], target: str = "cortex-m4",
+                   include_dirs: Iterable[PathLike] = ()) -> tuple[dict[str, int], dict[str, set[str]]]:
+    """(bytes of code of every function defined in the C ``sources``, compiled as
+    :func:`object_sizes` compiles them, from ``arm-none-eabi-nm -S``; {function: functions it
+    calls}, from GCC's call graph). Static functions GCC inlined are part of their caller."""
+    name = normalize_target(target)
+    nm = find_tool("arm-none-eabi-nm")
+    sizes: dict[str, int] = {}
+    calls: dict[str, set[str]] = {}
+    with tempfile.TemporaryDirectory(prefix="tinycc-nm-") as tmp:
+        for index, path in enumerate(Path(p) for p in sources):
+            obj = Path(tmp) / f"{index:04d}_{path.stem}.o"
+            _run_tool([find_tool(ARM_CC), *cpu_flags(name), *_COMMON_CFLAGS, *_ARM_CFLAGS,
+                       *_include_args(include_dirs), "-fcallgraph-info", "-c", str(path), "-o", str(obj)],
+                      f"compiling {path.name} for {name}")
+            for line in _run_tool([nm, "-S", "--defined-only", str(obj)], f"listing {obj.name}").splitlines():
+                parts = line.split()
+                if len(parts) == 4 and parts[2] in "Tt":
+                    sizes[parts[3]] = sizes.get(parts[3], 0) + int(parts[1], 16)
+            for src, dst in _CI_EDGE.findall(obj.with_suffix(".ci").read_text()):
+                calls.setdefault(_plain(src), set()).add(_plain(dst))
+    return sizes, calls
+
+
 # ---------------------------------------------------------------------------
 # Stack
 # ---------------------------------------------------------------------------

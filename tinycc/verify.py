@@ -23,13 +23,12 @@ from pathlib import Path
 import numpy as np
 
 from . import ir, toolchain
-from .driver import build, compile_graph
+from .driver import compile_graph
 from .errors import TinyccError
+from .runner import NUMPY  # noqa: F401  (re-exported)
 
 FLOAT_RTOL = 1e-4
 FLOAT_ATOL = 1e-5
-NUMPY = {"int8": np.int8, "uint8": np.uint8, "int16": np.int16, "int32": np.int32, "float32": np.float32,
-         "int64": np.int64, "bool": np.uint8}
 TFLM_ARENA = 4 * 1024 * 1024
 
 
@@ -55,6 +54,7 @@ class VerifyResult:
     footprint: dict | None = None
     arena_bytes: int = 0
     ok: bool = False
+    inputs: str = "random"              # "random" (seeded) or "user" (verify --input)
 
 
 class Reference:
@@ -168,40 +168,32 @@ def compare(i: int, t: ir.Tensor, ours: np.ndarray, ref: np.ndarray) -> OutputRe
 
 
 def verify(model_path: str, target: str = "host", samples: int = 10, seed: int = 0,
-           keep: str | None = None, timeout: float = 600, optimize: str | None = None) -> VerifyResult:
+           keep: str | None = None, timeout: float = 600, optimize: str | None = None,
+           inputs: list | None = None) -> VerifyResult:
+    """Compare tinycc's outputs with the reference on ``samples`` seeded random inputs, or on the
+    user's ``inputs`` (files, one sample each, read as ``tinycc run`` reads them)."""
+    from .runner import build_target, execute, read_sample
     if samples < 1:
         raise TinyccError("--samples must be at least 1")
-    g = compile_graph(model_path, target="generic" if target == "host" else target, optimize=optimize)
-    rng = np.random.default_rng(seed)
-    batches = [random_inputs(g, rng) for _ in range(samples)]
+    g = compile_graph(model_path, target=build_target(target), optimize=optimize)
+    if inputs:
+        batches = [read_sample(g, [f]) for f in inputs]
+    else:
+        rng = np.random.default_rng(seed)
+        batches = [random_inputs(g, rng) for _ in range(samples)]
     ref_name, expected = reference_isolated(model_path, len(g.graph["outputs"]), batches)
-
     with tempfile.TemporaryDirectory(prefix="tinycc-verify-") as tmp:
         work = Path(keep) if keep else Path(tmp)
-        out = work / "model"
-        build(model_path, str(out), "model", "generic" if target == "host" else target, optimize=optimize)
-        mode = "host" if target == "host" else "qemu"
-        exe = toolchain.build_harness(out, work / ("harness" if mode == "host" else "harness.elf"),
-                                      mode=mode, target=target if mode == "qemu" else "cortex-m4")
-        blob = b"".join(x.tobytes() for xs in batches for x in xs)
-        raw, _ticks, instructions = toolchain.run_samples(exe, blob, samples, mode=mode, target=target,
-                                                          timeout=timeout, workdir=work / "run")
+        ours, instructions = execute(model_path, g, batches, target, optimize, workdir=work, timeout=timeout)
         footprint = None
         if toolchain.have_arm_toolchain():
-            footprint = model_footprint(out, "model", "cortex-m4" if mode == "host" else target)
+            footprint = model_footprint(work / "model", "model", "cortex-m4" if target == "host" else target)
 
-    res = VerifyResult(os.path.basename(model_path), target, samples, ref_name, instructions=instructions,
-                       footprint=footprint, arena_bytes=g.graph["plan"].size)
-    out_tensors = [ir.tensor(g, t) for t in g.graph["outputs"]]
-    per_sample = sum(t.nbytes for t in out_tensors)
-    if len(raw) != per_sample * samples:
-        raise TinyccError(f"harness wrote {len(raw)} output bytes, expected {per_sample * samples}")
-    for i, t in enumerate(out_tensors):
-        start = sum(u.nbytes for u in out_tensors[:i])
-        ours = np.stack([np.frombuffer(raw[s * per_sample + start: s * per_sample + start + t.nbytes],
-                                       dtype=NUMPY[t.dtype]) for s in range(samples)])
-        refs = np.stack([e[i].reshape(-1) for e in expected])
-        res.outputs.append(compare(i, t, ours, refs))
+    res = VerifyResult(os.path.basename(model_path), target, len(batches), ref_name, instructions=instructions,
+                       footprint=footprint, arena_bytes=g.graph["plan"].size, inputs="user" if inputs else "random")
+    for i, tid in enumerate(g.graph["outputs"]):
+        res.outputs.append(compare(i, ir.tensor(g, tid), np.stack([o[i].reshape(-1) for o in ours]),
+                                   np.stack([e[i].reshape(-1) for e in expected])))
     res.ok = all(o.ok for o in res.outputs)
     return res
 
@@ -222,7 +214,7 @@ def model_footprint(out: Path, name: str, target: str) -> dict:
 
 def format_text(r: VerifyResult) -> str:
     where = "host" if r.target == "host" else f"QEMU {toolchain.qemu_machine(r.target)} ({r.target})"
-    lines = [f"tinycc verify {r.model}: {where}, {r.samples} random samples, reference {r.reference}"]
+    lines = [f"tinycc verify {r.model}: {where}, {r.samples} {r.inputs} samples, reference {r.reference}"]
     for o in r.outputs:
         rule = "bit-exact" if o.dtype != "float32" else f"tolerance {FLOAT_ATOL:g} + {FLOAT_RTOL:g}*|ref|"
         lines.append(f"  output {o.index} '{o.name}' {o.dtype}: {o.bytes_compared} bytes compared, "
@@ -243,8 +235,11 @@ def format_text(r: VerifyResult) -> str:
 
 
 def main_verify(args) -> int:
+    from .runner import sample_files
     try:
-        r = verify(args.model, args.target, args.samples, args.seed, args.keep, optimize=args.optimize)
+        inputs = [f for spec in (args.input or []) for f in sample_files(spec)]
+        r = verify(args.model, args.target, args.samples, args.seed, args.keep, optimize=args.optimize,
+                   inputs=inputs)
     except toolchain.ToolchainError as e:
         raise TinyccError(f"toolchain: {str(e).splitlines()[0]}") from None
     print(json.dumps(asdict(r), indent=2) if args.json else format_text(r))

@@ -17,6 +17,7 @@ import numpy as np
 
 from .. import __version__, ir, ops
 from ..cformat import format_float, format_scalar, format_values  # noqa: F401  (ops' emit used them from here)
+from ..dtypes import TFLITE_C_TYPES, ZERO_POINT_RANGE
 from ..memory_report import build_report
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -138,6 +139,7 @@ class Options:
     format: str = "plain"                # plain | zephyr | arduino
     bench: bool = False                  # call NAME_bench_mark(step) around every op (tinycc bench)
     stack: dict | None = None            # measured worst-case stack: {"bytes", "path", "cpu", "entry"}
+    selftest: dict | None = None         # NAME_selftest(): tinycc.selftest.selftest_data(...)
 
 
 FORMATS = ("plain", "zephyr", "arduino")
@@ -171,26 +173,32 @@ def generate_with_report(g: nx.DiGraph, opts: Options | str, target: str | None 
                          macs=r.macs, flash=r.weight_bytes, ram=r.live_bytes,
                          offsets=", ".join(x.rsplit("@", 1)[1] for x in r.offsets),
                          decls=oc.decls, stmts=oc.stmts))
-    io = lambda tids: [dict(tid=t, name=comment_safe(ir.tensor(g, t).name), offset=plan.offsets[t],
+    idents = tensor_idents(g)
+    io = lambda group: [dict(index=i, tid=t, name=comment_safe(ir.tensor(g, t).name), offset=plan.offsets[t],
                             bytes=ir.tensor(g, t).nbytes, dtype=ir.tensor(g, t).dtype,
-                            shape=shape_str(ir.tensor(g, t)), quant=_quant_str(ir.tensor(g, t)))
-                       for t in tids]
+                            shape=shape_str(ir.tensor(g, t)), quant=_quant_str(ir.tensor(g, t)),
+                            ident=idents[group, t], **io_interface(ir.tensor(g, t)))
+                        for i, t in enumerate(g.graph[group])]
     kernel_files = runtime_files(em.kernels)
-    sources = [f"{name}.c"] + [prefixed(f, name) for f in kernel_files if f.endswith(".c")]
-    ctx = dict(name=name, NAME=name.upper(), version=__version__, target=opts.target,
+    sources = [f"{name}.c"] + ([f"{name}_selftest.c"] if opts.selftest else []) \
+        + [prefixed(f, name) for f in kernel_files if f.endswith(".c")]
+    ctx = dict(name=name, NAME=name.upper(), version=__version__, target=opts.target, type_codes=TYPE_CODES,
                source=comment_safe(rep.model), rows=rows, arena=rep.arena_bytes,
                lower_bound=rep.lower_bound, macs=rep.macs, weights=rep.weight_bytes, strategy=rep.strategy,
                buffers=[dict(name=comment_safe(b.name), offset=b.offset, size=b.size, first=b.first, last=b.last)
                         for b in rep.buffers],
                overlaps=[comment_safe(x, 160) for x in rep.overlaps],
-               inputs=io(g.graph["inputs"]), outputs=io(g.graph["outputs"]),
+               inputs=io("inputs"), outputs=io("outputs"),
                kernel_headers=sorted({kernel_header(k) for k in em.kernels}), sources=sources,
                arena_section=opts.arena_section, weights_section=opts.weights_section,
                app_arena=opts.app_arena, arena_align=ARENA_ALIGN, bench=opts.bench,
+               selftest=opts.selftest and selftest_context(g, opts.selftest),
                stack=opts.stack and dict(opts.stack, path=comment_safe(" -> ".join(opts.stack["path"]), 200)))
     env = _env()
     files = {f"{name}.h": env.get_template("model.h.j2").render(ctx),
              f"{name}.c": prefixed(env.get_template("model.c.j2").render(ctx), name)}
+    if opts.selftest:
+        files[f"{name}_selftest.c"] = env.get_template("selftest.c.j2").render(ctx)
     for f, path in kernel_files.items():
         files[prefixed(f, name)] = prefixed(omit_unused(path.read_text(), em.uses), name)
     files.update(build_glue(opts, ctx, env))
@@ -255,6 +263,62 @@ def comment_safe(text: str, limit: int = 96) -> str:
     """Make a model-supplied string safe inside a C block comment: printable ASCII, no '*/', bounded."""
     text = "".join(c if " " <= c <= "~" else "?" for c in text).replace("*/", "*_/").replace("/*", "/_*")
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def selftest_context(g: nx.DiGraph, data: dict) -> dict:
+    """The self-test's constant arrays (input and expected output as C initializers) and tolerance."""
+
+    def arrays(tids, values):
+        out = []
+        for tid, x in zip(tids, values):
+            t = ir.tensor(g, tid)
+            ctype = ir.C_TYPE[t.dtype]
+            flat = np.asarray(x).reshape(-1)
+            out.append(dict(ctype=ctype, count=max(t.size, 1), bytes=t.nbytes, is_float=t.dtype == "float32",
+                            data=format_values(flat.astype(np.float32 if ctype == "float" else np.int64), ctype)))
+        return out
+    return dict(inputs=arrays(g.graph["inputs"], data["inputs"]), outputs=arrays(g.graph["outputs"], data["outputs"]),
+                reference=comment_safe(data["reference"]), source=comment_safe(data["source"]),
+                atol=format_float(data["atol"]), rtol=format_float(data["rtol"]))
+
+
+TYPE_CODES = TFLITE_C_TYPES                  # NAME_TYPE_<T>: the codes of NAME_INPUTi_TYPE / NAME_OUTPUTi_TYPE
+QUANTIZED_TYPES = ("int8", "uint8", "int16")  # integer types a quantize helper writes
+
+
+def io_interface(t: ir.Tensor) -> dict:
+    """What NAME.h says about a model input or output: C type, TfLiteType code, dims and, for a
+    per-tensor quantized integer tensor, its scale (a float literal equal to the model's float32
+    scale) and zero point, with the clamp range its quantize helper saturates to."""
+    quantized = t.quant is not None and not t.quant.per_channel and t.dtype in QUANTIZED_TYPES
+    qmin, qmax = ZERO_POINT_RANGE.get(t.dtype, (0, 0))
+    return dict(ctype=ir.C_TYPE[t.dtype], type=t.dtype.upper(), rank=len(t.shape),
+                dims="{" + ", ".join(map(str, t.shape)) + "}", elements=t.size, quantized=quantized,
+                scale=format_float(t.quant.scale[0]) if quantized else None,
+                zero_point=int(t.quant.zero_point[0]) if quantized else None,
+                qmin=qmin, qmax=qmax)
+
+
+RESERVED_IDENTS = {"COUNT"}                  # NAME_INPUT_COUNT / NAME_OUTPUT_COUNT exist already
+
+
+def tensor_idents(g: nx.DiGraph) -> dict[tuple[str, str], str]:
+    """C identifiers derived from the inputs' and outputs' tensor names (upper case, every other
+    character an underscore, never starting with a digit), unique among the inputs and among the
+    outputs: NAME_INPUT_<ident> / NAME_OUTPUT_<ident> give their index. Keys: (group, tensor id)."""
+    idents: dict[tuple[str, str], str] = {}
+    for group in ("inputs", "outputs"):
+        taken = set(RESERVED_IDENTS)
+        for tid in g.graph[group]:
+            base = re.sub(r"_+", "_", re.sub(r"[^A-Za-z0-9]", "_", ir.tensor(g, tid).name)).strip("_").upper()
+            base = base[:40].rstrip("_") or "TENSOR"
+            base = "T" + base if base[0].isdigit() else base
+            ident, k = base, 2
+            while ident in taken:
+                ident, k = f"{base}_{k}", k + 1
+            taken.add(ident)
+            idents[group, tid] = ident
+    return idents
 
 
 def _quant_str(t: ir.Tensor) -> str:
