@@ -40,7 +40,7 @@ def attach_bench(r: Report, bench) -> Report:
         b = by_step.get(row.step)
         if b is not None and b.index == row.index:
             row.instructions = b.instructions
-            row.cycles = getattr(b, "cycles", None) or None   # 0: no estimate for this core
+            row.cycles = b.cycles or None   # 0: no estimate for this core
     r.bench = f"tinycc bench: QEMU {bench.target}, --optimize {bench.optimize}"
     return r
 
