@@ -1,6 +1,13 @@
 """The command line as a user meets it: bad input, atomic output, determinism, warning-free C."""
 from __future__ import annotations
 
+import argparse
+import json
+import os
+import re
+import resource
+import signal
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -16,9 +23,12 @@ from tinycc.testing.tflite_writer import ModelBuilder
 from .conftest import REPO, model_path
 
 
-def tinycc(*args, cwd=None):
+ENV = {**os.environ, "PYTHONPATH": str(REPO)}     # this checkout's tinycc, from any working folder
+
+
+def tinycc(*args, cwd=None, **kw):
     return subprocess.run([sys.executable, "-m", "tinycc", *map(str, args)], capture_output=True, text=True,
-                          cwd=cwd or REPO, timeout=120)
+                          cwd=cwd or REPO, timeout=120, env=ENV, **kw)
 
 
 def assert_clean_error(r, *fragments):
@@ -145,9 +155,14 @@ def test_generated_c_is_warning_free(name, target, tmp_path):
 
 
 def test_verify_command(tmp_path):
-    r = tinycc("verify", model_path("ad01_int8"), "--samples", "3")
+    keep = tmp_path / "keep"
+    r = tinycc("verify", model_path("ad01_int8"), "--samples", "3", "--keep", keep)
     assert r.returncode == 0, r.stderr + r.stdout
     assert "mismatches 0" in r.stdout and r.stdout.strip().endswith("PASS")
+    assert (keep / "model" / "model.c").is_file() and (keep / "harness").is_file()
+    (keep / "notes.txt").write_text("mine\n")      # --keep onto a folder with the user's files: refused
+    assert_clean_error(tinycc("verify", model_path("ad01_int8"), "--keep", keep), "notes.txt")
+    assert (keep / "notes.txt").read_text() == "mine\n"
 
 
 def test_kernel_suite_samples_are_single_op(tmp_path):
@@ -244,3 +259,197 @@ def test_verify_survives_a_reference_that_aborts(tmp_path):
     f.write_bytes(M.softmax(np.random.default_rng(3), (1, 1000), 1.0, "int8", in_scale=0.001, in_zero_point=0))
     r = tinycc("verify", f, "--samples", "1")
     assert_clean_error(r, "sm.tflite", "reference interpreter", "crashed")
+
+
+# -- the output folder: tinycc replaces only what it wrote ----------------------------------------
+
+SAMPLE = REPO / "samples" / "kws_tiny_int8.tflite"
+
+
+def tree(folder: Path) -> dict[str, bytes | None]:
+    """Every file (its bytes) and folder (None) under ``folder``, by relative path."""
+    return {str(p.relative_to(folder)): (None if p.is_dir() else p.read_bytes()) for p in sorted(folder.rglob("*"))}
+
+
+def user_folder(tmp_path: Path) -> Path:
+    """A folder as a user has it: sources, a sub-folder and the model itself."""
+    d = tmp_path / "project"
+    (d / "lib").mkdir(parents=True)
+    (d / "main.c").write_text("int main(void) { return 0; }\n")
+    (d / "lib" / "util.c").write_text("int util;\n")
+    (d / "kws.tflite").write_bytes(SAMPLE.read_bytes())
+    return d
+
+
+def test_output_into_a_user_folder_is_refused(tmp_path):
+    """`-o .` in a folder holding the user's files (and the model) and `-o` onto any non-empty
+    folder tinycc did not write are refused in one line naming --force; every file stays."""
+    d = user_folder(tmp_path)
+    before = tree(d)
+    assert_clean_error(tinycc("build", "kws.tflite", "-o", ".", "--no-stack", cwd=d),
+                       "output folder .", "not written by tinycc", "main.c", "--force")
+    assert tree(d) == before
+    assert_clean_error(tinycc("build", "kws.tflite", "-o", "lib", "--no-stack", cwd=d), "lib", "--force")
+    # --force never replaces the folder holding the model, nor one holding the current folder
+    assert_clean_error(tinycc("build", "kws.tflite", "-o", ".", "--force", "--no-stack", cwd=d), "kws.tflite")
+    assert_clean_error(tinycc("build", "../kws.tflite", "-o", "..", "--force", "--no-stack", cwd=d / "lib"))
+    assert tree(d) == before
+    # --force replaces a folder of other files when told to
+    r = tinycc("build", "kws.tflite", "-o", "lib", "--force", "--no-stack", cwd=d)
+    assert r.returncode == 0, r.stderr
+    assert not (d / "lib" / "util.c").exists() and (d / "lib" / "model.c").is_file()
+    assert {k: v for k, v in tree(d).items() if not k.startswith("lib")} == \
+        {k: v for k, v in before.items() if not k.startswith("lib")}
+
+
+def test_own_output_is_replaced_and_extra_files_protect_it(tmp_path):
+    out = tmp_path / "out"
+    r = tinycc("build", SAMPLE, "-o", out, "--no-stack")
+    assert r.returncode == 0, r.stderr
+    marker = (out / ".tinycc").read_text().splitlines()
+    assert marker[0].startswith("# Written by tinycc") and "model.c" in marker and "model.h" in marker
+    (out / ".tinycc-new-0badc0de").mkdir()              # what a killed tinycc leaves behind
+    (out / ".tinycc-new-0badc0de" / "model.c").write_text("half written")
+    # its own earlier output is replaced: files of the old build that the new one lacks go
+    r = tinycc("build", SAMPLE, "-o", out, "--name", "kws", "--format", "arduino", "--no-stack")
+    assert r.returncode == 0, r.stderr
+    assert not (out / "model.c").exists() and (out / "src" / "kws.c").is_file()
+    assert not [p for p in out.iterdir() if p.name.startswith(".tinycc-")]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]          # no temporary folders left
+    # a file the user added to it makes it theirs: refused, kept
+    (out / "src" / "app.c").write_text("/* mine */\n")
+    before = tree(out)
+    assert_clean_error(tinycc("build", SAMPLE, "-o", out, "--no-stack"), "src/app.c", "--force")
+    assert tree(out) == before
+
+
+def test_output_paths(tmp_path):
+    """A file is refused, missing parents are created, a symlink to a folder is followed (the link
+    stays), and the folder and files get the umask's permissions (not mkdtemp's 0700)."""
+    (tmp_path / "notes.txt").write_text("keep me\n")
+    assert_clean_error(tinycc("build", SAMPLE, "-o", tmp_path / "notes.txt"), "notes.txt", "not a folder")
+    assert_clean_error(tinycc("build", SAMPLE, "-o", tmp_path / "notes.txt" / "out"), "notes.txt is a file")
+    assert (tmp_path / "notes.txt").read_text() == "keep me\n"
+    deep = tmp_path / "a" / "b" / "c"
+    r = tinycc("build", SAMPLE, "-o", deep, "--no-stack", preexec_fn=lambda: os.umask(0o022))
+    assert r.returncode == 0, r.stderr
+    assert (deep / "model.c").is_file()
+    assert stat.S_IMODE(deep.stat().st_mode) == 0o755 and stat.S_IMODE((deep / "model.c").stat().st_mode) == 0o644
+    assert stat.S_IMODE((tmp_path / "a").stat().st_mode) == 0o755
+    real = tmp_path / "real"
+    real.mkdir()
+    (tmp_path / "link").symlink_to(real)
+    for _ in range(2):    # created through the link, then replaced through it
+        assert tinycc("build", SAMPLE, "-o", tmp_path / "link", "--no-stack").returncode == 0
+    assert (tmp_path / "link").is_symlink() and (real / "model.c").is_file()
+
+
+def assert_os_error(r, folder: Path, *fragments):
+    assert_clean_error(r, *fragments)
+    assert "internal error" not in r.stderr
+    assert not [p for p in folder.iterdir() if ".tinycc-" in p.name], "temporary folders left behind"
+
+
+def test_os_errors_are_one_line(tmp_path):
+    """Read-only locations, a full disk and a file-size limit end as one line with exit 2 (root
+    ignores mode bits, so this uses /sys, an immutable folder and a tiny tmpfs where it can)."""
+    assert_clean_error(tinycc("build", SAMPLE, "-o", "/sys/tinycc-out", "--no-stack"),
+                       "cannot write output folder /sys/tinycc-out")
+    r = tinycc("report", SAMPLE, "--html", "/sys/tinycc-report.html")
+    assert_clean_error(r, "/sys/tinycc-report.html")
+    assert "internal error" not in r.stderr
+    # a file-size limit (EFBIG) while writing the output: nothing is left behind
+    r = tinycc("build", SAMPLE, "-o", tmp_path / "big", "--no-stack",
+               preexec_fn=lambda: (signal.signal(signal.SIGXFSZ, signal.SIG_IGN),
+                                   resource.setrlimit(resource.RLIMIT_FSIZE, (8192, 8192))))
+    assert_os_error(r, tmp_path, "cannot write output folder", "File too large")
+    assert not (tmp_path / "big").exists()
+    # an immutable folder (chattr +i): even root cannot create anything in it
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    if subprocess.run(["chattr", "+i", str(ro)], capture_output=True).returncode == 0:
+        try:
+            assert_os_error(tinycc("build", SAMPLE, "-o", ro / "out", "--no-stack"), ro,
+                            "cannot write output folder", "Operation not permitted")
+        finally:
+            subprocess.run(["chattr", "-i", str(ro)], check=True)
+    # a full disk (a 64 KiB tmpfs), first a new folder, then over an earlier build, which stays
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(disk)],
+                      capture_output=True).returncode == 0:
+        try:
+            assert_os_error(tinycc("build", SAMPLE, "-o", disk / "out", "--no-stack"), disk,
+                            "No space left on device")
+            tiny = tmp_path / "tiny.tflite"
+            tiny.write_bytes(unsupported_op_model())
+            f = tmp_path / "small.tflite"
+            f.write_bytes(M.softmax(np.random.default_rng(0), (1, 8), 1.0, "int8"))
+            assert tinycc("build", f, "-o", disk / "out", "--no-stack").returncode == 0
+            before = tree(disk / "out")
+            assert_os_error(tinycc("build", SAMPLE, "-o", disk / "out", "--no-stack"), disk / "out",
+                            "No space left on device")
+            assert tree(disk / "out") == before
+        finally:
+            subprocess.run(["umount", str(disk)], check=True)
+
+
+# -- one default build, help, summary -------------------------------------------------------
+
+def test_bare_tinycc_prints_help_and_every_argument_has_help():
+    r = tinycc()
+    assert r.returncode == 0 and "usage: tinycc" in r.stdout and "build" in r.stdout
+    from tinycc import cli
+    ap = cli.parser()
+    sub = next(a for a in ap._actions if isinstance(a, argparse._SubParsersAction))
+    for name, p in sub.choices.items():
+        for a in p._actions:
+            assert a.help, f"tinycc {name}: {a.option_strings or a.dest} has no help"
+        opts = {s for a in p._actions for s in a.option_strings}
+        assert {"--target", "--optimize"} <= opts, name
+        target = next(a for a in p._actions if "--target" in a.option_strings)
+        assert target.default == driver.DEFAULT_TARGET, name
+
+
+def test_build_report_and_verify_describe_the_same_build(tmp_path):
+    """The defaults of build, report and verify are one build (generic, --optimize memory): the same
+    arena, said in each output; build ends with its one-line summary."""
+    out = tmp_path / "out"
+    r = tinycc("build", SAMPLE, "-o", out)
+    assert r.returncode == 0, r.stderr
+    line = r.stdout.strip()
+    assert len(line.splitlines()) == 1
+    m = re.fullmatch(r"tinycc: built model for generic \(--optimize memory\) in \S+: arena ([\d,]+) B, (.*)", line)
+    assert m, line
+    arena = int(m.group(1).replace(",", ""))
+    assert f"#define model_ARENA_BYTES {arena}\n" in (out / "model.h").read_text()
+    g = driver.frontend.load_tflite(str(SAMPLE))
+    consts = sum(ir.tensor(g, n).nbytes for n in g.nodes if not ir.is_op(g, n) and ir.tensor(g, n).is_const)
+    macs = driver.report(str(SAMPLE), measure=False).macs
+    assert f"the model's constants {consts:,} B, {macs:,} MACs" in line
+    if toolchain.have_arm_toolchain():
+        stack = int(re.search(r"#define model_STACK_BYTES (\d+)", (out / "model.h").read_text()).group(1))
+        assert f"stack {stack:,} B" in line and re.search(r"flash [\d,]+ B \(code [\d,]+ \+ data [\d,]+\)", line)
+        assert "measured for cortex-m4" in line
+    rep = tinycc("report", SAMPLE, "--json")
+    assert rep.returncode == 0, rep.stderr
+    data = json.loads(rep.stdout)
+    assert (data["target"], data["optimize"], data["arena_bytes"]) == ("generic", "memory", arena)
+    assert "target generic, --optimize memory" in tinycc("report", SAMPLE).stdout
+    v = tinycc("verify", SAMPLE, "--samples", "2", "--json")
+    assert v.returncode == 0, v.stderr
+    data = json.loads(v.stdout)
+    assert (data["target"], data["optimize"], data["arena_bytes"]) == ("generic", "memory", arena)
+    # the deprecated `--target host` is the generic build on the host
+    assert "generic build (--optimize memory) on the host" in tinycc("verify", SAMPLE, "--samples", "1",
+                                                                   "--target", "host").stdout
+
+
+def test_verify_without_the_reference_names_the_package(tmp_path):
+    """Without tflite-micro, verify says which package is missing and how to install it, in one
+    line, exit 2, not blaming the model."""
+    code = ("import sys; sys.modules['tflite_micro'] = None; from tinycc.cli import main; "
+            f"sys.exit(main(['verify', {str(SAMPLE)!r}, '--samples', '1']))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert_clean_error(r, "tflite-micro", 'pip install "tinycc[verify]"')
+    assert "kws_tiny_int8" not in r.stderr and "failed on this model" not in r.stderr

@@ -235,19 +235,167 @@ def test_sections(tmp_path):
     assert sizes.get(".rodata", 0) < 64
 
 
-def test_zephyr_and_arduino_layouts(tmp_path):
-    z = tmp_path / "z"
-    driver.build(str(SAMPLE), str(z), "kws", format="zephyr")
-    assert "cmake: zephyr" in (z / "zephyr" / "module.yml").read_text()
-    zc = (z / "zephyr" / "CMakeLists.txt").read_text()
-    assert "zephyr_library_named(kws)" in zc and "kws.c" in zc
-    a = tmp_path / "a"
-    driver.build(str(SAMPLE), str(a), "kws", format="arduino")
-    props = (a / "library.properties").read_text()
-    assert "name=kws" in props and "includes=kws.h" in props
-    assert (a / "src" / "kws.h").is_file() and (a / "src" / "kws.c").is_file()
-    # the Arduino sources compile as they are
+def test_zephyr_layout(tmp_path):
+    """module.yml names the CMake folder and the Kconfig file (Zephyr's module.yml schema); the
+    Kconfig option guards the library; a float model selects a full C library (libm), an int8
+    one does not."""
+    import yaml
+    for model, name, is_float in ((SAMPLE, "kws", False), (REPO / "samples" / "kws_tiny_f32.tflite", "kwsf", True)):
+        z = tmp_path / name
+        driver.build(str(model), str(z), name, format="zephyr")
+        module = yaml.safe_load((z / "zephyr" / "module.yml").read_text())
+        assert module["name"] == name
+        assert (z / module["build"]["cmake"] / "CMakeLists.txt").is_file()
+        kconfig = (z / module["build"]["kconfig"]).read_text()
+        option = re.search(r"^config (TINYCC_\w+)$", kconfig, re.M).group(1)
+        assert option == f"TINYCC_{name.upper()}" and re.search(r'^\tbool "', kconfig, re.M)
+        assert ("select REQUIRES_FULL_LIBC" in kconfig) == is_float
+        # Kconfig's own parser (kconfiglib, what Zephyr runs): the option exists, enabling it
+        # selects a full C library for a float model
+        import kconfiglib
+        root = tmp_path / f"Kconfig.{name}"
+        root.write_text(f'config REQUIRES_FULL_LIBC\n\tbool\n\nsource "{z / module["build"]["kconfig"]}"\n')
+        kc = kconfiglib.Kconfig(str(root), warn_to_stderr=False)
+        assert not kc.warnings, kc.warnings
+        kc.syms[option].set_value(2)
+        assert kc.syms[option].str_value == "y"
+        assert kc.syms["REQUIRES_FULL_LIBC"].str_value == ("y" if is_float else "n")
+        zc = (z / "zephyr" / "CMakeLists.txt").read_text()
+        assert f"if(CONFIG_{option})" in zc and f"zephyr_library_named({name})" in zc and f"{name}.c" in zc
+        assert ("zephyr_link_libraries_ifdef(CONFIG_NEWLIB_LIBC m)" in zc) == is_float
+        for src in re.findall(r"\$\{CMAKE_CURRENT_LIST_DIR\}/\.\./(\S+\.c)", zc):
+            assert (z / src).is_file()
+
+
+ARDUINO_STUB = """
+#include <stdio.h>
+struct SerialPort {
+    void begin(unsigned long) {}
+    operator bool() const { return true; }
+    void print(const char *s) { fputs(s, stdout); }
+    void print(int v) { printf("%d", v); }
+    void print(long v) { printf("%ld", v); }
+    void print(unsigned long v) { printf("%lu", v); }
+    void print(double v, int digits = 2) { printf("%.*f", digits, v); }
+    void println(const char *s = "") { puts(s); }
+};
+inline SerialPort Serial;
+static inline unsigned long micros(void) { return 0; }
+static inline void delay(unsigned long) {}
+"""
+
+ARDUINO_MAIN = """
+#include "Arduino.h"
+void setup();
+void loop();
+int main() { setup(); loop(); return 0; }
+"""
+
+LIBRARY_FIELDS = ("name", "version", "author", "maintainer", "sentence", "paragraph", "category", "url",
+                  "architectures")
+ARDUINO_CATEGORIES = ("Display", "Communication", "Signal Input/Output", "Sensors", "Device Control", "Timing",
+                      "Data Storage", "Data Processing", "Other")
+
+
+@pytest.mark.parametrize("target,app_arena", [("generic", False), ("cortex-m4", True)])
+def test_arduino_library(target, app_arena, tmp_path):
+    """library.properties has every field of the Arduino library specification, a maintainer, a
+    url and the architectures of the build; the example sketch compiles as C++ (against a stub
+    Arduino.h) with the library's C sources and prints TFLite Micro's output for its zero input."""
+    a = tmp_path / "kws"
+    driver.build(str(SAMPLE), str(a), "kws", target, format="arduino", app_arena=app_arena,
+                 maintainer="Ada Lovelace <ada@example.org>")
+    props = dict(line.split("=", 1) for line in (a / "library.properties").read_text().splitlines())
+    assert all(props.get(k) for k in LIBRARY_FIELDS), props
+    assert re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9 _.-]*", props["name"]) and props["category"] in ARDUINO_CATEGORIES
+    assert props["maintainer"] == "Ada Lovelace <ada@example.org>" and props["url"].startswith("https://")
+    assert props["includes"] == "kws.h" and (a / "src" / "kws.h").is_file()
+    arch = props["architectures"].split(",")
+    assert arch == ["*"] if target == "generic" else ("*" not in arch and {"stm32", "nrf52"} <= set(arch))
+    sketch = a / "examples" / "kws" / "kws.ino"
+    assert sketch.is_file()
+    stub = tmp_path / "stub"
+    stub.mkdir()
+    (stub / "Arduino.h").write_text(ARDUINO_STUB)
+    (stub / "main.cpp").write_text(ARDUINO_MAIN)
+    objs = []
     for c in sorted((a / "src").glob("*.c")):
-        r = subprocess.run(["gcc", "-std=c99", "-Wall", "-Wextra", "-Werror", "-c", str(c), "-I", str(a / "src"),
-                            "-o", str(tmp_path / (c.stem + ".o"))], capture_output=True, text=True)
+        objs.append(tmp_path / (c.stem + ".o"))
+        r = subprocess.run(["gcc", "-std=c99", "-Wall", "-Wextra", "-Werror", "-O2", "-c", str(c), "-I", str(a / "src"),
+                            "-o", str(objs[-1])], capture_output=True, text=True)
         assert r.returncode == 0, r.stderr
+    exe = tmp_path / "sketch"
+    r = subprocess.run(["g++", "-std=gnu++17", "-Wall", "-Wextra", "-Werror", "-x", "c++", str(sketch), "-x", "none",
+                        str(stub / "main.cpp"), *map(str, objs), "-I", str(stub), "-I", str(a / "src"), "-lm",
+                        "-o", str(exe)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    out = subprocess.run([str(exe)], capture_output=True, text=True, timeout=60).stdout
+    assert "kws: status 0" in out, out
+    x = np.zeros_like(_inputs(SAMPLE, 0)[0])
+    ref = np.asarray(reference_outputs(SAMPLE, [[x]])[0][0]).reshape(-1)
+    printed = re.search(r"^output 0:(.*)$", out, re.M).group(1).split()
+    assert [int(v) for v in printed] == ref.tolist()
+
+
+STD_APP_C = """
+#include <stdio.h>
+#include <string.h>
+#include "model.h"
+_Static_assert(sizeof(int) >= 2, "C11, not C99: -pedantic -std=c99 would reject this");
+int run_cpp(const unsigned char *in, size_t n);
+int main(void)
+{
+    unsigned char in[4096];
+    size_t n = fread(in, 1, sizeof in, stdin);
+    if (run_cpp(in, n) != 0) return 1;
+    fwrite(model_output(0), 1, model_output_bytes(0), stdout);
+    return 0;
+}
+"""
+
+STD_APP_CPP = """
+#include <cstring>
+#include "model.h"
+extern "C" int run_cpp(const unsigned char *in, std::size_t n)
+{
+    if (n != model_input_bytes(0)) return 2;
+    std::memcpy(model_input(0), in, n);
+    return model_invoke();
+}
+"""
+
+STD_MAKEFILE = """
+include model/model.mk
+CFLAGS = -std=gnu11 -pedantic -Wall -Wextra -Werror -O2 $(MODEL_CFLAGS)
+CXXFLAGS = -std=c++17 -Wall -Wextra -Werror -O2 $(MODEL_CFLAGS)
+app: app.o run.o $(MODEL_OBJS)
+\t$(CXX) -o $@ $^ $(MODEL_LDLIBS)
+"""
+
+
+def test_makefile_fragment_keeps_its_standard_to_its_own_objects(tmp_path):
+    """An application built with -std=gnu11 -pedantic (C11 code) and C++17 includes NAME.mk: the
+    model's objects get -std=c99 from the fragment's own rule, the application's sources keep
+    their flags (a -std=c99 in NAME_CFLAGS would fail both), the fragment's rule does not become
+    the default goal, and the program gives TFLite Micro's output."""
+    driver.build(str(SAMPLE), str(tmp_path / "model"), "model")
+    (tmp_path / "app.c").write_text(STD_APP_C)
+    (tmp_path / "run.cpp").write_text(STD_APP_CPP)
+    (tmp_path / "Makefile").write_text(STD_MAKEFILE)
+    r = subprocess.run(["make", "-C", str(tmp_path)], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    model_lines = [line for line in r.stdout.splitlines() if "build/model/" in line and " -c " in line]
+    app_line = next(line for line in r.stdout.splitlines() if "app.c" in line)
+    assert model_lines and all(line.rstrip().split(" -c ")[0].endswith("-std=c99") for line in model_lines)
+    assert "-std=c99" not in app_line and "-std=c99" not in next(line for line in r.stdout.splitlines()
+                                                                   if "run.cpp" in line)
+    assert (tmp_path / "build" / "model" / "model.o").is_file()
+    assert sorted(p.name for p in (tmp_path / "model").glob("*.o")) == []     # nothing added to tinycc's folder
+    x = _inputs(SAMPLE, 6)[0]
+    ref = reference_outputs(SAMPLE, [[x]])[0][0]
+    assert (_run_app(tmp_path / "app", x) == np.asarray(ref).reshape(-1)).all()
+    # the same fragment with C99 forced on the whole application fails, so the test can fail
+    bad = (tmp_path / "model" / "model.mk").read_text().replace("MODEL_CFLAGS := -I", "MODEL_CFLAGS := -std=c99 -I")
+    (tmp_path / "model" / "model.mk").write_text(bad)
+    r = subprocess.run(["make", "-C", str(tmp_path), "-B"], capture_output=True, text=True, timeout=300)
+    assert r.returncode != 0

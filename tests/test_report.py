@@ -31,7 +31,7 @@ def test_report_json_and_html(tmp_path):
 
 @pytest.mark.parametrize("name", sorted(MLPERF_MACS))
 def test_report_agrees_with_built_code(name, tmp_path):
-    rep = driver.report(str(model_path(name)), "net", measure=False)
+    rep = driver.report(str(model_path(name)), "net", "cortex-m4", measure=False)
     assert rep.macs == MLPERF_MACS[name]
     out = tmp_path / "out"
     driver.build(str(model_path(name)), str(out), "net", "cortex-m4")
@@ -50,7 +50,7 @@ def test_report_agrees_with_built_code(name, tmp_path):
 def test_svg_rectangles_respect_the_plan(name):
     g = driver.compile_graph(str(model_path(name)), target="cortex-m4")   # as driver.report
     plan = g.graph["plan"]
-    rep = driver.report(str(model_path(name)), measure=False)
+    rep = driver.report(str(model_path(name)), target="cortex-m4", measure=False)
     page = format_html(rep)
     rects = [dict(zip(("offset", "size", "first", "last"), map(int, m))) for m in
              re.findall(r'data-offset="(\d+)" data-size="(\d+)" data-first="(\d+)" data-last="(\d+)"', page)]

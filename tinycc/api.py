@@ -53,7 +53,8 @@ def build(model, out_dir, name: str = "model", target: str = "generic", *, measu
     selftest_input = options.pop("selftest_input", None)
     if options.pop("selftest", False) or selftest_input:
         options["selftest"] = selftest_data(model, selftest_input)
-    files, rep = driver.build_with_report(model, str(out_dir), name, target, **options)
+    built = driver.build(model, str(out_dir), name, target, **options)
+    files, rep = built.files, built.report
     if measure and toolchain.have_arm_toolchain():
         sources = [Path(out_dir) / f for f in files if f.endswith(".c") and not f.endswith("_selftest.c")]
         rep.code_bytes = toolchain.object_sizes(sources, target=driver.measure_cpu(target),

@@ -22,7 +22,7 @@ import numpy as np
 
 from . import cycles as cycle_model, ir, ops, toolchain
 from .codegen.emit import Options, generate_with_report
-from .driver import build, compile_graph, default_optimize
+from .driver import DEFAULT_TARGET, build, check_target, compile_graph, default_optimize, measure_cpu
 from .errors import TinyccError
 from .verify import random_inputs
 
@@ -51,6 +51,7 @@ class BenchResult:
     cycles: int = 0                   # one inference, normal build, estimated
     core: str = ""                    # whose timings estimate the cycles
     assumptions: str = ""             # the cycle model's, for this core
+    run_on: str = ""                  # the core it ran on (a generic build: cortex-m4)
 
     @property
     def per_mac(self) -> float:
@@ -77,8 +78,13 @@ def estimate(elf: Path, log: Path, core: str, entry: str, mark: str | None = Non
                                    cycle_model.call_return_sites(insns, start), mark_at, marks)
 
 
-def bench(model_path: str, target: str = "cortex-m4", optimize: str | None = None, timeout: float = 600) -> BenchResult:
-    if target not in toolchain.QEMU_BOARDS:
+def bench(model_path: str, target: str = DEFAULT_TARGET, optimize: str | None = None,
+          timeout: float = 600) -> BenchResult:
+    """Instructions (and estimated cycles) of ``target``'s build in QEMU on its core (a generic
+    build on cortex-m4)."""
+    target = check_target(target)
+    run_on = measure_cpu(target)
+    if run_on not in toolchain.QEMU_BOARDS:
         raise TinyccError(f"bench runs in QEMU: --target must be one of {', '.join(toolchain.QEMU_BOARDS)}")
     optimize = optimize or default_optimize(target)
     g = compile_graph(model_path, target=target, optimize=optimize)
@@ -87,11 +93,11 @@ def bench(model_path: str, target: str = "cortex-m4", optimize: str | None = Non
         tmp = Path(tmp)
         # 1. exact total: the normal build, one sample
         build(model_path, str(tmp / "model"), "model", target, optimize=optimize)
-        elf = toolchain.build_harness(tmp / "model", tmp / "h.elf", mode="qemu", target=target)
+        elf = toolchain.build_harness(tmp / "model", tmp / "h.elf", mode="qemu", target=run_on)
         blob = b"".join(x.tobytes() for x in random_inputs(g, np.random.default_rng(0)))
-        _, _, instr = toolchain.run_samples(elf, blob, 1, mode="qemu", target=target, timeout=timeout,
+        _, _, instr = toolchain.run_samples(elf, blob, 1, mode="qemu", target=run_on, timeout=timeout,
                                             workdir=tmp / "run", qemu_log=tmp / "h.log")
-        total = estimate(elf, tmp / "h.log", target, "model_invoke")
+        total = estimate(elf, tmp / "h.log", run_on, "model_invoke")
         (tmp / "h.log").unlink()
         # 2. per op: the bench build
         files, _ = generate_with_report(g, Options("model", target, bench=True))
@@ -101,14 +107,15 @@ def bench(model_path: str, target: str = "cortex-m4", optimize: str | None = Non
             (bdir / name).parent.mkdir(parents=True, exist_ok=True)
             (bdir / name).write_text(text)
         belf = toolchain.build_arm([*sorted(bdir.glob("*.c")), BENCH_SOURCE], [bdir, toolchain.BOARD_DIR],
-                                   tmp / "b.elf", target=target,
+                                   tmp / "b.elf", target=run_on,
                                    defines=[*toolchain.harness_defines("model"), f"TCC_OP_COUNT={len(order)}"])
-        rc, out = toolchain.run_qemu(belf, tmp, target, timeout, log=tmp / "b.log")
+        rc, out = toolchain.run_qemu(belf, tmp, run_on, timeout, log=tmp / "b.log")
         if rc != 0:
             raise TinyccError(f"bench build failed in QEMU (exit {rc}): {out.strip().splitlines()[-1:]}")
-        per_op = estimate(belf, tmp / "b.log", target, "model_invoke", "model_bench_mark")
+        per_op = estimate(belf, tmp / "b.log", run_on, "model_invoke", "model_bench_mark")
     res = BenchResult(Path(model_path).name, target, optimize, instr[0], 0, cycles=total.total_cycles,
-                      core=cycle_model.core(target).name, assumptions=cycle_model.core(target).assumptions)
+                      core=cycle_model.core(run_on).name, assumptions=cycle_model.core(run_on).assumptions,
+                      run_on=run_on)
     for k, oid in enumerate(order):
         o = ir.op(g, oid)
         macs = ops.lookup(o.kind).macs(g, o)
@@ -121,8 +128,8 @@ def bench(model_path: str, target: str = "cortex-m4", optimize: str | None = Non
 
 
 def format_text(r: BenchResult) -> str:
-    lines = [f"tinycc bench {r.model}: QEMU {toolchain.qemu_machine(r.target)} ({r.target}), "
-             f"--optimize {r.optimize}",
+    lines = [f"tinycc bench {r.model}: {r.target} build (--optimize {r.optimize}) in QEMU "
+             f"{toolchain.qemu_machine(r.run_on)} ({r.run_on})",
              f"{'step':>4} {'op':>4} {'kind':<20} {'kernel':<14} {'MACs':>11} {'instructions':>13} "
              f"{'instr/MAC':>9} {'cycles':>12} {'cyc/MAC':>8}"]
     for o in r.ops:

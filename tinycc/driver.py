@@ -5,16 +5,16 @@ import contextlib
 import dataclasses
 import os
 import re
-import shutil
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 import networkx as nx
 
-from . import codegen, frontend
+from . import frontend, ir, outdir
 from .errors import TinyccError
 from .passes import run_pipeline
-from .targets import DSP_TARGETS, OPTIMIZE, TARGETS
+from .targets import DEFAULT_TARGET, DSP_TARGETS, OPTIMIZE, TARGET_ALIASES, TARGETS  # noqa: F401 (re-exported)
 
 C_KEYWORDS = {"auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else", "enum",
               "extern", "float", "for", "goto", "if", "inline", "int", "long", "register", "restrict", "return",
@@ -27,6 +27,14 @@ def check_name(name: str) -> None:
         raise TinyccError(f"--name '{name}' is not a valid C identifier")
 
 
+def check_target(target: str) -> str:
+    """The target's canonical name (aliases resolved), or a TinyccError."""
+    target = TARGET_ALIASES.get(target, target)
+    if target not in TARGETS:
+        raise TinyccError(f"unknown target '{target}' (one of {', '.join(TARGETS)})")
+    return target
+
+
 def default_optimize(target: str) -> str:
     """--optimize when not given: "speed" on cores with the DSP extension (fast kernels, the arena
     kept within 1/16 of the plain kernels' plan), "memory" elsewhere."""
@@ -34,15 +42,18 @@ def default_optimize(target: str) -> str:
 
 
 def compile_graph(model_path, name: str = "model", verify: bool = False,
-                  target: str = "generic", optimize: str | None = None) -> nx.DiGraph:
+                  target: str = DEFAULT_TARGET, optimize: str | None = None) -> nx.DiGraph:
     """Parse ``model_path`` (a path, or the model's bytes) and run the pass pipeline. ``target``
     and ``optimize`` pick the kernels (and so their
     scratch and in-place rules): "memory" keeps the smallest-RAM kernels, "speed" uses the fast
     Cortex-M kernels where the target has the DSP extension."""
+    target = check_target(target)
     optimize = optimize or default_optimize(target)
     if optimize not in OPTIMIZE:
         raise TinyccError(f"unknown --optimize '{optimize}' (one of {', '.join(OPTIMIZE)})")
     g = frontend.load(model_path)
+    g.graph["model_const_bytes"] = sum(ir.tensor(g, n).nbytes for n in g.nodes
+                                       if not ir.is_op(g, n) and ir.tensor(g, n).is_const)
     g.graph["name"] = name
     g.graph["target"] = target
     g.graph["optimize"] = optimize
@@ -52,45 +63,97 @@ def compile_graph(model_path, name: str = "model", verify: bool = False,
         raise e.located(file=frontend.display_name(model_path))
 
 
-def build(*args, **kwargs) -> dict[str, str]:
-    """``build_with_report`` without the report: {file name: contents} written into ``out_dir``."""
-    return build_with_report(*args, **kwargs)[0]
+@dataclasses.dataclass
+class Build(Mapping):
+    """One build of a model: the output folder's files (a read-only mapping {path: text}, as
+    ``build`` always returned) and what they cost."""
+    name: str
+    target: str
+    optimize: str
+    files: dict[str, str]
+    report: object                      # tinycc.report.Report
+    model_const_bytes: int              # constant bytes of the model as given (its weights)
+    stack: dict | None = None           # measure_stack's result, when measured
+    out: Path | None = None             # the folder written
+
+    def __getitem__(self, path: str) -> str:
+        return self.files[path]
+
+    def __iter__(self):
+        return iter(self.files)
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def summary(self) -> str:
+        """One line: which build, arena, stack, flash against the model's constants, MACs."""
+        r = self.report
+        parts = [f"arena {r.arena_bytes:,} B"]
+        sizes = self.stack and self.stack.get("sizes")
+        if self.stack:
+            parts.append(f"stack {self.stack['bytes']:,} B")
+        if sizes:
+            parts.append(f"flash {sizes['flash']:,} B (code {sizes['text']:,} + data "
+                         f"{sizes['rodata'] + sizes['data']:,})")
+        else:
+            parts.append(f"constants {r.weight_bytes:,} B")
+        parts.append(f"the model's constants {self.model_const_bytes:,} B")
+        parts.append(f"{r.macs:,} MACs")
+        measured = f"; measured for {self.stack['cpu']} (arm-none-eabi-gcc -O2)" if self.stack else ""
+        where = f" in {self.out}" if self.out else ""
+        return (f"tinycc: built {self.name} for {self.target} (--optimize {self.optimize}){where}: "
+                f"{', '.join(parts)}{measured}")
 
 
-def build_with_report(model_path, out_dir: str, name: str = "model", target: str = "generic", *,
-                      arena_section: str | None = None, weights_section: str | None = None,
-                      app_arena: bool = False, format: str = "plain", optimize: str | None = None,
-                      stack: bool = False, selftest: dict | None = None):
-    """Compile ``model_path`` (a path, or the model's bytes) into ``out_dir``; return the files
-    written and the memory report (tinycc.report.Report). On any error ``out_dir`` is left untouched.
+def generate(model_path, name: str = "model", target: str = DEFAULT_TARGET, *,
+             arena_section: str | None = None, weights_section: str | None = None, app_arena: bool = False,
+             format: str = "plain", optimize: str | None = None, stack: bool = False,
+             maintainer: str | None = None, url: str | None = None, selftest: dict | None = None) -> Build:
+    """Compile ``model_path`` (a path, or the model's bytes) into the files of an output folder, in
+    memory (``build`` writes them).
 
     With ``selftest`` (``tinycc.selftest.selftest_data``: one input and the output TFLite Micro
     computed for it), NAME_selftest.c embeds them and NAME_selftest() compares on the device.
 
-    With ``stack`` (the CLI's default) and arm-none-eabi-gcc installed, the worst-case stack of
-    the entry point is measured on the generated code and written into NAME.h
+    With ``stack`` and arm-none-eabi-gcc installed, the worst-case stack of the entry point (and
+    the code's flash) is measured on the generated code and written into NAME.h
     (``NAME_STACK_BYTES``)."""
     from .codegen.emit import FORMATS, Options, generate_with_report
     check_name(name)
-    if target not in TARGETS:
-        raise TinyccError(f"unknown target '{target}' (one of {', '.join(TARGETS)})")
+    target = check_target(target)
     if format not in FORMATS:
         raise TinyccError(f"unknown format '{format}' (one of {', '.join(FORMATS)})")
     for what, sec in (("--arena-section", arena_section), ("--weights-section", weights_section)):
         if sec is not None and not re.fullmatch(r"[A-Za-z0-9_.$]{1,64}", sec):
             raise TinyccError(f"{what} '{sec}' is not a valid section name")
     g = compile_graph(model_path, name, target=target, optimize=optimize)
-    opts = Options(name, target, arena_section, weights_section, app_arena, format)
-    if selftest:
-        opts = dataclasses.replace(opts, selftest=selftest)
+    for what, text in (("--maintainer", maintainer), ("--url", url)):
+        if text is not None and not (text.isprintable() and text.strip()):
+            raise TinyccError(f"{what} must be one printable line")
+    opts = Options(name, target, arena_section, weights_section, app_arena, format, maintainer, url,
+                   selftest=selftest)
     files, rep = generate_with_report(g, opts)
-    if stack:
-        measured = measure_stack(files, opts)
-        if measured:
-            files, rep = generate_with_report(g, dataclasses.replace(opts, stack=measured))
-            rep.stack_bytes = measured["bytes"]
-    write_atomically(Path(out_dir), files)
-    return files, rep
+    measured = measure_stack(files, opts) if stack else None
+    if measured:
+        files, rep = generate_with_report(g, dataclasses.replace(opts, stack=measured))
+        rep.stack_bytes = measured["bytes"]
+    return Build(name, target, g.graph["optimize"], files, rep, g.graph["model_const_bytes"], measured)
+
+
+def build(model_path, out_dir: str, name: str = "model", target: str = DEFAULT_TARGET, *,
+          arena_section: str | None = None, weights_section: str | None = None, app_arena: bool = False,
+          format: str = "plain", optimize: str | None = None, stack: bool = False, force: bool = False,
+          maintainer: str | None = None, url: str | None = None, selftest: dict | None = None) -> Build:
+    """Compile ``model_path`` into the folder ``out_dir`` (``generate``, then ``outdir.write``: a
+    folder tinycc did not write is refused unless ``force``). On any error ``out_dir`` is left
+    untouched."""
+    b = generate(model_path, name, target, arena_section=arena_section, weights_section=weights_section,
+                 app_arena=app_arena, format=format, optimize=optimize, stack=stack, maintainer=maintainer, url=url,
+                 selftest=selftest)
+    b.out = Path(out_dir)
+    model_file = [model_path] if isinstance(model_path, (str, os.PathLike)) else []   # not a model's bytes
+    outdir.write(out_dir, b.files, force=force, keep=model_file)
+    return b
 
 
 def measure_cpu(target: str) -> str:
@@ -102,9 +165,13 @@ def measure_cpu(target: str) -> str:
 def generated_sources(files: dict[str, str]):
     """The generated C and headers in a temporary folder: yields (folder, sorted .c paths)."""
     with tempfile.TemporaryDirectory(prefix="tinycc-measure-") as tmp:
-        for fname, text in files.items():
-            if fname.endswith((".c", ".h")):
-                (Path(tmp) / Path(fname).name).write_text(text)
+        try:
+            for fname, text in files.items():
+                if fname.endswith((".c", ".h")):
+                    (Path(tmp) / Path(fname).name).write_text(text)
+        except OSError as e:
+            raise TinyccError(f"cannot write the generated code to measure it in {tempfile.gettempdir()}: "
+                              f"{e.strerror}") from None
         yield tmp, sorted(Path(tmp).glob("*.c"))
 
 
@@ -119,53 +186,29 @@ def measure_stack(files: dict[str, str], opts) -> dict | None:
     entry = f"{opts.name}_invoke_with_arena" if opts.app_arena else f"{opts.name}_invoke"
     with generated_sources(files) as (tmp, sources):
         try:
-            r = toolchain.stack_usage(sources, entry, target=cpu, include_dirs=[tmp])
+            r = toolchain.stack_usage(sources, entry, target=cpu, include_dirs=[tmp], sizes=True)
         except toolchain.ToolchainError as e:
             raise TinyccError(f"cannot measure the stack of {entry}: {str(e).splitlines()[0]}") from None
-    return dict(bytes=r["bytes"], path=r["path"], cpu=cpu, entry=entry)
+    return dict(bytes=r["bytes"], path=r["path"], cpu=cpu, entry=entry, sizes=r["sizes"])
 
 
-def report(model_path, name: str = "model", target: str = "cortex-m4", measure: bool = True,
+def report(model_path, name: str = "model", target: str = DEFAULT_TARGET, measure: bool = True,
            optimize: str | None = None):
     """The memory report of ``model_path`` (tinycc.report.Report), computed from the same plan
     and emitter as ``build``; with ``measure`` and arm-none-eabi-gcc installed, the generated
-    code's .text and the worst-case stack of NAME_invoke are measured too."""
+    code's .text and the worst-case stack of NAME_invoke are measured too (on ``measure_cpu``)."""
     from . import toolchain
     from .codegen.emit import generate_with_report
     from .report import attach_code
     check_name(name)
-    if target not in TARGETS:
-        raise TinyccError(f"unknown target '{target}' (one of {', '.join(TARGETS)})")
     g = compile_graph(model_path, name, target=target, optimize=optimize)
-    files, rep = generate_with_report(g, name, target)
+    files, rep = generate_with_report(g, name, g.graph["target"])
+    rep.optimize = g.graph["optimize"]
     if measure and toolchain.have_arm_toolchain():
-        arm = measure_cpu(target)
+        rep.measured_on = measure_cpu(g.graph["target"])
         with generated_sources(files) as (tmp, sources):
-            rep.code_bytes = toolchain.object_sizes(sources, target=arm, include_dirs=[tmp])["text"]
-            attach_code(rep, *toolchain.function_sizes(sources, target=arm, include_dirs=[tmp]))
-            rep.stack_bytes = toolchain.stack_usage(sources, f"{name}_invoke", target=arm,
-                                                    include_dirs=[tmp])["bytes"]
+            st = toolchain.stack_usage(sources, f"{name}_invoke", target=rep.measured_on, include_dirs=[tmp],
+                                       sizes=True)
+            attach_code(rep, *toolchain.function_sizes(sources, target=rep.measured_on, include_dirs=[tmp]))
+        rep.code_bytes, rep.stack_bytes = st["sizes"]["text"], st["bytes"]
     return rep
-
-
-def write_atomically(out: Path, files: dict[str, str]) -> None:
-    """Write all files into a fresh sibling folder, then swap it in place of ``out``."""
-    out = out.resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if out.exists() and not out.is_dir():
-        raise TinyccError(f"output path {out} exists and is not a folder")
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    try:
-        for fname, text in sorted(files.items()):
-            (tmp / fname).parent.mkdir(parents=True, exist_ok=True)
-            (tmp / fname).write_text(text)
-        if out.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-            os.rename(out, old / "x")
-            os.rename(tmp, out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.rename(tmp, out)
-    except OSError as e:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise TinyccError(f"cannot write output folder {out}: {e.strerror}") from None

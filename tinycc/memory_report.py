@@ -59,6 +59,8 @@ class Report:
     code_bytes: int | None = None          # .text of the generated code, when measured
     stack_bytes: int | None = None         # worst-case stack of NAME_invoke, when measured
     bench: str | None = None               # where the per-op instructions/cycles come from
+    optimize: str = ""                     # the build's --optimize mode
+    measured_on: str | None = None         # the core code and stack were measured for
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2)

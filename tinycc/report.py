@@ -48,11 +48,11 @@ def attach_bench(r: Report, bench) -> Report:
 # -- renderers ----------------------------------------------------------------------
 
 def format_text(r: Report) -> str:
-    lines = [f"tinycc report {r.model} (name {r.name}, target {r.target})",
+    lines = [f"tinycc report {r.model} (name {r.name}, target {r.target}, --optimize {r.optimize})",
              f"arena {r.arena_bytes:,} B   tensor-level lower bound {r.lower_bound:,} B   "
              f"weights in flash {r.weight_bytes:,} B   MACs {r.macs:,}   planner: {r.strategy}"]
     if r.code_bytes is not None:
-        lines.append(f"code (.text, arm-none-eabi-gcc -O2) {r.code_bytes:,} B   "
+        lines.append(f"code (.text, arm-none-eabi-gcc -O2 for {r.measured_on}) {r.code_bytes:,} B   "
                      f"stack of {r.name}_invoke {r.stack_bytes:,} B   RAM total {r.arena_bytes + r.stack_bytes:,} B")
     lines.append("")
     timed = [k for k in ("instructions", "cycles") if any(getattr(o, k) is not None for o in r.ops)]

@@ -48,14 +48,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Union
 
+from . import resources
 from .cycles import register_list
 
 PathLike = Union[str, "os.PathLike[str]"]
 
-#: The ``runtime/`` folder shipped next to the ``tinycc`` package.
-RUNTIME_DIR = Path(__file__).resolve().parent.parent / "runtime"
+#: The ``runtime/`` folder (``tinycc.resources`` finds it in a checkout or an installed wheel).
+RUNTIME_DIR = resources.RUNTIME
 #: Board support: ``board.h``, ``harness.c``, ``host.c`` and ``mps2/``.
-BOARD_DIR = RUNTIME_DIR / "board"
+BOARD_DIR = resources.BOARD
 HARNESS_SOURCE = BOARD_DIR / "harness.c"
 HOST_BOARD_SOURCE = BOARD_DIR / "host.c"
 #: Startup, semihosting/SysTick and linker scripts of every QEMU board.
@@ -560,9 +561,7 @@ def object_sizes(objects_or_sources: Iterable[PathLike], target: str = "cortex-m
     linker would drop as unused are included. Stack use is not included.
     """
     name = normalize_target(target)
-    size_tool = find_tool(ARM_SIZE)
     items = [Path(p) for p in objects_or_sources]
-    totals = {"text": 0, "rodata": 0, "data": 0, "bss": 0}
     with tempfile.TemporaryDirectory(prefix="tinycc-size-") as tmp:
         objects = []
         for index, path in enumerate(items):
@@ -575,10 +574,16 @@ def object_sizes(objects_or_sources: Iterable[PathLike], target: str = "cortex-m
                 objects.append(obj)
             else:
                 objects.append(path)
-        for obj in objects:
-            text = _run_tool([size_tool, "-A", "-d", str(obj)], f"measuring {obj.name}")
-            for key, value in _parse_size_sysv(text).items():
-                totals[key] += value
+        return _sizes_of(objects)
+
+
+def _sizes_of(objects: Iterable[Path]) -> dict[str, int]:
+    """Section totals of compiled objects (see object_sizes)."""
+    objects = [str(o) for o in objects]
+    totals = {"text": 0, "rodata": 0, "data": 0, "bss": 0}
+    if objects:
+        text = _run_tool([find_tool(ARM_SIZE), "-A", "-d", *objects], "measuring the objects")
+        totals.update(_parse_size_sysv(text))
     totals["flash"] = totals["text"] + totals["rodata"] + totals["data"]
     totals["ram"] = totals["data"] + totals["bss"]
     return totals
@@ -698,7 +703,7 @@ def address_taken(obj: PathLike) -> set[str]:
 
 
 def stack_usage(sources: Iterable[PathLike], entry: str, target: str = "cortex-m4",
-                include_dirs: Iterable[PathLike] = ()) -> dict:
+                include_dirs: Iterable[PathLike] = (), sizes: bool = False) -> dict:
     """Worst-case stack of ``entry`` (e.g. "model_invoke"), from GCC's call graph and the object code.
 
     Compiles the sources with ``-fcallgraph-info=su`` (-O2, the build_arm flags). A function's
@@ -710,7 +715,8 @@ def stack_usage(sources: Iterable[PathLike], entry: str, target: str = "cortex-m
     "library_calls": [names]}``. Functions the sources call but do not define (the C library:
     expf, memcpy, the EABI helpers) are measured in the libraries they link with
     (:func:`_library_frames`). Recursion, or a function that sets SP from a register and has no
-    frame from GCC, is an error.
+    frame from GCC, is an error. With ``sizes``, also ``"sizes"``: object_sizes of the same objects
+    (one compilation for both).
     """
     name = normalize_target(target)
     frames: dict[str, int] = {}
@@ -743,6 +749,7 @@ def stack_usage(sources: Iterable[PathLike], entry: str, target: str = "cortex-m
                 frames[fn] = max(gcc.get(fn, 0), code.get(fn, 0) if fn not in unknown else 0)
             for fn, callees in code_calls.items():
                 calls.setdefault(fn, set()).update(callees)
+        measured = _sizes_of(objects) if sizes else None
         targets = pointers & frames.keys()
         for fn, callees in calls.items():
             if "__indirect_call" in callees and targets:
@@ -774,9 +781,12 @@ def stack_usage(sources: Iterable[PathLike], entry: str, target: str = "cortex-m
         return frames[fn] + best[0], [fn] + best[1]
 
     total, path = deepest(entry, ())
-    return {"bytes": total, "path": path,
-            "frames": [frames[fn] for fn in path],
-            "library_calls": sorted(library)}
+    result = {"bytes": total, "path": path,
+              "frames": [frames[fn] for fn in path],
+              "library_calls": sorted(library)}
+    if measured is not None:
+        result["sizes"] = measured
+    return result
 
 
 def _library_frames(objects: list[Path], target: str, entry: str, tmp: Path

@@ -23,13 +23,15 @@ from pathlib import Path
 import numpy as np
 
 from . import ir, toolchain
-from .driver import compile_graph
+from .driver import check_target, compile_graph
 from .errors import TinyccError
+from .resources import MissingPackage, require
 from .runner import NUMPY  # noqa: F401  (re-exported)
 
 FLOAT_RTOL = 1e-4
 FLOAT_ATOL = 1e-5
 TFLM_ARENA = 4 * 1024 * 1024
+KEPT = {"model", "harness", "harness.elf", "run"}     # what verify writes into --keep DIR
 
 
 @dataclass
@@ -46,7 +48,7 @@ class OutputResult:
 @dataclass
 class VerifyResult:
     model: str
-    target: str
+    target: str                       # the build: generic runs on the host, cortex-m* in QEMU
     samples: int
     reference: str
     outputs: list[OutputResult] = field(default_factory=list)
@@ -54,6 +56,7 @@ class VerifyResult:
     footprint: dict | None = None
     arena_bytes: int = 0
     ok: bool = False
+    optimize: str = ""
     inputs: str = "random"              # "random" (seeded) or "user" (verify --input)
 
 
@@ -63,12 +66,14 @@ class Reference:
     def __init__(self, model_path: str, n_outputs: int):
         self.n_outputs = n_outputs
         self.name = "TFLite Micro"
+        require("tflite_micro")
         try:
             from tflite_micro import runtime
             with _silenced_stderr():  # TFLite Micro logs its refusal of hybrid models on fd 2
                 self._tflm = runtime.Interpreter.from_file(model_path, arena_size=TFLM_ARENA)
             self._lite = None
         except RuntimeError:
+            require("ai_edge_litert")
             from ai_edge_litert.interpreter import Interpreter, OpResolverType
             self.name = "TFLite (LiteRT builtin kernels); TFLite Micro refuses this model"
             self._tflm = None
@@ -105,6 +110,8 @@ def reference_isolated(model_path: str, n_outputs: int, batches) -> tuple[str, l
         try:
             ref = Reference(model_path, n_outputs)
             send.send(("ok", ref.name, [ref.run(xs) for xs in batches]))
+        except MissingPackage as e:
+            send.send(("missing", str(e), None))
         except BaseException as e:  # noqa: BLE001 - reported by the parent
             send.send(("error", f"{type(e).__name__}: {e}", None))
         finally:
@@ -121,6 +128,8 @@ def reference_isolated(model_path: str, n_outputs: int, batches) -> tuple[str, l
                           f"{proc.exitcode}), so it cannot check tinycc's output",
                           file=os.path.basename(model_path)) from None
     proc.join()
+    if status == "missing":
+        raise MissingPackage(name)
     if status != "ok":
         raise TinyccError(f"the reference interpreter failed on this model: {name}",
                           file=os.path.basename(model_path))
@@ -167,15 +176,20 @@ def compare(i: int, t: ir.Tensor, ours: np.ndarray, ref: np.ndarray) -> OutputRe
                         not bad.any())
 
 
-def verify(model_path: str, target: str = "host", samples: int = 10, seed: int = 0,
+def verify(model_path: str, target: str = "generic", samples: int = 10, seed: int = 0,
            keep: str | None = None, timeout: float = 600, optimize: str | None = None,
            inputs: list | None = None) -> VerifyResult:
-    """Compare tinycc's outputs with the reference on ``samples`` seeded random inputs, or on the
-    user's ``inputs`` (files, one sample each, read as ``tinycc run`` reads them)."""
-    from .runner import build_target, execute, read_sample
+    """Build for ``target`` and compare with the reference: a generic build runs on the host,
+    a cortex-m* build in QEMU on its board; on ``samples`` seeded random inputs, or on the user's
+    ``inputs`` (files, one sample each, read as ``tinycc run`` reads them)."""
+    from .runner import execute, read_sample
     if samples < 1:
         raise TinyccError("--samples must be at least 1")
-    g = compile_graph(model_path, target=build_target(target), optimize=optimize)
+    if keep and os.path.isdir(keep) and set(os.listdir(keep)) - KEPT:
+        stray = ", ".join(sorted(set(os.listdir(keep)) - KEPT)[:3])
+        raise TinyccError(f"--keep {keep} holds files verify did not write ({stray}); choose a new or empty folder")
+    target = check_target(target)
+    g = compile_graph(model_path, target=target, optimize=optimize)
     if inputs:
         batches = [read_sample(g, [f]) for f in inputs]
     else:
@@ -187,10 +201,11 @@ def verify(model_path: str, target: str = "host", samples: int = 10, seed: int =
         ours, instructions = execute(model_path, g, batches, target, optimize, workdir=work, timeout=timeout)
         footprint = None
         if toolchain.have_arm_toolchain():
-            footprint = model_footprint(work / "model", "model", "cortex-m4" if target == "host" else target)
+            footprint = model_footprint(work / "model", "model", "cortex-m4" if target == "generic" else target)
 
     res = VerifyResult(os.path.basename(model_path), target, len(batches), ref_name, instructions=instructions,
-                       footprint=footprint, arena_bytes=g.graph["plan"].size, inputs="user" if inputs else "random")
+                       footprint=footprint, arena_bytes=g.graph["plan"].size, optimize=g.graph["optimize"],
+                       inputs="user" if inputs else "random")
     for i, tid in enumerate(g.graph["outputs"]):
         res.outputs.append(compare(i, ir.tensor(g, tid), np.stack([o[i].reshape(-1) for o in ours]),
                                    np.stack([e[i].reshape(-1) for e in expected])))
@@ -213,8 +228,9 @@ def model_footprint(out: Path, name: str, target: str) -> dict:
 
 
 def format_text(r: VerifyResult) -> str:
-    where = "host" if r.target == "host" else f"QEMU {toolchain.qemu_machine(r.target)} ({r.target})"
-    lines = [f"tinycc verify {r.model}: {where}, {r.samples} {r.inputs} samples, reference {r.reference}"]
+    where = "on the host" if r.target == "generic" else f"in QEMU {toolchain.qemu_machine(r.target)}"
+    lines = [f"tinycc verify {r.model}: {r.target} build (--optimize {r.optimize}) {where}, {r.samples} {r.inputs} "
+             f"samples, reference {r.reference}"]
     for o in r.outputs:
         rule = "bit-exact" if o.dtype != "float32" else f"tolerance {FLOAT_ATOL:g} + {FLOAT_RTOL:g}*|ref|"
         lines.append(f"  output {o.index} '{o.name}' {o.dtype}: {o.bytes_compared} bytes compared, "

@@ -19,10 +19,8 @@ from .. import __version__, ir, ops
 from ..cformat import format_float, format_scalar, format_values  # noqa: F401  (ops' emit used them from here)
 from ..dtypes import TFLITE_C_TYPES, ZERO_POINT_RANGE
 from ..memory_report import build_report
-
-TEMPLATES = Path(__file__).parent / "templates"
-RUNTIME = Path(__file__).resolve().parents[2] / "runtime"
-KERNELS = RUNTIME / "kernels"
+from ..resources import KERNELS, TEMPLATES
+from .glue import LAYOUTS, lay_out
 
 
 @dataclass
@@ -137,12 +135,14 @@ class Options:
     weights_section: str | None = None   # linker section of every constant
     app_arena: bool = False              # no static arena: the application passes one in
     format: str = "plain"                # plain | zephyr | arduino
+    maintainer: str | None = None        # library.properties maintainer (arduino; default: git's user.name)
+    url: str | None = None               # library.properties url (arduino)
     bench: bool = False                  # call NAME_bench_mark(step) around every op (tinycc bench)
     stack: dict | None = None            # measured worst-case stack: {"bytes", "path", "cpu", "entry"}
     selftest: dict | None = None         # NAME_selftest(): tinycc.selftest.selftest_data(...)
 
 
-FORMATS = ("plain", "zephyr", "arduino")
+FORMATS = tuple(LAYOUTS)
 ARENA_ALIGN = 8                          # alignment NAME_invoke_with_arena() checks
 
 
@@ -201,11 +201,7 @@ def generate_with_report(g: nx.DiGraph, opts: Options | str, target: str | None 
         files[f"{name}_selftest.c"] = env.get_template("selftest.c.j2").render(ctx)
     for f, path in kernel_files.items():
         files[prefixed(f, name)] = prefixed(omit_unused(path.read_text(), em.uses), name)
-    files.update(build_glue(opts, ctx, env))
-    if opts.format == "arduino":
-        files = {**{f"src/{k}": v for k, v in files.items() if not k.startswith("library.")},
-                 **{k: v for k, v in files.items() if k.startswith("library.")}}
-    return files, rep
+    return lay_out(g, files, opts, ctx, env), rep
 
 
 _OPTIONAL = re.compile(r"#ifndef TCC_OMIT_(\w+)|defined\(TCC_OMIT_(\w+)\)")
@@ -244,19 +240,6 @@ def runtime_files(kernels) -> dict[str, Path]:
                     todo.append(d / inc)
                     break
     return dict(sorted(found.items()))
-
-
-def build_glue(opts: Options, ctx: dict, env) -> dict[str, str]:
-    """Build-system files: CMakeLists.txt and NAME.mk always; Zephyr module or Arduino library on request."""
-    name = opts.name
-    if opts.format == "arduino":
-        return {"library.properties": env.get_template("library.properties.j2").render(ctx)}
-    files = {"CMakeLists.txt": env.get_template("CMakeLists.txt.j2").render(ctx),
-             f"{name}.mk": env.get_template("model.mk.j2").render(ctx)}
-    if opts.format == "zephyr":
-        files["zephyr/module.yml"] = env.get_template("zephyr_module.yml.j2").render(ctx)
-        files["zephyr/CMakeLists.txt"] = env.get_template("zephyr_CMakeLists.txt.j2").render(ctx)
-    return files
 
 
 def comment_safe(text: str, limit: int = 96) -> str:
