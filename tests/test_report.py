@@ -77,7 +77,7 @@ def test_html_labels_fit_and_never_overlap(name):
     legend, ops in execution (numeric) order and each op's constant bytes."""
     import html
     from tinycc.report import CHAR_W, LABEL_H, short_label
-    rep = driver.report(str(model_path(name)), measure=False)
+    rep = driver.report(str(model_path(name)), target="cortex-m4", measure=False)   # the build it was drawn for
     page = format_html(rep)
     assert 'class="legend"' in page and "swatch" in page and "kernel scratch" in page
     rects = [tuple(map(float, m)) for m in re.findall(
