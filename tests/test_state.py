@@ -224,3 +224,21 @@ def test_variable_tensor_read_by_a_stateless_op_is_refused(tmp_path):
     with pytest.raises(TinyccError, match="does not keep") as e:
         driver.compile_graph(str(tmp_path / "m.tflite"))
     assert "RESHAPE" in str(e.value) and "tensor 'v'" in str(e.value)
+
+
+@pytest.mark.parametrize("app_arena", [False, True], ids=["static", "app_arena"])
+def test_selftest_of_a_stateful_model_starts_from_the_initial_state(tmp_path, app_arena):
+    """NAME_selftest() checks TFLite Micro's first step: it passes twice in a row (it resets the state,
+    or with --app-arena uses a state buffer of its own)."""
+    from tinycc.testing.models_sequence import stream_model
+    model = tmp_path / "stream.tflite"
+    model.write_bytes(stream_model(seed=2))
+    out = tmp_path / "m"
+    import tinycc
+    tinycc.build(str(model), str(out), name="m", app_arena=app_arena, selftest=True, measure=False)
+    call = "m_selftest(ar.b)" if app_arena else "m_selftest()"
+    (tmp_path / "app.c").write_text(
+        '#include "m.h"\nstatic union { double d; unsigned char b[m_ARENA_BYTES]; } ar;\n'
+        f"int main(void) {{ (void)ar; return {call} != 0 || {call} != 0; }}\n")
+    exe = toolchain.build_host([tmp_path / "app.c", *sorted(out.glob("*.c"))], [out], tmp_path / "app")
+    assert subprocess.run([str(exe)], timeout=60).returncode == 0
