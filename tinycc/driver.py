@@ -183,7 +183,11 @@ def measure_stack(files: dict[str, str], opts) -> dict | None:
     if not toolchain.have_arm_toolchain():
         return None
     cpu = measure_cpu(opts.target)
-    entry = f"{opts.name}_invoke_with_arena" if opts.app_arena else f"{opts.name}_invoke"
+    entry = f"{opts.name}_invoke"
+    if opts.app_arena:   # a model with state under --app-arena has only NAME_invoke_with_state
+        header = next(v for k, v in files.items() if Path(k).name == f"{opts.name}.h")
+        stateful = f"#define {opts.name}_STATE_BYTES 0\n" not in header
+        entry = f"{opts.name}_invoke_with_{'state' if stateful else 'arena'}"
     with generated_sources(files) as (tmp, sources):
         try:
             r = toolchain.stack_usage(sources, entry, target=cpu, include_dirs=[tmp], sizes=True)

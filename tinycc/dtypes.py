@@ -20,3 +20,8 @@ FILE_ONLY_TYPES = {1: "float16"}
 TFLITE_C_TYPES = {"float32": 1, "int32": 2, "uint8": 3, "int64": 4, "bool": 6, "int16": 7, "int8": 9}
 ZERO_POINT_RANGE = {"int8": (-128, 127), "uint8": (0, 255), "int16": (-32768, 32767),
                     "int32": (-2**31, 2**31 - 1), "int64": (-2**63, 2**63 - 1), "bool": (0, 1)}
+# RESOURCE: a resource-variable handle (VAR_HANDLE's output). The frontend resolves every handle at
+# compile time into a state tensor (tinycc/ops/variables.py), so no handle reaches the generated code.
+TENSOR_TYPES[13] = "resource"
+DTYPE_SIZE["resource"] = 4
+NUMPY_DTYPES["resource"] = "<i4"

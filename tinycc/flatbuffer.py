@@ -185,6 +185,7 @@ class RawTensor:
     buffer: int
     quant: RawQuant | None
     sparse: bool = False
+    variable: bool = False    # is_variable: persistent state (SVDF/LSTM)
 
     @property
     def dtype(self) -> str | None:
@@ -272,18 +273,33 @@ def read_model(buf: bytes, trace: list | None = None) -> RawModel:
     if not subgraphs:
         raise TinyccError("model has no subgraph")
     buffer_pos = root.tables(4, "buffers")
-    sg = r.table(subgraphs[0], "subgraph 0")
-
-    tensors = []
-    for i, pos in enumerate(sg.tables(0, "tensors")):
-        tensors.append(_read_tensor(r, r.table(pos, f"tensor {i}"), i))
-    inputs = sg.scalars(1, "i", "inputs")
-    outputs = sg.scalars(2, "i", "outputs")
-    operators = []
-    for k, pos in enumerate(sg.tables(3, "operators")):
-        operators.append(_read_operator(r, r.table(pos, f"operator {k}"), k))
+    tensors, inputs, outputs, operators = _read_subgraph(r, subgraphs[0], 0)
     return RawModel(buf, version, opcodes, len(subgraphs), tensors, inputs, outputs, operators,
                     len(buffer_pos), buffer_pos, trace)
+
+
+def _read_subgraph(r: _Reader, pos: int, k: int):
+    """(tensors, inputs, outputs, operators) of subgraph ``k``, whose table is at ``pos``."""
+    sg = r.table(pos, f"subgraph {k}")
+    tensors = []
+    for i, tpos in enumerate(sg.tables(0, "tensors")):
+        tensors.append(_read_tensor(r, r.table(tpos, f"tensor {i}"), i))
+    operators = []
+    for j, opos in enumerate(sg.tables(3, "operators")):
+        operators.append(_read_operator(r, r.table(opos, f"operator {j}"), j))
+    return tensors, sg.scalars(1, "i", "inputs"), sg.scalars(2, "i", "outputs"), operators
+
+
+def read_subgraph(m: RawModel, k: int) -> RawModel:
+    """Subgraph ``k`` of the model (e.g. CALL_ONCE's init subgraph) as a RawModel of its own, sharing
+    the file's operator codes and buffers; checked like subgraph 0 by the same reader."""
+    if not 0 <= k < m.n_subgraphs:
+        raise TinyccError(f"subgraph index {k} out of range (model has {m.n_subgraphs} subgraphs)")
+    r = _Reader(m.buf, m.trace)
+    root = r.table(r.uoffset_target(0, "root offset"), "model")
+    tensors, inputs, outputs, operators = _read_subgraph(r, root.tables(2, "subgraphs")[k], k)
+    return RawModel(m.buf, m.version, m.opcodes, m.n_subgraphs, tensors, inputs, outputs, operators,
+                    m.n_buffers, m._buffer_pos, m.trace)
 
 
 def _read_tensor(r: _Reader, t: _Table, i: int) -> RawTensor:
@@ -301,7 +317,7 @@ def _read_tensor(r: _Reader, t: _Table, i: int) -> RawTensor:
             quant = RawQuant(scale, zero_point, axis)
     sparse = t.field_pos(6, 4, "sparsity") is not None
     return RawTensor(i, name or f"tensor{i}", t.scalar(1, "b", "type"), shape, t.scalar(2, "I", "buffer"),
-                     quant, sparse)
+                     quant, sparse, bool(t.scalar(5, "B", "is_variable")))
 
 
 def printable(text: str, limit: int = MAX_NAME_CHARS) -> str:

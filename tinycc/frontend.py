@@ -4,13 +4,15 @@ Subgraph 0 is the model. The file is untrusted: ``tinycc.flatbuffer`` checks its
 structure and reads it into plain data before anything else touches it, then
 ``tinycc.model_checks`` checks every index, tensor, quantization and the graph (see their
 docstrings for the full list).
-Tensors become tensor nodes (constants carry their data as numpy arrays), operators
+Tensors become tensor nodes (constants carry their data as numpy arrays; ``is_variable``
+tensors become state, ``ir.Tensor.variable``), operators
 become op nodes with their builtin options decoded by the op's registration
 (``tinycc.ops``), from options tables whose fields were checked. Anything we cannot
 represent is refused with a one-line TinyccError naming the file, operator and tensor.
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 
 import networkx as nx
@@ -104,7 +106,104 @@ def _parse(buf: bytes, name: str) -> nx.DiGraph:
         ir.add_op(g, f"op{o.index}", ir.Op(o.kind, ins, outs, attrs, index=o.index,
                                            name=f"op{o.index}_{o.kind.lower()}"))
     model_checks.check_graph(g, m, consts)
+    _resolve_variables(g, m)
     return g
+
+
+def _resolve_variables(g: nx.DiGraph, m: flatbuffer.RawModel) -> None:
+    """Resource variables become state tensors (see ``tinycc/ops/variables.py``): one per
+    (container, shared_name), initialized with what the CALL_ONCE init subgraphs assign (or the
+    zero point); READ_VARIABLE/ASSIGN_VARIABLE read/update it, VAR_HANDLE and CALL_ONCE go away."""
+    role = {n: ops.lookup(ir.op(g, n).kind).variable_role for n in g.nodes if ir.is_op(g, n)}
+    if any(role.values()):
+        _variables_to_state(g, m, role)
+    for n in g.nodes:
+        if ir.is_op(g, n):
+            o = ir.op(g, n)
+            for slot, t in enumerate(o.inputs):
+                if t is not None and ir.tensor(g, t).variable and slot not in ops.lookup(o.kind).state_inputs:
+                    raise TinyccError(f"input {slot} is a variable (state) tensor, which this operator does not "
+                                      f"keep", op_index=o.index, op_kind=o.kind, tensor=ir.tensor(g, t).name)
+        elif ir.tensor(g, n).dtype == "resource":
+            raise TinyccError("a RESOURCE tensor that is not a VAR_HANDLE's handle read by READ_VARIABLE or "
+                              "ASSIGN_VARIABLE is not supported", tensor=ir.tensor(g, n).name)
+
+
+def _variables_to_state(g: nx.DiGraph, m: flatbuffer.RawModel, role: dict) -> None:
+    init: dict[tuple, np.ndarray] = {}
+    for n in [n for n, r in role.items() if r == "call_once"]:
+        o = ir.op(g, n)
+        try:
+            init.update(_init_values(m, o.attrs["init_subgraph_index"]))
+        except TinyccError as e:
+            raise e.located(op_index=o.index, op_kind=o.kind)
+        g.remove_node(n)
+    key_of = {}                                   # handle tensor id -> (container, shared_name)
+    for n in [n for n, r in role.items() if r == "handle"]:
+        o = ir.op(g, n)
+        if len(o.outputs) != 1 or o.inputs or o.outputs[0] in g.graph["outputs"]:
+            raise TinyccError("VAR_HANDLE must have no input and one output that is not a model output",
+                              op_index=o.index, op_kind=o.kind)
+        key_of[o.outputs[0]] = (o.attrs["container"], o.attrs["shared_name"])
+        g.remove_node(n)
+    state: dict[tuple, str] = {}
+    for n in ir.ops_in_order(g):
+        o = ir.op(g, n)
+        if role.get(n) not in ("read", "assign"):
+            if any(t in key_of for t in o.inputs):
+                raise TinyccError("a resource handle is read by an operator other than READ_VARIABLE or "
+                                  "ASSIGN_VARIABLE", op_index=o.index, op_kind=o.kind)
+            continue
+        if (len(o.inputs), len(o.outputs)) != ((1, 1) if role[n] == "read" else (2, 0)) or None in o.inputs:
+            raise TinyccError(f"expects {'1 input and 1 output' if role[n] == 'read' else '2 inputs and no output'}",
+                              op_index=o.index, op_kind=o.kind)
+        h = o.inputs[0]
+        if h not in key_of:
+            raise TinyccError("input 0 is not a VAR_HANDLE's resource", op_index=o.index, op_kind=o.kind,
+                              tensor=ir.tensor(g, h).name)
+        key = key_of[h]
+        value = ir.tensor(g, o.outputs[0] if role[n] == "read" else o.inputs[1])
+        if key not in state:
+            state[key] = f"var{len(state)}"
+            data = init.get(key)
+            if data is not None and (data.dtype != np.dtype(NUMPY_DTYPES[value.dtype]) or data.size != value.size):
+                raise TinyccError(f"the init subgraph assigns {data.dtype} {list(data.shape)}, the model uses "
+                                  f"{value.dtype} {list(value.shape)}", op_index=o.index, op_kind=o.kind,
+                                  tensor=key[1])
+            if data is None and value.quant is not None and value.dtype != "int8" and value.quant.zero_point[0] & 0xFF:
+                # TFLite Micro fills a quantized variable with its zero point cast to int8, whatever its type
+                fill = np.full(value.nbytes, value.quant.zero_point[0] & 0xFF, np.uint8)
+                data = fill.view(NUMPY_DTYPES[value.dtype])
+            ir.add_tensor(g, state[key], ir.Tensor(key[1] or state[key], value.shape, value.dtype, value.quant,
+                                                  variable=True, init=None if data is None else
+                                                  data.reshape(value.shape)))
+        g.remove_edge(h, n)
+        o = dataclasses.replace(o, inputs=(state[key], *o.inputs[1:]))
+        ir.replace_value(g, n, o)
+        g.add_edge(state[key], n)
+    for h in key_of:
+        if h in g:
+            g.remove_node(h)
+
+
+def _init_values(m: flatbuffer.RawModel, k: int) -> dict[tuple, np.ndarray]:
+    """What CALL_ONCE's init subgraph ``k`` assigns: {(container, shared_name): constant values}.
+    Only VAR_HANDLE and ASSIGN_VARIABLE of constants are supported there."""
+    sub = flatbuffer.read_subgraph(m, k)
+    model_checks.check_subgraph(sub)
+    handles, values = {}, {}
+    for o in sub.operators:
+        spec = ops.lookup(o.kind)
+        where = dict(op_index=o.index, op_kind=f"{o.kind} in init subgraph {k}")
+        if spec.variable_role == "handle":
+            attrs = spec.read_options(_options(sub, o, spec))
+            handles[o.outputs[0]] = (attrs["container"], attrs["shared_name"])
+        elif spec.variable_role == "assign" and len(o.inputs) == 2 and o.inputs[0] in handles \
+                and _tensor(sub, sub.tensors[o.inputs[1]]).is_const:
+            values[handles[o.inputs[0]]] = _tensor(sub, sub.tensors[o.inputs[1]]).data
+        else:
+            raise TinyccError("an init subgraph may only assign constants to resource variables", **where)
+    return values
 
 
 def _options(m: flatbuffer.RawModel, o: flatbuffer.RawOperator, spec):
@@ -127,6 +226,8 @@ def _tensor(m: flatbuffer.RawModel, t: flatbuffer.RawTensor) -> ir.Tensor:
         quant = ir.Quant(scales, zps, int(t.quant.axis))
     data = None
     raw = m.buffer_bytes(t.buffer, t.name)
+    if t.variable:   # persistent state: TFLite Micro starts it at the zero point, whatever the buffer holds
+        return ir.Tensor(t.name, t.shape, dtype, quant, None, variable=True)
     if raw:
         want = model_checks.element_count(t.shape) * DTYPE_SIZE[dtype]
         if len(raw) != want:

@@ -31,8 +31,14 @@ Graph attributes (``graph.graph``)
     ``name``: model name; ``source``: file it came from; ``plan``: the arena
     plan once ``plan_arena`` ran; ``fused``: the ``fuse_ops`` rules that fired.
 
+State
+    A tensor with ``variable`` set (the flatbuffer's ``is_variable``: SVDF/LSTM state) is
+    persistent: it lives in the model's state region (``plan_arena`` lays it out apart from the
+    arena, ``graph.graph["state"]``), keeps its bytes between invokes, and is updated in place by
+    the ops that read it; it has no writer and is never a model input or output.
+
 Every tensor has exactly one writer: an op, a view edge, or nothing (model
-inputs and constants). ``check_invariants`` checks them; tests run it after
+inputs, constants and state). ``check_invariants`` checks them; tests run it after
 every pass.
 """
 from __future__ import annotations
@@ -66,10 +72,20 @@ class Tensor:
     dtype: str
     quant: Quant | None = None
     data: np.ndarray | None = field(default=None, repr=False)  # constants only
+    variable: bool = False   # persistent state (the flatbuffer's is_variable, or a resource
+    #                          variable): lives in the state region, keeps its bytes from one invoke
+    #                          to the next; no writer (the ops that read it update it in place)
+    init: np.ndarray | None = field(default=None, repr=False)  # state: its initial values (None:
+    #                          every byte is the zero point, as TFLite Micro starts it)
 
     @property
     def is_const(self) -> bool:
         return self.data is not None
+
+    @property
+    def in_arena(self) -> bool:
+        """An activation: planned in the arena (not a constant, not persistent state)."""
+        return self.data is None and not self.variable
 
     @property
     def size(self) -> int:
@@ -215,6 +231,8 @@ def check_invariants(g: nx.DiGraph) -> None:
                 fail(f"tensor {v.name} has {len(preds)} writers")
             if v.is_const and preds:
                 fail(f"constant {v.name} is written by {preds[0]}")
+            if v.variable and (preds or v.is_const):
+                fail(f"state tensor {v.name} is written or constant")
             if v.is_const and v.data.shape != v.shape:
                 fail(f"constant {v.name} data shape {v.data.shape} != {v.shape}")
             for s in g.successors(n):

@@ -26,6 +26,19 @@ class BufferRow:
 
 
 @dataclass
+class StateRow:
+    """One state buffer (``ir.Tensor.variable``): in the state region, kept between invokes."""
+    tensor: str          # the model's tensor name
+    dtype: str
+    shape: str
+    offset: int          # in the state region
+    size: int
+    initial: int | None  # the byte every element starts from (TFLite Micro: the int8 zero point, else
+    #                      0), or None: the values the model's init subgraph assigns
+    used_by: str         # "op4 SVDF", ...
+
+
+@dataclass
 class OpRow:
     step: int
     index: int           # operator index in the model
@@ -56,6 +69,8 @@ class Report:
     buffers: list[BufferRow] = field(default_factory=list)
     overlaps: list[str] = field(default_factory=list)
     kernels: list[str] = field(default_factory=list)
+    state_bytes: int = 0                   # the state region (persistent between invokes)
+    state: list[StateRow] = field(default_factory=list)
     code_bytes: int | None = None          # .text of the generated code, when measured
     stack_bytes: int | None = None         # worst-case stack of NAME_invoke, when measured
     bench: str | None = None               # where the per-op instructions/cycles come from
@@ -81,6 +96,15 @@ def shape_str(t: ir.Tensor) -> str:
     return "x".join(map(str, t.shape)) or "scalar"
 
 
+def state_initial_byte(t: ir.Tensor) -> int | None:
+    """The byte a state tensor starts from and returns to on reset, as TFLite Micro fills it: the
+    zero point of an int8 tensor, 0 otherwise; None when the model gives initial values
+    (``ir.Tensor.init``)."""
+    if t.init is not None:
+        return None
+    return (t.quant.zero_point[0] & 0xFF) if t.dtype == "int8" and t.quant is not None else 0
+
+
 def build_report(g: nx.DiGraph, emitter, name: str, target: str) -> Report:
     """Report of a planned graph whose code ``emitter`` (codegen.Emitter, after emit_all) produced."""
     plan = g.graph["plan"]
@@ -103,7 +127,7 @@ def build_report(g: nx.DiGraph, emitter, name: str, target: str) -> Report:
         o = ir.op(g, oid)
         macs = ops.lookup(o.kind).macs(g, o)
         r.macs += macs
-        acts = [t for t in o.inputs if t is not None and not ir.tensor(g, t).is_const]
+        acts = [t for t in o.inputs if t is not None and ir.tensor(g, t).in_arena]
         placed = [*acts, *o.outputs] + ([ir.scratch_id(o)] if ir.scratch_id(o) in plan.offsets else [])
         r.ops.append(OpRow(
             step=step, index=o.index, kind=o.kind,
@@ -119,6 +143,12 @@ def build_report(g: nx.DiGraph, emitter, name: str, target: str) -> Report:
                                    "scratch" if scratch else "tensor",
                                    "" if scratch else shape_str(ir.tensor(g, b.tid)), b.offset, b.size,
                                    b.first, b.last))
+    r.state_bytes = plan.state_size
+    for tid, off in plan.state.items():
+        t = ir.tensor(g, tid)
+        users = [ir.op(g, c) for c in ir.consumers(g, tid)]
+        r.state.append(StateRow(t.name, t.dtype, shape_str(t), off, ir.DTYPE_SIZE[t.dtype] * t.size,
+                                state_initial_byte(t), ", ".join(f"op{u.index} {u.kind}" for u in users)))
     for ov in plan.overlaps:
         d = bufs[ov.out].offset - bufs[ov.inp].offset
         if not (d < bufs[ov.inp].size and -d < bufs[ov.out].size):

@@ -84,10 +84,6 @@ def check_tensor(t: RawTensor) -> None:
 
 def check_model(m: RawModel) -> None:
     """Indices, op kinds and the graph of subgraph 0 (tensors are checked by ``check_tensor``)."""
-    from tflite.utils import BUILTIN_OPCODE2NAME
-
-    from . import ops
-
     n_tensors = len(m.tensors)
 
     def tensor_name(i: int) -> str | None:
@@ -110,51 +106,78 @@ def check_model(m: RawModel) -> None:
 
     producer: dict[int, int] = {}
     for o in m.operators:
-        if not o.opcode_index < len(m.opcodes):
-            raise TinyccError(f"opcode index {o.opcode_index} out of range (model has {len(m.opcodes)} "
-                              f"operator codes)", op_index=o.index)
-        code = m.opcodes[o.opcode_index]
-        if code.builtin == 32:  # CUSTOM
-            raise TinyccError(f"custom operator '{code.custom or '?'}' is not supported",
-                              op_index=o.index, op_kind="CUSTOM")
-        kind = BUILTIN_OPCODE2NAME.get(code.builtin)
-        if kind is None:
-            raise TinyccError(f"unknown builtin operator code {code.builtin}", op_index=o.index)
-        o.kind = kind
-        spec = ops.lookup(kind)
-        if spec is None:
-            raise TinyccError("operator is not supported by tinycc", op_index=o.index, op_kind=kind)
+        check_operator(m, o, producer)
 
-        def fail(msg, tensor=None):
-            return TinyccError(msg, op_index=o.index, op_kind=kind, tensor=tensor)
 
-        optional = spec.optional_inputs
-        for slot, i in enumerate(o.inputs):
-            if i == -1 and slot in optional:
-                continue
-            if not 0 <= i < n_tensors:
-                raise fail(f"input {slot} tensor index {i} out of range (model has {n_tensors} tensors"
-                           f"{'' if slot in optional else '; -1 only marks an absent optional input'})")
-        if not o.outputs:
-            raise fail("operator has no outputs")
-        for slot, i in enumerate(o.outputs):
-            if not 0 <= i < n_tensors:
-                raise fail(f"output {slot} tensor index {i} out of range (model has {n_tensors} tensors)")
-            if i in o.outputs[:slot]:
-                raise fail("operator writes one tensor twice", tensor_name(i))
-            if i in producer:
-                raise fail(f"tensor is written by operators {producer[i]} and {o.index}", tensor_name(i))
-            producer[i] = o.index
-            if i in o.inputs:
-                raise fail("operator reads the tensor it writes", tensor_name(i))
-            if i in m.inputs:
-                raise fail("operator writes a model input", tensor_name(i))
-        if o.options_pos is not None and spec.options_class is not None:
-            want = _options_type(spec.options_class)
-            if want is not None and o.options_type != want:
-                raise fail(f"builtin options type {o.options_type} does not match {kind} "
-                           f"(expected {want}, {spec.options_class.__name__})")
-            check_options_table(m.buf, o.options_pos, spec.options_class, f"operator {o.index} options", m.trace)
+def check_subgraph(m: RawModel) -> None:
+    """A subgraph other than 0 (``flatbuffer.read_subgraph``): its tensors and operators."""
+    for t in m.tensors:
+        check_tensor(t)
+        if not t.buffer < m.n_buffers:
+            raise TinyccError(f"buffer index {t.buffer} out of range (model has {m.n_buffers} buffers)",
+                              tensor=t.name)
+    producer: dict[int, int] = {}
+    for o in m.operators:
+        check_operator(m, o, producer)
+
+
+def check_operator(m: RawModel, o, producer: dict[int, int]) -> None:
+    """One operator of a subgraph ``m``: opcode, kind, tensor indices, its options table;
+    ``producer`` (tensor index -> operator index) collects the writers seen so far."""
+    from tflite.utils import BUILTIN_OPCODE2NAME
+
+    from . import ops
+
+    n_tensors = len(m.tensors)
+
+    def tensor_name(i: int) -> str | None:
+        return m.tensors[i].name if 0 <= i < n_tensors else None
+
+    if not o.opcode_index < len(m.opcodes):
+        raise TinyccError(f"opcode index {o.opcode_index} out of range (model has {len(m.opcodes)} "
+                          f"operator codes)", op_index=o.index)
+    code = m.opcodes[o.opcode_index]
+    if code.builtin == 32:  # CUSTOM
+        raise TinyccError(f"custom operator '{code.custom or '?'}' is not supported",
+                          op_index=o.index, op_kind="CUSTOM")
+    kind = BUILTIN_OPCODE2NAME.get(code.builtin)
+    if kind is None:
+        raise TinyccError(f"unknown builtin operator code {code.builtin}", op_index=o.index)
+    o.kind = kind
+    spec = ops.lookup(kind)
+    if spec is None:
+        raise TinyccError("operator is not supported by tinycc", op_index=o.index, op_kind=kind)
+
+    def fail(msg, tensor=None):
+        return TinyccError(msg, op_index=o.index, op_kind=kind, tensor=tensor)
+
+    optional = spec.optional_inputs
+    for slot, i in enumerate(o.inputs):
+        if i == -1 and slot in optional:
+            continue
+        if not 0 <= i < n_tensors:
+            raise fail(f"input {slot} tensor index {i} out of range (model has {n_tensors} tensors"
+                       f"{'' if slot in optional else '; -1 only marks an absent optional input'})")
+    if not o.outputs and not spec.writes_nothing:
+        raise fail("operator has no outputs")
+    for slot, i in enumerate(o.outputs):
+        if not 0 <= i < n_tensors:
+            raise fail(f"output {slot} tensor index {i} out of range (model has {n_tensors} tensors)")
+        if i in o.outputs[:slot]:
+            raise fail("operator writes one tensor twice", tensor_name(i))
+        if i in producer:
+            raise fail(f"tensor is written by operators {producer[i]} and {o.index}", tensor_name(i))
+        producer[i] = o.index
+        if i in o.inputs:
+            raise fail("operator reads the tensor it writes", tensor_name(i))
+        if i in m.inputs:
+            raise fail("operator writes a model input", tensor_name(i))
+    if o.options_pos is not None and spec.options_class is not None:
+        want = _options_type(spec.options_class)
+        if want is not None and o.options_type != want:
+            raise fail(f"builtin options type {o.options_type} does not match {kind} "
+                       f"(expected {want}, {spec.options_class.__name__})")
+        check_options_table(m.buf, o.options_pos, spec.options_class, f"operator {o.index} options", m.trace)
 
 
 def check_graph(g: nx.DiGraph, m: RawModel, constants: set[str]) -> None:
@@ -169,13 +192,17 @@ def check_graph(g: nx.DiGraph, m: RawModel, constants: set[str]) -> None:
                 continue
             tid = f"t{i}"
             t = ir.tensor(g, tid)
-            if tid not in consts and tid not in g.graph["inputs"] and ir.producer(g, tid) is None:
+            if tid not in consts and tid not in g.graph["inputs"] and ir.producer(g, tid) is None \
+                    and not t.variable:
                 raise TinyccError(f"input {slot} is neither a constant, a model input nor written by an "
                                   f"operator", op_index=o.index, op_kind=o.kind, tensor=t.name)
         for slot, i in enumerate(list(o.inputs) + list(o.outputs)):
             if i < 0 or (slot < len(o.inputs) and slot in unread):
                 continue
             t = ir.tensor(g, f"t{i}")
+            if t.variable and slot >= len(o.inputs):
+                raise TinyccError("operator writes a variable (state) tensor as its output", op_index=o.index,
+                                  op_kind=o.kind, tensor=t.name)
             if t.is_const:
                 if slot >= len(o.inputs):
                     raise TinyccError("operator writes a constant tensor", op_index=o.index, op_kind=o.kind,
@@ -188,6 +215,9 @@ def check_graph(g: nx.DiGraph, m: RawModel, constants: set[str]) -> None:
                 raise TinyccError(f"activation of {t.size} elements (shape {list(t.shape)}) is more than "
                                   f"tinycc supports ({MAX_ACTIVATION_ELEMENTS})", op_index=o.index,
                                   op_kind=o.kind, tensor=t.name)
+    for tid in [*g.graph["inputs"], *g.graph["outputs"]]:
+        if ir.tensor(g, tid).variable:
+            raise TinyccError("a variable (state) tensor is a model input or output", tensor=ir.tensor(g, tid).name)
     for tid in g.graph["outputs"]:
         t = ir.tensor(g, tid)
         if not t.is_const and tid not in g.graph["inputs"] and ir.producer(g, tid) is None:

@@ -53,7 +53,7 @@ def format_text(r: Report) -> str:
              f"weights in flash {r.weight_bytes:,} B   MACs {r.macs:,}   planner: {r.strategy}"]
     if r.code_bytes is not None:
         lines.append(f"code (.text, arm-none-eabi-gcc -O2 for {r.measured_on}) {r.code_bytes:,} B   "
-                     f"stack of {r.name}_invoke {r.stack_bytes:,} B   RAM total {r.arena_bytes + r.stack_bytes:,} B")
+                     f"stack of {r.name}_invoke {r.stack_bytes:,} B   RAM total {r.arena_bytes + r.state_bytes + r.stack_bytes:,} B")
     lines.append("")
     timed = [k for k in ("instructions", "cycles") if any(getattr(o, k) is not None for o in r.ops)]
     if timed:
@@ -69,6 +69,12 @@ def format_text(r: Report) -> str:
     lines.append("buffers (offset, end, bytes, live steps, name):")
     for b in r.buffers:
         lines.append(f"  [{b.offset:>7}, {b.offset + b.size:>7})  {b.size:>7} B  {b.first:>3}..{b.last:<3} {b.name}")
+    if r.state:
+        lines.append("")
+        lines.append(f"state {r.state_bytes:,} B, kept between invokes (offset, end, bytes, initial byte, name, used by):")
+        for x in r.state:
+            lines.append(f"  [{x.offset:>7}, {x.offset + x.size:>7})  {x.size:>7} B  init {'model' if x.initial is None else x.initial:<5} "
+                         f"{x.dtype} {x.shape} {x.tensor}  ({x.used_by})")
     if r.overlaps:
         lines.append("")
         lines.append("memory shared between an op's input and output:")
@@ -204,7 +210,7 @@ def format_html(r: Report) -> str:
                  + f"<td>{e(', '.join(o.offsets))}</td>")
         rows.append(f"<tr>{cells}</tr>")
     code = (f"<li>code (.text, arm-none-eabi-gcc -O2): {r.code_bytes:,} B; stack of {e(r.name)}_invoke: "
-            f"{r.stack_bytes:,} B; RAM total {r.arena_bytes + r.stack_bytes:,} B; flash total "
+            f"{r.stack_bytes:,} B; RAM total {r.arena_bytes + r.state_bytes + r.stack_bytes:,} B; flash total "
             f"{r.code_bytes + r.weight_bytes:,} B (code + constants)</li>" if r.code_bytes is not None else "")
     if has_cycles:
         timing = f"<li>per-op instructions and estimated cycles from {e(r.bench or 'tinycc bench')}</li>"
@@ -217,6 +223,9 @@ def format_html(r: Report) -> str:
                  f"each counted at the first op that reaches it ({sum(o.code_bytes or 0 for o in r.ops):,} of the {r.code_bytes:,} B "
                  "of .text; the rest is the model's own function and the C library helpers)"
                  if has_code and r.code_bytes is not None else "")
+    state = "".join(f"<li>{e(x.tensor)}: {x.dtype} {e(x.shape)}, {x.size:,} B at state offset {x.offset} "
+                    f"(initial {'values from the model' if x.initial is None else f'byte {x.initial}'}; {e(x.used_by)})</li>"
+                    for x in r.state)
     overlaps = "".join(f"<li>{e(x)}</li>" for x in r.overlaps)
     swatch = lambda color, text: (f'<span class=swatch style="background:{color}"></span>{e(text)}')
     legend = " ".join([swatch(TENSOR_COLORS[0], "activation tensor (colours alternate)"),
@@ -236,6 +245,7 @@ th {{ background: #eee; }} td.n {{ text-align: right; font-variant-numeric: tabu
 <ul>
 <li>arena: <b id="arena">{r.arena_bytes:,}</b> B (tensor-level lower bound {r.lower_bound:,} B; planner: {e(r.strategy)})</li>
 <li>constants in flash: {r.weight_bytes:,} B; MACs per inference: {r.macs:,}</li>
+<li>state kept between invokes: {r.state_bytes:,} B<ul>{state}</ul></li>
 {code}
 {timing}
 <li>kernels: {e(', '.join(r.kernels))}; name {e(r.name)}, target {e(r.target)}</li>

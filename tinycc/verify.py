@@ -1,6 +1,9 @@
 """``tinycc verify``: build a model, run it on the host or in QEMU, compare with the reference.
 
-The reference is the TFLite Micro Python interpreter (``tflite_micro``). Hybrid models
+The reference is the TFLite Micro Python interpreter (``tflite_micro``). The N samples are one
+sequence: the harness invokes the compiled model N times without a reset and the reference
+invokes one interpreter N times, so models with state (SVDF, resource variables) are compared
+step by step. Hybrid models
 (int8 weights with float activations), which TFLite Micro refuses, are compared with
 TFLite itself (``ai_edge_litert``); the report says which reference ran.
 
@@ -55,6 +58,7 @@ class VerifyResult:
     instructions: list[int] | None = None
     footprint: dict | None = None
     arena_bytes: int = 0
+    state_bytes: int = 0          # > 0: the samples ran as one sequence through the model's state
     ok: bool = False
     optimize: str = ""
     inputs: str = "random"              # "random" (seeded) or "user" (verify --input)
@@ -205,7 +209,8 @@ def verify(model_path: str, target: str = "generic", samples: int = 10, seed: in
 
     res = VerifyResult(os.path.basename(model_path), target, len(batches), ref_name, instructions=instructions,
                        footprint=footprint, arena_bytes=g.graph["plan"].size, optimize=g.graph["optimize"],
-                       inputs="user" if inputs else "random")
+                       inputs="user" if inputs else "random",
+                       state_bytes=g.graph["plan"].state_size)
     for i, tid in enumerate(g.graph["outputs"]):
         res.outputs.append(compare(i, ir.tensor(g, tid), np.stack([o[i].reshape(-1) for o in ours]),
                                    np.stack([e[i].reshape(-1) for e in expected])))
@@ -228,9 +233,10 @@ def model_footprint(out: Path, name: str, target: str) -> dict:
 
 
 def format_text(r: VerifyResult) -> str:
+    seq = f" as one sequence through {r.state_bytes:,} B of state" if r.state_bytes else ""
     where = "on the host" if r.target == "generic" else f"in QEMU {toolchain.qemu_machine(r.target)}"
     lines = [f"tinycc verify {r.model}: {r.target} build (--optimize {r.optimize}) {where}, {r.samples} {r.inputs} "
-             f"samples, reference {r.reference}"]
+             f"samples{seq}, reference {r.reference}"]
     for o in r.outputs:
         rule = "bit-exact" if o.dtype != "float32" else f"tolerance {FLOAT_ATOL:g} + {FLOAT_RTOL:g}*|ref|"
         lines.append(f"  output {o.index} '{o.name}' {o.dtype}: {o.bytes_compared} bytes compared, "

@@ -80,6 +80,8 @@ class Emitter:
                     f"static const {ctype} {cname}[{max(t.size, 1)}]{self.const_attr} = "
                     f"{{\n{format_values(t.data.ravel(), ctype)}\n}};")
             return cname
+        if t.variable:
+            return f"({ctype} *)(state + {self.plan.state[tid]})"
         return f"({ctype} *)(arena + {self.plan.offsets[tid]})"
 
     def scratch(self, o: ir.Op) -> str:
@@ -188,6 +190,13 @@ def generate_with_report(g: nx.DiGraph, opts: Options | str, target: str | None 
                buffers=[dict(name=comment_safe(b.name), offset=b.offset, size=b.size, first=b.first, last=b.last)
                         for b in rep.buffers],
                overlaps=[comment_safe(x, 160) for x in rep.overlaps],
+               state_bytes=rep.state_bytes,
+               state=[dict(name=comment_safe(x.tensor), dtype=x.dtype, shape=x.shape, offset=x.offset,
+                           size=x.size, initial=x.initial, used_by=comment_safe(x.used_by),
+                           ctype=ir.C_TYPE[x.dtype], count=ir.tensor(g, tid).size,
+                           init_values=None if x.initial is not None else
+                           format_values(ir.tensor(g, tid).init.ravel(), ir.C_TYPE[x.dtype]))
+                      for x, tid in zip(rep.state, plan.state)],
                inputs=io("inputs"), outputs=io("outputs"),
                kernel_headers=sorted({kernel_header(k) for k in em.kernels}), sources=sources,
                arena_section=opts.arena_section, weights_section=opts.weights_section,

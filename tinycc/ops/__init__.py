@@ -52,6 +52,11 @@ class OpDef:
     activation_input: int = 0  # the slot of the activation input (for hybrid detection)
     records_float16_input = False  # the frontend sets attrs["from_float16"] when input 0 was a
     #                                float16 constant (widened to float32)
+    writes_nothing = False     # the op may have no output tensor (ASSIGN_VARIABLE, CALL_ONCE)
+    state_inputs: frozenset[int] = frozenset()  # slots that take a state tensor (ir.Tensor.variable),
+    #                            which the kernel reads and updates in place (SVDF's activation state)
+    variable_role: str | None = None  # resource variables, resolved by the frontend into state
+    #                            tensors: "handle" (VAR_HANDLE), "read", "assign", "call_once"
 
     # -- facts the rewriting passes use ---------------------------------------------------------
     is_view = False            # output 0 is input 0's bytes under another shape (alias_reshapes)

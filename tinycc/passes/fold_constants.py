@@ -93,8 +93,10 @@ def _fold(g: nx.DiGraph, oid: str, values: list[np.ndarray], origin: dict[str, i
 
 def _dead(g: nx.DiGraph, oid: str) -> bool:
     """A supported, well-formed op none of whose outputs is read, viewed or a model output
-    (an op we could not compile is left for check_operators to refuse)."""
+    and that touches no state (an op we could not compile is left for check_operators to refuse)."""
     o = ir.op(g, oid)
+    if any(t is not None and ir.tensor(g, t).variable for t in o.inputs):
+        return False       # it updates state that later invokes read (ASSIGN_VARIABLE, SVDF, ...)
     if not all(g.out_degree(t) == 0 and t not in g.graph["outputs"] for t in o.outputs):
         return False
     spec = ops.lookup(o.kind)

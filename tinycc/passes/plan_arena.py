@@ -9,6 +9,7 @@ Algorithm
   2. Schedules. Candidate execution orders: the model's order, a memory-greedy order
      (always run the ready op that leaves the fewest live bytes), and further
      topological orders while there are few (MAX_ORDERS). Op k of an order runs at step k.
+     Ops touching one state tensor keep the model's order among themselves (``state_edges``).
   3. Lifetimes. For one order, a buffer lives over [first, last]: from the step of its
      producer (0 for model inputs; the earliest producer of the tensors placed in it) to the
      last step that reads it, one of its views or a tensor placed in it;
@@ -41,6 +42,9 @@ Algorithm
   6. The plan with the smallest arena wins (ties: earlier strategy, earlier order). Its
      size is the highest end offset. With zero-copy joins the whole search runs once more with
      every join copying; zero copy is kept unless that plan is smaller.
+  7. State. State tensors (``ir.Tensor.variable``) are not activations: they get their own
+     region (``state_layout``), one after the other, which no other buffer ever shares, so
+     their bytes persist from one invoke to the next.
 Invariant (checked by ``check_plan`` in the tests, on every case): two buffers live at
 the same step share no byte unless a rule allows it, and then within its shift.
 """
@@ -99,6 +103,8 @@ class ArenaPlan:
     overlaps: tuple[Overlap, ...] = ()
     strategy: str = ""
     tried: dict = field(default_factory=dict)   # "strategy/order" -> arena bytes, for reports
+    state: dict = field(default_factory=dict)   # state tensor id -> byte offset in the state region
+    state_size: int = 0                         # bytes of the state region
 
     def live_at(self, step: int) -> list[Buffer]:
         return [b for b in self.buffers if b.first <= step <= b.last]
@@ -125,6 +131,7 @@ def candidate_orders(g: nx.DiGraph) -> list[list[str]]:
         for t in ir.op(g, oid).outputs:
             for reader in _readers(g, t):
                 op_graph.add_edge(oid, reader)
+    op_graph.add_edges_from(state_edges(g, base))
     for o in itertools.islice(nx.all_topological_sorts(op_graph), MAX_ORDERS):
         orders.append(list(o))
     unique = []
@@ -132,6 +139,19 @@ def candidate_orders(g: nx.DiGraph) -> list[list[str]]:
         if o not in unique:
             unique.append(o)
     return unique
+
+
+def state_edges(g: nx.DiGraph, base: list[str]) -> list[tuple[str, str]]:
+    """(earlier, later) op pairs that must keep the model's order because both touch one state
+    tensor (READ_VARIABLE before the ASSIGN_VARIABLE that follows it, ...): each state tensor's
+    ops, in ``base`` order, chained."""
+    step = {o: k for k, o in enumerate(base)}
+    edges = []
+    for n in g.nodes:
+        if not ir.is_op(g, n) and ir.tensor(g, n).variable:
+            users = sorted(ir.consumers(g, n), key=step.__getitem__)
+            edges += list(zip(users, users[1:]))
+    return edges
 
 
 def _readers(g: nx.DiGraph, tid: str) -> list[str]:
@@ -148,14 +168,17 @@ def memory_greedy_order(g: nx.DiGraph) -> list[str]:
     index = {o: k for k, o in enumerate(base)}
     owner_readers: dict[str, set[str]] = {}
     for n in g.nodes:
-        if not ir.is_op(g, n) and not ir.tensor(g, n).is_const:
+        if not ir.is_op(g, n) and ir.tensor(g, n).in_arena:
             owner_readers.setdefault(ir.view_source(g, n), set()).update(_readers(g, n))
     outputs = {ir.view_source(g, t) for t in g.graph["outputs"]}
     done: set[str] = set()
     order: list[str] = []
     live = {ir.view_source(g, t) for t in g.graph["inputs"]}
+    after: dict[str, set[str]] = {}
+    for a, b in state_edges(g, base):
+        after.setdefault(b, set()).add(a)
     while len(order) < len(base):
-        ready = [o for o in base if o not in done and all(
+        ready = [o for o in base if o not in done and after.get(o, set()) <= done and all(
             p in done for p in (ir.producer(g, ir.view_source(g, t)) for t in ir.op(g, o).inputs
                                 if t is not None) if p is not None and ir.is_op(g, p))]
 
@@ -179,7 +202,7 @@ def lifetimes(g: nx.DiGraph, order: list[str]) -> dict[str, tuple[int, int]]:
     end = len(order)
     life: dict[str, list[int]] = {}
     for n in sorted(g.nodes):
-        if ir.is_op(g, n) or ir.tensor(g, n).is_const:
+        if ir.is_op(g, n) or not ir.tensor(g, n).in_arena:
             continue
         owner, _ = ir.storage(g, n)
         p = ir.producer(g, n)
@@ -218,7 +241,7 @@ def overlap_rules(g: nx.DiGraph, order: list[str], life) -> dict[tuple[str, str]
         if not _whole(g, out):
             continue                     # an output placed inside a join's output shares with nothing
         for slot, t in enumerate(o.inputs):
-            if t is None or ir.tensor(g, t).is_const or not _whole(g, t):
+            if t is None or not ir.tensor(g, t).in_arena or not _whole(g, t):
                 continue
             a = ir.view_source(g, t)
             key = (a, out)
@@ -489,12 +512,28 @@ def make_plan(g, order, prob: _Problem, rules, placed, strategy="", tried=None) 
                     for t in sorted(placed, key=lambda t: (placed[t], t)))
     offsets = {}
     for n in g.nodes:
-        if not ir.is_op(g, n) and not ir.tensor(g, n).is_const:
+        if not ir.is_op(g, n) and ir.tensor(g, n).in_arena:
             owner, off = ir.storage(g, n)
             offsets[n] = placed[owner] + off
     offsets.update({t: off for t, off in placed.items() if t.startswith("scratch:")})
+    state, state_size = state_layout(g, order)
     return ArenaPlan(tuple(order), buffers, offsets, prob.end(placed),
-                     tuple(sorted(rules.values(), key=lambda r: (r.op, r.inp))), strategy, dict(tried or {}))
+                     tuple(sorted(rules.values(), key=lambda r: (r.op, r.inp))), strategy, dict(tried or {}),
+                     state, state_size)
+
+
+def state_layout(g: nx.DiGraph, order: list[str]) -> tuple[dict[str, int], int]:
+    """Offsets of the state tensors (``ir.Tensor.variable``) in the state region, in the order the
+    ops first read them, each aligned to ALIGN; and the region's size. Nothing else lives there,
+    so its bytes survive from one invoke to the next."""
+    offsets: dict[str, int] = {}
+    end = 0
+    for oid in order:
+        for t in ir.op(g, oid).inputs:
+            if t is not None and t not in offsets and ir.tensor(g, t).variable:
+                offsets[t] = end
+                end += _align(ir.tensor(g, t).nbytes)
+    return offsets, end
 
 
 def check_plan(plan: ArenaPlan) -> None:

@@ -41,6 +41,7 @@ DTYPES: dict[str, tuple[int, np.dtype]] = {
     "int32": (tflite.TensorType.INT32, np.dtype("<i4")),
     "int64": (tflite.TensorType.INT64, np.dtype("<i8")),
     "bool": (tflite.TensorType.BOOL, np.dtype("?")),
+    "resource": (tflite.TensorType.RESOURCE, np.dtype("<i4")),
 }
 
 _SCHEMA_VERSION = 3
@@ -181,6 +182,43 @@ def _reshape_options(b: flatbuffers.Builder, opts: dict) -> int:
     return tflite.ReshapeOptionsEnd(b)
 
 
+def _svdf_options(b: flatbuffers.Builder, opts: dict) -> int:
+    rank, act = int(opts.pop("rank", 1)), _activation(opts)
+    tflite.SVDFOptionsStart(b)
+    tflite.SVDFOptionsAddRank(b, rank)
+    tflite.SVDFOptionsAddFusedActivationFunction(b, act)
+    tflite.SVDFOptionsAddAsymmetricQuantizeInputs(b, bool(opts.pop("asymmetric_quantize_inputs", False)))
+    return tflite.SVDFOptionsEnd(b)
+
+
+def _lstm_options(b: flatbuffers.Builder, opts: dict) -> int:
+    act = _activation(opts)
+    tflite.UnidirectionalSequenceLSTMOptionsStart(b)
+    tflite.UnidirectionalSequenceLSTMOptionsAddFusedActivationFunction(b, act)
+    tflite.UnidirectionalSequenceLSTMOptionsAddCellClip(b, float(opts.pop("cell_clip", 0.0)))
+    tflite.UnidirectionalSequenceLSTMOptionsAddProjClip(b, float(opts.pop("proj_clip", 0.0)))
+    tflite.UnidirectionalSequenceLSTMOptionsAddTimeMajor(b, bool(opts.pop("time_major", True)))
+    return tflite.UnidirectionalSequenceLSTMOptionsEnd(b)
+
+
+def _var_handle_options(b: flatbuffers.Builder, opts: dict) -> int:
+    container, shared = opts.pop("container", None), opts.pop("shared_name", "")
+    container = b.CreateString(container) if container is not None else None
+    shared = b.CreateString(shared)
+    tflite.VarHandleOptionsStart(b)
+    if container is not None:
+        tflite.VarHandleOptionsAddContainer(b, container)
+    tflite.VarHandleOptionsAddSharedName(b, shared)
+    return tflite.VarHandleOptionsEnd(b)
+
+
+def _call_once_options(b: flatbuffers.Builder, opts: dict) -> int:
+    index = int(opts.pop("init_subgraph_index"))
+    tflite.CallOnceOptionsStart(b)
+    tflite.CallOnceOptionsAddInitSubgraphIndex(b, index)
+    return tflite.CallOnceOptionsEnd(b)
+
+
 def _softmax_options(b: flatbuffers.Builder, opts: dict) -> int:
     beta = float(opts.pop("beta", 1.0))
     tflite.SoftmaxOptionsStart(b)
@@ -229,6 +267,18 @@ _OPTION_WRITERS: dict[int, _OptionsSpec] = {
     tflite.BuiltinOperator.SOFTMAX: _OptionsSpec(
         tflite.BuiltinOptions.SoftmaxOptions, _softmax_options, True
     ),
+    tflite.BuiltinOperator.SVDF: _OptionsSpec(
+        tflite.BuiltinOptions.SVDFOptions, _svdf_options, True
+    ),
+    tflite.BuiltinOperator.UNIDIRECTIONAL_SEQUENCE_LSTM: _OptionsSpec(
+        tflite.BuiltinOptions.UnidirectionalSequenceLSTMOptions, _lstm_options, True
+    ),
+    tflite.BuiltinOperator.VAR_HANDLE: _OptionsSpec(
+        tflite.BuiltinOptions.VarHandleOptions, _var_handle_options, True
+    ),
+    tflite.BuiltinOperator.CALL_ONCE: _OptionsSpec(
+        tflite.BuiltinOptions.CallOnceOptions, _call_once_options, True
+    ),
 }
 
 
@@ -246,6 +296,7 @@ class _Tensor:
     scale: list[float] | None
     zero_point: list[int] | None
     quantized_dimension: int
+    variable: bool = False
 
 
 @dataclass
@@ -275,8 +326,8 @@ class ModelBuilder:
 
     def __init__(self, description: str = "tinycc test model"):
         self.description = description
-        self._tensors: list[_Tensor] = []
-        self._ops: list[_Op] = []
+        self._subgraphs: list[tuple[list[_Tensor], list[_Op]]] = [([], [])]
+        self._tensors, self._ops = self._subgraphs[0]
         self._buffers: list[bytes] = [b""]  # buffer 0: empty sentinel
         self._opcodes: list[tuple[int, int]] = []  # (builtin code, version)
 
@@ -292,6 +343,7 @@ class ModelBuilder:
         zero_point: int | Sequence[int] | None = None,
         quantized_dimension: int = 0,
         name: str | None = None,
+        variable: bool = False,
     ) -> int:
         """Add a tensor and return its index.
 
@@ -305,6 +357,7 @@ class ModelBuilder:
                 ``scale`` is given the zero points default to 0.
             quantized_dimension: axis of per-channel quantization.
             name: tensor name; defaults to ``"t<index>"``.
+            variable: set ``is_variable`` (persistent state, e.g. SVDF's activation state).
         """
         if dtype not in DTYPES:
             raise ValueError(f"unsupported dtype {dtype!r}; expected one of {sorted(DTYPES)}")
@@ -343,6 +396,7 @@ class ModelBuilder:
                 scale=scales,
                 zero_point=zero_points,
                 quantized_dimension=int(quantized_dimension),
+                variable=bool(variable),
             )
         )
         return index
@@ -354,6 +408,17 @@ class ModelBuilder:
     def tensor_dtype(self, index: int) -> str:
         """Dtype name of a previously added tensor."""
         return self._tensors[index].dtype
+
+    # -- subgraphs -----------------------------------------------------------
+
+    def subgraph(self, index: int | None = None) -> int:
+        """Make subgraph ``index`` current (None: a new one) and return its index. Tensors and
+        operators are added to the current subgraph; subgraph 0 (the model) is current at first."""
+        if index is None:
+            self._subgraphs.append(([], []))
+            index = len(self._subgraphs) - 1
+        self._tensors, self._ops = self._subgraphs[index]
+        return index
 
     # -- operators ---------------------------------------------------------
 
@@ -396,30 +461,19 @@ class ModelBuilder:
 
     # -- serialisation -----------------------------------------------------
 
-    def build(self, inputs: Sequence[int], outputs: Sequence[int]) -> bytes:
-        """Serialise the model with the given subgraph inputs and outputs."""
+    def build(self, inputs: Sequence[int], outputs: Sequence[int],
+              subgraph_io: dict[int, tuple[Sequence[int], Sequence[int]]] | None = None) -> bytes:
+        """Serialise the model with the given inputs and outputs of subgraph 0 (``subgraph_io``:
+        those of the other subgraphs, by index; none by default)."""
         b = flatbuffers.Builder(1024)
 
         buffer_offsets = [self._write_buffer(b, data) for data in self._buffers]
-        tensor_offsets = [self._write_tensor(b, t) for t in self._tensors]
-        op_offsets = [self._write_op(b, op) for op in self._ops]
         opcode_offsets = [self._write_opcode(b, code, version) for code, version in self._opcodes]
-
-        tensors_vec = _offset_vector(b, tflite.SubGraphStartTensorsVector, tensor_offsets)
-        inputs_vec = _int32_vector(b, inputs)
-        outputs_vec = _int32_vector(b, outputs)
-        ops_vec = _offset_vector(b, tflite.SubGraphStartOperatorsVector, op_offsets)
-        sg_name = b.CreateString("main")
-        tflite.SubGraphStart(b)
-        tflite.SubGraphAddTensors(b, tensors_vec)
-        tflite.SubGraphAddInputs(b, inputs_vec)
-        tflite.SubGraphAddOutputs(b, outputs_vec)
-        tflite.SubGraphAddOperators(b, ops_vec)
-        tflite.SubGraphAddName(b, sg_name)
-        subgraph = tflite.SubGraphEnd(b)
+        io = {0: (inputs, outputs), **(subgraph_io or {})}
+        subgraphs = [self._write_subgraph(b, k, *io.get(k, ([], []))) for k in range(len(self._subgraphs))]
 
         opcodes_vec = _offset_vector(b, tflite.ModelStartOperatorCodesVector, opcode_offsets)
-        subgraphs_vec = _offset_vector(b, tflite.ModelStartSubgraphsVector, [subgraph])
+        subgraphs_vec = _offset_vector(b, tflite.ModelStartSubgraphsVector, subgraphs)
         description = b.CreateString(self.description)
         buffers_vec = _offset_vector(b, tflite.ModelStartBuffersVector, buffer_offsets)
         tflite.ModelStart(b)
@@ -431,6 +485,23 @@ class ModelBuilder:
         model = tflite.ModelEnd(b)
         b.Finish(model, file_identifier=_FILE_IDENTIFIER)
         return bytes(b.Output())
+
+    def _write_subgraph(self, b: flatbuffers.Builder, k: int, inputs, outputs) -> int:
+        tensors, ops = self._subgraphs[k]
+        tensor_offsets = [self._write_tensor(b, t) for t in tensors]
+        op_offsets = [self._write_op(b, op) for op in ops]
+        tensors_vec = _offset_vector(b, tflite.SubGraphStartTensorsVector, tensor_offsets)
+        inputs_vec = _int32_vector(b, inputs)
+        outputs_vec = _int32_vector(b, outputs)
+        ops_vec = _offset_vector(b, tflite.SubGraphStartOperatorsVector, op_offsets)
+        sg_name = b.CreateString("main" if k == 0 else f"subgraph{k}")
+        tflite.SubGraphStart(b)
+        tflite.SubGraphAddTensors(b, tensors_vec)
+        tflite.SubGraphAddInputs(b, inputs_vec)
+        tflite.SubGraphAddOutputs(b, outputs_vec)
+        tflite.SubGraphAddOperators(b, ops_vec)
+        tflite.SubGraphAddName(b, sg_name)
+        return tflite.SubGraphEnd(b)
 
     @staticmethod
     def _write_buffer(b: flatbuffers.Builder, data: bytes) -> int:
@@ -468,6 +539,8 @@ class ModelBuilder:
         tflite.TensorAddName(b, name)
         if quant is not None:
             tflite.TensorAddQuantization(b, quant)
+        if t.variable:
+            tflite.TensorAddIsVariable(b, True)
         return tflite.TensorEnd(b)
 
     def _write_op(self, b: flatbuffers.Builder, op: _Op) -> int:

@@ -1,0 +1,164 @@
+"""Generators of test models with persistent state: SVDF (variable state tensor).
+
+Each returns the model's bytes (``tinycc.testing.tflite_writer``). The state tensor is written
+with ``is_variable`` set, as TensorFlow's converter writes it. int8 models are quantized as the
+converter does for SVDF: int8 input/output and feature weights, int16 (or int8) time weights
+and state, int32 bias whose scale is state scale x time-weights scale.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .tflite_writer import ModelBuilder
+
+
+def _sym_scale(values: np.ndarray, qmax: int) -> float:
+    return float(np.float32(max(float(np.abs(values).max()), 1e-6) / qmax))
+
+
+def svdf_model(dtype: str = "float32", *, state_dtype: str = "int16", batches: int = 1, input_size: int = 12,
+               filters: int = 8, rank: int = 2, memory: int = 5, activation: str = "NONE",
+               seed: int = 0) -> bytes:
+    """One SVDF op: input [batches, input_size] -> output [batches, filters // rank]."""
+    rng = np.random.default_rng(seed)
+    units = filters // rank
+    wf = rng.standard_normal((filters, input_size)).astype(np.float32) * 0.4
+    wt = rng.standard_normal((filters, memory)).astype(np.float32) * 0.5
+    b = rng.standard_normal(units).astype(np.float32) * 0.3
+    mb = ModelBuilder(f"tinycc SVDF test model ({dtype})")
+    if dtype == "float32":
+        x = mb.tensor([batches, input_size], "float32", name="input")
+        twf = mb.tensor(wf.shape, "float32", data=wf, name="weights_feature")
+        twt = mb.tensor(wt.shape, "float32", data=wt, name="weights_time")
+        tb = mb.tensor([units], "float32", data=b, name="bias")
+        st = mb.tensor([batches, memory * filters], "float32", name="state", variable=True)
+        y = mb.tensor([batches, units], "float32", name="output")
+    else:
+        qmax = 32767 if state_dtype == "int16" else 127
+        in_s, in_zp = 1.0 / 40, int(rng.integers(-20, 20))
+        wf_s = _sym_scale(wf, 127)
+        st_s = float(np.float32(4.0 * np.sqrt(input_size) * 0.4 * 3.0 / qmax * (1 if qmax == 127 else 1)))
+        st_zp = int(rng.integers(-10, 10)) if state_dtype == "int8" else 0
+        wt_s = _sym_scale(wt, qmax)
+        b_s = float(np.float32(st_s) * np.float32(wt_s))
+        out_s, out_zp = 3.0 * np.sqrt(memory * rank) * 2.0 / 255, int(rng.integers(-10, 10))
+        x = mb.tensor([batches, input_size], "int8", scale=in_s, zero_point=in_zp, name="input")
+        twf = mb.tensor(wf.shape, "int8", data=np.clip(np.round(wf / wf_s), -127, 127), scale=wf_s, name="weights_feature")
+        twt = mb.tensor(wt.shape, state_dtype, data=np.clip(np.round(wt / wt_s), -qmax, qmax), scale=wt_s,
+                        name="weights_time")
+        tb = mb.tensor([units], "int32", data=np.round(b / b_s), scale=b_s, name="bias")
+        st = mb.tensor([batches, memory * filters], state_dtype, scale=st_s, zero_point=st_zp, name="state",
+                       variable=True)
+        y = mb.tensor([batches, units], "int8", scale=out_s, zero_point=out_zp, name="output")
+    mb.op("SVDF", [x, twf, twt, tb, st], [y], rank=rank, fused_activation=activation)
+    return mb.build([x], [y])
+
+
+def accumulator_model(dtype: str = "float32", shape=(1, 6), init: bool = True, seed: int = 0) -> bytes:
+    """A resource variable that sums the inputs: CALL_ONCE runs subgraph 1, which assigns the
+    variable its initial value (a constant); subgraph 0 reads it, adds the input, assigns the sum
+    back and outputs it (``init=False``: no CALL_ONCE, the variable starts at its zero point)."""
+    rng = np.random.default_rng(seed)
+    q = dict(scale=0.05, zero_point=int(rng.integers(-5, 5))) if dtype == "int8" else {}
+    start = rng.standard_normal(shape).astype(np.float32)
+    if dtype == "int8":
+        start = np.clip(np.round(start / q["scale"]) + q["zero_point"], -128, 127)
+    mb = ModelBuilder(f"tinycc resource variable test model ({dtype})")
+    x = mb.tensor(shape, dtype, name="input", **q)
+    h = mb.tensor([], "resource", name="handle")
+    v = mb.tensor(shape, dtype, name="value", **q)
+    y = mb.tensor(shape, dtype, name="sum", **q)
+    if init:
+        mb.op("CALL_ONCE", [], [], init_subgraph_index=1)
+    mb.op("VAR_HANDLE", [], [h], shared_name="acc")
+    mb.op("READ_VARIABLE", [h], [v])
+    mb.op("ADD", [x, v], [y])
+    mb.op("ASSIGN_VARIABLE", [h, y], [])
+    if init:
+        mb.subgraph()
+        h1 = mb.tensor([], "resource", name="handle")
+        c = mb.tensor(shape, dtype, data=start, name="initial", **q)
+        mb.op("VAR_HANDLE", [], [h1], shared_name="acc")
+        mb.op("ASSIGN_VARIABLE", [h1, c], [])
+        mb.subgraph(0)
+    return mb.build([x], [y])
+
+
+def delay_model(dtype: str = "int8", shape=(2, 3)) -> bytes:
+    """Output = the previous invoke's input (zero point at first): READ_VARIABLE first, then
+    ASSIGN_VARIABLE of the input, with no data dependency between them, so only the model's
+    order says the read comes first. Two handles name the one variable."""
+    q = dict(scale=0.1, zero_point=-3) if dtype == "int8" else {}
+    mb = ModelBuilder(f"tinycc delay-line test model ({dtype})")
+    x = mb.tensor(shape, dtype, name="input", **q)
+    h1 = mb.tensor([], "resource", name="h1")
+    h2 = mb.tensor([], "resource", name="h2")
+    y = mb.tensor(shape, dtype, name="previous", **q)
+    mb.op("VAR_HANDLE", [], [h1], container="c", shared_name="line")
+    mb.op("READ_VARIABLE", [h1], [y])
+    mb.op("VAR_HANDLE", [], [h2], container="c", shared_name="line")
+    mb.op("ASSIGN_VARIABLE", [h2, x], [])
+    return mb.build([x], [y])
+
+
+def lstm_model(*, time: int = 3, batches: int = 2, n_input: int = 5, n_cell: int = 4, time_major: bool = True,
+               cell_clip: float = 0.0, seed: int = 0) -> bytes:
+    """One float32 UNIDIRECTIONAL_SEQUENCE_LSTM without peephole, projection or layer norm (what
+    TFLite Micro supports): input [time, batches, n_input] (time-major) or [batches, time,
+    n_input]; output_state [batches, n_cell] and cell_state [batches, n_cell] are variable."""
+    rng = np.random.default_rng(seed)
+    mb = ModelBuilder("tinycc UNIDIRECTIONAL_SEQUENCE_LSTM test model (float32)")
+    seq = [time, batches] if time_major else [batches, time]
+    x = mb.tensor([*seq, n_input], "float32", name="input")
+
+    def const(shape, name, k=0.5):
+        return mb.tensor(shape, "float32", data=rng.standard_normal(shape).astype(np.float32) * k, name=name)
+    gates = ("input", "forget", "cell", "output")
+    w_in = [const([n_cell, n_input], f"input_to_{g}_weights") for g in gates]
+    w_rec = [const([n_cell, n_cell], f"recurrent_to_{g}_weights") for g in gates]
+    bias = [const([n_cell], f"{g}_gate_bias", 0.2) for g in gates]
+    h = mb.tensor([batches, n_cell], "float32", name="output_state", variable=True)
+    c = mb.tensor([batches, n_cell], "float32", name="cell_state", variable=True)
+    y = mb.tensor([*seq, n_cell], "float32", name="output")
+    inputs = [x, *w_in, *w_rec, -1, -1, -1, *bias, -1, -1, h, c, -1, -1, -1, -1]
+    mb.op("UNIDIRECTIONAL_SEQUENCE_LSTM", inputs, [y], fused_activation="TANH", cell_clip=cell_clip,
+          time_major=time_major)
+    return mb.build([x], [y])
+
+
+def stream_model(seed: int = 0) -> bytes:
+    """Three kinds of state in one float32 model: SVDF [1, 12] -> [1, 4], RESHAPE to [1, 1, 4],
+    an LSTM (n_cell 3, time-major) and a resource variable that sums the LSTM's outputs
+    (initialized by CALL_ONCE); output: the running sum [1, 1, 3]."""
+    rng = np.random.default_rng(seed)
+    mb = ModelBuilder("tinycc streaming test model (SVDF, LSTM, resource variable)")
+
+    def const(shape, k=0.5):
+        return mb.tensor(shape, "float32", data=rng.standard_normal(shape).astype(np.float32) * k)
+    x = mb.tensor([1, 12], "float32", name="input")
+    svdf_state = mb.tensor([1, 5 * 8], "float32", name="svdf_state", variable=True)
+    s = mb.tensor([1, 4], "float32", name="svdf_out")
+    mb.op("SVDF", [x, const([8, 12], 0.3), const([8, 5]), const([4], 0.1), svdf_state], [s], rank=2,
+          fused_activation="RELU")
+    r = mb.tensor([1, 1, 4], "float32", name="frames")
+    mb.op("RESHAPE", [s], [r], new_shape=[1, 1, 4])
+    h = mb.tensor([1, 3], "float32", name="lstm_hidden", variable=True)
+    c = mb.tensor([1, 3], "float32", name="lstm_cell", variable=True)
+    lo = mb.tensor([1, 1, 3], "float32", name="lstm_out")
+    lstm_in = [r, *[const([3, 4]) for _ in range(4)], *[const([3, 3]) for _ in range(4)], -1, -1, -1,
+               *[const([3], 0.2) for _ in range(4)], -1, -1, h, c, -1, -1, -1, -1]
+    mb.op("UNIDIRECTIONAL_SEQUENCE_LSTM", lstm_in, [lo], fused_activation="TANH")
+    handle = mb.tensor([], "resource", name="handle")
+    acc = mb.tensor([1, 1, 3], "float32", name="acc")
+    y = mb.tensor([1, 1, 3], "float32", name="sum")
+    mb.op("CALL_ONCE", [], [], init_subgraph_index=1)
+    mb.op("VAR_HANDLE", [], [handle], shared_name="sum")
+    mb.op("READ_VARIABLE", [handle], [acc])
+    mb.op("ADD", [lo, acc], [y])
+    mb.op("ASSIGN_VARIABLE", [handle, y], [])
+    mb.subgraph()
+    h1 = mb.tensor([], "resource", name="handle")
+    mb.op("VAR_HANDLE", [], [h1], shared_name="sum")
+    mb.op("ASSIGN_VARIABLE", [h1, const([1, 1, 3])], [])
+    mb.subgraph(0)
+    return mb.build([x], [y])
