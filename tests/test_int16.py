@@ -10,7 +10,7 @@ from tinycc import driver
 from tinycc.errors import TinyccError
 from tinycc.testing.tflite_writer import ModelBuilder
 
-from .conftest import needs_qemu
+from .conftest import assert_match, needs_qemu, reference_outputs, run_compiled
 
 RNG = np.random.default_rng(16)
 
@@ -72,4 +72,50 @@ def test_depthwise_needs_int64_bias(tmp_path, bias):
     path = tmp_path / "m.tflite"
     path.write_bytes(weighted_model("DEPTHWISE_CONV_2D", bias, 3))
     with pytest.raises(TinyccError, match=r"operator 0 \(DEPTHWISE_CONV_2D\).*int64 bias"):
+        driver.compile_graph(str(path))
+
+
+QUANT = {"int8": dict(scale=0.05, zero_point=3), "int16": dict(scale=0.002, zero_point=0),
+         "int32": dict(scale=0.0001, zero_point=-7), "float32": {}}
+
+
+def convert_model(kind: str, src: str, dst: str, shape=(4, 50)) -> bytes:
+    mb = ModelBuilder(f"tinycc {kind} {src} -> {dst}")
+    x, y = mb.tensor(shape, src, **QUANT[src]), mb.tensor(shape, dst, **QUANT[dst])
+    mb.op(kind, [x], [y])
+    return mb.build([x], [y])
+
+
+def _samples(dtype: str, shape, n: int):
+    """Integers over the whole type (int32: over +-2^20, so some land inside the output range);
+    float32: normal values, exact halves of the int16 step, out-of-range values (below 2^31 steps:
+    beyond, x86 TFLite Micro converts to INT32_MIN, Cortex-M saturates; tinycc saturates) and NaN."""
+    if dtype == "float32":
+        xs = [(RNG.standard_normal(shape) * 30).astype(np.float32) for _ in range(n)]
+        special = np.resize(np.array([0.001, -0.001, 0.003, -0.003, 65.535, -65.537, 1e6, -1e6, np.nan], np.float32),
+                            shape)
+        return [[x] for x in xs] + [[special]]
+    lim = 2**20 if dtype == "int32" else np.iinfo(dtype).max
+    return [[RNG.integers(-lim, lim, shape, endpoint=True).astype(dtype)] for _ in range(n)]
+
+
+@pytest.mark.parametrize("kind,src,dst", [
+    ("QUANTIZE", "float32", "int16"), ("QUANTIZE", "int16", "int8"), ("QUANTIZE", "int8", "int16"),
+    ("QUANTIZE", "int16", "int16"), ("QUANTIZE", "int16", "int32"), ("QUANTIZE", "int8", "int32"),
+    ("QUANTIZE", "int32", "int16"), ("QUANTIZE", "int32", "int8"), ("DEQUANTIZE", "int16", "float32"),
+])
+def test_conversions(tmp_path, kind, src, dst):
+    path = tmp_path / "m.tflite"
+    path.write_bytes(convert_model(kind, src, dst))
+    batches = _samples(src, (4, 50), 2)
+    ours, _ = run_compiled(path, batches, tmp_path, "host")
+    assert_match(ours, reference_outputs(path, batches, 1), float_tol=(0.0, 0.0))
+
+
+@pytest.mark.parametrize("kind,src,dst", [("QUANTIZE", "float32", "int32"), ("QUANTIZE", "int32", "int32"),
+                                          ("DEQUANTIZE", "int32", "float32")])
+def test_conversions_tflm_refuses(tmp_path, kind, src, dst):
+    path = tmp_path / "m.tflite"
+    path.write_bytes(convert_model(kind, src, dst))
+    with pytest.raises(TinyccError, match=rf"operator 0 \({kind}\).*{src} -> {dst} is not supported"):
         driver.compile_graph(str(path))
