@@ -119,3 +119,24 @@ def test_conversions_tflm_refuses(tmp_path, kind, src, dst):
     path.write_bytes(convert_model(kind, src, dst))
     with pytest.raises(TinyccError, match=rf"operator 0 \({kind}\).*{src} -> {dst} is not supported"):
         driver.compile_graph(str(path))
+
+
+def softmax_model(beta: float = 1.0, in_scale: float = 1 / 2048, shape=(3, 37)) -> bytes:
+    mb = ModelBuilder("tinycc int16 SOFTMAX")
+    x = mb.tensor(shape, "int16", scale=in_scale, zero_point=0)
+    y = mb.tensor(shape, "int16", scale=1 / 32768, zero_point=0)
+    mb.op("SOFTMAX", [x], [y], beta=beta)
+    return mb.build([x], [y])
+
+
+@pytest.mark.parametrize("beta,in_scale", [(1.0, 1 / 2048), (0.7, 1 / 256)])
+def test_softmax(tmp_path, beta, in_scale):
+    """Rows over the whole int16 range (mostly one winner) and within a few units of each other
+    (every table entry and the reciprocal's interpolation matter)."""
+    path = tmp_path / "m.tflite"
+    path.write_bytes(softmax_model(beta, in_scale))
+    lim = int(4 / in_scale)
+    batches = [[RNG.integers(-32768, 32767, (3, 37), endpoint=True).astype(np.int16)],
+               [RNG.integers(-lim, lim, (3, 37)).astype(np.int16)], [RNG.integers(-lim // 8, lim // 8, (3, 37)).astype(np.int16)]]
+    ours, _ = run_compiled(path, batches, tmp_path, "host")
+    assert_match(ours, reference_outputs(path, batches, 1))
