@@ -130,12 +130,19 @@ def check_s16(op_def: OpDef, g, o: ir.Op, axis_out: int) -> None:
     quant.check_int16_accumulation(op_def, o, x, w, y, bias_data(g, o), axis_out, acc64(g, o))
 
 
-def s16_params(g, o: ir.Op, axis_out: int) -> dict:
+def s16_params(g, o: ir.Op, axis_out: int, float_product: bool = False) -> dict:
     """The requantization fields of a 16x8 op's params: per-channel multipliers, the int64 bias
-    (unfolded: zero points are 0), the accumulator type and the output clamp."""
+    (unfolded: zero points are 0), the accumulator type and the output clamp. ``float_product``:
+    the multiplier is float32(input scale * weight scale) / output scale in double (TFLite
+    Micro's per-tensor FULLY_CONNECTED, GetQuantizedConvolutionMultipler)."""
     x, w, y = (ir.tensor(g, t) for t in (o.inputs[0], o.inputs[1], o.outputs[0]))
-    mult, shift = quant.conv_output_multipliers(x.quant.scale[0], per_channel_scales(w, w.shape[axis_out]),
-                                                y.quant.scale[0])
+    if float_product:
+        prod = float(np.float32(x.quant.scale[0]) * np.float32(w.quant.scale[0]))
+        m, sh = quant.quantize_multiplier(prod / float(y.quant.scale[0]))
+        mult, shift = [m] * w.shape[axis_out], [sh] * w.shape[axis_out]
+    else:
+        mult, shift = quant.conv_output_multipliers(x.quant.scale[0], per_channel_scales(w, w.shape[axis_out]),
+                                                    y.quant.scale[0])
     bias = bias_data(g, o)
     return dict(act_range=activation_range_int8(o.attrs["activation"], y.quant.scale[0], 0, "int16"),
                 mult=mult, shift=shift, bias=None if bias is None else bias.astype(np.int64), acc64=acc64(g, o))

@@ -96,6 +96,14 @@ class FullyConnected(OpDef):
                                              ir.tensor(g, o.inputs[2]).data if len(o.inputs) > 2 and o.inputs[2] else None, 0)
         if dt == "int16":
             check_s16(self, g, o, 0)
+            b = ir.tensor(g, o.inputs[2]) if len(o.inputs) > 2 and o.inputs[2] else None
+            if not w.quant.per_channel and b is not None:
+                # TFLite Micro's per-tensor path (GetQuantizedConvolutionMultipler) checks the bias scale
+                prod = float(np.float32(x.quant.scale[0]) * np.float32(w.quant.scale[0]))
+                bs = float(b.quant.scale[0]) if b.quant is not None and b.quant.scale else 0.0
+                if not abs(prod - bs) / float(y.quant.scale[0]) <= 0.02:
+                    raise self.fail(o, f"bias scale {bs:.6g} differs from input scale x weight scale {prod:.6g} "
+                                       f"by more than 0.02 output steps", b.name)
 
     def prepare(self, g, o):
         x, w, y = (ir.tensor(g, t) for t in (o.inputs[0], o.inputs[1], o.outputs[0]))
@@ -110,7 +118,7 @@ class FullyConnected(OpDef):
                             hybrid_scales=hybrid_scales(w, w.quant.per_channel))
             return p
         if x.dtype == "int16":
-            return FCParams(**shape, **s16_params(g, o, 0))
+            return FCParams(**shape, **s16_params(g, o, 0, float_product=not w.quant.per_channel))
         bias = ir.tensor(g, o.inputs[2]).data if len(o.inputs) > 2 and o.inputs[2] else None
         in_zp, out_zp = x.quant.zero_point[0], y.quant.zero_point[0]
         mult, shift = quant.conv_output_multipliers(
