@@ -176,3 +176,20 @@ def test_small_16x8_model(tmp_path, mode):
     refs = reference_outputs(path, batches, 1)
     assert_match(ours, refs)
     assert len({r[0].tobytes() for r in refs}) == len(batches) and max(int(r[0].max()) for r in refs) < 32767
+
+
+def add_model(shape_b=(1, 5, 6, 4), activation="NONE") -> bytes:
+    """ADD of two int16 inputs on different scales (broadcast when ``shape_b`` differs)."""
+    mb = ModelBuilder("tinycc int16 ADD")
+    a = mb.tensor([1, 5, 6, 4], "int16", scale=1 / 1000, zero_point=0)
+    b = mb.tensor(list(shape_b), "int16", scale=1 / 3000, zero_point=0)
+    y = mb.tensor([1, 5, 6, 4], "int16", scale=1 / 1500, zero_point=0)
+    mb.op("ADD", [a, b], [y], fused_activation=activation)
+    return mb.build([a, b], [y])
+
+
+@pytest.mark.parametrize("shape_b,activation", [((1, 5, 6, 4), "NONE"), ((1, 1, 6, 1), "RELU6")])
+def test_add(tmp_path, check_model, shape_b, activation):
+    path = tmp_path / "m.tflite"
+    path.write_bytes(add_model(shape_b, activation))
+    check_model(path, samples=2)
