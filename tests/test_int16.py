@@ -212,3 +212,18 @@ def test_sub_mul(tmp_path, check_model, kind, shape_b, activation):
     path = tmp_path / "m.tflite"
     path.write_bytes(binary_model(kind, shape_b, activation))
     check_model(path, samples=2)
+
+
+def pool_model(kind: str, activation="NONE") -> bytes:
+    mb = ModelBuilder(f"tinycc int16 {kind}")
+    x = mb.tensor([1, 7, 9, 3], "int16", scale=1 / 1000, zero_point=0)
+    y = mb.tensor([1, 4, 3, 3], "int16", scale=1 / 1000, zero_point=0)
+    mb.op(kind, [x], [y], padding="SAME", stride_h=2, stride_w=3, filter_h=3, filter_w=4, fused_activation=activation)
+    return mb.build([x], [y])
+
+
+@pytest.mark.parametrize("kind,activation", [("AVERAGE_POOL_2D", "NONE"), ("MAX_POOL_2D", "RELU6")])
+def test_pool(tmp_path, check_model, kind, activation):
+    path = tmp_path / "m.tflite"
+    path.write_bytes(pool_model(kind, activation))
+    check_model(path, samples=2)
