@@ -227,3 +227,16 @@ def test_pool(tmp_path, check_model, kind, activation):
     path = tmp_path / "m.tflite"
     path.write_bytes(pool_model(kind, activation))
     check_model(path, samples=2)
+
+
+@pytest.mark.parametrize("kind,opts,out_scale", [("RELU", {}, 1 / 3000), ("RELU6", {}, 1 / 700),
+                                                 ("LEAKY_RELU", {"alpha": 0.3}, 1 / 3000),
+                                                 ("LEAKY_RELU", {"alpha": -1.7}, 1 / 500)])
+def test_relus(tmp_path, check_model, kind, opts, out_scale):
+    mb = ElementwiseBuilder(f"tinycc int16 {kind}")
+    x = mb.tensor([4, 64], "int16", scale=1 / 1000, zero_point=0)
+    y = mb.tensor([4, 64], "int16", scale=out_scale, zero_point=0)
+    mb.op(kind, [x], [y], **opts)
+    path = tmp_path / "m.tflite"
+    path.write_bytes(mb.build([x], [y]))
+    check_model(path, samples=2)

@@ -131,6 +131,18 @@ void tcc_dequantize_s16_f32(float scale, int32_t zero_point, const int16_t *in, 
 }
 #endif
 
+#ifndef TCC_OMIT_PIECEWISE_S16  /* tinycc defines it when no op calls it */
+void tcc_piecewise_s16(const tcc_piecewise_s16_params *p, const int16_t *in, int16_t *out, int32_t n)
+{
+    for (int32_t i = 0; i < n; ++i) {
+        const int32_t x = in[i];
+        const int32_t r = x >= 0 ? tcc_requantize(x, p->mult_pos, p->shift_pos)
+                                 : tcc_requantize(x, p->mult_neg, p->shift_neg);
+        out[i] = (int16_t)tcc_clamp(r, p->act_min, p->act_max);
+    }
+}
+#endif
+
 #ifndef TCC_OMIT_REQUANTIZE  /* tinycc defines it when no op calls it */
 /* x - in_zp and + out_zp wrap like TFLite's int32 arithmetic (an int32 input may be anywhere). */
 #define TCC_REQUANTIZE_DEF(fn, tin, tout, lo, hi)                                                   \

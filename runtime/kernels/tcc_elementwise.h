@@ -37,6 +37,13 @@ void tcc_relu6_f32(const float *in, float *out, int32_t n);
 void tcc_relu_n1_to_1_f32(const float *in, float *out, int32_t n);
 void tcc_leaky_relu_f32(float alpha, const float *in, float *out, int32_t n);
 
+/* int16 RELU, RELU6, LEAKY_RELU (zero points 0): clamp(requantize(x, pos or neg multiplier by
+ * the sign of x), act_min, act_max). */
+typedef struct {
+    int32_t mult_pos, shift_pos, mult_neg, shift_neg, act_min, act_max;
+} tcc_piecewise_s16_params;
+void tcc_piecewise_s16(const tcc_piecewise_s16_params *p, const int16_t *in, int16_t *out, int32_t n);
+
 /* QUANTIZE float32 -> int8: clamp(round(x / scale) + zero_point). */
 void tcc_quantize_f32_s8(float scale, int32_t zero_point, const float *in, int8_t *out, int32_t n);
 /* QUANTIZE float32 -> int16: the same, clamped to int16. */
