@@ -240,3 +240,32 @@ def test_relus(tmp_path, check_model, kind, opts, out_scale):
     path = tmp_path / "m.tflite"
     path.write_bytes(mb.build([x], [y]))
     check_model(path, samples=2)
+
+
+def test_data_movement(tmp_path, check_model):
+    """Ops that move 2-byte elements without arithmetic: SLICE, STRIDED_SLICE, CONCATENATION/PACK,
+    TRANSPOSE, PAD/PADV2 (RESHAPE is a view: see the 16x8 model)."""
+    from tinycc.testing import models_datamove as D
+
+    from .test_ops_datamove import JOIN_CASES, PAD_CASES, SS_CASES, TRANSPOSE_CASES
+    i16 = ("int16",)
+    models = [D.slices(RNG, (2, 5, 6), [([0, 1, 2], [2, 3, -1]), ([1, 0, 0], [1, -1, 3])], dtypes=i16),
+              D.strided_slices(RNG, (1, 4, 6, 5), SS_CASES[:4], dtypes=i16),
+              D.concats(RNG, JOIN_CASES[:4], dtypes=i16),
+              D.transposes(RNG, TRANSPOSE_CASES[:1], dtypes=i16),
+              D.pads(RNG, (1, 3, 4, 2), PAD_CASES[:4], dtypes=i16)]
+    for k, m in enumerate(models):
+        path = tmp_path / f"m{k}.tflite"
+        path.write_bytes(m)
+        check_model(path, samples=1)
+
+
+def test_mirror_pad_refused(tmp_path):
+    """TFLite Micro's MIRROR_PAD fails on int16: tinycc refuses it at build time."""
+    from tinycc.testing import models_datamove as D
+
+    from .test_ops_datamove import PAD_CASES
+    path = tmp_path / "m.tflite"
+    path.write_bytes(D.pads(RNG, (1, 3, 4, 2), PAD_CASES[4:5], dtypes=("int16",)))
+    with pytest.raises(TinyccError, match=r"MIRROR_PAD.*int16 is not supported"):
+        driver.compile_graph(str(path))
