@@ -244,7 +244,8 @@ def test_relus(tmp_path, check_model, kind, opts, out_scale):
 
 def test_data_movement(tmp_path, check_model):
     """Ops that move 2-byte elements without arithmetic: SLICE, STRIDED_SLICE, CONCATENATION/PACK,
-    TRANSPOSE, PAD/PADV2 (RESHAPE is a view: see the 16x8 model)."""
+    TRANSPOSE, PAD/PADV2, SPLIT/UNPACK, RESIZE_NEAREST_NEIGHBOR (RESHAPE is a view: see the 16x8
+    model)."""
     from tinycc.testing import models_datamove as D
 
     from .test_ops_datamove import JOIN_CASES, PAD_CASES, SS_CASES, TRANSPOSE_CASES
@@ -253,7 +254,9 @@ def test_data_movement(tmp_path, check_model):
               D.strided_slices(RNG, (1, 4, 6, 5), SS_CASES[:4], dtypes=i16),
               D.concats(RNG, JOIN_CASES[:4], dtypes=i16),
               D.transposes(RNG, TRANSPOSE_CASES[:1], dtypes=i16),
-              D.pads(RNG, (1, 3, 4, 2), PAD_CASES[:4], dtypes=i16)]
+              D.pads(RNG, (1, 3, 4, 2), PAD_CASES[:4], dtypes=i16),
+              D.splits(RNG, (2, 6, 4, 3), split_cases=[(1, 3)], unpack_axes=[0], dtypes=i16),
+              D.resizes(RNG, (1, 3, 4, 2), [("RESIZE_NEAREST_NEIGHBOR", (6, 8), False, False)], dtypes=i16)]
     for k, m in enumerate(models):
         path = tmp_path / f"m{k}.tflite"
         path.write_bytes(m)
