@@ -272,3 +272,33 @@ def test_mirror_pad_refused(tmp_path):
     path.write_bytes(D.pads(RNG, (1, 3, 4, 2), PAD_CASES[4:5], dtypes=("int16",)))
     with pytest.raises(TinyccError, match=r"MIRROR_PAD.*int16 is not supported"):
         driver.compile_graph(str(path))
+
+
+def transpose_conv_model(bias: str | None, activation: str = "NONE") -> bytes:
+    """16x8 TRANSPOSE_CONV 2x upsampling: [1, 4, 5, 3] -> [1, 8, 10, 4], 3x3, SAME."""
+    from tinycc.testing.models_datamove import OpBuilder
+    mb = OpBuilder("tinycc int16 TRANSPOSE_CONV")
+    x = mb.tensor([1, 4, 5, 3], "int16", scale=1 / 4096, zero_point=0)
+    shape = mb.tensor([4], "int32", data=np.array([1, 8, 10, 4]))
+    w = _weights(mb, [4, 3, 3, 3], 4, 0)
+    b = _bias(mb, 4, bias) if bias != "int16" else mb.tensor([4], "int16", data=RNG.integers(-3000, 3000, 4),
+                                                               scale=1e-5)
+    y = mb.tensor([1, 8, 10, 4], "int16", scale=1 / 1024, zero_point=0)
+    mb.op("TRANSPOSE_CONV", [shape, w, x, b], [y], padding="SAME", stride_h=2, stride_w=2,
+          fused_activation_function=activation)
+    return mb.build([x], [y])
+
+
+@pytest.mark.parametrize("bias,activation", [("int64", "NONE"), ("int16", "RELU"), (None, "NONE")])
+def test_transpose_conv(tmp_path, check_model, bias, activation):
+    path = tmp_path / "m.tflite"
+    path.write_bytes(transpose_conv_model(bias, activation))
+    check_model(path, samples=2)
+
+
+def test_transpose_conv_int32_bias_refused(tmp_path):
+    """TFLite Micro's 16x8 TRANSPOSE_CONV reads an int32 bias as int64: refused."""
+    path = tmp_path / "m.tflite"
+    path.write_bytes(transpose_conv_model("int32"))
+    with pytest.raises(TinyccError, match=r"TRANSPOSE_CONV.*bias must be a constant int64 or int16"):
+        driver.compile_graph(str(path))
