@@ -302,3 +302,16 @@ def test_transpose_conv_int32_bias_refused(tmp_path):
     path.write_bytes(transpose_conv_model("int32"))
     with pytest.raises(TinyccError, match=r"TRANSPOSE_CONV.*bias must be a constant int64 or int16"):
         driver.compile_graph(str(path))
+
+
+def test_mean_sum(tmp_path, check_model):
+    """MEAN and SUM over int16, requantized or not; REDUCE_MAX refused (TFLite Micro fails on it)."""
+    from tinycc.testing import models_datamove as D
+
+    from .test_ops_datamove import MEAN_SUM_CASES, MINMAX_CASES
+    path = tmp_path / "m.tflite"
+    path.write_bytes(D.reductions(RNG, (2, 5, 6, 7), MEAN_SUM_CASES[:3] + MEAN_SUM_CASES[-3:], dtypes=("int16",)))
+    check_model(path, samples=2)
+    path.write_bytes(D.reductions(RNG, (2, 5, 6, 7), MINMAX_CASES[:1], dtypes=("int16",)))
+    with pytest.raises(TinyccError, match=r"REDUCE_MAX.*int16 is not supported"):
+        driver.compile_graph(str(path))

@@ -380,10 +380,11 @@ def reductions(rng, shape, cases, dtypes=BOTH) -> bytes:
                 n.op(kind, [x, n.const(np.array(axes, np.int32), name=f"axis{k}")], [y], output_type=otype)
                 continue
             oq = qq
-            if dt == "int8" and requant and kind in ("MEAN", "SUM"):
+            if dt in QUANTIZED and requant and kind in ("MEAN", "SUM"):
                 count = int(np.prod([shape[a] for a in ax]))
                 span = 255 * qq["scale"] * (count if kind == "SUM" else 1) * float(rng.uniform(0.2, 1.0))
-                oq = dict(scale=float(np.float32(span / 255)), zero_point=int(rng.integers(-60, 60)))
+                oq = dict(scale=float(np.float32(span / 255)),
+                          zero_point=int(rng.integers(-60, 60)) if dt == "int8" else 0)
             y = n.act(out, oq, f"{kind.lower()}{k}_{dt}")
             n.op(kind, [x, n.const(np.array(axes, np.int32), name=f"axis{k}")], [y], keep_dims=keep)
     return n.build()
