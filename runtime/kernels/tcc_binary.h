@@ -62,6 +62,8 @@ void tcc_mul_s16(const tcc_product_s8_params *p, const int16_t *a, const int16_t
 void tcc_div_s8(const tcc_product_s8_params *p, const int8_t *a, const int8_t *b, int8_t *out);
 void tcc_maximum_s8(const tcc_bcast *p, const int8_t *a, const int8_t *b, int8_t *out);
 void tcc_minimum_s8(const tcc_bcast *p, const int8_t *a, const int8_t *b, int8_t *out);
+void tcc_maximum_s16(const tcc_bcast *p, const int16_t *a, const int16_t *b, int16_t *out);
+void tcc_minimum_s16(const tcc_bcast *p, const int16_t *a, const int16_t *b, int16_t *out);
 void tcc_prelu_s8(const tcc_prelu_s8_params *p, const int8_t *x, const int8_t *alpha, int8_t *out);
 
 void tcc_sub_f32(const tcc_binary_f32_params *p, const float *a, const float *b, float *out);

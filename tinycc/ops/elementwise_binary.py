@@ -1,5 +1,6 @@
 """Binary element-wise ops with numpy broadcasting (up to 6-D): SUB, MUL, DIV, MAXIMUM,
-MINIMUM, SQUARED_DIFFERENCE, PRELU; int8 (per-tensor) and float32.
+MINIMUM, SQUARED_DIFFERENCE, PRELU; int8 (per-tensor) and float32; SUB, MUL, MAXIMUM, MINIMUM also
+int16 (zero points 0; SUB shifts int16 operands left by 15, not 20).
 
 int8 semantics (TFLite Micro; multipliers as its Prepare computes them, in double):
   SUB       like ADD: both inputs (q - zp) << 20, rescaled to 2*max(s_a, s_b), subtracted,
@@ -9,7 +10,7 @@ int8 semantics (TFLite Micro; multipliers as its Prepare computes them, in doubl
             s_a / (s_b s_out), + zp_out, clamp.
             Division by zero (b == zp_b) follows the arithmetic of TFLite Micro's host
             build (which has no check there).
-  MAXIMUM, MINIMUM  raw int8 compare-and-copy; TFLite Micro ignores the quantization,
+  MAXIMUM, MINIMUM  raw int8 (and int16) compare-and-copy; TFLite Micro ignores the quantization,
             so inputs and output are expected on one scale (the converter's choice).
   SQUARED_DIFFERENCE  inputs (q - zp) << 7 rescaled to 2*max(s_a, s_b), difference
             squared, rescaled by (2 max)^2 / (2^14 s_out), no activation.
@@ -264,6 +265,8 @@ class Div(_Binary):
 
 
 class _SameScale(_Binary):
+    int16 = True         # raw int16 compare-and-copy too (TFLite Micro's int16 MAXIMUM/MINIMUM)
+
     def int8_fields(self, g, o):
         a, b, y = (ir.tensor(g, t) for t in (*o.inputs, o.outputs[0]))
         return "tcc_bcast", bcast_fields(y.shape, a.shape, b.shape)
