@@ -317,3 +317,13 @@ def test_mean_sum(tmp_path, check_model):
     path.write_bytes(D.reductions(RNG, (2, 5, 6, 7), MINMAX_CASES[:1], dtypes=("int16",)))
     with pytest.raises(TinyccError, match=r"REDUCE_MAX.*int16 is not supported"):
         driver.compile_graph(str(path))
+
+
+def test_batch_matmul(tmp_path, check_model):
+    """int16 BATCH_MATMUL: broadcast batches, adj_x/adj_y, a constant rhs."""
+    from tinycc.testing import models_datamove as D
+
+    from .test_ops_datamove import BMM_CASES
+    path = tmp_path / "m.tflite"
+    path.write_bytes(D.batch_matmuls(RNG, BMM_CASES, dtypes=("int16",)))
+    check_model(path, samples=2)

@@ -405,10 +405,14 @@ def batch_matmuls(rng, cases, dtypes=BOTH) -> bytes:
             cols = rs[-2] if adj_y else rs[-1]
             batch = np.broadcast_shapes(tuple(ls[:-2]), tuple(rs[:-2]))
             oq = {}
-            if dt == "int8":
+            if dt in QUANTIZED:
                 # a spread like the converter's: about the range of the dot products
-                oq = dict(scale=float(np.float32(qx["scale"] * qw["scale"] * 128 * 128 * math.sqrt(depth) / 96)),
-                          zero_point=int(rng.integers(-20, 20)))
+                if dt == "int8":
+                    oq = dict(scale=float(np.float32(qx["scale"] * qw["scale"] * 128 * 128 * math.sqrt(depth) / 96)),
+                              zero_point=int(rng.integers(-20, 20)))
+                else:   # int16: operands 256 times larger
+                    oq = dict(scale=float(np.float32(qx["scale"] * qw["scale"] * 32768 * 32768 * math.sqrt(depth)
+                                                     / (96 * 256))), zero_point=0)
             y = n.act(list(batch) + [m, cols], oq, f"bmm{k}_{dt}")
             n.op("BATCH_MATMUL", [x, w], [y], adj_x=adj_x, adj_y=adj_y)
     return n.build()
