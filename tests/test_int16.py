@@ -232,9 +232,11 @@ def test_pool(tmp_path, check_model, kind, activation):
 
 
 @pytest.mark.parametrize("kind,opts,out_scale", [("RELU", {}, 1 / 3000), ("RELU6", {}, 1 / 700),
+                                                 ("ABS", {}, 1 / 700), ("ABS", {}, 1 / 1000),
                                                  ("LEAKY_RELU", {"alpha": 0.3}, 1 / 3000),
                                                  ("LEAKY_RELU", {"alpha": -1.7}, 1 / 500)])
-def test_relus(tmp_path, check_model, kind, opts, out_scale):
+def test_piecewise_unary(tmp_path, check_model, kind, opts, out_scale):
+    """RELU, RELU6, LEAKY_RELU and ABS (rescaled or not) over int16."""
     mb = ElementwiseBuilder(f"tinycc int16 {kind}")
     x = mb.tensor([4, 64], "int16", scale=1 / 1000, zero_point=0)
     y = mb.tensor([4, 64], "int16", scale=out_scale, zero_point=0)

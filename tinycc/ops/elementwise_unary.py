@@ -30,7 +30,7 @@ table reproduces (TFLite Micro, tensorflow/lite/micro/kernels/):
              not rescale RELU6).
   RELU_N1_TO_1 not in TFLite Micro; TFLite's QuantizedReluX(-1, 1) (checked against
              LiteRT).
-int16 (zero points 0): RELU, RELU6 and LEAKY_RELU, the same formulas at run time
+int16 (zero points 0): ABS, RELU, RELU6 and LEAKY_RELU, the same formulas at run time
 (tcc_piecewise_s16: one multiplier for x >= 0, one for x < 0, then the clamp; ``piecewise``).
 NEG, CEIL, FLOOR, COS, SIN, EXP, LOG, SQRT, SQUARE have no int8 kernel in TFLite
 Micro and are refused for int8. ZEROS_LIKE writes raw zero bytes for every type.
@@ -176,6 +176,14 @@ for _k, _fn in (("NEG", "tcc_neg_f32"), ("CEIL", "tcc_ceil_f32"), ("FLOOR", "tcc
 class Abs(_Unary):
     kind = "ABS"
     float_fn = "tcc_abs_f32"
+    int16 = True
+
+    def piecewise(self, g, o):
+        """|x| rescaled when the scales differ: x < 0 takes the negated multiplier (the kernel's
+        rounding is symmetric, so requantize(x, -m) == requantize(|x|, m))."""
+        si, _, so, _ = _qparams(g, o)
+        m, s = quant.quantize_multiplier(si / so) if T.F32(si) != T.F32(so) else IDENTITY_MULTIPLIER
+        return (m, s), (-m, s), -32768, 32767
 
     def lut(self, g, o):
         si, zi, so, zo = _qparams(g, o)
