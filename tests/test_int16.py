@@ -202,19 +202,22 @@ def test_add(tmp_path, check_model, shape_b, activation):
 
 
 def binary_model(kind: str, shape_b=(1, 5, 6, 4), activation="NONE") -> bytes:
-    """SUB, MUL, MAXIMUM or MINIMUM of two int16 inputs on different scales (broadcast when ``shape_b``
+    """SUB, MUL, MAXIMUM, MINIMUM or SQUARED_DIFFERENCE of two int16 inputs on different scales (broadcast when ``shape_b``
     differs); ``activation`` None: the op has no options."""
     mb = ElementwiseBuilder(f"tinycc int16 {kind}")
     a = mb.tensor([1, 5, 6, 4], "int16", scale=1 / 1000, zero_point=0)
     b = mb.tensor(list(shape_b), "int16", scale=1 / 3000, zero_point=0)
-    y = mb.tensor([1, 5, 6, 4], "int16", scale=1 / 1500 if kind == "SUB" else 1 / 50, zero_point=0)
+    y = mb.tensor([1, 5, 6, 4], "int16", scale={"SUB": 1 / 1500, "SQUARED_DIFFERENCE": 1 / 20}.get(kind, 1 / 50),
+                  zero_point=0)
     mb.op(kind, [a, b], [y], **({} if activation is None else dict(fused_activation_function=activation)))
     return mb.build([a, b], [y])
 
 
 @pytest.mark.parametrize("kind,shape_b,activation", [("SUB", (1, 5, 6, 4), "RELU"), ("SUB", (4,), "NONE"),
                                                      ("MUL", (1, 5, 6, 4), "NONE"), ("MUL", (1, 5, 1, 4), "RELU6"),
-                                                     ("MAXIMUM", (1, 5, 6, 4), None), ("MINIMUM", (6, 1), None)])
+                                                     ("MAXIMUM", (1, 5, 6, 4), None), ("MINIMUM", (6, 1), None),
+                                                     ("SQUARED_DIFFERENCE", (1, 5, 6, 4), None),
+                                                     ("SQUARED_DIFFERENCE", (1, 1, 6, 4), None)])
 def test_sub_mul(tmp_path, check_model, kind, shape_b, activation):
     path = tmp_path / "m.tflite"
     path.write_bytes(binary_model(kind, shape_b, activation))

@@ -89,13 +89,14 @@ static inline int32_t sub_q(const tcc_rescaled_s8_params *p, int32_t a, int32_t 
     return tcc_clamp(r, p->act_min, p->act_max);
 }
 
-static inline int8_t squared_difference_s8(const tcc_rescaled_s8_params *p, int32_t a, int32_t b)
+/* SQUARED_DIFFERENCE of int8 or int16 values (left_shift 7 or 0), clamped to the output type. */
+static inline int32_t squared_difference_q(const tcc_rescaled_s8_params *p, int32_t a, int32_t b)
 {
     const int32_t x = rescale_input(a + p->in1_offset, p->left_shift, p->in1_mult, p->in1_shift);
     const int32_t y = rescale_input(b + p->in2_offset, p->left_shift, p->in2_mult, p->in2_shift);
     const int32_t d = x - y;
     const int32_t r = tcc_requantize(d * d, p->out_mult, p->out_shift) + p->out_zp;
-    return (int8_t)tcc_clamp(r, p->act_min, p->act_max);
+    return tcc_clamp(r, p->act_min, p->act_max);
 }
 
 /* MUL of int8 or int16 values (|product| <= 2^30), clamped to the output type's range. */
@@ -200,7 +201,9 @@ static inline int8_t prelu_s8(const tcc_prelu_s8_params *p, int32_t x, int32_t a
 
 TCC_ROW(sub_s8, tcc_rescaled_s8_params, int8_t, int8_t, int8_t, (int8_t)sub_q(p, x, y))
 TCC_ROW(sub_s16, tcc_rescaled_s8_params, int16_t, int16_t, int16_t, (int16_t)sub_q(p, x, y))
-TCC_ROW(squared_difference_s8, tcc_rescaled_s8_params, int8_t, int8_t, int8_t, squared_difference_s8(p, x, y))
+TCC_ROW(squared_difference_s8, tcc_rescaled_s8_params, int8_t, int8_t, int8_t, (int8_t)squared_difference_q(p, x, y))
+TCC_ROW(squared_difference_s16, tcc_rescaled_s8_params, int16_t, int16_t, int16_t,
+        (int16_t)squared_difference_q(p, x, y))
 TCC_ROW(mul_s8, tcc_product_s8_params, int8_t, int8_t, int8_t, (int8_t)mul_q(p, x, y))
 TCC_ROW(mul_s16, tcc_product_s8_params, int16_t, int16_t, int16_t, (int16_t)mul_q(p, x, y))
 TCC_ROW(div_s8, tcc_product_s8_params, int8_t, int8_t, int8_t, div_s8(p, x, y))
@@ -227,6 +230,7 @@ TCC_ROW(prelu_f32, tcc_bcast, float, float, float, x >= 0.0f ? x : x * y)
 TCC_BINARY_DEF(sub_s8, tcc_rescaled_s8_params, &p->shape, int8_t, int8_t, int8_t)
 TCC_BINARY_DEF(sub_s16, tcc_rescaled_s8_params, &p->shape, int16_t, int16_t, int16_t)
 TCC_BINARY_DEF(squared_difference_s8, tcc_rescaled_s8_params, &p->shape, int8_t, int8_t, int8_t)
+TCC_BINARY_DEF(squared_difference_s16, tcc_rescaled_s8_params, &p->shape, int16_t, int16_t, int16_t)
 TCC_BINARY_DEF(mul_s8, tcc_product_s8_params, &p->shape, int8_t, int8_t, int8_t)
 TCC_BINARY_DEF(mul_s16, tcc_product_s8_params, &p->shape, int16_t, int16_t, int16_t)
 TCC_BINARY_DEF(div_s8, tcc_product_s8_params, &p->shape, int8_t, int8_t, int8_t)

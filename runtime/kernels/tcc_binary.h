@@ -59,6 +59,8 @@ void tcc_mul_s8(const tcc_product_s8_params *p, const int8_t *a, const int8_t *b
 /* int16 (zero points 0) with the int8 params: SUB shifts left by 15. */
 void tcc_sub_s16(const tcc_rescaled_s8_params *p, const int16_t *a, const int16_t *b, int16_t *out);
 void tcc_mul_s16(const tcc_product_s8_params *p, const int16_t *a, const int16_t *b, int16_t *out);
+void tcc_squared_difference_s16(const tcc_rescaled_s8_params *p, const int16_t *a, const int16_t *b,
+                                int16_t *out);   /* left shift 0 */
 void tcc_div_s8(const tcc_product_s8_params *p, const int8_t *a, const int8_t *b, int8_t *out);
 void tcc_maximum_s8(const tcc_bcast *p, const int8_t *a, const int8_t *b, int8_t *out);
 void tcc_minimum_s8(const tcc_bcast *p, const int8_t *a, const int8_t *b, int8_t *out);

@@ -1,6 +1,7 @@
 """Binary element-wise ops with numpy broadcasting (up to 6-D): SUB, MUL, DIV, MAXIMUM,
-MINIMUM, SQUARED_DIFFERENCE, PRELU; int8 (per-tensor) and float32; SUB, MUL, MAXIMUM, MINIMUM also
-int16 (zero points 0; SUB shifts int16 operands left by 15, not 20).
+MINIMUM, SQUARED_DIFFERENCE, PRELU; int8 (per-tensor) and float32; SUB, MUL, MAXIMUM, MINIMUM,
+SQUARED_DIFFERENCE also int16 (zero points 0; int16 operands are shifted left by 15, not 20, in SUB
+and by 0, not 7, in SQUARED_DIFFERENCE).
 
 int8 semantics (TFLite Micro; multipliers as its Prepare computes them, in double):
   SUB       like ADD: both inputs (q - zp) << 20, rescaled to 2*max(s_a, s_b), subtracted,
@@ -28,6 +29,7 @@ import numpy as np
 import tflite
 
 from .. import ir, quant
+from ..dtypes import ZERO_POINT_RANGE
 from . import (OpDef, activation, activation_range_float, activation_range_int8, int32_arithmetic,
                int32_shape_arithmetic, register)
 
@@ -194,7 +196,7 @@ def _rescaled_fields(self, g, o, left_shift: int, squared: bool):
     m1, m2 = quant.quantize_multiplier(sa / twice_max), quant.quantize_multiplier(sb / twice_max)
     if squared:
         mo = quant.quantize_multiplier(twice_max * twice_max / float(np.float32((1 << (2 * left_shift)) * np.float32(sy))))
-        lo, hi = -128, 127
+        lo, hi = ZERO_POINT_RANGE[y.dtype]
     else:
         mo = quant.quantize_multiplier(twice_max / ((1 << left_shift) * sy))
         lo, hi = _act_range(o, y)
@@ -221,9 +223,11 @@ class Sub(_Binary):
 class SquaredDifference(_Binary):
     kind = "SQUARED_DIFFERENCE"
     fn = "squared_difference"
+    int16 = True
 
     def int8_fields(self, g, o):
-        return _rescaled_fields(self, g, o, 7, squared=True)
+        """int8 and int16 (TFLite Micro shifts int8 operands left by 7, int16 ones by 0)."""
+        return _rescaled_fields(self, g, o, 0 if ir.tensor(g, o.outputs[0]).dtype == "int16" else 7, squared=True)
 
 
 def _product_fields(self, g, o, real: float):
