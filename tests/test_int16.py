@@ -337,3 +337,25 @@ def test_batch_matmul(tmp_path, check_model):
     path = tmp_path / "m.tflite"
     path.write_bytes(D.batch_matmuls(RNG, BMM_CASES, dtypes=("int16",)))
     check_model(path, samples=2)
+
+
+def _pair_model(kind: str, zero_point: int = 0, out_dtype: str = "int16") -> bytes:
+    mb = ElementwiseBuilder(f"tinycc int16 {kind}")
+    a = mb.tensor([8], "int16", scale=1 / 1000, zero_point=zero_point)
+    b = mb.tensor([8], "int16", scale=1 / 1000, zero_point=0)
+    y = mb.tensor([8], out_dtype, **(dict(scale=1 / 1000, zero_point=0) if out_dtype == "int16" else {}))
+    mb.op(kind, [a, b], [y])
+    return mb.build([a, b], [y])
+
+
+@pytest.mark.parametrize("kind,zero_point,out_dtype,message", [
+    ("SUB", 3, "int16", r"zero point of 0"),                   # TFLite's 16x8: symmetric int16
+    ("PRELU", 0, "int16", r"int16 is not supported"),          # TFLite Micro has no int16 PRELU
+    ("GREATER", 0, "bool", r"int16 is not supported"),         # nor int16 comparisons
+    ("DIV", 0, "int16", r"int16 is not supported"),
+])
+def test_refusals(tmp_path, kind, zero_point, out_dtype, message):
+    path = tmp_path / "m.tflite"
+    path.write_bytes(_pair_model(kind, zero_point, out_dtype))
+    with pytest.raises(TinyccError, match=rf"operator 0 \({kind}\).*{message}"):
+        driver.compile_graph(str(path))
