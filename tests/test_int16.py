@@ -33,7 +33,9 @@ def _bias(mb, n, dtype, scale=1e-5, rng=RNG, lim=None):
 
 def weighted_model(kind: str, bias: str | None = "int64", channels: int = 8, activation: str = "NONE",
                    **opts) -> bytes:
-    """One 16x8 FULLY_CONNECTED, CONV_2D or DEPTHWISE_CONV_2D: input scale 1/4096, output 1/512."""
+    """One 16x8 FULLY_CONNECTED, CONV_2D (``groups`` of the 4 input channels) or DEPTHWISE_CONV_2D:
+    input scale 1/4096, output 1/512."""
+    groups = opts.pop("groups", 1)
     mb = ModelBuilder(f"tinycc int16 {kind}")
     if kind == "FULLY_CONNECTED":
         x = mb.tensor([3, 40], "int16", scale=1 / 4096, zero_point=0)
@@ -41,7 +43,7 @@ def weighted_model(kind: str, bias: str | None = "int64", channels: int = 8, act
         y = mb.tensor([3, channels], "int16", scale=1 / 512, zero_point=0)
     elif kind == "CONV_2D":
         x = mb.tensor([1, 7, 6, 4], "int16", scale=1 / 4096, zero_point=0)
-        w = _weights(mb, [channels, 3, 3, 4], channels, 0)
+        w = _weights(mb, [channels, 3, 3, 4 // groups], channels, 0)
         oh, ow = (7 + opts.get("stride_h", 1) - 1) // opts.get("stride_h", 1), 6
         y = mb.tensor([1, oh, ow, channels], "int16", scale=1 / 512, zero_point=0)
     else:
@@ -59,6 +61,7 @@ def weighted_model(kind: str, bias: str | None = "int64", channels: int = 8, act
     ("CONV_2D", "int64", 8, "RELU", {}),
     ("CONV_2D", "int32", 6, "NONE", {"stride_h": 2}),
     ("CONV_2D", None, 1, "RELU_N1_TO_1", {}),
+    ("CONV_2D", "int64", 6, "NONE", {"groups": 2}),
     ("DEPTHWISE_CONV_2D", "int64", 8, "NONE", {}),
     ("DEPTHWISE_CONV_2D", "int64", 3, "RELU6", {"dilation_h": 2}),
 ])
