@@ -29,6 +29,7 @@ from ..targets import DSP_TARGETS
 
 ACTIVATIONS = {0: "NONE", 1: "RELU", 2: "RELU_N1_TO_1", 3: "RELU6"}
 PADDINGS = {0: "SAME", 1: "VALID"}
+QUANTIZED_DTYPES = ("int8", "int16")   # activations with integer clamps (``clamp_keys`` slot 0)
 
 _REGISTRY: dict[str, "OpDef"] = {}
 
@@ -64,7 +65,7 @@ class OpDef:
     zero_copy_join = False     # inputs may be written in place inside the output (alias_concats,
     #                            with ``block_index``)
     clamp_keys: tuple[str, str] | None = None  # the kernel clamps its output to these fields of its
-    #                            params (int8, float32): fuse_ops folds a following activation into it
+    #                            params (int8 or int16, float32): fuse_ops folds a following activation into it
     fused_activation: str | None = None   # the op is this fused activation ("RELU", ...) on its own:
     #                            fuse_ops folds it into its producer's clamp
     constant_bound: str | None = None     # "lo" / "hi": int8 with a constant scalar the op is a clamp
@@ -160,11 +161,11 @@ class OpDef:
         """(lo, hi) the kernel clamps its ``dtype`` output to (``clamp_keys``), or None."""
         if self.clamp_keys is None:
             return None
-        return o.params.get(self.clamp_keys[0 if dtype == "int8" else 1])
+        return o.params.get(self.clamp_keys[0 if dtype in QUANTIZED_DTYPES else 1])
 
     def with_output_clamp(self, o: ir.Op, dtype: str, rng: tuple) -> ir.Op:
         """The op with its output clamp narrowed to ``rng`` (``fuse_ops``)."""
-        key = self.clamp_keys[0 if dtype == "int8" else 1]
+        key = self.clamp_keys[0 if dtype in QUANTIZED_DTYPES else 1]
         return dataclasses.replace(o, params=dataclasses.replace(o.params, **{key: rng}))
 
     # -- helpers for subclasses -------------------------------------------------
