@@ -362,3 +362,42 @@ def test_refusals(tmp_path, kind, zero_point, out_dtype, message):
     path.write_bytes(_pair_model(kind, zero_point, out_dtype))
     with pytest.raises(TinyccError, match=rf"operator 0 \({kind}\).*{message}"):
         driver.compile_graph(str(path))
+
+
+def mixed_16x8_model() -> bytes:
+    """float32 in -> QUANTIZE int16 -> MAX_POOL_2D -> TRANSPOSE_CONV (2x) -> ADD (the skip) -> MUL
+    -> MEAN over H, W -> DEQUANTIZE -> float32 out: the elementwise, pooling, reduction and
+    conversion kernels of int16 in one model (for QEMU)."""
+    from tinycc.testing.models_datamove import OpBuilder
+    rng = np.random.default_rng(1616)
+    mb = OpBuilder("tinycc 16x8 mixed ops")
+    x = mb.tensor([1, 8, 8, 3], "float32")
+    q = mb.tensor([1, 8, 8, 3], "int16", scale=1 / 8192, zero_point=0)
+    mb.op("QUANTIZE", [x], [q])
+    p = mb.tensor([1, 4, 4, 3], "int16", scale=1 / 8192, zero_point=0)
+    mb.op("MAX_POOL_2D", [q], [p], padding="VALID", stride_h=2, stride_w=2, filter_h=2, filter_w=2)
+    shape = mb.tensor([4], "int32", data=np.array([1, 8, 8, 3]))
+    w = _weights(mb, [3, 3, 3, 3], 3, 0, rng)
+    t = mb.tensor([1, 8, 8, 3], "int16", scale=1 / 2048, zero_point=0)
+    mb.op("TRANSPOSE_CONV", [shape, w, p, _bias(mb, 3, "int64", rng=rng, lim=2**10)], [t], padding="SAME",
+          stride_h=2, stride_w=2)
+    s = mb.tensor([1, 8, 8, 3], "int16", scale=1 / 2048, zero_point=0)
+    mb.op("ADD", [q, t], [s])
+    m = mb.tensor([1, 8, 8, 3], "int16", scale=1 / 128, zero_point=0)
+    mb.op("MUL", [s, t], [m])
+    axes = mb.tensor([2], "int32", data=np.array([1, 2]))
+    r = mb.tensor([1, 3], "int16", scale=1 / 256, zero_point=0)
+    mb.op("MEAN", [m, axes], [r], keep_dims=False)
+    y = mb.tensor([1, 3], "float32")
+    mb.op("DEQUANTIZE", [r], [y])
+    return mb.build([x], [y, s])
+
+
+def test_mixed_16x8_model_qemu(tmp_path):
+    needs_qemu()
+    path = tmp_path / "m.tflite"
+    path.write_bytes(mixed_16x8_model())
+    rng = np.random.default_rng(9)
+    batches = [[(rng.standard_normal((1, 8, 8, 3)) * 1.5).astype(np.float32)] for _ in range(3)]
+    ours, _ = run_compiled(path, batches, tmp_path, "qemu")
+    assert_match(ours, reference_outputs(path, batches), float_tol=(0.0, 0.0))
