@@ -96,15 +96,16 @@ def axis_padding(attrs: dict, axis: str):
 MAX_REQUANT_SHIFT = 30  # tcc_requantize (tcc_common.h) takes shifts in [-31, 30]
 
 
-def check_requantization(op_def, o, reals, tensor: str | None = None, what: str = "requantization multiplier") -> None:
+def check_requantization(op_def, o, reals, tensor: str | None = None, what: str = "requantization multiplier",
+                         max_shift: int = MAX_REQUANT_SHIFT, kernels: str = "int8") -> None:
     """Every real multiplier ``reals`` must be one the kernels can apply: finite, >= 0, and
-    with a shift of at most MAX_REQUANT_SHIFT (a multiplier below 2^30)."""
+    with a shift of at most ``max_shift`` (a multiplier below 2^max_shift)."""
     for k, r in enumerate(reals):
         r = float(r)
-        if not (math.isfinite(r) and r >= 0) or (r > 0 and quantize_multiplier(r)[1] > MAX_REQUANT_SHIFT):
+        if not (math.isfinite(r) and r >= 0) or (r > 0 and quantize_multiplier(r)[1] > max_shift):
             where = f" (channel {k})" if len(reals) > 1 else ""
-            raise op_def.fail(o, f"{what} {r:.6g}{where} is outside what the int8 kernels apply "
-                                 f"(below 2^{MAX_REQUANT_SHIFT})", tensor)
+            raise op_def.fail(o, f"{what} {r:.6g}{where} is outside what the {kernels} kernels apply "
+                                 f"(below 2^{max_shift})", tensor)
 
 
 def check_int8_accumulation(op_def, o, x, w, y, bias, axis_out: int) -> None:
@@ -113,20 +114,39 @@ def check_int8_accumulation(op_def, o, x, w, y, bias, axis_out: int) -> None:
     in_scale * w_scale / out_scale. Refuse per-channel scales on another axis than the output
     channels, multipliers the kernels cannot apply, and weights whose worst partial sum,
     |bias| + (|in_zp| + 128) * sum|w|, could overflow the int32 for some input."""
+    _check_accumulation(op_def, o, x, w, y, bias, axis_out, MAX_REQUANT_SHIFT, abs(int(x.quant.zero_point[0])) + 128,
+                        32, "(|zero point| + 128)", "int8")
+
+
+MAX_REQUANT_SHIFT_64 = 7   # TFLite's MultiplyByQuantizedMultiplier(int64_t x, ...) takes shifts below 8
+
+
+def check_int16_accumulation(op_def, o, x, w, y, bias, axis_out: int, acc64: bool) -> None:
+    """16x8 CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED: TFLite sums w * x in the bias type, int64
+    (``acc64``) or int32 (int32 bias or none), then requantizes (tcc_requantize_acc). Refuse what
+    ``check_int8_accumulation`` refuses, with |x| <= 32768, a shift below 8 for the int64
+    requantization and sums that fit 48 bits there (its int64 product)."""
+    _check_accumulation(op_def, o, x, w, y, bias, axis_out, MAX_REQUANT_SHIFT_64 if acc64 else MAX_REQUANT_SHIFT,
+                        32768, 48 if acc64 else 32, "32768", "16x8")
+
+
+def _check_accumulation(op_def, o, x, w, y, bias, axis_out, max_shift, max_input, acc_bits, input_text,
+                        kernels) -> None:
     channels = w.shape[axis_out]
     if w.quant is not None and w.quant.per_channel and w.quant.axis != axis_out:
         raise op_def.fail(o, f"per-channel weight scales along dimension {w.quant.axis}; the output channels "
                              f"are dimension {axis_out}", w.name)
     scales = per_channel_scales(w, channels)
     reals = [float(x.quant.scale[0]) * float(s) / float(y.quant.scale[0]) for s in scales]
-    check_requantization(op_def, o, reals, w.name, "input scale x weight scale / output scale:")
+    check_requantization(op_def, o, reals, w.name, "input scale x weight scale / output scale:", max_shift,
+                         kernels)
     wa = np.abs(w.data.astype(np.int64))
     sums = np.moveaxis(wa, axis_out, 0).reshape(channels, -1).sum(axis=1)
     b = np.zeros(channels, np.int64) if bias is None else np.abs(np.asarray(bias, np.int64)).reshape(-1)
-    worst = b + (abs(int(x.quant.zero_point[0])) + 128) * sums
-    if channels and int(worst.max()) > 2**31 - 1:
+    worst = b + max_input * sums
+    if channels and int(worst.max()) > 2**(acc_bits - 1) - 1:
         k = int(worst.argmax())
-        raise op_def.fail(o, f"output channel {k} may overflow the int32 accumulator (|bias| + (|zero point| + 128) "
+        raise op_def.fail(o, f"output channel {k} may overflow the int{acc_bits} accumulator (|bias| + {input_text} "
                              f"x sum|w| = {int(worst[k])})", w.name)
 
 

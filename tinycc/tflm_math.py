@@ -271,3 +271,27 @@ def lut_from_float(in_scale: float, in_zp: int, out_scale: float, out_zp: int, t
         rescaled = roundf(F32(y) * inverse_scale)
         return clamp(int(F32(rescaled) + F32(out_zp)))
     return table(entry)
+
+
+# -- int16 lookup tables ---------------------------------------------------------------
+
+def int16_lut(fn, input_min: float, input_max: float) -> np.ndarray:
+    """gen_lut<float, int16_t, int16_t> with outputs in [-1, 1] (scale 32768): 513 entries over
+    [input_min, input_max], all arithmetic in float32; each of the first 512 is the rounded sample
+    minus half the rounded error of linear interpolation at the step's midpoint (so interpolation
+    between entries splits the error), the last the rounded value at input_max."""
+    lo, hi = F32(input_min), F32(input_max)
+    step = (hi - lo) / F32(512)
+    half, scale = step / F32(2), F32(32768)
+
+    def rnd(x):
+        return F32(roundf(F32(x)))
+    lut = np.zeros(513, np.int16)
+    for i in range(512):
+        val, mid, nxt = fn(lo + F32(i) * step), fn(lo + F32(i) * step + half), fn(lo + F32(i + 1) * step)
+        sample = rnd(val * scale)
+        interp = rnd((nxt * scale + rnd(val * scale)) / F32(2))
+        bias = rnd((interp - rnd(mid * scale)) / F32(2))
+        lut[i] = int(min(max(sample - bias, F32(-32768)), F32(32767)))
+    lut[512] = int(min(max(rnd(fn(hi) * scale), F32(-32768)), F32(32767)))
+    return lut

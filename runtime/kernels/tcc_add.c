@@ -1,7 +1,7 @@
 /* tinycc runtime: ADD.
  *
  * Semantics (TFLite reference integer Add): both inputs are shifted left by 20 bits
- * of headroom, rescaled to a common scale (2 * max input scale) by multipliers < 1,
+ * (int16: 15) of headroom, rescaled to a common scale (2 * max input scale) by multipliers < 1,
  * summed, and the sum is rescaled to the output scale:
  *   a' = requantize((a + in1_offset) << 20, in1_mult, in1_shift)
  *   b' = requantize((b + in2_offset) << 20, in2_mult, in2_shift)
@@ -14,14 +14,14 @@
 #include "tcc_add.h"
 #include "tcc_common.h"
 
-static inline int8_t add_s8(const tcc_add_s8_params *p, int32_t a, int32_t b)
+static inline int32_t add_q(const tcc_add_s8_params *p, int32_t a, int32_t b)
 {
     const int32_t x = (a + p->in1_offset) * (1 << p->left_shift);
     const int32_t y = (b + p->in2_offset) * (1 << p->left_shift);
     const int32_t sx = tcc_requantize(x, p->in1_mult, p->in1_shift);
     const int32_t sy = tcc_requantize(y, p->in2_mult, p->in2_shift);
     const int32_t r = tcc_requantize(sx + sy, p->out_mult, p->out_shift) + p->out_zp;
-    return (int8_t)tcc_clamp(r, p->act_min, p->act_max);
+    return tcc_clamp(r, p->act_min, p->act_max);
 }
 
 /* Walk a 6-D broadcast: the body sees the flat input offsets ia, ib. */
@@ -44,8 +44,15 @@ static inline int8_t add_s8(const tcc_add_s8_params *p, int32_t a, int32_t b)
 
 void tcc_add_s8(const tcc_add_s8_params *p, const int8_t *a, const int8_t *b, int8_t *out)
 {
-    TCC_BROADCAST_LOOP(&p->shape, *out++ = add_s8(p, a[ia], b[ib]))
+    TCC_BROADCAST_LOOP(&p->shape, *out++ = (int8_t)add_q(p, a[ia], b[ib]))
 }
+
+#ifndef TCC_OMIT_ADD_S16  /* tinycc defines it when no op calls it */
+void tcc_add_s16(const tcc_add_s8_params *p, const int16_t *a, const int16_t *b, int16_t *out)
+{
+    TCC_BROADCAST_LOOP(&p->shape, *out++ = (int16_t)add_q(p, a[ia], b[ib]))
+}
+#endif
 
 void tcc_add_f32(const tcc_add_f32_params *p, const float *a, const float *b, float *out)
 {

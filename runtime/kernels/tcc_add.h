@@ -1,4 +1,4 @@
-/* tinycc runtime: ADD (TFLite builtin), int8 and float32, with broadcasting up to 6-D. */
+/* tinycc runtime: ADD (TFLite builtin), int8, int16 and float32, with broadcasting up to 6-D. */
 #ifndef TCC_ADD_H
 #define TCC_ADD_H
 
@@ -16,10 +16,10 @@ typedef struct {
 typedef struct {
     tcc_broadcast shape;
     int32_t in1_offset, in2_offset;         /* minus the inputs' zero points */
-    int32_t left_shift;                     /* 20 for int8 */
+    int32_t left_shift;                     /* 20 for int8, 15 for int16 */
     int32_t in1_mult, in1_shift, in2_mult, in2_shift, out_mult, out_shift;
     int32_t out_zp, act_min, act_max;
-} tcc_add_s8_params;
+} tcc_add_s8_params;                     /* also tcc_add_s16's */
 
 typedef struct {
     tcc_broadcast shape;
@@ -27,6 +27,7 @@ typedef struct {
 } tcc_add_f32_params;
 
 void tcc_add_s8(const tcc_add_s8_params *p, const int8_t *a, const int8_t *b, int8_t *out);
+void tcc_add_s16(const tcc_add_s8_params *p, const int16_t *a, const int16_t *b, int16_t *out);
 void tcc_add_f32(const tcc_add_f32_params *p, const float *a, const float *b, float *out);
 
 #endif /* TCC_ADD_H */

@@ -38,6 +38,20 @@ void tcc_batch_matmul_s8(const tcc_batch_matmul_params *p, const int8_t *lhs, co
     })
 }
 
+#ifndef TCC_OMIT_BATCH_MATMUL_S16  /* tinycc defines it when no op calls it */
+/* int16 (zero points 0): BatchMatMul<int16_t, int64_t>, the int64 MultiplyByQuantizedMultiplier. */
+void tcc_batch_matmul_s16(const tcc_batch_matmul_params *p, const int16_t *lhs, const int16_t *rhs, int16_t *out)
+{
+    TCC_BMM_LOOP(p, {
+        int64_t total = 0;
+        for (int32_t k = 0; k < p->k; ++k) {
+            total += (int32_t)lhs[li + k * p->lhs_sk] * rhs[rj + k * p->rhs_sk];
+        }
+        *out++ = (int16_t)tcc_clamp(tcc_requantize64(total, p->out_mult, p->out_shift), INT16_MIN, INT16_MAX);
+    })
+}
+#endif
+
 void tcc_batch_matmul_f32(const tcc_batch_matmul_params *p, const float *lhs, const float *rhs, float *out)
 {
     TCC_BMM_LOOP(p, {

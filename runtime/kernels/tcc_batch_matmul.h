@@ -1,4 +1,4 @@
-/* tinycc runtime: BATCH_MATMUL (TFLite builtin), int8 (per-tensor) and float32. */
+/* tinycc runtime: BATCH_MATMUL (TFLite builtin), int8 (per-tensor), int16 and float32. */
 #ifndef TCC_BATCH_MATMUL_H
 #define TCC_BATCH_MATMUL_H
 
@@ -16,6 +16,7 @@ typedef struct {
 } tcc_batch_matmul_params;
 
 void tcc_batch_matmul_s8(const tcc_batch_matmul_params *p, const int8_t *lhs, const int8_t *rhs, int8_t *out);
+void tcc_batch_matmul_s16(const tcc_batch_matmul_params *p, const int16_t *lhs, const int16_t *rhs, int16_t *out);
 void tcc_batch_matmul_f32(const tcc_batch_matmul_params *p, const float *lhs, const float *rhs, float *out);
 
 #endif /* TCC_BATCH_MATMUL_H */

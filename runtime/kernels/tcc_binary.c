@@ -80,27 +80,30 @@ static inline int32_t rescale_input(int32_t v, int32_t left_shift, int32_t mult,
     return tcc_requantize(v * (1 << left_shift), mult, shift);
 }
 
-static inline int8_t sub_s8(const tcc_rescaled_s8_params *p, int32_t a, int32_t b)
+/* SUB of int8 or int16 values (left_shift 20 or 15), clamped to the output type's range. */
+static inline int32_t sub_q(const tcc_rescaled_s8_params *p, int32_t a, int32_t b)
 {
     const int32_t x = rescale_input(a + p->in1_offset, p->left_shift, p->in1_mult, p->in1_shift);
     const int32_t y = rescale_input(b + p->in2_offset, p->left_shift, p->in2_mult, p->in2_shift);
     const int32_t r = tcc_requantize(x - y, p->out_mult, p->out_shift) + p->out_zp;
-    return (int8_t)tcc_clamp(r, p->act_min, p->act_max);
+    return tcc_clamp(r, p->act_min, p->act_max);
 }
 
-static inline int8_t squared_difference_s8(const tcc_rescaled_s8_params *p, int32_t a, int32_t b)
+/* SQUARED_DIFFERENCE of int8 or int16 values (left_shift 7 or 0), clamped to the output type. */
+static inline int32_t squared_difference_q(const tcc_rescaled_s8_params *p, int32_t a, int32_t b)
 {
     const int32_t x = rescale_input(a + p->in1_offset, p->left_shift, p->in1_mult, p->in1_shift);
     const int32_t y = rescale_input(b + p->in2_offset, p->left_shift, p->in2_mult, p->in2_shift);
     const int32_t d = x - y;
     const int32_t r = tcc_requantize(d * d, p->out_mult, p->out_shift) + p->out_zp;
-    return (int8_t)tcc_clamp(r, p->act_min, p->act_max);
+    return tcc_clamp(r, p->act_min, p->act_max);
 }
 
-static inline int8_t mul_s8(const tcc_product_s8_params *p, int32_t a, int32_t b)
+/* MUL of int8 or int16 values (|product| <= 2^30), clamped to the output type's range. */
+static inline int32_t mul_q(const tcc_product_s8_params *p, int32_t a, int32_t b)
 {
     const int32_t r = tcc_requantize((a + p->in1_offset) * (b + p->in2_offset), p->out_mult, p->out_shift);
-    return (int8_t)tcc_clamp(r + p->out_zp, p->act_min, p->act_max);
+    return tcc_clamp(r + p->out_zp, p->act_min, p->act_max);
 }
 
 /* Count leading zeros of a uint32 (32 for 0). */
@@ -196,12 +199,18 @@ static inline int8_t prelu_s8(const tcc_prelu_s8_params *p, int32_t x, int32_t a
 
 /* ---- kernels ------------------------------------------------------------------------ */
 
-TCC_ROW(sub_s8, tcc_rescaled_s8_params, int8_t, int8_t, int8_t, sub_s8(p, x, y))
-TCC_ROW(squared_difference_s8, tcc_rescaled_s8_params, int8_t, int8_t, int8_t, squared_difference_s8(p, x, y))
-TCC_ROW(mul_s8, tcc_product_s8_params, int8_t, int8_t, int8_t, mul_s8(p, x, y))
+TCC_ROW(sub_s8, tcc_rescaled_s8_params, int8_t, int8_t, int8_t, (int8_t)sub_q(p, x, y))
+TCC_ROW(sub_s16, tcc_rescaled_s8_params, int16_t, int16_t, int16_t, (int16_t)sub_q(p, x, y))
+TCC_ROW(squared_difference_s8, tcc_rescaled_s8_params, int8_t, int8_t, int8_t, (int8_t)squared_difference_q(p, x, y))
+TCC_ROW(squared_difference_s16, tcc_rescaled_s8_params, int16_t, int16_t, int16_t,
+        (int16_t)squared_difference_q(p, x, y))
+TCC_ROW(mul_s8, tcc_product_s8_params, int8_t, int8_t, int8_t, (int8_t)mul_q(p, x, y))
+TCC_ROW(mul_s16, tcc_product_s8_params, int16_t, int16_t, int16_t, (int16_t)mul_q(p, x, y))
 TCC_ROW(div_s8, tcc_product_s8_params, int8_t, int8_t, int8_t, div_s8(p, x, y))
 TCC_ROW(maximum_s8, tcc_bcast, int8_t, int8_t, int8_t, x > y ? x : y)
+TCC_ROW(maximum_s16, tcc_bcast, int16_t, int16_t, int16_t, x > y ? x : y)
 TCC_ROW(minimum_s8, tcc_bcast, int8_t, int8_t, int8_t, x < y ? x : y)
+TCC_ROW(minimum_s16, tcc_bcast, int16_t, int16_t, int16_t, x < y ? x : y)
 TCC_ROW(prelu_s8, tcc_prelu_s8_params, int8_t, int8_t, int8_t, prelu_s8(p, x, y))
 TCC_ROW(sub_f32, tcc_binary_f32_params, float, float, float, tcc_clampf(x - y, p->act_min, p->act_max))
 TCC_ROW(mul_f32, tcc_binary_f32_params, float, float, float, tcc_clampf(x * y, p->act_min, p->act_max))
@@ -219,11 +228,16 @@ TCC_ROW(prelu_f32, tcc_bcast, float, float, float, x >= 0.0f ? x : x * y)
     }
 
 TCC_BINARY_DEF(sub_s8, tcc_rescaled_s8_params, &p->shape, int8_t, int8_t, int8_t)
+TCC_BINARY_DEF(sub_s16, tcc_rescaled_s8_params, &p->shape, int16_t, int16_t, int16_t)
 TCC_BINARY_DEF(squared_difference_s8, tcc_rescaled_s8_params, &p->shape, int8_t, int8_t, int8_t)
+TCC_BINARY_DEF(squared_difference_s16, tcc_rescaled_s8_params, &p->shape, int16_t, int16_t, int16_t)
 TCC_BINARY_DEF(mul_s8, tcc_product_s8_params, &p->shape, int8_t, int8_t, int8_t)
+TCC_BINARY_DEF(mul_s16, tcc_product_s8_params, &p->shape, int16_t, int16_t, int16_t)
 TCC_BINARY_DEF(div_s8, tcc_product_s8_params, &p->shape, int8_t, int8_t, int8_t)
 TCC_BINARY_DEF(maximum_s8, tcc_bcast, p, int8_t, int8_t, int8_t)
+TCC_BINARY_DEF(maximum_s16, tcc_bcast, p, int16_t, int16_t, int16_t)
 TCC_BINARY_DEF(minimum_s8, tcc_bcast, p, int8_t, int8_t, int8_t)
+TCC_BINARY_DEF(minimum_s16, tcc_bcast, p, int16_t, int16_t, int16_t)
 TCC_BINARY_DEF(prelu_s8, tcc_prelu_s8_params, &p->shape, int8_t, int8_t, int8_t)
 TCC_BINARY_DEF(sub_f32, tcc_binary_f32_params, &p->shape, float, float, float)
 TCC_BINARY_DEF(mul_f32, tcc_binary_f32_params, &p->shape, float, float, float)

@@ -25,7 +25,7 @@ typedef struct {
 typedef struct {
     tcc_bcast shape;
     int32_t in1_offset, in2_offset;         /* minus the inputs' zero points */
-    int32_t left_shift;                     /* 20 (SUB) or 7 (SQUARED_DIFFERENCE) */
+    int32_t left_shift;                     /* 20 (SUB; int16: 15) or 7 (SQUARED_DIFFERENCE) */
     int32_t in1_mult, in1_shift, in2_mult, in2_shift, out_mult, out_shift;
     int32_t out_zp, act_min, act_max;
 } tcc_rescaled_s8_params;
@@ -56,9 +56,16 @@ typedef struct {
 void tcc_sub_s8(const tcc_rescaled_s8_params *p, const int8_t *a, const int8_t *b, int8_t *out);
 void tcc_squared_difference_s8(const tcc_rescaled_s8_params *p, const int8_t *a, const int8_t *b, int8_t *out);
 void tcc_mul_s8(const tcc_product_s8_params *p, const int8_t *a, const int8_t *b, int8_t *out);
+/* int16 (zero points 0) with the int8 params: SUB shifts left by 15. */
+void tcc_sub_s16(const tcc_rescaled_s8_params *p, const int16_t *a, const int16_t *b, int16_t *out);
+void tcc_mul_s16(const tcc_product_s8_params *p, const int16_t *a, const int16_t *b, int16_t *out);
+void tcc_squared_difference_s16(const tcc_rescaled_s8_params *p, const int16_t *a, const int16_t *b,
+                                int16_t *out);   /* left shift 0 */
 void tcc_div_s8(const tcc_product_s8_params *p, const int8_t *a, const int8_t *b, int8_t *out);
 void tcc_maximum_s8(const tcc_bcast *p, const int8_t *a, const int8_t *b, int8_t *out);
 void tcc_minimum_s8(const tcc_bcast *p, const int8_t *a, const int8_t *b, int8_t *out);
+void tcc_maximum_s16(const tcc_bcast *p, const int16_t *a, const int16_t *b, int16_t *out);
+void tcc_minimum_s16(const tcc_bcast *p, const int16_t *a, const int16_t *b, int16_t *out);
 void tcc_prelu_s8(const tcc_prelu_s8_params *p, const int8_t *x, const int8_t *alpha, int8_t *out);
 
 void tcc_sub_f32(const tcc_binary_f32_params *p, const float *a, const float *b, float *out);

@@ -54,6 +54,23 @@ static inline int32_t tcc_requantize(int32_t x, int32_t mult, int32_t shift)
     return tcc_rounding_div_pot(tcc_srdhm(shifted, mult), right);
 }
 
+/* TFLite's MultiplyByQuantizedMultiplier of an int64 accumulator (the 16x8 kernels with an
+ * int64 bias): the multiplier rounded to 16 bits (0x7FFF from 0x7FFF0000 up), then one
+ * shift by 15 - shift rounding half up. shift in [-31, 7]; |x| < 2^47. */
+static inline int32_t tcc_requantize64(int64_t x, int32_t mult, int32_t shift)
+{
+    const int64_t reduced = mult < 0x7FFF0000 ? (mult + (1 << 15)) >> 16 : 0x7FFF;
+    const int32_t total = 15 - shift;
+    return (int32_t)((x * reduced + ((int64_t)1 << (total - 1))) >> total);
+}
+
+/* A 16x8 kernel's requantization: TFLite accumulates in the bias type, int64 (acc64) or int32
+ * (tinycc sums in int64 and refuses at build time what could overflow an int32). */
+static inline int32_t tcc_requantize_acc(int64_t acc, int32_t mult, int32_t shift, int32_t acc64)
+{
+    return acc64 ? tcc_requantize64(acc, mult, shift) : tcc_requantize((int32_t)acc, mult, shift);
+}
+
 static inline int32_t tcc_clamp(int32_t x, int32_t lo, int32_t hi)
 {
     return x < lo ? lo : (x > hi ? hi : x);

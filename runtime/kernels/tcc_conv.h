@@ -1,4 +1,4 @@
-/* tinycc runtime: CONV_2D (TFLite builtin), int8 per-channel and float32. */
+/* tinycc runtime: CONV_2D (TFLite builtin), int8 per-channel, 16x8 and float32. */
 #ifndef TCC_CONV_H
 #define TCC_CONV_H
 
@@ -18,6 +18,18 @@ typedef struct {
 } tcc_conv2d_s8_params;
 
 typedef struct {
+    int32_t batches, in_h, in_w, in_c;      /* int16 input and output (zero points 0), int8 weights */
+    int32_t out_h, out_w, out_c;
+    int32_t k_h, k_w, k_c;
+    int32_t stride_h, stride_w, dil_h, dil_w;
+    int32_t pad_top, pad_left;
+    int32_t act_min, act_max, acc64;        /* acc64: an int64 bias (see tcc_requantize_acc) */
+    const int8_t *weights;
+    const int64_t *bias;                    /* NULL when the model has none */
+    const int32_t *mult, *shift;
+} tcc_conv2d_s16_params;
+
+typedef struct {
     int32_t batches, in_h, in_w, in_c;
     int32_t out_h, out_w, out_c;
     int32_t k_h, k_w, k_c;
@@ -30,6 +42,7 @@ typedef struct {
 
 /* scratch: out_c elements of the output type (one output pixel). */
 void tcc_conv2d_s8(const tcc_conv2d_s8_params *p, const int8_t *in, int8_t *out, int8_t *scratch);
+void tcc_conv2d_s16(const tcc_conv2d_s16_params *p, const int16_t *in, int16_t *out, int16_t *scratch);
 void tcc_conv2d_f32(const tcc_conv2d_f32_params *p, const float *in, float *out, float *scratch);
 
 #endif /* TCC_CONV_H */

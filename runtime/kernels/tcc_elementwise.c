@@ -85,20 +85,35 @@ void tcc_leaky_relu_f32(float alpha, const float *in, float *out, int32_t n)
     }
 }
 
+/* round(x / scale), limited to [-limit, limit] to keep the conversion defined: every value
+ * outside (and NaN, which x86 converts to INT32_MIN) clamps to the same bound of the output
+ * type, whose range plus any zero point lies within the limit. */
+static inline int32_t tcc_quantize_f32(float x, float scale, float limit)
+{
+    float r = roundf(x / scale);
+    if (!(r >= -limit)) {
+        r = -limit;
+    } else if (r > limit) {
+        r = limit;
+    }
+    return (int32_t)r;
+}
+
 void tcc_quantize_f32_s8(float scale, int32_t zero_point, const float *in, int8_t *out, int32_t n)
 {
     for (int32_t i = 0; i < n; ++i) {
-        float r = roundf(in[i] / scale);
-        /* Keep the conversion defined; every value outside [-256, 256] (and NaN, which
-         * x86 converts to INT32_MIN) clamps to the same int8 bound. */
-        if (!(r >= -256.0f)) {
-            r = -256.0f;
-        } else if (r > 256.0f) {
-            r = 256.0f;
-        }
-        out[i] = (int8_t)tcc_clamp((int32_t)r + zero_point, -128, 127);
+        out[i] = (int8_t)tcc_clamp(tcc_quantize_f32(in[i], scale, 256.0f) + zero_point, INT8_MIN, INT8_MAX);
     }
 }
+
+#ifndef TCC_OMIT_QUANTIZE_F32_S16  /* tinycc defines it when no op calls it */
+void tcc_quantize_f32_s16(float scale, int32_t zero_point, const float *in, int16_t *out, int32_t n)
+{
+    for (int32_t i = 0; i < n; ++i) {
+        out[i] = (int16_t)tcc_clamp(tcc_quantize_f32(in[i], scale, 65536.0f) + zero_point, INT16_MIN, INT16_MAX);
+    }
+}
+#endif
 
 void tcc_dequantize_s8_f32(float scale, int32_t zero_point, const int8_t *in, float *out, int32_t n)
 {
@@ -106,6 +121,41 @@ void tcc_dequantize_s8_f32(float scale, int32_t zero_point, const int8_t *in, fl
         out[i] = scale * (float)((int32_t)in[i] - zero_point);
     }
 }
+
+#ifndef TCC_OMIT_DEQUANTIZE_S16_F32  /* tinycc defines it when no op calls it */
+void tcc_dequantize_s16_f32(float scale, int32_t zero_point, const int16_t *in, float *out, int32_t n)
+{
+    for (int32_t i = 0; i < n; ++i) {
+        out[i] = scale * (float)((int32_t)in[i] - zero_point);
+    }
+}
+#endif
+
+#ifndef TCC_OMIT_PIECEWISE_S16  /* tinycc defines it when no op calls it */
+void tcc_piecewise_s16(const tcc_piecewise_s16_params *p, const int16_t *in, int16_t *out, int32_t n)
+{
+    for (int32_t i = 0; i < n; ++i) {
+        const int32_t x = in[i];
+        const int32_t r = x >= 0 ? tcc_requantize(x, p->mult_pos, p->shift_pos)
+                                 : tcc_requantize(x, p->mult_neg, p->shift_neg);
+        out[i] = (int16_t)tcc_clamp(r, p->act_min, p->act_max);
+    }
+}
+#endif
+
+#ifndef TCC_OMIT_REQUANTIZE  /* tinycc defines it when no op calls it */
+/* x - in_zp and + out_zp wrap like TFLite's int32 arithmetic (an int32 input may be anywhere). */
+#define TCC_REQUANTIZE_DEF(fn, tin, tout, lo, hi)                                                   \
+    void fn(int32_t mult, int32_t shift, int32_t in_zp, int32_t out_zp, const tin *in, tout *out, int32_t n) \
+    {                                                                                                \
+        for (int32_t i = 0; i < n; ++i) {                                                            \
+            const int32_t x = (int32_t)((uint32_t)(int32_t)in[i] - (uint32_t)in_zp);                  \
+            const int32_t r = (int32_t)((uint32_t)tcc_requantize(x, mult, shift) + (uint32_t)out_zp); \
+            out[i] = (tout)tcc_clamp(r, lo, hi);                                                      \
+        }                                                                                            \
+    }
+TCC_REQUANTIZE_PAIRS(TCC_REQUANTIZE_DEF)
+#endif
 
 /* Conversions: float to integer goes through int32 as x86 builds do. */
 #define TCC_CONV_s8(x) ((int8_t)(x))

@@ -6,7 +6,8 @@
  * its float LUTPopulate) for every input at compile time and the kernel is a
  * table lookup, tcc_lut_s8.
  * float32: one function per op, the TFLite reference formula.
- * QUANTIZE float32->int8, DEQUANTIZE int8->float32, CAST, ZEROS_LIKE.
+ * QUANTIZE float32->int8/int16 and between integer types, DEQUANTIZE int8/int16->float32,
+ * CAST, ZEROS_LIKE.
  */
 #ifndef TCC_ELEMENTWISE_H
 #define TCC_ELEMENTWISE_H
@@ -36,10 +37,34 @@ void tcc_relu6_f32(const float *in, float *out, int32_t n);
 void tcc_relu_n1_to_1_f32(const float *in, float *out, int32_t n);
 void tcc_leaky_relu_f32(float alpha, const float *in, float *out, int32_t n);
 
+/* int16 RELU, RELU6, LEAKY_RELU (zero points 0): clamp(requantize(x, pos or neg multiplier by
+ * the sign of x), act_min, act_max). */
+typedef struct {
+    int32_t mult_pos, shift_pos, mult_neg, shift_neg, act_min, act_max;
+} tcc_piecewise_s16_params;
+void tcc_piecewise_s16(const tcc_piecewise_s16_params *p, const int16_t *in, int16_t *out, int32_t n);
+
 /* QUANTIZE float32 -> int8: clamp(round(x / scale) + zero_point). */
 void tcc_quantize_f32_s8(float scale, int32_t zero_point, const float *in, int8_t *out, int32_t n);
-/* DEQUANTIZE int8 -> float32: scale * (x - zero_point). */
+/* QUANTIZE float32 -> int16: the same, clamped to int16. */
+void tcc_quantize_f32_s16(float scale, int32_t zero_point, const float *in, int16_t *out, int32_t n);
+/* DEQUANTIZE int8 or int16 -> float32: scale * (x - zero_point). */
 void tcc_dequantize_s8_f32(float scale, int32_t zero_point, const int8_t *in, float *out, int32_t n);
+void tcc_dequantize_s16_f32(float scale, int32_t zero_point, const int16_t *in, float *out, int32_t n);
+
+/* QUANTIZE between integer types (TFLite's Requantize; int8 -> int8 is a table):
+ * clamp(requantize(x - in_zp, mult, shift) + out_zp) to the output type. */
+#define TCC_REQUANTIZE_DECL(fn, tin, tout, lo, hi) \
+    void fn(int32_t mult, int32_t shift, int32_t in_zp, int32_t out_zp, const tin *in, tout *out, int32_t n);
+#define TCC_REQUANTIZE_PAIRS(X) \
+    X(tcc_requantize_s8_s16, int8_t, int16_t, INT16_MIN, INT16_MAX) \
+    X(tcc_requantize_s8_s32, int8_t, int32_t, INT32_MIN, INT32_MAX) \
+    X(tcc_requantize_s16_s8, int16_t, int8_t, INT8_MIN, INT8_MAX) \
+    X(tcc_requantize_s16_s16, int16_t, int16_t, INT16_MIN, INT16_MAX) \
+    X(tcc_requantize_s16_s32, int16_t, int32_t, INT32_MIN, INT32_MAX) \
+    X(tcc_requantize_s32_s8, int32_t, int8_t, INT8_MIN, INT8_MAX) \
+    X(tcc_requantize_s32_s16, int32_t, int16_t, INT16_MIN, INT16_MAX)
+TCC_REQUANTIZE_PAIRS(TCC_REQUANTIZE_DECL)
 
 /* CAST: C conversion (static_cast); to bool (b8, one byte 0/1) is x != 0. */
 #define TCC_CAST_DECL(fn, tin, tout) void fn(const tin *in, tout *out, int32_t n);

@@ -27,6 +27,28 @@ void tcc_fully_connected_s8(const tcc_fully_connected_s8_params *p, const int8_t
     }
 }
 
+#ifndef TCC_OMIT_FULLY_CONNECTED_S16  /* tinycc defines it when no op calls it */
+/* 16x8 (reference_integer_ops::FullyConnected for int16): acc = sum_d w[o][d] * x[d] + bias[o]
+ * in the bias type, requantized, clamped; zero points are 0. */
+void tcc_fully_connected_s16(const tcc_fully_connected_s16_params *p, const int16_t *in, int16_t *out)
+{
+    for (int32_t b = 0; b < p->batches; ++b) {
+        const int16_t *x = in + b * p->in_depth;
+        const int8_t *w = p->weights;
+        for (int32_t o = 0; o < p->out_depth; ++o) {
+            int64_t acc = 0;
+            for (int32_t d = 0; d < p->in_depth; ++d) {
+                acc += (int32_t)w[d] * x[d];
+            }
+            w += p->in_depth;
+            if (p->bias != NULL) acc += p->bias[o];
+            *out++ = (int16_t)tcc_clamp(tcc_requantize_acc(acc, p->mult[o], p->shift[o], p->acc64),
+                                        p->act_min, p->act_max);
+        }
+    }
+}
+#endif
+
 #ifndef TCC_OMIT_FULLY_CONNECTED_F32  /* tinycc defines it when no op calls it */
 /* Float: out = clamp(sum_d x[d] * w[o][d] (in order), then + bias). */
 void tcc_fully_connected_f32(const tcc_fully_connected_f32_params *p, const float *in, float *out)

@@ -65,6 +65,20 @@ void tcc_reduce_sum_s8(const tcc_reduce_params *p, const int8_t *in, int8_t *out
     });
 }
 
+#ifndef TCC_OMIT_REDUCE_SUM_S16  /* tinycc defines it when no op calls it */
+/* int16 MEAN and SUM: tcc_reduce_sum_s8's arithmetic (zero points 0), clamped to int16. */
+void tcc_reduce_sum_s16(const tcc_reduce_params *p, const int16_t *in, int16_t *out)
+{
+    TCC_REDUCE_OUTER(p, {
+        int32_t sum = 0;
+        TCC_REDUCE_INNER(p, base, { sum += in[i]; });
+        const int32_t shifted = (int32_t)((int64_t)sum - (int64_t)p->in_zp * p->count);
+        const int32_t v = tcc_requantize(shifted, p->mult, p->shift) + p->out_zp;
+        out[o] = (int16_t)tcc_clamp(v, INT16_MIN, INT16_MAX);
+    });
+}
+#endif
+
 void tcc_reduce_sum_f32(const tcc_reduce_params *p, const float *in, float *out)
 {
     TCC_REDUCE_OUTER(p, {

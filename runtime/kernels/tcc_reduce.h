@@ -18,6 +18,7 @@ typedef struct {
 } tcc_reduce_params;
 
 void tcc_reduce_sum_s8(const tcc_reduce_params *p, const int8_t *in, int8_t *out);  /* MEAN and SUM */
+void tcc_reduce_sum_s16(const tcc_reduce_params *p, const int16_t *in, int16_t *out);  /* MEAN and SUM */
 void tcc_reduce_sum_f32(const tcc_reduce_params *p, const float *in, float *out);
 void tcc_reduce_mean_f32(const tcc_reduce_params *p, const float *in, float *out);
 void tcc_reduce_max_s8(const tcc_reduce_params *p, const int8_t *in, int8_t *out);

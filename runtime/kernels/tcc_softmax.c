@@ -116,6 +116,54 @@ void tcc_softmax_s8(const tcc_softmax_s8_params *p, const int8_t *in, int8_t *ou
     }
 }
 
+#ifndef TCC_OMIT_SOFTMAX_S16  /* tinycc defines it when no op calls it */
+/* TFLite's generic_int16_table_lookup: a 513-entry table over the int16 range, linear
+ * interpolation between entries 128 values apart, rounded. */
+static int16_t lut16(const int16_t *lut, int32_t value)
+{
+    const int32_t index = 256 + (value >> 7);
+    const int32_t offset = value & 0x7f;
+    const int16_t slope = (int16_t)(lut[index + 1] - lut[index]);
+    return (int16_t)(lut[index] + ((slope * offset + (1 << 6)) >> 7));
+}
+
+/* exp(x - max) of one value in Q0.15: the difference rescaled onto [-65535, 0] (= [-10, 0]),
+ * recentred to the int16 range, looked up. */
+static int16_t softmax_exp16(const tcc_softmax_s16_params *p, int32_t diff)
+{
+    return lut16(p->exp_lut, tcc_clamp(tcc_requantize(diff, p->in_mult, p->in_shift) + 32767, -32768, 32767));
+}
+
+/* TFLite reference SoftmaxInt16: the row's sum of exps (Q16.15) normalised by its leading zeros
+ * to [1, 2), 1 / sum from the reciprocal table, each exp times it with one rounding shift.
+ * Row by row: the whole row is read (max, sum) before its first store, then x[c] is read again
+ * just before y[c] is written (its exp is recomputed: no scratch). */
+void tcc_softmax_s16(const tcc_softmax_s16_params *p, const int16_t *in, int16_t *out)
+{
+    for (int32_t r = 0; r < p->outer; ++r) {
+        const int16_t *x = in + r * p->depth;
+        int16_t *y = out + r * p->depth;
+        int32_t max = INT16_MIN;
+        for (int32_t c = 0; c < p->depth; ++c) {
+            max = TCC_MAX(max, x[c]);
+        }
+        int32_t sum = 0;
+        for (int32_t c = 0; c < p->depth; ++c) {
+            sum += softmax_exp16(p, x[c] - max);
+        }
+        const int headroom_plus_one = count_leading_zeros((uint32_t)sum);
+        const int32_t shifted = (int32_t)((((int64_t)sum << (headroom_plus_one - 1)) + (1 << 13)) >> 14);
+        const int16_t recip = lut16(p->recip_lut, tcc_clamp(shifted - (1 << 15) - (1 << 16), -32768, 32767));
+        const int right_shift = 31 - headroom_plus_one;
+        const int64_t round = (int64_t)1 << (right_shift - 1);
+        for (int32_t c = 0; c < p->depth; ++c) {
+            const int32_t v = (int32_t)(((int64_t)softmax_exp16(p, x[c] - max) * recip + round) >> right_shift);
+            y[c] = (int16_t)tcc_clamp(v, 0, 32767);
+        }
+    }
+}
+#endif
+
 #ifndef TCC_OMIT_SOFTMAX_F32  /* tinycc defines it when no op calls it */
 void tcc_softmax_f32(const tcc_softmax_f32_params *p, const float *in, float *out)
 {

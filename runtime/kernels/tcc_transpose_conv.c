@@ -62,6 +62,33 @@ void tcc_transpose_conv_s8(const tcc_transpose_conv_params *p, const int8_t *in,
     })
 }
 
+#ifndef TCC_OMIT_TRANSPOSE_CONV_S16  /* tinycc defines it when no op calls it */
+/* 16x8 (integer_ops::TransposeConv for int16): the sum in int64, + bias, the int64
+ * MultiplyByQuantizedMultiplier (tcc_requantize64), clamp. */
+void tcc_transpose_conv_s16(const tcc_transpose_conv_params *p, const int16_t *in, const int8_t *weights,
+                            const int64_t *bias, const int32_t *mult, const int32_t *shift, int16_t *out)
+{
+    TCC_TCONV_LOOP(p, {
+        int64_t acc = 0;
+        for (int32_t iy = iy0; iy <= iy1; ++iy) {
+            const int32_t fy = oy + p->pad_top - iy * p->stride_h;
+            for (int32_t ix = ix0; ix <= ix1; ++ix) {
+                const int32_t fx = ox + p->pad_left - ix * p->stride_w;
+                const int16_t *px = in + ((b * p->in_h + iy) * p->in_w + ix) * p->in_ch;
+                const int8_t *w = weights + ((oc * p->f_h + fy) * p->f_w + fx) * p->in_ch;
+                for (int32_t ic = 0; ic < p->in_ch; ++ic) {
+                    acc += (int32_t)px[ic] * w[ic];
+                }
+            }
+        }
+        if (bias) {
+            acc += bias[oc];
+        }
+        *out++ = (int16_t)tcc_clamp(tcc_requantize64(acc, mult[oc], shift[oc]), p->act_min, p->act_max);
+    })
+}
+#endif
+
 void tcc_transpose_conv_f32(const tcc_transpose_conv_params *p, const float *in, const float *weights,
                             const float *bias, float *out)
 {

@@ -22,12 +22,14 @@ import pkgutil
 import numpy as np
 
 from .. import ir, quant
+from ..dtypes import ZERO_POINT_RANGE
 from ..errors import TinyccError
 from ..quant import per_channel_scales  # noqa: F401  (the convolution-like ops import it from here)
 from ..targets import DSP_TARGETS
 
 ACTIVATIONS = {0: "NONE", 1: "RELU", 2: "RELU_N1_TO_1", 3: "RELU6"}
 PADDINGS = {0: "SAME", 1: "VALID"}
+QUANTIZED_DTYPES = ("int8", "int16")   # activations with integer clamps (``clamp_keys`` slot 0)
 
 _REGISTRY: dict[str, "OpDef"] = {}
 
@@ -63,7 +65,7 @@ class OpDef:
     zero_copy_join = False     # inputs may be written in place inside the output (alias_concats,
     #                            with ``block_index``)
     clamp_keys: tuple[str, str] | None = None  # the kernel clamps its output to these fields of its
-    #                            params (int8, float32): fuse_ops folds a following activation into it
+    #                            params (int8 or int16, float32): fuse_ops folds a following activation into it
     fused_activation: str | None = None   # the op is this fused activation ("RELU", ...) on its own:
     #                            fuse_ops folds it into its producer's clamp
     constant_bound: str | None = None     # "lo" / "hi": int8 with a constant scalar the op is a clamp
@@ -159,11 +161,11 @@ class OpDef:
         """(lo, hi) the kernel clamps its ``dtype`` output to (``clamp_keys``), or None."""
         if self.clamp_keys is None:
             return None
-        return o.params.get(self.clamp_keys[0 if dtype == "int8" else 1])
+        return o.params.get(self.clamp_keys[0 if dtype in QUANTIZED_DTYPES else 1])
 
     def with_output_clamp(self, o: ir.Op, dtype: str, rng: tuple) -> ir.Op:
         """The op with its output clamp narrowed to ``rng`` (``fuse_ops``)."""
-        key = self.clamp_keys[0 if dtype == "int8" else 1]
+        key = self.clamp_keys[0 if dtype in QUANTIZED_DTYPES else 1]
         return dataclasses.replace(o, params=dataclasses.replace(o.params, **{key: rng}))
 
     # -- helpers for subclasses -------------------------------------------------
@@ -182,18 +184,23 @@ class OpDef:
             if t is None:
                 raise self.fail(o, f"required input {i} is missing")
 
-    def dtype_of(self, g, o: ir.Op) -> str:
-        """The op's activation dtype (int8 or float32), checked across its inputs and outputs."""
+    def dtype_of(self, g, o: ir.Op, int16: bool = False) -> str:
+        """The op's activation dtype (int8 or float32, and int16 when the op has 16x8 kernels),
+        checked across its inputs and outputs. int16 activations are symmetric (zero point 0),
+        as TFLite's 16x8 quantization specifies and TFLite Micro checks."""
         dt = ir.tensor(g, o.inputs[0]).dtype
-        if dt not in ("int8", "float32"):
-            raise self.fail(o, f"input type {dt} is not supported (int8 or float32)",
+        allowed = ("int8", "int16", "float32") if int16 else ("int8", "float32")
+        if dt not in allowed:
+            raise self.fail(o, f"input type {dt} is not supported ({' or '.join(allowed)})",
                             ir.tensor(g, o.inputs[0]).name)
         for t in [o.inputs[0], *o.outputs]:
             tt = ir.tensor(g, t)
             if tt.dtype != dt:
                 raise self.fail(o, f"mixed types {dt} and {tt.dtype}", tt.name)
-            if dt == "int8" and (tt.quant is None or tt.quant.per_channel):
-                raise self.fail(o, "int8 activations need per-tensor quantization", tt.name)
+            if dt != "float32" and (tt.quant is None or tt.quant.per_channel):
+                raise self.fail(o, f"{dt} activations need per-tensor quantization", tt.name)
+            if dt == "int16" and tt.quant.zero_point[0] != 0:
+                raise self.fail(o, "int16 activations need a zero point of 0", tt.name)
         return dt
 
     def expect_shape(self, g, o: ir.Op, tid: str, shape) -> None:
@@ -352,15 +359,16 @@ def is_hybrid_model(g) -> bool:
     return False
 
 
-def activation_range_int8(activation: str, scale: float, zero_point: int) -> tuple[int, int]:
+def activation_range_int8(activation: str, scale: float, zero_point: int, dtype: str = "int8") -> tuple[int, int]:
     """Clamp bounds of a fused activation (ACTIVATIONS) in the output's quantized domain.
 
-    TFLite computes zero_point + round(f / scale) in float32 and intersects with [-128, 127].
+    TFLite computes zero_point + round(f / scale) in float32 and intersects with the range of
+    the output type (int8, or int16 for the 16x8 kernels).
     """
     def q(f: float) -> int:
         return zero_point + quant.round_half_away(float(np.float32(f) / np.float32(scale)))
 
-    lo, hi = quant.INT8_MIN, quant.INT8_MAX
+    lo, hi = ZERO_POINT_RANGE[dtype]
     if activation == "RELU":
         lo = max(lo, q(0.0))
     elif activation == "RELU6":

@@ -11,6 +11,7 @@ from . import (OpDef, activation, activation_range_float, activation_range_int8,
                int32_shape_arithmetic, packed, register)
 
 LEFT_SHIFT_INT8 = 20  # headroom bits TFLite gives int8 operands before rescaling
+LEFT_SHIFT = {"int8": LEFT_SHIFT_INT8, "int16": 15}   # and int16 operands
 MAX_DIMS = 6
 
 
@@ -65,10 +66,12 @@ class Add(OpDef):
             from .elementwise_binary import check_broadcast
             check_broadcast(self, g, o, (0, 1), int32=True)
             return
-        dt = self.dtype_of(g, o)
+        dt = self.dtype_of(g, o, int16=True)
         a, b, y = (ir.tensor(g, t) for t in (*o.inputs, o.outputs[0]))
-        if b.dtype != dt or (dt == "int8" and (b.quant is None or b.quant.per_channel)):
+        if b.dtype != dt or (dt != "float32" and (b.quant is None or b.quant.per_channel)):
             raise self.fail(o, f"second input must be {dt} with per-tensor quantization", b.name)
+        if dt == "int16" and b.quant.zero_point[0] != 0:
+            raise self.fail(o, "int16 activations need a zero point of 0", b.name)
         try:
             out_shape = np.broadcast_shapes(a.shape, b.shape)
         except ValueError:
@@ -76,9 +79,9 @@ class Add(OpDef):
         if tuple(out_shape) != tuple(y.shape) or len(y.shape) > MAX_DIMS:
             raise self.fail(o, f"{list(a.shape)} + {list(b.shape)} -> {list(y.shape)}: output shape must be "
                                f"the broadcast shape {list(out_shape)}, at most {MAX_DIMS}-D")
-        if dt == "int8":  # issue 6: the output multiplier (see prepare) must be one the kernel applies
+        if dt != "float32":  # issue 6: the output multiplier (see prepare) must be one the kernel applies
             twice_max = 2 * max(float(a.quant.scale[0]), float(b.quant.scale[0]))
-            quant.check_requantization(self, o, [twice_max / ((1 << LEFT_SHIFT_INT8) * float(y.quant.scale[0]))],
+            quant.check_requantization(self, o, [twice_max / ((1 << LEFT_SHIFT[dt]) * float(y.quant.scale[0]))],
                                           y.name, "output requantization multiplier")
 
     def prepare(self, g, o):
@@ -89,10 +92,10 @@ class Add(OpDef):
         sa, sb, sy = (float(t.quant.scale[0]) for t in (a, b, y))
         twice_max = 2 * max(sa, sb)
         return AddParams(broadcast=broadcast,
-                         act_range=activation_range_int8(o.attrs["activation"], sy, y.quant.zero_point[0]),
+                         act_range=activation_range_int8(o.attrs["activation"], sy, y.quant.zero_point[0], y.dtype),
                          in1=quant.quantize_multiplier(sa / twice_max),
                          in2=quant.quantize_multiplier(sb / twice_max),
-                         out=quant.quantize_multiplier(twice_max / ((1 << LEFT_SHIFT_INT8) * sy)),
+                         out=quant.quantize_multiplier(twice_max / ((1 << LEFT_SHIFT[y.dtype]) * sy)),
                          offsets=(-a.quant.zero_point[0], -b.quant.zero_point[0], y.quant.zero_point[0]))
 
     def evaluate(self, g, o, inputs):
@@ -137,17 +140,18 @@ class Add(OpDef):
             a, b = (ctx.buf(t) for t in o.inputs)
             ctx.call(o, f"tcc_arm_add_s8(&{params}, {a}, {b}, {ctx.buf(o.outputs[0])});", "arm/tcc_arm_add")
             return
-        if ir.tensor(g, o.outputs[0]).dtype == "int8":
+        dt = ir.tensor(g, o.outputs[0]).dtype
+        if dt != "float32":
             fields = [("shape", p.broadcast), ("in1_offset", p.offsets[0]), ("in2_offset", p.offsets[1]),
-                      ("left_shift", LEFT_SHIFT_INT8),
+                      ("left_shift", LEFT_SHIFT[dt]),
                       ("in1_mult", p.in1[0]), ("in1_shift", p.in1[1]),
                       ("in2_mult", p.in2[0]), ("in2_shift", p.in2[1]),
                       ("out_mult", p.out[0]), ("out_shift", p.out[1]),
                       ("out_zp", p.offsets[2]), ("act_min", p.act_range[0]), ("act_max", p.act_range[1])]
-            fn = "tcc_add_s8"
+            fn, ctype = "tcc_add_s8" if dt == "int8" else "tcc_add_s16", "tcc_add_s8"   # one params struct
         else:
             fields = [("shape", p.broadcast), ("act_min", p.act_range[0]), ("act_max", p.act_range[1])]
-            fn = "tcc_add_f32"
-        params = ctx.struct(o, f"{fn}_params", fields)
+            fn = ctype = "tcc_add_f32"
+        params = ctx.struct(o, f"{ctype}_params", fields)
         a, b = (ctx.buf(t) for t in o.inputs)
         ctx.call(o, f"{fn}(&{params}, {a}, {b}, {ctx.buf(o.outputs[0])});", self.kernel)

@@ -5,6 +5,8 @@ to 3) broadcast numpy-style. Both operands may be constants or activations. int8
 (zero points allowed), with TFLite Micro's multiplier QuantizeMultiplier(lhs_scale * rhs_scale /
 out_scale) in double (checked against the interpreter on exact-power-of-two ratios, where a
 float product would round differently); no fused activation, the result is clamped to int8.
+int16 (zero points 0): TFLite Micro sums in int64 and requantizes with the int64
+MultiplyByQuantizedMultiplier (a multiplier below 2^7), clamped to int16.
 """
 from __future__ import annotations
 
@@ -71,12 +73,17 @@ class BatchMatMul(OpDef):
 
     def check(self, g, o):
         self.expect_arity(o, (2, 2))
-        dt = self.dtype_of(g, o)
+        dt = self.dtype_of(g, o, int16=True)
         r = ir.tensor(g, o.inputs[1])
         if r.dtype != dt:
             raise self.fail(o, f"operands are {dt} and {r.dtype}", r.name)
-        if dt == "int8" and (r.quant is None or r.quant.per_channel):
-            raise self.fail(o, "int8 operands need per-tensor quantization", r.name)
+        if dt != "float32" and (r.quant is None or r.quant.per_channel):
+            raise self.fail(o, f"{dt} operands need per-tensor quantization", r.name)
+        if dt == "int16":
+            if r.quant.zero_point[0] != 0:
+                raise self.fail(o, "int16 activations need a zero point of 0", r.name)
+            quant.check_requantization(self, o, [self.real_multiplier(g, o)], r.name, "lhs scale x rhs scale / "
+                                       "output scale:", quant.MAX_REQUANT_SHIFT_64, "16x8")
         a, b, batch, m, n, k = self.geometry(g, o)
         self.expect_shape(g, o, o.outputs[0], batch + (m, n))
 
@@ -102,12 +109,17 @@ class BatchMatMul(OpDef):
         p = dict(bdims=[1] * pad + list(batch), lhs_b=[0] * pad + ls, rhs_b=[0] * pad + rs, m=m, n=n, k=k,
                  lhs_sm=lhs_sm, lhs_sk=lhs_sk, rhs_sk=rhs_sk, rhs_sn=rhs_sn)
         x, w, y = (ir.tensor(g, t) for t in (*o.inputs, o.outputs[0]))
-        if y.dtype != "int8":
+        if y.dtype == "float32":
             return BatchMatmulParams(**p)
-        real = float(np.float32(x.quant.scale[0])) * float(np.float32(w.quant.scale[0]))
-        mult, shift = quant.quantize_multiplier(real / float(np.float32(y.quant.scale[0])))
+        mult, shift = quant.quantize_multiplier(self.real_multiplier(g, o))
         return BatchMatmulParams(**p, mult=mult, shift=shift,
                                  offsets=(-x.quant.zero_point[0], -w.quant.zero_point[0], y.quant.zero_point[0]))
+
+    def real_multiplier(self, g, o) -> float:
+        """lhs_scale * rhs_scale / out_scale (float32 scales, the rest in double)."""
+        x, w, y = (ir.tensor(g, t) for t in (*o.inputs, o.outputs[0]))
+        real = float(np.float32(x.quant.scale[0])) * float(np.float32(w.quant.scale[0]))
+        return real / float(np.float32(y.quant.scale[0]))
 
     def emit(self, g, o, ctx):
         p = o.params
@@ -117,7 +129,7 @@ class BatchMatMul(OpDef):
                   ("rhs_offset", p.offsets[1]), ("out_mult", p.mult), ("out_shift", p.shift),
                   ("out_zp", p.offsets[2])]
         params = ctx.struct(o, "tcc_batch_matmul_params", fields)
-        fn = "tcc_batch_matmul_" + ("s8" if ir.tensor(g, o.outputs[0]).dtype == "int8" else "f32")
+        fn = "tcc_batch_matmul_" + {"int8": "s8", "int16": "s16", "float32": "f32"}[ir.tensor(g, o.outputs[0]).dtype]
         lhs, rhs = operand(ctx, o, o.inputs[0], "lhs"), operand(ctx, o, o.inputs[1], "rhs")
         ctx.call(o, f"{fn}(&{params}, {lhs}, {rhs}, {ctx.buf(o.outputs[0])});", self.kernel)
 

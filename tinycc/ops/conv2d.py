@@ -41,6 +41,7 @@ class ConvParams(ir.Params):
     bias: np.ndarray | None = None
     hybrid_asymmetric: bool = False   # CONV_2D with int8 weights and float32 activations
     hybrid_scales: list = field(default_factory=list)
+    acc64: bool = False       # 16x8: an int64 bias, accumulated in int64 (bias then holds it unfolded)
 
 
 def conv_window(g, o: ir.Op) -> tuple[int, int, int, int]:
@@ -98,13 +99,63 @@ def check_weights(op_def: OpDef, g, o: ir.Op, dtype: str) -> None:
     w = ir.tensor(g, o.inputs[1])
     if not w.is_const:
         raise op_def.fail(o, "weights must be constant", w.name)
-    if w.dtype != dtype and not (dtype == "float32" and w.dtype == "int8"):
+    if w.dtype not in WEIGHT_TYPES[dtype]:
         raise op_def.fail(o, f"weights are {w.dtype}, activations {dtype}", w.name)
     if len(o.inputs) > 2 and o.inputs[2] is not None:
         b = ir.tensor(g, o.inputs[2])
-        want = "int32" if dtype == "int8" else "float32"
-        if not b.is_const or b.dtype != want:
-            raise op_def.fail(o, f"bias must be a constant {want} tensor", b.name)
+        want = BIAS_TYPES[dtype]
+        if not b.is_const or b.dtype not in want:
+            raise op_def.fail(o, f"bias must be a constant {' or '.join(want)} tensor", b.name)
+
+
+# The weight types of each activation type (float32 with int8 weights: hybrid; int16: 16x8).
+WEIGHT_TYPES = {"int8": ("int8",), "int16": ("int8",), "float32": ("float32", "int8")}
+# The bias types of each activation type (16x8: TFLite accumulates in the bias type).
+BIAS_TYPES = {"int8": ("int32",), "int16": ("int64", "int32"), "float32": ("float32",)}
+
+
+def bias_data(g, o: ir.Op) -> np.ndarray | None:
+    """The op's constant bias (input 2), or None when it has none."""
+    return ir.tensor(g, o.inputs[2]).data if len(o.inputs) > 2 and o.inputs[2] is not None else None
+
+
+def acc64(g, o: ir.Op) -> bool:
+    """A 16x8 op accumulates in int64: its bias is int64 (int32 bias or none: int32)."""
+    return len(o.inputs) > 2 and o.inputs[2] is not None and ir.tensor(g, o.inputs[2]).dtype == "int64"
+
+
+def check_s16(op_def: OpDef, g, o: ir.Op, axis_out: int) -> None:
+    """16x8 accumulation and requantization rules (quant.check_int16_accumulation)."""
+    x, w, y = (ir.tensor(g, t) for t in (o.inputs[0], o.inputs[1], o.outputs[0]))
+    quant.check_int16_accumulation(op_def, o, x, w, y, bias_data(g, o), axis_out, acc64(g, o))
+
+
+def s16_params(g, o: ir.Op, axis_out: int, float_product: bool = False) -> dict:
+    """The requantization fields of a 16x8 op's params: per-channel multipliers, the int64 bias
+    (unfolded: zero points are 0), the accumulator type and the output clamp. ``float_product``:
+    the multiplier is float32(input scale * weight scale) / output scale in double (TFLite
+    Micro's per-tensor FULLY_CONNECTED, GetQuantizedConvolutionMultipler)."""
+    x, w, y = (ir.tensor(g, t) for t in (o.inputs[0], o.inputs[1], o.outputs[0]))
+    if float_product:
+        prod = float(np.float32(x.quant.scale[0]) * np.float32(w.quant.scale[0]))
+        m, sh = quant.quantize_multiplier(prod / float(y.quant.scale[0]))
+        mult, shift = [m] * w.shape[axis_out], [sh] * w.shape[axis_out]
+    else:
+        mult, shift = quant.conv_output_multipliers(x.quant.scale[0], per_channel_scales(w, w.shape[axis_out]),
+                                                    y.quant.scale[0])
+    bias = bias_data(g, o)
+    return dict(act_range=activation_range_int8(o.attrs["activation"], y.quant.scale[0], 0, "int16"),
+                mult=mult, shift=shift, bias=None if bias is None else bias.astype(np.int64), acc64=acc64(g, o))
+
+
+def s16_fields(ctx, o: ir.Op, w: ir.Tensor) -> list:
+    """The fields every tcc_*_s16_params struct ends with (after its shapes)."""
+    p = o.params
+    return [("act_min", p.act_range[0]), ("act_max", p.act_range[1]), ("acc64", int(p.acc64)),
+            ("weights", ctx.const_array(o, "weights", "int8_t", w.data)),
+            ("bias", ctx.const_array(o, "bias", "int64_t", p.bias) if p.bias is not None else None),
+            ("mult", ctx.const_array(o, "mult", "int32_t", p.mult)),
+            ("shift", ctx.const_array(o, "shift", "int32_t", p.shift))]
 
 
 @register
@@ -125,7 +176,7 @@ class Conv2D(OpDef):
     def check(self, g, o):
         self.expect_arity(o, (2, 3))
         check_strides(self, o)
-        dt = self.dtype_of(g, o)
+        dt = self.dtype_of(g, o, int16=True)
         check_weights(self, g, o, dt)
         x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
         if len(x.shape) != 4 or len(w.shape) != 4:
@@ -147,11 +198,15 @@ class Conv2D(OpDef):
         if dt == "int8":  # issue 6: requantization range and int32 accumulator bound
             quant.check_int8_accumulation(self, o, x, w, ir.tensor(g, o.outputs[0]),
                                              ir.tensor(g, o.inputs[2]).data if len(o.inputs) > 2 and o.inputs[2] else None, 0)
+        if dt == "int16":
+            check_s16(self, g, o, 0)
 
     def prepare(self, g, o):
         x, w, y = (ir.tensor(g, t) for t in (o.inputs[0], o.inputs[1], o.outputs[0]))
         bias = ir.tensor(g, o.inputs[2]).data if len(o.inputs) > 2 and o.inputs[2] else None
         geo = conv_geometry(g, o, w.shape[1], w.shape[2])
+        if x.dtype == "int16":
+            return ConvParams(**geo, **s16_params(g, o, 0))
         if x.dtype == "float32":
             p = ConvParams(**geo, act_range=activation_range_float(o.attrs["activation"]))
             if w.dtype == "int8":
@@ -191,6 +246,9 @@ class Conv2D(OpDef):
                        ("mult", ctx.const_array(o, "mult", "int32_t", p.mult)),
                        ("shift", ctx.const_array(o, "shift", "int32_t", p.shift))]
             fn = "tcc_conv2d_s8"
+        elif x.dtype == "int16":
+            fields += s16_fields(ctx, o, w)
+            fn = "tcc_conv2d_s16"
         else:
             bias = ir.tensor(g, o.inputs[2]).data if len(o.inputs) > 2 and o.inputs[2] else None
             fields += [("act_min", p.act_range[0]), ("act_max", p.act_range[1]),

@@ -6,8 +6,8 @@ import tflite
 from .. import ir, packing, quant
 from . import (OpDef, activation_range_float, activation_range_int8, dsp_target, folded_bias, is_hybrid_model,
                packed, per_channel_scales, register)
-from .conv2d import (HYBRID_MAX_TERM, ConvParams, check_strides, check_weights, conv_geometry, conv_window,
-                     is_hybrid, read_conv_options)
+from .conv2d import (HYBRID_MAX_TERM, ConvParams, acc64, check_s16, check_strides, check_weights, conv_geometry,
+                     conv_window, is_hybrid, read_conv_options, s16_fields, s16_params)
 
 
 @register
@@ -30,7 +30,7 @@ class DepthwiseConv2D(OpDef):
     def check(self, g, o):
         self.expect_arity(o, (2, 3))
         check_strides(self, o)
-        dt = self.dtype_of(g, o)
+        dt = self.dtype_of(g, o, int16=True)
         check_weights(self, g, o, dt)
         x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
         if len(x.shape) != 4 or len(w.shape) != 4 or w.shape[0] != 1:
@@ -49,6 +49,10 @@ class DepthwiseConv2D(OpDef):
         if dt == "int8":  # issue 6: requantization range and int32 accumulator bound
             quant.check_int8_accumulation(self, o, x, w, ir.tensor(g, o.outputs[0]),
                                              ir.tensor(g, o.inputs[2]).data if len(o.inputs) > 2 and o.inputs[2] else None, 3)
+        if dt == "int16":
+            if not acc64(g, o):   # TFLite Micro reads any 16x8 depthwise bias as int64 (and crashes on none)
+                raise self.fail(o, "16x8 depthwise convolution needs an int64 bias (as TFLite Micro's kernel)")
+            check_s16(self, g, o, 3)
 
     def check_hybrid(self, o, w, out_c):
         """Hybrid (int8 weights, float32 activations): TFLite's kernel is per channel only
@@ -71,6 +75,8 @@ class DepthwiseConv2D(OpDef):
         depth_mult = w.shape[3] // x.shape[3]  # the filter shape is authoritative
         if x.dtype == "float32":
             return ConvParams(**geo, depth_mult=depth_mult, act_range=activation_range_float(o.attrs["activation"]))
+        if x.dtype == "int16":
+            return ConvParams(**geo, depth_mult=depth_mult, **s16_params(g, o, 3))
         in_zp, out_zp = x.quant.zero_point[0], y.quant.zero_point[0]
         mult, shift = quant.conv_output_multipliers(
             x.quant.scale[0], per_channel_scales(w, w.shape[3]), y.quant.scale[0])
@@ -141,6 +147,9 @@ class DepthwiseConv2D(OpDef):
                        ("mult", ctx.const_array(o, "mult", "int32_t", p.mult)),
                        ("shift", ctx.const_array(o, "shift", "int32_t", p.shift))]
             fn = "tcc_depthwise_s8"
+        elif x.dtype == "int16":
+            fields += s16_fields(ctx, o, w)
+            fn = "tcc_depthwise_s16"
         else:
             bias = ir.tensor(g, o.inputs[2]).data if len(o.inputs) > 2 and o.inputs[2] else None
             fields += [("act_min", p.act_range[0]), ("act_max", p.act_range[1]),

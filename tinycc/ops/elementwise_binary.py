@@ -1,5 +1,7 @@
 """Binary element-wise ops with numpy broadcasting (up to 6-D): SUB, MUL, DIV, MAXIMUM,
-MINIMUM, SQUARED_DIFFERENCE, PRELU; int8 (per-tensor) and float32.
+MINIMUM, SQUARED_DIFFERENCE, PRELU; int8 (per-tensor) and float32; SUB, MUL, MAXIMUM, MINIMUM,
+SQUARED_DIFFERENCE also int16 (zero points 0; int16 operands are shifted left by 15, not 20, in SUB
+and by 0, not 7, in SQUARED_DIFFERENCE).
 
 int8 semantics (TFLite Micro; multipliers as its Prepare computes them, in double):
   SUB       like ADD: both inputs (q - zp) << 20, rescaled to 2*max(s_a, s_b), subtracted,
@@ -9,7 +11,7 @@ int8 semantics (TFLite Micro; multipliers as its Prepare computes them, in doubl
             s_a / (s_b s_out), + zp_out, clamp.
             Division by zero (b == zp_b) follows the arithmetic of TFLite Micro's host
             build (which has no check there).
-  MAXIMUM, MINIMUM  raw int8 compare-and-copy; TFLite Micro ignores the quantization,
+  MAXIMUM, MINIMUM  raw int8 (and int16) compare-and-copy; TFLite Micro ignores the quantization,
             so inputs and output are expected on one scale (the converter's choice).
   SQUARED_DIFFERENCE  inputs (q - zp) << 7 rescaled to 2*max(s_a, s_b), difference
             squared, rescaled by (2 max)^2 / (2^14 s_out), no activation.
@@ -27,6 +29,7 @@ import numpy as np
 import tflite
 
 from .. import ir, quant
+from ..dtypes import ZERO_POINT_RANGE
 from . import (OpDef, activation, activation_range_float, activation_range_int8, int32_arithmetic,
                int32_shape_arithmetic, register)
 
@@ -79,20 +82,23 @@ def broadcast_reads(g, o, slot) -> np.ndarray:
     return np.broadcast_to(idx, y.shape).ravel()
 
 
-def check_broadcast(spec: OpDef, g, o, slots, out_dtype=None, int32: bool = False) -> str:
+def check_broadcast(spec: OpDef, g, o, slots, out_dtype=None, int32: bool = False, int16: bool = False) -> str:
     """Common type/shape rules: inputs ``slots`` of one dtype (int8 per-tensor or float32; int32
-    for constant shape arithmetic), the output the broadcast shape (at most 6-D); returns the
-    input dtype."""
+    for constant shape arithmetic; int16 with zero point 0 where the op has int16 kernels), the
+    output the broadcast shape (at most 6-D); returns the input dtype."""
     ts = [ir.tensor(g, o.inputs[s]) for s in slots]
     y = ir.tensor(g, o.outputs[0])
     dt = ts[0].dtype
-    if dt not in ("int8", "float32") and not (int32 and dt == "int32"):
-        raise spec.fail(o, f"input type {dt} is not supported (int8 or float32)", ts[0].name)
+    if dt not in ("int8", "float32") and not (int32 and dt == "int32") and not (int16 and dt == "int16"):
+        raise spec.fail(o, f"input type {dt} is not supported (int8{', int16' if int16 else ''} or float32)",
+                        ts[0].name)
     for t in ts + ([y] if out_dtype is None else []):
         if t.dtype != dt:
             raise spec.fail(o, f"mixed types {dt} and {t.dtype}", t.name)
-        if dt == "int8" and (t.quant is None or t.quant.per_channel):
-            raise spec.fail(o, "int8 tensors need per-tensor quantization", t.name)
+        if dt in ("int8", "int16") and (t.quant is None or t.quant.per_channel):
+            raise spec.fail(o, f"{dt} tensors need per-tensor quantization", t.name)
+        if dt == "int16" and t.quant.zero_point[0] != 0:
+            raise spec.fail(o, "int16 activations need a zero point of 0", t.name)
     if out_dtype is not None and y.dtype != out_dtype:
         raise spec.fail(o, f"output must be {out_dtype}", y.name)
     try:
@@ -119,8 +125,9 @@ def _q(t: ir.Tensor) -> tuple[float, int]:
 
 class _Binary(OpDef):
     kernel = "tcc_binary"
-    fn = ""              # C name stem: tcc_<fn>_s8 / tcc_<fn>_f32
+    fn = ""              # C name stem: tcc_<fn>_s8 / tcc_<fn>_s16 / tcc_<fn>_f32
     has_activation = False
+    int16 = False        # has an int16 kernel (tcc_<fn>_s16, with int8_fields' params)
 
     def read_options(self, opts):
         return dict(activation=activation(opts)) if self.has_activation else {}
@@ -129,7 +136,7 @@ class _Binary(OpDef):
         self.expect_arity(o, (2, 2))
         if self.kind in ("SUB", "MUL", "MAXIMUM", "MINIMUM") and int32_shape_arithmetic(g, o):
             return check_broadcast(self, g, o, (0, 1), int32=True)
-        check_broadcast(self, g, o, (0, 1))
+        check_broadcast(self, g, o, (0, 1), int16=self.int16)
 
     def reads_min(self, g, o, slot):
         """tcc_binary.c reads a[ia(k)] and b[ib(k)] just before writing out[k]."""
@@ -169,16 +176,16 @@ class _Binary(OpDef):
 
     def emit(self, g, o, ctx):
         dt = ir.tensor(g, o.inputs[0]).dtype
-        ctype, fields = self.int8_fields(g, o) if dt == "int8" else self.float_fields(g, o)
+        ctype, fields = self.float_fields(g, o) if dt == "float32" else self.int8_fields(g, o)
         params = ctx.struct(o, ctype, fields)
         a, b = (ctx.buf(t) for t in o.inputs)
-        suffix = "s8" if dt == "int8" else "f32"
+        suffix = {"int8": "s8", "int16": "s16", "float32": "f32"}[dt]
         ctx.call(o, f"tcc_{self.fn}_{suffix}(&{params}, {a}, {b}, {ctx.buf(o.outputs[0])});", self.kernel)
 
 
 def _act_range(o, y):
     s, z = _q(y)
-    return activation_range_int8(o.attrs.get("activation", "NONE"), s, z)
+    return activation_range_int8(o.attrs.get("activation", "NONE"), s, z, y.dtype)
 
 
 def _rescaled_fields(self, g, o, left_shift: int, squared: bool):
@@ -189,7 +196,7 @@ def _rescaled_fields(self, g, o, left_shift: int, squared: bool):
     m1, m2 = quant.quantize_multiplier(sa / twice_max), quant.quantize_multiplier(sb / twice_max)
     if squared:
         mo = quant.quantize_multiplier(twice_max * twice_max / float(np.float32((1 << (2 * left_shift)) * np.float32(sy))))
-        lo, hi = -128, 127
+        lo, hi = ZERO_POINT_RANGE[y.dtype]
     else:
         mo = quant.quantize_multiplier(twice_max / ((1 << left_shift) * sy))
         lo, hi = _act_range(o, y)
@@ -205,18 +212,22 @@ class Sub(_Binary):
     options_class = tflite.SubOptions
     fn = "sub"
     has_activation = True
+    int16 = True
 
     def int8_fields(self, g, o):
-        return _rescaled_fields(self, g, o, 20, squared=False)
+        """int8 and int16 (TFLite Micro shifts int16 operands left by 15, int8 by 20)."""
+        return _rescaled_fields(self, g, o, 15 if ir.tensor(g, o.outputs[0]).dtype == "int16" else 20, squared=False)
 
 
 @register
 class SquaredDifference(_Binary):
     kind = "SQUARED_DIFFERENCE"
     fn = "squared_difference"
+    int16 = True
 
     def int8_fields(self, g, o):
-        return _rescaled_fields(self, g, o, 7, squared=True)
+        """int8 and int16 (TFLite Micro shifts int8 operands left by 7, int16 ones by 0)."""
+        return _rescaled_fields(self, g, o, 0 if ir.tensor(g, o.outputs[0]).dtype == "int16" else 7, squared=True)
 
 
 def _product_fields(self, g, o, real: float):
@@ -235,6 +246,7 @@ class Mul(_Binary):
     options_class = tflite.MulOptions
     fn = "mul"
     has_activation = True
+    int16 = True
 
     def int8_fields(self, g, o):
         a, b, y = (ir.tensor(g, t) for t in (*o.inputs, o.outputs[0]))
@@ -257,6 +269,8 @@ class Div(_Binary):
 
 
 class _SameScale(_Binary):
+    int16 = True         # raw int16 compare-and-copy too (TFLite Micro's int16 MAXIMUM/MINIMUM)
+
     def int8_fields(self, g, o):
         a, b, y = (ir.tensor(g, t) for t in (*o.inputs, o.outputs[0]))
         return "tcc_bcast", bcast_fields(y.shape, a.shape, b.shape)

@@ -30,6 +30,8 @@ table reproduces (TFLite Micro, tensorflow/lite/micro/kernels/):
              not rescale RELU6).
   RELU_N1_TO_1 not in TFLite Micro; TFLite's QuantizedReluX(-1, 1) (checked against
              LiteRT).
+int16 (zero points 0): ABS, RELU, RELU6 and LEAKY_RELU, the same formulas at run time
+(tcc_piecewise_s16: one multiplier for x >= 0, one for x < 0, then the clamp; ``piecewise``).
 NEG, CEIL, FLOOR, COS, SIN, EXP, LOG, SQRT, SQUARE have no int8 kernel in TFLite
 Micro and are refused for int8. ZEROS_LIKE writes raw zero bytes for every type.
 
@@ -39,6 +41,7 @@ in place (``reads_min`` is the identity).
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import tflite
@@ -71,15 +74,18 @@ class _Unary(OpDef):
     table_kernel = True
     float_fn: str = ""
     int8 = True
+    int16 = False     # an int16 kernel: tcc_piecewise_s16 with ``piecewise``
 
     def check(self, g, o):
         self.expect_arity(o, (1, 1))
-        dt = self.dtype_of(g, o)
+        dt = self.dtype_of(g, o, int16=True)
         x, y = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.outputs[0])
         if tuple(x.shape) != tuple(y.shape):
             raise self.fail(o, f"input {list(x.shape)} and output {list(y.shape)} must have one shape", y.name)
         if dt == "int8" and not self.int8:
             raise self.fail(o, "int8 is not supported (TFLite Micro has only a float32 kernel)", x.name)
+        if dt == "int16" and not self.int16:
+            raise self.fail(o, "int16 is not supported (TFLite Micro has no int16 kernel)", x.name)
         if dt == "int8":
             self.check_int8(g, o)
 
@@ -89,9 +95,18 @@ class _Unary(OpDef):
     def lut(self, g, o) -> np.ndarray:
         raise NotImplementedError
 
+    def piecewise(self, g, o) -> tuple[tuple[int, int], tuple[int, int], int, int]:
+        """int16: ((mult, shift) for x >= 0, (mult, shift) for x < 0, act_min, act_max)."""
+        raise NotImplementedError
+
     def prepare(self, g, o):
-        if ir.tensor(g, o.inputs[0]).dtype == "int8":
+        dt = ir.tensor(g, o.inputs[0]).dtype
+        if dt == "int8":
             return TableParams(lut=self.lut(g, o))
+        if dt == "int16":
+            pos, neg, lo, hi = self.piecewise(g, o)
+            return PiecewiseParams(mult_pos=pos[0], shift_pos=pos[1], mult_neg=neg[0], shift_neg=neg[1],
+                                   act_min=lo, act_max=hi)
         return ir.Params()
 
     def reads_min(self, g, o, slot):
@@ -104,6 +119,8 @@ class _Unary(OpDef):
         x = np.asarray(inputs[0])
         if ir.tensor(g, o.inputs[0]).dtype == "int8":
             return [np.asarray(self.lut(g, o), np.int8)[x.astype(np.int64) & 0xFF]]
+        if ir.tensor(g, o.inputs[0]).dtype == "int16":
+            return None
         fn = _FLOAT_EXACT.get(self.kind)
         return None if fn is None else [fn(x.astype(np.float32)).astype(np.float32)]
 
@@ -113,11 +130,30 @@ class _Unary(OpDef):
     def emit(self, g, o, ctx):
         x, y = ctx.buf(o.inputs[0]), ctx.buf(o.outputs[0])
         n = ir.tensor(g, o.outputs[0]).size
-        if ir.tensor(g, o.inputs[0]).dtype == "int8":
+        dt = ir.tensor(g, o.inputs[0]).dtype
+        if dt == "int8":
             lut = ctx.const_array(o, "lut", "int8_t", o.params.lut)
             ctx.call(o, f"tcc_lut_s8({lut}, {x}, {y}, {n});", self.kernel)
+        elif dt == "int16":
+            params = ctx.struct(o, "tcc_piecewise_s16_params", o.params.c_fields(
+                "mult_pos", "shift_pos", "mult_neg", "shift_neg", "act_min", "act_max"))
+            ctx.call(o, f"tcc_piecewise_s16(&{params}, {x}, {y}, {n});", self.kernel)
         else:
             ctx.call(o, self.float_call(o, x, y, n), self.kernel)
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class PiecewiseParams(ir.Params):
+    """int16 RELU, RELU6, LEAKY_RELU: what tcc_piecewise_s16_params holds."""
+    mult_pos: int
+    shift_pos: int
+    mult_neg: int
+    shift_neg: int
+    act_min: int
+    act_max: int
+
+
+IDENTITY_MULTIPLIER = (1 << 30, 1)   # quantize_multiplier(1.0): x unchanged
 
 
 def _float_only(kind_, fn):
@@ -140,6 +176,14 @@ for _k, _fn in (("NEG", "tcc_neg_f32"), ("CEIL", "tcc_ceil_f32"), ("FLOOR", "tcc
 class Abs(_Unary):
     kind = "ABS"
     float_fn = "tcc_abs_f32"
+    int16 = True
+
+    def piecewise(self, g, o):
+        """|x| rescaled when the scales differ: x < 0 takes the negated multiplier (the kernel's
+        rounding is symmetric, so requantize(x, -m) == requantize(|x|, m))."""
+        si, _, so, _ = _qparams(g, o)
+        m, s = quant.quantize_multiplier(si / so) if T.F32(si) != T.F32(so) else IDENTITY_MULTIPLIER
+        return (m, s), (-m, s), -32768, 32767
 
     def lut(self, g, o):
         si, zi, so, zo = _qparams(g, o)
@@ -237,9 +281,16 @@ class LeakyRelu(_Unary):
     kind = "LEAKY_RELU"
     options_class = tflite.LeakyReluOptions
     float_fn = "tcc_leaky_relu_f32"
+    int16 = True
 
     def read_options(self, opts):
         return dict(alpha=float(opts.Alpha()) if opts is not None else 0.2)
+
+    def piecewise(self, g, o):
+        si, _, so, _ = _qparams(g, o)
+        alpha = float(T.F32(o.attrs["alpha"]))
+        return (quant.quantize_multiplier(si / so), quant.quantize_multiplier(si * alpha / so),
+                -32768, 32767)
 
     def lut(self, g, o):
         si, zi, so, zo = _qparams(g, o)
@@ -320,9 +371,15 @@ class Relu(_Unary):
     kind = "RELU"
     fused_activation = "RELU"
     float_fn = "tcc_relu_f32"
+    int16 = True
 
     def lut(self, g, o):
         return _relu_x_lut(*_qparams(g, o), 0.0, None)
+
+    def piecewise(self, g, o):
+        si, _, so, _ = _qparams(g, o)
+        m = quant.quantize_multiplier(si / so)
+        return m, m, 0, 32767
 
 
 @register
@@ -340,6 +397,13 @@ class Relu6(_Unary):
     kind = "RELU6"
     fused_activation = "RELU6"
     float_fn = "tcc_relu6_f32"
+    int16 = True
+
+    def piecewise(self, g, o):
+        """As int8: clamp(x, 0, quantize(6.0)) in the input scale, no rescaling."""
+        si, _, _, _ = _qparams(g, o)
+        six = min(32767, T.roundf(T.F32(6.0) / T.F32(si)))
+        return IDENTITY_MULTIPLIER, IDENTITY_MULTIPLIER, 0, six
 
     def lut(self, g, o):
         si, zi, _, _ = _qparams(g, o)

@@ -10,7 +10,7 @@ from .. import ir, packing, quant
 from ..errors import TinyccError
 from . import (OpDef, activation, activation_range_float, activation_range_int8, dsp_target, folded_bias, packed,
                per_channel_scales, register)
-from .conv2d import check_hybrid_weights, check_weights, hybrid_scales, is_hybrid
+from .conv2d import check_hybrid_weights, check_s16, check_weights, hybrid_scales, is_hybrid, s16_fields, s16_params
 
 
 FC_FAST_MIN_MACS = 2048
@@ -29,6 +29,7 @@ class FCParams(ir.Params):
     bias: np.ndarray | None = None
     hybrid_asymmetric: bool = False   # int8 weights, float32 activations
     hybrid_scales: list = field(default_factory=list)
+    acc64: bool = False       # 16x8: an int64 bias, accumulated in int64 (bias then holds it unfolded)
 
 
 def _fc_macs(o) -> int:
@@ -76,7 +77,7 @@ class FullyConnected(OpDef):
 
     def check(self, g, o):
         self.expect_arity(o, (2, 3))
-        dt = self.dtype_of(g, o)
+        dt = self.dtype_of(g, o, int16=True)
         check_weights(self, g, o, dt)
         x, w, y = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1]), ir.tensor(g, o.outputs[0])
         if len(w.shape) != 2 or w.shape[1] == 0:
@@ -93,6 +94,16 @@ class FullyConnected(OpDef):
         if dt == "int8":  # issue 6: requantization range and int32 accumulator bound
             quant.check_int8_accumulation(self, o, x, w, y,
                                              ir.tensor(g, o.inputs[2]).data if len(o.inputs) > 2 and o.inputs[2] else None, 0)
+        if dt == "int16":
+            check_s16(self, g, o, 0)
+            b = ir.tensor(g, o.inputs[2]) if len(o.inputs) > 2 and o.inputs[2] else None
+            if not w.quant.per_channel and b is not None:
+                # TFLite Micro's per-tensor path (GetQuantizedConvolutionMultipler) checks the bias scale
+                prod = float(np.float32(x.quant.scale[0]) * np.float32(w.quant.scale[0]))
+                bs = float(b.quant.scale[0]) if b.quant is not None and b.quant.scale else 0.0
+                if not abs(prod - bs) / float(y.quant.scale[0]) <= 0.02:
+                    raise self.fail(o, f"bias scale {bs:.6g} differs from input scale x weight scale {prod:.6g} "
+                                       f"by more than 0.02 output steps", b.name)
 
     def prepare(self, g, o):
         x, w, y = (ir.tensor(g, t) for t in (o.inputs[0], o.inputs[1], o.outputs[0]))
@@ -106,6 +117,8 @@ class FullyConnected(OpDef):
                 p = replace(p, hybrid_asymmetric=bool(o.attrs.get("asymmetric_quantize_inputs", False)),
                             hybrid_scales=hybrid_scales(w, w.quant.per_channel))
             return p
+        if x.dtype == "int16":
+            return FCParams(**shape, **s16_params(g, o, 0, float_product=not w.quant.per_channel))
         bias = ir.tensor(g, o.inputs[2]).data if len(o.inputs) > 2 and o.inputs[2] else None
         in_zp, out_zp = x.quant.zero_point[0], y.quant.zero_point[0]
         mult, shift = quant.conv_output_multipliers(
@@ -169,6 +182,9 @@ class FullyConnected(OpDef):
                        ("mult", ctx.const_array(o, "mult", "int32_t", p.mult)),
                        ("shift", ctx.const_array(o, "shift", "int32_t", p.shift))]
             fn = "tcc_fully_connected_s8"
+        elif x.dtype == "int16":
+            fields += s16_fields(ctx, o, w)
+            fn = "tcc_fully_connected_s16"
         else:
             bias = ir.tensor(g, o.inputs[2]).data if len(o.inputs) > 2 and o.inputs[2] else None
             fields += [("act_min", p.act_range[0]), ("act_max", p.act_range[1]),

@@ -112,6 +112,8 @@ class MirrorPad(_PadBase):
         self.expect_arity(o, (2, 2))
         super().check(g, o)
         x = ir.tensor(g, o.inputs[0])
+        if x.dtype == "int16":
+            raise self.fail(o, "int16 is not supported (TFLite Micro's MIRROR_PAD fails on it)", x.name)
         limit = 1 if o.attrs["mode"] == "REFLECT" else 0
         for d, ((a, b), n) in enumerate(zip(self.paddings(g, o), x.shape)):
             if max(a, b) > n - limit:

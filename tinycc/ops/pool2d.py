@@ -22,7 +22,7 @@ class PoolParams(ir.Params):
     out_w: int
     pad_top: int
     pad_left: int
-    act_range: tuple = (-128, 127)   # int8 clamp
+    act_range: tuple = (-128, 127)   # int8 or int16 clamp
     act_range_f: tuple = (0.0, 0.0)  # float32 clamp
 
 
@@ -30,7 +30,7 @@ class Pool2D(OpDef):
     """Shared by AVERAGE_POOL_2D and MAX_POOL_2D: same options, geometry and kernel struct."""
     options_class = tflite.Pool2DOptions
     kernel = "tcc_pool"
-    c_function = ""  # tcc_avg_pool / tcc_max_pool, suffixed _s8 or _f32
+    c_function = ""  # tcc_avg_pool / tcc_max_pool, suffixed _s8, _s16 or _f32
     clamp_keys = ("act_range", "act_range_f")
 
     def window(self, g, o):
@@ -50,15 +50,15 @@ class Pool2D(OpDef):
 
     def check(self, g, o):
         self.expect_arity(o, (1, 1))
-        dt = self.dtype_of(g, o)
+        dt = self.dtype_of(g, o, int16=True)
         x, y = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.outputs[0])
         if len(x.shape) != 4:
             raise self.fail(o, f"expects a 4-D input, got {list(x.shape)}", x.name)
         for k in ("stride_h", "stride_w", "filter_h", "filter_w"):
             if not 1 <= o.attrs[k] <= 65535:
                 raise self.fail(o, f"{k} = {o.attrs[k]} is out of range")
-        if dt == "int8" and (x.quant.scale != y.quant.scale or x.quant.zero_point != y.quant.zero_point):
-            raise self.fail(o, "int8 pooling needs the same input and output quantization")
+        if dt != "float32" and (x.quant.scale != y.quant.scale or x.quant.zero_point != y.quant.zero_point):
+            raise self.fail(o, f"{dt} pooling needs the same input and output quantization")
         geo = self.geometry(g, o)
         if geo["out_h"] <= 0 or geo["out_w"] <= 0:
             raise self.fail(o, "window is larger than the padded input")
@@ -68,8 +68,8 @@ class Pool2D(OpDef):
         y = ir.tensor(g, o.outputs[0])
         return PoolParams(**self.geometry(g, o), act_range_f=activation_range_float(o.attrs["activation"]),
                           act_range=(activation_range_int8(o.attrs["activation"], y.quant.scale[0],
-                                                           y.quant.zero_point[0])
-                                     if y.dtype == "int8" else (-128, 127)))
+                                                           y.quant.zero_point[0], y.dtype)
+                                     if y.dtype != "float32" else (-128, 127)))
 
     def fields(self, o):
         p, a = o.params, o.attrs
@@ -82,7 +82,7 @@ class Pool2D(OpDef):
 
     def emit(self, g, o, ctx):
         fields = self.fields(o)
-        fn = self.c_function + ("_s8" if ir.tensor(g, o.inputs[0]).dtype == "int8" else "_f32")
+        fn = self.c_function + {"int8": "_s8", "int16": "_s16", "float32": "_f32"}[ir.tensor(g, o.inputs[0]).dtype]
         params = ctx.struct(o, "tcc_pool_params", fields)
         ctx.call(o, f"{fn}(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])});", self.kernel)
     def reads_min(self, g, o, slot):

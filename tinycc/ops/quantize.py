@@ -2,15 +2,18 @@
 
 TFLite Micro semantics (quantize_common.cc, dequantize_common.cc, cast.cc,
 reference quantize.h / requantize.h / dequantize.h):
-  QUANTIZE float32 -> int8  clamp(TfLiteRound(x / s_out) + zp_out), the division in
-                            float32 (tcc_quantize_f32_s8).
+  QUANTIZE float32 -> int8 or int16  clamp(TfLiteRound(x / s_out) + zp_out), the division in
+                            float32 (tcc_quantize_f32_s8/_s16).
   QUANTIZE int8 -> int8     requantize: zp_out + MultiplyByQuantizedMultiplier(q - zp_in,
                             s_in/s_out), clamped; a 256-entry table built at compile time.
                             (``fuse_ops`` also makes QUANTIZE ops carrying any fused int8
                             table in ``attrs["table"]``: DEQUANTIZE -> QUANTIZE, table chains.)
-  DEQUANTIZE int8 -> float32  s_in * (float)(q - zp_in).
+  QUANTIZE between int8, int16, int32 (the other pairs TFLite Micro runs, REQUANTIZE_PAIRS):
+                            the same requantization at run time (tcc_requantize_<in>_<out>).
+  DEQUANTIZE int8 or int16 -> float32  s_in * (float)(q - zp_in).
   CAST  static_cast between bool, int8, int16, int32 and float32 (to bool: x != 0).
-Other QUANTIZE/DEQUANTIZE types (int16, uint8, int32) are not supported here.
+Other QUANTIZE/DEQUANTIZE types (uint8, float32 -> int32, int32 -> int32) are refused, as
+TFLite Micro refuses them.
 Every kernel reads element i before writing element i: the output may overlap
 its input (``reads_min`` is the identity; the planner accounts for the sizes).
 """
@@ -22,9 +25,15 @@ import numpy as np
 
 from .. import ir, quant
 from .. import tflm_math as T
+from ..dtypes import NUMPY_DTYPES, ZERO_POINT_RANGE
 from . import OpDef, TableParams, register
 
 _CAST_TYPES = {"int8": "s8", "int16": "s16", "int32": "s32", "float32": "f32", "bool": "b8"}
+# QUANTIZE between integer types at run time (tcc_requantize_<in>_<out>; int8 -> int8 is a table).
+REQUANTIZE_PAIRS = {("int8", "int16"), ("int8", "int32"), ("int16", "int8"), ("int16", "int16"),
+                    ("int16", "int32"), ("int32", "int8"), ("int32", "int16")}
+# QUANTIZE float32 -> these (tcc_quantize_f32_<out>); DEQUANTIZE these -> float32.
+FLOAT_QUANTIZED = ("int8", "int16")
 
 
 def _identity_reads(g, o):
@@ -49,17 +58,38 @@ def quantize_f32(x: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
     return np.clip(r.astype(np.int64) + int(zero_point), -128, 127).astype(np.int8)
 
 
+def quantize_f32_to(dtype: str, x: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
+    """tcc_quantize_f32_<dtype> in numpy (int8: ``quantize_f32``; int16 limits to [-65536, 65536])."""
+    if dtype == "int8":
+        return quantize_f32(x, scale, zero_point)
+    r = (np.asarray(x, np.float32) / np.float32(scale)).astype(np.float64)
+    r = np.sign(r) * np.floor(np.abs(r) + 0.5)
+    r = np.where(np.isnan(r), -65536.0, np.clip(r, -65536.0, 65536.0))
+    return np.clip(r.astype(np.int64) + int(zero_point), -32768, 32767).astype(np.int16)
+
+
+def requantize(x: np.ndarray, m: int, s: int, zi: int, zo: int, dtype: str) -> np.ndarray:
+    """tcc_requantize_<in>_<out> in numpy: int32 wrap of x - zi and of + zo, clamp to ``dtype``."""
+    lo, hi = ZERO_POINT_RANGE[dtype]
+    out = [T.clamp(T.wrap(T.mbqm(T.wrap(int(v) - zi), m, s) + zo), lo, hi) for v in np.asarray(x).ravel()]
+    return np.asarray(out, NUMPY_DTYPES[dtype]).reshape(np.shape(x))
+
+
 def dequantize_s8(q: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
-    """tcc_dequantize_s8_f32 in numpy: scale * (float)(q - zero_point), one float32 product."""
+    """tcc_dequantize_s8_f32 (and _s16_f32) in numpy: scale * (float)(q - zero_point), one float32
+    product."""
     return np.float32(scale) * (np.asarray(q, np.int64) - int(zero_point)).astype(np.float32)
 
 
 @dataclass(frozen=True, eq=False, kw_only=True)
 class QuantizeParams(ir.Params):
-    """QUANTIZE float32 -> int8: tcc_quantize_f32_s8's output scale and zero point (int8 -> int8
-    is a table: ``TableParams``)."""
+    """QUANTIZE float32 -> int8/int16: tcc_quantize_f32_*'s output scale and zero point; between
+    integer types also the requantization (int8 -> int8 is a table: ``TableParams``)."""
     scale: float
     zero_point: int
+    in_zp: int = 0
+    mult: int = 0
+    shift: int = 0
 
 
 def _per_tensor(spec, o, t):
@@ -75,11 +105,17 @@ class Quantize(OpDef):
 
     def check(self, g, o):
         x, y = _check_same_shape(self, g, o)
-        if y.dtype != "int8" or x.dtype not in ("float32", "int8"):
-            raise self.fail(o, f"{x.dtype} -> {y.dtype} is not supported (float32 or int8 -> int8)", y.name)
+        pair = (x.dtype, y.dtype)
+        if not (pair == ("int8", "int8") or pair in REQUANTIZE_PAIRS
+                or (x.dtype == "float32" and y.dtype in FLOAT_QUANTIZED)):
+            raise self.fail(o, f"{x.dtype} -> {y.dtype} is not supported (float32 -> int8 or int16, or between "
+                               f"int8, int16 and int32 but int32 -> int32)", y.name)
         _per_tensor(self, o, y)
-        if x.dtype == "int8":
+        if x.dtype != "float32":
             _per_tensor(self, o, x)
+            if pair != ("int8", "int8"):
+                quant.check_requantization(self, o, [float(x.quant.scale[0]) / float(y.quant.scale[0])], y.name,
+                                           "input scale / output scale:")
 
     def prepare(self, g, o):
         x, y = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.outputs[0])
@@ -90,6 +126,8 @@ class Quantize(OpDef):
             return QuantizeParams(scale=so, zero_point=zo)
         si, zi = float(x.quant.scale[0]), int(x.quant.zero_point[0])
         m, s = quant.quantize_multiplier(si / so)
+        if (x.dtype, y.dtype) in REQUANTIZE_PAIRS:
+            return QuantizeParams(scale=so, zero_point=zo, in_zp=zi, mult=m, shift=s)
         return TableParams(lut=T.table(lambda q: T.clamp(T.mbqm(q - zi, m, s) + zo)))
 
     def reads_min(self, g, o, slot):
@@ -102,18 +140,26 @@ class Quantize(OpDef):
         p = self.prepare(g, o)
         if isinstance(p, TableParams):
             return [np.asarray(p.lut, np.int8)[x.astype(np.int64) & 0xFF]]
-        return [quantize_f32(x, p.scale, p.zero_point)]
+        xt, yt = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.outputs[0])
+        if xt.dtype == "float32":
+            return [quantize_f32_to(yt.dtype, x, p.scale, p.zero_point)]
+        return [requantize(x, p.mult, p.shift, p.in_zp, p.zero_point, yt.dtype)]
 
     def emit(self, g, o, ctx):
         x, y, p = ctx.buf(o.inputs[0]), ctx.buf(o.outputs[0]), o.params
-        n = ir.tensor(g, o.outputs[0]).size
+        xt, yt = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.outputs[0])
+        n = yt.size
         if isinstance(p, TableParams):
             lut = ctx.const_array(o, "lut", "int8_t", p.lut)
             ctx.call(o, f"tcc_lut_s8({lut}, {x}, {y}, {n});", self.kernel)
-        else:
+        elif xt.dtype == "float32":
             from ..cformat import format_float
-            ctx.call(o, f"tcc_quantize_f32_s8({format_float(p.scale)}, {p.zero_point}, {x}, {y}, {n});",
-                     self.kernel)
+            ctx.call(o, f"tcc_quantize_f32_{_CAST_TYPES[yt.dtype]}({format_float(p.scale)}, {p.zero_point}, "
+                        f"{x}, {y}, {n});", self.kernel)
+        else:
+            ctx.use("REQUANTIZE")
+            ctx.call(o, f"tcc_requantize_{_CAST_TYPES[xt.dtype]}_{_CAST_TYPES[yt.dtype]}({p.mult}, {p.shift}, "
+                        f"{p.in_zp}, {p.zero_point}, {x}, {y}, {n});", self.kernel)
 
 
 @register
@@ -130,8 +176,8 @@ class Dequantize(OpDef):
             if not (ir.tensor(g, o.inputs[0]).is_const and y.dtype == "float32"):
                 raise self.fail(o, "float16 -> float32 is supported for constants only", x.name)
             return
-        if x.dtype != "int8" or y.dtype != "float32":
-            raise self.fail(o, f"{x.dtype} -> {y.dtype} is not supported (int8 -> float32)", x.name)
+        if x.dtype not in FLOAT_QUANTIZED or y.dtype != "float32":
+            raise self.fail(o, f"{x.dtype} -> {y.dtype} is not supported (int8 or int16 -> float32)", x.name)
         _per_tensor(self, o, x)
 
     def reads_min(self, g, o, slot):
@@ -147,7 +193,7 @@ class Dequantize(OpDef):
     def emit(self, g, o, ctx):
         from ..cformat import format_float
         x = ir.tensor(g, o.inputs[0])
-        ctx.call(o, f"tcc_dequantize_s8_f32({format_float(x.quant.scale[0])}, {int(x.quant.zero_point[0])}, "
+        ctx.call(o, f"tcc_dequantize_{_CAST_TYPES[x.dtype]}_f32({format_float(x.quant.scale[0])}, {int(x.quant.zero_point[0])}, "
                     f"{ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])}, {x.size});", self.kernel)
 
 

@@ -1,4 +1,5 @@
-"""MEAN, SUM, REDUCE_MAX, REDUCE_MIN over constant axes (keep_dims or not), int8 and float32.
+"""MEAN, SUM, REDUCE_MAX, REDUCE_MIN over constant axes (keep_dims or not), int8 and float32; MEAN
+and SUM also int16.
 
 The kernel (tcc_reduce.c) sees the input as kept dims (the output, row-major) and reduced dims,
 each merged where adjacent and padded to 6. int8 MEAN/SUM follow TFLite's integer
@@ -6,6 +7,8 @@ QuantizedMeanOrSum: the multiplier of in_scale / out_scale (QuantizeMultiplier, 
 MEAN with 1/n folded in: shift = min(floor(log2 n), 32, 31 + shift_out), mult = (mult << shift)
 / n, shift_out -= shift. An empty axis list copies the input (TFLite's ReduceIsCopy).
 int8 REDUCE_MAX/MIN need the same input and output quantization (as TFLite Micro requires).
+int16 MEAN/SUM (zero points 0): the same arithmetic (QuantizedMeanOrSum with int16 data), clamped
+to int16. TFLite Micro's REDUCE_MAX fails on int16: refused.
 """
 from __future__ import annotations
 
@@ -19,6 +22,7 @@ from . import OpDef, register
 from ._datamove import KERNEL as COPY_KERNEL, const_ints, operand
 
 MAX_DIMS = 6
+SUFFIX = {"int8": "s8", "int16": "s16", "float32": "f32"}   # of the kernel functions
 
 
 @dataclass(frozen=True, eq=False, kw_only=True)
@@ -83,19 +87,20 @@ class Reduction(OpDef):
 
     def check(self, g, o):
         self.expect_arity(o, (2, 2))
-        dt = self.dtype_of(g, o)
+        dt = self.dtype_of(g, o, int16=self.int16)
         self.expect_shape(g, o, o.outputs[0], self.out_shape(g, o))
         x, y = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.outputs[0])
         try:
             reduce_layout(x.shape, self.axes(g, o))
         except ValueError:
             raise self.fail(o, f"input {list(x.shape)} has too many dimensions") from None
-        if dt == "int8" and self.same_quant_required and (
+        if dt != "float32" and self.same_quant_required and (
                 np.float32(x.quant.scale[0]) != np.float32(y.quant.scale[0])
                 or x.quant.zero_point[0] != y.quant.zero_point[0]):
-            raise self.fail(o, "int8 input and output quantization must be equal")
+            raise self.fail(o, f"{dt} input and output quantization must be equal")
 
     same_quant_required = False
+    int16 = False        # an int16 kernel (tcc_reduce_<c_name>_s16)
 
     def fields(self, g, o):
         x = ir.tensor(g, o.inputs[0])
@@ -121,7 +126,7 @@ class Reduction(OpDef):
         ctx.call(o, f"{self.function(g, o)}(&{params}, {src}, {ctx.buf(o.outputs[0])});", self.kernel)
 
     def function(self, g, o) -> str:
-        return f"tcc_reduce_{self.c_name}_" + ("s8" if ir.tensor(g, o.inputs[0]).dtype == "int8" else "f32")
+        return f"tcc_reduce_{self.c_name}_" + SUFFIX[ir.tensor(g, o.inputs[0]).dtype]
 
     def extra_fields(self, g, o):
         return [("in_zp", 0), ("mult", 0), ("shift", 0), ("out_zp", 0), ("is_min", 0), ("out64", 0)]
@@ -144,11 +149,12 @@ def _arr(values) -> str:
 
 class MeanOrSum(Reduction):
     is_mean = False
+    int16 = True
 
     def prepare(self, g, o):
         p = super().prepare(g, o)
         x, y = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.outputs[0])
-        if x.dtype == "int8" and not p.copy:
+        if x.dtype != "float32" and not p.copy:
             mult, shift = quant.quantize_multiplier(float(np.float32(x.quant.scale[0])) /
                                                     float(np.float32(y.quant.scale[0])))
             n = p.count
@@ -172,7 +178,8 @@ class Mean(MeanOrSum):
     is_mean = True
 
     def function(self, g, o):
-        return "tcc_reduce_sum_s8" if ir.tensor(g, o.inputs[0]).dtype == "int8" else "tcc_reduce_mean_f32"
+        dt = ir.tensor(g, o.inputs[0]).dtype
+        return "tcc_reduce_mean_f32" if dt == "float32" else "tcc_reduce_sum_" + SUFFIX[dt]
 
 
 @register

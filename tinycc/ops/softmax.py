@@ -1,4 +1,6 @@
-"""SOFTMAX over the last dimension, with beta; int8 output is scale 1/256, zero point -128."""
+"""SOFTMAX over the last dimension, with beta; int8 output is scale 1/256, zero point -128; int16
+(TFLite Micro's SoftmaxInt16: an exp table on [-10, 0] and a 1 / (1 + x) table) is scale 1/32768,
+zero points 0."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -7,7 +9,20 @@ import numpy as np
 import tflite
 
 from .. import ir, quant
+from .. import tflm_math as T
 from . import OpDef, register
+
+# The int16 kernel's tables (gen_lut in TFLite Micro's Prepare), the same for every op.
+_EXP_LUT = None
+
+
+def int16_luts() -> tuple[np.ndarray, np.ndarray]:
+    """exp on [-10, 0] and 1 / (1 + x) on [0, 1], 513 int16 entries each (Q0.15)."""
+    global _EXP_LUT
+    if _EXP_LUT is None:
+        _EXP_LUT = (T.int16_lut(T.expf, -10.0, 0.0),
+                    T.int16_lut(lambda v: T.F32(1.0) / (T.F32(1.0) + v), 0.0, 1.0))
+    return _EXP_LUT
 
 
 @dataclass(frozen=True, eq=False, kw_only=True)
@@ -16,7 +31,7 @@ class SoftmaxParams(ir.Params):
     outer: int
     depth: int
     mult: int = 0
-    left_shift: int = 0
+    left_shift: int = 0       # int16: the shift of the requantization onto [-65535, 0]
     diff_min: int = 0
 
 
@@ -31,7 +46,7 @@ class Softmax(OpDef):
 
     def check(self, g, o):
         self.expect_arity(o, (1, 1))
-        dt = self.dtype_of(g, o)
+        dt = self.dtype_of(g, o, int16=True)
         x, y = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.outputs[0])
         if x.shape != y.shape or not x.shape:
             raise self.fail(o, f"input {list(x.shape)} and output {list(y.shape)} must have one shape")
@@ -40,6 +55,13 @@ class Softmax(OpDef):
         beta = o.attrs["beta"]
         if not np.isfinite(beta):
             raise self.fail(o, f"beta {beta} is not finite")
+        if dt == "int16":
+            if abs(y.quant.scale[0] - 1 / 32768) > 0.001 / 32768:
+                raise self.fail(o, "int16 output must have scale 1/32768", y.name)
+            if x.shape[-1] > 65535:
+                raise self.fail(o, f"int16 softmax over {x.shape[-1]} values overflows the kernel's sum", x.name)
+            quant.check_requantization(self, o, [self.int16_rescale(g, o)], x.name,
+                                       "input scale x beta / (10 / 65535):", kernels="16x8")
         if dt == "int8" and x.shape[-1] > 4095:
             raise self.fail(o, f"int8 softmax over {x.shape[-1]} values: more than 4095 overflow the kernel's "
                                f"Q12.19 sum of exponentials", x.name)
@@ -55,10 +77,17 @@ class Softmax(OpDef):
         x = ir.tensor(g, o.inputs[0])
         depth = x.shape[-1]
         rows = dict(outer=x.size // depth if depth else 0, depth=depth)
+        if x.dtype == "int16":
+            mult, shift = quant.quantize_multiplier(self.int16_rescale(g, o))
+            return SoftmaxParams(**rows, mult=mult, left_shift=shift)
         if x.dtype != "int8":
             return SoftmaxParams(**rows)
         mult, left_shift, diff_min = quant.softmax_input_params(o.attrs["beta"], x.quant.scale[0])
         return SoftmaxParams(**rows, mult=mult, left_shift=left_shift, diff_min=diff_min)
+
+    def int16_rescale(self, g, o) -> float:
+        """The int16 kernel's input multiplier: input differences onto [-65535, 0] = [-10, 0]."""
+        return float(ir.tensor(g, o.inputs[0]).quant.scale[0]) * float(o.attrs["beta"]) / (10.0 / 65535.0)
 
     def reads_min(self, g, o, slot):
         """tcc_softmax.c, row by row: it reads the whole row (max, then sum) before writing the
@@ -74,6 +103,12 @@ class Softmax(OpDef):
             fields = [("outer", p.outer), ("depth", p.depth), ("in_mult", p.mult),
                       ("in_left_shift", p.left_shift), ("diff_min", p.diff_min)]
             fn = "tcc_softmax_s8"
+        elif ir.tensor(g, o.inputs[0]).dtype == "int16":
+            exp_lut, recip_lut = int16_luts()
+            fields = [("outer", p.outer), ("depth", p.depth), ("in_mult", p.mult), ("in_shift", p.left_shift),
+                      ("exp_lut", ctx.const_array(o, "exp_lut", "int16_t", exp_lut)),
+                      ("recip_lut", ctx.const_array(o, "recip_lut", "int16_t", recip_lut))]
+            fn = "tcc_softmax_s16"
         else:
             fields = [("outer", p.outer), ("depth", p.depth), ("beta", o.attrs["beta"])]
             fn = "tcc_softmax_f32"

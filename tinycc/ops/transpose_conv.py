@@ -4,6 +4,9 @@ Padding follows TFLite Micro: SAME/VALID padding computed on the *output* size (
 the convolution this op is the transpose of), top/left = total // 2. int8: weights symmetric
 per output channel (axis 0, their zero points are not used, as in TFLite), int32 bias,
 per-channel multipliers as for CONV_2D; fused activation clamps (NONE when absent).
+16x8 (int16 input/output with zero points 0, int8 weights): TFLite Micro's int16 kernel sums
+in int64 and takes an int64 bias (an int16 bias is widened; it would read an int32 one as int64,
+so that is refused), then the int64 MultiplyByQuantizedMultiplier.
 Hybrid (int8 weights, float32 input/output/bias, dynamic-range quantization): the input is
 quantized per batch at run time as TFLite does (tcc_transpose_conv_hybrid in tcc_hybrid.c).
 """
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import tflite
 
 from .. import ir, quant
@@ -70,14 +74,17 @@ class TransposeConv(OpDef):
         self.expect_arity(o, (3, 4))
         shape_t, w, x, y = (ir.tensor(g, t) for t in (o.inputs[0], o.inputs[1], o.inputs[2], o.outputs[0]))
         dt = x.dtype
-        if dt not in ("int8", "float32") or y.dtype != dt:
-            raise self.fail(o, f"input {dt} / output {y.dtype}: int8 or float32 expected", x.name)
+        if dt not in ("int8", "int16", "float32") or y.dtype != dt:
+            raise self.fail(o, f"input {dt} / output {y.dtype}: int8, int16 or float32 expected", x.name)
         for t in (x, y):
-            if dt == "int8" and (t.quant is None or t.quant.per_channel):
-                raise self.fail(o, "int8 activations need per-tensor quantization", t.name)
+            if dt != "float32" and (t.quant is None or t.quant.per_channel):
+                raise self.fail(o, f"{dt} activations need per-tensor quantization", t.name)
+            if dt == "int16" and t.quant.zero_point[0] != 0:
+                raise self.fail(o, "int16 activations need a zero point of 0", t.name)
         hybrid = dt == "float32" and w.dtype == "int8"
-        if not w.is_const or (w.dtype != dt and not hybrid):
-            raise self.fail(o, f"weights must be a constant {dt} tensor", w.name)
+        wdt = "int8" if dt == "int16" else dt
+        if not w.is_const or (w.dtype != wdt and not hybrid):
+            raise self.fail(o, f"weights must be a constant {wdt} tensor", w.name)
         if len(x.shape) != 4 or len(w.shape) != 4 or len(y.shape) != 4:
             raise self.fail(o, "input, weights and output must be 4-D")
         if w.shape[3] != x.shape[3] or w.shape[0] != y.shape[3] or x.shape[0] != y.shape[0]:
@@ -90,11 +97,15 @@ class TransposeConv(OpDef):
                 raise self.fail(o, f"{k} = {o.attrs[k]} is out of range")
         if len(o.inputs) > 3 and o.inputs[3] is not None:
             b = ir.tensor(g, o.inputs[3])
-            want = "int32" if dt == "int8" else "float32"
-            if not b.is_const or b.dtype != want or b.size != y.shape[3]:
-                raise self.fail(o, f"bias must be a constant {want} tensor of {y.shape[3]} values", b.name)
+            want = {"int8": ("int32",), "int16": ("int64", "int16"), "float32": ("float32",)}[dt]
+            if not b.is_const or b.dtype not in want or b.size != y.shape[3]:
+                raise self.fail(o, f"bias must be a constant {' or '.join(want)} tensor of {y.shape[3]} values",
+                                b.name)
         if dt == "int8":
             per_channel_scales(w, y.shape[3])
+        if dt == "int16":
+            bias = ir.tensor(g, o.inputs[3]).data if len(o.inputs) > 3 and o.inputs[3] is not None else None
+            quant.check_int16_accumulation(self, o, x, w, y, bias, 0, acc64=True)
         if hybrid:
             from .conv2d import check_hybrid_weights
             check_hybrid_weights(self, o, w, y.shape[3], w.shape[1] * w.shape[2] * w.shape[3])
@@ -103,14 +114,15 @@ class TransposeConv(OpDef):
         geo = self.geometry(g, o)
         w, x, y = ir.tensor(g, o.inputs[1]), ir.tensor(g, o.inputs[2]), ir.tensor(g, o.outputs[0])
         act_range_f = activation_range_float(o.attrs["activation"])
-        if x.dtype != "int8":
+        if x.dtype == "float32":
             return TransposeConvParams(**geo, act_range_f=act_range_f)
         mult, shift = quant.conv_output_multipliers(x.quant.scale[0], per_channel_scales(w, y.shape[3]),
                                                     y.quant.scale[0])
         return TransposeConvParams(
             **geo, act_range_f=act_range_f, mult=mult, shift=shift, in_offset=-x.quant.zero_point[0],
             out_zp=y.quant.zero_point[0],
-            act_range=activation_range_int8(o.attrs["activation"], y.quant.scale[0], y.quant.zero_point[0]))
+            act_range=activation_range_int8(o.attrs["activation"], y.quant.scale[0], y.quant.zero_point[0],
+                                            y.dtype))
 
     def emit_hybrid(self, g, o, ctx):
         """int8 weights, float32 input/output/bias: runtime/kernels/tcc_hybrid.c."""
@@ -142,11 +154,17 @@ class TransposeConv(OpDef):
         params = ctx.struct(o, "tcc_transpose_conv_params", fields)
         x, y = operand(ctx, o, o.inputs[2], "input"), ctx.buf(o.outputs[0])
         w = operand(ctx, o, o.inputs[1], "weights")
-        bias = operand(ctx, o, o.inputs[3], "bias") if len(o.inputs) > 3 and o.inputs[3] is not None else "NULL"
-        if ir.tensor(g, o.inputs[2]).dtype == "int8":
+        dt = ir.tensor(g, o.inputs[2]).dtype
+        bias = "NULL"
+        if len(o.inputs) > 3 and o.inputs[3] is not None and dt == "int16":   # int64 (an int16 bias widened)
+            bias = ctx.const_array(o, "bias", "int64_t", ir.tensor(g, o.inputs[3]).data.astype(np.int64))
+        elif len(o.inputs) > 3 and o.inputs[3] is not None:
+            bias = operand(ctx, o, o.inputs[3], "bias")
+        if dt != "float32":
             mult = ctx.const_array(o, "mult", "int32_t", p.mult)
             shift = ctx.const_array(o, "shift", "int32_t", p.shift)
-            ctx.call(o, f"tcc_transpose_conv_s8(&{params}, {x}, {w}, {bias}, {mult}, {shift}, {y});", self.kernel)
+            fn = "tcc_transpose_conv_s8" if dt == "int8" else "tcc_transpose_conv_s16"
+            ctx.call(o, f"{fn}(&{params}, {x}, {w}, {bias}, {mult}, {shift}, {y});", self.kernel)
         else:
             ctx.call(o, f"tcc_transpose_conv_f32(&{params}, {x}, {w}, {bias}, {y});", self.kernel)
 

@@ -24,6 +24,7 @@ import flatbuffers
 import numpy as np
 import tflite
 
+from ..dtypes import ZERO_POINT_RANGE
 from .tflite_writer import ModelBuilder, builtin_code, builtin_name
 
 OPTIONS_TABLE = {
@@ -111,6 +112,9 @@ def random_qparams(rng: np.random.Generator) -> tuple[float, int]:
     return float(np.float32(math.exp(rng.uniform(math.log(0.005), math.log(0.1))))), int(rng.integers(-128, 128))
 
 
+QUANTIZED = ("int8", "int16")   # activation types with quantization (int16: zero point 0)
+
+
 class Net:
     """A model of independent single-op cases under construction.
 
@@ -125,10 +129,11 @@ class Net:
         self.outputs: list[int] = []
 
     def q(self, q=None) -> dict:
-        if self.dtype != "int8":
+        """Quantization of a new activation: int8 any zero point, int16 symmetric (zero point 0)."""
+        if self.dtype not in QUANTIZED:
             return {}
         s, z = q if q is not None else random_qparams(self.rng)
-        return dict(scale=s, zero_point=z)
+        return dict(scale=s, zero_point=z if self.dtype == "int8" else 0)
 
     def input(self, shape, q=None, name="input") -> tuple[int, dict]:
         qq = self.q(q)
@@ -138,7 +143,7 @@ class Net:
 
     def act(self, shape, qq: dict, name="y", output=True, dtype=None) -> int:
         dtype = dtype or self.dtype
-        t = self.b.tensor(list(shape), dtype, name=name, **(qq if dtype == "int8" else {}))
+        t = self.b.tensor(list(shape), dtype, name=name, **(qq if dtype in QUANTIZED else {}))
         if output:
             self.outputs.append(t)
         return t
@@ -149,9 +154,11 @@ class Net:
 
     def data(self, shape, name="w") -> tuple[int, dict]:
         """A random constant tensor of the net's dtype, with its (int8) quantization."""
-        if self.dtype == "int8":
-            qq = self.q()
-            return self.b.tensor(list(shape), "int8", data=self.rng.integers(-128, 128, shape), name=name, **qq), qq
+        if self.dtype in QUANTIZED:
+            qq, info = self.q(), np.iinfo(self.dtype)
+            return self.b.tensor(list(shape), self.dtype, data=self.rng.integers(info.min, info.max, shape,
+                                                                                 endpoint=True),
+                                 name=name, **qq), qq
         return self.b.tensor(list(shape), "float32", data=self.rng.standard_normal(shape).astype(np.float32),
                              name=name), {}
 
@@ -253,10 +260,11 @@ def concats(rng, cases, dtypes=BOTH) -> bytes:
             qq = n.q()
             xs = []
             for k, s in enumerate(shapes):
-                shared = dt == "int8" and same_quant
+                shared = dt in QUANTIZED and same_quant
                 if k == const_input and shared:
-                    xs.append(n.b.tensor(list(s), "int8", data=n.rng.integers(-128, 128, s), name=f"c{c}_{k}_{dt}",
-                                         **qq))
+                    info = np.iinfo(dt)
+                    xs.append(n.b.tensor(list(s), dt, data=n.rng.integers(info.min, info.max, s, endpoint=True),
+                                         name=f"c{c}_{k}_{dt}", **qq))
                 elif k == const_input:
                     xs.append(n.data(s, name=f"c{c}_{k}_{dt}")[0])
                 else:
@@ -302,8 +310,8 @@ def pads(rng, shape, cases, dtypes=BOTH) -> bytes:
             if kind == "PADV2" and extra == "input":
                 ins.append(n.input([], (qq["scale"], qq["zero_point"]) if qq else None, name=f"value{k}_{dt}")[0])
             elif kind == "PADV2":
-                v = (np.clip(np.round(extra / qq["scale"]) + qq["zero_point"], -128, 127).astype(np.int8)
-                     if dt == "int8" else np.float32(extra))
+                v = (np.clip(np.round(extra / qq["scale"]) + qq["zero_point"], *ZERO_POINT_RANGE[dt]).astype(dt)
+                     if dt in QUANTIZED else np.float32(extra))
                 ins.append(n.b.tensor([], dt, data=np.array(v), name=f"value{k}_{dt}", **qq))
             elif kind == "MIRROR_PAD":
                 opts = dict(mode=extra)
@@ -372,10 +380,11 @@ def reductions(rng, shape, cases, dtypes=BOTH) -> bytes:
                 n.op(kind, [x, n.const(np.array(axes, np.int32), name=f"axis{k}")], [y], output_type=otype)
                 continue
             oq = qq
-            if dt == "int8" and requant and kind in ("MEAN", "SUM"):
+            if dt in QUANTIZED and requant and kind in ("MEAN", "SUM"):
                 count = int(np.prod([shape[a] for a in ax]))
                 span = 255 * qq["scale"] * (count if kind == "SUM" else 1) * float(rng.uniform(0.2, 1.0))
-                oq = dict(scale=float(np.float32(span / 255)), zero_point=int(rng.integers(-60, 60)))
+                oq = dict(scale=float(np.float32(span / 255)),
+                          zero_point=int(rng.integers(-60, 60)) if dt == "int8" else 0)
             y = n.act(out, oq, f"{kind.lower()}{k}_{dt}")
             n.op(kind, [x, n.const(np.array(axes, np.int32), name=f"axis{k}")], [y], keep_dims=keep)
     return n.build()
@@ -396,10 +405,14 @@ def batch_matmuls(rng, cases, dtypes=BOTH) -> bytes:
             cols = rs[-2] if adj_y else rs[-1]
             batch = np.broadcast_shapes(tuple(ls[:-2]), tuple(rs[:-2]))
             oq = {}
-            if dt == "int8":
+            if dt in QUANTIZED:
                 # a spread like the converter's: about the range of the dot products
-                oq = dict(scale=float(np.float32(qx["scale"] * qw["scale"] * 128 * 128 * math.sqrt(depth) / 96)),
-                          zero_point=int(rng.integers(-20, 20)))
+                if dt == "int8":
+                    oq = dict(scale=float(np.float32(qx["scale"] * qw["scale"] * 128 * 128 * math.sqrt(depth) / 96)),
+                              zero_point=int(rng.integers(-20, 20)))
+                else:   # int16: operands 256 times larger
+                    oq = dict(scale=float(np.float32(qx["scale"] * qw["scale"] * 32768 * 32768 * math.sqrt(depth)
+                                                     / (96 * 256))), zero_point=0)
             y = n.act(list(batch) + [m, cols], oq, f"bmm{k}_{dt}")
             n.op("BATCH_MATMUL", [x, w], [y], adj_x=adj_x, adj_y=adj_y)
     return n.build()
