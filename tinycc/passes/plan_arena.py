@@ -50,7 +50,9 @@ the same step share no byte unless a rule allows it, and then within its shift.
 """
 from __future__ import annotations
 
+import bisect
 import dataclasses
+import heapq
 import itertools
 from dataclasses import dataclass, field
 
@@ -163,7 +165,12 @@ def _readers(g: nx.DiGraph, tid: str) -> list[str]:
 
 
 def memory_greedy_order(g: nx.DiGraph) -> list[str]:
-    """Run, among the ready ops, the one that leaves the fewest live bytes (ties: model order)."""
+    """Run, among the ready ops, the one that leaves the fewest live bytes (ties: model order).
+
+    Incremental: running op o changes the live bytes by delta(o) = its outputs that someone
+    reads (or model outputs) - its inputs whose last unfinished reader it is. delta(o) only
+    changes when another reader of one of o's inputs finishes, so each op's delta sits in a
+    heap and is recomputed only then: O(edges log ops)."""
     base = ir.ops_in_order(g)
     index = {o: k for k, o in enumerate(base)}
     owner_readers: dict[str, set[str]] = {}
@@ -171,26 +178,54 @@ def memory_greedy_order(g: nx.DiGraph) -> list[str]:
         if not ir.is_op(g, n) and ir.tensor(g, n).in_arena:
             owner_readers.setdefault(ir.view_source(g, n), set()).update(_readers(g, n))
     outputs = {ir.view_source(g, t) for t in g.graph["outputs"]}
-    done: set[str] = set()
-    order: list[str] = []
-    live = {ir.view_source(g, t) for t in g.graph["inputs"]}
-    after: dict[str, set[str]] = {}
-    for a, b in state_edges(g, base):
-        after.setdefault(b, set()).add(a)
-    while len(order) < len(base):
-        ready = [o for o in base if o not in done and after.get(o, set()) <= done and all(
-            p in done for p in (ir.producer(g, ir.view_source(g, t)) for t in ir.op(g, o).inputs
-                                if t is not None) if p is not None and ir.is_op(g, p))]
+    remaining = {t: set(r) for t, r in owner_readers.items()}
+    reads = {}                      # op -> the owners it reads (activation inputs, through views)
+    waits = {}                      # op -> producers not run yet
+    users: dict[str, list[str]] = {}
+    for oid in base:
+        o = ir.op(g, oid)
+        owners = {ir.view_source(g, t) for t in o.inputs if t is not None}
+        reads[oid] = sorted(t for t in owners if oid in owner_readers.get(t, ()))
+        prods = {ir.producer(g, t) for t in owners}
+        waits[oid] = {p for p in prods if p is not None and ir.is_op(g, p)}
+        for p in waits[oid]:
+            users.setdefault(p, []).append(oid)
+    for a, b in state_edges(g, base):         # ops sharing a persistent state keep their order
+        if a not in waits[b]:
+            waits[b].add(a)
+            users.setdefault(a, []).append(b)
 
-        def live_after(o):
-            new_live = live | set(ir.op(g, o).outputs)
-            finished = done | {o}
-            return sum(ir.tensor(g, t).nbytes for t in new_live
-                       if t in outputs or not owner_readers.get(t, set()) <= finished)
-        best = min(ready, key=lambda o: (live_after(o), index[o]))
-        done.add(best)
+    def delta(oid: str) -> int:
+        o = ir.op(g, oid)
+        new = sum(ir.tensor(g, t).nbytes for t in set(o.outputs) if t in outputs or owner_readers.get(t))
+        freed = sum(ir.tensor(g, t).nbytes for t in reads[oid] if t not in outputs and remaining[t] == {oid})
+        return new - freed
+
+    heap = [(delta(o), index[o], o) for o in base if not waits[o]]
+    heapq.heapify(heap)
+    current = {o: d for d, _, o in heap}         # the valid heap entry of each ready op
+    order: list[str] = []
+    done: set[str] = set()
+    while heap:
+        d, _, best = heapq.heappop(heap)
+        if current.get(best) != d:
+            continue                             # stale entry
+        del current[best]
         order.append(best)
-        live = live | set(ir.op(g, best).outputs)
+        done.add(best)
+        touched = set()
+        for t in reads[best]:
+            remaining[t].discard(best)
+            if len(remaining[t]) == 1:
+                touched |= remaining[t]
+        for u in users.get(best, ()):
+            waits[u].discard(best)
+            if not waits[u]:
+                touched.add(u)
+        for u in sorted(touched, key=index.get):
+            if not waits[u] and u not in done:
+                current[u] = delta(u)
+                heapq.heappush(heap, (current[u], index[u], u))
     return order
 
 
@@ -261,6 +296,62 @@ def overlap_rules(g: nx.DiGraph, order: list[str], life) -> dict[tuple[str, str]
 
 # -- placement ---------------------------------------------------------------------
 
+def _overlapping(life: dict[str, tuple[int, int]]) -> dict[str, list[str]]:
+    """For each buffer, the buffers whose lifetimes intersect its own (a sweep over first use:
+    O(n log n + pairs))."""
+    out: dict[str, list[str]] = {t: [] for t in life}
+    active: list[tuple[int, str]] = []           # heap of (last, id) of buffers still live
+    for t in sorted(life, key=lambda t: (life[t][0], t)):
+        first, last = life[t]
+        while active and active[0][0] < first:
+            heapq.heappop(active)
+        for _, u in active:
+            out[t].append(u)
+            out[u].append(t)
+        heapq.heappush(active, (last, t))
+    return out
+
+
+class _Free:
+    """The offsets one buffer may take next to the buffers already placed: plain forbidden
+    intervals (merged, so a lookup is a bisection) and the few "multiple" regions with their
+    allowed points."""
+
+    def __init__(self, plain: list[tuple[int, int]], special: list[tuple[int, int, int, int]]):
+        self.special = special
+        self.los, self.his = [], []
+        for lo, hi in sorted(plain):
+            if self.his and lo < self.his[-1]:
+                self.his[-1] = max(self.his[-1], hi)
+            else:
+                self.los.append(lo)
+                self.his.append(hi)
+
+    def plain_end(self, off: int) -> int | None:
+        """End of the plain interval that blocks ``off``, or None."""
+        i = bisect.bisect_left(self.los, off) - 1
+        return self.his[i] if i >= 0 and off < self.his[i] else None
+
+    def blocked(self, off: int) -> bool:
+        return self.plain_end(off) is not None or any(_Problem._blocked(off, rg) for rg in self.special)
+
+    def lowest(self) -> int:
+        """The lowest aligned offset no region blocks (every region's escape skips only blocked
+        or unaligned offsets, so the order of escapes does not matter)."""
+        off = 0
+        while True:
+            hi = self.plain_end(off)
+            while hi is not None:
+                off = _align(hi)
+                hi = self.plain_end(off)
+            moved = False
+            for rg in self.special:
+                if _Problem._blocked(off, rg):
+                    off, moved = _Problem._escape(off, rg), True
+            if not moved:
+                return off
+
+
 class _Problem:
     """Sizes, lifetimes and rules of one schedule, with the conflict test placements share."""
 
@@ -271,8 +362,10 @@ class _Problem:
         for (a, b), r in rules.items():
             self.rule[(a, b)] = ("in", r)    # a is the input of b's op
             self.rule[(b, a)] = ("out", r)
-        self.conflicts = {t: [u for u in self.ids if u != t and not (
-            life[u][1] < life[t][0] or life[t][1] < life[u][0])] for t in self.ids}
+        self.conflicts = _overlapping(life)
+        # t -> [(u, regions of t's offset relative to u's offset)], see ``forbidden``
+        self.relative = {t: [(u, self.forbidden(t, u, 0)) for u in self.conflicts[t]] for t in self.ids}
+        self.work = 0                        # regions looked at, for search budgets
 
     def forbidden(self, t: str, u: str, off_u: int) -> list[tuple[int, int, int, int]]:
         """Regions (lo, hi, modulus, residue) of offsets for ``t`` that clash with ``u`` at ``off_u``:
@@ -295,8 +388,24 @@ class _Problem:
             return [(max(lo, off_u + rule.shift), hi, 0, 0)]
         return [(lo, min(hi, off_u - rule.shift), 0, 0)]  # allowed: off_t >= off_u - shift
 
+    def _split_regions(self, t: str, placed: dict[str, int]):
+        """The forbidden regions of ``t`` next to the placed buffers: (plain, multiple)."""
+        plain, special = [], []
+        for u, regions in self.relative[t]:
+            off_u = placed.get(u)
+            if off_u is None:
+                continue
+            for lo, hi, m, _ in regions:
+                if m:
+                    special.append((off_u + lo, off_u + hi, m, off_u % m))
+                else:
+                    plain.append((off_u + lo, off_u + hi))
+        self.work += len(self.relative[t]) + 1
+        return plain, special
+
     def _regions(self, t: str, placed: dict[str, int]):
-        return sorted(rg for u in self.conflicts[t] if u in placed for rg in self.forbidden(t, u, placed[u]))
+        plain, special = self._split_regions(t, placed)
+        return sorted([(lo, hi, 0, 0) for lo, hi in plain] + special)
 
     @staticmethod
     def _blocked(off: int, region) -> bool:
@@ -313,7 +422,12 @@ class _Problem:
         return out
 
     def lowest_offset(self, t: str, placed: dict[str, int]) -> int:
-        regions = self._regions(t, placed)
+        plain, special = self._split_regions(t, placed)
+        if all(m % ALIGN == 0 and res % ALIGN == 0 for _, _, m, res in special):
+            return _Free(plain, special).lowest()
+        # a "multiple" rule whose allowed points are not all aligned: its escape skips some
+        # allowed offsets, so the result depends on the order of escapes; keep the sorted one
+        regions = sorted([(lo, hi, 0, 0) for lo, hi in plain] + special)
         off, moved = 0, True
         while moved:
             moved = False
@@ -322,29 +436,42 @@ class _Problem:
                     off, moved = self._escape(off, rg), True
         return off
 
-    def gaps(self, t: str, placed: dict[str, int]) -> list[int]:
-        """Feasible candidate offsets: 0, the region ends and their allowed points."""
-        regions = self._regions(t, placed)
+    def lowest_candidate(self, t: str, placed: dict[str, int]) -> int:
+        """The lowest feasible candidate offset: 0, a region's end or start, or the first
+        allowed point of a "multiple" region."""
+        plain, special = self._split_regions(t, placed)
         cands = {0}
-        for lo, hi, m, res in regions:
+        for lo, hi in plain:
             cands.add(_align(hi))
             if lo >= 0:
                 cands.add(_align(lo))
-                if m:
-                    cands.add(lo + 1 + (res - lo - 1) % m)
-        return sorted(c for c in cands if c % ALIGN == 0 and not any(self._blocked(c, rg) for rg in regions))
+        for lo, hi, m, res in special:
+            cands.add(_align(hi))
+            if lo >= 0:
+                cands.add(_align(lo))
+                cands.add(lo + 1 + (res - lo - 1) % m)
+        free = _Free(plain, special)
+        return next(c for c in sorted(cands) if c % ALIGN == 0 and not free.blocked(c))
 
     def lower_bound(self) -> int:
         """No placement beats this: at every step the live bytes, less what each overlap rule
         between two live buffers could at most share (the smaller of the two)."""
-        steps = {s for lo_hi in self.life.values() for s in range(lo_hi[0], lo_hi[1] + 1)}
-        best = 0
-        for s in steps:
-            live = [t for t in self.ids if self.life[t][0] <= s <= self.life[t][1]]
-            shared = sum(min(self.sizes[a], self.sizes[b]) for (a, b), (side, _) in self.rule.items()
-                         if side == "in" and a in live and b in live)
-            best = max(best, sum(self.sizes[t] for t in live) - shared, *(self.sizes[t] for t in live))
-        return best
+        if not self.ids:
+            return 0
+        n = max(last for _, last in self.life.values()) + 2
+        diff = [0] * n
+        for t in self.ids:
+            first, last = self.life[t]
+            diff[first] += self.sizes[t]
+            diff[last + 1] -= self.sizes[t]
+        for (a, b), (side, _) in self.rule.items():
+            if side == "in":
+                first = max(self.life[a][0], self.life[b][0])
+                last = min(self.life[a][1], self.life[b][1])
+                if first <= last:
+                    diff[first] -= min(self.sizes[a], self.sizes[b])
+                    diff[last + 1] += min(self.sizes[a], self.sizes[b])
+        return max(max(itertools.accumulate(diff)), max(self.sizes.values()))
 
     def end(self, placed: dict[str, int]) -> int:
         return max((placed[t] + self.sizes[t] for t in placed), default=0)
@@ -382,12 +509,12 @@ def greedy_rule_order(p: _Problem) -> dict[str, int]:
 
 
 def best_fit_lifetime(p: _Problem) -> dict[str, int]:
+    """By first use; each buffer at the candidate offset (0, a neighbour's end or start) that
+    grows the arena least, then the lowest: since the arena's growth only rises with the
+    offset, that is the lowest feasible candidate."""
     placed: dict[str, int] = {}
     for t in sorted(p.ids, key=lambda t: (p.life[t][0], -p.sizes[t], t)):
-        cands = p.gaps(t, placed)
-        ends = [p.end({**placed, t: c}) for c in cands]
-        # tightest: the candidate that grows the arena least, then the lowest
-        placed[t] = min(zip(ends, cands))[1]
+        placed[t] = p.lowest_candidate(t, placed)
     return placed
 
 
