@@ -64,6 +64,8 @@ ALIGN = 4
 MAX_ORDERS = 24          # topological orders tried besides the model's and the greedy one
 MAX_EXACT = 100          # buffers up to which the exact search runs
 EXACT_STEPS = 60000      # placements one exact search may try (~0.3 s on the reference machine)
+PAIR_BUDGET = 20_000     # live buffer pairs, summed over the orders planned (see affordable_orders)
+IMPROVE_WORK = 400_000   # regions the local search may look at (a budget of work, not time)
 
 
 @dataclass(frozen=True)
@@ -231,30 +233,58 @@ def memory_greedy_order(g: nx.DiGraph) -> list[str]:
 
 # -- lifetimes and rules -----------------------------------------------------------
 
-def lifetimes(g: nx.DiGraph, order: list[str]) -> dict[str, tuple[int, int]]:
+class _Facts:
+    """What planning needs of ``g`` that no execution order changes, computed once per plan:
+    each activation tensor's owner, producing op and readers, each op's scratch bytes and the
+    overlap rules of its inputs."""
+
+    def __init__(self, g: nx.DiGraph):
+        self.g = g
+        outputs = set(g.graph["outputs"])
+        self.tensors = []       # (owner, producing op or None, reading ops, is a model output)
+        for n in sorted(g.nodes):
+            if ir.is_op(g, n) or not ir.tensor(g, n).in_arena:
+                continue
+            p = ir.producer(g, n)
+            if p is not None and not ir.is_op(g, p):
+                p = ir.producer(g, ir.view_source(g, n))     # a view: written with its source
+            self.tensors.append((ir.storage(g, n)[0], p, ir.consumers(g, n), n in outputs))
+        self.scratch = {}
+        for oid in ir.ops_in_order(g):
+            o = ir.op(g, oid)
+            self.scratch[oid] = ops.lookup(o.kind).scratch_bytes(g, o)
+        self._rules: dict[tuple[str, int], tuple[str, int] | None] = {}
+        self._whole: dict[str, bool] = {}
+
+    def rule(self, oid: str, slot: int):
+        if (oid, slot) not in self._rules:
+            self._rules[(oid, slot)] = ops.overlap_rule(self.g, ir.op(self.g, oid), slot)
+        return self._rules[(oid, slot)]
+
+    def whole(self, tid: str) -> bool:
+        if tid not in self._whole:
+            self._whole[tid] = _whole(self.g, tid)
+        return self._whole[tid]
+
+
+def lifetimes(g: nx.DiGraph, order: list[str], facts: _Facts | None = None) -> dict[str, tuple[int, int]]:
     """[first, last] steps of each buffer-owning tensor under ``order``."""
+    facts = facts or _Facts(g)
     step = {oid: k for k, oid in enumerate(order)}
     end = len(order)
     life: dict[str, list[int]] = {}
-    for n in sorted(g.nodes):
-        if ir.is_op(g, n) or not ir.tensor(g, n).in_arena:
-            continue
-        owner, _ = ir.storage(g, n)
-        p = ir.producer(g, n)
-        if p is not None and not ir.is_op(g, p):
-            p = ir.producer(g, ir.view_source(g, n))     # a view: written with its source
+    for owner, p, readers, is_output in facts.tensors:
         first = step[p] if p is not None else 0
         lo_hi = life.setdefault(owner, [first, first])
         lo_hi[0] = min(lo_hi[0], first)                   # a placed input is written before its join
         lo_hi[1] = max(lo_hi[1], first)
-        for c in ir.consumers(g, n):
+        for c in readers:
             lo_hi[1] = max(lo_hi[1], step[c])
-        if n in g.graph["outputs"]:
+        if is_output:
             lo_hi[1] = end
     for k, oid in enumerate(order):
-        o = ir.op(g, oid)
-        if ops.lookup(o.kind).scratch_bytes(g, o) > 0:
-            life[scratch_id(o)] = [k, k]
+        if facts.scratch[oid] > 0:
+            life[scratch_id(ir.op(g, oid))] = [k, k]
     return {k: (v[0], v[1]) for k, v in life.items()}
 
 
@@ -264,8 +294,9 @@ def _whole(g: nx.DiGraph, tid: str) -> bool:
     return off == 0 and ir.tensor(g, owner).nbytes == ir.tensor(g, tid).nbytes and owner == ir.view_source(g, tid)
 
 
-def overlap_rules(g: nx.DiGraph, order: list[str], life) -> dict[tuple[str, str], Overlap]:
+def overlap_rules(g: nx.DiGraph, order: list[str], life, facts: _Facts | None = None) -> dict[tuple[str, str], Overlap]:
     """(input owner, output) -> rule, for inputs that die at the op writing the output."""
+    facts = facts or _Facts(g)
     rules: dict[tuple[str, str], Overlap] = {}
     banned: set[tuple[str, str]] = set()   # an op reads the buffer through a slot that forbids sharing
     for k, oid in enumerate(order):
@@ -273,16 +304,16 @@ def overlap_rules(g: nx.DiGraph, order: list[str], life) -> dict[tuple[str, str]
         if len(o.outputs) != 1:
             continue
         out = o.outputs[0]
-        if not _whole(g, out):
+        if not facts.whole(out):
             continue                     # an output placed inside a join's output shares with nothing
         for slot, t in enumerate(o.inputs):
-            if t is None or not ir.tensor(g, t).in_arena or not _whole(g, t):
+            if t is None or not ir.tensor(g, t).in_arena or not facts.whole(t):
                 continue
             a = ir.view_source(g, t)
             key = (a, out)
             if life[a][1] != k or a == out or key in banned:
                 continue
-            rule = ops.overlap_rule(g, o, slot)
+            rule = facts.rule(oid, slot)
             prev = rules.get(key)
             if rule is None or (prev is not None and (prev.kind, rule[0]) != ("at_most", "at_most")
                                 and (prev.kind, prev.shift) != tuple(rule)):
@@ -497,14 +528,32 @@ def greedy_rule_order(p: _Problem) -> dict[str, int]:
     for (a, b), (side, rule) in p.rule.items():
         if side == "in" and rule.kind == "at_most" and rule.shift < 0:
             before[a].add(b)                       # output b first, its input a above it
+    key = {t: (-p.sizes[t], p.life[t][0], t) for t in p.ids}
+    after: dict[str, list[str]] = {}
+    for t, bs in before.items():
+        for b in bs:
+            after.setdefault(b, []).append(t)
+    waiting = {t: len(bs) for t, bs in before.items()}
+    ready = [key[t] for t in p.ids if not waiting[t]]
+    rest = [key[t] for t in p.ids]                 # everything, for a cycle of rules
+    heapq.heapify(ready)
+    heapq.heapify(rest)
     order, done = [], set()
     while len(order) < len(p.ids):
-        ready = [t for t in p.ids if t not in done and before[t] <= done]
-        if not ready:                              # a cycle of rules: fall back to size order
-            ready = [t for t in p.ids if t not in done]
-        t = min(ready, key=lambda t: (-p.sizes[t], p.life[t][0], t))
+        while ready and ready[0][2] in done:
+            heapq.heappop(ready)
+        if ready:
+            t = heapq.heappop(ready)[2]
+        else:                                      # a cycle of rules: fall back to size order
+            while rest[0][2] in done:
+                heapq.heappop(rest)
+            t = heapq.heappop(rest)[2]
         order.append(t)
         done.add(t)
+        for u in after.get(t, ()):
+            waiting[u] -= 1
+            if not waiting[u] and u not in done:
+                heapq.heappush(ready, key[u])
     return place_in_order(p, order)
 
 
@@ -523,14 +572,18 @@ def placement_order(placed: dict[str, int]) -> list[str]:
     return sorted(placed, key=lambda t: (placed[t], t))
 
 
-def improve(p: _Problem, start: dict[str, int], rounds: int = 200) -> dict[str, int]:
+def improve(p: _Problem, start: dict[str, int], rounds: int = 200, work: int | None = None) -> dict[str, int]:
     """Local search over placement orders: move a buffer that reaches the arena's top to the
-    front, re-place everything first-fit, keep the result when the arena shrinks."""
+    front, re-place everything first-fit, keep the result when the arena shrinks. Stops after
+    ``rounds`` improvements or once ``work`` regions have been looked at (IMPROVE_WORK)."""
+    limit = p.work + (IMPROVE_WORK if work is None else work)
     best, best_end = dict(start), p.end(start)
     order = placement_order(start)
     for _ in range(rounds):
         tops = [t for t in order if best[t] + p.sizes[t] == best_end]
         for t in tops:
+            if p.work >= limit:
+                return best
             trial_order = [t] + [u for u in order if u != t]
             trial = place_in_order(p, trial_order)
             if p.end(trial) < best_end:
@@ -583,13 +636,53 @@ STRATEGIES = {"greedy_by_size": greedy_by_size, "greedy_by_size_late": greedy_by
               "greedy_rule_order": greedy_rule_order, "best_fit_lifetime": best_fit_lifetime}
 
 
-def plan_order(g: nx.DiGraph, order: list[str]):
-    life = lifetimes(g, order)
-    scratch = {scratch_id(ir.op(g, oid)): ops.lookup(ir.op(g, oid).kind).scratch_bytes(g, ir.op(g, oid))
-               for oid in order}
+def plan_order(g: nx.DiGraph, order: list[str], facts: _Facts | None = None, life=None):
+    facts = facts or _Facts(g)
+    life = life or lifetimes(g, order, facts)
+    scratch = {scratch_id(ir.op(g, oid)): facts.scratch[oid] for oid in order}
     sizes = {t: _align(scratch[t] if t in scratch else max(ir.tensor(g, t).nbytes, 1)) for t in life}
-    rules = overlap_rules(g, order, life)
+    rules = overlap_rules(g, order, life, facts)
     return _Problem(sizes, life, rules), rules
+
+
+def live_pairs(life: dict[str, tuple[int, int]]) -> int:
+    """How many pairs of buffers are live at a common step (the placements' work grows with it)."""
+    lasts = sorted(last for _, last in life.values())
+    n = len(lasts)
+    apart = sum(bisect.bisect_left(lasts, first) for first, _ in life.values())   # a ends before b starts
+    return n * (n - 1) // 2 - apart
+
+
+def live_peak(life: dict[str, tuple[int, int]], sizes: dict[str, int]) -> int:
+    """The most bytes live at one step (no sharing)."""
+    diff = [0] * (max((last for _, last in life.values()), default=0) + 2)
+    for t, (first, last) in life.items():
+        diff[first] += sizes[t]
+        diff[last + 1] -= sizes[t]
+    return max(itertools.accumulate(diff))
+
+
+def affordable_orders(g: nx.DiGraph, facts: _Facts) -> list[tuple[int, list[str], dict]]:
+    """(index, order, lifetimes) of the candidate orders planned: all of them while their live
+    pairs add up to at most PAIR_BUDGET; beyond, the orders with the smallest live peak
+    (ties: earlier) until the budget is spent (at least one). A budget of work, not time."""
+    cands = []
+    for k, order in enumerate(candidate_orders(g)):
+        life = lifetimes(g, order, facts)
+        cands.append((k, order, life, live_pairs(life)))
+    if sum(c[3] for c in cands) <= PAIR_BUDGET:
+        return [c[:3] for c in cands]
+    sizes = {}
+    for t in cands[0][2]:
+        sizes[t] = max(ir.tensor(g, t).nbytes, 1) if not t.startswith("scratch:") else 0
+    ranked = sorted(cands, key=lambda c: (live_peak(c[2], sizes), c[0]))
+    chosen, spent = [], 0
+    for c in ranked:
+        if chosen and spent + c[3] > PAIR_BUDGET:
+            continue
+        chosen.append(c)
+        spent += c[3]
+    return [c[:3] for c in sorted(chosen, key=lambda c: c[0])]
 
 
 def plan_arena(g: nx.DiGraph) -> nx.DiGraph:
@@ -614,8 +707,9 @@ def plan_arena(g: nx.DiGraph) -> nx.DiGraph:
 def _plan(g: nx.DiGraph) -> None:
     tried: dict[str, int] = {}
     results = []
-    for k, order in enumerate(candidate_orders(g)):
-        prob, rules = plan_order(g, order)
+    facts = _Facts(g)
+    for k, order, life in affordable_orders(g, facts):
+        prob, rules = plan_order(g, order, facts, life)
         for name, fn in STRATEGIES.items():
             placed = fn(prob)
             size = prob.end(placed)
