@@ -710,14 +710,15 @@ def _plan(g: nx.DiGraph) -> None:
     facts = _Facts(g)
     for k, order, life in affordable_orders(g, facts):
         prob, rules = plan_order(g, order, facts, life)
-        for name, fn in STRATEGIES.items():
+        big = live_pairs(life) > PAIR_BUDGET       # one strategy only, no local search
+        for name, fn in (list(STRATEGIES.items())[:1] if big else STRATEGIES.items()):
             placed = fn(prob)
             size = prob.end(placed)
             tried[f"{name}/order{k}"] = size
             results.append((size, len(results), name, k, order, prob, rules, placed))
     results.sort(key=lambda r: (r[0], r[1]))
     size, _, name, k, order, prob, rules, placed = results[0]
-    better = improve(prob, placed)
+    better = improve(prob, placed, work=0 if live_pairs(prob.life) > PAIR_BUDGET else None)
     if prob.end(better) < size:
         placed, name, size = better, "improve", prob.end(better)
     tried[f"improve/order{k}"] = size
