@@ -685,18 +685,20 @@ def affordable_orders(g: nx.DiGraph, facts: _Facts) -> list[tuple[int, list[str]
     return [c[:3] for c in sorted(chosen, key=lambda c: c[0])]
 
 
-def plan_arena(g: nx.DiGraph) -> nx.DiGraph:
+def plan_arena(g: nx.DiGraph, exact_steps: int = EXACT_STEPS) -> nx.DiGraph:
     """Plan ``g`` (``graph.graph["plan"]``). With zero-copy joins (``alias_concats``), the plan
-    with every join copying is computed too, and wins if it is smaller (the joins then copy)."""
+    with every join copying is computed too, and wins if it is smaller (the joins then copy).
+    ``exact_steps`` bounds the exact search (0: heuristics and local search only, a quick plan
+    that is never smaller than the full one)."""
     joins = [n for n in ir.ops_in_order(g) if ir.op(g, n).params.get("zero_copy")]
-    _plan(g)
+    _plan(g, exact_steps)
     if joins:
         alt = g.copy()
         for n in joins:
             o = ir.op(alt, n)
             ir.replace_value(alt, n, dataclasses.replace(
                 o, params=dataclasses.replace(o.params, zero_copy={})))
-        _plan(alt)
+        _plan(alt, exact_steps)
         if alt.graph["plan"].size < g.graph["plan"].size:
             for n in joins:
                 ir.replace_value(g, n, ir.op(alt, n))
@@ -704,7 +706,7 @@ def plan_arena(g: nx.DiGraph) -> nx.DiGraph:
     return g
 
 
-def _plan(g: nx.DiGraph) -> None:
+def _plan(g: nx.DiGraph, exact_steps: int = EXACT_STEPS) -> None:
     tried: dict[str, int] = {}
     results = []
     facts = _Facts(g)
@@ -722,7 +724,7 @@ def _plan(g: nx.DiGraph) -> None:
     if prob.end(better) < size:
         placed, name, size = better, "improve", prob.end(better)
     tried[f"improve/order{k}"] = size
-    refined = exact(prob, placed) if size > prob.lower_bound() else placed
+    refined = exact(prob, placed, exact_steps) if size > prob.lower_bound() else placed
     if prob.end(refined) < size:
         placed, name, size = refined, "exact", prob.end(refined)
     tried[f"exact/order{k}"] = size
