@@ -36,7 +36,7 @@ import os
 
 import networkx as nx
 
-from .. import ir, ops
+from .. import ir, ops, overlap
 from .plan_arena import ALIGN, plan_arena, scratch_id
 
 RAM_SLACK = 16          # the arena may exceed the plain kernels' plan by 1/RAM_SLACK
@@ -84,12 +84,7 @@ def _own_bytes(g, oid, step: int, life_last: dict) -> tuple[int, set]:
         rule = ops.overlap_rule(g, o, slot)
         if rule is None:
             continue
-        kind, s = rule
-        if kind == "at_most":
-            merged = min(size + out_b, max(size - min(s, 0), out_b))
-        else:                   # "exactly" / "multiple": the best allowed offset
-            merged = max(size, s + out_b) - min(s, 0) if kind == "exactly" else max(size, out_b)
-        saving = size + out_b - merged
+        saving = overlap.shared_bytes(*rule, size, out_b)
         best = saving if best is None else max(best, saving)
     if out is not None:
         counted.add(out)

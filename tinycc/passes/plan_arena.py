@@ -58,7 +58,7 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-from .. import ir, ops
+from .. import ir, ops, overlap
 
 ALIGN = 4
 MAX_ORDERS = 24          # topological orders tried besides the model's and the greedy one
@@ -88,11 +88,7 @@ class Overlap:
     kind: str = "at_most"
 
     def allows(self, d: int) -> bool:
-        if self.kind == "at_most":
-            return d <= self.shift
-        if self.kind == "exactly":
-            return d == self.shift
-        return d % self.shift == 0  # "multiple"
+        return overlap.allows(self.kind, self.shift, d)
 
 
 scratch_id = ir.scratch_id   # (defined in ir: codegen and the report name it too)
@@ -401,23 +397,14 @@ class _Problem:
     def forbidden(self, t: str, u: str, off_u: int) -> list[tuple[int, int, int, int]]:
         """Regions (lo, hi, modulus, residue) of offsets for ``t`` that clash with ``u`` at ``off_u``:
         offsets strictly between lo and hi are forbidden, except (when modulus > 0) those
-        congruent to residue modulo modulus."""
-        st, su = self.sizes[t], self.sizes[u]
-        lo, hi = off_u - st, off_u + su            # any overlap at all
+        congruent to residue modulo modulus (``tinycc.overlap.forbidden``)."""
         r = self.rule.get((u, t))
         if r is None:
-            return [(lo, hi, 0, 0)]
-        side, rule = r
-        # d = offset(out) - offset(in); t is the output when u is the input (side "in").
-        sign = 1 if side == "in" else -1
-        if rule.kind == "exactly":
-            at = off_u + sign * rule.shift
-            return [(lo, at, 0, 0), (at, hi, 0, 0)]
-        if rule.kind == "multiple":
-            return [(lo, hi, rule.shift, off_u % rule.shift)]
-        if side == "in":     # allowed: off_t <= off_u + shift
-            return [(max(lo, off_u + rule.shift), hi, 0, 0)]
-        return [(lo, min(hi, off_u - rule.shift), 0, 0)]  # allowed: off_t >= off_u - shift
+            regions = [(-self.sizes[t], self.sizes[u], 0, 0)]
+        else:
+            side, rule = r          # side "in": u is the input of t's op
+            regions = overlap.forbidden(rule.kind, rule.shift, side == "in", self.sizes[t], self.sizes[u])
+        return [(lo + off_u, hi + off_u, m, off_u % m if m else 0) for lo, hi, m, _ in regions]
 
     def _split_regions(self, t: str, placed: dict[str, int]):
         """The forbidden regions of ``t`` next to the placed buffers: (plain, multiple)."""
