@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import functools
 import heapq
 import itertools
 from dataclasses import dataclass, field
@@ -65,7 +66,7 @@ MAX_ORDERS = 24          # topological orders tried besides the model's and the 
 MAX_EXACT = 100          # buffers up to which the exact search runs
 EXACT_STEPS = 60000      # placements one exact search may try (~0.3 s on the reference machine)
 PAIR_BUDGET = 20_000     # live buffer pairs, summed over the orders planned (see affordable_orders)
-IMPROVE_WORK = 400_000   # regions the local search may look at (a budget of work, not time)
+IMPROVE_WORK = 20_000    # regions the local search may look at (a budget of work, not time)
 
 
 @dataclass(frozen=True)
@@ -106,14 +107,44 @@ class ArenaPlan:
     state: dict = field(default_factory=dict)   # state tensor id -> byte offset in the state region
     state_size: int = 0                         # bytes of the state region
 
+    @functools.cached_property
+    def _by_step(self) -> tuple[int, list[list[int]]]:
+        """A segment tree over the steps: each buffer's index sits in the O(log n) nodes that
+        cover its lifetime, so the buffers live at a step are the union along one leaf's path."""
+        leaves = 1 << len(self.order).bit_length()        # steps 0 .. len(order)
+        tree: list[list[int]] = [[] for _ in range(2 * leaves)]
+        for i, b in enumerate(self.buffers):
+            lo, hi = b.first + leaves, b.last + leaves + 1
+            while lo < hi:
+                if lo & 1:
+                    tree[lo].append(i)
+                    lo += 1
+                if hi & 1:
+                    hi -= 1
+                    tree[hi].append(i)
+                lo, hi = lo >> 1, hi >> 1
+        return leaves, tree
+
     def live_at(self, step: int) -> list[Buffer]:
-        return [b for b in self.buffers if b.first <= step <= b.last]
+        """The buffers live at ``step``, by offset."""
+        leaves, tree = self._by_step
+        if not 0 <= step < leaves:
+            return []
+        found, node = [], step + leaves
+        while node:
+            found.extend(tree[node])
+            node >>= 1
+        return [self.buffers[i] for i in sorted(found)]
 
     def lower_bound(self) -> int:
         """Tensor-level bound: the most tensor bytes live at one step (scratch not counted).
         No plan without shared memory between an op's input and output goes below it."""
-        return max((sum(b.size for b in self.live_at(t) if not b.tid.startswith("scratch:"))
-                    for t in range(len(self.order) + 1)), default=0)
+        diff = [0] * (len(self.order) + 2)
+        for b in self.buffers:
+            if not b.tid.startswith("scratch:"):
+                diff[b.first] += b.size
+                diff[b.last + 1] -= b.size
+        return max(itertools.accumulate(diff))
 
 
 def _align(n: int) -> int:
@@ -122,9 +153,12 @@ def _align(n: int) -> int:
 
 # -- schedules ---------------------------------------------------------------------
 
-def candidate_orders(g: nx.DiGraph) -> list[list[str]]:
+def candidate_orders(g: nx.DiGraph, extra: int = MAX_ORDERS) -> list[list[str]]:
+    """The model's order, the memory-greedy one, then up to ``extra`` topological orders."""
     base = ir.ops_in_order(g)
     orders = [base, memory_greedy_order(g)]
+    if extra <= 0:
+        return orders if orders[1] != base else [base]
     op_graph = nx.DiGraph()
     op_graph.add_nodes_from(base)
     for oid in base:
@@ -132,7 +166,7 @@ def candidate_orders(g: nx.DiGraph) -> list[list[str]]:
             for reader in _readers(g, t):
                 op_graph.add_edge(oid, reader)
     op_graph.add_edges_from(state_edges(g, base))
-    for o in itertools.islice(nx.all_topological_sorts(op_graph), MAX_ORDERS):
+    for o in itertools.islice(nx.all_topological_sorts(op_graph), extra):
         orders.append(list(o))
     unique = []
     for o in orders:
@@ -391,7 +425,8 @@ class _Problem:
             self.rule[(b, a)] = ("out", r)
         self.conflicts = _overlapping(life)
         # t -> [(u, regions of t's offset relative to u's offset)], see ``forbidden``
-        self.relative = {t: [(u, self.forbidden(t, u, 0)) for u in self.conflicts[t]] for t in self.ids}
+        self.relative = {t: [(u, self.forbidden(t, u, 0) if (u, t) in self.rule else ((-sizes[t], sizes[u], 0, 0),))
+                             for u in self.conflicts[t]] for t in self.ids}
         self.work = 0                        # regions looked at, for search budgets
 
     def forbidden(self, t: str, u: str, off_u: int) -> list[tuple[int, int, int, int]]:
@@ -654,9 +689,15 @@ def affordable_orders(g: nx.DiGraph, facts: _Facts) -> list[tuple[int, list[str]
     pairs add up to at most PAIR_BUDGET; beyond, the orders with the smallest live peak
     (ties: earlier) until the budget is spent (at least one). A budget of work, not time."""
     cands = []
-    for k, order in enumerate(candidate_orders(g)):
+    orders = candidate_orders(g, extra=0)
+    for k, order in enumerate(orders):
         life = lifetimes(g, order, facts)
         cands.append((k, order, life, live_pairs(life)))
+    if sum(c[3] for c in cands) * (MAX_ORDERS + 2) <= PAIR_BUDGET * len(cands):
+        # the topological orders would likely fit in the budget too: enumerate them
+        for k, order in enumerate(candidate_orders(g)[len(orders):], len(orders)):
+            life = lifetimes(g, order, facts)
+            cands.append((k, order, life, live_pairs(life)))
     if sum(c[3] for c in cands) <= PAIR_BUDGET:
         return [c[:3] for c in cands]
     sizes = {}
