@@ -423,11 +423,18 @@ class _Problem:
         for (a, b), r in rules.items():
             self.rule[(a, b)] = ("in", r)    # a is the input of b's op
             self.rule[(b, a)] = ("out", r)
-        self.conflicts = _overlapping(life)
-        # t -> [(u, regions of t's offset relative to u's offset)], see ``forbidden``
-        self.relative = {t: [(u, self.forbidden(t, u, 0) if (u, t) in self.rule else ((-sizes[t], sizes[u], 0, 0),))
-                             for u in self.conflicts[t]] for t in self.ids}
         self.work = 0                        # regions looked at, for search budgets
+
+    @functools.cached_property
+    def conflicts(self) -> dict[str, list[str]]:
+        return _overlapping(self.life)
+
+    @functools.cached_property
+    def relative(self) -> dict[str, list]:
+        """t -> [(u, regions of t's offset relative to u's offset)], see ``forbidden``."""
+        sizes = self.sizes
+        return {t: [(u, self.forbidden(t, u, 0) if (u, t) in self.rule else ((-sizes[t], sizes[u], 0, 0),))
+                    for u in self.conflicts[t]] for t in self.ids}
 
     def forbidden(self, t: str, u: str, off_u: int) -> list[tuple[int, int, int, int]]:
         """Regions (lo, hi, modulus, residue) of offsets for ``t`` that clash with ``u`` at ``off_u``:
@@ -589,6 +596,54 @@ def best_fit_lifetime(p: _Problem) -> dict[str, int]:
     return placed
 
 
+def sweep(p: _Problem) -> dict[str, int]:
+    """First fit by first use over a list of free holes, ignoring the overlap rules: buffers
+    that died before a buffer's first use give their bytes back as holes (merged with their
+    neighbours; a hole reaching the top lowers it), and each buffer takes the lowest hole it
+    fits in, else the top. O(n log n + n * holes): the strategy for problems with too many
+    live pairs for the others (PAIR_BUDGET)."""
+    placed: dict[str, int] = {}
+    starts: list[int] = []                 # holes below the top, by offset
+    ends: list[int] = []
+    top = 0
+    expiring: list[tuple[int, str]] = []   # (last step, id) of the placed buffers
+
+    def release(off: int, end: int) -> None:
+        nonlocal top
+        i = bisect.bisect_left(starts, off)
+        if i > 0 and ends[i - 1] == off:      # merge with the hole below
+            i -= 1
+            off = starts.pop(i)
+            ends.pop(i)
+        if i < len(starts) and starts[i] == end:  # and the hole above
+            starts.pop(i)
+            end = ends.pop(i)
+        if end >= top:
+            top = off
+        else:
+            starts.insert(i, off)
+            ends.insert(i, end)
+
+    for t in sorted(p.ids, key=lambda t: (p.life[t][0], -p.sizes[t], t)):
+        first, size = p.life[t][0], p.sizes[t]
+        while expiring and expiring[0][0] < first:
+            u = heapq.heappop(expiring)[1]
+            release(placed[u], placed[u] + p.sizes[u])
+        for i, (a, b) in enumerate(zip(starts, ends)):
+            if b - a >= size:
+                placed[t] = a
+                if b - a == size:
+                    del starts[i], ends[i]
+                else:
+                    starts[i] = a + size
+                break
+        else:
+            placed[t] = top
+            top += size
+        heapq.heappush(expiring, (p.life[t][1], t))
+    return placed
+
+
 def placement_order(placed: dict[str, int]) -> list[str]:
     """An order whose first-fit placement reproduces ``placed`` (by offset, then id)."""
     return sorted(placed, key=lambda t: (placed[t], t))
@@ -655,7 +710,7 @@ def exact(p: _Problem, start: dict[str, int], steps: int = EXACT_STEPS) -> dict[
 
 
 STRATEGIES = {"greedy_by_size": greedy_by_size, "greedy_by_size_late": greedy_by_size_late,
-              "greedy_rule_order": greedy_rule_order, "best_fit_lifetime": best_fit_lifetime}
+              "greedy_rule_order": greedy_rule_order, "best_fit_lifetime": best_fit_lifetime, "sweep": sweep}
 
 
 def plan_order(g: nx.DiGraph, order: list[str], facts: _Facts | None = None, life=None):
@@ -740,8 +795,8 @@ def _plan(g: nx.DiGraph, exact_steps: int = EXACT_STEPS) -> None:
     facts = _Facts(g)
     for k, order, life in affordable_orders(g, facts):
         prob, rules = plan_order(g, order, facts, life)
-        big = live_pairs(life) > PAIR_BUDGET       # one strategy only, no local search
-        for name, fn in (list(STRATEGIES.items())[:1] if big else STRATEGIES.items()):
+        big = live_pairs(life) > PAIR_BUDGET       # the sweep only, no local search
+        for name, fn in ({"sweep": sweep} if big else STRATEGIES).items():
             placed = fn(prob)
             size = prob.end(placed)
             tried[f"{name}/order{k}"] = size
