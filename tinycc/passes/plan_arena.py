@@ -58,6 +58,7 @@ import itertools
 from dataclasses import dataclass, field
 
 import networkx as nx
+import numpy as np
 
 from .. import ir, ops, overlap
 
@@ -135,6 +136,23 @@ class ArenaPlan:
             found.extend(tree[node])
             node >>= 1
         return [self.buffers[i] for i in sorted(found)]
+
+    def occupied_by_step(self) -> list[int]:
+        """Per step, the arena bytes covered by the buffers live there (shared bytes once): one
+        sweep over the steps with a coverage count per ALIGN bytes of the arena."""
+        cover = np.zeros(self.size // ALIGN + 1, dtype=np.int32)
+        starts = sorted(self.buffers, key=lambda b: b.first)
+        ends = sorted(self.buffers, key=lambda b: b.last)
+        out, i, j = [], 0, 0
+        for step in range(len(self.order) + 1):
+            while i < len(starts) and starts[i].first <= step:
+                cover[starts[i].offset // ALIGN:(starts[i].offset + starts[i].size) // ALIGN] += 1
+                i += 1
+            while j < len(ends) and ends[j].last < step:
+                cover[ends[j].offset // ALIGN:(ends[j].offset + ends[j].size) // ALIGN] -= 1
+                j += 1
+            out.append(int(np.count_nonzero(cover)) * ALIGN)
+        return out
 
     def lower_bound(self) -> int:
         """Tensor-level bound: the most tensor bytes live at one step (scratch not counted).
