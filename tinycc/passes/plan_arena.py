@@ -7,8 +7,11 @@ Algorithm
      (``ir.storage``). An op whose kernel
      needs scratch memory (``OpDef.scratch_bytes``) gets a scratch buffer too.
   2. Schedules. Candidate execution orders: the model's order, a memory-greedy order
-     (always run the ready op that leaves the fewest live bytes), and further
-     topological orders while there are few (MAX_ORDERS). Op k of an order runs at step k.
+     (always run the ready op that leaves the fewest live bytes; a heap of per-op deltas),
+     and further topological orders while there are few (MAX_ORDERS). Op k of an order runs
+     at step k. Orders are planned while the pairs of buffers live together, summed over
+     them, stay within PAIR_BUDGET; beyond it, those with the smallest live peak first (at
+     least one). The budget counts work, so plans do not depend on the machine.
      Ops touching one state tensor keep the model's order among themselves (``state_edges``).
   3. Lifetimes. For one order, a buffer lives over [first, last]: from the step of its
      producer (0 for model inputs; the earliest producer of the tensors placed in it) to the
@@ -16,7 +19,8 @@ Algorithm
      model outputs live to the end (step = number of ops). Scratch lives at its op's step.
   4. Overlap rules. Two buffers whose lifetimes intersect may not share a byte, except
      an op's output and an input that dies at that op, as the op's kernel allows
-     (``OpDef.overlap``, derived from its access pattern): "at_most s" lets the output
+     (``OpDef.overlap``, derived from its access pattern; the rule itself is
+     ``tinycc/overlap.py``): "at_most s" lets the output
      start at most s bytes after the input (s is often negative: the output starts a
      little below the input and its writes trail the reads); "exactly s" allows only that
      one offset difference (e.g. 0: computed in place); "multiple m" allows every
@@ -32,13 +36,20 @@ Algorithm
                            with a negative shift) precedes that input, so the input can be
                            placed above it;
        best_fit_lifetime   by first use; among the free gaps, the tightest that fits;
+       sweep               by first use, over a list of free holes that dead buffers give
+                           back; no overlap rules (O(n log n + n * holes));
        improve             local search from the best of the above: the buffer on top of
                            the arena moves to the front of the placement order, and the
-                           rest is re-placed (first-fit), while the arena shrinks;
+                           rest is re-placed (first-fit), while the arena shrinks, within
+                           IMPROVE_WORK regions looked at;
        exact               branch and bound over placement orders (first-fit), pruned by
                            the best size so far, for up to MAX_EXACT buffers, capped at
                            EXACT_STEPS placements (a step budget, not a clock: the result
                            is the same on any machine, however loaded).
+     First fit looks up each buffer's forbidden regions next to its placed neighbours
+     (precomputed relative to them) in merged, sorted intervals. An order with more live
+     pairs than PAIR_BUDGET (thousands of ops with long-lived tensors, e.g. an unrolled RNN
+     whose time steps are all sliced up front) gets only the sweep, and no local search.
   6. The plan with the smallest arena wins (ties: earlier strategy, earlier order). Its
      size is the highest end offset. With zero-copy joins the whole search runs once more with
      every join copying; zero copy is kept unless that plan is smaller.
