@@ -58,3 +58,16 @@ def test_stack_measurement_is_cached(tmp_path, monkeypatch):
     monkeypatch.setattr(toolchain, "_run_tool", lambda *a, **k: calls.append(a))
     second = driver.build(str(model), str(tmp_path / "b"), name="m", stack=True)
     assert calls == [] and second == first
+
+
+def test_build_timings_flag(tmp_path, capsys):
+    """``tinycc build --timings`` prints the frontend, every pass of the pipeline and codegen."""
+    from tinycc import cli
+    from tinycc.passes import PIPELINE
+    model = tmp_path / "chain.tflite"
+    model.write_bytes(models_scale.chain(10))
+    assert cli.main(["build", str(model), "-o", str(tmp_path / "out"), "--no-stack", "--timings"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    names = [line.split()[0] for line in lines[1:]]
+    assert names == ["frontend", *(p.__name__ for p in PIPELINE), "codegen", "total"]
+    assert all(float(line.split()[1]) >= 0 for line in lines[1:])
