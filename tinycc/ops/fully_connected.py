@@ -42,8 +42,8 @@ _HEAD_ONLY: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 def _fc_head_only(g) -> bool:
     """The int8 FCs are a small head of a larger model (see FullyConnected.pack). A whole-graph
-    fact that every FC asks for: computed once per graph and size (pack_weights asks per op)."""
-    key = (g.number_of_nodes(), g.number_of_edges())
+    fact that every FC asks for: computed once per graph and node count (pack_weights asks per op)."""
+    key = g.number_of_nodes()              # O(1); networkx counts edges by walking every node
     if _HEAD_ONLY.get(g, (None,))[0] != key:
         _HEAD_ONLY[g] = (key, _head_only(g))
     return _HEAD_ONLY[g][1]
