@@ -7,10 +7,8 @@ Writes synthetic int8 models (``tinycc/testing/models_scale.py``: a chain, wide 
 ADDs, an unrolled LSTM-style cell with many small long-lived tensors) of each size, then runs
 ``python -m tinycc build`` on them and on the shared MLPerf Tiny models ($TINYCC_MODELS) in a
 fresh process each, with default options (stack measured when arm-none-eabi-gcc is installed).
-Each build runs twice: "cold" with an empty call-graph cache (every source compiled), "warm"
-again (nothing compiled: the model is unchanged). Prints CPU seconds (user + sys of tinycc and
-its compiler runs; wall time is meaningless on a shared machine) per model, and for each shape
-the growth ratio of the cold builds between consecutive sizes.
+Prints CPU seconds (user + sys of tinycc and its compiler runs; wall time is meaningless on a
+shared machine) per model, and for each shape the growth ratio between consecutive sizes.
 """
 from __future__ import annotations
 
@@ -33,12 +31,12 @@ def _children_cpu() -> float:
     return r.ru_utime + r.ru_stime
 
 
-def build_seconds(model: Path, target: str, out: Path, cache: Path, stack: bool = True) -> float:
+def build_seconds(model: Path, target: str, out: Path, stack: bool = True) -> float:
     """CPU seconds of one ``tinycc build`` in a fresh interpreter (imports included)."""
     cmd = [sys.executable, "-m", "tinycc", "build", str(model), "-o", str(out), "--target", target]
     if not stack:
         cmd.append("--no-stack")
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "TINYCC_CACHE_DIR": str(cache)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     before = _children_cpu()
     subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL, cwd=ROOT)
     return _children_cpu() - before
@@ -64,15 +62,13 @@ def main(argv: list[str]) -> int:
                 path = Path(tmp) / f"{shape}_{n}.tflite"
                 path.write_bytes(models_scale.SHAPES[shape](n))
                 models.append((f"{shape}_{n}", path))
-        print(f"{'model':28s}" + "".join(f"{t + ' cold/warm':>24s}" for t in targets) + "   (CPU seconds per build)")
+        print(f"{'model':28s}" + "".join(f"{t:>14s}" for t in targets) + "   (CPU seconds per build)")
         seconds = {}
         for name, path in models:
             row = []
             for t in targets:
-                cache = Path(tempfile.mkdtemp(prefix="cache-", dir=tmp))
-                seconds[(name, t)] = build_seconds(path, t, Path(tmp) / "out", cache, not args.no_stack)
-                warm = build_seconds(path, t, Path(tmp) / "out", cache, not args.no_stack)
-                row.append(f"{seconds[(name, t)]:17.2f} / {warm:4.2f}")
+                seconds[(name, t)] = build_seconds(path, t, Path(tmp) / "out", not args.no_stack)
+                row.append(f"{seconds[(name, t)]:14.2f}")
             print(f"{name:28s}" + "".join(row), flush=True)
         for shape in args.shapes.split(","):
             for a, b in zip(sizes, sizes[1:]):
