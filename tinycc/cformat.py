@@ -1,6 +1,7 @@
 """C literals of numbers, as the generated code writes them (a leaf: ops and codegen both use it)."""
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -31,7 +32,16 @@ def format_float(x: float) -> str:
 
 
 def format_values(arr: np.ndarray, ctype: str, per_line: int = 16) -> str:
-    """The body of an array initializer of ``ctype``: ``per_line`` values a line (8 for floats)."""
+    """The body of an array initializer of ``ctype``: ``per_line`` values a line (8 for floats).
+    Memoized by content: a build renders its files twice when it measures the stack, and
+    formatting a large float model's weights is most of codegen."""
+    a = np.ascontiguousarray(arr)
+    return _format_values(a.tobytes(), a.dtype.str, a.shape, ctype, per_line)
+
+
+@functools.lru_cache(maxsize=64)
+def _format_values(data: bytes, dtype: str, shape: tuple, ctype: str, per_line: int) -> str:
+    arr = np.frombuffer(data, dtype=dtype).reshape(shape)
     if ctype == "float":
         items = [format_float(v) for v in arr.astype(np.float32).tolist()]
         per_line = 8

@@ -63,6 +63,8 @@ def build_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-stack", action="store_true",
                    help="don't measure the worst-case stack and flash with arm-none-eabi-gcc (measured by default "
                         "when it is installed)")
+    p.add_argument("--timings", action="store_true",
+                   help="print the CPU seconds of the frontend, each pass, codegen and the stack measurement")
     p.add_argument("--selftest", action="store_true",
                    help="add NAME_selftest(): one embedded input and TFLite Micro's output for it, compared on "
                         "the device (0 = bit-exact)")
@@ -75,11 +77,16 @@ def run_build(args) -> int:
     from . import driver
     from .selftest import selftest_data
     selftest = selftest_data(args.model, args.selftest_input) if args.selftest or args.selftest_input else None
+    timings: dict[str, float] = {}
     b = driver.build(args.model, args.out, args.name, args.target, arena_section=args.arena_section,
                      weights_section=args.weights_section, app_arena=args.app_arena, format=args.format,
                      optimize=args.optimize, stack=not args.no_stack, force=args.force,
-                     maintainer=args.maintainer, url=args.url, selftest=selftest)
+                     maintainer=args.maintainer, url=args.url, selftest=selftest, timings=timings)
     print(f"{b.summary()}; {len(b.files)} files")
+    if args.timings:
+        for what, seconds in timings.items():
+            print(f"  {what:18s} {seconds:8.3f} s")
+        print(f"  {'total':18s} {sum(timings.values()):8.3f} s (CPU)")
     return 0
 
 

@@ -5,7 +5,9 @@ import contextlib
 import dataclasses
 import os
 import re
+import resource
 import tempfile
+import time
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -42,7 +44,8 @@ def default_optimize(target: str) -> str:
 
 
 def compile_graph(model_path, name: str = "model", verify: bool = False,
-                  target: str = DEFAULT_TARGET, optimize: str | None = None) -> nx.DiGraph:
+                  target: str = DEFAULT_TARGET, optimize: str | None = None,
+                  timings: dict[str, float] | None = None) -> nx.DiGraph:
     """Parse ``model_path`` (a path, or the model's bytes) and run the pass pipeline. ``target``
     and ``optimize`` pick the kernels (and so their
     scratch and in-place rules): "memory" keeps the smallest-RAM kernels, "speed" uses the fast
@@ -51,14 +54,17 @@ def compile_graph(model_path, name: str = "model", verify: bool = False,
     optimize = optimize or default_optimize(target)
     if optimize not in OPTIMIZE:
         raise TinyccError(f"unknown --optimize '{optimize}' (one of {', '.join(OPTIMIZE)})")
+    start = time.process_time()
     g = frontend.load(model_path)
+    if timings is not None:
+        timings["frontend"] = time.process_time() - start
     g.graph["model_const_bytes"] = sum(ir.tensor(g, n).nbytes for n in g.nodes
                                        if not ir.is_op(g, n) and ir.tensor(g, n).is_const)
     g.graph["name"] = name
     g.graph["target"] = target
     g.graph["optimize"] = optimize
     try:
-        return run_pipeline(g, verify=verify)
+        return run_pipeline(g, verify=verify, timings=timings)
     except TinyccError as e:
         raise e.located(file=frontend.display_name(model_path))
 
@@ -108,7 +114,8 @@ class Build(Mapping):
 def generate(model_path, name: str = "model", target: str = DEFAULT_TARGET, *,
              arena_section: str | None = None, weights_section: str | None = None, app_arena: bool = False,
              format: str = "plain", optimize: str | None = None, stack: bool = False,
-             maintainer: str | None = None, url: str | None = None, selftest: dict | None = None) -> Build:
+             maintainer: str | None = None, url: str | None = None, selftest: dict | None = None,
+             timings: dict[str, float] | None = None) -> Build:
     """Compile ``model_path`` (a path, or the model's bytes) into the files of an output folder, in
     memory (``build`` writes them).
 
@@ -126,16 +133,24 @@ def generate(model_path, name: str = "model", target: str = DEFAULT_TARGET, *,
     for what, sec in (("--arena-section", arena_section), ("--weights-section", weights_section)):
         if sec is not None and not re.fullmatch(r"[A-Za-z0-9_.$]{1,64}", sec):
             raise TinyccError(f"{what} '{sec}' is not a valid section name")
-    g = compile_graph(model_path, name, target=target, optimize=optimize)
+    timings = {} if timings is None else timings     # CPU seconds per phase (--timings)
+    g = compile_graph(model_path, name, target=target, optimize=optimize, timings=timings)
     for what, text in (("--maintainer", maintainer), ("--url", url)):
         if text is not None and not (text.isprintable() and text.strip()):
             raise TinyccError(f"{what} must be one printable line")
     opts = Options(name, target, arena_section, weights_section, app_arena, format, maintainer, url,
                    selftest=selftest)
+    start = time.process_time()
     files, rep = generate_with_report(g, opts)
+    timings["codegen"] = time.process_time() - start
+    start, children = time.process_time(), _child_cpu()
     measured = measure_stack(files, opts) if stack else None
+    if stack:
+        timings["stack"] = time.process_time() - start + _child_cpu() - children
     if measured:
+        start = time.process_time()
         files, rep = generate_with_report(g, dataclasses.replace(opts, stack=measured))
+        timings["codegen"] += time.process_time() - start
         rep.stack_bytes = measured["bytes"]
     return Build(name, target, g.graph["optimize"], files, rep, g.graph["model_const_bytes"], measured)
 
@@ -143,17 +158,24 @@ def generate(model_path, name: str = "model", target: str = DEFAULT_TARGET, *,
 def build(model_path, out_dir: str, name: str = "model", target: str = DEFAULT_TARGET, *,
           arena_section: str | None = None, weights_section: str | None = None, app_arena: bool = False,
           format: str = "plain", optimize: str | None = None, stack: bool = False, force: bool = False,
-          maintainer: str | None = None, url: str | None = None, selftest: dict | None = None) -> Build:
+          maintainer: str | None = None, url: str | None = None, selftest: dict | None = None,
+          timings: dict[str, float] | None = None) -> Build:
     """Compile ``model_path`` into the folder ``out_dir`` (``generate``, then ``outdir.write``: a
     folder tinycc did not write is refused unless ``force``). On any error ``out_dir`` is left
     untouched."""
     b = generate(model_path, name, target, arena_section=arena_section, weights_section=weights_section,
                  app_arena=app_arena, format=format, optimize=optimize, stack=stack, maintainer=maintainer, url=url,
-                 selftest=selftest)
+                 selftest=selftest, timings=timings)
     b.out = Path(out_dir)
     model_file = [model_path] if isinstance(model_path, (str, os.PathLike)) else []   # not a model's bytes
     outdir.write(out_dir, b.files, force=force, keep=model_file)
     return b
+
+
+def _child_cpu() -> float:
+    """CPU seconds of the finished child processes (the compiler)."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
 
 
 def measure_cpu(target: str) -> str:

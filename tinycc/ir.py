@@ -43,6 +43,7 @@ every pass.
 """
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -140,9 +141,24 @@ def is_op(g: nx.DiGraph, n: str) -> bool:
 
 
 def ops_in_order(g: nx.DiGraph) -> list[str]:
-    """Op node ids in execution order: topological, ties broken by source index."""
-    order = nx.lexicographical_topological_sort(g, key=lambda n: _order_key(g, n))
-    return [n for n in order if is_op(g, n)]
+    """Op node ids in execution order: topological, ties broken by source index (Kahn's
+    algorithm with a heap, as networkx's lexicographical_topological_sort, without its overhead)."""
+    waiting = dict(g.in_degree())
+    ready = [(_order_key(g, n), n) for n, d in waiting.items() if d == 0]
+    heapq.heapify(ready)
+    order, seen = [], 0
+    while ready:
+        _, n = heapq.heappop(ready)
+        seen += 1
+        if is_op(g, n):
+            order.append(n)
+        for s in g.successors(n):
+            waiting[s] -= 1
+            if waiting[s] == 0:
+                heapq.heappush(ready, (_order_key(g, s), s))
+    if seen != len(waiting):
+        raise nx.NetworkXUnfeasible("the graph has a cycle")
+    return order
 
 
 def _order_key(g: nx.DiGraph, n: str):

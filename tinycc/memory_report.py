@@ -123,6 +123,7 @@ def build_report(g: nx.DiGraph, emitter, name: str, target: str) -> Report:
     r = Report(model=g.graph.get("source", "?"), name=name, target=target, arena_bytes=plan.size,
                lower_bound=plan.lower_bound(), weight_bytes=sum(emitter.const_bytes.values()), macs=0,
                strategy=plan.strategy, kernels=sorted(emitter.kernels))
+    live = plan.occupied_by_step()
     for step, oid in enumerate(plan.order):
         o = ir.op(g, oid)
         macs = ops.lookup(o.kind).macs(g, o)
@@ -134,7 +135,7 @@ def build_report(g: nx.DiGraph, emitter, name: str, target: str) -> Report:
             inputs=[f"{shape_str(ir.tensor(g, t))} {ir.tensor(g, t).dtype}" for t in acts],
             outputs=[f"{shape_str(ir.tensor(g, t))} {ir.tensor(g, t).dtype}" for t in o.outputs],
             macs=macs, weight_bytes=emitter.const_bytes.get(oid, 0),
-            live_bytes=occupied(plan.live_at(step)),
+            live_bytes=live[step],
             offsets=[f"{label(t)}@{plan.offsets[t]}" for t in placed],
             calls=sorted({c for stmt in emitter.code[step].stmts for c in re.findall(r"\b(tcc_\w+)\(", stmt)})))
     for b in plan.buffers:

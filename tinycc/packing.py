@@ -32,6 +32,8 @@ from typing import ClassVar
 
 import numpy as np
 
+from . import overlap
+
 INT31 = 2**31
 
 
@@ -558,7 +560,7 @@ def _requant_int32(x, mult, shift):
 # the first element of a block therefore carries the block's reads and the others NO_READ,
 # which is exact whatever the order of the writes inside the block.
 
-NO_READ = np.iinfo(np.int64).max
+NO_READ = overlap.NO_READ
 
 
 def _first_tap(in_size, out_size, stride, pad, k, dil=1):
@@ -660,15 +662,6 @@ def reads_min_add(size) -> np.ndarray:
 
 
 def overlap_shift(reads_min, in_bytes: int, out_bytes_per_elem: int = 1, in_bytes_per_elem: int = 1):
-    """The largest offset(output) - offset(input) (bytes) that is safe for this access order (the
-    rule of tinycc.ops.overlap_shift); None if reads_min is None."""
-    if reads_min is None:
-        return None
-    r = np.asarray(reads_min, dtype=np.int64)
-    if r.size <= 1:
-        return in_bytes
-    minfut = np.minimum.accumulate(r[::-1])[::-1][1:]
-    k = np.arange(r.size - 1, dtype=np.int64)
-    big = np.iinfo(np.int64).max
-    bound = np.where(minfut == NO_READ, big, minfut * in_bytes_per_elem - (k + 1) * out_bytes_per_elem)
-    return int(min(bound.min(), in_bytes))
+    """The largest offset(output) - offset(input) (bytes) that is safe for this access order
+    (``tinycc.overlap.shift_from_reads``); None if reads_min is None."""
+    return overlap.shift_from_reads(reads_min, in_bytes, in_bytes_per_elem, out_bytes_per_elem)

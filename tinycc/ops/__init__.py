@@ -21,7 +21,7 @@ import pkgutil
 
 import numpy as np
 
-from .. import ir, quant
+from .. import ir, overlap, quant
 from ..dtypes import ZERO_POINT_RANGE
 from ..errors import TinyccError
 from ..quant import per_channel_scales  # noqa: F401  (the convolution-like ops import it from here)
@@ -247,7 +247,7 @@ def _load() -> None:
             importlib.import_module(f"{__name__}.{m.name}")
 
 
-NO_READ = np.iinfo(np.int64).max
+NO_READ = overlap.NO_READ
 
 
 def dsp_target(g) -> bool:
@@ -275,29 +275,15 @@ def overlap_rule(g, o: ir.Op, slot: int) -> tuple[str, int] | None:
 
 
 def overlap_shift(g, o: ir.Op, slot: int) -> int | None:
-    """Largest ``offset(output) - offset(input)`` in bytes at which the output may overlap input ``slot``.
-
-    Rule: the kernel writes output element k (bytes [k*eo, (k+1)*eo) of the output) only
-    after every read it makes for k, so the write is safe when it ends below the lowest
-    input byte still to be read, min(reads_min[k+1:]) * ei. With d = offset(out) -
-    offset(in) that is d + (k+1)*eo <= minfut(k)*ei for every k; d is bounded by the
-    smallest right-hand side. Any d at or below the bound is safe (writes only move
-    further below the pending reads). None when the op's kernel does not allow sharing.
-    """
-    spec = lookup(o.kind)
-    r = spec.reads_min(g, o, slot)
+    """Largest ``offset(output) - offset(input)`` in bytes at which the output may overlap input
+    ``slot``, from the kernel's ``reads_min`` (the rule: ``tinycc.overlap.shift_from_reads``).
+    None when the op's kernel does not allow sharing."""
+    r = lookup(o.kind).reads_min(g, o, slot)
     if r is None:
         return None
     x, y = ir.tensor(g, o.inputs[slot]), ir.tensor(g, o.outputs[0])
-    ei, eo = ir.DTYPE_SIZE[x.dtype], ir.DTYPE_SIZE[y.dtype]
-    r = np.asarray(r, dtype=np.int64).ravel()
-    assert r.size == y.size, f"{o.kind}: access pattern has {r.size} entries for {y.size} outputs"
-    if r.size <= 1:
-        return x.nbytes  # the only write comes after every read
-    minfut = np.minimum.accumulate(r[::-1])[::-1][1:]          # min(r[k+1:]) for k < n-1
-    k = np.arange(r.size - 1, dtype=np.int64)
-    bound = np.where(minfut == NO_READ, np.iinfo(np.int64).max, minfut * ei - (k + 1) * eo)
-    return int(min(bound.min(), x.nbytes))
+    assert np.size(r) == y.size, f"{o.kind}: access pattern has {np.size(r)} entries for {y.size} outputs"
+    return overlap.shift_from_reads(r, x.nbytes, ir.DTYPE_SIZE[x.dtype], ir.DTYPE_SIZE[y.dtype])
 
 
 def int32_shape_arithmetic(g, o: ir.Op) -> bool:

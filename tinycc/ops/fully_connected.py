@@ -1,6 +1,7 @@
 """FULLY_CONNECTED: out[b][o] = sum_d in[b][d] * w[o][d] + bias[o]; weights [units, in_depth]."""
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -37,10 +38,25 @@ def _fc_macs(o) -> int:
     return p.batches * p.in_depth * p.out_depth
 
 
+_HEAD_ONLY: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def _fc_head_only(g) -> bool:
-    """The int8 FCs are a small head of a larger model (see FullyConnected.pack)."""
+    """The int8 FCs are a small head of a larger model (see FullyConnected.pack). A whole-graph
+    fact that every FC asks for: computed once per graph and node count (pack_weights asks per op)."""
+    key = g.number_of_nodes()              # O(1); networkx counts edges by walking every node
+    if _HEAD_ONLY.get(g, (None,))[0] != key:
+        _HEAD_ONLY[g] = (key, _head_only(g))
+    return _HEAD_ONLY[g][1]
+
+
+def _head_only(g) -> bool:
     from . import lookup
-    fc = sum(_fc_macs(f) for f in _int8_fcs(g))
+    fc = 0
+    for f in _int8_fcs(g):
+        fc += _fc_macs(f)
+        if fc >= FC_FAST_MIN_MACS:
+            return False             # decided without the model's MACs (a scan of every op)
     total = 0
     for n in g.nodes:
         o = g.nodes[n]["value"]

@@ -13,6 +13,7 @@
 """
 from __future__ import annotations
 
+import time
 from typing import Callable
 
 import networkx as nx
@@ -33,12 +34,17 @@ PIPELINE: list[Pass] = [fold_constants, check_operators, alias_reshapes, fold_qu
                         alias_concats, pack_weights, plan_arena]
 
 
-def run_pipeline(g: nx.DiGraph, passes: list[Pass] = PIPELINE, verify: bool = False) -> nx.DiGraph:
-    """Run ``passes`` in order; with ``verify``, check the IR invariants after each one."""
+def run_pipeline(g: nx.DiGraph, passes: list[Pass] = PIPELINE, verify: bool = False,
+                 timings: dict[str, float] | None = None) -> nx.DiGraph:
+    """Run ``passes`` in order; with ``verify``, check the IR invariants after each one. With
+    ``timings``, each pass's CPU seconds are stored there under its name."""
     if verify:
         ir.check_invariants(g)
     for p in passes:
+        start = time.process_time()
         g = p(g)
+        if timings is not None:
+            timings[p.__name__] = time.process_time() - start
         if verify:
             ir.check_invariants(g)
     return g

@@ -22,15 +22,21 @@ The arena stays within ``RAM_BUDGET`` of the plain kernels' plan:
      variant first, the plain kernel last), and plan again;
   4. those step-downs were made together: each stepped-down op (in schedule order) gets back
      the fastest of its skipped variants with which the plan stays within the budget.
+
+Compile time: the plans of steps 3 and 4 are quick plans (``plan_arena(g, exact_steps=0)``:
+every order and heuristic and the local search, no exact search); the exact search runs once,
+in the ``plan_arena`` pass that follows. Step 2 uses the live bytes per step of the plain plan
+(difference arrays), not a scan of every buffer per op.
 """
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import os
 
 import networkx as nx
 
-from .. import ir, ops
+from .. import ir, ops, overlap
 from .plan_arena import ALIGN, plan_arena, scratch_id
 
 RAM_SLACK = 16          # the arena may exceed the plain kernels' plan by 1/RAM_SLACK
@@ -78,12 +84,7 @@ def _own_bytes(g, oid, step: int, life_last: dict) -> tuple[int, set]:
         rule = ops.overlap_rule(g, o, slot)
         if rule is None:
             continue
-        kind, s = rule
-        if kind == "at_most":
-            merged = min(size + out_b, max(size - min(s, 0), out_b))
-        else:                   # "exactly" / "multiple": the best allowed offset
-            merged = max(size, s + out_b) - min(s, 0) if kind == "exactly" else max(size, out_b)
-        saving = size + out_b - merged
+        saving = overlap.shared_bytes(*rule, size, out_b)
         best = saving if best is None else max(best, saving)
     if out is not None:
         counted.add(out)
@@ -91,6 +92,19 @@ def _own_bytes(g, oid, step: int, life_last: dict) -> tuple[int, set]:
     total += _al(d.scratch_bytes(g, o))
     counted.add(scratch_id(o))
     return total, counted
+
+
+def _quick_plan(g: nx.DiGraph):
+    return plan_arena(g.copy(), exact_steps=0).graph["plan"]
+
+
+def _live_bytes(plan) -> list[int]:
+    """Bytes of the buffers live at each step of ``plan``."""
+    diff = [0] * (len(plan.order) + 2)
+    for b in plan.buffers:
+        diff[b.first] += b.size
+        diff[b.last + 1] -= b.size
+    return list(itertools.accumulate(diff))
 
 
 def pack_weights(g: nx.DiGraph) -> nx.DiGraph:
@@ -105,7 +119,14 @@ def pack_weights(g: nx.DiGraph) -> nx.DiGraph:
     plain = plan_arena(g.copy()).graph["plan"]
     budget = plain.size + plain.size // RAM_SLACK
     life_last = {b.tid: b.last for b in plain.buffers}
+    size_of = {b.tid: b.size for b in plain.buffers}
+    live = _live_bytes(plain)
     step_of = {oid: k for k, oid in enumerate(plain.order)}
+    by_id = {b.tid: b for b in plain.buffers}
+
+    def plain_live(t: str, k: int) -> bool:
+        return by_id[t].first <= k <= by_id[t].last
+
     # 2. per op, the fastest variant whose footprint fits
     pick = {}
     for oid, variants in choices.items():
@@ -114,7 +135,8 @@ def pack_weights(g: nx.DiGraph) -> nx.DiGraph:
         for i, pk in enumerate(variants):
             _with(g, oid, pk)
             own, counted = _own_bytes(g, oid, k, life_last)
-            others = sum(b.size for b in plain.live_at(k) if b.tid not in counted)
+            others = live[k] - sum(size_of[t] for t in counted
+                                   if t in size_of and plain_live(t, k))
             if others + own <= budget:
                 pick[oid] = i
                 break
@@ -122,7 +144,7 @@ def pack_weights(g: nx.DiGraph) -> nx.DiGraph:
     first = dict(pick)
     # 3. plan; step the ops at over-budget steps down until the arena fits
     for _ in range(MAX_ROUNDS):
-        plan = plan_arena(g.copy()).graph["plan"]
+        plan = _quick_plan(g)
         if os.environ.get("TINYCC_DEBUG_PACK"):
             print("pack_weights:", plan.size, budget, {ir.op(g, o).index: pick[o] for o in pick})
         if plan.size <= budget:
@@ -148,7 +170,7 @@ def pack_weights(g: nx.DiGraph) -> nx.DiGraph:
         for oid in [o for o in plan.order if o in pick and pick[o] > first[o]]:
             for i in range(first[oid], pick[oid]):
                 _with(g, oid, choices[oid][i])
-                if plan_arena(g.copy()).graph["plan"].size <= budget:
+                if _quick_plan(g).size <= budget:
                     pick[oid] = i
                     break
             _with(g, oid, _variant_or_plain(choices[oid], pick[oid]))

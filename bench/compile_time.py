@@ -1,0 +1,82 @@
+"""Compile time of ``tinycc build`` as models grow.
+
+    python bench/compile_time.py [--sizes 100,1000,5000] [--shapes chain,wide,lstm] [--targets generic,cortex-m4]
+                                 [--no-shared] [--no-stack]
+
+Writes synthetic int8 models (``tinycc/testing/models_scale.py``: a chain, wide branches joined by
+ADDs, an unrolled LSTM-style cell with many small long-lived tensors) of each size, then runs
+``python -m tinycc build`` on them and on the shared MLPerf Tiny models ($TINYCC_MODELS) in a
+fresh process each, with default options (stack measured when arm-none-eabi-gcc is installed).
+Prints CPU seconds (user + sys of tinycc and its compiler runs; wall time is meaningless on a
+shared machine) per model, and for each shape the growth ratio between consecutive sizes.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tinycc.testing import models_scale  # noqa: E402
+
+
+def _children_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def build_seconds(model: Path, target: str, out: Path, stack: bool = True) -> float:
+    """CPU seconds of one ``tinycc build`` in a fresh interpreter (imports included)."""
+    cmd = [sys.executable, "-m", "tinycc", "build", str(model), "-o", str(out), "--target", target]
+    if not stack:
+        cmd.append("--no-stack")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    before = _children_cpu()
+    subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL, cwd=ROOT)
+    return _children_cpu() - before
+
+
+def main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", default="100,1000,5000")
+    ap.add_argument("--shapes", default=",".join(models_scale.SHAPES))
+    ap.add_argument("--targets", default="generic,cortex-m4")
+    ap.add_argument("--no-shared", action="store_true")
+    ap.add_argument("--no-stack", action="store_true")
+    args = ap.parse_args(argv)
+    sizes = [int(s) for s in args.sizes.split(",")]
+    targets = args.targets.split(",")
+    shared = Path(os.environ.get("TINYCC_MODELS", "/work/shared/models"))
+    with tempfile.TemporaryDirectory(prefix="tinycc-compile-time-") as tmp:
+        models = []
+        if not args.no_shared:
+            models += [(p.stem, p) for p in sorted(shared.glob("*.tflite"))]
+        for shape in args.shapes.split(","):
+            for n in sizes:
+                path = Path(tmp) / f"{shape}_{n}.tflite"
+                path.write_bytes(models_scale.SHAPES[shape](n))
+                models.append((f"{shape}_{n}", path))
+        print(f"{'model':28s}" + "".join(f"{t:>14s}" for t in targets) + "   (CPU seconds per build)")
+        seconds = {}
+        for name, path in models:
+            row = []
+            for t in targets:
+                seconds[(name, t)] = build_seconds(path, t, Path(tmp) / "out", not args.no_stack)
+                row.append(f"{seconds[(name, t)]:14.2f}")
+            print(f"{name:28s}" + "".join(row), flush=True)
+        for shape in args.shapes.split(","):
+            for a, b in zip(sizes, sizes[1:]):
+                ratios = "  ".join(f"{t} {seconds[(f'{shape}_{b}', t)] / seconds[(f'{shape}_{a}', t)]:.1f}x"
+                                   for t in targets)
+                print(f"growth {shape} {a} -> {b} ops ({b / a:.0f}x ops): {ratios}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,41 @@
+"""The planner never does worse than it did: every shared and zoo model's arena is at most the
+size recorded in tests/data/arena_baseline.json (made by bench/arena_baseline.py before the
+compile-time work of issue 19), for generic/memory, cortex-m0/memory and cortex-m4/speed.
+Every plan also passes check_plan (no two live buffers share a byte unless a rule allows it)."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from .conftest import REPO, SHARED_MODELS, model_path
+from tinycc.driver import compile_graph
+from tinycc.errors import TinyccError
+from tinycc.passes.plan_arena import check_plan
+
+BASELINE = json.loads((REPO / "tests" / "data" / "arena_baseline.json").read_text())
+ZOO = sorted(k.split("/", 1)[1] for k in BASELINE if k.startswith("zoo/"))
+
+
+def _check(path, key):
+    for config, before in BASELINE[key].items():
+        target, optimize = config.split("/")
+        try:
+            plan = compile_graph(str(path), target=target, optimize=optimize).graph["plan"]
+        except TinyccError:
+            assert before is None, f"{key} {config} built before"
+            continue
+        assert before is not None, f"{key} {config} was refused before"
+        check_plan(plan)
+        assert plan.size <= before["arena"], f"{key} {config}: arena {plan.size} B > {before['arena']} B before"
+
+
+@pytest.mark.parametrize("name", SHARED_MODELS)
+def test_shared_arena_not_larger(name):
+    _check(model_path(name), f"shared/{name}.tflite")
+
+
+def test_zoo_arenas_not_larger():
+    assert len(ZOO) > 100
+    for name in ZOO:
+        _check(REPO / "tests" / "zoo" / name, f"zoo/{name}")
