@@ -3,7 +3,7 @@
     import tinycc
     result = tinycc.build(converter.convert(), "out", name="kws", target="cortex-m4", selftest=True)
     print(result.arena_bytes, result.flash_bytes, result.files)
-    outputs = tinycc.run("model.tflite", [x], target="host")
+    outputs = tinycc.run("model.tflite", [x])          # a generic build, on the host
 
 ``model`` is a path or the model's bytes (``bytes``/``bytearray``/``memoryview``, named ``<bytes>`` in
 errors); invalid models raise ``tinycc.TinyccError`` with the same one-line message the CLI prints.
@@ -57,13 +57,13 @@ def build(model, out_dir, name: str = "model", target: str = "generic", *, measu
     files, rep = built.files, built.report
     if measure and toolchain.have_arm_toolchain():
         sources = [Path(out_dir) / f for f in files if f.endswith(".c") and not f.endswith("_selftest.c")]
-        rep.code_bytes = toolchain.object_sizes(sources, target=driver.measure_cpu(target),
+        rep.code_bytes = toolchain.object_sizes(sources, target=driver.measure_cpu(built.target),
                                                 include_dirs=[sources[0].parent])["text"]
     return BuildResult(Path(out_dir), sorted(files), rep.arena_bytes, rep.weight_bytes, rep.macs,
                        rep.stack_bytes, rep.code_bytes, rep)
 
 
-def run(model, inputs, target: str = "host", optimize: str | None = None) -> list[np.ndarray]:
+def run(model, inputs, target: str = "generic", optimize: str | None = None) -> list[np.ndarray]:
     """One inference of the generated C on ``inputs`` (arrays, one per model input; float arrays for a
     quantized int8 input are quantized as TFLite's QUANTIZE does; or file names as for ``tinycc run``)
     on the host or a Cortex-M core in QEMU. Returns the outputs as numpy arrays."""

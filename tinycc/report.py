@@ -221,7 +221,7 @@ def format_html(r: Report) -> str:
         timing = "<li>per-op instructions and cycles: run <code>tinycc report --bench</code></li>"
     code_note = ("; kernel code: the kernel functions the op calls and all they call (arm-none-eabi-gcc -O2), "
                  f"each counted at the first op that reaches it ({sum(o.code_bytes or 0 for o in r.ops):,} of the {r.code_bytes:,} B "
-                 "of .text; the rest is the model's own function and the C library helpers)"
+                 "of .text; the rest is the model's own functions and kernel code no op calls, which the linker drops)"
                  if has_code and r.code_bytes is not None else "")
     state = "".join(f"<li>{e(x.tensor)}: {x.dtype} {e(x.shape)}, {x.size:,} B at state offset {x.offset} "
                     f"(initial {'values from the model' if x.initial is None else f'byte {x.initial}'}; {e(x.used_by)})</li>"

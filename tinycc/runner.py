@@ -37,7 +37,7 @@ def build_target(target: str) -> str:
     return "generic" if target in HOST_TARGETS else target
 
 
-def execute(model, g, batches: list[list[np.ndarray]], target: str = "host", optimize: str | None = None,
+def execute(model, g, batches: list[list[np.ndarray]], target: str = "generic", optimize: str | None = None,
             workdir: str | os.PathLike | None = None, timeout: float = 600):
     """Build ``model`` (a path or bytes, compiled as ``g``), run every sample of ``batches`` (a list
     of samples, each the list of input arrays) with the verification harness on the host or in
@@ -188,7 +188,7 @@ def write_outputs(path: str, outs: list[np.ndarray]) -> None:
         raise TinyccError(f"cannot write {p}: {e.strerror}") from None
 
 
-def run(model, inputs, target: str = "host", optimize: str | None = None) -> list[np.ndarray]:
+def run(model, inputs, target: str = "generic", optimize: str | None = None) -> list[np.ndarray]:
     """One inference of ``model`` (path or bytes) on ``inputs``: a list of arrays (one per input,
     read like ``.npy`` files: float values for a quantized int8 input are quantized) or of file
     names. Returns the outputs as numpy arrays."""
