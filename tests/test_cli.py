@@ -214,7 +214,7 @@ def test_unexpected_exception_is_one_line_exit_2(tmp_path, monkeypatch, capsys):
 
     def broken(*a, **k):
         raise ValueError("first line\nsecond line")
-    monkeypatch.setattr(driver, "build", broken)
+    monkeypatch.setattr(driver, "build_with_report", broken)
     out = tmp_path / "out"
     assert cli.main(["build", str(model_path("kws_ref_model")), "-o", str(out)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
