@@ -426,7 +426,8 @@ def test_build_report_and_verify_describe_the_same_build(tmp_path):
     g = driver.frontend.load_tflite(str(SAMPLE))
     consts = sum(ir.tensor(g, n).nbytes for n in g.nodes if not ir.is_op(g, n) and ir.tensor(g, n).is_const)
     macs = driver.report(str(SAMPLE), measure=False).macs
-    assert f"the model's constants {consts:,} B, {macs:,} MACs" in line
+    budget = round(1.10 * consts + 16 * 1024)          # the default --flash-budget
+    assert f"the model's constants {consts:,} B, flash budget {budget:,} B, {macs:,} MACs" in line
     if toolchain.have_arm_toolchain():
         stack = int(re.search(r"#define model_STACK_BYTES (\d+)", (out / "model.h").read_text()).group(1))
         assert f"stack {stack:,} B" in line and re.search(r"flash [\d,]+ B \(code [\d,]+ \+ data [\d,]+\)", line)

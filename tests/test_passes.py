@@ -153,3 +153,34 @@ def test_arena_beats_the_planner_issue_limits(name):
     """Arena alone well inside the RAM limits (stack and .data come on top; see test_ram)."""
     g = run_pipeline(frontend.load_tflite(str(model_path(name))))
     assert g.graph["plan"].size <= ARENA_LIMITS[name] - 150
+
+
+def test_pack_weights_flash_budget(tmp_path):
+    """--flash-budget: the fast FC kernel with widened weights (int16 pairs, twice the flash) only
+    when its extra bytes fit, else its int8-weight variant (slightly larger records), else the
+    plain kernel; the default budget is 1.10 x the model's constants + 16 KB, and the header shows
+    flash next to the model's constant bytes."""
+    from tinycc import driver, ops
+    from tinycc.cli import main
+    path = tmp_path / "fc.tflite"
+    path.write_bytes(M.fully_connected(np.random.default_rng(2), (1, 512), 64, "RELU", "int8"))
+
+    def impl(**kw):
+        g = driver.compile_graph(str(path), target="cortex-m4", **kw)
+        (oid,) = [o for o in ir.ops_in_order(g) if ir.op(g, o).kind == "FULLY_CONNECTED"]
+        pk = ir.op(g, oid).params.packed
+        return g, ops.kernel_impl(ir.op(g, oid)) + ("_int8" if pk is not None and pk.lshift is not None else "")
+
+    g, kernel = impl()
+    consts = g.graph["model_const_bytes"]
+    assert consts >= 512 * 64 and g.graph["flash_budget"] == round(1.10 * consts + 16 * 1024)
+    assert kernel == "arm_fc_int8"              # 32 KB of widening does not fit 0.10 x 33 KB + 16 KB
+    assert impl(flash_budget=consts)[1] == "plain"
+    assert impl(flash_budget=3 * consts)[1] == "arm_fc"
+    assert impl(flash_budget=3 * consts, optimize="memory")[1] == "plain"
+    assert main(["build", str(path), "-o", str(tmp_path / "out"), "--target", "cortex-m4", "--no-stack",
+                 "--flash-budget", str(3 * consts)]) == 0
+    header = (tmp_path / "out" / "model.h").read_text()
+    assert f"the model's own constants {consts} B; flash budget\n * {3 * consts} B" in header
+    assert "tcc_arm_fc_s8" in (tmp_path / "out" / "model.c").read_text()
+    assert main(["build", str(path), "-o", str(tmp_path / "o2"), "--flash-budget", "0"]) == 2

@@ -44,7 +44,14 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
 
 # -- build ---------------------------------------------------------------------------------
 
+def flash_budget_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--flash-budget", type=int, metavar="BYTES",
+                   help="flash for all generated code and data (default: 1.10 x the model's constant bytes + "
+                        "16 KB); fast kernels with widened weights only where they fit, most cycles per byte first")
+
+
 def build_options(p: argparse.ArgumentParser) -> None:
+    flash_budget_option(p)
     p.add_argument("-o", "--out", required=True, metavar="DIR",
                    help="output folder: created (with its parents), or replaced if tinycc wrote it before; "
                         "a folder holding other files is refused")
@@ -81,7 +88,8 @@ def run_build(args) -> int:
     b = driver.build(args.model, args.out, args.name, args.target, arena_section=args.arena_section,
                      weights_section=args.weights_section, app_arena=args.app_arena, format=args.format,
                      optimize=args.optimize, stack=not args.no_stack, force=args.force,
-                     maintainer=args.maintainer, url=args.url, selftest=selftest, timings=timings)
+                     maintainer=args.maintainer, url=args.url, selftest=selftest, timings=timings,
+                     flash_budget=args.flash_budget)
     print(f"{b.summary()}; {len(b.files)} files")
     if args.timings:
         for what, seconds in timings.items():
@@ -93,6 +101,7 @@ def run_build(args) -> int:
 # -- report --------------------------------------------------------------------------------
 
 def report_options(p: argparse.ArgumentParser) -> None:
+    flash_budget_option(p)
     p.add_argument("--name", default="model", help="C prefix the report names functions with (default: model)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("--html", metavar="FILE", help="also write an HTML page with an SVG chart of the arena")
@@ -103,7 +112,7 @@ def report_options(p: argparse.ArgumentParser) -> None:
 def run_report(args) -> int:
     from . import report as rp
     from .driver import report
-    rep = report(args.model, args.name, args.target, optimize=args.optimize)
+    rep = report(args.model, args.name, args.target, optimize=args.optimize, flash_budget=args.flash_budget)
     if args.bench:
         from .bench import bench
         from .toolchain import ToolchainError

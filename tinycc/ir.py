@@ -136,6 +136,14 @@ def op(g: nx.DiGraph, oid: str) -> Op:
     return g.nodes[oid]["value"]
 
 
+def model_constant_bytes(g: nx.DiGraph) -> int:
+    """Bytes of the model's own constant tensors (weights, biases, tables) as the frontend loaded
+    them: ``driver.compile_graph`` records this before any pass folds or packs them."""
+    if "model_const_bytes" in g.graph:
+        return g.graph["model_const_bytes"]
+    return sum(v.nbytes for _, v in g.nodes(data="value") if isinstance(v, Tensor) and v.is_const)
+
+
 def is_op(g: nx.DiGraph, n: str) -> bool:
     return isinstance(g.nodes[n]["value"], Op)
 

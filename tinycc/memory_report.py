@@ -71,6 +71,8 @@ class Report:
     kernels: list[str] = field(default_factory=list)
     state_bytes: int = 0                   # the state region (persistent between invokes)
     state: list[StateRow] = field(default_factory=list)
+    model_constant_bytes: int = 0          # the model's own constants, as stored in the .tflite
+    flash_budget: int = 0                  # --flash-budget (all generated code and data)
     code_bytes: int | None = None          # .text of the generated code, when measured
     stack_bytes: int | None = None         # worst-case stack of NAME_invoke, when measured
     bench: str | None = None               # where the per-op instructions/cycles come from
@@ -122,7 +124,8 @@ def build_report(g: nx.DiGraph, emitter, name: str, target: str) -> Report:
 
     r = Report(model=g.graph.get("source", "?"), name=name, target=target, arena_bytes=plan.size,
                lower_bound=plan.lower_bound(), weight_bytes=sum(emitter.const_bytes.values()), macs=0,
-               strategy=plan.strategy, kernels=sorted(emitter.kernels))
+               strategy=plan.strategy, kernels=sorted(emitter.kernels),
+               model_constant_bytes=ir.model_constant_bytes(g), flash_budget=g.graph.get("flash_budget", 0))
     live = plan.occupied_by_step()
     for step, oid in enumerate(plan.order):
         o = ir.op(g, oid)

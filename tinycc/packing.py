@@ -27,7 +27,7 @@ Shared ideas
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import ClassVar
 
 import numpy as np
@@ -42,6 +42,12 @@ class PackError(ValueError):
 
 
 # -- the packed constants of each fast kernel (``Params.packed``; ``impl`` names the kernel) ---------
+
+def const_bytes(obj) -> int:
+    """Flash bytes of the numpy arrays a params or packed dataclass holds (what its emit writes as
+    constant arrays)."""
+    return sum(v.nbytes for f in fields(obj) if isinstance(v := getattr(obj, f.name), np.ndarray))
+
 
 @dataclass(frozen=True, eq=False)
 class ArmDepthwise:
@@ -69,6 +75,7 @@ class ArmFC(ArmDepthwise):
     impl: ClassVar[str] = "arm_fc"
     k_packed: int
     row_in_scratch: bool = True
+    lshift: np.ndarray | None = None     # int8 weights (pack_fc_int8): per row, acc << lshift
 
 
 @dataclass(frozen=True, eq=False)
@@ -381,6 +388,34 @@ def pack_fc(weights: np.ndarray, bias, mult, shift, out_zp: int) -> dict:
     bias_p = np.zeros(rows, dtype=np.int32)
     bias_p[:out_d] = b
     return dict(weights=packed, bias=bias_p, rq=rq, k_packed=k4(weights.shape[1]))
+
+
+def pack_fc_int8(weights: np.ndarray, bias, mult, shift, out_zp: int) -> dict:
+    """FULLY_CONNECTED with the weights kept int8 (half the flash of ``pack_fc``): rows in blocks
+    of 4 (zero-padded), per block and group of 4 inputs one int32 word per row holding its 4 int8
+    weights (k0 in the low byte); the bias unscaled (0 for constant channels) and ``lshift`` per
+    row, the log2 of ``pack_fc``'s weight scale: the kernel shifts the int32 accumulator left by it,
+    which gives ``pack_fc``'s accumulator exactly (mod 2**32, and check_bound proved that one does
+    not overflow)."""
+    weights = np.asarray(weights)
+    if weights.ndim != 2 or weights.dtype != np.int8:
+        raise PackError("fc weights must be int8 [out_depth, in_depth]")
+    out_d, in_d = weights.shape
+    b64 = np.asarray(bias, dtype=np.int64).reshape(-1)
+    zero_rows = ~np.any(weights != 0, axis=1)
+    const_acc = [int(b) if z else None for b, z in zip(b64, zero_rows)]
+    rq, scale_log2, const = pack_requant(mult, shift, out_zp, acc_bound(weights, b64), const_acc)
+    rows = (out_d + FC_ROWS - 1) // FC_ROWS * FC_ROWS
+    kk = k4(in_d)
+    padded = np.zeros((rows, kk), dtype=np.int8)
+    padded[:out_d, :in_d] = weights
+    words = padded.reshape(rows // FC_ROWS, FC_ROWS, kk // 4, 4).transpose(0, 2, 1, 3)   # [blk, g, r, 4]
+    packed = np.ascontiguousarray(words).reshape(-1).view(np.int32)    # little-endian: k0 low byte
+    bias_p = np.zeros(rows, dtype=np.int32)
+    bias_p[:out_d] = np.where(const, 0, b64)
+    lshift = np.zeros(rows, dtype=np.uint8)
+    lshift[:out_d] = scale_log2
+    return dict(weights=packed, bias=bias_p, rq=rq, k_packed=kk, lshift=lshift)
 
 
 def fc_scratch_bytes(in_depth: int, row_in_scratch: bool = False) -> int:

@@ -50,10 +50,14 @@ def attach_bench(r: Report, bench) -> Report:
 def format_text(r: Report) -> str:
     lines = [f"tinycc report {r.model} (name {r.name}, target {r.target}, --optimize {r.optimize})",
              f"arena {r.arena_bytes:,} B   tensor-level lower bound {r.lower_bound:,} B   "
-             f"weights in flash {r.weight_bytes:,} B   MACs {r.macs:,}   planner: {r.strategy}"]
+             f"weights in flash {r.weight_bytes:,} B   MACs {r.macs:,}   planner: {r.strategy}",
+             f"model's own constants {r.model_constant_bytes:,} B   flash budget {r.flash_budget:,} B"]
     if r.code_bytes is not None:
         lines.append(f"code (.text, arm-none-eabi-gcc -O2 for {r.measured_on}) {r.code_bytes:,} B   "
                      f"stack of {r.name}_invoke {r.stack_bytes:,} B   RAM total {r.arena_bytes + r.state_bytes + r.stack_bytes:,} B")
+        lines.append(f"flash total {r.code_bytes + r.weight_bytes:,} B (code + constants) = "
+                     f"{(r.code_bytes + r.weight_bytes) / max(r.model_constant_bytes, 1):.2f} x the model's constants, "
+                     f"budget {r.flash_budget:,} B")
     lines.append("")
     timed = [k for k in ("instructions", "cycles") if any(getattr(o, k) is not None for o in r.ops)]
     if timed:

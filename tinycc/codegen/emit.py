@@ -187,6 +187,7 @@ def generate_with_report(g: nx.DiGraph, opts: Options | str, target: str | None 
     ctx = dict(name=name, NAME=name.upper(), version=__version__, target=opts.target, type_codes=TYPE_CODES,
                source=comment_safe(rep.model), rows=rows, arena=rep.arena_bytes,
                lower_bound=rep.lower_bound, macs=rep.macs, weights=rep.weight_bytes, strategy=rep.strategy,
+               model_constants=rep.model_constant_bytes, flash_budget=rep.flash_budget,
                buffers=[dict(name=comment_safe(b.name), offset=b.offset, size=b.size, first=b.first, last=b.last)
                         for b in rep.buffers],
                overlaps=[comment_safe(x, 160) for x in rep.overlaps],

@@ -163,9 +163,14 @@ class FullyConnected(OpDef):
 
     def pack_variants(self, g, o):
         """tcc_arm_fc_s8 with the input row expanded into the scratch (13 instructions per 16 MACs),
-        then without the row buffer (15 per 16; no scratch when in_depth % 4 == 0)."""
+        then without the row buffer (15 per 16; no scratch when in_depth % 4 == 0), then with the
+        weights kept int8 (no extra flash, for pack_weights' flash budget), row in the scratch or not."""
         pk = self.pack(g, o)
-        return [pk, replace(pk, row_in_scratch=False)] if pk else []
+        if not pk:
+            return []
+        p, w = o.params, ir.tensor(g, o.inputs[1])
+        w8 = packing.ArmFC(row_in_scratch=True, **packing.pack_fc_int8(w.data, p.bias, p.mult, p.shift, p.out_zp))
+        return [pk, replace(pk, row_in_scratch=False), w8, replace(w8, row_in_scratch=False)]
 
     def scratch_bytes(self, g, o):
         """tcc_arm_fc_s8 expands one input row to int16 pairs."""
@@ -181,6 +186,8 @@ class FullyConnected(OpDef):
                       ("weights", ctx.const_array(o, "weights", "int32_t", pk.weights)),
                       ("bias", ctx.const_array(o, "bias", "int32_t", pk.bias)),
                       ("rq", ctx.const_records(o, "rq", "tcc_arm_rq", pk.rq))]
+            if pk.lshift is not None:
+                fields.append(("lshift", ctx.const_array(o, "lshift", "uint8_t", pk.lshift)))
             params = ctx.struct(o, "tcc_arm_fc_s8_params", fields)
             scratch = ctx.scratch(o) if self.scratch_bytes(g, o) else "NULL"
             ctx.call(o, f"tcc_arm_fc_s8(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])}, {scratch});",

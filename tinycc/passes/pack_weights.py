@@ -23,6 +23,17 @@ The arena stays within ``RAM_BUDGET`` of the plain kernels' plan:
   4. those step-downs were made together: each stepped-down op (in schedule order) gets back
      the fastest of its skipped variants with which the plan stays within the budget.
 
+Flash-aware choice (``--flash-budget``, default ``default_flash_budget``: 1.10 x the model's
+constant bytes + 16 KB, for all generated code and data): a variant whose constants are larger
+than the plain kernel's (weights widened to int16 pairs) spends flash. Before step 2, the
+allowance (the budget minus the model's constants minus an estimate of the code,
+``CODE_BYTES_PER_OP`` per op and ``KERNEL_CODE_BYTES`` per fast kernel used) goes to the ops
+whose fastest variant saves the most estimated cycles per extra byte (``CYCLES_PER_MAC``, a
+per-kernel table calibrated with ``tinycc bench`` on ad01 and kws): first every op's variant with
+the least extra flash (int8 weights), then the fastest variants (``_flash_filter``). After step 4,
+flash the RAM step gave up is handed back to the ops left out, whose variant must also keep the
+arena within the budget.
+
 Compile time: the plans of steps 3 and 4 are quick plans (``plan_arena(g, exact_steps=0)``:
 every order and heuristic and the local search, no exact search); the exact search runs once,
 in the ``plan_arena`` pass that follows. Step 2 uses the live bytes per step of the plain plan
@@ -36,11 +47,19 @@ import os
 
 import networkx as nx
 
-from .. import ir, ops, overlap
+from .. import ir, ops, overlap, packing
 from .plan_arena import ALIGN, plan_arena, scratch_id
 
 RAM_SLACK = 16          # the arena may exceed the plain kernels' plan by 1/RAM_SLACK
 MAX_ROUNDS = 40
+
+# flash: estimates for choosing variants (the build summary reports the measured figures)
+FLASH_SLACK, FLASH_CODE = 1.10, 16 * 1024   # default budget: 1.10 x constants + 16 KB
+CODE_BYTES_PER_OP = 1024                    # plain builds of the shared models: 660-1,020 B per op
+KERNEL_CODE_BYTES = 2048                    # one fast kernel's code (tcc_arm_fc_s8 ~2.5 KB)
+# estimated Cortex-M4 cycles per MAC (tinycc bench, the shared models); plain: the portable kernel
+CYCLES_PER_MAC = {"plain": 8.5, "arm_conv": 1.5, "arm_fc": 1.8, "arm_fc_int8": 2.1, "arm_dw": 2.0,
+                  "arm_dw3x3": 1.6}
 
 
 def _variants(g, o) -> list[dict]:
@@ -107,14 +126,79 @@ def _live_bytes(plan) -> list[int]:
     return list(itertools.accumulate(diff))
 
 
+def default_flash_budget(g) -> int:
+    return round(FLASH_SLACK * ir.model_constant_bytes(g) + FLASH_CODE)
+
+
+def _extra_flash(g, o, pk) -> int:
+    """Flash the variant's constants take beyond the plain kernel's (weights, folded bias,
+    mult/shift); 0 when they take less."""
+    plain = packing.const_bytes(o.params) + sum(ir.tensor(g, t).nbytes for slot, t in enumerate(o.inputs)
+                                                if t and slot != 2 and ir.tensor(g, t).is_const)
+    return max(packing.const_bytes(pk) - plain, 0)
+
+
+def _cycles_per_mac(pk) -> float:
+    key = pk.impl + ("_int8" if getattr(pk, "lshift", None) is not None else "")
+    return CYCLES_PER_MAC.get(key, CYCLES_PER_MAC.get(pk.impl, CYCLES_PER_MAC["plain"]))
+
+
+def _cycles_saved(g, o, pk) -> float:
+    return ops.lookup(o.kind).macs(g, o) * (CYCLES_PER_MAC["plain"] - _cycles_per_mac(pk))
+
+
+def _flash_filter(g, choices: dict, allowance: int) -> tuple[dict, list]:
+    """Spend the flash allowance in two rounds, most estimated cycles saved per extra byte first:
+    every op first gets its variant with the least extra flash (the FC's int8 weights: only its
+    requantization records are larger), then the ops whose fastest variant (widened weights) buys
+    the most cycles per further byte get all their variants. Returns the filtered choices and the
+    ops not upgraded, in rank order, with their variants (for the give-back)."""
+    def extra(oid, pk):
+        return _extra_flash(g, ir.op(g, oid), pk)
+
+    def per_byte(oid, pk, base_pk, base_b):
+        saved = _cycles_saved(g, ir.op(g, oid), pk) - (_cycles_saved(g, ir.op(g, oid), base_pk) if base_pk else 0)
+        return saved / max(extra(oid, pk) - base_b, 1)
+
+    base = {oid: min(v, key=lambda pk: extra(oid, pk)) for oid, v in choices.items()}
+    granted, base_b = {}, {}
+    for oid in sorted(base, key=lambda o: -per_byte(o, base[o], None, 0)):
+        b = extra(oid, base[oid])
+        if b <= allowance:
+            allowance -= b
+            base_b[oid] = b
+            granted[oid] = [pk for pk in choices[oid] if extra(oid, pk) <= b]
+    left_out = []
+    for oid in sorted(choices, key=lambda o: -per_byte(o, choices[o][0], base.get(o) if o in base_b else None,
+                                                      base_b.get(o, 0))):
+        more = extra(oid, choices[oid][0]) - base_b.get(oid, 0)
+        if more <= 0:
+            continue
+        if more <= allowance:
+            allowance -= more
+            granted[oid] = choices[oid]
+        else:
+            left_out.append((oid, choices[oid]))
+    return granted, left_out
+
+
+def _allowance(g, budget: int, impls: set) -> int:
+    n_ops = sum(1 for _ in ir.ops_in_order(g))
+    return budget - ir.model_constant_bytes(g) - CODE_BYTES_PER_OP * n_ops - KERNEL_CODE_BYTES * len(impls)
+
+
 def pack_weights(g: nx.DiGraph) -> nx.DiGraph:
     choices = {}
     for oid in ir.ops_in_order(g):
         v = _variants(g, ir.op(g, oid))
         if v:
             choices[oid] = v
+    flash_budget = g.graph.get("flash_budget") or default_flash_budget(g)
+    g.graph["flash_budget"] = flash_budget
     if not choices:
         return g
+    impls = {pk.impl for v in choices.values() for pk in v}
+    choices, left_out = _flash_filter(g, choices, _allowance(g, flash_budget, impls))
     # 1. the plain kernels' plan and the budget
     plain = plan_arena(g.copy()).graph["plan"]
     budget = plain.size + plain.size // RAM_SLACK
@@ -174,5 +258,19 @@ def pack_weights(g: nx.DiGraph) -> nx.DiGraph:
                     pick[oid] = i
                     break
             _with(g, oid, _variant_or_plain(choices[oid], pick[oid]))
+    # 5. give-back: flash the RAM step left unspent goes to the ops left out, in rank order
+    spent = sum(_extra_flash(g, ir.op(g, o), choices[o][pick[o]]) for o in pick if pick[o] < len(choices[o]))
+    room = _allowance(g, flash_budget, impls) - spent
+    for oid, variants in left_out:
+        for pk in variants:
+            extra = _extra_flash(g, ir.op(g, oid), pk)
+            if extra > room:
+                continue
+            old = ir.op(g, oid).params.packed
+            _with(g, oid, pk)
+            if _quick_plan(g).size <= budget:
+                room -= extra
+                break
+            _with(g, oid, old)
     g.graph["ram_budget"] = budget
     return g

@@ -126,6 +126,11 @@ typedef struct {
     const int32_t *weights;
     const int32_t *bias;            /* [ceil4(out_depth)], scaled */
     const tcc_arm_rq *rq;           /* [out_depth] */
+    /* NULL: weights are the pre-scaled int16 pair words above. Otherwise the weights stay int8
+     * (packing.pack_fc_int8: per block of 4 rows and group of 4 inputs, one word per row holding
+     * its 4 int8 weights), the bias is not scaled, and row r's accumulator is shifted left by
+     * lshift[r] (the scale of the pair words) before requantization. */
+    const uint8_t *lshift;          /* [ceil4(out_depth)] */
 } tcc_arm_fc_s8_params;
 
 /* Scratch: none when in_depth % 4 == 0 and not row_in_scratch, else one row as K4 int16. */

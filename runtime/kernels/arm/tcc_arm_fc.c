@@ -46,6 +46,30 @@
     } while (0)
 #define FC_ADVANCE_I8(k) (xi = tcc_arm_wadd(xi, (k)), w = tcc_arm_wadd(w, 8 * (k)))
 
+/* int8 weights (lshift != NULL): per row one LDR of its 4 weights, SXTB16 and SXTB16 ROR 8 into
+ * the pairs (w0,w2), (w1,w3) that match the input pairs, 2 SMLAD. */
+#define FC_ROW_W8(acc, s, r)                                                                \
+        TCC_LDR_ANY(v_, w, 16 * (s) + 4 * (r));                                             \
+        TCC_SMLAD_ACC(acc, x0_, tcc_sxtb16(v_));                                            \
+        TCC_SMLAD_ACC(acc, x1_, tcc_sxtb16_ror8(v_))
+#define FC_STEP_W8(s)                                                                       \
+    do {                                                                                    \
+        uint32_t x0_, x1_, v_;                                                              \
+        TCC_LDRD(x0_, x1_, x, 2 * (s));                                                     \
+        FC_ROW_W8(a0, s, 0); FC_ROW_W8(a1, s, 1); FC_ROW_W8(a2, s, 2); FC_ROW_W8(a3, s, 3); \
+    } while (0)
+#define FC_ADVANCE_W8(k) (x = tcc_arm_wadd(x, 2 * (k)), w = tcc_arm_wadd(w, 4 * (k)))
+/* The same reading 4 int8 inputs (one word) and expanding them in registers (no scratch). */
+#define FC_STEP_W8_I8(s)                                                                    \
+    do {                                                                                    \
+        uint32_t x0_, x1_, v_;                                                              \
+        TCC_LDR_ANY(v_, xi, 4 * (s));                                                       \
+        x0_ = tcc_sxtb16(v_);                                                               \
+        x1_ = tcc_sxtb16_ror8(v_);                                                          \
+        FC_ROW_W8(a0, s, 0); FC_ROW_W8(a1, s, 1); FC_ROW_W8(a2, s, 2); FC_ROW_W8(a3, s, 3); \
+    } while (0)
+#define FC_ADVANCE_W8_I8(k) (xi = tcc_arm_wadd(xi, (k)), w = tcc_arm_wadd(w, 4 * (k)))
+
 TCC_ARM_INLINE int32_t fc_rq(int32_t acc, const tcc_arm_rq *rq)
 {
     return rq->shift != 0 ? tcc_arm_rq_pos(acc, rq->mult, rq->add, rq->shift)
@@ -83,6 +107,7 @@ void tcc_arm_fc_s8(const tcc_arm_fc_s8_params *p, const int8_t *in, int8_t *out,
     const int32_t groups = p->k_packed / 4;
     const int32_t lo = p->act_min, hi = p->act_max;
     const int32_t clamp = lo > -128 || hi < 127;
+    const int32_t w8 = p->lshift != NULL;
     const int32_t direct = p->in_depth % 4 == 0 && !p->row_in_scratch;
     for (int32_t b = 0; b < p->batches; ++b) {
         if (!direct) {
@@ -94,7 +119,20 @@ void tcc_arm_fc_s8(const tcc_arm_fc_s8_params *p, const int8_t *in, int8_t *out,
         int8_t *o = out + b * p->out_depth;
         for (int32_t r = 0; r < p->out_depth; r += 4) {
             int32_t a0 = bias[0], a1 = bias[1], a2 = bias[2], a3 = bias[3];
-            if (direct) {
+            if (w8) {
+                if (direct) {
+                    const uint32_t *xi = (const uint32_t *)(const void *)(in + b * p->in_depth);
+                    TCC_UNROLL8(groups, FC_STEP_W8_I8, FC_ADVANCE_W8_I8, xi, 1);
+                } else {
+                    const uint32_t *x = row;
+                    TCC_UNROLL8(groups, FC_STEP_W8, FC_ADVANCE_W8, x, 2);
+                }
+                const uint8_t *ls = p->lshift + r;
+                a0 = (int32_t)((uint32_t)a0 << ls[0]);
+                a1 = (int32_t)((uint32_t)a1 << ls[1]);
+                a2 = (int32_t)((uint32_t)a2 << ls[2]);
+                a3 = (int32_t)((uint32_t)a3 << ls[3]);
+            } else if (direct) {
                 const uint32_t *xi = (const uint32_t *)(const void *)(in + b * p->in_depth);
                 TCC_UNROLL8(groups, FC_STEP_I8, FC_ADVANCE_I8, xi, 1);
             } else {
