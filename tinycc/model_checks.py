@@ -75,11 +75,35 @@ def check_tensor(t: RawTensor) -> None:
     if bad:
         raise fail(f"zero point {bad[0]} is outside the {t.dtype} range [{lo}, {hi}]")
     if len(q.scale) > 1 or len(q.zero_point) > 1:
-        if not 0 <= q.axis < len(t.shape):
-            raise fail(f"quantized dimension {q.axis} is out of range for shape {list(t.shape)}")
-        if len(q.scale) != t.shape[q.axis]:
-            raise fail(f"{len(q.scale)} per-channel scales for dimension {q.axis} of size "
-                       f"{t.shape[q.axis]} (shape {list(t.shape)})")
+        axis = quantized_axis(t)
+        if not 0 <= axis < len(t.shape):
+            raise fail(f"quantized dimension {axis} is out of range for shape {list(t.shape)}")
+        if len(q.scale) != t.shape[axis]:
+            raise fail(f"{len(q.scale)} per-channel scales for dimension {axis} of size "
+                       f"{t.shape[axis]} (shape {list(t.shape)})")
+
+
+def quantized_axis(t: RawTensor) -> int:
+    """The axis of a per-channel tensor as TFLite Micro reads it: a 1-D tensor's only axis,
+    whatever ``quantized_dimension`` says (older converters wrote 3 on 1-D biases, e.g. in
+    TFLite Micro's person-detection model), else the field."""
+    return 0 if len(t.shape) == 1 else int(t.quant.axis)
+
+
+def check_tensors(m: RawModel) -> None:
+    """``check_tensor`` for every tensor; a refusal names the first operator that reads or
+    writes the tensor (found after ``check_model`` has named every operator)."""
+    for t in m.tensors:
+        try:
+            check_tensor(t)
+        except TinyccError as e:
+            raise locate_tensor(e, m, t.index)
+
+
+def locate_tensor(e: TinyccError, m: RawModel, index: int) -> TinyccError:
+    """``e`` located at the first operator that reads or writes tensor ``index``, if any."""
+    user = next((o for o in m.operators if index in o.inputs or index in o.outputs), None)
+    return e if user is None else e.located(op_index=user.index, op_kind=user.kind or None)
 
 
 def check_model(m: RawModel) -> None:
@@ -88,11 +112,6 @@ def check_model(m: RawModel) -> None:
 
     def tensor_name(i: int) -> str | None:
         return m.tensors[i].name if 0 <= i < n_tensors else None
-
-    for t in m.tensors:
-        if not t.buffer < m.n_buffers:
-            raise TinyccError(f"buffer index {t.buffer} out of range (model has {m.n_buffers} buffers)",
-                              tensor=t.name)
 
     for what, ids in (("input", m.inputs), ("output", m.outputs)):
         if not ids:
@@ -178,6 +197,11 @@ def check_operator(m: RawModel, o, producer: dict[int, int]) -> None:
             raise fail(f"builtin options type {o.options_type} does not match {kind} "
                        f"(expected {want}, {spec.options_class.__name__})")
         check_options_table(m.buf, o.options_pos, spec.options_class, f"operator {o.index} options", m.trace)
+
+    for t in m.tensors:
+        if not t.buffer < m.n_buffers:
+            raise locate_tensor(TinyccError(f"buffer index {t.buffer} out of range (model has {m.n_buffers} "
+                                            f"buffers)", tensor=t.name), m, t.index)
 
 
 def check_graph(g: nx.DiGraph, m: RawModel, constants: set[str]) -> None:

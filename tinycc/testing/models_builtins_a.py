@@ -1,0 +1,119 @@
+"""Generators of test models for issue 16 part A: uint8 at a model's edges, the old converter's
+quantization quirk, and the data-movement builtins (SPACE_TO_BATCH_ND, BATCH_TO_SPACE_ND,
+REVERSE_V2, TILE, BROADCAST_TO, BROADCAST_ARGS).
+
+Like ``tinycc.testing.models_datamove`` (whose ``Net`` they use), a generator puts several
+independent single-op cases into one model, one output each, once per dtype.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from .models import NetBuilder
+from .models_datamove import Net, _cases
+
+BOTH = ("int8", "float32")
+
+
+def _space_to_batch_shape(shape, block, pads):
+    n, *sp, c = shape
+    sp = [(s + p[0] + p[1]) // b for s, b, p in zip(sp, block, pads)]
+    return [n * int(np.prod(block)), *sp, c]
+
+
+def _batch_to_space_shape(shape, block, crops):
+    n, *sp, c = shape
+    sp = [s * b - cr[0] - cr[1] for s, b, cr in zip(sp, block, crops)]
+    return [n // int(np.prod(block)), *sp, c]
+
+
+def space_batch(rng, s2b_cases, b2s_cases, dtypes=BOTH) -> bytes:
+    """Cases (input shape, block_shape, paddings or crops): one SPACE_TO_BATCH_ND or
+    BATCH_TO_SPACE_ND each, on its own input."""
+    n = Net(rng)
+    for dt in _cases(n, dtypes):
+        for kind, cases, shape_of in (("SPACE_TO_BATCH_ND", s2b_cases, _space_to_batch_shape),
+                                      ("BATCH_TO_SPACE_ND", b2s_cases, _batch_to_space_shape)):
+            for k, (shape, block, pads) in enumerate(cases):
+                x, qq = n.input(shape, name=f"{kind[:3]}x{k}_{dt}")
+                y = n.act(shape_of(shape, block, pads), qq, f"{kind[:3]}{k}_{dt}")
+                n.op(kind, [x, n.const(block, name=f"block{k}"), n.const(np.asarray(pads), name=f"pads{k}")], [y])
+    return n.build()
+
+
+def reverse_broadcast(rng, shape, reverse_axes, broadcast_shapes, dtypes=BOTH + ("int32",)) -> bytes:
+    """One input of ``shape`` per dtype; a REVERSE_V2 per axis list, a BROADCAST_TO per shape."""
+    n = Net(rng)
+    for dt in _cases(n, dtypes):
+        x, qq = n.input(shape, name=f"x_{dt}")
+        for k, axes in enumerate(reverse_axes):
+            y = n.act(shape, qq, f"rev{k}_{dt}")
+            n.op("REVERSE_V2", [x, n.const(axes, name=f"axes{k}")], [y])
+        for k, to in enumerate(broadcast_shapes):
+            y = n.act(to, qq, f"bcast{k}_{dt}")
+            n.op("BROADCAST_TO", [x, n.const(to, name=f"shape{k}")], [y])
+    return n.build()
+
+
+def tiles(rng, shape, multiples, dtypes=BOTH + ("int32",)) -> bytes:
+    """One input of ``shape`` per dtype, a TILE per multiples list (int64 multiples for the last)."""
+    n = Net(rng)
+    for dt in _cases(n, dtypes):
+        x, qq = n.input(shape, name=f"x_{dt}")
+        for k, mult in enumerate(multiples):
+            y = n.act([d * m for d, m in zip(shape, mult)], qq, f"tile{k}_{dt}")
+            mdt = "int64" if k == len(multiples) - 1 else "int32"
+            n.op("TILE", [x, n.const(mult, dtype=mdt, name=f"mult{k}")], [y])
+    return n.build()
+
+
+def broadcast_args(rng, shape, other) -> bytes:
+    """SHAPE(x) -> BROADCAST_ARGS(., other), which folds to a constant (TFLite Micro cannot take
+    its result as BROADCAST_TO's shape: that would be a dynamic shape), and BROADCAST_TO(x) to
+    that shape as a constant; outputs both (float32 x)."""
+    n = Net(rng, "float32")
+    x, _ = n.input(shape, name="x")
+    s = n.act([len(shape)], {}, "shape", output=False, dtype="int32")
+    n.op("SHAPE", [x], [s], out_type="int32")
+    to = list(np.broadcast_shapes(tuple(shape), tuple(other)))
+    bs = n.act([len(to)], {}, "bshape", dtype="int32")
+    n.op("BROADCAST_ARGS", [s, n.const(other, name="other")], [bs])
+    y = n.act(to, {}, "y")
+    n.op("BROADCAST_TO", [x, n.const(to, name="to")], [y])
+    return n.build()
+
+
+def quantize_uint8(rng, shape, cases) -> bytes:
+    """Cases (dtype in, dtype out, (scale, zp) in, (scale, zp) out): one QUANTIZE each on its own
+    input (uint8 -> int8, int8 -> uint8)."""
+    n = Net(rng)
+    for k, (din, dout, qin, qout) in enumerate(cases):
+        x = n.b.tensor(list(shape), din, scale=qin[0], zero_point=qin[1], name=f"x{k}_{din}")
+        n.inputs.append(x)
+        y = n.b.tensor(list(shape), dout, scale=qout[0], zero_point=qout[1], name=f"y{k}_{dout}")
+        n.outputs.append(y)
+        n.op("QUANTIZE", [x], [y])
+    return n.build()
+
+
+class OldConverterNet(NetBuilder):
+    """A NetBuilder whose per-channel biases carry ``quantized_dimension`` 3 although they are
+    1-D, as the older converter wrote them (TFLite Micro's person-detection model)."""
+
+    def _bias(self, b, in_scale, w_scales, name):
+        idx = super()._bias(b, in_scale, w_scales, name)
+        t = self.mb._tensors[idx]
+        if t.scale is not None and len(t.scale) > 1:
+            self.mb._tensors[idx] = dataclasses.replace(t, quantized_dimension=3)
+        return idx
+
+
+def old_converter_conv(rng) -> bytes:
+    """int8 CONV_2D and DEPTHWISE_CONV_2D with per-channel biases marked quantized_dimension 3."""
+    nb = OldConverterNet(rng, "int8", "tinycc old-converter quirk model")
+    x = nb.input((1, 6, 6, 3))
+    h = nb.conv2d(x, 4, activation="RELU")
+    y = nb.depthwise_conv2d(h, 1, stride=(2, 2))
+    return nb.build([x], [y])
