@@ -14,6 +14,7 @@ from tinycc.errors import TinyccError
 from tinycc.testing import models_builtins_a as A
 from tinycc.testing.tflite_writer import ModelBuilder
 
+from .conftest import needs_qemu
 from .test_ops_datamove import check_model  # noqa: F401  (fixture: TFLite Micro must be the reference)
 
 
@@ -79,3 +80,12 @@ def test_broadcast_args_folds(tmp_path, check_model):
     g = driver.compile_graph(str(path))
     assert not any(ir.is_op(g, n) and ir.op(g, n).kind in ("SHAPE", "BROADCAST_ARGS") for n in g.nodes)
     check_model(path, samples=2)
+
+
+@pytest.mark.parametrize("mode", ["host", "qemu"])
+def test_dilated_conv_uint8_model(tmp_path, check_model, mode):
+    """The whole-model case: uint8 camera bytes in, SPACE_TO_BATCH_ND -> CONV_2D ->
+    BATCH_TO_SPACE_ND, uint8 scores out; on the host and in QEMU (Cortex-M4)."""
+    if mode == "qemu":
+        needs_qemu()
+    check_model(_write(tmp_path, A.dilated_conv_uint8(_rng("dilated"))), samples=2, mode=mode)

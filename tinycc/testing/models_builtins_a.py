@@ -117,3 +117,50 @@ def old_converter_conv(rng) -> bytes:
     h = nb.conv2d(x, 4, activation="RELU")
     y = nb.depthwise_conv2d(h, 1, stride=(2, 2))
     return nb.build([x], [y])
+
+
+def _space_to_batch(x: np.ndarray, block, pads) -> np.ndarray:
+    """Reference SPACE_TO_BATCH_ND of an NHWC batch (zero padding)."""
+    n, h, w, c = x.shape
+    (bh, bw), ((pt, pb), (pl, pr)) = block, pads
+    p = np.pad(x, [(0, 0), (pt, pb), (pl, pr), (0, 0)])
+    hh, ww = p.shape[1] // bh, p.shape[2] // bw
+    return p.reshape(n, hh, bh, ww, bw, c).transpose(2, 4, 0, 1, 3, 5).reshape(bh * bw * n, hh, ww, c)
+
+
+def _batch_to_space(x: np.ndarray, block) -> np.ndarray:
+    """Reference BATCH_TO_SPACE_ND of an NHWC batch, no crops."""
+    b, h, w, c = x.shape
+    bh, bw = block
+    n = b // (bh * bw)
+    return x.reshape(bh, bw, n, h, w, c).transpose(2, 3, 0, 4, 1, 5).reshape(n, h * bh, w * bw, c)
+
+
+def dilated_conv_uint8(rng, hw: int = 10, channels: int = 3, filters: int = 8, rate: int = 2) -> bytes:
+    """A uint8-input, uint8-output int8 network whose 3x3 convolution of dilation ``rate`` (SAME)
+    is written as TensorFlow's converter sometimes does: QUANTIZE uint8 -> int8,
+    SPACE_TO_BATCH_ND -> CONV_2D (VALID) -> BATCH_TO_SPACE_ND, a 1x1 CONV_2D, QUANTIZE int8 -> uint8.
+    The uint8 tensors have the int8 scale and the zero point + 128 (camera bytes)."""
+    from .models import Act
+    nb = NetBuilder(rng, "int8", "tinycc dilated convolution with uint8 edges")
+    x = nb.input((1, hw, hw, channels))
+    image = nb.mb.tensor(x.shape, "uint8", scale=x.scale, zero_point=x.zero_point + 128, name="image")
+    nb.mb.op("QUANTIZE", [image], [x.index])
+    block, pad = [rate, rate], rate          # SAME: (3 - 1) * rate / 2 on each side
+    pads = [[pad, pad], [pad, pad]]
+    calib = np.stack([_space_to_batch(c, block, pads) for c in x.calib])
+    s = Act(nb.mb.tensor(calib.shape[1:], "int8", scale=x.scale, zero_point=x.zero_point, name="s2b"),
+            calib.shape[1:], calib, x.scale, x.zero_point)
+    nb.mb.op("SPACE_TO_BATCH_ND", [x.index,
+                                   nb.mb.tensor([2], "int32", data=block, name="block"),
+                                   nb.mb.tensor([2, 2], "int32", data=np.asarray(pads), name="paddings")], [s.index])
+    h = nb.conv2d(s, filters, padding="VALID", activation="RELU")
+    calib = np.stack([_batch_to_space(c, block) for c in h.calib])
+    b = Act(nb.mb.tensor(calib.shape[1:], "int8", scale=h.scale, zero_point=h.zero_point, name="b2s"),
+            calib.shape[1:], calib, h.scale, h.zero_point)
+    nb.mb.op("BATCH_TO_SPACE_ND", [h.index, nb.mb.tensor([2], "int32", data=block, name="block2"),
+                                   nb.mb.tensor([2, 2], "int32", data=np.zeros((2, 2)), name="crops")], [b.index])
+    y = nb.conv2d(b, 4, kernel=(1, 1))
+    out = nb.mb.tensor(y.shape, "uint8", scale=y.scale, zero_point=y.zero_point + 128, name="scores")
+    nb.mb.op("QUANTIZE", [y.index], [out])
+    return nb.mb.build([image], [out])
