@@ -4,17 +4,23 @@ converter's 1-D per-channel quirk, refusals naming the operator, and the data-mo
 so one build and one compile cover them."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import zlib
 
 import numpy as np
 import pytest
 
-from tinycc import driver, frontend, ir
+from tinycc import driver, frontend, ir, toolchain
 from tinycc.errors import TinyccError
+from tinycc.shapes import parse as parse_shapes
 from tinycc.testing import models_builtins_a as A
 from tinycc.testing.tflite_writer import ModelBuilder
 
-from .conftest import needs_qemu
+from tinycc.verify import Reference
+
+from .conftest import REPO, needs_qemu, random_batch
 from .test_ops_datamove import check_model  # noqa: F401  (fixture: TFLite Micro must be the reference)
 
 
@@ -89,3 +95,41 @@ def test_dilated_conv_uint8_model(tmp_path, check_model, mode):
     if mode == "qemu":
         needs_qemu()
     check_model(_write(tmp_path, A.dilated_conv_uint8(_rng("dilated"))), samples=2, mode=mode)
+
+
+def test_shape_fixes_dynamic_batch(tmp_path):
+    """--shape input=3,6,6,3 on a dynamic-batch model: every activation gets batch 3 through the
+    ops' shape rules, and each batch row matches TFLite Micro on the batch-1 model."""
+    path = _write(tmp_path, A.dynamic_batch(_rng("dyn")))
+    shapes = parse_shapes(["input=3,6,6,3"])
+    g = driver.compile_graph(str(path), shapes=shapes)
+    assert [ir.tensor(g, t).shape for t in g.graph["outputs"]] == [(3, 5)]
+    batches = random_batch(g, np.random.default_rng(1), 2)
+    driver.build(str(path), str(tmp_path / "out"), "model", "generic", shapes=shapes)
+    exe = toolchain.build_harness(tmp_path / "out", tmp_path / "h", mode="host")
+    raw, _, _ = toolchain.run_samples(exe, b"".join(xs[0].tobytes() for xs in batches), len(batches),
+                                      mode="host", workdir=tmp_path / "run")
+    ours = [[o] for o in np.frombuffer(raw, np.int8).reshape(len(batches), 3, 5)]
+    ref = Reference(str(path), 1)
+    assert ref.name == "TFLite Micro"
+    for got, (x,) in zip(ours, batches):
+        want = np.concatenate([ref.run([x[i:i + 1]])[0].reshape(1, 5) for i in range(3)])
+        assert np.array_equal(got[0], want)
+
+
+@pytest.mark.parametrize("spec, message", [
+    ("input=1,6,7,3", "dimension 2 of [1, 6, 6, 3] is not dynamic"),
+    ("0=2,6,3", "3 dimensions given, the input has rank 4"),
+    ("nope=2,6,6,3", "no model input has that name or index"),
+    ("input=2;6", "is not NAME=DIMS"),
+    ("0=2,8,6,3", "operator 0 (CONV_2D): tensor 'conv': the model cannot take the --shape given"),
+])
+def test_shape_refusals(tmp_path, spec, message):
+    """One line, exit 2, nothing written: the input's height is dynamic too, the conv's is not."""
+    path = _write(tmp_path, A.dynamic_batch(_rng("dyn"), dynamic_height=True))
+    r = subprocess.run([sys.executable, "-m", "tinycc", "build", str(path), "-o", str(tmp_path / "out"),
+                        "--no-stack", "--shape", spec], capture_output=True, text=True, cwd=REPO,
+                       env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert r.returncode == 2 and r.stderr.count("\n") == 1, r.stderr
+    assert message in r.stderr
+    assert not (tmp_path / "out").exists()

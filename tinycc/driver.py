@@ -16,6 +16,7 @@ import networkx as nx
 from . import frontend, ir, outdir
 from .errors import TinyccError
 from .passes import run_pipeline
+from .shapes import fix_input_shapes
 from .targets import DEFAULT_TARGET, DSP_TARGETS, OPTIMIZE, TARGET_ALIASES, TARGETS  # noqa: F401 (re-exported)
 
 C_KEYWORDS = {"auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else", "enum",
@@ -45,17 +46,24 @@ def default_optimize(target: str) -> str:
 
 def compile_graph(model_path, name: str = "model", verify: bool = False,
                   target: str = DEFAULT_TARGET, optimize: str | None = None,
-                  timings: dict[str, float] | None = None) -> nx.DiGraph:
+                  timings: dict[str, float] | None = None,
+                  shapes: dict[str, tuple[int, ...]] | None = None) -> nx.DiGraph:
     """Parse ``model_path`` (a path, or the model's bytes) and run the pass pipeline. ``target``
     and ``optimize`` pick the kernels (and so their
     scratch and in-place rules): "memory" keeps the smallest-RAM kernels, "speed" uses the fast
-    Cortex-M kernels where the target has the DSP extension."""
+    Cortex-M kernels where the target has the DSP extension. ``shapes`` (``--shape``, see
+    ``tinycc.shapes``) fixes dynamic input dimensions."""
     target = check_target(target)
     optimize = optimize or default_optimize(target)
     if optimize not in OPTIMIZE:
         raise TinyccError(f"unknown --optimize '{optimize}' (one of {', '.join(OPTIMIZE)})")
     start = time.process_time()
     g = frontend.load(model_path)
+    if shapes:
+        try:
+            fix_input_shapes(g, shapes)
+        except TinyccError as e:
+            raise e.located(file=frontend.display_name(model_path))
     if timings is not None:
         timings["frontend"] = time.process_time() - start
     g.graph["model_const_bytes"] = sum(ir.tensor(g, n).nbytes for n in g.nodes
@@ -115,7 +123,8 @@ def generate(model_path, name: str = "model", target: str = DEFAULT_TARGET, *,
              arena_section: str | None = None, weights_section: str | None = None, app_arena: bool = False,
              format: str = "plain", optimize: str | None = None, stack: bool = False,
              maintainer: str | None = None, url: str | None = None, selftest: dict | None = None,
-             timings: dict[str, float] | None = None) -> Build:
+             timings: dict[str, float] | None = None,
+             shapes: dict[str, tuple[int, ...]] | None = None) -> Build:
     """Compile ``model_path`` (a path, or the model's bytes) into the files of an output folder, in
     memory (``build`` writes them).
 
@@ -134,7 +143,8 @@ def generate(model_path, name: str = "model", target: str = DEFAULT_TARGET, *,
         if sec is not None and not re.fullmatch(r"[A-Za-z0-9_.$]{1,64}", sec):
             raise TinyccError(f"{what} '{sec}' is not a valid section name")
     timings = {} if timings is None else timings     # CPU seconds per phase (--timings)
-    g = compile_graph(model_path, name, target=target, optimize=optimize, timings=timings)
+    g = compile_graph(model_path, name, target=target, optimize=optimize, timings=timings,
+                      shapes=shapes)
     for what, text in (("--maintainer", maintainer), ("--url", url)):
         if text is not None and not (text.isprintable() and text.strip()):
             raise TinyccError(f"{what} must be one printable line")
@@ -159,13 +169,14 @@ def build(model_path, out_dir: str, name: str = "model", target: str = DEFAULT_T
           arena_section: str | None = None, weights_section: str | None = None, app_arena: bool = False,
           format: str = "plain", optimize: str | None = None, stack: bool = False, force: bool = False,
           maintainer: str | None = None, url: str | None = None, selftest: dict | None = None,
-          timings: dict[str, float] | None = None) -> Build:
+          timings: dict[str, float] | None = None,
+          shapes: dict[str, tuple[int, ...]] | None = None) -> Build:
     """Compile ``model_path`` into the folder ``out_dir`` (``generate``, then ``outdir.write``: a
     folder tinycc did not write is refused unless ``force``). On any error ``out_dir`` is left
     untouched."""
     b = generate(model_path, name, target, arena_section=arena_section, weights_section=weights_section,
                  app_arena=app_arena, format=format, optimize=optimize, stack=stack, maintainer=maintainer, url=url,
-                 selftest=selftest, timings=timings)
+                 selftest=selftest, timings=timings, shapes=shapes)
     b.out = Path(out_dir)
     model_file = [model_path] if isinstance(model_path, (str, os.PathLike)) else []   # not a model's bytes
     outdir.write(out_dir, b.files, force=force, keep=model_file)
@@ -219,7 +230,7 @@ def measure_stack(files: dict[str, str], opts) -> dict | None:
 
 
 def report(model_path, name: str = "model", target: str = DEFAULT_TARGET, measure: bool = True,
-           optimize: str | None = None):
+           optimize: str | None = None, shapes: dict[str, tuple[int, ...]] | None = None):
     """The memory report of ``model_path`` (tinycc.report.Report), computed from the same plan
     and emitter as ``build``; with ``measure`` and arm-none-eabi-gcc installed, the generated
     code's .text and the worst-case stack of NAME_invoke are measured too (on ``measure_cpu``)."""
@@ -227,7 +238,7 @@ def report(model_path, name: str = "model", target: str = DEFAULT_TARGET, measur
     from .codegen.emit import generate_with_report
     from .report import attach_code
     check_name(name)
-    g = compile_graph(model_path, name, target=target, optimize=optimize)
+    g = compile_graph(model_path, name, target=target, optimize=optimize, shapes=shapes)
     files, rep = generate_with_report(g, name, g.graph["target"])
     rep.optimize = g.graph["optimize"]
     if measure and toolchain.have_arm_toolchain():

@@ -91,6 +91,10 @@ def _parse(buf: bytes, name: str) -> nx.DiGraph:
         if tensor.is_const:
             consts.add(f"t{t.index}")
         ir.add_tensor(g, f"t{t.index}", tensor)
+    # dims the file marks dynamic (shape_signature -1, stored as 1): what ``shapes.fix_input_shapes``
+    # may change
+    g.graph["dynamic_dims"] = {f"t{t.index}": tuple(k for k, d in enumerate(t.signature) if d == -1)
+                               for t in m.tensors if len(t.signature) == len(t.shape) and -1 in t.signature}
     g.graph["inputs"] = [f"t{i}" for i in m.inputs]
     g.graph["outputs"] = [f"t{i}" for i in m.outputs]
 

@@ -164,3 +164,20 @@ def dilated_conv_uint8(rng, hw: int = 10, channels: int = 3, filters: int = 8, r
     out = nb.mb.tensor(y.shape, "uint8", scale=y.scale, zero_point=y.zero_point + 128, name="scores")
     nb.mb.op("QUANTIZE", [y.index], [out])
     return nb.mb.build([image], [out])
+
+
+def dynamic_batch(rng, dynamic_height: bool = False) -> bytes:
+    """An int8 classifier whose batch is dynamic (shape_signature -1, stored as 1) in every
+    activation, as the converter writes a Keras model: CONV_2D -> RESHAPE -> FULLY_CONNECTED ->
+    SOFTMAX. ``dynamic_height``: the input's height is marked dynamic too (nothing after it is)."""
+    nb = NetBuilder(rng, "int8", "tinycc dynamic-batch model")
+    x = nb.input((1, 6, 6, 3))
+    h = nb.conv2d(x, 4, stride=(2, 2), activation="RELU")
+    f = nb.reshape(h, [-1, 36])
+    fc = nb.fully_connected(f, 5)
+    y = nb.softmax(fc)
+    for a in (x, h, f, fc, y):
+        nb.mb.mark_dynamic(a.index, [0])
+    if dynamic_height:
+        nb.mb.mark_dynamic(x.index, [0, 1])
+    return nb.build([x], [y])
