@@ -133,3 +133,25 @@ def test_shape_refusals(tmp_path, spec, message):
     assert r.returncode == 2 and r.stderr.count("\n") == 1, r.stderr
     assert message in r.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_gather_nd_and_embedding_lookup(tmp_path, check_model):
+    cases = [[[2], [0]], [[1, 3], [2, 0], [0, 0]], [[[2, 3, 4], [0, 1, 2]], [[1, 0, 0], [2, 3, 1]]]]
+    check_model(_write(tmp_path, A.gathers_nd(_rng("gnd"), (3, 4, 5), cases)), samples=2)
+
+
+def test_dynamic_update_slice(tmp_path, check_model):
+    cases = [((2, 2, 3), [1, 4, 0]),        # start clamped to [1, 3, 0]
+             ((1, 5, 2), [-2, 0, 1]),
+             ((4, 5, 3), [0, 0, 0])]
+    path = _write(tmp_path, A.update_slices(_rng("dus"), (4, 5, 3), cases))
+    g = driver.compile_graph(str(path))
+    plan = g.graph["plan"]
+    dus = [ir.op(g, n) for n in g.nodes if ir.is_op(g, n) and ir.op(g, n).kind == "DYNAMIC_UPDATE_SLICE"]
+    assert any(plan.offsets[o.inputs[0]] == plan.offsets[o.outputs[0]] for o in dus)   # updated in place
+    check_model(path, samples=2)
+
+
+def test_cumsum(tmp_path, check_model):
+    cases = [(1, False, False), (1, True, False), (2, False, True), (-1, True, True), (0, False, False)]
+    check_model(_write(tmp_path, A.cumsums(_rng("cumsum"), (3, 4, 5), cases)), samples=2)

@@ -181,3 +181,46 @@ def dynamic_batch(rng, dynamic_height: bool = False) -> bytes:
     if dynamic_height:
         nb.mb.mark_dynamic(x.index, [0, 1])
     return nb.build([x], [y])
+
+
+def gathers_nd(rng, shape, index_cases, dtypes=BOTH) -> bytes:
+    """One input of ``shape`` per dtype, a GATHER_ND per constant int32 index array, and an
+    EMBEDDING_LOOKUP of the input's rows per index case of depth 1 (ids = the first column)."""
+    n = Net(rng)
+    for dt in _cases(n, dtypes):
+        x, qq = n.input(shape, name=f"x_{dt}")
+        for k, idx in enumerate(index_cases):
+            idx = np.asarray(idx)
+            y = n.act([*idx.shape[:-1], *shape[idx.shape[-1]:]], qq, f"gnd{k}_{dt}")
+            n.op("GATHER_ND", [x, n.const(idx, name=f"idx{k}")], [y])
+            if idx.shape[-1] == 1 and dt != "int32":
+                ids = idx.reshape(-1)
+                y = n.act([len(ids), *shape[1:]], qq, f"emb{k}_{dt}")
+                n.op("EMBEDDING_LOOKUP", [n.const(ids, name=f"ids{k}"), x], [y])
+    return n.build()
+
+
+def update_slices(rng, shape, cases, dtypes=BOTH + ("int32",)) -> bytes:
+    """Per dtype an input of ``shape``; per case (update shape, start) a DYNAMIC_UPDATE_SLICE of
+    REVERSE_V2(x) (dying there: the output may take its place) with a second input as update."""
+    n = Net(rng)
+    for dt in _cases(n, dtypes):
+        x, qq = n.input(shape, name=f"x_{dt}")
+        for k, (ushape, start) in enumerate(cases):
+            r = n.act(shape, qq, f"rev{k}_{dt}", output=False)
+            n.op("REVERSE_V2", [x, n.const([0], name=f"axis{k}")], [r])
+            u = n.b.tensor(list(ushape), dt, name=f"u{k}_{dt}", **qq)
+            n.inputs.append(u)
+            y = n.act(shape, qq, f"dus{k}_{dt}")
+            n.op("DYNAMIC_UPDATE_SLICE", [r, u, n.const(start, name=f"start{k}")], [y])
+    return n.build()
+
+
+def cumsums(rng, shape, cases) -> bytes:
+    """float32: one input, a CUMSUM per (axis, exclusive, reverse)."""
+    n = Net(rng, "float32")
+    x, _ = n.input(shape, name="x")
+    for k, (axis, exclusive, reverse) in enumerate(cases):
+        y = n.act(shape, {}, f"cumsum{k}")
+        n.op("CUMSUM", [x, n.const(np.int32(axis), name=f"axis{k}")], [y], exclusive=exclusive, reverse=reverse)
+    return n.build()
