@@ -216,11 +216,15 @@ def update_slices(rng, shape, cases, dtypes=BOTH + ("int32",)) -> bytes:
     return n.build()
 
 
-def cumsums(rng, shape, cases) -> bytes:
-    """float32: one input, a CUMSUM per (axis, exclusive, reverse)."""
-    n = Net(rng, "float32")
-    x, _ = n.input(shape, name="x")
-    for k, (axis, exclusive, reverse) in enumerate(cases):
-        y = n.act(shape, {}, f"cumsum{k}")
-        n.op("CUMSUM", [x, n.const(np.int32(axis), name=f"axis{k}")], [y], exclusive=exclusive, reverse=reverse)
+def cumsums(rng, shape, cases, dtypes=BOTH) -> bytes:
+    """One input per dtype, a CUMSUM per (axis, exclusive, reverse) (int8: its own output
+    quantization, a coarser scale as a running sum needs)."""
+    n = Net(rng)
+    for dt in _cases(n, dtypes):
+        x, qq = n.input(shape, name=f"x_{dt}")
+        for k, (axis, exclusive, reverse) in enumerate(cases):
+            qo = dict(scale=qq["scale"] * 3, zero_point=int(rng.integers(-20, 20))) if qq else {}
+            y = n.act(shape, qo, f"cumsum{k}_{dt}")
+            n.op("CUMSUM", [x, n.const(np.int32(axis), name=f"axis{k}")], [y], exclusive=exclusive,
+                 reverse=reverse)
     return n.build()
