@@ -18,9 +18,9 @@ from tinycc.shapes import parse as parse_shapes
 from tinycc.testing import models_builtins_a as A
 from tinycc.testing.tflite_writer import ModelBuilder
 
-from tinycc.verify import Reference
+from tinycc.verify import Reference, tflm_unreliable
 
-from .conftest import REPO, needs_qemu, random_batch
+from .conftest import REPO, assert_match, needs_qemu, random_batch, run_compiled
 from .test_ops_datamove import check_model  # noqa: F401  (fixture: TFLite Micro must be the reference)
 
 
@@ -60,14 +60,34 @@ def test_tensor_refusals_name_the_operator():
     assert str(e.value).startswith("m.tflite: operator 0 (FULLY_CONNECTED): tensor 't1': 2 per-channel scales")
 
 
+def check_against_tflite(path, work, mode="host", samples=2):
+    """A model some op of which TFLite Micro computes unreliably: TFLite is the reference."""
+    g = driver.compile_graph(str(path))
+    assert tflm_unreliable(g)
+    batches = random_batch(g, np.random.default_rng(0), samples)
+    ours, _ = run_compiled(path, batches, work, mode, g=g)
+    ref = Reference(str(path), len(g.graph["outputs"]), lite=True)
+    assert_match(ours, [ref.run(xs) for xs in batches])
+
+
+S2B_PADDED = [((1, 5, 7, 2), [2, 3], [[1, 2], [0, 2]]),   # padding: the output zero point (int8)
+              ((2, 4, 3), [2], [[1, 1]])]                 # 3-D
+
+
 def test_space_to_batch_and_back(tmp_path, check_model):
-    s2b = [((1, 6, 8, 3), [2, 2], [[0, 0], [0, 0]]),
-           ((1, 5, 7, 2), [2, 3], [[1, 2], [0, 2]]),       # padding: the output zero point
-           ((2, 4, 3), [2], [[1, 1]])]                     # 3-D
+    s2b = [((1, 6, 8, 3), [2, 2], [[0, 0], [0, 0]]), ((2, 4, 3), [2], [[0, 0]])]
     b2s = [((4, 3, 4, 3), [2, 2], [[0, 0], [0, 0]]),
            ((6, 4, 3, 2), [2, 3], [[1, 2], [0, 2]]),
            ((4, 3, 5), [2], [[0, 1]])]
-    check_model(_write(tmp_path, A.space_batch(_rng("s2b"), s2b, b2s)), samples=2)
+    check_model(_write(tmp_path, A.space_batch(_rng("s2b"), s2b,
+                                                b2s)), samples=2)
+    (tmp_path / "f").mkdir()
+    check_model(_write(tmp_path / "f", A.space_batch(_rng("s2bf"), S2B_PADDED, [], dtypes=("float32",))), samples=2)
+
+
+def test_space_to_batch_int8_padding_against_tflite(tmp_path):
+    """TFLite Micro pads int8 with uninitialised memory; tinycc pads with the zero point as TFLite."""
+    check_against_tflite(_write(tmp_path, A.space_batch(_rng("s2b8"), S2B_PADDED, [], dtypes=("int8",))), tmp_path)
 
 
 def test_reverse_and_broadcast_to(tmp_path, check_model):
@@ -89,12 +109,13 @@ def test_broadcast_args_folds(tmp_path, check_model):
 
 
 @pytest.mark.parametrize("mode", ["host", "qemu"])
-def test_dilated_conv_uint8_model(tmp_path, check_model, mode):
+def test_dilated_conv_uint8_model(tmp_path, mode):
     """The whole-model case: uint8 camera bytes in, SPACE_TO_BATCH_ND -> CONV_2D ->
-    BATCH_TO_SPACE_ND, uint8 scores out; on the host and in QEMU (Cortex-M4)."""
+    BATCH_TO_SPACE_ND, uint8 scores out; on the host and in QEMU (Cortex-M4). Its int8
+    SPACE_TO_BATCH_ND pads, so the reference is TFLite (see space_to_batch_nd.py)."""
     if mode == "qemu":
         needs_qemu()
-    check_model(_write(tmp_path, A.dilated_conv_uint8(_rng("dilated"))), samples=2, mode=mode)
+    check_against_tflite(_write(tmp_path, A.dilated_conv_uint8(_rng("dilated"))), tmp_path, mode)
 
 
 def test_shape_fixes_dynamic_batch(tmp_path):

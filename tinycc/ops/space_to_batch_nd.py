@@ -1,12 +1,15 @@
-"""SPACE_TO_BATCH_ND: pad the M spatial dims of [N, s_1..s_M, rest] with zero bytes (int8 too:
-TFLite Micro leaves SpaceToBatchParams.output_offset at 0, where TFLite pads with the output zero
-point; we are bit-exact with TFLite Micro), cut each into blocks of block_shape[i] and move the block
+"""SPACE_TO_BATCH_ND: pad the M spatial dims of [N, s_1..s_M, rest] with zeros (int8: the output
+zero point, as TFLite pads: the float model's 0.0), cut each into blocks of block_shape[i] and move the block
 offsets into the batch: out[(o_1*b_2*..*b_M + ...)*N + n, j_1, .., j_M, r] =
 padded[n, j_1*b_1 + o_1, .., j_M*b_M + o_M, r]. int8 and float32 (TFLite Micro), 3-D or 4-D.
 
 A gather through a compile-time index map: padding mixes the block offset and the spatial index,
 so a padded case is one index table (an int32 per element); without padding the maps are
 separable (the output batch split into block offsets and n).
+
+TFLite Micro (space_to_batch_nd.cc) never sets SpaceToBatchParams.output_offset in the persistent
+buffer it allocates, so its int8 pad value is whatever the arena held (0 in a fresh one): padded
+int8 cases are checked against TFLite (``tflm_reference_reliable``).
 """
 from __future__ import annotations
 
@@ -77,8 +80,13 @@ class SpaceToBatchND(GatherMapOp):
         self.expect_shape(g, o, o.outputs[0], self.out_index(g, o)[0].shape)
 
     def fill_value(self, g, o, inputs):
-        return 0
+        y = ir.tensor(g, o.outputs[0])
+        return y.quant.zero_point[0] if y.dtype == "int8" else 0
 
     def fill(self, g, o, ctx):
         y = ir.tensor(g, o.outputs[0])
         return ctx.const_array(o, "pad_value", ir.C_TYPE[y.dtype], [self.fill_value(g, o, [])])
+
+    def tflm_reference_reliable(self, g, o):
+        """TFLite Micro's int8 pad value is uninitialised memory (see the module docstring)."""
+        return ir.tensor(g, o.outputs[0]).dtype != "int8" or not block_args(self, g, o, "paddings")[1].any()
