@@ -75,8 +75,8 @@ def parse_tflite(buf: bytes, name: str = "<bytes>") -> nx.DiGraph:
 
 def _parse(buf: bytes, name: str) -> nx.DiGraph:
     m = flatbuffer.read_model(buf)
-    model_checks.check_model(m)
     model_checks.check_tensors(m)
+    model_checks.check_model(m)
 
     g = nx.DiGraph(name="model", source=name)
     consts = set()

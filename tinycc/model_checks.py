@@ -92,7 +92,7 @@ def quantized_axis(t: RawTensor) -> int:
 
 def check_tensors(m: RawModel) -> None:
     """``check_tensor`` for every tensor; a refusal names the first operator that reads or
-    writes the tensor (found after ``check_model`` has named every operator)."""
+    writes the tensor."""
     for t in m.tensors:
         try:
             check_tensor(t)
@@ -101,14 +101,25 @@ def check_tensors(m: RawModel) -> None:
 
 
 def locate_tensor(e: TinyccError, m: RawModel, index: int) -> TinyccError:
-    """``e`` located at the first operator that reads or writes tensor ``index``, if any."""
+    """``e`` located at the first operator that reads or writes tensor ``index``, if any (its
+    kind from its opcode, which ``check_model`` may not have checked yet)."""
+    from tflite.utils import BUILTIN_OPCODE2NAME
     user = next((o for o in m.operators if index in o.inputs or index in o.outputs), None)
-    return e if user is None else e.located(op_index=user.index, op_kind=user.kind or None)
+    if user is None:
+        return e
+    code = m.opcodes[user.opcode_index] if 0 <= user.opcode_index < len(m.opcodes) else None
+    kind = user.kind or (None if code is None else
+                         "CUSTOM" if code.builtin == 32 else BUILTIN_OPCODE2NAME.get(code.builtin))
+    return e.located(op_index=user.index, op_kind=kind)
 
 
 def check_model(m: RawModel) -> None:
     """Indices, op kinds and the graph of subgraph 0 (tensors are checked by ``check_tensor``)."""
     n_tensors = len(m.tensors)
+    for t in m.tensors:
+        if not t.buffer < m.n_buffers:
+            raise locate_tensor(TinyccError(f"buffer index {t.buffer} out of range (model has {m.n_buffers} "
+                                            f"buffers)", tensor=t.name), m, t.index)
 
     def tensor_name(i: int) -> str | None:
         return m.tensors[i].name if 0 <= i < n_tensors else None
@@ -197,11 +208,6 @@ def check_operator(m: RawModel, o, producer: dict[int, int]) -> None:
             raise fail(f"builtin options type {o.options_type} does not match {kind} "
                        f"(expected {want}, {spec.options_class.__name__})")
         check_options_table(m.buf, o.options_pos, spec.options_class, f"operator {o.index} options", m.trace)
-
-    for t in m.tensors:
-        if not t.buffer < m.n_buffers:
-            raise locate_tensor(TinyccError(f"buffer index {t.buffer} out of range (model has {m.n_buffers} "
-                                            f"buffers)", tensor=t.name), m, t.index)
 
 
 def check_graph(g: nx.DiGraph, m: RawModel, constants: set[str]) -> None:
