@@ -42,6 +42,18 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
                         "kernels only, the smallest RAM")
 
 
+def add_shape_option(p: argparse.ArgumentParser) -> None:
+    """``--shape`` (build, report, bench: the subcommands whose reference needs no resized model)."""
+    p.add_argument("--shape", action="append", metavar="NAME=DIMS",
+                   help="fix a dynamic input's dimensions (NAME: input name or index; DIMS: 1,96,96,3); "
+                        "repeatable")
+
+
+def shapes_of(args) -> dict:
+    from .shapes import parse
+    return parse(args.shape)
+
+
 # -- build ---------------------------------------------------------------------------------
 
 def flash_budget_option(p: argparse.ArgumentParser) -> None:
@@ -78,18 +90,23 @@ def build_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--selftest-input", metavar="FILE", action="append",
                    help="the self-test's input instead of a seeded random one (.npy/.npz/raw, as for run; "
                         "implies --selftest; once per model input)")
+    add_shape_option(p)
 
 
 def run_build(args) -> int:
     from . import driver
     from .selftest import selftest_data
+    shapes = shapes_of(args)
+    if shapes and (args.selftest or args.selftest_input):
+        raise TinyccError("--selftest with --shape is not supported: its reference output comes from "
+                          "TFLite Micro, which runs the model's stored shape")
     selftest = selftest_data(args.model, args.selftest_input) if args.selftest or args.selftest_input else None
     timings: dict[str, float] = {}
     b = driver.build(args.model, args.out, args.name, args.target, arena_section=args.arena_section,
                      weights_section=args.weights_section, app_arena=args.app_arena, format=args.format,
                      optimize=args.optimize, stack=not args.no_stack, force=args.force,
                      maintainer=args.maintainer, url=args.url, selftest=selftest, timings=timings,
-                     flash_budget=args.flash_budget)
+                     flash_budget=args.flash_budget, shapes=shapes)
     print(f"{b.summary()}; {len(b.files)} files")
     if args.timings:
         for what, seconds in timings.items():
@@ -107,17 +124,20 @@ def report_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--html", metavar="FILE", help="also write an HTML page with an SVG chart of the arena")
     p.add_argument("--bench", action="store_true",
                    help="also run tinycc bench (QEMU) and add per-op instructions and estimated cycles")
+    add_shape_option(p)
 
 
 def run_report(args) -> int:
     from . import report as rp
     from .driver import report
-    rep = report(args.model, args.name, args.target, optimize=args.optimize, flash_budget=args.flash_budget)
+    shapes = shapes_of(args)
+    rep = report(args.model, args.name, args.target, optimize=args.optimize, flash_budget=args.flash_budget,
+                 shapes=shapes)
     if args.bench:
         from .bench import bench
         from .toolchain import ToolchainError
         try:
-            rp.attach_bench(rep, bench(args.model, args.target, args.optimize))
+            rp.attach_bench(rep, bench(args.model, args.target, args.optimize, shapes=shapes))
         except ToolchainError as e:
             raise TinyccError(f"toolchain: {str(e).splitlines()[0]}") from None
     print(rep.to_json() if args.json else rp.format_text(rep))
@@ -130,13 +150,14 @@ def run_report(args) -> int:
 
 def bench_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print the result as JSON")
+    add_shape_option(p)
 
 
 def run_bench(args) -> int:
     from . import bench as bm
     from .toolchain import ToolchainError
     try:
-        res = bm.bench(args.model, args.target, args.optimize)
+        res = bm.bench(args.model, args.target, args.optimize, shapes=shapes_of(args))
     except ToolchainError as e:
         raise TinyccError(f"toolchain: {str(e).splitlines()[0]}") from None
     print(bm.to_json(res) if args.json else bm.format_text(res))

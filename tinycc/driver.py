@@ -17,6 +17,7 @@ from . import frontend, ir, outdir
 from .errors import TinyccError
 from .passes import run_pipeline
 from .passes.pack_weights import default_flash_budget
+from .shapes import fix_input_shapes
 from .targets import DEFAULT_TARGET, DSP_TARGETS, OPTIMIZE, TARGET_ALIASES, TARGETS  # noqa: F401 (re-exported)
 
 C_KEYWORDS = {"auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else", "enum",
@@ -46,18 +47,25 @@ def default_optimize(target: str) -> str:
 
 def compile_graph(model_path, name: str = "model", verify: bool = False,
                   target: str = DEFAULT_TARGET, optimize: str | None = None,
-                  timings: dict[str, float] | None = None, flash_budget: int | None = None) -> nx.DiGraph:
+                  timings: dict[str, float] | None = None, flash_budget: int | None = None,
+                  shapes: dict[str, tuple[int, ...]] | None = None) -> nx.DiGraph:
     """Parse ``model_path`` (a path, or the model's bytes) and run the pass pipeline. ``target``
     and ``optimize`` pick the kernels (and so their
     scratch and in-place rules): "memory" keeps the smallest-RAM kernels, "speed" uses the fast
     Cortex-M kernels where the target has the DSP extension, with widened weights only within
-    ``flash_budget`` bytes of flash (default: 1.10 x the model's constant bytes + 16 KB)."""
+    ``flash_budget`` bytes of flash (default: 1.10 x the model's constant bytes + 16 KB).
+    ``shapes`` (``--shape``, see ``tinycc.shapes``) fixes dynamic input dimensions."""
     target = check_target(target)
     optimize = optimize or default_optimize(target)
     if optimize not in OPTIMIZE:
         raise TinyccError(f"unknown --optimize '{optimize}' (one of {', '.join(OPTIMIZE)})")
     start = time.process_time()
     g = frontend.load(model_path)
+    if shapes:
+        try:
+            fix_input_shapes(g, shapes)
+        except TinyccError as e:
+            raise e.located(file=frontend.display_name(model_path))
     if timings is not None:
         timings["frontend"] = time.process_time() - start
     g.graph["model_const_bytes"] = ir.model_constant_bytes(g)
@@ -120,7 +128,8 @@ def generate(model_path, name: str = "model", target: str = DEFAULT_TARGET, *,
              arena_section: str | None = None, weights_section: str | None = None, app_arena: bool = False,
              format: str = "plain", optimize: str | None = None, stack: bool = False,
              maintainer: str | None = None, url: str | None = None, selftest: dict | None = None,
-             timings: dict[str, float] | None = None, flash_budget: int | None = None) -> Build:
+             timings: dict[str, float] | None = None, flash_budget: int | None = None,
+             shapes: dict[str, tuple[int, ...]] | None = None) -> Build:
     """Compile ``model_path`` (a path, or the model's bytes) into the files of an output folder, in
     memory (``build`` writes them).
 
@@ -140,7 +149,7 @@ def generate(model_path, name: str = "model", target: str = DEFAULT_TARGET, *,
             raise TinyccError(f"{what} '{sec}' is not a valid section name")
     timings = {} if timings is None else timings     # CPU seconds per phase (--timings)
     g = compile_graph(model_path, name, target=target, optimize=optimize, timings=timings,
-                      flash_budget=flash_budget)
+                      flash_budget=flash_budget, shapes=shapes)
     for what, text in (("--maintainer", maintainer), ("--url", url)):
         if text is not None and not (text.isprintable() and text.strip()):
             raise TinyccError(f"{what} must be one printable line")
@@ -165,13 +174,14 @@ def build(model_path, out_dir: str, name: str = "model", target: str = DEFAULT_T
           arena_section: str | None = None, weights_section: str | None = None, app_arena: bool = False,
           format: str = "plain", optimize: str | None = None, stack: bool = False, force: bool = False,
           maintainer: str | None = None, url: str | None = None, selftest: dict | None = None,
-          timings: dict[str, float] | None = None, flash_budget: int | None = None) -> Build:
+          timings: dict[str, float] | None = None, flash_budget: int | None = None,
+          shapes: dict[str, tuple[int, ...]] | None = None) -> Build:
     """Compile ``model_path`` into the folder ``out_dir`` (``generate``, then ``outdir.write``: a
     folder tinycc did not write is refused unless ``force``). On any error ``out_dir`` is left
     untouched."""
     b = generate(model_path, name, target, arena_section=arena_section, weights_section=weights_section,
                  app_arena=app_arena, format=format, optimize=optimize, stack=stack, maintainer=maintainer, url=url,
-                 selftest=selftest, timings=timings, flash_budget=flash_budget)
+                 selftest=selftest, timings=timings, flash_budget=flash_budget, shapes=shapes)
     b.out = Path(out_dir)
     model_file = [model_path] if isinstance(model_path, (str, os.PathLike)) else []   # not a model's bytes
     outdir.write(out_dir, b.files, force=force, keep=model_file)
@@ -225,7 +235,8 @@ def measure_stack(files: dict[str, str], opts) -> dict | None:
 
 
 def report(model_path, name: str = "model", target: str = DEFAULT_TARGET, measure: bool = True,
-           optimize: str | None = None, flash_budget: int | None = None):
+           optimize: str | None = None, flash_budget: int | None = None,
+           shapes: dict[str, tuple[int, ...]] | None = None):
     """The memory report of ``model_path`` (tinycc.report.Report), computed from the same plan
     and emitter as ``build``; with ``measure`` and arm-none-eabi-gcc installed, the generated
     code's .text and the worst-case stack of NAME_invoke are measured too (on ``measure_cpu``)."""
@@ -233,7 +244,7 @@ def report(model_path, name: str = "model", target: str = DEFAULT_TARGET, measur
     from .codegen.emit import generate_with_report
     from .report import attach_code
     check_name(name)
-    g = compile_graph(model_path, name, target=target, optimize=optimize, flash_budget=flash_budget)
+    g = compile_graph(model_path, name, target=target, optimize=optimize, flash_budget=flash_budget, shapes=shapes)
     files, rep = generate_with_report(g, name, g.graph["target"])
     rep.optimize = g.graph["optimize"]
     if measure and toolchain.have_arm_toolchain():

@@ -186,6 +186,7 @@ class RawTensor:
     quant: RawQuant | None
     sparse: bool = False
     variable: bool = False    # is_variable: persistent state (SVDF/LSTM)
+    signature: tuple[int, ...] = ()   # shape_signature: -1 marks a dynamic dimension (stored as 1 in shape)
 
     @property
     def dtype(self) -> str | None:
@@ -316,8 +317,9 @@ def _read_tensor(r: _Reader, t: _Table, i: int) -> RawTensor:
         if scale or zero_point:
             quant = RawQuant(scale, zero_point, axis)
     sparse = t.field_pos(6, 4, "sparsity") is not None
+    signature = tuple(t.scalars(7, "i", "shape_signature"))
     return RawTensor(i, name or f"tensor{i}", t.scalar(1, "b", "type"), shape, t.scalar(2, "I", "buffer"),
-                     quant, sparse, bool(t.scalar(5, "B", "is_variable")))
+                     quant, sparse, bool(t.scalar(5, "B", "is_variable")), signature)
 
 
 def printable(text: str, limit: int = MAX_NAME_CHARS) -> str:

@@ -75,20 +75,26 @@ def parse_tflite(buf: bytes, name: str = "<bytes>") -> nx.DiGraph:
 
 def _parse(buf: bytes, name: str) -> nx.DiGraph:
     m = flatbuffer.read_model(buf)
-    for t in m.tensors:
-        model_checks.check_tensor(t)
+    model_checks.check_tensors(m)
     model_checks.check_model(m)
 
     g = nx.DiGraph(name="model", source=name)
     consts = set()
     for t in m.tensors:
-        tensor = _tensor(m, t)
-        if t.dtype == "float16" and not tensor.is_const:
-            raise TinyccError("FLOAT16 activations are not supported (float16 constants are: tinycc widens "
-                              "them to float32)", tensor=t.name)
+        try:
+            tensor = _tensor(m, t)
+            if t.dtype == "float16" and not tensor.is_const:
+                raise TinyccError("FLOAT16 activations are not supported (float16 constants are: tinycc "
+                                  "widens them to float32)", tensor=t.name)
+        except TinyccError as e:
+            raise model_checks.locate_tensor(e, m, t.index)
         if tensor.is_const:
             consts.add(f"t{t.index}")
         ir.add_tensor(g, f"t{t.index}", tensor)
+    # dims the file marks dynamic (shape_signature -1, stored as 1): what ``shapes.fix_input_shapes``
+    # may change
+    g.graph["dynamic_dims"] = {f"t{t.index}": tuple(k for k, d in enumerate(t.signature) if d == -1)
+                               for t in m.tensors if len(t.signature) == len(t.shape) and -1 in t.signature}
     g.graph["inputs"] = [f"t{i}" for i in m.inputs]
     g.graph["outputs"] = [f"t{i}" for i in m.outputs]
 
@@ -223,7 +229,7 @@ def _tensor(m: flatbuffer.RawModel, t: flatbuffer.RawTensor) -> ir.Tensor:
         zps = tuple(int(z) for z in t.quant.zero_point) or (0,)
         if len(zps) == 1 and len(scales) > 1:
             zps = zps * len(scales)
-        quant = ir.Quant(scales, zps, int(t.quant.axis))
+        quant = ir.Quant(scales, zps, model_checks.quantized_axis(t))
     data = None
     raw = m.buffer_bytes(t.buffer, t.name)
     if t.variable:   # persistent state: TFLite Micro starts it at the zero point, whatever the buffer holds

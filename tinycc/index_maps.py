@@ -124,3 +124,18 @@ def encode_plan(maps: list[np.ndarray], elem_size: int, what: str = "") -> np.nd
         raise TinyccError(f"{what}: tensor too large for 32-bit element offsets")
     head = [elem_size, contiguous] + [len(m) for m in maps]
     return np.concatenate([np.array(head, np.int64), flat]).astype(np.int32)
+
+
+def maps_or_table(idx: np.ndarray, *views) -> list[np.ndarray]:
+    """Maps of an output's gather index array ``idx`` (-1 for padding): separable maps of the
+    first of ``idx`` and ``views`` (row-major reshapes of it, e.g. an output dim split in two)
+    that has them, else the whole index array as one map (a copy through a compile-time table,
+    one int32 per element)."""
+    idx = np.asarray(idx, np.int64)
+    if idx.size and not (idx < 0).any():
+        for v in (idx, *views):
+            try:
+                return maps_from_index(np.asarray(v, np.int64))
+            except AssertionError:
+                continue
+    return [idx.ravel()]

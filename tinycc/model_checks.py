@@ -75,24 +75,54 @@ def check_tensor(t: RawTensor) -> None:
     if bad:
         raise fail(f"zero point {bad[0]} is outside the {t.dtype} range [{lo}, {hi}]")
     if len(q.scale) > 1 or len(q.zero_point) > 1:
-        if not 0 <= q.axis < len(t.shape):
-            raise fail(f"quantized dimension {q.axis} is out of range for shape {list(t.shape)}")
-        if len(q.scale) != t.shape[q.axis]:
-            raise fail(f"{len(q.scale)} per-channel scales for dimension {q.axis} of size "
-                       f"{t.shape[q.axis]} (shape {list(t.shape)})")
+        axis = quantized_axis(t)
+        if not 0 <= axis < len(t.shape):
+            raise fail(f"quantized dimension {axis} is out of range for shape {list(t.shape)}")
+        if len(q.scale) != t.shape[axis]:
+            raise fail(f"{len(q.scale)} per-channel scales for dimension {axis} of size "
+                       f"{t.shape[axis]} (shape {list(t.shape)})")
+
+
+def quantized_axis(t: RawTensor) -> int:
+    """The axis of a per-channel tensor as TFLite Micro reads it: a 1-D tensor's only axis,
+    whatever ``quantized_dimension`` says (older converters wrote 3 on 1-D biases, e.g. in
+    TFLite Micro's person-detection model), else the field."""
+    return 0 if len(t.shape) == 1 else int(t.quant.axis)
+
+
+def check_tensors(m: RawModel) -> None:
+    """``check_tensor`` for every tensor; a refusal names the first operator that reads or
+    writes the tensor."""
+    for t in m.tensors:
+        try:
+            check_tensor(t)
+        except TinyccError as e:
+            raise locate_tensor(e, m, t.index)
+
+
+def locate_tensor(e: TinyccError, m: RawModel, index: int) -> TinyccError:
+    """``e`` located at the first operator that reads or writes tensor ``index``, if any (its
+    kind from its opcode, which ``check_model`` may not have checked yet)."""
+    from tflite.utils import BUILTIN_OPCODE2NAME
+    user = next((o for o in m.operators if index in o.inputs or index in o.outputs), None)
+    if user is None:
+        return e
+    code = m.opcodes[user.opcode_index] if 0 <= user.opcode_index < len(m.opcodes) else None
+    kind = user.kind or (None if code is None else
+                         "CUSTOM" if code.builtin == 32 else BUILTIN_OPCODE2NAME.get(code.builtin))
+    return e.located(op_index=user.index, op_kind=kind)
 
 
 def check_model(m: RawModel) -> None:
     """Indices, op kinds and the graph of subgraph 0 (tensors are checked by ``check_tensor``)."""
     n_tensors = len(m.tensors)
+    for t in m.tensors:
+        if not t.buffer < m.n_buffers:
+            raise locate_tensor(TinyccError(f"buffer index {t.buffer} out of range (model has {m.n_buffers} "
+                                            f"buffers)", tensor=t.name), m, t.index)
 
     def tensor_name(i: int) -> str | None:
         return m.tensors[i].name if 0 <= i < n_tensors else None
-
-    for t in m.tensors:
-        if not t.buffer < m.n_buffers:
-            raise TinyccError(f"buffer index {t.buffer} out of range (model has {m.n_buffers} buffers)",
-                              tensor=t.name)
 
     for what, ids in (("input", m.inputs), ("output", m.outputs)):
         if not ids:

@@ -23,7 +23,7 @@ def selftest_data(model, input_files=None, seed: int = 0) -> dict:
     "outputs" (arrays), "reference", "source" (names), "atol", "rtol"}. Only the model's inputs and
     outputs are needed, so the frontend's graph is enough (no passes run)."""
     from .runner import read_sample
-    from .verify import FLOAT_ATOL, FLOAT_RTOL, random_inputs, reference_isolated
+    from .verify import FLOAT_ATOL, FLOAT_RTOL, random_inputs, reference_isolated, tflm_unreliable
     g = frontend.load(model)
     xs = read_sample(g, input_files) if input_files else random_inputs(g, np.random.default_rng(seed))
     n_out = len(g.graph["outputs"])
@@ -32,9 +32,9 @@ def selftest_data(model, input_files=None, seed: int = 0) -> dict:
             path = os.path.join(tmp, "model.tflite")
             with open(path, "wb") as f:
                 f.write(bytes(model))
-            name, outs = reference_isolated(path, n_out, [xs])
+            name, outs = reference_isolated(path, n_out, [xs], tflm_unreliable(g))
     else:
-        name, outs = reference_isolated(os.fspath(model), n_out, [xs])
+        name, outs = reference_isolated(os.fspath(model), n_out, [xs], tflm_unreliable(g))
     ys = [np.asarray(y).reshape(ir.tensor(g, t).shape) for y, t in zip(outs[0], g.graph["outputs"])]
     return dict(inputs=xs, outputs=ys, reference=name.split(";")[0], atol=FLOAT_ATOL, rtol=FLOAT_RTOL,
                 source="--selftest-input" if input_files else f"seeded random, seed {seed}")

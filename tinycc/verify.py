@@ -67,11 +67,15 @@ class VerifyResult:
 class Reference:
     """Runs the model in TFLite Micro, or in TFLite (LiteRT) when TFLite Micro refuses it."""
 
-    def __init__(self, model_path: str, n_outputs: int):
+    def __init__(self, model_path: str, n_outputs: int, lite: bool = False):
+        """``lite``: TFLite even if TFLite Micro takes the model (some op says TFLite Micro's kernel
+        is unreliable, ``OpDef.tflm_reference_reliable``)."""
         self.n_outputs = n_outputs
         self.name = "TFLite Micro"
         require("tflite_micro")
         try:
+            if lite:
+                raise RuntimeError("TFLite Micro computes an op of this model unreliably")
             from tflite_micro import runtime
             with _silenced_stderr():  # TFLite Micro logs its refusal of hybrid models on fd 2
                 self._tflm = runtime.Interpreter.from_file(model_path, arena_size=TFLM_ARENA)
@@ -79,11 +83,14 @@ class Reference:
         except RuntimeError:
             require("ai_edge_litert")
             from ai_edge_litert.interpreter import Interpreter, OpResolverType
-            self.name = "TFLite (LiteRT builtin kernels); TFLite Micro refuses this model"
+            self.name = ("TFLite (LiteRT reference kernels); TFLite Micro computes an op of this model "
+                         "unreliably" if lite else "TFLite (LiteRT builtin kernels); TFLite Micro refuses this model")
             self._tflm = None
             # Builtin kernels only: the default XNNPACK delegate quantizes hybrid inputs its own way.
-            self._lite = Interpreter(model_path=model_path, num_threads=1,
-                                     experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
+            # In place of TFLite Micro (``lite``): TFLite's reference kernels, whose int8
+            # arithmetic is TFLite Micro's.
+            resolver = OpResolverType.BUILTIN_REF if lite else OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
+            self._lite = Interpreter(model_path=model_path, num_threads=1, experimental_op_resolver_type=resolver)
             self._lite.allocate_tensors()
 
     def run(self, inputs: list[np.ndarray]) -> list[np.ndarray]:
@@ -102,7 +109,14 @@ class Reference:
         return [np.array(self._lite.get_tensor(d["index"])) for d in self._lite.get_output_details()]
 
 
-def reference_isolated(model_path: str, n_outputs: int, batches) -> tuple[str, list]:
+def tflm_unreliable(g) -> bool:
+    """Some op of the compiled model says TFLite Micro's kernel cannot be the reference for it."""
+    from . import ops
+    return any(not ops.lookup(ir.op(g, n).kind).tflm_reference_reliable(g, ir.op(g, n))
+               for n in g.nodes if ir.is_op(g, n))
+
+
+def reference_isolated(model_path: str, n_outputs: int, batches, lite: bool = False) -> tuple[str, list]:
     """(reference name, [outputs per sample]) computed in a child process: TFLite Micro aborts
     the whole process on some models (e.g. its own assertions in SOFTMAX), which must end as
     one clear error, not kill ``tinycc verify``."""
@@ -112,7 +126,7 @@ def reference_isolated(model_path: str, n_outputs: int, batches) -> tuple[str, l
 
     def child():
         try:
-            ref = Reference(model_path, n_outputs)
+            ref = Reference(model_path, n_outputs, lite)
             send.send(("ok", ref.name, [ref.run(xs) for xs in batches]))
         except MissingPackage as e:
             send.send(("missing", str(e), None))
@@ -199,7 +213,8 @@ def verify(model_path: str, target: str = "generic", samples: int = 10, seed: in
     else:
         rng = np.random.default_rng(seed)
         batches = [random_inputs(g, rng) for _ in range(samples)]
-    ref_name, expected = reference_isolated(model_path, len(g.graph["outputs"]), batches)
+    ref_name, expected = reference_isolated(model_path, len(g.graph["outputs"]), batches,
+                                            tflm_unreliable(g))
     with tempfile.TemporaryDirectory(prefix="tinycc-verify-") as tmp:
         work = Path(keep) if keep else Path(tmp)
         ours, instructions = execute(model_path, g, batches, target, optimize, workdir=work, timeout=timeout)

@@ -146,6 +146,67 @@ int tcc_gather_idx(const int32_t *desc, const void *in, const int32_t *idx, void
     return 0;
 }
 
+int tcc_gather_nd(const int32_t *desc, const void *in, const int32_t *idx, void *out)
+{
+    const size_t es = (size_t)desc[0];
+    const int32_t slices = desc[1], depth = desc[2], slice = desc[3], total = desc[4];
+    const int32_t *stride = desc + 5;
+    const unsigned char *src = (const unsigned char *)in;
+    unsigned char *dst = (unsigned char *)out;
+    for (int32_t k = 0; k < slices; ++k) {
+        int64_t pos = 0;
+        for (int32_t d = 0; d < depth; ++d) {
+            pos += (int64_t)idx[(size_t)k * (size_t)depth + (size_t)d] * stride[d];
+        }
+        if (pos < 0 || pos + slice > total) {
+            return -1;
+        }
+        memmove(dst, src + (size_t)pos * es, (size_t)slice * es);
+        dst += (size_t)slice * es;
+    }
+    return 0;
+}
+
+void tcc_dynamic_update_slice(const int32_t *desc, const void *operand, const void *update,
+                              const int32_t *start, void *out)
+{
+    const size_t es = (size_t)desc[0];
+    const int32_t rank = desc[1];
+    const int32_t *dim = desc + 2, *udim = desc + 2 + rank;
+    int32_t first[6], at[6];
+    size_t total = 1, rows = 1, ostride[6];
+    for (int32_t d = rank - 1; d >= 0; --d) {
+        const int32_t hi = dim[d] - udim[d];
+        first[d] = start[d] < 0 ? 0 : (start[d] > hi ? hi : start[d]);
+        ostride[d] = total;
+        total *= (size_t)dim[d];
+        if (d < rank - 1) {
+            rows *= (size_t)udim[d];
+        }
+        at[d] = 0;
+    }
+    if (out != operand) {
+        memmove(out, operand, total * es);
+    }
+    const size_t row = (size_t)udim[rank - 1] * es;
+    const unsigned char *src = (const unsigned char *)update;
+    unsigned char *dst = (unsigned char *)out;
+    for (size_t r = 0; r < rows; ++r) {
+        size_t off = 0;
+        for (int32_t d = 0; d < rank; ++d) {
+            off += (size_t)(first[d] + at[d]) * ostride[d];
+        }
+        memmove(dst + off * es, src, row);
+        src += row;
+        for (int32_t d = rank - 2; d >= 0; --d) {   /* next row: odometer over the outer dims */
+            if (++at[d] < udim[d]) {
+                break;
+            }
+            at[d] = 0;
+        }
+    }
+}
+
 void tcc_fill(void *out, const void *value, int32_t count, int32_t elem_size)
 {
     unsigned char *dst = (unsigned char *)out;

@@ -28,6 +28,18 @@ void tcc_scatter_map_requant_s8(const int32_t *plan, const int8_t *in, int8_t *o
  * first one outside, 0 on success. */
 int tcc_gather_idx(const int32_t *desc, const void *in, const int32_t *idx, void *out);
 
+/* GATHER_ND: slice k of the output is the slice of `in` that index row idx[k][0..depth) names:
+ * desc = {elem_size, slices, depth, slice (elements), total (elements of in), then depth
+ * strides (elements)}. As TFLite Micro: returns -1 at the first row whose flat position
+ * lies outside the input (nothing read), 0 on success. */
+int tcc_gather_nd(const int32_t *desc, const void *in, const int32_t *idx, void *out);
+
+/* DYNAMIC_UPDATE_SLICE: out = operand with `update` written at start (clamped per dim to
+ * [0, operand_dim - update_dim]). desc = {elem_size, rank (<= 6), operand dims, update dims}.
+ * out may be operand itself (the update is then written in place). */
+void tcc_dynamic_update_slice(const int32_t *desc, const void *operand, const void *update,
+                              const int32_t *start, void *out);
+
 /* FILL: count copies of the element *value; SHAPE and constants: bytes copied. */
 void tcc_fill(void *out, const void *value, int32_t count, int32_t elem_size);
 void tcc_copy(void *out, const void *in, int32_t bytes);

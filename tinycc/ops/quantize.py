@@ -5,15 +5,17 @@ reference quantize.h / requantize.h / dequantize.h):
   QUANTIZE float32 -> int8 or int16  clamp(TfLiteRound(x / s_out) + zp_out), the division in
                             float32 (tcc_quantize_f32_s8/_s16).
   QUANTIZE int8 -> int8     requantize: zp_out + MultiplyByQuantizedMultiplier(q - zp_in,
-                            s_in/s_out), clamped; a 256-entry table built at compile time.
+  (also uint8 -> int8,      s_in/s_out), clamped to the output type; a 256-entry table built at
+   int8 -> uint8)           compile time, indexed by the input byte, holding the output byte
+                            (reference requantize.h; camera bytes in, uint8 results out).
                             (``fuse_ops`` also makes QUANTIZE ops carrying any fused int8
                             table in ``attrs["table"]``: DEQUANTIZE -> QUANTIZE, table chains.)
   QUANTIZE between int8, int16, int32 (the other pairs TFLite Micro runs, REQUANTIZE_PAIRS):
                             the same requantization at run time (tcc_requantize_<in>_<out>).
   DEQUANTIZE int8 or int16 -> float32  s_in * (float)(q - zp_in).
   CAST  static_cast between bool, int8, int16, int32 and float32 (to bool: x != 0).
-Other QUANTIZE/DEQUANTIZE types (uint8, float32 -> int32, int32 -> int32) are refused, as
-TFLite Micro refuses them.
+Other QUANTIZE/DEQUANTIZE types (float32 <-> uint8, float32 -> int32, int32 -> int32) are refused,
+as TFLite Micro refuses them.
 Every kernel reads element i before writing element i: the output may overlap
 its input (``reads_min`` is the identity; the planner accounts for the sizes).
 """
@@ -92,6 +94,22 @@ class QuantizeParams(ir.Params):
     shift: int = 0
 
 
+# QUANTIZE pairs with a requantizing table (input, output): TFLite Micro's Requantize
+_REQUANTIZE = {("int8", "int8"), ("uint8", "int8"), ("int8", "uint8")}
+_RANGE = {"int8": (-128, 127), "uint8": (0, 255)}
+
+
+def requantize_table(si: float, zi: int, so: float, zo: int, dt_in: str, dt_out: str) -> np.ndarray:
+    """The 256-entry table of QUANTIZE dt_in -> dt_out (both 8-bit): entry b (the input byte)
+    holds the output byte of zo + MultiplyByQuantizedMultiplier(q - zi, si/so), clamped."""
+    m, s = quant.quantize_multiplier(si / so)
+    lo, hi = _RANGE[dt_out]
+    q = np.arange(256, dtype=np.int64)
+    q = q if dt_in == "uint8" else q.astype(np.uint8).view(np.int8).astype(np.int64)
+    out = [T.clamp(T.mbqm(int(v) - zi, m, s) + zo, lo, hi) for v in q]
+    return np.asarray(out, np.int64).astype(np.uint8).view(np.int8)
+
+
 def _per_tensor(spec, o, t):
     if t.quant is None or t.quant.per_channel:
         raise spec.fail(o, "needs per-tensor quantization", t.name)
@@ -106,14 +124,14 @@ class Quantize(OpDef):
     def check(self, g, o):
         x, y = _check_same_shape(self, g, o)
         pair = (x.dtype, y.dtype)
-        if not (pair == ("int8", "int8") or pair in REQUANTIZE_PAIRS
+        if not (pair in _REQUANTIZE or pair in REQUANTIZE_PAIRS
                 or (x.dtype == "float32" and y.dtype in FLOAT_QUANTIZED)):
-            raise self.fail(o, f"{x.dtype} -> {y.dtype} is not supported (float32 -> int8 or int16, or between "
-                               f"int8, int16 and int32 but int32 -> int32)", y.name)
+            raise self.fail(o, f"{x.dtype} -> {y.dtype} is not supported (float32 -> int8 or int16, between "
+                               f"int8, int16 and int32 but int32 -> int32, uint8 <-> int8)", y.name)
         _per_tensor(self, o, y)
         if x.dtype != "float32":
             _per_tensor(self, o, x)
-            if pair != ("int8", "int8"):
+            if pair not in _REQUANTIZE:
                 quant.check_requantization(self, o, [float(x.quant.scale[0]) / float(y.quant.scale[0])], y.name,
                                            "input scale / output scale:")
 
@@ -128,7 +146,7 @@ class Quantize(OpDef):
         m, s = quant.quantize_multiplier(si / so)
         if (x.dtype, y.dtype) in REQUANTIZE_PAIRS:
             return QuantizeParams(scale=so, zero_point=zo, in_zp=zi, mult=m, shift=s)
-        return TableParams(lut=T.table(lambda q: T.clamp(T.mbqm(q - zi, m, s) + zo)))
+        return TableParams(lut=requantize_table(si, zi, so, zo, x.dtype, y.dtype))
 
     def reads_min(self, g, o, slot):
         return _identity_reads(g, o)
@@ -139,7 +157,8 @@ class Quantize(OpDef):
         x = np.asarray(inputs[0])
         p = self.prepare(g, o)
         if isinstance(p, TableParams):
-            return [np.asarray(p.lut, np.int8)[x.astype(np.int64) & 0xFF]]
+            out = np.asarray(p.lut, np.int8)[x.astype(np.int64) & 0xFF]
+            return [out.view(np.uint8) if ir.tensor(g, o.outputs[0]).dtype == "uint8" else out]
         xt, yt = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.outputs[0])
         if xt.dtype == "float32":
             return [quantize_f32_to(yt.dtype, x, p.scale, p.zero_point)]
@@ -149,8 +168,10 @@ class Quantize(OpDef):
         x, y, p = ctx.buf(o.inputs[0]), ctx.buf(o.outputs[0]), o.params
         xt, yt = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.outputs[0])
         n = yt.size
-        if isinstance(p, TableParams):
+        if isinstance(p, TableParams):   # uint8 bytes go through the int8 byte table as they are
             lut = ctx.const_array(o, "lut", "int8_t", p.lut)
+            x = f"(const int8_t *){x}" if ir.tensor(g, o.inputs[0]).dtype == "uint8" else x
+            y = f"(int8_t *){y}" if ir.tensor(g, o.outputs[0]).dtype == "uint8" else y
             ctx.call(o, f"tcc_lut_s8({lut}, {x}, {y}, {n});", self.kernel)
         elif xt.dtype == "float32":
             from ..cformat import format_float

@@ -39,6 +39,7 @@ OPTIONS_TABLE = {
     "SUM": "ReducerOptions", "REDUCE_MAX": "ReducerOptions", "REDUCE_MIN": "ReducerOptions",
     "ARG_MAX": "ArgMaxOptions", "ARG_MIN": "ArgMinOptions", "BATCH_MATMUL": "BatchMatMulOptions",
     "TRANSPOSE_CONV": "TransposeConvOptions",
+    "CUMSUM": "CumsumOptions",   # (issue 16 part A, tinycc.testing.models_builtins_a)
 }
 _ENUMS = {
     "padding": {"SAME": 0, "VALID": 1},

@@ -297,6 +297,7 @@ class _Tensor:
     zero_point: list[int] | None
     quantized_dimension: int
     variable: bool = False
+    shape_signature: list[int] | None = None
 
 
 @dataclass
@@ -400,6 +401,12 @@ class ModelBuilder:
             )
         )
         return index
+
+    def mark_dynamic(self, index: int, dims: Sequence[int]) -> None:
+        """Write a ``shape_signature`` for tensor ``index`` with -1 at ``dims`` (a dynamic
+        dimension, as the converter writes it; its ``shape`` keeps the stored size)."""
+        t = self._tensors[index]
+        t.shape_signature = [-1 if k in dims else d for k, d in enumerate(t.shape)]
 
     def tensor_shape(self, index: int) -> list[int]:
         """Shape of a previously added tensor."""
@@ -523,6 +530,7 @@ class ModelBuilder:
     def _write_tensor(b: flatbuffers.Builder, t: _Tensor) -> int:
         name = b.CreateString(t.name)
         shape = _int32_vector(b, t.shape)
+        signature = _int32_vector(b, t.shape_signature) if t.shape_signature is not None else None
         quant = None
         if t.scale is not None:
             scale_vec = b.CreateNumpyVector(np.asarray(t.scale, dtype="<f4"))
@@ -537,6 +545,8 @@ class ModelBuilder:
         tflite.TensorAddType(b, DTYPES[t.dtype][0])
         tflite.TensorAddBuffer(b, t.buffer)
         tflite.TensorAddName(b, name)
+        if signature is not None:
+            tflite.TensorAddShapeSignature(b, signature)
         if quant is not None:
             tflite.TensorAddQuantization(b, quant)
         if t.variable:

@@ -1,0 +1,38 @@
+"""REVERSE_V2: the input with the constant ``axis`` dims reversed (numpy.flip), any type TFLite
+Micro takes. A gather through separable compile-time maps (a reversed dim is a map with step -1)."""
+from __future__ import annotations
+
+import numpy as np
+import tflite
+
+from .. import ir
+from ..index_maps import index_array, maps_from_index
+from . import register
+from ._datamove import GatherMapOp, check_movable, const_ints, same_quant
+
+
+@register
+class ReverseV2(GatherMapOp):
+    kind = "REVERSE_V2"
+    options_class = tflite.ReverseV2Options
+
+    def axes(self, g, o) -> list[int]:
+        x = ir.tensor(g, o.inputs[0])
+        axes = [int(a) for a in const_ints(self, g, o, 1, "axis").ravel()]
+        axes = [a + len(x.shape) if a < 0 else a for a in axes]
+        if any(not 0 <= a < len(x.shape) for a in axes) or len(set(axes)) != len(axes):
+            raise self.fail(o, f"axis {axes} must be distinct dimensions of a {len(x.shape)}-D input")
+        return axes
+
+    def out_maps(self, g, o, k):
+        x = ir.tensor(g, o.inputs[0])
+        return maps_from_index(np.flip(index_array(x.shape), self.axes(g, o)))
+
+    def check(self, g, o):
+        self.expect_arity(o, (2, 2))
+        check_movable(self, g, o, [o.inputs[0]])
+        x = ir.tensor(g, o.inputs[0])
+        if not same_quant(x, ir.tensor(g, o.outputs[0])):
+            raise self.fail(o, "input and output quantization must be equal", x.name)
+        self.axes(g, o)
+        self.expect_shape(g, o, o.outputs[0], x.shape)
