@@ -44,11 +44,13 @@ def random_batch(g, rng, samples):
 
 
 def run_compiled(model_file: Path, batches, work: Path, mode: str = "host", target: str = "cortex-m4", g=None,
-                 optimize: str | None = None):
+                 optimize: str | None = None, flash_budget: int | None = None):
     """Build ``model_file`` with tinycc (``optimize`` as ``tinycc build --optimize``, None for the
-    target's default), run every sample, return ([[output arrays] per sample], instructions)."""
+    target's default; ``flash_budget`` as ``--flash-budget``), run every sample, return
+    ([[output arrays] per sample], instructions)."""
     out = work / "out"
-    driver.build(str(model_file), str(out), "model", "generic" if mode == "host" else target, optimize=optimize)
+    driver.build(str(model_file), str(out), "model", "generic" if mode == "host" else target, optimize=optimize,
+                 flash_budget=flash_budget)
     if g is None:
         g = driver.compile_graph(str(model_file))
     exe = toolchain.build_harness(out, work / ("h" if mode == "host" else "h.elf"), mode=mode, target=target)
