@@ -15,7 +15,7 @@ import jinja2
 import networkx as nx
 import numpy as np
 
-from .. import __version__, ir, ops
+from .. import __version__, ir, variants
 from ..cformat import format_float, format_scalar, format_values  # noqa: F401  (ops' emit used them from here)
 from ..dtypes import TFLITE_C_TYPES, ZERO_POINT_RANGE
 from ..memory_report import build_report
@@ -109,7 +109,7 @@ class Emitter:
         for oid in self.plan.order:
             o = ir.op(self.g, oid)
             self._current = OpCode(oid)
-            ops.lookup(o.kind).emit(self.g, o, self)
+            variants.emit(self.g, o, self)
             self.code.append(self._current)
 
 

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 import numpy as np
 import tflite
 
-from .. import ir, packing, quant
-from . import (OpDef, activation, activation_range_float, activation_range_int8, dsp_target, int32_arithmetic,
-               int32_shape_arithmetic, packed, register)
+from .. import ir, quant
+from . import (OpDef, activation, activation_range_float, activation_range_int8, int32_arithmetic,
+               int32_shape_arithmetic, register)
 
 LEFT_SHIFT_INT8 = 20  # headroom bits TFLite gives int8 operands before rescaling
 LEFT_SHIFT = {"int8": LEFT_SHIFT_INT8, "int16": 15}   # and int16 operands
@@ -17,7 +17,7 @@ MAX_DIMS = 6
 
 @dataclass(frozen=True, eq=False, kw_only=True)
 class AddParams(ir.Params):
-    """ADD: what tcc_add_*_params and tcc_arm_add_s8_params hold."""
+    """ADD: what tcc_add_*_params hold (and what the arm_add unit, tinycc/variants/arm_add.py, packs)."""
     broadcast: str            # C initializer of the tcc_broadcast (``broadcast_strides``)
     act_range: tuple          # the output clamp (int8 or float32)
     in1: tuple = (0, 0)       # int8: (multiplier, shift) of each input and of the output,
@@ -109,19 +109,6 @@ class Add(OpDef):
             r = np.asarray(inputs[0], np.float32) + np.asarray(inputs[1], np.float32)
         return [clamp_f32(r, *activation_range_float(o.attrs["activation"]))]
 
-    def pack(self, g, o):
-        """Cortex-M DSP, same shapes: tcc_arm_add_s8 (rescaled inputs as 2 KB of tables)."""
-        a, b, y = (ir.tensor(g, t) for t in (*o.inputs, o.outputs[0]))
-        if not dsp_target(g) or y.dtype != "int8" or a.shape != b.shape or a.is_const or b.is_const:
-            return None
-        p = o.params
-        try:
-            pk = packing.pack_add(p.offsets[0], p.offsets[1], LEFT_SHIFT_INT8, *p.in1, *p.in2,
-                                  *p.out, p.offsets[2])
-        except packing.PackError:
-            return None
-        return packing.ArmAdd(size=y.size, **pk)
-
     def reads_min(self, g, o, slot):
         """tcc_add.c walks the output in row-major order and reads each input once per output
         element, at its broadcast index: element k reads a[ia(k)] (or b[ib(k)])."""
@@ -131,15 +118,6 @@ class Add(OpDef):
 
     def emit(self, g, o, ctx):
         p = o.params
-        pk = packed(o, "arm_add")
-        if pk:
-            rq = "{" + ", ".join(str(int(v)) for v in pk.rq) + "}"
-            fields = [("size", pk.size), ("act_min", p.act_range[0]), ("act_max", p.act_range[1]),
-                      ("table", ctx.const_array(o, "table", "int32_t", pk.table)), ("rq", rq)]
-            params = ctx.struct(o, "tcc_arm_add_s8_params", fields)
-            a, b = (ctx.buf(t) for t in o.inputs)
-            ctx.call(o, f"tcc_arm_add_s8(&{params}, {a}, {b}, {ctx.buf(o.outputs[0])});", "arm/tcc_arm_add")
-            return
         dt = ir.tensor(g, o.outputs[0]).dtype
         if dt != "float32":
             fields = [("shape", p.broadcast), ("in1_offset", p.offsets[0]), ("in2_offset", p.offsets[1]),

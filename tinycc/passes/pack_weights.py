@@ -1,13 +1,15 @@
 """pack_weights: choose the fastest kernel each op has for the target, within the RAM of the
 smallest plan, and lay out its constants.
 
-For a core with the DSP extension an op's registration may return (``OpDef.pack``, or several
-variants from ``pack_variants``, fastest first) the constants of a fast kernel
-(runtime/kernels/arm): weights reordered and interleaved into the pairs the kernel's SMLAD loops
-read, biases and weights pre-scaled for its one-instruction requantization, requantization
-records. They go into ``Op.params.packed`` with ``impl`` naming the kernel; scratch sizes,
-in-place rules and codegen follow that choice. An op whose constants cannot be packed exactly
-(``tinycc.packing.PackError``) keeps the plain kernel.
+For a core with the DSP extension the kernel variant units (``tinycc/variants``: one registered
+object per fast kernel, ``variants.candidates``) and, until they are all migrated to units, the
+op's registration (``OpDef.pack`` or ``pack_variants``) offer the constants of fast kernels
+(runtime/kernels/arm): weights reordered for the kernel's SMLAD loops, requantization records,
+...; they are ranked by estimated cycles (the unit's ``cycles``; the ``CYCLES_PER_MAC`` table for
+the op's own packings). The chosen one goes into ``Op.params.packed`` with ``impl`` naming the
+kernel (the unit); scratch sizes, in-place rules and codegen follow that choice
+(``variants.scratch_bytes`` / ``overlap_rule`` / ``emit``). An op whose constants cannot be
+packed exactly (``tinycc.packing.PackError``) keeps the plain kernel.
 
 RAM-aware choice (``--optimize speed``, the default on DSP targets): the fast kernels need
 scratch (im2col rows, int16 lines) and share memory differently, so they may raise the arena.
@@ -47,7 +49,7 @@ import os
 
 import networkx as nx
 
-from .. import ir, ops, overlap, packing
+from .. import ir, ops, overlap, packing, variants
 from .plan_arena import ALIGN, plan_arena, scratch_id
 
 RAM_SLACK = 16          # the arena may exceed the plain kernels' plan by 1/RAM_SLACK
@@ -62,8 +64,12 @@ CYCLES_PER_MAC = {"plain": 8.5, "arm_conv": 1.5, "arm_fc": 1.8, "arm_fc_int8": 2
                   "arm_dw3x3": 1.6}
 
 
-def _variants(g, o) -> list[dict]:
-    return [v for v in ops.lookup(o.kind).pack_variants(g, o) if v is not None]
+def _variants(g, o) -> list:
+    """Every packing for the op, fastest (estimated cycles) first: the registered units'
+    (``variants.candidates``) and those of the op's own ``pack_variants`` (not yet migrated);
+    the sort is stable, so a unit's or an op's own order (e.g. less scratch next) is kept."""
+    found = [v for v in ops.lookup(o.kind).pack_variants(g, o) if v is not None] + variants.candidates(g, o)
+    return sorted(found, key=lambda pk: _cycles(g, o, pk))
 
 
 def _variant_or_plain(variants: list[dict], i: int) -> dict | None:
@@ -84,7 +90,6 @@ def _own_bytes(g, oid, step: int, life_last: dict) -> tuple[int, set]:
     """Bytes of the op's activation inputs and output (sharing memory as its overlap rule allows
     when an input dies here) plus its scratch; and the buffer ids counted."""
     o = ir.op(g, oid)
-    d = ops.lookup(o.kind)
     out = o.outputs[0] if len(o.outputs) == 1 else None
     counted, total = set(), 0
     out_b = _al(max(ir.tensor(g, out).nbytes, 1)) if out else 0
@@ -100,7 +105,7 @@ def _own_bytes(g, oid, step: int, life_last: dict) -> tuple[int, set]:
         total += size
         if out is None or life_last.get(a) != step:
             continue
-        rule = ops.overlap_rule(g, o, slot)
+        rule = variants.overlap_rule(g, o, slot)
         if rule is None:
             continue
         saving = overlap.shared_bytes(*rule, size, out_b)
@@ -108,7 +113,7 @@ def _own_bytes(g, oid, step: int, life_last: dict) -> tuple[int, set]:
     if out is not None:
         counted.add(out)
         total += out_b - (best or 0)
-    total += _al(d.scratch_bytes(g, o))
+    total += _al(variants.scratch_bytes(g, o))
     counted.add(scratch_id(o))
     return total, counted
 
@@ -133,9 +138,9 @@ def default_flash_budget(g) -> int:
 def _extra_flash(g, o, pk) -> int:
     """Flash the variant's constants take beyond the plain kernel's (weights, folded bias,
     mult/shift); 0 when they take less."""
-    plain = packing.const_bytes(o.params) + sum(ir.tensor(g, t).nbytes for slot, t in enumerate(o.inputs)
-                                                if t and slot != 2 and ir.tensor(g, t).is_const)
-    return max(packing.const_bytes(pk) - plain, 0)
+    unit = variants.named(pk.impl)
+    used = unit.flash_bytes(g, o, pk) if unit else packing.const_bytes(pk)
+    return max(used - variants.plain_flash_bytes(g, o), 0)
 
 
 def _cycles_per_mac(pk) -> float:
@@ -143,8 +148,16 @@ def _cycles_per_mac(pk) -> float:
     return CYCLES_PER_MAC.get(key, CYCLES_PER_MAC.get(pk.impl, CYCLES_PER_MAC["plain"]))
 
 
+def _cycles(g, o, pk) -> float:
+    """Estimated Cortex-M4 cycles of the op with packing ``pk``: its unit's model, or the
+    per-kernel table for the packings of the ops' own ``pack_variants``."""
+    unit = variants.named(pk.impl)
+    return unit.cycles(g, o, pk) if unit else ops.lookup(o.kind).macs(g, o) * _cycles_per_mac(pk)
+
+
 def _cycles_saved(g, o, pk) -> float:
-    return ops.lookup(o.kind).macs(g, o) * (CYCLES_PER_MAC["plain"] - _cycles_per_mac(pk))
+    unit = variants.named(pk.impl)
+    return (unit.plain_cycles(g, o) if unit else variants.plain_cycles(g, o)) - _cycles(g, o, pk)
 
 
 def _flash_filter(g, choices: dict, allowance: int) -> tuple[dict, list]:
@@ -182,9 +195,14 @@ def _flash_filter(g, choices: dict, allowance: int) -> tuple[dict, list]:
     return granted, left_out
 
 
+def _code_bytes(impl: str) -> int:
+    unit = variants.named(impl)
+    return unit.code_bytes() if unit else KERNEL_CODE_BYTES
+
+
 def _allowance(g, budget: int, impls: set) -> int:
     n_ops = sum(1 for _ in ir.ops_in_order(g))
-    return budget - ir.model_constant_bytes(g) - CODE_BYTES_PER_OP * n_ops - KERNEL_CODE_BYTES * len(impls)
+    return budget - ir.model_constant_bytes(g) - CODE_BYTES_PER_OP * n_ops - sum(map(_code_bytes, sorted(impls)))
 
 
 def pack_weights(g: nx.DiGraph) -> nx.DiGraph:

@@ -71,7 +71,7 @@ from dataclasses import dataclass, field
 import networkx as nx
 import numpy as np
 
-from .. import ir, ops, overlap
+from .. import ir, overlap, variants
 
 ALIGN = 4
 MAX_ORDERS = 24          # topological orders tried besides the model's and the greedy one
@@ -311,13 +311,13 @@ class _Facts:
         self.scratch = {}
         for oid in ir.ops_in_order(g):
             o = ir.op(g, oid)
-            self.scratch[oid] = ops.lookup(o.kind).scratch_bytes(g, o)
+            self.scratch[oid] = variants.scratch_bytes(g, o)
         self._rules: dict[tuple[str, int], tuple[str, int] | None] = {}
         self._whole: dict[str, bool] = {}
 
     def rule(self, oid: str, slot: int):
         if (oid, slot) not in self._rules:
-            self._rules[(oid, slot)] = ops.overlap_rule(self.g, ir.op(self.g, oid), slot)
+            self._rules[(oid, slot)] = variants.overlap_rule(self.g, ir.op(self.g, oid), slot)
         return self._rules[(oid, slot)]
 
     def whole(self, tid: str) -> bool:

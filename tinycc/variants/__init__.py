@@ -1,0 +1,111 @@
+"""Kernel variant units: one registered object per fast kernel variant (issue 14).
+
+A unit (a ``base.Variant`` subclass in its own module here, decorated with ``@register``) holds
+everything about one fast kernel: which ops and targets it applies to, how it packs the op's
+constants, its scratch bytes, its overlap rule, its estimated cycles, its flash and code bytes, the
+exact C call of its own entry point and the C files it needs. See ``base.py`` for the hooks and a
+template. Modules are discovered automatically (``_*.py`` and ``base``/``code_bytes`` are not units).
+
+Who asks what:
+  * ``pack_weights`` takes every applicable packing (``candidates``), ranks them with the op's
+    older ``OpDef.pack_variants`` by ``cycles`` and stores the chosen one in ``Op.params.packed``;
+  * ``plan_arena`` asks ``scratch_bytes`` / ``overlap_rule`` here, which answer from the chosen
+    unit, or from the op (plain kernel, or a packing not yet migrated to a unit);
+  * codegen calls ``emit`` here: the chosen unit's ``emit``, else the op's.
+"""
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+from .. import ir, ops, packing
+from .base import Packed, Variant, plain_cycles  # noqa: F401  (units import them from here)
+
+_REGISTRY: dict[str, Variant] = {}
+_NOT_UNITS = {"base", "code_bytes"}
+_loaded = False
+
+
+def register(cls):
+    """Class decorator: instantiate and register a ``Variant`` under its ``name``."""
+    inst = cls()
+    assert inst.name and inst.name not in _REGISTRY, f"variant name {inst.name!r} missing or taken"
+    assert inst.kinds and all(ops.lookup(k) for k in inst.kinds), f"{inst.name}: unknown op kinds {inst.kinds}"
+    _REGISTRY[inst.name] = inst
+    return cls
+
+
+def _load() -> None:
+    global _loaded
+    if _loaded:
+        return
+    _loaded = True
+    for m in pkgutil.iter_modules(__path__):
+        if not m.name.startswith("_") and m.name not in _NOT_UNITS:
+            importlib.import_module(f"{__name__}.{m.name}")
+
+
+def units() -> list[Variant]:
+    """Every registered unit, by name."""
+    _load()
+    return [_REGISTRY[n] for n in sorted(_REGISTRY)]
+
+
+def named(name: str) -> Variant | None:
+    """The unit called ``name`` (a packed dataclass's ``impl``), or None."""
+    _load()
+    return _REGISTRY.get(name)
+
+
+def variants_for(kind: str, target: str, optimize: str | None = None) -> list[Variant]:
+    """The units for op ``kind`` on ``target`` (under ``optimize``), by name."""
+    return [v for v in units() if kind in v.kinds and target in v.targets
+            and (v.needs_optimize is None or v.needs_optimize == optimize)]
+
+
+def candidates(g, o: ir.Op) -> list[Packed]:
+    """Every packing the registered units offer for op ``o`` of graph ``g`` (units that do not
+    apply, or raise ``PackError``, offer none)."""
+    target, out = g.graph.get("target"), []
+    for v in variants_for(o.kind, target, g.graph.get("optimize")):
+        if not v.applies(g, o, target):
+            continue
+        try:
+            out += v.packs(g, o)
+        except packing.PackError:
+            continue
+    return out
+
+
+def chosen(o: ir.Op) -> Variant | None:
+    """The unit whose packing ``pack_weights`` stored in the op, or None (plain kernel, or a
+    packing of the op's own ``pack_variants``)."""
+    pk = o.params.packed
+    return None if pk is None else named(pk.impl)
+
+
+# -- what the passes and codegen ask: the chosen unit, else the op ------------------------------
+
+def scratch_bytes(g, o: ir.Op) -> int:
+    v = chosen(o)
+    return v.scratch_bytes(g, o, o.params.packed) if v else ops.lookup(o.kind).scratch_bytes(g, o)
+
+
+def overlap_rule(g, o: ir.Op, slot: int) -> tuple[str, int] | None:
+    v = chosen(o)
+    return v.overlap(g, o, slot, o.params.packed) if v else ops.overlap_rule(g, o, slot)
+
+
+def emit(g, o: ir.Op, ctx) -> None:
+    v = chosen(o)
+    if v:
+        v.emit(g, o, ctx, o.params.packed)
+    else:
+        ops.lookup(o.kind).emit(g, o, ctx)
+
+
+def plain_flash_bytes(g, o: ir.Op) -> int:
+    """Constant bytes the plain kernel writes for the op: its params' arrays (folded bias,
+    mult, shift) and its constant inputs but the bias (slot 2, folded into the params)."""
+    return packing.const_bytes(o.params) + sum(ir.tensor(g, t).nbytes for slot, t in enumerate(o.inputs)
+                                               if t and slot != 2 and ir.tensor(g, t).is_const)

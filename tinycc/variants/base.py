@@ -1,0 +1,150 @@
+"""The base class of a kernel variant unit (see ``tinycc/variants/__init__.py``).
+
+A *variant* is one fast kernel for one or more op kinds on some targets: one registered object,
+in one module next to (and naming) its C file(s). Everything the compiler must know about the
+variant is a method of its unit; the op's own module keeps the plain kernel only.
+
+Writing a unit (``tinycc/variants/arm_conv8.py`` style)::
+
+    @dataclass(frozen=True, eq=False)
+    class Conv8Packed(Packed):
+        impl: ClassVar[str] = "arm_conv8"    # == the unit's name
+        weights: np.ndarray                  # int8, reordered only (same bytes)
+        ...
+
+    @register
+    class ArmConv8(Variant):
+        name = "arm_conv8"
+        kinds = (Conv2D.kind,)               # the op class's kind: no kind literal outside ops/
+        sources = ("arm/tcc_arm_conv8",)     # runtime/kernels/<source>.c (+ its header)
+        def applies(self, g, o, target): ...   # cheap shape/dtype test, no packing
+        def pack(self, g, o): ...              # -> Conv8Packed, or raise PackError
+        def scratch_bytes(self, g, o, pk): ...
+        def reads_min(self, g, o, slot, pk): ...     # or overlap(g, o, slot, pk)
+        def cycles(self, g, o, pk): ...        # estimated Cortex-M4 cycles of one run
+        def emit(self, g, o, ctx, pk):
+            params = ctx.struct(o, "tcc_arm_conv8_params", [...])
+            self.call(ctx, o, f"tcc_arm_conv8_1x1(&{params}, ...);")
+
+Rules: ``pk.impl`` names the unit (several units may share a layout by subclassing its
+dataclass with another ``impl``); the packed dataclass is frozen and holds numpy arrays for the
+constants (``flash_bytes`` counts them by default); ``emit`` calls the variant's own C entry
+point, so the C never re-decides what the unit decided; ``applies`` and ``pack`` decline a case
+the kernel cannot run exactly (``pack`` by raising ``PackError``, e.g. an accumulator bound).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from .. import ir, ops, overlap, packing
+from ..packing import PackError  # noqa: F401  (units raise it from here)
+from ..targets import DSP_TARGETS
+from .code_bytes import CODE_BYTES
+
+# Estimated Cortex-M4 cycles per MAC of the plain portable kernels (tinycc bench on the shared
+# models): what a variant's ``cycles`` is compared with.
+PLAIN_CYCLES_PER_MAC = 8.5
+# A unit whose code size was not measured yet (tinycc/variants/code_bytes.py) is assumed this big.
+DEFAULT_CODE_BYTES = 2048
+
+
+@dataclass(frozen=True, eq=False)
+class Packed:
+    """The compile-time constants of one variant for one op (``Op.params.packed``). Subclasses add
+    frozen fields (numpy arrays for constant data, plain ints/bools for the rest) and set
+    ``impl`` to the name of the unit that emits them."""
+    impl: ClassVar[str] = ""
+
+
+def plain_cycles(g, o: ir.Op) -> float:
+    """Estimated Cortex-M4 cycles of the op's plain kernel."""
+    return PLAIN_CYCLES_PER_MAC * ops.lookup(o.kind).macs(g, o)
+
+
+class Variant:
+    """One fast kernel variant. Facts are class attributes, hooks are methods; the hooks without
+    a default (``applies``, ``pack``, ``emit``) must be defined by every unit."""
+    name: str = ""                            # unique; the ``impl`` of its packed dataclass
+    kinds: tuple[str, ...] = ()               # op kinds it implements (``OpClass.kind``)
+    targets: tuple[str, ...] = DSP_TARGETS    # cores it runs on
+    needs_optimize: str | None = "speed"      # only under this ``--optimize`` mode (None: any)
+    sources: tuple[str, ...] = ()             # its C files: runtime/kernels/<source>.c (+ .h)
+    cycles_per_mac: float | None = None       # a flat estimate for ``cycles`` (None: override it)
+
+    # -- choosing ------------------------------------------------------------------------------
+    def applies(self, g, o: ir.Op, target: str) -> bool:
+        """Whether the variant can run this op on ``target`` (dtypes, shapes, attrs): a cheap test
+        made before ``pack``. ``variants_for`` has already checked ``kinds`` and ``targets``."""
+        raise NotImplementedError(f"{self.name}.applies")
+
+    def pack(self, g, o: ir.Op) -> Packed:
+        """The variant's constants for this op (reordered int8 weights, requantization records, ...),
+        or raise ``PackError`` when the kernel cannot compute these constants exactly."""
+        raise NotImplementedError(f"{self.name}.pack")
+
+    def packs(self, g, o: ir.Op) -> list[Packed]:
+        """Every packing of this variant for the op, fastest first (e.g. the same kernel with less
+        scratch: ``pack_weights`` steps down to the next one when the arena is over budget). By
+        default the one of ``pack``. May raise ``PackError``."""
+        return [self.pack(g, o)]
+
+    def cycles(self, g, o: ir.Op, pk: Packed) -> float:
+        """Estimated Cortex-M4 cycles of one run (``tinycc.cycles``' model: TRM timings, zero wait
+        states), used to rank variants and to spend the flash budget. Default: ``cycles_per_mac``
+        x the op's MACs."""
+        if self.cycles_per_mac is None:
+            raise NotImplementedError(f"{self.name}.cycles")
+        return self.cycles_per_mac * ops.lookup(o.kind).macs(g, o)
+
+    def plain_cycles(self, g, o: ir.Op) -> float:
+        """Estimated Cortex-M4 cycles of the op's plain kernel, which ``cycles`` is compared with
+        (the cycles a choice of this variant saves). Default: ``PLAIN_CYCLES_PER_MAC`` x MACs; a
+        unit for an op without MACs (ADD, pooling) counts its elements instead."""
+        return plain_cycles(g, o)
+
+    # -- memory --------------------------------------------------------------------------------
+    def scratch_bytes(self, g, o: ir.Op, pk: Packed) -> int:
+        """Bytes of arena scratch the kernel needs while it runs (``Emitter.scratch``)."""
+        return 0
+
+    def reads_min(self, g, o: ir.Op, slot: int, pk: Packed) -> np.ndarray | None:
+        """The kernel's access order on input ``slot`` (``OpDef.reads_min``'s convention: per output
+        element in write order, the lowest input element read before it and after the previous
+        write; ``overlap.NO_READ`` for none). None: never share memory with this input."""
+        return None
+
+    def overlap(self, g, o: ir.Op, slot: int, pk: Packed) -> tuple[str, int] | None:
+        """How the output may share memory with input ``slot`` (``OpDef.overlap``'s rules); by
+        default ("at_most", s) from ``reads_min``."""
+        r = self.reads_min(g, o, slot, pk)
+        if r is None:
+            return None
+        x, y = ir.tensor(g, o.inputs[slot]), ir.tensor(g, o.outputs[0])
+        assert np.size(r) == y.size, f"{self.name}: access pattern has {np.size(r)} entries for {y.size} outputs"
+        shift = overlap.shift_from_reads(r, x.nbytes, ir.DTYPE_SIZE[x.dtype], ir.DTYPE_SIZE[y.dtype])
+        return None if shift is None else ("at_most", shift)
+
+    # -- flash ---------------------------------------------------------------------------------
+    def flash_bytes(self, g, o: ir.Op, pk: Packed) -> int:
+        """Bytes of constants ``emit`` writes for this op (by default every numpy array of ``pk``)."""
+        return packing.const_bytes(pk)
+
+    def code_bytes(self) -> int:
+        """Measured .text + .rodata of the variant's compiled C (arm-none-eabi-gcc -O2, cortex-m4),
+        from the table ``scripts/measure_code_bytes.py`` writes; ``DEFAULT_CODE_BYTES`` until then."""
+        return CODE_BYTES.get(self.name, DEFAULT_CODE_BYTES)
+
+    # -- code ----------------------------------------------------------------------------------
+    def emit(self, g, o: ir.Op, ctx, pk: Packed) -> None:
+        """The op's constants and the call of the variant's own entry point, through ``ctx`` (a
+        ``codegen.Emitter``); end with ``self.call(ctx, o, stmt)``."""
+        raise NotImplementedError(f"{self.name}.emit")
+
+    def call(self, ctx, o: ir.Op, stmt: str) -> None:
+        """Emit the kernel call ``stmt`` and keep the variant's C files in the output folder."""
+        ctx.call(o, stmt, None)
+        for s in self.sources:
+            ctx.kernels.add(s)
