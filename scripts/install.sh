@@ -6,9 +6,9 @@
 #     libnewlib-arm-none-eabi (Cortex-M builds), qemu-system-arm (runs them).
 #     `apt-get update` runs once, and only if a package is missing.
 #   * tinycc itself, editable, with its test extras (the [verify] extra's reference
-#     interpreters, pytest, hypothesis, wheel, kconfiglib):
+#     interpreters, pytest, pytest-xdist, hypothesis, wheel, kconfiglib):
 #     python3 -m pip install -e ".[test]"
-#     (skipped when tinycc, tflite_micro, ai_edge_litert, pytest, hypothesis,
+#     (skipped when tinycc, tflite_micro, ai_edge_litert, pytest, xdist, hypothesis,
 #     wheel and kconfiglib import and pip lists tinycc as an editable install of this checkout).
 #
 # Needs root or sudo for apt-get. Uses the `python3` on PATH (set PYTHON to
@@ -89,7 +89,7 @@ editable_location() {
 }
 
 imports_ok() {
-    (cd "$REPO" && "$PYTHON" -c 'import tinycc, tflite_micro, ai_edge_litert, pytest, hypothesis, wheel, kconfiglib' >/dev/null 2>&1)
+    (cd "$REPO" && "$PYTHON" -c 'import tinycc, tflite_micro, ai_edge_litert, pytest, xdist, hypothesis, wheel, kconfiglib' >/dev/null 2>&1)
 }
 
 location="$(editable_location)"
@@ -114,6 +114,6 @@ EOF
         pip_args+=(--break-system-packages)
     fi
     (cd "$REPO" && "$PYTHON" -m pip "${pip_args[@]}") || die "pip install -e \".[test]\" failed"
-    imports_ok || die "tinycc is installed but 'import tinycc, tflite_micro, ai_edge_litert, pytest, hypothesis, wheel, kconfiglib' fails"
+    imports_ok || die "tinycc is installed but 'import tinycc, tflite_micro, ai_edge_litert, pytest, xdist, hypothesis, wheel, kconfiglib' fails"
     say "Python package installed: tinycc (editable) with test extras"
 fi

@@ -29,15 +29,26 @@ def _build_seconds(tmp_path, data: bytes, name: str) -> float:
     return seconds
 
 
+@pytest.fixture(scope="module")
+def lstm_1000_seconds(tmp_path_factory):
+    """The LSTM-style cell of 1,000 ops, built once for both tests that need its time."""
+    return _build_seconds(tmp_path_factory.mktemp("lstm"), models_scale.lstm(1000), "lstm1000")
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("shape", sorted(models_scale.SHAPES))
-def test_thousand_ops_build_quickly(tmp_path, shape):
-    seconds = _build_seconds(tmp_path, models_scale.SHAPES[shape](1000), shape)
+def test_thousand_ops_build_quickly(tmp_path, shape, request):
+    if shape == "lstm":
+        seconds = request.getfixturevalue("lstm_1000_seconds")
+    else:
+        seconds = _build_seconds(tmp_path, models_scale.SHAPES[shape](1000), shape)
     assert seconds < THOUSAND_OPS_SECONDS, f"{shape} of 1,000 ops took {seconds:.2f} s"
 
 
-def test_five_thousand_ops_grow_linearly(tmp_path):
+@pytest.mark.slow
+def test_five_thousand_ops_grow_linearly(tmp_path, lstm_1000_seconds):
     """The LSTM-style cell: the shape whose buffers live longest (most pairs for the planner)."""
-    small = _build_seconds(tmp_path, models_scale.lstm(1000), "lstm1000")
+    small = lstm_1000_seconds
     large = _build_seconds(tmp_path, models_scale.lstm(5000), "lstm5000")
     print(f"lstm: 1,000 ops {small:.2f} s, 5,000 ops {large:.2f} s")
     assert large <= GROWTH_5000_OVER_1000 * small, f"1,000 ops {small:.2f} s, 5,000 ops {large:.2f} s"

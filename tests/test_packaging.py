@@ -15,6 +15,8 @@ from tinycc import toolchain
 
 from .conftest import REPO, needs_qemu
 
+pytestmark = pytest.mark.slow    # a wheel, a virtual environment and four CLI runs in it
+
 SAMPLE = REPO / "samples" / "kws_tiny_int8.tflite"
 PACKAGED = ("pyproject.toml", "README.md", "tinycc", "runtime")   # what setuptools reads
 

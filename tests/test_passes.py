@@ -113,9 +113,10 @@ def _assert_plan_sound(g):
 
 @pytest.mark.parametrize("name", SHARED_MODELS)
 def test_plan_arena_no_overlap_shared_models(name):
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     g = run_pipeline(frontend.load_tflite(str(model_path(name))), verify=True)
-    assert time.perf_counter() - t0 < 2.0          # planning (and the whole pipeline) under 2 s
+    cpu = time.process_time() - t0
+    assert cpu < 2.0, f"{name}: the pipeline took {cpu:.2f} s of CPU"     # planning included
     _assert_plan_sound(g)
 
 
