@@ -101,12 +101,6 @@ class ArmAdd:
     size: int
 
 
-@dataclass(frozen=True, eq=False)
-class ArmAvgPool:
-    """tcc_arm_avg_pool_s8: the plain kernel's parameters, nothing packed."""
-    impl: ClassVar[str] = "arm_avg_pool"
-
-
 
 def k4(n: int) -> int:
     """n rounded up to a multiple of 4 (the packed reduction length)."""
