@@ -30,6 +30,7 @@ REPO = Path(__file__).resolve().parents[1]
 KERNELS = REPO / "runtime" / "kernels"
 ARM_KERNELS = KERNELS / "arm"
 from tinycc import packing as pack  # noqa: E402  (the compile-time packing of the fast kernels)
+from tinycc.variants import arm_conv  # noqa: E402  (which entry point a conv layer gets)
 
 PLAIN_SOURCES = [KERNELS / f for f in ("tcc_conv.c", "tcc_depthwise.c", "tcc_fully_connected.c",
                                        "tcc_pool.c", "tcc_add.c")]
@@ -193,12 +194,14 @@ def conv_case(rng, tag: str, *, batches=1, in_h, in_w, in_c, out_c, k_h, k_w, st
                      "records": records, "blocks": blocks})
     out_bytes = batches * out_h * out_w * out_c
     pointwise = k_h == k_w == 1 and stride_h == stride_w == 1 and pad_top == pad_left == 0
+    # the entry point tinycc/variants/arm_conv.py calls for this layer (given the RAM and flash)
+    fn = "tcc_arm_conv_s8_" + arm_conv.entry(pk, in_c, k_h, k_w, stride_h, stride_w, pad_top, pad_left, (lo, hi))
     inplace = ""
     if pointwise and out_c <= in_c:
-        inplace = f"tcc_arm_conv_s8(&{n}_fp, buf_b, buf_b, scratch);"
+        inplace = f"{fn}(&{n}_fp, buf_b, buf_b, scratch);"
     c = Case("conv", f"conv {geo} s{stride_h}x{stride_w} d{dil_h}x{dil_w} p{pad_top},{pad_left}", decls,
              _plain_call("tcc_conv2d_s8", f"&{n}_pp, {n}_in, buf_a"),
-             f"tcc_arm_conv_s8(&{n}_fp, {n}_in, buf_b, scratch);", out_bytes,
+             f"{fn}(&{n}_fp, {n}_in, buf_b, scratch);", out_bytes,
              pack.conv_scratch_bytes(k_h, k_w, in_c, out_c), x.size, inplace, out_bytes * k_h * k_w * in_c)
     c.reads_min = pack.reads_min_conv(batches, in_h, in_w, in_c, out_h, out_w, out_c, k_h, k_w, stride_h,
                                       stride_w, pad_top, pad_left, dil_h, dil_w)
@@ -234,10 +237,14 @@ def fc_case(rng, tag: str, *, batches=1, in_depth, out_depth, data=None):
                      "act_max": hi, "weights": f"{n}_w", "bias": f"{n}_b", "mult": f"{n}_m", "shift": f"{n}_s"})
     decls += _struct("tcc_arm_fc_s8_params", f"{n}_fp", {**geo, "act_min": lo, "act_max": hi,
                      "k_packed": pk["k_packed"], "weights": f"{n}_pw", "bias": f"{n}_pb", "rq": f"{n}_rq"})
-    # in place only when the row goes through the scratch first (in_depth % 4 != 0)
-    inplace = f"tcc_arm_fc_s8(&{n}_fp, buf_b, buf_b, scratch);" if batches == 1 and in_depth % 4 else ""
+    # the entry tinycc/variants/arm_fc.py calls for the row read in place where it can be (in_depth
+    # % 4 == 0), else through the scratch; in place only then (in_depth % 4 != 0)
+    row = in_depth % 4 != 0
+    call = (lambda x, y: f"tcc_arm_fc_s8_row(&{n}_fp, {x}, {y}, scratch);") if row else \
+        (lambda x, y: f"tcc_arm_fc_s8_direct(&{n}_fp, {x}, {y});")
+    inplace = call("buf_b", "buf_b") if batches == 1 and row else ""
     c = Case("fc", f"fc {geo}", decls, _plain_call("tcc_fully_connected_s8", f"&{n}_pp, {n}_in, buf_a"),
-             f"tcc_arm_fc_s8(&{n}_fp, {n}_in, buf_b, scratch);", batches * out_depth,
+             call(f"{n}_in", "buf_b"), batches * out_depth,
              pack.fc_scratch_bytes(in_depth), x.size, inplace, batches * out_depth * in_depth)
     c.reads_min = pack.reads_min_fc(batches, in_depth, out_depth)
     return c
@@ -555,7 +562,7 @@ def random_cases(seed: int) -> list[Case]:
         b, h, w_ = (1, 1, 1) if one_pixel else (ri(1, 3), ri(1, 6), ri(1, 7))
         c = conv_case(rng, str(next(t)), batches=b, in_h=h, in_w=w_, in_c=in_c, out_c=out_c,
                       k_h=1, k_w=1, stride_h=stride, stride_w=stride, data=data)
-        assert c is None or stride != 1 or "_pr" in c.decls, "records refused"
+        assert c is None or stride != 1 or f"tcc_arm_conv_s8_pw{in_c}(" in c.fast_call, "records refused"
         return c
     want(6, pw8)
     want(1, lambda: pw8(2))

@@ -169,8 +169,7 @@ def test_pack_weights_flash_budget(tmp_path):
     def impl(**kw):
         g = driver.compile_graph(str(path), target="cortex-m4", **kw)
         (oid,) = [o for o in ir.ops_in_order(g) if ir.op(g, o).kind == "FULLY_CONNECTED"]
-        pk = ir.op(g, oid).params.packed
-        return g, ops.kernel_impl(ir.op(g, oid)) + ("_int8" if pk is not None and pk.lshift is not None else "")
+        return g, ops.kernel_impl(ir.op(g, oid))
 
     g, kernel = impl()
     consts = g.graph["model_const_bytes"]

@@ -69,7 +69,7 @@ def test_shared_models_fast_kernels(name, tmp_path):
     budget = 4 * driver.compile_graph(str(path), target="cortex-m4", optimize="memory").graph["model_const_bytes"]
     g, instr = run_speed(path, tmp_path, samples=3, seed=4, flash_budget=budget)
     impls = {ops.kernel_impl(ir.op(g, o)) for o in g.graph["plan"].order}
-    assert impls & {"arm_conv", "arm_fc", "arm_dw3x3"}
+    assert impls & {"arm_conv_blocks", "arm_conv_pw", "arm_conv_store", "arm_fc", "arm_fc_int8", "arm_dw3x3"}
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -110,7 +110,9 @@ def test_unused_kernel_parts_left_out(tmp_path):
     g = driver.compile_graph(str(model_path("vww_96_int8")), target="cortex-m4", optimize="speed",
                              flash_budget=1 << 24)   # the fast build (the default budget leaves the conv out)
     files = generate(g, "m", "cortex-m4")
-    assert "#define TCC_OMIT_CONV_STORE 1" in files["m_tcc_arm_conv.c"]
+    conv = files["m_tcc_arm_conv.c"]
+    assert "#define TCC_OMIT_ARM_CONV_S8_STORE 1" in conv       # matmul_store: only with _store or _pw
+    assert "#define TCC_OMIT_ARM_CONV_S8_BLOCKS 1" not in conv
     dw = files["m_tcc_arm_dw3x3.c"]
     assert "#define TCC_OMIT_DW_C_LINES 1" in dw
     # its lines are 48, 24, 12, 6 or 3 outputs long: blocks of 6 and 3, never of 4

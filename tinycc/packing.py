@@ -60,22 +60,18 @@ class ArmDepthwise:
 
 
 @dataclass(frozen=True, eq=False)
-class ArmConv(ArmDepthwise):
-    """tcc_arm_conv_s8 (``pack_conv``): pair words of K4 (``k_packed``) inputs, and the optional
-    1x1 records and 2x2 blocks (None when they do not apply)."""
-    impl: ClassVar[str] = "arm_conv"
-    k_packed: int
-    records: np.ndarray | None = None
-    blocks: np.ndarray | None = None
-
-
-@dataclass(frozen=True, eq=False)
 class ArmFC(ArmDepthwise):
     """tcc_arm_fc_s8 (``pack_fc``); ``row_in_scratch``: the input row is expanded into scratch."""
     impl: ClassVar[str] = "arm_fc"
     k_packed: int
     row_in_scratch: bool = True
     lshift: np.ndarray | None = None     # int8 weights (pack_fc_int8): per row, acc << lshift
+
+
+@dataclass(frozen=True, eq=False)
+class ArmFCInt8(ArmFC):
+    """tcc_arm_fc_s8_w8_* (``pack_fc_int8``): the weights kept int8, ``lshift`` set."""
+    impl: ClassVar[str] = "arm_fc_int8"
 
 
 @dataclass(frozen=True, eq=False)
@@ -99,12 +95,6 @@ class ArmAdd:
     table: np.ndarray
     rq: np.ndarray
     size: int
-
-
-@dataclass(frozen=True, eq=False)
-class ArmAvgPool:
-    """tcc_arm_avg_pool_s8: the plain kernel's parameters, nothing packed."""
-    impl: ClassVar[str] = "arm_avg_pool"
 
 
 

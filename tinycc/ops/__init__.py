@@ -25,7 +25,6 @@ from .. import ir, overlap, quant
 from ..dtypes import ZERO_POINT_RANGE
 from ..errors import TinyccError
 from ..quant import per_channel_scales  # noqa: F401  (the convolution-like ops import it from here)
-from ..targets import DSP_TARGETS
 
 ACTIVATIONS = {0: "NONE", 1: "RELU", 2: "RELU_N1_TO_1", 3: "RELU6"}
 PADDINGS = {0: "SAME", 1: "VALID"}
@@ -116,17 +115,6 @@ class OpDef:
     def macs(self, g, o: ir.Op) -> int:
         """Multiply-accumulates of one run, for reports."""
         return 0
-
-    def pack(self, g, o: ir.Op):
-        """Compile-time constants of a faster kernel for this target (a ``packing`` dataclass,
-        whose ``impl`` names the kernel; ``pack_weights`` stores it in ``Op.params.packed``), or
-        None for the plain kernel."""
-        return None
-
-    def pack_variants(self, g, o: ir.Op) -> list:
-        """Every fast kernel's packed constants, fastest first (``pack_weights`` picks the first
-        that fits the RAM budget); by default the one of ``pack``. None entries are skipped."""
-        return [self.pack(g, o)]
 
     def scratch_bytes(self, g, o: ir.Op) -> int:
         """Bytes of arena scratch the kernel needs while it runs (``Emitter.scratch`` points at it)."""
@@ -255,21 +243,9 @@ def _load() -> None:
 NO_READ = overlap.NO_READ
 
 
-def dsp_target(g) -> bool:
-    """Use the fast kernels of runtime/kernels/arm: a core with the DSP extension (SMLAD,
-    SXTB16, ...) and ``--optimize speed`` (they trade scratch memory for speed)."""
-    return g.graph.get("target") in DSP_TARGETS and g.graph.get("optimize") == "speed"
-
-
-def packed(o: ir.Op, impl: str):
-    """The op's packed constants (a ``packing`` dataclass) when ``pack_weights`` chose kernel
-    ``impl`` for it, else None."""
-    pk = o.params.packed
-    return pk if pk is not None and pk.impl == impl else None
-
-
 def kernel_impl(o: ir.Op) -> str:
-    """The kernel ``pack_weights`` chose for the op: its packed ``impl``, or "plain"."""
+    """The kernel ``pack_weights`` chose for the op: its packed ``impl`` (the name of a unit in
+    tinycc/variants), or "plain"."""
     pk = o.params.packed
     return "plain" if pk is None else pk.impl
 

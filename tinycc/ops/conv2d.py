@@ -7,9 +7,9 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import tflite
 
-from .. import ir, packing, quant
-from . import (NO_READ, OpDef, activation, activation_range_float, activation_range_int8, dsp_target, folded_bias,
-               packed, padding, per_channel_scales, register, window_first, window_reads_min)
+from .. import ir, quant
+from . import (NO_READ, OpDef, activation, activation_range_float, activation_range_int8, folded_bias, padding,
+               per_channel_scales, register, window_first, window_reads_min)
 
 
 def conv_geometry(g, o: ir.Op, k_h: int, k_w: int) -> dict:
@@ -24,7 +24,7 @@ def conv_geometry(g, o: ir.Op, k_h: int, k_w: int) -> dict:
 @dataclass(frozen=True, eq=False, kw_only=True)
 class ConvParams(ir.Params):
     """CONV_2D and DEPTHWISE_CONV_2D: what their kernels' params structs hold besides the attrs
-    and shapes (tcc_conv2d_*, tcc_depthwise_*, tcc_arm_conv_s8, tcc_arm_depthwise*_s8)."""
+    and shapes (tcc_conv2d_*, tcc_depthwise_*; the fast kernels' units in tinycc/variants pack theirs)."""
     batches: int
     in_h: int
     in_w: int
@@ -227,8 +227,6 @@ class Conv2D(OpDef):
     def emit(self, g, o, ctx):
         if is_hybrid(g, o):
             return self.emit_hybrid(g, o, ctx)
-        if packed(o, "arm_conv"):
-            return self.emit_arm(g, o, ctx)
         x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
         p, a = o.params, o.attrs
         out_c, k_h, k_w, k_c = w.shape
@@ -259,33 +257,6 @@ class Conv2D(OpDef):
         ctx.call(o, f"{fn}(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])}, {ctx.scratch(o)});",
                  self.kernel)
 
-    def emit_arm(self, g, o, ctx):
-        x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
-        p, a, pk = o.params, o.attrs, o.params.packed
-        out_c, k_h, k_w, _ = w.shape
-        fields = [("batches", p.batches), ("in_h", p.in_h), ("in_w", p.in_w), ("in_c", x.shape[3]),
-                  ("out_h", p.out_h), ("out_w", p.out_w), ("out_c", out_c), ("k_h", k_h), ("k_w", k_w),
-                  ("stride_h", a["stride_h"]), ("stride_w", a["stride_w"]),
-                  ("dil_h", a["dilation_h"]), ("dil_w", a["dilation_w"]),
-                  ("pad_top", p.pad_top), ("pad_left", p.pad_left), ("in_zp", p.in_zp),
-                  ("act_min", p.act_range[0]), ("act_max", p.act_range[1]), ("k_packed", pk.k_packed)]
-        no_clamp = tuple(p.act_range) == (-128, 127)
-        # with the 2x2 blocks (no clamp, out_c even) the kernel reads only them (and the records)
-        use_blocks = pk.blocks is not None and no_clamp and out_c % 2 == 0
-        if not use_blocks:
-            ctx.use("CONV_STORE")          # the C 2x4-block path of tcc_arm_conv.c
-            fields += [("weights", ctx.const_array(o, "weights", "int32_t", pk.weights)),
-                       ("bias", ctx.const_array(o, "bias", "int32_t", pk.bias)),
-                       ("rq", ctx.const_records(o, "rq", "tcc_arm_rq", pk.rq))]
-        if pk.records is not None and no_clamp and k_h == k_w == 1 \
-                and a["stride_h"] == a["stride_w"] == 1 and p.pad_top == p.pad_left == 0:
-            fields.append(("records", ctx.const_array(o, "records", "int32_t", pk.records)))
-        if use_blocks:
-            fields.append(("blocks", ctx.const_array(o, "blocks", "int32_t", pk.blocks)))
-        params = ctx.struct(o, "tcc_arm_conv_s8_params", fields)
-        ctx.call(o, f"tcc_arm_conv_s8(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])}, "
-                    f"{ctx.scratch(o)});", "arm/tcc_arm_conv")
-
     def emit_hybrid(self, g, o, ctx):
         """int8 weights, float32 input/output/bias: runtime/kernels/tcc_hybrid.c."""
         x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
@@ -308,25 +279,12 @@ class Conv2D(OpDef):
         ctx.call(o, f"tcc_conv2d_hybrid(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])});",
                  "tcc_hybrid")
 
-    def pack(self, g, o):
-        """Cortex-M DSP: tcc_arm_conv_s8 (blocks of 4 pixels x 2 channels, SMLAD), groups == 1."""
-        x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
-        if not dsp_target(g) or x.dtype != "int8" or is_hybrid(g, o) or w.shape[3] != x.shape[3]:
-            return None
-        p = o.params
-        try:
-            return packing.ArmConv(**packing.pack_conv(w.data, p.bias, p.mult, p.shift, p.out_zp))
-        except packing.PackError:
-            return None
-
     def scratch_bytes(self, g, o):
-        """tcc_arm_conv_s8: im2col of 4 pixels and a pixel block (packing.conv_scratch_bytes); the
-        plain kernel keeps one output pixel (out_c values) before storing it."""
+        """The plain kernel keeps one output pixel (out_c values) before storing it (the fast
+        kernels: tinycc/variants/arm_conv.py)."""
         if is_hybrid(g, o):
             return 0
-        w, y = ir.tensor(g, o.inputs[1]), ir.tensor(g, o.outputs[0])
-        if packed(o, "arm_conv"):
-            return packing.conv_scratch_bytes(w.shape[1], w.shape[2], w.shape[3], w.shape[0])
+        y = ir.tensor(g, o.outputs[0])
         return y.shape[3] * ir.DTYPE_SIZE[y.dtype]
 
     def reads_min(self, g, o, slot):
@@ -340,10 +298,6 @@ class Conv2D(OpDef):
         x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
         p, a = o.params, o.attrs
         out_c, k_h, k_w, _ = w.shape
-        if packed(o, "arm_conv"):   # blocks of 4 pixels: all their windows read, then all written
-            return packing.reads_min_conv(p.batches, p.in_h, p.in_w, x.shape[3], p.out_h, p.out_w,
-                                          out_c, k_h, k_w, a["stride_h"], a["stride_w"], p.pad_top,
-                                          p.pad_left, a["dilation_h"], a["dilation_w"])
         fy = window_first(p.in_h, p.out_h, a["stride_h"], p.pad_top, k_h, a["dilation_h"])
         fx = window_first(p.in_w, p.out_w, a["stride_w"], p.pad_left, k_w, a["dilation_w"])
         r = window_reads_min(p.batches, p.in_h, p.in_w, x.shape[3], fy, fx,

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import tflite
 
-from .. import ir, packing, quant
+from .. import ir, quant
 from ..errors import TinyccError
-from . import (OpDef, activation, activation_range_float, activation_range_int8, dsp_target, folded_bias, packed,
+from . import (OpDef, activation, activation_range_float, activation_range_int8, folded_bias,
                per_channel_scales, register)
 from .conv2d import check_hybrid_weights, check_s16, check_weights, hybrid_scales, is_hybrid, s16_fields, s16_params
 
@@ -19,7 +19,7 @@ FC_FAST_MIN_MACS = 2048
 
 @dataclass(frozen=True, eq=False, kw_only=True)
 class FCParams(ir.Params):
-    """FULLY_CONNECTED: what tcc_fully_connected_*_params and tcc_arm_fc_s8_params hold."""
+    """FULLY_CONNECTED: what tcc_fully_connected_*_params hold (and what tinycc/variants/arm_fc.py packs)."""
     batches: int
     in_depth: int
     out_depth: int
@@ -41,8 +41,8 @@ def _fc_macs(o) -> int:
 _HEAD_ONLY: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def _fc_head_only(g) -> bool:
-    """The int8 FCs are a small head of a larger model (see FullyConnected.pack). A whole-graph
+def fc_head_only(g) -> bool:
+    """The int8 FCs are a small head of a larger model (see tinycc/variants/arm_fc.py). A whole-graph
     fact that every FC asks for: computed once per graph and node count (pack_weights asks per op)."""
     key = g.number_of_nodes()              # O(1); networkx counts edges by walking every node
     if _HEAD_ONLY.get(g, (None,))[0] != key:
@@ -142,57 +142,7 @@ class FullyConnected(OpDef):
         return FCParams(**shape, act_range=activation_range_int8(o.attrs["activation"], y.quant.scale[0], out_zp),
                         out_zp=out_zp, mult=mult, shift=shift, bias=folded_bias(bias, w.data, in_zp, axis_out=0))
 
-    def pack(self, g, o):
-        """Cortex-M DSP: tcc_arm_fc_s8 (4 output rows at a time, SMLAD on int16 pairs).
-
-        Code size: when the model's int8 FCs are only a classifier head (together fewer than
-        FC_FAST_MIN_MACS MACs and under 1 % of the model's MACs), they keep the plain kernel:
-        tcc_arm_fc_s8 is ~2.5 KB of code against ~0.3 KB, for a saving of at most ~2 instructions
-        per MAC on a few hundred MACs."""
-        x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
-        if not dsp_target(g) or x.dtype != "int8" or is_hybrid(g, o):
-            return None
-        if _fc_head_only(g):
-            return None
-        p = o.params
-        try:
-            pk = packing.pack_fc(w.data, p.bias, p.mult, p.shift, p.out_zp)
-        except packing.PackError:
-            return None
-        return packing.ArmFC(row_in_scratch=True, **pk)   # speed first: the LDRD loop
-
-    def pack_variants(self, g, o):
-        """tcc_arm_fc_s8 with the input row expanded into the scratch (13 instructions per 16 MACs),
-        then without the row buffer (15 per 16; no scratch when in_depth % 4 == 0), then with the
-        weights kept int8 (no extra flash, for pack_weights' flash budget), row in the scratch or not."""
-        pk = self.pack(g, o)
-        if not pk:
-            return []
-        p, w = o.params, ir.tensor(g, o.inputs[1])
-        w8 = packing.ArmFC(row_in_scratch=True, **packing.pack_fc_int8(w.data, p.bias, p.mult, p.shift, p.out_zp))
-        return [pk, replace(pk, row_in_scratch=False), w8, replace(w8, row_in_scratch=False)]
-
-    def scratch_bytes(self, g, o):
-        """tcc_arm_fc_s8 expands one input row to int16 pairs."""
-        pk = packed(o, "arm_fc")
-        return packing.fc_scratch_bytes(o.params.in_depth, pk.row_in_scratch) if pk else 0
-
     def emit(self, g, o, ctx):
-        if packed(o, "arm_fc"):
-            p, pk = o.params, o.params.packed
-            fields = [("batches", p.batches), ("in_depth", p.in_depth), ("out_depth", p.out_depth),
-                      ("act_min", p.act_range[0]), ("act_max", p.act_range[1]), ("k_packed", pk.k_packed),
-                      ("row_in_scratch", int(pk.row_in_scratch)),
-                      ("weights", ctx.const_array(o, "weights", "int32_t", pk.weights)),
-                      ("bias", ctx.const_array(o, "bias", "int32_t", pk.bias)),
-                      ("rq", ctx.const_records(o, "rq", "tcc_arm_rq", pk.rq))]
-            if pk.lshift is not None:
-                fields.append(("lshift", ctx.const_array(o, "lshift", "uint8_t", pk.lshift)))
-            params = ctx.struct(o, "tcc_arm_fc_s8_params", fields)
-            scratch = ctx.scratch(o) if self.scratch_bytes(g, o) else "NULL"
-            ctx.call(o, f"tcc_arm_fc_s8(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])}, {scratch});",
-                     "arm/tcc_arm_fc")
-            return
         if is_hybrid(g, o):
             return self.emit_hybrid(g, o, ctx)
         x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])

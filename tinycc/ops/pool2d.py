@@ -6,9 +6,9 @@ from dataclasses import dataclass
 import numpy as np
 import tflite
 
-from .. import ir, packing, quant
-from . import (OpDef, activation, activation_range_float, activation_range_int8, dsp_target, packed, padding,
-               register, window_first, window_reads_min)
+from .. import ir, quant
+from . import (OpDef, activation, activation_range_float, activation_range_int8, padding, register, window_first,
+               window_reads_min)
 
 
 @dataclass(frozen=True, eq=False, kw_only=True)
@@ -99,27 +99,6 @@ class Pool2D(OpDef):
 class AveragePool2D(Pool2D):
     kind = "AVERAGE_POOL_2D"
     c_function = "tcc_avg_pool"
-
-    def pack(self, g, o):
-        """Cortex-M DSP: tcc_arm_avg_pool_s8 (4 channels at a time), same parameters."""
-        if dsp_target(g) and ir.tensor(g, o.inputs[0]).dtype == "int8":
-            return packing.ArmAvgPool()
-        return None
-
-    def reads_min(self, g, o, slot):
-        if not packed(o, "arm_avg_pool"):
-            return super().reads_min(g, o, slot)
-        p, a = o.params, o.attrs
-        return packing.reads_min_avg_pool(p.batches, p.in_h, p.in_w, p.channels, p.out_h, p.out_w,
-                                          a["filter_h"], a["filter_w"], a["stride_h"], a["stride_w"], p.pad_top,
-                                          p.pad_left)
-
-    def emit(self, g, o, ctx):
-        if not packed(o, "arm_avg_pool"):
-            return super().emit(g, o, ctx)
-        params = ctx.struct(o, "tcc_pool_params", self.fields(o))
-        ctx.call(o, f"tcc_arm_avg_pool_s8(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])});",
-                 "arm/tcc_arm_pool")
 
     def macs(self, g, o):
         return 0  # additions only: MAC counts (as in MLPerf Tiny's tables) leave pooling out

@@ -2,14 +2,12 @@
 smallest plan, and lay out its constants.
 
 For a core with the DSP extension the kernel variant units (``tinycc/variants``: one registered
-object per fast kernel, ``variants.candidates``) and, until they are all migrated to units, the
-op's registration (``OpDef.pack`` or ``pack_variants``) offer the constants of fast kernels
+object per fast kernel, ``variants.candidates``) offer the constants of fast kernels
 (runtime/kernels/arm): weights reordered for the kernel's SMLAD loops, requantization records,
-...; they are ranked by estimated cycles (the unit's ``cycles``; the ``CYCLES_PER_MAC`` table for
-the op's own packings). The chosen one goes into ``Op.params.packed`` with ``impl`` naming the
-kernel (the unit); scratch sizes, in-place rules and codegen follow that choice
-(``variants.scratch_bytes`` / ``overlap_rule`` / ``emit``). An op whose constants cannot be
-packed exactly (``tinycc.packing.PackError``) keeps the plain kernel.
+...; they are ranked by the units' estimated Cortex-M4 cycles (``Variant.cycles``). The chosen
+one goes into ``Op.params.packed`` with ``impl`` naming its unit; scratch sizes, in-place rules
+and codegen follow that choice (``variants.scratch_bytes`` / ``overlap_rule`` / ``emit``). An op
+whose constants no unit can pack exactly (``tinycc.packing.PackError``) keeps the plain kernel.
 
 RAM-aware choice (``--optimize speed``, the default on DSP targets): the fast kernels need
 scratch (im2col rows, int16 lines) and share memory differently, so they may raise the arena.
@@ -28,10 +26,10 @@ The arena stays within ``RAM_BUDGET`` of the plain kernels' plan:
 Flash-aware choice (``--flash-budget``, default ``default_flash_budget``: 1.10 x the model's
 constant bytes + 16 KB, for all generated code and data): a variant whose constants are larger
 than the plain kernel's (weights widened to int16 pairs) spends flash. Before step 2, the
-allowance (the budget minus the model's constants minus an estimate of the code,
-``CODE_BYTES_PER_OP`` per op and ``KERNEL_CODE_BYTES`` per fast kernel used) goes to the ops
-whose fastest variant saves the most estimated cycles per extra byte (``CYCLES_PER_MAC``, a
-per-kernel table calibrated with ``tinycc bench`` on ad01 and kws): first every op's variant with
+allowance (the budget minus the model's constants minus the code: ``CODE_BYTES_PER_OP`` per op
+and the measured size of each fast kernel's C file a candidate needs, ``Variant.code_bytes``)
+goes to the ops whose fastest variant saves the most estimated cycles per extra byte (the units'
+``plain_cycles`` - ``cycles``): first every op's variant with
 the least extra flash (int8 weights), then the fastest variants (``_flash_filter``). After step 4,
 flash the RAM step gave up is handed back to the ops left out, whose variant must also keep the
 arena within the budget.
@@ -49,7 +47,7 @@ import os
 
 import networkx as nx
 
-from .. import ir, ops, overlap, packing, variants
+from .. import ir, overlap, variants
 from .plan_arena import ALIGN, plan_arena, scratch_id
 
 RAM_SLACK = 16          # the arena may exceed the plain kernels' plan by 1/RAM_SLACK
@@ -58,18 +56,16 @@ MAX_ROUNDS = 40
 # flash: estimates for choosing variants (the build summary reports the measured figures)
 FLASH_SLACK, FLASH_CODE = 1.10, 16 * 1024   # default budget: 1.10 x constants + 16 KB
 CODE_BYTES_PER_OP = 1024                    # plain builds of the shared models: 660-1,020 B per op
-KERNEL_CODE_BYTES = 2048                    # one fast kernel's code (tcc_arm_fc_s8 ~2.5 KB)
-# estimated Cortex-M4 cycles per MAC (tinycc bench, the shared models); plain: the portable kernel
-CYCLES_PER_MAC = {"plain": 8.5, "arm_conv": 1.5, "arm_fc": 1.8, "arm_fc_int8": 2.1, "arm_dw": 2.0,
-                  "arm_dw3x3": 1.6}
 
 
 def _variants(g, o) -> list:
-    """Every packing for the op, fastest (estimated cycles) first: the registered units'
-    (``variants.candidates``) and those of the op's own ``pack_variants`` (not yet migrated);
-    the sort is stable, so a unit's or an op's own order (e.g. less scratch next) is kept."""
-    found = [v for v in ops.lookup(o.kind).pack_variants(g, o) if v is not None] + variants.candidates(g, o)
-    return sorted(found, key=lambda pk: _cycles(g, o, pk))
+    """Every unit's packing for the op, fastest (estimated cycles) first; the sort is stable, so a
+    unit's own order (e.g. less scratch next) is kept."""
+    return sorted(variants.candidates(g, o), key=lambda pk: _unit(pk).cycles(g, o, pk))
+
+
+def _unit(pk):
+    return variants.named(pk.impl)
 
 
 def _variant_or_plain(variants: list[dict], i: int) -> dict | None:
@@ -138,26 +134,12 @@ def default_flash_budget(g) -> int:
 def _extra_flash(g, o, pk) -> int:
     """Flash the variant's constants take beyond the plain kernel's (weights, folded bias,
     mult/shift); 0 when they take less."""
-    unit = variants.named(pk.impl)
-    used = unit.flash_bytes(g, o, pk) if unit else packing.const_bytes(pk)
-    return max(used - variants.plain_flash_bytes(g, o), 0)
-
-
-def _cycles_per_mac(pk) -> float:
-    key = pk.impl + ("_int8" if getattr(pk, "lshift", None) is not None else "")
-    return CYCLES_PER_MAC.get(key, CYCLES_PER_MAC.get(pk.impl, CYCLES_PER_MAC["plain"]))
-
-
-def _cycles(g, o, pk) -> float:
-    """Estimated Cortex-M4 cycles of the op with packing ``pk``: its unit's model, or the
-    per-kernel table for the packings of the ops' own ``pack_variants``."""
-    unit = variants.named(pk.impl)
-    return unit.cycles(g, o, pk) if unit else ops.lookup(o.kind).macs(g, o) * _cycles_per_mac(pk)
+    return max(_unit(pk).flash_bytes(g, o, pk) - variants.plain_flash_bytes(g, o), 0)
 
 
 def _cycles_saved(g, o, pk) -> float:
-    unit = variants.named(pk.impl)
-    return (unit.plain_cycles(g, o) if unit else variants.plain_cycles(g, o)) - _cycles(g, o, pk)
+    unit = _unit(pk)
+    return unit.plain_cycles(g, o) - unit.cycles(g, o, pk)
 
 
 def _flash_filter(g, choices: dict, allowance: int) -> tuple[dict, list]:
@@ -195,14 +177,14 @@ def _flash_filter(g, choices: dict, allowance: int) -> tuple[dict, list]:
     return granted, left_out
 
 
-def _code_bytes(impl: str) -> int:
-    unit = variants.named(impl)
-    return unit.code_bytes() if unit else KERNEL_CODE_BYTES
+def _code_bytes(impls: set) -> int:
+    """Code of the fast kernels: the units' C files, each once."""
+    return variants.source_code_bytes([s for i in impls for s in variants.named(i).sources])
 
 
 def _allowance(g, budget: int, impls: set) -> int:
     n_ops = sum(1 for _ in ir.ops_in_order(g))
-    return budget - ir.model_constant_bytes(g) - CODE_BYTES_PER_OP * n_ops - sum(map(_code_bytes, sorted(impls)))
+    return budget - ir.model_constant_bytes(g) - CODE_BYTES_PER_OP * n_ops - _code_bytes(impls)
 
 
 def pack_weights(g: nx.DiGraph) -> nx.DiGraph:

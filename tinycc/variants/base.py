@@ -47,7 +47,7 @@ from .code_bytes import CODE_BYTES
 # Estimated Cortex-M4 cycles per MAC of the plain portable kernels (tinycc bench on the shared
 # models): what a variant's ``cycles`` is compared with.
 PLAIN_CYCLES_PER_MAC = 8.5
-# A unit whose code size was not measured yet (tinycc/variants/code_bytes.py) is assumed this big.
+# A C file whose code size was not measured yet (tinycc/variants/code_bytes.py) is assumed this big.
 DEFAULT_CODE_BYTES = 2048
 
 
@@ -57,6 +57,13 @@ class Packed:
     frozen fields (numpy arrays for constant data, plain ints/bools for the rest) and set
     ``impl`` to the name of the unit that emits them."""
     impl: ClassVar[str] = ""
+
+
+def source_code_bytes(sources) -> int:
+    """.text + .rodata of C files (``Variant.sources`` names) compiled with arm-none-eabi-gcc -O2 for
+    cortex-m4, from the table ``tinycc/variants/code_bytes.py`` (``DEFAULT_CODE_BYTES`` for a file
+    not measured yet). Units that share a file count it once: pass the union of their sources."""
+    return sum(CODE_BYTES.get(s, DEFAULT_CODE_BYTES) for s in sorted(set(sources)))
 
 
 def plain_cycles(g, o: ir.Op) -> float:
@@ -133,9 +140,8 @@ class Variant:
         return packing.const_bytes(pk)
 
     def code_bytes(self) -> int:
-        """Measured .text + .rodata of the variant's compiled C (arm-none-eabi-gcc -O2, cortex-m4),
-        from the table ``scripts/measure_code_bytes.py`` writes; ``DEFAULT_CODE_BYTES`` until then."""
-        return CODE_BYTES.get(self.name, DEFAULT_CODE_BYTES)
+        """Measured .text + .rodata of the variant's C files (``source_code_bytes``)."""
+        return source_code_bytes(self.sources)
 
     # -- code ----------------------------------------------------------------------------------
     def emit(self, g, o: ir.Op, ctx, pk: Packed) -> None:

@@ -102,7 +102,14 @@ typedef struct {
 #define TCC_ARM_CONV_SCRATCH(k_h, k_w, in_c) \
     (4 * TCC_ARM_K4((k_h) * (k_w) * (in_c)) + (((in_c) % 4) ? 2 * TCC_ARM_K4((k_h) * (k_w) * (in_c)) : 0))
 
-void tcc_arm_conv_s8(const tcc_arm_conv_s8_params *p, const int8_t *in, int8_t *out, void *scratch);
+/* The entry points (tinycc/variants/arm_conv.py), the same params and scratch: _store (any
+ * geometry and clamp: weights, bias, rq), _blocks (no clamp, out_c even: blocks only), _pw8 /
+ * _pw16 (1x1, stride 1, no padding, no clamp, in_c 8 / 16, out_c % 4 == 0: records, and weights,
+ * bias, rq for an odd last pixel). */
+void tcc_arm_conv_s8_store(const tcc_arm_conv_s8_params *p, const int8_t *in, int8_t *out, void *scratch);
+void tcc_arm_conv_s8_blocks(const tcc_arm_conv_s8_params *p, const int8_t *in, int8_t *out, void *scratch);
+void tcc_arm_conv_s8_pw8(const tcc_arm_conv_s8_params *p, const int8_t *in, int8_t *out, void *scratch);
+void tcc_arm_conv_s8_pw16(const tcc_arm_conv_s8_params *p, const int8_t *in, int8_t *out, void *scratch);
 
 /* ------------------------------------------------------------------------------------
  * FULLY_CONNECTED, int8.
@@ -122,7 +129,6 @@ typedef struct {
     int32_t batches, in_depth, out_depth;
     int32_t act_min, act_max;
     int32_t k_packed;               /* K4(in_depth) */
-    int32_t row_in_scratch;         /* 1: expand each input row into the scratch first (faster) */
     const int32_t *weights;
     const int32_t *bias;            /* [ceil4(out_depth)], scaled */
     const tcc_arm_rq *rq;           /* [out_depth] */
@@ -133,11 +139,16 @@ typedef struct {
     const uint8_t *lshift;          /* [ceil4(out_depth)] */
 } tcc_arm_fc_s8_params;
 
-/* Scratch: none when in_depth % 4 == 0 and not row_in_scratch, else one row as K4 int16. */
-#define TCC_ARM_FC_SCRATCH(in_depth, row_in_scratch) \
-    ((in_depth) % 4 || (row_in_scratch) ? 2 * TCC_ARM_K4(in_depth) : 0)
+/* Scratch of the _row entries: one row as K4 int16 (the _direct ones: none). */
+#define TCC_ARM_FC_SCRATCH(in_depth) (2 * TCC_ARM_K4(in_depth))
 
-void tcc_arm_fc_s8(const tcc_arm_fc_s8_params *p, const int8_t *in, int8_t *out, void *scratch);
+/* The entry points (tinycc/variants/arm_fc.py): weights as int16 pair words (lshift NULL) or int8
+ * (_w8_); the input row expanded into the scratch first (_row: faster, any in_depth) or read in
+ * place as words (_direct: in_depth % 4 == 0, no scratch). */
+void tcc_arm_fc_s8_row(const tcc_arm_fc_s8_params *p, const int8_t *in, int8_t *out, void *scratch);
+void tcc_arm_fc_s8_direct(const tcc_arm_fc_s8_params *p, const int8_t *in, int8_t *out);
+void tcc_arm_fc_s8_w8_row(const tcc_arm_fc_s8_params *p, const int8_t *in, int8_t *out, void *scratch);
+void tcc_arm_fc_s8_w8_direct(const tcc_arm_fc_s8_params *p, const int8_t *in, int8_t *out);
 
 /* ------------------------------------------------------------------------------------
  * DEPTHWISE_CONV_2D, int8, depth multiplier 1, any kernel size, stride, dilation, padding.

@@ -245,7 +245,16 @@ TCC_ARM_INLINE int32_t conv_rq(int32_t v, const tcc_arm_rq *r)
     } while (0)
 #define CONV4_ADVANCE(k) (w = tcc_arm_wadd(w, 4 * (k)), x = tcc_arm_wadd(x, 2 * (k)))
 
-#ifndef TCC_OMIT_CONV_STORE  /* tinycc defines it when every conv of the model runs mm2 */
+/* Which parts this model's entry points need (tinycc defines TCC_OMIT_<ENTRY> for the entry points
+ * no op calls): matmul_store for _store and the odd last pixel of _pw8 / _pw16, mm2 for _blocks. */
+#if !defined(TCC_OMIT_ARM_CONV_S8_STORE) || !defined(TCC_OMIT_ARM_CONV_S8_PW8) || !defined(TCC_OMIT_ARM_CONV_S8_PW16)
+#define CONV_HAVE_STORE 1
+#endif
+#if !defined(TCC_OMIT_ARM_CONV_S8_BLOCKS)
+#define CONV_HAVE_MM2 1
+#endif
+
+#ifdef CONV_HAVE_STORE
 /* All output channels of the 2 pixels whose columns are in `col`, stored at out (2 pixels
  * of out_c bytes each). Channels 4 at a time: 8 accumulators, LDRD + 8 SMLAD steps; the loop
  * keeps only the weight pointer in a register across blocks, the rest lives on the stack
@@ -352,6 +361,7 @@ static __attribute__((noinline)) void matmul_store(const tcc_arm_conv_s8_params 
  * (one LDM of their 16 bytes, pixel 1's words kept on the stack) before either is written,
  * the outputs one after the other. Stack: sp+0 input, 4 pairs left, 8 records, 12 pixel 1. */
 #define PW8_ARG __attribute__((unused))
+#if !defined(TCC_OMIT_ARM_CONV_S8_PW8)
 static __attribute__((naked, noinline)) void pw8_run(PW8_ARG const int32_t *rec, PW8_ARG int8_t *out,
                                                      PW8_ARG const int8_t *in, PW8_ARG int32_t pairs)
 {
@@ -414,6 +424,8 @@ static __attribute__((naked, noinline)) void pw8_run(PW8_ARG const int32_t *rec,
     "tst    r10, #256\n\t"                                                                  \
     "beq    " L "b\n\t"
 
+#endif
+#if !defined(TCC_OMIT_ARM_CONV_S8_PW16)
 /* (records, out, input, pairs) as pw8_run; pixel 1's 4 words on the stack at sp+12, one copy
  * of the pixel code (sp+28: 1 while pixel 1 of the pair is still to come). */
 static __attribute__((naked, noinline)) void pw16_run(PW8_ARG const int32_t *rec, PW8_ARG int8_t *out,
@@ -453,8 +465,9 @@ static __attribute__((naked, noinline)) void pw16_run(PW8_ARG const int32_t *rec
         "add    sp, #32\n\t"
         "pop    {r4-r11, pc}\n\t");
 }
+#endif
 #else
-static int8_t *pw8_pixel(const int32_t *r, int8_t *o, uint32_t v0, uint32_t v1)
+static inline int8_t *pw8_pixel(const int32_t *r, int8_t *o, uint32_t v0, uint32_t v1)
 {
     const uint32_t x0 = tcc_sxtb16(v0), x1 = tcc_sxtb16_ror8(v0);
     const uint32_t x2 = tcc_sxtb16(v1), x3 = tcc_sxtb16_ror8(v1);
@@ -473,13 +486,13 @@ static int8_t *pw8_pixel(const int32_t *r, int8_t *o, uint32_t v0, uint32_t v1)
 }
 
 /* A pixel pair (both read first); returns the output after pixel 1's. */
-static int8_t *pw8_pair(const int32_t *rec, int8_t *out, const int8_t *s0, const int8_t *s1)
+static inline int8_t *pw8_pair(const int32_t *rec, int8_t *out, const int8_t *s0, const int8_t *s1)
 {
     const uint32_t a0 = tcc_ld32(s0), a1 = tcc_ld32(s0 + 4), b0 = tcc_ld32(s1), b1 = tcc_ld32(s1 + 4);
     return pw8_pixel(rec, pw8_pixel(rec, out, a0, a1), b0, b1);
 }
 
-static int8_t *pw16_pixel(const int32_t *r, int8_t *o, const uint32_t *v)
+static inline int8_t *pw16_pixel(const int32_t *r, int8_t *o, const uint32_t *v)
 {
     uint32_t x[8];
     for (int32_t g = 0; g < 4; ++g) {
@@ -499,7 +512,7 @@ static int8_t *pw16_pixel(const int32_t *r, int8_t *o, const uint32_t *v)
     }
 }
 
-static int8_t *pw16_pair(const int32_t *rec, int8_t *out, const int8_t *s0, const int8_t *s1)
+static inline int8_t *pw16_pair(const int32_t *rec, int8_t *out, const int8_t *s0, const int8_t *s1)
 {
     uint32_t a[4], b[4];
     for (int32_t g = 0; g < 4; ++g) {
@@ -509,14 +522,14 @@ static int8_t *pw16_pair(const int32_t *rec, int8_t *out, const int8_t *s0, cons
     return pw16_pixel(rec, pw16_pixel(rec, out, a), b);
 }
 
-static void pw8_run(const int32_t *rec, int8_t *out, const int8_t *in, int32_t pairs)
+static inline void pw8_run(const int32_t *rec, int8_t *out, const int8_t *in, int32_t pairs)
 {
     for (int32_t i = 0; i < pairs; ++i, in += 16) {
         out = pw8_pair(rec, out, in, in + 8);
     }
 }
 
-static void pw16_run(const int32_t *rec, int8_t *out, const int8_t *in, int32_t pairs)
+static inline void pw16_run(const int32_t *rec, int8_t *out, const int8_t *in, int32_t pairs)
 {
     for (int32_t i = 0; i < pairs; ++i, in += 32) {
         out = pw16_pair(rec, out, in, in + 16);
@@ -561,6 +574,7 @@ typedef struct {
     "asr    " A ", " A ", " S "\n\t"                                                        \
     "ssat   " A ", #8, " A "\n\t"
 
+#ifdef CONV_HAVE_MM2
 /* (ctx, blocks); the ctx words are copied to the stack: sp + 0 x_start, 4 the entry address
  * (computed from skip), 8 x_end, 12 out, 16 off1 */
 static __attribute__((naked, noinline)) void mm2(PW8_ARG const mm2_ctx *ctx, PW8_ARG const int32_t *blk)
@@ -603,8 +617,9 @@ static __attribute__((naked, noinline)) void mm2(PW8_ARG const mm2_ctx *ctx, PW8
         "add    sp, #20\n\t"
         "pop    {r4-r11, pc}\n\t");
 }
+#endif
 #else
-static void mm2(const mm2_ctx *c, const int32_t *blk)
+static inline void mm2(const mm2_ctx *c, const int32_t *blk)
 {
     int8_t *o = c->out;
     const int32_t groups = (int32_t)(c->x_end - c->x_start) / 4;
@@ -694,6 +709,27 @@ TCC_ARM_INLINE void im2col_pixel(const tcc_arm_conv_s8_params *p, const int8_t *
     }
 }
 
+/* The calls conv_run makes into parts an entry point may leave out (never reached then). */
+#ifdef CONV_HAVE_MM2
+#define CONV_MM2(c, blk) mm2(c, blk)
+#else
+#define CONV_MM2(c, blk) ((void)(c), (void)(blk))
+#endif
+#ifdef CONV_HAVE_STORE
+#define CONV_STORE(p, col, o, off1) matmul_store(p, col, o, off1)
+#else
+#define CONV_STORE(p, col, o, off1) ((void)(p), (void)(col), (void)(o), (void)(off1))
+#endif
+#if !defined(TCC_OMIT_ARM_CONV_S8_PW8) && !defined(TCC_OMIT_ARM_CONV_S8_PW16)
+#define CONV_PW_RUN(c, rec, o, x, n) ((c) == 8 ? pw8_run(rec, o, x, n) : pw16_run(rec, o, x, n))
+#elif !defined(TCC_OMIT_ARM_CONV_S8_PW8)
+#define CONV_PW_RUN(c, rec, o, x, n) pw8_run(rec, o, x, n)
+#elif !defined(TCC_OMIT_ARM_CONV_S8_PW16)
+#define CONV_PW_RUN(c, rec, o, x, n) pw16_run(rec, o, x, n)
+#else
+#define CONV_PW_RUN(c, rec, o, x, n) ((void)(rec), (void)(o), (void)(x), (void)(n))
+#endif
+
 TCC_ARM_INLINE void mm2_init(mm2_ctx *c, const uint32_t *col, int32_t groups, int32_t off1)
 {
     c->x_start = col;
@@ -702,7 +738,12 @@ TCC_ARM_INLINE void mm2_init(mm2_ctx *c, const uint32_t *col, int32_t groups, in
     c->off1 = off1;
 }
 
-void tcc_arm_conv_s8(const tcc_arm_conv_s8_params *p, const int8_t *in, int8_t *out, void *scratch)
+/* The body of the entry points: `records` (8 or 16: the 1x1 records of that many input channels
+ * run every pixel pair through pw8_run / pw16_run, an odd last pixel through matmul_store; 0:
+ * none) and `blocks` (1: the 2x2 block matmul mm2 on p->blocks; 0: matmul_store on p->weights)
+ * are constants of each entry point, chosen by the compiler (tinycc/variants/arm_conv.py). */
+TCC_ARM_INLINE void conv_run(const tcc_arm_conv_s8_params *p, const int8_t *in, int8_t *out, void *scratch,
+                             const int32_t records, const int32_t blocks)
 {
     const int32_t kk = p->k_packed;
     uint32_t *col = (uint32_t *)scratch;                 /* PIX * kk / 2 words */
@@ -734,17 +775,11 @@ void tcc_arm_conv_s8(const tcc_arm_conv_s8_params *p, const int8_t *in, int8_t *
     /* 3x3 on 3 channels (first layers): the 2-pixel im2col inline, sizes constant */
     const int32_t k333 = p->k_h == 3 && p->k_w == 3 && p->in_c == 3;
     const int32_t row_step333 = p->dil_h * p->in_w * 3;
-    /* the 2x2 block matmul (p->blocks) when there is no clamp */
-    const int32_t blocks = p->blocks != NULL && p->act_min == -128 && p->act_max == 127 && (p->out_c & 1) == 0;
     const int32_t groups = kk / 4;
     int32_t i0 = 0;
-    if (pointwise && p->records && (p->in_c == 8 || p->in_c == 16) && (p->out_c & 3) == 0
-        && p->act_min == -128 && p->act_max == 127) {
-        const int32_t c = p->in_c;
-        if (total >= 2) {   /* (pairs >= 1: the asm loop counts down to 0) */
-            (c == 8 ? pw8_run : pw16_run)(p->records, out, in, total / 2);
-            i0 = total & ~1;
-        }
+    if (records && total >= 2) {   /* (pairs >= 1: the asm loop counts down to 0) */
+        CONV_PW_RUN(records, p->records, out, in, total / 2);
+        i0 = total & ~1;
     }
     if (!pointwise && blocks && (p->out_w & 1) == 0) {
         /* row by row (the pixel pairs never straddle a row): the fast im2col wherever both
@@ -768,7 +803,7 @@ void tcc_arm_conv_s8(const tcc_arm_conv_s8_params *p, const int8_t *in, int8_t *
                         }
                     }
                     c.out = o;
-                    mm2(&c, p->blocks);
+                    CONV_MM2(&c, p->blocks);
                 }
             }
         }
@@ -818,11 +853,37 @@ void tcc_arm_conv_s8(const tcc_arm_conv_s8_params *p, const int8_t *in, int8_t *
             mm2_ctx c;
             mm2_init(&c, col, groups, n < PIX ? 0 : p->out_c);
             c.out = out + i * p->out_c;
-            mm2(&c, p->blocks);
+            CONV_MM2(&c, p->blocks);
         } else {
-#ifndef TCC_OMIT_CONV_STORE
-            matmul_store(p, col, out + i * p->out_c, n < PIX ? 0 : p->out_c);
-#endif
+            CONV_STORE(p, col, out + i * p->out_c, n < PIX ? 0 : p->out_c);
         }
     }
 }
+
+#ifndef TCC_OMIT_ARM_CONV_S8_STORE
+void tcc_arm_conv_s8_store(const tcc_arm_conv_s8_params *p, const int8_t *in, int8_t *out, void *scratch)
+{
+    conv_run(p, in, out, scratch, 0, 0);
+}
+#endif
+
+#ifndef TCC_OMIT_ARM_CONV_S8_BLOCKS
+void tcc_arm_conv_s8_blocks(const tcc_arm_conv_s8_params *p, const int8_t *in, int8_t *out, void *scratch)
+{
+    conv_run(p, in, out, scratch, 0, 1);
+}
+#endif
+
+#ifndef TCC_OMIT_ARM_CONV_S8_PW8
+void tcc_arm_conv_s8_pw8(const tcc_arm_conv_s8_params *p, const int8_t *in, int8_t *out, void *scratch)
+{
+    conv_run(p, in, out, scratch, 8, 0);
+}
+#endif
+
+#ifndef TCC_OMIT_ARM_CONV_S8_PW16
+void tcc_arm_conv_s8_pw16(const tcc_arm_conv_s8_params *p, const int8_t *in, int8_t *out, void *scratch)
+{
+    conv_run(p, in, out, scratch, 16, 0);
+}
+#endif

@@ -7,6 +7,8 @@
  * in_depth is a multiple of 4 (the row is then word-aligned in the arena). With row_in_scratch
  * (or an in_depth that is not a multiple of 4) the row is first expanded once to int16 pairs in
  * the scratch, and each step loads them with one LDRD (13 instructions per 16 MACs).
+ * One entry point per variant (weights int16 pairs or int8, row in the scratch or read in place):
+ * the compiler chose it, the C does not decide again.
  */
 #include "tcc_arm.h"
 #include "tcc_arm_dsp.h"
@@ -82,7 +84,7 @@ TCC_ARM_INLINE int32_t fc_clamp(int32_t v, int32_t lo, int32_t hi)
 }
 
 /* Expand n int8 (n > 0) to K4 / 2 pair words; the padding lanes are 0. */
-static void expand_row(uint32_t *dst, const int8_t *src, int32_t n)
+static inline void expand_row(uint32_t *dst, const int8_t *src, int32_t n)
 {
     int32_t i = 0;
     for (; i + 4 <= n; i += 4) {
@@ -101,14 +103,16 @@ static void expand_row(uint32_t *dst, const int8_t *src, int32_t n)
     }
 }
 
-void tcc_arm_fc_s8(const tcc_arm_fc_s8_params *p, const int8_t *in, int8_t *out, void *scratch)
+/* The body of the four entry points: w8 (int8 weights, lshift) and direct (the input row read
+ * as words in place, in_depth % 4 == 0) are constants of each entry, chosen by the compiler
+ * (tinycc/variants/arm_fc.py). */
+TCC_ARM_INLINE void fc_run(const tcc_arm_fc_s8_params *p, const int8_t *in, int8_t *out, void *scratch,
+                           const int32_t w8, const int32_t direct)
 {
     uint32_t *row = (uint32_t *)scratch;
     const int32_t groups = p->k_packed / 4;
     const int32_t lo = p->act_min, hi = p->act_max;
     const int32_t clamp = lo > -128 || hi < 127;
-    const int32_t w8 = p->lshift != NULL;
-    const int32_t direct = p->in_depth % 4 == 0 && !p->row_in_scratch;
     for (int32_t b = 0; b < p->batches; ++b) {
         if (!direct) {
             expand_row(row, in + b * p->in_depth, p->in_depth);
@@ -164,3 +168,31 @@ void tcc_arm_fc_s8(const tcc_arm_fc_s8_params *p, const int8_t *in, int8_t *out,
         }
     }
 }
+
+#ifndef TCC_OMIT_ARM_FC_S8_ROW
+void tcc_arm_fc_s8_row(const tcc_arm_fc_s8_params *p, const int8_t *in, int8_t *out, void *scratch)
+{
+    fc_run(p, in, out, scratch, 0, 0);
+}
+#endif
+
+#ifndef TCC_OMIT_ARM_FC_S8_DIRECT
+void tcc_arm_fc_s8_direct(const tcc_arm_fc_s8_params *p, const int8_t *in, int8_t *out)
+{
+    fc_run(p, in, out, NULL, 0, 1);
+}
+#endif
+
+#ifndef TCC_OMIT_ARM_FC_S8_W8_ROW
+void tcc_arm_fc_s8_w8_row(const tcc_arm_fc_s8_params *p, const int8_t *in, int8_t *out, void *scratch)
+{
+    fc_run(p, in, out, scratch, 1, 0);
+}
+#endif
+
+#ifndef TCC_OMIT_ARM_FC_S8_W8_DIRECT
+void tcc_arm_fc_s8_w8_direct(const tcc_arm_fc_s8_params *p, const int8_t *in, int8_t *out)
+{
+    fc_run(p, in, out, NULL, 1, 1);
+}
+#endif

@@ -1,0 +1,57 @@
+"""arm_avg_pool: int8 AVERAGE_POOL_2D, 4 channels at a time with SXTAB16 sums in int16 lanes
+(tcc_arm_avg_pool_s8 in runtime/kernels/arm/tcc_arm_pool.c); the plain kernel's parameters
+(``tcc_pool_params``), nothing packed."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from .. import ir, packing
+from ..ops.pool2d import AveragePool2D
+from . import Packed, Variant, register
+
+# estimated Cortex-M4 cycles per output element and per window tap (tinycc bench,
+# tests/zoo/avg_pool_int8.tflite: 2x2, 3x3 and 2x3 windows on 6 channels, within 12 %)
+CYCLES = (70, 6)
+PLAIN_CYCLES = (90, 10)   # tcc_avg_pool_s8
+
+
+@dataclass(frozen=True, eq=False)
+class ArmAvgPoolPacked(Packed):
+    impl: ClassVar[str] = "arm_avg_pool"
+
+
+def _cost(g, o, per_out: int, per_tap: int) -> int:
+    y, a = ir.tensor(g, o.outputs[0]), o.attrs
+    return y.size * (per_out + per_tap * a["filter_h"] * a["filter_w"])
+
+
+@register
+class ArmAvgPool(Variant):
+    name = "arm_avg_pool"
+    kinds = (AveragePool2D.kind,)
+    sources = ("arm/tcc_arm_pool",)
+
+    def applies(self, g, o, target):
+        return ir.tensor(g, o.inputs[0]).dtype == "int8"
+
+    def pack(self, g, o):
+        return ArmAvgPoolPacked()
+
+    def cycles(self, g, o, pk):
+        return _cost(g, o, *CYCLES)
+
+    def plain_cycles(self, g, o):
+        return _cost(g, o, *PLAIN_CYCLES)
+
+    def reads_min(self, g, o, slot, pk):
+        """Per output pixel, groups of 4 channels (then single channels) each read their window,
+        then written (packing.reads_min_avg_pool)."""
+        p, a = o.params, o.attrs
+        return packing.reads_min_avg_pool(p.batches, p.in_h, p.in_w, p.channels, p.out_h, p.out_w,
+                                          a["filter_h"], a["filter_w"], a["stride_h"], a["stride_w"], p.pad_top,
+                                          p.pad_left)
+
+    def emit(self, g, o, ctx, pk):
+        params = ctx.struct(o, "tcc_pool_params", AveragePool2D().fields(o))
+        self.call(ctx, o, f"tcc_arm_avg_pool_s8(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])});")
