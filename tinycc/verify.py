@@ -169,12 +169,14 @@ def _silenced_stderr():
 
 
 def random_inputs(g, rng: np.random.Generator) -> list[np.ndarray]:
-    """One sample: integers uniform over their type's range, floats standard normal."""
+    """One sample: integers uniform over their type's range, bools 0 or 1, floats standard normal."""
     xs = []
     for tid in g.graph["inputs"]:
         t = ir.tensor(g, tid)
         dt = NUMPY[t.dtype]
-        if np.issubdtype(dt, np.integer):
+        if t.dtype == "bool":
+            xs.append(rng.integers(0, 2, size=t.shape).astype(np.bool_))
+        elif np.issubdtype(dt, np.integer):
             info = np.iinfo(dt)
             xs.append(rng.integers(info.min, info.max, size=t.shape, endpoint=True, dtype=dt))
         else:

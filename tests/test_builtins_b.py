@@ -1,0 +1,99 @@
+"""Issue 16's arithmetic, logical, reduction, pooling and select builtins on the host, each model
+holding several single-op cases: against TFLite Micro where it has the op and type, against
+TFLite's reference kernels where it has not (the op's ``tflm_reference_reliable`` says so)."""
+from __future__ import annotations
+
+import zlib
+
+import numpy as np
+import pytest
+
+from tinycc import driver, ir
+from tinycc.errors import TinyccError
+from tinycc.testing import models_builtins_b as B
+from tinycc.verify import Reference, random_inputs, tflm_unreliable
+
+from .conftest import assert_match, run_compiled
+
+
+def _rng(*key):
+    return np.random.default_rng(zlib.crc32(repr(key).encode()))
+
+
+def check(tmp_path, data: bytes, tflm: bool = True, samples: int = 2, inputs=None):
+    """Build and run the model on the host; compare with TFLite Micro (``tflm``) or TFLite's
+    reference kernels. ``inputs(g, rng)`` makes one sample (default: verify's random inputs)."""
+    path = tmp_path / "m.tflite"
+    path.write_bytes(data)
+    g = driver.compile_graph(str(path))
+    assert tflm_unreliable(g) == (not tflm)
+    rng = np.random.default_rng(0)
+    batches = [(inputs or random_inputs)(g, rng) for _ in range(samples)]
+    ref = Reference(str(path), len(g.graph["outputs"]), lite=not tflm)
+    assert ref.name.startswith("TFLite Micro" if tflm else "TFLite (LiteRT reference")
+    ours, _ = run_compiled(path, batches, tmp_path, "host", g=g)
+    assert_match(ours, [ref.run(xs) for xs in batches])
+    return g
+
+
+def nonzero(g, rng):
+    """Random inputs with no zero (divisors), ints in [-50, 50], floats standard normal * 10."""
+    xs = []
+    for tid in g.graph["inputs"]:
+        t = ir.tensor(g, tid)
+        if t.dtype == "int32":
+            v = rng.integers(1, 51, size=t.shape) * rng.choice([-1, 1], size=t.shape)
+            xs.append(v.astype(np.int32))
+        else:
+            xs.append(np.where(rng.random(t.shape) < 0.5, 1, -1).astype(np.float32)
+                      * (rng.random(t.shape).astype(np.float32) * 10 + np.float32(0.25)))
+    return xs
+
+
+def test_add_n(tmp_path):
+    check(tmp_path, B.add_n(_rng("addn"), (2, 3, 5), [2, 3, 5]))
+
+
+FLOOR_SHAPES = [((3, 4), (3, 4)), ((2, 3, 4), (4,))]
+
+
+@pytest.mark.parametrize("dtype, tflm", [("float32", True), ("int32", False)])
+def test_floor_div_and_mod(tmp_path, dtype, tflm):
+    check(tmp_path, B.floor_ops(_rng("floor", dtype), dtype, FLOOR_SHAPES), tflm=tflm, inputs=nonzero)
+
+
+def test_logical_and_reduce_all(tmp_path):
+    check(tmp_path, B.logicals(_rng("logic"), (2, 3, 4), (3, 1), [([1], False), ([0, 2], True), ([-1], False)]),
+          samples=3)
+
+
+def test_l2_pool(tmp_path):
+    cases = [(2, 2, 2, 2, "VALID", "NONE"), (3, 2, 2, 1, "SAME", "RELU6"), (3, 3, 1, 1, "SAME", "NONE")]
+    check(tmp_path, B.l2_pools(_rng("l2"), (2, 5, 6, 3), cases))
+
+
+def test_l2_pool_int8_refused(tmp_path):
+    from tinycc.testing.models_datamove import Net
+    n = Net(_rng("l2q"), "int8")
+    x, q = n.input((1, 4, 4, 2), name="x")
+    n.op("L2_POOL_2D", [x], [n.act((1, 2, 2, 2), q, "y")], padding="VALID", stride_h=2, stride_w=2,
+         filter_height=2, filter_width=2, fused_activation_function="NONE")
+    path = tmp_path / "m.tflite"
+    path.write_bytes(n.build())
+    with pytest.raises(TinyccError, match=r"operator 0 \(L2_POOL_2D\).*float32 kernel"):
+        driver.build(str(path), str(tmp_path / "out"))
+
+
+SELECT_CASES = [((2, 3, 4), (2, 3, 4), (2, 3, 4)), ((3, 1), (2, 3, 4), (1, 4))]
+
+
+def test_select_v2_every_type(tmp_path):
+    """TFLite Micro's types against it, the others against TFLite."""
+    check(tmp_path, B.selects(_rng("selv2"), "SELECT_V2", ("int8", "int16", "float32"), SELECT_CASES))
+    check(tmp_path, B.selects(_rng("selv2"), "SELECT_V2", ("bool", "int32"), SELECT_CASES), tflm=False)
+
+
+def test_select_v1_against_tflite(tmp_path):
+    """SELECT (v1): same shapes, a scalar condition, a rank-1 condition along axis 0."""
+    cases = [((2, 3, 4), (2, 3, 4), (2, 3, 4)), ((), (3, 5), (3, 5)), ((3,), (3, 2, 2), (3, 2, 2))]
+    check(tmp_path, B.selects(_rng("sel"), "SELECT", ("uint8", "int32", "float32"), cases), tflm=False)

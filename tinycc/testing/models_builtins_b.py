@@ -1,0 +1,104 @@
+"""Generators of test models for issue 16's arithmetic, logical, reduction, pooling and select
+builtins: ADD_N, FLOOR_DIV, FLOOR_MOD, LOGICAL_AND/OR/NOT, REDUCE_ALL, L2_POOL_2D, SELECT_V2 in
+every type, SELECT (v1), CAST's uint8 and int64 pairs, DEQUANTIZE from uint8.
+
+Like ``tinycc.testing.models_datamove`` (whose ``Net`` they use), a generator puts several
+independent single-op cases into one model, one output each.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .models_datamove import OPTIONS_TABLE, Net
+
+OPTIONS_TABLE.update({"REDUCE_ALL": "ReducerOptions", "L2_POOL_2D": "Pool2DOptions"})
+
+
+def add_n(rng, shape, counts) -> bytes:
+    """One ADD_N of k inputs per k in ``counts``, float32 and int8 (inputs of one quantization)."""
+    n = Net(rng)
+    for dt in ("float32", "int8"):
+        n.dtype = dt
+        for k in counts:
+            q = n.q()
+            xs = [n.input(shape, q=(q["scale"], q["zero_point"]) if q else None, name=f"x{k}_{j}_{dt}")[0]
+                  for j in range(k)]
+            y = n.act(shape, n.q(), f"addn{k}_{dt}")
+            n.op("ADD_N", xs, [y])
+    return n.build()
+
+
+def floor_ops(rng, dtype, shapes) -> bytes:
+    """FLOOR_DIV and FLOOR_MOD of two inputs per (a_shape, b_shape) pair (broadcast), and of an
+    input by a constant divisor."""
+    n = Net(rng, dtype)
+    for k, (sa, sb) in enumerate(shapes):
+        a, _ = n.input(sa, name=f"a{k}")
+        b, _ = n.input(sb, name=f"b{k}")
+        out = list(np.broadcast_shapes(tuple(sa), tuple(sb)))
+        for kind in ("FLOOR_DIV", "FLOOR_MOD"):
+            n.op(kind, [a, b], [n.act(out, {}, f"{kind.lower()}{k}")])
+    a, _ = n.input(shapes[0][0], name="a_const")
+    div = np.array([3, -3, 7, -2], dtype=dtype)
+    c = n.const(div, dtype=dtype, name="divisor")
+    for kind in ("FLOOR_DIV", "FLOOR_MOD"):
+        n.op(kind, [a, c], [n.act(np.broadcast_shapes(tuple(shapes[0][0]), (4,)), {}, f"{kind.lower()}_c")])
+    return n.build()
+
+
+def logicals(rng, shape, other, axes_cases) -> bytes:
+    """LOGICAL_AND and LOGICAL_OR of a bool input with one of shape ``other`` (broadcast),
+    LOGICAL_NOT, and a REDUCE_ALL per (axes, keep_dims)."""
+    n = Net(rng, "bool")
+    a, _ = n.input(shape, name="a")
+    b, _ = n.input(other, name="b")
+    out = list(np.broadcast_shapes(tuple(shape), tuple(other)))
+    n.op("LOGICAL_AND", [a, b], [n.act(out, {}, "and")])
+    n.op("LOGICAL_OR", [a, b], [n.act(out, {}, "or")])
+    n.op("LOGICAL_NOT", [a], [n.act(shape, {}, "not")])
+    for k, (axes, keep) in enumerate(axes_cases):
+        red = [1 if d in [x % len(shape) for x in axes] else s for d, s in enumerate(shape)]
+        if not keep:
+            red = [s for d, s in enumerate(shape) if d not in [x % len(shape) for x in axes]]
+        n.op("REDUCE_ALL", [a, n.const(axes, name=f"axes{k}")], [n.act(red, {}, f"all{k}")], keep_dims=keep)
+    return n.build()
+
+
+def l2_pools(rng, shape, cases) -> bytes:
+    """One float32 L2_POOL_2D per case (filter_h, filter_w, stride_h, stride_w, padding, activation)."""
+    from ..quant import padding_amount
+    n = Net(rng, "float32")
+    x, _ = n.input(shape, name="x")
+    for k, (fh, fw, sh, sw, pad, act) in enumerate(cases):
+        oh, _ = padding_amount(pad, shape[1], fh, sh)
+        ow, _ = padding_amount(pad, shape[2], fw, sw)
+        n.op("L2_POOL_2D", [x], [n.act([shape[0], oh, ow, shape[3]], {}, f"l2pool{k}")], padding=pad,
+             stride_h=sh, stride_w=sw, filter_height=fh, filter_width=fw, fused_activation_function=act)
+    return n.build()
+
+
+def selects(rng, kind, dtypes, cases) -> bytes:
+    """One SELECT or SELECT_V2 per case (cond shape, x shape, y shape) and dtype."""
+    n = Net(rng)
+    for dt in dtypes:
+        n.dtype = dt
+        q = n.q()
+        for k, (sc, sx, sy) in enumerate(cases):
+            c = n.b.tensor(list(sc), "bool", name=f"c{k}_{dt}")
+            n.inputs.append(c)
+            x, _ = n.input(sx, q=(q["scale"], q["zero_point"]) if q else None, name=f"x{k}_{dt}")
+            y, _ = n.input(sy, q=(q["scale"], q["zero_point"]) if q else None, name=f"y{k}_{dt}")
+            out = sx if kind == "SELECT" else list(np.broadcast_shapes(tuple(sc), tuple(sx), tuple(sy)))
+            n.op(kind, [c, x, y], [n.act(out, q, f"sel{k}_{dt}")])
+    return n.build()
+
+
+def casts(rng, shape, pairs) -> bytes:
+    """One CAST per (from, to) dtype pair, each on its own input."""
+    n = Net(rng)
+    for k, (src, dst) in enumerate(pairs):
+        n.dtype = src
+        x = n.b.tensor(list(shape), src, name=f"x{k}_{src}")
+        n.inputs.append(x)
+        n.op("CAST", [x], [n.act(shape, {}, f"cast{k}_{src}_{dst}", dtype=dst)])
+    return n.build()
