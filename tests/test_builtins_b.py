@@ -97,3 +97,34 @@ def test_select_v1_against_tflite(tmp_path):
     """SELECT (v1): same shapes, a scalar condition, a rank-1 condition along axis 0."""
     cases = [((2, 3, 4), (2, 3, 4), (2, 3, 4)), ((), (3, 5), (3, 5)), ((3,), (3, 2, 2), (3, 2, 2))]
     check(tmp_path, B.selects(_rng("sel"), "SELECT", ("uint8", "int32", "float32"), cases), tflm=False)
+
+
+WIDE_CASTS = [("uint8", "int8"), ("uint8", "float32"), ("uint8", "int32"), ("uint8", "bool"), ("int8", "uint8"),
+              ("float32", "uint8"), ("int32", "int64"), ("int64", "int32"), ("int64", "float32"),
+              ("float32", "int64"), ("bool", "uint8"), ("int16", "int64"), ("int64", "bool")]
+
+
+def cast_inputs(g, rng):
+    """Integers over their type's range (int64 over int32's), bools 0/1, floats in [0, 250)
+    (a float cast to uint8 is defined there)."""
+    xs = []
+    for tid in g.graph["inputs"]:
+        t = ir.tensor(g, tid)
+        if t.dtype == "float32":
+            xs.append((rng.random(t.shape) * 250).astype(np.float32))
+        elif t.dtype == "int64":
+            xs.append(rng.integers(-2**31, 2**31, size=t.shape).astype(np.int64))
+        elif t.dtype == "bool":
+            xs.append(rng.integers(0, 2, size=t.shape).astype(np.bool_))
+        else:
+            info = np.iinfo(t.dtype)
+            xs.append(rng.integers(info.min, info.max, size=t.shape, endpoint=True).astype(t.dtype))
+    return xs
+
+
+def test_cast_uint8_int64_against_tflite(tmp_path):
+    check(tmp_path, B.casts(_rng("cast"), (3, 7), WIDE_CASTS), tflm=False, inputs=cast_inputs)
+
+
+def test_dequantize_uint8(tmp_path):
+    check(tmp_path, B.dequantize_uint8(_rng("deq"), (4, 9), [(0.02, 128), (0.5, 0), (0.007, 255)]))

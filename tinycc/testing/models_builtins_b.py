@@ -102,3 +102,13 @@ def casts(rng, shape, pairs) -> bytes:
         n.inputs.append(x)
         n.op("CAST", [x], [n.act(shape, {}, f"cast{k}_{src}_{dst}", dtype=dst)])
     return n.build()
+
+
+def dequantize_uint8(rng, shape, qparams) -> bytes:
+    """One DEQUANTIZE uint8 -> float32 per (scale, zero point)."""
+    n = Net(rng)
+    for k, (s, z) in enumerate(qparams):
+        x = n.b.tensor(list(shape), "uint8", scale=s, zero_point=z, name=f"x{k}")
+        n.inputs.append(x)
+        n.op("DEQUANTIZE", [x], [n.act(shape, {}, f"deq{k}", dtype="float32")])
+    return n.build()
