@@ -43,6 +43,9 @@ class OpDef:
     """
     kind: str = ""             # the TFLite builtin name, e.g. "CONV_2D"
     options_class = None       # tflite.*Options class for the builtin options table
+    custom_code: str | None = None  # a custom op: its custom_code in the file (then ``kind`` is
+    #                            the name TFLite Micro registers it under); ``read_options`` gets
+    #                            the custom options bytes (a flexbuffer)
     kernel: str | None = None  # runtime/kernels/<kernel>.c/.h
 
     # -- facts about the op's inputs (the model validator, fold_constants, ...) ---------------
@@ -79,7 +82,8 @@ class OpDef:
     #                            input, as max pooling's)
 
     def read_options(self, opts) -> dict:
-        """Decode the flatbuffer builtin options (an ``options_class`` instance, or None) into attrs."""
+        """Decode the flatbuffer builtin options (an ``options_class`` instance, or None; a custom
+        op's options bytes) into attrs."""
         return {}
 
     def check(self, g, o: ir.Op) -> None:
@@ -232,6 +236,12 @@ def register(cls):
 def lookup(kind: str) -> OpDef | None:
     _load()
     return _REGISTRY.get(kind)
+
+
+def lookup_custom(custom_code: str) -> OpDef | None:
+    """The op that declares this ``custom_code`` (e.g. "TFLite_Detection_PostProcess"), or None."""
+    _load()
+    return next((d for d in _REGISTRY.values() if d.custom_code == custom_code), None)
 
 
 def supported() -> list[str]:
