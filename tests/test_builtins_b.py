@@ -128,3 +128,22 @@ def test_cast_uint8_int64_against_tflite(tmp_path):
 
 def test_dequantize_uint8(tmp_path):
     check(tmp_path, B.dequantize_uint8(_rng("deq"), (4, 9), [(0.02, 128), (0.5, 0), (0.007, 255)]))
+
+
+def tied_inputs(g, rng):
+    """Few distinct values (many ties): integers in [-3, 3] of each type, floats on a 0.5 grid."""
+    return [(rng.integers(-3, 4, size=ir.tensor(g, t).shape) * (0.5 if ir.tensor(g, t).dtype == "float32" else 1))
+            .astype(ir.tensor(g, t).dtype) for t in g.graph["inputs"]]
+
+
+def test_topk_v2_against_tflite(tmp_path):
+    check(tmp_path, B.topks(_rng("topk"), (3, 2, 9), [1, 4, 9], ("float32", "int8", "int32")), tflm=False,
+          inputs=tied_inputs)
+
+
+def test_strided_slice_5d_against_tflite(tmp_path):
+    """TFLite Micro stops at 4-D; TFLite (and tinycc) slice 5-D inputs."""
+    from tinycc.testing.models_datamove import strided_slices
+    cases = [([0, 1, 0, 1, 0], [2, 3, 4, 5, 6], [1, 1, 2, 2, 3], {}),
+             ([1, 0, 3, 0, 5], [2, 3, 0, 5, 0], [1, 1, -1, 1, -2], {"shrink_axis_mask": 1})]
+    check(tmp_path, strided_slices(_rng("ss5"), (2, 3, 4, 5, 6), cases), tflm=False)

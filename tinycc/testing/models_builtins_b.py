@@ -112,3 +112,18 @@ def dequantize_uint8(rng, shape, qparams) -> bytes:
         n.inputs.append(x)
         n.op("DEQUANTIZE", [x], [n.act(shape, {}, f"deq{k}", dtype="float32")])
     return n.build()
+
+
+def topks(rng, shape, ks, dtypes) -> bytes:
+    """One TOPK_V2 per k and dtype (values and int32 indices as outputs)."""
+    n = Net(rng)
+    for dt in dtypes:
+        n.dtype = dt
+        q = n.q()
+        x = n.b.tensor(list(shape), dt, name=f"x_{dt}", **q)
+        n.inputs.append(x)
+        for k in ks:
+            out = [*shape[:-1], k]
+            n.op("TOPK_V2", [x, n.const(np.int32(k), name=f"k{k}")],
+                 [n.act(out, q, f"top{k}_{dt}"), n.act(out, {}, f"idx{k}_{dt}", dtype="int32")])
+    return n.build()
