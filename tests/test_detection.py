@@ -81,6 +81,20 @@ def test_postprocess_refusals(tmp_path):
         driver.compile_graph(str(path))
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_postprocess_garbage_options_refused(tmp_path, seed):
+    """Untrusted custom options: random bytes of the options' length give one clear refusal."""
+    good = D.postprocess_alone(ANCHORS, D.options())
+    from flatbuffers import flexbuffers
+    blob = bytes(flexbuffers.Dumps(D.options()))
+    at = good.index(blob)
+    junk = np.random.default_rng(seed).integers(0, 256, len(blob), dtype=np.uint8).tobytes()
+    path = tmp_path / "m.tflite"
+    path.write_bytes(good[:at] + junk + good[at + len(blob):])
+    with pytest.raises(TinyccError, match=r"operator 0 \(DETECTION_POSTPROCESS\): custom options"):
+        driver.compile_graph(str(path))
+
+
 @pytest.mark.parametrize("mode", ["host", "qemu"])
 def test_ssd_detector(tmp_path, mode):
     if mode == "qemu":

@@ -75,7 +75,7 @@ class Reference:
         require("tflite_micro")
         try:
             if lite:
-                raise RuntimeError("TFLite Micro computes an op of this model unreliably")
+                raise RuntimeError("TFLite Micro lacks an op (or type) of this model or computes it unreliably")
             from tflite_micro import runtime
             with _silenced_stderr():  # TFLite Micro logs its refusal of hybrid models on fd 2
                 self._tflm = runtime.Interpreter.from_file(model_path, arena_size=TFLM_ARENA)
@@ -83,8 +83,9 @@ class Reference:
         except RuntimeError:
             require("ai_edge_litert")
             from ai_edge_litert.interpreter import Interpreter, OpResolverType
-            self.name = ("TFLite (LiteRT reference kernels); TFLite Micro computes an op of this model "
-                         "unreliably" if lite else "TFLite (LiteRT builtin kernels); TFLite Micro refuses this model")
+            self.name = ("TFLite (LiteRT reference kernels); TFLite Micro lacks an op (or type) of this "
+                         "model or computes it unreliably" if lite
+                         else "TFLite (LiteRT builtin kernels); TFLite Micro refuses this model")
             self._tflm = None
             # Builtin kernels only: the default XNNPACK delegate quantizes hybrid inputs its own way.
             # In place of TFLite Micro (``lite``): TFLite's reference kernels, whose int8

@@ -109,8 +109,10 @@ class OpDef:
         return [np.asarray(p.lut, np.int8)[np.asarray(inputs[0]).astype(np.int64) & 0xFF]]
 
     def tflm_reference_reliable(self, g, o: ir.Op) -> bool:
-        """False when TFLite Micro's kernel computes this op unreliably (it reads memory it never
-        set): ``verify`` and the tests then check the model against TFLite instead, saying so."""
+        """False when TFLite Micro cannot be this op's reference: it has no kernel for the op or
+        its types (SELECT, TOPK_V2, int32 FLOOR_DIV, 5-D STRIDED_SLICE, ...), or its kernel
+        computes it unreliably (it reads memory it never set). ``verify`` and the tests then
+        check the model against TFLite's reference kernels instead, saying so."""
         return True
 
     def emit(self, g, o: ir.Op, ctx) -> None:
