@@ -18,54 +18,47 @@ ANCHORS = D.anchors_grid(4, 4, [(0.3, 0.3), (0.5, 0.25)])      # 32 anchors
 
 
 def assert_detections(ours, refs):
-    """num_detections equal; the first num rows of boxes, classes and scores equal (floats within
-    1e-5: the decode's exp is the C library's); the rows after them zero in ours (TFLite Micro's
-    fast variant leaves them unwritten)."""
-    for o, r in zip(ours, refs):
-        n = int(np.asarray(r[3]).ravel()[0])
-        assert o[3].ravel()[0] == n
-        boxes, rboxes = o[0].reshape(-1, 4), np.asarray(r[0]).reshape(-1, 4)
-        np.testing.assert_allclose(boxes[:n], rboxes[:n], rtol=1e-5, atol=1e-6)
-        assert np.array_equal(o[1].ravel()[:n], np.asarray(r[1]).ravel()[:n])
-        assert np.array_equal(o[2].ravel()[:n], np.asarray(r[2]).ravel()[:n])
-        assert not boxes[n:].any() and not o[1].ravel()[n:].any() and not o[2].ravel()[n:].any()
+    """Per op (four outputs each): num_detections equal; the first num rows of boxes, classes and
+    scores equal (boxes within 1e-5: the decode's exp is the C library's); the rows after them
+    zero in ours (TFLite Micro's fast variant leaves them unwritten)."""
+    for o_all, r_all in zip(ours, refs):
+        for k in range(0, len(o_all), 4):
+            o, r = o_all[k:k + 4], r_all[k:k + 4]
+            n = int(np.asarray(r[3]).ravel()[0])
+            assert o[3].ravel()[0] == n
+            boxes, rboxes = o[0].reshape(-1, 4), np.asarray(r[0]).reshape(-1, 4)
+            np.testing.assert_allclose(boxes[:n], rboxes[:n], rtol=1e-5, atol=1e-6)
+            assert np.array_equal(o[1].ravel()[:n], np.asarray(r[1]).ravel()[:n])
+            assert np.array_equal(o[2].ravel()[:n], np.asarray(r[2]).ravel()[:n])
+            assert not boxes[n:].any() and not o[1].ravel()[n:].any() and not o[2].ravel()[n:].any()
 
 
-def crafted(rng, classes: int, kind: str):
-    """(box encodings, class predictions) for one sample: scores on a 0.05 grid (many ties)."""
+def crafted(rng, kind: str):
+    """(box encodings, class predictions [1, N, 4]) for one sample: scores on a 0.05 grid (many
+    ties), all below 0.3 for "none"."""
     box = (rng.standard_normal((1, len(ANCHORS), 4)) * 0.8).astype(np.float32)
     scale = {"many": 1.0, "none": 0.25, "few": 0.5}[kind]
-    cls = (np.round(rng.random((1, len(ANCHORS), classes)) * 20) / 20 * scale).astype(np.float32)
+    cls = (np.round(rng.random((1, len(ANCHORS), 4)) * 20) / 20 * scale).astype(np.float32)
     return [box, cls]
 
 
-def run_case(tmp_path, data: bytes, batches):
+def test_postprocess_alone(tmp_path):
+    """Three ops on one pair of inputs: fast NMS and regular NMS (3 classes after a background
+    column), regular NMS on all 4 columns as classes (no background), a tight IoU threshold."""
+    ops = [D.options(use_regular_nms=False, max_detections=6),
+           D.options(use_regular_nms=True, max_detections=6, detections_per_class=4),
+           D.options(use_regular_nms=True, num_classes=4, nms_iou_threshold=0.1, nms_score_threshold=0.5,
+                     max_detections=8, detections_per_class=5)]
     path = tmp_path / "m.tflite"
-    path.write_bytes(data)
-    ref = Reference(str(path), 4)
+    path.write_bytes(D.postprocess_alone(ANCHORS, *ops, columns=4))
+    batches = [crafted(np.random.default_rng(s), k) for s, k in enumerate(("many", "few", "none", "many"))]
+    ref = Reference(str(path), 12)
     assert ref.name == "TFLite Micro"
-    ours, _ = run_compiled(path, batches, tmp_path, "host")
     refs = [ref.run(xs) for xs in batches]
+    counts = [[int(r[k][0]) for k in (3, 7, 11)] for r in refs]
+    assert counts[0][:2] == [6, 6] and counts[2] == [0, 0, 0] and min(counts[1]) > 0   # cut, none, some
+    ours, _ = run_compiled(path, batches, tmp_path, "host")
     assert_detections(ours, refs)
-    return ours, refs
-
-
-@pytest.mark.parametrize("regular", [False, True])
-def test_postprocess_alone(tmp_path, regular):
-    rng = np.random.default_rng(7)
-    opts = D.options(use_regular_nms=regular, max_detections=6, detections_per_class=4)
-    batches = [crafted(rng, 4, k) for k in ("many", "few", "none", "many")]
-    ours, refs = run_case(tmp_path, D.postprocess_alone(ANCHORS, opts), batches)
-    counts = [int(r[3][0]) for r in refs]
-    assert counts[0] == 6 and counts[2] == 0 and 0 < counts[1]      # cut to max, some, none
-
-
-def test_postprocess_without_background_and_tight_iou(tmp_path):
-    rng = np.random.default_rng(8)
-    opts = D.options(use_regular_nms=True, num_classes=3, nms_iou_threshold=0.1, nms_score_threshold=0.5,
-                     max_detections=8, detections_per_class=5)
-    run_case(tmp_path, D.postprocess_alone(ANCHORS, opts, background=False),
-             [crafted(rng, 3, "many") for _ in range(2)])
 
 
 def test_postprocess_refusals(tmp_path):
@@ -75,8 +68,7 @@ def test_postprocess_refusals(tmp_path):
         driver.compile_graph(str(path))
     opts = D.options()
     del opts["num_classes"]
-    path.write_bytes(D.postprocess_alone(ANCHORS, {**opts, "num_classes": 3}, background=True)
-                     .replace(b"num_classes", b"num_clashes"))
+    path.write_bytes(D.postprocess_alone(ANCHORS, {**opts, "num_classes": 3}).replace(b"num_classes", b"num_clashes"))
     with pytest.raises(TinyccError, match=r"operator 0 \(DETECTION_POSTPROCESS\).*lack num_classes"):
         driver.compile_graph(str(path))
 

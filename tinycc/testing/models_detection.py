@@ -30,24 +30,28 @@ def options(max_detections=5, max_classes_per_detection=1, detections_per_class=
                 num_classes=num_classes, y_scale=y, x_scale=x, h_scale=h, w_scale=w)
 
 
-def _postprocess(mb: ModelBuilder, box: int, cls: int, anchors: np.ndarray, opts: dict) -> list[int]:
+def _postprocess(mb: ModelBuilder, box: int, cls: int, anchors: np.ndarray, opts: dict, tag: str = "") -> list[int]:
     m = opts["max_detections"] * (1 if opts["use_regular_nms"] else opts["max_classes_per_detection"])
-    a = mb.tensor(list(anchors.shape), "float32", data=anchors, name="anchors")
-    outs = [mb.tensor([1, m, 4], "float32", name="detection_boxes"),
-            mb.tensor([1, m], "float32", name="detection_classes"),
-            mb.tensor([1, m], "float32", name="detection_scores"),
-            mb.tensor([1], "float32", name="num_detections")]
+    a = mb.tensor(list(anchors.shape), "float32", data=anchors, name=f"anchors{tag}")
+    outs = [mb.tensor([1, m, 4], "float32", name=f"detection_boxes{tag}"),
+            mb.tensor([1, m], "float32", name=f"detection_classes{tag}"),
+            mb.tensor([1, m], "float32", name=f"detection_scores{tag}"),
+            mb.tensor([1], "float32", name=f"num_detections{tag}")]
     mb.custom_op(CUSTOM_CODE, [box, cls, a], outs, opts)
     return outs
 
 
-def postprocess_alone(anchors: np.ndarray, opts: dict, background: bool = True) -> bytes:
-    """The op on two model inputs: box encodings [1, N, 4] and class predictions [1, N, C (+1)]."""
+def postprocess_alone(anchors: np.ndarray, *opts: dict, columns: int | None = None) -> bytes:
+    """One op per options dict on two model inputs: box encodings [1, N, 4] and class
+    predictions [1, N, columns] (default: the first op's num_classes + 1, a background column);
+    an op whose num_classes equals ``columns`` reads no background column. Four outputs per op."""
     n = anchors.shape[0]
+    columns = columns or opts[0]["num_classes"] + 1
     mb = ModelBuilder("tinycc DETECTION_POSTPROCESS test model")
     box = mb.tensor([1, n, 4], "float32", name="box_encodings")
-    cls = mb.tensor([1, n, opts["num_classes"] + int(background)], "float32", name="class_predictions")
-    return mb.build([box, cls], _postprocess(mb, box, cls, anchors, opts))
+    cls = mb.tensor([1, n, columns], "float32", name="class_predictions")
+    outs = [t for k, o in enumerate(opts) for t in _postprocess(mb, box, cls, anchors, o, f"_{k}")]
+    return mb.build([box, cls], outs)
 
 
 def ssd_detector(rng: np.random.Generator, opts: dict, size: int = 16, per_cell=((0.2, 0.2), (0.35, 0.2))) -> bytes:
