@@ -10,22 +10,22 @@ import pytest
 from tinycc import driver
 from tinycc.errors import TinyccError
 from tinycc.testing import models_detection as D
-from tinycc.verify import Reference, random_inputs
+from tinycc.verify import Reference, random_inputs, tflm_unreliable
 
 from .conftest import needs_qemu, run_compiled
 
 ANCHORS = D.anchors_grid(4, 4, [(0.3, 0.3), (0.5, 0.25)])      # 32 anchors
 
 
-def assert_detections(ours, refs):
-    """Per op (four outputs each): num_detections equal; the first num rows of boxes, classes and
-    scores equal (boxes within 1e-5: the decode's exp is the C library's); the rows after them
-    zero in ours (TFLite Micro's fast variant leaves them unwritten)."""
+def assert_detections(ours, refs, per_box: int = 1):
+    """Per op (four outputs each): num_detections equal; the first num * ``per_box`` rows of
+    boxes, classes and scores equal (boxes within 1e-5: the decode's exp is the C library's);
+    the rows after them zero in ours (TFLite Micro's fast variant leaves them unwritten)."""
     for o_all, r_all in zip(ours, refs):
         for k in range(0, len(o_all), 4):
             o, r = o_all[k:k + 4], r_all[k:k + 4]
-            n = int(np.asarray(r[3]).ravel()[0])
-            assert o[3].ravel()[0] == n
+            assert o[3].ravel()[0] == np.asarray(r[3]).ravel()[0]
+            n = int(np.asarray(r[3]).ravel()[0]) * per_box
             boxes, rboxes = o[0].reshape(-1, 4), np.asarray(r[0]).reshape(-1, 4)
             np.testing.assert_allclose(boxes[:n], rboxes[:n], rtol=1e-5, atol=1e-6)
             assert np.array_equal(o[1].ravel()[:n], np.asarray(r[1]).ravel()[:n])
@@ -61,10 +61,25 @@ def test_postprocess_alone(tmp_path):
     assert_detections(ours, refs)
 
 
+def test_postprocess_classes_per_box_against_tflite(tmp_path):
+    """The fast variant reporting 2 classes per box: TFLite Micro writes past its outputs there,
+    TFLite is the reference (its layout: a box's rows together, num_detections counts boxes)."""
+    path = tmp_path / "m.tflite"
+    path.write_bytes(D.postprocess_alone(ANCHORS, D.options(max_classes_per_detection=2, max_detections=5)))
+    g = driver.compile_graph(str(path))
+    assert tflm_unreliable(g)
+    batches = [crafted(np.random.default_rng(s), k) for s, k in enumerate(("many", "few"))]
+    ref = Reference(str(path), 4, lite=True)
+    refs = [ref.run(xs) for xs in batches]
+    assert [int(r[3][0]) for r in refs][0] == 5
+    ours, _ = run_compiled(path, batches, tmp_path, "host", g=g)
+    assert_detections(ours, refs, per_box=2)
+
+
 def test_postprocess_refusals(tmp_path):
     path = tmp_path / "m.tflite"
-    path.write_bytes(D.postprocess_alone(ANCHORS, D.options(max_classes_per_detection=2)))
-    with pytest.raises(TinyccError, match=r"operator 0 \(DETECTION_POSTPROCESS\).*max_classes_per_detection 2"):
+    path.write_bytes(D.postprocess_alone(ANCHORS, D.options(max_classes_per_detection=4)))
+    with pytest.raises(TinyccError, match=r"operator 0 \(DETECTION_POSTPROCESS\).*max_classes_per_detection 4"):
         driver.compile_graph(str(path))
     opts = D.options()
     del opts["num_classes"]

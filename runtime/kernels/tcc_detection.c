@@ -7,7 +7,9 @@
  * later boxes whose IoU with a selected one exceeds the IoU threshold. The fast variant runs
  * it once on each box's best class score; the regular variant once per class, merging the
  * selections into a running list sorted stably by decreasing score and cut to max_detections.
- * Only boxes some class scores at or above the threshold are decoded.
+ * With K classes per detection (fast variant), a selected box fills K rows, its best classes
+ * first (TFLite's layout; num counts boxes). Only boxes some class scores at or above the
+ * threshold are decoded.
  */
 #include "tcc_detection.h"
 
@@ -36,7 +38,7 @@ static det_scratch layout(const tcc_detection_params *p, void *scratch)
     s.tmp = s.order + l;
     s.selected = s.tmp + l;
     s.best_class = s.selected + n;
-    s.list_index = s.best_class + n;
+    s.list_index = s.best_class + n * p->classes_per_detection;
     s.list_index2 = s.list_index + l;
     s.active = (uint8_t *)(s.list_index2 + l);
     return s;
@@ -145,28 +147,40 @@ void tcc_detection_postprocess_f32(const tcc_detection_params *p, const float *b
     const det_scratch s = layout(p, scratch);
     const int32_t cw = p->classes_with_bg;
 
-    /* each box's best class (ties: the lower) and score; decode the boxes that may be output */
+    /* each box's best K classes, best first (ties: the lower class first), and best score;
+     * decode the boxes that may be output */
+    const int32_t k = p->classes_per_detection;
     for (int32_t row = 0; row < p->num_boxes; ++row) {
         const float *bs = class_predictions + row * cw + p->label_offset;
-        int32_t best = 0;
-        for (int32_t c = 1; c < p->num_classes; ++c) {
-            if (bs[c] > bs[best]) {
-                best = c;
+        int32_t *best = s.best_class + row * k;
+        int32_t kept = 0;
+        for (int32_t c = 0; c < p->num_classes; ++c) {
+            if (kept == k && !(bs[c] > bs[best[k - 1]])) {
+                continue;
             }
+            int32_t at = kept < k ? kept++ : k - 1;
+            while (at > 0 && bs[c] > bs[best[at - 1]]) {
+                best[at] = best[at - 1];
+                --at;
+            }
+            best[at] = c;
         }
-        s.best_class[row] = best;
-        s.box_scores[row] = bs[best];
-        if (bs[best] >= p->nms_score_threshold) {
+        s.box_scores[row] = bs[best[0]];
+        if (bs[best[0]] >= p->nms_score_threshold) {
             decode(p, box_encodings + row * p->box_stride, anchors + 4 * row, s.decoded + 4 * row);
         }
     }
 
-    int32_t count = 0;
+    int32_t count = 0, rows = 0;
     if (!p->regular_nms) {
         count = nms(p, &s, s.box_scores, p->max_detections);
         for (int32_t i = 0; i < count; ++i) {
             const int32_t b = s.selected[i];
-            write_row(boxes, classes, scores, i, s.decoded + 4 * b, (float)s.best_class[b], s.box_scores[b]);
+            const float *bs = class_predictions + b * cw + p->label_offset;
+            for (int32_t col = 0; col < k; ++col) {
+                const int32_t c = s.best_class[b * k + col];
+                write_row(boxes, classes, scores, rows++, s.decoded + 4 * b, (float)c, bs[c]);
+            }
         }
     } else {
         for (int32_t col = 0; col < p->num_classes; ++col) {
@@ -191,14 +205,14 @@ void tcc_detection_postprocess_f32(const tcc_detection_params *p, const float *b
                 s.list_scores[r] = s.list_scores2[r];
             }
         }
-        for (int32_t k = 0; k < count; ++k) {
-            const int32_t anchor = s.list_index[k] / cw;
-            const int32_t cls = s.list_index[k] - anchor * cw - p->label_offset;
-            write_row(boxes, classes, scores, k, s.decoded + 4 * anchor, (float)cls, s.list_scores[k]);
+        for (int32_t r = 0; r < count; ++r) {
+            const int32_t anchor = s.list_index[r] / cw;
+            const int32_t cls = s.list_index[r] - anchor * cw - p->label_offset;
+            write_row(boxes, classes, scores, rows++, s.decoded + 4 * anchor, (float)cls, s.list_scores[r]);
         }
     }
-    for (int32_t k = count; k < p->max_detections; ++k) {
-        write_row(boxes, classes, scores, k, 0, 0.0f, 0.0f);
+    for (int32_t r = rows; r < p->max_detections * k; ++r) {
+        write_row(boxes, classes, scores, r, 0, 0.0f, 0.0f);
     }
     num[0] = (float)count;
 }

@@ -4,8 +4,8 @@ its inputs before it).
 
 Inputs: box encodings [1, N, >= 4] (y, x, h, w per anchor), class predictions [1, N, C'] with
 C' = num_classes or num_classes + 1 (a background column first, skipped), anchors [N, 4]
-(y, x, h, w). Outputs, float32: boxes [1, M, 4] (ymin, xmin, ymax, xmax), classes [1, M],
-scores [1, M], num_detections [1]. Options (the custom options' flexbuffer map): max_detections,
+(y, x, h, w). Outputs, float32: boxes [1, R, 4] (ymin, xmin, ymax, xmax), classes [1, R],
+scores [1, R], num_detections [1], R = M K (M = max_detections, K classes per box below). Options (the custom options' flexbuffer map): max_detections,
 max_classes_per_detection, detections_per_class (default 100), use_regular_nms (default false),
 nms_score_threshold, nms_iou_threshold, num_classes, y_scale, x_scale, h_scale, w_scale.
 
@@ -17,17 +17,18 @@ Semantics, as TFLite Micro computes them:
            score (ties: lower box first); greedily the best remaining box is selected and
            every later one whose IoU with it exceeds the IoU threshold dropped, until
            min(candidates, limit) are selected. IoU: 0 when an area is <= 0.
-  fast     (use_regular_nms false; max_classes_per_detection 1): each box scored by its best
-           class (ties: lower class), one NMS with limit M; outputs in selection order.
+  fast     (use_regular_nms false): each box scored by its best class (ties: lower class),
+           one NMS with limit M; outputs in selection order, K = max_classes_per_detection rows
+           per selected box (its best K classes, ties to the lower class), num_detections the
+           boxes. TFLite Micro writes past its outputs for K > 1: there TFLite's layout is
+           followed and TFLite is the reference (``tflm_reference_reliable``).
   regular  one NMS per class (limit detections_per_class); after each class the running list
            (earlier kept entries first, then this class's selections) is sorted stably by
            decreasing score and cut to M; outputs the list, zeros after it.
 num_detections is the count written. tinycc zeroes the unused rows of the fast variant's
 outputs (TFLite Micro leaves them as they were), and decodes only the boxes some class scores
 at or above the threshold: the others can never be output nor suppress one (TFLite Micro
-decodes all and stops with an error when one has ymin >= ymax or xmin >= xmax). The fast
-variant with max_classes_per_detection > 1 is refused: TFLite Micro writes past its outputs
-there.
+decodes all and stops with an error when one has ymin >= ymax or xmin >= xmax).
 
 The scratch (``scratch_bytes``) holds decoded boxes, candidate lists and sort buffers.
 """
@@ -71,8 +72,7 @@ class DetectionPostprocess(OpDef):
         return attrs
 
     def n_out(self, o) -> int:
-        a = o.attrs
-        return a["max_detections"] * (1 if a["use_regular_nms"] else a["max_classes_per_detection"])
+        return o.attrs["max_detections"] * self.classes_per_row(o)
 
     def check(self, g, o):
         self.expect_arity(o, (3, 3), 4)
@@ -95,20 +95,29 @@ class DetectionPostprocess(OpDef):
             raise self.fail(o, f"nms_iou_threshold {a['nms_iou_threshold']} is not in (0, 1]")
         if a["use_regular_nms"] and a["detections_per_class"] < 1:
             raise self.fail(o, "detections_per_class must be positive")
-        if not a["use_regular_nms"] and a["max_classes_per_detection"] != 1:
-            raise self.fail(o, f"max_classes_per_detection {a['max_classes_per_detection']} is not supported "
-                               "(1; TFLite Micro writes past its outputs for more)")
+        if not a["use_regular_nms"] and not 1 <= a["max_classes_per_detection"] <= a["num_classes"]:
+            raise self.fail(o, f"max_classes_per_detection {a['max_classes_per_detection']} is not in "
+                               f"[1, num_classes]")
         m = self.n_out(o)
         for t, shape in zip(o.outputs, [(1, m, 4), (1, m), (1, m), (1,)]):
             self.expect_shape(g, o, t, shape)
 
+    def classes_per_row(self, o) -> int:
+        """K: the classes each selected box reports (the fast variant's max_classes_per_detection)."""
+        return 1 if o.attrs["use_regular_nms"] else o.attrs["max_classes_per_detection"]
+
+    def tflm_reference_reliable(self, g, o):
+        """The fast variant with more than one class per box: TFLite Micro writes past its outputs
+        there, so TFLite (whose layout tinycc follows) is the reference."""
+        return self.classes_per_row(o) == 1
+
     def scratch_bytes(self, g, o):
         """Floats: decoded boxes 4N, candidate scores N, per-box scores N, two lists of L = M + N
-        scores; int32: candidate boxes N, sort order L, merge buffer L, selection N, best class N,
-        two lists of L entries; bytes: active flags N (tcc_detection.c lays them out so)."""
+        scores; int32: candidate boxes N, sort order L, merge buffer L, selection N, best classes
+        N K, two lists of L entries; bytes: active flags N (tcc_detection.c lays them out so)."""
         n, m = ir.tensor(g, o.inputs[0]).shape[1], o.attrs["max_detections"]
         lst = m + n
-        return 4 * (6 * n + 2 * lst) + 4 * (3 * n + 4 * lst) + n
+        return 4 * (6 * n + 2 * lst) + 4 * (2 * n + n * self.classes_per_row(o) + 4 * lst) + n
 
     def emit(self, g, o, ctx):
         a = o.attrs
@@ -117,7 +126,7 @@ class DetectionPostprocess(OpDef):
             ("num_boxes", box.shape[1]), ("box_stride", box.shape[2]), ("num_classes", a["num_classes"]),
             ("classes_with_bg", cls.shape[2]), ("label_offset", cls.shape[2] - a["num_classes"]),
             ("max_detections", a["max_detections"]), ("detections_per_class", a["detections_per_class"]),
-            ("regular_nms", int(a["use_regular_nms"])),
+            ("regular_nms", int(a["use_regular_nms"])), ("classes_per_detection", self.classes_per_row(o)),
             *((k, format_float(a[k])) for k in FLOATS)])
         ins = ", ".join(ctx.buf(t) for t in o.inputs)
         outs = ", ".join(ctx.buf(t) for t in o.outputs)
