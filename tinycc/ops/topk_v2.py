@@ -44,8 +44,8 @@ class TopKV2(OpDef):
         if not x.shape:
             raise self.fail(o, "input must have at least one dimension", x.name)
         k = self.k(g, o)
-        if not 0 <= k <= x.shape[-1]:
-            raise self.fail(o, f"k = {k} is not in [0, {x.shape[-1]}]")
+        if not 1 <= k <= x.shape[-1]:
+            raise self.fail(o, f"k = {k} is not in [1, {x.shape[-1]}]")
         for t in o.outputs:
             self.expect_shape(g, o, t, (*x.shape[:-1], k))
 
