@@ -25,11 +25,6 @@ NOT_OPS = {"BASIC_CLASSIFIER", "DECODE", "ETHOSU", "L2NORM_REF"}
 # TFLite Micro builtins tinycc does not compile yet (issue 16; the helper working on each shrinks
 # this list when the op is registered).
 NOT_YET = {
-    # logical, arithmetic, reductions, pooling (issue 16 part B)
-    "ADD_N", "FLOOR_DIV", "FLOOR_MOD", "LOGICAL_AND", "LOGICAL_NOT", "LOGICAL_OR", "REDUCE_ALL",
-    "L2_POOL_2D",
-    # the SSD post-processing custom op
-    "DETECTION_POSTPROCESS",
     # control flow and the audio custom op (the audio/sequence issue)
     "IF", "WHILE", "CIRCULAR_BUFFER",
 }

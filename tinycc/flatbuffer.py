@@ -201,6 +201,7 @@ class RawOperator:
     outputs: list[int]
     options_type: int
     options_pos: int | None     # position of the builtin options table, fields checked
+    custom_options: bytes = b""  # a custom op's options (a flexbuffer), inside the file
     kind: str = ""              # filled by check_model
 
 
@@ -333,7 +334,8 @@ def _read_operator(r: _Reader, t: _Table, k: int) -> RawOperator:
     options_type = t.scalar(3, "B", "builtin_options_type")
     opts = t.table(4, "builtin_options")
     return RawOperator(k, t.scalar(0, "I", "opcode_index"), t.scalars(1, "i", "inputs"),
-                       t.scalars(2, "i", "outputs"), options_type, None if opts is None else opts.pos)
+                       t.scalars(2, "i", "outputs"), options_type, None if opts is None else opts.pos,
+                       t.bytes_(5, "custom_options"))
 
 
 def check_options_table(buf: bytes, pos: int, options_class, what: str, trace: list | None = None) -> None:

@@ -213,7 +213,10 @@ def _init_values(m: flatbuffer.RawModel, k: int) -> dict[tuple, np.ndarray]:
 
 
 def _options(m: flatbuffer.RawModel, o: flatbuffer.RawOperator, spec):
-    """The op's builtin options as its generated class, at a checked position (or None)."""
+    """The op's builtin options as its generated class, at a checked position (or None); a
+    custom op's options bytes (``OpDef.custom_code``)."""
+    if spec.custom_code is not None:
+        return o.custom_options
     if spec.options_class is None or o.options_pos is None:
         return None
     opts = spec.options_class()

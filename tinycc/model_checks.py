@@ -167,10 +167,12 @@ def check_operator(m: RawModel, o, producer: dict[int, int]) -> None:
         raise TinyccError(f"opcode index {o.opcode_index} out of range (model has {len(m.opcodes)} "
                           f"operator codes)", op_index=o.index)
     code = m.opcodes[o.opcode_index]
-    if code.builtin == 32:  # CUSTOM
-        raise TinyccError(f"custom operator '{code.custom or '?'}' is not supported",
-                          op_index=o.index, op_kind="CUSTOM")
-    kind = BUILTIN_OPCODE2NAME.get(code.builtin)
+    if code.builtin == 32:  # CUSTOM: an op that declares this custom code, or refused
+        spec = ops.lookup_custom(code.custom or "")
+        if spec is None:
+            raise TinyccError(f"custom operator '{code.custom or '?'}' is not supported",
+                              op_index=o.index, op_kind="CUSTOM")
+    kind = spec.kind if code.builtin == 32 else BUILTIN_OPCODE2NAME.get(code.builtin)
     if kind is None:
         raise TinyccError(f"unknown builtin operator code {code.builtin}", op_index=o.index)
     o.kind = kind

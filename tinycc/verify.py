@@ -75,7 +75,7 @@ class Reference:
         require("tflite_micro")
         try:
             if lite:
-                raise RuntimeError("TFLite Micro computes an op of this model unreliably")
+                raise RuntimeError("TFLite Micro lacks an op (or type) of this model or computes it unreliably")
             from tflite_micro import runtime
             with _silenced_stderr():  # TFLite Micro logs its refusal of hybrid models on fd 2
                 self._tflm = runtime.Interpreter.from_file(model_path, arena_size=TFLM_ARENA)
@@ -83,8 +83,9 @@ class Reference:
         except RuntimeError:
             require("ai_edge_litert")
             from ai_edge_litert.interpreter import Interpreter, OpResolverType
-            self.name = ("TFLite (LiteRT reference kernels); TFLite Micro computes an op of this model "
-                         "unreliably" if lite else "TFLite (LiteRT builtin kernels); TFLite Micro refuses this model")
+            self.name = ("TFLite (LiteRT reference kernels); TFLite Micro lacks an op (or type) of this "
+                         "model or computes it unreliably" if lite
+                         else "TFLite (LiteRT builtin kernels); TFLite Micro refuses this model")
             self._tflm = None
             # Builtin kernels only: the default XNNPACK delegate quantizes hybrid inputs its own way.
             # In place of TFLite Micro (``lite``): TFLite's reference kernels, whose int8
@@ -169,12 +170,14 @@ def _silenced_stderr():
 
 
 def random_inputs(g, rng: np.random.Generator) -> list[np.ndarray]:
-    """One sample: integers uniform over their type's range, floats standard normal."""
+    """One sample: integers uniform over their type's range, bools 0 or 1, floats standard normal."""
     xs = []
     for tid in g.graph["inputs"]:
         t = ir.tensor(g, tid)
         dt = NUMPY[t.dtype]
-        if np.issubdtype(dt, np.integer):
+        if t.dtype == "bool":
+            xs.append(rng.integers(0, 2, size=t.shape).astype(np.bool_))
+        elif np.issubdtype(dt, np.integer):
             info = np.iinfo(dt)
             xs.append(rng.integers(info.min, info.max, size=t.shape, endpoint=True, dtype=dt))
         else:

@@ -58,3 +58,31 @@ void tcc_add_f32(const tcc_add_f32_params *p, const float *a, const float *b, fl
 {
     TCC_BROADCAST_LOOP(&p->shape, *out++ = tcc_clampf(a[ia] + b[ib], p->act_min, p->act_max))
 }
+
+/* ADD_N (TFLite Micro add_n.cc, reference AddN): int8 terms rescaled like ADD's operands and
+ * summed in int32. The accumulator starts from the rescaled term of the zero point offset, as
+ * TFLite Micro's reference does (not from 0). Element i of every input is read before out[i]
+ * is written. */
+void tcc_add_n_s8(const tcc_add_n_s8_params *p, const int8_t *const *in, int32_t n, int8_t *out)
+{
+    const int32_t start = tcc_requantize(p->in_offset * (1 << p->left_shift), p->in_mult, p->in_shift);
+    for (int32_t i = 0; i < p->size; ++i) {
+        int32_t acc = start;
+        for (int32_t j = 0; j < n; ++j) {
+            acc += tcc_requantize((in[j][i] + p->in_offset) * (1 << p->left_shift), p->in_mult, p->in_shift);
+        }
+        const int32_t r = tcc_requantize(acc, p->out_mult, p->out_shift) + p->out_zp;
+        out[i] = (int8_t)tcc_clamp(r, p->act_min, p->act_max);
+    }
+}
+
+void tcc_add_n_f32(const float *const *in, int32_t n, float *out, int32_t size)
+{
+    for (int32_t i = 0; i < size; ++i) {
+        float x = 0.0f;
+        for (int32_t j = 0; j < n; ++j) {
+            x += in[j][i];
+        }
+        out[i] = x;
+    }
+}

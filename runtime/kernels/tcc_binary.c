@@ -24,6 +24,8 @@
 
 #include "tcc_common.h"
 
+#include <math.h>
+
 /* The outer five dimensions of a broadcast, calling ``row`` on each innermost row
  * (length dims[5], input strides a_strides[5], b_strides[5]). One shared loop nest
  * keeps the code small; the per-element work is in the row functions. */
@@ -197,6 +199,41 @@ static inline int8_t prelu_s8(const tcc_prelu_s8_params *p, int32_t x, int32_t a
     return (int8_t)tcc_clamp(r + p->out_zp, -128, 127);
 }
 
+/* FLOOR_DIV and FLOOR_MOD (reference floor_div.h, floor_mod.h): the quotient in double, as
+ * TFLite divides; the remainder with the sign of the divisor. A zero int32 divisor gives 0
+ * (TFLite stops with an error there). */
+static inline float floor_div_f32(float a, float b)
+{
+    return (float)floor((double)a / (double)b);
+}
+
+static inline int32_t floor_div_s32(int32_t a, int32_t b)
+{
+    if (b == 0) {
+        return 0;
+    }
+    int64_t q = (int64_t)a / b;
+    if (q * b != a && ((a < 0) != (b < 0))) {
+        q -= 1;
+    }
+    return (int32_t)(uint32_t)q;    /* INT32_MIN / -1 wraps, as TFLite's cast does on its hosts */
+}
+
+static inline float floor_mod_f32(float a, float b)
+{
+    const float r = fmodf(a, b);
+    return (r != 0.0f && ((b < 0.0f) != (r < 0.0f))) ? r + b : r;
+}
+
+static inline int32_t floor_mod_s32(int32_t a, int32_t b)
+{
+    if (b == 0 || b == -1) {
+        return 0;
+    }
+    const int32_t r = a % b;
+    return (r != 0 && ((b < 0) != (r < 0))) ? r + b : r;
+}
+
 /* ---- kernels ------------------------------------------------------------------------ */
 
 TCC_ROW(sub_s8, tcc_rescaled_s8_params, int8_t, int8_t, int8_t, (int8_t)sub_q(p, x, y))
@@ -219,6 +256,12 @@ TCC_ROW(squared_difference_f32, tcc_bcast, float, float, float, (x - y) * (x - y
 TCC_ROW(maximum_f32, tcc_bcast, float, float, float, x > y ? x : y)
 TCC_ROW(minimum_f32, tcc_bcast, float, float, float, x < y ? x : y)
 TCC_ROW(prelu_f32, tcc_bcast, float, float, float, x >= 0.0f ? x : x * y)
+TCC_ROW(floor_div_f32, tcc_bcast, float, float, float, floor_div_f32(x, y))
+TCC_ROW(floor_div_s32, tcc_bcast, int32_t, int32_t, int32_t, floor_div_s32(x, y))
+TCC_ROW(floor_mod_f32, tcc_bcast, float, float, float, floor_mod_f32(x, y))
+TCC_ROW(floor_mod_s32, tcc_bcast, int32_t, int32_t, int32_t, floor_mod_s32(x, y))
+TCC_ROW(logical_and_b8, tcc_bcast, uint8_t, uint8_t, uint8_t, (uint8_t)(x && y))
+TCC_ROW(logical_or_b8, tcc_bcast, uint8_t, uint8_t, uint8_t, (uint8_t)(x || y))
 
 #define TCC_BINARY_DEF(name, tp, shape, ta, tb, to)                                             \
     void tcc_##name(const tp *p, const ta *a, const tb *b, to *out)                              \
@@ -246,6 +289,19 @@ TCC_BINARY_DEF(squared_difference_f32, tcc_bcast, p, float, float, float)
 TCC_BINARY_DEF(maximum_f32, tcc_bcast, p, float, float, float)
 TCC_BINARY_DEF(minimum_f32, tcc_bcast, p, float, float, float)
 TCC_BINARY_DEF(prelu_f32, tcc_bcast, p, float, float, float)
+TCC_BINARY_DEF(floor_div_f32, tcc_bcast, p, float, float, float)
+TCC_BINARY_DEF(floor_div_s32, tcc_bcast, p, int32_t, int32_t, int32_t)
+TCC_BINARY_DEF(floor_mod_f32, tcc_bcast, p, float, float, float)
+TCC_BINARY_DEF(floor_mod_s32, tcc_bcast, p, int32_t, int32_t, int32_t)
+TCC_BINARY_DEF(logical_and_b8, tcc_bcast, p, uint8_t, uint8_t, uint8_t)
+TCC_BINARY_DEF(logical_or_b8, tcc_bcast, p, uint8_t, uint8_t, uint8_t)
+
+void tcc_logical_not_b8(const uint8_t *in, uint8_t *out, int32_t n)
+{
+    for (int32_t i = 0; i < n; ++i) {
+        out[i] = (uint8_t)!in[i];
+    }
+}
 
 /* Comparisons: the outcome of one comparison as bits (less 1, equal 2, greater 4,
  * unordered 8: a NaN operand), tested against the predicate's mask. */
@@ -319,10 +375,13 @@ TCC_COMPARE_DEF(greater_equal, TCC_GT | TCC_EQ)
 TCC_COMPARE_DEF(less, TCC_LT)
 TCC_COMPARE_DEF(less_equal, TCC_LT | TCC_EQ)
 
-/* SELECT_V2: elements copied as bytes, so one loop serves every type. */
-static void select_bytes(const tcc_bcast3 *s, const uint8_t *cond, const uint8_t *a, const uint8_t *b,
-                         uint8_t *out, int32_t size)
+/* SELECT_V2 and SELECT: elements of ``size`` bytes copied, so one loop serves every type. */
+void tcc_select(const tcc_bcast3 *s, const uint8_t *cond, const void *va, const void *vb, void *vout,
+                int32_t size)
 {
+    const uint8_t *a = (const uint8_t *)va;
+    const uint8_t *b = (const uint8_t *)vb;
+    uint8_t *out = (uint8_t *)vout;
     for (int32_t i0 = 0; i0 < s->dims[0]; ++i0)
     for (int32_t i1 = 0; i1 < s->dims[1]; ++i1)
     for (int32_t i2 = 0; i2 < s->dims[2]; ++i2)
@@ -344,14 +403,4 @@ static void select_bytes(const tcc_bcast3 *s, const uint8_t *cond, const uint8_t
             ib += s->b_strides[5];
         }
     }
-}
-
-void tcc_select_s8(const tcc_bcast3 *p, const uint8_t *cond, const int8_t *a, const int8_t *b, int8_t *out)
-{
-    select_bytes(p, cond, (const uint8_t *)a, (const uint8_t *)b, (uint8_t *)out, 1);
-}
-
-void tcc_select_f32(const tcc_bcast3 *p, const uint8_t *cond, const float *a, const float *b, float *out)
-{
-    select_bytes(p, cond, (const uint8_t *)a, (const uint8_t *)b, (uint8_t *)out, 4);
 }

@@ -1,6 +1,7 @@
 /* tinycc runtime: binary element-wise ops with broadcasting (TFLite builtins SUB, MUL,
  * DIV, MAXIMUM, MINIMUM, SQUARED_DIFFERENCE, PRELU, EQUAL, NOT_EQUAL, GREATER,
- * GREATER_EQUAL, LESS, LESS_EQUAL, SELECT_V2), int8 and float32. */
+ * GREATER_EQUAL, LESS, LESS_EQUAL, SELECT_V2, SELECT, FLOOR_DIV, FLOOR_MOD, LOGICAL_AND,
+ * LOGICAL_OR, LOGICAL_NOT), int8 and float32 (and the types each names). */
 #ifndef TCC_BINARY_H
 #define TCC_BINARY_H
 
@@ -76,6 +77,17 @@ void tcc_maximum_f32(const tcc_bcast *p, const float *a, const float *b, float *
 void tcc_minimum_f32(const tcc_bcast *p, const float *a, const float *b, float *out);
 void tcc_prelu_f32(const tcc_bcast *p, const float *x, const float *alpha, float *out);
 
+/* FLOOR_DIV, FLOOR_MOD: float32 and int32. */
+void tcc_floor_div_f32(const tcc_bcast *p, const float *a, const float *b, float *out);
+void tcc_floor_div_s32(const tcc_bcast *p, const int32_t *a, const int32_t *b, int32_t *out);
+void tcc_floor_mod_f32(const tcc_bcast *p, const float *a, const float *b, float *out);
+void tcc_floor_mod_s32(const tcc_bcast *p, const int32_t *a, const int32_t *b, int32_t *out);
+
+/* Logical ops on bool (one byte, 0 or 1). */
+void tcc_logical_and_b8(const tcc_bcast *p, const uint8_t *a, const uint8_t *b, uint8_t *out);
+void tcc_logical_or_b8(const tcc_bcast *p, const uint8_t *a, const uint8_t *b, uint8_t *out);
+void tcc_logical_not_b8(const uint8_t *in, uint8_t *out, int32_t n);
+
 /* Comparisons write bool as one byte, 0 or 1. */
 #define TCC_COMPARE_DECL(name)                                                                  \
     void tcc_##name##_s8(const tcc_compare_s8_params *p, const int8_t *a, const int8_t *b, uint8_t *out); \
@@ -87,8 +99,7 @@ TCC_COMPARE_DECL(greater_equal)
 TCC_COMPARE_DECL(less)
 TCC_COMPARE_DECL(less_equal)
 
-/* SELECT_V2: out = cond ? a : b (values copied, no requantization). */
-void tcc_select_s8(const tcc_bcast3 *p, const uint8_t *cond, const int8_t *a, const int8_t *b, int8_t *out);
-void tcc_select_f32(const tcc_bcast3 *p, const uint8_t *cond, const float *a, const float *b, float *out);
+/* SELECT_V2 and SELECT: out = cond ? a : b, elements of ``size`` bytes copied (no requantization). */
+void tcc_select(const tcc_bcast3 *p, const uint8_t *cond, const void *a, const void *b, void *out, int32_t size);
 
 #endif /* TCC_BINARY_H */

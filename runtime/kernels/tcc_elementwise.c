@@ -122,6 +122,15 @@ void tcc_dequantize_s8_f32(float scale, int32_t zero_point, const int8_t *in, fl
     }
 }
 
+#ifndef TCC_OMIT_DEQUANTIZE_U8_F32  /* tinycc defines it when no op calls it */
+void tcc_dequantize_u8_f32(float scale, int32_t zero_point, const uint8_t *in, float *out, int32_t n)
+{
+    for (int32_t i = 0; i < n; ++i) {
+        out[i] = scale * (float)((int32_t)in[i] - zero_point);
+    }
+}
+#endif
+
 #ifndef TCC_OMIT_DEQUANTIZE_S16_F32  /* tinycc defines it when no op calls it */
 void tcc_dequantize_s16_f32(float scale, int32_t zero_point, const int16_t *in, float *out, int32_t n)
 {
@@ -190,6 +199,25 @@ TCC_CAST_DEF(tcc_cast_f32_s16, float, int16_t, TCC_CONV_F2s16)
 TCC_CAST_DEF(tcc_cast_f32_s32, float, int32_t, TCC_CONV_s32)
 TCC_CAST_DEF(tcc_cast_f32_f32, float, float, TCC_CONV_f32)
 TCC_CAST_DEF(tcc_cast_f32_b8, float, uint8_t, TCC_CONV_b8)
+
+#ifndef TCC_OMIT_CAST_WIDE  /* tinycc defines it when no CAST from or to uint8 or int64 */
+#define TCC_CONV_u8(x) ((uint8_t)(x))
+#define TCC_CONV_s64(x) ((int64_t)(x))
+#define TCC_CONV_F2u8(x) ((uint8_t)(int32_t)(x))
+#define TCC_CAST_WIDE_FROM_INT(from, tin)                                     \
+    TCC_CAST_DEF(tcc_cast_##from##_u8, tin, uint8_t, TCC_CONV_u8)             \
+    TCC_CAST_DEF(tcc_cast_##from##_s64, tin, int64_t, TCC_CONV_s64)
+TCC_CAST_FROM_INT(u8, uint8_t)
+TCC_CAST_FROM_INT(s64, int64_t)
+TCC_CAST_WIDE_FROM_INT(s8, int8_t)
+TCC_CAST_WIDE_FROM_INT(s16, int16_t)
+TCC_CAST_WIDE_FROM_INT(s32, int32_t)
+TCC_CAST_WIDE_FROM_INT(b8, uint8_t)
+TCC_CAST_WIDE_FROM_INT(u8, uint8_t)
+TCC_CAST_WIDE_FROM_INT(s64, int64_t)
+TCC_CAST_DEF(tcc_cast_f32_u8, float, uint8_t, TCC_CONV_F2u8)
+TCC_CAST_DEF(tcc_cast_f32_s64, float, int64_t, TCC_CONV_s64)
+#endif
 
 void tcc_zeros(void *out, int32_t nbytes)
 {

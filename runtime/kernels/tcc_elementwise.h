@@ -48,7 +48,8 @@ void tcc_piecewise_s16(const tcc_piecewise_s16_params *p, const int16_t *in, int
 void tcc_quantize_f32_s8(float scale, int32_t zero_point, const float *in, int8_t *out, int32_t n);
 /* QUANTIZE float32 -> int16: the same, clamped to int16. */
 void tcc_quantize_f32_s16(float scale, int32_t zero_point, const float *in, int16_t *out, int32_t n);
-/* DEQUANTIZE int8 or int16 -> float32: scale * (x - zero_point). */
+/* DEQUANTIZE int8, int16 or uint8 -> float32: scale * (x - zero_point). */
+void tcc_dequantize_u8_f32(float scale, int32_t zero_point, const uint8_t *in, float *out, int32_t n);
 void tcc_dequantize_s8_f32(float scale, int32_t zero_point, const int8_t *in, float *out, int32_t n);
 void tcc_dequantize_s16_f32(float scale, int32_t zero_point, const int16_t *in, float *out, int32_t n);
 
@@ -77,6 +78,17 @@ TCC_CAST_TYPES(TCC_CAST_DECL, s16, int16_t)
 TCC_CAST_TYPES(TCC_CAST_DECL, s32, int32_t)
 TCC_CAST_TYPES(TCC_CAST_DECL, f32, float)
 TCC_CAST_TYPES(TCC_CAST_DECL, b8, uint8_t)
+/* and from or to uint8 (u8) and int64 (s64) */
+#define TCC_CAST_WIDE_TYPES(X, from, tin) X(tcc_cast_##from##_u8, tin, uint8_t) X(tcc_cast_##from##_s64, tin, int64_t)
+TCC_CAST_TYPES(TCC_CAST_DECL, u8, uint8_t)
+TCC_CAST_TYPES(TCC_CAST_DECL, s64, int64_t)
+TCC_CAST_WIDE_TYPES(TCC_CAST_DECL, s8, int8_t)
+TCC_CAST_WIDE_TYPES(TCC_CAST_DECL, s16, int16_t)
+TCC_CAST_WIDE_TYPES(TCC_CAST_DECL, s32, int32_t)
+TCC_CAST_WIDE_TYPES(TCC_CAST_DECL, f32, float)
+TCC_CAST_WIDE_TYPES(TCC_CAST_DECL, b8, uint8_t)
+TCC_CAST_WIDE_TYPES(TCC_CAST_DECL, u8, uint8_t)
+TCC_CAST_WIDE_TYPES(TCC_CAST_DECL, s64, int64_t)
 
 /* ZEROS_LIKE: every byte 0 (TFLite Micro writes raw zeros, whatever the zero point). */
 void tcc_zeros(void *out, int32_t nbytes);

@@ -8,6 +8,7 @@
  * then the activation clamp.
  */
 #include <float.h>
+#include <math.h>
 #include "tcc_pool.h"
 #include "tcc_common.h"
 
@@ -123,6 +124,34 @@ void tcc_max_pool_f32(const tcc_pool_params *p, const float *in, float *out)
                         }
                     }
                     *out++ = tcc_clampf(m, p->act_minf, p->act_maxf);
+                }
+            }
+        }
+    }
+}
+
+/* L2_POOL_2D (TFLite Micro l2_pool_2d.cc, reference L2Pool): sqrt(sum of squares / count)
+ * over the window clipped to the image. */
+void tcc_l2_pool_f32(const tcc_pool_params *p, const float *in, float *out)
+{
+    for (int32_t b = 0; b < p->batches; ++b) {
+        const float *img = in + b * p->in_h * p->in_w * p->channels;
+        for (int32_t oy = 0; oy < p->out_h; ++oy) {
+            const int32_t y0 = oy * p->stride_h - p->pad_top;
+            const int32_t ky0 = TCC_MAX(0, -y0), ky1 = TCC_MIN(p->f_h, p->in_h - y0);
+            for (int32_t ox = 0; ox < p->out_w; ++ox) {
+                const int32_t x0 = ox * p->stride_w - p->pad_left;
+                const int32_t kx0 = TCC_MAX(0, -x0), kx1 = TCC_MIN(p->f_w, p->in_w - x0);
+                const int32_t count = (ky1 - ky0) * (kx1 - kx0);
+                for (int32_t c = 0; c < p->channels; ++c) {
+                    float sum = 0.0f;
+                    for (int32_t ky = ky0; ky < ky1; ++ky) {
+                        for (int32_t kx = kx0; kx < kx1; ++kx) {
+                            const float v = img[((y0 + ky) * p->in_w + (x0 + kx)) * p->channels + c];
+                            sum += v * v;
+                        }
+                    }
+                    *out++ = tcc_clampf(sqrtf(sum / (float)count), p->act_minf, p->act_maxf);
                 }
             }
         }

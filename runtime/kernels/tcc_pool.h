@@ -1,4 +1,5 @@
-/* tinycc runtime: AVERAGE_POOL_2D and MAX_POOL_2D (TFLite builtins), int8, int16 and float32. */
+/* tinycc runtime: AVERAGE_POOL_2D and MAX_POOL_2D (TFLite builtins), int8, int16 and float32;
+ * L2_POOL_2D, float32. */
 #ifndef TCC_POOL_H
 #define TCC_POOL_H
 
@@ -17,5 +18,6 @@ void tcc_avg_pool_f32(const tcc_pool_params *p, const float *in, float *out);
 void tcc_max_pool_s8(const tcc_pool_params *p, const int8_t *in, int8_t *out);
 void tcc_max_pool_s16(const tcc_pool_params *p, const int16_t *in, int16_t *out);
 void tcc_max_pool_f32(const tcc_pool_params *p, const float *in, float *out);
+void tcc_l2_pool_f32(const tcc_pool_params *p, const float *in, float *out);
 
 #endif /* TCC_POOL_H */

@@ -111,6 +111,7 @@ TCC_REDUCE_EXTREME(tcc_reduce_max_s8, int8_t, INT8_MIN, >)
 TCC_REDUCE_EXTREME(tcc_reduce_min_s8, int8_t, INT8_MAX, <)
 TCC_REDUCE_EXTREME(tcc_reduce_max_f32, float, -FLT_MAX, >)
 TCC_REDUCE_EXTREME(tcc_reduce_min_f32, float, FLT_MAX, <)
+TCC_REDUCE_EXTREME(tcc_reduce_all_b8, uint8_t, 1u, <)    /* REDUCE_ALL: the minimum of 0/1 bytes */
 
 static void store_index(const tcc_reduce_params *p, void *out, int32_t o, int32_t index)
 {

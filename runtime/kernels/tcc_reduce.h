@@ -1,5 +1,5 @@
 /* tinycc runtime: MEAN, SUM, REDUCE_MAX, REDUCE_MIN, ARG_MAX, ARG_MIN (TFLite builtins), int8 and
- * float32. */
+ * float32; REDUCE_ALL, bool. */
 #ifndef TCC_REDUCE_H
 #define TCC_REDUCE_H
 
@@ -25,6 +25,7 @@ void tcc_reduce_max_s8(const tcc_reduce_params *p, const int8_t *in, int8_t *out
 void tcc_reduce_min_s8(const tcc_reduce_params *p, const int8_t *in, int8_t *out);
 void tcc_reduce_max_f32(const tcc_reduce_params *p, const float *in, float *out);
 void tcc_reduce_min_f32(const tcc_reduce_params *p, const float *in, float *out);
+void tcc_reduce_all_b8(const tcc_reduce_params *p, const uint8_t *in, uint8_t *out);  /* bool */
 void tcc_arg_minmax_s8(const tcc_reduce_params *p, const int8_t *in, void *out);
 void tcc_arg_minmax_f32(const tcc_reduce_params *p, const float *in, void *out);
 

@@ -42,6 +42,9 @@ class OpDef:
     """
     kind: str = ""             # the TFLite builtin name, e.g. "CONV_2D"
     options_class = None       # tflite.*Options class for the builtin options table
+    custom_code: str | None = None  # a custom op: its custom_code in the file (then ``kind`` is
+    #                            the name TFLite Micro registers it under); ``read_options`` gets
+    #                            the custom options bytes (a flexbuffer)
     kernel: str | None = None  # runtime/kernels/<kernel>.c/.h
 
     # -- facts about the op's inputs (the model validator, fold_constants, ...) ---------------
@@ -78,7 +81,8 @@ class OpDef:
     #                            input, as max pooling's)
 
     def read_options(self, opts) -> dict:
-        """Decode the flatbuffer builtin options (an ``options_class`` instance, or None) into attrs."""
+        """Decode the flatbuffer builtin options (an ``options_class`` instance, or None; a custom
+        op's options bytes) into attrs."""
         return {}
 
     def check(self, g, o: ir.Op) -> None:
@@ -104,8 +108,10 @@ class OpDef:
         return [np.asarray(p.lut, np.int8)[np.asarray(inputs[0]).astype(np.int64) & 0xFF]]
 
     def tflm_reference_reliable(self, g, o: ir.Op) -> bool:
-        """False when TFLite Micro's kernel computes this op unreliably (it reads memory it never
-        set): ``verify`` and the tests then check the model against TFLite instead, saying so."""
+        """False when TFLite Micro cannot be this op's reference: it has no kernel for the op or
+        its types (SELECT, TOPK_V2, int32 FLOOR_DIV, 5-D STRIDED_SLICE, ...), or its kernel
+        computes it unreliably (it reads memory it never set). ``verify`` and the tests then
+        check the model against TFLite's reference kernels instead, saying so."""
         return True
 
     def emit(self, g, o: ir.Op, ctx) -> None:
@@ -220,6 +226,12 @@ def register(cls):
 def lookup(kind: str) -> OpDef | None:
     _load()
     return _REGISTRY.get(kind)
+
+
+def lookup_custom(custom_code: str) -> OpDef | None:
+    """The op that declares this ``custom_code`` (e.g. "TFLite_Detection_PostProcess"), or None."""
+    _load()
+    return next((d for d in _REGISTRY.values() if d.custom_code == custom_code), None)
 
 
 def supported() -> list[str]:

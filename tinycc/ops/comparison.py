@@ -8,8 +8,12 @@ rounding). TFLite Micro aborts on an input scale >= 1 (QuantizeMultiplierSmaller
 tinycc refuses it. float32: C comparison. The output is one byte per element, 0 or 1.
 
 SELECT_V2 (select.cc): out = cond ? x : y, elements copied (for int8 without
-requantization: x, y and the output share one quantization in converted models).
-Broadcasting over the three operands.
+requantization: x, y and the output share one quantization in converted models), for bool,
+int8, int16 and float32 checked against TFLite Micro, bool, uint8, int32 and int64 (which TFLite
+Micro refuses) against TFLite. Broadcasting over the three operands.
+SELECT (TFLite's v1; TFLite Micro has none, so it is checked against TFLite's reference kernels):
+x and y of one shape, the condition of that shape, a scalar, or rank 1 along the first axis
+(TFLite's RankOneSelect).
 
 Element k's inputs are read just before out[k] is written (``reads_min``).
 """
@@ -64,19 +68,25 @@ for _kind in ("EQUAL", "NOT_EQUAL", "GREATER", "GREATER_EQUAL", "LESS", "LESS_EQ
 class SelectV2(OpDef):
     kind = "SELECT_V2"
     kernel = "tcc_binary"
+    types = ("bool", "uint8", "int8", "int16", "int32", "int64", "float32")
+    tflm_types = ("int8", "int16", "float32")     # TFLite Micro's select.cc; TFLite's for the rest
+
+    def cond_shape(self, g, o) -> tuple:
+        """The condition's shape as the kernel broadcasts it."""
+        return tuple(ir.tensor(g, o.inputs[0]).shape)
 
     def check(self, g, o):
         self.expect_arity(o, (3, 3))
         c, a, b, y = (ir.tensor(g, t) for t in (*o.inputs, o.outputs[0]))
         if c.dtype != "bool":
             raise self.fail(o, "condition must be bool", c.name)
-        if a.dtype not in ("int8", "float32"):
-            raise self.fail(o, f"type {a.dtype} is not supported (int8 or float32)", a.name)
+        if a.dtype not in self.types:
+            raise self.fail(o, f"type {a.dtype} is not supported ({', '.join(self.types)})", a.name)
         for t in (b, y):
             if t.dtype != a.dtype:
                 raise self.fail(o, f"mixed types {a.dtype} and {t.dtype}", t.name)
         try:
-            shape = np.broadcast_shapes(c.shape, a.shape, b.shape)
+            shape = np.broadcast_shapes(self.cond_shape(g, o), a.shape, b.shape)
         except ValueError:
             raise self.fail(o, f"shapes {list(c.shape)}, {list(a.shape)}, {list(b.shape)} do not broadcast") from None
         if tuple(shape) != tuple(y.shape) or len(y.shape) > MAX_DIMS:
@@ -84,12 +94,45 @@ class SelectV2(OpDef):
                                f"at most {MAX_DIMS}-D", y.name)
 
     def reads_min(self, g, o, slot):
+        if slot == 0:
+            y = ir.tensor(g, o.outputs[0])
+            idx = np.arange(int(np.prod(self.cond_shape(g, o), dtype=np.int64)), dtype=np.int64)
+            return np.broadcast_to(idx.reshape(self.cond_shape(g, o)), y.shape).ravel()
         return broadcast_reads(g, o, slot)
+
+    def evaluate(self, g, o, inputs):
+        c, a, b = (np.asarray(v) for v in inputs)
+        return [np.where(c.reshape(self.cond_shape(g, o)).astype(bool), a, b)]
 
     def emit(self, g, o, ctx):
         c, a, b, y = (ir.tensor(g, t) for t in (*o.inputs, o.outputs[0]))
-        params = ctx.struct(o, "tcc_bcast3", bcast_fields(y.shape, c.shape, a.shape, b.shape,
+        params = ctx.struct(o, "tcc_bcast3", bcast_fields(y.shape, self.cond_shape(g, o), a.shape, b.shape,
                                                          names=("c_strides", "a_strides", "b_strides")))
         ins = ", ".join(ctx.buf(t) for t in o.inputs)
-        fn = "tcc_select_s8" if y.dtype == "int8" else "tcc_select_f32"
-        ctx.call(o, f"{fn}(&{params}, {ins}, {ctx.buf(o.outputs[0])});", self.kernel)
+        ctx.call(o, f"tcc_select(&{params}, {ins}, {ctx.buf(o.outputs[0])}, {ir.DTYPE_SIZE[y.dtype]});", self.kernel)
+
+    def tflm_reference_reliable(self, g, o):
+        """TFLite Micro selects int8, int16 and float32 only: TFLite checks the other types."""
+        return ir.tensor(g, o.outputs[0]).dtype in self.tflm_types
+
+
+@register
+class Select(SelectV2):
+    kind = "SELECT"
+    tflm_types = ()
+
+    def cond_shape(self, g, o):
+        c, x = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
+        if len(c.shape) == 1 and len(x.shape) > 1 and c.shape[0] == x.shape[0]:
+            return (c.shape[0],) + (1,) * (len(x.shape) - 1)      # RankOneSelect
+        return tuple(c.shape)
+
+    def check(self, g, o):
+        super().check(g, o)
+        c, a, b = (ir.tensor(g, t) for t in o.inputs)
+        if tuple(a.shape) != tuple(b.shape):
+            raise self.fail(o, f"x {list(a.shape)} and y {list(b.shape)} must have one shape", b.name)
+        if c.shape and tuple(c.shape) != tuple(a.shape) and not (len(c.shape) == 1 and c.shape[0] == a.shape[0]):
+            raise self.fail(o, f"condition {list(c.shape)} must be a scalar, of shape {list(a.shape)} or rank 1 "
+                               f"along the first axis", c.name)
+

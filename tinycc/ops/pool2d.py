@@ -1,4 +1,6 @@
-"""AVERAGE_POOL_2D and MAX_POOL_2D: mean / max over a window clipped to the image (padding not counted), NHWC."""
+"""AVERAGE_POOL_2D and MAX_POOL_2D: mean / max over a window clipped to the image (padding not counted), NHWC.
+L2_POOL_2D (float32 only, as TFLite Micro's l2_pool_2d.cc): sqrt(sum of squares / count) over
+the same clipped window, squares summed row by row in float32, then the activation clamp."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -109,3 +111,15 @@ class MaxPool2D(Pool2D):
     kind = "MAX_POOL_2D"
     absorbs_pad = "lowest"      # (never AVERAGE_POOL_2D: TFLite divides by the image elements only)
     c_function = "tcc_max_pool"
+
+
+@register
+class L2Pool2D(Pool2D):
+    kind = "L2_POOL_2D"
+    c_function = "tcc_l2_pool"
+
+    def check(self, g, o):
+        x = ir.tensor(g, o.inputs[0])
+        if x.dtype != "float32":
+            raise self.fail(o, f"{x.dtype} is not supported (TFLite Micro has only a float32 kernel)", x.name)
+        super().check(g, o)

@@ -12,8 +12,10 @@ reference quantize.h / requantize.h / dequantize.h):
                             table in ``attrs["table"]``: DEQUANTIZE -> QUANTIZE, table chains.)
   QUANTIZE between int8, int16, int32 (the other pairs TFLite Micro runs, REQUANTIZE_PAIRS):
                             the same requantization at run time (tcc_requantize_<in>_<out>).
-  DEQUANTIZE int8 or int16 -> float32  s_in * (float)(q - zp_in).
-  CAST  static_cast between bool, int8, int16, int32 and float32 (to bool: x != 0).
+  DEQUANTIZE int8, int16 or uint8 -> float32  s_in * (float)(q - zp_in).
+  CAST  static_cast between bool, int8, int16, int32 and float32 (to bool: x != 0), checked
+        against TFLite Micro; also from and to uint8 and int64 (TFLite's cast.cc: TFLite
+        Micro has none), float to a narrower integer through int32 as x86 builds convert.
 Other QUANTIZE/DEQUANTIZE types (float32 <-> uint8, float32 -> int32, int32 -> int32) are refused,
 as TFLite Micro refuses them.
 Every kernel reads element i before writing element i: the output may overlap
@@ -30,12 +32,17 @@ from .. import tflm_math as T
 from ..dtypes import NUMPY_DTYPES, ZERO_POINT_RANGE
 from . import OpDef, TableParams, register
 
-_CAST_TYPES = {"int8": "s8", "int16": "s16", "int32": "s32", "float32": "f32", "bool": "b8"}
+_CAST_TYPES = {"int8": "s8", "int16": "s16", "int32": "s32", "float32": "f32", "bool": "b8", "uint8": "u8",
+               "int64": "s64"}
+# CAST pairs with one of these types: TFLite Micro has none, TFLite checks them; their kernels are
+# the kernel file's CAST_WIDE part.
+WIDE_CAST_TYPES = ("uint8", "int64")
 # QUANTIZE between integer types at run time (tcc_requantize_<in>_<out>; int8 -> int8 is a table).
 REQUANTIZE_PAIRS = {("int8", "int16"), ("int8", "int32"), ("int16", "int8"), ("int16", "int16"),
                     ("int16", "int32"), ("int32", "int8"), ("int32", "int16")}
 # QUANTIZE float32 -> these (tcc_quantize_f32_<out>); DEQUANTIZE these -> float32.
 FLOAT_QUANTIZED = ("int8", "int16")
+DEQUANTIZED = FLOAT_QUANTIZED + ("uint8",)   # DEQUANTIZE also from uint8 (legacy asymmetric models)
 
 
 def _identity_reads(g, o):
@@ -197,8 +204,8 @@ class Dequantize(OpDef):
             if not (ir.tensor(g, o.inputs[0]).is_const and y.dtype == "float32"):
                 raise self.fail(o, "float16 -> float32 is supported for constants only", x.name)
             return
-        if x.dtype not in FLOAT_QUANTIZED or y.dtype != "float32":
-            raise self.fail(o, f"{x.dtype} -> {y.dtype} is not supported (int8 or int16 -> float32)", x.name)
+        if x.dtype not in DEQUANTIZED or y.dtype != "float32":
+            raise self.fail(o, f"{x.dtype} -> {y.dtype} is not supported (int8, int16 or uint8 -> float32)", x.name)
         _per_tensor(self, o, x)
 
     def reads_min(self, g, o, slot):
@@ -227,7 +234,12 @@ class Cast(OpDef):
         x, y = _check_same_shape(self, g, o)
         for t in (x, y):
             if t.dtype not in _CAST_TYPES:
-                raise self.fail(o, f"type {t.dtype} is not supported (bool, int8, int16, int32, float32)", t.name)
+                raise self.fail(o, f"type {t.dtype} is not supported (bool, uint8, int8, int16, int32, int64, "
+                                   "float32)", t.name)
+
+    def tflm_reference_reliable(self, g, o):
+        """TFLite Micro casts neither uint8 nor int64: TFLite checks those pairs."""
+        return not any(ir.tensor(g, t).dtype in WIDE_CAST_TYPES for t in (o.inputs[0], o.outputs[0]))
 
     def reads_min(self, g, o, slot):
         return _identity_reads(g, o)
@@ -235,4 +247,6 @@ class Cast(OpDef):
     def emit(self, g, o, ctx):
         x, y = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.outputs[0])
         fn = f"tcc_cast_{_CAST_TYPES[x.dtype]}_{_CAST_TYPES[y.dtype]}"
+        if x.dtype in WIDE_CAST_TYPES or y.dtype in WIDE_CAST_TYPES:
+            ctx.use("CAST_WIDE")
         ctx.call(o, f"{fn}({ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])}, {x.size});", self.kernel)

@@ -9,6 +9,8 @@ MEAN with 1/n folded in: shift = min(floor(log2 n), 32, 31 + shift_out), mult = 
 int8 REDUCE_MAX/MIN need the same input and output quantization (as TFLite Micro requires).
 int16 MEAN/SUM (zero points 0): the same arithmetic (QuantizedMeanOrSum with int16 data), clamped
 to int16. TFLite Micro's REDUCE_MAX fails on int16: refused.
+REDUCE_ALL (bool only, as TFLite Micro): the logical AND of the reduced elements, the kernel
+a running minimum of 0/1 bytes from 1 (true for an empty reduction).
 """
 from __future__ import annotations
 
@@ -200,3 +202,24 @@ class ReduceMin(Reduction):
     kind = "REDUCE_MIN"
     c_name = "min"
     same_quant_required = True
+
+
+@register
+class ReduceAll(Reduction):
+    kind = "REDUCE_ALL"
+    c_name = "all"
+
+    def dtype_of(self, g, o, int16=False):
+        for t in (o.inputs[0], o.outputs[0]):
+            if ir.tensor(g, t).dtype != "bool":
+                raise self.fail(o, f"type {ir.tensor(g, t).dtype} is not supported (bool only, as TFLite Micro)",
+                                ir.tensor(g, t).name)
+        return "bool"
+
+    def function(self, g, o):
+        return "tcc_reduce_all_b8"
+
+    def evaluate(self, g, o, inputs):
+        axes = tuple(self.axes(g, o))
+        return [np.all(np.asarray(inputs[0]).astype(bool), axis=axes, keepdims=bool(o.attrs.get("keep_dims")))
+                .reshape(ir.tensor(g, o.outputs[0]).shape)]

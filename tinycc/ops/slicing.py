@@ -171,7 +171,13 @@ class StridedSlice(_Sub):
     def check(self, g, o):
         self.expect_arity(o, (3, 4))
         check_movable(self, g, o, [o.inputs[0]])
+        if len(ir.tensor(g, o.inputs[0]).shape) > 5:
+            raise self.fail(o, "input has more than 5 dimensions (TFLite's limit)", ir.tensor(g, o.inputs[0]).name)
         self.check_outputs(g, o)
+
+    def tflm_reference_reliable(self, g, o):
+        """TFLite Micro slices at most 4-D inputs: a 5-D one is checked against TFLite."""
+        return len(ir.tensor(g, o.inputs[0]).shape) <= 4
 
 
 @register

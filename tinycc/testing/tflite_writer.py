@@ -330,7 +330,7 @@ class ModelBuilder:
         self._subgraphs: list[tuple[list[_Tensor], list[_Op]]] = [([], [])]
         self._tensors, self._ops = self._subgraphs[0]
         self._buffers: list[bytes] = [b""]  # buffer 0: empty sentinel
-        self._opcodes: list[tuple[int, int]] = []  # (builtin code, version)
+        self._opcodes: list[tuple] = []  # (builtin code, version), (CUSTOM, version, custom code)
 
     # -- tensors -----------------------------------------------------------
 
@@ -466,6 +466,22 @@ class ModelBuilder:
         )
         return len(self._ops) - 1
 
+    def custom_op(self, custom_code: str, inputs: Sequence[int], outputs: Sequence[int],
+                  options: dict | None = None, *, version: int = 1) -> int:
+        """Add a custom operator (e.g. ``"TFLite_Detection_PostProcess"``) whose custom options
+        are ``options`` written as a flexbuffer map, and return its index."""
+        from flatbuffers import flexbuffers
+        for t in list(inputs) + list(outputs):
+            if t != -1 and not 0 <= t < len(self._tensors):
+                raise ValueError(f"tensor index {t} out of range")
+        key = (tflite.BuiltinOperator.CUSTOM, int(version), custom_code)
+        if key not in self._opcodes:
+            self._opcodes.append(key)
+        blob = bytes(flexbuffers.Dumps(dict(options or {})))
+        self._ops.append(_Op(self._opcodes.index(key), [int(i) for i in inputs], [int(o) for o in outputs],
+                             {"custom_options": blob}))
+        return len(self._ops) - 1
+
     # -- serialisation -----------------------------------------------------
 
     def build(self, inputs: Sequence[int], outputs: Sequence[int],
@@ -475,7 +491,7 @@ class ModelBuilder:
         b = flatbuffers.Builder(1024)
 
         buffer_offsets = [self._write_buffer(b, data) for data in self._buffers]
-        opcode_offsets = [self._write_opcode(b, code, version) for code, version in self._opcodes]
+        opcode_offsets = [self._write_opcode(b, *key) for key in self._opcodes]
         io = {0: (inputs, outputs), **(subgraph_io or {})}
         subgraphs = [self._write_subgraph(b, k, *io.get(k, ([], []))) for k in range(len(self._subgraphs))]
 
@@ -559,7 +575,10 @@ class ModelBuilder:
         outputs_vec = _int32_vector(b, op.outputs)
         options_offset = None
         spec = _OPTION_WRITERS.get(code)
-        if spec is not None and (spec.required or op.options):
+        custom = None
+        if code == tflite.BuiltinOperator.CUSTOM:
+            custom = b.CreateNumpyVector(np.frombuffer(op.options["custom_options"], np.uint8))
+        elif spec is not None and (spec.required or op.options):
             remaining = dict(op.options)
             options_offset = spec.write(b, remaining)
             if remaining:
@@ -571,11 +590,16 @@ class ModelBuilder:
         if options_offset is not None:
             tflite.OperatorAddBuiltinOptionsType(b, spec.options_type)
             tflite.OperatorAddBuiltinOptions(b, options_offset)
+        if custom is not None:
+            tflite.OperatorAddCustomOptions(b, custom)
         return tflite.OperatorEnd(b)
 
     @staticmethod
-    def _write_opcode(b: flatbuffers.Builder, code: int, version: int) -> int:
+    def _write_opcode(b: flatbuffers.Builder, code: int, version: int, custom_code: str | None = None) -> int:
+        name = b.CreateString(custom_code) if custom_code is not None else None
         tflite.OperatorCodeStart(b)
+        if name is not None:
+            tflite.OperatorCodeAddCustomCode(b, name)
         tflite.OperatorCodeAddDeprecatedBuiltinCode(b, min(code, _PLACEHOLDER_FOR_GREATER_OP_CODES))
         tflite.OperatorCodeAddVersion(b, version)
         tflite.OperatorCodeAddBuiltinCode(b, code)
