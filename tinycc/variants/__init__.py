@@ -19,7 +19,7 @@ import importlib
 import pkgutil
 
 from .. import ir, ops, packing
-from .base import Packed, Variant, plain_cycles, source_code_bytes  # noqa: F401  (units import them from here)
+from .base import Packed, Variant, code_bytes_of, plain_cycles  # noqa: F401  (units import them from here)
 
 _REGISTRY: dict[str, Variant] = {}
 _NOT_UNITS = {"base", "code_bytes"}
