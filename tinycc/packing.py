@@ -160,15 +160,18 @@ def pack_requant(mult, shift, out_zp: int, bound, const_acc=None) -> tuple[np.nd
     rq = np.zeros((n, 3), dtype=np.int64)
     scale_log2 = np.ones(n, dtype=np.int64)
     const = np.zeros(n, dtype=bool)
+    # the channels whose output is requantize(bias) + out_zp whatever the input: constants
+    fixed = [i for i in range(n) if const_acc is not None and const_acc[i] is not None]
+    if fixed:
+        const[fixed] = True
+        rq[fixed, 1] = requant_ref(np.array([const_acc[i] for i in fixed], dtype=np.int64), mult[fixed],
+                                   shift[fixed], out_zp)
     for i in range(n):
         m, sh, b = int(mult[i]), int(shift[i]), int(bound[i])
         if m < 0 or m >= INT31 or (m != 0 and m < 2**30):
             raise PackError(f"channel {i}: multiplier {m} is not a normalized Q31 value")
         left, s = max(sh, 0), max(-sh, 0)
-        if const_acc is not None and const_acc[i] is not None:
-            # the output is requantize(bias) + out_zp whatever the input: a constant channel
-            const[i] = True
-            rq[i] = (0, int(requant_ref(const_acc[i], m, sh, out_zp)), 0)
+        if const[i]:
             continue
         if m != 0:
             if left > MAX_LEFT_SHIFT:

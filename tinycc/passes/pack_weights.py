@@ -132,10 +132,16 @@ def default_flash_budget(g) -> int:
     return round(FLASH_SLACK * ir.model_constant_bytes(g) + FLASH_CODE)
 
 
+_EXTRA: dict = {}      # (id(pk), op id) -> _extra_flash, for the packings of one pack_weights run
+
+
 def _extra_flash(g, o, pk) -> int:
     """Flash the variant's constants take beyond the plain kernel's (weights, folded bias,
-    mult/shift); 0 when they take less."""
-    return max(_unit(pk).flash_bytes(g, o, pk) - variants.plain_flash_bytes(g, o), 0)
+    mult/shift); 0 when they take less. Cached for the run (the ranking asks many times)."""
+    key = (id(pk), o.name)
+    if key not in _EXTRA:
+        _EXTRA[key] = max(_unit(pk).flash_bytes(g, o, pk) - variants.plain_flash_bytes(g, o), 0)
+    return _EXTRA[key]
 
 
 def _cycles_saved(g, o, pk) -> float:
@@ -213,6 +219,14 @@ def _allowance(g, budget: int) -> int:
 
 
 def pack_weights(g: nx.DiGraph) -> nx.DiGraph:
+    _EXTRA.clear()
+    try:
+        return _pack_weights(g)
+    finally:
+        _EXTRA.clear()
+
+
+def _pack_weights(g: nx.DiGraph) -> nx.DiGraph:
     choices = {}
     for oid in ir.ops_in_order(g):
         v = _variants(g, ir.op(g, oid))

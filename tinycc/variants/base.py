@@ -33,7 +33,10 @@ constants (``flash_bytes`` counts them by default); ``emit`` calls the variant's
 point, so the C never re-decides what the unit decided; ``applies`` and ``pack`` decline a case
 the kernel cannot run exactly (``pack`` by raising ``PackError``, e.g. an accumulator bound).
 In a C file with several entry points each is guarded by ``#ifndef TCC_OMIT_<NAME>`` (NAME: the
-function without ``tcc_``, upper case) so that a model compiles only the ones it calls; after adding or changing a unit, run
+function without ``tcc_``, upper case) so that a model compiles only the ones it calls. Record
+layouts are C structs in the kernel's header, mirrored field by field in Python and checked by a
+test (``packing.DW3X3_RECORD`` and tests/test_variants.py); asm text takes offsets from macros
+that the C checks against the struct. After adding or changing a unit, run
 ``python scripts/measure_code_bytes.py`` (tests/test_variants.py checks the table).
 """
 from __future__ import annotations
@@ -51,7 +54,7 @@ from .code_bytes import CODE_BYTES, FILE_BYTES
 # Estimated Cortex-M4 cycles per MAC of the plain portable kernels (tinycc bench on the shared
 # models): what a variant's ``cycles`` is compared with.
 PLAIN_CYCLES_PER_MAC = 8.5
-# A C file whose code size was not measured yet (tinycc/variants/code_bytes.py) is assumed this big.
+# A unit whose code size was not measured yet (tinycc/variants/code_bytes.py) is assumed this big.
 DEFAULT_CODE_BYTES = 2048
 
 
