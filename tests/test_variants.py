@@ -55,3 +55,92 @@ def test_add_unit_is_chosen_and_emits_its_own_entry_point():
     # --optimize memory: no unit
     g = driver.compile_graph(str(ZOO / "add_int8.tflite"), target="cortex-m4", optimize="memory")
     assert all(variants.chosen(ir.op(g, o)) is None for o in g.graph["plan"].order)
+
+
+def c_struct(header: str, name: str) -> list[tuple[str, int]]:
+    """(field, int32 words) of ``typedef struct { ... } name;`` in a header (int32_t / uint32_t
+    fields, arrays as name[N])."""
+    import re
+    body = re.search(r"typedef struct \{([^}]*)\} " + name + ";", header).group(1)
+    fields = []
+    for decl in body.split(";"):
+        decl = decl.strip()
+        if not decl:
+            continue
+        ctype, names = decl.split(None, 1)
+        assert ctype in ("int32_t", "uint32_t"), decl
+        for n in names.split(","):
+            m = re.fullmatch(r"\s*(\w+)(?:\[(\d+)\])?\s*", n)
+            fields.append((m.group(1), int(m.group(2) or 1)))
+    return fields
+
+
+def test_record_layouts_match_the_c_structs():
+    """The per-channel records packing writes are the C structs of tcc_arm.h, field by field (the
+    C checks at compile time that the numbers its asm uses are the structs' sizes and offsets)."""
+    from tinycc import packing
+    header = (KERNELS / "arm" / "tcc_arm.h").read_text()
+    for struct, layout in (("tcc_arm_dw3x3_record", packing.DW3X3_RECORD),
+                           ("tcc_arm_pw8_record", packing.PW8_RECORD), ("tcc_arm_pw16_record", packing.PW16_RECORD)):
+        assert c_struct(header, struct) == list(layout), struct
+    # and the packers fill them: the requantization constants sit where the struct says
+    import numpy as np
+    rng = np.random.default_rng(5)
+    w = rng.integers(-128, 128, (1, 3, 3, 6)).astype(np.int8)
+    mult, shift = rng.integers(2**30, 2**31 - 1, 6), -rng.integers(1, 9, 6)
+    rec = packing.pack_depthwise_planar(w, rng.integers(-999, 999, 6), mult, shift, 5)["records"].reshape(6, -1)
+    names = [n for n, k in packing.DW3X3_RECORD for _ in range(k)]
+    assert (rec[:, names.index("mult")] == mult).all() and (rec[:, names.index("shift")] == -shift).all()
+
+
+@pytest.mark.parametrize("unit", variants.units(), ids=lambda u: u.name)
+def test_unit_entries_are_guarded_and_declared(unit):
+    """Each entry point the unit calls is defined in its C file and declared in a header; in a file
+    with several entry points each is under #ifndef TCC_OMIT_<NAME> (a model compiles only the
+    ones it calls)."""
+    assert unit.entries, f"{unit.name} names no entry point"
+    text = "".join((KERNELS / f"{s}.c").read_text() for s in unit.sources)
+    headers = "".join(p.read_text() for p in (KERNELS / "arm").glob("*.h"))
+    shared = len(unit.entries) > 1 or any(v is not unit and set(v.sources) & set(unit.sources)
+                                          for v in variants.units())
+    for e in unit.entries:
+        assert f"void {e}(" in text and f"void {e}(" in headers, e
+        assert not shared or f"#ifndef TCC_OMIT_{e.removeprefix('tcc_').upper()}" in text, e
+
+
+FAST_MODELS = ["autoencoder_int8", "conv2d_b_int8", "conv2d_a_int8", "fully_connected_int8", "depthwise_int8",
+               "avg_pool_int8", "add_int8"]
+
+
+def test_emit_calls_the_units_own_entry_point():
+    """With flash to spare, every op a unit was chosen for calls one of that unit's entry points,
+    and every unit of the zoo's fast kernels is chosen somewhere."""
+    from tinycc.codegen.emit import Emitter
+    seen = set()
+    for model in FAST_MODELS:
+        g = driver.compile_graph(str(ZOO / f"{model}.tflite"), target="cortex-m4", flash_budget=1 << 24)
+        em = Emitter(g, "m")
+        em.emit_all()
+        for oc in em.code:
+            unit = variants.chosen(ir.op(g, oc.oid))
+            if unit is None:
+                continue
+            seen.add(unit.name)
+            assert any(f"{e}(&" in " ".join(oc.stmts) for e in unit.entries), (model, unit.name, oc.stmts)
+    assert seen >= {"arm_conv_store", "arm_conv_blocks", "arm_conv_pw", "arm_fc", "arm_dw3x3", "arm_avg_pool",
+                    "arm_add"}, seen
+
+
+def test_code_bytes_table_is_measured():
+    """tinycc/variants/code_bytes.py is what scripts/measure_code_bytes.py measures now (every unit
+    listed; run the script after changing a kernel or adding a unit). ~7 s of compiling."""
+    import importlib.util
+    from tinycc import toolchain
+    if not toolchain.have_arm_toolchain():
+        pytest.skip("arm-none-eabi-gcc not installed")
+    spec = importlib.util.spec_from_file_location("measure_code_bytes", ROOT / "scripts" / "measure_code_bytes.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    per_unit, per_file = script.measure()
+    assert set(per_unit) == {u.name for u in variants.units()}
+    assert (ROOT / "tinycc" / "variants" / "code_bytes.py").read_text() == script.render(per_unit, per_file)

@@ -98,6 +98,22 @@ class ArmAdd:
 
 
 
+# Per-channel record layouts, field by field (name, int32 words), in the order of the C structs of
+# tcc_arm.h (tcc_arm_dw3x3_record, tcc_arm_pw8_record, tcc_arm_pw16_record; tests/test_variants.py
+# checks that they agree, and the C checks the numbers its asm uses against the structs).
+DW3X3_RECORD = (("mult", 1), ("add", 1), ("shift", 1), ("bias", 1), ("w", 6))
+PW8_RECORD = (("w", 4), ("bias", 1), ("mult", 1), ("add", 1), ("shift", 1))
+PW16_RECORD = (("bias", 1), ("w", 8), ("mult", 1), ("add", 1), ("shift", 1))
+
+
+def records(layout, n: int, **fields) -> np.ndarray:
+    """[n, words] int32 records of ``layout``: each field's values (n x its words, any integer
+    type, taken mod 2**32) in layout order."""
+    cols = [np.asarray(fields[name], dtype=np.int64).reshape(n, k) for name, k in layout]
+    rec = np.concatenate(cols, axis=1) if cols else np.zeros((n, 0), np.int64)
+    return ((rec & 0xFFFFFFFF).astype(np.uint32)).view(np.int32)
+
+
 def k4(n: int) -> int:
     """n rounded up to a multiple of 4 (the packed reduction length)."""
     return (int(n) + 3) // 4 * 4
@@ -144,15 +160,18 @@ def pack_requant(mult, shift, out_zp: int, bound, const_acc=None) -> tuple[np.nd
     rq = np.zeros((n, 3), dtype=np.int64)
     scale_log2 = np.ones(n, dtype=np.int64)
     const = np.zeros(n, dtype=bool)
+    # the channels whose output is requantize(bias) + out_zp whatever the input: constants
+    fixed = [i for i in range(n) if const_acc is not None and const_acc[i] is not None]
+    if fixed:
+        const[fixed] = True
+        rq[fixed, 1] = requant_ref(np.array([const_acc[i] for i in fixed], dtype=np.int64), mult[fixed],
+                                   shift[fixed], out_zp)
     for i in range(n):
         m, sh, b = int(mult[i]), int(shift[i]), int(bound[i])
         if m < 0 or m >= INT31 or (m != 0 and m < 2**30):
             raise PackError(f"channel {i}: multiplier {m} is not a normalized Q31 value")
         left, s = max(sh, 0), max(-sh, 0)
-        if const_acc is not None and const_acc[i] is not None:
-            # the output is requantize(bias) + out_zp whatever the input: a constant channel
-            const[i] = True
-            rq[i] = (0, int(requant_ref(const_acc[i], m, sh, out_zp)), 0)
+        if const[i]:
             continue
         if m != 0:
             if left > MAX_LEFT_SHIFT:
@@ -326,14 +345,11 @@ def conv_records(shape, pairs, w, b, rq):
     for oc in range(out_c):
         if rq[oc][2] == 0 and (np.any(w[oc] != 0) or int(b[oc]) != 0):
             return None
-    np_ = in_c // 2
-    pairs = np.asarray(pairs, dtype=np.int64).reshape(out_c, np_)
-    bias = np.asarray(b, dtype=np.int64).reshape(out_c, 1)
-    rqs = np.asarray(rq, dtype=np.int64).reshape(out_c, 3)
+    rqs = np.asarray(rq, dtype=np.int64).reshape(out_c, 3).copy()
+    rqs[-1, 2] |= 0x100
     # 8 channels: pairs, bias, rq; 16 channels: bias, pairs, rq (the kernels' LDM register order)
-    rec = np.concatenate([pairs, bias, rqs] if in_c == 8 else [bias, pairs, rqs], axis=1)
-    rec[-1, -1] |= 0x100
-    return ((rec & 0xFFFFFFFF).astype(np.uint32)).view(np.int32)
+    return records(PW8_RECORD if in_c == 8 else PW16_RECORD, out_c, w=pairs, bias=b, mult=rqs[:, 0],
+                   add=rqs[:, 1], shift=rqs[:, 2])
 
 
 CONV_PIX = 2   # output pixels per block of tcc_arm_conv_s8
@@ -467,8 +483,8 @@ def pack_depthwise_planar(weights: np.ndarray, bias, mult, shift, out_zp: int, t
     first = _pair_words(w[:, :, 0], w[:, :, 1])
     second = _pair_words(w[:, :, 1], w[:, :, 2])
     words = np.stack([first, second], axis=2).reshape(c, 6)
-    rec = np.concatenate([rq.astype(np.int32), b.reshape(c, 1), words], axis=1)
-    return dict(records=rec.astype(np.int32).reshape(-1))
+    rec = records(DW3X3_RECORD, c, mult=rq[:, 0], add=rq[:, 1], shift=rq[:, 2], bias=b, w=words)
+    return dict(records=rec.reshape(-1))
 
 
 def depthwise_planar_asm_lines(records, act_min: int, act_max: int) -> bool:

@@ -26,11 +26,12 @@ The arena stays within ``RAM_BUDGET`` of the plain kernels' plan:
 Flash-aware choice (``--flash-budget``, default ``default_flash_budget``: 1.10 x the model's
 constant bytes + 16 KB, for all generated code and data): a variant whose constants are larger
 than the plain kernel's (weights widened to int16 pairs) spends flash. Before step 2, the
-allowance (the budget minus the model's constants minus the code: ``CODE_BYTES_PER_OP`` per op
-and the measured size of each fast kernel's C file a candidate needs, ``Variant.code_bytes``)
-goes to the ops whose fastest variant saves the most estimated cycles per extra byte (the units'
-``plain_cycles`` - ``cycles``): first every op's variant with
-the least extra flash (int8 weights), then the fastest variants (``_flash_filter``). After step 4,
+allowance (the budget minus the model's constants minus an estimate of the plain code,
+``CODE_BYTES_PER_OP`` per op) goes to the ops whose fastest variant saves the most estimated
+cycles (the units' ``plain_cycles`` - ``cycles``) per extra byte: its constants beyond the plain
+kernel's, plus the measured code of its unit (``Variant.code_bytes``, tinycc/variants/code_bytes.py)
+when no op was granted that unit yet: first every op's variant with the least extra flash, then
+the fastest variants (``_flash_filter``). After step 4,
 flash the RAM step gave up is handed back to the ops left out, whose variant must also keep the
 arena within the budget.
 
@@ -55,7 +56,7 @@ MAX_ROUNDS = 40
 
 # flash: estimates for choosing variants (the build summary reports the measured figures)
 FLASH_SLACK, FLASH_CODE = 1.10, 16 * 1024   # default budget: 1.10 x constants + 16 KB
-CODE_BYTES_PER_OP = 1024                    # plain builds of the shared models: 660-1,020 B per op
+CODE_BYTES_PER_OP = 1100                    # plain builds of the shared models: 704-1,054 B per op
 
 
 def _variants(g, o) -> list:
@@ -68,9 +69,9 @@ def _unit(pk):
     return variants.named(pk.impl)
 
 
-def _variant_or_plain(variants: list[dict], i: int) -> dict | None:
+def _variant_or_plain(vs: list, i: int):
     """Variant i of an op; past the last one, None: the plain kernel."""
-    return variants[i] if i < len(variants) else None
+    return vs[i] if i < len(vs) else None
 
 
 def _with(g, oid, pk) -> None:
@@ -131,10 +132,16 @@ def default_flash_budget(g) -> int:
     return round(FLASH_SLACK * ir.model_constant_bytes(g) + FLASH_CODE)
 
 
+_EXTRA: dict = {}      # (id(pk), op id) -> _extra_flash, for the packings of one pack_weights run
+
+
 def _extra_flash(g, o, pk) -> int:
     """Flash the variant's constants take beyond the plain kernel's (weights, folded bias,
-    mult/shift); 0 when they take less."""
-    return max(_unit(pk).flash_bytes(g, o, pk) - variants.plain_flash_bytes(g, o), 0)
+    mult/shift); 0 when they take less. Cached for the run (the ranking asks many times)."""
+    key = (id(pk), o.name)
+    if key not in _EXTRA:
+        _EXTRA[key] = max(_unit(pk).flash_bytes(g, o, pk) - variants.plain_flash_bytes(g, o), 0)
+    return _EXTRA[key]
 
 
 def _cycles_saved(g, o, pk) -> float:
@@ -142,52 +149,84 @@ def _cycles_saved(g, o, pk) -> float:
     return unit.plain_cycles(g, o) - unit.cycles(g, o, pk)
 
 
-def _flash_filter(g, choices: dict, allowance: int) -> tuple[dict, list]:
-    """Spend the flash allowance in two rounds, most estimated cycles saved per extra byte first:
-    every op first gets its variant with the least extra flash (the FC's int8 weights: only its
-    requantization records are larger), then the ops whose fastest variant (widened weights) buys
-    the most cycles per further byte get all their variants. Returns the filtered choices and the
-    ops not upgraded, in rank order, with their variants (for the give-back)."""
+class _Code:
+    """The fast kernels' code charged to the flash allowance so far: a unit's measured code
+    (``variants.code_bytes_of``) is charged once, with the first op granted one of its variants."""
+
+    def __init__(self):
+        self.units: list = []
+
+    def more(self, pk) -> int:
+        """Bytes charging ``pk``'s unit would add."""
+        u = _unit(pk)
+        return 0 if u in self.units else variants.code_bytes_of(self.units + [u]) - variants.code_bytes_of(self.units)
+
+    def charge(self, pk) -> None:
+        if _unit(pk) not in self.units:
+            self.units.append(_unit(pk))
+
+    def has(self, pk) -> bool:
+        return _unit(pk) in self.units
+
+
+def _flash_filter(g, choices: dict, allowance: int) -> tuple[dict, list, int]:
+    """Spend the flash allowance in two rounds, most estimated cycles saved per extra byte first
+    (the extra bytes of a variant: its constants beyond the plain kernel's, plus its unit's code
+    the first time the unit is granted): every op first gets its variant with the least extra
+    flash, then the ops whose fastest variant (widened weights) buys the most cycles per further
+    byte get it and the variants after it of units already charged. Returns the filtered choices,
+    the ops not upgraded, in rank order, with their variants (for the give-back), and the flash
+    left."""
+    code = _Code()
+
     def extra(oid, pk):
         return _extra_flash(g, ir.op(g, oid), pk)
 
     def per_byte(oid, pk, base_pk, base_b):
         saved = _cycles_saved(g, ir.op(g, oid), pk) - (_cycles_saved(g, ir.op(g, oid), base_pk) if base_pk else 0)
-        return saved / max(extra(oid, pk) - base_b, 1)
+        return saved / max(extra(oid, pk) + code.more(pk) - base_b, 1)
 
     base = {oid: min(v, key=lambda pk: extra(oid, pk)) for oid, v in choices.items()}
     granted, base_b = {}, {}
     for oid in sorted(base, key=lambda o: -per_byte(o, base[o], None, 0)):
         b = extra(oid, base[oid])
-        if b <= allowance:
-            allowance -= b
+        if b + code.more(base[oid]) <= allowance:
+            allowance -= b + code.more(base[oid])
+            code.charge(base[oid])
             base_b[oid] = b
-            granted[oid] = [pk for pk in choices[oid] if extra(oid, pk) <= b]
+            granted[oid] = [pk for pk in choices[oid] if extra(oid, pk) <= b and code.has(pk)]
     left_out = []
     for oid in sorted(choices, key=lambda o: -per_byte(o, choices[o][0], base.get(o) if o in base_b else None,
                                                       base_b.get(o, 0))):
-        more = extra(oid, choices[oid][0]) - base_b.get(oid, 0)
-        if more <= 0:
+        best = choices[oid][0]
+        more = extra(oid, best) - base_b.get(oid, 0)
+        if more <= 0 and code.has(best):
             continue
-        if more <= allowance:
-            allowance -= more
-            granted[oid] = choices[oid]
+        if more + code.more(best) <= allowance:
+            allowance -= more + code.more(best)
+            code.charge(best)
+            granted[oid] = [pk for pk in choices[oid] if code.has(pk)]
         else:
             left_out.append((oid, choices[oid]))
-    return granted, left_out
+    return granted, left_out, allowance
 
 
-def _code_bytes(impls: set) -> int:
-    """Code of the fast kernels: the units' C files, each once."""
-    return variants.source_code_bytes([s for i in impls for s in variants.named(i).sources])
-
-
-def _allowance(g, budget: int, impls: set) -> int:
+def _allowance(g, budget: int) -> int:
+    """The flash the fast kernels may spend: the budget minus the model's constants and an
+    estimate of the plain code (``CODE_BYTES_PER_OP`` per op)."""
     n_ops = sum(1 for _ in ir.ops_in_order(g))
-    return budget - ir.model_constant_bytes(g) - CODE_BYTES_PER_OP * n_ops - _code_bytes(impls)
+    return budget - ir.model_constant_bytes(g) - CODE_BYTES_PER_OP * n_ops
 
 
 def pack_weights(g: nx.DiGraph) -> nx.DiGraph:
+    _EXTRA.clear()
+    try:
+        return _pack_weights(g)
+    finally:
+        _EXTRA.clear()
+
+
+def _pack_weights(g: nx.DiGraph) -> nx.DiGraph:
     choices = {}
     for oid in ir.ops_in_order(g):
         v = _variants(g, ir.op(g, oid))
@@ -197,8 +236,8 @@ def pack_weights(g: nx.DiGraph) -> nx.DiGraph:
     g.graph["flash_budget"] = flash_budget
     if not choices:
         return g
-    impls = {pk.impl for v in choices.values() for pk in v}
-    choices, left_out = _flash_filter(g, choices, _allowance(g, flash_budget, impls))
+    choices, left_out, _ = _flash_filter(g, choices, _allowance(g, flash_budget))
+    choices = {oid: v for oid, v in choices.items() if v}
     # 1. the plain kernels' plan and the budget
     plain = plan_arena(g.copy()).graph["plan"]
     budget = plain.size + plain.size // RAM_SLACK
@@ -213,10 +252,10 @@ def pack_weights(g: nx.DiGraph) -> nx.DiGraph:
 
     # 2. per op, the fastest variant whose footprint fits
     pick = {}
-    for oid, variants in choices.items():
+    for oid, vs in choices.items():
         k = step_of[oid]
-        pick[oid] = len(variants)                     # the plain kernel
-        for i, pk in enumerate(variants):
+        pick[oid] = len(vs)                           # the plain kernel
+        for i, pk in enumerate(vs):
             _with(g, oid, pk)
             own, counted = _own_bytes(g, oid, k, life_last)
             others = live[k] - sum(size_of[t] for t in counted
@@ -224,7 +263,7 @@ def pack_weights(g: nx.DiGraph) -> nx.DiGraph:
             if others + own <= budget:
                 pick[oid] = i
                 break
-        _with(g, oid, _variant_or_plain(variants, pick[oid]))
+        _with(g, oid, _variant_or_plain(vs, pick[oid]))
     first = dict(pick)
     # 3. plan; step the ops at over-budget steps down until the arena fits
     for _ in range(MAX_ROUNDS):
@@ -259,17 +298,22 @@ def pack_weights(g: nx.DiGraph) -> nx.DiGraph:
                     break
             _with(g, oid, _variant_or_plain(choices[oid], pick[oid]))
     # 5. give-back: flash the RAM step left unspent goes to the ops left out, in rank order
-    spent = sum(_extra_flash(g, ir.op(g, o), choices[o][pick[o]]) for o in pick if pick[o] < len(choices[o]))
-    room = _allowance(g, flash_budget, impls) - spent
-    for oid, variants in left_out:
-        for pk in variants:
-            extra = _extra_flash(g, ir.op(g, oid), pk)
+    picked = [(o, choices[o][pick[o]]) for o in pick if pick[o] < len(choices[o])]
+    code = _Code()
+    for _, pk in picked:
+        code.charge(pk)
+    spent = sum(_extra_flash(g, ir.op(g, o), pk) for o, pk in picked) + variants.code_bytes_of(code.units)
+    room = _allowance(g, flash_budget) - spent
+    for oid, vs in left_out:
+        for pk in vs:
+            extra = _extra_flash(g, ir.op(g, oid), pk) + code.more(pk)
             if extra > room:
                 continue
             old = ir.op(g, oid).params.packed
             _with(g, oid, pk)
             if _quick_plan(g).size <= budget:
                 room -= extra
+                code.charge(pk)
                 break
             _with(g, oid, old)
     g.graph["ram_budget"] = budget

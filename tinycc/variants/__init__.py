@@ -7,10 +7,11 @@ exact C call of its own entry point and the C files it needs. See ``base.py`` fo
 template. Modules are discovered automatically (``_*.py`` and ``base``/``code_bytes`` are not units).
 
 Who asks what:
-  * ``pack_weights`` takes every applicable packing (``candidates``), ranks them with the op's
-    older ``OpDef.pack_variants`` by ``cycles`` and stores the chosen one in ``Op.params.packed``;
+  * ``pack_weights`` takes every applicable packing (``candidates``), ranks them by ``cycles``,
+    spends the flash budget on them (constants and the units' measured ``code_bytes``) and stores
+    the chosen one in ``Op.params.packed``;
   * ``plan_arena`` asks ``scratch_bytes`` / ``overlap_rule`` here, which answer from the chosen
-    unit, or from the op (plain kernel, or a packing not yet migrated to a unit);
+    unit, or from the op (plain kernel);
   * codegen calls ``emit`` here: the chosen unit's ``emit``, else the op's.
 """
 from __future__ import annotations
@@ -19,7 +20,7 @@ import importlib
 import pkgutil
 
 from .. import ir, ops, packing
-from .base import Packed, Variant, plain_cycles, source_code_bytes  # noqa: F401  (units import them from here)
+from .base import Packed, Variant, code_bytes_of, plain_cycles  # noqa: F401  (units import them from here)
 
 _REGISTRY: dict[str, Variant] = {}
 _NOT_UNITS = {"base", "code_bytes"}
@@ -78,8 +79,7 @@ def candidates(g, o: ir.Op) -> list[Packed]:
 
 
 def chosen(o: ir.Op) -> Variant | None:
-    """The unit whose packing ``pack_weights`` stored in the op, or None (plain kernel, or a
-    packing of the op's own ``pack_variants``)."""
+    """The unit whose packing ``pack_weights`` stored in the op, or None (plain kernel)."""
     pk = o.params.packed
     return None if pk is None else named(pk.impl)
 

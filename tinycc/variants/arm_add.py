@@ -17,6 +17,7 @@ class ArmAdd(Variant):
     name = "arm_add"
     kinds = (Add.kind,)
     sources = ("arm/tcc_arm_add",)
+    entries = ("tcc_arm_add_s8",)
 
     def applies(self, g, o, target):
         a, b, y = (ir.tensor(g, t) for t in (*o.inputs, o.outputs[0]))

@@ -31,6 +31,7 @@ class ArmAvgPool(Variant):
     name = "arm_avg_pool"
     kinds = (AveragePool2D.kind,)
     sources = ("arm/tcc_arm_pool",)
+    entries = ("tcc_arm_avg_pool_s8",)
 
     def applies(self, g, o, target):
         return ir.tensor(g, o.inputs[0]).dtype == "int8"

@@ -135,6 +135,7 @@ class _ArmConv(Variant):
 @register
 class ArmConvStore(_ArmConv):
     name = "arm_conv_store"
+    entries = ("tcc_arm_conv_s8_store",)
     cycles_per_mac = 1.9          # estimated (C 2x4 blocks, requantization per 4 channels)
 
     def pack(self, g, o):
@@ -148,6 +149,7 @@ class ArmConvStore(_ArmConv):
 @register
 class ArmConvBlocks(_ArmConv):
     name = "arm_conv_blocks"
+    entries = ("tcc_arm_conv_s8_blocks",)
     cycles_per_mac = 1.5          # tinycc bench on vww / kws (mm2: 10 instructions per 16 MACs)
 
     def applies(self, g, o, target):
@@ -166,6 +168,7 @@ class ArmConvBlocks(_ArmConv):
 @register
 class ArmConvPW(_ArmConv):
     name = "arm_conv_pw"
+    entries = ("tcc_arm_conv_s8_pw8", "tcc_arm_conv_s8_pw16")
     cycles_per_mac = 1.3          # vww's 8->16 and 16->32 layers: 1.12-1.39 instructions per MAC
 
     def applies(self, g, o, target):

@@ -26,6 +26,7 @@ class ArmDepthwise(Variant):
     name = "arm_dw"
     kinds = (DepthwiseConv2D.kind,)
     sources = ("arm/tcc_arm_depthwise",)
+    entries = ("tcc_arm_depthwise_s8",)
     cycles_per_mac = 2.0          # tinycc bench on the shared models (vww, kws)
 
     def applies(self, g, o, target):

@@ -20,6 +20,7 @@ class ArmDepthwise3x3(Variant):
     name = "arm_dw3x3"
     kinds = (DepthwiseConv2D.kind,)
     sources = ("arm/tcc_arm_dw3x3",)
+    entries = ("tcc_arm_depthwise3x3_s8",)
     cycles_per_mac = 1.6          # tinycc bench on the shared models (vww, kws)
 
     def applies(self, g, o, target):

@@ -73,6 +73,7 @@ class _ArmFC(Variant):
 class ArmFC(_ArmFC):
     name = "arm_fc"
     entry = "tcc_arm_fc_s8"
+    entries = ("tcc_arm_fc_s8_row", "tcc_arm_fc_s8_direct")
     cycles_per_mac = 1.8          # tinycc bench on ad01 (row in the scratch)
 
     def pack(self, g, o):
@@ -84,6 +85,7 @@ class ArmFC(_ArmFC):
 class ArmFCInt8(_ArmFC):
     name = "arm_fc_int8"
     entry = "tcc_arm_fc_s8_w8"
+    entries = ("tcc_arm_fc_s8_w8_row", "tcc_arm_fc_s8_w8_direct")
     cycles_per_mac = 2.1          # tinycc bench on ad01 (row in the scratch)
 
     def pack(self, g, o):

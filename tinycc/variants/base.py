@@ -22,6 +22,7 @@ Writing a unit (``tinycc/variants/arm_conv8.py`` style)::
         def scratch_bytes(self, g, o, pk): ...
         def reads_min(self, g, o, slot, pk): ...     # or overlap(g, o, slot, pk)
         def cycles(self, g, o, pk): ...        # estimated Cortex-M4 cycles of one run
+        entries = ("tcc_arm_conv8_1x1",)      # the C functions emit calls
         def emit(self, g, o, ctx, pk):
             params = ctx.struct(o, "tcc_arm_conv8_params", [...])
             self.call(ctx, o, f"tcc_arm_conv8_1x1(&{params}, ...);")
@@ -31,6 +32,12 @@ dataclass with another ``impl``); the packed dataclass is frozen and holds numpy
 constants (``flash_bytes`` counts them by default); ``emit`` calls the variant's own C entry
 point, so the C never re-decides what the unit decided; ``applies`` and ``pack`` decline a case
 the kernel cannot run exactly (``pack`` by raising ``PackError``, e.g. an accumulator bound).
+In a C file with several entry points each is guarded by ``#ifndef TCC_OMIT_<NAME>`` (NAME: the
+function without ``tcc_``, upper case) so that a model compiles only the ones it calls. Record
+layouts are C structs in the kernel's header, mirrored field by field in Python and checked by a
+test (``packing.DW3X3_RECORD`` and tests/test_variants.py); asm text takes offsets from macros
+that the C checks against the struct. After adding or changing a unit, run
+``python scripts/measure_code_bytes.py`` (tests/test_variants.py checks the table).
 """
 from __future__ import annotations
 
@@ -42,12 +49,12 @@ import numpy as np
 from .. import ir, ops, overlap, packing
 from ..packing import PackError  # noqa: F401  (units raise it from here)
 from ..targets import DSP_TARGETS
-from .code_bytes import CODE_BYTES
+from .code_bytes import CODE_BYTES, FILE_BYTES
 
 # Estimated Cortex-M4 cycles per MAC of the plain portable kernels (tinycc bench on the shared
 # models): what a variant's ``cycles`` is compared with.
 PLAIN_CYCLES_PER_MAC = 8.5
-# A C file whose code size was not measured yet (tinycc/variants/code_bytes.py) is assumed this big.
+# A unit whose code size was not measured yet (tinycc/variants/code_bytes.py) is assumed this big.
 DEFAULT_CODE_BYTES = 2048
 
 
@@ -59,11 +66,14 @@ class Packed:
     impl: ClassVar[str] = ""
 
 
-def source_code_bytes(sources) -> int:
-    """.text + .rodata of C files (``Variant.sources`` names) compiled with arm-none-eabi-gcc -O2 for
-    cortex-m4, from the table ``tinycc/variants/code_bytes.py`` (``DEFAULT_CODE_BYTES`` for a file
-    not measured yet). Units that share a file count it once: pass the union of their sources."""
-    return sum(CODE_BYTES.get(s, DEFAULT_CODE_BYTES) for s in sorted(set(sources)))
+def code_bytes_of(units) -> int:
+    """Code of a set of units: per C file, its units' measured bytes added up, at most the whole
+    file's (``FILE_BYTES``: units sharing a file share its helpers)."""
+    by_file: dict[str, int] = {}
+    for u in units:
+        f = u.sources[0] if u.sources else u.name
+        by_file[f] = by_file.get(f, 0) + u.code_bytes()
+    return sum(min(b, FILE_BYTES.get(f, b)) for f, b in sorted(by_file.items()))
 
 
 def plain_cycles(g, o: ir.Op) -> float:
@@ -79,6 +89,8 @@ class Variant:
     targets: tuple[str, ...] = DSP_TARGETS    # cores it runs on
     needs_optimize: str | None = "speed"      # only under this ``--optimize`` mode (None: any)
     sources: tuple[str, ...] = ()             # its C files: runtime/kernels/<source>.c (+ .h)
+    entries: tuple[str, ...] = ()             # the C functions its emit calls (guarded in the C by
+    #                                           #ifndef TCC_OMIT_<NAME without tcc_, upper case>)
     cycles_per_mac: float | None = None       # a flat estimate for ``cycles`` (None: override it)
 
     # -- choosing ------------------------------------------------------------------------------
@@ -140,8 +152,10 @@ class Variant:
         return packing.const_bytes(pk)
 
     def code_bytes(self) -> int:
-        """Measured .text + .rodata of the variant's C files (``source_code_bytes``)."""
-        return source_code_bytes(self.sources)
+        """Measured .text + .rodata + .data of its C files compiled with the entry points of the other
+        units in them left out (``scripts/measure_code_bytes.py`` writes the table,
+        tinycc/variants/code_bytes.py); ``DEFAULT_CODE_BYTES`` until measured."""
+        return CODE_BYTES.get(self.name, DEFAULT_CODE_BYTES)
 
     # -- code ----------------------------------------------------------------------------------
     def emit(self, g, o: ir.Op, ctx, pk: Packed) -> None:

@@ -1,4 +1,25 @@
-"""Measured code size of the variant units' C files (.text + .rodata, arm-none-eabi-gcc -O2 for
-cortex-m4), keyed by ``Variant.sources`` name; read by ``base.source_code_bytes``. Files not
-listed count ``base.DEFAULT_CODE_BYTES``."""
-CODE_BYTES: dict[str, int] = {}
+"""Measured code size of the kernel variant units (written by scripts/measure_code_bytes.py:
+.text + .rodata + .data, arm-none-eabi-gcc -O2 for cortex-m4). CODE_BYTES: per unit, its C file
+with the other units' entry points left out; FILE_BYTES: per C file with all of them. Read by
+``base.Variant.code_bytes`` and ``base.code_bytes_of``; a unit not listed counts
+``base.DEFAULT_CODE_BYTES``."""
+
+CODE_BYTES: dict[str, int] = {
+    "arm_add": 956,
+    "arm_avg_pool": 916,
+    "arm_conv_blocks": 4928,
+    "arm_conv_pw": 5444,
+    "arm_conv_store": 3708,
+    "arm_dw": 1156,
+    "arm_dw3x3": 6852,
+    "arm_fc": 2940,
+    "arm_fc_int8": 3776,
+}
+FILE_BYTES: dict[str, int] = {
+    "arm/tcc_arm_add": 956,
+    "arm/tcc_arm_conv": 9340,
+    "arm/tcc_arm_depthwise": 1156,
+    "arm/tcc_arm_dw3x3": 6852,
+    "arm/tcc_arm_fc": 6716,
+    "arm/tcc_arm_pool": 916,
+}

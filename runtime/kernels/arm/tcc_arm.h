@@ -35,6 +35,7 @@
 #ifndef TCC_ARM_H
 #define TCC_ARM_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "tcc_pool.h"
@@ -97,6 +98,22 @@ typedef struct {
      * last pair's shift_b carries 0x100, the end mark. */
     const int32_t *blocks;
 } tcc_arm_conv_s8_params;
+
+/* The per-output-channel records of the 1x1 layers on 8 / 16 input channels (p->records above,
+ * packing.conv_records; field order = the registers one LDM loads, tests/test_variants.py checks
+ * it against packing.PW8_RECORD / PW16_RECORD): pair words w, scaled bias, mult, add, shift (the
+ * last channel's shift | 0x100). */
+typedef struct {
+    uint32_t w[4];
+    int32_t bias, mult, add, shift;
+} tcc_arm_pw8_record;
+typedef struct {
+    int32_t bias;
+    uint32_t w[8];
+    int32_t mult, add, shift;
+} tcc_arm_pw16_record;
+#define TCC_ARM_PW8_RECORD_WORDS ((int32_t)(sizeof(tcc_arm_pw8_record) / sizeof(int32_t)))
+#define TCC_ARM_PW16_RECORD_WORDS ((int32_t)(sizeof(tcc_arm_pw16_record) / sizeof(int32_t)))
 
 #define TCC_ARM_K4(n) ((((n) + 3) / 4) * 4)
 #define TCC_ARM_CONV_SCRATCH(k_h, k_w, in_c) \
@@ -209,6 +226,20 @@ void tcc_arm_depthwise_s8(const tcc_arm_depthwise_s8_params *p, const int8_t *in
  * an input row above the ones already converted. So the output may be computed in place
  * (packing.depthwise3x3_in_place), except along columns with stride 2.
  * ------------------------------------------------------------------------------------ */
+/* One channel's record of tcc_arm_depthwise3x3_s8 (packing.pack_depthwise_planar; field order =
+ * the registers one LDM loads, checked against packing.DW3X3_RECORD): mult, add, shift, the
+ * scaled bias, 6 weight pair words. */
+typedef struct {
+    int32_t mult, add, shift, bias;
+    uint32_t w[6];
+} tcc_arm_dw3x3_record;
+#define TCC_ARM_DW3X3_RECORD_WORDS ((int32_t)(sizeof(tcc_arm_dw3x3_record) / sizeof(int32_t)))
+/* The same layout as plain numbers for the asm text (tcc_arm_dw3x3.c checks them against the
+ * struct at compile time): the record's size, the offsets of bias and of the weight words. */
+#define TCC_ARM_DW3X3_REC_BYTES 40
+#define TCC_ARM_DW3X3_REC_BIAS 12
+#define TCC_ARM_DW3X3_REC_W 16
+
 typedef struct {
     int32_t batches, in_h, in_w, channels;
     int32_t out_h, out_w;
@@ -220,7 +251,7 @@ typedef struct {
     int32_t row_len;                /* planar_row_len() of the line geometry */
     int32_t chunk;                  /* channels per pass (the scratch holds 3 lines of them) */
     int32_t staged;                 /* 1: a chunk's outputs go through the scratch (see above) */
-    const int32_t *records;         /* [channels][10]: mult, add, shift, bias, 6 weight words */
+    const int32_t *records;         /* [channels] tcc_arm_dw3x3_record */
     int32_t asm_lines;              /* 1: no clamp and every channel's shift > 0 or constant
                                        (packing.depthwise_planar_asm_lines): the asm line loops */
     int32_t block_n;                /* outputs per asm block along a line (asm_lines only,

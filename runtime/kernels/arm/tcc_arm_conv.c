@@ -334,6 +334,13 @@ static __attribute__((noinline)) void matmul_store(const tcc_arm_conv_s8_params 
  * byte). Pixels go in pairs, both read before either is written (the write order of the
  * 2-pixel blocks); one call runs every pair of the layer.
  * ------------------------------------------------------------------------------------ */
+/* The asm loads a whole record with one LDM (8 registers for pw8, bias + 8 + 3 for pw16): the
+ * records must have exactly these sizes (a negative array size stops the build otherwise). */
+typedef char tcc_arm_pw8_record_ok[sizeof(tcc_arm_pw8_record) == 32 && offsetof(tcc_arm_pw8_record, bias) == 16
+                                   ? 1 : -1];
+typedef char tcc_arm_pw16_record_ok[sizeof(tcc_arm_pw16_record) == 48 && offsetof(tcc_arm_pw16_record, mult) == 36
+                                    ? 1 : -1];
+
 #if TCC_ARM_HAVE_DSP
 #define PW8_CHANNEL                                                                         \
     "ldm    r12!, {r4-r11}\n\t"                                                             \
@@ -471,7 +478,7 @@ static inline int8_t *pw8_pixel(const int32_t *r, int8_t *o, uint32_t v0, uint32
 {
     const uint32_t x0 = tcc_sxtb16(v0), x1 = tcc_sxtb16_ror8(v0);
     const uint32_t x2 = tcc_sxtb16(v1), x3 = tcc_sxtb16_ror8(v1);
-    for (;; r += 8) {
+    for (;; r += TCC_ARM_PW8_RECORD_WORDS) {
         int32_t acc = r[4];
         acc = tcc_smlad(x0, (uint32_t)r[0], acc);
         acc = tcc_smlad(x1, (uint32_t)r[1], acc);
@@ -499,7 +506,7 @@ static inline int8_t *pw16_pixel(const int32_t *r, int8_t *o, const uint32_t *v)
         x[2 * g] = tcc_sxtb16(v[g]);
         x[2 * g + 1] = tcc_sxtb16_ror8(v[g]);
     }
-    for (;; r += 12) {
+    for (;; r += TCC_ARM_PW16_RECORD_WORDS) {
         int32_t acc = r[0];
         for (int32_t j = 0; j < 8; ++j) {
             acc = tcc_smlad(x[j], (uint32_t)r[1 + j], acc);

@@ -6,6 +6,16 @@
 #include "tcc_arm.h"
 #include "tcc_arm_dsp.h"
 
+/* The record layout in the asm text: numbers from tcc_arm.h, checked against the struct here
+ * (a negative array size stops the build if they disagree). */
+#define DW_XSTR(x) #x
+#define DW_STR(x) DW_XSTR(x)
+typedef char tcc_arm_dw3x3_rec_bytes_ok[sizeof(tcc_arm_dw3x3_record) == TCC_ARM_DW3X3_REC_BYTES ? 1 : -1];
+typedef char tcc_arm_dw3x3_rec_bias_ok[offsetof(tcc_arm_dw3x3_record, bias) == TCC_ARM_DW3X3_REC_BIAS ? 1 : -1];
+typedef char tcc_arm_dw3x3_rec_w_ok[offsetof(tcc_arm_dw3x3_record, w) == TCC_ARM_DW3X3_REC_W ? 1 : -1];
+typedef char tcc_arm_dw3x3_rec_rq_ok[offsetof(tcc_arm_dw3x3_record, mult) == 0
+                                     && offsetof(tcc_arm_dw3x3_record, shift) == 8 ? 1 : -1];
+
 TCC_ARM_INLINE int32_t dw_clamp(int32_t v, int32_t lo, int32_t hi)
 {
     return v < lo ? lo : (v > hi ? hi : v);
@@ -329,7 +339,7 @@ typedef struct {
 
 /* Line k of a 2-output block: out0 += P0.A + P1.lo*D.hi, out1 += P0.hi*A.lo + P1.D */
 #define DWA_LINE2(k, R, A0, A1)                                                             \
-    "ldrd   r4, r5, [r11, #16+" #k "*8]\n\t"                                                   \
+    "ldrd   r4, r5, [r11, #" DW_STR(TCC_ARM_DW3X3_REC_W) "+" #k "*8]\n\t"                   \
     "ldrd   r6, r7, [" R "]\n\t"                                                            \
     "smlad  r0, r6, r4, " A0 "\n\t"                                                         \
     "smlabt r0, r7, r5, r0\n\t"                                                             \
@@ -337,7 +347,7 @@ typedef struct {
     "smlad  r1, r7, r5, r1\n\t"
 
 #define DWA_LINE(k, R, A0, A1, A2)                                                          \
-    "ldrd   r4, r5, [r11, #16+" #k "*8]\n\t"                                                   \
+    "ldrd   r4, r5, [r11, #" DW_STR(TCC_ARM_DW3X3_REC_W) "+" #k "*8]\n\t"                   \
     "ldrd   r6, r7, [" R "], #8\n\t"                                                        \
     "smlad  r0, r6, r4, " A0 "\n\t"                                                         \
     "smlatb r1, r6, r4, " A1 "\n\t"                                                         \
@@ -355,7 +365,7 @@ typedef struct {
     "ssat   " A ", #8, " A "\n\t"
 
 #define DWA2_LINE(k, R, A0, A1, A2)                                                         \
-    "ldrd   r4, r5, [r11, #16+" #k "*8]\n\t"                                                   \
+    "ldrd   r4, r5, [r11, #" DW_STR(TCC_ARM_DW3X3_REC_W) "+" #k "*8]\n\t"                   \
     "ldrd   r6, r7, [" R "], #16\n\t"                                                       \
     "smlad  r0, r6, r4, " A0 "\n\t"                                                         \
     "smlabt r0, r7, r5, r0\n\t"                                                             \
@@ -368,17 +378,17 @@ typedef struct {
     "ldr    r6, [" R "]\n\t"                                                                \
     "smlabt r3, r6, r5, r3\n\t"
 #define DWA_BLOCK_S1                                                                        \
-    "ldr    r3, [r11, #12]\n\t" \
+    "ldr    r3, [r11, #" DW_STR(TCC_ARM_DW3X3_REC_BIAS) "]\n\t"                             \
     DWA_LINE(0, "r8", "r3", "r3", "r3") \
     DWA_LINE(1, "r9", "r0", "r1", "r2") \
     DWA_LINE(2, "r10", "r0", "r1", "r2")
 #define DWA_BLOCK_S2                                                                        \
-    "ldr    r3, [r11, #12]\n\t" \
+    "ldr    r3, [r11, #" DW_STR(TCC_ARM_DW3X3_REC_BIAS) "]\n\t"                             \
     DWA2_LINE(0, "r8", "r3", "r3", "r3") \
     DWA2_LINE(1, "r9", "r0", "r1", "r2") \
     DWA2_LINE(2, "r10", "r0", "r1", "r2")
 #define DWA_TWO_S1                                                                           \
-    "ldr    r3, [r11, #12]\n\t" \
+    "ldr    r3, [r11, #" DW_STR(TCC_ARM_DW3X3_REC_BIAS) "]\n\t"                             \
     DWA_LINE2(0, "r8", "r3", "r3") \
     DWA_LINE2(1, "r9", "r0", "r1") \
     DWA_LINE2(2, "r10", "r0", "r1") \
@@ -445,7 +455,7 @@ typedef struct {
             "add    r8, r8, r4\n\t" \
             "add    r9, r9, r4\n\t" \
             "add    r10, r10, r4\n\t" \
-            "add    r11, r11, #40\n\t" \
+            "add    r11, r11, #" DW_STR(TCC_ARM_DW3X3_REC_BYTES) "\n\t"                     \
             "add    r12, r12, #1\n\t" \
             "stm    sp, {r8-r12}\n\t" \
             "ldr    r4, [sp, #20]\n\t" \
@@ -508,7 +518,7 @@ typedef struct {
  *   out2 = P1.A + P2.lo D.hi   out3 = P1.hi A.lo + P2.D   out4, out5 likewise from P2, P3.
  * A0..A5: what each accumulator adds to (the bias r5 on the first line). */
 #define DWX6_LINE_AT(k, R, M0, M1, A0, A1, A2, A3, A4, A5)                                  \
-    "ldrd   r6, r7, [r11, #16+" #k "*8]\n\t"                                                \
+    "ldrd   r6, r7, [r11, #" DW_STR(TCC_ARM_DW3X3_REC_W) "+" #k "*8]\n\t"                   \
     "ldrd   r12, lr, [" R M0 "\n\t"                                                        \
     "smlad  r0, r12, r6, " A0 "\n\t"                                                        \
     "smlatb r1, r12, r6, " A1 "\n\t"                                                        \
@@ -528,7 +538,7 @@ typedef struct {
 #define DWX6_LINE_1(k, R, ...) DWX6_LINE_AT(k, R, "]", ", #8]", __VA_ARGS__)
 /* Stride 2, pairs P_j = (x[2j], x[2j+1]): out_i = P_i.A + P_i+1.lo D.hi, P0..P6 in 4 loads. */
 #define DWX6_LINE2_AT(k, R, M0, M1, M2, M3, A0, A1, A2, A3, A4, A5)                         \
-    "ldrd   r6, r7, [r11, #16+" #k "*8]\n\t"                                                \
+    "ldrd   r6, r7, [r11, #" DW_STR(TCC_ARM_DW3X3_REC_W) "+" #k "*8]\n\t"                   \
     "ldrd   r12, lr, [" R M0 "\n\t"                                                     \
     "smlad  r0, r12, r6, " A0 "\n\t"                                                        \
     "smlabt r0, lr, r7, r0\n\t"                                                             \
@@ -551,7 +561,7 @@ typedef struct {
 /* A channel's 6-output block: bias, the 3 window lines, requantization, the stores (from
  * cur at sp+20 with r7 = st; r6 keeps cur, r12 ends at cur + 4 st). */
 #define DWX6_BLOCK(LINE)                                                                    \
-    "ldr    r5, [r11, #12]\n\t"                                                             \
+    "ldr    r5, [r11, #" DW_STR(TCC_ARM_DW3X3_REC_BIAS) "]\n\t"                             \
     LINE(0, "r8", "r5", "r5", "r5", "r5", "r5", "r5")                                       \
     LINE(1, "r9", "r0", "r1", "r2", "r3", "r4", "r5")                                       \
     LINE(2, "r10", "r0", "r1", "r2", "r3", "r4", "r5")                                      \
@@ -583,7 +593,7 @@ typedef struct {
             "add    r8, r8, lr\n\t" \
             "add    r9, r9, lr\n\t" \
             "add    r10, r10, lr\n\t" \
-            "add    r11, r11, #40\n\t" \
+            "add    r11, r11, #" DW_STR(TCC_ARM_DW3X3_REC_BYTES) "\n\t"                     \
             "add    r12, r12, #1\n\t" \
             "stm    sp, {r8-r12}\n\t" \
             "ldr    r6, [sp, #28]\n\t" \
@@ -618,7 +628,7 @@ DWX6_FN(dw_x6s2_asm, DWX6_LINE2)
             "add    r8, r8, lr\n\t"                                                         \
             "add    r9, r9, lr\n\t"                                                         \
             "add    r10, r10, lr\n\t"                                                       \
-            "add    r11, r11, #40\n\t"                                                      \
+            "add    r11, r11, #" DW_STR(TCC_ARM_DW3X3_REC_BYTES) "\n\t"                     \
             "add    r6, r6, #1\n\t"                                                         \
             "str    r6, [sp, #20]\n\t"                                                      \
             DWX_LEAVE);                                                                     \
@@ -626,7 +636,7 @@ DWX6_FN(dw_x6s2_asm, DWX6_LINE2)
 
 #if !defined(TCC_OMIT_DW_X3) || !defined(TCC_OMIT_DW_X3S2)  /* lines of 3 outputs in use */
 #define DWX3_LINE(k, R, A0, A1, A2)                                                         \
-    "ldrd   r6, r7, [r11, #16+" #k "*8]\n\t"                                                \
+    "ldrd   r6, r7, [r11, #" DW_STR(TCC_ARM_DW3X3_REC_W) "+" #k "*8]\n\t"                   \
     "ldrd   r12, lr, [" R "]\n\t"                                                           \
     "ldr    r4, [" R ", #8]\n\t"                                                            \
     "smlad  r0, r12, r6, " A0 "\n\t"                                                        \
@@ -636,7 +646,7 @@ DWX6_FN(dw_x6s2_asm, DWX6_LINE2)
     "smlad  r2, lr, r6, " A2 "\n\t"                                                         \
     "smlabt r2, r4, r7, r2\n\t"
 #define DWX3_LINE2(k, R, A0, A1, A2)                                                        \
-    "ldrd   r6, r7, [r11, #16+" #k "*8]\n\t"                                                \
+    "ldrd   r6, r7, [r11, #" DW_STR(TCC_ARM_DW3X3_REC_W) "+" #k "*8]\n\t"                   \
     "ldrd   r12, lr, [" R "]\n\t"                                                           \
     "ldrd   r4, r5, [" R ", #8]\n\t"                                                        \
     "smlad  r0, r12, r6, " A0 "\n\t"                                                        \
@@ -646,7 +656,7 @@ DWX6_FN(dw_x6s2_asm, DWX6_LINE2)
     "smlad  r2, r4, r6, " A2 "\n\t"                                                         \
     "smlabt r2, r5, r7, r2\n\t"
 #define DWX3_BLOCK(LINE)                                                                    \
-    "ldr    r3, [r11, #12]\n\t"                                                             \
+    "ldr    r3, [r11, #" DW_STR(TCC_ARM_DW3X3_REC_BIAS) "]\n\t"                             \
     LINE(0, "r8", "r3", "r3", "r3")                                                         \
     LINE(1, "r9", "r0", "r1", "r2")                                                         \
     LINE(2, "r10", "r0", "r1", "r2")                                                        \
@@ -734,7 +744,7 @@ static __attribute__((noinline)) void dw3x3_line(const dw_line_ctx *c, int8_t *o
         y.cur = o;
         y.st = c->out_step;
         y.l0_end = c->line[0] + c->stride * c->n_out;
-        y.rec_end = c->records + 10 * c->count;
+        y.rec_end = c->records + TCC_ARM_DW3X3_RECORD_WORDS * c->count;
         y.len2 = 2 * c->row_len;
         void (*fn)(const dw_x6_ctx *) = NULL;
 #ifndef TCC_OMIT_DW_X6
@@ -768,7 +778,7 @@ static __attribute__((noinline)) void dw3x3_line(const dw_line_ctx *c, int8_t *o
         x.l1 = c->line[1];
         x.l2 = c->line[2];
         x.rec = c->records;
-        x.rec_end = c->records + 10 * c->count;
+        x.rec_end = c->records + TCC_ARM_DW3X3_RECORD_WORDS * c->count;
         x.out = o;
         x.st = c->out_step;
         x.len2 = 2 * c->row_len;
@@ -798,9 +808,9 @@ static __attribute__((noinline)) void dw3x3_line(const dw_line_ctx *c, int8_t *o
     const int32_t len = c->row_len;
     const int32_t clamp = c->clamp, lo = c->lo, hi = c->hi;
     const int32_t *rec = c->records;
-    const int32_t *const rec_end = rec + 10 * c->count;
+    const int32_t *const rec_end = rec + TCC_ARM_DW3X3_RECORD_WORDS * c->count;
     const int16_t *r0c = c->line[0], *r1c = c->line[1], *r2c = c->line[2];
-    for (; rec != rec_end; rec += 10, r0c += len, r1c += len, r2c += len, ++o) {
+    for (; rec != rec_end; rec += TCC_ARM_DW3X3_RECORD_WORDS, r0c += len, r1c += len, r2c += len, ++o) {
         const uint32_t *wk = (const uint32_t *)rec;
         const int32_t m = rec[0], add = rec[1], s = rec[2];
         const int16_t *r0 = r0c, *r1 = r1c, *r2 = r2c;
@@ -861,7 +871,7 @@ void tcc_arm_depthwise3x3_s8(const tcc_arm_depthwise3x3_s8_params *p, const int8
             const int32_t step_out = (t ? 1 : p->out_w) * cs;
             fill16(slots, 3 * slot_len, p->in_zp);
             ctx.count = cn;
-            ctx.records = p->records + 10 * c0;
+            ctx.records = p->records + TCC_ARM_DW3X3_RECORD_WORDS * c0;
             ctx.out_step = (t ? p->out_w : 1) * cs;
             int32_t sl0 = 0;                                   /* slot of the window's first line */
             for (int32_t ol = 0; ol < lines_out; ++ol) {
