@@ -38,7 +38,8 @@ from pathlib import Path
 
 MAX_BYTES = 512 << 20
 KEEP_SECONDS = 3600
-_INCLUDE = re.compile(rb'^[ \t]*#[ \t]*include[ \t]*(?:"([^"]+)"|<([^>]+)>|([A-Za-z_]\w*))', re.MULTILINE)
+# starts with a literal, so the regex engine skips to each "#" (a model's C holds megabytes of weights)
+_INCLUDE = re.compile(rb'#[ \t]*include[ \t]*(?:"([^"]+)"|<([^>]+)>|([A-Za-z_]\w*))')
 
 
 def folder() -> Path | None:
@@ -89,7 +90,11 @@ def _headers(source: Path, include_dirs: list[Path]) -> list[tuple[str, bytes]] 
             text = path.read_bytes()
         except OSError:
             return None
-        for quoted, angled, macro in _INCLUDE.findall(text):
+        for m in _INCLUDE.finditer(text):
+            line_start = text.rfind(b"\n", 0, m.start()) + 1
+            if text[line_start:m.start()].strip(b" \t"):
+                continue                     # not a directive: "#" after other text on its line
+            quoted, angled, macro = m.groups()
             if macro:
                 everything = True
                 continue

@@ -155,8 +155,22 @@ def generate(g: nx.DiGraph, name: str, target: str) -> dict[str, str]:
 
 def prefixed(text: str, name: str) -> str:
     """Give every runtime symbol and file name (tcc_...) the model's prefix, so that several
-    models' folders link into one firmware without clashes."""
-    return re.sub(r"\btcc_", f"{name}_tcc_", text)
+    models' folders link into one firmware without clashes: ``re.sub(r"\btcc_", NAME_tcc_)``,
+    by splitting at "tcc_" (a regex that starts with \b scans megabytes of weights slowly)."""
+    pieces = text.split("tcc_")
+    out = [pieces[0]]
+    for i in range(1, len(pieces)):
+        before = pieces[i - 1]
+        # the character before this "tcc_": the end of the previous piece, the "_" of the previous
+        # "tcc_" when that piece is empty, or none at the start of the text
+        boundary = (not before and i == 1) or (bool(before) and not _word_char(before[-1]))
+        out.append(f"{name}_tcc_" if boundary else "tcc_")
+        out.append(pieces[i])
+    return "".join(out)
+
+
+def _word_char(c: str) -> bool:
+    return c.isalnum() or c == "_"
 
 
 def generate_with_report(g: nx.DiGraph, opts: Options | str, target: str | None = None):
