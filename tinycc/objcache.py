@@ -16,7 +16,8 @@ Files GCC writes next to the object (``-fcallgraph-info`` writes ``NAME.ci``) ar
 ``extras`` names their suffixes. Misses are compiled in parallel (one process per CPU).
 
 Where: ``$TINYCC_CACHE``, else ``$XDG_CACHE_HOME/tinycc``, else ``~/.cache/tinycc``; the folder
-``objects-1`` in it is tinycc's alone. ``TINYCC_CACHE=off`` turns the cache off, and so does a
+``objects-1`` in it is tinycc's alone (and ``jinja2-1``, jinja2's bytecode cache of codegen's
+templates, keyed by their source). ``TINYCC_CACHE=off`` turns the cache off, and so does a
 folder that cannot be written (the objects are then compiled into a temporary folder, as without
 the cache). Entries are written to a temporary name and renamed, so builds running at the same
 time share the cache safely. When the folder grows past ``MAX_BYTES``, the entries unused the
@@ -42,8 +43,9 @@ KEEP_SECONDS = 3600
 _INCLUDE = re.compile(rb'#[ \t]*include[ \t]*(?:"([^"]+)"|<([^>]+)>|([A-Za-z_]\w*))')
 
 
-def folder() -> Path | None:
-    """The cache folder, created if needed; None when the cache is off or cannot be written."""
+def folder(part: str = "objects-1") -> Path | None:
+    """The cache folder (``part``: objects-1 for objects, jinja2-1 for codegen's compiled
+    templates), created if needed; None when the cache is off or cannot be written."""
     where = os.environ.get("TINYCC_CACHE")
     if where is not None and where.strip().lower() in ("", "off", "0", "no", "false"):
         return None
@@ -52,7 +54,7 @@ def folder() -> Path | None:
     else:
         xdg = os.environ.get("XDG_CACHE_HOME")
         base = Path(xdg) / "tinycc" if xdg else Path.home() / ".cache" / "tinycc"
-    return _writable(base / "objects-1")
+    return _writable(base / part)
 
 
 @functools.lru_cache(maxsize=None)

@@ -15,7 +15,7 @@ import jinja2
 import networkx as nx
 import numpy as np
 
-from .. import __version__, ir, ops
+from .. import __version__, ir, objcache, ops
 from ..cformat import format_float, format_scalar, format_values  # noqa: F401  (ops' emit used them from here)
 from ..dtypes import TFLITE_C_TYPES, ZERO_POINT_RANGE
 from ..memory_report import build_report
@@ -119,9 +119,12 @@ def _csize(ctype: str) -> int:
 
 @functools.lru_cache(maxsize=1)
 def _env() -> jinja2.Environment:
-    """One environment per process: jinja2 compiles each template once and caches it."""
+    """One environment per process: jinja2 compiles each template once and caches it, and keeps
+    the compiled code in tinycc's cache folder (``tinycc.objcache``) for the next process."""
+    where = objcache.folder("jinja2-1")
     return jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), undefined=jinja2.StrictUndefined,
-                              keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
+                              keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
+                              bytecode_cache=jinja2.FileSystemBytecodeCache(str(where)) if where else None)
 
 
 def shape_str(t: ir.Tensor) -> str:
