@@ -9,6 +9,11 @@ ADDs, an unrolled LSTM-style cell with many small long-lived tensors) of each si
 fresh process each, with default options (stack measured when arm-none-eabi-gcc is installed).
 Prints CPU seconds (user + sys of tinycc and its compiler runs; wall time is meaningless on a
 shared machine) per model, and for each shape the growth ratio between consecutive sizes.
+
+Every build runs twice with one compiled-object cache (``tinycc/objcache.py``) that starts
+empty: "first" is a model built for the first time (its NAME.c compiled for the stack bound; the
+kernels too unless an earlier model of the run compiled them), "again" the same build repeated
+(nothing left to compile: the edit-build loop of an unchanged model).
 """
 from __future__ import annotations
 
@@ -31,12 +36,14 @@ def _children_cpu() -> float:
     return r.ru_utime + r.ru_stime
 
 
-def build_seconds(model: Path, target: str, out: Path, stack: bool = True) -> float:
+def build_seconds(model: Path, target: str, out: Path, stack: bool = True, cache: Path | None = None) -> float:
     """CPU seconds of one ``tinycc build`` in a fresh interpreter (imports included)."""
     cmd = [sys.executable, "-m", "tinycc", "build", str(model), "-o", str(out), "--target", target]
     if not stack:
         cmd.append("--no-stack")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    if cache is not None:
+        env["TINYCC_CACHE"] = str(cache)
     before = _children_cpu()
     subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL, cwd=ROOT)
     return _children_cpu() - before
@@ -62,18 +69,21 @@ def main(argv: list[str]) -> int:
                 path = Path(tmp) / f"{shape}_{n}.tflite"
                 path.write_bytes(models_scale.SHAPES[shape](n))
                 models.append((f"{shape}_{n}", path))
-        print(f"{'model':28s}" + "".join(f"{t:>14s}" for t in targets) + "   (CPU seconds per build)")
+        print(f"{'model':28s}" + "".join(f"{t + ' first':>20s}{'again':>8s}" for t in targets)
+              + "   (CPU seconds per build)")
         seconds = {}
+        cache = Path(tmp) / "cache"
         for name, path in models:
             row = []
             for t in targets:
-                seconds[(name, t)] = build_seconds(path, t, Path(tmp) / "out", not args.no_stack)
-                row.append(f"{seconds[(name, t)]:14.2f}")
+                first = seconds[(name, t, "first")] = build_seconds(path, t, Path(tmp) / "out", not args.no_stack, cache)
+                again = seconds[(name, t, "again")] = build_seconds(path, t, Path(tmp) / "out", not args.no_stack, cache)
+                row.append(f"{first:20.2f}{again:8.2f}")
             print(f"{name:28s}" + "".join(row), flush=True)
         for shape in args.shapes.split(","):
             for a, b in zip(sizes, sizes[1:]):
-                ratios = "  ".join(f"{t} {seconds[(f'{shape}_{b}', t)] / seconds[(f'{shape}_{a}', t)]:.1f}x"
-                                   for t in targets)
+                ratios = "  ".join(f"{t} {seconds[(f'{shape}_{b}', t, k)] / seconds[(f'{shape}_{a}', t, k)]:.1f}x {k}"
+                                   for t in targets for k in ("first", "again"))
                 print(f"growth {shape} {a} -> {b} ops ({b / a:.0f}x ops): {ratios}")
     return 0
 

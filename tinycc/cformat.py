@@ -39,11 +39,27 @@ def format_values(arr: np.ndarray, ctype: str, per_line: int = 16) -> str:
     return _format_values(a.tobytes(), a.dtype.str, a.shape, ctype, per_line)
 
 
+try:        # numpy's Dragon4 itself: np.format_float_scientific checks its arguments on every call
+    from numpy._core._multiarray_umath import dragon4_scientific as _dragon4
+except ImportError:     # numpy < 2
+    try:
+        from numpy.core.multiarray import dragon4_scientific as _dragon4
+    except ImportError:
+        _dragon4 = None
+
+
+def _format_floats(arr: np.ndarray) -> list[str]:
+    """format_float of every element of a float32 array (the same strings, faster)."""
+    if _dragon4 is None or not np.isfinite(arr).all():
+        return [format_float(v) for v in arr.tolist()]
+    return ["0.0f" if v == 0 else _dragon4(v, unique=True, trim="-") + "f" for v in arr.reshape(-1)]
+
+
 @functools.lru_cache(maxsize=64)
 def _format_values(data: bytes, dtype: str, shape: tuple, ctype: str, per_line: int) -> str:
     arr = np.frombuffer(data, dtype=dtype).reshape(shape)
     if ctype == "float":
-        items = [format_float(v) for v in arr.astype(np.float32).tolist()]
+        items = _format_floats(arr.astype(np.float32))
         per_line = 8
     else:
         items = [format_scalar(v) for v in arr.tolist()] if ctype == "int32_t" else list(map(str, arr.tolist()))

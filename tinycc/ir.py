@@ -44,6 +44,7 @@ every pass.
 from __future__ import annotations
 
 import heapq
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -90,7 +91,8 @@ class Tensor:
 
     @property
     def size(self) -> int:
-        return int(np.prod(self.shape, dtype=np.int64)) if self.shape else 1
+        n = math.prod(self.shape)          # np.prod costs microseconds per call: passes ask often
+        return int(n) if -(1 << 63) <= n < (1 << 63) else int(np.prod(self.shape, dtype=np.int64))
 
     @property
     def nbytes(self) -> int:
@@ -152,26 +154,24 @@ def ops_in_order(g: nx.DiGraph) -> list[str]:
     """Op node ids in execution order: topological, ties broken by source index (Kahn's
     algorithm with a heap, as networkx's lexicographical_topological_sort, without its overhead)."""
     waiting = dict(g.in_degree())
-    ready = [(_order_key(g, n), n) for n, d in waiting.items() if d == 0]
+    value = dict(g.nodes(data="value"))
+    succ = g.succ
+    key = {n: (v.index if isinstance(v, Op) else -1, n) for n, v in value.items()}   # ops by source index
+    ready = [key[n] for n, d in waiting.items() if d == 0]
     heapq.heapify(ready)
     order, seen = [], 0
     while ready:
         _, n = heapq.heappop(ready)
         seen += 1
-        if is_op(g, n):
+        if isinstance(value[n], Op):
             order.append(n)
-        for s in g.successors(n):
+        for s in succ[n]:
             waiting[s] -= 1
             if waiting[s] == 0:
-                heapq.heappush(ready, (_order_key(g, s), s))
+                heapq.heappush(ready, key[s])
     if seen != len(waiting):
         raise nx.NetworkXUnfeasible("the graph has a cycle")
     return order
-
-
-def _order_key(g: nx.DiGraph, n: str):
-    v = g.nodes[n]["value"]
-    return (v.index if isinstance(v, Op) else -1, n)
 
 
 def producer(g: nx.DiGraph, tid: str) -> str | None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import math
 
 import numpy as np
@@ -222,8 +223,12 @@ def input_radius(int_bits: int, left_shift: int, total_bits: int = 31) -> int:
 
 # -- float32 helpers -------------------------------------------------------------------
 
+@functools.lru_cache(maxsize=None)
 def _libm():
-    for name in (ctypes.util.find_library("m"), "libm.so.6"):
+    """The host C library's libm, loaded on first use (finding it by name runs ldconfig: not at
+    import time). glibc's soname first, so usually no search runs at all."""
+    for find in (lambda: "libm.so.6", lambda: ctypes.util.find_library("m")):
+        name = find()
         if not name:
             continue
         try:
@@ -236,13 +241,11 @@ def _libm():
     return None
 
 
-_LIBM = _libm()
-
-
 def expf(x) -> np.float32:
     """The host C library's expf (what TFLite Micro's host build calls); float64 exp rounded otherwise."""
-    if _LIBM is not None:
-        return F32(_LIBM.expf(float(x)))
+    libm = _libm()
+    if libm is not None:
+        return F32(libm.expf(float(x)))
     return F32(math.exp(float(x)))
 
 

@@ -36,6 +36,7 @@ harness output) raises :class:`ToolchainError`.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
@@ -48,7 +49,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Union
 
-from . import resources
+from . import objcache, resources
 from .cycles import register_list
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -321,16 +322,31 @@ def build_host(sources: Iterable[PathLike], include_dirs: Iterable[PathLike],
 
     Uses ``gcc -std=c99 -O2 -Wall -Wextra -Werror`` and links ``-lm``. For
     the harness, pass ``harness.c`` and ``host.c`` with the model sources
-    (or use :func:`build_harness`). Returns the executable's path.
+    (or use :func:`build_harness`). Each ``.c`` file is compiled on its own
+    (``tinycc.objcache``: an unchanged file is taken from the cache). Returns
+    the executable's path.
     """
     cc = find_tool(HOST_CC)
     out = Path(out_exe)
     out.parent.mkdir(parents=True, exist_ok=True)
-    cmd = [cc, *_COMMON_CFLAGS, *cflags, *_define_args(defines),
-           *_include_args(include_dirs), *_unique_paths(sources),
-           "-o", str(out), "-lm"]
-    _run_tool(cmd, "host build")
+    cflags, include_dirs = list(cflags), list(include_dirs)
+    flags = [*_COMMON_CFLAGS, *cflags, *_define_args(defines), *_include_args(include_dirs)]
+    with tempfile.TemporaryDirectory(prefix="tinycc-host-") as tmp:
+        objects = _compile(cc, flags, sources, include_dirs, Path(tmp), "host build")
+        _run_tool([cc, *_COMMON_CFLAGS, *cflags, *objects, "-o", str(out), "-lm"], "host build")
     return out
+
+
+def _compile(cc: str, flags: list[str], sources: Iterable[PathLike], include_dirs: Iterable[PathLike],
+             work: Path, what: str, extras: tuple[str, ...] = ()) -> list[str]:
+    """Objects of the ``.c`` files among ``sources`` (cached, see tinycc.objcache), other files
+    (objects, archives) as given, in the order of ``sources``."""
+    paths = [Path(p) for p in _unique_paths(sources)]
+    c_files = [p for p in paths if p.suffix == ".c"]
+    dirs = [Path(d) for d in include_dirs] + [BOARD_DIR]
+    objs = iter(objcache.compile_all(cc, flags, c_files, dirs, work,
+                                     lambda cmd, src: _run_tool(cmd, f"{what} ({src.name})"), extras))
+    return [str(next(objs)) if p.suffix == ".c" else str(p) for p in paths]
 
 
 def build_arm(sources: Iterable[PathLike], include_dirs: Iterable[PathLike],
@@ -343,21 +359,23 @@ def build_arm(sources: Iterable[PathLike], include_dirs: Iterable[PathLike],
     ``mps2/mps2-an505.ld``, ``mps2/mps3-an547.ld``; see :data:`BOARDS`),
     links newlib-nano's libc/libm (for memcpy/memset/expf; no stdio or
     syscalls) and garbage-collects unused sections. A linker map is written
-    next to the ELF (``.map``).
+    next to the ELF (``.map``). Each ``.c`` file is compiled on its own
+    (``tinycc.objcache``).
     """
     name = normalize_target(target)
     linker_script = board(name).linker_script
     cc = find_tool(ARM_CC)
     out = Path(out_elf)
     out.parent.mkdir(parents=True, exist_ok=True)
-    cmd = [cc, *cpu_flags(name), *_COMMON_CFLAGS, *_ARM_CFLAGS, "-g",
-           *cflags, *_define_args(defines), *_include_args(include_dirs),
-           *_unique_paths([*sources, *MPS2_SOURCES]),
-           "-nostartfiles", "--specs=nano.specs", "-T", str(linker_script),
-           "-Wl,--gc-sections", f"-Wl,-Map={out.with_suffix('.map')}",
-           "-Wl,--start-group", "-lm", "-lc", "-lgcc", "-Wl,--end-group",
-           "-o", str(out)]
-    _run_tool(cmd, f"arm build for {name}")
+    include_dirs = list(include_dirs)
+    common = [*cpu_flags(name), *_COMMON_CFLAGS, *_ARM_CFLAGS, "-g", *cflags, "--specs=nano.specs"]
+    flags = [*common, *_define_args(defines), *_include_args(include_dirs)]
+    with tempfile.TemporaryDirectory(prefix="tinycc-arm-") as tmp:
+        objects = _compile(cc, flags, [*sources, *MPS2_SOURCES], include_dirs, Path(tmp), f"arm build for {name}")
+        _run_tool([cc, *common, *objects, "-nostartfiles", "-T", str(linker_script),
+                   "-Wl,--gc-sections", f"-Wl,-Map={out.with_suffix('.map')}",
+                   "-Wl,--start-group", "-lm", "-lc", "-lgcc", "-Wl,--end-group",
+                   "-o", str(out)], f"arm build for {name}")
     return out
 
 
@@ -719,35 +737,34 @@ def stack_usage(sources: Iterable[PathLike], entry: str, target: str = "cortex-m
     (one compilation for both).
     """
     name = normalize_target(target)
+    include_dirs = list(include_dirs)
     frames: dict[str, int] = {}
     calls: dict[str, set[str]] = {}
     pointers: set[str] = set()
     ours: set[str] = set()
-    objects = []
+    cc = find_tool(ARM_CC)
+    flags = [*cpu_flags(name), *_COMMON_CFLAGS, *_ARM_CFLAGS, *_include_args(include_dirs), "-fcallgraph-info=su"]
+    paths = [Path(p) for p in sources]
     with tempfile.TemporaryDirectory(prefix="tinycc-stack-") as tmp:
-        for index, path in enumerate(Path(p) for p in sources):
-            obj = Path(tmp) / f"{index:04d}_{path.stem}.o"
-            _run_tool([find_tool(ARM_CC), *cpu_flags(name), *_COMMON_CFLAGS, *_ARM_CFLAGS,
-                       *_include_args(include_dirs), "-fcallgraph-info=su", "-c", str(path), "-o", str(obj)],
-                      f"call graph of {path.name}")
-            objects.append(obj)
-            text = obj.with_suffix(".ci").read_text()
+        objects = [Path(o) for o in _compile(cc, flags, paths, include_dirs, Path(tmp), "call graph", (".ci",))]
+        facts = [_stack_facts(obj) for obj in objects]
+        for path, fact in zip(paths, facts):
             gcc: dict[str, int] = {}
-            for fn, size, kind in _CI_NODE.findall(text):
+            for fn, size, kind in fact["nodes"]:
                 if kind == "dynamic":
                     raise ToolchainError(f"{fn} in {path.name} has a dynamic stack frame")
                 gcc[_plain(fn)] = int(size)
-            for src, dst in _CI_EDGE.findall(text):
-                calls.setdefault(_plain(src), set()).add(_plain(dst))
-            code, code_calls, unknown = object_frames(obj)
-            pointers.update(address_taken(obj))
+            for src, dst in fact["edges"]:
+                calls.setdefault(src, set()).add(dst)
+            code, unknown = fact["code"], set(fact["unknown"])
+            pointers.update(fact["pointers"])
             ours.update(gcc, code)
             for fn in sorted(unknown):
                 if not gcc.get(fn):
                     raise ToolchainError(f"{fn} in {path.name} sets SP from a register: its frame is unknown")
             for fn in {*gcc, *code}:
                 frames[fn] = max(gcc.get(fn, 0), code.get(fn, 0) if fn not in unknown else 0)
-            for fn, callees in code_calls.items():
+            for fn, callees in fact["code_calls"].items():
                 calls.setdefault(fn, set()).update(callees)
         measured = _sizes_of(objects) if sizes else None
         targets = pointers & frames.keys()
@@ -756,10 +773,11 @@ def stack_usage(sources: Iterable[PathLike], entry: str, target: str = "cortex-m
                 callees.discard("__indirect_call")
                 callees.update(targets)
         if entry in frames and set().union(*calls.values()) - frames.keys():
-            lib_frames, lib_calls = _library_frames(objects, name, entry, Path(tmp))
+            lib_frames, lib_calls = _library_frames(objects, name, entry, Path(tmp),
+                                                    sorted({s for f in facts for s in f["symbols"]}))
             for fn in lib_frames.keys() - frames.keys():
                 frames[fn] = lib_frames[fn]
-                calls[fn] = lib_calls.get(fn, set())
+                calls[fn] = set(lib_calls.get(fn, ()))
     if entry not in frames:
         raise ToolchainError(f"{entry} not found in the call graph")
     library: set[str] = set()
@@ -789,11 +807,46 @@ def stack_usage(sources: Iterable[PathLike], entry: str, target: str = "cortex-m
     return result
 
 
-def _library_frames(objects: list[Path], target: str, entry: str, tmp: Path
-                    ) -> tuple[dict[str, int], dict[str, set[str]]]:
+def _stack_facts(obj: Path) -> dict:
+    """What stack_usage reads from one object compiled with -fcallgraph-info=su: GCC's nodes
+    (function, bytes, kind) and edges, :func:`object_frames`, :func:`address_taken`, and its
+    global symbols (what linking it with the C library depends on); kept with a cached object."""
+    def compute() -> dict:
+        text = obj.with_suffix(".ci").read_text()
+        code, code_calls, unknown = object_frames(obj)
+        listing = _run_tool([find_tool("arm-none-eabi-nm"), str(obj)], f"listing {obj.name}")
+        symbols = sorted({" ".join(p[-2:]) for p in (ln.split() for ln in listing.splitlines())
+                          if len(p) >= 2 and (p[-2].isupper() or p[-2] in "wv")})
+        return {"nodes": _CI_NODE.findall(text),
+                "edges": [[_plain(a), _plain(b)] for a, b in _CI_EDGE.findall(text)],
+                "code": code, "code_calls": {fn: sorted(c) for fn, c in code_calls.items()},
+                "unknown": sorted(unknown), "pointers": sorted(address_taken(obj)), "symbols": symbols}
+    return objcache.remember(obj, "stack", compute)
+
+
+def _library_frames(objects: list[Path], target: str, entry: str, tmp: Path, symbols: list[str]
+                    ) -> tuple[dict[str, int], dict[str, list[str]]]:
     """Frames and calls of the library functions the objects use: the objects linked with the
     libraries build_arm links (newlib-nano's libc and libm, libgcc), ``entry`` as the entry
-    point, and every function of the result walked as :func:`object_frames` does."""
+    point, and every function of the result walked as :func:`object_frames` does. Which library
+    code is linked depends only on the objects' global ``symbols`` (defined and undefined), so
+    the result is cached under them and the compiler's identity."""
+    cc = find_tool(ARM_CC)
+    key = hashlib.sha256("\0".join([objcache.compiler_identity(cc), *cpu_flags(target), entry, *symbols])
+                         .encode()).hexdigest()
+
+    def compute():
+        frames, calls = _link_library_frames(objects, target, entry, tmp)
+        return [frames, {fn: sorted(c) for fn, c in calls.items()}]
+
+    if not objcache.compiler_identity(cc):
+        return tuple(compute())
+    frames, calls = objcache.remember_key(key, "library-frames", compute)
+    return frames, calls
+
+
+def _link_library_frames(objects: list[Path], target: str, entry: str, tmp: Path
+                         ) -> tuple[dict[str, int], dict[str, set[str]]]:
     elf = tmp / "stack-libraries.elf"
     _run_tool([find_tool(ARM_CC), *cpu_flags(target), *map(str, objects), "-nostartfiles",
                "--specs=nano.specs", f"-Wl,-e,{entry}", "-Wl,--unresolved-symbols=ignore-all",

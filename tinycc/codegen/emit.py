@@ -15,7 +15,7 @@ import jinja2
 import networkx as nx
 import numpy as np
 
-from .. import __version__, ir, variants
+from .. import __version__, ir, objcache, variants
 from ..cformat import format_float, format_scalar, format_values  # noqa: F401  (ops' emit used them from here)
 from ..dtypes import TFLITE_C_TYPES, ZERO_POINT_RANGE
 from ..memory_report import build_report
@@ -119,9 +119,12 @@ def _csize(ctype: str) -> int:
 
 @functools.lru_cache(maxsize=1)
 def _env() -> jinja2.Environment:
-    """One environment per process: jinja2 compiles each template once and caches it."""
+    """One environment per process: jinja2 compiles each template once and caches it, and keeps
+    the compiled code in tinycc's cache folder (``tinycc.objcache``) for the next process."""
+    where = objcache.folder("jinja2-1")
     return jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), undefined=jinja2.StrictUndefined,
-                              keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
+                              keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
+                              bytecode_cache=jinja2.FileSystemBytecodeCache(str(where)) if where else None)
 
 
 def shape_str(t: ir.Tensor) -> str:
@@ -155,8 +158,22 @@ def generate(g: nx.DiGraph, name: str, target: str) -> dict[str, str]:
 
 def prefixed(text: str, name: str) -> str:
     """Give every runtime symbol and file name (tcc_...) the model's prefix, so that several
-    models' folders link into one firmware without clashes."""
-    return re.sub(r"\btcc_", f"{name}_tcc_", text)
+    models' folders link into one firmware without clashes: ``re.sub(r"\btcc_", NAME_tcc_)``,
+    by splitting at "tcc_" (a regex that starts with \b scans megabytes of weights slowly)."""
+    pieces = text.split("tcc_")
+    out = [pieces[0]]
+    for i in range(1, len(pieces)):
+        before = pieces[i - 1]
+        # the character before this "tcc_": the end of the previous piece, the "_" of the previous
+        # "tcc_" when that piece is empty, or none at the start of the text
+        boundary = (not before and i == 1) or (bool(before) and not _word_char(before[-1]))
+        out.append(f"{name}_tcc_" if boundary else "tcc_")
+        out.append(pieces[i])
+    return "".join(out)
+
+
+def _word_char(c: str) -> bool:
+    return c.isalnum() or c == "_"
 
 
 def generate_with_report(g: nx.DiGraph, opts: Options | str, target: str | None = None):
