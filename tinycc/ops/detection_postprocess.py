@@ -26,7 +26,8 @@ Semantics, as TFLite Micro computes them:
            (earlier kept entries first, then this class's selections) is sorted stably by
            decreasing score and cut to M; outputs the list, zeros after it.
 num_detections is the count written. tinycc zeroes the unused rows of the fast variant's
-outputs (TFLite Micro leaves them as they were), and decodes only the boxes some class scores
+outputs; TFLite Micro and TFLite leave them as the previous run left them, so ``verify`` does
+not compare them (``reference_unset``). tinycc decodes only the boxes some class scores
 at or above the threshold: the others can never be output nor suppress one (TFLite Micro
 decodes all and stops with an error when one has ymin >= ymax or xmin >= xmax).
 
@@ -110,6 +111,14 @@ class DetectionPostprocess(OpDef):
         """The fast variant with more than one class per box: TFLite Micro writes past its outputs
         there, so TFLite (whose layout tinycc follows) is the reference."""
         return self.classes_per_row(o) == 1
+
+    def reference_unset(self, g, o, outputs):
+        """The fast variant's rows after the detections: TFLite Micro and TFLite leave them as the
+        previous run left them (tinycc writes zeros there)."""
+        if o.attrs["use_regular_nms"] or outputs[3] is None:
+            return None
+        unset = np.arange(self.n_out(o)) >= int(np.asarray(outputs[3]).ravel()[0]) * self.classes_per_row(o)
+        return [np.repeat(unset, 4).reshape(1, -1, 4), unset.reshape(1, -1), unset.reshape(1, -1), None]
 
     def scratch_bytes(self, g, o):
         """Floats: decoded boxes 4N, candidate scores N, per-box scores N, two lists of L = M + N
