@@ -76,6 +76,24 @@ def test_postprocess_classes_per_box_against_tflite(tmp_path):
     assert_detections(ours, refs, per_box=2)
 
 
+def test_postprocess_uint8_against_tflite(tmp_path):
+    """uint8 box encodings, class predictions and anchors (TFLite's legacy quantized detectors;
+    TFLite Micro takes float32 only): dequantized as TFLite does, both variants in one model."""
+    path = tmp_path / "m.tflite"
+    path.write_bytes(D.postprocess_alone(ANCHORS, D.options(max_detections=6),
+                                         D.options(use_regular_nms=True, max_detections=6), dtype="uint8"))
+    g = driver.compile_graph(str(path))
+    assert tflm_unreliable(g)
+    rng = np.random.default_rng(5)
+    batches = [[rng.integers(96, 160, (1, len(ANCHORS), 4)).astype(np.uint8),
+                (rng.integers(0, 21, (1, len(ANCHORS), 4)) * 12).astype(np.uint8)] for _ in range(2)]
+    ref = Reference(str(path), 8, lite=True)
+    refs = [ref.run(xs) for xs in batches]
+    assert all(int(r[3][0]) == 6 for r in refs)
+    ours, _ = run_compiled(path, batches, tmp_path, "host", g=g)
+    assert_detections(ours, refs)
+
+
 def test_postprocess_refusals(tmp_path):
     path = tmp_path / "m.tflite"
     path.write_bytes(D.postprocess_alone(ANCHORS, D.options(max_classes_per_detection=4)))
