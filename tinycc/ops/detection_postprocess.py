@@ -139,13 +139,15 @@ class DetectionPostprocess(OpDef):
         return [np.repeat(unset, 4).reshape(1, -1, 4), unset.reshape(1, -1), unset.reshape(1, -1), None]
 
     def scratch_bytes(self, g, o):
-        """The dequantized uint8 inputs (floats), then the kernel's: floats: decoded boxes 4N,
-        candidate scores N, per-box scores N, two lists of L = M + N
-        scores; int32: candidate boxes N, sort order L, merge buffer L, selection N, best classes
-        N K, two lists of L entries; bytes: active flags N (tcc_detection.c lays them out so)."""
-        n, m = ir.tensor(g, o.inputs[0]).shape[1], o.attrs["max_detections"]
-        lst = m + n
-        kernel = 4 * (6 * n + 2 * lst) + 4 * (2 * n + n * self.classes_per_row(o) + 4 * lst) + n
+        """The dequantized uint8 inputs (floats), then the kernel's (tcc_detection.c lays them out
+        so): floats: decoded boxes 4N, candidate scores N, per-box scores N, two lists of L;
+        int32: candidate boxes N, sort order S, merge buffer S, selection N, best classes N K,
+        two lists of L; bytes: active flags N. L = M + min(N, detections_per_class) for the
+        regular variant (its running lists), 0 for the fast one; S = max(N, L)."""
+        a = o.attrs
+        n = ir.tensor(g, o.inputs[0]).shape[1]
+        lst = a["max_detections"] + min(n, a["detections_per_class"]) if a["use_regular_nms"] else 0
+        kernel = 4 * (6 * n + 2 * lst) + 4 * (2 * n + 2 * max(n, lst) + n * self.classes_per_row(o) + 2 * lst) + n
         return 4 * self.dequantized_floats(g, o) + kernel
 
     def emit(self, g, o, ctx):
