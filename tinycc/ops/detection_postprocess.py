@@ -5,8 +5,8 @@ uint8 anchors) and class predictions, dequantized first as TFLite does, against 
 Inputs: box encodings [1, N, >= 4] (y, x, h, w per anchor), class predictions [1, N, C'] with
 C' = num_classes or num_classes + 1 (a background column first, skipped), anchors [N, 4]
 (y, x, h, w). Outputs, float32: boxes [1, R, 4] (ymin, xmin, ymax, xmax), classes [1, R],
-scores [1, R], num_detections [1], R = M K (M = max_detections, K classes per box below). Options (the custom options' flexbuffer map): max_detections,
-max_classes_per_detection, detections_per_class (default 100), use_regular_nms (default false),
+scores [1, R], num_detections [1], R = M K (M = max_detections, K classes per box below).
+Options (the custom options' flexbuffer map): max_detections, max_classes_per_detection, detections_per_class (default 100), use_regular_nms (default false),
 nms_score_threshold, nms_iou_threshold, num_classes, y_scale, x_scale, h_scale, w_scale.
 
 Semantics, as TFLite Micro computes them:
