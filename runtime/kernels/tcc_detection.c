@@ -21,10 +21,15 @@ typedef struct {
     uint8_t *active;
 } det_scratch;
 
-/* The scratch layout (its size: DETECTION_POSTPROCESS.scratch_bytes). */
+/* The scratch layout (its size: DETECTION_POSTPROCESS.scratch_bytes): the regular variant's
+ * running lists hold L = max_detections + min(N, detections_per_class) entries (none in the
+ * fast variant); a sort orders up to max(N, L) entries. */
 static det_scratch layout(const tcc_detection_params *p, void *scratch)
 {
-    const int32_t n = p->num_boxes, l = p->max_detections + p->num_boxes;
+    const int32_t n = p->num_boxes;
+    const int32_t per_class = p->detections_per_class < n ? p->detections_per_class : n;
+    const int32_t l = p->regular_nms ? p->max_detections + per_class : 0;
+    const int32_t sorted = l > n ? l : n;
     det_scratch s;
     float *f = (float *)scratch;
     s.decoded = f;
@@ -35,8 +40,8 @@ static det_scratch layout(const tcc_detection_params *p, void *scratch)
     int32_t *i = (int32_t *)(s.list_scores2 + l);
     s.cand_index = i;
     s.order = s.cand_index + n;
-    s.tmp = s.order + l;
-    s.selected = s.tmp + l;
+    s.tmp = s.order + sorted;
+    s.selected = s.tmp + sorted;
     s.best_class = s.selected + n;
     s.list_index = s.best_class + n * p->classes_per_detection;
     s.list_index2 = s.list_index + l;

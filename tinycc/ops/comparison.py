@@ -8,9 +8,9 @@ rounding). TFLite Micro aborts on an input scale >= 1 (QuantizeMultiplierSmaller
 tinycc refuses it. float32: C comparison. The output is one byte per element, 0 or 1.
 
 SELECT_V2 (select.cc): out = cond ? x : y, elements copied (for int8 without
-requantization: x, y and the output share one quantization in converted models), for bool,
-int8, int16 and float32 checked against TFLite Micro, bool, uint8, int32 and int64 (which TFLite
-Micro refuses) against TFLite. Broadcasting over the three operands.
+requantization: x, y and the output share one quantization in converted models): int8, int16
+and float32 checked against TFLite Micro; bool, uint8, int32 and int64 (which TFLite Micro
+refuses) against TFLite. Broadcasting over the three operands.
 SELECT (TFLite's v1; TFLite Micro has none, so it is checked against TFLite's reference kernels):
 x and y of one shape, the condition of that shape, a scalar, or rank 1 along the first axis
 (TFLite's RankOneSelect).
@@ -132,7 +132,8 @@ class Select(SelectV2):
         c, a, b = (ir.tensor(g, t) for t in o.inputs)
         if tuple(a.shape) != tuple(b.shape):
             raise self.fail(o, f"x {list(a.shape)} and y {list(b.shape)} must have one shape", b.name)
-        if c.shape and tuple(c.shape) != tuple(a.shape) and not (len(c.shape) == 1 and c.shape[0] == a.shape[0]):
+        rank_one = len(c.shape) == 1 and len(a.shape) >= 1 and c.shape[0] == a.shape[0]
+        if c.shape and tuple(c.shape) != tuple(a.shape) and not rank_one:
             raise self.fail(o, f"condition {list(c.shape)} must be a scalar, of shape {list(a.shape)} or rank 1 "
                                f"along the first axis", c.name)
 

@@ -30,9 +30,16 @@ def options(max_detections=5, max_classes_per_detection=1, detections_per_class=
                 num_classes=num_classes, y_scale=y, x_scale=x, h_scale=h, w_scale=w)
 
 
+ANCHOR_SCALE = 1 / 255      # uint8 anchors: (q - 0) / 255
+
+
 def _postprocess(mb: ModelBuilder, box: int, cls: int, anchors: np.ndarray, opts: dict, tag: str = "") -> list[int]:
     m = opts["max_detections"] * (1 if opts["use_regular_nms"] else opts["max_classes_per_detection"])
-    a = mb.tensor(list(anchors.shape), "float32", data=anchors, name=f"anchors{tag}")
+    if mb.tensor_dtype(box) == "uint8":
+        q = np.clip(np.round(anchors / ANCHOR_SCALE), 0, 255).astype(np.uint8)
+        a = mb.tensor(list(anchors.shape), "uint8", data=q, scale=ANCHOR_SCALE, zero_point=0, name=f"anchors{tag}")
+    else:
+        a = mb.tensor(list(anchors.shape), "float32", data=anchors, name=f"anchors{tag}")
     outs = [mb.tensor([1, m, 4], "float32", name=f"detection_boxes{tag}"),
             mb.tensor([1, m], "float32", name=f"detection_classes{tag}"),
             mb.tensor([1, m], "float32", name=f"detection_scores{tag}"),
@@ -41,15 +48,17 @@ def _postprocess(mb: ModelBuilder, box: int, cls: int, anchors: np.ndarray, opts
     return outs
 
 
-def postprocess_alone(anchors: np.ndarray, *opts: dict, columns: int | None = None) -> bytes:
+def postprocess_alone(anchors: np.ndarray, *opts: dict, columns: int | None = None, dtype: str = "float32") -> bytes:
     """One op per options dict on two model inputs: box encodings [1, N, 4] and class
     predictions [1, N, columns] (default: the first op's num_classes + 1, a background column);
-    an op whose num_classes equals ``columns`` reads no background column. Four outputs per op."""
+    an op whose num_classes equals ``columns`` reads no background column. Four outputs per op.
+    ``dtype`` "uint8": quantized inputs and anchors (TFLite's legacy quantized detectors)."""
     n = anchors.shape[0]
     columns = columns or opts[0]["num_classes"] + 1
     mb = ModelBuilder("tinycc DETECTION_POSTPROCESS test model")
-    box = mb.tensor([1, n, 4], "float32", name="box_encodings")
-    cls = mb.tensor([1, n, columns], "float32", name="class_predictions")
+    q = (dict(scale=0.05, zero_point=128), dict(scale=1 / 256, zero_point=0)) if dtype == "uint8" else ({}, {})
+    box = mb.tensor([1, n, 4], dtype, name="box_encodings", **q[0])
+    cls = mb.tensor([1, n, columns], dtype, name="class_predictions", **q[1])
     outs = [t for k, o in enumerate(opts) for t in _postprocess(mb, box, cls, anchors, o, f"_{k}")]
     return mb.build([box, cls], outs)
 
