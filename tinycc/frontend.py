@@ -78,6 +78,15 @@ def _parse(buf: bytes, name: str) -> nx.DiGraph:
     model_checks.check_tensors(m)
     model_checks.check_model(m)
 
+    g = _graph(m, name)
+    _resolve_variables(g, m)
+    _load_subgraphs(g, m, name)
+    return g
+
+
+def _graph(m: flatbuffer.RawModel, name: str, label: str = "") -> nx.DiGraph:
+    """The IR of one subgraph ``m`` (checked); ``label`` prefixes its op names (``sgK_``), so
+    that the C names of the constants of several subgraphs never clash."""
     g = nx.DiGraph(name="model", source=name)
     consts = set()
     for t in m.tensors:
@@ -110,10 +119,53 @@ def _parse(buf: bytes, name: str) -> nx.DiGraph:
                 and m.tensors[o.inputs[0]].dtype == "float16":
             attrs = {**attrs, "from_float16": True}   # its input was widened to float32 above
         ir.add_op(g, f"op{o.index}", ir.Op(o.kind, ins, outs, attrs, index=o.index,
-                                           name=f"op{o.index}_{o.kind.lower()}"))
+                                           name=f"{label}op{o.index}_{o.kind.lower()}"))
     model_checks.check_graph(g, m, consts)
-    _resolve_variables(g, m)
     return g
+
+
+def _load_subgraphs(g: nx.DiGraph, m: flatbuffer.RawModel, name: str) -> None:
+    """The subgraphs IF and WHILE run (``OpDef.subgraph_attrs``), each read and checked as subgraph
+    0 is, into ``g.graph["subgraphs"]`` {index: graph} (one dict, shared by every subgraph's graph)
+    and ``g.graph["subgraph_order"]``: callees before their callers, so each is compiled before
+    the ops that call it. A subgraph that calls itself, directly or not, is refused."""
+    subs: dict[int, nx.DiGraph] = {}
+    order: list[int] = []
+
+    def visit(h: nx.DiGraph, calling: tuple[int, ...]) -> None:
+        for n in ir.ops_in_order(h):
+            o = ir.op(h, n)
+            for attr in ops.lookup(o.kind).subgraph_attrs:
+                k = o.attrs[attr]
+                where = dict(op_index=o.index, op_kind=o.kind if len(calling) == 1 else
+                             f"{o.kind} in subgraph {calling[-1]}")
+                if k in calling:
+                    raise TinyccError(f"{attr} {k} calls a subgraph that is running (recursion)", **where)
+                if k in subs:
+                    continue
+                try:
+                    sub = flatbuffer.read_subgraph(m, k)
+                    model_checks.check_subgraph(sub)
+                    for i in (*sub.inputs, *sub.outputs):
+                        if not 0 <= i < len(sub.tensors):
+                            raise TinyccError(f"subgraph {k} input/output tensor index {i} out of range")
+                    sg = _graph(sub, name, f"sg{k}_")
+                except TinyccError as e:
+                    if e.op_index is not None:    # an operator of subgraph k: say so
+                        e.op_kind = f"{e.op_kind or '?'} in subgraph {k}"
+                    raise e.located(**where)
+                if any(ops.lookup(ir.op(sg, x).kind).variable_role for x in sg.nodes if ir.is_op(sg, x)) or \
+                        any(ir.tensor(sg, x).variable for x in sg.nodes if not ir.is_op(sg, x)):
+                    raise TinyccError(f"subgraph {k} holds variables (state), which tinycc supports only in "
+                                      f"subgraph 0", **where)
+                sg.graph["subgraphs"] = subs
+                subs[k] = sg
+                visit(sg, (*calling, k))
+                order.append(k)
+
+    visit(g, (0,))
+    if subs:
+        g.graph["subgraphs"], g.graph["subgraph_order"] = subs, order
 
 
 def _resolve_variables(g: nx.DiGraph, m: flatbuffer.RawModel) -> None:

@@ -61,6 +61,9 @@ class OpDef:
     #                            which the kernel reads and updates in place (SVDF's activation state)
     variable_role: str | None = None  # resource variables, resolved by the frontend into state
     #                            tensors: "handle" (VAR_HANDLE), "read", "assign", "call_once"
+    subgraph_attrs: tuple[str, ...] = ()  # attrs holding the indices of the subgraphs the op runs
+    #                            (IF, WHILE): the frontend loads each into graph["subgraphs"], the
+    #                            pipeline compiles and plans it first, codegen makes it a function
 
     # -- facts the rewriting passes use ---------------------------------------------------------
     is_view = False            # output 0 is input 0's bytes under another shape (alias_reshapes)
@@ -288,6 +291,10 @@ def int32_shape_arithmetic(g, o: ir.Op) -> bool:
             and all(ir.tensor(g, t).dtype == "int32" for t in ts))
 
 
+INT32_RANGE = {"NONE": (-2**31, 2**31 - 1), "RELU": (0, 2**31 - 1), "RELU6": (0, 6), "RELU_N1_TO_1": (-1, 1)}
+"""The clamp of each fused activation on int32 results."""
+
+
 def int32_arithmetic(kind: str, a: np.ndarray, b: np.ndarray, activation: str = "NONE") -> np.ndarray:
     """TFLite's int32 element-wise arithmetic with broadcasting, wrapping like two's complement
     (TFLite's int32 overflow is undefined; shapes never overflow), then the activation clamp."""
@@ -295,8 +302,7 @@ def int32_arithmetic(kind: str, a: np.ndarray, b: np.ndarray, activation: str = 
     r = {"ADD": np.add, "SUB": np.subtract, "MUL": np.multiply, "MAXIMUM": np.maximum,
          "MINIMUM": np.minimum}[kind](a, b)
     r = ((r + 2**31) % 2**32 - 2**31).astype(np.int64)
-    lo, hi = {"NONE": (-2**31, 2**31 - 1), "RELU": (0, 2**31 - 1), "RELU6": (0, 6),
-              "RELU_N1_TO_1": (-1, 1)}[activation]
+    lo, hi = INT32_RANGE[activation]
     return np.clip(r, lo, hi).astype(np.int32)
 
 
