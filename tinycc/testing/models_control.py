@@ -152,3 +152,35 @@ def while_rnn_model(steps: int = 5, features: int = 4, units: int = 8, seed: int
     io[2] = ([bi, bh, bx], [i1, h1, bx])
     mb.subgraph(0)
     return mb.build([xs], [outs[1]], subgraph_io=io)
+
+
+def broken_model(fault: str) -> bytes:
+    """A float32 WHILE/IF model with one fault tinycc must refuse in one line: "recursion" (the
+    body runs the same WHILE again), "types" (a branch takes int8 where the op passes float32),
+    "index" (a subgraph index past the model's subgraphs), "cond" (IF's condition is float32)."""
+    mb = ModelBuilder(f"tinycc control-flow model with a fault ({fault})")
+    x = mb.tensor([1, 4], "float32", name="x")
+    y = mb.tensor([1, 4], "float32", name="y")
+    if fault == "recursion":
+        mb.op("WHILE", [x], [y], cond_subgraph_index=1, body_subgraph_index=2)
+    else:
+        c = mb.tensor([1], "float32" if fault == "cond" else "bool", name="c")
+        mb.op("IF", [c, x], [y], then_subgraph_index=7 if fault == "index" else 1, else_subgraph_index=2)
+    io = {}
+    mb.subgraph()                                          # 1
+    a = mb.tensor([1, 4], "int8" if fault == "types" else "float32", name="a", scale=0.1)
+    flag = mb.tensor([1], "bool", name="flag")
+    if fault == "recursion":
+        mb.op("LESS", [a, mb.tensor([1], "float32", data=[0.0], name="zero")], [flag])
+        io[1] = ([a], [flag])
+    else:
+        io[1] = ([a], [a])
+    mb.subgraph()                                          # 2
+    b = mb.tensor([1, 4], "float32", name="b")
+    b2 = mb.tensor([1, 4], "float32", name="b2")
+    mb.op("WHILE" if fault == "recursion" else "ABS", [b], [b2],
+          **(dict(cond_subgraph_index=1, body_subgraph_index=2) if fault == "recursion" else {}))
+    io[2] = ([b], [b2])
+    mb.subgraph(0)
+    inputs = [x] if fault == "recursion" else [c, x]
+    return mb.build(inputs, [y], subgraph_io=io)
