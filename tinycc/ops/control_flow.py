@@ -65,17 +65,24 @@ class _Calls(OpDef):
     def copy(self, ctx, o: ir.Op, dst: str, src: str, nbytes: int, indent: str) -> None:
         ctx.call(o, f"{indent}tcc_copy({dst}, {src}, {nbytes});", self.kernel)
 
-    def run(self, ctx, o: ir.Op, k: int, ins: list[str], outs: list[str] | None, indent: str) -> None:
+    def run(self, ctx, o: ir.Op, k: int, ins: list[str], outs: list[str] | None, indent: str,
+            loop: bool = False) -> None:
         """Copy the C pointers ``ins`` into subgraph k's inputs, call it, copy its outputs into
-        ``outs`` (None: leave them in its arena)."""
+        ``outs`` (None: leave them in its arena). Copies that cannot change a byte are left out:
+        an input nothing reads; with ``loop`` (a WHILE body, ``ins`` = ``outs``), output j that is
+        input j passed through (it already holds that value)."""
         base = ctx.scratch_offset(o)
         sub = ctx.subgraph(o, k)
         sg = sub.g
-        for src, t in zip(ins, sg.graph["inputs"]):
-            self.copy(ctx, o, sub.inner(t, base), src, ir.tensor(sg, t).nbytes, indent)
+        ins_, outs_ = sg.graph["inputs"], sg.graph["outputs"]
+        kept = [not (loop and j < len(ins_) and t == ins_[j]) for j, t in enumerate(outs_)]
+        for src, t in zip(ins, ins_):
+            if any(sg.successors(t)) or any(u == t for u, keep in zip(outs_, kept) if keep):
+                self.copy(ctx, o, sub.inner(t, base), src, ir.tensor(sg, t).nbytes, indent)
         ctx.call(o, f"{indent}if ({sub.function}(arena + {base}, state) != 0) return -1;", None)
-        for dst, t in zip(outs or [], sg.graph["outputs"]):
-            self.copy(ctx, o, dst, sub.inner(t, base), ir.tensor(sg, t).nbytes, indent)
+        for dst, t, keep in zip(outs or [], outs_, kept):
+            if keep:
+                self.copy(ctx, o, dst, sub.inner(t, base), ir.tensor(sg, t).nbytes, indent)
 
 
 @register
@@ -145,5 +152,5 @@ class While(_Calls):
         self.run(ctx, o, kc, outs, None, "    ")
         flag = cond.inner(cond.g.graph["outputs"][0], ctx.scratch_offset(o))
         ctx.call(o, f"    if (!({flag})[0]) break;", None)
-        self.run(ctx, o, kb, outs, outs, "    ")
+        self.run(ctx, o, kb, outs, outs, "    ", loop=True)
         ctx.call(o, "}", None)
