@@ -231,6 +231,21 @@ def lookup(kind: str) -> OpDef | None:
     return _REGISTRY.get(kind)
 
 
+def flexbuffer_map(raw) -> dict:
+    """A custom op's options bytes as the flexbuffer map they hold ({} for none); anything else is
+    one clear refusal."""
+    from flatbuffers import flexbuffers
+    if not raw:
+        return {}
+    try:
+        m = flexbuffers.Loads(bytes(raw))
+    except Exception:  # noqa: BLE001 - any malformed flexbuffer is one clear refusal
+        raise TinyccError("custom options are not a valid flexbuffer") from None
+    if not isinstance(m, dict):
+        raise TinyccError("custom options are not a flexbuffer map")
+    return m
+
+
 def lookup_custom(custom_code: str) -> OpDef | None:
     """The op that declares this ``custom_code`` (e.g. "TFLite_Detection_PostProcess"), or None."""
     _load()

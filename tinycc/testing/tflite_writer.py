@@ -42,6 +42,8 @@ DTYPES: dict[str, tuple[int, np.dtype]] = {
     "int64": (tflite.TensorType.INT64, np.dtype("<i8")),
     "bool": (tflite.TensorType.BOOL, np.dtype("?")),
     "resource": (tflite.TensorType.RESOURCE, np.dtype("<i4")),
+    "uint32": (tflite.TensorType.UINT32, np.dtype("<u4")),
+    "uint64": (tflite.TensorType.UINT64, np.dtype("<u8")),
 }
 
 _SCHEMA_VERSION = 3

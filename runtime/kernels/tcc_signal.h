@@ -1,0 +1,35 @@
+/* tinycc runtime: the TFLite Micro signal library's custom ops (the audio front end):
+ * SignalWindow, SignalEnergy, SignalFilterBank, SignalFilterBankSquareRoot, SignalFilterBankLog. */
+#ifndef TCC_SIGNAL_H
+#define TCC_SIGNAL_H
+
+#include <stdint.h>
+
+/* out = saturate_int16((x * w) >> shift), the window of n_weights repeated over n elements. */
+void tcc_signal_window(const int16_t *x, const int16_t *w, int32_t n, int32_t n_weights, int32_t shift,
+                       int16_t *out);
+
+/* x: interleaved (real, imag) int16 pairs; out[i] = real^2 + imag^2 for start <= i < end, 0 elsewhere
+ * (n_out elements). */
+void tcc_signal_energy(const int16_t *x, int32_t start, int32_t end, int32_t n_out, uint32_t *out);
+
+typedef struct {
+    int32_t num_channels;
+    const int16_t *weights, *unweights;
+    const int16_t *freq_starts, *weight_starts, *widths;   /* num_channels + 1 each */
+} tcc_signal_filter_bank_params;
+
+void tcc_signal_filter_bank(const tcc_signal_filter_bank_params *p, const uint32_t *x, uint64_t *out);
+
+/* out[i] = isqrt_rounded(x[i]) >> scale_bits[0] */
+void tcc_signal_filter_bank_sqrt(const uint64_t *x, const int32_t *scale_bits, int32_t n, uint32_t *out);
+
+typedef struct {
+    int32_t n;
+    uint32_t output_scale, correction_bits;
+    const uint16_t *lut;                 /* 130 entries: log2(1 + k/128) - k/128 in 1/65536 */
+} tcc_signal_log_params;
+
+void tcc_signal_filter_bank_log(const tcc_signal_log_params *p, const uint32_t *x, int16_t *out);
+
+#endif /* TCC_SIGNAL_H */

@@ -1,0 +1,74 @@
+"""The TFLite Micro signal library's custom ops (``tinycc/ops/signal.py``) against TFLite Micro,
+which registers them: single ops on inputs spread over every magnitude, and the front end after
+the FFT (energy, filter bank, square root, log) on the host and on a Cortex-M4 in QEMU."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tinycc import driver, ir
+from tinycc.errors import TinyccError
+from tinycc.ops.signal import log_table
+from tinycc.testing import models_signal
+from tinycc.testing.tflite_writer import ModelBuilder
+
+from .conftest import assert_match, needs_qemu, reference_outputs, run_compiled
+
+
+def spread(rng, t: ir.Tensor) -> np.ndarray:
+    """Unsigned values of every bit length (0, 1, small, near the type's top), or random int16."""
+    if t.dtype == "int16":
+        return rng.integers(-32768, 32768, t.shape).astype(np.int16)
+    bits = 8 * ir.DTYPE_SIZE[t.dtype]
+    length = rng.integers(0, bits + 1, t.shape)
+    top = np.left_shift(np.uint64(1), length.astype(np.uint64), dtype=np.uint64)
+    x = (rng.random(t.shape) * top.astype(np.float64)).astype(np.uint64)
+    x = np.where(length == bits, np.uint64(2**bits - 1) - x % np.uint64(7), x)
+    return x.astype(np.uint32 if bits == 32 else np.uint64)
+
+
+def check(tmp_path, model: bytes, samples: int = 6, mode: str = "host", seed: int = 0):
+    f = tmp_path / "m.tflite"
+    f.write_bytes(model)
+    g = driver.compile_graph(str(f))
+    rng = np.random.default_rng(seed)
+    batches = [[spread(rng, ir.tensor(g, t)) for t in g.graph["inputs"]] for _ in range(samples)]
+    ours, _ = run_compiled(f, batches, tmp_path, mode, "cortex-m4", g=g)
+    assert_match(ours, reference_outputs(f, batches, 1))
+
+
+def test_log_table_is_log2_correction():
+    t = log_table()
+    assert len(t) == 130 and t[0] == 0 and t[128] == 0 and t[64] == 5568 and t.max() == 5641
+
+
+def test_window(tmp_path):
+    check(tmp_path, models_signal.window_model())
+
+
+@pytest.mark.parametrize("ops", ["energy", "bank", "sqrt", "log", "energy,bank,sqrt,log"])
+def test_front_end_ops(tmp_path, ops):
+    check(tmp_path, models_signal.front_end_model(ops=ops))
+
+
+def test_front_end_cortex_m4(tmp_path):
+    needs_qemu()
+    check(tmp_path, models_signal.front_end_model(spectrum=65, channels=16), samples=3, mode="qemu")
+
+
+def test_refused():
+    mb = ModelBuilder()
+    x, y = mb.tensor([4], "int16", name="x"), mb.tensor([4], "int16", name="y")
+    mb.custom_op("SignalNoSuchOp", [x], [y], {"a": 1})
+    with pytest.raises(TinyccError, match=r"operator 0 \(CUSTOM\): custom operator 'SignalNoSuchOp' is not "
+                                          r"supported"):
+        driver.compile_graph(mb.build([x], [y]))
+    g = driver.compile_graph(models_signal.front_end_model(ops="bank", spectrum=9, channels=2))
+    assert [ir.op(g, n).kind for n in ir.ops_in_order(g)] == ["SignalFilterBank"]
+    mb = ModelBuilder()
+    x, y = mb.tensor([8], "uint32", name="x"), mb.tensor([2], "uint64", name="y")
+    tables = [mb.tensor([3], "int16", data=v, name=f"t{k}")
+              for k, v in enumerate(([1] * 3, [1] * 3, [0, 4, 6], [0, 0, 0], [4, 2, 3]))]
+    mb.custom_op("SignalFilterBank", [x, *tables], [y], {"num_channels": 2})
+    with pytest.raises(TinyccError, match="a band lies outside the spectrum or the weights"):
+        driver.compile_graph(mb.build([x], [y]))

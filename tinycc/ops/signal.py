@@ -1,0 +1,182 @@
+"""The TFLite Micro signal library's custom ops (its audio front end), by their custom codes:
+SignalWindow, SignalEnergy, SignalFilterBank, SignalFilterBankSquareRoot, SignalFilterBankLog.
+
+Their options are flexbuffer maps (``OpDef.custom``); the arithmetic is the library's integer
+arithmetic (``runtime/kernels/tcc_signal.c`` states it). The filter bank's band tables must be
+constants (they are in every converted front end): tinycc checks at compile time that every band
+lies inside the spectrum and the weights, which TFLite Micro never checks. FilterBankLog's
+table of log2(1 + k/128) - k/128 is computed here, at compile time.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import ir
+from . import OpDef, flexbuffer_map, register
+
+KERNEL = "tcc_signal"
+LOG_SEGMENTS = 128
+
+
+def log_table() -> np.ndarray:
+    """The 128-segment correction table of the signal library's integer log2, in 1/65536:
+    round((log2(1 + k/128) - k/128) * 65536) for k = 0..128, and one 0 of padding."""
+    k = np.arange(LOG_SEGMENTS + 1, dtype=np.float64) / LOG_SEGMENTS
+    return np.append(np.round((np.log2(1 + k) - k) * 65536), 0).astype(np.uint16)
+
+
+class _Signal(OpDef):
+    """A signal-library op: ``kind`` is its custom code, its options a flexbuffer map of numbers."""
+    kernel = KERNEL
+    dtypes: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())   # input and output dtypes
+
+    def __init_subclass__(cls, **kw):
+        super().__init_subclass__(**kw)
+        cls.custom_code = cls.kind
+
+    def read_options(self, opts):
+        return {k: int(v) for k, v in flexbuffer_map(opts).items() if isinstance(v, (int, bool))}
+
+    def option(self, o: ir.Op, name: str) -> int:
+        if name not in o.attrs:
+            raise self.fail(o, f"custom option '{name}' is missing")
+        return o.attrs[name]
+
+    def check(self, g, o):
+        ins, outs = self.dtypes
+        self.expect_arity(o, (len(ins), len(ins)), len(outs))
+        for t, want in zip((*o.inputs, *o.outputs), (*ins, *outs)):
+            x = ir.tensor(g, t)
+            if x.dtype != want:
+                raise self.fail(o, f"tensor must be {want}, not {x.dtype}", x.name)
+
+    def evaluate(self, g, o, inputs):
+        return None
+
+    def constant(self, g, o: ir.Op, slot: int) -> np.ndarray:
+        t = ir.tensor(g, o.inputs[slot])
+        if not t.is_const:
+            raise self.fail(o, f"input {slot} must be a constant", t.name)
+        return t.data.astype(np.int64).ravel()
+
+    def rank1(self, g, o: ir.Op, *tids) -> None:
+        for t in tids:
+            if len(ir.tensor(g, t).shape) != 1:
+                raise self.fail(o, "tensor must be 1-D", ir.tensor(g, t).name)
+
+
+@register
+class SignalWindow(_Signal):
+    kind = "SignalWindow"
+    dtypes = (("int16", "int16"), ("int16",))
+
+    def check(self, g, o):
+        super().check(g, o)
+        x, w, y = (ir.tensor(g, t) for t in (*o.inputs, o.outputs[0]))
+        self.rank1(g, o, o.inputs[1])
+        if not x.shape or x.size != y.size or x.size % max(w.size, 1) or w.size == 0:
+            raise self.fail(o, f"input {list(x.shape)} must be whole windows of {w.size} and the output's "
+                               f"size", x.name)
+        if not 0 <= self.option(o, "shift") < 32:
+            raise self.fail(o, f"shift {o.attrs['shift']} must be in [0, 32)")
+
+    def emit(self, g, o, ctx):
+        x, w = (ir.tensor(g, t) for t in o.inputs)
+        ctx.call(o, f"tcc_signal_window({ctx.buf(o.inputs[0])}, {ctx.buf(o.inputs[1])}, {x.size}, {w.size}, "
+                    f"{o.attrs['shift']}, {ctx.buf(o.outputs[0])});", self.kernel)
+
+
+@register
+class SignalEnergy(_Signal):
+    """Elements outside [start_index, end_index) are 0 (TFLite Micro leaves them as they were)."""
+    kind = "SignalEnergy"
+    dtypes = (("int16",), ("uint32",))
+
+    def check(self, g, o):
+        super().check(g, o)
+        self.rank1(g, o, o.inputs[0], o.outputs[0])
+        x, y = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.outputs[0])
+        start, end = self.option(o, "start_index"), self.option(o, "end_index")
+        if not 0 <= start <= end <= min(y.size, x.size // 2):
+            raise self.fail(o, f"[start_index, end_index) = [{start}, {end}) must lie within the output "
+                               f"({y.size}) and the input's {x.size // 2} complex values")
+
+    def emit(self, g, o, ctx):
+        y = ir.tensor(g, o.outputs[0])
+        ctx.call(o, f"tcc_signal_energy({ctx.buf(o.inputs[0])}, {o.attrs['start_index']}, "
+                    f"{o.attrs['end_index']}, {y.size}, {ctx.buf(o.outputs[0])});", self.kernel)
+
+
+@register
+class SignalFilterBank(_Signal):
+    kind = "SignalFilterBank"
+    dtypes = (("uint32", "int16", "int16", "int16", "int16", "int16"), ("uint64",))
+
+    def check(self, g, o):
+        super().check(g, o)
+        self.rank1(g, o, *o.inputs, o.outputs[0])
+        n = self.option(o, "num_channels")
+        x, w, u, y = (ir.tensor(g, t) for t in (*o.inputs[:3], o.outputs[0]))
+        if n < 1 or y.size != n or w.size != u.size:
+            raise self.fail(o, f"num_channels {n}: output {list(y.shape)}, weights {w.size} and unweights "
+                               f"{u.size} must agree")
+        freq, start, width = (self.constant(g, o, k) for k in (3, 4, 5))
+        if not len(freq) == len(start) == len(width) == n + 1:
+            raise self.fail(o, f"the band tables must have num_channels + 1 = {n + 1} entries")
+        if (width < 0).any() or (freq < 0).any() or (start < 0).any() or (freq + width > x.size).any() \
+                or (start + width > w.size).any():
+            raise self.fail(o, "a band lies outside the spectrum or the weights")
+
+    def macs(self, g, o):
+        return 2 * int(self.constant(g, o, 5).sum())
+
+    def emit(self, g, o, ctx):
+        fields = [("num_channels", o.attrs["num_channels"])] + [
+            (name, ctx.buf(t)) for name, t in zip(("weights", "unweights", "freq_starts", "weight_starts", "widths"),
+                                                  o.inputs[1:])]
+        params = ctx.struct(o, "tcc_signal_filter_bank_params", fields)
+        ctx.call(o, f"tcc_signal_filter_bank(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])});",
+                 self.kernel)
+
+
+@register
+class SignalFilterBankSquareRoot(_Signal):
+    kind = "SignalFilterBankSquareRoot"
+    dtypes = (("uint64", "int32"), ("uint32",))
+
+    def check(self, g, o):
+        super().check(g, o)
+        self.rank1(g, o, o.inputs[0], o.outputs[0])
+        x, s, y = (ir.tensor(g, t) for t in (*o.inputs, o.outputs[0]))
+        if s.shape != () or y.size != x.size:
+            raise self.fail(o, "scale_bits must be a scalar and the output the input's size", s.name)
+        if s.is_const and not 0 <= int(s.data) < 32:
+            raise self.fail(o, f"scale_bits {int(s.data)} must be in [0, 32)", s.name)
+
+    def emit(self, g, o, ctx):
+        n = ir.tensor(g, o.inputs[0]).size
+        ctx.call(o, f"tcc_signal_filter_bank_sqrt({ctx.buf(o.inputs[0])}, {ctx.buf(o.inputs[1])}, {n}, "
+                    f"{ctx.buf(o.outputs[0])});", self.kernel)
+
+
+@register
+class SignalFilterBankLog(_Signal):
+    kind = "SignalFilterBankLog"
+    dtypes = (("uint32",), ("int16",))
+
+    def check(self, g, o):
+        super().check(g, o)
+        self.rank1(g, o, o.inputs[0], o.outputs[0])
+        if ir.tensor(g, o.inputs[0]).size != ir.tensor(g, o.outputs[0]).size:
+            raise self.fail(o, "the output must have the input's size")
+        if not 0 <= self.option(o, "input_correction_bits") < 32:
+            raise self.fail(o, f"input_correction_bits {o.attrs['input_correction_bits']} must be in [0, 32)")
+        self.option(o, "output_scale")
+
+    def emit(self, g, o, ctx):
+        lut = ctx.const_array(o, "log_table", "uint16_t", log_table())
+        params = ctx.struct(o, "tcc_signal_log_params", [
+            ("n", ir.tensor(g, o.inputs[0]).size), ("output_scale", o.attrs["output_scale"] & 0xFFFFFFFF),
+            ("correction_bits", o.attrs["input_correction_bits"]), ("lut", lut)])
+        ctx.call(o, f"tcc_signal_filter_bank_log(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])});",
+                 self.kernel)

@@ -1,0 +1,65 @@
+"""Models of the TFLite Micro signal library's custom ops (``tinycc/ops/signal.py``), written with
+``tflite_writer`` (custom codes and flexbuffer options as the library's Python ops write them)."""
+from __future__ import annotations
+
+import numpy as np
+
+from .tflite_writer import ModelBuilder
+
+
+def window_model(n: int = 32, blocks: int = 2, shift: int = 12, seed: int = 0) -> bytes:
+    """SignalWindow: a Hann window in Q12 (with a few weights > 1.0, so outputs saturate) over
+    ``blocks`` frames of ``n`` int16 samples."""
+    rng = np.random.default_rng(seed)
+    hann = np.round(4096 * (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(n) / n)))
+    hann[rng.integers(0, n, 3)] = 30000
+    mb = ModelBuilder("tinycc SignalWindow test model")
+    x = mb.tensor([blocks, n], "int16", name="frames")
+    w = mb.tensor([n], "int16", data=hann, name="window")
+    y = mb.tensor([blocks, n], "int16", name="windowed")
+    mb.custom_op("SignalWindow", [x, w], [y], {"shift": shift})
+    return mb.build([x], [y])
+
+
+def _bands(spectrum: int, channels: int, rng) -> dict[str, np.ndarray]:
+    """Filter-bank tables as the library's mel helper lays them out: channel i + 1's band starts
+    where channel i's ends, weights in Q12 and unweights = 4096 - weights."""
+    edges = np.linspace(1, spectrum - 1, channels + 2).astype(np.int64)
+    freq = edges[:-1]
+    width = np.diff(edges)
+    start = np.concatenate([[0], np.cumsum(width)[:-1]])
+    weights = rng.integers(0, 4097, int(width.sum()))
+    return dict(freq=freq, start=start, width=width, weights=weights, unweights=4096 - weights)
+
+
+def front_end_model(spectrum: int = 33, channels: int = 8, scale_bits: int = 3, correction: int = 3,
+                    output_scale: int = 1600, seed: int = 0, ops: str = "energy,bank,sqrt,log") -> bytes:
+    """The front end after the FFT: SignalEnergy (int16 complex spectrum -> uint32), SignalFilterBank
+    (-> uint64 channels), SignalFilterBankSquareRoot (-> uint32), SignalFilterBankLog (-> int16).
+    ``ops`` picks a contiguous part of that chain (its first op's input is the model's input)."""
+    rng = np.random.default_rng(seed)
+    chain = ops.split(",")
+    mb = ModelBuilder(f"tinycc signal front end test model ({ops})")
+    first = {"energy": ([2 * spectrum], "int16"), "bank": ([spectrum], "uint32"),
+             "sqrt": ([channels], "uint64"), "log": ([channels], "uint32")}[chain[0]]
+    x = cur = mb.tensor(*first, name="input")
+    for kind in chain:
+        if kind == "energy":
+            nxt = mb.tensor([spectrum], "uint32", name="energy")
+            mb.custom_op("SignalEnergy", [cur], [nxt], {"end_index": spectrum, "start_index": 0})
+        elif kind == "bank":
+            b = _bands(spectrum, channels, rng)
+            nxt = mb.tensor([channels], "uint64", name="channels")
+            tables = [mb.tensor([len(b[k])], "int16", data=b[k], name=k)
+                      for k in ("weights", "unweights", "freq", "start", "width")]
+            mb.custom_op("SignalFilterBank", [cur, *tables], [nxt], {"num_channels": channels})
+        elif kind == "sqrt":
+            nxt = mb.tensor([channels], "uint32", name="amplitudes")
+            bits = mb.tensor([], "int32", data=np.int32(scale_bits), name="scale_bits")
+            mb.custom_op("SignalFilterBankSquareRoot", [cur, bits], [nxt])
+        else:
+            nxt = mb.tensor([channels], "int16", name="log_channels")
+            mb.custom_op("SignalFilterBankLog", [cur], [nxt],
+                         {"input_correction_bits": correction, "output_scale": output_scale})
+        cur = nxt
+    return mb.build([x], [cur])
