@@ -46,14 +46,22 @@ def test_window(tmp_path):
     check(tmp_path, models_signal.window_model())
 
 
-@pytest.mark.parametrize("ops", ["energy", "bank", "sqrt", "log", "energy,bank,sqrt,log"])
+@pytest.mark.parametrize("fft_length, frame", [(8, 5), (32, 30), (256, 256)])
+def test_rfft(tmp_path, fft_length, frame):
+    """Full-range int16 frames: the butterflies' int16 stores wrap, as kiss_fft's do."""
+    check(tmp_path, models_signal.rfft_model(fft_length, frame, frames=2), samples=3)
+
+
+@pytest.mark.parametrize("ops", ["energy", "bank", "sqrt", "log", "window,rfft,energy,bank,sqrt,log"])
 def test_front_end_ops(tmp_path, ops):
     check(tmp_path, models_signal.front_end_model(ops=ops))
 
 
 def test_front_end_cortex_m4(tmp_path):
+    """PCM frame -> window -> FFT -> energy -> filter bank -> square root -> log on a Cortex-M4."""
     needs_qemu()
-    check(tmp_path, models_signal.front_end_model(spectrum=65, channels=16), samples=3, mode="qemu")
+    check(tmp_path, models_signal.front_end_model(spectrum=129, channels=16, frame=240,
+                                                  ops="window,rfft,energy,bank,sqrt,log"), samples=3, mode="qemu")
 
 
 def test_refused():

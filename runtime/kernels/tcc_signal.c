@@ -131,3 +131,124 @@ void tcc_signal_filter_bank_log(const tcc_signal_log_params *p, const uint32_t *
     }
 }
 #endif
+
+#ifndef TCC_OMIT_SIGNAL_RFFT_S16
+/* Q15 fixed point as kiss_fft's FIXED_POINT 16: products in int32, rounded back by 15 bits;
+ * every intermediate complex value is stored as int16 (sums wrap like int16 stores). */
+static inline int16_t q15_round(int32_t x)
+{
+    return (int16_t)((x + (1 << 14)) >> 15);
+}
+
+static inline void cmul(int16_t *re, int16_t *im, int16_t ar, int16_t ai, const int16_t *tw)
+{
+    const int32_t br = tw[0], bi = tw[1];
+    *re = q15_round(ar * br - ai * bi);
+    *im = q15_round(ar * bi + ai * br);
+}
+
+static inline void fixdiv(int16_t *c, int32_t radix)
+{
+    const int32_t k = 32767 / radix;
+    c[0] = q15_round(c[0] * k);
+    c[1] = q15_round(c[1] * k);
+}
+
+/* Radix-2 butterflies of one block: m pairs (f[j], f[j + m]). */
+static void bfly2(int16_t *f, int32_t stride, const int16_t *tw, int32_t m)
+{
+    for (int32_t j = 0; j < m; ++j) {
+        int16_t *a = f + 2 * j, *b = f + 2 * (j + m);
+        int16_t tr, ti;
+        fixdiv(a, 2);
+        fixdiv(b, 2);
+        cmul(&tr, &ti, b[0], b[1], tw + 2 * j * stride);
+        b[0] = (int16_t)(a[0] - tr);
+        b[1] = (int16_t)(a[1] - ti);
+        a[0] = (int16_t)(a[0] + tr);
+        a[1] = (int16_t)(a[1] + ti);
+    }
+}
+
+/* Radix-4 butterflies of one block (forward transform): quads (f[j], f[j+m], f[j+2m], f[j+3m]). */
+static void bfly4(int16_t *f, int32_t stride, const int16_t *tw, int32_t m)
+{
+    for (int32_t j = 0; j < m; ++j) {
+        int16_t *f0 = f + 2 * j, *f1 = f + 2 * (j + m), *f2 = f + 2 * (j + 2 * m), *f3 = f + 2 * (j + 3 * m);
+        int16_t s0[2], s1[2], s2[2], s3[2], s4[2], s5[2];
+        fixdiv(f0, 4);
+        fixdiv(f1, 4);
+        fixdiv(f2, 4);
+        fixdiv(f3, 4);
+        cmul(&s0[0], &s0[1], f1[0], f1[1], tw + 2 * j * stride);
+        cmul(&s1[0], &s1[1], f2[0], f2[1], tw + 4 * j * stride);
+        cmul(&s2[0], &s2[1], f3[0], f3[1], tw + 6 * j * stride);
+        s5[0] = (int16_t)(f0[0] - s1[0]);
+        s5[1] = (int16_t)(f0[1] - s1[1]);
+        f0[0] = (int16_t)(f0[0] + s1[0]);
+        f0[1] = (int16_t)(f0[1] + s1[1]);
+        s3[0] = (int16_t)(s0[0] + s2[0]);
+        s3[1] = (int16_t)(s0[1] + s2[1]);
+        s4[0] = (int16_t)(s0[0] - s2[0]);
+        s4[1] = (int16_t)(s0[1] - s2[1]);
+        f2[0] = (int16_t)(f0[0] - s3[0]);
+        f2[1] = (int16_t)(f0[1] - s3[1]);
+        f0[0] = (int16_t)(f0[0] + s3[0]);
+        f0[1] = (int16_t)(f0[1] + s3[1]);
+        f1[0] = (int16_t)(s5[0] + s4[1]);
+        f1[1] = (int16_t)(s5[1] - s4[0]);
+        f3[0] = (int16_t)(s5[0] - s4[1]);
+        f3[1] = (int16_t)(s5[1] + s4[0]);
+    }
+}
+
+void tcc_signal_rfft_s16(const tcc_signal_rfft_params *p, const int16_t *x, int16_t *out, int16_t *work)
+{
+    const int32_t half = p->fft_length / 2;
+    for (int32_t frame = 0; frame < p->frames; ++frame) {
+        const int16_t *in = x + frame * p->input_length;
+        int16_t *o = out + 2 * frame * p->output_length;
+        /* the half-length complex FFT of the (even, odd) sample pairs, in digit-reversed order */
+        for (int32_t j = 0; j < half; ++j) {
+            const int32_t s = 2 * p->order[j];
+            work[2 * j] = s < p->input_length ? in[s] : 0;
+            work[2 * j + 1] = s + 1 < p->input_length ? in[s + 1] : 0;
+        }
+        for (int32_t st = 0; st < p->stages; ++st) {
+            const int32_t radix = p->radix[st], m = p->span[st], block = radix * m;
+            for (int32_t b = 0; b < half; b += block) {
+                if (radix == 4) {
+                    bfly4(work + 2 * b, p->stride[st], p->twiddles, m);
+                } else {
+                    bfly2(work + 2 * b, p->stride[st], p->twiddles, m);
+                }
+            }
+        }
+        /* the twist that turns it into the real FFT: bins 0 .. half */
+        {
+            int16_t dc[2] = {work[0], work[1]};
+            fixdiv(dc, 2);
+            o[0] = (int16_t)(dc[0] + dc[1]);
+            o[1] = 0;
+            o[2 * half] = (int16_t)(dc[0] - dc[1]);
+            o[2 * half + 1] = 0;
+        }
+        for (int32_t k = 1; k <= half / 2; ++k) {
+            int16_t fpk[2] = {work[2 * k], work[2 * k + 1]};
+            int16_t fpnk[2] = {work[2 * (half - k)], (int16_t)-work[2 * (half - k) + 1]};
+            int16_t f1[2], f2[2], t[2];
+            fixdiv(fpk, 2);
+            fixdiv(fpnk, 2);
+            f1[0] = (int16_t)(fpk[0] + fpnk[0]);
+            f1[1] = (int16_t)(fpk[1] + fpnk[1]);
+            f2[0] = (int16_t)(fpk[0] - fpnk[0]);
+            f2[1] = (int16_t)(fpk[1] - fpnk[1]);
+            cmul(&t[0], &t[1], f2[0], f2[1], p->super_twiddles + 2 * (k - 1));
+            o[2 * k] = (int16_t)((f1[0] + t[0]) >> 1);
+            o[2 * k + 1] = (int16_t)((f1[1] + t[1]) >> 1);
+            o[2 * (half - k)] = (int16_t)((f1[0] - t[0]) >> 1);
+            o[2 * (half - k) + 1] = (int16_t)((t[1] - f1[1]) >> 1);
+        }
+    }
+}
+#endif

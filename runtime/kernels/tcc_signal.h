@@ -1,5 +1,6 @@
 /* tinycc runtime: the TFLite Micro signal library's custom ops (the audio front end):
- * SignalWindow, SignalEnergy, SignalFilterBank, SignalFilterBankSquareRoot, SignalFilterBankLog. */
+ * SignalWindow, SignalRfft, SignalEnergy, SignalFilterBank, SignalFilterBankSquareRoot,
+ * SignalFilterBankLog. */
 #ifndef TCC_SIGNAL_H
 #define TCC_SIGNAL_H
 
@@ -31,5 +32,20 @@ typedef struct {
 } tcc_signal_log_params;
 
 void tcc_signal_filter_bank_log(const tcc_signal_log_params *p, const uint32_t *x, int16_t *out);
+
+
+/* SignalRfft, int16: the real FFT of TFLite Micro's fixed-point kiss_fftr (FIXED_POINT 16), each
+ * frame zero-padded to fft_length; every butterfly stage divides by its radix (output = FFT / n). */
+typedef struct {
+    int32_t fft_length, input_length, frames, output_length;   /* output_length: complex values */
+    int32_t stages;
+    const int16_t *radix, *stride, *span;   /* per stage, last first: radix p, twiddle stride, m */
+    const int16_t *order;                   /* digit-reversed order of the half-length input */
+    const int16_t *twiddles;                /* fft_length / 2 (cos, sin) pairs, Q15 */
+    const int16_t *super_twiddles;          /* fft_length / 4 pairs: the real-FFT twist */
+} tcc_signal_rfft_params;
+
+/* work: fft_length int16 of scratch */
+void tcc_signal_rfft_s16(const tcc_signal_rfft_params *p, const int16_t *x, int16_t *out, int16_t *work);
 
 #endif /* TCC_SIGNAL_H */

@@ -1,11 +1,14 @@
 """The TFLite Micro signal library's custom ops (its audio front end), by their custom codes:
-SignalWindow, SignalEnergy, SignalFilterBank, SignalFilterBankSquareRoot, SignalFilterBankLog.
+SignalWindow, SignalRfft (int16), SignalEnergy, SignalFilterBank, SignalFilterBankSquareRoot,
+SignalFilterBankLog.
 
 Their options are flexbuffer maps (``OpDef.custom``); the arithmetic is the library's integer
 arithmetic (``runtime/kernels/tcc_signal.c`` states it). The filter bank's band tables must be
 constants (they are in every converted front end): tinycc checks at compile time that every band
 lies inside the spectrum and the weights, which TFLite Micro never checks. FilterBankLog's
-table of log2(1 + k/128) - k/128 is computed here, at compile time.
+table of log2(1 + k/128) - k/128 is computed here, at compile time, and so are SignalRfft's
+twiddles, radix stages and input order (``rfft_plan``: the plan of TFLite Micro's fixed-point
+kiss_fftr, whose arithmetic the kernel repeats).
 """
 from __future__ import annotations
 
@@ -23,6 +26,49 @@ def log_table() -> np.ndarray:
     round((log2(1 + k/128) - k/128) * 65536) for k = 0..128, and one 0 of padding."""
     k = np.arange(LOG_SEGMENTS + 1, dtype=np.float64) / LOG_SEGMENTS
     return np.append(np.round((np.log2(1 + k) - k) * 65536), 0).astype(np.uint16)
+
+
+def kiss_factors(n: int) -> list[tuple[int, int]]:
+    """kiss_fft's factorisation of an n-point FFT into stages (radix p, remaining length m):
+    radix 4 while it divides, then 2, then odd primes; a remainder above sqrt(n) is one stage."""
+    out, p, limit = [], 4, int(np.floor(np.sqrt(n)))
+    while True:
+        while n % p:
+            p = {4: 2, 2: 3}.get(p, p + 2)
+            if p > limit:
+                p = n
+        n //= p
+        out.append((p, n))
+        if n <= 1:
+            return out
+
+
+def q15(phase: np.ndarray) -> np.ndarray:
+    """kiss_fft's fixed-point unit complex numbers: floor(0.5 + 32767 * (cos, sin)), interleaved."""
+    return np.stack([np.floor(0.5 + 32767 * np.cos(phase)), np.floor(0.5 + 32767 * np.sin(phase))], 1).ravel()
+
+
+def rfft_plan(fft_length: int) -> dict[str, np.ndarray]:
+    """What tcc_signal_rfft_s16 needs for one fft_length (a power of two >= 4): the stages of the
+    half-length complex FFT (deepest first: radix, twiddle stride, span m), the order in which its
+    input is gathered (kiss_fft's recursion, flattened), its twiddles and the real FFT's twist."""
+    half = fft_length // 2
+    stages = kiss_factors(half)
+    order = np.zeros(half, np.int64)
+
+    def gather(out: int, src: int, stride: int, k: int) -> None:
+        p, m = stages[k]
+        for j in range(p):
+            if m == 1:
+                order[out + j] = src + j * stride
+            else:
+                gather(out + j * m, src + j * stride, stride * p, k + 1)
+    gather(0, 0, 1, 0)
+    strides = np.cumprod([1] + [p for p, _ in stages[:-1]])
+    return dict(radix=np.array([p for p, _ in stages][::-1]), stride=strides[::-1],
+                span=np.array([m for _, m in stages][::-1]), order=order,
+                twiddles=q15(-2 * np.pi * np.arange(half) / half),
+                super_twiddles=q15(-np.pi * ((np.arange(half // 2) + 1) / half + 0.5)))
 
 
 class _Signal(OpDef):
@@ -84,6 +130,45 @@ class SignalWindow(_Signal):
         x, w = (ir.tensor(g, t) for t in o.inputs)
         ctx.call(o, f"tcc_signal_window({ctx.buf(o.inputs[0])}, {ctx.buf(o.inputs[1])}, {x.size}, {w.size}, "
                     f"{o.attrs['shift']}, {ctx.buf(o.outputs[0])});", self.kernel)
+
+
+@register
+class SignalRfft(_Signal):
+    """int16 only (the front end's type); fft_length a power of two >= 4 (radix-4 and radix-2
+    stages), each frame of the input's last axis zero-padded to it; the output's last axis holds
+    the fft_length / 2 + 1 complex bins as (real, imag) pairs."""
+    kind = "SignalRfft"
+    dtypes = (("int16",), ("int16",))
+
+    def check(self, g, o):
+        super().check(g, o)
+        x, y = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.outputs[0])
+        n = self.option(o, "fft_length")
+        if n < 4 or n & (n - 1) or n > 1 << 14:
+            raise self.fail(o, f"fft_length {n} must be a power of two in [4, 16384]")
+        if not x.shape or len(x.shape) != len(y.shape) or x.shape[:-1] != y.shape[:-1] or x.shape[-1] > n \
+                or y.shape[-1] != n + 2:
+            raise self.fail(o, f"input {list(x.shape)} -> output {list(y.shape)}: frames of at most {n} samples "
+                               f"give {n // 2 + 1} complex bins ({n + 2} values)")
+
+    def scratch_bytes(self, g, o):
+        return 2 * o.attrs["fft_length"]
+
+    def macs(self, g, o):
+        n = o.attrs["fft_length"]
+        frames = ir.tensor(g, o.inputs[0]).size // ir.tensor(g, o.inputs[0]).shape[-1]
+        return frames * 2 * n * int(np.log2(n))
+
+    def emit(self, g, o, ctx):
+        x = ir.tensor(g, o.inputs[0])
+        n = o.attrs["fft_length"]
+        plan = rfft_plan(n)
+        arrays = {k: ctx.const_array(o, k, "int16_t", v) for k, v in plan.items()}
+        params = ctx.struct(o, "tcc_signal_rfft_params", [
+            ("fft_length", n), ("input_length", x.shape[-1]), ("frames", x.size // x.shape[-1]),
+            ("output_length", n // 2 + 1), ("stages", len(plan["radix"])), *arrays.items()])
+        ctx.call(o, f"tcc_signal_rfft_s16(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])}, "
+                    f"{ctx.scratch(o)});", self.kernel)
 
 
 @register

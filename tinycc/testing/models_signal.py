@@ -33,18 +33,29 @@ def _bands(spectrum: int, channels: int, rng) -> dict[str, np.ndarray]:
 
 
 def front_end_model(spectrum: int = 33, channels: int = 8, scale_bits: int = 3, correction: int = 3,
-                    output_scale: int = 1600, seed: int = 0, ops: str = "energy,bank,sqrt,log") -> bytes:
-    """The front end after the FFT: SignalEnergy (int16 complex spectrum -> uint32), SignalFilterBank
+                    output_scale: int = 1600, seed: int = 0, ops: str = "energy,bank,sqrt,log",
+                    frame: int = 60) -> bytes:
+    """The audio front end: SignalWindow (a Hann window, Q12) and SignalRfft of one int16 frame of
+    ``frame`` samples (fft_length = 2 * (spectrum - 1)), SignalEnergy (-> uint32), SignalFilterBank
     (-> uint64 channels), SignalFilterBankSquareRoot (-> uint32), SignalFilterBankLog (-> int16).
     ``ops`` picks a contiguous part of that chain (its first op's input is the model's input)."""
     rng = np.random.default_rng(seed)
     chain = ops.split(",")
+    fft_length = 2 * (spectrum - 1)
     mb = ModelBuilder(f"tinycc signal front end test model ({ops})")
-    first = {"energy": ([2 * spectrum], "int16"), "bank": ([spectrum], "uint32"),
-             "sqrt": ([channels], "uint64"), "log": ([channels], "uint32")}[chain[0]]
+    first = {"window": ([frame], "int16"), "rfft": ([frame], "int16"), "energy": ([2 * spectrum], "int16"),
+             "bank": ([spectrum], "uint32"), "sqrt": ([channels], "uint64"), "log": ([channels], "uint32")}[chain[0]]
     x = cur = mb.tensor(*first, name="input")
     for kind in chain:
-        if kind == "energy":
+        if kind == "window":
+            nxt = mb.tensor([frame], "int16", name="windowed")
+            hann = np.round(4096 * (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(frame) / frame)))
+            mb.custom_op("SignalWindow", [cur, mb.tensor([frame], "int16", data=hann, name="window")], [nxt],
+                         {"shift": 12})
+        elif kind == "rfft":
+            nxt = mb.tensor([fft_length + 2], "int16", name="spectrum")
+            mb.custom_op("SignalRfft", [cur], [nxt], {"T": 7, "fft_length": fft_length})
+        elif kind == "energy":
             nxt = mb.tensor([spectrum], "uint32", name="energy")
             mb.custom_op("SignalEnergy", [cur], [nxt], {"end_index": spectrum, "start_index": 0})
         elif kind == "bank":
@@ -63,3 +74,12 @@ def front_end_model(spectrum: int = 33, channels: int = 8, scale_bits: int = 3, 
                          {"input_correction_bits": correction, "output_scale": output_scale})
         cur = nxt
     return mb.build([x], [cur])
+
+
+def rfft_model(fft_length: int = 256, input_length: int = 240, frames: int = 2) -> bytes:
+    """SignalRfft (int16): ``frames`` frames of ``input_length`` samples, zero-padded to fft_length."""
+    mb = ModelBuilder(f"tinycc SignalRfft test model ({fft_length})")
+    x = mb.tensor([frames, input_length], "int16", name="frames")
+    y = mb.tensor([frames, fft_length + 2], "int16", name="spectrum")
+    mb.custom_op("SignalRfft", [x], [y], {"T": 7, "fft_length": fft_length})   # T: TensorType INT16
+    return mb.build([x], [y])
