@@ -1,6 +1,6 @@
 """The TFLite Micro signal library's custom ops (``tinycc/ops/signal.py``) against TFLite Micro,
-which registers them: single ops on inputs spread over every magnitude, and the front end after
-the FFT (energy, filter bank, square root, log) on the host and on a Cortex-M4 in QEMU."""
+which registers them: single ops on inputs spread over every magnitude, and the front end from a
+PCM frame on the host (in QEMU: the PCM-to-keyword sample, ``test_pcm_keyword.py``)."""
 from __future__ import annotations
 
 import numpy as np
@@ -12,7 +12,7 @@ from tinycc.ops.signal import log_table
 from tinycc.testing import models_signal
 from tinycc.testing.tflite_writer import ModelBuilder
 
-from .conftest import assert_match, needs_qemu, reference_outputs, run_compiled
+from .conftest import assert_match, reference_outputs, run_compiled
 
 
 def spread(rng, t: ir.Tensor) -> np.ndarray:
@@ -55,13 +55,6 @@ def test_rfft(tmp_path, fft_length, frame):
 @pytest.mark.parametrize("ops", ["energy", "bank", "sqrt", "log", "window,rfft,energy,bank,sqrt,log"])
 def test_front_end_ops(tmp_path, ops):
     check(tmp_path, models_signal.front_end_model(ops=ops))
-
-
-def test_front_end_cortex_m4(tmp_path):
-    """PCM frame -> window -> FFT -> energy -> filter bank -> square root -> log on a Cortex-M4."""
-    needs_qemu()
-    check(tmp_path, models_signal.front_end_model(spectrum=129, channels=16, frame=240,
-                                                  ops="window,rfft,energy,bank,sqrt,log"), samples=3, mode="qemu")
 
 
 def test_refused():
