@@ -57,6 +57,11 @@ def test_front_end_ops(tmp_path, ops):
     check(tmp_path, models_signal.front_end_model(ops=ops))
 
 
+def test_pcan(tmp_path):
+    """Energies and noise estimates of every magnitude: both halves of the shrink, every gain segment."""
+    check(tmp_path, models_signal.pcan_model(snr_shift=6), samples=6)
+
+
 def test_refused():
     mb = ModelBuilder()
     x, y = mb.tensor([4], "int16", name="x"), mb.tensor([4], "int16", name="y")

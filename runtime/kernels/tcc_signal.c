@@ -58,7 +58,8 @@ void tcc_signal_filter_bank(const tcc_signal_filter_bank_params *p, const uint32
 }
 #endif
 
-#if !defined(TCC_OMIT_SIGNAL_FILTER_BANK_SQRT) || !defined(TCC_OMIT_SIGNAL_FILTER_BANK_LOG)
+#if !defined(TCC_OMIT_SIGNAL_FILTER_BANK_SQRT) || !defined(TCC_OMIT_SIGNAL_FILTER_BANK_LOG) \
+    || !defined(TCC_OMIT_SIGNAL_PCAN)
 static int32_t bit_length64(uint64_t v)
 {
     int32_t n = 0;
@@ -249,6 +250,36 @@ void tcc_signal_rfft_s16(const tcc_signal_rfft_params *p, const int16_t *x, int1
             o[2 * (half - k)] = (int16_t)((f1[0] - t[0]) >> 1);
             o[2 * (half - k) + 1] = (int16_t)((t[1] - f1[1]) >> 1);
         }
+    }
+}
+#endif
+
+#ifndef TCC_OMIT_SIGNAL_PCAN
+/* The gain for a noise estimate: lut[x] up to 2; else, with b = bit length of x, the quadratic
+ * (c0, c1, c2) = lut[4b - 6 ..] at the 10-bit fraction f of x below its top bit:
+ * c0 + round(((c2 * f >> 5) + c1 * 32) * f / 2^15), in int32 wrapping as the library's C does. */
+static int16_t pcan_gain(uint32_t x, const int16_t *lut)
+{
+    int32_t b, f;
+    uint32_t r;
+    if (x <= 2u) {
+        return lut[x];
+    }
+    b = bit_length64(x);
+    lut += 4 * b - 6;
+    f = (int32_t)((b < 11 ? x << (11 - b) : x >> (b - 11)) & 0x3FFu);
+    r = (uint32_t)(((int32_t)lut[2] * f) >> 5) + ((uint32_t)(int32_t)lut[1] << 5);
+    r *= (uint32_t)f;
+    return (int16_t)((((int32_t)(r + (1u << 14))) >> 15) + lut[0]);
+}
+
+void tcc_signal_pcan(const uint32_t *x, const uint32_t *noise, const int16_t *gain_lut, int32_t n,
+                     int32_t snr_shift, uint32_t *out)
+{
+    for (int32_t i = 0; i < n; ++i) {
+        const uint32_t gain = (uint32_t)(int32_t)pcan_gain(noise[i], gain_lut);
+        const uint32_t snr = (uint32_t)(((uint64_t)x[i] * gain) >> snr_shift);
+        out[i] = snr < (2u << 12) ? (snr * snr) >> 20 : (snr >> 6) - (1u << 6);
     }
 }
 #endif

@@ -1,6 +1,6 @@
 /* tinycc runtime: the TFLite Micro signal library's custom ops (the audio front end):
  * SignalWindow, SignalRfft, SignalEnergy, SignalFilterBank, SignalFilterBankSquareRoot,
- * SignalFilterBankLog. */
+ * SignalFilterBankLog, SignalPCAN. */
 #ifndef TCC_SIGNAL_H
 #define TCC_SIGNAL_H
 
@@ -47,5 +47,11 @@ typedef struct {
 
 /* work: fft_length int16 of scratch */
 void tcc_signal_rfft_s16(const tcc_signal_rfft_params *p, const int16_t *x, int16_t *out, int16_t *work);
+
+/* SignalPCAN: per-channel automatic gain control. gain = wide_dynamic(noise[i]) (a piecewise
+ * quadratic from gain_lut, per power of two of the noise), snr = (x[i] * gain) >> snr_shift
+ * (12 fractional bits), out = shrink(snr) with 6 fractional bits (snr^2 / 4 below 2, else snr - 1). */
+void tcc_signal_pcan(const uint32_t *x, const uint32_t *noise, const int16_t *gain_lut, int32_t n,
+                     int32_t snr_shift, uint32_t *out);
 
 #endif /* TCC_SIGNAL_H */

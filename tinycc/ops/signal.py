@@ -1,6 +1,6 @@
 """The TFLite Micro signal library's custom ops (its audio front end), by their custom codes:
 SignalWindow, SignalRfft (int16), SignalEnergy, SignalFilterBank, SignalFilterBankSquareRoot,
-SignalFilterBankLog.
+SignalFilterBankLog, SignalPCAN.
 
 Their options are flexbuffer maps (``OpDef.custom``); the arithmetic is the library's integer
 arithmetic (``runtime/kernels/tcc_signal.c`` states it). The filter bank's band tables must be
@@ -265,3 +265,29 @@ class SignalFilterBankLog(_Signal):
             ("correction_bits", o.attrs["input_correction_bits"]), ("lut", lut)])
         ctx.call(o, f"tcc_signal_filter_bank_log(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])});",
                  self.kernel)
+
+
+PCAN_LUT_MIN = 4 * 32 - 6 + 3     # the gain table entries a 32-bit noise estimate can reach
+
+
+@register
+class SignalPCAN(_Signal):
+    kind = "SignalPCAN"
+    dtypes = (("uint32", "uint32", "int16"), ("uint32",))
+
+    def check(self, g, o):
+        super().check(g, o)
+        self.rank1(g, o, *o.inputs, o.outputs[0])
+        x, noise, lut, y = (ir.tensor(g, t) for t in (*o.inputs, o.outputs[0]))
+        if not x.size == noise.size == y.size:
+            raise self.fail(o, "input, noise estimate and output must have one size")
+        if lut.size < PCAN_LUT_MIN:
+            raise self.fail(o, f"the gain table has {lut.size} entries, the noise estimate may reach "
+                               f"{PCAN_LUT_MIN}", lut.name)
+        if not 0 <= self.option(o, "snr_shift") < 64:
+            raise self.fail(o, f"snr_shift {o.attrs['snr_shift']} must be in [0, 64)")
+
+    def emit(self, g, o, ctx):
+        x, noise, lut = (ctx.buf(t) for t in o.inputs)
+        ctx.call(o, f"tcc_signal_pcan({x}, {noise}, {lut}, {ir.tensor(g, o.inputs[0]).size}, "
+                    f"{o.attrs['snr_shift']}, {ctx.buf(o.outputs[0])});", self.kernel)

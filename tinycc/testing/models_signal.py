@@ -83,3 +83,16 @@ def rfft_model(fft_length: int = 256, input_length: int = 240, frames: int = 2) 
     y = mb.tensor([frames, fft_length + 2], "int16", name="spectrum")
     mb.custom_op("SignalRfft", [x], [y], {"T": 7, "fft_length": fft_length})   # T: TensorType INT16
     return mb.build([x], [y])
+
+
+def pcan_model(channels: int = 16, snr_shift: int = 6, seed: int = 0) -> bytes:
+    """SignalPCAN: filter-bank energies and noise estimates (both inputs) and a gain table of
+    modest values (132 entries, as the library's helper makes)."""
+    rng = np.random.default_rng(seed)
+    mb = ModelBuilder("tinycc SignalPCAN test model")
+    x = mb.tensor([channels], "uint32", name="energies")
+    noise = mb.tensor([channels], "uint32", name="noise_estimate")
+    lut = mb.tensor([132], "int16", data=rng.integers(-2000, 2001, 132), name="gain_lut")
+    y = mb.tensor([channels], "uint32", name="output")
+    mb.custom_op("SignalPCAN", [x, noise, lut], [y], {"snr_shift": snr_shift})
+    return mb.build([x, noise], [y])
