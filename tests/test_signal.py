@@ -62,6 +62,11 @@ def test_pcan(tmp_path):
     check(tmp_path, models_signal.pcan_model(snr_shift=6), samples=6)
 
 
+def test_delay(tmp_path):
+    """Two delay lines (5 and 30 samples, frames of 12) carried over a sequence of 8 invokes."""
+    check(tmp_path, models_signal.delay_model(), samples=8)
+
+
 def test_refused():
     mb = ModelBuilder()
     x, y = mb.tensor([4], "int16", name="x"), mb.tensor([4], "int16", name="y")

@@ -172,6 +172,7 @@ def _resolve_variables(g: nx.DiGraph, m: flatbuffer.RawModel) -> None:
     """Resource variables become state tensors (see ``tinycc/ops/variables.py``): one per
     (container, shared_name), initialized with what the CALL_ONCE init subgraphs assign (or the
     zero point); READ_VARIABLE/ASSIGN_VARIABLE read/update it, VAR_HANDLE and CALL_ONCE go away."""
+    _add_internal_state(g)
     role = {n: ops.lookup(ir.op(g, n).kind).variable_role for n in g.nodes if ir.is_op(g, n)}
     if any(role.values()):
         _variables_to_state(g, m, role)
@@ -185,6 +186,24 @@ def _resolve_variables(g: nx.DiGraph, m: flatbuffer.RawModel) -> None:
         elif ir.tensor(g, n).dtype == "resource":
             raise TinyccError("a RESOURCE tensor that is not a VAR_HANDLE's handle read by READ_VARIABLE or "
                               "ASSIGN_VARIABLE is not supported", tensor=ir.tensor(g, n).name)
+
+
+def _add_internal_state(g: nx.DiGraph) -> None:
+    """The state tensors ops keep without a model tensor (``OpDef.internal_state``), appended to
+    their inputs."""
+    for n in [n for n in g.nodes if ir.is_op(g, n)]:
+        o = ir.op(g, n)
+        try:
+            extra = ops.lookup(o.kind).internal_state(g, o)
+        except TinyccError as e:
+            raise e.located(op_index=o.index, op_kind=o.kind)
+        if not extra:
+            continue
+        tids = [f"{n}_state{k}" for k in range(len(extra))]
+        for tid, t in zip(tids, extra):
+            ir.add_tensor(g, tid, t)
+            g.add_edge(tid, n)
+        ir.replace_value(g, n, dataclasses.replace(o, inputs=(*o.inputs, *tids)))
 
 
 def _variables_to_state(g: nx.DiGraph, m: flatbuffer.RawModel, role: dict) -> None:

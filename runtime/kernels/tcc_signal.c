@@ -283,3 +283,35 @@ void tcc_signal_pcan(const uint32_t *x, const uint32_t *noise, const int16_t *ga
     }
 }
 #endif
+
+#ifndef TCC_OMIT_SIGNAL_DELAY
+/* The stream is state ++ x: out is its first frame samples, the new state its last delay. */
+void tcc_signal_delay(const int16_t *x, int16_t *state, int32_t rows, int32_t frame, int32_t delay,
+                      int16_t *out)
+{
+    for (int32_t r = 0; r < rows; ++r, x += frame, out += frame, state += delay) {
+        int32_t i;
+        if (delay <= frame) {
+            for (i = 0; i < delay; ++i) {
+                out[i] = state[i];
+            }
+            for (i = delay; i < frame; ++i) {
+                out[i] = x[i - delay];
+            }
+            for (i = 0; i < delay; ++i) {
+                state[i] = x[frame - delay + i];
+            }
+        } else {
+            for (i = 0; i < frame; ++i) {
+                out[i] = state[i];
+            }
+            for (i = 0; i < delay - frame; ++i) {
+                state[i] = state[i + frame];
+            }
+            for (i = 0; i < frame; ++i) {
+                state[delay - frame + i] = x[i];
+            }
+        }
+    }
+}
+#endif

@@ -1,6 +1,6 @@
 /* tinycc runtime: the TFLite Micro signal library's custom ops (the audio front end):
  * SignalWindow, SignalRfft, SignalEnergy, SignalFilterBank, SignalFilterBankSquareRoot,
- * SignalFilterBankLog, SignalPCAN. */
+ * SignalFilterBankLog, SignalPCAN, SignalDelay. */
 #ifndef TCC_SIGNAL_H
 #define TCC_SIGNAL_H
 
@@ -53,5 +53,10 @@ void tcc_signal_rfft_s16(const tcc_signal_rfft_params *p, const int16_t *x, int1
  * (12 fractional bits), out = shrink(snr) with 6 fractional bits (snr^2 / 4 below 2, else snr - 1). */
 void tcc_signal_pcan(const uint32_t *x, const uint32_t *noise, const int16_t *gain_lut, int32_t n,
                      int32_t snr_shift, uint32_t *out);
+
+/* SignalDelay: each of the rows of frame samples continues a stream delayed by delay samples;
+ * state holds the last delay samples of each row's stream (zeros at the start). */
+void tcc_signal_delay(const int16_t *x, int16_t *state, int32_t rows, int32_t frame, int32_t delay,
+                      int16_t *out);
 
 #endif /* TCC_SIGNAL_H */

@@ -88,6 +88,13 @@ class OpDef:
         op's options bytes) into attrs."""
         return {}
 
+    def internal_state(self, g, o: ir.Op) -> list[ir.Tensor]:
+        """State the kernel keeps from one invoke to the next that the model holds no tensor for
+        (the signal library's delay lines): the frontend appends these state tensors
+        (``ir.Tensor.variable``, zero at the start, as TFLite Micro's Prepare and Reset leave
+        them) to the op's inputs, whose slots ``state_inputs`` names."""
+        return []
+
     def check(self, g, o: ir.Op) -> None:
         """Type and shape rules: raise ``self.fail(...)`` for anything the kernel cannot compute."""
 

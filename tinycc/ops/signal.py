@@ -1,6 +1,6 @@
 """The TFLite Micro signal library's custom ops (its audio front end), by their custom codes:
 SignalWindow, SignalRfft (int16), SignalEnergy, SignalFilterBank, SignalFilterBankSquareRoot,
-SignalFilterBankLog, SignalPCAN.
+SignalFilterBankLog, SignalPCAN, SignalDelay (its delay line is state, ``OpDef.internal_state``).
 
 Their options are flexbuffer maps (``OpDef.custom``); the arithmetic is the library's integer
 arithmetic (``runtime/kernels/tcc_signal.c`` states it). The filter bank's band tables must be
@@ -291,3 +291,33 @@ class SignalPCAN(_Signal):
         x, noise, lut = (ctx.buf(t) for t in o.inputs)
         ctx.call(o, f"tcc_signal_pcan({x}, {noise}, {lut}, {ir.tensor(g, o.inputs[0]).size}, "
                     f"{o.attrs['snr_shift']}, {ctx.buf(o.outputs[0])});", self.kernel)
+
+
+@register
+class SignalDelay(_Signal):
+    """Each row of the last axis continues a stream delayed by delay_length samples; the delay
+    lines (rows x delay_length int16) are state, zero at the start and after NAME_reset()."""
+    kind = "SignalDelay"
+    dtypes = (("int16", "int16"), ("int16",))     # the input, and the delay line (internal state)
+    state_inputs = frozenset({1})
+
+    def internal_state(self, g, o):
+        if len(o.inputs) != 1 or len(o.outputs) != 1:
+            raise self.fail(o, "expects 1 input and 1 output")
+        x = ir.tensor(g, o.inputs[0])
+        delay = self.option(o, "delay_length")
+        if not x.shape or not 0 < delay <= 1 << 16:
+            raise self.fail(o, f"delay_length {delay} must be in [1, 65536], the input not a scalar")
+        rows = x.size // x.shape[-1]
+        return [ir.Tensor(f"{o.name}_delay_line", (rows, delay), "int16", variable=True)]
+
+    def check(self, g, o):
+        super().check(g, o)
+        x, y = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.outputs[0])
+        if x.shape != y.shape:
+            raise self.fail(o, f"output {list(y.shape)} must have the input's shape {list(x.shape)}", y.name)
+
+    def emit(self, g, o, ctx):
+        x = ir.tensor(g, o.inputs[0])
+        ctx.call(o, f"tcc_signal_delay({ctx.buf(o.inputs[0])}, {ctx.buf(o.inputs[1])}, {x.size // x.shape[-1]}, "
+                    f"{x.shape[-1]}, {o.attrs['delay_length']}, {ctx.buf(o.outputs[0])});", self.kernel)

@@ -96,3 +96,15 @@ def pcan_model(channels: int = 16, snr_shift: int = 6, seed: int = 0) -> bytes:
     y = mb.tensor([channels], "uint32", name="output")
     mb.custom_op("SignalPCAN", [x, noise, lut], [y], {"snr_shift": snr_shift})
     return mb.build([x, noise], [y])
+
+
+def delay_model(shape=(2, 12), delays=(5, 30)) -> bytes:
+    """SignalDelay ops in a chain over ``shape`` (rows of the last axis), each delaying the stream
+    by its number of samples (one shorter than a frame, one longer)."""
+    mb = ModelBuilder(f"tinycc SignalDelay test model {list(delays)}")
+    x = cur = mb.tensor(list(shape), "int16", name="input")
+    for k, delay in enumerate(delays):
+        y = mb.tensor(list(shape), "int16", name=f"delayed{k}")
+        mb.custom_op("SignalDelay", [cur], [y], {"delay_length": delay})
+        cur = y
+    return mb.build([x], [cur])
