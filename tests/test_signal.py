@@ -67,6 +67,19 @@ def test_delay(tmp_path):
     check(tmp_path, models_signal.delay_model(), samples=8)
 
 
+def test_stacker(tmp_path):
+    """Stacks of 2 + 1 + 1 frames every 2 frames over 9 invokes: the valid flags, and the stacks
+    where valid (TFLite Micro leaves the output as it was otherwise)."""
+    f = tmp_path / "m.tflite"
+    f.write_bytes(models_signal.stacker_model())
+    rng = np.random.default_rng(0)
+    batches = [[rng.integers(-32768, 32768, 4).astype(np.int16)] for _ in range(9)]
+    ours, _ = run_compiled(f, batches, tmp_path)
+    refs = reference_outputs(f, batches, 2)
+    assert [bool(o[1]) for o in ours] == [bool(r[1]) for r in refs] == [False, True, False, True] * 2 + [False]
+    assert_match([o[:1] for o, r in zip(ours, refs) if r[1]], [r[:1] for r in refs if r[1]])
+
+
 def test_refused():
     mb = ModelBuilder()
     x, y = mb.tensor([4], "int16", name="x"), mb.tensor([4], "int16", name="y")

@@ -315,3 +315,36 @@ void tcc_signal_delay(const int16_t *x, int16_t *state, int32_t rows, int32_t fr
     }
 }
 #endif
+
+#ifndef TCC_OMIT_SIGNAL_STACKER
+void tcc_signal_stacker(const tcc_signal_stacker_params *p, const int16_t *x, int16_t *queue, int32_t *count,
+                        int16_t *out, uint8_t *valid)
+{
+    int32_t i, k;
+    for (i = 0; i < p->channels; ++i) {
+        queue[count[0] + i] = x[i];
+    }
+    count[0] += p->channels;
+    if (!count[1]) {                      /* the first frame stands in for the left context */
+        for (k = 0; k < p->left; ++k) {
+            for (i = 0; i < p->channels; ++i) {
+                queue[count[0] + i] = x[i];
+            }
+            count[0] += p->channels;
+        }
+        count[1] = 1;
+    }
+    if (count[0] < p->size) {
+        valid[0] = 0;
+        return;
+    }
+    for (i = 0; i < p->size; ++i) {
+        out[i] = queue[i];
+    }
+    for (i = p->step; i < count[0]; ++i) {
+        queue[i - p->step] = queue[i];
+    }
+    count[0] -= p->step;
+    valid[0] = 1;
+}
+#endif

@@ -1,6 +1,6 @@
 /* tinycc runtime: the TFLite Micro signal library's custom ops (the audio front end):
  * SignalWindow, SignalRfft, SignalEnergy, SignalFilterBank, SignalFilterBankSquareRoot,
- * SignalFilterBankLog, SignalPCAN, SignalDelay. */
+ * SignalFilterBankLog, SignalPCAN, SignalDelay, SignalStacker. */
 #ifndef TCC_SIGNAL_H
 #define TCC_SIGNAL_H
 
@@ -58,5 +58,16 @@ void tcc_signal_pcan(const uint32_t *x, const uint32_t *noise, const int16_t *ga
  * state holds the last delay samples of each row's stream (zeros at the start). */
 void tcc_signal_delay(const int16_t *x, int16_t *state, int32_t rows, int32_t frame, int32_t delay,
                       int16_t *out);
+
+/* SignalStacker: frames of channels values are queued in a buffer of size values (state: the
+ * queue, and count[0] = values queued, count[1] = 1 once the first frame came, which is queued
+ * left + 1 times); when size values are queued they are the output (valid = 1) and the first
+ * step values leave the queue; else valid = 0 and the output is left as it was. */
+typedef struct {
+    int32_t channels, size, left, step;    /* size = channels * (left + right + 1), step in values */
+} tcc_signal_stacker_params;
+
+void tcc_signal_stacker(const tcc_signal_stacker_params *p, const int16_t *x, int16_t *queue, int32_t *count,
+                        int16_t *out, uint8_t *valid);
 
 #endif /* TCC_SIGNAL_H */

@@ -1,6 +1,7 @@
 """The TFLite Micro signal library's custom ops (its audio front end), by their custom codes:
 SignalWindow, SignalRfft (int16), SignalEnergy, SignalFilterBank, SignalFilterBankSquareRoot,
-SignalFilterBankLog, SignalPCAN, SignalDelay (its delay line is state, ``OpDef.internal_state``).
+SignalFilterBankLog, SignalPCAN, SignalDelay and SignalStacker (their delay lines and queues are
+state, ``OpDef.internal_state``).
 
 Their options are flexbuffer maps (``OpDef.custom``); the arithmetic is the library's integer
 arithmetic (``runtime/kernels/tcc_signal.c`` states it). The filter bank's band tables must be
@@ -321,3 +322,44 @@ class SignalDelay(_Signal):
         x = ir.tensor(g, o.inputs[0])
         ctx.call(o, f"tcc_signal_delay({ctx.buf(o.inputs[0])}, {ctx.buf(o.inputs[1])}, {x.size // x.shape[-1]}, "
                     f"{x.shape[-1]}, {o.attrs['delay_length']}, {ctx.buf(o.outputs[0])});", self.kernel)
+
+
+@register
+class SignalStacker(_Signal):
+    """Stacks left + 1 + right frames of num_channels values, every stacker_step frames; its queue
+    and counters are state. While fewer frames than a stack have come, output 1 (valid) is false
+    and output 0 is left as it was (TFLite Micro leaves it too: compare it only when valid)."""
+    kind = "SignalStacker"
+    dtypes = (("int16", "int16", "int32"), ("int16", "bool"))
+    state_inputs = frozenset({1, 2})
+
+    def sizes(self, o) -> tuple[int, int, int, int]:
+        c, left = self.option(o, "num_channels"), self.option(o, "stacker_left_context")
+        right, step = self.option(o, "stacker_right_context"), self.option(o, "stacker_step")
+        if c < 1 or left < 0 or right < 0 or not 1 <= step <= left + right + 1:
+            raise self.fail(o, f"num_channels {c}, contexts {left} and {right}, step {step}: the step must be "
+                               f"in [1, left + right + 1]")
+        return c, c * (left + right + 1), left, c * step
+
+    def internal_state(self, g, o):
+        if len(o.inputs) != 1 or len(o.outputs) != 2:
+            raise self.fail(o, "expects 1 input and 2 outputs")
+        c, size, _, _ = self.sizes(o)
+        return [ir.Tensor(f"{o.name}_queue", (size + c,), "int16", variable=True),
+                ir.Tensor(f"{o.name}_count", (2,), "int32", variable=True)]
+
+    def check(self, g, o):
+        super().check(g, o)
+        c, size, _, _ = self.sizes(o)
+        x, y, v = (ir.tensor(g, t) for t in (o.inputs[0], *o.outputs))
+        if x.shape != (c,) or y.shape != (size,) or v.shape != ():
+            raise self.fail(o, f"input {list(x.shape)}, output {list(y.shape)} and valid {list(v.shape)} must be "
+                               f"[{c}], [{size}] and a scalar")
+
+    def emit(self, g, o, ctx):
+        c, size, left, step = self.sizes(o)
+        params = ctx.struct(o, "tcc_signal_stacker_params",
+                            [("channels", c), ("size", size), ("left", left), ("step", step)])
+        x, queue, count = (ctx.buf(t) for t in o.inputs)
+        ctx.call(o, f"tcc_signal_stacker(&{params}, {x}, {queue}, {count}, {ctx.buf(o.outputs[0])}, "
+                    f"{ctx.buf(o.outputs[1])});", self.kernel)

@@ -108,3 +108,15 @@ def delay_model(shape=(2, 12), delays=(5, 30)) -> bytes:
         mb.custom_op("SignalDelay", [cur], [y], {"delay_length": delay})
         cur = y
     return mb.build([x], [cur])
+
+
+def stacker_model(channels: int = 4, left: int = 2, right: int = 1, step: int = 2) -> bytes:
+    """SignalStacker: frames of ``channels`` int16 values stacked with their context; outputs the
+    stack and its valid flag."""
+    mb = ModelBuilder("tinycc SignalStacker test model")
+    x = mb.tensor([channels], "int16", name="frame")
+    y = mb.tensor([channels * (left + right + 1)], "int16", name="stack")
+    v = mb.tensor([], "bool", name="valid")
+    mb.custom_op("SignalStacker", [x], [y, v], {"num_channels": channels, "stacker_left_context": left,
+                                                "stacker_right_context": right, "stacker_step": step})
+    return mb.build([x], [y, v])
