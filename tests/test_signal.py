@@ -67,17 +67,33 @@ def test_delay(tmp_path):
     check(tmp_path, models_signal.delay_model(), samples=8)
 
 
-def test_stacker(tmp_path):
-    """Stacks of 2 + 1 + 1 frames every 2 frames over 9 invokes: the valid flags, and the stacks
-    where valid (TFLite Micro leaves the output as it was otherwise)."""
+def check_valid(tmp_path, model: bytes, shape, invokes: int) -> list[bool]:
+    """Run ``invokes`` random int16 inputs as one sequence; the valid flags (output 1) must be
+    TFLite Micro's, and output 0 too where valid (TFLite Micro leaves it as it was otherwise).
+    Returns the flags."""
     f = tmp_path / "m.tflite"
-    f.write_bytes(models_signal.stacker_model())
+    f.write_bytes(model)
     rng = np.random.default_rng(0)
-    batches = [[rng.integers(-32768, 32768, 4).astype(np.int16)] for _ in range(9)]
+    batches = [[rng.integers(-32768, 32768, shape).astype(np.int16)] for _ in range(invokes)]
     ours, _ = run_compiled(f, batches, tmp_path)
     refs = reference_outputs(f, batches, 2)
-    assert [bool(o[1]) for o in ours] == [bool(r[1]) for r in refs] == [False, True, False, True] * 2 + [False]
+    flags = [bool(r[1]) for r in refs]
+    assert [bool(o[1]) for o in ours] == flags
     assert_match([o[:1] for o, r in zip(ours, refs) if r[1]], [r[:1] for r in refs if r[1]])
+    return flags
+
+
+def test_stacker(tmp_path):
+    """Stacks of 2 + 1 + 1 frames every 2 frames over 9 invokes."""
+    flags = check_valid(tmp_path, models_signal.stacker_model(), (4,), 9)
+    assert flags == [False, True, False, True] * 2 + [False]
+
+
+@pytest.mark.parametrize("prefill", [False, True])
+def test_framer(tmp_path, prefill):
+    """Frames of 10 samples every 4, two steps per invoke on two rows, over 5 invokes."""
+    flags = check_valid(tmp_path, models_signal.framer_model(prefill=prefill), (2, 8), 5)
+    assert flags == [prefill] + [True] * 4
 
 
 def test_refused():

@@ -348,3 +348,34 @@ void tcc_signal_stacker(const tcc_signal_stacker_params *p, const int16_t *x, in
     valid[0] = 1;
 }
 #endif
+
+#ifndef TCC_OMIT_SIGNAL_FRAMER
+void tcc_signal_framer(const tcc_signal_framer_params *p, const int16_t *x, int16_t *queue, int32_t *count,
+                       int16_t *out, uint8_t *valid)
+{
+    valid[0] = 1;
+    for (int32_t r = 0; r < p->rows; ++r) {
+        int16_t *q = queue + r * p->capacity;
+        for (int32_t f = 0; f < p->frames; ++f) {
+            const int16_t *in = x + (r * p->frames + f) * p->step;
+            int16_t *o = out + (r * p->frames + f) * p->size;
+            int32_t i;
+            for (i = 0; i < p->step; ++i) {
+                q[count[r] + i] = in[i];
+            }
+            count[r] += p->step;
+            if (count[r] < p->size) {
+                valid[0] = 0;
+                continue;
+            }
+            for (i = 0; i < p->size; ++i) {
+                o[i] = q[i];
+            }
+            for (i = p->step; i < count[r]; ++i) {
+                q[i - p->step] = q[i];
+            }
+            count[r] -= p->step;
+        }
+    }
+}
+#endif

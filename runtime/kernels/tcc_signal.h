@@ -1,6 +1,6 @@
 /* tinycc runtime: the TFLite Micro signal library's custom ops (the audio front end):
  * SignalWindow, SignalRfft, SignalEnergy, SignalFilterBank, SignalFilterBankSquareRoot,
- * SignalFilterBankLog, SignalPCAN, SignalDelay, SignalStacker. */
+ * SignalFilterBankLog, SignalPCAN, SignalDelay, SignalStacker, SignalFramer. */
 #ifndef TCC_SIGNAL_H
 #define TCC_SIGNAL_H
 
@@ -69,5 +69,16 @@ typedef struct {
 
 void tcc_signal_stacker(const tcc_signal_stacker_params *p, const int16_t *x, int16_t *queue, int32_t *count,
                         int16_t *out, uint8_t *valid);
+
+/* SignalFramer: each row's samples arrive step at a time into a queue of capacity values
+ * (state: queues and counts, a count starting at size - step when prefilled with zeros); each
+ * time size samples are queued they are a frame of the output and the first step leave; valid
+ * is 0 when some frame was not complete (that frame is left as it was). */
+typedef struct {
+    int32_t rows, frames, size, step, capacity;
+} tcc_signal_framer_params;
+
+void tcc_signal_framer(const tcc_signal_framer_params *p, const int16_t *x, int16_t *queue, int32_t *count,
+                       int16_t *out, uint8_t *valid);
 
 #endif /* TCC_SIGNAL_H */

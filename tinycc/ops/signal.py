@@ -1,7 +1,7 @@
 """The TFLite Micro signal library's custom ops (its audio front end), by their custom codes:
 SignalWindow, SignalRfft (int16), SignalEnergy, SignalFilterBank, SignalFilterBankSquareRoot,
-SignalFilterBankLog, SignalPCAN, SignalDelay and SignalStacker (their delay lines and queues are
-state, ``OpDef.internal_state``).
+SignalFilterBankLog, SignalPCAN, SignalDelay, SignalStacker and SignalFramer (their delay lines
+and queues are state, ``OpDef.internal_state``).
 
 Their options are flexbuffer maps (``OpDef.custom``); the arithmetic is the library's integer
 arithmetic (``runtime/kernels/tcc_signal.c`` states it). The filter bank's band tables must be
@@ -362,4 +362,48 @@ class SignalStacker(_Signal):
                             [("channels", c), ("size", size), ("left", left), ("step", step)])
         x, queue, count = (ctx.buf(t) for t in o.inputs)
         ctx.call(o, f"tcc_signal_stacker(&{params}, {x}, {queue}, {count}, {ctx.buf(o.outputs[0])}, "
+                    f"{ctx.buf(o.outputs[1])});", self.kernel)
+
+
+@register
+class SignalFramer(_Signal):
+    """Frames of frame_size samples every frame_step samples of each row of the last axis (the
+    input holds whole steps); queues and counts are state (prefill: the queues start with
+    frame_size - frame_step zeros). Output 1 (valid) is false when a frame was not complete;
+    that frame is left as it was (as TFLite Micro leaves it: compare it only when valid)."""
+    kind = "SignalFramer"
+    dtypes = (("int16", "int16", "int32"), ("int16", "bool"))
+    state_inputs = frozenset({1, 2})
+
+    def sizes(self, g, o) -> tuple[int, int, int, int, int]:
+        """(rows, frames per invoke, frame size, step, queue capacity)"""
+        x = ir.tensor(g, o.inputs[0])
+        size, step = self.option(o, "frame_size"), self.option(o, "frame_step")
+        if not x.shape or step < 1 or size < 1 or x.shape[-1] % step:
+            raise self.fail(o, f"frame_step {step} must divide the input's last axis {list(x.shape)}, "
+                               f"frame_size {size} be positive")
+        return x.size // x.shape[-1], x.shape[-1] // step, size, step, -(-size // step) * step
+
+    def internal_state(self, g, o):
+        if len(o.inputs) != 1 or len(o.outputs) != 2:
+            raise self.fail(o, "expects 1 input and 2 outputs")
+        rows, _, size, step, capacity = self.sizes(g, o)
+        start = max(size - step, 0) if o.attrs.get("prefill") else 0
+        return [ir.Tensor(f"{o.name}_queues", (rows, capacity), "int16", variable=True),
+                ir.Tensor(f"{o.name}_counts", (rows,), "int32", variable=True,
+                          init=np.full(rows, start, np.int32) if start else None)]
+
+    def check(self, g, o):
+        super().check(g, o)
+        _, frames, size, _, _ = self.sizes(g, o)
+        x, y, v = (ir.tensor(g, t) for t in (o.inputs[0], *o.outputs))
+        if y.shape != (*x.shape[:-1], frames, size) or v.shape != ():
+            raise self.fail(o, f"output {list(y.shape)} must be {[*x.shape[:-1], frames, size]} and valid a scalar")
+
+    def emit(self, g, o, ctx):
+        rows, frames, size, step, capacity = self.sizes(g, o)
+        params = ctx.struct(o, "tcc_signal_framer_params", [("rows", rows), ("frames", frames), ("size", size),
+                                                            ("step", step), ("capacity", capacity)])
+        x, queue, count = (ctx.buf(t) for t in o.inputs)
+        ctx.call(o, f"tcc_signal_framer(&{params}, {x}, {queue}, {count}, {ctx.buf(o.outputs[0])}, "
                     f"{ctx.buf(o.outputs[1])});", self.kernel)

@@ -120,3 +120,14 @@ def stacker_model(channels: int = 4, left: int = 2, right: int = 1, step: int = 
     mb.custom_op("SignalStacker", [x], [y, v], {"num_channels": channels, "stacker_left_context": left,
                                                 "stacker_right_context": right, "stacker_step": step})
     return mb.build([x], [y, v])
+
+
+def framer_model(rows: int = 2, steps: int = 2, step: int = 4, size: int = 10, prefill: bool = False) -> bytes:
+    """SignalFramer: ``rows`` streams, ``steps`` steps of ``step`` samples per invoke, frames of
+    ``size`` samples; outputs the frames and the valid flag."""
+    mb = ModelBuilder("tinycc SignalFramer test model")
+    x = mb.tensor([rows, steps * step], "int16", name="samples")
+    y = mb.tensor([rows, steps, size], "int16", name="frames")
+    v = mb.tensor([], "bool", name="valid")
+    mb.custom_op("SignalFramer", [x], [y, v], {"frame_size": size, "frame_step": step, "prefill": prefill})
+    return mb.build([x], [y, v])
