@@ -67,6 +67,18 @@ def test_delay(tmp_path):
     check(tmp_path, models_signal.delay_model(), samples=8)
 
 
+def test_fft_auto_scale(tmp_path):
+    """Frames of every magnitude, all zeros, a lone -32768 (the library's int16 maximum wraps)."""
+    f = tmp_path / "m.tflite"
+    f.write_bytes(models_signal.fft_auto_scale_model(32))
+    rng = np.random.default_rng(0)
+    frames = [rng.integers(-32768, 32768, 32) >> k for k in (0, 3, 9, 14, 15)]
+    frames += [np.zeros(32), np.r_[-32768, rng.integers(-5, 6, 31)], np.r_[rng.integers(-5, 6, 31), 1024]]
+    batches = [[np.asarray(x, np.int16)] for x in frames]
+    ours, _ = run_compiled(f, batches, tmp_path)
+    assert_match(ours, reference_outputs(f, batches, 2))
+
+
 def check_valid(tmp_path, model: bytes, shape, invokes: int) -> list[bool]:
     """Run ``invokes`` random int16 inputs as one sequence; the valid flags (output 1) must be
     TFLite Micro's, and output 0 too where valid (TFLite Micro leaves it as it was otherwise).

@@ -59,7 +59,7 @@ void tcc_signal_filter_bank(const tcc_signal_filter_bank_params *p, const uint32
 #endif
 
 #if !defined(TCC_OMIT_SIGNAL_FILTER_BANK_SQRT) || !defined(TCC_OMIT_SIGNAL_FILTER_BANK_LOG) \
-    || !defined(TCC_OMIT_SIGNAL_PCAN)
+    || !defined(TCC_OMIT_SIGNAL_PCAN) || !defined(TCC_OMIT_SIGNAL_FFT_AUTO_SCALE)
 static int32_t bit_length64(uint64_t v)
 {
     int32_t n = 0;
@@ -377,5 +377,27 @@ void tcc_signal_framer(const tcc_signal_framer_params *p, const int16_t *x, int1
             count[r] -= p->step;
         }
     }
+}
+#endif
+
+#ifndef TCC_OMIT_SIGNAL_FFT_AUTO_SCALE
+void tcc_signal_fft_auto_scale(const int16_t *x, int32_t n, int16_t *out, int32_t *scale)
+{
+    int16_t max = 0;
+    int32_t i, s;
+    for (i = 0; i < n; ++i) {
+        if (x[i] > max) {
+            max = x[i];
+        } else if (-x[i] > max) {
+            max = (int16_t)-x[i];
+        }
+    }
+    /* the bit length of max as a uint32 (a maximum of 0 counts 32 bits, as the library's) */
+    s = 15 - (max == 0 ? 32 : bit_length64((uint32_t)(int32_t)max));
+    s = s < 0 ? 0 : s;
+    for (i = 0; i < n; ++i) {
+        out[i] = (int16_t)(x[i] * (1 << s));
+    }
+    scale[0] = s;
 }
 #endif

@@ -1,6 +1,6 @@
 /* tinycc runtime: the TFLite Micro signal library's custom ops (the audio front end):
  * SignalWindow, SignalRfft, SignalEnergy, SignalFilterBank, SignalFilterBankSquareRoot,
- * SignalFilterBankLog, SignalPCAN, SignalDelay, SignalStacker, SignalFramer. */
+ * SignalFilterBankLog, SignalPCAN, SignalDelay, SignalStacker, SignalFramer, SignalFftAutoScale. */
 #ifndef TCC_SIGNAL_H
 #define TCC_SIGNAL_H
 
@@ -80,5 +80,9 @@ typedef struct {
 
 void tcc_signal_framer(const tcc_signal_framer_params *p, const int16_t *x, int16_t *queue, int32_t *count,
                        int16_t *out, uint8_t *valid);
+
+/* SignalFftAutoScale: out = x << s with s = 15 - bit length of max |x| (0 when that is <= 0), and
+ * scale[0] = s. The running maximum is an int16 as in the library: |-32768| stays -32768. */
+void tcc_signal_fft_auto_scale(const int16_t *x, int32_t n, int16_t *out, int32_t *scale);
 
 #endif /* TCC_SIGNAL_H */

@@ -1,7 +1,7 @@
 """The TFLite Micro signal library's custom ops (its audio front end), by their custom codes:
 SignalWindow, SignalRfft (int16), SignalEnergy, SignalFilterBank, SignalFilterBankSquareRoot,
-SignalFilterBankLog, SignalPCAN, SignalDelay, SignalStacker and SignalFramer (their delay lines
-and queues are state, ``OpDef.internal_state``).
+SignalFilterBankLog, SignalPCAN, SignalFftAutoScale, SignalDelay, SignalStacker and SignalFramer
+(their delay lines and queues are state, ``OpDef.internal_state``).
 
 Their options are flexbuffer maps (``OpDef.custom``); the arithmetic is the library's integer
 arithmetic (``runtime/kernels/tcc_signal.c`` states it). The filter bank's band tables must be
@@ -407,3 +407,20 @@ class SignalFramer(_Signal):
         x, queue, count = (ctx.buf(t) for t in o.inputs)
         ctx.call(o, f"tcc_signal_framer(&{params}, {x}, {queue}, {count}, {ctx.buf(o.outputs[0])}, "
                     f"{ctx.buf(o.outputs[1])});", self.kernel)
+
+
+@register
+class SignalFftAutoScale(_Signal):
+    kind = "SignalFftAutoScale"
+    dtypes = (("int16",), ("int16", "int32"))
+
+    def check(self, g, o):
+        super().check(g, o)
+        self.rank1(g, o, o.inputs[0], o.outputs[0])
+        x, y, s = (ir.tensor(g, t) for t in (o.inputs[0], *o.outputs))
+        if y.size != x.size or s.shape != ():
+            raise self.fail(o, "output 0 must have the input's size and output 1 be a scalar")
+
+    def emit(self, g, o, ctx):
+        ctx.call(o, f"tcc_signal_fft_auto_scale({ctx.buf(o.inputs[0])}, {ir.tensor(g, o.inputs[0]).size}, "
+                    f"{ctx.buf(o.outputs[0])}, {ctx.buf(o.outputs[1])});", self.kernel)

@@ -131,3 +131,13 @@ def framer_model(rows: int = 2, steps: int = 2, step: int = 4, size: int = 10, p
     v = mb.tensor([], "bool", name="valid")
     mb.custom_op("SignalFramer", [x], [y, v], {"frame_size": size, "frame_step": step, "prefill": prefill})
     return mb.build([x], [y, v])
+
+
+def fft_auto_scale_model(n: int = 32) -> bytes:
+    """SignalFftAutoScale: the frame scaled up to use the int16 range, and the shift."""
+    mb = ModelBuilder("tinycc SignalFftAutoScale test model")
+    x = mb.tensor([n], "int16", name="frame")
+    y = mb.tensor([n], "int16", name="scaled")
+    s = mb.tensor([], "int32", name="scale_bits")
+    mb.custom_op("SignalFftAutoScale", [x], [y, s])
+    return mb.build([x], [y, s])
