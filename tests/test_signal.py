@@ -67,6 +67,11 @@ def test_delay(tmp_path):
     check(tmp_path, models_signal.delay_model(), samples=8)
 
 
+def test_spectral_subtraction(tmp_path):
+    """The noise estimates carried over a sequence of 8 invokes of every magnitude."""
+    check(tmp_path, models_signal.spectral_subtraction_model(), samples=8)
+
+
 def test_fft_auto_scale(tmp_path):
     """Frames of every magnitude, all zeros, a lone -32768 (the library's int16 maximum wraps)."""
     f = tmp_path / "m.tflite"

@@ -401,3 +401,28 @@ void tcc_signal_fft_auto_scale(const int16_t *x, int32_t n, int16_t *out, int32_
     scale[0] = s;
 }
 #endif
+
+#ifndef TCC_OMIT_SIGNAL_SPECTRAL_SUBTRACTION
+void tcc_signal_spectral_subtraction(const tcc_signal_spectral_subtraction_params *p, const uint32_t *x,
+                                     uint32_t *noise, uint32_t *out, uint32_t *noise_out)
+{
+    for (int32_t i = 0; i < p->channels; ++i) {
+        const uint32_t s = (i & 1) ? p->alternate_smoothing : p->smoothing;
+        const uint32_t r = (i & 1) ? p->alternate_one_minus_smoothing : p->one_minus_smoothing;
+        const uint32_t signal = x[i] << p->smoothing_bits;
+        uint32_t estimate, floor, subtracted;
+        noise[i] = (uint32_t)(((uint64_t)signal * s + (uint64_t)noise[i] * r) >> p->subtraction_bits);
+        estimate = noise[i];
+        if (estimate > signal) {
+            estimate = signal;
+            if (p->clamping) {
+                noise[i] = estimate;
+            }
+        }
+        floor = (uint32_t)(((uint64_t)x[i] * p->min_signal_remaining) >> p->subtraction_bits);
+        subtracted = (signal - estimate) >> p->smoothing_bits;
+        out[i] = subtracted > floor ? subtracted : floor;
+        noise_out[i] = noise[i];
+    }
+}
+#endif

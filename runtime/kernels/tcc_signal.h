@@ -1,6 +1,7 @@
 /* tinycc runtime: the TFLite Micro signal library's custom ops (the audio front end):
  * SignalWindow, SignalRfft, SignalEnergy, SignalFilterBank, SignalFilterBankSquareRoot,
- * SignalFilterBankLog, SignalPCAN, SignalDelay, SignalStacker, SignalFramer, SignalFftAutoScale. */
+ * SignalFilterBankSpectralSubtraction, SignalFilterBankLog, SignalPCAN, SignalDelay, SignalStacker,
+ * SignalFramer, SignalFftAutoScale. */
 #ifndef TCC_SIGNAL_H
 #define TCC_SIGNAL_H
 
@@ -84,5 +85,19 @@ void tcc_signal_framer(const tcc_signal_framer_params *p, const int16_t *x, int1
 /* SignalFftAutoScale: out = x << s with s = 15 - bit length of max |x| (0 when that is <= 0), and
  * scale[0] = s. The running maximum is an int16 as in the library: |-32768| stays -32768. */
 void tcc_signal_fft_auto_scale(const int16_t *x, int32_t n, int16_t *out, int32_t *scale);
+
+/* SignalFilterBankSpectralSubtraction: per channel, the noise estimate (state, zero at the start)
+ * follows the signal (x << smoothing_bits) through a one-pole filter (smoothing on even channels,
+ * the alternate one on odd ones, >> subtraction_bits), is kept at most the signal (clamping:
+ * also in the state), and out = max((signal - estimate) >> smoothing_bits,
+ * x * min_signal_remaining >> subtraction_bits); noise_out gets the estimates. */
+typedef struct {
+    int32_t channels;
+    uint32_t smoothing, one_minus_smoothing, alternate_smoothing, alternate_one_minus_smoothing;
+    uint32_t min_signal_remaining, smoothing_bits, subtraction_bits, clamping;
+} tcc_signal_spectral_subtraction_params;
+
+void tcc_signal_spectral_subtraction(const tcc_signal_spectral_subtraction_params *p, const uint32_t *x,
+                                     uint32_t *noise, uint32_t *out, uint32_t *noise_out);
 
 #endif /* TCC_SIGNAL_H */

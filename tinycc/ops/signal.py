@@ -1,7 +1,8 @@
 """The TFLite Micro signal library's custom ops (its audio front end), by their custom codes:
 SignalWindow, SignalRfft (int16), SignalEnergy, SignalFilterBank, SignalFilterBankSquareRoot,
-SignalFilterBankLog, SignalPCAN, SignalFftAutoScale, SignalDelay, SignalStacker and SignalFramer
-(their delay lines and queues are state, ``OpDef.internal_state``).
+SignalFilterBankSpectralSubtraction, SignalFilterBankLog, SignalPCAN, SignalFftAutoScale,
+SignalDelay, SignalStacker and SignalFramer (their noise estimates, delay lines and queues are
+state, ``OpDef.internal_state``).
 
 Their options are flexbuffer maps (``OpDef.custom``); the arithmetic is the library's integer
 arithmetic (``runtime/kernels/tcc_signal.c`` states it). The filter bank's band tables must be
@@ -423,4 +424,41 @@ class SignalFftAutoScale(_Signal):
 
     def emit(self, g, o, ctx):
         ctx.call(o, f"tcc_signal_fft_auto_scale({ctx.buf(o.inputs[0])}, {ir.tensor(g, o.inputs[0]).size}, "
+                    f"{ctx.buf(o.outputs[0])}, {ctx.buf(o.outputs[1])});", self.kernel)
+
+
+SPECTRAL_OPTIONS = ("smoothing", "one_minus_smoothing", "alternate_smoothing", "alternate_one_minus_smoothing",
+                    "min_signal_remaining", "smoothing_bits", "spectral_subtraction_bits", "clamping")
+
+
+@register
+class SignalFilterBankSpectralSubtraction(_Signal):
+    """Outputs the noise-subtracted channels and the noise estimates; the estimates are state."""
+    kind = "SignalFilterBankSpectralSubtraction"
+    dtypes = (("uint32", "uint32"), ("uint32", "uint32"))
+    state_inputs = frozenset({1})
+
+    def internal_state(self, g, o):
+        if len(o.inputs) != 1 or len(o.outputs) != 2:
+            raise self.fail(o, "expects 1 input and 2 outputs")
+        n = self.option(o, "num_channels")
+        if n < 1:
+            raise self.fail(o, f"num_channels {n} must be positive")
+        return [ir.Tensor(f"{o.name}_noise_estimate", (n,), "uint32", variable=True)]
+
+    def check(self, g, o):
+        super().check(g, o)
+        n = self.option(o, "num_channels")
+        for t in (o.inputs[0], *o.outputs):
+            if ir.tensor(g, t).shape != (n,):
+                raise self.fail(o, f"tensor must be [{n}] (num_channels)", ir.tensor(g, t).name)
+        for k in SPECTRAL_OPTIONS:
+            if not 0 <= self.option(o, k) < (32 if k.endswith("bits") else 1 << 32):
+                raise self.fail(o, f"custom option {k} = {o.attrs[k]} is out of range")
+
+    def emit(self, g, o, ctx):
+        names = dict(spectral_subtraction_bits="subtraction_bits")
+        params = ctx.struct(o, "tcc_signal_spectral_subtraction_params", [
+            ("channels", o.attrs["num_channels"]), *((names.get(k, k), o.attrs[k]) for k in SPECTRAL_OPTIONS)])
+        ctx.call(o, f"tcc_signal_spectral_subtraction(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.inputs[1])}, "
                     f"{ctx.buf(o.outputs[0])}, {ctx.buf(o.outputs[1])});", self.kernel)

@@ -141,3 +141,17 @@ def fft_auto_scale_model(n: int = 32) -> bytes:
     s = mb.tensor([], "int32", name="scale_bits")
     mb.custom_op("SignalFftAutoScale", [x], [y, s])
     return mb.build([x], [y, s])
+
+
+def spectral_subtraction_model(channels: int = 8, clamping: bool = True) -> bytes:
+    """SignalFilterBankSpectralSubtraction with the micro_speech front end's constants (Q14
+    smoothing 0.04 / alternate 0.04, 10 smoothing bits, min signal remaining 0.05)."""
+    mb = ModelBuilder("tinycc SignalFilterBankSpectralSubtraction test model")
+    x = mb.tensor([channels], "uint32", name="channels")
+    y = mb.tensor([channels], "uint32", name="subtracted")
+    noise = mb.tensor([channels], "uint32", name="noise_estimate")
+    mb.custom_op("SignalFilterBankSpectralSubtraction", [x], [y, noise], {
+        "alternate_one_minus_smoothing": 15729, "alternate_smoothing": 655, "clamping": clamping,
+        "min_signal_remaining": 819, "num_channels": channels, "one_minus_smoothing": 15729,
+        "smoothing": 655, "smoothing_bits": 10, "spectral_subtraction_bits": 14})
+    return mb.build([x], [y, noise])
