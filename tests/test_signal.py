@@ -72,6 +72,20 @@ def test_spectral_subtraction(tmp_path):
     check(tmp_path, models_signal.spectral_subtraction_model(), samples=8)
 
 
+@pytest.mark.parametrize("dtype", ["int16", "float32"])
+def test_overlap_add(tmp_path, dtype):
+    """Frames of 8 every 3 samples (int16: full-range frames, so the sums saturate) over 6 invokes."""
+    if dtype == "int16":
+        check(tmp_path, models_signal.overlap_add_model(dtype), samples=6)
+        return
+    f = tmp_path / "m.tflite"
+    f.write_bytes(models_signal.overlap_add_model(dtype))
+    rng = np.random.default_rng(0)
+    batches = [[rng.standard_normal((2, 2, 8)).astype(np.float32)] for _ in range(6)]
+    ours, _ = run_compiled(f, batches, tmp_path)
+    assert_match(ours, reference_outputs(f, batches, 1))
+
+
 def test_fft_auto_scale(tmp_path):
     """Frames of every magnitude, all zeros, a lone -32768 (the library's int16 maximum wraps)."""
     f = tmp_path / "m.tflite"

@@ -426,3 +426,55 @@ void tcc_signal_spectral_subtraction(const tcc_signal_spectral_subtraction_param
     }
 }
 #endif
+
+#if !defined(TCC_OMIT_SIGNAL_OVERLAP_ADD_S16) || !defined(TCC_OMIT_SIGNAL_OVERLAP_ADD_F32)
+/* The loop both types share: add, output step values, shift the buffer by step, zero its end. */
+#define TCC_OVERLAP_ADD(T, ADD)                                                                  \
+    for (int32_t r = 0; r < p->rows; ++r) {                                                      \
+        T *buf = buffer + r * p->size;                                                           \
+        for (int32_t f = 0; f < p->frames; ++f) {                                                \
+            const T *in = x + (r * p->frames + f) * p->size;                                     \
+            T *o = out + (r * p->frames + f) * p->step;                                          \
+            int32_t i;                                                                           \
+            for (i = 0; i < p->size; ++i) {                                                      \
+                buf[i] = ADD(buf[i], in[i]);                                                     \
+            }                                                                                    \
+            for (i = 0; i < p->step; ++i) {                                                      \
+                o[i] = buf[i];                                                                   \
+            }                                                                                    \
+            for (i = 0; i < p->size - p->step; ++i) {                                            \
+                buf[i] = buf[i + p->step];                                                       \
+            }                                                                                    \
+            for (; i < p->size; ++i) {                                                           \
+                buf[i] = 0;                                                                      \
+            }                                                                                    \
+        }                                                                                        \
+    }
+#endif
+
+#ifndef TCC_OMIT_SIGNAL_OVERLAP_ADD_S16
+static inline int16_t add_sat16(int16_t a, int16_t b)
+{
+    const int32_t s = (int32_t)a + b;
+    return (int16_t)(s < INT16_MIN ? INT16_MIN : s > INT16_MAX ? INT16_MAX : s);
+}
+
+void tcc_signal_overlap_add_s16(const tcc_signal_overlap_add_params *p, const int16_t *x, int16_t *buffer,
+                                int16_t *out)
+{
+    TCC_OVERLAP_ADD(int16_t, add_sat16)
+}
+#endif
+
+#ifndef TCC_OMIT_SIGNAL_OVERLAP_ADD_F32
+static inline float add_f32(float a, float b)
+{
+    return a + b;
+}
+
+void tcc_signal_overlap_add_f32(const tcc_signal_overlap_add_params *p, const float *x, float *buffer,
+                                float *out)
+{
+    TCC_OVERLAP_ADD(float, add_f32)
+}
+#endif

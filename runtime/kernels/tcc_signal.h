@@ -1,7 +1,7 @@
 /* tinycc runtime: the TFLite Micro signal library's custom ops (the audio front end):
  * SignalWindow, SignalRfft, SignalEnergy, SignalFilterBank, SignalFilterBankSquareRoot,
  * SignalFilterBankSpectralSubtraction, SignalFilterBankLog, SignalPCAN, SignalDelay, SignalStacker,
- * SignalFramer, SignalFftAutoScale. */
+ * SignalFramer, SignalOverlapAdd, SignalFftAutoScale. */
 #ifndef TCC_SIGNAL_H
 #define TCC_SIGNAL_H
 
@@ -99,5 +99,16 @@ typedef struct {
 
 void tcc_signal_spectral_subtraction(const tcc_signal_spectral_subtraction_params *p, const uint32_t *x,
                                      uint32_t *noise, uint32_t *out, uint32_t *noise_out);
+
+/* SignalOverlapAdd: each frame of size values is added into the row's buffer (state: size values,
+ * zero at the start; int16 saturates), whose first step values are output and shifted out. */
+typedef struct {
+    int32_t rows, frames, size, step;
+} tcc_signal_overlap_add_params;
+
+void tcc_signal_overlap_add_s16(const tcc_signal_overlap_add_params *p, const int16_t *x, int16_t *buffer,
+                                int16_t *out);
+void tcc_signal_overlap_add_f32(const tcc_signal_overlap_add_params *p, const float *x, float *buffer,
+                                float *out);
 
 #endif /* TCC_SIGNAL_H */

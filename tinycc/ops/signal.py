@@ -1,8 +1,8 @@
 """The TFLite Micro signal library's custom ops (its audio front end), by their custom codes:
 SignalWindow, SignalRfft (int16), SignalEnergy, SignalFilterBank, SignalFilterBankSquareRoot,
 SignalFilterBankSpectralSubtraction, SignalFilterBankLog, SignalPCAN, SignalFftAutoScale,
-SignalDelay, SignalStacker and SignalFramer (their noise estimates, delay lines and queues are
-state, ``OpDef.internal_state``).
+SignalDelay, SignalStacker, SignalFramer and SignalOverlapAdd (their noise estimates, delay lines,
+queues and buffers are state, ``OpDef.internal_state``).
 
 Their options are flexbuffer maps (``OpDef.custom``); the arithmetic is the library's integer
 arithmetic (``runtime/kernels/tcc_signal.c`` states it). The filter bank's band tables must be
@@ -90,8 +90,12 @@ class _Signal(OpDef):
             raise self.fail(o, f"custom option '{name}' is missing")
         return o.attrs[name]
 
+    def types(self, g, o: ir.Op) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The input and output dtypes the op takes (``dtypes``, or from its input)."""
+        return self.dtypes
+
     def check(self, g, o):
-        ins, outs = self.dtypes
+        ins, outs = self.types(g, o)
         self.expect_arity(o, (len(ins), len(ins)), len(outs))
         for t, want in zip((*o.inputs, *o.outputs), (*ins, *outs)):
             x = ir.tensor(g, t)
@@ -462,3 +466,48 @@ class SignalFilterBankSpectralSubtraction(_Signal):
             ("channels", o.attrs["num_channels"]), *((names.get(k, k), o.attrs[k]) for k in SPECTRAL_OPTIONS)])
         ctx.call(o, f"tcc_signal_spectral_subtraction(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.inputs[1])}, "
                     f"{ctx.buf(o.outputs[0])}, {ctx.buf(o.outputs[1])});", self.kernel)
+
+
+@register
+class SignalOverlapAdd(_Signal):
+    """int16 (saturating) or float32: frames [..., n, frame_size] -> [..., n * frame_step]; each
+    row's overlap buffer (frame_size values) is state."""
+    kind = "SignalOverlapAdd"
+    state_inputs = frozenset({1})
+
+    def sizes(self, g, o) -> tuple[int, int, int, int]:
+        """(rows, frames, frame size, step)"""
+        x = ir.tensor(g, o.inputs[0])
+        step = self.option(o, "frame_step")
+        if len(x.shape) < 2 or not 1 <= step <= x.shape[-1]:
+            raise self.fail(o, f"input {list(x.shape)} must be [..., frames, frame_size] with frame_step {step} "
+                               f"in [1, frame_size]")
+        return x.size // (x.shape[-1] * x.shape[-2]), x.shape[-2], x.shape[-1], step
+
+    def internal_state(self, g, o):
+        if len(o.inputs) != 1 or len(o.outputs) != 1:
+            raise self.fail(o, "expects 1 input and 1 output")
+        rows, _, size, _ = self.sizes(g, o)
+        dtype = ir.tensor(g, o.inputs[0]).dtype
+        if dtype not in ("int16", "float32"):
+            raise self.fail(o, f"type {dtype} is not supported (int16 or float32)")
+        return [ir.Tensor(f"{o.name}_buffer", (rows, size), dtype, variable=True)]
+
+    def types(self, g, o):
+        dt = ir.tensor(g, o.inputs[0]).dtype
+        return (dt, dt), (dt,)
+
+    def check(self, g, o):
+        super().check(g, o)
+        x, y = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.outputs[0])
+        _, frames, _, step = self.sizes(g, o)
+        if y.shape != (*x.shape[:-2], frames * step):
+            raise self.fail(o, f"output {list(y.shape)} must be {[*x.shape[:-2], frames * step]}", y.name)
+
+    def emit(self, g, o, ctx):
+        rows, frames, size, step = self.sizes(g, o)
+        params = ctx.struct(o, "tcc_signal_overlap_add_params",
+                            [("rows", rows), ("frames", frames), ("size", size), ("step", step)])
+        fn = "tcc_signal_overlap_add_" + ("s16" if ir.tensor(g, o.inputs[0]).dtype == "int16" else "f32")
+        ctx.call(o, f"{fn}(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.inputs[1])}, {ctx.buf(o.outputs[0])});",
+                 self.kernel)

@@ -155,3 +155,12 @@ def spectral_subtraction_model(channels: int = 8, clamping: bool = True) -> byte
         "min_signal_remaining": 819, "num_channels": channels, "one_minus_smoothing": 15729,
         "smoothing": 655, "smoothing_bits": 10, "spectral_subtraction_bits": 14})
     return mb.build([x], [y, noise])
+
+
+def overlap_add_model(dtype: str = "int16", rows: int = 2, frames: int = 2, size: int = 8, step: int = 3) -> bytes:
+    """SignalOverlapAdd: [rows, frames, size] -> [rows, frames * step]."""
+    mb = ModelBuilder(f"tinycc SignalOverlapAdd test model ({dtype})")
+    x = mb.tensor([rows, frames, size], dtype, name="frames")
+    y = mb.tensor([rows, frames * step], dtype, name="signal")
+    mb.custom_op("SignalOverlapAdd", [x], [y], {"T": 7 if dtype == "int16" else 0, "frame_step": step})
+    return mb.build([x], [y])
