@@ -52,6 +52,11 @@ def test_rfft(tmp_path, fft_length, frame):
     check(tmp_path, models_signal.rfft_model(fft_length, frame, frames=2), samples=3)
 
 
+def test_irfft(tmp_path):
+    """Full-range int16 spectra through the inverse transform (kiss_fftri)."""
+    check(tmp_path, models_signal.irfft_model(64, frames=2), samples=3)
+
+
 @pytest.mark.parametrize("ops", ["energy", "bank", "sqrt", "log", "window,rfft,energy,bank,sqrt,log"])
 def test_front_end_ops(tmp_path, ops):
     check(tmp_path, models_signal.front_end_model(ops=ops))

@@ -133,7 +133,7 @@ void tcc_signal_filter_bank_log(const tcc_signal_log_params *p, const uint32_t *
 }
 #endif
 
-#ifndef TCC_OMIT_SIGNAL_RFFT_S16
+#if !defined(TCC_OMIT_SIGNAL_RFFT_S16) || !defined(TCC_OMIT_SIGNAL_IRFFT_S16)
 /* Q15 fixed point as kiss_fft's FIXED_POINT 16: products in int32, rounded back by 15 bits;
  * every intermediate complex value is stored as int16 (sums wrap like int16 stores). */
 static inline int16_t q15_round(int32_t x)
@@ -171,8 +171,9 @@ static void bfly2(int16_t *f, int32_t stride, const int16_t *tw, int32_t m)
     }
 }
 
-/* Radix-4 butterflies of one block (forward transform): quads (f[j], f[j+m], f[j+2m], f[j+3m]). */
-static void bfly4(int16_t *f, int32_t stride, const int16_t *tw, int32_t m)
+/* Radix-4 butterflies of one block: quads (f[j], f[j+m], f[j+2m], f[j+3m]); the inverse
+ * transform turns the +-i rotation the other way. */
+static void bfly4(int16_t *f, int32_t stride, const int16_t *tw, int32_t m, int inverse)
 {
     for (int32_t j = 0; j < m; ++j) {
         int16_t *f0 = f + 2 * j, *f1 = f + 2 * (j + m), *f2 = f + 2 * (j + 2 * m), *f3 = f + 2 * (j + 3 * m);
@@ -196,13 +197,39 @@ static void bfly4(int16_t *f, int32_t stride, const int16_t *tw, int32_t m)
         f2[1] = (int16_t)(f0[1] - s3[1]);
         f0[0] = (int16_t)(f0[0] + s3[0]);
         f0[1] = (int16_t)(f0[1] + s3[1]);
-        f1[0] = (int16_t)(s5[0] + s4[1]);
-        f1[1] = (int16_t)(s5[1] - s4[0]);
-        f3[0] = (int16_t)(s5[0] - s4[1]);
-        f3[1] = (int16_t)(s5[1] + s4[0]);
+        if (inverse) {
+            f1[0] = (int16_t)(s5[0] - s4[1]);
+            f1[1] = (int16_t)(s5[1] + s4[0]);
+            f3[0] = (int16_t)(s5[0] + s4[1]);
+            f3[1] = (int16_t)(s5[1] - s4[0]);
+        } else {
+            f1[0] = (int16_t)(s5[0] + s4[1]);
+            f1[1] = (int16_t)(s5[1] - s4[0]);
+            f3[0] = (int16_t)(s5[0] - s4[1]);
+            f3[1] = (int16_t)(s5[1] + s4[0]);
+        }
     }
 }
 
+/* The half-length complex FFT of work, in place (work already in the stages' input order). */
+static void complex_fft(const tcc_signal_rfft_params *p, int16_t *work, int inverse)
+{
+    const int32_t half = p->fft_length / 2;
+    for (int32_t st = 0; st < p->stages; ++st) {
+        const int32_t radix = p->radix[st], m = p->span[st], block = radix * m;
+        for (int32_t b = 0; b < half; b += block) {
+            if (radix == 4) {
+                bfly4(work + 2 * b, p->stride[st], p->twiddles, m, inverse);
+            } else {
+                bfly2(work + 2 * b, p->stride[st], p->twiddles, m);
+            }
+        }
+    }
+}
+
+#endif
+
+#ifndef TCC_OMIT_SIGNAL_RFFT_S16
 void tcc_signal_rfft_s16(const tcc_signal_rfft_params *p, const int16_t *x, int16_t *out, int16_t *work)
 {
     const int32_t half = p->fft_length / 2;
@@ -215,16 +242,7 @@ void tcc_signal_rfft_s16(const tcc_signal_rfft_params *p, const int16_t *x, int1
             work[2 * j] = s < p->input_length ? in[s] : 0;
             work[2 * j + 1] = s + 1 < p->input_length ? in[s + 1] : 0;
         }
-        for (int32_t st = 0; st < p->stages; ++st) {
-            const int32_t radix = p->radix[st], m = p->span[st], block = radix * m;
-            for (int32_t b = 0; b < half; b += block) {
-                if (radix == 4) {
-                    bfly4(work + 2 * b, p->stride[st], p->twiddles, m);
-                } else {
-                    bfly2(work + 2 * b, p->stride[st], p->twiddles, m);
-                }
-            }
-        }
+        complex_fft(p, work, 0);
         /* the twist that turns it into the real FFT: bins 0 .. half */
         {
             int16_t dc[2] = {work[0], work[1]};
@@ -476,5 +494,42 @@ void tcc_signal_overlap_add_f32(const tcc_signal_overlap_add_params *p, const fl
                                 float *out)
 {
     TCC_OVERLAP_ADD(float, add_f32)
+}
+#endif
+
+#ifndef TCC_OMIT_SIGNAL_IRFFT_S16
+/* kiss_fftri: untwist the bins 0 .. half into a half-length complex spectrum (work), then its
+ * inverse complex FFT gives the fft_length real samples as (even, odd) pairs. */
+void tcc_signal_irfft_s16(const tcc_signal_rfft_params *p, const int16_t *x, int16_t *out, int16_t *work)
+{
+    const int32_t half = p->fft_length / 2;
+    for (int32_t frame = 0; frame < p->frames; ++frame) {
+        const int16_t *in = x + 2 * frame * p->input_length;
+        int16_t *o = out + frame * p->output_length;
+        work[0] = (int16_t)(in[0] + in[2 * half]);
+        work[1] = (int16_t)(in[0] - in[2 * half]);
+        fixdiv(work, 2);
+        for (int32_t k = 1; k <= half / 2; ++k) {
+            int16_t fk[2] = {in[2 * k], in[2 * k + 1]};
+            int16_t fnkc[2] = {in[2 * (half - k)], (int16_t)-in[2 * (half - k) + 1]};
+            int16_t even[2], diff[2], odd[2];
+            fixdiv(fk, 2);
+            fixdiv(fnkc, 2);
+            even[0] = (int16_t)(fk[0] + fnkc[0]);
+            even[1] = (int16_t)(fk[1] + fnkc[1]);
+            diff[0] = (int16_t)(fk[0] - fnkc[0]);
+            diff[1] = (int16_t)(fk[1] - fnkc[1]);
+            cmul(&odd[0], &odd[1], diff[0], diff[1], p->super_twiddles + 2 * (k - 1));
+            work[2 * k] = (int16_t)(even[0] + odd[0]);
+            work[2 * k + 1] = (int16_t)(even[1] + odd[1]);
+            work[2 * (half - k)] = (int16_t)(even[0] - odd[0]);
+            work[2 * (half - k) + 1] = (int16_t)-(int16_t)(even[1] - odd[1]);
+        }
+        for (int32_t j = 0; j < half; ++j) {
+            o[2 * j] = work[2 * p->order[j]];
+            o[2 * j + 1] = work[2 * p->order[j] + 1];
+        }
+        complex_fft(p, o, 1);
+    }
 }
 #endif

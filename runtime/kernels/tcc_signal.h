@@ -1,5 +1,5 @@
 /* tinycc runtime: the TFLite Micro signal library's custom ops (the audio front end):
- * SignalWindow, SignalRfft, SignalEnergy, SignalFilterBank, SignalFilterBankSquareRoot,
+ * SignalWindow, SignalRfft, SignalIrfft, SignalEnergy, SignalFilterBank, SignalFilterBankSquareRoot,
  * SignalFilterBankSpectralSubtraction, SignalFilterBankLog, SignalPCAN, SignalDelay, SignalStacker,
  * SignalFramer, SignalOverlapAdd, SignalFftAutoScale. */
 #ifndef TCC_SIGNAL_H
@@ -48,6 +48,10 @@ typedef struct {
 
 /* work: fft_length int16 of scratch */
 void tcc_signal_rfft_s16(const tcc_signal_rfft_params *p, const int16_t *x, int16_t *out, int16_t *work);
+
+/* SignalIrfft, int16: kiss_fftri with the same plan (inverse twiddles); input_length: complex bins
+ * per frame (at least fft_length / 2 + 1), output_length: samples per frame (fft_length). */
+void tcc_signal_irfft_s16(const tcc_signal_rfft_params *p, const int16_t *x, int16_t *out, int16_t *work);
 
 /* SignalPCAN: per-channel automatic gain control. gain = wide_dynamic(noise[i]) (a piecewise
  * quadratic from gain_lut, per power of two of the noise), snr = (x[i] * gain) >> snr_shift

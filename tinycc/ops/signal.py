@@ -1,5 +1,5 @@
 """The TFLite Micro signal library's custom ops (its audio front end), by their custom codes:
-SignalWindow, SignalRfft (int16), SignalEnergy, SignalFilterBank, SignalFilterBankSquareRoot,
+SignalWindow, SignalRfft and SignalIrfft (int16), SignalEnergy, SignalFilterBank, SignalFilterBankSquareRoot,
 SignalFilterBankSpectralSubtraction, SignalFilterBankLog, SignalPCAN, SignalFftAutoScale,
 SignalDelay, SignalStacker, SignalFramer and SignalOverlapAdd (their noise estimates, delay lines,
 queues and buffers are state, ``OpDef.internal_state``).
@@ -50,10 +50,11 @@ def q15(phase: np.ndarray) -> np.ndarray:
     return np.stack([np.floor(0.5 + 32767 * np.cos(phase)), np.floor(0.5 + 32767 * np.sin(phase))], 1).ravel()
 
 
-def rfft_plan(fft_length: int) -> dict[str, np.ndarray]:
-    """What tcc_signal_rfft_s16 needs for one fft_length (a power of two >= 4): the stages of the
-    half-length complex FFT (deepest first: radix, twiddle stride, span m), the order in which its
-    input is gathered (kiss_fft's recursion, flattened), its twiddles and the real FFT's twist."""
+def rfft_plan(fft_length: int, inverse: bool = False) -> dict[str, np.ndarray]:
+    """What tcc_signal_rfft_s16 (tcc_signal_irfft_s16: ``inverse``, the twiddles' phases turned
+    the other way) needs for one fft_length (a power of two >= 4): the stages of the half-length
+    complex FFT (deepest first: radix, twiddle stride, span m), the order in which its input is
+    gathered (kiss_fft's recursion, flattened), its twiddles and the real FFT's twist."""
     half = fft_length // 2
     stages = kiss_factors(half)
     order = np.zeros(half, np.int64)
@@ -67,10 +68,11 @@ def rfft_plan(fft_length: int) -> dict[str, np.ndarray]:
                 gather(out + j * m, src + j * stride, stride * p, k + 1)
     gather(0, 0, 1, 0)
     strides = np.cumprod([1] + [p for p, _ in stages[:-1]])
+    sign = 1 if inverse else -1
     return dict(radix=np.array([p for p, _ in stages][::-1]), stride=strides[::-1],
                 span=np.array([m for _, m in stages][::-1]), order=order,
-                twiddles=q15(-2 * np.pi * np.arange(half) / half),
-                super_twiddles=q15(-np.pi * ((np.arange(half // 2) + 1) / half + 0.5)))
+                twiddles=q15(sign * 2 * np.pi * np.arange(half) / half),
+                super_twiddles=q15(sign * np.pi * ((np.arange(half // 2) + 1) / half + 0.5)))
 
 
 class _Signal(OpDef):
@@ -138,13 +140,13 @@ class SignalWindow(_Signal):
                     f"{o.attrs['shift']}, {ctx.buf(o.outputs[0])});", self.kernel)
 
 
-@register
-class SignalRfft(_Signal):
-    """int16 only (the front end's type); fft_length a power of two >= 4 (radix-4 and radix-2
-    stages), each frame of the input's last axis zero-padded to it; the output's last axis holds
-    the fft_length / 2 + 1 complex bins as (real, imag) pairs."""
-    kind = "SignalRfft"
+class _Fft(_Signal):
+    """SignalRfft and SignalIrfft, int16 only (the front end's type): fft_length a power of two
+    >= 4 (radix-4 and radix-2 stages). Frames run along the last axis: the real side holds at
+    most fft_length samples (the forward transform zero-pads them), the complex side the
+    fft_length / 2 + 1 bins as (real, imag) pairs."""
     dtypes = (("int16",), ("int16",))
+    inverse = False
 
     def check(self, g, o):
         super().check(g, o)
@@ -152,10 +154,13 @@ class SignalRfft(_Signal):
         n = self.option(o, "fft_length")
         if n < 4 or n & (n - 1) or n > 1 << 14:
             raise self.fail(o, f"fft_length {n} must be a power of two in [4, 16384]")
-        if not x.shape or len(x.shape) != len(y.shape) or x.shape[:-1] != y.shape[:-1] or x.shape[-1] > n \
-                or y.shape[-1] != n + 2:
-            raise self.fail(o, f"input {list(x.shape)} -> output {list(y.shape)}: frames of at most {n} samples "
-                               f"give {n // 2 + 1} complex bins ({n + 2} values)")
+        real, spectrum = (y, x) if self.inverse else (x, y)
+        if not x.shape or len(x.shape) != len(y.shape) or x.shape[:-1] != y.shape[:-1] \
+                or not 0 < real.shape[-1] <= n or (self.inverse and real.shape[-1] != n) \
+                or spectrum.shape[-1] != n + 2:
+            raise self.fail(o, f"input {list(x.shape)}, output {list(y.shape)}: frames of "
+                               f"{'' if self.inverse else 'at most '}{n} samples and {n // 2 + 1} complex bins "
+                               f"({n + 2} values)")
 
     def scratch_bytes(self, g, o):
         return 2 * o.attrs["fft_length"]
@@ -166,15 +171,28 @@ class SignalRfft(_Signal):
         return frames * 2 * n * int(np.log2(n))
 
     def emit(self, g, o, ctx):
-        x = ir.tensor(g, o.inputs[0])
+        x, y = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.outputs[0])
         n = o.attrs["fft_length"]
-        plan = rfft_plan(n)
+        plan = rfft_plan(n, self.inverse)
         arrays = {k: ctx.const_array(o, k, "int16_t", v) for k, v in plan.items()}
+        lengths = (x.shape[-1] // 2, n) if self.inverse else (x.shape[-1], n // 2 + 1)
         params = ctx.struct(o, "tcc_signal_rfft_params", [
-            ("fft_length", n), ("input_length", x.shape[-1]), ("frames", x.size // x.shape[-1]),
-            ("output_length", n // 2 + 1), ("stages", len(plan["radix"])), *arrays.items()])
-        ctx.call(o, f"tcc_signal_rfft_s16(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])}, "
-                    f"{ctx.scratch(o)});", self.kernel)
+            ("fft_length", n), ("input_length", lengths[0]), ("frames", x.size // x.shape[-1]),
+            ("output_length", lengths[1]), ("stages", len(plan["radix"])), *arrays.items()])
+        fn = "tcc_signal_irfft_s16" if self.inverse else "tcc_signal_rfft_s16"
+        ctx.call(o, f"{fn}(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])}, {ctx.scratch(o)});",
+                 self.kernel)
+
+
+@register
+class SignalRfft(_Fft):
+    kind = "SignalRfft"
+
+
+@register
+class SignalIrfft(_Fft):
+    kind = "SignalIrfft"
+    inverse = True
 
 
 @register

@@ -164,3 +164,12 @@ def overlap_add_model(dtype: str = "int16", rows: int = 2, frames: int = 2, size
     y = mb.tensor([rows, frames * step], dtype, name="signal")
     mb.custom_op("SignalOverlapAdd", [x], [y], {"T": 7 if dtype == "int16" else 0, "frame_step": step})
     return mb.build([x], [y])
+
+
+def irfft_model(fft_length: int = 64, frames: int = 2) -> bytes:
+    """SignalIrfft (int16): ``frames`` spectra of fft_length / 2 + 1 bins -> fft_length samples."""
+    mb = ModelBuilder(f"tinycc SignalIrfft test model ({fft_length})")
+    x = mb.tensor([frames, fft_length + 2], "int16", name="spectrum")
+    y = mb.tensor([frames, fft_length], "int16", name="samples")
+    mb.custom_op("SignalIrfft", [x], [y], {"T": 7, "fft_length": fft_length})
+    return mb.build([x], [y])
