@@ -25,3 +25,9 @@ ZERO_POINT_RANGE = {"int8": (-128, 127), "uint8": (0, 255), "int16": (-32768, 32
 TENSOR_TYPES[13] = "resource"
 DTYPE_SIZE["resource"] = 4
 NUMPY_DTYPES["resource"] = "<i4"
+# UINT32 and UINT64: the TFLite Micro signal library's energies and filter-bank sums
+# (tinycc/ops/signal.py); no other op takes them.
+for _name, _code, _size, _c, _np, _tfl in (("uint32", 15, 4, "uint32_t", "<u4", 16),
+                                          ("uint64", 12, 8, "uint64_t", "<u8", 13)):
+    TENSOR_TYPES[_code], DTYPE_SIZE[_name], C_TYPE[_name] = _name, _size, _c
+    NUMPY_DTYPES[_name], TFLITE_C_TYPES[_name] = _np, _tfl

@@ -78,6 +78,15 @@ def _parse(buf: bytes, name: str) -> nx.DiGraph:
     model_checks.check_tensors(m)
     model_checks.check_model(m)
 
+    g = _graph(m, name)
+    _resolve_variables(g, m)
+    _load_subgraphs(g, m, name)
+    return g
+
+
+def _graph(m: flatbuffer.RawModel, name: str, label: str = "") -> nx.DiGraph:
+    """The IR of one subgraph ``m`` (checked); ``label`` prefixes its op names (``sgK_``), so
+    that the C names of the constants of several subgraphs never clash."""
     g = nx.DiGraph(name="model", source=name)
     consts = set()
     for t in m.tensors:
@@ -110,16 +119,60 @@ def _parse(buf: bytes, name: str) -> nx.DiGraph:
                 and m.tensors[o.inputs[0]].dtype == "float16":
             attrs = {**attrs, "from_float16": True}   # its input was widened to float32 above
         ir.add_op(g, f"op{o.index}", ir.Op(o.kind, ins, outs, attrs, index=o.index,
-                                           name=f"op{o.index}_{o.kind.lower()}"))
+                                           name=f"{label}op{o.index}_{o.kind.lower()}"))
     model_checks.check_graph(g, m, consts)
-    _resolve_variables(g, m)
     return g
+
+
+def _load_subgraphs(g: nx.DiGraph, m: flatbuffer.RawModel, name: str) -> None:
+    """The subgraphs IF and WHILE run (``OpDef.subgraph_attrs``), each read and checked as subgraph
+    0 is, into ``g.graph["subgraphs"]`` {index: graph} (one dict, shared by every subgraph's graph)
+    and ``g.graph["subgraph_order"]``: callees before their callers, so each is compiled before
+    the ops that call it. A subgraph that calls itself, directly or not, is refused."""
+    subs: dict[int, nx.DiGraph] = {}
+    order: list[int] = []
+
+    def visit(h: nx.DiGraph, calling: tuple[int, ...]) -> None:
+        for n in ir.ops_in_order(h):
+            o = ir.op(h, n)
+            for attr in ops.lookup(o.kind).subgraph_attrs:
+                k = o.attrs[attr]
+                where = dict(op_index=o.index, op_kind=o.kind if len(calling) == 1 else
+                             f"{o.kind} in subgraph {calling[-1]}")
+                if k in calling:
+                    raise TinyccError(f"{attr} {k} calls a subgraph that is running (recursion)", **where)
+                if k in subs:
+                    continue
+                try:
+                    sub = flatbuffer.read_subgraph(m, k)
+                    model_checks.check_subgraph(sub)
+                    for i in (*sub.inputs, *sub.outputs):
+                        if not 0 <= i < len(sub.tensors):
+                            raise TinyccError(f"subgraph {k} input/output tensor index {i} out of range")
+                    sg = _graph(sub, name, f"sg{k}_")
+                except TinyccError as e:
+                    if e.op_index is not None:    # an operator of subgraph k: say so
+                        e.op_kind = f"{e.op_kind or '?'} in subgraph {k}"
+                    raise e.located(**where)
+                if any(ops.lookup(ir.op(sg, x).kind).variable_role for x in sg.nodes if ir.is_op(sg, x)) or \
+                        any(ir.tensor(sg, x).variable for x in sg.nodes if not ir.is_op(sg, x)):
+                    raise TinyccError(f"subgraph {k} holds variables (state), which tinycc supports only in "
+                                      f"subgraph 0", **where)
+                sg.graph["subgraphs"] = subs
+                subs[k] = sg
+                visit(sg, (*calling, k))
+                order.append(k)
+
+    visit(g, (0,))
+    if subs:
+        g.graph["subgraphs"], g.graph["subgraph_order"] = subs, order
 
 
 def _resolve_variables(g: nx.DiGraph, m: flatbuffer.RawModel) -> None:
     """Resource variables become state tensors (see ``tinycc/ops/variables.py``): one per
     (container, shared_name), initialized with what the CALL_ONCE init subgraphs assign (or the
     zero point); READ_VARIABLE/ASSIGN_VARIABLE read/update it, VAR_HANDLE and CALL_ONCE go away."""
+    _add_internal_state(g)
     role = {n: ops.lookup(ir.op(g, n).kind).variable_role for n in g.nodes if ir.is_op(g, n)}
     if any(role.values()):
         _variables_to_state(g, m, role)
@@ -133,6 +186,24 @@ def _resolve_variables(g: nx.DiGraph, m: flatbuffer.RawModel) -> None:
         elif ir.tensor(g, n).dtype == "resource":
             raise TinyccError("a RESOURCE tensor that is not a VAR_HANDLE's handle read by READ_VARIABLE or "
                               "ASSIGN_VARIABLE is not supported", tensor=ir.tensor(g, n).name)
+
+
+def _add_internal_state(g: nx.DiGraph) -> None:
+    """The state tensors ops keep without a model tensor (``OpDef.internal_state``), appended to
+    their inputs."""
+    for n in [n for n in g.nodes if ir.is_op(g, n)]:
+        o = ir.op(g, n)
+        try:
+            extra = ops.lookup(o.kind).internal_state(g, o)
+        except TinyccError as e:
+            raise e.located(op_index=o.index, op_kind=o.kind)
+        if not extra:
+            continue
+        tids = [f"{n}_state{k}" for k in range(len(extra))]
+        for tid, t in zip(tids, extra):
+            ir.add_tensor(g, tid, t)
+            g.add_edge(tid, n)
+        ir.replace_value(g, n, dataclasses.replace(o, inputs=(*o.inputs, *tids)))
 
 
 def _variables_to_state(g: nx.DiGraph, m: flatbuffer.RawModel, role: dict) -> None:

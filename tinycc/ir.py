@@ -140,10 +140,12 @@ def op(g: nx.DiGraph, oid: str) -> Op:
 
 def model_constant_bytes(g: nx.DiGraph) -> int:
     """Bytes of the model's own constant tensors (weights, biases, tables) as the frontend loaded
-    them: ``driver.compile_graph`` records this before any pass folds or packs them."""
+    them, those of the subgraphs IF/WHILE run included: ``driver.compile_graph`` records this
+    before any pass folds or packs them."""
     if "model_const_bytes" in g.graph:
         return g.graph["model_const_bytes"]
-    return sum(v.nbytes for _, v in g.nodes(data="value") if isinstance(v, Tensor) and v.is_const)
+    graphs = [g, *g.graph.get("subgraphs", {}).values()] if "subgraph_order" in g.graph else [g]
+    return sum(v.nbytes for h in graphs for _, v in h.nodes(data="value") if isinstance(v, Tensor) and v.is_const)
 
 
 def is_op(g: nx.DiGraph, n: str) -> bool:

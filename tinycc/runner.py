@@ -26,7 +26,7 @@ from . import ir, toolchain
 from .errors import TinyccError
 
 NUMPY = {"int8": np.int8, "uint8": np.uint8, "int16": np.int16, "int32": np.int32, "float32": np.float32,
-         "int64": np.int64, "bool": np.uint8}
+         "int64": np.int64, "bool": np.uint8, "uint32": np.uint32, "uint64": np.uint64}
 
 
 HOST_TARGETS = ("host", "generic")      # a generic build runs on the host (gcc)

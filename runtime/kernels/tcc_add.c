@@ -86,3 +86,13 @@ void tcc_add_n_f32(const float *const *in, int32_t n, float *out, int32_t size)
         out[i] = x;
     }
 }
+
+#ifndef TCC_OMIT_ADD_S32
+/* int32 (TFLite Micro's integer Add without rescaling: loop counters, indices): the sum wraps
+ * like two's complement instead of overflowing, then the activation clamp. */
+void tcc_add_s32(const tcc_add_s32_params *p, const int32_t *a, const int32_t *b, int32_t *out)
+{
+    TCC_BROADCAST_LOOP(&p->shape,
+                       *out++ = tcc_clamp((int32_t)((uint32_t)a[ia] + (uint32_t)b[ib]), p->act_min, p->act_max))
+}
+#endif

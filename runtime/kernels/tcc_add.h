@@ -1,4 +1,4 @@
-/* tinycc runtime: ADD (TFLite builtin), int8, int16 and float32, with broadcasting up to 6-D;
+/* tinycc runtime: ADD (TFLite builtin), int8, int16, int32 and float32, with broadcasting up to 6-D;
  * ADD_N, int8 and float32. */
 #ifndef TCC_ADD_H
 #define TCC_ADD_H
@@ -34,9 +34,15 @@ typedef struct {
     int32_t out_zp, act_min, act_max;
 } tcc_add_n_s8_params;
 
+typedef struct {
+    tcc_broadcast shape;
+    int32_t act_min, act_max;
+} tcc_add_s32_params;
+
 void tcc_add_s8(const tcc_add_s8_params *p, const int8_t *a, const int8_t *b, int8_t *out);
 void tcc_add_s16(const tcc_add_s8_params *p, const int16_t *a, const int16_t *b, int16_t *out);
 void tcc_add_f32(const tcc_add_f32_params *p, const float *a, const float *b, float *out);
+void tcc_add_s32(const tcc_add_s32_params *p, const int32_t *a, const int32_t *b, int32_t *out);
 
 /* ADD_N: out[i] = the sum of in[j][i] over the n inputs, in order. */
 void tcc_add_n_s8(const tcc_add_n_s8_params *p, const int8_t *const *in, int32_t n, int8_t *out);

@@ -356,6 +356,31 @@ static void compare_f32_row(const void *params, const void *va, const void *vb, 
     }
 }
 
+#if !defined(TCC_OMIT_EQUAL_S32) || !defined(TCC_OMIT_NOT_EQUAL_S32) || !defined(TCC_OMIT_GREATER_S32) \
+    || !defined(TCC_OMIT_GREATER_EQUAL_S32) || !defined(TCC_OMIT_LESS_S32) || !defined(TCC_OMIT_LESS_EQUAL_S32)
+static void compare_s32_row(const void *params, const void *va, const void *vb, void *vo,
+                            int32_t n, int32_t sa, int32_t sb)
+{
+    const compare_ctx *c = (const compare_ctx *)params;
+    const int32_t *a = (const int32_t *)va;
+    const int32_t *b = (const int32_t *)vb;
+    uint8_t *o = (uint8_t *)vo;
+    for (int32_t i = 0; i < n; ++i) {
+        const int32_t x = a[i * sa];
+        const int32_t y = b[i * sb];
+        o[i] = (uint8_t)((compare_bits(x < y, x == y, x > y) & c->mask) != 0u);
+    }
+}
+#endif
+
+/* int32 (loop counters, indices): raw values compared. */
+#define TCC_COMPARE_S32_DEF(name, mask_bits)                                                     \
+    void tcc_##name##_s32(const tcc_bcast *p, const int32_t *a, const int32_t *b, uint8_t *out)  \
+    {                                                                                            \
+        const compare_ctx c = {p, (uint8_t)(mask_bits)};                                         \
+        bcast_rows(p, compare_s32_row, &c, a, 4, b, 4, out, 1);                                  \
+    }
+
 #define TCC_COMPARE_DEF(name, mask_bits)                                                         \
     void tcc_##name##_s8(const tcc_compare_s8_params *p, const int8_t *a, const int8_t *b, uint8_t *out) \
     {                                                                                            \
@@ -374,6 +399,24 @@ TCC_COMPARE_DEF(greater, TCC_GT)
 TCC_COMPARE_DEF(greater_equal, TCC_GT | TCC_EQ)
 TCC_COMPARE_DEF(less, TCC_LT)
 TCC_COMPARE_DEF(less_equal, TCC_LT | TCC_EQ)
+#ifndef TCC_OMIT_EQUAL_S32
+TCC_COMPARE_S32_DEF(equal, TCC_EQ)
+#endif
+#ifndef TCC_OMIT_NOT_EQUAL_S32
+TCC_COMPARE_S32_DEF(not_equal, TCC_LT | TCC_GT)
+#endif
+#ifndef TCC_OMIT_GREATER_S32
+TCC_COMPARE_S32_DEF(greater, TCC_GT)
+#endif
+#ifndef TCC_OMIT_GREATER_EQUAL_S32
+TCC_COMPARE_S32_DEF(greater_equal, TCC_GT | TCC_EQ)
+#endif
+#ifndef TCC_OMIT_LESS_S32
+TCC_COMPARE_S32_DEF(less, TCC_LT)
+#endif
+#ifndef TCC_OMIT_LESS_EQUAL_S32
+TCC_COMPARE_S32_DEF(less_equal, TCC_LT | TCC_EQ)
+#endif
 
 /* SELECT_V2 and SELECT: elements of ``size`` bytes copied, so one loop serves every type. */
 void tcc_select(const tcc_bcast3 *s, const uint8_t *cond, const void *va, const void *vb, void *vout,

@@ -91,7 +91,8 @@ void tcc_logical_not_b8(const uint8_t *in, uint8_t *out, int32_t n);
 /* Comparisons write bool as one byte, 0 or 1. */
 #define TCC_COMPARE_DECL(name)                                                                  \
     void tcc_##name##_s8(const tcc_compare_s8_params *p, const int8_t *a, const int8_t *b, uint8_t *out); \
-    void tcc_##name##_f32(const tcc_bcast *p, const float *a, const float *b, uint8_t *out);
+    void tcc_##name##_f32(const tcc_bcast *p, const float *a, const float *b, uint8_t *out); \
+    void tcc_##name##_s32(const tcc_bcast *p, const int32_t *a, const int32_t *b, uint8_t *out);
 TCC_COMPARE_DECL(equal)
 TCC_COMPARE_DECL(not_equal)
 TCC_COMPARE_DECL(greater)

@@ -34,15 +34,20 @@ class OpCode:
 class Emitter:
     """Collects constants, kernel calls and kernel files while ops emit themselves."""
 
-    def __init__(self, g: nx.DiGraph, name: str, const_attr: str = ""):
+    def __init__(self, g: nx.DiGraph, name: str, const_attr: str = "", label: str = "",
+                 functions: set[int] | None = None):
         self.g, self.name = g, name
         self.const_attr = const_attr          # e.g. " model_WEIGHTS_SECTION" to place constants
+        self.label = label                    # "sgK_" in subgraph K: its constants' names
         self.plan = g.graph["plan"]
         self.code: list[OpCode] = []
         self.kernels: set[str] = set()
         self.uses: set[str] = set()             # optional kernel parts some op needs (see use)
         self.const_bytes: dict[str, int] = {}   # op id -> bytes of constants it emitted
         self.declared: set[str] = set()         # model-level constant arrays already emitted
+        self.functions = set() if functions is None else functions   # subgraphs emitted as functions
+        self.subgraphs: dict[int, Emitter] = {}
+        self.function = ""                      # a subgraph's C function (see subgraph)
 
     # -- used by op registrations ---------------------------------------------------
     def const_array(self, o: ir.Op, label: str, ctype: str, data) -> str:
@@ -73,7 +78,7 @@ class Emitter:
         t = ir.tensor(self.g, tid)
         ctype = ir.C_TYPE[t.dtype]
         if t.is_const:
-            cname = f"{self.name}_const_{tid}"
+            cname = f"{self.name}_{self.label}const_{tid}"
             if cname not in self.declared:
                 self.declared.add(cname)
                 self._current.decls.append(
@@ -88,6 +93,40 @@ class Emitter:
         """C pointer to the op's scratch buffer in the arena (typed like its output)."""
         ctype = ir.C_TYPE[ir.tensor(self.g, o.outputs[0]).dtype]
         return f"({ctype} *)(arena + {self.plan.offsets[ir.scratch_id(o)]})"
+
+    def scratch_offset(self, o: ir.Op) -> int:
+        """Where the op's scratch buffer starts in the arena."""
+        return self.plan.offsets[ir.scratch_id(o)]
+
+    def subgraph(self, o: ir.Op, k: int) -> "Emitter":
+        """Subgraph ``k`` (IF, WHILE) as the function ``NAME_subgraphK(arena, state)``, whose
+        arena is a buffer of its plan's size (the calling op's scratch); emitted once, before the
+        first op that calls it, with its constants. Returns its emitter: ``function`` names it,
+        ``inner(tid, base)`` points at its tensors from the caller."""
+        sub = self.subgraphs.get(k)
+        if sub is None:
+            sub = Emitter(self.g.graph["subgraphs"][k], self.name, self.const_attr, f"sg{k}_", self.functions)
+            sub.function = f"{self.name}_subgraph{k}"
+            sub.emit_all()
+            self.subgraphs[k] = sub
+            self.kernels |= sub.kernels
+            self.uses |= sub.uses
+            if k not in self.functions:
+                self.functions.add(k)
+                rows = [dict(index=ir.op(sub.g, oc.oid).index, kind=ir.op(sub.g, oc.oid).kind, decls=oc.decls,
+                             stmts=oc.stmts) for oc in sub.code]
+                self._current.decls.append(_env().get_template("subgraph.c.j2").render(
+                    k=k, function=sub.function, rows=rows, arena=sub.plan.size))
+                self.const_bytes[self._current.oid] = (self.const_bytes.get(self._current.oid, 0)
+                                                       + sum(sub.const_bytes.values()))
+        return sub
+
+    def inner(self, tid: str, base: int) -> str:
+        """C pointer, in the caller's code, to tensor ``tid`` of this subgraph whose arena starts at
+        the caller's ``arena + base`` (a subgraph's inputs and outputs are arena buffers: a
+        constant output is copied into one, see ``fold_constants``)."""
+        t = ir.tensor(self.g, tid)
+        return f"({ir.C_TYPE[t.dtype]} *)(arena + {base + self.plan.offsets[tid]})"
 
     def use(self, part: str) -> None:
         """Keep an optional part of a kernel file: code guarded by ``#ifndef TCC_OMIT_<part>`` (or
@@ -114,7 +153,8 @@ class Emitter:
 
 
 def _csize(ctype: str) -> int:
-    return {"int8_t": 1, "uint8_t": 1, "int16_t": 2, "int32_t": 4, "float": 4, "int64_t": 8}[ctype]
+    return {"int8_t": 1, "uint8_t": 1, "int16_t": 2, "uint16_t": 2, "int32_t": 4, "uint32_t": 4, "float": 4,
+            "int64_t": 8, "uint64_t": 8}[ctype]
 
 
 @functools.lru_cache(maxsize=1)

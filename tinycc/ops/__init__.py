@@ -61,6 +61,9 @@ class OpDef:
     #                            which the kernel reads and updates in place (SVDF's activation state)
     variable_role: str | None = None  # resource variables, resolved by the frontend into state
     #                            tensors: "handle" (VAR_HANDLE), "read", "assign", "call_once"
+    subgraph_attrs: tuple[str, ...] = ()  # attrs holding the indices of the subgraphs the op runs
+    #                            (IF, WHILE): the frontend loads each into graph["subgraphs"], the
+    #                            pipeline compiles and plans it first, codegen makes it a function
 
     # -- facts the rewriting passes use ---------------------------------------------------------
     is_view = False            # output 0 is input 0's bytes under another shape (alias_reshapes)
@@ -84,6 +87,13 @@ class OpDef:
         """Decode the flatbuffer builtin options (an ``options_class`` instance, or None; a custom
         op's options bytes) into attrs."""
         return {}
+
+    def internal_state(self, g, o: ir.Op) -> list[ir.Tensor]:
+        """State the kernel keeps from one invoke to the next that the model holds no tensor for
+        (the signal library's delay lines): the frontend appends these state tensors
+        (``ir.Tensor.variable``, zero at the start, as TFLite Micro's Prepare and Reset leave
+        them) to the op's inputs, whose slots ``state_inputs`` names."""
+        return []
 
     def check(self, g, o: ir.Op) -> None:
         """Type and shape rules: raise ``self.fail(...)`` for anything the kernel cannot compute."""
@@ -235,6 +245,21 @@ def lookup(kind: str) -> OpDef | None:
     return _REGISTRY.get(kind)
 
 
+def flexbuffer_map(raw) -> dict:
+    """A custom op's options bytes as the flexbuffer map they hold ({} for none); anything else is
+    one clear refusal."""
+    from flatbuffers import flexbuffers
+    if not raw:
+        return {}
+    try:
+        m = flexbuffers.Loads(bytes(raw))
+    except Exception:  # noqa: BLE001 - any malformed flexbuffer is one clear refusal
+        raise TinyccError("custom options are not a valid flexbuffer") from None
+    if not isinstance(m, dict):
+        raise TinyccError("custom options are not a flexbuffer map")
+    return m
+
+
 def lookup_custom(custom_code: str) -> OpDef | None:
     """The op that declares this ``custom_code`` (e.g. "TFLite_Detection_PostProcess"), or None."""
     _load()
@@ -295,6 +320,10 @@ def int32_shape_arithmetic(g, o: ir.Op) -> bool:
             and all(ir.tensor(g, t).dtype == "int32" for t in ts))
 
 
+INT32_RANGE = {"NONE": (-2**31, 2**31 - 1), "RELU": (0, 2**31 - 1), "RELU6": (0, 6), "RELU_N1_TO_1": (-1, 1)}
+"""The clamp of each fused activation on int32 results."""
+
+
 def int32_arithmetic(kind: str, a: np.ndarray, b: np.ndarray, activation: str = "NONE") -> np.ndarray:
     """TFLite's int32 element-wise arithmetic with broadcasting, wrapping like two's complement
     (TFLite's int32 overflow is undefined; shapes never overflow), then the activation clamp."""
@@ -302,8 +331,7 @@ def int32_arithmetic(kind: str, a: np.ndarray, b: np.ndarray, activation: str = 
     r = {"ADD": np.add, "SUB": np.subtract, "MUL": np.multiply, "MAXIMUM": np.maximum,
          "MINIMUM": np.minimum}[kind](a, b)
     r = ((r + 2**31) % 2**32 - 2**31).astype(np.int64)
-    lo, hi = {"NONE": (-2**31, 2**31 - 1), "RELU": (0, 2**31 - 1), "RELU6": (0, 6),
-              "RELU_N1_TO_1": (-1, 1)}[activation]
+    lo, hi = INT32_RANGE[activation]
     return np.clip(r, lo, hi).astype(np.int32)
 
 

@@ -1,4 +1,5 @@
-"""ADD: element-wise sum with numpy-style broadcasting (up to 6-D) and a fused activation."""
+"""ADD: element-wise sum with numpy-style broadcasting (up to 6-D) and a fused activation.
+int8, int16, float32, and int32 (wrapping; a WHILE loop's counter, say)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -7,7 +8,7 @@ import numpy as np
 import tflite
 
 from .. import ir, quant
-from . import (OpDef, activation, activation_range_float, activation_range_int8, int32_arithmetic,
+from . import (INT32_RANGE, OpDef, activation, activation_range_float, activation_range_int8, int32_arithmetic,
                int32_shape_arithmetic, register)
 
 LEFT_SHIFT_INT8 = 20  # headroom bits TFLite gives int8 operands before rescaling
@@ -50,6 +51,11 @@ def broadcast_strides(a_shape, b_shape) -> str:
     return f"{{ .dims = {arr(dims)}, .a_strides = {arr(sa)}, .b_strides = {arr(sb)} }}"
 
 
+def _int32(g, o: ir.Op) -> bool:
+    """An int32 ADD computed at run time (every tensor int32)."""
+    return all(t is not None and ir.tensor(g, t).dtype == "int32" for t in (*o.inputs, *o.outputs))
+
+
 @register
 class Add(OpDef):
     kind = "ADD"
@@ -62,9 +68,11 @@ class Add(OpDef):
 
     def check(self, g, o):
         self.expect_arity(o, (2, 2))
-        if int32_shape_arithmetic(g, o):
+        if int32_shape_arithmetic(g, o) or _int32(g, o):
             from .elementwise_binary import check_broadcast
             check_broadcast(self, g, o, (0, 1), int32=True)
+            if len(ir.tensor(g, o.outputs[0]).shape) > MAX_DIMS:
+                raise self.fail(o, f"output must be at most {MAX_DIMS}-D")
             return
         dt = self.dtype_of(g, o, int16=True)
         a, b, y = (ir.tensor(g, t) for t in (*o.inputs, o.outputs[0]))
@@ -87,6 +95,8 @@ class Add(OpDef):
     def prepare(self, g, o):
         a, b, y = (ir.tensor(g, t) for t in (*o.inputs, o.outputs[0]))
         broadcast = broadcast_strides(a.shape, b.shape)
+        if y.dtype == "int32":
+            return AddParams(broadcast=broadcast, act_range=INT32_RANGE[o.attrs["activation"]])
         if y.dtype == "float32":
             return AddParams(broadcast=broadcast, act_range=activation_range_float(o.attrs["activation"]))
         sa, sb, sy = (float(t.quant.scale[0]) for t in (a, b, y))
@@ -119,7 +129,10 @@ class Add(OpDef):
     def emit(self, g, o, ctx):
         p = o.params
         dt = ir.tensor(g, o.outputs[0]).dtype
-        if dt != "float32":
+        if dt == "int32":
+            fields = [("shape", p.broadcast), ("act_min", p.act_range[0]), ("act_max", p.act_range[1])]
+            fn = ctype = "tcc_add_s32"
+        elif dt != "float32":
             fields = [("shape", p.broadcast), ("in1_offset", p.offsets[0]), ("in2_offset", p.offsets[1]),
                       ("left_shift", LEFT_SHIFT[dt]),
                       ("in1_mult", p.in1[0]), ("in1_shift", p.in1[1]),

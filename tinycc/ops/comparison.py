@@ -1,5 +1,6 @@
 """Comparisons EQUAL, NOT_EQUAL, GREATER, GREATER_EQUAL, LESS, LESS_EQUAL (bool output) and
-SELECT_V2, with numpy broadcasting (up to 6-D); int8 (per-tensor) and float32.
+SELECT_V2, with numpy broadcasting (up to 6-D); int8 (per-tensor), float32, and int32 for the
+comparisons (raw values: loop counters of WHILE conditions, indices).
 
 int8 comparisons (TFLite Micro comparisons.cc, reference ComparisonWithScaling): each side
 becomes requantize((q - zp) << 8, its own scale as a multiplier < 1) and the two int32
@@ -34,7 +35,7 @@ class _Compare(OpDef):
 
     def check(self, g, o):
         self.expect_arity(o, (2, 2))
-        dt = check_broadcast(self, g, o, (0, 1), out_dtype="bool")
+        dt = check_broadcast(self, g, o, (0, 1), out_dtype="bool", int32=True)
         if dt == "int8":
             for t in (ir.tensor(g, i) for i in o.inputs):
                 if not 0.0 < t.quant.scale[0] < 1.0:
@@ -55,7 +56,7 @@ class _Compare(OpDef):
             fn = f"tcc_{self.fn}_s8"
         else:
             params = ctx.struct(o, "tcc_bcast", bcast_fields(y.shape, a.shape, b.shape))
-            fn = f"tcc_{self.fn}_f32"
+            fn = f"tcc_{self.fn}_{'s32' if a.dtype == 'int32' else 'f32'}"
         ins = ", ".join(ctx.buf(t) for t in o.inputs)
         ctx.call(o, f"{fn}(&{params}, {ins}, {ctx.buf(o.outputs[0])});", self.kernel)
 

@@ -40,7 +40,7 @@ import numpy as np
 from .. import ir
 from ..cformat import format_float
 from ..errors import TinyccError
-from . import OpDef, register
+from . import OpDef, flexbuffer_map, register
 
 REQUIRED = ("max_detections", "max_classes_per_detection", "nms_score_threshold", "nms_iou_threshold",
             "num_classes", "y_scale", "x_scale", "h_scale", "w_scale")
@@ -54,13 +54,7 @@ class DetectionPostprocess(OpDef):
     kernel = "tcc_detection"
 
     def read_options(self, opts):
-        from flatbuffers import flexbuffers
-        try:
-            m = flexbuffers.Loads(bytes(opts or b""))
-        except Exception:  # noqa: BLE001 - any malformed flexbuffer is one clear refusal
-            raise TinyccError("custom options are not a valid flexbuffer") from None
-        if not isinstance(m, dict):
-            raise TinyccError("custom options are not a flexbuffer map")
+        m = flexbuffer_map(opts)
         missing = [k for k in REQUIRED if k not in m]
         if missing:
             raise TinyccError(f"custom options lack {', '.join(missing)}")

@@ -19,6 +19,7 @@ from typing import Callable
 import networkx as nx
 
 from .. import ir
+from ..errors import TinyccError
 from .alias_concats import alias_concats
 from .alias_reshapes import alias_reshapes
 from .check_operators import check_operators
@@ -37,7 +38,10 @@ PIPELINE: list[Pass] = [fold_constants, check_operators, alias_reshapes, fold_qu
 def run_pipeline(g: nx.DiGraph, passes: list[Pass] = PIPELINE, verify: bool = False,
                  timings: dict[str, float] | None = None) -> nx.DiGraph:
     """Run ``passes`` in order; with ``verify``, check the IR invariants after each one. With
-    ``timings``, each pass's CPU seconds are stored there under its name."""
+    ``timings``, each pass's CPU seconds are stored there under its name. The subgraphs that
+    IF/WHILE run (``graph["subgraphs"]``) go through the same passes first, callees first, so
+    that each calling op knows the arena its subgraphs need (``compile_subgraphs``)."""
+    compile_subgraphs(g, passes, verify)
     if verify:
         ir.check_invariants(g)
     for p in passes:
@@ -48,3 +52,23 @@ def run_pipeline(g: nx.DiGraph, passes: list[Pass] = PIPELINE, verify: bool = Fa
         if verify:
             ir.check_invariants(g)
     return g
+
+
+SUBGRAPH_OWN = ("inputs", "outputs", "dynamic_dims", "subgraphs", "subgraph_order", "plan")
+
+
+def compile_subgraphs(g: nx.DiGraph, passes: list[Pass] = PIPELINE, verify: bool = False) -> None:
+    """Run ``passes`` on every subgraph of ``g`` (``graph["subgraph_order"]``: callees first).
+    Each takes the model's build settings (target, name, ...) and the plain kernels: its
+    arena is planned on its own and lives inside the calling op's scratch buffer."""
+    subs = g.graph.get("subgraphs", {})
+    for k in g.graph.get("subgraph_order", ()):
+        sub = subs[k]
+        sub.graph.update({key: v for key, v in g.graph.items() if key not in SUBGRAPH_OWN})
+        sub.graph["optimize"] = "memory"
+        try:
+            subs[k] = run_pipeline(sub, passes, verify)
+        except TinyccError as e:
+            if e.op_index is not None:        # an operator of subgraph k: say so
+                e.op_kind = f"{e.op_kind or '?'} in subgraph {k}"
+            raise

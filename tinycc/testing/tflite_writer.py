@@ -1,7 +1,7 @@
 """A small writer for TensorFlow Lite flatbuffers, used to build test models.
 
-The writer produces the same structure the TFLite converter emits for a
-single-subgraph model:
+The writer produces the same structure the TFLite converter emits (subgraph 0 is the model;
+``ModelBuilder.subgraph`` adds the subgraphs that CALL_ONCE, IF and WHILE call):
 
 * schema version 3 and file identifier ``"TFL3"``;
 * buffer 0 is the empty sentinel buffer; every non-constant tensor refers to
@@ -42,6 +42,8 @@ DTYPES: dict[str, tuple[int, np.dtype]] = {
     "int64": (tflite.TensorType.INT64, np.dtype("<i8")),
     "bool": (tflite.TensorType.BOOL, np.dtype("?")),
     "resource": (tflite.TensorType.RESOURCE, np.dtype("<i4")),
+    "uint32": (tflite.TensorType.UINT32, np.dtype("<u4")),
+    "uint64": (tflite.TensorType.UINT64, np.dtype("<u8")),
 }
 
 _SCHEMA_VERSION = 3
@@ -219,6 +221,22 @@ def _call_once_options(b: flatbuffers.Builder, opts: dict) -> int:
     return tflite.CallOnceOptionsEnd(b)
 
 
+def _if_options(b: flatbuffers.Builder, opts: dict) -> int:
+    then_index, else_index = int(opts.pop("then_subgraph_index")), int(opts.pop("else_subgraph_index"))
+    tflite.IfOptionsStart(b)
+    tflite.IfOptionsAddThenSubgraphIndex(b, then_index)
+    tflite.IfOptionsAddElseSubgraphIndex(b, else_index)
+    return tflite.IfOptionsEnd(b)
+
+
+def _while_options(b: flatbuffers.Builder, opts: dict) -> int:
+    cond_index, body_index = int(opts.pop("cond_subgraph_index")), int(opts.pop("body_subgraph_index"))
+    tflite.WhileOptionsStart(b)
+    tflite.WhileOptionsAddCondSubgraphIndex(b, cond_index)
+    tflite.WhileOptionsAddBodySubgraphIndex(b, body_index)
+    return tflite.WhileOptionsEnd(b)
+
+
 def _softmax_options(b: flatbuffers.Builder, opts: dict) -> int:
     beta = float(opts.pop("beta", 1.0))
     tflite.SoftmaxOptionsStart(b)
@@ -279,6 +297,8 @@ _OPTION_WRITERS: dict[int, _OptionsSpec] = {
     tflite.BuiltinOperator.CALL_ONCE: _OptionsSpec(
         tflite.BuiltinOptions.CallOnceOptions, _call_once_options, True
     ),
+    tflite.BuiltinOperator.IF: _OptionsSpec(tflite.BuiltinOptions.IfOptions, _if_options, True),
+    tflite.BuiltinOperator.WHILE: _OptionsSpec(tflite.BuiltinOptions.WhileOptions, _while_options, True),
 }
 
 

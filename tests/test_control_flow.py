@@ -1,0 +1,50 @@
+"""IF and WHILE (``tinycc/ops/control_flow.py``): subgraphs as static functions whose arena is the
+calling op's scratch, checked against TFLite Micro on models from ``models_control``."""
+from __future__ import annotations
+
+import pytest
+
+from tinycc import driver
+from tinycc.errors import TinyccError
+from tinycc.testing import models_control
+
+from .conftest import needs_qemu
+
+
+@pytest.mark.parametrize("dtype", ["float32", "int8"])
+def test_if(tmp_path, check_model, dtype):
+    f = tmp_path / "if.tflite"
+    f.write_bytes(models_control.if_model(dtype))
+    check_model(f, samples=8)
+
+
+@pytest.mark.parametrize("model", ["accumulate_nested", "rnn"])
+def test_while(tmp_path, check_model, model):
+    """A data-dependent count of loops (2 to 4 here) with an IF inside the body (the nested
+    call), and the int8 recurrent cell over 5 time steps."""
+    build = {"accumulate_nested": models_control.while_accumulate_model,
+             "rnn": models_control.while_rnn_model}[model]
+    f = tmp_path / "while.tflite"
+    f.write_bytes(build())
+    check_model(f, samples=6)
+
+
+@pytest.mark.parametrize("fault, message", [
+    ("recursion", "operator 0 (WHILE in subgraph 2): body_subgraph_index 2 calls a subgraph that is running"),
+    ("types", "operator 0 (IF): tensor 'x': then subgraph 1's input tensor a is int8 [1, 4], the operator's float32"),
+    ("index", "operator 0 (IF): subgraph index 7 out of range (model has 3 subgraphs)"),
+    ("cond", "the condition (input 0) must be a bool of one element, not float32 [1]"),
+])
+def test_refused(fault, message):
+    with pytest.raises(TinyccError) as e:
+        driver.compile_graph(models_control.broken_model(fault))
+    assert message in str(e.value) and "\n" not in str(e.value)
+
+
+def test_while_rnn_cortex_m4(tmp_path, check_model):
+    """The int8 recurrent cell in QEMU (cortex-m4, --optimize speed: the subgraphs keep the
+    plain kernels), bit-exact with TFLite Micro."""
+    needs_qemu()
+    f = tmp_path / "rnn.tflite"
+    f.write_bytes(models_control.while_rnn_model())
+    check_model(f, samples=4, mode="qemu", target="cortex-m4")
