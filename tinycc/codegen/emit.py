@@ -114,7 +114,7 @@ class Emitter:
 
 
 def _csize(ctype: str) -> int:
-    return {"int8_t": 1, "uint8_t": 1, "int16_t": 2, "int32_t": 4, "float": 4, "int64_t": 8}[ctype]
+    return {"int8_t": 1, "uint8_t": 1, "int16_t": 2, "uint16_t": 2, "int32_t": 4, "float": 4, "int64_t": 8}[ctype]
 
 
 @functools.lru_cache(maxsize=1)
