@@ -1,18 +1,22 @@
-"""UNIDIRECTIONAL_SEQUENCE_LSTM, float32 (tinycc/ops/lstm.py, runtime/kernels/tcc_lstm.c), against
-TFLite Micro over sequences of invokes on one interpreter (the hidden and cell states persist):
-time-major and batch-major, with a cell clip; and TFLite Micro's refusals (peephole,
-projection, layer norm, CIFG)."""
+"""UNIDIRECTIONAL_SEQUENCE_LSTM, float32, int8 and 16x8 (tinycc/ops/lstm.py, runtime/kernels/tcc_lstm.c),
+against TFLite Micro over sequences of invokes on one interpreter (the hidden and cell states
+persist): time-major and batch-major, with a cell clip, cell state scales whose tanh input is
+shifted left or right; a two-layer model on the host and in QEMU; NAME_reset; and TFLite Micro's
+refusals (peephole, projection, layer norm, CIFG)."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from tinycc import driver
+import subprocess
+
+from tinycc import driver, toolchain
 from tinycc.errors import TinyccError
-from tinycc.testing.models_sequence import lstm_model
+from tinycc.testing.models_sequence import lstm_model, lstm_stack_model
 from tinycc.testing.tflite_writer import ModelBuilder
 
-from .conftest import assert_match, random_batch, reference_outputs, run_compiled
+from .conftest import assert_match, needs_qemu, random_batch, reference_outputs, run_compiled
+from .test_state import APP_C, STEPS
 
 
 @pytest.mark.parametrize("kw", [dict(), dict(time_major=False, cell_clip=0.8, batches=3, time=4, seed=2)],
@@ -56,3 +60,66 @@ def test_lstm_variants_tflm_refuses(tmp_path, slot, what):
     with pytest.raises(TinyccError, match=what) as e:
         driver.compile_graph(str(tmp_path / "m.tflite"))
     assert "UNIDIRECTIONAL_SEQUENCE_LSTM" in str(e.value)
+
+
+def _sequence_matches(tmp_path, data: bytes, mode: str = "host", steps: int = 10):
+    model = tmp_path / "lstm.tflite"
+    model.write_bytes(data)
+    g = driver.compile_graph(str(model))
+    batches = random_batch(g, np.random.default_rng(5), steps)
+    ours, _ = run_compiled(model, batches, tmp_path, mode=mode, g=g)
+    refs = reference_outputs(model, batches, 1)
+    assert_match(ours, refs)
+    assert len({o[0].tobytes() for o in ours}) == steps        # the outputs move
+    return g
+
+
+@pytest.mark.parametrize("kw", [
+    dict(dtype="int8"),
+    dict(dtype="int8", time_major=False, batches=3, time=4, cell_clip=0.8, cell_power=-15, seed=2),
+    dict(dtype="int16", cell_power=-9, cell_clip=2.5, time_major=False, n_cell=9, n_input=7, seed=5)],
+    ids=["int8", "int8_batch_major_clip_q0.15_cell", "16x8_batch_major_clip"])
+def test_integer_lstm_sequence_matches_tflm(tmp_path, kw):
+    """Gate matmuls onto Q3.12, the table sigmoid/tanh, the int16 cell update and clip, the hidden
+    requantization: bit-exact with TFLite Micro over 10 invokes."""
+    g = _sequence_matches(tmp_path, lstm_model(**kw))
+    batches, n_cell = kw.get("batches", 2), kw.get("n_cell", 4)
+    act = 1 if kw["dtype"] == "int8" else 2
+    assert g.graph["plan"].state_size >= batches * n_cell * (act + 2)     # hidden + int16 cell
+
+
+def test_two_layer_int8_lstm(tmp_path):
+    """Two stacked int8 LSTMs (the first's output sequence the second's input, the second clipped)."""
+    _sequence_matches(tmp_path, lstm_stack_model("int8"))
+
+
+def test_two_layer_16x8_lstm_qemu(tmp_path):
+    """The two-layer 16x8 model on Cortex-M4 in QEMU."""
+    needs_qemu()
+    _sequence_matches(tmp_path, lstm_stack_model("int16"), mode="qemu")
+
+
+def test_int8_lstm_reset_restores_the_zero_points(tmp_path):
+    """NAME_reset puts the int8 hidden state back to its zero point (as TFLite Micro starts it):
+    the sequence repeats after it, and on the application's own state."""
+    model = tmp_path / "lstm.tflite"
+    model.write_bytes(lstm_model(dtype="int8", seed=3))
+    g = driver.compile_graph(str(model))
+    batches = random_batch(g, np.random.default_rng(1), STEPS)
+    ref = np.stack([r[0].reshape(-1) for r in reference_outputs(model, batches, 1)])
+    driver.build(str(model), str(tmp_path / "model"), "model", stack=False)
+    (tmp_path / "app.c").write_text(APP_C % dict(steps=STEPS))
+    exe = toolchain.build_host([tmp_path / "app.c", *sorted((tmp_path / "model").glob("*.c"))],
+                               [tmp_path / "model"], tmp_path / "app")
+    r = subprocess.run([str(exe)], input=b"".join(b[0].tobytes() for b in batches), capture_output=True, timeout=60)
+    assert r.returncode == 0, r.returncode
+    out = np.frombuffer(r.stdout, np.int8).reshape(3, STEPS, -1)
+    for k in range(3):   # static state, after NAME_reset(), the application's state
+        assert np.array_equal(out[k], ref), k
+
+
+def test_integer_lstm_needs_an_int16_cell_state(tmp_path):
+    """TFLite Micro's integer kernel takes only an int16 cell state; so does tinycc, in one line."""
+    (tmp_path / "m.tflite").write_bytes(lstm_model(dtype="int8", cell_dtype="int8"))
+    with pytest.raises(TinyccError, match="needs int16 for input 19, not int8"):
+        driver.compile_graph(str(tmp_path / "m.tflite"))

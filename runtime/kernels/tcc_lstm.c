@@ -1,4 +1,4 @@
-/* tinycc runtime: UNIDIRECTIONAL_SEQUENCE_LSTM, float32.
+/* tinycc runtime: UNIDIRECTIONAL_SEQUENCE_LSTM, float32 and integer (int8 and 16x8).
  *
  * Semantics (TFLite Micro lstm_eval.h, LstmStep), for every batch row and time step:
  *   gate[g][j] = (w_in[g][j] . x + bias[g][j]) + (w_rec[g][j] . h + 0)     (two FCs, then added)
@@ -7,11 +7,27 @@
  *   h = tanh(c) * output; out[t] = h.
  * Rows are independent, so the time-major and batch-major layouts compute the same values;
  * only the input/output indexing differs.
+ *
+ * Integer (TFLite Micro's LstmStep on int16 cell state, lstm_eval.h), per row and time step:
+ *   pre[g][j] = sat16(clamp16(rq(w_in[g][j] . (x - x_zp) + bias[g][j]))
+ *                     + clamp16(rq(w_rec[g][j] . (h - h_zp))))           (two FCs onto Q3.12)
+ *   int8 sums in int32 and requantizes like TFLite's int32 MultiplyByQuantizedMultiplier; 16x8 sums in
+ *   int64 with the int64 bias and requantizes with the int64 one. The zero points are folded into
+ *   the int32 biases at build time.
+ *   gates: sigmoid (input, forget, output), tanh (cell), both on the Q3.12 value times 3 through
+ *   TFLite's sigmoid table (tcc_sigmoid_s16.h), out in Q0.15;
+ *   c = sat16(clamp16(rq(forget * c)) + clamp16(rq(input * cell_gate))), then the clip;
+ *   h = clamp(h_zp + rq(tanh(c) * output), hidden range), tanh's input the cell state times
+ *   tanh_mult >> tanh_shift; out[t] = h.
  */
 #include "tcc_lstm.h"
 
 #include <math.h>
 
+#include "tcc_common.h"
+#include "tcc_sigmoid_s16.h"
+
+#ifndef TCC_OMIT_LSTM_F32  /* tinycc defines it when no op calls it */
 static float tcc_lstm_logistic(float x)
 {
     /* reference_ops::Logistic (float) */
@@ -64,3 +80,109 @@ void tcc_lstm_f32(const tcc_lstm_f32_params *p, const float *in, float *hidden, 
         }
     }
 }
+
+#endif
+
+#if !defined(TCC_OMIT_LSTM_S8) || !defined(TCC_OMIT_LSTM_S16)
+static int16_t tcc_lstm_sat16(int32_t x)
+{
+    return (int16_t)tcc_clamp(x, INT16_MIN, INT16_MAX);
+}
+
+/* The gates from their pre-activations (scratch: 4 rows of n_cell, Q3.12 in, Q0.15 out), the cell
+ * update, and the new hidden values in the output gate's row. */
+static void tcc_lstm_q_update(const tcc_lstm_q_params *p, int16_t *gate, int16_t *c)
+{
+    const int32_t n = p->n_cell;
+    for (int32_t j = 0; j < 4 * n; ++j) {
+        const int32_t d = gate[j] * 3;
+        gate[j] = j / n == 2 ? tcc_tanh16(p->table, d) : tcc_sigmoid16(p->table, d);
+    }
+    for (int32_t j = 0; j < n; ++j) {
+        const int32_t kept = tcc_requantize(gate[n + j] * c[j], p->forget_mult, p->forget_shift);
+        const int32_t added = tcc_requantize(gate[j] * gate[2 * n + j], p->input_mult, p->input_shift);
+        int32_t cj = tcc_lstm_sat16(tcc_lstm_sat16(kept) + tcc_lstm_sat16(added));
+        if (p->cell_clip > 0) {
+            cj = tcc_clamp(cj, -p->cell_clip, p->cell_clip);
+        }
+        c[j] = (int16_t)cj;
+        const int32_t t = tcc_tanh16(p->table, tcc_sigmoid16_scale(cj, p->tanh_mult, p->tanh_shift));
+        const int32_t h = p->hidden_zp + tcc_requantize(t * gate[3 * n + j], p->hidden_mult, p->hidden_shift);
+        gate[3 * n + j] = (int16_t)tcc_clamp(h, p->hidden_min, p->hidden_max);
+    }
+}
+#endif
+
+#ifndef TCC_OMIT_LSTM_S8  /* tinycc defines it when no op calls it */
+static int32_t tcc_lstm_dot_s8(const int8_t *w, const int8_t *x, int32_t n)
+{
+    int32_t acc = 0;
+    for (int32_t k = 0; k < n; ++k) {
+        acc += (int32_t)w[k] * x[k];
+    }
+    return acc;
+}
+
+void tcc_lstm_s8(const tcc_lstm_q_params *p, const int8_t *in, int8_t *hidden, int16_t *cell, int8_t *out,
+                 int16_t *scratch)
+{
+    const int32_t n = p->n_cell;
+    for (int32_t b = 0; b < p->batches; ++b) {
+        int8_t *h = hidden + b * n;
+        for (int32_t t = 0; t < p->time; ++t) {
+            const int32_t row = p->time_major ? t * p->batches + b : b * p->time + t;
+            const int8_t *x = in + row * p->n_input;
+            for (int32_t g = 0; g < 4; ++g) {
+                for (int32_t j = 0; j < n; ++j) {
+                    const int32_t a = tcc_requantize(tcc_lstm_dot_s8(p->w_in[g] + j * p->n_input, x, p->n_input)
+                                                     + p->bias_in[g][j], p->mult_in[g], p->shift_in[g]);
+                    const int32_t r = tcc_requantize(tcc_lstm_dot_s8(p->w_rec[g] + j * n, h, n) + p->bias_rec[g][j],
+                                                     p->mult_rec[g], p->shift_rec[g]);
+                    scratch[g * n + j] = tcc_lstm_sat16(tcc_lstm_sat16(a) + tcc_lstm_sat16(r));
+                }
+            }
+            tcc_lstm_q_update(p, scratch, cell + b * n);
+            for (int32_t j = 0; j < n; ++j) {
+                h[j] = out[row * n + j] = (int8_t)scratch[3 * n + j];
+            }
+        }
+    }
+}
+#endif
+
+#ifndef TCC_OMIT_LSTM_S16  /* tinycc defines it when no op calls it */
+static int64_t tcc_lstm_dot_s16(const int8_t *w, const int16_t *x, int32_t n)
+{
+    int64_t acc = 0;
+    for (int32_t k = 0; k < n; ++k) {
+        acc += (int32_t)w[k] * x[k];
+    }
+    return acc;
+}
+
+void tcc_lstm_s16(const tcc_lstm_q_params *p, const int16_t *in, int16_t *hidden, int16_t *cell, int16_t *out,
+                  int16_t *scratch)
+{
+    const int32_t n = p->n_cell;
+    for (int32_t b = 0; b < p->batches; ++b) {
+        int16_t *h = hidden + b * n;
+        for (int32_t t = 0; t < p->time; ++t) {
+            const int32_t row = p->time_major ? t * p->batches + b : b * p->time + t;
+            const int16_t *x = in + row * p->n_input;
+            for (int32_t g = 0; g < 4; ++g) {
+                for (int32_t j = 0; j < n; ++j) {
+                    const int32_t a = tcc_requantize64(tcc_lstm_dot_s16(p->w_in[g] + j * p->n_input, x, p->n_input)
+                                                       + p->bias64[g][j], p->mult_in[g], p->shift_in[g]);
+                    const int32_t r = tcc_requantize64(tcc_lstm_dot_s16(p->w_rec[g] + j * n, h, n),
+                                                       p->mult_rec[g], p->shift_rec[g]);
+                    scratch[g * n + j] = tcc_lstm_sat16(tcc_lstm_sat16(a) + tcc_lstm_sat16(r));
+                }
+            }
+            tcc_lstm_q_update(p, scratch, cell + b * n);
+            for (int32_t j = 0; j < n; ++j) {
+                h[j] = out[row * n + j] = scratch[3 * n + j];
+            }
+        }
+    }
+}
+#endif
