@@ -24,8 +24,7 @@
 
 #include <math.h>
 
-#include "tcc_common.h"
-#include "tcc_sigmoid_s16.h"
+#include "tcc_lstm_q.h"
 
 #ifndef TCC_OMIT_LSTM_F32  /* tinycc defines it when no op calls it */
 static float tcc_lstm_logistic(float x)
@@ -83,36 +82,6 @@ void tcc_lstm_f32(const tcc_lstm_f32_params *p, const float *in, float *hidden, 
 
 #endif
 
-#if !defined(TCC_OMIT_LSTM_S8) || !defined(TCC_OMIT_LSTM_S16)
-static int16_t tcc_lstm_sat16(int32_t x)
-{
-    return (int16_t)tcc_clamp(x, INT16_MIN, INT16_MAX);
-}
-
-/* The gates from their pre-activations (scratch: 4 rows of n_cell, Q3.12 in, Q0.15 out), the cell
- * update, and the new hidden values in the output gate's row. */
-static void tcc_lstm_q_update(const tcc_lstm_q_params *p, int16_t *gate, int16_t *c)
-{
-    const int32_t n = p->n_cell;
-    for (int32_t j = 0; j < 4 * n; ++j) {
-        const int32_t d = gate[j] * 3;
-        gate[j] = j / n == 2 ? tcc_tanh16(p->table, d) : tcc_sigmoid16(p->table, d);
-    }
-    for (int32_t j = 0; j < n; ++j) {
-        const int32_t kept = tcc_requantize(gate[n + j] * c[j], p->forget_mult, p->forget_shift);
-        const int32_t added = tcc_requantize(gate[j] * gate[2 * n + j], p->input_mult, p->input_shift);
-        int32_t cj = tcc_lstm_sat16(tcc_lstm_sat16(kept) + tcc_lstm_sat16(added));
-        if (p->cell_clip > 0) {
-            cj = tcc_clamp(cj, -p->cell_clip, p->cell_clip);
-        }
-        c[j] = (int16_t)cj;
-        const int32_t t = tcc_tanh16(p->table, tcc_sigmoid16_scale(cj, p->tanh_mult, p->tanh_shift));
-        const int32_t h = p->hidden_zp + tcc_requantize(t * gate[3 * n + j], p->hidden_mult, p->hidden_shift);
-        gate[3 * n + j] = (int16_t)tcc_clamp(h, p->hidden_min, p->hidden_max);
-    }
-}
-#endif
-
 #ifndef TCC_OMIT_LSTM_S8  /* tinycc defines it when no op calls it */
 static int32_t tcc_lstm_dot_s8(const int8_t *w, const int8_t *x, int32_t n)
 {
@@ -123,30 +92,26 @@ static int32_t tcc_lstm_dot_s8(const int8_t *w, const int8_t *x, int32_t n)
     return acc;
 }
 
+static void tcc_lstm_gates_s8(const tcc_lstm_q_params *p, const void *vx, const void *vh, int16_t *pre, void *work)
+{
+    const int8_t *x = (const int8_t *)vx, *h = (const int8_t *)vh;
+    const int32_t n = p->n_cell;
+    (void)work;
+    for (int32_t g = 0; g < 4; ++g) {
+        for (int32_t j = 0; j < n; ++j) {
+            const int32_t a = tcc_requantize(tcc_lstm_dot_s8(p->w_in[g] + j * p->n_input, x, p->n_input)
+                                             + p->bias_in[g][j], p->mult_in[g], p->shift_in[g]);
+            const int32_t r = tcc_requantize(tcc_lstm_dot_s8(p->w_rec[g] + j * n, h, n) + p->bias_rec[g][j],
+                                             p->mult_rec[g], p->shift_rec[g]);
+            pre[g * n + j] = tcc_lstm_preact(a, r);
+        }
+    }
+}
+
 void tcc_lstm_s8(const tcc_lstm_q_params *p, const int8_t *in, int8_t *hidden, int16_t *cell, int8_t *out,
                  int16_t *scratch)
 {
-    const int32_t n = p->n_cell;
-    for (int32_t b = 0; b < p->batches; ++b) {
-        int8_t *h = hidden + b * n;
-        for (int32_t t = 0; t < p->time; ++t) {
-            const int32_t row = p->time_major ? t * p->batches + b : b * p->time + t;
-            const int8_t *x = in + row * p->n_input;
-            for (int32_t g = 0; g < 4; ++g) {
-                for (int32_t j = 0; j < n; ++j) {
-                    const int32_t a = tcc_requantize(tcc_lstm_dot_s8(p->w_in[g] + j * p->n_input, x, p->n_input)
-                                                     + p->bias_in[g][j], p->mult_in[g], p->shift_in[g]);
-                    const int32_t r = tcc_requantize(tcc_lstm_dot_s8(p->w_rec[g] + j * n, h, n) + p->bias_rec[g][j],
-                                                     p->mult_rec[g], p->shift_rec[g]);
-                    scratch[g * n + j] = tcc_lstm_sat16(tcc_lstm_sat16(a) + tcc_lstm_sat16(r));
-                }
-            }
-            tcc_lstm_q_update(p, scratch, cell + b * n);
-            for (int32_t j = 0; j < n; ++j) {
-                h[j] = out[row * n + j] = (int8_t)scratch[3 * n + j];
-            }
-        }
-    }
+    tcc_lstm_q_run(p, in, hidden, cell, out, scratch, 1, tcc_lstm_gates_s8, 0);
 }
 #endif
 
@@ -160,29 +125,25 @@ static int64_t tcc_lstm_dot_s16(const int8_t *w, const int16_t *x, int32_t n)
     return acc;
 }
 
+static void tcc_lstm_gates_s16(const tcc_lstm_q_params *p, const void *vx, const void *vh, int16_t *pre, void *work)
+{
+    const int16_t *x = (const int16_t *)vx, *h = (const int16_t *)vh;
+    const int32_t n = p->n_cell;
+    (void)work;
+    for (int32_t g = 0; g < 4; ++g) {
+        for (int32_t j = 0; j < n; ++j) {
+            const int32_t a = tcc_requantize64(tcc_lstm_dot_s16(p->w_in[g] + j * p->n_input, x, p->n_input)
+                                               + p->bias64[g][j], p->mult_in[g], p->shift_in[g]);
+            const int32_t r = tcc_requantize64(tcc_lstm_dot_s16(p->w_rec[g] + j * n, h, n),
+                                               p->mult_rec[g], p->shift_rec[g]);
+            pre[g * n + j] = tcc_lstm_preact(a, r);
+        }
+    }
+}
+
 void tcc_lstm_s16(const tcc_lstm_q_params *p, const int16_t *in, int16_t *hidden, int16_t *cell, int16_t *out,
                   int16_t *scratch)
 {
-    const int32_t n = p->n_cell;
-    for (int32_t b = 0; b < p->batches; ++b) {
-        int16_t *h = hidden + b * n;
-        for (int32_t t = 0; t < p->time; ++t) {
-            const int32_t row = p->time_major ? t * p->batches + b : b * p->time + t;
-            const int16_t *x = in + row * p->n_input;
-            for (int32_t g = 0; g < 4; ++g) {
-                for (int32_t j = 0; j < n; ++j) {
-                    const int32_t a = tcc_requantize64(tcc_lstm_dot_s16(p->w_in[g] + j * p->n_input, x, p->n_input)
-                                                       + p->bias64[g][j], p->mult_in[g], p->shift_in[g]);
-                    const int32_t r = tcc_requantize64(tcc_lstm_dot_s16(p->w_rec[g] + j * n, h, n),
-                                                       p->mult_rec[g], p->shift_rec[g]);
-                    scratch[g * n + j] = tcc_lstm_sat16(tcc_lstm_sat16(a) + tcc_lstm_sat16(r));
-                }
-            }
-            tcc_lstm_q_update(p, scratch, cell + b * n);
-            for (int32_t j = 0; j < n; ++j) {
-                h[j] = out[row * n + j] = scratch[3 * n + j];
-            }
-        }
-    }
+    tcc_lstm_q_run(p, in, hidden, cell, out, scratch, 2, tcc_lstm_gates_s16, 0);
 }
 #endif
