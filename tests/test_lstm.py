@@ -8,15 +8,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import subprocess
+from pathlib import Path
 
-from tinycc import driver, toolchain
+from tinycc import driver, ir
 from tinycc.errors import TinyccError
 from tinycc.testing.models_sequence import lstm_model, lstm_stack_model
 from tinycc.testing.tflite_writer import ModelBuilder
 
 from .conftest import assert_match, needs_qemu, random_batch, reference_outputs, run_compiled
-from .test_state import APP_C, STEPS
+from .test_state import assert_reset_repeats_the_sequence
 
 
 @pytest.mark.parametrize("kw", [dict(), dict(time_major=False, cell_clip=0.8, batches=3, time=4, seed=2)],
@@ -93,10 +93,14 @@ def test_two_layer_int8_lstm(tmp_path):
     _sequence_matches(tmp_path, lstm_stack_model("int8"))
 
 
-def test_two_layer_16x8_lstm_qemu(tmp_path):
-    """The two-layer 16x8 model on Cortex-M4 in QEMU."""
+@pytest.mark.parametrize("dtype", ["int8", "int16"])
+def test_two_layer_lstm_dsp_kernels_qemu(tmp_path, dtype):
+    """Two-layer int8 and 16x8 models on Cortex-M4 in QEMU, through the DSP kernels
+    (tcc_arm_lstm_s8 / _s16: two weight rows at a time, an odd n_cell, rows whose length is not a
+    multiple of 4)."""
     needs_qemu()
-    _sequence_matches(tmp_path, lstm_stack_model("int16"), mode="qemu")
+    _sequence_matches(tmp_path, lstm_stack_model(dtype, time=3, n_input=10, cells=(9, 8)), mode="qemu", steps=4)
+    assert list((tmp_path / "out").glob("*tcc_arm_lstm.c")) and not list((tmp_path / "out").glob("*tcc_lstm.c"))
 
 
 def test_int8_lstm_reset_restores_the_zero_points(tmp_path):
@@ -104,18 +108,8 @@ def test_int8_lstm_reset_restores_the_zero_points(tmp_path):
     the sequence repeats after it, and on the application's own state."""
     model = tmp_path / "lstm.tflite"
     model.write_bytes(lstm_model(dtype="int8", seed=3))
-    g = driver.compile_graph(str(model))
-    batches = random_batch(g, np.random.default_rng(1), STEPS)
-    ref = np.stack([r[0].reshape(-1) for r in reference_outputs(model, batches, 1)])
-    driver.build(str(model), str(tmp_path / "model"), "model", stack=False)
-    (tmp_path / "app.c").write_text(APP_C % dict(steps=STEPS))
-    exe = toolchain.build_host([tmp_path / "app.c", *sorted((tmp_path / "model").glob("*.c"))],
-                               [tmp_path / "model"], tmp_path / "app")
-    r = subprocess.run([str(exe)], input=b"".join(b[0].tobytes() for b in batches), capture_output=True, timeout=60)
-    assert r.returncode == 0, r.returncode
-    out = np.frombuffer(r.stdout, np.int8).reshape(3, STEPS, -1)
-    for k in range(3):   # static state, after NAME_reset(), the application's state
-        assert np.array_equal(out[k], ref), k
+    ref = assert_reset_repeats_the_sequence(tmp_path, model)
+    assert len({row.tobytes() for row in ref}) == len(ref)
 
 
 def test_integer_lstm_needs_an_int16_cell_state(tmp_path):
@@ -123,3 +117,12 @@ def test_integer_lstm_needs_an_int16_cell_state(tmp_path):
     (tmp_path / "m.tflite").write_bytes(lstm_model(dtype="int8", cell_dtype="int8"))
     with pytest.raises(TinyccError, match="needs int16 for input 19, not int8"):
         driver.compile_graph(str(tmp_path / "m.tflite"))
+
+
+def test_keras_lstm_int8(tmp_path):
+    """Two tf_keras LSTM layers and a Dense head as TensorFlow's converter makes them full-integer
+    (scripts/make_keras_lstm.py: the converter's intermediate tensors, its cell and hidden scales):
+    bit-exact with TFLite Micro over 10 invokes, on the host."""
+    data = (Path(__file__).resolve().parent / "data" / "keras_lstm_int8.tflite").read_bytes()
+    g = _sequence_matches(tmp_path, data)
+    assert sum(ir.op(g, o).kind == "UNIDIRECTIONAL_SEQUENCE_LSTM" for o in ir.ops_in_order(g)) == 2

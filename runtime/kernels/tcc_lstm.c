@@ -82,31 +82,38 @@ void tcc_lstm_f32(const tcc_lstm_f32_params *p, const float *in, float *hidden, 
 
 #endif
 
-#ifndef TCC_OMIT_LSTM_S8  /* tinycc defines it when no op calls it */
-static int32_t tcc_lstm_dot_s8(const int8_t *w, const int8_t *x, int32_t n)
-{
-    int32_t acc = 0;
-    for (int32_t k = 0; k < n; ++k) {
-        acc += (int32_t)w[k] * x[k];
+/* For activations of type xtype: name_dot, one row's product with an activation row summed in
+ * acctype (int32: TFLite's int8 sums; int64: its 16x8 sums), and name, the gates function
+ * (tcc_lstm_gates_fn) whose row pre-activation is PREACT, from the input product a and the
+ * recurrent product r of gate g, row j. */
+#define TCC_LSTM_GATES(name, xtype, acctype, PREACT)                                                  \
+    static acctype name##_dot(const int8_t *w, const xtype *x, int32_t len)                             \
+    {                                                                                                   \
+        acctype acc = 0;                                                                                \
+        for (int32_t k = 0; k < len; ++k) {                                                             \
+            acc += (int32_t)w[k] * x[k];                                                                \
+        }                                                                                               \
+        return acc;                                                                                     \
+    }                                                                                                   \
+                                                                                                        \
+    static void name(const tcc_lstm_q_params *p, const void *vx, const void *vh, int16_t *pre, void *work) \
+    {                                                                                                   \
+        const xtype *x = (const xtype *)vx, *h = (const xtype *)vh;                                     \
+        const int32_t n = p->n_cell, ni = p->n_input;                                                   \
+        (void)work;                                                                                     \
+        for (int32_t g = 0; g < 4; ++g) {                                                               \
+            for (int32_t j = 0; j < n; ++j) {                                                           \
+                const acctype a = name##_dot(p->w_in[g] + j * ni, x, ni);                               \
+                const acctype r = name##_dot(p->w_rec[g] + j * n, h, n);                                \
+                pre[g * n + j] = (PREACT);                                                              \
+            }                                                                                           \
+        }                                                                                               \
     }
-    return acc;
-}
 
-static void tcc_lstm_gates_s8(const tcc_lstm_q_params *p, const void *vx, const void *vh, int16_t *pre, void *work)
-{
-    const int8_t *x = (const int8_t *)vx, *h = (const int8_t *)vh;
-    const int32_t n = p->n_cell;
-    (void)work;
-    for (int32_t g = 0; g < 4; ++g) {
-        for (int32_t j = 0; j < n; ++j) {
-            const int32_t a = tcc_requantize(tcc_lstm_dot_s8(p->w_in[g] + j * p->n_input, x, p->n_input)
-                                             + p->bias_in[g][j], p->mult_in[g], p->shift_in[g]);
-            const int32_t r = tcc_requantize(tcc_lstm_dot_s8(p->w_rec[g] + j * n, h, n) + p->bias_rec[g][j],
-                                             p->mult_rec[g], p->shift_rec[g]);
-            pre[g * n + j] = tcc_lstm_preact(a, r);
-        }
-    }
-}
+#ifndef TCC_OMIT_LSTM_S8  /* tinycc defines it when no op calls it */
+TCC_LSTM_GATES(tcc_lstm_gates_s8, int8_t, int32_t,
+               tcc_lstm_preact(tcc_requantize(a + p->bias_in[g][j], p->mult_in[g], p->shift_in[g]),
+                               tcc_requantize(r + p->bias_rec[g][j], p->mult_rec[g], p->shift_rec[g])))
 
 void tcc_lstm_s8(const tcc_lstm_q_params *p, const int8_t *in, int8_t *hidden, int16_t *cell, int8_t *out,
                  int16_t *scratch)
@@ -116,30 +123,9 @@ void tcc_lstm_s8(const tcc_lstm_q_params *p, const int8_t *in, int8_t *hidden, i
 #endif
 
 #ifndef TCC_OMIT_LSTM_S16  /* tinycc defines it when no op calls it */
-static int64_t tcc_lstm_dot_s16(const int8_t *w, const int16_t *x, int32_t n)
-{
-    int64_t acc = 0;
-    for (int32_t k = 0; k < n; ++k) {
-        acc += (int32_t)w[k] * x[k];
-    }
-    return acc;
-}
-
-static void tcc_lstm_gates_s16(const tcc_lstm_q_params *p, const void *vx, const void *vh, int16_t *pre, void *work)
-{
-    const int16_t *x = (const int16_t *)vx, *h = (const int16_t *)vh;
-    const int32_t n = p->n_cell;
-    (void)work;
-    for (int32_t g = 0; g < 4; ++g) {
-        for (int32_t j = 0; j < n; ++j) {
-            const int32_t a = tcc_requantize64(tcc_lstm_dot_s16(p->w_in[g] + j * p->n_input, x, p->n_input)
-                                               + p->bias64[g][j], p->mult_in[g], p->shift_in[g]);
-            const int32_t r = tcc_requantize64(tcc_lstm_dot_s16(p->w_rec[g] + j * n, h, n),
-                                               p->mult_rec[g], p->shift_rec[g]);
-            pre[g * n + j] = tcc_lstm_preact(a, r);
-        }
-    }
-}
+TCC_LSTM_GATES(tcc_lstm_gates_s16, int16_t, int64_t,
+               tcc_lstm_preact(tcc_requantize64(a + p->bias64[g][j], p->mult_in[g], p->shift_in[g]),
+                               tcc_requantize64(r, p->mult_rec[g], p->shift_rec[g])))
 
 void tcc_lstm_s16(const tcc_lstm_q_params *p, const int16_t *in, int16_t *hidden, int16_t *cell, int16_t *out,
                   int16_t *scratch)

@@ -41,6 +41,9 @@ typedef struct {
     int32_t tanh_mult, tanh_shift;          /* the cell state onto the sigmoid table's units */
     int32_t cell_clip;                      /* > 0: the cell state is clipped to [-clip, clip] */
     const uint16_t *table;                  /* TFLite's 256-knot sigmoid table */
+    /* int8, the DSP kernel only (arm/tcc_arm_lstm.c): per gate, the requantizations of the input and
+     * recurrent products as {mult, add, shift, lshift}: SMMLAR on the sum shifted left by lshift */
+    int32_t rq_in[4][4], rq_rec[4][4];
 } tcc_lstm_q_params;
 
 /* hidden [batches][n_cell] (the activation type) and cell [batches][n_cell] (int16), kept between

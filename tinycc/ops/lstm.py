@@ -95,6 +95,11 @@ def tanh_input(power: int) -> tuple[int, int]:
     return (3 << left, 0) if left >= 0 else (3, -left)
 
 
+def c_ints(values) -> str:
+    """A C brace list of ints."""
+    return "{" + ", ".join(str(int(v)) for v in values) + "}"
+
+
 @register
 class UnidirectionalSequenceLstm(OpDef):
     kind = "UNIDIRECTIONAL_SEQUENCE_LSTM"
@@ -224,39 +229,51 @@ class UnidirectionalSequenceLstm(OpDef):
         return size * 4 * o.params.n_cell
 
     def emit(self, g, o, ctx):
-        p = o.params
         x = ir.tensor(g, o.inputs[0])
-        fields = [(k, getattr(p, k)) for k in ("time", "batches", "n_input", "n_cell", "time_major")]
+        if x.dtype == "float32":
+            p = o.params
+            arrays = [(k, "{" + ", ".join(ctx.const_array(o, f"{gate}_{k}", "float", ir.tensor(g, o.inputs[s]).data)
+                                          for gate, s in zip(GATES, slots)) + "}")
+                      for k, slots in (("w_in", W_IN), ("w_rec", W_REC), ("bias", BIAS))]
+            decl = ctx.struct(o, "tcc_lstm_f32_params", [*self.shape_fields(o), ("cell_sigmoid", 0),
+                                                         ("cell_clip", p.cell_clip), *arrays])
+            fn, ctype = "tcc_lstm_f32", "float"
+        else:
+            decl = ctx.struct(o, "tcc_lstm_q_params", self.q_fields(g, o, ctx))
+            fn, ctype = f"tcc_lstm_{'s8' if x.dtype == 'int8' else 's16'}", "int16_t"
+        ctx.call(o, self.call(g, o, ctx, fn, decl, ctype), self.kernel)
+
+    @staticmethod
+    def shape_fields(o) -> list:
+        return [(k, getattr(o.params, k)) for k in ("time", "batches", "n_input", "n_cell", "time_major")]
+
+    def q_fields(self, g, o, ctx) -> list:
+        """The fields of tcc_lstm_q_params (an integer LSTM), its constant arrays emitted."""
+        p = o.params
 
         def arrays(what, ctype, values):
             return "{" + ", ".join(ctx.const_array(o, f"{gate}_{what}", ctype, v) for gate, v in zip(GATES, values)) + "}"
 
-        def weights(slots, what, ctype):
-            return arrays(what, ctype, [ir.tensor(g, o.inputs[s]).data for s in slots])
-
-        def ints(values):
-            return "{" + ", ".join(str(int(v)) for v in values) + "}"
-        if x.dtype == "float32":
-            fields += [("cell_sigmoid", 0), ("cell_clip", p.cell_clip), ("w_in", weights(W_IN, "w_in", "float")),
-                       ("w_rec", weights(W_REC, "w_rec", "float")), ("bias", weights(BIAS, "bias", "float"))]
-            decl = ctx.struct(o, "tcc_lstm_f32_params", fields)
-            fn, ctype = "tcc_lstm_f32", "float"
+        def weights(slots, what):
+            return arrays(what, "int8_t", [ir.tensor(g, o.inputs[s]).data for s in slots])
+        fields = [*self.shape_fields(o), ("w_in", weights(W_IN, "w_in")), ("w_rec", weights(W_REC, "w_rec"))]
+        if ir.tensor(g, o.inputs[0]).dtype == "int8":
+            fields += [("bias_in", arrays("bias_in", "int32_t", p.bias_in)),
+                       ("bias_rec", arrays("bias_rec", "int32_t", p.bias_rec))]
         else:
-            fields += [("w_in", weights(W_IN, "w_in", "int8_t")), ("w_rec", weights(W_REC, "w_rec", "int8_t"))]
-            if x.dtype == "int8":
-                fields += [("bias_in", arrays("bias_in", "int32_t", p.bias_in)),
-                           ("bias_rec", arrays("bias_rec", "int32_t", p.bias_rec))]
-            else:
-                fields += [("bias64", arrays("bias", "int64_t", p.bias_in))]
-            fields += [(k, ints(getattr(p, k))) for k in ("mult_in", "shift_in", "mult_rec", "shift_rec")]
-            fields += p.c_fields("forget_mult", "forget_shift", "input_mult", "input_shift", "hidden_mult",
-                                 "hidden_shift", "hidden_zp", "hidden_min", "hidden_max", "tanh_mult", "tanh_shift",
-                                 "cell_clip")
-            fields.append(("table", ctx.const_array(o, "sigmoid_table", "uint16_t", T.sigmoid_table_u16())))
-            decl = ctx.struct(o, "tcc_lstm_q_params", fields)
-            fn, ctype = f"tcc_lstm_{'s8' if x.dtype == 'int8' else 's16'}", "int16_t"
-        ctx.call(o, f"{fn}(&{decl}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.inputs[18])}, "
-                    f"{ctx.buf(o.inputs[19])}, {ctx.buf(o.outputs[0])}, ({ctype} *){ctx.scratch(o)});", self.kernel)
+            fields += [("bias64", arrays("bias", "int64_t", p.bias_in))]
+        fields += [(k, c_ints(getattr(p, k))) for k in ("mult_in", "shift_in", "mult_rec", "shift_rec")]
+        fields += p.c_fields("forget_mult", "forget_shift", "input_mult", "input_shift", "hidden_mult",
+                             "hidden_shift", "hidden_zp", "hidden_min", "hidden_max", "tanh_mult", "tanh_shift",
+                             "cell_clip")
+        fields.append(("table", ctx.const_array(o, "sigmoid_table", "uint16_t", T.sigmoid_table_u16())))
+        return fields
+
+    @staticmethod
+    def call(g, o, ctx, fn: str, params: str, scratch_ctype: str) -> str:
+        """The kernel call: params, input, hidden state, cell state, output, scratch."""
+        return (f"{fn}(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.inputs[18])}, {ctx.buf(o.inputs[19])}, "
+                f"{ctx.buf(o.outputs[0])}, ({scratch_ctype} *){ctx.scratch(o)});")
 
     def macs(self, g, o):
         p = o.params if isinstance(o.params, LstmParams) else self.prepare(g, o)
