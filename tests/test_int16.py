@@ -366,7 +366,7 @@ def _pair_model(kind: str, zero_point: int = 0, out_dtype: str = "int16") -> byt
 
 @pytest.mark.parametrize("kind,zero_point,out_dtype,message", [
     ("SUB", 3, "int16", r"zero point of 0"),                   # TFLite's 16x8: symmetric int16
-    ("PRELU", 0, "int16", r"int16 is not supported"),          # TFLite Micro has no int16 PRELU
+    ("PRELU", 0, "int16", r"int8 alpha"),                      # TFLite Micro: an int16 PRELU has an int8 alpha
     ("GREATER", 0, "bool", r"int16 is not supported"),         # nor int16 comparisons
     ("DIV", 0, "int16", r"int16 is not supported"),
 ])
@@ -414,3 +414,44 @@ def test_mixed_16x8_model_qemu(tmp_path):
     batches = [[(rng.standard_normal((1, 8, 8, 3)) * 1.5).astype(np.float32)] for _ in range(3)]
     ours, _ = run_compiled(path, batches, tmp_path, "qemu")
     assert_match(ours, reference_outputs(path, batches), float_tol=(0.0, 0.0))
+
+
+@pytest.mark.parametrize("in_scale", [2**-12, 2**-11, 1 / 3000])
+def test_sigmoid_tables(tmp_path, in_scale):
+    """LOGISTIC and TANH over every int16 input: TFLite's interpolated sigmoid table, the input
+    scale a power of two (2^-12 for both, 2^-11 for TANH: multiplier 3 << shift) or not (rescaled
+    with rounding)."""
+    mb = ElementwiseBuilder("tinycc int16 LOGISTIC and TANH")
+    x = mb.tensor([256, 256], "int16", scale=in_scale, zero_point=0)
+    ys = [mb.tensor([256, 256], "int16", scale=2**-15, zero_point=0) for _ in range(2)]
+    mb.op("LOGISTIC", [x], [ys[0]])
+    mb.op("TANH", [x], [ys[1]])
+    path = tmp_path / "m.tflite"
+    path.write_bytes(mb.build([x], ys))
+    batches = [[np.arange(-32768, 32768, dtype=np.int16).reshape(256, 256)]]
+    ours, _ = run_compiled(path, batches, tmp_path)
+    assert_match(ours, reference_outputs(path, batches))
+
+
+def test_sigmoid_output_scale_refused(tmp_path):
+    mb = ElementwiseBuilder("tinycc int16 LOGISTIC")
+    x = mb.tensor([4], "int16", scale=2**-12, zero_point=0)
+    y = mb.tensor([4], "int16", scale=2**-14, zero_point=0)
+    mb.op("LOGISTIC", [x], [y])
+    (tmp_path / "m.tflite").write_bytes(mb.build([x], [y]))
+    with pytest.raises(TinyccError, match="2\\^-15"):
+        driver.compile_graph(str(tmp_path / "m.tflite"))
+
+
+@pytest.mark.parametrize("alpha_shape", [[1, 1, 6], [3, 5, 6]])
+def test_prelu(tmp_path, check_model, alpha_shape):
+    """PRELU with an int16 input and output and an int8 alpha (TFLite Micro's int16 kernel),
+    alpha broadcast over the leading axes or not."""
+    mb = ModelBuilder("tinycc int16 PRELU")
+    x = mb.tensor([3, 5, 6], "int16", scale=1 / 700, zero_point=0)
+    a = mb.tensor(alpha_shape, "int8", data=RNG.integers(-128, 128, alpha_shape), scale=0.01, zero_point=5)
+    y = mb.tensor([3, 5, 6], "int16", scale=1 / 900, zero_point=0)
+    mb.op("PRELU", [x, a], [y])
+    path = tmp_path / "m.tflite"
+    path.write_bytes(mb.build([x], [y]))
+    check_model(path, samples=2)

@@ -1,18 +1,22 @@
-"""UNIDIRECTIONAL_SEQUENCE_LSTM, float32 (tinycc/ops/lstm.py, runtime/kernels/tcc_lstm.c), against
-TFLite Micro over sequences of invokes on one interpreter (the hidden and cell states persist):
-time-major and batch-major, with a cell clip; and TFLite Micro's refusals (peephole,
-projection, layer norm, CIFG)."""
+"""UNIDIRECTIONAL_SEQUENCE_LSTM, float32, int8 and 16x8 (tinycc/ops/lstm.py, runtime/kernels/tcc_lstm.c),
+against TFLite Micro over sequences of invokes on one interpreter (the hidden and cell states
+persist): time-major and batch-major, with a cell clip, cell state scales whose tanh input is
+shifted left or right; a two-layer model on the host and in QEMU; NAME_reset; and TFLite Micro's
+refusals (peephole, projection, layer norm, CIFG)."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from tinycc import driver
+from pathlib import Path
+
+from tinycc import driver, ir
 from tinycc.errors import TinyccError
-from tinycc.testing.models_sequence import lstm_model
+from tinycc.testing.models_sequence import lstm_model, lstm_stack_model
 from tinycc.testing.tflite_writer import ModelBuilder
 
-from .conftest import assert_match, random_batch, reference_outputs, run_compiled
+from .conftest import assert_match, needs_qemu, random_batch, reference_outputs, run_compiled
+from .test_state import assert_reset_repeats_the_sequence
 
 
 @pytest.mark.parametrize("kw", [dict(), dict(time_major=False, cell_clip=0.8, batches=3, time=4, seed=2)],
@@ -56,3 +60,69 @@ def test_lstm_variants_tflm_refuses(tmp_path, slot, what):
     with pytest.raises(TinyccError, match=what) as e:
         driver.compile_graph(str(tmp_path / "m.tflite"))
     assert "UNIDIRECTIONAL_SEQUENCE_LSTM" in str(e.value)
+
+
+def _sequence_matches(tmp_path, data: bytes, mode: str = "host", steps: int = 10):
+    model = tmp_path / "lstm.tflite"
+    model.write_bytes(data)
+    g = driver.compile_graph(str(model))
+    batches = random_batch(g, np.random.default_rng(5), steps)
+    ours, _ = run_compiled(model, batches, tmp_path, mode=mode, g=g)
+    refs = reference_outputs(model, batches, 1)
+    assert_match(ours, refs)
+    assert len({o[0].tobytes() for o in ours}) == steps        # the outputs move
+    return g
+
+
+@pytest.mark.parametrize("kw", [
+    dict(dtype="int8"),
+    dict(dtype="int8", time_major=False, batches=3, time=4, cell_clip=0.8, cell_power=-15, seed=2),
+    dict(dtype="int16", cell_power=-9, cell_clip=2.5, time_major=False, n_cell=9, n_input=7, seed=5)],
+    ids=["int8", "int8_batch_major_clip_q0.15_cell", "16x8_batch_major_clip"])
+def test_integer_lstm_sequence_matches_tflm(tmp_path, kw):
+    """Gate matmuls onto Q3.12, the table sigmoid/tanh, the int16 cell update and clip, the hidden
+    requantization: bit-exact with TFLite Micro over 10 invokes."""
+    g = _sequence_matches(tmp_path, lstm_model(**kw))
+    batches, n_cell = kw.get("batches", 2), kw.get("n_cell", 4)
+    act = 1 if kw["dtype"] == "int8" else 2
+    assert g.graph["plan"].state_size >= batches * n_cell * (act + 2)     # hidden + int16 cell
+
+
+def test_two_layer_int8_lstm(tmp_path):
+    """Two stacked int8 LSTMs (the first's output sequence the second's input, the second clipped)."""
+    _sequence_matches(tmp_path, lstm_stack_model("int8"))
+
+
+@pytest.mark.parametrize("dtype", ["int8", "int16"])
+def test_two_layer_lstm_dsp_kernels_qemu(tmp_path, dtype):
+    """Two-layer int8 and 16x8 models on Cortex-M4 in QEMU, through the DSP kernels
+    (tcc_arm_lstm_s8 / _s16: two weight rows at a time, an odd n_cell, rows whose length is not a
+    multiple of 4)."""
+    needs_qemu()
+    _sequence_matches(tmp_path, lstm_stack_model(dtype, time=3, n_input=10, cells=(9, 8)), mode="qemu", steps=4)
+    assert list((tmp_path / "out").glob("*tcc_arm_lstm.c")) and not list((tmp_path / "out").glob("*tcc_lstm.c"))
+
+
+def test_int8_lstm_reset_restores_the_zero_points(tmp_path):
+    """NAME_reset puts the int8 hidden state back to its zero point (as TFLite Micro starts it):
+    the sequence repeats after it, and on the application's own state."""
+    model = tmp_path / "lstm.tflite"
+    model.write_bytes(lstm_model(dtype="int8", seed=3))
+    ref = assert_reset_repeats_the_sequence(tmp_path, model)
+    assert len({row.tobytes() for row in ref}) == len(ref)
+
+
+def test_integer_lstm_needs_an_int16_cell_state(tmp_path):
+    """TFLite Micro's integer kernel takes only an int16 cell state; so does tinycc, in one line."""
+    (tmp_path / "m.tflite").write_bytes(lstm_model(dtype="int8", cell_dtype="int8"))
+    with pytest.raises(TinyccError, match="needs int16 for input 19, not int8"):
+        driver.compile_graph(str(tmp_path / "m.tflite"))
+
+
+def test_keras_lstm_int8(tmp_path):
+    """Two tf_keras LSTM layers and a Dense head as TensorFlow's converter makes them full-integer
+    (scripts/make_keras_lstm.py: the converter's intermediate tensors, its cell and hidden scales):
+    bit-exact with TFLite Micro over 10 invokes, on the host."""
+    data = (Path(__file__).resolve().parent / "data" / "keras_lstm_int8.tflite").read_bytes()
+    g = _sequence_matches(tmp_path, data)
+    assert sum(ir.op(g, o).kind == "UNIDIRECTIONAL_SEQUENCE_LSTM" for o in ir.ops_in_order(g)) == 2

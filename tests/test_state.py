@@ -90,8 +90,9 @@ def test_stateless_model_has_an_empty_state(tmp_path):
     assert "State buffers" not in files["m.h"] and "memset" not in files["m.c"]
 
 
-def test_reset_and_application_state_repeat_the_sequence(tmp_path):
-    model = _svdf(tmp_path, seed=4)
+def assert_reset_repeats_the_sequence(tmp_path, model) -> np.ndarray:
+    """APP_C on an int8 model: its STEPS outputs with the static state, after NAME_reset() and on
+    the application's own state all equal TFLite Micro's sequence (returned, [STEPS, -1])."""
     g = driver.compile_graph(str(model))
     batches = random_batch(g, np.random.default_rng(1), STEPS)
     ref = np.stack([r[0].reshape(-1) for r in reference_outputs(model, batches, 1)])
@@ -104,6 +105,11 @@ def test_reset_and_application_state_repeat_the_sequence(tmp_path):
     out = np.frombuffer(r.stdout, np.int8).reshape(3, STEPS, -1)
     for k in range(3):   # static state, after NAME_reset(), the application's state
         assert np.array_equal(out[k], ref), k
+    return ref
+
+
+def test_reset_and_application_state_repeat_the_sequence(tmp_path):
+    ref = assert_reset_repeats_the_sequence(tmp_path, _svdf(tmp_path, seed=4))
     assert len({row.tobytes() for row in ref}) > 1
 
 

@@ -298,3 +298,36 @@ def int16_lut(fn, input_min: float, input_max: float) -> np.ndarray:
         lut[i] = int(min(max(sample - bias, F32(-32768)), F32(32767)))
     lut[512] = int(min(max(rnd(fn(hi) * scale), F32(-32768)), F32(32767)))
     return lut
+
+
+# The knots of TFLite's int16 sigmoid table (sigmoid_table_uint16, 256 entries: sigmoid(i / 24) in
+# units of 2^-16, 65535 at most) that lie one above round(65536 * sigmoid(i / 24)). Read from TFLite
+# Micro's outputs: its int16 TANH with input scale 2^-13 * 4/3 evaluates exactly at knot i for
+# input 128 i (table[i] - 32768), so every knot was measured; the rest follow the formula.
+_SIGMOID_KNOTS_PLUS_ONE = (4, 8, 12, 14, 15, 16, 17, 19, 20, 21, 22, 25, 27, 28, 29, 30, 31, 33, 34, 35, 37,
+                           39, 40, 41, 43, 44, 45, 46, 49, 50, 54, 62, 63, 64, 66, 82, 86, 93, 100, 103, 112,
+                           116, 135, 255)
+
+
+def sigmoid_table_u16() -> np.ndarray:
+    """The 256 knots TFLite's int16 LOGISTIC and TANH (and the integer LSTM's gates) interpolate."""
+    i = np.arange(256, dtype=np.float64)
+    t = np.minimum(np.round(65536.0 / (1.0 + np.exp(-i / 24.0))), 65535).astype(np.int64)
+    t[list(_SIGMOID_KNOTS_PLUS_ONE)] += 1
+    return t.astype(np.uint16)
+
+
+def sigmoid16_input(scale: float, tanh: bool) -> tuple[int, int]:
+    """(multiplier, right shift) that bring an int16 LOGISTIC/TANH input (zero point 0) to the
+    table's 1/(3 * 4096) units, as TFLite Micro's Prepare computes them: a power-of-two scale of
+    2^-12 (TANH: also 2^-11) multiplies by 3 << shift; any other scale by the multiplier in
+    (16383.5, 32767] that doubling scale * 12288 reaches, shifted right (rounding half up)."""
+    log2 = math.log(F32(scale)) * (1.0 / math.log(2.0))
+    rounded = roundf(log2)
+    left = 12 + rounded
+    if abs(log2 - rounded) < 1e-3 and (left == 0 or (tanh and left == 1)):
+        return 3 << left, 0
+    mult, shift = float(F32(scale)) * 4096.0 * 3.0, 0
+    while mult <= 32767.0 / 2.0 and shift <= 30:
+        shift, mult = shift + 1, mult * 2.0
+    return int(mult), shift

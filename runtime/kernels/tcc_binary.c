@@ -191,12 +191,13 @@ static inline int8_t div_s8(const tcc_product_s8_params *p, int32_t a, int32_t b
     return (int8_t)tcc_clamp(r, p->act_min, p->act_max);
 }
 
-static inline int8_t prelu_s8(const tcc_prelu_s8_params *p, int32_t x, int32_t alpha)
+/* Unclamped: the int8 kernel clamps to int8, the int16 one (int16 input, int8 alpha) to int16. */
+static inline int32_t prelu_q(const tcc_prelu_s8_params *p, int32_t x, int32_t alpha)
 {
     const int32_t v = x + p->in_offset;
     const int32_t r = v >= 0 ? tcc_requantize(v, p->mult_pos, p->shift_pos)
                              : tcc_requantize(v * (alpha + p->alpha_offset), p->mult_neg, p->shift_neg);
-    return (int8_t)tcc_clamp(r + p->out_zp, -128, 127);
+    return r + p->out_zp;
 }
 
 /* FLOOR_DIV and FLOOR_MOD (reference floor_div.h, floor_mod.h): the quotient in double, as
@@ -248,7 +249,9 @@ TCC_ROW(maximum_s8, tcc_bcast, int8_t, int8_t, int8_t, x > y ? x : y)
 TCC_ROW(maximum_s16, tcc_bcast, int16_t, int16_t, int16_t, x > y ? x : y)
 TCC_ROW(minimum_s8, tcc_bcast, int8_t, int8_t, int8_t, x < y ? x : y)
 TCC_ROW(minimum_s16, tcc_bcast, int16_t, int16_t, int16_t, x < y ? x : y)
-TCC_ROW(prelu_s8, tcc_prelu_s8_params, int8_t, int8_t, int8_t, prelu_s8(p, x, y))
+TCC_ROW(prelu_s8, tcc_prelu_s8_params, int8_t, int8_t, int8_t, (int8_t)tcc_clamp(prelu_q(p, x, y), -128, 127))
+TCC_ROW(prelu_s16, tcc_prelu_s8_params, int16_t, int8_t, int16_t,
+        (int16_t)tcc_clamp(prelu_q(p, x, y), INT16_MIN, INT16_MAX))
 TCC_ROW(sub_f32, tcc_binary_f32_params, float, float, float, tcc_clampf(x - y, p->act_min, p->act_max))
 TCC_ROW(mul_f32, tcc_binary_f32_params, float, float, float, tcc_clampf(x * y, p->act_min, p->act_max))
 TCC_ROW(div_f32, tcc_binary_f32_params, float, float, float, tcc_clampf(x / y, p->act_min, p->act_max))
@@ -282,6 +285,7 @@ TCC_BINARY_DEF(maximum_s16, tcc_bcast, p, int16_t, int16_t, int16_t)
 TCC_BINARY_DEF(minimum_s8, tcc_bcast, p, int8_t, int8_t, int8_t)
 TCC_BINARY_DEF(minimum_s16, tcc_bcast, p, int16_t, int16_t, int16_t)
 TCC_BINARY_DEF(prelu_s8, tcc_prelu_s8_params, &p->shape, int8_t, int8_t, int8_t)
+TCC_BINARY_DEF(prelu_s16, tcc_prelu_s8_params, &p->shape, int16_t, int8_t, int16_t)
 TCC_BINARY_DEF(sub_f32, tcc_binary_f32_params, &p->shape, float, float, float)
 TCC_BINARY_DEF(mul_f32, tcc_binary_f32_params, &p->shape, float, float, float)
 TCC_BINARY_DEF(div_f32, tcc_binary_f32_params, &p->shape, float, float, float)

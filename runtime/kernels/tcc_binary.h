@@ -68,6 +68,8 @@ void tcc_minimum_s8(const tcc_bcast *p, const int8_t *a, const int8_t *b, int8_t
 void tcc_maximum_s16(const tcc_bcast *p, const int16_t *a, const int16_t *b, int16_t *out);
 void tcc_minimum_s16(const tcc_bcast *p, const int16_t *a, const int16_t *b, int16_t *out);
 void tcc_prelu_s8(const tcc_prelu_s8_params *p, const int8_t *x, const int8_t *alpha, int8_t *out);
+/* int16 input and output (zero points 0), int8 alpha: the int8 formula clamped to int16. */
+void tcc_prelu_s16(const tcc_prelu_s8_params *p, const int16_t *x, const int8_t *alpha, int16_t *out);
 
 void tcc_sub_f32(const tcc_binary_f32_params *p, const float *a, const float *b, float *out);
 void tcc_mul_f32(const tcc_binary_f32_params *p, const float *a, const float *b, float *out);

@@ -11,6 +11,7 @@
  *                    HARD_SWISH x*min(6, max(0, x+3))/6, LOGISTIC 1/(1+exp(-x))
  *                    (1 above 16.619047, exp(x) below -9), TANH, RELU max(x,0),
  *                    RELU6, RELU_N1_TO_1 clamps, LEAKY_RELU x>0 ? x : alpha*x.
+ *   int16 LOGISTIC, TANH  TFLite's interpolated sigmoid table (tcc_sigmoid_s16.h).
  *   QUANTIZE         clamp(round_half_away(x / scale) + zero_point, -128, 127).
  *   DEQUANTIZE       scale * (float)(q - zero_point).
  *   CAST             C conversion; to bool, x != 0.
@@ -21,6 +22,7 @@
 #include <math.h>
 
 #include "tcc_common.h"
+#include "tcc_sigmoid_s16.h"
 
 void tcc_lut_s8(const int8_t *lut, const int8_t *in, int8_t *out, int32_t n)
 {
@@ -148,6 +150,24 @@ void tcc_piecewise_s16(const tcc_piecewise_s16_params *p, const int16_t *in, int
         const int32_t r = x >= 0 ? tcc_requantize(x, p->mult_pos, p->shift_pos)
                                  : tcc_requantize(x, p->mult_neg, p->shift_neg);
         out[i] = (int16_t)tcc_clamp(r, p->act_min, p->act_max);
+    }
+}
+#endif
+
+#ifndef TCC_OMIT_LOGISTIC_S16  /* tinycc defines it when no op calls it */
+void tcc_logistic_s16(const tcc_sigmoid_s16_params *p, const int16_t *in, int16_t *out, int32_t n)
+{
+    for (int32_t i = 0; i < n; ++i) {
+        out[i] = tcc_sigmoid16(p->table, tcc_sigmoid16_scale(in[i], p->mult, p->shift));
+    }
+}
+#endif
+
+#ifndef TCC_OMIT_TANH_S16  /* tinycc defines it when no op calls it */
+void tcc_tanh_s16(const tcc_sigmoid_s16_params *p, const int16_t *in, int16_t *out, int32_t n)
+{
+    for (int32_t i = 0; i < n; ++i) {
+        out[i] = tcc_tanh16(p->table, tcc_sigmoid16_scale(in[i], p->mult, p->shift));
     }
 }
 #endif

@@ -44,6 +44,15 @@ typedef struct {
 } tcc_piecewise_s16_params;
 void tcc_piecewise_s16(const tcc_piecewise_s16_params *p, const int16_t *in, int16_t *out, int32_t n);
 
+/* int16 LOGISTIC and TANH (zero points 0, output scale 2^-15): the input times mult, shifted right
+ * by shift (to units of 1/(3 * 4096)), then TFLite's interpolated 256-knot sigmoid table. */
+typedef struct {
+    const uint16_t *table;
+    int32_t mult, shift;
+} tcc_sigmoid_s16_params;
+void tcc_logistic_s16(const tcc_sigmoid_s16_params *p, const int16_t *in, int16_t *out, int32_t n);
+void tcc_tanh_s16(const tcc_sigmoid_s16_params *p, const int16_t *in, int16_t *out, int32_t n);
+
 /* QUANTIZE float32 -> int8: clamp(round(x / scale) + zero_point). */
 void tcc_quantize_f32_s8(float scale, int32_t zero_point, const float *in, int8_t *out, int32_t n);
 /* QUANTIZE float32 -> int16: the same, clamped to int16. */

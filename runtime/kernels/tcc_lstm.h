@@ -1,4 +1,5 @@
-/* tinycc runtime: UNIDIRECTIONAL_SEQUENCE_LSTM (TFLite builtin), float32. */
+/* tinycc runtime: UNIDIRECTIONAL_SEQUENCE_LSTM (TFLite builtin), float32, int8 (int16 cell state) and
+ * 16x8 (int16 activations and cell state, int8 weights, int64 bias). */
 #ifndef TCC_LSTM_H
 #define TCC_LSTM_H
 
@@ -19,5 +20,37 @@ typedef struct {
 /* hidden, cell: [batches][n_cell], kept between calls; scratch: 4 * n_cell floats. */
 void tcc_lstm_f32(const tcc_lstm_f32_params *p, const float *in, float *hidden, float *cell, float *out,
                   float *scratch);
+
+/* The integer LSTM (TFLite Micro's integer LstmStep): gate pre-activations in Q3.12, gate outputs
+ * in Q0.15, the cell state in int16 at a power-of-two scale. Gates in the order input, forget,
+ * cell, output. */
+typedef struct {
+    int32_t time, batches, n_input, n_cell;
+    int32_t time_major;                     /* input [time][batches][n_input], else [batches][time][n_input] */
+    const int8_t *w_in[4];                  /* [n_cell][n_input] */
+    const int8_t *w_rec[4];                 /* [n_cell][n_cell] */
+    const int32_t *bias_in[4];              /* int8: bias - input zp * row sums of w_in */
+    const int32_t *bias_rec[4];             /* int8: - hidden zp * row sums of w_rec */
+    const int64_t *bias64[4];               /* 16x8: the model's int64 bias */
+    int32_t mult_in[4], shift_in[4];        /* input x w_in -> Q3.12 */
+    int32_t mult_rec[4], shift_rec[4];      /* hidden x w_rec -> Q3.12 */
+    int32_t forget_mult, forget_shift;      /* forget gate x cell -> cell */
+    int32_t input_mult, input_shift;        /* input gate x cell gate -> cell */
+    int32_t hidden_mult, hidden_shift;      /* output gate x tanh(cell) -> hidden */
+    int32_t hidden_zp, hidden_min, hidden_max;
+    int32_t tanh_mult, tanh_shift;          /* the cell state onto the sigmoid table's units */
+    int32_t cell_clip;                      /* > 0: the cell state is clipped to [-clip, clip] */
+    const uint16_t *table;                  /* TFLite's 256-knot sigmoid table */
+    /* int8, the DSP kernel only (arm/tcc_arm_lstm.c): per gate, the requantizations of the input and
+     * recurrent products as {mult, add, shift, lshift}: SMMLAR on the sum shifted left by lshift */
+    int32_t rq_in[4][4], rq_rec[4][4];
+} tcc_lstm_q_params;
+
+/* hidden [batches][n_cell] (the activation type) and cell [batches][n_cell] (int16), kept between
+ * calls; scratch: 4 * n_cell int16. */
+void tcc_lstm_s8(const tcc_lstm_q_params *p, const int8_t *in, int8_t *hidden, int16_t *cell, int8_t *out,
+                 int16_t *scratch);
+void tcc_lstm_s16(const tcc_lstm_q_params *p, const int16_t *in, int16_t *hidden, int16_t *cell, int16_t *out,
+                  int16_t *scratch);
 
 #endif /* TCC_LSTM_H */

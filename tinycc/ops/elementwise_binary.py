@@ -17,6 +17,7 @@ int8 semantics (TFLite Micro; multipliers as its Prepare computes them, in doubl
             squared, rescaled by (2 max)^2 / (2^14 s_out), no activation.
   PRELU     x >= 0: requantize(x - zp_x, s_x/s_out); else requantize((x - zp_x)(alpha -
             zp_alpha), s_x s_alpha / s_out); + zp_out. At most 4-D (TFLite Micro aborts past that).
+            int16 too: int16 input and output (zero points 0) with an int8 alpha, clamped to int16.
 float32: the plain formula; SUB, MUL, DIV clamp to the fused activation.
 
 The kernels (tcc_binary.c) walk the output in row-major order and read each input once
@@ -296,7 +297,17 @@ class Prelu(_Binary):
     fn = "prelu"
 
     def check(self, g, o):
-        super().check(g, o)
+        """int8 and float32 as the other binary ops; int16 input and output (zero points 0) with
+        an int8 alpha, as TFLite Micro's int16 kernel takes them."""
+        if ir.tensor(g, o.inputs[0]).dtype == "int16" and len(o.inputs) == 2:
+            x, alpha, y = (ir.tensor(g, t) for t in (*o.inputs, o.outputs[0]))
+            if alpha.dtype != "int8" or alpha.quant is None or alpha.quant.per_channel:
+                raise self.fail(o, "an int16 PRELU needs a per-tensor int8 alpha (TFLite Micro's kernel)", alpha.name)
+            check_broadcast(self, g, o, (0,), int16=True)
+            if tuple(np.broadcast_shapes(x.shape, alpha.shape)) != tuple(y.shape):
+                raise self.fail(o, f"alpha {list(alpha.shape)} must broadcast into the input {list(x.shape)}", alpha.name)
+        else:
+            super().check(g, o)
         if len(ir.tensor(g, o.outputs[0]).shape) > 4:
             raise self.fail(o, "PRELU is at most 4-D (TFLite and TFLite Micro broadcast it in 4-D)")
 

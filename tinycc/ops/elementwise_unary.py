@@ -31,7 +31,10 @@ table reproduces (TFLite Micro, tensorflow/lite/micro/kernels/):
   RELU_N1_TO_1 not in TFLite Micro; TFLite's QuantizedReluX(-1, 1) (checked against
              LiteRT).
 int16 (zero points 0): ABS, RELU, RELU6 and LEAKY_RELU, the same formulas at run time
-(tcc_piecewise_s16: one multiplier for x >= 0, one for x < 0, then the clamp; ``piecewise``).
+(tcc_piecewise_s16: one multiplier for x >= 0, one for x < 0, then the clamp; ``piecewise``);
+LOGISTIC and TANH (output scale 2^-15) through TFLite's interpolated 256-knot sigmoid table
+(tcc_logistic_s16 / tcc_tanh_s16, the input rescaled as TFLite Micro's Prepare does:
+``tflm_math.sigmoid16_input``).
 NEG, CEIL, FLOOR, COS, SIN, EXP, LOG, SQRT, SQUARE have no int8 kernel in TFLite
 Micro and are refused for int8. ZEROS_LIKE writes raw zero bytes for every type.
 
@@ -75,6 +78,7 @@ class _Unary(OpDef):
     float_fn: str = ""
     int8 = True
     int16 = False     # an int16 kernel: tcc_piecewise_s16 with ``piecewise``
+    sigmoid16: str | None = None   # the int16 kernel is TFLite's sigmoid table: "logistic" or "tanh"
 
     def check(self, g, o):
         self.expect_arity(o, (1, 1))
@@ -88,6 +92,11 @@ class _Unary(OpDef):
             raise self.fail(o, "int16 is not supported (TFLite Micro has no int16 kernel)", x.name)
         if dt == "int8":
             self.check_int8(g, o)
+        if dt == "int16" and self.sigmoid16:
+            so = float(ir.tensor(g, o.outputs[0]).quant.scale[0])
+            if round(math.log2(so)) != -15 or abs(math.log2(so) + 15) >= 1e-3:
+                raise self.fail(o, "int16 output scale must be 2^-15 (TFLite Micro's requirement)",
+                                ir.tensor(g, o.outputs[0]).name)
 
     def check_int8(self, g, o):
         pass
@@ -103,6 +112,9 @@ class _Unary(OpDef):
         dt = ir.tensor(g, o.inputs[0]).dtype
         if dt == "int8":
             return TableParams(lut=self.lut(g, o))
+        if dt == "int16" and self.sigmoid16:
+            mult, shift = T.sigmoid16_input(_qparams(g, o)[0], self.sigmoid16 == "tanh")
+            return Sigmoid16Params(mult=mult, shift=shift)
         if dt == "int16":
             pos, neg, lo, hi = self.piecewise(g, o)
             return PiecewiseParams(mult_pos=pos[0], shift_pos=pos[1], mult_neg=neg[0], shift_neg=neg[1],
@@ -134,6 +146,10 @@ class _Unary(OpDef):
         if dt == "int8":
             lut = ctx.const_array(o, "lut", "int8_t", o.params.lut)
             ctx.call(o, f"tcc_lut_s8({lut}, {x}, {y}, {n});", self.kernel)
+        elif dt == "int16" and self.sigmoid16:
+            table = ctx.const_array(o, "sigmoid_table", "uint16_t", T.sigmoid_table_u16())
+            params = ctx.struct(o, "tcc_sigmoid_s16_params", [("table", table), *o.params.c_fields("mult", "shift")])
+            ctx.call(o, f"tcc_{self.sigmoid16}_s16(&{params}, {x}, {y}, {n});", self.kernel)
         elif dt == "int16":
             params = ctx.struct(o, "tcc_piecewise_s16_params", o.params.c_fields(
                 "mult_pos", "shift_pos", "mult_neg", "shift_neg", "act_min", "act_max"))
@@ -151,6 +167,14 @@ class PiecewiseParams(ir.Params):
     shift_neg: int
     act_min: int
     act_max: int
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class Sigmoid16Params(ir.Params):
+    """int16 LOGISTIC and TANH: what tcc_sigmoid_s16_params holds besides the table (the input's
+    multiplier and right shift onto the table's 1/(3 * 4096) units, ``tflm_math.sigmoid16_input``)."""
+    mult: int
+    shift: int
 
 
 IDENTITY_MULTIPLIER = (1 << 30, 1)   # quantize_multiplier(1.0): x unchanged
@@ -318,6 +342,8 @@ def _q4_input(si):
 class Logistic(_Unary):
     kind = "LOGISTIC"
     float_fn = "tcc_logistic_f32"
+    int16 = True
+    sigmoid16 = "logistic"
 
     def check_int8(self, g, o):
         y = ir.tensor(g, o.outputs[0])
@@ -343,6 +369,8 @@ class Logistic(_Unary):
 class Tanh(_Unary):
     kind = "TANH"
     float_fn = "tcc_tanh_f32"
+    int16 = True
+    sigmoid16 = "tanh"
 
     def lut(self, g, o):
         si, zi, _, _ = _qparams(g, o)

@@ -85,14 +85,15 @@ def _al(n: int) -> int:
 
 def _own_bytes(g, oid, step: int, life_last: dict) -> tuple[int, set]:
     """Bytes of the op's activation inputs and output (sharing memory as its overlap rule allows
-    when an input dies here) plus its scratch; and the buffer ids counted."""
+    when an input dies here) plus its scratch; and the buffer ids counted. State tensors (LSTM,
+    SVDF) live in the state region, not the arena."""
     o = ir.op(g, oid)
     out = o.outputs[0] if len(o.outputs) == 1 else None
     counted, total = set(), 0
     out_b = _al(max(ir.tensor(g, out).nbytes, 1)) if out else 0
     best = None
     for slot, t in enumerate(o.inputs):
-        if t is None or ir.tensor(g, t).is_const:
+        if t is None or ir.tensor(g, t).is_const or ir.tensor(g, t).variable:
             continue
         a = ir.view_source(g, t)
         if a in counted:

@@ -102,28 +102,71 @@ def delay_model(dtype: str = "int8", shape=(2, 3)) -> bytes:
 
 
 def lstm_model(*, time: int = 3, batches: int = 2, n_input: int = 5, n_cell: int = 4, time_major: bool = True,
-               cell_clip: float = 0.0, seed: int = 0) -> bytes:
-    """One float32 UNIDIRECTIONAL_SEQUENCE_LSTM without peephole, projection or layer norm (what
-    TFLite Micro supports): input [time, batches, n_input] (time-major) or [batches, time,
-    n_input]; output_state [batches, n_cell] and cell_state [batches, n_cell] are variable."""
-    rng = np.random.default_rng(seed)
-    mb = ModelBuilder("tinycc UNIDIRECTIONAL_SEQUENCE_LSTM test model (float32)")
-    seq = [time, batches] if time_major else [batches, time]
-    x = mb.tensor([*seq, n_input], "float32", name="input")
+               cell_clip: float = 0.0, seed: int = 0, dtype: str = "float32", cell_power: int = -11,
+               in_scale: float | None = None, mb: ModelBuilder | None = None, x: int | None = None,
+               cell_dtype: str | None = None):
+    """One UNIDIRECTIONAL_SEQUENCE_LSTM without peephole, projection or layer norm (what TFLite
+    Micro supports): input [time, batches, n_input] (time-major) or [batches, time, n_input];
+    output_state [batches, n_cell] and cell_state [batches, n_cell] are variable.
 
-    def const(shape, name, k=0.5):
-        return mb.tensor(shape, "float32", data=rng.standard_normal(shape).astype(np.float32) * k, name=name)
+    ``dtype`` float32; int8 (int8 weights, int32 bias, int16 cell state of scale 2^cell_power, the
+    input and hidden state with zero points); int16 (16x8: int8 weights, int64 bias, symmetric
+    int16 activations; ``cell_dtype`` another cell state type). With ``mb`` (and the input tensor ``x``) the op is added to that model and
+    its output tensor returned, else the model's bytes."""
+    rng = np.random.default_rng(seed)
+    own = mb is None
+    mb = mb or ModelBuilder(f"tinycc UNIDIRECTIONAL_SEQUENCE_LSTM test model ({dtype})")
+    seq = [time, batches] if time_major else [batches, time]
+    quantized = dtype != "float32"
+    qmax = {"int8": 127, "int16": 32767}.get(dtype, 0)
+    if in_scale is None:
+        in_scale = {"int8": 1 / 40, "int16": 1 / 4096}.get(dtype)
+    act_q = {"float32": {}, "int16": dict(scale=2**-15)}.get(dtype) or dict(scale=1 / 128,
+                                                                             zero_point=int(rng.integers(-8, 8)))
+    if x is None:
+        in_q = dict(scale=in_scale, zero_point=int(rng.integers(-10, 10)) if dtype == "int8" else 0) if quantized else {}
+        x = mb.tensor([*seq, n_input], dtype, name="input", **in_q)
+    x_scale = float(np.float32(in_scale)) if quantized else 1.0
+
+    def weights(shape, name, k=0.5):
+        w = rng.standard_normal(shape).astype(np.float32) * k
+        if not quantized:
+            return mb.tensor(shape, "float32", data=w, name=name), 1.0
+        s = _sym_scale(w, 127)
+        return mb.tensor(shape, "int8", data=np.clip(np.round(w / s), -127, 127), scale=s, name=name), s
+
+    def bias(name, w_scale, k=0.2):
+        b = rng.standard_normal(n_cell).astype(np.float32) * k
+        if not quantized:
+            return mb.tensor([n_cell], "float32", data=b, name=name)
+        bs = float(np.float32(x_scale) * np.float32(w_scale))
+        bt = "int32" if dtype == "int8" else "int64"
+        return mb.tensor([n_cell], bt, data=np.round(b / bs).astype(np.int64), scale=bs, name=name)
     gates = ("input", "forget", "cell", "output")
-    w_in = [const([n_cell, n_input], f"input_to_{g}_weights") for g in gates]
-    w_rec = [const([n_cell, n_cell], f"recurrent_to_{g}_weights") for g in gates]
-    bias = [const([n_cell], f"{g}_gate_bias", 0.2) for g in gates]
-    h = mb.tensor([batches, n_cell], "float32", name="output_state", variable=True)
-    c = mb.tensor([batches, n_cell], "float32", name="cell_state", variable=True)
-    y = mb.tensor([*seq, n_cell], "float32", name="output")
-    inputs = [x, *w_in, *w_rec, -1, -1, -1, *bias, -1, -1, h, c, -1, -1, -1, -1]
+    w_in = [weights([n_cell, n_input], f"input_to_{g}_weights") for g in gates]
+    w_rec = [weights([n_cell, n_cell], f"recurrent_to_{g}_weights")[0] for g in gates]
+    b = [bias(f"{g}_gate_bias", s) for g, (_, s) in zip(gates, w_in)]
+    h = mb.tensor([batches, n_cell], dtype, name="output_state", variable=True, **act_q)
+    cq = dict(scale=2.0**cell_power, zero_point=0) if quantized else {}
+    c = mb.tensor([batches, n_cell], cell_dtype or ("int16" if quantized else "float32"), name="cell_state",
+                  variable=True, **cq)
+    y = mb.tensor([*seq, n_cell], dtype, name="output", **act_q)
+    inputs = [x, *(w for w, _ in w_in), *w_rec, -1, -1, -1, *b, -1, -1, h, c, -1, -1, -1, -1]
     mb.op("UNIDIRECTIONAL_SEQUENCE_LSTM", inputs, [y], fused_activation="TANH", cell_clip=cell_clip,
           time_major=time_major)
-    return mb.build([x], [y])
+    return mb.build([x], [y]) if own else y
+
+
+def lstm_stack_model(dtype: str = "int8", *, time: int = 4, n_input: int = 6, cells=(8, 5), seed: int = 3) -> bytes:
+    """Two stacked LSTM layers (batch-major, batch 1), the first's output sequence the second's
+    input, as Keras' LSTM(return_sequences=True) layers convert."""
+    mb = ModelBuilder(f"tinycc two-layer LSTM test model ({dtype})")
+    first = lstm_model(time=time, batches=1, n_input=n_input, n_cell=cells[0], time_major=False, seed=seed,
+                       dtype=dtype, mb=mb)
+    in_scale = {"int8": 1 / 128, "int16": 2**-15}.get(dtype)
+    y = lstm_model(time=time, batches=1, n_input=cells[0], n_cell=cells[1], time_major=False, seed=seed + 1,
+                   dtype=dtype, mb=mb, x=first, in_scale=in_scale, cell_clip=3.0)
+    return mb.build([0], [y])
 
 
 def stream_model(seed: int = 0) -> bytes:

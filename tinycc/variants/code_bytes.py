@@ -14,6 +14,8 @@ CODE_BYTES: dict[str, int] = {
     "arm_dw3x3": 6852,
     "arm_fc": 2940,
     "arm_fc_int8": 3776,
+    "arm_lstm_s16": 2420,
+    "arm_lstm_s8": 2048,
 }
 FILE_BYTES: dict[str, int] = {
     "arm/tcc_arm_add": 956,
@@ -21,5 +23,6 @@ FILE_BYTES: dict[str, int] = {
     "arm/tcc_arm_depthwise": 1156,
     "arm/tcc_arm_dw3x3": 6852,
     "arm/tcc_arm_fc": 6716,
+    "arm/tcc_arm_lstm": 3376,
     "arm/tcc_arm_pool": 916,
 }

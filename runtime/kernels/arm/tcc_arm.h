@@ -38,6 +38,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tcc_lstm.h"
 #include "tcc_pool.h"
 
 /* Requantization of one output channel (tinycc/packing.py: pack_requant):
@@ -286,5 +287,17 @@ typedef struct {
 } tcc_arm_add_s8_params;
 
 void tcc_arm_add_s8(const tcc_arm_add_s8_params *p, const int8_t *a, const int8_t *b, int8_t *out);
+
+/* ------------------------------------------------------------------------------------
+ * UNIDIRECTIONAL_SEQUENCE_LSTM, int8 and 16x8 (tcc_arm_lstm.c; units tinycc/variants/arm_lstm.py):
+ * the plain kernels' parameters (tcc_lstm_q_params: the int8 weights read as they are; int8 also
+ * its rq_in / rq_rec records) and scratch (4 * n_cell int16); the gate products SMLAD, two weight
+ * rows at a time.
+ * Write order: as the plain kernel (the state in place; the output rows after the step's reads).
+ * ------------------------------------------------------------------------------------ */
+void tcc_arm_lstm_s8(const tcc_lstm_q_params *p, const int8_t *in, int8_t *hidden, int16_t *cell, int8_t *out,
+                     int16_t *scratch);
+void tcc_arm_lstm_s16(const tcc_lstm_q_params *p, const int16_t *in, int16_t *hidden, int16_t *cell,
+                      int16_t *out, int16_t *scratch);
 
 #endif /* TCC_ARM_H */
