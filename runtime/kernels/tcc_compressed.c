@@ -111,28 +111,23 @@ void tcc_conv2d_s8c(const tcc_conv2d_s8_params *p, const tcc_wcode *w, int32_t b
     int8_t *wk = scratch + block * p->out_c;
     for (int32_t q0 = 0; q0 < npix; q0 += block) {
         const int32_t nq = TCC_MIN(block, npix - q0);
-        const int8_t *img[TCC_CONV_BLOCK];
-        int32_t y0[TCC_CONV_BLOCK], x0[TCC_CONV_BLOCK];
-        for (int32_t j = 0; j < nq; ++j) {
-            const int32_t q = q0 + j, rest = q % plane;
-            img[j] = in + (q / plane) * p->in_h * p->in_w * p->in_c;
-            y0[j] = (rest / p->out_w) * p->stride_h - p->pad_top;
-            x0[j] = (rest % p->out_w) * p->stride_w - p->pad_left;
-        }
         for (int32_t oc = 0; oc < p->out_c; ++oc) {
             const int8_t *tab = tcc_wtable(w, oc);
             const int32_t ic0 = (oc / oc_per_group) * p->k_c;
+            int32_t b = q0 / plane, oy = q0 % plane / p->out_w, ox = q0 % p->out_w;   /* pixel q0 + j */
             TCC_WEIGHTS(oc * per_oc, per_oc, wk[i_] = (int8_t)v_);
             for (int32_t j = 0; j < nq; ++j) {
+                const int8_t *img = in + b * p->in_h * p->in_w * p->in_c;
+                const int32_t y0 = oy * p->stride_h - p->pad_top, x0 = ox * p->stride_w - p->pad_left;
                 int32_t acc = p->bias[oc];
                 for (int32_t ky = 0; ky < p->k_h; ++ky) {
-                    const int32_t y = y0[j] + ky * p->dil_h;
+                    const int32_t y = y0 + ky * p->dil_h;
                     const int row_in = y >= 0 && y < p->in_h;
                     for (int32_t kx = 0; kx < p->k_w; ++kx) {
-                        const int32_t x = x0[j] + kx * p->dil_w;
+                        const int32_t x = x0 + kx * p->dil_w;
                         const int8_t *wt = wk + (ky * p->k_w + kx) * p->k_c;
                         if (row_in && x >= 0 && x < p->in_w) {
-                            const int8_t *px = img[j] + (y * p->in_w + x) * p->in_c + ic0;
+                            const int8_t *px = img + (y * p->in_w + x) * p->in_c + ic0;
                             for (int32_t c = 0; c < p->k_c; ++c) {
                                 acc += (int32_t)wt[c] * px[c];
                             }
@@ -145,6 +140,13 @@ void tcc_conv2d_s8c(const tcc_conv2d_s8_params *p, const tcc_wcode *w, int32_t b
                 }
                 acc = tcc_requantize(acc, p->mult[oc], p->shift[oc]) + p->out_zp;
                 scratch[j * p->out_c + oc] = (int8_t)tcc_clamp(acc, p->act_min, p->act_max);
+                if (++ox == p->out_w) {
+                    ox = 0;
+                    if (++oy == p->out_h) {
+                        oy = 0;
+                        ++b;
+                    }
+                }
             }
         }
         for (int32_t k = 0; k < nq * p->out_c; ++k) {

@@ -20,10 +20,8 @@ typedef struct {
     int32_t per_channel;       /* without table_of: 1, table oc is channel oc's; 0, one table */
 } tcc_wcode;
 
-/* block: output pixels computed together (1..TCC_CONV_BLOCK). scratch: block * out_c +
- * k_h * k_w * k_c bytes (the block's outputs, then one channel's decoded weights).
- * Weights [out_c][k_h][k_w][k_c]. */
-#define TCC_CONV_BLOCK 16
+/* block: output pixels computed together (>= 1). scratch: block * out_c + k_h * k_w * k_c bytes
+ * (the block's outputs, then one channel's decoded weights). Weights [out_c][k_h][k_w][k_c]. */
 void tcc_conv2d_s8c(const tcc_conv2d_s8_params *p, const tcc_wcode *w, int32_t block, const int8_t *in,
                     int8_t *out, int8_t *scratch);
 /* scratch: out_h * out_w + k_h * k_w bytes (a channel plane, then that channel's decoded taps).

@@ -22,10 +22,10 @@ def conv_geometry(g, o: ir.Op, k_h: int, k_w: int) -> dict:
 
 
 def compressed_block(g) -> int:
-    """Output pixels per block of tcc_conv2d_s8c (at most TCC_CONV_BLOCK, tcc_compressed.h): each
+    """Output pixels per block of tcc_conv2d_s8c (runtime/kernels/tcc_compressed.c): each
     block decodes every output channel's weights once, into scratch of block * out_c + the
-    channel's weights. --optimize speed: 16 (est. Cortex-M4 cycles within ~6 % of the int8
-    kernel on a DS-CNN); memory: 4 (~13 %, 12 x out_c bytes less scratch)."""
+    channel's weights. --optimize speed: 16 (a DS-CNN-like model: +0.2 % est. Cortex-M4 cycles over
+    its int8 build); memory: 4 (+8 %, 12 x out_c bytes less scratch)."""
     return 16 if g.graph.get("optimize") == "speed" else 4
 
 
