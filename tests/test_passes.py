@@ -21,7 +21,8 @@ def kinds(g):
 
 def test_pipeline_is_one_list_of_verb_noun_functions():
     assert [p.__name__ for p in PIPELINE] == ["fold_constants", "check_operators", "alias_reshapes",
-                                              "fold_quantization", "fuse_ops", "alias_concats", "pack_weights",
+                                              "fold_quantization", "fuse_ops", "alias_concats", "compress_weights",
+                                              "pack_weights",
                                               "plan_arena"]
 
 

@@ -79,7 +79,8 @@ def estimate(elf: Path, log: Path, core: str, entry: str, mark: str | None = Non
 
 
 def bench(model_path: str, target: str = DEFAULT_TARGET, optimize: str | None = None,
-          timeout: float = 600, shapes: dict[str, tuple[int, ...]] | None = None) -> BenchResult:
+          timeout: float = 600, shapes: dict[str, tuple[int, ...]] | None = None,
+          compress: str = "auto") -> BenchResult:
     """Instructions (and estimated cycles) of ``target``'s build in QEMU on its core (a generic
     build on cortex-m4)."""
     target = check_target(target)
@@ -87,12 +88,12 @@ def bench(model_path: str, target: str = DEFAULT_TARGET, optimize: str | None = 
     if run_on not in toolchain.QEMU_BOARDS:
         raise TinyccError(f"bench runs in QEMU: --target must be one of {', '.join(toolchain.QEMU_BOARDS)}")
     optimize = optimize or default_optimize(target)
-    g = compile_graph(model_path, target=target, optimize=optimize, shapes=shapes)
+    g = compile_graph(model_path, target=target, optimize=optimize, shapes=shapes, compress=compress)
     order = g.graph["plan"].order
     with tempfile.TemporaryDirectory(prefix="tinycc-bench-") as tmp:
         tmp = Path(tmp)
         # 1. exact total: the normal build, one sample
-        build(model_path, str(tmp / "model"), "model", target, optimize=optimize, shapes=shapes)
+        build(model_path, str(tmp / "model"), "model", target, optimize=optimize, shapes=shapes, compress=compress)
         elf = toolchain.build_harness(tmp / "model", tmp / "h.elf", mode="qemu", target=run_on)
         blob = b"".join(x.tobytes() for x in random_inputs(g, np.random.default_rng(0)))
         _, _, instr = toolchain.run_samples(elf, blob, 1, mode="qemu", target=run_on, timeout=timeout,

@@ -49,6 +49,14 @@ def add_shape_option(p: argparse.ArgumentParser) -> None:
                         "repeatable")
 
 
+def add_compress_option(p: argparse.ArgumentParser) -> None:
+    """``--compress`` (build, report, bench)."""
+    p.add_argument("--compress", default="auto", choices=("auto", "off"),
+                   help="auto (default): store weights as 1/2/4-bit indices into value tables where every output "
+                        "channel takes few enough values and that saves flash (lossless); off: int8 weights "
+                        "(the model's INT4 weights stay 4-bit either way)")
+
+
 def shapes_of(args) -> dict:
     from .shapes import parse
     return parse(args.shape)
@@ -91,6 +99,7 @@ def build_options(p: argparse.ArgumentParser) -> None:
                    help="the self-test's input instead of a seeded random one (.npy/.npz/raw, as for run; "
                         "implies --selftest; once per model input)")
     add_shape_option(p)
+    add_compress_option(p)
 
 
 def run_build(args) -> int:
@@ -106,7 +115,7 @@ def run_build(args) -> int:
                      weights_section=args.weights_section, app_arena=args.app_arena, format=args.format,
                      optimize=args.optimize, stack=not args.no_stack, force=args.force,
                      maintainer=args.maintainer, url=args.url, selftest=selftest, timings=timings,
-                     flash_budget=args.flash_budget, shapes=shapes)
+                     flash_budget=args.flash_budget, shapes=shapes, compress=args.compress)
     print(f"{b.summary()}; {len(b.files)} files")
     if args.timings:
         for what, seconds in timings.items():
@@ -125,6 +134,7 @@ def report_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--bench", action="store_true",
                    help="also run tinycc bench (QEMU) and add per-op instructions and estimated cycles")
     add_shape_option(p)
+    add_compress_option(p)
 
 
 def run_report(args) -> int:
@@ -132,12 +142,12 @@ def run_report(args) -> int:
     from .driver import report
     shapes = shapes_of(args)
     rep = report(args.model, args.name, args.target, optimize=args.optimize, flash_budget=args.flash_budget,
-                 shapes=shapes)
+                 shapes=shapes, compress=args.compress)
     if args.bench:
         from .bench import bench
         from .toolchain import ToolchainError
         try:
-            rp.attach_bench(rep, bench(args.model, args.target, args.optimize, shapes=shapes))
+            rp.attach_bench(rep, bench(args.model, args.target, args.optimize, shapes=shapes, compress=args.compress))
         except ToolchainError as e:
             raise TinyccError(f"toolchain: {str(e).splitlines()[0]}") from None
     print(rep.to_json() if args.json else rp.format_text(rep))
@@ -151,13 +161,14 @@ def run_report(args) -> int:
 def bench_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     add_shape_option(p)
+    add_compress_option(p)
 
 
 def run_bench(args) -> int:
     from . import bench as bm
     from .toolchain import ToolchainError
     try:
-        res = bm.bench(args.model, args.target, args.optimize, shapes=shapes_of(args))
+        res = bm.bench(args.model, args.target, args.optimize, shapes=shapes_of(args), compress=args.compress)
     except ToolchainError as e:
         raise TinyccError(f"toolchain: {str(e).splitlines()[0]}") from None
     print(bm.to_json(res) if args.json else bm.format_text(res))

@@ -14,6 +14,7 @@ from pathlib import Path
 import networkx as nx
 
 from . import frontend, ir, outdir
+from .compress import MODES
 from .errors import TinyccError
 from .passes import run_pipeline
 from .passes.pack_weights import default_flash_budget
@@ -48,14 +49,18 @@ def default_optimize(target: str) -> str:
 def compile_graph(model_path, name: str = "model", verify: bool = False,
                   target: str = DEFAULT_TARGET, optimize: str | None = None,
                   timings: dict[str, float] | None = None, flash_budget: int | None = None,
-                  shapes: dict[str, tuple[int, ...]] | None = None) -> nx.DiGraph:
+                  shapes: dict[str, tuple[int, ...]] | None = None, compress: str = "auto") -> nx.DiGraph:
     """Parse ``model_path`` (a path, or the model's bytes) and run the pass pipeline. ``target``
     and ``optimize`` pick the kernels (and so their
     scratch and in-place rules): "memory" keeps the smallest-RAM kernels, "speed" uses the fast
     Cortex-M kernels where the target has the DSP extension, with widened weights only within
     ``flash_budget`` bytes of flash (default: 1.10 x the model's constant bytes + 16 KB).
-    ``shapes`` (``--shape``, see ``tinycc.shapes``) fixes dynamic input dimensions."""
+    ``shapes`` (``--shape``, see ``tinycc.shapes``) fixes dynamic input dimensions. ``compress``
+    (``--compress``): "auto" stores weights compressed where that saves flash, "off" only keeps
+    the model's INT4 weights 4-bit (``passes.compress_weights``)."""
     target = check_target(target)
+    if compress not in MODES:
+        raise TinyccError(f"unknown --compress '{compress}' (one of {', '.join(MODES)})")
     optimize = optimize or default_optimize(target)
     if optimize not in OPTIMIZE:
         raise TinyccError(f"unknown --optimize '{optimize}' (one of {', '.join(OPTIMIZE)})")
@@ -75,6 +80,7 @@ def compile_graph(model_path, name: str = "model", verify: bool = False,
     g.graph["name"] = name
     g.graph["target"] = target
     g.graph["optimize"] = optimize
+    g.graph["compress"] = compress
     try:
         return run_pipeline(g, verify=verify, timings=timings)
     except TinyccError as e:
@@ -129,7 +135,7 @@ def generate(model_path, name: str = "model", target: str = DEFAULT_TARGET, *,
              format: str = "plain", optimize: str | None = None, stack: bool = False,
              maintainer: str | None = None, url: str | None = None, selftest: dict | None = None,
              timings: dict[str, float] | None = None, flash_budget: int | None = None,
-             shapes: dict[str, tuple[int, ...]] | None = None) -> Build:
+             shapes: dict[str, tuple[int, ...]] | None = None, compress: str = "auto") -> Build:
     """Compile ``model_path`` (a path, or the model's bytes) into the files of an output folder, in
     memory (``build`` writes them).
 
@@ -149,7 +155,7 @@ def generate(model_path, name: str = "model", target: str = DEFAULT_TARGET, *,
             raise TinyccError(f"{what} '{sec}' is not a valid section name")
     timings = {} if timings is None else timings     # CPU seconds per phase (--timings)
     g = compile_graph(model_path, name, target=target, optimize=optimize, timings=timings,
-                      flash_budget=flash_budget, shapes=shapes)
+                      flash_budget=flash_budget, shapes=shapes, compress=compress)
     for what, text in (("--maintainer", maintainer), ("--url", url)):
         if text is not None and not (text.isprintable() and text.strip()):
             raise TinyccError(f"{what} must be one printable line")
@@ -175,13 +181,13 @@ def build(model_path, out_dir: str, name: str = "model", target: str = DEFAULT_T
           format: str = "plain", optimize: str | None = None, stack: bool = False, force: bool = False,
           maintainer: str | None = None, url: str | None = None, selftest: dict | None = None,
           timings: dict[str, float] | None = None, flash_budget: int | None = None,
-          shapes: dict[str, tuple[int, ...]] | None = None) -> Build:
+          shapes: dict[str, tuple[int, ...]] | None = None, compress: str = "auto") -> Build:
     """Compile ``model_path`` into the folder ``out_dir`` (``generate``, then ``outdir.write``: a
     folder tinycc did not write is refused unless ``force``). On any error ``out_dir`` is left
     untouched."""
     b = generate(model_path, name, target, arena_section=arena_section, weights_section=weights_section,
                  app_arena=app_arena, format=format, optimize=optimize, stack=stack, maintainer=maintainer, url=url,
-                 selftest=selftest, timings=timings, flash_budget=flash_budget, shapes=shapes)
+                 selftest=selftest, timings=timings, flash_budget=flash_budget, shapes=shapes, compress=compress)
     b.out = Path(out_dir)
     model_file = [model_path] if isinstance(model_path, (str, os.PathLike)) else []   # not a model's bytes
     outdir.write(out_dir, b.files, force=force, keep=model_file)
@@ -236,7 +242,7 @@ def measure_stack(files: dict[str, str], opts) -> dict | None:
 
 def report(model_path, name: str = "model", target: str = DEFAULT_TARGET, measure: bool = True,
            optimize: str | None = None, flash_budget: int | None = None,
-           shapes: dict[str, tuple[int, ...]] | None = None):
+           shapes: dict[str, tuple[int, ...]] | None = None, compress: str = "auto"):
     """The memory report of ``model_path`` (tinycc.report.Report), computed from the same plan
     and emitter as ``build``; with ``measure`` and arm-none-eabi-gcc installed, the generated
     code's .text and the worst-case stack of NAME_invoke are measured too (on ``measure_cpu``)."""
@@ -244,7 +250,8 @@ def report(model_path, name: str = "model", target: str = DEFAULT_TARGET, measur
     from .codegen.emit import generate_with_report
     from .report import attach_code
     check_name(name)
-    g = compile_graph(model_path, name, target=target, optimize=optimize, flash_budget=flash_budget, shapes=shapes)
+    g = compile_graph(model_path, name, target=target, optimize=optimize, flash_budget=flash_budget, shapes=shapes,
+                      compress=compress)
     files, rep = generate_with_report(g, name, g.graph["target"])
     rep.optimize = g.graph["optimize"]
     if measure and toolchain.have_arm_toolchain():

@@ -15,7 +15,17 @@ TENSOR_TYPE_NAMES = {0: "FLOAT32", 1: "FLOAT16", 2: "INT32", 3: "UINT8", 4: "INT
                      13: "RESOURCE", 14: "VARIANT", 15: "UINT32", 16: "UINT16", 17: "INT4", 18: "BFLOAT16"}
 # FLOAT16 is read only for constants (TensorFlow's float16 weight quantization); the frontend
 # widens them to float32 exactly, so the IR never holds a float16 tensor.
-FILE_ONLY_TYPES = {1: "float16"}
+FILE_ONLY_TYPES = {1: "float16", 17: "int4"}
+# INT4 is read only for constants too (TFLite's 4-bit weights: two per byte, element 2i in the low
+# nibble): the frontend widens them to int8 values in [-8, 7] and records their ids in
+# ``graph["int4"]``; compress_weights keeps them 4-bit in flash.
+DTYPE_SIZE["int4"] = 1       # the size of the int8 it becomes (the file holds half: ``file_bytes``)
+NUMPY_DTYPES["int4"] = "u1"
+
+
+def file_bytes(dtype: str, count: int) -> int:
+    """Bytes ``count`` elements of ``dtype`` take in a .tflite buffer."""
+    return (count + 1) // 2 if dtype == "int4" else count * DTYPE_SIZE[dtype]
 # The C API's TfLiteType numbers (kTfLiteFloat32 = 1, ...; not the schema's TensorType): NAME_INPUTi_TYPE.
 TFLITE_C_TYPES = {"float32": 1, "int32": 2, "uint8": 3, "int64": 4, "bool": 6, "int16": 7, "int8": 9}
 ZERO_POINT_RANGE = {"int8": (-128, 127), "uint8": (0, 255), "int16": (-32768, 32767),
@@ -31,3 +41,4 @@ for _name, _code, _size, _c, _np, _tfl in (("uint32", 15, 4, "uint32_t", "<u4", 
                                           ("uint64", 12, 8, "uint64_t", "<u8", 13)):
     TENSOR_TYPES[_code], DTYPE_SIZE[_name], C_TYPE[_name] = _name, _size, _c
     NUMPY_DTYPES[_name], TFLITE_C_TYPES[_name] = _np, _tfl
+ZERO_POINT_RANGE["int4"] = (-8, 7)

@@ -19,7 +19,7 @@ import networkx as nx
 import numpy as np
 
 from . import flatbuffer, ir, model_checks, ops
-from .dtypes import DTYPE_SIZE, NUMPY_DTYPES, TENSOR_TYPES  # noqa: F401  (re-exported)
+from .dtypes import DTYPE_SIZE, NUMPY_DTYPES, TENSOR_TYPES, file_bytes  # noqa: F401  (re-exported)
 from .errors import TinyccError
 
 
@@ -88,22 +88,27 @@ def _graph(m: flatbuffer.RawModel, name: str, label: str = "") -> nx.DiGraph:
     """The IR of one subgraph ``m`` (checked); ``label`` prefixes its op names (``sgK_``), so
     that the C names of the constants of several subgraphs never clash."""
     g = nx.DiGraph(name="model", source=name)
-    consts = set()
+    consts, int4 = set(), set()
     for t in m.tensors:
         try:
             tensor = _tensor(m, t)
             if t.dtype == "float16" and not tensor.is_const:
                 raise TinyccError("FLOAT16 activations are not supported (float16 constants are: tinycc "
                                   "widens them to float32)", tensor=t.name)
+            if t.dtype == "int4" and not tensor.is_const:
+                raise TinyccError("INT4 activations are not supported (INT4 weights are)", tensor=t.name)
         except TinyccError as e:
             raise model_checks.locate_tensor(e, m, t.index)
         if tensor.is_const:
             consts.add(f"t{t.index}")
+        if t.dtype == "int4":
+            int4.add(f"t{t.index}")
         ir.add_tensor(g, f"t{t.index}", tensor)
     # dims the file marks dynamic (shape_signature -1, stored as 1): what ``shapes.fix_input_shapes``
     # may change
     g.graph["dynamic_dims"] = {f"t{t.index}": tuple(k for k, d in enumerate(t.signature) if d == -1)
                                for t in m.tensors if len(t.signature) == len(t.shape) and -1 in t.signature}
+    g.graph["int4"] = frozenset(int4)     # INT4 constants, widened to int8 (compress_weights)
     g.graph["inputs"] = [f"t{i}" for i in m.inputs]
     g.graph["outputs"] = [f"t{i}" for i in m.outputs]
 
@@ -309,12 +314,23 @@ def _tensor(m: flatbuffer.RawModel, t: flatbuffer.RawTensor) -> ir.Tensor:
     if t.variable:   # persistent state: TFLite Micro starts it at the zero point, whatever the buffer holds
         return ir.Tensor(t.name, t.shape, dtype, quant, None, variable=True)
     if raw:
-        want = model_checks.element_count(t.shape) * DTYPE_SIZE[dtype]
+        want = file_bytes(dtype, model_checks.element_count(t.shape))
         if len(raw) != want:
             raise TinyccError(f"constant buffer {t.buffer} has {len(raw)} bytes, shape {list(t.shape)} {dtype} "
                               f"needs {want}", tensor=t.name)
-        data = np.frombuffer(raw, dtype=NUMPY_DTYPES[dtype]).reshape(t.shape)
-        data = data.astype(dtype if dtype != "bool" else np.uint8)
+        if dtype == "int4":      # two per byte, low nibble first: widened to int8 values in [-8, 7]
+            data, dtype = unpack_int4(raw, t.shape), "int8"
+        else:
+            data = np.frombuffer(raw, dtype=NUMPY_DTYPES[dtype]).reshape(t.shape)
+            data = data.astype(dtype if dtype != "bool" else np.uint8)
         if dtype == "float16":   # every float16 value is exactly a float32 value
             data, dtype = data.astype(np.float32), "float32"
     return ir.Tensor(t.name, t.shape, dtype, quant, data)
+
+
+def unpack_int4(raw: bytes, shape) -> np.ndarray:
+    """TFLite's INT4 buffer as int8 values: element 2i is the low nibble of byte i, 2i+1 the high
+    one, each a two's complement 4-bit number (tflite::tensor_utils::UnpackDenseInt4IntoInt8)."""
+    b = np.frombuffer(raw, np.uint8)
+    nib = np.stack([b & 0xF, b >> 4], axis=1).ravel()[:model_checks.element_count(shape)].astype(np.int16)
+    return ((nib ^ 8) - 8).astype(np.int8).reshape(shape)

@@ -29,7 +29,9 @@ Zero-copy joins
 Graph attributes (``graph.graph``)
     ``inputs``/``outputs``: ordered tensor ids of the model's inputs/outputs;
     ``name``: model name; ``source``: file it came from; ``plan``: the arena
-    plan once ``plan_arena`` ran; ``fused``: the ``fuse_ops`` rules that fired.
+    plan once ``plan_arena`` ran; ``fused``: the ``fuse_ops`` rules that fired;
+    ``int4``: ids of the constants the file stored as INT4 (widened to int8 values);
+    ``compress``: ``--compress`` ("auto" or "off", see ``compress_weights``).
 
 State
     A tensor with ``variable`` set (the flatbuffer's ``is_variable``: SVDF/LSTM state) is
@@ -108,6 +110,7 @@ class Params:
 
     ``get`` lets generic code read a field only some families have (``zero_copy`` of the joins)."""
     packed: Any = None
+    compressed: Any = None   # the weights as compress_weights stored them (a ``compress.WeightCode``)
 
     def get(self, key: str, default=None):
         """The field ``key`` when this family has it (and it is not None), else ``default``."""
@@ -145,7 +148,8 @@ def model_constant_bytes(g: nx.DiGraph) -> int:
     if "model_const_bytes" in g.graph:
         return g.graph["model_const_bytes"]
     graphs = [g, *g.graph.get("subgraphs", {}).values()] if "subgraph_order" in g.graph else [g]
-    return sum(v.nbytes for h in graphs for _, v in h.nodes(data="value") if isinstance(v, Tensor) and v.is_const)
+    return sum((v.size + 1) // 2 if n in h.graph.get("int4", ()) else v.nbytes
+               for h in graphs for n, v in h.nodes(data="value") if isinstance(v, Tensor) and v.is_const)
 
 
 def is_op(g: nx.DiGraph, n: str) -> bool:

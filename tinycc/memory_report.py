@@ -53,6 +53,11 @@ class OpRow:
     code_bytes: int | None = None     # code of those functions not already counted at an earlier op
     instructions: int | None = None   # measured in QEMU by tinycc bench (report.attach_bench)
     cycles: int | None = None         # estimated cycles, when the bench gives an estimate
+    weights: str = ""                 # how its weights are stored: "int8", "int4", "palette4x2" (tinycc/
+    #                                   compress.py), "arm_conv layout" (a fast kernel's); "" without weights
+    model_weight_bytes: int = 0       # its weights' bytes in the model file
+    int8_weight_bytes: int = 0        # ... as int8 (or float32) values
+    stored_weight_bytes: int = 0      # ... as tinycc stores them
 
 
 @dataclass
@@ -107,6 +112,24 @@ def state_initial_byte(t: ir.Tensor) -> int | None:
     return (t.quant.zero_point[0] & 0xFF) if t.dtype == "int8" and t.quant is not None else 0
 
 
+def weight_columns(g: nx.DiGraph, o: ir.Op, arrays: dict[str, int]) -> dict:
+    """OpRow's weight fields of an op whose kernels may read compressed weights
+    (``OpDef.compressed_slot``): the model's bytes, int8 bytes, what tinycc stores and how."""
+    slot = ops.lookup(o.kind).compressed_slot
+    if slot is None or len(o.inputs) <= slot or o.inputs[slot] is None or not ir.tensor(g, o.inputs[slot]).is_const:
+        return {}
+    t = ir.tensor(g, o.inputs[slot])
+    model = (t.size + 1) // 2 if o.inputs[slot] in g.graph.get("int4", ()) else t.nbytes
+    code, impl = o.params.compressed, ops.kernel_impl(o)
+    if code is not None:
+        how, stored = code.encoding, code.stored_bytes
+    elif impl == "plain":
+        how, stored = t.dtype, t.nbytes
+    else:       # a fast kernel's layout (its weights, or its records holding them)
+        how, stored = f"{impl} layout", arrays.get("weights", arrays.get("records", 0))
+    return dict(weights=how, model_weight_bytes=model, int8_weight_bytes=t.nbytes, stored_weight_bytes=stored)
+
+
 def build_report(g: nx.DiGraph, emitter, name: str, target: str) -> Report:
     """Report of a planned graph whose code ``emitter`` (codegen.Emitter, after emit_all) produced."""
     plan = g.graph["plan"]
@@ -140,7 +163,8 @@ def build_report(g: nx.DiGraph, emitter, name: str, target: str) -> Report:
             macs=macs, weight_bytes=emitter.const_bytes.get(oid, 0),
             live_bytes=live[step],
             offsets=[f"{label(t)}@{plan.offsets[t]}" for t in placed],
-            calls=sorted({c for stmt in emitter.code[step].stmts for c in re.findall(r"\b(tcc_\w+)\(", stmt)})))
+            calls=sorted({c for stmt in emitter.code[step].stmts for c in re.findall(r"\b(tcc_\w+)\(", stmt)}),
+            **weight_columns(g, o, emitter.array_bytes.get(oid, {}))))
     for b in plan.buffers:
         scratch = b.tid.startswith("scratch:")
         r.buffers.append(BufferRow(label(b.tid), "" if scratch else ir.tensor(g, b.tid).name,

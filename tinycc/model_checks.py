@@ -48,6 +48,8 @@ def check_tensor(t: RawTensor) -> None:
         raise fail(f"tensor type {TENSOR_TYPE_NAMES.get(t.type, t.type)} is not supported")
     if t.dtype == "float16" and t.quant is not None:
         raise fail("a quantized FLOAT16 tensor is not supported")
+    if t.dtype == "int4" and t.quant is None:
+        raise fail("an INT4 tensor needs quantization")
     if len(t.shape) > MAX_RANK:
         raise fail(f"rank {len(t.shape)} is more than {MAX_RANK}")
     if any(d < 0 for d in t.shape):

@@ -69,6 +69,16 @@ def format_text(r: Report) -> str:
         figures = "".join(f" {getattr(o, k):>12,}" if getattr(o, k) is not None else f" {'-':>12}" for k in timed)
         lines.append(f"{o.step:>4} {o.index:>4} {o.kind:<20} {io:<44} {o.macs:>10,} {o.weight_bytes:>10,} "
                      f"{o.live_bytes:>8,}{figures}  {', '.join(x.rsplit('@', 1)[1] for x in o.offsets)}")
+    weighted = [o for o in r.ops if o.weights]
+    if weighted:
+        model, stored = sum(o.model_weight_bytes for o in weighted), sum(o.stored_weight_bytes for o in weighted)
+        lines.append("")
+        lines.append(f"weights (tinycc/compress.py): the model's {model:,} B, stored {stored:,} B "
+                     f"({stored / max(model, 1):.0%})")
+        lines.append(f"{'step':>4} {'op':>4} {'kind':<20} {'model B':>10} {'as int8 B':>10} {'stored B':>10}  encoding")
+        for o in weighted:
+            lines.append(f"{o.step:>4} {o.index:>4} {o.kind:<20} {o.model_weight_bytes:>10,} {o.int8_weight_bytes:>10,} "
+                         f"{o.stored_weight_bytes:>10,}  {o.weights}")
     lines.append("")
     lines.append("buffers (offset, end, bytes, live steps, name):")
     for b in r.buffers:
@@ -198,6 +208,8 @@ def format_html(r: Report) -> str:
            ("macs", "weight_bytes", "code_bytes", "live_bytes", "instructions", "cycles")}
     heads = ["step", "op", "kind", "inputs", "outputs", "MACs", "flash B (constants)"]
     heads += ["flash B (kernel code)"] if has_code else []
+    has_weights = any(o.weights for o in r.ops)
+    heads += ["weights B: model / stored (encoding)"] if has_weights else []
     heads += ["live arena B"]
     heads += ["instructions (QEMU)"] if has_instr else []
     heads += ["cycles (estimated)"] if has_cycles else []
@@ -208,6 +220,8 @@ def format_html(r: Report) -> str:
                  f"<td>{e(' + '.join(o.inputs))}</td><td>{e(', '.join(o.outputs))}</td>"
                  + _bar(o.macs, top["macs"], "#9dc3e6") + _bar(o.weight_bytes, top["weight_bytes"], "#c9b3e6")
                  + (_bar(o.code_bytes, top["code_bytes"], "#b4c7a0") if has_code else "")
+                 + ((f"<td class=n>{o.model_weight_bytes:,} / {o.stored_weight_bytes:,} ({e(o.weights)})</td>"
+                     if o.weights else "<td class=n>&ndash;</td>") if has_weights else "")
                  + _bar(o.live_bytes, top["live_bytes"], "#a9d18e")
                  + (_bar(o.instructions, top["instructions"], "#ffd966") if has_instr else "")
                  + (_bar(o.cycles, top["cycles"], "#f4b183") if has_cycles else "")
@@ -261,7 +275,8 @@ shortened (opN: the output of op N, or its scratch when orange) or left out.<br>
 {svg_chart(r)}
 <h2>Operators</h2>
 <p class="legend">In execution order. flash B: constant bytes the op adds (weights, biases, requantization
-records){code_note}; live arena B: arena bytes occupied while it runs; bars compare ops within a column.</p>
+records){code_note}; weights B: the op's weights in the model file and as stored (int8, INT4, or k-bit
+indices into value tables, see tinycc/compress.py); live arena B: arena bytes occupied while it runs; bars compare ops within a column.</p>
 <table><tr>{''.join(f'<th>{h}</th>' for h in heads)}</tr>
 {chr(10).join(rows)}
 </table>

@@ -44,6 +44,7 @@ class Emitter:
         self.kernels: set[str] = set()
         self.uses: set[str] = set()             # optional kernel parts some op needs (see use)
         self.const_bytes: dict[str, int] = {}   # op id -> bytes of constants it emitted
+        self.array_bytes: dict[str, dict[str, int]] = {}   # op id -> {array label: bytes}
         self.declared: set[str] = set()         # model-level constant arrays already emitted
         self.functions = set() if functions is None else functions   # subgraphs emitted as functions
         self.subgraphs: dict[int, Emitter] = {}
@@ -56,6 +57,7 @@ class Emitter:
         self._current.decls.append(
             f"static const {ctype} {cname}[{max(len(arr), 1)}]{self.const_attr} = {{\n{format_values(arr, ctype)}\n}};")
         self.const_bytes[self._current.oid] = self.const_bytes.get(self._current.oid, 0) + arr.size * _csize(ctype)
+        self.array_bytes.setdefault(self._current.oid, {})[label] = arr.size * _csize(ctype)
         return cname
 
     def const_records(self, o: ir.Op, label: str, ctype: str, rows) -> str:
@@ -65,10 +67,11 @@ class Emitter:
         body = ",\n".join("    {" + ", ".join(format_scalar(v) for v in r) + "}" for r in rows.tolist())
         self._current.decls.append(f"static const {ctype} {cname}[{len(rows)}]{self.const_attr} = {{\n{body}\n}};")
         self.const_bytes[self._current.oid] = self.const_bytes.get(self._current.oid, 0) + rows.size * 4
+        self.array_bytes.setdefault(self._current.oid, {})[label] = rows.size * 4
         return cname
 
-    def struct(self, o: ir.Op, ctype: str, fields: list[tuple[str, object]]) -> str:
-        cname = f"{o.name}_params"
+    def struct(self, o: ir.Op, ctype: str, fields: list[tuple[str, object]], label: str = "params") -> str:
+        cname = f"{o.name}_{label}"
         body = "\n".join(f"    .{k} = {format_scalar(v)}," for k, v in fields)
         self._current.decls.append(f"static const {ctype} {cname}{self.const_attr} = {{\n{body}\n}};")
         return cname

@@ -83,6 +83,9 @@ class OpDef:
     #                            as a convolution's) or "lowest" (padding may be any value <= every
     #                            input, as max pooling's)
 
+    compressed_slot: int | None = None  # the input slot of constant weights the op's kernel can
+    #                            read compressed (compress_weights, with ``weight_rows``)
+
     def read_options(self, opts) -> dict:
         """Decode the flatbuffer builtin options (an ``options_class`` instance, or None; a custom
         op's options bytes) into attrs."""
@@ -138,6 +141,12 @@ class OpDef:
     def macs(self, g, o: ir.Op) -> int:
         """Multiply-accumulates of one run, for reports."""
         return 0
+
+    def weight_rows(self, g, o: ir.Op) -> np.ndarray | None:
+        """The int8 weights of ``compressed_slot`` as the op's compressed kernel reads them: a
+        matrix [output channels][weights of one output] (see tinycc/compress.py), or None when
+        that kernel does not apply (activations not int8, ...)."""
+        return None
 
     def scratch_bytes(self, g, o: ir.Op) -> int:
         """Bytes of arena scratch the kernel needs while it runs (``Emitter.scratch`` points at it)."""
@@ -292,6 +301,21 @@ def kernel_impl(o: ir.Op) -> str:
     tinycc/variants), or "plain"."""
     pk = o.params.packed
     return "plain" if pk is None else pk.impl
+
+
+def compressed_weights(ctx, o: ir.Op) -> str | None:
+    """The op's compressed weights (``compress_weights``) as a tcc_wcode struct (its C name, to
+    pass to the tcc_*_s8c kernel), or None when its weights are plain int8."""
+    code = o.params.compressed
+    if code is None:
+        return None
+    ctx.use("WINT4" if code.encoding == "int4" else f"WPALETTE{code.bits}")   # its decoding loop
+    table_of = None if code.table_of is None else ctx.const_array(o, "wtable_of", "uint8_t", code.table_of)
+    return ctx.struct(o, "tcc_wcode", [("bits", code.bits),
+                                       ("index", ctx.const_array(o, "windex", "uint8_t", code.index)),
+                                       ("table", None if code.encoding == "int4" else
+                                        ctx.const_array(o, "wtable", "int8_t", code.table)),
+                                       ("table_of", table_of), ("per_channel", int(code.per_channel))], "wcode")
 
 
 def overlap_rule(g, o: ir.Op, slot: int) -> tuple[str, int] | None:

@@ -8,8 +8,8 @@ import numpy as np
 import tflite
 
 from .. import ir, quant
-from . import (NO_READ, OpDef, activation, activation_range_float, activation_range_int8, folded_bias, padding,
-               per_channel_scales, register, window_first, window_reads_min)
+from . import (NO_READ, OpDef, activation, activation_range_float, activation_range_int8, compressed_weights,
+               folded_bias, padding, per_channel_scales, register, window_first, window_reads_min)
 
 
 def conv_geometry(g, o: ir.Op, k_h: int, k_w: int) -> dict:
@@ -19,6 +19,14 @@ def conv_geometry(g, o: ir.Op, k_h: int, k_w: int) -> dict:
     out_h, pad_top = quant.padding_amount(quant.axis_padding(a, "h"), h, k_h, a["stride_h"], a.get("dilation_h", 1))
     out_w, pad_left = quant.padding_amount(quant.axis_padding(a, "w"), w, k_w, a["stride_w"], a.get("dilation_w", 1))
     return dict(batches=n, in_h=h, in_w=w, out_h=out_h, out_w=out_w, pad_top=pad_top, pad_left=pad_left)
+
+
+def compressed_block(g) -> int:
+    """Output pixels per block of tcc_conv2d_s8c (runtime/kernels/tcc_compressed.c): each
+    block decodes every output channel's weights once, into scratch of block * out_c + the
+    channel's weights. --optimize speed: 16 (a DS-CNN-like model: +0.2 % est. Cortex-M4 cycles over
+    its int8 build); memory: 4 (+8 %, 12 x out_c bytes less scratch)."""
+    return 16 if g.graph.get("optimize") == "speed" else 4
 
 
 @dataclass(frozen=True, eq=False, kw_only=True)
@@ -166,12 +174,18 @@ class Conv2D(OpDef):
     clamp_keys = ("act_range", "act_range")
     absorbs_pad = "zero_point"
     kernel = "tcc_conv"
+    compressed_slot = 1
 
     def window(self, g, o):
         return conv_window(g, o)
 
     def read_options(self, opts):
         return read_conv_options(opts)
+
+    def weight_rows(self, g, o):
+        """int8: the filter [out_c][k_h * k_w * k_c] (tcc_conv2d_s8c)."""
+        x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
+        return w.data.reshape(w.shape[0], -1) if x.dtype == w.dtype == "int8" else None
 
     def check(self, g, o):
         self.expect_arity(o, (2, 3))
@@ -236,10 +250,11 @@ class Conv2D(OpDef):
                   ("stride_h", a["stride_h"]), ("stride_w", a["stride_w"]),
                   ("dil_h", a["dilation_h"]), ("dil_w", a["dilation_w"]),
                   ("pad_top", p.pad_top), ("pad_left", p.pad_left)]
+        wc = compressed_weights(ctx, o)
         if x.dtype == "int8":
             fields += [("in_zp", p.in_zp), ("out_zp", p.out_zp),
                        ("act_min", p.act_range[0]), ("act_max", p.act_range[1]),
-                       ("weights", ctx.const_array(o, "weights", "int8_t", w.data)),
+                       ("weights", None if wc else ctx.const_array(o, "weights", "int8_t", w.data)),
                        ("bias", ctx.const_array(o, "bias", "int32_t", p.bias)),
                        ("mult", ctx.const_array(o, "mult", "int32_t", p.mult)),
                        ("shift", ctx.const_array(o, "shift", "int32_t", p.shift))]
@@ -254,6 +269,10 @@ class Conv2D(OpDef):
                        ("bias", ctx.const_array(o, "bias", "float", bias) if bias is not None else None)]
             fn = "tcc_conv2d_f32"
         params = ctx.struct(o, f"{fn}_params", fields)
+        if wc:      # compressed weights (compress_weights): the decoding kernel
+            ctx.call(o, f"{fn}c(&{params}, &{wc}, {compressed_block(g)}, {ctx.buf(o.inputs[0])}, "
+                        f"{ctx.buf(o.outputs[0])}, {ctx.scratch(o)});", "tcc_compressed")
+            return
         ctx.call(o, f"{fn}(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])}, {ctx.scratch(o)});",
                  self.kernel)
 
@@ -280,19 +299,23 @@ class Conv2D(OpDef):
                  "tcc_hybrid")
 
     def scratch_bytes(self, g, o):
-        """The plain kernel keeps one output pixel (out_c values) before storing it (the fast
-        kernels: tinycc/variants/arm_conv.py)."""
+        """The plain kernel keeps one output pixel (out_c values) before storing it; tcc_conv2d_s8c a
+        block of pixels and one output channel's decoded weights (the fast kernels:
+        tinycc/variants/arm_conv.py)."""
         if is_hybrid(g, o):
             return 0
-        y = ir.tensor(g, o.outputs[0])
+        w, y = ir.tensor(g, o.inputs[1]), ir.tensor(g, o.outputs[0])
+        if o.params.compressed is not None:
+            return compressed_block(g) * y.shape[3] + w.shape[1] * w.shape[2] * w.shape[3]
         return y.shape[3] * ir.DTYPE_SIZE[y.dtype]
 
     def reads_min(self, g, o, slot):
         """Plain kernel (tcc_conv.c): pixel by pixel in row-major order, it reads every window
         its out_c channels need, then stores the pixel's out_c values. So before writing element
         (pixel, 0) the lowest read is the window's first in-image pixel at channel 0; the other
-        channels of the pixel are stored with no read in between. The hybrid kernel scans the
-        whole input first, so it never shares memory."""
+        channels of the pixel are stored with no read in between. tcc_conv2d_s8c (compressed
+        weights) does the same per block of ``compressed_block`` pixels. The hybrid kernel scans
+        the whole input first, so it never shares memory."""
         if slot != 0 or is_hybrid(g, o):
             return None
         x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
@@ -303,6 +326,10 @@ class Conv2D(OpDef):
         r = window_reads_min(p.batches, p.in_h, p.in_w, x.shape[3], fy, fx,
                              np.zeros(out_c, np.int64)).reshape(-1, out_c)
         r[:, 1:] = NO_READ
+        if o.params.compressed is not None:     # tcc_conv2d_s8c: blocks of pixels read, then written
+            first, block = r[:, 0].copy(), compressed_block(g)
+            r[:, 0] = NO_READ
+            r[::block, 0] = np.minimum.reduceat(first, np.arange(0, first.size, block))
         return r.ravel()
 
     def macs(self, g, o):

@@ -4,8 +4,8 @@ from __future__ import annotations
 import tflite
 
 from .. import ir, quant
-from . import (OpDef, activation_range_float, activation_range_int8, folded_bias, is_hybrid_model, per_channel_scales,
-               register)
+from . import (OpDef, activation_range_float, activation_range_int8, compressed_weights, folded_bias, is_hybrid_model,
+               per_channel_scales, register)
 from .conv2d import (HYBRID_MAX_TERM, ConvParams, acc64, check_s16, check_strides, check_weights, conv_geometry,
                      conv_window, is_hybrid, read_conv_options, s16_fields, s16_params)
 
@@ -18,9 +18,15 @@ class DepthwiseConv2D(OpDef):
     clamp_keys = ("act_range", "act_range")
     absorbs_pad = "zero_point"
     kernel = "tcc_depthwise"
+    compressed_slot = 1
 
     def window(self, g, o):
         return conv_window(g, o)
+
+    def weight_rows(self, g, o):
+        """int8: the taps of each channel, [C][k_h * k_w] (the filter transposed; tcc_depthwise_s8c)."""
+        x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
+        return w.data.reshape(-1, w.shape[3]).T if x.dtype == w.dtype == "int8" else None
 
     def read_options(self, opts):
         attrs = read_conv_options(opts)
@@ -104,10 +110,11 @@ class DepthwiseConv2D(OpDef):
             ctx.call(o, f"tcc_depthwise_hybrid(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])}, "
                         f"{ctx.scratch(o)});", "tcc_hybrid")
             return
+        wc = compressed_weights(ctx, o)
         if x.dtype == "int8":
             fields += [("in_zp", p.in_zp), ("out_zp", p.out_zp),
                        ("act_min", p.act_range[0]), ("act_max", p.act_range[1]),
-                       ("weights", ctx.const_array(o, "weights", "int8_t", w.data)),
+                       ("weights", None if wc else ctx.const_array(o, "weights", "int8_t", w.data)),
                        ("bias", ctx.const_array(o, "bias", "int32_t", p.bias)),
                        ("mult", ctx.const_array(o, "mult", "int32_t", p.mult)),
                        ("shift", ctx.const_array(o, "shift", "int32_t", p.shift))]
@@ -123,14 +130,20 @@ class DepthwiseConv2D(OpDef):
                        ("bias", ctx.const_array(o, "bias", "float", bias) if bias is not None else None)]
             fn = "tcc_depthwise_f32"
         params = ctx.struct(o, f"{fn}_params", fields)
+        if wc:      # compressed weights (compress_weights): the decoding kernel
+            ctx.call(o, f"{fn}c(&{params}, &{wc}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])}, "
+                        f"{ctx.scratch(o)});", "tcc_compressed")
+            return
         ctx.call(o, f"{fn}(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])}, {ctx.scratch(o)});",
                  self.kernel)
 
     def scratch_bytes(self, g, o):
         """Plain kernel: one output channel plane (out_h * out_w values), see tcc_depthwise.c (the
-        fast kernels: tinycc/variants/arm_dw3x3.py, arm_dw.py)."""
-        y = ir.tensor(g, o.outputs[0])
-        return y.shape[1] * y.shape[2] * ir.DTYPE_SIZE[y.dtype]
+        fast kernels: tinycc/variants/arm_dw3x3.py, arm_dw.py); tcc_depthwise_s8c also one channel's
+        decoded taps."""
+        y, w = ir.tensor(g, o.outputs[0]), ir.tensor(g, o.inputs[1])
+        taps = w.shape[1] * w.shape[2] if o.params.compressed is not None else 0
+        return y.shape[1] * y.shape[2] * ir.DTYPE_SIZE[y.dtype] + taps
 
     def overlap(self, g, o, slot):
         """tcc_depthwise.c computes a whole channel plane into scratch before storing it into

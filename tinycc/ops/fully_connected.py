@@ -9,7 +9,7 @@ import tflite
 
 from .. import ir, quant
 from ..errors import TinyccError
-from . import (OpDef, activation, activation_range_float, activation_range_int8, folded_bias,
+from . import (OpDef, activation, activation_range_float, activation_range_int8, compressed_weights, folded_bias,
                per_channel_scales, register)
 from .conv2d import check_hybrid_weights, check_s16, check_weights, hybrid_scales, is_hybrid, s16_fields, s16_params
 
@@ -81,6 +81,12 @@ class FullyConnected(OpDef):
     optional_inputs = frozenset({2})            # bias
     clamp_keys = ("act_range", "act_range")
     kernel = "tcc_fully_connected"
+    compressed_slot = 1
+
+    def weight_rows(self, g, o):
+        """int8: the weights [units][depth] (tcc_fully_connected_s8c)."""
+        x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
+        return w.data if x.dtype == w.dtype == "int8" else None
 
     def read_options(self, opts):
         if opts is None:
@@ -148,9 +154,10 @@ class FullyConnected(OpDef):
         x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
         p = o.params
         fields = [("batches", p.batches), ("in_depth", p.in_depth), ("out_depth", p.out_depth)]
+        wc = compressed_weights(ctx, o)
         if x.dtype == "int8":
             fields += [("out_zp", p.out_zp), ("act_min", p.act_range[0]), ("act_max", p.act_range[1]),
-                       ("weights", ctx.const_array(o, "weights", "int8_t", w.data)),
+                       ("weights", None if wc else ctx.const_array(o, "weights", "int8_t", w.data)),
                        ("bias", ctx.const_array(o, "bias", "int32_t", p.bias)),
                        ("mult", ctx.const_array(o, "mult", "int32_t", p.mult)),
                        ("shift", ctx.const_array(o, "shift", "int32_t", p.shift))]
@@ -165,6 +172,10 @@ class FullyConnected(OpDef):
                        ("bias", ctx.const_array(o, "bias", "float", bias) if bias is not None else None)]
             fn = "tcc_fully_connected_f32"
         params = ctx.struct(o, f"{fn}_params", fields)
+        if wc:      # compressed weights (compress_weights): the decoding kernel
+            ctx.call(o, f"{fn}c(&{params}, &{wc}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])});",
+                     "tcc_compressed")
+            return
         ctx.call(o, f"{fn}(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])});", self.kernel)
 
     def emit_hybrid(self, g, o, ctx):

@@ -8,6 +8,8 @@
                        clamps, quantize/dequantize pairs and int8 table chains into one table
     alias_concats      concatenation inputs that are contiguous blocks of the output are written
                        there by their producers (zero copy, no code)
+    compress_weights   weights stored as k-bit indices into value tables where that saves flash
+                       (and the model's INT4 weights kept 4-bit)
     pack_weights       per target, the fastest kernel of each op and its packed constants
     plan_arena         liveness and offsets of every activation buffer in one static arena
 """
@@ -23,6 +25,7 @@ from ..errors import TinyccError
 from .alias_concats import alias_concats
 from .alias_reshapes import alias_reshapes
 from .check_operators import check_operators
+from .compress_weights import compress_weights
 from .fold_constants import fold_constants
 from .fold_quantization import fold_quantization
 from .fuse_ops import fuse_ops
@@ -32,7 +35,7 @@ from .plan_arena import plan_arena
 Pass = Callable[[nx.DiGraph], nx.DiGraph]
 
 PIPELINE: list[Pass] = [fold_constants, check_operators, alias_reshapes, fold_quantization, fuse_ops,
-                        alias_concats, pack_weights, plan_arena]
+                        alias_concats, compress_weights, pack_weights, plan_arena]
 
 
 def run_pipeline(g: nx.DiGraph, passes: list[Pass] = PIPELINE, verify: bool = False,

@@ -62,6 +62,8 @@ CODE_BYTES_PER_OP = 1100                    # plain builds of the shared models:
 def _variants(g, o) -> list:
     """Every unit's packing for the op, fastest (estimated cycles) first; the sort is stable, so a
     unit's own order (e.g. less scratch next) is kept."""
+    if o.params.compressed is not None:     # compressed weights (compress_weights): the portable decoding kernel
+        return []
     return sorted(variants.candidates(g, o), key=lambda pk: _unit(pk).cycles(g, o, pk))
 
 

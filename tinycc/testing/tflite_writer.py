@@ -29,13 +29,14 @@ import flatbuffers
 import numpy as np
 import tflite
 
-__all__ = ["ModelBuilder", "DTYPES", "builtin_code", "builtin_name"]
+__all__ = ["ModelBuilder", "DTYPES", "builtin_code", "builtin_name", "pack_int4"]
 
 #: Supported tensor dtypes: name -> (TensorType value, numpy dtype).
 DTYPES: dict[str, tuple[int, np.dtype]] = {
     "float32": (tflite.TensorType.FLOAT32, np.dtype("<f4")),
     "float16": (tflite.TensorType.FLOAT16, np.dtype("<f2")),
     "int8": (tflite.TensorType.INT8, np.dtype("i1")),
+    "int4": (tflite.TensorType.INT4, np.dtype("i1")),   # constants only: values in [-8, 7], packed
     "uint8": (tflite.TensorType.UINT8, np.dtype("u1")),
     "int16": (tflite.TensorType.INT16, np.dtype("<i2")),
     "int32": (tflite.TensorType.INT32, np.dtype("<i4")),
@@ -66,6 +67,18 @@ _ACTIVATIONS = {
     "RELU6": tflite.ActivationFunctionType.RELU6,
     "TANH": tflite.ActivationFunctionType.TANH,
 }
+
+
+def pack_int4(values: np.ndarray) -> bytes:
+    """TFLite's INT4 constant layout: two values per byte, element 2i in the low nibble and 2i+1
+    in the high nibble (an odd count leaves the last high nibble 0); values in [-8, 7]."""
+    v = np.asarray(values, np.int64).ravel()
+    if v.size and (v.min() < -8 or v.max() > 7):
+        raise ValueError("int4 data out of [-8, 7]")
+    nib = (v & 0xF).astype(np.uint8)
+    if nib.size % 2:
+        nib = np.append(nib, np.uint8(0))
+    return (nib[0::2] | (nib[1::2] << 4)).astype(np.uint8).tobytes()
 
 
 def builtin_code(opcode: str | int) -> int:
@@ -394,6 +407,8 @@ class ModelBuilder:
                 if array.size and (array.min() < info.min or array.max() > info.max):
                     raise ValueError(f"data for tensor {index} out of {dtype} range")
             payload = np.ascontiguousarray(array, dtype=np_dtype).tobytes()
+            if dtype == "int4":
+                payload = pack_int4(np.asarray(array).ravel())
         else:
             payload = b""
         self._buffers.append(payload)

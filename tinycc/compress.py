@@ -1,0 +1,141 @@
+"""Weights kept compressed in flash: k-bit indices into value tables (a leaf module).
+
+A weight tensor is seen as a matrix [channels][n]: one row per output channel, the weights each
+output reads in the order the kernel reads them (CONV_2D and FULLY_CONNECTED: the model's own
+layout; DEPTHWISE_CONV_2D: [kh*kw] taps of each channel, transposed from [1][kh][kw][C]).
+Weight e = c * n + t is index ``(index[e * bits / 8] >> (e * bits % 8)) & (2**bits - 1)``
+(a bit stream, low bits first, no padding between channels) into its table: one table of
+2**bits int8 values for the tensor, or one per output channel. The kernels
+(runtime/kernels/tcc_compressed.c) decode inside their inner loops; the values are exactly the
+model's, so results are bit-exact.
+
+Tables: channels whose values fit one table of 2**k values share it (a greedy cover, most
+values first), so a model whose channels share a quantization scale needs one table, and one
+whose channels differ needs a few; with several tables each channel names its own (uint8), and
+past 256 tables every channel has its own (no names).
+
+Encodings (``WeightCode.encoding``):
+  int4          the file's INT4 weights as they are (the bit stream is TFLite's packing for
+                CONV_2D and FULLY_CONNECTED), the table 0..7, -8..-1 computed (no table stored);
+  palette<k>    k = 1, 2, 4 bits per weight, one table;
+  palette<k>xT  T tables, one named per output channel;
+  palette<k>/ch a table per output channel.
+``choose`` takes the smallest (indices + tables + table numbers), and only when it is smaller
+than the int8 weights; with ``mode="off"`` only the file's INT4 weights are kept 4-bit.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+BITS = (1, 2, 4)               # whole indices per byte: no index straddles two bytes
+INT4_TABLE = np.array([0, 1, 2, 3, 4, 5, 6, 7, -8, -7, -6, -5, -4, -3, -2, -1], np.int8)
+MODES = ("auto", "off")
+
+
+@dataclass(frozen=True, eq=False)
+class WeightCode:
+    """One weight tensor as stored: the bit stream of indices and the value tables."""
+    encoding: str              # "int4", "palette4", "palette2x3", ... (see the module docstring)
+    bits: int
+    index: np.ndarray          # uint8: the bit stream
+    table: np.ndarray          # int8 [tables][2**bits]
+    table_of: np.ndarray | None  # uint8 [channels]: each channel's table (None: see per_channel)
+    per_channel: bool          # table c is channel c's (else, without table_of, one table)
+    model_bytes: int           # the weights' bytes in the model file (int8, or INT4 packed)
+
+    @property
+    def stored_bytes(self) -> int:
+        table = 0 if self.encoding == "int4" else self.table.size      # INT4: the kernels sign-extend
+        return int(self.index.size + table + (0 if self.table_of is None else self.table_of.size))
+
+    def decode(self, channels: int, n: int) -> np.ndarray:
+        """The int8 matrix [channels][n] back (what the kernels compute with)."""
+        e = np.arange(channels * n)
+        per = 8 // self.bits
+        idx = (self.index[e // per].astype(np.int64) >> ((e % per) * self.bits)) & ((1 << self.bits) - 1)
+        tables = (self.table_of.astype(np.int64) if self.table_of is not None else
+                  np.arange(channels) if self.per_channel else np.zeros(channels, np.int64))
+        return self.table[tables[e // n], idx].reshape(channels, n)
+
+
+def pack_bits(idx: np.ndarray, bits: int) -> np.ndarray:
+    """Indices (each < 2**bits) as a bit stream, element e at bits [e * bits, (e + 1) * bits)."""
+    per = 8 // bits
+    flat = np.asarray(idx, np.uint8).ravel()
+    flat = np.concatenate([flat, np.zeros((-flat.size) % per, np.uint8)]).reshape(-1, per).astype(np.uint16)
+    return (flat << (np.arange(per, dtype=np.uint16) * bits)).sum(axis=1).astype(np.uint8)
+
+
+MAX_NAMED = 256                # tables a channel can name (uint8); beyond, a table per channel
+
+
+def cover(values: list[frozenset], size: int) -> tuple[list[set], list[int]] | None:
+    """Tables of at most ``size`` values covering every channel's ``values``: channels with the
+    most values first, each joining the first table it fits into (a superset first), else a new
+    one. (tables, table of each channel), or None when a channel has more than ``size`` values.
+    Past ``MAX_NAMED`` tables every channel gets its own."""
+    if any(len(v) > size for v in values):
+        return None
+    tables: list[set] = []
+    table_of = [0] * len(values)
+    for c in sorted(range(len(values)), key=lambda c: (-len(values[c]), c)):
+        v = values[c]
+        t = next((k for k, ts in enumerate(tables) if v <= ts), None)
+        if t is None:
+            t = next((k for k, ts in enumerate(tables) if len(ts | v) <= size), None)
+        if t is None:
+            if len(tables) == MAX_NAMED:
+                return [set(v) for v in values], list(range(len(values)))
+            tables.append(set())
+            t = len(tables) - 1
+        tables[t] |= v
+        table_of[c] = t
+    return tables, table_of
+
+
+def _palette(w: np.ndarray, bits: int, tables: list[set], table_of: list[int], model_bytes: int) -> WeightCode:
+    """Indices of ``w``'s values into their channel's sorted table."""
+    size = 1 << bits
+    per_channel = len(tables) == len(table_of) > 1
+    if per_channel:          # table c is channel c's: no names
+        tables, table_of = [tables[t] for t in table_of], list(range(len(table_of)))
+    table = np.zeros((len(tables), size), np.int8)
+    lut = np.zeros((len(tables), 256), np.uint8)       # value + 128 -> index, per table
+    for t, values in enumerate(tables):
+        v = np.array(sorted(values), np.int64)
+        table[t, :v.size] = v
+        lut[t, v + 128] = np.arange(v.size)
+    idx = lut[np.asarray(table_of)[:, None], w.astype(np.int64) + 128]
+    named = 1 < len(tables) and not per_channel
+    name = f"palette{bits}" + ("/ch" if per_channel else f"x{len(tables)}" if named else "")
+    return WeightCode(name, bits, pack_bits(idx, bits), table, np.asarray(table_of, np.uint8) if named else None,
+                      per_channel, model_bytes)
+
+
+def int4_code(w: np.ndarray, model_bytes: int) -> WeightCode:
+    """The weights (values in [-8, 7]) as INT4 nibbles with the fixed table."""
+    return WeightCode("int4", 4, pack_bits(np.asarray(w, np.int64) & 0xF, 4), INT4_TABLE.reshape(1, -1), None,
+                      False, model_bytes)
+
+
+def choose(w: np.ndarray, int4_file: bool, mode: str = "auto") -> WeightCode | None:
+    """The smallest encoding of the int8 matrix ``w`` [channels][n], or None to keep it int8.
+    ``int4_file``: the model stored it as INT4 (kept 4-bit whatever the mode)."""
+    w = np.asarray(w, np.int8)
+    model_bytes = (w.size + 1) // 2 if int4_file else w.size
+    best = int4_code(w, model_bytes) if int4_file else None
+    best_bytes = best.stored_bytes if best is not None else w.size
+    if mode == "auto" and w.size and np.unique(w[0]).size <= 1 << BITS[-1]:   # (most tensors stop here)
+        values = [frozenset(np.unique(row).tolist()) for row in w]
+        for bits in BITS:
+            if (w.size * bits + 7) // 8 + (1 << bits) >= best_bytes:
+                continue
+            c = cover(values, 1 << bits)
+            if c is None:
+                continue
+            code = _palette(w, bits, *c, model_bytes)
+            if code.stored_bytes < best_bytes:
+                best, best_bytes = code, code.stored_bytes
+    return best
