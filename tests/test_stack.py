@@ -1,6 +1,5 @@
 """NAME_STACK_BYTES is a bound: it covers every function on the deepest path, naked asm included,
-and one inference painted in QEMU never uses more (every shared model on the Cortex-M4, whose
-default build runs the asm kernels; on the Cortex-M0 and M55 an int8 and a float model each)."""
+and one inference painted in QEMU never uses more (every shared model, Cortex-M0, M4 and M55)."""
 from __future__ import annotations
 
 import re
@@ -54,11 +53,10 @@ def test_sp_from_a_register_is_refused(tmp_path):
         toolchain.stack_usage([src], "f", include_dirs=[tmp_path])
 
 
-# Cortex-M0: plain int8 kernels and soft float (the hybrid model calls newlib's float helpers);
-# Cortex-M55: the fast int8 kernels on another core and board, and hard float.
-PAINTED = [(name, "cortex-m4") for name in SHARED_MODELS] + [
-    ("ic_resnet8_int8", "cortex-m0"), ("kws_ref_model_float32", "cortex-m0"),
-    ("kws_ref_model", "cortex-m55"), ("ad01_fp32", "cortex-m55")]
+# every shared model on the three cores the issue names: the Cortex-M0 (plain kernels, soft float:
+# newlib's float helpers), the M4 (the default build runs the asm kernels) and the M55 (hard float,
+# the fast int8 kernels on another core and board).
+PAINTED = [(name, target) for target in ("cortex-m0", "cortex-m4", "cortex-m55") for name in SHARED_MODELS]
 
 
 @pytest.mark.slow
