@@ -42,6 +42,7 @@ def build_seconds(model: Path, target: str, out: Path, stack: bool = True, cache
     if not stack:
         cmd.append("--no-stack")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)     # as an installed tinycc runs: its bytecode cached
     if cache is not None:
         env["TINYCC_CACHE"] = str(cache)
     before = _children_cpu()

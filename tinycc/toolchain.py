@@ -579,20 +579,13 @@ def object_sizes(objects_or_sources: Iterable[PathLike], target: str = "cortex-m
     linker would drop as unused are included. Stack use is not included.
     """
     name = normalize_target(target)
-    items = [Path(p) for p in objects_or_sources]
+    include_dirs = list(include_dirs)
+    flags = [*cpu_flags(name), *_COMMON_CFLAGS, *_ARM_CFLAGS, *cflags, *_define_args(defines),
+             *_include_args(include_dirs)]
     with tempfile.TemporaryDirectory(prefix="tinycc-size-") as tmp:
-        objects = []
-        for index, path in enumerate(items):
-            if path.suffix == ".c":
-                obj = Path(tmp) / f"{index:04d}_{path.stem}.o"
-                cmd = [find_tool(ARM_CC), *cpu_flags(name), *_COMMON_CFLAGS,
-                       *_ARM_CFLAGS, *cflags, *_define_args(defines),
-                       *_include_args(include_dirs), "-c", str(path), "-o", str(obj)]
-                _run_tool(cmd, f"compiling {path.name} for {name}")
-                objects.append(obj)
-            else:
-                objects.append(path)
-        return _sizes_of(objects)
+        objects = _compile(find_tool(ARM_CC), flags, objects_or_sources, include_dirs, Path(tmp),
+                           f"compiling for {name}")
+        return _sizes_of(Path(o) for o in objects)
 
 
 def _sizes_of(objects: Iterable[Path]) -> dict[str, int]:
@@ -613,15 +606,14 @@ def function_sizes(sources: Iterable[PathLike], target: str = "cortex-m4",
     :func:`object_sizes` compiles them, from ``arm-none-eabi-nm -S``; {function: functions it
     calls}, from GCC's call graph). Static functions GCC inlined are part of their caller."""
     name = normalize_target(target)
+    include_dirs = list(include_dirs)
     nm = find_tool("arm-none-eabi-nm")
     sizes: dict[str, int] = {}
     calls: dict[str, set[str]] = {}
+    flags = [*cpu_flags(name), *_COMMON_CFLAGS, *_ARM_CFLAGS, *_include_args(include_dirs), "-fcallgraph-info"]
     with tempfile.TemporaryDirectory(prefix="tinycc-nm-") as tmp:
-        for index, path in enumerate(Path(p) for p in sources):
-            obj = Path(tmp) / f"{index:04d}_{path.stem}.o"
-            _run_tool([find_tool(ARM_CC), *cpu_flags(name), *_COMMON_CFLAGS, *_ARM_CFLAGS,
-                       *_include_args(include_dirs), "-fcallgraph-info", "-c", str(path), "-o", str(obj)],
-                      f"compiling {path.name} for {name}")
+        for obj in map(Path, _compile(find_tool(ARM_CC), flags, sources, include_dirs, Path(tmp),
+                                      f"compiling for {name}", (".ci",))):
             for line in _run_tool([nm, "-S", "--defined-only", str(obj)], f"listing {obj.name}").splitlines():
                 parts = line.split()
                 if len(parts) == 4 and parts[2] in "Tt":
