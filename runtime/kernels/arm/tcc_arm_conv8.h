@@ -1,0 +1,64 @@
+/* tinycc runtime, Cortex-M DSP: CONV_2D int8 reading int8 weights (the model's bytes, reordered).
+ *
+ * tcc_arm_conv8_s8: same semantics as tcc_conv2d_s8 (TFLite ConvPerChannel), groups == 1, any
+ * kernel size, stride, dilation and padding, out_c even, no activation clamp (act_min -128,
+ * act_max 127), every non-constant channel with a right shift (tinycc/variants/arm_conv8.py
+ * decides; the C never re-decides).
+ *
+ * Output pixels (flat over batch, row, column) go 3 at a time: the receptive fields of the 3
+ * pixels are expanded once to int16 pair words in the scratch (im2col, padded taps read in_zp),
+ * then every pair of output channels is computed for the 3 pixels (2 x 3 accumulators,
+ * SMLAD) and stored; a last block of 1 or 2 pixels computes copies of its last pixel.
+ *
+ * Reduction order: K = k_h * k_w * in_c in the filter's (ky, kx, c) order, zero-padded to
+ * K4 = 4 * groups. Group g holds k = 4g .. 4g+3.
+ *
+ * Stream (tinycc/variants/arm_conv8.py: pack), int32 words, per pair of output channels
+ * a = 2c, b = 2c + 1: a tcc_arm_conv8_head, then for each group g the two words
+ * W_a[g], W_b[g] (the 4 int8 weights of the group, k = 4g in the low byte; a constant
+ * channel's weights are zero), then a tcc_arm_conv8_tail; the last pair's shift_b carries
+ * TCC_ARM_CONV8_END (ASR by a register uses its low byte only).
+ * The accumulator (bias + dot product) is doubled before requantization (SMMLAR needs 2 * acc,
+ * as the pre-scaled weights of tcc_arm.h give it); the bound is that of tinycc/packing.py's
+ * check (pack_requant with a scale of 2).
+ *
+ * Scratch (TCC_ARM_CONV8_SCRATCH): the 3 columns, 6 * K4 bytes (per group g the words
+ * even(p0), even(p1), even(p2), odd(p0), odd(p1), odd(p2), even = SXTB16 of the 4 activations,
+ * odd = SXTB16 ROR 8), plus K4 bytes to gather one receptive field when in_c % 4 != 0.
+ *
+ * Write order (arm_conv8.reads_min): output pixels in blocks of 3 (flat): a block reads the
+ * receptive fields of its 3 pixels, then writes all out_c values of the 3 pixels.
+ */
+#ifndef TCC_ARM_CONV8_H
+#define TCC_ARM_CONV8_H
+
+#include <stdint.h>
+
+typedef struct {
+    int32_t batches, in_h, in_w, in_c;
+    int32_t out_h, out_w, out_c;
+    int32_t k_h, k_w;
+    int32_t stride_h, stride_w, dil_h, dil_w;
+    int32_t pad_top, pad_left;
+    int32_t in_zp;
+    int32_t groups;                 /* K4 / 4 */
+    const int32_t *stream;          /* see above */
+} tcc_arm_conv8_params;
+
+/* the stream's record of a channel pair: head, groups x (W_a, W_b), tail */
+typedef struct {
+    int32_t bias_a, bias_b;         /* zero-point-folded biases (0: constant channel) */
+} tcc_arm_conv8_head;
+
+typedef struct {
+    int32_t mult_a, add_a, shift_a; /* tcc_arm_rq of channel a (tcc_arm.h) */
+    int32_t mult_b, add_b, shift_b; /* of channel b; | TCC_ARM_CONV8_END on the last pair */
+} tcc_arm_conv8_tail;
+
+#define TCC_ARM_CONV8_END 0x100
+#define TCC_ARM_CONV8_PIX 3
+#define TCC_ARM_CONV8_SCRATCH(groups, in_c) (6 * 4 * (groups) + ((in_c) % 4 ? 4 * (groups) : 0))
+
+void tcc_arm_conv8_s8(const tcc_arm_conv8_params *p, const int8_t *in, int8_t *out, void *scratch);
+
+#endif /* TCC_ARM_CONV8_H */

@@ -1,0 +1,128 @@
+"""arm_conv8: CONV_2D on Cortex-M cores with the DSP extension, int8 weights read from flash
+(runtime/kernels/arm/tcc_arm_conv8.c, its layouts in tcc_arm_conv8.h).
+
+Blocks of 3 output pixels x 2 output channels: the 3 receptive fields are widened once into
+int16 pair words (im2col, scratch), each channel's 4 weights of a group are one int8 word of the
+stream, widened by SXTB16 in the loop and shared by the 3 pixels (26 cycles per 24 MACs).
+
+The stream holds the model's weights as int8 (reordered by channel pairs, zero-padded to whole
+groups of 4), so the flash is the model's bytes plus 16 per output channel (the bias and the
+requantization record). Requantization is the exact SMMLAR scheme of tinycc/packing.py
+on the doubled accumulator (``add acc, acc, acc`` instead of weights pre-scaled by 2): the
+variant applies when every non-constant channel has a right shift (``left == 0``, so the scale
+is 2 for all) and ``packing.pack_requant`` proves |2 acc| < 2^31. A constant channel (multiplier
+0) gets zero weights and bias, so its accumulator is 0 and the asm's ``acc >> 31`` is 0.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from .. import ir, packing
+from ..packing import PackError
+
+PIX = 3             # output pixels per block (TCC_ARM_CONV8_PIX)
+END = 0x100         # TCC_ARM_CONV8_END, on the last channel pair's shift_b
+HEAD_WORDS, TAIL_WORDS = 2, 6   # tcc_arm_conv8_head, tcc_arm_conv8_tail (int32 words)
+UNROLL = 8          # C8_UNROLL: groups per pass of the asm loop
+
+# estimated Cortex-M4 cycles (tcc_arm_conv8.c's comments, tinycc/cycles.py's model)
+CYCLES_GROUP = 26               # one group: 24 MACs
+CYCLES_PAIR = 7 + 6 + 37 + 16   # per channel pair and block: biases, entry, requantization, stores
+CYCLES_PASS = 6                 # per pass of UNROLL groups
+CYCLES_WIDEN_WORD = 7           # im2col: one word of 4 activations of one pixel
+
+
+@dataclass(frozen=True, eq=False)
+class Conv8Packed:
+    """tcc_arm_conv8_s8's constants: the stream (tcc_arm_conv8.h) and its group count."""
+    impl: ClassVar[str] = "arm_conv8"
+    stream: np.ndarray
+    groups: int
+
+
+def applies(x: ir.Tensor, w: ir.Tensor, act_range) -> bool:
+    """int8 activations and weights, groups == 1, out_c even, no activation clamp."""
+    return (x.dtype == "int8" and w.dtype == "int8" and len(w.shape) == 4 and w.shape[3] == x.shape[3]
+            and w.shape[0] % 2 == 0 and tuple(act_range) == (-128, 127))
+
+
+def pack_stream(weights: np.ndarray, bias, mult, shift, out_zp: int) -> Conv8Packed:
+    """The stream of tcc_arm_conv8_s8 for filter [out_c, k_h, k_w, in_c] int8 (out_c even), the
+    zero-point-folded int32 bias and TFLite's per-channel (mult, shift); PackError when the
+    kernel cannot be exact (a left shift or shift 0 on a non-constant channel, an accumulator
+    bound over 2^30)."""
+    weights = np.asarray(weights)
+    if weights.ndim != 4 or weights.dtype != np.int8 or weights.shape[0] % 2:
+        raise PackError("conv8 weights must be int8 [out_c, k_h, k_w, in_c] with out_c even")
+    out_c = weights.shape[0]
+    w2d = weights.reshape(out_c, -1)
+    b64 = np.asarray(bias, dtype=np.int64).reshape(-1)
+    zero = ~np.any(w2d != 0, axis=1)
+    const_acc = [int(b) if z else None for b, z in zip(b64, zero)]
+    rq, scale_log2, const = packing.pack_requant(mult, shift, out_zp, packing.acc_bound(w2d, b64), const_acc)
+    live = ~const
+    if np.any(live & ((scale_log2 != 1) | (rq[:, 2] == 0))):
+        raise PackError("conv8: a non-constant channel without a right shift")
+    k = w2d.shape[1]
+    groups = packing.k4(k) // 4
+    wp = np.zeros((out_c, 4 * groups), dtype=np.int8)
+    wp[:, :k] = np.where(const[:, None], 0, w2d)
+    words = wp.view(np.int32).astype(np.int64)                  # [out_c, groups], k = 4g in the low byte
+    b0 = np.where(const, 0, b64)
+    rqs = rq.astype(np.int64).copy()
+    rqs[-1, 2] |= END
+    pairs = []
+    for c in range(0, out_c, 2):
+        pairs.append(np.concatenate([b0[c:c + 2], np.stack([words[c], words[c + 1]], axis=1).reshape(-1),
+                                     rqs[c], rqs[c + 1]]))
+    stream = np.concatenate(pairs)
+    return Conv8Packed(stream=((stream & 0xFFFFFFFF).astype(np.uint32)).view(np.int32), groups=groups)
+
+
+def scratch_bytes(groups: int, in_c: int) -> int:
+    """TCC_ARM_CONV8_SCRATCH: the 3 columns (6 * K4 bytes), plus K4 bytes to gather a field when
+    in_c % 4 != 0."""
+    return 6 * 4 * groups + (4 * groups if in_c % 4 else 0)
+
+
+def reads_min(batches, in_h, in_w, in_c, out_h, out_w, out_c, k_h, k_w, stride_h, stride_w,
+              pad_top, pad_left, dil_h=1, dil_w=1) -> np.ndarray:
+    """Blocks of 3 output pixels (flat over batch, row, column): a block reads the windows of its
+    pixels, then writes all their out_c values."""
+    first = packing._window_first_index(batches, in_h, in_w, in_c, out_h, out_w, stride_h, stride_w,
+                                        pad_top, pad_left, k_h, k_w, dil_h, dil_w).reshape(-1)
+    npix = first.size
+    blocks = (npix + PIX - 1) // PIX
+    padded = np.full(blocks * PIX, packing.NO_READ, dtype=np.int64)
+    padded[:npix] = first
+    r = np.full((npix, out_c), packing.NO_READ, dtype=np.int64)
+    r[::PIX, 0] = padded.reshape(blocks, PIX).min(axis=1)
+    return r.reshape(-1)
+
+
+def cycles(pixels: int, out_c: int, groups: int) -> float:
+    """Estimated Cortex-M4 cycles of one run (the asm's counts, im2col by its words)."""
+    blocks = (pixels + PIX - 1) // PIX
+    passes = (groups + UNROLL - 1) // UNROLL
+    per_pair = CYCLES_PAIR + CYCLES_GROUP * groups + CYCLES_PASS * passes
+    return blocks * (out_c // 2 * per_pair + PIX * groups * CYCLES_WIDEN_WORD)
+
+
+def reference(pk: Conv8Packed, cols: np.ndarray, out_c: int) -> np.ndarray:
+    """What the kernel computes from the im2col'd fields ``cols`` [pixels, K] int8 (padded taps
+    = in_zp): [pixels, out_c] int8, from the stream alone (for tests)."""
+    g = pk.groups
+    s = np.asarray(pk.stream, dtype=np.int64).reshape(out_c // 2, HEAD_WORDS + 2 * g + TAIL_WORDS)
+    x = np.zeros((cols.shape[0], 4 * g), dtype=np.int64)
+    x[:, :cols.shape[1]] = cols
+    words = s[:, HEAD_WORDS:HEAD_WORDS + 2 * g].reshape(out_c // 2, g, 2).transpose(0, 2, 1).reshape(out_c, g)
+    w = np.ascontiguousarray(words.astype(np.int32)).view(np.int8).reshape(out_c, 4 * g).astype(np.int64)
+    bias = s[:, :HEAD_WORDS].reshape(out_c)
+    rq = s[:, HEAD_WORDS + 2 * g:].reshape(out_c, 3).copy()
+    rq[:, 2] &= 0xFF
+    acc = (2 * (x @ w.T + bias[None, :])) & 0xFFFFFFFF
+    acc = np.where(acc >= 2**31, acc - 2**32, acc)
+    return packing.requant_fast(acc, rq[None, :, :]).astype(np.int8)
