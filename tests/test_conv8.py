@@ -108,7 +108,7 @@ def test_conv8_stream_model():
         shift[: min(out_c, 22)] = -np.arange(1, min(out_c, 22) + 1)
         out_zp = int(rng.integers(-128, 128))
         pk = arm_conv8.pack_stream(w, bias, mult, shift, out_zp)
-        assert pk.stream.size == out_c // 2 * (2 + 2 * pk.groups + 6)
+        assert pk.stream.size == out_c // 2 * (2 + 2 * pk.groups + 4)
         x = rng.integers(-128, 128, (50, in_c)).astype(np.int8)
         got = arm_conv8.reference(pk, x, out_c)
         assert np.array_equal(got, conv_ref(x, w, bias, mult, shift, out_zp))

@@ -6,9 +6,9 @@ int16 pair words (im2col, scratch), each channel's 4 weights of a group are one 
 stream, widened by SXTB16 in the loop and shared by the 3 pixels (26 cycles per 24 MACs).
 
 The stream holds the model's weights as int8 (reordered by channel pairs, zero-padded to whole
-groups of 4), so the flash is the model's bytes plus 16 per output channel (the bias and the
-requantization record). Requantization is the exact SMMLAR scheme of tinycc/packing.py
-on the doubled accumulator (``add acc, acc, acc`` instead of weights pre-scaled by 2): the
+groups of 4) and 3 words per output channel (bias, multiplier and the rounding constant that
+also tells the shift), so it takes the plain kernel's flash. Requantization is the exact SMMLAR
+scheme of tinycc/packing.py on the doubled accumulator (``add acc, acc, acc`` instead of weights pre-scaled by 2): the
 variant applies when every non-constant channel has a right shift (``left == 0``, so the scale
 is 2 for all) and ``packing.pack_requant`` proves |2 acc| < 2^31. A constant channel (multiplier
 0) gets zero weights and bias, so its accumulator is 0 and the asm's ``acc >> 31`` is 0.
@@ -24,13 +24,12 @@ from .. import ir, packing
 from ..packing import PackError
 
 PIX = 3             # output pixels per block (TCC_ARM_CONV8_PIX)
-END = 0x100         # TCC_ARM_CONV8_END, on the last channel pair's shift_b
-HEAD_WORDS, TAIL_WORDS = 2, 6   # tcc_arm_conv8_head, tcc_arm_conv8_tail (int32 words)
+HEAD_WORDS, TAIL_WORDS = 2, 4   # tcc_arm_conv8_head, tcc_arm_conv8_tail (int32 words)
 UNROLL = 8          # C8_UNROLL: groups per pass of the asm loop
 
 # estimated Cortex-M4 cycles (tcc_arm_conv8.c's comments, tinycc/cycles.py's model)
 CYCLES_GROUP = 26               # one group: 24 MACs
-CYCLES_PAIR = 7 + 6 + 37 + 16   # per channel pair and block: biases, entry, requantization, stores
+CYCLES_PAIR = 7 + 6 + 41 + 18   # per channel pair and block: biases, entry, requantization, stores
 CYCLES_PASS = 6                 # per pass of UNROLL groups
 CYCLES_WIDEN_WORD = 7           # im2col: one word of 4 activations of one pixel
 
@@ -72,8 +71,10 @@ def pack_stream(weights: np.ndarray, bias, mult, shift, out_zp: int) -> Conv8Pac
     wp[:, :k] = np.where(const[:, None], 0, w2d)
     words = wp.view(np.int32).astype(np.int64)                  # [out_c, groups], k = 4g in the low byte
     b0 = np.where(const, 0, b64)
-    rqs = rq.astype(np.int64).copy()
-    rqs[-1, 2] |= END
+    # (mult, add): the shift is 1 + the trailing zeros of add = (2 zp + 1) << (shift - 1); a
+    # constant channel's output v as (0, 2 v + 1), shift 1
+    rqs = rq[:, :2].astype(np.int64).copy()
+    rqs[const, 1] = 2 * rqs[const, 1] + 1
     pairs = []
     for c in range(0, out_c, 2):
         pairs.append(np.concatenate([b0[c:c + 2], np.stack([words[c], words[c + 1]], axis=1).reshape(-1),
@@ -121,8 +122,54 @@ def reference(pk: Conv8Packed, cols: np.ndarray, out_c: int) -> np.ndarray:
     words = s[:, HEAD_WORDS:HEAD_WORDS + 2 * g].reshape(out_c // 2, g, 2).transpose(0, 2, 1).reshape(out_c, g)
     w = np.ascontiguousarray(words.astype(np.int32)).view(np.int8).reshape(out_c, 4 * g).astype(np.int64)
     bias = s[:, :HEAD_WORDS].reshape(out_c)
-    rq = s[:, HEAD_WORDS + 2 * g:].reshape(out_c, 3).copy()
-    rq[:, 2] &= 0xFF
+    tail = s[:, HEAD_WORDS + 2 * g:].reshape(out_c, 2)
+    low = tail[:, 1] & -tail[:, 1]                              # the lowest set bit of add
+    rq = np.stack([tail[:, 0], tail[:, 1], np.log2(low).astype(np.int64) + 1], axis=1)
     acc = (2 * (x @ w.T + bias[None, :])) & 0xFFFFFFFF
     acc = np.where(acc >= 2**31, acc - 2**32, acc)
     return packing.requant_fast(acc, rq[None, :, :]).astype(np.int8)
+
+
+# -- the op's hooks (tinycc/ops/conv2d.py calls these while the variant registry is not in place) --
+
+def op_applies(g, o: ir.Op) -> bool:
+    """A CONV_2D the kernel runs: see ``applies``."""
+    x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
+    return applies(x, w, o.params.act_range)
+
+
+def op_pack(g, o: ir.Op) -> Conv8Packed:
+    p = o.params
+    return pack_stream(ir.tensor(g, o.inputs[1]).data, p.bias, p.mult, p.shift, p.out_zp)
+
+
+def op_scratch_bytes(g, o: ir.Op, pk: Conv8Packed) -> int:
+    return scratch_bytes(pk.groups, ir.tensor(g, o.inputs[0]).shape[3])
+
+
+def op_reads_min(g, o: ir.Op, pk: Conv8Packed) -> np.ndarray:
+    x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
+    p, a = o.params, o.attrs
+    return reads_min(p.batches, p.in_h, p.in_w, x.shape[3], p.out_h, p.out_w, w.shape[0], w.shape[1], w.shape[2],
+                     a["stride_h"], a["stride_w"], p.pad_top, p.pad_left, a["dilation_h"], a["dilation_w"])
+
+
+def op_cycles(g, o: ir.Op, pk: Conv8Packed) -> float:
+    p = o.params
+    return cycles(p.batches * p.out_h * p.out_w, ir.tensor(g, o.inputs[1]).shape[0], pk.groups)
+
+
+def op_emit(g, o: ir.Op, ctx, pk: Conv8Packed) -> None:
+    """The params struct and the call of tcc_arm_conv8_s8."""
+    x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
+    p, a = o.params, o.attrs
+    out_c, k_h, k_w, _ = w.shape
+    fields = [("batches", p.batches), ("in_h", p.in_h), ("in_w", p.in_w), ("in_c", x.shape[3]),
+              ("out_h", p.out_h), ("out_w", p.out_w), ("out_c", out_c), ("k_h", k_h), ("k_w", k_w),
+              ("stride_h", a["stride_h"]), ("stride_w", a["stride_w"]),
+              ("dil_h", a["dilation_h"]), ("dil_w", a["dilation_w"]),
+              ("pad_top", p.pad_top), ("pad_left", p.pad_left), ("in_zp", p.in_zp), ("groups", pk.groups),
+              ("stream", ctx.const_array(o, "stream", "int32_t", pk.stream))]
+    params = ctx.struct(o, "tcc_arm_conv8_params", fields)
+    ctx.call(o, f"tcc_arm_conv8_s8(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])}, "
+                f"{ctx.scratch(o)});", "arm/tcc_arm_conv8")

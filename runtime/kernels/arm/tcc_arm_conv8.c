@@ -27,6 +27,7 @@ typedef struct {
     const uint32_t *col_end;      /* sp + 8 */
     int8_t *out;                  /* sp + 12: pixel 0's channel 0 */
     int32_t off1, off2;           /* sp + 16, 20: pixels 1 and 2 - pixel 0 (bytes) */
+    const int32_t *stream_end;    /* sp + 24 */
 } c8_ctx;
 #if TCC_ARM_HAVE_DSP   /* the asm's stack offsets (32-bit pointers) */
 #define C8_STATIC_OFFSET(field, off) _Static_assert(offsetof(c8_ctx, field) == (off), #field)
@@ -36,8 +37,9 @@ C8_STATIC_OFFSET(col_end, 8);
 C8_STATIC_OFFSET(out, 12);
 C8_STATIC_OFFSET(off1, 16);
 C8_STATIC_OFFSET(off2, 20);
+C8_STATIC_OFFSET(stream_end, 24);
 #endif
-_Static_assert(sizeof(tcc_arm_conv8_head) == 8 && sizeof(tcc_arm_conv8_tail) == 24, "stream records");
+_Static_assert(sizeof(tcc_arm_conv8_head) == 8 && sizeof(tcc_arm_conv8_tail) == 16, "stream records");
 
 #define C8_UNROLL 8   /* groups per pass of the unrolled loop */
 
@@ -72,6 +74,11 @@ _Static_assert(sizeof(tcc_arm_conv8_head) == 8 && sizeof(tcc_arm_conv8_tail) == 
     "smlad  r4, r7, r10, r4\n\t"                                                            \
     "smlad  r5, r8, r10, r5\n\t"
 #define C8_GROUP_BYTES 96
+/* The right shift of a channel from its add = (2 * out_zp + 1) << (shift - 1): 3 cycles. */
+#define C8_SHIFT(S, ADD)                                                                    \
+    "rbit   " S ", " ADD "\n\t"                                                             \
+    "clz    " S ", " S "\n\t"                                                               \
+    "add    " S ", " S ", #1\n\t"
 /* Requantize accumulator A (tcc_arm_rq_pos of 2 * A): 5 cycles. */
 #define C8_RQ(A, M, ADD, S)                                                                 \
     "add    " A ", " A ", " A "\n\t"                                                        \
@@ -84,20 +91,20 @@ _Static_assert(sizeof(tcc_arm_conv8_head) == 8 && sizeof(tcc_arm_conv8_tail) == 
 
 /* (ctx, stream): every channel pair of one block of 3 pixels. Per pair: 7 cycles to start the
  * accumulators from the biases, 6 to enter the unrolled groups, 26 per group, 6 per pass of
- * C8_UNROLL groups, 7 + 30 to requantize, ~16 to store the 3 halfwords and loop. Stack: the
- * 9 saved registers and the 6 context words (60 bytes). */
+ * C8_UNROLL groups, 5 + 6 + 30 to requantize, ~12 to store the 3 halfwords and 6 to loop.
+ * Stack: the 9 saved registers and the 7 context words (64 bytes). */
 #define C8_ARG __attribute__((unused))
 static __attribute__((naked, noinline)) void c8_pairs(C8_ARG const c8_ctx *ctx, C8_ARG const int32_t *stream)
 {
     __asm__ volatile(
         "push   {r4-r11, lr}\n\t"
         "mov    lr, r1\n\t"
-        "ldm    r0, {r0-r5}\n\t"
-        "adr    r6, 10f\n\t"
-        "add    r6, r6, r1, lsl #6\n\t"          /* skip * 96 = skip * 64 + skip * 32 */
-        "add    r1, r6, r1, lsl #5\n\t"
+        "ldm    r0, {r0-r6}\n\t"
+        "adr    r7, 10f\n\t"
+        "add    r7, r7, r1, lsl #6\n\t"          /* skip * 96 = skip * 64 + skip * 32 */
+        "add    r1, r7, r1, lsl #5\n\t"
         "orr    r1, r1, #1\n\t"
-        "push   {r0-r5}\n"
+        "push   {r0-r6}\n"
         "2:\n\t"
         "ldm    lr!, {r0, r3}\n\t"               /* tcc_arm_conv8_head */
         "mov    r1, r0\n\t"
@@ -116,13 +123,15 @@ static __attribute__((naked, noinline)) void c8_pairs(C8_ARG const c8_ctx *ctx, 
         "ldr    r11, [sp, #8]\n\t"
         "cmp    r12, r11\n\t"
         "bne    10b\n\t"
-        "ldm    lr!, {r6-r11}\n\t"               /* tcc_arm_conv8_tail */
-        C8_RQ("r0", "r6", "r7", "r8")
-        C8_RQ("r1", "r6", "r7", "r8")
-        C8_RQ("r2", "r6", "r7", "r8")
-        C8_RQ("r3", "r9", "r10", "r11")
-        C8_RQ("r4", "r9", "r10", "r11")
-        C8_RQ("r5", "r9", "r10", "r11")
+        "ldm    lr!, {r6-r9}\n\t"                /* tcc_arm_conv8_tail */
+        C8_SHIFT("r10", "r7")
+        C8_SHIFT("r11", "r9")
+        C8_RQ("r0", "r6", "r7", "r10")
+        C8_RQ("r1", "r6", "r7", "r10")
+        C8_RQ("r2", "r6", "r7", "r10")
+        C8_RQ("r3", "r8", "r9", "r11")
+        C8_RQ("r4", "r8", "r9", "r11")
+        C8_RQ("r5", "r8", "r9", "r11")
         "ldr    r12, [sp, #12]\n\t"
         "ldrd   r6, r7, [sp, #16]\n\t"
         "bfi    r0, r3, #8, #8\n\t"              /* a pixel's 2 channels: one halfword */
@@ -132,12 +141,23 @@ static __attribute__((naked, noinline)) void c8_pairs(C8_ARG const c8_ctx *ctx, 
         "strh   r2, [r12, r7]\n\t"
         "strh   r0, [r12], #2\n\t"
         "str    r12, [sp, #12]\n\t"
-        "tst    r11, #" C8_XSTR(TCC_ARM_CONV8_END) "\n\t"
-        "beq    2b\n\t"
-        "add    sp, #24\n\t"
+        "ldr    r6, [sp, #24]\n\t"
+        "cmp    lr, r6\n\t"
+        "bne    2b\n\t"
+        "add    sp, #28\n\t"
         "pop    {r4-r11, pc}\n\t");
 }
 #else
+/* 1 + the number of trailing zero bits of add (odd << (shift - 1)) */
+static int32_t c8_shift(int32_t add)
+{
+    int32_t n = 1;
+    for (uint32_t v = (uint32_t)add; (v & 1u) == 0; v >>= 1) {
+        ++n;
+    }
+    return n;
+}
+
 static void c8_pairs(const c8_ctx *c, const int32_t *s)
 {
     const int32_t groups = (int32_t)(c->col_end - c->col) / 6;
@@ -158,15 +178,16 @@ static void c8_pairs(const c8_ctx *c, const int32_t *s)
         }
         const tcc_arm_conv8_tail *t = (const tcc_arm_conv8_tail *)(s + 2 + 2 * groups);
         const int32_t off[PIX] = {0, c->off1, c->off2};
+        const int32_t shift_a = c8_shift(t->add_a), shift_b = c8_shift(t->add_b);
         for (int32_t q = 0; q < PIX; ++q) {
-            o[off[q]] = (int8_t)tcc_arm_rq_pos(2 * acc[0][q], t->mult_a, t->add_a, t->shift_a);
-            o[off[q] + 1] = (int8_t)tcc_arm_rq_pos(2 * acc[1][q], t->mult_b, t->add_b, t->shift_b & 255);
+            o[off[q]] = (int8_t)tcc_arm_rq_pos(2 * acc[0][q], t->mult_a, t->add_a, shift_a);
+            o[off[q] + 1] = (int8_t)tcc_arm_rq_pos(2 * acc[1][q], t->mult_b, t->add_b, shift_b);
         }
         o += 2;
-        if (t->shift_b & TCC_ARM_CONV8_END) {
+        s = (const int32_t *)(t + 1);
+        if (s == c->stream_end) {
             return;
         }
-        s = (const int32_t *)(t + 1);
     }
 }
 #endif
@@ -302,6 +323,7 @@ void tcc_arm_conv8_s8(const tcc_arm_conv8_params *p, const int8_t *in, int8_t *o
     c.col = col;
     c.skip = (C8_UNROLL - groups % C8_UNROLL) % C8_UNROLL;
     c.col_end = col + 6 * groups;
+    c.stream_end = p->stream + p->out_c / 2 * (2 + 2 * groups + 4);
     int32_t b = 0, oy = 0, ox = 0;      /* the position of the block's first pixel */
     for (int32_t i = 0; i < total; i += PIX) {
         const int32_t n = total - i < PIX ? total - i : PIX;

@@ -16,8 +16,8 @@
  * Stream (tinycc/variants/arm_conv8.py: pack), int32 words, per pair of output channels
  * a = 2c, b = 2c + 1: a tcc_arm_conv8_head, then for each group g the two words
  * W_a[g], W_b[g] (the 4 int8 weights of the group, k = 4g in the low byte; a constant
- * channel's weights are zero), then a tcc_arm_conv8_tail; the last pair's shift_b carries
- * TCC_ARM_CONV8_END (ASR by a register uses its low byte only).
+ * channel's weights are zero), then a tcc_arm_conv8_tail. Per output channel that is the
+ * model's weights (K4 bytes) and 3 words, as many as the plain kernel's bias, mult and shift.
  * The accumulator (bias + dot product) is doubled before requantization (SMMLAR needs 2 * acc,
  * as the pre-scaled weights of tcc_arm.h give it); the bound is that of tinycc/packing.py's
  * check (pack_requant with a scale of 2).
@@ -50,12 +50,14 @@ typedef struct {
     int32_t bias_a, bias_b;         /* zero-point-folded biases (0: constant channel) */
 } tcc_arm_conv8_head;
 
+/* Requantization of a channel: tcc_arm_rq (tcc_arm.h) without its shift, which add tells:
+ * add = (2 * out_zp + 1) << (shift - 1), shift = 1 + the trailing zero bits of add (1..22);
+ * a constant channel (output v) has mult 0, add 2 * v + 1. */
 typedef struct {
-    int32_t mult_a, add_a, shift_a; /* tcc_arm_rq of channel a (tcc_arm.h) */
-    int32_t mult_b, add_b, shift_b; /* of channel b; | TCC_ARM_CONV8_END on the last pair */
+    int32_t mult_a, add_a;
+    int32_t mult_b, add_b;
 } tcc_arm_conv8_tail;
 
-#define TCC_ARM_CONV8_END 0x100
 #define TCC_ARM_CONV8_PIX 3
 #define TCC_ARM_CONV8_SCRATCH(groups, in_c) (6 * 4 * (groups) + ((in_c) % 4 ? 4 * (groups) : 0))
 
