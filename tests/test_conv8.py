@@ -59,7 +59,7 @@ def conv8_case(rng, tag, *, batches=1, in_h, in_w, in_c, out_c, k_h, k_w, stride
     fast = f"tcc_arm_conv8_s8(&{n}_fp, {n}_in, buf_b, scratch);"
     c = Case("conv8", f"conv8 {geo} s{stride_h}x{stride_w} d{dil_h}x{dil_w} p{pad_top},{pad_left}", decls,
              _plain_call("tcc_conv2d_s8", f"&{n}_pp, {n}_in, buf_a"), fast, out_bytes,
-             arm_conv8.scratch_bytes(pk.groups, in_c), x.size,
+             arm_conv8.scratch_bytes(pk.groups, k_h, k_w, in_c), x.size,
              fast.replace(f"{n}_in", "buf_b") if pointwise and out_c <= in_c else "",
              out_bytes * k_h * k_w * in_c)
     c.reads_min = arm_conv8.reads_min(batches, in_h, in_w, in_c, out_h, out_w, out_c, k_h, k_w, stride_h,

@@ -66,6 +66,7 @@ def pack_stream(weights: np.ndarray, bias, mult, shift, out_zp: int) -> Conv8Pac
     if np.any(live & ((scale_log2 != 1) | (rq[:, 2] == 0))):
         raise PackError("conv8: a non-constant channel without a right shift")
     k = w2d.shape[1]
+    w2d = w2d[:, packing.conv_k_order(*weights.shape[1:])]
     groups = packing.k4(k) // 4
     wp = np.zeros((out_c, 4 * groups), dtype=np.int8)
     wp[:, :k] = np.where(const[:, None], 0, w2d)
@@ -83,10 +84,11 @@ def pack_stream(weights: np.ndarray, bias, mult, shift, out_zp: int) -> Conv8Pac
     return Conv8Packed(stream=((stream & 0xFFFFFFFF).astype(np.uint32)).view(np.int32), groups=groups)
 
 
-def scratch_bytes(groups: int, in_c: int) -> int:
-    """TCC_ARM_CONV8_SCRATCH: the 3 columns (6 * K4 bytes), plus K4 bytes to gather a field when
-    in_c % 4 != 0."""
-    return 6 * 4 * groups + (4 * groups if in_c % 4 else 0)
+def scratch_bytes(groups: int, k_h: int, k_w: int, in_c: int) -> int:
+    """TCC_ARM_CONV8_SCRATCH: the 3 columns (6 * K4 bytes); when in_c % 4 != 0 also a kernel row
+    and the rows' tails."""
+    run = k_w * in_c
+    return 6 * 4 * groups + (packing.k4(run) + packing.k4(k_h * (run % 4)) if in_c % 4 else 0)
 
 
 def reads_min(batches, in_h, in_w, in_c, out_h, out_w, out_c, k_h, k_w, stride_h, stride_w,
@@ -114,7 +116,7 @@ def cycles(pixels: int, out_c: int, groups: int) -> float:
 
 def reference(pk: Conv8Packed, cols: np.ndarray, out_c: int) -> np.ndarray:
     """What the kernel computes from the im2col'd fields ``cols`` [pixels, K] int8 (padded taps
-    = in_zp): [pixels, out_c] int8, from the stream alone (for tests)."""
+    = in_zp, in ``packing.conv_k_order``): [pixels, out_c] int8, from the stream alone (tests)."""
     g = pk.groups
     s = np.asarray(pk.stream, dtype=np.int64).reshape(out_c // 2, HEAD_WORDS + 2 * g + TAIL_WORDS)
     x = np.zeros((cols.shape[0], 4 * g), dtype=np.int64)
@@ -144,7 +146,8 @@ def op_pack(g, o: ir.Op) -> Conv8Packed:
 
 
 def op_scratch_bytes(g, o: ir.Op, pk: Conv8Packed) -> int:
-    return scratch_bytes(pk.groups, ir.tensor(g, o.inputs[0]).shape[3])
+    _, k_h, k_w, in_c = ir.tensor(g, o.inputs[1]).shape
+    return scratch_bytes(pk.groups, k_h, k_w, in_c)
 
 
 def op_reads_min(g, o: ir.Op, pk: Conv8Packed) -> np.ndarray:

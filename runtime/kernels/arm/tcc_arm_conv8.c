@@ -260,53 +260,56 @@ static void im2col_words(const tcc_arm_conv8_params *p, const int8_t *img, int32
     }
 }
 
-/* in_c % 4 != 0: the field's K bytes gathered into tmp (K4 bytes, the padding past K stays
- * zero), then widened. Runs are copied a word at a time (unaligned loads and stores). */
-static void im2col_bytes(const tcc_arm_conv8_params *p, const int8_t *img, int32_t oy, int32_t ox,
-                         uint32_t *dst, int8_t *tmp)
+/* in_c % 4 != 0, in the order of tcc_arm_conv8.h: each kernel row is a run of R = k_w * in_c
+ * bytes; its whole words are widened straight from the input (a row crossing the left or right
+ * border is assembled in rowbuf first), its R % 4 last bytes go to tail, widened last (the
+ * tail's padding to a whole word stays zero). */
+static void im2col_rows(const tcc_arm_conv8_params *p, const int8_t *img, int32_t oy, int32_t ox,
+                        uint32_t *dst, int8_t *rowbuf, int8_t *tail, uint32_t zpw)
 {
     const int32_t c = p->in_c;
     const int8_t zp = (int8_t)p->in_zp;
+    const int32_t run = p->k_w * c, nw = run / 4, rem = run % 4;
     const int32_t y0 = oy * p->stride_h - p->pad_top;
     const int32_t x0 = ox * p->stride_w - p->pad_left;
-    const int32_t run = p->k_w * c;
     const int32_t run_inside = p->dil_w == 1 && x0 >= 0 && x0 + p->k_w <= p->in_w;
-    int8_t *t = tmp;
-    for (int32_t ky = 0; ky < p->k_h; ++ky, t += run) {
+    int8_t *t = tail;
+    for (int32_t ky = 0; ky < p->k_h; ++ky, t += rem) {
         const int32_t y = y0 + ky * p->dil_h;
         if (y < 0 || y >= p->in_h) {
-            for (int32_t i = 0; i < run; ++i) {
-                t[i] = zp;
+            dst = fill(dst, zpw, nw);
+            for (int32_t r = 0; r < rem; ++r) {
+                t[r] = zp;
             }
             continue;
         }
         const int8_t *row = img + y * p->in_w * c;
+        const int8_t *src = rowbuf;
         if (run_inside) {
-            const int8_t *s = row + x0 * c;
-            int32_t i = 0;
-            for (; i + 4 <= run; i += 4) {
-                tcc_st32(t + i, tcc_ld32(s + i));
+            src = row + x0 * c;
+        } else {
+            for (int32_t kx = 0; kx < p->k_w; ++kx) {
+                const int32_t x = x0 + kx * p->dil_w;
+                for (int32_t i = 0; i < c; ++i) {
+                    rowbuf[kx * c + i] = (x < 0 || x >= p->in_w) ? zp : row[x * c + i];
+                }
             }
-            for (; i < run; ++i) {
-                t[i] = s[i];
-            }
-            continue;
         }
-        for (int32_t kx = 0; kx < p->k_w; ++kx) {
-            const int32_t x = x0 + kx * p->dil_w;
-            for (int32_t i = 0; i < c; ++i) {
-                t[kx * c + i] = (x < 0 || x >= p->in_w) ? zp : row[x * c + i];
-            }
+        dst = widen(dst, src, nw);
+        for (int32_t r = 0; r < rem; ++r) {
+            t[r] = src[4 * nw + r];
         }
     }
-    (void)widen(dst, tmp, p->groups);
+    (void)widen(dst, tail, (p->k_h * rem + 3) / 4);
 }
 
 void tcc_arm_conv8_s8(const tcc_arm_conv8_params *p, const int8_t *in, int8_t *out, void *scratch)
 {
     const int32_t groups = p->groups;
     uint32_t *col = (uint32_t *)scratch;                        /* 6 * groups words */
-    int8_t *tmp = (int8_t *)(col + 6 * groups);                 /* in_c % 4 != 0: 4 * groups bytes */
+    /* in_c % 4 != 0: a kernel row (R = k_w * in_c bytes, rounded up to 4) and the rows' tails */
+    int8_t *rowbuf = (int8_t *)(col + 6 * groups);
+    int8_t *tail = rowbuf + (p->k_w * p->in_c + 3) / 4 * 4;
     const int32_t words = p->in_c % 4 == 0;
     const int32_t pointwise = words && p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 && p->stride_w == 1
                               && p->pad_top == 0 && p->pad_left == 0;
@@ -314,9 +317,9 @@ void tcc_arm_conv8_s8(const tcc_arm_conv8_params *p, const int8_t *in, int8_t *o
     const int32_t total = p->batches * p->out_h * p->out_w;
     const int32_t in_img = p->in_h * p->in_w * p->in_c;
     if (!words) {
-        const int32_t k = p->k_h * p->k_w * p->in_c;
-        for (int32_t i = k; i < 4 * groups; ++i) {
-            tmp[i] = 0;    /* multiplies zero weights; keep it defined */
+        const int32_t t = p->k_h * (p->k_w * p->in_c % 4);
+        for (int32_t i = t; i < (t + 3) / 4 * 4; ++i) {
+            tail[i] = 0;    /* multiplies zero weights; keep it defined */
         }
     }
     c8_ctx c;
@@ -340,7 +343,7 @@ void tcc_arm_conv8_s8(const tcc_arm_conv8_params *p, const int8_t *in, int8_t *o
                 if (words) {
                     im2col_words(p, img, oy, ox, col + q, zpw);
                 } else {
-                    im2col_bytes(p, img, oy, ox, col + q, tmp);
+                    im2col_rows(p, img, oy, ox, col + q, rowbuf, tail, zpw);
                 }
                 if (++ox == p->out_w) {
                     ox = 0;

@@ -10,8 +10,11 @@
  * then every pair of output channels is computed for the 3 pixels (2 x 3 accumulators,
  * SMLAD) and stored; a last block of 1 or 2 pixels computes copies of its last pixel.
  *
- * Reduction order: K = k_h * k_w * in_c in the filter's (ky, kx, c) order, zero-padded to
- * K4 = 4 * groups. Group g holds k = 4g .. 4g+3.
+ * Reduction order (tinycc/packing.py: conv_k_order): K = k_h * k_w * in_c in the filter's
+ * (ky, kx, c) order when in_c % 4 == 0; otherwise each kernel row is a run of R = k_w * in_c
+ * bytes, and the order is the whole words of every row, row by row, then the R % 4 last bytes
+ * of every row, row by row (so the rows are widened straight from the input). Zero-padded to
+ * K4 = 4 * groups; group g holds k = 4g .. 4g+3.
  *
  * Stream (tinycc/variants/arm_conv8.py: pack), int32 words, per pair of output channels
  * a = 2c, b = 2c + 1: a tcc_arm_conv8_head, then for each group g the two words
@@ -24,7 +27,8 @@
  *
  * Scratch (TCC_ARM_CONV8_SCRATCH): the 3 columns, 6 * K4 bytes (per group g the words
  * even(p0), even(p1), even(p2), odd(p0), odd(p1), odd(p2), even = SXTB16 of the 4 activations,
- * odd = SXTB16 ROR 8), plus K4 bytes to gather one receptive field when in_c % 4 != 0.
+ * odd = SXTB16 ROR 8); when in_c % 4 != 0 also a kernel row (R rounded up to 4 bytes) and the
+ * rows' tails (k_h * (R % 4) rounded up to 4 bytes).
  *
  * Write order (arm_conv8.reads_min): output pixels in blocks of 3 (flat): a block reads the
  * receptive fields of its 3 pixels, then writes all out_c values of the 3 pixels.
@@ -59,7 +63,10 @@ typedef struct {
 } tcc_arm_conv8_tail;
 
 #define TCC_ARM_CONV8_PIX 3
-#define TCC_ARM_CONV8_SCRATCH(groups, in_c) (6 * 4 * (groups) + ((in_c) % 4 ? 4 * (groups) : 0))
+#define TCC_ARM_CONV8_K4(n) (((n) + 3) / 4 * 4)
+#define TCC_ARM_CONV8_SCRATCH(groups, k_h, k_w, in_c)                                              \
+    (6 * 4 * (groups) + ((in_c) % 4 ? TCC_ARM_CONV8_K4((k_w) * (in_c))                              \
+                                          + TCC_ARM_CONV8_K4((k_h) * ((k_w) * (in_c) % 4)) : 0))
 
 void tcc_arm_conv8_s8(const tcc_arm_conv8_params *p, const int8_t *in, int8_t *out, void *scratch);
 
