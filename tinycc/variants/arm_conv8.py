@@ -29,7 +29,7 @@ UNROLL = 8          # C8_UNROLL: groups per pass of the asm loop
 
 # estimated Cortex-M4 cycles (tcc_arm_conv8.c's comments, tinycc/cycles.py's model)
 CYCLES_GROUP = 26               # one group: 24 MACs
-CYCLES_PAIR = 7 + 6 + 41 + 18   # per channel pair and block: biases, entry, requantization, stores
+CYCLES_PAIR = 7 + 6 + 39 + 18   # per channel pair and block: biases, entry, requantization, stores
 CYCLES_PASS = 6                 # per pass of UNROLL groups
 CYCLES_WIDEN_WORD = 7           # im2col: one word of 4 activations of one pixel
 

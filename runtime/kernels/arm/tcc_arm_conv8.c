@@ -74,24 +74,24 @@ _Static_assert(sizeof(tcc_arm_conv8_head) == 8 && sizeof(tcc_arm_conv8_tail) == 
     "smlad  r4, r7, r10, r4\n\t"                                                            \
     "smlad  r5, r8, r10, r5\n\t"
 #define C8_GROUP_BYTES 96
-/* The right shift of a channel from its add = (2 * out_zp + 1) << (shift - 1): 3 cycles. */
+/* shift - 1 of a channel from its add = (2 * out_zp + 1) << (shift - 1): 2 cycles. */
 #define C8_SHIFT(S, ADD)                                                                    \
     "rbit   " S ", " ADD "\n\t"                                                             \
-    "clz    " S ", " S "\n\t"                                                               \
-    "add    " S ", " S ", #1\n\t"
-/* Requantize accumulator A (tcc_arm_rq_pos of 2 * A): 5 cycles. */
+    "clz    " S ", " S "\n\t"
+/* Requantize accumulator A (tcc_arm_rq_pos of 2 * A; S = shift - 1, SSAT shifts the last
+ * bit): 5 cycles. */
 #define C8_RQ(A, M, ADD, S)                                                                 \
     "add    " A ", " A ", " A "\n\t"                                                        \
     "smmlar r12, " A ", " M ", " ADD "\n\t"                                                 \
     "add    " A ", r12, " A ", asr #31\n\t"                                                 \
     "asr    " A ", " A ", " S "\n\t"                                                        \
-    "ssat   " A ", #8, " A "\n\t"
+    "ssat   " A ", #8, " A ", asr #1\n\t"
 #define C8_STR(x) #x
 #define C8_XSTR(x) C8_STR(x)
 
 /* (ctx, stream): every channel pair of one block of 3 pixels. Per pair: 7 cycles to start the
  * accumulators from the biases, 6 to enter the unrolled groups, 26 per group, 6 per pass of
- * C8_UNROLL groups, 5 + 6 + 30 to requantize, ~12 to store the 3 halfwords and 6 to loop.
+ * C8_UNROLL groups, 5 + 4 + 30 to requantize, ~12 to store the 3 halfwords and 6 to loop.
  * Stack: the 9 saved registers and the 7 context words (64 bytes). */
 #define C8_ARG __attribute__((unused))
 static __attribute__((naked, noinline)) void c8_pairs(C8_ARG const c8_ctx *ctx, C8_ARG const int32_t *stream)
