@@ -21,7 +21,9 @@ from typing import ClassVar
 import numpy as np
 
 from .. import ir, packing
+from ..ops.conv2d import Conv2D, is_hybrid
 from ..packing import PackError
+from . import Packed, Variant, register
 
 PIX = 3             # output pixels per block (TCC_ARM_CONV8_PIX)
 HEAD_WORDS, TAIL_WORDS = 2, 4   # tcc_arm_conv8_head, tcc_arm_conv8_tail (int32 words)
@@ -35,7 +37,7 @@ CYCLES_WIDEN_WORD = 7           # im2col: one word of 4 activations of one pixel
 
 
 @dataclass(frozen=True, eq=False)
-class Conv8Packed:
+class Conv8Packed(Packed):
     """tcc_arm_conv8_s8's constants: the stream (tcc_arm_conv8.h) and its group count."""
     impl: ClassVar[str] = "arm_conv8"
     stream: np.ndarray
@@ -132,47 +134,50 @@ def reference(pk: Conv8Packed, cols: np.ndarray, out_c: int) -> np.ndarray:
     return packing.requant_fast(acc, rq[None, :, :]).astype(np.int8)
 
 
-# -- the op's hooks (tinycc/ops/conv2d.py calls these while the variant registry is not in place) --
+# -- the unit -----------------------------------------------------------------------------------
 
-def op_applies(g, o: ir.Op) -> bool:
-    """A CONV_2D the kernel runs: see ``applies``."""
-    x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
-    return applies(x, w, o.params.act_range)
+@register
+class ArmConv8(Variant):
+    name = "arm_conv8"
+    kinds = (Conv2D.kind,)
+    sources = ("arm/tcc_arm_conv8",)
 
+    def applies(self, g, o, target):
+        x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
+        return not is_hybrid(g, o) and applies(x, w, o.params.act_range)
 
-def op_pack(g, o: ir.Op) -> Conv8Packed:
-    p = o.params
-    return pack_stream(ir.tensor(g, o.inputs[1]).data, p.bias, p.mult, p.shift, p.out_zp)
+    def pack(self, g, o):
+        p = o.params
+        return pack_stream(ir.tensor(g, o.inputs[1]).data, p.bias, p.mult, p.shift, p.out_zp)
 
+    def scratch_bytes(self, g, o, pk):
+        _, k_h, k_w, in_c = ir.tensor(g, o.inputs[1]).shape
+        return scratch_bytes(pk.groups, k_h, k_w, in_c)
 
-def op_scratch_bytes(g, o: ir.Op, pk: Conv8Packed) -> int:
-    _, k_h, k_w, in_c = ir.tensor(g, o.inputs[1]).shape
-    return scratch_bytes(pk.groups, k_h, k_w, in_c)
+    def reads_min(self, g, o, slot, pk):
+        if slot != 0:
+            return None
+        x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
+        p, a = o.params, o.attrs
+        return reads_min(p.batches, p.in_h, p.in_w, x.shape[3], p.out_h, p.out_w, w.shape[0], w.shape[1],
+                         w.shape[2], a["stride_h"], a["stride_w"], p.pad_top, p.pad_left, a["dilation_h"],
+                         a["dilation_w"])
 
+    def cycles(self, g, o, pk):
+        p = o.params
+        return cycles(p.batches * p.out_h * p.out_w, ir.tensor(g, o.inputs[1]).shape[0], pk.groups)
 
-def op_reads_min(g, o: ir.Op, pk: Conv8Packed) -> np.ndarray:
-    x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
-    p, a = o.params, o.attrs
-    return reads_min(p.batches, p.in_h, p.in_w, x.shape[3], p.out_h, p.out_w, w.shape[0], w.shape[1], w.shape[2],
-                     a["stride_h"], a["stride_w"], p.pad_top, p.pad_left, a["dilation_h"], a["dilation_w"])
-
-
-def op_cycles(g, o: ir.Op, pk: Conv8Packed) -> float:
-    p = o.params
-    return cycles(p.batches * p.out_h * p.out_w, ir.tensor(g, o.inputs[1]).shape[0], pk.groups)
-
-
-def op_emit(g, o: ir.Op, ctx, pk: Conv8Packed) -> None:
-    """The params struct and the call of tcc_arm_conv8_s8."""
-    x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
-    p, a = o.params, o.attrs
-    out_c, k_h, k_w, _ = w.shape
-    fields = [("batches", p.batches), ("in_h", p.in_h), ("in_w", p.in_w), ("in_c", x.shape[3]),
-              ("out_h", p.out_h), ("out_w", p.out_w), ("out_c", out_c), ("k_h", k_h), ("k_w", k_w),
-              ("stride_h", a["stride_h"]), ("stride_w", a["stride_w"]),
-              ("dil_h", a["dilation_h"]), ("dil_w", a["dilation_w"]),
-              ("pad_top", p.pad_top), ("pad_left", p.pad_left), ("in_zp", p.in_zp), ("groups", pk.groups),
-              ("stream", ctx.const_array(o, "stream", "int32_t", pk.stream))]
-    params = ctx.struct(o, "tcc_arm_conv8_params", fields)
-    ctx.call(o, f"tcc_arm_conv8_s8(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])}, "
-                f"{ctx.scratch(o)});", "arm/tcc_arm_conv8")
+    def emit(self, g, o, ctx, pk):
+        """The params struct and the call of tcc_arm_conv8_s8."""
+        x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
+        p, a = o.params, o.attrs
+        out_c, k_h, k_w, _ = w.shape
+        fields = [("batches", p.batches), ("in_h", p.in_h), ("in_w", p.in_w), ("in_c", x.shape[3]),
+                  ("out_h", p.out_h), ("out_w", p.out_w), ("out_c", out_c), ("k_h", k_h), ("k_w", k_w),
+                  ("stride_h", a["stride_h"]), ("stride_w", a["stride_w"]),
+                  ("dil_h", a["dilation_h"]), ("dil_w", a["dilation_w"]),
+                  ("pad_top", p.pad_top), ("pad_left", p.pad_left), ("in_zp", p.in_zp), ("groups", pk.groups),
+                  ("stream", ctx.const_array(o, "stream", "int32_t", pk.stream))]
+        params = ctx.struct(o, "tcc_arm_conv8_params", fields)
+        self.call(ctx, o, f"tcc_arm_conv8_s8(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])}, "
+                          f"{ctx.scratch(o)});")

@@ -22,38 +22,42 @@
 
 /* The context the block routine copies to its stack (offsets used by the asm below). */
 typedef struct {
-    const uint32_t *col;          /* sp + 0: the 3 columns */
+    int32_t wskip;                /* sp + 0: 8 * skip, skip = the groups the first pass skips */
     int32_t skip;                 /* sp + 4: (becomes the entry address of the first pass) */
-    const uint32_t *col_end;      /* sp + 8 */
-    int8_t *out;                  /* sp + 12: pixel 0's channel 0 */
-    int32_t off1, off2;           /* sp + 16, 20: pixels 1 and 2 - pixel 0 (bytes) */
-    const int32_t *stream_end;    /* sp + 24 */
+    const uint32_t *col_entry;    /* sp + 8: the columns - 6 * skip words */
+    const uint32_t *col_end;      /* sp + 12 */
+    int8_t *out;                  /* sp + 16: pixel 0's channel 0 */
+    int32_t off1, off2;           /* sp + 20, 24: pixels 1 and 2 - pixel 0 (bytes) */
+    const int32_t *stream_end;    /* sp + 28 */
 } c8_ctx;
 #if TCC_ARM_HAVE_DSP   /* the asm's stack offsets (32-bit pointers) */
 #define C8_STATIC_OFFSET(field, off) _Static_assert(offsetof(c8_ctx, field) == (off), #field)
-C8_STATIC_OFFSET(col, 0);
+C8_STATIC_OFFSET(wskip, 0);
 C8_STATIC_OFFSET(skip, 4);
-C8_STATIC_OFFSET(col_end, 8);
-C8_STATIC_OFFSET(out, 12);
-C8_STATIC_OFFSET(off1, 16);
-C8_STATIC_OFFSET(off2, 20);
-C8_STATIC_OFFSET(stream_end, 24);
+C8_STATIC_OFFSET(col_entry, 8);
+C8_STATIC_OFFSET(col_end, 12);
+C8_STATIC_OFFSET(out, 16);
+C8_STATIC_OFFSET(off1, 20);
+C8_STATIC_OFFSET(off2, 24);
+C8_STATIC_OFFSET(stream_end, 28);
 #endif
 _Static_assert(sizeof(tcc_arm_conv8_head) == 8 && sizeof(tcc_arm_conv8_tail) == 16, "stream records");
 
 #define C8_UNROLL 8   /* groups per pass of the unrolled loop */
 
 #if TCC_ARM_HAVE_DSP
-/* One group: 24 instructions, all 32-bit (96 bytes: the computed entry relies on it, checked
- * by the assembler below). Registers: r0-r2 channel a x pixels 0-2, r3-r5 channel b, r6-r8
- * columns, r9/r10 the weight words of a/b, r11 a widened weight pair, r12 columns, lr stream.
- * Cycles: 2 + 1 + 1 + 1 + 1 (5 pipelined loads), 1 + 3 + 1 + 3, 2 + 1 + 1, 1 + 1 + 6 = 26. */
-#define C8_GROUP                                                                            \
-    "ldr    r9, [lr], #4\n\t"                                                               \
-    "ldr    r10, [lr], #4\n\t"                                                              \
-    "ldr    r6, [r12], #4\n\t"                                                              \
-    "ldr    r7, [r12], #4\n\t"                                                              \
-    "ldr    r8, [r12], #4\n\t"                                                              \
+/* Group J of a pass: 24 instructions, all 32-bit (96 bytes: the computed entry relies on it,
+ * checked by the assembler below). Registers: r0-r2 channel a x pixels 0-2, r3-r5 channel b,
+ * r6-r8 columns, r9/r10 the weight words of a/b, r11 a widened weight pair, r12 columns, lr
+ * weights; immediate offsets (no writeback, so the loads pipeline), the pointers advance once
+ * per pass. Cycles: 2 + 1 + 1 + 1 + 1 (5 pipelined loads), 1 + 3 + 1 + 3, 2 + 1 + 1,
+ * 1 + 1 + 6 = 26 for 24 MACs. */
+#define C8_GROUP(J)                                                                         \
+    "ldr.w  r9, [lr, #" #J " * 8]\n\t"                                                      \
+    "ldr.w  r10, [lr, #" #J " * 8 + 4]\n\t"                                                 \
+    "ldr.w  r6, [r12, #" #J " * 24]\n\t"                                                    \
+    "ldr.w  r7, [r12, #" #J " * 24 + 4]\n\t"                                                \
+    "ldr.w  r8, [r12, #" #J " * 24 + 8]\n\t"                                                \
     "sxtb16 r11, r9\n\t"                                                                    \
     "smlad  r0, r6, r11, r0\n\t"                                                            \
     "smlad  r1, r7, r11, r1\n\t"                                                            \
@@ -62,9 +66,9 @@ _Static_assert(sizeof(tcc_arm_conv8_head) == 8 && sizeof(tcc_arm_conv8_tail) == 
     "smlad  r3, r6, r11, r3\n\t"                                                            \
     "smlad  r4, r7, r11, r4\n\t"                                                            \
     "smlad  r5, r8, r11, r5\n\t"                                                            \
-    "ldr    r6, [r12], #4\n\t"                                                              \
-    "ldr    r7, [r12], #4\n\t"                                                              \
-    "ldr    r8, [r12], #4\n\t"                                                              \
+    "ldr.w  r6, [r12, #" #J " * 24 + 12]\n\t"                                               \
+    "ldr.w  r7, [r12, #" #J " * 24 + 16]\n\t"                                               \
+    "ldr.w  r8, [r12, #" #J " * 24 + 20]\n\t"                                               \
     "sxtb16 r9, r9, ror #8\n\t"                                                             \
     "sxtb16 r10, r10, ror #8\n\t"                                                           \
     "smlad  r0, r6, r9, r0\n\t"                                                             \
@@ -90,37 +94,40 @@ _Static_assert(sizeof(tcc_arm_conv8_head) == 8 && sizeof(tcc_arm_conv8_tail) == 
 #define C8_XSTR(x) C8_STR(x)
 
 /* (ctx, stream): every channel pair of one block of 3 pixels. Per pair: 7 cycles to start the
- * accumulators from the biases, 6 to enter the unrolled groups, 26 per group, 6 per pass of
+ * accumulators from the biases, 8 to enter the unrolled groups, 26 per group, 8 per pass of
  * C8_UNROLL groups, 5 + 4 + 30 to requantize, ~12 to store the 3 halfwords and 6 to loop.
- * Stack: the 9 saved registers and the 7 context words (64 bytes). */
+ * Stack: the 9 saved registers and the 8 context words (68 bytes). */
 #define C8_ARG __attribute__((unused))
 static __attribute__((naked, noinline)) void c8_pairs(C8_ARG const c8_ctx *ctx, C8_ARG const int32_t *stream)
 {
     __asm__ volatile(
         "push   {r4-r11, lr}\n\t"
         "mov    lr, r1\n\t"
-        "ldm    r0, {r0-r6}\n\t"
-        "adr    r7, 10f\n\t"
-        "add    r7, r7, r1, lsl #6\n\t"          /* skip * 96 = skip * 64 + skip * 32 */
-        "add    r1, r7, r1, lsl #5\n\t"
+        "ldm    r0, {r0-r7}\n\t"
+        "adr    r8, 10f\n\t"
+        "add    r8, r8, r1, lsl #6\n\t"          /* skip * 96 = skip * 64 + skip * 32 */
+        "add    r1, r8, r1, lsl #5\n\t"
         "orr    r1, r1, #1\n\t"
-        "push   {r0-r6}\n"
+        "push   {r0-r7}\n"
         "2:\n\t"
         "ldm    lr!, {r0, r3}\n\t"               /* tcc_arm_conv8_head */
         "mov    r1, r0\n\t"
         "mov    r2, r0\n\t"
         "mov    r4, r3\n\t"
         "mov    r5, r3\n\t"
-        "ldrd   r12, r11, [sp]\n\t"
+        "ldm    sp, {r9, r11, r12}\n\t"          /* wskip, entry, col_entry */
+        "sub    lr, lr, r9\n\t"
         "bx     r11\n\t"
         ".p2align 2\n"
         "10:\n\t"
-        C8_GROUP C8_GROUP C8_GROUP C8_GROUP C8_GROUP C8_GROUP C8_GROUP C8_GROUP
+        C8_GROUP(0) C8_GROUP(1) C8_GROUP(2) C8_GROUP(3) C8_GROUP(4) C8_GROUP(5) C8_GROUP(6) C8_GROUP(7)
         "11:\n\t"
         ".if (11b - 10b) != " C8_XSTR(C8_UNROLL) " * " C8_XSTR(C8_GROUP_BYTES) "\n\t"
         ".error \"c8_pairs: a group is not 96 bytes\"\n\t"
         ".endif\n\t"
-        "ldr    r11, [sp, #8]\n\t"
+        "add    r12, r12, #" C8_XSTR(C8_UNROLL) " * 24\n\t"
+        "add    lr, lr, #" C8_XSTR(C8_UNROLL) " * 8\n\t"
+        "ldr    r11, [sp, #12]\n\t"
         "cmp    r12, r11\n\t"
         "bne    10b\n\t"
         "ldm    lr!, {r6-r9}\n\t"                /* tcc_arm_conv8_tail */
@@ -132,19 +139,19 @@ static __attribute__((naked, noinline)) void c8_pairs(C8_ARG const c8_ctx *ctx, 
         C8_RQ("r3", "r8", "r9", "r11")
         C8_RQ("r4", "r8", "r9", "r11")
         C8_RQ("r5", "r8", "r9", "r11")
-        "ldr    r12, [sp, #12]\n\t"
-        "ldrd   r6, r7, [sp, #16]\n\t"
+        "ldr    r12, [sp, #16]\n\t"
+        "ldrd   r6, r7, [sp, #20]\n\t"
         "bfi    r0, r3, #8, #8\n\t"              /* a pixel's 2 channels: one halfword */
         "bfi    r1, r4, #8, #8\n\t"
         "bfi    r2, r5, #8, #8\n\t"
         "strh   r1, [r12, r6]\n\t"
         "strh   r2, [r12, r7]\n\t"
         "strh   r0, [r12], #2\n\t"
-        "str    r12, [sp, #12]\n\t"
-        "ldr    r6, [sp, #24]\n\t"
+        "str    r12, [sp, #16]\n\t"
+        "ldr    r6, [sp, #28]\n\t"
         "cmp    lr, r6\n\t"
         "bne    2b\n\t"
-        "add    sp, #28\n\t"
+        "add    sp, #32\n\t"
         "pop    {r4-r11, pc}\n\t");
 }
 #else
@@ -160,13 +167,14 @@ static int32_t c8_shift(int32_t add)
 
 static void c8_pairs(const c8_ctx *c, const int32_t *s)
 {
-    const int32_t groups = (int32_t)(c->col_end - c->col) / 6;
+    const uint32_t *col = tcc_arm_wadd(c->col_entry, 6 * c->skip);
+    const int32_t groups = (int32_t)(c->col_end - col) / 6;
     int8_t *o = c->out;
     for (;;) {
         const tcc_arm_conv8_head *h = (const tcc_arm_conv8_head *)s;
         int32_t acc[2][PIX] = {{h->bias_a, h->bias_a, h->bias_a}, {h->bias_b, h->bias_b, h->bias_b}};
         const uint32_t *w = (const uint32_t *)(s + 2);
-        const uint32_t *x = c->col;
+        const uint32_t *x = col;
         for (int32_t g = 0; g < groups; ++g, w += 2, x += 6) {
             for (int32_t ch = 0; ch < 2; ++ch) {
                 const uint32_t even = tcc_sxtb16(w[ch]), odd = tcc_sxtb16_ror8(w[ch]);
@@ -323,8 +331,9 @@ void tcc_arm_conv8_s8(const tcc_arm_conv8_params *p, const int8_t *in, int8_t *o
         }
     }
     c8_ctx c;
-    c.col = col;
     c.skip = (C8_UNROLL - groups % C8_UNROLL) % C8_UNROLL;
+    c.wskip = 8 * c.skip;
+    c.col_entry = tcc_arm_wadd(col, -6 * c.skip);
     c.col_end = col + 6 * groups;
     c.stream_end = p->stream + p->out_c / 2 * (2 + 2 * groups + 4);
     int32_t b = 0, oy = 0, ox = 0;      /* the position of the block's first pixel */
