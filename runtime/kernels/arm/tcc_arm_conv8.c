@@ -336,11 +336,36 @@ void tcc_arm_conv8_s8(const tcc_arm_conv8_params *p, const int8_t *in, int8_t *o
     c.col_entry = tcc_arm_wadd(col, -6 * c.skip);
     c.col_end = col + 6 * groups;
     c.stream_end = p->stream + p->out_c / 2 * (2 + 2 * groups + 4);
+    /* 3 pixels of a row whose fields lie inside the image (in_c % 4 == 0, dil_w 1): the first
+     * field starts at y in [0, y_last], x in [0, x_last] */
+    const int32_t y_last = p->in_h - 1 - (p->k_h - 1) * p->dil_h;
+    const int32_t x_last = p->in_w - p->k_w - 2 * p->stride_w;
+    const int32_t rows3 = words && !pointwise && p->dil_w == 1 && y_last >= 0 && x_last >= 0;
+    const int32_t run_words = p->k_w * p->in_c / 4;
+    const int32_t row_step = p->dil_h * p->in_w * p->in_c;
     int32_t b = 0, oy = 0, ox = 0;      /* the position of the block's first pixel */
     for (int32_t i = 0; i < total; i += PIX) {
         const int32_t n = total - i < PIX ? total - i : PIX;
         if (pointwise && n == PIX) {
             widen3(col, in + i * p->in_c, p->in_c, groups);
+        } else if (rows3 && n == PIX && ox + 2 < p->out_w
+                   && (uint32_t)(oy * p->stride_h - p->pad_top) <= (uint32_t)y_last
+                   && (uint32_t)(ox * p->stride_w - p->pad_left) <= (uint32_t)x_last) {
+            /* 3 pixels of one row, their fields inside the image: kernel row by kernel row */
+            const int8_t *s = in + b * in_img
+                              + ((oy * p->stride_h - p->pad_top) * p->in_w + ox * p->stride_w - p->pad_left) * p->in_c;
+            uint32_t *dst = col;
+            for (int32_t ky = 0; ky < p->k_h; ++ky, s += row_step, dst += 6 * run_words) {
+                widen3(dst, s, p->stride_w * p->in_c, run_words);
+            }
+            ox += PIX;
+            if (ox == p->out_w) {
+                ox = 0;
+                if (++oy == p->out_h) {
+                    oy = 0;
+                    ++b;
+                }
+            }
         } else {
             if (pointwise) {    /* the short last block: its position */
                 b = i / (p->out_h * p->out_w);
