@@ -280,7 +280,20 @@ static void im2col_rows(const tcc_arm_conv8_params *p, const int8_t *img, int32_
     const int32_t run = p->k_w * c, nw = run / 4, rem = run % 4;
     const int32_t y0 = oy * p->stride_h - p->pad_top;
     const int32_t x0 = ox * p->stride_w - p->pad_left;
-    const int32_t run_inside = p->dil_w == 1 && x0 >= 0 && x0 + p->k_w <= p->in_w;
+    /* the taps kx in [kx_lo, kx_hi) lie inside the image (the same for every kernel row) */
+    int32_t kx_lo = 0, kx_hi = p->k_w;
+    while (kx_lo < kx_hi && x0 + kx_lo * p->dil_w < 0) {
+        ++kx_lo;
+    }
+    while (kx_hi > kx_lo && x0 + (kx_hi - 1) * p->dil_w >= p->in_w) {
+        --kx_hi;
+    }
+    const int32_t run_inside = p->dil_w == 1 && kx_lo == 0 && kx_hi == p->k_w;
+    if (!run_inside) {   /* the padded taps of rowbuf, once for all rows */
+        for (int32_t i = 0; i < run; ++i) {
+            rowbuf[i] = zp;
+        }
+    }
     int8_t *t = tail;
     for (int32_t ky = 0; ky < p->k_h; ++ky, t += rem) {
         const int32_t y = y0 + ky * p->dil_h;
@@ -296,10 +309,10 @@ static void im2col_rows(const tcc_arm_conv8_params *p, const int8_t *img, int32_
         if (run_inside) {
             src = row + x0 * c;
         } else {
-            for (int32_t kx = 0; kx < p->k_w; ++kx) {
-                const int32_t x = x0 + kx * p->dil_w;
+            for (int32_t kx = kx_lo; kx < kx_hi; ++kx) {
+                const int8_t *tap = row + (x0 + kx * p->dil_w) * c;
                 for (int32_t i = 0; i < c; ++i) {
-                    rowbuf[kx * c + i] = (x < 0 || x >= p->in_w) ? zp : row[x * c + i];
+                    rowbuf[kx * c + i] = tap[i];
                 }
             }
         }
