@@ -88,9 +88,9 @@ def pack_stream(weights: np.ndarray, bias, mult, shift, out_zp: int) -> Conv8Pac
 
 def scratch_bytes(groups: int, k_h: int, k_w: int, in_c: int) -> int:
     """TCC_ARM_CONV8_SCRATCH: the 3 columns (6 * K4 bytes); when in_c % 4 != 0 also a kernel row
-    and the rows' tails."""
+    and the 3 pixels' row tails."""
     run = k_w * in_c
-    return 6 * 4 * groups + (packing.k4(run) + packing.k4(k_h * (run % 4)) if in_c % 4 else 0)
+    return 6 * 4 * groups + (packing.k4(run) + 3 * packing.k4(k_h * (run % 4)) if in_c % 4 else 0)
 
 
 def reads_min(batches, in_h, in_w, in_c, out_h, out_w, out_c, k_h, k_w, stride_h, stride_w,

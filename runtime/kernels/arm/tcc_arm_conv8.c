@@ -328,9 +328,11 @@ void tcc_arm_conv8_s8(const tcc_arm_conv8_params *p, const int8_t *in, int8_t *o
 {
     const int32_t groups = p->groups;
     uint32_t *col = (uint32_t *)scratch;                        /* 6 * groups words */
-    /* in_c % 4 != 0: a kernel row (R = k_w * in_c bytes, rounded up to 4) and the rows' tails */
+    /* in_c % 4 != 0: a kernel row (R = k_w * in_c bytes, rounded up to 4) and the rows' tails
+     * of the 3 pixels (k_h * (R % 4) bytes each, rounded up to 4: tail_step) */
     int8_t *rowbuf = (int8_t *)(col + 6 * groups);
     int8_t *tail = rowbuf + (p->k_w * p->in_c + 3) / 4 * 4;
+    const int32_t tail_step = (p->k_h * (p->k_w * p->in_c % 4) + 3) / 4 * 4;
     const int32_t words = p->in_c % 4 == 0;
     const int32_t pointwise = words && p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 && p->stride_w == 1
                               && p->pad_top == 0 && p->pad_left == 0;
@@ -338,9 +340,8 @@ void tcc_arm_conv8_s8(const tcc_arm_conv8_params *p, const int8_t *in, int8_t *o
     const int32_t total = p->batches * p->out_h * p->out_w;
     const int32_t in_img = p->in_h * p->in_w * p->in_c;
     if (!words) {
-        const int32_t t = p->k_h * (p->k_w * p->in_c % 4);
-        for (int32_t i = t; i < (t + 3) / 4 * 4; ++i) {
-            tail[i] = 0;    /* multiplies zero weights; keep it defined */
+        for (int32_t i = p->k_h * (p->k_w * p->in_c % 4); i < tail_step; ++i) {
+            tail[i] = tail[tail_step + i] = tail[2 * tail_step + i] = 0;   /* times zero weights */
         }
     }
     c8_ctx c;
@@ -353,8 +354,8 @@ void tcc_arm_conv8_s8(const tcc_arm_conv8_params *p, const int8_t *in, int8_t *o
      * field starts at y in [0, y_last], x in [0, x_last] */
     const int32_t y_last = p->in_h - 1 - (p->k_h - 1) * p->dil_h;
     const int32_t x_last = p->in_w - p->k_w - 2 * p->stride_w;
-    const int32_t rows3 = words && !pointwise && p->dil_w == 1 && y_last >= 0 && x_last >= 0;
-    const int32_t run_words = p->k_w * p->in_c / 4;
+    const int32_t rows3 = !pointwise && p->dil_w == 1 && y_last >= 0 && x_last >= 0;
+    const int32_t run_words = p->k_w * p->in_c / 4, rem = p->k_w * p->in_c % 4;
     const int32_t row_step = p->dil_h * p->in_w * p->in_c;
     int32_t b = 0, oy = 0, ox = 0;      /* the position of the block's first pixel */
     for (int32_t i = 0; i < total; i += PIX) {
@@ -367,9 +368,19 @@ void tcc_arm_conv8_s8(const tcc_arm_conv8_params *p, const int8_t *in, int8_t *o
             /* 3 pixels of one row, their fields inside the image: kernel row by kernel row */
             const int8_t *s = in + b * in_img
                               + ((oy * p->stride_h - p->pad_top) * p->in_w + ox * p->stride_w - p->pad_left) * p->in_c;
+            const int32_t step = p->stride_w * p->in_c;
             uint32_t *dst = col;
-            for (int32_t ky = 0; ky < p->k_h; ++ky, s += row_step, dst += 6 * run_words) {
-                widen3(dst, s, p->stride_w * p->in_c, run_words);
+            int8_t *t = tail;
+            for (int32_t ky = 0; ky < p->k_h; ++ky, s += row_step, dst += 6 * run_words, t += rem) {
+                widen3(dst, s, step, run_words);
+                for (int32_t r = 0; r < rem; ++r) {   /* in_c % 4 != 0: the rows' tails */
+                    t[r] = s[4 * run_words + r];
+                    t[tail_step + r] = s[step + 4 * run_words + r];
+                    t[2 * tail_step + r] = s[2 * step + 4 * run_words + r];
+                }
+            }
+            if (rem) {
+                widen3(dst, tail, tail_step, tail_step / 4);
             }
             ox += PIX;
             if (ox == p->out_w) {

@@ -28,7 +28,7 @@
  * Scratch (TCC_ARM_CONV8_SCRATCH): the 3 columns, 6 * K4 bytes (per group g the words
  * even(p0), even(p1), even(p2), odd(p0), odd(p1), odd(p2), even = SXTB16 of the 4 activations,
  * odd = SXTB16 ROR 8); when in_c % 4 != 0 also a kernel row (R rounded up to 4 bytes) and the
- * rows' tails (k_h * (R % 4) rounded up to 4 bytes).
+ * rows' tails of the 3 pixels (3 x k_h * (R % 4) rounded up to 4 bytes).
  *
  * Write order (arm_conv8.reads_min): output pixels in blocks of 3 (flat): a block reads the
  * receptive fields of its 3 pixels, then writes all out_c values of the 3 pixels.
@@ -66,7 +66,7 @@ typedef struct {
 #define TCC_ARM_CONV8_K4(n) (((n) + 3) / 4 * 4)
 #define TCC_ARM_CONV8_SCRATCH(groups, k_h, k_w, in_c)                                              \
     (6 * 4 * (groups) + ((in_c) % 4 ? TCC_ARM_CONV8_K4((k_w) * (in_c))                              \
-                                          + TCC_ARM_CONV8_K4((k_h) * ((k_w) * (in_c) % 4)) : 0))
+                                          + 3 * TCC_ARM_CONV8_K4((k_h) * ((k_w) * (in_c) % 4)) : 0))
 
 void tcc_arm_conv8_s8(const tcc_arm_conv8_params *p, const int8_t *in, int8_t *out, void *scratch);
 
