@@ -29,11 +29,13 @@ PIX = 3             # output pixels per block (TCC_ARM_CONV8_PIX)
 HEAD_WORDS, TAIL_WORDS = 2, 4   # tcc_arm_conv8_head, tcc_arm_conv8_tail (int32 words)
 UNROLL = 8          # C8_UNROLL: groups per pass of the asm loop
 
-# estimated Cortex-M4 cycles (tcc_arm_conv8.c's comments, tinycc/cycles.py's model)
+# estimated Cortex-M4 cycles (tcc_arm_conv8.c's comments, tinycc/cycles.py's model; checked with
+# bench/bench_conv8.py: within 3 % on the shared models' layers, 14 % low on kws's 10x4 first layer)
 CYCLES_GROUP = 26               # one group: 24 MACs
-CYCLES_PAIR = 7 + 6 + 39 + 18   # per channel pair and block: biases, entry, requantization, stores
-CYCLES_PASS = 6                 # per pass of UNROLL groups
+CYCLES_PAIR = 15 + 57           # per channel pair and block: biases and entry; requantization, stores
+CYCLES_PASS = 8                 # per pass of UNROLL groups
 CYCLES_WIDEN_WORD = 7           # im2col: one word of 4 activations of one pixel
+CYCLES_PIXEL, CYCLES_ROW = 60, 25   # im2col of a field (not 1x1 stride 1): per pixel, per kernel row
 
 
 @dataclass(frozen=True, eq=False)
@@ -108,12 +110,14 @@ def reads_min(batches, in_h, in_w, in_c, out_h, out_w, out_c, k_h, k_w, stride_h
     return r.reshape(-1)
 
 
-def cycles(pixels: int, out_c: int, groups: int) -> float:
-    """Estimated Cortex-M4 cycles of one run (the asm's counts, im2col by its words)."""
+def cycles(pixels: int, out_c: int, groups: int, k_h: int, pointwise: bool) -> float:
+    """Estimated Cortex-M4 cycles of one run (the asm's counts, im2col by its words, pixels and
+    kernel rows)."""
     blocks = (pixels + PIX - 1) // PIX
     passes = (groups + UNROLL - 1) // UNROLL
     per_pair = CYCLES_PAIR + CYCLES_GROUP * groups + CYCLES_PASS * passes
-    return blocks * (out_c // 2 * per_pair + PIX * groups * CYCLES_WIDEN_WORD)
+    field = 0 if pointwise else CYCLES_PIXEL + CYCLES_ROW * k_h
+    return blocks * (out_c // 2 * per_pair + PIX * (groups * CYCLES_WIDEN_WORD + field))
 
 
 def reference(pk: Conv8Packed, cols: np.ndarray, out_c: int) -> np.ndarray:
@@ -164,8 +168,10 @@ class ArmConv8(Variant):
                          a["dilation_w"])
 
     def cycles(self, g, o, pk):
-        p = o.params
-        return cycles(p.batches * p.out_h * p.out_w, ir.tensor(g, o.inputs[1]).shape[0], pk.groups)
+        p, a = o.params, o.attrs
+        out_c, k_h, k_w, _ = ir.tensor(g, o.inputs[1]).shape
+        pointwise = (k_h, k_w, a["stride_h"], a["stride_w"], p.pad_top, p.pad_left) == (1, 1, 1, 1, 0, 0)
+        return cycles(p.batches * p.out_h * p.out_w, out_c, pk.groups, k_h, pointwise)
 
     def emit(self, g, o, ctx, pk):
         """The params struct and the call of tcc_arm_conv8_s8."""
