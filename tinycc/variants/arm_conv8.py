@@ -24,6 +24,7 @@ from .. import ir, packing
 from ..ops.conv2d import Conv2D, is_hybrid
 from ..packing import PackError
 from . import Packed, Variant, register
+from .arm_conv import no_clamp, pointwise
 
 PIX = 3             # output pixels per block (TCC_ARM_CONV8_PIX)
 HEAD_WORDS, TAIL_WORDS = 2, 4   # tcc_arm_conv8_head, tcc_arm_conv8_tail (int32 words)
@@ -49,7 +50,7 @@ class Conv8Packed(Packed):
 def applies(x: ir.Tensor, w: ir.Tensor, act_range) -> bool:
     """int8 activations and weights, groups == 1, out_c even, no activation clamp."""
     return (x.dtype == "int8" and w.dtype == "int8" and len(w.shape) == 4 and w.shape[3] == x.shape[3]
-            and w.shape[0] % 2 == 0 and tuple(act_range) == (-128, 127))
+            and w.shape[0] % 2 == 0 and no_clamp(act_range))
 
 
 def pack_stream(weights: np.ndarray, bias, mult, shift, out_zp: int) -> Conv8Packed:
@@ -170,8 +171,8 @@ class ArmConv8(Variant):
     def cycles(self, g, o, pk):
         p, a = o.params, o.attrs
         out_c, k_h, k_w, _ = ir.tensor(g, o.inputs[1]).shape
-        pointwise = (k_h, k_w, a["stride_h"], a["stride_w"], p.pad_top, p.pad_left) == (1, 1, 1, 1, 0, 0)
-        return cycles(p.batches * p.out_h * p.out_w, out_c, pk.groups, k_h, pointwise)
+        pw = pointwise(k_h, k_w, a["stride_h"], a["stride_w"], p.pad_top, p.pad_left)
+        return cycles(p.batches * p.out_h * p.out_w, out_c, pk.groups, k_h, pw)
 
     def emit(self, g, o, ctx, pk):
         """The params struct and the call of tcc_arm_conv8_s8."""
