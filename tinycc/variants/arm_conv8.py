@@ -146,6 +146,7 @@ class ArmConv8(Variant):
     name = "arm_conv8"
     kinds = (Conv2D.kind,)
     sources = ("arm/tcc_arm_conv8",)
+    entries = ("tcc_arm_conv8_s8",)
 
     def applies(self, g, o, target):
         x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
