@@ -1,0 +1,73 @@
+/* tinycc runtime, Cortex-M DSP: CONV_2D int8 reading int8 weights (the model's bytes, reordered).
+ *
+ * tcc_arm_conv8_s8: same semantics as tcc_conv2d_s8 (TFLite ConvPerChannel), groups == 1, any
+ * kernel size, stride, dilation and padding, out_c even, no activation clamp (act_min -128,
+ * act_max 127), every non-constant channel with a right shift (tinycc/variants/arm_conv8.py
+ * decides; the C never re-decides).
+ *
+ * Output pixels (flat over batch, row, column) go 3 at a time: the receptive fields of the 3
+ * pixels are expanded once to int16 pair words in the scratch (im2col, padded taps read in_zp),
+ * then every pair of output channels is computed for the 3 pixels (2 x 3 accumulators,
+ * SMLAD) and stored; a last block of 1 or 2 pixels computes copies of its last pixel.
+ *
+ * Reduction order (tinycc/packing.py: conv_k_order): K = k_h * k_w * in_c in the filter's
+ * (ky, kx, c) order when in_c % 4 == 0; otherwise each kernel row is a run of R = k_w * in_c
+ * bytes, and the order is the whole words of every row, row by row, then the R % 4 last bytes
+ * of every row, row by row (so the rows are widened straight from the input). Zero-padded to
+ * K4 = 4 * groups; group g holds k = 4g .. 4g+3.
+ *
+ * Stream (tinycc/variants/arm_conv8.py: pack), int32 words, per pair of output channels
+ * a = 2c, b = 2c + 1: a tcc_arm_conv8_head, then for each group g the two words
+ * W_a[g], W_b[g] (the 4 int8 weights of the group, k = 4g in the low byte; a constant
+ * channel's weights are zero), then a tcc_arm_conv8_tail. Per output channel that is the
+ * model's weights (K4 bytes) and 3 words, as many as the plain kernel's bias, mult and shift.
+ * The accumulator (bias + dot product) is doubled before requantization (SMMLAR needs 2 * acc,
+ * as the pre-scaled weights of tcc_arm.h give it); the bound is that of tinycc/packing.py's
+ * check (pack_requant with a scale of 2).
+ *
+ * Scratch (TCC_ARM_CONV8_SCRATCH): the 3 columns, 6 * K4 bytes (per group g the words
+ * even(p0), even(p1), even(p2), odd(p0), odd(p1), odd(p2), even = SXTB16 of the 4 activations,
+ * odd = SXTB16 ROR 8); when in_c % 4 != 0 also a kernel row (R rounded up to 4 bytes) and the
+ * rows' tails of the 3 pixels (3 x k_h * (R % 4) rounded up to 4 bytes).
+ *
+ * Write order (arm_conv8.reads_min): output pixels in blocks of 3 (flat): a block reads the
+ * receptive fields of its 3 pixels, then writes all out_c values of the 3 pixels.
+ */
+#ifndef TCC_ARM_CONV8_H
+#define TCC_ARM_CONV8_H
+
+#include <stdint.h>
+
+typedef struct {
+    int32_t batches, in_h, in_w, in_c;
+    int32_t out_h, out_w, out_c;
+    int32_t k_h, k_w;
+    int32_t stride_h, stride_w, dil_h, dil_w;
+    int32_t pad_top, pad_left;
+    int32_t in_zp;
+    int32_t groups;                 /* K4 / 4 */
+    const int32_t *stream;          /* see above */
+} tcc_arm_conv8_params;
+
+/* the stream's record of a channel pair: head, groups x (W_a, W_b), tail */
+typedef struct {
+    int32_t bias_a, bias_b;         /* zero-point-folded biases (0: constant channel) */
+} tcc_arm_conv8_head;
+
+/* Requantization of a channel: tcc_arm_rq (tcc_arm.h) without its shift, which add tells:
+ * add = (2 * out_zp + 1) << (shift - 1), shift = 1 + the trailing zero bits of add (1..22);
+ * a constant channel (output v) has mult 0, add 2 * v + 1. */
+typedef struct {
+    int32_t mult_a, add_a;
+    int32_t mult_b, add_b;
+} tcc_arm_conv8_tail;
+
+#define TCC_ARM_CONV8_PIX 3
+#define TCC_ARM_CONV8_K4(n) (((n) + 3) / 4 * 4)
+#define TCC_ARM_CONV8_SCRATCH(groups, k_h, k_w, in_c)                                              \
+    (6 * 4 * (groups) + ((in_c) % 4 ? TCC_ARM_CONV8_K4((k_w) * (in_c))                              \
+                                          + 3 * TCC_ARM_CONV8_K4((k_h) * ((k_w) * (in_c) % 4)) : 0))
+
+void tcc_arm_conv8_s8(const tcc_arm_conv8_params *p, const int8_t *in, int8_t *out, void *scratch);
+
+#endif /* TCC_ARM_CONV8_H */

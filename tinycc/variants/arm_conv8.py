@@ -1,0 +1,191 @@
+"""arm_conv8: CONV_2D on Cortex-M cores with the DSP extension, int8 weights read from flash
+(runtime/kernels/arm/tcc_arm_conv8.c, its layouts in tcc_arm_conv8.h).
+
+Blocks of 3 output pixels x 2 output channels: the 3 receptive fields are widened once into
+int16 pair words (im2col, scratch), each channel's 4 weights of a group are one int8 word of the
+stream, widened by SXTB16 in the loop and shared by the 3 pixels (26 cycles per 24 MACs).
+
+The stream holds the model's weights as int8 (reordered by channel pairs, zero-padded to whole
+groups of 4) and 3 words per output channel (bias, multiplier and the rounding constant that
+also tells the shift), so it takes the plain kernel's flash. Requantization is the exact SMMLAR
+scheme of tinycc/packing.py on the doubled accumulator (``add acc, acc, acc`` instead of weights pre-scaled by 2): the
+variant applies when every non-constant channel has a right shift (``left == 0``, so the scale
+is 2 for all) and ``packing.pack_requant`` proves |2 acc| < 2^31. A constant channel (multiplier
+0) gets zero weights and bias, so its accumulator is 0 and the asm's ``acc >> 31`` is 0.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from .. import ir, packing
+from ..ops.conv2d import Conv2D, is_hybrid
+from ..packing import PackError
+from . import Packed, Variant, register
+from .arm_conv import no_clamp, pointwise
+
+PIX = 3             # output pixels per block (TCC_ARM_CONV8_PIX)
+HEAD_WORDS, TAIL_WORDS = 2, 4   # tcc_arm_conv8_head, tcc_arm_conv8_tail (int32 words)
+UNROLL = 8          # C8_UNROLL: groups per pass of the asm loop
+
+# estimated Cortex-M4 cycles (tcc_arm_conv8.c's comments, tinycc/cycles.py's model; checked with
+# bench/bench_conv8.py: within 3 % on the shared models' layers, 14 % low on kws's 10x4 first layer)
+CYCLES_GROUP = 26               # one group: 24 MACs
+CYCLES_PAIR = 15 + 57           # per channel pair and block: biases and entry; requantization, stores
+CYCLES_PASS = 8                 # per pass of UNROLL groups
+CYCLES_WIDEN_WORD = 7           # im2col: one word of 4 activations of one pixel
+CYCLES_PIXEL, CYCLES_ROW = 60, 25   # im2col of a field (not 1x1 stride 1): per pixel, per kernel row
+
+
+@dataclass(frozen=True, eq=False)
+class Conv8Packed(Packed):
+    """tcc_arm_conv8_s8's constants: the stream (tcc_arm_conv8.h) and its group count."""
+    impl: ClassVar[str] = "arm_conv8"
+    stream: np.ndarray
+    groups: int
+
+
+def applies(x: ir.Tensor, w: ir.Tensor, act_range) -> bool:
+    """int8 activations and weights, groups == 1, out_c even, no activation clamp."""
+    return (x.dtype == "int8" and w.dtype == "int8" and len(w.shape) == 4 and w.shape[3] == x.shape[3]
+            and w.shape[0] % 2 == 0 and no_clamp(act_range))
+
+
+def pack_stream(weights: np.ndarray, bias, mult, shift, out_zp: int) -> Conv8Packed:
+    """The stream of tcc_arm_conv8_s8 for filter [out_c, k_h, k_w, in_c] int8 (out_c even), the
+    zero-point-folded int32 bias and TFLite's per-channel (mult, shift); PackError when the
+    kernel cannot be exact (a left shift or shift 0 on a non-constant channel, an accumulator
+    bound over 2^30)."""
+    weights = np.asarray(weights)
+    if weights.ndim != 4 or weights.dtype != np.int8 or weights.shape[0] % 2:
+        raise PackError("conv8 weights must be int8 [out_c, k_h, k_w, in_c] with out_c even")
+    out_c = weights.shape[0]
+    w2d = weights.reshape(out_c, -1)
+    b64 = np.asarray(bias, dtype=np.int64).reshape(-1)
+    zero = ~np.any(w2d != 0, axis=1)
+    const_acc = [int(b) if z else None for b, z in zip(b64, zero)]
+    rq, scale_log2, const = packing.pack_requant(mult, shift, out_zp, packing.acc_bound(w2d, b64), const_acc)
+    live = ~const
+    if np.any(live & ((scale_log2 != 1) | (rq[:, 2] == 0))):
+        raise PackError("conv8: a non-constant channel without a right shift")
+    k = w2d.shape[1]
+    w2d = w2d[:, packing.conv_k_order(*weights.shape[1:])]
+    groups = packing.k4(k) // 4
+    wp = np.zeros((out_c, 4 * groups), dtype=np.int8)
+    wp[:, :k] = np.where(const[:, None], 0, w2d)
+    words = wp.view(np.int32).astype(np.int64)                  # [out_c, groups], k = 4g in the low byte
+    b0 = np.where(const, 0, b64)
+    # (mult, add): the shift is 1 + the trailing zeros of add = (2 zp + 1) << (shift - 1); a
+    # constant channel's output v as (0, 2 v + 1), shift 1
+    rqs = rq[:, :2].astype(np.int64).copy()
+    rqs[const, 1] = 2 * rqs[const, 1] + 1
+    pairs = []
+    for c in range(0, out_c, 2):
+        pairs.append(np.concatenate([b0[c:c + 2], np.stack([words[c], words[c + 1]], axis=1).reshape(-1),
+                                     rqs[c], rqs[c + 1]]))
+    stream = np.concatenate(pairs)
+    return Conv8Packed(stream=((stream & 0xFFFFFFFF).astype(np.uint32)).view(np.int32), groups=groups)
+
+
+def scratch_bytes(groups: int, k_h: int, k_w: int, in_c: int) -> int:
+    """TCC_ARM_CONV8_SCRATCH: the 3 columns (6 * K4 bytes); when in_c % 4 != 0 also a kernel row
+    and the 3 pixels' row tails."""
+    run = k_w * in_c
+    return 6 * 4 * groups + (packing.k4(run) + 3 * packing.k4(k_h * (run % 4)) if in_c % 4 else 0)
+
+
+def reads_min(batches, in_h, in_w, in_c, out_h, out_w, out_c, k_h, k_w, stride_h, stride_w,
+              pad_top, pad_left, dil_h=1, dil_w=1) -> np.ndarray:
+    """Blocks of 3 output pixels (flat over batch, row, column): a block reads the windows of its
+    pixels, then writes all their out_c values."""
+    first = packing._window_first_index(batches, in_h, in_w, in_c, out_h, out_w, stride_h, stride_w,
+                                        pad_top, pad_left, k_h, k_w, dil_h, dil_w).reshape(-1)
+    npix = first.size
+    blocks = (npix + PIX - 1) // PIX
+    padded = np.full(blocks * PIX, packing.NO_READ, dtype=np.int64)
+    padded[:npix] = first
+    r = np.full((npix, out_c), packing.NO_READ, dtype=np.int64)
+    r[::PIX, 0] = padded.reshape(blocks, PIX).min(axis=1)
+    return r.reshape(-1)
+
+
+def cycles(pixels: int, out_c: int, groups: int, k_h: int, pointwise: bool) -> float:
+    """Estimated Cortex-M4 cycles of one run (the asm's counts, im2col by its words, pixels and
+    kernel rows)."""
+    blocks = (pixels + PIX - 1) // PIX
+    passes = (groups + UNROLL - 1) // UNROLL
+    per_pair = CYCLES_PAIR + CYCLES_GROUP * groups + CYCLES_PASS * passes
+    field = 0 if pointwise else CYCLES_PIXEL + CYCLES_ROW * k_h
+    return blocks * (out_c // 2 * per_pair + PIX * (groups * CYCLES_WIDEN_WORD + field))
+
+
+def reference(pk: Conv8Packed, cols: np.ndarray, out_c: int) -> np.ndarray:
+    """What the kernel computes from the im2col'd fields ``cols`` [pixels, K] int8 (padded taps
+    = in_zp, in ``packing.conv_k_order``): [pixels, out_c] int8, from the stream alone (tests)."""
+    g = pk.groups
+    s = np.asarray(pk.stream, dtype=np.int64).reshape(out_c // 2, HEAD_WORDS + 2 * g + TAIL_WORDS)
+    x = np.zeros((cols.shape[0], 4 * g), dtype=np.int64)
+    x[:, :cols.shape[1]] = cols
+    words = s[:, HEAD_WORDS:HEAD_WORDS + 2 * g].reshape(out_c // 2, g, 2).transpose(0, 2, 1).reshape(out_c, g)
+    w = np.ascontiguousarray(words.astype(np.int32)).view(np.int8).reshape(out_c, 4 * g).astype(np.int64)
+    bias = s[:, :HEAD_WORDS].reshape(out_c)
+    tail = s[:, HEAD_WORDS + 2 * g:].reshape(out_c, 2)
+    low = tail[:, 1] & -tail[:, 1]                              # the lowest set bit of add
+    rq = np.stack([tail[:, 0], tail[:, 1], np.log2(low).astype(np.int64) + 1], axis=1)
+    acc = (2 * (x @ w.T + bias[None, :])) & 0xFFFFFFFF
+    acc = np.where(acc >= 2**31, acc - 2**32, acc)
+    return packing.requant_fast(acc, rq[None, :, :]).astype(np.int8)
+
+
+# -- the unit -----------------------------------------------------------------------------------
+
+@register
+class ArmConv8(Variant):
+    name = "arm_conv8"
+    kinds = (Conv2D.kind,)
+    sources = ("arm/tcc_arm_conv8",)
+    entries = ("tcc_arm_conv8_s8",)
+
+    def applies(self, g, o, target):
+        x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
+        return not is_hybrid(g, o) and applies(x, w, o.params.act_range)
+
+    def pack(self, g, o):
+        p = o.params
+        return pack_stream(ir.tensor(g, o.inputs[1]).data, p.bias, p.mult, p.shift, p.out_zp)
+
+    def scratch_bytes(self, g, o, pk):
+        _, k_h, k_w, in_c = ir.tensor(g, o.inputs[1]).shape
+        return scratch_bytes(pk.groups, k_h, k_w, in_c)
+
+    def reads_min(self, g, o, slot, pk):
+        if slot != 0:
+            return None
+        x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
+        p, a = o.params, o.attrs
+        return reads_min(p.batches, p.in_h, p.in_w, x.shape[3], p.out_h, p.out_w, w.shape[0], w.shape[1],
+                         w.shape[2], a["stride_h"], a["stride_w"], p.pad_top, p.pad_left, a["dilation_h"],
+                         a["dilation_w"])
+
+    def cycles(self, g, o, pk):
+        p, a = o.params, o.attrs
+        out_c, k_h, k_w, _ = ir.tensor(g, o.inputs[1]).shape
+        pw = pointwise(k_h, k_w, a["stride_h"], a["stride_w"], p.pad_top, p.pad_left)
+        return cycles(p.batches * p.out_h * p.out_w, out_c, pk.groups, k_h, pw)
+
+    def emit(self, g, o, ctx, pk):
+        """The params struct and the call of tcc_arm_conv8_s8."""
+        x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
+        p, a = o.params, o.attrs
+        out_c, k_h, k_w, _ = w.shape
+        fields = [("batches", p.batches), ("in_h", p.in_h), ("in_w", p.in_w), ("in_c", x.shape[3]),
+                  ("out_h", p.out_h), ("out_w", p.out_w), ("out_c", out_c), ("k_h", k_h), ("k_w", k_w),
+                  ("stride_h", a["stride_h"]), ("stride_w", a["stride_w"]),
+                  ("dil_h", a["dilation_h"]), ("dil_w", a["dilation_w"]),
+                  ("pad_top", p.pad_top), ("pad_left", p.pad_left), ("in_zp", p.in_zp), ("groups", pk.groups),
+                  ("stream", ctx.const_array(o, "stream", "int32_t", pk.stream))]
+        params = ctx.struct(o, "tcc_arm_conv8_params", fields)
+        self.call(ctx, o, f"tcc_arm_conv8_s8(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])}, "
+                          f"{ctx.scratch(o)});")
