@@ -1,0 +1,102 @@
+"""FULLY_CONNECTED int8 with int8 weights for Cortex-M DSP cores: runtime/kernels/arm/tcc_arm_fc8.c.
+
+Two output rows share one weight word per 2 inputs (tcc_arm_fc8.h: the row trick), so per 4 MACs
+of a row pair the inner loop does one LDR, one SXTB16 and two SMLAD; the weights stay one byte each
+(the model's bytes, reordered, the first row of each pair offset by 128).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import packing
+from ..packing import PackError
+
+ROWS = 4                 # TCC_ARM_FC8_ROWS: output rows per block
+HEAD_WORDS = 4           # tcc_arm_fc8_head
+GROUP_WORDS = 4          # TCC_ARM_FC8_GROUP_WORDS
+RQ_WORDS = 3             # tcc_arm_rq
+UNROLL = 8               # FC8_UNROLL: groups per pass of the inner loop
+
+
+def block_words(groups: int) -> int:
+    """TCC_ARM_FC8_BLOCK_WORDS(groups)."""
+    return HEAD_WORDS + GROUP_WORDS * groups + ROWS * RQ_WORDS
+
+
+def scratch_bytes(in_depth: int) -> int:
+    """TCC_ARM_FC8_SCRATCH: the widened batch row, 8 bytes per group of 4 inputs."""
+    return 8 * ((in_depth + 3) // 4)
+
+
+def pack_fc8(weights, bias, mult, shift, out_zp: int) -> dict:
+    """The constants of tcc_arm_fc8_s8 for int8 weights [out_depth, in_depth] and the
+    zero-point-folded bias: ``blocks`` (int32, the layout of tcc_arm_fc8.h), ``groups`` and
+    ``xshift``. Raises PackError when the kernel cannot be exact: rows whose requantization
+    left shifts differ (the inputs carry one 2^xshift for all rows), or a non-constant row with a
+    right shift of 0 (the asm always adds acc >> 31), or an accumulator that may overflow."""
+    w = np.asarray(weights)
+    if w.ndim != 2 or w.dtype != np.int8:
+        raise PackError("fc weights must be int8 [out_depth, in_depth]")
+    out_d, in_d = w.shape
+    b64 = np.asarray(bias, dtype=np.int64).reshape(-1)
+    zero_rows = ~np.any(w != 0, axis=1)
+    const_acc = [int(b) if z else None for b, z in zip(b64, zero_rows)]
+    rq, scale_log2, const = packing.pack_requant(mult, shift, out_zp, packing.acc_bound(w, b64), const_acc)
+    live = ~const
+    shifts = set(scale_log2[live].tolist())
+    if len(shifts) > 1:
+        raise PackError(f"rows need different left shifts {sorted(shifts)}")
+    if np.any(live & (rq[:, 2] == 0)):
+        raise PackError("a row has a right shift of 0")
+    xshift = shifts.pop() if shifts else 1
+    groups = (in_d + 3) // 4
+    rows = (out_d + ROWS - 1) // ROWS * ROWS
+    wp = np.zeros((rows, 4 * groups), dtype=np.int64)
+    wp[:out_d, :in_d] = w
+    bp = np.zeros(rows, dtype=np.int64)
+    bp[:out_d] = np.where(const, 0, b64) << xshift
+    rqp = np.zeros((rows, 3), dtype=np.int64)
+    rqp[:out_d] = rq
+    nb = rows // ROWS
+    wb = wp.reshape(nb, 2, 2, groups, 4)                 # [block, pair, A/B, group, k]
+    a, b = wb[:, :, 0], wb[:, :, 1]                      # [block, pair, group, k]
+    lo = (a + 128) | ((b & 0xFF) << 8)                   # bytes (a + 128, b): one int16 lane
+    w02 = lo[..., 0] | (lo[..., 2] << 16)                # k0 / k2
+    w13 = lo[..., 1] | (lo[..., 3] << 16)                # k1 / k3
+    words = np.stack([w02, w13], axis=3)                 # [block, pair, group, 2]
+    words = words.transpose(0, 2, 1, 3).reshape(nb, 4 * groups)
+    bb = bp.reshape(nb, 4)
+    head = np.stack([bb[:, 0] + 256 * bb[:, 1], bb[:, 1], bb[:, 2] + 256 * bb[:, 3], bb[:, 3]], axis=1)
+    blocks = np.concatenate([head, words, rqp.reshape(nb, 12)], axis=1).reshape(-1)
+    blocks = ((blocks & 0xFFFFFFFF).astype(np.uint32)).view(np.int32)
+    return dict(blocks=blocks, groups=groups, xshift=int(xshift))
+
+
+def reference(x, pk: dict, out_depth: int, act_min: int = -128, act_max: int = 127) -> np.ndarray:
+    """tcc_arm_fc8_s8's arithmetic in numpy (int64, wrapped to int32 where the kernel wraps):
+    the outputs [batches, out_depth] for int8 inputs x [batches, in_depth]."""
+    x = np.asarray(x, dtype=np.int64)
+    groups, xs = pk["groups"], pk["xshift"]
+    blk = pk["blocks"].astype(np.int64).reshape(-1, block_words(groups))
+    wrap = lambda v: ((v + 2**31) % 2**32) - 2**31          # noqa: E731
+    out = []
+    for row in x:
+        xp = np.zeros(4 * groups, dtype=np.int64)
+        xp[:row.size] = row << xs
+        corr = -128 * int(xp.sum())
+        res = []
+        for bl in blk:
+            head, g, rq = bl[:4], bl[4:4 + 4 * groups].reshape(groups, 2, 2), bl[4 + 4 * groups:].reshape(4, 3)
+            accs = []
+            for pair in range(2):
+                wd = g[:, pair] & 0xFFFFFFFF                               # [group, (k02, k13)]
+                lanes = np.stack([wd & 0xFFFF, wd >> 16], axis=-1)        # [group, 2, lane]
+                lanes = np.where(lanes >= 2**15, lanes - 2**16, lanes)
+                bsx = np.where((lanes >> 8) & 0x80, ((lanes >> 8) & 0xFF) - 256, (lanes >> 8) & 0xFF)
+                xg = xp.reshape(groups, 4)[:, [[0, 2], [1, 3]]]            # [group, 2, lane]
+                m = wrap(head[2 * pair] + corr + int((xg * lanes).sum()))
+                bacc = wrap(head[2 * pair + 1] + int((xg * bsx).sum()))
+                accs += [wrap(m - (bacc << 8)), bacc]
+            res += packing.requant_fast(np.array(accs), rq).tolist()
+        out.append(np.clip(res[:out_depth], act_min, act_max))
+    return np.array(out, dtype=np.int64)
