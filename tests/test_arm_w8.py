@@ -62,13 +62,14 @@ def fc8_case(rng, tag: str, *, batches=1, in_depth, out_depth, clamp=None):
                      "act_max": hi, "weights": f"{n}_w", "bias": f"{n}_b", "mult": f"{n}_m", "shift": f"{n}_s"})
     decls += _struct("tcc_arm_fc8_s8_params", f"{n}_fp", {**geo, "groups": pk["groups"], "xshift": pk["xshift"],
                      "act_min": lo, "act_max": hi, "blocks": f"{n}_pk"})
-    fn = "tcc_arm_fc8_s8" if (lo, hi) == (-128, 127) else "tcc_arm_fc8_clamp_s8"
-    inplace = f"{fn}(&{n}_fp, buf_b, buf_b, scratch);" if batches == 1 else ""
-    c = Case("fc8", f"fc8 {geo} act {lo},{hi}", decls,
+    row = in_depth % 4 != 0 or rng.random() < 0.4          # the row widened into the scratch
+    fn = "tcc_arm_fc8" + ("_row" if row else "") + ("_s8" if (lo, hi) == (-128, 127) else "_clamp_s8")
+    inplace = f"{fn}(&{n}_fp, buf_b, buf_b, scratch);" if batches == 1 and row else ""
+    c = Case("fc8", f"{fn} {geo} act {lo},{hi}", decls,
              _plain_call("tcc_fully_connected_s8", f"&{n}_pp, {n}_in, buf_a"),
              f"{fn}(&{n}_fp, {n}_in, buf_b, scratch);", batches * out_depth,
-             arm_fc8.scratch_bytes(in_depth), x.size, inplace, batches * out_depth * in_depth)
-    c.reads_min = pack.reads_min_fc(batches, in_depth, out_depth, row_in_scratch=True)
+             arm_fc8.scratch_bytes(in_depth) if row else 0, x.size, inplace, batches * out_depth * in_depth)
+    c.reads_min = pack.reads_min_fc(batches, in_depth, out_depth, row_in_scratch=row)
     c.extra["pk"], c.extra["x"], c.extra["ref"] = pk, x, (w, bias, mult, shift, out_zp, lo, hi)
     return c
 

@@ -18,6 +18,19 @@ RQ_WORDS = 3             # tcc_arm_rq
 UNROLL = 8               # FC8_UNROLL: groups per pass of the inner loop
 
 
+from dataclasses import dataclass
+from typing import ClassVar
+
+
+@dataclass(frozen=True, eq=False)
+class Fc8Packed:
+    impl: ClassVar[str] = "arm_fc8"
+    blocks: np.ndarray
+    groups: int
+    xshift: int
+    row: bool = False
+
+
 def block_words(groups: int) -> int:
     """TCC_ARM_FC8_BLOCK_WORDS(groups)."""
     return HEAD_WORDS + GROUP_WORDS * groups + ROWS * RQ_WORDS
@@ -54,13 +67,14 @@ def pack_fc8(weights, bias, mult, shift, out_zp: int) -> dict:
     wp = np.zeros((rows, 4 * groups), dtype=np.int64)
     wp[:out_d, :in_d] = w
     bp = np.zeros(rows, dtype=np.int64)
-    bp[:out_d] = np.where(const, 0, b64) << xshift
+    bp[:out_d] = np.where(const, 0, b64)
     rqp = np.zeros((rows, 3), dtype=np.int64)
     rqp[:out_d] = rq
     nb = rows // ROWS
     wb = wp.reshape(nb, 2, 2, groups, 4)                 # [block, pair, A/B, group, k]
     a, b = wb[:, :, 0], wb[:, :, 1]                      # [block, pair, group, k]
-    lo = (a + 128) | ((b & 0xFF) << 8)                   # bytes (a + 128, b): one int16 lane
+    real = (np.arange(4 * groups) < in_d).reshape(groups, 4)
+    lo = np.where(real, (a + 128) | ((b & 0xFF) << 8), 0)   # bytes (a + 128, b): one int16 lane
     w02 = lo[..., 0] | (lo[..., 2] << 16)                # k0 / k2
     w13 = lo[..., 1] | (lo[..., 3] << 16)                # k1 / k3
     words = np.stack([w02, w13], axis=3)                 # [block, pair, group, 2]
@@ -82,7 +96,7 @@ def reference(x, pk: dict, out_depth: int, act_min: int = -128, act_max: int = 1
     out = []
     for row in x:
         xp = np.zeros(4 * groups, dtype=np.int64)
-        xp[:row.size] = row << xs
+        xp[:row.size] = row
         corr = -128 * int(xp.sum())
         res = []
         for bl in blk:
@@ -96,7 +110,7 @@ def reference(x, pk: dict, out_depth: int, act_min: int = -128, act_max: int = 1
                 xg = xp.reshape(groups, 4)[:, [[0, 2], [1, 3]]]            # [group, 2, lane]
                 m = wrap(head[2 * pair] + corr + int((xg * lanes).sum()))
                 bacc = wrap(head[2 * pair + 1] + int((xg * bsx).sum()))
-                accs += [wrap(m - (bacc << 8)), bacc]
+                accs += [wrap(wrap(m - (bacc << 8)) << xs), wrap(bacc << xs)]
             res += packing.requant_fast(np.array(accs), rq).tolist()
         out.append(np.clip(res[:out_depth], act_min, act_max))
     return np.array(out, dtype=np.int64)
