@@ -19,7 +19,7 @@ from tinycc.variants import arm_dw8, arm_fc8
 
 # only the kernels under test (test_dsp_kernels builds every kernel file; the sanitizer build is slow)
 SOURCES = [KERNELS / "tcc_fully_connected.c", KERNELS / "tcc_depthwise.c", ARM_KERNELS / "tcc_arm_fc8.c",
-           ARM_KERNELS / "tcc_arm_dw8.c", ARM_KERNELS / "tcc_arm_dw3x3.c"]
+           ARM_KERNELS / "tcc_arm_dw8.c"]
 
 
 def build_and_run(cases: list[Case], work, mode: str) -> tuple[int, str]:
@@ -111,23 +111,8 @@ def test_fc8_pack_refuses():
         arm_fc8.pack_fc8(w, [0] * 4, [2**30] * 4, [-1, -1, 1, -1], 0)     # left shifts differ
 
 
-@needs_arm
-def test_fc8_qemu(tmp_path):
-    cases = fc8_cases(11)
-    assert len(cases) >= 25
-    rc, log = build_and_run(cases, tmp_path, "qemu")
-    _check(rc, log, cases)
-
-
-@needs_host
-def test_fc8_host_sanitized(tmp_path):
-    cases = fc8_cases(12)[::2]
-    rc, log = build_and_run(cases, tmp_path, "host")
-    _check(rc, log, cases)
-
-
-def dw8_case(rng, tag: str, *, batches=1, in_h, in_w, channels, stride=1, pad_top=0, pad_left=0, chunk=None,
-             staged=False, transposed=None):
+def dw8_case(rng, tag: str, *, batches=1, in_h, in_w, channels, stride=1, pad_top=0, pad_left=0,
+             transposed=None):
     out_h = (in_h + 2 * pad_top - 3) // stride + 1
     out_w = (in_w + 2 * pad_left - 3) // stride + 1
     if out_h <= 0 or out_w <= 0:
@@ -140,47 +125,38 @@ def dw8_case(rng, tag: str, *, batches=1, in_h, in_w, channels, stride=1, pad_to
     mult, shift = rand_requant(rng, channels, acc_std)
     lo, hi = rand_act(rng, out_zp)
     if transposed is None:
-        transposed = pack.depthwise_planar_transposed(out_h, out_w)
+        transposed = bool(rng.random() < 0.5)
     try:
         pk = arm_dw8.pack_dw8(w, bias, mult, shift, out_zp, transposed)
     except pack.PackError:
         return None
     x = rng.integers(-128, 128, batches * in_h * in_w * channels).astype(np.int8)
     n = f"e{tag}"
-    geo = (in_h, pad_top, out_h) if transposed else (in_w, pad_left, out_w)
-    row_len = pack.planar_row_len(*geo, stride)
-    chunk = channels if chunk is None else min(chunk, channels)
-    scratch = arm_dw8.scratch_bytes(channels, pack.depthwise_planar_scratch_bytes(
-        geo[0], geo[1], chunk, geo[2], stride, out_h * out_w if staged else 0))
-    asm_lines = pack.depthwise_planar_asm_lines(pk["records"], lo, hi)
+    lines, length = arm_dw8.geometry(in_h, in_w, out_h, out_w, stride, pad_top, pad_left, transposed)
     decls = ('#include "tcc_arm_dw8.h"\n' + c_array(f"{n}_in", "int8_t", x) + c_array(f"{n}_w", "int8_t", w)
              + c_array(f"{n}_b", "int32_t", bias) + c_array(f"{n}_m", "int32_t", mult)
              + c_array(f"{n}_s", "int32_t", shift) + c_array(f"{n}_t", "int8_t", pk["taps"])
              + c_array(f"{n}_pm", "int32_t", pk["mult"]) + c_array(f"{n}_pb", "int32_t", pk["bias"]))
+    common = dict(batches=batches, in_h=in_h, in_w=in_w)
     decls += _struct("tcc_depthwise_s8_params", f"{n}_pp", dict(
-        batches=batches, in_h=in_h, in_w=in_w, in_c=channels, out_h=out_h, out_w=out_w, depth_mult=1,
-        k_h=3, k_w=3, stride_h=stride, stride_w=stride, dil_h=1, dil_w=1, pad_top=pad_top,
-        pad_left=pad_left, in_zp=in_zp, out_zp=out_zp, act_min=lo, act_max=hi, weights=f"{n}_w",
-        bias=f"{n}_b", mult=f"{n}_m", shift=f"{n}_s"))
-    dw = dict(batches=batches, in_h=in_h, in_w=in_w, channels=channels, out_h=out_h, out_w=out_w,
-              stride=stride, pad_top=pad_top, pad_left=pad_left, in_zp=in_zp, act_min=lo, act_max=hi,
-              transposed=int(bool(transposed)), row_len=row_len, chunk=chunk, staged=int(staged),
-              records="NULL", asm_lines=int(asm_lines),
-              block_n=pack.depthwise_planar_block(asm_lines, out_h if transposed else out_w))
-    decls += _struct("tcc_arm_dw8_3x3_s8_params", f"{n}_fp", dict(
-        dw="{" + ", ".join(f".{k} = {v}" for k, v in dw.items()) + "}", out_zp=out_zp, taps=f"{n}_t",
-        mult=f"{n}_pm", bias=f"{n}_pb"))
+        **common, in_c=channels, out_h=out_h, out_w=out_w, depth_mult=1, k_h=3, k_w=3, stride_h=stride,
+        stride_w=stride, dil_h=1, dil_w=1, pad_top=pad_top, pad_left=pad_left, in_zp=in_zp, out_zp=out_zp,
+        act_min=lo, act_max=hi, weights=f"{n}_w", bias=f"{n}_b", mult=f"{n}_m", shift=f"{n}_s"))
+    decls += _struct("tcc_arm_dw8_s8_params", f"{n}_fp", dict(
+        **common, channels=channels, out_h=out_h, out_w=out_w, stride=stride, pad_top=pad_top,
+        pad_left=pad_left, in_zp=in_zp, out_zp=out_zp, act_min=lo, act_max=hi, transposed=int(transposed),
+        lines=lines, line_len=length, taps=f"{n}_t", mult=f"{n}_pm", bias=f"{n}_pb"))
+    fn = "tcc_arm_dw8_s8" if (lo, hi) == (-128, 127) else "tcc_arm_dw8_clamp_s8"
     inplace = ""
-    if pack.depthwise3x3_in_place(batches, in_h, in_w, out_h, out_w, stride, pad_top, pad_left, bool(transposed)):
-        inplace = f"tcc_arm_dw8_3x3_s8(&{n}_fp, buf_b, buf_b, scratch);"
+    if batches == 1:   # the output one pixel further on (any multiple of the pixel size)
+        inplace = (f"memmove(buf_b + {channels}, buf_b, {x.size}); "
+                   f"{fn}(&{n}_fp, buf_b + {channels}, buf_b, scratch);")
     out_bytes = batches * out_h * out_w * channels
-    rmin = None if chunk < channels or staged else pack.reads_min_depthwise3x3(
-        batches, in_h, in_w, channels, out_h, out_w, stride, pad_top, pad_left, bool(transposed))
-    c = Case("dw8", f"dw8{'T' if transposed else ''} b{batches} {in_h}x{in_w}x{channels} s{stride} "
-                    f"p{pad_top},{pad_left} chunk {chunk}{' staged' if staged else ''} asm {asm_lines}", decls,
+    c = Case("dw8", f"{fn}{'T' if transposed else ''} b{batches} {in_h}x{in_w}x{channels} s{stride} "
+                    f"p{pad_top},{pad_left}", decls,
              _plain_call("tcc_depthwise_s8", f"&{n}_pp, {n}_in, buf_a"),
-             f"tcc_arm_dw8_3x3_s8(&{n}_fp, {n}_in, buf_b, scratch);", out_bytes, scratch, x.size, inplace,
-             out_bytes * 9, reads_min=rmin)
+             f"{fn}(&{n}_fp, {n}_in, buf_b, scratch);", out_bytes, 2 * lines * length, x.size, inplace,
+             out_bytes * 9)
     c.extra["args"] = (w, bias, mult, shift, out_zp, bool(transposed), pk)
     return c
 
@@ -191,8 +167,8 @@ def dw8_cases(seed: int) -> list[Case]:
     fixed = [dict(in_h=25, in_w=5, channels=64, pad_top=1, pad_left=1),            # kws
              dict(in_h=12, in_w=12, channels=13, stride=2, pad_top=0, pad_left=0),
              dict(in_h=6, in_w=6, channels=20, pad_top=1, pad_left=1),
-             dict(in_h=7, in_w=9, channels=5, stride=2, pad_top=1, pad_left=1, chunk=2),
-             dict(in_h=8, in_w=3, channels=6, pad_top=1, pad_left=1, staged=True, chunk=4),
+             dict(in_h=7, in_w=9, channels=5, stride=2, pad_top=1, pad_left=1),
+             dict(in_h=8, in_w=3, channels=6, pad_top=1, pad_left=1),
              dict(in_h=3, in_w=3, channels=9, pad_top=1, pad_left=1, batches=2)]
     for i, kw in enumerate(fixed):
         for _ in range(20):
@@ -211,8 +187,9 @@ def dw8_cases(seed: int) -> list[Case]:
 
 
 def test_dw8_records_match_planar_pack():
-    """The records the kernel builds from the compact constants are tcc_arm_depthwise3x3_s8's
-    (packing.pack_depthwise_planar), constant channels aside (zeroed weights and bias)."""
+    """The per-channel constants the kernel builds from the compact ones are those of
+    tcc_arm_depthwise3x3_s8's records (packing.pack_depthwise_planar), constant channels aside
+    (zeroed weights and bias)."""
     for c in dw8_cases(6):
         w, bias, mult, shift, out_zp, tr, pk = c.extra["args"]
         ref = pack.pack_depthwise_planar(w, bias, mult, shift, out_zp, tr)["records"].reshape(-1, 10)
@@ -224,15 +201,15 @@ def test_dw8_records_match_planar_pack():
 
 
 @needs_arm
-def test_dw8_qemu(tmp_path):
-    cases = dw8_cases(21)
-    assert len(cases) >= 14
+def test_w8_kernels_qemu(tmp_path):
+    cases = fc8_cases(11) + dw8_cases(21)
+    assert len(cases) >= 40
     rc, log = build_and_run(cases, tmp_path, "qemu")
     _check(rc, log, cases)
 
 
 @needs_host
-def test_dw8_host_sanitized(tmp_path):
-    cases = dw8_cases(22)[::2]
+def test_w8_kernels_host_sanitized(tmp_path):
+    cases = (fc8_cases(12) + dw8_cases(22))[::2]
     rc, log = build_and_run(cases, tmp_path, "host")
     _check(rc, log, cases)

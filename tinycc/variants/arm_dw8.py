@@ -1,17 +1,22 @@
 """DEPTHWISE_CONV_2D int8 with int8 weights for Cortex-M DSP cores: runtime/kernels/arm/tcc_arm_dw8.c.
 
-3x3, stride 1 or 2, multiplier 1: compact int8 constants in flash (18 bytes per channel); the kernel
-builds the int16 records of tcc_arm_depthwise3x3_s8 in its scratch at each call and runs it.
+3x3, stride 1 or 2, multiplier 1: compact int8 constants in flash (18 bytes per channel); per channel
+the kernel widens the input plane into int16 lines and runs blocks of 4 outputs with SMLAD on tap
+pairs (tcc_arm_dw8.h).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import ClassVar
+
 import numpy as np
 
-from .. import packing
+from .. import ir, packing
+from ..ops.depthwise_conv2d import DepthwiseConv2D
 from ..packing import PackError
+from . import Packed, Variant, register
 
 TAP_BYTES = 10           # TCC_ARM_DW8_TAP_BYTES
-RECORD_BYTES = 40        # TCC_ARM_DW8_RECORD_BYTES
 
 
 def pack_dw8(weights, bias, mult, shift, out_zp: int, transposed: bool = False) -> dict:
@@ -51,6 +56,103 @@ def pack_dw8(weights, bias, mult, shift, out_zp: int, transposed: bool = False) 
     return dict(taps=taps.reshape(-1), mult=wrap(m), bias=wrap(b), records=wrap(rec.reshape(-1)))
 
 
-def scratch_bytes(channels: int, dw3x3_scratch: int) -> int:
-    """The records (TCC_ARM_DW8_RECORD_BYTES per channel), then tcc_arm_depthwise3x3_s8's scratch."""
-    return RECORD_BYTES * channels + dw3x3_scratch
+def geometry(in_h, in_w, out_h, out_w, stride, pad_top, pad_left, transposed) -> tuple[int, int]:
+    """(lines, line_len) of tcc_arm_dw8's widened plane: every input line and element the outputs'
+    windows reach (blocks of 4 along a line read up to element 4 * stride * blocks + 1)."""
+    lines_in, elems_in = (in_w, in_h) if transposed else (in_h, in_w)
+    lines_out, n_out = (out_w, out_h) if transposed else (out_h, out_w)
+    pad_line, pad_elem = (pad_left, pad_top) if transposed else (pad_top, pad_left)
+    lines = max(pad_line + lines_in, (lines_out - 1) * stride + 3)
+    length = max(pad_elem + elems_in, 4 * stride * ((n_out + 3) // 4) + 2)
+    return lines, (length + 1) // 2 * 2
+
+
+# Estimated Cortex-M4 cycles (tinycc.cycles' model) of tcc_arm_dw8, from tinycc bench on
+# kws_ref_model (see the README of runtime/kernels/arm): per block of 4 outputs (stride 1, 2), per
+# output line, per channel (setup), per widened input value.
+BLOCK_CYCLES = {1: 62, 2: 70}
+LINE_CYCLES = 12
+CHANNEL_CYCLES = 70
+WIDEN_CYCLES = 3
+
+
+def cycles(batches, channels, in_h, in_w, out_h, out_w, stride, transposed) -> float:
+    lines_out, n_out = (out_w, out_h) if transposed else (out_h, out_w)
+    per_channel = (CHANNEL_CYCLES + WIDEN_CYCLES * in_h * in_w
+                   + lines_out * (LINE_CYCLES + BLOCK_CYCLES[stride] * ((n_out + 3) // 4)))
+    return batches * channels * per_channel
+
+
+@dataclass(frozen=True, eq=False)
+class Dw8Packed(Packed):
+    """tcc_arm_dw8_s8: the compact constants (tcc_arm_dw8.h), the line orientation and the
+    widened plane's geometry."""
+    impl: ClassVar[str] = "arm_dw8"
+    taps: np.ndarray
+    mult: np.ndarray
+    bias: np.ndarray
+    transposed: bool
+    lines: int
+    line_len: int
+
+
+@register
+class ArmDw8(Variant):
+    name = "arm_dw8"
+    kinds = (DepthwiseConv2D.kind,)
+    sources = ("arm/tcc_arm_dw8",)
+
+    def applies(self, g, o, target):
+        """int8, depth multiplier 1, a constant int8 3x3 filter, equal strides 1 or 2, no dilation."""
+        x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
+        a = o.attrs
+        return (x.dtype == "int8" and w.dtype == "int8" and w.is_const and o.params.depth_mult == 1
+                and tuple(w.shape[1:3]) == (3, 3) and a["stride_h"] == a["stride_w"] in (1, 2)
+                and a["dilation_h"] == a["dilation_w"] == 1)
+
+    def pack(self, g, o):
+        return self.packs(g, o)[0]
+
+    def packs(self, g, o):
+        """Lines along rows and along columns, the faster first (blocks of 4 along a line)."""
+        w, p, s = ir.tensor(g, o.inputs[1]), o.params, o.attrs["stride_h"]
+        out = []
+        for tr in (False, True):
+            pk = pack_dw8(w.data, p.bias, p.mult, p.shift, p.out_zp, transposed=tr)
+            lines, length = geometry(p.in_h, p.in_w, p.out_h, p.out_w, s, p.pad_top, p.pad_left, tr)
+            out.append(Dw8Packed(taps=pk["taps"], mult=pk["mult"], bias=pk["bias"], transposed=tr, lines=lines,
+                                 line_len=length))
+        return sorted(out, key=lambda pk: self.cycles(g, o, pk))
+
+    def cycles(self, g, o, pk):
+        p = o.params
+        return cycles(p.batches, ir.tensor(g, o.inputs[0]).shape[3], p.in_h, p.in_w, p.out_h, p.out_w,
+                      o.attrs["stride_h"], pk.transposed)
+
+    def scratch_bytes(self, g, o, pk):
+        return 2 * pk.lines * pk.line_len
+
+    def overlap(self, g, o, slot, pk):
+        """As the plain kernel (tcc_depthwise.c): channel c's whole input plane is read before any
+        output of channel c is written, so one batch may share memory at any whole-pixel offset."""
+        x, y = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.outputs[0])
+        if slot != 0:
+            return None
+        return ("multiple", x.shape[3]) if o.params.batches == 1 else ("exactly", 0)
+
+    def emit(self, g, o, ctx, pk):
+        x, p, a = ir.tensor(g, o.inputs[0]), o.params, o.attrs
+        clamp = tuple(p.act_range) != (-128, 127)
+        fields = [("batches", p.batches), ("in_h", p.in_h), ("in_w", p.in_w), ("channels", x.shape[3]),
+                  ("out_h", p.out_h), ("out_w", p.out_w), ("stride", a["stride_h"]), ("pad_top", p.pad_top),
+                  ("pad_left", p.pad_left), ("in_zp", p.in_zp), ("out_zp", p.out_zp),
+                  ("act_min", p.act_range[0]), ("act_max", p.act_range[1]), ("transposed", int(pk.transposed)),
+                  ("lines", pk.lines), ("line_len", pk.line_len),
+                  ("taps", ctx.const_array(o, "taps", "int8_t", pk.taps)),
+                  ("mult", ctx.const_array(o, "mult", "int32_t", pk.mult)),
+                  ("bias", ctx.const_array(o, "bias", "int32_t", pk.bias))]
+        params = ctx.struct(o, "tcc_arm_dw8_s8_params", fields)
+        part = "DW8_CLAMP" if clamp else "DW8"
+        ctx.use(part)
+        self.call(ctx, o, f"tcc_arm_{part.lower()}_s8(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])}, "
+                          f"{ctx.scratch(o)});")

@@ -6,10 +6,15 @@ of a row pair the inner loop does one LDR, one SXTB16 and two SMLAD; the weights
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+from typing import ClassVar
+
 import numpy as np
 
-from .. import packing
+from .. import ir, packing
+from ..ops.fully_connected import FullyConnected, _fc_head_only, is_hybrid
 from ..packing import PackError
+from . import Packed, Variant, register
 
 ROWS = 4                 # TCC_ARM_FC8_ROWS: output rows per block
 HEAD_WORDS = 4           # tcc_arm_fc8_head
@@ -17,13 +22,24 @@ GROUP_WORDS = 4          # TCC_ARM_FC8_GROUP_WORDS
 RQ_WORDS = 3             # tcc_arm_rq
 UNROLL = 8               # FC8_UNROLL: groups per pass of the inner loop
 
-
-from dataclasses import dataclass
-from typing import ClassVar
+# Estimated Cortex-M4 cycles (tinycc.cycles' model), counted on the asm of tcc_arm_fc8.c and checked
+# with tinycc bench on ad01_int8 (a 128 x 128 layer without the row in the scratch: 23,566 cycles,
+# this model 23,900): per group of 4 inputs and block of 4 rows, per pass of UNROLL groups, per
+# block (start, requantization, store; the clamp adds 6), per call and batch row (the sum of the
+# inputs, and the widening into the scratch: per group).
+GROUP_CYCLES = {False: 20, True: 19}        # by ``row``
+PASS_CYCLES = 6
+BLOCK_CYCLES = 80
+CLAMP_CYCLES = 6
+ROW_CYCLES = 120
+SUM_GROUP_CYCLES = 6
+WIDEN_GROUP_CYCLES = 7
 
 
 @dataclass(frozen=True, eq=False)
-class Fc8Packed:
+class Fc8Packed(Packed):
+    """tcc_arm_fc8_*: the blocks (tcc_arm_fc8.h), the input groups, the accumulators' shift, and
+    whether the row is widened into the scratch first (``row``: tcc_arm_fc8_row_s8)."""
     impl: ClassVar[str] = "arm_fc8"
     blocks: np.ndarray
     groups: int
@@ -114,3 +130,61 @@ def reference(x, pk: dict, out_depth: int, act_min: int = -128, act_max: int = 1
             res += packing.requant_fast(np.array(accs), rq).tolist()
         out.append(np.clip(res[:out_depth], act_min, act_max))
     return np.array(out, dtype=np.int64)
+
+
+@register
+class ArmFc8(Variant):
+    name = "arm_fc8"
+    kinds = (FullyConnected.kind,)
+    sources = ("arm/tcc_arm_fc8",)
+
+    def applies(self, g, o, target):
+        """int8 FULLY_CONNECTED with constant int8 weights; not a small classifier head (the plain
+        kernel's code is smaller: see FullyConnected.pack)."""
+        x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
+        return (x.dtype == "int8" and w.dtype == "int8" and w.is_const and not is_hybrid(g, o)
+                and not _fc_head_only(g))
+
+    def pack(self, g, o):
+        p, w = o.params, ir.tensor(g, o.inputs[1])
+        return Fc8Packed(**pack_fc8(w.data, p.bias, p.mult, p.shift, p.out_zp), row=o.params.in_depth % 4 != 0)
+
+    def packs(self, g, o):
+        """The row widened into the scratch (one cycle per group less), then (in_depth % 4 == 0)
+        reading the int8 row, no scratch."""
+        pk = replace(self.pack(g, o), row=True)
+        return [pk] + ([replace(pk, row=False)] if o.params.in_depth % 4 == 0 else [])
+
+    def cycles(self, g, o, pk):
+        p = o.params
+        blocks = (p.out_depth + 3) // 4
+        passes = (pk.groups + UNROLL - 1) // UNROLL
+        clamp = tuple(p.act_range) != (-128, 127)
+        per_block = (GROUP_CYCLES[pk.row] * pk.groups + PASS_CYCLES * passes + BLOCK_CYCLES
+                     + CLAMP_CYCLES * clamp)
+        per_row = ROW_CYCLES + pk.groups * (SUM_GROUP_CYCLES + WIDEN_GROUP_CYCLES * pk.row)
+        return p.batches * (blocks * per_block + per_row)
+
+    def scratch_bytes(self, g, o, pk):
+        return scratch_bytes(o.params.in_depth) if pk.row else 0
+
+    def reads_min(self, g, o, slot, pk):
+        """Row in the scratch: each batch row is read before its first output; else every block
+        of 4 outputs reads the whole row again (packing.reads_min_fc)."""
+        if slot != 0:
+            return None
+        p = o.params
+        return packing.reads_min_fc(p.batches, p.in_depth, p.out_depth, row_in_scratch=pk.row)
+
+    def emit(self, g, o, ctx, pk):
+        p = o.params
+        clamp = tuple(p.act_range) != (-128, 127)
+        fields = [("batches", p.batches), ("in_depth", p.in_depth), ("out_depth", p.out_depth),
+                  ("groups", pk.groups), ("xshift", pk.xshift), ("act_min", p.act_range[0]),
+                  ("act_max", p.act_range[1]), ("blocks", ctx.const_array(o, "blocks", "int32_t", pk.blocks))]
+        params = ctx.struct(o, "tcc_arm_fc8_s8_params", fields)
+        part = "FC8" + ("_ROW" if pk.row else "") + ("_CLAMP" if clamp else "")
+        ctx.use(part)
+        scratch = ctx.scratch(o) if pk.row else "NULL"
+        self.call(ctx, o, f"tcc_arm_{part.lower()}_s8(&{params}, {ctx.buf(o.inputs[0])}, "
+                          f"{ctx.buf(o.outputs[0])}, {scratch});")

@@ -1,7 +1,9 @@
 /* tinycc runtime, Cortex-M DSP: DEPTHWISE_CONV_2D int8 with int8 weights (see tcc_arm_dw8.h).
  *
- * The records are built once per call: per channel about 40 cycles (12 byte loads, 9 shifts,
- * 6 PKHBT, 10 stores), against 9 * out_h * out_w MACs of the channel.
+ * Per channel: the taps' six pair words are built in registers (about 40 cycles), the channel's
+ * plane is widened into the scratch (an LDRSB and a STRH per input value), then every output line
+ * is computed in blocks of 4: per window line 3 (stride 2: 5) word loads and 8 multiplies, then
+ * 4 requantizations of 4 instructions and 4 byte stores.
  */
 #include <string.h>
 
@@ -12,42 +14,169 @@
 #error "tcc_arm_dw8.c: the DSP path uses GNU inline asm helpers; build it with GCC or clang"
 #endif
 
+#if TCC_ARM_HAVE_DSP
+#define DW8_SMLABT_ACC(acc, a, b) __asm__ volatile("smlabt %0, %1, %2, %0" : "+r"(acc) : "r"(a), "r"(b))
+#else
+#define DW8_SMLABT_ACC(acc, a, b) ((acc) = tcc_smlabt((a), (b), (acc)))
+#endif
+
+/* One window line (r: its words from the block's first input pair; A, B its pair words) into the
+ * 4 accumulators. */
+#define DW8_LINE_S1(r, A, B)                                                                \
+    do {                                                                                    \
+        const uint32_t x0_ = (r)[0], x1_ = (r)[1], x2_ = (r)[2];                            \
+        TCC_SMLAD_ACC(a0, x0_, A);                                                          \
+        DW8_SMLABT_ACC(a0, x1_, B);                                                         \
+        TCC_SMLATB_ACC(a1, x0_, A);                                                         \
+        TCC_SMLAD_ACC(a1, x1_, B);                                                          \
+        TCC_SMLAD_ACC(a2, x1_, A);                                                          \
+        DW8_SMLABT_ACC(a2, x2_, B);                                                         \
+        TCC_SMLATB_ACC(a3, x1_, A);                                                         \
+        TCC_SMLAD_ACC(a3, x2_, B);                                                          \
+    } while (0)
+#define DW8_LINE_S2(r, A, B)                                                                \
+    do {                                                                                    \
+        const uint32_t x0_ = (r)[0], x1_ = (r)[1], x2_ = (r)[2], x3_ = (r)[3], x4_ = (r)[4];  \
+        TCC_SMLAD_ACC(a0, x0_, A);                                                          \
+        DW8_SMLABT_ACC(a0, x1_, B);                                                         \
+        TCC_SMLAD_ACC(a1, x1_, A);                                                          \
+        DW8_SMLABT_ACC(a1, x2_, B);                                                         \
+        TCC_SMLAD_ACC(a2, x2_, A);                                                          \
+        DW8_SMLABT_ACC(a2, x3_, B);                                                         \
+        TCC_SMLAD_ACC(a3, x3_, A);                                                          \
+        DW8_SMLABT_ACC(a3, x4_, B);                                                         \
+    } while (0)
+
+typedef struct {
+    uint32_t w[6];              /* A0, B0, A1, B1, A2, B2 */
+    int32_t bias, mult, add, shift;
+} dw8_channel;
+
 /* (lo & 0xffff) | hi << 16 of two int16 values */
 TCC_ARM_INLINE uint32_t dw8_pair(int32_t lo, int32_t hi)
 {
     return ((uint32_t)lo & 0xffffu) | ((uint32_t)hi << 16);
 }
 
-static void dw8_records(const tcc_arm_dw8_3x3_s8_params *p, int32_t *rec)
+static void dw8_setup(const tcc_arm_dw8_s8_params *p, int32_t c, dw8_channel *ch)
 {
-    const int32_t n = p->dw.channels;
-    const int8_t *t = p->taps;
-    for (int32_t c = 0; c < n; ++c, t += TCC_ARM_DW8_TAP_BYTES, rec += TCC_ARM_DW8_RECORD_BYTES / 4) {
-        const int32_t m = p->mult[c];
-        const uint32_t sb = (uint8_t)t[9];
-        const int32_t s = (int32_t)(sb & 31u), l = (int32_t)(sb >> 5) + 1;
-        if (m == 0) {                                   /* a constant channel */
-            memset(rec, 0, TCC_ARM_DW8_RECORD_BYTES);
-            rec[1] = p->bias[c];
-            continue;
-        }
-        rec[0] = m;
-        rec[1] = s ? (int32_t)((1u << (s - 1)) + ((uint32_t)p->out_zp << s)) : p->out_zp;
-        rec[2] = s;
-        rec[3] = p->bias[c];
-        for (int32_t k = 0; k < 3; ++k) {
-            const int32_t w0 = t[3 * k] * (1 << l), w1 = t[3 * k + 1] * (1 << l), w2 = t[3 * k + 2] * (1 << l);
-            rec[4 + 2 * k] = (int32_t)dw8_pair(w0, w1);
-            rec[5 + 2 * k] = (int32_t)dw8_pair(w1, w2);
+    const int8_t *t = p->taps + TCC_ARM_DW8_TAP_BYTES * c;
+    const uint32_t sb = (uint8_t)t[9];
+    const int32_t s = (int32_t)(sb & 31u), l = (int32_t)(sb >> 5) + 1;
+    ch->mult = p->mult[c];
+    if (ch->mult == 0) {                 /* a constant channel: its output is in bias */
+        ch->add = p->bias[c];
+        ch->bias = 0;
+        ch->shift = 0;
+    } else {
+        ch->add = s ? (int32_t)((1u << (s - 1)) + ((uint32_t)p->out_zp << s)) : p->out_zp;
+        ch->bias = p->bias[c];
+        ch->shift = s;
+    }
+    for (int32_t k = 0; k < 3; ++k) {
+        const int32_t w0 = t[3 * k] * (1 << l), w1 = t[3 * k + 1] * (1 << l), w2 = t[3 * k + 2] * (1 << l);
+        ch->w[2 * k] = dw8_pair(w0, w1);
+        ch->w[2 * k + 1] = dw8_pair(w1, w2);
+    }
+}
+
+/* Requantize, clamp and store the 4 outputs of a block (n of them valid). */
+#define DW8_STORE(RQ)                                                                       \
+    do {                                                                                    \
+        a0 = RQ(a0);                                                                        \
+        a1 = RQ(a1);                                                                        \
+        a2 = RQ(a2);                                                                        \
+        a3 = RQ(a3);                                                                        \
+        if (clamp) {                                                                        \
+            a0 = TCC_ARM_MIN(TCC_ARM_MAX(a0, lo), hi);                                      \
+            a1 = TCC_ARM_MIN(TCC_ARM_MAX(a1, lo), hi);                                      \
+            a2 = TCC_ARM_MIN(TCC_ARM_MAX(a2, lo), hi);                                      \
+            a3 = TCC_ARM_MIN(TCC_ARM_MAX(a3, lo), hi);                                      \
+        }                                                                                   \
+        d[0] = (int8_t)a0;                                                                  \
+        if (n > 1) d[st] = (int8_t)a1;                                                      \
+        if (n > 2) d[2 * st] = (int8_t)a2;                                                  \
+        if (n > 3) d[3 * st] = (int8_t)a3;                                                  \
+    } while (0)
+#define DW8_RQ_POS(v) tcc_arm_rq_pos(v, ch.mult, ch.add, ch.shift)
+#define DW8_RQ_ZERO(v) tcc_arm_rq_zero(v, ch.mult, ch.add)
+
+/* Every block of one output line. */
+#define DW8_BLOCKS(LINE, WORDS, RQ)                                                         \
+    for (int32_t j = 0; j < n_out; j += 4) {                                                \
+        const int32_t n = n_out - j;                                                        \
+        int32_t a0 = ch.bias, a1 = ch.bias, a2 = ch.bias, a3 = ch.bias;                     \
+        LINE(r0 + (WORDS) * (j >> 2), ch.w[0], ch.w[1]);                                    \
+        LINE(r1 + (WORDS) * (j >> 2), ch.w[2], ch.w[3]);                                    \
+        LINE(r2 + (WORDS) * (j >> 2), ch.w[4], ch.w[5]);                                    \
+        int8_t *d = o + j * st;                                                             \
+        DW8_STORE(RQ);                                                                      \
+    }
+
+static void dw8(const tcc_arm_dw8_s8_params *p, const int8_t *in, int8_t *out, void *scratch, int32_t clamp)
+{
+    const int32_t c_all = p->channels;
+    const int32_t t = p->transposed, s = p->stride, len = p->line_len;
+    const int32_t lines_in = t ? p->in_w : p->in_h;
+    const int32_t elems_in = t ? p->in_h : p->in_w;
+    const int32_t line_step_in = (t ? 1 : p->in_w) * c_all;
+    const int32_t elem_step_in = (t ? p->in_w : 1) * c_all;
+    const int32_t lines_out = t ? p->out_w : p->out_h;
+    const int32_t n_out = t ? p->out_h : p->out_w;
+    const int32_t pad_line = t ? p->pad_left : p->pad_top;
+    const int32_t pad_elem = t ? p->pad_top : p->pad_left;
+    const int32_t st = (t ? p->out_w : 1) * c_all;            /* along an output line */
+    const int32_t line_step_out = (t ? 1 : p->out_w) * c_all;
+    const int32_t lo = p->act_min, hi = p->act_max;
+    const int32_t n_pix = p->out_h * p->out_w;
+    int16_t *plane = (int16_t *)scratch;
+    const int16_t zp = (int16_t)p->in_zp;
+    for (int32_t i = 0; i < p->lines * len; ++i) {
+        plane[i] = zp;                 /* the border; the inside is overwritten per channel */
+    }
+    for (int32_t b = 0; b < p->batches; ++b) {
+        const int8_t *img = in + b * p->in_h * p->in_w * c_all;
+        int8_t *img_out = out + b * n_pix * c_all;
+        for (int32_t c = 0; c < c_all; ++c) {
+            dw8_channel ch;
+            dw8_setup(p, c, &ch);
+            for (int32_t y = 0; y < lines_in; ++y) {
+                const int8_t *src = img + y * line_step_in + c;
+                int16_t *dst = plane + (y + pad_line) * len + pad_elem;
+                for (int32_t e = 0; e < elems_in; ++e) {
+                    dst[e] = src[e * elem_step_in];
+                }
+            }
+            for (int32_t ol = 0; ol < lines_out; ++ol) {
+                const uint32_t *r0 = (const uint32_t *)(const void *)(plane + ol * s * len);
+                const uint32_t *r1 = r0 + len / 2, *r2 = r1 + len / 2;
+                int8_t *o = img_out + ol * line_step_out + c;
+                if (s == 1) {
+                    if (ch.shift) {
+                        DW8_BLOCKS(DW8_LINE_S1, 2, DW8_RQ_POS)
+                    } else {
+                        DW8_BLOCKS(DW8_LINE_S1, 2, DW8_RQ_ZERO)
+                    }
+                } else if (ch.shift) {
+                    DW8_BLOCKS(DW8_LINE_S2, 4, DW8_RQ_POS)
+                } else {
+                    DW8_BLOCKS(DW8_LINE_S2, 4, DW8_RQ_ZERO)
+                }
+            }
         }
     }
 }
 
-void tcc_arm_dw8_3x3_s8(const tcc_arm_dw8_3x3_s8_params *p, const int8_t *in, int8_t *out, void *scratch)
+#ifndef TCC_OMIT_DW8
+void tcc_arm_dw8_s8(const tcc_arm_dw8_s8_params *p, const int8_t *in, int8_t *out, void *scratch)
 {
-    int32_t *rec = (int32_t *)scratch;
-    tcc_arm_depthwise3x3_s8_params dw = p->dw;
-    dw8_records(p, rec);
-    dw.records = rec;
-    tcc_arm_depthwise3x3_s8(&dw, in, out, (uint8_t *)scratch + TCC_ARM_DW8_RECORD_BYTES * p->dw.channels);
+    dw8(p, in, out, scratch, 0);
 }
+#endif
+
+#ifndef TCC_OMIT_DW8_CLAMP
+void tcc_arm_dw8_clamp_s8(const tcc_arm_dw8_s8_params *p, const int8_t *in, int8_t *out, void *scratch)
+{
+    dw8(p, in, out, scratch, 1);
+}
+#endif

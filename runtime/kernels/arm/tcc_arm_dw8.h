@@ -1,12 +1,20 @@
 /* tinycc runtime, Cortex-M DSP: DEPTHWISE_CONV_2D int8 with int8 weights in flash (issue 14).
  *
- * tcc_arm_dw8_3x3_s8: 3x3, stride 1 or 2 (both ways), dilation 1, depth multiplier 1. The
- * constants stay compact in flash (18 bytes per channel, against 21 for the plain kernel): the
- * 9 int8 taps and one shift byte, the Q31 multiplier and the scaled bias. At each call the
- * kernel writes every channel's 10-word record of tcc_arm_depthwise3x3_s8 (tcc_arm.h: mult,
- * add, shift, bias, 6 int16 pair words of the taps times 2^(left+1)) into the start of its
- * scratch, then runs tcc_arm_depthwise3x3_s8 on them (planar int16 lines, SMLAD on tap pairs):
- * the same arithmetic, lines, chunks, write order and in-place rules.
+ * tcc_arm_dw8_s8 (no clamp) / tcc_arm_dw8_clamp_s8: 3x3, stride 1 or 2 (both ways), dilation 1,
+ * depth multiplier 1; same semantics as tcc_depthwise_s8 (TFLite DepthwiseConvPerChannel, zero
+ * point folded into the bias, padded taps read in_zp). The constants stay compact in flash (18
+ * bytes per channel, against 21 for the plain kernel): 9 int8 taps and a shift byte, the Q31
+ * multiplier, the scaled bias.
+ *
+ * One channel at a time: its input plane is widened into the scratch as int16 "lines" (rows, or
+ * columns when transposed) with in_zp around it (the border is filled once per call), then each
+ * output line is computed 4 outputs at a time from 3 input lines: per line of the window the
+ * taps' pair words A = (w0, w1) and B = (w1, w2) (times 2^(left+1), built in registers per
+ * channel) and the input words X0 = (x0, x1), X1 = (x2, x3), X2 = (x4, x5):
+ *   stride 1: o0 += SMLAD(X0, A) + SMLABT(X1, B)   o1 += SMLATB(X0, A) + SMLAD(X1, B)
+ *             o2 += SMLAD(X1, A) + SMLABT(X2, B)   o3 += SMLATB(X1, A) + SMLAD(X2, B)
+ *   stride 2: ok += SMLAD(Xk, A) + SMLABT(Xk+1, B)  (words X0..X4)
+ * then the exact requantization of tcc_arm.h (tcc_arm_rq) per output.
  *
  * Constants (tinycc/variants/arm_dw8.py: pack):
  *   taps   [channels][TCC_ARM_DW8_TAP_BYTES] int8: the 9 taps w[k][j] (k-major), where w[k][j]
@@ -14,29 +22,38 @@
  *          byte s | (left + 1 - 1) << 5 (s the right shift 0..22, left + 1 in 1..8)
  *   mult   [channels] int32: the Q31 multiplier, 0 for a constant channel
  *   bias   [channels] int32: the zero-point-folded bias times 2^(left+1); for a constant
- *          channel (mult 0) its output value (the record's add; taps and bias then 0)
+ *          channel (mult 0) its output value (its taps are then 0)
  *
- * Scratch: TCC_ARM_DW8_RECORD_BYTES * channels bytes of records, then the scratch of
- * tcc_arm_depthwise3x3_s8 (TCC_ARM_DW3X3_SCRATCH).
+ * Scratch: lines * line_len int16 (TCC_ARM_DW8_SCRATCH; tinycc/variants/arm_dw8.py: geometry).
+ *
+ * Write order: channel by channel, the whole input plane of channel c is read before any output
+ * of channel c is written, and nothing else of the input is read meanwhile: as the plain
+ * kernel's, so with depth multiplier 1 the output may lie on the input at any offset that is a
+ * multiple of the pixel size (one batch).
  */
 #ifndef TCC_ARM_DW8_H
 #define TCC_ARM_DW8_H
 
 #include <stdint.h>
 
-#include "tcc_arm.h"
-
 #define TCC_ARM_DW8_TAP_BYTES 10
-#define TCC_ARM_DW8_RECORD_BYTES 40
+#define TCC_ARM_DW8_SCRATCH(lines, line_len) (2 * (lines) * (line_len))
 
 typedef struct {
-    tcc_arm_depthwise3x3_s8_params dw;  /* its records are ignored (built in the scratch) */
-    int32_t out_zp;
+    int32_t batches, in_h, in_w, channels;
+    int32_t out_h, out_w;
+    int32_t stride;
+    int32_t pad_top, pad_left;
+    int32_t in_zp, out_zp;
+    int32_t act_min, act_max;       /* tcc_arm_dw8_clamp_s8 only */
+    int32_t transposed;             /* 1: lines are columns */
+    int32_t lines, line_len;        /* the widened plane: lines of line_len int16 (even) */
     const int8_t *taps;
     const int32_t *mult;
     const int32_t *bias;
-} tcc_arm_dw8_3x3_s8_params;
+} tcc_arm_dw8_s8_params;
 
-void tcc_arm_dw8_3x3_s8(const tcc_arm_dw8_3x3_s8_params *p, const int8_t *in, int8_t *out, void *scratch);
+void tcc_arm_dw8_s8(const tcc_arm_dw8_s8_params *p, const int8_t *in, int8_t *out, void *scratch);
+void tcc_arm_dw8_clamp_s8(const tcc_arm_dw8_s8_params *p, const int8_t *in, int8_t *out, void *scratch);
 
 #endif /* TCC_ARM_DW8_H */
