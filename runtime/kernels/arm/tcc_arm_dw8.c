@@ -80,8 +80,24 @@ static void dw8_setup(const tcc_arm_dw8_s8_params *p, int32_t c, dw8_channel *ch
     }
 }
 
-/* Requantize, clamp and store the 4 outputs of a block (n of them valid). */
-#define DW8_STORE(RQ)                                                                       \
+/* n int8 values step bytes apart into n int16: 4 loads, then 4 stores (pipelined). */
+static void dw8_widen(int16_t *dst, const int8_t *src, int32_t n, int32_t step)
+{
+    int32_t e = 0;
+    for (; e + 4 <= n; e += 4, src += 4 * step) {
+        const int16_t v0 = src[0], v1 = src[step], v2 = src[2 * step], v3 = src[3 * step];
+        dst[e] = v0;
+        dst[e + 1] = v1;
+        dst[e + 2] = v2;
+        dst[e + 3] = v3;
+    }
+    for (; e < n; ++e, src += step) {
+        dst[e] = *src;
+    }
+}
+
+/* Requantize and clamp the 4 accumulators of a block. */
+#define DW8_RQ4(RQ)                                                                         \
     do {                                                                                    \
         a0 = RQ(a0);                                                                        \
         a1 = RQ(a1);                                                                        \
@@ -93,27 +109,62 @@ static void dw8_setup(const tcc_arm_dw8_s8_params *p, int32_t c, dw8_channel *ch
             a2 = TCC_ARM_MIN(TCC_ARM_MAX(a2, lo), hi);                                      \
             a3 = TCC_ARM_MIN(TCC_ARM_MAX(a3, lo), hi);                                      \
         }                                                                                   \
-        d[0] = (int8_t)a0;                                                                  \
-        if (n > 1) d[st] = (int8_t)a1;                                                      \
-        if (n > 2) d[2 * st] = (int8_t)a2;                                                  \
-        if (n > 3) d[3 * st] = (int8_t)a3;                                                  \
     } while (0)
-#define DW8_RQ_POS(v) tcc_arm_rq_pos(v, ch.mult, ch.add, ch.shift)
-#define DW8_RQ_ZERO(v) tcc_arm_rq_zero(v, ch.mult, ch.add)
+#define DW8_RQ_POS(v) tcc_arm_rq_pos(v, m, add, sh)
+#define DW8_RQ_ZERO(v) tcc_arm_rq_zero(v, m, add)
 
-/* Every block of one output line. */
+/* Every block of one output line: the full blocks, then a short last one (n of 4 stored). The
+ * row pointers move WORDS words per block. */
+#define DW8_BLOCK(LINE, RQ)                                                                 \
+    int32_t a0 = bias, a1 = bias, a2 = bias, a3 = bias;                                     \
+    LINE(r0, w0, w1);                                                                       \
+    LINE(r1, w2, w3);                                                                       \
+    LINE(r2, w4, w5);                                                                       \
+    DW8_RQ4(RQ)
 #define DW8_BLOCKS(LINE, WORDS, RQ)                                                         \
-    for (int32_t j = 0; j < n_out; j += 4) {                                                \
-        const int32_t n = n_out - j;                                                        \
-        int32_t a0 = ch.bias, a1 = ch.bias, a2 = ch.bias, a3 = ch.bias;                     \
-        LINE(r0 + (WORDS) * (j >> 2), ch.w[0], ch.w[1]);                                    \
-        LINE(r1 + (WORDS) * (j >> 2), ch.w[2], ch.w[3]);                                    \
-        LINE(r2 + (WORDS) * (j >> 2), ch.w[4], ch.w[5]);                                    \
-        int8_t *d = o + j * st;                                                             \
-        DW8_STORE(RQ);                                                                      \
-    }
+    do {                                                                                    \
+        for (int32_t b_ = full; b_ > 0; --b_) {                                             \
+            DW8_BLOCK(LINE, RQ);                                                            \
+            d[0] = (int8_t)a0;                                                              \
+            d[st] = (int8_t)a1;                                                             \
+            d[2 * st] = (int8_t)a2;                                                         \
+            d[3 * st] = (int8_t)a3;                                                         \
+            d += 4 * st;                                                                    \
+            r0 += (WORDS);                                                                  \
+            r1 += (WORDS);                                                                  \
+            r2 += (WORDS);                                                                  \
+        }                                                                                   \
+        if (rest) {                                                                         \
+            DW8_BLOCK(LINE, RQ);                                                            \
+            d[0] = (int8_t)a0;                                                              \
+            if (rest > 1) d[st] = (int8_t)a1;                                               \
+            if (rest > 2) d[2 * st] = (int8_t)a2;                                           \
+        }                                                                                   \
+    } while (0)
 
-static void dw8(const tcc_arm_dw8_s8_params *p, const int8_t *in, int8_t *out, void *scratch, int32_t clamp)
+/* One output line of one channel: r0 the first window line's words (the others follow every
+ * half_len words), d the first output. */
+TCC_ARM_INLINE void dw8_line(const dw8_channel *ch, const uint32_t *r0, int32_t half_len, int8_t *d, int32_t st,
+                     int32_t n_out, int32_t stride, int32_t clamp, int32_t lo, int32_t hi)
+{
+    const uint32_t w0 = ch->w[0], w1 = ch->w[1], w2 = ch->w[2], w3 = ch->w[3], w4 = ch->w[4], w5 = ch->w[5];
+    const int32_t bias = ch->bias, m = ch->mult, add = ch->add, sh = ch->shift;
+    const uint32_t *r1 = r0 + half_len, *r2 = r1 + half_len;
+    const int32_t full = n_out >> 2, rest = n_out & 3;
+    if (stride == 1) {
+        if (sh) {
+            DW8_BLOCKS(DW8_LINE_S1, 2, DW8_RQ_POS);
+        } else {
+            DW8_BLOCKS(DW8_LINE_S1, 2, DW8_RQ_ZERO);
+        }
+    } else if (sh) {
+        DW8_BLOCKS(DW8_LINE_S2, 4, DW8_RQ_POS);
+    } else {
+        DW8_BLOCKS(DW8_LINE_S2, 4, DW8_RQ_ZERO);
+    }
+}
+
+TCC_ARM_INLINE void dw8(const tcc_arm_dw8_s8_params *p, const int8_t *in, int8_t *out, void *scratch, int32_t clamp)
 {
     const int32_t c_all = p->channels;
     const int32_t t = p->transposed, s = p->stride, len = p->line_len;
@@ -143,25 +194,11 @@ static void dw8(const tcc_arm_dw8_s8_params *p, const int8_t *in, int8_t *out, v
             for (int32_t y = 0; y < lines_in; ++y) {
                 const int8_t *src = img + y * line_step_in + c;
                 int16_t *dst = plane + (y + pad_line) * len + pad_elem;
-                for (int32_t e = 0; e < elems_in; ++e) {
-                    dst[e] = src[e * elem_step_in];
-                }
+                dw8_widen(dst, src, elems_in, elem_step_in);
             }
             for (int32_t ol = 0; ol < lines_out; ++ol) {
-                const uint32_t *r0 = (const uint32_t *)(const void *)(plane + ol * s * len);
-                const uint32_t *r1 = r0 + len / 2, *r2 = r1 + len / 2;
-                int8_t *o = img_out + ol * line_step_out + c;
-                if (s == 1) {
-                    if (ch.shift) {
-                        DW8_BLOCKS(DW8_LINE_S1, 2, DW8_RQ_POS)
-                    } else {
-                        DW8_BLOCKS(DW8_LINE_S1, 2, DW8_RQ_ZERO)
-                    }
-                } else if (ch.shift) {
-                    DW8_BLOCKS(DW8_LINE_S2, 4, DW8_RQ_POS)
-                } else {
-                    DW8_BLOCKS(DW8_LINE_S2, 4, DW8_RQ_ZERO)
-                }
+                dw8_line(&ch, (const uint32_t *)(const void *)(plane + ol * s * len), len / 2,
+                         img_out + ol * line_step_out + c, st, n_out, s, clamp, lo, hi);
             }
         }
     }
