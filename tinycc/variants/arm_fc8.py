@@ -12,7 +12,8 @@ from typing import ClassVar
 import numpy as np
 
 from .. import ir, packing
-from ..ops.fully_connected import FullyConnected, _fc_head_only, is_hybrid
+from ..ops.conv2d import is_hybrid
+from ..ops.fully_connected import FullyConnected, fc_head_only
 from ..packing import PackError
 from . import Packed, Variant, register
 
@@ -143,7 +144,7 @@ class ArmFc8(Variant):
         kernel's code is smaller: see FullyConnected.pack)."""
         x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
         return (x.dtype == "int8" and w.dtype == "int8" and w.is_const and not is_hybrid(g, o)
-                and not _fc_head_only(g))
+                and not fc_head_only(g))
 
     def pack(self, g, o):
         p, w = o.params, ir.tensor(g, o.inputs[1])
