@@ -110,16 +110,22 @@ static void dw8_widen(int16_t *dst, const int8_t *src, int32_t n, int32_t step)
             a3 = TCC_ARM_MIN(TCC_ARM_MAX(a3, lo), hi);                                      \
         }                                                                                   \
     } while (0)
-#define DW8_RQ_POS(v) tcc_arm_rq_pos(v, m, add, sh)
-#define DW8_RQ_ZERO(v) tcc_arm_rq_zero(v, m, add)
+#define DW8_RQ_POS(v) tcc_arm_rq_pos(v, ch->mult, ch->add, ch->shift)
+#define DW8_RQ_ZERO(v) tcc_arm_rq_zero(v, ch->mult, ch->add)
 
 /* Every block of one output line: the full blocks, then a short last one (n of 4 stored). The
  * row pointers move WORDS words per block. */
+#define DW8_WLINE(LINE, r, k)                                                               \
+    do {                                                                                    \
+        uint32_t wa_, wb_;                                                                  \
+        TCC_LDRD(wa_, wb_, ch->w, 2 * (k));                                                 \
+        LINE(r, wa_, wb_);                                                                  \
+    } while (0)
 #define DW8_BLOCK(LINE, RQ)                                                                 \
-    int32_t a0 = bias, a1 = bias, a2 = bias, a3 = bias;                                     \
-    LINE(r0, w0, w1);                                                                       \
-    LINE(r1, w2, w3);                                                                       \
-    LINE(r2, w4, w5);                                                                       \
+    int32_t a0 = ch->bias, a1 = a0, a2 = a0, a3 = a0;                                       \
+    DW8_WLINE(LINE, r0, 0);                                                                 \
+    DW8_WLINE(LINE, r1, 1);                                                                 \
+    DW8_WLINE(LINE, r2, 2);                                                                 \
     DW8_RQ4(RQ)
 #define DW8_BLOCKS(LINE, WORDS, RQ)                                                         \
     do {                                                                                    \
@@ -147,8 +153,7 @@ static void dw8_widen(int16_t *dst, const int8_t *src, int32_t n, int32_t step)
 TCC_ARM_INLINE void dw8_line(const dw8_channel *ch, const uint32_t *r0, int32_t half_len, int8_t *d, int32_t st,
                      int32_t n_out, int32_t stride, int32_t clamp, int32_t lo, int32_t hi)
 {
-    const uint32_t w0 = ch->w[0], w1 = ch->w[1], w2 = ch->w[2], w3 = ch->w[3], w4 = ch->w[4], w5 = ch->w[5];
-    const int32_t bias = ch->bias, m = ch->mult, add = ch->add, sh = ch->shift;
+    const int32_t sh = ch->shift;
     const uint32_t *r1 = r0 + half_len, *r2 = r1 + half_len;
     const int32_t full = n_out >> 2, rest = n_out & 3;
     if (stride == 1) {
