@@ -94,6 +94,7 @@ class Dw8Packed(Packed):
     transposed: bool
     lines: int
     line_len: int
+    ring: bool = False
 
 
 @register
@@ -114,14 +115,16 @@ class ArmDw8(Variant):
         return self.packs(g, o)[0]
 
     def packs(self, g, o):
-        """Lines along rows and along columns, the faster first (blocks of 4 along a line)."""
+        """Lines along rows and along columns, the faster first (blocks of 4 along a line); each with
+        the whole plane in the scratch, then with a ring of 3 lines (less scratch, shares memory
+        with the input only in place)."""
         w, p, s = ir.tensor(g, o.inputs[1]), o.params, o.attrs["stride_h"]
         out = []
         for tr in (False, True):
             pk = pack_dw8(w.data, p.bias, p.mult, p.shift, p.out_zp, transposed=tr)
             lines, length = geometry(p.in_h, p.in_w, p.out_h, p.out_w, s, p.pad_top, p.pad_left, tr)
-            out.append(Dw8Packed(taps=pk["taps"], mult=pk["mult"], bias=pk["bias"], transposed=tr, lines=lines,
-                                 line_len=length))
+            out += [Dw8Packed(taps=pk["taps"], mult=pk["mult"], bias=pk["bias"], transposed=tr, lines=lines,
+                              line_len=length, ring=ring) for ring in (False, True)]
         return sorted(out, key=lambda pk: self.cycles(g, o, pk))
 
     def cycles(self, g, o, pk):
@@ -130,15 +133,20 @@ class ArmDw8(Variant):
                       o.attrs["stride_h"], pk.transposed)
 
     def scratch_bytes(self, g, o, pk):
-        return 2 * pk.lines * pk.line_len
+        return 2 * (3 if pk.ring else pk.lines) * pk.line_len
 
     def overlap(self, g, o, slot, pk):
-        """As the plain kernel (tcc_depthwise.c): channel c's whole input plane is read before any
-        output of channel c is written, so one batch may share memory at any whole-pixel offset."""
-        x, y = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.outputs[0])
+        """The whole plane: as the plain kernel (tcc_depthwise.c), channel c's whole input plane is
+        read before any output of channel c is written, so one batch may share memory at any
+        whole-pixel offset. The ring: in place when packing.depthwise3x3_in_place proves it."""
+        x, p = ir.tensor(g, o.inputs[0]), o.params
         if slot != 0:
             return None
-        return ("multiple", x.shape[3]) if o.params.batches == 1 else ("exactly", 0)
+        if pk.ring:
+            ok = packing.depthwise3x3_in_place(p.batches, p.in_h, p.in_w, p.out_h, p.out_w, o.attrs["stride_h"],
+                                               p.pad_top, p.pad_left, pk.transposed)
+            return ("exactly", 0) if ok else None
+        return ("multiple", x.shape[3]) if p.batches == 1 else ("exactly", 0)
 
     def emit(self, g, o, ctx, pk):
         x, p, a = ir.tensor(g, o.inputs[0]), o.params, o.attrs
@@ -147,7 +155,7 @@ class ArmDw8(Variant):
                   ("out_h", p.out_h), ("out_w", p.out_w), ("stride", a["stride_h"]), ("pad_top", p.pad_top),
                   ("pad_left", p.pad_left), ("in_zp", p.in_zp), ("out_zp", p.out_zp),
                   ("act_min", p.act_range[0]), ("act_max", p.act_range[1]), ("transposed", int(pk.transposed)),
-                  ("lines", pk.lines), ("line_len", pk.line_len),
+                  ("lines", pk.lines), ("line_len", pk.line_len), ("ring", int(pk.ring)),
                   ("taps", ctx.const_array(o, "taps", "int8_t", pk.taps)),
                   ("mult", ctx.const_array(o, "mult", "int32_t", pk.mult)),
                   ("bias", ctx.const_array(o, "bias", "int32_t", pk.bias))]

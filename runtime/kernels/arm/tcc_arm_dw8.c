@@ -1,9 +1,10 @@
 /* tinycc runtime, Cortex-M DSP: DEPTHWISE_CONV_2D int8 with int8 weights (see tcc_arm_dw8.h).
  *
- * Per channel: the taps' six pair words are built in registers (about 40 cycles), the channel's
- * plane is widened into the scratch (an LDRSB and a STRH per input value), then every output line
- * is computed in blocks of 4: per window line 3 (stride 2: 5) word loads and 8 multiplies, then
- * 4 requantizations of 4 instructions and 4 byte stores.
+ * Per channel: the taps' six pair words are built (about 40 cycles), then every output line is
+ * computed in blocks of 4 (per window line an LDRD of its pair words, 3 (stride 2: 5) input
+ * words and 8 multiplies, then 4 requantizations of 4 instructions and 4 byte stores), each input
+ * line of the channel widened into the scratch (an LDRSB and a STRH per value) just before the
+ * first output line that needs it.
  */
 #include <string.h>
 
@@ -148,13 +149,12 @@ static void dw8_widen(int16_t *dst, const int8_t *src, int32_t n, int32_t step)
         }                                                                                   \
     } while (0)
 
-/* One output line of one channel: r0 the first window line's words (the others follow every
- * half_len words), d the first output. */
-TCC_ARM_INLINE void dw8_line(const dw8_channel *ch, const uint32_t *r0, int32_t half_len, int8_t *d, int32_t st,
-                     int32_t n_out, int32_t stride, int32_t clamp, int32_t lo, int32_t hi)
+/* One output line of one channel: r0, r1, r2 the window lines' words, d the first output. */
+TCC_ARM_INLINE void dw8_line(const dw8_channel *ch, const uint32_t *r0, const uint32_t *r1, const uint32_t *r2,
+                             int8_t *d, int32_t st, int32_t n_out, int32_t stride, int32_t clamp, int32_t lo,
+                             int32_t hi)
 {
     const int32_t sh = ch->shift;
-    const uint32_t *r1 = r0 + half_len, *r2 = r1 + half_len;
     const int32_t full = n_out >> 2, rest = n_out & 3;
     if (stride == 1) {
         if (sh) {
@@ -185,10 +185,11 @@ TCC_ARM_INLINE void dw8(const tcc_arm_dw8_s8_params *p, const int8_t *in, int8_t
     const int32_t line_step_out = (t ? 1 : p->out_w) * c_all;
     const int32_t lo = p->act_min, hi = p->act_max;
     const int32_t n_pix = p->out_h * p->out_w;
+    const int32_t slots = p->ring ? 3 : p->lines;
     int16_t *plane = (int16_t *)scratch;
     const int16_t zp = (int16_t)p->in_zp;
-    for (int32_t i = 0; i < p->lines * len; ++i) {
-        plane[i] = zp;                 /* the border; the inside is overwritten per channel */
+    for (int32_t i = 0; i < slots * len; ++i) {
+        plane[i] = zp;                 /* the border; the inside is overwritten per line */
     }
     for (int32_t b = 0; b < p->batches; ++b) {
         const int8_t *img = in + b * p->in_h * p->in_w * c_all;
@@ -196,14 +197,31 @@ TCC_ARM_INLINE void dw8(const tcc_arm_dw8_s8_params *p, const int8_t *in, int8_t
         for (int32_t c = 0; c < c_all; ++c) {
             dw8_channel ch;
             dw8_setup(p, c, &ch);
-            for (int32_t y = 0; y < lines_in; ++y) {
-                const int8_t *src = img + y * line_step_in + c;
-                int16_t *dst = plane + (y + pad_line) * len + pad_elem;
-                dw8_widen(dst, src, elems_in, elem_step_in);
+            int32_t done = -1;                                  /* plane lines widened so far */
+            if (!p->ring) {        /* the whole plane first: any whole-pixel overlap is safe */
+                for (int32_t y = 0; y < lines_in; ++y) {
+                    dw8_widen(plane + (y + pad_line) * len + pad_elem, img + y * line_step_in + c, elems_in,
+                              elem_step_in);
+                }
+                done = slots - 1;
             }
             for (int32_t ol = 0; ol < lines_out; ++ol) {
-                dw8_line(&ch, (const uint32_t *)(const void *)(plane + ol * s * len), len / 2,
-                         img_out + ol * line_step_out + c, st, n_out, s, clamp, lo, hi);
+                const uint32_t *r[3];
+                for (int32_t k = 0; k < 3; ++k) {
+                    const int32_t l = ol * s + k;
+                    int16_t *slot = plane + (p->ring ? l % 3 : l) * len;
+                    if (l > done) {
+                        const int32_t y = l - pad_line;
+                        if (y >= 0 && y < lines_in) {
+                            dw8_widen(slot + pad_elem, img + y * line_step_in + c, elems_in, elem_step_in);
+                        } else if (p->ring) {
+                            for (int32_t e = 0; e < elems_in; ++e) slot[pad_elem + e] = zp;
+                        }
+                        done = l;
+                    }
+                    r[k] = (const uint32_t *)(const void *)slot;
+                }
+                dw8_line(&ch, r[0], r[1], r[2], img_out + ol * line_step_out + c, st, n_out, s, clamp, lo, hi);
             }
         }
     }

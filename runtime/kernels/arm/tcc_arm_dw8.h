@@ -6,9 +6,11 @@
  * bytes per channel, against 21 for the plain kernel): 9 int8 taps and a shift byte, the Q31
  * multiplier, the scaled bias.
  *
- * One channel at a time: its input plane is widened into the scratch as int16 "lines" (rows, or
- * columns when transposed) with in_zp around it (the border is filled once per call), then each
- * output line is computed 4 outputs at a time from 3 input lines: per line of the window the
+ * One channel at a time: its input lines (rows, or columns when transposed) are widened into the
+ * scratch as int16 with in_zp around them (the border is filled once per call): all of them into
+ * the whole plane (`lines` slots) first or, with `ring`, each just before the first output line
+ * that needs it into a ring of 3 slots (line l in slot l % 3). Each output line is computed 4 outputs at a
+ * time from 3 input lines: per line of the window the
  * taps' pair words A = (w0, w1) and B = (w1, w2) (times 2^(left+1), built in registers per
  * channel) and the input words X0 = (x0, x1), X1 = (x2, x3), X2 = (x4, x5):
  *   stride 1: o0 += SMLAD(X0, A) + SMLABT(X1, B)   o1 += SMLATB(X0, A) + SMLAD(X1, B)
@@ -24,12 +26,15 @@
  *   bias   [channels] int32: the zero-point-folded bias times 2^(left+1); for a constant
  *          channel (mult 0) its output value (its taps are then 0)
  *
- * Scratch: lines * line_len int16 (TCC_ARM_DW8_SCRATCH; tinycc/variants/arm_dw8.py: geometry).
+ * Scratch: (ring ? 3 : lines) * line_len int16 (TCC_ARM_DW8_SCRATCH; tinycc/variants/arm_dw8.py:
+ * geometry).
  *
- * Write order: channel by channel, the whole input plane of channel c is read before any output
- * of channel c is written, and nothing else of the input is read meanwhile: as the plain
- * kernel's, so with depth multiplier 1 the output may lie on the input at any offset that is a
- * multiple of the pixel size (one batch).
+ * Write order: channel by channel. Whole plane: channel c's input is all read before any output
+ * of channel c is written, as by the plain kernel, so (one batch) the output may lie on the input
+ * at any offset that is a multiple of the pixel size. Ring: before output line l of channel c is
+ * written, the input lines of its window not read yet (channel c only) are read, each once per
+ * channel: the order of tcc_arm_depthwise3x3_s8 with chunks of one channel, so the output may lie
+ * on the input's base when packing.depthwise3x3_in_place says so.
  */
 #ifndef TCC_ARM_DW8_H
 #define TCC_ARM_DW8_H
@@ -48,6 +53,7 @@ typedef struct {
     int32_t act_min, act_max;       /* tcc_arm_dw8_clamp_s8 only */
     int32_t transposed;             /* 1: lines are columns */
     int32_t lines, line_len;        /* the widened plane: lines of line_len int16 (even) */
+    int32_t ring;                   /* 1: a ring of 3 line slots instead of the whole plane */
     const int8_t *taps;
     const int32_t *mult;
     const int32_t *bias;
