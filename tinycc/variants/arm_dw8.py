@@ -102,6 +102,7 @@ class ArmDw8(Variant):
     name = "arm_dw8"
     kinds = (DepthwiseConv2D.kind,)
     sources = ("arm/tcc_arm_dw8",)
+    entries = ("tcc_arm_dw8_s8", "tcc_arm_dw8_clamp_s8")
 
     def applies(self, g, o, target):
         """int8, depth multiplier 1, a constant int8 3x3 filter, equal strides 1 or 2, no dilation."""
@@ -160,7 +161,5 @@ class ArmDw8(Variant):
                   ("mult", ctx.const_array(o, "mult", "int32_t", pk.mult)),
                   ("bias", ctx.const_array(o, "bias", "int32_t", pk.bias))]
         params = ctx.struct(o, "tcc_arm_dw8_s8_params", fields)
-        part = "DW8_CLAMP" if clamp else "DW8"
-        ctx.use(part)
-        self.call(ctx, o, f"tcc_arm_{part.lower()}_s8(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])}, "
-                          f"{ctx.scratch(o)});")
+        fn = "tcc_arm_dw8_clamp_s8" if clamp else "tcc_arm_dw8_s8"
+        self.call(ctx, o, f"{fn}(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])}, {ctx.scratch(o)});")

@@ -138,6 +138,7 @@ class ArmFc8(Variant):
     name = "arm_fc8"
     kinds = (FullyConnected.kind,)
     sources = ("arm/tcc_arm_fc8",)
+    entries = ("tcc_arm_fc8_s8", "tcc_arm_fc8_clamp_s8", "tcc_arm_fc8_row_s8", "tcc_arm_fc8_row_clamp_s8")
 
     def applies(self, g, o, target):
         """int8 FULLY_CONNECTED with constant int8 weights; not a small classifier head (the plain
@@ -184,8 +185,6 @@ class ArmFc8(Variant):
                   ("groups", pk.groups), ("xshift", pk.xshift), ("act_min", p.act_range[0]),
                   ("act_max", p.act_range[1]), ("blocks", ctx.const_array(o, "blocks", "int32_t", pk.blocks))]
         params = ctx.struct(o, "tcc_arm_fc8_s8_params", fields)
-        part = "FC8" + ("_ROW" if pk.row else "") + ("_CLAMP" if clamp else "")
-        ctx.use(part)
+        fn = "tcc_arm_fc8" + ("_row" if pk.row else "") + ("_clamp" if clamp else "") + "_s8"
         scratch = ctx.scratch(o) if pk.row else "NULL"
-        self.call(ctx, o, f"tcc_arm_{part.lower()}_s8(&{params}, {ctx.buf(o.inputs[0])}, "
-                          f"{ctx.buf(o.outputs[0])}, {scratch});")
+        self.call(ctx, o, f"{fn}(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])}, {scratch});")

@@ -227,14 +227,14 @@ TCC_ARM_INLINE void dw8(const tcc_arm_dw8_s8_params *p, const int8_t *in, int8_t
     }
 }
 
-#ifndef TCC_OMIT_DW8
+#ifndef TCC_OMIT_ARM_DW8_S8
 void tcc_arm_dw8_s8(const tcc_arm_dw8_s8_params *p, const int8_t *in, int8_t *out, void *scratch)
 {
     dw8(p, in, out, scratch, 0);
 }
 #endif
 
-#ifndef TCC_OMIT_DW8_CLAMP
+#ifndef TCC_OMIT_ARM_DW8_CLAMP_S8
 void tcc_arm_dw8_clamp_s8(const tcc_arm_dw8_s8_params *p, const int8_t *in, int8_t *out, void *scratch)
 {
     dw8(p, in, out, scratch, 1);

@@ -164,16 +164,16 @@ typedef char fc8_layout_check[(offsetof(fc8_ctx, corr) == FC8_CORR && offsetof(f
             "pop    {r4-r11, pc}\n\t");                                                     \
     }
 
-#ifndef TCC_OMIT_FC8
+#ifndef TCC_OMIT_ARM_FC8_S8
 FC8_FN(fc8_direct, FC8_X_DIRECT, 4, "")
 #endif
-#ifndef TCC_OMIT_FC8_CLAMP
+#ifndef TCC_OMIT_ARM_FC8_CLAMP_S8
 FC8_FN(fc8_direct_clamp, FC8_X_DIRECT, 4, FC8_CLAMP)
 #endif
-#ifndef TCC_OMIT_FC8_ROW
+#ifndef TCC_OMIT_ARM_FC8_ROW_S8
 FC8_FN(fc8_row, FC8_X_ROW, 8, "")
 #endif
-#ifndef TCC_OMIT_FC8_ROW_CLAMP
+#ifndef TCC_OMIT_ARM_FC8_ROW_CLAMP_S8
 FC8_FN(fc8_row_clamp, FC8_X_ROW, 8, FC8_CLAMP)
 #endif
 
@@ -324,28 +324,28 @@ static void fc8(const tcc_arm_fc8_s8_params *p, const int8_t *in, int8_t *out, v
 #define FC8_RUN(fn) NULL
 #endif
 
-#ifndef TCC_OMIT_FC8
+#ifndef TCC_OMIT_ARM_FC8_S8
 void tcc_arm_fc8_s8(const tcc_arm_fc8_s8_params *p, const int8_t *in, int8_t *out, void *scratch)
 {
     fc8(p, in, out, scratch, FC8_RUN(fc8_direct), 4, FC8_DIRECT_CODE, 0);
 }
 #endif
 
-#ifndef TCC_OMIT_FC8_CLAMP
+#ifndef TCC_OMIT_ARM_FC8_CLAMP_S8
 void tcc_arm_fc8_clamp_s8(const tcc_arm_fc8_s8_params *p, const int8_t *in, int8_t *out, void *scratch)
 {
     fc8(p, in, out, scratch, FC8_RUN(fc8_direct_clamp), 4, FC8_DIRECT_CODE, 1);
 }
 #endif
 
-#ifndef TCC_OMIT_FC8_ROW
+#ifndef TCC_OMIT_ARM_FC8_ROW_S8
 void tcc_arm_fc8_row_s8(const tcc_arm_fc8_s8_params *p, const int8_t *in, int8_t *out, void *scratch)
 {
     fc8(p, in, out, scratch, FC8_RUN(fc8_row), 8, FC8_ROW_CODE, 0);
 }
 #endif
 
-#ifndef TCC_OMIT_FC8_ROW_CLAMP
+#ifndef TCC_OMIT_ARM_FC8_ROW_CLAMP_S8
 void tcc_arm_fc8_row_clamp_s8(const tcc_arm_fc8_s8_params *p, const int8_t *in, int8_t *out, void *scratch)
 {
     fc8(p, in, out, scratch, FC8_RUN(fc8_row_clamp), 8, FC8_ROW_CODE, 1);
