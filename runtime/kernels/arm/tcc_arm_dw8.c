@@ -197,24 +197,30 @@ TCC_ARM_INLINE void dw8(const tcc_arm_dw8_s8_params *p, const int8_t *in, int8_t
         for (int32_t c = 0; c < c_all; ++c) {
             dw8_channel ch;
             dw8_setup(p, c, &ch);
-            int32_t done = -1;                                  /* plane lines widened so far */
             if (!p->ring) {        /* the whole plane first: any whole-pixel overlap is safe */
                 for (int32_t y = 0; y < lines_in; ++y) {
                     dw8_widen(plane + (y + pad_line) * len + pad_elem, img + y * line_step_in + c, elems_in,
                               elem_step_in);
                 }
-                done = slots - 1;
+                for (int32_t ol = 0; ol < lines_out; ++ol) {
+                    const uint32_t *r0 = (const uint32_t *)(const void *)(plane + ol * s * len);
+                    dw8_line(&ch, r0, r0 + len / 2, r0 + len, img_out + ol * line_step_out + c, st, n_out, s,
+                             clamp, lo, hi);
+                }
+                continue;
             }
+            int32_t done = -1;                 /* the ring: plane lines widened so far */
+            int32_t first = 0;                 /* the slot of line ol * s */
             for (int32_t ol = 0; ol < lines_out; ++ol) {
                 const uint32_t *r[3];
-                for (int32_t k = 0; k < 3; ++k) {
+                for (int32_t k = 0, sl = first; k < 3; ++k, sl = sl == 2 ? 0 : sl + 1) {
+                    int16_t *slot = plane + sl * len;
                     const int32_t l = ol * s + k;
-                    int16_t *slot = plane + (p->ring ? l % 3 : l) * len;
                     if (l > done) {
                         const int32_t y = l - pad_line;
                         if (y >= 0 && y < lines_in) {
                             dw8_widen(slot + pad_elem, img + y * line_step_in + c, elems_in, elem_step_in);
-                        } else if (p->ring) {
+                        } else {
                             for (int32_t e = 0; e < elems_in; ++e) slot[pad_elem + e] = zp;
                         }
                         done = l;
@@ -222,6 +228,8 @@ TCC_ARM_INLINE void dw8(const tcc_arm_dw8_s8_params *p, const int8_t *in, int8_t
                     r[k] = (const uint32_t *)(const void *)slot;
                 }
                 dw8_line(&ch, r[0], r[1], r[2], img_out + ol * line_step_out + c, st, n_out, s, clamp, lo, hi);
+                first += s;
+                first = first >= 3 ? first - 3 : first;
             }
         }
     }
