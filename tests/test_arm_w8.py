@@ -214,6 +214,8 @@ def test_w8_kernels_qemu(tmp_path):
 
 @needs_host
 def test_w8_kernels_host_sanitized(tmp_path):
-    cases = (fc8_cases(12) + dw8_cases(22))[::2]
+    # small layers only: the sanitizer build of the large constant arrays is what costs
+    cases = [c for c in fc8_cases(12) + dw8_cases(22) if c.macs <= 4096][::2]
+    assert len(cases) >= 10
     rc, log = build_and_run(cases, tmp_path, "host")
     _check(rc, log, cases)
