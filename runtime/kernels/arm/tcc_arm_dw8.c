@@ -150,9 +150,9 @@ static void dw8_widen(int16_t *dst, const int8_t *src, int32_t n, int32_t step)
     } while (0)
 
 /* One output line of one channel: r0, r1, r2 the window lines' words, d the first output. */
-TCC_ARM_INLINE void dw8_line(const dw8_channel *ch, const uint32_t *r0, const uint32_t *r1, const uint32_t *r2,
-                             int8_t *d, int32_t st, int32_t n_out, int32_t stride, int32_t clamp, int32_t lo,
-                             int32_t hi)
+static void dw8_line(const dw8_channel *ch, const uint32_t *r0, const uint32_t *r1, const uint32_t *r2,
+                      int8_t *d, int32_t st, int32_t n_out, int32_t stride, int32_t clamp, int32_t lo,
+                      int32_t hi)
 {
     const int32_t sh = ch->shift;
     const int32_t full = n_out >> 2, rest = n_out & 3;
