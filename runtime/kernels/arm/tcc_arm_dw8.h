@@ -1,0 +1,65 @@
+/* tinycc runtime, Cortex-M DSP: DEPTHWISE_CONV_2D int8 with int8 weights in flash (issue 14).
+ *
+ * tcc_arm_dw8_s8 (no clamp) / tcc_arm_dw8_clamp_s8: 3x3, stride 1 or 2 (both ways), dilation 1,
+ * depth multiplier 1; same semantics as tcc_depthwise_s8 (TFLite DepthwiseConvPerChannel, zero
+ * point folded into the bias, padded taps read in_zp). The constants stay compact in flash (18
+ * bytes per channel, against 21 for the plain kernel): 9 int8 taps and a shift byte, the Q31
+ * multiplier, the scaled bias.
+ *
+ * One channel at a time: its input lines (rows, or columns when transposed) are widened into the
+ * scratch as int16 with in_zp around them (the border is filled once per call): all of them into
+ * the whole plane (`lines` slots) first or, with `ring`, each just before the first output line
+ * that needs it into a ring of 3 slots (line l in slot l % 3). Each output line is computed 4 outputs at a
+ * time from 3 input lines: per line of the window the
+ * taps' pair words A = (w0, w1) and B = (w1, w2) (times 2^(left+1), built in registers per
+ * channel) and the input words X0 = (x0, x1), X1 = (x2, x3), X2 = (x4, x5):
+ *   stride 1: o0 += SMLAD(X0, A) + SMLABT(X1, B)   o1 += SMLATB(X0, A) + SMLAD(X1, B)
+ *             o2 += SMLAD(X1, A) + SMLABT(X2, B)   o3 += SMLATB(X1, A) + SMLAD(X2, B)
+ *   stride 2: ok += SMLAD(Xk, A) + SMLABT(Xk+1, B)  (words X0..X4)
+ * then the exact requantization of tcc_arm.h (tcc_arm_rq) per output.
+ *
+ * Constants (tinycc/variants/arm_dw8.py: pack):
+ *   taps   [channels][TCC_ARM_DW8_TAP_BYTES] int8: the 9 taps w[k][j] (k-major), where w[k][j]
+ *          is the filter tap (ky=k, kx=j), or (ky=j, kx=k) when transposed; then the shift
+ *          byte s | (left + 1 - 1) << 5 (s the right shift 0..22, left + 1 in 1..8)
+ *   mult   [channels] int32: the Q31 multiplier, 0 for a constant channel
+ *   bias   [channels] int32: the zero-point-folded bias times 2^(left+1); for a constant
+ *          channel (mult 0) its output value (its taps are then 0)
+ *
+ * Scratch: (ring ? 3 : lines) * line_len int16 (TCC_ARM_DW8_SCRATCH; tinycc/variants/arm_dw8.py:
+ * geometry).
+ *
+ * Write order: channel by channel. Whole plane: channel c's input is all read before any output
+ * of channel c is written, as by the plain kernel, so (one batch) the output may lie on the input
+ * at any offset that is a multiple of the pixel size. Ring: before output line l of channel c is
+ * written, the input lines of its window not read yet (channel c only) are read, each once per
+ * channel: the order of tcc_arm_depthwise3x3_s8 with chunks of one channel, so the output may lie
+ * on the input's base when packing.depthwise3x3_in_place says so.
+ */
+#ifndef TCC_ARM_DW8_H
+#define TCC_ARM_DW8_H
+
+#include <stdint.h>
+
+#define TCC_ARM_DW8_TAP_BYTES 10
+#define TCC_ARM_DW8_SCRATCH(lines, line_len) (2 * (lines) * (line_len))
+
+typedef struct {
+    int32_t batches, in_h, in_w, channels;
+    int32_t out_h, out_w;
+    int32_t stride;
+    int32_t pad_top, pad_left;
+    int32_t in_zp, out_zp;
+    int32_t act_min, act_max;       /* tcc_arm_dw8_clamp_s8 only */
+    int32_t transposed;             /* 1: lines are columns */
+    int32_t lines, line_len;        /* the widened plane: lines of line_len int16 (even) */
+    int32_t ring;                   /* 1: a ring of 3 line slots instead of the whole plane */
+    const int8_t *taps;
+    const int32_t *mult;
+    const int32_t *bias;
+} tcc_arm_dw8_s8_params;
+
+void tcc_arm_dw8_s8(const tcc_arm_dw8_s8_params *p, const int8_t *in, int8_t *out, void *scratch);
+void tcc_arm_dw8_clamp_s8(const tcc_arm_dw8_s8_params *p, const int8_t *in, int8_t *out, void *scratch);
+
+#endif /* TCC_ARM_DW8_H */

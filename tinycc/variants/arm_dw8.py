@@ -1,0 +1,165 @@
+"""DEPTHWISE_CONV_2D int8 with int8 weights for Cortex-M DSP cores: runtime/kernels/arm/tcc_arm_dw8.c.
+
+3x3, stride 1 or 2, multiplier 1: compact int8 constants in flash (18 bytes per channel); per channel
+the kernel widens the input plane into int16 lines and runs blocks of 4 outputs with SMLAD on tap
+pairs (tcc_arm_dw8.h).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from .. import ir, packing
+from ..ops.depthwise_conv2d import DepthwiseConv2D
+from ..packing import PackError
+from . import Packed, Variant, register
+
+TAP_BYTES = 10           # TCC_ARM_DW8_TAP_BYTES
+
+
+def pack_dw8(weights, bias, mult, shift, out_zp: int, transposed: bool = False) -> dict:
+    """The constants of tcc_arm_dw8_3x3_s8 for a [1, 3, 3, C] int8 filter and the zero-point-folded
+    bias: ``taps`` (int8 [C, 10]), ``mult`` and ``bias`` (int32 [C]), see tcc_arm_dw8.h; and
+    ``records``, what the kernel builds from them (int32 [C * 10], tcc_arm_depthwise3x3_s8's
+    layout), for the compile-time decisions (asm lines) and tests."""
+    w = np.asarray(weights)
+    if w.ndim != 4 or tuple(w.shape[:3]) != (1, 3, 3) or w.dtype != np.int8:
+        raise PackError("depthwise 3x3 weights must be int8 [1, 3, 3, C]")
+    c = w.shape[3]
+    w2d = np.ascontiguousarray(w.reshape(9, c).T)                      # [C, ky*3 + kx]
+    b64 = np.asarray(bias, dtype=np.int64).reshape(-1)
+    zero_rows = ~np.any(w2d != 0, axis=1)
+    const_acc = [int(b) if z else None for b, z in zip(b64, zero_rows)]
+    rq, scale_log2, const = packing.pack_requant(mult, shift, out_zp, packing.acc_bound(w2d, b64), const_acc)
+    k = w2d.reshape(c, 3, 3)
+    if transposed:
+        k = k.transpose(0, 2, 1)
+    k = np.where(const[:, None, None], 0, k).astype(np.int64)
+    taps = np.zeros((c, TAP_BYTES), dtype=np.int64)
+    taps[:, :9] = k.reshape(c, 9)
+    taps[:, 9] = rq[:, 2] | ((scale_log2 - 1) << 5)
+    taps = ((taps & 0xFF).astype(np.uint8)).view(np.int8)
+    m = np.where(const, 0, rq[:, 0]).astype(np.int64)
+    b = np.where(const, rq[:, 1], b64 << scale_log2)
+    wrap = lambda v: ((np.asarray(v, dtype=np.int64) & 0xFFFFFFFF).astype(np.uint32)).view(np.int32)  # noqa: E731
+    ks = k << scale_log2[:, None, None]
+    pairs = np.stack([packing._pair_words(ks[:, :, 0], ks[:, :, 1]),
+                      packing._pair_words(ks[:, :, 1], ks[:, :, 2])], axis=2).reshape(c, 6)
+    rec = np.zeros((c, 10), dtype=np.int64)
+    rec[:, 0] = m
+    rec[:, 1] = np.where(const, rq[:, 1], rq[:, 1])
+    rec[:, 2] = np.where(const, 0, rq[:, 2])
+    rec[:, 3] = np.where(const, 0, b)
+    rec[:, 4:] = np.where(const[:, None], 0, pairs.astype(np.int64))
+    return dict(taps=taps.reshape(-1), mult=wrap(m), bias=wrap(b), records=wrap(rec.reshape(-1)))
+
+
+def geometry(in_h, in_w, out_h, out_w, stride, pad_top, pad_left, transposed) -> tuple[int, int]:
+    """(lines, line_len) of tcc_arm_dw8's widened plane: every input line and element the outputs'
+    windows reach (blocks of 4 along a line read up to element 4 * stride * blocks + 1)."""
+    lines_in, elems_in = (in_w, in_h) if transposed else (in_h, in_w)
+    lines_out, n_out = (out_w, out_h) if transposed else (out_h, out_w)
+    pad_line, pad_elem = (pad_left, pad_top) if transposed else (pad_top, pad_left)
+    lines = max(pad_line + lines_in, (lines_out - 1) * stride + 3)
+    length = max(pad_elem + elems_in, 4 * stride * ((n_out + 3) // 4) + 2)
+    return lines, (length + 1) // 2 * 2
+
+
+# Estimated Cortex-M4 cycles (tinycc.cycles' model) of tcc_arm_dw8, calibrated with tinycc bench on
+# kws_ref_model's 25x5x64 layers (321,510 cycles each, this model 316,000): per block of 4 outputs
+# (stride 1, 2), per output line, per channel (setup), per widened input value.
+BLOCK_CYCLES = {1: 126, 2: 138}
+LINE_CYCLES = 12
+CHANNEL_CYCLES = 100
+WIDEN_CYCLES = 3
+
+
+def cycles(batches, channels, in_h, in_w, out_h, out_w, stride, transposed) -> float:
+    lines_out, n_out = (out_w, out_h) if transposed else (out_h, out_w)
+    per_channel = (CHANNEL_CYCLES + WIDEN_CYCLES * in_h * in_w
+                   + lines_out * (LINE_CYCLES + BLOCK_CYCLES[stride] * ((n_out + 3) // 4)))
+    return batches * channels * per_channel
+
+
+@dataclass(frozen=True, eq=False)
+class Dw8Packed(Packed):
+    """tcc_arm_dw8_s8: the compact constants (tcc_arm_dw8.h), the line orientation and the
+    widened plane's geometry."""
+    impl: ClassVar[str] = "arm_dw8"
+    taps: np.ndarray
+    mult: np.ndarray
+    bias: np.ndarray
+    transposed: bool
+    lines: int
+    line_len: int
+    ring: bool = False
+
+
+@register
+class ArmDw8(Variant):
+    name = "arm_dw8"
+    kinds = (DepthwiseConv2D.kind,)
+    sources = ("arm/tcc_arm_dw8",)
+    entries = ("tcc_arm_dw8_s8", "tcc_arm_dw8_clamp_s8")
+
+    def applies(self, g, o, target):
+        """int8, depth multiplier 1, a constant int8 3x3 filter, equal strides 1 or 2, no dilation."""
+        x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
+        a = o.attrs
+        return (x.dtype == "int8" and w.dtype == "int8" and w.is_const and o.params.depth_mult == 1
+                and tuple(w.shape[1:3]) == (3, 3) and a["stride_h"] == a["stride_w"] in (1, 2)
+                and a["dilation_h"] == a["dilation_w"] == 1)
+
+    def pack(self, g, o):
+        return self.packs(g, o)[0]
+
+    def packs(self, g, o):
+        """Lines along rows and along columns, the faster first (blocks of 4 along a line); each with
+        the whole plane in the scratch, then with a ring of 3 lines (less scratch, shares memory
+        with the input only in place)."""
+        w, p, s = ir.tensor(g, o.inputs[1]), o.params, o.attrs["stride_h"]
+        out = []
+        for tr in (False, True):
+            pk = pack_dw8(w.data, p.bias, p.mult, p.shift, p.out_zp, transposed=tr)
+            lines, length = geometry(p.in_h, p.in_w, p.out_h, p.out_w, s, p.pad_top, p.pad_left, tr)
+            out += [Dw8Packed(taps=pk["taps"], mult=pk["mult"], bias=pk["bias"], transposed=tr, lines=lines,
+                              line_len=length, ring=ring) for ring in (False, True)]
+        return sorted(out, key=lambda pk: self.cycles(g, o, pk))
+
+    def cycles(self, g, o, pk):
+        p = o.params
+        return cycles(p.batches, ir.tensor(g, o.inputs[0]).shape[3], p.in_h, p.in_w, p.out_h, p.out_w,
+                      o.attrs["stride_h"], pk.transposed)
+
+    def scratch_bytes(self, g, o, pk):
+        return 2 * (3 if pk.ring else pk.lines) * pk.line_len
+
+    def overlap(self, g, o, slot, pk):
+        """The whole plane: as the plain kernel (tcc_depthwise.c), channel c's whole input plane is
+        read before any output of channel c is written, so one batch may share memory at any
+        whole-pixel offset. The ring: in place when packing.depthwise3x3_in_place proves it."""
+        x, p = ir.tensor(g, o.inputs[0]), o.params
+        if slot != 0:
+            return None
+        if pk.ring:
+            ok = packing.depthwise3x3_in_place(p.batches, p.in_h, p.in_w, p.out_h, p.out_w, o.attrs["stride_h"],
+                                               p.pad_top, p.pad_left, pk.transposed)
+            return ("exactly", 0) if ok else None
+        return ("multiple", x.shape[3]) if p.batches == 1 else ("exactly", 0)
+
+    def emit(self, g, o, ctx, pk):
+        x, p, a = ir.tensor(g, o.inputs[0]), o.params, o.attrs
+        clamp = tuple(p.act_range) != (-128, 127)
+        fields = [("batches", p.batches), ("in_h", p.in_h), ("in_w", p.in_w), ("channels", x.shape[3]),
+                  ("out_h", p.out_h), ("out_w", p.out_w), ("stride", a["stride_h"]), ("pad_top", p.pad_top),
+                  ("pad_left", p.pad_left), ("in_zp", p.in_zp), ("out_zp", p.out_zp),
+                  ("act_min", p.act_range[0]), ("act_max", p.act_range[1]), ("transposed", int(pk.transposed)),
+                  ("lines", pk.lines), ("line_len", pk.line_len), ("ring", int(pk.ring)),
+                  ("taps", ctx.const_array(o, "taps", "int8_t", pk.taps)),
+                  ("mult", ctx.const_array(o, "mult", "int32_t", pk.mult)),
+                  ("bias", ctx.const_array(o, "bias", "int32_t", pk.bias))]
+        params = ctx.struct(o, "tcc_arm_dw8_s8_params", fields)
+        fn = "tcc_arm_dw8_clamp_s8" if clamp else "tcc_arm_dw8_s8"
+        self.call(ctx, o, f"{fn}(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])}, {ctx.scratch(o)});")
