@@ -46,10 +46,14 @@ def default_optimize(target: str) -> str:
     return "speed" if target in DSP_TARGETS else "memory"
 
 
+FLASH_ATTEMPTS = 3     # builds of one model at most, when the measured flash exceeds the budget
+
+
 def compile_graph(model_path, name: str = "model", verify: bool = False,
                   target: str = DEFAULT_TARGET, optimize: str | None = None,
                   timings: dict[str, float] | None = None, flash_budget: int | None = None,
-                  shapes: dict[str, tuple[int, ...]] | None = None, compress: str = "auto") -> nx.DiGraph:
+                  shapes: dict[str, tuple[int, ...]] | None = None, compress: str = "auto",
+                  flash_overshoot: int = 0) -> nx.DiGraph:
     """Parse ``model_path`` (a path, or the model's bytes) and run the pass pipeline. ``target``
     and ``optimize`` pick the kernels (and so their
     scratch and in-place rules): "memory" keeps the smallest-RAM kernels, "speed" uses the fast
@@ -57,7 +61,9 @@ def compile_graph(model_path, name: str = "model", verify: bool = False,
     ``flash_budget`` bytes of flash (default: 1.10 x the model's constant bytes + 16 KB).
     ``shapes`` (``--shape``, see ``tinycc.shapes``) fixes dynamic input dimensions. ``compress``
     (``--compress``): "auto" stores weights compressed where that saves flash, "off" only keeps
-    the model's INT4 weights 4-bit (``passes.compress_weights``)."""
+    the model's INT4 weights 4-bit (``passes.compress_weights``). ``flash_overshoot``: bytes by
+    which a previous build of the same model measured above the flash budget (``generate``), taken
+    off what pack_weights may spend."""
     target = check_target(target)
     if compress not in MODES:
         raise TinyccError(f"unknown --compress '{compress}' (one of {', '.join(MODES)})")
@@ -81,6 +87,7 @@ def compile_graph(model_path, name: str = "model", verify: bool = False,
     g.graph["target"] = target
     g.graph["optimize"] = optimize
     g.graph["compress"] = compress
+    g.graph["flash_overshoot"] = flash_overshoot
     try:
         return run_pipeline(g, verify=verify, timings=timings)
     except TinyccError as e:
@@ -154,20 +161,33 @@ def generate(model_path, name: str = "model", target: str = DEFAULT_TARGET, *,
         if sec is not None and not re.fullmatch(r"[A-Za-z0-9_.$]{1,64}", sec):
             raise TinyccError(f"{what} '{sec}' is not a valid section name")
     timings = {} if timings is None else timings     # CPU seconds per phase (--timings)
-    g = compile_graph(model_path, name, target=target, optimize=optimize, timings=timings,
-                      flash_budget=flash_budget, shapes=shapes, compress=compress)
     for what, text in (("--maintainer", maintainer), ("--url", url)):
         if text is not None and not (text.isprintable() and text.strip()):
             raise TinyccError(f"{what} must be one printable line")
     opts = Options(name, target, arena_section, weights_section, app_arena, format, maintainer, url,
                    selftest=selftest)
-    start = time.process_time()
-    files, rep = generate_with_report(g, opts)
-    timings["codegen"] = time.process_time() - start
-    start, children = time.process_time(), _child_cpu()
-    measured = measure_stack(files, opts) if stack else None
-    if stack:
-        timings["stack"] = time.process_time() - start + _child_cpu() - children
+    overshoot = 0
+    for attempt in range(FLASH_ATTEMPTS):
+        g = compile_graph(model_path, name, target=target, optimize=optimize, timings=timings,
+                          flash_budget=flash_budget, shapes=shapes, compress=compress,
+                          flash_overshoot=overshoot)
+        start = time.process_time()
+        files, rep = generate_with_report(g, opts)
+        timings["codegen"] = timings.get("codegen", 0.0) + time.process_time() - start
+        # pack_weights spends the flash budget on estimates of the code; the measured flash decides
+        # (measured whenever fast kernels were chosen, with or without ``stack``): above the budget,
+        # build again with the excess taken off what the fast kernels may spend
+        check_flash = bool(g.graph.get("flash_spent")) and attempt + 1 < FLASH_ATTEMPTS
+        start, children = time.process_time(), _child_cpu()
+        measured = measure_stack(files, opts) if stack or check_flash else None
+        if stack or check_flash:
+            timings["stack"] = timings.get("stack", 0.0) + time.process_time() - start + _child_cpu() - children
+        over = measured["sizes"]["flash"] - g.graph["flash_budget"] if measured and measured.get("sizes") else 0
+        if over <= 0 or not check_flash:
+            break
+        overshoot += over
+    if not stack:
+        measured = None
     if measured:
         start = time.process_time()
         files, rep = generate_with_report(g, dataclasses.replace(opts, stack=measured))

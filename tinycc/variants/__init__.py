@@ -16,6 +16,8 @@ Who asks what:
 """
 from __future__ import annotations
 
+import dataclasses
+
 import importlib
 import pkgutil
 
@@ -106,6 +108,9 @@ def emit(g, o: ir.Op, ctx) -> None:
 
 def plain_flash_bytes(g, o: ir.Op) -> int:
     """Constant bytes the plain kernel writes for the op: its params' arrays (folded bias,
-    mult, shift) and its constant inputs but the bias (slot 2, folded into the params)."""
-    return packing.const_bytes(o.params) + sum(ir.tensor(g, t).nbytes for slot, t in enumerate(o.inputs)
+    mult, shift) and its constant inputs but the bias (slot 2, folded into the params). Per-channel
+    lists (``mult``, ``shift``) are emitted as int32 arrays: 4 bytes an entry."""
+    lists = sum(4 * len(v) for f in dataclasses.fields(o.params)
+                if isinstance(v := getattr(o.params, f.name), list))
+    return lists + packing.const_bytes(o.params) + sum(ir.tensor(g, t).nbytes for slot, t in enumerate(o.inputs)
                                                if t and slot != 2 and ir.tensor(g, t).is_const)
