@@ -100,3 +100,13 @@ def test_refusals(tmp_path):
         (tmp_path / "bad.tflite").write_bytes(mb.build([x], [y]))
         with pytest.raises(TinyccError, match="operator 0 .CIRCULAR_BUFFER."):
             driver.compile_graph(str(tmp_path / "bad.tflite"))
+
+
+def test_verify_skips_stopped_invokes(tmp_path):
+    """``tinycc verify`` compares the scores on the invokes TFLite Micro ran to the end (every
+    second of 10) and the frames on every invoke."""
+    from tinycc.verify import verify
+    model = tmp_path / "cb.tflite"
+    model.write_bytes(circular_buffer_model(head=True, cycles_max=None))
+    r = verify(str(model), samples=10)
+    assert r.ok and [o.bytes_compared for o in r.outputs] == [5 * 5, 10 * 12]
