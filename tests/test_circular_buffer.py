@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from tinycc import driver, ir
+from tinycc.selftest import selftest_data
 from tinycc.errors import TinyccError
 from tinycc.ops.circular_buffer import periods
 from tinycc.testing.models_sequence import circular_buffer_model
@@ -110,3 +111,23 @@ def test_verify_skips_stopped_invokes(tmp_path):
     model.write_bytes(circular_buffer_model(head=True, cycles_max=None))
     r = verify(str(model), samples=10)
     assert r.ok and [o.bytes_compared for o in r.outputs] == [5 * 5, 10 * 12]
+
+
+def test_selftest_refused_when_the_first_invoke_stops(tmp_path):
+    model = tmp_path / "cb.tflite"
+    model.write_bytes(circular_buffer_model(head=True, cycles_max=None))
+    with pytest.raises(TinyccError, match="CIRCULAR_BUFFER"):
+        driver.build(str(model), str(tmp_path / "out"), "m", "generic", selftest=selftest_data(str(model)))
+
+
+def test_period_rule_of_the_fifth_buffer(tmp_path):
+    """Without cycles_max, TFLite Micro's Prepare gives period 1 to the fifth counted buffer with a
+    [.., .., 2, 96] output (the count restarts there), 2 to the others but 5/13/25-slot ones."""
+    mb = ModelBuilder()
+    x = mb.tensor([1, 1, 2, 96], "int8", scale=0.5)
+    ys = [mb.tensor([1, s, 2, 96], "int8", scale=0.5) for s in (3, 13, 3, 3, 3, 3, 3)]
+    for y in ys:
+        mb.custom_op("CIRCULAR_BUFFER", [x], [y], False)
+    (tmp_path / "five.tflite").write_bytes(mb.build([x], ys))
+    g = driver.compile_graph(str(tmp_path / "five.tflite"))
+    assert [p for _, p in sorted(periods(g).items())] == [2, 1, 2, 2, 2, 2, 1]
