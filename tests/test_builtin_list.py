@@ -24,10 +24,7 @@ NOT_OPS = {"BASIC_CLASSIFIER", "DECODE", "ETHOSU", "L2NORM_REF"}
 
 # TFLite Micro builtins tinycc does not compile yet (issue 16; the helper working on each shrinks
 # this list when the op is registered).
-NOT_YET = {
-    # the audio custom op (the audio/sequence issue)
-    "CIRCULAR_BUFFER",
-}
+NOT_YET: set[str] = set()
 
 
 def tflm_registered() -> set[str]:

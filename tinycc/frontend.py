@@ -159,7 +159,8 @@ def _load_subgraphs(g: nx.DiGraph, m: flatbuffer.RawModel, name: str) -> None:
                     if e.op_index is not None:    # an operator of subgraph k: say so
                         e.op_kind = f"{e.op_kind or '?'} in subgraph {k}"
                     raise e.located(**where)
-                if any(ops.lookup(ir.op(sg, x).kind).variable_role for x in sg.nodes if ir.is_op(sg, x)) or \
+                if any(ops.lookup(ir.op(sg, x).kind).variable_role or ops.lookup(ir.op(sg, x).kind).state_inputs
+                       for x in sg.nodes if ir.is_op(sg, x)) or \
                         any(ir.tensor(sg, x).variable for x in sg.nodes if not ir.is_op(sg, x)):
                     raise TinyccError(f"subgraph {k} holds variables (state), which tinycc supports only in "
                                       f"subgraph 0", **where)

@@ -72,6 +72,7 @@ class Reference:
         is unreliable, ``OpDef.tflm_reference_reliable``)."""
         self.n_outputs = n_outputs
         self.name = "TFLite Micro"
+        self.stopped = False    # the last run ended early (CIRCULAR_BUFFER's kTfLiteAbort)
         require("tflite_micro")
         try:
             if lite:
@@ -98,7 +99,7 @@ class Reference:
         if self._tflm is not None:
             for i, x in enumerate(inputs):
                 self._tflm.set_input(x, i)
-            self._tflm.invoke()
+            self.stopped = self._tflm.invoke() != 0    # kTfLiteAbort: an op ended the invoke early
             outs, i = [], 0
             while len(outs) < self.n_outputs:
                 outs.append(np.array(self._tflm.get_output(i)))
@@ -117,8 +118,9 @@ def tflm_unreliable(g) -> bool:
                for n in g.nodes if ir.is_op(g, n))
 
 
-def reference_isolated(model_path: str, n_outputs: int, batches, lite: bool = False) -> tuple[str, list]:
-    """(reference name, [outputs per sample]) computed in a child process: TFLite Micro aborts
+def reference_isolated(model_path: str, n_outputs: int, batches, lite: bool = False) -> tuple[str, list, list]:
+    """(reference name, [outputs per sample], [whether the run ended early, per sample]) computed in
+    a child process: TFLite Micro aborts
     the whole process on some models (e.g. its own assertions in SOFTMAX), which must end as
     one clear error, not kill ``tinycc verify``."""
     import multiprocessing as mp
@@ -128,7 +130,11 @@ def reference_isolated(model_path: str, n_outputs: int, batches, lite: bool = Fa
     def child():
         try:
             ref = Reference(model_path, n_outputs, lite)
-            send.send(("ok", ref.name, [ref.run(xs) for xs in batches]))
+            outs, stopped = [], []
+            for xs in batches:
+                outs.append(ref.run(xs))
+                stopped.append(ref.stopped)
+            send.send(("ok", ref.name, (outs, stopped)))
         except MissingPackage as e:
             send.send(("missing", str(e), None))
         except BaseException as e:  # noqa: BLE001 - reported by the parent
@@ -152,7 +158,22 @@ def reference_isolated(model_path: str, n_outputs: int, batches, lite: bool = Fa
     if status != "ok":
         raise TinyccError(f"the reference interpreter failed on this model: {name}",
                           file=os.path.basename(model_path))
-    return name, outs
+    return name, outs[0], outs[1]
+
+
+def stopped_unset(g) -> dict[int, np.ndarray]:
+    """Model output index -> all-true mask, for the outputs written after the first op that may end
+    an invoke early (``OpDef.ends_invoke_early``): on a run the reference ended there, it leaves
+    them as its arena holds them (tinycc: as they were)."""
+    from . import ops
+    order = ir.ops_in_order(g)
+    first = next((k for k, n in enumerate(order) if ops.lookup(ir.op(g, n).kind).ends_invoke_early(ir.op(g, n))),
+                 None)
+    if first is None:
+        return {}
+    late = {t for n in order[first + 1:] for t in ir.op(g, n).outputs}
+    return {i: np.ones(ir.tensor(g, t).size, bool) for i, t in enumerate(g.graph["outputs"])
+            if ir.view_source(g, t) in late or t in late}
 
 
 @contextlib.contextmanager
@@ -241,8 +262,8 @@ def verify(model_path: str, target: str = "generic", samples: int = 10, seed: in
     else:
         rng = np.random.default_rng(seed)
         batches = [random_inputs(g, rng) for _ in range(samples)]
-    ref_name, expected = reference_isolated(model_path, len(g.graph["outputs"]), batches,
-                                            tflm_unreliable(g))
+    ref_name, expected, stopped = reference_isolated(model_path, len(g.graph["outputs"]), batches,
+                                                     tflm_unreliable(g))
     with tempfile.TemporaryDirectory(prefix="tinycc-verify-") as tmp:
         work = Path(keep) if keep else Path(tmp)
         ours, instructions = execute(model_path, g, batches, target, optimize, workdir=work, timeout=timeout)
@@ -254,7 +275,7 @@ def verify(model_path: str, target: str = "generic", samples: int = 10, seed: in
                        footprint=footprint, arena_bytes=g.graph["plan"].size, optimize=g.graph["optimize"],
                        inputs="user" if inputs else "random",
                        state_bytes=g.graph["plan"].state_size)
-    unset = [reference_unset(g, e) for e in expected]
+    unset = [{**reference_unset(g, e), **(stopped_unset(g) if stop else {})} for e, stop in zip(expected, stopped)]
     for i, tid in enumerate(g.graph["outputs"]):
         size = ir.tensor(g, tid).size
         mask = (np.stack([u.get(i, np.zeros(size, bool)) for u in unset]) if any(i in u for u in unset)

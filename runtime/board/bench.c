@@ -54,7 +54,7 @@ int main(void)
         }
     }
     board_timer_start();
-    if (TCC_FN(_invoke)() != 0) {
+    if (TCC_FN(_invoke)() < 0) {
         board_print("tinycc-bench: invoke failed\n");
         return 1;
     }

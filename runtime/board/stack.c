@@ -52,7 +52,7 @@ int main(void)
     for (volatile uint32_t *w = __stack_bottom; w < sp; ++w) {
         *w = PAINT;
     }
-    if (TCC_FN(_invoke)() != 0) {
+    if (TCC_FN(_invoke)() < 0) {
         board_print("tinycc-stack: invoke failed\n");
         return 1;
     }

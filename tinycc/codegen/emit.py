@@ -15,7 +15,7 @@ import jinja2
 import networkx as nx
 import numpy as np
 
-from .. import __version__, ir, objcache, variants
+from .. import __version__, ir, objcache, ops, variants
 from ..cformat import format_float, format_scalar, format_values  # noqa: F401  (ops' emit used them from here)
 from ..dtypes import TFLITE_C_TYPES, ZERO_POINT_RANGE
 from ..memory_report import build_report
@@ -258,7 +258,7 @@ def generate_with_report(g: nx.DiGraph, opts: Options | str, target: str | None 
                            init_values=None if x.initial is not None else
                            format_values(ir.tensor(g, tid).init.ravel(), ir.C_TYPE[x.dtype]))
                       for x, tid in zip(rep.state, plan.state)],
-               inputs=io("inputs"), outputs=io("outputs"),
+               inputs=io("inputs"), outputs=io("outputs"), not_ready=not_ready(g),
                kernel_headers=sorted({kernel_header(k) for k in em.kernels}), sources=sources,
                arena_section=opts.arena_section, weights_section=opts.weights_section,
                app_arena=opts.app_arena, arena_align=ARENA_ALIGN, bench=opts.bench,
@@ -275,6 +275,16 @@ def generate_with_report(g: nx.DiGraph, opts: Options | str, target: str | None 
 
 
 _OPTIONAL = re.compile(r"#ifndef TCC_OMIT_(\w+)|defined\(TCC_OMIT_(\w+)\)")
+
+
+def not_ready(g: nx.DiGraph) -> list[dict]:
+    """The ops that may end an invoke early (``OpDef.ends_invoke_early``): index, kind and period."""
+    out = []
+    for n in ir.ops_in_order(g):
+        o = ir.op(g, n)
+        if ops.lookup(o.kind).ends_invoke_early(o):
+            out.append(dict(index=o.index, kind=o.kind, period=o.params.get("period", 1)))
+    return out
 
 
 def omit_unused(text: str, uses: set[str]) -> str:

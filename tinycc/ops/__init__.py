@@ -91,6 +91,12 @@ class OpDef:
         op's options bytes) into attrs."""
         return {}
 
+    def ends_invoke_early(self, o: ir.Op) -> bool:
+        """The op may end the invoke (TFLite Micro's kTfLiteAbort: the ops after it do not run,
+        NAME_invoke() returns NAME_NOT_READY); its ``emit`` returns from the run then. The planner
+        keeps the model's outputs apart from every other buffer, so they keep their values."""
+        return False
+
     def internal_state(self, g, o: ir.Op) -> list[ir.Tensor]:
         """State the kernel keeps from one invoke to the next that the model holds no tensor for
         (the signal library's delay lines): the frontend appends these state tensors

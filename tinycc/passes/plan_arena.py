@@ -12,11 +12,13 @@ Algorithm
      at step k. Orders are planned while the pairs of buffers live together, summed over
      them, stay within PAIR_BUDGET; beyond it, those with the smallest live peak first (at
      least one). The budget counts work, so plans do not depend on the machine.
-     Ops touching one state tensor keep the model's order among themselves (``state_edges``).
+     Ops touching one state tensor keep the model's order among themselves, and an op that may
+     end the invoke early keeps its place in it (``state_edges``).
   3. Lifetimes. For one order, a buffer lives over [first, last]: from the step of its
      producer (0 for model inputs; the earliest producer of the tensors placed in it) to the
      last step that reads it, one of its views or a tensor placed in it;
-     model outputs live to the end (step = number of ops). Scratch lives at its op's step.
+     model outputs live to the end (step = number of ops), and from step 0 when an op may end
+     the invoke early (they keep their values then). Scratch lives at its op's step.
   4. Overlap rules. Two buffers whose lifetimes intersect may not share a byte, except
      an op's output and an input that dies at that op, as the op's kernel allows
      (``OpDef.overlap``, derived from its access pattern; the rule itself is
@@ -71,7 +73,7 @@ from dataclasses import dataclass, field
 import networkx as nx
 import numpy as np
 
-from .. import ir, overlap, variants
+from .. import ir, ops, overlap, variants
 
 ALIGN = 4
 MAX_ORDERS = 24          # topological orders tried besides the model's and the greedy one
@@ -207,9 +209,13 @@ def candidate_orders(g: nx.DiGraph, extra: int = MAX_ORDERS) -> list[list[str]]:
 def state_edges(g: nx.DiGraph, base: list[str]) -> list[tuple[str, str]]:
     """(earlier, later) op pairs that must keep the model's order because both touch one state
     tensor (READ_VARIABLE before the ASSIGN_VARIABLE that follows it, ...): each state tensor's
-    ops, in ``base`` order, chained."""
+    ops, in ``base`` order, chained. An op that may end the invoke early (``OpDef.ends_invoke_early``)
+    is a barrier: the ops before it in the model run before it, the others after it, as in TFLite Micro."""
     step = {o: k for k, o in enumerate(base)}
     edges = []
+    for k, oid in enumerate(base):
+        if ops.lookup(ir.op(g, oid).kind).ends_invoke_early(ir.op(g, oid)):
+            edges += [(a, oid) for a in base[:k]] + [(oid, b) for b in base[k + 1:]]
     for n in g.nodes:
         if not ir.is_op(g, n) and ir.tensor(g, n).variable:
             users = sorted(ir.consumers(g, n), key=step.__getitem__)
@@ -301,6 +307,9 @@ class _Facts:
         self.g = g
         outputs = set(g.graph["outputs"])
         self.tensors = []       # (owner, producing op or None, reading ops, is a model output)
+        # an op may end the invoke early: the outputs keep their values, so they live from step 0
+        self.outputs_from_start = any(ops.lookup(ir.op(g, n).kind).ends_invoke_early(ir.op(g, n))
+                                      for n in ir.ops_in_order(g))
         for n in sorted(g.nodes):
             if ir.is_op(g, n) or not ir.tensor(g, n).in_arena:
                 continue
@@ -341,6 +350,8 @@ def lifetimes(g: nx.DiGraph, order: list[str], facts: _Facts | None = None) -> d
             lo_hi[1] = max(lo_hi[1], step[c])
         if is_output:
             lo_hi[1] = end
+            if facts.outputs_from_start:
+                lo_hi[0] = 0
     for k, oid in enumerate(order):
         if facts.scratch[oid] > 0:
             life[scratch_id(ir.op(g, oid))] = [k, k]
@@ -365,6 +376,8 @@ def overlap_rules(g: nx.DiGraph, order: list[str], life, facts: _Facts | None = 
         out = o.outputs[0]
         if not facts.whole(out):
             continue                     # an output placed inside a join's output shares with nothing
+        if facts.outputs_from_start and any(is_output for owner, _, _, is_output in facts.tensors if owner == out):
+            continue                     # a model output kept apart (an invoke may end early)
         for slot, t in enumerate(o.inputs):
             if t is None or not ir.tensor(g, t).in_arena or not facts.whole(t):
                 continue

@@ -205,3 +205,34 @@ def stream_model(seed: int = 0) -> bytes:
     mb.op("ASSIGN_VARIABLE", [h1, const([1, 1, 3])], [])
     mb.subgraph(0)
     return mb.build([x], [y])
+
+
+def circular_buffer_model(*, slots: int = 4, width: int = 1, depth: int = 3, cycles_max: int | None = None,
+                          valid: bool = False, head: bool = False, seed: int = 0) -> bytes:
+    """TFLite Micro's CIRCULAR_BUFFER (int8): frames [1, 1, width, depth] -> [1, slots, width, depth]
+    (``cycles_max`` None: no custom options, the period from the shape), with a bool ``valid``
+    output, and with ``head``: a CONV_2D over all the slots (RELU) and a FULLY_CONNECTED after it,
+    the model's output then."""
+    rng = np.random.default_rng(seed)
+    mb = ModelBuilder("tinycc CIRCULAR_BUFFER test model")
+    q = dict(scale=0.05, zero_point=-4)
+    x = mb.tensor([1, 1, width, depth], "int8", name="frame", **q)
+    buf = mb.tensor([1, slots, width, depth], "int8", name="frames", **q)
+    outs = [buf]
+    if valid:
+        outs.append(mb.tensor([1], "bool", name="valid"))
+    mb.custom_op("CIRCULAR_BUFFER", [x], outs, False if cycles_max is None else {"cycles_max": cycles_max})
+    if head:
+        ch, n = 6, 5
+        w = mb.tensor([ch, slots, width, depth], "int8", data=rng.integers(-127, 128, (ch, slots, width, depth)),
+                      scale=[0.01 + 0.002 * k for k in range(ch)], zero_point=[0] * ch, name="conv_w")
+        b = mb.tensor([ch], "int32", data=rng.integers(-300, 300, ch), scale=[0.05 * (0.01 + 0.002 * k)
+                                                                           for k in range(ch)], name="conv_b")
+        c = mb.tensor([1, 1, 1, ch], "int8", scale=0.04, zero_point=-128, name="conv")
+        mb.op("CONV_2D", [buf, w, b], [c], padding="VALID", fused_activation="RELU")
+        fw = mb.tensor([n, ch], "int8", data=rng.integers(-127, 128, (n, ch)), scale=0.02, name="fc_w")
+        y = mb.tensor([1, n], "int8", scale=0.1, zero_point=3, name="scores")
+        mb.op("FULLY_CONNECTED", [c, fw, -1], [y])
+        outs = [y] + outs     # the frames an output too: TFLite Micro keeps them in its arena,
+        #                      where only a model output is never reused by later tensors
+    return mb.build([x], outs)

@@ -504,7 +504,8 @@ class ModelBuilder:
     def custom_op(self, custom_code: str, inputs: Sequence[int], outputs: Sequence[int],
                   options: dict | None = None, *, version: int = 1) -> int:
         """Add a custom operator (e.g. ``"TFLite_Detection_PostProcess"``) whose custom options
-        are ``options`` written as a flexbuffer map, and return its index."""
+        are ``options`` written as a flexbuffer map (``options`` False: no custom options at all),
+        and return its index."""
         from flatbuffers import flexbuffers
         for t in list(inputs) + list(outputs):
             if t != -1 and not 0 <= t < len(self._tensors):
@@ -512,7 +513,7 @@ class ModelBuilder:
         key = (tflite.BuiltinOperator.CUSTOM, int(version), custom_code)
         if key not in self._opcodes:
             self._opcodes.append(key)
-        blob = bytes(flexbuffers.Dumps(dict(options or {})))
+        blob = b"" if options is False else bytes(flexbuffers.Dumps(dict(options or {})))
         self._ops.append(_Op(self._opcodes.index(key), [int(i) for i in inputs], [int(o) for o in outputs],
                              {"custom_options": blob}))
         return len(self._ops) - 1
@@ -611,7 +612,7 @@ class ModelBuilder:
         options_offset = None
         spec = _OPTION_WRITERS.get(code)
         custom = None
-        if code == tflite.BuiltinOperator.CUSTOM:
+        if code == tflite.BuiltinOperator.CUSTOM and op.options["custom_options"]:
             custom = b.CreateNumpyVector(np.frombuffer(op.options["custom_options"], np.uint8))
         elif spec is not None and (spec.required or op.options):
             remaining = dict(op.options)
