@@ -175,13 +175,13 @@ def test_pack_weights_flash_budget(tmp_path):
     g, kernel = impl()
     consts = g.graph["model_const_bytes"]
     assert consts >= 512 * 64 and g.graph["flash_budget"] == round(1.10 * consts + 16 * 1024)
-    assert kernel == "arm_fc_int8"              # 32 KB of widening does not fit 0.10 x 33 KB + 16 KB
+    assert kernel == "arm_fc8"                  # int8 weights; 32 KB of widening does not fit 0.10 x 33 KB + 16 KB
     assert impl(flash_budget=consts)[1] == "plain"
-    assert impl(flash_budget=3 * consts)[1] == "arm_fc"
+    assert impl(flash_budget=3 * consts)[1] == "arm_fc8"    # the fastest too: widening buys nothing now
     assert impl(flash_budget=3 * consts, optimize="memory")[1] == "plain"
     assert main(["build", str(path), "-o", str(tmp_path / "out"), "--target", "cortex-m4", "--no-stack",
                  "--flash-budget", str(3 * consts)]) == 0
     header = (tmp_path / "out" / "model.h").read_text()
     assert f"the model's own constants {consts} B; flash budget\n * {3 * consts} B" in header
-    assert "tcc_arm_fc_s8" in (tmp_path / "out" / "model.c").read_text()
+    assert "tcc_arm_fc8_s8" in (tmp_path / "out" / "model.c").read_text()
     assert main(["build", str(path), "-o", str(tmp_path / "o2"), "--flash-budget", "0"]) == 2

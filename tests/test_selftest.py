@@ -32,13 +32,16 @@ def build(*args):
 
 
 def corrupt_one_weight(c_file):
-    """Flip bit 6 of one byte of the first op's first constant array in NAME.c (its weights: int8, or
-    int32 words of packed int8 weights in the fast kernels' layout)."""
+    """Flip bit 6 of the first byte of the first op's first constant array in NAME.c (its int8
+    weights), or bit 30 of its first word when the array is int32 (a fast kernel's stream of
+    packed int8 weights, pre-scaled biases and requantization words: a low bit of a pre-scaled
+    bias can vanish in the rounding, bit 30 of any of them cannot)."""
     text = c_file.read_text()
     m = re.search(r"static const (int8_t|int32_t) op0_\w+\[\d+\][^=]*= \{\n    (-?\d+)", text)
-    v = int(m.group(2)) ^ 0x40
     if m.group(1) == "int8_t":
-        v = (v + 128) % 256 - 128
+        v = ((int(m.group(2)) ^ 0x40) + 128) % 256 - 128
+    else:
+        v = int(m.group(2)) ^ 0x40000000
     c_file.write_text(text[:m.start(2)] + str(v) + text[m.end(2):])
 
 
