@@ -268,18 +268,17 @@ def report(model_path, name: str = "model", target: str = DEFAULT_TARGET, measur
     and emitter as ``build``; with ``measure`` and arm-none-eabi-gcc installed, the generated
     code's .text and the worst-case stack of NAME_invoke are measured too (on ``measure_cpu``)."""
     from . import toolchain
-    from .codegen.emit import generate_with_report
     from .report import attach_code
-    check_name(name)
-    g = compile_graph(model_path, name, target=target, optimize=optimize, flash_budget=flash_budget, shapes=shapes,
-                      compress=compress)
-    files, rep = generate_with_report(g, name, g.graph["target"])
-    rep.optimize = g.graph["optimize"]
-    if measure and toolchain.have_arm_toolchain():
-        rep.measured_on = measure_cpu(g.graph["target"])
+    # the build's own choices: a build measured above the flash budget is redone (generate)
+    # (with ``measure``, generate measures the stack and sizes too)
+    measure = measure and toolchain.have_arm_toolchain()
+    b = generate(model_path, name, target, optimize=optimize, flash_budget=flash_budget, shapes=shapes,
+                 compress=compress, stack=measure)
+    files, rep = b.files, b.report
+    rep.optimize = b.optimize
+    if measure:
+        rep.measured_on = b.stack["cpu"]
         with generated_sources(files) as (tmp, sources):
-            st = toolchain.stack_usage(sources, f"{name}_invoke", target=rep.measured_on, include_dirs=[tmp],
-                                       sizes=True)
             attach_code(rep, *toolchain.function_sizes(sources, target=rep.measured_on, include_dirs=[tmp]))
-        rep.code_bytes, rep.stack_bytes = st["sizes"]["text"], st["bytes"]
+        rep.code_bytes, rep.stack_bytes = b.stack["sizes"]["text"], b.stack["bytes"]
     return rep
