@@ -173,7 +173,9 @@ def dw8_cases(seed: int) -> list[Case]:
              dict(in_h=6, in_w=6, channels=20, pad_top=1, pad_left=1),
              dict(in_h=7, in_w=9, channels=5, stride=2, pad_top=1, pad_left=1),
              dict(in_h=8, in_w=3, channels=6, pad_top=1, pad_left=1),
-             dict(in_h=3, in_w=3, channels=9, pad_top=1, pad_left=1, batches=2)]
+             dict(in_h=3, in_w=3, channels=9, pad_top=1, pad_left=1, batches=2),
+             # vww op 3 (48x48 stride 2, pad 0) scaled down: the ring in place, rows
+             dict(in_h=16, in_w=16, channels=7, stride=2, pad_top=0, pad_left=0, transposed=False, ring=True)]
     for i, kw in enumerate(fixed):
         for _ in range(20):
             c = dw8_case(rng, f"{i}", **kw)
@@ -208,6 +210,7 @@ def test_dw8_records_match_planar_pack():
 def test_w8_kernels_qemu(tmp_path):
     cases = fc8_cases(11) + dw8_cases(21)
     assert len(cases) >= 40
+    assert any(c.inplace_call and "ring" in c.desc and " s2 " in c.desc for c in cases)   # vww op 3's way
     rc, log = build_and_run(cases, tmp_path, "qemu")
     _check(rc, log, cases)
 

@@ -139,6 +139,19 @@ def test_plan_arena_reuses_memory_on_a_chain():
     assert plan.size < plan.lower_bound() * 0.6
 
 
+def test_greedy_rule_order_keeps_an_exactly_pair_together():
+    """vww step 3 with the in-place dw8 ring (issue 14): the output ("exactly" 0 on its input)
+    is placed right after the input, before the larger output of the next op takes offset 0
+    (which left the ring's output only the top: 46,080 B instead of 36,864)."""
+    from tinycc.passes.plan_arena import Overlap, _Problem, greedy_rule_order
+    sizes = {"x": 36864, "y": 9216, "z": 18432}
+    life = {"x": (2, 3), "y": (3, 4), "z": (4, 5)}
+    rules = {("x", "y"): Overlap("x", "y", 0, "dw", "exactly"), ("y", "z"): Overlap("y", "z", -9184, "conv")}
+    placed = greedy_rule_order(_Problem(sizes, life, rules))
+    assert placed["y"] == placed["x"] == 0
+    assert max(placed[t] + sizes[t] for t in sizes) == 36864
+
+
 def test_verify_catches_a_broken_graph():
     g = run_pipeline(frontend.load_tflite(str(model_path("ad01_int8"))))
     oid = g.graph["plan"].order[0]

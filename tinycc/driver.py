@@ -176,7 +176,8 @@ def generate(model_path, name: str = "model", target: str = DEFAULT_TARGET, *,
         timings["codegen"] = timings.get("codegen", 0.0) + time.process_time() - start
         # pack_weights spends the flash budget on estimates of the code; the measured flash decides
         # (measured whenever fast kernels were chosen, with or without ``stack``): above the budget,
-        # build again with the excess taken off what the fast kernels may spend
+        # build again with the excess taken off what the fast kernels spent (the allowance less
+        # what it left unspent, ``flash_room``: taking the excess off that alone may change nothing)
         check_flash = bool(g.graph.get("flash_spent")) and attempt + 1 < FLASH_ATTEMPTS
         start, children = time.process_time(), _child_cpu()
         measured = measure_stack(files, opts) if stack or check_flash else None
@@ -185,7 +186,7 @@ def generate(model_path, name: str = "model", target: str = DEFAULT_TARGET, *,
         over = measured["sizes"]["flash"] - g.graph["flash_budget"] if measured and measured.get("sizes") else 0
         if over <= 0 or not check_flash:
             break
-        overshoot += over
+        overshoot += over + g.graph.get("flash_room", 0)
     if not stack:
         measured = None
     if measured:
@@ -267,18 +268,17 @@ def report(model_path, name: str = "model", target: str = DEFAULT_TARGET, measur
     and emitter as ``build``; with ``measure`` and arm-none-eabi-gcc installed, the generated
     code's .text and the worst-case stack of NAME_invoke are measured too (on ``measure_cpu``)."""
     from . import toolchain
-    from .codegen.emit import generate_with_report
     from .report import attach_code
-    check_name(name)
-    g = compile_graph(model_path, name, target=target, optimize=optimize, flash_budget=flash_budget, shapes=shapes,
-                      compress=compress)
-    files, rep = generate_with_report(g, name, g.graph["target"])
-    rep.optimize = g.graph["optimize"]
-    if measure and toolchain.have_arm_toolchain():
-        rep.measured_on = measure_cpu(g.graph["target"])
+    # the build's own choices: a build measured above the flash budget is redone (generate)
+    # (with ``measure``, generate measures the stack and sizes too)
+    measure = measure and toolchain.have_arm_toolchain()
+    b = generate(model_path, name, target, optimize=optimize, flash_budget=flash_budget, shapes=shapes,
+                 compress=compress, stack=measure)
+    files, rep = b.files, b.report
+    rep.optimize = b.optimize
+    if measure:
+        rep.measured_on = b.stack["cpu"]
         with generated_sources(files) as (tmp, sources):
-            st = toolchain.stack_usage(sources, f"{name}_invoke", target=rep.measured_on, include_dirs=[tmp],
-                                       sizes=True)
             attach_code(rep, *toolchain.function_sizes(sources, target=rep.measured_on, include_dirs=[tmp]))
-        rep.code_bytes, rep.stack_bytes = st["sizes"]["text"], st["bytes"]
+        rep.code_bytes, rep.stack_bytes = b.stack["sizes"]["text"], b.stack["bytes"]
     return rep

@@ -321,5 +321,6 @@ def _pack_weights(g: nx.DiGraph) -> nx.DiGraph:
                 break
             _with(g, oid, old)
     g.graph["ram_budget"] = budget
+    g.graph["flash_room"] = max(room, 0)        # the allowance left unspent (estimates)
     g.graph["flash_spent"] = sum(1 for oid in ir.ops_in_order(g) if ir.op(g, oid).params.packed is not None)
     return g

@@ -36,7 +36,9 @@ Algorithm
        greedy_rule_order   largest first among buffers whose predecessors are placed,
                            where an output that must start below its input ("at_most"
                            with a negative shift) precedes that input, so the input can be
-                           placed above it;
+                           placed above it, and an output computed at an "exactly" offset
+                           from its input is placed right after it (before a larger buffer
+                           of a later step takes that one offset);
        best_fit_lifetime   by first use; among the free gaps, the tightest that fits;
        sweep               by first use, over a list of free holes that dead buffers give
                            back; no overlap rules (O(n log n + n * holes));
@@ -596,9 +598,13 @@ def greedy_by_size_late(p: _Problem) -> dict[str, int]:
 
 def greedy_rule_order(p: _Problem) -> dict[str, int]:
     before = {t: set() for t in p.ids}            # t -> buffers that must be placed before t
+    tied: dict[str, list[str]] = {}                # "exactly": placed one right after the other
     for (a, b), (side, rule) in p.rule.items():
         if side == "in" and rule.kind == "at_most" and rule.shift < 0:
             before[a].add(b)                       # output b first, its input a above it
+        if side == "in" and rule.kind == "exactly":
+            tied.setdefault(a, []).append(b)
+            tied.setdefault(b, []).append(a)
     key = {t: (-p.sizes[t], p.life[t][0], t) for t in p.ids}
     after: dict[str, list[str]] = {}
     for t, bs in before.items():
@@ -619,12 +625,18 @@ def greedy_rule_order(p: _Problem) -> dict[str, int]:
             while rest[0][2] in done:
                 heapq.heappop(rest)
             t = heapq.heappop(rest)[2]
-        order.append(t)
-        done.add(t)
-        for u in after.get(t, ()):
-            waiting[u] -= 1
-            if not waiting[u] and u not in done:
-                heapq.heappush(ready, key[u])
+        group = [t]                                # t and, transitively, its tied buffers
+        while group:
+            t = group.pop()
+            if t in done:
+                continue
+            order.append(t)
+            done.add(t)
+            group += sorted(tied.get(t, ()), key=key.get, reverse=True)
+            for u in after.get(t, ()):
+                waiting[u] -= 1
+                if not waiting[u] and u not in done:
+                    heapq.heappush(ready, key[u])
     return place_in_order(p, order)
 
 
