@@ -34,10 +34,11 @@ static inline int32_t tcc_dw_window(const int8_t *x, const int32_t *w, int32_t r
                                     int32_t w_row, int32_t dx, int32_t dy, int32_t zp)
 {
     int32_t acc = 0;
-    for (int32_t r = 0; r < rows; ++r, x += dy, w += w_row) {
-        const int8_t *xp = x;
-        for (int32_t c = 0; c < cols; ++c, xp += dx) {
-            acc += w[c] * (*xp - zp);
+    for (int32_t r = 0; r < rows; ++r) {
+        const int8_t *xr = x + r * dy;
+        const int32_t *wr = w + r * w_row;
+        for (int32_t c = 0; c < cols; ++c) {
+            acc += wr[c] * (xr[c * dx] - zp);
         }
     }
     return acc;
@@ -94,12 +95,12 @@ static int8_t *tcc_dw_row(const tcc_dw_requant *q, int8_t *t, const int8_t *x, c
 {
     const tcc_dw_requant r = *q;
     if (k_h == 3 && k_w == 3) {
-        for (int32_t i = 0; i < n; ++i, x += step) {
-            *t++ = tcc_dw_out(&r, bias + tcc_dw_window3x3(x, wk, dx, dy));
+        for (int32_t i = 0; i < n; ++i) {
+            *t++ = tcc_dw_out(&r, bias + tcc_dw_window3x3(x + i * step, wk, dx, dy));
         }
     } else {
-        for (int32_t i = 0; i < n; ++i, x += step) {
-            *t++ = tcc_dw_out(&r, bias + tcc_dw_window(x, wk, k_h, k_w, k_w, dx, dy, 0));
+        for (int32_t i = 0; i < n; ++i) {
+            *t++ = tcc_dw_out(&r, bias + tcc_dw_window(x + i * step, wk, k_h, k_w, k_w, dx, dy, 0));
         }
     }
     return t;
@@ -187,9 +188,8 @@ void tcc_depthwise_s8(const tcc_depthwise_s8_params *p, const int8_t *in, int8_t
                 } else {
                     tcc_dw_plane_any(p, img, ic, oc, scratch);
                 }
-                int8_t *d = dst + oc;
-                for (int32_t q = 0; q < plane; ++q, d += out_c) {
-                    *d = scratch[q];
+                for (int32_t q = 0; q < plane; ++q) {
+                    dst[q * out_c + oc] = scratch[q];
                 }
             }
         }
