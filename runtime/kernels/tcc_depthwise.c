@@ -27,7 +27,7 @@
  * into wk (int32, so loads need no sign extension); pointers walk the input (dx: next tap in a
  * row, dy: next row of taps); 3x3 windows are written out. Windows over TCC_DW_MAX_TAPS taps
  * take the reference loop. */
-#define TCC_DW_MAX_TAPS 64
+#define TCC_DW_MAX_TAPS 25     /* up to 5x5 (100 B of stack) */
 
 /* sum over rows x cols taps of w * (x - zp); w rows are w_row apart. */
 static inline int32_t tcc_dw_window(const int8_t *x, const int32_t *w, int32_t rows, int32_t cols,
