@@ -168,7 +168,7 @@ def test_rules_are_a_table():
         return {d.kind for d in defs if pred(d)}
     rule = {r.name: r for r in RULES}
     assert kinds(rule["clamp_activation"].producer) == {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD",
-                                                        "AVERAGE_POOL_2D", "MAX_POOL_2D"}
+                                                        "AVERAGE_POOL_2D", "MAX_POOL_2D", "L2_POOL_2D"}
     assert kinds(rule["clamp_activation"].consumer) == {"RELU", "RELU6", "RELU_N1_TO_1", "MAXIMUM", "MINIMUM"}
     assert kinds(rule["pad_into_window"].producer) == kinds(rule["pad_into_max_pool"].producer) == {"PAD", "PADV2"}
     assert kinds(rule["pad_into_window"].consumer) == {"CONV_2D", "DEPTHWISE_CONV_2D"}

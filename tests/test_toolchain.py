@@ -42,7 +42,7 @@ size_t model_output_bytes(int i);
 # mix-up of input or output order shows; the 1 added to output 0 comes from
 # .data, so the startup's .data copy is checked too. On Arm, FAKE_LOOPS
 # iterations of a 2-instruction loop give a known instruction count. Input 0
-# byte 0 selects failure modes: 0xEE -> invoke returns 7; 0xFA -> bad memory
+# byte 0 selects failure modes: 0xEE -> invoke returns -7 (an error: negative); 0xFA -> bad memory
 # access at FAKE_BAD_ADDRESS (Arm); 0xFC -> unbounded recursion (Arm).
 FAKE_MODEL = """\
 #include "model.h"
@@ -77,7 +77,7 @@ int model_invoke(void)
     size_t i;
     uint32_t n = FAKE_LOOPS;
     if (in0[0] == 0xEE) {
-        return 7;
+        return -7;
     }
 #if defined(__arm__)
     if (in0[0] == 0xFA) {

@@ -41,7 +41,7 @@ class EmbeddingLookup(OpDef):
     def emit(self, g, o, ctx):
         desc = ctx.const_array(o, "desc", "int32_t", o.params.desc)
         value, ids = operand(ctx, o, o.inputs[1], "value"), operand(ctx, o, o.inputs[0], "ids")
-        ctx.call(o, f"if (tcc_gather_idx({desc}, {value}, {ids}, {ctx.buf(o.outputs[0])}) != 0) {{ return 1; }}",
+        ctx.call(o, f"if (tcc_gather_idx({desc}, {value}, {ids}, {ctx.buf(o.outputs[0])}) != 0) {{ return -1; }}",
                  self.kernel)
 
     def evaluate(self, g, o, inputs):

@@ -74,7 +74,7 @@ class Gather(OpDef):
         desc = ctx.const_array(o, "desc", "int32_t", o.params.desc)
         x, idx = operand(ctx, o, o.inputs[0], "data"), operand(ctx, o, o.inputs[1], "indices")
         y = ctx.buf(o.outputs[0])
-        ctx.call(o, f"if (tcc_gather_idx({desc}, {x}, {idx}, {y}) != 0) {{ return 1; }}", self.kernel)
+        ctx.call(o, f"if (tcc_gather_idx({desc}, {x}, {idx}, {y}) != 0) {{ return -1; }}", self.kernel)
 
     def evaluate(self, g, o, inputs):
         geo = self.geometry(g, o)

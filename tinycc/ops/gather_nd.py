@@ -60,7 +60,7 @@ class GatherNd(OpDef):
     def emit(self, g, o, ctx):
         desc = ctx.const_array(o, "desc", "int32_t", o.params.desc)
         x, idx = operand(ctx, o, o.inputs[0], "data"), operand(ctx, o, o.inputs[1], "indices")
-        ctx.call(o, f"if (tcc_gather_nd({desc}, {x}, {idx}, {ctx.buf(o.outputs[0])}) != 0) {{ return 1; }}",
+        ctx.call(o, f"if (tcc_gather_nd({desc}, {x}, {idx}, {ctx.buf(o.outputs[0])}) != 0) {{ return -1; }}",
                  self.kernel)
 
     def evaluate(self, g, o, inputs):

@@ -31,7 +31,8 @@ typedef struct {
     const int32_t *stream_end;    /* sp + 28 */
 } c8_ctx;
 #if TCC_ARM_HAVE_DSP   /* the asm's stack offsets (32-bit pointers) */
-#define C8_STATIC_OFFSET(field, off) _Static_assert(offsetof(c8_ctx, field) == (off), #field)
+/* C99 has no _Static_assert: an array of negative size fails the build instead */
+#define C8_STATIC_OFFSET(field, off) typedef char c8_ctx_##field##_ok[offsetof(c8_ctx, field) == (off) ? 1 : -1]
 C8_STATIC_OFFSET(wskip, 0);
 C8_STATIC_OFFSET(skip, 4);
 C8_STATIC_OFFSET(col_entry, 8);
@@ -41,7 +42,7 @@ C8_STATIC_OFFSET(off1, 20);
 C8_STATIC_OFFSET(off2, 24);
 C8_STATIC_OFFSET(stream_end, 28);
 #endif
-_Static_assert(sizeof(tcc_arm_conv8_head) == 8 && sizeof(tcc_arm_conv8_tail) == 16, "stream records");
+typedef char c8_stream_records_ok[sizeof(tcc_arm_conv8_head) == 8 && sizeof(tcc_arm_conv8_tail) == 16 ? 1 : -1];
 
 #define C8_UNROLL 8   /* groups per pass of the unrolled loop */
 
