@@ -48,6 +48,13 @@ def same_quant(a: ir.Tensor, b: ir.Tensor) -> bool:
             and a.quant.zero_point[0] == b.quant.zero_point[0])
 
 
+def require_same_quant(op: OpDef, g, o: ir.Op) -> None:
+    """A copy op's output must be quantized like its input 0 (the bytes move unchanged)."""
+    x = ir.tensor(g, o.inputs[0])
+    if not same_quant(x, ir.tensor(g, o.outputs[0])):
+        raise op.fail(o, "input and output quantization must be equal", x.name)
+
+
 def const_ints(op: OpDef, g, o: ir.Op, slot: int, what: str) -> np.ndarray:
     """The data of constant int32/int64 input ``slot`` (shapes and sizes must be known at compile time)."""
     if slot >= len(o.inputs) or o.inputs[slot] is None:
@@ -74,6 +81,15 @@ class GatherMapOp(OpDef):
 
     def fill(self, g, o, ctx) -> str:
         return "NULL"
+
+    def check_gather_of_input(self, g, o, out_shape) -> None:
+        """The checks of a gather with a constant second input (TILE, REVERSE_V2, BROADCAST_TO):
+        two inputs, a type the byte kernels move, the input's quantization, and the output shape
+        ``out_shape()`` (which checks the constant input)."""
+        self.expect_arity(o, (2, 2))
+        check_movable(self, g, o, [o.inputs[0]])
+        require_same_quant(self, g, o)
+        self.expect_shape(g, o, o.outputs[0], out_shape())
 
     def prepare(self, g, o):
         es = ir.DTYPE_SIZE[ir.tensor(g, o.inputs[self.data_slot]).dtype]

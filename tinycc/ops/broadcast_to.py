@@ -8,7 +8,7 @@ import tflite
 from .. import ir
 from ..index_maps import index_array, maps_from_index
 from . import register
-from ._datamove import GatherMapOp, check_movable, const_ints, same_quant
+from ._datamove import GatherMapOp, const_ints
 
 
 @register
@@ -28,9 +28,4 @@ class BroadcastTo(GatherMapOp):
         return maps_from_index(self.out_index(g, o))
 
     def check(self, g, o):
-        self.expect_arity(o, (2, 2))
-        check_movable(self, g, o, [o.inputs[0]])
-        x = ir.tensor(g, o.inputs[0])
-        if not same_quant(x, ir.tensor(g, o.outputs[0])):
-            raise self.fail(o, "input and output quantization must be equal", x.name)
-        self.expect_shape(g, o, o.outputs[0], self.out_index(g, o).shape)
+        self.check_gather_of_input(g, o, lambda: self.out_index(g, o).shape)

@@ -19,7 +19,7 @@ import tflite
 from .. import ir
 from ..index_maps import index_array, maps_or_table
 from . import register
-from ._datamove import GatherMapOp, check_movable, const_ints, same_quant
+from ._datamove import GatherMapOp, check_movable, const_ints, require_same_quant
 
 SPACE_BATCH_TYPES = ("int8", "float32")   # what TFLite Micro's kernels take
 
@@ -31,8 +31,7 @@ def block_args(op, g, o, second: str) -> tuple[list[int], np.ndarray]:
     dt = check_movable(op, g, o, [o.inputs[0]])
     if dt not in SPACE_BATCH_TYPES:
         raise op.fail(o, f"type {dt} is not supported (int8 or float32)", x.name)
-    if not same_quant(x, ir.tensor(g, o.outputs[0])):
-        raise op.fail(o, "input and output quantization must be equal", x.name)
+    require_same_quant(op, g, o)
     if len(x.shape) not in (3, 4):
         raise op.fail(o, f"expects a 3-D or 4-D input, got {list(x.shape)}", x.name)
     block = [int(b) for b in const_ints(op, g, o, 1, "block_shape").ravel()]

@@ -9,7 +9,7 @@ import tflite
 from .. import ir
 from ..index_maps import index_array, maps_from_index
 from . import register
-from ._datamove import GatherMapOp, check_movable, const_ints, same_quant
+from ._datamove import GatherMapOp, const_ints
 
 
 @register
@@ -29,9 +29,5 @@ class Tile(GatherMapOp):
         return maps_from_index(np.tile(index_array(x.shape), self.multiples(g, o)))
 
     def check(self, g, o):
-        self.expect_arity(o, (2, 2))
-        check_movable(self, g, o, [o.inputs[0]])
         x = ir.tensor(g, o.inputs[0])
-        if not same_quant(x, ir.tensor(g, o.outputs[0])):
-            raise self.fail(o, "input and output quantization must be equal", x.name)
-        self.expect_shape(g, o, o.outputs[0], [d * m for d, m in zip(x.shape, self.multiples(g, o))])
+        self.check_gather_of_input(g, o, lambda: [d * m for d, m in zip(x.shape, self.multiples(g, o))])
