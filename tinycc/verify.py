@@ -206,20 +206,29 @@ def random_inputs(g, rng: np.random.Generator) -> list[np.ndarray]:
     return xs
 
 
-def reference_unset(g, expected: list[np.ndarray]) -> dict[int, np.ndarray]:
-    """Model output index -> the mask of its elements the reference left unwritten on the run
-    whose outputs are ``expected`` (``OpDef.reference_unset`` of the op writing it)."""
+def reference_unset(g, expected: list[np.ndarray], run: int = 0) -> dict[int, np.ndarray]:
+    """Model output index -> the mask of its elements the reference left unwritten on run ``run``
+    of the sequence, whose outputs are ``expected`` (``OpDef.reference_unset`` of the op writing
+    it). Outputs computed from such elements (downstream of the op) are left out whole: the
+    reference computed them from bytes it never set."""
     from . import ops
     position = {tid: i for i, tid in enumerate(g.graph["outputs"])}
-    masks = {}
-    for n in g.nodes:
-        o = ir.op(g, n) if ir.is_op(g, n) else None
-        if o is None or not any(t in position for t in o.outputs):
+    masks, tainted = {}, set()
+    for n in ir.ops_in_order(g):
+        o = ir.op(g, n)
+        if any(ir.view_source(g, t) in tainted for t in o.inputs if t):
+            tainted.update(o.outputs)
             continue
         values = [expected[position[t]] if t in position else None for t in o.outputs]
-        for t, mask in zip(o.outputs, ops.lookup(o.kind).reference_unset(g, o, values) or []):
-            if mask is not None and t in position:
+        for t, mask in zip(o.outputs, ops.lookup(o.kind).reference_unset(g, o, values, run) or []):
+            if mask is None or not np.any(mask):
+                continue
+            if t in position:
                 masks[position[t]] = np.asarray(mask, bool).reshape(-1)
+            tainted.add(t)
+    for t, i in position.items():
+        if i not in masks and (t in tainted or ir.view_source(g, t) in tainted):
+            masks[i] = np.ones(ir.tensor(g, t).size, bool)
     return masks
 
 
@@ -275,7 +284,8 @@ def verify(model_path: str, target: str = "generic", samples: int = 10, seed: in
                        footprint=footprint, arena_bytes=g.graph["plan"].size, optimize=g.graph["optimize"],
                        inputs="user" if inputs else "random",
                        state_bytes=g.graph["plan"].state_size)
-    unset = [{**reference_unset(g, e), **(stopped_unset(g) if stop else {})} for e, stop in zip(expected, stopped)]
+    unset = [{**reference_unset(g, e, run), **(stopped_unset(g) if stop else {})}
+             for run, (e, stop) in enumerate(zip(expected, stopped))]
     for i, tid in enumerate(g.graph["outputs"]):
         size = ir.tensor(g, tid).size
         mask = (np.stack([u.get(i, np.zeros(size, bool)) for u in unset]) if any(i in u for u in unset)

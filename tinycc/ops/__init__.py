@@ -133,11 +133,12 @@ class OpDef:
         check the model against TFLite's reference kernels instead, saying so."""
         return True
 
-    def reference_unset(self, g, o: ir.Op, outputs: list) -> list | None:
+    def reference_unset(self, g, o: ir.Op, outputs: list, run: int) -> list | None:
         """The elements of its outputs the reference leaves as they were on a run (it writes them
-        only on some runs), given the reference's ``outputs`` of the op (None where one is not a
-        model output): per output a boolean mask of its shape, or None (all written). ``verify``
-        compares the other elements only. Default: every element is written."""
+        only on some runs, or only from some run of a sequence on), given the reference's
+        ``outputs`` of the op (None where one is not a model output) and the run's index ``run``
+        in the sequence (0 first): per output a boolean mask of its shape, or None (all written).
+        ``verify`` compares the other elements only. Default: every element is written."""
         return None
 
     def emit(self, g, o: ir.Op, ctx) -> None:

@@ -101,6 +101,13 @@ class CircularBuffer(OpDef):
     def ends_invoke_early(self, o: ir.Op) -> bool:
         return len(o.outputs) == 1
 
+    def reference_unset(self, g, o, outputs, run):
+        """The frames' slots no run has written yet (the first ``slots - 1 - run``): TFLite Micro
+        shows its arena's bytes there, tinycc zeros."""
+        slots, depth = self.sizes(g, o)
+        unset = np.repeat(np.arange(slots) < slots - 1 - run, depth)
+        return [unset.reshape(ir.tensor(g, o.outputs[0]).shape)] + [None] * (len(o.outputs) - 1)
+
     def prepare(self, g, o):
         slots, depth = self.sizes(g, o)
         return CircularBufferParams(slots=slots, depth=depth, period=periods(g)[o.index])

@@ -124,7 +124,7 @@ class DetectionPostprocess(OpDef):
         return sum(ir.tensor(g, o.inputs[k]).size for k in self.dequantized(g, o)
                    if not ir.tensor(g, o.inputs[k]).is_const)
 
-    def reference_unset(self, g, o, outputs):
+    def reference_unset(self, g, o, outputs, run):
         """The fast variant's rows after the detections: TFLite Micro and TFLite leave them as the
         previous run left them (tinycc writes zeros there)."""
         if o.attrs["use_regular_nms"] or outputs[3] is None:
