@@ -52,7 +52,8 @@ def conv8_case(rng, tag, *, batches=1, in_h, in_w, in_c, out_c, k_h, k_w, stride
     decls += _struct("tcc_conv2d_s8_params", f"{n}_pp", {**geo, "k_c": in_c, **common, "out_zp": out_zp,
                      "act_min": -128, "act_max": 127, "weights": f"{n}_w", "bias": f"{n}_b",
                      "mult": f"{n}_m", "shift": f"{n}_s"})
-    decls += _struct("tcc_arm_conv8_params", f"{n}_fp", {**geo, **common, "groups": pk.groups,
+    band = int(arm_conv8.band(in_c, k_h, stride_h, dil_h))
+    decls += _struct("tcc_arm_conv8_params", f"{n}_fp", {**geo, **common, "groups": pk.groups, "band": band,
                                                          "stream": f"{n}_st"})
     out_bytes = batches * out_h * out_w * out_c
     pointwise = k_h == k_w == 1 and stride_h == stride_w == 1 and pad_top == pad_left == 0
