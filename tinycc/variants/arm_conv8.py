@@ -48,17 +48,23 @@ class Conv8Packed(Packed):
     groups: int
 
 
+@dataclass(frozen=True, eq=False)
+class Conv8WPacked(Conv8Packed):
+    """tcc_arm_conv8w_s8's constants: the stream with the weights as int16 pair words."""
+    impl: ClassVar[str] = "arm_conv8w"
+
+
 def applies(x: ir.Tensor, w: ir.Tensor, act_range) -> bool:
     """int8 activations and weights, groups == 1, out_c even, no activation clamp."""
     return (x.dtype == "int8" and w.dtype == "int8" and len(w.shape) == 4 and w.shape[3] == x.shape[3]
             and w.shape[0] % 2 == 0 and no_clamp(act_range))
 
 
-def pack_stream(weights: np.ndarray, bias, mult, shift, out_zp: int) -> Conv8Packed:
-    """The stream of tcc_arm_conv8_s8 for filter [out_c, k_h, k_w, in_c] int8 (out_c even), the
-    zero-point-folded int32 bias and TFLite's per-channel (mult, shift); PackError when the
-    kernel cannot be exact (a left shift or shift 0 on a non-constant channel, an accumulator
-    bound over 2^30)."""
+def pack_stream(weights: np.ndarray, bias, mult, shift, out_zp: int, wide: bool = False) -> Conv8Packed:
+    """The stream of tcc_arm_conv8_s8 (``wide``: tcc_arm_conv8w_s8, the weights as int16 pair
+    words) for filter [out_c, k_h, k_w, in_c] int8 (out_c even), the zero-point-folded int32
+    bias and TFLite's per-channel (mult, shift); PackError when the kernel cannot be exact (a
+    left shift or shift 0 on a non-constant channel, an accumulator bound over 2^30)."""
     weights = np.asarray(weights)
     if weights.ndim != 4 or weights.dtype != np.int8 or weights.shape[0] % 2:
         raise PackError("conv8 weights must be int8 [out_c, k_h, k_w, in_c] with out_c even")
@@ -76,11 +82,15 @@ def pack_stream(weights: np.ndarray, bias, mult, shift, out_zp: int) -> Conv8Pac
     groups = packing.k4(k) // 4
     wp = np.zeros((out_c, 4 * groups), dtype=np.int8)
     wp[:, :k] = np.where(const[:, None], 0, w2d)
-    # per channel pair and group: the words (a0, b0, a2, b2) and (a1, b1, a3, b3), first byte low
     wg = wp.reshape(out_c // 2, 2, groups, 4)
-    inter = np.stack([wg[:, 0, :, [0, 1]], wg[:, 1, :, [0, 1]], wg[:, 0, :, [2, 3]], wg[:, 1, :, [2, 3]]],
-                     axis=-1)                                     # [j, pair, g, byte]
-    words = np.ascontiguousarray(inter.transpose(1, 2, 0, 3)).view(np.int32).reshape(out_c // 2, 2 * groups)
+    if wide:    # per channel pair and group: the pair words (a0, a2), (b0, b2), (a1, a3), (b1, b3)
+        inter = np.stack([wg[:, 0, :, [0, 2]], wg[:, 1, :, [0, 2]], wg[:, 0, :, [1, 3]], wg[:, 1, :, [1, 3]]],
+                         axis=-1).astype(np.int16)                # [half, pair, g, word]
+        words = np.ascontiguousarray(inter.transpose(1, 2, 3, 0)).view(np.int32).reshape(out_c // 2, 4 * groups)
+    else:       # per channel pair and group: the words (a0, b0, a2, b2) and (a1, b1, a3, b3), first byte low
+        inter = np.stack([wg[:, 0, :, [0, 1]], wg[:, 1, :, [0, 1]], wg[:, 0, :, [2, 3]], wg[:, 1, :, [2, 3]]],
+                         axis=-1)                                 # [j, pair, g, byte]
+        words = np.ascontiguousarray(inter.transpose(1, 2, 0, 3)).view(np.int32).reshape(out_c // 2, 2 * groups)
     words = words.astype(np.int64)
     b0 = np.where(const, 0, b64)
     # (mult, add): the shift is 1 + the trailing zeros of add = (2 zp + 1) << (shift - 1); a
@@ -91,7 +101,8 @@ def pack_stream(weights: np.ndarray, bias, mult, shift, out_zp: int) -> Conv8Pac
     for c in range(0, out_c, 2):
         pairs.append(np.concatenate([b0[c:c + 2], words[c // 2], rqs[c], rqs[c + 1]]))
     stream = np.concatenate(pairs)
-    return Conv8Packed(stream=((stream & 0xFFFFFFFF).astype(np.uint32)).view(np.int32), groups=groups)
+    return (Conv8WPacked if wide else Conv8Packed)(stream=((stream & 0xFFFFFFFF).astype(np.uint32)).view(np.int32),
+                                                  groups=groups)
 
 
 def scratch_bytes(groups: int, k_h: int, k_w: int, in_c: int) -> int:
@@ -146,11 +157,11 @@ def reads_min(batches, in_h, in_w, in_c, out_h, out_w, out_c, k_h, k_w, stride_h
 
 
 def cycles(batches: int, out_h: int, out_w: int, out_c: int, groups: int, k_h: int, k_w: int, in_c: int,
-           stride_h: int, pointwise: bool, banded: bool) -> float:
+           stride_h: int, pointwise: bool, banded: bool, group_cycles: int = CYCLES_GROUP) -> float:
     """Estimated Cortex-M4 cycles of one run (the asm's counts; im2col by the words it widens,
     its fields and their kernel rows)."""
     passes = (groups + UNROLL - 1) // UNROLL
-    per_block = out_c // 2 * (CYCLES_PAIR + CYCLES_GROUP * groups + CYCLES_PASS * passes) + CYCLES_BLOCK
+    per_block = out_c // 2 * (CYCLES_PAIR + group_cycles * groups + CYCLES_PASS * passes) + CYCLES_BLOCK
     band_rows = out_h // PIX * PIX if banded else 0
     band_blocks = band_rows // PIX * out_w
     flat_blocks = -(-(out_h - band_rows) * out_w // PIX)
@@ -167,14 +178,19 @@ def reference(pk: Conv8Packed, cols: np.ndarray, out_c: int) -> np.ndarray:
     """What the kernel computes from the im2col'd fields ``cols`` [pixels, K] int8 (padded taps
     = in_zp, in ``packing.conv_k_order``): [pixels, out_c] int8, from the stream alone (tests)."""
     g = pk.groups
-    s = np.asarray(pk.stream, dtype=np.int64).reshape(out_c // 2, HEAD_WORDS + 2 * g + TAIL_WORDS)
+    gw = 4 if pk.impl == Conv8WPacked.impl else 2                 # stream words per group
+    s = np.asarray(pk.stream, dtype=np.int64).reshape(out_c // 2, HEAD_WORDS + gw * g + TAIL_WORDS)
     x = np.zeros((cols.shape[0], 4 * g), dtype=np.int64)
     x[:, :cols.shape[1]] = cols
-    words = np.ascontiguousarray(s[:, HEAD_WORDS:HEAD_WORDS + 2 * g].astype(np.int64) & 0xFFFFFFFF)
-    by = words.astype(np.uint32).view(np.int8).reshape(out_c // 2, g, 2, 2, 2)   # [pair, g, word, hi, channel]
-    w = by.transpose(0, 4, 1, 3, 2).reshape(out_c, 4 * g).astype(np.int64)       # k = 4g + 2 hi + word
+    words = np.ascontiguousarray(s[:, HEAD_WORDS:HEAD_WORDS + gw * g] & 0xFFFFFFFF).astype(np.uint32)
+    if gw == 4:
+        hw = words.view(np.int16).reshape(out_c // 2, g, 2, 2, 2)   # [pair, g, odd, channel, lane]
+        w = hw.transpose(0, 3, 1, 4, 2).reshape(out_c, 4 * g).astype(np.int64)   # k = 4g + 2 lane + odd
+    else:
+        by = words.view(np.int8).reshape(out_c // 2, g, 2, 2, 2)    # [pair, g, word, hi, channel]
+        w = by.transpose(0, 4, 1, 3, 2).reshape(out_c, 4 * g).astype(np.int64)   # k = 4g + 2 hi + word
     bias = s[:, :HEAD_WORDS].reshape(out_c)
-    tail = s[:, HEAD_WORDS + 2 * g:].reshape(out_c, 2)
+    tail = s[:, HEAD_WORDS + gw * g:].reshape(out_c, 2)
     low = tail[:, 1] & -tail[:, 1]                              # the lowest set bit of add
     rq = np.stack([tail[:, 0], tail[:, 1], np.log2(low).astype(np.int64) + 1], axis=1)
     acc = (2 * (x @ w.T + bias[None, :])) & 0xFFFFFFFF
@@ -190,6 +206,8 @@ class ArmConv8(Variant):
     kinds = (Conv2D.kind,)
     sources = ("arm/tcc_arm_conv8",)
     entries = ("tcc_arm_conv8_s8",)
+    wide = False                    # the stream's weights: int8 (tcc_arm_conv8_s8) or int16 pair words
+    group_cycles = CYCLES_GROUP
 
     def applies(self, g, o, target):
         x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
@@ -197,7 +215,7 @@ class ArmConv8(Variant):
 
     def pack(self, g, o):
         p = o.params
-        return pack_stream(ir.tensor(g, o.inputs[1]).data, p.bias, p.mult, p.shift, p.out_zp)
+        return pack_stream(ir.tensor(g, o.inputs[1]).data, p.bias, p.mult, p.shift, p.out_zp, self.wide)
 
     def scratch_bytes(self, g, o, pk):
         _, k_h, k_w, in_c = ir.tensor(g, o.inputs[1]).shape
@@ -218,7 +236,7 @@ class ArmConv8(Variant):
         in_c = ir.tensor(g, o.inputs[0]).shape[3]
         pw = pointwise(k_h, k_w, a["stride_h"], a["stride_w"], p.pad_top, p.pad_left) and in_c % 4 == 0
         return cycles(p.batches, p.out_h, p.out_w, out_c, pk.groups, k_h, k_w, in_c, a["stride_h"], pw,
-                      band(in_c, k_h, a["stride_h"], a["dilation_h"]))
+                      band(in_c, k_h, a["stride_h"], a["dilation_h"]), self.group_cycles)
 
     def emit(self, g, o, ctx, pk):
         """The params struct and the call of tcc_arm_conv8_s8."""
@@ -233,5 +251,5 @@ class ArmConv8(Variant):
                   ("band", int(band(x.shape[3], k_h, a["stride_h"], a["dilation_h"]))),
                   ("stream", ctx.const_array(o, "stream", "int32_t", pk.stream))]
         params = ctx.struct(o, "tcc_arm_conv8_params", fields)
-        self.call(ctx, o, f"tcc_arm_conv8_s8(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])}, "
+        self.call(ctx, o, f"{self.entries[0]}(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])}, "
                           f"{ctx.scratch(o)});")

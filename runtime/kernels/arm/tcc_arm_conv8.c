@@ -71,6 +71,22 @@ typedef char c8_stream_records_ok[sizeof(tcc_arm_conv8_head) == 8 && sizeof(tcc_
     "smlad  r5, r8, r9, r5\n\t"
 #define C8_GROUP C8_HALF C8_HALF   /* 96 bytes, 26 cycles for 24 MACs */
 #define C8_GROUP_BYTES 96
+/* The widened stream (tcc_arm_conv8w_s8): per half group the pair words of a (r9) and b (r11).
+ * Cycles: 2 + 1 + 1 + 1 + 1 (5 pipelined loads), 6 = 12 for 12 MACs; 88 bytes a group. */
+#define C8W_HALF                                                                            \
+    "ldr.w  r11, [lr, #4]\n\t"                                                              \
+    "ldr.w  r9, [lr], #8\n\t"                                                               \
+    "ldr.w  r7, [r12, r10]\n\t"                                                             \
+    "ldr.w  r8, [r12, r10, lsl #1]\n\t"                                                     \
+    "ldr.w  r6, [r12], #4\n\t"                                                              \
+    "smlad  r0, r6, r9, r0\n\t"                                                             \
+    "smlad  r1, r7, r9, r1\n\t"                                                             \
+    "smlad  r2, r8, r9, r2\n\t"                                                             \
+    "smlad  r3, r6, r11, r3\n\t"                                                            \
+    "smlad  r4, r7, r11, r4\n\t"                                                            \
+    "smlad  r5, r8, r11, r5\n\t"
+#define C8W_GROUP C8W_HALF C8W_HALF
+#define C8W_GROUP_BYTES 88
 /* shift - 1 of a channel from its add = (2 * out_zp + 1) << (shift - 1): 2 cycles. */
 #define C8_SHIFT(S, ADD)                                                                    \
     "rbit   " S ", " ADD "\n\t"                                                             \
@@ -86,64 +102,78 @@ typedef char c8_stream_records_ok[sizeof(tcc_arm_conv8_head) == 8 && sizeof(tcc_
 #define C8_STR(x) #x
 #define C8_XSTR(x) C8_STR(x)
 
-/* (ctx, stream): every channel pair of one block of 3 pixels. Per pair: 13 cycles to start the
- * accumulators from the biases and enter the unrolled groups, 26 per group, 6 per pass of
- * C8_UNROLL groups, 5 + 4 + 30 to requantize, 13 to store the 3 halfwords and 6 to loop.
- * Stack: the 9 saved registers and the 8 context words (68 bytes). */
+/* The body of a pair loop (ctx, stream): every channel pair of one block of 3 pixels, GROUP
+ * the code of a group (BYTES long, all alike). Per pair: 13 cycles to start the accumulators
+ * from the biases and enter the unrolled groups, the groups, 6 per pass of C8_UNROLL groups,
+ * 5 + 4 + 30 to requantize, 13 to store the 3 halfwords and 5 to loop. Stack: the 9 saved
+ * registers and the 8 context words (68 bytes). */
+#define C8_PAIRS_ASM(GROUP, BYTES)                                                          \
+    "push   {r4-r11, lr}\n\t"                                                               \
+    "mov    lr, r1\n\t"                                                                     \
+    "ldm    r0, {r0-r7}\n\t"                                                                \
+    "adr    r8, 10f\n\t"                                                                    \
+    "mov    r9, #" C8_XSTR(BYTES) "\n\t"                                                    \
+    "mla    r0, r0, r9, r8\n\t"              /* the entry: 10f + skip * BYTES */            \
+    "orr    r0, r0, #1\n\t"                                                                 \
+    "mov    r10, r3\n\t"                     /* step, kept in r10 throughout */             \
+    "push   {r0-r7}\n"                                                                      \
+    "2:\n\t"                                                                                \
+    "ldm    lr!, {r0, r3}\n\t"               /* tcc_arm_conv8_head */                       \
+    "mov    r1, r0\n\t"                                                                     \
+    "mov    r2, r0\n\t"                                                                     \
+    "mov    r4, r3\n\t"                                                                     \
+    "mov    r5, r3\n\t"                                                                     \
+    "ldm    sp, {r11, r12}\n\t"              /* entry, col */                               \
+    "bx     r11\n\t"                                                                        \
+    ".p2align 2\n"                                                                          \
+    "10:\n\t"                                                                               \
+    GROUP GROUP GROUP GROUP GROUP GROUP GROUP GROUP                                         \
+    "11:\n\t"                                                                               \
+    ".if (11b - 10b) != " C8_XSTR(C8_UNROLL) " * " C8_XSTR(BYTES) "\n\t"                     \
+    ".error \"c8 pairs: a group is not " C8_XSTR(BYTES) " bytes\"\n\t"                      \
+    ".endif\n\t"                                                                            \
+    "ldr    r11, [sp, #8]\n\t"                                                              \
+    "cmp    r12, r11\n\t"                                                                   \
+    "bne    10b\n\t"                                                                        \
+    "ldm    lr!, {r6-r9}\n\t"                /* tcc_arm_conv8_tail */                       \
+    C8_SHIFT("r11", "r7")                                                                   \
+    C8_RQ("r0", "r6", "r7", "r11")                                                          \
+    C8_RQ("r1", "r6", "r7", "r11")                                                          \
+    C8_RQ("r2", "r6", "r7", "r11")                                                          \
+    C8_SHIFT("r11", "r9")                                                                   \
+    C8_RQ("r3", "r8", "r9", "r11")                                                          \
+    C8_RQ("r4", "r8", "r9", "r11")                                                          \
+    C8_RQ("r5", "r8", "r9", "r11")                                                          \
+    "ldr    r12, [sp, #16]\n\t"                                                             \
+    "ldrd   r6, r7, [sp, #20]\n\t"                                                          \
+    "bfi    r0, r3, #8, #8\n\t"              /* a pixel's 2 channels: one halfword */       \
+    "bfi    r1, r4, #8, #8\n\t"                                                             \
+    "bfi    r2, r5, #8, #8\n\t"                                                             \
+    "strh   r1, [r12, r6]\n\t"                                                              \
+    "strh   r2, [r12, r7]\n\t"                                                              \
+    "strh   r0, [r12], #2\n\t"                                                              \
+    "str    r12, [sp, #16]\n\t"                                                             \
+    "ldr    r6, [sp, #28]\n\t"                                                              \
+    "cmp    lr, r6\n\t"                                                                     \
+    "bne    2b\n\t"                                                                         \
+    "add    sp, #32\n\t"                                                                    \
+    "pop    {r4-r11, pc}\n\t"
+
+#ifndef TCC_OMIT_ARM_CONV8_S8
+/* the int8 stream: 26 cycles a group */
 static __attribute__((naked, noinline)) void c8_pairs(C8_ARG const c8_ctx *ctx, C8_ARG const int32_t *stream)
 {
-    __asm__ volatile(
-        "push   {r4-r11, lr}\n\t"
-        "mov    lr, r1\n\t"
-        "ldm    r0, {r0-r7}\n\t"
-        "adr    r8, 10f\n\t"
-        "add    r8, r8, r0, lsl #6\n\t"          /* skip * 96 = skip * 64 + skip * 32 */
-        "add    r0, r8, r0, lsl #5\n\t"
-        "orr    r0, r0, #1\n\t"
-        "mov    r10, r3\n\t"                     /* step, kept in r10 throughout */
-        "push   {r0-r7}\n"
-        "2:\n\t"
-        "ldm    lr!, {r0, r3}\n\t"               /* tcc_arm_conv8_head */
-        "mov    r1, r0\n\t"
-        "mov    r2, r0\n\t"
-        "mov    r4, r3\n\t"
-        "mov    r5, r3\n\t"
-        "ldm    sp, {r11, r12}\n\t"              /* entry, col */
-        "bx     r11\n\t"
-        ".p2align 2\n"
-        "10:\n\t"
-        C8_GROUP C8_GROUP C8_GROUP C8_GROUP C8_GROUP C8_GROUP C8_GROUP C8_GROUP
-        "11:\n\t"
-        ".if (11b - 10b) != " C8_XSTR(C8_UNROLL) " * " C8_XSTR(C8_GROUP_BYTES) "\n\t"
-        ".error \"c8_pairs: a group is not 96 bytes\"\n\t"
-        ".endif\n\t"
-        "ldr    r11, [sp, #8]\n\t"
-        "cmp    r12, r11\n\t"
-        "bne    10b\n\t"
-        "ldm    lr!, {r6-r9}\n\t"                /* tcc_arm_conv8_tail */
-        C8_SHIFT("r11", "r7")
-        C8_RQ("r0", "r6", "r7", "r11")
-        C8_RQ("r1", "r6", "r7", "r11")
-        C8_RQ("r2", "r6", "r7", "r11")
-        C8_SHIFT("r11", "r9")
-        C8_RQ("r3", "r8", "r9", "r11")
-        C8_RQ("r4", "r8", "r9", "r11")
-        C8_RQ("r5", "r8", "r9", "r11")
-        "ldr    r12, [sp, #16]\n\t"
-        "ldrd   r6, r7, [sp, #20]\n\t"
-        "bfi    r0, r3, #8, #8\n\t"              /* a pixel's 2 channels: one halfword */
-        "bfi    r1, r4, #8, #8\n\t"
-        "bfi    r2, r5, #8, #8\n\t"
-        "strh   r1, [r12, r6]\n\t"
-        "strh   r2, [r12, r7]\n\t"
-        "strh   r0, [r12], #2\n\t"
-        "str    r12, [sp, #16]\n\t"
-        "ldr    r6, [sp, #28]\n\t"
-        "cmp    lr, r6\n\t"
-        "bne    2b\n\t"
-        "add    sp, #32\n\t"
-        "pop    {r4-r11, pc}\n\t");
+    __asm__ volatile(C8_PAIRS_ASM(C8_GROUP, C8_GROUP_BYTES));
 }
+#endif
+
+#ifndef TCC_OMIT_ARM_CONV8W_S8
+/* the widened stream: 24 cycles a group */
+static __attribute__((naked, noinline)) void c8w_pairs(C8_ARG const c8_ctx *ctx, C8_ARG const int32_t *stream)
+{
+    __asm__ volatile(C8_PAIRS_ASM(C8W_GROUP, C8W_GROUP_BYTES));
+}
+#endif
 #else
 /* 1 + the number of trailing zero bits of add (odd << (shift - 1)) */
 static int32_t c8_shift(int32_t add)
@@ -155,7 +185,9 @@ static int32_t c8_shift(int32_t add)
     return n;
 }
 
-static void c8_pairs(const c8_ctx *c, const int32_t *s)
+/* The pair loops in C: `wide` 0 reads a stream word per half group (2 int8 weights of each
+ * channel), 1 the pair words of a and b. */
+static void c8_pairs_c(const c8_ctx *c, const int32_t *s, int32_t wide)
 {
     const int32_t groups = (int32_t)(c->col_end - c->col) / 2;
     const uint32_t *x[PIX];
@@ -168,13 +200,14 @@ static void c8_pairs(const c8_ctx *c, const int32_t *s)
         int32_t acc[2][PIX] = {{h->bias_a, h->bias_a, h->bias_a}, {h->bias_b, h->bias_b, h->bias_b}};
         const uint32_t *w = (const uint32_t *)(s + 2);
         for (int32_t j = 0; j < 2 * groups; ++j) {    /* the halves of the groups */
-            const uint32_t wa = tcc_sxtb16(w[j]), wb = tcc_sxtb16_ror8(w[j]);
+            const uint32_t wa = wide ? w[2 * j] : tcc_sxtb16(w[j]);
+            const uint32_t wb = wide ? w[2 * j + 1] : tcc_sxtb16_ror8(w[j]);
             for (int32_t q = 0; q < PIX; ++q) {
                 acc[0][q] = tcc_smlad(x[q][j], wa, acc[0][q]);
                 acc[1][q] = tcc_smlad(x[q][j], wb, acc[1][q]);
             }
         }
-        const tcc_arm_conv8_tail *t = (const tcc_arm_conv8_tail *)(s + 2 + 2 * groups);
+        const tcc_arm_conv8_tail *t = (const tcc_arm_conv8_tail *)(s + 2 + (2 + 2 * wide) * groups);
         const int32_t off[PIX] = {0, c->off1, c->off2};
         const int32_t shift_a = c8_shift(t->add_a), shift_b = c8_shift(t->add_b);
         for (int32_t q = 0; q < PIX; ++q) {
@@ -188,6 +221,20 @@ static void c8_pairs(const c8_ctx *c, const int32_t *s)
         }
     }
 }
+
+#ifndef TCC_OMIT_ARM_CONV8_S8
+static void c8_pairs(const c8_ctx *c, const int32_t *s)
+{
+    c8_pairs_c(c, s, 0);
+}
+#endif
+
+#ifndef TCC_OMIT_ARM_CONV8W_S8
+static void c8w_pairs(const c8_ctx *c, const int32_t *s)
+{
+    c8_pairs_c(c, s, 1);
+}
+#endif
 #endif
 
 /* ------------------------------------------------------------------------------------
@@ -396,7 +443,11 @@ static void field3_rows(const tcc_arm_conv8_params *p, const int8_t *s, int32_t 
     (void)widen_short(d2, tail + 2 * tail_step, tw);
 }
 
-void tcc_arm_conv8_s8(const tcc_arm_conv8_params *p, const int8_t *in, int8_t *out, void *scratch)
+typedef void (*c8_pairs_fn)(const c8_ctx *ctx, const int32_t *stream);
+
+/* The driver of both entry points: `pairs` the pair loop, `gw` its stream words per group. */
+static __attribute__((noinline)) void conv8(const tcc_arm_conv8_params *p, const int8_t *in, int8_t *out,
+                                            void *scratch, c8_pairs_fn pairs, int32_t gw)
 {
     const int32_t groups = p->groups;
     uint32_t *col = (uint32_t *)scratch;                        /* 3 columns of 2 * groups words */
@@ -406,11 +457,12 @@ void tcc_arm_conv8_s8(const tcc_arm_conv8_params *p, const int8_t *in, int8_t *o
     int8_t *tail = rowbuf + TCC_ARM_CONV8_K4(p->k_w * p->in_c);
     const int32_t tail_step = TCC_ARM_CONV8_K4(p->k_h * (p->k_w * p->in_c % 4));
     const int32_t words = p->in_c % 4 == 0;
-    /* 3 pixels of a row whose fields lie inside the image (in_c % 4 != 0, dil_w == 1): the first
-     * field starts at y in [0, y_last], x in [0, x_last] */
+    /* 3 pixels of a row whose fields lie inside the image (dil_w == 1): the first field starts
+     * at y in [0, y_last], x in [0, x_last] */
     const int32_t y_last = p->in_h - 1 - (p->k_h - 1) * p->dil_h;
     const int32_t x_last = p->in_w - p->k_w - 2 * p->stride_w;
     const int32_t rows3 = !words && p->dil_w == 1 && y_last >= 0 && x_last >= 0;
+    const int32_t row1 = words && p->k_h == 1 && p->dil_w == 1 && x_last >= 0;   /* the same, k_h == 1 */
     const int32_t pointwise = words && p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 && p->stride_w == 1
                               && p->pad_top == 0 && p->pad_left == 0;
     const uint32_t zpw = tcc_splat16(p->in_zp);
@@ -424,7 +476,7 @@ void tcc_arm_conv8_s8(const tcc_arm_conv8_params *p, const int8_t *in, int8_t *o
     c.skip = (C8_UNROLL - groups % C8_UNROLL) % C8_UNROLL;
     c.col = col;
     c.col_end = col + 2 * groups;
-    c.stream_end = p->stream + p->out_c / 2 * (2 + 2 * groups + 4);
+    c.stream_end = p->stream + p->out_c / 2 * (2 + gw * groups + 4);
     for (int32_t b = 0; b < p->batches; ++b) {
         const int8_t *img = in + b * p->in_h * p->in_w * p->in_c;
         int8_t *o = out + b * plane * p->out_c;
@@ -441,7 +493,7 @@ void tcc_arm_conv8_s8(const tcc_arm_conv8_params *p, const int8_t *in, int8_t *o
                     field_words(p, img, oy * p->stride_h - p->pad_top, ox * p->stride_w - p->pad_left,
                                 p->k_h + 2 * p->stride_h, col, zpw);
                     c.out = o + (oy * p->out_w + ox) * p->out_c;
-                    c8_pairs(&c, p->stream);
+                    pairs(&c, p->stream);
                 }
             }
         }
@@ -453,6 +505,17 @@ void tcc_arm_conv8_s8(const tcc_arm_conv8_params *p, const int8_t *in, int8_t *o
             if (pointwise && n == PIX) {    /* the 3 pixels' channels are consecutive */
                 (void)widen_rows(col, img + i * p->in_c, PIX * p->in_c / 4, 1, 0);
                 c.step = 2 * p->in_c;
+            } else if (row1 && n == PIX && x + 2 < p->out_w && (uint32_t)(y * p->stride_h - p->pad_top) < (uint32_t)p->in_h
+                       && (uint32_t)(x * p->stride_w - p->pad_left) <= (uint32_t)x_last) {
+                /* one kernel row, 3 pixels of a row inside the image: 3 runs of k_w taps */
+                const int32_t run = p->k_w * p->in_c / 4;
+                (void)widen_rows(col, img + ((y * p->stride_h - p->pad_top) * p->in_w + x * p->stride_w - p->pad_left) * p->in_c,
+                                 run, PIX, p->stride_w * p->in_c - 4 * run);
+                c.step = 8 * groups;
+                if ((x += PIX) == p->out_w) {
+                    x = 0;
+                    ++y;
+                }
             } else if (rows3 && n == PIX && x + 2 < p->out_w
                        && (uint32_t)(y * p->stride_h - p->pad_top) <= (uint32_t)y_last
                        && (uint32_t)(x * p->stride_w - p->pad_left) <= (uint32_t)x_last) {
@@ -490,7 +553,21 @@ void tcc_arm_conv8_s8(const tcc_arm_conv8_params *p, const int8_t *in, int8_t *o
             c.out = o + i * p->out_c;
             c.off1 = n > 1 ? p->out_c : 0;
             c.off2 = n > 2 ? 2 * p->out_c : c.off1;
-            c8_pairs(&c, p->stream);
+            pairs(&c, p->stream);
         }
     }
 }
+
+#ifndef TCC_OMIT_ARM_CONV8_S8
+void tcc_arm_conv8_s8(const tcc_arm_conv8_params *p, const int8_t *in, int8_t *out, void *scratch)
+{
+    conv8(p, in, out, scratch, c8_pairs, 2);
+}
+#endif
+
+#ifndef TCC_OMIT_ARM_CONV8W_S8
+void tcc_arm_conv8w_s8(const tcc_arm_conv8_params *p, const int8_t *in, int8_t *out, void *scratch)
+{
+    conv8(p, in, out, scratch, c8w_pairs, 4);
+}
+#endif
