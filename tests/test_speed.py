@@ -69,7 +69,8 @@ def test_shared_models_fast_kernels(name, tmp_path):
     budget = 4 * driver.compile_graph(str(path), target="cortex-m4", optimize="memory").graph["model_const_bytes"]
     g, instr = run_speed(path, tmp_path, samples=3, seed=4, flash_budget=budget)
     impls = {ops.kernel_impl(ir.op(g, o)) for o in g.graph["plan"].order}
-    assert impls & {"arm_conv_blocks", "arm_conv_pw", "arm_conv_store", "arm_fc", "arm_fc_int8", "arm_dw3x3"}
+    assert impls & {"arm_conv_blocks", "arm_conv_pw", "arm_conv_store", "arm_fc", "arm_fc_int8", "arm_dw3x3",
+                    "arm_conv8w"}
 
 
 @pytest.mark.parametrize("seed", range(4))
