@@ -46,7 +46,7 @@ C8_STATIC_OFFSET(stream_end, 28);
 #endif
 typedef char c8_stream_records_ok[sizeof(tcc_arm_conv8_head) == 8 && sizeof(tcc_arm_conv8_tail) == 16 ? 1 : -1];
 
-#define C8_UNROLL 8   /* groups per pass of the unrolled loop */
+#define C8_UNROLL 9   /* groups per pass of the unrolled loop (36, 72, 144 groups: ic's 3x3 layers, whole passes) */
 #define C8_ARG __attribute__((unused))
 
 #if TCC_ARM_HAVE_DSP
@@ -127,7 +127,7 @@ typedef char c8_stream_records_ok[sizeof(tcc_arm_conv8_head) == 8 && sizeof(tcc_
     "bx     r11\n\t"                                                                        \
     ".p2align 2\n"                                                                          \
     "10:\n\t"                                                                               \
-    GROUP GROUP GROUP GROUP GROUP GROUP GROUP GROUP                                         \
+    GROUP GROUP GROUP GROUP GROUP GROUP GROUP GROUP GROUP                                   \
     "11:\n\t"                                                                               \
     ".if (11b - 10b) != " C8_XSTR(C8_UNROLL) " * " C8_XSTR(BYTES) "\n\t"                     \
     ".error \"c8 pairs: a group is not " C8_XSTR(BYTES) " bytes\"\n\t"                      \
