@@ -344,6 +344,22 @@ static void field_words(const tcc_arm_conv8_params *p, const int8_t *img, int32_
             dst = widen_rows(dst, img + (y0 + r_lo * p->dil_h) * row_bytes + x0 * p->in_c, run, r_hi - r_lo,
                              p->dil_h * row_bytes - 4 * run);
         }
+    } else if (p->dil_w == 1) {    /* the taps [kx_lo, kx_hi) inside, one run per row */
+        int32_t kx_lo = 0, kx_hi = p->k_w;
+        while (kx_lo < kx_hi && x0 + kx_lo < 0) {
+            ++kx_lo;
+        }
+        while (kx_hi > kx_lo && x0 + kx_hi - 1 >= p->in_w) {
+            --kx_hi;
+        }
+        for (int32_t r = r_lo; r < r_hi; ++r) {
+            dst = fill(dst, zpw, kx_lo * cg);
+            if (kx_hi > kx_lo) {
+                dst = widen_rows(dst, img + (y0 + r * p->dil_h) * row_bytes + (x0 + kx_lo) * p->in_c,
+                                 (kx_hi - kx_lo) * cg, 1, 0);
+            }
+            dst = fill(dst, zpw, (p->k_w - kx_hi) * cg);
+        }
     } else {
         for (int32_t r = r_lo; r < r_hi; ++r) {
             const int8_t *row = img + (y0 + r * p->dil_h) * row_bytes;
