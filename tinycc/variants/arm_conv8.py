@@ -1,9 +1,13 @@
 """arm_conv8: CONV_2D on Cortex-M cores with the DSP extension, int8 weights read from flash
 (runtime/kernels/arm/tcc_arm_conv8.c, its layouts in tcc_arm_conv8.h).
 
-Blocks of 3 output pixels x 2 output channels: the 3 receptive fields are widened once into
-int16 pair words (im2col, scratch), each channel's 4 weights of a group are one int8 word of the
-stream, widened by SXTB16 in the loop and shared by the 3 pixels (26 cycles per 24 MACs).
+Blocks of 3 output pixels x 2 output channels: the 3 receptive fields are widened into int16
+pair words (im2col, scratch; the asm reads pixel q's column q * step bytes after pixel 0's), each
+stream word holds 2 weights of each channel of the pair, widened by SXTB16 in the loop and shared
+by the 3 pixels (26 cycles per 24 MACs). Layers whose kernel rows overlap (stride_h < k_h, e.g.
+3x3 stride 1 or 2: :func:`band`) go 3 output rows at a time, column by column: the 3 vertically
+adjacent fields are one strip of k_h + 2 stride_h input rows, widened once (5 rows instead of 9
+for a 3x3 stride 1), which changes the write order (:func:`block_order`, :func:`reads_min`).
 
 The stream holds the model's weights as int8 (reordered by channel pairs, zero-padded to whole
 groups of 4) and 3 words per output channel (bias, multiplier and the rounding constant that
