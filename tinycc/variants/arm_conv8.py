@@ -42,6 +42,7 @@ CYCLES_PASS = 6                 # per pass of UNROLL groups
 CYCLES_BLOCK = 40               # per block: the call of the pair loop
 CYCLES_WIDEN_WORD = 7           # im2col: one word of 4 activations
 CYCLES_FIELD, CYCLES_ROW = 60, 25   # im2col of a field or strip (not pointwise): each, per input row
+CYCLES_ROW_BYTES = 25           # per kernel row of a field when in_c % 4 != 0 (the rows' tails)
 
 
 @dataclass(frozen=True, eq=False)
@@ -174,7 +175,8 @@ def cycles(batches: int, out_h: int, out_w: int, out_c: int, groups: int, k_h: i
     if pointwise:
         flat_field = PIX * groups * CYCLES_WIDEN_WORD
     else:
-        flat_field = PIX * (groups * CYCLES_WIDEN_WORD + CYCLES_FIELD + CYCLES_ROW * k_h)
+        row = CYCLES_ROW + (CYCLES_ROW_BYTES if in_c % 4 else 0)
+        flat_field = PIX * (groups * CYCLES_WIDEN_WORD + CYCLES_FIELD + row * k_h)
     return batches * (band_blocks * (per_block + band_field) + flat_blocks * (per_block + flat_field))
 
 
