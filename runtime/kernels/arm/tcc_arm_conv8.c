@@ -304,8 +304,8 @@ static uint32_t *widen_rows(uint32_t *dst, const int8_t *src, int32_t words, int
 }
 #endif
 
-/* widen for a few words (the rows' tails), inline */
-TCC_ARM_INLINE uint32_t *widen_short(uint32_t *dst, const int8_t *src, int32_t words)
+/* widen for a few words (the rows' tails); fill: padded taps (both out of line: code size) */
+static __attribute__((noinline)) uint32_t *widen_short(uint32_t *dst, const int8_t *src, int32_t words)
 {
     for (int32_t g = 0; g < words; ++g, src += 4, dst += 2) {
         const uint32_t v = tcc_ld32(src);
@@ -315,7 +315,7 @@ TCC_ARM_INLINE uint32_t *widen_short(uint32_t *dst, const int8_t *src, int32_t w
     return dst;
 }
 
-TCC_ARM_INLINE uint32_t *fill(uint32_t *dst, uint32_t zpw, int32_t words)
+static __attribute__((noinline)) uint32_t *fill(uint32_t *dst, uint32_t zpw, int32_t words)
 {
     for (int32_t g = 0; g < words; ++g, dst += 2) {
         dst[0] = zpw;
