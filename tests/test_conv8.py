@@ -33,13 +33,13 @@ def conv8_constants(rng, out_c, k_h, k_w, in_c):
 
 
 def conv8_case(rng, tag, *, batches=1, in_h, in_w, in_c, out_c, k_h, k_w, stride_h=1, stride_w=1,
-               dil_h=1, dil_w=1, pad_top=0, pad_left=0):
+               dil_h=1, dil_w=1, pad_top=0, pad_left=0, wide=False):
     out_h = out_size(in_h, k_h, stride_h, dil_h, pad_top)
     out_w = out_size(in_w, k_w, stride_w, dil_w, pad_left)
     assert out_h > 0 and out_w > 0
     w, bias, mult, shift, in_zp = conv8_constants(rng, out_c, k_h, k_w, in_c)
     out_zp = int(rng.integers(-128, 128))
-    pk = arm_conv8.pack_stream(w, bias, mult, shift, out_zp)
+    pk = arm_conv8.pack_stream(w, bias, mult, shift, out_zp, wide)
     x = rng.integers(-128, 128, batches * in_h * in_w * in_c).astype(np.int8)
     n = f"e{tag}"
     decls = ('#include "tcc_arm_conv8.h"\n' + c_array(f"{n}_in", "int8_t", x) + c_array(f"{n}_w", "int8_t", w)
@@ -52,12 +52,13 @@ def conv8_case(rng, tag, *, batches=1, in_h, in_w, in_c, out_c, k_h, k_w, stride
     decls += _struct("tcc_conv2d_s8_params", f"{n}_pp", {**geo, "k_c": in_c, **common, "out_zp": out_zp,
                      "act_min": -128, "act_max": 127, "weights": f"{n}_w", "bias": f"{n}_b",
                      "mult": f"{n}_m", "shift": f"{n}_s"})
-    decls += _struct("tcc_arm_conv8_params", f"{n}_fp", {**geo, **common, "groups": pk.groups,
+    band = int(arm_conv8.band(in_c, k_h, stride_h, dil_h))
+    decls += _struct("tcc_arm_conv8_params", f"{n}_fp", {**geo, **common, "groups": pk.groups, "band": band,
                                                          "stream": f"{n}_st"})
     out_bytes = batches * out_h * out_w * out_c
     pointwise = k_h == k_w == 1 and stride_h == stride_w == 1 and pad_top == pad_left == 0
-    fast = f"tcc_arm_conv8_s8(&{n}_fp, {n}_in, buf_b, scratch);"
-    c = Case("conv8", f"conv8 {geo} s{stride_h}x{stride_w} d{dil_h}x{dil_w} p{pad_top},{pad_left}", decls,
+    fast = f"tcc_arm_conv8{'w' if wide else ''}_s8(&{n}_fp, {n}_in, buf_b, scratch);"
+    c = Case("conv8", f"conv8{'w' if wide else ''} {geo} s{stride_h}x{stride_w} d{dil_h}x{dil_w} p{pad_top},{pad_left}", decls,
              _plain_call("tcc_conv2d_s8", f"&{n}_pp, {n}_in, buf_a"), fast, out_bytes,
              arm_conv8.scratch_bytes(pk.groups, k_h, k_w, in_c), x.size,
              fast.replace(f"{n}_in", "buf_b") if pointwise and out_c <= in_c else "",
@@ -89,8 +90,10 @@ GEOMETRIES = [
 
 
 def conv8_cases(seed: int) -> list[Case]:
+    """Every geometry with the int8 stream, every third also with the widened one (arm_conv8w)."""
     rng = np.random.default_rng(seed)
-    return [conv8_case(rng, f"{seed}_{i}", **geo) for i, geo in enumerate(GEOMETRIES)]
+    return ([conv8_case(rng, f"{seed}_{i}", **geo) for i, geo in enumerate(GEOMETRIES)]
+            + [conv8_case(rng, f"{seed}_w{i}", **geo, wide=True) for i, geo in enumerate(GEOMETRIES) if i % 3 == 1])
 
 
 def conv_ref(x, w, folded_bias, mult, shift, out_zp):
@@ -108,11 +111,12 @@ def test_conv8_stream_model():
         w, bias, mult, shift, in_zp = conv8_constants(rng, out_c, 1, 1, in_c)
         shift[: min(out_c, 22)] = -np.arange(1, min(out_c, 22) + 1)
         out_zp = int(rng.integers(-128, 128))
-        pk = arm_conv8.pack_stream(w, bias, mult, shift, out_zp)
-        assert pk.stream.size == out_c // 2 * (2 + 2 * pk.groups + 4)
         x = rng.integers(-128, 128, (50, in_c)).astype(np.int8)
-        got = arm_conv8.reference(pk, x, out_c)
-        assert np.array_equal(got, conv_ref(x, w, bias, mult, shift, out_zp))
+        for wide in (False, True):
+            pk = arm_conv8.pack_stream(w, bias, mult, shift, out_zp, wide)
+            assert pk.stream.size == out_c // 2 * (2 + (4 if wide else 2) * pk.groups + 4)
+            got = arm_conv8.reference(pk, x, out_c)
+            assert np.array_equal(got, conv_ref(x, w, bias, mult, shift, out_zp))
     w = np.full((2, 1, 1, 64), 127, np.int8)
     for bias, shift in (([0, 0], [0, -3]), ([0, 0], [2, -3]), ([2**30, 0], [-3, -3])):
         with pytest.raises(packing.PackError):

@@ -1,9 +1,13 @@
 """arm_conv8: CONV_2D on Cortex-M cores with the DSP extension, int8 weights read from flash
 (runtime/kernels/arm/tcc_arm_conv8.c, its layouts in tcc_arm_conv8.h).
 
-Blocks of 3 output pixels x 2 output channels: the 3 receptive fields are widened once into
-int16 pair words (im2col, scratch), each channel's 4 weights of a group are one int8 word of the
-stream, widened by SXTB16 in the loop and shared by the 3 pixels (26 cycles per 24 MACs).
+Blocks of 3 output pixels x 2 output channels: the 3 receptive fields are widened into int16
+pair words (im2col, scratch; the asm reads pixel q's column q * step bytes after pixel 0's), each
+stream word holds 2 weights of each channel of the pair, widened by SXTB16 in the loop and shared
+by the 3 pixels (26 cycles per 24 MACs). Layers whose kernel rows overlap (stride_h < k_h, e.g.
+3x3 stride 1 or 2: :func:`band`) go 3 output rows at a time, column by column: the 3 vertically
+adjacent fields are one strip of k_h + 2 stride_h input rows, widened once (5 rows instead of 9
+for a 3x3 stride 1), which changes the write order (:func:`block_order`, :func:`reads_min`).
 
 The stream holds the model's weights as int8 (reordered by channel pairs, zero-padded to whole
 groups of 4) and 3 words per output channel (bias, multiplier and the rounding constant that
@@ -28,15 +32,17 @@ from .arm_conv import no_clamp, pointwise
 
 PIX = 3             # output pixels per block (TCC_ARM_CONV8_PIX)
 HEAD_WORDS, TAIL_WORDS = 2, 4   # tcc_arm_conv8_head, tcc_arm_conv8_tail (int32 words)
-UNROLL = 8          # C8_UNROLL: groups per pass of the asm loop
+UNROLL = 9          # C8_UNROLL: groups per pass of the asm loop
 
 # estimated Cortex-M4 cycles (tcc_arm_conv8.c's comments, tinycc/cycles.py's model; checked with
-# bench/bench_conv8.py: within 3 % on the shared models' layers, 14 % low on kws's 10x4 first layer)
+# bench/bench_conv8.py on the shared models' layers)
 CYCLES_GROUP = 26               # one group: 24 MACs
-CYCLES_PAIR = 15 + 57           # per channel pair and block: biases and entry; requantization, stores
-CYCLES_PASS = 8                 # per pass of UNROLL groups
-CYCLES_WIDEN_WORD = 7           # im2col: one word of 4 activations of one pixel
-CYCLES_PIXEL, CYCLES_ROW = 60, 25   # im2col of a field (not 1x1 stride 1): per pixel, per kernel row
+CYCLES_PAIR = 13 + 57           # per channel pair and block: biases and entry; requantization, stores
+CYCLES_PASS = 6                 # per pass of UNROLL groups
+CYCLES_BLOCK = 40               # per block: the call of the pair loop
+CYCLES_WIDEN_WORD = 7           # im2col: one word of 4 activations
+CYCLES_FIELD, CYCLES_ROW = 60, 25   # im2col of a field or strip (not pointwise): each, per input row
+CYCLES_ROW_BYTES = 25           # per kernel row of a field when in_c % 4 != 0 (the rows' tails)
 
 
 @dataclass(frozen=True, eq=False)
@@ -47,17 +53,23 @@ class Conv8Packed(Packed):
     groups: int
 
 
+@dataclass(frozen=True, eq=False)
+class Conv8WPacked(Conv8Packed):
+    """tcc_arm_conv8w_s8's constants: the stream with the weights as int16 pair words."""
+    impl: ClassVar[str] = "arm_conv8w"
+
+
 def applies(x: ir.Tensor, w: ir.Tensor, act_range) -> bool:
     """int8 activations and weights, groups == 1, out_c even, no activation clamp."""
     return (x.dtype == "int8" and w.dtype == "int8" and len(w.shape) == 4 and w.shape[3] == x.shape[3]
             and w.shape[0] % 2 == 0 and no_clamp(act_range))
 
 
-def pack_stream(weights: np.ndarray, bias, mult, shift, out_zp: int) -> Conv8Packed:
-    """The stream of tcc_arm_conv8_s8 for filter [out_c, k_h, k_w, in_c] int8 (out_c even), the
-    zero-point-folded int32 bias and TFLite's per-channel (mult, shift); PackError when the
-    kernel cannot be exact (a left shift or shift 0 on a non-constant channel, an accumulator
-    bound over 2^30)."""
+def pack_stream(weights: np.ndarray, bias, mult, shift, out_zp: int, wide: bool = False) -> Conv8Packed:
+    """The stream of tcc_arm_conv8_s8 (``wide``: tcc_arm_conv8w_s8, the weights as int16 pair
+    words) for filter [out_c, k_h, k_w, in_c] int8 (out_c even), the zero-point-folded int32
+    bias and TFLite's per-channel (mult, shift); PackError when the kernel cannot be exact (a
+    left shift or shift 0 on a non-constant channel, an accumulator bound over 2^30)."""
     weights = np.asarray(weights)
     if weights.ndim != 4 or weights.dtype != np.int8 or weights.shape[0] % 2:
         raise PackError("conv8 weights must be int8 [out_c, k_h, k_w, in_c] with out_c even")
@@ -75,7 +87,16 @@ def pack_stream(weights: np.ndarray, bias, mult, shift, out_zp: int) -> Conv8Pac
     groups = packing.k4(k) // 4
     wp = np.zeros((out_c, 4 * groups), dtype=np.int8)
     wp[:, :k] = np.where(const[:, None], 0, w2d)
-    words = wp.view(np.int32).astype(np.int64)                  # [out_c, groups], k = 4g in the low byte
+    wg = wp.reshape(out_c // 2, 2, groups, 4)
+    if wide:    # per channel pair and group: the pair words (a0, a2), (b0, b2), (a1, a3), (b1, b3)
+        inter = np.stack([wg[:, 0, :, [0, 2]], wg[:, 1, :, [0, 2]], wg[:, 0, :, [1, 3]], wg[:, 1, :, [1, 3]]],
+                         axis=-1).astype(np.int16)                # [half, pair, g, word]
+        words = np.ascontiguousarray(inter.transpose(1, 2, 3, 0)).view(np.int32).reshape(out_c // 2, 4 * groups)
+    else:       # per channel pair and group: the words (a0, b0, a2, b2) and (a1, b1, a3, b3), first byte low
+        inter = np.stack([wg[:, 0, :, [0, 1]], wg[:, 1, :, [0, 1]], wg[:, 0, :, [2, 3]], wg[:, 1, :, [2, 3]]],
+                         axis=-1)                                 # [j, pair, g, byte]
+        words = np.ascontiguousarray(inter.transpose(1, 2, 0, 3)).view(np.int32).reshape(out_c // 2, 2 * groups)
+    words = words.astype(np.int64)
     b0 = np.where(const, 0, b64)
     # (mult, add): the shift is 1 + the trailing zeros of add = (2 zp + 1) << (shift - 1); a
     # constant channel's output v as (0, 2 v + 1), shift 1
@@ -83,55 +104,99 @@ def pack_stream(weights: np.ndarray, bias, mult, shift, out_zp: int) -> Conv8Pac
     rqs[const, 1] = 2 * rqs[const, 1] + 1
     pairs = []
     for c in range(0, out_c, 2):
-        pairs.append(np.concatenate([b0[c:c + 2], np.stack([words[c], words[c + 1]], axis=1).reshape(-1),
-                                     rqs[c], rqs[c + 1]]))
+        pairs.append(np.concatenate([b0[c:c + 2], words[c // 2], rqs[c], rqs[c + 1]]))
     stream = np.concatenate(pairs)
-    return Conv8Packed(stream=((stream & 0xFFFFFFFF).astype(np.uint32)).view(np.int32), groups=groups)
+    return (Conv8WPacked if wide else Conv8Packed)(stream=((stream & 0xFFFFFFFF).astype(np.uint32)).view(np.int32),
+                                                  groups=groups)
 
 
 def scratch_bytes(groups: int, k_h: int, k_w: int, in_c: int) -> int:
-    """TCC_ARM_CONV8_SCRATCH: the 3 columns (6 * K4 bytes); when in_c % 4 != 0 also a kernel row
-    and the 3 pixels' row tails."""
+    """TCC_ARM_CONV8_SCRATCH: the 3 columns (8 * groups bytes each); when in_c % 4 != 0 also a
+    kernel row and 3 pixels' row tails."""
     run = k_w * in_c
-    return 6 * 4 * groups + (packing.k4(run) + 3 * packing.k4(k_h * (run % 4)) if in_c % 4 else 0)
+    return 3 * 8 * groups + (packing.k4(run) + 3 * packing.k4(k_h * (run % 4)) if in_c % 4 else 0)
+
+
+def band(in_c: int, k_h: int, stride_h: int, dil_h: int) -> bool:
+    """Whether the kernel goes 3 output rows at a time, column by column (the params' ``band``):
+    the 3 vertically adjacent fields then share input rows, widened once as a strip."""
+    return in_c % 4 == 0 and dil_h == 1 and stride_h < k_h
+
+
+def block_order(batches: int, out_h: int, out_w: int, banded: bool) -> np.ndarray:
+    """[blocks, 3] the output pixels (flat over batch, row, column) of each block, in the order
+    tcc_arm_conv8_s8 computes them; a short block repeats its last pixel."""
+    out = []
+    for b in range(batches):
+        base = b * out_h * out_w
+        rows = out_h // PIX * PIX if banded else 0
+        if rows:
+            y = np.arange(0, rows, PIX)[:, None, None] + np.arange(PIX)[None, None, :]   # [band, 1, q]
+            x = np.arange(out_w)[None, :, None]
+            out.append((base + y * out_w + x).reshape(-1, PIX))
+        rest = base + np.arange(rows * out_w, out_h * out_w)
+        if rest.size:
+            n = (rest.size + PIX - 1) // PIX
+            idx = np.minimum(np.arange(n * PIX), rest.size - 1)
+            out.append(rest[idx].reshape(n, PIX))
+    return np.concatenate(out)
 
 
 def reads_min(batches, in_h, in_w, in_c, out_h, out_w, out_c, k_h, k_w, stride_h, stride_w,
               pad_top, pad_left, dil_h=1, dil_w=1) -> np.ndarray:
-    """Blocks of 3 output pixels (flat over batch, row, column): a block reads the windows of its
-    pixels, then writes all their out_c values."""
+    """Block by block (:func:`block_order`), a block reads the windows of its pixels, then writes
+    all their out_c values. The writes are not in the order of the output's elements (a band
+    writes 3 rows column by column): overlap.shift_from_reads bounds a write of element k by the
+    reads after it through reads_min[k + 1], so that entry gets the lowest input element the
+    blocks after k's block read."""
     first = packing._window_first_index(batches, in_h, in_w, in_c, out_h, out_w, stride_h, stride_w,
                                         pad_top, pad_left, k_h, k_w, dil_h, dil_w).reshape(-1)
+    order = block_order(batches, out_h, out_w, band(in_c, k_h, stride_h, dil_h))
+    reads = first[order].min(axis=1)                                   # per block, in time order
+    later = np.append(np.minimum.accumulate(reads[::-1])[::-1][1:], packing.NO_READ)
     npix = first.size
-    blocks = (npix + PIX - 1) // PIX
-    padded = np.full(blocks * PIX, packing.NO_READ, dtype=np.int64)
-    padded[:npix] = first
-    r = np.full((npix, out_c), packing.NO_READ, dtype=np.int64)
-    r[::PIX, 0] = padded.reshape(blocks, PIX).min(axis=1)
-    return r.reshape(-1)
+    r = np.full(npix * out_c + 1, packing.NO_READ, dtype=np.int64)
+    elem = order[:, :, None] * out_c + np.arange(out_c)[None, None, :]   # [block, q, channel]
+    np.minimum.at(r, (elem + 1).reshape(-1), np.repeat(later, PIX * out_c))
+    return r[:-1]
 
 
-def cycles(pixels: int, out_c: int, groups: int, k_h: int, pointwise: bool) -> float:
-    """Estimated Cortex-M4 cycles of one run (the asm's counts, im2col by its words, pixels and
-    kernel rows)."""
-    blocks = (pixels + PIX - 1) // PIX
+def cycles(batches: int, out_h: int, out_w: int, out_c: int, groups: int, k_h: int, k_w: int, in_c: int,
+           stride_h: int, pointwise: bool, banded: bool, group_cycles: int = CYCLES_GROUP) -> float:
+    """Estimated Cortex-M4 cycles of one run (the asm's counts; im2col by the words it widens,
+    its fields and their kernel rows)."""
     passes = (groups + UNROLL - 1) // UNROLL
-    per_pair = CYCLES_PAIR + CYCLES_GROUP * groups + CYCLES_PASS * passes
-    field = 0 if pointwise else CYCLES_PIXEL + CYCLES_ROW * k_h
-    return blocks * (out_c // 2 * per_pair + PIX * (groups * CYCLES_WIDEN_WORD + field))
+    per_block = out_c // 2 * (CYCLES_PAIR + group_cycles * groups + CYCLES_PASS * passes) + CYCLES_BLOCK
+    band_rows = out_h // PIX * PIX if banded else 0
+    band_blocks = band_rows // PIX * out_w
+    flat_blocks = -(-(out_h - band_rows) * out_w // PIX)
+    strip_rows = k_h + 2 * stride_h
+    band_field = strip_rows * (CYCLES_ROW + k_w * in_c // 4 * CYCLES_WIDEN_WORD) + CYCLES_FIELD
+    if pointwise:
+        flat_field = PIX * groups * CYCLES_WIDEN_WORD
+    else:
+        row = CYCLES_ROW + (CYCLES_ROW_BYTES if in_c % 4 else 0)
+        flat_field = PIX * (groups * CYCLES_WIDEN_WORD + CYCLES_FIELD + row * k_h)
+    return batches * (band_blocks * (per_block + band_field) + flat_blocks * (per_block + flat_field))
 
 
 def reference(pk: Conv8Packed, cols: np.ndarray, out_c: int) -> np.ndarray:
     """What the kernel computes from the im2col'd fields ``cols`` [pixels, K] int8 (padded taps
     = in_zp, in ``packing.conv_k_order``): [pixels, out_c] int8, from the stream alone (tests)."""
     g = pk.groups
-    s = np.asarray(pk.stream, dtype=np.int64).reshape(out_c // 2, HEAD_WORDS + 2 * g + TAIL_WORDS)
+    gw = 4 if pk.impl == Conv8WPacked.impl else 2                 # stream words per group
+    s = np.asarray(pk.stream, dtype=np.int64).reshape(out_c // 2, HEAD_WORDS + gw * g + TAIL_WORDS)
     x = np.zeros((cols.shape[0], 4 * g), dtype=np.int64)
     x[:, :cols.shape[1]] = cols
-    words = s[:, HEAD_WORDS:HEAD_WORDS + 2 * g].reshape(out_c // 2, g, 2).transpose(0, 2, 1).reshape(out_c, g)
-    w = np.ascontiguousarray(words.astype(np.int32)).view(np.int8).reshape(out_c, 4 * g).astype(np.int64)
+    words = np.ascontiguousarray(s[:, HEAD_WORDS:HEAD_WORDS + gw * g] & 0xFFFFFFFF).astype(np.uint32)
+    if gw == 4:
+        hw = words.view(np.int16).reshape(out_c // 2, g, 2, 2, 2)   # [pair, g, odd, channel, lane]
+        w = hw.transpose(0, 3, 1, 4, 2).reshape(out_c, 4 * g).astype(np.int64)   # k = 4g + 2 lane + odd
+    else:
+        by = words.view(np.int8).reshape(out_c // 2, g, 2, 2, 2)    # [pair, g, word, hi, channel]
+        w = by.transpose(0, 4, 1, 3, 2).reshape(out_c, 4 * g).astype(np.int64)   # k = 4g + 2 hi + word
     bias = s[:, :HEAD_WORDS].reshape(out_c)
-    tail = s[:, HEAD_WORDS + 2 * g:].reshape(out_c, 2)
+    tail = s[:, HEAD_WORDS + gw * g:].reshape(out_c, 2)
     low = tail[:, 1] & -tail[:, 1]                              # the lowest set bit of add
     rq = np.stack([tail[:, 0], tail[:, 1], np.log2(low).astype(np.int64) + 1], axis=1)
     acc = (2 * (x @ w.T + bias[None, :])) & 0xFFFFFFFF
@@ -147,6 +212,8 @@ class ArmConv8(Variant):
     kinds = (Conv2D.kind,)
     sources = ("arm/tcc_arm_conv8",)
     entries = ("tcc_arm_conv8_s8",)
+    wide = False                    # the stream's weights: int8 (tcc_arm_conv8_s8) or int16 pair words
+    group_cycles = CYCLES_GROUP
 
     def applies(self, g, o, target):
         x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
@@ -154,7 +221,7 @@ class ArmConv8(Variant):
 
     def pack(self, g, o):
         p = o.params
-        return pack_stream(ir.tensor(g, o.inputs[1]).data, p.bias, p.mult, p.shift, p.out_zp)
+        return pack_stream(ir.tensor(g, o.inputs[1]).data, p.bias, p.mult, p.shift, p.out_zp, self.wide)
 
     def scratch_bytes(self, g, o, pk):
         _, k_h, k_w, in_c = ir.tensor(g, o.inputs[1]).shape
@@ -172,8 +239,10 @@ class ArmConv8(Variant):
     def cycles(self, g, o, pk):
         p, a = o.params, o.attrs
         out_c, k_h, k_w, _ = ir.tensor(g, o.inputs[1]).shape
-        pw = pointwise(k_h, k_w, a["stride_h"], a["stride_w"], p.pad_top, p.pad_left)
-        return cycles(p.batches * p.out_h * p.out_w, out_c, pk.groups, k_h, pw)
+        in_c = ir.tensor(g, o.inputs[0]).shape[3]
+        pw = pointwise(k_h, k_w, a["stride_h"], a["stride_w"], p.pad_top, p.pad_left) and in_c % 4 == 0
+        return cycles(p.batches, p.out_h, p.out_w, out_c, pk.groups, k_h, k_w, in_c, a["stride_h"], pw,
+                      band(in_c, k_h, a["stride_h"], a["dilation_h"]), self.group_cycles)
 
     def emit(self, g, o, ctx, pk):
         """The params struct and the call of tcc_arm_conv8_s8."""
@@ -185,7 +254,8 @@ class ArmConv8(Variant):
                   ("stride_h", a["stride_h"]), ("stride_w", a["stride_w"]),
                   ("dil_h", a["dilation_h"]), ("dil_w", a["dilation_w"]),
                   ("pad_top", p.pad_top), ("pad_left", p.pad_left), ("in_zp", p.in_zp), ("groups", pk.groups),
+                  ("band", int(band(x.shape[3], k_h, a["stride_h"], a["dilation_h"]))),
                   ("stream", ctx.const_array(o, "stream", "int32_t", pk.stream))]
         params = ctx.struct(o, "tcc_arm_conv8_params", fields)
-        self.call(ctx, o, f"tcc_arm_conv8_s8(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])}, "
+        self.call(ctx, o, f"{self.entries[0]}(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])}, "
                           f"{ctx.scratch(o)});")

@@ -4,10 +4,12 @@
  * into the bias, so a padded tap reads in_zp and the loop is a plain dot product.
  *
  * Blocking: 3 output pixels x 2 output channels = 6 accumulators. The 3 pixels' receptive
- * fields are widened once into the scratch (im2col, int16 pair words); each output channel's
- * 4 weights of a group are one word of the stream, widened in the loop by SXTB16 (shared by
- * the 3 pixels). Per group (4 reduction values, 24 MACs): 2 weight words + 6 column words
- * loaded, 4 SXTB16, 12 SMLAD: 26 estimated Cortex-M4 cycles (1.08 per MAC).
+ * fields are widened into the scratch (int16 pair words; pixel q's column starts q * step bytes
+ * after pixel 0's, so vertically adjacent pixels of a band share one widened strip); each
+ * stream word holds 2 weights of each of the 2 channels, widened in the loop by SXTB16 and
+ * SXTB16 ROR 8 (shared by the 3 pixels). Per group (4 reduction values, 24 MACs): 2 stream
+ * words + 6 column words loaded, 4 SXTB16, 12 SMLAD: 26 estimated Cortex-M4 cycles (1.08 per
+ * MAC).
  */
 #include "tcc_arm_conv8.h"
 #include "tcc_arm_dsp.h"
@@ -22,10 +24,10 @@
 
 /* The context the block routine copies to its stack (offsets used by the asm below). */
 typedef struct {
-    int32_t wskip;                /* sp + 0: 8 * skip, skip = the groups the first pass skips */
-    int32_t skip;                 /* sp + 4: (becomes the entry address of the first pass) */
-    const uint32_t *col_entry;    /* sp + 8: the columns - 6 * skip words */
-    const uint32_t *col_end;      /* sp + 12 */
+    int32_t skip;                 /* sp + 0: the groups the first pass skips (becomes its entry address) */
+    const uint32_t *col;          /* sp + 4: pixel 0's column */
+    const uint32_t *col_end;      /* sp + 8: col + 2 * groups */
+    int32_t step;                 /* sp + 12: pixel q's column starts q * step bytes after col */
     int8_t *out;                  /* sp + 16: pixel 0's channel 0 */
     int32_t off1, off2;           /* sp + 20, 24: pixels 1 and 2 - pixel 0 (bytes) */
     const int32_t *stream_end;    /* sp + 28 */
@@ -33,10 +35,10 @@ typedef struct {
 #if TCC_ARM_HAVE_DSP   /* the asm's stack offsets (32-bit pointers) */
 /* C99 has no _Static_assert: an array of negative size fails the build instead */
 #define C8_STATIC_OFFSET(field, off) typedef char c8_ctx_##field##_ok[offsetof(c8_ctx, field) == (off) ? 1 : -1]
-C8_STATIC_OFFSET(wskip, 0);
-C8_STATIC_OFFSET(skip, 4);
-C8_STATIC_OFFSET(col_entry, 8);
-C8_STATIC_OFFSET(col_end, 12);
+C8_STATIC_OFFSET(skip, 0);
+C8_STATIC_OFFSET(col, 4);
+C8_STATIC_OFFSET(col_end, 8);
+C8_STATIC_OFFSET(step, 12);
 C8_STATIC_OFFSET(out, 16);
 C8_STATIC_OFFSET(off1, 20);
 C8_STATIC_OFFSET(off2, 24);
@@ -44,41 +46,47 @@ C8_STATIC_OFFSET(stream_end, 28);
 #endif
 typedef char c8_stream_records_ok[sizeof(tcc_arm_conv8_head) == 8 && sizeof(tcc_arm_conv8_tail) == 16 ? 1 : -1];
 
-#define C8_UNROLL 8   /* groups per pass of the unrolled loop */
+#define C8_UNROLL 9   /* groups per pass of the unrolled loop (36, 72, 144 groups: ic's 3x3 layers, whole passes) */
+#define C8_ARG __attribute__((unused))
 
 #if TCC_ARM_HAVE_DSP
-/* Group J of a pass: 24 instructions, all 32-bit (96 bytes: the computed entry relies on it,
- * checked by the assembler below). Registers: r0-r2 channel a x pixels 0-2, r3-r5 channel b,
- * r6-r8 columns, r9/r10 the weight words of a/b, r11 a widened weight pair, r12 columns, lr
- * weights; immediate offsets (no writeback, so the loads pipeline), the pointers advance once
- * per pass. Cycles: 2 + 1 + 1 + 1 + 1 (5 pipelined loads), 1 + 3 + 1 + 3, 2 + 1 + 1,
- * 1 + 1 + 6 = 26 for 24 MACs. */
-#define C8_GROUP(J)                                                                         \
-    "ldr.w  r9, [lr, #" #J " * 8]\n\t"                                                      \
-    "ldr.w  r10, [lr, #" #J " * 8 + 4]\n\t"                                                 \
-    "ldr.w  r6, [r12, #" #J " * 24]\n\t"                                                    \
-    "ldr.w  r7, [r12, #" #J " * 24 + 4]\n\t"                                                \
-    "ldr.w  r8, [r12, #" #J " * 24 + 8]\n\t"                                                \
+/* Half a group (2 reduction values of both channels, 3 pixels): 12 instructions, all 32-bit.
+ * Registers: r0-r2 channel a x pixels 0-2, r3-r5 channel b, r6-r8 the pixels' column words,
+ * r9 the stream word (a, b, a, b bytes), r11 its a pair, r10 step, r12 pixel 0's column, lr the
+ * stream. Every pointer advances by its load's writeback, so the groups are all alike and the
+ * computed entry needs no pointer adjustment. Cycles: 2 + 1 + 1 + 1 (4 pipelined loads; the
+ * writeback load last), 1 + 3 + 1 + 3 = 13 for 12 MACs. */
+#define C8_HALF                                                                             \
+    "ldr.w  r9, [lr], #4\n\t"                                                               \
+    "ldr.w  r7, [r12, r10]\n\t"                                                             \
+    "ldr.w  r8, [r12, r10, lsl #1]\n\t"                                                     \
+    "ldr.w  r6, [r12], #4\n\t"                                                              \
     "sxtb16 r11, r9\n\t"                                                                    \
     "smlad  r0, r6, r11, r0\n\t"                                                            \
     "smlad  r1, r7, r11, r1\n\t"                                                            \
     "smlad  r2, r8, r11, r2\n\t"                                                            \
-    "sxtb16 r11, r10\n\t"                                                                   \
-    "smlad  r3, r6, r11, r3\n\t"                                                            \
-    "smlad  r4, r7, r11, r4\n\t"                                                            \
-    "smlad  r5, r8, r11, r5\n\t"                                                            \
-    "ldr.w  r6, [r12, #" #J " * 24 + 12]\n\t"                                               \
-    "ldr.w  r7, [r12, #" #J " * 24 + 16]\n\t"                                               \
-    "ldr.w  r8, [r12, #" #J " * 24 + 20]\n\t"                                               \
     "sxtb16 r9, r9, ror #8\n\t"                                                             \
-    "sxtb16 r10, r10, ror #8\n\t"                                                           \
+    "smlad  r3, r6, r9, r3\n\t"                                                             \
+    "smlad  r4, r7, r9, r4\n\t"                                                             \
+    "smlad  r5, r8, r9, r5\n\t"
+#define C8_GROUP C8_HALF C8_HALF   /* 96 bytes, 26 cycles for 24 MACs */
+#define C8_GROUP_BYTES 96
+/* The widened stream (tcc_arm_conv8w_s8): per half group the pair words of a (r9) and b (r11).
+ * Cycles: 2 + 1 + 1 + 1 + 1 (5 pipelined loads), 6 = 12 for 12 MACs; 88 bytes a group. */
+#define C8W_HALF                                                                            \
+    "ldr.w  r11, [lr, #4]\n\t"                                                              \
+    "ldr.w  r9, [lr], #8\n\t"                                                               \
+    "ldr.w  r7, [r12, r10]\n\t"                                                             \
+    "ldr.w  r8, [r12, r10, lsl #1]\n\t"                                                     \
+    "ldr.w  r6, [r12], #4\n\t"                                                              \
     "smlad  r0, r6, r9, r0\n\t"                                                             \
     "smlad  r1, r7, r9, r1\n\t"                                                             \
     "smlad  r2, r8, r9, r2\n\t"                                                             \
-    "smlad  r3, r6, r10, r3\n\t"                                                            \
-    "smlad  r4, r7, r10, r4\n\t"                                                            \
-    "smlad  r5, r8, r10, r5\n\t"
-#define C8_GROUP_BYTES 96
+    "smlad  r3, r6, r11, r3\n\t"                                                            \
+    "smlad  r4, r7, r11, r4\n\t"                                                            \
+    "smlad  r5, r8, r11, r5\n\t"
+#define C8W_GROUP C8W_HALF C8W_HALF
+#define C8W_GROUP_BYTES 88
 /* shift - 1 of a channel from its add = (2 * out_zp + 1) << (shift - 1): 2 cycles. */
 #define C8_SHIFT(S, ADD)                                                                    \
     "rbit   " S ", " ADD "\n\t"                                                             \
@@ -94,67 +102,78 @@ typedef char c8_stream_records_ok[sizeof(tcc_arm_conv8_head) == 8 && sizeof(tcc_
 #define C8_STR(x) #x
 #define C8_XSTR(x) C8_STR(x)
 
-/* (ctx, stream): every channel pair of one block of 3 pixels. Per pair: 7 cycles to start the
- * accumulators from the biases, 8 to enter the unrolled groups, 26 per group, 8 per pass of
- * C8_UNROLL groups, 5 + 4 + 30 to requantize, ~12 to store the 3 halfwords and 6 to loop.
- * Stack: the 9 saved registers and the 8 context words (68 bytes). */
-#define C8_ARG __attribute__((unused))
+/* The body of a pair loop (ctx, stream): every channel pair of one block of 3 pixels, GROUP
+ * the code of a group (BYTES long, all alike). Per pair: 13 cycles to start the accumulators
+ * from the biases and enter the unrolled groups, the groups, 6 per pass of C8_UNROLL groups,
+ * 5 + 4 + 30 to requantize, 13 to store the 3 halfwords and 5 to loop. Stack: the 9 saved
+ * registers and the 8 context words (68 bytes). */
+#define C8_PAIRS_ASM(GROUP, BYTES)                                                          \
+    "push   {r4-r11, lr}\n\t"                                                               \
+    "mov    lr, r1\n\t"                                                                     \
+    "ldm    r0, {r0-r7}\n\t"                                                                \
+    "adr    r8, 10f\n\t"                                                                    \
+    "mov    r9, #" C8_XSTR(BYTES) "\n\t"                                                    \
+    "mla    r0, r0, r9, r8\n\t"              /* the entry: 10f + skip * BYTES */            \
+    "orr    r0, r0, #1\n\t"                                                                 \
+    "mov    r10, r3\n\t"                     /* step, kept in r10 throughout */             \
+    "push   {r0-r7}\n"                                                                      \
+    "2:\n\t"                                                                                \
+    "ldm    lr!, {r0, r3}\n\t"               /* tcc_arm_conv8_head */                       \
+    "mov    r1, r0\n\t"                                                                     \
+    "mov    r2, r0\n\t"                                                                     \
+    "mov    r4, r3\n\t"                                                                     \
+    "mov    r5, r3\n\t"                                                                     \
+    "ldm    sp, {r11, r12}\n\t"              /* entry, col */                               \
+    "bx     r11\n\t"                                                                        \
+    ".p2align 2\n"                                                                          \
+    "10:\n\t"                                                                               \
+    GROUP GROUP GROUP GROUP GROUP GROUP GROUP GROUP GROUP                                   \
+    "11:\n\t"                                                                               \
+    ".if (11b - 10b) != " C8_XSTR(C8_UNROLL) " * " C8_XSTR(BYTES) "\n\t"                     \
+    ".error \"c8 pairs: a group is not " C8_XSTR(BYTES) " bytes\"\n\t"                      \
+    ".endif\n\t"                                                                            \
+    "ldr    r11, [sp, #8]\n\t"                                                              \
+    "cmp    r12, r11\n\t"                                                                   \
+    "bne    10b\n\t"                                                                        \
+    "ldm    lr!, {r6-r9}\n\t"                /* tcc_arm_conv8_tail */                       \
+    C8_SHIFT("r11", "r7")                                                                   \
+    C8_RQ("r0", "r6", "r7", "r11")                                                          \
+    C8_RQ("r1", "r6", "r7", "r11")                                                          \
+    C8_RQ("r2", "r6", "r7", "r11")                                                          \
+    C8_SHIFT("r11", "r9")                                                                   \
+    C8_RQ("r3", "r8", "r9", "r11")                                                          \
+    C8_RQ("r4", "r8", "r9", "r11")                                                          \
+    C8_RQ("r5", "r8", "r9", "r11")                                                          \
+    "ldr    r12, [sp, #16]\n\t"                                                             \
+    "ldrd   r6, r7, [sp, #20]\n\t"                                                          \
+    "bfi    r0, r3, #8, #8\n\t"              /* a pixel's 2 channels: one halfword */       \
+    "bfi    r1, r4, #8, #8\n\t"                                                             \
+    "bfi    r2, r5, #8, #8\n\t"                                                             \
+    "strh   r1, [r12, r6]\n\t"                                                              \
+    "strh   r2, [r12, r7]\n\t"                                                              \
+    "strh   r0, [r12], #2\n\t"                                                              \
+    "str    r12, [sp, #16]\n\t"                                                             \
+    "ldr    r6, [sp, #28]\n\t"                                                              \
+    "cmp    lr, r6\n\t"                                                                     \
+    "bne    2b\n\t"                                                                         \
+    "add    sp, #32\n\t"                                                                    \
+    "pop    {r4-r11, pc}\n\t"
+
+#ifndef TCC_OMIT_ARM_CONV8_S8
+/* the int8 stream: 26 cycles a group */
 static __attribute__((naked, noinline)) void c8_pairs(C8_ARG const c8_ctx *ctx, C8_ARG const int32_t *stream)
 {
-    __asm__ volatile(
-        "push   {r4-r11, lr}\n\t"
-        "mov    lr, r1\n\t"
-        "ldm    r0, {r0-r7}\n\t"
-        "adr    r8, 10f\n\t"
-        "add    r8, r8, r1, lsl #6\n\t"          /* skip * 96 = skip * 64 + skip * 32 */
-        "add    r1, r8, r1, lsl #5\n\t"
-        "orr    r1, r1, #1\n\t"
-        "push   {r0-r7}\n"
-        "2:\n\t"
-        "ldm    lr!, {r0, r3}\n\t"               /* tcc_arm_conv8_head */
-        "mov    r1, r0\n\t"
-        "mov    r2, r0\n\t"
-        "mov    r4, r3\n\t"
-        "mov    r5, r3\n\t"
-        "ldm    sp, {r9, r11, r12}\n\t"          /* wskip, entry, col_entry */
-        "sub    lr, lr, r9\n\t"
-        "bx     r11\n\t"
-        ".p2align 2\n"
-        "10:\n\t"
-        C8_GROUP(0) C8_GROUP(1) C8_GROUP(2) C8_GROUP(3) C8_GROUP(4) C8_GROUP(5) C8_GROUP(6) C8_GROUP(7)
-        "11:\n\t"
-        ".if (11b - 10b) != " C8_XSTR(C8_UNROLL) " * " C8_XSTR(C8_GROUP_BYTES) "\n\t"
-        ".error \"c8_pairs: a group is not 96 bytes\"\n\t"
-        ".endif\n\t"
-        "add    r12, r12, #" C8_XSTR(C8_UNROLL) " * 24\n\t"
-        "add    lr, lr, #" C8_XSTR(C8_UNROLL) " * 8\n\t"
-        "ldr    r11, [sp, #12]\n\t"
-        "cmp    r12, r11\n\t"
-        "bne    10b\n\t"
-        "ldm    lr!, {r6-r9}\n\t"                /* tcc_arm_conv8_tail */
-        C8_SHIFT("r10", "r7")
-        C8_SHIFT("r11", "r9")
-        C8_RQ("r0", "r6", "r7", "r10")
-        C8_RQ("r1", "r6", "r7", "r10")
-        C8_RQ("r2", "r6", "r7", "r10")
-        C8_RQ("r3", "r8", "r9", "r11")
-        C8_RQ("r4", "r8", "r9", "r11")
-        C8_RQ("r5", "r8", "r9", "r11")
-        "ldr    r12, [sp, #16]\n\t"
-        "ldrd   r6, r7, [sp, #20]\n\t"
-        "bfi    r0, r3, #8, #8\n\t"              /* a pixel's 2 channels: one halfword */
-        "bfi    r1, r4, #8, #8\n\t"
-        "bfi    r2, r5, #8, #8\n\t"
-        "strh   r1, [r12, r6]\n\t"
-        "strh   r2, [r12, r7]\n\t"
-        "strh   r0, [r12], #2\n\t"
-        "str    r12, [sp, #16]\n\t"
-        "ldr    r6, [sp, #28]\n\t"
-        "cmp    lr, r6\n\t"
-        "bne    2b\n\t"
-        "add    sp, #32\n\t"
-        "pop    {r4-r11, pc}\n\t");
+    __asm__ volatile(C8_PAIRS_ASM(C8_GROUP, C8_GROUP_BYTES));
 }
+#endif
+
+#ifndef TCC_OMIT_ARM_CONV8W_S8
+/* the widened stream: 24 cycles a group */
+static __attribute__((naked, noinline)) void c8w_pairs(C8_ARG const c8_ctx *ctx, C8_ARG const int32_t *stream)
+{
+    __asm__ volatile(C8_PAIRS_ASM(C8W_GROUP, C8W_GROUP_BYTES));
+}
+#endif
 #else
 /* 1 + the number of trailing zero bits of add (odd << (shift - 1)) */
 static int32_t c8_shift(int32_t add)
@@ -166,26 +185,29 @@ static int32_t c8_shift(int32_t add)
     return n;
 }
 
-static void c8_pairs(const c8_ctx *c, const int32_t *s)
+/* The pair loops in C: `wide` 0 reads a stream word per half group (2 int8 weights of each
+ * channel), 1 the pair words of a and b. */
+static void c8_pairs_c(const c8_ctx *c, const int32_t *s, int32_t wide)
 {
-    const uint32_t *col = tcc_arm_wadd(c->col_entry, 6 * c->skip);
-    const int32_t groups = (int32_t)(c->col_end - col) / 6;
+    const int32_t groups = (int32_t)(c->col_end - c->col) / 2;
+    const uint32_t *x[PIX];
+    for (int32_t q = 0; q < PIX; ++q) {
+        x[q] = (const uint32_t *)(const void *)((const uint8_t *)c->col + q * c->step);
+    }
     int8_t *o = c->out;
     for (;;) {
         const tcc_arm_conv8_head *h = (const tcc_arm_conv8_head *)s;
         int32_t acc[2][PIX] = {{h->bias_a, h->bias_a, h->bias_a}, {h->bias_b, h->bias_b, h->bias_b}};
         const uint32_t *w = (const uint32_t *)(s + 2);
-        const uint32_t *x = col;
-        for (int32_t g = 0; g < groups; ++g, w += 2, x += 6) {
-            for (int32_t ch = 0; ch < 2; ++ch) {
-                const uint32_t even = tcc_sxtb16(w[ch]), odd = tcc_sxtb16_ror8(w[ch]);
-                for (int32_t q = 0; q < PIX; ++q) {
-                    acc[ch][q] = tcc_smlad(x[q], even, acc[ch][q]);
-                    acc[ch][q] = tcc_smlad(x[3 + q], odd, acc[ch][q]);
-                }
+        for (int32_t j = 0; j < 2 * groups; ++j) {    /* the halves of the groups */
+            const uint32_t wa = wide ? w[2 * j] : tcc_sxtb16(w[j]);
+            const uint32_t wb = wide ? w[2 * j + 1] : tcc_sxtb16_ror8(w[j]);
+            for (int32_t q = 0; q < PIX; ++q) {
+                acc[0][q] = tcc_smlad(x[q][j], wa, acc[0][q]);
+                acc[1][q] = tcc_smlad(x[q][j], wb, acc[1][q]);
             }
         }
-        const tcc_arm_conv8_tail *t = (const tcc_arm_conv8_tail *)(s + 2 + 2 * groups);
+        const tcc_arm_conv8_tail *t = (const tcc_arm_conv8_tail *)(s + 2 + (2 + 2 * wide) * groups);
         const int32_t off[PIX] = {0, c->off1, c->off2};
         const int32_t shift_a = c8_shift(t->add_a), shift_b = c8_shift(t->add_b);
         for (int32_t q = 0; q < PIX; ++q) {
@@ -199,88 +221,167 @@ static void c8_pairs(const c8_ctx *c, const int32_t *s)
         }
     }
 }
+
+#ifndef TCC_OMIT_ARM_CONV8_S8
+static void c8_pairs(const c8_ctx *c, const int32_t *s)
+{
+    c8_pairs_c(c, s, 0);
+}
+#endif
+
+#ifndef TCC_OMIT_ARM_CONV8W_S8
+static void c8w_pairs(const c8_ctx *c, const int32_t *s)
+{
+    c8_pairs_c(c, s, 1);
+}
+#endif
 #endif
 
 /* ------------------------------------------------------------------------------------
- * im2col: one pixel's column is every third word of the block's columns (lane q); per group
- * the even word at 6g + q, the odd word at 6g + 3 + q.
+ * im2col: a pixel's column is its receptive field widened to int16 pair words, per group of
+ * 4 activations the words even (SXTB16) and odd (SXTB16 ROR 8), in the reduction order.
  * ------------------------------------------------------------------------------------ */
 
-/* Widen `words` words of 4 int8 from src into lane dst (dst points at its even word). */
-TCC_ARM_INLINE uint32_t *widen(uint32_t *dst, const int8_t *src, int32_t words)
+#if TCC_ARM_HAVE_DSP
+/* (dst, src, words, rows, skip): widen `rows` runs of `words` (>= 0) words of 4 int8 into dst
+ * (2 words each), src advancing by skip bytes after each run; return the end of dst. 4 words per
+ * pass: 4 pipelined loads, 8 SXTB16, 2 STM of 4, loop: 27 cycles (6.75 per word); then one word
+ * at a time, 11 cycles; 6 per run. Stack: 9 saved registers. */
+static __attribute__((naked, noinline)) uint32_t *widen_rows(C8_ARG uint32_t *dst, C8_ARG const int8_t *src,
+                                                             C8_ARG int32_t words, C8_ARG int32_t rows,
+                                                             C8_ARG int32_t skip)
 {
-    for (int32_t g = 0; g < words; ++g) {
+    __asm__ volatile(
+        "push   {r4-r11, lr}\n\t"
+        "ldr    r10, [sp, #36]\n"
+        "5:\n\t"
+        "subs   r11, r2, #4\n\t"
+        "blt    2f\n"
+        "1:\n\t"
+        "ldr    r4, [r1, #4]\n\t"
+        "ldr    r5, [r1, #8]\n\t"
+        "ldr    r6, [r1, #12]\n\t"
+        "ldr    lr, [r1], #16\n\t"
+        "sxtb16 r7, lr\n\t"
+        "sxtb16 r8, lr, ror #8\n\t"
+        "sxtb16 r9, r4\n\t"
+        "sxtb16 r12, r4, ror #8\n\t"
+        "stmia  r0!, {r7, r8, r9, r12}\n\t"
+        "sxtb16 r4, r5\n\t"
+        "sxtb16 r5, r5, ror #8\n\t"
+        "sxtb16 r7, r6\n\t"
+        "sxtb16 r8, r6, ror #8\n\t"
+        "stmia  r0!, {r4, r5, r7, r8}\n\t"
+        "subs   r11, r11, #4\n\t"
+        "bge    1b\n"
+        "2:\n\t"
+        "adds   r11, r11, #4\n\t"
+        "beq    4f\n"
+        "3:\n\t"
+        "ldr    lr, [r1], #4\n\t"
+        "sxtb16 r7, lr\n\t"
+        "sxtb16 r8, lr, ror #8\n\t"
+        "stmia  r0!, {r7, r8}\n\t"
+        "subs   r11, r11, #1\n\t"
+        "bne    3b\n"
+        "4:\n\t"
+        "add    r1, r1, r10\n\t"
+        "subs   r3, r3, #1\n\t"
+        "bne    5b\n\t"
+        "pop    {r4-r11, pc}\n\t");
+}
+#else
+static uint32_t *widen_rows(uint32_t *dst, const int8_t *src, int32_t words, int32_t rows, int32_t skip)
+{
+    for (int32_t r = 0; r < rows; ++r, src += skip) {
+        for (int32_t g = 0; g < words; ++g, src += 4, dst += 2) {
+            const uint32_t v = tcc_ld32(src);
+            dst[0] = tcc_sxtb16(v);
+            dst[1] = tcc_sxtb16_ror8(v);
+        }
+    }
+    return dst;
+}
+#endif
+
+/* widen for a few words (the rows' tails); fill: padded taps (both out of line: code size) */
+static __attribute__((noinline)) uint32_t *widen_short(uint32_t *dst, const int8_t *src, int32_t words)
+{
+    for (int32_t g = 0; g < words; ++g, src += 4, dst += 2) {
         const uint32_t v = tcc_ld32(src);
-        src += 4;
         dst[0] = tcc_sxtb16(v);
-        dst[3] = tcc_sxtb16_ror8(v);
-        dst += 6;
+        dst[1] = tcc_sxtb16_ror8(v);
     }
     return dst;
 }
 
-TCC_ARM_INLINE uint32_t *fill(uint32_t *dst, uint32_t zpw, int32_t words)
+static __attribute__((noinline)) uint32_t *fill(uint32_t *dst, uint32_t zpw, int32_t words)
 {
-    for (int32_t g = 0; g < words; ++g) {
+    for (int32_t g = 0; g < words; ++g, dst += 2) {
         dst[0] = zpw;
-        dst[3] = zpw;
-        dst += 6;
+        dst[1] = zpw;
     }
     return dst;
 }
 
-/* Three pixels whose in_c channels (in_c % 4 == 0) lie at s, s + step, s + 2 * step. */
-static void widen3(uint32_t *col, const int8_t *s, int32_t step, int32_t words)
+/* in_c % 4 == 0: `rows` kernel rows (dil_h apart) from input row y0, the taps x0 + kx * dil_w
+ * of each, straight from the input; padded taps read in_zp. */
+static void field_words(const tcc_arm_conv8_params *p, const int8_t *img, int32_t y0, int32_t x0, int32_t rows,
+                        uint32_t *dst, uint32_t zpw)
 {
-    for (int32_t g = 0; g < words; ++g, s += 4, col += 6) {
-        const uint32_t v0 = tcc_ld32(s), v1 = tcc_ld32(s + step), v2 = tcc_ld32(s + 2 * step);
-        col[0] = tcc_sxtb16(v0);
-        col[1] = tcc_sxtb16(v1);
-        col[2] = tcc_sxtb16(v2);
-        col[3] = tcc_sxtb16_ror8(v0);
-        col[4] = tcc_sxtb16_ror8(v1);
-        col[5] = tcc_sxtb16_ror8(v2);
+    const int32_t cg = p->in_c / 4, run = cg * p->k_w;
+    const int32_t row_bytes = p->in_w * p->in_c;
+    int32_t r_lo = 0, r_hi = rows;      /* the rows r in [r_lo, r_hi) lie inside the image */
+    while (r_lo < r_hi && y0 + r_lo * p->dil_h < 0) {
+        ++r_lo;
     }
-}
-
-/* in_c % 4 == 0: the field straight from the input, kernel row by kernel row. */
-static void im2col_words(const tcc_arm_conv8_params *p, const int8_t *img, int32_t oy, int32_t ox,
-                         uint32_t *dst, uint32_t zpw)
-{
-    const int32_t cg = p->in_c / 4;
-    const int32_t y0 = oy * p->stride_h - p->pad_top;
-    const int32_t x0 = ox * p->stride_w - p->pad_left;
-    const int32_t run_inside = p->dil_w == 1 && x0 >= 0 && x0 + p->k_w <= p->in_w;
-    for (int32_t ky = 0; ky < p->k_h; ++ky) {
-        const int32_t y = y0 + ky * p->dil_h;
-        if (y < 0 || y >= p->in_h) {
-            dst = fill(dst, zpw, cg * p->k_w);
-            continue;
+    while (r_hi > r_lo && y0 + (r_hi - 1) * p->dil_h >= p->in_h) {
+        --r_hi;
+    }
+    dst = fill(dst, zpw, r_lo * run);
+    if (p->dil_w == 1 && x0 >= 0 && x0 + p->k_w <= p->in_w) {
+        if (r_hi > r_lo) {
+            dst = widen_rows(dst, img + (y0 + r_lo * p->dil_h) * row_bytes + x0 * p->in_c, run, r_hi - r_lo,
+                             p->dil_h * row_bytes - 4 * run);
         }
-        const int8_t *row = img + y * p->in_w * p->in_c;
-        if (run_inside) {
-            dst = widen(dst, row + x0 * p->in_c, cg * p->k_w);
-            continue;
+    } else if (p->dil_w == 1) {    /* the taps [kx_lo, kx_hi) inside, one run per row */
+        int32_t kx_lo = 0, kx_hi = p->k_w;
+        while (kx_lo < kx_hi && x0 + kx_lo < 0) {
+            ++kx_lo;
         }
-        for (int32_t kx = 0; kx < p->k_w; ++kx) {
-            const int32_t x = x0 + kx * p->dil_w;
-            dst = (x < 0 || x >= p->in_w) ? fill(dst, zpw, cg) : widen(dst, row + x * p->in_c, cg);
+        while (kx_hi > kx_lo && x0 + kx_hi - 1 >= p->in_w) {
+            --kx_hi;
+        }
+        for (int32_t r = r_lo; r < r_hi; ++r) {
+            dst = fill(dst, zpw, kx_lo * cg);
+            if (kx_hi > kx_lo) {
+                dst = widen_rows(dst, img + (y0 + r * p->dil_h) * row_bytes + (x0 + kx_lo) * p->in_c,
+                                 (kx_hi - kx_lo) * cg, 1, 0);
+            }
+            dst = fill(dst, zpw, (p->k_w - kx_hi) * cg);
+        }
+    } else {
+        for (int32_t r = r_lo; r < r_hi; ++r) {
+            const int8_t *row = img + (y0 + r * p->dil_h) * row_bytes;
+            for (int32_t kx = 0; kx < p->k_w; ++kx) {
+                const int32_t x = x0 + kx * p->dil_w;
+                dst = (x < 0 || x >= p->in_w) ? fill(dst, zpw, cg) : widen_rows(dst, row + x * p->in_c, cg, 1, 0);
+            }
         }
     }
+    (void)fill(dst, zpw, (rows - r_hi) * run);
 }
 
 /* in_c % 4 != 0, in the order of tcc_arm_conv8.h: each kernel row is a run of R = k_w * in_c
  * bytes; its whole words are widened straight from the input (a row crossing the left or right
  * border is assembled in rowbuf first), its R % 4 last bytes go to tail, widened last (the
  * tail's padding to a whole word stays zero). */
-static void im2col_rows(const tcc_arm_conv8_params *p, const int8_t *img, int32_t oy, int32_t ox,
-                        uint32_t *dst, int8_t *rowbuf, int8_t *tail, uint32_t zpw)
+static void field_rows(const tcc_arm_conv8_params *p, const int8_t *img, int32_t y0, int32_t x0,
+                       uint32_t *dst, int8_t *rowbuf, int8_t *tail, uint32_t zpw)
 {
     const int32_t c = p->in_c;
     const int8_t zp = (int8_t)p->in_zp;
     const int32_t run = p->k_w * c, nw = run / 4, rem = run % 4;
-    const int32_t y0 = oy * p->stride_h - p->pad_top;
-    const int32_t x0 = ox * p->stride_w - p->pad_left;
     /* the taps kx in [kx_lo, kx_hi) lie inside the image (the same for every kernel row) */
     int32_t kx_lo = 0, kx_hi = p->k_w;
     while (kx_lo < kx_hi && x0 + kx_lo * p->dil_w < 0) {
@@ -317,29 +418,71 @@ static void im2col_rows(const tcc_arm_conv8_params *p, const int8_t *img, int32_
                 }
             }
         }
-        dst = widen(dst, src, nw);
+        dst = widen_short(dst, src, nw);
         for (int32_t r = 0; r < rem; ++r) {
             t[r] = src[4 * nw + r];
         }
     }
-    (void)widen(dst, tail, (p->k_h * rem + 3) / 4);
+    (void)widen_short(dst, tail, (p->k_h * rem + 3) / 4);
 }
 
-void tcc_arm_conv8_s8(const tcc_arm_conv8_params *p, const int8_t *in, int8_t *out, void *scratch)
+/* in_c % 4 != 0, dil_w == 1: 3 pixels of a row whose fields lie inside the image, pixel 0's
+ * from s, the others step and 2 * step bytes further: per kernel row the whole words of the 3
+ * pixels, their R % 4 last bytes to the 3 tails (tail_step bytes apart), widened last. */
+static void field3_rows(const tcc_arm_conv8_params *p, const int8_t *s, int32_t step, uint32_t *col,
+                        int8_t *tail, int32_t tail_step)
+{
+    const int32_t run = p->k_w * p->in_c, nw = run / 4, rem = run % 4;
+    const int32_t row_step = p->dil_h * p->in_w * p->in_c;
+    uint32_t *d0 = col, *d1 = col + 2 * p->groups, *d2 = col + 4 * p->groups;
+    int8_t *t = tail;
+    for (int32_t ky = 0; ky < p->k_h; ++ky, s += row_step, t += rem) {
+        for (int32_t g = 0; g < nw; ++g, d0 += 2, d1 += 2, d2 += 2) {
+            const uint32_t v0 = tcc_ld32(s + 4 * g), v1 = tcc_ld32(s + step + 4 * g);
+            const uint32_t v2 = tcc_ld32(s + 2 * step + 4 * g);
+            d0[0] = tcc_sxtb16(v0);
+            d0[1] = tcc_sxtb16_ror8(v0);
+            d1[0] = tcc_sxtb16(v1);
+            d1[1] = tcc_sxtb16_ror8(v1);
+            d2[0] = tcc_sxtb16(v2);
+            d2[1] = tcc_sxtb16_ror8(v2);
+        }
+        for (int32_t r = 0; r < rem; ++r) {
+            t[r] = s[4 * nw + r];
+            t[tail_step + r] = s[step + 4 * nw + r];
+            t[2 * tail_step + r] = s[2 * step + 4 * nw + r];
+        }
+    }
+    const int32_t tw = tail_step / 4;
+    (void)widen_short(d0, tail, tw);
+    (void)widen_short(d1, tail + tail_step, tw);
+    (void)widen_short(d2, tail + 2 * tail_step, tw);
+}
+
+typedef void (*c8_pairs_fn)(const c8_ctx *ctx, const int32_t *stream);
+
+/* The driver of both entry points: `pairs` the pair loop, `gw` its stream words per group. */
+static __attribute__((noinline)) void conv8(const tcc_arm_conv8_params *p, const int8_t *in, int8_t *out,
+                                            void *scratch, c8_pairs_fn pairs, int32_t gw)
 {
     const int32_t groups = p->groups;
-    uint32_t *col = (uint32_t *)scratch;                        /* 6 * groups words */
+    uint32_t *col = (uint32_t *)scratch;                        /* 3 columns of 2 * groups words */
     /* in_c % 4 != 0: a kernel row (R = k_w * in_c bytes, rounded up to 4) and the rows' tails
-     * of the 3 pixels (k_h * (R % 4) bytes each, rounded up to 4: tail_step) */
-    int8_t *rowbuf = (int8_t *)(col + 6 * groups);
-    int8_t *tail = rowbuf + (p->k_w * p->in_c + 3) / 4 * 4;
-    const int32_t tail_step = (p->k_h * (p->k_w * p->in_c % 4) + 3) / 4 * 4;
+     * (k_h * (R % 4) bytes, rounded up to 4) */
+    int8_t *rowbuf = (int8_t *)(col + PIX * 2 * groups);
+    int8_t *tail = rowbuf + TCC_ARM_CONV8_K4(p->k_w * p->in_c);
+    const int32_t tail_step = TCC_ARM_CONV8_K4(p->k_h * (p->k_w * p->in_c % 4));
     const int32_t words = p->in_c % 4 == 0;
+    /* 3 pixels of a row whose fields lie inside the image (dil_w == 1): the first field starts
+     * at y in [0, y_last], x in [0, x_last] */
+    const int32_t y_last = p->in_h - 1 - (p->k_h - 1) * p->dil_h;
+    const int32_t x_last = p->in_w - p->k_w - 2 * p->stride_w;
+    const int32_t rows3 = !words && p->dil_w == 1 && y_last >= 0 && x_last >= 0;
+    const int32_t row1 = words && p->k_h == 1 && p->dil_w == 1 && x_last >= 0;   /* the same, k_h == 1 */
     const int32_t pointwise = words && p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 && p->stride_w == 1
                               && p->pad_top == 0 && p->pad_left == 0;
     const uint32_t zpw = tcc_splat16(p->in_zp);
-    const int32_t total = p->batches * p->out_h * p->out_w;
-    const int32_t in_img = p->in_h * p->in_w * p->in_c;
+    const int32_t plane = p->out_h * p->out_w;
     if (!words) {
         for (int32_t i = p->k_h * (p->k_w * p->in_c % 4); i < tail_step; ++i) {
             tail[i] = tail[tail_step + i] = tail[2 * tail_step + i] = 0;   /* times zero weights */
@@ -347,80 +490,100 @@ void tcc_arm_conv8_s8(const tcc_arm_conv8_params *p, const int8_t *in, int8_t *o
     }
     c8_ctx c;
     c.skip = (C8_UNROLL - groups % C8_UNROLL) % C8_UNROLL;
-    c.wskip = 8 * c.skip;
-    c.col_entry = tcc_arm_wadd(col, -6 * c.skip);
-    c.col_end = col + 6 * groups;
-    c.stream_end = p->stream + p->out_c / 2 * (2 + 2 * groups + 4);
-    /* 3 pixels of a row whose fields lie inside the image (in_c % 4 == 0, dil_w 1): the first
-     * field starts at y in [0, y_last], x in [0, x_last] */
-    const int32_t y_last = p->in_h - 1 - (p->k_h - 1) * p->dil_h;
-    const int32_t x_last = p->in_w - p->k_w - 2 * p->stride_w;
-    const int32_t rows3 = !pointwise && p->dil_w == 1 && y_last >= 0 && x_last >= 0;
-    const int32_t run_words = p->k_w * p->in_c / 4, rem = p->k_w * p->in_c % 4;
-    const int32_t row_step = p->dil_h * p->in_w * p->in_c;
-    int32_t b = 0, oy = 0, ox = 0;      /* the position of the block's first pixel */
-    for (int32_t i = 0; i < total; i += PIX) {
-        const int32_t n = total - i < PIX ? total - i : PIX;
-        if (pointwise && n == PIX) {
-            widen3(col, in + i * p->in_c, p->in_c, groups);
-        } else if (rows3 && n == PIX && ox + 2 < p->out_w
-                   && (uint32_t)(oy * p->stride_h - p->pad_top) <= (uint32_t)y_last
-                   && (uint32_t)(ox * p->stride_w - p->pad_left) <= (uint32_t)x_last) {
-            /* 3 pixels of one row, their fields inside the image: kernel row by kernel row */
-            const int8_t *s = in + b * in_img
-                              + ((oy * p->stride_h - p->pad_top) * p->in_w + ox * p->stride_w - p->pad_left) * p->in_c;
-            const int32_t step = p->stride_w * p->in_c;
-            uint32_t *dst = col;
-            int8_t *t = tail;
-            for (int32_t ky = 0; ky < p->k_h; ++ky, s += row_step, dst += 6 * run_words, t += rem) {
-                widen3(dst, s, step, run_words);
-                for (int32_t r = 0; r < rem; ++r) {   /* in_c % 4 != 0: the rows' tails */
-                    t[r] = s[4 * run_words + r];
-                    t[tail_step + r] = s[step + 4 * run_words + r];
-                    t[2 * tail_step + r] = s[2 * step + 4 * run_words + r];
-                }
-            }
-            if (rem) {
-                widen3(dst, tail, tail_step, tail_step / 4);
-            }
-            ox += PIX;
-            if (ox == p->out_w) {
-                ox = 0;
-                if (++oy == p->out_h) {
-                    oy = 0;
-                    ++b;
-                }
-            }
-        } else {
-            if (pointwise) {    /* the short last block: its position */
-                b = i / (p->out_h * p->out_w);
-                oy = i % (p->out_h * p->out_w) / p->out_w;
-                ox = i % p->out_w;
-            }
-            for (int32_t q = 0; q < n; ++q) {
-                const int8_t *img = in + b * in_img;
-                if (words) {
-                    im2col_words(p, img, oy, ox, col + q, zpw);
-                } else {
-                    im2col_rows(p, img, oy, ox, col + q, rowbuf, tail, zpw);
-                }
-                if (++ox == p->out_w) {
-                    ox = 0;
-                    if (++oy == p->out_h) {
-                        oy = 0;
-                        ++b;
-                    }
-                }
-            }
-            for (int32_t q = n; q < PIX; ++q) {    /* a short last block: copies of its last pixel */
-                for (int32_t g = 0; g < 2 * groups; ++g) {
-                    col[3 * g + q] = col[3 * g + n - 1];
+    c.col = col;
+    c.col_end = col + 2 * groups;
+    c.stream_end = p->stream + p->out_c / 2 * (2 + gw * groups + 4);
+    for (int32_t b = 0; b < p->batches; ++b) {
+        const int8_t *img = in + b * p->in_h * p->in_w * p->in_c;
+        int8_t *o = out + b * plane * p->out_c;
+        int32_t oy = 0;
+        if (p->band) {
+            /* 3 output rows at a time, column by column: the kernel rows of the 3 pixels'
+             * fields are k_h + 2 * stride_h input rows (a strip, k_w taps wide), widened once;
+             * pixel q's field is the strip from its row q * stride_h on */
+            c.step = p->stride_h * p->k_w * p->in_c * 2;
+            c.off1 = p->out_w * p->out_c;
+            c.off2 = 2 * c.off1;
+            for (; oy + PIX <= p->out_h; oy += PIX) {
+                for (int32_t ox = 0; ox < p->out_w; ++ox) {
+                    field_words(p, img, oy * p->stride_h - p->pad_top, ox * p->stride_w - p->pad_left,
+                                p->k_h + 2 * p->stride_h, col, zpw);
+                    c.out = o + (oy * p->out_w + ox) * p->out_c;
+                    pairs(&c, p->stream);
                 }
             }
         }
-        c.out = out + i * p->out_c;
-        c.off1 = n > 1 ? p->out_c : 0;
-        c.off2 = n > 2 ? 2 * p->out_c : c.off1;
-        c8_pairs(&c, p->stream);
+        /* the other pixels 3 at a time along the rows; a short last block computes copies
+         * of its last pixel */
+        int32_t y = oy, x = 0;
+        for (int32_t i = oy * p->out_w; i < plane; i += PIX) {
+            const int32_t n = plane - i < PIX ? plane - i : PIX;
+            if (pointwise && n == PIX) {    /* the 3 pixels' channels are consecutive */
+                (void)widen_rows(col, img + i * p->in_c, PIX * p->in_c / 4, 1, 0);
+                c.step = 2 * p->in_c;
+            } else if (row1 && n == PIX && x + 2 < p->out_w && (uint32_t)(y * p->stride_h - p->pad_top) < (uint32_t)p->in_h
+                       && (uint32_t)(x * p->stride_w - p->pad_left) <= (uint32_t)x_last) {
+                /* one kernel row, 3 pixels of a row inside the image: 3 runs of k_w taps */
+                const int32_t run = p->k_w * p->in_c / 4;
+                (void)widen_rows(col, img + ((y * p->stride_h - p->pad_top) * p->in_w + x * p->stride_w - p->pad_left) * p->in_c,
+                                 run, PIX, p->stride_w * p->in_c - 4 * run);
+                c.step = 8 * groups;
+                if ((x += PIX) == p->out_w) {
+                    x = 0;
+                    ++y;
+                }
+            } else if (rows3 && n == PIX && x + 2 < p->out_w
+                       && (uint32_t)(y * p->stride_h - p->pad_top) <= (uint32_t)y_last
+                       && (uint32_t)(x * p->stride_w - p->pad_left) <= (uint32_t)x_last) {
+                field3_rows(p, img + ((y * p->stride_h - p->pad_top) * p->in_w + x * p->stride_w - p->pad_left) * p->in_c,
+                            p->stride_w * p->in_c, col, tail, tail_step);
+                c.step = 8 * groups;
+                if ((x += PIX) == p->out_w) {
+                    x = 0;
+                    ++y;
+                }
+            } else {
+                if (pointwise) {    /* the short last block */
+                    y = i / p->out_w;
+                    x = i % p->out_w;
+                }
+                c.step = 8 * groups;
+                for (int32_t q = 0; q < PIX; ++q) {
+                    uint32_t *dst = col + q * 2 * groups;
+                    const int32_t y0 = y * p->stride_h - p->pad_top, x0 = x * p->stride_w - p->pad_left;
+                    if (words) {
+                        field_words(p, img, y0, x0, p->k_h, dst, zpw);
+                    } else {
+                        field_rows(p, img, y0, x0, dst, rowbuf, tail, zpw);
+                    }
+                    if (q + 1 < n && ++x == p->out_w) {
+                        x = 0;
+                        ++y;
+                    }
+                }
+                if (++x == p->out_w) {    /* the next block's first pixel */
+                    x = 0;
+                    ++y;
+                }
+            }
+            c.out = o + i * p->out_c;
+            c.off1 = n > 1 ? p->out_c : 0;
+            c.off2 = n > 2 ? 2 * p->out_c : c.off1;
+            pairs(&c, p->stream);
+        }
     }
 }
+
+#ifndef TCC_OMIT_ARM_CONV8_S8
+void tcc_arm_conv8_s8(const tcc_arm_conv8_params *p, const int8_t *in, int8_t *out, void *scratch)
+{
+    conv8(p, in, out, scratch, c8_pairs, 2);
+}
+#endif
+
+#ifndef TCC_OMIT_ARM_CONV8W_S8
+void tcc_arm_conv8w_s8(const tcc_arm_conv8_params *p, const int8_t *in, int8_t *out, void *scratch)
+{
+    conv8(p, in, out, scratch, c8w_pairs, 4);
+}
+#endif
