@@ -5,11 +5,12 @@ with the other units' entry points left out; FILE_BYTES: per C file with all of 
 ``base.DEFAULT_CODE_BYTES``."""
 
 CODE_BYTES: dict[str, int] = {
-    "arm_add": 956,
+    "arm_add": 1584,
     "arm_avg_pool": 916,
     "arm_conv8": 3688,
     "arm_conv_blocks": 4928,
     "arm_conv_pw": 5444,
+    "arm_conv_pw8_pairs": 448,
     "arm_conv_store": 3708,
     "arm_dw": 1156,
     "arm_dw3x3": 6852,
@@ -21,8 +22,8 @@ CODE_BYTES: dict[str, int] = {
     "arm_lstm_s8": 2048,
 }
 FILE_BYTES: dict[str, int] = {
-    "arm/tcc_arm_add": 956,
-    "arm/tcc_arm_conv": 9340,
+    "arm/tcc_arm_add": 1584,
+    "arm/tcc_arm_conv": 9372,
     "arm/tcc_arm_conv8": 3688,
     "arm/tcc_arm_depthwise": 1156,
     "arm/tcc_arm_dw3x3": 6852,
