@@ -624,13 +624,13 @@ def _window_first_index(n, h, w, c, out_h, out_w, stride_h, stride_w, pad_top, p
 
 
 def reads_min_conv(batches, in_h, in_w, in_c, out_h, out_w, out_c, k_h, k_w, stride_h, stride_w,
-                   pad_top, pad_left, dil_h=1, dil_w=1, pix: int = CONV_PIX) -> np.ndarray:
-    """tcc_arm_conv_s8: blocks of 2 (``pix``) output pixels (flat over batch, row, column); a block
-    reads the windows of its pixels, then writes all their out_c values."""
+                   pad_top, pad_left, dil_h=1, dil_w=1) -> np.ndarray:
+    """tcc_arm_conv_s8: blocks of 2 output pixels (flat over batch, row, column); a block reads
+    the windows of its 2 pixels, then writes all their out_c values."""
     first = _window_first_index(batches, in_h, in_w, in_c, out_h, out_w, stride_h, stride_w, pad_top,
                                 pad_left, k_h, k_w, dil_h, dil_w).reshape(-1)
     npix = first.size
-    P = pix
+    P = CONV_PIX
     blocks = (npix + P - 1) // P
     padded = np.full(blocks * P, NO_READ, dtype=np.int64)
     padded[:npix] = first
