@@ -10,7 +10,10 @@ point per unit, the same ``tcc_arm_conv_s8_params``:
 * ``arm_conv_blocks`` (``tcc_arm_conv_s8_blocks``): no clamp, out_c even: the 2 pixels x 2
   channels asm matmul ``mm2`` on one stream of biases, pair words and rq (``packing.conv_blocks``);
 * ``arm_conv_store`` (``tcc_arm_conv_s8_store``): any geometry and clamp, 2 pixels x 4 channels
-  in C (``weights``, ``bias``, ``rq``).
+  in C (``weights``, ``bias``, ``rq``);
+* ``arm_conv_pw8_pairs`` (``tcc_arm_conv_s8_pw8_pairs``): ``arm_conv_pw``'s 8-channel records for
+  an even pixel count, the asm loop alone (no scratch, no fallback: ~450 B of code against
+  ``arm_conv_pw``'s 5 KB, so it fits where flash is short).
 
 ``pack_conv`` computes all three layouts at once; it runs once per op (``_packed``)."""
 from __future__ import annotations
@@ -81,6 +84,30 @@ class ConvPWPacked(ConvStorePacked):
     records: np.ndarray = None
 
 
+# estimated Cortex-M4 cycles (tinycc bench on vww_96_int8's early layers, tinycc/cycles.py's model)
+BLOCKS_OUT, BLOCKS_PAIR = 12.3, 2.38      # arm_conv_blocks per output: mm2's overhead, per pair word of K4
+BLOCKS_PIXEL_PW, BLOCKS_PIXEL_K4 = 83, 4.3   # per pixel: 1x1 (expand2, the call); else per value of K4
+STORE_OUT, STORE_VALUE = 21.3, 1.06      # arm_conv_store per output, per value of K4 (matmul_store)
+STORE_PIXEL_PW, STORE_PIXEL_K4 = 19, 6.5  # per pixel: 1x1 (expand2); else per value of K4 (im2col)
+PW_OUT = {8: 20.5, 16: 31.5}              # pw8 / pw16 per output (LDM of the record, SMLAD, rq, STRB)
+PW_PIXEL = 15                             # per pixel (its words widened, the loop)
+
+
+def blocks_cycles(pixels: int, out_c: int, k4: int, pointwise_: bool) -> float:
+    """arm_conv_blocks: 18 cycles per 16 MACs in mm2 plus its per-output and per-pixel costs
+    (vww: 2.25 / 3.37 / 2.12 / 1.65 cycles per MAC at K4 = 28 / 8 / 16 / 32, within 3 %)."""
+    per_pixel = BLOCKS_PIXEL_PW if pointwise_ else BLOCKS_PIXEL_K4 * k4
+    return pixels * (out_c * (BLOCKS_OUT + BLOCKS_PAIR * k4 / 2) + per_pixel)
+
+
+def _geometry(g, o) -> tuple[int, int, int, bool]:
+    """(pixels, out_c, K4, pointwise) of a conv op."""
+    p, a = o.params, o.attrs
+    out_c, k_h, k_w, in_c = ir.tensor(g, o.inputs[1]).shape
+    pw = pointwise(k_h, k_w, a["stride_h"], a["stride_w"], p.pad_top, p.pad_left)
+    return p.batches * p.out_h * p.out_w, out_c, packing.k4(k_h * k_w * in_c), pw
+
+
 class _ArmConv(Variant):
     kinds = (Conv2D.kind,)
     sources = ("arm/tcc_arm_conv",)
@@ -136,7 +163,11 @@ class _ArmConv(Variant):
 class ArmConvStore(_ArmConv):
     name = "arm_conv_store"
     entries = ("tcc_arm_conv_s8_store",)
-    cycles_per_mac = 1.9          # estimated (C 2x4 blocks, requantization per 4 channels)
+
+    def cycles(self, g, o, pk):
+        """(vww: 2.74 / 3.88 / 2.43 cycles per MAC at K4 = 28 / 8 / 16, within 2 %)"""
+        pixels, out_c, k4, pw = _geometry(g, o)
+        return pixels * (out_c * (STORE_OUT + STORE_VALUE * k4) + (STORE_PIXEL_PW if pw else STORE_PIXEL_K4 * k4))
 
     def pack(self, g, o):
         pk = _packed(g, o)
@@ -150,7 +181,9 @@ class ArmConvStore(_ArmConv):
 class ArmConvBlocks(_ArmConv):
     name = "arm_conv_blocks"
     entries = ("tcc_arm_conv_s8_blocks",)
-    cycles_per_mac = 1.5          # tinycc bench on vww / kws (mm2: 10 instructions per 16 MACs)
+
+    def cycles(self, g, o, pk):
+        return blocks_cycles(*_geometry(g, o))
 
     def applies(self, g, o, target):
         return super().applies(g, o, target) and no_clamp(o.params.act_range)
@@ -169,7 +202,11 @@ class ArmConvBlocks(_ArmConv):
 class ArmConvPW(_ArmConv):
     name = "arm_conv_pw"
     entries = ("tcc_arm_conv_s8_pw8", "tcc_arm_conv_s8_pw16")
-    cycles_per_mac = 1.3          # vww's 8->16 and 16->32 layers: 1.12-1.39 instructions per MAC
+
+    def cycles(self, g, o, pk):
+        """(vww: 2.62 / 2.00 cycles per MAC on 8 / 16 input channels, within 2 %)"""
+        pixels, out_c, k4, _ = _geometry(g, o)
+        return pixels * (out_c * PW_OUT[k4] + PW_PIXEL)
 
     def applies(self, g, o, target):
         w, p, a = ir.tensor(g, o.inputs[1]), o.params, o.attrs
@@ -196,3 +233,40 @@ class ArmConvPW(_ArmConv):
         odd = self._odd(o)
         fields = self.fields(g, o, ctx, pk, records=pk.records, weights=pk.weights, bias=pk.bias, rq=pk.rq)
         self.call_entry(g, o, ctx, f"pw{ir.tensor(g, o.inputs[1]).shape[3]}", fields, scratch=odd)
+
+
+@dataclass(frozen=True, eq=False)
+class ConvPW8PairsPacked(Packed):
+    impl: ClassVar[str] = "arm_conv_pw8_pairs"
+    k_packed: int
+    records: np.ndarray
+
+
+@register
+class ArmConvPW8Pairs(_ArmConv):
+    name = "arm_conv_pw8_pairs"
+    entries = ("tcc_arm_conv_s8_pw8_pairs",)
+
+    def applies(self, g, o, target):
+        w, p, a = ir.tensor(g, o.inputs[1]), o.params, o.attrs
+        return (super().applies(g, o, target) and no_clamp(p.act_range) and w.shape[3] == 8
+                and pointwise(w.shape[1], w.shape[2], a["stride_h"], a["stride_w"], p.pad_top, p.pad_left)
+                and p.batches * p.out_h * p.out_w % 2 == 0)
+
+    def pack(self, g, o):
+        pk = _packed(g, o)
+        if pk["records"] is None:
+            raise packing.PackError("no 1x1 records for this layer (out_c % 4, or a channel with shift 0)")
+        return ConvPW8PairsPacked(k_packed=pk["k_packed"], records=pk["records"])
+
+    def scratch_bytes(self, g, o, pk):
+        return 0
+
+    def cycles(self, g, o, pk):
+        pixels, out_c, _, _ = _geometry(g, o)
+        return pixels * (out_c * PW_OUT[8] + PW_PIXEL)
+
+    def emit(self, g, o, ctx, pk):
+        fields = self.fields(g, o, ctx, pk, records=pk.records)
+        params = ctx.struct(o, "tcc_arm_conv_s8_params", fields)
+        self.call(ctx, o, f"tcc_arm_conv_s8_pw8_pairs(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])});")

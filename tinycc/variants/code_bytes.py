@@ -5,12 +5,13 @@ with the other units' entry points left out; FILE_BYTES: per C file with all of 
 ``base.DEFAULT_CODE_BYTES``."""
 
 CODE_BYTES: dict[str, int] = {
-    "arm_add": 956,
-    "arm_avg_pool": 916,
+    "arm_add": 1584,
+    "arm_avg_pool": 1108,
     "arm_conv8": 4304,
     "arm_conv8w": 4248,
     "arm_conv_blocks": 4928,
     "arm_conv_pw": 5444,
+    "arm_conv_pw8_pairs": 448,
     "arm_conv_store": 3708,
     "arm_dw": 1156,
     "arm_dw3x3": 6852,
@@ -22,8 +23,8 @@ CODE_BYTES: dict[str, int] = {
     "arm_lstm_s8": 2048,
 }
 FILE_BYTES: dict[str, int] = {
-    "arm/tcc_arm_add": 956,
-    "arm/tcc_arm_conv": 9340,
+    "arm/tcc_arm_add": 1584,
+    "arm/tcc_arm_conv": 9372,
     "arm/tcc_arm_conv8": 5392,
     "arm/tcc_arm_depthwise": 1156,
     "arm/tcc_arm_dw3x3": 6852,
@@ -31,5 +32,5 @@ FILE_BYTES: dict[str, int] = {
     "arm/tcc_arm_fc": 6716,
     "arm/tcc_arm_fc8": 3852,
     "arm/tcc_arm_lstm": 3376,
-    "arm/tcc_arm_pool": 916,
+    "arm/tcc_arm_pool": 1108,
 }

@@ -128,6 +128,8 @@ void tcc_arm_conv_s8_store(const tcc_arm_conv_s8_params *p, const int8_t *in, in
 void tcc_arm_conv_s8_blocks(const tcc_arm_conv_s8_params *p, const int8_t *in, int8_t *out, void *scratch);
 void tcc_arm_conv_s8_pw8(const tcc_arm_conv_s8_params *p, const int8_t *in, int8_t *out, void *scratch);
 void tcc_arm_conv_s8_pw16(const tcc_arm_conv_s8_params *p, const int8_t *in, int8_t *out, void *scratch);
+/* _pw8 for an even pixel count: only the records' asm loop (no scratch, no fallback) */
+void tcc_arm_conv_s8_pw8_pairs(const tcc_arm_conv_s8_params *p, const int8_t *in, int8_t *out);
 
 /* ------------------------------------------------------------------------------------
  * FULLY_CONNECTED, int8.

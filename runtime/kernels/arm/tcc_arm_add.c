@@ -5,6 +5,12 @@
  * tabulates it, indexed by the byte as unsigned (LDRB + one table load): table[(uint8_t)a] and
  * table[256 + (uint8_t)b], pre-doubled for the output requantization (tcc_arm_rq), which is
  * exact on their sum.
+ *
+ * With a right shift (the usual case) the elements go 4 at a time through an asm loop: two
+ * elements' 4 byte loads and 4 table loads back to back (9 cycles), their sums requantized
+ * (10), the 4 results packed into one word (3 BFI), clamped per byte (SSUB8 + SEL against the
+ * replicated bounds) and stored with one STR: about 12 cycles per element against 18 for the
+ * C loop, which still runs the last size % 4 elements and the shift-0 case.
  */
 #include "tcc_arm.h"
 #include "tcc_arm_dsp.h"
@@ -54,11 +60,111 @@ static void add_zero(const tcc_arm_add_s8_params *p, const uint8_t *ua, const ui
 #undef RQ_ZERO
 }
 
+#if TCC_ARM_HAVE_DSP
+/* The asm loop's constants (add_run4 reads them with LDM / LDRD at these offsets). */
+typedef struct {
+    const int32_t *ta, *tb;        /* r4, r5: the two tables */
+    int32_t mult, add, shift;      /* r6, r7, r8 */
+    uint32_t lo4, hi4;             /* the clamp bounds in the 4 byte lanes (sp + 0, sp + 4) */
+} add_ctx;
+typedef char add_ctx_ok[sizeof(add_ctx) == 28 && offsetof(add_ctx, lo4) == 20 ? 1 : -1];
+
+/* Two elements: a at [r0] and [r0 + 1] (r0 advances by 2), b at r0 + r1 (r1 = b - a - 1 after
+ * the post-increment), results in RA, RB (9 cycles of loads, 2 ADD, 8 requantization). */
+#define ADD_TWO(RA, RB)                                                                     \
+    "ldrb   r9, [r0], #1\n\t"                                                                \
+    "ldrb   r10, [r0, r1]\n\t"                                                               \
+    "ldrb   r12, [r0], #1\n\t"                                                               \
+    "ldrb   lr, [r0, r1]\n\t"                                                                \
+    "ldr    r9, [r4, r9, lsl #2]\n\t"                                                        \
+    "ldr    r10, [r5, r10, lsl #2]\n\t"                                                      \
+    "ldr    r12, [r4, r12, lsl #2]\n\t"                                                      \
+    "ldr    lr, [r5, lr, lsl #2]\n\t"                                                        \
+    "add    r9, r9, r10\n\t"                                                                 \
+    "add    r12, r12, lr\n\t"                                                                \
+    "smmlar r10, r9, r6, r7\n\t"                                                             \
+    "smmlar lr, r12, r6, r7\n\t"                                                             \
+    "add    r10, r10, r9, asr #31\n\t"                                                       \
+    "add    lr, lr, r12, asr #31\n\t"                                                        \
+    "asr    r10, r10, r8\n\t"                                                                \
+    "asr    lr, lr, r8\n\t"                                                                  \
+    "ssat   " RA ", #8, r10\n\t"                                                             \
+    "ssat   " RB ", #8, lr\n\t"
+
+/* (a, b, out, ctx): n4 = blocks of 4 elements (>= 1) in ctx's word 7. Per block: ADD_TWO twice,
+ * 3 BFI, the clamp (SSUB8 sets the byte lanes' GE flags, SEL picks), one STR at r0 + r2
+ * (r2 = out - a - 4 after the block's 4 post-increments); r3 = the end of a. */
+#define ADD_RUN4(NAME, CLAMP)                                                               \
+    static __attribute__((naked, noinline)) void NAME(__attribute__((unused)) const uint8_t *a, \
+                                                      __attribute__((unused)) const uint8_t *b, \
+                                                      __attribute__((unused)) int8_t *out,     \
+                                                      __attribute__((unused)) const add_ctx *c, \
+                                                      __attribute__((unused)) int32_t n4)      \
+    {                                                                                       \
+        __asm__ volatile(                                                                   \
+            "push   {r4-r11, lr}\n\t"                                                       \
+            "ldr    r12, [sp, #36]\n\t"        /* n4 */                                     \
+            "ldm    r3!, {r4-r8}\n\t"                                                       \
+            "ldrd   r9, r10, [r3]\n\t"                                                      \
+            "sub    sp, #8\n\t"                                                             \
+            "strd   r9, r10, [sp]\n\t"                                                      \
+            "subs   r1, r1, r0\n\t"                                                         \
+            "subs   r1, r1, #1\n\t"                                                         \
+            "subs   r2, r2, r0\n\t"                                                         \
+            "subs   r2, r2, #4\n\t"                                                         \
+            "add    r3, r0, r12, lsl #2\n"                                                   \
+            "1:\n\t"                                                                         \
+            ADD_TWO("r11", "r9")                                                            \
+            "bfi    r11, r9, #8, #8\n\t"                                                    \
+            ADD_TWO("r10", "r9")                                                            \
+            "bfi    r11, r10, #16, #8\n\t"                                                  \
+            "bfi    r11, r9, #24, #8\n\t"                                                   \
+            CLAMP                                                                           \
+            "str    r11, [r0, r2]\n\t"                                                      \
+            "cmp    r0, r3\n\t"                                                             \
+            "bne    1b\n\t"                                                                 \
+            "add    sp, #8\n\t"                                                             \
+            "pop    {r4-r11, pc}\n\t");                                                     \
+    }
+#define ADD_CLAMP                                                                           \
+    "ldrd   r9, r10, [sp]\n\t"                                                              \
+    "ssub8  r12, r11, r9\n\t"                                                               \
+    "sel    r11, r11, r9\n\t"                                                               \
+    "ssub8  r12, r11, r10\n\t"                                                              \
+    "sel    r11, r10, r11\n\t"
+ADD_RUN4(add_run4, "")
+ADD_RUN4(add_run4_clamp, ADD_CLAMP)
+#endif
+
 void tcc_arm_add_s8(const tcc_arm_add_s8_params *p, const int8_t *a, const int8_t *b, int8_t *out)
 {
     const int32_t clamp = p->act_min > -128 || p->act_max < 127;
     const uint8_t *ua = (const uint8_t *)a, *ub = (const uint8_t *)b;
     if (p->rq.shift != 0) {
+#if TCC_ARM_HAVE_DSP
+        const int32_t n4 = p->size / 4;
+        if (n4 > 0) {
+            const add_ctx c = {p->table, p->table + 256, p->rq.mult, p->rq.add, p->rq.shift,
+                               0x01010101u * (uint8_t)p->act_min, 0x01010101u * (uint8_t)p->act_max};
+            if (clamp) {
+                add_run4_clamp(ua, ub, out, &c, n4);
+            } else {
+                add_run4(ua, ub, out, &c, n4);
+            }
+            tcc_arm_add_s8_params rest = *p;
+            rest.size = p->size - 4 * n4;
+            p = &rest;
+            ua += 4 * n4;
+            ub += 4 * n4;
+            out += 4 * n4;
+            if (clamp) {
+                add_pos(p, ua, ub, out, 1);
+            } else {
+                add_pos(p, ua, ub, out, 0);
+            }
+            return;
+        }
+#endif
         if (clamp) {
             add_pos(p, ua, ub, out, 1);
         } else {

@@ -368,7 +368,7 @@ typedef char tcc_arm_pw16_record_ok[sizeof(tcc_arm_pw16_record) == 48 && offseto
  * (one LDM of their 16 bytes, pixel 1's words kept on the stack) before either is written,
  * the outputs one after the other. Stack: sp+0 input, 4 pairs left, 8 records, 12 pixel 1. */
 #define PW8_ARG __attribute__((unused))
-#if !defined(TCC_OMIT_ARM_CONV_S8_PW8)
+#if !defined(TCC_OMIT_ARM_CONV_S8_PW8) || !defined(TCC_OMIT_ARM_CONV_S8_PW8_PAIRS)
 static __attribute__((naked, noinline)) void pw8_run(PW8_ARG const int32_t *rec, PW8_ARG int8_t *out,
                                                      PW8_ARG const int8_t *in, PW8_ARG int32_t pairs)
 {
@@ -892,5 +892,12 @@ void tcc_arm_conv_s8_pw8(const tcc_arm_conv_s8_params *p, const int8_t *in, int8
 void tcc_arm_conv_s8_pw16(const tcc_arm_conv_s8_params *p, const int8_t *in, int8_t *out, void *scratch)
 {
     conv_run(p, in, out, scratch, 16, 0);
+}
+#endif
+
+#ifndef TCC_OMIT_ARM_CONV_S8_PW8_PAIRS
+void tcc_arm_conv_s8_pw8_pairs(const tcc_arm_conv_s8_params *p, const int8_t *in, int8_t *out)
+{
+    pw8_run(p->records, out, in, p->batches * p->out_h * p->out_w / 2);
 }
 #endif
