@@ -155,9 +155,58 @@ class Emitter:
             self.code.append(self._current)
 
 
+C_SIZES = {"int8_t": 1, "uint8_t": 1, "int16_t": 2, "uint16_t": 2, "int32_t": 4, "uint32_t": 4, "float": 4,
+           "int64_t": 8, "uint64_t": 8}
+
+
 def _csize(ctype: str) -> int:
-    return {"int8_t": 1, "uint8_t": 1, "int16_t": 2, "uint16_t": 2, "int32_t": 4, "uint32_t": 4, "float": 4,
-            "int64_t": 8, "uint64_t": 8}[ctype]
+    return C_SIZES[ctype]
+
+
+# a constant array as const_array, buf and the templates write it, in the default section:
+# "static const T NAME[N] = {" at the start of a line, its values, "};" alone on a line
+_ARRAY_HEAD = re.compile(r"static const (%s) (\w+)\[(\d+)\] = \{\n" % "|".join(C_SIZES))
+_READ_BY_INDEX = (re.compile(r"(\w+)\s*$"), re.compile(r"\*\s*\(?\s*(\w+)"))   # before "[", after "*"
+
+
+def without_constant_data(text: str) -> tuple[str, int]:
+    """A generated NAME.c for measuring its code, and the bytes of constants left out: every
+    constant array of a scalar type in the default section becomes an ``extern`` declaration
+    (the compiler parses no values), unless the code reads it by index or through "*" (then its
+    values could be folded into the code). The others are only ever passed by address, so the
+    code, its stack frames and its sections other than these arrays' .rodata are the same as the
+    full file's, and each array's .rodata (its own section under -fdata-sections) is exactly
+    N x sizeof(T). Plain string searches: a model's C holds megabytes of values."""
+    arrays, pos = [], 0            # (start, end, type, name, count)
+    while (pos := text.find("\nstatic const ", pos)) >= 0:
+        m = _ARRAY_HEAD.match(text, pos + 1)
+        pos += 1
+        if m:
+            end = text.find("\n};\n", m.end() - 1)
+            if end < 0:
+                break
+            arrays.append((m.start(), end + 3, m.group(1), m.group(2), int(m.group(3))))
+            pos = end + 3
+    if not arrays:
+        return text, 0
+    rest = "".join(text[a[1]:b[0]] for a, b in zip([(0, 0)] + arrays, arrays + [(len(text), len(text))]))
+    read = set()
+    for mark, pattern in zip("[*", _READ_BY_INDEX):
+        pos = 0
+        while (pos := rest.find(mark, pos)) >= 0:
+            m = pattern.search(rest, max(0, pos - 80), pos) if mark == "[" else pattern.match(rest, pos)
+            if m:
+                read.add(m.group(1))
+            pos += 1
+    out, pos, left_out = [], 0, 0
+    for start, end, ctype, cname, count in arrays:
+        if cname in read:
+            continue
+        out += [text[pos:start], f"extern const {ctype} {cname}[{count}];  /* {count * C_SIZES[ctype]} B left out */"]
+        pos = end
+        left_out += count * C_SIZES[ctype]
+    out.append(text[pos:])
+    return "".join(out), left_out
 
 
 @functools.lru_cache(maxsize=1)
@@ -191,6 +240,10 @@ class Options:
 
 
 FORMATS = tuple(LAYOUTS)
+# NAME_run calls the ops in parts of at most this many, one function each when there is more than
+# one part: GCC's time on one function grows faster than its length (-O2 on a 5,000-op NAME_run:
+# 6.3 s, 8x that of 1,000 ops; in parts of 64: linear)
+PART_OPS = 64
 ARENA_ALIGN = 8                          # alignment NAME_invoke_with_arena() checks
 
 
@@ -229,8 +282,8 @@ def generate_with_report(g: nx.DiGraph, opts: Options | str, target: str | None 
     rep = build_report(g, em, name, opts.target)
     plan = g.graph["plan"]
     rows = []
-    for oc, r in zip(em.code, rep.ops):
-        rows.append(dict(index=r.index, kind=r.kind,
+    for step, (oc, r) in enumerate(zip(em.code, rep.ops)):
+        rows.append(dict(index=r.index, kind=r.kind, step=step,
                          shapes=comment_safe(" + ".join(r.inputs) + " -> " + ", ".join(r.outputs), 60),
                          macs=r.macs, flash=r.weight_bytes, ram=r.live_bytes,
                          offsets=", ".join(x.rsplit("@", 1)[1] for x in r.offsets),
@@ -246,6 +299,7 @@ def generate_with_report(g: nx.DiGraph, opts: Options | str, target: str | None 
         + [prefixed(f, name) for f in kernel_files if f.endswith(".c")]
     ctx = dict(name=name, NAME=name.upper(), version=__version__, target=opts.target, type_codes=TYPE_CODES,
                source=comment_safe(rep.model), rows=rows, arena=rep.arena_bytes,
+               parts=[rows[i:i + PART_OPS] for i in range(0, len(rows), PART_OPS)], part_ops=PART_OPS,
                lower_bound=rep.lower_bound, macs=rep.macs, weights=rep.weight_bytes, strategy=rep.strategy,
                model_constants=rep.model_constant_bytes, flash_budget=rep.flash_budget,
                buffers=[dict(name=comment_safe(b.name), offset=b.offset, size=b.size, first=b.first, last=b.last)
