@@ -262,7 +262,8 @@ def measure_stack(files: dict[str, str], opts) -> dict | None:
         entry = f"{opts.name}_invoke_with_{'state' if stateful else 'arena'}"
     with generated_sources(files, opts.name) as (tmp, sources, left_out):
         try:
-            r = toolchain.stack_usage(sources, entry, target=cpu, include_dirs=[tmp], sizes=True)
+            r = toolchain.stack_usage(sources, entry, target=cpu, include_dirs=[tmp], sizes=True,
+                                      prefix=f"{opts.name}_")
         except toolchain.ToolchainError as e:
             raise TinyccError(f"cannot measure the stack of {entry}: {str(e).splitlines()[0]}") from None
     sizes = dict(r["sizes"])
