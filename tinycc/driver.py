@@ -152,7 +152,7 @@ def generate(model_path, name: str = "model", target: str = DEFAULT_TARGET, *,
     With ``stack`` and arm-none-eabi-gcc installed, the worst-case stack of the entry point (and
     the code's flash) is measured on the generated code and written into NAME.h
     (``NAME_STACK_BYTES``)."""
-    from .codegen.emit import FORMATS, Options, generate_with_report
+    from .codegen.emit import FORMATS, Options, generate_parts, with_stack
     check_name(name)
     target = check_target(target)
     if format not in FORMATS:
@@ -172,7 +172,7 @@ def generate(model_path, name: str = "model", target: str = DEFAULT_TARGET, *,
                           flash_budget=flash_budget, shapes=shapes, compress=compress,
                           flash_overshoot=overshoot)
         start = time.process_time()
-        files, rep = generate_with_report(g, opts)
+        files, rep, ctx = generate_parts(g, opts)
         timings["codegen"] = timings.get("codegen", 0.0) + time.process_time() - start
         # pack_weights spends the flash budget on estimates of the code; the measured flash decides
         # (measured whenever fast kernels were chosen, with or without ``stack``): above the budget,
@@ -191,7 +191,7 @@ def generate(model_path, name: str = "model", target: str = DEFAULT_TARGET, *,
         measured = None
     if measured:
         start = time.process_time()
-        files, rep = generate_with_report(g, dataclasses.replace(opts, stack=measured))
+        files = with_stack(files, ctx, dataclasses.replace(opts, stack=measured))
         timings["codegen"] += time.process_time() - start
         rep.stack_bytes = measured["bytes"]
     return Build(name, target, g.graph["optimize"], files, rep, g.graph["model_const_bytes"], measured)

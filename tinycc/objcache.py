@@ -15,6 +15,11 @@ taking them from the cache when the key matches. The key is a SHA-256 of
 Files GCC writes next to the object (``-fcallgraph-info`` writes ``NAME.ci``) are kept with it:
 ``extras`` names their suffixes. Misses are compiled in parallel (one process per CPU).
 
+``key(..., portable=True)`` is the same key with the compiler named by its version alone (the
+same on every machine): what the stack bound reads from an object is kept under it
+(``keep``/``recall``, see ``toolchain._source_facts``), and ``tinycc/kernel_facts.json`` ships
+those of the runtime kernels.
+
 Where: ``$TINYCC_CACHE``, else ``$XDG_CACHE_HOME/tinycc``, else ``~/.cache/tinycc``; the folder
 ``objects-1`` in it is tinycc's alone (and ``jinja2-1``, jinja2's bytecode cache of codegen's
 templates, keyed by their source). ``TINYCC_CACHE=off`` turns the cache off, and so does a

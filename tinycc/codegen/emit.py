@@ -20,7 +20,7 @@ from ..cformat import format_float, format_scalar, format_values  # noqa: F401  
 from ..dtypes import TFLITE_C_TYPES, ZERO_POINT_RANGE
 from ..memory_report import build_report
 from ..resources import KERNELS, TEMPLATES
-from .glue import LAYOUTS, lay_out
+from .glue import LAYOUTS, SOURCE_DIR, lay_out
 
 
 @dataclass
@@ -274,6 +274,26 @@ def _word_char(c: str) -> bool:
 
 def generate_with_report(g: nx.DiGraph, opts: Options | str, target: str | None = None):
     """The output folder's files and the memory report they were generated with."""
+    files, rep, _ = generate_parts(g, opts, target)
+    return files, rep
+
+
+def with_stack(files: dict[str, str], ctx: dict, opts: Options) -> dict[str, str]:
+    """The files of ``generate_parts`` (which gave ``ctx``) with ``opts.stack``, the measured stack,
+    in NAME.h: only the header says it, so only the header is rendered again."""
+    ctx = dict(ctx, stack=_stack_context(opts.stack))
+    header = SOURCE_DIR[opts.format] + f"{opts.name}.h"
+    assert header in files
+    return {**files, header: _env().get_template("model.h.j2").render(ctx)}
+
+
+def _stack_context(stack: dict | None) -> dict | None:
+    return stack and dict(stack, path=comment_safe(" -> ".join(stack["path"]), 200))
+
+
+def generate_parts(g: nx.DiGraph, opts: Options | str, target: str | None = None):
+    """(files, report, the templates' context): ``generate_with_report`` and what ``with_stack``
+    needs."""
     if isinstance(opts, str):
         opts = Options(name=opts, target=target or "generic")
     name = opts.name
@@ -317,7 +337,7 @@ def generate_with_report(g: nx.DiGraph, opts: Options | str, target: str | None 
                arena_section=opts.arena_section, weights_section=opts.weights_section,
                app_arena=opts.app_arena, arena_align=ARENA_ALIGN, bench=opts.bench,
                selftest=opts.selftest and selftest_context(g, opts.selftest),
-               stack=opts.stack and dict(opts.stack, path=comment_safe(" -> ".join(opts.stack["path"]), 200)))
+               stack=_stack_context(opts.stack))
     env = _env()
     files = {f"{name}.h": env.get_template("model.h.j2").render(ctx),
              f"{name}.c": prefixed(env.get_template("model.c.j2").render(ctx), name)}
@@ -325,7 +345,7 @@ def generate_with_report(g: nx.DiGraph, opts: Options | str, target: str | None 
         files[f"{name}_selftest.c"] = env.get_template("selftest.c.j2").render(ctx)
     for f, path in kernel_files.items():
         files[prefixed(f, name)] = prefixed(omit_unused(path.read_text(), em.uses), name)
-    return lay_out(g, files, opts, ctx, env), rep
+    return lay_out(g, files, opts, ctx, env), rep, ctx
 
 
 _OPTIONAL = re.compile(r"#ifndef TCC_OMIT_(\w+)|defined\(TCC_OMIT_(\w+)\)")
