@@ -1,7 +1,7 @@
 """Compile time of ``tinycc build`` as models grow.
 
     python bench/compile_time.py [--sizes 100,1000,5000] [--shapes chain,wide,lstm] [--targets generic,cortex-m4]
-                                 [--no-shared] [--no-stack]
+                                 [--no-shared] [--no-stack] [--cold] [--models a,b]
 
 Writes synthetic int8 models (``tinycc/testing/models_scale.py``: a chain, wide branches joined by
 ADDs, an unrolled LSTM-style cell with many small long-lived tensors) of each size, then runs
@@ -13,7 +13,9 @@ shared machine) per model, and for each shape the growth ratio between consecuti
 Every build runs twice with one compiled-object cache (``tinycc/objcache.py``) that starts
 empty: "first" is a model built for the first time (its NAME.c compiled for the stack bound; the
 kernels too unless an earlier model of the run compiled them), "again" the same build repeated
-(nothing left to compile: the edit-build loop of an unchanged model).
+(nothing left to compile: the edit-build loop of an unchanged model). With ``--cold`` every
+"first" build gets a fresh empty cache of its own (a model built once on a fresh machine: every
+kernel compiled too), and "again" repeats it with that cache.
 """
 from __future__ import annotations
 
@@ -57,6 +59,8 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--targets", default="generic,cortex-m4")
     ap.add_argument("--no-shared", action="store_true")
     ap.add_argument("--no-stack", action="store_true")
+    ap.add_argument("--cold", action="store_true", help="a fresh empty object cache for every model and target")
+    ap.add_argument("--models", default="", help="only these shared models (file stems, comma-separated)")
     args = ap.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
     targets = args.targets.split(",")
@@ -64,8 +68,9 @@ def main(argv: list[str]) -> int:
     with tempfile.TemporaryDirectory(prefix="tinycc-compile-time-") as tmp:
         models = []
         if not args.no_shared:
-            models += [(p.stem, p) for p in sorted(shared.glob("*.tflite"))]
-        for shape in args.shapes.split(","):
+            wanted = set(filter(None, args.models.split(",")))
+            models += [(p.stem, p) for p in sorted(shared.glob("*.tflite")) if not wanted or p.stem in wanted]
+        for shape in filter(None, args.shapes.split(",")):
             for n in sizes:
                 path = Path(tmp) / f"{shape}_{n}.tflite"
                 path.write_bytes(models_scale.SHAPES[shape](n))
@@ -77,11 +82,13 @@ def main(argv: list[str]) -> int:
         for name, path in models:
             row = []
             for t in targets:
+                if args.cold:
+                    cache = Path(tempfile.mkdtemp(prefix="cache-", dir=tmp))
                 first = seconds[(name, t, "first")] = build_seconds(path, t, Path(tmp) / "out", not args.no_stack, cache)
                 again = seconds[(name, t, "again")] = build_seconds(path, t, Path(tmp) / "out", not args.no_stack, cache)
                 row.append(f"{first:20.2f}{again:8.2f}")
             print(f"{name:28s}" + "".join(row), flush=True)
-        for shape in args.shapes.split(","):
+        for shape in filter(None, args.shapes.split(",")):
             for a, b in zip(sizes, sizes[1:]):
                 ratios = "  ".join(f"{t} {seconds[(f'{shape}_{b}', t, k)] / seconds[(f'{shape}_{a}', t, k)]:.1f}x {k}"
                                    for t in targets for k in ("first", "again"))

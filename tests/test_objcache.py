@@ -104,8 +104,59 @@ def test_stack_bound_is_the_same_from_the_cache(tmp_path, cache, monkeypatch):
     src.write_text("#include <math.h>\nfloat g(float x);\nfloat g(float x) { volatile float b[9]; "
                    "b[0] = x; return expf(b[0]); }\n")
     first = toolchain.stack_usage([src], "g", target="cortex-m0", include_dirs=[tmp_path], sizes=True)
-    assert list(cache.glob("??/*.stack.json")) and list(cache.glob("??/*.library-frames.json"))
+    assert list(cache.glob("??/*.facts-1.json")) and list(cache.glob("??/*.library-frames.json"))
     again = toolchain.stack_usage([src], "g", target="cortex-m0", include_dirs=[tmp_path], sizes=True)
     monkeypatch.setenv("TINYCC_CACHE", "off")
     fresh = toolchain.stack_usage([src], "g", target="cortex-m0", include_dirs=[tmp_path], sizes=True)
     assert first == again == fresh and first["bytes"] > 36 and "expf" in first["library_calls"]
+
+
+@pytest.fixture
+def nothing_shipped(tmp_path, monkeypatch):
+    """tinycc/kernel_facts.json out of the way: every kernel is measured."""
+    monkeypatch.setattr(toolchain, "KERNEL_FACTS", tmp_path / "none.json")
+    toolchain.shipped_facts.cache_clear()
+    yield
+    monkeypatch.undo()
+    toolchain.shipped_facts.cache_clear()
+
+
+def _kernel_facts(cache):
+    import json
+    return [f for f in cache.glob("??/*.facts-1.json") if json.loads(f.read_text()).get("kernel")]
+
+
+def test_kernel_facts_are_shared_across_model_names(tmp_path, cache, nothing_shipped):
+    """A kernel's facts are kept under its text with the model's prefix taken off: a model built
+    under another --name compiles only its own NAME.c, with the same figures."""
+    if not toolchain.have_arm_toolchain():
+        pytest.skip("arm-none-eabi-gcc not installed")
+    from tinycc import driver
+    from tinycc.testing import models_scale
+    model = tmp_path / "m.tflite"
+    model.write_bytes(models_scale.chain(3))
+    a = driver.generate(str(model), "alpha", "cortex-m0", stack=True).stack
+    kept = _kernel_facts(cache)
+    assert kept
+    b = driver.generate(str(model), "beta", "cortex-m0", stack=True).stack
+    assert _kernel_facts(cache) == kept                 # no kernel measured again for "beta"
+    assert a["bytes"] == b["bytes"] and a["sizes"] == b["sizes"]
+    assert [fn.replace("alpha", "beta") for fn in a["path"]] == b["path"]
+
+
+def test_shipped_kernel_facts_cover_the_shared_models_and_are_true(tmp_path, cache, request):
+    """tinycc/kernel_facts.json (scripts/measure_kernel_facts.py): a default cortex-m4 build of a
+    shared model in an empty cache takes every kernel's facts from it (a kernel changed since the
+    table was written is compiled instead: run the script again), and the figures equal those of
+    compiling everything afresh."""
+    if not toolchain.have_arm_toolchain():
+        pytest.skip("arm-none-eabi-gcc not installed")
+    from tinycc import driver
+
+    from .conftest import model_path
+    model = str(model_path("kws_ref_model"))
+    shipped = driver.generate(model, "kws", "cortex-m4", stack=True).stack
+    assert not _kernel_facts(cache), "kernels compiled: run python scripts/measure_kernel_facts.py"
+    request.getfixturevalue("nothing_shipped")
+    fresh = driver.generate(model, "kws", "cortex-m4", stack=True).stack
+    assert _kernel_facts(cache) and shipped == fresh

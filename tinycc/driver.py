@@ -152,7 +152,7 @@ def generate(model_path, name: str = "model", target: str = DEFAULT_TARGET, *,
     With ``stack`` and arm-none-eabi-gcc installed, the worst-case stack of the entry point (and
     the code's flash) is measured on the generated code and written into NAME.h
     (``NAME_STACK_BYTES``)."""
-    from .codegen.emit import FORMATS, Options, generate_with_report
+    from .codegen.emit import FORMATS, Options, generate_parts, with_stack
     check_name(name)
     target = check_target(target)
     if format not in FORMATS:
@@ -172,7 +172,7 @@ def generate(model_path, name: str = "model", target: str = DEFAULT_TARGET, *,
                           flash_budget=flash_budget, shapes=shapes, compress=compress,
                           flash_overshoot=overshoot)
         start = time.process_time()
-        files, rep = generate_with_report(g, opts)
+        files, rep, ctx = generate_parts(g, opts)
         timings["codegen"] = timings.get("codegen", 0.0) + time.process_time() - start
         # pack_weights spends the flash budget on estimates of the code; the measured flash decides
         # (measured whenever fast kernels were chosen, with or without ``stack``): above the budget,
@@ -191,7 +191,7 @@ def generate(model_path, name: str = "model", target: str = DEFAULT_TARGET, *,
         measured = None
     if measured:
         start = time.process_time()
-        files, rep = generate_with_report(g, dataclasses.replace(opts, stack=measured))
+        files = with_stack(files, ctx, dataclasses.replace(opts, stack=measured))
         timings["codegen"] += time.process_time() - start
         rep.stack_bytes = measured["bytes"]
     return Build(name, target, g.graph["optimize"], files, rep, g.graph["model_const_bytes"], measured)
@@ -227,17 +227,24 @@ def measure_cpu(target: str) -> str:
 
 
 @contextlib.contextmanager
-def generated_sources(files: dict[str, str]):
-    """The generated C and headers in a temporary folder: yields (folder, sorted .c paths)."""
+def generated_sources(files: dict[str, str], name: str):
+    """The generated C and headers in a temporary folder, for measuring: yields (folder, sorted .c
+    paths, bytes of constants left out). NAME.c is written without the values of its constant
+    arrays (``codegen.emit.without_constant_data``: the same code, each array's bytes counted
+    here), so the compiler parses the code and not megabytes of weights."""
+    from .codegen.emit import without_constant_data
+    left_out = 0
     with tempfile.TemporaryDirectory(prefix="tinycc-measure-") as tmp:
         try:
             for fname, text in files.items():
+                if Path(fname).name == f"{name}.c":
+                    text, left_out = without_constant_data(text)
                 if fname.endswith((".c", ".h")):
                     (Path(tmp) / Path(fname).name).write_text(text)
         except OSError as e:
             raise TinyccError(f"cannot write the generated code to measure it in {tempfile.gettempdir()}: "
                               f"{e.strerror}") from None
-        yield tmp, sorted(Path(tmp).glob("*.c"))
+        yield tmp, sorted(Path(tmp).glob("*.c")), left_out
 
 
 def measure_stack(files: dict[str, str], opts) -> dict | None:
@@ -253,12 +260,16 @@ def measure_stack(files: dict[str, str], opts) -> dict | None:
         header = next(v for k, v in files.items() if Path(k).name == f"{opts.name}.h")
         stateful = f"#define {opts.name}_STATE_BYTES 0\n" not in header
         entry = f"{opts.name}_invoke_with_{'state' if stateful else 'arena'}"
-    with generated_sources(files) as (tmp, sources):
+    with generated_sources(files, opts.name) as (tmp, sources, left_out):
         try:
-            r = toolchain.stack_usage(sources, entry, target=cpu, include_dirs=[tmp], sizes=True)
+            r = toolchain.stack_usage(sources, entry, target=cpu, include_dirs=[tmp], sizes=True,
+                                      prefix=f"{opts.name}_")
         except toolchain.ToolchainError as e:
             raise TinyccError(f"cannot measure the stack of {entry}: {str(e).splitlines()[0]}") from None
-    return dict(bytes=r["bytes"], path=r["path"], cpu=cpu, entry=entry, sizes=r["sizes"])
+    sizes = dict(r["sizes"])
+    sizes["rodata"] += left_out
+    sizes["flash"] += left_out
+    return dict(bytes=r["bytes"], path=r["path"], cpu=cpu, entry=entry, sizes=sizes)
 
 
 def report(model_path, name: str = "model", target: str = DEFAULT_TARGET, measure: bool = True,
@@ -278,7 +289,7 @@ def report(model_path, name: str = "model", target: str = DEFAULT_TARGET, measur
     rep.optimize = b.optimize
     if measure:
         rep.measured_on = b.stack["cpu"]
-        with generated_sources(files) as (tmp, sources):
+        with generated_sources(files, name) as (tmp, sources, _):
             attach_code(rep, *toolchain.function_sizes(sources, target=rep.measured_on, include_dirs=[tmp]))
         rep.code_bytes, rep.stack_bytes = b.stack["sizes"]["text"], b.stack["bytes"]
     return rep

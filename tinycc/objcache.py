@@ -15,6 +15,11 @@ taking them from the cache when the key matches. The key is a SHA-256 of
 Files GCC writes next to the object (``-fcallgraph-info`` writes ``NAME.ci``) are kept with it:
 ``extras`` names their suffixes. Misses are compiled in parallel (one process per CPU).
 
+``key(..., portable=True)`` is the same key with the compiler named by its version alone (the
+same on every machine): what the stack bound reads from an object is kept under it
+(``keep``/``recall``, see ``toolchain._source_facts``), and ``tinycc/kernel_facts.json`` ships
+those of the runtime kernels.
+
 Where: ``$TINYCC_CACHE``, else ``$XDG_CACHE_HOME/tinycc``, else ``~/.cache/tinycc``; the folder
 ``objects-1`` in it is tinycc's alone (and ``jinja2-1``, jinja2's bytecode cache of codegen's
 templates, keyed by their source). ``TINYCC_CACHE=off`` turns the cache off, and so does a
@@ -69,15 +74,26 @@ def _writable(path: Path) -> Path | None:
 
 
 @functools.lru_cache(maxsize=None)
+def compiler_version(cc: str) -> str:
+    """``cc -dumpfullversion -dumpmachine`` (e.g. "12.2.1\\narm-none-eabi"): what the compiler
+    produces depends on it alone, on any machine; "" when it cannot be run."""
+    exe = Path(shutil.which(cc) or cc).resolve()
+    try:
+        return subprocess.run([str(exe), "-dumpfullversion", "-dumpmachine"], capture_output=True,
+                              text=True, timeout=60, stdin=subprocess.DEVNULL).stdout
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
+@functools.lru_cache(maxsize=None)
 def compiler_identity(cc: str) -> str:
     exe = Path(shutil.which(cc) or cc).resolve()
     try:
         st = exe.stat()
-        version = subprocess.run([str(exe), "-dumpfullversion", "-dumpmachine"], capture_output=True,
-                                 text=True, timeout=60, stdin=subprocess.DEVNULL).stdout
-    except (OSError, subprocess.SubprocessError):
+    except OSError:
         return ""          # no identity: nothing is cached for this compiler
-    return f"{exe}\0{st.st_size}\0{st.st_mtime_ns}\0{version}"
+    version = compiler_version(cc)
+    return f"{exe}\0{st.st_size}\0{st.st_mtime_ns}\0{version}" if version else ""
 
 
 def _headers(source: Path, include_dirs: list[Path]) -> list[tuple[str, bytes]] | None:
@@ -122,21 +138,29 @@ def _headers(source: Path, include_dirs: list[Path]) -> list[tuple[str, bytes]] 
     return sorted(out)
 
 
-def key(cc: str, flags: list[str], source: Path, include_dirs: list[Path]) -> str | None:
-    """The cache key of compiling ``source`` (None: not cacheable)."""
-    ident = compiler_identity(cc)
+def key(cc: str, flags: list[str], source: Path, include_dirs: list[Path], portable: bool = False,
+        canon=None) -> str | None:
+    """The cache key of compiling ``source`` (None: not cacheable). ``portable``: the compiler by
+    its version alone (``compiler_version``), so the key is the same on every machine with that
+    compiler (the key of ``tinycc/kernel_facts.json``). ``canon`` (bytes -> bytes) is applied to
+    the source's and headers' names and bytes first: files that differ only in what it maps
+    away share the key."""
+    version = compiler_version(cc)
+    ident = (f"{Path(cc).name}\0{version}" if version else "") if portable else compiler_identity(cc)
     headers = _headers(source, include_dirs)
     if not ident or headers is None:
         return None
+    canon = canon or (lambda b: b)
     h = hashlib.sha256()
     # -I folders by position only: what they hold is in the headers' part of the key, so the
     # same sources in another (temporary) folder share the entry
     flags = [f"-I#{k}" if f.startswith("-I") else f for k, f in enumerate(flags)]
-    for part in (ident, "\0".join(flags), source.name):
-        h.update(part.encode(errors="surrogateescape") + b"\0\1")
-    h.update(source.read_bytes() + b"\0\1")
+    for part in (ident.encode(errors="surrogateescape"), "\0".join(flags).encode(errors="surrogateescape"),
+                 canon(source.name.encode(errors="surrogateescape"))):
+        h.update(part + b"\0\1")
+    h.update(canon(source.read_bytes()) + b"\0\1")
     for name, data in headers:
-        h.update(name.encode(errors="surrogateescape") + b"\0" + hashlib.sha256(data).digest())
+        h.update(canon(name.encode(errors="surrogateescape")) + b"\0" + hashlib.sha256(canon(data)).digest())
     return h.hexdigest()
 
 
@@ -186,27 +210,33 @@ def compile_all(cc: str, flags: list[str], sources: list[Path], include_dirs: li
 _written = [MAX_BYTES]       # bytes stored since the last look at the cache's size (look once first)
 
 
-def remember(obj: Path, tag: str, compute):
-    """``compute()`` (JSON data derived from the object ``obj`` alone, e.g. its stack frames), kept
-    next to ``obj`` when ``obj`` is a cache entry, else computed."""
-    cache = folder()
-    if cache is None or obj.parent.parent != cache:
-        return compute()
-    return remember_key(obj.stem, tag, compute)
-
-
 def remember_key(k: str, tag: str, compute):
     """``compute()`` (JSON data) cached under the key ``k`` (a hex digest covering everything the
     data depends on) and ``tag``; computed when the cache is off."""
+    data = recall(k, tag)
+    if data is None:
+        data = compute()
+        keep(k, tag, data)
+    return data
+
+
+def recall(k: str, tag: str):
+    """The JSON data kept under ``k`` and ``tag`` (``keep``), or None."""
     cache = folder()
     if cache is None:
-        return compute()
-    path = cache / k[:2] / f"{k}.{tag}.json"
+        return None
     try:
-        return json.loads(path.read_text())
+        return json.loads((cache / k[:2] / f"{k}.{tag}.json").read_text())
     except (OSError, ValueError):
-        pass
-    data = compute()
+        return None
+
+
+def keep(k: str, tag: str, data) -> None:
+    """Keep ``data`` (JSON, not None) under ``k`` and ``tag``; nothing when the cache is off."""
+    cache = folder()
+    if cache is None:
+        return
+    path = cache / k[:2] / f"{k}.{tag}.json"
     try:
         path.parent.mkdir(exist_ok=True)
         with tempfile.NamedTemporaryFile("w", dir=path.parent, prefix=".tmp-", delete=False) as f:
@@ -214,7 +244,6 @@ def remember_key(k: str, tag: str, compute):
         os.replace(f.name, path)
     except OSError:
         pass
-    return data
 
 
 def _hit(cache: Path, k: str, extras: tuple[str, ...]) -> bool:

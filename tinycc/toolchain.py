@@ -36,7 +36,9 @@ harness output) raises :class:`ToolchainError`.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -713,7 +715,7 @@ def address_taken(obj: PathLike) -> set[str]:
 
 
 def stack_usage(sources: Iterable[PathLike], entry: str, target: str = "cortex-m4",
-                include_dirs: Iterable[PathLike] = (), sizes: bool = False) -> dict:
+                include_dirs: Iterable[PathLike] = (), sizes: bool = False, prefix: str | None = None) -> dict:
     """Worst-case stack of ``entry`` (e.g. "model_invoke"), from GCC's call graph and the object code.
 
     Compiles the sources with ``-fcallgraph-info=su`` (-O2, the build_arm flags). A function's
@@ -727,6 +729,11 @@ def stack_usage(sources: Iterable[PathLike], entry: str, target: str = "cortex-m
     (:func:`_library_frames`). Recursion, or a function that sets SP from a register and has no
     frame from GCC, is an error. With ``sizes``, also ``"sizes"``: object_sizes of the same objects
     (one compilation for both).
+
+    What one source gives (:func:`_source_facts`) is read, when it can be, from
+    ``tinycc/kernel_facts.json`` (the runtime kernels, measured once per tinycc version, see
+    scripts/measure_kernel_facts.py) or the cache, without compiling; ``prefix`` (tinycc's
+    NAME_: the kernels' symbols are NAME_tcc_*) lets kernels of any model name share them.
     """
     name = normalize_target(target)
     include_dirs = list(include_dirs)
@@ -737,39 +744,37 @@ def stack_usage(sources: Iterable[PathLike], entry: str, target: str = "cortex-m
     cc = find_tool(ARM_CC)
     flags = [*cpu_flags(name), *_COMMON_CFLAGS, *_ARM_CFLAGS, *_include_args(include_dirs), "-fcallgraph-info=su"]
     paths = [Path(p) for p in sources]
-    with tempfile.TemporaryDirectory(prefix="tinycc-stack-") as tmp:
-        objects = [Path(o) for o in _compile(cc, flags, paths, include_dirs, Path(tmp), "call graph", (".ci",))]
-        facts = [_stack_facts(obj) for obj in objects]
-        for path, fact in zip(paths, facts):
-            gcc: dict[str, int] = {}
-            for fn, size, kind in fact["nodes"]:
-                if kind == "dynamic":
-                    raise ToolchainError(f"{fn} in {path.name} has a dynamic stack frame")
-                gcc[_plain(fn)] = int(size)
-            for src, dst in fact["edges"]:
-                calls.setdefault(src, set()).add(dst)
-            code, unknown = fact["code"], set(fact["unknown"])
-            pointers.update(fact["pointers"])
-            ours.update(gcc, code)
-            for fn in sorted(unknown):
-                if not gcc.get(fn):
-                    raise ToolchainError(f"{fn} in {path.name} sets SP from a register: its frame is unknown")
-            for fn in {*gcc, *code}:
-                frames[fn] = max(gcc.get(fn, 0), code.get(fn, 0) if fn not in unknown else 0)
-            for fn, callees in fact["code_calls"].items():
-                calls.setdefault(fn, set()).update(callees)
-        measured = _sizes_of(objects) if sizes else None
-        targets = pointers & frames.keys()
-        for fn, callees in calls.items():
-            if "__indirect_call" in callees and targets:
-                callees.discard("__indirect_call")
-                callees.update(targets)
-        if entry in frames and set().union(*calls.values()) - frames.keys():
-            lib_frames, lib_calls = _library_frames(objects, name, entry, Path(tmp),
-                                                    sorted({s for f in facts for s in f["symbols"]}))
-            for fn in lib_frames.keys() - frames.keys():
-                frames[fn] = lib_frames[fn]
-                calls[fn] = set(lib_calls.get(fn, ()))
+    facts = _source_facts(cc, flags, paths, include_dirs, prefix)
+    for path, fact in zip(paths, facts):
+        gcc: dict[str, int] = {}
+        for fn, size, kind in fact["nodes"]:
+            if kind == "dynamic":
+                raise ToolchainError(f"{fn} in {path.name} has a dynamic stack frame")
+            gcc[_plain(fn)] = int(size)
+        for src, dst in fact["edges"]:
+            calls.setdefault(src, set()).add(dst)
+        code, unknown = fact["code"], set(fact["unknown"])
+        pointers.update(fact["pointers"])
+        ours.update(gcc, code)
+        for fn in sorted(unknown):
+            if not gcc.get(fn):
+                raise ToolchainError(f"{fn} in {path.name} sets SP from a register: its frame is unknown")
+        for fn in {*gcc, *code}:
+            frames[fn] = max(gcc.get(fn, 0), code.get(fn, 0) if fn not in unknown else 0)
+        for fn, callees in fact["code_calls"].items():
+            calls.setdefault(fn, set()).update(callees)
+    targets = pointers & frames.keys()
+    for fn, callees in calls.items():
+        if "__indirect_call" in callees and targets:
+            callees.discard("__indirect_call")
+            callees.update(targets)
+    if entry in frames and set().union(*calls.values()) - frames.keys():
+        defined = {s.split()[1] for f in facts for s in f["symbols"] if s.split()[0] != "U"}
+        undefined = sorted({s.split()[1] for f in facts for s in f["symbols"] if s.split()[0] == "U"} - defined)
+        lib_frames, lib_calls = _library_frames(name, undefined)
+        for fn in lib_frames.keys() - frames.keys():
+            frames[fn] = lib_frames[fn]
+            calls[fn] = set(lib_calls.get(fn, ()))
     if entry not in frames:
         raise ToolchainError(f"{entry} not found in the call graph")
     library: set[str] = set()
@@ -794,61 +799,143 @@ def stack_usage(sources: Iterable[PathLike], entry: str, target: str = "cortex-m
     result = {"bytes": total, "path": path,
               "frames": [frames[fn] for fn in path],
               "library_calls": sorted(library)}
-    if measured is not None:
-        result["sizes"] = measured
+    if sizes:
+        totals = {k: sum(f["sizes"][k] for f in facts) for k in ("text", "rodata", "data", "bss")}
+        result["sizes"] = dict(totals, flash=totals["text"] + totals["rodata"] + totals["data"],
+                               ram=totals["data"] + totals["bss"])
     return result
+
+
+#: What compiling each runtime kernel gives (:func:`_source_facts`), measured once per tinycc
+#: version for the shared models on every core (scripts/measure_kernel_facts.py), by portable key.
+KERNEL_FACTS = resources.PACKAGE / "kernel_facts.json"
+_FACTS_VERSION = "facts-1"          # the form of one entry (bump when _source_facts changes)
+
+
+@functools.lru_cache(maxsize=1)
+def shipped_facts() -> dict:
+    """tinycc/kernel_facts.json: {"sources": {key: facts}, "libraries": {key: [frames, calls]}}."""
+    try:
+        data = json.loads(KERNEL_FACTS.read_text())
+    except (OSError, ValueError):
+        return {"sources": {}, "libraries": {}}
+    return data if data.get("version") == _FACTS_VERSION else {"sources": {}, "libraries": {}}
+
+
+def _renaming(prefix: str | None, path: Path):
+    """(canon, back) for a kernel file of a model whose runtime symbols are PREFIXtcc_*: canon maps
+    its bytes (and its headers') to those of the kernel as the runtime folder has it (tcc_*), back
+    maps facts (JSON text) to this model's names; (None, None) for any other file."""
+    if not prefix or not path.name.startswith(f"{prefix}tcc_"):
+        return None, None
+    named = prefix.encode() + b"tcc_"
+    bare = re.compile(rb"(?<![A-Za-z0-9_])tcc_")
+    text = path.read_bytes()
+    canonical = text.replace(named, b"tcc_")
+    if bare.sub(lambda m: named, canonical) != text:
+        return None, None        # not exactly a prefixed kernel: keyed as it is
+    return (lambda b: b.replace(named, b"tcc_"),
+            lambda s: re.sub(r"(?<![A-Za-z0-9_])tcc_", lambda m: f"{prefix}tcc_", s))
+
+
+def _source_facts(cc: str, flags: list[str], paths: list[Path], include_dirs: list[Path],
+                  prefix: str | None) -> list[dict]:
+    """Per source, what stack_usage and the sizes need from its object: GCC's call graph nodes and
+    edges, :func:`object_frames`, :func:`address_taken`, its global symbols ("T name", "U name":
+    what the C library must supply) and its section sizes. From the shipped table or the cache
+    under a portable key (the compiler's version, the flags, the source and every header it can
+    include, kernel names made model-independent), else compiled (``objcache``) and kept."""
+    out: list[dict | None] = [None] * len(paths)
+    keys: list[str | None] = []
+    backs = []
+    for i, path in enumerate(paths):
+        canon, back = _renaming(prefix, path)
+        k = objcache.key(cc, flags, path, [*map(Path, include_dirs), BOARD_DIR], portable=True, canon=canon)
+        keys.append(k)
+        backs.append(back or (lambda s: s))
+        if k is None:
+            continue
+        found = shipped_facts()["sources"].get(k) or objcache.recall(k, _FACTS_VERSION)
+        if found is not None:
+            out[i] = json.loads(backs[i](json.dumps(found)))
+    missing = [i for i, f in enumerate(out) if f is None]
+    if missing:
+        with tempfile.TemporaryDirectory(prefix="tinycc-stack-") as tmp:
+            objects = [Path(o) for o in _compile(cc, flags, [paths[i] for i in missing], include_dirs,
+                                                 Path(tmp), "call graph", (".ci",))]
+            for i, obj, size in zip(missing, objects, _sizes_each(objects)):
+                out[i] = dict(_stack_facts(obj), sizes=size)
+                if keys[i] is not None:
+                    canon, _ = _renaming(prefix, paths[i])
+                    stored = dict(json.loads(canon(json.dumps(out[i]).encode()).decode()), kernel=True) \
+                        if canon else out[i]          # a kernel's (scripts/measure_kernel_facts.py ships them)
+                    objcache.keep(keys[i], _FACTS_VERSION, stored)
+    return out
+
+
+def _sizes_each(objects: list[Path]) -> list[dict[str, int]]:
+    """Section totals (text, rodata, data, bss) of each object, one arm-none-eabi-size run."""
+    if not objects:
+        return []
+    text = _run_tool([find_tool(ARM_SIZE), "-A", "-d", *map(str, objects)], "measuring the objects")
+    blocks = re.split(r"^(\S.*?)\s+:\s*$", text, flags=re.M)
+    by_file = {blocks[i].strip(): blocks[i + 1] for i in range(1, len(blocks) - 1, 2)}
+    return [_parse_size_sysv(by_file[str(o)]) for o in objects]
 
 
 def _stack_facts(obj: Path) -> dict:
     """What stack_usage reads from one object compiled with -fcallgraph-info=su: GCC's nodes
     (function, bytes, kind) and edges, :func:`object_frames`, :func:`address_taken`, and its
-    global symbols (what linking it with the C library depends on); kept with a cached object."""
-    def compute() -> dict:
-        text = obj.with_suffix(".ci").read_text()
-        code, code_calls, unknown = object_frames(obj)
-        listing = _run_tool([find_tool("arm-none-eabi-nm"), str(obj)], f"listing {obj.name}")
-        symbols = sorted({" ".join(p[-2:]) for p in (ln.split() for ln in listing.splitlines())
-                          if len(p) >= 2 and (p[-2].isupper() or p[-2] in "wv")})
-        return {"nodes": _CI_NODE.findall(text),
-                "edges": [[_plain(a), _plain(b)] for a, b in _CI_EDGE.findall(text)],
-                "code": code, "code_calls": {fn: sorted(c) for fn, c in code_calls.items()},
-                "unknown": sorted(unknown), "pointers": sorted(address_taken(obj)), "symbols": symbols}
-    return objcache.remember(obj, "stack", compute)
+    global symbols (what linking it with the C library depends on)."""
+    text = obj.with_suffix(".ci").read_text()
+    code, code_calls, unknown = object_frames(obj)
+    listing = _run_tool([find_tool("arm-none-eabi-nm"), str(obj)], f"listing {obj.name}")
+    symbols = sorted({" ".join(p[-2:]) for p in (ln.split() for ln in listing.splitlines())
+                      if len(p) >= 2 and (p[-2].isupper() or p[-2] in "wv")})
+    return {"nodes": [list(n) for n in _CI_NODE.findall(text)],
+            "edges": [[_plain(a), _plain(b)] for a, b in _CI_EDGE.findall(text)],
+            "code": code, "code_calls": {fn: sorted(c) for fn, c in code_calls.items()},
+            "unknown": sorted(unknown), "pointers": sorted(address_taken(obj)), "symbols": symbols}
 
 
-def _library_frames(objects: list[Path], target: str, entry: str, tmp: Path, symbols: list[str]
-                    ) -> tuple[dict[str, int], dict[str, list[str]]]:
-    """Frames and calls of the library functions the objects use: the objects linked with the
-    libraries build_arm links (newlib-nano's libc and libm, libgcc), ``entry`` as the entry
-    point, and every function of the result walked as :func:`object_frames` does. Which library
-    code is linked depends only on the objects' global ``symbols`` (defined and undefined), so
-    the result is cached under them and the compiler's identity."""
+def _library_frames(target: str, undefined: list[str]) -> tuple[dict[str, int], dict[str, list[str]]]:
+    """Frames and calls of the library functions that supply the ``undefined`` symbols: the
+    libraries build_arm links (newlib-nano's libc and libm, libgcc) linked with every one of those
+    symbols required (``-u``), and every function of the result walked as :func:`object_frames`
+    does. Which library code is linked depends only on those symbols, so the result is kept
+    under them and the compiler's version (shipped in tinycc/kernel_facts.json for the shared
+    models)."""
     cc = find_tool(ARM_CC)
-    key = hashlib.sha256("\0".join([objcache.compiler_identity(cc), *cpu_flags(target), entry, *symbols])
+    version = objcache.compiler_version(cc)
+    key = hashlib.sha256("\0".join([_FACTS_VERSION, Path(cc).name, version, *cpu_flags(target), *undefined])
                          .encode()).hexdigest()
 
     def compute():
-        frames, calls = _link_library_frames(objects, target, entry, tmp)
+        frames, calls = _link_library_frames(target, undefined)
         return [frames, {fn: sorted(c) for fn, c in calls.items()}]
 
-    if not objcache.compiler_identity(cc):
+    if not version:
         return tuple(compute())
-    frames, calls = objcache.remember_key(key, "library-frames", compute)
+    frames, calls = shipped_facts()["libraries"].get(key) or objcache.remember_key(key, "library-frames", compute)
     return frames, calls
 
 
-def _link_library_frames(objects: list[Path], target: str, entry: str, tmp: Path
-                         ) -> tuple[dict[str, int], dict[str, set[str]]]:
-    elf = tmp / "stack-libraries.elf"
-    _run_tool([find_tool(ARM_CC), *cpu_flags(target), *map(str, objects), "-nostartfiles",
-               "--specs=nano.specs", f"-Wl,-e,{entry}", "-Wl,--unresolved-symbols=ignore-all",
-               "-Wl,--start-group", "-lm", "-lc", "-lgcc", "-Wl,--end-group", "-o", str(elf)],
-              "linking the C library for the stack bound")
-    frames, calls, unknown = object_frames(elf)
+def _link_library_frames(target: str, undefined: list[str]) -> tuple[dict[str, int], dict[str, set[str]]]:
+    with tempfile.TemporaryDirectory(prefix="tinycc-lib-") as tmp:
+        empty, elf = Path(tmp) / "empty.o", Path(tmp) / "stack-libraries.elf"
+        _run_tool([find_tool(ARM_CC), *cpu_flags(target), "-x", "assembler", "-c", os.devnull, "-o", str(empty)],
+                  "assembling an empty object")
+        _run_tool([find_tool(ARM_CC), *cpu_flags(target), str(empty), "-nostartfiles", "--specs=nano.specs",
+                   *(f"-Wl,-u,{s}" for s in undefined), f"-Wl,-e,{undefined[0] if undefined else '0'}",
+                   "-Wl,--unresolved-symbols=ignore-all",
+                   "-Wl,--start-group", "-lm", "-lc", "-lgcc", "-Wl,--end-group", "-o", str(elf)],
+                  "linking the C library for the stack bound")
+        frames, calls, unknown = object_frames(elf)
+        nm = _run_tool([find_tool("arm-none-eabi-nm"), str(elf)], "listing the C library")
     for fn in unknown:
         frames[fn] = -1               # an error if a path reaches it (see stack_usage)
     at: dict[int, list[str]] = {}     # aliases (__aeabi_idiv = __divsi3): objdump names one of them
-    for line in _run_tool([find_tool("arm-none-eabi-nm"), str(elf)], "listing the C library").splitlines():
+    for line in nm.splitlines():
         parts = line.split()
         if len(parts) == 3 and parts[1] in "tTwW":
             at.setdefault(int(parts[0], 16) & ~1, []).append(parts[2])

@@ -20,7 +20,7 @@ from ..cformat import format_float, format_scalar, format_values  # noqa: F401  
 from ..dtypes import TFLITE_C_TYPES, ZERO_POINT_RANGE
 from ..memory_report import build_report
 from ..resources import KERNELS, TEMPLATES
-from .glue import LAYOUTS, lay_out
+from .glue import LAYOUTS, SOURCE_DIR, lay_out
 
 
 @dataclass
@@ -155,9 +155,58 @@ class Emitter:
             self.code.append(self._current)
 
 
+C_SIZES = {"int8_t": 1, "uint8_t": 1, "int16_t": 2, "uint16_t": 2, "int32_t": 4, "uint32_t": 4, "float": 4,
+           "int64_t": 8, "uint64_t": 8}
+
+
 def _csize(ctype: str) -> int:
-    return {"int8_t": 1, "uint8_t": 1, "int16_t": 2, "uint16_t": 2, "int32_t": 4, "uint32_t": 4, "float": 4,
-            "int64_t": 8, "uint64_t": 8}[ctype]
+    return C_SIZES[ctype]
+
+
+# a constant array as const_array, buf and the templates write it, in the default section:
+# "static const T NAME[N] = {" at the start of a line, its values, "};" alone on a line
+_ARRAY_HEAD = re.compile(r"static const (%s) (\w+)\[(\d+)\] = \{\n" % "|".join(C_SIZES))
+_READ_BY_INDEX = (re.compile(r"(\w+)\s*$"), re.compile(r"\*\s*\(?\s*(\w+)"))   # before "[", after "*"
+
+
+def without_constant_data(text: str) -> tuple[str, int]:
+    """A generated NAME.c for measuring its code, and the bytes of constants left out: every
+    constant array of a scalar type in the default section becomes an ``extern`` declaration
+    (the compiler parses no values), unless the code reads it by index or through "*" (then its
+    values could be folded into the code). The others are only ever passed by address, so the
+    code, its stack frames and its sections other than these arrays' .rodata are the same as the
+    full file's, and each array's .rodata (its own section under -fdata-sections) is exactly
+    N x sizeof(T). Plain string searches: a model's C holds megabytes of values."""
+    arrays, pos = [], 0            # (start, end, type, name, count)
+    while (pos := text.find("\nstatic const ", pos)) >= 0:
+        m = _ARRAY_HEAD.match(text, pos + 1)
+        pos += 1
+        if m:
+            end = text.find("\n};\n", m.end() - 1)
+            if end < 0:
+                break
+            arrays.append((m.start(), end + 3, m.group(1), m.group(2), int(m.group(3))))
+            pos = end + 3
+    if not arrays:
+        return text, 0
+    rest = "".join(text[a[1]:b[0]] for a, b in zip([(0, 0)] + arrays, arrays + [(len(text), len(text))]))
+    read = set()
+    for mark, pattern in zip("[*", _READ_BY_INDEX):
+        pos = 0
+        while (pos := rest.find(mark, pos)) >= 0:
+            m = pattern.search(rest, max(0, pos - 80), pos) if mark == "[" else pattern.match(rest, pos)
+            if m:
+                read.add(m.group(1))
+            pos += 1
+    out, pos, left_out = [], 0, 0
+    for start, end, ctype, cname, count in arrays:
+        if cname in read:
+            continue
+        out += [text[pos:start], f"extern const {ctype} {cname}[{count}];  /* {count * C_SIZES[ctype]} B left out */"]
+        pos = end
+        left_out += count * C_SIZES[ctype]
+    out.append(text[pos:])
+    return "".join(out), left_out
 
 
 @functools.lru_cache(maxsize=1)
@@ -191,6 +240,10 @@ class Options:
 
 
 FORMATS = tuple(LAYOUTS)
+# NAME_run calls the ops in parts of at most this many, one function each when there is more than
+# one part: GCC's time on one function grows faster than its length (-O2 on a 5,000-op NAME_run:
+# 6.3 s, 8x that of 1,000 ops; in parts of 64: linear)
+PART_OPS = 64
 ARENA_ALIGN = 8                          # alignment NAME_invoke_with_arena() checks
 
 
@@ -221,6 +274,26 @@ def _word_char(c: str) -> bool:
 
 def generate_with_report(g: nx.DiGraph, opts: Options | str, target: str | None = None):
     """The output folder's files and the memory report they were generated with."""
+    files, rep, _ = generate_parts(g, opts, target)
+    return files, rep
+
+
+def with_stack(files: dict[str, str], ctx: dict, opts: Options) -> dict[str, str]:
+    """The files of ``generate_parts`` (which gave ``ctx``) with ``opts.stack``, the measured stack,
+    in NAME.h: only the header says it, so only the header is rendered again."""
+    ctx = dict(ctx, stack=_stack_context(opts.stack))
+    header = SOURCE_DIR[opts.format] + f"{opts.name}.h"
+    assert header in files
+    return {**files, header: _env().get_template("model.h.j2").render(ctx)}
+
+
+def _stack_context(stack: dict | None) -> dict | None:
+    return stack and dict(stack, path=comment_safe(" -> ".join(stack["path"]), 200))
+
+
+def generate_parts(g: nx.DiGraph, opts: Options | str, target: str | None = None):
+    """(files, report, the templates' context): ``generate_with_report`` and what ``with_stack``
+    needs."""
     if isinstance(opts, str):
         opts = Options(name=opts, target=target or "generic")
     name = opts.name
@@ -229,8 +302,8 @@ def generate_with_report(g: nx.DiGraph, opts: Options | str, target: str | None 
     rep = build_report(g, em, name, opts.target)
     plan = g.graph["plan"]
     rows = []
-    for oc, r in zip(em.code, rep.ops):
-        rows.append(dict(index=r.index, kind=r.kind,
+    for step, (oc, r) in enumerate(zip(em.code, rep.ops)):
+        rows.append(dict(index=r.index, kind=r.kind, step=step,
                          shapes=comment_safe(" + ".join(r.inputs) + " -> " + ", ".join(r.outputs), 60),
                          macs=r.macs, flash=r.weight_bytes, ram=r.live_bytes,
                          offsets=", ".join(x.rsplit("@", 1)[1] for x in r.offsets),
@@ -246,6 +319,7 @@ def generate_with_report(g: nx.DiGraph, opts: Options | str, target: str | None 
         + [prefixed(f, name) for f in kernel_files if f.endswith(".c")]
     ctx = dict(name=name, NAME=name.upper(), version=__version__, target=opts.target, type_codes=TYPE_CODES,
                source=comment_safe(rep.model), rows=rows, arena=rep.arena_bytes,
+               parts=[rows[i:i + PART_OPS] for i in range(0, len(rows), PART_OPS)], part_ops=PART_OPS,
                lower_bound=rep.lower_bound, macs=rep.macs, weights=rep.weight_bytes, strategy=rep.strategy,
                model_constants=rep.model_constant_bytes, flash_budget=rep.flash_budget,
                buffers=[dict(name=comment_safe(b.name), offset=b.offset, size=b.size, first=b.first, last=b.last)
@@ -263,7 +337,7 @@ def generate_with_report(g: nx.DiGraph, opts: Options | str, target: str | None 
                arena_section=opts.arena_section, weights_section=opts.weights_section,
                app_arena=opts.app_arena, arena_align=ARENA_ALIGN, bench=opts.bench,
                selftest=opts.selftest and selftest_context(g, opts.selftest),
-               stack=opts.stack and dict(opts.stack, path=comment_safe(" -> ".join(opts.stack["path"]), 200)))
+               stack=_stack_context(opts.stack))
     env = _env()
     files = {f"{name}.h": env.get_template("model.h.j2").render(ctx),
              f"{name}.c": prefixed(env.get_template("model.c.j2").render(ctx), name)}
@@ -271,7 +345,7 @@ def generate_with_report(g: nx.DiGraph, opts: Options | str, target: str | None 
         files[f"{name}_selftest.c"] = env.get_template("selftest.c.j2").render(ctx)
     for f, path in kernel_files.items():
         files[prefixed(f, name)] = prefixed(omit_unused(path.read_text(), em.uses), name)
-    return lay_out(g, files, opts, ctx, env), rep
+    return lay_out(g, files, opts, ctx, env), rep, ctx
 
 
 _OPTIONAL = re.compile(r"#ifndef TCC_OMIT_(\w+)|defined\(TCC_OMIT_(\w+)\)")
