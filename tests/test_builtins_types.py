@@ -149,13 +149,18 @@ def comparisons(n, int16: bool = False) -> None:
             n.op(kind, [a, b], [n.act((2, 3, 4), {}, f"{kind.lower()}_{dt}", dtype="bool")])
 
 
-def test_integer_arithmetic_against_tflite_micro(tmp_path):
-    """The integer arithmetic and comparisons TFLite Micro has and tinycc lacked (one model)."""
+@pytest.mark.parametrize("mode", ["host", "qemu"])
+def test_integer_arithmetic_against_tflite_micro(tmp_path, mode):
+    """The integer arithmetic and comparisons TFLite Micro has and tinycc lacked (one model), on
+    the host and in QEMU (cortex-m4)."""
     from tinycc.testing.models_datamove import Net
+    from .conftest import needs_qemu
+    if mode == "qemu":
+        needs_qemu()
     n = Net(np.random.default_rng(1))
     integer_ops(n)
     comparisons(n)
-    check(tmp_path, n.build(), tflm=True)
+    check(tmp_path, n.build(), tflm=True, mode=mode)
 
 
 def test_integers_against_tflite(tmp_path):
