@@ -38,9 +38,12 @@ BIG = {"person_detect_like", "mobilenet_v1_050_64", "mobilenet_v2_035_64", "mobi
        "mobilenet_v3_small", "efficientnet_b0_64", "fomo_detector"}
 
 
-def networks(K):
-    """name -> (builder, input shape, variants). Builders take no argument and return a Keras model."""
+def networks(K, tf):
+    """name -> (builder, input shape). Builders take no argument and return a Keras model."""
     L, A = K.layers, K.applications
+
+    def hard_swish(x):                   # x * relu6(x + 3) / 6: the converter makes it HARD_SWISH
+        return L.Lambda(lambda t: t * tf.nn.relu6(t + 3.0) * (1.0 / 6.0))(x)
 
     def seq(shape, *layers):
         x = inp = K.Input(shape)
@@ -82,11 +85,11 @@ def networks(K):
         inp = K.Input((64, 64, 3))
         x = L.Conv2D(16, 3, strides=2, padding="same")(inp)
         x = L.BatchNormalization()(x)
-        x = L.Activation("hard_swish")(x)
+        x = hard_swish(x)
         for c in (24, 40):
             y = L.DepthwiseConv2D(3, strides=2, padding="same")(x)
             y = L.BatchNormalization()(y)
-            y = L.Activation("hard_swish")(y)
+            y = hard_swish(y)
             s = L.GlobalAveragePooling2D(keepdims=True)(y)
             s = L.Conv2D(8, 1, activation="relu")(s)
             s = L.Conv2D(y.shape[-1], 1, activation="hard_sigmoid")(s)
@@ -177,7 +180,7 @@ def make(out: Path, only: list[str]) -> None:
     import tensorflow as tf
     import tf_keras as K
     out.mkdir(parents=True, exist_ok=True)
-    nets = networks(K)
+    nets = networks(K, tf)
     for name in sorted(nets, key=lambda k: k in BIG):      # the small ones first
         build, shape = nets[name]
         if only and not any(name.startswith(p) for p in only):

@@ -81,7 +81,7 @@ def test_circular_buffer_batch(tmp_path):
 
 def int_samples(g, n: int):
     """``n`` samples: integers in [-3000, 3000] (int8/int16: their whole range), divisors (inputs
-    named ``*_b*``) never 0; bools at random."""
+    named ``*_b*``) never 0, inputs named ``pos_*`` from 0 up; bools at random."""
     rng = np.random.default_rng(zlib.crc32(b"types"))
     out = []
     for _ in range(n):
@@ -94,6 +94,8 @@ def int_samples(g, n: int):
             info = np.iinfo(t.dtype)
             if "_b" in t.name:
                 x = rng.choice([-1, 1], t.shape) * rng.integers(1, 20, t.shape)
+            elif t.name.startswith("pos_"):
+                x = rng.integers(0, info.max, t.shape, endpoint=True)
             else:
                 x = rng.integers(max(info.min, -3000), min(info.max, 3000), t.shape, endpoint=True)
             xs.append(np.asarray(x).astype(t.dtype))
@@ -118,7 +120,7 @@ def check(tmp_path, data: bytes, tflm: bool, samples: int = 3, mode: str = "host
 
 def integer_ops(n) -> None:
     """int32 SUB, MUL, DIV (one with RELU6), SQUARED_DIFFERENCE, MAXIMUM, MINIMUM and int64
-    MAXIMUM, MINIMUM (the second input broadcast along the last axis)."""
+    MAXIMUM, MINIMUM (the second input broadcast along the last axis); int16 RSQRT."""
     for dt, kinds in (("int32", ("SUB", "MUL", "DIV", "SQUARED_DIFFERENCE", "MAXIMUM", "MINIMUM")),
                       ("int64", ("MAXIMUM", "MINIMUM"))):
         n.dtype = dt
@@ -127,6 +129,9 @@ def integer_ops(n) -> None:
         for kind in kinds:
             opts = dict(fused_activation_function="NONE") if kind in ("SUB", "DIV") else {}
             n.op(kind, [a, b], [n.act((2, 3, 4), {}, f"{kind.lower()}_{dt}")], **opts)
+    n.dtype = "int16"
+    x, _ = n.input((2, 9), q=(0.0007, 0), name="pos_rsqrt")
+    n.op("RSQRT", [x], [n.act((2, 9), dict(scale=0.002, zero_point=0), "rsqrt_i16")])
     n.dtype = "int32"
     a, _ = n.input((3, 5), name="relu_a")
     b, _ = n.input((3, 5), name="relu_b")

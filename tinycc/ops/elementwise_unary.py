@@ -30,7 +30,8 @@ table reproduces (TFLite Micro, tensorflow/lite/micro/kernels/):
              not rescale RELU6).
   RELU_N1_TO_1 not in TFLite Micro; TFLite's QuantizedReluX(-1, 1) (checked against
              LiteRT).
-int16 (zero points 0): ABS, RELU, RELU6 and LEAKY_RELU, the same formulas at run time
+int16 (zero points 0): RSQRT (TFLite Micro's formula per element at run time, tcc_rsqrt_s16 in
+tcc_normalize.c, which has the inverse square root); ABS, RELU, RELU6 and LEAKY_RELU, the same formulas at run time
 (tcc_piecewise_s16: one multiplier for x >= 0, one for x < 0, then the clamp; ``piecewise``);
 LOGISTIC and TANH (output scale 2^-15) through TFLite's interpolated 256-knot sigmoid table
 (tcc_logistic_s16 / tcc_tanh_s16, the input rescaled as TFLite Micro's Prepare does:
@@ -220,10 +221,33 @@ class Abs(_Unary):
         return T.table(f)
 
 
+@dataclass(frozen=True, eq=False, kw_only=True)
+class RsqrtParams(ir.Params):
+    """int16 RSQRT: the output multiplier 1 / (sqrt(s_in) s_out) (tcc_rsqrt_s16_params)."""
+    mult: int
+    shift: int
+
+
 @register
 class Rsqrt(_Unary):
     kind = "RSQRT"
     float_fn = "tcc_rsqrt_f32"
+    int16 = True      # its own kernel (tcc_rsqrt_s16 in tcc_normalize.c), not the piecewise one
+
+    def prepare(self, g, o):
+        if ir.tensor(g, o.inputs[0]).dtype != "int16":
+            return super().prepare(g, o)
+        si, _, so, _ = _qparams(g, o)
+        m, s = quant.quantize_multiplier(1.0 / (math.sqrt(si) * so))
+        return RsqrtParams(mult=m, shift=s)
+
+    def emit(self, g, o, ctx):
+        if ir.tensor(g, o.inputs[0]).dtype != "int16":
+            return super().emit(g, o, ctx)
+        params = ctx.struct(o, "tcc_rsqrt_s16_params", o.params.c_fields("mult", "shift"))
+        n = ir.tensor(g, o.outputs[0]).size
+        ctx.call(o, f"tcc_rsqrt_s16(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])}, {n});",
+                 "tcc_normalize")
 
     def lut(self, g, o):
         si, zi, so, zo = _qparams(g, o)
