@@ -81,7 +81,8 @@ def test_circular_buffer_batch(tmp_path):
 
 def int_samples(g, n: int):
     """``n`` samples: integers in [-3000, 3000] (int8/int16: their whole range), divisors (inputs
-    named ``*_b*``) never 0, inputs named ``pos_*`` from 0 up; bools at random."""
+    named ``*_b*``) never 0, inputs named ``pos_*`` from 0 up, ``ids_*`` in [0, 5); bools at random;
+    floats normal with a deviation of 3."""
     rng = np.random.default_rng(zlib.crc32(b"types"))
     out = []
     for _ in range(n):
@@ -91,11 +92,16 @@ def int_samples(g, n: int):
             if t.dtype == "bool":
                 xs.append(rng.integers(0, 2, t.shape).astype(bool))
                 continue
+            if t.dtype == "float32":
+                xs.append((rng.standard_normal(t.shape) * 3).astype(np.float32))
+                continue
             info = np.iinfo(t.dtype)
-            if "_b" in t.name:
-                x = rng.choice([-1, 1], t.shape) * rng.integers(1, 20, t.shape)
+            if t.name.startswith("ids_"):
+                x = rng.integers(0, 5, t.shape)
             elif t.name.startswith("pos_"):
                 x = rng.integers(0, info.max, t.shape, endpoint=True)
+            elif "_b" in t.name:
+                x = rng.choice([-1, 1], t.shape) * rng.integers(1, 20, t.shape)
             else:
                 x = rng.integers(max(info.min, -3000), min(info.max, 3000), t.shape, endpoint=True)
             xs.append(np.asarray(x).astype(t.dtype))
@@ -181,4 +187,48 @@ def test_integers_against_tflite(tmp_path):
     a, _ = n.input((2, 3, 4), name="floor_a_i64")
     b, _ = n.input((4,), name="floor_b_i64")
     n.op("FLOOR_MOD", [a, b], [n.act((2, 3, 4), {}, "floor_mod_i64")])
+    check(tmp_path, n.build(), tflm=False)
+
+
+def test_moved_types_against_tflite(tmp_path):
+    """SPACE_TO_BATCH_ND (padded: the zero point of uint8), BATCH_TO_SPACE_ND and
+    EMBEDDING_LOOKUP of uint8, int16, int32, int64 and bool, which TFLite Micro lacks: against
+    TFLite."""
+    from tinycc.testing.models_builtins_a import _batch_to_space_shape, _space_to_batch_shape
+    from tinycc.testing.models_datamove import Net
+    n = Net(np.random.default_rng(3))
+    for dt in ("uint8", "int16", "int32", "int64", "bool"):
+        n.dtype = dt
+        q = dict(scale=0.05, zero_point=7) if dt == "uint8" else n.q()
+        for kind, shape, shape_of, pads in (("SPACE_TO_BATCH_ND", (1, 3, 4, 2), _space_to_batch_shape, [[1, 0], [0, 2]]),
+                                            ("BATCH_TO_SPACE_ND", (4, 2, 3, 2), _batch_to_space_shape, [[0, 1], [1, 0]])):
+            x = n.b.tensor(list(shape), dt, name=f"{kind[:3]}_x_{dt}", **q)
+            n.inputs.append(x)
+            y = n.b.tensor(list(shape_of(shape, [2, 2], pads)), dt, name=f"{kind[:3]}_{dt}", **q)
+            n.outputs.append(y)
+            n.op(kind, [x, n.const([2, 2], name="block"), n.const(np.asarray(pads), name="pads")], [y])
+        table = n.b.tensor([5, 3], dt, data=np.arange(15).reshape(5, 3).astype(dt), name=f"table_{dt}", **q)
+        y = n.b.tensor([4, 3], dt, name=f"lookup_{dt}", **q)
+        n.outputs.append(y)
+        ids = n.b.tensor([4], "int32", name=f"ids_{dt}")
+        n.inputs.append(ids)
+        n.op("EMBEDDING_LOOKUP", [ids, table], [y])
+    check(tmp_path, n.build(), tflm=False)
+
+
+def test_gelu_and_reduce_prod_against_tflite(tmp_path):
+    """GELU (TFLite's; TFLite Micro has none), exact and approximate, float32 and int8 (TFLite's
+    table of the float function); REDUCE_PROD of a SHAPE, folded at compile time (Keras'
+    LayerNormalization multiplies dims so)."""
+    from tinycc.testing.models_datamove import Net
+    n = Net(np.random.default_rng(4))
+    for dt, q_out in (("float32", {}), ("int8", dict(scale=0.03, zero_point=-100))):
+        n.dtype = dt
+        x, _ = n.input((2, 40), q=(0.05, 3), name=f"gelu_x_{dt}")
+        for approximate in (False, True):
+            n.op("GELU", [x], [n.act((2, 40), q_out, f"gelu_{dt}_{approximate}")], approximate=approximate)
+    shape = n.b.tensor([2], "int32", name="shape")
+    n.b.op("SHAPE", [x], [shape], out_type="int32")
+    prod = n.act((), {}, "prod", dtype="int32")
+    n.op("REDUCE_PROD", [shape, n.const([0], name="axis")], [prod], keep_dims=False)
     check(tmp_path, n.build(), tflm=False)

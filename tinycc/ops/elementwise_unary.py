@@ -1,5 +1,5 @@
 """Unary element-wise ops: ABS, NEG, CEIL, FLOOR, COS, SIN, EXP, LOG, RSQRT, SQRT, SQUARE,
-ELU, HARD_SWISH, LEAKY_RELU, LOGISTIC, TANH, RELU, RELU6, RELU_N1_TO_1, ZEROS_LIKE.
+ELU, GELU (TFLite's), HARD_SWISH, LEAKY_RELU, LOGISTIC, TANH, RELU, RELU6, RELU_N1_TO_1, ZEROS_LIKE.
 
 float32: one C function per op (tcc_elementwise.c), TFLite's reference formula.
 
@@ -272,6 +272,50 @@ class Elu(_Unary):
     def lut(self, g, o):
         si, zi, so, zo = _qparams(g, o)
         return T.lut_from_float(si, zi, so, zo, lambda x: T.expf(x) - T.F32(1.0) if x < 0 else x)
+
+
+def _libm_f32(name: str, x) -> np.float32:
+    """The host C library's float function ``name`` (what TFLite's host build calls), float64
+    rounded to float32 where there is none."""
+    libm = T._libm()
+    if libm is not None:
+        import ctypes
+        fn = getattr(libm, name)
+        fn.restype, fn.argtypes = ctypes.c_float, [ctypes.c_float]
+        return T.F32(fn(float(x)))
+    return T.F32({"erfcf": math.erfc, "tanhf": math.tanh}[name](float(x)))
+
+
+def gelu_f32(x, approximate: bool) -> np.float32:
+    """TFLite's GeluTransform / GeluTransformApproximate in float32 (gelu.h)."""
+    x, half = T.F32(x), T.F32(0.5)
+    if approximate:
+        k = T.F32(math.sqrt(2.0 / math.pi))
+        return half * x * (T.F32(1.0) + _libm_f32("tanhf", k * (x + T.F32(0.044715) * x * x * x)))
+    return half * x * _libm_f32("erfcf", x * T.F32(-math.sqrt(0.5)))
+
+
+@register
+class Gelu(_Unary):
+    """GELU (TFLite's; TFLite Micro has none): float32 0.5 x erfc(-x / sqrt(2)) (or the tanh
+    approximation), int8 through TFLite's LUTPopulate of that float function."""
+    kind = "GELU"
+    options_class = tflite.GeluOptions
+    float_fn = "tcc_gelu_f32"
+
+    def read_options(self, opts):
+        return dict(approximate=bool(opts.Approximate()) if opts is not None else False)
+
+    def lut(self, g, o):
+        si, zi, so, zo = _qparams(g, o)
+        return T.lut_from_float(si, zi, so, zo, lambda x: gelu_f32(x, o.attrs["approximate"]))
+
+    def float_call(self, o, x, y, n):
+        return f"tcc_gelu{'_approx' if o.attrs['approximate'] else ''}_f32({x}, {y}, {n});"
+
+    def tflm_reference_reliable(self, g, o):
+        """TFLite Micro has no GELU: TFLite's reference kernel checks it."""
+        return False
 
 
 def _downscale_int16(m32: int) -> int:

@@ -20,7 +20,7 @@ from .models_datamove import OPTIONS_TABLE, OpBuilder
 
 OPTIONS_TABLE.update({"LEAKY_RELU": "LeakyReluOptions", "SUB": "SubOptions", "DIV": "DivOptions",
                       "L2_POOL_2D": "Pool2DOptions", "REDUCE_ALL": "ReducerOptions",
-                      "REDUCE_PROD": "ReducerOptions", "CAST": "CastOptions"})
+                      "REDUCE_PROD": "ReducerOptions", "CAST": "CastOptions", "GELU": "GeluOptions"})
 
 DTYPES = ("float32", "int8", "int16", "int32", "int64", "uint8", "bool")
 QUANT = {"int8": (0.05, -3), "int16": (0.002, 0), "uint8": (0.05, 125)}
