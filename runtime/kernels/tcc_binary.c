@@ -235,6 +235,45 @@ static inline int32_t floor_mod_s32(int32_t a, int32_t b)
     return (r != 0 && ((b < 0) != (r < 0))) ? r + b : r;
 }
 
+/* FLOOR_DIV, FLOOR_MOD of narrower and wider integers (TFLite's floor_div.h, floor_mod.h on int8,
+ * int16, int64): the same rules, the quotient of int8/int16 wrapped to the type (-128 / -1). */
+static inline int32_t floor_div_int(int32_t a, int32_t b)
+{
+    if (b == 0) {
+        return 0;
+    }
+    const int32_t q = a / b;
+    return (q * b != a && ((a < 0) != (b < 0))) ? q - 1 : q;
+}
+
+static inline int64_t floor_mod_s64(int64_t a, int64_t b)
+{
+    if (b == 0 || b == -1) {
+        return 0;
+    }
+    const int64_t r = a % b;
+    return (r != 0 && ((b < 0) != (r < 0))) ? r + b : r;
+}
+
+/* Raw int32 arithmetic wraps (two's complement), then the activation clamp. */
+static inline int32_t wrap_s32(uint32_t v)
+{
+    return (int32_t)v;
+}
+
+static inline int32_t clamp_s32(int32_t v, const tcc_binary_s32_params *p)
+{
+    return v < p->act_min ? p->act_min : (v > p->act_max ? p->act_max : v);
+}
+
+static inline int32_t div_s32(int32_t a, int32_t b)
+{
+    if (b == 0) {
+        return 0;
+    }
+    return b == -1 ? wrap_s32(0u - (uint32_t)a) : a / b;
+}
+
 /* ---- kernels ------------------------------------------------------------------------ */
 
 TCC_ROW(sub_s8, tcc_rescaled_s8_params, int8_t, int8_t, int8_t, (int8_t)sub_q(p, x, y))
@@ -263,15 +302,70 @@ TCC_ROW(floor_div_f32, tcc_bcast, float, float, float, floor_div_f32(x, y))
 TCC_ROW(floor_div_s32, tcc_bcast, int32_t, int32_t, int32_t, floor_div_s32(x, y))
 TCC_ROW(floor_mod_f32, tcc_bcast, float, float, float, floor_mod_f32(x, y))
 TCC_ROW(floor_mod_s32, tcc_bcast, int32_t, int32_t, int32_t, floor_mod_s32(x, y))
-TCC_ROW(logical_and_b8, tcc_bcast, uint8_t, uint8_t, uint8_t, (uint8_t)(x && y))
-TCC_ROW(logical_or_b8, tcc_bcast, uint8_t, uint8_t, uint8_t, (uint8_t)(x || y))
-
 #define TCC_BINARY_DEF(name, tp, shape, ta, tb, to)                                             \
     void tcc_##name(const tp *p, const ta *a, const tb *b, to *out)                              \
     {                                                                                            \
         bcast_rows(shape, name##_row, p, a, (int32_t)sizeof(ta), b, (int32_t)sizeof(tb), out,    \
                    (int32_t)sizeof(to));                                                         \
     }
+
+/* The integer kernels few models need, each compiled only for a model that calls it. */
+#ifndef TCC_OMIT_SUB_S32
+TCC_ROW(sub_s32, tcc_binary_s32_params, int32_t, int32_t, int32_t, clamp_s32(wrap_s32((uint32_t)x - (uint32_t)y), p))
+TCC_BINARY_DEF(sub_s32, tcc_binary_s32_params, &p->shape, int32_t, int32_t, int32_t)
+#endif
+#ifndef TCC_OMIT_MUL_S32
+TCC_ROW(mul_s32, tcc_binary_s32_params, int32_t, int32_t, int32_t, clamp_s32(wrap_s32((uint32_t)x * (uint32_t)y), p))
+TCC_BINARY_DEF(mul_s32, tcc_binary_s32_params, &p->shape, int32_t, int32_t, int32_t)
+#endif
+#ifndef TCC_OMIT_DIV_S32
+TCC_ROW(div_s32, tcc_binary_s32_params, int32_t, int32_t, int32_t, clamp_s32(div_s32(x, y), p))
+TCC_BINARY_DEF(div_s32, tcc_binary_s32_params, &p->shape, int32_t, int32_t, int32_t)
+#endif
+#ifndef TCC_OMIT_SQUARED_DIFFERENCE_S32
+TCC_ROW(squared_difference_s32, tcc_bcast, int32_t, int32_t, int32_t,
+        wrap_s32(((uint32_t)x - (uint32_t)y) * ((uint32_t)x - (uint32_t)y)))
+TCC_BINARY_DEF(squared_difference_s32, tcc_bcast, p, int32_t, int32_t, int32_t)
+#endif
+#ifndef TCC_OMIT_MAXIMUM_S32
+TCC_ROW(maximum_s32, tcc_bcast, int32_t, int32_t, int32_t, x > y ? x : y)
+TCC_BINARY_DEF(maximum_s32, tcc_bcast, p, int32_t, int32_t, int32_t)
+#endif
+#ifndef TCC_OMIT_MINIMUM_S32
+TCC_ROW(minimum_s32, tcc_bcast, int32_t, int32_t, int32_t, x < y ? x : y)
+TCC_BINARY_DEF(minimum_s32, tcc_bcast, p, int32_t, int32_t, int32_t)
+#endif
+#ifndef TCC_OMIT_MAXIMUM_S64
+TCC_ROW(maximum_s64, tcc_bcast, int64_t, int64_t, int64_t, x > y ? x : y)
+TCC_BINARY_DEF(maximum_s64, tcc_bcast, p, int64_t, int64_t, int64_t)
+#endif
+#ifndef TCC_OMIT_MINIMUM_S64
+TCC_ROW(minimum_s64, tcc_bcast, int64_t, int64_t, int64_t, x < y ? x : y)
+TCC_BINARY_DEF(minimum_s64, tcc_bcast, p, int64_t, int64_t, int64_t)
+#endif
+#ifndef TCC_OMIT_FLOOR_DIV_S8
+TCC_ROW(floor_div_s8, tcc_bcast, int8_t, int8_t, int8_t, (int8_t)(uint8_t)floor_div_int(x, y))
+TCC_BINARY_DEF(floor_div_s8, tcc_bcast, p, int8_t, int8_t, int8_t)
+#endif
+#ifndef TCC_OMIT_FLOOR_DIV_S16
+TCC_ROW(floor_div_s16, tcc_bcast, int16_t, int16_t, int16_t, (int16_t)(uint16_t)floor_div_int(x, y))
+TCC_BINARY_DEF(floor_div_s16, tcc_bcast, p, int16_t, int16_t, int16_t)
+#endif
+#ifndef TCC_OMIT_FLOOR_MOD_S8
+TCC_ROW(floor_mod_s8, tcc_bcast, int8_t, int8_t, int8_t, (int8_t)floor_mod_s32(x, y))
+TCC_BINARY_DEF(floor_mod_s8, tcc_bcast, p, int8_t, int8_t, int8_t)
+#endif
+#ifndef TCC_OMIT_FLOOR_MOD_S16
+TCC_ROW(floor_mod_s16, tcc_bcast, int16_t, int16_t, int16_t, (int16_t)floor_mod_s32(x, y))
+TCC_BINARY_DEF(floor_mod_s16, tcc_bcast, p, int16_t, int16_t, int16_t)
+#endif
+#ifndef TCC_OMIT_FLOOR_MOD_S64
+TCC_ROW(floor_mod_s64, tcc_bcast, int64_t, int64_t, int64_t, floor_mod_s64(x, y))
+TCC_BINARY_DEF(floor_mod_s64, tcc_bcast, p, int64_t, int64_t, int64_t)
+#endif
+
+TCC_ROW(logical_and_b8, tcc_bcast, uint8_t, uint8_t, uint8_t, (uint8_t)(x && y))
+TCC_ROW(logical_or_b8, tcc_bcast, uint8_t, uint8_t, uint8_t, (uint8_t)(x || y))
 
 TCC_BINARY_DEF(sub_s8, tcc_rescaled_s8_params, &p->shape, int8_t, int8_t, int8_t)
 TCC_BINARY_DEF(sub_s16, tcc_rescaled_s8_params, &p->shape, int16_t, int16_t, int16_t)
@@ -375,6 +469,73 @@ static void compare_s32_row(const void *params, const void *va, const void *vb, 
         o[i] = (uint8_t)((compare_bits(x < y, x == y, x > y) & c->mask) != 0u);
     }
 }
+#endif
+
+/* Raw comparisons of the types few models compare (int64 as TFLite Micro; int16 as TFLite, which
+ * ignores the quantization; bool for EQUAL and NOT_EQUAL), each compiled only when called. */
+#define TCC_COMPARE_ROW(name, type)                                                              \
+    static void name##_row(const void *params, const void *va, const void *vb, void *vo,          \
+                           int32_t n, int32_t sa, int32_t sb)                                      \
+    {                                                                                              \
+        const compare_ctx *c = (const compare_ctx *)params;                                        \
+        const type *a = (const type *)va;                                                          \
+        const type *b = (const type *)vb;                                                          \
+        uint8_t *o = (uint8_t *)vo;                                                                \
+        for (int32_t i = 0; i < n; ++i) {                                                          \
+            const type x = a[i * sa];                                                              \
+            const type y = b[i * sb];                                                              \
+            o[i] = (uint8_t)((compare_bits(x < y, x == y, x > y) & c->mask) != 0u);              \
+        }                                                                                          \
+    }
+#define TCC_COMPARE_RAW_DEF(name, suffix, type, mask_bits)                                       \
+    TCC_COMPARE_ROW(name##_##suffix, type)                                                      \
+    void tcc_##name##_##suffix(const tcc_bcast *p, const type *a, const type *b, uint8_t *out)     \
+    {                                                                                              \
+        const compare_ctx c = {p, (uint8_t)(mask_bits)};                                           \
+        bcast_rows(p, name##_##suffix##_row, &c, a, (int32_t)sizeof(type), b, (int32_t)sizeof(type), out, 1); \
+    }
+
+#ifndef TCC_OMIT_EQUAL_S64
+TCC_COMPARE_RAW_DEF(equal, s64, int64_t, TCC_EQ)
+#endif
+#ifndef TCC_OMIT_NOT_EQUAL_S64
+TCC_COMPARE_RAW_DEF(not_equal, s64, int64_t, TCC_LT | TCC_GT)
+#endif
+#ifndef TCC_OMIT_GREATER_S64
+TCC_COMPARE_RAW_DEF(greater, s64, int64_t, TCC_GT)
+#endif
+#ifndef TCC_OMIT_GREATER_EQUAL_S64
+TCC_COMPARE_RAW_DEF(greater_equal, s64, int64_t, TCC_GT | TCC_EQ)
+#endif
+#ifndef TCC_OMIT_LESS_S64
+TCC_COMPARE_RAW_DEF(less, s64, int64_t, TCC_LT)
+#endif
+#ifndef TCC_OMIT_LESS_EQUAL_S64
+TCC_COMPARE_RAW_DEF(less_equal, s64, int64_t, TCC_LT | TCC_EQ)
+#endif
+#ifndef TCC_OMIT_EQUAL_B8
+TCC_COMPARE_RAW_DEF(equal, b8, uint8_t, TCC_EQ)
+#endif
+#ifndef TCC_OMIT_NOT_EQUAL_B8
+TCC_COMPARE_RAW_DEF(not_equal, b8, uint8_t, TCC_LT | TCC_GT)
+#endif
+#ifndef TCC_OMIT_EQUAL_S16
+TCC_COMPARE_RAW_DEF(equal, s16, int16_t, TCC_EQ)
+#endif
+#ifndef TCC_OMIT_NOT_EQUAL_S16
+TCC_COMPARE_RAW_DEF(not_equal, s16, int16_t, TCC_LT | TCC_GT)
+#endif
+#ifndef TCC_OMIT_GREATER_S16
+TCC_COMPARE_RAW_DEF(greater, s16, int16_t, TCC_GT)
+#endif
+#ifndef TCC_OMIT_GREATER_EQUAL_S16
+TCC_COMPARE_RAW_DEF(greater_equal, s16, int16_t, TCC_GT | TCC_EQ)
+#endif
+#ifndef TCC_OMIT_LESS_S16
+TCC_COMPARE_RAW_DEF(less, s16, int16_t, TCC_LT)
+#endif
+#ifndef TCC_OMIT_LESS_EQUAL_S16
+TCC_COMPARE_RAW_DEF(less_equal, s16, int16_t, TCC_LT | TCC_EQ)
 #endif
 
 /* int32 (loop counters, indices): raw values compared. */

@@ -47,6 +47,12 @@ typedef struct {
     int32_t in_offset, alpha_offset, mult_pos, shift_pos, mult_neg, shift_neg, out_zp;
 } tcc_prelu_s8_params;
 
+/* Raw int32 arithmetic with the fused activation's int32 range (SUB, MUL, DIV). */
+typedef struct {
+    tcc_bcast shape;
+    int32_t act_min, act_max;
+} tcc_binary_s32_params;
+
 /* Comparisons of int8: both sides rescaled (left shift 8, multiplier = the input scale). */
 typedef struct {
     tcc_bcast shape;
@@ -79,11 +85,28 @@ void tcc_maximum_f32(const tcc_bcast *p, const float *a, const float *b, float *
 void tcc_minimum_f32(const tcc_bcast *p, const float *a, const float *b, float *out);
 void tcc_prelu_f32(const tcc_bcast *p, const float *x, const float *alpha, float *out);
 
-/* FLOOR_DIV, FLOOR_MOD: float32 and int32. */
+/* Raw integers, wrapping on overflow (TFLite Micro's int32 and int64 kernels): SUB, MUL, DIV
+ * (truncating; a zero divisor gives 0) clamped to the activation range; SQUARED_DIFFERENCE,
+ * MAXIMUM, MINIMUM. */
+void tcc_sub_s32(const tcc_binary_s32_params *p, const int32_t *a, const int32_t *b, int32_t *out);
+void tcc_mul_s32(const tcc_binary_s32_params *p, const int32_t *a, const int32_t *b, int32_t *out);
+void tcc_div_s32(const tcc_binary_s32_params *p, const int32_t *a, const int32_t *b, int32_t *out);
+void tcc_squared_difference_s32(const tcc_bcast *p, const int32_t *a, const int32_t *b, int32_t *out);
+void tcc_maximum_s32(const tcc_bcast *p, const int32_t *a, const int32_t *b, int32_t *out);
+void tcc_minimum_s32(const tcc_bcast *p, const int32_t *a, const int32_t *b, int32_t *out);
+void tcc_maximum_s64(const tcc_bcast *p, const int64_t *a, const int64_t *b, int64_t *out);
+void tcc_minimum_s64(const tcc_bcast *p, const int64_t *a, const int64_t *b, int64_t *out);
+
+/* FLOOR_DIV, FLOOR_MOD: float32 and int32; int8 and int16 (raw values, TFLite's), FLOOR_MOD int64. */
 void tcc_floor_div_f32(const tcc_bcast *p, const float *a, const float *b, float *out);
 void tcc_floor_div_s32(const tcc_bcast *p, const int32_t *a, const int32_t *b, int32_t *out);
 void tcc_floor_mod_f32(const tcc_bcast *p, const float *a, const float *b, float *out);
 void tcc_floor_mod_s32(const tcc_bcast *p, const int32_t *a, const int32_t *b, int32_t *out);
+void tcc_floor_div_s8(const tcc_bcast *p, const int8_t *a, const int8_t *b, int8_t *out);
+void tcc_floor_div_s16(const tcc_bcast *p, const int16_t *a, const int16_t *b, int16_t *out);
+void tcc_floor_mod_s8(const tcc_bcast *p, const int8_t *a, const int8_t *b, int8_t *out);
+void tcc_floor_mod_s16(const tcc_bcast *p, const int16_t *a, const int16_t *b, int16_t *out);
+void tcc_floor_mod_s64(const tcc_bcast *p, const int64_t *a, const int64_t *b, int64_t *out);
 
 /* Logical ops on bool (one byte, 0 or 1). */
 void tcc_logical_and_b8(const tcc_bcast *p, const uint8_t *a, const uint8_t *b, uint8_t *out);
@@ -101,6 +124,19 @@ TCC_COMPARE_DECL(greater)
 TCC_COMPARE_DECL(greater_equal)
 TCC_COMPARE_DECL(less)
 TCC_COMPARE_DECL(less_equal)
+
+/* int64 and int16 (every comparison), bool (EQUAL, NOT_EQUAL): raw values. */
+#define TCC_COMPARE_RAW_DECL(name)                                                              \
+    void tcc_##name##_s64(const tcc_bcast *p, const int64_t *a, const int64_t *b, uint8_t *out); \
+    void tcc_##name##_s16(const tcc_bcast *p, const int16_t *a, const int16_t *b, uint8_t *out);
+TCC_COMPARE_RAW_DECL(equal)
+TCC_COMPARE_RAW_DECL(not_equal)
+TCC_COMPARE_RAW_DECL(greater)
+TCC_COMPARE_RAW_DECL(greater_equal)
+TCC_COMPARE_RAW_DECL(less)
+TCC_COMPARE_RAW_DECL(less_equal)
+void tcc_equal_b8(const tcc_bcast *p, const uint8_t *a, const uint8_t *b, uint8_t *out);
+void tcc_not_equal_b8(const tcc_bcast *p, const uint8_t *a, const uint8_t *b, uint8_t *out);
 
 /* SELECT_V2 and SELECT: out = cond ? a : b, elements of ``size`` bytes copied (no requantization). */
 void tcc_select(const tcc_bcast3 *p, const uint8_t *cond, const void *a, const void *b, void *out, int32_t size);

@@ -53,6 +53,13 @@ TCC_UNARY_F32(tcc_sqrt_f32, sqrtf(x))
 TCC_UNARY_F32(tcc_square_f32, x * x)
 TCC_UNARY_F32(tcc_elu_f32, x < 0.0f ? expm1f(x) : x)
 TCC_UNARY_F32(tcc_tanh_f32, tanhf(x))
+/* GELU (TFLite's gelu.h): 0.5 x erfc(-x / sqrt(2)), or the tanh approximation. */
+#ifndef TCC_OMIT_GELU_F32
+TCC_UNARY_F32(tcc_gelu_f32, 0.5f * x * erfcf(x * -0.70710678118654752440f))
+#endif
+#ifndef TCC_OMIT_GELU_APPROX_F32
+TCC_UNARY_F32(tcc_gelu_approx_f32, 0.5f * x * (1.0f + tanhf(0.79788456080286535588f * (x + 0.044715f * x * x * x))))
+#endif
 TCC_UNARY_F32(tcc_relu_f32, x < 0.0f ? 0.0f : x)
 TCC_UNARY_F32(tcc_relu6_f32, x > 6.0f ? 6.0f : (x < 0.0f ? 0.0f : x))
 TCC_UNARY_F32(tcc_relu_n1_to_1_f32, x > 1.0f ? 1.0f : (x < -1.0f ? -1.0f : x))

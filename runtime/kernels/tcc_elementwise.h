@@ -29,6 +29,8 @@ void tcc_rsqrt_f32(const float *in, float *out, int32_t n);
 void tcc_sqrt_f32(const float *in, float *out, int32_t n);
 void tcc_square_f32(const float *in, float *out, int32_t n);
 void tcc_elu_f32(const float *in, float *out, int32_t n);
+void tcc_gelu_f32(const float *in, float *out, int32_t n);
+void tcc_gelu_approx_f32(const float *in, float *out, int32_t n);
 void tcc_hard_swish_f32(const float *in, float *out, int32_t n);
 void tcc_logistic_f32(const float *in, float *out, int32_t n);
 void tcc_tanh_f32(const float *in, float *out, int32_t n);

@@ -269,3 +269,21 @@ void tcc_l2_normalization_f32(const tcc_rows *p, const float *in, float *out)
         }
     }
 }
+
+#ifndef TCC_OMIT_RSQRT_S16
+void tcc_rsqrt_s16(const tcc_rsqrt_s16_params *p, const int16_t *in, int16_t *out, int32_t n)
+{
+    const int32_t headroom = 20;
+    for (int32_t i = 0; i < n; ++i) {
+        const int32_t v = in[i];
+        if (v == 0) {
+            out[i] = INT16_MAX;
+            continue;
+        }
+        int32_t mult, shift;
+        inv_sqrt_multiplier(v, &mult, &shift);
+        const int32_t data = tcc_requantize(1, mult, shift + headroom);
+        out[i] = (int16_t)tcc_clamp(tcc_requantize(data, p->mult, p->shift - headroom), INT16_MIN, INT16_MAX);
+    }
+}
+#endif

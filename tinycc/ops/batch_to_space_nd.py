@@ -1,7 +1,7 @@
 """BATCH_TO_SPACE_ND, the inverse of SPACE_TO_BATCH_ND: the batch [b_1*..*b_M*N] is split into
 block offsets and n, the offsets interleave into the M spatial dims, then ``crops`` are cut:
 out[n, j_1, .., r] = in[(o_1*b_2*..*b_M + ...)*N + n, i_1, .., r] with j + crop_begin = i*b + o.
-int8 and float32 (TFLite Micro), 3-D or 4-D.
+int8 and float32 (TFLite Micro); uint8, int16, int32, int64 and bool (TFLite's); 3-D or 4-D.
 
 A gather through compile-time index maps: separable over (n, i_1, o_1, .., i_M, o_M, r) without
 crops, one index table when crops cut inside blocks.
@@ -15,7 +15,7 @@ from .. import ir
 from ..index_maps import index_array, maps_or_table
 from . import register
 from ._datamove import GatherMapOp
-from .space_to_batch_nd import block_args
+from .space_to_batch_nd import TFLM_TYPES, block_args
 
 
 @register
@@ -49,3 +49,7 @@ class BatchToSpaceND(GatherMapOp):
 
     def check(self, g, o):
         self.expect_shape(g, o, o.outputs[0], self.out_index(g, o)[0].shape)
+
+    def tflm_reference_reliable(self, g, o):
+        """TFLite Micro has int8 and float32 kernels only: TFLite checks the other types."""
+        return ir.tensor(g, o.inputs[0]).dtype in TFLM_TYPES

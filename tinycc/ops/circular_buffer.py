@@ -9,6 +9,9 @@ its arena. Every ``period`` invokes the op lets the model run on; on the others:
     NAME_invoke() returns NAME_NOT_READY (a positive code) at the same point;
   * with a second output (bool, one element), the op writes false there instead and the model runs
     on (true on the invokes where a period is complete).
+A batch (dim 0) above 1 is TFLite Micro's too: its kernel shifts and writes the first batch's
+frames only (the input's first frame); tinycc zeros the other batches of the output, where TFLite
+Micro leaves its arena's bytes (``reference_unset``: not compared).
 The period is the custom option ``cycles_max`` (TFLite Micro reads the flexbuffer map's first
 value, in key order). When it is missing or <= 0, TFLite Micro's Prepare derives it from the
 output shape: 1 for 5, 13 or 25 slots, or for the fifth such buffer prepared (counted since the last
@@ -76,8 +79,8 @@ class CircularBuffer(OpDef):
         x, y = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.outputs[0])
         if len(x.shape) != 4 or len(y.shape) != 4:
             raise self.fail(o, f"input {list(x.shape)} and output {list(y.shape)} must be 4-D")
-        if x.shape[0] != 1 or y.shape[0] != 1 or x.shape[1] != 1 or x.shape[2:] != y.shape[2:]:
-            raise self.fail(o, f"input {list(x.shape)} must be [1, 1, W, C] and the output [1, slots, W, C]",
+        if x.shape[0] != y.shape[0] or x.shape[1] != 1 or x.shape[2:] != y.shape[2:]:
+            raise self.fail(o, f"input {list(x.shape)} must be [B, 1, W, C] and the output [B, slots, W, C]",
                             y.name)
         return y.shape[1], y.shape[2] * y.shape[3]
 
@@ -102,11 +105,14 @@ class CircularBuffer(OpDef):
         return len(o.outputs) == 1
 
     def reference_unset(self, g, o, outputs, run):
-        """The frames' slots no run has written yet (the first ``slots - 1 - run``): TFLite Micro
+        """The frames' slots no run has written yet (the first ``slots - 1 - run``), and every
+        batch after the first (TFLite Micro's kernel shifts and writes batch 0 only): TFLite Micro
         shows its arena's bytes there, tinycc zeros."""
         slots, depth = self.sizes(g, o)
-        unset = np.repeat(np.arange(slots) < slots - 1 - run, depth)
-        return [unset.reshape(ir.tensor(g, o.outputs[0]).shape)] + [None] * (len(o.outputs) - 1)
+        y = ir.tensor(g, o.outputs[0])
+        unset = np.ones(y.size, bool)
+        unset[:slots * depth] = np.repeat(np.arange(slots) < slots - 1 - run, depth)
+        return [unset.reshape(y.shape)] + [None] * (len(o.outputs) - 1)
 
     def prepare(self, g, o):
         slots, depth = self.sizes(g, o)
@@ -119,8 +125,9 @@ class CircularBuffer(OpDef):
         p = o.params
         x, frames, count = (ctx.buf(t) for t in o.inputs)
         valid = ctx.buf(o.outputs[1]) if len(o.outputs) == 2 else "NULL"
+        size = ir.tensor(g, o.outputs[0]).size
         call = (f"tcc_circular_buffer_s8({x}, {frames}, {count}, {p.slots}, {p.depth}, {p.period}, "
-                f"{ctx.buf(o.outputs[0])}, {valid})")
+                f"{ctx.buf(o.outputs[0])}, {size}, {valid})")
         ctx.use("CIRCULAR_BUFFER_S8")
         if self.ends_invoke_early(o):
             ctx.call(o, f"if ({call} != 0) return {ctx.name}_NOT_READY;", self.kernel)

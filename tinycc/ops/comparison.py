@@ -1,6 +1,8 @@
 """Comparisons EQUAL, NOT_EQUAL, GREATER, GREATER_EQUAL, LESS, LESS_EQUAL (bool output) and
-SELECT_V2, with numpy broadcasting (up to 6-D); int8 (per-tensor), float32, and int32 for the
-comparisons (raw values: loop counters of WHILE conditions, indices).
+SELECT_V2, with numpy broadcasting (up to 6-D); int8 (per-tensor), float32, and int32 and int64
+for the comparisons (raw values: loop counters of WHILE conditions, indices), bool for EQUAL and
+NOT_EQUAL: the types TFLite Micro's comparisons.cc takes; int16 as TFLite compares it (raw values,
+the quantization ignored; TFLite Micro's GREATER takes int16 but writes false everywhere).
 
 int8 comparisons (TFLite Micro comparisons.cc, reference ComparisonWithScaling): each side
 becomes requantize((q - zp) << 8, its own scale as a multiplier < 1) and the two int32
@@ -29,17 +31,26 @@ from .elementwise_binary import MAX_DIMS, bcast_fields, bcast_init, broadcast_re
 LEFT_SHIFT = 8
 
 
+SUFFIX = {"int8": "s8", "int16": "s16", "int32": "s32", "int64": "s64", "bool": "b8", "float32": "f32"}
+
+
 class _Compare(OpDef):
     kernel = "tcc_binary"
     fn = ""
+    raw_types: tuple[str, ...] = ("int32", "int64", "int16")   # compared as they are
 
     def check(self, g, o):
         self.expect_arity(o, (2, 2))
-        dt = check_broadcast(self, g, o, (0, 1), out_dtype="bool", int32=True)
+        dt = check_broadcast(self, g, o, (0, 1), out_dtype="bool", ints=self.raw_types)
         if dt == "int8":
             for t in (ir.tensor(g, i) for i in o.inputs):
                 if not 0.0 < t.quant.scale[0] < 1.0:
                     raise self.fail(o, "int8 input scale must be in (0, 1) (TFLite Micro's limit)", t.name)
+
+    def tflm_reference_reliable(self, g, o):
+        """TFLite Micro compares no int16 (its GREATER takes int16 and writes false everywhere):
+        TFLite, which compares the raw values, checks them."""
+        return ir.tensor(g, o.inputs[0]).dtype != "int16"
 
     def reads_min(self, g, o, slot):
         return broadcast_reads(g, o, slot)
@@ -53,16 +64,18 @@ class _Compare(OpDef):
                 ("shape", bcast_init(y.shape, a.shape, b.shape)), ("left_shift", LEFT_SHIFT),
                 ("in1_offset", -int(a.quant.zero_point[0])), ("in1_mult", m1[0]), ("in1_shift", m1[1]),
                 ("in2_offset", -int(b.quant.zero_point[0])), ("in2_mult", m2[0]), ("in2_shift", m2[1])])
-            fn = f"tcc_{self.fn}_s8"
         else:
             params = ctx.struct(o, "tcc_bcast", bcast_fields(y.shape, a.shape, b.shape))
-            fn = f"tcc_{self.fn}_{'s32' if a.dtype == 'int32' else 'f32'}"
+        fn = f"tcc_{self.fn}_{SUFFIX[a.dtype]}"
         ins = ", ".join(ctx.buf(t) for t in o.inputs)
         ctx.call(o, f"{fn}(&{params}, {ins}, {ctx.buf(o.outputs[0])});", self.kernel)
 
 
-for _kind in ("EQUAL", "NOT_EQUAL", "GREATER", "GREATER_EQUAL", "LESS", "LESS_EQUAL"):
-    register(type(_kind.title().replace("_", ""), (_Compare,), dict(kind=_kind, fn=_kind.lower())))
+# TFLite Micro's comparisons.cc: bool for EQUAL and NOT_EQUAL too
+for _kind, _facts in (("EQUAL", dict(raw_types=("int32", "int64", "int16", "bool"))),
+                      ("NOT_EQUAL", dict(raw_types=("int32", "int64", "int16", "bool"))),
+                      ("GREATER", {}), ("GREATER_EQUAL", {}), ("LESS", {}), ("LESS_EQUAL", {})):
+    register(type(_kind.title().replace("_", ""), (_Compare,), dict(kind=_kind, fn=_kind.lower(), **_facts)))
 
 
 @register

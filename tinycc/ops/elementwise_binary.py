@@ -19,6 +19,10 @@ int8 semantics (TFLite Micro; multipliers as its Prepare computes them, in doubl
             zp_alpha), s_x s_alpha / s_out); + zp_out. At most 4-D (TFLite Micro aborts past that).
             int16 too: int16 input and output (zero points 0) with an int8 alpha, clamped to int16.
 float32: the plain formula; SUB, MUL, DIV clamp to the fused activation.
+int32 (SUB, MUL, DIV, SQUARED_DIFFERENCE, MAXIMUM, MINIMUM) and int64 (MAXIMUM, MINIMUM): raw
+values, as TFLite Micro's kernels take them (``int_types``): two's complement wrapping, DIV
+truncating (a zero divisor gives 0 where TFLite Micro's host build traps), SUB, MUL, DIV clamped
+to the fused activation's int32 range.
 
 The kernels (tcc_binary.c) walk the output in row-major order and read each input once
 per output element, at its broadcast index, before writing it; so the output may be
@@ -31,8 +35,8 @@ import tflite
 
 from .. import ir, quant
 from ..dtypes import ZERO_POINT_RANGE
-from . import (OpDef, activation, activation_range_float, activation_range_int8, int32_arithmetic,
-               int32_shape_arithmetic, register)
+from . import (INT32_RANGE, OpDef, activation, activation_range_float, activation_range_int8,
+               int32_arithmetic, int32_shape_arithmetic, register)
 
 MAX_DIMS = 6
 
@@ -83,19 +87,24 @@ def broadcast_reads(g, o, slot) -> np.ndarray:
     return np.broadcast_to(idx, y.shape).ravel()
 
 
-def check_broadcast(spec: OpDef, g, o, slots, out_dtype=None, int32: bool = False, int16: bool = False) -> str:
+def check_broadcast(spec: OpDef, g, o, slots, out_dtype=None, int32: bool = False, int16: bool = False,
+                    ints: tuple[str, ...] = ()) -> str:
     """Common type/shape rules: inputs ``slots`` of one dtype (int8 per-tensor or float32; int32
-    for constant shape arithmetic; int16 with zero point 0 where the op has int16 kernels), the
-    output the broadcast shape (at most 6-D); returns the input dtype."""
+    for constant shape arithmetic; int16 with zero point 0 where the op has int16 kernels; any of
+    ``ints`` as raw integers, their quantization ignored), the output the broadcast shape (at most
+    6-D); returns the input dtype."""
     ts = [ir.tensor(g, o.inputs[s]) for s in slots]
     y = ir.tensor(g, o.outputs[0])
     dt = ts[0].dtype
-    if dt not in ("int8", "float32") and not (int32 and dt == "int32") and not (int16 and dt == "int16"):
-        raise spec.fail(o, f"input type {dt} is not supported (int8{', int16' if int16 else ''} or float32)",
-                        ts[0].name)
+    if (dt not in ("int8", "float32") + ints and not (int32 and dt == "int32")
+            and not (int16 and dt == "int16")):
+        known = ["int8"] + (["int16"] if int16 else []) + [t for t in ints if t != "int8"] + ["float32"]
+        raise spec.fail(o, f"input type {dt} is not supported ({', '.join(dict.fromkeys(known))})", ts[0].name)
     for t in ts + ([y] if out_dtype is None else []):
         if t.dtype != dt:
             raise spec.fail(o, f"mixed types {dt} and {t.dtype}", t.name)
+        if dt in ints:
+            continue
         if dt in ("int8", "int16") and (t.quant is None or t.quant.per_channel):
             raise spec.fail(o, f"{dt} tensors need per-tensor quantization", t.name)
         if dt == "int16" and t.quant.zero_point[0] != 0:
@@ -124,11 +133,15 @@ def _q(t: ir.Tensor) -> tuple[float, int]:
     return float(t.quant.scale[0]), int(t.quant.zero_point[0])
 
 
+SUFFIX = {"int8": "s8", "int16": "s16", "int32": "s32", "int64": "s64", "float32": "f32"}
+
+
 class _Binary(OpDef):
     kernel = "tcc_binary"
-    fn = ""              # C name stem: tcc_<fn>_s8 / tcc_<fn>_s16 / tcc_<fn>_f32
+    fn = ""              # C name stem: tcc_<fn>_s8 / tcc_<fn>_s16 / tcc_<fn>_f32 (/ _s32, _s64)
     has_activation = False
     int16 = False        # has an int16 kernel (tcc_<fn>_s16, with int8_fields' params)
+    int_types: tuple[str, ...] = ()   # raw integer types with a kernel (TFLite Micro's int32/int64)
 
     def read_options(self, opts):
         return dict(activation=activation(opts)) if self.has_activation else {}
@@ -137,7 +150,7 @@ class _Binary(OpDef):
         self.expect_arity(o, (2, 2))
         if self.kind in ("SUB", "MUL", "MAXIMUM", "MINIMUM") and int32_shape_arithmetic(g, o):
             return check_broadcast(self, g, o, (0, 1), int32=True)
-        check_broadcast(self, g, o, (0, 1), int16=self.int16)
+        check_broadcast(self, g, o, (0, 1), int16=self.int16, ints=self.int_types)
 
     def reads_min(self, g, o, slot):
         """tcc_binary.c reads a[ia(k)] and b[ib(k)] just before writing out[k]."""
@@ -149,6 +162,14 @@ class _Binary(OpDef):
 
     def int8_fields(self, g, o) -> tuple[str, list]:
         raise NotImplementedError
+
+    def int_fields(self, g, o) -> tuple[str, list]:
+        """Raw integers: the shape, and the int32 activation range for SUB, MUL, DIV."""
+        a, b, y = (ir.tensor(g, t) for t in (*o.inputs, o.outputs[0]))
+        if self.has_activation:
+            lo, hi = INT32_RANGE[o.attrs["activation"]]
+            return "tcc_binary_s32_params", [("shape", self.shape_init(g, o)), ("act_min", lo), ("act_max", hi)]
+        return "tcc_bcast", bcast_fields(y.shape, a.shape, b.shape)
 
     def float_fields(self, g, o) -> tuple[str, list]:
         a, b, y = (ir.tensor(g, t) for t in (*o.inputs, o.outputs[0]))
@@ -163,7 +184,7 @@ class _Binary(OpDef):
         int8 on raw bytes); None for the rest (their int8 arithmetic stays in the kernels)."""
         a, b = (np.asarray(v) for v in inputs)
         dt = ir.tensor(g, o.inputs[0]).dtype
-        if dt == "int32":
+        if dt == "int32" and self.kind in ("SUB", "MUL"):
             return [int32_arithmetic(self.kind, a, b, o.attrs.get("activation", "NONE"))]
         if self.kind in ("MAXIMUM", "MINIMUM"):
             pick = (a > b) if self.kind == "MAXIMUM" else (a < b)
@@ -177,11 +198,12 @@ class _Binary(OpDef):
 
     def emit(self, g, o, ctx):
         dt = ir.tensor(g, o.inputs[0]).dtype
-        ctype, fields = self.float_fields(g, o) if dt == "float32" else self.int8_fields(g, o)
+        fields = (self.float_fields if dt == "float32" else self.int_fields if dt in self.int_types
+                  else self.int8_fields)
+        ctype, fields = fields(g, o)
         params = ctx.struct(o, ctype, fields)
         a, b = (ctx.buf(t) for t in o.inputs)
-        suffix = {"int8": "s8", "int16": "s16", "float32": "f32"}[dt]
-        ctx.call(o, f"tcc_{self.fn}_{suffix}(&{params}, {a}, {b}, {ctx.buf(o.outputs[0])});", self.kernel)
+        ctx.call(o, f"tcc_{self.fn}_{SUFFIX[dt]}(&{params}, {a}, {b}, {ctx.buf(o.outputs[0])});", self.kernel)
 
 
 def _act_range(o, y):
@@ -212,6 +234,7 @@ class Sub(_Binary):
     kind = "SUB"
     options_class = tflite.SubOptions
     fn = "sub"
+    int_types = ("int32",)
     has_activation = True
     int16 = True
 
@@ -224,6 +247,7 @@ class Sub(_Binary):
 class SquaredDifference(_Binary):
     kind = "SQUARED_DIFFERENCE"
     fn = "squared_difference"
+    int_types = ("int32",)
     int16 = True
 
     def int8_fields(self, g, o):
@@ -246,6 +270,7 @@ class Mul(_Binary):
     kind = "MUL"
     options_class = tflite.MulOptions
     fn = "mul"
+    int_types = ("int32",)
     has_activation = True
     int16 = True
 
@@ -262,6 +287,7 @@ class Div(_Binary):
     kind = "DIV"
     options_class = tflite.DivOptions
     fn = "div"
+    int_types = ("int32",)
     has_activation = True
 
     def int8_fields(self, g, o):
@@ -271,6 +297,7 @@ class Div(_Binary):
 
 class _SameScale(_Binary):
     int16 = True         # raw int16 compare-and-copy too (TFLite Micro's int16 MAXIMUM/MINIMUM)
+    int_types = ("int32", "int64")
 
     def int8_fields(self, g, o):
         a, b, y = (ir.tensor(g, t) for t in (*o.inputs, o.outputs[0]))

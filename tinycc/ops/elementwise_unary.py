@@ -1,5 +1,5 @@
 """Unary element-wise ops: ABS, NEG, CEIL, FLOOR, COS, SIN, EXP, LOG, RSQRT, SQRT, SQUARE,
-ELU, HARD_SWISH, LEAKY_RELU, LOGISTIC, TANH, RELU, RELU6, RELU_N1_TO_1, ZEROS_LIKE.
+ELU, GELU (TFLite's), HARD_SWISH, LEAKY_RELU, LOGISTIC, TANH, RELU, RELU6, RELU_N1_TO_1, ZEROS_LIKE.
 
 float32: one C function per op (tcc_elementwise.c), TFLite's reference formula.
 
@@ -30,7 +30,8 @@ table reproduces (TFLite Micro, tensorflow/lite/micro/kernels/):
              not rescale RELU6).
   RELU_N1_TO_1 not in TFLite Micro; TFLite's QuantizedReluX(-1, 1) (checked against
              LiteRT).
-int16 (zero points 0): ABS, RELU, RELU6 and LEAKY_RELU, the same formulas at run time
+int16 (zero points 0): RSQRT (TFLite Micro's formula per element at run time, tcc_rsqrt_s16 in
+tcc_normalize.c, which has the inverse square root); ABS, RELU, RELU6 and LEAKY_RELU, the same formulas at run time
 (tcc_piecewise_s16: one multiplier for x >= 0, one for x < 0, then the clamp; ``piecewise``);
 LOGISTIC and TANH (output scale 2^-15) through TFLite's interpolated 256-knot sigmoid table
 (tcc_logistic_s16 / tcc_tanh_s16, the input rescaled as TFLite Micro's Prepare does:
@@ -220,10 +221,33 @@ class Abs(_Unary):
         return T.table(f)
 
 
+@dataclass(frozen=True, eq=False, kw_only=True)
+class RsqrtParams(ir.Params):
+    """int16 RSQRT: the output multiplier 1 / (sqrt(s_in) s_out) (tcc_rsqrt_s16_params)."""
+    mult: int
+    shift: int
+
+
 @register
 class Rsqrt(_Unary):
     kind = "RSQRT"
     float_fn = "tcc_rsqrt_f32"
+    int16 = True      # its own kernel (tcc_rsqrt_s16 in tcc_normalize.c), not the piecewise one
+
+    def prepare(self, g, o):
+        if ir.tensor(g, o.inputs[0]).dtype != "int16":
+            return super().prepare(g, o)
+        si, _, so, _ = _qparams(g, o)
+        m, s = quant.quantize_multiplier(1.0 / (math.sqrt(si) * so))
+        return RsqrtParams(mult=m, shift=s)
+
+    def emit(self, g, o, ctx):
+        if ir.tensor(g, o.inputs[0]).dtype != "int16":
+            return super().emit(g, o, ctx)
+        params = ctx.struct(o, "tcc_rsqrt_s16_params", o.params.c_fields("mult", "shift"))
+        n = ir.tensor(g, o.outputs[0]).size
+        ctx.call(o, f"tcc_rsqrt_s16(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])}, {n});",
+                 "tcc_normalize")
 
     def lut(self, g, o):
         si, zi, so, zo = _qparams(g, o)
@@ -248,6 +272,50 @@ class Elu(_Unary):
     def lut(self, g, o):
         si, zi, so, zo = _qparams(g, o)
         return T.lut_from_float(si, zi, so, zo, lambda x: T.expf(x) - T.F32(1.0) if x < 0 else x)
+
+
+def _libm_f32(name: str, x) -> np.float32:
+    """The host C library's float function ``name`` (what TFLite's host build calls), float64
+    rounded to float32 where there is none."""
+    libm = T._libm()
+    if libm is not None:
+        import ctypes
+        fn = getattr(libm, name)
+        fn.restype, fn.argtypes = ctypes.c_float, [ctypes.c_float]
+        return T.F32(fn(float(x)))
+    return T.F32({"erfcf": math.erfc, "tanhf": math.tanh}[name](float(x)))
+
+
+def gelu_f32(x, approximate: bool) -> np.float32:
+    """TFLite's GeluTransform / GeluTransformApproximate in float32 (gelu.h)."""
+    x, half = T.F32(x), T.F32(0.5)
+    if approximate:
+        k = T.F32(math.sqrt(2.0 / math.pi))
+        return half * x * (T.F32(1.0) + _libm_f32("tanhf", k * (x + T.F32(0.044715) * x * x * x)))
+    return half * x * _libm_f32("erfcf", x * T.F32(-math.sqrt(0.5)))
+
+
+@register
+class Gelu(_Unary):
+    """GELU (TFLite's; TFLite Micro has none): float32 0.5 x erfc(-x / sqrt(2)) (or the tanh
+    approximation), int8 through TFLite's LUTPopulate of that float function."""
+    kind = "GELU"
+    options_class = tflite.GeluOptions
+    float_fn = "tcc_gelu_f32"
+
+    def read_options(self, opts):
+        return dict(approximate=bool(opts.Approximate()) if opts is not None else False)
+
+    def lut(self, g, o):
+        si, zi, so, zo = _qparams(g, o)
+        return T.lut_from_float(si, zi, so, zo, lambda x: gelu_f32(x, o.attrs["approximate"]))
+
+    def float_call(self, o, x, y, n):
+        return f"tcc_gelu{'_approx' if o.attrs['approximate'] else ''}_f32({x}, {y}, {n});"
+
+    def tflm_reference_reliable(self, g, o):
+        """TFLite Micro has no GELU: TFLite's reference kernel checks it."""
+        return False
 
 
 def _downscale_int16(m32: int) -> int:

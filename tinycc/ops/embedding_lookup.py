@@ -1,6 +1,7 @@
 """EMBEDDING_LOOKUP: out[i, ..] = value[ids[i], ..], int32 ids (input 0), value (input 1) of the
-output's type (float32, int8 with the output's quantization; TFLite Micro's hybrid int8 value
-with float32 output is not supported). The GATHER kernel along axis 0 (``tcc_gather_idx``): run-time
+output's type (float32, int8 with the output's quantization as TFLite Micro; uint8, int16, int32,
+int64 and bool as TFLite, checked against it; TFLite Micro's hybrid int8 value with float32 output
+is not supported). The GATHER kernel along axis 0 (``tcc_gather_idx``): run-time
 ids are checked against the rows, and an invoke with one outside fails as in TFLite Micro."""
 from __future__ import annotations
 
@@ -20,9 +21,7 @@ class EmbeddingLookup(OpDef):
     def check(self, g, o):
         self.expect_arity(o, (2, 2))
         ids, value = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
-        dt = check_movable(self, g, o, [o.inputs[1]])
-        if dt not in ("float32", "int8"):
-            raise self.fail(o, f"value type {dt} is not supported (float32 or int8)", value.name)
+        check_movable(self, g, o, [o.inputs[1]])
         if not same_quant(value, ir.tensor(g, o.outputs[0])):
             raise self.fail(o, "value and output quantization must be equal", value.name)
         if ids.dtype != "int32" or len(ids.shape) != 1:
@@ -43,6 +42,10 @@ class EmbeddingLookup(OpDef):
         value, ids = operand(ctx, o, o.inputs[1], "value"), operand(ctx, o, o.inputs[0], "ids")
         ctx.call(o, f"if (tcc_gather_idx({desc}, {value}, {ids}, {ctx.buf(o.outputs[0])}) != 0) {{ return -1; }}",
                  self.kernel)
+
+    def tflm_reference_reliable(self, g, o):
+        """TFLite Micro looks up float32 and int8 values only: TFLite checks the other types."""
+        return ir.tensor(g, o.inputs[1]).dtype in ("float32", "int8")
 
     def evaluate(self, g, o, inputs):
         return [np.asarray(inputs[1])[np.asarray(inputs[0], np.int64)]]

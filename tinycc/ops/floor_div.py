@@ -1,12 +1,14 @@
-"""FLOOR_DIV and FLOOR_MOD with numpy broadcasting (up to 6-D), float32 and int32.
+"""FLOOR_DIV and FLOOR_MOD with numpy broadcasting (up to 6-D): float32, int32, int8 and int16
+(raw values: TFLite ignores their quantization), and int64 for FLOOR_MOD.
 
-float32 is checked against TFLite Micro (floor_div.cc, floor_mod.cc: float32 only); int32
-against TFLite's reference kernels (TFLite Micro has none). Semantics (reference floor_div.h,
+float32 is checked against TFLite Micro (floor_div.cc, floor_mod.cc: float32 only); the integer
+types against TFLite's reference kernels (TFLite Micro has none). Semantics (reference floor_div.h,
 floor_mod.h):
   FLOOR_DIV  floor((double)a / (double)b), the quotient in double even for float32 inputs.
   FLOOR_MOD  r = fmod(a, b) (int32: a % b); r + b when r != 0 and r, b differ in sign.
 A zero divisor: TFLite and TFLite Micro stop with an error; the kernels give inf/NaN
-(float32) or 0 (int32), and constant folding refuses to fold it.
+(float32) or 0 (integers), and constant folding refuses to fold it. An int8/int16 quotient out of
+range (-128 / -1) wraps, as TFLite's cast does on its hosts.
 
 The kernels (tcc_binary.c) read element k's inputs just before writing out[k] (``reads_min``).
 """
@@ -18,12 +20,12 @@ from .. import ir
 from . import OpDef, register
 from .elementwise_binary import bcast_fields, broadcast_reads, check_broadcast
 
-SUFFIX = {"float32": "f32", "int32": "s32"}
+SUFFIX = {"float32": "f32", "int32": "s32", "int8": "s8", "int16": "s16", "int64": "s64"}
 
 
 def floor_div(a: np.ndarray, b: np.ndarray, dtype: str) -> np.ndarray:
     q = np.floor(np.asarray(a, np.float64) / np.asarray(b, np.float64))
-    return q.astype(np.float32) if dtype == "float32" else q.astype(np.int64).astype(np.int32)
+    return q.astype(np.float32) if dtype == "float32" else q.astype(np.int64).astype(dtype)   # wraps
 
 
 def floor_mod(a: np.ndarray, b: np.ndarray, dtype: str) -> np.ndarray:
@@ -34,20 +36,22 @@ def floor_mod(a: np.ndarray, b: np.ndarray, dtype: str) -> np.ndarray:
         a, b = np.asarray(a, np.int64), np.asarray(b, np.int64)
         r = np.fmod(a, b)                     # C's %: the sign of the dividend
     r = np.where((r != 0) & ((b < 0) != (r < 0)), r + b, r)
-    return r.astype(np.float32 if dtype == "float32" else np.int32)
+    return r.astype(dtype)
 
 
 class _FloorOp(OpDef):
     kernel = "tcc_binary"
     fn = ""
     formula = None
+    types: tuple[str, ...] = ()
 
     def check(self, g, o):
         self.expect_arity(o, (2, 2))
         dt = ir.tensor(g, o.inputs[0]).dtype
-        if dt not in SUFFIX:
-            raise self.fail(o, f"input type {dt} is not supported (float32 or int32)", ir.tensor(g, o.inputs[0]).name)
-        check_broadcast(self, g, o, (0, 1), int32=True)
+        if dt not in self.types:
+            raise self.fail(o, f"input type {dt} is not supported ({', '.join(self.types)})",
+                            ir.tensor(g, o.inputs[0]).name)
+        check_broadcast(self, g, o, (0, 1), ints=tuple(t for t in self.types if t != "float32"))
 
     def reads_min(self, g, o, slot):
         return broadcast_reads(g, o, slot)
@@ -66,7 +70,7 @@ class _FloorOp(OpDef):
         ctx.call(o, f"tcc_{self.fn}_{SUFFIX[a.dtype]}(&{params}, {ins}, {ctx.buf(o.outputs[0])});", self.kernel)
 
     def tflm_reference_reliable(self, g, o):
-        """TFLite Micro has only float32 kernels: int32 is checked against TFLite."""
+        """TFLite Micro has only float32 kernels: the integer types are checked against TFLite."""
         return ir.tensor(g, o.inputs[0]).dtype == "float32"
 
 
@@ -74,6 +78,7 @@ class _FloorOp(OpDef):
 class FloorDiv(_FloorOp):
     kind = "FLOOR_DIV"
     fn = "floor_div"
+    types = ("float32", "int32", "int8", "int16")       # TFLite's floor_div.cc
     formula = staticmethod(floor_div)
 
 
@@ -81,4 +86,5 @@ class FloorDiv(_FloorOp):
 class FloorMod(_FloorOp):
     kind = "FLOOR_MOD"
     fn = "floor_mod"
+    types = ("float32", "int32", "int8", "int16", "int64")   # TFLite's floor_mod.cc
     formula = staticmethod(floor_mod)

@@ -1,7 +1,9 @@
 """SPACE_TO_BATCH_ND: pad the M spatial dims of [N, s_1..s_M, rest] with zeros (int8: the output
 zero point, as TFLite pads: the float model's 0.0), cut each into blocks of block_shape[i] and move the block
 offsets into the batch: out[(o_1*b_2*..*b_M + ...)*N + n, j_1, .., j_M, r] =
-padded[n, j_1*b_1 + o_1, .., j_M*b_M + o_M, r]. int8 and float32 (TFLite Micro), 3-D or 4-D.
+padded[n, j_1*b_1 + o_1, .., j_M*b_M + o_M, r]. int8 and float32 (TFLite Micro); uint8, int16,
+int32, int64 and bool (TFLite's, checked against it; quantized types pad with the zero point); 3-D
+or 4-D.
 
 A gather through a compile-time index map: padding mixes the block offset and the spatial index,
 so a padded case is one index table (an int32 per element); without padding the maps are
@@ -21,16 +23,14 @@ from ..index_maps import index_array, maps_or_table
 from . import register
 from ._datamove import GatherMapOp, check_movable, const_ints, require_same_quant
 
-SPACE_BATCH_TYPES = ("int8", "float32")   # what TFLite Micro's kernels take
+TFLM_TYPES = ("int8", "float32")   # what TFLite Micro's kernels take; TFLite checks the other types
 
 
 def block_args(op, g, o, second: str) -> tuple[list[int], np.ndarray]:
     """block_shape (M entries >= 1) and the [M, 2] paddings / crops (>= 0) of a 3-D or 4-D input."""
     op.expect_arity(o, (3, 3))
     x = ir.tensor(g, o.inputs[0])
-    dt = check_movable(op, g, o, [o.inputs[0]])
-    if dt not in SPACE_BATCH_TYPES:
-        raise op.fail(o, f"type {dt} is not supported (int8 or float32)", x.name)
+    check_movable(op, g, o, [o.inputs[0]])
     require_same_quant(op, g, o)
     if len(x.shape) not in (3, 4):
         raise op.fail(o, f"expects a 3-D or 4-D input, got {list(x.shape)}", x.name)
@@ -79,13 +79,15 @@ class SpaceToBatchND(GatherMapOp):
         self.expect_shape(g, o, o.outputs[0], self.out_index(g, o)[0].shape)
 
     def fill_value(self, g, o, inputs):
+        """The output zero point of a quantized type (TFLite's output_offset), else 0."""
         y = ir.tensor(g, o.outputs[0])
-        return y.quant.zero_point[0] if y.dtype == "int8" else 0
+        return y.quant.zero_point[0] if y.quant is not None and y.dtype in ("int8", "uint8", "int16") else 0
 
     def fill(self, g, o, ctx):
         y = ir.tensor(g, o.outputs[0])
         return ctx.const_array(o, "pad_value", ir.C_TYPE[y.dtype], [self.fill_value(g, o, [])])
 
     def tflm_reference_reliable(self, g, o):
-        """TFLite Micro's pad value is uninitialised memory (see the module docstring)."""
-        return not block_args(self, g, o, "paddings")[1].any()
+        """TFLite Micro's pad value is uninitialised memory (see the module docstring), and it has
+        int8 and float32 kernels only."""
+        return not block_args(self, g, o, "paddings")[1].any() and ir.tensor(g, o.inputs[0]).dtype in TFLM_TYPES

@@ -1,0 +1,234 @@
+"""Every tensor type TFLite Micro accepts for an op, tinycc accepts too (issue 16).
+
+tests/data/tflm_types.json lists, per op, the types of its data input (conversions: src->dst) that
+the installed TFLite Micro, TFLite's reference kernels and tinycc accept, found by running one
+single-op model per (op, type) (``tinycc.testing.models_types``) in each; ``scripts/make_tflm_types.py``
+rewrites it. Here tinycc's side is recomputed: every type TFLite Micro accepts must compile, except
+the file's ``gaps`` (each with its reason); a gap closed, or a new one, fails the test. The numbers
+are checked elsewhere (each op's own tests, and the models below for the types added here).
+"""
+from __future__ import annotations
+
+import json
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tinycc import driver, ir
+from tinycc.errors import TinyccError
+from tinycc.testing import models_types as M
+from tinycc.testing.tflite_writer import ModelBuilder
+
+TABLE_FILE = Path(__file__).parent / "data" / "tflm_types.json"
+
+
+def table() -> dict:
+    return json.loads(TABLE_FILE.read_text())
+
+
+def build(kind: str, dt: str) -> bytes:
+    if "->" in dt:
+        return M.conversion(kind, *dt.split("->"))
+    return M.CASES[kind](dt)
+
+
+def accepted(tmp_path, data: bytes) -> bool:
+    path = tmp_path / "m.tflite"
+    path.write_bytes(data)
+    try:
+        driver.compile_graph(str(path))
+        return True
+    except TinyccError:
+        return False
+
+
+def test_table_covers_the_cases():
+    """The table was written from the current cases (rerun scripts/make_tflm_types.py if not)."""
+    t = table()
+    assert set(t["ops"]) == set(M.CASES) | set(M.CONVERSIONS)
+    assert all(set(v["tinycc"]) >= set(v["tflm"]) - set(t["gaps"].get(k, {})) for k, v in t["ops"].items())
+
+
+def test_every_type_tflite_micro_accepts(tmp_path):
+    t, refused = table(), {}
+    for kind, row in t["ops"].items():
+        for dt in row["tflm"]:
+            if not accepted(tmp_path, build(kind, dt)):
+                refused.setdefault(kind, []).append(dt)
+    gaps = {k: sorted(v) for k, v in t["gaps"].items()}
+    assert {k: sorted(v) for k, v in refused.items()} == gaps
+
+
+def test_circular_buffer_batch(tmp_path):
+    """Batch 2: TFLite Micro's kernel shifts and writes the first batch's frames only; tinycc the
+    same, the second batch zeros (not compared: TFLite Micro leaves its arena's bytes there)."""
+    from tinycc.verify import verify
+    mb = ModelBuilder()
+    q = dict(scale=0.05, zero_point=-4)
+    x = mb.tensor([2, 1, 2, 3], "int8", name="frame", **q)
+    y = mb.tensor([2, 4, 2, 3], "int8", name="frames", **q)
+    valid = mb.tensor([1], "bool", name="valid")
+    mb.custom_op("CIRCULAR_BUFFER", [x], [y, valid], {"cycles_max": 2})
+    model = tmp_path / "cb2.tflite"
+    model.write_bytes(mb.build([x], [y, valid]))
+    r = verify(str(model), samples=6)
+    assert r.ok, r
+    # batch 0's written slots only: 6 invokes of 4 slots x 6 bytes, less the 3 + 2 + 1 unwritten
+    assert [o.bytes_compared for o in r.outputs] == [6 * 24 - (3 + 2 + 1) * 6, 6]
+
+
+def int_samples(g, n: int):
+    """``n`` samples: integers in [-3000, 3000] (int8/int16: their whole range), divisors (inputs
+    named ``*_b*``) never 0, inputs named ``pos_*`` from 0 up, ``ids_*`` in [0, 5); bools at random;
+    floats normal with a deviation of 3."""
+    rng = np.random.default_rng(zlib.crc32(b"types"))
+    out = []
+    for _ in range(n):
+        xs = []
+        for tid in g.graph["inputs"]:
+            t = ir.tensor(g, tid)
+            if t.dtype == "bool":
+                xs.append(rng.integers(0, 2, t.shape).astype(bool))
+                continue
+            if t.dtype == "float32":
+                xs.append((rng.standard_normal(t.shape) * 3).astype(np.float32))
+                continue
+            info = np.iinfo(t.dtype)
+            if t.name.startswith("ids_"):
+                x = rng.integers(0, 5, t.shape)
+            elif t.name.startswith("pos_"):
+                x = rng.integers(0, info.max, t.shape, endpoint=True)
+            elif "_b" in t.name:
+                x = rng.choice([-1, 1], t.shape) * rng.integers(1, 20, t.shape)
+            else:
+                x = rng.integers(max(info.min, -3000), min(info.max, 3000), t.shape, endpoint=True)
+            xs.append(np.asarray(x).astype(t.dtype))
+        out.append(xs)
+    return out
+
+
+def check(tmp_path, data: bytes, tflm: bool, samples: int = 3, mode: str = "host"):
+    """Build and run ``data`` (host, or QEMU cortex-m4), compare with TFLite Micro (``tflm``) or
+    TFLite's reference kernels."""
+    from tinycc.verify import Reference, tflm_unreliable
+    from .conftest import assert_match, run_compiled
+    path = tmp_path / "m.tflite"
+    path.write_bytes(data)
+    g = driver.compile_graph(str(path))
+    assert tflm_unreliable(g) == (not tflm)
+    batches = int_samples(g, samples)
+    ref = Reference(str(path), len(g.graph["outputs"]), lite=not tflm)
+    ours, _ = run_compiled(path, batches, tmp_path, mode, g=g)
+    assert_match(ours, [ref.run(xs) for xs in batches])
+
+
+def integer_ops(n) -> None:
+    """int32 SUB, MUL, DIV (one with RELU6), SQUARED_DIFFERENCE, MAXIMUM, MINIMUM and int64
+    MAXIMUM, MINIMUM (the second input broadcast along the last axis); int16 RSQRT."""
+    for dt, kinds in (("int32", ("SUB", "MUL", "DIV", "SQUARED_DIFFERENCE", "MAXIMUM", "MINIMUM")),
+                      ("int64", ("MAXIMUM", "MINIMUM"))):
+        n.dtype = dt
+        a, _ = n.input((2, 3, 4), name=f"int_a_{dt}")
+        b, _ = n.input((4,), name=f"int_b_{dt}")
+        for kind in kinds:
+            opts = dict(fused_activation_function="NONE") if kind in ("SUB", "DIV") else {}
+            n.op(kind, [a, b], [n.act((2, 3, 4), {}, f"{kind.lower()}_{dt}")], **opts)
+    n.dtype = "int16"
+    x, _ = n.input((2, 9), q=(0.0007, 0), name="pos_rsqrt")
+    n.op("RSQRT", [x], [n.act((2, 9), dict(scale=0.002, zero_point=0), "rsqrt_i16")])
+    n.dtype = "int32"
+    a, _ = n.input((3, 5), name="relu_a")
+    b, _ = n.input((3, 5), name="relu_b")
+    n.op("DIV", [a, b], [n.act((3, 5), {}, "div_relu6")], fused_activation_function="RELU6")
+
+
+COMPARISONS = ("EQUAL", "NOT_EQUAL", "LESS", "LESS_EQUAL", "GREATER", "GREATER_EQUAL")
+
+
+def comparisons(n, int16: bool = False) -> None:
+    """Every comparison of int64, EQUAL and NOT_EQUAL of bool; with ``int16``, every comparison of
+    int16 only (inputs on two scales: TFLite compares the raw values)."""
+    cases = ((("int16", COMPARISONS, ((0.002, 0), (0.0013, 0))),) if int16 else
+             (("int64", COMPARISONS, None), ("bool", ("EQUAL", "NOT_EQUAL"), None)))
+    for dt, kinds, qs in cases:
+        n.dtype = dt
+        a, _ = n.input((2, 3, 4), q=qs and qs[0], name=f"cmp_a_{dt}")
+        b, _ = n.input((3, 1), q=qs and qs[1], name=f"cmp_c_{dt}")
+        for kind in kinds:
+            n.op(kind, [a, b], [n.act((2, 3, 4), {}, f"{kind.lower()}_{dt}", dtype="bool")])
+
+
+@pytest.mark.parametrize("mode", ["host", "qemu"])
+def test_integer_arithmetic_against_tflite_micro(tmp_path, mode):
+    """The integer arithmetic and comparisons TFLite Micro has and tinycc lacked (one model), on
+    the host and in QEMU (cortex-m4)."""
+    from tinycc.testing.models_datamove import Net
+    from .conftest import needs_qemu
+    if mode == "qemu":
+        needs_qemu()
+    n = Net(np.random.default_rng(1))
+    integer_ops(n)
+    comparisons(n)
+    check(tmp_path, n.build(), tflm=True, mode=mode)
+
+
+def test_integers_against_tflite(tmp_path):
+    """FLOOR_DIV int8 and int16, FLOOR_MOD int8, int16 and int64 (TFLite's; TFLite Micro has
+    float32 only), raw values with broadcasting and a constant divisor; the int16 comparisons."""
+    from tinycc.testing import models_builtins_b as B
+    from tinycc.testing.models_datamove import Net
+    n = Net(np.random.default_rng(2))
+    for dt in ("int8", "int16"):
+        B.floor_ops(n, dt, [((3, 4), (3, 4)), ((2, 3, 4), (4,))])
+    comparisons(n, int16=True)
+    n.dtype = "int64"
+    a, _ = n.input((2, 3, 4), name="floor_a_i64")
+    b, _ = n.input((4,), name="floor_b_i64")
+    n.op("FLOOR_MOD", [a, b], [n.act((2, 3, 4), {}, "floor_mod_i64")])
+    check(tmp_path, n.build(), tflm=False)
+
+
+def test_moved_types_against_tflite(tmp_path):
+    """SPACE_TO_BATCH_ND (padded: the zero point of uint8), BATCH_TO_SPACE_ND and
+    EMBEDDING_LOOKUP of uint8, int16, int32, int64 and bool, which TFLite Micro lacks: against
+    TFLite."""
+    from tinycc.testing.models_builtins_a import _batch_to_space_shape, _space_to_batch_shape
+    from tinycc.testing.models_datamove import Net
+    n = Net(np.random.default_rng(3))
+    for dt in ("uint8", "int16", "int32", "int64", "bool"):
+        n.dtype = dt
+        q = dict(scale=0.05, zero_point=7) if dt == "uint8" else n.q()
+        for kind, shape, shape_of, pads in (("SPACE_TO_BATCH_ND", (1, 3, 4, 2), _space_to_batch_shape, [[1, 0], [0, 2]]),
+                                            ("BATCH_TO_SPACE_ND", (4, 2, 3, 2), _batch_to_space_shape, [[0, 1], [1, 0]])):
+            x = n.b.tensor(list(shape), dt, name=f"{kind[:3]}_x_{dt}", **q)
+            n.inputs.append(x)
+            y = n.b.tensor(list(shape_of(shape, [2, 2], pads)), dt, name=f"{kind[:3]}_{dt}", **q)
+            n.outputs.append(y)
+            n.op(kind, [x, n.const([2, 2], name="block"), n.const(np.asarray(pads), name="pads")], [y])
+        table = n.b.tensor([5, 3], dt, data=np.arange(15).reshape(5, 3).astype(dt), name=f"table_{dt}", **q)
+        y = n.b.tensor([4, 3], dt, name=f"lookup_{dt}", **q)
+        n.outputs.append(y)
+        ids = n.b.tensor([4], "int32", name=f"ids_{dt}")
+        n.inputs.append(ids)
+        n.op("EMBEDDING_LOOKUP", [ids, table], [y])
+    check(tmp_path, n.build(), tflm=False)
+
+
+def test_gelu_and_reduce_prod_against_tflite(tmp_path):
+    """GELU (TFLite's; TFLite Micro has none), exact and approximate, float32 and int8 (TFLite's
+    table of the float function); REDUCE_PROD of a SHAPE, folded at compile time (Keras'
+    LayerNormalization multiplies dims so)."""
+    from tinycc.testing.models_datamove import Net
+    n = Net(np.random.default_rng(4))
+    for dt, q_out in (("float32", {}), ("int8", dict(scale=0.03, zero_point=-100))):
+        n.dtype = dt
+        x, _ = n.input((2, 40), q=(0.05, 3), name=f"gelu_x_{dt}")
+        for approximate in (False, True):
+            n.op("GELU", [x], [n.act((2, 40), q_out, f"gelu_{dt}_{approximate}")], approximate=approximate)
+    shape = n.b.tensor([2], "int32", name="shape")
+    n.b.op("SHAPE", [x], [shape], out_type="int32")
+    prod = n.act((), {}, "prod", dtype="int32")
+    n.op("REDUCE_PROD", [shape, n.const([0], name="axis")], [prod], keep_dims=False)
+    check(tmp_path, n.build(), tflm=False)
