@@ -12,13 +12,16 @@ CODE_BYTES: dict[str, int] = {
     "arm_conv_blocks": 4928,
     "arm_conv_pw": 5444,
     "arm_conv_pw8_pairs": 448,
+    "arm_conv_s16": 1040,
     "arm_conv_store": 3708,
     "arm_dw": 1156,
     "arm_dw3x3": 6852,
     "arm_dw8": 4632,
+    "arm_dw_s16": 2736,
     "arm_fc": 2940,
     "arm_fc8": 3852,
     "arm_fc_int8": 3776,
+    "arm_fc_s16": 1040,
     "arm_lstm_s16": 2420,
     "arm_lstm_s8": 2048,
 }
@@ -33,4 +36,5 @@ FILE_BYTES: dict[str, int] = {
     "arm/tcc_arm_fc8": 3852,
     "arm/tcc_arm_lstm": 3376,
     "arm/tcc_arm_pool": 1108,
+    "arm/tcc_arm_s16": 3776,
 }

@@ -1,0 +1,32 @@
+/* tinycc runtime, Cortex-M DSP kernels: 16x8 CONV_2D, FULLY_CONNECTED and DEPTHWISE_CONV_2D
+ * (int16 activations with zero point 0, int8 weights widened to int16 at compile time). */
+#ifndef TCC_ARM_S16_H
+#define TCC_ARM_S16_H
+
+#include <stdint.h>
+
+/* Weights (tinycc/variants/arm_s16.py packs them):
+ *   conv / fc: output channels in blocks of TCC_ARM_S16_ROWS (the last one zero-padded); per
+ *     block, for each tap (ky, kx) and pair of input channels (c, c + 1), TCC_ARM_S16_ROWS pair
+ *     words (w[oc][ky][kx][c], w[oc][ky][kx][c + 1]), oc = the block's rows in order;
+ *   depthwise: the filter [k_h][k_w][c] as int16, channel pairs being pair words.
+ * in_c (conv, fc) and the channels (depthwise) are even. bias: int64, zeros when the model has
+ * none. A FULLY_CONNECTED is a 1x1 convolution of a batches x 1 x 1 x in_depth input. */
+#define TCC_ARM_S16_ROWS 4
+
+typedef struct {
+    int32_t batches, in_h, in_w, in_c;
+    int32_t out_h, out_w, out_c;
+    int32_t k_h, k_w;
+    int32_t stride_h, stride_w, pad_top, pad_left;
+    int32_t act_min, act_max, acc64;
+    const int32_t *weights;                 /* pair words (4-byte aligned) */
+    const int64_t *bias;
+    const int32_t *mult, *shift;
+} tcc_arm_s16_params;
+
+void tcc_arm_conv_s16(const tcc_arm_s16_params *p, const int16_t *in, int16_t *out);
+void tcc_arm_fc_s16(const tcc_arm_s16_params *p, const int16_t *in, int16_t *out);
+void tcc_arm_dw_s16(const tcc_arm_s16_params *p, const int16_t *in, int16_t *out);
+
+#endif /* TCC_ARM_S16_H */
