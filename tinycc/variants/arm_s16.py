@@ -41,6 +41,7 @@ class S16Packed(Packed):
     impl: ClassVar[str] = "arm_conv_s16"
     weights: np.ndarray
     bias: np.ndarray
+    rq: np.ndarray | None = None          # the SMMLAR multipliers (tcc_arm_s16.h), or None
 
 
 @dataclass(frozen=True, eq=False)
@@ -79,6 +80,21 @@ def bias64(p, n: int) -> np.ndarray:
     return np.zeros(n, np.int64) if p.bias is None else np.asarray(p.bias, np.int64)
 
 
+def smmlar_rq(rows: np.ndarray, p) -> np.ndarray | None:
+    """tcc_arm_s16.h's SMMLAR multipliers m16 << (32 - t) of an int64-bias op (rows: the weights
+    [channel, K]), or None when some channel's t = 15 - shift is outside [16, 32] or its
+    acc + bias may leave int32."""
+    if not p.acc64:
+        return None
+    bias = bias64(p, rows.shape[0])
+    bound = np.abs(rows.astype(np.int64)).sum(axis=1) * 32768 + np.abs(bias)
+    mult, t = np.asarray(p.mult, np.int64), 15 - np.asarray(p.shift, np.int64)
+    if bound.max(initial=0) >= 2**31 or t.min(initial=16) < 16 or t.max(initial=32) > 32:
+        return None
+    reduced = np.where(mult < 0x7FFF0000, (mult + (1 << 15)) >> 16, 0x7FFF)
+    return (reduced << (32 - t)).astype(np.int32)
+
+
 class _ArmS16(Variant):
     sources = ("arm/tcc_arm_s16",)
 
@@ -87,13 +103,15 @@ class _ArmS16(Variant):
         raise NotImplementedError
 
     def emit(self, g, o, ctx, pk):
-        p = o.params
+        p, fast = o.params, pk.rq is not None
         fields = self.geometry(g, o) + [
             ("act_min", p.act_range[0]), ("act_max", p.act_range[1]), ("acc64", int(p.acc64)),
             ("weights", ctx.const_array(o, "weights", "int32_t", pk.weights)),
-            ("bias", ctx.const_array(o, "bias", "int64_t", pk.bias)),
-            ("mult", ctx.const_array(o, "mult", "int32_t", p.mult)),
-            ("shift", ctx.const_array(o, "shift", "int32_t", p.shift))]
+            ("bias", None if fast else ctx.const_array(o, "bias", "int64_t", pk.bias)),
+            ("mult", None if fast else ctx.const_array(o, "mult", "int32_t", p.mult)),
+            ("shift", None if fast else ctx.const_array(o, "shift", "int32_t", p.shift)),
+            ("rq", ctx.const_array(o, "rq", "int32_t", pk.rq) if fast else None),
+            ("bias32", ctx.const_array(o, "bias32", "int32_t", pk.bias.astype(np.int32)) if fast else None)]
         params = ctx.struct(o, "tcc_arm_s16_params", fields)
         self.call(ctx, o, f"{self.entries[0]}(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])});")
 
@@ -130,7 +148,7 @@ class ArmConvS16(_ArmS16):
         w = ir.tensor(g, o.inputs[1]).data
         rows = w.reshape(w.shape[0], -1)
         check_int32_sums(rows)
-        return S16Packed(weights=pack_rows(rows), bias=bias64(o.params, w.shape[0]))
+        return S16Packed(weights=pack_rows(rows), bias=bias64(o.params, w.shape[0]), rq=smmlar_rq(rows, o.params))
 
     def cycles(self, g, o, pk):
         p, w = o.params, ir.tensor(g, o.inputs[1])
@@ -169,7 +187,7 @@ class ArmFcS16(_ArmS16):
     def pack(self, g, o):
         w = ir.tensor(g, o.inputs[1]).data
         check_int32_sums(w)
-        return Fc16Packed(weights=pack_rows(w), bias=bias64(o.params, w.shape[0]))
+        return Fc16Packed(weights=pack_rows(w), bias=bias64(o.params, w.shape[0]), rq=smmlar_rq(w, o.params))
 
     def cycles(self, g, o, pk):
         p = o.params
@@ -205,8 +223,10 @@ class ArmDwS16(_ArmS16):
 
     def pack(self, g, o):
         w = ir.tensor(g, o.inputs[1]).data               # [1, k_h, k_w, channels]
-        check_int32_sums(w.reshape(-1, w.shape[3]).T)
-        return Dw16Packed(weights=pair_words(w.reshape(-1)), bias=bias64(o.params, w.shape[3]))
+        rows = w.reshape(-1, w.shape[3]).T
+        check_int32_sums(rows)
+        return Dw16Packed(weights=pair_words(w.reshape(-1)), bias=bias64(o.params, w.shape[3]),
+                          rq=smmlar_rq(rows, o.params))
 
     def cycles(self, g, o, pk):
         p, w = o.params, ir.tensor(g, o.inputs[1])

@@ -17,116 +17,173 @@
 #include "tcc_arm_dsp.h"
 #include "tcc_common.h"
 
+/* The plain kernels' requantization (out of line: rarely used, and long). */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static int32_t tcc_arm_s16_rq_plain(const tcc_arm_s16_params *p, int32_t acc, int32_t oc)
+{
+    return tcc_requantize_acc((int64_t)acc + p->bias[oc], p->mult[oc], p->shift[oc], p->acc64);
+}
+
 TCC_ARM_INLINE int16_t tcc_arm_s16_out(const tcc_arm_s16_params *p, int32_t acc, int32_t oc)
 {
-    return (int16_t)tcc_clamp(tcc_requantize_acc((int64_t)acc + p->bias[oc], p->mult[oc], p->shift[oc], p->acc64),
-                              p->act_min, p->act_max);
+    const int32_t v = p->rq != NULL ? tcc_smmlar(acc + p->bias32[oc], p->rq[oc], 0) : tcc_arm_s16_rq_plain(p, acc, oc);
+    return (int16_t)tcc_clamp(v, p->act_min, p->act_max);
 }
 
-/* acc[r] += the dot product of x[0 .. 2 * pairs) with row r of the interleaved weights w. */
-TCC_ARM_INLINE void tcc_arm_s16_dot4(const int16_t *x, const uint32_t *w, int32_t pairs, int32_t acc[4])
-{
-    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
-    const int16_t *end = x + 2 * pairs;
-    for (; x + 4 <= end; x += 4, w += 8) {
-        const uint32_t x0 = tcc_ld32(x), x1 = tcc_ld32(x + 2);
-        const uint32_t w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3];
-        const uint32_t w4 = w[4], w5 = w[5], w6 = w[6], w7 = w[7];
-        a0 = tcc_smlad(w0, x0, a0);
-        a1 = tcc_smlad(w1, x0, a1);
-        a2 = tcc_smlad(w2, x0, a2);
-        a3 = tcc_smlad(w3, x0, a3);
-        a0 = tcc_smlad(w4, x1, a0);
-        a1 = tcc_smlad(w5, x1, a1);
-        a2 = tcc_smlad(w6, x1, a2);
-        a3 = tcc_smlad(w7, x1, a3);
-    }
-    if (x < end) {
-        const uint32_t x0 = tcc_ld32(x);
-        a0 = tcc_smlad(w[0], x0, a0);
-        a1 = tcc_smlad(w[1], x0, a1);
-        a2 = tcc_smlad(w[2], x0, a2);
-        a3 = tcc_smlad(w[3], x0, a3);
-    }
-    acc[0] = a0;
-    acc[1] = a1;
-    acc[2] = a2;
-    acc[3] = a3;
-}
+/* Four rows' steps on one pair of activations (the pair at byte offset XO of x, the rows' pair
+ * words at byte offset WO of w): the five loads in a row (one cycle each after the first on the
+ * M4), then the four SMLAD. The asm statements are volatile, so gcc keeps this order. */
+#define TCC_ARM_S16_PAIR(XO, WO)                                                                   \
+    do {                                                                                           \
+        uint32_t xv_, v0_, v1_, v2_, v3_;                                                          \
+        TCC_LDR_ANY(xv_, x, XO);                                                                   \
+        TCC_LDR_ANY(v0_, w, WO);                                                                   \
+        TCC_LDR_ANY(v1_, w, (WO) + 4);                                                             \
+        TCC_LDR_ANY(v2_, w, (WO) + 8);                                                             \
+        TCC_LDR_ANY(v3_, w, (WO) + 12);                                                            \
+        TCC_SMLAD_ACC(a0, v0_, xv_);                                                               \
+        TCC_SMLAD_ACC(a1, v1_, xv_);                                                               \
+        TCC_SMLAD_ACC(a2, v2_, xv_);                                                               \
+        TCC_SMLAD_ACC(a3, v3_, xv_);                                                               \
+    } while (0)
 
-/* The conv of tcc_arm_conv_s16 and tcc_arm_fc_s16 (each entry inlines its own copy). */
-TCC_ARM_INLINE void tcc_arm_s16_conv(const tcc_arm_s16_params *p, const int16_t *in, int16_t *out)
+/* a0..a3 += the dot products of x[0 .. 2 * pairs) with the 4 rows of the interleaved weights w
+ * (x and w advance past them). */
+#define TCC_ARM_S16_DOT4(x, w, pairs)                                                              \
+    do {                                                                                           \
+        const int16_t *end_ = (x) + 2 * (pairs);                                                   \
+        for (; (x) + 8 <= end_; (x) += 8, (w) += 16) {                                             \
+            TCC_ARM_S16_PAIR(0, 0);                                                                \
+            TCC_ARM_S16_PAIR(4, 16);                                                               \
+            TCC_ARM_S16_PAIR(8, 32);                                                               \
+            TCC_ARM_S16_PAIR(12, 48);                                                              \
+        }                                                                                          \
+        for (; (x) < end_; (x) += 2, (w) += 4) {                                                   \
+            TCC_ARM_S16_PAIR(0, 0);                                                                \
+        }                                                                                          \
+    } while (0)
+
+#ifndef TCC_OMIT_ARM_CONV_S16  /* tinycc defines it when no op calls it */
+/* Per output
+ * pixel, the window's rows inside the image (ky0 .. ky1) and columns (kx0 .. kx1), then per block
+ * of 4 channels the sum over those rows of one run of (kx1 - kx0) * in_c activations each. */
+void tcc_arm_conv_s16(const tcc_arm_s16_params *p, const int16_t *in, int16_t *out)
 {
-    const int32_t ci = p->in_c, kw = p->k_w;
+    const int32_t ci = p->in_c, kw = p->k_w, out_c = p->out_c;
     const int32_t block_words = p->k_h * kw * ci / 2 * TCC_ARM_S16_ROWS;
+    const int32_t x_row = p->in_w * ci, w_row = kw * ci / 2 * TCC_ARM_S16_ROWS;
     const uint32_t *wts = (const uint32_t *)p->weights;
     for (int32_t b = 0; b < p->batches; ++b) {
-        const int16_t *img = in + b * p->in_h * p->in_w * ci;
+        const int16_t *img = in + b * p->in_h * x_row;
         for (int32_t oy = 0; oy < p->out_h; ++oy) {
             const int32_t y0 = oy * p->stride_h - p->pad_top;
-            const int32_t ky0 = TCC_ARM_MAX(0, -y0), ky1 = TCC_ARM_MIN(p->k_h, p->in_h - y0);
+            const int32_t ky0 = TCC_ARM_MAX(0, -y0), rows = TCC_ARM_MIN(p->k_h, p->in_h - y0) - ky0;
             for (int32_t ox = 0; ox < p->out_w; ++ox) {
                 const int32_t x0 = ox * p->stride_w - p->pad_left;
                 const int32_t kx0 = TCC_ARM_MAX(0, -x0), kx1 = TCC_ARM_MIN(kw, p->in_w - x0);
-                const int32_t pairs = (kx1 - kx0) * ci / 2;
-                for (int32_t oc = 0; oc < p->out_c; oc += TCC_ARM_S16_ROWS) {
-                    int32_t acc[4] = {0, 0, 0, 0};
-                    const uint32_t *wb = wts + oc / TCC_ARM_S16_ROWS * block_words;
-                    for (int32_t ky = ky0; ky < ky1 && pairs > 0; ++ky) {
-                        tcc_arm_s16_dot4(img + ((y0 + ky) * p->in_w + x0 + kx0) * ci,
-                                         wb + (ky * kw + kx0) * ci / 2 * TCC_ARM_S16_ROWS, pairs, acc);
+                const int32_t pairs = kx1 > kx0 ? (kx1 - kx0) * ci / 2 : 0;
+                const int16_t *x_first = img + ((y0 + ky0) * p->in_w + x0 + kx0) * ci;
+                const uint32_t *w_first = wts + (ky0 * kw + kx0) * ci / 2 * TCC_ARM_S16_ROWS;
+                for (int32_t oc = 0; oc < out_c; oc += TCC_ARM_S16_ROWS, w_first += block_words) {
+                    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+                    const int16_t *xr = x_first;
+                    const uint32_t *wr = w_first;
+                    for (int32_t r = 0; r < rows; ++r, xr += x_row, wr += w_row) {
+                        const int16_t *x = xr;
+                        const uint32_t *w = wr;
+                        TCC_ARM_S16_DOT4(x, w, pairs);
                     }
-                    const int32_t n = TCC_ARM_MIN(TCC_ARM_S16_ROWS, p->out_c - oc);
-                    for (int32_t r = 0; r < n; ++r) {
-                        out[oc + r] = tcc_arm_s16_out(p, acc[r], oc + r);
-                    }
+                    out[oc] = tcc_arm_s16_out(p, a0, oc);
+                    if (oc + 1 < out_c) out[oc + 1] = tcc_arm_s16_out(p, a1, oc + 1);
+                    if (oc + 2 < out_c) out[oc + 2] = tcc_arm_s16_out(p, a2, oc + 2);
+                    if (oc + 3 < out_c) out[oc + 3] = tcc_arm_s16_out(p, a3, oc + 3);
                 }
-                out += p->out_c;
+                out += out_c;
             }
         }
     }
 }
-
-#ifndef TCC_OMIT_ARM_CONV_S16  /* tinycc defines it when no op calls it */
-void tcc_arm_conv_s16(const tcc_arm_s16_params *p, const int16_t *in, int16_t *out)
-{
-    tcc_arm_s16_conv(p, in, out);
-}
 #endif
 
 #ifndef TCC_OMIT_ARM_FC_S16  /* tinycc defines it when no op calls it */
+/* Per batch row and block of 4 outputs: the dot products with the whole row. */
 void tcc_arm_fc_s16(const tcc_arm_s16_params *p, const int16_t *in, int16_t *out)
 {
-    tcc_arm_s16_conv(p, in, out);
+    const int32_t depth = p->in_c, out_c = p->out_c;
+    for (int32_t b = 0; b < p->batches; ++b, in += depth, out += out_c) {
+        const uint32_t *w = (const uint32_t *)p->weights;
+        for (int32_t oc = 0; oc < out_c; oc += TCC_ARM_S16_ROWS) {
+            int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+            const int16_t *x = in;
+            TCC_ARM_S16_DOT4(x, w, depth / 2);
+            out[oc] = tcc_arm_s16_out(p, a0, oc);
+            if (oc + 1 < out_c) out[oc + 1] = tcc_arm_s16_out(p, a1, oc + 1);
+            if (oc + 2 < out_c) out[oc + 2] = tcc_arm_s16_out(p, a2, oc + 2);
+            if (oc + 3 < out_c) out[oc + 3] = tcc_arm_s16_out(p, a3, oc + 3);
+        }
+    }
 }
 #endif
 
 #ifndef TCC_OMIT_ARM_DW_S16  /* tinycc defines it when no op calls it */
+/* One filter tap (xp, wp: the tap's activations and weights) of 4 channels (TCC_ARM_DW16_4: pair
+ * words at byte offsets 0 and 4, loads first) or 2 (TCC_ARM_DW16_2); then xp and wp move to the
+ * next tap of the row. */
+#define TCC_ARM_DW16_4()                                                                           \
+    uint32_t xa_, xb_, wa_, wb_;                                                                   \
+    TCC_LDR_ANY(xa_, xp, 0);                                                                       \
+    TCC_LDR_ANY(xb_, xp, 4);                                                                       \
+    TCC_LDR_ANY(wa_, wp, 0);                                                                       \
+    TCC_LDR_ANY(wb_, wp, 4);                                                                       \
+    TCC_SMLABB_ACC(a0, xa_, wa_);                                                                  \
+    TCC_SMLATT_ACC(a1, xa_, wa_);                                                                  \
+    TCC_SMLABB_ACC(a2, xb_, wb_);                                                                  \
+    TCC_SMLATT_ACC(a3, xb_, wb_)
+#define TCC_ARM_DW16_2()                                                                           \
+    uint32_t xa_, wa_;                                                                             \
+    TCC_LDR_ANY(xa_, xp, 0);                                                                       \
+    TCC_LDR_ANY(wa_, wp, 0);                                                                       \
+    TCC_SMLABB_ACC(a0, xa_, wa_);                                                                  \
+    TCC_SMLATT_ACC(a1, xa_, wa_)
+#define TCC_ARM_DW16_TAP(LANES)                                                                    \
+    do {                                                                                           \
+        LANES();                                                                                   \
+        xp += ch;                                                                                  \
+        wp += ch;                                                                                  \
+    } while (0)
+
+/* Per output pixel, the window's taps inside the image, then per group of 4 channels (and a last
+ * pair) the sums over those taps. */
 void tcc_arm_dw_s16(const tcc_arm_s16_params *p, const int16_t *in, int16_t *out)
 {
     const int32_t ch = p->in_c, kw = p->k_w;
+    const int32_t x_row = p->in_w * ch;
     const int16_t *wts = (const int16_t *)(const void *)p->weights;
     for (int32_t b = 0; b < p->batches; ++b) {
-        const int16_t *img = in + b * p->in_h * p->in_w * ch;
+        const int16_t *img = in + b * p->in_h * x_row;
         for (int32_t oy = 0; oy < p->out_h; ++oy) {
             const int32_t y0 = oy * p->stride_h - p->pad_top;
-            const int32_t ky0 = TCC_ARM_MAX(0, -y0), ky1 = TCC_ARM_MIN(p->k_h, p->in_h - y0);
+            const int32_t ky0 = TCC_ARM_MAX(0, -y0), rows = TCC_ARM_MIN(p->k_h, p->in_h - y0) - ky0;
             for (int32_t ox = 0; ox < p->out_w; ++ox) {
                 const int32_t x0 = ox * p->stride_w - p->pad_left;
-                const int32_t kx0 = TCC_ARM_MAX(0, -x0), kx1 = TCC_ARM_MIN(kw, p->in_w - x0);
+                const int32_t kx0 = TCC_ARM_MAX(0, -x0), taps = TCC_ARM_MIN(kw, p->in_w - x0) - kx0;
+                const int16_t *x_first = img + ((y0 + ky0) * p->in_w + x0 + kx0) * ch;
+                const int16_t *w_first = wts + (ky0 * kw + kx0) * ch;
                 int32_t c = 0;
                 for (; c + 4 <= ch; c += 4) {
                     int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-                    for (int32_t ky = ky0; ky < ky1; ++ky) {
-                        const int16_t *xp = img + ((y0 + ky) * p->in_w + x0 + kx0) * ch + c;
-                        const int16_t *wp = wts + (ky * kw + kx0) * ch + c;
-                        for (int32_t kx = kx0; kx < kx1; ++kx, xp += ch, wp += ch) {
-                            const uint32_t xa = tcc_ld32(xp), xb = tcc_ld32(xp + 2);
-                            const uint32_t wa = tcc_ld32(wp), wb = tcc_ld32(wp + 2);
-                            a0 = tcc_smlabb(xa, wa, a0);
-                            a1 = tcc_smlatt(xa, wa, a1);
-                            a2 = tcc_smlabb(xb, wb, a2);
-                            a3 = tcc_smlatt(xb, wb, a3);
+                    for (int32_t r = 0; r < rows; ++r) {
+                        const int16_t *xp = x_first + r * x_row + c, *wp = w_first + r * kw * ch + c;
+                        int32_t t = taps;
+                        for (; t >= 3; t -= 3) {
+                            TCC_ARM_DW16_TAP(TCC_ARM_DW16_4);
+                            TCC_ARM_DW16_TAP(TCC_ARM_DW16_4);
+                            TCC_ARM_DW16_TAP(TCC_ARM_DW16_4);
+                        }
+                        for (; t > 0; --t) {
+                            TCC_ARM_DW16_TAP(TCC_ARM_DW16_4);
                         }
                     }
                     out[c] = tcc_arm_s16_out(p, a0, c);
@@ -134,15 +191,12 @@ void tcc_arm_dw_s16(const tcc_arm_s16_params *p, const int16_t *in, int16_t *out
                     out[c + 2] = tcc_arm_s16_out(p, a2, c + 2);
                     out[c + 3] = tcc_arm_s16_out(p, a3, c + 3);
                 }
-                for (; c < ch; c += 2) {
+                if (c < ch) {       /* the last pair */
                     int32_t a0 = 0, a1 = 0;
-                    for (int32_t ky = ky0; ky < ky1; ++ky) {
-                        const int16_t *xp = img + ((y0 + ky) * p->in_w + x0 + kx0) * ch + c;
-                        const int16_t *wp = wts + (ky * kw + kx0) * ch + c;
-                        for (int32_t kx = kx0; kx < kx1; ++kx, xp += ch, wp += ch) {
-                            const uint32_t xa = tcc_ld32(xp), wa = tcc_ld32(wp);
-                            a0 = tcc_smlabb(xa, wa, a0);
-                            a1 = tcc_smlatt(xa, wa, a1);
+                    for (int32_t r = 0; r < rows; ++r) {
+                        const int16_t *xp = x_first + r * x_row + c, *wp = w_first + r * kw * ch + c;
+                        for (int32_t t = taps; t > 0; --t) {
+                            TCC_ARM_DW16_TAP(TCC_ARM_DW16_2);
                         }
                     }
                     out[c] = tcc_arm_s16_out(p, a0, c);
