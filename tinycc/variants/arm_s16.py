@@ -25,13 +25,15 @@ from . import Packed, Variant, register
 
 ROWS = 4                   # TCC_ARM_S16_ROWS
 
-# Estimated Cortex-M4 cycles (tinycc.cycles' model), measured with tinycc bench on single-op
-# models (bench/cmsis_nn_reference.py's layers): per MAC, per output (requantization with the
-# int64 multiply, clamp, store), per block of 4 channels and filter row of a pixel (conv) or per
-# filter tap of 4 channels (depthwise).
-CONV_MAC_CYCLES = 1.1
-CONV_ROW_CYCLES = 20
-DW_TAP_CYCLES = 14
+# Estimated Cortex-M4 cycles (tinycc.cycles' model), calibrated with tinycc bench on the layers of
+# bench/cmsis_nn_reference.py (conv 3x3 16 -> 16 on 25x5: 477k cycles, this model 482k; depthwise
+# 3x3 on 25x5x16: 174k, 174k; FC 256 -> 64: 26.1k, 25.9k): per MAC (conv: 8 pairs a pass, FC: 4),
+# per block of 4 channels and filter row inside the image (conv), per filter tap of a group of 4
+# channels (depthwise), per output value (requantization, clamp, store).
+CONV_MAC_CYCLES = 1.3
+FC_MAC_CYCLES = 1.45
+CONV_ROW_CYCLES = 40
+DW_TAP_CYCLES = 28
 OUT_CYCLES = 24
 
 
@@ -110,8 +112,8 @@ class _ArmS16(Variant):
             ("bias", None if fast else ctx.const_array(o, "bias", "int64_t", pk.bias)),
             ("mult", None if fast else ctx.const_array(o, "mult", "int32_t", p.mult)),
             ("shift", None if fast else ctx.const_array(o, "shift", "int32_t", p.shift)),
-            ("rq", ctx.const_array(o, "rq", "int32_t", pk.rq) if fast else None),
-            ("bias32", ctx.const_array(o, "bias32", "int32_t", pk.bias.astype(np.int32)) if fast else None)]
+            ("rq", ctx.const_array(o, "rq", "int32_t", np.stack([pk.bias, pk.rq], axis=1).reshape(-1))
+                   if fast else None)]
         params = ctx.struct(o, "tcc_arm_s16_params", fields)
         self.call(ctx, o, f"{self.entries[0]}(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])});")
 
@@ -191,7 +193,7 @@ class ArmFcS16(_ArmS16):
 
     def cycles(self, g, o, pk):
         p = o.params
-        return (CONV_MAC_CYCLES * p.batches * p.in_depth * p.out_depth
+        return (FC_MAC_CYCLES * p.batches * p.in_depth * p.out_depth
                 + p.batches * ((p.out_depth + ROWS - 1) // ROWS * CONV_ROW_CYCLES + p.out_depth * OUT_CYCLES))
 
     def reads_min(self, g, o, slot, pk):

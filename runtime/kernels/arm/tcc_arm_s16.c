@@ -28,9 +28,19 @@ static int32_t tcc_arm_s16_rq_plain(const tcc_arm_s16_params *p, int32_t acc, in
 
 TCC_ARM_INLINE int16_t tcc_arm_s16_out(const tcc_arm_s16_params *p, int32_t acc, int32_t oc)
 {
-    const int32_t v = p->rq != NULL ? tcc_smmlar(acc + p->bias32[oc], p->rq[oc], 0) : tcc_arm_s16_rq_plain(p, acc, oc);
+    const int32_t *rq = p->rq;
+    const int32_t v = rq != NULL ? tcc_smmlar(acc + rq[2 * oc], rq[2 * oc + 1], 0) : tcc_arm_s16_rq_plain(p, acc, oc);
     return (int16_t)tcc_clamp(v, p->act_min, p->act_max);
 }
+
+/* The values of channels oc .. oc + n - 1 (n <= 4) from a0 .. a3. */
+#define TCC_ARM_S16_STORE4(out, oc, n)                                                             \
+    do {                                                                                           \
+        (out)[oc] = tcc_arm_s16_out(p, a0, oc);                                                    \
+        if ((n) > 1) (out)[(oc) + 1] = tcc_arm_s16_out(p, a1, (oc) + 1);                           \
+        if ((n) > 2) (out)[(oc) + 2] = tcc_arm_s16_out(p, a2, (oc) + 2);                           \
+        if ((n) > 3) (out)[(oc) + 3] = tcc_arm_s16_out(p, a3, (oc) + 3);                           \
+    } while (0)
 
 /* Four rows' steps on one pair of activations (the pair at byte offset XO of x, the rows' pair
  * words at byte offset WO of w): the five loads in a row (one cycle each after the first on the
@@ -50,17 +60,38 @@ TCC_ARM_INLINE int16_t tcc_arm_s16_out(const tcc_arm_s16_params *p, int32_t acc,
     } while (0)
 
 /* a0..a3 += the dot products of x[0 .. 2 * pairs) with the 4 rows of the interleaved weights w
- * (x and w advance past them). */
+ * (x and w advance past them): TCC_ARM_S16_DOT4 4 pairs a pass, TCC_ARM_S16_DOT4_8 8 (the conv's
+ * rows; the FC keeps the smaller code, its flash goes to the widened weights). */
+#define TCC_ARM_S16_PASS4(x, w)                                                                    \
+    do {                                                                                           \
+        TCC_ARM_S16_PAIR(0, 0);                                                                    \
+        TCC_ARM_S16_PAIR(4, 16);                                                                   \
+        TCC_ARM_S16_PAIR(8, 32);                                                                   \
+        TCC_ARM_S16_PAIR(12, 48);                                                                  \
+        (x) += 8;                                                                                  \
+        (w) += 16;                                                                                 \
+    } while (0)
 #define TCC_ARM_S16_DOT4(x, w, pairs)                                                              \
     do {                                                                                           \
         const int16_t *end_ = (x) + 2 * (pairs);                                                   \
-        for (; (x) + 8 <= end_; (x) += 8, (w) += 16) {                                             \
-            TCC_ARM_S16_PAIR(0, 0);                                                                \
-            TCC_ARM_S16_PAIR(4, 16);                                                               \
-            TCC_ARM_S16_PAIR(8, 32);                                                               \
-            TCC_ARM_S16_PAIR(12, 48);                                                              \
+        while ((x) + 8 <= end_) {                                                                  \
+            TCC_ARM_S16_PASS4(x, w);                                                               \
         }                                                                                          \
         for (; (x) < end_; (x) += 2, (w) += 4) {                                                   \
+            TCC_ARM_S16_PAIR(0, 0);                                                                \
+        }                                                                                          \
+    } while (0)
+/* The same with the pass counts precomputed: n8 passes of 8 pairs, n4 (0 or 1) of 4, n1 single pairs. */
+#define TCC_ARM_S16_DOT4_8(x, w, n8, n4, n1)                                                       \
+    do {                                                                                           \
+        for (int32_t k_ = (n8); k_ > 0; --k_) {                                                    \
+            TCC_ARM_S16_PASS4(x, w);                                                               \
+            TCC_ARM_S16_PASS4(x, w);                                                               \
+        }                                                                                          \
+        if (n4) {                                                                                  \
+            TCC_ARM_S16_PASS4(x, w);                                                               \
+        }                                                                                          \
+        for (int32_t k_ = (n1); k_ > 0; --k_, (x) += 2, (w) += 4) {                                \
             TCC_ARM_S16_PAIR(0, 0);                                                                \
         }                                                                                          \
     } while (0)
@@ -84,21 +115,23 @@ void tcc_arm_conv_s16(const tcc_arm_s16_params *p, const int16_t *in, int16_t *o
                 const int32_t x0 = ox * p->stride_w - p->pad_left;
                 const int32_t kx0 = TCC_ARM_MAX(0, -x0), kx1 = TCC_ARM_MIN(kw, p->in_w - x0);
                 const int32_t pairs = kx1 > kx0 ? (kx1 - kx0) * ci / 2 : 0;
+                const int32_t n8 = pairs >> 3, n4 = (pairs >> 2) & 1, n1 = pairs & 3;
                 const int16_t *x_first = img + ((y0 + ky0) * p->in_w + x0 + kx0) * ci;
                 const uint32_t *w_first = wts + (ky0 * kw + kx0) * ci / 2 * TCC_ARM_S16_ROWS;
                 for (int32_t oc = 0; oc < out_c; oc += TCC_ARM_S16_ROWS, w_first += block_words) {
                     int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
                     const int16_t *xr = x_first;
                     const uint32_t *wr = w_first;
-                    for (int32_t r = 0; r < rows; ++r, xr += x_row, wr += w_row) {
+                    for (int32_t r = rows; r > 0; --r, xr += x_row, wr += w_row) {
                         const int16_t *x = xr;
                         const uint32_t *w = wr;
-                        TCC_ARM_S16_DOT4(x, w, pairs);
+                        TCC_ARM_S16_DOT4_8(x, w, n8, n4, n1);
                     }
-                    out[oc] = tcc_arm_s16_out(p, a0, oc);
-                    if (oc + 1 < out_c) out[oc + 1] = tcc_arm_s16_out(p, a1, oc + 1);
-                    if (oc + 2 < out_c) out[oc + 2] = tcc_arm_s16_out(p, a2, oc + 2);
-                    if (oc + 3 < out_c) out[oc + 3] = tcc_arm_s16_out(p, a3, oc + 3);
+                    if (oc + 4 <= out_c) {
+                        TCC_ARM_S16_STORE4(out, oc, 4);
+                    } else {
+                        TCC_ARM_S16_STORE4(out, oc, out_c - oc);
+                    }
                 }
                 out += out_c;
             }
@@ -118,10 +151,7 @@ void tcc_arm_fc_s16(const tcc_arm_s16_params *p, const int16_t *in, int16_t *out
             int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
             const int16_t *x = in;
             TCC_ARM_S16_DOT4(x, w, depth / 2);
-            out[oc] = tcc_arm_s16_out(p, a0, oc);
-            if (oc + 1 < out_c) out[oc + 1] = tcc_arm_s16_out(p, a1, oc + 1);
-            if (oc + 2 < out_c) out[oc + 2] = tcc_arm_s16_out(p, a2, oc + 2);
-            if (oc + 3 < out_c) out[oc + 3] = tcc_arm_s16_out(p, a3, oc + 3);
+            TCC_ARM_S16_STORE4(out, oc, out_c - oc);
         }
     }
 }

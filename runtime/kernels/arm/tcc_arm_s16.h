@@ -12,7 +12,7 @@
  *   depthwise: the filter [k_h][k_w][c] as int16, channel pairs being pair words.
  * in_c (conv, fc) and the channels (depthwise) are even. bias: int64, zeros when the model has
  * none. Requantization: TFLite's 64-bit one (tcc_requantize64: x * m16 rounded, shifted right by
- * t = 15 - shift) is one SMMLAR of x = acc + bias with rq = m16 << (32 - t) when t is in [16, 32]
+ * t = 15 - shift) is one SMMLAR of x = acc + bias with m = m16 << (32 - t) when t is in [16, 32]
  * and x fits in int32 for every channel (tinycc checks both): (x * rq + 2^31) >> 32 is the same
  * floor of the same fraction. Otherwise rq is NULL and tcc_requantize_acc runs. A FULLY_CONNECTED is a 1x1 convolution of a batches x 1 x 1 x in_depth input. */
 #define TCC_ARM_S16_ROWS 4
@@ -26,7 +26,7 @@ typedef struct {
     const int32_t *weights;                 /* pair words (4-byte aligned) */
     const int64_t *bias;                    /* the plain kernels' requantization (rq == NULL) */
     const int32_t *mult, *shift;
-    const int32_t *rq, *bias32;             /* or, per channel: SMMLAR(acc + bias32, rq) */
+    const int32_t *rq;                      /* or, per channel {bias, m}: SMMLAR(acc + bias, m) */
 } tcc_arm_s16_params;
 
 void tcc_arm_conv_s16(const tcc_arm_s16_params *p, const int16_t *in, int16_t *out);
