@@ -116,15 +116,14 @@ void tcc_arm_conv_s16(const tcc_arm_s16_params *p, const int16_t *in, int16_t *o
                 const int32_t kx0 = TCC_ARM_MAX(0, -x0), kx1 = TCC_ARM_MIN(kw, p->in_w - x0);
                 const int32_t pairs = kx1 > kx0 ? (kx1 - kx0) * ci / 2 : 0;
                 const int32_t n8 = pairs >> 3, n4 = (pairs >> 2) & 1, n1 = pairs & 3;
+                const int32_t x_skip = x_row - 2 * pairs, w_skip = w_row - TCC_ARM_S16_ROWS * pairs;   /* next row */
                 const int16_t *x_first = img + ((y0 + ky0) * p->in_w + x0 + kx0) * ci;
                 const uint32_t *w_first = wts + (ky0 * kw + kx0) * ci / 2 * TCC_ARM_S16_ROWS;
                 for (int32_t oc = 0; oc < out_c; oc += TCC_ARM_S16_ROWS, w_first += block_words) {
                     int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-                    const int16_t *xr = x_first;
-                    const uint32_t *wr = w_first;
-                    for (int32_t r = rows; r > 0; --r, xr += x_row, wr += w_row) {
-                        const int16_t *x = xr;
-                        const uint32_t *w = wr;
+                    const int16_t *x = x_first;
+                    const uint32_t *w = w_first;
+                    for (int32_t r = rows; r > 0; --r, x += x_skip, w += w_skip) {
                         TCC_ARM_S16_DOT4_8(x, w, n8, n4, n1);
                     }
                     if (oc + 4 <= out_c) {
@@ -201,18 +200,13 @@ void tcc_arm_dw_s16(const tcc_arm_s16_params *p, const int16_t *in, int16_t *out
                 const int32_t kx0 = TCC_ARM_MAX(0, -x0), taps = TCC_ARM_MIN(kw, p->in_w - x0) - kx0;
                 const int16_t *x_first = img + ((y0 + ky0) * p->in_w + x0 + kx0) * ch;
                 const int16_t *w_first = wts + (ky0 * kw + kx0) * ch;
+                const int32_t x_skip = x_row - taps * ch, w_skip = (kw - taps) * ch;   /* to the next row */
                 int32_t c = 0;
                 for (; c + 4 <= ch; c += 4) {
                     int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-                    for (int32_t r = 0; r < rows; ++r) {
-                        const int16_t *xp = x_first + r * x_row + c, *wp = w_first + r * kw * ch + c;
-                        int32_t t = taps;
-                        for (; t >= 3; t -= 3) {
-                            TCC_ARM_DW16_TAP(TCC_ARM_DW16_4);
-                            TCC_ARM_DW16_TAP(TCC_ARM_DW16_4);
-                            TCC_ARM_DW16_TAP(TCC_ARM_DW16_4);
-                        }
-                        for (; t > 0; --t) {
+                    const int16_t *xp = x_first + c, *wp = w_first + c;
+                    for (int32_t r = rows; r > 0; --r, xp += x_skip, wp += w_skip) {
+                        for (int32_t t = taps; t > 0; --t) {
                             TCC_ARM_DW16_TAP(TCC_ARM_DW16_4);
                         }
                     }
@@ -223,8 +217,8 @@ void tcc_arm_dw_s16(const tcc_arm_s16_params *p, const int16_t *in, int16_t *out
                 }
                 if (c < ch) {       /* the last pair */
                     int32_t a0 = 0, a1 = 0;
-                    for (int32_t r = 0; r < rows; ++r) {
-                        const int16_t *xp = x_first + r * x_row + c, *wp = w_first + r * kw * ch + c;
+                    const int16_t *xp = x_first + c, *wp = w_first + c;
+                    for (int32_t r = rows; r > 0; --r, xp += x_skip, wp += w_skip) {
                         for (int32_t t = taps; t > 0; --t) {
                             TCC_ARM_DW16_TAP(TCC_ARM_DW16_2);
                         }
