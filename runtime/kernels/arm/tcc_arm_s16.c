@@ -81,13 +81,112 @@ TCC_ARM_INLINE int16_t tcc_arm_s16_out(const tcc_arm_s16_params *p, int32_t acc,
             TCC_ARM_S16_PAIR(0, 0);                                                                \
         }                                                                                          \
     } while (0)
-/* The same with the pass counts precomputed: n8 passes of 8 pairs, n4 (0 or 1) of 4, n1 single pairs. */
-#define TCC_ARM_S16_DOT4_8(x, w, n8, n4, n1)                                                       \
+/* The same with the pass counts precomputed: n8 passes of 8 pairs, n4 (0 or 1) of 4, n1 single
+ * pairs. With the DSP extension the passes of 8 are one asm loop (gcc otherwise keeps the
+ * pointers on the stack around it). */
+#if TCC_ARM_HAVE_DSP
+#define TCC_ARM_S16_PASSES8(x, w, n8)                                                              \
+    do {                                                                                           \
+        int32_t n_ = (n8);                                                                         \
+        uint32_t xv_, v0_, v1_, v2_, v3_;                                                          \
+        if (n_ > 0) {                                                                              \
+            __asm__ volatile(                                                                      \
+                "1:\n\t"                                                                           \
+                "ldr %[xv], [%[x], #0]\n\t"                                                        \
+                "ldr %[v0], [%[w], #0]\n\t"                                                        \
+                "ldr %[v1], [%[w], #4]\n\t"                                                        \
+                "ldr %[v2], [%[w], #8]\n\t"                                                        \
+                "ldr %[v3], [%[w], #12]\n\t"                                                       \
+                "smlad %[a0], %[v0], %[xv], %[a0]\n\t"                                             \
+                "smlad %[a1], %[v1], %[xv], %[a1]\n\t"                                             \
+                "smlad %[a2], %[v2], %[xv], %[a2]\n\t"                                             \
+                "smlad %[a3], %[v3], %[xv], %[a3]\n\t"                                             \
+                "ldr %[xv], [%[x], #4]\n\t"                                                        \
+                "ldr %[v0], [%[w], #16]\n\t"                                                       \
+                "ldr %[v1], [%[w], #20]\n\t"                                                       \
+                "ldr %[v2], [%[w], #24]\n\t"                                                       \
+                "ldr %[v3], [%[w], #28]\n\t"                                                       \
+                "smlad %[a0], %[v0], %[xv], %[a0]\n\t"                                             \
+                "smlad %[a1], %[v1], %[xv], %[a1]\n\t"                                             \
+                "smlad %[a2], %[v2], %[xv], %[a2]\n\t"                                             \
+                "smlad %[a3], %[v3], %[xv], %[a3]\n\t"                                             \
+                "ldr %[xv], [%[x], #8]\n\t"                                                        \
+                "ldr %[v0], [%[w], #32]\n\t"                                                       \
+                "ldr %[v1], [%[w], #36]\n\t"                                                       \
+                "ldr %[v2], [%[w], #40]\n\t"                                                       \
+                "ldr %[v3], [%[w], #44]\n\t"                                                       \
+                "smlad %[a0], %[v0], %[xv], %[a0]\n\t"                                             \
+                "smlad %[a1], %[v1], %[xv], %[a1]\n\t"                                             \
+                "smlad %[a2], %[v2], %[xv], %[a2]\n\t"                                             \
+                "smlad %[a3], %[v3], %[xv], %[a3]\n\t"                                             \
+                "ldr %[xv], [%[x], #12]\n\t"                                                       \
+                "ldr %[v0], [%[w], #48]\n\t"                                                       \
+                "ldr %[v1], [%[w], #52]\n\t"                                                       \
+                "ldr %[v2], [%[w], #56]\n\t"                                                       \
+                "ldr %[v3], [%[w], #60]\n\t"                                                       \
+                "smlad %[a0], %[v0], %[xv], %[a0]\n\t"                                             \
+                "smlad %[a1], %[v1], %[xv], %[a1]\n\t"                                             \
+                "smlad %[a2], %[v2], %[xv], %[a2]\n\t"                                             \
+                "smlad %[a3], %[v3], %[xv], %[a3]\n\t"                                             \
+                "ldr %[xv], [%[x], #16]\n\t"                                                       \
+                "ldr %[v0], [%[w], #64]\n\t"                                                       \
+                "ldr %[v1], [%[w], #68]\n\t"                                                       \
+                "ldr %[v2], [%[w], #72]\n\t"                                                       \
+                "ldr %[v3], [%[w], #76]\n\t"                                                       \
+                "smlad %[a0], %[v0], %[xv], %[a0]\n\t"                                             \
+                "smlad %[a1], %[v1], %[xv], %[a1]\n\t"                                             \
+                "smlad %[a2], %[v2], %[xv], %[a2]\n\t"                                             \
+                "smlad %[a3], %[v3], %[xv], %[a3]\n\t"                                             \
+                "ldr %[xv], [%[x], #20]\n\t"                                                       \
+                "ldr %[v0], [%[w], #80]\n\t"                                                       \
+                "ldr %[v1], [%[w], #84]\n\t"                                                       \
+                "ldr %[v2], [%[w], #88]\n\t"                                                       \
+                "ldr %[v3], [%[w], #92]\n\t"                                                       \
+                "smlad %[a0], %[v0], %[xv], %[a0]\n\t"                                             \
+                "smlad %[a1], %[v1], %[xv], %[a1]\n\t"                                             \
+                "smlad %[a2], %[v2], %[xv], %[a2]\n\t"                                             \
+                "smlad %[a3], %[v3], %[xv], %[a3]\n\t"                                             \
+                "ldr %[xv], [%[x], #24]\n\t"                                                       \
+                "ldr %[v0], [%[w], #96]\n\t"                                                       \
+                "ldr %[v1], [%[w], #100]\n\t"                                                      \
+                "ldr %[v2], [%[w], #104]\n\t"                                                      \
+                "ldr %[v3], [%[w], #108]\n\t"                                                      \
+                "smlad %[a0], %[v0], %[xv], %[a0]\n\t"                                             \
+                "smlad %[a1], %[v1], %[xv], %[a1]\n\t"                                             \
+                "smlad %[a2], %[v2], %[xv], %[a2]\n\t"                                             \
+                "smlad %[a3], %[v3], %[xv], %[a3]\n\t"                                             \
+                "ldr %[xv], [%[x], #28]\n\t"                                                       \
+                "ldr %[v0], [%[w], #112]\n\t"                                                      \
+                "ldr %[v1], [%[w], #116]\n\t"                                                      \
+                "ldr %[v2], [%[w], #120]\n\t"                                                      \
+                "ldr %[v3], [%[w], #124]\n\t"                                                      \
+                "smlad %[a0], %[v0], %[xv], %[a0]\n\t"                                             \
+                "smlad %[a1], %[v1], %[xv], %[a1]\n\t"                                             \
+                "smlad %[a2], %[v2], %[xv], %[a2]\n\t"                                             \
+                "smlad %[a3], %[v3], %[xv], %[a3]\n\t"                                             \
+                "add %[x], %[x], #32\n\t"                                                          \
+                "add %[w], %[w], #128\n\t"                                                         \
+                "subs %[n], %[n], #1\n\t"                                                          \
+                "bne 1b\n\t"                                                                       \
+                : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x] "+r"(x), [w] "+r"(w), \
+                  [n] "+r"(n_), [xv] "=&r"(xv_), [v0] "=&r"(v0_), [v1] "=&r"(v1_), [v2] "=&r"(v2_),  \
+                  [v3] "=&r"(v3_)                                                                  \
+                :                                                                                  \
+                : "cc", "memory");                                                                 \
+        }                                                                                          \
+    } while (0)
+#else
+#define TCC_ARM_S16_PASSES8(x, w, n8)                                                              \
     do {                                                                                           \
         for (int32_t k_ = (n8); k_ > 0; --k_) {                                                    \
             TCC_ARM_S16_PASS4(x, w);                                                               \
             TCC_ARM_S16_PASS4(x, w);                                                               \
         }                                                                                          \
+    } while (0)
+#endif
+#define TCC_ARM_S16_DOT4_8(x, w, n8, n4, n1)                                                       \
+    do {                                                                                           \
+        TCC_ARM_S16_PASSES8(x, w, n8);                                                             \
         if (n4) {                                                                                  \
             TCC_ARM_S16_PASS4(x, w);                                                               \
         }                                                                                          \
