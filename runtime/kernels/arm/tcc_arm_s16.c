@@ -59,9 +59,7 @@ TCC_ARM_INLINE int16_t tcc_arm_s16_out(const tcc_arm_s16_params *p, int32_t acc,
         TCC_SMLAD_ACC(a3, v3_, xv_);                                                               \
     } while (0)
 
-/* a0..a3 += the dot products of x[0 .. 2 * pairs) with the 4 rows of the interleaved weights w
- * (x and w advance past them): TCC_ARM_S16_DOT4 4 pairs a pass, TCC_ARM_S16_DOT4_8 8 (the conv's
- * rows; the FC keeps the smaller code, its flash goes to the widened weights). */
+/* Four pairs of a0..a3's dot products (x and w advance past them). */
 #define TCC_ARM_S16_PASS4(x, w)                                                                    \
     do {                                                                                           \
         TCC_ARM_S16_PAIR(0, 0);                                                                    \
@@ -71,18 +69,8 @@ TCC_ARM_INLINE int16_t tcc_arm_s16_out(const tcc_arm_s16_params *p, int32_t acc,
         (x) += 8;                                                                                  \
         (w) += 16;                                                                                 \
     } while (0)
-#define TCC_ARM_S16_DOT4(x, w, pairs)                                                              \
-    do {                                                                                           \
-        const int16_t *end_ = (x) + 2 * (pairs);                                                   \
-        while ((x) + 8 <= end_) {                                                                  \
-            TCC_ARM_S16_PASS4(x, w);                                                               \
-        }                                                                                          \
-        for (; (x) < end_; (x) += 2, (w) += 4) {                                                   \
-            TCC_ARM_S16_PAIR(0, 0);                                                                \
-        }                                                                                          \
-    } while (0)
-/* The same with the pass counts precomputed: n8 passes of 8 pairs, n4 (0 or 1) of 4, n1 single
- * pairs. With the DSP extension the passes of 8 are one asm loop (gcc otherwise keeps the
+/* a0..a3 += the dot products of x's pairs with the 4 rows of the interleaved weights w (x and w
+ * advance past them): n8 passes of 8 pairs, n4 (0 or 1) of 4, n1 single pairs. With the DSP extension the passes of 8 are one asm loop (gcc otherwise keeps the
  * pointers on the stack around it). */
 #if TCC_ARM_HAVE_DSP
 #define TCC_ARM_S16_PASSES8(x, w, n8)                                                              \
@@ -248,7 +236,10 @@ void tcc_arm_fc_s16(const tcc_arm_s16_params *p, const int16_t *in, int16_t *out
         for (int32_t oc = 0; oc < out_c; oc += TCC_ARM_S16_ROWS) {
             int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
             const int16_t *x = in;
-            TCC_ARM_S16_DOT4(x, w, depth / 2);
+            TCC_ARM_S16_PASSES8(x, w, depth >> 4);
+            for (int32_t k = (depth >> 1) & 7; k > 0; --k, x += 2, w += 4) {
+                TCC_ARM_S16_PAIR(0, 0);
+            }
             TCC_ARM_S16_STORE4(out, oc, out_c - oc);
         }
     }
