@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tinycc import driver
+from tinycc import driver, ir
 from tinycc.errors import TinyccError
 from tinycc.testing.models_elementwise import ElementwiseBuilder
 from tinycc.testing.tflite_writer import ModelBuilder
@@ -196,8 +196,55 @@ def test_small_16x8_model(tmp_path, mode):
     refs = reference_outputs(path, batches, 1)
     assert_match(ours, refs)
     assert len({r[0].tobytes() for r in refs}) == len(batches) and max(int(r[0].max()) for r in refs) < 32767
-    if mode == "qemu":   # cortex-m4 builds with --optimize speed: the fast kernels stay int8-only
-        assert not [f.name for f in (tmp_path / "out").iterdir() if "arm" in f.name]
+    if mode == "qemu":   # cortex-m4 builds with --optimize speed: the 16x8 DSP kernels (tcc_arm_s16.c)
+        assert_s16_units(path, tmp_path, {"arm_conv_s16", "arm_dw_s16", "arm_fc_s16"})
+
+
+def assert_s16_units(path, tmp_path, units: set) -> None:
+    """The cortex-m4 build chose exactly ``units`` for its ops and keeps tcc_arm_s16.c."""
+    g = driver.compile_graph(str(path), target="cortex-m4", optimize="speed")
+    chosen = {o.params.packed.impl for o in map(lambda oid: ir.op(g, oid), ir.ops_in_order(g))
+              if getattr(o.params, "packed", None) is not None}
+    assert chosen == units
+    assert list((tmp_path / "out").glob("*tcc_arm_s16.c"))
+
+
+def edges_16x8_model() -> bytes:
+    """The 16x8 DSP kernels' edge cases: conv 3x3 stride 2 SAME to 6 channels (a
+    partial block of 4) on a 5x3 image (windows cut on every side), conv 1x3 SAME on 2 columns
+    (int32 bias, RELU6 clamp), depthwise 3x3 stride 2 SAME with 10 channels (a pair after the groups of 4) and
+    FULLY_CONNECTED over 2 batch rows with 3 outputs."""
+    rng = np.random.default_rng(1615)
+    mb = ModelBuilder("tinycc 16x8 DSP kernel edges")
+    x = mb.tensor([1, 5, 3, 4], "int16", scale=1 / 4096, zero_point=0)
+    c1 = mb.tensor([1, 3, 2, 6], "int16", scale=1 / 1024, zero_point=0)
+    mb.op("CONV_2D", [x, _weights(mb, [6, 3, 3, 4], 6, 0, rng), _bias(mb, 6, "int64", rng=rng)], [c1], stride_h=2,
+          stride_w=2)
+    c2 = mb.tensor([1, 3, 2, 10], "int16", scale=1 / 2048, zero_point=0)
+    mb.op("CONV_2D", [c1, _weights(mb, [10, 1, 3, 6], 10, 0, rng),
+                      _bias(mb, 10, "int32", 1e-5, rng, 2**10)], [c2], fused_activation="RELU6")
+    c3 = mb.tensor([1, 2, 1, 10], "int16", scale=1 / 2048, zero_point=0)
+    mb.op("DEPTHWISE_CONV_2D", [c2, _weights(mb, [1, 3, 3, 10], 10, 3, rng), _bias(mb, 10, "int64", rng=rng)], [c3],
+          stride_h=2, stride_w=2)
+    flat = mb.tensor([2, 10], "int16", scale=1 / 2048, zero_point=0)
+    mb.op("RESHAPE", [c3], [flat], new_shape=[2, 10])
+    y = mb.tensor([2, 3], "int16", scale=1 / 256, zero_point=0)
+    mb.op("FULLY_CONNECTED", [flat, _weights(mb, [3, 10], 1, 0, rng), _bias(mb, 3, "int32", 0.01 / 2048, rng, 2**10)],
+          [y])
+    return mb.build([x], [y])
+
+
+def test_16x8_dsp_kernels_edges_qemu(tmp_path):
+    """tcc_arm_conv_s16 / tcc_arm_dw_s16 on cut windows, partial channel blocks and both bias types, against TFLite Micro in QEMU."""
+    needs_qemu()
+    path = tmp_path / "m.tflite"
+    path.write_bytes(edges_16x8_model())
+    rng = np.random.default_rng(6)
+    batches = [[rng.integers(-32768, 32768, (1, 5, 3, 4)).astype(np.int16)] for _ in range(3)]
+    batches.append([np.full((1, 5, 3, 4), 32767, np.int16)])
+    ours, _ = run_compiled(path, batches, tmp_path, "qemu")
+    assert_match(ours, reference_outputs(path, batches, 1))
+    assert_s16_units(path, tmp_path, {"arm_conv_s16", "arm_dw_s16", "arm_fc_s16"})
 
 
 def add_model(shape_b=(1, 5, 6, 4), activation="NONE") -> bytes:

@@ -6,12 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tinycc import driver
+from tinycc import driver, ir
 from tinycc.errors import TinyccError
 from tinycc.testing.models_sequence import svdf_model
 from tinycc.testing.tflite_writer import ModelBuilder
 
-from .conftest import assert_match, random_batch, reference_outputs, run_compiled
+from .conftest import assert_match, needs_qemu, random_batch, reference_outputs, run_compiled
 
 STEPS = 12    # invokes per sequence: longer than every memory below, so the state wraps
 
@@ -65,3 +65,18 @@ def test_svdf_refusals(tmp_path, mutate, message):
     with pytest.raises(TinyccError, match=message) as e:
         driver.compile_graph(str(model))
     assert "SVDF" in str(e.value)
+
+
+@pytest.mark.parametrize("case", ["s8_s16", "s8_s16_b3_r1"])
+def test_svdf_dsp_kernel_qemu(tmp_path, case):
+    """tcc_arm_svdf_s8_s16 (the cortex-m4 build's kernel: rank 2 with an odd memory; 3 batches and
+    6 filters, a partial block of 4) against TFLite Micro over a sequence of invokes in QEMU."""
+    needs_qemu()
+    model = tmp_path / f"svdf_{case}.tflite"
+    model.write_bytes(svdf_model(**CASES[case]))
+    g = driver.compile_graph(str(model), target="cortex-m4", optimize="speed")
+    assert [ir.op(g, oid).params.packed.impl for oid in ir.ops_in_order(g)] == ["arm_svdf_s8_s16"]
+    batches = random_batch(g, np.random.default_rng(8), STEPS)
+    ours, _ = run_compiled(model, batches, tmp_path, "qemu", g=g)
+    assert_match(ours, reference_outputs(model, batches, 1))
+    assert list((tmp_path / "out").glob("*tcc_arm_svdf.c"))

@@ -130,7 +130,9 @@ class Svdf(OpDef):
                           mult1=m1, shift1=sh1, mult2=m2, shift2=sh2,
                           feature_bias=(-int(x.quant.zero_point[0]) * sums).astype(np.int32))
 
-    def emit(self, g, o, ctx):
+    def c_params(self, g, o, ctx) -> tuple[str, str]:
+        """The kernel's name for this op and its params struct (emitted), as tcc_svdf.h has them
+        (runtime/kernels/arm/tcc_arm_svdf.c takes the same struct)."""
         p = o.params
         wf, wt = ir.tensor(g, o.inputs[1]), ir.tensor(g, o.inputs[2])
         bias, st = ir.tensor(g, o.inputs[3]), ir.tensor(g, o.inputs[4])
@@ -148,9 +150,15 @@ class Svdf(OpDef):
                        ("weights_time", ctx.const_array(o, "weights_time", ir.C_TYPE[wt.dtype], wt.data)),
                        ("bias", ctx.const_array(o, "bias", "int32_t", bias.data))]
             fn, struct = f"tcc_svdf_s8_{'s16' if st.dtype == 'int16' else 's8'}", "tcc_svdf_s8_params"
-        params = ctx.struct(o, struct, fields)
-        ctx.call(o, f"{fn}(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.inputs[4])}, {ctx.buf(o.outputs[0])});",
-                 self.kernel)
+        return fn, ctx.struct(o, struct, fields)
+
+    def call(self, g, o, ctx, fn: str, params: str) -> str:
+        """The C call of kernel ``fn`` on this op's buffers (input, state, output)."""
+        return f"{fn}(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.inputs[4])}, {ctx.buf(o.outputs[0])});"
+
+    def emit(self, g, o, ctx):
+        fn, params = self.c_params(g, o, ctx)
+        ctx.call(o, self.call(g, o, ctx, fn, params), self.kernel)
 
     def macs(self, g, o):
         x, wt = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[2])

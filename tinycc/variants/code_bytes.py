@@ -12,15 +12,19 @@ CODE_BYTES: dict[str, int] = {
     "arm_conv_blocks": 4928,
     "arm_conv_pw": 5444,
     "arm_conv_pw8_pairs": 448,
+    "arm_conv_s16": 2044,
     "arm_conv_store": 3708,
     "arm_dw": 1156,
     "arm_dw3x3": 6852,
     "arm_dw8": 4632,
+    "arm_dw_s16": 1404,
     "arm_fc": 2940,
     "arm_fc8": 3852,
     "arm_fc_int8": 3776,
+    "arm_fc_s16": 1128,
     "arm_lstm_s16": 2420,
     "arm_lstm_s8": 2048,
+    "arm_svdf_s8_s16": 1516,
 }
 FILE_BYTES: dict[str, int] = {
     "arm/tcc_arm_add": 1584,
@@ -33,4 +37,6 @@ FILE_BYTES: dict[str, int] = {
     "arm/tcc_arm_fc8": 3852,
     "arm/tcc_arm_lstm": 3376,
     "arm/tcc_arm_pool": 1108,
+    "arm/tcc_arm_s16": 4040,
+    "arm/tcc_arm_svdf": 1516,
 }

@@ -1,0 +1,324 @@
+/* tinycc runtime, Cortex-M DSP kernels: 16x8 CONV_2D / FULLY_CONNECTED (tcc_arm_conv_s16) and
+ * DEPTHWISE_CONV_2D (tcc_arm_dw_s16), bit-exact with tcc_conv2d_s16, tcc_fully_connected_s16
+ * and tcc_depthwise_s16.
+ *
+ * The int8 weights are widened to int16 at compile time (tcc_arm_s16.h), so one LDR gives the
+ * pair of weights one SMLAD (conv) or SMLABB + SMLATT (depthwise) multiplies with a pair of
+ * int16 activations read by one LDR. No im2col: the conv sums, for each output pixel and block
+ * of 4 output channels, the taps inside the image (a run of k_w' * in_c contiguous activations
+ * and weights per filter row: zero points are 0, so the padded taps add nothing). The sums are
+ * int32: tinycc checks at build time that 32768 * sum |w| of every output channel stays below
+ * 2^31; the bias (int64) is added after, and the requantization is the plain kernels'
+ * (tcc_requantize_acc). Output pixels in order, each written after its inputs were read; the
+ * output never shares memory with the input.
+ */
+#include "tcc_arm_s16.h"
+
+#include "tcc_arm_dsp.h"
+#include "tcc_common.h"
+
+/* The plain kernels' requantization (out of line: rarely used, and long). */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static int32_t tcc_arm_s16_rq_plain(const tcc_arm_s16_params *p, int32_t acc, int32_t oc)
+{
+    return tcc_requantize_acc((int64_t)acc + p->bias[oc], p->mult[oc], p->shift[oc], p->acc64);
+}
+
+TCC_ARM_INLINE int16_t tcc_arm_s16_out(const tcc_arm_s16_params *p, int32_t acc, int32_t oc)
+{
+    const int32_t *rq = p->rq;
+    const int32_t v = rq != NULL ? tcc_smmlar(acc + rq[2 * oc], rq[2 * oc + 1], 0) : tcc_arm_s16_rq_plain(p, acc, oc);
+    return (int16_t)tcc_clamp(v, p->act_min, p->act_max);
+}
+
+/* The values of channels oc .. oc + n - 1 (n <= 4) from a0 .. a3. */
+#define TCC_ARM_S16_STORE4(out, oc, n)                                                             \
+    do {                                                                                           \
+        (out)[oc] = tcc_arm_s16_out(p, a0, oc);                                                    \
+        if ((n) > 1) (out)[(oc) + 1] = tcc_arm_s16_out(p, a1, (oc) + 1);                           \
+        if ((n) > 2) (out)[(oc) + 2] = tcc_arm_s16_out(p, a2, (oc) + 2);                           \
+        if ((n) > 3) (out)[(oc) + 3] = tcc_arm_s16_out(p, a3, (oc) + 3);                           \
+    } while (0)
+
+/* Four rows' steps on one pair of activations (the pair at byte offset XO of x, the rows' pair
+ * words at byte offset WO of w): the five loads in a row (one cycle each after the first on the
+ * M4), then the four SMLAD. The asm statements are volatile, so gcc keeps this order. */
+#define TCC_ARM_S16_PAIR(XO, WO)                                                                   \
+    do {                                                                                           \
+        uint32_t xv_, v0_, v1_, v2_, v3_;                                                          \
+        TCC_LDR_ANY(xv_, x, XO);                                                                   \
+        TCC_LDR_ANY(v0_, w, WO);                                                                   \
+        TCC_LDR_ANY(v1_, w, (WO) + 4);                                                             \
+        TCC_LDR_ANY(v2_, w, (WO) + 8);                                                             \
+        TCC_LDR_ANY(v3_, w, (WO) + 12);                                                            \
+        TCC_SMLAD_ACC(a0, v0_, xv_);                                                               \
+        TCC_SMLAD_ACC(a1, v1_, xv_);                                                               \
+        TCC_SMLAD_ACC(a2, v2_, xv_);                                                               \
+        TCC_SMLAD_ACC(a3, v3_, xv_);                                                               \
+    } while (0)
+
+/* Four pairs of a0..a3's dot products (x and w advance past them). */
+#define TCC_ARM_S16_PASS4(x, w)                                                                    \
+    do {                                                                                           \
+        TCC_ARM_S16_PAIR(0, 0);                                                                    \
+        TCC_ARM_S16_PAIR(4, 16);                                                                   \
+        TCC_ARM_S16_PAIR(8, 32);                                                                   \
+        TCC_ARM_S16_PAIR(12, 48);                                                                  \
+        (x) += 8;                                                                                  \
+        (w) += 16;                                                                                 \
+    } while (0)
+/* a0..a3 += the dot products of x's pairs with the 4 rows of the interleaved weights w (x and w
+ * advance past them): n8 passes of 8 pairs, n4 (0 or 1) of 4, n1 single pairs. With the DSP extension the passes of 8 are one asm loop (gcc otherwise keeps the
+ * pointers on the stack around it). */
+#if TCC_ARM_HAVE_DSP
+#define TCC_ARM_S16_PASSES8(x, w, n8)                                                              \
+    do {                                                                                           \
+        int32_t n_ = (n8);                                                                         \
+        uint32_t xv_, v0_, v1_, v2_, v3_;                                                          \
+        if (n_ > 0) {                                                                              \
+            __asm__ volatile(                                                                      \
+                "1:\n\t"                                                                           \
+                "ldr %[xv], [%[x], #0]\n\t"                                                        \
+                "ldr %[v0], [%[w], #0]\n\t"                                                        \
+                "ldr %[v1], [%[w], #4]\n\t"                                                        \
+                "ldr %[v2], [%[w], #8]\n\t"                                                        \
+                "ldr %[v3], [%[w], #12]\n\t"                                                       \
+                "smlad %[a0], %[v0], %[xv], %[a0]\n\t"                                             \
+                "smlad %[a1], %[v1], %[xv], %[a1]\n\t"                                             \
+                "smlad %[a2], %[v2], %[xv], %[a2]\n\t"                                             \
+                "smlad %[a3], %[v3], %[xv], %[a3]\n\t"                                             \
+                "ldr %[xv], [%[x], #4]\n\t"                                                        \
+                "ldr %[v0], [%[w], #16]\n\t"                                                       \
+                "ldr %[v1], [%[w], #20]\n\t"                                                       \
+                "ldr %[v2], [%[w], #24]\n\t"                                                       \
+                "ldr %[v3], [%[w], #28]\n\t"                                                       \
+                "smlad %[a0], %[v0], %[xv], %[a0]\n\t"                                             \
+                "smlad %[a1], %[v1], %[xv], %[a1]\n\t"                                             \
+                "smlad %[a2], %[v2], %[xv], %[a2]\n\t"                                             \
+                "smlad %[a3], %[v3], %[xv], %[a3]\n\t"                                             \
+                "ldr %[xv], [%[x], #8]\n\t"                                                        \
+                "ldr %[v0], [%[w], #32]\n\t"                                                       \
+                "ldr %[v1], [%[w], #36]\n\t"                                                       \
+                "ldr %[v2], [%[w], #40]\n\t"                                                       \
+                "ldr %[v3], [%[w], #44]\n\t"                                                       \
+                "smlad %[a0], %[v0], %[xv], %[a0]\n\t"                                             \
+                "smlad %[a1], %[v1], %[xv], %[a1]\n\t"                                             \
+                "smlad %[a2], %[v2], %[xv], %[a2]\n\t"                                             \
+                "smlad %[a3], %[v3], %[xv], %[a3]\n\t"                                             \
+                "ldr %[xv], [%[x], #12]\n\t"                                                       \
+                "ldr %[v0], [%[w], #48]\n\t"                                                       \
+                "ldr %[v1], [%[w], #52]\n\t"                                                       \
+                "ldr %[v2], [%[w], #56]\n\t"                                                       \
+                "ldr %[v3], [%[w], #60]\n\t"                                                       \
+                "smlad %[a0], %[v0], %[xv], %[a0]\n\t"                                             \
+                "smlad %[a1], %[v1], %[xv], %[a1]\n\t"                                             \
+                "smlad %[a2], %[v2], %[xv], %[a2]\n\t"                                             \
+                "smlad %[a3], %[v3], %[xv], %[a3]\n\t"                                             \
+                "ldr %[xv], [%[x], #16]\n\t"                                                       \
+                "ldr %[v0], [%[w], #64]\n\t"                                                       \
+                "ldr %[v1], [%[w], #68]\n\t"                                                       \
+                "ldr %[v2], [%[w], #72]\n\t"                                                       \
+                "ldr %[v3], [%[w], #76]\n\t"                                                       \
+                "smlad %[a0], %[v0], %[xv], %[a0]\n\t"                                             \
+                "smlad %[a1], %[v1], %[xv], %[a1]\n\t"                                             \
+                "smlad %[a2], %[v2], %[xv], %[a2]\n\t"                                             \
+                "smlad %[a3], %[v3], %[xv], %[a3]\n\t"                                             \
+                "ldr %[xv], [%[x], #20]\n\t"                                                       \
+                "ldr %[v0], [%[w], #80]\n\t"                                                       \
+                "ldr %[v1], [%[w], #84]\n\t"                                                       \
+                "ldr %[v2], [%[w], #88]\n\t"                                                       \
+                "ldr %[v3], [%[w], #92]\n\t"                                                       \
+                "smlad %[a0], %[v0], %[xv], %[a0]\n\t"                                             \
+                "smlad %[a1], %[v1], %[xv], %[a1]\n\t"                                             \
+                "smlad %[a2], %[v2], %[xv], %[a2]\n\t"                                             \
+                "smlad %[a3], %[v3], %[xv], %[a3]\n\t"                                             \
+                "ldr %[xv], [%[x], #24]\n\t"                                                       \
+                "ldr %[v0], [%[w], #96]\n\t"                                                       \
+                "ldr %[v1], [%[w], #100]\n\t"                                                      \
+                "ldr %[v2], [%[w], #104]\n\t"                                                      \
+                "ldr %[v3], [%[w], #108]\n\t"                                                      \
+                "smlad %[a0], %[v0], %[xv], %[a0]\n\t"                                             \
+                "smlad %[a1], %[v1], %[xv], %[a1]\n\t"                                             \
+                "smlad %[a2], %[v2], %[xv], %[a2]\n\t"                                             \
+                "smlad %[a3], %[v3], %[xv], %[a3]\n\t"                                             \
+                "ldr %[xv], [%[x], #28]\n\t"                                                       \
+                "ldr %[v0], [%[w], #112]\n\t"                                                      \
+                "ldr %[v1], [%[w], #116]\n\t"                                                      \
+                "ldr %[v2], [%[w], #120]\n\t"                                                      \
+                "ldr %[v3], [%[w], #124]\n\t"                                                      \
+                "smlad %[a0], %[v0], %[xv], %[a0]\n\t"                                             \
+                "smlad %[a1], %[v1], %[xv], %[a1]\n\t"                                             \
+                "smlad %[a2], %[v2], %[xv], %[a2]\n\t"                                             \
+                "smlad %[a3], %[v3], %[xv], %[a3]\n\t"                                             \
+                "add %[x], %[x], #32\n\t"                                                          \
+                "add %[w], %[w], #128\n\t"                                                         \
+                "subs %[n], %[n], #1\n\t"                                                          \
+                "bne 1b\n\t"                                                                       \
+                : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x] "+r"(x), [w] "+r"(w), \
+                  [n] "+r"(n_), [xv] "=&r"(xv_), [v0] "=&r"(v0_), [v1] "=&r"(v1_), [v2] "=&r"(v2_),  \
+                  [v3] "=&r"(v3_)                                                                  \
+                :                                                                                  \
+                : "cc", "memory");                                                                 \
+        }                                                                                          \
+    } while (0)
+#else
+#define TCC_ARM_S16_PASSES8(x, w, n8)                                                              \
+    do {                                                                                           \
+        for (int32_t k_ = (n8); k_ > 0; --k_) {                                                    \
+            TCC_ARM_S16_PASS4(x, w);                                                               \
+            TCC_ARM_S16_PASS4(x, w);                                                               \
+        }                                                                                          \
+    } while (0)
+#endif
+#define TCC_ARM_S16_DOT4_8(x, w, n8, n4, n1)                                                       \
+    do {                                                                                           \
+        TCC_ARM_S16_PASSES8(x, w, n8);                                                             \
+        if (n4) {                                                                                  \
+            TCC_ARM_S16_PASS4(x, w);                                                               \
+        }                                                                                          \
+        for (int32_t k_ = (n1); k_ > 0; --k_, (x) += 2, (w) += 4) {                                \
+            TCC_ARM_S16_PAIR(0, 0);                                                                \
+        }                                                                                          \
+    } while (0)
+
+#ifndef TCC_OMIT_ARM_CONV_S16  /* tinycc defines it when no op calls it */
+/* Per output
+ * pixel, the window's rows inside the image (ky0 .. ky1) and columns (kx0 .. kx1), then per block
+ * of 4 channels the sum over those rows of one run of (kx1 - kx0) * in_c activations each. */
+void tcc_arm_conv_s16(const tcc_arm_s16_params *p, const int16_t *in, int16_t *out)
+{
+    const int32_t ci = p->in_c, kw = p->k_w, out_c = p->out_c;
+    const int32_t block_words = p->k_h * kw * ci / 2 * TCC_ARM_S16_ROWS;
+    const int32_t x_row = p->in_w * ci, w_row = kw * ci / 2 * TCC_ARM_S16_ROWS;
+    const uint32_t *wts = (const uint32_t *)p->weights;
+    for (int32_t b = 0; b < p->batches; ++b) {
+        const int16_t *img = in + b * p->in_h * x_row;
+        for (int32_t oy = 0; oy < p->out_h; ++oy) {
+            const int32_t y0 = oy * p->stride_h - p->pad_top;
+            const int32_t ky0 = TCC_ARM_MAX(0, -y0), rows = TCC_ARM_MIN(p->k_h, p->in_h - y0) - ky0;
+            for (int32_t ox = 0; ox < p->out_w; ++ox) {
+                const int32_t x0 = ox * p->stride_w - p->pad_left;
+                const int32_t kx0 = TCC_ARM_MAX(0, -x0), kx1 = TCC_ARM_MIN(kw, p->in_w - x0);
+                const int32_t pairs = kx1 > kx0 ? (kx1 - kx0) * ci / 2 : 0;
+                const int32_t n8 = pairs >> 3, n4 = (pairs >> 2) & 1, n1 = pairs & 3;
+                const int32_t x_skip = x_row - 2 * pairs, w_skip = w_row - TCC_ARM_S16_ROWS * pairs;   /* next row */
+                const int16_t *x_first = img + ((y0 + ky0) * p->in_w + x0 + kx0) * ci;
+                const uint32_t *w_first = wts + (ky0 * kw + kx0) * ci / 2 * TCC_ARM_S16_ROWS;
+                for (int32_t oc = 0; oc < out_c; oc += TCC_ARM_S16_ROWS, w_first += block_words) {
+                    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+                    const int16_t *x = x_first;
+                    const uint32_t *w = w_first;
+                    for (int32_t r = rows; r > 0; --r, x += x_skip, w += w_skip) {
+                        TCC_ARM_S16_DOT4_8(x, w, n8, n4, n1);
+                    }
+                    if (oc + 4 <= out_c) {
+                        TCC_ARM_S16_STORE4(out, oc, 4);
+                    } else {
+                        TCC_ARM_S16_STORE4(out, oc, out_c - oc);
+                    }
+                }
+                out += out_c;
+            }
+        }
+    }
+}
+#endif
+
+#ifndef TCC_OMIT_ARM_FC_S16  /* tinycc defines it when no op calls it */
+/* Per batch row and block of 4 outputs: the dot products with the whole row. */
+void tcc_arm_fc_s16(const tcc_arm_s16_params *p, const int16_t *in, int16_t *out)
+{
+    const int32_t depth = p->in_c, out_c = p->out_c;
+    for (int32_t b = 0; b < p->batches; ++b, in += depth, out += out_c) {
+        const uint32_t *w = (const uint32_t *)p->weights;
+        for (int32_t oc = 0; oc < out_c; oc += TCC_ARM_S16_ROWS) {
+            int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+            const int16_t *x = in;
+            TCC_ARM_S16_PASSES8(x, w, depth >> 4);
+            for (int32_t k = (depth >> 1) & 7; k > 0; --k, x += 2, w += 4) {
+                TCC_ARM_S16_PAIR(0, 0);
+            }
+            TCC_ARM_S16_STORE4(out, oc, out_c - oc);
+        }
+    }
+}
+#endif
+
+#ifndef TCC_OMIT_ARM_DW_S16  /* tinycc defines it when no op calls it */
+/* One filter tap (xp, wp: the tap's activations and weights) of 4 channels (TCC_ARM_DW16_4: pair
+ * words at byte offsets 0 and 4, loads first) or 2 (TCC_ARM_DW16_2); then xp and wp move to the
+ * next tap of the row. */
+#define TCC_ARM_DW16_4()                                                                           \
+    uint32_t xa_, xb_, wa_, wb_;                                                                   \
+    TCC_LDR_ANY(xa_, xp, 0);                                                                       \
+    TCC_LDR_ANY(xb_, xp, 4);                                                                       \
+    TCC_LDR_ANY(wa_, wp, 0);                                                                       \
+    TCC_LDR_ANY(wb_, wp, 4);                                                                       \
+    TCC_SMLABB_ACC(a0, xa_, wa_);                                                                  \
+    TCC_SMLATT_ACC(a1, xa_, wa_);                                                                  \
+    TCC_SMLABB_ACC(a2, xb_, wb_);                                                                  \
+    TCC_SMLATT_ACC(a3, xb_, wb_)
+#define TCC_ARM_DW16_2()                                                                           \
+    uint32_t xa_, wa_;                                                                             \
+    TCC_LDR_ANY(xa_, xp, 0);                                                                       \
+    TCC_LDR_ANY(wa_, wp, 0);                                                                       \
+    TCC_SMLABB_ACC(a0, xa_, wa_);                                                                  \
+    TCC_SMLATT_ACC(a1, xa_, wa_)
+#define TCC_ARM_DW16_TAP(LANES)                                                                    \
+    do {                                                                                           \
+        LANES();                                                                                   \
+        xp += ch;                                                                                  \
+        wp += ch;                                                                                  \
+    } while (0)
+
+/* Per output pixel, the window's taps inside the image, then per group of 4 channels (and a last
+ * pair) the sums over those taps. */
+void tcc_arm_dw_s16(const tcc_arm_s16_params *p, const int16_t *in, int16_t *out)
+{
+    const int32_t ch = p->in_c, kw = p->k_w;
+    const int32_t x_row = p->in_w * ch;
+    const int16_t *wts = (const int16_t *)(const void *)p->weights;
+    for (int32_t b = 0; b < p->batches; ++b) {
+        const int16_t *img = in + b * p->in_h * x_row;
+        for (int32_t oy = 0; oy < p->out_h; ++oy) {
+            const int32_t y0 = oy * p->stride_h - p->pad_top;
+            const int32_t ky0 = TCC_ARM_MAX(0, -y0), rows = TCC_ARM_MIN(p->k_h, p->in_h - y0) - ky0;
+            for (int32_t ox = 0; ox < p->out_w; ++ox) {
+                const int32_t x0 = ox * p->stride_w - p->pad_left;
+                const int32_t kx0 = TCC_ARM_MAX(0, -x0), taps = TCC_ARM_MIN(kw, p->in_w - x0) - kx0;
+                const int16_t *x_first = img + ((y0 + ky0) * p->in_w + x0 + kx0) * ch;
+                const int16_t *w_first = wts + (ky0 * kw + kx0) * ch;
+                const int32_t x_skip = x_row - taps * ch, w_skip = (kw - taps) * ch;   /* to the next row */
+                int32_t c = 0;
+                for (; c + 4 <= ch; c += 4) {
+                    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+                    const int16_t *xp = x_first + c, *wp = w_first + c;
+                    for (int32_t r = rows; r > 0; --r, xp += x_skip, wp += w_skip) {
+                        for (int32_t t = taps; t > 0; --t) {
+                            TCC_ARM_DW16_TAP(TCC_ARM_DW16_4);
+                        }
+                    }
+                    out[c] = tcc_arm_s16_out(p, a0, c);
+                    out[c + 1] = tcc_arm_s16_out(p, a1, c + 1);
+                    out[c + 2] = tcc_arm_s16_out(p, a2, c + 2);
+                    out[c + 3] = tcc_arm_s16_out(p, a3, c + 3);
+                }
+                if (c < ch) {       /* the last pair */
+                    int32_t a0 = 0, a1 = 0;
+                    const int16_t *xp = x_first + c, *wp = w_first + c;
+                    for (int32_t r = rows; r > 0; --r, xp += x_skip, wp += w_skip) {
+                        for (int32_t t = taps; t > 0; --t) {
+                            TCC_ARM_DW16_TAP(TCC_ARM_DW16_2);
+                        }
+                    }
+                    out[c] = tcc_arm_s16_out(p, a0, c);
+                    out[c + 1] = tcc_arm_s16_out(p, a1, c + 1);
+                }
+                out += ch;
+            }
+        }
+    }
+}
+#endif

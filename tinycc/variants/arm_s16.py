@@ -1,0 +1,248 @@
+"""arm_conv_s16, arm_fc_s16, arm_dw_s16: 16x8 CONV_2D, FULLY_CONNECTED and DEPTHWISE_CONV_2D for
+Cortex-M DSP cores (runtime/kernels/arm/tcc_arm_s16.c).
+
+The int8 weights are widened to int16 pair words here (flash: twice the model's weights), so the
+kernels multiply a pair of int16 activations by a pair of weights with one SMLAD per two loads
+(conv, FC: 4 output channels per block, the weights of a block interleaved so one pointer walks
+them) or one SMLABB + SMLATT (depthwise: channel pairs). The sums are int32: ``pack`` refuses a
+filter whose channel could overflow (32768 * sum |w| >= 2^31); the int64 bias and the
+requantization are the plain kernels'. Conditions: groups == 1, no dilation and an even input
+depth (conv, FC); depth multiplier 1, no dilation and an even channel count (depthwise).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from .. import ir, ops, packing
+from ..ops import NO_READ, window_first, window_reads_min
+from ..ops.conv2d import Conv2D, is_hybrid
+from ..ops.depthwise_conv2d import DepthwiseConv2D
+from ..ops.fully_connected import FullyConnected
+from . import Packed, Variant, register
+
+ROWS = 4                   # TCC_ARM_S16_ROWS
+
+# Estimated Cortex-M4 cycles (tinycc.cycles' model), calibrated with tinycc bench on the layers of
+# bench/cmsis_nn_reference.py (conv 3x3 16 -> 16 on 25x5: 439k cycles, this model 439k; depthwise
+# 3x3 on 25x5x16: 160k, 156k; FC 256 -> 64: 24.2k, 24.3k): per MAC,
+# per block of 4 channels and filter row inside the image (conv), per filter tap of a group of 4
+# channels (depthwise), per output value (requantization, clamp, store).
+CONV_MAC_CYCLES = 1.15
+FC_MAC_CYCLES = 1.35
+CONV_ROW_CYCLES = 40
+DW_TAP_CYCLES = 24
+OUT_CYCLES = 24
+
+
+@dataclass(frozen=True, eq=False)
+class S16Packed(Packed):
+    """The widened weights (int32 pair words, tcc_arm_s16.h) and the int64 bias (zeros if none)."""
+    impl: ClassVar[str] = "arm_conv_s16"
+    weights: np.ndarray
+    bias: np.ndarray
+    rq: np.ndarray | None = None          # the SMMLAR multipliers (tcc_arm_s16.h), or None
+
+
+@dataclass(frozen=True, eq=False)
+class Fc16Packed(S16Packed):
+    impl: ClassVar[str] = "arm_fc_s16"
+
+
+@dataclass(frozen=True, eq=False)
+class Dw16Packed(S16Packed):
+    impl: ClassVar[str] = "arm_dw_s16"
+
+
+def check_int32_sums(rows: np.ndarray) -> None:
+    """PackError unless every row's products with int16 activations sum within int32."""
+    bound = np.abs(rows.astype(np.int64)).sum(axis=1).max(initial=0) * 32768
+    if bound >= 2**31:
+        raise packing.PackError("a 16x8 output channel's int32 sum may overflow")
+
+
+def pair_words(a: np.ndarray) -> np.ndarray:
+    """An int16 array whose last axis is even as int32 pair words (lo = even element)."""
+    return np.ascontiguousarray(a.astype(np.int16)).view(np.int32).reshape(-1)
+
+
+def pack_rows(w: np.ndarray) -> np.ndarray:
+    """Weights [out_c, K] (K even) as tcc_arm_conv_s16's blocks: per block of ROWS output channels
+    (zero-padded), per pair of K, the ROWS rows' pair words."""
+    out_c, k = w.shape
+    blocks = (out_c + ROWS - 1) // ROWS
+    wp = np.zeros((blocks * ROWS, k), dtype=np.int16)
+    wp[:out_c] = w
+    return pair_words(wp.reshape(blocks, ROWS, k // 2, 2).transpose(0, 2, 1, 3))
+
+
+def bias64(p, n: int) -> np.ndarray:
+    return np.zeros(n, np.int64) if p.bias is None else np.asarray(p.bias, np.int64)
+
+
+def smmlar_rq(rows: np.ndarray, p) -> np.ndarray | None:
+    """tcc_arm_s16.h's SMMLAR multipliers m16 << (32 - t) of an int64-bias op (rows: the weights
+    [channel, K]), or None when some channel's t = 15 - shift is outside [16, 32] or its
+    acc + bias may leave int32."""
+    if not p.acc64:
+        return None
+    bias = bias64(p, rows.shape[0])
+    bound = np.abs(rows.astype(np.int64)).sum(axis=1) * 32768 + np.abs(bias)
+    mult, t = np.asarray(p.mult, np.int64), 15 - np.asarray(p.shift, np.int64)
+    if bound.max(initial=0) >= 2**31 or t.min(initial=16) < 16 or t.max(initial=32) > 32:
+        return None
+    reduced = np.where(mult < 0x7FFF0000, (mult + (1 << 15)) >> 16, 0x7FFF)
+    return (reduced << (32 - t)).astype(np.int32)
+
+
+class _ArmS16(Variant):
+    sources = ("arm/tcc_arm_s16",)
+
+    def geometry(self, g, o) -> list:
+        """The shape fields of tcc_arm_s16_params, in order."""
+        raise NotImplementedError
+
+    def emit(self, g, o, ctx, pk):
+        p, fast = o.params, pk.rq is not None
+        fields = self.geometry(g, o) + [
+            ("act_min", p.act_range[0]), ("act_max", p.act_range[1]), ("acc64", int(p.acc64)),
+            ("weights", ctx.const_array(o, "weights", "int32_t", pk.weights)),
+            ("bias", None if fast else ctx.const_array(o, "bias", "int64_t", pk.bias)),
+            ("mult", None if fast else ctx.const_array(o, "mult", "int32_t", p.mult)),
+            ("shift", None if fast else ctx.const_array(o, "shift", "int32_t", p.shift)),
+            ("rq", ctx.const_array(o, "rq", "int32_t", np.stack([pk.bias, pk.rq], axis=1).reshape(-1))
+                   if fast else None)]
+        params = ctx.struct(o, "tcc_arm_s16_params", fields)
+        self.call(ctx, o, f"{self.entries[0]}(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])});")
+
+
+def _s16_weighted(g, o) -> bool:
+    x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
+    return x.dtype == "int16" and w.dtype == "int8" and w.is_const and not is_hybrid(g, o)
+
+
+def _conv_geometry(g, o, out_c: int) -> list:
+    x, w, p, a = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1]), o.params, o.attrs
+    return [("batches", p.batches), ("in_h", p.in_h), ("in_w", p.in_w), ("in_c", x.shape[3]),
+            ("out_h", p.out_h), ("out_w", p.out_w), ("out_c", out_c), ("k_h", w.shape[1]), ("k_w", w.shape[2]),
+            ("stride_h", a["stride_h"]), ("stride_w", a["stride_w"]),
+            ("pad_top", p.pad_top), ("pad_left", p.pad_left)]
+
+
+def _no_dilation(o) -> bool:
+    return o.attrs.get("dilation_h", 1) == 1 and o.attrs.get("dilation_w", 1) == 1
+
+
+@register
+class ArmConvS16(_ArmS16):
+    name = "arm_conv_s16"
+    kinds = (Conv2D.kind,)
+    entries = ("tcc_arm_conv_s16",)
+
+    def applies(self, g, o, target):
+        x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
+        return (_s16_weighted(g, o) and w.shape[3] == x.shape[3] and x.shape[3] % 2 == 0
+                and _no_dilation(o))
+
+    def pack(self, g, o):
+        w = ir.tensor(g, o.inputs[1]).data
+        rows = w.reshape(w.shape[0], -1)
+        check_int32_sums(rows)
+        return S16Packed(weights=pack_rows(rows), bias=bias64(o.params, w.shape[0]), rq=smmlar_rq(rows, o.params))
+
+    def cycles(self, g, o, pk):
+        p, w = o.params, ir.tensor(g, o.inputs[1])
+        pixels = p.batches * p.out_h * p.out_w
+        blocks = (w.shape[0] + ROWS - 1) // ROWS
+        return (CONV_MAC_CYCLES * ops.lookup(o.kind).macs(g, o) + pixels * blocks * w.shape[1] * CONV_ROW_CYCLES
+                + pixels * w.shape[0] * OUT_CYCLES)
+
+    def reads_min(self, g, o, slot, pk):
+        """Per output pixel in order and block of 4 channels: the pixel's window (from its first
+        in-image pixel, channel 0), then the block's values."""
+        if slot != 0:
+            return None
+        x, w, p, a = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1]), o.params, o.attrs
+        out_c = w.shape[0]
+        fy = window_first(p.in_h, p.out_h, a["stride_h"], p.pad_top, w.shape[1], 1)
+        fx = window_first(p.in_w, p.out_w, a["stride_w"], p.pad_left, w.shape[2], 1)
+        r = window_reads_min(p.batches, p.in_h, p.in_w, x.shape[3], fy, fx,
+                             np.zeros(out_c, np.int64)).reshape(-1, out_c)
+        r[:, np.arange(out_c) % ROWS != 0] = NO_READ
+        return r.ravel()
+
+    def geometry(self, g, o):
+        return _conv_geometry(g, o, ir.tensor(g, o.inputs[1]).shape[0])
+
+
+@register
+class ArmFcS16(_ArmS16):
+    name = "arm_fc_s16"
+    kinds = (FullyConnected.kind,)
+    entries = ("tcc_arm_fc_s16",)
+
+    def applies(self, g, o, target):
+        return _s16_weighted(g, o) and o.params.in_depth % 2 == 0
+
+    def pack(self, g, o):
+        w = ir.tensor(g, o.inputs[1]).data
+        check_int32_sums(w)
+        return Fc16Packed(weights=pack_rows(w), bias=bias64(o.params, w.shape[0]), rq=smmlar_rq(w, o.params))
+
+    def cycles(self, g, o, pk):
+        p = o.params
+        return (FC_MAC_CYCLES * p.batches * p.in_depth * p.out_depth
+                + p.batches * ((p.out_depth + ROWS - 1) // ROWS * CONV_ROW_CYCLES + p.out_depth * OUT_CYCLES))
+
+    def reads_min(self, g, o, slot, pk):
+        """Every block of 4 outputs reads its batch row again, then writes its values."""
+        if slot != 0:
+            return None
+        p = o.params
+        r = np.full((p.batches, p.out_depth), NO_READ, dtype=np.int64)
+        r[:, ::ROWS] = (np.arange(p.batches) * p.in_depth)[:, None]
+        return r.ravel()
+
+    def geometry(self, g, o):
+        p = o.params
+        return [("batches", p.batches), ("in_h", 1), ("in_w", 1), ("in_c", p.in_depth), ("out_h", 1),
+                ("out_w", 1), ("out_c", p.out_depth), ("k_h", 1), ("k_w", 1), ("stride_h", 1), ("stride_w", 1),
+                ("pad_top", 0), ("pad_left", 0)]
+
+
+@register
+class ArmDwS16(_ArmS16):
+    name = "arm_dw_s16"
+    kinds = (DepthwiseConv2D.kind,)
+    entries = ("tcc_arm_dw_s16",)
+
+    def applies(self, g, o, target):
+        x = ir.tensor(g, o.inputs[0])
+        return (_s16_weighted(g, o) and o.params.depth_mult == 1 and x.shape[3] % 2 == 0
+                and _no_dilation(o))
+
+    def pack(self, g, o):
+        w = ir.tensor(g, o.inputs[1]).data               # [1, k_h, k_w, channels]
+        rows = w.reshape(-1, w.shape[3]).T
+        check_int32_sums(rows)
+        return Dw16Packed(weights=pair_words(w.reshape(-1)), bias=bias64(o.params, w.shape[3]),
+                          rq=smmlar_rq(rows, o.params))
+
+    def cycles(self, g, o, pk):
+        p, w = o.params, ir.tensor(g, o.inputs[1])
+        pixels = p.batches * p.out_h * p.out_w
+        taps = w.shape[1] * w.shape[2]
+        return pixels * ((w.shape[3] + 3) // 4 * taps * DW_TAP_CYCLES + w.shape[3] * OUT_CYCLES)
+
+    def reads_min(self, g, o, slot, pk):
+        """Per output pixel, channel groups of 4 (packing.reads_min_depthwise)."""
+        if slot != 0:
+            return None
+        x, w, p, a = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1]), o.params, o.attrs
+        return packing.reads_min_depthwise(p.batches, p.in_h, p.in_w, x.shape[3], p.out_h, p.out_w, w.shape[1],
+                                           w.shape[2], a["stride_h"], a["stride_w"], p.pad_top, p.pad_left)
+
+    def geometry(self, g, o):
+        return _conv_geometry(g, o, ir.tensor(g, o.inputs[1]).shape[3])
