@@ -414,7 +414,6 @@ def _pair_model(kind: str, zero_point: int = 0, out_dtype: str = "int16") -> byt
 @pytest.mark.parametrize("kind,zero_point,out_dtype,message", [
     ("SUB", 3, "int16", r"zero point of 0"),                   # TFLite's 16x8: symmetric int16
     ("PRELU", 0, "int16", r"int8 alpha"),                      # TFLite Micro: an int16 PRELU has an int8 alpha
-    ("GREATER", 0, "bool", r"int16 is not supported"),         # nor int16 comparisons
     ("DIV", 0, "int16", r"int16 is not supported"),
 ])
 def test_refusals(tmp_path, kind, zero_point, out_dtype, message):
