@@ -6,7 +6,8 @@ with the other units' entry points left out; FILE_BYTES: per C file with all of 
 
 CODE_BYTES: dict[str, int] = {
     "arm_add": 1584,
-    "arm_avg_pool": 1108,
+    "arm_add_lin": 744,
+    "arm_avg_pool": 916,
     "arm_conv8": 4304,
     "arm_conv8w": 4248,
     "arm_conv_blocks": 4928,
@@ -27,7 +28,7 @@ CODE_BYTES: dict[str, int] = {
     "arm_svdf_s8_s16": 1516,
 }
 FILE_BYTES: dict[str, int] = {
-    "arm/tcc_arm_add": 1584,
+    "arm/tcc_arm_add": 2328,
     "arm/tcc_arm_conv": 9372,
     "arm/tcc_arm_conv8": 5392,
     "arm/tcc_arm_depthwise": 1156,
@@ -36,7 +37,7 @@ FILE_BYTES: dict[str, int] = {
     "arm/tcc_arm_fc": 6716,
     "arm/tcc_arm_fc8": 3852,
     "arm/tcc_arm_lstm": 3376,
-    "arm/tcc_arm_pool": 1108,
+    "arm/tcc_arm_pool": 916,
     "arm/tcc_arm_s16": 4040,
     "arm/tcc_arm_svdf": 1516,
 }
