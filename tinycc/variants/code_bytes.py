@@ -7,7 +7,7 @@ with the other units' entry points left out; FILE_BYTES: per C file with all of 
 CODE_BYTES: dict[str, int] = {
     "arm_add": 1584,
     "arm_add_lin": 744,
-    "arm_avg_pool": 916,
+    "arm_avg_pool": 1108,
     "arm_conv8": 4304,
     "arm_conv8w": 4248,
     "arm_conv_blocks": 4928,
@@ -37,7 +37,7 @@ FILE_BYTES: dict[str, int] = {
     "arm/tcc_arm_fc": 6716,
     "arm/tcc_arm_fc8": 3852,
     "arm/tcc_arm_lstm": 3376,
-    "arm/tcc_arm_pool": 916,
+    "arm/tcc_arm_pool": 1108,
     "arm/tcc_arm_s16": 4040,
     "arm/tcc_arm_svdf": 1516,
 }

@@ -3,7 +3,9 @@
  * Same semantics as tcc_avg_pool_s8 (TFLite AveragePool: the window clipped to the image,
  * sum / count rounded half away from zero, then the activation clamp). Four channels at a
  * time: SXTAB16 adds (c0, c2) and (c1, c3) of a word of input into int16 lanes, which hold
- * up to 255 taps of int8 exactly; longer windows are flushed to int32 every 255 taps.
+ * up to 255 taps of int8 exactly; longer windows are flushed to int32 every 255 taps (a window of
+ * at most 255 taps, the usual case, takes a loop without that count: two taps per pass, their
+ * loads back to back).
  */
 #include "tcc_arm.h"
 #include "tcc_arm_dsp.h"
@@ -11,6 +13,32 @@
 TCC_ARM_INLINE int32_t avg_div(int32_t sum, int32_t count)
 {
     return sum > 0 ? (sum + count / 2) / count : (sum - count / 2) / count;
+}
+
+/* The int16 lane sums (even, odd channels) of 4 channels over a window of at most 255 taps:
+ * rows ky0..ky1 - 1 of `n` taps from src (a row of the image `row` bytes further on). */
+TCC_ARM_INLINE void sum_small(const int8_t *src, int32_t rows, int32_t n, int32_t c_all, int32_t row,
+                              uint32_t *even, uint32_t *odd)
+{
+    uint32_t se = 0, so = 0;
+    for (int32_t r = 0; r < rows; ++r, src += row) {
+        const int8_t *s = src;
+        int32_t k = n;
+        for (; k >= 2; k -= 2, s += 2 * c_all) {
+            const uint32_t v0 = tcc_ld32(s), v1 = tcc_ld32(s + c_all);
+            se = tcc_sxtab16(se, v0);
+            so = tcc_sxtab16_ror8(so, v0);
+            se = tcc_sxtab16(se, v1);
+            so = tcc_sxtab16_ror8(so, v1);
+        }
+        if (k) {
+            const uint32_t v0 = tcc_ld32(s);
+            se = tcc_sxtab16(se, v0);
+            so = tcc_sxtab16_ror8(so, v0);
+        }
+    }
+    *even = se;
+    *odd = so;
 }
 
 TCC_ARM_INLINE int32_t lo16(uint32_t v) { return (int32_t)(int16_t)(uint16_t)(v & 0xffffu); }
@@ -34,7 +62,12 @@ void tcc_arm_avg_pool_s8(const tcc_pool_params *p, const int8_t *in, int8_t *out
                     int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
                     uint32_t se = 0, so = 0;
                     int32_t pending = 0;
-                    for (int32_t ky = ky0; ky < ky1; ++ky) {
+                    if (count <= 255) {
+                        if (count > 0) {
+                            sum_small(img + ((y0 + ky0) * p->in_w + x0 + kx0) * c_all + c, ky1 - ky0, kx1 - kx0,
+                                      c_all, p->in_w * c_all, &se, &so);
+                        }
+                    } else for (int32_t ky = ky0; ky < ky1; ++ky) {
                         const int8_t *src = img + ((y0 + ky) * p->in_w + x0 + kx0) * c_all + c;
                         for (int32_t kx = kx0; kx < kx1; ++kx) {
                             const uint32_t v = tcc_ld32(src);
