@@ -14,7 +14,7 @@ import numpy as np
 from tinycc import packing, quant
 from tinycc.variants import arm_add
 
-from .test_dsp_kernels import _check, add_case, build_and_run, c_array, needs_arm, pool_case
+from .test_dsp_kernels import _check, add_case, build_and_run, c_array, needs_arm, needs_host, pool_case
 
 
 def add_quant(rng):
@@ -100,4 +100,12 @@ def test_arm_add_pool_qemu(tmp_path):
     cases = add_cases(31) + lin_cases(32)
     assert len(cases) >= 18
     rc, log = build_and_run(cases, tmp_path, "qemu")
+    _check(rc, log, cases)
+
+
+@needs_host
+def test_arm_add_lin_host_sanitized(tmp_path):
+    """The portable C loop of tcc_arm_add_s8_lin (no DSP) under ASan/UBSan."""
+    cases = lin_cases(33)
+    rc, log = build_and_run(cases, tmp_path, "host")
     _check(rc, log, cases)
