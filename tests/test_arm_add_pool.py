@@ -1,7 +1,7 @@
 """arm_add, arm_add_lin (runtime/kernels/arm/tcc_arm_add.c) and arm_avg_pool (tcc_arm_pool.c)
-against the plain kernels, byte for byte in QEMU (Cortex-M4). ADD: the 4-element asm loops (the
-requantizing one and the linear tables' one) and the C loop after them,
-sizes around the blocks of 4, no clamp, a ReLU-like lower bound, both bounds, in place, and the
+against the plain kernels, byte for byte in QEMU (Cortex-M4; the linear loop's portable C also on
+the host). ADD: the 4-element asm loops (the requantizing one and the linear tables' one) and the
+C loop after them, sizes around the blocks of 4, no clamp, a ReLU-like lower bound, both bounds, in place, and the
 shared models' kind of quantization (two inputs near one scale, the output coarser). Pool: the
 loop for windows of at most 255 taps (odd and even row lengths, clipped at the borders, global
 pools like kws's and ic's) and a longer window."""
