@@ -39,19 +39,20 @@ def test_unit_declares_every_hook(unit):
 
 
 def test_add_unit_is_chosen_and_emits_its_own_entry_point():
-    """add_int8 on the Cortex-M4: the same-shape ADD runs the arm_add unit (its packing in the op,
-    its C file in the output folder, its entry point called); the broadcast ADDs stay plain."""
+    """add_int8 on the Cortex-M4: the same-shape ADD runs an ADD unit (arm_add_lin when its linear
+    tables exist, else arm_add: its packing in the op, its C file in the output folder, its entry
+    point called); the broadcast ADDs stay plain."""
     g = driver.compile_graph(str(ZOO / "add_int8.tflite"), target="cortex-m4")
     chosen = {ir.op(g, o).index: variants.chosen(ir.op(g, o)) for o in g.graph["plan"].order}
-    assert [i for i, u in chosen.items() if u is not None and u.name == "arm_add"] == [0]
-    unit = variants.named("arm_add")
+    assert [i for i, u in chosen.items() if u is not None and u.name in ("arm_add", "arm_add_lin")] == [0]
+    unit = chosen[0]
     o = next(ir.op(g, oid) for oid in ir.ops_in_order(g) if ir.op(g, oid).index == 0)
     assert unit.cycles(g, o, o.params.packed) < unit.plain_cycles(g, o)
     assert variants.scratch_bytes(g, o) == 0
     assert variants.overlap_rule(g, o, 0) == ("at_most", 0)
     files = codegen.generate(g, "m", "cortex-m4")
     assert "m_tcc_arm_add.c" in files
-    assert files["m.c"].count("m_tcc_arm_add_s8(&") == 1
+    assert files["m.c"].count(f"m_{unit.entries[0]}(&") == 1
     # --optimize memory: no unit
     g = driver.compile_graph(str(ZOO / "add_int8.tflite"), target="cortex-m4", optimize="memory")
     assert all(variants.chosen(ir.op(g, o)) is None for o in g.graph["plan"].order)
@@ -128,7 +129,7 @@ def test_emit_calls_the_units_own_entry_point():
             seen.add(unit.name)
             assert any(f"{e}(&" in " ".join(oc.stmts) for e in unit.entries), (model, unit.name, oc.stmts)
     assert seen >= {"arm_conv_store", "arm_conv_blocks", "arm_conv_pw", "arm_fc", "arm_dw3x3", "arm_avg_pool",
-                    "arm_add"}, seen
+                    "arm_add_lin"}, seen
 
 
 def test_code_bytes_table_is_measured():

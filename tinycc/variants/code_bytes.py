@@ -6,6 +6,7 @@ with the other units' entry points left out; FILE_BYTES: per C file with all of 
 
 CODE_BYTES: dict[str, int] = {
     "arm_add": 1584,
+    "arm_add_lin": 744,
     "arm_avg_pool": 1108,
     "arm_conv8": 4304,
     "arm_conv8w": 4248,
@@ -27,7 +28,7 @@ CODE_BYTES: dict[str, int] = {
     "arm_svdf_s8_s16": 1516,
 }
 FILE_BYTES: dict[str, int] = {
-    "arm/tcc_arm_add": 1584,
+    "arm/tcc_arm_add": 2328,
     "arm/tcc_arm_conv": 9372,
     "arm/tcc_arm_conv8": 5392,
     "arm/tcc_arm_depthwise": 1156,

@@ -289,6 +289,11 @@ typedef struct {
 } tcc_arm_add_s8_params;
 
 void tcc_arm_add_s8(const tcc_arm_add_s8_params *p, const int8_t *a, const int8_t *b, int8_t *out);
+/* The same ADD when the output is linear in the tables (tinycc/variants/arm_add.py checks every
+ * pair of input bytes at compile time): out = ssat8((table[a] + table[256 + b]) >> 20), then the
+ * clamp; rq is not used. */
+#define TCC_ARM_ADD_LIN_SHIFT 20
+void tcc_arm_add_s8_lin(const tcc_arm_add_s8_params *p, const int8_t *a, const int8_t *b, int8_t *out);
 
 /* ------------------------------------------------------------------------------------
  * UNIDIRECTIONAL_SEQUENCE_LSTM, int8 and 16x8 (tcc_arm_lstm.c; units tinycc/variants/arm_lstm.py):
