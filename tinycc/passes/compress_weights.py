@@ -9,7 +9,10 @@ per output channel) and keeps the int8 weights when none is smaller; the choice 
 ``Op.params.compressed`` and the op emits its decoding kernel (runtime/kernels/tcc_compressed.c).
 Compressed ops keep that portable kernel (``pack_weights`` gives them no fast variant).
 
-An INT4 constant anything else reads is refused in one line naming the op and tensor.
+TFLite Micro's LUT-compressed weights (``g.graph["tflm_lut"]``, tinycc/tflm_lut.py) are always
+kept a palette (``choose(..., lut=...)``); their biases (int32, folded into the kernels'
+constants) are read decompressed. Refused in one line naming the op and tensor: an INT4 constant
+anything else reads, a LUT tensor anything else reads, and LUT weights of more than 4-bit indices.
 """
 from __future__ import annotations
 
@@ -24,6 +27,7 @@ from ..errors import TinyccError
 def compress_weights(g: nx.DiGraph) -> nx.DiGraph:
     mode = g.graph.get("compress", "auto")
     int4 = g.graph.get("int4", frozenset())
+    luts = g.graph.get("tflm_lut", {})
     for n in ir.ops_in_order(g):
         o = ir.op(g, n)
         spec = ops.lookup(o.kind)
@@ -33,9 +37,28 @@ def compress_weights(g: nx.DiGraph) -> nx.DiGraph:
                 raise TinyccError("INT4 constants are supported only as the weights of convolutions and "
                                   "fully connected layers with int8 activations", op_index=o.index, op_kind=o.kind,
                                   tensor=ir.tensor(g, t).name)
+            if t in luts:
+                _check_lut(g, o, spec, slot, t, rows is not None)
         if rows is None:
             continue
-        code = compress.choose(rows, o.inputs[spec.compressed_slot] in int4, mode)
+        w = o.inputs[spec.compressed_slot]
+        lut = (luts[w].bits, luts[w].file_bytes) if w in luts else None
+        code = compress.choose(rows, w in int4, mode, lut)
         if code is not None:
             ir.replace_value(g, n, dataclasses.replace(o, params=dataclasses.replace(o.params, compressed=code)))
     return g
+
+
+def _check_lut(g, o, spec, slot: int, t: str, compressible: bool) -> None:
+    """A TFLite Micro LUT tensor: the weights of a kernel that reads palettes (indices of at most
+    4 bits), or a convolution's or FC's int32 bias; else one line."""
+    where = dict(op_index=o.index, op_kind=o.kind, tensor=ir.tensor(g, t).name)
+    bits = g.graph["tflm_lut"][t].bits
+    if slot == spec.compressed_slot and compressible:
+        if bits > compress.BITS[-1]:
+            raise TinyccError(f"TFLite Micro LUT weights with {bits}-bit indices are not supported (at most "
+                              f"{compress.BITS[-1]})", **where)
+        return
+    if not (spec.compressed_slot is not None and slot == 2 and ir.tensor(g, t).dtype == "int32"):
+        raise TinyccError("TFLite Micro LUT-compressed constants are supported only as the weights (int8 "
+                          "activations) and biases of convolutions and fully connected layers", **where)
