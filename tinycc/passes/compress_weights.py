@@ -7,7 +7,9 @@ and gives the weights as its kernel reads them, one row per output channel
 smallest lossless encoding (INT4 nibbles, one table of 2, 4 or 16 values for the tensor, or one
 per output channel) and keeps the int8 weights when none is smaller; the choice goes into
 ``Op.params.compressed`` and the op emits its decoding kernel (runtime/kernels/tcc_compressed.c).
-Compressed ops keep that portable kernel (``pack_weights`` gives them no fast variant).
+On cores with the DSP extension (--optimize speed) a kernel variant unit that reads compressed
+weights (``reads_compressed``: tinycc/variants/arm_palette.py) is chosen here when its estimated
+cycles beat the portable kernel's (``pack_weights`` leaves compressed ops as they are).
 
 TFLite Micro's LUT-compressed weights (``g.graph["tflm_lut"]``, tinycc/tflm_lut.py) are always
 kept a palette (``choose(..., lut=...)``); their biases (int32, folded into the kernels'
@@ -20,7 +22,7 @@ import dataclasses
 
 import networkx as nx
 
-from .. import compress, ir, ops
+from .. import compress, ir, ops, variants
 from ..errors import TinyccError
 
 
@@ -45,8 +47,23 @@ def compress_weights(g: nx.DiGraph) -> nx.DiGraph:
         lut = (luts[w].bits, luts[w].file_bytes) if w in luts else None
         code = compress.choose(rows, w in int4, mode, lut)
         if code is not None:
-            ir.replace_value(g, n, dataclasses.replace(o, params=dataclasses.replace(o.params, compressed=code)))
+            o = dataclasses.replace(o, params=dataclasses.replace(o.params, compressed=code))
+            o = dataclasses.replace(o, params=dataclasses.replace(o.params, packed=_fast_kernel(g, o)))
+            ir.replace_value(g, n, o)
     return g
+
+
+def _fast_kernel(g, o):
+    """The packing of the fastest unit that reads compressed weights (``reads_compressed``:
+    tinycc/variants/arm_palette.py) when it beats the portable kernel's estimated cycles, else
+    None (``pack_weights`` leaves compressed ops as they are)."""
+    best = None
+    for pk in variants.candidates(g, o):
+        unit = variants.named(pk.impl)
+        if getattr(unit, "reads_compressed", False) and unit.cycles(g, o, pk) < unit.plain_cycles(g, o) and \
+                (best is None or unit.cycles(g, o, pk) < variants.named(best.impl).cycles(g, o, best)):
+            best = pk
+    return best
 
 
 def _check_lut(g, o, spec, slot: int, t: str, compressible: bool) -> None:
