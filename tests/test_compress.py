@@ -164,3 +164,19 @@ def test_compressed_conv_output_shares_its_input_at_the_limit(tmp_path):
     rep = driver.report(str(tmp_path / "m.tflite"), measure=False)
     first = next(x for x in rep.overlaps if x.startswith("op0 CONV_2D"))
     assert "output at -128 B" in first and "allowed up to -128" in first
+
+
+def test_compressed_ds_cnn_cycles_within_15_percent_of_int8_twin(tmp_path):
+    """The default cortex-m4 build of a TFLite Micro-compressed 16-cluster DS-CNN (its
+    CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED on tcc_arm_palette.c) costs at most 15 % more
+    estimated cycles (tinycc bench, QEMU) than the same model's int8 build (--compress off)."""
+    needs_qemu()
+    from tinycc import bench
+    from tinycc.testing import tflm_compress as TC
+    plain = MC.ds_cnn(np.random.default_rng(3), clusters=16)
+    (tmp_path / "int8.tflite").write_bytes(plain)
+    (tmp_path / "lut.tflite").write_bytes(TC.compress(plain))
+    ours = bench.bench(str(tmp_path / "lut.tflite"), "cortex-m4")
+    twin = bench.bench(str(tmp_path / "int8.tflite"), "cortex-m4", compress="off")
+    assert {o.kernel for o in ours.ops if o.macs} == {"arm_palette"}
+    assert ours.cycles <= 1.15 * twin.cycles, (ours.cycles, twin.cycles)

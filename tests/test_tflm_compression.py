@@ -15,17 +15,19 @@ from tinycc.errors import TinyccError
 from tinycc.testing import models_compress as MC
 from tinycc.testing import tflm_compress as TC
 
-from .conftest import assert_match, random_batch, reference_outputs
+from .conftest import assert_match, needs_qemu, random_batch, reference_outputs
 from .test_compress import _check, _stored
 
 
 def test_ds_cnn_lut_model_bit_exact_and_kept_compressed(tmp_path):
     """4-cluster DS-CNN, weights and biases LUT-compressed (1- and 2-bit indices, per-channel
-    tables, depthwise along the last dimension): bit-exact with TFLite Micro running it (host),
-    its twin agrees, and tinycc stores palettes, even with --compress off."""
+    tables, depthwise along the last dimension): bit-exact with TFLite Micro running it (QEMU
+    cortex-m4: tcc_arm_palette.c), its twin agrees, and tinycc stores palettes, even with
+    --compress off."""
+    needs_qemu()
     plain = MC.ds_cnn(np.random.default_rng(3), clusters=4)
     model = TC.compress(plain, bias=True)
-    codes = _check(tmp_path, model, samples=2)
+    codes = _check(tmp_path, model, samples=2, mode="qemu")
     assert len(codes) == 6 and all(c.encoding.startswith("palette") for c in codes.values())
     twin = tmp_path / "twin.tflite"
     twin.write_bytes(TC.decompress(model))

@@ -3,11 +3,10 @@
 The portable decoding kernels (tcc_compressed.c) cost ~8-40 cycles per MAC on a Cortex-M4;
 these keep the weights compressed in flash and decode them into a small scratch:
 
-  * CONV_2D (no groups): per block of ``compressed_block`` pixels (16 under --optimize speed),
-    their windows (im2col, none for a 1x1 unpadded convolution) and, per pair of output
+  * CONV_2D (no groups): per block of pixels (at most 32 under --optimize speed, blocks of equal
+    size), their windows (im2col, none for a 1x1 unpadded convolution) and, per pair of output
     channels, the channels' weights as int16; 2 pixels x 2 channels per SMLAD step. The block's
-    outputs are stored after all its windows were read: the portable kernel's order, so its
-    ``reads_min`` holds;
+    outputs are stored after all its windows were read (the portable kernel's order);
   * DEPTHWISE_CONV_2D (depth multiplier 1, channels % 4 == 0): 4 channels' taps decoded, the 4
     channels computed side by side (SMLABB / SMLATT), their planes stored once read: the
     portable kernel's overlap rule holds;
@@ -21,8 +20,11 @@ kernel's.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import ClassVar
+
+import numpy as np
 
 from .. import ir, ops, packing
 from ..ops.conv2d import Conv2D, compressed_block
@@ -30,7 +32,7 @@ from ..ops.depthwise_conv2d import DepthwiseConv2D
 from ..ops.fully_connected import FullyConnected
 from . import Packed, Variant, register
 
-MAX_BLOCK = 16              # TCC_ARM_PALETTE_MAX_BLOCK
+MAX_BLOCK = 32              # TCC_ARM_PALETTE_MAX_BLOCK
 
 # Estimated Cortex-M4 cycles (tinycc.cycles' model), from the loops' instructions and checked with
 # tinycc bench on a DS-CNN-like model: per MAC of each loop, per decoded weight, per im2col byte,
@@ -92,7 +94,10 @@ class ArmPalette(Variant):
         x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
         p = o.params
         direct = (w.shape[1] == w.shape[2] == 1 and p.pad_top == p.pad_left == 0 and x.shape[3] % 4 == 0)
-        return PalettePacked(block=min(compressed_block(g), MAX_BLOCK), direct=direct)
+        pixels = p.batches * p.out_h * p.out_w
+        most = MAX_BLOCK if g.graph.get("optimize") == "speed" else compressed_block(g)
+        blocks = -(-pixels // most)
+        return PalettePacked(block=-(-pixels // blocks), direct=direct)
 
     def cycles(self, g, o, pk):
         code, macs = o.params.compressed, ops.lookup(o.kind).macs(g, o)
@@ -121,10 +126,19 @@ class ArmPalette(Variant):
         return (4 << 2 * o.params.compressed.bits) + 2 * o.params.in_depth
 
     def reads_min(self, g, o, slot, pk):
-        """CONV_2D: the portable compressed kernel's order (blocks of pixels read, then stored).
+        """CONV_2D: blocks of ``pk.block`` pixels read, then stored (the plain kernel's first reads,
+        per block).
         FULLY_CONNECTED: each batch row is read (widened) before its first output."""
         if o.kind == Conv2D.kind:
-            return ops.lookup(o.kind).reads_min(g, o, slot)
+            plain = dataclasses.replace(o, params=dataclasses.replace(o.params, compressed=None))
+            r = ops.lookup(o.kind).reads_min(g, plain, slot)
+            if r is None:
+                return None
+            r = r.reshape(-1, ir.tensor(g, o.outputs[0]).shape[3]).copy()
+            first = r[:, 0].copy()
+            r[:, 0] = ops.NO_READ
+            r[::pk.block, 0] = np.minimum.reduceat(first, np.arange(0, first.size, pk.block))
+            return r.ravel()
         if slot != 0:
             return None
         p = o.params

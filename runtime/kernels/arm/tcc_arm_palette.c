@@ -24,6 +24,13 @@
 #if defined(__ARM_FEATURE_DSP) && defined(__GNUC__)
 #include <arm_acle.h>
 #define TCC_PAL_SXTB16(x) ((uint32_t)__sxtb16(x))
+static inline uint32_t tcc_pal_sxtb16_ror8(uint32_t x)
+{
+    uint32_t r;
+    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(x));
+    return r;
+}
+#define TCC_PAL_SXTB16_ROR8(x) tcc_pal_sxtb16_ror8(x)
 #define TCC_PAL_SMLAD(a, b, acc) __smlad((a), (b), (acc))
 #define TCC_PAL_SMLABB(a, b, acc) __smlabb((int32_t)(a), (int32_t)(b), (acc))
 #define TCC_PAL_SMLATT(a, b, acc) __smlatt((int32_t)(a), (int32_t)(b), (acc))
@@ -35,8 +42,8 @@ static inline int32_t tcc_pal_hi(uint32_t x) { return (int16_t)(x >> 16); }
 #define TCC_PAL_SMLAD(a, b, acc) ((acc) + tcc_pal_lo(a) * tcc_pal_lo(b) + tcc_pal_hi(a) * tcc_pal_hi(b))
 #define TCC_PAL_SMLABB(a, b, acc) ((acc) + tcc_pal_lo(a) * tcc_pal_lo(b))
 #define TCC_PAL_SMLATT(a, b, acc) ((acc) + tcc_pal_hi(a) * tcc_pal_hi(b))
+#define TCC_PAL_SXTB16_ROR8(x) TCC_PAL_SXTB16(((x) >> 8) | ((x) << 24))
 #endif
-#define TCC_PAL_ROR8(x) (((x) >> 8) | ((x) << 24))
 /* Where weight i of a run goes in its int16 copy: each 4 as w0 w2 w1 w3 (SXTB16's split). */
 #define TCC_PAL_POS(i) (((i) & ~3) | (((i) & 1) << 1) | (((i) >> 1) & 1))
 
@@ -47,19 +54,31 @@ static inline uint32_t tcc_pal_word(const void *p)
     return v;
 }
 
+/* tcc_requantize (TFLite's MultiplyByQuantizedMultiplier) for mult >= 0: the doubling high
+ * multiply, round(x * mult / 2^31) half away from zero, is floor((x * mult + 2^30) / 2^31) (an
+ * arithmetic shift), then the rounding right shift; plus the zero point, clamped. */
 static inline int8_t tcc_pal_out(int32_t acc, int32_t mult, int32_t shift, int32_t zp, int32_t lo, int32_t hi)
 {
-    return (int8_t)tcc_clamp(tcc_requantize(acc, mult, shift) + zp, lo, hi);
+    const int32_t left = shift > 0 ? shift : 0, right = shift > 0 ? 0 : -shift;
+    const int64_t ab = (int64_t)(int32_t)((uint32_t)acc << left) * mult;
+    const int32_t h = (int32_t)((ab + (1LL << 30)) >> 31);
+    const int32_t mask = (int32_t)((1u << right) - 1u);
+    const int32_t r = (h >> right) + ((h & mask) > (mask >> 1) + (h < 0));
+    return (int8_t)tcc_clamp(r + zp, lo, hi);
 }
 
 #ifndef TCC_OMIT_ARM_PALETTE_CONV_S8
-/* Channel oc's weights e .. e + n - 1 as int16 at dst[TCC_PAL_POS(i)], zeros up to kp. */
+/* Where weight i of a channel goes in the pair's int16 copy: per 4 weights, 8 int16 (this
+ * channel's 4 at 0..3 or 4..7, dst pointing there). */
+#define TCC_PAL_CONV_POS(i) ((((i) >> 2) << 3) | TCC_PAL_POS((i) & 3))
+
+/* Channel oc's weights e .. e + n - 1 as int16 at dst[TCC_PAL_CONV_POS(i)], zeros up to kp. */
 static void tcc_pal_decode(const tcc_wcode *w, int32_t oc, int32_t e, int32_t n, int32_t kp, int16_t *dst)
 {
     const int8_t *tab = tcc_wtable(w, oc);
-    TCC_WEIGHTS(e, n, dst[TCC_PAL_POS(i_)] = (int16_t)v_);
+    TCC_WEIGHTS(e, n, dst[TCC_PAL_CONV_POS(i_)] = (int16_t)v_);
     for (int32_t i = n; i < kp; ++i) {
-        dst[TCC_PAL_POS(i)] = 0;
+        dst[TCC_PAL_CONV_POS(i)] = 0;
     }
 }
 
@@ -97,7 +116,7 @@ void tcc_arm_palette_conv_s8(const tcc_conv2d_s8_params *p, const tcc_wcode *w, 
 {
     const int32_t k = p->k_h * p->k_w * p->k_c, kp = (k + 3) & ~3, groups = kp / 4;
     const int32_t npix = p->batches * p->out_h * p->out_w;
-    int16_t *wk = (int16_t *)scratch;                 /* two channels' weights */
+    int16_t *wk = (int16_t *)scratch;                 /* two channels' weights, interleaved by 4 */
     int8_t *cols = (int8_t *)(wk + 2 * kp);           /* the block's windows */
     int8_t *res = cols + (direct ? 0 : block * kp);   /* the block's outputs */
     for (int32_t q0 = 0; q0 < npix; q0 += block) {
@@ -109,23 +128,20 @@ void tcc_arm_palette_conv_s8(const tcc_conv2d_s8_params *p, const tcc_wcode *w, 
         for (int32_t oc = 0; oc < p->out_c; oc += 2) {
             const int32_t two = oc + 1 < p->out_c;
             tcc_pal_decode(w, oc, oc * k, k, kp, wk);
-            if (two) {
-                tcc_pal_decode(w, oc + 1, (oc + 1) * k, k, kp, wk + kp);
-            }
+            tcc_pal_decode(w, oc + two, (oc + two) * k, k, kp, wk + 4);
             for (int32_t j = 0; j < nq; j += 2) {
                 const int32_t j1 = j + 1 < nq ? j + 1 : j;
                 const int8_t *a = win[j], *b = win[j1];
-                const uint32_t *w0 = (const uint32_t *)wk, *w1 = (const uint32_t *)(wk + kp);
-                int32_t a0 = p->bias[oc], a1 = two ? p->bias[oc + 1] : 0, b0 = a0, b1 = a1;
-                for (int32_t g = 0; g < groups; ++g) {
+                const uint32_t *wp = (const uint32_t *)wk, *const wend = wp + 4 * groups;
+                int32_t a0 = p->bias[oc], a1 = p->bias[oc + two], b0 = a0, b1 = a1;
+                while (wp != wend) {
                     const uint32_t xa = tcc_pal_word(a), xb = tcc_pal_word(b);
-                    const uint32_t a02 = TCC_PAL_SXTB16(xa), a13 = TCC_PAL_SXTB16(TCC_PAL_ROR8(xa));
-                    const uint32_t b02 = TCC_PAL_SXTB16(xb), b13 = TCC_PAL_SXTB16(TCC_PAL_ROR8(xb));
-                    const uint32_t u02 = w0[0], u13 = w0[1], v02 = w1[0], v13 = w1[1];
+                    const uint32_t a02 = TCC_PAL_SXTB16(xa), a13 = TCC_PAL_SXTB16_ROR8(xa);
+                    const uint32_t b02 = TCC_PAL_SXTB16(xb), b13 = TCC_PAL_SXTB16_ROR8(xb);
+                    const uint32_t u02 = wp[0], u13 = wp[1], v02 = wp[2], v13 = wp[3];
                     a += 4;
                     b += 4;
-                    w0 += 2;
-                    w1 += 2;
+                    wp += 4;
                     a0 = TCC_PAL_SMLAD(a02, u02, a0);
                     a0 = TCC_PAL_SMLAD(a13, u13, a0);
                     a1 = TCC_PAL_SMLAD(a02, v02, a1);
@@ -156,6 +172,18 @@ void tcc_arm_palette_conv_s8(const tcc_conv2d_s8_params *p, const tcc_wcode *w, 
 #endif
 
 #ifndef TCC_OMIT_ARM_PALETTE_DW_S8
+/* One tap of 4 channels: the input word XV (channels c .. c + 3) times the tap's weights wt[0]
+ * (c, c + 2) and wt[1] (c + 1, c + 3) into s0 .. s3. */
+#define TCC_PAL_DW_TAP(XV)                                                              \
+    do {                                                                                \
+        const uint32_t xv_ = (XV);                                                      \
+        const uint32_t x02_ = TCC_PAL_SXTB16(xv_), x13_ = TCC_PAL_SXTB16_ROR8(xv_);     \
+        s0 = TCC_PAL_SMLABB(x02_, wt[0], s0);                                           \
+        s2 = TCC_PAL_SMLATT(x02_, wt[0], s2);                                           \
+        s1 = TCC_PAL_SMLABB(x13_, wt[1], s1);                                           \
+        s3 = TCC_PAL_SMLATT(x13_, wt[1], s3);                                           \
+    } while (0)
+
 /* Channel oc's taps e .. e + n - 1 as int16 at dst[4 * i]. */
 static void tcc_pal_decode_taps(const tcc_wcode *w, int32_t oc, int32_t e, int32_t n, int16_t *dst)
 {
@@ -168,6 +196,8 @@ void tcc_arm_palette_dw_s8(const tcc_depthwise_s8_params *p, const tcc_wcode *w,
 {
     const int32_t c_n = p->in_c, taps = p->k_h * p->k_w, plane = p->out_h * p->out_w;
     const uint32_t zp4 = (uint32_t)(uint8_t)p->in_zp * 0x01010101u;
+    const int32_t step = p->dil_w * c_n;              /* to the next tap of a row */
+    const int32_t row_step = p->dil_h * p->in_w * c_n;   /* to the next row of taps */
     int16_t *wk = (int16_t *)scratch;                 /* [tap][w0 w2 w1 w3] */
     int8_t *res = (int8_t *)(wk + 4 * taps);          /* [pixel][4] */
     for (int32_t bt = 0; bt < p->batches; ++bt) {
@@ -184,19 +214,23 @@ void tcc_arm_palette_dw_s8(const tcc_depthwise_s8_params *p, const tcc_wcode *w,
                     const int32_t x0 = ox * p->stride_w - p->pad_left;
                     int32_t s0 = p->bias[c], s1 = p->bias[c + 1], s2 = p->bias[c + 2], s3 = p->bias[c + 3];
                     const uint32_t *wt = (const uint32_t *)wk;
-                    for (int32_t ky = 0; ky < p->k_h; ++ky) {
-                        const int32_t y = y0 + ky * p->dil_h;
-                        const int row_in = y >= 0 && y < p->in_h;
-                        const int8_t *row = img + (y * p->in_w) * c_n + c;
-                        for (int32_t kx = 0; kx < p->k_w; ++kx) {
-                            const int32_t x = x0 + kx * p->dil_w;
-                            const uint32_t xv = row_in && x >= 0 && x < p->in_w ? tcc_pal_word(row + x * c_n) : zp4;
-                            const uint32_t x02 = TCC_PAL_SXTB16(xv), x13 = TCC_PAL_SXTB16(TCC_PAL_ROR8(xv));
-                            s0 = TCC_PAL_SMLABB(x02, wt[0], s0);
-                            s2 = TCC_PAL_SMLATT(x02, wt[0], s2);
-                            s1 = TCC_PAL_SMLABB(x13, wt[1], s1);
-                            s3 = TCC_PAL_SMLATT(x13, wt[1], s3);
-                            wt += 2;
+                    if (y0 >= 0 && y0 + (p->k_h - 1) * p->dil_h < p->in_h && x0 >= 0 &&
+                        x0 + (p->k_w - 1) * p->dil_w < p->in_w) {     /* the window inside: no checks */
+                        const int8_t *row = img + (y0 * p->in_w + x0) * c_n + c;
+                        for (int32_t ky = 0; ky < p->k_h; ++ky, row += row_step) {
+                            const int8_t *px = row;
+                            for (int32_t kx = 0; kx < p->k_w; ++kx, px += step, wt += 2) {
+                                TCC_PAL_DW_TAP(tcc_pal_word(px));
+                            }
+                        }
+                    } else {
+                        for (int32_t ky = 0; ky < p->k_h; ++ky) {
+                            const int32_t y = y0 + ky * p->dil_h;
+                            const int8_t *px = img + (y * p->in_w + x0) * c_n + c;
+                            for (int32_t kx = 0; kx < p->k_w; ++kx, px += step, wt += 2) {
+                                const int32_t x = x0 + kx * p->dil_w;
+                                TCC_PAL_DW_TAP(y >= 0 && y < p->in_h && x >= 0 && x < p->in_w ? tcc_pal_word(px) : zp4);
+                            }
                         }
                     }
                     r[0] = tcc_pal_out(s0, p->mult[c], p->shift[c], p->out_zp, p->act_min, p->act_max);

@@ -9,7 +9,7 @@
 
 #include "tcc_compressed.h"
 
-#define TCC_ARM_PALETTE_MAX_BLOCK 16
+#define TCC_ARM_PALETTE_MAX_BLOCK 32
 
 /* kp: k_h * k_w * k_c rounded up to a multiple of 4. block: output pixels computed together
  * (1 .. TCC_ARM_PALETTE_MAX_BLOCK).
