@@ -54,33 +54,82 @@ static inline uint32_t tcc_pal_word(const void *p)
     return v;
 }
 
+/* A channel's requantization as 5 words: mult, left shift, right shift, zero point,
+ * act_min | act_max << 16 (computed once per channel, used at every pixel). */
+static inline void tcc_pal_rq(int32_t *rq, int32_t mult, int32_t shift, int32_t zp, int32_t lo, int32_t hi)
+{
+    rq[0] = mult;
+    rq[1] = shift > 0 ? shift : 0;
+    rq[2] = shift > 0 ? 0 : -shift;
+    rq[3] = zp;
+    rq[4] = (int32_t)(((uint32_t)hi << 16) | ((uint32_t)lo & 0xFFFFu));
+}
+
 /* tcc_requantize (TFLite's MultiplyByQuantizedMultiplier) for mult >= 0: the doubling high
  * multiply, round(x * mult / 2^31) half away from zero, is floor((x * mult + 2^30) / 2^31) (an
  * arithmetic shift), then the rounding right shift; plus the zero point, clamped. */
+static inline int8_t tcc_pal_rq_out(int32_t acc, const int32_t *rq)
+{
+    const int64_t ab = (int64_t)(int32_t)((uint32_t)acc << rq[1]) * rq[0];
+    const int32_t h = (int32_t)((ab + (1LL << 30)) >> 31);
+    const int32_t right = rq[2], mask = (int32_t)((1u << right) - 1u);
+    const int32_t r = (h >> right) + ((h & mask) > (mask >> 1) + (h < 0)) + rq[3];
+    return (int8_t)tcc_clamp(r, (int16_t)(rq[4] & 0xFFFF), rq[4] >> 16);
+}
+
+/* Four outputs (channels c .. c + 3 of a pixel) into r. */
+static inline void tcc_pal_out4(int8_t *r, int32_t s0, int32_t s1, int32_t s2, int32_t s3, const int32_t *rq)
+{
+    r[0] = tcc_pal_rq_out(s0, rq);
+    r[1] = tcc_pal_rq_out(s1, rq + 5);
+    r[2] = tcc_pal_rq_out(s2, rq + 10);
+    r[3] = tcc_pal_rq_out(s3, rq + 15);
+}
+
 static inline int8_t tcc_pal_out(int32_t acc, int32_t mult, int32_t shift, int32_t zp, int32_t lo, int32_t hi)
 {
-    const int32_t left = shift > 0 ? shift : 0, right = shift > 0 ? 0 : -shift;
-    const int64_t ab = (int64_t)(int32_t)((uint32_t)acc << left) * mult;
-    const int32_t h = (int32_t)((ab + (1LL << 30)) >> 31);
-    const int32_t mask = (int32_t)((1u << right) - 1u);
-    const int32_t r = (h >> right) + ((h & mask) > (mask >> 1) + (h < 0));
-    return (int8_t)tcc_clamp(r + zp, lo, hi);
+    int32_t rq[5];
+    tcc_pal_rq(rq, mult, shift, zp, lo, hi);
+    return tcc_pal_rq_out(acc, rq);
 }
 
 #ifndef TCC_OMIT_ARM_PALETTE_CONV_S8
-/* Where weight i of a channel goes in the pair's int16 copy: per 4 weights, 8 int16 (this
- * channel's 4 at 0..3 or 4..7, dst pointing there). */
-#define TCC_PAL_CONV_POS(i) ((((i) >> 2) << 3) | TCC_PAL_POS((i) & 3))
-
-/* Channel oc's weights e .. e + n - 1 as int16 at dst[TCC_PAL_CONV_POS(i)], zeros up to kp. */
-static void tcc_pal_decode(const tcc_wcode *w, int32_t oc, int32_t e, int32_t n, int32_t kp, int16_t *dst)
+/* Channel oc's k weights as int16 pairs at dst[4 * g], dst[4 * g + 1] for each 4 of them (g):
+ * (w0, w2) and (w1, w3), SXTB16's split of 4 input bytes; zeros up to kp. Decoded to int8 in
+ * lin (kp bytes) first. */
+static void tcc_pal_decode(const tcc_wcode *w, int32_t oc, int32_t k, int32_t kp, int8_t *lin, uint32_t *dst)
 {
     const int8_t *tab = tcc_wtable(w, oc);
-    TCC_WEIGHTS(e, n, dst[TCC_PAL_CONV_POS(i_)] = (int16_t)v_);
-    for (int32_t i = n; i < kp; ++i) {
-        dst[TCC_PAL_CONV_POS(i)] = 0;
+    TCC_WEIGHTS(oc * k, k, lin[i_] = (int8_t)v_);
+    for (int32_t i = k; i < kp; ++i) {
+        lin[i] = 0;
+    }
+    for (int32_t g = 0; g < kp / 4; ++g, dst += 4) {
+        const uint32_t x = tcc_pal_word(lin + 4 * g);
+        dst[0] = TCC_PAL_SXTB16(x);
+        dst[1] = TCC_PAL_SXTB16_ROR8(x);
     }
 }
+
+/* One group of 4 inputs of pixels a and b times channels u and v (words wp[0..3]). */
+#define TCC_PAL_CONV_STEP()                                                             \
+    do {                                                                                \
+        const uint32_t xa_ = tcc_pal_word(a), xb_ = tcc_pal_word(b);                    \
+        const uint32_t a02_ = TCC_PAL_SXTB16(xa_), a13_ = TCC_PAL_SXTB16_ROR8(xa_);     \
+        const uint32_t b02_ = TCC_PAL_SXTB16(xb_), b13_ = TCC_PAL_SXTB16_ROR8(xb_);     \
+        const uint32_t u02_ = wp[0], u13_ = wp[1], v02_ = wp[2], v13_ = wp[3];          \
+        a += 4;                                                                         \
+        b += 4;                                                                         \
+        wp += 4;                                                                        \
+        a0 = TCC_PAL_SMLAD(a02_, u02_, a0);                                             \
+        a0 = TCC_PAL_SMLAD(a13_, u13_, a0);                                             \
+        a1 = TCC_PAL_SMLAD(a02_, v02_, a1);                                             \
+        a1 = TCC_PAL_SMLAD(a13_, v13_, a1);                                             \
+        b0 = TCC_PAL_SMLAD(b02_, u02_, b0);                                             \
+        b0 = TCC_PAL_SMLAD(b13_, u13_, b0);                                             \
+        b1 = TCC_PAL_SMLAD(b02_, v02_, b1);                                             \
+        b1 = TCC_PAL_SMLAD(b13_, v13_, b1);                                             \
+    } while (0)
 
 /* The window of output pixel q (flat over batch, row, column) as kp bytes: in the input
  * (direct) or copied into col (padding: the input zero point; past k: 0). */
@@ -99,7 +148,10 @@ static const int8_t *tcc_pal_window(const tcc_conv2d_s8_params *p, const int8_t 
         const int32_t y = y0 + ky * p->dil_h;
         for (int32_t kx = 0; kx < p->k_w; ++kx) {
             const int32_t x = x0 + kx * p->dil_w;
-            if (y >= 0 && y < p->in_h && x >= 0 && x < p->in_w) {
+            const int in_image = y >= 0 && y < p->in_h && x >= 0 && x < p->in_w;
+            if (p->in_c == 1) {                       /* one byte: no library call */
+                *c = in_image ? img[y * p->in_w + x] : (int8_t)p->in_zp;
+            } else if (in_image) {
                 memcpy(c, img + (y * p->in_w + x) * p->in_c, (size_t)p->in_c);
             } else {
                 memset(c, (int8_t)p->in_zp, (size_t)p->in_c);
@@ -116,8 +168,9 @@ void tcc_arm_palette_conv_s8(const tcc_conv2d_s8_params *p, const tcc_wcode *w, 
 {
     const int32_t k = p->k_h * p->k_w * p->k_c, kp = (k + 3) & ~3, groups = kp / 4;
     const int32_t npix = p->batches * p->out_h * p->out_w;
-    int16_t *wk = (int16_t *)scratch;                 /* two channels' weights, interleaved by 4 */
-    int8_t *cols = (int8_t *)(wk + 2 * kp);           /* the block's windows */
+    uint32_t *wk = (uint32_t *)scratch;               /* two channels' weights, interleaved by 4 */
+    int8_t *lin = (int8_t *)(wk + kp);                /* one channel's weights as int8 */
+    int8_t *cols = lin + kp;                          /* the block's windows */
     int8_t *res = cols + (direct ? 0 : block * kp);   /* the block's outputs */
     for (int32_t q0 = 0; q0 < npix; q0 += block) {
         const int32_t nq = TCC_MIN(block, npix - q0);
@@ -127,41 +180,29 @@ void tcc_arm_palette_conv_s8(const tcc_conv2d_s8_params *p, const tcc_wcode *w, 
         }
         for (int32_t oc = 0; oc < p->out_c; oc += 2) {
             const int32_t two = oc + 1 < p->out_c;
-            tcc_pal_decode(w, oc, oc * k, k, kp, wk);
-            tcc_pal_decode(w, oc + two, (oc + two) * k, k, kp, wk + 4);
+            int32_t rq[2 * 5];
+            tcc_pal_decode(w, oc, k, kp, lin, wk);
+            tcc_pal_decode(w, oc + two, k, kp, lin, wk + 2);
+            tcc_pal_rq(rq, p->mult[oc], p->shift[oc], p->out_zp, p->act_min, p->act_max);
+            tcc_pal_rq(rq + 5, p->mult[oc + two], p->shift[oc + two], p->out_zp, p->act_min, p->act_max);
             for (int32_t j = 0; j < nq; j += 2) {
                 const int32_t j1 = j + 1 < nq ? j + 1 : j;
                 const int8_t *a = win[j], *b = win[j1];
-                const uint32_t *wp = (const uint32_t *)wk, *const wend = wp + 4 * groups;
+                const uint32_t *wp = wk, *const wend = wp + 4 * groups;
                 int32_t a0 = p->bias[oc], a1 = p->bias[oc + two], b0 = a0, b1 = a1;
                 while (wp != wend) {
-                    const uint32_t xa = tcc_pal_word(a), xb = tcc_pal_word(b);
-                    const uint32_t a02 = TCC_PAL_SXTB16(xa), a13 = TCC_PAL_SXTB16_ROR8(xa);
-                    const uint32_t b02 = TCC_PAL_SXTB16(xb), b13 = TCC_PAL_SXTB16_ROR8(xb);
-                    const uint32_t u02 = wp[0], u13 = wp[1], v02 = wp[2], v13 = wp[3];
-                    a += 4;
-                    b += 4;
-                    wp += 4;
-                    a0 = TCC_PAL_SMLAD(a02, u02, a0);
-                    a0 = TCC_PAL_SMLAD(a13, u13, a0);
-                    a1 = TCC_PAL_SMLAD(a02, v02, a1);
-                    a1 = TCC_PAL_SMLAD(a13, v13, a1);
-                    b0 = TCC_PAL_SMLAD(b02, u02, b0);
-                    b0 = TCC_PAL_SMLAD(b13, u13, b0);
-                    b1 = TCC_PAL_SMLAD(b02, v02, b1);
-                    b1 = TCC_PAL_SMLAD(b13, v13, b1);
+                    TCC_PAL_CONV_STEP();
                 }
                 int8_t *r = res + j * p->out_c + oc;
-                r[0] = tcc_pal_out(a0, p->mult[oc], p->shift[oc], p->out_zp, p->act_min, p->act_max);
+                r[0] = tcc_pal_rq_out(a0, rq);
                 if (two) {
-                    r[1] = tcc_pal_out(a1, p->mult[oc + 1], p->shift[oc + 1], p->out_zp, p->act_min, p->act_max);
+                    r[1] = tcc_pal_rq_out(a1, rq + 5);
                 }
                 if (j1 != j) {
                     r += p->out_c;
-                    r[0] = tcc_pal_out(b0, p->mult[oc], p->shift[oc], p->out_zp, p->act_min, p->act_max);
+                    r[0] = tcc_pal_rq_out(b0, rq);
                     if (two) {
-                        r[1] = tcc_pal_out(b1, p->mult[oc + 1], p->shift[oc + 1], p->out_zp, p->act_min,
-                                           p->act_max);
+                        r[1] = tcc_pal_rq_out(b1, rq + 5);
                     }
                 }
             }
@@ -172,16 +213,16 @@ void tcc_arm_palette_conv_s8(const tcc_conv2d_s8_params *p, const tcc_wcode *w, 
 #endif
 
 #ifndef TCC_OMIT_ARM_PALETTE_DW_S8
-/* One tap of 4 channels: the input word XV (channels c .. c + 3) times the tap's weights wt[0]
- * (c, c + 2) and wt[1] (c + 1, c + 3) into s0 .. s3. */
-#define TCC_PAL_DW_TAP(XV)                                                              \
+/* One tap of 4 channels: the input word XV (channels c .. c + 3) times the tap's weights W[0]
+ * (channels c, c + 2) and W[1] (c + 1, c + 3), into s0 .. s3. */
+#define TCC_PAL_DW_TAP(XV, W)                                                           \
     do {                                                                                \
-        const uint32_t xv_ = (XV);                                                      \
+        const uint32_t xv_ = (XV), w02_ = (W)[0], w13_ = (W)[1];                        \
         const uint32_t x02_ = TCC_PAL_SXTB16(xv_), x13_ = TCC_PAL_SXTB16_ROR8(xv_);     \
-        s0 = TCC_PAL_SMLABB(x02_, wt[0], s0);                                           \
-        s2 = TCC_PAL_SMLATT(x02_, wt[0], s2);                                           \
-        s1 = TCC_PAL_SMLABB(x13_, wt[1], s1);                                           \
-        s3 = TCC_PAL_SMLATT(x13_, wt[1], s3);                                           \
+        s0 = TCC_PAL_SMLABB(x02_, w02_, s0);                                            \
+        s2 = TCC_PAL_SMLATT(x02_, w02_, s2);                                            \
+        s1 = TCC_PAL_SMLABB(x13_, w13_, s1);                                            \
+        s3 = TCC_PAL_SMLATT(x13_, w13_, s3);                                            \
     } while (0)
 
 /* Channel oc's taps e .. e + n - 1 as int16 at dst[4 * i]. */
@@ -198,29 +239,40 @@ void tcc_arm_palette_dw_s8(const tcc_depthwise_s8_params *p, const tcc_wcode *w,
     const uint32_t zp4 = (uint32_t)(uint8_t)p->in_zp * 0x01010101u;
     const int32_t step = p->dil_w * c_n;              /* to the next tap of a row */
     const int32_t row_step = p->dil_h * p->in_w * c_n;   /* to the next row of taps */
+    const int32_t span_w = (p->k_w - 1) * p->dil_w;   /* a window's last column - its first */
     int16_t *wk = (int16_t *)scratch;                 /* [tap][w0 w2 w1 w3] */
     int8_t *res = (int8_t *)(wk + 4 * taps);          /* [pixel][4] */
     for (int32_t bt = 0; bt < p->batches; ++bt) {
         const int8_t *img = in + bt * p->in_h * p->in_w * c_n;
         int8_t *dst = out + bt * plane * c_n;
         for (int32_t c = 0; c < c_n; c += 4) {
+            int32_t rq[5 * 4];                        /* the 4 channels' requantization */
             for (int32_t m = 0; m < 4; ++m) {         /* channel c + m: lane TCC_PAL_POS(m) of each tap */
                 tcc_pal_decode_taps(w, c + m, (c + m) * taps, taps, wk + TCC_PAL_POS(m));
+                tcc_pal_rq(rq + 5 * m, p->mult[c + m], p->shift[c + m], p->out_zp, p->act_min, p->act_max);
             }
             int8_t *r = res;
             for (int32_t oy = 0; oy < p->out_h; ++oy) {
                 const int32_t y0 = oy * p->stride_h - p->pad_top;
+                const int rows_in = y0 >= 0 && y0 + (p->k_h - 1) * p->dil_h < p->in_h;
                 for (int32_t ox = 0; ox < p->out_w; ++ox) {
                     const int32_t x0 = ox * p->stride_w - p->pad_left;
                     int32_t s0 = p->bias[c], s1 = p->bias[c + 1], s2 = p->bias[c + 2], s3 = p->bias[c + 3];
                     const uint32_t *wt = (const uint32_t *)wk;
-                    if (y0 >= 0 && y0 + (p->k_h - 1) * p->dil_h < p->in_h && x0 >= 0 &&
-                        x0 + (p->k_w - 1) * p->dil_w < p->in_w) {     /* the window inside: no checks */
+                    if (rows_in && x0 >= 0 && x0 + span_w < p->in_w) {     /* the window inside: no checks */
                         const int8_t *row = img + (y0 * p->in_w + x0) * c_n + c;
-                        for (int32_t ky = 0; ky < p->k_h; ++ky, row += row_step) {
-                            const int8_t *px = row;
-                            for (int32_t kx = 0; kx < p->k_w; ++kx, px += step, wt += 2) {
-                                TCC_PAL_DW_TAP(tcc_pal_word(px));
+                        if (p->k_w == 3) {
+                            for (int32_t ky = 0; ky < p->k_h; ++ky, row += row_step, wt += 6) {
+                                TCC_PAL_DW_TAP(tcc_pal_word(row), wt);
+                                TCC_PAL_DW_TAP(tcc_pal_word(row + step), wt + 2);
+                                TCC_PAL_DW_TAP(tcc_pal_word(row + 2 * step), wt + 4);
+                            }
+                        } else {
+                            for (int32_t ky = 0; ky < p->k_h; ++ky, row += row_step) {
+                                const int8_t *px = row;
+                                for (int32_t kx = 0; kx < p->k_w; ++kx, px += step, wt += 2) {
+                                    TCC_PAL_DW_TAP(tcc_pal_word(px), wt);
+                                }
                             }
                         }
                     } else {
@@ -229,14 +281,12 @@ void tcc_arm_palette_dw_s8(const tcc_depthwise_s8_params *p, const tcc_wcode *w,
                             const int8_t *px = img + (y * p->in_w + x0) * c_n + c;
                             for (int32_t kx = 0; kx < p->k_w; ++kx, px += step, wt += 2) {
                                 const int32_t x = x0 + kx * p->dil_w;
-                                TCC_PAL_DW_TAP(y >= 0 && y < p->in_h && x >= 0 && x < p->in_w ? tcc_pal_word(px) : zp4);
+                                TCC_PAL_DW_TAP(y >= 0 && y < p->in_h && x >= 0 && x < p->in_w ? tcc_pal_word(px) : zp4,
+                                               wt);
                             }
                         }
                     }
-                    r[0] = tcc_pal_out(s0, p->mult[c], p->shift[c], p->out_zp, p->act_min, p->act_max);
-                    r[1] = tcc_pal_out(s1, p->mult[c + 1], p->shift[c + 1], p->out_zp, p->act_min, p->act_max);
-                    r[2] = tcc_pal_out(s2, p->mult[c + 2], p->shift[c + 2], p->out_zp, p->act_min, p->act_max);
-                    r[3] = tcc_pal_out(s3, p->mult[c + 3], p->shift[c + 3], p->out_zp, p->act_min, p->act_max);
+                    tcc_pal_out4(r, s0, s1, s2, s3, rq);
                     r += 4;
                 }
             }

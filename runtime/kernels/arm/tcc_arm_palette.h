@@ -13,7 +13,8 @@
 
 /* kp: k_h * k_w * k_c rounded up to a multiple of 4. block: output pixels computed together
  * (1 .. TCC_ARM_PALETTE_MAX_BLOCK).
- * scratch (4-byte aligned): 2 * kp int16 (two output channels' weights), then block * kp
+ * scratch (4-byte aligned): 2 * kp int16 (two output channels' weights), kp (one channel's
+ * weights as int8), then block * kp
  * (the block's windows; none when `direct`: 1x1, no padding, in_c % 4 == 0), then
  * block * out_c (the block's outputs, stored after all its windows were read).
  * Requires k_c == in_c (no groups). */
