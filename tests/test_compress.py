@@ -92,11 +92,15 @@ def _fc_per_channel(w: np.ndarray, dtype: str) -> bytes:
     return mb.build([x], [y])
 
 
-def test_int4_per_channel_fully_connected_against_its_int8_twin(tmp_path):
+@pytest.mark.parametrize("depth,mode", [(37, "host"), (64, "qemu")])
+def test_int4_per_channel_fully_connected_against_its_int8_twin(depth, mode, tmp_path):
     """TFLite Micro refuses INT4 FULLY_CONNECTED with per-channel scales (its reference kernel's
-    int4 path is per-tensor): the reference runs the same values written as INT8."""
-    w = np.random.default_rng(7).integers(-8, 8, (6, 37))
-    (c,) = _check(tmp_path, _fc_per_channel(w, "int4"), _fc_per_channel(w, "int8")).values()
+    int4 path is per-tensor): the reference runs the same values written as INT8. Host: the
+    portable kernel; QEMU cortex-m4: tcc_arm_palette_fc_s8 (rows of whole bytes)."""
+    if mode == "qemu":
+        needs_qemu()
+    w = np.random.default_rng(7).integers(-8, 8, (6, depth))
+    (c,) = _check(tmp_path, _fc_per_channel(w, "int4"), _fc_per_channel(w, "int8"), mode=mode).values()
     assert c.encoding == "int4" and c.model_bytes == (w.size + 1) // 2 and c.stored_bytes == c.model_bytes
 
 
