@@ -9,7 +9,8 @@ per output channel) and keeps the int8 weights when none is smaller; the choice 
 ``Op.params.compressed`` and the op emits its decoding kernel (runtime/kernels/tcc_compressed.c).
 On cores with the DSP extension (--optimize speed) a kernel variant unit that reads compressed
 weights (``reads_compressed``: tinycc/variants/arm_palette.py) is chosen here when its estimated
-cycles beat the portable kernel's (``pack_weights`` leaves compressed ops as they are).
+cycles beat the portable kernel's: its fastest packing that keeps the arena within 1/RAM_SLACK of
+the portable kernels' plan (``pack_weights`` leaves compressed ops as they are).
 
 TFLite Micro's LUT-compressed weights (``g.graph["tflm_lut"]``, tinycc/tflm_lut.py) are always
 kept a palette (``choose(..., lut=...)``); their biases (int32, folded into the kernels'
@@ -24,6 +25,8 @@ import networkx as nx
 
 from .. import compress, ir, ops, variants
 from ..errors import TinyccError
+from .pack_weights import RAM_SLACK
+from .plan_arena import plan_arena
 
 
 def compress_weights(g: nx.DiGraph) -> nx.DiGraph:
@@ -47,23 +50,42 @@ def compress_weights(g: nx.DiGraph) -> nx.DiGraph:
         lut = (luts[w].bits, luts[w].file_bytes) if w in luts else None
         code = compress.choose(rows, w in int4, mode, lut)
         if code is not None:
-            o = dataclasses.replace(o, params=dataclasses.replace(o.params, compressed=code))
-            o = dataclasses.replace(o, params=dataclasses.replace(o.params, packed=_fast_kernel(g, o)))
-            ir.replace_value(g, n, o)
+            ir.replace_value(g, n, dataclasses.replace(o, params=dataclasses.replace(o.params, compressed=code)))
+    _fast_kernels(g)
     return g
 
 
-def _fast_kernel(g, o):
-    """The packing of the fastest unit that reads compressed weights (``reads_compressed``:
-    tinycc/variants/arm_palette.py) when it beats the portable kernel's estimated cycles, else
-    None (``pack_weights`` leaves compressed ops as they are)."""
-    best = None
-    for pk in variants.candidates(g, o):
-        unit = variants.named(pk.impl)
-        if getattr(unit, "reads_compressed", False) and unit.cycles(g, o, pk) < unit.plain_cycles(g, o) and \
-                (best is None or unit.cycles(g, o, pk) < variants.named(best.impl).cycles(g, o, best)):
-            best = pk
-    return best
+def _with(g, n, pk) -> None:
+    o = ir.op(g, n)
+    ir.replace_value(g, n, dataclasses.replace(o, params=dataclasses.replace(o.params, packed=pk)))
+
+
+def _fast_kernels(g) -> None:
+    """Per compressed op, the packings of the units that read compressed weights
+    (``reads_compressed``: tinycc/variants/arm_palette.py) whose estimated cycles beat the
+    portable kernel's, fastest first; in schedule order each op takes the first whose quick plan
+    keeps the arena within 1/RAM_SLACK of the portable kernels' plan (else the portable kernel)."""
+    choices = {}
+    for n in ir.ops_in_order(g):
+        o = ir.op(g, n)
+        if o.params.get("compressed") is None:
+            continue
+        units = {pk: variants.named(pk.impl) for pk in variants.candidates(g, o)}
+        fast = [pk for pk, u in units.items()
+                if getattr(u, "reads_compressed", False) and u.cycles(g, o, pk) < u.plain_cycles(g, o)]
+        if fast:
+            choices[n] = sorted(fast, key=lambda pk: units[pk].cycles(g, o, pk))
+    if not choices:
+        return
+    plain = plan_arena(g.copy(), exact_steps=0).graph["plan"].size
+    budget = plain + plain // RAM_SLACK
+    for n, packs in choices.items():
+        for pk in packs:
+            _with(g, n, pk)
+            if plan_arena(g.copy(), exact_steps=0).graph["plan"].size <= budget:
+                break
+        else:
+            _with(g, n, None)
 
 
 def _check_lut(g, o, spec, slot: int, t: str, compressible: bool) -> None:

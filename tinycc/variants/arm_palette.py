@@ -3,8 +3,8 @@
 The portable decoding kernels (tcc_compressed.c) cost ~8-40 cycles per MAC on a Cortex-M4;
 these keep the weights compressed in flash and decode them into a small scratch:
 
-  * CONV_2D (no groups): per block of pixels (at most 32 under --optimize speed, blocks of equal
-    size), their windows (im2col, none for a 1x1 unpadded convolution) and, per pair of output
+  * CONV_2D (no groups): per block of pixels (at most 32, 16, 8 or 4: the largest that keeps the
+    arena within its budget, blocks of equal size), their windows (im2col, none for a 1x1 unpadded convolution) and, per pair of output
     channels, the channels' weights as int16; 2 pixels x 2 channels per SMLAD step. The block's
     outputs are stored after all its windows were read (the portable kernel's order);
   * DEPTHWISE_CONV_2D (depth multiplier 1, channels % 4 == 0): 4 channels' taps decoded, the 4
@@ -16,7 +16,7 @@ these keep the weights compressed in flash and decode them into a small scratch:
 
 ``compress_weights`` asks for these packings (``reads_compressed``), since ``pack_weights``
 leaves compressed ops alone; they are taken when their estimated cycles beat the portable
-kernel's.
+kernel's and the arena stays within 1/16 of the portable kernels' plan.
 """
 from __future__ import annotations
 
@@ -27,12 +27,13 @@ from typing import ClassVar
 import numpy as np
 
 from .. import ir, ops, packing
-from ..ops.conv2d import Conv2D, compressed_block
+from ..ops.conv2d import Conv2D
 from ..ops.depthwise_conv2d import DepthwiseConv2D
 from ..ops.fully_connected import FullyConnected
 from . import Packed, Variant, register
 
 MAX_BLOCK = 32              # TCC_ARM_PALETTE_MAX_BLOCK
+BLOCKS = (MAX_BLOCK, 16, 8, 4)   # a convolution's pixel blocks, largest first
 
 # Estimated Cortex-M4 cycles (tinycc.cycles' model), fitted to tinycc bench on a DS-CNN-like model
 # (tinycc/testing/models_compress.py, 16 clusters: its 1x1 convolutions within 2 %, the 10x4
@@ -95,15 +96,20 @@ class ArmPalette(Variant):
         return o.params.in_depth * code.bits % 8 == 0
 
     def pack(self, g, o):
+        return self.packs(g, o)[0]
+
+    def packs(self, g, o):
+        """A convolution: blocks of at most 32, 16, 8 and 4 pixels (equal blocks), fastest (fewest
+        decodes of the weights) first, each less scratch (compress_weights steps down while the
+        arena is over its budget)."""
         if o.kind != Conv2D.kind:
-            return PalettePacked()
+            return [PalettePacked()]
         x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
         p = o.params
         direct = (w.shape[1] == w.shape[2] == 1 and p.pad_top == p.pad_left == 0 and x.shape[3] % 4 == 0)
         pixels = p.batches * p.out_h * p.out_w
-        most = MAX_BLOCK if g.graph.get("optimize") == "speed" else compressed_block(g)
-        blocks = -(-pixels // most)
-        return PalettePacked(block=-(-pixels // blocks), direct=direct)
+        blocks = sorted({-(-pixels // -(-pixels // most)) for most in BLOCKS}, reverse=True)
+        return [PalettePacked(block=b, direct=direct) for b in blocks]
 
     def cycles(self, g, o, pk):
         code, macs = o.params.compressed, ops.lookup(o.kind).macs(g, o)
