@@ -3,8 +3,9 @@
 The portable decoding kernels (tcc_compressed.c) cost ~8-40 cycles per MAC on a Cortex-M4;
 these keep the weights compressed in flash and decode them into a small scratch:
 
-  * CONV_2D (no groups): per block of pixels (at most 32, 16, 8 or 4: the largest that keeps the
-    arena within its budget, blocks of equal size), their windows (im2col, none for a 1x1 unpadded convolution) and, per pair of output
+  * CONV_2D (no groups): per block of pixels (a 1x1 stride-1 unpadded one: all pixels, its
+    outputs stored in place, not sharing the input; else or if that is over the RAM budget at
+    most 32, 16, 8 or 4: the largest that keeps the arena within its budget, blocks of equal size), their windows (im2col, none for a 1x1 unpadded convolution) and, per pair of output
     channels, the channels' weights as int16; 2 pixels x 2 channels per SMLAD step. The block's
     outputs are stored after all its windows were read (the portable kernel's order);
   * DEPTHWISE_CONV_2D (depth multiplier 1, channels % 4 == 0): 4 channels' taps decoded, the 4
@@ -68,6 +69,13 @@ def _conv_dims(g, o):
     return x, out_c, k, (k + 3) // 4 * 4
 
 
+def _whole(o, direct: bool, block: int) -> bool:
+    """tcc_arm_palette_conv_s8's one block of every pixel (a 1x1, stride 1, unpadded convolution):
+    the weights decoded once, the outputs stored in place, so never sharing the input."""
+    p = o.params
+    return direct and block >= p.batches * p.out_h * p.out_w and o.attrs["stride_h"] == o.attrs["stride_w"] == 1
+
+
 def _table_changes(code, rows: int) -> int:
     """How often tcc_arm_palette_fc_s8 builds its pair table: once, or at each row whose table
     differs from the previous row's."""
@@ -109,7 +117,8 @@ class ArmPalette(Variant):
         direct = (w.shape[1] == w.shape[2] == 1 and p.pad_top == p.pad_left == 0 and x.shape[3] % 4 == 0)
         pixels = p.batches * p.out_h * p.out_w
         blocks = sorted({-(-pixels // -(-pixels // most)) for most in BLOCKS}, reverse=True)
-        return [PalettePacked(block=b, direct=direct) for b in blocks]
+        whole = [PalettePacked(block=pixels, direct=True)] if _whole(o, direct, pixels) else []
+        return whole + [PalettePacked(block=b, direct=direct) for b in blocks]
 
     def cycles(self, g, o, pk):
         code, macs = o.params.compressed, ops.lookup(o.kind).macs(g, o)
@@ -139,7 +148,8 @@ class ArmPalette(Variant):
     def scratch_bytes(self, g, o, pk):
         if o.kind == Conv2D.kind:
             _, out_c, _, kp = _conv_dims(g, o)
-            return 5 * kp + (0 if pk.direct else pk.block * kp) + pk.block * out_c
+            return 5 * kp + (0 if pk.direct else pk.block * kp) + (0 if _whole(o, pk.direct, pk.block) else
+                                                                   pk.block * out_c)
         if o.kind == DepthwiseConv2D.kind:
             w, y = ir.tensor(g, o.inputs[1]), ir.tensor(g, o.outputs[0])
             return 8 * w.shape[1] * w.shape[2] + 4 * y.shape[1] * y.shape[2]
@@ -150,6 +160,8 @@ class ArmPalette(Variant):
         per block).
         FULLY_CONNECTED: each batch row is read (widened) before its first output."""
         if o.kind == Conv2D.kind:
+            if _whole(o, pk.direct, pk.block):
+                return None
             plain = dataclasses.replace(o, params=dataclasses.replace(o.params, compressed=None))
             r = ops.lookup(o.kind).reads_min(g, plain, slot)
             if r is None:

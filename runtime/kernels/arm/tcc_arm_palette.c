@@ -171,11 +171,14 @@ void tcc_arm_palette_conv_s8(const tcc_conv2d_s8_params *p, const tcc_wcode *w, 
     uint32_t *wk = (uint32_t *)scratch;               /* two channels' weights, interleaved by 4 */
     int8_t *lin = (int8_t *)(wk + kp);                /* one channel's weights as int8 */
     int8_t *cols = lin + kp;                          /* the block's windows */
-    int8_t *res = cols + (direct ? 0 : block * kp);   /* the block's outputs */
+    /* whole: one block of every pixel, their windows the input's consecutive pixels, the outputs
+     * stored in place as computed (the weights decoded once; the output never shares the input) */
+    const int whole = direct && block >= npix && p->stride_h == 1 && p->stride_w == 1;
+    int8_t *res = whole ? out : cols + (direct ? 0 : block * kp);   /* the block's outputs */
     for (int32_t q0 = 0; q0 < npix; q0 += block) {
         const int32_t nq = TCC_MIN(block, npix - q0);
         const int8_t *win[TCC_ARM_PALETTE_MAX_BLOCK];
-        for (int32_t j = 0; j < nq; ++j) {
+        for (int32_t j = 0; j < nq && !whole; ++j) {
             win[j] = tcc_pal_window(p, in, q0 + j, direct, kp, cols + j * kp);
         }
         for (int32_t oc = 0; oc < p->out_c; oc += 2) {
@@ -187,7 +190,7 @@ void tcc_arm_palette_conv_s8(const tcc_conv2d_s8_params *p, const tcc_wcode *w, 
             tcc_pal_rq(rq + 5, p->mult[oc + two], p->shift[oc + two], p->out_zp, p->act_min, p->act_max);
             for (int32_t j = 0; j < nq; j += 2) {
                 const int32_t j1 = j + 1 < nq ? j + 1 : j;
-                const int8_t *a = win[j], *b = win[j1];
+                const int8_t *a = whole ? in + j * p->in_c : win[j], *b = whole ? in + j1 * p->in_c : win[j1];
                 const uint32_t *wp = wk, *const wend = wp + 4 * groups;
                 int32_t a0 = p->bias[oc], a1 = p->bias[oc + two], b0 = a0, b1 = a1;
                 while (wp != wend) {
@@ -207,7 +210,9 @@ void tcc_arm_palette_conv_s8(const tcc_conv2d_s8_params *p, const tcc_wcode *w, 
                 }
             }
         }
-        memcpy(out + q0 * p->out_c, res, (size_t)(nq * p->out_c));
+        if (!whole) {
+            memcpy(out + q0 * p->out_c, res, (size_t)(nq * p->out_c));
+        }
     }
 }
 #endif

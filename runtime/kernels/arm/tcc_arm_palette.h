@@ -17,6 +17,8 @@
  * weights as int8), then block * kp
  * (the block's windows; none when `direct`: 1x1, no padding, in_c % 4 == 0), then
  * block * out_c (the block's outputs, stored after all its windows were read).
+ * With `direct`, stride 1 and block >= the pixels, one block: the outputs are stored in place
+ * as computed (no block * out_c; the output must not share the input's memory).
  * Requires k_c == in_c (no groups). */
 void tcc_arm_palette_conv_s8(const tcc_conv2d_s8_params *p, const tcc_wcode *w, int32_t block, int32_t direct,
                              const int8_t *in, int8_t *out, void *scratch);
