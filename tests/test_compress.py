@@ -92,11 +92,15 @@ def _fc_per_channel(w: np.ndarray, dtype: str) -> bytes:
     return mb.build([x], [y])
 
 
-def test_int4_per_channel_fully_connected_against_its_int8_twin(tmp_path):
+@pytest.mark.parametrize("depth,mode", [(37, "host"), (64, "qemu")])
+def test_int4_per_channel_fully_connected_against_its_int8_twin(depth, mode, tmp_path):
     """TFLite Micro refuses INT4 FULLY_CONNECTED with per-channel scales (its reference kernel's
-    int4 path is per-tensor): the reference runs the same values written as INT8."""
-    w = np.random.default_rng(7).integers(-8, 8, (6, 37))
-    (c,) = _check(tmp_path, _fc_per_channel(w, "int4"), _fc_per_channel(w, "int8")).values()
+    int4 path is per-tensor): the reference runs the same values written as INT8. Host: the
+    portable kernel; QEMU cortex-m4: tcc_arm_palette_fc_s8 (rows of whole bytes)."""
+    if mode == "qemu":
+        needs_qemu()
+    w = np.random.default_rng(7).integers(-8, 8, (6, depth))
+    (c,) = _check(tmp_path, _fc_per_channel(w, "int4"), _fc_per_channel(w, "int8"), mode=mode).values()
     assert c.encoding == "int4" and c.model_bytes == (w.size + 1) // 2 and c.stored_bytes == c.model_bytes
 
 
@@ -164,3 +168,41 @@ def test_compressed_conv_output_shares_its_input_at_the_limit(tmp_path):
     rep = driver.report(str(tmp_path / "m.tflite"), measure=False)
     first = next(x for x in rep.overlaps if x.startswith("op0 CONV_2D"))
     assert "output at -128 B" in first and "allowed up to -128" in first
+
+
+def test_compressed_ds_cnn_cycles_within_15_percent_of_int8_twin(tmp_path):
+    """The default cortex-m4 build of a TFLite Micro-compressed 16-cluster DS-CNN (its
+    CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED on tcc_arm_palette.c) costs at most 15 % more
+    estimated cycles (tinycc bench, QEMU) than the same model's int8 build (--compress off)."""
+    needs_qemu()
+    from tinycc import bench
+    from tinycc.testing import tflm_compress as TC
+    plain = MC.ds_cnn(np.random.default_rng(3), clusters=16)
+    (tmp_path / "int8.tflite").write_bytes(plain)
+    (tmp_path / "lut.tflite").write_bytes(TC.compress(plain))
+    ours = bench.bench(str(tmp_path / "lut.tflite"), "cortex-m4")
+    twin = bench.bench(str(tmp_path / "int8.tflite"), "cortex-m4", compress="off")
+    assert {o.kernel for o in ours.ops if o.macs} == {"arm_palette"}
+    assert ours.cycles <= 1.15 * twin.cycles, (ours.cycles, twin.cycles)
+
+
+def test_arm_palette_whole_image_1x1_in_qemu(tmp_path):
+    """tcc_arm_palette_conv_s8 over all pixels at once (a 1x1 convolution whose weights are then
+    decoded once, its outputs stored in place: chosen where the arena's peak is elsewhere), with
+    the depthwise and FULLY_CONNECTED kernels, bit-exact with TFLite Micro in QEMU cortex-m4.
+    (Blocks of im2col windows: the DS-CNN tests.)"""
+    needs_qemu()
+    nb = MC.CompressNetBuilder(np.random.default_rng(13), clusters=4)
+    x = nb.input((1, 16, 16, 8))
+    h = nb.conv2d(x, 16, (3, 3), (2, 2), "SAME", activation="RELU")
+    h = nb.conv2d(h, 16, (1, 1), (1, 1), "SAME", activation="RELU")
+    h = nb.depthwise_conv2d(h, 1, (3, 3), (1, 1), "SAME", activation="RELU6")
+    h = nb.pool2d(h, "avg", (8, 8), (1, 1), "VALID")
+    model = nb.build([x], [nb.fully_connected(nb.reshape(h, (1, 16)), 8)])
+    (tmp_path / "m.tflite").write_bytes(model)
+    g = driver.compile_graph(str(tmp_path / "m.tflite"), target="cortex-m4")
+    packed = {g.nodes[n]["value"].index: g.nodes[n]["value"].params.packed for n in g.nodes
+              if getattr(g.nodes[n]["value"], "params", None) is not None}
+    assert all(packed[i].impl == "arm_palette" for i in (1, 2, 5))
+    assert packed[1].block == 64 and packed[1].direct
+    _check(tmp_path, model, samples=2, mode="qemu")

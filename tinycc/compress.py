@@ -21,7 +21,10 @@ Encodings (``WeightCode.encoding``):
   palette<k>xT  T tables, one named per output channel;
   palette<k>/ch a table per output channel.
 ``choose`` takes the smallest (indices + tables + table numbers), and only when it is smaller
-than the int8 weights; with ``mode="off"`` only the file's INT4 weights are kept 4-bit.
+than the int8 weights; with ``mode="off"`` only the file's INT4 weights are kept 4-bit. TFLite
+Micro's LUT-compressed weights (tinycc/tflm_lut.py: its 1-4-bit indices, MSB first, in the
+model's element order) are always kept a palette: re-encoded here, in this bit order and row
+layout, never widened to int8 in flash.
 """
 from __future__ import annotations
 
@@ -120,22 +123,25 @@ def int4_code(w: np.ndarray, model_bytes: int) -> WeightCode:
                       False, model_bytes)
 
 
-def choose(w: np.ndarray, int4_file: bool, mode: str = "auto") -> WeightCode | None:
+def choose(w: np.ndarray, int4_file: bool, mode: str = "auto", lut: tuple[int, int] | None = None) -> WeightCode | None:
     """The smallest encoding of the int8 matrix ``w`` [channels][n], or None to keep it int8.
-    ``int4_file``: the model stored it as INT4 (kept 4-bit whatever the mode)."""
+    ``int4_file``: the model stored it as INT4 (kept 4-bit whatever the mode). ``lut``: TFLite
+    Micro's LUT tensor (its index bits <= 4, its bytes in the file): kept a palette whatever the
+    mode and size (``mode="off"``: the fewest bits holding the file's indices)."""
     w = np.asarray(w, np.int8)
-    model_bytes = (w.size + 1) // 2 if int4_file else w.size
+    model_bytes = lut[1] if lut else (w.size + 1) // 2 if int4_file else w.size
     best = int4_code(w, model_bytes) if int4_file else None
-    best_bytes = best.stored_bytes if best is not None else w.size
-    if mode == "auto" and w.size and np.unique(w[0]).size <= 1 << BITS[-1]:   # (most tensors stop here)
-        values = [frozenset(np.unique(row).tolist()) for row in w]
-        for bits in BITS:
-            if (w.size * bits + 7) // 8 + (1 << bits) >= best_bytes:
-                continue
-            c = cover(values, 1 << bits)
-            if c is None:
-                continue
-            code = _palette(w, bits, *c, model_bytes)
-            if code.stored_bytes < best_bytes:
-                best, best_bytes = code, code.stored_bytes
+    best_bytes = best.stored_bytes if best is not None else float("inf") if lut else w.size
+    bits_tried = (BITS if mode == "auto" else (min(b for b in BITS if b >= lut[0]),)) if lut else \
+        BITS if mode == "auto" and w.size and np.unique(w[0]).size <= 1 << BITS[-1] else ()   # (most tensors stop here)
+    values = [frozenset(np.unique(row).tolist()) for row in w] if bits_tried else []
+    for bits in bits_tried:
+        if (w.size * bits + 7) // 8 + (1 << bits) >= best_bytes:
+            continue
+        c = cover(values, 1 << bits)
+        if c is None:
+            continue
+        code = _palette(w, bits, *c, model_bytes)
+        if code.stored_bytes < best_bytes:
+            best, best_bytes = code, code.stored_bytes
     return best

@@ -224,6 +224,7 @@ class RawModel:
     n_buffers: int
     _buffer_pos: list[int] = field(repr=False, default_factory=list)
     trace: list | None = field(repr=False, default=None)
+    metadata: dict[str, int] = field(default_factory=dict)   # Model.metadata: name -> buffer index
 
     def buffer_bytes(self, index: int, what: str) -> bytes | None:
         """The bytes of buffer ``index`` (None when empty), inside the file."""
@@ -276,8 +277,12 @@ def read_model(buf: bytes, trace: list | None = None) -> RawModel:
         raise TinyccError("model has no subgraph")
     buffer_pos = root.tables(4, "buffers")
     tensors, inputs, outputs, operators = _read_subgraph(r, subgraphs[0], 0)
+    metadata = {}
+    for i, pos in enumerate(root.tables(6, "metadata")):
+        t = r.table(pos, f"metadata {i}")
+        metadata[(t.string(0, "name") or b"").decode(errors="replace")] = t.scalar(1, "I", "buffer")
     return RawModel(buf, version, opcodes, len(subgraphs), tensors, inputs, outputs, operators,
-                    len(buffer_pos), buffer_pos, trace)
+                    len(buffer_pos), buffer_pos, trace, metadata)
 
 
 def _read_subgraph(r: _Reader, pos: int, k: int):

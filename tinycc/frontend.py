@@ -18,7 +18,7 @@ import os
 import networkx as nx
 import numpy as np
 
-from . import flatbuffer, ir, model_checks, ops
+from . import flatbuffer, ir, model_checks, ops, tflm_lut
 from .dtypes import DTYPE_SIZE, NUMPY_DTYPES, TENSOR_TYPES, file_bytes  # noqa: F401  (re-exported)
 from .errors import TinyccError
 
@@ -89,9 +89,10 @@ def _graph(m: flatbuffer.RawModel, name: str, label: str = "") -> nx.DiGraph:
     that the C names of the constants of several subgraphs never clash."""
     g = nx.DiGraph(name="model", source=name)
     consts, int4 = set(), set()
+    luts = _luts(m)
     for t in m.tensors:
         try:
-            tensor = _tensor(m, t)
+            tensor = _tensor(m, t, luts.get(t.index))
             if t.dtype == "float16" and not tensor.is_const:
                 raise TinyccError("FLOAT16 activations are not supported (float16 constants are: tinycc "
                                   "widens them to float32)", tensor=t.name)
@@ -109,6 +110,7 @@ def _graph(m: flatbuffer.RawModel, name: str, label: str = "") -> nx.DiGraph:
     g.graph["dynamic_dims"] = {f"t{t.index}": tuple(k for k, d in enumerate(t.signature) if d == -1)
                                for t in m.tensors if len(t.signature) == len(t.shape) and -1 in t.signature}
     g.graph["int4"] = frozenset(int4)     # INT4 constants, widened to int8 (compress_weights)
+    g.graph["tflm_lut"] = {f"t{i}": lut for i, lut in luts.items()}   # TFLite Micro LUT tensors (tflm_lut)
     g.graph["inputs"] = [f"t{i}" for i in m.inputs]
     g.graph["outputs"] = [f"t{i}" for i in m.outputs]
 
@@ -301,7 +303,23 @@ def _options(m: flatbuffer.RawModel, o: flatbuffer.RawOperator, spec):
     return opts
 
 
-def _tensor(m: flatbuffer.RawModel, t: flatbuffer.RawTensor) -> ir.Tensor:
+def _luts(m: flatbuffer.RawModel) -> dict[int, tflm_lut.Lut]:
+    """The model's TFLite Micro LUT-compressed tensors (tinycc/tflm_lut.py), by tensor index."""
+    if tflm_lut.KEY not in m.metadata:
+        return {}
+    raw = m.buffer_bytes(m.metadata[tflm_lut.KEY], tflm_lut.KEY) if m.metadata[tflm_lut.KEY] < m.n_buffers else None
+    if raw is None:
+        raise TinyccError(f"metadata {tflm_lut.KEY} names buffer {m.metadata[tflm_lut.KEY]}, which is empty or missing")
+    luts = tflm_lut.read_metadata(raw)
+    for i, lut in luts.items():
+        if not 0 <= i < len(m.tensors) or not lut.value_buffer < m.n_buffers:
+            raise TinyccError(f"{tflm_lut.KEY} names tensor {i} and value buffer {lut.value_buffer}, out of range")
+        size = [len(m.buffer_bytes(b, tflm_lut.KEY) or b"") for b in (m.tensors[i].buffer, lut.value_buffer)]
+        luts[i] = dataclasses.replace(lut, index_bytes=size[0], table_bytes=size[1])
+    return luts
+
+
+def _tensor(m: flatbuffer.RawModel, t: flatbuffer.RawTensor, lut: tflm_lut.Lut | None = None) -> ir.Tensor:
     dtype = t.dtype
     quant = None
     if t.quant is not None:
@@ -314,6 +332,11 @@ def _tensor(m: flatbuffer.RawModel, t: flatbuffer.RawTensor) -> ir.Tensor:
     raw = m.buffer_bytes(t.buffer, t.name)
     if t.variable:   # persistent state: TFLite Micro starts it at the zero point, whatever the buffer holds
         return ir.Tensor(t.name, t.shape, dtype, quant, None, variable=True)
+    if raw and lut is not None:
+        table = m.buffer_bytes(lut.value_buffer, t.name) or b""
+        data = tflm_lut.values(raw, table, lut, dtype, t.shape, len(quant.scale) if quant else 0,
+                               quant.axis if quant else 0, t.name)
+        return ir.Tensor(t.name, t.shape, dtype, quant, data.astype(dtype))
     if raw:
         want = file_bytes(dtype, model_checks.element_count(t.shape))
         if len(raw) != want:

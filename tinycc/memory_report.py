@@ -119,8 +119,8 @@ def weight_columns(g: nx.DiGraph, o: ir.Op, arrays: dict[str, int]) -> dict:
     if slot is None or len(o.inputs) <= slot or o.inputs[slot] is None or not ir.tensor(g, o.inputs[slot]).is_const:
         return {}
     t = ir.tensor(g, o.inputs[slot])
-    model = (t.size + 1) // 2 if o.inputs[slot] in g.graph.get("int4", ()) else t.nbytes
     code, impl = o.params.compressed, ops.kernel_impl(o)
+    model = code.model_bytes if code is not None else t.nbytes
     if code is not None:
         how, stored = code.encoding, code.stored_bytes
     elif impl == "plain":
