@@ -106,6 +106,7 @@ class Build(Mapping):
     model_const_bytes: int              # constant bytes of the model as given (its weights)
     stack: dict | None = None           # measure_stack's result, when measured
     out: Path | None = None             # the folder written
+    graph: object = None                # the compiled IR the files come from (its plan, choices)
 
     def __getitem__(self, path: str) -> str:
         return self.files[path]
@@ -194,7 +195,7 @@ def generate(model_path, name: str = "model", target: str = DEFAULT_TARGET, *,
         files = with_stack(files, ctx, dataclasses.replace(opts, stack=measured))
         timings["codegen"] += time.process_time() - start
         rep.stack_bytes = measured["bytes"]
-    return Build(name, target, g.graph["optimize"], files, rep, g.graph["model_const_bytes"], measured)
+    return Build(name, target, g.graph["optimize"], files, rep, g.graph["model_const_bytes"], measured, graph=g)
 
 
 def build(model_path, out_dir: str, name: str = "model", target: str = DEFAULT_TARGET, *,
