@@ -5,8 +5,8 @@
 CMSIS_NN_DIR is a CMSIS-NN tree (``Include/`` and ``Source/``, or any folders holding its headers
 and .c files): it is never part of tinycc and is not shipped with it (Apache-2.0 code from
 ARM-software/CMSIS-NN; get it yourself). For each layer (``LAYERS``: realistic sizes of the
-sequence and 16x8 layers of issue 15, and one int8 convolution of the kws model as a sanity
-check) a small C harness calls the CMSIS-NN kernels that TFLite Micro's CMSIS-NN kernels call for
+sequence and 16x8 layers of issue 15, and kws_ref_model's int8 pointwise convolution as a sanity
+check of the reference against tinycc's int8 kernels) a small C harness calls the CMSIS-NN kernels that TFLite Micro's CMSIS-NN kernels call for
 that op (``arm_lstm_unidirectional_s8``, ``arm_svdf_state_s16_s8``, ``arm_convolve_s16``, ...),
 once, from ``ref_run``; it is built with arm-none-eabi-gcc -O2 -mcpu=cortex-m4 (tinycc's
 ``build_arm`` flags), run in QEMU (mps2-an386) and costed with ``tinycc/cycles.py`` from the entry
@@ -60,6 +60,9 @@ LAYERS: dict[str, Layer] = {
     "conv_s16": Layer("conv", "int16", dict(h=25, w=5, cin=16, cout=16, k=3)),
     "dw_s16": Layer("dw", "int16", dict(h=25, w=5, cin=16, cout=16, k=3)),
     "fc_s16": Layer("fc", "int16", dict(batches=1, n_in=256, n_out=64)),
+    # sanity check: kws_ref_model's pointwise convolution, int8 1x1 64 -> 64 on 25x5
+    # (arm_convolve_1x1_s8_fast), against tinycc's int8 kernels (issue 4 and 14)
+    "kws_pw_s8": Layer("pw8", "int8", dict(h=25, w=5, cin=64, cout=64)),
 }
 
 # -- the C harness -------------------------------------------------------------------------------
@@ -205,7 +208,32 @@ def _fc_c(l: Layer) -> str:
         """)
 
 
-HARNESS = {"lstm": _lstm_c, "svdf": _svdf_c, "conv": _conv_c, "dw": _conv_c, "fc": _fc_c}
+def _pw8_c(l: Layer) -> str:
+    return textwrap.dedent(f"""\
+        enum {{ H = {l.get('h')}, W = {l.get('w')}, CI = {l.get('cin')}, CO = {l.get('cout')} }};
+        static int8_t input[H * W * CI], output[H * W * CO], weights[CO * CI];
+        static int32_t bias[CO], mult[CO], shift[CO];
+
+        static void ref_setup(void)
+        {{
+            fill8(input, H * W * CI); fill8(weights, CO * CI); fill32(bias, CO, 1 << 12);
+            for (int c = 0; c < CO; ++c) {{ mult[c] = (1 << 30) + c * 4099; shift[c] = -8; }}
+        }}
+
+        __attribute__((noinline)) void ref_run(void)
+        {{
+            const cmsis_nn_context ctx = {{NULL, 0}};
+            const cmsis_nn_conv_params cp = {{128, -128, {{1, 1}}, {{0, 0}}, {{1, 1}}, {{-128, 127}}}};
+            const cmsis_nn_per_channel_quant_params qp = {{mult, shift}};
+            const cmsis_nn_dims in_d = {{1, H, W, CI}}, f_d = {{CO, 1, 1, CI}}, b_d = {{CO, 1, 1, 1}},
+                                out_d = {{1, H, W, CO}};
+            ref_status = arm_convolve_1x1_s8_fast(&ctx, &cp, &qp, &in_d, input, &f_d, weights, &b_d, bias, &out_d,
+                                                  output);
+        }}
+        """)
+
+
+HARNESS = {"lstm": _lstm_c, "svdf": _svdf_c, "conv": _conv_c, "dw": _conv_c, "fc": _fc_c, "pw8": _pw8_c}
 
 
 def harness_source(layer: Layer) -> str:
@@ -268,6 +296,24 @@ def _int16_layer_model(layer: Layer) -> bytes:
     return mb.build([x], [y])
 
 
+def _pw8_model(layer: Layer) -> bytes:
+    """kws_ref_model's pointwise layer: int8 CONV_2D 1x1 (per-channel weights, RELU) on h x w x cin."""
+    import numpy as np
+    from tinycc.testing.tflite_writer import ModelBuilder
+    rng = np.random.default_rng(4)
+    h, wd, ci, co = (layer.get(s) for s in ("h", "w", "cin", "cout"))
+    mb = ModelBuilder("tinycc int8 pointwise bench layer")
+    x = mb.tensor([1, h, wd, ci], "int8", scale=0.05, zero_point=-128)
+    scales = list(rng.uniform(0.002, 0.02, co))
+    w = mb.tensor([co, 1, 1, ci], "int8", data=rng.integers(-127, 128, (co, 1, 1, ci)), scale=scales,
+                  quantized_dimension=0)
+    b = mb.tensor([co], "int32", data=rng.integers(-2**12, 2**12, co), scale=[s * 0.05 for s in scales],
+                  quantized_dimension=0)
+    y = mb.tensor([1, h, wd, co], "int8", scale=0.1, zero_point=-128)
+    mb.op("CONV_2D", [x, w, b], [y], padding="VALID", fused_activation="RELU")
+    return mb.build([x], [y])
+
+
 def tinycc_model(layer: Layer) -> bytes:
     from tinycc.testing import models_sequence as ms
     if layer.kind == "lstm":
@@ -277,7 +323,7 @@ def tinycc_model(layer: Layer) -> bytes:
         return ms.svdf_model("int8", state_dtype="int16", batches=layer.get("batches"),
                              input_size=layer.get("input_size"), filters=layer.get("filters"),
                              rank=layer.get("rank"), memory=layer.get("memory"))
-    return _int16_layer_model(layer)
+    return _pw8_model(layer) if layer.kind == "pw8" else _int16_layer_model(layer)
 
 
 def tflm_arena(model: Path) -> int:

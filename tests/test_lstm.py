@@ -93,14 +93,23 @@ def test_two_layer_int8_lstm(tmp_path):
     _sequence_matches(tmp_path, lstm_stack_model("int8"))
 
 
-@pytest.mark.parametrize("dtype", ["int8", "int16"])
-def test_two_layer_lstm_dsp_kernels_qemu(tmp_path, dtype):
+@pytest.mark.parametrize("dtype,n_input,cells,wide", [("int8", 10, (9, 8), None), ("int16", 10, (9, 8), None),
+                                                     ("int8", 12, (8, 4), "arm_lstm_w_s8"),
+                                                     ("int16", 10, (10, 6), "arm_lstm_w_s16")])
+def test_two_layer_lstm_dsp_kernels_qemu(tmp_path, dtype, n_input, cells, wide):
     """Two-layer int8 and 16x8 models on Cortex-M4 in QEMU, through the DSP kernels
     (tcc_arm_lstm_s8 / _s16: two weight rows at a time, an odd n_cell, rows whose length is not a
-    multiple of 4)."""
+    multiple of 4; with sizes divisible by 4 (int8) or even (16x8) tcc_arm_lstm_w_s8 / _s16:
+    widened weights, 4 rows at a time, a partial block of rows)."""
     needs_qemu()
-    _sequence_matches(tmp_path, lstm_stack_model(dtype, time=3, n_input=10, cells=(9, 8)), mode="qemu", steps=4)
+    model = lstm_stack_model(dtype, time=3, n_input=n_input, cells=cells)
+    _sequence_matches(tmp_path, model, mode="qemu", steps=4)
     assert list((tmp_path / "out").glob("*tcc_arm_lstm.c")) and not list((tmp_path / "out").glob("*tcc_lstm.c"))
+    path = tmp_path / "m.tflite"
+    path.write_bytes(model)
+    g = driver.compile_graph(str(path), target="cortex-m4", optimize="speed")
+    units = [ir.op(g, oid).params.packed.impl for oid in ir.ops_in_order(g)]
+    assert units == [wide] * 2 if wide else not any("_w_" in u for u in units)
 
 
 def test_int8_lstm_reset_restores_the_zero_points(tmp_path):

@@ -44,6 +44,9 @@ typedef struct {
     /* int8, the DSP kernel only (arm/tcc_arm_lstm.c): per gate, the requantizations of the input and
      * recurrent products as {mult, add, shift, lshift}: SMMLAR on the sum shifted left by lshift */
     int32_t rq_in[4][4], rq_rec[4][4];
+    /* the DSP kernels on widened weights (tcc_arm_lstm_w_s8 / _s16, even n_input and n_cell): per
+     * gate, w_in and w_rec as int16 pair words in blocks of 4 rows (arm/tcc_arm_s16.h's layout) */
+    const int32_t *w16_in[4], *w16_rec[4];
 } tcc_lstm_q_params;
 
 /* hidden [batches][n_cell] (the activation type) and cell [batches][n_cell] (int16), kept between

@@ -2,7 +2,9 @@
 weight rows at a time, on the int8 weights as they are (tcc_arm_lstm_s8 / _s16 in
 runtime/kernels/arm/tcc_arm_lstm.c); the rest of the step is the plain kernel's (tcc_lstm_q.h), with
 its parameters (``tcc_lstm_q_params``) and scratch. int8 also requantizes the gate products with
-SMMLAR: per gate, records {mult, add, shift, lshift} (``lstm_rq``)."""
+SMMLAR: per gate, records {mult, add, shift, lshift} (``lstm_rq``). arm_lstm_w_s8, arm_lstm_w_s16:
+the same step with the gates' weights widened to int16 pair words (tcc_arm_lstm_w_s8 / _s16),
+4 rows at a time; chosen first where the flash budget allows."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -13,8 +15,16 @@ import numpy as np
 from .. import ir, packing
 from ..ops.lstm import W_IN, W_REC, UnidirectionalSequenceLstm, c_ints
 from . import Packed, Variant, register
+from .arm_s16 import pack_groups4, pack_rows
 
 MIN_ROW = 8   # rows of 5-7 elements run ~10 % slower than in the plain loop (QEMU, cortex-m4)
+
+# Estimated Cortex-M4 cycles, calibrated with tinycc bench on bench/cmsis_nn_reference.py's LSTM
+# layers (25 steps, 32 inputs, 32 cells; int8: arm_lstm_s8 1,257k, arm_lstm_w_s8 969k; 16x8:
+# arm_lstm_s16 1,481k, arm_lstm_w_s16 1,034k): per gate MAC (the unit's ``mac_cycles``), and per
+# cell and step the rest (the rows' requantizations, the gates' sigmoid / tanh, the cell update:
+# the plain step of tcc_lstm_q.h, most of the time with widened weights).
+CELL_CYCLES = {"int8": 834, "int16": 934}
 
 
 @dataclass(frozen=True, eq=False)
@@ -53,12 +63,19 @@ class _ArmLstm(Variant):
     def scratch_bytes(self, g, o, pk):
         return UnidirectionalSequenceLstm().scratch_bytes(g, o)
 
-    def extra_fields(self, pk) -> list:
+    mac_cycles = 0.0
+
+    def cycles(self, g, o, pk):
+        p = o.params
+        return p.time * p.batches * p.n_cell * (self.mac_cycles * 4 * (p.n_input + p.n_cell) + CELL_CYCLES[self.dtype])
+
+    def extra_fields(self, o, ctx, pk) -> list:
+        """The fields of tcc_lstm_q_params beyond the plain kernel's."""
         return []
 
     def emit(self, g, o, ctx, pk):
         op = UnidirectionalSequenceLstm()
-        params = ctx.struct(o, "tcc_lstm_q_params", op.q_fields(g, o, ctx) + self.extra_fields(pk))
+        params = ctx.struct(o, "tcc_lstm_q_params", op.q_fields(g, o, ctx) + self.extra_fields(o, ctx, pk))
         self.call(ctx, o, op.call(g, o, ctx, self.entries[0], params, "int16_t"))
 
 
@@ -67,7 +84,7 @@ class ArmLstmS8(_ArmLstm):
     name = "arm_lstm_s8"
     entries = ("tcc_arm_lstm_s8",)
     dtype = "int8"
-    cycles_per_mac = 5.0   # QEMU instructions: 0.60 of the plain kernel's on a 2-layer 32-cell model
+    mac_cycles = 2.88
 
     def pack(self, g, o):
         p = o.params
@@ -75,7 +92,7 @@ class ArmLstmS8(_ArmLstm):
             rq_in=lstm_rq([ir.tensor(g, o.inputs[s]).data for s in W_IN], p.bias_in, p.mult_in, p.shift_in),
             rq_rec=lstm_rq([ir.tensor(g, o.inputs[s]).data for s in W_REC], p.bias_rec, p.mult_rec, p.shift_rec))
 
-    def extra_fields(self, pk):
+    def extra_fields(self, o, ctx, pk):
         return [(k, "{" + ", ".join(c_ints(r) for r in getattr(pk, k)) + "}") for k in ("rq_in", "rq_rec")]
 
 
@@ -84,7 +101,7 @@ class ArmLstmS16(_ArmLstm):
     name = "arm_lstm_s16"
     entries = ("tcc_arm_lstm_s16",)
     dtype = "int16"
-    cycles_per_mac = 6.0   # QEMU instructions: 0.73 of the plain kernel's on a 2-layer 32-cell model
+    mac_cycles = 3.58
 
     def pack(self, g, o):
         """Every gate row's product must fit the int32 SMLAD sums: 32768 * sum |w| < 2^31."""
@@ -92,3 +109,69 @@ class ArmLstmS16(_ArmLstm):
         if max(int(r.max()) for r in rows) * 32768 >= 2**31:
             raise packing.PackError("a 16x8 gate row's product may overflow int32")
         return ArmLstm16Packed()
+
+
+# The widened-weight units (tcc_arm_lstm_w_s8 / _s16): gate products 4 rows at a time on int16
+# pair words (16x8: arm_s16.pack_rows' layout, even sizes; int8: pack_groups4's, sizes
+# divisible by 4), flash twice the gates' weights, no scratch beyond the plain kernel's.
+@dataclass(frozen=True, eq=False)
+class ArmLstmWPacked(ArmLstmPacked):
+    impl: ClassVar[str] = "arm_lstm_w_s8"
+    w16_in: tuple = ()       # per gate, int32 pair words
+    w16_rec: tuple = ()
+
+
+@dataclass(frozen=True, eq=False)
+class ArmLstmW16Packed(ArmLstmWPacked):
+    impl: ClassVar[str] = "arm_lstm_w_s16"
+
+
+class _ArmLstmW(_ArmLstm):
+    base: type = _ArmLstm
+    mac_cycles = 1.4
+
+    def applies(self, g, o, target):
+        return (ir.tensor(g, o.inputs[0]).dtype == self.dtype and o.params.n_input % 2 == 0
+                and o.params.n_cell % 2 == 0)
+
+    def widened(self, g, o, layout=pack_rows) -> dict:
+        """The gates' weights widened in ``layout`` (arm_s16.pack_rows; int8: pack_groups4)."""
+        return {k: tuple(layout(ir.tensor(g, o.inputs[s]).data) for s in slots)
+                for k, slots in (("w16_in", W_IN), ("w16_rec", W_REC))}
+
+    def flash_bytes(self, g, o, pk):
+        return sum(int(a.nbytes) for a in (*pk.w16_in, *pk.w16_rec)) + super().flash_bytes(g, o, pk)
+
+    def extra_fields(self, o, ctx, pk):
+        return self.base.extra_fields(self, o, ctx, pk) + [
+            (k, "{" + ", ".join(ctx.const_array(o, f"{k}_{n}", "int32_t", a) for n, a in enumerate(getattr(pk, k)))
+             + "}") for k in ("w16_in", "w16_rec")]
+
+
+@register
+class ArmLstmWS8(_ArmLstmW):
+    name = "arm_lstm_w_s8"
+    entries = ("tcc_arm_lstm_w_s8",)
+    dtype = "int8"
+    base = ArmLstmS8
+
+    def applies(self, g, o, target):
+        """int8 rows in groups of 4 (SXTB16 widens the activations in registers)."""
+        return (ir.tensor(g, o.inputs[0]).dtype == self.dtype and o.params.n_input % 4 == 0
+                and o.params.n_cell % 4 == 0)
+
+    def pack(self, g, o):
+        rq = ArmLstmS8().pack(g, o)
+        return ArmLstmWPacked(rq_in=rq.rq_in, rq_rec=rq.rq_rec, **self.widened(g, o, pack_groups4))
+
+
+@register
+class ArmLstmWS16(_ArmLstmW):
+    name = "arm_lstm_w_s16"
+    entries = ("tcc_arm_lstm_w_s16",)
+    dtype = "int16"
+    base = ArmLstmS16
+
+    def pack(self, g, o):
+        ArmLstmS16().pack(g, o)          # the int32 sums' check
+        return ArmLstmW16Packed(**self.widened(g, o))

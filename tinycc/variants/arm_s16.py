@@ -78,6 +78,18 @@ def pack_rows(w: np.ndarray) -> np.ndarray:
     return pair_words(wp.reshape(blocks, ROWS, k // 2, 2).transpose(0, 2, 1, 3))
 
 
+def pack_groups4(wf: np.ndarray) -> np.ndarray:
+    """Weights [rows, n] (n % 4 == 0) for int8 activations widened by SXTB16 (tcc_arm_svdf.h's
+    layout, also the int8 LSTM's gates): per block of 4 rows (zero-padded) and group of 4 inputs,
+    the rows' (k0, k2) words, then their (k1, k3) words."""
+    rows, n = wf.shape
+    blocks = (rows + 3) // 4
+    w = np.zeros((blocks * 4, n), np.int16)
+    w[:rows] = wf
+    g = w.reshape(blocks, 4, n // 4, 4)[..., [0, 2, 1, 3]].reshape(blocks, 4, n // 4, 2, 2)
+    return pair_words(g.transpose(0, 2, 3, 1, 4))       # [block, group, (k02, k13), row, lane]
+
+
 def bias64(p, n: int) -> np.ndarray:
     return np.zeros(n, np.int64) if p.bias is None else np.asarray(p.bias, np.int64)
 

@@ -15,7 +15,7 @@ from .. import ir
 from ..ops.svdf import Svdf
 from . import Packed, Variant, register
 from .arm_lstm import lstm_rq
-from .arm_s16 import pair_words
+from .arm_s16 import pack_groups4
 
 # Estimated Cortex-M4 cycles (tinycc.cycles' model), calibrated with tinycc bench on
 # bench/cmsis_nn_reference.py's svdf_s8 layer (40 inputs, 64 filters, memory 10: 13.6k measured,
@@ -35,17 +35,6 @@ class ArmSvdfPacked(Packed):
     rq1: np.ndarray          # int32 [4]: the state's requantization record
 
 
-def pack_feature(wf: np.ndarray) -> np.ndarray:
-    """weights_feature [filters, n] (n % 4 == 0) in tcc_arm_svdf.h's layout: per block of 4
-    filters and group of 4 inputs, the filters' (k0, k2) words, then their (k1, k3) words."""
-    filters, n = wf.shape
-    blocks = (filters + 3) // 4
-    w = np.zeros((blocks * 4, n), np.int16)
-    w[:filters] = wf
-    g = w.reshape(blocks, 4, n // 4, 4)[..., [0, 2, 1, 3]].reshape(blocks, 4, n // 4, 2, 2)
-    return pair_words(g.transpose(0, 2, 3, 1, 4))       # [block, group, (k02, k13), filter, lane]
-
-
 @register
 class ArmSvdfS8S16(Variant):
     name = "arm_svdf_s8_s16"
@@ -60,7 +49,7 @@ class ArmSvdfS8S16(Variant):
 
     def pack(self, g, o):
         p, wf = o.params, ir.tensor(g, o.inputs[1]).data
-        return ArmSvdfPacked(wf16=pack_feature(wf), rq1=lstm_rq([wf], [p.feature_bias], [p.mult1], [p.shift1])[0])
+        return ArmSvdfPacked(wf16=pack_groups4(wf), rq1=lstm_rq([wf], [p.feature_bias], [p.mult1], [p.shift1])[0])
 
     def cycles(self, g, o, pk):
         p = o.params

@@ -25,6 +25,8 @@ CODE_BYTES: dict[str, int] = {
     "arm_fc_s16": 1128,
     "arm_lstm_s16": 2420,
     "arm_lstm_s8": 2048,
+    "arm_lstm_w_s16": 3092,
+    "arm_lstm_w_s8": 2032,
     "arm_palette": 5568,
     "arm_svdf_s8_s16": 1516,
 }
@@ -37,7 +39,7 @@ FILE_BYTES: dict[str, int] = {
     "arm/tcc_arm_dw8": 4632,
     "arm/tcc_arm_fc": 6716,
     "arm/tcc_arm_fc8": 3852,
-    "arm/tcc_arm_lstm": 3376,
+    "arm/tcc_arm_lstm": 6152,
     "arm/tcc_arm_palette": 5568,
     "arm/tcc_arm_pool": 1108,
     "arm/tcc_arm_s16": 4040,

@@ -11,9 +11,10 @@
  * stay below 2^31 (tinycc checks 32768 * sum |w| of every row at build time) and take the int64
  * bias after.
  */
-#include "tcc_arm.h"
+#include "tcc_arm_lstm.h"
 
 #include "tcc_arm_dsp.h"
+#include "tcc_arm_s16.h"
 #include "tcc_lstm_q.h"
 
 /* The activation words of a group of 4, (x0, x2) and (x1, x3): int8 from one word, int16 from two. */
@@ -76,7 +77,6 @@ TCC_ARM_INLINE void tcc_arm_lstm_pairs_s16(const int16_t *x, uint32_t *xa, uint3
         }                                                                                                 \
     }
 
-#ifndef TCC_OMIT_ARM_LSTM_S8  /* tinycc defines it when no op calls it */
 /* tcc_requantize(acc, mult, shift) from rq = {mult, add, s, lshift} (tcc_arm_rq_pos / _zero with
  * an output zero point of 0, without the saturation: the caller saturates to int16). */
 TCC_ARM_INLINE int32_t tcc_arm_lstm_rq(int32_t acc, const int32_t rq[4])
@@ -86,6 +86,7 @@ TCC_ARM_INLINE int32_t tcc_arm_lstm_rq(int32_t acc, const int32_t rq[4])
     return rq[2] > 0 ? (r + (a >> 31)) >> rq[2] : r;
 }
 
+#ifndef TCC_OMIT_ARM_LSTM_S8  /* tinycc defines it when no op calls it */
 TCC_ARM_LSTM_GATES(tcc_arm_lstm_gates_s8, int8_t, s8,
                    tcc_lstm_preact(tcc_arm_lstm_rq(a[i] + p->bias_in[g][row], p->rq_in[g]),
                                    tcc_arm_lstm_rq(r[i] + p->bias_rec[g][row], p->rq_rec[g])))
@@ -106,5 +107,106 @@ void tcc_arm_lstm_s16(const tcc_lstm_q_params *p, const int16_t *in, int16_t *hi
                       int16_t *out, int16_t *scratch)
 {
     tcc_lstm_q_run(p, in, hidden, cell, out, scratch, 2, tcc_arm_lstm_gates_s16, 0);
+}
+#endif
+
+/* tcc_arm_lstm_w_s8 / _s16: the gate products on weights widened to int16 pairs (w16_in, w16_rec;
+ * even n_input and n_cell), 4 rows at a time with tcc_arm_s16.h's dot products (five loads in a
+ * row, then four SMLAD); the int8 kernel's own gates are below. name: the gates function
+ * (tcc_lstm_gates_fn) with the row pre-activation PREACT from the input sum a[i] and the
+ * recurrent sum r[i] of row `row` of gate g. */
+/* res[0 .. 3] = the dot products of the int16 row src (len, even) with 4 rows of the weights at
+ * wp (advanced past them). */
+#define TCC_ARM_LSTM_W16_DOT(src, len, wp, res)                                                    \
+    do {                                                                                           \
+        int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;                                                    \
+        const int16_t *x = (src);                                                                  \
+        const uint32_t *w = (wp);                                                                  \
+        TCC_ARM_S16_DOT4_8(x, w, (len) >> 4, ((len) >> 3) & 1, ((len) >> 1) & 3);                 \
+        (wp) = w;                                                                                  \
+        (res)[0] = a0, (res)[1] = a1, (res)[2] = a2, (res)[3] = a3;                                \
+    } while (0)
+
+#define TCC_ARM_LSTM_W_GATES(name, PREACT)                                                          \
+    static void name##_rows(const tcc_lstm_q_params *p, const int16_t *xin, const int16_t *hin, int16_t *pre) \
+    {                                                                                               \
+        const int32_t n = p->n_cell, ni = p->n_input;                                               \
+        for (int32_t g = 0; g < 4; ++g) {                                                           \
+            const uint32_t *wi = (const uint32_t *)p->w16_in[g], *wr = (const uint32_t *)p->w16_rec[g]; \
+            for (int32_t j = 0; j < n; j += TCC_ARM_S16_ROWS) {                                     \
+                int32_t a[4], r[4];                                                                 \
+                TCC_ARM_LSTM_W16_DOT(xin, ni, wi, a);                                               \
+                TCC_ARM_LSTM_W16_DOT(hin, n, wr, r);                                                \
+                const int32_t rows = TCC_ARM_MIN(TCC_ARM_S16_ROWS, n - j);                          \
+                for (int32_t i = 0; i < rows; ++i) {                                                \
+                    const int32_t row = j + i;                                                      \
+                    pre[g * n + row] = (PREACT);                                                    \
+                }                                                                                   \
+            }                                                                                       \
+        }                                                                                           \
+    }
+
+#ifndef TCC_OMIT_ARM_LSTM_W_S8  /* tinycc defines it when no op calls it */
+/* a0 .. a3 += 4 rows' products with the int8 row x of `groups` groups of 4 (x advances): the
+ * rows' widened weights per group in tcc_arm_svdf.h's order (4 (k0, k2) words, then 4 (k1, k3)),
+ * the activations' pairs from SXTB16 / SXTB16 ROR 8 of one word (n_input, n_cell % 4 == 0); res:
+ * the 4 sums, wp: the weights, advanced past the block. */
+#define TCC_ARM_LSTM_W8_DOT(src, groups, wp, res)                                                 \
+    do {                                                                                           \
+        int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;                                                    \
+        const int8_t *x = (const int8_t *)(src);                                                   \
+        const uint32_t *w = (wp);                                                                  \
+        for (int32_t k_ = (groups); k_ > 0; --k_, x += 4, w += 8) {                                \
+            const uint32_t xv_ = tcc_ld32(x), xa_ = tcc_sxtb16(xv_), xb_ = tcc_sxtb16_ror8(xv_);   \
+            TCC_ARM_S16_STEP4(xa_, 0);                                                             \
+            TCC_ARM_S16_STEP4(xb_, 16);                                                            \
+        }                                                                                          \
+        (wp) = w;                                                                                  \
+        (res)[0] = a0, (res)[1] = a1, (res)[2] = a2, (res)[3] = a3;                                \
+    } while (0)
+
+static void tcc_arm_lstm_w_gates_s8(const tcc_lstm_q_params *p, const void *vx, const void *vh, int16_t *pre,
+                                    void *work)
+{
+    const int32_t n = p->n_cell;
+    (void)work;
+    for (int32_t g = 0; g < 4; ++g) {
+        const uint32_t *wi = (const uint32_t *)p->w16_in[g], *wr = (const uint32_t *)p->w16_rec[g];
+        for (int32_t j = 0; j < n; j += 4) {
+            int32_t a[4], r[4];
+            TCC_ARM_LSTM_W8_DOT(vx, p->n_input / 4, wi, a);
+            TCC_ARM_LSTM_W8_DOT(vh, n / 4, wr, r);
+            for (int32_t i = 0; i < 4; ++i) {
+                const int32_t row = j + i;
+                pre[g * n + row] = tcc_lstm_preact(tcc_arm_lstm_rq(a[i] + p->bias_in[g][row], p->rq_in[g]),
+                                                   tcc_arm_lstm_rq(r[i] + p->bias_rec[g][row], p->rq_rec[g]));
+            }
+        }
+    }
+}
+
+void tcc_arm_lstm_w_s8(const tcc_lstm_q_params *p, const int8_t *in, int8_t *hidden, int16_t *cell, int8_t *out,
+                       int16_t *scratch)
+{
+    tcc_lstm_q_run(p, in, hidden, cell, out, scratch, 1, tcc_arm_lstm_w_gates_s8, 0);
+}
+#endif
+
+#ifndef TCC_OMIT_ARM_LSTM_W_S16  /* tinycc defines it when no op calls it */
+TCC_ARM_LSTM_W_GATES(tcc_arm_lstm_w_gates_s16,
+                     tcc_lstm_preact(tcc_requantize64((int64_t)a[i] + p->bias64[g][row], p->mult_in[g], p->shift_in[g]),
+                                     tcc_requantize64(r[i], p->mult_rec[g], p->shift_rec[g])))
+
+static void tcc_arm_lstm_w_gates_s16(const tcc_lstm_q_params *p, const void *vx, const void *vh, int16_t *pre,
+                                     void *work)
+{
+    (void)work;
+    tcc_arm_lstm_w_gates_s16_rows(p, (const int16_t *)vx, (const int16_t *)vh, pre);
+}
+
+void tcc_arm_lstm_w_s16(const tcc_lstm_q_params *p, const int16_t *in, int16_t *hidden, int16_t *cell,
+                        int16_t *out, int16_t *scratch)
+{
+    tcc_lstm_q_run(p, in, hidden, cell, out, scratch, 2, tcc_arm_lstm_w_gates_s16, 0);
 }
 #endif

@@ -14,6 +14,7 @@
 #include "tcc_arm_svdf.h"
 
 #include "tcc_arm_dsp.h"
+#include "tcc_arm_s16.h"
 #include "tcc_common.h"
 
 #ifndef TCC_OMIT_ARM_SVDF_S8_S16  /* tinycc defines it when no op calls it */
@@ -54,20 +55,6 @@ TCC_ARM_INLINE int32_t tcc_arm_svdf_out(int32_t acc, int32_t mult, int32_t shift
     const int32_t e = -shift, mask = (int32_t)((1u << e) - 1u);
     return (hi >> e) + ((hi & mask) > (mask >> 1) + (hi < 0));
 }
-
-/* Four filters' steps on one pair of inputs (xv) and their pair words at byte offset WO of w. */
-#define TCC_ARM_SVDF_STEP(xv, WO)                                                                  \
-    do {                                                                                           \
-        uint32_t v0_, v1_, v2_, v3_;                                                               \
-        TCC_LDR_ANY(v0_, w, WO);                                                                   \
-        TCC_LDR_ANY(v1_, w, (WO) + 4);                                                             \
-        TCC_LDR_ANY(v2_, w, (WO) + 8);                                                             \
-        TCC_LDR_ANY(v3_, w, (WO) + 12);                                                            \
-        TCC_SMLAD_ACC(a0, v0_, xv);                                                                \
-        TCC_SMLAD_ACC(a1, v1_, xv);                                                                \
-        TCC_SMLAD_ACC(a2, v2_, xv);                                                                \
-        TCC_SMLAD_ACC(a3, v3_, xv);                                                                \
-    } while (0)
 
 /* Step 3 and 4 for one batch row: s its state, out its outputs. */
 static void tcc_arm_svdf_time(const tcc_svdf_s8_params *p, const int16_t *s, int8_t *out)
@@ -113,15 +100,15 @@ void tcc_arm_svdf_s8_s16(const tcc_svdf_s8_params *p, const int32_t *wf16, const
             for (; x + 8 <= x0 + n; x += 8, w += 16) {     /* two groups of 4 inputs a pass */
                 const uint32_t xv = tcc_ld32(x), xa = tcc_sxtb16(xv), xb = tcc_sxtb16_ror8(xv);
                 const uint32_t yv = tcc_ld32(x + 4), ya = tcc_sxtb16(yv), yb = tcc_sxtb16_ror8(yv);
-                TCC_ARM_SVDF_STEP(xa, 0);
-                TCC_ARM_SVDF_STEP(xb, 16);
-                TCC_ARM_SVDF_STEP(ya, 32);
-                TCC_ARM_SVDF_STEP(yb, 48);
+                TCC_ARM_S16_STEP4(xa, 0);
+                TCC_ARM_S16_STEP4(xb, 16);
+                TCC_ARM_S16_STEP4(ya, 32);
+                TCC_ARM_S16_STEP4(yb, 48);
             }
             if (x < x0 + n) {
                 const uint32_t xv = tcc_ld32(x), xa = tcc_sxtb16(xv), xb = tcc_sxtb16_ror8(xv);
-                TCC_ARM_SVDF_STEP(xa, 0);
-                TCC_ARM_SVDF_STEP(xb, 16);
+                TCC_ARM_S16_STEP4(xa, 0);
+                TCC_ARM_S16_STEP4(xb, 16);
                 w += 8;
             }
             const int32_t *fb = p->feature_bias + f;
