@@ -58,9 +58,11 @@ def weighted_model(kind: str, bias: str | None = "int64", channels: int = 8, act
     ("FULLY_CONNECTED", "int64", 8, "NONE", {}),
     ("FULLY_CONNECTED", "int32", 1, "RELU", {}),
     ("FULLY_CONNECTED", None, 5, "RELU6", {}),
+    ("FULLY_CONNECTED", None, 8, "NONE", {}),            # no bias: TFLite Micro's int64 path
     ("CONV_2D", "int64", 8, "RELU", {}),
     ("CONV_2D", "int32", 6, "NONE", {"stride_h": 2}),
     ("CONV_2D", None, 1, "RELU_N1_TO_1", {}),
+    ("CONV_2D", None, 8, "NONE", {}),                     # no bias: TFLite Micro's int64 path
     ("CONV_2D", "int64", 6, "NONE", {"groups": 2}),
     ("DEPTHWISE_CONV_2D", "int64", 8, "NONE", {}),
     ("DEPTHWISE_CONV_2D", "int64", 3, "RELU6", {"dilation_h": 2}),

@@ -128,8 +128,9 @@ def bias_data(g, o: ir.Op) -> np.ndarray | None:
 
 
 def acc64(g, o: ir.Op) -> bool:
-    """A 16x8 op accumulates in int64: its bias is int64 (int32 bias or none: int32)."""
-    return len(o.inputs) > 2 and o.inputs[2] is not None and ir.tensor(g, o.inputs[2]).dtype == "int64"
+    """A 16x8 op accumulates (and requantizes) in int64 unless its bias is int32, as TFLite Micro
+    does: with no bias it takes its int64 path too (an int32 one rounds some outputs 1 apart)."""
+    return not (len(o.inputs) > 2 and o.inputs[2] is not None and ir.tensor(g, o.inputs[2]).dtype == "int32")
 
 
 def check_s16(op_def: OpDef, g, o: ir.Op, axis_out: int) -> None:

@@ -56,7 +56,8 @@ class DepthwiseConv2D(OpDef):
             quant.check_int8_accumulation(self, o, x, w, ir.tensor(g, o.outputs[0]),
                                              ir.tensor(g, o.inputs[2]).data if len(o.inputs) > 2 and o.inputs[2] else None, 3)
         if dt == "int16":
-            if not acc64(g, o):   # TFLite Micro reads any 16x8 depthwise bias as int64 (and crashes on none)
+            # TFLite Micro reads any 16x8 depthwise bias as int64 (and crashes on none)
+            if not (len(o.inputs) > 2 and o.inputs[2] is not None and acc64(g, o)):
                 raise self.fail(o, "16x8 depthwise convolution needs an int64 bias (as TFLite Micro's kernel)")
             check_s16(self, g, o, 3)
 
