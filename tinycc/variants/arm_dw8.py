@@ -1,8 +1,8 @@
 """DEPTHWISE_CONV_2D int8 with int8 weights for Cortex-M DSP cores: runtime/kernels/arm/tcc_arm_dw8.c.
 
 3x3, stride 1 or 2, multiplier 1: compact int8 constants in flash (18 bytes per channel); per group of
-4 channels (or per channel) the kernel widens the input lines into int16 pair words and runs blocks of
-6 outputs with SMLAD on tap pairs in asm (tcc_arm_dw8.h).
+4 channels (2 or 1 where RAM is short) the kernel widens the input lines into int16 pair words and
+runs blocks of 6 outputs (3 at a short end) with SMLAD on tap pairs in asm (tcc_arm_dw8.h).
 """
 from __future__ import annotations
 
@@ -73,16 +73,18 @@ def geometry(in_h, in_w, out_h, out_w, stride, pad_top, pad_left, transposed) ->
 
 def scratch_bytes(lines: int, line_len: int, ring: bool, group: int = GROUP) -> int:
     """TCC_ARM_DW8_SCRATCH: the group's jobs, then the whole plane or the ring of 3 line slots and
-    one of in_zp (group 4: a slot per line; group 1: a slot per 4 lines)."""
+    one of in_zp, GROUP // group line slots a slot of 4 lanes."""
     slots = 4 if ring else lines
-    return group * JOB_BYTES + 8 * -(-slots // (GROUP // group)) * line_len
+    return group * JOB_BYTES + 8 * -(-slots * group // GROUP) * line_len
 
 
 # Estimated Cortex-M4 cycles (tinycc.cycles' model) of tcc_arm_dw8, calibrated with the per-function
-# cycles of one inference of kws_ref_model and vww_96_int8: per block of 6 outputs (stride 1, 2),
-# per channel line (its job), per output line of a group (the asm call), per channel (setup), per
-# widened input line and value (group 4: 4 channels a word; group 1: value by value).
+# cycles of one inference of kws_ref_model and vww_96_int8 (within 5 % per layer): per block of 6
+# outputs and of 3 (a line's last 1..3 outputs) at stride 1, 2, per channel line (its job), per
+# output line of a group (the asm call and the C around it), per channel (its constants unpacked),
+# per widened input line and value (group 4: 4 channels a word; 2, 1: value by value).
 BLOCK_CYCLES = {1: 126, 2: 148}
+SHORT_BLOCK_CYCLES = {1: 77, 2: 78}
 JOB_CYCLES = 20
 GROUP_LINE_CYCLES = 250
 CHANNEL_CYCLES = 100
@@ -94,7 +96,9 @@ def cycles(batches, channels, in_h, in_w, out_h, out_w, stride, transposed, grou
     lines_out, n_out = (out_w, out_h) if transposed else (out_h, out_w)
     lines_in = in_w if transposed else in_h
     groups = -(-channels // group)
-    per_group_line = GROUP_LINE_CYCLES + group * (JOB_CYCLES + BLOCK_CYCLES[stride] * -(-n_out // BLOCK))
+    full, rest = divmod(n_out, BLOCK)
+    blocks = BLOCK_CYCLES[stride] * (full + (rest > 3)) + SHORT_BLOCK_CYCLES[stride] * (0 < rest <= 3)
+    per_group_line = GROUP_LINE_CYCLES + group * (JOB_CYCLES + blocks)
     per_group = (group * CHANNEL_CYCLES + lines_in * WIDEN_LINE_CYCLES
                  + WIDEN_CYCLES[group] * group * in_h * in_w + lines_out * per_group_line)
     return batches * groups * per_group
