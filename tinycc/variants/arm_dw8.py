@@ -86,20 +86,22 @@ def scratch_bytes(lines: int, line_len: int, ring: bool, group: int = GROUP) -> 
 BLOCK_CYCLES = {1: 126, 2: 148}
 SHORT_BLOCK_CYCLES = {1: 77, 2: 78}
 JOB_CYCLES = 20
-GROUP_LINE_CYCLES = 250
+GROUP_LINE_CYCLES = 250     # a call per output line (the ring, or groups 2 and 1)
+RUN_LINE_CYCLES = 55        # the whole plane of group 4: all the lines in one call
 CHANNEL_CYCLES = 100
 WIDEN_LINE_CYCLES = 100
 WIDEN_CYCLES = {GROUP: 3.2, 2: 4.2, 1: 4.2}
 
 
-def cycles(batches, channels, in_h, in_w, out_h, out_w, stride, transposed, group=GROUP) -> float:
+def cycles(batches, channels, in_h, in_w, out_h, out_w, stride, transposed, group=GROUP, ring=False) -> float:
     lines_out, n_out = (out_w, out_h) if transposed else (out_h, out_w)
     lines_in = in_w if transposed else in_h
     groups = -(-channels // group)
     full, rest = divmod(n_out, BLOCK)
     blocks = BLOCK_CYCLES[stride] * (full + (rest > 3)) + SHORT_BLOCK_CYCLES[stride] * (0 < rest <= 3)
-    per_group_line = GROUP_LINE_CYCLES + group * (JOB_CYCLES + blocks)
-    per_group = (group * CHANNEL_CYCLES + lines_in * WIDEN_LINE_CYCLES
+    one_run = group == GROUP and not ring
+    per_group_line = (RUN_LINE_CYCLES if one_run else GROUP_LINE_CYCLES) + group * (JOB_CYCLES + blocks)
+    per_group = (group * CHANNEL_CYCLES + GROUP_LINE_CYCLES * one_run + lines_in * WIDEN_LINE_CYCLES
                  + WIDEN_CYCLES[group] * group * in_h * in_w + lines_out * per_group_line)
     return batches * groups * per_group
 
@@ -153,7 +155,7 @@ class ArmDw8(Variant):
     def cycles(self, g, o, pk):
         p = o.params
         return cycles(p.batches, ir.tensor(g, o.inputs[0]).shape[3], p.in_h, p.in_w, p.out_h, p.out_w,
-                      o.attrs["stride_h"], pk.transposed, pk.group)
+                      o.attrs["stride_h"], pk.transposed, pk.group, pk.ring)
 
     def scratch_bytes(self, g, o, pk):
         return scratch_bytes(pk.lines, pk.line_len, pk.ring, pk.group)

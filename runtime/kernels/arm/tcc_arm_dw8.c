@@ -26,11 +26,12 @@ typedef struct {
     uint32_t w[6];              /* 16: A0, B0, A1, B1, A2, B2 */
 } dw8_job;
 
-/* One output line of a group's `lanes` channels (jobs one after the other; channel k reads from
- * in + 4 k and writes from out0 + k): the asm copies it to its stack frame and reads it there at
- * the offsets given, advancing out, end, in and out0 from lane to lane. */
+/* `lines` output lines of a group's `lanes` channels (jobs one after the other; channel k reads
+ * from in + 4 k and writes from out0 + k; the next line from in + 4 (lanes - 1) + in_step and
+ * out0 + lanes - 1 + out_step): the asm copies it to its stack frame and reads it there at the
+ * offsets given, advancing lanes, out, end, in, out0 and lines from lane to lane. */
 typedef struct {
-    int32_t lanes;              /*  0 */
+    int32_t lanes;              /*  0: lanes left in the line */
     int8_t *out;                /*  4: the next output */
     int32_t st;                 /*  8: bytes between outputs along the line */
     const uint8_t *end;         /* 12: `in` after the full blocks */
@@ -39,6 +40,10 @@ typedef struct {
     int32_t rest;               /* 24: outputs of the partial last block (0..5) */
     const uint8_t *in;          /* 28: the lane's first pair word of window line 0 */
     int8_t *out0;               /* 32: the lane's first output */
+    int32_t lines;              /* 36: lines left, this one included */
+    int32_t in_step;            /* 40: in from the last lane of a line to the first of the next */
+    int32_t out_step;           /* 44: out0 likewise */
+    int32_t group;              /* 48: lanes a line */
 } dw8_line;
 
 #define DW8_PAIR_BYTES 16         /* the 4 lanes' pair words of one element pair */
@@ -49,7 +54,8 @@ typedef struct {
 typedef char dw8_job_ok[offsetof(dw8_job, bias) == 12 && offsetof(dw8_job, w) == 16
                         && sizeof(dw8_job) == TCC_ARM_DW8_JOB_BYTES ? 1 : -1];
 typedef char dw8_line_ok[offsetof(dw8_line, end) == 12 && offsetof(dw8_line, rest) == 24
-                         && offsetof(dw8_line, out0) == 32 && sizeof(dw8_line) == 36 ? 1 : -1];
+                         && offsetof(dw8_line, out0) == 32 && offsetof(dw8_line, group) == 48
+                         && sizeof(dw8_line) == 52 ? 1 : -1];
 typedef char dw8_geometry_ok[TCC_ARM_DW8_GROUP == 4 && TCC_ARM_DW8_BLOCK == 6 ? 1 : -1];
 
 /* The MACs of one window line (taps A in r3, B in r4; input words through r5, r6 from r0; the
@@ -134,8 +140,12 @@ typedef char dw8_geometry_ok[TCC_ARM_DW8_GROUP == 4 && TCC_ARM_DW8_BLOCK == 6 ? 
  * only `rest` outputs when the line is not a multiple of 6. About 20 cycles from lane to lane. */
 #define DW8_RUN(LINE, LINE3, STEP)                                                               \
     "push   {r4-r11, lr}\n\t"                                                              \
-    "ldm    r1, {r3-r11}\n\t"                                                              \
-    "push   {r3-r11}\n\t"                  /* the line */                                 \
+    "sub    sp, sp, #52\n\t"                /* the lines */                                \
+    "ldm    r1!, {r3-r9}\n\t"                                                              \
+    "stm    sp, {r3-r9}\n\t"                                                               \
+    "add    r2, sp, #28\n\t"                                                               \
+    "ldm    r1, {r3-r8}\n\t"                                                               \
+    "stm    r2, {r3-r8}\n\t"                                                               \
     "mov    r2, r0\n\t"                                                                    \
     "ldr    r0, [sp, #28]\n"                                                               \
     "0:\n\t"                               /* a lane's first block */                     \
@@ -187,22 +197,38 @@ typedef char dw8_geometry_ok[TCC_ARM_DW8_GROUP == 4 && TCC_ARM_DW8_BLOCK == 6 ? 
     "8:\n\t"                               /* the next lane */                            \
     "ldr    r1, [sp]\n\t"                                                                  \
     "subs   r1, r1, #1\n\t"                                                                \
-    "beq    9f\n\t"                                                                        \
+    "beq    12f\n\t"                                                                       \
     "str    r1, [sp]\n\t"                                                                  \
     "add    r2, r2, #" DW8_STR(TCC_ARM_DW8_JOB_BYTES) "\n\t"                               \
-    "ldr    r0, [sp, #28]\n\t"              /* in */                                       \
-    "ldr    r1, [sp, #32]\n\t"              /* out0 */                                     \
-    "ldr    r3, [sp, #12]\n\t"              /* end */                                      \
-    "adds   r0, r0, #4\n\t"                                                                \
-    "adds   r1, r1, #1\n\t"                                                                \
-    "adds   r3, r3, #4\n\t"                                                                \
+    "movs   r3, #4\n\t"                                                                    \
+    "movs   r1, #1\n"                                                                      \
+    "13:\n\t"                              /* in, end += r3; out0, out = out0 + r1 */     \
+    "ldr    r0, [sp, #28]\n\t"                                                             \
+    "ldr    r4, [sp, #32]\n\t"                                                             \
+    "ldr    r5, [sp, #12]\n\t"                                                             \
+    "add    r0, r0, r3\n\t"                                                                \
+    "add    r4, r4, r1\n\t"                                                                \
+    "add    r5, r5, r3\n\t"                                                                \
     "str    r0, [sp, #28]\n\t"                                                             \
-    "str    r1, [sp, #32]\n\t"                                                             \
-    "str    r1, [sp, #4]\n\t"                                                              \
-    "str    r3, [sp, #12]\n\t"                                                             \
+    "str    r4, [sp, #32]\n\t"                                                             \
+    "str    r4, [sp, #4]\n\t"                                                              \
+    "str    r5, [sp, #12]\n\t"                                                             \
     "b      0b\n"                                                                          \
+    "12:\n\t"                              /* the next line */                            \
+    "ldr    r1, [sp, #36]\n\t"                                                             \
+    "subs   r1, r1, #1\n\t"                                                                \
+    "beq    9f\n\t"                                                                        \
+    "str    r1, [sp, #36]\n\t"                                                             \
+    "ldr    r1, [sp, #48]\n\t"                                                             \
+    "str    r1, [sp]\n\t"                                                                  \
+    "subs   r1, r1, #1\n\t"                                                                \
+    "movs   r3, #" DW8_STR(TCC_ARM_DW8_JOB_BYTES) "\n\t"                                   \
+    "mls    r2, r1, r3, r2\n\t"             /* the first job */                            \
+    "ldr    r3, [sp, #40]\n\t"                                                             \
+    "ldr    r1, [sp, #44]\n\t"                                                             \
+    "b      13b\n"                                                                         \
     "9:\n\t"                                                                               \
-    "add    sp, sp, #36\n\t"                                                               \
+    "add    sp, sp, #52\n\t"                                                               \
     "pop    {r4-r11, pc}\n"                                                                \
     "5:\n\t"                                                                               \
     "ldr    r1, [sp, #24]\n\t"                                                             \
@@ -284,10 +310,12 @@ static int32_t dw8_el(const uint8_t *q, int32_t e)
 /* What the asm computes, in portable C. */
 static void dw8_run_line(const dw8_job *job, const dw8_line *ln, int32_t stride)
 {
-    for (int32_t k = 0; k < ln->lanes; ++k) {
-        const dw8_job *j = job + k;
-        const uint8_t *in = ln->in + 4 * k, *end = ln->end + 4 * k;
-        int8_t *out = ln->out0 + k;
+    for (int32_t run = 0; run < ln->lines * ln->group; ++run) {
+        const int32_t lane = run % ln->group, line = run / ln->group;
+        const dw8_job *j = job + lane;
+        const int32_t in_off = 4 * lane + line * (4 * (ln->group - 1) + ln->in_step);
+        const uint8_t *in = ln->in + in_off, *end = ln->end + in_off;
+        int8_t *out = ln->out0 + lane + line * (ln->group - 1 + ln->out_step);
         for (;;) {
             const uint8_t *q[3] = {in, in + ln->d1, in + ln->d1 + ln->d12};
             int32_t acc[TCC_ARM_DW8_BLOCK];
@@ -424,6 +452,20 @@ static void dw8_widen1(const dw8_widening *wd, uint32_t *slot, const int8_t *src
  * slot q / (4 / group) (slot_shift = log2(4 / group), lane_mask = 4 / group - 1). */
 #define DW8_SLOT(q) (plane + ((q) >> slot_shift) * slot_words + ((q) & lane_mask) * group)
 
+/* The activation range over `lines` output lines of `lanes` channels from out. */
+static void dw8_clamp(const tcc_arm_dw8_s8_params *p, int8_t *out, int32_t lanes, int32_t lines, int32_t line_step,
+                      int32_t n, int32_t st)
+{
+    for (int32_t l = 0; l < lines; ++l, out += line_step) {
+        for (int32_t k = 0; k < lanes; ++k) {
+            int8_t *e = out + k;
+            for (int32_t i = 0; i < n; ++i, e += st) {
+                *e = (int8_t)TCC_ARM_MIN(TCC_ARM_MAX(*e, p->act_min), p->act_max);
+            }
+        }
+    }
+}
+
 TCC_ARM_INLINE void dw8(const tcc_arm_dw8_s8_params *p, const int8_t *in, int8_t *out, void *scratch, int32_t clamp)
 {
     const int32_t c_all = p->channels, group = p->group, ring = p->ring;
@@ -469,9 +511,26 @@ TCC_ARM_INLINE void dw8(const tcc_arm_dw8_s8_params *p, const int8_t *in, int8_t
             for (int32_t k = 0; k < ln.lanes; ++k) {
                 dw8_setup(p, c0 + k, &job[k]);
             }
+            ln.group = ln.lanes;
+            ln.lines = 1;
             if (!ring) {           /* the whole plane first: any whole-pixel overlap is safe */
                 for (int32_t y = 0; y < lines_in; ++y) {
                     DW8_WIDEN(&wd, DW8_SLOT(y + pad_line), img + y * line_step_in + c0);
+                }
+                if (group == TCC_ARM_DW8_GROUP) {       /* lines evenly spaced: all in one run */
+                    const int32_t line_bytes = 4 * slot_words;
+                    ln.lines = lines_out;
+                    ln.in_step = s * line_bytes - 4 * (ln.lanes - 1);
+                    ln.out_step = line_step_out - (ln.lanes - 1);
+                    ln.out = ln.out0 = img_out + c0;
+                    ln.in = (const uint8_t *)plane;
+                    ln.end = ln.in + full_bytes;
+                    ln.d1 = ln.d12 = line_bytes;
+                    DW8_RUN_LINE(job, &ln, s);
+                    if (clamp) {
+                        dw8_clamp(p, img_out + c0, ln.lanes, lines_out, line_step_out, n_out, ln.st);
+                    }
+                    continue;
                 }
             }
             int32_t next = 0, qn = 0;       /* the ring: the next plane line to widen, its slot */
@@ -504,12 +563,7 @@ TCC_ARM_INLINE void dw8(const tcc_arm_dw8_s8_params *p, const int8_t *in, int8_t
                 ln.d12 = (int32_t)(r[2] - r[1]);
                 DW8_RUN_LINE(job, &ln, s);
                 if (clamp) {
-                    for (int32_t k = 0; k < ln.lanes; ++k) {
-                        int8_t *e = ln.out0 + k;
-                        for (int32_t i = 0; i < n_out; ++i, e += ln.st) {
-                            *e = (int8_t)TCC_ARM_MIN(TCC_ARM_MAX(*e, p->act_min), p->act_max);
-                        }
-                    }
+                    dw8_clamp(p, ln.out0, ln.lanes, 1, 0, n_out, ln.st);
                 }
             }
         }
