@@ -376,40 +376,46 @@ typedef struct {
     int32_t pad;                /* the slot element of the first */
     int32_t g;                  /* channels (4: from word loads; fewer: value by value) */
     uint32_t zz;                /* in_zp in both lanes */
+    int32_t lines;              /* dw8_widen4: lines, line_step bytes apart, into consecutive slots */
+    int32_t line_step;
+    int32_t slot_words;
 } dw8_widening;
 
-/* One input line (the group's 4 channels at src) into a slot: per 2 elements 2 LDR, 4 SXTB16,
- * 4 PKH, 4 STR. */
-static void dw8_widen4(const dw8_widening *wd, uint32_t *slot, const int8_t *src)
+/* wd->lines input lines (the group's 4 channels at src) into consecutive slots from `slot`: per
+ * 2 elements 2 LDR, 4 SXTB16, 4 PKH, 4 STR. */
+static void dw8_widen4(const dw8_widening *wd, uint32_t *slot, const int8_t *line_src)
 {
     const int32_t n = wd->n, step = wd->step, pad = wd->pad;
     const uint32_t zz = wd->zz;
-    uint32_t *d = slot + TCC_ARM_DW8_GROUP * (pad >> 1);
-    int32_t e = 0;
-    if (pad & 1) {                                  /* (in_zp, x0) */
-        const uint32_t v = tcc_ld32(src), s0 = tcc_sxtb16(v), s1 = tcc_sxtb16_ror8(v);
-        d[0] = tcc_pkhbt(zz, s0);
-        d[1] = tcc_pkhbt(zz, s1);
-        d[2] = tcc_pkhtb(s0, zz);
-        d[3] = tcc_pkhtb(s1, zz);
-        d += 4;
-        src += step;
-        e = 1;
-    }
-    for (; e + 2 <= n; e += 2, d += 4, src += 2 * step) {
-        const uint32_t a = tcc_ld32(src), b = tcc_ld32(src + step);
-        const uint32_t ea = tcc_sxtb16(a), eb = tcc_sxtb16(b), oa = tcc_sxtb16_ror8(a), ob = tcc_sxtb16_ror8(b);
-        d[0] = tcc_pkhbt(ea, eb);
-        d[1] = tcc_pkhbt(oa, ob);
-        d[2] = tcc_pkhtb(eb, ea);
-        d[3] = tcc_pkhtb(ob, oa);
-    }
-    if (e < n) {                                    /* (x_last, in_zp) */
-        const uint32_t v = tcc_ld32(src), s0 = tcc_sxtb16(v), s1 = tcc_sxtb16_ror8(v);
-        d[0] = tcc_pkhbt(s0, zz);
-        d[1] = tcc_pkhbt(s1, zz);
-        d[2] = tcc_pkhtb(zz, s0);
-        d[3] = tcc_pkhtb(zz, s1);
+    for (int32_t l = 0; l < wd->lines; ++l, slot += wd->slot_words, line_src += wd->line_step) {
+        const int8_t *src = line_src;
+        uint32_t *d = slot + TCC_ARM_DW8_GROUP * (pad >> 1);
+        int32_t e = 0;
+        if (pad & 1) {                                  /* (in_zp, x0) */
+            const uint32_t v = tcc_ld32(src), s0 = tcc_sxtb16(v), s1 = tcc_sxtb16_ror8(v);
+            d[0] = tcc_pkhbt(zz, s0);
+            d[1] = tcc_pkhbt(zz, s1);
+            d[2] = tcc_pkhtb(s0, zz);
+            d[3] = tcc_pkhtb(s1, zz);
+            d += 4;
+            src += step;
+            e = 1;
+        }
+        for (; e + 2 <= n; e += 2, d += 4, src += 2 * step) {
+            const uint32_t a = tcc_ld32(src), b = tcc_ld32(src + step);
+            const uint32_t ea = tcc_sxtb16(a), eb = tcc_sxtb16(b), oa = tcc_sxtb16_ror8(a), ob = tcc_sxtb16_ror8(b);
+            d[0] = tcc_pkhbt(ea, eb);
+            d[1] = tcc_pkhbt(oa, ob);
+            d[2] = tcc_pkhtb(eb, ea);
+            d[3] = tcc_pkhtb(ob, oa);
+        }
+        if (e < n) {                                    /* (x_last, in_zp) */
+            const uint32_t v = tcc_ld32(src), s0 = tcc_sxtb16(v), s1 = tcc_sxtb16_ror8(v);
+            d[0] = tcc_pkhbt(s0, zz);
+            d[1] = tcc_pkhbt(s1, zz);
+            d[2] = tcc_pkhtb(zz, s0);
+            d[3] = tcc_pkhtb(zz, s1);
+        }
     }
 }
 
@@ -493,6 +499,9 @@ TCC_ARM_INLINE void dw8(const tcc_arm_dw8_s8_params *p, const int8_t *in, int8_t
     wd.step = (t ? p->in_w : 1) * c_all;
     wd.pad = t ? p->pad_top : p->pad_left;
     wd.zz = (uint32_t)(uint16_t)p->in_zp * 0x10001u;
+    wd.lines = 1;
+    wd.line_step = line_step_in;
+    wd.slot_words = slot_words;
     dw8_line ln;
     ln.st = (t ? p->out_w : 1) * c_all;
     ln.rest = n_out % TCC_ARM_DW8_BLOCK;
@@ -513,10 +522,16 @@ TCC_ARM_INLINE void dw8(const tcc_arm_dw8_s8_params *p, const int8_t *in, int8_t
             }
             ln.group = ln.lanes;
             ln.lines = 1;
-            if (!ring) {           /* the whole plane first: any whole-pixel overlap is safe */
+            if (!ring && wd.g == TCC_ARM_DW8_GROUP) {   /* the whole plane first, all in one run */
+                wd.lines = lines_in;
+                dw8_widen4(&wd, DW8_SLOT(pad_line), img + c0);
+                wd.lines = 1;
+            } else if (!ring) {    /* the whole plane first: any whole-pixel overlap is safe */
                 for (int32_t y = 0; y < lines_in; ++y) {
                     DW8_WIDEN(&wd, DW8_SLOT(y + pad_line), img + y * line_step_in + c0);
                 }
+            }
+            if (!ring) {
                 if (group == TCC_ARM_DW8_GROUP) {       /* lines evenly spaced: all in one run */
                     const int32_t line_bytes = 4 * slot_words;
                     ln.lines = lines_out;
