@@ -171,7 +171,7 @@ def dw8_cases(seed: int) -> list[Case]:
     rng = np.random.default_rng(seed)
     out = []
     fixed = [dict(in_h=25, in_w=5, channels=64, pad_top=1, pad_left=1),            # kws
-             dict(in_h=12, in_w=12, channels=13, stride=2, pad_top=0, pad_left=0),
+             dict(in_h=12, in_w=12, channels=13, stride=2, pad_top=0, pad_left=0, ring=False, group=4),
              dict(in_h=6, in_w=6, channels=20, pad_top=1, pad_left=1),
              dict(in_h=7, in_w=9, channels=5, stride=2, pad_top=1, pad_left=1),
              dict(in_h=8, in_w=3, channels=6, pad_top=1, pad_left=1),
@@ -213,6 +213,8 @@ def test_w8_kernels_qemu(tmp_path):
     cases = fc8_cases(11) + dw8_cases(21)
     assert len(cases) >= 40
     assert any(c.inplace_call and "ring" in c.desc and " s2 " in c.desc for c in cases)   # vww op 3's way
+    layouts = {(" ring " in c.desc, c.desc.split(" g")[1].split()[0]) for c in cases if c.kind == "dw8"}
+    assert layouts == {(ring, str(g)) for ring in (False, True) for g in arm_dw8.GROUPS}   # every layout
     rc, log = build_and_run(cases, tmp_path, "qemu")
     _check(rc, log, cases)
 
