@@ -90,7 +90,7 @@ GROUP_LINE_CYCLES = 250     # a call per output line (the ring, or groups 2 and 
 RUN_LINE_CYCLES = 55        # the whole plane of group 4: all the lines in one call
 CHANNEL_CYCLES = 100
 WIDEN_LINE_CYCLES = 100
-WIDEN_CYCLES = {GROUP: 3.2, 2: 4.2, 1: 4.2}
+WIDEN_CYCLES = {GROUP: 3.2, 2: 3.0, 1: 4.2}
 
 
 def cycles(batches, channels, in_h, in_w, out_h, out_w, stride, transposed, group=GROUP, ring=False) -> float:

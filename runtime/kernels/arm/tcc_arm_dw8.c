@@ -424,6 +424,31 @@ static void dw8_widen4(const dw8_widening *wd, uint32_t *slot, const int8_t *lin
 static void dw8_widen1(const dw8_widening *wd, uint32_t *slot, const int8_t *src)
 {
     const int32_t n = wd->n, step = wd->step, pad = wd->pad, g = wd->g;
+    if (g == 2) {               /* 2 channels of 2 elements: 2 LDRH, an ORR, 2 SXTB16, an STRD */
+        int16_t *h = (int16_t *)(void *)slot;
+        int32_t e = 0;
+        if (pad & 1) {
+            h[2 * TCC_ARM_DW8_GROUP * (pad >> 1) + 1] = src[0];
+            h[2 * TCC_ARM_DW8_GROUP * (pad >> 1) + 3] = src[1];
+            e = 1;
+        }
+        uint32_t *d = slot + TCC_ARM_DW8_GROUP * ((pad + e) >> 1);
+        const int8_t *p = src + e * step;
+        for (; e + 2 <= n; e += 2, d += TCC_ARM_DW8_GROUP, p += 2 * step) {
+            uint16_t a, b;
+            memcpy(&a, p, 2);
+            memcpy(&b, p + step, 2);
+            const uint32_t w = a | (uint32_t)b << 16;
+            d[0] = tcc_sxtb16(w);
+            d[1] = tcc_sxtb16_ror8(w);
+        }
+        if (e < n) {
+            int16_t *q = (int16_t *)(void *)d;
+            q[0] = p[0];
+            q[2] = p[1];
+        }
+        return;
+    }
     for (int32_t c = 0; c < g; ++c) {
         int16_t *q = (int16_t *)(void *)slot + 2 * TCC_ARM_DW8_GROUP * (pad >> 1) + (pad & 1) + 2 * c;
         const int8_t *p = src + c;
