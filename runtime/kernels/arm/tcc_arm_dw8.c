@@ -459,13 +459,6 @@ static void dw8_widen1(const dw8_widening *wd, uint32_t *slot, const int8_t *src
             p += step;
             e = 1;
         }
-        for (; e + 4 <= n; e += 4, q += 4 * TCC_ARM_DW8_GROUP, p += 4 * step) {
-            const int16_t v0 = p[0], v1 = p[step], v2 = p[2 * step], v3 = p[3 * step];
-            q[0] = v0;
-            q[1] = v1;
-            q[2 * TCC_ARM_DW8_GROUP] = v2;
-            q[2 * TCC_ARM_DW8_GROUP + 1] = v3;
-        }
         for (; e + 2 <= n; e += 2, q += 2 * TCC_ARM_DW8_GROUP, p += 2 * step) {
             const int16_t v0 = p[0], v1 = p[step];
             q[0] = v0;
