@@ -2,10 +2,12 @@
  *
  * Per group of channels: their constants are unpacked into jobs in the scratch (~100 cycles a
  * channel); every input line is widened once for the group (4 channels: per 2 elements 2 LDR,
- * 4 SXTB16, 4 PKH, 4 STR, ~3.2 cycles a value); then each output line of the group is one call of
- * the asm below (~250 cycles with the C around it), which runs the group's channels one after the
- * other, 6 outputs a block (~126 cycles at stride 1, ~148 at stride 2; tinycc/variants/arm_dw8.py:
- * cycles has the calibrated figures).
+ * 4 SXTB16, 4 PKH, 4 STR, ~3.2 cycles a value; 2 channels: 2 LDRH, 2 SXTB16); then the asm below
+ * runs the group's channels one after the other, 6 outputs a block (~126 cycles at stride 1, ~148
+ * at stride 2, 3-output blocks ~77 at the end of a line): each output line one call (~250 cycles
+ * with the C around it) with the ring or groups of 2 and 1, all the lines in one call with the
+ * whole plane of a group of 4 (~55 cycles a line). tinycc/variants/arm_dw8.py: cycles has the
+ * calibrated figures.
  */
 #include <stddef.h>
 #include <string.h>
