@@ -83,7 +83,7 @@ def scratch_bytes(lines: int, line_len: int, ring: bool, group: int = GROUP) -> 
 # outputs and of 3 (a line's last 1..3 outputs) at stride 1, 2, per channel line (its job), per
 # output line of a group (the asm call and the C around it), per channel (its constants unpacked),
 # per widened input line and value (group 4: 4 channels a word; 2, 1: value by value).
-BLOCK_CYCLES = {1: 126, 2: 148}
+BLOCK_CYCLES = {1: 124, 2: 146}
 SHORT_BLOCK_CYCLES = {1: 77, 2: 78}
 JOB_CYCLES = 20
 GROUP_LINE_CYCLES = 250     # a call per output line (the ring, or groups 2 and 1)

@@ -3,7 +3,7 @@
  * Per group of channels: their constants are unpacked into jobs in the scratch (~100 cycles a
  * channel); every input line is widened once for the group (4 channels: per 2 elements 2 LDR,
  * 4 SXTB16, 4 PKH, 4 STR, ~3.2 cycles a value; 2 channels: 2 LDRH, 2 SXTB16); then the asm below
- * runs the group's channels one after the other, 6 outputs a block (~126 cycles at stride 1, ~148
+ * runs the group's channels one after the other, 6 outputs a block (~124 cycles at stride 1, ~146
  * at stride 2, 3-output blocks ~77 at the end of a line): each output line one call (~250 cycles
  * with the C around it) with the ring or groups of 2 and 1, all the lines in one call with the
  * whole plane of a group of 4 (~55 cycles a line). tinycc/variants/arm_dw8.py: cycles has the
@@ -63,9 +63,10 @@ typedef char dw8_geometry_ok[TCC_ARM_DW8_GROUP == 4 && TCC_ARM_DW8_BLOCK == 6 ? 
 /* The MACs of one window line (taps A in r3, B in r4; input words through r5, r6 from r0; the
  * 6 accumulators r7..r12, each starting from its own register or, on line 0, the bias in lr).
  * Stride 1: words X0..X3 at r0 + 16 k; 4 loads (7 cycles) + 12 MACs = 19 cycles. */
-#define DW8_S1_LINE(I7, I8, I9, I10, I11, I12)                                              \
+#define DW8_S1_LINE(TAPS, I7, I8, I9, I10, I11, I12)                                        \
     "ldr    r5, [r0]\n\t"                                                                  \
     "ldr    r6, [r0, #16]\n\t"                                                             \
+    TAPS                                                                                    \
     "smlad  r7, r5, r3, " I7 "\n\t"       /* o0 = x0 w0 + x1 w1 */                          \
     "smlabt r7, r6, r4, r7\n\t"           /*    + x2 w2 */                                  \
     "smlatb r8, r5, r3, " I8 "\n\t"       /* o1 = x1 w0 */                                  \
@@ -81,9 +82,10 @@ typedef char dw8_geometry_ok[TCC_ARM_DW8_GROUP == 4 && TCC_ARM_DW8_BLOCK == 6 ? 
     "smlatb r12, r5, r3, " I12 "\n\t"                                                      \
     "smlad  r12, r6, r4, r12\n\t"
 /* Stride 2: words X0..X6; ok = Xk.A + Xk+1.lo * B.hi: 7 loads (12 cycles) + 12 MACs = 24. */
-#define DW8_S2_LINE(I7, I8, I9, I10, I11, I12)                                              \
+#define DW8_S2_LINE(TAPS, I7, I8, I9, I10, I11, I12)                                        \
     "ldr    r5, [r0]\n\t"                                                                  \
     "ldr    r6, [r0, #16]\n\t"                                                             \
+    TAPS                                                                                    \
     "smlad  r7, r5, r3, " I7 "\n\t"                                                        \
     "smlabt r7, r6, r4, r7\n\t"                                                            \
     "ldr    r5, [r0, #32]\n\t"                                                             \
@@ -157,15 +159,13 @@ typedef char dw8_geometry_ok[TCC_ARM_DW8_GROUP == 4 && TCC_ARM_DW8_BLOCK == 6 ? 
     "1:\n\t"                                                                               \
     "ldr    r1, [sp, #16]\n\t"              /* d1 */                                       \
     "ldr    lr, [r2, #12]\n\t"              /* bias */                                     \
-    "ldrd   r3, r4, [r2, #16]\n\t"          /* A0, B0 */                                   \
-    LINE("lr", "lr", "lr", "lr", "lr", "lr")                                               \
-    "ldr    lr, [sp, #20]\n\t"              /* d12 */                                      \
+    LINE("ldrd   r3, r4, [r2, #16]\n\t", "lr", "lr", "lr", "lr", "lr", "lr")  /* A0, B0 */  \
     "add    r0, r0, r1\n\t"                                                                \
-    "ldrd   r3, r4, [r2, #24]\n\t"          /* A1, B1 */                                   \
-    LINE("r7", "r8", "r9", "r10", "r11", "r12")                                            \
+    "ldr    lr, [sp, #20]\n\t"              /* d12 */                                      \
+    LINE("ldrd   r3, r4, [r2, #24]\n\t", "r7", "r8", "r9", "r10", "r11", "r12")  /* A1, B1 */ \
     "add    r0, r0, lr\n\t"                                                                \
     "ldrd   r3, r4, [r2, #32]\n\t"          /* A2, B2 */                                   \
-    LINE("r7", "r8", "r9", "r10", "r11", "r12")                                            \
+    LINE("", "r7", "r8", "r9", "r10", "r11", "r12")                                        \
     "sub    r0, r0, r1\n\t"                                                                \
     "sub    r0, r0, lr\n\t"                                                                \
     "add    r0, r0, #" STEP "\n\t"           /* the next block */                          \
