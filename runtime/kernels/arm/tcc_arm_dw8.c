@@ -140,7 +140,7 @@ typedef char dw8_geometry_ok[TCC_ARM_DW8_GROUP == 4 && TCC_ARM_DW8_BLOCK == 6 ? 
 /* The lanes' blocks: r2 the job, the line on the stack. Per block: the 3 window lines (with the
  * taps' LDRD and the pointer steps about 3 x 19 + 16 cycles at stride 1, 3 x 24 + 16 at stride 2),
  * the requantization (7 cycles of loads, 24 of arithmetic) and 6 byte stores (about 10), the loop
- * test (about 7): ~125 cycles per 6 outputs at stride 1, ~140 at stride 2. The last block stores
+ * test (about 7): ~124 cycles per 6 outputs at stride 1, ~146 at stride 2. The last block stores
  * only `rest` outputs when the line is not a multiple of 6. About 20 cycles from lane to lane. */
 #define DW8_RUN(LINE, LINE3, STEP)                                                               \
     "push   {r4-r11, lr}\n\t"                                                              \
