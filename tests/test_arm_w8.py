@@ -112,7 +112,7 @@ def test_fc8_pack_refuses():
 
 
 def dw8_case(rng, tag: str, *, batches=1, in_h, in_w, channels, stride=1, pad_top=0, pad_left=0,
-             transposed=None, ring=None):
+             transposed=None, ring=None, group=None):
     out_h = (in_h + 2 * pad_top - 3) // stride + 1
     out_w = (in_w + 2 * pad_left - 3) // stride + 1
     if out_h <= 0 or out_w <= 0:
@@ -128,6 +128,8 @@ def dw8_case(rng, tag: str, *, batches=1, in_h, in_w, channels, stride=1, pad_to
         transposed = bool(rng.random() < 0.5)
     if ring is None:
         ring = bool(rng.random() < 0.5)
+    if group is None:
+        group = int(rng.choice(arm_dw8.GROUPS))
     try:
         pk = arm_dw8.pack_dw8(w, bias, mult, shift, out_zp, transposed)
     except pack.PackError:
@@ -147,7 +149,7 @@ def dw8_case(rng, tag: str, *, batches=1, in_h, in_w, channels, stride=1, pad_to
     decls += _struct("tcc_arm_dw8_s8_params", f"{n}_fp", dict(
         **common, channels=channels, out_h=out_h, out_w=out_w, stride=stride, pad_top=pad_top,
         pad_left=pad_left, in_zp=in_zp, out_zp=out_zp, act_min=lo, act_max=hi, transposed=int(transposed),
-        lines=lines, line_len=length, ring=int(ring), taps=f"{n}_t", mult=f"{n}_pm", bias=f"{n}_pb"))
+        lines=lines, line_len=length, ring=int(ring), group=group, taps=f"{n}_t", mult=f"{n}_pm", bias=f"{n}_pb"))
     fn = "tcc_arm_dw8_s8" if (lo, hi) == (-128, 127) else "tcc_arm_dw8_clamp_s8"
     inplace = ""
     if ring and pack.depthwise3x3_in_place(batches, in_h, in_w, out_h, out_w, stride, pad_top, pad_left, transposed):
@@ -156,10 +158,10 @@ def dw8_case(rng, tag: str, *, batches=1, in_h, in_w, channels, stride=1, pad_to
         inplace = (f"memmove(buf_b + {channels}, buf_b, {x.size}); "
                    f"{fn}(&{n}_fp, buf_b + {channels}, buf_b, scratch);")
     out_bytes = batches * out_h * out_w * channels
-    c = Case("dw8", f"{fn}{'T' if transposed else ''}{' ring' if ring else ''} b{batches} {in_h}x{in_w}x{channels} s{stride} "
+    c = Case("dw8", f"{fn}{'T' if transposed else ''}{' ring' if ring else ''} g{group} b{batches} {in_h}x{in_w}x{channels} s{stride} "
                     f"p{pad_top},{pad_left}", decls,
              _plain_call("tcc_depthwise_s8", f"&{n}_pp, {n}_in, buf_a"),
-             f"{fn}(&{n}_fp, {n}_in, buf_b, scratch);", out_bytes, 2 * (3 if ring else lines) * length, x.size, inplace,
+             f"{fn}(&{n}_fp, {n}_in, buf_b, scratch);", out_bytes, arm_dw8.scratch_bytes(lines, length, ring, group), x.size, inplace,
              out_bytes * 9)
     c.extra["args"] = (w, bias, mult, shift, out_zp, bool(transposed), pk)
     return c
@@ -169,7 +171,7 @@ def dw8_cases(seed: int) -> list[Case]:
     rng = np.random.default_rng(seed)
     out = []
     fixed = [dict(in_h=25, in_w=5, channels=64, pad_top=1, pad_left=1),            # kws
-             dict(in_h=12, in_w=12, channels=13, stride=2, pad_top=0, pad_left=0),
+             dict(in_h=12, in_w=12, channels=13, stride=2, pad_top=0, pad_left=0, ring=False, group=4),
              dict(in_h=6, in_w=6, channels=20, pad_top=1, pad_left=1),
              dict(in_h=7, in_w=9, channels=5, stride=2, pad_top=1, pad_left=1),
              dict(in_h=8, in_w=3, channels=6, pad_top=1, pad_left=1),
@@ -211,6 +213,8 @@ def test_w8_kernels_qemu(tmp_path):
     cases = fc8_cases(11) + dw8_cases(21)
     assert len(cases) >= 40
     assert any(c.inplace_call and "ring" in c.desc and " s2 " in c.desc for c in cases)   # vww op 3's way
+    layouts = {(" ring " in c.desc, c.desc.split(" g")[1].split()[0]) for c in cases if c.kind == "dw8"}
+    assert layouts == {(ring, str(g)) for ring in (False, True) for g in arm_dw8.GROUPS}   # every layout
     rc, log = build_and_run(cases, tmp_path, "qemu")
     _check(rc, log, cases)
 

@@ -1,8 +1,8 @@
 """DEPTHWISE_CONV_2D int8 with int8 weights for Cortex-M DSP cores: runtime/kernels/arm/tcc_arm_dw8.c.
 
-3x3, stride 1 or 2, multiplier 1: compact int8 constants in flash (18 bytes per channel); per channel
-the kernel widens the input plane into int16 lines and runs blocks of 4 outputs with SMLAD on tap
-pairs (tcc_arm_dw8.h).
+3x3, stride 1 or 2, multiplier 1: compact int8 constants in flash (18 bytes per channel); per group of
+4 channels (2 or 1 where RAM is short) the kernel widens the input lines into int16 pair words and
+runs blocks of 6 outputs (3 at a short end) with SMLAD on tap pairs in asm (tcc_arm_dw8.h).
 """
 from __future__ import annotations
 
@@ -17,6 +17,10 @@ from ..packing import PackError
 from . import Packed, Variant, register
 
 TAP_BYTES = 10           # TCC_ARM_DW8_TAP_BYTES
+JOB_BYTES = 40           # TCC_ARM_DW8_JOB_BYTES
+GROUP = 4                # TCC_ARM_DW8_GROUP: channels widened together
+GROUPS = (GROUP, 2, 1)   # the layouts: a slot holds one line of 4 channels, 2 lines of 2, 4 of 1
+BLOCK = 6                # TCC_ARM_DW8_BLOCK: outputs computed together along a line
 
 
 def pack_dw8(weights, bias, mult, shift, out_zp: int, transposed: bool = False) -> dict:
@@ -58,29 +62,48 @@ def pack_dw8(weights, bias, mult, shift, out_zp: int, transposed: bool = False) 
 
 def geometry(in_h, in_w, out_h, out_w, stride, pad_top, pad_left, transposed) -> tuple[int, int]:
     """(lines, line_len) of tcc_arm_dw8's widened plane: every input line and element the outputs'
-    windows reach (blocks of 4 along a line read up to element 4 * stride * blocks + 1)."""
+    windows reach (blocks of BLOCK along a line read up to element BLOCK * stride * blocks + 1)."""
     lines_in, elems_in = (in_w, in_h) if transposed else (in_h, in_w)
     lines_out, n_out = (out_w, out_h) if transposed else (out_h, out_w)
     pad_line, pad_elem = (pad_left, pad_top) if transposed else (pad_top, pad_left)
     lines = max(pad_line + lines_in, (lines_out - 1) * stride + 3)
-    length = max(pad_elem + elems_in, 4 * stride * ((n_out + 3) // 4) + 2)
+    length = max(pad_elem + elems_in, BLOCK * stride * -(-n_out // BLOCK) + 2)
     return lines, (length + 1) // 2 * 2
 
 
-# Estimated Cortex-M4 cycles (tinycc.cycles' model) of tcc_arm_dw8, calibrated with tinycc bench on
-# kws_ref_model's 25x5x64 layers (321,510 cycles each, this model 316,000): per block of 4 outputs
-# (stride 1, 2), per output line, per channel (setup), per widened input value.
-BLOCK_CYCLES = {1: 126, 2: 138}
-LINE_CYCLES = 12
+def scratch_bytes(lines: int, line_len: int, ring: bool, group: int = GROUP) -> int:
+    """TCC_ARM_DW8_SCRATCH: the group's jobs, then the whole plane or the ring of 3 line slots and
+    one of in_zp, GROUP // group line slots a slot of 4 lanes."""
+    slots = 4 if ring else lines
+    return group * JOB_BYTES + 8 * -(-slots * group // GROUP) * line_len
+
+
+# Estimated Cortex-M4 cycles (tinycc.cycles' model) of tcc_arm_dw8, calibrated with the per-function
+# cycles of one inference of kws_ref_model and vww_96_int8 (within 5 % per layer): per block of 6
+# outputs and of 3 (a line's last 1..3 outputs) at stride 1, 2, per channel line (its job), per
+# output line of a group (the asm call and the C around it), per channel (its constants unpacked),
+# per widened input line and value (group 4: 4 channels a word; 2, 1: value by value).
+BLOCK_CYCLES = {1: 124, 2: 146}
+SHORT_BLOCK_CYCLES = {1: 77, 2: 78}
+JOB_CYCLES = 20
+GROUP_LINE_CYCLES = 250     # a call per output line (the ring, or groups 2 and 1)
+RUN_LINE_CYCLES = 55        # the whole plane of group 4: all the lines in one call
 CHANNEL_CYCLES = 100
-WIDEN_CYCLES = 3
+WIDEN_LINE_CYCLES = 100
+WIDEN_CYCLES = {GROUP: 3.2, 2: 3.0, 1: 4.2}
 
 
-def cycles(batches, channels, in_h, in_w, out_h, out_w, stride, transposed) -> float:
+def cycles(batches, channels, in_h, in_w, out_h, out_w, stride, transposed, group=GROUP, ring=False) -> float:
     lines_out, n_out = (out_w, out_h) if transposed else (out_h, out_w)
-    per_channel = (CHANNEL_CYCLES + WIDEN_CYCLES * in_h * in_w
-                   + lines_out * (LINE_CYCLES + BLOCK_CYCLES[stride] * ((n_out + 3) // 4)))
-    return batches * channels * per_channel
+    lines_in = in_w if transposed else in_h
+    groups = -(-channels // group)
+    full, rest = divmod(n_out, BLOCK)
+    blocks = BLOCK_CYCLES[stride] * (full + (rest > 3)) + SHORT_BLOCK_CYCLES[stride] * (0 < rest <= 3)
+    one_run = group == GROUP and not ring
+    per_group_line = (RUN_LINE_CYCLES if one_run else GROUP_LINE_CYCLES) + group * (JOB_CYCLES + blocks)
+    per_group = (group * CHANNEL_CYCLES + GROUP_LINE_CYCLES * one_run + lines_in * WIDEN_LINE_CYCLES
+                 + WIDEN_CYCLES[group] * group * in_h * in_w + lines_out * per_group_line)
+    return batches * groups * per_group
 
 
 @dataclass(frozen=True, eq=False)
@@ -95,6 +118,7 @@ class Dw8Packed(Packed):
     lines: int
     line_len: int
     ring: bool = False
+    group: int = GROUP
 
 
 @register
@@ -116,25 +140,25 @@ class ArmDw8(Variant):
         return self.packs(g, o)[0]
 
     def packs(self, g, o):
-        """Lines along rows and along columns, the faster first (blocks of 4 along a line); each with
-        the whole plane in the scratch, then with a ring of 3 lines (less scratch, shares memory
-        with the input only in place)."""
+        """Lines along rows and along columns; each with the whole plane in the scratch or a ring of
+        3 lines (less scratch, shares memory with the input only in place), of groups of 4 channels
+        or one channel (a quarter of the scratch, slower widening): the fastest first."""
         w, p, s = ir.tensor(g, o.inputs[1]), o.params, o.attrs["stride_h"]
         out = []
         for tr in (False, True):
             pk = pack_dw8(w.data, p.bias, p.mult, p.shift, p.out_zp, transposed=tr)
             lines, length = geometry(p.in_h, p.in_w, p.out_h, p.out_w, s, p.pad_top, p.pad_left, tr)
             out += [Dw8Packed(taps=pk["taps"], mult=pk["mult"], bias=pk["bias"], transposed=tr, lines=lines,
-                              line_len=length, ring=ring) for ring in (False, True)]
-        return sorted(out, key=lambda pk: self.cycles(g, o, pk))
+                              line_len=length, ring=ring, group=group) for ring in (False, True) for group in GROUPS]
+        return sorted(out, key=lambda pk: (self.cycles(g, o, pk), self.scratch_bytes(g, o, pk)))
 
     def cycles(self, g, o, pk):
         p = o.params
         return cycles(p.batches, ir.tensor(g, o.inputs[0]).shape[3], p.in_h, p.in_w, p.out_h, p.out_w,
-                      o.attrs["stride_h"], pk.transposed)
+                      o.attrs["stride_h"], pk.transposed, pk.group, pk.ring)
 
     def scratch_bytes(self, g, o, pk):
-        return 2 * (3 if pk.ring else pk.lines) * pk.line_len
+        return scratch_bytes(pk.lines, pk.line_len, pk.ring, pk.group)
 
     def overlap(self, g, o, slot, pk):
         """The whole plane: as the plain kernel (tcc_depthwise.c), channel c's whole input plane is
@@ -157,6 +181,7 @@ class ArmDw8(Variant):
                   ("pad_left", p.pad_left), ("in_zp", p.in_zp), ("out_zp", p.out_zp),
                   ("act_min", p.act_range[0]), ("act_max", p.act_range[1]), ("transposed", int(pk.transposed)),
                   ("lines", pk.lines), ("line_len", pk.line_len), ("ring", int(pk.ring)),
+                  ("group", pk.group),
                   ("taps", ctx.const_array(o, "taps", "int8_t", pk.taps)),
                   ("mult", ctx.const_array(o, "mult", "int32_t", pk.mult)),
                   ("bias", ctx.const_array(o, "bias", "int32_t", pk.bias))]

@@ -1,235 +1,605 @@
 /* tinycc runtime, Cortex-M DSP: DEPTHWISE_CONV_2D int8 with int8 weights (see tcc_arm_dw8.h).
  *
- * Per channel: the taps' six pair words are built (about 40 cycles), then every output line is
- * computed in blocks of 4 (per window line an LDRD of its pair words, 3 (stride 2: 5) input
- * words and 8 multiplies, then 4 requantizations of 4 instructions and 4 byte stores), each input
- * line of the channel widened into the scratch (an LDRSB and a STRH per value) just before the
- * first output line that needs it.
+ * Per group of channels: their constants are unpacked into jobs in the scratch (~100 cycles a
+ * channel); every input line is widened once for the group (4 channels: per 2 elements 2 LDR,
+ * 4 SXTB16, 4 PKH, 4 STR, ~3.2 cycles a value; 2 channels: 2 LDRH, 2 SXTB16); then the asm below
+ * runs the group's channels one after the other, 6 outputs a block (~124 cycles at stride 1, ~146
+ * at stride 2, 3-output blocks ~77 at the end of a line): each output line one call (~250 cycles
+ * with the C around it) with the ring or groups of 2 and 1, all the lines in one call with the
+ * whole plane of a group of 4 (~55 cycles a line). tinycc/variants/arm_dw8.py: cycles has the
+ * calibrated figures.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "tcc_arm_dw8.h"
 #include "tcc_arm_dsp.h"
 
 #if defined(__ARM_FEATURE_DSP) && !defined(__GNUC__)
-#error "tcc_arm_dw8.c: the DSP path uses GNU inline asm helpers; build it with GCC or clang"
+#error "tcc_arm_dw8.c: the DSP path is GNU asm; build it with GCC or clang"
 #endif
+
+/* One channel's constants, read by the asm at the byte offsets given (checked below). */
+typedef struct {
+    int32_t mult;               /*  0: the Q31 multiplier (0: a constant channel) */
+    int32_t add;                /*  4: 2^(s-1) + out_zp * 2^s (out_zp when s == 0; the output of a constant channel) */
+    int32_t shift;              /*  8: s, the right shift */
+    int32_t bias;               /* 12: the scaled bias */
+    uint32_t w[6];              /* 16: A0, B0, A1, B1, A2, B2 */
+} dw8_job;
+
+/* `lines` output lines of a group's `lanes` channels (jobs one after the other; channel k reads
+ * from in + 4 k and writes from out0 + k; the next line from in + 4 (lanes - 1) + in_step and
+ * out0 + lanes - 1 + out_step): the asm copies it to its stack frame and reads it there at the
+ * offsets given, advancing lanes, out, end, in, out0 and lines from lane to lane. */
+typedef struct {
+    int32_t lanes;              /*  0: lanes left in the line */
+    int8_t *out;                /*  4: the next output */
+    int32_t st;                 /*  8: bytes between outputs along the line */
+    const uint8_t *end;         /* 12: `in` after the full blocks */
+    int32_t d1;                 /* 16: bytes from window line 0 to line 1 */
+    int32_t d12;                /* 20: bytes from window line 1 to line 2 */
+    int32_t rest;               /* 24: outputs of the partial last block (0..5) */
+    const uint8_t *in;          /* 28: the lane's first pair word of window line 0 */
+    int8_t *out0;               /* 32: the lane's first output */
+    int32_t lines;              /* 36: lines left, this one included */
+    int32_t in_step;            /* 40: in from the last lane of a line to the first of the next */
+    int32_t out_step;           /* 44: out0 likewise */
+    int32_t group;              /* 48: lanes a line */
+} dw8_line;
+
+#define DW8_PAIR_BYTES 16         /* the 4 lanes' pair words of one element pair */
+#define DW8_XSTR(x) #x
+#define DW8_STR(x) DW8_XSTR(x)
 
 #if TCC_ARM_HAVE_DSP
-#define DW8_SMLABT_ACC(acc, a, b) __asm__ volatile("smlabt %0, %1, %2, %0" : "+r"(acc) : "r"(a), "r"(b))
-#else
-#define DW8_SMLABT_ACC(acc, a, b) ((acc) = tcc_smlabt((a), (b), (acc)))
-#endif
+typedef char dw8_job_ok[offsetof(dw8_job, bias) == 12 && offsetof(dw8_job, w) == 16
+                        && sizeof(dw8_job) == TCC_ARM_DW8_JOB_BYTES ? 1 : -1];
+typedef char dw8_line_ok[offsetof(dw8_line, end) == 12 && offsetof(dw8_line, rest) == 24
+                         && offsetof(dw8_line, out0) == 32 && offsetof(dw8_line, group) == 48
+                         && sizeof(dw8_line) == 52 ? 1 : -1];
+typedef char dw8_geometry_ok[TCC_ARM_DW8_GROUP == 4 && TCC_ARM_DW8_BLOCK == 6 ? 1 : -1];
 
-/* One window line (r: its words from the block's first input pair; A, B its pair words) into the
- * 4 accumulators. */
-#define DW8_LINE_S1(r, A, B)                                                                \
-    do {                                                                                    \
-        const uint32_t x0_ = (r)[0], x1_ = (r)[1], x2_ = (r)[2];                            \
-        TCC_SMLAD_ACC(a0, x0_, A);                                                          \
-        DW8_SMLABT_ACC(a0, x1_, B);                                                         \
-        TCC_SMLATB_ACC(a1, x0_, A);                                                         \
-        TCC_SMLAD_ACC(a1, x1_, B);                                                          \
-        TCC_SMLAD_ACC(a2, x1_, A);                                                          \
-        DW8_SMLABT_ACC(a2, x2_, B);                                                         \
-        TCC_SMLATB_ACC(a3, x1_, A);                                                         \
-        TCC_SMLAD_ACC(a3, x2_, B);                                                          \
-    } while (0)
-#define DW8_LINE_S2(r, A, B)                                                                \
-    do {                                                                                    \
-        const uint32_t x0_ = (r)[0], x1_ = (r)[1], x2_ = (r)[2], x3_ = (r)[3], x4_ = (r)[4];  \
-        TCC_SMLAD_ACC(a0, x0_, A);                                                          \
-        DW8_SMLABT_ACC(a0, x1_, B);                                                         \
-        TCC_SMLAD_ACC(a1, x1_, A);                                                          \
-        DW8_SMLABT_ACC(a1, x2_, B);                                                         \
-        TCC_SMLAD_ACC(a2, x2_, A);                                                          \
-        DW8_SMLABT_ACC(a2, x3_, B);                                                         \
-        TCC_SMLAD_ACC(a3, x3_, A);                                                          \
-        DW8_SMLABT_ACC(a3, x4_, B);                                                         \
-    } while (0)
+/* The MACs of one window line (taps A in r3, B in r4; input words through r5, r6 from r0; the
+ * 6 accumulators r7..r12, each starting from its own register or, on line 0, the bias in lr).
+ * Stride 1: words X0..X3 at r0 + 16 k; 4 loads (7 cycles) + 12 MACs = 19 cycles. */
+#define DW8_S1_LINE(TAPS, I7, I8, I9, I10, I11, I12)                                        \
+    "ldr    r5, [r0]\n\t"                                                                  \
+    "ldr    r6, [r0, #16]\n\t"                                                             \
+    TAPS                                                                                    \
+    "smlad  r7, r5, r3, " I7 "\n\t"       /* o0 = x0 w0 + x1 w1 */                          \
+    "smlabt r7, r6, r4, r7\n\t"           /*    + x2 w2 */                                  \
+    "smlatb r8, r5, r3, " I8 "\n\t"       /* o1 = x1 w0 */                                  \
+    "smlad  r8, r6, r4, r8\n\t"           /*    + x2 w1 + x3 w2 */                          \
+    "smlad  r9, r6, r3, " I9 "\n\t"                                                        \
+    "ldr    r5, [r0, #32]\n\t"                                                             \
+    "smlabt r9, r5, r4, r9\n\t"                                                            \
+    "smlatb r10, r6, r3, " I10 "\n\t"                                                      \
+    "smlad  r10, r5, r4, r10\n\t"                                                          \
+    "smlad  r11, r5, r3, " I11 "\n\t"                                                      \
+    "ldr    r6, [r0, #48]\n\t"                                                             \
+    "smlabt r11, r6, r4, r11\n\t"                                                          \
+    "smlatb r12, r5, r3, " I12 "\n\t"                                                      \
+    "smlad  r12, r6, r4, r12\n\t"
+/* Stride 2: words X0..X6; ok = Xk.A + Xk+1.lo * B.hi: 7 loads (12 cycles) + 12 MACs = 24. */
+#define DW8_S2_LINE(TAPS, I7, I8, I9, I10, I11, I12)                                        \
+    "ldr    r5, [r0]\n\t"                                                                  \
+    "ldr    r6, [r0, #16]\n\t"                                                             \
+    TAPS                                                                                    \
+    "smlad  r7, r5, r3, " I7 "\n\t"                                                        \
+    "smlabt r7, r6, r4, r7\n\t"                                                            \
+    "ldr    r5, [r0, #32]\n\t"                                                             \
+    "smlad  r8, r6, r3, " I8 "\n\t"                                                        \
+    "smlabt r8, r5, r4, r8\n\t"                                                            \
+    "ldr    r6, [r0, #48]\n\t"                                                             \
+    "smlad  r9, r5, r3, " I9 "\n\t"                                                        \
+    "smlabt r9, r6, r4, r9\n\t"                                                            \
+    "ldr    r5, [r0, #64]\n\t"                                                             \
+    "smlad  r10, r6, r3, " I10 "\n\t"                                                      \
+    "smlabt r10, r5, r4, r10\n\t"                                                          \
+    "ldr    r6, [r0, #80]\n\t"                                                             \
+    "smlad  r11, r5, r3, " I11 "\n\t"                                                      \
+    "smlabt r11, r6, r4, r11\n\t"                                                          \
+    "ldr    r5, [r0, #96]\n\t"                                                             \
+    "smlad  r12, r6, r3, " I12 "\n\t"                                                      \
+    "smlabt r12, r5, r4, r12\n\t"
 
-typedef struct {
-    uint32_t w[6];              /* A0, B0, A1, B1, A2, B2 */
-    int32_t bias, mult, add, shift;
-} dw8_channel;
+/* The same for 3 outputs (r7..r9; words through r5, r6, r10, r11): 3 (stride 2: 4) loads. */
+#define DW8_S1_LINE3(I7, I8, I9)                                                            \
+    "ldr    r5, [r0]\n\t"                                                                  \
+    "ldr    r6, [r0, #16]\n\t"                                                             \
+    "ldr    r10, [r0, #32]\n\t"                                                            \
+    "smlad  r7, r5, r3, " I7 "\n\t"                                                        \
+    "smlabt r7, r6, r4, r7\n\t"                                                            \
+    "smlatb r8, r5, r3, " I8 "\n\t"                                                        \
+    "smlad  r8, r6, r4, r8\n\t"                                                            \
+    "smlad  r9, r6, r3, " I9 "\n\t"                                                        \
+    "smlabt r9, r10, r4, r9\n\t"
+#define DW8_S2_LINE3(I7, I8, I9)                                                            \
+    "ldr    r5, [r0]\n\t"                                                                  \
+    "ldr    r6, [r0, #16]\n\t"                                                             \
+    "ldr    r10, [r0, #32]\n\t"                                                            \
+    "ldr    r11, [r0, #48]\n\t"                                                            \
+    "smlad  r7, r5, r3, " I7 "\n\t"                                                        \
+    "smlabt r7, r6, r4, r7\n\t"                                                            \
+    "smlad  r8, r6, r3, " I8 "\n\t"                                                        \
+    "smlabt r8, r10, r4, r8\n\t"                                                           \
+    "smlad  r9, r10, r3, " I9 "\n\t"                                                       \
+    "smlabt r9, r11, r4, r9\n\t"
 
-/* (lo & 0xffff) | hi << 16 of two int16 values */
-TCC_ARM_INLINE uint32_t dw8_pair(int32_t lo, int32_t hi)
+/* tcc_arm_rq_pos / _zero of one accumulator (mult r3, add r4, shift r5; r1 a temporary) */
+#define DW8_RQ_POS(r)                                                                       \
+    "smmlar r1, " r ", r3, r4\n\t"                                                         \
+    "add    " r ", r1, " r ", asr #31\n\t"                                                 \
+    "asr    " r ", " r ", r5\n\t"                                                          \
+    "ssat   " r ", #8, " r "\n\t"
+#define DW8_RQ_ZERO(r)                                                                      \
+    "smmlar " r ", " r ", r3, r4\n\t"                                                      \
+    "ssat   " r ", #8, " r "\n\t"
+
+/* The lanes' blocks: r2 the job, the line on the stack. Per block: the 3 window lines (with the
+ * taps' LDRD and the pointer steps about 3 x 19 + 16 cycles at stride 1, 3 x 24 + 16 at stride 2),
+ * the requantization (7 cycles of loads, 24 of arithmetic) and 6 byte stores (about 10), the loop
+ * test (about 7): ~124 cycles per 6 outputs at stride 1, ~146 at stride 2. The last block stores
+ * only `rest` outputs when the line is not a multiple of 6. About 20 cycles from lane to lane. */
+#define DW8_RUN(LINE, LINE3, STEP)                                                               \
+    "push   {r4-r11, lr}\n\t"                                                              \
+    "sub    sp, sp, #52\n\t"                /* the lines */                                \
+    "ldm    r1!, {r3-r9}\n\t"                                                              \
+    "stm    sp, {r3-r9}\n\t"                                                               \
+    "add    r2, sp, #28\n\t"                                                               \
+    "ldm    r1, {r3-r8}\n\t"                                                               \
+    "stm    r2, {r3-r8}\n\t"                                                               \
+    "mov    r2, r0\n\t"                                                                    \
+    "ldr    r0, [sp, #28]\n"                                                               \
+    "0:\n\t"                               /* a lane's first block */                     \
+    "ldr    r1, [sp, #12]\n\t"                                                             \
+    "cmp    r0, r1\n\t"                                                                    \
+    "beq    2f\n"                           /* no full blocks */                           \
+    "1:\n\t"                                                                               \
+    "ldr    r1, [sp, #16]\n\t"              /* d1 */                                       \
+    "ldr    lr, [r2, #12]\n\t"              /* bias */                                     \
+    LINE("ldrd   r3, r4, [r2, #16]\n\t", "lr", "lr", "lr", "lr", "lr", "lr")  /* A0, B0 */  \
+    "add    r0, r0, r1\n\t"                                                                \
+    "ldr    lr, [sp, #20]\n\t"              /* d12 */                                      \
+    LINE("ldrd   r3, r4, [r2, #24]\n\t", "r7", "r8", "r9", "r10", "r11", "r12")  /* A1, B1 */ \
+    "add    r0, r0, lr\n\t"                                                                \
+    "ldrd   r3, r4, [r2, #32]\n\t"          /* A2, B2 */                                   \
+    LINE("", "r7", "r8", "r9", "r10", "r11", "r12")                                        \
+    "sub    r0, r0, r1\n\t"                                                                \
+    "sub    r0, r0, lr\n\t"                                                                \
+    "add    r0, r0, #" STEP "\n\t"           /* the next block */                          \
+    "ldm    r2, {r3, r4, r5}\n\t"           /* mult, add, shift */                         \
+    "ldrd   r6, lr, [sp, #4]\n\t"           /* out, st */                                  \
+    "cmp    r5, #0\n\t"                                                                    \
+    "beq    7f\n\t"                                                                        \
+    DW8_RQ_POS("r7") DW8_RQ_POS("r8") DW8_RQ_POS("r9")                                     \
+    DW8_RQ_POS("r10") DW8_RQ_POS("r11") DW8_RQ_POS("r12")                                  \
+    "4:\n\t"                                                                               \
+    "ldr    r1, [sp, #12]\n\t"              /* end */                                      \
+    "add    r3, r6, lr, lsl #1\n\t"                                                        \
+    "add    r4, r3, lr, lsl #1\n\t"                                                        \
+    "cmp    r0, r1\n\t"                                                                    \
+    "bhi    5f\n\t"                         /* past the full blocks: the partial one */    \
+    "strb   r7, [r6]\n\t"                                                                  \
+    "strb   r8, [r6, lr]\n\t"                                                              \
+    "strb   r9, [r3]\n\t"                                                                  \
+    "strb   r10, [r3, lr]\n\t"                                                             \
+    "strb   r11, [r4]\n\t"                                                                 \
+    "strb   r12, [r4, lr]\n\t"                                                             \
+    "add    r6, r4, lr, lsl #1\n\t"                                                        \
+    "str    r6, [sp, #4]\n\t"                                                              \
+    "bne    1b\n"                           /* flags of cmp r0, end */                     \
+    "2:\n\t"                                                                               \
+    "ldr    r1, [sp, #24]\n\t"              /* rest */                                     \
+    "cmp    r1, #3\n\t"                                                                    \
+    "bgt    1b\n\t"                         /* 4 or 5: a block, partly stored */           \
+    "cmp    r1, #0\n\t"                                                                    \
+    "bne    6f\n"                           /* 1..3: a 3-output block */                   \
+    "8:\n\t"                               /* the next lane */                            \
+    "ldr    r1, [sp]\n\t"                                                                  \
+    "subs   r1, r1, #1\n\t"                                                                \
+    "beq    12f\n\t"                                                                       \
+    "str    r1, [sp]\n\t"                                                                  \
+    "add    r2, r2, #" DW8_STR(TCC_ARM_DW8_JOB_BYTES) "\n\t"                               \
+    "movs   r3, #4\n\t"                                                                    \
+    "movs   r1, #1\n"                                                                      \
+    "13:\n\t"                              /* in, end += r3; out0, out = out0 + r1 */     \
+    "ldr    r0, [sp, #28]\n\t"                                                             \
+    "ldr    r4, [sp, #32]\n\t"                                                             \
+    "ldr    r5, [sp, #12]\n\t"                                                             \
+    "add    r0, r0, r3\n\t"                                                                \
+    "add    r4, r4, r1\n\t"                                                                \
+    "add    r5, r5, r3\n\t"                                                                \
+    "str    r0, [sp, #28]\n\t"                                                             \
+    "str    r4, [sp, #32]\n\t"                                                             \
+    "str    r4, [sp, #4]\n\t"                                                              \
+    "str    r5, [sp, #12]\n\t"                                                             \
+    "b      0b\n"                                                                          \
+    "12:\n\t"                              /* the next line */                            \
+    "ldr    r1, [sp, #36]\n\t"                                                             \
+    "subs   r1, r1, #1\n\t"                                                                \
+    "beq    9f\n\t"                                                                        \
+    "str    r1, [sp, #36]\n\t"                                                             \
+    "ldr    r1, [sp, #48]\n\t"                                                             \
+    "str    r1, [sp]\n\t"                                                                  \
+    "subs   r1, r1, #1\n\t"                                                                \
+    "movs   r3, #" DW8_STR(TCC_ARM_DW8_JOB_BYTES) "\n\t"                                   \
+    "mls    r2, r1, r3, r2\n\t"             /* the first job */                            \
+    "ldr    r3, [sp, #40]\n\t"                                                             \
+    "ldr    r1, [sp, #44]\n\t"                                                             \
+    "b      13b\n"                                                                         \
+    "9:\n\t"                                                                               \
+    "add    sp, sp, #52\n\t"                                                               \
+    "pop    {r4-r11, pc}\n"                                                                \
+    "5:\n\t"                                                                               \
+    "ldr    r1, [sp, #24]\n\t"                                                             \
+    "strb   r7, [r6]\n\t"                                                                  \
+    "cmp    r1, #2\n\t"                                                                    \
+    "blt    8b\n\t"                                                                        \
+    "add    r6, r6, lr\n\t"                                                                \
+    "strb   r8, [r6]\n\t"                                                                  \
+    "cmp    r1, #3\n\t"                                                                    \
+    "blt    8b\n\t"                                                                        \
+    "add    r6, r6, lr\n\t"                                                                \
+    "strb   r9, [r6]\n\t"                                                                  \
+    "cmp    r1, #4\n\t"                                                                    \
+    "blt    8b\n\t"                                                                        \
+    "add    r6, r6, lr\n\t"                                                                \
+    "strb   r10, [r6]\n\t"                                                                 \
+    "cmp    r1, #5\n\t"                                                                    \
+    "blt    8b\n\t"                                                                        \
+    "add    r6, r6, lr\n\t"                                                                \
+    "strb   r11, [r6]\n\t"                                                                 \
+    "b      8b\n"                                                                          \
+    "7:\n\t"                                /* s == 0 */                                   \
+    DW8_RQ_ZERO("r7") DW8_RQ_ZERO("r8") DW8_RQ_ZERO("r9")                                  \
+    DW8_RQ_ZERO("r10") DW8_RQ_ZERO("r11") DW8_RQ_ZERO("r12")                               \
+    "b      4b\n"                                                                          \
+    "6:\n\t"                               /* 3 outputs, `rest` of them stored */         \
+    "ldr    r1, [sp, #16]\n\t"                                                             \
+    "ldr    lr, [r2, #12]\n\t"                                                             \
+    "ldrd   r3, r4, [r2, #16]\n\t"                                                         \
+    LINE3("lr", "lr", "lr")                                                                \
+    "ldr    lr, [sp, #20]\n\t"                                                             \
+    "add    r0, r0, r1\n\t"                                                                \
+    "ldrd   r3, r4, [r2, #24]\n\t"                                                         \
+    LINE3("r7", "r8", "r9")                                                                \
+    "add    r0, r0, lr\n\t"                                                                \
+    "ldrd   r3, r4, [r2, #32]\n\t"                                                         \
+    LINE3("r7", "r8", "r9")                                                                \
+    "ldm    r2, {r3, r4, r5}\n\t"                                                          \
+    "ldrd   r6, lr, [sp, #4]\n\t"                                                          \
+    "cmp    r5, #0\n\t"                                                                    \
+    "beq    10f\n\t"                                                                       \
+    DW8_RQ_POS("r7") DW8_RQ_POS("r8") DW8_RQ_POS("r9")                                     \
+    "11:\n\t"                                                                              \
+    "ldr    r1, [sp, #24]\n\t"                                                             \
+    "strb   r7, [r6]\n\t"                                                                  \
+    "cmp    r1, #2\n\t"                                                                    \
+    "blt    8b\n\t"                                                                        \
+    "strb   r8, [r6, lr]\n\t"                                                              \
+    "cmp    r1, #3\n\t"                                                                    \
+    "blt    8b\n\t"                                                                        \
+    "strb   r9, [r6, lr, lsl #1]\n\t"                                                      \
+    "b      8b\n"                                                                          \
+    "10:\n\t"                                                                              \
+    DW8_RQ_ZERO("r7") DW8_RQ_ZERO("r8") DW8_RQ_ZERO("r9")                                  \
+    "b      11b\n\t"
+
+static __attribute__((naked, noinline)) void dw8_run_s1(__attribute__((unused)) const dw8_job *j,
+                                                        __attribute__((unused)) const dw8_line *ln)
 {
-    return ((uint32_t)lo & 0xffffu) | ((uint32_t)hi << 16);
+    __asm__ volatile(DW8_RUN(DW8_S1_LINE, DW8_S1_LINE3, "48"));
 }
 
-static void dw8_setup(const tcc_arm_dw8_s8_params *p, int32_t c, dw8_channel *ch)
+static __attribute__((naked, noinline)) void dw8_run_s2(__attribute__((unused)) const dw8_job *j,
+                                                        __attribute__((unused)) const dw8_line *ln)
+{
+    __asm__ volatile(DW8_RUN(DW8_S2_LINE, DW8_S2_LINE3, "96"));
+}
+
+#define DW8_RUN_LINE(j, ln, stride) ((stride) == 1 ? dw8_run_s1(j, ln) : dw8_run_s2(j, ln))
+#else
+/* Element e of the window line at byte address q (int16 lanes of the pair words). */
+static int32_t dw8_el(const uint8_t *q, int32_t e)
+{
+    int16_t v;
+    memcpy(&v, q + (e >> 1) * DW8_PAIR_BYTES + 2 * (e & 1), 2);
+    return v;
+}
+
+/* What the asm computes, in portable C. */
+static void dw8_run_line(const dw8_job *job, const dw8_line *ln, int32_t stride)
+{
+    for (int32_t run = 0; run < ln->lines * ln->group; ++run) {
+        const int32_t lane = run % ln->group, line = run / ln->group;
+        const dw8_job *j = job + lane;
+        const int32_t in_off = 4 * lane + line * (4 * (ln->group - 1) + ln->in_step);
+        const uint8_t *in = ln->in + in_off, *end = ln->end + in_off;
+        int8_t *out = ln->out0 + lane + line * (ln->group - 1 + ln->out_step);
+        for (;;) {
+            const uint8_t *q[3] = {in, in + ln->d1, in + ln->d1 + ln->d12};
+            int32_t acc[TCC_ARM_DW8_BLOCK];
+            for (int32_t i = 0; i < TCC_ARM_DW8_BLOCK; ++i) {
+                acc[i] = j->bias;
+                for (int32_t l = 0; l < 3; ++l) {
+                    const int32_t w0 = (int16_t)j->w[2 * l], w1 = (int16_t)(j->w[2 * l] >> 16);
+                    const int32_t w2 = (int16_t)(j->w[2 * l + 1] >> 16), e = i * stride;
+                    acc[i] += dw8_el(q[l], e) * w0 + dw8_el(q[l], e + 1) * w1 + dw8_el(q[l], e + 2) * w2;
+                }
+                acc[i] = j->shift ? tcc_arm_rq_pos(acc[i], j->mult, j->add, j->shift)
+                                  : tcc_arm_rq_zero(acc[i], j->mult, j->add);
+            }
+            in += TCC_ARM_DW8_BLOCK / 2 * DW8_PAIR_BYTES * stride;
+            const int32_t n = in > end ? ln->rest : TCC_ARM_DW8_BLOCK;
+            for (int32_t i = 0; i < n; ++i) {
+                out[i * ln->st] = (int8_t)acc[i];
+            }
+            out += TCC_ARM_DW8_BLOCK * ln->st;
+            if (n < TCC_ARM_DW8_BLOCK || (in == end && ln->rest == 0)) {
+                break;
+            }
+        }
+    }
+}
+
+#define DW8_RUN_LINE(j, ln, stride) dw8_run_line(j, ln, stride)
+#endif
+
+/* The channel's constants into its job: taps as pair words times 2^(left+1), the
+ * requantization (a constant channel: mult 0, its output in add). */
+static void dw8_setup(const tcc_arm_dw8_s8_params *p, int32_t c, dw8_job *j)
 {
     const int8_t *t = p->taps + TCC_ARM_DW8_TAP_BYTES * c;
     const uint32_t sb = (uint8_t)t[9];
     const int32_t s = (int32_t)(sb & 31u), l = (int32_t)(sb >> 5) + 1;
-    ch->mult = p->mult[c];
-    if (ch->mult == 0) {                 /* a constant channel: its output is in bias */
-        ch->add = p->bias[c];
-        ch->bias = 0;
-        ch->shift = 0;
+    j->mult = p->mult[c];
+    if (j->mult == 0) {
+        j->add = p->bias[c];
+        j->bias = 0;
+        j->shift = 0;
     } else {
-        ch->add = s ? (int32_t)((1u << (s - 1)) + ((uint32_t)p->out_zp << s)) : p->out_zp;
-        ch->bias = p->bias[c];
-        ch->shift = s;
+        j->add = s ? (int32_t)((1u << (s - 1)) + ((uint32_t)p->out_zp << s)) : p->out_zp;
+        j->bias = p->bias[c];
+        j->shift = s;
     }
     for (int32_t k = 0; k < 3; ++k) {
         const int32_t w0 = t[3 * k] * (1 << l), w1 = t[3 * k + 1] * (1 << l), w2 = t[3 * k + 2] * (1 << l);
-        ch->w[2 * k] = dw8_pair(w0, w1);
-        ch->w[2 * k + 1] = dw8_pair(w1, w2);
+        j->w[2 * k] = tcc_pkhbt((uint32_t)w0, (uint32_t)w1);
+        j->w[2 * k + 1] = tcc_pkhbt((uint32_t)w1, (uint32_t)w2);
     }
 }
 
-/* n int8 values step bytes apart into n int16: 4 loads, then 4 stores (pipelined). */
-static void dw8_widen(int16_t *dst, const int8_t *src, int32_t n, int32_t step)
+/* What the widening of a line needs besides its source and slot. */
+typedef struct {
+    int32_t n;                  /* input elements */
+    int32_t step;               /* bytes between them */
+    int32_t pad;                /* the slot element of the first */
+    int32_t g;                  /* channels (4: from word loads; fewer: value by value) */
+    uint32_t zz;                /* in_zp in both lanes */
+    int32_t lines;              /* dw8_widen4: lines, line_step bytes apart, into consecutive slots */
+    int32_t line_step;
+    int32_t slot_words;
+} dw8_widening;
+
+/* wd->lines input lines (the group's 4 channels at src) into consecutive slots from `slot`: per
+ * 2 elements 2 LDR, 4 SXTB16, 4 PKH, 4 STR. */
+static void dw8_widen4(const dw8_widening *wd, uint32_t *slot, const int8_t *line_src)
 {
-    int32_t e = 0;
-    for (; e + 4 <= n; e += 4, src += 4 * step) {
-        const int16_t v0 = src[0], v1 = src[step], v2 = src[2 * step], v3 = src[3 * step];
-        dst[e] = v0;
-        dst[e + 1] = v1;
-        dst[e + 2] = v2;
-        dst[e + 3] = v3;
-    }
-    for (; e < n; ++e, src += step) {
-        dst[e] = *src;
-    }
-}
-
-/* Requantize and clamp the 4 accumulators of a block. */
-#define DW8_RQ4(RQ)                                                                         \
-    do {                                                                                    \
-        a0 = RQ(a0);                                                                        \
-        a1 = RQ(a1);                                                                        \
-        a2 = RQ(a2);                                                                        \
-        a3 = RQ(a3);                                                                        \
-        if (clamp) {                                                                        \
-            a0 = TCC_ARM_MIN(TCC_ARM_MAX(a0, lo), hi);                                      \
-            a1 = TCC_ARM_MIN(TCC_ARM_MAX(a1, lo), hi);                                      \
-            a2 = TCC_ARM_MIN(TCC_ARM_MAX(a2, lo), hi);                                      \
-            a3 = TCC_ARM_MIN(TCC_ARM_MAX(a3, lo), hi);                                      \
-        }                                                                                   \
-    } while (0)
-#define DW8_RQ_POS(v) tcc_arm_rq_pos(v, ch->mult, ch->add, ch->shift)
-#define DW8_RQ_ZERO(v) tcc_arm_rq_zero(v, ch->mult, ch->add)
-
-/* Every block of one output line: the full blocks, then a short last one (n of 4 stored). The
- * row pointers move WORDS words per block. */
-#define DW8_WLINE(LINE, r, k)                                                               \
-    do {                                                                                    \
-        uint32_t wa_, wb_;                                                                  \
-        TCC_LDRD(wa_, wb_, ch->w, 2 * (k));                                                 \
-        LINE(r, wa_, wb_);                                                                  \
-    } while (0)
-#define DW8_BLOCK(LINE, RQ)                                                                 \
-    int32_t a0 = ch->bias, a1 = a0, a2 = a0, a3 = a0;                                       \
-    DW8_WLINE(LINE, r0, 0);                                                                 \
-    DW8_WLINE(LINE, r1, 1);                                                                 \
-    DW8_WLINE(LINE, r2, 2);                                                                 \
-    DW8_RQ4(RQ)
-#define DW8_BLOCKS(LINE, WORDS, RQ)                                                         \
-    do {                                                                                    \
-        for (int32_t b_ = full; b_ > 0; --b_) {                                             \
-            DW8_BLOCK(LINE, RQ);                                                            \
-            d[0] = (int8_t)a0;                                                              \
-            d[st] = (int8_t)a1;                                                             \
-            d[2 * st] = (int8_t)a2;                                                         \
-            d[3 * st] = (int8_t)a3;                                                         \
-            d += 4 * st;                                                                    \
-            r0 += (WORDS);                                                                  \
-            r1 += (WORDS);                                                                  \
-            r2 += (WORDS);                                                                  \
-        }                                                                                   \
-        if (rest) {                                                                         \
-            DW8_BLOCK(LINE, RQ);                                                            \
-            d[0] = (int8_t)a0;                                                              \
-            if (rest > 1) d[st] = (int8_t)a1;                                               \
-            if (rest > 2) d[2 * st] = (int8_t)a2;                                           \
-        }                                                                                   \
-    } while (0)
-
-/* One output line of one channel: r0, r1, r2 the window lines' words, d the first output. */
-static void dw8_line(const dw8_channel *ch, const uint32_t *r0, const uint32_t *r1, const uint32_t *r2,
-                      int8_t *d, int32_t st, int32_t n_out, int32_t stride, int32_t clamp, int32_t lo,
-                      int32_t hi)
-{
-    const int32_t sh = ch->shift;
-    const int32_t full = n_out >> 2, rest = n_out & 3;
-    if (stride == 1) {
-        if (sh) {
-            DW8_BLOCKS(DW8_LINE_S1, 2, DW8_RQ_POS);
-        } else {
-            DW8_BLOCKS(DW8_LINE_S1, 2, DW8_RQ_ZERO);
+    const int32_t n = wd->n, step = wd->step, pad = wd->pad;
+    const uint32_t zz = wd->zz;
+    for (int32_t l = 0; l < wd->lines; ++l, slot += wd->slot_words, line_src += wd->line_step) {
+        const int8_t *src = line_src;
+        uint32_t *d = slot + TCC_ARM_DW8_GROUP * (pad >> 1);
+        int32_t e = 0;
+        if (pad & 1) {                                  /* (in_zp, x0) */
+            const uint32_t v = tcc_ld32(src), s0 = tcc_sxtb16(v), s1 = tcc_sxtb16_ror8(v);
+            d[0] = tcc_pkhbt(zz, s0);
+            d[1] = tcc_pkhbt(zz, s1);
+            d[2] = tcc_pkhtb(s0, zz);
+            d[3] = tcc_pkhtb(s1, zz);
+            d += 4;
+            src += step;
+            e = 1;
         }
-    } else if (sh) {
-        DW8_BLOCKS(DW8_LINE_S2, 4, DW8_RQ_POS);
-    } else {
-        DW8_BLOCKS(DW8_LINE_S2, 4, DW8_RQ_ZERO);
+        for (; e + 2 <= n; e += 2, d += 4, src += 2 * step) {
+            const uint32_t a = tcc_ld32(src), b = tcc_ld32(src + step);
+            const uint32_t ea = tcc_sxtb16(a), eb = tcc_sxtb16(b), oa = tcc_sxtb16_ror8(a), ob = tcc_sxtb16_ror8(b);
+            d[0] = tcc_pkhbt(ea, eb);
+            d[1] = tcc_pkhbt(oa, ob);
+            d[2] = tcc_pkhtb(eb, ea);
+            d[3] = tcc_pkhtb(ob, oa);
+        }
+        if (e < n) {                                    /* (x_last, in_zp) */
+            const uint32_t v = tcc_ld32(src), s0 = tcc_sxtb16(v), s1 = tcc_sxtb16_ror8(v);
+            d[0] = tcc_pkhbt(s0, zz);
+            d[1] = tcc_pkhbt(s1, zz);
+            d[2] = tcc_pkhtb(zz, s0);
+            d[3] = tcc_pkhtb(zz, s1);
+        }
+    }
+}
+
+/* The same for g < 4 channels (a group at the end, or group 1), value by value: channel c's
+ * element e at int16 8 (e / 2) + 2 c + e % 2 of the slot. */
+static void dw8_widen1(const dw8_widening *wd, uint32_t *slot, const int8_t *src)
+{
+    const int32_t n = wd->n, step = wd->step, pad = wd->pad, g = wd->g;
+    if (g == 2) {               /* 2 channels of 2 elements: 2 LDRH, an ORR, 2 SXTB16, an STRD */
+        int16_t *h = (int16_t *)(void *)slot;
+        int32_t e = 0;
+        if (pad & 1) {
+            h[2 * TCC_ARM_DW8_GROUP * (pad >> 1) + 1] = src[0];
+            h[2 * TCC_ARM_DW8_GROUP * (pad >> 1) + 3] = src[1];
+            e = 1;
+        }
+        uint32_t *d = slot + TCC_ARM_DW8_GROUP * ((pad + e) >> 1);
+        const int8_t *p = src + e * step;
+        for (; e + 2 <= n; e += 2, d += TCC_ARM_DW8_GROUP, p += 2 * step) {
+            uint16_t a, b;
+            memcpy(&a, p, 2);
+            memcpy(&b, p + step, 2);
+            const uint32_t w = a | (uint32_t)b << 16;
+            d[0] = tcc_sxtb16(w);
+            d[1] = tcc_sxtb16_ror8(w);
+        }
+        if (e < n) {
+            int16_t *q = (int16_t *)(void *)d;
+            q[0] = p[0];
+            q[2] = p[1];
+        }
+        return;
+    }
+    for (int32_t c = 0; c < g; ++c) {
+        int16_t *q = (int16_t *)(void *)slot + 2 * TCC_ARM_DW8_GROUP * (pad >> 1) + (pad & 1) + 2 * c;
+        const int8_t *p = src + c;
+        int32_t e = 0;
+        if (pad & 1) {
+            *q = *p;
+            q += 2 * TCC_ARM_DW8_GROUP - 1;
+            p += step;
+            e = 1;
+        }
+        for (; e + 2 <= n; e += 2, q += 2 * TCC_ARM_DW8_GROUP, p += 2 * step) {
+            const int16_t v0 = p[0], v1 = p[step];
+            q[0] = v0;
+            q[1] = v1;
+        }
+        if (e < n) {
+            *q = *p;
+        }
+    }
+}
+
+#define DW8_WIDEN(wd, slot, src) ((wd)->g == TCC_ARM_DW8_GROUP ? dw8_widen4(wd, slot, src) : dw8_widen1(wd, slot, src))
+
+/* Where line slot q starts: its group's channels' lines in lanes group * (q % (4 / group)) on of
+ * slot q / (4 / group) (slot_shift = log2(4 / group), lane_mask = 4 / group - 1). */
+#define DW8_SLOT(q) (plane + ((q) >> slot_shift) * slot_words + ((q) & lane_mask) * group)
+
+/* The activation range over `lines` output lines of `lanes` channels from out. */
+static void dw8_clamp(const tcc_arm_dw8_s8_params *p, int8_t *out, int32_t lanes, int32_t lines, int32_t line_step,
+                      int32_t n, int32_t st)
+{
+    for (int32_t l = 0; l < lines; ++l, out += line_step) {
+        for (int32_t k = 0; k < lanes; ++k) {
+            int8_t *e = out + k;
+            for (int32_t i = 0; i < n; ++i, e += st) {
+                *e = (int8_t)TCC_ARM_MIN(TCC_ARM_MAX(*e, p->act_min), p->act_max);
+            }
+        }
     }
 }
 
 TCC_ARM_INLINE void dw8(const tcc_arm_dw8_s8_params *p, const int8_t *in, int8_t *out, void *scratch, int32_t clamp)
 {
-    const int32_t c_all = p->channels;
+    const int32_t c_all = p->channels, group = p->group, ring = p->ring;
     const int32_t t = p->transposed, s = p->stride, len = p->line_len;
     const int32_t lines_in = t ? p->in_w : p->in_h;
-    const int32_t elems_in = t ? p->in_h : p->in_w;
     const int32_t line_step_in = (t ? 1 : p->in_w) * c_all;
-    const int32_t elem_step_in = (t ? p->in_w : 1) * c_all;
     const int32_t lines_out = t ? p->out_w : p->out_h;
     const int32_t n_out = t ? p->out_h : p->out_w;
     const int32_t pad_line = t ? p->pad_left : p->pad_top;
-    const int32_t pad_elem = t ? p->pad_top : p->pad_left;
-    const int32_t st = (t ? p->out_w : 1) * c_all;            /* along an output line */
     const int32_t line_step_out = (t ? 1 : p->out_w) * c_all;
-    const int32_t lo = p->act_min, hi = p->act_max;
     const int32_t n_pix = p->out_h * p->out_w;
-    const int32_t slots = p->ring ? 3 : p->lines;
-    int16_t *plane = (int16_t *)scratch;
-    const int16_t zp = (int16_t)p->in_zp;
-    for (int32_t i = 0; i < slots * len; ++i) {
-        plane[i] = zp;                 /* the border; the inside is overwritten per line */
+    const int32_t slots = ring ? 4 : p->lines;      /* the ring's slot 3: the padding */
+    const int32_t slot_words = len / 2 * TCC_ARM_DW8_GROUP;
+    const int32_t full_bytes = n_out / TCC_ARM_DW8_BLOCK * TCC_ARM_DW8_BLOCK / 2 * DW8_PAIR_BYTES * s;
+#if TCC_ARM_HAVE_DSP
+    dw8_job *job = (dw8_job *)scratch;                      /* the group's jobs, then the plane */
+#else
+    dw8_job job[TCC_ARM_DW8_GROUP];
+#endif
+    uint32_t *plane = (uint32_t *)scratch + group * TCC_ARM_DW8_JOB_BYTES / 4;
+    const int32_t slot_shift = group == TCC_ARM_DW8_GROUP ? 0 : group == 2 ? 1 : 2, lane_mask = (1 << slot_shift) - 1;
+    const int32_t plane_words = ((slots + lane_mask) >> slot_shift) * slot_words;
+    dw8_widening wd;
+    wd.n = t ? p->in_h : p->in_w;
+    wd.step = (t ? p->in_w : 1) * c_all;
+    wd.pad = t ? p->pad_top : p->pad_left;
+    wd.zz = (uint32_t)(uint16_t)p->in_zp * 0x10001u;
+    wd.lines = 1;
+    wd.line_step = line_step_in;
+    wd.slot_words = slot_words;
+    dw8_line ln;
+    ln.st = (t ? p->out_w : 1) * c_all;
+    ln.rest = n_out % TCC_ARM_DW8_BLOCK;
+    for (int32_t i = 0; i < plane_words; ++i) {
+        plane[i] = wd.zz;              /* the border; the inside is overwritten per line */
+    }
+    uint32_t *rs[4];                   /* the ring's slots */
+    for (int32_t q = 0; q < 4; ++q) {
+        rs[q] = DW8_SLOT(q);
     }
     for (int32_t b = 0; b < p->batches; ++b) {
         const int8_t *img = in + b * p->in_h * p->in_w * c_all;
         int8_t *img_out = out + b * n_pix * c_all;
-        for (int32_t c = 0; c < c_all; ++c) {
-            dw8_channel ch;
-            dw8_setup(p, c, &ch);
-            if (!p->ring) {        /* the whole plane first: any whole-pixel overlap is safe */
-                for (int32_t y = 0; y < lines_in; ++y) {
-                    dw8_widen(plane + (y + pad_line) * len + pad_elem, img + y * line_step_in + c, elems_in,
-                              elem_step_in);
-                }
-                for (int32_t ol = 0; ol < lines_out; ++ol) {
-                    const uint32_t *r0 = (const uint32_t *)(const void *)(plane + ol * s * len);
-                    dw8_line(&ch, r0, r0 + len / 2, r0 + len, img_out + ol * line_step_out + c, st, n_out, s,
-                             clamp, lo, hi);
-                }
-                continue;
+        for (int32_t c0 = 0; c0 < c_all; c0 += group) {
+            wd.g = ln.lanes = TCC_ARM_MIN(group, c_all - c0);
+            for (int32_t k = 0; k < ln.lanes; ++k) {
+                dw8_setup(p, c0 + k, &job[k]);
             }
-            int32_t done = -1;                 /* the ring: plane lines widened so far */
-            int32_t first = 0;                 /* the slot of line ol * s */
-            for (int32_t ol = 0; ol < lines_out; ++ol) {
-                const uint32_t *r[3];
-                for (int32_t k = 0, sl = first; k < 3; ++k, sl = sl == 2 ? 0 : sl + 1) {
-                    int16_t *slot = plane + sl * len;
-                    const int32_t l = ol * s + k;
-                    if (l > done) {
-                        const int32_t y = l - pad_line;
-                        if (y >= 0 && y < lines_in) {
-                            dw8_widen(slot + pad_elem, img + y * line_step_in + c, elems_in, elem_step_in);
-                        } else {
-                            for (int32_t e = 0; e < elems_in; ++e) slot[pad_elem + e] = zp;
-                        }
-                        done = l;
-                    }
-                    r[k] = (const uint32_t *)(const void *)slot;
+            ln.group = ln.lanes;
+            ln.lines = 1;
+            if (!ring && wd.g == TCC_ARM_DW8_GROUP) {   /* the whole plane first, all in one run */
+                wd.lines = lines_in;
+                dw8_widen4(&wd, DW8_SLOT(pad_line), img + c0);
+                wd.lines = 1;
+            } else if (!ring) {    /* the whole plane first: any whole-pixel overlap is safe */
+                for (int32_t y = 0; y < lines_in; ++y) {
+                    DW8_WIDEN(&wd, DW8_SLOT(y + pad_line), img + y * line_step_in + c0);
                 }
-                dw8_line(&ch, r[0], r[1], r[2], img_out + ol * line_step_out + c, st, n_out, s, clamp, lo, hi);
-                first += s;
-                first = first >= 3 ? first - 3 : first;
+            }
+            if (!ring) {
+                if (group == TCC_ARM_DW8_GROUP) {       /* lines evenly spaced: all in one run */
+                    const int32_t line_bytes = 4 * slot_words;
+                    ln.lines = lines_out;
+                    ln.in_step = s * line_bytes - 4 * (ln.lanes - 1);
+                    ln.out_step = line_step_out - (ln.lanes - 1);
+                    ln.out = ln.out0 = img_out + c0;
+                    ln.in = (const uint8_t *)plane;
+                    ln.end = ln.in + full_bytes;
+                    ln.d1 = ln.d12 = line_bytes;
+                    DW8_RUN_LINE(job, &ln, s);
+                    if (clamp) {
+                        dw8_clamp(p, img_out + c0, ln.lanes, lines_out, line_step_out, n_out, ln.st);
+                    }
+                    continue;
+                }
+            }
+            int32_t next = 0, qn = 0;       /* the ring: the next plane line to widen, its slot */
+            int32_t q0 = 0;                 /* the ring: the slot of line ol * s */
+            for (int32_t ol = 0; ol < lines_out; ++ol) {
+                const int32_t l0 = ol * s;
+                const uint8_t *r[3];
+                if (ring) {        /* widen the lines before their first use; the padding: slot 3 */
+                    for (; next <= l0 + 2; ++next, qn = qn == 2 ? 0 : qn + 1) {
+                        const uint32_t y = (uint32_t)(next - pad_line);
+                        if (y < (uint32_t)lines_in) {
+                            DW8_WIDEN(&wd, rs[qn], img + (int32_t)y * line_step_in + c0);
+                        }
+                    }
+                    const uint32_t y = (uint32_t)(l0 - pad_line), n_in = (uint32_t)lines_in;
+                    const int32_t q1 = q0 == 2 ? 0 : q0 + 1, q2 = q1 == 2 ? 0 : q1 + 1;
+                    r[0] = (const uint8_t *)rs[y < n_in ? q0 : 3];
+                    r[1] = (const uint8_t *)rs[y + 1 < n_in ? q1 : 3];
+                    r[2] = (const uint8_t *)rs[y + 2 < n_in ? q2 : 3];
+                    q0 = s == 1 ? q1 : q2;
+                } else {
+                    for (int32_t k = 0; k < 3; ++k) {
+                        r[k] = (const uint8_t *)DW8_SLOT(l0 + k);
+                    }
+                }
+                ln.out = ln.out0 = img_out + ol * line_step_out + c0;
+                ln.in = r[0];
+                ln.end = r[0] + full_bytes;
+                ln.d1 = (int32_t)(r[1] - r[0]);
+                ln.d12 = (int32_t)(r[2] - r[1]);
+                DW8_RUN_LINE(job, &ln, s);
+                if (clamp) {
+                    dw8_clamp(p, ln.out0, ln.lanes, 1, 0, n_out, ln.st);
+                }
             }
         }
     }

@@ -6,16 +6,18 @@
  * bytes per channel, against 21 for the plain kernel): 9 int8 taps and a shift byte, the Q31
  * multiplier, the scaled bias.
  *
- * One channel at a time: its input lines (rows, or columns when transposed) are widened into the
- * scratch as int16 with in_zp around them (the border is filled once per call): all of them into
- * the whole plane (`lines` slots) first or, with `ring`, each just before the first output line
- * that needs it into a ring of 3 slots (line l in slot l % 3). Each output line is computed 4 outputs at a
- * time from 3 input lines: per line of the window the
- * taps' pair words A = (w0, w1) and B = (w1, w2) (times 2^(left+1), built in registers per
- * channel) and the input words X0 = (x0, x1), X1 = (x2, x3), X2 = (x4, x5):
+ * Channels in groups of 4 (or 2, 1, see Scratch): the input lines (rows, or columns when
+ * transposed) of a group are widened into the scratch as int16 pair words with in_zp around them
+ * (the border is filled once per call), one word load of 4 channels giving 4 pair words (SXTB16,
+ * PKHBT/PKHTB), the lanes' words of an element pair side by side (so a line's pair words are 16
+ * bytes apart): all the lines (`lines` slots) first or, with `ring`, each just before the first
+ * output line that needs it into a ring of 3 slots (line l in slot l % 3; the padding lines read
+ * slot 3). Each output line of each channel is computed 6 outputs at a time (3 for a short end)
+ * from its 3 window lines: per window line the taps' pair words A = (w0, w1) and B = (w1, w2)
+ * (times 2^(left+1), unpacked per channel) and the input pair words X0 = (x0, x1), X1 = (x2, x3):
  *   stride 1: o0 += SMLAD(X0, A) + SMLABT(X1, B)   o1 += SMLATB(X0, A) + SMLAD(X1, B)
- *             o2 += SMLAD(X1, A) + SMLABT(X2, B)   o3 += SMLATB(X1, A) + SMLAD(X2, B)
- *   stride 2: ok += SMLAD(Xk, A) + SMLABT(Xk+1, B)  (words X0..X4)
+ *             o2 += SMLAD(X1, A) + SMLABT(X2, B)   ...            (words X0..X3)
+ *   stride 2: ok += SMLAD(Xk, A) + SMLABT(Xk+1, B)                (words X0..X6)
  * then the exact requantization of tcc_arm.h (tcc_arm_rq) per output.
  *
  * Constants (tinycc/variants/arm_dw8.py: pack):
@@ -26,15 +28,21 @@
  *   bias   [channels] int32: the zero-point-folded bias times 2^(left+1); for a constant
  *          channel (mult 0) its output value (its taps are then 0)
  *
- * Scratch: (ring ? 3 : lines) * line_len int16 (TCC_ARM_DW8_SCRATCH; tinycc/variants/arm_dw8.py:
- * geometry).
+ * Scratch (TCC_ARM_DW8_SCRATCH; tinycc/variants/arm_dw8.py: geometry, scratch_bytes): the group's
+ * unpacked constants (TCC_ARM_DW8_JOB_BYTES per channel), then the slots (`lines`, or with `ring`
+ * 3 and one holding in_zp) of line_len / 2 element pairs of 4 lanes' int16 pair words (16 bytes a
+ * pair). Group 4: a slot holds one line of the group's 4 channels (widened from word loads).
+ * Group 2 (half the RAM) and 1 (a quarter): a slot holds 2 lines of 2 channels, or 4 lines of one
+ * (widened value by value); slot q is lanes group * (q % (4 / group)) on of slot q / (4 / group).
  *
- * Write order: channel by channel. Whole plane: channel c's input is all read before any output
- * of channel c is written, as by the plain kernel, so (one batch) the output may lie on the input
- * at any offset that is a multiple of the pixel size. Ring: before output line l of channel c is
- * written, the input lines of its window not read yet (channel c only) are read, each once per
- * channel: the order of tcc_arm_depthwise3x3_s8 with chunks of one channel, so the output may lie
- * on the input's base when packing.depthwise3x3_in_place says so.
+ * Write order: group of channels by group. Whole plane: the group's input is all read before
+ * any output of the group is written, so (one batch) the output may lie on the input at any offset
+ * that is a multiple of the pixel size (a channel's output only overwrites its own channel's
+ * input, and the plain kernel reads each channel's whole plane before writing it). Ring: before
+ * output line l of the group is written, the input lines of its window not read yet (the group's
+ * channels) are read, each once per group: per channel the order of tcc_arm_depthwise3x3_s8 with
+ * chunks of one channel (reads of the other channels of the group only come earlier), so the
+ * output may lie on the input's base when packing.depthwise3x3_in_place says so.
  */
 #ifndef TCC_ARM_DW8_H
 #define TCC_ARM_DW8_H
@@ -42,7 +50,12 @@
 #include <stdint.h>
 
 #define TCC_ARM_DW8_TAP_BYTES 10
-#define TCC_ARM_DW8_SCRATCH(lines, line_len) (2 * (lines) * (line_len))
+#define TCC_ARM_DW8_GROUP 4             /* channels widened together */
+#define TCC_ARM_DW8_BLOCK 6             /* outputs computed together along a line */
+#define TCC_ARM_DW8_JOB_BYTES 40        /* one channel's unpacked constants (tcc_arm_dw8.c) */
+/* the group's jobs, then its slots (4 / group line slots a slot) */
+#define TCC_ARM_DW8_SCRATCH(group, slots, line_len)                                          \
+    ((group) * TCC_ARM_DW8_JOB_BYTES + 8 * (((slots) * (group) + 3) / 4) * (line_len))
 
 typedef struct {
     int32_t batches, in_h, in_w, channels;
@@ -54,6 +67,7 @@ typedef struct {
     int32_t transposed;             /* 1: lines are columns */
     int32_t lines, line_len;        /* the widened plane: lines of line_len int16 (even) */
     int32_t ring;                   /* 1: a ring of 3 line slots instead of the whole plane */
+    int32_t group;                  /* channels a time: 4, 2 or 1 (a slot holds 4 / group lines) */
     const int8_t *taps;
     const int32_t *mult;
     const int32_t *bias;
