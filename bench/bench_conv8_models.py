@@ -22,7 +22,7 @@ _extra, _allow = pw._extra_flash, pw._allowance
 # for the plain kernel's bias, mult, shift); the allowance is kept at least 0 so a variant that
 # costs no flash is never refused
 pw._extra_flash = lambda g, o, pk: 0 if pk.impl == "arm_conv8" else _extra(g, o, pk)
-pw._allowance = lambda g, budget, impls: max(_allow(g, budget, impls), 0)
+pw._allowance = lambda g, budget: max(_allow(g, budget), 0)
 if "--only-conv8" in sys.argv:
     _cands = variants.candidates
     variants.candidates = lambda g, o: [pk for pk in _cands(g, o) if pk.impl == "arm_conv8"]

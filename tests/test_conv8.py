@@ -1,9 +1,10 @@
 """arm_conv8 (runtime/kernels/arm/tcc_arm_conv8.c, tinycc/variants/arm_conv8.py): CONV_2D with
 int8 weights against the plain kernel, byte for byte, on random layers in QEMU (Cortex-M4, the asm
 path) and on the host (the portable path, under ASan/UBSan): pointwise, 3x3 with padding and
-strides, few input channels (the gathered fields), dilation, batches, odd pixel counts (short last
-blocks), constant channels, every right shift; in place and at the largest overlap reads_min
-allows, with canaries after the output and the scratch."""
+strides (3 output rows at a time, and the rows left over), few input channels (the gathered
+fields), dilation, batches, odd pixel counts (short last blocks), constant channels, every right
+shift, the int8 and the widened (arm_conv8w) stream; in place and at the largest overlap
+reads_min allows, with canaries after the output and the scratch."""
 from __future__ import annotations
 
 import math

@@ -338,7 +338,9 @@ static void field_words(const tcc_arm_conv8_params *p, const int8_t *img, int32_
     while (r_hi > r_lo && y0 + (r_hi - 1) * p->dil_h >= p->in_h) {
         --r_hi;
     }
-    dst = fill(dst, zpw, r_lo * run);
+    if (r_lo) {
+        dst = fill(dst, zpw, r_lo * run);
+    }
     if (p->dil_w == 1 && x0 >= 0 && x0 + p->k_w <= p->in_w) {
         if (r_hi > r_lo) {
             dst = widen_rows(dst, img + (y0 + r_lo * p->dil_h) * row_bytes + x0 * p->in_c, run, r_hi - r_lo,
@@ -369,7 +371,9 @@ static void field_words(const tcc_arm_conv8_params *p, const int8_t *img, int32_
             }
         }
     }
-    (void)fill(dst, zpw, (rows - r_hi) * run);
+    if (r_hi < rows) {
+        (void)fill(dst, zpw, (rows - r_hi) * run);
+    }
 }
 
 /* in_c % 4 != 0, in the order of tcc_arm_conv8.h: each kernel row is a run of R = k_w * in_c
