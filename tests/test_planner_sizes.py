@@ -16,6 +16,12 @@ from tinycc.errors import TinyccError
 from tinycc.passes.plan_arena import check_plan
 
 BASELINE = json.loads((REPO / "tests" / "data" / "arena_baseline.json").read_text())
+# Arenas that grew on purpose since the baseline, with the reason: a fast kernel's scratch bought
+# within the speed build's RAM budget (1/16 above the smallest plan), not a worse plan.
+RAISED = {
+    ("shared/ic_resnet8_int8.tflite", "cortex-m4/speed"):
+        (35_184, "arm_conv8 widens 3 output rows' input strip at once (issue 14, 3x3 row bands)"),
+}
 ZOO = sorted(k.split("/", 1)[1] for k in BASELINE if k.startswith("zoo/"))
 
 
@@ -32,7 +38,8 @@ def _check(path, key, configs=None):
             continue
         assert before is not None, f"{key} {config} was refused before"
         check_plan(plan)
-        assert plan.size <= before["arena"], f"{key} {config}: arena {plan.size} B > {before['arena']} B before"
+        limit = RAISED.get((key, config), (before["arena"],))[0]
+        assert plan.size <= limit, f"{key} {config}: arena {plan.size} B > {limit} B before"
 
 
 @pytest.mark.parametrize("name", SHARED_MODELS)
