@@ -75,11 +75,11 @@ def format_text(r: Report) -> str:
         lines.append("")
         lines.append(f"weights (tinycc/compress.py): the model's {model:,} B, stored {stored:,} B "
                      f"({stored / max(model, 1):.0%})")
-        lines.append(f"{'step':>4} {'op':>4} {'kind':<20} {'model B':>10} {'as int8 B':>10} {'stored B':>10} "
-                     f"{'decode cyc':>10}  encoding")
+        lines.append(f"{'step':>4} {'op':>4} {'kind':<20} {'model B':>10} {'as int8 B':>10} {'stored B':>10}  "
+                     f"{'encoding':<16} {'decode cyc':>10}")
         for o in weighted:
             lines.append(f"{o.step:>4} {o.index:>4} {o.kind:<20} {o.model_weight_bytes:>10,} {o.int8_weight_bytes:>10,} "
-                         f"{o.stored_weight_bytes:>10,} {_decode(o):>10}  {o.weights}")
+                         f"{o.stored_weight_bytes:>10,}  {o.weights:<16} {_decode(o):>10}")
         lines.append(f"  decode cyc: {DECODE_NOTE}")
     lines.append("")
     lines.append("buffers (offset, end, bytes, live steps, name):")

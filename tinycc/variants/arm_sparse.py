@@ -7,8 +7,10 @@ scratch; each output channel then runs over its nonzero weights only, two to an 
 pixel). Requantization is the exact SMMLAR scheme of tinycc/packing.py on the accumulator times
 2^(left + 1). Flash: 2 bytes per nonzero weight (rounded up to whole pairs of words per channel)
 and 4 words per channel, so at 75 % zeros about 0.6 of the int8 weights. ``pack_weights`` picks it
-over the dense arm_conv8 only where ``cycles`` says it wins (about 2.2 cycles per nonzero MAC
-against 1.1 per MAC: from about 55 % zeros on).
+over the dense arm_conv8 only where ``cycles`` says it wins: its loop takes about 2.3 cycles per
+nonzero MAC against arm_conv8's 1.1 per MAC, but each output costs about 30 cycles (requantization
+with 8 accumulators live), so it wins on wide layers (e.g. 128 input channels at 75 % zeros: 0.65 x
+arm_conv8's cycles) and loses on narrow ones.
 """
 from __future__ import annotations
 
@@ -28,15 +30,16 @@ HEAD = 4                 # TCC_ARM_SPARSE_HEAD
 TAP_BYTES = 2 * PIX      # a tap's 8 int16 activations in the scratch
 MAX_GAP = 255 // TAP_BYTES     # taps an entry's byte distance can reach
 
-# Estimated Cortex-M4 cycles (tinycc.cycles' model on the asm of tcc_arm_sparse.c; checked with
-# tinycc bench on tests/test_sparse.py's models): per entry word (2 nonzero weights x 8 pixels),
-# per pass of the loop (2 words), per channel and block (head, loop entry, 8 requantizations and
-# stores), per block and per tap of a pixel's field (the im2col).
-CYCLES_WORD = 34
-CYCLES_PASS = 6
-CYCLES_CHANNEL = 110
-CYCLES_TAP = 4
-CYCLES_PIXEL = 40
+# Estimated Cortex-M4 cycles, fitted to tinycc bench on the 75 %-pruned MobileNet-like model of
+# tests/test_sparse.py (its six convolutions, within 1 %): per entry word (2 nonzero weights x 8
+# pixels; the asm's count is about 35), per channel and block (the head, the registers gcc saves
+# around the asm, 8 requantizations, clamps and stores), per tap of a pixel's field (im2col: a
+# pointwise layer's rows, or the general loops), per block.
+CYCLES_WORD = 37
+CYCLES_CHANNEL = 250
+CYCLES_TAP = 23
+CYCLES_TAP_POINTWISE = 8
+CYCLES_BLOCK = 180
 
 
 @dataclass(frozen=True, eq=False)
@@ -50,8 +53,7 @@ class SparsePacked(Packed):
 
 def channel_words(row: np.ndarray) -> list[int]:
     """A channel's entry words: its nonzero weights as (byte distance, weight) entries, gaps over
-    ``MAX_GAP`` taps bridged by entries of weight 0, padded with (0, 0) to an even number of
-    words."""
+    ``MAX_GAP`` taps bridged by entries of weight 0, an odd last one paired with (0, 0)."""
     ent, prev = [], 0
     for k in np.flatnonzero(row):
         while k - prev > MAX_GAP:
@@ -59,7 +61,7 @@ def channel_words(row: np.ndarray) -> list[int]:
             prev += MAX_GAP
         ent.append(((int(k) - prev) * TAP_BYTES, int(row[k]) & 0xFF))
         prev = int(k)
-    ent += [(0, 0)] * ((-len(ent)) % 4)
+    ent += [(0, 0)] * (len(ent) % 2)
     return [d0 | w0 << 8 | d1 << 16 | w1 << 24 for (d0, w0), (d1, w1) in zip(ent[::2], ent[1::2])]
 
 
@@ -85,12 +87,11 @@ def pack_stream(w2d: np.ndarray, bias, mult, shift, out_zp: int) -> SparsePacked
                         words=np.array(words, np.int64), nonzero=int(np.count_nonzero(w2d)))
 
 
-def cycles(pixels: int, words: np.ndarray, taps: int) -> float:
+def cycles(pixels: int, words: np.ndarray, taps: int, pointwise: bool) -> float:
     """Estimated Cortex-M4 cycles of one run."""
     blocks = (pixels + PIX - 1) // PIX
-    per_block = (CYCLES_WORD * int(words.sum()) + CYCLES_PASS * int(words.sum()) // 2
-                 + CYCLES_CHANNEL * words.size + PIX * (CYCLES_TAP * taps + CYCLES_PIXEL))
-    return blocks * per_block
+    tap = CYCLES_TAP_POINTWISE if pointwise else CYCLES_TAP
+    return blocks * (CYCLES_WORD * int(words.sum()) + CYCLES_CHANNEL * words.size + PIX * tap * taps + CYCLES_BLOCK)
 
 
 def reads_min(g, o) -> np.ndarray:
@@ -127,7 +128,8 @@ class ArmSparse(Variant):
     def cycles(self, g, o, pk):
         p = o.params
         _, k_h, k_w, in_c = ir.tensor(g, o.inputs[1]).shape
-        return cycles(p.batches * p.out_h * p.out_w, pk.words, k_h * k_w * in_c)
+        pw = k_h == k_w == 1 and o.attrs["stride_h"] == o.attrs["stride_w"] == 1 and p.pad_top == p.pad_left == 0
+        return cycles(p.batches * p.out_h * p.out_w, pk.words, k_h * k_w * in_c, pw)
 
     def weight_code(self, g, o, pk):
         """The entry words (the heads are the plain kernel's bias, mult and shift, and one word)."""
