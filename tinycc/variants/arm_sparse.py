@@ -22,7 +22,8 @@ import numpy as np
 from .. import ir, ops, packing
 from ..ops.conv2d import Conv2D
 from ..packing import PackError
-from . import Packed, Variant, register
+from . import Packed, Variant, named, register
+from .arm_conv8 import Conv8Packed
 from .sparse import is_sparse, weight_matrix
 
 PIX = 8                  # TCC_ARM_SPARSE_PIX
@@ -104,6 +105,21 @@ def reads_min(g, o) -> np.ndarray:
     return r.ravel()
 
 
+@dataclass(frozen=True, eq=False)
+class DenseFallback(Conv8Packed):
+    """arm_sparse's second packing: the layer on arm_conv8 (dense, less scratch), emitted by that
+    unit. pack_weights steps an op down to the next packing of its list when the first one's
+    scratch does not fit the arena's budget, and the list it keeps after spending the flash holds
+    only the packings of units it charged code for; without this entry a pruned layer whose
+    sparse scratch does not fit would fall back to the plain kernel rather than arm_conv8."""
+    impl: ClassVar[str] = "arm_sparse"
+
+
+def _dense(pk) -> Variant | None:
+    """arm_conv8 for the fallback packing (it answers every question about it), else None."""
+    return named("arm_conv8") if isinstance(pk, DenseFallback) else None
+
+
 @register
 class ArmSparse(Variant):
     name = "arm_sparse"
@@ -118,14 +134,35 @@ class ArmSparse(Variant):
         p = o.params
         return pack_stream(weight_matrix(g, o), p.bias, p.mult, p.shift, p.out_zp)
 
+    def packs(self, g, o):
+        """The sparse stream, then arm_conv8's packing where that unit applies (``DenseFallback``)."""
+        out = [self.pack(g, o)]
+        dense = named("arm_conv8")
+        if dense.applies(g, o, g.graph.get("target")):
+            try:
+                out.append(DenseFallback(**vars(dense.pack(g, o))))
+            except PackError:
+                pass
+        return out
+
     def scratch_bytes(self, g, o, pk):
+        if _dense(pk):
+            return _dense(pk).scratch_bytes(g, o, pk)
         _, k_h, k_w, in_c = ir.tensor(g, o.inputs[1]).shape
         return TAP_BYTES * k_h * k_w * in_c
 
     def reads_min(self, g, o, slot, pk):
+        if _dense(pk):
+            return _dense(pk).reads_min(g, o, slot, pk)
         return reads_min(g, o) if slot == 0 else None
 
+    def flash_bytes(self, g, o, pk):
+        """The stream (the words per channel are the compiler's)."""
+        return pk.stream.nbytes
+
     def cycles(self, g, o, pk):
+        if _dense(pk):
+            return _dense(pk).cycles(g, o, pk)
         p = o.params
         _, k_h, k_w, in_c = ir.tensor(g, o.inputs[1]).shape
         pw = k_h == k_w == 1 and o.attrs["stride_h"] == o.attrs["stride_w"] == 1 and p.pad_top == p.pad_left == 0
@@ -133,12 +170,16 @@ class ArmSparse(Variant):
 
     def weight_code(self, g, o, pk):
         """The entry words (the heads are the plain kernel's bias, mult and shift, and one word)."""
+        if _dense(pk):
+            return "arm_conv8 layout", pk.stream.nbytes
         return "sparse8", 4 * int(pk.words.sum())
 
     def decodes(self):
         return True
 
     def emit(self, g, o, ctx, pk):
+        if _dense(pk):
+            return _dense(pk).emit(g, o, ctx, pk)
         x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
         p, a = o.params, o.attrs
         out_c, k_h, k_w, _ = w.shape
