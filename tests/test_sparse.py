@@ -77,6 +77,14 @@ def test_pruned_models_on_the_host_and_in_qemu(tmp_path):
     assert kernels.count("arm_sparse") >= 3 and "sparse_fc" in kernels
 
 
+def test_arm_sparse_padded_strided_clamped_in_qemu(tmp_path):
+    """arm_sparse's general im2col (SAME padding, stride 2, a last block of 6 pixels), an output
+    channel without weights, RELU and RELU6 clamps: bit-exact in QEMU."""
+    needs_qemu()
+    model = MS.pooled_conv(np.random.default_rng(3), sparsity=0.9, dead_channel=True)
+    assert _check(tmp_path, model, "qemu", samples=2)[1:] == ["arm_sparse", "arm_sparse"]
+
+
 def test_report_names_the_encoding_and_its_decode_cost(tmp_path):
     path = tmp_path / "m.tflite"
     path.write_bytes(MS.mobilenet(np.random.default_rng(7), sparsity=0.75))

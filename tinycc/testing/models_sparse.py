@@ -36,13 +36,16 @@ class PrunedNetBuilder(M.NetBuilder):
     """An int8 NetBuilder whose weights are pruned (``sparsity`` or ``pattern``)."""
 
     def __init__(self, rng: np.random.Generator, sparsity: float = 0.0, pattern: str | None = None,
-                 prune_depthwise: bool = True):
+                 prune_depthwise: bool = True, dead_channel: bool = False):
         super().__init__(rng, "int8", "tinycc pruning test model")
         self.sparsity, self.pattern, self.prune_depthwise = sparsity, pattern, prune_depthwise
+        self.dead_channel = dead_channel      # output channel 0 of convolutions pruned entirely
 
     def _weights(self, w, axis, name, quantized_dimension):
         if self.prune_depthwise or "depthwise" not in str(name):
             w = prune(w, self.sparsity, self.pattern)
+            if self.dead_channel and "depthwise" not in str(name) and w.ndim == 4:
+                w[0] = 0.0
         return super()._weights(w, axis, name, quantized_dimension)
 
 
@@ -57,6 +60,18 @@ def single(rng: np.random.Generator, kind: str, in_shape, size: int, **pruning) 
         y = nb.conv2d(x, size, (1, 1), (1, 1), "SAME")
     else:
         y = nb.fully_connected(x, size)
+    return nb.build([x], [y])
+
+
+def pooled_conv(rng: np.random.Generator, **pruning) -> bytes:
+    """A large input pooled 4x4 (the arena's peak), then a 3x3 SAME convolution 32 -> 64 channels
+    with stride 2 and one 3x3 stride-1 (padded windows at the borders, pixels in blocks that
+    cross rows) with ``PrunedNetBuilder`` weights."""
+    nb = PrunedNetBuilder(rng, **pruning)
+    x = nb.input((1, 36, 44, 32))
+    h = nb.pool2d(x, "avg", (4, 4), (4, 4), "VALID")
+    h = nb.conv2d(h, 64, (3, 3), (2, 2), "SAME", activation="RELU")
+    y = nb.conv2d(h, 48, (3, 3), (1, 1), "SAME", activation="RELU6")
     return nb.build([x], [y])
 
 
