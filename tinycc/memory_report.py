@@ -139,18 +139,18 @@ def weight_columns(g: nx.DiGraph, o: ir.Op, arrays: dict[str, int]) -> dict:
 
 def decode_cycles(g: nx.DiGraph, o: ir.Op) -> int | None:
     """Estimated Cortex-M4 cycles the op's weight encoding adds to one run (negative: it saves
-    cycles). A unit that reads another encoding than int8 (``Variant.decodes``: sparse weights):
-    its ``cycles`` minus its int8 twin's, the fastest other unit reading int8 weights that applies
-    to the op (else the plain kernel, ``variants.plain_cycles``), both tinycc.cycles-calibrated
-    estimates of the units. int8 weights: 0. The portable kernels decoding palette and INT4
-    weights (tinycc/compress.py) have no estimate: None."""
+    cycles). A unit that reads another encoding than int8 (``Variant.decodes``: sparse weights,
+    palettes on a fast kernel): its ``cycles`` minus its int8 twin's, the fastest unit reading int8
+    weights in no more flash than the plain kernel's (arm_conv8, arm_dw8, ...: what the default
+    flash budget affords) that applies to the op (else the plain kernel, ``variants.plain_cycles``), both
+    tinycc.cycles-calibrated estimates of the units. int8 weights: 0. The portable kernels
+    decoding palette and INT4 weights (tinycc/compress.py) have no estimate: None."""
     unit = variants.chosen(o)
-    if o.params.compressed is not None:
-        return None
     if unit is None or not unit.decodes():
-        return 0
-    twins = [variants.named(pk.impl).cycles(g, o, pk) for pk in variants.candidates(g, o)
-             if not variants.named(pk.impl).decodes()]
+        return None if o.params.compressed is not None else 0
+    plain_flash = variants.plain_flash_bytes(g, o)
+    twins = [u.cycles(g, o, pk) for pk in variants.candidates(g, o)
+             if not (u := variants.named(pk.impl)).decodes() and u.flash_bytes(g, o, pk) <= plain_flash]
     return round(unit.cycles(g, o, o.params.packed) - min(twins, default=variants.plain_cycles(g, o)))
 
 

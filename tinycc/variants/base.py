@@ -158,8 +158,9 @@ class Variant:
 
     def decodes(self) -> bool:
         """Whether the unit reads its weights in another encoding than int8 (the memory report
-        gives its decode cost: ``cycles`` minus its int8 twin's estimate)."""
-        return False
+        gives its decode cost: ``cycles`` minus its int8 twin's estimate): a unit reading
+        compressed weights (``reads_compressed``, tinycc/variants/arm_palette.py) does."""
+        return bool(getattr(self, "reads_compressed", False))
 
     def code_bytes(self) -> int:
         """Measured .text + .rodata + .data of its C files compiled with the entry points of the other
