@@ -41,8 +41,9 @@ def test_report_agrees_with_built_code(name, tmp_path):
     h = (out / "net.h").read_text()
     assert f"#define net_ARENA_BYTES {rep.arena_bytes}\n" in h
     c = (out / "net.c").read_text()
-    sizes = {"int8_t": 1, "uint8_t": 1, "int32_t": 4, "float": 4, "tcc_arm_rq": 12}   # tcc_arm_rq: fast kernels' records
-    const = sum(sizes[t] * int(n) for t, n in re.findall(r"static const (u?int8_t|int32_t|float|\w*tcc_arm_rq) \w+\[(\d+)\]",
+    sizes = {"int8_t": 1, "uint8_t": 1, "uint16_t": 2, "int32_t": 4, "float": 4,
+             "tcc_arm_rq": 12}   # tcc_arm_rq: fast kernels' records
+    const = sum(sizes[t] * int(n) for t, n in re.findall(r"static const (u?int8_t|uint16_t|int32_t|float|\w*tcc_arm_rq) \w+\[(\d+)\]",
                                                          c)
                 for t in [t if t in sizes else "tcc_arm_rq"])
     assert const == rep.weight_bytes

@@ -101,7 +101,7 @@ def test_unit_entries_are_guarded_and_declared(unit):
     ones it calls)."""
     assert unit.entries, f"{unit.name} names no entry point"
     text = "".join((KERNELS / f"{s}.c").read_text() for s in unit.sources)
-    headers = "".join(p.read_text() for p in (KERNELS / "arm").glob("*.h"))
+    headers = "".join(p.read_text() for p in [*KERNELS.glob("*.h"), *(KERNELS / "arm").glob("*.h")])
     shared = len(unit.entries) > 1 or any(v is not unit and set(v.sources) & set(unit.sources)
                                           for v in variants.units())
     for e in unit.entries:

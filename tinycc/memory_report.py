@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 
 import networkx as nx
 
-from . import ir, ops
+from . import ir, ops, variants
 
 
 @dataclass
@@ -58,6 +58,8 @@ class OpRow:
     model_weight_bytes: int = 0       # its weights' bytes in the model file
     int8_weight_bytes: int = 0        # ... as int8 (or float32) values
     stored_weight_bytes: int = 0      # ... as tinycc stores them
+    decode_cycles: int | None = None  # estimated Cortex-M4 cycles its encoding adds to one run
+    #                                   (negative: saves; ``decode_cycles``), None: not estimated
 
 
 @dataclass
@@ -121,13 +123,35 @@ def weight_columns(g: nx.DiGraph, o: ir.Op, arrays: dict[str, int]) -> dict:
     t = ir.tensor(g, o.inputs[slot])
     code, impl = o.params.compressed, ops.kernel_impl(o)
     model = code.model_bytes if code is not None else t.nbytes
+    unit = variants.chosen(o)
+    own = unit.weight_code(g, o, o.params.packed) if unit else None
     if code is not None:
         how, stored = code.encoding, code.stored_bytes
     elif impl == "plain":
         how, stored = t.dtype, t.nbytes
+    elif own is not None:
+        how, stored = own
     else:       # a fast kernel's layout (its weights, or its records holding them)
         how, stored = f"{impl} layout", arrays.get("weights", arrays.get("records", 0))
-    return dict(weights=how, model_weight_bytes=model, int8_weight_bytes=t.nbytes, stored_weight_bytes=stored)
+    return dict(weights=how, model_weight_bytes=model, int8_weight_bytes=t.nbytes, stored_weight_bytes=stored,
+                decode_cycles=decode_cycles(g, o))
+
+
+def decode_cycles(g: nx.DiGraph, o: ir.Op) -> int | None:
+    """Estimated Cortex-M4 cycles the op's weight encoding adds to one run (negative: it saves
+    cycles). A unit that reads another encoding than int8 (``Variant.decodes``: sparse weights,
+    palettes on a fast kernel): its ``cycles`` minus its int8 twin's, the fastest unit reading int8
+    weights in no more flash than the plain kernel's (arm_conv8, arm_dw8, ...: what the default
+    flash budget affords) that applies to the op (else the plain kernel, ``variants.plain_cycles``), both
+    tinycc.cycles-calibrated estimates of the units. int8 weights: 0. The portable kernels
+    decoding palette and INT4 weights (tinycc/compress.py) have no estimate: None."""
+    unit = variants.chosen(o)
+    if unit is None or not unit.decodes():
+        return None if o.params.compressed is not None else 0
+    plain_flash = variants.plain_flash_bytes(g, o)
+    twins = [u.cycles(g, o, pk) for pk in variants.candidates(g, o)
+             if not (u := variants.named(pk.impl)).decodes() and u.flash_bytes(g, o, pk) <= plain_flash]
+    return round(unit.cycles(g, o, o.params.packed) - min(twins, default=variants.plain_cycles(g, o)))
 
 
 def build_report(g: nx.DiGraph, emitter, name: str, target: str) -> Report:

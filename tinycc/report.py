@@ -75,10 +75,12 @@ def format_text(r: Report) -> str:
         lines.append("")
         lines.append(f"weights (tinycc/compress.py): the model's {model:,} B, stored {stored:,} B "
                      f"({stored / max(model, 1):.0%})")
-        lines.append(f"{'step':>4} {'op':>4} {'kind':<20} {'model B':>10} {'as int8 B':>10} {'stored B':>10}  encoding")
+        lines.append(f"{'step':>4} {'op':>4} {'kind':<20} {'model B':>10} {'as int8 B':>10} {'stored B':>10}  "
+                     f"{'encoding':<16} {'decode cyc':>10}")
         for o in weighted:
             lines.append(f"{o.step:>4} {o.index:>4} {o.kind:<20} {o.model_weight_bytes:>10,} {o.int8_weight_bytes:>10,} "
-                         f"{o.stored_weight_bytes:>10,}  {o.weights}")
+                         f"{o.stored_weight_bytes:>10,}  {o.weights:<16} {_decode(o):>10}")
+        lines.append(f"  decode cyc: {DECODE_NOTE}")
     lines.append("")
     lines.append("buffers (offset, end, bytes, live steps, name):")
     for b in r.buffers:
@@ -196,6 +198,16 @@ def _bar(value: int | None, most: int, color: str) -> str:
             f"{value:,}</td>")
 
 
+DECODE_NOTE = ("estimated Cortex-M4 cycles the encoding adds to one run (negative: saves), the fast "
+               "kernel's estimate minus its int8 twin's (tinycc/memory_report.py: decode_cycles); "
+               "'-': not estimated")
+
+
+def _decode(o) -> str:
+    """An op's decode cost as the text and HTML tables show it."""
+    return "-" if o.decode_cycles is None else f"{o.decode_cycles:+,}"
+
+
 def format_html(r: Report) -> str:
     """One page: the totals, a legend, the arena chart, and per op (in execution order, which is
     numeric op order for a model in TFLite's order) MACs, flash (constant bytes), arena bytes and,
@@ -209,7 +221,7 @@ def format_html(r: Report) -> str:
     heads = ["step", "op", "kind", "inputs", "outputs", "MACs", "flash B (constants)"]
     heads += ["flash B (kernel code)"] if has_code else []
     has_weights = any(o.weights for o in r.ops)
-    heads += ["weights B: model / stored (encoding)"] if has_weights else []
+    heads += ["weights B: model / stored (encoding); decode cost"] if has_weights else []
     heads += ["live arena B"]
     heads += ["instructions (QEMU)"] if has_instr else []
     heads += ["cycles (estimated)"] if has_cycles else []
@@ -220,7 +232,8 @@ def format_html(r: Report) -> str:
                  f"<td>{e(' + '.join(o.inputs))}</td><td>{e(', '.join(o.outputs))}</td>"
                  + _bar(o.macs, top["macs"], "#9dc3e6") + _bar(o.weight_bytes, top["weight_bytes"], "#c9b3e6")
                  + (_bar(o.code_bytes, top["code_bytes"], "#b4c7a0") if has_code else "")
-                 + ((f"<td class=n>{o.model_weight_bytes:,} / {o.stored_weight_bytes:,} ({e(o.weights)})</td>"
+                 + ((f"<td class=n>{o.model_weight_bytes:,} / {o.stored_weight_bytes:,} ({e(o.weights)}); "
+                     f"decode {_decode(o)} cycles</td>"
                      if o.weights else "<td class=n>&ndash;</td>") if has_weights else "")
                  + _bar(o.live_bytes, top["live_bytes"], "#a9d18e")
                  + (_bar(o.instructions, top["instructions"], "#ffd966") if has_instr else "")
@@ -276,7 +289,8 @@ shortened (opN: the output of op N, or its scratch when orange) or left out.<br>
 <h2>Operators</h2>
 <p class="legend">In execution order. flash B: constant bytes the op adds (weights, biases, requantization
 records){code_note}; weights B: the op's weights in the model file and as stored (int8, INT4, or k-bit
-indices into value tables, see tinycc/compress.py); live arena B: arena bytes occupied while it runs; bars compare ops within a column.</p>
+indices into value tables, see tinycc/compress.py; sparse: the nonzero weights only, see
+tinycc/variants/sparse.py) and the decode cost: {e(DECODE_NOTE)}; live arena B: arena bytes occupied while it runs; bars compare ops within a column.</p>
 <table><tr>{''.join(f'<th>{h}</th>' for h in heads)}</tr>
 {chr(10).join(rows)}
 </table>

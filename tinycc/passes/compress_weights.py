@@ -16,6 +16,10 @@ TFLite Micro's LUT-compressed weights (``g.graph["tflm_lut"]``, tinycc/tflm_lut.
 kept a palette (``choose(..., lut=...)``); their biases (int32, folded into the kernels'
 constants) are read decompressed. Refused in one line naming the op and tensor: an INT4 constant
 anything else reads, a LUT tensor anything else reads, and LUT weights of more than 4-bit indices.
+
+Pruned weights (at least half zeros, ``variants.sparse.is_sparse``) stay int8 unless the file
+stores them INT4 or as a TFLite Micro LUT: the sparse kernel units skip their zeros, faster than a
+palette decodes them (depthwise taps run dense).
 """
 from __future__ import annotations
 
@@ -25,6 +29,7 @@ import networkx as nx
 
 from .. import compress, ir, ops, variants
 from ..errors import TinyccError
+from ..variants.sparse import is_sparse
 from .pack_weights import RAM_SLACK
 from .plan_arena import plan_arena
 
@@ -48,6 +53,8 @@ def compress_weights(g: nx.DiGraph) -> nx.DiGraph:
             continue
         w = o.inputs[spec.compressed_slot]
         lut = (luts[w].bits, luts[w].file_bytes) if w in luts else None
+        if w not in int4 and lut is None and is_sparse(rows):   # pruned: the sparse kernels (variants/sparse.py)
+            continue
         code = compress.choose(rows, w in int4, mode, lut)
         if code is not None:
             ir.replace_value(g, n, dataclasses.replace(o, params=dataclasses.replace(o.params, compressed=code)))

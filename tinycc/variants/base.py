@@ -151,6 +151,17 @@ class Variant:
         """Bytes of constants ``emit`` writes for this op (by default every numpy array of ``pk``)."""
         return packing.const_bytes(pk)
 
+    def weight_code(self, g, o: ir.Op, pk: Packed) -> tuple[str, int] | None:
+        """How the unit stores the op's weights, for the memory report: (encoding, bytes), e.g.
+        ("sparse", 1040). None: "<unit> layout", its ``weights`` (or ``records``) array's bytes."""
+        return None
+
+    def decodes(self) -> bool:
+        """Whether the unit reads its weights in another encoding than int8 (the memory report
+        gives its decode cost: ``cycles`` minus its int8 twin's estimate): a unit reading
+        compressed weights (``reads_compressed``, tinycc/variants/arm_palette.py) does."""
+        return bool(getattr(self, "reads_compressed", False))
+
     def code_bytes(self) -> int:
         """Measured .text + .rodata + .data of its C files compiled with the entry points of the other
         units in them left out (``scripts/measure_code_bytes.py`` writes the table,

@@ -28,7 +28,10 @@ CODE_BYTES: dict[str, int] = {
     "arm_lstm_w_s16": 3092,
     "arm_lstm_w_s8": 2032,
     "arm_palette": 5568,
+    "arm_sparse": 1628,
     "arm_svdf_s8_s16": 1516,
+    "sparse_conv": 564,
+    "sparse_fc": 308,
 }
 FILE_BYTES: dict[str, int] = {
     "arm/tcc_arm_add": 2328,
@@ -43,5 +46,7 @@ FILE_BYTES: dict[str, int] = {
     "arm/tcc_arm_palette": 5568,
     "arm/tcc_arm_pool": 1108,
     "arm/tcc_arm_s16": 4040,
+    "arm/tcc_arm_sparse": 1628,
     "arm/tcc_arm_svdf": 1516,
+    "tcc_sparse": 872,
 }
