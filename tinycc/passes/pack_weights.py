@@ -141,10 +141,12 @@ _EXTRA: dict = {}      # (id(pk), op id) -> _extra_flash, for the packings of on
 
 def _extra_flash(g, o, pk) -> int:
     """Flash the variant's constants take beyond the plain kernel's (weights, folded bias,
-    mult/shift); 0 when they take less. Cached for the run (the ranking asks many times)."""
+    mult/shift); negative when they take less (a sparse layout of pruned weights): the bytes it
+    saves go to the other ops' fast kernels (if the RAM step later takes the variant back, the
+    measured flash decides, driver.generate). Cached for the run (the ranking asks many times)."""
     key = (id(pk), o.name)
     if key not in _EXTRA:
-        _EXTRA[key] = max(_unit(pk).flash_bytes(g, o, pk) - variants.plain_flash_bytes(g, o), 0)
+        _EXTRA[key] = _unit(pk).flash_bytes(g, o, pk) - variants.plain_flash_bytes(g, o)
     return _EXTRA[key]
 
 
