@@ -82,6 +82,36 @@ def fix_input_shapes(g: nx.DiGraph, specs: dict[str, tuple[int, ...]]) -> nx.DiG
     return g
 
 
+def settle_dynamic_outputs(g: nx.DiGraph) -> bool:
+    """Give a dynamic output the dims its op's rules need when the stored 1s fail them (a FILL
+    whose dims a folded SHAPE computation gives, the reshapes after it: Keras' LayerNormalization
+    in a dynamic-batch model), in execution order; an op no candidate satisfies keeps its shapes
+    (``check_operators`` reports it). ``fold_constants`` calls this before each round. Returns
+    whether some shape changed."""
+    dynamic = g.graph.get("dynamic_dims", {})
+    changed = False
+    for n in ir.ops_in_order(g):
+        o = ir.op(g, n)
+        spec = ops.lookup(o.kind)
+        if spec is None or not any(dynamic.get(t) for t in o.outputs) or _passes(spec, g, o):
+            continue
+        before = {t: ir.tensor(g, t).shape for t in o.outputs}
+        for t, shape in zip(o.outputs, spec.output_shapes(g, o) or ()):
+            if len(shape) == len(before[t]) and all(a == b or k in dynamic.get(t, ())
+                                                    for k, (a, b) in enumerate(zip(shape, before[t]))):
+                _set_shape(g, t, shape)
+        if _passes(spec, g, o):
+            changed = True
+            continue
+        try:
+            _propagate(g, o, dynamic)
+            changed = True
+        except TinyccError:
+            for t, shape in before.items():
+                _set_shape(g, t, shape)
+    return changed
+
+
 def _signature(g, tid: str) -> list[int]:
     dyn = g.graph.get("dynamic_dims", {}).get(tid, ())
     return [-1 if k in dyn else d for k, d in enumerate(ir.tensor(g, tid).shape)]

@@ -113,28 +113,21 @@ void tcc_logical_and_b8(const tcc_bcast *p, const uint8_t *a, const uint8_t *b, 
 void tcc_logical_or_b8(const tcc_bcast *p, const uint8_t *a, const uint8_t *b, uint8_t *out);
 void tcc_logical_not_b8(const uint8_t *in, uint8_t *out, int32_t n);
 
-/* Comparisons write bool as one byte, 0 or 1. */
+/* Comparisons write bool as one byte, 0 or 1; int64 and int16 compare raw values (int16 as
+ * TFLite does, its quantization ignored). */
 #define TCC_COMPARE_DECL(name)                                                                  \
     void tcc_##name##_s8(const tcc_compare_s8_params *p, const int8_t *a, const int8_t *b, uint8_t *out); \
     void tcc_##name##_f32(const tcc_bcast *p, const float *a, const float *b, uint8_t *out); \
-    void tcc_##name##_s32(const tcc_bcast *p, const int32_t *a, const int32_t *b, uint8_t *out);
+    void tcc_##name##_s32(const tcc_bcast *p, const int32_t *a, const int32_t *b, uint8_t *out); \
+    void tcc_##name##_s64(const tcc_bcast *p, const int64_t *a, const int64_t *b, uint8_t *out); \
+    void tcc_##name##_s16(const tcc_bcast *p, const int16_t *a, const int16_t *b, uint8_t *out);
 TCC_COMPARE_DECL(equal)
 TCC_COMPARE_DECL(not_equal)
 TCC_COMPARE_DECL(greater)
 TCC_COMPARE_DECL(greater_equal)
 TCC_COMPARE_DECL(less)
 TCC_COMPARE_DECL(less_equal)
-
-/* int64 and int16 (every comparison), bool (EQUAL, NOT_EQUAL): raw values. */
-#define TCC_COMPARE_RAW_DECL(name)                                                              \
-    void tcc_##name##_s64(const tcc_bcast *p, const int64_t *a, const int64_t *b, uint8_t *out); \
-    void tcc_##name##_s16(const tcc_bcast *p, const int16_t *a, const int16_t *b, uint8_t *out);
-TCC_COMPARE_RAW_DECL(equal)
-TCC_COMPARE_RAW_DECL(not_equal)
-TCC_COMPARE_RAW_DECL(greater)
-TCC_COMPARE_RAW_DECL(greater_equal)
-TCC_COMPARE_RAW_DECL(less)
-TCC_COMPARE_RAW_DECL(less_equal)
+/* bool (EQUAL, NOT_EQUAL): raw values. */
 void tcc_equal_b8(const tcc_bcast *p, const uint8_t *a, const uint8_t *b, uint8_t *out);
 void tcc_not_equal_b8(const tcc_bcast *p, const uint8_t *a, const uint8_t *b, uint8_t *out);
 

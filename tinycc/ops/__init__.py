@@ -107,6 +107,12 @@ class OpDef:
     def check(self, g, o: ir.Op) -> None:
         """Type and shape rules: raise ``self.fail(...)`` for anything the kernel cannot compute."""
 
+    def output_shapes(self, g, o: ir.Op) -> list[tuple[int, ...]] | None:
+        """The outputs' shapes as the op computes them from its inputs' shapes and constant
+        operands, where its rules fix them (RESHAPE: its shape operand), else None. Settles the
+        dynamic tensors whose stored shapes are placeholders (``shapes.settle_dynamic_outputs``)."""
+        return None
+
     def prepare(self, g, o: ir.Op) -> ir.Params:
         """Compile-time constants of the kernel, what TFLite Micro computes in Prepare
         (``fold_quantization`` stores them in ``Op.params``): a frozen dataclass of the op's

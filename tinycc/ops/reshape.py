@@ -5,6 +5,7 @@ only the element counts are checked here.
 """
 from __future__ import annotations
 
+import numpy as np
 import tflite
 
 from .. import ir
@@ -21,6 +22,16 @@ class Reshape(OpDef):
 
     def read_options(self, opts):
         return {}
+
+    def output_shapes(self, g, o):
+        """A constant shape operand (one -1 takes the rest of the elements)."""
+        if len(o.inputs) < 2 or o.inputs[1] is None or not ir.tensor(g, o.inputs[1]).is_const:
+            return None
+        dims = [int(d) for d in np.asarray(ir.tensor(g, o.inputs[1]).data).ravel()]
+        known = int(np.prod([d for d in dims if d != -1], dtype=np.int64))
+        if dims.count(-1) == 1 and known:
+            dims[dims.index(-1)] = ir.tensor(g, o.inputs[0]).size // known
+        return [tuple(dims)]
 
     def check(self, g, o):
         self.expect_arity(o, (1, 2))

@@ -17,6 +17,9 @@ SHAPE of an activation does not keep the activation's producer alive. This repea
 nothing changes. Outputs larger than FOLD_MAX_BYTES stay computed at run time (a large
 FILL costs less as code than as flash).
 
+A dynamic tensor (shape_signature -1) whose stored 1s its op's rules refuse gets the dims they
+need first (``shapes.settle_dynamic_outputs``): shape arithmetic that folds decides them.
+
 A model output that is (or became) constant is still an arena buffer the application
 reads: a TINYCC_COPY op (``tinycc/ops/const_copy.py``) copies the constant into it, and the
 output's other readers read the constant directly.
@@ -30,6 +33,7 @@ from .. import ir, ops
 from ..errors import TinyccError
 from ..ops.const_copy import KIND as COPY
 from ..dtypes import NUMPY_DTYPES
+from ..shapes import settle_dynamic_outputs
 
 FOLD_MAX_BYTES = 1 << 16
 
@@ -139,7 +143,7 @@ def fold_constants(g: nx.DiGraph) -> nx.DiGraph:
     origin: dict[str, int] = {}
     changed = True
     while changed:
-        changed = False
+        changed = settle_dynamic_outputs(g)
         for oid in ir.ops_in_order(g):
             if oid not in g:
                 continue
