@@ -74,8 +74,10 @@ def test_five_thousand_ops_grow_linearly(tmp_path, lstm_1000):
     print(f"lstm: 1,000 ops {small:.2f} s, 5,000 ops {large:.2f} s")
     assert large <= GROWTH_5000_OVER_1000 * small, f"1,000 ops {small:.2f} s, 5,000 ops {large:.2f} s"
     # GCC's share: the measured NAME.c of 5,000 ops compiles in at most GROWTH x that of 1,000
+    # (the least of two compilations each: other work on the machine only ever adds time)
     if toolchain.have_arm_toolchain():
-        gcc = [_gcc_seconds(tmp_path / n, f) for n, f in (("g1000", small_files), ("g5000", files))]
+        gcc = [min(_gcc_seconds(tmp_path / f"{n}_{k}", f) for k in range(2))
+               for n, f in (("g1000", small_files), ("g5000", files))]
         print(f"arm-none-eabi-gcc -O2 on the measured m.c: 1,000 ops {gcc[0]:.2f} s, 5,000 ops {gcc[1]:.2f} s")
         assert gcc[1] <= GROWTH_5000_OVER_1000 * gcc[0], gcc
 

@@ -892,7 +892,7 @@ def _stack_facts(obj: Path) -> dict:
     listing = _run_tool([find_tool("arm-none-eabi-nm"), str(obj)], f"listing {obj.name}")
     symbols = sorted({" ".join(p[-2:]) for p in (ln.split() for ln in listing.splitlines())
                       if len(p) >= 2 and (p[-2].isupper() or p[-2] in "wv")})
-    return {"nodes": [list(n) for n in _CI_NODE.findall(text)],
+    return {"nodes": [[_plain(fn), size, kind] for fn, size, kind in _CI_NODE.findall(text)],   # no temporary paths
             "edges": [[_plain(a), _plain(b)] for a, b in _CI_EDGE.findall(text)],
             "code": code, "code_calls": {fn: sorted(c) for fn, c in code_calls.items()},
             "unknown": sorted(unknown), "pointers": sorted(address_taken(obj)), "symbols": symbols}
