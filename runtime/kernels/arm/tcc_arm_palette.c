@@ -23,7 +23,7 @@
 
 #if defined(__ARM_FEATURE_DSP) && defined(__GNUC__)
 #include <arm_acle.h>
-#define TCC_PAL_SXTB16(x) ((uint32_t)__sxtb16(x))
+#define TCC_PAL_SXTB16(x) ((uint32_t)__sxtb16((int8x4_t)(x)))
 static inline uint32_t tcc_pal_sxtb16_ror8(uint32_t x)
 {
     uint32_t r;
@@ -31,7 +31,7 @@ static inline uint32_t tcc_pal_sxtb16_ror8(uint32_t x)
     return r;
 }
 #define TCC_PAL_SXTB16_ROR8(x) tcc_pal_sxtb16_ror8(x)
-#define TCC_PAL_SMLAD(a, b, acc) __smlad((a), (b), (acc))
+#define TCC_PAL_SMLAD(a, b, acc) __smlad((int16x2_t)(a), (int16x2_t)(b), (acc))
 #define TCC_PAL_SMLABB(a, b, acc) __smlabb((int32_t)(a), (int32_t)(b), (acc))
 #define TCC_PAL_SMLATT(a, b, acc) __smlatt((int32_t)(a), (int32_t)(b), (acc))
 #else   /* the same arithmetic in C (a host build of this file) */
