@@ -109,8 +109,8 @@ def check_weights(op_def: OpDef, g, o: ir.Op, dtype: str) -> None:
         raise op_def.fail(o, "weights must be constant", w.name)
     if w.dtype not in WEIGHT_TYPES[dtype]:
         raise op_def.fail(o, f"weights are {w.dtype}, activations {dtype}", w.name)
-    if len(o.inputs) > 2 and o.inputs[2] is not None:
-        b = ir.tensor(g, o.inputs[2])
+    b = bias_tensor(g, o)
+    if b is not None:
         want = BIAS_TYPES[dtype]
         if not b.is_const or b.dtype not in want:
             raise op_def.fail(o, f"bias must be a constant {' or '.join(want)} tensor", b.name)
@@ -122,15 +122,22 @@ WEIGHT_TYPES = {"int8": ("int8",), "int16": ("int8",), "float32": ("float32", "i
 BIAS_TYPES = {"int8": ("int32",), "int16": ("int64", "int32"), "float32": ("float32",)}
 
 
+def bias_tensor(g, o: ir.Op) -> ir.Tensor | None:
+    """The op's bias tensor (input 2), or None when it has none."""
+    return ir.tensor(g, o.inputs[2]) if len(o.inputs) > 2 and o.inputs[2] is not None else None
+
+
 def bias_data(g, o: ir.Op) -> np.ndarray | None:
     """The op's constant bias (input 2), or None when it has none."""
-    return ir.tensor(g, o.inputs[2]).data if len(o.inputs) > 2 and o.inputs[2] is not None else None
+    b = bias_tensor(g, o)
+    return None if b is None else b.data
 
 
 def acc64(g, o: ir.Op) -> bool:
     """A 16x8 op accumulates (and requantizes) in int64 unless its bias is int32, as TFLite Micro
     does: with no bias it takes its int64 path too (an int32 one rounds some outputs 1 apart)."""
-    return not (len(o.inputs) > 2 and o.inputs[2] is not None and ir.tensor(g, o.inputs[2]).dtype == "int32")
+    b = bias_tensor(g, o)
+    return b is None or b.dtype != "int32"
 
 
 def check_s16(op_def: OpDef, g, o: ir.Op, axis_out: int) -> None:
@@ -212,13 +219,13 @@ class Conv2D(OpDef):
         self.expect_shape(g, o, o.outputs[0], (geo["batches"], geo["out_h"], geo["out_w"], out_c))
         if dt == "int8":  # issue 6: requantization range and int32 accumulator bound
             quant.check_int8_accumulation(self, o, x, w, ir.tensor(g, o.outputs[0]),
-                                             ir.tensor(g, o.inputs[2]).data if len(o.inputs) > 2 and o.inputs[2] else None, 0)
+                                             bias_data(g, o), 0)
         if dt == "int16":
             check_s16(self, g, o, 0)
 
     def prepare(self, g, o):
         x, w, y = (ir.tensor(g, t) for t in (o.inputs[0], o.inputs[1], o.outputs[0]))
-        bias = ir.tensor(g, o.inputs[2]).data if len(o.inputs) > 2 and o.inputs[2] else None
+        bias = bias_data(g, o)
         geo = conv_geometry(g, o, w.shape[1], w.shape[2])
         if x.dtype == "int16":
             return ConvParams(**geo, **s16_params(g, o, 0))
@@ -264,7 +271,7 @@ class Conv2D(OpDef):
             fields += s16_fields(ctx, o, w)
             fn = "tcc_conv2d_s16"
         else:
-            bias = ir.tensor(g, o.inputs[2]).data if len(o.inputs) > 2 and o.inputs[2] else None
+            bias = bias_data(g, o)
             fields += [("act_min", p.act_range[0]), ("act_max", p.act_range[1]),
                        ("weights", ctx.const_array(o, "weights", "float", w.data)),
                        ("bias", ctx.const_array(o, "bias", "float", bias) if bias is not None else None)]
@@ -282,7 +289,7 @@ class Conv2D(OpDef):
         x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
         p, a = o.params, o.attrs
         out_c, k_h, k_w, _ = w.shape
-        bias = ir.tensor(g, o.inputs[2]).data if len(o.inputs) > 2 and o.inputs[2] else None
+        bias = bias_data(g, o)
         scales = p.hybrid_scales
         fields = [("batches", p.batches), ("in_h", p.in_h), ("in_w", p.in_w), ("in_c", x.shape[3]),
                   ("out_h", p.out_h), ("out_w", p.out_w), ("out_c", out_c),

@@ -6,8 +6,8 @@ import tflite
 from .. import ir, quant
 from . import (OpDef, activation_range_float, activation_range_int8, compressed_weights, folded_bias, is_hybrid_model,
                per_channel_scales, register)
-from .conv2d import (HYBRID_MAX_TERM, ConvParams, acc64, check_s16, check_strides, check_weights, conv_geometry,
-                     conv_window, is_hybrid, read_conv_options, s16_fields, s16_params)
+from .conv2d import (HYBRID_MAX_TERM, ConvParams, acc64, bias_data, bias_tensor, check_s16, check_strides,
+                     check_weights, conv_geometry, conv_window, is_hybrid, read_conv_options, s16_fields, s16_params)
 
 
 @register
@@ -54,10 +54,10 @@ class DepthwiseConv2D(OpDef):
             self.check_hybrid(o, w, out_c)
         if dt == "int8":  # issue 6: requantization range and int32 accumulator bound
             quant.check_int8_accumulation(self, o, x, w, ir.tensor(g, o.outputs[0]),
-                                             ir.tensor(g, o.inputs[2]).data if len(o.inputs) > 2 and o.inputs[2] else None, 3)
+                                             bias_data(g, o), 3)
         if dt == "int16":
             # TFLite Micro reads any 16x8 depthwise bias as int64 (and crashes on none)
-            if not (len(o.inputs) > 2 and o.inputs[2] is not None and acc64(g, o)):
+            if bias_tensor(g, o) is None or not acc64(g, o):
                 raise self.fail(o, "16x8 depthwise convolution needs an int64 bias (as TFLite Micro's kernel)")
             check_s16(self, g, o, 3)
 
@@ -77,7 +77,7 @@ class DepthwiseConv2D(OpDef):
 
     def prepare(self, g, o):
         x, w, y = (ir.tensor(g, t) for t in (o.inputs[0], o.inputs[1], o.outputs[0]))
-        bias = ir.tensor(g, o.inputs[2]).data if len(o.inputs) > 2 and o.inputs[2] else None
+        bias = bias_data(g, o)
         geo = conv_geometry(g, o, w.shape[1], w.shape[2])
         depth_mult = w.shape[3] // x.shape[3]  # the filter shape is authoritative
         if x.dtype == "float32":
@@ -102,7 +102,7 @@ class DepthwiseConv2D(OpDef):
                   ("dil_h", a["dilation_h"]), ("dil_w", a["dilation_w"]),
                   ("pad_top", p.pad_top), ("pad_left", p.pad_left)]
         if is_hybrid(g, o):  # int8 weights, float32 activations: runtime/kernels/tcc_hybrid.c
-            bias = ir.tensor(g, o.inputs[2]).data if len(o.inputs) > 2 and o.inputs[2] else None
+            bias = bias_data(g, o)
             fields += [("act_min", p.act_range[0]), ("act_max", p.act_range[1]),
                        ("weights", ctx.const_array(o, "weights", "int8_t", w.data)),
                        ("w_scale", ctx.const_array(o, "w_scale", "float", list(w.quant.scale))),
@@ -124,7 +124,7 @@ class DepthwiseConv2D(OpDef):
             fields += s16_fields(ctx, o, w)
             fn = "tcc_depthwise_s16"
         else:
-            bias = ir.tensor(g, o.inputs[2]).data if len(o.inputs) > 2 and o.inputs[2] else None
+            bias = bias_data(g, o)
             fields += [("act_min", p.act_range[0]), ("act_max", p.act_range[1]),
                        ("bias_first", int(is_hybrid_model(g))),
                        ("weights", ctx.const_array(o, "weights", "float", w.data)),

@@ -11,7 +11,8 @@ from .. import ir, quant
 from ..errors import TinyccError
 from . import (OpDef, activation, activation_range_float, activation_range_int8, compressed_weights, folded_bias,
                per_channel_scales, register)
-from .conv2d import check_hybrid_weights, check_s16, check_weights, hybrid_scales, is_hybrid, s16_fields, s16_params
+from .conv2d import (bias_data, bias_tensor, check_hybrid_weights, check_s16, check_weights, hybrid_scales,
+                     is_hybrid, s16_fields, s16_params)
 
 
 FC_FAST_MIN_MACS = 2048
@@ -115,10 +116,10 @@ class FullyConnected(OpDef):
             check_hybrid_weights(self, o, w, units, depth)
         if dt == "int8":  # issue 6: requantization range and int32 accumulator bound
             quant.check_int8_accumulation(self, o, x, w, y,
-                                             ir.tensor(g, o.inputs[2]).data if len(o.inputs) > 2 and o.inputs[2] else None, 0)
+                                             bias_data(g, o), 0)
         if dt == "int16":
             check_s16(self, g, o, 0)
-            b = ir.tensor(g, o.inputs[2]) if len(o.inputs) > 2 and o.inputs[2] else None
+            b = bias_tensor(g, o)
             if not w.quant.per_channel and b is not None:
                 # TFLite Micro's per-tensor path (GetQuantizedConvolutionMultipler) checks the bias scale
                 prod = float(np.float32(x.quant.scale[0]) * np.float32(w.quant.scale[0]))
@@ -141,7 +142,7 @@ class FullyConnected(OpDef):
             return p
         if x.dtype == "int16":
             return FCParams(**shape, **s16_params(g, o, 0, float_product=not w.quant.per_channel))
-        bias = ir.tensor(g, o.inputs[2]).data if len(o.inputs) > 2 and o.inputs[2] else None
+        bias = bias_data(g, o)
         in_zp, out_zp = x.quant.zero_point[0], y.quant.zero_point[0]
         mult, shift = quant.conv_output_multipliers(
             x.quant.scale[0], per_channel_scales(w, units), y.quant.scale[0])
@@ -166,7 +167,7 @@ class FullyConnected(OpDef):
             fields += s16_fields(ctx, o, w)
             fn = "tcc_fully_connected_s16"
         else:
-            bias = ir.tensor(g, o.inputs[2]).data if len(o.inputs) > 2 and o.inputs[2] else None
+            bias = bias_data(g, o)
             fields += [("act_min", p.act_range[0]), ("act_max", p.act_range[1]),
                        ("weights", ctx.const_array(o, "weights", "float", w.data)),
                        ("bias", ctx.const_array(o, "bias", "float", bias) if bias is not None else None)]
@@ -182,7 +183,7 @@ class FullyConnected(OpDef):
         """int8 weights, float32 input/output/bias: runtime/kernels/tcc_hybrid.c."""
         w = ir.tensor(g, o.inputs[1])
         p = o.params
-        bias = ir.tensor(g, o.inputs[2]).data if len(o.inputs) > 2 and o.inputs[2] else None
+        bias = bias_data(g, o)
         scales = p.hybrid_scales
         fields = [("batches", p.batches), ("in_depth", p.in_depth), ("out_depth", p.out_depth),
                   ("asymmetric", int(p.hybrid_asymmetric)), ("scale_per_channel", int(len(scales) > 1)),
