@@ -260,3 +260,65 @@ def test_dynamic_fill_settles(tmp_path):
     assert [ir.tensor(g, t).shape for t in g.graph["outputs"]] == [(6,)]
     # no op is left that TFLite Micro is unreliable for; it refuses REDUCE_PROD: TFLite checks
     check(tmp_path, n.build(), tflm=True)
+
+
+def fc_model(gelu: bool) -> bytes:
+    """An int8 FULLY_CONNECTED [8, 16] -> [8, 12] whose multiplier (about 0.13) leaves many
+    requantization ties; with ``gelu``, a GELU on a second input (TFLite Micro has none), so the
+    model's reference is TFLite."""
+    from tinycc.testing.models_datamove import Net
+    rng = np.random.default_rng(16)
+    n = Net(rng)
+    x, _ = n.input((8, 16), q=(0.05, 3), name="fc_x")
+    w = n.const(rng.integers(-4, 5, (12, 16)), "int8", name="fc_w", scale=0.01, zero_point=0)
+    b = n.const(rng.integers(-500, 500, 12), "int32", name="fc_b", scale=0.05 * 0.01, zero_point=0)
+    n.op("FULLY_CONNECTED", [x, w, b], [n.act((8, 12), dict(scale=0.00385, zero_point=-2), "fc_y")])
+    if gelu:
+        g, _ = n.input((2, 8), q=(0.05, 3), name="gelu_x")
+        n.op("GELU", [g], [n.act((2, 8), dict(scale=0.03, zero_point=-100), "gelu_y")])
+    return n.build()
+
+
+def test_fully_connected_rounds_as_its_reference(tmp_path):
+    """int8 FULLY_CONNECTED: TFLite's kernel rounds once, TFLite Micro's twice (1 LSB apart on
+    ties). Alone it matches TFLite Micro; beside a GELU (reference TFLite) it matches TFLite, and
+    the two references do differ on these samples (so each check can fail)."""
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+    from tflite_micro import runtime
+    check(tmp_path, fc_model(gelu=False), tflm=True, samples=2)
+    check(tmp_path, fc_model(gelu=True), tflm=False, samples=2)
+    path = tmp_path / "fc.tflite"
+    path.write_bytes(fc_model(gelu=False))
+    lite = Interpreter(model_path=str(path), experimental_op_resolver_type=OpResolverType.BUILTIN_REF)
+    lite.allocate_tensors()
+    micro = runtime.Interpreter.from_file(str(path), arena_size=1 << 16)
+    differ = 0
+    g = driver.compile_graph(str(path))
+    for (x,) in int_samples(g, 2):
+        lite.set_tensor(lite.get_input_details()[0]["index"], x)
+        micro.set_input(x, 0)
+        lite.invoke()
+        micro.invoke()
+        differ += int(np.sum(lite.get_tensor(lite.get_output_details()[0]["index"]) != micro.get_output(0)))
+    assert differ > 0
+
+
+def test_verify_per_op_names_the_op(tmp_path):
+    """``verify --per-op`` compares every op's output (FULLY_CONNECTED's, inside the model, beside
+    the GELU's that is its output), names the op of each, and prints the rounding note of a model
+    whose reference is TFLite."""
+    from tinycc.testing.models_datamove import Net
+    from tinycc.verify import format_text, verify
+    rng = np.random.default_rng(17)
+    n = Net(rng)
+    x, _ = n.input((4, 16), q=(0.05, 3), name="x")
+    w = n.const(rng.integers(-4, 5, (8, 16)), "int8", name="w", scale=0.01, zero_point=0)
+    y = n.act((4, 8), dict(scale=0.00385, zero_point=-2), "fc_y", output=False)
+    n.op("FULLY_CONNECTED", [x, w], [y])
+    n.op("GELU", [y], [n.act((4, 8), dict(scale=0.03, zero_point=-100), "gelu_y")])
+    path = tmp_path / "fc_gelu.tflite"
+    path.write_bytes(n.build())
+    r = verify(str(path), samples=1, per_op=True)
+    assert r.ok and r.ops == ["", "op 0 FULLY_CONNECTED"] and [o.name for o in r.outputs] == ["gelu_y", "fc_y"]
+    text = format_text(r)
+    assert "--per-op: 2 tensors compared, 0 differ" in text and "rounds once" in text
