@@ -258,8 +258,9 @@ def test_dynamic_fill_settles(tmp_path):
     path.write_bytes(n.build())
     g = driver.compile_graph(str(path))
     assert [ir.tensor(g, t).shape for t in g.graph["outputs"]] == [(6,)]
-    # no op is left that TFLite Micro is unreliable for; it refuses REDUCE_PROD: TFLite checks
-    check(tmp_path, n.build(), tflm=True)
+    # settled placeholder shapes (and REDUCE_PROD, which TFLite Micro refuses): TFLite checks
+    assert g.graph["settled_shapes"]
+    check(tmp_path, n.build(), tflm=False)
 
 
 def fc_model(gelu: bool) -> bytes:
@@ -322,3 +323,28 @@ def test_verify_per_op_names_the_op(tmp_path):
     assert r.ok and r.ops == ["", "op 0 FULLY_CONNECTED"] and [o.name for o in r.outputs] == ["gelu_y", "fc_y"]
     text = format_text(r)
     assert "--per-op: 2 tensors compared, 0 differ" in text and "rounds once" in text
+
+
+def test_settled_placeholder_shapes_check_against_tflite(tmp_path):
+    """A dynamic-batch model as the converter writes a dilated Conv1D: SPACE_TO_BATCH_ND makes the
+    batch 2, but the op after it stores the placeholder 1 (its batch is -1 in shape_signature).
+    tinycc settles it to 2 (``shapes.settle_dynamic_outputs``); TFLite Micro runs the stored
+    shapes (it cannot resize), TFLite resizes, so the model is checked against TFLite."""
+    from tinycc.testing.models_datamove import Net
+    from tinycc.verify import reference_notes
+    n = Net(np.random.default_rng(18))
+    x, qq = n.input((1, 8, 4), q=(0.05, 3), name="x")
+    s = n.act((2, 4, 4), qq, "s2b", output=False)
+    n.op("SPACE_TO_BATCH_ND", [x, n.const([2], name="block"), n.const([[0, 0]], name="pad")], [s])
+    r = n.act((1, 4, 4), qq, "relu", output=False)
+    n.op("RELU", [s], [r])
+    y = n.act((1, 8, 4), qq, "y")
+    n.op("BATCH_TO_SPACE_ND", [r, n.const([2], name="block2"), n.const([[0, 0]], name="crop")], [y])
+    for t in (x, s, r, y):
+        n.b.mark_dynamic(t, [0])
+    data = n.build()
+    path = tmp_path / "settle.tflite"
+    path.write_bytes(data)
+    g = driver.compile_graph(str(path))
+    assert g.graph["settled_shapes"] and any("placeholder shapes" in line for line in reference_notes(g))
+    check(tmp_path, data, tflm=False)

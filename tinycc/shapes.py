@@ -109,6 +109,8 @@ def settle_dynamic_outputs(g: nx.DiGraph) -> bool:
         except TinyccError:
             for t, shape in before.items():
                 _set_shape(g, t, shape)
+    if changed:     # TFLite Micro runs the stored shapes: TFLite, which resizes, is the reference
+        g.graph["settled_shapes"] = True
     return changed
 
 

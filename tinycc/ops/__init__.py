@@ -345,8 +345,10 @@ def tflite_reference(g) -> bool:
     """Some op of ``g`` says TFLite Micro cannot be its reference (``tflm_reference_reliable``):
     the model is checked against TFLite's reference kernels, so where those and TFLite Micro's
     compute an op differently (FULLY_CONNECTED's rounding) the op follows TFLite.
-    ``check_operators`` stores the answer in ``g.graph["tflite_reference"]``."""
-    return any(not lookup(ir.op(g, n).kind).tflm_reference_reliable(g, ir.op(g, n))
+    ``check_operators`` stores the answer in ``g.graph["tflite_reference"]``. So does a model whose
+    stored shapes are placeholders that the ops' rules had to settle (``shapes.settle_dynamic_outputs``:
+    a dynamic batch that SPACE_TO_BATCH_ND multiplies): TFLite Micro cannot resize them."""
+    return g.graph.get("settled_shapes", False) or any(not lookup(ir.op(g, n).kind).tflm_reference_reliable(g, ir.op(g, n))
                for n in g.nodes if ir.is_op(g, n))
 
 
