@@ -348,3 +348,18 @@ def test_settled_placeholder_shapes_check_against_tflite(tmp_path):
     g = driver.compile_graph(str(path))
     assert g.graph["settled_shapes"] and any("placeholder shapes" in line for line in reference_notes(g))
     check(tmp_path, data, tflm=False)
+
+
+def test_detection_postprocess_unshaped_outputs(tmp_path):
+    """TFLite_Detection_PostProcess as the Object Detection API exports it: the converter stores
+    its four outputs with no shape ([]). They get the op's shapes ([1, M, 4], [1, M], [1, M], [1])
+    and the model matches TFLite, which sizes them the same way."""
+    from tinycc.testing import models_detection as D
+    from tinycc.verify import verify
+    anchors = D.anchors_grid(4, 4, [(0.3, 0.3), (0.5, 0.25)])
+    path = tmp_path / "unshaped.tflite"
+    path.write_bytes(D.postprocess_alone(anchors, D.options(max_detections=6), unshaped=True))
+    g = driver.compile_graph(str(path))
+    assert [ir.tensor(g, t).shape for t in g.graph["outputs"]] == [(1, 6, 4), (1, 6), (1, 6), (1,)]
+    r = verify(str(path), samples=2)
+    assert r.ok and r.reference.startswith("TFLite (LiteRT reference") and r.outputs[0].bytes_compared > 0

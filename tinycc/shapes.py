@@ -85,7 +85,9 @@ def fix_input_shapes(g: nx.DiGraph, specs: dict[str, tuple[int, ...]]) -> nx.DiG
 def settle_dynamic_outputs(g: nx.DiGraph) -> bool:
     """Give a dynamic output the dims its op's rules need when the stored 1s fail them (a FILL
     whose dims a folded SHAPE computation gives, the reshapes after it: Keras' LayerNormalization
-    in a dynamic-batch model), in execution order; an op no candidate satisfies keeps its shapes
+    in a dynamic-batch model), and an output stored with no shape at all ([]: the outputs of a
+    custom op the converter put in place of a stand-in function, TFLite_Detection_PostProcess)
+    the shape its op gives, in execution order; an op no candidate satisfies keeps its shapes
     (``check_operators`` reports it). ``fold_constants`` calls this before each round. Returns
     whether some shape changed."""
     dynamic = g.graph.get("dynamic_dims", {})
@@ -93,12 +95,13 @@ def settle_dynamic_outputs(g: nx.DiGraph) -> bool:
     for n in ir.ops_in_order(g):
         o = ir.op(g, n)
         spec = ops.lookup(o.kind)
-        if spec is None or not any(dynamic.get(t) for t in o.outputs) or _passes(spec, g, o):
+        unknown = {t for t in o.outputs if ir.tensor(g, t).shape == ()}
+        if spec is None or not any(dynamic.get(t) or t in unknown for t in o.outputs) or _passes(spec, g, o):
             continue
         before = {t: ir.tensor(g, t).shape for t in o.outputs}
         for t, shape in zip(o.outputs, spec.output_shapes(g, o) or ()):
-            if len(shape) == len(before[t]) and all(a == b or k in dynamic.get(t, ())
-                                                    for k, (a, b) in enumerate(zip(shape, before[t]))):
+            if t in unknown or (len(shape) == len(before[t]) and all(
+                    a == b or k in dynamic.get(t, ()) for k, (a, b) in enumerate(zip(shape, before[t])))):
                 _set_shape(g, t, shape)
         if _passes(spec, g, o):
             changed = True

@@ -126,7 +126,7 @@ def reference_notes(g) -> list[str]:
     from . import ops
     notes = {ops.lookup(ir.op(g, n).kind).reference_note(g, ir.op(g, n)) for n in ir.ops_in_order(g)}
     if g.graph.get("settled_shapes"):
-        notes.add("the model stores placeholder shapes for dynamic dims that its ops change (TFLite Micro runs "
+        notes.add("the model stores placeholder shapes (dynamic dims, or none) that its ops settle (TFLite Micro runs "
                   "the stored ones, TFLite resizes): the reference is TFLite")
     return sorted(n for n in notes if n)
 
