@@ -2,9 +2,11 @@
 (issue 16's "real models no one here has seen"; dev time only, like scripts/make_zoo.py).
 
 Keras applications and small networks in the styles other projects publish (camera, audio and
-sensor classifiers, an auto-encoder, a segmentation U-Net, a FOMO-style detector, an attention
-block), random weights with BatchNorm statistics from random data, each converted by TensorFlow's
-TFLiteConverter in the forms people ship them:
+sensor classifiers, auto-encoders, a segmentation U-Net, a FOMO-style detector, an attention
+block and a tiny ViT, dilated/atrous convolutions, DS-CNN keyword spotting, TFLite Micro's
+hello_world, the TensorFlow tutorial CNN, a model with a dynamic time axis), random weights with
+BatchNorm statistics from random data, each converted by TensorFlow's TFLiteConverter in the
+forms people ship them:
 
   * ``f32``: float32;
   * ``int8``: full-integer int8 with int8 input and output;
@@ -12,7 +14,10 @@ TFLiteConverter in the forms people ship them:
     QUANTIZE uint8 -> int8 at the input and int8 -> uint8 at the output);
   * ``floatio``: full-integer int8 inside, float32 input and output;
 
-and a fully-uint8 model the TF1 way (``legacy_uint8``: fake-quant nodes, ``inference_type`` uint8).
+and an SSD detector exported the Object Detection API's way (``ssd_postprocess``: the converter puts
+TFLite_Detection_PostProcess in place of a stand-in function), and a fully-uint8 model the TF1 way
+(``legacy_uint8``: fake-quant nodes, ``inference_type`` uint8). ``--verify`` also builds the
+dynamic-length model with ``--shape`` and compares it with TFLite resized alike (``SHAPED``).
 
 Nothing goes into the repository (the models are 10 KB - 3 MB each, too big for the tests' time
 budget): they are written to a folder, by default /tmp/unseen, and ``--verify`` runs
@@ -187,7 +192,24 @@ def networks(K, tf):
         x = L.Conv1D(16, 3, padding="same", activation="relu")(x)
         return K.Model(inp, L.Dense(4, activation="softmax")(L.GlobalMaxPooling1D()(x)))
 
+    def hello_world_sine():              # TFLite Micro's hello_world: sin(x) by 3 Dense layers
+        return seq((1,), L.Dense(16, activation="relu"), L.Dense(16, activation="relu"), L.Dense(1))
+
+    def tutorial_cnn():                  # TensorFlow's image-classification tutorial: Rescaling at the input
+        return seq((32, 32, 3), L.Rescaling(1.0 / 255), L.Conv2D(8, 3, padding="same", activation="relu"),
+                   L.MaxPooling2D(), L.Conv2D(16, 3, padding="same", activation="relu"), L.MaxPooling2D(),
+                   L.Dropout(0.2), L.Flatten(), L.Dense(32, activation="relu"), L.Dense(5))
+
+    def dense_autoencoder():             # MLPerf Tiny anomaly detection's shape, smaller: Dense + BatchNorm
+        x = inp = K.Input((160,))
+        for units in (64, 64, 8, 64, 64):
+            x = L.ReLU()(L.BatchNormalization()(L.Dense(units)(x)))
+        return K.Model(inp, L.Dense(160)(x))
+
     return {
+        "hello_world_sine": (hello_world_sine, (1,)),
+        "tutorial_cnn": (tutorial_cnn, (32, 32, 3)),
+        "dense_autoencoder": (dense_autoencoder, (160,)),
         "dilated_tcn": (dilated_tcn, (64, 20)),
         "dilated_seg": (dilated_seg, (32, 32, 3)),
         "dscnn_kws": (dscnn_kws, (49, 10, 1)),
