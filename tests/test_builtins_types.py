@@ -363,3 +363,24 @@ def test_detection_postprocess_unshaped_outputs(tmp_path):
     assert [ir.tensor(g, t).shape for t in g.graph["outputs"]] == [(1, 6, 4), (1, 6), (1, 6), (1,)]
     r = verify(str(path), samples=2)
     assert r.ok and r.reference.startswith("TFLite (LiteRT reference") and r.outputs[0].bytes_compared > 0
+
+
+def test_shape_through_expand_dims_and_squeeze(tmp_path):
+    """--shape on a dynamic time axis through EXPAND_DIMS and SQUEEZE (as the converter writes a
+    Conv1D: the axis moves to another position and rank): each takes the shape its own rule gives
+    (``OpDef.output_shapes``), so the model's output gets the new length."""
+    from tinycc.testing.models_datamove import Net
+    n = Net(np.random.default_rng(19))
+    x, qq = n.input((2, 1, 4), q=(0.05, 3), name="x")
+    e = n.act((2, 1, 1, 4), qq, "expanded", output=False)
+    n.op("EXPAND_DIMS", [x, n.const([1], name="axis")], [e])
+    r = n.act((2, 1, 1, 4), qq, "relu", output=False)
+    n.op("RELU", [e], [r])
+    y = n.act((2, 1, 4), qq, "y")
+    n.op("SQUEEZE", [r], [y])
+    for t, dims in ((x, [0, 1]), (e, [0, 2]), (r, [0, 2]), (y, [0, 1])):    # batch and time dynamic
+        n.b.mark_dynamic(t, dims)
+    path = tmp_path / "squeeze.tflite"
+    path.write_bytes(n.build())
+    g = driver.compile_graph(str(path), shapes={"x": (2, 5, 4)})
+    assert [ir.tensor(g, t).shape for t in g.graph["outputs"]] == [(2, 5, 4)]

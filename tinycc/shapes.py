@@ -145,6 +145,13 @@ def _propagate(g, o: ir.Op, dynamic: dict) -> None:
         _set_shape(g, tid, like)
     if _passes(spec, g, o):
         return
+    for tid, shape in zip(o.outputs, spec.output_shapes(g, o) or ()):    # the op's own rule (EXPAND_DIMS, SQUEEZE)
+        before = ir.tensor(g, tid).shape
+        if len(shape) == len(before) and all(a == b or k in dynamic.get(tid, ())
+                                              for k, (a, b) in enumerate(zip(shape, before))):
+            _set_shape(g, tid, shape)
+    if _passes(spec, g, o):
+        return
     if sum(len(dynamic.get(t, ())) for t in o.outputs) == 1:   # one unknown: the value the rules accept
         tid = next(t for t in o.outputs if dynamic.get(t))
         k = dynamic[tid][0]
