@@ -258,5 +258,129 @@ def test_dynamic_fill_settles(tmp_path):
     path.write_bytes(n.build())
     g = driver.compile_graph(str(path))
     assert [ir.tensor(g, t).shape for t in g.graph["outputs"]] == [(6,)]
-    # no op is left that TFLite Micro is unreliable for; it refuses REDUCE_PROD: TFLite checks
-    check(tmp_path, n.build(), tflm=True)
+    # settled placeholder shapes (and REDUCE_PROD, which TFLite Micro refuses): TFLite checks
+    assert g.graph["settled_shapes"]
+    check(tmp_path, n.build(), tflm=False)
+
+
+def fc_model(gelu: bool) -> bytes:
+    """An int8 FULLY_CONNECTED [8, 16] -> [8, 12] whose multiplier (about 0.13) leaves many
+    requantization ties; with ``gelu``, a GELU on a second input (TFLite Micro has none), so the
+    model's reference is TFLite."""
+    from tinycc.testing.models_datamove import Net
+    rng = np.random.default_rng(16)
+    n = Net(rng)
+    x, _ = n.input((8, 16), q=(0.05, 3), name="fc_x")
+    w = n.const(rng.integers(-4, 5, (12, 16)), "int8", name="fc_w", scale=0.01, zero_point=0)
+    b = n.const(rng.integers(-500, 500, 12), "int32", name="fc_b", scale=0.05 * 0.01, zero_point=0)
+    n.op("FULLY_CONNECTED", [x, w, b], [n.act((8, 12), dict(scale=0.00385, zero_point=-2), "fc_y")])
+    if gelu:
+        g, _ = n.input((2, 8), q=(0.05, 3), name="gelu_x")
+        n.op("GELU", [g], [n.act((2, 8), dict(scale=0.03, zero_point=-100), "gelu_y")])
+    return n.build()
+
+
+def test_fully_connected_rounds_as_its_reference(tmp_path):
+    """int8 FULLY_CONNECTED: TFLite's kernel rounds once, TFLite Micro's twice (1 LSB apart on
+    ties). Alone it matches TFLite Micro; beside a GELU (reference TFLite) it matches TFLite, and
+    the two references do differ on these samples (so each check can fail)."""
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+    from tflite_micro import runtime
+    check(tmp_path, fc_model(gelu=False), tflm=True, samples=2)
+    check(tmp_path, fc_model(gelu=True), tflm=False, samples=2)
+    path = tmp_path / "fc.tflite"
+    path.write_bytes(fc_model(gelu=False))
+    lite = Interpreter(model_path=str(path), experimental_op_resolver_type=OpResolverType.BUILTIN_REF)
+    lite.allocate_tensors()
+    micro = runtime.Interpreter.from_file(str(path), arena_size=1 << 16)
+    differ = 0
+    g = driver.compile_graph(str(path))
+    for (x,) in int_samples(g, 2):
+        lite.set_tensor(lite.get_input_details()[0]["index"], x)
+        micro.set_input(x, 0)
+        lite.invoke()
+        micro.invoke()
+        differ += int(np.sum(lite.get_tensor(lite.get_output_details()[0]["index"]) != micro.get_output(0)))
+    assert differ > 0
+
+
+def test_verify_per_op_names_the_op(tmp_path):
+    """``verify --per-op`` compares every op's output (FULLY_CONNECTED's, inside the model, beside
+    the GELU's that is its output), names the op of each, and prints the rounding note of a model
+    whose reference is TFLite."""
+    from tinycc.testing.models_datamove import Net
+    from tinycc.verify import format_text, verify
+    rng = np.random.default_rng(17)
+    n = Net(rng)
+    x, _ = n.input((4, 16), q=(0.05, 3), name="x")
+    w = n.const(rng.integers(-4, 5, (8, 16)), "int8", name="w", scale=0.01, zero_point=0)
+    y = n.act((4, 8), dict(scale=0.00385, zero_point=-2), "fc_y", output=False)
+    n.op("FULLY_CONNECTED", [x, w], [y])
+    n.op("GELU", [y], [n.act((4, 8), dict(scale=0.03, zero_point=-100), "gelu_y")])
+    path = tmp_path / "fc_gelu.tflite"
+    path.write_bytes(n.build())
+    r = verify(str(path), samples=1, per_op=True)
+    assert r.ok and r.ops == ["", "op 0 FULLY_CONNECTED"] and [o.name for o in r.outputs] == ["gelu_y", "fc_y"]
+    text = format_text(r)
+    assert "--per-op: 2 tensors compared, 0 differ" in text and "rounds once" in text
+
+
+def test_settled_placeholder_shapes_check_against_tflite(tmp_path):
+    """A dynamic-batch model as the converter writes a dilated Conv1D: SPACE_TO_BATCH_ND makes the
+    batch 2, but the op after it stores the placeholder 1 (its batch is -1 in shape_signature).
+    tinycc settles it to 2 (``shapes.settle_dynamic_outputs``); TFLite Micro runs the stored
+    shapes (it cannot resize), TFLite resizes, so the model is checked against TFLite."""
+    from tinycc.testing.models_datamove import Net
+    from tinycc.verify import reference_notes
+    n = Net(np.random.default_rng(18))
+    x, qq = n.input((1, 8, 4), q=(0.05, 3), name="x")
+    s = n.act((2, 4, 4), qq, "s2b", output=False)
+    n.op("SPACE_TO_BATCH_ND", [x, n.const([2], name="block"), n.const([[0, 0]], name="pad")], [s])
+    r = n.act((1, 4, 4), qq, "relu", output=False)
+    n.op("RELU", [s], [r])
+    y = n.act((1, 8, 4), qq, "y")
+    n.op("BATCH_TO_SPACE_ND", [r, n.const([2], name="block2"), n.const([[0, 0]], name="crop")], [y])
+    for t in (x, s, r, y):
+        n.b.mark_dynamic(t, [0])
+    data = n.build()
+    path = tmp_path / "settle.tflite"
+    path.write_bytes(data)
+    g = driver.compile_graph(str(path))
+    assert g.graph["settled_shapes"] and any("placeholder shapes" in line for line in reference_notes(g))
+    check(tmp_path, data, tflm=False)
+
+
+def test_detection_postprocess_unshaped_outputs(tmp_path):
+    """TFLite_Detection_PostProcess as the Object Detection API exports it: the converter stores
+    its four outputs with no shape ([]). They get the op's shapes ([1, M, 4], [1, M], [1, M], [1])
+    and the model matches TFLite, which sizes them the same way."""
+    from tinycc.testing import models_detection as D
+    from tinycc.verify import verify
+    anchors = D.anchors_grid(4, 4, [(0.3, 0.3), (0.5, 0.25)])
+    path = tmp_path / "unshaped.tflite"
+    path.write_bytes(D.postprocess_alone(anchors, D.options(max_detections=6), unshaped=True))
+    g = driver.compile_graph(str(path))
+    assert [ir.tensor(g, t).shape for t in g.graph["outputs"]] == [(1, 6, 4), (1, 6), (1, 6), (1,)]
+    r = verify(str(path), samples=2)
+    assert r.ok and r.reference.startswith("TFLite (LiteRT reference") and r.outputs[0].bytes_compared > 0
+
+
+def test_shape_through_expand_dims_and_squeeze(tmp_path):
+    """--shape on a dynamic time axis through EXPAND_DIMS and SQUEEZE (as the converter writes a
+    Conv1D: the axis moves to another position and rank): each takes the shape its own rule gives
+    (``OpDef.output_shapes``), so the model's output gets the new length."""
+    from tinycc.testing.models_datamove import Net
+    n = Net(np.random.default_rng(19))
+    x, qq = n.input((2, 1, 4), q=(0.05, 3), name="x")
+    e = n.act((2, 1, 1, 4), qq, "expanded", output=False)
+    n.op("EXPAND_DIMS", [x, n.const([1], name="axis")], [e])
+    r = n.act((2, 1, 1, 4), qq, "relu", output=False)
+    n.op("RELU", [e], [r])
+    y = n.act((2, 1, 4), qq, "y")
+    n.op("SQUEEZE", [r], [y])
+    for t, dims in ((x, [0, 1]), (e, [0, 2]), (r, [0, 2]), (y, [0, 1])):    # batch and time dynamic
+        n.b.mark_dynamic(t, dims)
+    path = tmp_path / "squeeze.tflite"
+    path.write_bytes(n.build())
+    g = driver.compile_graph(str(path), shapes={"x": (2, 5, 4)})
+    assert [ir.tensor(g, t).shape for t in g.graph["outputs"]] == [(2, 5, 4)]

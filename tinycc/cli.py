@@ -185,6 +185,9 @@ def verify_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--input", metavar="FILE|DIR", action="append",
                    help="compare on these inputs instead of random ones: a file is one sample (.npy, .npz or "
                         "raw bytes), a folder gives every file in it in sorted order")
+    p.add_argument("--per-op", action="store_true",
+                   help="compare every op's output, not only the model's, and name the first op that differs "
+                        "(a debugging aid: every tensor stays in the arena, so the build is not the normal one)")
 
 
 def run_verify(args) -> int:

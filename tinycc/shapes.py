@@ -85,7 +85,9 @@ def fix_input_shapes(g: nx.DiGraph, specs: dict[str, tuple[int, ...]]) -> nx.DiG
 def settle_dynamic_outputs(g: nx.DiGraph) -> bool:
     """Give a dynamic output the dims its op's rules need when the stored 1s fail them (a FILL
     whose dims a folded SHAPE computation gives, the reshapes after it: Keras' LayerNormalization
-    in a dynamic-batch model), in execution order; an op no candidate satisfies keeps its shapes
+    in a dynamic-batch model), and an output stored with no shape at all ([]: the outputs of a
+    custom op the converter put in place of a stand-in function, TFLite_Detection_PostProcess)
+    the shape its op gives, in execution order; an op no candidate satisfies keeps its shapes
     (``check_operators`` reports it). ``fold_constants`` calls this before each round. Returns
     whether some shape changed."""
     dynamic = g.graph.get("dynamic_dims", {})
@@ -93,12 +95,13 @@ def settle_dynamic_outputs(g: nx.DiGraph) -> bool:
     for n in ir.ops_in_order(g):
         o = ir.op(g, n)
         spec = ops.lookup(o.kind)
-        if spec is None or not any(dynamic.get(t) for t in o.outputs) or _passes(spec, g, o):
+        unknown = {t for t in o.outputs if ir.tensor(g, t).shape == ()}
+        if spec is None or not any(dynamic.get(t) or t in unknown for t in o.outputs) or _passes(spec, g, o):
             continue
         before = {t: ir.tensor(g, t).shape for t in o.outputs}
         for t, shape in zip(o.outputs, spec.output_shapes(g, o) or ()):
-            if len(shape) == len(before[t]) and all(a == b or k in dynamic.get(t, ())
-                                                    for k, (a, b) in enumerate(zip(shape, before[t]))):
+            if t in unknown or (len(shape) == len(before[t]) and all(
+                    a == b or k in dynamic.get(t, ()) for k, (a, b) in enumerate(zip(shape, before[t])))):
                 _set_shape(g, t, shape)
         if _passes(spec, g, o):
             changed = True
@@ -109,6 +112,8 @@ def settle_dynamic_outputs(g: nx.DiGraph) -> bool:
         except TinyccError:
             for t, shape in before.items():
                 _set_shape(g, t, shape)
+    if changed:     # TFLite Micro runs the stored shapes: TFLite, which resizes, is the reference
+        g.graph["settled_shapes"] = True
     return changed
 
 
@@ -138,6 +143,13 @@ def _propagate(g, o: ir.Op, dynamic: dict) -> None:
         if x is not None and len(x.shape) == len(y.shape):
             like = [x.shape[k] if k in dyn else d for k, d in enumerate(y.shape)]
         _set_shape(g, tid, like)
+    if _passes(spec, g, o):
+        return
+    for tid, shape in zip(o.outputs, spec.output_shapes(g, o) or ()):    # the op's own rule (EXPAND_DIMS, SQUEEZE)
+        before = ir.tensor(g, tid).shape
+        if len(shape) == len(before) and all(a == b or k in dynamic.get(tid, ())
+                                              for k, (a, b) in enumerate(zip(shape, before))):
+            _set_shape(g, tid, shape)
     if _passes(spec, g, o):
         return
     if sum(len(dynamic.get(t, ())) for t in o.outputs) == 1:   # one unknown: the value the rules accept

@@ -62,6 +62,8 @@ class VerifyResult:
     ok: bool = False
     optimize: str = ""
     inputs: str = "random"              # "random" (seeded) or "user" (verify --input)
+    ops: list[str] | None = None        # --per-op: output index -> "op K KIND" that writes it
+    notes: list[str] = field(default_factory=list)    # ops following TFLite where TFLite Micro differs
 
 
 class Reference:
@@ -112,10 +114,21 @@ class Reference:
 
 
 def tflm_unreliable(g) -> bool:
-    """Some op of the compiled model says TFLite Micro's kernel cannot be the reference for it."""
+    """Some op of the model says TFLite Micro's kernel cannot be the reference for it: decided
+    before the passes (``ops.tflite_reference``), so the ops that follow TFLite's arithmetic then
+    and the reference agree."""
     from . import ops
-    return any(not ops.lookup(ir.op(g, n).kind).tflm_reference_reliable(g, ir.op(g, n))
-               for n in g.nodes if ir.is_op(g, n))
+    return g.graph.get("tflite_reference", ops.tflite_reference(g))
+
+
+def reference_notes(g) -> list[str]:
+    """What the compiled ops say about following TFLite's arithmetic (``OpDef.reference_note``)."""
+    from . import ops
+    notes = {ops.lookup(ir.op(g, n).kind).reference_note(g, ir.op(g, n)) for n in ir.ops_in_order(g)}
+    if g.graph.get("settled_shapes"):
+        notes.add("the model stores placeholder shapes (dynamic dims, or none) that its ops settle (TFLite Micro runs "
+                  "the stored ones, TFLite resizes): the reference is TFLite")
+    return sorted(n for n in notes if n)
 
 
 def reference_isolated(model_path: str, n_outputs: int, batches, lite: bool = False) -> tuple[str, list, list]:
@@ -237,6 +250,8 @@ def compare(i: int, t: ir.Tensor, ours: np.ndarray, ref: np.ndarray,
     """Output ``i`` of every sample against the reference's, except the elements ``unset`` marks."""
     ours = ours.reshape(-1)
     ref = ref.reshape(-1).astype(ours.dtype)
+    if ref.size != ours.size:       # the reference ran another shape (--per-op on a stored placeholder)
+        return OutputResult(i, t.name, t.dtype, 0, float("nan"), ours.size, False)
     diff = np.abs(ours.astype(np.float64) - ref.astype(np.float64))
     if unset is not None:
         diff = np.where(unset.reshape(-1), 0.0, diff)
@@ -252,12 +267,45 @@ def compare(i: int, t: ir.Tensor, ours: np.ndarray, ref: np.ndarray,
                         not bad.any())
 
 
+def every_tensor_out(model_path: str, dst: Path) -> list[str]:
+    """Write to ``dst`` the model with every op output of its main subgraph made a model output
+    (after its own outputs), as ``verify --per-op`` compares them; return, per output, the op that
+    writes it ("op K KIND", "" for the model's own outputs)."""
+    require("ai_edge_litert")
+    import flatbuffers
+    from ai_edge_litert import schema_py_generated as schema
+    from .testing.tflite_writer import builtin_name
+    m = schema.ModelT.InitFromPackedBuf(Path(model_path).read_bytes(), 0)
+    sg = m.subgraphs[0]
+    outs, writer = list(sg.outputs), [""] * len(sg.outputs)
+    for k, op in enumerate(sg.operators):
+        code = m.operatorCodes[op.opcodeIndex]
+        kind = builtin_name(max(code.builtinCode, code.deprecatedBuiltinCode))
+        for t in op.outputs:
+            if t >= 0 and t not in outs:
+                outs.append(t)
+                writer.append(f"op {k} {kind}")
+    sg.outputs = outs
+    b = flatbuffers.Builder(1024)
+    b.Finish(m.Pack(b), file_identifier=b"TFL3")
+    dst.write_bytes(b.Output())
+    return writer
+
+
 def verify(model_path: str, target: str = "generic", samples: int = 10, seed: int = 0,
            keep: str | None = None, timeout: float = 600, optimize: str | None = None,
-           inputs: list | None = None) -> VerifyResult:
+           inputs: list | None = None, per_op: bool = False) -> VerifyResult:
     """Build for ``target`` and compare with the reference: a generic build runs on the host,
     a cortex-m* build in QEMU on its board; on ``samples`` seeded random inputs, or on the user's
-    ``inputs`` (files, one sample each, read as ``tinycc run`` reads them)."""
+    ``inputs`` (files, one sample each, read as ``tinycc run`` reads them). ``per_op``: compare
+    every op's output (``every_tensor_out``)."""
+    if per_op:
+        with tempfile.TemporaryDirectory(prefix="tinycc-per-op-") as tmp:
+            copy = Path(tmp) / os.path.basename(model_path)
+            writers = every_tensor_out(model_path, copy)
+            res = verify(str(copy), target, samples, seed, keep, timeout, optimize, inputs)
+        res.ops = writers
+        return res
     from .runner import execute, read_sample
     if samples < 1:
         raise TinyccError("--samples must be at least 1")
@@ -283,7 +331,7 @@ def verify(model_path: str, target: str = "generic", samples: int = 10, seed: in
     res = VerifyResult(os.path.basename(model_path), target, len(batches), ref_name, instructions=instructions,
                        footprint=footprint, arena_bytes=g.graph["plan"].size, optimize=g.graph["optimize"],
                        inputs="user" if inputs else "random",
-                       state_bytes=g.graph["plan"].state_size)
+                       state_bytes=g.graph["plan"].state_size, notes=reference_notes(g))
     unset = [{**reference_unset(g, e, run), **(stopped_unset(g) if stop else {})}
              for run, (e, stop) in enumerate(zip(expected, stopped))]
     for i, tid in enumerate(g.graph["outputs"]):
@@ -315,9 +363,17 @@ def format_text(r: VerifyResult) -> str:
     where = "on the host" if r.target == "generic" else f"in QEMU {toolchain.qemu_machine(r.target)}"
     lines = [f"tinycc verify {r.model}: {r.target} build (--optimize {r.optimize}) {where}, {r.samples} {r.inputs} "
              f"samples{seq}, reference {r.reference}"]
+    lines += [f"  {n}" for n in r.notes]
+    failed = [o for o in r.outputs if not o.ok and r.ops and r.ops[o.index]]
+    if r.ops:
+        lines.append(f"  --per-op: {len(r.outputs)} tensors compared, {len(failed)} differ"
+                     + (f"; the first op that differs: {r.ops[failed[0].index]}" if failed else ""))
     for o in r.outputs:
+        if r.ops and o.ok and r.ops[o.index]:
+            continue                    # --per-op: only the model's outputs and the differing tensors
         rule = "bit-exact" if o.dtype != "float32" else f"tolerance {FLOAT_ATOL:g} + {FLOAT_RTOL:g}*|ref|"
-        lines.append(f"  output {o.index} '{o.name}' {o.dtype}: {o.bytes_compared} bytes compared, "
+        by = f" ({r.ops[o.index]})" if r.ops and r.ops[o.index] else ""
+        lines.append(f"  output {o.index}{by} '{o.name}' {o.dtype}: {o.bytes_compared} bytes compared, "
                      f"max abs diff {o.max_abs_diff:.6g}, mismatches {o.mismatches} "
                      f"({rule}: {'ok' if o.ok else 'FAIL'})")
     if r.instructions:
@@ -339,7 +395,7 @@ def main_verify(args) -> int:
     try:
         inputs = [f for spec in (args.input or []) for f in sample_files(spec)]
         r = verify(args.model, args.target, args.samples, args.seed, args.keep, optimize=args.optimize,
-                   inputs=inputs)
+                   inputs=inputs, per_op=args.per_op)
     except toolchain.ToolchainError as e:
         raise TinyccError(f"toolchain: {str(e).splitlines()[0]}") from None
     print(json.dumps(asdict(r), indent=2) if args.json else format_text(r))

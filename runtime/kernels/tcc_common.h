@@ -54,6 +54,14 @@ static inline int32_t tcc_requantize(int32_t x, int32_t mult, int32_t shift)
     return tcc_rounding_div_pot(tcc_srdhm(shifted, mult), right);
 }
 
+/* The same multiplier applied with one rounding, half up: (x * mult + 2^(30 - shift)) >> (31 - shift),
+ * as TFLite's (not TFLite Micro's) int8 FULLY_CONNECTED requantizes. shift in [-31, 30]. */
+static inline int32_t tcc_requantize_once(int32_t x, int32_t mult, int32_t shift)
+{
+    const int32_t total = 31 - shift;
+    return (int32_t)(((int64_t)x * mult + ((int64_t)1 << (total - 1))) >> total);
+}
+
 /* TFLite's MultiplyByQuantizedMultiplier of an int64 accumulator (the 16x8 kernels with an
  * int64 bias): the multiplier rounded to 16 bits (0x7FFF from 0x7FFF0000 up), then one
  * shift by 15 - shift rounding half up. shift in [-31, 7]; |x| < 2^47. */

@@ -3,7 +3,8 @@
  * Semantics (TFLite reference FullyConnected, int8 with symmetric weights):
  *   acc = bias[o] + sum_d w[o][d] * (x[d] - in_zp)
  *   out = clamp(requantize(acc, mult[o], shift[o]) + out_zp, act_min, act_max)
- * The in_zp term is folded into the bias at compile time.
+ * The in_zp term is folded into the bias at compile time. TFLite's int8 kernel rounds once
+ * (single_round), TFLite Micro's twice.
  */
 #include "tcc_fully_connected.h"
 #include "tcc_common.h"
@@ -21,7 +22,8 @@ void tcc_fully_connected_s8(const tcc_fully_connected_s8_params *p, const int8_t
                 acc += (int32_t)w[d] * x[d];
             }
             w += p->in_depth;
-            acc = tcc_requantize(acc, p->mult[o], p->shift[o]) + p->out_zp;
+            acc = (p->single_round ? tcc_requantize_once(acc, p->mult[o], p->shift[o])
+                                   : tcc_requantize(acc, p->mult[o], p->shift[o])) + p->out_zp;
             *out++ = (int8_t)tcc_clamp(acc, p->act_min, p->act_max);
         }
     }

@@ -10,6 +10,7 @@ typedef struct {
     const int8_t *weights;                  /* [out_depth][in_depth] */
     const int32_t *bias;                    /* bias - in_zp * sum(weights[o]) */
     const int32_t *mult, *shift;            /* per output (a per-tensor scale is repeated) */
+    int32_t single_round;                   /* 1: TFLite's one rounding (tcc_requantize_once) */
 } tcc_fully_connected_s8_params;
 
 typedef struct {

@@ -139,6 +139,16 @@ class OpDef:
         check the model against TFLite's reference kernels instead, saying so."""
         return True
 
+    def plain_only(self, g, o: ir.Op) -> bool:
+        """True when only the op's plain kernel computes it as its reference does (no variant,
+        no compressed-weight kernel): e.g. FULLY_CONNECTED rounding once, as TFLite's kernel."""
+        return False
+
+    def reference_note(self, g, o: ir.Op) -> str:
+        """One line ``verify`` prints when this op follows TFLite's arithmetic where TFLite
+        Micro's differs (the model's reference is TFLite: ``tflite_reference``), else ""."""
+        return ""
+
     def reference_unset(self, g, o: ir.Op, outputs: list, run: int) -> list | None:
         """The elements of its outputs the reference leaves as they were on a run (it writes them
         only on some runs, or only from some run of a sequence on), given the reference's
@@ -329,6 +339,17 @@ def compressed_weights(ctx, o: ir.Op) -> str | None:
                                        ("table", None if code.encoding == "int4" else
                                         ctx.const_array(o, "wtable", "int8_t", code.table)),
                                        ("table_of", table_of), ("per_channel", int(code.per_channel))], "wcode")
+
+
+def tflite_reference(g) -> bool:
+    """Some op of ``g`` says TFLite Micro cannot be its reference (``tflm_reference_reliable``):
+    the model is checked against TFLite's reference kernels, so where those and TFLite Micro's
+    compute an op differently (FULLY_CONNECTED's rounding) the op follows TFLite.
+    ``check_operators`` stores the answer in ``g.graph["tflite_reference"]``. So does a model whose
+    stored shapes are placeholders that the ops' rules had to settle (``shapes.settle_dynamic_outputs``:
+    a dynamic batch that SPACE_TO_BATCH_ND multiplies): TFLite Micro cannot resize them."""
+    return g.graph.get("settled_shapes", False) or any(not lookup(ir.op(g, n).kind).tflm_reference_reliable(g, ir.op(g, n))
+               for n in g.nodes if ir.is_op(g, n))
 
 
 def overlap_rule(g, o: ir.Op, slot: int) -> tuple[str, int] | None:

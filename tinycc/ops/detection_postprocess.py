@@ -105,6 +105,10 @@ class DetectionPostprocess(OpDef):
         for t, shape in zip(o.outputs, [(1, m, 4), (1, m), (1, m), (1,)]):
             self.expect_shape(g, o, t, shape)
 
+    def output_shapes(self, g, o):
+        m = self.n_out(o)
+        return [(1, m, 4), (1, m), (1, m), (1,)]
+
     def classes_per_row(self, o) -> int:
         """K: the classes each selected box reports (the fast variant's max_classes_per_detection)."""
         return 1 if o.attrs["use_regular_nms"] else o.attrs["max_classes_per_detection"]

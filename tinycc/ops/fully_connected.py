@@ -32,6 +32,7 @@ class FCParams(ir.Params):
     hybrid_asymmetric: bool = False   # int8 weights, float32 activations
     hybrid_scales: list = field(default_factory=list)
     acc64: bool = False       # 16x8: an int64 bias, accumulated in int64 (bias then holds it unfolded)
+    single_round: bool = False    # int8: one rounding, as TFLite's kernel (the model's reference is TFLite)
 
 
 def _fc_macs(o) -> int:
@@ -87,7 +88,19 @@ class FullyConnected(OpDef):
     def weight_rows(self, g, o):
         """int8: the weights [units][depth] (tcc_fully_connected_s8c)."""
         x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
-        return w.data if x.dtype == w.dtype == "int8" else None
+        return w.data if x.dtype == w.dtype == "int8" and not self.plain_only(g, o) else None
+
+    def plain_only(self, g, o):
+        """TFLite's int8 kernel rounds once (x * mult + 2^(30 - shift) >> 31 - shift), TFLite
+        Micro's twice (a doubling high multiply, then a rounding shift): 1 LSB apart on about one
+        output in a thousand. A model TFLite Micro cannot run follows TFLite (plain kernel only)."""
+        return bool(o.params.get("single_round"))
+
+    def reference_note(self, g, o):
+        if not o.params.get("single_round"):
+            return ""
+        return (f"{self.kind} int8 rounds once, as TFLite's kernel (TFLite Micro's rounds twice): the model's "
+                f"reference is TFLite")
 
     def read_options(self, opts):
         if opts is None:
@@ -147,7 +160,8 @@ class FullyConnected(OpDef):
         mult, shift = quant.conv_output_multipliers(
             x.quant.scale[0], per_channel_scales(w, units), y.quant.scale[0])
         return FCParams(**shape, act_range=activation_range_int8(o.attrs["activation"], y.quant.scale[0], out_zp),
-                        out_zp=out_zp, mult=mult, shift=shift, bias=folded_bias(bias, w.data, in_zp, axis_out=0))
+                        out_zp=out_zp, mult=mult, shift=shift, bias=folded_bias(bias, w.data, in_zp, axis_out=0),
+                        single_round=bool(g.graph.get("tflite_reference")))
 
     def emit(self, g, o, ctx):
         if is_hybrid(g, o):
@@ -162,6 +176,7 @@ class FullyConnected(OpDef):
                        ("bias", ctx.const_array(o, "bias", "int32_t", p.bias)),
                        ("mult", ctx.const_array(o, "mult", "int32_t", p.mult)),
                        ("shift", ctx.const_array(o, "shift", "int32_t", p.shift))]
+            fields += [("single_round", 1)] if p.single_round else []
             fn = "tcc_fully_connected_s8"
         elif x.dtype == "int16":
             fields += s16_fields(ctx, o, w)

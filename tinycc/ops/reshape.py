@@ -50,6 +50,16 @@ class Squeeze(Reshape):
     options_class = tflite.SqueezeOptions
     optional_inputs = unread_inputs = frozenset()
 
+    def read_options(self, opts):
+        dims = opts.SqueezeDimsAsNumpy() if opts is not None and opts.SqueezeDimsLength() else []
+        return dict(squeeze_dims=tuple(int(d) for d in np.asarray(dims).ravel()))
+
+    def output_shapes(self, g, o):
+        """The input's shape without the squeezed dims (without every 1 when none are named)."""
+        x = ir.tensor(g, o.inputs[0]).shape
+        named = {d % len(x) for d in o.attrs.get("squeeze_dims", ())} if x else set()
+        return [tuple(d for k, d in enumerate(x) if not (k in named if named else d == 1))]
+
     def check(self, g, o):
         self.expect_arity(o, (1, 1))
         super().check(g, o)

@@ -40,6 +40,14 @@ class ExpandDims(OpDef):
         if x.dtype != "float32" and x.quant != y.quant:
             raise self.fail(o, "input and output quantization differ")
 
+    def output_shapes(self, g, o):
+        x, axis = ir.tensor(g, o.inputs[0]).shape, ir.tensor(g, o.inputs[1])
+        if not axis.is_const:
+            return None
+        shape = list(x)
+        shape.insert(int(np.asarray(axis.data).ravel()[0]) % (len(x) + 1), 1)
+        return [tuple(shape)]
+
     def evaluate(self, g, o, inputs):
         return [np.asarray(inputs[0]).reshape(ir.tensor(g, o.outputs[0]).shape)]
 

@@ -17,6 +17,7 @@ def check_operators(g: nx.DiGraph) -> nx.DiGraph:
             spec.check(g, o)
         except TinyccError as e:
             raise e.located(op_index=o.index, op_kind=o.kind)
+    g.graph["tflite_reference"] = ops.tflite_reference(g)
     for tid in g.graph["inputs"]:
         if ir.tensor(g, tid).is_const or ir.producer(g, tid) is not None:
             raise TinyccError("model input is a constant or written by an operator", tensor=ir.tensor(g, tid).name)

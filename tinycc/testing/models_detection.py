@@ -33,33 +33,36 @@ def options(max_detections=5, max_classes_per_detection=1, detections_per_class=
 ANCHOR_SCALE = 1 / 255      # uint8 anchors: (q - 0) / 255
 
 
-def _postprocess(mb: ModelBuilder, box: int, cls: int, anchors: np.ndarray, opts: dict, tag: str = "") -> list[int]:
+def _postprocess(mb: ModelBuilder, box: int, cls: int, anchors: np.ndarray, opts: dict, tag: str = "",
+                 unshaped: bool = False) -> list[int]:
     m = opts["max_detections"] * (1 if opts["use_regular_nms"] else opts["max_classes_per_detection"])
     if mb.tensor_dtype(box) == "uint8":
         q = np.clip(np.round(anchors / ANCHOR_SCALE), 0, 255).astype(np.uint8)
         a = mb.tensor(list(anchors.shape), "uint8", data=q, scale=ANCHOR_SCALE, zero_point=0, name=f"anchors{tag}")
     else:
         a = mb.tensor(list(anchors.shape), "float32", data=anchors, name=f"anchors{tag}")
-    outs = [mb.tensor([1, m, 4], "float32", name=f"detection_boxes{tag}"),
-            mb.tensor([1, m], "float32", name=f"detection_classes{tag}"),
-            mb.tensor([1, m], "float32", name=f"detection_scores{tag}"),
-            mb.tensor([1], "float32", name=f"num_detections{tag}")]
+    shapes = [[], [], [], []] if unshaped else [[1, m, 4], [1, m], [1, m], [1]]
+    outs = [mb.tensor(shape, "float32", name=f"{name}{tag}") for shape, name in
+            zip(shapes, ("detection_boxes", "detection_classes", "detection_scores", "num_detections"))]
     mb.custom_op(CUSTOM_CODE, [box, cls, a], outs, opts)
     return outs
 
 
-def postprocess_alone(anchors: np.ndarray, *opts: dict, columns: int | None = None, dtype: str = "float32") -> bytes:
+def postprocess_alone(anchors: np.ndarray, *opts: dict, columns: int | None = None, dtype: str = "float32",
+                      unshaped: bool = False) -> bytes:
     """One op per options dict on two model inputs: box encodings [1, N, 4] and class
     predictions [1, N, columns] (default: the first op's num_classes + 1, a background column);
     an op whose num_classes equals ``columns`` reads no background column. Four outputs per op.
-    ``dtype`` "uint8": quantized inputs and anchors (TFLite's legacy quantized detectors)."""
+    ``dtype`` "uint8": quantized inputs and anchors (TFLite's legacy quantized detectors).
+    ``unshaped``: the outputs stored with shape [], as the converter writes them when the op
+    replaces a stand-in function (the Object Detection API's export)."""
     n = anchors.shape[0]
     columns = columns or opts[0]["num_classes"] + 1
     mb = ModelBuilder("tinycc DETECTION_POSTPROCESS test model")
     q = (dict(scale=0.05, zero_point=128), dict(scale=1 / 256, zero_point=0)) if dtype == "uint8" else ({}, {})
     box = mb.tensor([1, n, 4], dtype, name="box_encodings", **q[0])
     cls = mb.tensor([1, n, columns], dtype, name="class_predictions", **q[1])
-    outs = [t for k, o in enumerate(opts) for t in _postprocess(mb, box, cls, anchors, o, f"_{k}")]
+    outs = [t for k, o in enumerate(opts) for t in _postprocess(mb, box, cls, anchors, o, f"_{k}", unshaped)]
     return mb.build([box, cls], outs)
 
 

@@ -70,6 +70,8 @@ def candidates(g, o: ir.Op) -> list[Packed]:
     """Every packing the registered units offer for op ``o`` of graph ``g`` (units that do not
     apply, or raise ``PackError``, offer none)."""
     target, out = g.graph.get("target"), []
+    if ops.lookup(o.kind).plain_only(g, o):
+        return out
     for v in variants_for(o.kind, target, g.graph.get("optimize")):
         if not v.applies(g, o, target):
             continue
