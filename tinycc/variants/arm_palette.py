@@ -32,6 +32,8 @@ from ..ops.conv2d import Conv2D
 from ..ops.depthwise_conv2d import DepthwiseConv2D
 from ..ops.fully_connected import FullyConnected
 from . import Packed, Variant, register
+from . import arm_conv8
+from .arm_conv import pointwise
 
 MAX_BLOCK = 32              # TCC_ARM_PALETTE_MAX_BLOCK
 BLOCKS = (MAX_BLOCK, 16, 8, 4)   # a convolution's pixel blocks, largest first
@@ -54,12 +56,67 @@ PORTABLE_DW_CYCLES = 43.0
 PORTABLE_FC_CYCLES = 11.5
 
 
+# tcc_arm_palette_pw8_s8 (a pointwise convolution on tcc_arm_conv8_s8): per weight decoded into
+# the stream, per output stored from the scratch (+ per pixel and channel group), per call.
+PW8_DECODE_CYCLES = 3.0
+PW8_STORE_CYCLES, PW8_STORE_PIXEL_CYCLES = 1.0, 12.0
+PW8_CALL_CYCLES = 60.0
+PW8_GROUPS = (64, 32, 16, 8)    # output channels decoded together (at most half of them), most first
+PW8_CHUNKS = (48, 12)           # pixels per call of tcc_arm_conv8_s8 (at most)
+
+
 @dataclass(frozen=True, eq=False)
 class PalettePacked(Packed):
-    """tcc_arm_palette_*: the conv's pixel block and whether it reads windows in place."""
+    """tcc_arm_palette_*: the conv's pixel block and whether it reads windows in place; for
+    tcc_arm_palette_pw8_s8 the stream's heads and tails (``frame``, int32 [out_c / 2][6]), its
+    channel group and pixel chunk."""
     impl: ClassVar[str] = "arm_palette"
     block: int = 1
     direct: bool = False
+    frame: np.ndarray | None = None
+    group: int = 0
+    chunk: int = 0
+
+
+def _frame(g, o) -> np.ndarray | None:
+    """tcc_arm_conv8.h's heads and tails (biases, requantization) of a convolution whose
+    requantization tcc_arm_conv8_s8 does exactly (arm_conv8.pack_stream on the decoded weights:
+    out_c even, right shifts, the accumulator bound), else None. The activation clamp is the
+    kernels' own."""
+    w = ir.tensor(g, o.inputs[1])
+    if o.kind == DepthwiseConv2D.kind:     # [1][k_h][k_w][C]: per channel its taps
+        out_c, n = w.shape[3], w.shape[1] * w.shape[2]
+    else:
+        out_c, n = w.shape[0], w.size // w.shape[0]
+    if out_c % 2:
+        return None
+    weights = o.params.compressed.decode(out_c, n).reshape(out_c, 1, 1, n)
+    p = o.params
+    try:
+        pk = arm_conv8.pack_stream(weights, p.bias, p.mult, p.shift, p.out_zp)
+    except packing.PackError:
+        return None
+    rec = pk.stream.reshape(out_c // 2, -1)
+    return np.ascontiguousarray(np.concatenate([rec[:, :arm_conv8.HEAD_WORDS], rec[:, -arm_conv8.TAIL_WORDS:]],
+                                               axis=1))
+
+
+def _pointwise(g, o) -> bool:
+    """tcc_arm_palette_pw8_s8's layers: 1x1, stride 1, no padding, in_c % 4 == 0."""
+    x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
+    p, a = o.params, o.attrs
+    _, k_h, k_w, in_c = w.shape
+    return (pointwise(k_h, k_w, a["stride_h"], a["stride_w"], p.pad_top, p.pad_left) and in_c % 4 == 0
+            and in_c == x.shape[3])
+
+
+def _pw8_packs(g, o, frame) -> list:
+    if frame is None or not _pointwise(g, o):
+        return []
+    out_c, pixels = ir.tensor(g, o.inputs[1]).shape[0], o.params.batches * o.params.out_h * o.params.out_w
+    groups = [n for n in PW8_GROUPS if n <= out_c // 2]     # never the whole tensor decoded at once
+    chunks = sorted({min(pixels, n) for n in PW8_CHUNKS}, reverse=True)
+    return [PalettePacked(frame=frame, group=gr, chunk=ch) for gr in groups for ch in chunks]
 
 
 def _conv_dims(g, o):
@@ -67,6 +124,19 @@ def _conv_dims(g, o):
     out_c, k_h, k_w, k_c = w.shape
     k = k_h * k_w * k_c
     return x, out_c, k, (k + 3) // 4 * 4
+
+
+def _taps(g, o) -> int:
+    w = ir.tensor(g, o.inputs[1])
+    return w.shape[1] * w.shape[2]
+
+
+def _padded_plane(g, o) -> int:
+    """tcc_arm_palette_dw_s8's padded input plane (words): ph * pw."""
+    p, a, w = o.params, o.attrs, ir.tensor(g, o.inputs[1])
+    ph = (p.out_h - 1) * a["stride_h"] + (w.shape[1] - 1) * a["dilation_h"] + 1
+    pw = (p.out_w - 1) * a["stride_w"] + (w.shape[2] - 1) * a["dilation_w"] + 1
+    return ph * pw
 
 
 def _whole(o, direct: bool, block: int) -> bool:
@@ -89,7 +159,7 @@ class ArmPalette(Variant):
     name = "arm_palette"
     kinds = (Conv2D.kind, DepthwiseConv2D.kind, FullyConnected.kind)
     sources = ("arm/tcc_arm_palette",)
-    entries = ("tcc_arm_palette_conv_s8", "tcc_arm_palette_dw_s8", "tcc_arm_palette_fc_s8")
+    entries = ("tcc_arm_palette_conv_s8", "tcc_arm_palette_pw8_s8", "tcc_arm_palette_dw_s8", "tcc_arm_palette_fc_s8")
     reads_compressed = True     # chosen by compress_weights, for ops with compressed weights
 
     def applies(self, g, o, target):
@@ -110,6 +180,8 @@ class ArmPalette(Variant):
         """A convolution: blocks of at most 32, 16, 8 and 4 pixels (equal blocks), fastest (fewest
         decodes of the weights) first, each less scratch (compress_weights steps down while the
         arena is over its budget)."""
+        if o.kind == DepthwiseConv2D.kind:
+            return [PalettePacked(frame=_frame(g, o))]
         if o.kind != Conv2D.kind:
             return [PalettePacked()]
         x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
@@ -118,11 +190,15 @@ class ArmPalette(Variant):
         pixels = p.batches * p.out_h * p.out_w
         blocks = sorted({-(-pixels // -(-pixels // most)) for most in BLOCKS}, reverse=True)
         whole = [PalettePacked(block=pixels, direct=True)] if _whole(o, direct, pixels) else []
-        return whole + [PalettePacked(block=b, direct=direct) for b in blocks]
+        frame = _frame(g, o)
+        whole = [dataclasses.replace(pk, frame=frame) for pk in whole]
+        return _pw8_packs(g, o, frame) + whole + [PalettePacked(block=b, direct=direct, frame=frame) for b in blocks]
 
     def cycles(self, g, o, pk):
         code, macs = o.params.compressed, ops.lookup(o.kind).macs(g, o)
         y = ir.tensor(g, o.outputs[0])
+        if o.kind == Conv2D.kind and pk.group:
+            return self._pw8_cycles(g, o, pk)
         if o.kind == Conv2D.kind:
             x, out_c, k, kp = _conv_dims(g, o)
             pixels = y.size // out_c
@@ -137,6 +213,19 @@ class ArmPalette(Variant):
         pairs = _table_changes(code, p.out_depth) * (1 << 2 * code.bits) * PAIR_CYCLES
         return FC_MAC_CYCLES * macs + p.batches * (pairs + 2 * p.in_depth) + OUTPUT_CYCLES * y.size
 
+    def _pw8_cycles(self, g, o, pk):
+        """tcc_arm_conv8_s8's estimate for each channel group and chunk, the decoding, the stores."""
+        _, out_c, k, kp = _conv_dims(g, o)
+        pixels = ir.tensor(g, o.outputs[0]).size // out_c
+        total = PW8_DECODE_CYCLES * out_c * k + pixels * (PW8_STORE_CYCLES * out_c
+                                                          + PW8_STORE_PIXEL_CYCLES * -(-out_c // pk.group))
+        for c0 in range(0, out_c, pk.group):
+            gr = min(pk.group, out_c - c0)
+            for q0 in range(0, pixels, pk.chunk):
+                n = min(pk.chunk, pixels - q0)
+                total += PW8_CALL_CYCLES + arm_conv8.cycles(1, 1, n, gr, kp // 4, 1, 1, k, 1, True, False)
+        return total
+
     def plain_cycles(self, g, o):
         """The portable decoding kernel's estimated cycles (what this unit is chosen against)."""
         macs = ops.lookup(o.kind).macs(g, o)
@@ -146,13 +235,16 @@ class ArmPalette(Variant):
         return macs * (PORTABLE_DW_CYCLES if o.kind == DepthwiseConv2D.kind else PORTABLE_FC_CYCLES)
 
     def scratch_bytes(self, g, o, pk):
+        if o.kind == Conv2D.kind and pk.group:
+            _, _, _, kp = _conv_dims(g, o)
+            return (4 * pk.group // 2 * (6 + kp // 2) + (pk.chunk * pk.group + 3) // 4 * 4
+                    + arm_conv8.scratch_bytes(kp // 4, 1, 1, kp))
         if o.kind == Conv2D.kind:
             _, out_c, _, kp = _conv_dims(g, o)
             return 5 * kp + (0 if pk.direct else pk.block * kp) + (0 if _whole(o, pk.direct, pk.block) else
                                                                    pk.block * out_c)
         if o.kind == DepthwiseConv2D.kind:
-            w, y = ir.tensor(g, o.inputs[1]), ir.tensor(g, o.outputs[0])
-            return 8 * w.shape[1] * w.shape[2] + 4 * y.shape[1] * y.shape[2]
+            return 8 * _taps(g, o) + 4 * _padded_plane(g, o)
         return (4 << 2 * o.params.compressed.bits) + 2 * o.params.in_depth
 
     def reads_min(self, g, o, slot, pk):
@@ -160,7 +252,7 @@ class ArmPalette(Variant):
         per block).
         FULLY_CONNECTED: each batch row is read (widened) before its first output."""
         if o.kind == Conv2D.kind:
-            if _whole(o, pk.direct, pk.block):
+            if pk.group or _whole(o, pk.direct, pk.block):
                 return None
             plain = dataclasses.replace(o, params=dataclasses.replace(o.params, compressed=None))
             r = ops.lookup(o.kind).reads_min(g, plain, slot)
@@ -185,10 +277,15 @@ class ArmPalette(Variant):
         p, a = o.params, o.attrs
         x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
         wc = ops.compressed_weights(ctx, o)
-        quant = [("bias", ctx.const_array(o, "bias", "int32_t", p.bias)),
-                 ("mult", ctx.const_array(o, "mult", "int32_t", p.mult)),
-                 ("shift", ctx.const_array(o, "shift", "int32_t", p.shift))]
         io = f"{ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])}, {ctx.scratch(o)}"
+        if o.kind == Conv2D.kind and pk.group:
+            self._emit_pw8(g, o, ctx, pk, wc, io)
+            return
+        framed = pk.frame is not None         # no bias, mult, shift arrays
+        quant = [("bias", None), ("mult", None), ("shift", None)] if framed else [
+            ("bias", ctx.const_array(o, "bias", "int32_t", p.bias)),
+            ("mult", ctx.const_array(o, "mult", "int32_t", p.mult)),
+            ("shift", ctx.const_array(o, "shift", "int32_t", p.shift))]
         if o.kind == FullyConnected.kind:
             fields = [("batches", p.batches), ("in_depth", p.in_depth), ("out_depth", p.out_depth),
                       ("out_zp", p.out_zp), ("act_min", p.act_range[0]), ("act_max", p.act_range[1]),
@@ -205,9 +302,27 @@ class ArmPalette(Variant):
         if o.kind == DepthwiseConv2D.kind:
             params = ctx.struct(o, "tcc_depthwise_s8_params", shape + [("depth_mult", p.depth_mult),
                                                                       ("k_h", w.shape[1]), ("k_w", w.shape[2])] + window)
-            self.call(ctx, o, f"tcc_arm_palette_dw_s8(&{params}, &{wc}, {io});")
+            frame = ctx.const_array(o, "frame", "int32_t", pk.frame.ravel()) if framed else "NULL"
+            self.call(ctx, o, f"tcc_arm_palette_dw_s8(&{params}, &{wc}, {frame}, {io});")
             return
         out_c, k_h, k_w, k_c = w.shape
         params = ctx.struct(o, "tcc_conv2d_s8_params", shape + [("out_c", out_c), ("k_h", k_h), ("k_w", k_w),
                                                                 ("k_c", k_c)] + window)
-        self.call(ctx, o, f"tcc_arm_palette_conv_s8(&{params}, &{wc}, {pk.block}, {int(pk.direct)}, {io});")
+        frame = ctx.const_array(o, "frame", "int32_t", pk.frame.ravel()) if framed else "NULL"
+        self.call(ctx, o, f"tcc_arm_palette_conv_s8(&{params}, &{wc}, {frame}, {pk.block}, {int(pk.direct)}, {io});")
+
+    def _emit_pw8(self, g, o, ctx, pk, wc, io):
+        """tcc_arm_palette_pw8_s8: the layer's tcc_arm_conv8_params (no stream), the frame; the
+        call keeps tcc_arm_conv8_s8 in the build."""
+        p = o.params
+        out_c, _, _, k_c = ir.tensor(g, o.inputs[1]).shape
+        fields = [("batches", p.batches), ("in_h", p.in_h), ("in_w", p.in_w), ("in_c", k_c),
+                  ("out_h", p.out_h), ("out_w", p.out_w), ("out_c", out_c), ("k_h", 1), ("k_w", 1),
+                  ("stride_h", 1), ("stride_w", 1), ("dil_h", 1), ("dil_w", 1), ("pad_top", 0),
+                  ("pad_left", 0), ("in_zp", p.in_zp), ("groups", k_c // 4), ("band", 0), ("stream", None)]
+        params = ctx.struct(o, "tcc_arm_conv8_params", fields)
+        frame = ctx.const_array(o, "frame", "int32_t", pk.frame.ravel())
+        ctx.kernels.add("arm/tcc_arm_conv8")
+        ctx.use("ARM_CONV8_S8")
+        self.call(ctx, o, f"tcc_arm_palette_pw8_s8(&{params}, &{wc}, {frame}, {pk.group}, {pk.chunk}, "
+                          f"{p.act_range[0]}, {p.act_range[1]}, {io});")
