@@ -38,15 +38,20 @@ from .arm_conv import pointwise
 MAX_BLOCK = 32              # TCC_ARM_PALETTE_MAX_BLOCK
 BLOCKS = (MAX_BLOCK, 16, 8, 4)   # a convolution's pixel blocks, largest first
 
-# Estimated Cortex-M4 cycles (tinycc.cycles' model), fitted to tinycc bench on a DS-CNN-like model
-# (tinycc/testing/models_compress.py, 16 clusters: its 1x1 convolutions within 2 %, the 10x4
-# one within 25 %, the depthwise ones within 5 %): per MAC of each kernel's loop, per weight
-# decoded, per window byte copied, per output (requantization and store), per pair-table entry.
-CONV_MAC_CYCLES = 2.3
-DW_MAC_CYCLES = 12.0
+# Estimated Cortex-M4 cycles (tinycc.cycles' model), fitted to tinycc bench on the 16-cluster
+# MobileNet-like models of tinycc/testing/models_compress.py (32x32 and 48x48 inputs: the 3x3 and
+# 1x1 convolutions on tcc_arm_palette_conv_s8 within 5 % and 25 %, the depthwise ones within 5 %).
+# Convolution: per MAC of the 2 x 2 SMLAD loop, per step of it (2 pixels x 2 channels: entry, 4
+# requantizations and stores), per weight decoded (4- or 2-bit with k % 4 == 0; others), per window
+# and per window position copied (im2col). Depthwise: per MAC, per group of 4 channels (taps
+# decoded, padded plane), per output without a frame (the two-step requantization). FC: per MAC,
+# per pair-table entry, per output.
+CONV_MAC_CYCLES = 1.65
+CONV_STEP_CYCLES = 200.0
+DECODE_CYCLES, DECODE_SLOW_CYCLES = 3.0, 12.0
+WINDOW_CYCLES, POSITION_CYCLES = 60.0, 35.0
+DW_MAC_CYCLES, DW_GROUP_CYCLES, DW_RQ_CYCLES = 7.0, 1225.0, 10.0
 FC_MAC_CYCLES = 2.8
-DECODE_CYCLES = 12.0
-COPY_CYCLES = 3.0
 OUTPUT_CYCLES = 20.0
 PAIR_CYCLES = 4.0
 # The portable decoding kernels (tcc_compressed.c) the same way: per MAC (a convolution: plus per
@@ -58,7 +63,7 @@ PORTABLE_FC_CYCLES = 11.5
 
 # tcc_arm_palette_pw8_s8 (a pointwise convolution on tcc_arm_conv8_s8): per weight decoded into
 # the stream, per output stored from the scratch (+ per pixel and channel group), per call.
-PW8_DECODE_CYCLES = 3.0
+PW8_DECODE_CYCLES = 4.5
 PW8_STORE_CYCLES, PW8_STORE_PIXEL_CYCLES = 1.0, 12.0
 PW8_CALL_CYCLES = 60.0
 PW8_GROUPS = (64, 32, 16, 8)    # output channels decoded together (at most half of them), most first
@@ -201,14 +206,16 @@ class ArmPalette(Variant):
             return self._pw8_cycles(g, o, pk)
         if o.kind == Conv2D.kind:
             x, out_c, k, kp = _conv_dims(g, o)
+            w = ir.tensor(g, o.inputs[1])
             pixels = y.size // out_c
             blocks = -(-pixels // pk.block)
-            im2col = 0 if pk.direct else pixels * kp * COPY_CYCLES
-            return (CONV_MAC_CYCLES * macs * kp / k + DECODE_CYCLES * blocks * out_c * kp + im2col
-                    + OUTPUT_CYCLES * y.size)
+            steps = blocks * -(-min(pk.block, pixels) // 2) * -(-out_c // 2)
+            decode = DECODE_CYCLES if k % 4 == 0 and code.bits in (2, 4) else DECODE_SLOW_CYCLES
+            im2col = 0 if pk.direct else pixels * (WINDOW_CYCLES + POSITION_CYCLES * w.shape[1] * w.shape[2])
+            return CONV_MAC_CYCLES * macs * kp / k + CONV_STEP_CYCLES * steps + decode * blocks * out_c * kp + im2col
         if o.kind == DepthwiseConv2D.kind:
-            w = ir.tensor(g, o.inputs[1])
-            return DW_MAC_CYCLES * macs + DECODE_CYCLES * w.size + OUTPUT_CYCLES * y.size
+            rq = 0 if pk.frame is not None else DW_RQ_CYCLES * y.size
+            return DW_MAC_CYCLES * macs + DW_GROUP_CYCLES * y.shape[0] * y.shape[3] / 4 + rq
         p = o.params
         pairs = _table_changes(code, p.out_depth) * (1 << 2 * code.bits) * PAIR_CYCLES
         return FC_MAC_CYCLES * macs + p.batches * (pairs + 2 * p.in_depth) + OUTPUT_CYCLES * y.size

@@ -323,6 +323,18 @@ static uint32_t *tcc_pal_decode_pair8(const tcc_wcode *w, int32_t a, int32_t k, 
     const uint32_t bits = (uint32_t)w->bits, m = (1u << bits) - 1u;
     ta = ta != NULL ? ta : tcc_pal_int4;
     tb = tb != NULL ? tb : tcc_pal_int4;
+    if (bits == 4) {                                  /* 4 weights in 2 bytes: no shifts by bits */
+        const uint8_t *ua = (const uint8_t *)ta, *ub = (const uint8_t *)tb;
+        const uint8_t *da = w->index + a * k / 2, *db = da + k / 2;
+        for (int32_t e = 0; e < k; e += 4, da += 2, db += 2, dst += 2) {
+            const uint32_t va = (uint32_t)da[0] | (uint32_t)da[1] << 8, vb = (uint32_t)db[0] | (uint32_t)db[1] << 8;
+            dst[0] = (uint32_t)ua[va & 15u] | (uint32_t)ub[vb & 15u] << 8 | (uint32_t)ua[(va >> 8) & 15u] << 16
+                     | (uint32_t)ub[(vb >> 8) & 15u] << 24;
+            dst[1] = (uint32_t)ua[(va >> 4) & 15u] | (uint32_t)ub[(vb >> 4) & 15u] << 8 | (uint32_t)ua[va >> 12] << 16
+                     | (uint32_t)ub[vb >> 12] << 24;
+        }
+        return dst;
+    }
     for (int32_t e = 0; e < k; e += 4, dst += 2) {
         const uint32_t va = tcc_pal_idx4(w, a * k + e), vb = tcc_pal_idx4(w, (a + 1) * k + e);
         dst[0] = (uint32_t)(uint8_t)ta[va & m] | (uint32_t)(uint8_t)tb[vb & m] << 8
@@ -367,6 +379,11 @@ void tcc_arm_palette_pw8_s8(const tcc_arm_conv8_params *p, const tcc_wcode *w, c
                 if (clamp) {
                     for (int32_t j = 0; j < g; ++j) {
                         dst[j] = (int8_t)tcc_clamp(r[j], act_min, act_max);
+                    }
+                } else if (g % 4 == 0) {              /* words (out_c % 4 need not hold: unaligned) */
+                    for (int32_t j = 0; j < g; j += 4) {
+                        const uint32_t v = tcc_pal_word(r + j);
+                        memcpy(dst + j, &v, 4);
                     }
                 } else {
                     memcpy(dst, r, (size_t)g);
