@@ -68,6 +68,9 @@ PW8_STORE_CYCLES, PW8_STORE_PIXEL_CYCLES = 1.0, 12.0
 PW8_CALL_CYCLES = 60.0
 PW8_GROUPS = (64, 32, 16, 8)    # output channels decoded together (at most half of them), most first
 PW8_CHUNKS = (48, 12)           # pixels per call of tcc_arm_conv8_s8 (at most)
+C8_ROWS = (6, 3)                # tcc_arm_palette_c8_s8: output rows per call (at most)
+C8_DECODE_CYCLES = 25.0         # per weight decoded into the stream (any position, any bits)
+C8_FIELD_ROW_CYCLES = 58.0      # per output pixel, kernel row and channel group beyond arm_conv8's estimate
 
 
 @dataclass(frozen=True, eq=False)
@@ -81,6 +84,7 @@ class PalettePacked(Packed):
     frame: np.ndarray | None = None
     group: int = 0
     chunk: int = 0
+    rows: int = 0               # tcc_arm_palette_c8_s8: output rows per call (group > 0)
 
 
 def _frame(g, o) -> np.ndarray | None:
@@ -113,6 +117,16 @@ def _pointwise(g, o) -> bool:
     _, k_h, k_w, in_c = w.shape
     return (pointwise(k_h, k_w, a["stride_h"], a["stride_w"], p.pad_top, p.pad_left) and in_c % 4 == 0
             and in_c == x.shape[3])
+
+
+def _c8_packs(g, o, frame) -> list:
+    """tcc_arm_palette_c8_s8's packings: channel groups x bands of rows (not pointwise)."""
+    if frame is None or _pointwise(g, o):
+        return []
+    out_c, out_h = ir.tensor(g, o.inputs[1]).shape[0], o.params.out_h
+    groups = [n for n in PW8_GROUPS if n <= out_c // 2]
+    rows = sorted({min(out_h, n) for n in C8_ROWS}, reverse=True)
+    return [PalettePacked(frame=frame, group=gr, rows=r) for gr in groups for r in rows]
 
 
 def _pw8_packs(g, o, frame) -> list:
@@ -164,7 +178,7 @@ class ArmPalette(Variant):
     name = "arm_palette"
     kinds = (Conv2D.kind, DepthwiseConv2D.kind, FullyConnected.kind)
     sources = ("arm/tcc_arm_palette",)
-    entries = ("tcc_arm_palette_conv_s8", "tcc_arm_palette_pw8_s8", "tcc_arm_palette_dw_s8", "tcc_arm_palette_fc_s8")
+    entries = ("tcc_arm_palette_conv_s8", "tcc_arm_palette_pw8_s8", "tcc_arm_palette_c8_s8", "tcc_arm_palette_dw_s8", "tcc_arm_palette_fc_s8")
     reads_compressed = True     # chosen by compress_weights, for ops with compressed weights
 
     def applies(self, g, o, target):
@@ -197,11 +211,13 @@ class ArmPalette(Variant):
         whole = [PalettePacked(block=pixels, direct=True)] if _whole(o, direct, pixels) else []
         frame = _frame(g, o)
         whole = [dataclasses.replace(pk, frame=frame) for pk in whole]
-        return _pw8_packs(g, o, frame) + whole + [PalettePacked(block=b, direct=direct, frame=frame) for b in blocks]
+        return _pw8_packs(g, o, frame) + _c8_packs(g, o, frame) + whole + [PalettePacked(block=b, direct=direct, frame=frame) for b in blocks]
 
     def cycles(self, g, o, pk):
         code, macs = o.params.compressed, ops.lookup(o.kind).macs(g, o)
         y = ir.tensor(g, o.outputs[0])
+        if o.kind == Conv2D.kind and pk.rows:
+            return self._c8_cycles(g, o, pk)
         if o.kind == Conv2D.kind and pk.group:
             return self._pw8_cycles(g, o, pk)
         if o.kind == Conv2D.kind:
@@ -219,6 +235,23 @@ class ArmPalette(Variant):
         p = o.params
         pairs = _table_changes(code, p.out_depth) * (1 << 2 * code.bits) * PAIR_CYCLES
         return FC_MAC_CYCLES * macs + p.batches * (pairs + 2 * p.in_depth) + OUTPUT_CYCLES * y.size
+
+    def _c8_cycles(self, g, o, pk):
+        """tcc_arm_conv8_s8's estimate for each channel group and band, the decoding, the stores."""
+        x, out_c, k, kp = _conv_dims(g, o)
+        p, a = o.params, o.attrs
+        _, k_h, k_w, in_c = ir.tensor(g, o.inputs[1]).shape
+        banded = arm_conv8.band(in_c, k_h, a["stride_h"], a["dilation_h"])
+        pixels = ir.tensor(g, o.outputs[0]).size // out_c
+        total = (C8_DECODE_CYCLES * out_c * kp + pixels * out_c * PW8_STORE_CYCLES
+                 + C8_FIELD_ROW_CYCLES * pixels * k_h * -(-out_c // pk.group))
+        for c0 in range(0, out_c, pk.group):
+            gr = min(pk.group, out_c - c0)
+            for r0 in range(0, p.out_h, pk.rows):
+                n = min(pk.rows, p.out_h - r0)
+                total += p.batches * (PW8_CALL_CYCLES + arm_conv8.cycles(1, n, p.out_w, gr, kp // 4, k_h, k_w, in_c,
+                                                                           a["stride_h"], False, banded))
+        return total
 
     def _pw8_cycles(self, g, o, pk):
         """tcc_arm_conv8_s8's estimate for each channel group and chunk, the decoding, the stores."""
@@ -242,6 +275,11 @@ class ArmPalette(Variant):
         return macs * (PORTABLE_DW_CYCLES if o.kind == DepthwiseConv2D.kind else PORTABLE_FC_CYCLES)
 
     def scratch_bytes(self, g, o, pk):
+        if o.kind == Conv2D.kind and pk.rows:
+            _, _, _, kp = _conv_dims(g, o)
+            _, k_h, k_w, in_c = ir.tensor(g, o.inputs[1]).shape
+            return (4 * pk.group // 2 * (6 + kp // 2) + (pk.rows * o.params.out_w * pk.group + 3) // 4 * 4
+                    + arm_conv8.scratch_bytes(kp // 4, k_h, k_w, in_c))
         if o.kind == Conv2D.kind and pk.group:
             _, _, _, kp = _conv_dims(g, o)
             return (4 * pk.group // 2 * (6 + kp // 2) + (pk.chunk * pk.group + 3) // 4 * 4
@@ -285,6 +323,9 @@ class ArmPalette(Variant):
         x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
         wc = ops.compressed_weights(ctx, o)
         io = f"{ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])}, {ctx.scratch(o)}"
+        if o.kind == Conv2D.kind and pk.rows:
+            self._emit_c8(g, o, ctx, pk, wc, io)
+            return
         if o.kind == Conv2D.kind and pk.group:
             self._emit_pw8(g, o, ctx, pk, wc, io)
             return
@@ -332,4 +373,24 @@ class ArmPalette(Variant):
         ctx.kernels.add("arm/tcc_arm_conv8")
         ctx.use("ARM_CONV8_S8")
         self.call(ctx, o, f"tcc_arm_palette_pw8_s8(&{params}, &{wc}, {frame}, {pk.group}, {pk.chunk}, "
+                          f"{p.act_range[0]}, {p.act_range[1]}, {io});")
+
+    def _emit_c8(self, g, o, ctx, pk, wc, io):
+        """tcc_arm_palette_c8_s8: the layer's tcc_arm_conv8_params (no stream), the frame, the
+        stream's order of the weights; the call keeps tcc_arm_conv8_s8 in the build."""
+        p, a = o.params, o.attrs
+        out_c, k_h, k_w, k_c = ir.tensor(g, o.inputs[1]).shape
+        kp = (k_h * k_w * k_c + 3) // 4 * 4
+        fields = [("batches", p.batches), ("in_h", p.in_h), ("in_w", p.in_w), ("in_c", k_c),
+                  ("out_h", p.out_h), ("out_w", p.out_w), ("out_c", out_c), ("k_h", k_h), ("k_w", k_w),
+                  ("stride_h", a["stride_h"]), ("stride_w", a["stride_w"]),
+                  ("dil_h", a["dilation_h"]), ("dil_w", a["dilation_w"]), ("pad_top", p.pad_top),
+                  ("pad_left", p.pad_left), ("in_zp", p.in_zp), ("groups", kp // 4),
+                  ("band", int(arm_conv8.band(k_c, k_h, a["stride_h"], a["dilation_h"]))), ("stream", None)]
+        params = ctx.struct(o, "tcc_arm_conv8_params", fields)
+        frame = ctx.const_array(o, "frame", "int32_t", pk.frame.ravel())
+        order = ctx.const_array(o, "order", "uint16_t", packing.conv_k_order(k_h, k_w, k_c))
+        ctx.kernels.add("arm/tcc_arm_conv8")
+        ctx.use("ARM_CONV8_S8")
+        self.call(ctx, o, f"tcc_arm_palette_c8_s8(&{params}, &{wc}, {frame}, {order}, {pk.group}, {pk.rows}, "
                           f"{p.act_range[0]}, {p.act_range[1]}, {io});")

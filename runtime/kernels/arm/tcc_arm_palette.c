@@ -139,7 +139,8 @@ static inline int32_t tcc_pal_add_shift(int32_t add)
 #endif
 }
 
-#if !defined(TCC_OMIT_ARM_PALETTE_CONV_S8) || !defined(TCC_OMIT_ARM_PALETTE_PW8_S8)
+#if !defined(TCC_OMIT_ARM_PALETTE_CONV_S8) || !defined(TCC_OMIT_ARM_PALETTE_PW8_S8) || \
+    !defined(TCC_OMIT_ARM_PALETTE_C8_S8)
 /* INT4's values by nibble (the table tcc_wtable leaves NULL). */
 static const int8_t tcc_pal_int4[16] = {0, 1, 2, 3, 4, 5, 6, 7, -8, -7, -6, -5, -4, -3, -2, -1};
 #endif
@@ -387,6 +388,75 @@ void tcc_arm_palette_pw8_s8(const tcc_arm_conv8_params *p, const tcc_wcode *w, c
                     }
                 } else {
                     memcpy(dst, r, (size_t)g);
+                }
+            }
+        }
+    }
+}
+#endif
+
+#ifndef TCC_OMIT_ARM_PALETTE_C8_S8
+/* Weight e's value (its channel's table t; NULL: INT4). */
+static inline uint32_t tcc_pal_byte(const tcc_wcode *w, const int8_t *t, int32_t e)
+{
+    const uint32_t pos = (uint32_t)e * (uint32_t)w->bits;
+    const uint32_t i = ((uint32_t)w->index[pos / 8] >> (pos & 7u)) & ((1u << w->bits) - 1u);
+    return (uint32_t)(uint8_t)(t != NULL ? t[i] : tcc_pal_int4[i]);
+}
+
+void tcc_arm_palette_c8_s8(const tcc_arm_conv8_params *p, const tcc_wcode *w, const int32_t *frame,
+                           const uint16_t *order, int32_t group, int32_t rows, int32_t act_min, int32_t act_max,
+                           const int8_t *in, int8_t *out, void *scratch)
+{
+    const int32_t k = p->k_h * p->k_w * p->in_c, k4 = 4 * p->groups, out_c = p->out_c;
+    const int32_t plane = p->out_h * p->out_w, span = (p->k_h - 1) * p->dil_h;
+    const int clamp = act_min > -128 || act_max < 127;
+    int32_t *stream = (int32_t *)scratch;
+    int8_t *res = (int8_t *)(stream + group / 2 * (6 + 2 * p->groups));
+    void *col = res + ((rows * p->out_w * group + 3) & ~3);
+    tcc_arm_conv8_params q = *p;
+    q.batches = 1;
+    q.stream = stream;
+    for (int32_t c0 = 0; c0 < out_c; c0 += group) {
+        const int32_t g = TCC_MIN(group, out_c - c0);
+        int32_t *s = stream;
+        for (int32_t c = c0; c < c0 + g; c += 2) {       /* the channels' stream, in conv8's order */
+            const int32_t *f = frame + 3 * c;
+            const int8_t *ta = tcc_wtable(w, c), *tb = tcc_wtable(w, c + 1);
+            uint32_t *d = (uint32_t *)(s + 2);
+            s[0] = f[0];
+            s[1] = f[1];
+            for (int32_t j = 0; j < k4; j += 4, d += 2) {
+                uint32_t va[4], vb[4];
+                for (int32_t t = 0; t < 4; ++t) {
+                    const int32_t e = j + t < k ? order[j + t] : -1;
+                    va[t] = e < 0 ? 0u : tcc_pal_byte(w, ta, c * k + e);
+                    vb[t] = e < 0 ? 0u : tcc_pal_byte(w, tb, (c + 1) * k + e);
+                }
+                d[0] = va[0] | vb[0] << 8 | va[2] << 16 | vb[2] << 24;
+                d[1] = va[1] | vb[1] << 8 | va[3] << 16 | vb[3] << 24;
+            }
+            s = (int32_t *)d;
+            memcpy(s, f + 2, 4 * sizeof *s);
+            s += 4;
+        }
+        q.out_c = g;
+        for (int32_t b = 0; b < p->batches; ++b) {
+            const int8_t *img = in + b * p->in_h * p->in_w * p->in_c;
+            for (int32_t r0 = 0; r0 < p->out_h; r0 += rows) {   /* a band of output rows: a sub-image */
+                const int32_t n = TCC_MIN(rows, p->out_h - r0);
+                const int32_t ys = r0 * p->stride_h - p->pad_top, ye = (r0 + n - 1) * p->stride_h - p->pad_top + span;
+                const int32_t y0 = TCC_MAX(ys, 0), y1 = TCC_MIN(ye, p->in_h - 1);
+                q.out_h = n;
+                q.pad_top = y0 - ys;
+                q.in_h = y1 - y0 + 1;
+                tcc_arm_conv8_s8(&q, img + y0 * p->in_w * p->in_c, res, col);
+                int8_t *dst = out + (b * plane + r0 * p->out_w) * out_c + c0;
+                for (int32_t i = 0; i < n * p->out_w; ++i, dst += out_c) {
+                    const int8_t *r = res + i * g;
+                    for (int32_t jj = 0; jj < g; ++jj) {
+                        dst[jj] = clamp ? (int8_t)tcc_clamp(r[jj], act_min, act_max) : r[jj];
+                    }
                 }
             }
         }

@@ -38,6 +38,16 @@ void tcc_arm_palette_conv_s8(const tcc_conv2d_s8_params *p, const tcc_wcode *w, 
 void tcc_arm_palette_pw8_s8(const tcc_arm_conv8_params *p, const tcc_wcode *w, const int32_t *frame, int32_t group,
                             int32_t chunk, int32_t act_min, int32_t act_max, const int8_t *in, int8_t *out,
                             void *scratch);
+/* Any other CONV_2D that tcc_arm_conv8_s8 runs (out_c even) the same way: per `group` output
+ * channels their stream is decoded once (order: tinycc/packing.py's conv_k_order, the model's
+ * weight index of each stream position), then tcc_arm_conv8_s8 computes them for `rows` output
+ * rows at a time (a band: the input rows its windows read, as a sub-image with its own top
+ * padding) into the scratch, stored in place (clamped), so the output never shares the input.
+ * scratch (4-byte aligned): the stream as above, rows * out_w * group bytes rounded up to 4,
+ * TCC_ARM_CONV8_SCRATCH(p->groups, p->k_h, p->k_w, p->in_c). */
+void tcc_arm_palette_c8_s8(const tcc_arm_conv8_params *p, const tcc_wcode *w, const int32_t *frame,
+                           const uint16_t *order, int32_t group, int32_t rows, int32_t act_min, int32_t act_max,
+                           const int8_t *in, int8_t *out, void *scratch);
 /* depth_mult 1, in_c % 4 == 0. 4 channels at a time: all their inputs are read before their
  * outputs are written. frame (or NULL): per channel pair tcc_arm_conv8.h's head and tail (6
  * words), as tcc_arm_palette_conv_s8's. scratch (4-byte aligned): 8 * k_h * k_w bytes (4
