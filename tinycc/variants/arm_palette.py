@@ -51,6 +51,7 @@ CONV_STEP_CYCLES = 200.0
 DECODE_CYCLES, DECODE_SLOW_CYCLES = 3.0, 12.0
 WINDOW_CYCLES, POSITION_CYCLES = 60.0, 35.0
 DW_MAC_CYCLES, DW_GROUP_CYCLES, DW_RQ_CYCLES = 7.0, 1225.0, 10.0
+DW_BAND_CYCLES = 4.0            # band: per output pixel per 4 channels (the copy from res; rows padded again)
 FC_MAC_CYCLES = 2.8
 OUTPUT_CYCLES = 20.0
 PAIR_CYCLES = 4.0
@@ -199,8 +200,9 @@ class ArmPalette(Variant):
         """A convolution: blocks of at most 32, 16, 8 and 4 pixels (equal blocks), fastest (fewest
         decodes of the weights) first, each less scratch (compress_weights steps down while the
         arena is over its budget)."""
-        if o.kind == DepthwiseConv2D.kind:
-            return [PalettePacked(frame=_frame(g, o))]
+        if o.kind == DepthwiseConv2D.kind:       # the padded plane, then one output row's rows (band)
+            frame = _frame(g, o)
+            return [PalettePacked(frame=frame), PalettePacked(frame=frame, direct=True)]
         if o.kind != Conv2D.kind:
             return [PalettePacked()]
         x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
@@ -231,7 +233,8 @@ class ArmPalette(Variant):
             return CONV_MAC_CYCLES * macs * kp / k + CONV_STEP_CYCLES * steps + decode * blocks * out_c * kp + im2col
         if o.kind == DepthwiseConv2D.kind:
             rq = 0 if pk.frame is not None else DW_RQ_CYCLES * y.size
-            return DW_MAC_CYCLES * macs + DW_GROUP_CYCLES * y.shape[0] * y.shape[3] / 4 + rq
+            band = DW_BAND_CYCLES * y.size / y.shape[3] * 4 if pk.direct else 0    # per pixel per 4 channels
+            return DW_MAC_CYCLES * macs + DW_GROUP_CYCLES * y.shape[0] * y.shape[3] / 4 + rq + band
         p = o.params
         pairs = _table_changes(code, p.out_depth) * (1 << 2 * code.bits) * PAIR_CYCLES
         return FC_MAC_CYCLES * macs + p.batches * (pairs + 2 * p.in_depth) + OUTPUT_CYCLES * y.size
@@ -288,6 +291,11 @@ class ArmPalette(Variant):
             _, out_c, _, kp = _conv_dims(g, o)
             return 5 * kp + (0 if pk.direct else pk.block * kp) + (0 if _whole(o, pk.direct, pk.block) else
                                                                    pk.block * out_c)
+        if o.kind == DepthwiseConv2D.kind and pk.direct:     # band
+            p, a, y = o.params, o.attrs, ir.tensor(g, o.outputs[0])
+            rows = (ir.tensor(g, o.inputs[1]).shape[1] - 1) * a["dilation_h"] + 1
+            ph = (p.out_h - 1) * a["stride_h"] + rows
+            return 8 * _taps(g, o) + 4 * _padded_plane(g, o) // ph * rows + 4 * y.shape[1] * y.shape[2]
         if o.kind == DepthwiseConv2D.kind:
             return 8 * _taps(g, o) + 4 * _padded_plane(g, o)
         return (4 << 2 * o.params.compressed.bits) + 2 * o.params.in_depth
@@ -351,7 +359,7 @@ class ArmPalette(Variant):
             params = ctx.struct(o, "tcc_depthwise_s8_params", shape + [("depth_mult", p.depth_mult),
                                                                       ("k_h", w.shape[1]), ("k_w", w.shape[2])] + window)
             frame = ctx.const_array(o, "frame", "int32_t", pk.frame.ravel()) if framed else "NULL"
-            self.call(ctx, o, f"tcc_arm_palette_dw_s8(&{params}, &{wc}, {frame}, {io});")
+            self.call(ctx, o, f"tcc_arm_palette_dw_s8(&{params}, &{wc}, {frame}, {int(pk.direct)}, {io});")
             return
         out_c, k_h, k_w, k_c = w.shape
         params = ctx.struct(o, "tcc_conv2d_s8_params", shape + [("out_c", out_c), ("k_h", k_h), ("k_w", k_w),

@@ -336,6 +336,18 @@ static uint32_t *tcc_pal_decode_pair8(const tcc_wcode *w, int32_t a, int32_t k, 
         }
         return dst;
     }
+    if (bits == 2) {                                  /* 4 weights in a byte */
+        const uint8_t *ua = (const uint8_t *)ta, *ub = (const uint8_t *)tb;
+        const uint8_t *da = w->index + a * k / 4, *db = da + k / 4;
+        for (int32_t e = 0; e < k; e += 4, ++da, ++db, dst += 2) {
+            const uint32_t va = *da, vb = *db;
+            dst[0] = (uint32_t)ua[va & 3u] | (uint32_t)ub[vb & 3u] << 8 | (uint32_t)ua[(va >> 4) & 3u] << 16
+                     | (uint32_t)ub[(vb >> 4) & 3u] << 24;
+            dst[1] = (uint32_t)ua[(va >> 2) & 3u] | (uint32_t)ub[(vb >> 2) & 3u] << 8 | (uint32_t)ua[va >> 6] << 16
+                     | (uint32_t)ub[vb >> 6] << 24;
+        }
+        return dst;
+    }
     for (int32_t e = 0; e < k; e += 4, dst += 2) {
         const uint32_t va = tcc_pal_idx4(w, a * k + e), vb = tcc_pal_idx4(w, (a + 1) * k + e);
         dst[0] = (uint32_t)(uint8_t)ta[va & m] | (uint32_t)(uint8_t)tb[vb & m] << 8
@@ -484,12 +496,13 @@ static void tcc_pal_decode_taps(const tcc_wcode *w, int32_t oc, int32_t e, int32
     TCC_WEIGHTS(e, n, dst[step * i_] = (int16_t)v_);
 }
 
-/* The input of channels c .. c + 3 (words) with the windows' padding, rows y0 .. y0 + ph - 1
- * and columns x0 .. x0 + pw - 1 of the image (outside it: zp4), into pad [ph][pw]. */
+/* The input of channels c .. c + 3 (words) with the windows' padding, its rows first .. first +
+ * ph - 1 (row 0: the image's row -pad_top) and columns -pad_left .. pw - 1 - pad_left (outside the
+ * image: zp4), into pad [ph][pw]. */
 static void tcc_pal_dw_pad(const tcc_depthwise_s8_params *p, const int8_t *img, int32_t c, uint32_t zp4,
-                           int32_t ph, int32_t pw, uint32_t *pad)
+                           int32_t first, int32_t ph, int32_t pw, uint32_t *pad)
 {
-    const int32_t c_n = p->in_c, y0 = -p->pad_top, x0 = -p->pad_left;
+    const int32_t c_n = p->in_c, y0 = first - p->pad_top, x0 = -p->pad_left;
     const int32_t xa = TCC_MIN(TCC_MAX(-x0, 0), pw), xb = TCC_MAX(TCC_MIN(p->in_w - x0, pw), xa);
     for (int32_t y = 0; y < ph; ++y, pad += pw) {
         const int32_t iy = y0 + y;
@@ -514,7 +527,7 @@ static void tcc_pal_dw_pad(const tcc_depthwise_s8_params *p, const int8_t *img, 
 }
 
 void tcc_arm_palette_dw_s8(const tcc_depthwise_s8_params *p, const tcc_wcode *w, const int32_t *frame,
-                           const int8_t *in, int8_t *out, void *scratch)
+                           int32_t band, const int8_t *in, int8_t *out, void *scratch)
 {
 
     const int32_t c_n = p->in_c, taps = p->k_h * p->k_w, plane = p->out_h * p->out_w;
@@ -526,7 +539,10 @@ void tcc_arm_palette_dw_s8(const tcc_depthwise_s8_params *p, const tcc_wcode *w,
     const int32_t k_h = p->k_h, k_w = p->k_w, dil_w = p->dil_w, out_h = p->out_h, out_w = p->out_w;
     const int32_t sh = p->stride_h, sw = p->stride_w, lo = p->act_min, hi = p->act_max;
     int16_t *wk = (int16_t *)scratch;                 /* [tap][w0 w2 w1 w3] */
-    uint32_t *pad = (uint32_t *)(wk + 4 * taps);      /* [ph][pw]: the 4 channels' padded input */
+    const int32_t rows = band ? (p->k_h - 1) * p->dil_h + 1 : ph;   /* padded rows held */
+    const int32_t rstride = band ? 4 : c_n;
+    uint32_t *pad = (uint32_t *)(wk + 4 * taps);      /* [rows][pw]: the 4 channels' padded input */
+    int8_t *res = (int8_t *)(pad + rows * pw);        /* band: [plane][4], the 4 channels' outputs */
     for (int32_t bt = 0; bt < p->batches; ++bt) {
         const int8_t *img = in + bt * p->in_h * p->in_w * c_n;
         int8_t *dst = out + bt * plane * c_n;
@@ -546,12 +562,20 @@ void tcc_arm_palette_dw_s8(const tcc_depthwise_s8_params *p, const tcc_wcode *w,
                     tcc_pal_rq(rq + m, p->mult[c + m], p->shift[c + m], p->out_zp, p->act_min, p->act_max);
                 }
             }
-            /* all the 4 channels' inputs are read before any of their outputs is stored */
-            tcc_pal_dw_pad(p, img, c, zp4, ph, pw, pad);
+            /* all the 4 channels' inputs are read before any of their outputs is stored (band: the
+             * outputs wait in res) */
+            if (!band) {
+                tcc_pal_dw_pad(p, img, c, zp4, 0, ph, pw, pad);
+            }
             for (int32_t oy = 0; oy < out_h; ++oy) {
                 const uint32_t *row = pad + oy * sh * pw;
                 int8_t *r = dst + oy * out_w * c_n + c;
-                for (int32_t ox = 0; ox < out_w; ++ox, row += sw, r += c_n) {
+                if (band) {
+                    tcc_pal_dw_pad(p, img, c, zp4, oy * sh, rows, pw, pad);
+                    row = pad;
+                    r = res + oy * out_w * 4;
+                }
+                for (int32_t ox = 0; ox < out_w; ++ox, row += sw, r += rstride) {
                     int32_t s0 = bias[0], s1 = bias[1], s2 = bias[2], s3 = bias[3];
                     const uint32_t *wt = (const uint32_t *)wk;
                     if (three) {
@@ -582,6 +606,9 @@ void tcc_arm_palette_dw_s8(const tcc_depthwise_s8_params *p, const tcc_wcode *w,
                     }
                     tcc_pal_out4(r, s0, s1, s2, s3, rq);
                 }
+            }
+            for (int32_t q = 0; band && q < plane; ++q) {     /* the 4 channels' planes, all inputs read */
+                memcpy(dst + q * c_n + c, res + 4 * q, 4);
             }
         }
     }

@@ -52,9 +52,11 @@ void tcc_arm_palette_c8_s8(const tcc_arm_conv8_params *p, const tcc_wcode *w, co
  * outputs are written. frame (or NULL): per channel pair tcc_arm_conv8.h's head and tail (6
  * words), as tcc_arm_palette_conv_s8's. scratch (4-byte aligned): 8 * k_h * k_w bytes (4
  * channels' taps, int16), then 4 * ph * pw (the 4 channels' input with the windows' padding:
- * ph = (out_h - 1) * stride_h + (k_h - 1) * dil_h + 1, pw the same across). */
+ * ph = (out_h - 1) * stride_h + (k_h - 1) * dil_h + 1, pw the same across); with `band` only
+ * the (k_h - 1) * dil_h + 1 padded rows of one output row at a time (4 * rows * pw), then
+ * 4 * out_h * out_w (the 4 channels' outputs, stored once all their inputs were read). */
 void tcc_arm_palette_dw_s8(const tcc_depthwise_s8_params *p, const tcc_wcode *w, const int32_t *frame,
-                           const int8_t *in, int8_t *out, void *scratch);
+                           int32_t band, const int8_t *in, int8_t *out, void *scratch);
 /* in_depth * bits % 8 == 0 (every row starts a byte). scratch (4-byte aligned):
  * 4 << (2 * bits) bytes (the products table of index pairs: int16 weight pairs), then
  * 2 * in_depth (the batch row as int16). */
