@@ -3,17 +3,28 @@
 The portable decoding kernels (tcc_compressed.c) cost ~8-40 cycles per MAC on a Cortex-M4;
 these keep the weights compressed in flash and decode them into a small scratch:
 
-  * CONV_2D (no groups): per block of pixels (a 1x1 stride-1 unpadded one: all pixels, its
+  * CONV_2D that arm_conv8 runs exactly (``_frame``: arm_conv8.pack_stream on the decoded
+    weights) on arm_conv8's own loops: per group of at most half the output channels their
+    weights decoded once into tcc_arm_conv8_s8's stream in the scratch, then that kernel called
+    on chunks of pixels (pointwise: tcc_arm_palette_pw8_s8) or bands of output rows as
+    sub-images (tcc_arm_palette_c8_s8), its outputs stored in place: never sharing the input;
+  * other CONV_2D (no groups): per block of pixels (a 1x1 stride-1 unpadded one: all pixels, its
     outputs stored in place, not sharing the input; else or if that is over the RAM budget at
-    most 32, 16, 8 or 4: the largest that keeps the arena within its budget, blocks of equal size), their windows (im2col, none for a 1x1 unpadded convolution) and, per pair of output
+    most 32, 16, 8 or 4: the largest that keeps the arena within its budget, blocks of equal
+    size), their windows (im2col, none for a 1x1 unpadded convolution) and, per pair of output
     channels, the channels' weights as int16; 2 pixels x 2 channels per SMLAD step. The block's
     outputs are stored after all its windows were read (the portable kernel's order);
-  * DEPTHWISE_CONV_2D (depth multiplier 1, channels % 4 == 0): 4 channels' taps decoded, the 4
-    channels computed side by side (SMLABB / SMLATT), their planes stored once read: the
-    portable kernel's overlap rule holds;
+  * DEPTHWISE_CONV_2D (depth multiplier 1, channels % 4 == 0): 4 channels' taps decoded, their
+    input copied with the windows' padding (the whole plane, or one output row's rows:
+    ``direct``), the 4 channels computed side by side (SMLABB / SMLATT), their planes stored
+    once read: the portable kernel's overlap rule holds;
   * FULLY_CONNECTED (each row a whole number of bytes): the input row widened to int16 once,
     and a table of int16 weight pairs for every pair of indices (2^(2 bits) words, rebuilt when
     the row's value table changes), so each index byte gives its SMLADs directly.
+
+Convolutions and depthwise requantize as tcc_arm_conv8_s8 (SMMLAR on the doubled accumulator,
+the frame's heads and tails) where ``_frame`` proves it exact, else with one exact 64-bit
+multiply-add per output.
 
 ``compress_weights`` asks for these packings (``reads_compressed``), since ``pack_weights``
 leaves compressed ops alone; they are taken when their estimated cycles beat the portable
