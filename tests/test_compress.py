@@ -212,7 +212,8 @@ def test_arm_palette_pointwise_kernels_in_qemu(tmp_path):
 
 def test_mobilenet_like_on_conv8_loops_in_qemu(tmp_path):
     """The 4-cluster MobileNet-like model (cortex-m4): its 3x3 stride-2 first layer on
-    tcc_arm_palette_c8_s8 (bands of rows), pointwise layers on tcc_arm_palette_pw8_s8, the
+    tcc_arm_palette_c8_s8 (bands of rows), pointwise layers on tcc_arm_palette_pw8_s8 (one chunk by
+    chunk, its output sharing its input), the
     depthwise ones with the SMMLAR requantization (frame), one of them a row at a time (band:
     its padded plane over the RAM budget), bit-exact with TFLite Micro in QEMU."""
     needs_qemu()
@@ -222,6 +223,7 @@ def test_mobilenet_like_on_conv8_loops_in_qemu(tmp_path):
     packed = {g.nodes[n]["value"].index: g.nodes[n]["value"].params.packed for n in g.nodes
               if getattr(g.nodes[n]["value"], "params", None) is not None}
     assert packed[0].impl == "arm_palette" and packed[0].rows > 0
-    assert any(pk.impl == "arm_palette" and pk.group and not pk.rows for pk in packed.values())
+    assert any(pk.impl == "arm_palette" and pk.group and not pk.rows and not pk.in_place for pk in packed.values())
+    assert packed[2].impl == "arm_palette" and packed[2].in_place      # its output shares its input
     assert packed[3].impl == "arm_palette" and packed[3].frame is not None and packed[3].direct
     _check(tmp_path, model, samples=2, mode="qemu")

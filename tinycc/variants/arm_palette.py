@@ -80,6 +80,7 @@ PW8_STORE_CYCLES, PW8_STORE_PIXEL_CYCLES = 1.0, 12.0
 PW8_CALL_CYCLES = 60.0
 PW8_GROUPS = (64, 32, 16, 8)    # output channels decoded together (at most half of them), most first
 PW8_CHUNKS = (48, 12)           # pixels per call of tcc_arm_conv8_s8 (at most)
+PW8_IN_PLACE_CHUNKS = (24, 12)  # the same, in place (every group decoded again per chunk)
 C8_ROWS = (6, 3)                # tcc_arm_palette_c8_s8: output rows per call (at most)
 C8_DECODE_CYCLES = 25.0         # per weight decoded into the stream (any position, any bits)
 C8_FIELD_ROW_CYCLES = 58.0      # per output pixel, kernel row and channel group beyond arm_conv8's estimate
@@ -97,6 +98,7 @@ class PalettePacked(Packed):
     group: int = 0
     chunk: int = 0
     rows: int = 0               # tcc_arm_palette_c8_s8: output rows per call (group > 0)
+    in_place: bool = False      # tcc_arm_palette_pw8_s8 chunk by chunk (the output may share the input)
 
 
 def _frame(g, o) -> np.ndarray | None:
@@ -147,7 +149,9 @@ def _pw8_packs(g, o, frame) -> list:
     out_c, pixels = ir.tensor(g, o.inputs[1]).shape[0], o.params.batches * o.params.out_h * o.params.out_w
     groups = [n for n in PW8_GROUPS if n <= out_c // 2]     # never the whole tensor decoded at once
     chunks = sorted({min(pixels, n) for n in PW8_CHUNKS}, reverse=True)
-    return [PalettePacked(frame=frame, group=gr, chunk=ch) for gr in groups for ch in chunks]
+    return ([PalettePacked(frame=frame, group=gr, chunk=ch) for gr in groups for ch in chunks]
+            + [PalettePacked(frame=frame, group=gr, chunk=ch, in_place=True) for gr in groups[:2]
+               for ch in sorted({min(pixels, n) for n in PW8_IN_PLACE_CHUNKS}, reverse=True)])
 
 
 def _conv_dims(g, o):
@@ -271,7 +275,8 @@ class ArmPalette(Variant):
         """tcc_arm_conv8_s8's estimate for each channel group and chunk, the decoding, the stores."""
         _, out_c, k, kp = _conv_dims(g, o)
         pixels = ir.tensor(g, o.outputs[0]).size // out_c
-        total = PW8_DECODE_CYCLES * out_c * k + pixels * (PW8_STORE_CYCLES * out_c
+        decodes = -(-pixels // pk.chunk) if pk.in_place else 1
+        total = PW8_DECODE_CYCLES * out_c * k * decodes + pixels * (PW8_STORE_CYCLES * out_c
                                                           + PW8_STORE_PIXEL_CYCLES * -(-out_c // pk.group))
         for c0 in range(0, out_c, pk.group):
             gr = min(pk.group, out_c - c0)
@@ -295,8 +300,9 @@ class ArmPalette(Variant):
             return (4 * pk.group // 2 * (6 + kp // 2) + (pk.rows * o.params.out_w * pk.group + 3) // 4 * 4
                     + arm_conv8.scratch_bytes(kp // 4, k_h, k_w, in_c))
         if o.kind == Conv2D.kind and pk.group:
-            _, _, _, kp = _conv_dims(g, o)
-            return (4 * pk.group // 2 * (6 + kp // 2) + (pk.chunk * pk.group + 3) // 4 * 4
+            _, out_c, _, kp = _conv_dims(g, o)
+            held = out_c if pk.in_place else pk.group                # outputs held per pixel
+            return (4 * pk.group // 2 * (6 + kp // 2) + (pk.chunk * held + 3) // 4 * 4
                     + arm_conv8.scratch_bytes(kp // 4, 1, 1, kp))
         if o.kind == Conv2D.kind:
             _, out_c, _, kp = _conv_dims(g, o)
@@ -316,8 +322,9 @@ class ArmPalette(Variant):
         per block).
         FULLY_CONNECTED: each batch row is read (widened) before its first output."""
         if o.kind == Conv2D.kind:
-            if pk.group or _whole(o, pk.direct, pk.block):
+            if (pk.group and not pk.in_place) or _whole(o, pk.direct, pk.block):
                 return None
+            block = pk.chunk if pk.in_place else pk.block
             plain = dataclasses.replace(o, params=dataclasses.replace(o.params, compressed=None))
             r = ops.lookup(o.kind).reads_min(g, plain, slot)
             if r is None:
@@ -325,7 +332,7 @@ class ArmPalette(Variant):
             r = r.reshape(-1, ir.tensor(g, o.outputs[0]).shape[3]).copy()
             first = r[:, 0].copy()
             r[:, 0] = ops.NO_READ
-            r[::pk.block, 0] = np.minimum.reduceat(first, np.arange(0, first.size, pk.block))
+            r[::block, 0] = np.minimum.reduceat(first, np.arange(0, first.size, block))
             return r.ravel()
         if slot != 0:
             return None
@@ -392,7 +399,7 @@ class ArmPalette(Variant):
         ctx.kernels.add("arm/tcc_arm_conv8")
         ctx.use("ARM_CONV8_S8")
         self.call(ctx, o, f"tcc_arm_palette_pw8_s8(&{params}, &{wc}, {frame}, {pk.group}, {pk.chunk}, "
-                          f"{p.act_range[0]}, {p.act_range[1]}, {io});")
+                          f"{int(pk.in_place)}, {p.act_range[0]}, {p.act_range[1]}, {io});")
 
     def _emit_c8(self, g, o, ctx, pk, wc, io):
         """tcc_arm_palette_c8_s8: the layer's tcc_arm_conv8_params (no stream), the frame, the

@@ -358,50 +358,76 @@ static uint32_t *tcc_pal_decode_pair8(const tcc_wcode *w, int32_t a, int32_t k, 
     return dst;
 }
 
+/* The stream of channels c0 .. c0 + g - 1 (g even) into s. */
+static void tcc_pal_pw8_stream(const tcc_wcode *w, const int32_t *frame, int32_t c0, int32_t g, int32_t k, int32_t *s)
+{
+    for (int32_t c = c0; c < c0 + g; c += 2) {
+        const int32_t *f = frame + 3 * c;
+        s[0] = f[0];
+        s[1] = f[1];
+        s = (int32_t *)tcc_pal_decode_pair8(w, c, k, (uint32_t *)(s + 2));
+        memcpy(s, f + 2, 4 * sizeof *s);
+        s += 4;
+    }
+}
+
+/* n pixels' g outputs (r: [n][g]) into dst (stride out_c), clamped. */
+static void tcc_pal_pw8_store(const int8_t *r, int32_t n, int32_t g, int8_t *dst, int32_t out_c, int32_t lo,
+                              int32_t hi)
+{
+    const int clamp = lo > -128 || hi < 127;
+    for (int32_t i = 0; i < n; ++i, dst += out_c, r += g) {
+        if (clamp) {
+            for (int32_t j = 0; j < g; ++j) {
+                dst[j] = (int8_t)tcc_clamp(r[j], lo, hi);
+            }
+        } else if (g % 4 == 0) {                      /* words (out_c % 4 need not hold: unaligned) */
+            for (int32_t j = 0; j < g; j += 4) {
+                const uint32_t v = tcc_pal_word(r + j);
+                memcpy(dst + j, &v, 4);
+            }
+        } else {
+            memcpy(dst, r, (size_t)g);
+        }
+    }
+}
+
 void tcc_arm_palette_pw8_s8(const tcc_arm_conv8_params *p, const tcc_wcode *w, const int32_t *frame, int32_t group,
-                            int32_t chunk, int32_t act_min, int32_t act_max, const int8_t *in, int8_t *out,
-                            void *scratch)
+                            int32_t chunk, int32_t in_place, int32_t act_min, int32_t act_max, const int8_t *in,
+                            int8_t *out, void *scratch)
 {
     const int32_t k = p->in_c, out_c = p->out_c, npix = p->batches * p->out_h * p->out_w;
-    const int clamp = act_min > -128 || act_max < 127;
     int32_t *stream = (int32_t *)scratch;
     int8_t *res = (int8_t *)(stream + group / 2 * (6 + 2 * p->groups));
-    void *col = res + ((chunk * group + 3) & ~3);
+    void *col = res + (((in_place ? out_c : group) * chunk + 3) & ~3);
     tcc_arm_conv8_params q = *p;
     q.batches = q.in_h = q.out_h = 1;
     q.stream = stream;
-    for (int32_t c0 = 0; c0 < out_c; c0 += group) {
-        const int32_t g = TCC_MIN(group, out_c - c0);
-        int32_t *s = stream;
-        for (int32_t c = c0; c < c0 + g; c += 2) {       /* the channels' stream: once for all pixels */
-            const int32_t *f = frame + 3 * c;
-            s[0] = f[0];
-            s[1] = f[1];
-            s = (int32_t *)tcc_pal_decode_pair8(w, c, k, (uint32_t *)(s + 2));
-            memcpy(s, f + 2, 4 * sizeof *s);
-            s += 4;
+    if (in_place) {       /* per chunk: every group decoded again, the chunk's outputs stored last */
+        for (int32_t q0 = 0; q0 < npix; q0 += chunk) {
+            const int32_t n = TCC_MIN(chunk, npix - q0);
+            q.in_w = q.out_w = n;
+            for (int32_t c0 = 0; c0 < out_c; c0 += group) {
+                q.out_c = TCC_MIN(group, out_c - c0);
+                tcc_pal_pw8_stream(w, frame, c0, q.out_c, k, stream);
+                tcc_arm_conv8_s8(&q, in + q0 * k, res + c0 * chunk, col);
+            }
+            for (int32_t c0 = 0; c0 < out_c; c0 += group) {
+                tcc_pal_pw8_store(res + c0 * chunk, n, TCC_MIN(group, out_c - c0), out + q0 * out_c + c0, out_c,
+                                  act_min, act_max);
+            }
         }
+        return;
+    }
+    for (int32_t c0 = 0; c0 < out_c; c0 += group) {  /* per group: decoded once for all pixels */
+        const int32_t g = TCC_MIN(group, out_c - c0);
+        tcc_pal_pw8_stream(w, frame, c0, g, k, stream);
         q.out_c = g;
         for (int32_t q0 = 0; q0 < npix; q0 += chunk) {
             const int32_t n = TCC_MIN(chunk, npix - q0);
-            int8_t *dst = out + q0 * out_c + c0;
             q.in_w = q.out_w = n;
             tcc_arm_conv8_s8(&q, in + q0 * k, res, col);
-            for (int32_t i = 0; i < n; ++i, dst += out_c) {
-                const int8_t *r = res + i * g;
-                if (clamp) {
-                    for (int32_t j = 0; j < g; ++j) {
-                        dst[j] = (int8_t)tcc_clamp(r[j], act_min, act_max);
-                    }
-                } else if (g % 4 == 0) {              /* words (out_c % 4 need not hold: unaligned) */
-                    for (int32_t j = 0; j < g; j += 4) {
-                        const uint32_t v = tcc_pal_word(r + j);
-                        memcpy(dst + j, &v, 4);
-                    }
-                } else {
-                    memcpy(dst, r, (size_t)g);
-                }
-            }
+            tcc_pal_pw8_store(res, n, g, out + q0 * out_c + c0, out_c, act_min, act_max);
         }
     }
 }

@@ -34,10 +34,13 @@ void tcc_arm_palette_conv_s8(const tcc_conv2d_s8_params *p, const tcc_wcode *w, 
  * never shares the input. p: the layer's tcc_arm_conv8_params (its stream unused); frame: per
  * channel pair the stream's tcc_arm_conv8_head and tcc_arm_conv8_tail (6 words).
  * scratch (4-byte aligned): group / 2 * (6 + 2 * p->groups) words (the stream), chunk * group
- * bytes rounded up to 4 (the outputs), TCC_ARM_CONV8_SCRATCH(p->groups, 1, 1, p->in_c). */
+ * bytes rounded up to 4 (the outputs), TCC_ARM_CONV8_SCRATCH(p->groups, 1, 1, p->in_c).
+ * in_place: chunk by chunk instead, every group decoded again for each chunk and the chunk's
+ * outputs (chunk * out_c bytes instead of chunk * group) stored once all groups read its
+ * pixels: the output may then share the input as the block kernel's does. */
 void tcc_arm_palette_pw8_s8(const tcc_arm_conv8_params *p, const tcc_wcode *w, const int32_t *frame, int32_t group,
-                            int32_t chunk, int32_t act_min, int32_t act_max, const int8_t *in, int8_t *out,
-                            void *scratch);
+                            int32_t chunk, int32_t in_place, int32_t act_min, int32_t act_max, const int8_t *in,
+                            int8_t *out, void *scratch);
 /* Any other CONV_2D that tcc_arm_conv8_s8 runs (out_c even) the same way: per `group` output
  * channels their stream is decoded once (order: tinycc/packing.py's conv_k_order, the model's
  * weight index of each stream position), then tcc_arm_conv8_s8 computes them for `rows` output
