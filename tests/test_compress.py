@@ -186,23 +186,44 @@ def test_compressed_ds_cnn_cycles_within_15_percent_of_int8_twin(tmp_path):
     assert ours.cycles <= 1.15 * twin.cycles, (ours.cycles, twin.cycles)
 
 
-def test_arm_palette_whole_image_1x1_in_qemu(tmp_path):
-    """tcc_arm_palette_conv_s8 over all pixels at once (a 1x1 convolution whose weights are then
-    decoded once, its outputs stored in place: chosen where the arena's peak is elsewhere), with
-    the depthwise and FULLY_CONNECTED kernels, bit-exact with TFLite Micro in QEMU cortex-m4.
-    (Blocks of im2col windows: the DS-CNN tests.)"""
+def test_arm_palette_pointwise_kernels_in_qemu(tmp_path):
+    """tcc_arm_palette_pw8_s8 (a 1x1 convolution, out_c even: channel groups decoded into
+    tcc_arm_conv8_s8's stream) and tcc_arm_palette_conv_s8 over all pixels at once (out_c odd: the
+    weights decoded once, the outputs stored in place), with the depthwise kernel, bit-exact with
+    TFLite Micro in QEMU cortex-m4. (Blocks of im2col windows: the DS-CNN tests.)"""
     needs_qemu()
     nb = MC.CompressNetBuilder(np.random.default_rng(13), clusters=4)
     x = nb.input((1, 16, 16, 8))
     h = nb.conv2d(x, 16, (3, 3), (2, 2), "SAME", activation="RELU")
     h = nb.conv2d(h, 16, (1, 1), (1, 1), "SAME", activation="RELU")
     h = nb.depthwise_conv2d(h, 1, (3, 3), (1, 1), "SAME", activation="RELU6")
+    h = nb.conv2d(h, 15, (1, 1), (1, 1), "SAME", activation="RELU")
     h = nb.pool2d(h, "avg", (8, 8), (1, 1), "VALID")
-    model = nb.build([x], [nb.fully_connected(nb.reshape(h, (1, 16)), 8)])
+    model = nb.build([x], [nb.fully_connected(nb.reshape(h, (1, 15)), 8)])
     (tmp_path / "m.tflite").write_bytes(model)
     g = driver.compile_graph(str(tmp_path / "m.tflite"), target="cortex-m4")
     packed = {g.nodes[n]["value"].index: g.nodes[n]["value"].params.packed for n in g.nodes
               if getattr(g.nodes[n]["value"], "params", None) is not None}
-    assert all(packed[i].impl == "arm_palette" for i in (1, 2, 5))
-    assert packed[1].block == 64 and packed[1].direct
+    assert all(packed[i].impl == "arm_palette" for i in (1, 2, 3))
+    assert packed[1].frame is not None and packed[1].group in (8, 16)
+    assert packed[3].block == 64 and packed[3].direct and packed[3].frame is None
+    _check(tmp_path, model, samples=2, mode="qemu")
+
+
+def test_mobilenet_like_on_conv8_loops_in_qemu(tmp_path):
+    """The 4-cluster MobileNet-like model (cortex-m4): its 3x3 stride-2 first layer on
+    tcc_arm_palette_c8_s8 (bands of rows), pointwise layers on tcc_arm_palette_pw8_s8 (one chunk by
+    chunk, its output sharing its input), the
+    depthwise ones with the SMMLAR requantization (frame), one of them a row at a time (band:
+    its padded plane over the RAM budget), bit-exact with TFLite Micro in QEMU."""
+    needs_qemu()
+    model = MC.mobilenet(np.random.default_rng(3), clusters=4)
+    (tmp_path / "m.tflite").write_bytes(model)
+    g = driver.compile_graph(str(tmp_path / "m.tflite"), target="cortex-m4")
+    packed = {g.nodes[n]["value"].index: g.nodes[n]["value"].params.packed for n in g.nodes
+              if getattr(g.nodes[n]["value"], "params", None) is not None}
+    assert packed[0].impl == "arm_palette" and packed[0].rows > 0
+    assert any(pk.impl == "arm_palette" and pk.group and not pk.rows and not pk.in_place for pk in packed.values())
+    assert packed[2].impl == "arm_palette" and packed[2].in_place      # its output shares its input
+    assert packed[3].impl == "arm_palette" and packed[3].frame is not None and packed[3].direct
     _check(tmp_path, model, samples=2, mode="qemu")

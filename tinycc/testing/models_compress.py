@@ -79,3 +79,23 @@ def ds_cnn(rng: np.random.Generator, **weights) -> bytes:
     h = nb.reshape(h, (1, 64))
     y = nb.softmax(nb.fully_connected(h, 12))
     return nb.build([x], [y])
+
+
+SMALL_BLOCKS = ((32, 1), (64, 2), (64, 1), (128, 2), (128, 1))
+LARGE_BLOCKS = SMALL_BLOCKS + ((256, 2), (256, 1), (256, 1), (256, 1))
+
+
+def mobilenet(rng: np.random.Generator, size: int = 32, blocks=SMALL_BLOCKS, **weights) -> bytes:
+    """A MobileNet-like image classifier (tinycc/testing/models_sparse.py's by default: size x
+    size x 3, conv 3x3 stride 2 to 16 channels, depthwise-separable ``blocks`` of (channels,
+    stride), average pool, FC to 10) with ``CompressNetBuilder(**weights)`` weights."""
+    nb = CompressNetBuilder(rng, **weights)
+    x = nb.input((1, size, size, 3))
+    h = nb.conv2d(x, 16, (3, 3), (2, 2), "SAME", activation="RELU6")
+    for c, s in blocks:
+        h = nb.depthwise_conv2d(h, 1, (3, 3), (s, s), "SAME", activation="RELU6")
+        h = nb.conv2d(h, c, (1, 1), (1, 1), "SAME", activation="RELU6")
+    h = nb.pool2d(h, "avg", (h.shape[1], h.shape[2]), (1, 1), "VALID")
+    h = nb.reshape(h, (1, blocks[-1][0]))
+    y = nb.softmax(nb.fully_connected(h, 10))
+    return nb.build([x], [y])

@@ -3,17 +3,28 @@
 The portable decoding kernels (tcc_compressed.c) cost ~8-40 cycles per MAC on a Cortex-M4;
 these keep the weights compressed in flash and decode them into a small scratch:
 
-  * CONV_2D (no groups): per block of pixels (a 1x1 stride-1 unpadded one: all pixels, its
+  * CONV_2D that arm_conv8 runs exactly (``_frame``: arm_conv8.pack_stream on the decoded
+    weights) on arm_conv8's own loops: per group of at most half the output channels their
+    weights decoded once into tcc_arm_conv8_s8's stream in the scratch, then that kernel called
+    on chunks of pixels (pointwise: tcc_arm_palette_pw8_s8) or bands of output rows as
+    sub-images (tcc_arm_palette_c8_s8), its outputs stored in place: never sharing the input;
+  * other CONV_2D (no groups): per block of pixels (a 1x1 stride-1 unpadded one: all pixels, its
     outputs stored in place, not sharing the input; else or if that is over the RAM budget at
-    most 32, 16, 8 or 4: the largest that keeps the arena within its budget, blocks of equal size), their windows (im2col, none for a 1x1 unpadded convolution) and, per pair of output
+    most 32, 16, 8 or 4: the largest that keeps the arena within its budget, blocks of equal
+    size), their windows (im2col, none for a 1x1 unpadded convolution) and, per pair of output
     channels, the channels' weights as int16; 2 pixels x 2 channels per SMLAD step. The block's
     outputs are stored after all its windows were read (the portable kernel's order);
-  * DEPTHWISE_CONV_2D (depth multiplier 1, channels % 4 == 0): 4 channels' taps decoded, the 4
-    channels computed side by side (SMLABB / SMLATT), their planes stored once read: the
-    portable kernel's overlap rule holds;
+  * DEPTHWISE_CONV_2D (depth multiplier 1, channels % 4 == 0): 4 channels' taps decoded, their
+    input copied with the windows' padding (the whole plane, or one output row's rows:
+    ``direct``), the 4 channels computed side by side (SMLABB / SMLATT), their planes stored
+    once read: the portable kernel's overlap rule holds;
   * FULLY_CONNECTED (each row a whole number of bytes): the input row widened to int16 once,
     and a table of int16 weight pairs for every pair of indices (2^(2 bits) words, rebuilt when
     the row's value table changes), so each index byte gives its SMLADs directly.
+
+Convolutions and depthwise requantize as tcc_arm_conv8_s8 (SMMLAR on the doubled accumulator,
+the frame's heads and tails) where ``_frame`` proves it exact, else with one exact 64-bit
+multiply-add per output.
 
 ``compress_weights`` asks for these packings (``reads_compressed``), since ``pack_weights``
 leaves compressed ops alone; they are taken when their estimated cycles beat the portable
@@ -32,19 +43,27 @@ from ..ops.conv2d import Conv2D
 from ..ops.depthwise_conv2d import DepthwiseConv2D
 from ..ops.fully_connected import FullyConnected
 from . import Packed, Variant, register
+from . import arm_conv8
+from .arm_conv import pointwise
 
 MAX_BLOCK = 32              # TCC_ARM_PALETTE_MAX_BLOCK
 BLOCKS = (MAX_BLOCK, 16, 8, 4)   # a convolution's pixel blocks, largest first
 
-# Estimated Cortex-M4 cycles (tinycc.cycles' model), fitted to tinycc bench on a DS-CNN-like model
-# (tinycc/testing/models_compress.py, 16 clusters: its 1x1 convolutions within 2 %, the 10x4
-# one within 25 %, the depthwise ones within 5 %): per MAC of each kernel's loop, per weight
-# decoded, per window byte copied, per output (requantization and store), per pair-table entry.
-CONV_MAC_CYCLES = 2.3
-DW_MAC_CYCLES = 12.0
+# Estimated Cortex-M4 cycles (tinycc.cycles' model), fitted to tinycc bench on the 16-cluster
+# MobileNet-like models of tinycc/testing/models_compress.py (32x32 and 48x48 inputs: the 3x3 and
+# 1x1 convolutions on tcc_arm_palette_conv_s8 within 5 % and 25 %, the depthwise ones within 5 %).
+# Convolution: per MAC of the 2 x 2 SMLAD loop, per step of it (2 pixels x 2 channels: entry, 4
+# requantizations and stores), per weight decoded (4- or 2-bit with k % 4 == 0; others), per window
+# and per window position copied (im2col). Depthwise: per MAC, per group of 4 channels (taps
+# decoded, padded plane), per output without a frame (the two-step requantization). FC: per MAC,
+# per pair-table entry, per output.
+CONV_MAC_CYCLES = 1.65
+CONV_STEP_CYCLES = 200.0
+DECODE_CYCLES, DECODE_SLOW_CYCLES = 3.0, 12.0
+WINDOW_CYCLES, POSITION_CYCLES = 60.0, 35.0
+DW_MAC_CYCLES, DW_GROUP_CYCLES, DW_RQ_CYCLES = 7.0, 1225.0, 10.0
+DW_BAND_CYCLES = 4.0            # band: per output pixel per 4 channels (the copy from res; rows padded again)
 FC_MAC_CYCLES = 2.8
-DECODE_CYCLES = 12.0
-COPY_CYCLES = 3.0
 OUTPUT_CYCLES = 20.0
 PAIR_CYCLES = 4.0
 # The portable decoding kernels (tcc_compressed.c) the same way: per MAC (a convolution: plus per
@@ -54,12 +73,85 @@ PORTABLE_DW_CYCLES = 43.0
 PORTABLE_FC_CYCLES = 11.5
 
 
+# tcc_arm_palette_pw8_s8 (a pointwise convolution on tcc_arm_conv8_s8): per weight decoded into
+# the stream, per output stored from the scratch (+ per pixel and channel group), per call.
+PW8_DECODE_CYCLES = 4.5
+PW8_STORE_CYCLES, PW8_STORE_PIXEL_CYCLES = 1.0, 12.0
+PW8_CALL_CYCLES = 60.0
+PW8_GROUPS = (64, 32, 16, 8)    # output channels decoded together (at most half of them), most first
+PW8_CHUNKS = (48, 12)           # pixels per call of tcc_arm_conv8_s8 (at most)
+PW8_IN_PLACE_CHUNKS = (24, 12)  # the same, in place (every group decoded again per chunk)
+C8_ROWS = (6, 3)                # tcc_arm_palette_c8_s8: output rows per call (at most)
+C8_DECODE_CYCLES = 25.0         # per weight decoded into the stream (any position, any bits)
+C8_FIELD_ROW_CYCLES = 58.0      # per output pixel, kernel row and channel group beyond arm_conv8's estimate
+
+
 @dataclass(frozen=True, eq=False)
 class PalettePacked(Packed):
-    """tcc_arm_palette_*: the conv's pixel block and whether it reads windows in place."""
+    """tcc_arm_palette_*: the conv's pixel block and whether it reads windows in place; for
+    tcc_arm_palette_pw8_s8 the stream's heads and tails (``frame``, int32 [out_c / 2][6]), its
+    channel group and pixel chunk."""
     impl: ClassVar[str] = "arm_palette"
     block: int = 1
     direct: bool = False
+    frame: np.ndarray | None = None
+    group: int = 0
+    chunk: int = 0
+    rows: int = 0               # tcc_arm_palette_c8_s8: output rows per call (group > 0)
+    in_place: bool = False      # tcc_arm_palette_pw8_s8 chunk by chunk (the output may share the input)
+
+
+def _frame(g, o) -> np.ndarray | None:
+    """tcc_arm_conv8.h's heads and tails (biases, requantization) of a convolution whose
+    requantization tcc_arm_conv8_s8 does exactly (arm_conv8.pack_stream on the decoded weights:
+    out_c even, right shifts, the accumulator bound), else None. The activation clamp is the
+    kernels' own."""
+    w = ir.tensor(g, o.inputs[1])
+    if o.kind == DepthwiseConv2D.kind:     # [1][k_h][k_w][C]: per channel its taps
+        out_c, n = w.shape[3], w.shape[1] * w.shape[2]
+    else:
+        out_c, n = w.shape[0], w.size // w.shape[0]
+    if out_c % 2:
+        return None
+    weights = o.params.compressed.decode(out_c, n).reshape(out_c, 1, 1, n)
+    p = o.params
+    try:
+        pk = arm_conv8.pack_stream(weights, p.bias, p.mult, p.shift, p.out_zp)
+    except packing.PackError:
+        return None
+    rec = pk.stream.reshape(out_c // 2, -1)
+    return np.ascontiguousarray(np.concatenate([rec[:, :arm_conv8.HEAD_WORDS], rec[:, -arm_conv8.TAIL_WORDS:]],
+                                               axis=1))
+
+
+def _pointwise(g, o) -> bool:
+    """tcc_arm_palette_pw8_s8's layers: 1x1, stride 1, no padding, in_c % 4 == 0."""
+    x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
+    p, a = o.params, o.attrs
+    _, k_h, k_w, in_c = w.shape
+    return (pointwise(k_h, k_w, a["stride_h"], a["stride_w"], p.pad_top, p.pad_left) and in_c % 4 == 0
+            and in_c == x.shape[3])
+
+
+def _c8_packs(g, o, frame) -> list:
+    """tcc_arm_palette_c8_s8's packings: channel groups x bands of rows (not pointwise)."""
+    if frame is None or _pointwise(g, o):
+        return []
+    out_c, out_h = ir.tensor(g, o.inputs[1]).shape[0], o.params.out_h
+    groups = [n for n in PW8_GROUPS if n <= out_c // 2]
+    rows = sorted({min(out_h, n) for n in C8_ROWS}, reverse=True)
+    return [PalettePacked(frame=frame, group=gr, rows=r) for gr in groups for r in rows]
+
+
+def _pw8_packs(g, o, frame) -> list:
+    if frame is None or not _pointwise(g, o):
+        return []
+    out_c, pixels = ir.tensor(g, o.inputs[1]).shape[0], o.params.batches * o.params.out_h * o.params.out_w
+    groups = [n for n in PW8_GROUPS if n <= out_c // 2]     # never the whole tensor decoded at once
+    chunks = sorted({min(pixels, n) for n in PW8_CHUNKS}, reverse=True)
+    return ([PalettePacked(frame=frame, group=gr, chunk=ch) for gr in groups for ch in chunks]
+            + [PalettePacked(frame=frame, group=gr, chunk=ch, in_place=True) for gr in groups[:2]
+               for ch in sorted({min(pixels, n) for n in PW8_IN_PLACE_CHUNKS}, reverse=True)])
 
 
 def _conv_dims(g, o):
@@ -67,6 +159,19 @@ def _conv_dims(g, o):
     out_c, k_h, k_w, k_c = w.shape
     k = k_h * k_w * k_c
     return x, out_c, k, (k + 3) // 4 * 4
+
+
+def _taps(g, o) -> int:
+    w = ir.tensor(g, o.inputs[1])
+    return w.shape[1] * w.shape[2]
+
+
+def _padded_plane(g, o) -> int:
+    """tcc_arm_palette_dw_s8's padded input plane (words): ph * pw."""
+    p, a, w = o.params, o.attrs, ir.tensor(g, o.inputs[1])
+    ph = (p.out_h - 1) * a["stride_h"] + (w.shape[1] - 1) * a["dilation_h"] + 1
+    pw = (p.out_w - 1) * a["stride_w"] + (w.shape[2] - 1) * a["dilation_w"] + 1
+    return ph * pw
 
 
 def _whole(o, direct: bool, block: int) -> bool:
@@ -89,7 +194,7 @@ class ArmPalette(Variant):
     name = "arm_palette"
     kinds = (Conv2D.kind, DepthwiseConv2D.kind, FullyConnected.kind)
     sources = ("arm/tcc_arm_palette",)
-    entries = ("tcc_arm_palette_conv_s8", "tcc_arm_palette_dw_s8", "tcc_arm_palette_fc_s8")
+    entries = ("tcc_arm_palette_conv_s8", "tcc_arm_palette_pw8_s8", "tcc_arm_palette_c8_s8", "tcc_arm_palette_dw_s8", "tcc_arm_palette_fc_s8")
     reads_compressed = True     # chosen by compress_weights, for ops with compressed weights
 
     def applies(self, g, o, target):
@@ -110,6 +215,9 @@ class ArmPalette(Variant):
         """A convolution: blocks of at most 32, 16, 8 and 4 pixels (equal blocks), fastest (fewest
         decodes of the weights) first, each less scratch (compress_weights steps down while the
         arena is over its budget)."""
+        if o.kind == DepthwiseConv2D.kind:       # the padded plane, then one output row's rows (band)
+            frame = _frame(g, o)
+            return [PalettePacked(frame=frame), PalettePacked(frame=frame, direct=True)]
         if o.kind != Conv2D.kind:
             return [PalettePacked()]
         x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
@@ -118,24 +226,64 @@ class ArmPalette(Variant):
         pixels = p.batches * p.out_h * p.out_w
         blocks = sorted({-(-pixels // -(-pixels // most)) for most in BLOCKS}, reverse=True)
         whole = [PalettePacked(block=pixels, direct=True)] if _whole(o, direct, pixels) else []
-        return whole + [PalettePacked(block=b, direct=direct) for b in blocks]
+        frame = _frame(g, o)
+        whole = [dataclasses.replace(pk, frame=frame) for pk in whole]
+        return _pw8_packs(g, o, frame) + _c8_packs(g, o, frame) + whole + [PalettePacked(block=b, direct=direct, frame=frame) for b in blocks]
 
     def cycles(self, g, o, pk):
         code, macs = o.params.compressed, ops.lookup(o.kind).macs(g, o)
         y = ir.tensor(g, o.outputs[0])
+        if o.kind == Conv2D.kind and pk.rows:
+            return self._c8_cycles(g, o, pk)
+        if o.kind == Conv2D.kind and pk.group:
+            return self._pw8_cycles(g, o, pk)
         if o.kind == Conv2D.kind:
             x, out_c, k, kp = _conv_dims(g, o)
+            w = ir.tensor(g, o.inputs[1])
             pixels = y.size // out_c
             blocks = -(-pixels // pk.block)
-            im2col = 0 if pk.direct else pixels * kp * COPY_CYCLES
-            return (CONV_MAC_CYCLES * macs * kp / k + DECODE_CYCLES * blocks * out_c * kp + im2col
-                    + OUTPUT_CYCLES * y.size)
+            steps = blocks * -(-min(pk.block, pixels) // 2) * -(-out_c // 2)
+            decode = DECODE_CYCLES if k % 4 == 0 and code.bits in (2, 4) else DECODE_SLOW_CYCLES
+            im2col = 0 if pk.direct else pixels * (WINDOW_CYCLES + POSITION_CYCLES * w.shape[1] * w.shape[2])
+            return CONV_MAC_CYCLES * macs * kp / k + CONV_STEP_CYCLES * steps + decode * blocks * out_c * kp + im2col
         if o.kind == DepthwiseConv2D.kind:
-            w = ir.tensor(g, o.inputs[1])
-            return DW_MAC_CYCLES * macs + DECODE_CYCLES * w.size + OUTPUT_CYCLES * y.size
+            rq = 0 if pk.frame is not None else DW_RQ_CYCLES * y.size
+            band = DW_BAND_CYCLES * y.size / y.shape[3] * 4 if pk.direct else 0    # per pixel per 4 channels
+            return DW_MAC_CYCLES * macs + DW_GROUP_CYCLES * y.shape[0] * y.shape[3] / 4 + rq + band
         p = o.params
         pairs = _table_changes(code, p.out_depth) * (1 << 2 * code.bits) * PAIR_CYCLES
         return FC_MAC_CYCLES * macs + p.batches * (pairs + 2 * p.in_depth) + OUTPUT_CYCLES * y.size
+
+    def _c8_cycles(self, g, o, pk):
+        """tcc_arm_conv8_s8's estimate for each channel group and band, the decoding, the stores."""
+        x, out_c, k, kp = _conv_dims(g, o)
+        p, a = o.params, o.attrs
+        _, k_h, k_w, in_c = ir.tensor(g, o.inputs[1]).shape
+        banded = arm_conv8.band(in_c, k_h, a["stride_h"], a["dilation_h"])
+        pixels = ir.tensor(g, o.outputs[0]).size // out_c
+        total = (C8_DECODE_CYCLES * out_c * kp + pixels * out_c * PW8_STORE_CYCLES
+                 + C8_FIELD_ROW_CYCLES * pixels * k_h * -(-out_c // pk.group))
+        for c0 in range(0, out_c, pk.group):
+            gr = min(pk.group, out_c - c0)
+            for r0 in range(0, p.out_h, pk.rows):
+                n = min(pk.rows, p.out_h - r0)
+                total += p.batches * (PW8_CALL_CYCLES + arm_conv8.cycles(1, n, p.out_w, gr, kp // 4, k_h, k_w, in_c,
+                                                                           a["stride_h"], False, banded))
+        return total
+
+    def _pw8_cycles(self, g, o, pk):
+        """tcc_arm_conv8_s8's estimate for each channel group and chunk, the decoding, the stores."""
+        _, out_c, k, kp = _conv_dims(g, o)
+        pixels = ir.tensor(g, o.outputs[0]).size // out_c
+        decodes = -(-pixels // pk.chunk) if pk.in_place else 1
+        total = PW8_DECODE_CYCLES * out_c * k * decodes + pixels * (PW8_STORE_CYCLES * out_c
+                                                          + PW8_STORE_PIXEL_CYCLES * -(-out_c // pk.group))
+        for c0 in range(0, out_c, pk.group):
+            gr = min(pk.group, out_c - c0)
+            for q0 in range(0, pixels, pk.chunk):
+                n = min(pk.chunk, pixels - q0)
+                total += PW8_CALL_CYCLES + arm_conv8.cycles(1, 1, n, gr, kp // 4, 1, 1, k, 1, True, False)
+        return total
 
     def plain_cycles(self, g, o):
         """The portable decoding kernel's estimated cycles (what this unit is chosen against)."""
@@ -146,13 +294,27 @@ class ArmPalette(Variant):
         return macs * (PORTABLE_DW_CYCLES if o.kind == DepthwiseConv2D.kind else PORTABLE_FC_CYCLES)
 
     def scratch_bytes(self, g, o, pk):
+        if o.kind == Conv2D.kind and pk.rows:
+            _, _, _, kp = _conv_dims(g, o)
+            _, k_h, k_w, in_c = ir.tensor(g, o.inputs[1]).shape
+            return (4 * pk.group // 2 * (6 + kp // 2) + (pk.rows * o.params.out_w * pk.group + 3) // 4 * 4
+                    + arm_conv8.scratch_bytes(kp // 4, k_h, k_w, in_c))
+        if o.kind == Conv2D.kind and pk.group:
+            _, out_c, _, kp = _conv_dims(g, o)
+            held = out_c if pk.in_place else pk.group                # outputs held per pixel
+            return (4 * pk.group // 2 * (6 + kp // 2) + (pk.chunk * held + 3) // 4 * 4
+                    + arm_conv8.scratch_bytes(kp // 4, 1, 1, kp))
         if o.kind == Conv2D.kind:
             _, out_c, _, kp = _conv_dims(g, o)
             return 5 * kp + (0 if pk.direct else pk.block * kp) + (0 if _whole(o, pk.direct, pk.block) else
                                                                    pk.block * out_c)
+        if o.kind == DepthwiseConv2D.kind and pk.direct:     # band
+            p, a, y = o.params, o.attrs, ir.tensor(g, o.outputs[0])
+            rows = (ir.tensor(g, o.inputs[1]).shape[1] - 1) * a["dilation_h"] + 1
+            ph = (p.out_h - 1) * a["stride_h"] + rows
+            return 8 * _taps(g, o) + 4 * _padded_plane(g, o) // ph * rows + 4 * y.shape[1] * y.shape[2]
         if o.kind == DepthwiseConv2D.kind:
-            w, y = ir.tensor(g, o.inputs[1]), ir.tensor(g, o.outputs[0])
-            return 8 * w.shape[1] * w.shape[2] + 4 * y.shape[1] * y.shape[2]
+            return 8 * _taps(g, o) + 4 * _padded_plane(g, o)
         return (4 << 2 * o.params.compressed.bits) + 2 * o.params.in_depth
 
     def reads_min(self, g, o, slot, pk):
@@ -160,8 +322,9 @@ class ArmPalette(Variant):
         per block).
         FULLY_CONNECTED: each batch row is read (widened) before its first output."""
         if o.kind == Conv2D.kind:
-            if _whole(o, pk.direct, pk.block):
+            if (pk.group and not pk.in_place) or _whole(o, pk.direct, pk.block):
                 return None
+            block = pk.chunk if pk.in_place else pk.block
             plain = dataclasses.replace(o, params=dataclasses.replace(o.params, compressed=None))
             r = ops.lookup(o.kind).reads_min(g, plain, slot)
             if r is None:
@@ -169,7 +332,7 @@ class ArmPalette(Variant):
             r = r.reshape(-1, ir.tensor(g, o.outputs[0]).shape[3]).copy()
             first = r[:, 0].copy()
             r[:, 0] = ops.NO_READ
-            r[::pk.block, 0] = np.minimum.reduceat(first, np.arange(0, first.size, pk.block))
+            r[::block, 0] = np.minimum.reduceat(first, np.arange(0, first.size, block))
             return r.ravel()
         if slot != 0:
             return None
@@ -185,10 +348,18 @@ class ArmPalette(Variant):
         p, a = o.params, o.attrs
         x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
         wc = ops.compressed_weights(ctx, o)
-        quant = [("bias", ctx.const_array(o, "bias", "int32_t", p.bias)),
-                 ("mult", ctx.const_array(o, "mult", "int32_t", p.mult)),
-                 ("shift", ctx.const_array(o, "shift", "int32_t", p.shift))]
         io = f"{ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])}, {ctx.scratch(o)}"
+        if o.kind == Conv2D.kind and pk.rows:
+            self._emit_c8(g, o, ctx, pk, wc, io)
+            return
+        if o.kind == Conv2D.kind and pk.group:
+            self._emit_pw8(g, o, ctx, pk, wc, io)
+            return
+        framed = pk.frame is not None         # no bias, mult, shift arrays
+        quant = [("bias", None), ("mult", None), ("shift", None)] if framed else [
+            ("bias", ctx.const_array(o, "bias", "int32_t", p.bias)),
+            ("mult", ctx.const_array(o, "mult", "int32_t", p.mult)),
+            ("shift", ctx.const_array(o, "shift", "int32_t", p.shift))]
         if o.kind == FullyConnected.kind:
             fields = [("batches", p.batches), ("in_depth", p.in_depth), ("out_depth", p.out_depth),
                       ("out_zp", p.out_zp), ("act_min", p.act_range[0]), ("act_max", p.act_range[1]),
@@ -205,9 +376,47 @@ class ArmPalette(Variant):
         if o.kind == DepthwiseConv2D.kind:
             params = ctx.struct(o, "tcc_depthwise_s8_params", shape + [("depth_mult", p.depth_mult),
                                                                       ("k_h", w.shape[1]), ("k_w", w.shape[2])] + window)
-            self.call(ctx, o, f"tcc_arm_palette_dw_s8(&{params}, &{wc}, {io});")
+            frame = ctx.const_array(o, "frame", "int32_t", pk.frame.ravel()) if framed else "NULL"
+            self.call(ctx, o, f"tcc_arm_palette_dw_s8(&{params}, &{wc}, {frame}, {int(pk.direct)}, {io});")
             return
         out_c, k_h, k_w, k_c = w.shape
         params = ctx.struct(o, "tcc_conv2d_s8_params", shape + [("out_c", out_c), ("k_h", k_h), ("k_w", k_w),
                                                                 ("k_c", k_c)] + window)
-        self.call(ctx, o, f"tcc_arm_palette_conv_s8(&{params}, &{wc}, {pk.block}, {int(pk.direct)}, {io});")
+        frame = ctx.const_array(o, "frame", "int32_t", pk.frame.ravel()) if framed else "NULL"
+        self.call(ctx, o, f"tcc_arm_palette_conv_s8(&{params}, &{wc}, {frame}, {pk.block}, {int(pk.direct)}, {io});")
+
+    def _emit_pw8(self, g, o, ctx, pk, wc, io):
+        """tcc_arm_palette_pw8_s8: the layer's tcc_arm_conv8_params (no stream), the frame; the
+        call keeps tcc_arm_conv8_s8 in the build."""
+        p = o.params
+        out_c, _, _, k_c = ir.tensor(g, o.inputs[1]).shape
+        fields = [("batches", p.batches), ("in_h", p.in_h), ("in_w", p.in_w), ("in_c", k_c),
+                  ("out_h", p.out_h), ("out_w", p.out_w), ("out_c", out_c), ("k_h", 1), ("k_w", 1),
+                  ("stride_h", 1), ("stride_w", 1), ("dil_h", 1), ("dil_w", 1), ("pad_top", 0),
+                  ("pad_left", 0), ("in_zp", p.in_zp), ("groups", k_c // 4), ("band", 0), ("stream", None)]
+        params = ctx.struct(o, "tcc_arm_conv8_params", fields)
+        frame = ctx.const_array(o, "frame", "int32_t", pk.frame.ravel())
+        ctx.kernels.add("arm/tcc_arm_conv8")
+        ctx.use("ARM_CONV8_S8")
+        self.call(ctx, o, f"tcc_arm_palette_pw8_s8(&{params}, &{wc}, {frame}, {pk.group}, {pk.chunk}, "
+                          f"{int(pk.in_place)}, {p.act_range[0]}, {p.act_range[1]}, {io});")
+
+    def _emit_c8(self, g, o, ctx, pk, wc, io):
+        """tcc_arm_palette_c8_s8: the layer's tcc_arm_conv8_params (no stream), the frame, the
+        stream's order of the weights; the call keeps tcc_arm_conv8_s8 in the build."""
+        p, a = o.params, o.attrs
+        out_c, k_h, k_w, k_c = ir.tensor(g, o.inputs[1]).shape
+        kp = (k_h * k_w * k_c + 3) // 4 * 4
+        fields = [("batches", p.batches), ("in_h", p.in_h), ("in_w", p.in_w), ("in_c", k_c),
+                  ("out_h", p.out_h), ("out_w", p.out_w), ("out_c", out_c), ("k_h", k_h), ("k_w", k_w),
+                  ("stride_h", a["stride_h"]), ("stride_w", a["stride_w"]),
+                  ("dil_h", a["dilation_h"]), ("dil_w", a["dilation_w"]), ("pad_top", p.pad_top),
+                  ("pad_left", p.pad_left), ("in_zp", p.in_zp), ("groups", kp // 4),
+                  ("band", int(arm_conv8.band(k_c, k_h, a["stride_h"], a["dilation_h"]))), ("stream", None)]
+        params = ctx.struct(o, "tcc_arm_conv8_params", fields)
+        frame = ctx.const_array(o, "frame", "int32_t", pk.frame.ravel())
+        order = ctx.const_array(o, "order", "uint16_t", packing.conv_k_order(k_h, k_w, k_c))
+        ctx.kernels.add("arm/tcc_arm_conv8")
+        ctx.use("ARM_CONV8_S8")
+        self.call(ctx, o, f"tcc_arm_palette_c8_s8(&{params}, &{wc}, {frame}, {order}, {pk.group}, {pk.rows}, "
+                          f"{p.act_range[0]}, {p.act_range[1]}, {io});")

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "tcc_arm_dsp.h"
 #include "tcc_arm_palette.h"
 #include "tcc_common.h"
 /* The decoding loops of the encodings no op uses are left out (tinycc defines these): */
@@ -54,52 +55,127 @@ static inline uint32_t tcc_pal_word(const void *p)
     return v;
 }
 
-/* A channel's requantization as 5 words: mult, left shift, right shift, zero point,
- * act_min | act_max << 16 (computed once per channel, used at every pixel). */
-static inline void tcc_pal_rq(int32_t *rq, int32_t mult, int32_t shift, int32_t zp, int32_t lo, int32_t hi)
+/* A channel's requantization, computed once per channel and used at every pixel:
+ * tcc_requantize (TFLite's MultiplyByQuantizedMultiplier, mult >= 0) + zero point, clamped.
+ * With x = acc << left (wrapping, as TFLite's int32 product), its doubling high multiply
+ * h = floor((x * mult + 2^30) / 2^31) (round half away from zero) and the rounding right shift
+ * by s >= 1, round(h / 2^s) = floor((h + 2^(s-1) - (h < 0)) / 2^s), are one 64-bit multiply-add:
+ *   out = (x * mult + base) >> (31 + s),  base = 2^30 + (2^(s-1) - (x < 0) + zp * 2^s) * 2^31
+ * (h < 0 only when x < 0; where x < 0 gives h = 0 both roundings give 0). Exact while
+ * |x * mult + base| < 2^63: s <= 23; other shifts (s = 0, s > 23) take the two-step path. */
+typedef struct {
+    int64_t base[2];                  /* [x >= 0, x < 0] */
+    int32_t mult, left, s1;           /* s1 = s - 1 (-1: the two-step path, right shift in right) */
+    int32_t right, zp, act_min, act_max;
+} tcc_pal_q;
+
+static inline void tcc_pal_rq(tcc_pal_q *q, int32_t mult, int32_t shift, int32_t zp, int32_t lo, int32_t hi)
 {
-    rq[0] = mult;
-    rq[1] = shift > 0 ? shift : 0;
-    rq[2] = shift > 0 ? 0 : -shift;
-    rq[3] = zp;
-    rq[4] = (int32_t)(((uint32_t)hi << 16) | ((uint32_t)lo & 0xFFFFu));
+    const int32_t s = shift > 0 ? 0 : -shift;
+    q->mult = mult;
+    q->left = shift > 0 ? shift : 0;
+    q->s1 = s >= 1 && s <= 23 ? s - 1 : -1;
+    q->right = s;
+    q->zp = zp;
+    q->act_min = lo;
+    q->act_max = hi;
+    if (q->s1 >= 0) {
+        const int64_t c = (int64_t)(1 << (s - 1)) + (int64_t)zp * (1 << s);
+        q->base[0] = (1LL << 30) + c * (1LL << 31);
+        q->base[1] = q->base[0] - (1LL << 31);
+    }
 }
 
-/* tcc_requantize (TFLite's MultiplyByQuantizedMultiplier) for mult >= 0: the doubling high
- * multiply, round(x * mult / 2^31) half away from zero, is floor((x * mult + 2^30) / 2^31) (an
- * arithmetic shift), then the rounding right shift; plus the zero point, clamped. */
-static inline int8_t tcc_pal_rq_out(int32_t acc, const int32_t *rq)
+static inline int8_t tcc_pal_rq_out(int32_t acc, const tcc_pal_q *q)
 {
-    const int64_t ab = (int64_t)(int32_t)((uint32_t)acc << rq[1]) * rq[0];
-    const int32_t h = (int32_t)((ab + (1LL << 30)) >> 31);
-    const int32_t right = rq[2], mask = (int32_t)((1u << right) - 1u);
-    const int32_t r = (h >> right) + ((h & mask) > (mask >> 1) + (h < 0)) + rq[3];
-    return (int8_t)tcc_clamp(r, (int16_t)(rq[4] & 0xFFFF), rq[4] >> 16);
+    const int32_t x = (int32_t)((uint32_t)acc << q->left);
+    int32_t r;
+    if (q->s1 >= 0) {
+        const int64_t t = (int64_t)x * q->mult + q->base[x < 0];
+        r = (int32_t)(t >> 32) >> q->s1;
+    } else {
+        const int32_t h = (int32_t)(((int64_t)x * q->mult + (1LL << 30)) >> 31);
+        const int32_t mask = (int32_t)((1u << q->right) - 1u);
+        r = (h >> q->right) + ((h & mask) > (mask >> 1) + (h < 0)) + q->zp;
+    }
+    return (int8_t)tcc_clamp(r, q->act_min, q->act_max);
 }
 
 /* Four outputs (channels c .. c + 3 of a pixel) into r. */
-static inline void tcc_pal_out4(int8_t *r, int32_t s0, int32_t s1, int32_t s2, int32_t s3, const int32_t *rq)
+static inline void tcc_pal_out4(int8_t *r, int32_t s0, int32_t s1, int32_t s2, int32_t s3, const tcc_pal_q *q)
 {
-    r[0] = tcc_pal_rq_out(s0, rq);
-    r[1] = tcc_pal_rq_out(s1, rq + 5);
-    r[2] = tcc_pal_rq_out(s2, rq + 10);
-    r[3] = tcc_pal_rq_out(s3, rq + 15);
+    r[0] = tcc_pal_rq_out(s0, q);
+    r[1] = tcc_pal_rq_out(s1, q + 1);
+    r[2] = tcc_pal_rq_out(s2, q + 2);
+    r[3] = tcc_pal_rq_out(s3, q + 3);
 }
 
 static inline int8_t tcc_pal_out(int32_t acc, int32_t mult, int32_t shift, int32_t zp, int32_t lo, int32_t hi)
 {
-    int32_t rq[5];
-    tcc_pal_rq(rq, mult, shift, zp, lo, hi);
-    return tcc_pal_rq_out(acc, rq);
+    tcc_pal_q q;
+    tcc_pal_rq(&q, mult, shift, zp, lo, hi);
+    return tcc_pal_rq_out(acc, &q);
 }
 
+/* With a frame (tcc_arm_conv8.h's head and tail of a channel pair): the accumulator from the
+ * head's bias, requantized as tcc_arm_conv8_s8 does (SMMLAR on the doubled accumulator). */
+static inline int8_t tcc_pal_rq8(int32_t acc, int32_t mult, int32_t add, int32_t shift, int32_t lo, int32_t hi)
+{
+    return (int8_t)tcc_clamp(tcc_arm_rq_pos(2 * acc, mult, add, shift), lo, hi);
+}
+
+/* 1 + the trailing zero bits of a tail's add ((2 * out_zp + 1) << (shift - 1), never 0): the
+ * shift. */
+static inline int32_t tcc_pal_add_shift(int32_t add)
+{
+#if defined(__GNUC__)
+    return 1 + __builtin_ctz((uint32_t)add);
+#else
+    int32_t n = 1;
+    for (uint32_t v = (uint32_t)add; (v & 1u) == 0; v >>= 1) {
+        ++n;
+    }
+    return n;
+#endif
+}
+
+#if !defined(TCC_OMIT_ARM_PALETTE_CONV_S8) || !defined(TCC_OMIT_ARM_PALETTE_PW8_S8) || \
+    !defined(TCC_OMIT_ARM_PALETTE_C8_S8)
+/* INT4's values by nibble (the table tcc_wtable leaves NULL). */
+static const int8_t tcc_pal_int4[16] = {0, 1, 2, 3, 4, 5, 6, 7, -8, -7, -6, -5, -4, -3, -2, -1};
+#endif
+
 #ifndef TCC_OMIT_ARM_PALETTE_CONV_S8
+/* Weights w0 .. w3 as the int16 pairs (w0, w2), (w1, w3) at dst[0], dst[1]. */
+#define TCC_PAL_PUT4(dst, w0, w1, w2, w3)                                               \
+    do {                                                                                \
+        (dst)[0] = (uint32_t)(uint16_t)(w0) | (uint32_t)(w2) << 16;                     \
+        (dst)[1] = (uint32_t)(uint16_t)(w1) | (uint32_t)(w3) << 16;                     \
+    } while (0)
+
 /* Channel oc's k weights as int16 pairs at dst[4 * g], dst[4 * g + 1] for each 4 of them (g):
- * (w0, w2) and (w1, w3), SXTB16's split of 4 input bytes; zeros up to kp. Decoded to int8 in
- * lin (kp bytes) first. */
+ * (w0, w2) and (w1, w3), SXTB16's split of 4 input bytes; zeros up to kp. 4- and 2-bit
+ * indices with k % 4 == 0 (each 4 weights in 2 bytes or 1): straight from the index bytes;
+ * otherwise decoded to int8 in lin (kp bytes) first. */
 static void tcc_pal_decode(const tcc_wcode *w, int32_t oc, int32_t k, int32_t kp, int8_t *lin, uint32_t *dst)
 {
     const int8_t *tab = tcc_wtable(w, oc);
+    if (k % 4 == 0 && (w->bits == 4 || w->bits == 2)) {
+        const int8_t *t = tab != NULL ? tab : tcc_pal_int4;
+        const uint8_t *d = w->index + oc * k * w->bits / 8;
+        if (w->bits == 4) {
+            for (int32_t g = 0; g < k / 4; ++g, d += 2, dst += 4) {
+                const uint32_t b = (uint32_t)d[0] | (uint32_t)d[1] << 8;
+                TCC_PAL_PUT4(dst, t[b & 15u], t[(b >> 4) & 15u], t[(b >> 8) & 15u], t[b >> 12]);
+            }
+        } else {
+            for (int32_t g = 0; g < k / 4; ++g, ++d, dst += 4) {
+                const uint32_t b = *d;
+                TCC_PAL_PUT4(dst, t[b & 3u], t[(b >> 2) & 3u], t[(b >> 4) & 3u], t[b >> 6]);
+            }
+        }
+        return;
+    }
     TCC_WEIGHTS(oc * k, k, lin[i_] = (int8_t)v_);
     for (int32_t i = k; i < kp; ++i) {
         lin[i] = 0;
@@ -163,8 +239,8 @@ static const int8_t *tcc_pal_window(const tcc_conv2d_s8_params *p, const int8_t 
     return col;
 }
 
-void tcc_arm_palette_conv_s8(const tcc_conv2d_s8_params *p, const tcc_wcode *w, int32_t block, int32_t direct,
-                             const int8_t *in, int8_t *out, void *scratch)
+void tcc_arm_palette_conv_s8(const tcc_conv2d_s8_params *p, const tcc_wcode *w, const int32_t *frame, int32_t block,
+                             int32_t direct, const int8_t *in, int8_t *out, void *scratch)
 {
     const int32_t k = p->k_h * p->k_w * p->k_c, kp = (k + 3) & ~3, groups = kp / 4;
     const int32_t npix = p->batches * p->out_h * p->out_w;
@@ -183,35 +259,244 @@ void tcc_arm_palette_conv_s8(const tcc_conv2d_s8_params *p, const tcc_wcode *w, 
         }
         for (int32_t oc = 0; oc < p->out_c; oc += 2) {
             const int32_t two = oc + 1 < p->out_c;
-            int32_t rq[2 * 5];
+            tcc_pal_q rq[2] = {{{0, 0}, 0, 0, 0, 0, 0, 0, 0}, {{0, 0}, 0, 0, 0, 0, 0, 0, 0}};   /* framed: not used */
             tcc_pal_decode(w, oc, k, kp, lin, wk);
             tcc_pal_decode(w, oc + two, k, kp, lin, wk + 2);
-            tcc_pal_rq(rq, p->mult[oc], p->shift[oc], p->out_zp, p->act_min, p->act_max);
-            tcc_pal_rq(rq + 5, p->mult[oc + two], p->shift[oc + two], p->out_zp, p->act_min, p->act_max);
+            const int32_t *f = frame != NULL ? frame + 3 * oc : NULL;   /* oc even, two */
+            const int32_t sa = f != NULL ? tcc_pal_add_shift(f[3]) : 0, sb = f != NULL ? tcc_pal_add_shift(f[5]) : 0;
+            const int32_t bias_a = f != NULL ? f[0] : p->bias[oc], bias_b = f != NULL ? f[1] : p->bias[oc + two];
+            if (f == NULL) {
+                tcc_pal_rq(&rq[0], p->mult[oc], p->shift[oc], p->out_zp, p->act_min, p->act_max);
+                tcc_pal_rq(rq + 1, p->mult[oc + two], p->shift[oc + two], p->out_zp, p->act_min, p->act_max);
+            }
             for (int32_t j = 0; j < nq; j += 2) {
                 const int32_t j1 = j + 1 < nq ? j + 1 : j;
                 const int8_t *a = whole ? in + j * p->in_c : win[j], *b = whole ? in + j1 * p->in_c : win[j1];
                 const uint32_t *wp = wk, *const wend = wp + 4 * groups;
-                int32_t a0 = p->bias[oc], a1 = p->bias[oc + two], b0 = a0, b1 = a1;
+                int32_t a0 = bias_a, a1 = bias_b, b0 = a0, b1 = a1;
                 while (wp != wend) {
                     TCC_PAL_CONV_STEP();
                 }
                 int8_t *r = res + j * p->out_c + oc;
+                if (f != NULL) {
+                    r[0] = tcc_pal_rq8(a0, f[2], f[3], sa, p->act_min, p->act_max);
+                    r[1] = tcc_pal_rq8(a1, f[4], f[5], sb, p->act_min, p->act_max);
+                    if (j1 != j) {
+                        r[p->out_c] = tcc_pal_rq8(b0, f[2], f[3], sa, p->act_min, p->act_max);
+                        r[p->out_c + 1] = tcc_pal_rq8(b1, f[4], f[5], sb, p->act_min, p->act_max);
+                    }
+                    continue;
+                }
                 r[0] = tcc_pal_rq_out(a0, rq);
                 if (two) {
-                    r[1] = tcc_pal_rq_out(a1, rq + 5);
+                    r[1] = tcc_pal_rq_out(a1, rq + 1);
                 }
                 if (j1 != j) {
                     r += p->out_c;
                     r[0] = tcc_pal_rq_out(b0, rq);
                     if (two) {
-                        r[1] = tcc_pal_rq_out(b1, rq + 5);
+                        r[1] = tcc_pal_rq_out(b1, rq + 1);
                     }
                 }
             }
         }
         if (!whole) {
             memcpy(out + q0 * p->out_c, res, (size_t)(nq * p->out_c));
+        }
+    }
+}
+#endif
+
+#ifndef TCC_OMIT_ARM_PALETTE_PW8_S8
+/* The 4 indices of weights e .. e + 3 (e % 4 == 0) in the low 4 * bits bits. */
+static inline uint32_t tcc_pal_idx4(const tcc_wcode *w, int32_t e)
+{
+    const uint32_t pos = (uint32_t)e * (uint32_t)w->bits;
+    const uint8_t *d = w->index + pos / 8;
+    return (w->bits == 4 ? (uint32_t)d[0] | (uint32_t)d[1] << 8 : (uint32_t)d[0]) >> (pos & 7u);
+}
+
+/* Channels a and a + 1 (k weights each, k % 4 == 0) as tcc_arm_conv8.h's stream words: per 4
+ * weights (a0, b0, a2, b2) and (a1, b1, a3, b3), first byte low. */
+static uint32_t *tcc_pal_decode_pair8(const tcc_wcode *w, int32_t a, int32_t k, uint32_t *dst)
+{
+    const int8_t *ta = tcc_wtable(w, a), *tb = tcc_wtable(w, a + 1);
+    const uint32_t bits = (uint32_t)w->bits, m = (1u << bits) - 1u;
+    ta = ta != NULL ? ta : tcc_pal_int4;
+    tb = tb != NULL ? tb : tcc_pal_int4;
+    if (bits == 4) {                                  /* 4 weights in 2 bytes: no shifts by bits */
+        const uint8_t *ua = (const uint8_t *)ta, *ub = (const uint8_t *)tb;
+        const uint8_t *da = w->index + a * k / 2, *db = da + k / 2;
+        for (int32_t e = 0; e < k; e += 4, da += 2, db += 2, dst += 2) {
+            const uint32_t va = (uint32_t)da[0] | (uint32_t)da[1] << 8, vb = (uint32_t)db[0] | (uint32_t)db[1] << 8;
+            dst[0] = (uint32_t)ua[va & 15u] | (uint32_t)ub[vb & 15u] << 8 | (uint32_t)ua[(va >> 8) & 15u] << 16
+                     | (uint32_t)ub[(vb >> 8) & 15u] << 24;
+            dst[1] = (uint32_t)ua[(va >> 4) & 15u] | (uint32_t)ub[(vb >> 4) & 15u] << 8 | (uint32_t)ua[va >> 12] << 16
+                     | (uint32_t)ub[vb >> 12] << 24;
+        }
+        return dst;
+    }
+    if (bits == 2) {                                  /* 4 weights in a byte */
+        const uint8_t *ua = (const uint8_t *)ta, *ub = (const uint8_t *)tb;
+        const uint8_t *da = w->index + a * k / 4, *db = da + k / 4;
+        for (int32_t e = 0; e < k; e += 4, ++da, ++db, dst += 2) {
+            const uint32_t va = *da, vb = *db;
+            dst[0] = (uint32_t)ua[va & 3u] | (uint32_t)ub[vb & 3u] << 8 | (uint32_t)ua[(va >> 4) & 3u] << 16
+                     | (uint32_t)ub[(vb >> 4) & 3u] << 24;
+            dst[1] = (uint32_t)ua[(va >> 2) & 3u] | (uint32_t)ub[(vb >> 2) & 3u] << 8 | (uint32_t)ua[va >> 6] << 16
+                     | (uint32_t)ub[vb >> 6] << 24;
+        }
+        return dst;
+    }
+    for (int32_t e = 0; e < k; e += 4, dst += 2) {
+        const uint32_t va = tcc_pal_idx4(w, a * k + e), vb = tcc_pal_idx4(w, (a + 1) * k + e);
+        dst[0] = (uint32_t)(uint8_t)ta[va & m] | (uint32_t)(uint8_t)tb[vb & m] << 8
+                 | (uint32_t)(uint8_t)ta[(va >> 2 * bits) & m] << 16 | (uint32_t)(uint8_t)tb[(vb >> 2 * bits) & m] << 24;
+        dst[1] = (uint32_t)(uint8_t)ta[(va >> bits) & m] | (uint32_t)(uint8_t)tb[(vb >> bits) & m] << 8
+                 | (uint32_t)(uint8_t)ta[(va >> 3 * bits) & m] << 16 | (uint32_t)(uint8_t)tb[(vb >> 3 * bits) & m] << 24;
+    }
+    return dst;
+}
+
+/* The stream of channels c0 .. c0 + g - 1 (g even) into s. */
+static void tcc_pal_pw8_stream(const tcc_wcode *w, const int32_t *frame, int32_t c0, int32_t g, int32_t k, int32_t *s)
+{
+    for (int32_t c = c0; c < c0 + g; c += 2) {
+        const int32_t *f = frame + 3 * c;
+        s[0] = f[0];
+        s[1] = f[1];
+        s = (int32_t *)tcc_pal_decode_pair8(w, c, k, (uint32_t *)(s + 2));
+        memcpy(s, f + 2, 4 * sizeof *s);
+        s += 4;
+    }
+}
+
+/* n pixels' g outputs (r: [n][g]) into dst (stride out_c), clamped. */
+static void tcc_pal_pw8_store(const int8_t *r, int32_t n, int32_t g, int8_t *dst, int32_t out_c, int32_t lo,
+                              int32_t hi)
+{
+    const int clamp = lo > -128 || hi < 127;
+    for (int32_t i = 0; i < n; ++i, dst += out_c, r += g) {
+        if (clamp) {
+            for (int32_t j = 0; j < g; ++j) {
+                dst[j] = (int8_t)tcc_clamp(r[j], lo, hi);
+            }
+        } else if (g % 4 == 0) {                      /* words (out_c % 4 need not hold: unaligned) */
+            for (int32_t j = 0; j < g; j += 4) {
+                const uint32_t v = tcc_pal_word(r + j);
+                memcpy(dst + j, &v, 4);
+            }
+        } else {
+            memcpy(dst, r, (size_t)g);
+        }
+    }
+}
+
+void tcc_arm_palette_pw8_s8(const tcc_arm_conv8_params *p, const tcc_wcode *w, const int32_t *frame, int32_t group,
+                            int32_t chunk, int32_t in_place, int32_t act_min, int32_t act_max, const int8_t *in,
+                            int8_t *out, void *scratch)
+{
+    const int32_t k = p->in_c, out_c = p->out_c, npix = p->batches * p->out_h * p->out_w;
+    int32_t *stream = (int32_t *)scratch;
+    int8_t *res = (int8_t *)(stream + group / 2 * (6 + 2 * p->groups));
+    void *col = res + (((in_place ? out_c : group) * chunk + 3) & ~3);
+    tcc_arm_conv8_params q = *p;
+    q.batches = q.in_h = q.out_h = 1;
+    q.stream = stream;
+    if (in_place) {       /* per chunk: every group decoded again, the chunk's outputs stored last */
+        for (int32_t q0 = 0; q0 < npix; q0 += chunk) {
+            const int32_t n = TCC_MIN(chunk, npix - q0);
+            q.in_w = q.out_w = n;
+            for (int32_t c0 = 0; c0 < out_c; c0 += group) {
+                q.out_c = TCC_MIN(group, out_c - c0);
+                tcc_pal_pw8_stream(w, frame, c0, q.out_c, k, stream);
+                tcc_arm_conv8_s8(&q, in + q0 * k, res + c0 * chunk, col);
+            }
+            for (int32_t c0 = 0; c0 < out_c; c0 += group) {
+                tcc_pal_pw8_store(res + c0 * chunk, n, TCC_MIN(group, out_c - c0), out + q0 * out_c + c0, out_c,
+                                  act_min, act_max);
+            }
+        }
+        return;
+    }
+    for (int32_t c0 = 0; c0 < out_c; c0 += group) {  /* per group: decoded once for all pixels */
+        const int32_t g = TCC_MIN(group, out_c - c0);
+        tcc_pal_pw8_stream(w, frame, c0, g, k, stream);
+        q.out_c = g;
+        for (int32_t q0 = 0; q0 < npix; q0 += chunk) {
+            const int32_t n = TCC_MIN(chunk, npix - q0);
+            q.in_w = q.out_w = n;
+            tcc_arm_conv8_s8(&q, in + q0 * k, res, col);
+            tcc_pal_pw8_store(res, n, g, out + q0 * out_c + c0, out_c, act_min, act_max);
+        }
+    }
+}
+#endif
+
+#ifndef TCC_OMIT_ARM_PALETTE_C8_S8
+/* Weight e's value (its channel's table t; NULL: INT4). */
+static inline uint32_t tcc_pal_byte(const tcc_wcode *w, const int8_t *t, int32_t e)
+{
+    const uint32_t pos = (uint32_t)e * (uint32_t)w->bits;
+    const uint32_t i = ((uint32_t)w->index[pos / 8] >> (pos & 7u)) & ((1u << w->bits) - 1u);
+    return (uint32_t)(uint8_t)(t != NULL ? t[i] : tcc_pal_int4[i]);
+}
+
+void tcc_arm_palette_c8_s8(const tcc_arm_conv8_params *p, const tcc_wcode *w, const int32_t *frame,
+                           const uint16_t *order, int32_t group, int32_t rows, int32_t act_min, int32_t act_max,
+                           const int8_t *in, int8_t *out, void *scratch)
+{
+    const int32_t k = p->k_h * p->k_w * p->in_c, k4 = 4 * p->groups, out_c = p->out_c;
+    const int32_t plane = p->out_h * p->out_w, span = (p->k_h - 1) * p->dil_h;
+    const int clamp = act_min > -128 || act_max < 127;
+    int32_t *stream = (int32_t *)scratch;
+    int8_t *res = (int8_t *)(stream + group / 2 * (6 + 2 * p->groups));
+    void *col = res + ((rows * p->out_w * group + 3) & ~3);
+    tcc_arm_conv8_params q = *p;
+    q.batches = 1;
+    q.stream = stream;
+    for (int32_t c0 = 0; c0 < out_c; c0 += group) {
+        const int32_t g = TCC_MIN(group, out_c - c0);
+        int32_t *s = stream;
+        for (int32_t c = c0; c < c0 + g; c += 2) {       /* the channels' stream, in conv8's order */
+            const int32_t *f = frame + 3 * c;
+            const int8_t *ta = tcc_wtable(w, c), *tb = tcc_wtable(w, c + 1);
+            uint32_t *d = (uint32_t *)(s + 2);
+            s[0] = f[0];
+            s[1] = f[1];
+            for (int32_t j = 0; j < k4; j += 4, d += 2) {
+                uint32_t va[4], vb[4];
+                for (int32_t t = 0; t < 4; ++t) {
+                    const int32_t e = j + t < k ? order[j + t] : -1;
+                    va[t] = e < 0 ? 0u : tcc_pal_byte(w, ta, c * k + e);
+                    vb[t] = e < 0 ? 0u : tcc_pal_byte(w, tb, (c + 1) * k + e);
+                }
+                d[0] = va[0] | vb[0] << 8 | va[2] << 16 | vb[2] << 24;
+                d[1] = va[1] | vb[1] << 8 | va[3] << 16 | vb[3] << 24;
+            }
+            s = (int32_t *)d;
+            memcpy(s, f + 2, 4 * sizeof *s);
+            s += 4;
+        }
+        q.out_c = g;
+        for (int32_t b = 0; b < p->batches; ++b) {
+            const int8_t *img = in + b * p->in_h * p->in_w * p->in_c;
+            for (int32_t r0 = 0; r0 < p->out_h; r0 += rows) {   /* a band of output rows: a sub-image */
+                const int32_t n = TCC_MIN(rows, p->out_h - r0);
+                const int32_t ys = r0 * p->stride_h - p->pad_top, ye = (r0 + n - 1) * p->stride_h - p->pad_top + span;
+                const int32_t y0 = TCC_MAX(ys, 0), y1 = TCC_MIN(ye, p->in_h - 1);
+                q.out_h = n;
+                q.pad_top = y0 - ys;
+                q.in_h = y1 - y0 + 1;
+                tcc_arm_conv8_s8(&q, img + y0 * p->in_w * p->in_c, res, col);
+                int8_t *dst = out + (b * plane + r0 * p->out_w) * out_c + c0;
+                for (int32_t i = 0; i < n * p->out_w; ++i, dst += out_c) {
+                    const int8_t *r = res + i * g;
+                    for (int32_t jj = 0; jj < g; ++jj) {
+                        dst[jj] = clamp ? (int8_t)tcc_clamp(r[jj], act_min, act_max) : r[jj];
+                    }
+                }
+            }
         }
     }
 }
@@ -230,72 +515,125 @@ void tcc_arm_palette_conv_s8(const tcc_conv2d_s8_params *p, const tcc_wcode *w, 
         s3 = TCC_PAL_SMLATT(x13_, w13_, s3);                                            \
     } while (0)
 
-/* Channel oc's taps e .. e + n - 1 as int16 at dst[4 * i]. */
-static void tcc_pal_decode_taps(const tcc_wcode *w, int32_t oc, int32_t e, int32_t n, int16_t *dst)
+/* Channel oc's taps e .. e + n - 1 as int16 at dst[step * i]. */
+static void tcc_pal_decode_taps(const tcc_wcode *w, int32_t oc, int32_t e, int32_t n, int16_t *dst, int32_t step)
 {
     const int8_t *tab = tcc_wtable(w, oc);
-    TCC_WEIGHTS(e, n, dst[4 * i_] = (int16_t)v_);
+    TCC_WEIGHTS(e, n, dst[step * i_] = (int16_t)v_);
 }
 
-void tcc_arm_palette_dw_s8(const tcc_depthwise_s8_params *p, const tcc_wcode *w, const int8_t *in, int8_t *out,
-                           void *scratch)
+/* The input of channels c .. c + 3 (words) with the windows' padding, its rows first .. first +
+ * ph - 1 (row 0: the image's row -pad_top) and columns -pad_left .. pw - 1 - pad_left (outside the
+ * image: zp4), into pad [ph][pw]. */
+static void tcc_pal_dw_pad(const tcc_depthwise_s8_params *p, const int8_t *img, int32_t c, uint32_t zp4,
+                           int32_t first, int32_t ph, int32_t pw, uint32_t *pad)
 {
+    const int32_t c_n = p->in_c, y0 = first - p->pad_top, x0 = -p->pad_left;
+    const int32_t xa = TCC_MIN(TCC_MAX(-x0, 0), pw), xb = TCC_MAX(TCC_MIN(p->in_w - x0, pw), xa);
+    for (int32_t y = 0; y < ph; ++y, pad += pw) {
+        const int32_t iy = y0 + y;
+        if (iy < 0 || iy >= p->in_h) {
+            for (int32_t x = 0; x < pw; ++x) {
+                pad[x] = zp4;
+            }
+            continue;
+        }
+        const int8_t *src = img + (iy * p->in_w + x0) * c_n + c;
+        int32_t x = 0;
+        for (; x < xa; ++x) {
+            pad[x] = zp4;
+        }
+        for (; x < xb; ++x) {
+            pad[x] = tcc_pal_word(src + x * c_n);
+        }
+        for (; x < pw; ++x) {
+            pad[x] = zp4;
+        }
+    }
+}
+
+void tcc_arm_palette_dw_s8(const tcc_depthwise_s8_params *p, const tcc_wcode *w, const int32_t *frame,
+                           int32_t band, const int8_t *in, int8_t *out, void *scratch)
+{
+
     const int32_t c_n = p->in_c, taps = p->k_h * p->k_w, plane = p->out_h * p->out_w;
     const uint32_t zp4 = (uint32_t)(uint8_t)p->in_zp * 0x01010101u;
-    const int32_t step = p->dil_w * c_n;              /* to the next tap of a row */
-    const int32_t row_step = p->dil_h * p->in_w * c_n;   /* to the next row of taps */
-    const int32_t span_w = (p->k_w - 1) * p->dil_w;   /* a window's last column - its first */
+    const int32_t ph = (p->out_h - 1) * p->stride_h + (p->k_h - 1) * p->dil_h + 1;
+    const int32_t pw = (p->out_w - 1) * p->stride_w + (p->k_w - 1) * p->dil_w + 1;
+    const int32_t row_step = p->dil_h * pw;           /* to the next row of taps */
+    const int three = p->k_h == 3 && p->k_w == 3 && p->dil_h == 1 && p->dil_w == 1;
+    const int32_t k_h = p->k_h, k_w = p->k_w, dil_w = p->dil_w, out_h = p->out_h, out_w = p->out_w;
+    const int32_t sh = p->stride_h, sw = p->stride_w, lo = p->act_min, hi = p->act_max;
     int16_t *wk = (int16_t *)scratch;                 /* [tap][w0 w2 w1 w3] */
-    int8_t *res = (int8_t *)(wk + 4 * taps);          /* [pixel][4] */
+    const int32_t rows = band ? (p->k_h - 1) * p->dil_h + 1 : ph;   /* padded rows held */
+    const int32_t rstride = band ? 4 : c_n;
+    uint32_t *pad = (uint32_t *)(wk + 4 * taps);      /* [rows][pw]: the 4 channels' padded input */
+    int8_t *res = (int8_t *)(pad + rows * pw);        /* band: [plane][4], the 4 channels' outputs */
     for (int32_t bt = 0; bt < p->batches; ++bt) {
         const int8_t *img = in + bt * p->in_h * p->in_w * c_n;
         int8_t *dst = out + bt * plane * c_n;
         for (int32_t c = 0; c < c_n; c += 4) {
-            int32_t rq[5 * 4];                        /* the 4 channels' requantization */
+            tcc_pal_q rq[4];                          /* the 4 channels' requantization (no frame) */
+            int32_t bias[4], fm[4] = {0, 0, 0, 0}, fa[4] = {0, 0, 0, 0}, fs[4] = {0, 0, 0, 0};   /* (frame) */
             for (int32_t m = 0; m < 4; ++m) {         /* channel c + m: lane TCC_PAL_POS(m) of each tap */
-                tcc_pal_decode_taps(w, c + m, (c + m) * taps, taps, wk + TCC_PAL_POS(m));
-                tcc_pal_rq(rq + 5 * m, p->mult[c + m], p->shift[c + m], p->out_zp, p->act_min, p->act_max);
+                tcc_pal_decode_taps(w, c + m, (c + m) * taps, taps, wk + TCC_PAL_POS(m), 4);
+                if (frame != NULL) {
+                    const int32_t *f = frame + 6 * ((c + m) / 2), lane = m % 2;
+                    bias[m] = f[lane];
+                    fm[m] = f[2 + 2 * lane];
+                    fa[m] = f[3 + 2 * lane];
+                    fs[m] = tcc_pal_add_shift(fa[m]);
+                } else {
+                    bias[m] = p->bias[c + m];
+                    tcc_pal_rq(rq + m, p->mult[c + m], p->shift[c + m], p->out_zp, p->act_min, p->act_max);
+                }
             }
-            int8_t *r = res;
-            for (int32_t oy = 0; oy < p->out_h; ++oy) {
-                const int32_t y0 = oy * p->stride_h - p->pad_top;
-                const int rows_in = y0 >= 0 && y0 + (p->k_h - 1) * p->dil_h < p->in_h;
-                for (int32_t ox = 0; ox < p->out_w; ++ox) {
-                    const int32_t x0 = ox * p->stride_w - p->pad_left;
-                    int32_t s0 = p->bias[c], s1 = p->bias[c + 1], s2 = p->bias[c + 2], s3 = p->bias[c + 3];
+            /* all the 4 channels' inputs are read before any of their outputs is stored (band: the
+             * outputs wait in res) */
+            if (!band) {
+                tcc_pal_dw_pad(p, img, c, zp4, 0, ph, pw, pad);
+            }
+            for (int32_t oy = 0; oy < out_h; ++oy) {
+                const uint32_t *row = pad + oy * sh * pw;
+                int8_t *r = dst + oy * out_w * c_n + c;
+                if (band) {
+                    tcc_pal_dw_pad(p, img, c, zp4, oy * sh, rows, pw, pad);
+                    row = pad;
+                    r = res + oy * out_w * 4;
+                }
+                for (int32_t ox = 0; ox < out_w; ++ox, row += sw, r += rstride) {
+                    int32_t s0 = bias[0], s1 = bias[1], s2 = bias[2], s3 = bias[3];
                     const uint32_t *wt = (const uint32_t *)wk;
-                    if (rows_in && x0 >= 0 && x0 + span_w < p->in_w) {     /* the window inside: no checks */
-                        const int8_t *row = img + (y0 * p->in_w + x0) * c_n + c;
-                        if (p->k_w == 3) {
-                            for (int32_t ky = 0; ky < p->k_h; ++ky, row += row_step, wt += 6) {
-                                TCC_PAL_DW_TAP(tcc_pal_word(row), wt);
-                                TCC_PAL_DW_TAP(tcc_pal_word(row + step), wt + 2);
-                                TCC_PAL_DW_TAP(tcc_pal_word(row + 2 * step), wt + 4);
-                            }
-                        } else {
-                            for (int32_t ky = 0; ky < p->k_h; ++ky, row += row_step) {
-                                const int8_t *px = row;
-                                for (int32_t kx = 0; kx < p->k_w; ++kx, px += step, wt += 2) {
-                                    TCC_PAL_DW_TAP(tcc_pal_word(px), wt);
-                                }
-                            }
-                        }
+                    if (three) {
+                        const uint32_t *r1 = row + pw, *r2 = r1 + pw;
+                        TCC_PAL_DW_TAP(row[0], wt);
+                        TCC_PAL_DW_TAP(row[1], wt + 2);
+                        TCC_PAL_DW_TAP(row[2], wt + 4);
+                        TCC_PAL_DW_TAP(r1[0], wt + 6);
+                        TCC_PAL_DW_TAP(r1[1], wt + 8);
+                        TCC_PAL_DW_TAP(r1[2], wt + 10);
+                        TCC_PAL_DW_TAP(r2[0], wt + 12);
+                        TCC_PAL_DW_TAP(r2[1], wt + 14);
+                        TCC_PAL_DW_TAP(r2[2], wt + 16);
                     } else {
-                        for (int32_t ky = 0; ky < p->k_h; ++ky) {
-                            const int32_t y = y0 + ky * p->dil_h;
-                            const int8_t *px = img + (y * p->in_w + x0) * c_n + c;
-                            for (int32_t kx = 0; kx < p->k_w; ++kx, px += step, wt += 2) {
-                                const int32_t x = x0 + kx * p->dil_w;
-                                TCC_PAL_DW_TAP(y >= 0 && y < p->in_h && x >= 0 && x < p->in_w ? tcc_pal_word(px) : zp4,
-                                               wt);
+                        const uint32_t *px = row;
+                        for (int32_t ky = 0; ky < k_h; ++ky, px += row_step) {
+                            for (int32_t kx = 0; kx < k_w; ++kx, wt += 2) {
+                                TCC_PAL_DW_TAP(px[kx * dil_w], wt);
                             }
                         }
                     }
+                    if (frame != NULL) {
+                        r[0] = tcc_pal_rq8(s0, fm[0], fa[0], fs[0], lo, hi);
+                        r[1] = tcc_pal_rq8(s1, fm[1], fa[1], fs[1], lo, hi);
+                        r[2] = tcc_pal_rq8(s2, fm[2], fa[2], fs[2], lo, hi);
+                        r[3] = tcc_pal_rq8(s3, fm[3], fa[3], fs[3], lo, hi);
+                        continue;
+                    }
                     tcc_pal_out4(r, s0, s1, s2, s3, rq);
-                    r += 4;
                 }
             }
-            for (int32_t q = 0; q < plane; ++q) {     /* the 4 channels, once all their inputs were read */
+            for (int32_t q = 0; band && q < plane; ++q) {     /* the 4 channels' planes, all inputs read */
                 memcpy(dst + q * c_n + c, res + 4 * q, 4);
             }
         }
