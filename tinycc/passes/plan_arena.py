@@ -731,6 +731,11 @@ def exact(p: _Problem, start: dict[str, int], steps: int = EXACT_STEPS) -> dict[
     ``start`` is the best known placement (its arena size is the initial bound). Each tried
     placement of one buffer costs one step; after ``steps`` of them the search stops and returns
     the best placement found. The budget counts work, not time, so the plan is deterministic.
+
+    Each node of the search keeps every unplaced buffer's lowest offset: placing one buffer can
+    only raise the lowest offsets of the buffers it conflicts with, and only of those whose
+    offset its new regions block, so only they are looked up again (the same offsets as a
+    lookup from scratch: the lowest offset is the least aligned one no region blocks).
     """
     if len(p.ids) > MAX_EXACT or steps <= 0:
         return start
@@ -738,8 +743,18 @@ def exact(p: _Problem, start: dict[str, int], steps: int = EXACT_STEPS) -> dict[
     floor = p.lower_bound()
     budget = [steps]
     by_size = sorted(p.ids, key=lambda t: (-p.sizes[t], p.life[t][0], t))
+    # t -> [(u, regions of u's offset relative to t's)]: what placing t does to its neighbours
+    near: dict[str, list] = {t: [] for t in p.ids}
+    for u, rel in p.relative.items():
+        for t, regions in rel:
+            near[t].append((u, regions))
+    # a "multiple" rule with unaligned points: the lowest offset depends on the order of escapes
+    # (``lowest_offset``), so such a buffer is looked up again whenever a neighbour is placed
+    always = {u for u, rel in p.relative.items()
+              if any(m % ALIGN for _, regions in rel for _, _, m, _ in regions)}
+    sizes = p.sizes
 
-    def dfs(placed: dict[str, int], remaining: list[str], end: int) -> bool:
+    def dfs(placed: dict[str, int], remaining: list[str], end: int, low: dict[str, int]) -> bool:
         if not remaining:
             if end < best[0]:
                 best[0], best[1] = end, dict(placed)
@@ -748,18 +763,26 @@ def exact(p: _Problem, start: dict[str, int], steps: int = EXACT_STEPS) -> dict[
             if budget[0] <= 0:
                 return True
             budget[0] -= 1
-            off = p.lowest_offset(t, placed)
-            new_end = max(end, off + p.sizes[t])
+            off = low[t]
+            new_end = max(end, off + sizes[t])
             if new_end >= best[0]:
                 continue
             placed[t] = off
-            stop = dfs(placed, [u for u in remaining if u != t], new_end)
+            child = dict(low)
+            del child[t]
+            for u, regions in near[t]:
+                if u not in child:
+                    continue
+                d = child[u] - off              # u's lowest offset, relative to t's
+                if u in always or any(lo < d < hi and not (m and d % m == 0) for lo, hi, m, _ in regions):
+                    child[u] = p.lowest_offset(u, placed)
+            stop = dfs(placed, [u for u in remaining if u != t], new_end, child)
             del placed[t]
             if stop:
                 return True
         return False
 
-    dfs({}, by_size, 0)
+    dfs({}, by_size, 0, dict.fromkeys(p.ids, 0))
     return best[1]
 
 
