@@ -123,6 +123,21 @@ def int4_code(w: np.ndarray, model_bytes: int) -> WeightCode:
                       False, model_bytes)
 
 
+def _sorted_rows(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each row of ``w`` sorted, and where a new value starts in it: each row's count of distinct
+    values from one sort of the matrix (np.unique per row costs ~100x more on depthwise weights)."""
+    rows = np.sort(w.reshape(len(w), -1), axis=1)
+    starts = np.ones(rows.shape, bool)
+    starts[:, 1:] = rows[:, 1:] != rows[:, :-1]
+    return rows, starts
+
+
+def _row_values(rows: np.ndarray, starts: np.ndarray) -> list[frozenset]:
+    """Each row's distinct values (``_sorted_rows``)."""
+    values, ends = rows[starts].tolist(), np.cumsum(starts.sum(axis=1)).tolist()
+    return [frozenset(values[a:b]) for a, b in zip([0] + ends, ends)]
+
+
 def choose(w: np.ndarray, int4_file: bool, mode: str = "auto", lut: tuple[int, int] | None = None) -> WeightCode | None:
     """The smallest encoding of the int8 matrix ``w`` [channels][n], or None to keep it int8.
     ``int4_file``: the model stored it as INT4 (kept 4-bit whatever the mode). ``lut``: TFLite
@@ -132,9 +147,10 @@ def choose(w: np.ndarray, int4_file: bool, mode: str = "auto", lut: tuple[int, i
     model_bytes = lut[1] if lut else (w.size + 1) // 2 if int4_file else w.size
     best = int4_code(w, model_bytes) if int4_file else None
     best_bytes = best.stored_bytes if best is not None else float("inf") if lut else w.size
+    rows, starts = _sorted_rows(w) if w.size and (lut or mode == "auto") else (None, None)
     bits_tried = (BITS if mode == "auto" else (min(b for b in BITS if b >= lut[0]),)) if lut else \
-        BITS if mode == "auto" and w.size and np.unique(w[0]).size <= 1 << BITS[-1] else ()   # (most tensors stop here)
-    values = [frozenset(np.unique(row).tolist()) for row in w] if bits_tried else []
+        BITS if rows is not None and starts.sum(axis=1).max() <= 1 << BITS[-1] else ()   # (most tensors stop here)
+    values = _row_values(rows, starts) if bits_tried and rows is not None else []
     for bits in bits_tried:
         if (w.size * bits + 7) // 8 + (1 << bits) >= best_bytes:
             continue
