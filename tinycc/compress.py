@@ -78,24 +78,26 @@ def cover(values: list[frozenset], size: int) -> tuple[list[set], list[int]] | N
     """Tables of at most ``size`` values covering every channel's ``values``: channels with the
     most values first, each joining the first table it fits into (a superset first), else a new
     one. (tables, table of each channel), or None when a channel has more than ``size`` values.
-    Past ``MAX_NAMED`` tables every channel gets its own."""
+    Past ``MAX_NAMED`` tables every channel gets its own. (Sets of int8 values are bit masks here:
+    a subset test or a union's size is one integer operation.)"""
     if any(len(v) > size for v in values):
         return None
-    tables: list[set] = []
+    masks = [sum(1 << (x + 128) for x in v) for v in values]
+    tables: list[int] = []
     table_of = [0] * len(values)
     for c in sorted(range(len(values)), key=lambda c: (-len(values[c]), c)):
-        v = values[c]
-        t = next((k for k, ts in enumerate(tables) if v <= ts), None)
+        v = masks[c]
+        t = next((k for k, ts in enumerate(tables) if v & ~ts == 0), None)
         if t is None:
-            t = next((k for k, ts in enumerate(tables) if len(ts | v) <= size), None)
+            t = next((k for k, ts in enumerate(tables) if (ts | v).bit_count() <= size), None)
         if t is None:
             if len(tables) == MAX_NAMED:
                 return [set(v) for v in values], list(range(len(values)))
-            tables.append(set())
+            tables.append(0)
             t = len(tables) - 1
         tables[t] |= v
         table_of[c] = t
-    return tables, table_of
+    return [{b - 128 for b in range(256) if ts >> b & 1} for ts in tables], table_of
 
 
 def _palette(w: np.ndarray, bits: int, tables: list[set], table_of: list[int], model_bytes: int) -> WeightCode:
