@@ -169,10 +169,11 @@ def test_build_timings_flag(tmp_path, capsys):
 # -- fixed costs of every build: counted as work, not seconds ---------------------------------
 
 #: Modules a build never needs: other subcommands' (verify, run, bench, report, the self-test), the
-#: test-model generators, numpy.ma (np.unique imports it; compress.choose sorts instead) and
-#: ctypes.util (tflm_math finds libm only when a float kernel's reference needs it).
+#: test-model generators, numpy.ma (np.unique imports it; compress.choose sorts instead),
+#: ctypes.util (tflm_math finds libm only when a float kernel's reference needs it) and the tflite
+#: package's ~190 schema modules (``tinycc.tflite_schema`` loads the few a build reads).
 NOT_IMPORTED_BY_BUILD = ("tinycc.verify", "tinycc.runner", "tinycc.bench", "tinycc.report", "tinycc.selftest",
-                         "tinycc.testing", "tflite_micro", "numpy.ma", "ctypes.util")
+                         "tinycc.testing", "tflite_micro", "numpy.ma", "ctypes.util", "tflite")
 
 
 def test_build_imports_and_compiles_only_what_it_needs(tmp_path):
