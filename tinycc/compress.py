@@ -78,8 +78,14 @@ def cover(values: list[frozenset], size: int) -> tuple[list[set], list[int]] | N
     """Tables of at most ``size`` values covering every channel's ``values``: channels with the
     most values first, each joining the first table it fits into (a superset first), else a new
     one. (tables, table of each channel), or None when a channel has more than ``size`` values.
-    Past ``MAX_NAMED`` tables every channel gets its own. (Sets of int8 values are bit masks here:
-    a subset test or a union's size is one integer operation.)"""
+    Past ``MAX_NAMED`` tables every channel gets its own."""
+    c = _cover_masks(values, size)
+    return None if c is None else ([_mask_values(m) for m in c[0]], c[1])
+
+
+def _cover_masks(values: list[frozenset], size: int) -> tuple[list[int], list[int]] | None:
+    """``cover`` with each set of int8 values as a bit mask (a subset test or a union's size is
+    one integer operation)."""
     if any(len(v) > size for v in values):
         return None
     masks = [sum(1 << (x + 128) for x in v) for v in values]
@@ -92,12 +98,30 @@ def cover(values: list[frozenset], size: int) -> tuple[list[set], list[int]] | N
             t = next((k for k, ts in enumerate(tables) if (ts | v).bit_count() <= size), None)
         if t is None:
             if len(tables) == MAX_NAMED:
-                return [set(v) for v in values], list(range(len(values)))
+                return masks, list(range(len(values)))
             tables.append(0)
             t = len(tables) - 1
         tables[t] |= v
         table_of[c] = t
-    return [{b - 128 for b in range(256) if ts >> b & 1} for ts in tables], table_of
+    return tables, table_of
+
+
+def _mask_values(mask: int) -> set[int]:
+    """The int8 values of a bit mask (``cover``), lowest bit first."""
+    out = set()
+    while mask:
+        low = mask & -mask
+        out.add(low.bit_length() - 129)
+        mask ^= low
+    return out
+
+
+def _palette_bytes(n: int, bits: int, tables: list, table_of: list[int]) -> int:
+    """``_palette(...).stored_bytes`` without building it: the indices, the tables and, when
+    channels name their table, one byte per channel."""
+    per, per_channel = 8 // bits, len(tables) == len(table_of) > 1
+    named = 1 < len(tables) and not per_channel
+    return (n + per - 1) // per + len(tables) * (1 << bits) + (len(table_of) if named else 0)
 
 
 def _palette(w: np.ndarray, bits: int, tables: list[set], table_of: list[int], model_bytes: int) -> WeightCode:
@@ -156,10 +180,10 @@ def choose(w: np.ndarray, int4_file: bool, mode: str = "auto", lut: tuple[int, i
     for bits in bits_tried:
         if (w.size * bits + 7) // 8 + (1 << bits) >= best_bytes:
             continue
-        c = cover(values, 1 << bits)
-        if c is None:
+        c = _cover_masks(values, 1 << bits)
+        if c is None or _palette_bytes(w.size, bits, *c) >= best_bytes:
             continue
-        code = _palette(w, bits, *c, model_bytes)
+        code = _palette(w, bits, [_mask_values(m) for m in c[0]], c[1], model_bytes)
         if code.stored_bytes < best_bytes:
             best, best_bytes = code, code.stored_bytes
     return best

@@ -743,18 +743,20 @@ def exact(p: _Problem, start: dict[str, int], steps: int = EXACT_STEPS) -> dict[
     floor = p.lower_bound()
     budget = [steps]
     by_size = sorted(p.ids, key=lambda t: (-p.sizes[t], p.life[t][0], t))
-    # t -> [(u, regions of u's offset relative to t's)]: what placing t does to its neighbours
+    # t -> [(u, lo, hi, regions of u's offset relative to t's)]: what placing t does to its
+    # neighbours (lo, hi: the one plain region of most pairs, else regions to test one by one)
     near: dict[str, list] = {t: [] for t in p.ids}
     for u, rel in p.relative.items():
         for t, regions in rel:
-            near[t].append((u, regions))
+            plain = len(regions) == 1 and not regions[0][2]
+            near[t].append((u, *regions[0][:2], None) if plain else (u, 0, 0, regions))
     # a "multiple" rule with unaligned points: the lowest offset depends on the order of escapes
     # (``lowest_offset``), so such a buffer is looked up again whenever a neighbour is placed
     always = {u for u, rel in p.relative.items()
               if any(m % ALIGN for _, regions in rel for _, _, m, _ in regions)}
     sizes = p.sizes
 
-    def dfs(placed: dict[str, int], remaining: list[str], end: int, low: dict[str, int]) -> bool:
+    def dfs(placed: dict[str, int], remaining: list[str], end: int) -> bool:
         if not remaining:
             if end < best[0]:
                 best[0], best[1] = end, dict(placed)
@@ -764,25 +766,31 @@ def exact(p: _Problem, start: dict[str, int], steps: int = EXACT_STEPS) -> dict[
                 return True
             budget[0] -= 1
             off = low[t]
-            new_end = max(end, off + sizes[t])
+            new_end = off + sizes[t]
+            if new_end < end:
+                new_end = end
             if new_end >= best[0]:
                 continue
             placed[t] = off
-            child = dict(low)
-            del child[t]
-            for u, regions in near[t]:
-                if u not in child:
+            changed = []                        # (buffer, its lowest offset before t was placed)
+            for u, lo, hi, regions in near[t]:
+                if u in placed:
                     continue
-                d = child[u] - off              # u's lowest offset, relative to t's
-                if u in always or any(lo < d < hi and not (m and d % m == 0) for lo, hi, m, _ in regions):
-                    child[u] = p.lowest_offset(u, placed)
-            stop = dfs(placed, [u for u in remaining if u != t], new_end, child)
+                d = low[u] - off                # u's lowest offset, relative to t's
+                if u in always or (lo < d < hi if regions is None else
+                                   any(a < d < b and not (m and d % m == 0) for a, b, m, _ in regions)):
+                    changed.append((u, low[u]))
+                    low[u] = p.lowest_offset(u, placed)
+            stop = dfs(placed, [u for u in remaining if u != t], new_end)
+            for u, before in changed:
+                low[u] = before
             del placed[t]
             if stop:
                 return True
         return False
 
-    dfs({}, by_size, 0, dict.fromkeys(p.ids, 0))
+    low = dict.fromkeys(p.ids, 0)               # each unplaced buffer's lowest offset, at this node
+    dfs({}, by_size, 0)
     return best[1]
 
 
