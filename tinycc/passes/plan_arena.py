@@ -186,10 +186,13 @@ def _align(n: int) -> int:
 
 # -- schedules ---------------------------------------------------------------------
 
-def candidate_orders(g: nx.DiGraph, extra: int = MAX_ORDERS) -> list[list[str]]:
-    """The model's order, the memory-greedy one, then up to ``extra`` topological orders."""
-    base = ir.ops_in_order(g)
-    orders = [base, memory_greedy_order(g)]
+def candidate_orders(g: nx.DiGraph, extra: int = MAX_ORDERS, first: list[list[str]] | None = None) -> list[list[str]]:
+    """The model's order, the memory-greedy one, then up to ``extra`` topological orders.
+    ``first``: the first two, computed before (``affordable_orders``)."""
+    orders = list(first) if first else [ir.ops_in_order(g)]
+    base = orders[0]
+    if len(orders) == 1:
+        orders.append(memory_greedy_order(g, base))
     if extra <= 0:
         return orders if orders[1] != base else [base]
     op_graph = nx.DiGraph()
@@ -233,14 +236,14 @@ def _readers(g: nx.DiGraph, tid: str) -> list[str]:
     return out
 
 
-def memory_greedy_order(g: nx.DiGraph) -> list[str]:
+def memory_greedy_order(g: nx.DiGraph, base: list[str] | None = None) -> list[str]:
     """Run, among the ready ops, the one that leaves the fewest live bytes (ties: model order).
 
     Incremental: running op o changes the live bytes by delta(o) = its outputs that someone
     reads (or model outputs) - its inputs whose last unfinished reader it is. delta(o) only
     changes when another reader of one of o's inputs finishes, so each op's delta sits in a
     heap and is recomputed only then: O(edges log ops)."""
-    base = ir.ops_in_order(g)
+    base = base or ir.ops_in_order(g)
     index = {o: k for k, o in enumerate(base)}
     owner_readers: dict[str, set[str]] = {}
     for n in g.nodes:
@@ -310,8 +313,9 @@ class _Facts:
         outputs = set(g.graph["outputs"])
         self.tensors = []       # (owner, producing op or None, reading ops, is a model output)
         # an op may end the invoke early: the outputs keep their values, so they live from step 0
+        self.order = ir.ops_in_order(g)     # the model's order
         self.outputs_from_start = any(ops.lookup(ir.op(g, n).kind).ends_invoke_early(ir.op(g, n))
-                                      for n in ir.ops_in_order(g))
+                                      for n in self.order)
         for n in sorted(g.nodes):
             if ir.is_op(g, n) or not ir.tensor(g, n).in_arena:
                 continue
@@ -320,7 +324,7 @@ class _Facts:
                 p = ir.producer(g, ir.view_source(g, n))     # a view: written with its source
             self.tensors.append((ir.storage(g, n)[0], p, ir.consumers(g, n), n in outputs))
         self.scratch = {}
-        for oid in ir.ops_in_order(g):
+        for oid in self.order:
             o = ir.op(g, oid)
             self.scratch[oid] = variants.scratch_bytes(g, o)
         self._rules: dict[tuple[str, int], tuple[str, int] | None] = {}
@@ -829,13 +833,14 @@ def affordable_orders(g: nx.DiGraph, facts: _Facts) -> list[tuple[int, list[str]
     pairs add up to at most PAIR_BUDGET; beyond, the orders with the smallest live peak
     (ties: earlier) until the budget is spent (at least one). A budget of work, not time."""
     cands = []
-    orders = candidate_orders(g, extra=0)
+    first = [facts.order, memory_greedy_order(g, facts.order)]
+    orders = candidate_orders(g, extra=0, first=first)
     for k, order in enumerate(orders):
         life = lifetimes(g, order, facts)
         cands.append((k, order, life, live_pairs(life)))
     if sum(c[3] for c in cands) * (MAX_ORDERS + 2) <= PAIR_BUDGET * len(cands):
         # the topological orders would likely fit in the budget too: enumerate them
-        for k, order in enumerate(candidate_orders(g)[len(orders):], len(orders)):
+        for k, order in enumerate(candidate_orders(g, first=first)[len(orders):], len(orders)):
             life = lifetimes(g, order, facts)
             cands.append((k, order, life, live_pairs(life)))
     if sum(c[3] for c in cands) <= PAIR_BUDGET:
