@@ -197,7 +197,14 @@ print(json.dumps(dict(compiled=compiled, runs=runs, modules=sorted(sys.modules))
     out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True, cwd=tmp_path)
     seen = json.loads(out.stdout.splitlines()[-1])
     assert [m for m in NOT_IMPORTED_BY_BUILD if m in seen["modules"]] == []
-    assert seen["compiled"] == [] and seen["runs"] == []
+    assert seen["runs"] == []
+    if _compiled_by_this_jinja2():     # (another jinja2 ignores them: the templates are compiled)
+        assert seen["compiled"] == []
+
+
+def _compiled_by_this_jinja2() -> bool:
+    module = precompiled.COMPILED / f"{precompiled.module_name('model.h.j2')}.py"
+    return module.read_text().splitlines()[2] == f"JINJA2_VERSION = {jinja2.__version__!r}"
 
 
 def test_compiled_templates_are_current():
@@ -207,9 +214,8 @@ def test_compiled_templates_are_current():
     for path in sorted(TEMPLATES.glob("*.j2")):
         module = precompiled.COMPILED / f"{precompiled.module_name(path.name)}.py"
         assert module.is_file(), f"{path.name}: run scripts/compile_templates.py"
-        head = module.read_text().splitlines()[2]
-        if head != f"JINJA2_VERSION = {jinja2.__version__!r}":
-            pytest.skip(f"compiled by another jinja2 ({head}): the templates are compiled from their text")
+        if not _compiled_by_this_jinja2():
+            pytest.skip("compiled by another jinja2: the templates are compiled from their text")
         assert module.read_text() == precompiled.module_text(env, path.name, path.read_text()), \
             f"{path.name} changed: run scripts/compile_templates.py"
         assert env.get_template(path.name).filename == str(module)
