@@ -9,17 +9,23 @@ A module loaded here is registered under its own name (``tflite.Conv2DOptions``)
 """
 from __future__ import annotations
 
+import functools
 import importlib.util
 import sys
 from pathlib import Path
+
+
+@functools.lru_cache(maxsize=1)
+def _package_dir() -> Path | None:
+    spec = importlib.util.find_spec("tflite")          # finds the package without importing it
+    return Path(spec.submodule_search_locations[0]) if spec else None
 
 
 def _load(name: str):
     full = f"tflite.{name}"
     if full in sys.modules:
         return sys.modules[full]
-    spec = importlib.util.find_spec("tflite")          # finds the package without importing it
-    path = Path(spec.submodule_search_locations[0]) / f"{name}.py" if spec else None
+    path = _package_dir() / f"{name}.py" if _package_dir() else None
     if path is None or not path.is_file():
         raise AttributeError(f"the tflite package has no module {name!r}")
     mspec = importlib.util.spec_from_file_location(full, path)
