@@ -177,8 +177,10 @@ def choose(w: np.ndarray, int4_file: bool, mode: str = "auto", lut: tuple[int, i
     bits_tried = (BITS if mode == "auto" else (min(b for b in BITS if b >= lut[0]),)) if lut else \
         BITS if rows is not None and starts.sum(axis=1).max() <= 1 << BITS[-1] else ()   # (most tensors stop here)
     values = _row_values(rows, starts) if bits_tried and rows is not None else []
+    # every table holds at most 2**bits of the tensor's distinct values: at least this many tables
+    distinct = int(np.count_nonzero(np.bincount(w.ravel().astype(np.int64) + 128, minlength=256))) if bits_tried else 0
     for bits in bits_tried:
-        if (w.size * bits + 7) // 8 + (1 << bits) >= best_bytes:
+        if (w.size * bits + 7) // 8 + max(1, -(-distinct >> bits)) * (1 << bits) >= best_bytes:
             continue
         c = _cover_masks(values, 1 << bits)
         if c is None or _palette_bytes(w.size, bits, *c) >= best_bytes:
