@@ -13,18 +13,27 @@ its shape, checked here as work counts: NAME_run calls its ops in parts of at mo
 """
 from __future__ import annotations
 
+import json
+import os
+import random
 import re
 import resource
 import subprocess
+import sys
 import time
 
+import jinja2
 import pytest
 
 from tinycc import driver, toolchain
-from tinycc.codegen import emit
+from tinycc.codegen import emit, precompiled
+from tinycc.passes import plan_arena as _plan_arena_pass  # noqa: F401  (the module, below)
+from tinycc.resources import TEMPLATES
 from tinycc.testing import models_scale
 
-from .conftest import needs_qemu
+from .conftest import REPO, needs_qemu
+
+PA = sys.modules["tinycc.passes.plan_arena"]
 
 THOUSAND_OPS_SECONDS = 6.0       # dev machine: 2.0-2.6 s per shape
 GROWTH_5000_OVER_1000 = 7.5      # the issue's bar is 6x (bench/compile_time.py: 4.5-5.6x); CPU time
@@ -155,3 +164,136 @@ def test_build_timings_flag(tmp_path, capsys):
     names = [line.split()[0] for line in lines[1:]]
     assert names == ["frontend", *(p.__name__ for p in PIPELINE), "codegen", "total"]
     assert all(float(line.split()[1]) >= 0 for line in lines[1:])
+
+
+# -- fixed costs of every build: counted as work, not seconds ---------------------------------
+
+#: Modules a build never needs: other subcommands' (verify, run, bench, report, the self-test), the
+#: test-model generators, numpy.ma (np.unique imports it; compress.choose sorts instead),
+#: ctypes.util (tflm_math finds libm only when a float kernel's reference needs it) and the tflite
+#: package's ~190 schema modules (``tinycc.tflite_schema`` loads the few a build reads).
+NOT_IMPORTED_BY_BUILD = ("tinycc.verify", "tinycc.runner", "tinycc.bench", "tinycc.report", "tinycc.selftest",
+                         "tinycc.testing", "tflite_micro", "numpy.ma", "ctypes.util", "tflite")
+
+
+def test_build_imports_and_compiles_only_what_it_needs(tmp_path):
+    """``tinycc build`` in a fresh interpreter with an empty cache: none of NOT_IMPORTED_BY_BUILD is
+    imported, jinja2 compiles no template (they come compiled, ``codegen.precompiled``) and git is
+    not asked for an Arduino maintainer."""
+    model = tmp_path / "chain.tflite"
+    model.write_bytes(models_scale.chain(10))
+    probe = f"""
+import json, subprocess, sys, jinja2
+compiled, runs = [], []
+compile_ = jinja2.Environment.compile
+jinja2.Environment.compile = lambda self, source, name=None, *a, **k: compiled.append(name) or compile_(self, source, name, *a, **k)
+run_ = subprocess.run
+subprocess.run = lambda args, *a, **k: runs.append(str(args[0])) or run_(args, *a, **k)
+from tinycc import cli
+assert cli.main(["build", {str(model)!r}, "-o", {str(tmp_path / "out")!r}, "--no-stack"]) == 0
+print(json.dumps(dict(compiled=compiled, runs=runs, modules=sorted(sys.modules))))
+"""
+    env = {**os.environ, "PYTHONPATH": str(REPO), "TINYCC_CACHE": str(tmp_path / "cache")}
+    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True, cwd=tmp_path)
+    seen = json.loads(out.stdout.splitlines()[-1])
+    assert [m for m in NOT_IMPORTED_BY_BUILD if m in seen["modules"]] == []
+    assert seen["runs"] == []
+    if _compiled_by_this_jinja2():     # (another jinja2 ignores them: the templates are compiled)
+        assert seen["compiled"] == []
+
+
+def _compiled_by_this_jinja2() -> bool:
+    module = precompiled.COMPILED / f"{precompiled.module_name('model.h.j2')}.py"
+    return module.read_text().splitlines()[2] == f"JINJA2_VERSION = {jinja2.__version__!r}"
+
+
+def test_compiled_templates_are_current():
+    """tinycc/codegen/compiled holds jinja2's code of every template as it is now (else run
+    scripts/compile_templates.py), and the build's environment takes it from there."""
+    env = emit._env()
+    for path in sorted(TEMPLATES.glob("*.j2")):
+        module = precompiled.COMPILED / f"{precompiled.module_name(path.name)}.py"
+        assert module.is_file(), f"{path.name}: run scripts/compile_templates.py"
+        if not _compiled_by_this_jinja2():
+            pytest.skip("compiled by another jinja2: the templates are compiled from their text")
+        assert module.read_text() == precompiled.module_text(env, path.name, path.read_text()), \
+            f"{path.name} changed: run scripts/compile_templates.py"
+        assert env.get_template(path.name).filename == str(module)
+
+
+def test_a_changed_template_is_compiled_from_its_text(tmp_path):
+    """A template whose text no longer matches its compiled module is compiled from the text."""
+    for path in TEMPLATES.glob("*.j2"):
+        (tmp_path / path.name).write_text(path.read_text())
+    changed = tmp_path / "CMakeLists.txt.j2"
+    changed.write_text(changed.read_text() + "# changed {{ name }}\n")
+    env = jinja2.Environment(loader=precompiled.Loader(str(tmp_path)), undefined=jinja2.StrictUndefined,
+                             keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
+    t = env.get_template("CMakeLists.txt.j2")
+    assert t.filename == str(changed)
+    assert t.render(version="0", name="m", sources=["m.c"], float_model=False).endswith("# changed m\n")
+
+
+# -- the exact search of plan_arena: the same plans, less work ----------------------------------
+
+def _exact_from_scratch(p, start, steps):
+    """plan_arena.exact as it was: every buffer's lowest offset looked up afresh at every step."""
+    best, budget = [p.end(start), dict(start)], [steps]
+    floor = p.lower_bound()
+
+    def dfs(placed, remaining, end):
+        if not remaining:
+            if end < best[0]:
+                best[0], best[1] = end, dict(placed)
+            return best[0] <= floor
+        for t in remaining:
+            if budget[0] <= 0:
+                return True
+            budget[0] -= 1
+            off = p.lowest_offset(t, placed)
+            if max(end, off + p.sizes[t]) >= best[0]:
+                continue
+            placed[t] = off
+            stop = dfs(placed, [u for u in remaining if u != t], max(end, off + p.sizes[t]))
+            del placed[t]
+            if stop:
+                return True
+        return False
+
+    dfs({}, sorted(p.ids, key=lambda t: (-p.sizes[t], p.life[t][0], t)), 0)
+    return best[1]
+
+
+def _random_problem(rng: random.Random):
+    """Buffers with random sizes and lifetimes, and overlap rules of every kind between an input
+    and the output written at the step where it dies (unaligned "multiple" moduli too)."""
+    n = rng.randint(10, 22)
+    life = {}
+    for i in range(n):
+        first = rng.randint(0, 12)
+        life[f"t{i:02d}"] = (first, first + rng.randint(0, 4))
+    sizes = {t: 4 * rng.randint(1, 40) for t in life}
+    rules = {}
+    for a in life:
+        for b in life:
+            if a != b and life[a][1] == life[b][0] and rng.random() < 0.5:
+                kind = rng.choice(["at_most", "exactly", "multiple"])
+                shift = {"at_most": 4 * rng.randint(-10, 3), "exactly": 4 * rng.randint(-6, 2),
+                         "multiple": rng.choice([4, 8, 12, 6, 10])}[kind]
+                rules[(a, b)] = PA.Overlap(a, b, shift, "op", kind)
+    return PA._Problem(sizes, life, rules)
+
+
+def test_exact_search_finds_the_same_plans_with_fewer_lookups():
+    rng = random.Random(19)
+    lookups = steps = 0
+    for _ in range(12):
+        p = _random_problem(rng)
+        start = PA.greedy_by_size(p)
+        want = _exact_from_scratch(p, start, 3000)
+        counted = []
+        lowest = p.lowest_offset
+        p.lowest_offset = lambda t, placed: counted.append(t) or lowest(t, placed)
+        assert PA.exact(p, start, 3000) == want
+        lookups, steps = lookups + len(counted), steps + 3000
+    assert lookups < steps // 3, (lookups, steps)

@@ -7,6 +7,9 @@ import math
 import numpy as np
 
 
+INT32_MIN = "INT32_MIN"
+
+
 def format_scalar(v) -> str:
     """An int, bool, float, None (NULL) or C expression (a str, as is) as a C initializer."""
     if v is None:
@@ -17,7 +20,7 @@ def format_scalar(v) -> str:
         return "1" if v else "0"
     if isinstance(v, (int, np.integer)):
         v = int(v)
-        return "INT32_MIN" if v == -(2**31) else str(v)
+        return INT32_MIN if v == -(2**31) else str(v)
     return format_float(float(v))
 
 
@@ -61,6 +64,8 @@ def _format_values(data: bytes, dtype: str, shape: tuple, ctype: str, per_line: 
     if ctype == "float":
         items = _format_floats(arr.astype(np.float32))
         per_line = 8
+    elif ctype == "int32_t" and arr.dtype.kind in "iu":     # format_scalar's ints, without its type tests
+        items = [INT32_MIN if v == "-2147483648" else v for v in map(str, arr.ravel().tolist())]
     else:
         items = [format_scalar(v) for v in arr.tolist()] if ctype == "int32_t" else list(map(str, arr.tolist()))
     if not items:

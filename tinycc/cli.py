@@ -104,12 +104,14 @@ def build_options(p: argparse.ArgumentParser) -> None:
 
 def run_build(args) -> int:
     from . import driver
-    from .selftest import selftest_data
     shapes = shapes_of(args)
     if shapes and (args.selftest or args.selftest_input):
         raise TinyccError("--selftest with --shape is not supported: its reference output comes from "
                           "TFLite Micro, which runs the model's stored shape")
-    selftest = selftest_data(args.model, args.selftest_input) if args.selftest or args.selftest_input else None
+    selftest = None
+    if args.selftest or args.selftest_input:
+        from .selftest import selftest_data
+        selftest = selftest_data(args.model, args.selftest_input)
     timings: dict[str, float] = {}
     b = driver.build(args.model, args.out, args.name, args.target, arena_section=args.arena_section,
                      weights_section=args.weights_section, app_arena=args.app_arena, format=args.format,

@@ -79,23 +79,49 @@ def cover(values: list[frozenset], size: int) -> tuple[list[set], list[int]] | N
     most values first, each joining the first table it fits into (a superset first), else a new
     one. (tables, table of each channel), or None when a channel has more than ``size`` values.
     Past ``MAX_NAMED`` tables every channel gets its own."""
+    c = _cover_masks(values, size)
+    return None if c is None else ([_mask_values(m) for m in c[0]], c[1])
+
+
+def _cover_masks(values: list[frozenset], size: int) -> tuple[list[int], list[int]] | None:
+    """``cover`` with each set of int8 values as a bit mask (a subset test or a union's size is
+    one integer operation)."""
     if any(len(v) > size for v in values):
         return None
-    tables: list[set] = []
+    masks = [sum(1 << (x + 128) for x in v) for v in values]
+    tables: list[int] = []
     table_of = [0] * len(values)
     for c in sorted(range(len(values)), key=lambda c: (-len(values[c]), c)):
-        v = values[c]
-        t = next((k for k, ts in enumerate(tables) if v <= ts), None)
+        v = masks[c]
+        t = next((k for k, ts in enumerate(tables) if v & ~ts == 0), None)
         if t is None:
-            t = next((k for k, ts in enumerate(tables) if len(ts | v) <= size), None)
+            t = next((k for k, ts in enumerate(tables) if (ts | v).bit_count() <= size), None)
         if t is None:
             if len(tables) == MAX_NAMED:
-                return [set(v) for v in values], list(range(len(values)))
-            tables.append(set())
+                return masks, list(range(len(values)))
+            tables.append(0)
             t = len(tables) - 1
         tables[t] |= v
         table_of[c] = t
     return tables, table_of
+
+
+def _mask_values(mask: int) -> set[int]:
+    """The int8 values of a bit mask (``cover``), lowest bit first."""
+    out = set()
+    while mask:
+        low = mask & -mask
+        out.add(low.bit_length() - 129)
+        mask ^= low
+    return out
+
+
+def _palette_bytes(n: int, bits: int, tables: list, table_of: list[int]) -> int:
+    """``_palette(...).stored_bytes`` without building it: the indices, the tables and, when
+    channels name their table, one byte per channel."""
+    per, per_channel = 8 // bits, len(tables) == len(table_of) > 1
+    named = 1 < len(tables) and not per_channel
+    return (n + per - 1) // per + len(tables) * (1 << bits) + (len(table_of) if named else 0)
 
 
 def _palette(w: np.ndarray, bits: int, tables: list[set], table_of: list[int], model_bytes: int) -> WeightCode:
@@ -123,6 +149,21 @@ def int4_code(w: np.ndarray, model_bytes: int) -> WeightCode:
                       False, model_bytes)
 
 
+def _sorted_rows(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each row of ``w`` sorted, and where a new value starts in it: each row's count of distinct
+    values from one sort of the matrix (np.unique per row costs ~100x more on depthwise weights)."""
+    rows = np.sort(w.reshape(len(w), -1), axis=1)
+    starts = np.ones(rows.shape, bool)
+    starts[:, 1:] = rows[:, 1:] != rows[:, :-1]
+    return rows, starts
+
+
+def _row_values(rows: np.ndarray, starts: np.ndarray) -> list[frozenset]:
+    """Each row's distinct values (``_sorted_rows``)."""
+    values, ends = rows[starts].tolist(), np.cumsum(starts.sum(axis=1)).tolist()
+    return [frozenset(values[a:b]) for a, b in zip([0] + ends, ends)]
+
+
 def choose(w: np.ndarray, int4_file: bool, mode: str = "auto", lut: tuple[int, int] | None = None) -> WeightCode | None:
     """The smallest encoding of the int8 matrix ``w`` [channels][n], or None to keep it int8.
     ``int4_file``: the model stored it as INT4 (kept 4-bit whatever the mode). ``lut``: TFLite
@@ -132,16 +173,19 @@ def choose(w: np.ndarray, int4_file: bool, mode: str = "auto", lut: tuple[int, i
     model_bytes = lut[1] if lut else (w.size + 1) // 2 if int4_file else w.size
     best = int4_code(w, model_bytes) if int4_file else None
     best_bytes = best.stored_bytes if best is not None else float("inf") if lut else w.size
+    rows, starts = _sorted_rows(w) if w.size and (lut or mode == "auto") else (None, None)
     bits_tried = (BITS if mode == "auto" else (min(b for b in BITS if b >= lut[0]),)) if lut else \
-        BITS if mode == "auto" and w.size and np.unique(w[0]).size <= 1 << BITS[-1] else ()   # (most tensors stop here)
-    values = [frozenset(np.unique(row).tolist()) for row in w] if bits_tried else []
+        BITS if rows is not None and starts.sum(axis=1).max() <= 1 << BITS[-1] else ()   # (most tensors stop here)
+    values = _row_values(rows, starts) if bits_tried and rows is not None else []
+    # every table holds at most 2**bits of the tensor's distinct values: at least this many tables
+    distinct = int(np.count_nonzero(np.bincount(w.ravel().astype(np.int64) + 128, minlength=256))) if bits_tried else 0
     for bits in bits_tried:
-        if (w.size * bits + 7) // 8 + (1 << bits) >= best_bytes:
+        if (w.size * bits + 7) // 8 + max(1, -(-distinct >> bits)) * (1 << bits) >= best_bytes:
             continue
-        c = cover(values, 1 << bits)
-        if c is None:
+        c = _cover_masks(values, 1 << bits)
+        if c is None or _palette_bytes(w.size, bits, *c) >= best_bytes:
             continue
-        code = _palette(w, bits, *c, model_bytes)
+        code = _palette(w, bits, [_mask_values(m) for m in c[0]], c[1], model_bytes)
         if code.stored_bytes < best_bytes:
             best, best_bytes = code, code.stored_bytes
     return best

@@ -105,7 +105,8 @@ def check_tensors(m: RawModel) -> None:
 def locate_tensor(e: TinyccError, m: RawModel, index: int) -> TinyccError:
     """``e`` located at the first operator that reads or writes tensor ``index``, if any (its
     kind from its opcode, which ``check_model`` may not have checked yet)."""
-    from tflite.utils import BUILTIN_OPCODE2NAME
+    from .tflite_schema import utils
+    BUILTIN_OPCODE2NAME = utils.BUILTIN_OPCODE2NAME
     user = next((o for o in m.operators if index in o.inputs or index in o.outputs), None)
     if user is None:
         return e
@@ -156,7 +157,8 @@ def check_subgraph(m: RawModel) -> None:
 def check_operator(m: RawModel, o, producer: dict[int, int]) -> None:
     """One operator of a subgraph ``m``: opcode, kind, tensor indices, its options table;
     ``producer`` (tensor index -> operator index) collects the writers seen so far."""
-    from tflite.utils import BUILTIN_OPCODE2NAME
+    from .tflite_schema import utils
+    BUILTIN_OPCODE2NAME = utils.BUILTIN_OPCODE2NAME
 
     from . import ops
 
@@ -287,7 +289,7 @@ _OPTIONS_TYPES: dict[str, int | None] = {}
 
 def _options_type(options_class) -> int | None:
     """The BuiltinOptions union value of a generated options class (None if unknown)."""
-    import tflite
+    from . import tflite_schema as tflite
     name = options_class.__name__
     if name not in _OPTIONS_TYPES:
         v = getattr(tflite.BuiltinOptions, name, None)

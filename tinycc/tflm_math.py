@@ -11,8 +11,6 @@ No code here is shared with TFLite; it is written from its stated formulas.
 """
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import functools
 import math
 
@@ -227,6 +225,8 @@ def input_radius(int_bits: int, left_shift: int, total_bits: int = 31) -> int:
 def _libm():
     """The host C library's libm, loaded on first use (finding it by name runs ldconfig: not at
     import time). glibc's soname first, so usually no search runs at all."""
+    import ctypes           # (ctypes.util imports subprocess, shutil, ...: a build of an int8 model never needs it)
+    import ctypes.util
     for find in (lambda: "libm.so.6", lambda: ctypes.util.find_library("m")):
         name = find()
         if not name:

@@ -52,7 +52,6 @@ from pathlib import Path
 from typing import Union
 
 from . import objcache, resources
-from .cycles import register_list
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -648,6 +647,7 @@ def _sp_change(mnemonic: str, operands: str) -> int | None:
     words = [w.strip() for w in ops.split(",")]
     if base in ("push", "pop", "vpush", "vpop") or (
             base in ("stmdb", "stmfd", "ldmia", "ldmfd", "ldm", "vstmdb", "vldmia") and words[0] == "sp!"):
+        from .cycles import register_list     # (the cycle model's ~30 patterns: compiled only when a frame is read)
         regs = register_list(ops)
         size = sum(8 if r.startswith("d") else 4 for r in regs)
         return size if base in ("push", "vpush", "stmdb", "stmfd", "vstmdb") else -size

@@ -20,6 +20,7 @@ from ..cformat import format_float, format_scalar, format_values  # noqa: F401  
 from ..dtypes import TFLITE_C_TYPES, ZERO_POINT_RANGE
 from ..memory_report import build_report
 from ..resources import KERNELS, TEMPLATES
+from .precompiled import Loader as PrecompiledLoader
 from .glue import LAYOUTS, SOURCE_DIR, lay_out
 
 
@@ -211,10 +212,11 @@ def without_constant_data(text: str) -> tuple[str, int]:
 
 @functools.lru_cache(maxsize=1)
 def _env() -> jinja2.Environment:
-    """One environment per process: jinja2 compiles each template once and caches it, and keeps
-    the compiled code in tinycc's cache folder (``tinycc.objcache``) for the next process."""
+    """One environment per process. The templates come compiled ahead of time (``precompiled``);
+    one that changed since is compiled once, its code kept in tinycc's cache folder
+    (``tinycc.objcache``) for the next process."""
     where = objcache.folder("jinja2-1")
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), undefined=jinja2.StrictUndefined,
+    return jinja2.Environment(loader=PrecompiledLoader(str(TEMPLATES)), undefined=jinja2.StrictUndefined,
                               keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
                               bytecode_cache=jinja2.FileSystemBytecodeCache(str(where)) if where else None)
 

@@ -74,8 +74,10 @@ def float_model(g) -> bool:
 
 def lay_out(g, files: dict[str, str], opts, ctx: dict, env) -> dict[str, str]:
     """The output folder: the C files (moved to the layout's source folder) and the layout's glue."""
+    # git is asked for the maintainer only by a layout that names one (two processes per build)
+    maintainer = opts.maintainer or (default_maintainer() if "library.properties" in LAYOUTS[opts.format] else "")
     glue_ctx = dict(ctx, architectures=",".join(ARDUINO_ARCHITECTURES[opts.target]), float_model=float_model(g),
-                    maintainer=opts.maintainer or default_maintainer(), url=opts.url or ARDUINO_URL,
+                    maintainer=maintainer, url=opts.url or ARDUINO_URL,
                     NAME_OPTION=f"TINYCC_{opts.name.upper()}",
                     inputs=[_printable(t) for t in ctx["inputs"]], outputs=[_printable(t) for t in ctx["outputs"]])
     out = {SOURCE_DIR[opts.format] + k: v for k, v in files.items()}

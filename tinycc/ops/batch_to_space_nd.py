@@ -9,7 +9,7 @@ crops, one index table when crops cut inside blocks.
 from __future__ import annotations
 
 import numpy as np
-import tflite
+from .. import tflite_schema as tflite  # the schema classes on first use, not all of tflite
 
 from .. import ir
 from ..index_maps import index_array, maps_or_table

@@ -17,7 +17,7 @@ friends), so quantization parameters need not agree, only types and byte sizes:
 """
 from __future__ import annotations
 
-import tflite
+from .. import tflite_schema as tflite  # the schema classes on first use, not all of tflite
 
 from .. import ir
 from . import OpDef, lookup, register

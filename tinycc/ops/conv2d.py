@@ -5,7 +5,7 @@ import math
 from dataclasses import dataclass, field, replace
 
 import numpy as np
-import tflite
+from .. import tflite_schema as tflite  # the schema classes on first use, not all of tflite
 
 from .. import ir, quant
 from . import (NO_READ, OpDef, activation, activation_range_float, activation_range_int8, compressed_weights,

@@ -1,7 +1,7 @@
 """DEPTHWISE_CONV_2D: per-channel 2-D convolution, filter [1, kh, kw, in_c * depth_multiplier]."""
 from __future__ import annotations
 
-import tflite
+from .. import tflite_schema as tflite  # the schema classes on first use, not all of tflite
 
 from .. import ir, quant
 from . import (OpDef, activation_range_float, activation_range_int8, compressed_weights, folded_bias, is_hybrid_model,

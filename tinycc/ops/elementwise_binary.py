@@ -31,7 +31,7 @@ computed over an input that dies here (``reads_min``).
 from __future__ import annotations
 
 import numpy as np
-import tflite
+from .. import tflite_schema as tflite  # the schema classes on first use, not all of tflite
 
 from .. import ir, quant
 from ..dtypes import ZERO_POINT_RANGE

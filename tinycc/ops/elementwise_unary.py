@@ -48,7 +48,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-import tflite
+from .. import tflite_schema as tflite  # the schema classes on first use, not all of tflite
 
 from .. import ir, quant
 from .. import tflm_math as T

@@ -5,7 +5,7 @@ import weakref
 from dataclasses import dataclass, field, replace
 
 import numpy as np
-import tflite
+from .. import tflite_schema as tflite  # the schema classes on first use, not all of tflite
 
 from .. import ir, quant
 from ..errors import TinyccError

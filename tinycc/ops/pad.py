@@ -9,7 +9,7 @@ must not exceed the size (REFLECT: size - 1).
 from __future__ import annotations
 
 import numpy as np
-import tflite
+from .. import tflite_schema as tflite  # the schema classes on first use, not all of tflite
 
 from .. import ir
 from ..errors import TinyccError

@@ -6,7 +6,7 @@ only the element counts are checked here.
 from __future__ import annotations
 
 import numpy as np
-import tflite
+from .. import tflite_schema as tflite  # the schema classes on first use, not all of tflite
 
 from .. import ir
 from . import OpDef, register

@@ -3,7 +3,7 @@ Micro takes. A gather through separable compile-time maps (a reversed dim is a m
 from __future__ import annotations
 
 import numpy as np
-import tflite
+from .. import tflite_schema as tflite  # the schema classes on first use, not all of tflite
 
 from .. import ir
 from ..index_maps import index_array, maps_from_index

@@ -9,7 +9,7 @@ at run time) with ``tcc_copy``/``tcc_fill``.
 from __future__ import annotations
 
 import numpy as np
-import tflite
+from .. import tflite_schema as tflite  # the schema classes on first use, not all of tflite
 
 from .. import ir
 from ..errors import TinyccError

@@ -8,7 +8,7 @@ are: TFLite Micro copies int8 values without looking at the quantization, and so
 from __future__ import annotations
 
 import numpy as np
-import tflite
+from .. import tflite_schema as tflite  # the schema classes on first use, not all of tflite
 
 from .. import ir
 from ..index_maps import index_array, maps_from_index

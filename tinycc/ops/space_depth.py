@@ -5,7 +5,7 @@ SPACE_TO_DEPTH is its inverse. Both are a reshape-transpose-reshape, i.e. separa
 """
 from __future__ import annotations
 
-import tflite
+from .. import tflite_schema as tflite  # the schema classes on first use, not all of tflite
 
 from .. import ir
 from ..index_maps import index_array, maps_from_index

@@ -4,7 +4,7 @@ detectors). A gather through separable compile-time maps (out index i reads i mo
 from __future__ import annotations
 
 import numpy as np
-import tflite
+from .. import tflite_schema as tflite  # the schema classes on first use, not all of tflite
 
 from .. import ir
 from ..index_maps import index_array, maps_from_index

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-import tflite
+from .. import tflite_schema as tflite  # the schema classes on first use, not all of tflite
 
 from .. import ir, quant
 from . import (OpDef, activation, activation_range_float, activation_range_int8, padding, per_channel_scales,

@@ -10,7 +10,7 @@ The planner keeps the ops touching one variable in the model's order (``plan_are
 """
 from __future__ import annotations
 
-import tflite
+from .. import tflite_schema as tflite  # the schema classes on first use, not all of tflite
 
 from .. import ir
 from . import OpDef, register

@@ -186,10 +186,13 @@ def _align(n: int) -> int:
 
 # -- schedules ---------------------------------------------------------------------
 
-def candidate_orders(g: nx.DiGraph, extra: int = MAX_ORDERS) -> list[list[str]]:
-    """The model's order, the memory-greedy one, then up to ``extra`` topological orders."""
-    base = ir.ops_in_order(g)
-    orders = [base, memory_greedy_order(g)]
+def candidate_orders(g: nx.DiGraph, extra: int = MAX_ORDERS, first: list[list[str]] | None = None) -> list[list[str]]:
+    """The model's order, the memory-greedy one, then up to ``extra`` topological orders.
+    ``first``: the first two, computed before (``affordable_orders``)."""
+    orders = list(first) if first else [ir.ops_in_order(g)]
+    base = orders[0]
+    if len(orders) == 1:
+        orders.append(memory_greedy_order(g, base))
     if extra <= 0:
         return orders if orders[1] != base else [base]
     op_graph = nx.DiGraph()
@@ -233,14 +236,14 @@ def _readers(g: nx.DiGraph, tid: str) -> list[str]:
     return out
 
 
-def memory_greedy_order(g: nx.DiGraph) -> list[str]:
+def memory_greedy_order(g: nx.DiGraph, base: list[str] | None = None) -> list[str]:
     """Run, among the ready ops, the one that leaves the fewest live bytes (ties: model order).
 
     Incremental: running op o changes the live bytes by delta(o) = its outputs that someone
     reads (or model outputs) - its inputs whose last unfinished reader it is. delta(o) only
     changes when another reader of one of o's inputs finishes, so each op's delta sits in a
     heap and is recomputed only then: O(edges log ops)."""
-    base = ir.ops_in_order(g)
+    base = base or ir.ops_in_order(g)
     index = {o: k for k, o in enumerate(base)}
     owner_readers: dict[str, set[str]] = {}
     for n in g.nodes:
@@ -310,8 +313,9 @@ class _Facts:
         outputs = set(g.graph["outputs"])
         self.tensors = []       # (owner, producing op or None, reading ops, is a model output)
         # an op may end the invoke early: the outputs keep their values, so they live from step 0
+        self.order = ir.ops_in_order(g)     # the model's order
         self.outputs_from_start = any(ops.lookup(ir.op(g, n).kind).ends_invoke_early(ir.op(g, n))
-                                      for n in ir.ops_in_order(g))
+                                      for n in self.order)
         for n in sorted(g.nodes):
             if ir.is_op(g, n) or not ir.tensor(g, n).in_arena:
                 continue
@@ -320,7 +324,7 @@ class _Facts:
                 p = ir.producer(g, ir.view_source(g, n))     # a view: written with its source
             self.tensors.append((ir.storage(g, n)[0], p, ir.consumers(g, n), n in outputs))
         self.scratch = {}
-        for oid in ir.ops_in_order(g):
+        for oid in self.order:
             o = ir.op(g, oid)
             self.scratch[oid] = variants.scratch_bytes(g, o)
         self._rules: dict[tuple[str, int], tuple[str, int] | None] = {}
@@ -731,6 +735,11 @@ def exact(p: _Problem, start: dict[str, int], steps: int = EXACT_STEPS) -> dict[
     ``start`` is the best known placement (its arena size is the initial bound). Each tried
     placement of one buffer costs one step; after ``steps`` of them the search stops and returns
     the best placement found. The budget counts work, not time, so the plan is deterministic.
+
+    Each node of the search keeps every unplaced buffer's lowest offset: placing one buffer can
+    only raise the lowest offsets of the buffers it conflicts with, and only of those whose
+    offset its new regions block, so only they are looked up again (the same offsets as a
+    lookup from scratch: the lowest offset is the least aligned one no region blocks).
     """
     if len(p.ids) > MAX_EXACT or steps <= 0:
         return start
@@ -738,6 +747,18 @@ def exact(p: _Problem, start: dict[str, int], steps: int = EXACT_STEPS) -> dict[
     floor = p.lower_bound()
     budget = [steps]
     by_size = sorted(p.ids, key=lambda t: (-p.sizes[t], p.life[t][0], t))
+    # t -> [(u, lo, hi, regions of u's offset relative to t's)]: what placing t does to its
+    # neighbours (lo, hi: the one plain region of most pairs, else regions to test one by one)
+    near: dict[str, list] = {t: [] for t in p.ids}
+    for u, rel in p.relative.items():
+        for t, regions in rel:
+            plain = len(regions) == 1 and not regions[0][2]
+            near[t].append((u, *regions[0][:2], None) if plain else (u, 0, 0, regions))
+    # a "multiple" rule with unaligned points: the lowest offset depends on the order of escapes
+    # (``lowest_offset``), so such a buffer is looked up again whenever a neighbour is placed
+    always = {u for u, rel in p.relative.items()
+              if any(m % ALIGN for _, regions in rel for _, _, m, _ in regions)}
+    sizes = p.sizes
 
     def dfs(placed: dict[str, int], remaining: list[str], end: int) -> bool:
         if not remaining:
@@ -748,17 +769,31 @@ def exact(p: _Problem, start: dict[str, int], steps: int = EXACT_STEPS) -> dict[
             if budget[0] <= 0:
                 return True
             budget[0] -= 1
-            off = p.lowest_offset(t, placed)
-            new_end = max(end, off + p.sizes[t])
+            off = low[t]
+            new_end = off + sizes[t]
+            if new_end < end:
+                new_end = end
             if new_end >= best[0]:
                 continue
             placed[t] = off
+            changed = []                        # (buffer, its lowest offset before t was placed)
+            for u, lo, hi, regions in near[t]:
+                if u in placed:
+                    continue
+                d = low[u] - off                # u's lowest offset, relative to t's
+                if u in always or (lo < d < hi if regions is None else
+                                   any(a < d < b and not (m and d % m == 0) for a, b, m, _ in regions)):
+                    changed.append((u, low[u]))
+                    low[u] = p.lowest_offset(u, placed)
             stop = dfs(placed, [u for u in remaining if u != t], new_end)
+            for u, before in changed:
+                low[u] = before
             del placed[t]
             if stop:
                 return True
         return False
 
+    low = dict.fromkeys(p.ids, 0)               # each unplaced buffer's lowest offset, at this node
     dfs({}, by_size, 0)
     return best[1]
 
@@ -798,13 +833,14 @@ def affordable_orders(g: nx.DiGraph, facts: _Facts) -> list[tuple[int, list[str]
     pairs add up to at most PAIR_BUDGET; beyond, the orders with the smallest live peak
     (ties: earlier) until the budget is spent (at least one). A budget of work, not time."""
     cands = []
-    orders = candidate_orders(g, extra=0)
+    first = [facts.order, memory_greedy_order(g, facts.order)]
+    orders = candidate_orders(g, extra=0, first=first)
     for k, order in enumerate(orders):
         life = lifetimes(g, order, facts)
         cands.append((k, order, life, live_pairs(life)))
     if sum(c[3] for c in cands) * (MAX_ORDERS + 2) <= PAIR_BUDGET * len(cands):
         # the topological orders would likely fit in the budget too: enumerate them
-        for k, order in enumerate(candidate_orders(g)[len(orders):], len(orders)):
+        for k, order in enumerate(candidate_orders(g, first=first)[len(orders):], len(orders)):
             life = lifetimes(g, order, facts)
             cands.append((k, order, life, live_pairs(life)))
     if sum(c[3] for c in cands) <= PAIR_BUDGET:

@@ -1,0 +1,1 @@
+"""jinja2's code of tinycc/codegen/templates (tinycc.codegen.precompiled)."""
