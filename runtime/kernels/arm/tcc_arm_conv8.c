@@ -46,7 +46,7 @@ C8_STATIC_OFFSET(stream_end, 28);
 #endif
 typedef char c8_stream_records_ok[sizeof(tcc_arm_conv8_head) == 8 && sizeof(tcc_arm_conv8_tail) == 16 ? 1 : -1];
 
-#define C8_UNROLL 9   /* groups per pass of the unrolled loop (36, 72, 144 groups: ic's 3x3 layers, whole passes) */
+#define C8_UNROLL 18  /* groups per pass of the unrolled loop (16: kws's 1x1 in one pass; 36, 72, 144: ic's 3x3 layers in whole passes) */
 #define C8_ARG __attribute__((unused))
 
 #if TCC_ARM_HAVE_DSP
@@ -102,11 +102,23 @@ typedef char c8_stream_records_ok[sizeof(tcc_arm_conv8_head) == 8 && sizeof(tcc_
 #define C8_STR(x) #x
 #define C8_XSTR(x) C8_STR(x)
 
+/* Start a channel pair: its biases into the 6 accumulators, col into r12, and enter the
+ * unrolled groups at the computed entry (sp + 0): 3 + 4 + 2 + 3 = 12 cycles. */
+#define C8_HEAD                                                                             \
+    "ldm    lr!, {r0, r3}\n\t"               /* tcc_arm_conv8_head */                       \
+    "mov    r1, r0\n\t"                                                                     \
+    "mov    r2, r0\n\t"                                                                     \
+    "mov    r4, r3\n\t"                                                                     \
+    "mov    r5, r3\n\t"                                                                     \
+    "ldr    r12, [sp, #4]\n\t"              /* col */                                      \
+    "ldr    pc, [sp]\n\t"                   /* the entry */
+
 /* The body of a pair loop (ctx, stream): every channel pair of one block of 3 pixels, GROUP
- * the code of a group (BYTES long, all alike). Per pair: 13 cycles to start the accumulators
- * from the biases and enter the unrolled groups, the groups, 6 per pass of C8_UNROLL groups,
- * 5 + 4 + 30 to requantize, 13 to store the 3 halfwords and 5 to loop. Stack: the 9 saved
- * registers and the 8 context words (68 bytes). */
+ * the code of a group (BYTES long, all alike). Per pair: 12 cycles to start the accumulators
+ * from the biases and enter the unrolled groups (C8_HEAD, repeated at the loop's end so that
+ * the loop takes no branch back), the groups, 6 per pass of C8_UNROLL groups (4 for the
+ * last), 5 + 4 + 30 to requantize, 13 to store the 3 halfwords and 4 to loop. Stack: the 9
+ * saved registers and the 8 context words (68 bytes). */
 #define C8_PAIRS_ASM(GROUP, BYTES)                                                          \
     "push   {r4-r11, lr}\n\t"                                                               \
     "mov    lr, r1\n\t"                                                                     \
@@ -116,17 +128,11 @@ typedef char c8_stream_records_ok[sizeof(tcc_arm_conv8_head) == 8 && sizeof(tcc_
     "mla    r0, r0, r9, r8\n\t"              /* the entry: 10f + skip * BYTES */            \
     "orr    r0, r0, #1\n\t"                                                                 \
     "mov    r10, r3\n\t"                     /* step, kept in r10 throughout */             \
-    "push   {r0-r7}\n"                                                                      \
-    "2:\n\t"                                                                                \
-    "ldm    lr!, {r0, r3}\n\t"               /* tcc_arm_conv8_head */                       \
-    "mov    r1, r0\n\t"                                                                     \
-    "mov    r2, r0\n\t"                                                                     \
-    "mov    r4, r3\n\t"                                                                     \
-    "mov    r5, r3\n\t"                                                                     \
-    "ldm    sp, {r11, r12}\n\t"              /* entry, col */                               \
-    "bx     r11\n\t"                                                                        \
+    "push   {r0-r7}\n\t"                                                                    \
+    C8_HEAD                                                                                 \
     ".p2align 2\n"                                                                          \
     "10:\n\t"                                                                               \
+    GROUP GROUP GROUP GROUP GROUP GROUP GROUP GROUP GROUP                                   \
     GROUP GROUP GROUP GROUP GROUP GROUP GROUP GROUP GROUP                                   \
     "11:\n\t"                                                                               \
     ".if (11b - 10b) != " C8_XSTR(C8_UNROLL) " * " C8_XSTR(BYTES) "\n\t"                     \
@@ -155,7 +161,9 @@ typedef char c8_stream_records_ok[sizeof(tcc_arm_conv8_head) == 8 && sizeof(tcc_
     "str    r12, [sp, #16]\n\t"                                                             \
     "ldr    r6, [sp, #28]\n\t"                                                              \
     "cmp    lr, r6\n\t"                                                                     \
-    "bne    2b\n\t"                                                                         \
+    "beq    12f\n\t"                                                                        \
+    C8_HEAD                                                                                 \
+    "12:\n\t"                                                                               \
     "add    sp, #32\n\t"                                                                    \
     "pop    {r4-r11, pc}\n\t"
 
@@ -505,13 +513,21 @@ static __attribute__((noinline)) void conv8(const tcc_arm_conv8_params *p, const
             /* 3 output rows at a time, column by column: the kernel rows of the 3 pixels'
              * fields are k_h + 2 * stride_h input rows (a strip, k_w taps wide), widened once;
              * pixel q's field is the strip from its row q * stride_h on */
+            const int32_t rows = p->k_h + 2 * p->stride_h, run = p->k_w * p->in_c / 4;
+            const int32_t row_bytes = p->in_w * p->in_c;
             c.step = p->stride_h * p->k_w * p->in_c * 2;
             c.off1 = p->out_w * p->out_c;
             c.off2 = 2 * c.off1;
             for (; oy + PIX <= p->out_h; oy += PIX) {
+                const int32_t y0 = oy * p->stride_h - p->pad_top;
+                const int32_t rows_inside = y0 >= 0 && y0 + rows <= p->in_h && p->dil_w == 1;
                 for (int32_t ox = 0; ox < p->out_w; ++ox) {
-                    field_words(p, img, oy * p->stride_h - p->pad_top, ox * p->stride_w - p->pad_left,
-                                p->k_h + 2 * p->stride_h, col, zpw);
+                    const int32_t x0 = ox * p->stride_w - p->pad_left;
+                    if (rows_inside && x0 >= 0 && x0 + p->k_w <= p->in_w) {   /* the strip lies inside */
+                        (void)widen_rows(col, img + y0 * row_bytes + x0 * p->in_c, run, rows, row_bytes - 4 * run);
+                    } else {
+                        field_words(p, img, y0, x0, rows, col, zpw);
+                    }
                     c.out = o + (oy * p->out_w + ox) * p->out_c;
                     pairs(&c, p->stream);
                 }
