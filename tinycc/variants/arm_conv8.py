@@ -37,8 +37,9 @@ UNROLL = 18         # C8_UNROLL: groups per pass of the asm loop
 # estimated Cortex-M4 cycles (tcc_arm_conv8.c's comments, tinycc/cycles.py's model; checked with
 # bench/bench_conv8.py on the shared models' layers)
 CYCLES_GROUP = 26               # one group: 24 MACs
-CYCLES_PAIR = 13 + 57           # per channel pair and block: biases and entry; requantization, stores
-CYCLES_PASS = 6                 # per pass of UNROLL groups
+CYCLES_PAIR = 9 + 39 + 11 + 3 - 2   # per channel pair and block: start and entry; requantization,
+#                                     stores, loop; the last pass's check falls through
+CYCLES_PASS = 6                 # per pass of UNROLL groups after a pair's first group (at least one check)
 CYCLES_BLOCK = 40               # per block: the call of the pair loop
 CYCLES_WIDEN_WORD = 7           # im2col: one word of 4 activations
 CYCLES_FIELD, CYCLES_ROW = 60, 25   # im2col of a field or strip (not pointwise): each, per input row
@@ -165,7 +166,7 @@ def cycles(batches: int, out_h: int, out_w: int, out_c: int, groups: int, k_h: i
            stride_h: int, pointwise: bool, banded: bool, group_cycles: int = CYCLES_GROUP) -> float:
     """Estimated Cortex-M4 cycles of one run (the asm's counts; im2col by the words it widens,
     its fields and their kernel rows)."""
-    passes = (groups + UNROLL - 1) // UNROLL
+    passes = max(1, (groups - 1 + UNROLL - 1) // UNROLL)
     per_block = out_c // 2 * (CYCLES_PAIR + group_cycles * groups + CYCLES_PASS * passes) + CYCLES_BLOCK
     band_rows = out_h // PIX * PIX if banded else 0
     band_blocks = band_rows // PIX * out_w

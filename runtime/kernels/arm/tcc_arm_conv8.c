@@ -55,37 +55,42 @@ typedef char c8_stream_records_ok[sizeof(tcc_arm_conv8_head) == 8 && sizeof(tcc_
  * r9 the stream word (a, b, a, b bytes), r11 its a pair, r10 step, r12 pixel 0's column, lr the
  * stream. Every pointer advances by its load's writeback, so the groups are all alike and the
  * computed entry needs no pointer adjustment. Cycles: 2 + 1 + 1 + 1 (4 pipelined loads; the
- * writeback load last), 1 + 3 + 1 + 3 = 13 for 12 MACs. */
-#define C8_HALF                                                                             \
+ * writeback load last), 1 + 3 + 1 + 3 = 13 for 12 MACs. A0..B2: the registers the 6 products
+ * add to (the accumulators themselves; in a pair's first group the biases r0 and r3). */
+#define C8_HALF_ACC(A0, A1, A2, B0, B1, B2)                                                 \
     "ldr.w  r9, [lr], #4\n\t"                                                               \
     "ldr.w  r7, [r12, r10]\n\t"                                                             \
     "ldr.w  r8, [r12, r10, lsl #1]\n\t"                                                     \
     "ldr.w  r6, [r12], #4\n\t"                                                              \
     "sxtb16 r11, r9\n\t"                                                                    \
-    "smlad  r0, r6, r11, r0\n\t"                                                            \
-    "smlad  r1, r7, r11, r1\n\t"                                                            \
-    "smlad  r2, r8, r11, r2\n\t"                                                            \
+    "smlad  r1, r7, r11, " A1 "\n\t"                                                        \
+    "smlad  r2, r8, r11, " A2 "\n\t"                                                        \
+    "smlad  r0, r6, r11, " A0 "\n\t"                                                        \
     "sxtb16 r9, r9, ror #8\n\t"                                                             \
-    "smlad  r3, r6, r9, r3\n\t"                                                             \
-    "smlad  r4, r7, r9, r4\n\t"                                                             \
-    "smlad  r5, r8, r9, r5\n\t"
+    "smlad  r4, r7, r9, " B1 "\n\t"                                                         \
+    "smlad  r5, r8, r9, " B2 "\n\t"                                                         \
+    "smlad  r3, r6, r9, " B0 "\n\t"
+#define C8_HALF C8_HALF_ACC("r0", "r1", "r2", "r3", "r4", "r5")
 #define C8_GROUP C8_HALF C8_HALF   /* 96 bytes, 26 cycles for 24 MACs */
+#define C8_FIRST C8_HALF_ACC("r0", "r0", "r0", "r3", "r3", "r3") C8_HALF
 #define C8_GROUP_BYTES 96
 /* The widened stream (tcc_arm_conv8w_s8): per half group the pair words of a (r9) and b (r11).
  * Cycles: 2 + 1 + 1 + 1 + 1 (5 pipelined loads), 6 = 12 for 12 MACs; 88 bytes a group. */
-#define C8W_HALF                                                                            \
+#define C8W_HALF_ACC(A0, A1, A2, B0, B1, B2)                                                \
     "ldr.w  r11, [lr, #4]\n\t"                                                              \
     "ldr.w  r9, [lr], #8\n\t"                                                               \
     "ldr.w  r7, [r12, r10]\n\t"                                                             \
     "ldr.w  r8, [r12, r10, lsl #1]\n\t"                                                     \
     "ldr.w  r6, [r12], #4\n\t"                                                              \
-    "smlad  r0, r6, r9, r0\n\t"                                                             \
-    "smlad  r1, r7, r9, r1\n\t"                                                             \
-    "smlad  r2, r8, r9, r2\n\t"                                                             \
-    "smlad  r3, r6, r11, r3\n\t"                                                            \
-    "smlad  r4, r7, r11, r4\n\t"                                                            \
-    "smlad  r5, r8, r11, r5\n\t"
+    "smlad  r1, r7, r9, " A1 "\n\t"                                                         \
+    "smlad  r2, r8, r9, " A2 "\n\t"                                                         \
+    "smlad  r0, r6, r9, " A0 "\n\t"                                                         \
+    "smlad  r4, r7, r11, " B1 "\n\t"                                                        \
+    "smlad  r5, r8, r11, " B2 "\n\t"                                                        \
+    "smlad  r3, r6, r11, " B0 "\n\t"
+#define C8W_HALF C8W_HALF_ACC("r0", "r1", "r2", "r3", "r4", "r5")
 #define C8W_GROUP C8W_HALF C8W_HALF
+#define C8W_FIRST C8W_HALF_ACC("r0", "r0", "r0", "r3", "r3", "r3") C8W_HALF
 #define C8W_GROUP_BYTES 88
 /* shift - 1 of a channel from its add = (2 * out_zp + 1) << (shift - 1): 2 cycles. */
 #define C8_SHIFT(S, ADD)                                                                    \
@@ -102,24 +107,22 @@ typedef char c8_stream_records_ok[sizeof(tcc_arm_conv8_head) == 8 && sizeof(tcc_
 #define C8_STR(x) #x
 #define C8_XSTR(x) C8_STR(x)
 
-/* Start a channel pair: its biases into the 6 accumulators, col into r12, and enter the
- * unrolled groups at the computed entry (sp + 0): 3 + 4 + 2 + 3 = 12 cycles. */
-#define C8_HEAD                                                                             \
-    "ldm    lr!, {r0, r3}\n\t"               /* tcc_arm_conv8_head */                       \
-    "mov    r1, r0\n\t"                                                                     \
-    "mov    r2, r0\n\t"                                                                     \
-    "mov    r4, r3\n\t"                                                                     \
-    "mov    r5, r3\n\t"                                                                     \
-    "ldr    r12, [sp, #4]\n\t"              /* col */                                      \
-    "ldr    pc, [sp]\n\t"                   /* the entry */
+/* Start a channel pair: its biases into r0 and r3 (tcc_arm_conv8_head), col into r12, its
+ * first group (FIRST: the 6 accumulators start from the biases), then the other groups from
+ * the computed entry (sp + 0): 3 + 2 + 25 + 4 cycles. */
+#define C8_HEAD(FIRST)                                                                      \
+    "ldm    lr!, {r0, r3}\n\t"                                                              \
+    "ldr    r12, [sp, #4]\n\t"                                                              \
+    FIRST                                                                                   \
+    "ldr    pc, [sp]\n\t"
 
 /* The body of a pair loop (ctx, stream): every channel pair of one block of 3 pixels, GROUP
- * the code of a group (BYTES long, all alike). Per pair: 12 cycles to start the accumulators
- * from the biases and enter the unrolled groups (C8_HEAD, repeated at the loop's end so that
+ * the code of a group (BYTES long, all alike), FIRST that of a pair's first group. Per pair:
+ * 9 cycles to start and enter the unrolled groups (C8_HEAD, repeated at the loop's end so that
  * the loop takes no branch back), the groups, 6 per pass of C8_UNROLL groups (4 for the
- * last), 5 + 4 + 30 to requantize, 13 to store the 3 halfwords and 4 to loop. Stack: the 9
- * saved registers and the 8 context words (68 bytes). */
-#define C8_PAIRS_ASM(GROUP, BYTES)                                                          \
+ * last; a pair of one group makes one check), 5 + 4 + 30 to requantize, 11 to store the 3
+ * halfwords and 3 to loop. Stack: the 9 saved registers and the 8 context words (68 bytes). */
+#define C8_PAIRS_ASM(GROUP, FIRST, BYTES)                                                   \
     "push   {r4-r11, lr}\n\t"                                                               \
     "mov    lr, r1\n\t"                                                                     \
     "ldm    r0, {r0-r7}\n\t"                                                                \
@@ -129,7 +132,7 @@ typedef char c8_stream_records_ok[sizeof(tcc_arm_conv8_head) == 8 && sizeof(tcc_
     "orr    r0, r0, #1\n\t"                                                                 \
     "mov    r10, r3\n\t"                     /* step, kept in r10 throughout */             \
     "push   {r0-r7}\n\t"                                                                    \
-    C8_HEAD                                                                                 \
+    C8_HEAD(FIRST)                                                                          \
     ".p2align 2\n"                                                                          \
     "10:\n\t"                                                                               \
     GROUP GROUP GROUP GROUP GROUP GROUP GROUP GROUP GROUP                                   \
@@ -150,11 +153,12 @@ typedef char c8_stream_records_ok[sizeof(tcc_arm_conv8_head) == 8 && sizeof(tcc_
     C8_RQ("r3", "r8", "r9", "r11")                                                          \
     C8_RQ("r4", "r8", "r9", "r11")                                                          \
     C8_RQ("r5", "r8", "r9", "r11")                                                          \
-    "ldr    r12, [sp, #16]\n\t"                                                             \
-    "ldrd   r6, r7, [sp, #20]\n\t"                                                          \
     "bfi    r0, r3, #8, #8\n\t"              /* a pixel's 2 channels: one halfword */       \
     "bfi    r1, r4, #8, #8\n\t"                                                             \
     "bfi    r2, r5, #8, #8\n\t"                                                             \
+    "ldr    r12, [sp, #16]\n\t"              /* out, off1, off2: 3 pipelined loads */       \
+    "ldr    r6, [sp, #20]\n\t"                                                              \
+    "ldr    r7, [sp, #24]\n\t"                                                              \
     "strh   r1, [r12, r6]\n\t"                                                              \
     "strh   r2, [r12, r7]\n\t"                                                              \
     "strh   r0, [r12], #2\n\t"                                                              \
@@ -162,7 +166,7 @@ typedef char c8_stream_records_ok[sizeof(tcc_arm_conv8_head) == 8 && sizeof(tcc_
     "ldr    r6, [sp, #28]\n\t"                                                              \
     "cmp    lr, r6\n\t"                                                                     \
     "beq    12f\n\t"                                                                        \
-    C8_HEAD                                                                                 \
+    C8_HEAD(FIRST)                                                                          \
     "12:\n\t"                                                                               \
     "add    sp, #32\n\t"                                                                    \
     "pop    {r4-r11, pc}\n\t"
@@ -171,7 +175,7 @@ typedef char c8_stream_records_ok[sizeof(tcc_arm_conv8_head) == 8 && sizeof(tcc_
 /* the int8 stream: 26 cycles a group */
 static __attribute__((naked, noinline)) void c8_pairs(C8_ARG const c8_ctx *ctx, C8_ARG const int32_t *stream)
 {
-    __asm__ volatile(C8_PAIRS_ASM(C8_GROUP, C8_GROUP_BYTES));
+    __asm__ volatile(C8_PAIRS_ASM(C8_GROUP, C8_FIRST, C8_GROUP_BYTES));
 }
 #endif
 
@@ -179,7 +183,7 @@ static __attribute__((naked, noinline)) void c8_pairs(C8_ARG const c8_ctx *ctx, 
 /* the widened stream: 24 cycles a group */
 static __attribute__((naked, noinline)) void c8w_pairs(C8_ARG const c8_ctx *ctx, C8_ARG const int32_t *stream)
 {
-    __asm__ volatile(C8_PAIRS_ASM(C8W_GROUP, C8W_GROUP_BYTES));
+    __asm__ volatile(C8_PAIRS_ASM(C8W_GROUP, C8W_FIRST, C8W_GROUP_BYTES));
 }
 #endif
 #else
@@ -501,7 +505,9 @@ static __attribute__((noinline)) void conv8(const tcc_arm_conv8_params *p, const
         }
     }
     c8_ctx c;
-    c.skip = (C8_UNROLL - groups % C8_UNROLL) % C8_UNROLL;
+    /* a pair's first group runs before the entry; with no other group the entry is the end
+     * of the unrolled groups */
+    c.skip = groups == 1 ? C8_UNROLL : (C8_UNROLL - (groups - 1) % C8_UNROLL) % C8_UNROLL;
     c.col = col;
     c.col_end = col + 2 * groups;
     c.stream_end = p->stream + p->out_c / 2 * (2 + gw * groups + 4);
