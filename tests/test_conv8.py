@@ -83,6 +83,7 @@ GEOMETRIES = [
     dict(in_h=6, in_w=7, in_c=3, out_c=16, k_h=3, k_w=3, pad_top=1, pad_left=1),  # ic first
     dict(in_h=5, in_w=12, in_c=1, out_c=4, k_h=3, k_w=5, pad_top=1, pad_left=2),  # row tails of 1
     dict(in_h=6, in_w=6, in_c=16, out_c=16, k_h=3, k_w=3, pad_top=1, pad_left=1),
+    dict(in_h=11, in_w=4, in_c=8, out_c=6, k_h=3, k_w=3, pad_top=1, pad_left=1, batches=2),  # strips of 6, 3, 2 flat rows
     dict(in_h=7, in_w=7, in_c=16, out_c=32, k_h=3, k_w=3, stride_h=2, stride_w=2),
     dict(in_h=4, in_w=4, in_c=64, out_c=8, k_h=3, k_w=3, pad_top=1, pad_left=1),
     dict(in_h=8, in_w=8, in_c=32, out_c=6, k_h=1, k_w=1, stride_h=2, stride_w=2),  # ic shortcut

@@ -5,9 +5,11 @@ Blocks of 3 output pixels x 2 output channels: the 3 receptive fields are widene
 pair words (im2col, scratch; the asm reads pixel q's column q * step bytes after pixel 0's), each
 stream word holds 2 weights of each channel of the pair, widened by SXTB16 in the loop and shared
 by the 3 pixels (26 cycles per 24 MACs). Layers whose kernel rows overlap (stride_h < k_h, e.g.
-3x3 stride 1 or 2: :func:`band`) go 3 output rows at a time, column by column: the 3 vertically
-adjacent fields are one strip of k_h + 2 stride_h input rows, widened once (5 rows instead of 9
-for a 3x3 stride 1), which changes the write order (:func:`block_order`, :func:`reads_min`).
+3x3 stride 1 or 2: :func:`band`) go 3 output rows at a time, column by column (6, 2 blocks, where
+the strip fits the scratch: 3x3 stride 1): the vertically adjacent fields are one strip of
+k_h + 2 stride_h input rows (k_h + 5 stride_h for 2 blocks), widened once (5 rows instead of 9
+for a 3x3 stride 1, 8 instead of 18), which changes the write order (:func:`block_order`,
+:func:`reads_min`).
 
 The stream holds the model's weights as int8 (reordered by channel pairs, zero-padded to whole
 groups of 4) and 3 words per output channel (bias, multiplier and the rounding constant that
@@ -118,22 +120,36 @@ def scratch_bytes(groups: int, k_h: int, k_w: int, in_c: int) -> int:
     return 3 * 8 * groups + (packing.k4(run) + 3 * packing.k4(k_h * (run % 4)) if in_c % 4 else 0)
 
 
-def band(in_c: int, k_h: int, stride_h: int, dil_h: int) -> bool:
-    """Whether the kernel goes 3 output rows at a time, column by column (the params' ``band``):
-    the 3 vertically adjacent fields then share input rows, widened once as a strip."""
-    return in_c % 4 == 0 and dil_h == 1 and stride_h < k_h
+def band(in_c: int, k_h: int, stride_h: int, dil_h: int) -> int:
+    """The params' ``band``: 0, or how many blocks of 3 output rows go at a time, column by
+    column (their vertically adjacent fields share input rows, widened once as a strip of
+    k_h + (3 band - 1) stride_h rows): 2 where that strip fits the scratch's 3 columns (3 k_h
+    kernel rows), else 1."""
+    if not (in_c % 4 == 0 and dil_h == 1 and stride_h < k_h):
+        return 0
+    return 2 if k_h + (2 * PIX - 1) * stride_h <= PIX * k_h else 1
 
 
-def block_order(batches: int, out_h: int, out_w: int, banded: bool) -> np.ndarray:
+def strips(out_h: int, banded: int) -> list[tuple[int, int]]:
+    """(first output row, blocks) of each strip of the band (tcc_arm_conv8_s8's loop)."""
+    out, oy = [], 0
+    while banded and (out_h - oy) // PIX > 0:
+        nb = min(banded, (out_h - oy) // PIX)
+        out.append((oy, nb))
+        oy += PIX * nb
+    return out
+
+
+def block_order(batches: int, out_h: int, out_w: int, banded: int) -> np.ndarray:
     """[blocks, 3] the output pixels (flat over batch, row, column) of each block, in the order
     tcc_arm_conv8_s8 computes them; a short block repeats its last pixel."""
     out = []
     for b in range(batches):
         base = b * out_h * out_w
         rows = out_h // PIX * PIX if banded else 0
-        if rows:
-            y = np.arange(0, rows, PIX)[:, None, None] + np.arange(PIX)[None, None, :]   # [band, 1, q]
-            x = np.arange(out_w)[None, :, None]
+        for oy, nb in strips(out_h, banded):
+            y = oy + np.arange(PIX * nb).reshape(1, nb, PIX)                 # [1, block, q]
+            x = np.arange(out_w)[:, None, None]                               # [column, 1, 1]
             out.append((base + y * out_w + x).reshape(-1, PIX))
         rest = base + np.arange(rows * out_w, out_h * out_w)
         if rest.size:
@@ -171,14 +187,14 @@ def cycles(batches: int, out_h: int, out_w: int, out_c: int, groups: int, k_h: i
     band_rows = out_h // PIX * PIX if banded else 0
     band_blocks = band_rows // PIX * out_w
     flat_blocks = -(-(out_h - band_rows) * out_w // PIX)
-    strip_rows = k_h + 2 * stride_h
-    band_field = strip_rows * (CYCLES_ROW + k_w * in_c // 4 * CYCLES_WIDEN_WORD) + CYCLES_FIELD
+    band_fields = sum(out_w * ((k_h + (PIX * nb - 1) * stride_h) * (CYCLES_ROW + k_w * in_c // 4 * CYCLES_WIDEN_WORD)
+                               + CYCLES_FIELD) for _, nb in strips(out_h, banded))
     if pointwise:
         flat_field = PIX * groups * CYCLES_WIDEN_WORD
     else:
         row = CYCLES_ROW + (CYCLES_ROW_BYTES if in_c % 4 else 0)
         flat_field = PIX * (groups * CYCLES_WIDEN_WORD + CYCLES_FIELD + row * k_h)
-    return batches * (band_blocks * (per_block + band_field) + flat_blocks * (per_block + flat_field))
+    return batches * (band_blocks * per_block + band_fields + flat_blocks * (per_block + flat_field))
 
 
 def reference(pk: Conv8Packed, cols: np.ndarray, out_c: int) -> np.ndarray:
@@ -255,7 +271,7 @@ class ArmConv8(Variant):
                   ("stride_h", a["stride_h"]), ("stride_w", a["stride_w"]),
                   ("dil_h", a["dilation_h"]), ("dil_w", a["dilation_w"]),
                   ("pad_top", p.pad_top), ("pad_left", p.pad_left), ("in_zp", p.in_zp), ("groups", pk.groups),
-                  ("band", int(band(x.shape[3], k_h, a["stride_h"], a["dilation_h"]))),
+                  ("band", band(x.shape[3], k_h, a["stride_h"], a["dilation_h"])),
                   ("stream", ctx.const_array(o, "stream", "int32_t", pk.stream))]
         params = ctx.struct(o, "tcc_arm_conv8_params", fields)
         self.call(ctx, o, f"{self.entries[0]}(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])}, "

@@ -516,15 +516,17 @@ static __attribute__((noinline)) void conv8(const tcc_arm_conv8_params *p, const
         int8_t *o = out + b * plane * p->out_c;
         int32_t oy = 0;
         if (p->band) {
-            /* 3 output rows at a time, column by column: the kernel rows of the 3 pixels'
-             * fields are k_h + 2 * stride_h input rows (a strip, k_w taps wide), widened once;
-             * pixel q's field is the strip from its row q * stride_h on */
-            const int32_t rows = p->k_h + 2 * p->stride_h, run = p->k_w * p->in_c / 4;
-            const int32_t row_bytes = p->in_w * p->in_c;
+            /* p->band blocks of 3 output rows at a time (fewer where the rows run out), column
+             * by column: the kernel rows of their pixels' fields are k_h + (3 band - 1) *
+             * stride_h input rows (a strip, k_w taps wide), widened once; pixel q of block k
+             * has the field from the strip's row (3 k + q) * stride_h on */
+            const int32_t run = p->k_w * p->in_c / 4, row_bytes = p->in_w * p->in_c;
             c.step = p->stride_h * p->k_w * p->in_c * 2;
             c.off1 = p->out_w * p->out_c;
             c.off2 = 2 * c.off1;
-            for (; oy + PIX <= p->out_h; oy += PIX) {
+            for (int32_t nb; (nb = (p->out_h - oy) / PIX) > 0; oy += PIX * nb) {
+                nb = nb < p->band ? nb : p->band;
+                const int32_t rows = p->k_h + (PIX * nb - 1) * p->stride_h;
                 const int32_t y0 = oy * p->stride_h - p->pad_top;
                 const int32_t rows_inside = y0 >= 0 && y0 + rows <= p->in_h && p->dil_w == 1;
                 for (int32_t ox = 0; ox < p->out_w; ++ox) {
@@ -534,10 +536,16 @@ static __attribute__((noinline)) void conv8(const tcc_arm_conv8_params *p, const
                     } else {
                         field_words(p, img, y0, x0, rows, col, zpw);
                     }
-                    c.out = o + (oy * p->out_w + ox) * p->out_c;
-                    pairs(&c, p->stream);
+                    for (int32_t k = 0; k < nb; ++k) {
+                        c.col = (const uint32_t *)(const void *)((const uint8_t *)col + PIX * k * c.step);
+                        c.col_end = c.col + 2 * groups;
+                        c.out = o + ((oy + PIX * k) * p->out_w + ox) * p->out_c;
+                        pairs(&c, p->stream);
+                    }
                 }
             }
+            c.col = col;
+            c.col_end = col + 2 * groups;
         }
         /* the other pixels 3 at a time along the rows; a short last block computes copies
          * of its last pixel */
