@@ -34,18 +34,18 @@ from .arm_conv import no_clamp, pointwise
 
 PIX = 3             # output pixels per block (TCC_ARM_CONV8_PIX)
 HEAD_WORDS, TAIL_WORDS = 2, 4   # tcc_arm_conv8_head, tcc_arm_conv8_tail (int32 words)
-UNROLL = 18         # C8_UNROLL: groups per pass of the asm loop
+UNROLL = 15         # C8_UNROLL: groups per pass of the asm loop
 
 # estimated Cortex-M4 cycles (tcc_arm_conv8.c's comments, tinycc/cycles.py's model; checked with
 # bench/bench_conv8.py on the shared models' layers)
 CYCLES_GROUP = 26               # one group: 24 MACs
-CYCLES_PAIR = 9 + 39 + 11 + 3 - 2   # per channel pair and block: start and entry; requantization,
+CYCLES_PAIR = 9 + 39 + 11 + 5 - 2   # per channel pair and block: start and entry; requantization,
 #                                     stores, loop; the last pass's check falls through
 CYCLES_PASS = 6                 # per pass of UNROLL groups after a pair's first group (at least one check)
 CYCLES_BLOCK = 40               # per block: the call of the pair loop
 CYCLES_WIDEN_WORD = 7           # im2col: one word of 4 activations
 CYCLES_FIELD, CYCLES_ROW = 60, 25   # im2col of a field or strip (not pointwise): each, per input row
-CYCLES_ROW_BYTES = 25           # per kernel row of a field when in_c % 4 != 0 (the rows' tails)
+CYCLES_ROW_BYTES = 40           # per kernel row of a field when in_c % 4 != 0 (the rows' tails; field_rows is compiled for size)
 
 
 @dataclass(frozen=True, eq=False)

@@ -46,8 +46,15 @@ C8_STATIC_OFFSET(stream_end, 28);
 #endif
 typedef char c8_stream_records_ok[sizeof(tcc_arm_conv8_head) == 8 && sizeof(tcc_arm_conv8_tail) == 16 ? 1 : -1];
 
-#define C8_UNROLL 18  /* groups per pass of the unrolled loop (16: kws's 1x1 in one pass; 36, 72, 144: ic's 3x3 layers in whole passes) */
+#define C8_UNROLL 15  /* groups per pass of the unrolled loop (a pair's first group runs before it: 16, kws's 1x1, in one pass) */
 #define C8_ARG __attribute__((unused))
+/* The driver and the im2col of fields at the borders: compiled for size (flash is what the
+ * fast kernels spend; the time goes into the pair loop and widen_rows). */
+#if defined(__GNUC__) && !defined(__clang__)
+#define C8_COLD __attribute__((noinline, optimize("Os")))
+#else
+#define C8_COLD __attribute__((noinline))
+#endif
 
 #if TCC_ARM_HAVE_DSP
 /* Half a group (2 reduction values of both channels, 3 pixels): 12 instructions, all 32-bit.
@@ -109,7 +116,8 @@ typedef char c8_stream_records_ok[sizeof(tcc_arm_conv8_head) == 8 && sizeof(tcc_
 
 /* Start a channel pair: its biases into r0 and r3 (tcc_arm_conv8_head), col into r12, its
  * first group (FIRST: the 6 accumulators start from the biases), then the other groups from
- * the computed entry (sp + 0): 3 + 2 + 25 + 4 cycles. */
+ * the computed entry (sp + 0): 3 + 2 + 25 + 4 cycles. (One copy: the loop branches back to
+ * it, 2 cycles a pair for 108 bytes of flash.) */
 #define C8_HEAD(FIRST)                                                                      \
     "ldm    lr!, {r0, r3}\n\t"                                                              \
     "ldr    r12, [sp, #4]\n\t"                                                              \
@@ -118,10 +126,9 @@ typedef char c8_stream_records_ok[sizeof(tcc_arm_conv8_head) == 8 && sizeof(tcc_
 
 /* The body of a pair loop (ctx, stream): every channel pair of one block of 3 pixels, GROUP
  * the code of a group (BYTES long, all alike), FIRST that of a pair's first group. Per pair:
- * 9 cycles to start and enter the unrolled groups (C8_HEAD, repeated at the loop's end so that
- * the loop takes no branch back), the groups, 6 per pass of C8_UNROLL groups (4 for the
- * last; a pair of one group makes one check), 5 + 4 + 30 to requantize, 11 to store the 3
- * halfwords and 3 to loop. Stack: the 9 saved registers and the 8 context words (68 bytes). */
+ * 9 cycles to start and enter the unrolled groups (C8_HEAD), the groups, 6 per pass of
+ * C8_UNROLL groups (4 for the last; a pair of one group makes one check), 5 + 4 + 30 to
+ * requantize, 11 to store the 3 halfwords and 5 to loop. Stack: the 9 saved registers and the 8 context words (68 bytes). */
 #define C8_PAIRS_ASM(GROUP, FIRST, BYTES)                                                   \
     "push   {r4-r11, lr}\n\t"                                                               \
     "mov    lr, r1\n\t"                                                                     \
@@ -131,12 +138,12 @@ typedef char c8_stream_records_ok[sizeof(tcc_arm_conv8_head) == 8 && sizeof(tcc_
     "mla    r0, r0, r9, r8\n\t"              /* the entry: 10f + skip * BYTES */            \
     "orr    r0, r0, #1\n\t"                                                                 \
     "mov    r10, r3\n\t"                     /* step, kept in r10 throughout */             \
-    "push   {r0-r7}\n\t"                                                                    \
+    "push   {r0-r7}\n"                                                                      \
+    "2:\n\t"                                                                                \
     C8_HEAD(FIRST)                                                                          \
     ".p2align 2\n"                                                                          \
     "10:\n\t"                                                                               \
-    GROUP GROUP GROUP GROUP GROUP GROUP GROUP GROUP GROUP                                   \
-    GROUP GROUP GROUP GROUP GROUP GROUP GROUP GROUP GROUP                                   \
+    GROUP GROUP GROUP GROUP GROUP GROUP GROUP GROUP GROUP GROUP GROUP GROUP GROUP GROUP GROUP \
     "11:\n\t"                                                                               \
     ".if (11b - 10b) != " C8_XSTR(C8_UNROLL) " * " C8_XSTR(BYTES) "\n\t"                     \
     ".error \"c8 pairs: a group is not " C8_XSTR(BYTES) " bytes\"\n\t"                      \
@@ -165,9 +172,7 @@ typedef char c8_stream_records_ok[sizeof(tcc_arm_conv8_head) == 8 && sizeof(tcc_
     "str    r12, [sp, #16]\n\t"                                                             \
     "ldr    r6, [sp, #28]\n\t"                                                              \
     "cmp    lr, r6\n\t"                                                                     \
-    "beq    12f\n\t"                                                                        \
-    C8_HEAD(FIRST)                                                                          \
-    "12:\n\t"                                                                               \
+    "bne    2b\n\t"                                                                         \
     "add    sp, #32\n\t"                                                                    \
     "pop    {r4-r11, pc}\n\t"
 
@@ -338,7 +343,7 @@ static __attribute__((noinline)) uint32_t *fill(uint32_t *dst, uint32_t zpw, int
 
 /* in_c % 4 == 0: `rows` kernel rows (dil_h apart) from input row y0, the taps x0 + kx * dil_w
  * of each, straight from the input; padded taps read in_zp. */
-static void field_words(const tcc_arm_conv8_params *p, const int8_t *img, int32_t y0, int32_t x0, int32_t rows,
+static C8_COLD void field_words(const tcc_arm_conv8_params *p, const int8_t *img, int32_t y0, int32_t x0, int32_t rows,
                         uint32_t *dst, uint32_t zpw)
 {
     const int32_t cg = p->in_c / 4, run = cg * p->k_w;
@@ -392,7 +397,7 @@ static void field_words(const tcc_arm_conv8_params *p, const int8_t *img, int32_
  * bytes; its whole words are widened straight from the input (a row crossing the left or right
  * border is assembled in rowbuf first), its R % 4 last bytes go to tail, widened last (the
  * tail's padding to a whole word stays zero). */
-static void field_rows(const tcc_arm_conv8_params *p, const int8_t *img, int32_t y0, int32_t x0,
+static C8_COLD void field_rows(const tcc_arm_conv8_params *p, const int8_t *img, int32_t y0, int32_t x0,
                        uint32_t *dst, int8_t *rowbuf, int8_t *tail, uint32_t zpw)
 {
     const int32_t c = p->in_c;
@@ -445,7 +450,7 @@ static void field_rows(const tcc_arm_conv8_params *p, const int8_t *img, int32_t
 /* in_c % 4 != 0, dil_w == 1: 3 pixels of a row whose fields lie inside the image, pixel 0's
  * from s, the others step and 2 * step bytes further: per kernel row the whole words of the 3
  * pixels, their R % 4 last bytes to the 3 tails (tail_step bytes apart), widened last. */
-static void field3_rows(const tcc_arm_conv8_params *p, const int8_t *s, int32_t step, uint32_t *col,
+static __attribute__((noinline)) void field3_rows(const tcc_arm_conv8_params *p, const int8_t *s, int32_t step, uint32_t *col,
                         int8_t *tail, int32_t tail_step)
 {
     const int32_t run = p->k_w * p->in_c, nw = run / 4, rem = run % 4;
@@ -478,7 +483,7 @@ static void field3_rows(const tcc_arm_conv8_params *p, const int8_t *s, int32_t 
 typedef void (*c8_pairs_fn)(const c8_ctx *ctx, const int32_t *stream);
 
 /* The driver of both entry points: `pairs` the pair loop, `gw` its stream words per group. */
-static __attribute__((noinline)) void conv8(const tcc_arm_conv8_params *p, const int8_t *in, int8_t *out,
+static C8_COLD void conv8(const tcc_arm_conv8_params *p, const int8_t *in, int8_t *out,
                                             void *scratch, c8_pairs_fn pairs, int32_t gw)
 {
     const int32_t groups = p->groups;
