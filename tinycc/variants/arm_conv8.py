@@ -21,6 +21,7 @@ is 2 for all) and ``packing.pack_requant`` proves |2 acc| < 2^31. A constant cha
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -50,10 +51,12 @@ CYCLES_ROW_BYTES = 40           # per kernel row of a field when in_c % 4 != 0 (
 
 @dataclass(frozen=True, eq=False)
 class Conv8Packed(Packed):
-    """tcc_arm_conv8_s8's constants: the stream (tcc_arm_conv8.h) and its group count."""
+    """tcc_arm_conv8_s8's constants: the stream (tcc_arm_conv8.h) and its group count; ``band``
+    the params' band (:func:`band`: 2 the fastest; 1 writes less far ahead of its reads)."""
     impl: ClassVar[str] = "arm_conv8"
     stream: np.ndarray
     groups: int
+    band: int = 0
 
 
 @dataclass(frozen=True, eq=False)
@@ -160,7 +163,7 @@ def block_order(batches: int, out_h: int, out_w: int, banded: int) -> np.ndarray
 
 
 def reads_min(batches, in_h, in_w, in_c, out_h, out_w, out_c, k_h, k_w, stride_h, stride_w,
-              pad_top, pad_left, dil_h=1, dil_w=1) -> np.ndarray:
+              pad_top, pad_left, dil_h=1, dil_w=1, banded=None) -> np.ndarray:
     """Block by block (:func:`block_order`), a block reads the windows of its pixels, then writes
     all their out_c values. The writes are not in the order of the output's elements (a band
     writes 3 rows column by column): overlap.shift_from_reads bounds a write of element k by the
@@ -168,7 +171,7 @@ def reads_min(batches, in_h, in_w, in_c, out_h, out_w, out_c, k_h, k_w, stride_h
     blocks after k's block read."""
     first = packing._window_first_index(batches, in_h, in_w, in_c, out_h, out_w, stride_h, stride_w,
                                         pad_top, pad_left, k_h, k_w, dil_h, dil_w).reshape(-1)
-    order = block_order(batches, out_h, out_w, band(in_c, k_h, stride_h, dil_h))
+    order = block_order(batches, out_h, out_w, band(in_c, k_h, stride_h, dil_h) if banded is None else banded)
     reads = first[order].min(axis=1)                                   # per block, in time order
     later = np.append(np.minimum.accumulate(reads[::-1])[::-1][1:], packing.NO_READ)
     npix = first.size
@@ -237,8 +240,17 @@ class ArmConv8(Variant):
         return not is_hybrid(g, o) and applies(x, w, o.params.act_range)
 
     def pack(self, g, o):
-        p = o.params
-        return pack_stream(ir.tensor(g, o.inputs[1]).data, p.bias, p.mult, p.shift, p.out_zp, self.wide)
+        p, a = o.params, o.attrs
+        x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
+        pk = pack_stream(w.data, p.bias, p.mult, p.shift, p.out_zp, self.wide)
+        return dataclasses.replace(pk, band=band(x.shape[3], w.shape[1], a["stride_h"], a["dilation_h"]))
+
+    def packs(self, g, o):
+        """Strips of 2 blocks, then (writing less far ahead of the reads, so the output can
+        overlap more of the input: pack_weights steps down to it when the arena is over budget)
+        strips of 1."""
+        pk = self.pack(g, o)
+        return [pk, dataclasses.replace(pk, band=1)] if pk.band == 2 else [pk]
 
     def scratch_bytes(self, g, o, pk):
         _, k_h, k_w, in_c = ir.tensor(g, o.inputs[1]).shape
@@ -251,7 +263,7 @@ class ArmConv8(Variant):
         p, a = o.params, o.attrs
         return reads_min(p.batches, p.in_h, p.in_w, x.shape[3], p.out_h, p.out_w, w.shape[0], w.shape[1],
                          w.shape[2], a["stride_h"], a["stride_w"], p.pad_top, p.pad_left, a["dilation_h"],
-                         a["dilation_w"])
+                         a["dilation_w"], pk.band)
 
     def cycles(self, g, o, pk):
         p, a = o.params, o.attrs
@@ -259,7 +271,7 @@ class ArmConv8(Variant):
         in_c = ir.tensor(g, o.inputs[0]).shape[3]
         pw = pointwise(k_h, k_w, a["stride_h"], a["stride_w"], p.pad_top, p.pad_left) and in_c % 4 == 0
         return cycles(p.batches, p.out_h, p.out_w, out_c, pk.groups, k_h, k_w, in_c, a["stride_h"], pw,
-                      band(in_c, k_h, a["stride_h"], a["dilation_h"]), self.group_cycles)
+                      pk.band, self.group_cycles)
 
     def emit(self, g, o, ctx, pk):
         """The params struct and the call of tcc_arm_conv8_s8."""
@@ -271,7 +283,7 @@ class ArmConv8(Variant):
                   ("stride_h", a["stride_h"]), ("stride_w", a["stride_w"]),
                   ("dil_h", a["dilation_h"]), ("dil_w", a["dilation_w"]),
                   ("pad_top", p.pad_top), ("pad_left", p.pad_left), ("in_zp", p.in_zp), ("groups", pk.groups),
-                  ("band", band(x.shape[3], k_h, a["stride_h"], a["dilation_h"])),
+                  ("band", pk.band),
                   ("stream", ctx.const_array(o, "stream", "int32_t", pk.stream))]
         params = ctx.struct(o, "tcc_arm_conv8_params", fields)
         self.call(ctx, o, f"{self.entries[0]}(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])}, "
