@@ -43,10 +43,11 @@ CYCLES_GROUP = 26               # one group: 24 MACs
 CYCLES_PAIR = 9 + 39 + 11 + 5 - 2   # per channel pair and block: start and entry; requantization,
 #                                     stores, loop; the last pass's check falls through
 CYCLES_PASS = 6                 # per pass of UNROLL groups after a pair's first group (at least one check)
-CYCLES_BLOCK = 40               # per block: the call of the pair loop
+CYCLES_BLOCK = 80               # per block: the driver's loop (compiled for size) and the call of the pair loop
 CYCLES_WIDEN_WORD = 7           # im2col: one word of 4 activations
 CYCLES_FIELD, CYCLES_ROW = 60, 25   # im2col of a field or strip (not pointwise): each, per input row
-CYCLES_ROW_BYTES = 40           # per kernel row of a field when in_c % 4 != 0 (the rows' tails; field_rows is compiled for size)
+CYCLES_ROW_BYTES = 93           # per kernel row of a field when in_c % 4 != 0: field_rows (compiled for size),
+CYCLES_ROW_BYTES3 = 23          # or field3_rows (3 fields inside a row; :func:`inside_share`)
 
 
 @dataclass(frozen=True, eq=False)
@@ -182,9 +183,10 @@ def reads_min(batches, in_h, in_w, in_c, out_h, out_w, out_c, k_h, k_w, stride_h
 
 
 def cycles(batches: int, out_h: int, out_w: int, out_c: int, groups: int, k_h: int, k_w: int, in_c: int,
-           stride_h: int, pointwise: bool, banded: bool, group_cycles: int = CYCLES_GROUP) -> float:
+           stride_h: int, pointwise: bool, banded: int, group_cycles: int = CYCLES_GROUP,
+           inside: float = 0.0) -> float:
     """Estimated Cortex-M4 cycles of one run (the asm's counts; im2col by the words it widens,
-    its fields and their kernel rows)."""
+    its fields and their kernel rows; ``inside``: :func:`inside_share`)."""
     passes = max(1, (groups - 1 + UNROLL - 1) // UNROLL)
     per_block = out_c // 2 * (CYCLES_PAIR + group_cycles * groups + CYCLES_PASS * passes) + CYCLES_BLOCK
     band_rows = out_h // PIX * PIX if banded else 0
@@ -193,11 +195,24 @@ def cycles(batches: int, out_h: int, out_w: int, out_c: int, groups: int, k_h: i
     band_fields = sum(out_w * ((k_h + (PIX * nb - 1) * stride_h) * (CYCLES_ROW + k_w * in_c // 4 * CYCLES_WIDEN_WORD)
                                + CYCLES_FIELD) for _, nb in strips(out_h, banded))
     if pointwise:
-        flat_field = PIX * groups * CYCLES_WIDEN_WORD
+        flat_field = PIX * groups * CYCLES_WIDEN_WORD + CYCLES_ROW
     else:
-        row = CYCLES_ROW + (CYCLES_ROW_BYTES if in_c % 4 else 0)
+        row = CYCLES_ROW + (inside * CYCLES_ROW_BYTES3 + (1 - inside) * CYCLES_ROW_BYTES if in_c % 4 else 0)
         flat_field = PIX * (groups * CYCLES_WIDEN_WORD + CYCLES_FIELD + row * k_h)
     return batches * (band_blocks * per_block + band_fields + flat_blocks * (per_block + flat_field))
+
+
+def inside_share(in_h, in_w, out_h, out_w, k_h, k_w, stride_h, stride_w, pad_top, pad_left, dil_h,
+                 dil_w) -> float:
+    """About the share of the flat blocks whose 3 fields lie inside one row of the image
+    (tcc_arm_conv8_s8's field3_rows when in_c % 4 != 0): the output rows whose fields lie inside
+    vertically times the columns from which 3 fields do horizontally."""
+    if dil_w != 1:
+        return 0.0
+    y_last, x_last = in_h - 1 - (k_h - 1) * dil_h, in_w - k_w - 2 * stride_w
+    rows = sum(1 for y in range(out_h) if 0 <= y * stride_h - pad_top <= y_last)
+    cols = sum(1 for x in range(out_w - 2) if 0 <= x * stride_w - pad_left <= x_last)
+    return rows / out_h * cols / out_w
 
 
 def reference(pk: Conv8Packed, cols: np.ndarray, out_c: int) -> np.ndarray:
@@ -270,8 +285,10 @@ class ArmConv8(Variant):
         out_c, k_h, k_w, _ = ir.tensor(g, o.inputs[1]).shape
         in_c = ir.tensor(g, o.inputs[0]).shape[3]
         pw = pointwise(k_h, k_w, a["stride_h"], a["stride_w"], p.pad_top, p.pad_left) and in_c % 4 == 0
+        inside = inside_share(p.in_h, p.in_w, p.out_h, p.out_w, k_h, k_w, a["stride_h"], a["stride_w"], p.pad_top,
+                              p.pad_left, a["dilation_h"], a["dilation_w"])
         return cycles(p.batches, p.out_h, p.out_w, out_c, pk.groups, k_h, k_w, in_c, a["stride_h"], pw,
-                      pk.band, self.group_cycles)
+                      pk.band, self.group_cycles, inside)
 
     def emit(self, g, o, ctx, pk):
         """The params struct and the call of tcc_arm_conv8_s8."""
