@@ -24,7 +24,8 @@
 
 /* The context the block routine copies to its stack (offsets used by the asm below). */
 typedef struct {
-    int32_t skip;                 /* sp + 0: the groups the first pass skips (becomes its entry address) */
+    int32_t skip;                 /* sp + 0: the groups the first pass skips (after a pair's first
+                                   * group; becomes its entry address) */
     const uint32_t *col;          /* sp + 4: pixel 0's column */
     const uint32_t *col_end;      /* sp + 8: col + 2 * groups */
     int32_t step;                 /* sp + 12: pixel q's column starts q * step bytes after col */
@@ -128,7 +129,8 @@ typedef char c8_stream_records_ok[sizeof(tcc_arm_conv8_head) == 8 && sizeof(tcc_
  * the code of a group (BYTES long, all alike), FIRST that of a pair's first group. Per pair:
  * 9 cycles to start and enter the unrolled groups (C8_HEAD), the groups, 6 per pass of
  * C8_UNROLL groups (4 for the last; a pair of one group makes one check), 5 + 4 + 30 to
- * requantize, 11 to store the 3 halfwords and 5 to loop. Stack: the 9 saved registers and the 8 context words (68 bytes). */
+ * requantize, 11 to store the 3 halfwords and 5 to loop. Stack: the 9 saved registers and the
+ * 8 context words (68 bytes). */
 #define C8_PAIRS_ASM(GROUP, FIRST, BYTES)                                                   \
     "push   {r4-r11, lr}\n\t"                                                               \
     "mov    lr, r1\n\t"                                                                     \
