@@ -38,7 +38,8 @@
  * rows' tails of 3 pixels (3 x k_h * (R % 4) rounded up to 4 bytes).
  *
  * Write order (arm_conv8.reads_min): block by block in the order above; a block reads the
- * receptive fields of its 3 pixels, then writes all out_c values of the 3 pixels.
+ * receptive fields of its 3 pixels, then writes all out_c values of the 3 pixels (a strip of 2
+ * blocks is read before the first of them writes: earlier than that, so the bound holds).
  */
 #ifndef TCC_ARM_CONV8_H
 #define TCC_ARM_CONV8_H
