@@ -76,11 +76,14 @@ GEOMETRIES = [
     dict(in_h=2, in_w=7, in_c=8, out_c=16, k_h=1, k_w=1),                       # 14 px: 2 left
     dict(in_h=1, in_w=4, in_c=32, out_c=2, k_h=1, k_w=1),                       # 4 px: 1 left
     dict(in_h=3, in_w=3, in_c=128, out_c=34, k_h=1, k_w=1, batches=2),
+    dict(in_h=3, in_w=5, in_c=4, out_c=6, k_h=1, k_w=1),                        # 1 group: no pass
+    dict(in_h=2, in_w=4, in_c=76, out_c=4, k_h=1, k_w=1),                       # 19 groups: 1 + a whole pass
     dict(in_h=13, in_w=6, in_c=1, out_c=64, k_h=10, k_w=4, stride_h=2, stride_w=2, pad_top=4, pad_left=1),
     dict(in_h=9, in_w=9, in_c=3, out_c=8, k_h=3, k_w=3, stride_h=2, stride_w=2),  # vww first
     dict(in_h=6, in_w=7, in_c=3, out_c=16, k_h=3, k_w=3, pad_top=1, pad_left=1),  # ic first
     dict(in_h=5, in_w=12, in_c=1, out_c=4, k_h=3, k_w=5, pad_top=1, pad_left=2),  # row tails of 1
     dict(in_h=6, in_w=6, in_c=16, out_c=16, k_h=3, k_w=3, pad_top=1, pad_left=1),
+    dict(in_h=11, in_w=4, in_c=8, out_c=6, k_h=3, k_w=3, pad_top=1, pad_left=1, batches=2),  # strips of 6, 3, 2 flat rows
     dict(in_h=7, in_w=7, in_c=16, out_c=32, k_h=3, k_w=3, stride_h=2, stride_w=2),
     dict(in_h=4, in_w=4, in_c=64, out_c=8, k_h=3, k_w=3, pad_top=1, pad_left=1),
     dict(in_h=8, in_w=8, in_c=32, out_c=6, k_h=1, k_w=1, stride_h=2, stride_w=2),  # ic shortcut

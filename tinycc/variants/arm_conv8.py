@@ -5,9 +5,11 @@ Blocks of 3 output pixels x 2 output channels: the 3 receptive fields are widene
 pair words (im2col, scratch; the asm reads pixel q's column q * step bytes after pixel 0's), each
 stream word holds 2 weights of each channel of the pair, widened by SXTB16 in the loop and shared
 by the 3 pixels (26 cycles per 24 MACs). Layers whose kernel rows overlap (stride_h < k_h, e.g.
-3x3 stride 1 or 2: :func:`band`) go 3 output rows at a time, column by column: the 3 vertically
-adjacent fields are one strip of k_h + 2 stride_h input rows, widened once (5 rows instead of 9
-for a 3x3 stride 1), which changes the write order (:func:`block_order`, :func:`reads_min`).
+3x3 stride 1 or 2: :func:`band`) go 3 output rows at a time, column by column (6, 2 blocks, where
+the strip fits the scratch: 3x3 stride 1): the vertically adjacent fields are one strip of
+k_h + 2 stride_h input rows (k_h + 5 stride_h for 2 blocks), widened once (5 rows instead of 9
+for a 3x3 stride 1, 8 instead of 18), which changes the write order (:func:`block_order`,
+:func:`reads_min`).
 
 The stream holds the model's weights as int8 (reordered by channel pairs, zero-padded to whole
 groups of 4) and 3 words per output channel (bias, multiplier and the rounding constant that
@@ -19,6 +21,7 @@ is 2 for all) and ``packing.pack_requant`` proves |2 acc| < 2^31. A constant cha
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -32,25 +35,29 @@ from .arm_conv import no_clamp, pointwise
 
 PIX = 3             # output pixels per block (TCC_ARM_CONV8_PIX)
 HEAD_WORDS, TAIL_WORDS = 2, 4   # tcc_arm_conv8_head, tcc_arm_conv8_tail (int32 words)
-UNROLL = 9          # C8_UNROLL: groups per pass of the asm loop
+UNROLL = 15         # C8_UNROLL: groups per pass of the asm loop
 
 # estimated Cortex-M4 cycles (tcc_arm_conv8.c's comments, tinycc/cycles.py's model; checked with
 # bench/bench_conv8.py on the shared models' layers)
 CYCLES_GROUP = 26               # one group: 24 MACs
-CYCLES_PAIR = 13 + 57           # per channel pair and block: biases and entry; requantization, stores
-CYCLES_PASS = 6                 # per pass of UNROLL groups
-CYCLES_BLOCK = 40               # per block: the call of the pair loop
+CYCLES_PAIR = 9 + 39 + 11 + 5 - 2   # per channel pair and block: start and entry; requantization,
+#                                     stores, loop; the last pass's check falls through
+CYCLES_PASS = 6                 # per pass of UNROLL groups after a pair's first group (at least one check)
+CYCLES_BLOCK = 80               # per block: the driver's loop (compiled for size) and the call of the pair loop
 CYCLES_WIDEN_WORD = 7           # im2col: one word of 4 activations
 CYCLES_FIELD, CYCLES_ROW = 60, 25   # im2col of a field or strip (not pointwise): each, per input row
-CYCLES_ROW_BYTES = 25           # per kernel row of a field when in_c % 4 != 0 (the rows' tails)
+CYCLES_ROW_BYTES = 93           # per kernel row of a field when in_c % 4 != 0: field_rows (compiled for size),
+CYCLES_ROW_BYTES3 = 23          # or field3_rows (3 fields inside a row; :func:`inside_share`)
 
 
 @dataclass(frozen=True, eq=False)
 class Conv8Packed(Packed):
-    """tcc_arm_conv8_s8's constants: the stream (tcc_arm_conv8.h) and its group count."""
+    """tcc_arm_conv8_s8's constants: the stream (tcc_arm_conv8.h) and its group count; ``band``
+    the params' band (:func:`band`: 2 the fastest; 1 writes less far ahead of its reads)."""
     impl: ClassVar[str] = "arm_conv8"
     stream: np.ndarray
     groups: int
+    band: int = 0
 
 
 @dataclass(frozen=True, eq=False)
@@ -117,22 +124,36 @@ def scratch_bytes(groups: int, k_h: int, k_w: int, in_c: int) -> int:
     return 3 * 8 * groups + (packing.k4(run) + 3 * packing.k4(k_h * (run % 4)) if in_c % 4 else 0)
 
 
-def band(in_c: int, k_h: int, stride_h: int, dil_h: int) -> bool:
-    """Whether the kernel goes 3 output rows at a time, column by column (the params' ``band``):
-    the 3 vertically adjacent fields then share input rows, widened once as a strip."""
-    return in_c % 4 == 0 and dil_h == 1 and stride_h < k_h
+def band(in_c: int, k_h: int, stride_h: int, dil_h: int) -> int:
+    """The params' ``band``: 0, or how many blocks of 3 output rows go at a time, column by
+    column (their vertically adjacent fields share input rows, widened once as a strip of
+    k_h + (3 band - 1) stride_h rows): 2 where that strip fits the scratch's 3 columns (3 k_h
+    kernel rows), else 1."""
+    if not (in_c % 4 == 0 and dil_h == 1 and stride_h < k_h):
+        return 0
+    return 2 if k_h + (2 * PIX - 1) * stride_h <= PIX * k_h else 1
 
 
-def block_order(batches: int, out_h: int, out_w: int, banded: bool) -> np.ndarray:
+def strips(out_h: int, banded: int) -> list[tuple[int, int]]:
+    """(first output row, blocks) of each strip of the band (tcc_arm_conv8_s8's loop)."""
+    out, oy = [], 0
+    while banded and (out_h - oy) // PIX > 0:
+        nb = min(banded, (out_h - oy) // PIX)
+        out.append((oy, nb))
+        oy += PIX * nb
+    return out
+
+
+def block_order(batches: int, out_h: int, out_w: int, banded: int) -> np.ndarray:
     """[blocks, 3] the output pixels (flat over batch, row, column) of each block, in the order
     tcc_arm_conv8_s8 computes them; a short block repeats its last pixel."""
     out = []
     for b in range(batches):
         base = b * out_h * out_w
         rows = out_h // PIX * PIX if banded else 0
-        if rows:
-            y = np.arange(0, rows, PIX)[:, None, None] + np.arange(PIX)[None, None, :]   # [band, 1, q]
-            x = np.arange(out_w)[None, :, None]
+        for oy, nb in strips(out_h, banded):
+            y = oy + np.arange(PIX * nb).reshape(1, nb, PIX)                 # [1, block, q]
+            x = np.arange(out_w)[:, None, None]                               # [column, 1, 1]
             out.append((base + y * out_w + x).reshape(-1, PIX))
         rest = base + np.arange(rows * out_w, out_h * out_w)
         if rest.size:
@@ -143,7 +164,7 @@ def block_order(batches: int, out_h: int, out_w: int, banded: bool) -> np.ndarra
 
 
 def reads_min(batches, in_h, in_w, in_c, out_h, out_w, out_c, k_h, k_w, stride_h, stride_w,
-              pad_top, pad_left, dil_h=1, dil_w=1) -> np.ndarray:
+              pad_top, pad_left, dil_h=1, dil_w=1, banded=None) -> np.ndarray:
     """Block by block (:func:`block_order`), a block reads the windows of its pixels, then writes
     all their out_c values. The writes are not in the order of the output's elements (a band
     writes 3 rows column by column): overlap.shift_from_reads bounds a write of element k by the
@@ -151,7 +172,7 @@ def reads_min(batches, in_h, in_w, in_c, out_h, out_w, out_c, k_h, k_w, stride_h
     blocks after k's block read."""
     first = packing._window_first_index(batches, in_h, in_w, in_c, out_h, out_w, stride_h, stride_w,
                                         pad_top, pad_left, k_h, k_w, dil_h, dil_w).reshape(-1)
-    order = block_order(batches, out_h, out_w, band(in_c, k_h, stride_h, dil_h))
+    order = block_order(batches, out_h, out_w, band(in_c, k_h, stride_h, dil_h) if banded is None else banded)
     reads = first[order].min(axis=1)                                   # per block, in time order
     later = np.append(np.minimum.accumulate(reads[::-1])[::-1][1:], packing.NO_READ)
     npix = first.size
@@ -162,22 +183,36 @@ def reads_min(batches, in_h, in_w, in_c, out_h, out_w, out_c, k_h, k_w, stride_h
 
 
 def cycles(batches: int, out_h: int, out_w: int, out_c: int, groups: int, k_h: int, k_w: int, in_c: int,
-           stride_h: int, pointwise: bool, banded: bool, group_cycles: int = CYCLES_GROUP) -> float:
+           stride_h: int, pointwise: bool, banded: int, group_cycles: int = CYCLES_GROUP,
+           inside: float = 0.0) -> float:
     """Estimated Cortex-M4 cycles of one run (the asm's counts; im2col by the words it widens,
-    its fields and their kernel rows)."""
-    passes = (groups + UNROLL - 1) // UNROLL
+    its fields and their kernel rows; ``inside``: :func:`inside_share`)."""
+    passes = max(1, (groups - 1 + UNROLL - 1) // UNROLL)
     per_block = out_c // 2 * (CYCLES_PAIR + group_cycles * groups + CYCLES_PASS * passes) + CYCLES_BLOCK
     band_rows = out_h // PIX * PIX if banded else 0
     band_blocks = band_rows // PIX * out_w
     flat_blocks = -(-(out_h - band_rows) * out_w // PIX)
-    strip_rows = k_h + 2 * stride_h
-    band_field = strip_rows * (CYCLES_ROW + k_w * in_c // 4 * CYCLES_WIDEN_WORD) + CYCLES_FIELD
+    band_fields = sum(out_w * ((k_h + (PIX * nb - 1) * stride_h) * (CYCLES_ROW + k_w * in_c // 4 * CYCLES_WIDEN_WORD)
+                               + CYCLES_FIELD) for _, nb in strips(out_h, banded))
     if pointwise:
-        flat_field = PIX * groups * CYCLES_WIDEN_WORD
+        flat_field = PIX * groups * CYCLES_WIDEN_WORD + CYCLES_ROW
     else:
-        row = CYCLES_ROW + (CYCLES_ROW_BYTES if in_c % 4 else 0)
+        row = CYCLES_ROW + (inside * CYCLES_ROW_BYTES3 + (1 - inside) * CYCLES_ROW_BYTES if in_c % 4 else 0)
         flat_field = PIX * (groups * CYCLES_WIDEN_WORD + CYCLES_FIELD + row * k_h)
-    return batches * (band_blocks * (per_block + band_field) + flat_blocks * (per_block + flat_field))
+    return batches * (band_blocks * per_block + band_fields + flat_blocks * (per_block + flat_field))
+
+
+def inside_share(in_h, in_w, out_h, out_w, k_h, k_w, stride_h, stride_w, pad_top, pad_left, dil_h,
+                 dil_w) -> float:
+    """About the share of the flat blocks whose 3 fields lie inside one row of the image
+    (tcc_arm_conv8_s8's field3_rows when in_c % 4 != 0): the output rows whose fields lie inside
+    vertically times the columns from which 3 fields do horizontally."""
+    if dil_w != 1:
+        return 0.0
+    y_last, x_last = in_h - 1 - (k_h - 1) * dil_h, in_w - k_w - 2 * stride_w
+    rows = sum(1 for y in range(out_h) if 0 <= y * stride_h - pad_top <= y_last)
+    cols = sum(1 for x in range(out_w - 2) if 0 <= x * stride_w - pad_left <= x_last)
+    return rows / out_h * cols / out_w
 
 
 def reference(pk: Conv8Packed, cols: np.ndarray, out_c: int) -> np.ndarray:
@@ -220,8 +255,17 @@ class ArmConv8(Variant):
         return not is_hybrid(g, o) and applies(x, w, o.params.act_range)
 
     def pack(self, g, o):
-        p = o.params
-        return pack_stream(ir.tensor(g, o.inputs[1]).data, p.bias, p.mult, p.shift, p.out_zp, self.wide)
+        p, a = o.params, o.attrs
+        x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
+        pk = pack_stream(w.data, p.bias, p.mult, p.shift, p.out_zp, self.wide)
+        return dataclasses.replace(pk, band=band(x.shape[3], w.shape[1], a["stride_h"], a["dilation_h"]))
+
+    def packs(self, g, o):
+        """Strips of 2 blocks, then (writing less far ahead of the reads, so the output can
+        overlap more of the input: pack_weights steps down to it when the arena is over budget)
+        strips of 1."""
+        pk = self.pack(g, o)
+        return [pk, dataclasses.replace(pk, band=1)] if pk.band == 2 else [pk]
 
     def scratch_bytes(self, g, o, pk):
         _, k_h, k_w, in_c = ir.tensor(g, o.inputs[1]).shape
@@ -234,15 +278,17 @@ class ArmConv8(Variant):
         p, a = o.params, o.attrs
         return reads_min(p.batches, p.in_h, p.in_w, x.shape[3], p.out_h, p.out_w, w.shape[0], w.shape[1],
                          w.shape[2], a["stride_h"], a["stride_w"], p.pad_top, p.pad_left, a["dilation_h"],
-                         a["dilation_w"])
+                         a["dilation_w"], pk.band)
 
     def cycles(self, g, o, pk):
         p, a = o.params, o.attrs
         out_c, k_h, k_w, _ = ir.tensor(g, o.inputs[1]).shape
         in_c = ir.tensor(g, o.inputs[0]).shape[3]
         pw = pointwise(k_h, k_w, a["stride_h"], a["stride_w"], p.pad_top, p.pad_left) and in_c % 4 == 0
+        inside = inside_share(p.in_h, p.in_w, p.out_h, p.out_w, k_h, k_w, a["stride_h"], a["stride_w"], p.pad_top,
+                              p.pad_left, a["dilation_h"], a["dilation_w"])
         return cycles(p.batches, p.out_h, p.out_w, out_c, pk.groups, k_h, k_w, in_c, a["stride_h"], pw,
-                      band(in_c, k_h, a["stride_h"], a["dilation_h"]), self.group_cycles)
+                      pk.band, self.group_cycles, inside)
 
     def emit(self, g, o, ctx, pk):
         """The params struct and the call of tcc_arm_conv8_s8."""
@@ -254,7 +300,7 @@ class ArmConv8(Variant):
                   ("stride_h", a["stride_h"]), ("stride_w", a["stride_w"]),
                   ("dil_h", a["dilation_h"]), ("dil_w", a["dilation_w"]),
                   ("pad_top", p.pad_top), ("pad_left", p.pad_left), ("in_zp", p.in_zp), ("groups", pk.groups),
-                  ("band", int(band(x.shape[3], k_h, a["stride_h"], a["dilation_h"]))),
+                  ("band", pk.band),
                   ("stream", ctx.const_array(o, "stream", "int32_t", pk.stream))]
         params = ctx.struct(o, "tcc_arm_conv8_params", fields)
         self.call(ctx, o, f"{self.entries[0]}(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])}, "

@@ -395,6 +395,7 @@ static __attribute__((naked, noinline)) void pw8_run(PW8_ARG const int32_t *rec,
         "add    sp, #20\n\t"
         "pop    {r4-r11, pc}\n\t");
 }
+#endif
 
 /* 16 input channels: the pixel's 8 pair words in r0..r7, per output channel a 12-word record
  * (bias, 8 pair words, mult, add, shift) loaded in 4 LDM: 17 instructions for 16 MACs. */
@@ -431,7 +432,6 @@ static __attribute__((naked, noinline)) void pw8_run(PW8_ARG const int32_t *rec,
     "tst    r10, #256\n\t"                                                                  \
     "beq    " L "b\n\t"
 
-#endif
 #if !defined(TCC_OMIT_ARM_CONV_S8_PW16)
 /* (records, out, input, pairs) as pw8_run; pixel 1's 4 words on the stack at sp+12, one copy
  * of the pixel code (sp+28: 1 while pixel 1 of the pair is still to come). */

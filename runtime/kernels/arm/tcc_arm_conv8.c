@@ -24,7 +24,8 @@
 
 /* The context the block routine copies to its stack (offsets used by the asm below). */
 typedef struct {
-    int32_t skip;                 /* sp + 0: the groups the first pass skips (becomes its entry address) */
+    int32_t skip;                 /* sp + 0: the groups the first pass skips (after a pair's first
+                                   * group; becomes its entry address) */
     const uint32_t *col;          /* sp + 4: pixel 0's column */
     const uint32_t *col_end;      /* sp + 8: col + 2 * groups */
     int32_t step;                 /* sp + 12: pixel q's column starts q * step bytes after col */
@@ -46,8 +47,15 @@ C8_STATIC_OFFSET(stream_end, 28);
 #endif
 typedef char c8_stream_records_ok[sizeof(tcc_arm_conv8_head) == 8 && sizeof(tcc_arm_conv8_tail) == 16 ? 1 : -1];
 
-#define C8_UNROLL 9   /* groups per pass of the unrolled loop (36, 72, 144 groups: ic's 3x3 layers, whole passes) */
+#define C8_UNROLL 15  /* groups per pass of the unrolled loop (a pair's first group runs before it: 16, kws's 1x1, in one pass) */
 #define C8_ARG __attribute__((unused))
+/* The driver and the im2col of fields at the borders: compiled for size (flash is what the
+ * fast kernels spend; the time goes into the pair loop and widen_rows). */
+#if defined(__GNUC__) && !defined(__clang__)
+#define C8_COLD __attribute__((noinline, optimize("Os")))
+#else
+#define C8_COLD __attribute__((noinline))
+#endif
 
 #if TCC_ARM_HAVE_DSP
 /* Half a group (2 reduction values of both channels, 3 pixels): 12 instructions, all 32-bit.
@@ -55,37 +63,42 @@ typedef char c8_stream_records_ok[sizeof(tcc_arm_conv8_head) == 8 && sizeof(tcc_
  * r9 the stream word (a, b, a, b bytes), r11 its a pair, r10 step, r12 pixel 0's column, lr the
  * stream. Every pointer advances by its load's writeback, so the groups are all alike and the
  * computed entry needs no pointer adjustment. Cycles: 2 + 1 + 1 + 1 (4 pipelined loads; the
- * writeback load last), 1 + 3 + 1 + 3 = 13 for 12 MACs. */
-#define C8_HALF                                                                             \
+ * writeback load last), 1 + 3 + 1 + 3 = 13 for 12 MACs. A0..B2: the registers the 6 products
+ * add to (the accumulators themselves; in a pair's first group the biases r0 and r3). */
+#define C8_HALF_ACC(A0, A1, A2, B0, B1, B2)                                                 \
     "ldr.w  r9, [lr], #4\n\t"                                                               \
     "ldr.w  r7, [r12, r10]\n\t"                                                             \
     "ldr.w  r8, [r12, r10, lsl #1]\n\t"                                                     \
     "ldr.w  r6, [r12], #4\n\t"                                                              \
     "sxtb16 r11, r9\n\t"                                                                    \
-    "smlad  r0, r6, r11, r0\n\t"                                                            \
-    "smlad  r1, r7, r11, r1\n\t"                                                            \
-    "smlad  r2, r8, r11, r2\n\t"                                                            \
+    "smlad  r1, r7, r11, " A1 "\n\t"                                                        \
+    "smlad  r2, r8, r11, " A2 "\n\t"                                                        \
+    "smlad  r0, r6, r11, " A0 "\n\t"                                                        \
     "sxtb16 r9, r9, ror #8\n\t"                                                             \
-    "smlad  r3, r6, r9, r3\n\t"                                                             \
-    "smlad  r4, r7, r9, r4\n\t"                                                             \
-    "smlad  r5, r8, r9, r5\n\t"
+    "smlad  r4, r7, r9, " B1 "\n\t"                                                         \
+    "smlad  r5, r8, r9, " B2 "\n\t"                                                         \
+    "smlad  r3, r6, r9, " B0 "\n\t"
+#define C8_HALF C8_HALF_ACC("r0", "r1", "r2", "r3", "r4", "r5")
 #define C8_GROUP C8_HALF C8_HALF   /* 96 bytes, 26 cycles for 24 MACs */
+#define C8_FIRST C8_HALF_ACC("r0", "r0", "r0", "r3", "r3", "r3") C8_HALF
 #define C8_GROUP_BYTES 96
 /* The widened stream (tcc_arm_conv8w_s8): per half group the pair words of a (r9) and b (r11).
  * Cycles: 2 + 1 + 1 + 1 + 1 (5 pipelined loads), 6 = 12 for 12 MACs; 88 bytes a group. */
-#define C8W_HALF                                                                            \
+#define C8W_HALF_ACC(A0, A1, A2, B0, B1, B2)                                                \
     "ldr.w  r11, [lr, #4]\n\t"                                                              \
     "ldr.w  r9, [lr], #8\n\t"                                                               \
     "ldr.w  r7, [r12, r10]\n\t"                                                             \
     "ldr.w  r8, [r12, r10, lsl #1]\n\t"                                                     \
     "ldr.w  r6, [r12], #4\n\t"                                                              \
-    "smlad  r0, r6, r9, r0\n\t"                                                             \
-    "smlad  r1, r7, r9, r1\n\t"                                                             \
-    "smlad  r2, r8, r9, r2\n\t"                                                             \
-    "smlad  r3, r6, r11, r3\n\t"                                                            \
-    "smlad  r4, r7, r11, r4\n\t"                                                            \
-    "smlad  r5, r8, r11, r5\n\t"
+    "smlad  r1, r7, r9, " A1 "\n\t"                                                         \
+    "smlad  r2, r8, r9, " A2 "\n\t"                                                         \
+    "smlad  r0, r6, r9, " A0 "\n\t"                                                         \
+    "smlad  r4, r7, r11, " B1 "\n\t"                                                        \
+    "smlad  r5, r8, r11, " B2 "\n\t"                                                        \
+    "smlad  r3, r6, r11, " B0 "\n\t"
+#define C8W_HALF C8W_HALF_ACC("r0", "r1", "r2", "r3", "r4", "r5")
 #define C8W_GROUP C8W_HALF C8W_HALF
+#define C8W_FIRST C8W_HALF_ACC("r0", "r0", "r0", "r3", "r3", "r3") C8W_HALF
 #define C8W_GROUP_BYTES 88
 /* shift - 1 of a channel from its add = (2 * out_zp + 1) << (shift - 1): 2 cycles. */
 #define C8_SHIFT(S, ADD)                                                                    \
@@ -102,12 +115,23 @@ typedef char c8_stream_records_ok[sizeof(tcc_arm_conv8_head) == 8 && sizeof(tcc_
 #define C8_STR(x) #x
 #define C8_XSTR(x) C8_STR(x)
 
+/* Start a channel pair: its biases into r0 and r3 (tcc_arm_conv8_head), col into r12, its
+ * first group (FIRST: the 6 accumulators start from the biases), then the other groups from
+ * the computed entry (sp + 0): 3 + 2 + 25 + 4 cycles. (One copy: the loop branches back to
+ * it, 2 cycles a pair for 108 bytes of flash.) */
+#define C8_HEAD(FIRST)                                                                      \
+    "ldm    lr!, {r0, r3}\n\t"                                                              \
+    "ldr    r12, [sp, #4]\n\t"                                                              \
+    FIRST                                                                                   \
+    "ldr    pc, [sp]\n\t"
+
 /* The body of a pair loop (ctx, stream): every channel pair of one block of 3 pixels, GROUP
- * the code of a group (BYTES long, all alike). Per pair: 13 cycles to start the accumulators
- * from the biases and enter the unrolled groups, the groups, 6 per pass of C8_UNROLL groups,
- * 5 + 4 + 30 to requantize, 13 to store the 3 halfwords and 5 to loop. Stack: the 9 saved
- * registers and the 8 context words (68 bytes). */
-#define C8_PAIRS_ASM(GROUP, BYTES)                                                          \
+ * the code of a group (BYTES long, all alike), FIRST that of a pair's first group. Per pair:
+ * 9 cycles to start and enter the unrolled groups (C8_HEAD), the groups, 6 per pass of
+ * C8_UNROLL groups (4 for the last; a pair of one group makes one check), 5 + 4 + 30 to
+ * requantize, 11 to store the 3 halfwords and 5 to loop. Stack: the 9 saved registers and the
+ * 8 context words (68 bytes). */
+#define C8_PAIRS_ASM(GROUP, FIRST, BYTES)                                                   \
     "push   {r4-r11, lr}\n\t"                                                               \
     "mov    lr, r1\n\t"                                                                     \
     "ldm    r0, {r0-r7}\n\t"                                                                \
@@ -118,16 +142,10 @@ typedef char c8_stream_records_ok[sizeof(tcc_arm_conv8_head) == 8 && sizeof(tcc_
     "mov    r10, r3\n\t"                     /* step, kept in r10 throughout */             \
     "push   {r0-r7}\n"                                                                      \
     "2:\n\t"                                                                                \
-    "ldm    lr!, {r0, r3}\n\t"               /* tcc_arm_conv8_head */                       \
-    "mov    r1, r0\n\t"                                                                     \
-    "mov    r2, r0\n\t"                                                                     \
-    "mov    r4, r3\n\t"                                                                     \
-    "mov    r5, r3\n\t"                                                                     \
-    "ldm    sp, {r11, r12}\n\t"              /* entry, col */                               \
-    "bx     r11\n\t"                                                                        \
+    C8_HEAD(FIRST)                                                                          \
     ".p2align 2\n"                                                                          \
     "10:\n\t"                                                                               \
-    GROUP GROUP GROUP GROUP GROUP GROUP GROUP GROUP GROUP                                   \
+    GROUP GROUP GROUP GROUP GROUP GROUP GROUP GROUP GROUP GROUP GROUP GROUP GROUP GROUP GROUP \
     "11:\n\t"                                                                               \
     ".if (11b - 10b) != " C8_XSTR(C8_UNROLL) " * " C8_XSTR(BYTES) "\n\t"                     \
     ".error \"c8 pairs: a group is not " C8_XSTR(BYTES) " bytes\"\n\t"                      \
@@ -144,11 +162,12 @@ typedef char c8_stream_records_ok[sizeof(tcc_arm_conv8_head) == 8 && sizeof(tcc_
     C8_RQ("r3", "r8", "r9", "r11")                                                          \
     C8_RQ("r4", "r8", "r9", "r11")                                                          \
     C8_RQ("r5", "r8", "r9", "r11")                                                          \
-    "ldr    r12, [sp, #16]\n\t"                                                             \
-    "ldrd   r6, r7, [sp, #20]\n\t"                                                          \
     "bfi    r0, r3, #8, #8\n\t"              /* a pixel's 2 channels: one halfword */       \
     "bfi    r1, r4, #8, #8\n\t"                                                             \
     "bfi    r2, r5, #8, #8\n\t"                                                             \
+    "ldr    r12, [sp, #16]\n\t"              /* out, off1, off2: 3 pipelined loads */       \
+    "ldr    r6, [sp, #20]\n\t"                                                              \
+    "ldr    r7, [sp, #24]\n\t"                                                              \
     "strh   r1, [r12, r6]\n\t"                                                              \
     "strh   r2, [r12, r7]\n\t"                                                              \
     "strh   r0, [r12], #2\n\t"                                                              \
@@ -163,7 +182,7 @@ typedef char c8_stream_records_ok[sizeof(tcc_arm_conv8_head) == 8 && sizeof(tcc_
 /* the int8 stream: 26 cycles a group */
 static __attribute__((naked, noinline)) void c8_pairs(C8_ARG const c8_ctx *ctx, C8_ARG const int32_t *stream)
 {
-    __asm__ volatile(C8_PAIRS_ASM(C8_GROUP, C8_GROUP_BYTES));
+    __asm__ volatile(C8_PAIRS_ASM(C8_GROUP, C8_FIRST, C8_GROUP_BYTES));
 }
 #endif
 
@@ -171,7 +190,7 @@ static __attribute__((naked, noinline)) void c8_pairs(C8_ARG const c8_ctx *ctx, 
 /* the widened stream: 24 cycles a group */
 static __attribute__((naked, noinline)) void c8w_pairs(C8_ARG const c8_ctx *ctx, C8_ARG const int32_t *stream)
 {
-    __asm__ volatile(C8_PAIRS_ASM(C8W_GROUP, C8W_GROUP_BYTES));
+    __asm__ volatile(C8_PAIRS_ASM(C8W_GROUP, C8W_FIRST, C8W_GROUP_BYTES));
 }
 #endif
 #else
@@ -326,7 +345,7 @@ static __attribute__((noinline)) uint32_t *fill(uint32_t *dst, uint32_t zpw, int
 
 /* in_c % 4 == 0: `rows` kernel rows (dil_h apart) from input row y0, the taps x0 + kx * dil_w
  * of each, straight from the input; padded taps read in_zp. */
-static void field_words(const tcc_arm_conv8_params *p, const int8_t *img, int32_t y0, int32_t x0, int32_t rows,
+static C8_COLD void field_words(const tcc_arm_conv8_params *p, const int8_t *img, int32_t y0, int32_t x0, int32_t rows,
                         uint32_t *dst, uint32_t zpw)
 {
     const int32_t cg = p->in_c / 4, run = cg * p->k_w;
@@ -380,7 +399,7 @@ static void field_words(const tcc_arm_conv8_params *p, const int8_t *img, int32_
  * bytes; its whole words are widened straight from the input (a row crossing the left or right
  * border is assembled in rowbuf first), its R % 4 last bytes go to tail, widened last (the
  * tail's padding to a whole word stays zero). */
-static void field_rows(const tcc_arm_conv8_params *p, const int8_t *img, int32_t y0, int32_t x0,
+static C8_COLD void field_rows(const tcc_arm_conv8_params *p, const int8_t *img, int32_t y0, int32_t x0,
                        uint32_t *dst, int8_t *rowbuf, int8_t *tail, uint32_t zpw)
 {
     const int32_t c = p->in_c;
@@ -433,7 +452,7 @@ static void field_rows(const tcc_arm_conv8_params *p, const int8_t *img, int32_t
 /* in_c % 4 != 0, dil_w == 1: 3 pixels of a row whose fields lie inside the image, pixel 0's
  * from s, the others step and 2 * step bytes further: per kernel row the whole words of the 3
  * pixels, their R % 4 last bytes to the 3 tails (tail_step bytes apart), widened last. */
-static void field3_rows(const tcc_arm_conv8_params *p, const int8_t *s, int32_t step, uint32_t *col,
+static __attribute__((noinline)) void field3_rows(const tcc_arm_conv8_params *p, const int8_t *s, int32_t step, uint32_t *col,
                         int8_t *tail, int32_t tail_step)
 {
     const int32_t run = p->k_w * p->in_c, nw = run / 4, rem = run % 4;
@@ -466,7 +485,7 @@ static void field3_rows(const tcc_arm_conv8_params *p, const int8_t *s, int32_t 
 typedef void (*c8_pairs_fn)(const c8_ctx *ctx, const int32_t *stream);
 
 /* The driver of both entry points: `pairs` the pair loop, `gw` its stream words per group. */
-static __attribute__((noinline)) void conv8(const tcc_arm_conv8_params *p, const int8_t *in, int8_t *out,
+static C8_COLD void conv8(const tcc_arm_conv8_params *p, const int8_t *in, int8_t *out,
                                             void *scratch, c8_pairs_fn pairs, int32_t gw)
 {
     const int32_t groups = p->groups;
@@ -493,7 +512,9 @@ static __attribute__((noinline)) void conv8(const tcc_arm_conv8_params *p, const
         }
     }
     c8_ctx c;
-    c.skip = (C8_UNROLL - groups % C8_UNROLL) % C8_UNROLL;
+    /* a pair's first group runs before the entry; with no other group the entry is the end
+     * of the unrolled groups */
+    c.skip = groups == 1 ? C8_UNROLL : (C8_UNROLL - (groups - 1) % C8_UNROLL) % C8_UNROLL;
     c.col = col;
     c.col_end = col + 2 * groups;
     c.stream_end = p->stream + p->out_c / 2 * (2 + gw * groups + 4);
@@ -502,20 +523,36 @@ static __attribute__((noinline)) void conv8(const tcc_arm_conv8_params *p, const
         int8_t *o = out + b * plane * p->out_c;
         int32_t oy = 0;
         if (p->band) {
-            /* 3 output rows at a time, column by column: the kernel rows of the 3 pixels'
-             * fields are k_h + 2 * stride_h input rows (a strip, k_w taps wide), widened once;
-             * pixel q's field is the strip from its row q * stride_h on */
+            /* p->band blocks of 3 output rows at a time (fewer where the rows run out), column
+             * by column: the kernel rows of their pixels' fields are k_h + (3 band - 1) *
+             * stride_h input rows (a strip, k_w taps wide), widened once; pixel q of block k
+             * has the field from the strip's row (3 k + q) * stride_h on */
+            const int32_t run = p->k_w * p->in_c / 4, row_bytes = p->in_w * p->in_c;
             c.step = p->stride_h * p->k_w * p->in_c * 2;
             c.off1 = p->out_w * p->out_c;
             c.off2 = 2 * c.off1;
-            for (; oy + PIX <= p->out_h; oy += PIX) {
+            for (int32_t nb; (nb = (p->out_h - oy) / PIX) > 0; oy += PIX * nb) {
+                nb = nb < p->band ? nb : p->band;
+                const int32_t rows = p->k_h + (PIX * nb - 1) * p->stride_h;
+                const int32_t y0 = oy * p->stride_h - p->pad_top;
+                const int32_t rows_inside = y0 >= 0 && y0 + rows <= p->in_h && p->dil_w == 1;
                 for (int32_t ox = 0; ox < p->out_w; ++ox) {
-                    field_words(p, img, oy * p->stride_h - p->pad_top, ox * p->stride_w - p->pad_left,
-                                p->k_h + 2 * p->stride_h, col, zpw);
-                    c.out = o + (oy * p->out_w + ox) * p->out_c;
-                    pairs(&c, p->stream);
+                    const int32_t x0 = ox * p->stride_w - p->pad_left;
+                    if (rows_inside && x0 >= 0 && x0 + p->k_w <= p->in_w) {   /* the strip lies inside */
+                        (void)widen_rows(col, img + y0 * row_bytes + x0 * p->in_c, run, rows, row_bytes - 4 * run);
+                    } else {
+                        field_words(p, img, y0, x0, rows, col, zpw);
+                    }
+                    for (int32_t k = 0; k < nb; ++k) {
+                        c.col = (const uint32_t *)(const void *)((const uint8_t *)col + PIX * k * c.step);
+                        c.col_end = c.col + 2 * groups;
+                        c.out = o + ((oy + PIX * k) * p->out_w + ox) * p->out_c;
+                        pairs(&c, p->stream);
+                    }
                 }
             }
+            c.col = col;
+            c.col_end = col + 2 * groups;
         }
         /* the other pixels 3 at a time along the rows; a short last block computes copies
          * of its last pixel */

@@ -9,10 +9,12 @@
  * words in the scratch (padded taps read in_zp), then every pair of output channels is computed
  * for the 3 pixels (2 x 3 accumulators, SMLAD) and stored; a last block of 1 or 2 pixels
  * computes copies of its last pixel. With `band` set (in_c % 4 == 0, dil_h == 1,
- * stride_h < k_h: tinycc/variants/arm_conv8.py decides), each batch's output rows go 3 at a
- * time, column by column: the 3 vertically adjacent pixels' fields are k_h + 2 * stride_h input
- * rows of k_w taps (a strip, widened once); the rows left over (out_h % 3, or all rows without
- * `band`) go 3 pixels at a time along the rows (flat over row and column).
+ * stride_h < k_h: tinycc/variants/arm_conv8.py decides), each batch's output rows go 3 * band
+ * at a time (band 1 or 2 blocks of 3 rows; fewer blocks where the rows run out), column by
+ * column: the vertically adjacent pixels' fields are k_h + (3 * band - 1) * stride_h input rows
+ * of k_w taps (a strip, widened once; 2 blocks where that fits the 3 columns of the scratch);
+ * the rows left over (out_h % 3, or all rows without `band`) go 3 pixels at a time along the
+ * rows (flat over row and column).
  *
  * Reduction order (tinycc/packing.py: conv_k_order): K = k_h * k_w * in_c in the filter's
  * (ky, kx, c) order when in_c % 4 == 0; otherwise each kernel row is a run of R = k_w * in_c
@@ -32,11 +34,12 @@
  *
  * Scratch (TCC_ARM_CONV8_SCRATCH): 3 columns of 8 * groups bytes (a pixel's column: per group g
  * the words even = SXTB16 of the 4 activations, odd = SXTB16 ROR 8; a strip of the band takes
- * less, stride_h < k_h); when in_c % 4 != 0 also a kernel row (R rounded up to 4 bytes) and the
+ * no more: k_h + (3 * band - 1) * stride_h <= 3 * k_h); when in_c % 4 != 0 also a kernel row (R rounded up to 4 bytes) and the
  * rows' tails of 3 pixels (3 x k_h * (R % 4) rounded up to 4 bytes).
  *
  * Write order (arm_conv8.reads_min): block by block in the order above; a block reads the
- * receptive fields of its 3 pixels, then writes all out_c values of the 3 pixels.
+ * receptive fields of its 3 pixels, then writes all out_c values of the 3 pixels (a strip of 2
+ * blocks is read before the first of them writes: earlier than that, so the bound holds).
  */
 #ifndef TCC_ARM_CONV8_H
 #define TCC_ARM_CONV8_H
@@ -51,7 +54,7 @@ typedef struct {
     int32_t pad_top, pad_left;
     int32_t in_zp;
     int32_t groups;                 /* K4 / 4 */
-    int32_t band;                   /* 1: 3 output rows at a time, column by column (see above) */
+    int32_t band;                   /* 0, or the blocks of 3 output rows sharing a strip (see above) */
     const int32_t *stream;          /* see above */
 } tcc_arm_conv8_params;
 
