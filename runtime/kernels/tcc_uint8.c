@@ -1,0 +1,57 @@
+/* tinycc runtime: uint8 CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED.
+ *
+ * Semantics (TFLite reference_ops::Conv, DepthwiseConv and FullyConnected for uint8): for every
+ * output pixel and channel,
+ *   acc = sum over taps inside the image of (w + w_offset) * (x + in_offset), + bias[oc]
+ *   out = clamp(MultiplyByQuantizedMultiplier(acc, mult, shift) + out_zp, act_min, act_max)
+ * Taps outside the image contribute nothing. One kernel serves the three ops: tinycc lays a
+ * DEPTHWISE_CONV_2D out as a grouped convolution (groups = in_c, k_c = 1, weights transposed to
+ * [out_c][k_h][k_w][1]; output channel oc reads input channel oc / depth_multiplier) and a
+ * FULLY_CONNECTED as a 1x1 convolution of a 1x1 image per batch.
+ *
+ * Order (what lets the output share the input's memory): as tcc_conv2d_s8, pixel by pixel in
+ * row-major order, each pixel's out_c values kept in scratch until all are computed.
+ */
+#include "tcc_uint8.h"
+#include "tcc_common.h"
+
+#include <stddef.h>
+
+void tcc_conv2d_u8(const tcc_conv2d_u8_params *p, const uint8_t *in, uint8_t *out, uint8_t *scratch)
+{
+    const int32_t groups = p->in_c / p->k_c;
+    const int32_t oc_per_group = p->out_c / groups;
+    for (int32_t b = 0; b < p->batches; ++b) {
+        const uint8_t *img = in + b * p->in_h * p->in_w * p->in_c;
+        for (int32_t oy = 0; oy < p->out_h; ++oy) {
+            const int32_t y0 = oy * p->stride_h - p->pad_top;
+            for (int32_t ox = 0; ox < p->out_w; ++ox) {
+                const int32_t x0 = ox * p->stride_w - p->pad_left;
+                for (int32_t oc = 0; oc < p->out_c; ++oc) {
+                    const int32_t ic0 = (oc / oc_per_group) * p->k_c;
+                    const uint8_t *w = p->weights + oc * p->k_h * p->k_w * p->k_c;
+                    int32_t acc = 0;
+                    for (int32_t ky = 0; ky < p->k_h; ++ky) {
+                        const int32_t y = y0 + ky * p->dil_h;
+                        if (y < 0 || y >= p->in_h) continue;
+                        for (int32_t kx = 0; kx < p->k_w; ++kx) {
+                            const int32_t x = x0 + kx * p->dil_w;
+                            if (x < 0 || x >= p->in_w) continue;
+                            const uint8_t *wk = w + (ky * p->k_w + kx) * p->k_c;
+                            const uint8_t *px = img + (y * p->in_w + x) * p->in_c + ic0;
+                            for (int32_t c = 0; c < p->k_c; ++c) {
+                                acc += ((int32_t)wk[c] + p->w_offset) * ((int32_t)px[c] + p->in_offset);
+                            }
+                        }
+                    }
+                    if (p->bias != NULL) acc += p->bias[oc];
+                    acc = tcc_requantize(acc, p->mult, p->shift) + p->out_zp;
+                    scratch[oc] = (uint8_t)tcc_clamp(acc, p->act_min, p->act_max);
+                }
+                for (int32_t oc = 0; oc < p->out_c; ++oc) {
+                    *out++ = scratch[oc];
+                }
+            }
+        }
+    }
+}
