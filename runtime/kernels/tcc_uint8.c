@@ -1,6 +1,6 @@
-/* tinycc runtime: uint8 CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED.
+/* tinycc runtime: uint8 CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, AVERAGE_POOL_2D and SOFTMAX.
  *
- * Semantics (TFLite reference_ops::Conv, DepthwiseConv and FullyConnected for uint8): for every
+ * Convolutions (TFLite reference_ops::Conv, DepthwiseConv and FullyConnected for uint8): for every
  * output pixel and channel,
  *   acc = sum over taps inside the image of (w + w_offset) * (x + in_offset), + bias[oc]
  *   out = clamp(MultiplyByQuantizedMultiplier(acc, mult, shift) + out_zp, act_min, act_max)
@@ -17,6 +17,7 @@
 
 #include <stddef.h>
 
+#ifndef TCC_OMIT_CONV2D_U8  /* tinycc defines it when no op calls it */
 void tcc_conv2d_u8(const tcc_conv2d_u8_params *p, const uint8_t *in, uint8_t *out, uint8_t *scratch)
 {
     const int32_t groups = p->in_c / p->k_c;
@@ -55,3 +56,55 @@ void tcc_conv2d_u8(const tcc_conv2d_u8_params *p, const uint8_t *in, uint8_t *ou
         }
     }
 }
+#endif
+
+#ifndef TCC_OMIT_AVG_POOL_U8  /* tinycc defines it when no op calls it */
+/* reference_ops::AveragePool for uint8: the window clipped to the image, (sum + count / 2) / count
+ * (the sum is never negative), clamped. Same order as tcc_avg_pool_s8 (tcc_pool.c). */
+void tcc_avg_pool_u8(const tcc_pool_params *p, const uint8_t *in, uint8_t *out)
+{
+    for (int32_t b = 0; b < p->batches; ++b) {
+        const uint8_t *img = in + b * p->in_h * p->in_w * p->channels;
+        for (int32_t oy = 0; oy < p->out_h; ++oy) {
+            const int32_t y0 = oy * p->stride_h - p->pad_top;
+            const int32_t ky0 = TCC_MAX(0, -y0), ky1 = TCC_MIN(p->f_h, p->in_h - y0);
+            for (int32_t ox = 0; ox < p->out_w; ++ox) {
+                const int32_t x0 = ox * p->stride_w - p->pad_left;
+                const int32_t kx0 = TCC_MAX(0, -x0), kx1 = TCC_MIN(p->f_w, p->in_w - x0);
+                const int32_t count = (ky1 - ky0) * (kx1 - kx0);
+                for (int32_t c = 0; c < p->channels; ++c) {
+                    int32_t sum = 0;
+                    for (int32_t ky = ky0; ky < ky1; ++ky) {
+                        for (int32_t kx = kx0; kx < kx1; ++kx) {
+                            sum += img[((y0 + ky) * p->in_w + (x0 + kx)) * p->channels + c];
+                        }
+                    }
+                    const int32_t avg = count > 0 ? (sum + count / 2) / count : 0;
+                    *out++ = (uint8_t)tcc_clamp(avg, p->act_min, p->act_max);
+                }
+            }
+        }
+    }
+}
+#endif
+
+#ifndef TCC_OMIT_SOFTMAX_U8  /* tinycc defines it when no op calls it */
+/* reference_ops::Softmax for uint8 reads only differences of inputs and writes the unsaturated
+ * output clamped to [0, 255]; for int8 it writes the same value - 128 clamped to [-128, 127]. So each
+ * row, moved by -128 into scratch, goes through tcc_softmax_s8 (in place) and comes back by +128. */
+void tcc_softmax_u8(const tcc_softmax_s8_params *p, const uint8_t *in, uint8_t *out, uint8_t *scratch)
+{
+    int8_t *moved = (int8_t *)scratch;
+    tcc_softmax_s8_params row = *p;
+    row.outer = 1;
+    for (int32_t r = 0; r < p->outer; ++r) {
+        for (int32_t c = 0; c < p->depth; ++c) {
+            moved[c] = (int8_t)((int32_t)in[r * p->depth + c] - 128);
+        }
+        tcc_softmax_s8(&row, moved, moved);
+        for (int32_t c = 0; c < p->depth; ++c) {
+            out[r * p->depth + c] = (uint8_t)((int32_t)moved[c] + 128);
+        }
+    }
+}
+#endif
