@@ -7,12 +7,14 @@ from __future__ import annotations
 import zlib
 
 import numpy as np
+import pytest
 
 from tinycc import driver
+from tinycc.errors import TinyccError
 from tinycc.testing.tflite_writer import ModelBuilder
 from tinycc.verify import Reference, tflm_unreliable
 
-from .conftest import assert_match, random_batch, run_compiled
+from .conftest import assert_match, needs_qemu, random_batch, run_compiled
 
 ACTIVATIONS = ("NONE", "RELU", "RELU6", "RELU_N1_TO_1")
 
@@ -21,18 +23,18 @@ def _rng(*key):
     return np.random.default_rng(zlib.crc32(repr(key).encode()))
 
 
-def _uint8_op(mb, rng, k, kind, x_shape, w_shape, y_shape, depth, **opts):
-    """One uint8 op on its own input: random input/weight/output scales and zero points, a random
+def _uint8_op(mb, rng, k, kind, x_shape, w_shape, y_shape, depth, x=None, **opts):
+    """One uint8 op on its own input (or on ``x``, a (tensor, zero point, scale) before it): random input/weight/output scales and zero points, a random
     int32 bias, the output scale set so that the outputs spread over the byte."""
     act = ACTIVATIONS[k % len(ACTIVATIONS)]
     spread = float(rng.uniform(0.5, 4))     # the sums' real spread, near the clamp bounds 1 and 6
-    xs = float(rng.uniform(0.005, 0.1))
+    xs = float(rng.uniform(0.005, 0.1)) if x is None else x[2]
     ws = spread / (xs * np.sqrt(depth) * 74 * 74)
     ys = spread / float(rng.uniform(20, 60))    # over 20-60 output steps
     out_zp = int(rng.integers(0, 60) if act in ("RELU", "RELU6") else rng.integers(100, 156))
-    x_zp, w_zp = int(rng.integers(64, 192)), int(rng.integers(64, 192))
+    x_zp, w_zp = (int(rng.integers(64, 192)) if x is None else x[1]), int(rng.integers(64, 192))
     w_data = rng.integers(0, 256, w_shape).astype(np.uint8)
-    x = mb.tensor(x_shape, "uint8", scale=xs, zero_point=x_zp, name=f"x{k}")
+    x = mb.tensor(x_shape, "uint8", scale=xs, zero_point=x_zp, name=f"x{k}") if x is None else x[0]
     w = mb.tensor(w_shape, "uint8", data=w_data, scale=ws, zero_point=w_zp, name=f"w{k}")
     c = y_shape[-1]          # TFLite's uint8 kernels want a bias; it centres the sums (inputs average 127.5)
     wd = w_data.astype(np.int64) - w_zp
@@ -42,18 +44,18 @@ def _uint8_op(mb, rng, k, kind, x_shape, w_shape, y_shape, depth, **opts):
                   scale=float(np.float32(xs) * np.float32(ws)), zero_point=0, name=f"b{k}")
     y = mb.tensor(y_shape, "uint8", scale=ys, zero_point=out_zp, name=f"y{k}")
     mb.op(kind, [x, w, b], [y], fused_activation=act, **opts)
-    return x, y
+    return x, (y, out_zp, ys)
 
 
 def uint8_ops_model(rng) -> bytes:
-    """CONV_2D (SAME/VALID, strides, dilation, a grouped one), DEPTHWISE_CONV_2D (multipliers 1
-    and 2, strides, dilation) and FULLY_CONNECTED (batches 1 and 3)."""
+    """CONV_2D (SAME/VALID, strides, dilation), DEPTHWISE_CONV_2D (multipliers 1 and 2, strides,
+    dilation), FULLY_CONNECTED (batches 1 and 3), AVERAGE_POOL_2D, SOFTMAX and QUANTIZE uint8 -> uint8."""
     mb = ModelBuilder()
     ins, outs = [], []
 
     def add(pair):
         ins.append(pair[0])
-        outs.append(pair[1])
+        outs.append(pair[1] if isinstance(pair[1], int) else pair[1][0])
     k = 0
     for pad, s, d, cin, cout, kk in [("SAME", 1, 1, 3, 4, 3), ("VALID", 2, 1, 5, 3, 3), ("SAME", 2, 1, 8, 6, 1),
                                      ("SAME", 1, 2, 4, 5, 3), ("VALID", 1, 1, 16, 2, 2)]:
@@ -71,7 +73,61 @@ def uint8_ops_model(rng) -> bytes:
     for batches, depth, units in [(1, 32, 5), (3, 20, 7), (1, 200, 10)]:
         add(_uint8_op(mb, rng, k, "FULLY_CONNECTED", [batches, depth], [units, depth], [batches, units], depth))
         k += 1
+    for pad, f, st in [("SAME", 3, 2), ("VALID", 2, 1)]:       # windows clipped at the edge: counts 4, 6, 9
+        q = dict(scale=float(rng.uniform(0.01, 0.1)), zero_point=int(rng.integers(0, 256)))
+        x = mb.tensor([1, 7, 7, 3], "uint8", name=f"x{k}", **q)
+        oh = -(-7 // st) if pad == "SAME" else 7 - f + 1
+        y = mb.tensor([1, oh, oh, 3], "uint8", name=f"y{k}", **q)
+        mb.op("AVERAGE_POOL_2D", [x], [y], padding=pad, stride_h=st, stride_w=st, filter_h=f, filter_w=f,
+              fused_activation="RELU6" if pad == "VALID" else "NONE")
+        add((x, y))
+        k += 1
+    for shape, xs, beta in [((2, 10), 0.1, 1.0), ((3, 40), 0.03, 0.5)]:
+        x = mb.tensor(list(shape), "uint8", scale=xs, zero_point=int(rng.integers(0, 256)), name=f"x{k}")
+        y = mb.tensor(list(shape), "uint8", scale=1 / 256, zero_point=0, name=f"y{k}")
+        mb.op("SOFTMAX", [x], [y], beta=beta)
+        add((x, y))
+        k += 1
+    x = mb.tensor([4, 64], "uint8", scale=0.00390625, zero_point=0, name=f"x{k}")      # as the converter ends
+    y = mb.tensor([4, 64], "uint8", scale=1 / 255, zero_point=3, name=f"y{k}")        # a legacy model
+    mb.op("QUANTIZE", [x], [y])
+    add((x, y))
     return mb.build(inputs=ins, outputs=outs)
+
+
+def uint8_chain_model(rng) -> bytes:
+    """A legacy MobileNet-like chain: CONV_2D (stride 2) -> DEPTHWISE_CONV_2D -> CONV_2D 1x1 ->
+    AVERAGE_POOL_2D -> RESHAPE -> FULLY_CONNECTED -> SOFTMAX -> QUANTIZE to 1/255."""
+    mb = ModelBuilder()
+    x, h = _uint8_op(mb, rng, 0, "CONV_2D", [1, 12, 12, 3], [8, 3, 3, 3], [1, 6, 6, 8], 27, stride_h=2, stride_w=2)
+    _, h = _uint8_op(mb, rng, 2, "DEPTHWISE_CONV_2D", [1, 6, 6, 8], [1, 3, 3, 8], [1, 6, 6, 8], 9, x=h)
+    _, h = _uint8_op(mb, rng, 1, "CONV_2D", [1, 6, 6, 8], [16, 1, 1, 8], [1, 6, 6, 16], 8, x=h)
+    p = mb.tensor([1, 1, 1, 16], "uint8", scale=h[2], zero_point=h[1], name="pool")
+    mb.op("AVERAGE_POOL_2D", [h[0]], [p], padding="VALID", stride_h=6, stride_w=6, filter_h=6, filter_w=6)
+    r = mb.tensor([1, 16], "uint8", scale=h[2], zero_point=h[1], name="flat")
+    mb.op("RESHAPE", [p, mb.tensor([2], "int32", data=np.array([1, 16], np.int32), name="shape")], [r])
+    _, h = _uint8_op(mb, rng, 4, "FULLY_CONNECTED", [1, 16], [5, 16], [1, 5], 16, x=(r, h[1], h[2]))
+    s = mb.tensor([1, 5], "uint8", scale=1 / 256, zero_point=0, name="probs")
+    mb.op("SOFTMAX", [h[0]], [s], beta=1.0)
+    y = mb.tensor([1, 5], "uint8", scale=1 / 255, zero_point=0, name="output")
+    mb.op("QUANTIZE", [s], [y])
+    return mb.build(inputs=[x], outputs=[y])
+
+
+@pytest.mark.parametrize("mode", ["host", "qemu"])
+def test_uint8_chain_matches_tflite(tmp_path, mode):
+    """The whole-model case (as make_unseen.py's legacy_uint8), on the host and in QEMU (Cortex-M4)."""
+    if mode == "qemu":
+        needs_qemu()
+    path = tmp_path / "chain.tflite"
+    path.write_bytes(uint8_chain_model(_rng("uint8 chain")))
+    g = driver.compile_graph(str(path))
+    batches = random_batch(g, np.random.default_rng(1), 4)
+    ours, _ = run_compiled(path, batches, tmp_path, mode, g=g)
+    ref = Reference(str(path), 1, lite=True)
+    refs = [ref.run(xs) for xs in batches]
+    assert len(np.unique(np.concatenate([r[0].ravel() for r in refs]))) > 4
+    assert_match(ours, refs)
 
 
 def test_uint8_conv_dw_fc_match_tflite(tmp_path):
@@ -86,3 +142,22 @@ def test_uint8_conv_dw_fc_match_tflite(tmp_path):
     for out in refs[0]:        # the outputs are not degenerate (all clamped to one value)
         assert len(np.unique(out)) > 2
     assert_match(ours, refs)
+
+
+def test_uint8_refusals_name_the_operator(tmp_path):
+    """uint8 activations with int8 weights, and a uint8 SOFTMAX output that is not 1/256 with zero
+    point 0: one line naming the operator."""
+    for w_dtype, want in [("int8", "operator 0 (CONV_2D): tensor 'w': mixed types uint8 and int8"),
+                          ("uint8", "operator 1 (SOFTMAX): tensor 's': uint8 output must have scale 1/256")]:
+        mb = ModelBuilder()
+        x = mb.tensor([1, 4, 4, 2], "uint8", scale=0.1, zero_point=128, name="x")
+        w = mb.tensor([3, 1, 1, 2], w_dtype, data=np.ones((3, 1, 1, 2), w_dtype), scale=0.1, zero_point=0, name="w")
+        y = mb.tensor([1, 4, 4, 3], "uint8", scale=0.1, zero_point=128, name="y")
+        mb.op("CONV_2D", [x, w], [y])
+        s = mb.tensor([1, 4, 4, 3], "uint8", scale=1 / 256, zero_point=128, name="s")
+        mb.op("SOFTMAX", [y], [s])
+        path = tmp_path / "bad.tflite"
+        path.write_bytes(mb.build(inputs=[x], outputs=[s]))
+        with pytest.raises(TinyccError) as e:
+            driver.compile_graph(str(path))
+        assert want in str(e.value)
