@@ -161,3 +161,39 @@ def test_uint8_refusals_name_the_operator(tmp_path):
         with pytest.raises(TinyccError) as e:
             driver.compile_graph(str(path))
         assert want in str(e.value)
+
+
+def consecutive_sums_model(rng, units: int = 250) -> bytes:
+    """CONV_2D 1x1, DEPTHWISE_CONV_2D (multiplier ``units``) and FULLY_CONNECTED whose weights are
+    all 1 and whose channel u has bias 256 u: fed 0..255, their sums are 0 .. 256 units - 1, each
+    once, requantized onto [0, 250] by a multiplier near 1 / 256 units."""
+    mb = ModelBuilder()
+    ins, outs = [], []
+    for kind, x_shape, w_shape, y_shape in [("CONV_2D", [1, 16, 16, 1], [units, 1, 1, 1], [1, 16, 16, units]),
+                                            ("DEPTHWISE_CONV_2D", [1, 16, 16, 1], [1, 1, 1, units], [1, 16, 16, units]),
+                                            ("FULLY_CONNECTED", [256, 1], [units, 1], [256, units])]:
+        xs, ws = np.float32(rng.uniform(0.005, 0.05)), np.float32(rng.uniform(0.001, 0.01))
+        ys = float(xs) * float(ws) * 256 * units / 250 * float(rng.uniform(1, 1.02))
+        x = mb.tensor(x_shape, "uint8", scale=float(xs), zero_point=0, name=f"x_{kind}")
+        w = mb.tensor(w_shape, "uint8", data=np.ones(w_shape, np.uint8), scale=float(ws), zero_point=0, name=f"w_{kind}")
+        b = mb.tensor([units], "int32", data=(np.arange(units) * 256).astype(np.int32), scale=float(xs * ws),
+                      zero_point=0, name=f"b_{kind}")
+        y = mb.tensor(y_shape, "uint8", scale=ys, zero_point=0, name=f"y_{kind}")
+        mb.op(kind, [x, w, b], [y], **({"depth_multiplier": units} if kind == "DEPTHWISE_CONV_2D" else {}))
+        ins.append(x)
+        outs.append(y)
+    return mb.build(inputs=ins, outputs=outs)
+
+
+def test_uint8_requantization_as_tflite(tmp_path):
+    """Every sum 0 .. 64 000 through each op's requantization, against TFLite: two roundings in
+    CONV_2D and DEPTHWISE_CONV_2D, one in FULLY_CONNECTED (the other way misses some 125 of these
+    64 000 outputs per op)."""
+    path = tmp_path / "sums.tflite"
+    path.write_bytes(consecutive_sums_model(_rng("consecutive sums")))
+    counting = np.arange(256, dtype=np.uint8)
+    batches = [[counting.reshape(1, 16, 16, 1), counting.reshape(1, 16, 16, 1), counting.reshape(256, 1)]]
+    ours, _ = run_compiled(path, batches, tmp_path, "host")
+    refs = [Reference(str(path), 3, lite=True).run(batches[0])]
+    assert all(len(np.unique(r)) > 200 for r in refs[0])
+    assert_match(ours, refs)

@@ -4,6 +4,8 @@
  * output pixel and channel,
  *   acc = sum over taps inside the image of (w + w_offset) * (x + in_offset), + bias[oc]
  *   out = clamp(MultiplyByQuantizedMultiplier(acc, mult, shift) + out_zp, act_min, act_max)
+ * rounded twice as TFLite Micro's int8 kernels (tcc_requantize) for CONV_2D and DEPTHWISE_CONV_2D, once
+ * (tcc_requantize_once, single_round) for FULLY_CONNECTED, as TFLite's uint8 kernels measure.
  * Taps outside the image contribute nothing. One kernel serves the three ops: tinycc lays a
  * DEPTHWISE_CONV_2D out as a grouped convolution (groups = in_c, k_c = 1, weights transposed to
  * [out_c][k_h][k_w][1]; output channel oc reads input channel oc / depth_multiplier) and a
@@ -46,7 +48,8 @@ void tcc_conv2d_u8(const tcc_conv2d_u8_params *p, const uint8_t *in, uint8_t *ou
                         }
                     }
                     if (p->bias != NULL) acc += p->bias[oc];
-                    acc = tcc_requantize(acc, p->mult, p->shift) + p->out_zp;
+                    acc = (p->single_round ? tcc_requantize_once(acc, p->mult, p->shift)
+                                           : tcc_requantize(acc, p->mult, p->shift)) + p->out_zp;
                     scratch[oc] = (uint8_t)tcc_clamp(acc, p->act_min, p->act_max);
                 }
                 for (int32_t oc = 0; oc < p->out_c; ++oc) {

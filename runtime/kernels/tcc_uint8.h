@@ -18,6 +18,7 @@ typedef struct {
     int32_t in_offset, w_offset;            /* minus the input's and the weights' zero points */
     int32_t out_zp, act_min, act_max;
     int32_t mult, shift;                    /* per-tensor requantization */
+    int32_t single_round;                   /* 1: one rounding (FULLY_CONNECTED), 0: two (tcc_requantize) */
     const uint8_t *weights;
     const int32_t *bias;                    /* NULL when the model has none */
 } tcc_conv2d_u8_params;
