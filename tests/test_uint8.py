@@ -49,7 +49,7 @@ def _uint8_op(mb, rng, k, kind, x_shape, w_shape, y_shape, depth, x=None, **opts
 
 def uint8_ops_model(rng) -> bytes:
     """CONV_2D (SAME/VALID, strides, dilation), DEPTHWISE_CONV_2D (multipliers 1 and 2, strides,
-    dilation), FULLY_CONNECTED (batches 1 and 3), AVERAGE_POOL_2D, SOFTMAX and QUANTIZE uint8 -> uint8."""
+    dilation), FULLY_CONNECTED (batches 1 and 3), PAD -> CONV_2D, AVERAGE_POOL_2D, MAX_POOL_2D, SOFTMAX and QUANTIZE uint8 -> uint8."""
     mb = ModelBuilder()
     ins, outs = [], []
 
@@ -73,12 +73,21 @@ def uint8_ops_model(rng) -> bytes:
     for batches, depth, units in [(1, 32, 5), (3, 20, 7), (1, 200, 10)]:
         add(_uint8_op(mb, rng, k, "FULLY_CONNECTED", [batches, depth], [units, depth], [batches, units], depth))
         k += 1
-    for pad, f, st in [("SAME", 3, 2), ("VALID", 2, 1)]:       # windows clipped at the edge: counts 4, 6, 9
+    xq = dict(scale=0.05, zero_point=int(rng.integers(64, 192)))     # a PAD (zero point fill) the CONV_2D absorbs
+    x = mb.tensor([1, 5, 5, 2], "uint8", name=f"x{k}", **xq)
+    xp = mb.tensor([1, 7, 7, 2], "uint8", name=f"padded{k}", **xq)
+    mb.op("PAD", [x, mb.tensor([4, 2], "int32", data=np.array([[0, 0], [1, 1], [1, 1], [0, 0]], np.int32),
+                               name=f"pads{k}")], [xp])
+    add((x, _uint8_op(mb, rng, k, "CONV_2D", [1, 7, 7, 2], [3, 3, 3, 2], [1, 5, 5, 3], 18, padding="VALID",
+                      x=(xp, xq["zero_point"], xq["scale"]))[1]))
+    k += 1
+    for kind, pad, f, st in [("AVERAGE_POOL_2D", "SAME", 3, 2), ("AVERAGE_POOL_2D", "VALID", 2, 1),
+                             ("MAX_POOL_2D", "SAME", 3, 2)]:      # windows clipped at the edge: counts 4, 6, 9
         q = dict(scale=float(rng.uniform(0.01, 0.1)), zero_point=int(rng.integers(0, 256)))
         x = mb.tensor([1, 7, 7, 3], "uint8", name=f"x{k}", **q)
         oh = -(-7 // st) if pad == "SAME" else 7 - f + 1
         y = mb.tensor([1, oh, oh, 3], "uint8", name=f"y{k}", **q)
-        mb.op("AVERAGE_POOL_2D", [x], [y], padding=pad, stride_h=st, stride_w=st, filter_h=f, filter_w=f,
+        mb.op(kind, [x], [y], padding=pad, stride_h=st, stride_w=st, filter_h=f, filter_w=f,
               fused_activation="RELU6" if pad == "VALID" else "NONE")
         add((x, y))
         k += 1

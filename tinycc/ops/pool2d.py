@@ -70,10 +70,10 @@ class Pool2D(OpDef):
         self.expect_shape(g, o, o.outputs[0], (geo["batches"], geo["out_h"], geo["out_w"], geo["channels"]))
 
     def uint8_dtype(self, g, o) -> str | None:
-        """"uint8" when the op has uint8 input and output (AVERAGE_POOL_2D: tcc_avg_pool_u8 in
-        runtime/kernels/tcc_uint8.c), else None (dtype_of's rules)."""
+        """"uint8" when the op has uint8 input and output (AVERAGE_POOL_2D and MAX_POOL_2D:
+        tcc_avg_pool_u8 and tcc_max_pool_u8 in runtime/kernels/tcc_uint8.c), else None (dtype_of's rules)."""
         x, y = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.outputs[0])
-        if x.dtype != "uint8" or self.kind != "AVERAGE_POOL_2D":
+        if x.dtype != "uint8" or self.kind not in ("AVERAGE_POOL_2D", "MAX_POOL_2D"):
             return None
         if y.dtype != "uint8" or x.quant is None or y.quant is None or x.quant.per_channel:
             raise self.fail(o, "uint8 pooling needs uint8 output and per-tensor quantization", y.name)
