@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
+from types import SimpleNamespace
 
 import numpy as np
 from .. import tflite_schema as tflite  # the schema classes on first use, not all of tflite
 
 from .. import ir, quant
+from . import _uint8
 from . import (NO_READ, OpDef, activation, activation_range_float, activation_range_int8, compressed_weights,
                folded_bias, padding, per_channel_scales, register, window_first, window_reads_min)
 
@@ -195,15 +197,25 @@ class Conv2D(OpDef):
         x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
         return w.data.reshape(w.shape[0], -1) if x.dtype == w.dtype == "int8" else None
 
+    def plain_only(self, g, o):
+        return _uint8.is_uint8(g, o)
+
+    def tflm_reference_reliable(self, g, o):
+        return not _uint8.is_uint8(g, o)    # TFLite Micro has no uint8 CONV_2D
+
     def check(self, g, o):
         self.expect_arity(o, (2, 3))
         check_strides(self, o)
-        dt = self.dtype_of(g, o, int16=True)
-        check_weights(self, g, o, dt)
+        uint8 = _uint8.is_uint8(g, o)
+        dt = "uint8" if uint8 else self.dtype_of(g, o, int16=True)
         x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
         if len(x.shape) != 4 or len(w.shape) != 4:
             raise self.fail(o, f"expects 4-D input and filter, got {list(x.shape)} and {list(w.shape)}")
         out_c, k_h, k_w, k_c = w.shape
+        if uint8:
+            _uint8.check(self, g, o, k_h * k_w * k_c)
+        else:
+            check_weights(self, g, o, dt)
         if k_c == 0 or x.shape[3] % k_c or out_c % (x.shape[3] // k_c):
             raise self.fail(o, f"filter depth {k_c} does not divide input depth {x.shape[3]} into groups")
         if is_hybrid(g, o):
@@ -227,6 +239,8 @@ class Conv2D(OpDef):
         x, w, y = (ir.tensor(g, t) for t in (o.inputs[0], o.inputs[1], o.outputs[0]))
         bias = bias_data(g, o)
         geo = conv_geometry(g, o, w.shape[1], w.shape[2])
+        if x.dtype == "uint8":
+            return _uint8.params(g, o, _uint8.conv_shape(g, o, geo, w.shape[0], w.shape[3]), w.data)
         if x.dtype == "int16":
             return ConvParams(**geo, **s16_params(g, o, 0))
         if x.dtype == "float32":
@@ -249,6 +263,8 @@ class Conv2D(OpDef):
     def emit(self, g, o, ctx):
         if is_hybrid(g, o):
             return self.emit_hybrid(g, o, ctx)
+        if _uint8.is_uint8(g, o):
+            return _uint8.emit(ctx, o)
         x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
         p, a = o.params, o.attrs
         out_c, k_h, k_w, k_c = w.shape
@@ -327,7 +343,8 @@ class Conv2D(OpDef):
         if slot != 0 or is_hybrid(g, o):
             return None
         x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
-        p, a = o.params, o.attrs
+        a = o.attrs
+        p = SimpleNamespace(**dict(o.params.shape)) if _uint8.is_uint8(g, o) else o.params   # same order
         out_c, k_h, k_w, _ = w.shape
         fy = window_first(p.in_h, p.out_h, a["stride_h"], p.pad_top, k_h, a["dilation_h"])
         fx = window_first(p.in_w, p.out_w, a["stride_w"], p.pad_left, k_w, a["dilation_w"])

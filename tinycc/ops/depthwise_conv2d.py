@@ -4,6 +4,7 @@ from __future__ import annotations
 from .. import tflite_schema as tflite  # the schema classes on first use, not all of tflite
 
 from .. import ir, quant
+from . import _uint8
 from . import (OpDef, activation_range_float, activation_range_int8, compressed_weights, folded_bias, is_hybrid_model,
                per_channel_scales, register)
 from .conv2d import (HYBRID_MAX_TERM, ConvParams, acc64, bias_data, bias_tensor, check_s16, check_strides,
@@ -33,14 +34,24 @@ class DepthwiseConv2D(OpDef):
         attrs["depth_multiplier"] = opts.DepthMultiplier() if opts is not None else 1
         return attrs
 
+    def plain_only(self, g, o):
+        return _uint8.is_uint8(g, o)
+
+    def tflm_reference_reliable(self, g, o):
+        return not _uint8.is_uint8(g, o)    # TFLite Micro has no uint8 DEPTHWISE_CONV_2D
+
     def check(self, g, o):
         self.expect_arity(o, (2, 3))
         check_strides(self, o)
-        dt = self.dtype_of(g, o, int16=True)
-        check_weights(self, g, o, dt)
+        uint8 = _uint8.is_uint8(g, o)
+        dt = "uint8" if uint8 else self.dtype_of(g, o, int16=True)
         x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
         if len(x.shape) != 4 or len(w.shape) != 4 or w.shape[0] != 1:
             raise self.fail(o, f"expects 4-D input and [1,kh,kw,C] filter, got {list(x.shape)} and {list(w.shape)}")
+        if uint8:
+            _uint8.check(self, g, o, w.shape[1] * w.shape[2])
+        else:
+            check_weights(self, g, o, dt)
         in_c, out_c = x.shape[3], w.shape[3]
         if in_c == 0 or out_c % in_c:
             raise self.fail(o, f"filter channels {out_c} are not a multiple of input channels {in_c}")
@@ -80,6 +91,8 @@ class DepthwiseConv2D(OpDef):
         bias = bias_data(g, o)
         geo = conv_geometry(g, o, w.shape[1], w.shape[2])
         depth_mult = w.shape[3] // x.shape[3]  # the filter shape is authoritative
+        if x.dtype == "uint8":      # a grouped convolution, one input channel per group
+            return _uint8.params(g, o, _uint8.conv_shape(g, o, geo, w.shape[3], 1), w.data.transpose(3, 1, 2, 0))
         if x.dtype == "float32":
             return ConvParams(**geo, depth_mult=depth_mult, act_range=activation_range_float(o.attrs["activation"]))
         if x.dtype == "int16":
@@ -93,6 +106,8 @@ class DepthwiseConv2D(OpDef):
                           bias=folded_bias(bias, w.data, in_zp, axis_out=3))
 
     def emit(self, g, o, ctx):
+        if _uint8.is_uint8(g, o):
+            return _uint8.emit(ctx, o)
         x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
         p, a = o.params, o.attrs
         fields = [("batches", p.batches), ("in_h", p.in_h), ("in_w", p.in_w), ("in_c", x.shape[3]),
@@ -142,6 +157,8 @@ class DepthwiseConv2D(OpDef):
         """Plain kernel: one output channel plane (out_h * out_w values), see tcc_depthwise.c (the
         fast kernels: tinycc/variants/arm_dw3x3.py, arm_dw.py); tcc_depthwise_s8c also one channel's
         decoded taps."""
+        if _uint8.is_uint8(g, o):
+            return _uint8.scratch_bytes(o)
         y, w = ir.tensor(g, o.outputs[0]), ir.tensor(g, o.inputs[1])
         taps = w.shape[1] * w.shape[2] if o.params.compressed is not None else 0
         return y.shape[1] * y.shape[2] * ir.DTYPE_SIZE[y.dtype] + taps
@@ -157,7 +174,7 @@ class DepthwiseConv2D(OpDef):
         a later batch could land on a batch not yet read, so only 0 is allowed then (batch b's
         output then lies within input batches 0..b)."""
         x, y = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.outputs[0])
-        if slot != 0 or o.params.depth_mult != 1 or x.dtype != y.dtype:
+        if slot != 0 or _uint8.is_uint8(g, o) or o.params.depth_mult != 1 or x.dtype != y.dtype:
             return None
         if o.params.batches != 1:
             return ("exactly", 0)

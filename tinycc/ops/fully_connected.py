@@ -8,6 +8,7 @@ import numpy as np
 from .. import tflite_schema as tflite  # the schema classes on first use, not all of tflite
 
 from .. import ir, quant
+from . import _uint8
 from ..errors import TinyccError
 from . import (OpDef, activation, activation_range_float, activation_range_int8, compressed_weights, folded_bias,
                per_channel_scales, register)
@@ -94,7 +95,10 @@ class FullyConnected(OpDef):
         """TFLite's int8 kernel rounds once (x * mult + 2^(30 - shift) >> 31 - shift), TFLite
         Micro's twice (a doubling high multiply, then a rounding shift): 1 LSB apart on about one
         output in a thousand. A model TFLite Micro cannot run follows TFLite (plain kernel only)."""
-        return bool(o.params.get("single_round"))
+        return bool(o.params.get("single_round")) or _uint8.is_uint8(g, o)
+
+    def tflm_reference_reliable(self, g, o):
+        return not _uint8.is_uint8(g, o)    # TFLite Micro has no uint8 FULLY_CONNECTED
 
     def reference_note(self, g, o):
         if not o.params.get("single_round"):
@@ -113,12 +117,16 @@ class FullyConnected(OpDef):
 
     def check(self, g, o):
         self.expect_arity(o, (2, 3))
-        dt = self.dtype_of(g, o, int16=True)
-        check_weights(self, g, o, dt)
+        uint8 = _uint8.is_uint8(g, o)
+        dt = "uint8" if uint8 else self.dtype_of(g, o, int16=True)
         x, w, y = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1]), ir.tensor(g, o.outputs[0])
         if len(w.shape) != 2 or w.shape[1] == 0:
             raise self.fail(o, f"weights must be 2-D [units, depth], got {list(w.shape)}", w.name)
         units, depth = w.shape
+        if uint8:
+            _uint8.check(self, g, o, depth)
+        else:
+            check_weights(self, g, o, dt)
         if x.size % depth:
             raise self.fail(o, f"input of {x.size} elements is not a multiple of depth {depth}", x.name)
         if len(o.inputs) > 2 and o.inputs[2] is not None:
@@ -145,6 +153,8 @@ class FullyConnected(OpDef):
         x, w, y = (ir.tensor(g, t) for t in (o.inputs[0], o.inputs[1], o.outputs[0]))
         units, depth = w.shape
         shape = dict(batches=x.size // depth, in_depth=depth, out_depth=units)
+        if x.dtype == "uint8":
+            return _uint8.params(g, o, _uint8.fc_shape(x.size // depth, depth, units), w.data)
         if x.dtype == "float32":
             p = FCParams(**shape, act_range=activation_range_float(o.attrs["activation"]))
             if w.dtype == "int8":
@@ -166,6 +176,8 @@ class FullyConnected(OpDef):
     def emit(self, g, o, ctx):
         if is_hybrid(g, o):
             return self.emit_hybrid(g, o, ctx)
+        if _uint8.is_uint8(g, o):
+            return _uint8.emit(ctx, o)
         x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
         p = o.params
         fields = [("batches", p.batches), ("in_depth", p.in_depth), ("out_depth", p.out_depth)]
@@ -209,6 +221,10 @@ class FullyConnected(OpDef):
         params = ctx.struct(o, "tcc_fully_connected_hybrid_params", fields)
         ctx.call(o, f"tcc_fully_connected_hybrid(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])});",
                  "tcc_hybrid")
+
+    def scratch_bytes(self, g, o):
+        """uint8: tcc_conv2d_u8 keeps one output row; the other kernels store as they go."""
+        return _uint8.scratch_bytes(o) if _uint8.is_uint8(g, o) else 0
 
     def macs(self, g, o):
         w = ir.tensor(g, o.inputs[1])

@@ -1,6 +1,6 @@
 """PAD, PADV2 and MIRROR_PAD: separable per-dimension source maps with constant paddings.
 
-PAD fills with 0 (float) or the output zero point (int8, TFLite Micro's choice); PADV2 fills
+PAD fills with 0 (float) or the output zero point (int8, TFLite Micro's choice; uint8 as TFLite); PADV2 fills
 with its constant_values input (a scalar, constant or computed at run time), copied as is.
 MIRROR_PAD maps every padded coordinate back into the input as TFLite's GetInputDimension does:
 REFLECT mirrors around the edge element (offset 1), SYMMETRIC repeats it (offset 0); paddings
@@ -61,7 +61,7 @@ class Pad(_PadBase):
 
     def fill_value(self, g, o, inputs):
         y = ir.tensor(g, o.outputs[0])
-        return y.quant.zero_point[0] if y.dtype == "int8" and y.quant else 0
+        return y.quant.zero_point[0] if y.dtype in ("int8", "uint8") and y.quant else 0
 
     def fill(self, g, o, ctx):
         y = ir.tensor(g, o.outputs[0])

@@ -50,9 +50,12 @@ class Pool2D(OpDef):
         return dict(batches=n, in_h=h, in_w=w, channels=c, out_h=out_h, out_w=out_w,
                     pad_top=pad_top, pad_left=pad_left)
 
+    def tflm_reference_reliable(self, g, o):
+        return ir.tensor(g, o.inputs[0]).dtype != "uint8"     # TFLite Micro has no uint8 pooling
+
     def check(self, g, o):
         self.expect_arity(o, (1, 1))
-        dt = self.dtype_of(g, o, int16=True)
+        dt = self.uint8_dtype(g, o) or self.dtype_of(g, o, int16=True)
         x, y = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.outputs[0])
         if len(x.shape) != 4:
             raise self.fail(o, f"expects a 4-D input, got {list(x.shape)}", x.name)
@@ -65,6 +68,16 @@ class Pool2D(OpDef):
         if geo["out_h"] <= 0 or geo["out_w"] <= 0:
             raise self.fail(o, "window is larger than the padded input")
         self.expect_shape(g, o, o.outputs[0], (geo["batches"], geo["out_h"], geo["out_w"], geo["channels"]))
+
+    def uint8_dtype(self, g, o) -> str | None:
+        """"uint8" when the op has uint8 input and output (AVERAGE_POOL_2D and MAX_POOL_2D:
+        tcc_avg_pool_u8 and tcc_max_pool_u8 in runtime/kernels/tcc_uint8.c), else None (dtype_of's rules)."""
+        x, y = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.outputs[0])
+        if x.dtype != "uint8" or self.kind not in ("AVERAGE_POOL_2D", "MAX_POOL_2D"):
+            return None
+        if y.dtype != "uint8" or x.quant is None or y.quant is None or x.quant.per_channel:
+            raise self.fail(o, "uint8 pooling needs uint8 output and per-tensor quantization", y.name)
+        return "uint8"
 
     def prepare(self, g, o):
         y = ir.tensor(g, o.outputs[0])
@@ -84,9 +97,11 @@ class Pool2D(OpDef):
 
     def emit(self, g, o, ctx):
         fields = self.fields(o)
-        fn = self.c_function + {"int8": "_s8", "int16": "_s16", "float32": "_f32"}[ir.tensor(g, o.inputs[0]).dtype]
+        dt = ir.tensor(g, o.inputs[0]).dtype
+        fn = self.c_function + {"int8": "_s8", "int16": "_s16", "float32": "_f32", "uint8": "_u8"}[dt]
         params = ctx.struct(o, "tcc_pool_params", fields)
-        ctx.call(o, f"{fn}(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])});", self.kernel)
+        ctx.call(o, f"{fn}(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])});",
+                 "tcc_uint8" if dt == "uint8" else self.kernel)
     def reads_min(self, g, o, slot):
         """Plain kernels (tcc_pool.c): write (n, oy, ox, c) in row-major order; each reads channel
         c over its window clipped to the image, lowest at the window's first in-image pixel."""

@@ -102,7 +102,7 @@ class QuantizeParams(ir.Params):
 
 
 # QUANTIZE pairs with a requantizing table (input, output): TFLite Micro's Requantize
-_REQUANTIZE = {("int8", "int8"), ("uint8", "int8"), ("int8", "uint8")}
+_REQUANTIZE = {("int8", "int8"), ("uint8", "int8"), ("int8", "uint8"), ("uint8", "uint8")}
 _RANGE = {"int8": (-128, 127), "uint8": (0, 255)}
 
 
@@ -134,7 +134,7 @@ class Quantize(OpDef):
         if not (pair in _REQUANTIZE or pair in REQUANTIZE_PAIRS
                 or (x.dtype == "float32" and y.dtype in FLOAT_QUANTIZED)):
             raise self.fail(o, f"{x.dtype} -> {y.dtype} is not supported (float32 -> int8 or int16, between "
-                               f"int8, int16 and int32 but int32 -> int32, uint8 <-> int8)", y.name)
+                               f"int8, int16 and int32 but int32 -> int32, uint8 <-> int8, uint8 -> uint8)", y.name)
         _per_tensor(self, o, y)
         if x.dtype != "float32":
             _per_tensor(self, o, x)

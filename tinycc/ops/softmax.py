@@ -44,13 +44,21 @@ class Softmax(OpDef):
     def read_options(self, opts):
         return dict(beta=float(opts.Beta()) if opts is not None else 1.0)
 
+    def tflm_reference_reliable(self, g, o):
+        return ir.tensor(g, o.inputs[0]).dtype != "uint8"     # TFLite Micro has no uint8 SOFTMAX
+
     def check(self, g, o):
         self.expect_arity(o, (1, 1))
-        dt = self.dtype_of(g, o, int16=True)
         x, y = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.outputs[0])
+        if x.dtype == "uint8":      # the int8 rules with the output zero point 0 (tcc_softmax_u8)
+            if y.dtype != "uint8" or x.quant is None or y.quant is None or x.quant.per_channel:
+                raise self.fail(o, "uint8 softmax needs uint8 output and per-tensor quantization", y.name)
+            if y.quant.zero_point[0] != 0 or abs(y.quant.scale[0] - 1 / 256) > 0.001 / 256:
+                raise self.fail(o, "uint8 output must have scale 1/256 and zero point 0", y.name)
+        dt = "int8" if x.dtype == "uint8" else self.dtype_of(g, o, int16=True)
         if x.shape != y.shape or not x.shape:
             raise self.fail(o, f"input {list(x.shape)} and output {list(y.shape)} must have one shape")
-        if dt == "int8" and (y.quant.zero_point[0] != -128 or abs(y.quant.scale[0] - 1 / 256) > 0.001 / 256):
+        if dt == "int8" and y.dtype == "int8" and (y.quant.zero_point[0] != -128 or abs(y.quant.scale[0] - 1 / 256) > 0.001 / 256):
             raise self.fail(o, "int8 output must have scale 1/256 and zero point -128", y.name)
         beta = o.attrs["beta"]
         if not np.isfinite(beta):
@@ -80,7 +88,7 @@ class Softmax(OpDef):
         if x.dtype == "int16":
             mult, shift = quant.quantize_multiplier(self.int16_rescale(g, o))
             return SoftmaxParams(**rows, mult=mult, left_shift=shift)
-        if x.dtype != "int8":
+        if x.dtype not in ("int8", "uint8"):
             return SoftmaxParams(**rows)
         mult, left_shift, diff_min = quant.softmax_input_params(o.attrs["beta"], x.quant.scale[0])
         return SoftmaxParams(**rows, mult=mult, left_shift=left_shift, diff_min=diff_min)
@@ -97,11 +105,24 @@ class Softmax(OpDef):
         r, c = np.divmod(np.arange(p.outer * p.depth, dtype=np.int64), p.depth)
         return np.where(c == 0, r * p.depth, r * p.depth + c)
 
+    def s8_fields(self, p):
+        return [("outer", p.outer), ("depth", p.depth), ("in_mult", p.mult),
+                ("in_left_shift", p.left_shift), ("diff_min", p.diff_min)]
+
+    def scratch_bytes(self, g, o):
+        """uint8: one row moved into int8 (tcc_softmax_u8)."""
+        return o.params.depth if ir.tensor(g, o.inputs[0]).dtype == "uint8" else 0
+
     def emit(self, g, o, ctx):
         p = o.params
+        if ir.tensor(g, o.inputs[0]).dtype == "uint8":    # runtime/kernels/tcc_uint8.c, through tcc_softmax_s8
+            params = ctx.struct(o, "tcc_softmax_s8_params", self.s8_fields(p))
+            ctx.kernels.add(self.kernel)
+            ctx.call(o, f"tcc_softmax_u8(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])}, "
+                        f"{ctx.scratch(o)});", "tcc_uint8")
+            return
         if ir.tensor(g, o.inputs[0]).dtype == "int8":
-            fields = [("outer", p.outer), ("depth", p.depth), ("in_mult", p.mult),
-                      ("in_left_shift", p.left_shift), ("diff_min", p.diff_min)]
+            fields = self.s8_fields(p)
             fn = "tcc_softmax_s8"
         elif ir.tensor(g, o.inputs[0]).dtype == "int16":
             exp_lut, recip_lut = int16_luts()

@@ -151,7 +151,7 @@ def pad_geometry(g, pad: ir.Op):
             return None
         fill = v.data.ravel()[0]
     else:
-        fill = y.quant.zero_point[0] if y.dtype == "int8" else 0.0
+        fill = y.quant.zero_point[0] if y.dtype in ("int8", "uint8") else 0.0
     return (int(p[1][0]), int(p[1][1])), (int(p[2][0]), int(p[2][1])), fill
 
 
@@ -175,7 +175,7 @@ def exact_pad_into_conv(g, pad: ir.Op, conv: ir.Op):
     if w.dtype != x.dtype:                     # hybrid: the run-time input quantization would see the pad
         return None
     fill = geo[2]
-    if x.dtype == "int8":
+    if x.dtype in ("int8", "uint8"):
         ok = int(fill) == x.quant.zero_point[0]
     else:
         ok = float(fill) == 0.0 and bool(np.isfinite(w.data).all())
