@@ -172,6 +172,7 @@ def dw8_cases(seed: int) -> list[Case]:
     out = []
     fixed = [dict(in_h=25, in_w=5, channels=64, pad_top=1, pad_left=1),            # kws
              dict(in_h=25, in_w=5, channels=6, pad_top=1, pad_left=1, transposed=True, ring=False, group=1),
+             dict(in_h=14, in_w=3, channels=5, stride=2, pad_top=1, pad_left=1, transposed=True, ring=True, group=2),  # 7: 6 + 1
              dict(in_h=12, in_w=12, channels=13, stride=2, pad_top=0, pad_left=0, ring=False, group=4),
              dict(in_h=6, in_w=6, channels=20, pad_top=1, pad_left=1),
              dict(in_h=7, in_w=9, channels=5, stride=2, pad_top=1, pad_left=1),

@@ -62,12 +62,15 @@ def pack_dw8(weights, bias, mult, shift, out_zp: int, transposed: bool = False) 
 
 def geometry(in_h, in_w, out_h, out_w, stride, pad_top, pad_left, transposed) -> tuple[int, int]:
     """(lines, line_len) of tcc_arm_dw8's widened plane: every input line and element the outputs'
-    windows reach (blocks of BLOCK along a line read up to element BLOCK * stride * blocks + 1)."""
+    windows reach and the blocks read (a line's full blocks, then its last 1 output, 2..3 or
+    4..5: the pair words of 1, 3 and 6 windows from the element after the full blocks)."""
     lines_in, elems_in = (in_w, in_h) if transposed else (in_h, in_w)
     lines_out, n_out = (out_w, out_h) if transposed else (out_h, out_w)
     pad_line, pad_elem = (pad_left, pad_top) if transposed else (pad_top, pad_left)
     lines = max(pad_line + lines_in, (lines_out - 1) * stride + 3)
-    length = max(pad_elem + elems_in, BLOCK * stride * -(-n_out // BLOCK) + 2)
+    full, rest = divmod(n_out, BLOCK)
+    reach = 2 if rest == 0 else 4 if rest == 1 else 4 + 2 * stride if rest <= 3 else 2 + BLOCK * stride
+    length = max(pad_elem + elems_in, BLOCK * stride * full + reach)
     return lines, (length + 1) // 2 * 2
 
 
@@ -80,13 +83,14 @@ def scratch_bytes(lines: int, line_len: int, ring: bool, group: int = GROUP) -> 
 
 # Estimated Cortex-M4 cycles (tinycc.cycles' model) of tcc_arm_dw8, calibrated with the per-function
 # cycles of one inference of kws_ref_model (every layout forced in turn, within 3 % per layer) and
-# vww_96_int8: per block of 6 outputs and of 3 (a line's last 1..3 outputs) at stride 1, 2, per
+# vww_96_int8: per block of 6 outputs, of 3 (a line's last 2..3 outputs) at stride 1, 2 and of 1, per
 # channel line (its job), per output line of a group (the asm call and the C around it), per
 # channel (its constants unpacked), per widened input line (by ring and group: the ring widens
 # line by line) and value (group 4: 4 channels a word; 2: 2 a halfword; 1: 8 values an asm
 # round, a line's last n % 8 one by one, UNROLLED_CYCLES more each).
 BLOCK_CYCLES = {1: 124, 2: 146}
 SHORT_BLOCK_CYCLES = {1: 77, 2: 78}
+ONE_CYCLES = 52             # a line's last output alone
 JOB_CYCLES = 20
 GROUP_LINE_CYCLES = 250     # a call per output line (the ring)
 RUN_LINE_CYCLES = 55        # the whole plane: all the lines in one call
@@ -102,7 +106,8 @@ def cycles(batches, channels, in_h, in_w, out_h, out_w, stride, transposed, grou
     lines_in, n_in = (in_w, in_h) if transposed else (in_h, in_w)
     groups = -(-channels // group)
     full, rest = divmod(n_out, BLOCK)
-    blocks = BLOCK_CYCLES[stride] * (full + (rest > 3)) + SHORT_BLOCK_CYCLES[stride] * (0 < rest <= 3)
+    blocks = (BLOCK_CYCLES[stride] * (full + (rest > 3)) + SHORT_BLOCK_CYCLES[stride] * (1 < rest <= 3)
+              + ONE_CYCLES * (rest == 1))
     one_run = not ring
     per_group_line = (RUN_LINE_CYCLES if one_run else GROUP_LINE_CYCLES) + group * (JOB_CYCLES + blocks)
     widen_line = WIDEN_LINE_CYCLES[ring, group] + (group == 1) * UNROLLED_CYCLES * ((n_in - 1) % 8)

@@ -128,6 +128,13 @@ typedef char dw8_geometry_ok[TCC_ARM_DW8_GROUP == 4 && TCC_ARM_DW8_BLOCK == 6 &&
     "smlad  r9, r10, r3, " I9 "\n\t"                                                       \
     "smlabt r9, r11, r4, r9\n\t"
 
+/* One output (r7) of one window line, either stride: o0 = SMLAD(X0, A) + SMLABT(X1, B). */
+#define DW8_LINE1(I7)                                                                       \
+    "ldr    r5, [r0]\n\t"                                                                  \
+    "ldr    r6, [r0, #4]\n\t"                                                              \
+    "smlad  r7, r5, r3, " I7 "\n\t"                                                        \
+    "smlabt r7, r6, r4, r7\n\t"
+
 /* tcc_arm_rq_pos / _zero of one accumulator (mult r3, add r4, shift r5; r1 a temporary) */
 #define DW8_RQ_POS(r)                                                                       \
     "smmlar r1, " r ", r3, r4\n\t"                                                         \
@@ -195,8 +202,9 @@ typedef char dw8_geometry_ok[TCC_ARM_DW8_GROUP == 4 && TCC_ARM_DW8_BLOCK == 6 &&
     "ldr    r1, [sp, #24]\n\t"              /* rest */                                     \
     "cmp    r1, #3\n\t"                                                                    \
     "bgt    1b\n\t"                         /* 4 or 5: a block, partly stored */           \
-    "cmp    r1, #0\n\t"                                                                    \
-    "bne    6f\n"                           /* 1..3: a 3-output block */                   \
+    "cmp    r1, #1\n\t"                                                                    \
+    "bgt    6f\n\t"                         /* 2 or 3: a 3-output block */                 \
+    "beq    14f\n"                          /* 1: one output */                            \
     "8:\n\t"                               /* the next lane */                            \
     "ldr    r1, [sp]\n\t"                                                                  \
     "subs   r1, r1, #1\n\t"                                                                \
@@ -286,7 +294,30 @@ typedef char dw8_geometry_ok[TCC_ARM_DW8_GROUP == 4 && TCC_ARM_DW8_BLOCK == 6 &&
     "b      8b\n"                                                                          \
     "10:\n\t"                                                                              \
     DW8_RQ_ZERO("r7") DW8_RQ_ZERO("r8") DW8_RQ_ZERO("r9")                                  \
-    "b      11b\n\t"
+    "b      11b\n"                                                                         \
+    "14:\n\t"                               /* one output (either stride) */               \
+    "ldr    r1, [sp, #16]\n\t"                                                             \
+    "ldr    lr, [r2, #12]\n\t"                                                             \
+    "ldrd   r3, r4, [r2, #16]\n\t"                                                         \
+    DW8_LINE1("lr")                                                                        \
+    "ldr    lr, [sp, #20]\n\t"                                                             \
+    "add    r0, r0, r1\n\t"                                                                \
+    "ldrd   r3, r4, [r2, #24]\n\t"                                                         \
+    DW8_LINE1("r7")                                                                        \
+    "add    r0, r0, lr\n\t"                                                                \
+    "ldrd   r3, r4, [r2, #32]\n\t"                                                         \
+    DW8_LINE1("r7")                                                                        \
+    "ldm    r2, {r3, r4, r5}\n\t"                                                          \
+    "ldr    r6, [sp, #4]\n\t"                                                              \
+    "cmp    r5, #0\n\t"                                                                    \
+    "beq    15f\n\t"                                                                       \
+    DW8_RQ_POS("r7")                                                                       \
+    "strb   r7, [r6]\n\t"                                                                  \
+    "b      8b\n"                                                                          \
+    "15:\n\t"                                                                              \
+    DW8_RQ_ZERO("r7")                                                                      \
+    "strb   r7, [r6]\n\t"                                                                  \
+    "b      8b\n\t"
 
 static __attribute__((naked, noinline)) void dw8_run_s1(__attribute__((unused)) const dw8_job *j,
                                                         __attribute__((unused)) const dw8_line *ln)
