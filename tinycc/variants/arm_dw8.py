@@ -91,12 +91,13 @@ def scratch_bytes(lines: int, line_len: int, ring: bool, group: int = GROUP) -> 
 BLOCK_CYCLES = {1: 124, 2: 146}
 SHORT_BLOCK_CYCLES = {1: 77, 2: 78}
 ONE_CYCLES = 52             # a line's last output alone
+PARTIAL_CYCLES = 8          # a line's last block storing 4 or 5 of its 6 outputs
 JOB_CYCLES = 20
 GROUP_LINE_CYCLES = 250     # a call per output line (the ring)
 RUN_LINE_CYCLES = 55        # the whole plane: all the lines in one call
 CHANNEL_CYCLES = 100
 WIDEN_LINE_CYCLES = {(False, GROUP): 100, (False, 2): 100, (False, 1): 20,
-                     (True, GROUP): 100, (True, 2): 190, (True, 1): 96}
+                     (True, GROUP): 247, (True, 2): 190, (True, 1): 96}
 WIDEN_CYCLES = {GROUP: 3.2, 2: 3.0, 1: 3.4}
 UNROLLED_CYCLES = 4
 
@@ -107,7 +108,7 @@ def cycles(batches, channels, in_h, in_w, out_h, out_w, stride, transposed, grou
     groups = -(-channels // group)
     full, rest = divmod(n_out, BLOCK)
     blocks = (BLOCK_CYCLES[stride] * (full + (rest > 3)) + SHORT_BLOCK_CYCLES[stride] * (1 < rest <= 3)
-              + ONE_CYCLES * (rest == 1))
+              + ONE_CYCLES * (rest == 1) + PARTIAL_CYCLES * (rest > 3))
     one_run = not ring
     per_group_line = (RUN_LINE_CYCLES if one_run else GROUP_LINE_CYCLES) + group * (JOB_CYCLES + blocks)
     widen_line = WIDEN_LINE_CYCLES[ring, group] + (group == 1) * UNROLLED_CYCLES * ((n_in - 1) % 8)
