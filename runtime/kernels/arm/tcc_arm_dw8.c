@@ -1,13 +1,14 @@
 /* tinycc runtime, Cortex-M DSP: DEPTHWISE_CONV_2D int8 with int8 weights (see tcc_arm_dw8.h).
  *
  * Per group of channels: their constants are unpacked into jobs in the scratch (~100 cycles a
- * channel); every input line is widened once for the group (4 channels: per 2 elements 2 LDR,
- * 4 SXTB16, 4 PKH, 4 STR, ~3.2 cycles a value; 2 channels: 2 LDRH, 2 SXTB16); then the asm below
- * runs the group's channels one after the other, 6 outputs a block (~124 cycles at stride 1, ~146
- * at stride 2, 3-output blocks ~77 at the end of a line): each output line one call (~250 cycles
- * with the C around it) with the ring or groups of 2 and 1, all the lines in one call with the
- * whole plane of a group of 4 (~55 cycles a line). tinycc/variants/arm_dw8.py: cycles has the
- * calibrated figures.
+ * channel); every input line is widened once into each channel's own plane (4 channels: per 2
+ * elements 2 LDR, 4 SXTB16, 4 PKH, 4 STR, ~3.2 cycles a value; 2 channels: 2 LDRH, 2 SXTB16;
+ * one channel: the asm loop of dw8_widen_lane, ~3.4 cycles a value and ~20 a line); then the asm
+ * below runs the group's channels one after the other, 6 outputs a block (~124 cycles at stride
+ * 1, ~146 at stride 2; a line's last 2..3 outputs a 3-output block, ~77, its last one alone, ~52):
+ * with the whole plane all the group's lines in one call (~55 cycles a line), with the ring one
+ * call per output line (~250 cycles with the C around it). tinycc/variants/arm_dw8.py: cycles has
+ * the calibrated figures.
  */
 #include <stddef.h>
 #include <string.h>
@@ -63,7 +64,7 @@ typedef char dw8_geometry_ok[TCC_ARM_DW8_GROUP == 4 && TCC_ARM_DW8_BLOCK == 6 &&
 
 /* The MACs of one window line (taps A in r3, B in r4; input words through r5, r6 from r0; the
  * 6 accumulators r7..r12, each starting from its own register or, on line 0, the bias in lr).
- * Stride 1: words X0..X3 at r0 + 16 k; 4 loads (7 cycles) + 12 MACs = 19 cycles. */
+ * Stride 1: words X0..X3 at r0 + 4 k; 4 loads (7 cycles) + 12 MACs = 19 cycles. */
 #define DW8_S1_LINE(TAPS, I7, I8, I9, I10, I11, I12)                                        \
     "ldr    r5, [r0]\n\t"                                                                  \
     "ldr    r6, [r0, #4]\n\t"                                                             \
