@@ -86,8 +86,8 @@ def scratch_bytes(lines: int, line_len: int, ring: bool, group: int = GROUP) -> 
 # vww_96_int8: per block of 6 outputs, of 3 (a line's last 2..3 outputs) at stride 1, 2 and of 1, per
 # channel line (its job), per output line of a group (the asm call and the C around it), per
 # channel (its constants unpacked), per widened input line (by ring and group: the ring widens
-# line by line) and value (group 4: 4 channels a word; 2: 2 a halfword; 1: 8 values an asm
-# round, a line's last n % 8 one by one, UNROLLED_CYCLES more each).
+# line by line) and value (group 4: 4 channels a word; 2 and 1: channel by channel, 8 values an
+# asm round, a line's last n % 8 one by one, UNROLLED_CYCLES more each for group 1).
 BLOCK_CYCLES = {1: 124, 2: 146}
 SHORT_BLOCK_CYCLES = {1: 77, 2: 78}
 ONE_CYCLES = 52             # a line's last output alone

@@ -2,8 +2,8 @@
  *
  * Per group of channels: their constants are unpacked into jobs in the scratch (~100 cycles a
  * channel); every input line is widened once into each channel's own plane (4 channels: per 2
- * elements 2 LDR, 4 SXTB16, 4 PKH, 4 STR, ~3.2 cycles a value; 2 channels: 2 LDRH, 2 SXTB16;
- * one channel: the asm loop of dw8_widen_lane, ~3.4 cycles a value and ~20 a line); then the asm
+ * elements 2 LDR, 4 SXTB16, 4 PKH, 4 STR, ~3.2 cycles a value; fewer channels one by one: the
+ * asm loop of dw8_widen_lane, ~3.4 cycles a value and ~20 a line); then the asm
  * below runs the group's channels one after the other, 6 outputs a block (~124 cycles at stride
  * 1, ~146 at stride 2; a line's last 2..3 outputs a 3-output block, ~77, its last one alone, ~52):
  * with the whole plane all the group's lines in one call (~55 cycles a line), with the ring one
@@ -564,40 +564,11 @@ static void dw8_widen_lane(int16_t *h, const int8_t *p, const dw8_widening *wd)
 }
 #endif
 
-/* The same for g < 4 channels (group 2 or 1, or a group at the end): 2 channels from halfword
- * loads (per 2 elements 2 LDRH, an ORR, 2 SXTB16, 2 STR), others lane by lane. */
+/* The same for g < 4 channels (group 2 or 1, or a group at the end): channel by channel. */
 static void dw8_widen1(const dw8_widening *wd, uint32_t *slot, const int8_t *line_src)
 {
-    const int32_t n = wd->n, step = wd->step, pad = wd->pad, g = wd->g, lw = wd->lane_words;
-    if (g != 2) {
-        for (int32_t c = 0; c < g; ++c) {
-            dw8_widen_lane((int16_t *)(void *)(slot + c * lw) + pad, line_src + c, wd);
-        }
-        return;
-    }
-    for (int32_t l = 0; l < wd->lines; ++l, slot += wd->line_words, line_src += wd->line_step) {
-        int16_t *h0 = (int16_t *)(void *)slot + pad, *h1 = (int16_t *)(void *)(slot + lw) + pad;
-        const int8_t *p = line_src;
-        int32_t e = 0;
-        if (pad & 1) {
-            h0[0] = p[0];
-            h1[0] = p[1];
-            p += step;
-            e = 1;
-        }
-        uint32_t *d = slot + ((pad + e) >> 1);
-        for (; e + 2 <= n; e += 2, d += 1, p += 2 * step) {
-            uint16_t a, b;
-            memcpy(&a, p, 2);
-            memcpy(&b, p + step, 2);
-            const uint32_t w = a | (uint32_t)b << 16;
-            d[0] = tcc_sxtb16(w);
-            d[lw] = tcc_sxtb16_ror8(w);
-        }
-        if (e < n) {
-            h0[e] = p[0];
-            h1[e] = p[1];
-        }
+    for (int32_t c = 0; c < wd->g; ++c) {
+        dw8_widen_lane((int16_t *)(void *)(slot + c * wd->lane_words) + wd->pad, line_src + c, wd);
     }
 }
 
