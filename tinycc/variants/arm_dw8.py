@@ -83,7 +83,7 @@ def scratch_bytes(lines: int, line_len: int, ring: bool, group: int = GROUP) -> 
 
 # Estimated Cortex-M4 cycles (tinycc.cycles' model) of tcc_arm_dw8, calibrated with the per-function
 # cycles of one inference of kws_ref_model (every layout forced in turn, within 3 % per layer) and
-# vww_96_int8: per block of 6 outputs, of 3 (a line's last 2..3 outputs) at stride 1, 2 and of 1, per
+# of vww_96_int8 with its depthwise layers forced onto arm_dw8 (within 7 %): per block of 6 outputs, of 3 (a line's last 2..3 outputs) at stride 1, 2 and of 1, per
 # channel line (its job), per output line of a group (the asm call and the C around it), per
 # channel (its constants unpacked), per widened input line (by ring and group: the ring widens
 # line by line) and value (group 4: 4 channels a word; 2 and 1: channel by channel, 8 values an
