@@ -12,8 +12,8 @@
  * border is filled once per call), one word load of 4 channels giving 4 pair words (SXTB16,
  * PKHBT/PKHTB): all the lines (`lines` slots) first or, with `ring`, each just before the first
  * output line that needs it into a ring of 3 slots (line l in slot l % 3; the padding lines read
- * slot 3). Each output line of each channel is computed 6 outputs at a time (3 for a short end)
- * from its 3 window lines: per window line the taps' pair words A = (w0, w1) and B = (w1, w2)
+ * slot 3). Each output line of each channel is computed 6 outputs at a time (a last 2 or 3 as 3,
+ * a last one alone) from its 3 window lines: per window line the taps' pair words A = (w0, w1) and B = (w1, w2)
  * (times 2^(left+1), unpacked per channel) and the input pair words X0 = (x0, x1), X1 = (x2, x3):
  *   stride 1: o0 += SMLAD(X0, A) + SMLABT(X1, B)   o1 += SMLATB(X0, A) + SMLAD(X1, B)
  *             o2 += SMLAD(X1, A) + SMLABT(X2, B)   ...            (words X0..X3)
