@@ -171,11 +171,14 @@ def dw8_cases(seed: int) -> list[Case]:
     rng = np.random.default_rng(seed)
     out = []
     fixed = [dict(in_h=25, in_w=5, channels=64, pad_top=1, pad_left=1),            # kws
+             dict(in_h=25, in_w=5, channels=6, pad_top=1, pad_left=1, transposed=True, ring=False, group=1),
+             dict(in_h=14, in_w=3, channels=5, stride=2, pad_top=1, pad_left=1, transposed=True, ring=True, group=2),  # 7: 6 + 1
              dict(in_h=12, in_w=12, channels=13, stride=2, pad_top=0, pad_left=0, ring=False, group=4),
              dict(in_h=6, in_w=6, channels=20, pad_top=1, pad_left=1),
              dict(in_h=7, in_w=9, channels=5, stride=2, pad_top=1, pad_left=1),
              dict(in_h=8, in_w=3, channels=6, pad_top=1, pad_left=1),
              dict(in_h=3, in_w=3, channels=9, pad_top=1, pad_left=1, batches=2),
+             dict(in_h=1, in_w=1, channels=7, pad_top=1, pad_left=1, ring=False),        # a 1x1 plane
              # vww op 3 (48x48 stride 2, pad 0) scaled down: the ring in place, rows
              dict(in_h=16, in_w=16, channels=7, stride=2, pad_top=0, pad_left=0, transposed=False, ring=True)]
     for i, kw in enumerate(fixed):

@@ -19,7 +19,7 @@ from . import Packed, Variant, register
 TAP_BYTES = 10           # TCC_ARM_DW8_TAP_BYTES
 JOB_BYTES = 40           # TCC_ARM_DW8_JOB_BYTES
 GROUP = 4                # TCC_ARM_DW8_GROUP: channels widened together
-GROUPS = (GROUP, 2, 1)   # the layouts: a slot holds one line of 4 channels, 2 lines of 2, 4 of 1
+GROUPS = (GROUP, 2, 1)   # channels widened and run together (each its own plane in the scratch)
 BLOCK = 6                # TCC_ARM_DW8_BLOCK: outputs computed together along a line
 
 
@@ -62,46 +62,57 @@ def pack_dw8(weights, bias, mult, shift, out_zp: int, transposed: bool = False) 
 
 def geometry(in_h, in_w, out_h, out_w, stride, pad_top, pad_left, transposed) -> tuple[int, int]:
     """(lines, line_len) of tcc_arm_dw8's widened plane: every input line and element the outputs'
-    windows reach (blocks of BLOCK along a line read up to element BLOCK * stride * blocks + 1)."""
+    windows reach and the blocks read (a line's full blocks, then its last 1 output, 2..3 or
+    4..5: the pair words of 1, 3 and 6 windows from the element after the full blocks)."""
     lines_in, elems_in = (in_w, in_h) if transposed else (in_h, in_w)
     lines_out, n_out = (out_w, out_h) if transposed else (out_h, out_w)
     pad_line, pad_elem = (pad_left, pad_top) if transposed else (pad_top, pad_left)
     lines = max(pad_line + lines_in, (lines_out - 1) * stride + 3)
-    length = max(pad_elem + elems_in, BLOCK * stride * -(-n_out // BLOCK) + 2)
+    full, rest = divmod(n_out, BLOCK)
+    reach = 2 if rest == 0 else 4 if rest == 1 else 4 + 2 * stride if rest <= 3 else 2 + BLOCK * stride
+    length = max(pad_elem + elems_in, BLOCK * stride * full + reach)
     return lines, (length + 1) // 2 * 2
 
 
 def scratch_bytes(lines: int, line_len: int, ring: bool, group: int = GROUP) -> int:
-    """TCC_ARM_DW8_SCRATCH: the group's jobs, then the whole plane or the ring of 3 line slots and
-    one of in_zp, GROUP // group line slots a slot of 4 lanes."""
+    """TCC_ARM_DW8_SCRATCH: the group's jobs, then per channel its whole plane or the ring of 3
+    line slots and one of in_zp, of line_len int16."""
     slots = 4 if ring else lines
-    return group * JOB_BYTES + 8 * -(-slots * group // GROUP) * line_len
+    return group * (JOB_BYTES + 2 * slots * line_len)
 
 
 # Estimated Cortex-M4 cycles (tinycc.cycles' model) of tcc_arm_dw8, calibrated with the per-function
-# cycles of one inference of kws_ref_model and vww_96_int8 (within 5 % per layer): per block of 6
-# outputs and of 3 (a line's last 1..3 outputs) at stride 1, 2, per channel line (its job), per
-# output line of a group (the asm call and the C around it), per channel (its constants unpacked),
-# per widened input line and value (group 4: 4 channels a word; 2, 1: value by value).
+# cycles of one inference of kws_ref_model (every layout forced in turn, within 3 % per layer) and
+# of vww_96_int8 with its depthwise layers forced onto arm_dw8 (within 7 %): per block of 6 outputs, of 3 (a line's last 2..3 outputs) at stride 1, 2 and of 1, per
+# channel line (its job), per output line of a group (the asm call and the C around it), per
+# channel (its constants unpacked), per widened input line (by ring and group: the ring widens
+# line by line) and value (group 4: 4 channels a word; 2 and 1: channel by channel, 8 values an
+# asm round, a line's last n % 8 one by one, UNROLLED_CYCLES more each for group 1).
 BLOCK_CYCLES = {1: 124, 2: 146}
 SHORT_BLOCK_CYCLES = {1: 77, 2: 78}
+ONE_CYCLES = 52             # a line's last output alone
+PARTIAL_CYCLES = 8          # a line's last block storing 4 or 5 of its 6 outputs
 JOB_CYCLES = 20
-GROUP_LINE_CYCLES = 250     # a call per output line (the ring, or groups 2 and 1)
-RUN_LINE_CYCLES = 55        # the whole plane of group 4: all the lines in one call
+GROUP_LINE_CYCLES = 250     # a call per output line (the ring)
+RUN_LINE_CYCLES = 55        # the whole plane: all the lines in one call
 CHANNEL_CYCLES = 100
-WIDEN_LINE_CYCLES = 100
-WIDEN_CYCLES = {GROUP: 3.2, 2: 3.0, 1: 4.2}
+WIDEN_LINE_CYCLES = {(False, GROUP): 100, (False, 2): 100, (False, 1): 20,
+                     (True, GROUP): 247, (True, 2): 190, (True, 1): 96}
+WIDEN_CYCLES = {GROUP: 3.2, 2: 3.0, 1: 3.4}
+UNROLLED_CYCLES = 4
 
 
 def cycles(batches, channels, in_h, in_w, out_h, out_w, stride, transposed, group=GROUP, ring=False) -> float:
     lines_out, n_out = (out_w, out_h) if transposed else (out_h, out_w)
-    lines_in = in_w if transposed else in_h
+    lines_in, n_in = (in_w, in_h) if transposed else (in_h, in_w)
     groups = -(-channels // group)
     full, rest = divmod(n_out, BLOCK)
-    blocks = BLOCK_CYCLES[stride] * (full + (rest > 3)) + SHORT_BLOCK_CYCLES[stride] * (0 < rest <= 3)
-    one_run = group == GROUP and not ring
+    blocks = (BLOCK_CYCLES[stride] * (full + (rest > 3)) + SHORT_BLOCK_CYCLES[stride] * (1 < rest <= 3)
+              + ONE_CYCLES * (rest == 1) + PARTIAL_CYCLES * (rest > 3))
+    one_run = not ring
     per_group_line = (RUN_LINE_CYCLES if one_run else GROUP_LINE_CYCLES) + group * (JOB_CYCLES + blocks)
-    per_group = (group * CHANNEL_CYCLES + GROUP_LINE_CYCLES * one_run + lines_in * WIDEN_LINE_CYCLES
+    widen_line = WIDEN_LINE_CYCLES[ring, group] + (group == 1) * UNROLLED_CYCLES * ((n_in - 1) % 8)
+    per_group = (group * CHANNEL_CYCLES + GROUP_LINE_CYCLES * one_run + lines_in * widen_line
                  + WIDEN_CYCLES[group] * group * in_h * in_w + lines_out * per_group_line)
     return batches * groups * per_group
 

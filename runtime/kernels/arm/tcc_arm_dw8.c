@@ -1,13 +1,14 @@
 /* tinycc runtime, Cortex-M DSP: DEPTHWISE_CONV_2D int8 with int8 weights (see tcc_arm_dw8.h).
  *
  * Per group of channels: their constants are unpacked into jobs in the scratch (~100 cycles a
- * channel); every input line is widened once for the group (4 channels: per 2 elements 2 LDR,
- * 4 SXTB16, 4 PKH, 4 STR, ~3.2 cycles a value; 2 channels: 2 LDRH, 2 SXTB16); then the asm below
- * runs the group's channels one after the other, 6 outputs a block (~124 cycles at stride 1, ~146
- * at stride 2, 3-output blocks ~77 at the end of a line): each output line one call (~250 cycles
- * with the C around it) with the ring or groups of 2 and 1, all the lines in one call with the
- * whole plane of a group of 4 (~55 cycles a line). tinycc/variants/arm_dw8.py: cycles has the
- * calibrated figures.
+ * channel); every input line is widened once into each channel's own plane (4 channels: per 2
+ * elements 2 LDR, 4 SXTB16, 4 PKH, 4 STR, ~3.2 cycles a value; fewer channels one by one: the
+ * asm loop of dw8_widen_lane, ~3.4 cycles a value and ~20 a line); then the asm
+ * below runs the group's channels one after the other, 6 outputs a block (~124 cycles at stride
+ * 1, ~146 at stride 2; a line's last 2..3 outputs a 3-output block, ~77, its last one alone, ~52):
+ * with the whole plane all the group's lines in one call (~55 cycles a line), with the ring one
+ * call per output line (~250 cycles with the C around it). tinycc/variants/arm_dw8.py: cycles has
+ * the calibrated figures.
  */
 #include <stddef.h>
 #include <string.h>
@@ -29,8 +30,8 @@ typedef struct {
 } dw8_job;
 
 /* `lines` output lines of a group's `lanes` channels (jobs one after the other; channel k reads
- * from in + 4 k and writes from out0 + k; the next line from in + 4 (lanes - 1) + in_step and
- * out0 + lanes - 1 + out_step): the asm copies it to its stack frame and reads it there at the
+ * from in + lane_bytes k and writes from out0 + k; the next line from in + lane_bytes (lanes - 1)
+ * + in_step and out0 + lanes - 1 + out_step): the asm copies it to its stack frame and reads it there at the
  * offsets given, advancing lanes, out, end, in, out0 and lines from lane to lane. */
 typedef struct {
     int32_t lanes;              /*  0: lanes left in the line */
@@ -46,9 +47,10 @@ typedef struct {
     int32_t in_step;            /* 40: in from the last lane of a line to the first of the next */
     int32_t out_step;           /* 44: out0 likewise */
     int32_t group;              /* 48: lanes a line */
+    int32_t lane_bytes;         /* 52: in from lane to lane (the channels' planes) */
 } dw8_line;
 
-#define DW8_PAIR_BYTES 16         /* the 4 lanes' pair words of one element pair */
+#define DW8_PAIR_BYTES 4          /* a pair word: the asm reads element pair k at 4 k (#4, #8, ...) */
 #define DW8_XSTR(x) #x
 #define DW8_STR(x) DW8_XSTR(x)
 
@@ -57,58 +59,58 @@ typedef char dw8_job_ok[offsetof(dw8_job, bias) == 12 && offsetof(dw8_job, w) ==
                         && sizeof(dw8_job) == TCC_ARM_DW8_JOB_BYTES ? 1 : -1];
 typedef char dw8_line_ok[offsetof(dw8_line, end) == 12 && offsetof(dw8_line, rest) == 24
                          && offsetof(dw8_line, out0) == 32 && offsetof(dw8_line, group) == 48
-                         && sizeof(dw8_line) == 52 ? 1 : -1];
-typedef char dw8_geometry_ok[TCC_ARM_DW8_GROUP == 4 && TCC_ARM_DW8_BLOCK == 6 ? 1 : -1];
+                         && offsetof(dw8_line, lane_bytes) == 52 && sizeof(dw8_line) == 56 ? 1 : -1];
+typedef char dw8_geometry_ok[TCC_ARM_DW8_GROUP == 4 && TCC_ARM_DW8_BLOCK == 6 && DW8_PAIR_BYTES == 4 ? 1 : -1];
 
 /* The MACs of one window line (taps A in r3, B in r4; input words through r5, r6 from r0; the
  * 6 accumulators r7..r12, each starting from its own register or, on line 0, the bias in lr).
- * Stride 1: words X0..X3 at r0 + 16 k; 4 loads (7 cycles) + 12 MACs = 19 cycles. */
+ * Stride 1: words X0..X3 at r0 + 4 k; 4 loads (7 cycles) + 12 MACs = 19 cycles. */
 #define DW8_S1_LINE(TAPS, I7, I8, I9, I10, I11, I12)                                        \
     "ldr    r5, [r0]\n\t"                                                                  \
-    "ldr    r6, [r0, #16]\n\t"                                                             \
+    "ldr    r6, [r0, #4]\n\t"                                                             \
     TAPS                                                                                    \
     "smlad  r7, r5, r3, " I7 "\n\t"       /* o0 = x0 w0 + x1 w1 */                          \
     "smlabt r7, r6, r4, r7\n\t"           /*    + x2 w2 */                                  \
     "smlatb r8, r5, r3, " I8 "\n\t"       /* o1 = x1 w0 */                                  \
     "smlad  r8, r6, r4, r8\n\t"           /*    + x2 w1 + x3 w2 */                          \
     "smlad  r9, r6, r3, " I9 "\n\t"                                                        \
-    "ldr    r5, [r0, #32]\n\t"                                                             \
+    "ldr    r5, [r0, #8]\n\t"                                                             \
     "smlabt r9, r5, r4, r9\n\t"                                                            \
     "smlatb r10, r6, r3, " I10 "\n\t"                                                      \
     "smlad  r10, r5, r4, r10\n\t"                                                          \
     "smlad  r11, r5, r3, " I11 "\n\t"                                                      \
-    "ldr    r6, [r0, #48]\n\t"                                                             \
+    "ldr    r6, [r0, #12]\n\t"                                                             \
     "smlabt r11, r6, r4, r11\n\t"                                                          \
     "smlatb r12, r5, r3, " I12 "\n\t"                                                      \
     "smlad  r12, r6, r4, r12\n\t"
 /* Stride 2: words X0..X6; ok = Xk.A + Xk+1.lo * B.hi: 7 loads (12 cycles) + 12 MACs = 24. */
 #define DW8_S2_LINE(TAPS, I7, I8, I9, I10, I11, I12)                                        \
     "ldr    r5, [r0]\n\t"                                                                  \
-    "ldr    r6, [r0, #16]\n\t"                                                             \
+    "ldr    r6, [r0, #4]\n\t"                                                             \
     TAPS                                                                                    \
     "smlad  r7, r5, r3, " I7 "\n\t"                                                        \
     "smlabt r7, r6, r4, r7\n\t"                                                            \
-    "ldr    r5, [r0, #32]\n\t"                                                             \
+    "ldr    r5, [r0, #8]\n\t"                                                             \
     "smlad  r8, r6, r3, " I8 "\n\t"                                                        \
     "smlabt r8, r5, r4, r8\n\t"                                                            \
-    "ldr    r6, [r0, #48]\n\t"                                                             \
+    "ldr    r6, [r0, #12]\n\t"                                                             \
     "smlad  r9, r5, r3, " I9 "\n\t"                                                        \
     "smlabt r9, r6, r4, r9\n\t"                                                            \
-    "ldr    r5, [r0, #64]\n\t"                                                             \
+    "ldr    r5, [r0, #16]\n\t"                                                             \
     "smlad  r10, r6, r3, " I10 "\n\t"                                                      \
     "smlabt r10, r5, r4, r10\n\t"                                                          \
-    "ldr    r6, [r0, #80]\n\t"                                                             \
+    "ldr    r6, [r0, #20]\n\t"                                                             \
     "smlad  r11, r5, r3, " I11 "\n\t"                                                      \
     "smlabt r11, r6, r4, r11\n\t"                                                          \
-    "ldr    r5, [r0, #96]\n\t"                                                             \
+    "ldr    r5, [r0, #24]\n\t"                                                             \
     "smlad  r12, r6, r3, " I12 "\n\t"                                                      \
     "smlabt r12, r5, r4, r12\n\t"
 
 /* The same for 3 outputs (r7..r9; words through r5, r6, r10, r11): 3 (stride 2: 4) loads. */
 #define DW8_S1_LINE3(I7, I8, I9)                                                            \
     "ldr    r5, [r0]\n\t"                                                                  \
-    "ldr    r6, [r0, #16]\n\t"                                                             \
-    "ldr    r10, [r0, #32]\n\t"                                                            \
+    "ldr    r6, [r0, #4]\n\t"                                                             \
+    "ldr    r10, [r0, #8]\n\t"                                                            \
     "smlad  r7, r5, r3, " I7 "\n\t"                                                        \
     "smlabt r7, r6, r4, r7\n\t"                                                            \
     "smlatb r8, r5, r3, " I8 "\n\t"                                                        \
@@ -117,15 +119,22 @@ typedef char dw8_geometry_ok[TCC_ARM_DW8_GROUP == 4 && TCC_ARM_DW8_BLOCK == 6 ? 
     "smlabt r9, r10, r4, r9\n\t"
 #define DW8_S2_LINE3(I7, I8, I9)                                                            \
     "ldr    r5, [r0]\n\t"                                                                  \
-    "ldr    r6, [r0, #16]\n\t"                                                             \
-    "ldr    r10, [r0, #32]\n\t"                                                            \
-    "ldr    r11, [r0, #48]\n\t"                                                            \
+    "ldr    r6, [r0, #4]\n\t"                                                             \
+    "ldr    r10, [r0, #8]\n\t"                                                            \
+    "ldr    r11, [r0, #12]\n\t"                                                            \
     "smlad  r7, r5, r3, " I7 "\n\t"                                                        \
     "smlabt r7, r6, r4, r7\n\t"                                                            \
     "smlad  r8, r6, r3, " I8 "\n\t"                                                        \
     "smlabt r8, r10, r4, r8\n\t"                                                           \
     "smlad  r9, r10, r3, " I9 "\n\t"                                                       \
     "smlabt r9, r11, r4, r9\n\t"
+
+/* One output (r7) of one window line, either stride: o0 = SMLAD(X0, A) + SMLABT(X1, B). */
+#define DW8_LINE1(I7)                                                                       \
+    "ldr    r5, [r0]\n\t"                                                                  \
+    "ldr    r6, [r0, #4]\n\t"                                                              \
+    "smlad  r7, r5, r3, " I7 "\n\t"                                                        \
+    "smlabt r7, r6, r4, r7\n\t"
 
 /* tcc_arm_rq_pos / _zero of one accumulator (mult r3, add r4, shift r5; r1 a temporary) */
 #define DW8_RQ_POS(r)                                                                       \
@@ -144,12 +153,12 @@ typedef char dw8_geometry_ok[TCC_ARM_DW8_GROUP == 4 && TCC_ARM_DW8_BLOCK == 6 ? 
  * only `rest` outputs when the line is not a multiple of 6. About 20 cycles from lane to lane. */
 #define DW8_RUN(LINE, LINE3, STEP)                                                               \
     "push   {r4-r11, lr}\n\t"                                                              \
-    "sub    sp, sp, #52\n\t"                /* the lines */                                \
+    "sub    sp, sp, #56\n\t"                /* the lines */                                \
     "ldm    r1!, {r3-r9}\n\t"                                                              \
     "stm    sp, {r3-r9}\n\t"                                                               \
     "add    r2, sp, #28\n\t"                                                               \
-    "ldm    r1, {r3-r8}\n\t"                                                               \
-    "stm    r2, {r3-r8}\n\t"                                                               \
+    "ldm    r1, {r3-r9}\n\t"                                                               \
+    "stm    r2, {r3-r9}\n\t"                                                               \
     "mov    r2, r0\n\t"                                                                    \
     "ldr    r0, [sp, #28]\n"                                                               \
     "0:\n\t"                               /* a lane's first block */                     \
@@ -194,15 +203,16 @@ typedef char dw8_geometry_ok[TCC_ARM_DW8_GROUP == 4 && TCC_ARM_DW8_BLOCK == 6 ? 
     "ldr    r1, [sp, #24]\n\t"              /* rest */                                     \
     "cmp    r1, #3\n\t"                                                                    \
     "bgt    1b\n\t"                         /* 4 or 5: a block, partly stored */           \
-    "cmp    r1, #0\n\t"                                                                    \
-    "bne    6f\n"                           /* 1..3: a 3-output block */                   \
+    "cmp    r1, #1\n\t"                                                                    \
+    "bgt    6f\n\t"                         /* 2 or 3: a 3-output block */                 \
+    "beq    14f\n"                          /* 1: one output */                            \
     "8:\n\t"                               /* the next lane */                            \
     "ldr    r1, [sp]\n\t"                                                                  \
     "subs   r1, r1, #1\n\t"                                                                \
     "beq    12f\n\t"                                                                       \
     "str    r1, [sp]\n\t"                                                                  \
     "add    r2, r2, #" DW8_STR(TCC_ARM_DW8_JOB_BYTES) "\n\t"                               \
-    "movs   r3, #4\n\t"                                                                    \
+    "ldr    r3, [sp, #52]\n\t"            /* lane_bytes */                              \
     "movs   r1, #1\n"                                                                      \
     "13:\n\t"                              /* in, end += r3; out0, out = out0 + r1 */     \
     "ldr    r0, [sp, #28]\n\t"                                                             \
@@ -230,7 +240,7 @@ typedef char dw8_geometry_ok[TCC_ARM_DW8_GROUP == 4 && TCC_ARM_DW8_BLOCK == 6 ? 
     "ldr    r1, [sp, #44]\n\t"                                                             \
     "b      13b\n"                                                                         \
     "9:\n\t"                                                                               \
-    "add    sp, sp, #52\n\t"                                                               \
+    "add    sp, sp, #56\n\t"                                                               \
     "pop    {r4-r11, pc}\n"                                                                \
     "5:\n\t"                                                                               \
     "ldr    r1, [sp, #24]\n\t"                                                             \
@@ -285,18 +295,41 @@ typedef char dw8_geometry_ok[TCC_ARM_DW8_GROUP == 4 && TCC_ARM_DW8_BLOCK == 6 ? 
     "b      8b\n"                                                                          \
     "10:\n\t"                                                                              \
     DW8_RQ_ZERO("r7") DW8_RQ_ZERO("r8") DW8_RQ_ZERO("r9")                                  \
-    "b      11b\n\t"
+    "b      11b\n"                                                                         \
+    "14:\n\t"                               /* one output (either stride) */               \
+    "ldr    r1, [sp, #16]\n\t"                                                             \
+    "ldr    lr, [r2, #12]\n\t"                                                             \
+    "ldrd   r3, r4, [r2, #16]\n\t"                                                         \
+    DW8_LINE1("lr")                                                                        \
+    "ldr    lr, [sp, #20]\n\t"                                                             \
+    "add    r0, r0, r1\n\t"                                                                \
+    "ldrd   r3, r4, [r2, #24]\n\t"                                                         \
+    DW8_LINE1("r7")                                                                        \
+    "add    r0, r0, lr\n\t"                                                                \
+    "ldrd   r3, r4, [r2, #32]\n\t"                                                         \
+    DW8_LINE1("r7")                                                                        \
+    "ldm    r2, {r3, r4, r5}\n\t"                                                          \
+    "ldr    r6, [sp, #4]\n\t"                                                              \
+    "cmp    r5, #0\n\t"                                                                    \
+    "beq    15f\n\t"                                                                       \
+    DW8_RQ_POS("r7")                                                                       \
+    "strb   r7, [r6]\n\t"                                                                  \
+    "b      8b\n"                                                                          \
+    "15:\n\t"                                                                              \
+    DW8_RQ_ZERO("r7")                                                                      \
+    "strb   r7, [r6]\n\t"                                                                  \
+    "b      8b\n\t"
 
 static __attribute__((naked, noinline)) void dw8_run_s1(__attribute__((unused)) const dw8_job *j,
                                                         __attribute__((unused)) const dw8_line *ln)
 {
-    __asm__ volatile(DW8_RUN(DW8_S1_LINE, DW8_S1_LINE3, "48"));
+    __asm__ volatile(DW8_RUN(DW8_S1_LINE, DW8_S1_LINE3, "12"));
 }
 
 static __attribute__((naked, noinline)) void dw8_run_s2(__attribute__((unused)) const dw8_job *j,
                                                         __attribute__((unused)) const dw8_line *ln)
 {
-    __asm__ volatile(DW8_RUN(DW8_S2_LINE, DW8_S2_LINE3, "96"));
+    __asm__ volatile(DW8_RUN(DW8_S2_LINE, DW8_S2_LINE3, "24"));
 }
 
 #define DW8_RUN_LINE(j, ln, stride) ((stride) == 1 ? dw8_run_s1(j, ln) : dw8_run_s2(j, ln))
@@ -305,7 +338,7 @@ static __attribute__((naked, noinline)) void dw8_run_s2(__attribute__((unused)) 
 static int32_t dw8_el(const uint8_t *q, int32_t e)
 {
     int16_t v;
-    memcpy(&v, q + (e >> 1) * DW8_PAIR_BYTES + 2 * (e & 1), 2);
+    memcpy(&v, q + 2 * e, 2);
     return v;
 }
 
@@ -315,7 +348,7 @@ static void dw8_run_line(const dw8_job *job, const dw8_line *ln, int32_t stride)
     for (int32_t run = 0; run < ln->lines * ln->group; ++run) {
         const int32_t lane = run % ln->group, line = run / ln->group;
         const dw8_job *j = job + lane;
-        const int32_t in_off = 4 * lane + line * (4 * (ln->group - 1) + ln->in_step);
+        const int32_t in_off = ln->lane_bytes * lane + line * (ln->lane_bytes * (ln->group - 1) + ln->in_step);
         const uint8_t *in = ln->in + in_off, *end = ln->end + in_off;
         int8_t *out = ln->out0 + lane + line * (ln->group - 1 + ln->out_step);
         for (;;) {
@@ -371,112 +404,175 @@ static void dw8_setup(const tcc_arm_dw8_s8_params *p, int32_t c, dw8_job *j)
     }
 }
 
-/* What the widening of a line needs besides its source and slot. */
+/* What the widening of lines needs besides their source and first slot. */
 typedef struct {
-    int32_t n;                  /* input elements */
+    int32_t n;                  /* input elements a line */
     int32_t step;               /* bytes between them */
     int32_t pad;                /* the slot element of the first */
     int32_t g;                  /* channels (4: from word loads; fewer: value by value) */
     uint32_t zz;                /* in_zp in both lanes */
-    int32_t lines;              /* dw8_widen4: lines, line_step bytes apart, into consecutive slots */
+    int32_t lines;              /* lines, line_step bytes apart in the input, into consecutive slots */
     int32_t line_step;
-    int32_t slot_words;
+    int32_t line_words;         /* a slot */
+    int32_t lane_words;         /* a channel's plane */
 } dw8_widening;
 
-/* wd->lines input lines (the group's 4 channels at src) into consecutive slots from `slot`: per
- * 2 elements 2 LDR, 4 SXTB16, 4 PKH, 4 STR. */
+/* wd->lines input lines of the group's 4 channels (from src) into consecutive slots of each
+ * channel's plane from `slot` (channel 0's): per 2 elements 2 LDR, 4 SXTB16, 4 PKH, 4 STR. */
 static void dw8_widen4(const dw8_widening *wd, uint32_t *slot, const int8_t *line_src)
 {
-    const int32_t n = wd->n, step = wd->step, pad = wd->pad;
+    const int32_t n = wd->n, step = wd->step, pad = wd->pad, lw = wd->lane_words;
     const uint32_t zz = wd->zz;
-    for (int32_t l = 0; l < wd->lines; ++l, slot += wd->slot_words, line_src += wd->line_step) {
+    for (int32_t l = 0; l < wd->lines; ++l, slot += wd->line_words, line_src += wd->line_step) {
         const int8_t *src = line_src;
-        uint32_t *d = slot + TCC_ARM_DW8_GROUP * (pad >> 1);
+        uint32_t *d = slot + (pad >> 1);
         int32_t e = 0;
         if (pad & 1) {                                  /* (in_zp, x0) */
             const uint32_t v = tcc_ld32(src), s0 = tcc_sxtb16(v), s1 = tcc_sxtb16_ror8(v);
             d[0] = tcc_pkhbt(zz, s0);
-            d[1] = tcc_pkhbt(zz, s1);
-            d[2] = tcc_pkhtb(s0, zz);
-            d[3] = tcc_pkhtb(s1, zz);
-            d += 4;
+            d[lw] = tcc_pkhbt(zz, s1);
+            d[2 * lw] = tcc_pkhtb(s0, zz);
+            d[3 * lw] = tcc_pkhtb(s1, zz);
+            d += 1;
             src += step;
             e = 1;
         }
-        for (; e + 2 <= n; e += 2, d += 4, src += 2 * step) {
+        for (; e + 2 <= n; e += 2, d += 1, src += 2 * step) {
             const uint32_t a = tcc_ld32(src), b = tcc_ld32(src + step);
             const uint32_t ea = tcc_sxtb16(a), eb = tcc_sxtb16(b), oa = tcc_sxtb16_ror8(a), ob = tcc_sxtb16_ror8(b);
             d[0] = tcc_pkhbt(ea, eb);
-            d[1] = tcc_pkhbt(oa, ob);
-            d[2] = tcc_pkhtb(eb, ea);
-            d[3] = tcc_pkhtb(ob, oa);
+            d[lw] = tcc_pkhbt(oa, ob);
+            d[2 * lw] = tcc_pkhtb(eb, ea);
+            d[3 * lw] = tcc_pkhtb(ob, oa);
         }
         if (e < n) {                                    /* (x_last, in_zp) */
             const uint32_t v = tcc_ld32(src), s0 = tcc_sxtb16(v), s1 = tcc_sxtb16_ror8(v);
             d[0] = tcc_pkhbt(s0, zz);
-            d[1] = tcc_pkhbt(s1, zz);
-            d[2] = tcc_pkhtb(zz, s0);
-            d[3] = tcc_pkhtb(zz, s1);
+            d[lw] = tcc_pkhbt(s1, zz);
+            d[2 * lw] = tcc_pkhtb(zz, s0);
+            d[3 * lw] = tcc_pkhtb(zz, s1);
         }
     }
 }
 
-/* The same for g < 4 channels (a group at the end, or group 1), value by value: channel c's
- * element e at int16 8 (e / 2) + 2 c + e % 2 of the slot. */
-static void dw8_widen1(const dw8_widening *wd, uint32_t *slot, const int8_t *src)
+/* `lines` lines (line_step bytes apart) of n values (step bytes apart) from p into the int16
+ * at h (line_words words apart; the same alignment in every line). */
+#if TCC_ARM_HAVE_DSP
+typedef char dw8_widening_ok[offsetof(dw8_widening, step) == 4 && offsetof(dw8_widening, lines) == 20
+                             && offsetof(dw8_widening, line_step) == 24 && offsetof(dw8_widening, line_words) == 28
+                             ? 1 : -1];
+
+/* Per 8 values 8 LDRSB, 4 PKHBT, an STM of 4 (~27 cycles); ~20 cycles a line around it. */
+static __attribute__((naked, noinline)) void dw8_widen_lane(__attribute__((unused)) int16_t *h,
+                                                            __attribute__((unused)) const int8_t *p,
+                                                            __attribute__((unused)) const dw8_widening *wd)
 {
-    const int32_t n = wd->n, step = wd->step, pad = wd->pad, g = wd->g;
-    if (g == 2) {               /* 2 channels of 2 elements: 2 LDRH, an ORR, 2 SXTB16, an STRD */
-        int16_t *h = (int16_t *)(void *)slot;
-        int32_t e = 0;
-        if (pad & 1) {
-            h[2 * TCC_ARM_DW8_GROUP * (pad >> 1) + 1] = src[0];
-            h[2 * TCC_ARM_DW8_GROUP * (pad >> 1) + 3] = src[1];
-            e = 1;
+    __asm__ volatile(
+        "push   {r4-r11, lr}\n\t"
+        "sub    sp, sp, #20\n\t"
+        "ldr    r4, [r2]\n\t"              /* n */
+        "ldr    r3, [r2, #4]\n\t"          /* step */
+        "and    r8, r0, #2\n\t"            /* 2: h is odd, its first value alone */
+        "sub    r4, r4, r8, lsr #1\n\t"
+        "ldr    r9, [r2, #28]\n\t"         /* line_words */
+        "ldr    r10, [r2, #24]\n\t"        /* line_step */
+        "ldr    r11, [r2, #20]\n\t"        /* lines */
+        "lsl    r9, r9, #2\n\t"
+        "add    r12, r3, r3, lsl #1\n\t"   /* 3 step */
+        "stm    sp, {r4, r8, r9, r10, r11}\n\t"
+        "cmp    r11, #0\n\t"
+        "ble    9f\n"
+        "1:\n\t"                           /* a line */
+        "mov    r5, r1\n\t"
+        "mov    r6, r0\n\t"
+        "ldrd   r7, r8, [sp]\n\t"          /* n - odd, odd */
+        "cmp    r8, #0\n\t"
+        "beq    2f\n\t"
+        "ldrsb  r2, [r5]\n\t"
+        "add    r5, r5, r3\n\t"
+        "strh   r2, [r6], #2\n"
+        "2:\n\t"
+        "subs   r7, r7, #8\n\t"
+        "blt    4f\n"
+        "3:\n\t"                           /* 8 values */
+        "ldrsb  r2, [r5]\n\t"
+        "ldrsb  r11, [r5, r3]\n\t"
+        "ldrsb  r4, [r5, r3, lsl #1]\n\t"
+        "ldrsb  lr, [r5, r12]\n\t"
+        "add    r5, r5, r3, lsl #2\n\t"
+        "ldrsb  r8, [r5]\n\t"
+        "pkhbt  r2, r2, r11, lsl #16\n\t"
+        "ldrsb  r11, [r5, r3]\n\t"
+        "pkhbt  r4, r4, lr, lsl #16\n\t"
+        "ldrsb  r10, [r5, r3, lsl #1]\n\t"
+        "ldrsb  lr, [r5, r12]\n\t"
+        "pkhbt  r8, r8, r11, lsl #16\n\t"
+        "pkhbt  r10, r10, lr, lsl #16\n\t"
+        "add    r5, r5, r3, lsl #2\n\t"
+        "stm    r6!, {r2, r4, r8, r10}\n\t"
+        "subs   r7, r7, #8\n\t"
+        "bge    3b\n"
+        "4:\n\t"
+        "adds   r7, r7, #8\n\t"
+        "beq    6f\n"
+        "5:\n\t"                           /* the rest, value by value */
+        "ldrsb  r2, [r5]\n\t"
+        "add    r5, r5, r3\n\t"
+        "strh   r2, [r6], #2\n\t"
+        "subs   r7, r7, #1\n\t"
+        "bne    5b\n"
+        "6:\n\t"
+        "ldrd   r9, r10, [sp, #8]\n\t"     /* line bytes, line_step */
+        "ldr    r11, [sp, #16]\n\t"
+        "add    r0, r0, r9\n\t"
+        "add    r1, r1, r10\n\t"
+        "subs   r11, r11, #1\n\t"
+        "str    r11, [sp, #16]\n\t"
+        "bne    1b\n"
+        "9:\n\t"
+        "add    sp, sp, #20\n\t"
+        "pop    {r4-r11, pc}\n\t");
+}
+#else
+static void dw8_widen_lane(int16_t *h, const int8_t *p, const dw8_widening *wd)
+{
+    const int32_t step = wd->step, odd = ((uintptr_t)h & 2u) != 0;
+    const int32_t n8 = (wd->n - odd) >> 3, rest = (wd->n - odd) & 7;
+    for (int32_t l = wd->lines; l > 0; --l, h += 2 * wd->line_words, p += wd->line_step) {
+        const int8_t *q = p;
+        int16_t *e = h;
+        if (odd) {
+            *e++ = *q;
+            q += step;
         }
-        uint32_t *d = slot + TCC_ARM_DW8_GROUP * ((pad + e) >> 1);
-        const int8_t *p = src + e * step;
-        for (; e + 2 <= n; e += 2, d += TCC_ARM_DW8_GROUP, p += 2 * step) {
-            uint16_t a, b;
-            memcpy(&a, p, 2);
-            memcpy(&b, p + step, 2);
-            const uint32_t w = a | (uint32_t)b << 16;
-            d[0] = tcc_sxtb16(w);
-            d[1] = tcc_sxtb16_ror8(w);
+        uint32_t *d = (uint32_t *)(void *)e;
+        for (int32_t i = n8; i > 0; --i, d += 4, q += 8 * step) {
+            const int8_t *r = q + 4 * step;
+            const uint32_t v0 = (uint32_t)q[0], v1 = (uint32_t)q[step], v2 = (uint32_t)q[2 * step];
+            const uint32_t v3 = (uint32_t)q[3 * step], v4 = (uint32_t)r[0], v5 = (uint32_t)r[step];
+            const uint32_t v6 = (uint32_t)r[2 * step], v7 = (uint32_t)r[3 * step];
+            d[0] = tcc_pkhbt(v0, v1);
+            d[1] = tcc_pkhbt(v2, v3);
+            d[2] = tcc_pkhbt(v4, v5);
+            d[3] = tcc_pkhbt(v6, v7);
         }
-        if (e < n) {
-            int16_t *q = (int16_t *)(void *)d;
-            q[0] = p[0];
-            q[2] = p[1];
+        e = (int16_t *)(void *)d;
+        for (int32_t i = rest; i > 0; --i, q += step) {
+            *e++ = *q;
         }
-        return;
     }
-    for (int32_t c = 0; c < g; ++c) {
-        int16_t *q = (int16_t *)(void *)slot + 2 * TCC_ARM_DW8_GROUP * (pad >> 1) + (pad & 1) + 2 * c;
-        const int8_t *p = src + c;
-        int32_t e = 0;
-        if (pad & 1) {
-            *q = *p;
-            q += 2 * TCC_ARM_DW8_GROUP - 1;
-            p += step;
-            e = 1;
-        }
-        for (; e + 2 <= n; e += 2, q += 2 * TCC_ARM_DW8_GROUP, p += 2 * step) {
-            const int16_t v0 = p[0], v1 = p[step];
-            q[0] = v0;
-            q[1] = v1;
-        }
-        if (e < n) {
-            *q = *p;
-        }
+}
+#endif
+
+/* The same for g < 4 channels (group 2 or 1, or a group at the end): channel by channel. */
+static void dw8_widen1(const dw8_widening *wd, uint32_t *slot, const int8_t *line_src)
+{
+    for (int32_t c = 0; c < wd->g; ++c) {
+        dw8_widen_lane((int16_t *)(void *)(slot + c * wd->lane_words) + wd->pad, line_src + c, wd);
     }
 }
 
 #define DW8_WIDEN(wd, slot, src) ((wd)->g == TCC_ARM_DW8_GROUP ? dw8_widen4(wd, slot, src) : dw8_widen1(wd, slot, src))
-
-/* Where line slot q starts: its group's channels' lines in lanes group * (q % (4 / group)) on of
- * slot q / (4 / group) (slot_shift = log2(4 / group), lane_mask = 4 / group - 1). */
-#define DW8_SLOT(q) (plane + ((q) >> slot_shift) * slot_words + ((q) & lane_mask) * group)
 
 /* The activation range over `lines` output lines of `lanes` channels from out. */
 static void dw8_clamp(const tcc_arm_dw8_s8_params *p, int8_t *out, int32_t lanes, int32_t lines, int32_t line_step,
@@ -504,16 +600,14 @@ TCC_ARM_INLINE void dw8(const tcc_arm_dw8_s8_params *p, const int8_t *in, int8_t
     const int32_t line_step_out = (t ? 1 : p->out_w) * c_all;
     const int32_t n_pix = p->out_h * p->out_w;
     const int32_t slots = ring ? 4 : p->lines;      /* the ring's slot 3: the padding */
-    const int32_t slot_words = len / 2 * TCC_ARM_DW8_GROUP;
+    const int32_t line_words = len / 2, lane_words = slots * line_words;
     const int32_t full_bytes = n_out / TCC_ARM_DW8_BLOCK * TCC_ARM_DW8_BLOCK / 2 * DW8_PAIR_BYTES * s;
 #if TCC_ARM_HAVE_DSP
-    dw8_job *job = (dw8_job *)scratch;                      /* the group's jobs, then the plane */
+    dw8_job *job = (dw8_job *)scratch;                      /* the group's jobs, then the planes */
 #else
     dw8_job job[TCC_ARM_DW8_GROUP];
 #endif
     uint32_t *plane = (uint32_t *)scratch + group * TCC_ARM_DW8_JOB_BYTES / 4;
-    const int32_t slot_shift = group == TCC_ARM_DW8_GROUP ? 0 : group == 2 ? 1 : 2, lane_mask = (1 << slot_shift) - 1;
-    const int32_t plane_words = ((slots + lane_mask) >> slot_shift) * slot_words;
     dw8_widening wd;
     wd.n = t ? p->in_h : p->in_w;
     wd.step = (t ? p->in_w : 1) * c_all;
@@ -521,81 +615,64 @@ TCC_ARM_INLINE void dw8(const tcc_arm_dw8_s8_params *p, const int8_t *in, int8_t
     wd.zz = (uint32_t)(uint16_t)p->in_zp * 0x10001u;
     wd.lines = 1;
     wd.line_step = line_step_in;
-    wd.slot_words = slot_words;
+    wd.line_words = line_words;
+    wd.lane_words = lane_words;
     dw8_line ln;
     ln.st = (t ? p->out_w : 1) * c_all;
     ln.rest = n_out % TCC_ARM_DW8_BLOCK;
-    for (int32_t i = 0; i < plane_words; ++i) {
+    ln.lane_bytes = 4 * lane_words;
+    for (int32_t i = 0; i < group * lane_words; ++i) {
         plane[i] = wd.zz;              /* the border; the inside is overwritten per line */
-    }
-    uint32_t *rs[4];                   /* the ring's slots */
-    for (int32_t q = 0; q < 4; ++q) {
-        rs[q] = DW8_SLOT(q);
     }
     for (int32_t b = 0; b < p->batches; ++b) {
         const int8_t *img = in + b * p->in_h * p->in_w * c_all;
         int8_t *img_out = out + b * n_pix * c_all;
         for (int32_t c0 = 0; c0 < c_all; c0 += group) {
-            wd.g = ln.lanes = TCC_ARM_MIN(group, c_all - c0);
+            wd.g = ln.lanes = ln.group = TCC_ARM_MIN(group, c_all - c0);
             for (int32_t k = 0; k < ln.lanes; ++k) {
                 dw8_setup(p, c0 + k, &job[k]);
             }
-            ln.group = ln.lanes;
-            ln.lines = 1;
-            if (!ring && wd.g == TCC_ARM_DW8_GROUP) {   /* the whole plane first, all in one run */
+            if (!ring) {   /* the whole planes first (any whole-pixel overlap is safe), one run */
+                const int32_t line_bytes = 4 * line_words;
                 wd.lines = lines_in;
-                dw8_widen4(&wd, DW8_SLOT(pad_line), img + c0);
-                wd.lines = 1;
-            } else if (!ring) {    /* the whole plane first: any whole-pixel overlap is safe */
-                for (int32_t y = 0; y < lines_in; ++y) {
-                    DW8_WIDEN(&wd, DW8_SLOT(y + pad_line), img + y * line_step_in + c0);
+                DW8_WIDEN(&wd, plane + pad_line * line_words, img + c0);
+                ln.lines = lines_out;
+                ln.in_step = s * line_bytes - ln.lane_bytes * (ln.lanes - 1);
+                ln.out_step = line_step_out - (ln.lanes - 1);
+                ln.out = ln.out0 = img_out + c0;
+                ln.in = (const uint8_t *)plane;
+                ln.end = ln.in + full_bytes;
+                ln.d1 = ln.d12 = line_bytes;
+                DW8_RUN_LINE(job, &ln, s);
+                if (clamp) {
+                    dw8_clamp(p, img_out + c0, ln.lanes, lines_out, line_step_out, n_out, ln.st);
                 }
+                continue;
             }
-            if (!ring) {
-                if (group == TCC_ARM_DW8_GROUP) {       /* lines evenly spaced: all in one run */
-                    const int32_t line_bytes = 4 * slot_words;
-                    ln.lines = lines_out;
-                    ln.in_step = s * line_bytes - 4 * (ln.lanes - 1);
-                    ln.out_step = line_step_out - (ln.lanes - 1);
-                    ln.out = ln.out0 = img_out + c0;
-                    ln.in = (const uint8_t *)plane;
-                    ln.end = ln.in + full_bytes;
-                    ln.d1 = ln.d12 = line_bytes;
-                    DW8_RUN_LINE(job, &ln, s);
-                    if (clamp) {
-                        dw8_clamp(p, img_out + c0, ln.lanes, lines_out, line_step_out, n_out, ln.st);
-                    }
-                    continue;
-                }
-            }
-            int32_t next = 0, qn = 0;       /* the ring: the next plane line to widen, its slot */
-            int32_t q0 = 0;                 /* the ring: the slot of line ol * s */
+            /* the ring: widen the lines before their first use (line l in slot l % 3; the
+             * padding lines read slot 3), one run per output line */
+            int32_t next = 0, qn = 0;       /* the next plane line to widen, its slot */
+            int32_t q0 = 0;                 /* the slot of line ol * s */
+            wd.lines = ln.lines = 1;
             for (int32_t ol = 0; ol < lines_out; ++ol) {
                 const int32_t l0 = ol * s;
-                const uint8_t *r[3];
-                if (ring) {        /* widen the lines before their first use; the padding: slot 3 */
-                    for (; next <= l0 + 2; ++next, qn = qn == 2 ? 0 : qn + 1) {
-                        const uint32_t y = (uint32_t)(next - pad_line);
-                        if (y < (uint32_t)lines_in) {
-                            DW8_WIDEN(&wd, rs[qn], img + (int32_t)y * line_step_in + c0);
-                        }
-                    }
-                    const uint32_t y = (uint32_t)(l0 - pad_line), n_in = (uint32_t)lines_in;
-                    const int32_t q1 = q0 == 2 ? 0 : q0 + 1, q2 = q1 == 2 ? 0 : q1 + 1;
-                    r[0] = (const uint8_t *)rs[y < n_in ? q0 : 3];
-                    r[1] = (const uint8_t *)rs[y + 1 < n_in ? q1 : 3];
-                    r[2] = (const uint8_t *)rs[y + 2 < n_in ? q2 : 3];
-                    q0 = s == 1 ? q1 : q2;
-                } else {
-                    for (int32_t k = 0; k < 3; ++k) {
-                        r[k] = (const uint8_t *)DW8_SLOT(l0 + k);
+                for (; next <= l0 + 2; ++next, qn = qn == 2 ? 0 : qn + 1) {
+                    const uint32_t y = (uint32_t)(next - pad_line);
+                    if (y < (uint32_t)lines_in) {
+                        DW8_WIDEN(&wd, plane + qn * line_words, img + (int32_t)y * line_step_in + c0);
                     }
                 }
+                const uint32_t y = (uint32_t)(l0 - pad_line), n_in = (uint32_t)lines_in;
+                const int32_t q1 = q0 == 2 ? 0 : q0 + 1, q2 = q1 == 2 ? 0 : q1 + 1;
+                const uint8_t *r0 = (const uint8_t *)(plane + (y < n_in ? q0 : 3) * line_words);
+                const uint8_t *r1 = (const uint8_t *)(plane + (y + 1 < n_in ? q1 : 3) * line_words);
+                const uint8_t *r2 = (const uint8_t *)(plane + (y + 2 < n_in ? q2 : 3) * line_words);
+                q0 = s == 1 ? q1 : q2;
                 ln.out = ln.out0 = img_out + ol * line_step_out + c0;
-                ln.in = r[0];
-                ln.end = r[0] + full_bytes;
-                ln.d1 = (int32_t)(r[1] - r[0]);
-                ln.d12 = (int32_t)(r[2] - r[1]);
+                ln.in = r0;
+                ln.end = r0 + full_bytes;
+                ln.d1 = (int32_t)(r1 - r0);
+                ln.d12 = (int32_t)(r2 - r1);
                 DW8_RUN_LINE(job, &ln, s);
                 if (clamp) {
                     dw8_clamp(p, ln.out0, ln.lanes, 1, 0, n_out, ln.st);

@@ -7,18 +7,19 @@
  * multiplier, the scaled bias.
  *
  * Channels in groups of 4 (or 2, 1, see Scratch): the input lines (rows, or columns when
- * transposed) of a group are widened into the scratch as int16 pair words with in_zp around them
- * (the border is filled once per call), one word load of 4 channels giving 4 pair words (SXTB16,
- * PKHBT/PKHTB), the lanes' words of an element pair side by side (so a line's pair words are 16
- * bytes apart): all the lines (`lines` slots) first or, with `ring`, each just before the first
+ * transposed) of a group are widened into the scratch, each channel into its own plane of int16
+ * pair words (element pairs (x0, x1), (x2, x3), ... 4 bytes apart) with in_zp around them (the
+ * border is filled once per call), one word load of 4 channels giving 4 pair words (SXTB16,
+ * PKHBT/PKHTB): all the lines (`lines` slots) first or, with `ring`, each just before the first
  * output line that needs it into a ring of 3 slots (line l in slot l % 3; the padding lines read
- * slot 3). Each output line of each channel is computed 6 outputs at a time (3 for a short end)
- * from its 3 window lines: per window line the taps' pair words A = (w0, w1) and B = (w1, w2)
+ * slot 3). Each output line of each channel is computed 6 outputs at a time (a last 2 or 3 as 3,
+ * a last one alone) from its 3 window lines: per window line the taps' pair words A = (w0, w1) and B = (w1, w2)
  * (times 2^(left+1), unpacked per channel) and the input pair words X0 = (x0, x1), X1 = (x2, x3):
  *   stride 1: o0 += SMLAD(X0, A) + SMLABT(X1, B)   o1 += SMLATB(X0, A) + SMLAD(X1, B)
  *             o2 += SMLAD(X1, A) + SMLABT(X2, B)   ...            (words X0..X3)
  *   stride 2: ok += SMLAD(Xk, A) + SMLABT(Xk+1, B)                (words X0..X6)
- * then the exact requantization of tcc_arm.h (tcc_arm_rq) per output.
+ * then the exact requantization of tcc_arm.h (tcc_arm_rq) per output. The whole plane: all the
+ * group's output lines in one asm call; the ring: one call per output line.
  *
  * Constants (tinycc/variants/arm_dw8.py: pack):
  *   taps   [channels][TCC_ARM_DW8_TAP_BYTES] int8: the 9 taps w[k][j] (k-major), where w[k][j]
@@ -29,11 +30,8 @@
  *          channel (mult 0) its output value (its taps are then 0)
  *
  * Scratch (TCC_ARM_DW8_SCRATCH; tinycc/variants/arm_dw8.py: geometry, scratch_bytes): the group's
- * unpacked constants (TCC_ARM_DW8_JOB_BYTES per channel), then the slots (`lines`, or with `ring`
- * 3 and one holding in_zp) of line_len / 2 element pairs of 4 lanes' int16 pair words (16 bytes a
- * pair). Group 4: a slot holds one line of the group's 4 channels (widened from word loads).
- * Group 2 (half the RAM) and 1 (a quarter): a slot holds 2 lines of 2 channels, or 4 lines of one
- * (widened value by value); slot q is lanes group * (q % (4 / group)) on of slot q / (4 / group).
+ * unpacked constants (TCC_ARM_DW8_JOB_BYTES per channel), then per channel of the group its plane:
+ * `lines` slots (with `ring` 3 and one holding in_zp) of line_len int16.
  *
  * Write order: group of channels by group. Whole plane: the group's input is all read before
  * any output of the group is written, so (one batch) the output may lie on the input at any offset
@@ -53,9 +51,9 @@
 #define TCC_ARM_DW8_GROUP 4             /* channels widened together */
 #define TCC_ARM_DW8_BLOCK 6             /* outputs computed together along a line */
 #define TCC_ARM_DW8_JOB_BYTES 40        /* one channel's unpacked constants (tcc_arm_dw8.c) */
-/* the group's jobs, then its slots (4 / group line slots a slot) */
+/* the group's jobs, then its channels' planes */
 #define TCC_ARM_DW8_SCRATCH(group, slots, line_len)                                          \
-    ((group) * TCC_ARM_DW8_JOB_BYTES + 8 * (((slots) * (group) + 3) / 4) * (line_len))
+    ((group) * (TCC_ARM_DW8_JOB_BYTES + 2 * (slots) * (line_len)))
 
 typedef struct {
     int32_t batches, in_h, in_w, channels;
@@ -67,7 +65,7 @@ typedef struct {
     int32_t transposed;             /* 1: lines are columns */
     int32_t lines, line_len;        /* the widened plane: lines of line_len int16 (even) */
     int32_t ring;                   /* 1: a ring of 3 line slots instead of the whole plane */
-    int32_t group;                  /* channels a time: 4, 2 or 1 (a slot holds 4 / group lines) */
+    int32_t group;                  /* channels a time: 4, 2 or 1 (each its own plane) */
     const int8_t *taps;
     const int32_t *mult;
     const int32_t *bias;
