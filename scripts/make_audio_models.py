@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -87,9 +88,9 @@ def rnn(x):
 
 
 def conv1d(x):
-    e1 = K.layers.Conv1D(8, 5, strides=2, padding="same", activation="elu")(x)
-    e2 = K.layers.Conv1D(16, 5, strides=2, padding="same", activation="elu")(e1)
-    d1 = K.layers.Conv1DTranspose(8, 5, strides=2, padding="same", activation="elu")(e2)
+    e1 = K.layers.Conv1D(8, 5, strides=2, padding="same", activation="relu")(x)
+    e2 = K.layers.Conv1D(16, 5, strides=2, padding="same", activation="relu")(e1)
+    d1 = K.layers.Conv1DTranspose(8, 5, strides=2, padding="same", activation="relu")(e2)
     d1 = K.layers.Add()([d1, e1])
     return K.layers.Conv1DTranspose(1, 5, strides=2, padding="same", activation="tanh")(d1)
 
@@ -148,7 +149,16 @@ def main() -> None:
         return
     rng = np.random.default_rng(7)
     s = Stream(rng)
-    data = _convert(s.__call__, [tf.TensorSpec([1, 8], tf.float32)], None, "int8", rng, resource=True)
+    with tempfile.TemporaryDirectory() as d:      # variables convert through a SavedModel
+        spec = tf.TensorSpec([1, 8], tf.float32)
+        tf.saved_model.save(s, d, signatures=s.__call__.get_concrete_function(spec))
+        conv = tf.lite.TFLiteConverter.from_saved_model(d)
+        conv.experimental_enable_resource_variables = True
+        conv.optimizations = [tf.lite.Optimize.DEFAULT]
+        conv.representative_dataset = lambda: ([rng.standard_normal((1, 8)).astype(np.float32)] for _ in range(40))
+        conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        conv.inference_input_type = conv.inference_output_type = tf.int8
+        data = conv.convert()
     (out / "stream_var_int8.tflite").write_bytes(data)
     print("stream_var_int8", len(data), "bytes")
 
