@@ -8,7 +8,10 @@ used to tune tinycc: they are the "models no one here has seen" of issue 15, run
     lstm_last_int8       two stacked LSTMs, the second returning only the last step: int8
     lstm_f32             one LSTM(10) + Dense, float32 (no quantization)
     gru_int8             GRU(8) (the converter makes it a WHILE loop over the time steps): int8
-    rnn_f32              SimpleRNN(8), float32 (a WHILE loop too)
+    rnn_f32              SimpleRNN(8), float32 (a WHILE loop too, writing each step into a
+                         TensorList: SLICE sizes from the loop counter)
+    rnn_last_f32/int8    SimpleRNN(16) returning the last step: a WHILE loop whose body holds
+                         the cell's FULLY_CONNECTEDs
     conv1d_16x8          a SEANet-like 1-D conv encoder/decoder (Conv1D, Conv1DTranspose, skip ADD)
                          with int16 activations and int8 weights (16x8)
     dscnn_16x8           a small DS-CNN keyword model, 16x8
@@ -87,6 +90,10 @@ def rnn(x):
     return K.layers.Dense(3)(K.layers.SimpleRNN(8, return_sequences=True)(x))
 
 
+def rnn_last(x):
+    return K.layers.Dense(3)(K.layers.SimpleRNN(16)(x))
+
+
 def conv1d(x):
     e1 = K.layers.Conv1D(8, 5, strides=2, padding="same", activation="relu")(x)
     e2 = K.layers.Conv1D(16, 5, strides=2, padding="same", activation="relu")(e1)
@@ -126,6 +133,8 @@ MODELS = {
     "lstm_f32": (lstm_f32, (1, 5, 6), "float"),
     "gru_int8": (gru, (1, 5, 6), "int8"),
     "rnn_f32": (rnn, (1, 5, 4), "float"),
+    "rnn_last_f32": (rnn_last, (1, 6, 12), "float"),
+    "rnn_last_int8": (rnn_last, (1, 6, 12), "int8"),
     "conv1d_16x8": (conv1d, (1, 64, 1), "16x8"),
     "dscnn_16x8": (dscnn, (1, 25, 10, 1), "16x8"),
 }
