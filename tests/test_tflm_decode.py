@@ -9,6 +9,7 @@ import pytest
 from tinycc import driver, ir
 from tinycc.errors import TinyccError
 from tinycc.testing import models_compress as MC
+from tinycc.testing import models_control
 from tinycc.testing import tflm_decode_models as TD
 
 from .conftest import needs_qemu
@@ -52,6 +53,17 @@ def test_decode_in_qemu(tmp_path):
     plain = MC.single(np.random.default_rng(4), "fc", (1, 64), 16, clusters=4)
     codes = _check(tmp_path, TD.compress(plain, bias=True), samples=2, mode="qemu")
     assert [c.encoding[:8] for c in codes.values()] == ["palette2"]
+
+
+def test_decode_in_a_while_body(tmp_path):
+    """The recurrent cell's FC weights compressed inside the WHILE body (subgraph 2; 51 values
+    each: 6-bit indices, so plain constants): the body's DECODE ops are read too, bit-exact with
+    TFLite Micro running the compressed model."""
+    model = TD.compress(models_control.while_rnn_model(steps=4, features=16, units=8), subgraph=2)
+    _check(tmp_path, model, samples=3)
+    body = driver.compile_graph(model).graph["subgraphs"][2]
+    kinds = [ir.op(body, n).kind for n in ir.ops_in_order(body)]
+    assert kinds.count("FULLY_CONNECTED") == 2 and "TFLM_DECODE" not in kinds and not body.graph["tflm_lut"]
 
 
 @pytest.mark.parametrize("decode_type, name", [(1, "Huffman"), (2, "pruning"), (200, "custom (200)")])

@@ -94,7 +94,8 @@ def _graph(m: flatbuffer.RawModel, name: str, label: str = "", decoded: dict | N
     g = nx.DiGraph(name="model", source=name)
     consts, int4 = set(), set()
     decoded = decoded or {}
-    luts = {**_luts(m), **{i: d.lut for i, d in decoded.items() if d.lut is not None}}
+    luts = {**(_luts(m) if not label else {}),    # COMPRESSION_METADATA describes subgraph 0 only
+            **{i: d.lut for i, d in decoded.items() if d.lut is not None}}
     for t in m.tensors:
         if t.index in leave_out:
             continue
@@ -158,12 +159,12 @@ def _load_subgraphs(g: nx.DiGraph, m: flatbuffer.RawModel, name: str) -> None:
                 if k in subs:
                     continue
                 try:
-                    sub = flatbuffer.read_subgraph(m, k)
+                    sub, decoded, encoded = tflm_decode.resolve(flatbuffer.read_subgraph(m, k))
                     model_checks.check_subgraph(sub)
                     for i in (*sub.inputs, *sub.outputs):
                         if not 0 <= i < len(sub.tensors):
                             raise TinyccError(f"subgraph {k} input/output tensor index {i} out of range")
-                    sg = _graph(sub, name, f"sg{k}_")
+                    sg = _graph(sub, name, f"sg{k}_", decoded=decoded, leave_out=encoded)
                 except TinyccError as e:
                     if e.op_index is not None:    # an operator of subgraph k: say so
                         e.op_kind = f"{e.op_kind or '?'} in subgraph {k}"

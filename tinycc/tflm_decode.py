@@ -17,7 +17,8 @@ DECODE Common Metadata (DCM):
 and the encoded bytes are the indices of the decoded tensor's elements, in their order, each
 ``bit width`` bits, most significant bit first (zero bits pad the last byte).
 
-``resolve`` takes the DECODE ops out of subgraph 0 before the frontend reads it: each decoded
+``resolve`` takes the DECODE ops out of a subgraph (0, or one IF/WHILE runs) before the frontend
+reads it: each decoded
 tensor becomes a constant holding the decoded values, and the encoded and ancillary tensors go
 (nothing else reads them). A LUT tensor whose every reader takes it as the int8 weights of a
 CONV_2D, DEPTHWISE_CONV_2D or FULLY_CONNECTED with int8 activations, with indices of at most 4
@@ -28,8 +29,7 @@ as TFLite Micro decodes it into RAM before each use.
 
 Huffman and pruning DECODE data are refused in one line: the installed tflite-micro compressor
 cannot write them (its Huffman and pruning plugins are stubs), so there is no model to check a
-reader against TFLite Micro. DECODE inside the subgraphs of IF/WHILE is refused the same way as
-any op tinycc does not know there.
+reader against TFLite Micro.
 """
 from __future__ import annotations
 

@@ -59,8 +59,8 @@ def run_pipeline(g: nx.DiGraph, passes: list[Pass] = PIPELINE, verify: bool = Fa
     return g
 
 
-SUBGRAPH_OWN = ("inputs", "outputs", "dynamic_dims", "subgraphs", "subgraph_order", "plan",
-                "flash_room", "flash_spent", "ram_budget")
+SUBGRAPH_OWN = ("inputs", "outputs", "dynamic_dims", "int4", "tflm_lut", "subgraphs", "subgraph_order",
+                "plan", "flash_room", "flash_spent", "ram_budget")    # facts of each graph's own tensors
 
 
 def compile_subgraphs(g: nx.DiGraph, passes: list[Pass] = PIPELINE, verify: bool = False) -> int:

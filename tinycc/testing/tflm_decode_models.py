@@ -29,12 +29,13 @@ def _lut_spec(model, sg, t: int, bits: int | None):
     return max(need, bits or need), mode
 
 
-def compress(model: bytes, bits: int | None = None, bias: bool = False) -> bytes:
-    """``model`` with its conv/FC weights (and biases) LUT-compressed by tflite-micro's compressor."""
+def compress(model: bytes, bits: int | None = None, bias: bool = False, subgraph: int = 0) -> bytes:
+    """``model`` with the conv/FC weights (and biases) of subgraph ``subgraph`` LUT-compressed by
+    tflite-micro's compressor."""
     from tflite_micro.tensorflow.lite.micro.compression import SpecBuilder
     from tflite_micro.tensorflow.lite.micro.compression import compress as tflm_compress
     m = tflite.Model.GetRootAsModel(model, 0)
-    sg = m.Subgraphs(0)
+    sg = m.Subgraphs(subgraph)
     sb, seen = SpecBuilder(), set()
     for i in range(sg.OperatorsLength()):
         op = sg.Operators(i)
@@ -46,7 +47,7 @@ def compress(model: bytes, bits: int | None = None, bias: bool = False) -> bytes
                 continue
             seen.add(t)
             width, mode = _lut_spec(m, sg, t, bits)
-            sb.add_tensor(0, t).with_lut(width, mode)
+            sb.add_tensor(subgraph, t).with_lut(width, mode)
     with warnings.catch_warnings():      # a bias's value tables may outweigh its int32 values: expected
         warnings.simplefilter("ignore", UserWarning)
         return bytes(tflm_compress(model, sb.build()))
