@@ -66,11 +66,22 @@ def test_decode_in_a_while_body(tmp_path):
     assert kinds.count("FULLY_CONNECTED") == 2 and "TFLM_DECODE" not in kinds and not body.graph["tflm_lut"]
 
 
-@pytest.mark.parametrize("decode_type, name", [(1, "Huffman"), (2, "pruning"), (200, "custom (200)")])
+def test_decode_pruning(tmp_path):
+    """A FULLY_CONNECTED whose 75 %-zero weights come from a pruning DECODE op: decoded at compile
+    time into int8 constants (which the sparse kernels then take), bit-exact with TFLite Micro
+    running the pruned model."""
+    model = TD.pruned_fc_model(np.random.default_rng(6))
+    _check(tmp_path, model, samples=3)
+    g = driver.compile_graph(model)
+    (w,) = [ir.tensor(g, ir.op(g, n).inputs[1]) for n in ir.ops_in_order(g)]
+    assert (w.data == 0).mean() > 0.7 and not g.graph["tflm_lut"]
+
+
+@pytest.mark.parametrize("decode_type, name", [(1, "Huffman"), (200, "custom (200)")])
 def test_other_decode_types_refused(decode_type, name):
     plain = MC.single(np.random.default_rng(2), "fc", (1, 40), 9, clusters=4)
     model = TD.with_decode_type(TD.compress(plain), decode_type)
     with pytest.raises(TinyccError) as e:
         driver.compile_graph(model)
     msg = str(e.value)
-    assert f"DECODE type {name} is not supported (LUT is)" in msg and "TFLM_DECODE" in msg and "\n" not in msg
+    assert f"DECODE type {name} is not supported (LUT and pruning are)" in msg and "TFLM_DECODE" in msg and "\n" not in msg

@@ -15,21 +15,27 @@ DECODE Common Metadata (DCM):
                 byte 16 on: the tables, one per channel, ``stride`` values of the decoded type
 
 and the encoded bytes are the indices of the decoded tensor's elements, in their order, each
-``bit width`` bits, most significant bit first (zero bits pad the last byte).
+``bit width`` bits, most significant bit first (zero bits pad the last byte). Pruning
+(TFLite Micro's decode_state_prune; byte 4 its version, 1): the encoded bytes are one bit per element, most significant
+first, 1 for the next value of the table that follows the DCM (values of the decoded type; float32
+as its bits), 0 for the zero point (the element's channel's, per-channel int8 along the quantized
+dimension, 0 or the last; else the tensor's).
 
 ``resolve`` takes the DECODE ops out of a subgraph (0, or one IF/WHILE runs) before the frontend
 reads it: each decoded
 tensor becomes a constant holding the decoded values, and the encoded and ancillary tensors go
-(nothing else reads them). A LUT tensor whose every reader takes it as the int8 weights of a
+(nothing else reads them). Pruned tensors are decoded into plain constants: their zeros are
+what the sparse kernels skip (tinycc/variants/sparse.py), where they win. A LUT tensor whose every reader takes it as the int8 weights of a
 CONV_2D, DEPTHWISE_CONV_2D or FULLY_CONNECTED with int8 activations, with indices of at most 4
 bits, is also entered as a ``tflm_lut.Lut``, like the older COMPRESSION_METADATA form: then
 ``passes.compress_weights`` keeps it a palette (tinycc/compress.py), never int8 in flash. Any other
 LUT tensor (a bias, a constant of another op, 5-7-bit indices) is decoded into a plain constant,
 as TFLite Micro decodes it into RAM before each use.
 
-Huffman and pruning DECODE data are refused in one line: the installed tflite-micro compressor
-cannot write them (its Huffman and pruning plugins are stubs), so there is no model to check a
-reader against TFLite Micro.
+Huffman and custom DECODE data are refused in one line: the installed tflite-micro compressor
+cannot write Huffman data (its plugin is a stub), so there is no model to check a reader against
+TFLite Micro (its pruning plugin is a stub too: tests/test_tflm_decode.py writes pruned models
+itself, and the installed TFLite Micro runs them).
 """
 from __future__ import annotations
 
@@ -46,7 +52,8 @@ from .tflm_lut import Lut, unpack_msb
 
 CUSTOM_CODE = "TFLM_DECODE"
 DCM_BYTES = 16
-DECODE_TYPES = {0: "LUT", 1: "Huffman", 2: "pruning"}
+LUT, HUFFMAN, PRUNING = 0, 1, 2
+DECODE_TYPES = {LUT: "LUT", HUFFMAN: "Huffman", PRUNING: "pruning"}
 PER_TENSOR_AXIS = 15
 
 
@@ -107,9 +114,11 @@ def _decode(m: RawModel, enc, anc, t) -> tuple[np.ndarray, int, int, int]:
         raise TinyccError(f"ancillary data of {len(meta)} bytes, shorter than its {DCM_BYTES}-byte header",
                           tensor=anc.name)
     kind = meta[0]
-    if kind != 0:
+    if kind not in (LUT, PRUNING):
         name = DECODE_TYPES.get(kind, f"custom ({kind})" if kind >= 128 else f"reserved ({kind})")
-        raise TinyccError(f"DECODE type {name} is not supported (LUT is)", tensor=t.name)
+        raise TinyccError(f"DECODE type {name} is not supported (LUT and pruning are)", tensor=t.name)
+    if kind == PRUNING:
+        return _pruned(raw, meta, t), 8, len(raw), len(meta)
     if meta[1] != 1 or meta[4] != 1:
         raise TinyccError(f"DECODE LUT version {meta[1]}.{meta[4]} is not supported (1.1 is)", tensor=t.name)
     if t.dtype not in NUMPY_DTYPES or t.dtype == "int4":
@@ -140,6 +149,45 @@ def _decode(m: RawModel, enc, anc, t) -> tuple[np.ndarray, int, int, int]:
                              shape).ravel()
     values = tables[ch * stride + idx].reshape(shape).astype(NUMPY_DTYPES[t.dtype])
     return values, bits, len(raw), len(meta)
+
+
+def _pruned(raw: bytes, meta: bytes, t) -> np.ndarray:
+    """The values of pruned tensor ``t``: its table's values where its mask bit is 1, else the
+    zero point of the element's channel."""
+    if meta[1] != 1 or meta[4] != 1:
+        raise TinyccError(f"DECODE pruning version {meta[1]}.{meta[4]} is not supported (1.1 is)", tensor=t.name)
+    if t.dtype not in ("int8", "int16", "int32", "int64", "float32", "bool"):
+        raise TinyccError(f"DECODE pruning into a {t.dtype} tensor is not supported", tensor=t.name)
+    shape = tuple(t.shape)
+    count = int(np.prod(shape, dtype=np.int64))
+    if len(raw) * 8 < count:
+        raise TinyccError(f"{len(raw)} encoded bytes hold fewer than the tensor's {count} mask bits", tensor=t.name)
+    mask = unpack_msb(raw, 1, count).astype(bool)
+    dtype = NUMPY_DTYPES[t.dtype]
+    itemsize = np.dtype(dtype).itemsize
+    n = int(mask.sum())
+    table = np.frombuffer(meta[DCM_BYTES:DCM_BYTES + n * itemsize], dtype)
+    if table.size < n:
+        raise TinyccError(f"the ancillary data holds {table.size} values, the mask keeps {n}", tensor=t.name)
+    zp = np.zeros(count, dtype)
+    q = t.quant
+    if q is not None and len(q.zero_point):
+        zps = np.asarray(q.zero_point, np.int64)
+        if zps.size > 1 and t.dtype == "int8":
+            axis = q.axis
+            if axis not in (0, len(shape) - 1) or zps.size != shape[axis]:
+                raise TinyccError(f"DECODE pruning with {zps.size} zero points along dimension {axis}", tensor=t.name)
+            ch = np.broadcast_to(np.arange(zps.size).reshape([-1 if k == axis else 1 for k in range(len(shape))]),
+                                 shape).ravel()
+            zp = zps[ch].astype(dtype)
+        elif t.dtype in ("int8", "int16"):
+            if zps[0] != 0 and t.dtype != "int8":
+                raise TinyccError("DECODE pruning: a zero point other than 0 (TFLite Micro refuses it)",
+                                  tensor=t.name)
+            zp[:] = zps[0]
+    out = zp.copy()
+    out[mask] = table
+    return out.reshape(shape)
 
 
 def _palette_lut(m: RawModel, readers_ops, i: int, lut: Lut) -> Lut | None:

@@ -63,3 +63,27 @@ def with_decode_type(model: bytes, decode_type: int) -> bytes:
     data[0] = decode_type
     t.buffer.data = bytes(data)
     return bytes(m.build())
+
+
+def pruned_fc_model(rng: np.random.Generator, depth: int = 64, units: int = 16, sparsity: float = 0.75) -> bytes:
+    """A FULLY_CONNECTED whose int8 weights (per-channel scales, ``sparsity`` of them 0) come from
+    a DECODE op of TFLite Micro's pruning type, written here as decode_state_prune reads it (the
+    installed compressor's pruning plugin is a stub): a mask bit per weight, most significant bit
+    first, 1 for the next value of the table after the 16-byte DECODE header."""
+    from .tflite_writer import ModelBuilder
+    w = rng.integers(-127, 128, (units, depth))
+    w[rng.random(w.shape) < sparsity] = 0
+    mask = np.packbits((w != 0).ravel())
+    header = bytes([2, 1, 0, 0, 1]) + bytes(11)         # DCM: decode type 2 (pruning), version 1, pruning version 1
+    mb = ModelBuilder("tinycc DECODE pruning test model")
+    x = mb.tensor([1, depth], "int8", scale=0.05, zero_point=3, name="x")
+    enc = mb.tensor([mask.size], "uint8", data=mask, name="weights_mask")
+    anc = mb.tensor([16 + int((w != 0).sum())], "uint8",
+                    data=np.frombuffer(header + w[w != 0].astype(np.int8).tobytes(), np.uint8), name="weights_ancillary")
+    scales = list(rng.uniform(0.002, 0.01, units))
+    wt = mb.tensor([units, depth], "int8", scale=scales, zero_point=[0] * units, name="weights")
+    mb.custom_op("TFLM_DECODE", [enc, anc], [wt], options=False)
+    b = mb.tensor([units], "int32", data=rng.integers(-500, 500, units), scale=[0.05 * s for s in scales], name="bias")
+    y = mb.tensor([1, units], "int8", scale=0.1, zero_point=-5, name="y")
+    mb.op("FULLY_CONNECTED", [x, wt, b], [y])
+    return mb.build([x], [y])
