@@ -44,7 +44,7 @@ def run_pipeline(g: nx.DiGraph, passes: list[Pass] = PIPELINE, verify: bool = Fa
     ``timings``, each pass's CPU seconds are stored there under its name. The subgraphs that
     IF/WHILE run (``graph["subgraphs"]``) go through the same passes first, callees first, so
     that each calling op knows the arena its subgraphs need (``compile_subgraphs``)."""
-    sub_packed = compile_subgraphs(g, passes, verify)
+    sub_packed, sub_room = compile_subgraphs(g, passes, verify)
     if verify:
         ir.check_invariants(g)
     for p in passes:
@@ -54,8 +54,10 @@ def run_pipeline(g: nx.DiGraph, passes: list[Pass] = PIPELINE, verify: bool = Fa
             timings[p.__name__] = time.process_time() - start
         if verify:
             ir.check_invariants(g)
-    if sub_packed:          # the fast kernels of the subgraphs count as the model's (driver.generate)
+    if sub_packed:          # the fast kernels of the subgraphs count as the model's (driver.generate),
+        #                     and a build above the flash budget takes the largest room left off each
         g.graph["flash_spent"] = g.graph.get("flash_spent", 0) + sub_packed
+        g.graph["flash_room"] = max(g.graph.get("flash_room", 0), sub_room)
     return g
 
 
@@ -63,7 +65,7 @@ SUBGRAPH_OWN = ("inputs", "outputs", "dynamic_dims", "int4", "tflm_lut", "subgra
                 "plan", "flash_room", "flash_spent", "ram_budget")    # facts of each graph's own tensors
 
 
-def compile_subgraphs(g: nx.DiGraph, passes: list[Pass] = PIPELINE, verify: bool = False) -> int:
+def compile_subgraphs(g: nx.DiGraph, passes: list[Pass] = PIPELINE, verify: bool = False) -> tuple[int, int]:
     """Run ``passes`` on every subgraph of ``g`` (``graph["subgraph_order"]``: callees first).
     Each takes the model's build settings (target, name, --optimize, ...), so pack_weights picks
     the fast kernels of its ops as in subgraph 0; its arena (their scratch included) is planned on
@@ -72,9 +74,10 @@ def compile_subgraphs(g: nx.DiGraph, passes: list[Pass] = PIPELINE, verify: bool
     Flash is one budget for the whole model: what each subgraph takes (its ops' plain code, the
     estimate pack_weights makes, and the extra flash of the fast kernels it was granted) is taken
     off what the subgraphs after it and subgraph 0 may spend (``flash_overshoot``, which
-    pack_weights subtracts from its allowance). Returns the count of their ops with a fast kernel."""
+    pack_weights subtracts from its allowance). Returns the count of their ops with a fast kernel
+and the largest allowance a subgraph left unspent (``flash_room``)."""
     subs = g.graph.get("subgraphs", {})
-    taken, packed = 0, 0
+    taken, packed, room = 0, 0, 0
     for k in g.graph.get("subgraph_order", ()):
         sub = subs[k]
         sub.graph.update({key: v for key, v in g.graph.items() if key not in SUBGRAPH_OWN})
@@ -87,9 +90,10 @@ def compile_subgraphs(g: nx.DiGraph, passes: list[Pass] = PIPELINE, verify: bool
             raise
         taken += _flash_taken(sub)
         packed += sub.graph.get("flash_spent", 0)
+        room = max(room, sub.graph.get("flash_room", 0))
     if taken:
         g.graph["flash_overshoot"] = g.graph.get("flash_overshoot", 0) + taken
-    return packed
+    return packed, room
 
 
 def _flash_taken(sub: nx.DiGraph) -> int:
