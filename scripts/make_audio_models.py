@@ -7,7 +7,8 @@ used to tune tinycc: they are the "models no one here has seen" of issue 15, run
     bilstm_int8          Bidirectional(LSTM(12)) over 6 steps of 8 features, then Dense: int8
     lstm_last_int8       two stacked LSTMs, the second returning only the last step: int8
     lstm_f32             one LSTM(10) + Dense, float32 (no quantization)
-    gru_int8             GRU(8) (the converter makes it a WHILE loop over the time steps): int8
+    gru_int8, gru_f32    GRU(8) returning the last step (the converter makes it a WHILE loop over
+                         the time steps): int8, float32
     rnn_f32              SimpleRNN(8), float32 (a WHILE loop too, writing each step into a
                          TensorList: SLICE sizes from the loop counter)
     rnn_last_f32/int8    SimpleRNN(16) returning the last step: a WHILE loop whose body holds
@@ -135,6 +136,7 @@ MODELS = {
     "rnn_f32": (rnn, (1, 5, 4), "float"),
     "rnn_last_f32": (rnn_last, (1, 6, 12), "float"),
     "rnn_last_int8": (rnn_last, (1, 6, 12), "int8"),
+    "gru_f32": (gru, (1, 5, 6), "float"),
     "conv1d_16x8": (conv1d, (1, 64, 1), "16x8"),
     "dscnn_16x8": (dscnn, (1, 25, 10, 1), "16x8"),
 }
