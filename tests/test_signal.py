@@ -16,9 +16,13 @@ from .conftest import assert_match, reference_outputs, run_compiled
 
 
 def spread(rng, t: ir.Tensor) -> np.ndarray:
-    """Unsigned values of every bit length (0, 1, small, near the type's top), or random int16."""
-    if t.dtype == "int16":
-        return rng.integers(-32768, 32768, t.shape).astype(np.int16)
+    """Unsigned values of every bit length (0, 1, small, near the type's top), or random int16,
+    int32 (full range) or float32 (normal)."""
+    if t.dtype in ("int16", "int32"):
+        info = np.iinfo(t.dtype)
+        return rng.integers(info.min, info.max + 1, t.shape, dtype=np.int64).astype(t.dtype)
+    if t.dtype == "float32":
+        return (100 * rng.standard_normal(t.shape)).astype(np.float32)
     bits = 8 * ir.DTYPE_SIZE[t.dtype]
     length = rng.integers(0, bits + 1, t.shape)
     top = np.left_shift(np.uint64(1), length.astype(np.uint64), dtype=np.uint64)
@@ -46,15 +50,18 @@ def test_window(tmp_path):
     check(tmp_path, models_signal.window_model())
 
 
-@pytest.mark.parametrize("fft_length, frame", [(32, 30), (256, 256)])
-def test_rfft(tmp_path, fft_length, frame):
-    """Full-range int16 frames: the butterflies' int16 stores wrap, as kiss_fft's do."""
-    check(tmp_path, models_signal.rfft_model(fft_length, frame, frames=2), samples=3)
+@pytest.mark.parametrize("fft_length, frame, dtype", [(32, 30, "int16"), (256, 256, "int16"),
+                                                     (128, 100, "int32"), (64, 64, "float32")])
+def test_rfft(tmp_path, fft_length, frame, dtype):
+    """Full-range int16 and int32 frames: the butterflies' stores wrap, as kiss_fft's do; float32
+    within the verify tolerance."""
+    check(tmp_path, models_signal.rfft_model(fft_length, frame, frames=2, dtype=dtype), samples=3)
 
 
-def test_irfft(tmp_path):
-    """Full-range int16 spectra through the inverse transform (kiss_fftri)."""
-    check(tmp_path, models_signal.irfft_model(64, frames=2), samples=3)
+@pytest.mark.parametrize("fft_length, dtype", [(64, "int16"), (32, "int32"), (128, "float32")])
+def test_irfft(tmp_path, fft_length, dtype):
+    """Full-range spectra through the inverse transform (kiss_fftri)."""
+    check(tmp_path, models_signal.irfft_model(fft_length, frames=2, dtype=dtype), samples=3)
 
 
 @pytest.mark.parametrize("ops", ["energy", "bank", "sqrt", "log", "window,rfft,energy,bank,sqrt,log"])

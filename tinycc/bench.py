@@ -38,6 +38,8 @@ class OpBench:
     macs: int
     instructions: int
     cycles: int = 0                   # estimated, the target core's timings
+    subgraph: int | None = None       # an op of this subgraph, run by the op above (IF, WHILE):
+    #                                   its kernel and MACs per call, no count of its own
 
 
 @dataclass
@@ -126,7 +128,23 @@ def bench(model_path: str, target: str = DEFAULT_TARGET, optimize: str | None = 
         seg = k + 1 if k + 1 < len(per_op.cycles) else None    # segment 0: before the first op
         res.ops.append(OpBench(k, o.index, o.kind, kernel, macs,
                                per_op.instructions[seg] if seg else 0, per_op.cycles[seg] if seg else 0))
+        res.ops += _subgraph_rows(g, o, k)
     return res
+
+
+def _subgraph_rows(g, o: ir.Op, step: int) -> list[OpBench]:
+    """The ops of the subgraphs an IF/WHILE runs (nested ones after their caller), with the kernel
+    each was given: their instructions are counted in the calling op's row."""
+    rows = []
+    for attr in ops.lookup(o.kind).subgraph_attrs:
+        k = o.attrs[attr]
+        sub = g.graph["subgraphs"][k]
+        for n in ir.ops_in_order(sub):
+            so = ir.op(sub, n)
+            rows.append(OpBench(step, so.index, so.kind, ops.kernel_impl(so), ops.lookup(so.kind).macs(sub, so),
+                                0, 0, subgraph=k))
+            rows += _subgraph_rows(sub, so, step)
+    return rows
 
 
 def format_text(r: BenchResult) -> str:
@@ -135,6 +153,10 @@ def format_text(r: BenchResult) -> str:
              f"{'step':>4} {'op':>4} {'kind':<20} {'kernel':<14} {'MACs':>11} {'instructions':>13} "
              f"{'instr/MAC':>9} {'cycles':>12} {'cyc/MAC':>8}"]
     for o in r.ops:
+        if o.subgraph is not None:
+            at = f"sg{o.subgraph}:{o.index}"
+            lines.append(f"{'':>4} {at:>4} {o.kind:<20} {o.kernel:<14} {o.macs:>11,} {'(in step ' + str(o.step) + ')':>13}")
+            continue
         per = f"{o.instructions / o.macs:9.2f} " if o.macs else f"{'-':>9} "
         cper = f"{o.cycles / o.macs:8.2f}" if o.macs else f"{'-':>8}"
         lines.append(f"{o.step:>4} {o.index:>4} {o.kind:<20} {o.kernel:<14} {o.macs:>11,} {o.instructions:>13,} "

@@ -18,7 +18,7 @@ import os
 import networkx as nx
 import numpy as np
 
-from . import flatbuffer, ir, model_checks, ops, tflm_lut
+from . import flatbuffer, ir, model_checks, ops, tflm_decode, tflm_lut
 from .dtypes import DTYPE_SIZE, NUMPY_DTYPES, TENSOR_TYPES, file_bytes  # noqa: F401  (re-exported)
 from .errors import TinyccError
 
@@ -75,24 +75,32 @@ def parse_tflite(buf: bytes, name: str = "<bytes>") -> nx.DiGraph:
 
 def _parse(buf: bytes, name: str) -> nx.DiGraph:
     m = flatbuffer.read_model(buf)
+    m, decoded, encoded = tflm_decode.resolve(m)     # TFLite Micro's DECODE ops, read now
     model_checks.check_tensors(m)
     model_checks.check_model(m)
 
-    g = _graph(m, name)
+    g = _graph(m, name, decoded=decoded, leave_out=encoded)
     _resolve_variables(g, m)
     _load_subgraphs(g, m, name)
     return g
 
 
-def _graph(m: flatbuffer.RawModel, name: str, label: str = "") -> nx.DiGraph:
+def _graph(m: flatbuffer.RawModel, name: str, label: str = "", decoded: dict | None = None,
+           leave_out: frozenset[int] = frozenset()) -> nx.DiGraph:
     """The IR of one subgraph ``m`` (checked); ``label`` prefixes its op names (``sgK_``), so
-    that the C names of the constants of several subgraphs never clash."""
+    that the C names of the constants of several subgraphs never clash. ``decoded``: the
+    tensors TFLite Micro's DECODE ops gave (``tflm_decode.resolve``), constants now;
+    ``leave_out``: the tensors only those ops read."""
     g = nx.DiGraph(name="model", source=name)
     consts, int4 = set(), set()
-    luts = _luts(m)
+    decoded = decoded or {}
+    luts = {**(_luts(m) if not label else {}),    # COMPRESSION_METADATA describes subgraph 0 only
+            **{i: d.lut for i, d in decoded.items() if d.lut is not None}}
     for t in m.tensors:
+        if t.index in leave_out:
+            continue
         try:
-            tensor = _tensor(m, t, luts.get(t.index))
+            tensor = _tensor(m, t, luts.get(t.index), decoded[t.index].values if t.index in decoded else None)
             if t.dtype == "float16" and not tensor.is_const:
                 raise TinyccError("FLOAT16 activations are not supported (float16 constants are: tinycc "
                                   "widens them to float32)", tensor=t.name)
@@ -151,12 +159,12 @@ def _load_subgraphs(g: nx.DiGraph, m: flatbuffer.RawModel, name: str) -> None:
                 if k in subs:
                     continue
                 try:
-                    sub = flatbuffer.read_subgraph(m, k)
+                    sub, decoded, encoded = tflm_decode.resolve(flatbuffer.read_subgraph(m, k))
                     model_checks.check_subgraph(sub)
                     for i in (*sub.inputs, *sub.outputs):
                         if not 0 <= i < len(sub.tensors):
                             raise TinyccError(f"subgraph {k} input/output tensor index {i} out of range")
-                    sg = _graph(sub, name, f"sg{k}_")
+                    sg = _graph(sub, name, f"sg{k}_", decoded=decoded, leave_out=encoded)
                 except TinyccError as e:
                     if e.op_index is not None:    # an operator of subgraph k: say so
                         e.op_kind = f"{e.op_kind or '?'} in subgraph {k}"
@@ -319,7 +327,9 @@ def _luts(m: flatbuffer.RawModel) -> dict[int, tflm_lut.Lut]:
     return luts
 
 
-def _tensor(m: flatbuffer.RawModel, t: flatbuffer.RawTensor, lut: tflm_lut.Lut | None = None) -> ir.Tensor:
+def _tensor(m: flatbuffer.RawModel, t: flatbuffer.RawTensor, lut: tflm_lut.Lut | None = None,
+            values: np.ndarray | None = None) -> ir.Tensor:
+    """Tensor ``t`` of ``m``; ``values``: its values decoded from a DECODE op's input."""
     dtype = t.dtype
     quant = None
     if t.quant is not None:
@@ -332,6 +342,8 @@ def _tensor(m: flatbuffer.RawModel, t: flatbuffer.RawTensor, lut: tflm_lut.Lut |
     raw = m.buffer_bytes(t.buffer, t.name)
     if t.variable:   # persistent state: TFLite Micro starts it at the zero point, whatever the buffer holds
         return ir.Tensor(t.name, t.shape, dtype, quant, None, variable=True)
+    if values is not None:
+        return ir.Tensor(t.name, t.shape, dtype, quant, values)
     if raw and lut is not None:
         table = m.buffer_bytes(lut.value_buffer, t.name) or b""
         data = tflm_lut.values(raw, table, lut, dtype, t.shape, len(quant.scale) if quant else 0,

@@ -35,7 +35,7 @@ def attach_code(r: Report, sizes: dict[str, int], calls: dict[str, set[str]]) ->
 def attach_bench(r: Report, bench) -> Report:
     """Per-op figures from ``tinycc bench`` (a BenchResult: ``ops`` by step with ``instructions``
     and, where the bench estimates them, ``cycles``) into the report's op rows."""
-    by_step = {o.step: o for o in bench.ops}
+    by_step = {o.step: o for o in bench.ops if o.subgraph is None}   # not the rows of subgraph ops
     for row in r.ops:
         b = by_step.get(row.step)
         if b is not None and b.index == row.index:

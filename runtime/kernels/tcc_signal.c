@@ -133,145 +133,6 @@ void tcc_signal_filter_bank_log(const tcc_signal_log_params *p, const uint32_t *
 }
 #endif
 
-#if !defined(TCC_OMIT_SIGNAL_RFFT_S16) || !defined(TCC_OMIT_SIGNAL_IRFFT_S16)
-/* Q15 fixed point as kiss_fft's FIXED_POINT 16: products in int32, rounded back by 15 bits;
- * every intermediate complex value is stored as int16 (sums wrap like int16 stores). */
-static inline int16_t q15_round(int32_t x)
-{
-    return (int16_t)((x + (1 << 14)) >> 15);
-}
-
-static inline void cmul(int16_t *re, int16_t *im, int16_t ar, int16_t ai, const int16_t *tw)
-{
-    const int32_t br = tw[0], bi = tw[1];
-    *re = q15_round(ar * br - ai * bi);
-    *im = q15_round(ar * bi + ai * br);
-}
-
-static inline void fixdiv(int16_t *c, int32_t radix)
-{
-    const int32_t k = 32767 / radix;
-    c[0] = q15_round(c[0] * k);
-    c[1] = q15_round(c[1] * k);
-}
-
-/* Radix-2 butterflies of one block: m pairs (f[j], f[j + m]). */
-static void bfly2(int16_t *f, int32_t stride, const int16_t *tw, int32_t m)
-{
-    for (int32_t j = 0; j < m; ++j) {
-        int16_t *a = f + 2 * j, *b = f + 2 * (j + m);
-        int16_t tr, ti;
-        fixdiv(a, 2);
-        fixdiv(b, 2);
-        cmul(&tr, &ti, b[0], b[1], tw + 2 * j * stride);
-        b[0] = (int16_t)(a[0] - tr);
-        b[1] = (int16_t)(a[1] - ti);
-        a[0] = (int16_t)(a[0] + tr);
-        a[1] = (int16_t)(a[1] + ti);
-    }
-}
-
-/* Radix-4 butterflies of one block: quads (f[j], f[j+m], f[j+2m], f[j+3m]); the inverse
- * transform turns the +-i rotation the other way. */
-static void bfly4(int16_t *f, int32_t stride, const int16_t *tw, int32_t m, int inverse)
-{
-    for (int32_t j = 0; j < m; ++j) {
-        int16_t *f0 = f + 2 * j, *f1 = f + 2 * (j + m), *f2 = f + 2 * (j + 2 * m), *f3 = f + 2 * (j + 3 * m);
-        int16_t s0[2], s1[2], s2[2], s3[2], s4[2], s5[2];
-        fixdiv(f0, 4);
-        fixdiv(f1, 4);
-        fixdiv(f2, 4);
-        fixdiv(f3, 4);
-        cmul(&s0[0], &s0[1], f1[0], f1[1], tw + 2 * j * stride);
-        cmul(&s1[0], &s1[1], f2[0], f2[1], tw + 4 * j * stride);
-        cmul(&s2[0], &s2[1], f3[0], f3[1], tw + 6 * j * stride);
-        s5[0] = (int16_t)(f0[0] - s1[0]);
-        s5[1] = (int16_t)(f0[1] - s1[1]);
-        f0[0] = (int16_t)(f0[0] + s1[0]);
-        f0[1] = (int16_t)(f0[1] + s1[1]);
-        s3[0] = (int16_t)(s0[0] + s2[0]);
-        s3[1] = (int16_t)(s0[1] + s2[1]);
-        s4[0] = (int16_t)(s0[0] - s2[0]);
-        s4[1] = (int16_t)(s0[1] - s2[1]);
-        f2[0] = (int16_t)(f0[0] - s3[0]);
-        f2[1] = (int16_t)(f0[1] - s3[1]);
-        f0[0] = (int16_t)(f0[0] + s3[0]);
-        f0[1] = (int16_t)(f0[1] + s3[1]);
-        if (inverse) {
-            f1[0] = (int16_t)(s5[0] - s4[1]);
-            f1[1] = (int16_t)(s5[1] + s4[0]);
-            f3[0] = (int16_t)(s5[0] + s4[1]);
-            f3[1] = (int16_t)(s5[1] - s4[0]);
-        } else {
-            f1[0] = (int16_t)(s5[0] + s4[1]);
-            f1[1] = (int16_t)(s5[1] - s4[0]);
-            f3[0] = (int16_t)(s5[0] - s4[1]);
-            f3[1] = (int16_t)(s5[1] + s4[0]);
-        }
-    }
-}
-
-/* The half-length complex FFT of work, in place (work already in the stages' input order). */
-static void complex_fft(const tcc_signal_rfft_params *p, int16_t *work, int inverse)
-{
-    const int32_t half = p->fft_length / 2;
-    for (int32_t st = 0; st < p->stages; ++st) {
-        const int32_t radix = p->radix[st], m = p->span[st], block = radix * m;
-        for (int32_t b = 0; b < half; b += block) {
-            if (radix == 4) {
-                bfly4(work + 2 * b, p->stride[st], p->twiddles, m, inverse);
-            } else {
-                bfly2(work + 2 * b, p->stride[st], p->twiddles, m);
-            }
-        }
-    }
-}
-
-#endif
-
-#ifndef TCC_OMIT_SIGNAL_RFFT_S16
-void tcc_signal_rfft_s16(const tcc_signal_rfft_params *p, const int16_t *x, int16_t *out, int16_t *work)
-{
-    const int32_t half = p->fft_length / 2;
-    for (int32_t frame = 0; frame < p->frames; ++frame) {
-        const int16_t *in = x + frame * p->input_length;
-        int16_t *o = out + 2 * frame * p->output_length;
-        /* the half-length complex FFT of the (even, odd) sample pairs, in digit-reversed order */
-        for (int32_t j = 0; j < half; ++j) {
-            const int32_t s = 2 * p->order[j];
-            work[2 * j] = s < p->input_length ? in[s] : 0;
-            work[2 * j + 1] = s + 1 < p->input_length ? in[s + 1] : 0;
-        }
-        complex_fft(p, work, 0);
-        /* the twist that turns it into the real FFT: bins 0 .. half */
-        {
-            int16_t dc[2] = {work[0], work[1]};
-            fixdiv(dc, 2);
-            o[0] = (int16_t)(dc[0] + dc[1]);
-            o[1] = 0;
-            o[2 * half] = (int16_t)(dc[0] - dc[1]);
-            o[2 * half + 1] = 0;
-        }
-        for (int32_t k = 1; k <= half / 2; ++k) {
-            int16_t fpk[2] = {work[2 * k], work[2 * k + 1]};
-            int16_t fpnk[2] = {work[2 * (half - k)], (int16_t)-work[2 * (half - k) + 1]};
-            int16_t f1[2], f2[2], t[2];
-            fixdiv(fpk, 2);
-            fixdiv(fpnk, 2);
-            f1[0] = (int16_t)(fpk[0] + fpnk[0]);
-            f1[1] = (int16_t)(fpk[1] + fpnk[1]);
-            f2[0] = (int16_t)(fpk[0] - fpnk[0]);
-            f2[1] = (int16_t)(fpk[1] - fpnk[1]);
-            cmul(&t[0], &t[1], f2[0], f2[1], p->super_twiddles + 2 * (k - 1));
-            o[2 * k] = (int16_t)((f1[0] + t[0]) >> 1);
-            o[2 * k + 1] = (int16_t)((f1[1] + t[1]) >> 1);
-            o[2 * (half - k)] = (int16_t)((f1[0] - t[0]) >> 1);
-            o[2 * (half - k) + 1] = (int16_t)((t[1] - f1[1]) >> 1);
-        }
-    }
-}
-#endif
-
 #ifndef TCC_OMIT_SIGNAL_PCAN
 /* The gain for a noise estimate: lut[x] up to 2; else, with b = bit length of x, the quadratic
  * (c0, c1, c2) = lut[4b - 6 ..] at the 10-bit fraction f of x below its top bit:
@@ -497,39 +358,292 @@ void tcc_signal_overlap_add_f32(const tcc_signal_overlap_add_params *p, const fl
 }
 #endif
 
+/* SignalRfft / SignalIrfft: TFLite Micro's kiss_fftr / kiss_fftri, one copy of the algorithm per
+ * kiss_fft_scalar type. The arithmetic each type brings (kiss_fft's _kiss_fft_guts.h):
+ *   int16 (FIXED_POINT 16)  products in int32 rounded back by 15 bits; C_FIXDIV multiplies by
+ *                           32767 / radix; sums stored as int16 (they wrap)
+ *   int32 (FIXED_POINT 32)  products in int64 rounded back by 31 bits; C_FIXDIV by
+ *                           2147483647 / radix; sums wrap in 32 bits
+ *   float                   float products and sums, no division per stage, HALF_OF = * 0.5 */
+#if !defined(TCC_OMIT_SIGNAL_RFFT_S16) || !defined(TCC_OMIT_SIGNAL_IRFFT_S16)
+static inline int16_t kadd_s16(int16_t a, int16_t b) { return (int16_t)(a + b); }
+static inline int16_t ksub_s16(int16_t a, int16_t b) { return (int16_t)(a - b); }
+static inline int16_t kneg_s16(int16_t a) { return (int16_t)-a; }
+static inline int16_t khalf_s16(int16_t a, int16_t b) { return (int16_t)((a + b) >> 1); }
+static inline int16_t khalfsub_s16(int16_t a, int16_t b) { return (int16_t)((a - b) >> 1); }
+
+static inline int16_t q15_round(int32_t x)
+{
+    return (int16_t)((x + (1 << 14)) >> 15);
+}
+
+static inline void kmul_s16(int16_t *re, int16_t *im, int16_t ar, int16_t ai, const int16_t *tw)
+{
+    const int32_t br = tw[0], bi = tw[1];
+    *re = q15_round(ar * br - ai * bi);
+    *im = q15_round(ar * bi + ai * br);
+}
+
+static inline void kdiv_s16(int16_t *c, int32_t radix)
+{
+    const int32_t k = 32767 / radix;
+    c[0] = q15_round(c[0] * k);
+    c[1] = q15_round(c[1] * k);
+}
+#endif
+
+#if !defined(TCC_OMIT_SIGNAL_RFFT_S32) || !defined(TCC_OMIT_SIGNAL_IRFFT_S32)
+static inline int32_t kadd_s32(int32_t a, int32_t b) { return (int32_t)((uint32_t)a + (uint32_t)b); }
+static inline int32_t ksub_s32(int32_t a, int32_t b) { return (int32_t)((uint32_t)a - (uint32_t)b); }
+static inline int32_t kneg_s32(int32_t a) { return (int32_t)(0u - (uint32_t)a); }
+static inline int32_t khalf_s32(int32_t a, int32_t b) { return kadd_s32(a, b) >> 1; }
+static inline int32_t khalfsub_s32(int32_t a, int32_t b) { return ksub_s32(a, b) >> 1; }
+
+static inline int32_t q31_round(int64_t x)
+{
+    return (int32_t)((x + (1 << 30)) >> 31);
+}
+
+static inline void kmul_s32(int32_t *re, int32_t *im, int32_t ar, int32_t ai, const int32_t *tw)
+{
+    const int64_t br = tw[0], bi = tw[1];
+    *re = q31_round(ar * br - ai * bi);
+    *im = q31_round(ar * bi + ai * br);
+}
+
+static inline void kdiv_s32(int32_t *c, int32_t radix)
+{
+    const int64_t k = 2147483647 / radix;
+    c[0] = q31_round(c[0] * k);
+    c[1] = q31_round(c[1] * k);
+}
+#endif
+
+#if !defined(TCC_OMIT_SIGNAL_RFFT_F32) || !defined(TCC_OMIT_SIGNAL_IRFFT_F32)
+static inline float kadd_f32(float a, float b) { return a + b; }
+static inline float ksub_f32(float a, float b) { return a - b; }
+static inline float kneg_f32(float a) { return -a; }
+static inline float khalf_f32(float a, float b) { return (a + b) * 0.5f; }
+static inline float khalfsub_f32(float a, float b) { return (a - b) * 0.5f; }
+
+static inline void kmul_f32(float *re, float *im, float ar, float ai, const float *tw)
+{
+    *re = ar * tw[0] - ai * tw[1];
+    *im = ar * tw[1] + ai * tw[0];
+}
+
+static inline void kdiv_f32(float *c, int32_t radix)
+{
+    (void)c;
+    (void)radix;
+}
+#endif
+
+/* The butterflies and the half-length complex FFT for type T (suffix S): radix-2 pairs
+ * (f[j], f[j + m]), radix-4 quads (the inverse turns the +-i rotation the other way), stages
+ * deepest first over work already in the stages' input order. */
+#define TCC_KISS_FFT(T, S)                                                                       \
+    static void bfly2_##S(T *f, int32_t stride, const T *tw, int32_t m)                         \
+    {                                                                                            \
+        for (int32_t j = 0; j < m; ++j) {                                                        \
+            T *a = f + 2 * j, *b = f + 2 * (j + m);                                              \
+            T tr, ti;                                                                            \
+            kdiv_##S(a, 2);                                                                    \
+            kdiv_##S(b, 2);                                                                    \
+            kmul_##S(&tr, &ti, b[0], b[1], tw + 2 * j * stride);                                 \
+            b[0] = ksub_##S(a[0], tr);                                                            \
+            b[1] = ksub_##S(a[1], ti);                                                            \
+            a[0] = kadd_##S(a[0], tr);                                                            \
+            a[1] = kadd_##S(a[1], ti);                                                            \
+        }                                                                                        \
+    }                                                                                            \
+    static void bfly4_##S(T *f, int32_t stride, const T *tw, int32_t m, int inverse)            \
+    {                                                                                            \
+        for (int32_t j = 0; j < m; ++j) {                                                        \
+            T *f0 = f + 2 * j, *f1 = f + 2 * (j + m), *f2 = f + 2 * (j + 2 * m), *f3 = f + 2 * (j + 3 * m); \
+            T s0[2], s1[2], s2[2], s3[2], s4[2], s5[2];                                          \
+            kdiv_##S(f0, 4);                                                                   \
+            kdiv_##S(f1, 4);                                                                   \
+            kdiv_##S(f2, 4);                                                                   \
+            kdiv_##S(f3, 4);                                                                   \
+            kmul_##S(&s0[0], &s0[1], f1[0], f1[1], tw + 2 * j * stride);                         \
+            kmul_##S(&s1[0], &s1[1], f2[0], f2[1], tw + 4 * j * stride);                         \
+            kmul_##S(&s2[0], &s2[1], f3[0], f3[1], tw + 6 * j * stride);                         \
+            s5[0] = ksub_##S(f0[0], s1[0]);                                                       \
+            s5[1] = ksub_##S(f0[1], s1[1]);                                                       \
+            f0[0] = kadd_##S(f0[0], s1[0]);                                                       \
+            f0[1] = kadd_##S(f0[1], s1[1]);                                                       \
+            s3[0] = kadd_##S(s0[0], s2[0]);                                                       \
+            s3[1] = kadd_##S(s0[1], s2[1]);                                                       \
+            s4[0] = ksub_##S(s0[0], s2[0]);                                                       \
+            s4[1] = ksub_##S(s0[1], s2[1]);                                                       \
+            f2[0] = ksub_##S(f0[0], s3[0]);                                                       \
+            f2[1] = ksub_##S(f0[1], s3[1]);                                                       \
+            f0[0] = kadd_##S(f0[0], s3[0]);                                                       \
+            f0[1] = kadd_##S(f0[1], s3[1]);                                                       \
+            if (inverse) {                                                                       \
+                f1[0] = ksub_##S(s5[0], s4[1]);                                                   \
+                f1[1] = kadd_##S(s5[1], s4[0]);                                                   \
+                f3[0] = kadd_##S(s5[0], s4[1]);                                                   \
+                f3[1] = ksub_##S(s5[1], s4[0]);                                                   \
+            } else {                                                                             \
+                f1[0] = kadd_##S(s5[0], s4[1]);                                                   \
+                f1[1] = ksub_##S(s5[1], s4[0]);                                                   \
+                f3[0] = ksub_##S(s5[0], s4[1]);                                                   \
+                f3[1] = kadd_##S(s5[1], s4[0]);                                                   \
+            }                                                                                    \
+        }                                                                                        \
+    }                                                                                            \
+    static void complex_fft_##S(const tcc_signal_rfft_params *p, T *work, int inverse)          \
+    {                                                                                            \
+        const int32_t half = p->fft_length / 2;                                                  \
+        const T *tw = (const T *)p->twiddles;                                                    \
+        for (int32_t st = 0; st < p->stages; ++st) {                                             \
+            const int32_t radix = p->radix[st], m = p->span[st], block = radix * m;              \
+            for (int32_t b = 0; b < half; b += block) {                                          \
+                if (radix == 4) {                                                                \
+                    bfly4_##S(work + 2 * b, p->stride[st], tw, m, inverse);                      \
+                } else {                                                                         \
+                    bfly2_##S(work + 2 * b, p->stride[st], tw, m);                               \
+                }                                                                                \
+            }                                                                                    \
+        }                                                                                        \
+    }
+
+/* kiss_fftr: the half-length complex FFT of the (even, odd) sample pairs of each frame (zero
+ * padded), gathered in digit-reversed order, then the twist that turns it into bins 0 .. half. */
+#define TCC_RFFT(T, S)                                                                           \
+    const int32_t half = p->fft_length / 2;                                                      \
+    const T *super = (const T *)p->super_twiddles;                                               \
+    for (int32_t frame = 0; frame < p->frames; ++frame) {                                        \
+        const T *in = x + frame * p->input_length;                                               \
+        T *o = out + 2 * frame * p->output_length;                                               \
+        for (int32_t j = 0; j < half; ++j) {                                                     \
+            const int32_t s = 2 * p->order[j];                                                   \
+            work[2 * j] = s < p->input_length ? in[s] : 0;                                       \
+            work[2 * j + 1] = s + 1 < p->input_length ? in[s + 1] : 0;                           \
+        }                                                                                        \
+        complex_fft_##S(p, work, 0);                                                             \
+        {                                                                                        \
+            T dc[2];                                                                             \
+            dc[0] = work[0];                                                                     \
+            dc[1] = work[1];                                                                     \
+            kdiv_##S(dc, 2);                                                                   \
+            o[0] = kadd_##S(dc[0], dc[1]);                                                        \
+            o[1] = 0;                                                                            \
+            o[2 * half] = ksub_##S(dc[0], dc[1]);                                                 \
+            o[2 * half + 1] = 0;                                                                 \
+        }                                                                                        \
+        for (int32_t k = 1; k <= half / 2; ++k) {                                                \
+            T fpk[2], fpnk[2], f1[2], f2[2], t[2];                                               \
+            fpk[0] = work[2 * k];                                                                \
+            fpk[1] = work[2 * k + 1];                                                            \
+            fpnk[0] = work[2 * (half - k)];                                                      \
+            fpnk[1] = kneg_##S(work[2 * (half - k) + 1]);                                         \
+            kdiv_##S(fpk, 2);                                                                  \
+            kdiv_##S(fpnk, 2);                                                                 \
+            f1[0] = kadd_##S(fpk[0], fpnk[0]);                                                    \
+            f1[1] = kadd_##S(fpk[1], fpnk[1]);                                                    \
+            f2[0] = ksub_##S(fpk[0], fpnk[0]);                                                    \
+            f2[1] = ksub_##S(fpk[1], fpnk[1]);                                                    \
+            kmul_##S(&t[0], &t[1], f2[0], f2[1], super + 2 * (k - 1));                           \
+            o[2 * k] = khalf_##S(f1[0], t[0]);                                                    \
+            o[2 * k + 1] = khalf_##S(f1[1], t[1]);                                                \
+            o[2 * (half - k)] = khalfsub_##S(f1[0], t[0]);                                       \
+            o[2 * (half - k) + 1] = khalfsub_##S(t[1], f1[1]);                                   \
+        }                                                                                        \
+    }
+
+/* kiss_fftri: untwist bins 0 .. half into a half-length complex spectrum (work), then its inverse
+ * complex FFT gives the fft_length real samples as (even, odd) pairs. */
+#define TCC_IRFFT(T, S)                                                                          \
+    const int32_t half = p->fft_length / 2;                                                      \
+    const T *super = (const T *)p->super_twiddles;                                               \
+    for (int32_t frame = 0; frame < p->frames; ++frame) {                                        \
+        const T *in = x + 2 * frame * p->input_length;                                           \
+        T *o = out + frame * p->output_length;                                                   \
+        work[0] = kadd_##S(in[0], in[2 * half]);                                                  \
+        work[1] = ksub_##S(in[0], in[2 * half]);                                                  \
+        kdiv_##S(work, 2);                                                                     \
+        for (int32_t k = 1; k <= half / 2; ++k) {                                                \
+            T fk[2], fnkc[2], even[2], diff[2], odd[2];                                          \
+            fk[0] = in[2 * k];                                                                   \
+            fk[1] = in[2 * k + 1];                                                               \
+            fnkc[0] = in[2 * (half - k)];                                                        \
+            fnkc[1] = kneg_##S(in[2 * (half - k) + 1]);                                           \
+            kdiv_##S(fk, 2);                                                                   \
+            kdiv_##S(fnkc, 2);                                                                 \
+            even[0] = kadd_##S(fk[0], fnkc[0]);                                                   \
+            even[1] = kadd_##S(fk[1], fnkc[1]);                                                   \
+            diff[0] = ksub_##S(fk[0], fnkc[0]);                                                   \
+            diff[1] = ksub_##S(fk[1], fnkc[1]);                                                   \
+            kmul_##S(&odd[0], &odd[1], diff[0], diff[1], super + 2 * (k - 1));                   \
+            work[2 * k] = kadd_##S(even[0], odd[0]);                                              \
+            work[2 * k + 1] = kadd_##S(even[1], odd[1]);                                          \
+            work[2 * (half - k)] = ksub_##S(even[0], odd[0]);                                     \
+            work[2 * (half - k) + 1] = kneg_##S(ksub_##S(even[1], odd[1]));                        \
+        }                                                                                        \
+        for (int32_t j = 0; j < half; ++j) {                                                     \
+            o[2 * j] = work[2 * p->order[j]];                                                    \
+            o[2 * j + 1] = work[2 * p->order[j] + 1];                                            \
+        }                                                                                        \
+        complex_fft_##S(p, o, 1);                                                                \
+    }
+
+#if !defined(TCC_OMIT_SIGNAL_RFFT_S16) || !defined(TCC_OMIT_SIGNAL_IRFFT_S16)
+TCC_KISS_FFT(int16_t, s16)
+#endif
+#if !defined(TCC_OMIT_SIGNAL_RFFT_S32) || !defined(TCC_OMIT_SIGNAL_IRFFT_S32)
+TCC_KISS_FFT(int32_t, s32)
+#endif
+#if !defined(TCC_OMIT_SIGNAL_RFFT_F32) || !defined(TCC_OMIT_SIGNAL_IRFFT_F32)
+TCC_KISS_FFT(float, f32)
+#endif
+
+#ifndef TCC_OMIT_SIGNAL_RFFT_S16
+void tcc_signal_rfft_s16(const tcc_signal_rfft_params *p, const int16_t *x, int16_t *out, int16_t *work)
+{
+    TCC_RFFT(int16_t, s16)
+}
+#endif
+
+#ifndef TCC_OMIT_SIGNAL_RFFT_S32
+void tcc_signal_rfft_s32(const tcc_signal_rfft_params *p, const int32_t *x, int32_t *out, int32_t *work)
+{
+    TCC_RFFT(int32_t, s32)
+}
+#endif
+
+#ifndef TCC_OMIT_SIGNAL_RFFT_F32
+void tcc_signal_rfft_f32(const tcc_signal_rfft_params *p, const float *x, float *out, float *work)
+{
+    TCC_RFFT(float, f32)
+}
+#endif
+
 #ifndef TCC_OMIT_SIGNAL_IRFFT_S16
-/* kiss_fftri: untwist the bins 0 .. half into a half-length complex spectrum (work), then its
- * inverse complex FFT gives the fft_length real samples as (even, odd) pairs. */
 void tcc_signal_irfft_s16(const tcc_signal_rfft_params *p, const int16_t *x, int16_t *out, int16_t *work)
 {
-    const int32_t half = p->fft_length / 2;
-    for (int32_t frame = 0; frame < p->frames; ++frame) {
-        const int16_t *in = x + 2 * frame * p->input_length;
-        int16_t *o = out + frame * p->output_length;
-        work[0] = (int16_t)(in[0] + in[2 * half]);
-        work[1] = (int16_t)(in[0] - in[2 * half]);
-        fixdiv(work, 2);
-        for (int32_t k = 1; k <= half / 2; ++k) {
-            int16_t fk[2] = {in[2 * k], in[2 * k + 1]};
-            int16_t fnkc[2] = {in[2 * (half - k)], (int16_t)-in[2 * (half - k) + 1]};
-            int16_t even[2], diff[2], odd[2];
-            fixdiv(fk, 2);
-            fixdiv(fnkc, 2);
-            even[0] = (int16_t)(fk[0] + fnkc[0]);
-            even[1] = (int16_t)(fk[1] + fnkc[1]);
-            diff[0] = (int16_t)(fk[0] - fnkc[0]);
-            diff[1] = (int16_t)(fk[1] - fnkc[1]);
-            cmul(&odd[0], &odd[1], diff[0], diff[1], p->super_twiddles + 2 * (k - 1));
-            work[2 * k] = (int16_t)(even[0] + odd[0]);
-            work[2 * k + 1] = (int16_t)(even[1] + odd[1]);
-            work[2 * (half - k)] = (int16_t)(even[0] - odd[0]);
-            work[2 * (half - k) + 1] = (int16_t)-(int16_t)(even[1] - odd[1]);
-        }
-        for (int32_t j = 0; j < half; ++j) {
-            o[2 * j] = work[2 * p->order[j]];
-            o[2 * j + 1] = work[2 * p->order[j] + 1];
-        }
-        complex_fft(p, o, 1);
+    TCC_IRFFT(int16_t, s16)
+}
+#endif
+
+#ifndef TCC_OMIT_SIGNAL_IRFFT_S32
+void tcc_signal_irfft_s32(const tcc_signal_rfft_params *p, const int32_t *x, int32_t *out, int32_t *work)
+{
+    TCC_IRFFT(int32_t, s32)
+}
+#endif
+
+#ifndef TCC_OMIT_SIGNAL_IRFFT_F32
+/* float: kiss_fftri's output is n times the signal; TFLite Micro divides it by fft_length */
+void tcc_signal_irfft_f32(const tcc_signal_rfft_params *p, const float *x, float *out, float *work)
+{
+    {
+        TCC_IRFFT(float, f32)
+    }
+    for (int32_t i = 0; i < p->frames * p->output_length; ++i) {
+        out[i] /= (float)p->fft_length;
     }
 }
 #endif

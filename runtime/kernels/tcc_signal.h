@@ -35,23 +35,29 @@ typedef struct {
 void tcc_signal_filter_bank_log(const tcc_signal_log_params *p, const uint32_t *x, int16_t *out);
 
 
-/* SignalRfft, int16: the real FFT of TFLite Micro's fixed-point kiss_fftr (FIXED_POINT 16), each
- * frame zero-padded to fft_length; every butterfly stage divides by its radix (output = FFT / n). */
+/* SignalRfft: the real FFT of TFLite Micro's kiss_fftr, each frame zero-padded to fft_length, in
+ * int16 (FIXED_POINT 16: every butterfly stage divides by its radix, output = FFT / n), int32
+ * (FIXED_POINT 32, the same in Q31) or float (no scaling). */
 typedef struct {
     int32_t fft_length, input_length, frames, output_length;   /* output_length: complex values */
     int32_t stages;
     const int16_t *radix, *stride, *span;   /* per stage, last first: radix p, twiddle stride, m */
     const int16_t *order;                   /* digit-reversed order of the half-length input */
-    const int16_t *twiddles;                /* fft_length / 2 (cos, sin) pairs, Q15 */
-    const int16_t *super_twiddles;          /* fft_length / 4 pairs: the real-FFT twist */
+    const void *twiddles;                   /* fft_length / 2 (cos, sin) pairs of the op's type:
+                                               int16 Q15, int32 Q31 or float */
+    const void *super_twiddles;             /* fft_length / 4 pairs: the real-FFT twist */
 } tcc_signal_rfft_params;
 
-/* work: fft_length int16 of scratch */
+/* work: fft_length values of scratch, of the op's type */
 void tcc_signal_rfft_s16(const tcc_signal_rfft_params *p, const int16_t *x, int16_t *out, int16_t *work);
+void tcc_signal_rfft_s32(const tcc_signal_rfft_params *p, const int32_t *x, int32_t *out, int32_t *work);
+void tcc_signal_rfft_f32(const tcc_signal_rfft_params *p, const float *x, float *out, float *work);
 
-/* SignalIrfft, int16: kiss_fftri with the same plan (inverse twiddles); input_length: complex bins
- * per frame (at least fft_length / 2 + 1), output_length: samples per frame (fft_length). */
+/* SignalIrfft: kiss_fftri with the same plan (inverse twiddles); input_length: complex bins per
+ * frame (at least fft_length / 2 + 1), output_length: samples per frame (fft_length). */
 void tcc_signal_irfft_s16(const tcc_signal_rfft_params *p, const int16_t *x, int16_t *out, int16_t *work);
+void tcc_signal_irfft_s32(const tcc_signal_rfft_params *p, const int32_t *x, int32_t *out, int32_t *work);
+void tcc_signal_irfft_f32(const tcc_signal_rfft_params *p, const float *x, float *out, float *work);
 
 /* SignalPCAN: per-channel automatic gain control. gain = wide_dynamic(noise[i]) (a piecewise
  * quadratic from gain_lut, per power of two of the noise), snr = (x[i] * gain) >> snr_shift

@@ -15,6 +15,8 @@ from ._datamove import GatherMapOp, const_ints
 class ReverseV2(GatherMapOp):
     kind = "REVERSE_V2"
     options_class = tflite.ReverseV2Options
+    any_quant = True    # TFLite Micro's reverse copies bytes; the converter gives the reversed
+    #                     output of a bidirectional LSTM its consumer's scale
 
     def axes(self, g, o) -> list[int]:
         x = ir.tensor(g, o.inputs[0])

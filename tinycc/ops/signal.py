@@ -1,5 +1,5 @@
 """The TFLite Micro signal library's custom ops (its audio front end), by their custom codes:
-SignalWindow, SignalRfft and SignalIrfft (int16), SignalEnergy, SignalFilterBank, SignalFilterBankSquareRoot,
+SignalWindow, SignalRfft and SignalIrfft (int16, int32, float32), SignalEnergy, SignalFilterBank, SignalFilterBankSquareRoot,
 SignalFilterBankSpectralSubtraction, SignalFilterBankLog, SignalPCAN, SignalFftAutoScale,
 SignalDelay, SignalStacker, SignalFramer and SignalOverlapAdd (their noise estimates, delay lines,
 queues and buffers are state, ``OpDef.internal_state``).
@@ -45,16 +45,24 @@ def kiss_factors(n: int) -> list[tuple[int, int]]:
             return out
 
 
-def q15(phase: np.ndarray) -> np.ndarray:
-    """kiss_fft's fixed-point unit complex numbers: floor(0.5 + 32767 * (cos, sin)), interleaved."""
-    return np.stack([np.floor(0.5 + 32767 * np.cos(phase)), np.floor(0.5 + 32767 * np.sin(phase))], 1).ravel()
+SAMP_MAX = {"int16": 32767, "int32": 2147483647}      # kiss_fft's FIXED_POINT 16 and 32
 
 
-def rfft_plan(fft_length: int, inverse: bool = False) -> dict[str, np.ndarray]:
-    """What tcc_signal_rfft_s16 (tcc_signal_irfft_s16: ``inverse``, the twiddles' phases turned
-    the other way) needs for one fft_length (a power of two >= 4): the stages of the half-length
+def unit_circle(phase: np.ndarray, dtype: str = "int16") -> np.ndarray:
+    """kiss_fft's unit complex numbers (cos, sin), interleaved: floor(0.5 + SAMP_MAX * x) in fixed
+    point, (float) x in float."""
+    cs = np.stack([np.cos(phase), np.sin(phase)], 1).ravel()
+    if dtype == "float32":
+        return cs.astype(np.float32)
+    return np.floor(0.5 + SAMP_MAX[dtype] * cs).astype(np.int16 if dtype == "int16" else np.int32)
+
+
+def rfft_plan(fft_length: int, inverse: bool = False, dtype: str = "int16") -> dict[str, np.ndarray]:
+    """What tcc_signal_rfft_* (tcc_signal_irfft_*: ``inverse``, the twiddles' phases turned the
+    other way) needs for one fft_length (a power of two >= 4): the stages of the half-length
     complex FFT (deepest first: radix, twiddle stride, span m), the order in which its input is
-    gathered (kiss_fft's recursion, flattened), its twiddles and the real FFT's twist."""
+    gathered (kiss_fft's recursion, flattened), its twiddles and the real FFT's twist, of
+    ``dtype`` (the phases in double, as kiss_fft_alloc and kiss_fftr_alloc compute them)."""
     half = fft_length // 2
     stages = kiss_factors(half)
     order = np.zeros(half, np.int64)
@@ -71,8 +79,8 @@ def rfft_plan(fft_length: int, inverse: bool = False) -> dict[str, np.ndarray]:
     sign = 1 if inverse else -1
     return dict(radix=np.array([p for p, _ in stages][::-1]), stride=strides[::-1],
                 span=np.array([m for _, m in stages][::-1]), order=order,
-                twiddles=q15(sign * 2 * np.pi * np.arange(half) / half),
-                super_twiddles=q15(sign * np.pi * ((np.arange(half // 2) + 1) / half + 0.5)))
+                twiddles=unit_circle(sign * 2 * np.pi * np.arange(half) / half, dtype),
+                super_twiddles=unit_circle(sign * np.pi * ((np.arange(half // 2) + 1) / half + 0.5), dtype))
 
 
 class _Signal(OpDef):
@@ -140,13 +148,20 @@ class SignalWindow(_Signal):
                     f"{o.attrs['shift']}, {ctx.buf(o.outputs[0])});", self.kernel)
 
 
+FFT_TYPES = {"int16": ("int16_t", "s16"), "int32": ("int32_t", "s32"), "float32": ("float", "f32")}
+
+
 class _Fft(_Signal):
-    """SignalRfft and SignalIrfft, int16 only (the front end's type): fft_length a power of two
-    >= 4 (radix-4 and radix-2 stages). Frames run along the last axis: the real side holds at
-    most fft_length samples (the forward transform zero-pads them), the complex side the
+    """SignalRfft and SignalIrfft in int16, int32 and float32 (the types TFLite Micro registers
+    them for; the "T" option names it, the tensors decide): fft_length a power of two >= 4
+    (radix-4 and radix-2 stages). Frames run along the last axis: the real side holds at most
+    fft_length samples (the forward transform zero-pads them), the complex side the
     fft_length / 2 + 1 bins as (real, imag) pairs."""
-    dtypes = (("int16",), ("int16",))
     inverse = False
+
+    def types(self, g, o):
+        dt = ir.tensor(g, o.inputs[0]).dtype if o.inputs else "int16"
+        return ((dt,), (dt,)) if dt in FFT_TYPES else (("int16",), ("int16",))
 
     def check(self, g, o):
         super().check(g, o)
@@ -163,7 +178,7 @@ class _Fft(_Signal):
                                f"({n + 2} values)")
 
     def scratch_bytes(self, g, o):
-        return 2 * o.attrs["fft_length"]
+        return ir.DTYPE_SIZE[ir.tensor(g, o.inputs[0]).dtype] * o.attrs["fft_length"]
 
     def macs(self, g, o):
         n = o.attrs["fft_length"]
@@ -173,13 +188,14 @@ class _Fft(_Signal):
     def emit(self, g, o, ctx):
         x, y = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.outputs[0])
         n = o.attrs["fft_length"]
-        plan = rfft_plan(n, self.inverse)
-        arrays = {k: ctx.const_array(o, k, "int16_t", v) for k, v in plan.items()}
+        ctype, suffix = FFT_TYPES[x.dtype]
+        plan = rfft_plan(n, self.inverse, x.dtype)
+        arrays = {k: ctx.const_array(o, k, ctype if "twiddles" in k else "int16_t", v) for k, v in plan.items()}
         lengths = (x.shape[-1] // 2, n) if self.inverse else (x.shape[-1], n // 2 + 1)
         params = ctx.struct(o, "tcc_signal_rfft_params", [
             ("fft_length", n), ("input_length", lengths[0]), ("frames", x.size // x.shape[-1]),
             ("output_length", lengths[1]), ("stages", len(plan["radix"])), *arrays.items()])
-        fn = "tcc_signal_irfft_s16" if self.inverse else "tcc_signal_rfft_s16"
+        fn = f"tcc_signal_{'irfft' if self.inverse else 'rfft'}_{suffix}"
         ctx.call(o, f"{fn}(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])}, {ctx.scratch(o)});",
                  self.kernel)
 

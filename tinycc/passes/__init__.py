@@ -29,7 +29,7 @@ from .compress_weights import compress_weights
 from .fold_constants import fold_constants
 from .fold_quantization import fold_quantization
 from .fuse_ops import fuse_ops
-from .pack_weights import pack_weights
+from .pack_weights import CODE_BYTES_PER_OP, _allowance, pack_weights
 from .plan_arena import plan_arena
 
 Pass = Callable[[nx.DiGraph], nx.DiGraph]
@@ -44,7 +44,7 @@ def run_pipeline(g: nx.DiGraph, passes: list[Pass] = PIPELINE, verify: bool = Fa
     ``timings``, each pass's CPU seconds are stored there under its name. The subgraphs that
     IF/WHILE run (``graph["subgraphs"]``) go through the same passes first, callees first, so
     that each calling op knows the arena its subgraphs need (``compile_subgraphs``)."""
-    compile_subgraphs(g, passes, verify)
+    sub_packed, sub_room = compile_subgraphs(g, passes, verify)
     if verify:
         ir.check_invariants(g)
     for p in passes:
@@ -54,24 +54,51 @@ def run_pipeline(g: nx.DiGraph, passes: list[Pass] = PIPELINE, verify: bool = Fa
             timings[p.__name__] = time.process_time() - start
         if verify:
             ir.check_invariants(g)
+    if sub_packed:          # the fast kernels of the subgraphs count as the model's (driver.generate),
+        #                     and a build above the flash budget takes the largest room left off each
+        g.graph["flash_spent"] = g.graph.get("flash_spent", 0) + sub_packed
+        g.graph["flash_room"] = max(g.graph.get("flash_room", 0), sub_room)
     return g
 
 
-SUBGRAPH_OWN = ("inputs", "outputs", "dynamic_dims", "subgraphs", "subgraph_order", "plan")
+SUBGRAPH_OWN = ("inputs", "outputs", "dynamic_dims", "int4", "tflm_lut", "subgraphs", "subgraph_order",
+                "plan", "flash_room", "flash_spent", "ram_budget")    # facts of each graph's own tensors
 
 
-def compile_subgraphs(g: nx.DiGraph, passes: list[Pass] = PIPELINE, verify: bool = False) -> None:
+def compile_subgraphs(g: nx.DiGraph, passes: list[Pass] = PIPELINE, verify: bool = False) -> tuple[int, int]:
     """Run ``passes`` on every subgraph of ``g`` (``graph["subgraph_order"]``: callees first).
-    Each takes the model's build settings (target, name, ...) and the plain kernels: its
-    arena is planned on its own and lives inside the calling op's scratch buffer."""
+    Each takes the model's build settings (target, name, --optimize, ...), so pack_weights picks
+    the fast kernels of its ops as in subgraph 0; its arena (their scratch included) is planned on
+    its own and lives inside the calling op's scratch buffer.
+
+    Flash is one budget for the whole model: what each subgraph takes (its ops' plain code, the
+    estimate pack_weights makes, and the extra flash of the fast kernels it was granted) is taken
+    off what the subgraphs after it and subgraph 0 may spend (``flash_overshoot``, which
+    pack_weights subtracts from its allowance). Returns the count of their ops with a fast kernel
+and the largest allowance a subgraph left unspent (``flash_room``)."""
     subs = g.graph.get("subgraphs", {})
+    taken, packed, room = 0, 0, 0
     for k in g.graph.get("subgraph_order", ()):
         sub = subs[k]
         sub.graph.update({key: v for key, v in g.graph.items() if key not in SUBGRAPH_OWN})
-        sub.graph["optimize"] = "memory"
+        sub.graph["flash_overshoot"] = g.graph.get("flash_overshoot", 0) + taken
         try:
-            subs[k] = run_pipeline(sub, passes, verify)
+            subs[k] = sub = run_pipeline(sub, passes, verify)
         except TinyccError as e:
             if e.op_index is not None:        # an operator of subgraph k: say so
                 e.op_kind = f"{e.op_kind or '?'} in subgraph {k}"
             raise
+        taken += _flash_taken(sub)
+        packed += sub.graph.get("flash_spent", 0)
+        room = max(room, sub.graph.get("flash_room", 0))
+    if taken:
+        g.graph["flash_overshoot"] = g.graph.get("flash_overshoot", 0) + taken
+    return packed, room
+
+
+def _flash_taken(sub: nx.DiGraph) -> int:
+    """The flash a compiled subgraph takes from the model's allowance (pack_weights' estimates)."""
+    n_ops = sum(1 for _ in ir.ops_in_order(sub))
+    if "flash_room" not in sub.graph:          # no op had a fast kernel to choose
+        return CODE_BYTES_PER_OP * n_ops
+    return _allowance(sub, sub.graph["flash_budget"]) - sub.graph["flash_room"] + CODE_BYTES_PER_OP * n_ops

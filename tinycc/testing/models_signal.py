@@ -76,12 +76,16 @@ def front_end_model(spectrum: int = 33, channels: int = 8, scale_bits: int = 3, 
     return mb.build([x], [cur])
 
 
-def rfft_model(fft_length: int = 256, input_length: int = 240, frames: int = 2) -> bytes:
-    """SignalRfft (int16): ``frames`` frames of ``input_length`` samples, zero-padded to fft_length."""
-    mb = ModelBuilder(f"tinycc SignalRfft test model ({fft_length})")
-    x = mb.tensor([frames, input_length], "int16", name="frames")
-    y = mb.tensor([frames, fft_length + 2], "int16", name="spectrum")
-    mb.custom_op("SignalRfft", [x], [y], {"T": 7, "fft_length": fft_length})   # T: TensorType INT16
+FFT_TYPES = {"float32": 0, "int32": 2, "int16": 7}      # the op's "T" option: a TensorType
+
+
+def rfft_model(fft_length: int = 256, input_length: int = 240, frames: int = 2, dtype: str = "int16") -> bytes:
+    """SignalRfft (int16, int32 or float32): ``frames`` frames of ``input_length`` samples,
+    zero-padded to fft_length."""
+    mb = ModelBuilder(f"tinycc SignalRfft test model ({fft_length}, {dtype})")
+    x = mb.tensor([frames, input_length], dtype, name="frames")
+    y = mb.tensor([frames, fft_length + 2], dtype, name="spectrum")
+    mb.custom_op("SignalRfft", [x], [y], {"T": FFT_TYPES[dtype], "fft_length": fft_length})
     return mb.build([x], [y])
 
 
@@ -166,10 +170,11 @@ def overlap_add_model(dtype: str = "int16", rows: int = 2, frames: int = 2, size
     return mb.build([x], [y])
 
 
-def irfft_model(fft_length: int = 64, frames: int = 2) -> bytes:
-    """SignalIrfft (int16): ``frames`` spectra of fft_length / 2 + 1 bins -> fft_length samples."""
-    mb = ModelBuilder(f"tinycc SignalIrfft test model ({fft_length})")
-    x = mb.tensor([frames, fft_length + 2], "int16", name="spectrum")
-    y = mb.tensor([frames, fft_length], "int16", name="samples")
-    mb.custom_op("SignalIrfft", [x], [y], {"T": 7, "fft_length": fft_length})
+def irfft_model(fft_length: int = 64, frames: int = 2, dtype: str = "int16") -> bytes:
+    """SignalIrfft (int16, int32 or float32): ``frames`` spectra of fft_length / 2 + 1 bins ->
+    fft_length samples."""
+    mb = ModelBuilder(f"tinycc SignalIrfft test model ({fft_length}, {dtype})")
+    x = mb.tensor([frames, fft_length + 2], dtype, name="spectrum")
+    y = mb.tensor([frames, fft_length], dtype, name="samples")
+    mb.custom_op("SignalIrfft", [x], [y], {"T": FFT_TYPES[dtype], "fft_length": fft_length})
     return mb.build([x], [y])
