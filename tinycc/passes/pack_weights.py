@@ -43,12 +43,14 @@ in the ``plan_arena`` pass that follows. Step 2 uses the live bytes per step of 
 from __future__ import annotations
 
 import dataclasses
+import heapq
 import itertools
+import math
 import os
 
 import networkx as nx
 
-from .. import ir, overlap, variants
+from .. import flash_estimate, ir, overlap, variants
 from .plan_arena import ALIGN, plan_arena, scratch_id
 
 RAM_SLACK = 16          # the arena may exceed the plain kernels' plan by 1/RAM_SLACK
@@ -56,8 +58,6 @@ MAX_ROUNDS = 40
 
 # flash: estimates for choosing variants (the build summary reports the measured figures)
 FLASH_SLACK, FLASH_CODE = 1.10, 16 * 1024   # default budget: 1.10 x constants + 16 KB
-CODE_BYTES_PER_OP = 700     # plain code per op: the shared models' cortex-m4 builds measure 240-560 B
-                            # (a build above the budget is redone with less to spend: driver.generate)
 
 
 def _variants(g, o) -> list:
@@ -136,18 +136,24 @@ def default_flash_budget(g) -> int:
     return round(FLASH_SLACK * ir.model_constant_bytes(g) + FLASH_CODE)
 
 
-_EXTRA: dict = {}      # (id(pk), op id) -> _extra_flash, for the packings of one pack_weights run
+_COST: dict = {}      # (id(pk) or None, op name) -> flash_estimate.OpCost, for one pack_weights run
+
+
+def _cost(g, o, pk) -> flash_estimate.OpCost:
+    """What the op's kernel (packing ``pk``, None: plain) puts in flash (``flash_estimate.op_cost``:
+    its emit through a probe). Cached for the run (the ranking asks many times)."""
+    key = (None if pk is None else id(pk), o.name)
+    if key not in _COST:
+        _COST[key] = flash_estimate.op_cost(g, o, pk)
+    return _COST[key]
 
 
 def _extra_flash(g, o, pk) -> int:
-    """Flash the variant's constants take beyond the plain kernel's (weights, folded bias,
-    mult/shift); negative when they take less (a sparse layout of pruned weights): the bytes it
-    saves go to the other ops' fast kernels (if the RAM step later takes the variant back, the
-    measured flash decides, driver.generate). Cached for the run (the ranking asks many times)."""
-    key = (id(pk), o.name)
-    if key not in _EXTRA:
-        _EXTRA[key] = _unit(pk).flash_bytes(g, o, pk) - variants.plain_flash_bytes(g, o)
-    return _EXTRA[key]
+    """Flash the variant's constants and parameters take beyond the plain kernel's (weights,
+    folded bias, mult/shift); negative when they take less (a sparse layout of pruned weights):
+    the bytes it saves go to the other ops' fast kernels."""
+    a, b = _cost(g, o, pk), _cost(g, o, None)
+    return a.const + a.own_code - b.const - b.own_code
 
 
 def _cycles_saved(g, o, pk) -> float:
@@ -155,81 +161,169 @@ def _cycles_saved(g, o, pk) -> float:
     return unit.plain_cycles(g, o) - unit.cycles(g, o, pk)
 
 
-class _Code:
-    """The fast kernels' code charged to the flash allowance so far: a unit's measured code
-    (``variants.code_bytes_of``) is charged once, with the first op granted one of its variants."""
+class _Flash:
+    """The flash of the choices made so far, as ``flash_estimate`` costs a build: every op's
+    constants (the plain kernel's, plus a packing's extra bytes) and NAME.c share, and the kernel
+    code items charged (``flash_estimate.Code``: a file or part costs once, while some op uses
+    it). ``left`` is the budget minus all of it."""
 
-    def __init__(self):
-        self.units: list = []
+    def __init__(self, g, budget: int):
+        self.g, probe = g, flash_estimate.Probe(g)
+        self.code, self.now, self.plain_items = flash_estimate.Code(), {}, {}
+        fixed = flash_estimate.NAME_C_BYTES["base"]
+        for oid in ir.ops_in_order(g):
+            c = flash_estimate.op_cost(g, ir.op(g, oid), None, probe)
+            fixed += c.const + c.own_code
+            self.plain_items[oid] = c.items
+            self.code.charge(c.items, oid)
+        self.extra, self.budget = 0, budget
+        self.left = budget - fixed - self.code.total()
 
-    def more(self, pk) -> int:
-        """Bytes charging ``pk``'s unit would add."""
-        u = _unit(pk)
-        return 0 if u in self.units else variants.code_bytes_of(self.units + [u]) - variants.code_bytes_of(self.units)
+    def items(self, oid, pk) -> frozenset:
+        return self.plain_items[oid] if pk is None else _cost(self.g, ir.op(self.g, oid), pk).items
 
-    def charge(self, pk) -> None:
-        if _unit(pk) not in self.units:
-            self.units.append(_unit(pk))
+    def move(self, moves: dict) -> int:
+        """Give each op of ``moves`` ({op: packing or None}) its packing; returns the bytes it
+        added (negative: freed)."""
+        before = self.extra + self.code.total()
+        for oid, pk in moves.items():
+            old = self.now.get(oid)
+            self.code.release(self.items(oid, old), oid)
+            self.code.charge(self.items(oid, pk), oid)
+            self.extra += _extra(self.g, oid, pk) - _extra(self.g, oid, old)
+            self.now[oid] = pk
+        added = self.extra + self.code.total() - before
+        self.left -= added
+        return added
 
-    def has(self, pk) -> bool:
-        return _unit(pk) in self.units
+    def cost(self, moves: dict) -> int:
+        """The bytes ``move(moves)`` would add, the state left as it is."""
+        undo = {oid: self.now.get(oid) for oid in moves}
+        added = self.move(moves)
+        self.move(undo)
+        return added
+
+    def grant(self, groups: dict) -> None:
+        """Give ops their proposed packings ({unit: {op: packing}}), the groups that save the
+        most estimated cycles per byte first (a group's bytes: its constants beyond the ops'
+        current kernels, its unit's code unless charged, less the code of kernels no op uses
+        any more: moving every depthwise to one fast kernel frees the plain one's code; so a
+        group is also tried with its ops whose estimate gains nothing). A group that does not
+        fit goes op by op (most cycles per byte first)."""
+        while groups:
+            rank = []
+            for u, group in groups.items():
+                gaining = {o: pk for o, pk in group.items() if self._saved(o, pk) > 0}
+                for moves in ([gaining, group] if len(gaining) < len(group) else [group]):
+                    if not moves:
+                        continue
+                    gain = sum(self._saved(o, pk) for o, pk in moves.items())
+                    cost = self.cost(moves)
+                    if gain > 0:
+                        rank.append((-(gain / cost) if cost > 0 else -math.inf, -gain, u, moves, cost))
+            if not rank:
+                return
+            _, _, u, moves, cost = min(rank, key=lambda r: r[:3])
+            del groups[u]
+            if cost <= self.left:
+                self.move(moves)
+                continue
+            for oid, pk in sorted(moves.items(), key=lambda m: -self._saved(*m) / max(self.cost(dict([m])), 1)):
+                if self._saved(oid, pk) > 0 and self.cost({oid: pk}) <= self.left:
+                    self.move({oid: pk})
+
+    def upgrade(self, choices: dict) -> None:
+        """Op by op, the step to a faster variant that saves the most estimated cycles per byte
+        (its constants beyond the current kernel's, plus its code unless charged), while one
+        fits: a lazy heap whose top is re-costed when it comes up; after a unit's code is
+        charged, the ops that may use it are ranked again."""
+        order = itertools.count()
+        users: dict = {}
+        for oid, vs in choices.items():
+            for pk in vs:
+                users.setdefault(pk.impl, set()).add(oid)
+
+        def best(oid):
+            cur, top = self.now.get(oid), None
+            for pk in choices[oid]:
+                gain = self._saved(oid, pk)
+                cost = _extra(self.g, oid, pk) - _extra(self.g, oid, cur) + self.code.more(self.items(oid, pk))
+                if gain <= 0 or cost > self.left:
+                    continue
+                key = (gain / cost if cost > 0 else math.inf, gain)
+                if top is None or key > top[0]:
+                    top = (key, pk)
+            return top
+
+        heap = []
+
+        def push(oid):
+            top = best(oid)
+            if top:
+                heapq.heappush(heap, (-top[0][0], -top[0][1], next(order), oid, top[1]))
+
+        for oid in choices:
+            push(oid)
+        while heap:
+            eff, gain, _, oid, pk = heapq.heappop(heap)
+            top = best(oid)
+            if top is None:
+                continue
+            if top[1] is not pk or (-top[0][0], -top[0][1]) != (eff, gain):
+                heapq.heappush(heap, (-top[0][0], -top[0][1], next(order), oid, top[1]))
+                continue
+            new_code = self.code.more(self.items(oid, pk)) > 0
+            self.move({oid: pk})
+            for other in (users[pk.impl] if new_code else {oid}):
+                push(other)
+
+    def _saved(self, oid, pk) -> float:
+        o = ir.op(self.g, oid)
+        return _cycles_saved(self.g, o, pk) - (_cycles_saved(self.g, o, self.now[oid]) if self.now.get(oid) else 0)
 
 
-def _flash_filter(g, choices: dict, allowance: int) -> tuple[dict, list, int]:
-    """Spend the flash allowance in two rounds, most estimated cycles saved per extra byte first
-    (the extra bytes of a variant: its constants beyond the plain kernel's, plus its unit's code
-    the first time the unit is granted): every op first gets its variant with the least extra
-    flash, then the ops whose fastest variant (widened weights) buys the most cycles per further
-    byte get it and the variants after it of units already charged. Returns the filtered choices,
-    the ops not upgraded, in rank order, with their variants (for the give-back), and the flash
-    left."""
-    code = _Code()
+def _extra(g, oid, pk) -> int:
+    return 0 if pk is None else _extra_flash(g, ir.op(g, oid), pk)
 
-    def extra(oid, pk):
-        return _extra_flash(g, ir.op(g, oid), pk)
 
-    def per_byte(oid, pk, base_pk, base_b):
-        saved = _cycles_saved(g, ir.op(g, oid), pk) - (_cycles_saved(g, ir.op(g, oid), base_pk) if base_pk else 0)
-        return saved / max(extra(oid, pk) + code.more(pk) - base_b, 1)
+def _by_unit(moves: dict) -> dict:
+    groups: dict = {}
+    for oid, pk in moves.items():
+        groups.setdefault(pk.impl, {})[oid] = pk
+    return groups
 
-    base = {oid: min(v, key=lambda pk: extra(oid, pk)) for oid, v in choices.items()}
-    granted, base_b = {}, {}
-    for oid in sorted(base, key=lambda o: -per_byte(o, base[o], None, 0)):
-        b = extra(oid, base[oid])
-        if b + code.more(base[oid]) <= allowance:
-            allowance -= b + code.more(base[oid])
-            code.charge(base[oid])
-            base_b[oid] = b
-            granted[oid] = [pk for pk in choices[oid] if extra(oid, pk) <= b and code.has(pk)]
-    left_out = []
-    for oid in sorted(choices, key=lambda o: -per_byte(o, choices[o][0], base.get(o) if o in base_b else None,
-                                                      base_b.get(o, 0))):
-        best = choices[oid][0]
-        more = extra(oid, best) - base_b.get(oid, 0)
-        if more <= 0 and code.has(best):
+
+def _flash_filter(g, choices: dict, flash: _Flash) -> tuple[dict, list]:
+    """Spend the flash budget in two rounds (``_Flash.grant``): every op first gets its variant
+    with the least extra flash (the int8-weight kernels: none), then the ops whose fastest
+    variant (widened weights) buys the most cycles per further byte get it. Returns per op the
+    variants the RAM step may use, fastest first: the granted one, the faster ones whose flash is
+    paid for (extra constants at most the granted one's, code charged) and every slower one (the
+    RAM step takes one only while the estimated flash stays within the budget); and the ops not
+    upgraded, in rank order, with their variants (for the give-back)."""
+    base = {oid: min(v, key=lambda pk: _extra_flash(g, ir.op(g, oid), pk)) for oid, v in choices.items()}
+    flash.grant(_by_unit(base))
+    flash.upgrade(choices)
+    granted, left_out = {}, []
+    for oid, v in choices.items():
+        now = flash.now.get(oid)
+        if now is not v[0]:
+            left_out.append((oid, v))
+        if now is None:
             continue
-        if more + code.more(best) <= allowance:
-            allowance -= more + code.more(best)
-            code.charge(best)
-            granted[oid] = [pk for pk in choices[oid] if code.has(pk)]
-        else:
-            left_out.append((oid, choices[oid]))
-    return granted, left_out, allowance
-
-
-def _allowance(g, budget: int) -> int:
-    """The flash the fast kernels may spend: the budget minus the model's constants and an
-    estimate of the plain code (``CODE_BYTES_PER_OP`` per op)."""
-    n_ops = sum(1 for _ in ir.ops_in_order(g))
-    return budget - ir.model_constant_bytes(g) - CODE_BYTES_PER_OP * n_ops - g.graph.get("flash_overshoot", 0)
+        cap, at = _extra_flash(g, ir.op(g, oid), now), v.index(now)
+        granted[oid] = [pk for i, pk in enumerate(v) if i >= at or (_extra_flash(g, ir.op(g, oid), pk) <= cap
+                                                                     and flash.code.has(flash.items(oid, pk)))]
+    left_out.sort(key=lambda x: -_cycles_saved(g, ir.op(g, x[0]), x[1][0]))
+    return granted, left_out
 
 
 def pack_weights(g: nx.DiGraph) -> nx.DiGraph:
-    _EXTRA.clear()
+    _COST.clear()
     try:
         return _pack_weights(g)
     finally:
-        _EXTRA.clear()
+        _COST.clear()
 
 
 def _pack_weights(g: nx.DiGraph) -> nx.DiGraph:
@@ -242,8 +336,6 @@ def _pack_weights(g: nx.DiGraph) -> nx.DiGraph:
     g.graph["flash_budget"] = flash_budget
     if not choices:
         return g
-    choices, left_out, _ = _flash_filter(g, choices, _allowance(g, flash_budget))
-    choices = {oid: v for oid, v in choices.items() if v}
     # 1. the plain kernels' plan and the budget
     plain = plan_arena(g.copy()).graph["plan"]
     budget = plain.size + plain.size // RAM_SLACK
@@ -253,23 +345,35 @@ def _pack_weights(g: nx.DiGraph) -> nx.DiGraph:
     step_of = {oid: k for k, oid in enumerate(plain.order)}
     by_id = {b.tid: b for b in plain.buffers}
 
-    def plain_live(t: str, k: int) -> bool:
-        return by_id[t].first <= k <= by_id[t].last
+    def fits(oid, pk) -> bool:
+        """Whether the op's footprint with ``pk`` at its step fits the budget: the bytes of the
+        other buffers live there (from the plain plan) + its own input/output and scratch."""
+        k = step_of[oid]
+        _with(g, oid, pk)
+        own, counted = _own_bytes(g, oid, k, life_last)
+        _with(g, oid, None)
+        return live[k] - sum(size_of[t] for t in counted if t in size_of and by_id[t].first <= k <= by_id[t].last) \
+            + own <= budget
 
-    # 2. per op, the fastest variant whose footprint fits
+    # 2. the variants whose footprint fits, alone: the flash budget is spent on them
+    choices = {oid: [pk for pk in vs if fits(oid, pk)] for oid, vs in choices.items()}
+    flash = _Flash(g, flash_budget - g.graph.get("flash_overshoot", 0))
+    choices, left_out = _flash_filter(g, {oid: vs for oid, vs in choices.items() if vs}, flash)
+
+    def paid(oid, i: int) -> bool:
+        """Whether variant i of the op (past the last: the plain kernel) keeps the estimated
+        flash within the budget, the other ops' choices as they stand."""
+        return flash.cost({oid: _variant_or_plain(choices[oid], i)}) <= flash.left
+
+    def take(oid, i: int) -> None:
+        pick[oid] = i
+        pk = _variant_or_plain(choices[oid], i)
+        _with(g, oid, pk)
+        flash.move({oid: pk})
+
     pick = {}
     for oid, vs in choices.items():
-        k = step_of[oid]
-        pick[oid] = len(vs)                           # the plain kernel
-        for i, pk in enumerate(vs):
-            _with(g, oid, pk)
-            own, counted = _own_bytes(g, oid, k, life_last)
-            others = live[k] - sum(size_of[t] for t in counted
-                                   if t in size_of and plain_live(t, k))
-            if others + own <= budget:
-                pick[oid] = i
-                break
-        _with(g, oid, _variant_or_plain(vs, pick[oid]))
+        take(oid, next((i for i in range(len(vs)) if paid(oid, i)), len(vs)))
     first = dict(pick)
     # 3. plan; step the ops at over-budget steps down until the arena fits
     for _ in range(MAX_ROUNDS):
@@ -290,39 +394,36 @@ def _pack_weights(g: nx.DiGraph) -> nx.DiGraph:
             demote = [oid for oid in plan.order if oid in pick and pick[oid] < len(choices[oid])][:1]
             if not demote:
                 break
-        for oid in demote:
-            pick[oid] += 1
-            _with(g, oid, _variant_or_plain(choices[oid], pick[oid]))
+        for oid in demote:      # the next variant whose flash is paid for (the next one if none is)
+            later = range(pick[oid] + 1, len(choices[oid]) + 1)
+            take(oid, next((i for i in later if paid(oid, i)), later[0]))
     # 4. the demotions of step 3 are made together, so some were not needed once the others
     #    took effect: give each demoted op back its fastest variant that keeps the plan in budget
     if plan.size <= budget:
         for oid in [o for o in plan.order if o in pick and pick[o] > first[o]]:
-            for i in range(first[oid], pick[oid]):
-                _with(g, oid, choices[oid][i])
+            was = pick[oid]
+            for i in range(first[oid], was):
+                if not paid(oid, i):
+                    continue
+                take(oid, i)
                 if _quick_plan(g).size <= budget:
-                    pick[oid] = i
                     break
-            _with(g, oid, _variant_or_plain(choices[oid], pick[oid]))
-    # 5. give-back: flash the RAM step left unspent goes to the ops left out, in rank order
-    picked = [(o, choices[o][pick[o]]) for o in pick if pick[o] < len(choices[o])]
-    code = _Code()
-    for _, pk in picked:
-        code.charge(pk)
-    spent = sum(_extra_flash(g, ir.op(g, o), pk) for o, pk in picked) + variants.code_bytes_of(code.units)
-    room = _allowance(g, flash_budget) - spent
+                take(oid, was)
+    # 5. give-back: the flash the RAM step left unspent goes to the ops left out, in rank order
     for oid, vs in left_out:
+        now = ir.op(g, oid).params.packed
         for pk in vs:
-            extra = _extra_flash(g, ir.op(g, oid), pk) + code.more(pk)
-            if extra > room:
+            if pk is now:
+                break
+            if flash.cost({oid: pk}) > flash.left:
                 continue
-            old = ir.op(g, oid).params.packed
             _with(g, oid, pk)
             if _quick_plan(g).size <= budget:
-                room -= extra
-                code.charge(pk)
+                flash.move({oid: pk})
                 break
-            _with(g, oid, old)
+            _with(g, oid, now)
     g.graph["ram_budget"] = budget
-    g.graph["flash_room"] = max(room, 0)        # the allowance left unspent (estimates)
+    g.graph["flash_room"] = max(flash.left, 0)          # the budget left unspent (estimates)
+    g.graph["flash_estimate"] = flash.budget - flash.left
     g.graph["flash_spent"] = sum(1 for oid in ir.ops_in_order(g) if ir.op(g, oid).params.packed is not None)
     return g

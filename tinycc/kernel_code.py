@@ -1,0 +1,47 @@
+"""Measured code of the runtime kernel files (written by scripts/measure_kernel_code.py:
+.text + .rodata + .data, arm-none-eabi-gcc -O2 for cortex-m4). Per file (its path under
+runtime/kernels without .c): "digest" of its text and headers, "base" with every optional part
+(TCC_OMIT_<PART>) left out, and per part the bytes with only that part kept. Read by
+``tinycc.flash_estimate``."""
+
+KERNEL_CODE: dict[str, dict[str, object]] = {
+    "arm/tcc_arm_add": {"digest": '861788fa448fc9c3', "base": 0, "ARM_ADD_S8": 1584, "ARM_ADD_S8_LIN": 744},
+    "arm/tcc_arm_conv": {"digest": '2558fc02d69d77d2', "base": 0, "ARM_CONV_S8_BLOCKS": 4928, "ARM_CONV_S8_PW16": 9372, "ARM_CONV_S8_PW8": 4156, "ARM_CONV_S8_PW8_PAIRS": 448, "ARM_CONV_S8_STORE": 3708},
+    "arm/tcc_arm_conv8": {"digest": 'a34606a49a1d166e', "base": 0, "ARM_CONV8W_S8": 4272, "ARM_CONV8_S8": 4328},
+    "arm/tcc_arm_depthwise": {"digest": '5193d3b7ce095c3c', "base": 1156},
+    "arm/tcc_arm_dw3x3": {"digest": '6f1eae5b1f747895', "base": 1672, "DW_C_LINES": 3660, "DW_X3": 2140, "DW_X3S2": 2140, "DW_X4": 2432, "DW_X4S2": 2288, "DW_X6": 2316, "DW_X6O": 2288, "DW_X6OS2": 2312, "DW_X6S2": 2340},
+    "arm/tcc_arm_dw8": {"digest": '13cfc46ce4b25f68', "base": 0, "ARM_DW8_CLAMP_S8": 4080, "ARM_DW8_S8": 3800},
+    "arm/tcc_arm_fc": {"digest": 'a1c1d86dd388e6cc', "base": 0, "ARM_FC_S8_DIRECT": 1436, "ARM_FC_S8_ROW": 1504, "ARM_FC_S8_W8_DIRECT": 1848, "ARM_FC_S8_W8_ROW": 1928},
+    "arm/tcc_arm_fc8": {"digest": '7bf1ab635bf2f455', "base": 0, "ARM_FC8_CLAMP_S8": 1192, "ARM_FC8_ROW_CLAMP_S8": 1284, "ARM_FC8_ROW_S8": 1264, "ARM_FC8_S8": 1172},
+    "arm/tcc_arm_lstm": {"digest": '62d36f8047a2ebe3', "base": 0, "ARM_LSTM_S16": 2420, "ARM_LSTM_S8": 2048, "ARM_LSTM_W_S16": 3092, "ARM_LSTM_W_S8": 2032},
+    "arm/tcc_arm_palette": {"digest": 'a224ab850824918a', "base": 0, "ARM_PALETTE_CONV_S8": 1480, "ARM_PALETTE_DW_S8": 1540, "ARM_PALETTE_FC_S8": 612, "WINT4": 0, "WPALETTE1": 0, "WPALETTE2": 0, "WPALETTE4": 0},
+    "arm/tcc_arm_pool": {"digest": 'f57f8f7f2533031c', "base": 1108},
+    "arm/tcc_arm_s16": {"digest": 'c9c01f5c0b7b920b', "base": 0, "ARM_CONV_S16": 2044, "ARM_DW_S16": 1404, "ARM_FC_S16": 1128},
+    "arm/tcc_arm_sparse": {"digest": 'b3783718d7fe511b', "base": 0, "ARM_SPARSE_CONV_S8": 1628},
+    "arm/tcc_arm_svdf": {"digest": 'bbd5c9d4c7cdd39f', "base": 0, "ARM_SVDF_S8_S16": 1516},
+    "tcc_add": {"digest": '09fa45788be4936c', "base": 1820, "ADD_S16": 2792, "ADD_S32": 2076},
+    "tcc_batch_matmul": {"digest": 'b0df6c480cb72661', "base": 960, "BATCH_MATMUL_S16": 1616},
+    "tcc_binary": {"digest": '9e8b1441db2ca331', "base": 8204, "DIV_S32": 8316, "EQUAL_B8": 8324, "EQUAL_S16": 8328, "EQUAL_S32": 8336, "EQUAL_S64": 8344, "FLOOR_DIV_S16": 8332, "FLOOR_DIV_S8": 8328, "FLOOR_MOD_S16": 8336, "FLOOR_MOD_S64": 8372, "FLOOR_MOD_S8": 8332, "GREATER_EQUAL_S16": 8332, "GREATER_EQUAL_S32": 8336, "GREATER_EQUAL_S64": 8344, "GREATER_S16": 8332, "GREATER_S32": 8332, "GREATER_S64": 8344, "LESS_EQUAL_S16": 8332, "LESS_EQUAL_S32": 8336, "LESS_EQUAL_S64": 8344, "LESS_S16": 8328, "LESS_S32": 8332, "LESS_S64": 8340, "MAXIMUM_S32": 8292, "MAXIMUM_S64": 8312, "MINIMUM_S32": 8292, "MINIMUM_S64": 8312, "MUL_S32": 8308, "NOT_EQUAL_B8": 8324, "NOT_EQUAL_S16": 8332, "NOT_EQUAL_S32": 8336, "NOT_EQUAL_S64": 8344, "SQUARED_DIFFERENCE_S32": 8292, "SUB_S32": 8308},
+    "tcc_circular_buffer": {"digest": '9ebdd604c8585883', "base": 120},
+    "tcc_compressed": {"digest": '34db55fb87c074e1', "base": 0, "CONV2D_S8C": 856, "DEPTHWISE_S8C": 716, "FULLY_CONNECTED_S8C": 232, "WINT4": 0, "WPALETTE1": 0, "WPALETTE2": 0, "WPALETTE4": 0},
+    "tcc_conv": {"digest": 'd0c29f4f9f3ffa8b', "base": 1404, "CONV2D_S16": 2352},
+    "tcc_cumsum": {"digest": '205869fb1499cbc8', "base": 780},
+    "tcc_datamove": {"digest": 'ac6e65ba605e4d73', "base": 2300},
+    "tcc_depthwise": {"digest": 'b3f47d51cceb4bda', "base": 3112, "DEPTHWISE_S16": 4272},
+    "tcc_detection": {"digest": 'e98eb7c47a07b91f', "base": 2300},
+    "tcc_elementwise": {"digest": '5ecfd56301de948e', "base": 1936, "CAST_WIDE": 2684, "DEQUANTIZE_S16_F32": 1976, "DEQUANTIZE_U8_F32": 1976, "GELU_APPROX_F32": 2036, "GELU_F32": 2004, "LOGISTIC_S16": 2080, "PIECEWISE_S16": 2348, "QUANTIZE_F32_S16": 2080, "REQUANTIZE": 3352, "TANH_S16": 2080},
+    "tcc_fully_connected": {"digest": '08714a47fbfd70c6', "base": 308, "FULLY_CONNECTED_F32": 500, "FULLY_CONNECTED_S16": 832},
+    "tcc_hybrid": {"digest": '18d656a97ea8c82e', "base": 4492},
+    "tcc_lstm": {"digest": '67acca15ed08d3a8', "base": 0, "LSTM_F32": 724, "LSTM_S16": 1964, "LSTM_S8": 1944},
+    "tcc_normalize": {"digest": '86859b7649c6a954', "base": 4276, "RSQRT_S16": 4760},
+    "tcc_pool": {"digest": 'dbfa0c126a081977', "base": 2276, "AVG_POOL_S16": 2816, "MAX_POOL_S16": 2724},
+    "tcc_reduce": {"digest": '3ca111ff926df9b5', "base": 6864, "REDUCE_SUM_S16": 7856},
+    "tcc_resize": {"digest": '66c8d95aff247a14', "base": 828},
+    "tcc_round": {"digest": '03dd7a0ef8805d9e', "base": 116},
+    "tcc_signal": {"digest": '28c85783762885c3', "base": 0, "SIGNAL_DELAY": 256, "SIGNAL_ENERGY": 80, "SIGNAL_FFT_AUTO_SCALE": 116, "SIGNAL_FILTER_BANK": 216, "SIGNAL_FILTER_BANK_LOG": 204, "SIGNAL_FILTER_BANK_SQRT": 292, "SIGNAL_FRAMER": 256, "SIGNAL_IRFFT_S16": 1372, "SIGNAL_OVERLAP_ADD_F32": 272, "SIGNAL_OVERLAP_ADD_S16": 336, "SIGNAL_PCAN": 196, "SIGNAL_RFFT_S16": 1408, "SIGNAL_SPECTRAL_SUBTRACTION": 192, "SIGNAL_STACKER": 212, "SIGNAL_WINDOW": 88},
+    "tcc_softmax": {"digest": '822c7a4c48047964', "base": 1456, "SOFTMAX_F32": 1628, "SOFTMAX_S16": 2240},
+    "tcc_sparse": {"digest": '58d9c21e66c7e0ac', "base": 0, "SPARSE_CONV_S8": 564, "SPARSE_FC_S8": 308},
+    "tcc_svdf": {"digest": '4308ab1616d99f45', "base": 0, "SVDF_F32": 368, "SVDF_S8_S16": 728, "SVDF_S8_S8": 612},
+    "tcc_topk": {"digest": 'a13def521e27043f', "base": 1388},
+    "tcc_transpose_conv": {"digest": '6a49d4e340e791cb', "base": 1352, "TRANSPOSE_CONV_S16": 2168},
+}
