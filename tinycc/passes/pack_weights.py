@@ -11,34 +11,39 @@ whose constants no unit can pack exactly (``tinycc.packing.PackError``) keeps th
 
 RAM-aware choice (``--optimize speed``, the default on DSP targets): the fast kernels need
 scratch (im2col rows, int16 lines) and share memory differently, so they may raise the arena.
-The arena stays within ``RAM_BUDGET`` of the plain kernels' plan:
+The arena stays within ``RAM_SLACK`` of the plain kernels' plan:
 
   1. plan the arena with the plain kernels (the smallest RAM): budget = its size * (1 + 1/16);
-  2. per op, in schedule order, take the first variant (fastest first) whose footprint at its
-     step fits: the bytes of the other buffers live there (from the plain plan) + the op's own
-     input/output under the variant's overlap rule + its scratch;
+  2. keep the variants whose footprint at the op's step fits: the bytes of the other buffers
+     live there (from the plain plan) + the op's own input/output under the variant's overlap
+     rule + its scratch; the flash budget is spent on these (below); each op takes the first
+     (fastest) of them whose flash is paid for;
   3. plan with those choices; while the arena is above the budget, the packed ops at the steps
-     whose buffers reach above it step down to their next variant (those with another fast
-     variant first, the plain kernel last), and plan again;
+     whose buffers reach above it step down to their next variant whose flash is still paid
+     for (those with another fast variant first, the plain kernel last), and plan again;
   4. those step-downs were made together: each stepped-down op (in schedule order) gets back
      the fastest of its skipped variants with which the plan stays within the budget.
 
 Flash-aware choice (``--flash-budget``, default ``default_flash_budget``: 1.10 x the model's
-constant bytes + 16 KB, for all generated code and data): a variant whose constants are larger
-than the plain kernel's (weights widened to int16 pairs) spends flash. Before step 2, the
-allowance (the budget minus the model's constants minus an estimate of the plain code,
-``CODE_BYTES_PER_OP`` per op) goes to the ops whose fastest variant saves the most estimated
-cycles (the units' ``plain_cycles`` - ``cycles``) per extra byte: its constants beyond the plain
-kernel's, plus the measured code of its unit (``Variant.code_bytes``, tinycc/variants/code_bytes.py)
-when no op was granted that unit yet: first every op's variant with the least extra flash, then
-the fastest variants (``_flash_filter``). After step 4,
-flash the RAM step gave up is handed back to the ops left out, whose variant must also keep the
-arena within the budget.
+constant bytes + 16 KB, for all generated code and data). ``_Flash`` keeps an estimate of the
+build's flash (``tinycc.flash_estimate``: every op's constants and NAME.c share measured by
+emitting it through a probe, the kernel files' code from measured tables, part by part; an
+upper bound within ~2 % of the measured flash) as choices are made: a fast kernel's code counts
+once, and the plain kernel's code is freed when its last op leaves it. ``_flash_filter``
+spends the budget in two rounds, by estimated cycles saved (the units' ``plain_cycles`` -
+``cycles``) per byte: every op's variant with the least flash (the int8-weight kernels), unit
+by unit (a unit's group of ops pays its code once, and may free the plain kernel's); then op by
+op the step to a faster variant (widened weights) with the most cycles per further byte, while
+one fits. Step 5, after step 4: the flash the RAM step left unspent goes to the ops left out
+whose variant also keeps the arena within the budget. The build is measured only when the
+estimate comes within ``driver.FLASH_MARGIN`` of the budget (redone if above it).
 
 Compile time: the plans of steps 3 and 4 are quick plans (``plan_arena(g, exact_steps=0)``:
 every order and heuristic and the local search, no exact search); the exact search runs once,
 in the ``plan_arena`` pass that follows. Step 2 uses the live bytes per step of the plain plan
-(difference arrays), not a scan of every buffer per op.
+(difference arrays), not a scan of every buffer per op. When the plain build alone is over the
+flash budget only the units that may store weights in fewer bytes (``Variant.stores_less``) are
+packed (a 1,000-op model otherwise packs ~3 ms an op for nothing).
 """
 from __future__ import annotations
 
@@ -60,12 +65,14 @@ MAX_ROUNDS = 40
 FLASH_SLACK, FLASH_CODE = 1.10, 16 * 1024   # default budget: 1.10 x constants + 16 KB
 
 
-def _variants(g, o) -> list:
+def _variants(g, o, over: bool = False) -> list:
     """Every unit's packing for the op, fastest (estimated cycles) first; the sort is stable, so a
-    unit's own order (e.g. less scratch next) is kept."""
+    unit's own order (e.g. less scratch next) is kept. ``over``: the plain build alone is over the
+    flash budget, so only the units that may store the weights in fewer bytes are asked (packing
+    the others, ~3 ms an op, would buy nothing)."""
     if o.params.compressed is not None:     # compressed weights (compress_weights): the portable decoding kernel
         return []
-    return sorted(variants.candidates(g, o), key=lambda pk: _unit(pk).cycles(g, o, pk))
+    return sorted(variants.candidates(g, o, stores_less=over), key=lambda pk: _unit(pk).cycles(g, o, pk))
 
 
 def _unit(pk):
@@ -327,14 +334,20 @@ def pack_weights(g: nx.DiGraph) -> nx.DiGraph:
 
 
 def _pack_weights(g: nx.DiGraph) -> nx.DiGraph:
-    choices = {}
-    for oid in ir.ops_in_order(g):
-        v = _variants(g, ir.op(g, oid))
-        if v:
-            choices[oid] = v
     flash_budget = g.graph.get("flash_budget") or default_flash_budget(g)
     g.graph["flash_budget"] = flash_budget
+    target, optimize = g.graph.get("target"), g.graph.get("optimize")
+    if not any(v.applies(g, ir.op(g, oid), target) for oid in ir.ops_in_order(g)
+               for v in variants.variants_for(ir.op(g, oid).kind, target, optimize)):
+        return g
+    flash = _Flash(g, flash_budget - g.graph.get("flash_overshoot", 0))
+    choices = {}
+    for oid in ir.ops_in_order(g):
+        v = _variants(g, ir.op(g, oid), over=flash.left < 0)
+        if v:
+            choices[oid] = v
     if not choices:
+        g.graph["flash_estimate"] = flash.budget - flash.left
         return g
     # 1. the plain kernels' plan and the budget
     plain = plan_arena(g.copy()).graph["plan"]
@@ -357,7 +370,6 @@ def _pack_weights(g: nx.DiGraph) -> nx.DiGraph:
 
     # 2. the variants whose footprint fits, alone: the flash budget is spent on them
     choices = {oid: [pk for pk in vs if fits(oid, pk)] for oid, vs in choices.items()}
-    flash = _Flash(g, flash_budget - g.graph.get("flash_overshoot", 0))
     choices, left_out = _flash_filter(g, {oid: vs for oid, vs in choices.items() if vs}, flash)
 
     def paid(oid, i: int) -> bool:

@@ -92,6 +92,9 @@ class Variant:
     entries: tuple[str, ...] = ()             # the C functions its emit calls (guarded in the C by
     #                                           #ifndef TCC_OMIT_<NAME without tcc_, upper case>)
     cycles_per_mac: float | None = None       # a flat estimate for ``cycles`` (None: override it)
+    stores_less: bool = False                 # its constants may take less flash than the plain kernel's
+    #                                           (pruned weights without their zeros): when the plain build
+    #                                           alone is over the flash budget, pack_weights packs only these
 
     # -- choosing ------------------------------------------------------------------------------
     def applies(self, g, o: ir.Op, target: str) -> bool:
