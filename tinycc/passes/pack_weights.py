@@ -21,8 +21,9 @@ The arena stays within ``RAM_SLACK`` of the plain kernels' plan:
   3. plan with those choices; while the arena is above the budget, the packed ops at the steps
      whose buffers reach above it step down to their next variant whose flash is still paid
      for (those with another fast variant first, the plain kernel last), and plan again;
-  4. those step-downs were made together: each stepped-down op (in schedule order) gets back
-     the fastest of its skipped variants with which the plan stays within the budget.
+  4. those step-downs were made together: each stepped-down op (those that lost the most
+     estimated cycles first) gets back the fastest of its skipped variants with which the plan
+     stays within the budget.
 
 Flash-aware choice (``--flash-budget``, default ``default_flash_budget``: 1.10 x the model's
 constant bytes + 16 KB, for all generated code and data). ``_Flash`` keeps an estimate of the
@@ -143,7 +144,7 @@ def default_flash_budget(g) -> int:
     return round(FLASH_SLACK * ir.model_constant_bytes(g) + FLASH_CODE)
 
 
-_COST: dict = {}      # (id(pk) or None, op name) -> flash_estimate.OpCost, for one pack_weights run
+_COST: dict = {}      # (id(pk) or None, op name) -> flash_estimate.OpCost, and cycles saved, for one run
 
 
 def _cost(g, o, pk) -> flash_estimate.OpCost:
@@ -164,8 +165,11 @@ def _extra_flash(g, o, pk) -> int:
 
 
 def _cycles_saved(g, o, pk) -> float:
-    unit = _unit(pk)
-    return unit.plain_cycles(g, o) - unit.cycles(g, o, pk)
+    key = ("cycles", id(pk), o.name)
+    if key not in _COST:
+        unit = _unit(pk)
+        _COST[key] = unit.plain_cycles(g, o) - unit.cycles(g, o, pk)
+    return _COST[key]
 
 
 class _Flash:
@@ -239,7 +243,7 @@ class _Flash:
                 if self._saved(oid, pk) > 0 and self.cost({oid: pk}) <= self.left:
                     self.move({oid: pk})
 
-    def upgrade(self, choices: dict) -> None:
+    def upgrade(self, choices: dict, fits) -> None:
         """Op by op, the step to a faster variant that saves the most estimated cycles per byte
         (its constants beyond the current kernel's, plus its code unless charged), while one
         fits: a lazy heap whose top is re-costed when it comes up; after a unit's code is
@@ -258,7 +262,7 @@ class _Flash:
                 if gain <= 0 or cost > self.left:
                     continue
                 key = (gain / cost if cost > 0 else math.inf, gain)
-                if top is None or key > top[0]:
+                if (top is None or key > top[0]) and fits(oid, pk):
                     top = (key, pk)
             return top
 
@@ -300,7 +304,7 @@ def _by_unit(moves: dict) -> dict:
     return groups
 
 
-def _flash_filter(g, choices: dict, flash: _Flash) -> tuple[dict, list]:
+def _flash_filter(g, choices: dict, flash: _Flash, fits) -> tuple[dict, list]:
     """Spend the flash budget in two rounds (``_Flash.grant``): every op first gets its variant
     with the least extra flash (the int8-weight kernels: none), then the ops whose fastest
     variant (widened weights) buys the most cycles per further byte get it. Returns per op the
@@ -308,9 +312,10 @@ def _flash_filter(g, choices: dict, flash: _Flash) -> tuple[dict, list]:
     paid for (extra constants at most the granted one's, code charged) and every slower one (the
     RAM step takes one only while the estimated flash stays within the budget); and the ops not
     upgraded, in rank order, with their variants (for the give-back)."""
-    base = {oid: min(v, key=lambda pk: _extra_flash(g, ir.op(g, oid), pk)) for oid, v in choices.items()}
-    flash.grant(_by_unit(base))
-    flash.upgrade(choices)
+    base = {oid: next((pk for pk in sorted(v, key=lambda pk: _extra_flash(g, ir.op(g, oid), pk))
+                       if fits(oid, pk)), None) for oid, v in choices.items()}
+    flash.grant(_by_unit({oid: pk for oid, pk in base.items() if pk is not None}))
+    flash.upgrade(choices, fits)
     granted, left_out = {}, []
     for oid, v in choices.items():
         now = flash.now.get(oid)
@@ -358,19 +363,22 @@ def _pack_weights(g: nx.DiGraph) -> nx.DiGraph:
     step_of = {oid: k for k, oid in enumerate(plain.order)}
     by_id = {b.tid: b for b in plain.buffers}
 
+    fit: dict = {}
+
     def fits(oid, pk) -> bool:
         """Whether the op's footprint with ``pk`` at its step fits the budget: the bytes of the
         other buffers live there (from the plain plan) + its own input/output and scratch."""
-        k = step_of[oid]
-        _with(g, oid, pk)
-        own, counted = _own_bytes(g, oid, k, life_last)
-        _with(g, oid, None)
-        return live[k] - sum(size_of[t] for t in counted if t in size_of and by_id[t].first <= k <= by_id[t].last) \
-            + own <= budget
+        if (oid, id(pk)) not in fit:
+            k, was = step_of[oid], ir.op(g, oid).params.packed
+            _with(g, oid, pk)
+            own, counted = _own_bytes(g, oid, k, life_last)
+            _with(g, oid, was)
+            fit[oid, id(pk)] = live[k] + own - sum(size_of[t] for t in counted if t in size_of
+                                                   and by_id[t].first <= k <= by_id[t].last) <= budget
+        return fit[oid, id(pk)]
 
-    # 2. the variants whose footprint fits, alone: the flash budget is spent on them
-    choices = {oid: [pk for pk in vs if fits(oid, pk)] for oid, vs in choices.items()}
-    choices, left_out = _flash_filter(g, {oid: vs for oid, vs in choices.items() if vs}, flash)
+    # 2. the flash budget is spent on the variants whose footprint fits, alone
+    choices, left_out = _flash_filter(g, choices, flash, fits)
 
     def paid(oid, i: int) -> bool:
         """Whether variant i of the op (past the last: the plain kernel) keeps the estimated
@@ -385,7 +393,7 @@ def _pack_weights(g: nx.DiGraph) -> nx.DiGraph:
 
     pick = {}
     for oid, vs in choices.items():
-        take(oid, next((i for i in range(len(vs)) if paid(oid, i)), len(vs)))
+        take(oid, next((i for i, pk in enumerate(vs) if fits(oid, pk) and paid(oid, i)), len(vs)))
     first = dict(pick)
     # 3. plan; step the ops at over-budget steps down until the arena fits
     for _ in range(MAX_ROUNDS):
@@ -410,9 +418,14 @@ def _pack_weights(g: nx.DiGraph) -> nx.DiGraph:
             later = range(pick[oid] + 1, len(choices[oid]) + 1)
             take(oid, next((i for i in later if paid(oid, i)), later[0]))
     # 4. the demotions of step 3 are made together, so some were not needed once the others
-    #    took effect: give each demoted op back its fastest variant that keeps the plan in budget
+    #    took effect: give each demoted op back its fastest variant that keeps the plan in budget,
+    #    the ops that lost the most estimated cycles first
+    def lost(oid) -> float:
+        o, now = ir.op(g, oid), _variant_or_plain(choices[oid], pick[oid])
+        return _cycles_saved(g, o, choices[oid][first[oid]]) - (_cycles_saved(g, o, now) if now else 0)
+
     if plan.size <= budget:
-        for oid in [o for o in plan.order if o in pick and pick[o] > first[o]]:
+        for oid in sorted((o for o in plan.order if o in pick and pick[o] > first[o]), key=lambda o: -lost(o)):
             was = pick[oid]
             for i in range(first[oid], was):
                 if not paid(oid, i):
@@ -427,7 +440,7 @@ def _pack_weights(g: nx.DiGraph) -> nx.DiGraph:
         for pk in vs:
             if pk is now:
                 break
-            if flash.cost({oid: pk}) > flash.left:
+            if not fits(oid, pk) or flash.cost({oid: pk}) > flash.left:
                 continue
             _with(g, oid, pk)
             if _quick_plan(g).size <= budget:
