@@ -23,7 +23,6 @@ import re
 import numpy as np
 
 from . import ir, ops, variants
-from .cformat import format_scalar
 from .resources import KERNELS
 
 # NAME.c without its constant arrays, cortex-m4 -O2: the invoke function and the model's tables,
@@ -70,7 +69,7 @@ class Probe:
         return f"{o.name}_{label}"
 
     def struct(self, o, ctype, fields, label="params") -> str:
-        self.words += sum(format_scalar(v).count(",") + 1 for _, v in fields)   # its words
+        self.words += sum(v.count(",") + 1 if isinstance(v, str) else 1 for _, v in fields)   # its words
         return f"{o.name}_{label}"
 
     def buf(self, tid: str) -> str:
