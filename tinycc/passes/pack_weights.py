@@ -180,8 +180,8 @@ class _Flash:
 
     def __init__(self, g, budget: int):
         self.g, probe = g, flash_estimate.Probe(g)
-        self.code, self.now, self.plain_items = flash_estimate.Code(), {}, {}
-        fixed = flash_estimate.NAME_C_BYTES["base"]
+        self.code, self.now, self.plain_items = flash_estimate.Code(flash_estimate.code_factor(g)), {}, {}
+        fixed = round(flash_estimate.NAME_C_BYTES["base"] * flash_estimate.code_factor(g))
         for oid in ir.ops_in_order(g):
             c = flash_estimate.op_cost(g, ir.op(g, oid), None, probe)
             fixed += c.const + c.own_code
