@@ -17,6 +17,7 @@ that uses it, and the plain kernel's file is freed when its last op moves to a f
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 
@@ -42,6 +43,7 @@ _C_SIZES = {"int8_t": 1, "uint8_t": 1, "int16_t": 2, "uint16_t": 2, "int32_t": 4
             "int64_t": 8, "uint64_t": 8}
 
 
+@functools.lru_cache(maxsize=1)
 def _table() -> dict:
     from .kernel_code import KERNEL_CODE
     return KERNEL_CODE

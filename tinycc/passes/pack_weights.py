@@ -254,16 +254,27 @@ class _Flash:
             for pk in vs:
                 users.setdefault(pk.impl, set()).add(oid)
 
+        # packings alike for the flash (same cycles, constants, code: e.g. one kernel with less
+        # scratch) are costed once, and the first whose footprint fits stands for them
+        alike: dict = {}
+        for oid, vs in choices.items():
+            for pk in vs:
+                key = (self._saved_abs(oid, pk), _extra(self.g, oid, pk), self.items(oid, pk))
+                alike.setdefault(oid, {}).setdefault(key, []).append(pk)
+
         def best(oid):
             cur, top = self.now.get(oid), None
-            for pk in choices[oid]:
-                gain = self._saved(oid, pk)
-                cost = _extra(self.g, oid, pk) - _extra(self.g, oid, cur) + self.code.more(self.items(oid, pk))
+            base = (self._saved_abs(oid, cur) if cur else 0, _extra(self.g, oid, cur))
+            for (saved, extra, items), pks in alike[oid].items():
+                gain = saved - base[0]
+                cost = extra - base[1] + self.code.more(items)
                 if gain <= 0 or cost > self.left:
                     continue
                 key = (gain / cost if cost > 0 else math.inf, gain)
-                if (top is None or key > top[0]) and fits(oid, pk):
-                    top = (key, pk)
+                if top is None or key > top[0]:
+                    pk = next((p for p in pks if fits(oid, p)), None)
+                    if pk is not None:
+                        top = (key, pk)
             return top
 
         heap = []
@@ -287,6 +298,9 @@ class _Flash:
             self.move({oid: pk})
             for other in (users[pk.impl] if new_code else {oid}):
                 push(other)
+
+    def _saved_abs(self, oid, pk) -> float:
+        return _cycles_saved(self.g, ir.op(self.g, oid), pk)
 
     def _saved(self, oid, pk) -> float:
         o = ir.op(self.g, oid)
