@@ -265,11 +265,13 @@ class _Flash:
         def best(oid):
             cur, top = self.now.get(oid), None
             base = (self._saved_abs(oid, cur) if cur else 0, _extra(self.g, oid, cur))
+            tried = set()
             for (saved, extra, items), pks in alike[oid].items():
                 gain = saved - base[0]
                 cost = extra - base[1] + self.code.more(items)
-                if gain <= 0 or cost > self.left:
+                if gain <= 0 or cost > self.left or gain in tried:    # equal cycles: the first listed
                     continue
+                tried.add(gain)
                 key = (gain / cost if cost > 0 else math.inf, gain)
                 if top is None or key > top[0]:
                     pk = next((p for p in pks if fits(oid, p)), None)
@@ -298,6 +300,10 @@ class _Flash:
             self.move({oid: pk})
             for other in (users[pk.impl] if new_code else {oid}):
                 push(other)
+
+    def more_saved(self, oid, pk, than) -> bool:
+        """Whether ``pk`` saves more estimated cycles than ``than`` (None: the plain kernel)."""
+        return self._saved_abs(oid, pk) > (self._saved_abs(oid, than) if than else 0)
 
     def _saved_abs(self, oid, pk) -> float:
         return _cycles_saved(self.g, ir.op(self.g, oid), pk)
@@ -333,7 +339,7 @@ def _flash_filter(g, choices: dict, flash: _Flash, fits) -> tuple[dict, list]:
     granted, left_out = {}, []
     for oid, v in choices.items():
         now = flash.now.get(oid)
-        if now is not v[0]:
+        if any(flash.more_saved(oid, pk, now) and fits(oid, pk) for pk in v):    # the flash refused it
             left_out.append((oid, v))
         if now is None:
             continue
@@ -448,18 +454,18 @@ def _pack_weights(g: nx.DiGraph) -> nx.DiGraph:
                 if _quick_plan(g).size <= budget:
                     break
                 take(oid, was)
-    # 5. give-back: the flash the RAM step left unspent goes to the ops left out, in rank order
+    # 5. give-back: the flash the RAM step left unspent goes to the ops left out, in rank order,
+    #    each its fastest variant whose flash is paid for, if the plan stays within the budget
     for oid, vs in left_out:
         now = ir.op(g, oid).params.packed
-        for pk in vs:
-            if pk is now:
-                break
-            if not fits(oid, pk) or flash.cost({oid: pk}) > flash.left:
-                continue
-            _with(g, oid, pk)
-            if _quick_plan(g).size <= budget:
-                flash.move({oid: pk})
-                break
+        pk = next((pk for pk in vs if flash.more_saved(oid, pk, now) and fits(oid, pk)
+                   and flash.cost({oid: pk}) <= flash.left), None)
+        if pk is None:
+            continue
+        _with(g, oid, pk)
+        if _quick_plan(g).size <= budget:
+            flash.move({oid: pk})
+        else:
             _with(g, oid, now)
     g.graph["ram_budget"] = budget
     g.graph["flash_room"] = max(flash.left, 0)          # the budget left unspent (estimates)
