@@ -126,7 +126,7 @@ def op_cost(g, o: ir.Op, pk=None, probe: Probe | None = None) -> OpCost:
         else:
             variants.named(pk.impl).emit(g, o, p, pk)
         kernels, uses = p.kernels, p.uses
-    except Unknown:
+    except (Unknown, AttributeError):     # a subgraph, or an Emitter feature the probe lacks
         kernels, uses = set(), set()
     items = frozenset(_items(kernels, uses))
     own = NAME_C_BYTES["per_call"] * (p.calls - before[2]) + NAME_C_BYTES["per_word"] * (p.words - before[1])
