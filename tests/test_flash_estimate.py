@@ -32,7 +32,8 @@ def test_kernel_code_table_is_measured():
     assert flash_estimate.stale_sources() == []
 
 
-PRUNED = {"mobilenet_dense": (MS.mobilenet, {}), "ds_cnn_p75": (MS.ds_cnn, {"sparsity": 0.75})}   # scripts/make_pruned.py's
+# two of scripts/make_pruned.py's models
+PRUNED = {"mobilenet_dense": (MS.mobilenet, {}), "ds_cnn_p75": (MS.ds_cnn, {"sparsity": 0.75})}
 
 
 def _model(tmp_path, name: str):

@@ -155,13 +155,6 @@ def item_bytes(item: tuple[str, str]) -> int:
     return entry["base"] if not part else max(entry[part] - entry["base"], 0)
 
 
-def unit_items(unit) -> frozenset:
-    """Every code item a unit may use: its files' bases and its entry points' parts (an upper
-    bound before its emit says which entry an op calls)."""
-    parts = {e.removeprefix("tcc_").upper() for e in unit.entries}
-    return frozenset(_items(set(unit.sources), parts))
-
-
 def code_factor(g) -> float:
     """How much more code the build's core takes than a Cortex-M4 (``CODE_FACTOR``)."""
     return CODE_FACTOR.get(g.graph.get("target"), 1.0)
