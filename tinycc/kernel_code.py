@@ -6,15 +6,15 @@ runtime/kernels without .c): "digest" of its text and headers, "base" with every
 
 KERNEL_CODE: dict[str, dict[str, object]] = {
     "arm/tcc_arm_add": {"digest": '8fef8219d84b57da', "base": 0, "ARM_ADD_S8": 1584, "ARM_ADD_S8_LIN": 744},
-    "arm/tcc_arm_conv": {"digest": 'a24d0f87cd12baae', "base": 0, "ARM_CONV_S8_BLOCKS": 4928, "ARM_CONV_S8_PW16": 9372, "ARM_CONV_S8_PW8": 4156, "ARM_CONV_S8_PW8_PAIRS": 448, "ARM_CONV_S8_STORE": 3708},
-    "arm/tcc_arm_conv8": {"digest": 'f54fcb85fb066c37', "base": 0, "ARM_CONV8W_S8": 4272, "ARM_CONV8_S8": 4328},
+    "arm/tcc_arm_conv": {"digest": 'db46f900729f9ee8', "base": 0, "ARM_CONV_S8_BLOCKS": 4928, "ARM_CONV_S8_PW16": 4148, "ARM_CONV_S8_PW8": 4156, "ARM_CONV_S8_PW8_PAIRS": 448, "ARM_CONV_S8_STORE": 3708},
+    "arm/tcc_arm_conv8": {"digest": '5d2a2a0c72b5409a', "base": 0, "ARM_CONV8W_S8": 4668, "ARM_CONV8_S8": 4796},
     "arm/tcc_arm_depthwise": {"digest": 'd650555431913753', "base": 1156},
     "arm/tcc_arm_dw3x3": {"digest": '52962ebc9252da64', "base": 1672, "DW_C_LINES": 3660, "DW_X3": 2140, "DW_X3S2": 2140, "DW_X4": 2432, "DW_X4S2": 2288, "DW_X6": 2316, "DW_X6O": 2288, "DW_X6OS2": 2312, "DW_X6S2": 2340},
     "arm/tcc_arm_dw8": {"digest": 'f75701a84d68aa68', "base": 0, "ARM_DW8_CLAMP_S8": 4080, "ARM_DW8_S8": 3800},
     "arm/tcc_arm_fc": {"digest": '82fded2e4ab425eb', "base": 0, "ARM_FC_S8_DIRECT": 1436, "ARM_FC_S8_ROW": 1504, "ARM_FC_S8_W8_DIRECT": 1848, "ARM_FC_S8_W8_ROW": 1928},
     "arm/tcc_arm_fc8": {"digest": 'c49884a691ab8c5d', "base": 0, "ARM_FC8_CLAMP_S8": 1192, "ARM_FC8_ROW_CLAMP_S8": 1284, "ARM_FC8_ROW_S8": 1264, "ARM_FC8_S8": 1172},
     "arm/tcc_arm_lstm": {"digest": '6ba76c57641e33c8', "base": 0, "ARM_LSTM_S16": 2420, "ARM_LSTM_S8": 2048, "ARM_LSTM_W_S16": 3092, "ARM_LSTM_W_S8": 2032},
-    "arm/tcc_arm_palette": {"digest": '988fc7addb514ab5', "base": 0, "ARM_PALETTE_CONV_S8": 1480, "ARM_PALETTE_DW_S8": 1540, "ARM_PALETTE_FC_S8": 612, "WINT4": 0, "WPALETTE1": 0, "WPALETTE2": 0, "WPALETTE4": 0},
+    "arm/tcc_arm_palette": {"digest": '97f80b6e44898f4c', "base": 0, "ARM_PALETTE_C8_S8": 1124, "ARM_PALETTE_CONV_S8": 2352, "ARM_PALETTE_DW_S8": 2388, "ARM_PALETTE_FC_S8": 680, "ARM_PALETTE_PW8_S8": 1692, "WINT4": 0, "WPALETTE1": 0, "WPALETTE2": 0, "WPALETTE4": 0},
     "arm/tcc_arm_pool": {"digest": 'b88db2652b1fc7a0', "base": 1108},
     "arm/tcc_arm_s16": {"digest": '87293f50cffdd52c', "base": 0, "ARM_CONV_S16": 2044, "ARM_DW_S16": 1404, "ARM_FC_S16": 1128},
     "arm/tcc_arm_sparse": {"digest": 'ccd6a9893b6fe606', "base": 0, "ARM_SPARSE_CONV_S8": 1628},
