@@ -23,7 +23,9 @@ The arena stays within ``RAM_SLACK`` of the plain kernels' plan:
      for (those with another fast variant first, the plain kernel last), and plan again;
   4. those step-downs were made together: each stepped-down op (those that lost the most
      estimated cycles first) gets back the fastest of its skipped variants with which the plan
-     stays within the budget.
+     stays within the budget. A step-down may take a faster variant whose flash is not paid
+     for; then (4b) the ops whose slower variant frees flash for the fewest cycles lost per
+     byte step down until the estimate is within the flash budget again.
 
 Flash-aware choice (``--flash-budget``, default ``default_flash_budget``: 1.10 x the model's
 constant bytes + 16 KB, for all generated code and data). ``_Flash`` keeps an estimate of the
@@ -434,9 +436,12 @@ def _pack_weights(g: nx.DiGraph) -> nx.DiGraph:
             demote = [oid for oid in plan.order if oid in pick and pick[oid] < len(choices[oid])][:1]
             if not demote:
                 break
-        for oid in demote:      # the next variant whose flash is paid for (the next one if none is)
-            later = range(pick[oid] + 1, len(choices[oid]) + 1)
-            take(oid, next((i for i in later if paid(oid, i)), later[0]))
+        for oid in demote:      # the next variant whose flash is paid for, unless an unpaid one is
+            later = range(pick[oid] + 1, len(choices[oid]) + 1)     # faster (step 4b finds the flash)
+            i = next((i for i in later if paid(oid, i)), later[0])
+            near = next((j for j in later if j == len(choices[oid]) or fits(oid, choices[oid][j])), i)
+            take(oid, near if near < i and flash.more_saved(oid, choices[oid][near], _variant_or_plain(
+                choices[oid], i)) else i)
     # 4. the demotions of step 3 are made together, so some were not needed once the others
     #    took effect: give each demoted op back its fastest variant that keeps the plan in budget,
     #    the ops that lost the most estimated cycles first
@@ -454,6 +459,29 @@ def _pack_weights(g: nx.DiGraph) -> nx.DiGraph:
                 if _quick_plan(g).size <= budget:
                     break
                 take(oid, was)
+    # 4b. over the flash budget after the RAM step: step down the ops whose slower variant frees
+    #     flash for the fewest estimated cycles lost per byte, while the plan stays in budget
+    tried: set = set()
+    while flash.left < 0:
+        best = None
+        for oid in pick:
+            now = _variant_or_plain(choices[oid], pick[oid])
+            for j in range(pick[oid] + 1, len(choices[oid]) + 1):
+                pk = _variant_or_plain(choices[oid], j)
+                freed = -flash.cost({oid: pk})
+                if freed <= 0 or (oid, j) in tried or (pk is not None and not fits(oid, pk)):
+                    continue
+                lost = flash._saved_abs(oid, now) - (flash._saved_abs(oid, pk) if pk is not None else 0)
+                if best is None or lost / freed < best[0]:
+                    best = (lost / freed, oid, j)
+        if best is None:
+            break
+        _, oid, j = best
+        tried.add((oid, j))
+        was = pick[oid]
+        take(oid, j)
+        if _quick_plan(g).size > budget:
+            take(oid, was)
     # 5. give-back: the flash the RAM step left unspent goes to the ops left out, in rank order,
     #    each its fastest variant whose flash is paid for, if the plan stays within the budget
     for oid, vs in left_out:
