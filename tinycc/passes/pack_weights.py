@@ -352,6 +352,13 @@ def _flash_filter(g, choices: dict, flash: _Flash, fits) -> tuple[dict, list]:
     return granted, left_out
 
 
+def _estimates(g, flash: _Flash) -> None:
+    """The graph's estimated flash (``flash_own``), and with what its subgraphs and an earlier
+    build over the budget took (``flash_overshoot``) the figure the driver checks."""
+    g.graph["flash_own"] = flash.budget - flash.left
+    g.graph["flash_estimate"] = g.graph["flash_own"] + g.graph.get("flash_overshoot", 0)
+
+
 def pack_weights(g: nx.DiGraph) -> nx.DiGraph:
     _COST.clear()
     try:
@@ -374,7 +381,7 @@ def _pack_weights(g: nx.DiGraph) -> nx.DiGraph:
         if v:
             choices[oid] = v
     if not choices:
-        g.graph["flash_estimate"] = flash.budget - flash.left
+        _estimates(g, flash)
         return g
     # 1. the plain kernels' plan and the budget
     plain = plan_arena(g.copy()).graph["plan"]
@@ -471,9 +478,9 @@ def _pack_weights(g: nx.DiGraph) -> nx.DiGraph:
                 freed = -flash.cost({oid: pk})
                 if freed <= 0 or (oid, j) in tried or (pk is not None and not fits(oid, pk)):
                     continue
-                lost = flash._saved_abs(oid, now) - (flash._saved_abs(oid, pk) if pk is not None else 0)
-                if best is None or lost / freed < best[0]:
-                    best = (lost / freed, oid, j)
+                loss = flash._saved_abs(oid, now) - (flash._saved_abs(oid, pk) if pk is not None else 0)
+                if best is None or loss / freed < best[0]:
+                    best = (loss / freed, oid, j)
         if best is None:
             break
         _, oid, j = best
@@ -497,6 +504,6 @@ def _pack_weights(g: nx.DiGraph) -> nx.DiGraph:
             _with(g, oid, now)
     g.graph["ram_budget"] = budget
     g.graph["flash_room"] = max(flash.left, 0)          # the budget left unspent (estimates)
-    g.graph["flash_estimate"] = flash.budget - flash.left
+    _estimates(g, flash)
     g.graph["flash_spent"] = sum(1 for oid in ir.ops_in_order(g) if ir.op(g, oid).params.packed is not None)
     return g
