@@ -17,12 +17,10 @@ import tinycc.passes.pack_weights  # noqa: E402,F401
 from tinycc import bench, driver, variants  # noqa: E402
 
 pw = sys.modules["tinycc.passes.pack_weights"]
-_extra, _allow = pw._extra_flash, pw._allowance
+_extra = pw._extra_flash
 # arm_conv8 writes the plain kernel's bytes (weights, and 3 words per channel: bias, mult, add
-# for the plain kernel's bias, mult, shift); the allowance is kept at least 0 so a variant that
-# costs no flash is never refused
+# for the plain kernel's bias, mult, shift)
 pw._extra_flash = lambda g, o, pk: 0 if pk.impl == "arm_conv8" else _extra(g, o, pk)
-pw._allowance = lambda g, budget: max(_allow(g, budget), 0)
 if "--only-conv8" in sys.argv:
     _cands = variants.candidates
     variants.candidates = lambda g, o: [pk for pk in _cands(g, o) if pk.impl == "arm_conv8"]

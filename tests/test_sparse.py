@@ -74,7 +74,9 @@ def test_pruned_models_on_the_host_and_in_qemu(tmp_path):
     arm = tmp_path / "arm"
     arm.mkdir()
     kernels = _check(arm, MS.mobilenet(np.random.default_rng(7), sparsity=0.75), "qemu", samples=2)
-    assert kernels.count("arm_sparse") >= 3 and "sparse_fc" in kernels
+    # the two last 1x1 layers at least (the one before them fits the RAM budget only with arm_dw8
+    # next to it; pack_weights now prefers arm_dw3x3 there: fewer estimated cycles in all)
+    assert kernels.count("arm_sparse") >= 2 and "sparse_fc" in kernels
 
 
 def test_arm_sparse_padded_strided_clamped_in_qemu(tmp_path):

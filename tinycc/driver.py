@@ -47,6 +47,7 @@ def default_optimize(target: str) -> str:
 
 
 FLASH_ATTEMPTS = 3     # builds of one model at most, when the measured flash exceeds the budget
+FLASH_MARGIN = 0.02    # pack_weights' estimate within this of the budget: measure the flash to be sure
 
 
 def compile_graph(model_path, name: str = "model", verify: bool = False,
@@ -175,11 +176,13 @@ def generate(model_path, name: str = "model", target: str = DEFAULT_TARGET, *,
         start = time.process_time()
         files, rep, ctx = generate_parts(g, opts)
         timings["codegen"] = timings.get("codegen", 0.0) + time.process_time() - start
-        # pack_weights spends the flash budget on estimates of the code; the measured flash decides
-        # (measured whenever fast kernels were chosen, with or without ``stack``): above the budget,
-        # build again with the excess taken off what the fast kernels spent (the allowance less
-        # what it left unspent, ``flash_room``: taking the excess off that alone may change nothing)
-        check_flash = bool(g.graph.get("flash_spent")) and attempt + 1 < FLASH_ATTEMPTS
+        # pack_weights spends the flash budget on an estimate of the build's flash (an upper bound,
+        # tinycc/flash_estimate.py); when fast kernels were chosen and the estimate comes within
+        # FLASH_MARGIN of the budget, the measured flash decides (with or without ``stack``): above
+        # the budget, build again with the excess taken off what the fast kernels spent (the
+        # allowance less what it left unspent, ``flash_room``: the excess alone may change nothing)
+        check_flash = bool(g.graph.get("flash_spent")) and attempt + 1 < FLASH_ATTEMPTS and \
+            g.graph.get("flash_estimate", g.graph["flash_budget"]) > (1 - FLASH_MARGIN) * g.graph["flash_budget"]
         start, children = time.process_time(), _child_cpu()
         measured = measure_stack(files, opts) if stack or check_flash else None
         if stack or check_flash:

@@ -20,7 +20,7 @@ from typing import Callable
 
 import networkx as nx
 
-from .. import ir
+from .. import flash_estimate, ir
 from ..errors import TinyccError
 from .alias_concats import alias_concats
 from .alias_reshapes import alias_reshapes
@@ -29,7 +29,7 @@ from .compress_weights import compress_weights
 from .fold_constants import fold_constants
 from .fold_quantization import fold_quantization
 from .fuse_ops import fuse_ops
-from .pack_weights import CODE_BYTES_PER_OP, _allowance, pack_weights
+from .pack_weights import pack_weights
 from .plan_arena import plan_arena
 
 Pass = Callable[[nx.DiGraph], nx.DiGraph]
@@ -62,7 +62,7 @@ def run_pipeline(g: nx.DiGraph, passes: list[Pass] = PIPELINE, verify: bool = Fa
 
 
 SUBGRAPH_OWN = ("inputs", "outputs", "dynamic_dims", "int4", "tflm_lut", "subgraphs", "subgraph_order",
-                "plan", "flash_room", "flash_spent", "ram_budget")    # facts of each graph's own tensors
+                "plan", "flash_room", "flash_spent", "ram_budget", "flash_own", "flash_estimate")    # facts of each graph's own tensors
 
 
 def compile_subgraphs(g: nx.DiGraph, passes: list[Pass] = PIPELINE, verify: bool = False) -> tuple[int, int]:
@@ -97,8 +97,6 @@ and the largest allowance a subgraph left unspent (``flash_room``)."""
 
 
 def _flash_taken(sub: nx.DiGraph) -> int:
-    """The flash a compiled subgraph takes from the model's allowance (pack_weights' estimates)."""
-    n_ops = sum(1 for _ in ir.ops_in_order(sub))
-    if "flash_room" not in sub.graph:          # no op had a fast kernel to choose
-        return CODE_BYTES_PER_OP * n_ops
-    return _allowance(sub, sub.graph["flash_budget"]) - sub.graph["flash_room"] + CODE_BYTES_PER_OP * n_ops
+    """The flash a compiled subgraph takes from the model's budget: pack_weights' estimate of its
+    constants and code (``tinycc.flash_estimate``)."""
+    return sub.graph.get("flash_own") or flash_estimate.estimate(sub)

@@ -8,8 +8,9 @@ template. Modules are discovered automatically (``_*.py`` and ``base``/``code_by
 
 Who asks what:
   * ``pack_weights`` takes every applicable packing (``candidates``), ranks them by ``cycles``,
-    spends the flash budget on them (constants and the units' measured ``code_bytes``) and stores
-    the chosen one in ``Op.params.packed``;
+    spends the flash budget on them (``tinycc.flash_estimate``: the constants and parameters
+    ``emit`` writes, the code of the kernel files and entry points it calls) and stores the
+    chosen one in ``Op.params.packed``;
   * ``plan_arena`` asks ``scratch_bytes`` / ``overlap_rule`` here, which answer from the chosen
     unit, or from the op (plain kernel);
   * codegen calls ``emit`` here: the chosen unit's ``emit``, else the op's.
@@ -66,14 +67,15 @@ def variants_for(kind: str, target: str, optimize: str | None = None) -> list[Va
             and (v.needs_optimize is None or v.needs_optimize == optimize)]
 
 
-def candidates(g, o: ir.Op) -> list[Packed]:
+def candidates(g, o: ir.Op, stores_less: bool = False) -> list[Packed]:
     """Every packing the registered units offer for op ``o`` of graph ``g`` (units that do not
-    apply, or raise ``PackError``, offer none)."""
+    apply, or raise ``PackError``, offer none); with ``stores_less``, only the units whose
+    constants may take less flash than the plain kernel's (``Variant.stores_less``)."""
     target, out = g.graph.get("target"), []
     if ops.lookup(o.kind).plain_only(g, o):
         return out
     for v in variants_for(o.kind, target, g.graph.get("optimize")):
-        if not v.applies(g, o, target):
+        if (stores_less and not v.stores_less) or not v.applies(g, o, target):
             continue
         try:
             out += v.packs(g, o)

@@ -194,6 +194,7 @@ class ArmPalette(Variant):
     name = "arm_palette"
     kinds = (Conv2D.kind, DepthwiseConv2D.kind, FullyConnected.kind)
     sources = ("arm/tcc_arm_palette",)
+    stores_less = True                # pruned / clustered weights stored in fewer bytes
     entries = ("tcc_arm_palette_conv_s8", "tcc_arm_palette_pw8_s8", "tcc_arm_palette_c8_s8", "tcc_arm_palette_dw_s8", "tcc_arm_palette_fc_s8")
     reads_compressed = True     # chosen by compress_weights, for ops with compressed weights
 

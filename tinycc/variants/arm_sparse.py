@@ -125,6 +125,7 @@ class ArmSparse(Variant):
     name = "arm_sparse"
     kinds = (Conv2D.kind,)
     sources = ("arm/tcc_arm_sparse",)
+    stores_less = True                # pruned / clustered weights stored in fewer bytes
     entries = ("tcc_arm_sparse_conv_s8",)
 
     def applies(self, g, o, target):

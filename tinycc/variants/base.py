@@ -36,8 +36,10 @@ In a C file with several entry points each is guarded by ``#ifndef TCC_OMIT_<NAM
 function without ``tcc_``, upper case) so that a model compiles only the ones it calls. Record
 layouts are C structs in the kernel's header, mirrored field by field in Python and checked by a
 test (``packing.DW3X3_RECORD`` and tests/test_variants.py); asm text takes offsets from macros
-that the C checks against the struct. After adding or changing a unit, run
-``python scripts/measure_code_bytes.py`` (tests/test_variants.py checks the table).
+that the C checks against the struct. After adding or changing a unit or its C, run
+``python scripts/measure_kernel_code.py`` (the code per kernel file and entry point that
+``pack_weights`` spends the flash budget by, ``tinycc.flash_estimate``; tests/test_flash_estimate.py
+checks it is fresh) and ``python scripts/measure_code_bytes.py`` (tests/test_variants.py).
 """
 from __future__ import annotations
 
@@ -92,6 +94,9 @@ class Variant:
     entries: tuple[str, ...] = ()             # the C functions its emit calls (guarded in the C by
     #                                           #ifndef TCC_OMIT_<NAME without tcc_, upper case>)
     cycles_per_mac: float | None = None       # a flat estimate for ``cycles`` (None: override it)
+    stores_less: bool = False                 # its constants may take less flash than the plain kernel's
+    #                                           (pruned weights without their zeros): when the plain build
+    #                                           alone is over the flash budget, pack_weights packs only these
 
     # -- choosing ------------------------------------------------------------------------------
     def applies(self, g, o: ir.Op, target: str) -> bool:

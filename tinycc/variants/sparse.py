@@ -105,6 +105,7 @@ def requant_fields(ctx, o) -> list:
 
 class _Sparse(Variant):
     """What the two portable units share."""
+    stores_less = True
     targets = TARGETS
     needs_optimize = None
     sources = ("tcc_sparse",)

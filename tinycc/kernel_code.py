@@ -1,0 +1,48 @@
+"""Measured code of the runtime kernel files (written by scripts/measure_kernel_code.py:
+.text + .rodata + .data, arm-none-eabi-gcc -O2 for cortex-m4). Per file (its path under
+runtime/kernels without .c): "digest" of its text and headers, "base" with every optional part
+(TCC_OMIT_<PART>) left out, and per part the bytes with only that part kept. Read by
+``tinycc.flash_estimate``."""
+
+KERNEL_CODE: dict[str, dict[str, object]] = {
+    "arm/tcc_arm_add": {"digest": '8fef8219d84b57da', "base": 0, "ARM_ADD_S8": 1584, "ARM_ADD_S8_LIN": 744},
+    "arm/tcc_arm_conv": {"digest": 'db46f900729f9ee8', "base": 0, "ARM_CONV_S8_BLOCKS": 4928, "ARM_CONV_S8_PW16": 4148, "ARM_CONV_S8_PW8": 4156, "ARM_CONV_S8_PW8_PAIRS": 448, "ARM_CONV_S8_STORE": 3708},
+    "arm/tcc_arm_conv8": {"digest": '5d2a2a0c72b5409a', "base": 0, "ARM_CONV8W_S8": 4668, "ARM_CONV8_S8": 4796},
+    "arm/tcc_arm_depthwise": {"digest": 'd650555431913753', "base": 1156},
+    "arm/tcc_arm_dw3x3": {"digest": '52962ebc9252da64', "base": 1672, "DW_C_LINES": 3660, "DW_X3": 2140, "DW_X3S2": 2140, "DW_X4": 2432, "DW_X4S2": 2288, "DW_X6": 2316, "DW_X6O": 2288, "DW_X6OS2": 2312, "DW_X6S2": 2340},
+    "arm/tcc_arm_dw8": {"digest": '0c331684566d8b8e', "base": 0, "ARM_DW8_CLAMP_S8": 4004, "ARM_DW8_S8": 3688},
+    "arm/tcc_arm_fc": {"digest": '82fded2e4ab425eb', "base": 0, "ARM_FC_S8_DIRECT": 1436, "ARM_FC_S8_ROW": 1504, "ARM_FC_S8_W8_DIRECT": 1848, "ARM_FC_S8_W8_ROW": 1928},
+    "arm/tcc_arm_fc8": {"digest": 'c49884a691ab8c5d', "base": 0, "ARM_FC8_CLAMP_S8": 1192, "ARM_FC8_ROW_CLAMP_S8": 1284, "ARM_FC8_ROW_S8": 1264, "ARM_FC8_S8": 1172},
+    "arm/tcc_arm_lstm": {"digest": '6ba76c57641e33c8', "base": 0, "ARM_LSTM_S16": 2420, "ARM_LSTM_S8": 2048, "ARM_LSTM_W_S16": 3092, "ARM_LSTM_W_S8": 2032},
+    "arm/tcc_arm_palette": {"digest": '97f80b6e44898f4c', "base": 0, "ARM_PALETTE_C8_S8": 1124, "ARM_PALETTE_CONV_S8": 2352, "ARM_PALETTE_DW_S8": 2388, "ARM_PALETTE_FC_S8": 680, "ARM_PALETTE_PW8_S8": 1692, "WINT4": 0, "WPALETTE1": 0, "WPALETTE2": 0, "WPALETTE4": 0},
+    "arm/tcc_arm_pool": {"digest": 'b88db2652b1fc7a0', "base": 1108},
+    "arm/tcc_arm_s16": {"digest": '87293f50cffdd52c', "base": 0, "ARM_CONV_S16": 2044, "ARM_DW_S16": 1404, "ARM_FC_S16": 1128},
+    "arm/tcc_arm_sparse": {"digest": 'ccd6a9893b6fe606', "base": 0, "ARM_SPARSE_CONV_S8": 1628},
+    "arm/tcc_arm_svdf": {"digest": '19766bcd3dbc9817', "base": 0, "ARM_SVDF_S8_S16": 1516},
+    "tcc_add": {"digest": '7da91a71a9622c07', "base": 1820, "ADD_S16": 2792, "ADD_S32": 2076},
+    "tcc_batch_matmul": {"digest": '915659ddd510b804', "base": 960, "BATCH_MATMUL_S16": 1616},
+    "tcc_binary": {"digest": '0c7bf94cbaf338fb', "base": 8204, "DIV_S32": 8316, "EQUAL_B8": 8324, "EQUAL_S16": 8328, "EQUAL_S32": 8336, "EQUAL_S64": 8344, "FLOOR_DIV_S16": 8332, "FLOOR_DIV_S8": 8328, "FLOOR_MOD_S16": 8336, "FLOOR_MOD_S64": 8372, "FLOOR_MOD_S8": 8332, "GREATER_EQUAL_S16": 8332, "GREATER_EQUAL_S32": 8336, "GREATER_EQUAL_S64": 8344, "GREATER_S16": 8332, "GREATER_S32": 8332, "GREATER_S64": 8344, "LESS_EQUAL_S16": 8332, "LESS_EQUAL_S32": 8336, "LESS_EQUAL_S64": 8344, "LESS_S16": 8328, "LESS_S32": 8332, "LESS_S64": 8340, "MAXIMUM_S32": 8292, "MAXIMUM_S64": 8312, "MINIMUM_S32": 8292, "MINIMUM_S64": 8312, "MUL_S32": 8308, "NOT_EQUAL_B8": 8324, "NOT_EQUAL_S16": 8332, "NOT_EQUAL_S32": 8336, "NOT_EQUAL_S64": 8344, "SQUARED_DIFFERENCE_S32": 8292, "SUB_S32": 8308},
+    "tcc_circular_buffer": {"digest": 'fb556be94aebbfa3', "base": 120},
+    "tcc_compressed": {"digest": '7370b1089a9ce68c', "base": 0, "CONV2D_S8C": 856, "DEPTHWISE_S8C": 716, "FULLY_CONNECTED_S8C": 232, "WINT4": 0, "WPALETTE1": 0, "WPALETTE2": 0, "WPALETTE4": 0},
+    "tcc_conv": {"digest": '2ed452131cdec549', "base": 1404, "CONV2D_S16": 2352},
+    "tcc_cumsum": {"digest": 'b699166c8bd96a08', "base": 780},
+    "tcc_datamove": {"digest": '1e85c0b003be7b3e', "base": 2300},
+    "tcc_depthwise": {"digest": 'ab976c84d8b3aab4', "base": 3112, "DEPTHWISE_S16": 4272},
+    "tcc_detection": {"digest": 'ea63e6f5b55042db', "base": 2300},
+    "tcc_elementwise": {"digest": 'ce671f8a32e0fc48', "base": 1936, "CAST_WIDE": 2684, "DEQUANTIZE_S16_F32": 1976, "DEQUANTIZE_U8_F32": 1976, "GELU_APPROX_F32": 2036, "GELU_F32": 2004, "LOGISTIC_S16": 2080, "PIECEWISE_S16": 2348, "QUANTIZE_F32_S16": 2080, "REQUANTIZE": 3352, "TANH_S16": 2080},
+    "tcc_fully_connected": {"digest": 'a4f09d5356c7dc12', "base": 388, "FULLY_CONNECTED_F32": 580, "FULLY_CONNECTED_S16": 912},
+    "tcc_hybrid": {"digest": '17306d4250f7a466', "base": 4492},
+    "tcc_lstm": {"digest": '9474487d1b09d4b7', "base": 0, "LSTM_F32": 724, "LSTM_S16": 1964, "LSTM_S8": 1944},
+    "tcc_normalize": {"digest": '4d3d4fae60228d9a', "base": 4276, "RSQRT_S16": 4760},
+    "tcc_pool": {"digest": '6371c98dd8ebd0b5', "base": 2276, "AVG_POOL_S16": 2816, "MAX_POOL_S16": 2724},
+    "tcc_reduce": {"digest": 'de3b53caf53ba9af', "base": 6864, "REDUCE_SUM_S16": 7856},
+    "tcc_resize": {"digest": '673f2918befd3a9c', "base": 828},
+    "tcc_round": {"digest": 'a566a5b47540de26', "base": 116},
+    "tcc_signal": {"digest": '6f6c26375c68d784', "base": 0, "SIGNAL_DELAY": 256, "SIGNAL_ENERGY": 80, "SIGNAL_FFT_AUTO_SCALE": 116, "SIGNAL_FILTER_BANK": 216, "SIGNAL_FILTER_BANK_LOG": 204, "SIGNAL_FILTER_BANK_SQRT": 292, "SIGNAL_FRAMER": 256, "SIGNAL_IRFFT_F32": 1048, "SIGNAL_IRFFT_S16": 1372, "SIGNAL_IRFFT_S32": 1872, "SIGNAL_OVERLAP_ADD_F32": 272, "SIGNAL_OVERLAP_ADD_S16": 336, "SIGNAL_PCAN": 196, "SIGNAL_RFFT_F32": 1064, "SIGNAL_RFFT_S16": 1420, "SIGNAL_RFFT_S32": 1900, "SIGNAL_SPECTRAL_SUBTRACTION": 192, "SIGNAL_STACKER": 212, "SIGNAL_WINDOW": 88},
+    "tcc_softmax": {"digest": '26c807462d863e31', "base": 1456, "SOFTMAX_F32": 1628, "SOFTMAX_S16": 2240},
+    "tcc_sparse": {"digest": '5e1f660f27cdb5eb', "base": 0, "SPARSE_CONV_S8": 564, "SPARSE_FC_S8": 308},
+    "tcc_svdf": {"digest": '0ee372f38fb20196', "base": 0, "SVDF_F32": 368, "SVDF_S8_S16": 728, "SVDF_S8_S8": 612},
+    "tcc_topk": {"digest": '9f4d234869a68ab9', "base": 1388},
+    "tcc_transpose_conv": {"digest": 'fc1926f2bbd32abf', "base": 1352, "TRANSPOSE_CONV_S16": 2168},
+    "tcc_uint8": {"digest": '93fc2b4fbf8939f5', "base": 0, "AVG_POOL_U8": 396, "CONV2D_U8": 752, "MAX_POOL_U8": 340, "SOFTMAX_U8": 140},
+}
