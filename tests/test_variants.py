@@ -34,7 +34,6 @@ def test_unit_declares_every_hook(unit):
     assert unit.sources, f"{unit.name} names no C file"
     for s in unit.sources:
         assert (KERNELS / f"{s}.c").is_file(), f"{unit.name}: runtime/kernels/{s}.c is missing"
-    assert unit.code_bytes() > 0
     assert variants.named(unit.name) is unit
 
 
@@ -131,17 +130,3 @@ def test_emit_calls_the_units_own_entry_point():
     assert seen >= {"arm_conv_store", "arm_conv_blocks", "arm_conv_pw", "arm_fc", "arm_dw3x3", "arm_avg_pool",
                     "arm_add_lin"}, seen
 
-
-def test_code_bytes_table_is_measured():
-    """tinycc/variants/code_bytes.py is what scripts/measure_code_bytes.py measures now (every unit
-    listed; run the script after changing a kernel or adding a unit). ~7 s of compiling."""
-    import importlib.util
-    from tinycc import toolchain
-    if not toolchain.have_arm_toolchain():
-        pytest.skip("arm-none-eabi-gcc not installed")
-    spec = importlib.util.spec_from_file_location("measure_code_bytes", ROOT / "scripts" / "measure_code_bytes.py")
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
-    per_unit, per_file = script.measure()
-    assert set(per_unit) == {u.name for u in variants.units()}
-    assert (ROOT / "tinycc" / "variants" / "code_bytes.py").read_text() == script.render(per_unit, per_file)

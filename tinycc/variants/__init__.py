@@ -4,7 +4,7 @@ A unit (a ``base.Variant`` subclass in its own module here, decorated with ``@re
 everything about one fast kernel: which ops and targets it applies to, how it packs the op's
 constants, its scratch bytes, its overlap rule, its estimated cycles, its flash and code bytes, the
 exact C call of its own entry point and the C files it needs. See ``base.py`` for the hooks and a
-template. Modules are discovered automatically (``_*.py`` and ``base``/``code_bytes`` are not units).
+template. Modules are discovered automatically (``_*.py`` and ``base`` is not a unit).
 
 Who asks what:
   * ``pack_weights`` takes every applicable packing (``candidates``), ranks them by ``cycles``,
@@ -23,7 +23,7 @@ import importlib
 import pkgutil
 
 from .. import ir, ops, packing
-from .base import Packed, Variant, code_bytes_of, plain_cycles  # noqa: F401  (units import them from here)
+from .base import Packed, Variant, plain_cycles  # noqa: F401  (units import them from here)
 
 _REGISTRY: dict[str, Variant] = {}
 _NOT_UNITS = {"base", "code_bytes"}

@@ -39,7 +39,7 @@ test (``packing.DW3X3_RECORD`` and tests/test_variants.py); asm text takes offse
 that the C checks against the struct. After adding or changing a unit or its C, run
 ``python scripts/measure_kernel_code.py`` (the code per kernel file and entry point that
 ``pack_weights`` spends the flash budget by, ``tinycc.flash_estimate``; tests/test_flash_estimate.py
-checks it is fresh) and ``python scripts/measure_code_bytes.py`` (tests/test_variants.py).
+checks it is fresh) and ``python scripts/measure_kernel_facts.py`` (tests/test_objcache.py).
 """
 from __future__ import annotations
 
@@ -51,13 +51,10 @@ import numpy as np
 from .. import ir, ops, overlap, packing
 from ..packing import PackError  # noqa: F401  (units raise it from here)
 from ..targets import DSP_TARGETS
-from .code_bytes import CODE_BYTES, FILE_BYTES
 
 # Estimated Cortex-M4 cycles per MAC of the plain portable kernels (tinycc bench on the shared
 # models): what a variant's ``cycles`` is compared with.
 PLAIN_CYCLES_PER_MAC = 8.5
-# A unit whose code size was not measured yet (tinycc/variants/code_bytes.py) is assumed this big.
-DEFAULT_CODE_BYTES = 2048
 
 
 @dataclass(frozen=True, eq=False)
@@ -67,15 +64,6 @@ class Packed:
     ``impl`` to the name of the unit that emits them."""
     impl: ClassVar[str] = ""
 
-
-def code_bytes_of(units) -> int:
-    """Code of a set of units: per C file, its units' measured bytes added up, at most the whole
-    file's (``FILE_BYTES``: units sharing a file share its helpers)."""
-    by_file: dict[str, int] = {}
-    for u in units:
-        f = u.sources[0] if u.sources else u.name
-        by_file[f] = by_file.get(f, 0) + u.code_bytes()
-    return sum(min(b, FILE_BYTES.get(f, b)) for f, b in sorted(by_file.items()))
 
 
 def plain_cycles(g, o: ir.Op) -> float:
@@ -166,12 +154,6 @@ class Variant:
         gives its decode cost: ``cycles`` minus its int8 twin's estimate): a unit reading
         compressed weights (``reads_compressed``, tinycc/variants/arm_palette.py) does."""
         return bool(getattr(self, "reads_compressed", False))
-
-    def code_bytes(self) -> int:
-        """Measured .text + .rodata + .data of its C files compiled with the entry points of the other
-        units in them left out (``scripts/measure_code_bytes.py`` writes the table,
-        tinycc/variants/code_bytes.py); ``DEFAULT_CODE_BYTES`` until measured."""
-        return CODE_BYTES.get(self.name, DEFAULT_CODE_BYTES)
 
     # -- code ----------------------------------------------------------------------------------
     def emit(self, g, o: ir.Op, ctx, pk: Packed) -> None:
