@@ -17,10 +17,14 @@ import os
 import sys
 from pathlib import Path
 
-from . import __version__
-from .driver import check_target
-from .targets import DEFAULT_TARGET, OPTIMIZE, TARGETS
-from .errors import TinyccError
+# tinycc multiplies no large matrices, and OpenBLAS starts its thread pool when numpy is imported:
+# ~0.1 s of CPU on every command for nothing (a user's own setting wins).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+from . import __version__  # noqa: E402  (after the setting above, before numpy is imported)
+from .driver import check_target  # noqa: E402
+from .targets import DEFAULT_TARGET, OPTIMIZE, TARGETS  # noqa: E402
+from .errors import TinyccError  # noqa: E402
 
 
 def target_arg(text: str) -> str:
