@@ -57,13 +57,15 @@ TCC_ARM_INLINE int32_t tcc_arm_lstm_pre(int32_t a, int32_t r, const int32_t rq_a
                                tcc_arm_lstm_ssat16(tcc_arm_lstm_rq(r, rq_r)));
 }
 
-/* One cell of tcc_lstm_q_update: the gates from the pre-activations pre[0..3] (input, forget,
- * cell, output), the cell state *c updated, and the new hidden value returned. */
-TCC_ARM_INLINE int32_t tcc_arm_lstm_cell(const tcc_lstm_q_params *p, const int32_t pre[4], int16_t *c)
+/* One cell of tcc_lstm_q_update: the gates from the pre-activations (input, forget, cell,
+ * output), the cell state *c updated, and the new hidden value returned, saturated to int8
+ * (act_bytes 1) or int16 (2): tinycc's hidden range is always the whole type's. */
+TCC_ARM_INLINE int32_t tcc_arm_lstm_cell(const tcc_lstm_q_params *p, int32_t pi, int32_t pf, int32_t pc,
+                                         int32_t po, int16_t *c, int32_t act_bytes)
 {
     const uint16_t *t = p->table;
-    const int32_t ig = tcc_sigmoid16(t, pre[0] * 3), fg = tcc_sigmoid16(t, pre[1] * 3);
-    const int32_t cg = tcc_tanh16(t, pre[2] * 3), og = tcc_sigmoid16(t, pre[3] * 3);
+    const int32_t ig = tcc_sigmoid16(t, pi * 3), fg = tcc_sigmoid16(t, pf * 3);
+    const int32_t cg = tcc_tanh16(t, pc * 3), og = tcc_sigmoid16(t, po * 3);
     int32_t cj = tcc_arm_lstm_ssat16(tcc_arm_lstm_ssat16(tcc_arm_lstm_rq(fg * *c, p->rq_cell[0])) +
                                      tcc_arm_lstm_ssat16(tcc_arm_lstm_rq(ig * cg, p->rq_cell[1])));
     if (p->cell_clip > 0) {
@@ -71,7 +73,8 @@ TCC_ARM_INLINE int32_t tcc_arm_lstm_cell(const tcc_lstm_q_params *p, const int32
     }
     *c = (int16_t)cj;
     const int32_t th = tcc_tanh16(t, tcc_sigmoid16_scale(cj, p->tanh_mult, p->tanh_shift));
-    return tcc_clamp(p->hidden_zp + tcc_arm_lstm_rq(th * og, p->rq_cell[2]), p->hidden_min, p->hidden_max);
+    const int32_t hv = p->hidden_zp + tcc_arm_lstm_rq(th * og, p->rq_cell[2]);
+    return act_bytes == 1 ? tcc_ssat8(hv) : tcc_arm_lstm_ssat16(hv);
 }
 
 /* The activation words of a group of 4, (x0, x2) and (x1, x3): int8 from one word, int16 from two. */
@@ -129,14 +132,16 @@ TCC_ARM_INLINE void tcc_arm_lstm_pairs_s16(const int16_t *x, uint32_t *xa, uint3
         SETUP_DOTS;                                                                                 \
         (void)ni;                                                                                   \
         for (int32_t j = 0; j < n; ++j) {                                                           \
-            int32_t a[4], r[4], pre[4];                                                             \
+            int32_t a[4], r[4];                                                                     \
             DOTS;                                                                                   \
-            for (int32_t g = 0; g < 4; ++g) {                                                       \
-                pre[g] = tcc_arm_lstm_pre(a[g] + (BIAS_IN), r[g] + (BIAS_REC), p->rq_in[g], p->rq_rec[g]); \
-            }                                                                                       \
-            hn[j] = (xtype)tcc_arm_lstm_cell(p, pre, c + j);                                        \
+            const int32_t pi = TCC_ARM_LSTM_PRE(0, BIAS_IN, BIAS_REC), pf = TCC_ARM_LSTM_PRE(1, BIAS_IN, BIAS_REC); \
+            const int32_t pc = TCC_ARM_LSTM_PRE(2, BIAS_IN, BIAS_REC), po = TCC_ARM_LSTM_PRE(3, BIAS_IN, BIAS_REC); \
+            hn[j] = (xtype)tcc_arm_lstm_cell(p, pi, pf, pc, po, c + j, (int32_t)sizeof(xtype));     \
         }                                                                                           \
     }
+/* Gate g's pre-activation of cell j in TCC_ARM_LSTM_STEP. */
+#define TCC_ARM_LSTM_PRE(g, BIAS_IN, BIAS_REC)                                                      \
+    tcc_arm_lstm_pre(a[g] + BIAS_IN(g, j), r[g] + BIAS_REC(g, j), p->rq_in[g], p->rq_rec[g])
 
 /* name: every row and time step of step (TCC_ARM_LSTM_STEP), the new hidden row through the
  * scratch into the hidden state and the output row. */
@@ -159,6 +164,13 @@ TCC_ARM_INLINE void tcc_arm_lstm_pairs_s16(const int16_t *x, uint32_t *xa, uint3
         }                                                                                           \
     }
 
+/* The sums' biases of gate g, cell j: int8 (zero points folded in), 16x8 (the int64 bias, which
+ * tinycc checks to fit int32 with the sums). */
+#define TCC_ARM_LSTM_BIAS_IN(g, j) p->bias_in[g][j]
+#define TCC_ARM_LSTM_BIAS_REC(g, j) p->bias_rec[g][j]
+#define TCC_ARM_LSTM_BIAS64(g, j) (int32_t)p->bias64[g][j]
+#define TCC_ARM_LSTM_NO_BIAS(g, j) 0
+
 /* The int8 weights as they are: the 4 gates' rows j. */
 #define TCC_ARM_LSTM_DOTS_PLAIN(dot)                                                                \
     do {                                                                                            \
@@ -169,14 +181,14 @@ TCC_ARM_INLINE void tcc_arm_lstm_pairs_s16(const int16_t *x, uint32_t *xa, uint3
 #ifndef TCC_OMIT_ARM_LSTM_S8  /* tinycc defines it when no op calls it */
 TCC_ARM_LSTM_DOT4(tcc_arm_lstm_dot4_s8, int8_t, s8)
 TCC_ARM_LSTM_STEP(tcc_arm_lstm_step_s8, int8_t, (void)0, TCC_ARM_LSTM_DOTS_PLAIN(tcc_arm_lstm_dot4_s8),
-                  p->bias_in[g][j], p->bias_rec[g][j])
+                  TCC_ARM_LSTM_BIAS_IN, TCC_ARM_LSTM_BIAS_REC)
 TCC_ARM_LSTM_RUN(tcc_arm_lstm_s8, int8_t, tcc_arm_lstm_step_s8)
 #endif
 
 #ifndef TCC_OMIT_ARM_LSTM_S16  /* tinycc defines it when no op calls it */
 TCC_ARM_LSTM_DOT4(tcc_arm_lstm_dot4_s16, int16_t, s16)
 TCC_ARM_LSTM_STEP(tcc_arm_lstm_step_s16, int16_t, (void)0, TCC_ARM_LSTM_DOTS_PLAIN(tcc_arm_lstm_dot4_s16),
-                  (int32_t)p->bias64[g][j], 0)
+                  TCC_ARM_LSTM_BIAS64, TCC_ARM_LSTM_NO_BIAS)
 TCC_ARM_LSTM_RUN(tcc_arm_lstm_s16, int16_t, tcc_arm_lstm_step_s16)
 #endif
 
@@ -186,26 +198,102 @@ TCC_ARM_LSTM_RUN(tcc_arm_lstm_s16, int16_t, tcc_arm_lstm_step_s16)
     const uint32_t *wi = (const uint32_t *)p->w16_in, *wr = (const uint32_t *)p->w16_rec
 
 #ifndef TCC_OMIT_ARM_LSTM_W_S8  /* tinycc defines it when no op calls it */
-/* res[0 .. 3] = 4 rows' products with the int8 row src of `groups` groups of 4: the rows'
- * widened weights per group in tcc_arm_svdf.h's order (4 (k0, k2) words, then 4 (k1, k3)), the
- * activations' pairs from SXTB16 / SXTB16 ROR 8 of one word; wp advances past the block. */
+/* a0 .. a3 += 4 rows' products with the int8 row x of `groups` groups of 4 (x and w advance): the
+ * rows' widened weights per group in tcc_arm_svdf.h's order (4 (k0, k2) words, then 4 (k1, k3)),
+ * the activations' pairs from SXTB16 / SXTB16 ROR 8 of one word. With the DSP extension, pairs of
+ * groups in one asm loop (as TCC_ARM_S16_PASSES8). */
+#define TCC_ARM_LSTM_W8_GROUP(x, w)                                                                \
+    do {                                                                                           \
+        const uint32_t xv_ = tcc_ld32(x), xa_ = tcc_sxtb16(xv_), xb_ = tcc_sxtb16_ror8(xv_);       \
+        TCC_ARM_S16_STEP4(xa_, 0);                                                                 \
+        TCC_ARM_S16_STEP4(xb_, 16);                                                                \
+        (x) += 4;                                                                                  \
+        (w) += 8;                                                                                  \
+    } while (0)
+#if TCC_ARM_HAVE_DSP
+#define TCC_ARM_LSTM_W8_PASSES(x, w, groups)                                                       \
+    do {                                                                                           \
+        int32_t n_ = (groups) >> 1;                                                                \
+        uint32_t xv_, xb_, v0_, v1_, v2_, v3_;                                                     \
+        if (n_ > 0) {                                                                              \
+            __asm__ volatile(                                                                      \
+                "1:\n\t"                                                                            \
+                "ldr %[xv], [%[xp], #0]\n\t"                                                        \
+                "ldr %[v0], [%[wp], #0]\n\t"                                                        \
+                "ldr %[v1], [%[wp], #4]\n\t"                                                        \
+                "ldr %[v2], [%[wp], #8]\n\t"                                                        \
+                "ldr %[v3], [%[wp], #12]\n\t"                                                       \
+                "sxtb16 %[xb], %[xv], ror #8\n\t"                                                   \
+                "sxtb16 %[xv], %[xv]\n\t"                                                           \
+                "smlad %[a0], %[v0], %[xv], %[a0]\n\t"                                              \
+                "smlad %[a1], %[v1], %[xv], %[a1]\n\t"                                              \
+                "smlad %[a2], %[v2], %[xv], %[a2]\n\t"                                              \
+                "smlad %[a3], %[v3], %[xv], %[a3]\n\t"                                              \
+                "ldr %[v0], [%[wp], #16]\n\t"                                                       \
+                "ldr %[v1], [%[wp], #20]\n\t"                                                       \
+                "ldr %[v2], [%[wp], #24]\n\t"                                                       \
+                "ldr %[v3], [%[wp], #28]\n\t"                                                       \
+                "smlad %[a0], %[v0], %[xb], %[a0]\n\t"                                              \
+                "smlad %[a1], %[v1], %[xb], %[a1]\n\t"                                              \
+                "smlad %[a2], %[v2], %[xb], %[a2]\n\t"                                              \
+                "smlad %[a3], %[v3], %[xb], %[a3]\n\t"                                              \
+                "ldr %[xv], [%[xp], #4]\n\t"                                                        \
+                "ldr %[v0], [%[wp], #32]\n\t"                                                       \
+                "ldr %[v1], [%[wp], #36]\n\t"                                                       \
+                "ldr %[v2], [%[wp], #40]\n\t"                                                       \
+                "ldr %[v3], [%[wp], #44]\n\t"                                                       \
+                "sxtb16 %[xb], %[xv], ror #8\n\t"                                                   \
+                "sxtb16 %[xv], %[xv]\n\t"                                                           \
+                "smlad %[a0], %[v0], %[xv], %[a0]\n\t"                                              \
+                "smlad %[a1], %[v1], %[xv], %[a1]\n\t"                                              \
+                "smlad %[a2], %[v2], %[xv], %[a2]\n\t"                                              \
+                "smlad %[a3], %[v3], %[xv], %[a3]\n\t"                                              \
+                "ldr %[v0], [%[wp], #48]\n\t"                                                       \
+                "ldr %[v1], [%[wp], #52]\n\t"                                                       \
+                "ldr %[v2], [%[wp], #56]\n\t"                                                       \
+                "ldr %[v3], [%[wp], #60]\n\t"                                                       \
+                "smlad %[a0], %[v0], %[xb], %[a0]\n\t"                                              \
+                "smlad %[a1], %[v1], %[xb], %[a1]\n\t"                                              \
+                "smlad %[a2], %[v2], %[xb], %[a2]\n\t"                                              \
+                "smlad %[a3], %[v3], %[xb], %[a3]\n\t"                                              \
+                "add %[xp], %[xp], #8\n\t"                                                          \
+                "add %[wp], %[wp], #64\n\t"                                                         \
+                "subs %[n], %[n], #1\n\t"                                                           \
+                "bne 1b\n\t"                                                                        \
+                : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [xp] "+r"(x), [wp] "+r"(w), \
+                  [n] "+r"(n_), [xv] "=&r"(xv_), [xb] "=&r"(xb_), [v0] "=&r"(v0_), [v1] "=&r"(v1_), \
+                  [v2] "=&r"(v2_), [v3] "=&r"(v3_)                                                 \
+                :                                                                                  \
+                : "cc", "memory");                                                                 \
+        }                                                                                          \
+        if ((groups) & 1) {                                                                        \
+            TCC_ARM_LSTM_W8_GROUP(x, w);                                                           \
+        }                                                                                          \
+    } while (0)
+#else
+#define TCC_ARM_LSTM_W8_PASSES(x, w, groups)                                                       \
+    do {                                                                                           \
+        for (int32_t k_ = (groups); k_ > 0; --k_) {                                                \
+            TCC_ARM_LSTM_W8_GROUP(x, w);                                                           \
+        }                                                                                          \
+    } while (0)
+#endif
+
+/* res[0 .. 3] = the 4 rows' products with the int8 row src of `groups` groups of 4 (wp advances
+ * past the block). */
 #define TCC_ARM_LSTM_W8_DOT(src, groups, wp, res)                                                 \
     do {                                                                                           \
         int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;                                                    \
-        const int8_t *x_ = (const int8_t *)(src);                                                  \
+        const int8_t *x = (src);                                                                   \
         const uint32_t *w = (wp);                                                                  \
-        for (int32_t k_ = (groups); k_ > 0; --k_, x_ += 4, w += 8) {                               \
-            const uint32_t xv_ = tcc_ld32(x_), xa_ = tcc_sxtb16(xv_), xb_ = tcc_sxtb16_ror8(xv_);  \
-            TCC_ARM_S16_STEP4(xa_, 0);                                                             \
-            TCC_ARM_S16_STEP4(xb_, 16);                                                            \
-        }                                                                                          \
+        TCC_ARM_LSTM_W8_PASSES(x, w, groups);                                                      \
         (wp) = w;                                                                                  \
         (res)[0] = a0, (res)[1] = a1, (res)[2] = a2, (res)[3] = a3;                                \
     } while (0)
 
 TCC_ARM_LSTM_STEP(tcc_arm_lstm_w_step_s8, int8_t, TCC_ARM_LSTM_W_SETUP,
                   TCC_ARM_LSTM_W8_DOT(xin, ni / 4, wi, a); TCC_ARM_LSTM_W8_DOT(hin, n / 4, wr, r),
-                  p->bias_in[g][j], p->bias_rec[g][j])
+                  TCC_ARM_LSTM_BIAS_IN, TCC_ARM_LSTM_BIAS_REC)
 TCC_ARM_LSTM_RUN(tcc_arm_lstm_w_s8, int8_t, tcc_arm_lstm_w_step_s8)
 #endif
 
@@ -224,6 +312,6 @@ TCC_ARM_LSTM_RUN(tcc_arm_lstm_w_s8, int8_t, tcc_arm_lstm_w_step_s8)
 
 TCC_ARM_LSTM_STEP(tcc_arm_lstm_w_step_s16, int16_t, TCC_ARM_LSTM_W_SETUP,
                   TCC_ARM_LSTM_W16_DOT(xin, ni, wi, a); TCC_ARM_LSTM_W16_DOT(hin, n, wr, r),
-                  (int32_t)p->bias64[g][j], 0)
+                  TCC_ARM_LSTM_BIAS64, TCC_ARM_LSTM_NO_BIAS)
 TCC_ARM_LSTM_RUN(tcc_arm_lstm_w_s16, int16_t, tcc_arm_lstm_w_step_s16)
 #endif
