@@ -16,7 +16,7 @@ import numpy as np
 from .. import ir, packing
 from ..ops.lstm import W_IN, W_REC, UnidirectionalSequenceLstm, c_ints
 from . import Packed, Variant, plain_flash_bytes, register
-from .arm_s16 import pack_groups4, pack_rows
+from .arm_s16 import pack_rows
 
 MIN_ROW = 8   # rows of 5-7 elements run ~10 % slower than in the plain loop (QEMU, cortex-m4)
 
@@ -156,8 +156,8 @@ class ArmLstmS16(_ArmLstm):
 
 
 # The widened-weight units (tcc_arm_lstm_w_s8 / _s16): the 4 gates' rows of a cell as one block of
-# 4 rows of int16 pair words (16x8: arm_s16.pack_rows' layout, even sizes; int8: pack_groups4's,
-# sizes divisible by 4), flash twice the gates' weights, no scratch beyond the plain kernel's.
+# 4 rows of int16 pair words (arm_s16.pack_rows' layout, even sizes), flash twice the gates' int8
+# weights, which they do without.
 @dataclass(frozen=True, eq=False)
 class ArmLstmWPacked(ArmLstmPacked):
     impl: ClassVar[str] = "arm_lstm_w_s8"
@@ -177,20 +177,16 @@ def interleaved(weights: list) -> np.ndarray:
 
 class _ArmLstmW(_ArmLstm):
     packed = ArmLstmWPacked
-    layout = staticmethod(pack_rows)
     int8_weights = False
     mac_cycles = 1.4
 
     def applies(self, g, o, target):
-        """16x8: even sizes (pair words); int8 (``ArmLstmWS8.group``): sizes divisible by 4
-        (SXTB16 widens the activations in registers)."""
-        return (ir.tensor(g, o.inputs[0]).dtype == self.dtype and o.params.n_input % self.group == 0
-                and o.params.n_cell % self.group == 0)
-
-    group = 2
+        """Even sizes (int16 pair words)."""
+        return (ir.tensor(g, o.inputs[0]).dtype == self.dtype and o.params.n_input % 2 == 0
+                and o.params.n_cell % 2 == 0)
 
     def pack(self, g, o):
-        wide = {k: self.layout(interleaved([ir.tensor(g, o.inputs[s]).data for s in slots]))
+        wide = {k: pack_rows(interleaved([ir.tensor(g, o.inputs[s]).data for s in slots]))
                 for k, slots in (("w16_in", W_IN), ("w16_rec", W_REC))}
         return self.packed(**gate_rq(g, o), **wide)
 
@@ -201,11 +197,15 @@ class _ArmLstmW(_ArmLstm):
 
 @register
 class ArmLstmWS8(_ArmLstmW):
+    """The int8 rows widened to int16 once a step into the scratch, then the 16x8 unit's products."""
     name = "arm_lstm_w_s8"
     entries = ("tcc_arm_lstm_w_s8",)
     dtype = "int8"
-    layout = staticmethod(pack_groups4)
-    group = 4
+
+    def scratch_bytes(self, g, o, pk):
+        """The new hidden row (n_cell int16 slots), the input and hidden rows as int16."""
+        p = o.params
+        return max(super().scratch_bytes(g, o, pk), 2 * (2 * p.n_cell + p.n_input))
 
 
 @register

@@ -122,11 +122,11 @@ TCC_ARM_INLINE void tcc_arm_lstm_pairs_s16(const int16_t *x, uint32_t *xa, uint3
         acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;                                         \
     }
 
-/* name: one step of one batch row (xin: the input row, hin: the hidden row, c: the cell row, hn: the
- * new hidden row), activations of type xtype. Per cell j: SETUP_DOTS once, then DOTS fills a[g]
+/* name: one step of one batch row (xin: the input row, hin: the hidden row, both of type xtype;
+ * c: the cell row; hn: the new hidden row, of type otype). Per cell j: SETUP_DOTS once, then DOTS fills a[g]
  * (input) and r[g] (recurrent) for the 4 gates' rows j; BIAS_IN / BIAS_REC (g, j): the sums' biases. */
-#define TCC_ARM_LSTM_STEP(name, xtype, SETUP_DOTS, DOTS, BIAS_IN, BIAS_REC)                         \
-    static void name(const tcc_lstm_q_params *p, const xtype *xin, const xtype *hin, int16_t *c, xtype *hn) \
+#define TCC_ARM_LSTM_STEP(name, xtype, otype, SETUP_DOTS, DOTS, BIAS_IN, BIAS_REC)                  \
+    static void name(const tcc_lstm_q_params *p, const xtype *xin, const xtype *hin, int16_t *c, otype *hn) \
     {                                                                                               \
         const int32_t n = p->n_cell, ni = p->n_input;                                               \
         SETUP_DOTS;                                                                                 \
@@ -136,7 +136,7 @@ TCC_ARM_INLINE void tcc_arm_lstm_pairs_s16(const int16_t *x, uint32_t *xa, uint3
             DOTS;                                                                                   \
             const int32_t pi = TCC_ARM_LSTM_PRE(0, BIAS_IN, BIAS_REC), pf = TCC_ARM_LSTM_PRE(1, BIAS_IN, BIAS_REC); \
             const int32_t pc = TCC_ARM_LSTM_PRE(2, BIAS_IN, BIAS_REC), po = TCC_ARM_LSTM_PRE(3, BIAS_IN, BIAS_REC); \
-            hn[j] = (xtype)tcc_arm_lstm_cell(p, pi, pf, pc, po, c + j, (int32_t)sizeof(xtype));     \
+            hn[j] = (otype)tcc_arm_lstm_cell(p, pi, pf, pc, po, c + j, (int32_t)sizeof(otype));     \
         }                                                                                           \
     }
 /* Gate g's pre-activation of cell j in TCC_ARM_LSTM_STEP. */
@@ -180,14 +180,14 @@ TCC_ARM_INLINE void tcc_arm_lstm_pairs_s16(const int16_t *x, uint32_t *xa, uint3
 
 #ifndef TCC_OMIT_ARM_LSTM_S8  /* tinycc defines it when no op calls it */
 TCC_ARM_LSTM_DOT4(tcc_arm_lstm_dot4_s8, int8_t, s8)
-TCC_ARM_LSTM_STEP(tcc_arm_lstm_step_s8, int8_t, (void)0, TCC_ARM_LSTM_DOTS_PLAIN(tcc_arm_lstm_dot4_s8),
+TCC_ARM_LSTM_STEP(tcc_arm_lstm_step_s8, int8_t, int8_t, (void)0, TCC_ARM_LSTM_DOTS_PLAIN(tcc_arm_lstm_dot4_s8),
                   TCC_ARM_LSTM_BIAS_IN, TCC_ARM_LSTM_BIAS_REC)
 TCC_ARM_LSTM_RUN(tcc_arm_lstm_s8, int8_t, tcc_arm_lstm_step_s8)
 #endif
 
 #ifndef TCC_OMIT_ARM_LSTM_S16  /* tinycc defines it when no op calls it */
 TCC_ARM_LSTM_DOT4(tcc_arm_lstm_dot4_s16, int16_t, s16)
-TCC_ARM_LSTM_STEP(tcc_arm_lstm_step_s16, int16_t, (void)0, TCC_ARM_LSTM_DOTS_PLAIN(tcc_arm_lstm_dot4_s16),
+TCC_ARM_LSTM_STEP(tcc_arm_lstm_step_s16, int16_t, int16_t, (void)0, TCC_ARM_LSTM_DOTS_PLAIN(tcc_arm_lstm_dot4_s16),
                   TCC_ARM_LSTM_BIAS64, TCC_ARM_LSTM_NO_BIAS)
 TCC_ARM_LSTM_RUN(tcc_arm_lstm_s16, int16_t, tcc_arm_lstm_step_s16)
 #endif
@@ -197,121 +197,66 @@ TCC_ARM_LSTM_RUN(tcc_arm_lstm_s16, int16_t, tcc_arm_lstm_step_s16)
 #define TCC_ARM_LSTM_W_SETUP                                                                        \
     const uint32_t *wi = (const uint32_t *)p->w16_in, *wr = (const uint32_t *)p->w16_rec
 
-#ifndef TCC_OMIT_ARM_LSTM_W_S8  /* tinycc defines it when no op calls it */
-/* a0 .. a3 += 4 rows' products with the int8 row x of `groups` groups of 4 (x and w advance): the
- * rows' widened weights per group in tcc_arm_svdf.h's order (4 (k0, k2) words, then 4 (k1, k3)),
- * the activations' pairs from SXTB16 / SXTB16 ROR 8 of one word. With the DSP extension, pairs of
- * groups in one asm loop (as TCC_ARM_S16_PASSES8). */
-#define TCC_ARM_LSTM_W8_GROUP(x, w)                                                                \
-    do {                                                                                           \
-        const uint32_t xv_ = tcc_ld32(x), xa_ = tcc_sxtb16(xv_), xb_ = tcc_sxtb16_ror8(xv_);       \
-        TCC_ARM_S16_STEP4(xa_, 0);                                                                 \
-        TCC_ARM_S16_STEP4(xb_, 16);                                                                \
-        (x) += 4;                                                                                  \
-        (w) += 8;                                                                                  \
-    } while (0)
-#if TCC_ARM_HAVE_DSP
-#define TCC_ARM_LSTM_W8_PASSES(x, w, groups)                                                       \
-    do {                                                                                           \
-        int32_t n_ = (groups) >> 1;                                                                \
-        uint32_t xv_, xb_, v0_, v1_, v2_, v3_;                                                     \
-        if (n_ > 0) {                                                                              \
-            __asm__ volatile(                                                                      \
-                "1:\n\t"                                                                            \
-                "ldr %[xv], [%[xp], #0]\n\t"                                                        \
-                "ldr %[v0], [%[wp], #0]\n\t"                                                        \
-                "ldr %[v1], [%[wp], #4]\n\t"                                                        \
-                "ldr %[v2], [%[wp], #8]\n\t"                                                        \
-                "ldr %[v3], [%[wp], #12]\n\t"                                                       \
-                "sxtb16 %[xb], %[xv], ror #8\n\t"                                                   \
-                "sxtb16 %[xv], %[xv]\n\t"                                                           \
-                "smlad %[a0], %[v0], %[xv], %[a0]\n\t"                                              \
-                "smlad %[a1], %[v1], %[xv], %[a1]\n\t"                                              \
-                "smlad %[a2], %[v2], %[xv], %[a2]\n\t"                                              \
-                "smlad %[a3], %[v3], %[xv], %[a3]\n\t"                                              \
-                "ldr %[v0], [%[wp], #16]\n\t"                                                       \
-                "ldr %[v1], [%[wp], #20]\n\t"                                                       \
-                "ldr %[v2], [%[wp], #24]\n\t"                                                       \
-                "ldr %[v3], [%[wp], #28]\n\t"                                                       \
-                "smlad %[a0], %[v0], %[xb], %[a0]\n\t"                                              \
-                "smlad %[a1], %[v1], %[xb], %[a1]\n\t"                                              \
-                "smlad %[a2], %[v2], %[xb], %[a2]\n\t"                                              \
-                "smlad %[a3], %[v3], %[xb], %[a3]\n\t"                                              \
-                "ldr %[xv], [%[xp], #4]\n\t"                                                        \
-                "ldr %[v0], [%[wp], #32]\n\t"                                                       \
-                "ldr %[v1], [%[wp], #36]\n\t"                                                       \
-                "ldr %[v2], [%[wp], #40]\n\t"                                                       \
-                "ldr %[v3], [%[wp], #44]\n\t"                                                       \
-                "sxtb16 %[xb], %[xv], ror #8\n\t"                                                   \
-                "sxtb16 %[xv], %[xv]\n\t"                                                           \
-                "smlad %[a0], %[v0], %[xv], %[a0]\n\t"                                              \
-                "smlad %[a1], %[v1], %[xv], %[a1]\n\t"                                              \
-                "smlad %[a2], %[v2], %[xv], %[a2]\n\t"                                              \
-                "smlad %[a3], %[v3], %[xv], %[a3]\n\t"                                              \
-                "ldr %[v0], [%[wp], #48]\n\t"                                                       \
-                "ldr %[v1], [%[wp], #52]\n\t"                                                       \
-                "ldr %[v2], [%[wp], #56]\n\t"                                                       \
-                "ldr %[v3], [%[wp], #60]\n\t"                                                       \
-                "smlad %[a0], %[v0], %[xb], %[a0]\n\t"                                              \
-                "smlad %[a1], %[v1], %[xb], %[a1]\n\t"                                              \
-                "smlad %[a2], %[v2], %[xb], %[a2]\n\t"                                              \
-                "smlad %[a3], %[v3], %[xb], %[a3]\n\t"                                              \
-                "add %[xp], %[xp], #8\n\t"                                                          \
-                "add %[wp], %[wp], #64\n\t"                                                         \
-                "subs %[n], %[n], #1\n\t"                                                           \
-                "bne 1b\n\t"                                                                        \
-                : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [xp] "+r"(x), [wp] "+r"(w), \
-                  [n] "+r"(n_), [xv] "=&r"(xv_), [xb] "=&r"(xb_), [v0] "=&r"(v0_), [v1] "=&r"(v1_), \
-                  [v2] "=&r"(v2_), [v3] "=&r"(v3_)                                                 \
-                :                                                                                  \
-                : "cc", "memory");                                                                 \
-        }                                                                                          \
-        if ((groups) & 1) {                                                                        \
-            TCC_ARM_LSTM_W8_GROUP(x, w);                                                           \
-        }                                                                                          \
-    } while (0)
-#else
-#define TCC_ARM_LSTM_W8_PASSES(x, w, groups)                                                       \
-    do {                                                                                           \
-        for (int32_t k_ = (groups); k_ > 0; --k_) {                                                \
-            TCC_ARM_LSTM_W8_GROUP(x, w);                                                           \
-        }                                                                                          \
-    } while (0)
-#endif
-
-/* res[0 .. 3] = the 4 rows' products with the int8 row src of `groups` groups of 4 (wp advances
- * past the block). */
-#define TCC_ARM_LSTM_W8_DOT(src, groups, wp, res)                                                 \
-    do {                                                                                           \
-        int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;                                                    \
-        const int8_t *x = (src);                                                                   \
-        const uint32_t *w = (wp);                                                                  \
-        TCC_ARM_LSTM_W8_PASSES(x, w, groups);                                                      \
-        (wp) = w;                                                                                  \
-        (res)[0] = a0, (res)[1] = a1, (res)[2] = a2, (res)[3] = a3;                                \
-    } while (0)
-
-TCC_ARM_LSTM_STEP(tcc_arm_lstm_w_step_s8, int8_t, TCC_ARM_LSTM_W_SETUP,
-                  TCC_ARM_LSTM_W8_DOT(xin, ni / 4, wi, a); TCC_ARM_LSTM_W8_DOT(hin, n / 4, wr, r),
-                  TCC_ARM_LSTM_BIAS_IN, TCC_ARM_LSTM_BIAS_REC)
-TCC_ARM_LSTM_RUN(tcc_arm_lstm_w_s8, int8_t, tcc_arm_lstm_w_step_s8)
-#endif
-
-#ifndef TCC_OMIT_ARM_LSTM_W_S16  /* tinycc defines it when no op calls it */
+#if !defined(TCC_OMIT_ARM_LSTM_W_S8) || !defined(TCC_OMIT_ARM_LSTM_W_S16)
 /* res[0 .. 3] = the dot products of the int16 row src (len, even) with 4 rows of the weights at
  * wp (tcc_arm_s16.h's dot products; wp advances past them). */
 #define TCC_ARM_LSTM_W16_DOT(src, len, wp, res)                                                    \
     do {                                                                                           \
         int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;                                                    \
-        const int16_t *x = (src);                                                                 \
+        const int16_t *x = (src);                                                                  \
         const uint32_t *w = (wp);                                                                  \
         TCC_ARM_S16_DOT4_8(x, w, (len) >> 4, ((len) >> 3) & 1, ((len) >> 1) & 3);                \
         (wp) = w;                                                                                  \
         (res)[0] = a0, (res)[1] = a1, (res)[2] = a2, (res)[3] = a3;                                \
     } while (0)
+#define TCC_ARM_LSTM_W16_DOTS TCC_ARM_LSTM_W16_DOT(xin, ni, wi, a); TCC_ARM_LSTM_W16_DOT(hin, n, wr, r)
+#endif
 
-TCC_ARM_LSTM_STEP(tcc_arm_lstm_w_step_s16, int16_t, TCC_ARM_LSTM_W_SETUP,
-                  TCC_ARM_LSTM_W16_DOT(xin, ni, wi, a); TCC_ARM_LSTM_W16_DOT(hin, n, wr, r),
+#ifndef TCC_OMIT_ARM_LSTM_W_S8  /* tinycc defines it when no op calls it */
+/* The int8 rows widened to int16 once a step (scratch: the new hidden row, n_cell int16 slots,
+ * then the input row, then the hidden row), then the 16x8 kernel's products. */
+TCC_ARM_LSTM_STEP(tcc_arm_lstm_w_step_s8, int16_t, int8_t, TCC_ARM_LSTM_W_SETUP, TCC_ARM_LSTM_W16_DOTS,
+                  TCC_ARM_LSTM_BIAS_IN, TCC_ARM_LSTM_BIAS_REC)
+
+/* dst[0 .. len) = src[0 .. len) as int16 (len even), 4 at a time: SXTB16 and PKHBT / PKHTB. */
+static void tcc_arm_lstm_widen(const int8_t *src, int16_t *dst, int32_t len)
+{
+    int32_t k = 0;
+    for (; k + 4 <= len; k += 4) {
+        const uint32_t v = tcc_ld32(src + k), e = tcc_sxtb16(v), o = tcc_sxtb16_ror8(v);
+        tcc_st32(dst + k, tcc_pkhbt(e, o));
+        tcc_st32(dst + k + 2, tcc_pkhtb(o, e));
+    }
+    for (; k < len; ++k) {
+        dst[k] = src[k];
+    }
+}
+
+void tcc_arm_lstm_w_s8(const tcc_lstm_q_params *p, const int8_t *in, int8_t *hidden, int16_t *cell, int8_t *out,
+                       int16_t *scratch)
+{
+    const int32_t n = p->n_cell, ni = p->n_input;
+    int8_t *hn = (int8_t *)(void *)scratch;
+    int16_t *xw = scratch + n, *hw = xw + ni;
+    for (int32_t b = 0; b < p->batches; ++b) {
+        int8_t *h = hidden + b * n;
+        for (int32_t t = 0; t < p->time; ++t) {
+            const int32_t row = p->time_major ? t * p->batches + b : b * p->time + t;
+            const int8_t *x = in + row * ni;
+            tcc_arm_lstm_widen(x, xw, ni);
+            tcc_arm_lstm_widen(h, hw, n);
+            tcc_arm_lstm_w_step_s8(p, xw, hw, cell + b * n, hn);
+            int8_t *y = out + row * n;
+            for (int32_t j = 0; j < n; ++j) {
+                h[j] = y[j] = hn[j];
+            }
+        }
+    }
+}
+#endif
+
+#ifndef TCC_OMIT_ARM_LSTM_W_S16  /* tinycc defines it when no op calls it */
+TCC_ARM_LSTM_STEP(tcc_arm_lstm_w_step_s16, int16_t, int16_t, TCC_ARM_LSTM_W_SETUP, TCC_ARM_LSTM_W16_DOTS,
                   TCC_ARM_LSTM_BIAS64, TCC_ARM_LSTM_NO_BIAS)
 TCC_ARM_LSTM_RUN(tcc_arm_lstm_w_s16, int16_t, tcc_arm_lstm_w_step_s16)
 #endif
