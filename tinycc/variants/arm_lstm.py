@@ -175,6 +175,13 @@ def interleaved(weights: list) -> np.ndarray:
     return np.stack(weights, axis=1).reshape(-1, weights[0].shape[1])
 
 
+def with_biases(blocks: np.ndarray, biases) -> np.ndarray:
+    """The widened weights' blocks (one per cell) each after the 4 gates' biases of that cell (int32:
+    16x8's int64 biases fit, gate_rq checks)."""
+    b = np.stack([np.asarray(v, np.int64) for v in biases], axis=1)          # [n_cell, 4]
+    return np.concatenate([b.astype(np.int32), blocks.reshape(b.shape[0], -1)], axis=1).reshape(-1)
+
+
 class _ArmLstmW(_ArmLstm):
     packed = ArmLstmWPacked
     int8_weights = False
@@ -186,8 +193,10 @@ class _ArmLstmW(_ArmLstm):
                 and o.params.n_cell % 2 == 0)
 
     def pack(self, g, o):
-        wide = {k: pack_rows(interleaved([ir.tensor(g, o.inputs[s]).data for s in slots]))
-                for k, slots in (("w16_in", W_IN), ("w16_rec", W_REC))}
+        p = o.params
+        rec_bias = p.bias_rec if p.bias_rec is not None else [np.zeros(p.n_cell, np.int64)] * 4
+        wide = {k: with_biases(pack_rows(interleaved([ir.tensor(g, o.inputs[s]).data for s in slots])), b)
+                for k, slots, b in (("w16_in", W_IN, p.bias_in), ("w16_rec", W_REC, rec_bias))}
         return self.packed(**gate_rq(g, o), **wide)
 
     def extra_fields(self, o, ctx, pk):

@@ -192,19 +192,20 @@ TCC_ARM_LSTM_STEP(tcc_arm_lstm_step_s16, int16_t, int16_t, (void)0, TCC_ARM_LSTM
 TCC_ARM_LSTM_RUN(tcc_arm_lstm_s16, int16_t, tcc_arm_lstm_step_s16)
 #endif
 
-/* The widened weights: one block of 4 rows (the 4 gates of a cell) after the other, wi and wr
- * advancing through w16_in and w16_rec. */
+/* The widened weights: per cell, the 4 gates' biases, then their rows as one block of 4 rows, wi
+ * and wr advancing through w16_in and w16_rec. */
 #define TCC_ARM_LSTM_W_SETUP                                                                        \
     const uint32_t *wi = (const uint32_t *)p->w16_in, *wr = (const uint32_t *)p->w16_rec
 
 #if !defined(TCC_OMIT_ARM_LSTM_W_S8) || !defined(TCC_OMIT_ARM_LSTM_W_S16)
-/* res[0 .. 3] = the dot products of the int16 row src (len, even) with 4 rows of the weights at
- * wp (tcc_arm_s16.h's dot products; wp advances past them). */
+/* res[0 .. 3] = the 4 rows' biases at wp, plus the dot products of the int16 row src (len, even)
+ * with the 4 rows of weights after them (tcc_arm_s16.h's dot products; wp advances past them). */
 #define TCC_ARM_LSTM_W16_DOT(src, len, wp, res)                                                    \
     do {                                                                                           \
-        int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;                                                    \
-        const int16_t *x = (src);                                                                  \
         const uint32_t *w = (wp);                                                                  \
+        int32_t a0 = (int32_t)w[0], a1 = (int32_t)w[1], a2 = (int32_t)w[2], a3 = (int32_t)w[3];    \
+        const int16_t *x = (src);                                                                  \
+        w += 4;                                                                                    \
         TCC_ARM_S16_DOT4_8(x, w, (len) >> 4, ((len) >> 3) & 1, ((len) >> 1) & 3);                \
         (wp) = w;                                                                                  \
         (res)[0] = a0, (res)[1] = a1, (res)[2] = a2, (res)[3] = a3;                                \
@@ -216,7 +217,7 @@ TCC_ARM_LSTM_RUN(tcc_arm_lstm_s16, int16_t, tcc_arm_lstm_step_s16)
 /* The int8 rows widened to int16 once a step (scratch: the new hidden row, n_cell int16 slots,
  * then the input row, then the hidden row), then the 16x8 kernel's products. */
 TCC_ARM_LSTM_STEP(tcc_arm_lstm_w_step_s8, int16_t, int8_t, TCC_ARM_LSTM_W_SETUP, TCC_ARM_LSTM_W16_DOTS,
-                  TCC_ARM_LSTM_BIAS_IN, TCC_ARM_LSTM_BIAS_REC)
+                  TCC_ARM_LSTM_NO_BIAS, TCC_ARM_LSTM_NO_BIAS)
 
 /* dst[0 .. len) = src[0 .. len) as int16 (len even), 4 at a time: SXTB16 and PKHBT / PKHTB. */
 static void tcc_arm_lstm_widen(const int8_t *src, int16_t *dst, int32_t len)
@@ -257,6 +258,6 @@ void tcc_arm_lstm_w_s8(const tcc_lstm_q_params *p, const int8_t *in, int8_t *hid
 
 #ifndef TCC_OMIT_ARM_LSTM_W_S16  /* tinycc defines it when no op calls it */
 TCC_ARM_LSTM_STEP(tcc_arm_lstm_w_step_s16, int16_t, int16_t, TCC_ARM_LSTM_W_SETUP, TCC_ARM_LSTM_W16_DOTS,
-                  TCC_ARM_LSTM_BIAS64, TCC_ARM_LSTM_NO_BIAS)
+                  TCC_ARM_LSTM_NO_BIAS, TCC_ARM_LSTM_NO_BIAS)
 TCC_ARM_LSTM_RUN(tcc_arm_lstm_w_s16, int16_t, tcc_arm_lstm_w_step_s16)
 #endif
