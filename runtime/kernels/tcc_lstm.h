@@ -43,10 +43,11 @@ typedef struct {
     const uint16_t *table;                  /* TFLite's 256-knot sigmoid table */
     /* the DSP kernels only (arm/tcc_arm_lstm.c): SMMLAR records {mult, add, shift, lshift} of the
      * requantizations, per gate of the input and recurrent products (rq_in, rq_rec), and of the cell
-     * update's forget x cell, input x cell gate and tanh(cell) x output (rq_cell) */
-    int32_t rq_in[4][4], rq_rec[4][4], rq_cell[3][4];
+     * update's forget x cell, input x cell gate and tanh(cell) x output (rq_cell[0 .. 2]); rq_cell[3]:
+     * the cell state onto tanh's input, {tanh_mult, its rounding constant, tanh_shift, 0} */
+    int32_t rq_in[4][4], rq_rec[4][4], rq_cell[4][4];
     /* the DSP kernels on widened weights (tcc_arm_lstm_w_s8 / _s16): w_in and w_rec as int16 pair
-     * words, the 4 gates' rows of a cell as one block of 4 rows, cell after cell */
+     * words, per cell the 4 gates' biases (int32), then their rows as one block of 4 rows */
     const int32_t *w16_in, *w16_rec;
 } tcc_lstm_q_params;
 

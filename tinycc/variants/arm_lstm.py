@@ -33,7 +33,7 @@ class ArmLstmPacked(Packed):
     impl: ClassVar[str] = "arm_lstm_s8"
     rq_in: np.ndarray | None = None      # [4, 4] int32 records of the input products
     rq_rec: np.ndarray | None = None     # and of the recurrent products
-    rq_cell: np.ndarray | None = None    # [3, 4]: forget x cell, input x cell gate, tanh x output
+    rq_cell: np.ndarray | None = None    # [4, 4]: forget x cell, input x cell gate, tanh x output, tanh input
 
 
 @dataclass(frozen=True, eq=False)
@@ -60,9 +60,15 @@ def lstm_rq(weights: list, biases: list, mults, shifts) -> np.ndarray:
 
 
 def cell_rq(p) -> np.ndarray:
-    """[3, 4] int32: the records of the cell update's requantizations (products of two int16)."""
-    return rq_records([p.forget_mult, p.input_mult, p.hidden_mult],
+    """[4, 4] int32: the records of the cell update's requantizations (products of two int16; the
+    kernel takes their right shift > 0), and the cell state onto tanh's input {mult, rounding
+    constant, shift, 0} (tcc_sigmoid16_scale)."""
+    recs = rq_records([p.forget_mult, p.input_mult, p.hidden_mult],
                       [p.forget_shift, p.input_shift, p.hidden_shift], [PRODUCT_BOUND] * 3)
+    if (recs[:, 2] <= 0).any():
+        raise packing.PackError("the LSTM cell update's requantization has no right shift")
+    tanh_round = 1 << (p.tanh_shift - 1) if p.tanh_shift > 0 else 0
+    return np.concatenate([recs, np.asarray([[p.tanh_mult, tanh_round, p.tanh_shift, 0]], np.int32)])
 
 
 def rq64_records(weights: list, biases: list, mults, shifts) -> np.ndarray:

@@ -19,8 +19,10 @@
  * left by lshift; 16x8: TFLite's int64 requantization (sum * m16 + 2^(t-1)) >> t as SMMLAR of the
  * sum shifted left by lshift with m16 << (32 - t - lshift), exact because tinycc checks at build
  * time that the sum with its bias stays in int32 after the shift), and the cell update's three
- * (rq_cell: forget x cell, input x cell gate, tanh(cell) x output; products of two int16, the
- * pack_requant scheme with lshift 1). Bit-exact with the plain kernels.
+ * (rq_cell[0 .. 2]: forget x cell, input x cell gate, tanh(cell) x output; products of two int16,
+ * the pack_requant scheme with lshift 1 and a right shift > 0; rq_cell[3]: the cell state onto
+ * tanh's input, {tanh_mult, its rounding constant, tanh_shift, 0}). Bit-exact with the plain
+ * kernels.
  */
 #include "tcc_arm_lstm.h"
 
@@ -49,6 +51,13 @@ TCC_ARM_INLINE int32_t tcc_arm_lstm_rq(int32_t acc, const int32_t rq[4])
     return rq[2] > 0 ? (r + (a >> 31)) >> rq[2] : r;
 }
 
+/* tcc_arm_lstm_rq for a record whose shift is > 0 (the cell update's: tinycc checks). */
+TCC_ARM_INLINE int32_t tcc_arm_lstm_rq_pos(int32_t acc, const int32_t rq[4])
+{
+    const int32_t a = (int32_t)((uint32_t)acc << rq[3]);
+    return (tcc_smmlar(a, rq[0], rq[1]) + (a >> 31)) >> rq[2];
+}
+
 /* A gate's pre-activation (Q3.12): its input and recurrent sums (biases included) requantized,
  * each saturated to int16, added with saturation (tcc_lstm_preact). */
 TCC_ARM_INLINE int32_t tcc_arm_lstm_pre(int32_t a, int32_t r, const int32_t rq_a[4], const int32_t rq_r[4])
@@ -66,14 +75,15 @@ TCC_ARM_INLINE int32_t tcc_arm_lstm_cell(const tcc_lstm_q_params *p, int32_t pi,
     const uint16_t *t = p->table;
     const int32_t ig = tcc_sigmoid16(t, pi * 3), fg = tcc_sigmoid16(t, pf * 3);
     const int32_t cg = tcc_tanh16(t, pc * 3), og = tcc_sigmoid16(t, po * 3);
-    int32_t cj = tcc_arm_lstm_ssat16(tcc_arm_lstm_ssat16(tcc_arm_lstm_rq(fg * *c, p->rq_cell[0])) +
-                                     tcc_arm_lstm_ssat16(tcc_arm_lstm_rq(ig * cg, p->rq_cell[1])));
+    int32_t cj = tcc_arm_lstm_ssat16(tcc_arm_lstm_ssat16(tcc_arm_lstm_rq_pos(fg * *c, p->rq_cell[0])) +
+                                     tcc_arm_lstm_ssat16(tcc_arm_lstm_rq_pos(ig * cg, p->rq_cell[1])));
     if (p->cell_clip > 0) {
         cj = tcc_clamp(cj, -p->cell_clip, p->cell_clip);
     }
     *c = (int16_t)cj;
-    const int32_t th = tcc_tanh16(t, tcc_sigmoid16_scale(cj, p->tanh_mult, p->tanh_shift));
-    const int32_t hv = p->hidden_zp + tcc_arm_lstm_rq(th * og, p->rq_cell[2]);
+    const int32_t *ts = p->rq_cell[3];          /* tcc_sigmoid16_scale, its rounding constant precomputed */
+    const int32_t th = tcc_tanh16(t, (cj * ts[0] + ts[1]) >> ts[2]);
+    const int32_t hv = p->hidden_zp + tcc_arm_lstm_rq_pos(th * og, p->rq_cell[2]);
     return act_bytes == 1 ? tcc_ssat8(hv) : tcc_arm_lstm_ssat16(hv);
 }
 
