@@ -93,23 +93,28 @@ def test_two_layer_int8_lstm(tmp_path):
     _sequence_matches(tmp_path, lstm_stack_model("int8"))
 
 
-@pytest.mark.parametrize("dtype,n_input,cells,wide", [("int8", 10, (9, 8), None), ("int16", 10, (9, 8), None),
-                                                     ("int8", 12, (8, 4), "arm_lstm_w_s8"),
-                                                     ("int16", 10, (10, 6), "arm_lstm_w_s16")])
-def test_two_layer_lstm_dsp_kernels_qemu(tmp_path, dtype, n_input, cells, wide):
-    """Two-layer int8 and 16x8 models on Cortex-M4 in QEMU, through the DSP kernels
-    (tcc_arm_lstm_s8 / _s16: two weight rows at a time, an odd n_cell, rows whose length is not a
-    multiple of 4; with sizes divisible by 4 (int8) or even (16x8) tcc_arm_lstm_w_s8 / _s16:
-    widened weights, 4 rows at a time, a partial block of rows)."""
+@pytest.mark.parametrize("model,units", [
+    (lambda: lstm_stack_model("int8", time=3, n_input=10, cells=(9, 8)), ["arm_lstm_s8"] * 2),
+    (lambda: lstm_stack_model("int16", time=3, n_input=10, cells=(9, 8)), ["arm_lstm_s16"] * 2),
+    (lambda: lstm_stack_model("int8", time=3, n_input=12, cells=(10, 6)), ["arm_lstm_w_s8"] * 2),
+    (lambda: lstm_stack_model("int16", time=3, n_input=10, cells=(10, 6)), ["arm_lstm_w_s16"] * 2),
+    (lambda: lstm_model(dtype="int8", time=3, batches=2, n_input=8, n_cell=12, time_major=True, cell_clip=0.8,
+                        cell_power=-12, seed=4), ["arm_lstm_w_s8"])],
+    ids=["int8_odd", "16x8_odd", "int8_wide", "16x8_wide", "int8_wide_time_major_clip"])
+def test_lstm_dsp_kernels_qemu(tmp_path, model, units):
+    """int8 and 16x8 models on Cortex-M4 in QEMU over 10 invokes, through the DSP kernels (fused
+    per cell: the 4 gates' rows in one pass, the cell update in registers): tcc_arm_lstm_s8 / _s16
+    on the int8 weights as they are (an odd n_cell, rows whose length is not a multiple of 4);
+    with even sizes tcc_arm_lstm_w_s8 / _s16 on widened weights with the biases in the stream
+    (two stacked layers; one time-major layer of 2 batch rows with a cell clip)."""
     needs_qemu()
-    model = lstm_stack_model(dtype, time=3, n_input=n_input, cells=cells)
-    _sequence_matches(tmp_path, model, mode="qemu", steps=4)
+    data = model()
+    _sequence_matches(tmp_path, data, mode="qemu", steps=10)
     assert list((tmp_path / "out").glob("*tcc_arm_lstm.c")) and not list((tmp_path / "out").glob("*tcc_lstm.c"))
     path = tmp_path / "m.tflite"
-    path.write_bytes(model)
+    path.write_bytes(data)
     g = driver.compile_graph(str(path), target="cortex-m4", optimize="speed")
-    units = [ir.op(g, oid).params.packed.impl for oid in ir.ops_in_order(g)]
-    assert units == [wide] * 2 if wide else not any("_w_" in u for u in units)
+    assert [ir.op(g, oid).params.packed.impl for oid in ir.ops_in_order(g)] == units
 
 
 def test_int8_lstm_reset_restores_the_zero_points(tmp_path):
