@@ -133,10 +133,16 @@ def test_integer_lstm_needs_an_int16_cell_state(tmp_path):
         driver.compile_graph(str(tmp_path / "m.tflite"))
 
 
-def test_keras_lstm_int8(tmp_path):
+@pytest.mark.parametrize("mode", ["host", "qemu"])
+def test_keras_lstm_int8(tmp_path, mode):
     """Two tf_keras LSTM layers and a Dense head as TensorFlow's converter makes them full-integer
     (scripts/make_keras_lstm.py: the converter's intermediate tensors, its cell and hidden scales):
-    bit-exact with TFLite Micro over 10 invokes, on the host."""
+    bit-exact with TFLite Micro over 10 invokes, on the host and on Cortex-M4 (the widened int8
+    DSP unit, n_input 10 and 16)."""
+    if mode == "qemu":
+        needs_qemu()
     data = (Path(__file__).resolve().parent / "data" / "keras_lstm_int8.tflite").read_bytes()
-    g = _sequence_matches(tmp_path, data)
+    g = _sequence_matches(tmp_path, data, mode=mode)
+    if mode == "qemu":
+        assert list((tmp_path / "out").glob("*tcc_arm_lstm.c"))
     assert sum(ir.op(g, o).kind == "UNIDIRECTIONAL_SEQUENCE_LSTM" for o in ir.ops_in_order(g)) == 2
