@@ -66,6 +66,34 @@ TCC_ARM_INLINE int32_t tcc_arm_lstm_pre(int32_t a, int32_t r, const int32_t rq_a
                                tcc_arm_lstm_ssat16(tcc_arm_lstm_rq(r, rq_r)));
 }
 
+/* tcc_sigmoid16 and tcc_tanh16 (tcc_sigmoid_s16.h) in fewer instructions, equal for every
+ * d (checked exhaustively for |d| < 2^20; beyond 255 knots both saturate alike): knots k and k + 1
+ * in one (unaligned) word, and the sign handled after the rounding shift, as
+ * sigmoid(-d) = 32768 - sigmoid(d) and tanh(-d) = -tanh(d) hold for those rounded results. */
+TCC_ARM_INLINE int32_t tcc_arm_lstm_sigmoid(const uint16_t *table, int32_t d)
+{
+    const uint32_t a = (uint32_t)(d < 0 ? -d : d);
+    const uint32_t k = a >> 9;
+    int32_t s = 32767;
+    if (k < 255) {
+        const uint32_t w = tcc_ld32(table + k), lo = w & 0xffffu, hi = w >> 16;
+        s = (int32_t)(((lo << 9) + (a & 0x1ffu) * (hi - lo) + 512u) >> 10);
+    }
+    return d < 0 ? 32768 - s : s;
+}
+
+TCC_ARM_INLINE int32_t tcc_arm_lstm_tanh(const uint16_t *table, int32_t d)
+{
+    const uint32_t a = (uint32_t)(d < 0 ? -d : d);
+    const uint32_t k = a >> 8;
+    int32_t t = 32767;
+    if (k < 255) {
+        const uint32_t w = tcc_ld32(table + k), lo = w & 0xffffu, hi = w >> 16;
+        t = ((int32_t)((lo << 8) + (a & 0xffu) * (hi - lo)) + 128 - (1 << 23)) >> 8;
+    }
+    return d < 0 ? -t : t;
+}
+
 /* One cell of tcc_lstm_q_update: the gates from the pre-activations (input, forget, cell,
  * output), the cell state *c updated, and the new hidden value returned, saturated to int8
  * (act_bytes 1) or int16 (2): tinycc's hidden range is always the whole type's. */
@@ -73,8 +101,8 @@ TCC_ARM_INLINE int32_t tcc_arm_lstm_cell(const tcc_lstm_q_params *p, int32_t pi,
                                          int32_t po, int16_t *c, int32_t act_bytes)
 {
     const uint16_t *t = p->table;
-    const int32_t ig = tcc_sigmoid16(t, pi * 3), fg = tcc_sigmoid16(t, pf * 3);
-    const int32_t cg = tcc_tanh16(t, pc * 3), og = tcc_sigmoid16(t, po * 3);
+    const int32_t ig = tcc_arm_lstm_sigmoid(t, pi * 3), fg = tcc_arm_lstm_sigmoid(t, pf * 3);
+    const int32_t cg = tcc_arm_lstm_tanh(t, pc * 3), og = tcc_arm_lstm_sigmoid(t, po * 3);
     int32_t cj = tcc_arm_lstm_ssat16(tcc_arm_lstm_ssat16(tcc_arm_lstm_rq_pos(fg * *c, p->rq_cell[0])) +
                                      tcc_arm_lstm_ssat16(tcc_arm_lstm_rq_pos(ig * cg, p->rq_cell[1])));
     if (p->cell_clip > 0) {
@@ -82,7 +110,7 @@ TCC_ARM_INLINE int32_t tcc_arm_lstm_cell(const tcc_lstm_q_params *p, int32_t pi,
     }
     *c = (int16_t)cj;
     const int32_t *ts = p->rq_cell[3];          /* tcc_sigmoid16_scale, its rounding constant precomputed */
-    const int32_t th = tcc_tanh16(t, (cj * ts[0] + ts[1]) >> ts[2]);
+    const int32_t th = tcc_arm_lstm_tanh(t, (cj * ts[0] + ts[1]) >> ts[2]);
     const int32_t hv = p->hidden_zp + tcc_arm_lstm_rq_pos(th * og, p->rq_cell[2]);
     return act_bytes == 1 ? tcc_ssat8(hv) : tcc_arm_lstm_ssat16(hv);
 }
