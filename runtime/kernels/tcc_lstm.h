@@ -46,9 +46,10 @@ typedef struct {
      * update's forget x cell, input x cell gate and tanh(cell) x output (rq_cell[0 .. 2]); rq_cell[3]:
      * the cell state onto tanh's input, {tanh_mult, its rounding constant, tanh_shift, 0} */
     int32_t rq_in[4][4], rq_rec[4][4], rq_cell[4][4];
-    /* the DSP kernels on widened weights (tcc_arm_lstm_w_s8 / _s16): w_in and w_rec as int16 pair
-     * words, per cell the 4 gates' biases (int32), then their rows as one block of 4 rows */
-    const int32_t *w16_in, *w16_rec;
+    /* the DSP kernels' weights (they read neither w_in / w_rec nor the biases), per cell the 4
+     * gates' biases (int32), then their rows: tcc_arm_lstm_s8 / _s16 int8 words of the 4 gates per
+     * group of 4 inputs (w8_*); tcc_arm_lstm_w_s8 / _s16 int16 pair words as one block of 4 rows (w16_*) */
+    const int32_t *w8_in, *w8_rec, *w16_in, *w16_rec;
 } tcc_lstm_q_params;
 
 /* hidden [batches][n_cell] (the activation type) and cell [batches][n_cell] (int16), kept between

@@ -1,11 +1,12 @@
 """arm_lstm_s8, arm_lstm_s16: the integer UNIDIRECTIONAL_SEQUENCE_LSTM for Cortex-M DSP cores
 (tcc_arm_lstm_s8 / _s16 in runtime/kernels/arm/tcc_arm_lstm.c), fused per cell: the 4 gates' rows
-of a cell summed in one pass with SMLAD on the int8 weights as they are, the cell update in
-registers, every requantization SMMLAR from per-gate records {mult, add, shift, lshift}
-(``gate_rq``: the gate products; ``cell_rq``: the cell update's three). The plain kernel's
-parameters (``tcc_lstm_q_params``) and scratch. arm_lstm_w_s8, arm_lstm_w_s16: the same step with
-the gates' weights widened to int16 pair words, the 4 gates of a cell as one block of 4 rows
-(tcc_arm_lstm_w_s8 / _s16); chosen first where the flash budget allows."""
+of a cell summed in one pass with SMLAD on their int8 weights, interleaved here with the biases
+(``words8``, ``streams``; the flash of the plain weights), the cell update in registers, every
+requantization SMMLAR from per-gate records {mult, add, shift, lshift} (``gate_rq``: the gate
+products; ``cell_rq``: the cell update's three). The plain kernel's parameters
+(``tcc_lstm_q_params``) without its weights and biases. arm_lstm_w_s8, arm_lstm_w_s16: the same
+step with the gates' weights widened to int16 pair words, the 4 gates of a cell as one block of 4
+rows (``widened``; tcc_arm_lstm_w_s8 / _s16); chosen first where the flash budget allows."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -21,8 +22,8 @@ from .arm_s16 import pack_rows
 MIN_ROW = 8   # rows of 5-7 elements run ~10 % slower than in the plain loop (QEMU, cortex-m4)
 
 # Estimated Cortex-M4 cycles, calibrated with tinycc bench on bench/cmsis_nn_reference.py's LSTM
-# layers (25 steps, 32 inputs, 32 cells; int8: arm_lstm_w_s8 580k, arm_lstm_s8 841k; 16x8:
-# arm_lstm_w_s16 598k, arm_lstm_s16 1,025k): per gate MAC (the unit's ``mac_cycles``), and per cell
+# layers (25 steps, 32 inputs, 32 cells; int8: arm_lstm_w_s8 569k, arm_lstm_s8 655k; 16x8:
+# arm_lstm_w_s16 581k, arm_lstm_s16 654k): per gate MAC (the unit's ``mac_cycles``), and per cell
 # and step the rest (8 requantizations, 4 sigmoid / tanh, the cell update, the hidden value).
 CELL_CYCLES = {"int8": 366, "int16": 389}
 
@@ -35,6 +36,8 @@ class ArmLstmPacked(Packed):
     rq_in: np.ndarray | None = None      # [4, 4] int32 records of the input products
     rq_rec: np.ndarray | None = None     # and of the recurrent products
     rq_cell: np.ndarray | None = None    # [4, 4]: forget x cell, input x cell gate, tanh x output, tanh input
+    weights_in: np.ndarray | None = None  # int32 words: per cell the 4 biases, then the gates' weights
+    weights_rec: np.ndarray | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -105,29 +108,61 @@ def gate_rq(g, o) -> dict:
     return dict(rq_in=rq_in, rq_rec=rq_rec, rq_cell=cell_rq(p))
 
 
+def with_biases(blocks: np.ndarray, biases) -> np.ndarray:
+    """The weights' blocks (one per cell) each after the 4 gates' biases of that cell (int32: 16x8's
+    int64 biases fit, gate_rq checks)."""
+    b = np.stack([np.asarray(v, np.int64) for v in biases], axis=1)          # [n_cell, 4]
+    return np.concatenate([b.astype(np.int32), blocks.reshape(b.shape[0], -1)], axis=1).reshape(-1)
+
+
+def words8(weights: list) -> np.ndarray:
+    """The 4 gates' int8 [n_cell, K] weights as arm_lstm_s8 / _s16 read them: per cell, per group of
+    4 inputs (zero-padded), the 4 gates' words of 4 int8: [n_cell, 4 * ceil(K / 4)] int32."""
+    w = np.stack(weights, axis=1)                                   # [n_cell, gate, K]
+    n, _, k = w.shape
+    k4 = packing.k4(k)
+    wp = np.zeros((n, 4, k4), np.int8)
+    wp[..., :k] = w
+    return np.ascontiguousarray(wp.reshape(n, 4, k4 // 4, 4).transpose(0, 2, 1, 3)).view("<i4").reshape(n, -1)
+
+
+def streams(g, o, layout) -> dict:
+    """The unit's two weight streams (``with_biases`` of ``layout`` of the gates' weights): w_in
+    with the input sums' biases, w_rec with the recurrent ones (16x8: none, zeros)."""
+    p = o.params
+    rec_bias = p.bias_rec if p.bias_rec is not None else [np.zeros(p.n_cell, np.int64)] * 4
+    return {k: with_biases(layout([ir.tensor(g, o.inputs[s]).data for s in slots]), b)
+            for k, slots, b in (("in", W_IN, p.bias_in), ("rec", W_REC, rec_bias))}
+
+
 class _ArmLstm(Variant):
+    """The gates' weights in ``layout`` (``words8``: the int8 weights interleaved) in the C fields
+    ``fields`` (w8_in / w8_rec)."""
     kinds = (UnidirectionalSequenceLstm.kind,)
     sources = ("arm/tcc_arm_lstm",)
     dtype = ""
     packed: type = ArmLstmPacked
     mac_cycles = 0.0
+    fields = ("w8_in", "w8_rec")
+    layout = staticmethod(words8)
 
     def applies(self, g, o, target):
         return (ir.tensor(g, o.inputs[0]).dtype == self.dtype
                 and min(o.params.n_input, o.params.n_cell) >= MIN_ROW)
 
     def pack(self, g, o):
-        return self.packed(**gate_rq(g, o))
+        w = streams(g, o, self.layout)
+        return self.packed(**gate_rq(g, o), weights_in=w["in"], weights_rec=w["rec"])
 
     def scratch_bytes(self, g, o, pk):
-        return UnidirectionalSequenceLstm().scratch_bytes(g, o)
-
-    int8_weights = True        # the unit reads the gates' int8 weights (else only its widened ones)
+        """The input and hidden rows' pair words."""
+        p = o.params
+        return max(UnidirectionalSequenceLstm().scratch_bytes(g, o), 2 * (packing.k4(p.n_input) + packing.k4(p.n_cell)))
 
     def flash_bytes(self, g, o, pk):
-        """The plain kernel's constants (without the int8 weights when the unit does without them)
-        and the unit's arrays."""
-        dropped = 0 if self.int8_weights else sum(ir.tensor(g, o.inputs[s]).nbytes for s in W_IN + W_REC)
+        """The plain kernel's constants but the gates' int8 weights (the unit reads its own), and
+        the unit's arrays."""
+        dropped = sum(ir.tensor(g, o.inputs[s]).nbytes for s in W_IN + W_REC)
         return plain_flash_bytes(g, o) - dropped + packing.const_bytes(pk)
 
     def cycles(self, g, o, pk):
@@ -135,13 +170,13 @@ class _ArmLstm(Variant):
         return p.time * p.batches * p.n_cell * (self.mac_cycles * 4 * (p.n_input + p.n_cell) + CELL_CYCLES[self.dtype])
 
     def extra_fields(self, o, ctx, pk) -> list:
-        """The fields of tcc_lstm_q_params beyond the plain kernel's: the records."""
-        return [(k, "{" + ", ".join(c_ints(r) for r in getattr(pk, k)) + "}") for k in ("rq_in", "rq_rec", "rq_cell")]
+        """The fields of tcc_lstm_q_params beyond the plain kernel's: the records, the weights."""
+        return ([(k, "{" + ", ".join(c_ints(r) for r in getattr(pk, k)) + "}") for k in ("rq_in", "rq_rec", "rq_cell")]
+                + [(f, ctx.const_array(o, f, "int32_t", a)) for f, a in zip(self.fields, (pk.weights_in, pk.weights_rec))])
 
     def emit(self, g, o, ctx, pk):
         op = UnidirectionalSequenceLstm()
-        params = ctx.struct(o, "tcc_lstm_q_params",
-                            op.q_fields(g, o, ctx, self.int8_weights) + self.extra_fields(o, ctx, pk))
+        params = ctx.struct(o, "tcc_lstm_q_params", op.q_fields(g, o, ctx, False) + self.extra_fields(o, ctx, pk))
         self.call(ctx, o, op.call(g, o, ctx, self.entries[0], params, "int16_t"))
 
 
@@ -150,7 +185,7 @@ class ArmLstmS8(_ArmLstm):
     name = "arm_lstm_s8"
     entries = ("tcc_arm_lstm_s8",)
     dtype = "int8"
-    mac_cycles = 2.68
+    mac_cycles = 1.77
 
 
 @register
@@ -159,7 +194,7 @@ class ArmLstmS16(_ArmLstm):
     entries = ("tcc_arm_lstm_s16",)
     dtype = "int16"
     packed = ArmLstm16Packed
-    mac_cycles = 3.49
+    mac_cycles = 1.68
 
 
 # The widened-weight units (tcc_arm_lstm_w_s8 / _s16): the 4 gates' rows of a cell as one block of
@@ -168,8 +203,6 @@ class ArmLstmS16(_ArmLstm):
 @dataclass(frozen=True, eq=False)
 class ArmLstmWPacked(ArmLstmPacked):
     impl: ClassVar[str] = "arm_lstm_w_s8"
-    w16_in: np.ndarray | None = None       # int32 pair words
-    w16_rec: np.ndarray | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -177,38 +210,25 @@ class ArmLstmW16Packed(ArmLstmWPacked):
     impl: ClassVar[str] = "arm_lstm_w_s16"
 
 
-def interleaved(weights: list) -> np.ndarray:
-    """The 4 gates' [n_cell, K] weights as one [4 * n_cell, K] matrix, row 4 j + g = gate g's row j."""
-    return np.stack(weights, axis=1).reshape(-1, weights[0].shape[1])
-
-
-def with_biases(blocks: np.ndarray, biases) -> np.ndarray:
-    """The widened weights' blocks (one per cell) each after the 4 gates' biases of that cell (int32:
-    16x8's int64 biases fit, gate_rq checks)."""
-    b = np.stack([np.asarray(v, np.int64) for v in biases], axis=1)          # [n_cell, 4]
-    return np.concatenate([b.astype(np.int32), blocks.reshape(b.shape[0], -1)], axis=1).reshape(-1)
+def widened(weights: list) -> np.ndarray:
+    """The 4 gates' weights as arm_lstm_w_* read them: the [4 n_cell, K] matrix of the cells' gate
+    rows (row 4 j + g: gate g's row j) in arm_s16.pack_rows' layout, [n_cell, 2 K] int32."""
+    return pack_rows(np.stack(weights, axis=1).reshape(-1, weights[0].shape[1])).reshape(len(weights[0]), -1)
 
 
 class _ArmLstmW(_ArmLstm):
     packed = ArmLstmWPacked
-    int8_weights = False
     mac_cycles = 1.4
+    fields = ("w16_in", "w16_rec")
+    layout = staticmethod(widened)
 
     def applies(self, g, o, target):
         """Even sizes (int16 pair words)."""
         return (ir.tensor(g, o.inputs[0]).dtype == self.dtype and o.params.n_input % 2 == 0
                 and o.params.n_cell % 2 == 0)
 
-    def pack(self, g, o):
-        p = o.params
-        rec_bias = p.bias_rec if p.bias_rec is not None else [np.zeros(p.n_cell, np.int64)] * 4
-        wide = {k: with_biases(pack_rows(interleaved([ir.tensor(g, o.inputs[s]).data for s in slots])), b)
-                for k, slots, b in (("w16_in", W_IN, p.bias_in), ("w16_rec", W_REC, rec_bias))}
-        return self.packed(**gate_rq(g, o), **wide)
-
-    def extra_fields(self, o, ctx, pk):
-        return super().extra_fields(o, ctx, pk) + [(k, ctx.const_array(o, k, "int32_t", getattr(pk, k)))
-                                                   for k in ("w16_in", "w16_rec")]
+    def scratch_bytes(self, g, o, pk):
+        return UnidirectionalSequenceLstm().scratch_bytes(g, o)
 
 
 @register

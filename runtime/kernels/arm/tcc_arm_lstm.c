@@ -115,55 +115,10 @@ TCC_ARM_INLINE int32_t tcc_arm_lstm_cell(const tcc_lstm_q_params *p, int32_t pi,
     return act_bytes == 1 ? tcc_ssat8(hv) : tcc_arm_lstm_ssat16(hv);
 }
 
-/* The activation words of a group of 4, (x0, x2) and (x1, x3): int8 from one word, int16 from two. */
-TCC_ARM_INLINE void tcc_arm_lstm_pairs_s8(const int8_t *x, uint32_t *xa, uint32_t *xb)
-{
-    const uint32_t v = tcc_ld32(x);
-    *xa = tcc_sxtb16(v);
-    *xb = tcc_sxtb16_ror8(v);
-}
-
-TCC_ARM_INLINE void tcc_arm_lstm_pairs_s16(const int16_t *x, uint32_t *xa, uint32_t *xb)
-{
-    const uint32_t x01 = tcc_ld32(x), x23 = tcc_ld32(x + 2);
-    *xa = tcc_pkhbt(x01, x23);
-    *xb = tcc_pkhtb(x23, x01);
-}
-
-/* name: acc[g] = w[g][0 .. len) . x[0 .. len) for the 4 gates' rows w[g] (int8 as they are),
- * activations of type xtype (pairs: tcc_arm_lstm_pairs_<sfx>). */
-#define TCC_ARM_LSTM_DOT4(name, xtype, sfx)                                                         \
-    TCC_ARM_INLINE void name(const int8_t *w0, const int8_t *w1, const int8_t *w2, const int8_t *w3,  \
-                             const xtype *x, int32_t len, int32_t acc[4])                              \
-    {                                                                                               \
-        int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, k = 0;                                              \
-        for (; k + 4 <= len; k += 4) {                                                              \
-            uint32_t xa, xb;                                                                        \
-            tcc_arm_lstm_pairs_##sfx(x + k, &xa, &xb);                                              \
-            const uint32_t v0 = tcc_ld32(w0 + k), v1 = tcc_ld32(w1 + k);                            \
-            const uint32_t v2 = tcc_ld32(w2 + k), v3 = tcc_ld32(w3 + k);                            \
-            a0 = tcc_smlad(tcc_sxtb16(v0), xa, a0);                                                 \
-            a0 = tcc_smlad(tcc_sxtb16_ror8(v0), xb, a0);                                            \
-            a1 = tcc_smlad(tcc_sxtb16(v1), xa, a1);                                                 \
-            a1 = tcc_smlad(tcc_sxtb16_ror8(v1), xb, a1);                                            \
-            a2 = tcc_smlad(tcc_sxtb16(v2), xa, a2);                                                 \
-            a2 = tcc_smlad(tcc_sxtb16_ror8(v2), xb, a2);                                            \
-            a3 = tcc_smlad(tcc_sxtb16(v3), xa, a3);                                                 \
-            a3 = tcc_smlad(tcc_sxtb16_ror8(v3), xb, a3);                                            \
-        }                                                                                           \
-        for (; k < len; ++k) {                                                                      \
-            a0 += (int32_t)w0[k] * x[k];                                                            \
-            a1 += (int32_t)w1[k] * x[k];                                                            \
-            a2 += (int32_t)w2[k] * x[k];                                                            \
-            a3 += (int32_t)w3[k] * x[k];                                                            \
-        }                                                                                           \
-        acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;                                         \
-    }
-
 /* name: one step of one batch row (xin: the input row, hin: the hidden row, both of type xtype;
  * c: the cell row; hn: the new hidden row, of type otype). Per cell j: SETUP_DOTS once, then DOTS fills a[g]
  * (input) and r[g] (recurrent) for the 4 gates' rows j; BIAS_IN / BIAS_REC (g, j): the sums' biases. */
-#define TCC_ARM_LSTM_STEP(name, xtype, otype, SETUP_DOTS, DOTS, BIAS_IN, BIAS_REC)                  \
+#define TCC_ARM_LSTM_STEP(name, xtype, otype, SETUP_DOTS, DOTS)                                     \
     static void name(const tcc_lstm_q_params *p, const xtype *xin, const xtype *hin, int16_t *c, otype *hn) \
     {                                                                                               \
         const int32_t n = p->n_cell, ni = p->n_input;                                               \
@@ -172,14 +127,13 @@ TCC_ARM_INLINE void tcc_arm_lstm_pairs_s16(const int16_t *x, uint32_t *xa, uint3
         for (int32_t j = 0; j < n; ++j) {                                                           \
             int32_t a[4], r[4];                                                                     \
             DOTS;                                                                                   \
-            const int32_t pi = TCC_ARM_LSTM_PRE(0, BIAS_IN, BIAS_REC), pf = TCC_ARM_LSTM_PRE(1, BIAS_IN, BIAS_REC); \
-            const int32_t pc = TCC_ARM_LSTM_PRE(2, BIAS_IN, BIAS_REC), po = TCC_ARM_LSTM_PRE(3, BIAS_IN, BIAS_REC); \
+            const int32_t pi = TCC_ARM_LSTM_PRE(0), pf = TCC_ARM_LSTM_PRE(1);                       \
+            const int32_t pc = TCC_ARM_LSTM_PRE(2), po = TCC_ARM_LSTM_PRE(3);                       \
             hn[j] = (otype)tcc_arm_lstm_cell(p, pi, pf, pc, po, c + j, (int32_t)sizeof(otype));     \
         }                                                                                           \
     }
 /* Gate g's pre-activation of cell j in TCC_ARM_LSTM_STEP. */
-#define TCC_ARM_LSTM_PRE(g, BIAS_IN, BIAS_REC)                                                      \
-    tcc_arm_lstm_pre(a[g] + BIAS_IN(g, j), r[g] + BIAS_REC(g, j), p->rq_in[g], p->rq_rec[g])
+#define TCC_ARM_LSTM_PRE(g) tcc_arm_lstm_pre(a[g], r[g], p->rq_in[g], p->rq_rec[g])
 
 /* name: every row and time step of step (TCC_ARM_LSTM_STEP), the new hidden row through the
  * scratch into the hidden state and the output row. */
@@ -202,32 +156,207 @@ TCC_ARM_INLINE void tcc_arm_lstm_pairs_s16(const int16_t *x, uint32_t *xa, uint3
         }                                                                                           \
     }
 
-/* The sums' biases of gate g, cell j: int8 (zero points folded in), 16x8 (the int64 bias, which
- * tinycc checks to fit int32 with the sums). */
-#define TCC_ARM_LSTM_BIAS_IN(g, j) p->bias_in[g][j]
-#define TCC_ARM_LSTM_BIAS_REC(g, j) p->bias_rec[g][j]
-#define TCC_ARM_LSTM_BIAS64(g, j) (int32_t)p->bias64[g][j]
-#define TCC_ARM_LSTM_NO_BIAS(g, j) 0
+/* arm_lstm_s8 / _s16: the int8 weights interleaved at build time (w8_in / w8_rec), per cell the 4
+ * gates' biases (int32 words), then per group of 4 inputs the 4 gates' words of 4 int8 (rows
+ * zero-padded to a multiple of 4); the activations as pair words (k0, k2), (k1, k3) per group,
+ * made once a step in the scratch (tcc_arm_lstm_pairs8 / 16). Per group and gate: SXTB16 and
+ * SXTB16 ROR 8 of the weight word, two SMLAD. */
 
-/* The int8 weights as they are: the 4 gates' rows j. */
-#define TCC_ARM_LSTM_DOTS_PLAIN(dot)                                                                \
-    do {                                                                                            \
-        dot(p->w_in[0] + j * ni, p->w_in[1] + j * ni, p->w_in[2] + j * ni, p->w_in[3] + j * ni, xin, ni, a); \
-        dot(p->w_rec[0] + j * n, p->w_rec[1] + j * n, p->w_rec[2] + j * n, p->w_rec[3] + j * n, hin, n, r);  \
+/* a0 .. a3 += the 4 gates' products of `groups` groups (x: the pair words, w: the weight words;
+ * both advance). With the DSP extension, pairs of groups in one asm loop. */
+#define TCC_ARM_LSTM_G8_STEP(x, w)                                                                 \
+    do {                                                                                           \
+        const uint32_t xa_ = (x)[0], xb_ = (x)[1];                                                 \
+        a0 = tcc_smlad(tcc_sxtb16_ror8((w)[0]), xb_, tcc_smlad(tcc_sxtb16((w)[0]), xa_, a0));     \
+        a1 = tcc_smlad(tcc_sxtb16_ror8((w)[1]), xb_, tcc_smlad(tcc_sxtb16((w)[1]), xa_, a1));     \
+        a2 = tcc_smlad(tcc_sxtb16_ror8((w)[2]), xb_, tcc_smlad(tcc_sxtb16((w)[2]), xa_, a2));     \
+        a3 = tcc_smlad(tcc_sxtb16_ror8((w)[3]), xb_, tcc_smlad(tcc_sxtb16((w)[3]), xa_, a3));     \
+        (x) += 2;                                                                                  \
+        (w) += 4;                                                                                  \
     } while (0)
+#if TCC_ARM_HAVE_DSP
+#define TCC_ARM_LSTM_G8_PASSES(x_, w_, groups)                                                     \
+    do {                                                                                           \
+        int32_t n_ = (groups) >> 1;                                                                \
+        uint32_t xa_, xb_, v0_, v1_, t_;                                                           \
+        if (n_ > 0) {                                                                              \
+            __asm__ volatile(                                                                      \
+                "1:\n\t"                                                                            \
+                "ldr %[xa], [%[xp]], #4\n\t"                                                        \
+                "ldr %[xb], [%[xp]], #4\n\t"                                                        \
+                "ldr %[v0], [%[wp]], #4\n\t"                                                        \
+                "ldr %[v1], [%[wp]], #4\n\t"                                                        \
+                "sxtb16 %[t], %[v0]\n\t"                                                            \
+                "smlad %[a0], %[t], %[xa], %[a0]\n\t"                                               \
+                "sxtb16 %[t], %[v0], ror #8\n\t"                                                    \
+                "smlad %[a0], %[t], %[xb], %[a0]\n\t"                                               \
+                "sxtb16 %[t], %[v1]\n\t"                                                            \
+                "smlad %[a1], %[t], %[xa], %[a1]\n\t"                                               \
+                "sxtb16 %[t], %[v1], ror #8\n\t"                                                    \
+                "smlad %[a1], %[t], %[xb], %[a1]\n\t"                                               \
+                "ldr %[v0], [%[wp]], #4\n\t"                                                        \
+                "ldr %[v1], [%[wp]], #4\n\t"                                                        \
+                "sxtb16 %[t], %[v0]\n\t"                                                            \
+                "smlad %[a2], %[t], %[xa], %[a2]\n\t"                                               \
+                "sxtb16 %[t], %[v0], ror #8\n\t"                                                    \
+                "smlad %[a2], %[t], %[xb], %[a2]\n\t"                                               \
+                "sxtb16 %[t], %[v1]\n\t"                                                            \
+                "smlad %[a3], %[t], %[xa], %[a3]\n\t"                                               \
+                "sxtb16 %[t], %[v1], ror #8\n\t"                                                    \
+                "smlad %[a3], %[t], %[xb], %[a3]\n\t"                                               \
+                "ldr %[xa], [%[xp]], #4\n\t"                                                        \
+                "ldr %[xb], [%[xp]], #4\n\t"                                                        \
+                "ldr %[v0], [%[wp]], #4\n\t"                                                        \
+                "ldr %[v1], [%[wp]], #4\n\t"                                                        \
+                "sxtb16 %[t], %[v0]\n\t"                                                            \
+                "smlad %[a0], %[t], %[xa], %[a0]\n\t"                                               \
+                "sxtb16 %[t], %[v0], ror #8\n\t"                                                    \
+                "smlad %[a0], %[t], %[xb], %[a0]\n\t"                                               \
+                "sxtb16 %[t], %[v1]\n\t"                                                            \
+                "smlad %[a1], %[t], %[xa], %[a1]\n\t"                                               \
+                "sxtb16 %[t], %[v1], ror #8\n\t"                                                    \
+                "smlad %[a1], %[t], %[xb], %[a1]\n\t"                                               \
+                "ldr %[v0], [%[wp]], #4\n\t"                                                        \
+                "ldr %[v1], [%[wp]], #4\n\t"                                                        \
+                "sxtb16 %[t], %[v0]\n\t"                                                            \
+                "smlad %[a2], %[t], %[xa], %[a2]\n\t"                                               \
+                "sxtb16 %[t], %[v0], ror #8\n\t"                                                    \
+                "smlad %[a2], %[t], %[xb], %[a2]\n\t"                                               \
+                "sxtb16 %[t], %[v1]\n\t"                                                            \
+                "smlad %[a3], %[t], %[xa], %[a3]\n\t"                                               \
+                "sxtb16 %[t], %[v1], ror #8\n\t"                                                    \
+                "smlad %[a3], %[t], %[xb], %[a3]\n\t"                                               \
+                "subs %[n], %[n], #1\n\t"                                                           \
+                "bne 1b\n\t"                                                                        \
+                : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [xp] "+r"(x_), [wp] "+r"(w_), \
+                  [n] "+r"(n_), [xa] "=&r"(xa_), [xb] "=&r"(xb_), [v0] "=&r"(v0_), [v1] "=&r"(v1_), \
+                  [t] "=&r"(t_)                                                                    \
+                :                                                                                  \
+                : "cc", "memory");                                                                 \
+        }                                                                                          \
+        if ((groups) & 1) {                                                                        \
+            __asm__ volatile(                                                                      \
+                "ldr %[xa], [%[xp]], #4\n\t"                                                        \
+                "ldr %[xb], [%[xp]], #4\n\t"                                                        \
+                "ldr %[v0], [%[wp]], #4\n\t"                                                        \
+                "ldr %[v1], [%[wp]], #4\n\t"                                                        \
+                "sxtb16 %[t], %[v0]\n\t"                                                            \
+                "smlad %[a0], %[t], %[xa], %[a0]\n\t"                                               \
+                "sxtb16 %[t], %[v0], ror #8\n\t"                                                    \
+                "smlad %[a0], %[t], %[xb], %[a0]\n\t"                                               \
+                "sxtb16 %[t], %[v1]\n\t"                                                            \
+                "smlad %[a1], %[t], %[xa], %[a1]\n\t"                                               \
+                "sxtb16 %[t], %[v1], ror #8\n\t"                                                    \
+                "smlad %[a1], %[t], %[xb], %[a1]\n\t"                                               \
+                "ldr %[v0], [%[wp]], #4\n\t"                                                        \
+                "ldr %[v1], [%[wp]], #4\n\t"                                                        \
+                "sxtb16 %[t], %[v0]\n\t"                                                            \
+                "smlad %[a2], %[t], %[xa], %[a2]\n\t"                                               \
+                "sxtb16 %[t], %[v0], ror #8\n\t"                                                    \
+                "smlad %[a2], %[t], %[xb], %[a2]\n\t"                                               \
+                "sxtb16 %[t], %[v1]\n\t"                                                            \
+                "smlad %[a3], %[t], %[xa], %[a3]\n\t"                                               \
+                "sxtb16 %[t], %[v1], ror #8\n\t"                                                    \
+                "smlad %[a3], %[t], %[xb], %[a3]\n\t"                                               \
+                : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [xp] "+r"(x_), [wp] "+r"(w_), \
+                  [xa] "=&r"(xa_), [xb] "=&r"(xb_), [v0] "=&r"(v0_), [v1] "=&r"(v1_), \
+                  [t] "=&r"(t_)                                                                    \
+                :                                                                                  \
+                : "cc", "memory");                                                                 \
+        }                                                                                          \
+    } while (0)
+#else
+#define TCC_ARM_LSTM_G8_PASSES(x_, w_, groups)                                                     \
+    do {                                                                                           \
+        for (int32_t k_ = (groups); k_ > 0; --k_) {                                                \
+            TCC_ARM_LSTM_G8_STEP(x_, w_);                                                          \
+        }                                                                                          \
+    } while (0)
+#endif
+
+/* res[0 .. 3] = the 4 gates' biases at wp plus their products with the pair words at src
+ * (`groups` groups); wp advances past the cell's block. */
+#define TCC_ARM_LSTM_G8_DOT(src, groups, wp, res)                                                  \
+    do {                                                                                           \
+        const uint32_t *w = (wp), *xq = (src);                                                     \
+        int32_t a0 = (int32_t)w[0], a1 = (int32_t)w[1], a2 = (int32_t)w[2], a3 = (int32_t)w[3];    \
+        w += 4;                                                                                    \
+        TCC_ARM_LSTM_G8_PASSES(xq, w, groups);                                                     \
+        (wp) = w;                                                                                  \
+        (res)[0] = a0, (res)[1] = a1, (res)[2] = a2, (res)[3] = a3;                                \
+    } while (0)
+#define TCC_ARM_LSTM_G8_SETUP                                                                      \
+    const uint32_t *wi = (const uint32_t *)p->w8_in, *wr = (const uint32_t *)p->w8_rec;            \
+    const int32_t gi = (ni + 3) >> 2, gr = (n + 3) >> 2
+#define TCC_ARM_LSTM_G8_DOTS TCC_ARM_LSTM_G8_DOT(xin, gi, wi, a); TCC_ARM_LSTM_G8_DOT(hin, gr, wr, r)
+
+/* name: every row and time step of step (the rows' pair words through the scratch, made by
+ * pairs), the new hidden row written into the hidden state, then copied to the output row. */
+#define TCC_ARM_LSTM_G8_RUN(name, xtype, pairs, step)                                              \
+    void name(const tcc_lstm_q_params *p, const xtype *in, xtype *hidden, int16_t *cell, xtype *out,   \
+              int16_t *scratch)                                                                     \
+    {                                                                                              \
+        const int32_t n = p->n_cell, ni = p->n_input;                                               \
+        uint32_t *xw = (uint32_t *)(void *)scratch, *hw = xw + 2 * ((ni + 3) >> 2);                 \
+        for (int32_t b = 0; b < p->batches; ++b) {                                                  \
+            xtype *h = hidden + b * n;                                                              \
+            for (int32_t t = 0; t < p->time; ++t) {                                                 \
+                const int32_t row = p->time_major ? t * p->batches + b : b * p->time + t;           \
+                pairs(in + row * ni, xw, ni);                                                       \
+                pairs(h, hw, n);                                                                    \
+                step(p, xw, hw, cell + b * n, h);                                                   \
+                xtype *y = out + row * n;                                                           \
+                for (int32_t j = 0; j < n; ++j) {                                                   \
+                    y[j] = h[j];                                                                    \
+                }                                                                                  \
+            }                                                                                      \
+        }                                                                                          \
+    }
 
 #ifndef TCC_OMIT_ARM_LSTM_S8  /* tinycc defines it when no op calls it */
-TCC_ARM_LSTM_DOT4(tcc_arm_lstm_dot4_s8, int8_t, s8)
-TCC_ARM_LSTM_STEP(tcc_arm_lstm_step_s8, int8_t, int8_t, (void)0, TCC_ARM_LSTM_DOTS_PLAIN(tcc_arm_lstm_dot4_s8),
-                  TCC_ARM_LSTM_BIAS_IN, TCC_ARM_LSTM_BIAS_REC)
-TCC_ARM_LSTM_RUN(tcc_arm_lstm_s8, int8_t, tcc_arm_lstm_step_s8)
+/* dst[2q], dst[2q + 1] = the pair words of x[4q .. 4q + 3] (len, zero-padded to a multiple of 4). */
+static void tcc_arm_lstm_pairs8(const int8_t *x, uint32_t *dst, int32_t len)
+{
+    int32_t k = 0;
+    for (; k + 4 <= len; k += 4, dst += 2) {
+        const uint32_t v = tcc_ld32(x + k);
+        dst[0] = tcc_sxtb16(v);
+        dst[1] = tcc_sxtb16_ror8(v);
+    }
+    if (k < len) {
+        int8_t t[4] = {0, 0, 0, 0};
+        for (int32_t i = 0; k + i < len; ++i) {
+            t[i] = x[k + i];
+        }
+        tcc_arm_lstm_pairs8(t, dst, 4);
+    }
+}
+
+TCC_ARM_LSTM_STEP(tcc_arm_lstm_step_s8, uint32_t, int8_t, TCC_ARM_LSTM_G8_SETUP, TCC_ARM_LSTM_G8_DOTS)
+TCC_ARM_LSTM_G8_RUN(tcc_arm_lstm_s8, int8_t, tcc_arm_lstm_pairs8, tcc_arm_lstm_step_s8)
 #endif
 
 #ifndef TCC_OMIT_ARM_LSTM_S16  /* tinycc defines it when no op calls it */
-TCC_ARM_LSTM_DOT4(tcc_arm_lstm_dot4_s16, int16_t, s16)
-TCC_ARM_LSTM_STEP(tcc_arm_lstm_step_s16, int16_t, int16_t, (void)0, TCC_ARM_LSTM_DOTS_PLAIN(tcc_arm_lstm_dot4_s16),
-                  TCC_ARM_LSTM_BIAS64, TCC_ARM_LSTM_NO_BIAS)
-TCC_ARM_LSTM_RUN(tcc_arm_lstm_s16, int16_t, tcc_arm_lstm_step_s16)
+/* The same from int16 activations: PKHBT / PKHTB of two words. */
+static void tcc_arm_lstm_pairs16(const int16_t *x, uint32_t *dst, int32_t len)
+{
+    int32_t k = 0;
+    for (; k + 4 <= len; k += 4, dst += 2) {
+        const uint32_t x01 = tcc_ld32(x + k), x23 = tcc_ld32(x + k + 2);
+        dst[0] = tcc_pkhbt(x01, x23);
+        dst[1] = tcc_pkhtb(x23, x01);
+    }
+    if (k < len) {
+        int16_t t[4] = {0, 0, 0, 0};
+        for (int32_t i = 0; k + i < len; ++i) {
+            t[i] = x[k + i];
+        }
+        tcc_arm_lstm_pairs16(t, dst, 4);
+    }
+}
+
+TCC_ARM_LSTM_STEP(tcc_arm_lstm_step_s16, uint32_t, int16_t, TCC_ARM_LSTM_G8_SETUP, TCC_ARM_LSTM_G8_DOTS)
+TCC_ARM_LSTM_G8_RUN(tcc_arm_lstm_s16, int16_t, tcc_arm_lstm_pairs16, tcc_arm_lstm_step_s16)
 #endif
 
 /* The widened weights: per cell, the 4 gates' biases, then their rows as one block of 4 rows, wi
@@ -254,8 +383,7 @@ TCC_ARM_LSTM_RUN(tcc_arm_lstm_s16, int16_t, tcc_arm_lstm_step_s16)
 #ifndef TCC_OMIT_ARM_LSTM_W_S8  /* tinycc defines it when no op calls it */
 /* The int8 rows widened to int16 once a step (scratch: the new hidden row, n_cell int16 slots,
  * then the input row, then the hidden row), then the 16x8 kernel's products. */
-TCC_ARM_LSTM_STEP(tcc_arm_lstm_w_step_s8, int16_t, int8_t, TCC_ARM_LSTM_W_SETUP, TCC_ARM_LSTM_W16_DOTS,
-                  TCC_ARM_LSTM_NO_BIAS, TCC_ARM_LSTM_NO_BIAS)
+TCC_ARM_LSTM_STEP(tcc_arm_lstm_w_step_s8, int16_t, int8_t, TCC_ARM_LSTM_W_SETUP, TCC_ARM_LSTM_W16_DOTS)
 
 /* dst[0 .. len) = src[0 .. len) as int16 (len even), 4 at a time: SXTB16 and PKHBT / PKHTB. */
 static void tcc_arm_lstm_widen(const int8_t *src, int16_t *dst, int32_t len)
@@ -295,7 +423,6 @@ void tcc_arm_lstm_w_s8(const tcc_lstm_q_params *p, const int8_t *in, int8_t *hid
 #endif
 
 #ifndef TCC_OMIT_ARM_LSTM_W_S16  /* tinycc defines it when no op calls it */
-TCC_ARM_LSTM_STEP(tcc_arm_lstm_w_step_s16, int16_t, int16_t, TCC_ARM_LSTM_W_SETUP, TCC_ARM_LSTM_W16_DOTS,
-                  TCC_ARM_LSTM_NO_BIAS, TCC_ARM_LSTM_NO_BIAS)
+TCC_ARM_LSTM_STEP(tcc_arm_lstm_w_step_s16, int16_t, int16_t, TCC_ARM_LSTM_W_SETUP, TCC_ARM_LSTM_W16_DOTS)
 TCC_ARM_LSTM_RUN(tcc_arm_lstm_w_s16, int16_t, tcc_arm_lstm_w_step_s16)
 #endif
