@@ -119,7 +119,8 @@ TCC_ARM_INLINE int32_t tcc_arm_lstm_cell(const tcc_lstm_q_params *p, int32_t pi,
  * c: the cell row; hn: the new hidden row, of type otype). Per cell j: SETUP_DOTS once, then DOTS fills a[g]
  * (input) and r[g] (recurrent) for the 4 gates' rows j; BIAS_IN / BIAS_REC (g, j): the sums' biases. */
 #define TCC_ARM_LSTM_STEP(name, xtype, otype, SETUP_DOTS, DOTS)                                     \
-    static void name(const tcc_lstm_q_params *p, const xtype *xin, const xtype *hin, int16_t *c, otype *hn) \
+    static void name(const tcc_lstm_q_params *p, const xtype *xin, const xtype *hin, int16_t *c, otype *hn, \
+                     otype *y)                                                                      \
     {                                                                                               \
         const int32_t n = p->n_cell, ni = p->n_input;                                               \
         SETUP_DOTS;                                                                                 \
@@ -129,7 +130,7 @@ TCC_ARM_INLINE int32_t tcc_arm_lstm_cell(const tcc_lstm_q_params *p, int32_t pi,
             DOTS;                                                                                   \
             const int32_t pi = TCC_ARM_LSTM_PRE(0), pf = TCC_ARM_LSTM_PRE(1);                       \
             const int32_t pc = TCC_ARM_LSTM_PRE(2), po = TCC_ARM_LSTM_PRE(3);                       \
-            hn[j] = (otype)tcc_arm_lstm_cell(p, pi, pf, pc, po, c + j, (int32_t)sizeof(otype));     \
+            hn[j] = y[j] = (otype)tcc_arm_lstm_cell(p, pi, pf, pc, po, c + j, (int32_t)sizeof(otype)); \
         }                                                                                           \
     }
 /* Gate g's pre-activation of cell j in TCC_ARM_LSTM_STEP. */
@@ -147,10 +148,9 @@ TCC_ARM_INLINE int32_t tcc_arm_lstm_cell(const tcc_lstm_q_params *p, int32_t pi,
             xtype *h = hidden + b * n;                                                              \
             for (int32_t t = 0; t < p->time; ++t) {                                                 \
                 const int32_t row = p->time_major ? t * p->batches + b : b * p->time + t;           \
-                step(p, in + row * p->n_input, h, cell + b * n, hn);                                \
-                xtype *y = out + row * n;                                                           \
+                step(p, in + row * p->n_input, h, cell + b * n, hn, out + row * n);                 \
                 for (int32_t j = 0; j < n; ++j) {                                                   \
-                    h[j] = y[j] = hn[j];                                                            \
+                    h[j] = hn[j];                                                                   \
                 }                                                                                   \
             }                                                                                       \
         }                                                                                           \
@@ -163,7 +163,7 @@ TCC_ARM_INLINE int32_t tcc_arm_lstm_cell(const tcc_lstm_q_params *p, int32_t pi,
  * SXTB16 ROR 8 of the weight word, two SMLAD. */
 
 /* a0 .. a3 += the 4 gates' products of `groups` groups (x: the pair words, w: the weight words;
- * both advance). With the DSP extension, pairs of groups in one asm loop. */
+ * both advance). With the DSP extension, an asm loop of 4 groups, then single groups. */
 #define TCC_ARM_LSTM_G8_STEP(x, w)                                                                 \
     do {                                                                                           \
         const uint32_t xa_ = (x)[0], xb_ = (x)[1];                                                 \
@@ -177,11 +177,55 @@ TCC_ARM_INLINE int32_t tcc_arm_lstm_cell(const tcc_lstm_q_params *p, int32_t pi,
 #if TCC_ARM_HAVE_DSP
 #define TCC_ARM_LSTM_G8_PASSES(x_, w_, groups)                                                     \
     do {                                                                                           \
-        int32_t n_ = (groups) >> 1;                                                                \
+        int32_t n_ = (groups) >> 2;                                                                \
         uint32_t xa_, xb_, v0_, v1_, t_;                                                           \
         if (n_ > 0) {                                                                              \
             __asm__ volatile(                                                                      \
                 "1:\n\t"                                                                            \
+                "ldr %[xa], [%[xp]], #4\n\t"                                                        \
+                "ldr %[xb], [%[xp]], #4\n\t"                                                        \
+                "ldr %[v0], [%[wp]], #4\n\t"                                                        \
+                "ldr %[v1], [%[wp]], #4\n\t"                                                        \
+                "sxtb16 %[t], %[v0]\n\t"                                                            \
+                "smlad %[a0], %[t], %[xa], %[a0]\n\t"                                               \
+                "sxtb16 %[t], %[v0], ror #8\n\t"                                                    \
+                "smlad %[a0], %[t], %[xb], %[a0]\n\t"                                               \
+                "sxtb16 %[t], %[v1]\n\t"                                                            \
+                "smlad %[a1], %[t], %[xa], %[a1]\n\t"                                               \
+                "sxtb16 %[t], %[v1], ror #8\n\t"                                                    \
+                "smlad %[a1], %[t], %[xb], %[a1]\n\t"                                               \
+                "ldr %[v0], [%[wp]], #4\n\t"                                                        \
+                "ldr %[v1], [%[wp]], #4\n\t"                                                        \
+                "sxtb16 %[t], %[v0]\n\t"                                                            \
+                "smlad %[a2], %[t], %[xa], %[a2]\n\t"                                               \
+                "sxtb16 %[t], %[v0], ror #8\n\t"                                                    \
+                "smlad %[a2], %[t], %[xb], %[a2]\n\t"                                               \
+                "sxtb16 %[t], %[v1]\n\t"                                                            \
+                "smlad %[a3], %[t], %[xa], %[a3]\n\t"                                               \
+                "sxtb16 %[t], %[v1], ror #8\n\t"                                                    \
+                "smlad %[a3], %[t], %[xb], %[a3]\n\t"                                               \
+                "ldr %[xa], [%[xp]], #4\n\t"                                                        \
+                "ldr %[xb], [%[xp]], #4\n\t"                                                        \
+                "ldr %[v0], [%[wp]], #4\n\t"                                                        \
+                "ldr %[v1], [%[wp]], #4\n\t"                                                        \
+                "sxtb16 %[t], %[v0]\n\t"                                                            \
+                "smlad %[a0], %[t], %[xa], %[a0]\n\t"                                               \
+                "sxtb16 %[t], %[v0], ror #8\n\t"                                                    \
+                "smlad %[a0], %[t], %[xb], %[a0]\n\t"                                               \
+                "sxtb16 %[t], %[v1]\n\t"                                                            \
+                "smlad %[a1], %[t], %[xa], %[a1]\n\t"                                               \
+                "sxtb16 %[t], %[v1], ror #8\n\t"                                                    \
+                "smlad %[a1], %[t], %[xb], %[a1]\n\t"                                               \
+                "ldr %[v0], [%[wp]], #4\n\t"                                                        \
+                "ldr %[v1], [%[wp]], #4\n\t"                                                        \
+                "sxtb16 %[t], %[v0]\n\t"                                                            \
+                "smlad %[a2], %[t], %[xa], %[a2]\n\t"                                               \
+                "sxtb16 %[t], %[v0], ror #8\n\t"                                                    \
+                "smlad %[a2], %[t], %[xb], %[a2]\n\t"                                               \
+                "sxtb16 %[t], %[v1]\n\t"                                                            \
+                "smlad %[a3], %[t], %[xa], %[a3]\n\t"                                               \
+                "sxtb16 %[t], %[v1], ror #8\n\t"                                                    \
+                "smlad %[a3], %[t], %[xb], %[a3]\n\t"                                               \
                 "ldr %[xa], [%[xp]], #4\n\t"                                                        \
                 "ldr %[xb], [%[xp]], #4\n\t"                                                        \
                 "ldr %[v0], [%[wp]], #4\n\t"                                                        \
@@ -234,7 +278,7 @@ TCC_ARM_INLINE int32_t tcc_arm_lstm_cell(const tcc_lstm_q_params *p, int32_t pi,
                 :                                                                                  \
                 : "cc", "memory");                                                                 \
         }                                                                                          \
-        if ((groups) & 1) {                                                                        \
+        for (int32_t k_ = (groups) & 3; k_ > 0; --k_) {                                            \
             __asm__ volatile(                                                                      \
                 "ldr %[xa], [%[xp]], #4\n\t"                                                        \
                 "ldr %[xb], [%[xp]], #4\n\t"                                                        \
@@ -304,11 +348,7 @@ TCC_ARM_INLINE int32_t tcc_arm_lstm_cell(const tcc_lstm_q_params *p, int32_t pi,
                 const int32_t row = p->time_major ? t * p->batches + b : b * p->time + t;           \
                 pairs(in + row * ni, xw, ni);                                                       \
                 pairs(h, hw, n);                                                                    \
-                step(p, xw, hw, cell + b * n, h);                                                   \
-                xtype *y = out + row * n;                                                           \
-                for (int32_t j = 0; j < n; ++j) {                                                   \
-                    y[j] = h[j];                                                                    \
-                }                                                                                  \
+                step(p, xw, hw, cell + b * n, h, out + row * n);                                    \
             }                                                                                      \
         }                                                                                          \
     }
@@ -403,8 +443,7 @@ void tcc_arm_lstm_w_s8(const tcc_lstm_q_params *p, const int8_t *in, int8_t *hid
                        int16_t *scratch)
 {
     const int32_t n = p->n_cell, ni = p->n_input;
-    int8_t *hn = (int8_t *)(void *)scratch;
-    int16_t *xw = scratch + n, *hw = xw + ni;
+    int16_t *xw = scratch, *hw = xw + ni;
     for (int32_t b = 0; b < p->batches; ++b) {
         int8_t *h = hidden + b * n;
         for (int32_t t = 0; t < p->time; ++t) {
@@ -412,11 +451,7 @@ void tcc_arm_lstm_w_s8(const tcc_lstm_q_params *p, const int8_t *in, int8_t *hid
             const int8_t *x = in + row * ni;
             tcc_arm_lstm_widen(x, xw, ni);
             tcc_arm_lstm_widen(h, hw, n);
-            tcc_arm_lstm_w_step_s8(p, xw, hw, cell + b * n, hn);
-            int8_t *y = out + row * n;
-            for (int32_t j = 0; j < n; ++j) {
-                h[j] = y[j] = hn[j];
-            }
+            tcc_arm_lstm_w_step_s8(p, xw, hw, cell + b * n, h, out + row * n);
         }
     }
 }
