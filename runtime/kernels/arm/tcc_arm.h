@@ -297,9 +297,10 @@ void tcc_arm_add_s8_lin(const tcc_arm_add_s8_params *p, const int8_t *a, const i
 
 /* ------------------------------------------------------------------------------------
  * UNIDIRECTIONAL_SEQUENCE_LSTM, int8 and 16x8 (tcc_arm_lstm.c; units tinycc/variants/arm_lstm.py):
- * the plain kernels' parameters (tcc_lstm_q_params: the int8 weights read as they are) with the
- * SMMLAR records rq_in / rq_rec / rq_cell, and scratch (4 * n_cell int16); per cell the 4 gates'
- * rows in one pass (SMLAD), the cell update in registers.
+ * the plain kernels' parameters (tcc_lstm_q_params) with the SMMLAR records rq_in / rq_rec /
+ * rq_cell and the interleaved int8 weights w8_in / w8_rec instead of w_in / w_rec and the biases;
+ * scratch: the rows' pair words (tinycc/variants/arm_lstm.py); per cell the 4 gates' rows in one
+ * pass (SMLAD), the cell update in registers.
  * Write order: the state in place after each step's reads; the output rows after them.
  * ------------------------------------------------------------------------------------ */
 void tcc_arm_lstm_s8(const tcc_lstm_q_params *p, const int8_t *in, int8_t *hidden, int16_t *cell, int8_t *out,

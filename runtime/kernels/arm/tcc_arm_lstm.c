@@ -2,17 +2,18 @@
  *
  * The plain kernels' arithmetic (tcc_lstm.c, tcc_lstm_q.h), fused per cell: for cell j of a step,
  * the four gates' rows j are summed together in one pass over the input row and one over the
- * hidden row (the activations widened once for the 4 rows), the 8 sums requantized onto Q3.12,
- * the gates, the cell update and the new hidden value computed in registers; the new hidden row
- * goes to the scratch and, after the step, to the hidden state and the output row.
+ * hidden row, from the 4 gates' biases (the first words of the cell's block in the weight
+ * stream), the 8 sums requantized onto Q3.12, the gates, the cell update and the new hidden value
+ * computed in registers and stored into the output row and the hidden state (through the scratch
+ * when the step reads the hidden state itself: tcc_arm_lstm_w_s16).
  *
- * Gate products (SMLAD on int16 pairs): each group of 4 activations becomes two pair words in the
- * (k0, k2), (k1, k3) order (int8: SXTB16 / SXTB16 ROR 8 of one word; int16: PKHBT / PKHTB of two
- * words); tcc_arm_lstm_s8 / _s16 widen each weight word of 4 int8 the same way (the weights as
- * they are, n % 4 last elements one by one); tcc_arm_lstm_w_s8 / _s16 read weights widened at
- * build time (w16_in / w16_rec: the 4 gates' rows of a cell as one block of 4 rows; int8:
- * tinycc's pack_groups4 layout, sizes divisible by 4; 16x8: tcc_arm_s16.h's pack_rows layout, even
- * sizes).
+ * Gate products (SMLAD on int16 pairs): tcc_arm_lstm_s8 / _s16 read the int8 weights interleaved
+ * at build time (w8_in / w8_rec: per group of 4 inputs the 4 gates' words, rows zero-padded to a
+ * multiple of 4), each word widened by SXTB16 / SXTB16 ROR 8 into its (k0, k2), (k1, k3) pairs,
+ * against the rows' pair words in that order, made once a step in the scratch (int8: SXTB16 of
+ * one word; int16: PKHBT / PKHTB of two). tcc_arm_lstm_w_s8 / _s16 read weights widened at build
+ * time (w16_in / w16_rec: the 4 gates' rows of a cell as one block of 4 rows in tcc_arm_s16.h's
+ * layout, even sizes; the int8 rows widened to int16 once a step).
  *
  * Requantizations, all SMMLAR records {mult, add, shift, lshift} (tcc_arm_lstm_rq): the gate
  * products (rq_in, rq_rec; int8: packing.pack_requant's scheme, the sum with its bias shifted
@@ -116,8 +117,8 @@ TCC_ARM_INLINE int32_t tcc_arm_lstm_cell(const tcc_lstm_q_params *p, int32_t pi,
 }
 
 /* name: one step of one batch row (xin: the input row, hin: the hidden row, both of type xtype;
- * c: the cell row; hn: the new hidden row, of type otype). Per cell j: SETUP_DOTS once, then DOTS fills a[g]
- * (input) and r[g] (recurrent) for the 4 gates' rows j; BIAS_IN / BIAS_REC (g, j): the sums' biases. */
+ * c: the cell row; hn and y: where the new hidden row goes, of type otype). SETUP_DOTS once, then
+ * per cell j DOTS fills a[g] (input) and r[g] (recurrent) for the 4 gates' rows j, biases included. */
 #define TCC_ARM_LSTM_STEP(name, xtype, otype, SETUP_DOTS, DOTS)                                     \
     static void name(const tcc_lstm_q_params *p, const xtype *xin, const xtype *hin, int16_t *c, otype *hn, \
                      otype *y)                                                                      \
@@ -136,8 +137,8 @@ TCC_ARM_INLINE int32_t tcc_arm_lstm_cell(const tcc_lstm_q_params *p, int32_t pi,
 /* Gate g's pre-activation of cell j in TCC_ARM_LSTM_STEP. */
 #define TCC_ARM_LSTM_PRE(g) tcc_arm_lstm_pre(a[g], r[g], p->rq_in[g], p->rq_rec[g])
 
-/* name: every row and time step of step (TCC_ARM_LSTM_STEP), the new hidden row through the
- * scratch into the hidden state and the output row. */
+/* name: every row and time step of step (TCC_ARM_LSTM_STEP), which reads the hidden state itself:
+ * the new hidden row into the output row and the scratch, then from there into the hidden state. */
 #define TCC_ARM_LSTM_RUN(name, xtype, step)                                                         \
     void name(const tcc_lstm_q_params *p, const xtype *in, xtype *hidden, int16_t *cell, xtype *out,   \
               int16_t *scratch)                                                                     \
