@@ -140,7 +140,7 @@ TCC_ARM_INLINE int32_t tcc_arm_lstm_cell(const tcc_lstm_q_params *p, int32_t pi,
 /* name: every row and time step of step (TCC_ARM_LSTM_STEP), which reads the hidden state itself:
  * the new hidden row into the output row and the scratch, then from there into the hidden state. */
 #define TCC_ARM_LSTM_RUN(name, xtype, step)                                                         \
-    void name(const tcc_lstm_q_params *p, const xtype *in, xtype *hidden, int16_t *cell, xtype *out,   \
+    static void name(const tcc_lstm_q_params *p, const xtype *in, xtype *hidden, int16_t *cell, xtype *out,   \
               int16_t *scratch)                                                                     \
     {                                                                                               \
         const int32_t n = p->n_cell;                                                                \
@@ -338,7 +338,7 @@ TCC_ARM_INLINE int32_t tcc_arm_lstm_cell(const tcc_lstm_q_params *p, int32_t pi,
 /* name: every row and time step of step (the rows' pair words through the scratch, made by
  * pairs), the new hidden row written into the hidden state, then copied to the output row. */
 #define TCC_ARM_LSTM_G8_RUN(name, xtype, pairs, step)                                              \
-    void name(const tcc_lstm_q_params *p, const xtype *in, xtype *hidden, int16_t *cell, xtype *out,   \
+    static void name(const tcc_lstm_q_params *p, const xtype *in, xtype *hidden, int16_t *cell, xtype *out,   \
               int16_t *scratch)                                                                     \
     {                                                                                              \
         const int32_t n = p->n_cell, ni = p->n_input;                                               \
@@ -374,7 +374,13 @@ static void tcc_arm_lstm_pairs8(const int8_t *x, uint32_t *dst, int32_t len)
 }
 
 TCC_ARM_LSTM_STEP(tcc_arm_lstm_step_s8, uint32_t, int8_t, TCC_ARM_LSTM_G8_SETUP, TCC_ARM_LSTM_G8_DOTS)
-TCC_ARM_LSTM_G8_RUN(tcc_arm_lstm_s8, int8_t, tcc_arm_lstm_pairs8, tcc_arm_lstm_step_s8)
+TCC_ARM_LSTM_G8_RUN(tcc_arm_lstm_run_s8, int8_t, tcc_arm_lstm_pairs8, tcc_arm_lstm_step_s8)
+
+void tcc_arm_lstm_s8(const tcc_lstm_q_params *p, const int8_t *in, int8_t *hidden, int16_t *cell, int8_t *out,
+                     int16_t *scratch)
+{
+    tcc_arm_lstm_run_s8(p, in, hidden, cell, out, scratch);
+}
 #endif
 
 #ifndef TCC_OMIT_ARM_LSTM_S16  /* tinycc defines it when no op calls it */
@@ -397,7 +403,13 @@ static void tcc_arm_lstm_pairs16(const int16_t *x, uint32_t *dst, int32_t len)
 }
 
 TCC_ARM_LSTM_STEP(tcc_arm_lstm_step_s16, uint32_t, int16_t, TCC_ARM_LSTM_G8_SETUP, TCC_ARM_LSTM_G8_DOTS)
-TCC_ARM_LSTM_G8_RUN(tcc_arm_lstm_s16, int16_t, tcc_arm_lstm_pairs16, tcc_arm_lstm_step_s16)
+TCC_ARM_LSTM_G8_RUN(tcc_arm_lstm_run_s16, int16_t, tcc_arm_lstm_pairs16, tcc_arm_lstm_step_s16)
+
+void tcc_arm_lstm_s16(const tcc_lstm_q_params *p, const int16_t *in, int16_t *hidden, int16_t *cell, int16_t *out,
+                      int16_t *scratch)
+{
+    tcc_arm_lstm_run_s16(p, in, hidden, cell, out, scratch);
+}
 #endif
 
 /* The widened weights: per cell, the 4 gates' biases, then their rows as one block of 4 rows, wi
@@ -460,5 +472,11 @@ void tcc_arm_lstm_w_s8(const tcc_lstm_q_params *p, const int8_t *in, int8_t *hid
 
 #ifndef TCC_OMIT_ARM_LSTM_W_S16  /* tinycc defines it when no op calls it */
 TCC_ARM_LSTM_STEP(tcc_arm_lstm_w_step_s16, int16_t, int16_t, TCC_ARM_LSTM_W_SETUP, TCC_ARM_LSTM_W16_DOTS)
-TCC_ARM_LSTM_RUN(tcc_arm_lstm_w_s16, int16_t, tcc_arm_lstm_w_step_s16)
+TCC_ARM_LSTM_RUN(tcc_arm_lstm_run_w_s16, int16_t, tcc_arm_lstm_w_step_s16)
+
+void tcc_arm_lstm_w_s16(const tcc_lstm_q_params *p, const int16_t *in, int16_t *hidden, int16_t *cell, int16_t *out,
+                        int16_t *scratch)
+{
+    tcc_arm_lstm_run_w_s16(p, in, hidden, cell, out, scratch);
+}
 #endif
