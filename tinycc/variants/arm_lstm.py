@@ -22,8 +22,8 @@ from .arm_s16 import pack_rows
 MIN_ROW = 8   # rows of 5-7 elements run ~10 % slower than in the plain loop (QEMU, cortex-m4)
 
 # Estimated Cortex-M4 cycles, calibrated with tinycc bench on bench/cmsis_nn_reference.py's LSTM
-# layers (25 steps, 32 inputs, 32 cells; int8: arm_lstm_w_s8 568k, arm_lstm_s8 638k; 16x8:
-# arm_lstm_w_s16 583k, arm_lstm_s16 637k): per gate MAC (the unit's ``mac_cycles``), and per cell
+# layers (25 steps, 32 inputs, 32 cells; int8: arm_lstm_w_s8 568k, arm_lstm_s8 629k; 16x8:
+# arm_lstm_w_s16 583k, arm_lstm_s16 630k): per gate MAC (the unit's ``mac_cycles``), and per cell
 # and step the rest (8 requantizations, 4 sigmoid / tanh, the cell update, the hidden value).
 CELL_CYCLES = {"int8": 366, "int16": 389}
 
@@ -115,12 +115,17 @@ def with_biases(blocks: np.ndarray, biases) -> np.ndarray:
     return np.concatenate([b.astype(np.int32), blocks.reshape(b.shape[0], -1)], axis=1).reshape(-1)
 
 
+def k16(n: int) -> int:
+    """n rounded up to a multiple of 16 (arm_lstm_s8 / _s16's rows: passes of 4 groups of 4)."""
+    return (int(n) + 15) // 16 * 16
+
+
 def words8(weights: list) -> np.ndarray:
     """The 4 gates' int8 [n_cell, K] weights as arm_lstm_s8 / _s16 read them: per cell, per group of
-    4 inputs (zero-padded), the 4 gates' words of 4 int8: [n_cell, 4 * ceil(K / 4)] int32."""
+    4 inputs (zero-padded to a multiple of 16), the 4 gates' words of 4 int8: [n_cell, k16(K)] int32."""
     w = np.stack(weights, axis=1)                                   # [n_cell, gate, K]
     n, _, k = w.shape
-    k4 = packing.k4(k)
+    k4 = k16(k)
     wp = np.zeros((n, 4, k4), np.int8)
     wp[..., :k] = w
     return np.ascontiguousarray(wp.reshape(n, 4, k4 // 4, 4).transpose(0, 2, 1, 3)).view("<i4").reshape(n, -1)
@@ -157,7 +162,7 @@ class _ArmLstm(Variant):
     def scratch_bytes(self, g, o, pk):
         """The input and hidden rows' pair words."""
         p = o.params
-        return max(UnidirectionalSequenceLstm().scratch_bytes(g, o), 2 * (packing.k4(p.n_input) + packing.k4(p.n_cell)))
+        return max(UnidirectionalSequenceLstm().scratch_bytes(g, o), 2 * (k16(p.n_input) + k16(p.n_cell)))
 
     def flash_bytes(self, g, o, pk):
         """The plain kernel's constants but the gates' int8 weights (the unit reads its own), and
@@ -185,7 +190,7 @@ class ArmLstmS8(_ArmLstm):
     name = "arm_lstm_s8"
     entries = ("tcc_arm_lstm_s8",)
     dtype = "int8"
-    mac_cycles = 1.7
+    mac_cycles = 1.64
 
 
 @register
@@ -194,7 +199,7 @@ class ArmLstmS16(_ArmLstm):
     entries = ("tcc_arm_lstm_s16",)
     dtype = "int16"
     packed = ArmLstm16Packed
-    mac_cycles = 1.62
+    mac_cycles = 1.57
 
 
 # The widened-weight units (tcc_arm_lstm_w_s8 / _s16): the 4 gates' rows of a cell as one block of

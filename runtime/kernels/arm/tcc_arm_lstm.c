@@ -159,12 +159,15 @@ TCC_ARM_INLINE int32_t tcc_arm_lstm_cell(const tcc_lstm_q_params *p, int32_t pi,
 
 /* arm_lstm_s8 / _s16: the int8 weights interleaved at build time (w8_in / w8_rec), per cell the 4
  * gates' biases (int32 words), then per group of 4 inputs the 4 gates' words of 4 int8 (rows
- * zero-padded to a multiple of 4); the activations as pair words (k0, k2), (k1, k3) per group,
- * made once a step in the scratch (tcc_arm_lstm_pairs8 / 16). Per group and gate: SXTB16 and
- * SXTB16 ROR 8 of the weight word, two SMLAD. */
+ * zero-padded to a multiple of 16); the activations as pair words (k0, k2), (k1, k3) per group,
+ * made once a step in the scratch (tcc_arm_lstm_pairs8 / 16, zero-padded alike). Per group and
+ * gate: SXTB16 and SXTB16 ROR 8 of the weight word, two SMLAD. */
 
-/* a0 .. a3 += the 4 gates' products of `groups` groups (x: the pair words, w: the weight words;
- * both advance). With the DSP extension, an asm loop of 4 groups, then single groups. */
+/* Passes of 4 groups of 4 in a row of len elements. */
+#define TCC_ARM_LSTM_PASSES16(len) (((len) + 15) >> 4)
+
+/* a0 .. a3 += the 4 gates' products of `passes` passes of 4 groups (x: the pair words, w: the
+ * weight words; both advance; passes > 0). With the DSP extension, an asm loop. */
 #define TCC_ARM_LSTM_G8_STEP(x, w)                                                                 \
     do {                                                                                           \
         const uint32_t xa_ = (x)[0], xb_ = (x)[1];                                                 \
@@ -176,163 +179,131 @@ TCC_ARM_INLINE int32_t tcc_arm_lstm_cell(const tcc_lstm_q_params *p, int32_t pi,
         (w) += 4;                                                                                  \
     } while (0)
 #if TCC_ARM_HAVE_DSP
-#define TCC_ARM_LSTM_G8_PASSES(x_, w_, groups)                                                     \
+#define TCC_ARM_LSTM_G8_PASSES(x_, w_, passes)                                                     \
     do {                                                                                           \
-        int32_t n_ = (groups) >> 2;                                                                \
+        int32_t n_ = (passes);                                                                     \
         uint32_t xa_, xb_, v0_, v1_, t_;                                                           \
-        if (n_ > 0) {                                                                              \
-            __asm__ volatile(                                                                      \
-                "1:\n\t"                                                                            \
-                "ldr %[xa], [%[xp]], #4\n\t"                                                        \
-                "ldr %[xb], [%[xp]], #4\n\t"                                                        \
-                "ldr %[v0], [%[wp]], #4\n\t"                                                        \
-                "ldr %[v1], [%[wp]], #4\n\t"                                                        \
-                "sxtb16 %[t], %[v0]\n\t"                                                            \
-                "smlad %[a0], %[t], %[xa], %[a0]\n\t"                                               \
-                "sxtb16 %[t], %[v0], ror #8\n\t"                                                    \
-                "smlad %[a0], %[t], %[xb], %[a0]\n\t"                                               \
-                "sxtb16 %[t], %[v1]\n\t"                                                            \
-                "smlad %[a1], %[t], %[xa], %[a1]\n\t"                                               \
-                "sxtb16 %[t], %[v1], ror #8\n\t"                                                    \
-                "smlad %[a1], %[t], %[xb], %[a1]\n\t"                                               \
-                "ldr %[v0], [%[wp]], #4\n\t"                                                        \
-                "ldr %[v1], [%[wp]], #4\n\t"                                                        \
-                "sxtb16 %[t], %[v0]\n\t"                                                            \
-                "smlad %[a2], %[t], %[xa], %[a2]\n\t"                                               \
-                "sxtb16 %[t], %[v0], ror #8\n\t"                                                    \
-                "smlad %[a2], %[t], %[xb], %[a2]\n\t"                                               \
-                "sxtb16 %[t], %[v1]\n\t"                                                            \
-                "smlad %[a3], %[t], %[xa], %[a3]\n\t"                                               \
-                "sxtb16 %[t], %[v1], ror #8\n\t"                                                    \
-                "smlad %[a3], %[t], %[xb], %[a3]\n\t"                                               \
-                "ldr %[xa], [%[xp]], #4\n\t"                                                        \
-                "ldr %[xb], [%[xp]], #4\n\t"                                                        \
-                "ldr %[v0], [%[wp]], #4\n\t"                                                        \
-                "ldr %[v1], [%[wp]], #4\n\t"                                                        \
-                "sxtb16 %[t], %[v0]\n\t"                                                            \
-                "smlad %[a0], %[t], %[xa], %[a0]\n\t"                                               \
-                "sxtb16 %[t], %[v0], ror #8\n\t"                                                    \
-                "smlad %[a0], %[t], %[xb], %[a0]\n\t"                                               \
-                "sxtb16 %[t], %[v1]\n\t"                                                            \
-                "smlad %[a1], %[t], %[xa], %[a1]\n\t"                                               \
-                "sxtb16 %[t], %[v1], ror #8\n\t"                                                    \
-                "smlad %[a1], %[t], %[xb], %[a1]\n\t"                                               \
-                "ldr %[v0], [%[wp]], #4\n\t"                                                        \
-                "ldr %[v1], [%[wp]], #4\n\t"                                                        \
-                "sxtb16 %[t], %[v0]\n\t"                                                            \
-                "smlad %[a2], %[t], %[xa], %[a2]\n\t"                                               \
-                "sxtb16 %[t], %[v0], ror #8\n\t"                                                    \
-                "smlad %[a2], %[t], %[xb], %[a2]\n\t"                                               \
-                "sxtb16 %[t], %[v1]\n\t"                                                            \
-                "smlad %[a3], %[t], %[xa], %[a3]\n\t"                                               \
-                "sxtb16 %[t], %[v1], ror #8\n\t"                                                    \
-                "smlad %[a3], %[t], %[xb], %[a3]\n\t"                                               \
-                "ldr %[xa], [%[xp]], #4\n\t"                                                        \
-                "ldr %[xb], [%[xp]], #4\n\t"                                                        \
-                "ldr %[v0], [%[wp]], #4\n\t"                                                        \
-                "ldr %[v1], [%[wp]], #4\n\t"                                                        \
-                "sxtb16 %[t], %[v0]\n\t"                                                            \
-                "smlad %[a0], %[t], %[xa], %[a0]\n\t"                                               \
-                "sxtb16 %[t], %[v0], ror #8\n\t"                                                    \
-                "smlad %[a0], %[t], %[xb], %[a0]\n\t"                                               \
-                "sxtb16 %[t], %[v1]\n\t"                                                            \
-                "smlad %[a1], %[t], %[xa], %[a1]\n\t"                                               \
-                "sxtb16 %[t], %[v1], ror #8\n\t"                                                    \
-                "smlad %[a1], %[t], %[xb], %[a1]\n\t"                                               \
-                "ldr %[v0], [%[wp]], #4\n\t"                                                        \
-                "ldr %[v1], [%[wp]], #4\n\t"                                                        \
-                "sxtb16 %[t], %[v0]\n\t"                                                            \
-                "smlad %[a2], %[t], %[xa], %[a2]\n\t"                                               \
-                "sxtb16 %[t], %[v0], ror #8\n\t"                                                    \
-                "smlad %[a2], %[t], %[xb], %[a2]\n\t"                                               \
-                "sxtb16 %[t], %[v1]\n\t"                                                            \
-                "smlad %[a3], %[t], %[xa], %[a3]\n\t"                                               \
-                "sxtb16 %[t], %[v1], ror #8\n\t"                                                    \
-                "smlad %[a3], %[t], %[xb], %[a3]\n\t"                                               \
-                "ldr %[xa], [%[xp]], #4\n\t"                                                        \
-                "ldr %[xb], [%[xp]], #4\n\t"                                                        \
-                "ldr %[v0], [%[wp]], #4\n\t"                                                        \
-                "ldr %[v1], [%[wp]], #4\n\t"                                                        \
-                "sxtb16 %[t], %[v0]\n\t"                                                            \
-                "smlad %[a0], %[t], %[xa], %[a0]\n\t"                                               \
-                "sxtb16 %[t], %[v0], ror #8\n\t"                                                    \
-                "smlad %[a0], %[t], %[xb], %[a0]\n\t"                                               \
-                "sxtb16 %[t], %[v1]\n\t"                                                            \
-                "smlad %[a1], %[t], %[xa], %[a1]\n\t"                                               \
-                "sxtb16 %[t], %[v1], ror #8\n\t"                                                    \
-                "smlad %[a1], %[t], %[xb], %[a1]\n\t"                                               \
-                "ldr %[v0], [%[wp]], #4\n\t"                                                        \
-                "ldr %[v1], [%[wp]], #4\n\t"                                                        \
-                "sxtb16 %[t], %[v0]\n\t"                                                            \
-                "smlad %[a2], %[t], %[xa], %[a2]\n\t"                                               \
-                "sxtb16 %[t], %[v0], ror #8\n\t"                                                    \
-                "smlad %[a2], %[t], %[xb], %[a2]\n\t"                                               \
-                "sxtb16 %[t], %[v1]\n\t"                                                            \
-                "smlad %[a3], %[t], %[xa], %[a3]\n\t"                                               \
-                "sxtb16 %[t], %[v1], ror #8\n\t"                                                    \
-                "smlad %[a3], %[t], %[xb], %[a3]\n\t"                                               \
-                "subs %[n], %[n], #1\n\t"                                                           \
-                "bne 1b\n\t"                                                                        \
-                : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [xp] "+r"(x_), [wp] "+r"(w_), \
-                  [n] "+r"(n_), [xa] "=&r"(xa_), [xb] "=&r"(xb_), [v0] "=&r"(v0_), [v1] "=&r"(v1_), \
-                  [t] "=&r"(t_)                                                                    \
-                :                                                                                  \
-                : "cc", "memory");                                                                 \
-        }                                                                                          \
-        for (int32_t k_ = (groups) & 3; k_ > 0; --k_) {                                            \
-            __asm__ volatile(                                                                      \
-                "ldr %[xa], [%[xp]], #4\n\t"                                                        \
-                "ldr %[xb], [%[xp]], #4\n\t"                                                        \
-                "ldr %[v0], [%[wp]], #4\n\t"                                                        \
-                "ldr %[v1], [%[wp]], #4\n\t"                                                        \
-                "sxtb16 %[t], %[v0]\n\t"                                                            \
-                "smlad %[a0], %[t], %[xa], %[a0]\n\t"                                               \
-                "sxtb16 %[t], %[v0], ror #8\n\t"                                                    \
-                "smlad %[a0], %[t], %[xb], %[a0]\n\t"                                               \
-                "sxtb16 %[t], %[v1]\n\t"                                                            \
-                "smlad %[a1], %[t], %[xa], %[a1]\n\t"                                               \
-                "sxtb16 %[t], %[v1], ror #8\n\t"                                                    \
-                "smlad %[a1], %[t], %[xb], %[a1]\n\t"                                               \
-                "ldr %[v0], [%[wp]], #4\n\t"                                                        \
-                "ldr %[v1], [%[wp]], #4\n\t"                                                        \
-                "sxtb16 %[t], %[v0]\n\t"                                                            \
-                "smlad %[a2], %[t], %[xa], %[a2]\n\t"                                               \
-                "sxtb16 %[t], %[v0], ror #8\n\t"                                                    \
-                "smlad %[a2], %[t], %[xb], %[a2]\n\t"                                               \
-                "sxtb16 %[t], %[v1]\n\t"                                                            \
-                "smlad %[a3], %[t], %[xa], %[a3]\n\t"                                               \
-                "sxtb16 %[t], %[v1], ror #8\n\t"                                                    \
-                "smlad %[a3], %[t], %[xb], %[a3]\n\t"                                               \
-                : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [xp] "+r"(x_), [wp] "+r"(w_), \
-                  [xa] "=&r"(xa_), [xb] "=&r"(xb_), [v0] "=&r"(v0_), [v1] "=&r"(v1_), \
-                  [t] "=&r"(t_)                                                                    \
-                :                                                                                  \
-                : "cc", "memory");                                                                 \
-        }                                                                                          \
+        __asm__ volatile(                                                                          \
+            "1:\n\t"                                                                               \
+            "ldr %[xa], [%[xp]], #4\n\t"                                                           \
+            "ldr %[xb], [%[xp]], #4\n\t"                                                           \
+            "ldr %[v0], [%[wp]], #4\n\t"                                                           \
+            "ldr %[v1], [%[wp]], #4\n\t"                                                           \
+            "sxtb16 %[t], %[v0]\n\t"                                                               \
+            "smlad %[a0], %[t], %[xa], %[a0]\n\t"                                                  \
+            "sxtb16 %[t], %[v0], ror #8\n\t"                                                       \
+            "smlad %[a0], %[t], %[xb], %[a0]\n\t"                                                  \
+            "sxtb16 %[t], %[v1]\n\t"                                                               \
+            "smlad %[a1], %[t], %[xa], %[a1]\n\t"                                                  \
+            "sxtb16 %[t], %[v1], ror #8\n\t"                                                       \
+            "smlad %[a1], %[t], %[xb], %[a1]\n\t"                                                  \
+            "ldr %[v0], [%[wp]], #4\n\t"                                                           \
+            "ldr %[v1], [%[wp]], #4\n\t"                                                           \
+            "sxtb16 %[t], %[v0]\n\t"                                                               \
+            "smlad %[a2], %[t], %[xa], %[a2]\n\t"                                                  \
+            "sxtb16 %[t], %[v0], ror #8\n\t"                                                       \
+            "smlad %[a2], %[t], %[xb], %[a2]\n\t"                                                  \
+            "sxtb16 %[t], %[v1]\n\t"                                                               \
+            "smlad %[a3], %[t], %[xa], %[a3]\n\t"                                                  \
+            "sxtb16 %[t], %[v1], ror #8\n\t"                                                       \
+            "smlad %[a3], %[t], %[xb], %[a3]\n\t"                                                  \
+            "ldr %[xa], [%[xp]], #4\n\t"                                                           \
+            "ldr %[xb], [%[xp]], #4\n\t"                                                           \
+            "ldr %[v0], [%[wp]], #4\n\t"                                                           \
+            "ldr %[v1], [%[wp]], #4\n\t"                                                           \
+            "sxtb16 %[t], %[v0]\n\t"                                                               \
+            "smlad %[a0], %[t], %[xa], %[a0]\n\t"                                                  \
+            "sxtb16 %[t], %[v0], ror #8\n\t"                                                       \
+            "smlad %[a0], %[t], %[xb], %[a0]\n\t"                                                  \
+            "sxtb16 %[t], %[v1]\n\t"                                                               \
+            "smlad %[a1], %[t], %[xa], %[a1]\n\t"                                                  \
+            "sxtb16 %[t], %[v1], ror #8\n\t"                                                       \
+            "smlad %[a1], %[t], %[xb], %[a1]\n\t"                                                  \
+            "ldr %[v0], [%[wp]], #4\n\t"                                                           \
+            "ldr %[v1], [%[wp]], #4\n\t"                                                           \
+            "sxtb16 %[t], %[v0]\n\t"                                                               \
+            "smlad %[a2], %[t], %[xa], %[a2]\n\t"                                                  \
+            "sxtb16 %[t], %[v0], ror #8\n\t"                                                       \
+            "smlad %[a2], %[t], %[xb], %[a2]\n\t"                                                  \
+            "sxtb16 %[t], %[v1]\n\t"                                                               \
+            "smlad %[a3], %[t], %[xa], %[a3]\n\t"                                                  \
+            "sxtb16 %[t], %[v1], ror #8\n\t"                                                       \
+            "smlad %[a3], %[t], %[xb], %[a3]\n\t"                                                  \
+            "ldr %[xa], [%[xp]], #4\n\t"                                                           \
+            "ldr %[xb], [%[xp]], #4\n\t"                                                           \
+            "ldr %[v0], [%[wp]], #4\n\t"                                                           \
+            "ldr %[v1], [%[wp]], #4\n\t"                                                           \
+            "sxtb16 %[t], %[v0]\n\t"                                                               \
+            "smlad %[a0], %[t], %[xa], %[a0]\n\t"                                                  \
+            "sxtb16 %[t], %[v0], ror #8\n\t"                                                       \
+            "smlad %[a0], %[t], %[xb], %[a0]\n\t"                                                  \
+            "sxtb16 %[t], %[v1]\n\t"                                                               \
+            "smlad %[a1], %[t], %[xa], %[a1]\n\t"                                                  \
+            "sxtb16 %[t], %[v1], ror #8\n\t"                                                       \
+            "smlad %[a1], %[t], %[xb], %[a1]\n\t"                                                  \
+            "ldr %[v0], [%[wp]], #4\n\t"                                                           \
+            "ldr %[v1], [%[wp]], #4\n\t"                                                           \
+            "sxtb16 %[t], %[v0]\n\t"                                                               \
+            "smlad %[a2], %[t], %[xa], %[a2]\n\t"                                                  \
+            "sxtb16 %[t], %[v0], ror #8\n\t"                                                       \
+            "smlad %[a2], %[t], %[xb], %[a2]\n\t"                                                  \
+            "sxtb16 %[t], %[v1]\n\t"                                                               \
+            "smlad %[a3], %[t], %[xa], %[a3]\n\t"                                                  \
+            "sxtb16 %[t], %[v1], ror #8\n\t"                                                       \
+            "smlad %[a3], %[t], %[xb], %[a3]\n\t"                                                  \
+            "ldr %[xa], [%[xp]], #4\n\t"                                                           \
+            "ldr %[xb], [%[xp]], #4\n\t"                                                           \
+            "ldr %[v0], [%[wp]], #4\n\t"                                                           \
+            "ldr %[v1], [%[wp]], #4\n\t"                                                           \
+            "sxtb16 %[t], %[v0]\n\t"                                                               \
+            "smlad %[a0], %[t], %[xa], %[a0]\n\t"                                                  \
+            "sxtb16 %[t], %[v0], ror #8\n\t"                                                       \
+            "smlad %[a0], %[t], %[xb], %[a0]\n\t"                                                  \
+            "sxtb16 %[t], %[v1]\n\t"                                                               \
+            "smlad %[a1], %[t], %[xa], %[a1]\n\t"                                                  \
+            "sxtb16 %[t], %[v1], ror #8\n\t"                                                       \
+            "smlad %[a1], %[t], %[xb], %[a1]\n\t"                                                  \
+            "ldr %[v0], [%[wp]], #4\n\t"                                                           \
+            "ldr %[v1], [%[wp]], #4\n\t"                                                           \
+            "sxtb16 %[t], %[v0]\n\t"                                                               \
+            "smlad %[a2], %[t], %[xa], %[a2]\n\t"                                                  \
+            "sxtb16 %[t], %[v0], ror #8\n\t"                                                       \
+            "smlad %[a2], %[t], %[xb], %[a2]\n\t"                                                  \
+            "sxtb16 %[t], %[v1]\n\t"                                                               \
+            "smlad %[a3], %[t], %[xa], %[a3]\n\t"                                                  \
+            "sxtb16 %[t], %[v1], ror #8\n\t"                                                       \
+            "smlad %[a3], %[t], %[xb], %[a3]\n\t"                                                  \
+            "subs %[n], %[n], #1\n\t"                                                              \
+            "bne 1b\n\t"                                                                           \
+            : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [xp] "+r"(x_), [wp] "+r"(w_), \
+              [n] "+r"(n_), [xa] "=&r"(xa_), [xb] "=&r"(xb_), [v0] "=&r"(v0_), [v1] "=&r"(v1_),    \
+              [t] "=&r"(t_)                                                                        \
+            :                                                                                      \
+            : "cc", "memory");                                                                     \
     } while (0)
 #else
-#define TCC_ARM_LSTM_G8_PASSES(x_, w_, groups)                                                     \
+#define TCC_ARM_LSTM_G8_PASSES(x_, w_, passes)                                                     \
     do {                                                                                           \
-        for (int32_t k_ = (groups); k_ > 0; --k_) {                                                \
+        for (int32_t k_ = 4 * (passes); k_ > 0; --k_) {                                            \
             TCC_ARM_LSTM_G8_STEP(x_, w_);                                                          \
         }                                                                                          \
     } while (0)
 #endif
 
 /* res[0 .. 3] = the 4 gates' biases at wp plus their products with the pair words at src
- * (`groups` groups); wp advances past the cell's block. */
-#define TCC_ARM_LSTM_G8_DOT(src, groups, wp, res)                                                  \
+ * (`passes` passes of 4 groups); wp advances past the cell's block. */
+#define TCC_ARM_LSTM_G8_DOT(src, passes, wp, res)                                                  \
     do {                                                                                           \
         const uint32_t *w = (wp), *xq = (src);                                                     \
         int32_t a0 = (int32_t)w[0], a1 = (int32_t)w[1], a2 = (int32_t)w[2], a3 = (int32_t)w[3];    \
         w += 4;                                                                                    \
-        TCC_ARM_LSTM_G8_PASSES(xq, w, groups);                                                     \
+        TCC_ARM_LSTM_G8_PASSES(xq, w, passes);                                                     \
         (wp) = w;                                                                                  \
         (res)[0] = a0, (res)[1] = a1, (res)[2] = a2, (res)[3] = a3;                                \
     } while (0)
 #define TCC_ARM_LSTM_G8_SETUP                                                                      \
     const uint32_t *wi = (const uint32_t *)p->w8_in, *wr = (const uint32_t *)p->w8_rec;            \
-    const int32_t gi = (ni + 3) >> 2, gr = (n + 3) >> 2
+    const int32_t gi = TCC_ARM_LSTM_PASSES16(ni), gr = TCC_ARM_LSTM_PASSES16(n)
 #define TCC_ARM_LSTM_G8_DOTS TCC_ARM_LSTM_G8_DOT(xin, gi, wi, a); TCC_ARM_LSTM_G8_DOT(hin, gr, wr, r)
 
 /* name: every row and time step of step (the rows' pair words through the scratch, made by
@@ -342,7 +313,7 @@ TCC_ARM_INLINE int32_t tcc_arm_lstm_cell(const tcc_lstm_q_params *p, int32_t pi,
               int16_t *scratch)                                                                     \
     {                                                                                              \
         const int32_t n = p->n_cell, ni = p->n_input;                                               \
-        uint32_t *xw = (uint32_t *)(void *)scratch, *hw = xw + 2 * ((ni + 3) >> 2);                 \
+        uint32_t *xw = (uint32_t *)(void *)scratch, *hw = xw + 8 * TCC_ARM_LSTM_PASSES16(ni);       \
         for (int32_t b = 0; b < p->batches; ++b) {                                                  \
             xtype *h = hidden + b * n;                                                              \
             for (int32_t t = 0; t < p->time; ++t) {                                                 \
@@ -355,7 +326,7 @@ TCC_ARM_INLINE int32_t tcc_arm_lstm_cell(const tcc_lstm_q_params *p, int32_t pi,
     }
 
 #ifndef TCC_OMIT_ARM_LSTM_S8  /* tinycc defines it when no op calls it */
-/* dst[2q], dst[2q + 1] = the pair words of x[4q .. 4q + 3] (len, zero-padded to a multiple of 4). */
+/* dst[2q], dst[2q + 1] = the pair words of x[4q .. 4q + 3] (len, zero-padded to a multiple of 16). */
 static void tcc_arm_lstm_pairs8(const int8_t *x, uint32_t *dst, int32_t len)
 {
     int32_t k = 0;
@@ -369,7 +340,14 @@ static void tcc_arm_lstm_pairs8(const int8_t *x, uint32_t *dst, int32_t len)
         for (int32_t i = 0; k + i < len; ++i) {
             t[i] = x[k + i];
         }
-        tcc_arm_lstm_pairs8(t, dst, 4);
+        const uint32_t v = tcc_ld32(t);
+        dst[0] = tcc_sxtb16(v);
+        dst[1] = tcc_sxtb16_ror8(v);
+        dst += 2;
+        k += 4;
+    }
+    for (; k < 16 * TCC_ARM_LSTM_PASSES16(len); k += 4, dst += 2) {
+        dst[0] = dst[1] = 0;
     }
 }
 
@@ -398,7 +376,14 @@ static void tcc_arm_lstm_pairs16(const int16_t *x, uint32_t *dst, int32_t len)
         for (int32_t i = 0; k + i < len; ++i) {
             t[i] = x[k + i];
         }
-        tcc_arm_lstm_pairs16(t, dst, 4);
+        const uint32_t x01 = tcc_ld32(t), x23 = tcc_ld32(t + 2);
+        dst[0] = tcc_pkhbt(x01, x23);
+        dst[1] = tcc_pkhtb(x23, x01);
+        dst += 2;
+        k += 4;
+    }
+    for (; k < 16 * TCC_ARM_LSTM_PASSES16(len); k += 4, dst += 2) {
+        dst[0] = dst[1] = 0;
     }
 }
 
