@@ -94,7 +94,7 @@ def test_two_layer_int8_lstm(tmp_path):
 
 
 @pytest.mark.parametrize("model,units", [
-    (lambda: lstm_stack_model("int8", time=3, n_input=10, cells=(9, 8)), ["arm_lstm_s8"] * 2),
+    (lambda: lstm_stack_model("int8", time=3, n_input=20, cells=(17, 8)), ["arm_lstm_s8"] * 2),
     (lambda: lstm_stack_model("int16", time=3, n_input=10, cells=(9, 8)), ["arm_lstm_s16"] * 2),
     (lambda: lstm_stack_model("int8", time=3, n_input=12, cells=(10, 6)), ["arm_lstm_w_s8"] * 2),
     (lambda: lstm_stack_model("int16", time=3, n_input=10, cells=(10, 6)), ["arm_lstm_w_s16"] * 2),
@@ -104,7 +104,8 @@ def test_two_layer_int8_lstm(tmp_path):
 def test_lstm_dsp_kernels_qemu(tmp_path, model, units):
     """int8 and 16x8 models on Cortex-M4 in QEMU over 10 invokes, through the DSP kernels (fused
     per cell: the 4 gates' rows in one pass, the cell update in registers): tcc_arm_lstm_s8 / _s16
-    on the int8 weights as they are (an odd n_cell, rows whose length is not a multiple of 4);
+    on the int8 weights interleaved (an odd n_cell, rows whose length is not a multiple of 4, rows
+    of more than one pass of 16);
     with even sizes tcc_arm_lstm_w_s8 / _s16 on widened weights with the biases in the stream
     (two stacked layers; one time-major layer of 2 batch rows with a cell clip)."""
     needs_qemu()
