@@ -140,8 +140,8 @@ TCC_ARM_INLINE int32_t tcc_arm_lstm_cell(const tcc_lstm_q_params *p, int32_t pi,
 /* name: every row and time step of step (TCC_ARM_LSTM_STEP), which reads the hidden state itself:
  * the new hidden row into the output row and the scratch, then from there into the hidden state. */
 #define TCC_ARM_LSTM_RUN(name, xtype, step)                                                         \
-    static void name(const tcc_lstm_q_params *p, const xtype *in, xtype *hidden, int16_t *cell, xtype *out,   \
-              int16_t *scratch)                                                                     \
+    static void name(const tcc_lstm_q_params *p, const xtype *in, xtype *hidden, int16_t *cell, xtype *out, \
+                     int16_t *scratch)                                                              \
     {                                                                                               \
         const int32_t n = p->n_cell;                                                                \
         xtype *hn = (xtype *)(void *)scratch;                                                       \
@@ -166,8 +166,9 @@ TCC_ARM_INLINE int32_t tcc_arm_lstm_cell(const tcc_lstm_q_params *p, int32_t pi,
 /* Passes of 4 groups of 4 in a row of len elements. */
 #define TCC_ARM_LSTM_PASSES16(len) (((len) + 15) >> 4)
 
-/* a0 .. a3 += the 4 gates' products of `passes` passes of 4 groups (x: the pair words, w: the
- * weight words; both advance; passes > 0). With the DSP extension, an asm loop. */
+/* a0 .. a3 += the 4 gates' products of one group (x: its 2 pair words, w: the 4 gates' weight
+ * words; both advance); TCC_ARM_LSTM_G8_PASSES: of `passes` passes of 4 groups (passes > 0), with
+ * the DSP extension an asm loop. */
 #define TCC_ARM_LSTM_G8_STEP(x, w)                                                                 \
     do {                                                                                           \
         const uint32_t xa_ = (x)[0], xb_ = (x)[1];                                                 \
@@ -309,8 +310,8 @@ TCC_ARM_INLINE int32_t tcc_arm_lstm_cell(const tcc_lstm_q_params *p, int32_t pi,
 /* name: every row and time step of step (the rows' pair words through the scratch, made by
  * pairs), the new hidden row written into the hidden state, then copied to the output row. */
 #define TCC_ARM_LSTM_G8_RUN(name, xtype, pairs, step)                                              \
-    static void name(const tcc_lstm_q_params *p, const xtype *in, xtype *hidden, int16_t *cell, xtype *out,   \
-              int16_t *scratch)                                                                     \
+    static void name(const tcc_lstm_q_params *p, const xtype *in, xtype *hidden, int16_t *cell, xtype *out, \
+                     int16_t *scratch)                                                              \
     {                                                                                              \
         const int32_t n = p->n_cell, ni = p->n_input;                                               \
         uint32_t *xw = (uint32_t *)(void *)scratch, *hw = xw + 8 * TCC_ARM_LSTM_PASSES16(ni);       \
