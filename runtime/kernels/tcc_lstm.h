@@ -48,8 +48,9 @@ typedef struct {
     int32_t rq_in[4][4], rq_rec[4][4], rq_cell[4][4];
     /* the DSP kernels' weights (they read neither w_in / w_rec nor the biases), per cell the 4
      * gates' biases (int32), then their rows: tcc_arm_lstm_s8 / _s16 int8 words of the 4 gates per
-     * group of 4 inputs (w8_*); tcc_arm_lstm_w_s8 / _s16 int16 pair words as one block of 4 rows (w16_*) */
-    const int32_t *w8_in, *w8_rec, *w16_in, *w16_rec;
+     * group of 4 inputs, the cell's input block then its recurrent one (w8); tcc_arm_lstm_w_s8 /
+     * _s16 int16 pair words as one block of 4 rows (w16_in, w16_rec) */
+    const int32_t *w8, *w16_in, *w16_rec;
 } tcc_lstm_q_params;
 
 /* hidden [batches][n_cell] (the activation type) and cell [batches][n_cell] (int16), kept between

@@ -22,8 +22,8 @@ from .arm_s16 import pack_rows
 MIN_ROW = 8   # rows of 5-7 elements run ~10 % slower than in the plain loop (QEMU, cortex-m4)
 
 # Estimated Cortex-M4 cycles, calibrated with tinycc bench on bench/cmsis_nn_reference.py's LSTM
-# layers (25 steps, 32 inputs, 32 cells; int8: arm_lstm_w_s8 568k, arm_lstm_s8 629k; 16x8:
-# arm_lstm_w_s16 583k, arm_lstm_s16 630k): per gate MAC (the unit's ``mac_cycles``), and per cell
+# layers (25 steps, 32 inputs, 32 cells; int8: arm_lstm_w_s8 568k, arm_lstm_s8 626k; 16x8:
+# arm_lstm_w_s16 583k, arm_lstm_s16 627k): per gate MAC (the unit's ``mac_cycles``), and per cell
 # and step the rest (8 requantizations, 4 sigmoid / tanh, the cell update, the hidden value).
 CELL_CYCLES = {"int8": 366, "int16": 389}
 
@@ -142,13 +142,13 @@ def streams(g, o, layout) -> dict:
 
 class _ArmLstm(Variant):
     """The gates' weights in ``layout`` (``words8``: the int8 weights interleaved) in the C fields
-    ``fields`` (w8_in / w8_rec)."""
+    ``fields`` (w8: one stream)."""
     kinds = (UnidirectionalSequenceLstm.kind,)
     sources = ("arm/tcc_arm_lstm",)
     dtype = ""
     packed: type = ArmLstmPacked
     mac_cycles = 0.0
-    fields = ("w8_in", "w8_rec")
+    fields = ("w8",)
     layout = staticmethod(words8)
 
     def applies(self, g, o, target):
@@ -156,7 +156,13 @@ class _ArmLstm(Variant):
                 and min(o.params.n_input, o.params.n_cell) >= MIN_ROW)
 
     def pack(self, g, o):
+        """The records and the weight streams (arm_lstm_s8 / _s16: one, each cell's input block
+        then its recurrent block)."""
         w = streams(g, o, self.layout)
+        if len(self.fields) == 1:
+            n = o.params.n_cell
+            return self.packed(**gate_rq(g, o), weights_in=np.concatenate(
+                [w["in"].reshape(n, -1), w["rec"].reshape(n, -1)], axis=1).reshape(-1))
         return self.packed(**gate_rq(g, o), weights_in=w["in"], weights_rec=w["rec"])
 
     def scratch_bytes(self, g, o, pk):
@@ -190,7 +196,7 @@ class ArmLstmS8(_ArmLstm):
     name = "arm_lstm_s8"
     entries = ("tcc_arm_lstm_s8",)
     dtype = "int8"
-    mac_cycles = 1.64
+    mac_cycles = 1.63
 
 
 @register
@@ -199,7 +205,7 @@ class ArmLstmS16(_ArmLstm):
     entries = ("tcc_arm_lstm_s16",)
     dtype = "int16"
     packed = ArmLstm16Packed
-    mac_cycles = 1.57
+    mac_cycles = 1.56
 
 
 # The widened-weight units (tcc_arm_lstm_w_s8 / _s16): the 4 gates' rows of a cell as one block of

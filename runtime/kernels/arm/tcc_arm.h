@@ -298,7 +298,7 @@ void tcc_arm_add_s8_lin(const tcc_arm_add_s8_params *p, const int8_t *a, const i
 /* ------------------------------------------------------------------------------------
  * UNIDIRECTIONAL_SEQUENCE_LSTM, int8 and 16x8 (tcc_arm_lstm.c; units tinycc/variants/arm_lstm.py):
  * the plain kernels' parameters (tcc_lstm_q_params) with the SMMLAR records rq_in / rq_rec /
- * rq_cell and the interleaved int8 weights w8_in / w8_rec instead of w_in / w_rec and the biases;
+ * rq_cell and the interleaved int8 weights w8 instead of w_in / w_rec and the biases;
  * scratch: the rows' pair words (tinycc/variants/arm_lstm.py); per cell the 4 gates' rows in one
  * pass (SMLAD), the cell update in registers.
  * Write order: the state in place after each step's reads; the output rows after them.

@@ -8,8 +8,8 @@
  * when the step reads the hidden state itself: tcc_arm_lstm_w_s16).
  *
  * Gate products (SMLAD on int16 pairs): tcc_arm_lstm_s8 / _s16 read the int8 weights interleaved
- * at build time (w8_in / w8_rec: per group of 4 inputs the 4 gates' words, rows zero-padded to a
- * multiple of 4), each word widened by SXTB16 / SXTB16 ROR 8 into its (k0, k2), (k1, k3) pairs,
+ * at build time (w8: per group of 4 inputs the 4 gates' words, rows zero-padded to a
+ * multiple of 16), each word widened by SXTB16 / SXTB16 ROR 8 into its (k0, k2), (k1, k3) pairs,
  * against the rows' pair words in that order, made once a step in the scratch (int8: SXTB16 of
  * one word; int16: PKHBT / PKHTB of two). tcc_arm_lstm_w_s8 / _s16 read weights widened at build
  * time (w16_in / w16_rec: the 4 gates' rows of a cell as one block of 4 rows in tcc_arm_s16.h's
@@ -157,9 +157,9 @@ TCC_ARM_INLINE int32_t tcc_arm_lstm_cell(const tcc_lstm_q_params *p, int32_t pi,
         }                                                                                           \
     }
 
-/* arm_lstm_s8 / _s16: the int8 weights interleaved at build time (w8_in / w8_rec), per cell the 4
- * gates' biases (int32 words), then per group of 4 inputs the 4 gates' words of 4 int8 (rows
- * zero-padded to a multiple of 16); the activations as pair words (k0, k2), (k1, k3) per group,
+/* arm_lstm_s8 / _s16: the int8 weights interleaved at build time in one stream (w8), per cell the
+ * 4 gates' input biases (int32 words), then per group of 4 inputs the 4 gates' words of 4 int8,
+ * then the recurrent biases and words likewise (rows zero-padded to a multiple of 16); the activations as pair words (k0, k2), (k1, k3) per group,
  * made once a step in the scratch (tcc_arm_lstm_pairs8 / 16, zero-padded alike). Per group and
  * gate: SXTB16 and SXTB16 ROR 8 of the weight word, two SMLAD. */
 
@@ -303,9 +303,9 @@ TCC_ARM_INLINE int32_t tcc_arm_lstm_cell(const tcc_lstm_q_params *p, int32_t pi,
         (res)[0] = a0, (res)[1] = a1, (res)[2] = a2, (res)[3] = a3;                                \
     } while (0)
 #define TCC_ARM_LSTM_G8_SETUP                                                                      \
-    const uint32_t *wi = (const uint32_t *)p->w8_in, *wr = (const uint32_t *)p->w8_rec;            \
+    const uint32_t *w8 = (const uint32_t *)p->w8;                                                  \
     const int32_t gi = TCC_ARM_LSTM_PASSES16(ni), gr = TCC_ARM_LSTM_PASSES16(n)
-#define TCC_ARM_LSTM_G8_DOTS TCC_ARM_LSTM_G8_DOT(xin, gi, wi, a); TCC_ARM_LSTM_G8_DOT(hin, gr, wr, r)
+#define TCC_ARM_LSTM_G8_DOTS TCC_ARM_LSTM_G8_DOT(xin, gi, w8, a); TCC_ARM_LSTM_G8_DOT(hin, gr, w8, r)
 
 /* name: every row and time step of step (the rows' pair words through the scratch, made by
  * pairs), the new hidden row written into the hidden state, then copied to the output row. */
