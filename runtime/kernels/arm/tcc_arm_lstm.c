@@ -180,16 +180,17 @@ TCC_ARM_INLINE int32_t tcc_arm_lstm_cell(const tcc_lstm_q_params *p, int32_t pi,
         (w) += 4;                                                                                  \
     } while (0)
 #if TCC_ARM_HAVE_DSP
+/* Immediate offsets and one add per pass (loads with writeback on one base do not pipeline). */
 #define TCC_ARM_LSTM_G8_PASSES(x_, w_, passes)                                                     \
     do {                                                                                           \
         int32_t n_ = (passes);                                                                     \
         uint32_t xa_, xb_, v0_, v1_, t_;                                                           \
         __asm__ volatile(                                                                          \
             "1:\n\t"                                                                               \
-            "ldr %[xa], [%[xp]], #4\n\t"                                                           \
-            "ldr %[xb], [%[xp]], #4\n\t"                                                           \
-            "ldr %[v0], [%[wp]], #4\n\t"                                                           \
-            "ldr %[v1], [%[wp]], #4\n\t"                                                           \
+            "ldr %[xa], [%[xp], #0]\n\t"                                                           \
+            "ldr %[xb], [%[xp], #4]\n\t"                                                           \
+            "ldr %[v0], [%[wp], #0]\n\t"                                                           \
+            "ldr %[v1], [%[wp], #4]\n\t"                                                           \
             "sxtb16 %[t], %[v0]\n\t"                                                               \
             "smlad %[a0], %[t], %[xa], %[a0]\n\t"                                                  \
             "sxtb16 %[t], %[v0], ror #8\n\t"                                                       \
@@ -198,8 +199,8 @@ TCC_ARM_INLINE int32_t tcc_arm_lstm_cell(const tcc_lstm_q_params *p, int32_t pi,
             "smlad %[a1], %[t], %[xa], %[a1]\n\t"                                                  \
             "sxtb16 %[t], %[v1], ror #8\n\t"                                                       \
             "smlad %[a1], %[t], %[xb], %[a1]\n\t"                                                  \
-            "ldr %[v0], [%[wp]], #4\n\t"                                                           \
-            "ldr %[v1], [%[wp]], #4\n\t"                                                           \
+            "ldr %[v0], [%[wp], #8]\n\t"                                                           \
+            "ldr %[v1], [%[wp], #12]\n\t"                                                          \
             "sxtb16 %[t], %[v0]\n\t"                                                               \
             "smlad %[a2], %[t], %[xa], %[a2]\n\t"                                                  \
             "sxtb16 %[t], %[v0], ror #8\n\t"                                                       \
@@ -208,10 +209,10 @@ TCC_ARM_INLINE int32_t tcc_arm_lstm_cell(const tcc_lstm_q_params *p, int32_t pi,
             "smlad %[a3], %[t], %[xa], %[a3]\n\t"                                                  \
             "sxtb16 %[t], %[v1], ror #8\n\t"                                                       \
             "smlad %[a3], %[t], %[xb], %[a3]\n\t"                                                  \
-            "ldr %[xa], [%[xp]], #4\n\t"                                                           \
-            "ldr %[xb], [%[xp]], #4\n\t"                                                           \
-            "ldr %[v0], [%[wp]], #4\n\t"                                                           \
-            "ldr %[v1], [%[wp]], #4\n\t"                                                           \
+            "ldr %[xa], [%[xp], #8]\n\t"                                                           \
+            "ldr %[xb], [%[xp], #12]\n\t"                                                          \
+            "ldr %[v0], [%[wp], #16]\n\t"                                                          \
+            "ldr %[v1], [%[wp], #20]\n\t"                                                          \
             "sxtb16 %[t], %[v0]\n\t"                                                               \
             "smlad %[a0], %[t], %[xa], %[a0]\n\t"                                                  \
             "sxtb16 %[t], %[v0], ror #8\n\t"                                                       \
@@ -220,8 +221,8 @@ TCC_ARM_INLINE int32_t tcc_arm_lstm_cell(const tcc_lstm_q_params *p, int32_t pi,
             "smlad %[a1], %[t], %[xa], %[a1]\n\t"                                                  \
             "sxtb16 %[t], %[v1], ror #8\n\t"                                                       \
             "smlad %[a1], %[t], %[xb], %[a1]\n\t"                                                  \
-            "ldr %[v0], [%[wp]], #4\n\t"                                                           \
-            "ldr %[v1], [%[wp]], #4\n\t"                                                           \
+            "ldr %[v0], [%[wp], #24]\n\t"                                                          \
+            "ldr %[v1], [%[wp], #28]\n\t"                                                          \
             "sxtb16 %[t], %[v0]\n\t"                                                               \
             "smlad %[a2], %[t], %[xa], %[a2]\n\t"                                                  \
             "sxtb16 %[t], %[v0], ror #8\n\t"                                                       \
@@ -230,10 +231,10 @@ TCC_ARM_INLINE int32_t tcc_arm_lstm_cell(const tcc_lstm_q_params *p, int32_t pi,
             "smlad %[a3], %[t], %[xa], %[a3]\n\t"                                                  \
             "sxtb16 %[t], %[v1], ror #8\n\t"                                                       \
             "smlad %[a3], %[t], %[xb], %[a3]\n\t"                                                  \
-            "ldr %[xa], [%[xp]], #4\n\t"                                                           \
-            "ldr %[xb], [%[xp]], #4\n\t"                                                           \
-            "ldr %[v0], [%[wp]], #4\n\t"                                                           \
-            "ldr %[v1], [%[wp]], #4\n\t"                                                           \
+            "ldr %[xa], [%[xp], #16]\n\t"                                                          \
+            "ldr %[xb], [%[xp], #20]\n\t"                                                          \
+            "ldr %[v0], [%[wp], #32]\n\t"                                                          \
+            "ldr %[v1], [%[wp], #36]\n\t"                                                          \
             "sxtb16 %[t], %[v0]\n\t"                                                               \
             "smlad %[a0], %[t], %[xa], %[a0]\n\t"                                                  \
             "sxtb16 %[t], %[v0], ror #8\n\t"                                                       \
@@ -242,8 +243,8 @@ TCC_ARM_INLINE int32_t tcc_arm_lstm_cell(const tcc_lstm_q_params *p, int32_t pi,
             "smlad %[a1], %[t], %[xa], %[a1]\n\t"                                                  \
             "sxtb16 %[t], %[v1], ror #8\n\t"                                                       \
             "smlad %[a1], %[t], %[xb], %[a1]\n\t"                                                  \
-            "ldr %[v0], [%[wp]], #4\n\t"                                                           \
-            "ldr %[v1], [%[wp]], #4\n\t"                                                           \
+            "ldr %[v0], [%[wp], #40]\n\t"                                                          \
+            "ldr %[v1], [%[wp], #44]\n\t"                                                          \
             "sxtb16 %[t], %[v0]\n\t"                                                               \
             "smlad %[a2], %[t], %[xa], %[a2]\n\t"                                                  \
             "sxtb16 %[t], %[v0], ror #8\n\t"                                                       \
@@ -252,10 +253,10 @@ TCC_ARM_INLINE int32_t tcc_arm_lstm_cell(const tcc_lstm_q_params *p, int32_t pi,
             "smlad %[a3], %[t], %[xa], %[a3]\n\t"                                                  \
             "sxtb16 %[t], %[v1], ror #8\n\t"                                                       \
             "smlad %[a3], %[t], %[xb], %[a3]\n\t"                                                  \
-            "ldr %[xa], [%[xp]], #4\n\t"                                                           \
-            "ldr %[xb], [%[xp]], #4\n\t"                                                           \
-            "ldr %[v0], [%[wp]], #4\n\t"                                                           \
-            "ldr %[v1], [%[wp]], #4\n\t"                                                           \
+            "ldr %[xa], [%[xp], #24]\n\t"                                                          \
+            "ldr %[xb], [%[xp], #28]\n\t"                                                          \
+            "ldr %[v0], [%[wp], #48]\n\t"                                                          \
+            "ldr %[v1], [%[wp], #52]\n\t"                                                          \
             "sxtb16 %[t], %[v0]\n\t"                                                               \
             "smlad %[a0], %[t], %[xa], %[a0]\n\t"                                                  \
             "sxtb16 %[t], %[v0], ror #8\n\t"                                                       \
@@ -264,8 +265,8 @@ TCC_ARM_INLINE int32_t tcc_arm_lstm_cell(const tcc_lstm_q_params *p, int32_t pi,
             "smlad %[a1], %[t], %[xa], %[a1]\n\t"                                                  \
             "sxtb16 %[t], %[v1], ror #8\n\t"                                                       \
             "smlad %[a1], %[t], %[xb], %[a1]\n\t"                                                  \
-            "ldr %[v0], [%[wp]], #4\n\t"                                                           \
-            "ldr %[v1], [%[wp]], #4\n\t"                                                           \
+            "ldr %[v0], [%[wp], #56]\n\t"                                                          \
+            "ldr %[v1], [%[wp], #60]\n\t"                                                          \
             "sxtb16 %[t], %[v0]\n\t"                                                               \
             "smlad %[a2], %[t], %[xa], %[a2]\n\t"                                                  \
             "sxtb16 %[t], %[v0], ror #8\n\t"                                                       \
@@ -274,6 +275,8 @@ TCC_ARM_INLINE int32_t tcc_arm_lstm_cell(const tcc_lstm_q_params *p, int32_t pi,
             "smlad %[a3], %[t], %[xa], %[a3]\n\t"                                                  \
             "sxtb16 %[t], %[v1], ror #8\n\t"                                                       \
             "smlad %[a3], %[t], %[xb], %[a3]\n\t"                                                  \
+            "add %[xp], %[xp], #32\n\t"                                                            \
+            "add %[wp], %[wp], #64\n\t"                                                            \
             "subs %[n], %[n], #1\n\t"                                                              \
             "bne 1b\n\t"                                                                           \
             : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [xp] "+r"(x_), [wp] "+r"(w_), \
