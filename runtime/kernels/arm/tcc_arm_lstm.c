@@ -167,8 +167,8 @@ TCC_ARM_INLINE int32_t tcc_arm_lstm_cell(const tcc_lstm_q_params *p, int32_t pi,
 #define TCC_ARM_LSTM_PASSES16(len) (((len) + 15) >> 4)
 
 /* a0 .. a3 += the 4 gates' products of one group (x: its 2 pair words, w: the 4 gates' weight
- * words; both advance); TCC_ARM_LSTM_G8_PASSES: of `passes` passes of 4 groups (passes > 0), with
- * the DSP extension an asm loop. */
+ * words; both advance); TCC_ARM_LSTM_G8_PASSES: a0 .. a3 = the 4 biases at w, plus the products
+ * of `passes` passes of 4 groups (passes > 0), with the DSP extension one asm block. */
 #define TCC_ARM_LSTM_G8_STEP(x, w)                                                                 \
     do {                                                                                           \
         const uint32_t xa_ = (x)[0], xb_ = (x)[1];                                                 \
@@ -186,6 +186,11 @@ TCC_ARM_INLINE int32_t tcc_arm_lstm_cell(const tcc_lstm_q_params *p, int32_t pi,
         int32_t n_ = (passes);                                                                     \
         uint32_t xa_, xb_, v0_, v1_, t_;                                                           \
         __asm__ volatile(                                                                          \
+            "ldr %[a0], [%[wp], #0]\n\t"                                                           \
+            "ldr %[a1], [%[wp], #4]\n\t"                                                           \
+            "ldr %[a2], [%[wp], #8]\n\t"                                                           \
+            "ldr %[a3], [%[wp], #12]\n\t"                                                          \
+            "add %[wp], %[wp], #16\n\t"                                                            \
             "1:\n\t"                                                                               \
             "ldr %[xa], [%[xp], #0]\n\t"                                                           \
             "ldr %[xb], [%[xp], #4]\n\t"                                                           \
@@ -279,15 +284,17 @@ TCC_ARM_INLINE int32_t tcc_arm_lstm_cell(const tcc_lstm_q_params *p, int32_t pi,
             "add %[wp], %[wp], #64\n\t"                                                            \
             "subs %[n], %[n], #1\n\t"                                                              \
             "bne 1b\n\t"                                                                           \
-            : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [xp] "+r"(x_), [wp] "+r"(w_), \
-              [n] "+r"(n_), [xa] "=&r"(xa_), [xb] "=&r"(xb_), [v0] "=&r"(v0_), [v1] "=&r"(v1_),    \
-              [t] "=&r"(t_)                                                                        \
+            : [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3), [xp] "+r"(x_),         \
+              [wp] "+r"(w_), [n] "+r"(n_), [xa] "=&r"(xa_), [xb] "=&r"(xb_), [v0] "=&r"(v0_),     \
+              [v1] "=&r"(v1_), [t] "=&r"(t_)                                                       \
             :                                                                                      \
             : "cc", "memory");                                                                     \
     } while (0)
 #else
 #define TCC_ARM_LSTM_G8_PASSES(x_, w_, passes)                                                     \
     do {                                                                                           \
+        a0 = (int32_t)(w_)[0], a1 = (int32_t)(w_)[1], a2 = (int32_t)(w_)[2], a3 = (int32_t)(w_)[3];  \
+        (w_) += 4;                                                                                 \
         for (int32_t k_ = 4 * (passes); k_ > 0; --k_) {                                            \
             TCC_ARM_LSTM_G8_STEP(x_, w_);                                                          \
         }                                                                                          \
@@ -299,8 +306,7 @@ TCC_ARM_INLINE int32_t tcc_arm_lstm_cell(const tcc_lstm_q_params *p, int32_t pi,
 #define TCC_ARM_LSTM_G8_DOT(src, passes, wp, res)                                                  \
     do {                                                                                           \
         const uint32_t *w = (wp), *xq = (src);                                                     \
-        int32_t a0 = (int32_t)w[0], a1 = (int32_t)w[1], a2 = (int32_t)w[2], a3 = (int32_t)w[3];    \
-        w += 4;                                                                                    \
+        int32_t a0, a1, a2, a3;                                                                    \
         TCC_ARM_LSTM_G8_PASSES(xq, w, passes);                                                     \
         (wp) = w;                                                                                  \
         (res)[0] = a0, (res)[1] = a1, (res)[2] = a2, (res)[3] = a3;                                \
