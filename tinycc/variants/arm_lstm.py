@@ -22,8 +22,8 @@ from .arm_s16 import pack_rows
 MIN_ROW = 8   # rows of 5-7 elements run ~10 % slower than in the plain loop (QEMU, cortex-m4)
 
 # Estimated Cortex-M4 cycles, calibrated with tinycc bench on bench/cmsis_nn_reference.py's LSTM
-# layers (25 steps, 32 inputs, 32 cells; int8: arm_lstm_w_s8 568k, arm_lstm_s8 594k; 16x8:
-# arm_lstm_w_s16 583k, arm_lstm_s16 595k): per gate MAC (the unit's ``mac_cycles``), and per cell
+# layers (25 steps, 32 inputs, 32 cells; int8: arm_lstm_w_s8 568k, arm_lstm_s8 588k; 16x8:
+# arm_lstm_w_s16 573k, arm_lstm_s16 587k): per gate MAC (the unit's ``mac_cycles``), and per cell
 # and step the rest (8 requantizations, 4 sigmoid / tanh, the cell update, the hidden value).
 CELL_CYCLES = {"int8": 366, "int16": 389}
 
@@ -196,7 +196,7 @@ class ArmLstmS8(_ArmLstm):
     name = "arm_lstm_s8"
     entries = ("tcc_arm_lstm_s8",)
     dtype = "int8"
-    mac_cycles = 1.47
+    mac_cycles = 1.44
 
 
 @register
@@ -205,7 +205,7 @@ class ArmLstmS16(_ArmLstm):
     entries = ("tcc_arm_lstm_s16",)
     dtype = "int16"
     packed = ArmLstm16Packed
-    mac_cycles = 1.39
+    mac_cycles = 1.35
 
 
 # The widened-weight units (tcc_arm_lstm_w_s8 / _s16): the 4 gates' rows of a cell as one block of
@@ -229,7 +229,7 @@ def widened(weights: list) -> np.ndarray:
 
 class _ArmLstmW(_ArmLstm):
     packed = ArmLstmWPacked
-    mac_cycles = 1.34
+    mac_cycles = 1.31
     fields = ("w16_in", "w16_rec")
     layout = staticmethod(widened)
 
