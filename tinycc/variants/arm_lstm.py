@@ -19,7 +19,7 @@ from ..ops.lstm import W_IN, W_REC, UnidirectionalSequenceLstm, c_ints
 from . import Packed, Variant, plain_flash_bytes, register
 from .arm_s16 import pack_rows
 
-MIN_ROW = 8   # rows of 5-7 elements run ~10 % slower than in the plain loop (QEMU, cortex-m4)
+MIN_ROW = 8   # shorter rows: the plain kernel (rows of 5-7 ran ~10 % slower in the first DSP kernel)
 
 # Estimated Cortex-M4 cycles, calibrated with tinycc bench on bench/cmsis_nn_reference.py's LSTM
 # layers (25 steps, 32 inputs, 32 cells; int8: arm_lstm_w_s8 568k, arm_lstm_s8 588k; 16x8:
@@ -141,29 +141,24 @@ def streams(g, o, layout) -> dict:
 
 
 class _ArmLstm(Variant):
-    """The gates' weights in ``layout`` (``words8``: the int8 weights interleaved) in the C fields
-    ``fields`` (w8: one stream)."""
+    """The gates' weights (``words8``: the int8 weights interleaved) in the C fields ``fields``
+    (w8: one stream)."""
     kinds = (UnidirectionalSequenceLstm.kind,)
     sources = ("arm/tcc_arm_lstm",)
     dtype = ""
     packed: type = ArmLstmPacked
     mac_cycles = 0.0
     fields = ("w8",)
-    layout = staticmethod(words8)
 
     def applies(self, g, o, target):
         return (ir.tensor(g, o.inputs[0]).dtype == self.dtype
                 and min(o.params.n_input, o.params.n_cell) >= MIN_ROW)
 
     def pack(self, g, o):
-        """The records and the weight streams (arm_lstm_s8 / _s16: one, each cell's input block
-        then its recurrent block)."""
-        w = streams(g, o, self.layout)
-        if len(self.fields) == 1:
-            n = o.params.n_cell
-            return self.packed(**gate_rq(g, o), weights_in=np.concatenate(
-                [w["in"].reshape(n, -1), w["rec"].reshape(n, -1)], axis=1).reshape(-1))
-        return self.packed(**gate_rq(g, o), weights_in=w["in"], weights_rec=w["rec"])
+        """The records and one weight stream: each cell's input block, then its recurrent block."""
+        w, n = streams(g, o, words8), o.params.n_cell
+        stream = np.concatenate([w["in"].reshape(n, -1), w["rec"].reshape(n, -1)], axis=1).reshape(-1)
+        return self.packed(**gate_rq(g, o), weights_in=stream)
 
     def scratch_bytes(self, g, o, pk):
         """The input and hidden rows' pair words."""
@@ -231,7 +226,10 @@ class _ArmLstmW(_ArmLstm):
     packed = ArmLstmWPacked
     mac_cycles = 1.31
     fields = ("w16_in", "w16_rec")
-    layout = staticmethod(widened)
+
+    def pack(self, g, o):
+        w = streams(g, o, widened)
+        return self.packed(**gate_rq(g, o), weights_in=w["in"], weights_rec=w["rec"])
 
     def applies(self, g, o, target):
         """Even sizes (int16 pair words)."""
