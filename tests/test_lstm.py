@@ -1,9 +1,12 @@
 """UNIDIRECTIONAL_SEQUENCE_LSTM, float32, int8 and 16x8 (tinycc/ops/lstm.py, runtime/kernels/tcc_lstm.c),
 against TFLite Micro over sequences of invokes on one interpreter (the hidden and cell states
 persist): time-major and batch-major, with a cell clip, cell state scales whose tanh input is
-shifted left or right; a two-layer model on the host and in QEMU; NAME_reset; and TFLite Micro's
-refusals (peephole, projection, layer norm, CIFG)."""
+shifted left or right; a two-layer model on the host and in QEMU; the Cortex-M DSP units in QEMU
+and their sigmoid / tanh on the host; NAME_reset; and TFLite Micro's refusals (peephole,
+projection, layer norm, CIFG)."""
 from __future__ import annotations
+
+import subprocess
 
 import numpy as np
 import pytest
@@ -147,3 +150,33 @@ def test_keras_lstm_int8(tmp_path, mode):
     if mode == "qemu":
         assert list((tmp_path / "out").glob("*tcc_arm_lstm.c"))
     assert sum(ir.op(g, o).kind == "UNIDIRECTIONAL_SEQUENCE_LSTM" for o in ir.ops_in_order(g)) == 2
+
+
+def test_dsp_sigmoid_tanh_equal_the_plain_ones(tmp_path):
+    """tcc_arm_lstm.c's sigmoid and tanh (both knots in one word, the sign after the rounding shift)
+    give tcc_sigmoid16 / tcc_tanh16's value for every |d| < 2^20 and beyond, on TFLite's table
+    (the file compiled for the host: its portable fallbacks, the same arithmetic)."""
+    from tinycc import tflm_math
+    from tinycc.resources import KERNELS
+    table = ", ".join(str(int(v)) for v in tflm_math.sigmoid_table_u16())
+    (tmp_path / "t.c").write_text(f"""#include "arm/tcc_arm_lstm.c"
+#include <stdio.h>
+static const uint16_t table[256] = {{{table}}};
+int main(void)
+{{
+    long bad = 0;
+    for (int32_t d = -(1 << 20); d <= (1 << 20); ++d) {{
+        bad += tcc_arm_lstm_sigmoid(table, d) != tcc_sigmoid16(table, d);
+        bad += tcc_arm_lstm_tanh(table, d) != tcc_tanh16(table, d);
+    }}
+    for (int32_t d = -2147483647; d < 2147483647 - 9973; d += 9973) {{
+        bad += tcc_arm_lstm_sigmoid(table, d) != tcc_sigmoid16(table, d);
+        bad += tcc_arm_lstm_tanh(table, d) != tcc_tanh16(table, d);
+    }}
+    printf("%ld\\n", bad);
+    return 0;
+}}
+""")
+    subprocess.run(["gcc", "-std=c99", "-O2", "-I", str(KERNELS), "-I", str(KERNELS / "arm"), str(tmp_path / "t.c"),
+                    "-o", str(tmp_path / "t")], check=True, capture_output=True)
+    assert subprocess.run([str(tmp_path / "t")], check=True, capture_output=True, text=True).stdout.strip() == "0"
