@@ -1,9 +1,12 @@
 """UNIDIRECTIONAL_SEQUENCE_LSTM, float32, int8 and 16x8 (tinycc/ops/lstm.py, runtime/kernels/tcc_lstm.c),
 against TFLite Micro over sequences of invokes on one interpreter (the hidden and cell states
 persist): time-major and batch-major, with a cell clip, cell state scales whose tanh input is
-shifted left or right; a two-layer model on the host and in QEMU; NAME_reset; and TFLite Micro's
-refusals (peephole, projection, layer norm, CIFG)."""
+shifted left or right; a two-layer model on the host and in QEMU; the Cortex-M DSP units in QEMU
+and their sigmoid / tanh on the host; NAME_reset; and TFLite Micro's refusals (peephole,
+projection, layer norm, CIFG)."""
 from __future__ import annotations
+
+import subprocess
 
 import numpy as np
 import pytest
@@ -93,23 +96,29 @@ def test_two_layer_int8_lstm(tmp_path):
     _sequence_matches(tmp_path, lstm_stack_model("int8"))
 
 
-@pytest.mark.parametrize("dtype,n_input,cells,wide", [("int8", 10, (9, 8), None), ("int16", 10, (9, 8), None),
-                                                     ("int8", 12, (8, 4), "arm_lstm_w_s8"),
-                                                     ("int16", 10, (10, 6), "arm_lstm_w_s16")])
-def test_two_layer_lstm_dsp_kernels_qemu(tmp_path, dtype, n_input, cells, wide):
-    """Two-layer int8 and 16x8 models on Cortex-M4 in QEMU, through the DSP kernels
-    (tcc_arm_lstm_s8 / _s16: two weight rows at a time, an odd n_cell, rows whose length is not a
-    multiple of 4; with sizes divisible by 4 (int8) or even (16x8) tcc_arm_lstm_w_s8 / _s16:
-    widened weights, 4 rows at a time, a partial block of rows)."""
+@pytest.mark.parametrize("model,units", [
+    (lambda: lstm_stack_model("int8", time=3, n_input=20, cells=(17, 8)), ["arm_lstm_s8"] * 2),
+    (lambda: lstm_stack_model("int16", time=3, n_input=10, cells=(9, 8)), ["arm_lstm_s16"] * 2),
+    (lambda: lstm_stack_model("int8", time=3, n_input=12, cells=(10, 6)), ["arm_lstm_w_s8"] * 2),
+    (lambda: lstm_stack_model("int16", time=3, n_input=10, cells=(10, 6)), ["arm_lstm_w_s16"] * 2),
+    (lambda: lstm_model(dtype="int8", time=3, batches=2, n_input=8, n_cell=12, time_major=True, cell_clip=0.8,
+                        cell_power=-12, seed=4), ["arm_lstm_w_s8"])],
+    ids=["int8_odd", "16x8_odd", "int8_wide", "16x8_wide", "int8_wide_time_major_clip"])
+def test_lstm_dsp_kernels_qemu(tmp_path, model, units):
+    """int8 and 16x8 models on Cortex-M4 in QEMU over 10 invokes, through the DSP kernels (fused
+    per cell: the 4 gates' rows in one pass, the cell update in registers): tcc_arm_lstm_s8 / _s16
+    on the int8 weights interleaved (an odd n_cell, rows whose length is not a multiple of 4, rows
+    of more than one pass of 16);
+    with even sizes tcc_arm_lstm_w_s8 / _s16 on widened weights with the biases in the stream
+    (two stacked layers; one time-major layer of 2 batch rows with a cell clip)."""
     needs_qemu()
-    model = lstm_stack_model(dtype, time=3, n_input=n_input, cells=cells)
-    _sequence_matches(tmp_path, model, mode="qemu", steps=4)
+    data = model()
+    _sequence_matches(tmp_path, data, mode="qemu", steps=10)
     assert list((tmp_path / "out").glob("*tcc_arm_lstm.c")) and not list((tmp_path / "out").glob("*tcc_lstm.c"))
     path = tmp_path / "m.tflite"
-    path.write_bytes(model)
+    path.write_bytes(data)
     g = driver.compile_graph(str(path), target="cortex-m4", optimize="speed")
-    units = [ir.op(g, oid).params.packed.impl for oid in ir.ops_in_order(g)]
-    assert units == [wide] * 2 if wide else not any("_w_" in u for u in units)
+    assert [ir.op(g, oid).params.packed.impl for oid in ir.ops_in_order(g)] == units
 
 
 def test_int8_lstm_reset_restores_the_zero_points(tmp_path):
@@ -128,10 +137,46 @@ def test_integer_lstm_needs_an_int16_cell_state(tmp_path):
         driver.compile_graph(str(tmp_path / "m.tflite"))
 
 
-def test_keras_lstm_int8(tmp_path):
+@pytest.mark.parametrize("mode", ["host", "qemu"])
+def test_keras_lstm_int8(tmp_path, mode):
     """Two tf_keras LSTM layers and a Dense head as TensorFlow's converter makes them full-integer
     (scripts/make_keras_lstm.py: the converter's intermediate tensors, its cell and hidden scales):
-    bit-exact with TFLite Micro over 10 invokes, on the host."""
+    bit-exact with TFLite Micro over 10 invokes, on the host and on Cortex-M4 (the widened int8
+    DSP unit, n_input 10 and 16)."""
+    if mode == "qemu":
+        needs_qemu()
     data = (Path(__file__).resolve().parent / "data" / "keras_lstm_int8.tflite").read_bytes()
-    g = _sequence_matches(tmp_path, data)
+    g = _sequence_matches(tmp_path, data, mode=mode)
+    if mode == "qemu":
+        assert list((tmp_path / "out").glob("*tcc_arm_lstm.c"))
     assert sum(ir.op(g, o).kind == "UNIDIRECTIONAL_SEQUENCE_LSTM" for o in ir.ops_in_order(g)) == 2
+
+
+def test_dsp_sigmoid_tanh_equal_the_plain_ones(tmp_path):
+    """tcc_arm_lstm.c's sigmoid and tanh (both knots in one word, the sign after the rounding shift)
+    give tcc_sigmoid16 / tcc_tanh16's value for every |d| < 2^20 and beyond, on TFLite's table
+    (the file compiled for the host: its portable fallbacks, the same arithmetic)."""
+    from tinycc import tflm_math
+    from tinycc.resources import KERNELS
+    table = ", ".join(str(int(v)) for v in tflm_math.sigmoid_table_u16())
+    (tmp_path / "t.c").write_text(f"""#include "arm/tcc_arm_lstm.c"
+#include <stdio.h>
+static const uint16_t table[256] = {{{table}}};
+int main(void)
+{{
+    long bad = 0;
+    for (int32_t d = -(1 << 20); d <= (1 << 20); ++d) {{
+        bad += tcc_arm_lstm_sigmoid(table, d) != tcc_sigmoid16(table, d);
+        bad += tcc_arm_lstm_tanh(table, d) != tcc_tanh16(table, d);
+    }}
+    for (int32_t d = -2147483647; d < 2147483647 - 9973; d += 9973) {{
+        bad += tcc_arm_lstm_sigmoid(table, d) != tcc_sigmoid16(table, d);
+        bad += tcc_arm_lstm_tanh(table, d) != tcc_tanh16(table, d);
+    }}
+    printf("%ld\\n", bad);
+    return 0;
+}}
+""")
+    subprocess.run(["gcc", "-std=c99", "-O2", "-I", str(KERNELS), "-I", str(KERNELS / "arm"), str(tmp_path / "t.c"),
+                    "-o", str(tmp_path / "t")], check=True, capture_output=True)
+    assert subprocess.run([str(tmp_path / "t")], check=True, capture_output=True, text=True).stdout.strip() == "0"

@@ -41,12 +41,16 @@ typedef struct {
     int32_t tanh_mult, tanh_shift;          /* the cell state onto the sigmoid table's units */
     int32_t cell_clip;                      /* > 0: the cell state is clipped to [-clip, clip] */
     const uint16_t *table;                  /* TFLite's 256-knot sigmoid table */
-    /* int8, the DSP kernel only (arm/tcc_arm_lstm.c): per gate, the requantizations of the input and
-     * recurrent products as {mult, add, shift, lshift}: SMMLAR on the sum shifted left by lshift */
-    int32_t rq_in[4][4], rq_rec[4][4];
-    /* the DSP kernels on widened weights (tcc_arm_lstm_w_s8 / _s16, even n_input and n_cell): per
-     * gate, w_in and w_rec as int16 pair words in blocks of 4 rows (arm/tcc_arm_s16.h's layout) */
-    const int32_t *w16_in[4], *w16_rec[4];
+    /* the DSP kernels only (arm/tcc_arm_lstm.c): SMMLAR records {mult, add, shift, lshift} of the
+     * requantizations, per gate of the input and recurrent products (rq_in, rq_rec), and of the cell
+     * update's forget x cell, input x cell gate and tanh(cell) x output (rq_cell[0 .. 2]); rq_cell[3]:
+     * the cell state onto tanh's input, {tanh_mult, its rounding constant, tanh_shift, 0} */
+    int32_t rq_in[4][4], rq_rec[4][4], rq_cell[4][4];
+    /* the DSP kernels' weights (they read neither w_in / w_rec nor the biases), per cell the 4
+     * gates' biases (int32), then their rows: tcc_arm_lstm_s8 / _s16 int8 words of the 4 gates per
+     * group of 4 inputs, the cell's input block then its recurrent one (w8); tcc_arm_lstm_w_s8 /
+     * _s16 int16 pair words as one block of 4 rows (w16_in, w16_rec) */
+    const int32_t *w8, *w16_in, *w16_rec;
 } tcc_lstm_q_params;
 
 /* hidden [batches][n_cell] (the activation type) and cell [batches][n_cell] (int16), kept between

@@ -247,16 +247,19 @@ class UnidirectionalSequenceLstm(OpDef):
     def shape_fields(o) -> list:
         return [(k, getattr(o.params, k)) for k in ("time", "batches", "n_input", "n_cell", "time_major")]
 
-    def q_fields(self, g, o, ctx) -> list:
-        """The fields of tcc_lstm_q_params (an integer LSTM), its constant arrays emitted."""
+    def q_fields(self, g, o, ctx, weights: bool = True) -> list:
+        """The fields of tcc_lstm_q_params (an integer LSTM), its constant arrays emitted (the gates'
+        int8 weights only with ``weights``: the units on widened weights do without them)."""
         p = o.params
 
         def arrays(what, ctype, values):
             return "{" + ", ".join(ctx.const_array(o, f"{gate}_{what}", ctype, v) for gate, v in zip(GATES, values)) + "}"
 
-        def weights(slots, what):
+        def int8(slots, what):
             return arrays(what, "int8_t", [ir.tensor(g, o.inputs[s]).data for s in slots])
-        fields = [*self.shape_fields(o), ("w_in", weights(W_IN, "w_in")), ("w_rec", weights(W_REC, "w_rec"))]
+        fields = [*self.shape_fields(o)]
+        if weights:
+            fields += [("w_in", int8(W_IN, "w_in")), ("w_rec", int8(W_REC, "w_rec"))]
         if ir.tensor(g, o.inputs[0]).dtype == "int8":
             fields += [("bias_in", arrays("bias_in", "int32_t", p.bias_in)),
                        ("bias_rec", arrays("bias_rec", "int32_t", p.bias_rec))]

@@ -297,10 +297,11 @@ void tcc_arm_add_s8_lin(const tcc_arm_add_s8_params *p, const int8_t *a, const i
 
 /* ------------------------------------------------------------------------------------
  * UNIDIRECTIONAL_SEQUENCE_LSTM, int8 and 16x8 (tcc_arm_lstm.c; units tinycc/variants/arm_lstm.py):
- * the plain kernels' parameters (tcc_lstm_q_params: the int8 weights read as they are; int8 also
- * its rq_in / rq_rec records) and scratch (4 * n_cell int16); the gate products SMLAD, two weight
- * rows at a time.
- * Write order: as the plain kernel (the state in place; the output rows after the step's reads).
+ * the plain kernels' parameters (tcc_lstm_q_params) with the SMMLAR records rq_in / rq_rec /
+ * rq_cell and the interleaved int8 weights w8 instead of w_in / w_rec and the biases;
+ * scratch: the rows' pair words (tinycc/variants/arm_lstm.py); per cell the 4 gates' rows in one
+ * pass (SMLAD), the cell update in registers.
+ * Write order: the state in place after each step's reads; the output rows after them.
  * ------------------------------------------------------------------------------------ */
 void tcc_arm_lstm_s8(const tcc_lstm_q_params *p, const int8_t *in, int8_t *hidden, int16_t *cell, int8_t *out,
                      int16_t *scratch);

@@ -1,15 +1,29 @@
 /* tinycc runtime, Cortex-M DSP kernels: the integer UNIDIRECTIONAL_SEQUENCE_LSTM (int8 and 16x8).
  *
- * The plain kernels' step (tcc_lstm_q.h) with faster gate products, two weight rows at a time:
- * each group of 4 activations becomes two int16 pair words in the (k0, k2), (k1, k3) order (int8:
- * SXTB16 / SXTB16 ROR 8 of one word; int16: PKHBT / PKHTB of two words), each weight word of 4
- * int8 two pair words (SXTB16, SXTB16 ROR 8), and two SMLAD add the 4 products; the n % 4 last
- * elements are summed one by one. No scratch beyond the plain kernel's. Bit-exact with the plain
- * kernels: the int8 sums are TFLite's int32 sums, requantized as the other DSP kernels do (the sum
- * with its bias shifted left by lshift = left shift + 1, then SMMLAR with the rounding constant:
- * tcc_arm_lstm_rq; tinycc/packing.py's pack_requant checks that nothing overflows); the 16x8 sums
- * stay below 2^31 (tinycc checks 32768 * sum |w| of every row at build time) and take the int64
- * bias after.
+ * The plain kernels' arithmetic (tcc_lstm.c, tcc_lstm_q.h), fused per cell: for cell j of a step,
+ * the four gates' rows j are summed together in one pass over the input row and one over the
+ * hidden row, from the 4 gates' biases (the first words of the cell's block in the weight
+ * stream), the 8 sums requantized onto Q3.12, the gates, the cell update and the new hidden value
+ * computed in registers and stored into the output row and the hidden state (through the scratch
+ * when the step reads the hidden state itself: tcc_arm_lstm_w_s16).
+ *
+ * Gate products (SMLAD on int16 pairs): tcc_arm_lstm_s8 / _s16 read the int8 weights interleaved
+ * at build time (w8: per group of 4 inputs the 4 gates' words, rows zero-padded to a
+ * multiple of 16), each word widened by SXTB16 / SXTB16 ROR 8 into its (k0, k2), (k1, k3) pairs,
+ * against the rows' pair words in that order, made once a step in the scratch (int8: SXTB16 of
+ * one word; int16: PKHBT / PKHTB of two). tcc_arm_lstm_w_s8 / _s16 read weights widened at build
+ * time (w16_in / w16_rec: the 4 gates' rows of a cell as one block of 4 rows in tcc_arm_s16.h's
+ * layout, even sizes; the int8 rows widened to int16 once a step).
+ *
+ * Requantizations, all SMMLAR records {mult, add, shift, lshift} (tcc_arm_lstm_rq): the gate
+ * products (rq_in, rq_rec; int8: packing.pack_requant's scheme, the sum with its bias shifted
+ * left by lshift; 16x8: TFLite's int64 requantization (sum * m16 + 2^(t-1)) >> t as SMMLAR of the
+ * sum shifted left by lshift with m16 << (32 - t - lshift), exact because tinycc checks at build
+ * time that the sum with its bias stays in int32 after the shift), and the cell update's three
+ * (rq_cell[0 .. 2]: forget x cell, input x cell gate, tanh(cell) x output; products of two int16,
+ * the pack_requant scheme with lshift 1 and a right shift > 0; rq_cell[3]: the cell state onto
+ * tanh's input, {tanh_mult, its rounding constant, tanh_shift, 0}). Bit-exact with the plain
+ * kernels.
  */
 #include "tcc_arm_lstm.h"
 
@@ -17,68 +31,20 @@
 #include "tcc_arm_s16.h"
 #include "tcc_lstm_q.h"
 
-/* The activation words of a group of 4, (x0, x2) and (x1, x3): int8 from one word, int16 from two. */
-TCC_ARM_INLINE void tcc_arm_lstm_pairs_s8(const int8_t *x, uint32_t *xa, uint32_t *xb)
+/* Saturate to int16: SSAT #16. */
+#if TCC_ARM_HAVE_DSP
+TCC_ARM_INLINE int32_t tcc_arm_lstm_ssat16(int32_t x)
 {
-    const uint32_t v = tcc_ld32(x);
-    *xa = tcc_sxtb16(v);
-    *xb = tcc_sxtb16_ror8(v);
+    int32_t r;
+    __asm__("ssat %0, #16, %1" : "=r"(r) : "r"(x));
+    return r;
 }
+#else
+TCC_ARM_INLINE int32_t tcc_arm_lstm_ssat16(int32_t x) { return tcc_clamp(x, INT16_MIN, INT16_MAX); }
+#endif
 
-TCC_ARM_INLINE void tcc_arm_lstm_pairs_s16(const int16_t *x, uint32_t *xa, uint32_t *xb)
-{
-    const uint32_t x01 = tcc_ld32(x), x23 = tcc_ld32(x + 2);
-    *xa = tcc_pkhbt(x01, x23);
-    *xb = tcc_pkhtb(x23, x01);
-}
-
-/* For activations of type xtype (pairs: tcc_arm_lstm_pairs_<sfx>): name_dot2, two rows' products
- * with an activation row (acc[0] = w0 . x, acc[1] = w1 . x), and name, the gates function
- * (tcc_lstm_gates_fn) whose row pre-activation is PREACT, from the input products a[i] and the
- * recurrent products r[i] of gate g, rows j and j1 (j1 == j for the last row of an odd n_cell). */
-#define TCC_ARM_LSTM_GATES(name, xtype, sfx, PREACT)                                                    \
-    TCC_ARM_INLINE void name##_dot2(const int8_t *w0, const int8_t *w1, const xtype *x, int32_t len,       \
-                                    int32_t acc[2])                                                       \
-    {                                                                                                     \
-        int32_t a0 = 0, a1 = 0, k = 0;                                                                    \
-        for (; k + 4 <= len; k += 4) {                                                                    \
-            uint32_t xa, xb;                                                                              \
-            tcc_arm_lstm_pairs_##sfx(x + k, &xa, &xb);                                                    \
-            const uint32_t v0 = tcc_ld32(w0 + k), v1 = tcc_ld32(w1 + k);                                  \
-            a0 = tcc_smlad(tcc_sxtb16(v0), xa, a0);                                                       \
-            a0 = tcc_smlad(tcc_sxtb16_ror8(v0), xb, a0);                                                  \
-            a1 = tcc_smlad(tcc_sxtb16(v1), xa, a1);                                                       \
-            a1 = tcc_smlad(tcc_sxtb16_ror8(v1), xb, a1);                                                  \
-        }                                                                                                 \
-        for (; k < len; ++k) {                                                                            \
-            a0 += (int32_t)w0[k] * x[k];                                                                  \
-            a1 += (int32_t)w1[k] * x[k];                                                                  \
-        }                                                                                                 \
-        acc[0] = a0;                                                                                      \
-        acc[1] = a1;                                                                                      \
-    }                                                                                                     \
-                                                                                                          \
-    static void name(const tcc_lstm_q_params *p, const void *vx, const void *vh, int16_t *pre, void *work) \
-    {                                                                                                     \
-        const xtype *x = (const xtype *)vx, *h = (const xtype *)vh;                                       \
-        const int32_t n = p->n_cell, ni = p->n_input;                                                     \
-        (void)work;                                                                                       \
-        for (int32_t g = 0; g < 4; ++g) {                                                                 \
-            for (int32_t j = 0; j < n; j += 2) {                                                          \
-                const int32_t j1 = j + 1 < n ? j + 1 : j;                                                 \
-                int32_t a[2], r[2];                                                                       \
-                name##_dot2(p->w_in[g] + j * ni, p->w_in[g] + j1 * ni, x, ni, a);                         \
-                name##_dot2(p->w_rec[g] + j * n, p->w_rec[g] + j1 * n, h, n, r);                          \
-                for (int32_t i = 0; i < 2; ++i) {                                                         \
-                    const int32_t row = i ? j1 : j;                                                       \
-                    pre[g * n + row] = (PREACT);                                                          \
-                }                                                                                         \
-            }                                                                                             \
-        }                                                                                                 \
-    }
-
-/* tcc_requantize(acc, mult, shift) from rq = {mult, add, s, lshift} (tcc_arm_rq_pos / _zero with
- * an output zero point of 0, without the saturation: the caller saturates to int16). */
+/* The requantization of acc by the record rq = {mult, add, s, lshift} (tcc_arm_rq_pos / _zero
+ * with an output zero point of 0, without the saturation: the caller saturates). */
 TCC_ARM_INLINE int32_t tcc_arm_lstm_rq(int32_t acc, const int32_t rq[4])
 {
     const int32_t a = (int32_t)((uint32_t)acc << rq[3]);
@@ -86,127 +52,426 @@ TCC_ARM_INLINE int32_t tcc_arm_lstm_rq(int32_t acc, const int32_t rq[4])
     return rq[2] > 0 ? (r + (a >> 31)) >> rq[2] : r;
 }
 
-#ifndef TCC_OMIT_ARM_LSTM_S8  /* tinycc defines it when no op calls it */
-TCC_ARM_LSTM_GATES(tcc_arm_lstm_gates_s8, int8_t, s8,
-                   tcc_lstm_preact(tcc_arm_lstm_rq(a[i] + p->bias_in[g][row], p->rq_in[g]),
-                                   tcc_arm_lstm_rq(r[i] + p->bias_rec[g][row], p->rq_rec[g])))
-
-void tcc_arm_lstm_s8(const tcc_lstm_q_params *p, const int8_t *in, int8_t *hidden, int16_t *cell, int8_t *out,
-                     int16_t *scratch)
+/* tcc_arm_lstm_rq for a record whose shift is > 0 (the cell update's: tinycc checks). */
+TCC_ARM_INLINE int32_t tcc_arm_lstm_rq_pos(int32_t acc, const int32_t rq[4])
 {
-    tcc_lstm_q_run(p, in, hidden, cell, out, scratch, 1, tcc_arm_lstm_gates_s8, 0);
+    const int32_t a = (int32_t)((uint32_t)acc << rq[3]);
+    return (tcc_smmlar(a, rq[0], rq[1]) + (a >> 31)) >> rq[2];
 }
-#endif
 
-#ifndef TCC_OMIT_ARM_LSTM_S16  /* tinycc defines it when no op calls it */
-TCC_ARM_LSTM_GATES(tcc_arm_lstm_gates_s16, int16_t, s16,
-                   tcc_lstm_preact(tcc_requantize64((int64_t)a[i] + p->bias64[g][row], p->mult_in[g], p->shift_in[g]),
-                                   tcc_requantize64(r[i], p->mult_rec[g], p->shift_rec[g])))
-
-void tcc_arm_lstm_s16(const tcc_lstm_q_params *p, const int16_t *in, int16_t *hidden, int16_t *cell,
-                      int16_t *out, int16_t *scratch)
+/* A gate's pre-activation (Q3.12): its input and recurrent sums (biases included) requantized,
+ * each saturated to int16, added with saturation (tcc_lstm_preact). */
+TCC_ARM_INLINE int32_t tcc_arm_lstm_pre(int32_t a, int32_t r, const int32_t rq_a[4], const int32_t rq_r[4])
 {
-    tcc_lstm_q_run(p, in, hidden, cell, out, scratch, 2, tcc_arm_lstm_gates_s16, 0);
+    return tcc_arm_lstm_ssat16(tcc_arm_lstm_ssat16(tcc_arm_lstm_rq(a, rq_a)) +
+                               tcc_arm_lstm_ssat16(tcc_arm_lstm_rq(r, rq_r)));
 }
-#endif
 
-/* tcc_arm_lstm_w_s8 / _s16: the gate products on weights widened to int16 pairs (w16_in, w16_rec;
- * even n_input and n_cell), 4 rows at a time with tcc_arm_s16.h's dot products (five loads in a
- * row, then four SMLAD); the int8 kernel's own gates are below. name: the gates function
- * (tcc_lstm_gates_fn) with the row pre-activation PREACT from the input sum a[i] and the
- * recurrent sum r[i] of row `row` of gate g. */
-/* res[0 .. 3] = the dot products of the int16 row src (len, even) with 4 rows of the weights at
- * wp (advanced past them). */
-#define TCC_ARM_LSTM_W16_DOT(src, len, wp, res)                                                    \
-    do {                                                                                           \
-        int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;                                                    \
-        const int16_t *x = (src);                                                                  \
-        const uint32_t *w = (wp);                                                                  \
-        TCC_ARM_S16_DOT4_8(x, w, (len) >> 4, ((len) >> 3) & 1, ((len) >> 1) & 3);                 \
-        (wp) = w;                                                                                  \
-        (res)[0] = a0, (res)[1] = a1, (res)[2] = a2, (res)[3] = a3;                                \
-    } while (0)
+/* tcc_sigmoid16 and tcc_tanh16 (tcc_sigmoid_s16.h) in fewer instructions, equal for every
+ * d (checked exhaustively for |d| < 2^20; beyond 255 knots both saturate alike): knots k and k + 1
+ * in one (unaligned) word, and the sign handled after the rounding shift, as
+ * sigmoid(-d) = 32768 - sigmoid(d) and tanh(-d) = -tanh(d) hold for those rounded results. */
+TCC_ARM_INLINE int32_t tcc_arm_lstm_sigmoid(const uint16_t *table, int32_t d)
+{
+    const uint32_t a = (uint32_t)(d < 0 ? -d : d);
+    const uint32_t k = a >> 9;
+    int32_t s = 32767;
+    if (k < 255) {
+        const uint32_t w = tcc_ld32(table + k), lo = w & 0xffffu, hi = w >> 16;
+        s = (int32_t)(((lo << 9) + (a & 0x1ffu) * (hi - lo) + 512u) >> 10);
+    }
+    return d < 0 ? 32768 - s : s;
+}
 
-#define TCC_ARM_LSTM_W_GATES(name, PREACT)                                                          \
-    static void name##_rows(const tcc_lstm_q_params *p, const int16_t *xin, const int16_t *hin, int16_t *pre) \
+TCC_ARM_INLINE int32_t tcc_arm_lstm_tanh(const uint16_t *table, int32_t d)
+{
+    const uint32_t a = (uint32_t)(d < 0 ? -d : d);
+    const uint32_t k = a >> 8;
+    int32_t t = 32767;
+    if (k < 255) {
+        const uint32_t w = tcc_ld32(table + k), lo = w & 0xffffu, hi = w >> 16;
+        t = ((int32_t)((lo << 8) + (a & 0xffu) * (hi - lo)) + 128 - (1 << 23)) >> 8;
+    }
+    return d < 0 ? -t : t;
+}
+
+/* One cell of tcc_lstm_q_update: the gates from the pre-activations (input, forget, cell,
+ * output), the cell state *c updated, and the new hidden value returned, saturated to int8
+ * (act_bytes 1) or int16 (2): tinycc's hidden range is always the whole type's. */
+TCC_ARM_INLINE int32_t tcc_arm_lstm_cell(const tcc_lstm_q_params *p, int32_t pi, int32_t pf, int32_t pc,
+                                         int32_t po, int16_t *c, int32_t act_bytes)
+{
+    const uint16_t *t = p->table;
+    const int32_t ig = tcc_arm_lstm_sigmoid(t, pi * 3), fg = tcc_arm_lstm_sigmoid(t, pf * 3);
+    const int32_t cg = tcc_arm_lstm_tanh(t, pc * 3), og = tcc_arm_lstm_sigmoid(t, po * 3);
+    int32_t cj = tcc_arm_lstm_ssat16(tcc_arm_lstm_ssat16(tcc_arm_lstm_rq_pos(fg * *c, p->rq_cell[0])) +
+                                     tcc_arm_lstm_ssat16(tcc_arm_lstm_rq_pos(ig * cg, p->rq_cell[1])));
+    if (p->cell_clip > 0) {
+        cj = tcc_clamp(cj, -p->cell_clip, p->cell_clip);
+    }
+    *c = (int16_t)cj;
+    const int32_t *ts = p->rq_cell[3];          /* tcc_sigmoid16_scale, its rounding constant precomputed */
+    const int32_t th = tcc_arm_lstm_tanh(t, (cj * ts[0] + ts[1]) >> ts[2]);
+    const int32_t hv = p->hidden_zp + tcc_arm_lstm_rq_pos(th * og, p->rq_cell[2]);
+    return act_bytes == 1 ? tcc_ssat8(hv) : tcc_arm_lstm_ssat16(hv);
+}
+
+/* name: one step of one batch row (xin: the input row, hin: the hidden row, both of type xtype;
+ * c: the cell row; hn and y: where the new hidden row goes, of type otype). SETUP_DOTS once, then
+ * per cell j DOTS fills a[g] (input) and r[g] (recurrent) for the 4 gates' rows j, biases included. */
+#define TCC_ARM_LSTM_STEP(name, xtype, otype, SETUP_DOTS, DOTS)                                     \
+    static void name(const tcc_lstm_q_params *p, const xtype *xin, const xtype *hin, int16_t *c, otype *hn, \
+                     otype *y)                                                                      \
     {                                                                                               \
         const int32_t n = p->n_cell, ni = p->n_input;                                               \
-        for (int32_t g = 0; g < 4; ++g) {                                                           \
-            const uint32_t *wi = (const uint32_t *)p->w16_in[g], *wr = (const uint32_t *)p->w16_rec[g]; \
-            for (int32_t j = 0; j < n; j += TCC_ARM_S16_ROWS) {                                     \
-                int32_t a[4], r[4];                                                                 \
-                TCC_ARM_LSTM_W16_DOT(xin, ni, wi, a);                                               \
-                TCC_ARM_LSTM_W16_DOT(hin, n, wr, r);                                                \
-                const int32_t rows = TCC_ARM_MIN(TCC_ARM_S16_ROWS, n - j);                          \
-                for (int32_t i = 0; i < rows; ++i) {                                                \
-                    const int32_t row = j + i;                                                      \
-                    pre[g * n + row] = (PREACT);                                                    \
+        SETUP_DOTS;                                                                                 \
+        (void)ni;                                                                                   \
+        for (int32_t j = 0; j < n; ++j) {                                                           \
+            int32_t a[4], r[4];                                                                     \
+            DOTS;                                                                                   \
+            const int32_t pi = TCC_ARM_LSTM_PRE(0), pf = TCC_ARM_LSTM_PRE(1);                       \
+            const int32_t pc = TCC_ARM_LSTM_PRE(2), po = TCC_ARM_LSTM_PRE(3);                       \
+            hn[j] = y[j] = (otype)tcc_arm_lstm_cell(p, pi, pf, pc, po, c + j, (int32_t)sizeof(otype)); \
+        }                                                                                           \
+    }
+/* Gate g's pre-activation of cell j in TCC_ARM_LSTM_STEP. */
+#define TCC_ARM_LSTM_PRE(g) tcc_arm_lstm_pre(a[g], r[g], p->rq_in[g], p->rq_rec[g])
+
+/* name: every row and time step of step (TCC_ARM_LSTM_STEP), which reads the hidden state itself:
+ * the new hidden row into the output row and the scratch, then from there into the hidden state. */
+#define TCC_ARM_LSTM_RUN(name, xtype, step)                                                         \
+    static void name(const tcc_lstm_q_params *p, const xtype *in, xtype *hidden, int16_t *cell, xtype *out, \
+                     int16_t *scratch)                                                              \
+    {                                                                                               \
+        const int32_t n = p->n_cell;                                                                \
+        xtype *hn = (xtype *)(void *)scratch;                                                       \
+        for (int32_t b = 0; b < p->batches; ++b) {                                                  \
+            xtype *h = hidden + b * n;                                                              \
+            for (int32_t t = 0; t < p->time; ++t) {                                                 \
+                const int32_t row = p->time_major ? t * p->batches + b : b * p->time + t;           \
+                step(p, in + row * p->n_input, h, cell + b * n, hn, out + row * n);                 \
+                for (int32_t j = 0; j < n; ++j) {                                                   \
+                    h[j] = hn[j];                                                                   \
                 }                                                                                   \
             }                                                                                       \
         }                                                                                           \
     }
 
-#ifndef TCC_OMIT_ARM_LSTM_W_S8  /* tinycc defines it when no op calls it */
-/* a0 .. a3 += 4 rows' products with the int8 row x of `groups` groups of 4 (x advances): the
- * rows' widened weights per group in tcc_arm_svdf.h's order (4 (k0, k2) words, then 4 (k1, k3)),
- * the activations' pairs from SXTB16 / SXTB16 ROR 8 of one word (n_input, n_cell % 4 == 0); res:
- * the 4 sums, wp: the weights, advanced past the block. */
-#define TCC_ARM_LSTM_W8_DOT(src, groups, wp, res)                                                 \
+/* arm_lstm_s8 / _s16: the int8 weights interleaved at build time in one stream (w8), per cell the
+ * 4 gates' input biases (int32 words), then per group of 4 inputs the 4 gates' words of 4 int8,
+ * then the recurrent biases and words likewise (rows zero-padded to a multiple of 16); the activations as pair words (k0, k2), (k1, k3) per group,
+ * made once a step in the scratch (tcc_arm_lstm_pairs8 / 16, zero-padded alike). Per group and
+ * gate: SXTB16 and SXTB16 ROR 8 of the weight word, two SMLAD. */
+
+/* Passes of 4 groups of 4 in a row of len elements. */
+#define TCC_ARM_LSTM_PASSES16(len) (((len) + 15) >> 4)
+
+/* a0 .. a3 += the 4 gates' products of one group (x: its 2 pair words, w: the 4 gates' weight
+ * words; both advance); TCC_ARM_LSTM_G8_PASSES: a0 .. a3 = the 4 biases at w, plus the products
+ * of `passes` passes of 4 groups (passes > 0), with the DSP extension one asm block. */
+#define TCC_ARM_LSTM_G8_STEP(x, w)                                                                 \
     do {                                                                                           \
-        int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;                                                    \
-        const int8_t *x = (const int8_t *)(src);                                                   \
-        const uint32_t *w = (wp);                                                                  \
-        for (int32_t k_ = (groups); k_ > 0; --k_, x += 4, w += 8) {                                \
-            const uint32_t xv_ = tcc_ld32(x), xa_ = tcc_sxtb16(xv_), xb_ = tcc_sxtb16_ror8(xv_);   \
-            TCC_ARM_S16_STEP4(xa_, 0);                                                             \
-            TCC_ARM_S16_STEP4(xb_, 16);                                                            \
+        const uint32_t xa_ = (x)[0], xb_ = (x)[1];                                                 \
+        a0 = tcc_smlad(tcc_sxtb16_ror8((w)[0]), xb_, tcc_smlad(tcc_sxtb16((w)[0]), xa_, a0));     \
+        a1 = tcc_smlad(tcc_sxtb16_ror8((w)[1]), xb_, tcc_smlad(tcc_sxtb16((w)[1]), xa_, a1));     \
+        a2 = tcc_smlad(tcc_sxtb16_ror8((w)[2]), xb_, tcc_smlad(tcc_sxtb16((w)[2]), xa_, a2));     \
+        a3 = tcc_smlad(tcc_sxtb16_ror8((w)[3]), xb_, tcc_smlad(tcc_sxtb16((w)[3]), xa_, a3));     \
+        (x) += 2;                                                                                  \
+        (w) += 4;                                                                                  \
+    } while (0)
+#if TCC_ARM_HAVE_DSP
+/* Immediate offsets and one add per pass (loads with writeback on one base do not pipeline). */
+#define TCC_ARM_LSTM_G8_PASSES(x_, w_, passes)                                                     \
+    do {                                                                                           \
+        int32_t n_ = (passes);                                                                     \
+        uint32_t xa_, xb_, v0_, v1_, t_;                                                           \
+        __asm__ volatile(                                                                          \
+            "ldr %[a0], [%[wp], #0]\n\t"                                                           \
+            "ldr %[a1], [%[wp], #4]\n\t"                                                           \
+            "ldr %[a2], [%[wp], #8]\n\t"                                                           \
+            "ldr %[a3], [%[wp], #12]\n\t"                                                          \
+            "add %[wp], %[wp], #16\n\t"                                                            \
+            "1:\n\t"                                                                               \
+            "ldr %[xa], [%[xp], #0]\n\t"                                                           \
+            "ldr %[xb], [%[xp], #4]\n\t"                                                           \
+            "ldr %[v0], [%[wp], #0]\n\t"                                                           \
+            "ldr %[v1], [%[wp], #4]\n\t"                                                           \
+            "sxtb16 %[t], %[v0]\n\t"                                                               \
+            "smlad %[a0], %[t], %[xa], %[a0]\n\t"                                                  \
+            "sxtb16 %[t], %[v0], ror #8\n\t"                                                       \
+            "smlad %[a0], %[t], %[xb], %[a0]\n\t"                                                  \
+            "sxtb16 %[t], %[v1]\n\t"                                                               \
+            "smlad %[a1], %[t], %[xa], %[a1]\n\t"                                                  \
+            "sxtb16 %[t], %[v1], ror #8\n\t"                                                       \
+            "smlad %[a1], %[t], %[xb], %[a1]\n\t"                                                  \
+            "ldr %[v0], [%[wp], #8]\n\t"                                                           \
+            "ldr %[v1], [%[wp], #12]\n\t"                                                          \
+            "sxtb16 %[t], %[v0]\n\t"                                                               \
+            "smlad %[a2], %[t], %[xa], %[a2]\n\t"                                                  \
+            "sxtb16 %[t], %[v0], ror #8\n\t"                                                       \
+            "smlad %[a2], %[t], %[xb], %[a2]\n\t"                                                  \
+            "sxtb16 %[t], %[v1]\n\t"                                                               \
+            "smlad %[a3], %[t], %[xa], %[a3]\n\t"                                                  \
+            "sxtb16 %[t], %[v1], ror #8\n\t"                                                       \
+            "smlad %[a3], %[t], %[xb], %[a3]\n\t"                                                  \
+            "ldr %[xa], [%[xp], #8]\n\t"                                                           \
+            "ldr %[xb], [%[xp], #12]\n\t"                                                          \
+            "ldr %[v0], [%[wp], #16]\n\t"                                                          \
+            "ldr %[v1], [%[wp], #20]\n\t"                                                          \
+            "sxtb16 %[t], %[v0]\n\t"                                                               \
+            "smlad %[a0], %[t], %[xa], %[a0]\n\t"                                                  \
+            "sxtb16 %[t], %[v0], ror #8\n\t"                                                       \
+            "smlad %[a0], %[t], %[xb], %[a0]\n\t"                                                  \
+            "sxtb16 %[t], %[v1]\n\t"                                                               \
+            "smlad %[a1], %[t], %[xa], %[a1]\n\t"                                                  \
+            "sxtb16 %[t], %[v1], ror #8\n\t"                                                       \
+            "smlad %[a1], %[t], %[xb], %[a1]\n\t"                                                  \
+            "ldr %[v0], [%[wp], #24]\n\t"                                                          \
+            "ldr %[v1], [%[wp], #28]\n\t"                                                          \
+            "sxtb16 %[t], %[v0]\n\t"                                                               \
+            "smlad %[a2], %[t], %[xa], %[a2]\n\t"                                                  \
+            "sxtb16 %[t], %[v0], ror #8\n\t"                                                       \
+            "smlad %[a2], %[t], %[xb], %[a2]\n\t"                                                  \
+            "sxtb16 %[t], %[v1]\n\t"                                                               \
+            "smlad %[a3], %[t], %[xa], %[a3]\n\t"                                                  \
+            "sxtb16 %[t], %[v1], ror #8\n\t"                                                       \
+            "smlad %[a3], %[t], %[xb], %[a3]\n\t"                                                  \
+            "ldr %[xa], [%[xp], #16]\n\t"                                                          \
+            "ldr %[xb], [%[xp], #20]\n\t"                                                          \
+            "ldr %[v0], [%[wp], #32]\n\t"                                                          \
+            "ldr %[v1], [%[wp], #36]\n\t"                                                          \
+            "sxtb16 %[t], %[v0]\n\t"                                                               \
+            "smlad %[a0], %[t], %[xa], %[a0]\n\t"                                                  \
+            "sxtb16 %[t], %[v0], ror #8\n\t"                                                       \
+            "smlad %[a0], %[t], %[xb], %[a0]\n\t"                                                  \
+            "sxtb16 %[t], %[v1]\n\t"                                                               \
+            "smlad %[a1], %[t], %[xa], %[a1]\n\t"                                                  \
+            "sxtb16 %[t], %[v1], ror #8\n\t"                                                       \
+            "smlad %[a1], %[t], %[xb], %[a1]\n\t"                                                  \
+            "ldr %[v0], [%[wp], #40]\n\t"                                                          \
+            "ldr %[v1], [%[wp], #44]\n\t"                                                          \
+            "sxtb16 %[t], %[v0]\n\t"                                                               \
+            "smlad %[a2], %[t], %[xa], %[a2]\n\t"                                                  \
+            "sxtb16 %[t], %[v0], ror #8\n\t"                                                       \
+            "smlad %[a2], %[t], %[xb], %[a2]\n\t"                                                  \
+            "sxtb16 %[t], %[v1]\n\t"                                                               \
+            "smlad %[a3], %[t], %[xa], %[a3]\n\t"                                                  \
+            "sxtb16 %[t], %[v1], ror #8\n\t"                                                       \
+            "smlad %[a3], %[t], %[xb], %[a3]\n\t"                                                  \
+            "ldr %[xa], [%[xp], #24]\n\t"                                                          \
+            "ldr %[xb], [%[xp], #28]\n\t"                                                          \
+            "ldr %[v0], [%[wp], #48]\n\t"                                                          \
+            "ldr %[v1], [%[wp], #52]\n\t"                                                          \
+            "sxtb16 %[t], %[v0]\n\t"                                                               \
+            "smlad %[a0], %[t], %[xa], %[a0]\n\t"                                                  \
+            "sxtb16 %[t], %[v0], ror #8\n\t"                                                       \
+            "smlad %[a0], %[t], %[xb], %[a0]\n\t"                                                  \
+            "sxtb16 %[t], %[v1]\n\t"                                                               \
+            "smlad %[a1], %[t], %[xa], %[a1]\n\t"                                                  \
+            "sxtb16 %[t], %[v1], ror #8\n\t"                                                       \
+            "smlad %[a1], %[t], %[xb], %[a1]\n\t"                                                  \
+            "ldr %[v0], [%[wp], #56]\n\t"                                                          \
+            "ldr %[v1], [%[wp], #60]\n\t"                                                          \
+            "sxtb16 %[t], %[v0]\n\t"                                                               \
+            "smlad %[a2], %[t], %[xa], %[a2]\n\t"                                                  \
+            "sxtb16 %[t], %[v0], ror #8\n\t"                                                       \
+            "smlad %[a2], %[t], %[xb], %[a2]\n\t"                                                  \
+            "sxtb16 %[t], %[v1]\n\t"                                                               \
+            "smlad %[a3], %[t], %[xa], %[a3]\n\t"                                                  \
+            "sxtb16 %[t], %[v1], ror #8\n\t"                                                       \
+            "smlad %[a3], %[t], %[xb], %[a3]\n\t"                                                  \
+            "add %[xp], %[xp], #32\n\t"                                                            \
+            "add %[wp], %[wp], #64\n\t"                                                            \
+            "subs %[n], %[n], #1\n\t"                                                              \
+            "bne 1b\n\t"                                                                           \
+            : [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3), [xp] "+r"(x_),         \
+              [wp] "+r"(w_), [n] "+r"(n_), [xa] "=&r"(xa_), [xb] "=&r"(xb_), [v0] "=&r"(v0_),     \
+              [v1] "=&r"(v1_), [t] "=&r"(t_)                                                       \
+            :                                                                                      \
+            : "cc", "memory");                                                                     \
+    } while (0)
+#else
+#define TCC_ARM_LSTM_G8_PASSES(x_, w_, passes)                                                     \
+    do {                                                                                           \
+        a0 = (int32_t)(w_)[0], a1 = (int32_t)(w_)[1], a2 = (int32_t)(w_)[2], a3 = (int32_t)(w_)[3];  \
+        (w_) += 4;                                                                                 \
+        for (int32_t k_ = 4 * (passes); k_ > 0; --k_) {                                            \
+            TCC_ARM_LSTM_G8_STEP(x_, w_);                                                          \
         }                                                                                          \
+    } while (0)
+#endif
+
+/* res[0 .. 3] = the 4 gates' biases at wp plus their products with the pair words at src
+ * (`passes` passes of 4 groups); wp advances past the cell's block. */
+#define TCC_ARM_LSTM_G8_DOT(src, passes, wp, res)                                                  \
+    do {                                                                                           \
+        const uint32_t *w = (wp), *xq = (src);                                                     \
+        int32_t a0, a1, a2, a3;                                                                    \
+        TCC_ARM_LSTM_G8_PASSES(xq, w, passes);                                                     \
         (wp) = w;                                                                                  \
         (res)[0] = a0, (res)[1] = a1, (res)[2] = a2, (res)[3] = a3;                                \
     } while (0)
+#define TCC_ARM_LSTM_G8_SETUP                                                                      \
+    const uint32_t *w8 = (const uint32_t *)p->w8;                                                  \
+    const int32_t gi = TCC_ARM_LSTM_PASSES16(ni), gr = TCC_ARM_LSTM_PASSES16(n)
+#define TCC_ARM_LSTM_G8_DOTS TCC_ARM_LSTM_G8_DOT(xin, gi, w8, a); TCC_ARM_LSTM_G8_DOT(hin, gr, w8, r)
 
-static void tcc_arm_lstm_w_gates_s8(const tcc_lstm_q_params *p, const void *vx, const void *vh, int16_t *pre,
-                                    void *work)
+/* name: every row and time step of step (the rows' pair words through the scratch, made by
+ * pairs), the new hidden row written into the hidden state, then copied to the output row. */
+#define TCC_ARM_LSTM_G8_RUN(name, xtype, pairs, step)                                              \
+    static void name(const tcc_lstm_q_params *p, const xtype *in, xtype *hidden, int16_t *cell, xtype *out, \
+                     int16_t *scratch)                                                              \
+    {                                                                                              \
+        const int32_t n = p->n_cell, ni = p->n_input;                                               \
+        uint32_t *xw = (uint32_t *)(void *)scratch, *hw = xw + 8 * TCC_ARM_LSTM_PASSES16(ni);       \
+        for (int32_t b = 0; b < p->batches; ++b) {                                                  \
+            xtype *h = hidden + b * n;                                                              \
+            for (int32_t t = 0; t < p->time; ++t) {                                                 \
+                const int32_t row = p->time_major ? t * p->batches + b : b * p->time + t;           \
+                pairs(in + row * ni, xw, ni);                                                       \
+                pairs(h, hw, n);                                                                    \
+                step(p, xw, hw, cell + b * n, h, out + row * n);                                    \
+            }                                                                                      \
+        }                                                                                          \
+    }
+
+#ifndef TCC_OMIT_ARM_LSTM_S8  /* tinycc defines it when no op calls it */
+/* dst[2q], dst[2q + 1] = the pair words of x[4q .. 4q + 3] (len, zero-padded to a multiple of 16). */
+static void tcc_arm_lstm_pairs8(const int8_t *x, uint32_t *dst, int32_t len)
 {
-    const int32_t n = p->n_cell;
-    (void)work;
-    for (int32_t g = 0; g < 4; ++g) {
-        const uint32_t *wi = (const uint32_t *)p->w16_in[g], *wr = (const uint32_t *)p->w16_rec[g];
-        for (int32_t j = 0; j < n; j += 4) {
-            int32_t a[4], r[4];
-            TCC_ARM_LSTM_W8_DOT(vx, p->n_input / 4, wi, a);
-            TCC_ARM_LSTM_W8_DOT(vh, n / 4, wr, r);
-            for (int32_t i = 0; i < 4; ++i) {
-                const int32_t row = j + i;
-                pre[g * n + row] = tcc_lstm_preact(tcc_arm_lstm_rq(a[i] + p->bias_in[g][row], p->rq_in[g]),
-                                                   tcc_arm_lstm_rq(r[i] + p->bias_rec[g][row], p->rq_rec[g]));
-            }
+    int32_t k = 0;
+    for (; k + 4 <= len; k += 4, dst += 2) {
+        const uint32_t v = tcc_ld32(x + k);
+        dst[0] = tcc_sxtb16(v);
+        dst[1] = tcc_sxtb16_ror8(v);
+    }
+    if (k < len) {
+        int8_t t[4] = {0, 0, 0, 0};
+        for (int32_t i = 0; k + i < len; ++i) {
+            t[i] = x[k + i];
         }
+        const uint32_t v = tcc_ld32(t);
+        dst[0] = tcc_sxtb16(v);
+        dst[1] = tcc_sxtb16_ror8(v);
+        dst += 2;
+        k += 4;
+    }
+    for (; k < 16 * TCC_ARM_LSTM_PASSES16(len); k += 4, dst += 2) {
+        dst[0] = dst[1] = 0;
+    }
+}
+
+TCC_ARM_LSTM_STEP(tcc_arm_lstm_step_s8, uint32_t, int8_t, TCC_ARM_LSTM_G8_SETUP, TCC_ARM_LSTM_G8_DOTS)
+TCC_ARM_LSTM_G8_RUN(tcc_arm_lstm_run_s8, int8_t, tcc_arm_lstm_pairs8, tcc_arm_lstm_step_s8)
+
+void tcc_arm_lstm_s8(const tcc_lstm_q_params *p, const int8_t *in, int8_t *hidden, int16_t *cell, int8_t *out,
+                     int16_t *scratch)
+{
+    tcc_arm_lstm_run_s8(p, in, hidden, cell, out, scratch);
+}
+#endif
+
+#ifndef TCC_OMIT_ARM_LSTM_S16  /* tinycc defines it when no op calls it */
+/* The same from int16 activations: PKHBT / PKHTB of two words. */
+static void tcc_arm_lstm_pairs16(const int16_t *x, uint32_t *dst, int32_t len)
+{
+    int32_t k = 0;
+    for (; k + 4 <= len; k += 4, dst += 2) {
+        const uint32_t x01 = tcc_ld32(x + k), x23 = tcc_ld32(x + k + 2);
+        dst[0] = tcc_pkhbt(x01, x23);
+        dst[1] = tcc_pkhtb(x23, x01);
+    }
+    if (k < len) {
+        int16_t t[4] = {0, 0, 0, 0};
+        for (int32_t i = 0; k + i < len; ++i) {
+            t[i] = x[k + i];
+        }
+        const uint32_t x01 = tcc_ld32(t), x23 = tcc_ld32(t + 2);
+        dst[0] = tcc_pkhbt(x01, x23);
+        dst[1] = tcc_pkhtb(x23, x01);
+        dst += 2;
+        k += 4;
+    }
+    for (; k < 16 * TCC_ARM_LSTM_PASSES16(len); k += 4, dst += 2) {
+        dst[0] = dst[1] = 0;
+    }
+}
+
+TCC_ARM_LSTM_STEP(tcc_arm_lstm_step_s16, uint32_t, int16_t, TCC_ARM_LSTM_G8_SETUP, TCC_ARM_LSTM_G8_DOTS)
+TCC_ARM_LSTM_G8_RUN(tcc_arm_lstm_run_s16, int16_t, tcc_arm_lstm_pairs16, tcc_arm_lstm_step_s16)
+
+void tcc_arm_lstm_s16(const tcc_lstm_q_params *p, const int16_t *in, int16_t *hidden, int16_t *cell, int16_t *out,
+                      int16_t *scratch)
+{
+    tcc_arm_lstm_run_s16(p, in, hidden, cell, out, scratch);
+}
+#endif
+
+/* The widened weights: per cell, the 4 gates' biases, then their rows as one block of 4 rows, wi
+ * and wr advancing through w16_in and w16_rec. */
+#define TCC_ARM_LSTM_W_SETUP                                                                        \
+    const uint32_t *wi = (const uint32_t *)p->w16_in, *wr = (const uint32_t *)p->w16_rec
+
+#if !defined(TCC_OMIT_ARM_LSTM_W_S8) || !defined(TCC_OMIT_ARM_LSTM_W_S16)
+/* res[0 .. 3] = the 4 rows' biases at wp, plus the dot products of the int16 row src (len, even)
+ * with the 4 rows of weights after them (tcc_arm_s16.h's dot products; wp advances past them). */
+#define TCC_ARM_LSTM_W16_DOT(src, len, wp, res)                                                    \
+    do {                                                                                           \
+        const uint32_t *w = (wp);                                                                  \
+        int32_t a0 = (int32_t)w[0], a1 = (int32_t)w[1], a2 = (int32_t)w[2], a3 = (int32_t)w[3];    \
+        const int16_t *x = (src);                                                                  \
+        w += 4;                                                                                    \
+        TCC_ARM_S16_DOT4_8(x, w, (len) >> 4, ((len) >> 3) & 1, ((len) >> 1) & 3);                \
+        (wp) = w;                                                                                  \
+        (res)[0] = a0, (res)[1] = a1, (res)[2] = a2, (res)[3] = a3;                                \
+    } while (0)
+#define TCC_ARM_LSTM_W16_DOTS TCC_ARM_LSTM_W16_DOT(xin, ni, wi, a); TCC_ARM_LSTM_W16_DOT(hin, n, wr, r)
+#endif
+
+#ifndef TCC_OMIT_ARM_LSTM_W_S8  /* tinycc defines it when no op calls it */
+/* The int8 rows widened to int16 once a step (scratch: the new hidden row, n_cell int16 slots,
+ * then the input row, then the hidden row), then the 16x8 kernel's products. */
+TCC_ARM_LSTM_STEP(tcc_arm_lstm_w_step_s8, int16_t, int8_t, TCC_ARM_LSTM_W_SETUP, TCC_ARM_LSTM_W16_DOTS)
+
+/* dst[0 .. len) = src[0 .. len) as int16 (len even), 4 at a time: SXTB16 and PKHBT / PKHTB. */
+static void tcc_arm_lstm_widen(const int8_t *src, int16_t *dst, int32_t len)
+{
+    int32_t k = 0;
+    for (; k + 4 <= len; k += 4) {
+        const uint32_t v = tcc_ld32(src + k), e = tcc_sxtb16(v), o = tcc_sxtb16_ror8(v);
+        tcc_st32(dst + k, tcc_pkhbt(e, o));
+        tcc_st32(dst + k + 2, tcc_pkhtb(o, e));
+    }
+    for (; k < len; ++k) {
+        dst[k] = src[k];
     }
 }
 
 void tcc_arm_lstm_w_s8(const tcc_lstm_q_params *p, const int8_t *in, int8_t *hidden, int16_t *cell, int8_t *out,
                        int16_t *scratch)
 {
-    tcc_lstm_q_run(p, in, hidden, cell, out, scratch, 1, tcc_arm_lstm_w_gates_s8, 0);
+    const int32_t n = p->n_cell, ni = p->n_input;
+    int16_t *xw = scratch, *hw = xw + ni;
+    for (int32_t b = 0; b < p->batches; ++b) {
+        int8_t *h = hidden + b * n;
+        for (int32_t t = 0; t < p->time; ++t) {
+            const int32_t row = p->time_major ? t * p->batches + b : b * p->time + t;
+            const int8_t *x = in + row * ni;
+            tcc_arm_lstm_widen(x, xw, ni);
+            tcc_arm_lstm_widen(h, hw, n);
+            tcc_arm_lstm_w_step_s8(p, xw, hw, cell + b * n, h, out + row * n);
+        }
+    }
 }
 #endif
 
 #ifndef TCC_OMIT_ARM_LSTM_W_S16  /* tinycc defines it when no op calls it */
-TCC_ARM_LSTM_W_GATES(tcc_arm_lstm_w_gates_s16,
-                     tcc_lstm_preact(tcc_requantize64((int64_t)a[i] + p->bias64[g][row], p->mult_in[g], p->shift_in[g]),
-                                     tcc_requantize64(r[i], p->mult_rec[g], p->shift_rec[g])))
+TCC_ARM_LSTM_STEP(tcc_arm_lstm_w_step_s16, int16_t, int16_t, TCC_ARM_LSTM_W_SETUP, TCC_ARM_LSTM_W16_DOTS)
+TCC_ARM_LSTM_RUN(tcc_arm_lstm_run_w_s16, int16_t, tcc_arm_lstm_w_step_s16)
 
-static void tcc_arm_lstm_w_gates_s16(const tcc_lstm_q_params *p, const void *vx, const void *vh, int16_t *pre,
-                                     void *work)
+void tcc_arm_lstm_w_s16(const tcc_lstm_q_params *p, const int16_t *in, int16_t *hidden, int16_t *cell, int16_t *out,
+                        int16_t *scratch)
 {
-    (void)work;
-    tcc_arm_lstm_w_gates_s16_rows(p, (const int16_t *)vx, (const int16_t *)vh, pre);
-}
-
-void tcc_arm_lstm_w_s16(const tcc_lstm_q_params *p, const int16_t *in, int16_t *hidden, int16_t *cell,
-                        int16_t *out, int16_t *scratch)
-{
-    tcc_lstm_q_run(p, in, hidden, cell, out, scratch, 2, tcc_arm_lstm_w_gates_s16, 0);
+    tcc_arm_lstm_run_w_s16(p, in, hidden, cell, out, scratch);
 }
 #endif

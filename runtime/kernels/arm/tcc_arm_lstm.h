@@ -1,8 +1,8 @@
 /* tinycc runtime, Cortex-M DSP kernels: the integer UNIDIRECTIONAL_SEQUENCE_LSTM (tcc_arm_lstm.c).
- * tcc_arm_lstm_s8 / _s16 (declared in tcc_arm.h): the int8 weights as they are;
+ * tcc_arm_lstm_s8 / _s16 (declared in tcc_arm.h): the int8 weights interleaved (w8);
  * tcc_arm_lstm_w_s8 / _s16: the gates' weights widened to int16 pair words (tcc_lstm_q_params'
- * w16_in / w16_rec; int8: n_input and n_cell divisible by 4, 16x8: even), the plain kernel's
- * scratch. */
+ * w16_in / w16_rec; even n_input and n_cell); scratch: tinycc/variants/arm_lstm.py's
+ * scratch_bytes. */
 #ifndef TCC_ARM_LSTM_H
 #define TCC_ARM_LSTM_H
 
