@@ -22,10 +22,10 @@ from .arm_s16 import pack_rows
 MIN_ROW = 8   # shorter rows: the plain kernel (rows of 5-7 ran ~10 % slower in the first DSP kernel)
 
 # Estimated Cortex-M4 cycles, calibrated with tinycc bench on bench/cmsis_nn_reference.py's LSTM
-# layers (25 steps, 32 inputs, 32 cells; int8: arm_lstm_w_s8 568k, arm_lstm_s8 588k; 16x8:
-# arm_lstm_w_s16 573k, arm_lstm_s16 587k): per gate MAC (the unit's ``mac_cycles``), and per cell
+# layers (25 steps, 32 inputs, 32 cells; int8: arm_lstm_w_s8 568k, arm_lstm_s8 582k; 16x8:
+# arm_lstm_w_s16 558k, arm_lstm_s16 583k): per gate MAC (the unit's ``mac_cycles``), and per cell
 # and step the rest (8 requantizations, 4 sigmoid / tanh, the cell update, the hidden value).
-CELL_CYCLES = {"int8": 366, "int16": 389}
+CELL_CYCLES = {"int8": 366, "int16": 373}
 
 PRODUCT_BOUND = 32767 * 32768     # |a * b| of two gate outputs, or of a gate output and the cell state
 
@@ -45,13 +45,13 @@ class ArmLstm16Packed(ArmLstmPacked):
     impl: ClassVar[str] = "arm_lstm_s16"
 
 
-def rq_records(mults, shifts, bounds) -> np.ndarray:
-    """[n, 4] int32: per multiplier, ``packing.pack_requant``'s record (output zero point 0) and the
-    left shift (scale_log2) the kernel applies to the sum, for sums up to ``bounds``. Raises
-    PackError where the kernel could overflow."""
+def rq_records(mults, shifts, bounds, zps=None) -> np.ndarray:
+    """[n, 4] int32: per multiplier, ``packing.pack_requant``'s record (output zero point ``zps``,
+    default 0) and the left shift (scale_log2) the kernel applies to the sum, for sums up to
+    ``bounds``. Raises PackError where the kernel could overflow."""
     recs = []
-    for m, sh, bound in zip(mults, shifts, bounds):
-        rq, scale_log2, _ = packing.pack_requant([m], [sh], 0, [int(bound)])
+    for m, sh, bound, zp in zip(mults, shifts, bounds, zps or [0] * len(mults)):
+        rq, scale_log2, _ = packing.pack_requant([m], [sh], int(zp), [int(bound)])
         recs.append([*rq[0].tolist(), int(scale_log2[0])])
     return np.asarray(recs, np.int32)
 
@@ -65,10 +65,10 @@ def lstm_rq(weights: list, biases: list, mults, shifts) -> np.ndarray:
 
 def cell_rq(p) -> np.ndarray:
     """[4, 4] int32: the records of the cell update's requantizations (products of two int16; the
-    kernel takes their right shift > 0), and the cell state onto tanh's input {mult, rounding
+    kernel takes their right shift > 0; the hidden value's with the hidden zero point), and the cell state onto tanh's input {mult, rounding
     constant, shift, 0} (tcc_sigmoid16_scale)."""
     recs = rq_records([p.forget_mult, p.input_mult, p.hidden_mult],
-                      [p.forget_shift, p.input_shift, p.hidden_shift], [PRODUCT_BOUND] * 3)
+                      [p.forget_shift, p.input_shift, p.hidden_shift], [PRODUCT_BOUND] * 3, [0, 0, p.hidden_zp])
     if (recs[:, 2] <= 0).any():
         raise packing.PackError("the LSTM cell update's requantization has no right shift")
     tanh_round = 1 << (p.tanh_shift - 1) if p.tanh_shift > 0 else 0

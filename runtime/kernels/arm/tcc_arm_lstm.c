@@ -4,8 +4,8 @@
  * the four gates' rows j are summed together in one pass over the input row and one over the
  * hidden row, from the 4 gates' biases (the first words of the cell's block in the weight
  * stream), the 8 sums requantized onto Q3.12, the gates, the cell update and the new hidden value
- * computed in registers and stored into the output row and the hidden state (through the scratch
- * when the step reads the hidden state itself: tcc_arm_lstm_w_s16).
+ * computed in registers and stored into the output row, which the next step reads as its hidden
+ * row (the hidden state takes the last one: no copy per step).
  *
  * Gate products (SMLAD on int16 pairs): tcc_arm_lstm_s8 / _s16 read the int8 weights interleaved
  * at build time (w8: per group of 4 inputs the 4 gates' words, rows zero-padded to a
@@ -20,8 +20,9 @@
  * left by lshift; 16x8: TFLite's int64 requantization (sum * m16 + 2^(t-1)) >> t as SMMLAR of the
  * sum shifted left by lshift with m16 << (32 - t - lshift), exact because tinycc checks at build
  * time that the sum with its bias stays in int32 after the shift), and the cell update's three
- * (rq_cell[0 .. 2]: forget x cell, input x cell gate, tanh(cell) x output; products of two int16,
- * the pack_requant scheme with lshift 1 and a right shift > 0; rq_cell[3]: the cell state onto
+ * (rq_cell[0 .. 2]: forget x cell, input x cell gate, tanh(cell) x output plus the hidden zero
+ * point; products of two int16, the pack_requant scheme with lshift 1 and a right shift > 0
+ * (its output zero point the hidden one's in rq_cell[2]); rq_cell[3]: the cell state onto
  * tanh's input, {tanh_mult, its rounding constant, tanh_shift, 0}). Bit-exact with the plain
  * kernels.
  */
@@ -30,6 +31,13 @@
 #include "tcc_arm_dsp.h"
 #include "tcc_arm_s16.h"
 #include "tcc_lstm_q.h"
+
+/* A condition seldom true (its code laid out of line). */
+#if defined(__GNUC__)
+#define TCC_ARM_LSTM_RARE(c) __builtin_expect(!!(c), 0)
+#else
+#define TCC_ARM_LSTM_RARE(c) (c)
+#endif
 
 /* Saturate to int16: SSAT #16. */
 #if TCC_ARM_HAVE_DSP
@@ -106,22 +114,23 @@ TCC_ARM_INLINE int32_t tcc_arm_lstm_cell(const tcc_lstm_q_params *p, int32_t pi,
     const int32_t cg = tcc_arm_lstm_tanh(t, pc * 3), og = tcc_arm_lstm_sigmoid(t, po * 3);
     int32_t cj = tcc_arm_lstm_ssat16(tcc_arm_lstm_ssat16(tcc_arm_lstm_rq_pos(fg * *c, p->rq_cell[0])) +
                                      tcc_arm_lstm_ssat16(tcc_arm_lstm_rq_pos(ig * cg, p->rq_cell[1])));
-    if (p->cell_clip > 0) {
+    if (TCC_ARM_LSTM_RARE(p->cell_clip > 0)) {  /* out of line: a taken branch costs 2 more cycles */
         cj = tcc_clamp(cj, -p->cell_clip, p->cell_clip);
     }
     *c = (int16_t)cj;
     const int32_t *ts = p->rq_cell[3];          /* tcc_sigmoid16_scale, its rounding constant precomputed */
     const int32_t th = tcc_arm_lstm_tanh(t, (cj * ts[0] + ts[1]) >> ts[2]);
-    const int32_t hv = p->hidden_zp + tcc_arm_lstm_rq_pos(th * og, p->rq_cell[2]);
+    const int32_t hv = tcc_arm_lstm_rq_pos(th * og, p->rq_cell[2]);   /* hidden_zp in the record */
     return act_bytes == 1 ? tcc_ssat8(hv) : tcc_arm_lstm_ssat16(hv);
 }
 
 /* name: one step of one batch row (xin: the input row, hin: the hidden row, both of type xtype;
- * c: the cell row; hn and y: where the new hidden row goes, of type otype). SETUP_DOTS once, then
- * per cell j DOTS fills a[g] (input) and r[g] (recurrent) for the 4 gates' rows j, biases included. */
+ * c: the cell row; y: the output row, of type otype, where the new hidden row goes: the next step
+ * reads it from there, the hidden state takes the last one: tcc_arm_lstm_keep). SETUP_DOTS once,
+ * then per cell j DOTS fills a[g] (input) and r[g] (recurrent) for the 4 gates' rows j, biases
+ * included. */
 #define TCC_ARM_LSTM_STEP(name, xtype, otype, SETUP_DOTS, DOTS)                                     \
-    static void name(const tcc_lstm_q_params *p, const xtype *xin, const xtype *hin, int16_t *c, otype *hn, \
-                     otype *y)                                                                      \
+    static void name(const tcc_lstm_q_params *p, const xtype *xin, const xtype *hin, int16_t *c, otype *y) \
     {                                                                                               \
         const int32_t n = p->n_cell, ni = p->n_input;                                               \
         SETUP_DOTS;                                                                                 \
@@ -131,31 +140,45 @@ TCC_ARM_INLINE int32_t tcc_arm_lstm_cell(const tcc_lstm_q_params *p, int32_t pi,
             DOTS;                                                                                   \
             const int32_t pi = TCC_ARM_LSTM_PRE(0), pf = TCC_ARM_LSTM_PRE(1);                       \
             const int32_t pc = TCC_ARM_LSTM_PRE(2), po = TCC_ARM_LSTM_PRE(3);                       \
-            hn[j] = y[j] = (otype)tcc_arm_lstm_cell(p, pi, pf, pc, po, c + j, (int32_t)sizeof(otype)); \
+            y[j] = (otype)tcc_arm_lstm_cell(p, pi, pf, pc, po, c + j, (int32_t)sizeof(otype));      \
         }                                                                                           \
     }
 /* Gate g's pre-activation of cell j in TCC_ARM_LSTM_STEP. */
 #define TCC_ARM_LSTM_PRE(g) tcc_arm_lstm_pre(a[g], r[g], p->rq_in[g], p->rq_rec[g])
 
-/* name: every row and time step of step (TCC_ARM_LSTM_STEP), which reads the hidden state itself:
- * the new hidden row into the output row and the scratch, then from there into the hidden state. */
-#define TCC_ARM_LSTM_RUN(name, xtype, step)                                                         \
+/* name: every row and time step of step (TCC_ARM_LSTM_STEP): step t reads the hidden row from the
+ * hidden state (t = 0) or from the output row of step t - 1, through the scratch when PREP makes
+ * the rows' words there (PREP sets xs, hs from x, hr), and the hidden state takes the last output
+ * row. stype: the rows' type in the step. */
+#define TCC_ARM_LSTM_RUN(name, xtype, stype, PREP, step)                                           \
     static void name(const tcc_lstm_q_params *p, const xtype *in, xtype *hidden, int16_t *cell, xtype *out, \
                      int16_t *scratch)                                                              \
-    {                                                                                               \
-        const int32_t n = p->n_cell;                                                                \
-        xtype *hn = (xtype *)(void *)scratch;                                                       \
+    {                                                                                              \
+        const int32_t n = p->n_cell, ni = p->n_input;                                               \
+        (void)scratch;                                                                             \
         for (int32_t b = 0; b < p->batches; ++b) {                                                  \
             xtype *h = hidden + b * n;                                                              \
+            const xtype *hr = h;                                                                    \
             for (int32_t t = 0; t < p->time; ++t) {                                                 \
                 const int32_t row = p->time_major ? t * p->batches + b : b * p->time + t;           \
-                step(p, in + row * p->n_input, h, cell + b * n, hn, out + row * n);                 \
-                for (int32_t j = 0; j < n; ++j) {                                                   \
-                    h[j] = hn[j];                                                                   \
-                }                                                                                   \
-            }                                                                                       \
-        }                                                                                           \
+                const xtype *x = in + row * ni;                                                     \
+                const stype *xs, *hs;                                                               \
+                PREP;                                                                               \
+                step(p, xs, hs, cell + b * n, out + row * n);                                       \
+                hr = out + row * n;                                                                 \
+            }                                                                                      \
+            for (int32_t j = 0; hr != h && j < n; ++j) {                                            \
+                h[j] = hr[j];                                                                       \
+            }                                                                                      \
+        }                                                                                          \
     }
+/* PREP of TCC_ARM_LSTM_RUN: the rows as they are; through rows (tcc_arm_lstm_pairs8 / 16: uint32_t
+ * pair words; tcc_arm_lstm_widen: int16) at the scratch, the input row's then the hidden row's,
+ * the input row's taking `words` of them. */
+#define TCC_ARM_LSTM_AS_IS (xs = x, hs = hr)
+#define TCC_ARM_LSTM_THROUGH(rows, stype, words)                                                   \
+    (rows(x, (stype *)(void *)scratch, ni), rows(hr, (stype *)(void *)scratch + (words), n),        \
+     xs = (stype *)(void *)scratch, hs = xs + (words))
 
 /* arm_lstm_s8 / _s16: the int8 weights interleaved at build time in one stream (w8), per cell the
  * 4 gates' input biases (int32 words), then per group of 4 inputs the 4 gates' words of 4 int8,
@@ -316,25 +339,6 @@ TCC_ARM_INLINE int32_t tcc_arm_lstm_cell(const tcc_lstm_q_params *p, int32_t pi,
     const int32_t gi = TCC_ARM_LSTM_PASSES16(ni), gr = TCC_ARM_LSTM_PASSES16(n)
 #define TCC_ARM_LSTM_G8_DOTS TCC_ARM_LSTM_G8_DOT(xin, gi, w8, a); TCC_ARM_LSTM_G8_DOT(hin, gr, w8, r)
 
-/* name: every row and time step of step (the rows' pair words through the scratch, made by
- * pairs), the new hidden row written into the hidden state, then copied to the output row. */
-#define TCC_ARM_LSTM_G8_RUN(name, xtype, pairs, step)                                              \
-    static void name(const tcc_lstm_q_params *p, const xtype *in, xtype *hidden, int16_t *cell, xtype *out, \
-                     int16_t *scratch)                                                              \
-    {                                                                                              \
-        const int32_t n = p->n_cell, ni = p->n_input;                                               \
-        uint32_t *xw = (uint32_t *)(void *)scratch, *hw = xw + 8 * TCC_ARM_LSTM_PASSES16(ni);       \
-        for (int32_t b = 0; b < p->batches; ++b) {                                                  \
-            xtype *h = hidden + b * n;                                                              \
-            for (int32_t t = 0; t < p->time; ++t) {                                                 \
-                const int32_t row = p->time_major ? t * p->batches + b : b * p->time + t;           \
-                pairs(in + row * ni, xw, ni);                                                       \
-                pairs(h, hw, n);                                                                    \
-                step(p, xw, hw, cell + b * n, h, out + row * n);                                    \
-            }                                                                                      \
-        }                                                                                          \
-    }
-
 #ifndef TCC_OMIT_ARM_LSTM_S8  /* tinycc defines it when no op calls it */
 /* dst[2q], dst[2q + 1] = the pair words of x[4q .. 4q + 3] (len, zero-padded to a multiple of 16). */
 static void tcc_arm_lstm_pairs8(const int8_t *x, uint32_t *dst, int32_t len)
@@ -362,7 +366,9 @@ static void tcc_arm_lstm_pairs8(const int8_t *x, uint32_t *dst, int32_t len)
 }
 
 TCC_ARM_LSTM_STEP(tcc_arm_lstm_step_s8, uint32_t, int8_t, TCC_ARM_LSTM_G8_SETUP, TCC_ARM_LSTM_G8_DOTS)
-TCC_ARM_LSTM_G8_RUN(tcc_arm_lstm_run_s8, int8_t, tcc_arm_lstm_pairs8, tcc_arm_lstm_step_s8)
+TCC_ARM_LSTM_RUN(tcc_arm_lstm_run_s8, int8_t, uint32_t,
+                 TCC_ARM_LSTM_THROUGH(tcc_arm_lstm_pairs8, uint32_t, 8 * TCC_ARM_LSTM_PASSES16(ni)),
+                 tcc_arm_lstm_step_s8)
 
 void tcc_arm_lstm_s8(const tcc_lstm_q_params *p, const int8_t *in, int8_t *hidden, int16_t *cell, int8_t *out,
                      int16_t *scratch)
@@ -398,7 +404,9 @@ static void tcc_arm_lstm_pairs16(const int16_t *x, uint32_t *dst, int32_t len)
 }
 
 TCC_ARM_LSTM_STEP(tcc_arm_lstm_step_s16, uint32_t, int16_t, TCC_ARM_LSTM_G8_SETUP, TCC_ARM_LSTM_G8_DOTS)
-TCC_ARM_LSTM_G8_RUN(tcc_arm_lstm_run_s16, int16_t, tcc_arm_lstm_pairs16, tcc_arm_lstm_step_s16)
+TCC_ARM_LSTM_RUN(tcc_arm_lstm_run_s16, int16_t, uint32_t,
+                 TCC_ARM_LSTM_THROUGH(tcc_arm_lstm_pairs16, uint32_t, 8 * TCC_ARM_LSTM_PASSES16(ni)),
+                 tcc_arm_lstm_step_s16)
 
 void tcc_arm_lstm_s16(const tcc_lstm_q_params *p, const int16_t *in, int16_t *hidden, int16_t *cell, int16_t *out,
                       int16_t *scratch)
@@ -429,8 +437,8 @@ void tcc_arm_lstm_s16(const tcc_lstm_q_params *p, const int16_t *in, int16_t *hi
 #endif
 
 #ifndef TCC_OMIT_ARM_LSTM_W_S8  /* tinycc defines it when no op calls it */
-/* The int8 rows widened to int16 once a step (scratch: the new hidden row, n_cell int16 slots,
- * then the input row, then the hidden row), then the 16x8 kernel's products. */
+/* The int8 rows widened to int16 once a step (scratch: the input row, then the hidden row), then
+ * the 16x8 kernel's products. */
 TCC_ARM_LSTM_STEP(tcc_arm_lstm_w_step_s8, int16_t, int8_t, TCC_ARM_LSTM_W_SETUP, TCC_ARM_LSTM_W16_DOTS)
 
 /* dst[0 .. len) = src[0 .. len) as int16 (len even), 4 at a time: SXTB16 and PKHBT / PKHTB. */
@@ -447,27 +455,19 @@ static void tcc_arm_lstm_widen(const int8_t *src, int16_t *dst, int32_t len)
     }
 }
 
+TCC_ARM_LSTM_RUN(tcc_arm_lstm_run_w_s8, int8_t, int16_t, TCC_ARM_LSTM_THROUGH(tcc_arm_lstm_widen, int16_t, ni),
+                 tcc_arm_lstm_w_step_s8)
+
 void tcc_arm_lstm_w_s8(const tcc_lstm_q_params *p, const int8_t *in, int8_t *hidden, int16_t *cell, int8_t *out,
                        int16_t *scratch)
 {
-    const int32_t n = p->n_cell, ni = p->n_input;
-    int16_t *xw = scratch, *hw = xw + ni;
-    for (int32_t b = 0; b < p->batches; ++b) {
-        int8_t *h = hidden + b * n;
-        for (int32_t t = 0; t < p->time; ++t) {
-            const int32_t row = p->time_major ? t * p->batches + b : b * p->time + t;
-            const int8_t *x = in + row * ni;
-            tcc_arm_lstm_widen(x, xw, ni);
-            tcc_arm_lstm_widen(h, hw, n);
-            tcc_arm_lstm_w_step_s8(p, xw, hw, cell + b * n, h, out + row * n);
-        }
-    }
+    tcc_arm_lstm_run_w_s8(p, in, hidden, cell, out, scratch);
 }
 #endif
 
 #ifndef TCC_OMIT_ARM_LSTM_W_S16  /* tinycc defines it when no op calls it */
 TCC_ARM_LSTM_STEP(tcc_arm_lstm_w_step_s16, int16_t, int16_t, TCC_ARM_LSTM_W_SETUP, TCC_ARM_LSTM_W16_DOTS)
-TCC_ARM_LSTM_RUN(tcc_arm_lstm_run_w_s16, int16_t, tcc_arm_lstm_w_step_s16)
+TCC_ARM_LSTM_RUN(tcc_arm_lstm_run_w_s16, int16_t, int16_t, TCC_ARM_LSTM_AS_IS, tcc_arm_lstm_w_step_s16)
 
 void tcc_arm_lstm_w_s16(const tcc_lstm_q_params *p, const int16_t *in, int16_t *hidden, int16_t *cell, int16_t *out,
                         int16_t *scratch)
