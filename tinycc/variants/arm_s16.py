@@ -35,6 +35,7 @@ FC_MAC_CYCLES = 1.35
 CONV_ROW_CYCLES = 40
 DW_TAP_CYCLES = 24
 OUT_CYCLES = 24
+PLAIN_S16_OUTPUT_CYCLES = 400   # the plain 16x8 kernels' requantization per output (_ArmS16.plain_cycles)
 
 
 @dataclass(frozen=True, eq=False)
@@ -111,6 +112,13 @@ def smmlar_rq(rows: np.ndarray, p) -> np.ndarray | None:
 
 class _ArmS16(Variant):
     sources = ("arm/tcc_arm_s16",)
+
+    def plain_cycles(self, g, o):
+        """The plain 16x8 kernels requantize each output from a 64-bit sum in C (library calls on
+        the M4): ~400 cycles per output on top of the MACs (tinycc bench, a 3x3 16x8 depthwise of
+        96 outputs and 864 MACs: 46,626 cycles), which the flat per-MAC default leaves out."""
+        out = ir.tensor(g, o.outputs[0])
+        return super().plain_cycles(g, o) + PLAIN_S16_OUTPUT_CYCLES * out.size
 
     def geometry(self, g, o) -> list:
         """The shape fields of tcc_arm_s16_params, in order."""
