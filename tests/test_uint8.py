@@ -206,3 +206,45 @@ def test_uint8_requantization_as_tflite(tmp_path):
     refs = [Reference(str(path), 3, lite=True).run(batches[0])]
     assert all(len(np.unique(r)) > 200 for r in refs[0])
     assert_match(ours, refs)
+
+
+def uint8_add_model(rng, n: int = 24) -> bytes:
+    """``n`` independent uint8 ADDs, each with random input and output scales and zero points
+    (input scales up to 8x apart, either one the larger) and a fused activation in turn, over
+    same-shape and broadcast operands (a scalar, a row, a column, 4-D against 1-D)."""
+    shapes = [([4, 64], [4, 64]), ([3, 5, 16], [16]), ([2, 6, 1], [1, 1, 24]), ([1], [6, 40]),
+              ([1, 4, 4, 8], [8])]
+    mb = ModelBuilder()
+    ins, outs = [], []
+    for k in range(n):
+        sa, sb = shapes[k % len(shapes)]
+        act = ACTIVATIONS[k % len(ACTIVATIONS)]
+        spread = float(rng.uniform(*{"RELU6": (3, 10), "RELU_N1_TO_1": (0.5, 2)}.get(act, (1, 10))))
+        r = float(2 ** rng.uniform(-3, 3))
+        s1 = spread / (100 * (1 + r))       # inputs near their zero points +- 100: a + b spans about spread
+        s2 = s1 * r
+        ys = spread / float(rng.uniform(40, 200))      # over 40-200 output steps
+        out_zp = int(rng.integers(0, 60) if act in ("RELU", "RELU6") else rng.integers(64, 192))
+        a = mb.tensor(sa, "uint8", scale=s1, zero_point=int(rng.integers(64, 192)), name=f"a{k}")
+        b = mb.tensor(sb, "uint8", scale=s2, zero_point=int(rng.integers(64, 192)), name=f"b{k}")
+        y = mb.tensor(list(np.broadcast_shapes(sa, sb)), "uint8", scale=ys, zero_point=out_zp, name=f"y{k}")
+        mb.op("ADD", [a, b], [y], fused_activation=act)
+        ins += [a, b]
+        outs.append(y)
+    return mb.build(inputs=ins, outputs=outs)
+
+
+def test_uint8_add_matches_tflite(tmp_path):
+    """uint8 ADD (TFLite's uint8 reference Add: offsets, left shift 20, per-input and output
+    multipliers) on many random scales and zero points, broadcasting included."""
+    path = tmp_path / "add.tflite"
+    path.write_bytes(uint8_add_model(_rng("uint8 add")))
+    g = driver.compile_graph(str(path))
+    assert tflm_unreliable(g)
+    batches = random_batch(g, np.random.default_rng(2), 3)
+    ours, _ = run_compiled(path, batches, tmp_path, "host", g=g)
+    ref = Reference(str(path), len(g.graph["outputs"]), lite=True)
+    refs = [ref.run(xs) for xs in batches]
+    for out in refs[0]:
+        assert len(np.unique(out)) > 2
+    assert_match(ours, refs)
