@@ -1,4 +1,4 @@
-"""Fully-uint8 (legacy asymmetric) CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED against TFLite's
+"""Fully-uint8 (legacy asymmetric) CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, ADD and MUL against TFLite's
 uint8 reference kernels (TFLite Micro refuses uint8 for these ops): one model of many independent
 single ops, each with random scales and zero points (weights too), so the requantization
 multiplier and the offsets are checked on many draws in one build."""
@@ -208,43 +208,47 @@ def test_uint8_requantization_as_tflite(tmp_path):
     assert_match(ours, refs)
 
 
-def uint8_add_model(rng, n: int = 24) -> bytes:
-    """``n`` independent uint8 ADDs, each with random input and output scales and zero points
-    (input scales up to 8x apart, either one the larger) and a fused activation in turn, over
-    same-shape and broadcast operands (a scalar, a row, a column, 4-D against 1-D)."""
+def uint8_add_mul_model(rng, n: int = 32) -> bytes:
+    """``n`` independent uint8 ADDs and MULs (four of each in turn), each with random input and
+    output scales and zero points (input scales up to 8x apart, either one the larger) and a fused
+    activation in turn, over same-shape and broadcast operands (a scalar, a row, a column, 4-D
+    against 1-D)."""
     shapes = [([4, 64], [4, 64]), ([3, 5, 16], [16]), ([2, 6, 1], [1, 1, 24]), ([1], [6, 40]),
               ([1, 4, 4, 8], [8])]
     mb = ModelBuilder()
     ins, outs = [], []
     for k in range(n):
         sa, sb = shapes[k % len(shapes)]
-        act = ACTIVATIONS[k % len(ACTIVATIONS)]
+        kind, act = ("ADD", "MUL")[k // len(ACTIVATIONS) % 2], ACTIVATIONS[k % len(ACTIVATIONS)]
         spread = float(rng.uniform(*{"RELU6": (3, 10), "RELU_N1_TO_1": (0.5, 2)}.get(act, (1, 10))))
         r = float(2 ** rng.uniform(-3, 3))
-        s1 = spread / (100 * (1 + r))       # inputs near their zero points +- 100: a + b spans about spread
+        # inputs near their zero points +- 100: a + b (a * b) spans about spread
+        s1 = spread / (100 * (1 + r)) if kind == "ADD" else np.sqrt(spread / r) / 100
         s2 = s1 * r
         ys = spread / float(rng.uniform(40, 200))      # over 40-200 output steps
         out_zp = int(rng.integers(0, 60) if act in ("RELU", "RELU6") else rng.integers(64, 192))
         a = mb.tensor(sa, "uint8", scale=s1, zero_point=int(rng.integers(64, 192)), name=f"a{k}")
         b = mb.tensor(sb, "uint8", scale=s2, zero_point=int(rng.integers(64, 192)), name=f"b{k}")
         y = mb.tensor(list(np.broadcast_shapes(sa, sb)), "uint8", scale=ys, zero_point=out_zp, name=f"y{k}")
-        mb.op("ADD", [a, b], [y], fused_activation=act)
+        mb.op(kind, [a, b], [y], fused_activation=act)
         ins += [a, b]
         outs.append(y)
     return mb.build(inputs=ins, outputs=outs)
 
 
-def test_uint8_add_matches_tflite(tmp_path):
+def test_uint8_add_mul_match_tflite(tmp_path):
     """uint8 ADD (TFLite's uint8 reference Add: offsets, left shift 20, per-input and output
-    multipliers) on many random scales and zero points, broadcasting included."""
-    path = tmp_path / "add.tflite"
-    path.write_bytes(uint8_add_model(_rng("uint8 add")))
+    multipliers) and MUL ((a - zp_a)(b - zp_b) requantized once by s_a s_b / s_out, rounded twice)
+    on many random scales and zero points, broadcasting included: some 22 000 outputs (a single
+    rounding of MUL's requantization misses 60 of its 11 000)."""
+    path = tmp_path / "add_mul.tflite"
+    path.write_bytes(uint8_add_mul_model(_rng("uint8 add mul")))
     g = driver.compile_graph(str(path))
     assert tflm_unreliable(g)
     batches = random_batch(g, np.random.default_rng(2), 3)
     ours, _ = run_compiled(path, batches, tmp_path, "host", g=g)
     ref = Reference(str(path), len(g.graph["outputs"]), lite=True)
     refs = [ref.run(xs) for xs in batches]
-    for out in refs[0]:
-        assert len(np.unique(out)) > 2
+    for k in range(len(refs[0])):   # no output degenerate (a broadcast scalar can clamp a whole sample)
+        assert len(np.unique(np.concatenate([r[k].ravel() for r in refs]))) > 2
     assert_match(ours, refs)
