@@ -1,4 +1,4 @@
-"""Fully-uint8 (legacy asymmetric) CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, ADD and MUL against TFLite's
+"""Fully-uint8 (legacy asymmetric) CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, ADD, MUL, LOGISTIC against TFLite's
 uint8 reference kernels (TFLite Micro refuses uint8 for these ops): one model of many independent
 single ops, each with random scales and zero points (weights too), so the requantization
 multiplier and the offsets are checked on many draws in one build."""
@@ -208,11 +208,11 @@ def test_uint8_requantization_as_tflite(tmp_path):
     assert_match(ours, refs)
 
 
-def uint8_add_mul_model(rng, n: int = 32) -> bytes:
+def uint8_elementwise_model(rng, n: int = 32) -> bytes:
     """``n`` independent uint8 ADDs and MULs (four of each in turn), each with random input and
     output scales and zero points (input scales up to 8x apart, either one the larger) and a fused
     activation in turn, over same-shape and broadcast operands (a scalar, a row, a column, 4-D
-    against 1-D)."""
+    against 1-D); then six LOGISTICs of random input scales and zero points."""
     shapes = [([4, 64], [4, 64]), ([3, 5, 16], [16]), ([2, 6, 1], [1, 1, 24]), ([1], [6, 40]),
               ([1, 4, 4, 8], [8])]
     mb = ModelBuilder()
@@ -233,16 +233,23 @@ def uint8_add_mul_model(rng, n: int = 32) -> bytes:
         mb.op(kind, [a, b], [y], fused_activation=act)
         ins += [a, b]
         outs.append(y)
+    for k in range(n, n + 6):       # LOGISTIC: output 1/256, zero point 0 (TFLite's requirement)
+        x = mb.tensor([4, 64], "uint8", scale=float(rng.uniform(0.005, 0.2)), zero_point=int(rng.integers(0, 256)),
+                      name=f"a{k}")
+        y = mb.tensor([4, 64], "uint8", scale=1 / 256, zero_point=0, name=f"y{k}")
+        mb.op("LOGISTIC", [x], [y])
+        ins.append(x)
+        outs.append(y)
     return mb.build(inputs=ins, outputs=outs)
 
 
-def test_uint8_add_mul_match_tflite(tmp_path):
+def test_uint8_add_mul_logistic_match_tflite(tmp_path):
     """uint8 ADD (TFLite's uint8 reference Add: offsets, left shift 20, per-input and output
     multipliers) and MUL ((a - zp_a)(b - zp_b) requantized once by s_a s_b / s_out, rounded twice)
     on many random scales and zero points, broadcasting included: some 22 000 outputs (a single
-    rounding of MUL's requantization misses 60 of its 11 000)."""
+    rounding of MUL's requantization misses 60 of its 11 000); LOGISTIC as a table."""
     path = tmp_path / "add_mul.tflite"
-    path.write_bytes(uint8_add_mul_model(_rng("uint8 add mul")))
+    path.write_bytes(uint8_elementwise_model(_rng("uint8 add mul")))
     g = driver.compile_graph(str(path))
     assert tflm_unreliable(g)
     batches = random_batch(g, np.random.default_rng(2), 3)

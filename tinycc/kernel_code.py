@@ -44,5 +44,5 @@ KERNEL_CODE: dict[str, dict[str, object]] = {
     "tcc_svdf": {"digest": '0ee372f38fb20196', "base": 0, "SVDF_F32": 368, "SVDF_S8_S16": 728, "SVDF_S8_S8": 612},
     "tcc_topk": {"digest": '9f4d234869a68ab9', "base": 1388},
     "tcc_transpose_conv": {"digest": 'fc1926f2bbd32abf', "base": 1352, "TRANSPOSE_CONV_S16": 2168},
-    "tcc_uint8": {"digest": '93fc2b4fbf8939f5', "base": 0, "AVG_POOL_U8": 396, "CONV2D_U8": 752, "MAX_POOL_U8": 340, "SOFTMAX_U8": 140},
+    "tcc_uint8": {"digest": 'bbe943e7faf9c6f4', "base": 0, "AVG_POOL_U8": 396, "CONV2D_U8": 752, "LUT_U8": 28, "MAX_POOL_U8": 340, "SOFTMAX_U8": 140},
 }

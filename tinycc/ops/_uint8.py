@@ -39,6 +39,13 @@ class U8Params(ir.Params):
     bias: np.ndarray | None
 
 
+@dataclass(frozen=True, eq=False, kw_only=True)
+class U8TableParams(ir.Params):
+    """A uint8 op computed by one 256-entry table indexed by the input byte (tcc_lut_u8); not a
+    ``TableParams``, so no pass fuses it with int8 tables."""
+    lut: np.ndarray           # uint8[256]
+
+
 def is_uint8(g, o: ir.Op) -> bool:
     return ir.tensor(g, o.inputs[0]).dtype == "uint8"
 
