@@ -1,4 +1,4 @@
-"""Fully-uint8 (legacy asymmetric) CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, ADD, MUL, LOGISTIC against TFLite's
+"""Fully-uint8 (legacy asymmetric) CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, ADD, MUL, LOGISTIC, CONCATENATION against TFLite's
 uint8 reference kernels (TFLite Micro refuses uint8 for these ops): one model of many independent
 single ops, each with random scales and zero points (weights too), so the requantization
 multiplier and the offsets are checked on many draws in one build."""
@@ -11,6 +11,7 @@ import pytest
 
 from tinycc import driver
 from tinycc.errors import TinyccError
+from tinycc.testing.models_datamove import OpBuilder
 from tinycc.testing.tflite_writer import ModelBuilder
 from tinycc.verify import Reference, tflm_unreliable
 
@@ -212,10 +213,11 @@ def uint8_elementwise_model(rng, n: int = 32) -> bytes:
     """``n`` independent uint8 ADDs and MULs (four of each in turn), each with random input and
     output scales and zero points (input scales up to 8x apart, either one the larger) and a fused
     activation in turn, over same-shape and broadcast operands (a scalar, a row, a column, 4-D
-    against 1-D); then six LOGISTICs of random input scales and zero points."""
+    against 1-D); then six LOGISTICs of random input scales and zero points, and a CONCATENATION
+    whose inputs are quantized unlike its output."""
     shapes = [([4, 64], [4, 64]), ([3, 5, 16], [16]), ([2, 6, 1], [1, 1, 24]), ([1], [6, 40]),
               ([1, 4, 4, 8], [8])]
-    mb = ModelBuilder()
+    mb = OpBuilder()                 # writes CONCATENATION's options
     ins, outs = [], []
     for k in range(n):
         sa, sb = shapes[k % len(shapes)]
@@ -240,14 +242,19 @@ def uint8_elementwise_model(rng, n: int = 32) -> bytes:
         mb.op("LOGISTIC", [x], [y])
         ins.append(x)
         outs.append(y)
-    return mb.build(inputs=ins, outputs=outs)
+    # CONCATENATION of two op outputs and an input, each quantized unlike the output: rescaled
+    x = mb.tensor([4, 8], "uint8", scale=0.03, zero_point=90, name="concat_in")
+    y = mb.tensor([4, 136], "uint8", scale=0.04, zero_point=100, name="concat")
+    mb.op("CONCATENATION", [outs[0], x, outs[-1]], [y], axis=1)
+    return mb.build(inputs=ins + [x], outputs=outs + [y])
 
 
-def test_uint8_add_mul_logistic_match_tflite(tmp_path):
+def test_uint8_elementwise_match_tflite(tmp_path):
     """uint8 ADD (TFLite's uint8 reference Add: offsets, left shift 20, per-input and output
     multipliers) and MUL ((a - zp_a)(b - zp_b) requantized once by s_a s_b / s_out, rounded twice)
     on many random scales and zero points, broadcasting included: some 22 000 outputs (a single
-    rounding of MUL's requantization misses 60 of its 11 000); LOGISTIC as a table."""
+    rounding of MUL's requantization misses 60 of its 11 000); LOGISTIC as a table; CONCATENATION
+    rescaling its inputs (before, uint8 bytes were copied unchanged: 890 of 900 bytes wrong)."""
     path = tmp_path / "add_mul.tflite"
     path.write_bytes(uint8_elementwise_model(_rng("uint8 add mul")))
     g = driver.compile_graph(str(path))

@@ -26,7 +26,7 @@ KERNEL_CODE: dict[str, dict[str, object]] = {
     "tcc_compressed": {"digest": '7370b1089a9ce68c', "base": 0, "CONV2D_S8C": 856, "DEPTHWISE_S8C": 716, "FULLY_CONNECTED_S8C": 232, "WINT4": 0, "WPALETTE1": 0, "WPALETTE2": 0, "WPALETTE4": 0},
     "tcc_conv": {"digest": '2ed452131cdec549', "base": 1404, "CONV2D_S16": 2352},
     "tcc_cumsum": {"digest": 'b699166c8bd96a08', "base": 780},
-    "tcc_datamove": {"digest": '1e85c0b003be7b3e', "base": 2300},
+    "tcc_datamove": {"digest": 'da6cae3e63c28425', "base": 2300, "SCATTER_MAP_REQUANT_U8": 2696},
     "tcc_depthwise": {"digest": 'ab976c84d8b3aab4', "base": 3112, "DEPTHWISE_S16": 4272},
     "tcc_detection": {"digest": 'ea63e6f5b55042db', "base": 2300},
     "tcc_elementwise": {"digest": 'ce671f8a32e0fc48', "base": 1936, "CAST_WIDE": 2684, "DEQUANTIZE_S16_F32": 1976, "DEQUANTIZE_U8_F32": 1976, "GELU_APPROX_F32": 2036, "GELU_F32": 2004, "LOGISTIC_S16": 2080, "PIECEWISE_S16": 2348, "QUANTIZE_F32_S16": 2080, "REQUANTIZE": 3352, "TANH_S16": 2080},
