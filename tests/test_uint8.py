@@ -173,6 +173,18 @@ def test_uint8_refusals_name_the_operator(tmp_path):
         assert want in str(e.value)
 
 
+def test_uint8_logistic_output_quantization_refused(tmp_path):
+    mb = ModelBuilder()
+    x = mb.tensor([1, 8], "uint8", scale=0.1, zero_point=128, name="x")
+    y = mb.tensor([1, 8], "uint8", scale=1 / 256, zero_point=128, name="y")
+    mb.op("LOGISTIC", [x], [y])
+    path = tmp_path / "bad.tflite"
+    path.write_bytes(mb.build(inputs=[x], outputs=[y]))
+    with pytest.raises(TinyccError) as e:
+        driver.compile_graph(str(path))
+    assert "operator 0 (LOGISTIC): tensor 'y': uint8 output must have scale 1/256 and zero point 0" in str(e.value)
+
+
 def consecutive_sums_model(rng, units: int = 250) -> bytes:
     """CONV_2D 1x1, DEPTHWISE_CONV_2D (multiplier ``units``) and FULLY_CONNECTED whose weights are
     all 1 and whose channel u has bias 256 u: fed 0..255, their sums are 0 .. 256 units - 1, each
