@@ -1,4 +1,4 @@
-"""Fully-uint8 (legacy asymmetric) CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED against TFLite's
+"""Fully-uint8 (legacy asymmetric) CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, ADD, MUL, LOGISTIC, CONCATENATION against TFLite's
 uint8 reference kernels (TFLite Micro refuses uint8 for these ops): one model of many independent
 single ops, each with random scales and zero points (weights too), so the requantization
 multiplier and the offsets are checked on many draws in one build."""
@@ -11,6 +11,7 @@ import pytest
 
 from tinycc import driver
 from tinycc.errors import TinyccError
+from tinycc.testing.models_datamove import OpBuilder
 from tinycc.testing.tflite_writer import ModelBuilder
 from tinycc.verify import Reference, tflm_unreliable
 
@@ -172,6 +173,18 @@ def test_uint8_refusals_name_the_operator(tmp_path):
         assert want in str(e.value)
 
 
+def test_uint8_logistic_output_quantization_refused(tmp_path):
+    mb = ModelBuilder()
+    x = mb.tensor([1, 8], "uint8", scale=0.1, zero_point=128, name="x")
+    y = mb.tensor([1, 8], "uint8", scale=1 / 256, zero_point=128, name="y")
+    mb.op("LOGISTIC", [x], [y])
+    path = tmp_path / "bad.tflite"
+    path.write_bytes(mb.build(inputs=[x], outputs=[y]))
+    with pytest.raises(TinyccError) as e:
+        driver.compile_graph(str(path))
+    assert "operator 0 (LOGISTIC): tensor 'y': uint8 output must have scale 1/256 and zero point 0" in str(e.value)
+
+
 def consecutive_sums_model(rng, units: int = 250) -> bytes:
     """CONV_2D 1x1, DEPTHWISE_CONV_2D (multiplier ``units``) and FULLY_CONNECTED whose weights are
     all 1 and whose channel u has bias 256 u: fed 0..255, their sums are 0 .. 256 units - 1, each
@@ -205,4 +218,63 @@ def test_uint8_requantization_as_tflite(tmp_path):
     ours, _ = run_compiled(path, batches, tmp_path, "host")
     refs = [Reference(str(path), 3, lite=True).run(batches[0])]
     assert all(len(np.unique(r)) > 200 for r in refs[0])
+    assert_match(ours, refs)
+
+
+def uint8_elementwise_model(rng, n: int = 32) -> bytes:
+    """``n`` independent uint8 ADDs and MULs (four of each in turn), each with random input and
+    output scales and zero points (input scales up to 8x apart, either one the larger) and a fused
+    activation in turn, over same-shape and broadcast operands (a scalar, a row, a column, 4-D
+    against 1-D); then six LOGISTICs of random input scales and zero points, and a CONCATENATION
+    whose inputs are quantized unlike its output."""
+    shapes = [([4, 64], [4, 64]), ([3, 5, 16], [16]), ([2, 6, 1], [1, 1, 24]), ([1], [6, 40]),
+              ([1, 4, 4, 8], [8])]
+    mb = OpBuilder()                 # writes CONCATENATION's options
+    ins, outs = [], []
+    for k in range(n):
+        sa, sb = shapes[k % len(shapes)]
+        kind, act = ("ADD", "MUL")[k // len(ACTIVATIONS) % 2], ACTIVATIONS[k % len(ACTIVATIONS)]
+        spread = float(rng.uniform(*{"RELU6": (3, 10), "RELU_N1_TO_1": (0.5, 2)}.get(act, (1, 10))))
+        r = float(2 ** rng.uniform(-3, 3))
+        # inputs near their zero points +- 100: a + b (a * b) spans about spread
+        s1 = spread / (100 * (1 + r)) if kind == "ADD" else np.sqrt(spread / r) / 100
+        s2 = s1 * r
+        ys = spread / float(rng.uniform(40, 200))      # over 40-200 output steps
+        out_zp = int(rng.integers(0, 60) if act in ("RELU", "RELU6") else rng.integers(64, 192))
+        a = mb.tensor(sa, "uint8", scale=s1, zero_point=int(rng.integers(64, 192)), name=f"a{k}")
+        b = mb.tensor(sb, "uint8", scale=s2, zero_point=int(rng.integers(64, 192)), name=f"b{k}")
+        y = mb.tensor(list(np.broadcast_shapes(sa, sb)), "uint8", scale=ys, zero_point=out_zp, name=f"y{k}")
+        mb.op(kind, [a, b], [y], fused_activation=act)
+        ins += [a, b]
+        outs.append(y)
+    for k in range(n, n + 6):       # LOGISTIC: output 1/256, zero point 0 (TFLite's requirement)
+        x = mb.tensor([4, 64], "uint8", scale=float(rng.uniform(0.005, 0.2)), zero_point=int(rng.integers(0, 256)),
+                      name=f"a{k}")
+        y = mb.tensor([4, 64], "uint8", scale=1 / 256, zero_point=0, name=f"y{k}")
+        mb.op("LOGISTIC", [x], [y])
+        ins.append(x)
+        outs.append(y)
+    # CONCATENATION of two op outputs and an input, each quantized unlike the output: rescaled
+    x = mb.tensor([4, 8], "uint8", scale=0.03, zero_point=90, name="concat_in")
+    y = mb.tensor([4, 136], "uint8", scale=0.04, zero_point=100, name="concat")
+    mb.op("CONCATENATION", [outs[0], x, outs[-1]], [y], axis=1)
+    return mb.build(inputs=ins + [x], outputs=outs + [y])
+
+
+def test_uint8_elementwise_match_tflite(tmp_path):
+    """uint8 ADD (TFLite's uint8 reference Add: offsets, left shift 20, per-input and output
+    multipliers) and MUL ((a - zp_a)(b - zp_b) requantized once by s_a s_b / s_out, rounded twice)
+    on many random scales and zero points, broadcasting included: some 22 000 outputs (a single
+    rounding of MUL's requantization misses 60 of its 11 000); LOGISTIC as a table; CONCATENATION
+    rescaling its inputs (before, uint8 bytes were copied unchanged: 890 of 900 bytes wrong)."""
+    path = tmp_path / "add_mul.tflite"
+    path.write_bytes(uint8_elementwise_model(_rng("uint8 add mul")))
+    g = driver.compile_graph(str(path))
+    assert tflm_unreliable(g)
+    batches = random_batch(g, np.random.default_rng(2), 3)
+    ours, _ = run_compiled(path, batches, tmp_path, "host", g=g)
+    ref = Reference(str(path), len(g.graph["outputs"]), lite=True)
+    refs = [ref.run(xs) for xs in batches]
+    for k in range(len(refs[0])):   # no output degenerate (a broadcast scalar can clamp a whole sample)
+        assert len(np.unique(np.concatenate([r[k].ravel() for r in refs]))) > 2
     assert_match(ours, refs)

@@ -1,7 +1,7 @@
 /* tinycc runtime: ADD.
  *
  * Semantics (TFLite reference integer Add): both inputs are shifted left by 20 bits
- * (int16: 15) of headroom, rescaled to a common scale (2 * max input scale) by multipliers < 1,
+ * (int16: 15; uint8 as int8: 20) of headroom, rescaled to a common scale (2 * max input scale) by multipliers < 1,
  * summed, and the sum is rescaled to the output scale:
  *   a' = requantize((a + in1_offset) << 20, in1_mult, in1_shift)
  *   b' = requantize((b + in2_offset) << 20, in2_mult, in2_shift)
@@ -46,6 +46,13 @@ void tcc_add_s8(const tcc_add_s8_params *p, const int8_t *a, const int8_t *b, in
 {
     TCC_BROADCAST_LOOP(&p->shape, *out++ = (int8_t)add_q(p, a[ia], b[ib]))
 }
+
+#ifndef TCC_OMIT_ADD_U8   /* fully-uint8 models (TFLite's uint8 reference Add: the same arithmetic) */
+void tcc_add_u8(const tcc_add_s8_params *p, const uint8_t *a, const uint8_t *b, uint8_t *out)
+{
+    TCC_BROADCAST_LOOP(&p->shape, *out++ = (uint8_t)add_q(p, a[ia], b[ib]))
+}
+#endif
 
 #ifndef TCC_OMIT_ADD_S16  /* tinycc defines it when no op calls it */
 void tcc_add_s16(const tcc_add_s8_params *p, const int16_t *a, const int16_t *b, int16_t *out)

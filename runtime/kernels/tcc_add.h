@@ -20,7 +20,7 @@ typedef struct {
     int32_t left_shift;                     /* 20 for int8, 15 for int16 */
     int32_t in1_mult, in1_shift, in2_mult, in2_shift, out_mult, out_shift;
     int32_t out_zp, act_min, act_max;
-} tcc_add_s8_params;                     /* also tcc_add_s16's */
+} tcc_add_s8_params;                     /* also tcc_add_s16's and tcc_add_u8's */
 
 typedef struct {
     tcc_broadcast shape;
@@ -40,6 +40,7 @@ typedef struct {
 } tcc_add_s32_params;
 
 void tcc_add_s8(const tcc_add_s8_params *p, const int8_t *a, const int8_t *b, int8_t *out);
+void tcc_add_u8(const tcc_add_s8_params *p, const uint8_t *a, const uint8_t *b, uint8_t *out);
 void tcc_add_s16(const tcc_add_s8_params *p, const int16_t *a, const int16_t *b, int16_t *out);
 void tcc_add_f32(const tcc_add_f32_params *p, const float *a, const float *b, float *out);
 void tcc_add_s32(const tcc_add_s32_params *p, const int32_t *a, const int32_t *b, int32_t *out);

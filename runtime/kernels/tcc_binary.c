@@ -327,6 +327,10 @@ TCC_ROW(squared_difference_s32, tcc_bcast, int32_t, int32_t, int32_t,
         wrap_s32(((uint32_t)x - (uint32_t)y) * ((uint32_t)x - (uint32_t)y)))
 TCC_BINARY_DEF(squared_difference_s32, tcc_bcast, p, int32_t, int32_t, int32_t)
 #endif
+#ifndef TCC_OMIT_MUL_U8     /* fully-uint8 models: TFLite's uint8 reference Mul is int8's arithmetic */
+TCC_ROW(mul_u8, tcc_product_s8_params, uint8_t, uint8_t, uint8_t, (uint8_t)mul_q(p, x, y))
+TCC_BINARY_DEF(mul_u8, tcc_product_s8_params, &p->shape, uint8_t, uint8_t, uint8_t)
+#endif
 #ifndef TCC_OMIT_MAXIMUM_S32
 TCC_ROW(maximum_s32, tcc_bcast, int32_t, int32_t, int32_t, x > y ? x : y)
 TCC_BINARY_DEF(maximum_s32, tcc_bcast, p, int32_t, int32_t, int32_t)

@@ -65,6 +65,7 @@ void tcc_squared_difference_s8(const tcc_rescaled_s8_params *p, const int8_t *a,
 void tcc_mul_s8(const tcc_product_s8_params *p, const int8_t *a, const int8_t *b, int8_t *out);
 /* int16 (zero points 0) with the int8 params: SUB shifts left by 15. */
 void tcc_sub_s16(const tcc_rescaled_s8_params *p, const int16_t *a, const int16_t *b, int16_t *out);
+void tcc_mul_u8(const tcc_product_s8_params *p, const uint8_t *a, const uint8_t *b, uint8_t *out);
 void tcc_mul_s16(const tcc_product_s8_params *p, const int16_t *a, const int16_t *b, int16_t *out);
 void tcc_squared_difference_s16(const tcc_rescaled_s8_params *p, const int16_t *a, const int16_t *b,
                                 int16_t *out);   /* left shift 0 */

@@ -108,19 +108,34 @@ void tcc_scatter_map(const int32_t *plan, const void *in, void *out)
 }
 
 /* TFLite's ConcatenationWithScaling rescale (float scale and bias, round half away from
- * zero), clamped to int8. */
+ * zero), clamped to [lo, hi]. */
+static inline int32_t requant_elem(int32_t v, float scale, float bias, int32_t out_zp, int32_t lo, int32_t hi)
+{
+    const int32_t q = (int32_t)roundf((float)v * scale + bias) + out_zp;
+    return q < lo ? lo : (q > hi ? hi : q);
+}
+
 void tcc_scatter_map_requant_s8(const int32_t *plan, const int8_t *in, int8_t *out,
                                 float scale, float bias, int32_t out_zp)
 {
     TCC_SCATTER_LOOP(plan, {
         for (int32_t i5 = 0; i5 < n[5]; ++i5) {
-            const float v = (float)*in++ * scale + bias;
-            int32_t q = (int32_t)roundf(v) + out_zp;
-            q = q < -128 ? -128 : (q > 127 ? 127 : q);
-            out[o4 + m5[i5]] = (int8_t)q;
+            out[o4 + m5[i5]] = (int8_t)requant_elem(*in++, scale, bias, out_zp, -128, 127);
         }
     });
 }
+
+#ifndef TCC_OMIT_SCATTER_MAP_REQUANT_U8  /* fully-uint8 models (TFLite's uint8 CONCATENATION) */
+void tcc_scatter_map_requant_u8(const int32_t *plan, const uint8_t *in, uint8_t *out,
+                                float scale, float bias, int32_t out_zp)
+{
+    TCC_SCATTER_LOOP(plan, {
+        for (int32_t i5 = 0; i5 < n[5]; ++i5) {
+            out[o4 + m5[i5]] = (uint8_t)requant_elem(*in++, scale, bias, out_zp, 0, 255);
+        }
+    });
+}
+#endif
 
 int tcc_gather_idx(const int32_t *desc, const void *in, const int32_t *idx, void *out)
 {

@@ -21,6 +21,9 @@ void tcc_scatter_map(const int32_t *plan, const void *in, void *out);
  * inputs quantized differently): q_out = clamp(round(q_in * scale + bias) + out_zp). */
 void tcc_scatter_map_requant_s8(const int32_t *plan, const int8_t *in, int8_t *out,
                                 float scale, float bias, int32_t out_zp);
+/* The same for uint8 (clamped to [0, 255]): TFLite's uint8 CONCATENATION of inputs quantized differently. */
+void tcc_scatter_map_requant_u8(const int32_t *plan, const uint8_t *in, uint8_t *out,
+                                float scale, float bias, int32_t out_zp);
 
 /* GATHER with run-time indices: out[b][o][k][:] = in[b][o][idx[b][k]][:].
  * desc = {elem_size, batches, outer, axis_size, coords (per batch), inner}.

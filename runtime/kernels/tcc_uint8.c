@@ -1,5 +1,5 @@
-/* tinycc runtime: uint8 CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, AVERAGE_POOL_2D, MAX_POOL_2D and
- * SOFTMAX.
+/* tinycc runtime: uint8 CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, AVERAGE_POOL_2D, MAX_POOL_2D,
+ * SOFTMAX and LOGISTIC.
  *
  * Convolutions (TFLite reference_ops::Conv, DepthwiseConv and FullyConnected for uint8): for every
  * output pixel and channel,
@@ -137,6 +137,17 @@ void tcc_softmax_u8(const tcc_softmax_s8_params *p, const uint8_t *in, uint8_t *
         for (int32_t c = 0; c < p->depth; ++c) {
             out[r * p->depth + c] = (uint8_t)((int32_t)moved[c] + 128);
         }
+    }
+}
+#endif
+
+#ifndef TCC_OMIT_LUT_U8  /* tinycc defines it when no op calls it */
+/* LOGISTIC (reference_ops::Logistic for uint8): one 256-entry table tinycc computes, indexed by the
+ * input byte. In place is safe: element i is read just before it is written. */
+void tcc_lut_u8(const uint8_t *lut, const uint8_t *in, uint8_t *out, int32_t n)
+{
+    for (int32_t i = 0; i < n; ++i) {
+        out[i] = lut[in[i]];
     }
 }
 #endif

@@ -1,4 +1,4 @@
-/* tinycc runtime: CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, AVERAGE_POOL_2D, MAX_POOL_2D and SOFTMAX of
+/* tinycc runtime: CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, AVERAGE_POOL_2D, MAX_POOL_2D, SOFTMAX and LOGISTIC of
  * fully-uint8 (legacy asymmetric) models, TFLite's uint8 reference arithmetic (TFLite Micro has no
  * uint8 kernels for them). */
 #ifndef TCC_UINT8_H
@@ -27,6 +27,7 @@ typedef struct {
 void tcc_conv2d_u8(const tcc_conv2d_u8_params *p, const uint8_t *in, uint8_t *out, uint8_t *scratch);
 void tcc_avg_pool_u8(const tcc_pool_params *p, const uint8_t *in, uint8_t *out);
 void tcc_max_pool_u8(const tcc_pool_params *p, const uint8_t *in, uint8_t *out);
+void tcc_lut_u8(const uint8_t *lut, const uint8_t *in, uint8_t *out, int32_t n);
 /* scratch: depth bytes (one row). */
 void tcc_softmax_u8(const tcc_softmax_s8_params *p, const uint8_t *in, uint8_t *out, uint8_t *scratch);
 

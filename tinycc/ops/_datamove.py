@@ -42,8 +42,11 @@ def check_movable(op: OpDef, g, o: ir.Op, data_inputs, outputs=None) -> str:
 
 
 def same_quant(a: ir.Tensor, b: ir.Tensor) -> bool:
-    if a.dtype != "int8":
-        return True
+    return a.dtype != "int8" or same_scale_and_zero_point(a, b)
+
+
+def same_scale_and_zero_point(a: ir.Tensor, b: ir.Tensor) -> bool:
+    """Per-tensor quantizations equal (the scales as float32, as TFLite compares them)."""
     return (float(np.float32(a.quant.scale[0])) == float(np.float32(b.quant.scale[0]))
             and a.quant.zero_point[0] == b.quant.zero_point[0])
 

@@ -39,6 +39,13 @@ class U8Params(ir.Params):
     bias: np.ndarray | None
 
 
+@dataclass(frozen=True, eq=False, kw_only=True)
+class U8TableParams(ir.Params):
+    """A uint8 op computed by one 256-entry table indexed by the input byte (tcc_lut_u8); not a
+    ``TableParams``, so no pass fuses it with int8 tables."""
+    lut: np.ndarray           # uint8[256]
+
+
 def is_uint8(g, o: ir.Op) -> bool:
     return ir.tensor(g, o.inputs[0]).dtype == "uint8"
 
@@ -47,11 +54,7 @@ def check(op_def, g, o: ir.Op, depth: int) -> None:
     """uint8 activations and weights, per tensor; an int32 bias or none; a multiplier the kernel
     applies; ``depth`` terms per output whose sum (each at most 255 * 255) cannot overflow int32."""
     x, w, y = (ir.tensor(g, t) for t in (o.inputs[0], o.inputs[1], o.outputs[0]))
-    for t in (x, w, y):
-        if t.dtype != "uint8":
-            raise op_def.fail(o, f"mixed types uint8 and {t.dtype}", t.name)
-        if t.quant is None or not t.quant.scale or len(t.quant.scale) != 1:
-            raise op_def.fail(o, "uint8 tensors need per-tensor quantization", t.name)
+    check_tensors(op_def, g, o, (o.inputs[0], o.inputs[1], o.outputs[0]))
     if not w.is_const:
         raise op_def.fail(o, "weights must be constant", w.name)
     b = ir.tensor(g, o.inputs[2]) if len(o.inputs) > 2 and o.inputs[2] is not None else None
@@ -62,6 +65,15 @@ def check(op_def, g, o: ir.Op, depth: int) -> None:
     worst = depth * 255 * 255 + (0 if b is None else int(np.abs(b.data.astype(np.int64)).max(initial=0)))
     if worst > 2**31 - 1:
         raise op_def.fail(o, f"{depth} terms per output may overflow the int32 accumulator", w.name)
+
+
+def check_tensors(op_def, g, o: ir.Op, tids) -> None:
+    """Every tensor of ``tids`` uint8 with per-tensor quantization."""
+    for t in (ir.tensor(g, tid) for tid in tids):
+        if t.dtype != "uint8":
+            raise op_def.fail(o, f"mixed types uint8 and {t.dtype}", t.name)
+        if t.quant is None or not t.quant.scale or len(t.quant.scale) != 1:
+            raise op_def.fail(o, "uint8 tensors need per-tensor quantization", t.name)
 
 
 def real_multiplier(x: ir.Tensor, w: ir.Tensor, y: ir.Tensor) -> float:

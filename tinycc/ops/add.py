@@ -1,5 +1,7 @@
 """ADD: element-wise sum with numpy-style broadcasting (up to 6-D) and a fused activation.
-int8, int16, float32, and int32 (wrapping; a WHILE loop's counter, say)."""
+int8, int16, float32, and int32 (wrapping; a WHILE loop's counter, say). uint8 (fully-uint8 legacy
+models) in TFLite's uint8 reference arithmetic, which is int8's (left shift 20, per-input and output
+multipliers): TFLite Micro has no uint8 ADD, so such a model's reference is TFLite."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -8,11 +10,13 @@ import numpy as np
 from .. import tflite_schema as tflite  # the schema classes on first use, not all of tflite
 
 from .. import ir, quant
+from . import _uint8
 from . import (INT32_RANGE, OpDef, activation, activation_range_float, activation_range_int8, int32_arithmetic,
                int32_shape_arithmetic, register)
 
 LEFT_SHIFT_INT8 = 20  # headroom bits TFLite gives int8 operands before rescaling
-LEFT_SHIFT = {"int8": LEFT_SHIFT_INT8, "int16": 15}   # and int16 operands
+LEFT_SHIFT = {"int8": LEFT_SHIFT_INT8, "uint8": LEFT_SHIFT_INT8, "int16": 15}   # and uint8, int16 operands
+KERNEL = {"int8": "tcc_add_s8", "uint8": "tcc_add_u8", "int16": "tcc_add_s16"}   # one params struct
 MAX_DIMS = 6
 
 
@@ -74,7 +78,10 @@ class Add(OpDef):
             if len(ir.tensor(g, o.outputs[0]).shape) > MAX_DIMS:
                 raise self.fail(o, f"output must be at most {MAX_DIMS}-D")
             return
-        dt = self.dtype_of(g, o, int16=True)
+        uint8 = _uint8.is_uint8(g, o)
+        if uint8:
+            _uint8.check_tensors(self, g, o, (*o.inputs, o.outputs[0]))
+        dt = "uint8" if uint8 else self.dtype_of(g, o, int16=True)
         a, b, y = (ir.tensor(g, t) for t in (*o.inputs, o.outputs[0]))
         if b.dtype != dt or (dt != "float32" and (b.quant is None or b.quant.per_channel)):
             raise self.fail(o, f"second input must be {dt} with per-tensor quantization", b.name)
@@ -91,6 +98,12 @@ class Add(OpDef):
             twice_max = 2 * max(float(a.quant.scale[0]), float(b.quant.scale[0]))
             quant.check_requantization(self, o, [twice_max / ((1 << LEFT_SHIFT[dt]) * float(y.quant.scale[0]))],
                                           y.name, "output requantization multiplier")
+
+    def tflm_reference_reliable(self, g, o):
+        return not _uint8.is_uint8(g, o)    # TFLite Micro has no uint8 ADD
+
+    def plain_only(self, g, o):
+        return _uint8.is_uint8(g, o)
 
     def prepare(self, g, o):
         a, b, y = (ir.tensor(g, t) for t in (*o.inputs, o.outputs[0]))
@@ -139,7 +152,7 @@ class Add(OpDef):
                       ("in2_mult", p.in2[0]), ("in2_shift", p.in2[1]),
                       ("out_mult", p.out[0]), ("out_shift", p.out[1]),
                       ("out_zp", p.offsets[2]), ("act_min", p.act_range[0]), ("act_max", p.act_range[1])]
-            fn, ctype = "tcc_add_s8" if dt == "int8" else "tcc_add_s16", "tcc_add_s8"   # one params struct
+            fn, ctype = KERNEL[dt], "tcc_add_s8"
         else:
             fields = [("shape", p.broadcast), ("act_min", p.act_range[0]), ("act_max", p.act_range[1])]
             fn = ctype = "tcc_add_f32"

@@ -6,7 +6,9 @@ the output's are requantized while they are copied, with TFLite's ConcatenationW
 arithmetic (float scale = in_scale / out_scale, bias = -in_zp * scale, round half away from
 zero, + out_zp, clamp). TFLite and TFLite Micro refuse such int8 models (they require every
 input to share the output's quantization; the converter inserts QUANTIZE ops instead), so this
-case has no reference to compare with; same-quantization inputs are plain copies, bit-exact.
+case has no reference to compare with; same-quantization inputs are plain copies, bit-exact. uint8
+CONCATENATION (fully-uint8 legacy models) rescales the same way, clamped to [0, 255], as TFLite's
+uint8 kernel does (checked against TFLite: tests/test_uint8.py).
 CONCATENATION's fused activation must be NONE (as TFLite Micro requires).
 
 Zero copy: when an input's block of the output is contiguous and needs no requantization, the
@@ -23,7 +25,7 @@ from .. import tflite_schema as tflite  # the schema classes on first use, not a
 from .. import ir
 from ..index_maps import encode_plan, index_array, maps_from_index
 from . import OpDef, activation, register
-from ._datamove import KERNEL, check_movable, operand, same_quant
+from ._datamove import KERNEL, check_movable, operand, same_scale_and_zero_point
 
 
 @dataclass(frozen=True, eq=False)
@@ -45,6 +47,7 @@ class JoinParams(ir.Params):
 class _Join(OpDef):
     kernel = KERNEL
     zero_copy_join = True
+    requant_types = ("int8",)   # inputs of these types quantized unlike the output are rescaled
 
     def axis(self, g, o) -> int:
         raise NotImplementedError
@@ -56,7 +59,7 @@ class _Join(OpDef):
     def requant(self, g, o, k):
         """(scale, bias, out_zp) when int8 input ``k`` must be rescaled to the output, else None."""
         x, y = ir.tensor(g, o.inputs[k]), ir.tensor(g, o.outputs[0])
-        if y.dtype != "int8" or same_quant(x, y):
+        if y.dtype not in self.requant_types or same_scale_and_zero_point(x, y):
             return None
         scale = np.float32(np.float32(x.quant.scale[0]) * (np.float32(1.0) / np.float32(y.quant.scale[0])))
         bias = np.float32(np.float32(-x.quant.zero_point[0]) * scale)
@@ -83,7 +86,8 @@ class _Join(OpDef):
                 ctx.call(o, f"tcc_scatter_map({plan}, {src}, {out});", self.kernel)
             else:
                 s, b, z = part.requant
-                ctx.call(o, f"tcc_scatter_map_requant_s8({plan}, {src}, {out}, {format_float(s)}, "
+                sfx = "u8" if ir.tensor(g, o.outputs[0]).dtype == "uint8" else "s8"
+                ctx.call(o, f"tcc_scatter_map_requant_{sfx}({plan}, {src}, {out}, {format_float(s)}, "
                             f"{format_float(b)}, {z});", self.kernel)
 
     def evaluate(self, g, o, inputs):
@@ -101,6 +105,7 @@ class _Join(OpDef):
 class Concatenation(_Join):
     kind = "CONCATENATION"
     options_class = tflite.ConcatenationOptions
+    requant_types = ("int8", "uint8")   # TFLite's uint8 kernel rescales (ConcatenationWithScaling)
 
     def read_options(self, opts):
         return dict(axis=opts.Axis() if opts is not None else 0, activation=activation(opts))

@@ -6,7 +6,8 @@ and by 0, not 7, in SQUARED_DIFFERENCE).
 int8 semantics (TFLite Micro; multipliers as its Prepare computes them, in double):
   SUB       like ADD: both inputs (q - zp) << 20, rescaled to 2*max(s_a, s_b), subtracted,
             rescaled to the output, fused activation clamp.
-  MUL       (a - zp_a)(b - zp_b) requantized by s_a s_b / s_out, + zp_out, clamp.
+  MUL       (a - zp_a)(b - zp_b) requantized by s_a s_b / s_out, + zp_out, clamp. uint8 MUL
+            (fully-uint8 legacy models; TFLite's uint8 reference Mul, checked against TFLite) too.
   DIV       fixed-point reciprocal of the divisor (GetReciprocal), quotient rescaled by
             s_a / (s_b s_out), + zp_out, clamp.
             Division by zero (b == zp_b) follows the arithmetic of TFLite Micro's host
@@ -35,6 +36,7 @@ from .. import tflite_schema as tflite  # the schema classes on first use, not a
 
 from .. import ir, quant
 from ..dtypes import ZERO_POINT_RANGE
+from . import _uint8
 from . import (INT32_RANGE, OpDef, activation, activation_range_float, activation_range_int8,
                int32_arithmetic, int32_shape_arithmetic, register)
 
@@ -133,7 +135,7 @@ def _q(t: ir.Tensor) -> tuple[float, int]:
     return float(t.quant.scale[0]), int(t.quant.zero_point[0])
 
 
-SUFFIX = {"int8": "s8", "int16": "s16", "int32": "s32", "int64": "s64", "float32": "f32"}
+SUFFIX = {"uint8": "u8", "int8": "s8", "int16": "s16", "int32": "s32", "int64": "s64", "float32": "f32"}
 
 
 class _Binary(OpDef):
@@ -274,6 +276,18 @@ class Mul(_Binary):
     has_activation = True
     int16 = True
 
+    def check(self, g, o):
+        """int8, int16, float32, int32 as the other binary ops; uint8 (fully-uint8 legacy models)
+        per tensor, in TFLite's uint8 reference Mul, which is int8's arithmetic."""
+        if _uint8.is_uint8(g, o):
+            self.expect_arity(o, (2, 2))
+            _uint8.check_tensors(self, g, o, (*o.inputs, o.outputs[0]))
+            return check_broadcast(self, g, o, (0, 1), ints=("uint8",))
+        return super().check(g, o)
+
+    def tflm_reference_reliable(self, g, o):
+        return not _uint8.is_uint8(g, o)    # TFLite Micro has no uint8 MUL
+
     def int8_fields(self, g, o):
         a, b, y = (ir.tensor(g, t) for t in (*o.inputs, o.outputs[0]))
         return _product_fields(self, g, o, _q(a)[0] * _q(b)[0] / _q(y)[0])
@@ -289,6 +303,18 @@ class Div(_Binary):
     fn = "div"
     int_types = ("int32",)
     has_activation = True
+
+    def check(self, g, o):
+        """int8, int16, float32, int32 as the other binary ops; uint8 (fully-uint8 legacy models)
+        per tensor, in TFLite's uint8 reference Mul, which is int8's arithmetic."""
+        if _uint8.is_uint8(g, o):
+            self.expect_arity(o, (2, 2))
+            _uint8.check_tensors(self, g, o, (*o.inputs, o.outputs[0]))
+            return check_broadcast(self, g, o, (0, 1), ints=("uint8",))
+        return super().check(g, o)
+
+    def tflm_reference_reliable(self, g, o):
+        return not _uint8.is_uint8(g, o)    # TFLite Micro has no uint8 MUL
 
     def int8_fields(self, g, o):
         a, b, y = (ir.tensor(g, t) for t in (*o.inputs, o.outputs[0]))

@@ -22,7 +22,6 @@ import networkx as nx
 import numpy as np
 
 from .. import ir, ops
-from ..ops._datamove import same_quant
 from .plan_arena import ALIGN
 
 def placements(g: nx.DiGraph, oid: str) -> dict[str, int]:
@@ -36,7 +35,7 @@ def placements(g: nx.DiGraph, oid: str) -> dict[str, int]:
         x = ir.tensor(g, t)
         p = ir.producer(g, t)
         if (x.is_const or p is None or not ir.is_op(g, p) or t in g.graph["inputs"]
-                or list(o.inputs).count(t) != 1 or x.dtype != y.dtype or not same_quant(x, y)):
+                or list(o.inputs).count(t) != 1 or x.dtype != y.dtype or spec.requant(g, o, k) is not None):
             continue
         if any(ir.is_op(g, c) and t in ir.op(g, c).params.get("zero_copy", {}) for c in g.successors(t)):
             continue
