@@ -201,6 +201,12 @@ class OpDef:
         """A ``zero_copy_join``: the flat output element index of every element of input ``k``."""
         raise NotImplementedError
 
+    def requant(self, g, o: ir.Op, k: int):
+        """A ``zero_copy_join``: how input ``k`` is rescaled to the output's quantization (the
+        kernel's (scale, bias, out_zp)), or None when its bytes are copied as they are; only such
+        inputs may be written in place inside the output (alias_concats)."""
+        return None
+
     def window(self, g, o: ir.Op) -> tuple[int, int, int, int]:
         """An op that ``absorbs_pad``: (filter_h, filter_w, dilation_h, dilation_w) of its window."""
         raise NotImplementedError
