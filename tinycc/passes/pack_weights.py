@@ -375,11 +375,12 @@ def _pack_weights(g: nx.DiGraph) -> nx.DiGraph:
                for v in variants.variants_for(ir.op(g, oid).kind, target, optimize)):
         return g
     flash = _Flash(g, flash_budget - g.graph.get("flash_overshoot", 0))
-    choices = {}
+    choices, over = {}, flash.left < 0
     for oid in ir.ops_in_order(g):
-        v = _variants(g, ir.op(g, oid), over=flash.left < 0)
+        v = _variants(g, ir.op(g, oid), over=over)
         if v:
             choices[oid] = v
+    offered = dict(choices)
     if not choices:
         _estimates(g, flash)
         return g
@@ -503,6 +504,10 @@ def _pack_weights(g: nx.DiGraph) -> nx.DiGraph:
         else:
             _with(g, oid, now)
     g.graph["ram_budget"] = budget
+    if not over:    # every unit's packings were made: the memory report's decode cost reads its twin here
+        g.graph["int8_twin_cycles"] = {
+            ir.op(g, oid).name: variants.int8_twin_cycles(g, ir.op(g, oid), vs) for oid, vs in offered.items()
+            if (u := variants.chosen(ir.op(g, oid))) is not None and u.decodes()}
     g.graph["flash_room"] = max(flash.left, 0)          # the budget left unspent (estimates)
     _estimates(g, flash)
     g.graph["flash_spent"] = sum(1 for oid in ir.ops_in_order(g) if ir.op(g, oid).params.packed is not None)
