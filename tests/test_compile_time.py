@@ -179,8 +179,8 @@ NOT_IMPORTED_BY_BUILD = ("tinycc.verify", "tinycc.runner", "tinycc.bench", "tiny
 
 def test_build_imports_and_compiles_only_what_it_needs(tmp_path):
     """``tinycc build`` in a fresh interpreter with an empty cache: none of NOT_IMPORTED_BY_BUILD is
-    imported, jinja2 compiles no template (they come compiled, ``codegen.precompiled``) and git is
-    not asked for an Arduino maintainer."""
+    imported, jinja2 compiles no template (they come compiled, ``codegen.precompiled``), git is
+    not asked for an Arduino maintainer, and the build runs without the cycle collector (``cli``)."""
     model = tmp_path / "chain.tflite"
     model.write_bytes(models_scale.chain(10))
     probe = f"""
@@ -190,8 +190,13 @@ compile_ = jinja2.Environment.compile
 jinja2.Environment.compile = lambda self, source, name=None, *a, **k: compiled.append(name) or compile_(self, source, name, *a, **k)
 run_ = subprocess.run
 subprocess.run = lambda args, *a, **k: runs.append(str(args[0])) or run_(args, *a, **k)
-from tinycc import cli
+import gc
+from tinycc import cli, driver
+during = []
+generate_ = driver.generate
+driver.generate = lambda *a, **k: during.append(gc.isenabled()) or generate_(*a, **k)
 assert cli.main(["build", {str(model)!r}, "-o", {str(tmp_path / "out")!r}, "--no-stack"]) == 0
+assert during == [False] and gc.isenabled()      # no cycle collector while building, back after
 print(json.dumps(dict(compiled=compiled, runs=runs, modules=sorted(sys.modules))))
 """
     env = {**os.environ, "PYTHONPATH": str(REPO), "TINYCC_CACHE": str(tmp_path / "cache")}
