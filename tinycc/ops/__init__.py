@@ -327,7 +327,10 @@ def _load(kind: str | None = None) -> None:
     if kind is not None:
         if not _NAMED:
             for name in modules:
-                text = (Path(__file__).parent / f"{name}.py").read_text()
+                try:
+                    text = (Path(__file__).parent / f"{name}.py").read_text()
+                except OSError:         # no source (bytecode only): found by the full load below
+                    text = ""
                 for k in set(re.findall(r"[\"']([A-Z][A-Z0-9_]*)[\"']", text)):
                     _NAMED.setdefault(k, []).append(name)
         for name in _NAMED.get(kind, ()):
