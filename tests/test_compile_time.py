@@ -25,10 +25,11 @@ import time
 import jinja2
 import pytest
 
-from tinycc import driver, toolchain
+from tinycc import driver, toolchain, variants
 from tinycc.codegen import emit, precompiled
 from tinycc.passes import plan_arena as _plan_arena_pass  # noqa: F401  (the module, below)
 from tinycc.resources import TEMPLATES
+from tinycc.targets import DSP_TARGETS
 from tinycc.testing import models_scale
 
 from .conftest import REPO, needs_qemu
@@ -178,8 +179,8 @@ NOT_IMPORTED_BY_BUILD = ("tinycc.verify", "tinycc.runner", "tinycc.bench", "tiny
 
 def test_build_imports_and_compiles_only_what_it_needs(tmp_path):
     """``tinycc build`` in a fresh interpreter with an empty cache: none of NOT_IMPORTED_BY_BUILD is
-    imported, jinja2 compiles no template (they come compiled, ``codegen.precompiled``) and git is
-    not asked for an Arduino maintainer."""
+    imported, jinja2 compiles no template (they come compiled, ``codegen.precompiled``), git is
+    not asked for an Arduino maintainer, and the build runs without the cycle collector (``cli``)."""
     model = tmp_path / "chain.tflite"
     model.write_bytes(models_scale.chain(10))
     probe = f"""
@@ -189,17 +190,33 @@ compile_ = jinja2.Environment.compile
 jinja2.Environment.compile = lambda self, source, name=None, *a, **k: compiled.append(name) or compile_(self, source, name, *a, **k)
 run_ = subprocess.run
 subprocess.run = lambda args, *a, **k: runs.append(str(args[0])) or run_(args, *a, **k)
-from tinycc import cli
+import gc
+from tinycc import cli, driver
+during = []
+generate_ = driver.generate
+driver.generate = lambda *a, **k: during.append(gc.isenabled()) or generate_(*a, **k)
 assert cli.main(["build", {str(model)!r}, "-o", {str(tmp_path / "out")!r}, "--no-stack"]) == 0
+assert during == [False] and gc.isenabled()      # no cycle collector while building, back after
 print(json.dumps(dict(compiled=compiled, runs=runs, modules=sorted(sys.modules))))
 """
     env = {**os.environ, "PYTHONPATH": str(REPO), "TINYCC_CACHE": str(tmp_path / "cache")}
     out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True, cwd=tmp_path)
     seen = json.loads(out.stdout.splitlines()[-1])
     assert [m for m in NOT_IMPORTED_BY_BUILD if m in seen["modules"]] == []
+    # a generic build: none of the units for the DSP cores (variants.DSP_ONLY modules)
+    assert [m for m in seen["modules"] if m.startswith(f"tinycc.variants.{variants.DSP_ONLY}")] == []
     assert seen["runs"] == []
     if _compiled_by_this_jinja2():     # (another jinja2 ignores them: the templates are compiled)
         assert seen["compiled"] == []
+
+
+def test_dsp_only_unit_modules_hold_units_for_dsp_cores_only():
+    """A build for a core without the DSP extension skips the ``variants.DSP_ONLY`` modules: each
+    of their units must run on DSP cores only (a portable unit belongs in another module)."""
+    units = variants.units()
+    dsp_only = [u for u in units if type(u).__module__.rsplit(".", 1)[1].startswith(variants.DSP_ONLY)]
+    assert dsp_only and len(dsp_only) < len(units)
+    assert [u.name for u in dsp_only if not set(u.targets) <= set(DSP_TARGETS)] == []
 
 
 def _compiled_by_this_jinja2() -> bool:

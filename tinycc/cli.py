@@ -13,6 +13,7 @@ user's fault) is also one line and exit code 2, so a script driving tinycc sees 
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 from pathlib import Path
@@ -242,12 +243,22 @@ def parser() -> argparse.ArgumentParser:
     return ap
 
 
+# Commands that compile, without the cycle collector: a compile's garbage is nearly all freed by
+# reference counting, and the collector's passes over the imported modules' objects and the IR
+# took 10-20 % of its CPU (0.1 s of a 1 s vww build, 1-2 s of a 9 s 5,000-op one) to keep ~10 MB
+# less (issue 19).
+NO_GC_COMMANDS = {"build", "report"}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = parser()
     args = ap.parse_args(argv)
     if args.cmd is None:
         ap.print_help()
         return 0
+    collecting = gc.isenabled()
+    if args.cmd in NO_GC_COMMANDS:
+        gc.disable()
     try:
         return COMMANDS[args.cmd][2](args)
     except TinyccError as e:
@@ -268,3 +279,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"tinycc: internal error{where}: {what} (a bug in tinycc; TINYCC_DEBUG=1 shows the traceback)",
               file=sys.stderr)
         return 2
+    finally:
+        if collecting:
+            gc.enable()

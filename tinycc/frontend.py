@@ -148,7 +148,8 @@ def _load_subgraphs(g: nx.DiGraph, m: flatbuffer.RawModel, name: str) -> None:
     order: list[int] = []
 
     def visit(h: nx.DiGraph, calling: tuple[int, ...]) -> None:
-        for n in ir.ops_in_order(h):
+        calls = any(ops.lookup(v.kind).subgraph_attrs for _, v in h.nodes(data="value") if isinstance(v, ir.Op))
+        for n in ir.ops_in_order(h) if calls else ():       # (most models call none: no sort)
             o = ir.op(h, n)
             for attr in ops.lookup(o.kind).subgraph_attrs:
                 k = o.attrs[attr]

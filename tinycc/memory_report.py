@@ -148,10 +148,9 @@ def decode_cycles(g: nx.DiGraph, o: ir.Op) -> int | None:
     unit = variants.chosen(o)
     if unit is None or not unit.decodes():
         return None if o.params.compressed is not None else 0
-    plain_flash = variants.plain_flash_bytes(g, o)
-    twins = [u.cycles(g, o, pk) for pk in variants.candidates(g, o)
-             if not (u := variants.named(pk.impl)).decodes() and u.flash_bytes(g, o, pk) <= plain_flash]
-    return round(unit.cycles(g, o, o.params.packed) - min(twins, default=variants.plain_cycles(g, o)))
+    twins = g.graph.get("int8_twin_cycles", {})        # pack_weights' figure (it packed every candidate)
+    twin = twins[o.name] if o.name in twins else variants.int8_twin_cycles(g, o, variants.candidates(g, o))
+    return round(unit.cycles(g, o, o.params.packed) - twin)
 
 
 def build_report(g: nx.DiGraph, emitter, name: str, target: str) -> Report:

@@ -129,8 +129,8 @@ def _own_bytes(g, oid, step: int, life_last: dict) -> tuple[int, set]:
     return total, counted
 
 
-def _quick_plan(g: nx.DiGraph):
-    return plan_arena(g.copy(), exact_steps=0).graph["plan"]
+def _quick_plan(g: nx.DiGraph, order: list[str]):
+    return plan_arena(g.copy(), exact_steps=0, order=order).graph["plan"]
 
 
 def _live_bytes(plan) -> list[int]:
@@ -180,11 +180,11 @@ class _Flash:
     code items charged (``flash_estimate.Code``: a file or part costs once, while some op uses
     it). ``left`` is the budget minus all of it."""
 
-    def __init__(self, g, budget: int):
+    def __init__(self, g, budget: int, order: list[str]):
         self.g, probe = g, flash_estimate.Probe(g)
         self.code, self.now, self.plain_items = flash_estimate.Code(flash_estimate.code_factor(g)), {}, {}
         fixed = round(flash_estimate.NAME_C_BYTES["base"] * flash_estimate.code_factor(g))
-        for oid in ir.ops_in_order(g):
+        for oid in order:
             c = flash_estimate.op_cost(g, ir.op(g, oid), None, probe)
             fixed += c.const + c.own_code
             self.plain_items[oid] = c.items
@@ -371,20 +371,22 @@ def _pack_weights(g: nx.DiGraph) -> nx.DiGraph:
     flash_budget = g.graph.get("flash_budget") or default_flash_budget(g)
     g.graph["flash_budget"] = flash_budget
     target, optimize = g.graph.get("target"), g.graph.get("optimize")
-    if not any(v.applies(g, ir.op(g, oid), target) for oid in ir.ops_in_order(g)
+    order = ir.ops_in_order(g)      # (this pass replaces ops' values only: one order throughout)
+    if not any(v.applies(g, ir.op(g, oid), target) for oid in order
                for v in variants.variants_for(ir.op(g, oid).kind, target, optimize)):
         return g
-    flash = _Flash(g, flash_budget - g.graph.get("flash_overshoot", 0))
-    choices = {}
-    for oid in ir.ops_in_order(g):
-        v = _variants(g, ir.op(g, oid), over=flash.left < 0)
+    flash = _Flash(g, flash_budget - g.graph.get("flash_overshoot", 0), order)
+    choices, over = {}, flash.left < 0
+    for oid in order:
+        v = _variants(g, ir.op(g, oid), over=over)
         if v:
             choices[oid] = v
+    offered = dict(choices)
     if not choices:
         _estimates(g, flash)
         return g
     # 1. the plain kernels' plan and the budget
-    plain = plan_arena(g.copy()).graph["plan"]
+    plain = plan_arena(g.copy(), order=order).graph["plan"]
     budget = plain.size + plain.size // RAM_SLACK
     life_last = {b.tid: b.last for b in plain.buffers}
     size_of = {b.tid: b.size for b in plain.buffers}
@@ -426,7 +428,7 @@ def _pack_weights(g: nx.DiGraph) -> nx.DiGraph:
     first = dict(pick)
     # 3. plan; step the ops at over-budget steps down until the arena fits
     for _ in range(MAX_ROUNDS):
-        plan = _quick_plan(g)
+        plan = _quick_plan(g, order)
         if os.environ.get("TINYCC_DEBUG_PACK"):
             print("pack_weights:", plan.size, budget, {ir.op(g, o).index: pick[o] for o in pick})
         if plan.size <= budget:
@@ -463,7 +465,7 @@ def _pack_weights(g: nx.DiGraph) -> nx.DiGraph:
                 if not paid(oid, i):
                     continue
                 take(oid, i)
-                if _quick_plan(g).size <= budget:
+                if _quick_plan(g, order).size <= budget:
                     break
                 take(oid, was)
     # 4b. over the flash budget after the RAM step: step down the ops whose slower variant frees
@@ -487,7 +489,7 @@ def _pack_weights(g: nx.DiGraph) -> nx.DiGraph:
         tried.add((oid, j))
         was = pick[oid]
         take(oid, j)
-        if _quick_plan(g).size > budget:
+        if _quick_plan(g, order).size > budget:
             take(oid, was)
     # 5. give-back: the flash the RAM step left unspent goes to the ops left out, in rank order,
     #    each its fastest variant whose flash is paid for, if the plan stays within the budget
@@ -498,12 +500,16 @@ def _pack_weights(g: nx.DiGraph) -> nx.DiGraph:
         if pk is None:
             continue
         _with(g, oid, pk)
-        if _quick_plan(g).size <= budget:
+        if _quick_plan(g, order).size <= budget:
             flash.move({oid: pk})
         else:
             _with(g, oid, now)
     g.graph["ram_budget"] = budget
+    if not over:    # every unit's packings were made: the memory report's decode cost reads its twin here
+        g.graph["int8_twin_cycles"] = {
+            ir.op(g, oid).name: variants.int8_twin_cycles(g, ir.op(g, oid), vs) for oid, vs in offered.items()
+            if (u := variants.chosen(ir.op(g, oid))) is not None and u.decodes()}
     g.graph["flash_room"] = max(flash.left, 0)          # the budget left unspent (estimates)
     _estimates(g, flash)
-    g.graph["flash_spent"] = sum(1 for oid in ir.ops_in_order(g) if ir.op(g, oid).params.packed is not None)
+    g.graph["flash_spent"] = sum(1 for oid in order if ir.op(g, oid).params.packed is not None)
     return g

@@ -308,12 +308,12 @@ class _Facts:
     each activation tensor's owner, producing op and readers, each op's scratch bytes and the
     overlap rules of its inputs."""
 
-    def __init__(self, g: nx.DiGraph):
+    def __init__(self, g: nx.DiGraph, order: list[str] | None = None):
         self.g = g
         outputs = set(g.graph["outputs"])
         self.tensors = []       # (owner, producing op or None, reading ops, is a model output)
         # an op may end the invoke early: the outputs keep their values, so they live from step 0
-        self.order = ir.ops_in_order(g)     # the model's order
+        self.order = order or ir.ops_in_order(g)     # the model's order
         self.outputs_from_start = any(ops.lookup(ir.op(g, n).kind).ends_invoke_early(ir.op(g, n))
                                       for n in self.order)
         for n in sorted(g.nodes):
@@ -858,20 +858,22 @@ def affordable_orders(g: nx.DiGraph, facts: _Facts) -> list[tuple[int, list[str]
     return [c[:3] for c in sorted(chosen, key=lambda c: c[0])]
 
 
-def plan_arena(g: nx.DiGraph, exact_steps: int = EXACT_STEPS) -> nx.DiGraph:
+def plan_arena(g: nx.DiGraph, exact_steps: int = EXACT_STEPS, order: list[str] | None = None) -> nx.DiGraph:
     """Plan ``g`` (``graph.graph["plan"]``). With zero-copy joins (``alias_concats``), the plan
     with every join copying is computed too, and wins if it is smaller (the joins then copy).
     ``exact_steps`` bounds the exact search (0: heuristics and local search only, a quick plan
-    that is never smaller than the full one)."""
-    joins = [n for n in ir.ops_in_order(g) if ir.op(g, n).params.get("zero_copy")]
-    _plan(g, exact_steps)
+    that is never smaller than the full one). ``order``: ``ir.ops_in_order(g)``, when the caller
+    has it (pack_weights plans one graph many times)."""
+    order = order or ir.ops_in_order(g)
+    joins = [n for n in order if ir.op(g, n).params.get("zero_copy")]
+    _plan(g, exact_steps, order)
     if joins:
         alt = g.copy()
         for n in joins:
             o = ir.op(alt, n)
             ir.replace_value(alt, n, dataclasses.replace(
                 o, params=dataclasses.replace(o.params, zero_copy={})))
-        _plan(alt, exact_steps)
+        _plan(alt, exact_steps, order)
         if alt.graph["plan"].size < g.graph["plan"].size:
             for n in joins:
                 ir.replace_value(g, n, ir.op(alt, n))
@@ -879,10 +881,10 @@ def plan_arena(g: nx.DiGraph, exact_steps: int = EXACT_STEPS) -> nx.DiGraph:
     return g
 
 
-def _plan(g: nx.DiGraph, exact_steps: int = EXACT_STEPS) -> None:
+def _plan(g: nx.DiGraph, exact_steps: int = EXACT_STEPS, order: list[str] | None = None) -> None:
     tried: dict[str, int] = {}
     results = []
-    facts = _Facts(g)
+    facts = _Facts(g, order)
     for k, order, life in affordable_orders(g, facts):
         prob, rules = plan_order(g, order, facts, life)
         big = live_pairs(life) > PAIR_BUDGET       # the sweep only, no local search

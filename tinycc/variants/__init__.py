@@ -4,7 +4,9 @@ A unit (a ``base.Variant`` subclass in its own module here, decorated with ``@re
 everything about one fast kernel: which ops and targets it applies to, how it packs the op's
 constants, its scratch bytes, its overlap rule, its estimated cycles, its flash and code bytes, the
 exact C call of its own entry point and the C files it needs. See ``base.py`` for the hooks and a
-template. Modules are discovered automatically (``_*.py`` and ``base`` is not a unit).
+template. Modules are discovered automatically (``_*.py`` and ``base`` is not a unit); those named
+``arm_*`` hold units for the cores with the DSP extension only (``targets.DSP_TARGETS``), so a
+build for another core does not import them (tests/test_compile_time.py checks the rule).
 
 Who asks what:
   * ``pack_weights`` takes every applicable packing (``candidates``), ranks them by ``cycles``,
@@ -23,11 +25,13 @@ import importlib
 import pkgutil
 
 from .. import ir, ops, packing
+from ..targets import DSP_TARGETS
 from .base import Packed, Variant, plain_cycles  # noqa: F401  (units import them from here)
 
 _REGISTRY: dict[str, Variant] = {}
 _NOT_UNITS = {"base", "code_bytes"}
-_loaded = False
+DSP_ONLY = "arm_"           # the prefix of the modules whose units run on DSP_TARGETS only
+_loaded: set[bool] = set()  # which modules are imported: False the portable ones, True the DSP ones
 
 
 def register(cls):
@@ -39,14 +43,15 @@ def register(cls):
     return cls
 
 
-def _load() -> None:
-    global _loaded
-    if _loaded:
+def _load(dsp: bool = True) -> None:
+    """Import the portable unit modules, and with ``dsp`` the DSP-only ones (``DSP_ONLY``)."""
+    want = {False, dsp}
+    if want <= _loaded:
         return
-    _loaded = True
     for m in pkgutil.iter_modules(__path__):
-        if not m.name.startswith("_") and m.name not in _NOT_UNITS:
+        if not m.name.startswith("_") and m.name not in _NOT_UNITS and (dsp or not m.name.startswith(DSP_ONLY)):
             importlib.import_module(f"{__name__}.{m.name}")
+    _loaded.update(want)
 
 
 def units() -> list[Variant]:
@@ -57,13 +62,16 @@ def units() -> list[Variant]:
 
 def named(name: str) -> Variant | None:
     """The unit called ``name`` (a packed dataclass's ``impl``), or None."""
-    _load()
+    _load(dsp=name.startswith(DSP_ONLY))
+    if name not in _REGISTRY:
+        _load()
     return _REGISTRY.get(name)
 
 
 def variants_for(kind: str, target: str, optimize: str | None = None) -> list[Variant]:
     """The units for op ``kind`` on ``target`` (under ``optimize``), by name."""
-    return [v for v in units() if kind in v.kinds and target in v.targets
+    _load(dsp=target in DSP_TARGETS)
+    return [_REGISTRY[n] for n in sorted(_REGISTRY) if kind in (v := _REGISTRY[n]).kinds and target in v.targets
             and (v.needs_optimize is None or v.needs_optimize == optimize)]
 
 
@@ -82,6 +90,16 @@ def candidates(g, o: ir.Op, stores_less: bool = False) -> list[Packed]:
         except packing.PackError:
             continue
     return out
+
+
+def int8_twin_cycles(g, o: ir.Op, packings: list[Packed]) -> float:
+    """Estimated cycles of the op's int8 twin among ``packings`` (its ``candidates``): the fastest
+    unit reading int8 weights (not ``decodes``) in no more flash than the plain kernel's, else the
+    plain kernel (what a unit reading another encoding is compared with)."""
+    plain_flash = plain_flash_bytes(g, o)
+    return min((u.cycles(g, o, pk) for pk in packings
+                if not (u := named(pk.impl)).decodes() and u.flash_bytes(g, o, pk) <= plain_flash),
+               default=plain_cycles(g, o))
 
 
 def chosen(o: ir.Op) -> Variant | None:
