@@ -24,7 +24,7 @@ KERNEL_CODE: dict[str, dict[str, object]] = {
     "tcc_binary": {"digest": '880a7b8cfb22912f', "base": 8204, "DIV_S32": 8316, "EQUAL_B8": 8324, "EQUAL_S16": 8328, "EQUAL_S32": 8336, "EQUAL_S64": 8344, "FLOOR_DIV_S16": 8332, "FLOOR_DIV_S8": 8328, "FLOOR_MOD_S16": 8336, "FLOOR_MOD_S64": 8372, "FLOOR_MOD_S8": 8332, "GREATER_EQUAL_S16": 8332, "GREATER_EQUAL_S32": 8336, "GREATER_EQUAL_S64": 8344, "GREATER_S16": 8332, "GREATER_S32": 8332, "GREATER_S64": 8344, "LESS_EQUAL_S16": 8332, "LESS_EQUAL_S32": 8336, "LESS_EQUAL_S64": 8344, "LESS_S16": 8328, "LESS_S32": 8332, "LESS_S64": 8340, "MAXIMUM_S32": 8292, "MAXIMUM_S64": 8312, "MINIMUM_S32": 8292, "MINIMUM_S64": 8312, "MUL_S32": 8308, "MUL_U8": 8464, "NOT_EQUAL_B8": 8324, "NOT_EQUAL_S16": 8332, "NOT_EQUAL_S32": 8336, "NOT_EQUAL_S64": 8344, "SQUARED_DIFFERENCE_S32": 8292, "SUB_S32": 8308},
     "tcc_circular_buffer": {"digest": 'fb556be94aebbfa3', "base": 120},
     "tcc_compressed": {"digest": '7370b1089a9ce68c', "base": 0, "CONV2D_S8C": 856, "DEPTHWISE_S8C": 716, "FULLY_CONNECTED_S8C": 232, "WINT4": 0, "WPALETTE1": 0, "WPALETTE2": 0, "WPALETTE4": 0},
-    "tcc_conv": {"digest": '2ed452131cdec549', "base": 1404, "CONV2D_S16": 2352},
+    "tcc_conv": {"digest": '799cd4c77feb3d13', "base": 1376, "CONV2D_S16": 2356},
     "tcc_cumsum": {"digest": 'b699166c8bd96a08', "base": 780},
     "tcc_datamove": {"digest": 'da6cae3e63c28425', "base": 2300, "SCATTER_MAP_REQUANT_U8": 2696},
     "tcc_depthwise": {"digest": 'ab976c84d8b3aab4', "base": 3112, "DEPTHWISE_S16": 4272},
@@ -44,5 +44,5 @@ KERNEL_CODE: dict[str, dict[str, object]] = {
     "tcc_svdf": {"digest": '0ee372f38fb20196', "base": 0, "SVDF_F32": 368, "SVDF_S8_S16": 728, "SVDF_S8_S8": 612},
     "tcc_topk": {"digest": '9f4d234869a68ab9', "base": 1388},
     "tcc_transpose_conv": {"digest": 'fc1926f2bbd32abf', "base": 1352, "TRANSPOSE_CONV_S16": 2168},
-    "tcc_uint8": {"digest": 'bbe943e7faf9c6f4', "base": 0, "AVG_POOL_U8": 396, "CONV2D_U8": 752, "LUT_U8": 28, "MAX_POOL_U8": 340, "SOFTMAX_U8": 140},
+    "tcc_uint8": {"digest": 'fd4b39c7828bf432', "base": 0, "AVG_POOL_U8": 396, "CONV2D_U8": 764, "LUT_U8": 28, "MAX_POOL_U8": 340, "SOFTMAX_U8": 140},
 }
