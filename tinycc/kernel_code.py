@@ -35,7 +35,7 @@ KERNEL_CODE: dict[str, dict[str, object]] = {
     "tcc_lstm": {"digest": '8d49d51db6b2ee6c', "base": 0, "LSTM_F32": 724, "LSTM_S16": 1964, "LSTM_S8": 1944},
     "tcc_normalize": {"digest": '4d3d4fae60228d9a', "base": 4276, "RSQRT_S16": 4760},
     "tcc_pool": {"digest": '6371c98dd8ebd0b5', "base": 2276, "AVG_POOL_S16": 2816, "MAX_POOL_S16": 2724},
-    "tcc_reduce": {"digest": 'de3b53caf53ba9af', "base": 6864, "REDUCE_SUM_S16": 7856},
+    "tcc_reduce": {"digest": 'f2710014ee57dfff', "base": 6864, "REDUCE_SUM_S16": 7856, "REDUCE_SUM_U8": 7612},
     "tcc_resize": {"digest": '673f2918befd3a9c', "base": 828},
     "tcc_round": {"digest": 'a566a5b47540de26', "base": 116},
     "tcc_signal": {"digest": '6f6c26375c68d784', "base": 0, "SIGNAL_DELAY": 256, "SIGNAL_ENERGY": 80, "SIGNAL_FFT_AUTO_SCALE": 116, "SIGNAL_FILTER_BANK": 216, "SIGNAL_FILTER_BANK_LOG": 204, "SIGNAL_FILTER_BANK_SQRT": 292, "SIGNAL_FRAMER": 256, "SIGNAL_IRFFT_F32": 1048, "SIGNAL_IRFFT_S16": 1372, "SIGNAL_IRFFT_S32": 1872, "SIGNAL_OVERLAP_ADD_F32": 272, "SIGNAL_OVERLAP_ADD_S16": 336, "SIGNAL_PCAN": 196, "SIGNAL_RFFT_F32": 1064, "SIGNAL_RFFT_S16": 1420, "SIGNAL_RFFT_S32": 1900, "SIGNAL_SPECTRAL_SUBTRACTION": 192, "SIGNAL_STACKER": 212, "SIGNAL_WINDOW": 88},
