@@ -34,7 +34,7 @@ KERNEL_CODE: dict[str, dict[str, object]] = {
     "tcc_hybrid": {"digest": '17306d4250f7a466', "base": 4492},
     "tcc_lstm": {"digest": '8d49d51db6b2ee6c', "base": 0, "LSTM_F32": 724, "LSTM_S16": 1964, "LSTM_S8": 1944},
     "tcc_normalize": {"digest": '4d3d4fae60228d9a', "base": 4276, "RSQRT_S16": 4760},
-    "tcc_pool": {"digest": '6371c98dd8ebd0b5', "base": 2276, "AVG_POOL_S16": 2816, "MAX_POOL_S16": 2724},
+    "tcc_pool": {"digest": '59df92425cab2459', "base": 2276, "AVG_POOL_S16": 2816, "MAX_POOL_S16": 2724},
     "tcc_reduce": {"digest": 'f2710014ee57dfff', "base": 6864, "REDUCE_SUM_S16": 7856, "REDUCE_SUM_U8": 7612},
     "tcc_resize": {"digest": '673f2918befd3a9c', "base": 828},
     "tcc_round": {"digest": 'a566a5b47540de26', "base": 116},
@@ -44,5 +44,5 @@ KERNEL_CODE: dict[str, dict[str, object]] = {
     "tcc_svdf": {"digest": '0ee372f38fb20196', "base": 0, "SVDF_F32": 368, "SVDF_S8_S16": 728, "SVDF_S8_S8": 612},
     "tcc_topk": {"digest": '9f4d234869a68ab9', "base": 1388},
     "tcc_transpose_conv": {"digest": 'fc1926f2bbd32abf', "base": 1352, "TRANSPOSE_CONV_S16": 2168},
-    "tcc_uint8": {"digest": 'fd4b39c7828bf432', "base": 0, "AVG_POOL_U8": 396, "CONV2D_U8": 764, "LUT_U8": 28, "MAX_POOL_U8": 340, "SOFTMAX_U8": 140},
+    "tcc_uint8": {"digest": 'dd47d1059c479339', "base": 0, "AVG_POOL_U8": 408, "CONV2D_U8": 764, "LUT_U8": 28, "MAX_POOL_U8": 340, "SOFTMAX_U8": 140},
 }

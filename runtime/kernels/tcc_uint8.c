@@ -19,6 +19,7 @@
 #include "tcc_uint8.h"
 #include "tcc_common.h"
 #include "tcc_conv_loop.h"
+#include "tcc_pool_loop.h"
 
 #include <stddef.h>
 
@@ -39,60 +40,13 @@ void tcc_conv2d_u8(const tcc_conv2d_u8_params *p, const uint8_t *in, uint8_t *ou
 
 #ifndef TCC_OMIT_AVG_POOL_U8  /* tinycc defines it when no op calls it */
 /* reference_ops::AveragePool for uint8: the window clipped to the image, (sum + count / 2) / count
- * (the sum is never negative), clamped. Same order as tcc_avg_pool_s8 (tcc_pool.c). */
-void tcc_avg_pool_u8(const tcc_pool_params *p, const uint8_t *in, uint8_t *out)
-{
-    for (int32_t b = 0; b < p->batches; ++b) {
-        const uint8_t *img = in + b * p->in_h * p->in_w * p->channels;
-        for (int32_t oy = 0; oy < p->out_h; ++oy) {
-            const int32_t y0 = oy * p->stride_h - p->pad_top;
-            const int32_t ky0 = TCC_MAX(0, -y0), ky1 = TCC_MIN(p->f_h, p->in_h - y0);
-            for (int32_t ox = 0; ox < p->out_w; ++ox) {
-                const int32_t x0 = ox * p->stride_w - p->pad_left;
-                const int32_t kx0 = TCC_MAX(0, -x0), kx1 = TCC_MIN(p->f_w, p->in_w - x0);
-                const int32_t count = (ky1 - ky0) * (kx1 - kx0);
-                for (int32_t c = 0; c < p->channels; ++c) {
-                    int32_t sum = 0;
-                    for (int32_t ky = ky0; ky < ky1; ++ky) {
-                        for (int32_t kx = kx0; kx < kx1; ++kx) {
-                            sum += img[((y0 + ky) * p->in_w + (x0 + kx)) * p->channels + c];
-                        }
-                    }
-                    const int32_t avg = count > 0 ? (sum + count / 2) / count : 0;
-                    *out++ = (uint8_t)tcc_clamp(avg, p->act_min, p->act_max);
-                }
-            }
-        }
-    }
-}
+ * (the sum is never negative: int8's rounding), clamped. */
+TCC_AVG_POOL_DEF(tcc_avg_pool_u8, uint8_t)
 #endif
 
 #ifndef TCC_OMIT_MAX_POOL_U8  /* tinycc defines it when no op calls it */
-/* reference_ops::MaxPool for uint8: the largest byte of the window clipped to the image, clamped.
- * Same order as tcc_max_pool_s8 (tcc_pool.c). */
-void tcc_max_pool_u8(const tcc_pool_params *p, const uint8_t *in, uint8_t *out)
-{
-    for (int32_t b = 0; b < p->batches; ++b) {
-        const uint8_t *img = in + b * p->in_h * p->in_w * p->channels;
-        for (int32_t oy = 0; oy < p->out_h; ++oy) {
-            const int32_t y0 = oy * p->stride_h - p->pad_top;
-            const int32_t ky0 = TCC_MAX(0, -y0), ky1 = TCC_MIN(p->f_h, p->in_h - y0);
-            for (int32_t ox = 0; ox < p->out_w; ++ox) {
-                const int32_t x0 = ox * p->stride_w - p->pad_left;
-                const int32_t kx0 = TCC_MAX(0, -x0), kx1 = TCC_MIN(p->f_w, p->in_w - x0);
-                for (int32_t c = 0; c < p->channels; ++c) {
-                    int32_t m = 0;
-                    for (int32_t ky = ky0; ky < ky1; ++ky) {
-                        for (int32_t kx = kx0; kx < kx1; ++kx) {
-                            m = TCC_MAX(m, img[((y0 + ky) * p->in_w + (x0 + kx)) * p->channels + c]);
-                        }
-                    }
-                    *out++ = (uint8_t)tcc_clamp(m, p->act_min, p->act_max);
-                }
-            }
-        }
-    }
-}
+/* reference_ops::MaxPool for uint8: the largest byte of the window clipped to the image, clamped. */
+TCC_MAX_POOL_DEF(tcc_max_pool_u8, uint8_t, 0)
 #endif
 
 #ifndef TCC_OMIT_SOFTMAX_U8  /* tinycc defines it when no op calls it */
