@@ -316,13 +316,18 @@ def test_uint8_mean_matches_tflite(tmp_path):
 
 @pytest.mark.parametrize("kind, y_dtype, want", [
     ("SUM", "uint8", "operator 0 (SUM): tensor 'x': input type uint8 is not supported"),
-    ("MEAN", "int8", "operator 0 (MEAN): tensor 'y': mixed types uint8 and int8")])
-def test_uint8_reduction_refusals(tmp_path, kind, y_dtype, want):
-    """What uint8 reduction is still unsupported is refused in one line naming the operator."""
+    ("MEAN", "int8", "operator 0 (MEAN): tensor 'y': mixed types uint8 and int8"),
+    ("DIV", "uint8", "operator 0 (DIV): tensor 'x': input type uint8 is not supported")])   # before: C that
+def test_uint8_unsupported_refused(tmp_path, kind, y_dtype, want):                          # did not compile
+    """What uint8 op is still unsupported is refused in one line naming the operator."""
     mb = OpBuilder()
     x = mb.tensor([2, 8], "uint8", scale=0.1, zero_point=128, name="x")
-    y = mb.tensor([2], y_dtype, scale=0.1, zero_point=0, name="y")
-    mb.op(kind, [x, mb.tensor([1], "int32", data=np.array([1], np.int32), name="axes")], [y], keep_dims=False)
+    if kind == "DIV":
+        y = mb.tensor([2, 8], y_dtype, scale=0.1, zero_point=0, name="y")
+        mb.op(kind, [x, x], [y])
+    else:
+        y = mb.tensor([2], y_dtype, scale=0.1, zero_point=0, name="y")
+        mb.op(kind, [x, mb.tensor([1], "int32", data=np.array([1], np.int32), name="axes")], [y], keep_dims=False)
     path = tmp_path / "bad.tflite"
     path.write_bytes(mb.build(inputs=[x], outputs=[y]))
     with pytest.raises(TinyccError) as e:
