@@ -1,4 +1,4 @@
-"""Fully-uint8 (legacy asymmetric) CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, ADD, MUL, LOGISTIC, CONCATENATION against TFLite's
+"""Fully-uint8 (legacy asymmetric) CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, ADD, MUL, LOGISTIC, CONCATENATION, MEAN against TFLite's
 uint8 reference kernels (TFLite Micro refuses uint8 for these ops): one model of many independent
 single ops, each with random scales and zero points (weights too), so the requantization
 multiplier and the offsets are checked on many draws in one build."""
@@ -140,18 +140,25 @@ def test_uint8_chain_matches_tflite(tmp_path, mode):
     assert_match(ours, refs)
 
 
-def test_uint8_conv_dw_fc_match_tflite(tmp_path):
+def matches_tflite(tmp_path, model: bytes, seed: int) -> None:
+    """The model (fully uint8: TFLite Micro has no uint8 kernels, so the reference is TFLite) built
+    on the host matches TFLite's reference kernels on 3 random samples, no output degenerate (all
+    clamped to one value over the samples)."""
     path = tmp_path / "u8.tflite"
-    path.write_bytes(uint8_ops_model(_rng("uint8 ops")))
+    path.write_bytes(model)
     g = driver.compile_graph(str(path))
-    assert tflm_unreliable(g)           # TFLite Micro has no uint8 kernels: the reference is TFLite
-    batches = random_batch(g, np.random.default_rng(0), 3)
+    assert tflm_unreliable(g)
+    batches = random_batch(g, np.random.default_rng(seed), 3)
     ours, _ = run_compiled(path, batches, tmp_path, "host", g=g)
     ref = Reference(str(path), len(g.graph["outputs"]), lite=True)
     refs = [ref.run(xs) for xs in batches]
-    for out in refs[0]:        # the outputs are not degenerate (all clamped to one value)
-        assert len(np.unique(out)) > 2
+    for k in range(len(refs[0])):
+        assert len(np.unique(np.concatenate([r[k].ravel() for r in refs]))) > 2
     assert_match(ours, refs)
+
+
+def test_uint8_conv_dw_fc_match_tflite(tmp_path):
+    matches_tflite(tmp_path, uint8_ops_model(_rng("uint8 ops")), 0)
 
 
 def test_uint8_refusals_name_the_operator(tmp_path):
@@ -267,14 +274,62 @@ def test_uint8_elementwise_match_tflite(tmp_path):
     on many random scales and zero points, broadcasting included: some 22 000 outputs (a single
     rounding of MUL's requantization misses 60 of its 11 000); LOGISTIC as a table; CONCATENATION
     rescaling its inputs (before, uint8 bytes were copied unchanged: 890 of 900 bytes wrong)."""
-    path = tmp_path / "add_mul.tflite"
-    path.write_bytes(uint8_elementwise_model(_rng("uint8 add mul")))
-    g = driver.compile_graph(str(path))
-    assert tflm_unreliable(g)
-    batches = random_batch(g, np.random.default_rng(2), 3)
-    ours, _ = run_compiled(path, batches, tmp_path, "host", g=g)
-    ref = Reference(str(path), len(g.graph["outputs"]), lite=True)
-    refs = [ref.run(xs) for xs in batches]
-    for k in range(len(refs[0])):   # no output degenerate (a broadcast scalar can clamp a whole sample)
-        assert len(np.unique(np.concatenate([r[k].ravel() for r in refs]))) > 2
-    assert_match(ours, refs)
+    matches_tflite(tmp_path, uint8_elementwise_model(_rng("uint8 add mul")), 2)
+
+
+# (input shape, axes, keep_dims): TFLite's own 4-D H, W keep_dims case (either axis order), other axes,
+# a negative axis naming one already listed, all axes
+MEAN_CASES = [
+    ([1, 5, 6, 3], [1, 2], True), ([2, 7, 9, 4], [2, 1], True), ([1, 5, 6, 3], [1, 2], False),
+    ([2, 7, 9], [2], False), ([4, 10], [0], True), ([2, 3, 4, 5], [0, 3], False), ([6, 33], [-1, 1], False),
+    ([3, 4, 5], [0, 1, 2], True)]
+
+
+def uint8_mean_model(rng) -> bytes:
+    """One uint8 MEAN per case of MEAN_CASES and per quantization: the output's scale and zero point
+    equal to the input's, or apart: a scale 1.5x to 4x finer (the means of random bytes gather near
+    127.5), the zero point putting 127.5 near the middle of the byte."""
+    mb = OpBuilder()                 # writes MEAN's ReducerOptions
+    ins, outs = [], []
+    for k, (shape, axes, keep) in enumerate(MEAN_CASES):
+        for same in (True, False):
+            xs, xz = float(rng.uniform(0.01, 0.1)), int(rng.integers(0, 256))
+            ys = xs if same else xs / float(rng.uniform(1.5, 4))
+            yz = xz if same else int(np.clip(round(128 - (127.5 - xz) * xs / ys + rng.integers(-8, 8)), 0, 255))
+            red = {a % len(shape) for a in axes}
+            out = [1 if d in red else n for d, n in enumerate(shape) if keep or d not in red]
+            x = mb.tensor(shape, "uint8", scale=xs, zero_point=xz, name=f"x{k}{same}")
+            y = mb.tensor(out, "uint8", scale=ys, zero_point=yz, name=f"mean{k}{same}")
+            mb.op("MEAN", [x, mb.tensor([len(axes)], "int32", data=np.array(axes, np.int32), name=f"axes{k}{same}")],
+                  [y], keep_dims=keep)
+            ins.append(x)
+            outs.append(y)
+    return mb.build(inputs=ins, outputs=outs)
+
+
+def test_uint8_mean_matches_tflite(tmp_path):
+    """uint8 MEAN against TFLite's uint8 reference kernel (TFLite Micro has none): its integer
+    QuantizedMeanOrSum, 1/n folded into the multiplier, in every case (the 4-D H, W keep_dims and the
+    equal-quantization ones too; TFLite's optimized kernels differ in some)."""
+    matches_tflite(tmp_path, uint8_mean_model(_rng("uint8 mean")), 3)
+
+
+@pytest.mark.parametrize("kind, y_dtype, want", [
+    ("SUM", "uint8", "operator 0 (SUM): tensor 'x': input type uint8 is not supported"),
+    ("MEAN", "int8", "operator 0 (MEAN): tensor 'y': mixed types uint8 and int8"),
+    ("DIV", "uint8", "operator 0 (DIV): tensor 'x': input type uint8 is not supported")])   # before: C that
+def test_uint8_unsupported_refused(tmp_path, kind, y_dtype, want):                          # did not compile
+    """What uint8 op is still unsupported is refused in one line naming the operator."""
+    mb = OpBuilder()
+    x = mb.tensor([2, 8], "uint8", scale=0.1, zero_point=128, name="x")
+    if kind == "DIV":
+        y = mb.tensor([2, 8], y_dtype, scale=0.1, zero_point=0, name="y")
+        mb.op(kind, [x, x], [y])
+    else:
+        y = mb.tensor([2], y_dtype, scale=0.1, zero_point=0, name="y")
+        mb.op(kind, [x, mb.tensor([1], "int32", data=np.array([1], np.int32), name="axes")], [y], keep_dims=False)
+    path = tmp_path / "bad.tflite"
+    path.write_bytes(mb.build(inputs=[x], outputs=[y]))
+    with pytest.raises(TinyccError) as e:
+        driver.compile_graph(str(path))
+    assert want in str(e.value) and "\n" not in str(e.value)

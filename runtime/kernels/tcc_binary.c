@@ -444,39 +444,7 @@ static void compare_s8_row(const void *params, const void *va, const void *vb, v
     }
 }
 
-static void compare_f32_row(const void *params, const void *va, const void *vb, void *vo,
-                            int32_t n, int32_t sa, int32_t sb)
-{
-    const compare_ctx *c = (const compare_ctx *)params;
-    const float *a = (const float *)va;
-    const float *b = (const float *)vb;
-    uint8_t *o = (uint8_t *)vo;
-    for (int32_t i = 0; i < n; ++i) {
-        const float x = a[i * sa];
-        const float y = b[i * sb];
-        o[i] = (uint8_t)((compare_bits(x < y, x == y, x > y) & c->mask) != 0u);
-    }
-}
-
-#if !defined(TCC_OMIT_EQUAL_S32) || !defined(TCC_OMIT_NOT_EQUAL_S32) || !defined(TCC_OMIT_GREATER_S32) \
-    || !defined(TCC_OMIT_GREATER_EQUAL_S32) || !defined(TCC_OMIT_LESS_S32) || !defined(TCC_OMIT_LESS_EQUAL_S32)
-static void compare_s32_row(const void *params, const void *va, const void *vb, void *vo,
-                            int32_t n, int32_t sa, int32_t sb)
-{
-    const compare_ctx *c = (const compare_ctx *)params;
-    const int32_t *a = (const int32_t *)va;
-    const int32_t *b = (const int32_t *)vb;
-    uint8_t *o = (uint8_t *)vo;
-    for (int32_t i = 0; i < n; ++i) {
-        const int32_t x = a[i * sa];
-        const int32_t y = b[i * sb];
-        o[i] = (uint8_t)((compare_bits(x < y, x == y, x > y) & c->mask) != 0u);
-    }
-}
-#endif
-
-/* Raw comparisons of the types few models compare (int64 as TFLite Micro; int16 as TFLite, which
- * ignores the quantization; bool for EQUAL and NOT_EQUAL), each compiled only when called. */
+/* The row of a comparison of raw values (no rescaling): float, int32 and the types below. */
 #define TCC_COMPARE_ROW(name, type)                                                              \
     static void name##_row(const void *params, const void *va, const void *vb, void *vo,          \
                            int32_t n, int32_t sa, int32_t sb)                                      \
@@ -491,6 +459,14 @@ static void compare_s32_row(const void *params, const void *va, const void *vb, 
             o[i] = (uint8_t)((compare_bits(x < y, x == y, x > y) & c->mask) != 0u);              \
         }                                                                                          \
     }
+TCC_COMPARE_ROW(compare_f32, float)
+#if !defined(TCC_OMIT_EQUAL_S32) || !defined(TCC_OMIT_NOT_EQUAL_S32) || !defined(TCC_OMIT_GREATER_S32) \
+    || !defined(TCC_OMIT_GREATER_EQUAL_S32) || !defined(TCC_OMIT_LESS_S32) || !defined(TCC_OMIT_LESS_EQUAL_S32)
+TCC_COMPARE_ROW(compare_s32, int32_t)
+#endif
+
+/* Raw comparisons of the types few models compare (int64 as TFLite Micro; int16 as TFLite, which
+ * ignores the quantization; bool for EQUAL and NOT_EQUAL), each compiled only when called. */
 #define TCC_COMPARE_RAW_DEF(name, suffix, type, mask_bits)                                       \
     TCC_COMPARE_ROW(name##_##suffix, type)                                                      \
     void tcc_##name##_##suffix(const tcc_bcast *p, const type *a, const type *b, uint8_t *out)     \

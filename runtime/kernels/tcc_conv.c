@@ -11,135 +11,45 @@
  *
  * Order (what lets the output share the input's memory): pixel by pixel in row-major
  * order; all out_c values of a pixel are computed into scratch before the pixel is
- * stored, so a stored pixel never clobbers input its own channels still read.
+ * stored, so a stored pixel never clobbers input its own channels still read. The loop
+ * nest is TCC_CONV_LOOP (tcc_conv_loop.h), shared with uint8's tcc_conv2d_u8.
  */
 #include "tcc_conv.h"
 #include "tcc_common.h"
+#include "tcc_conv_loop.h"
 
 #include <stddef.h>
 
+/* A tap's product (w * x), and a padded tap's (w * in_zp: it cancels the folded term). */
+#define TCC_S8_TAP(w, x) ((int32_t)(w) * (x))
+#define TCC_S8_PAD_TAP(w) ((int32_t)(w) * p->in_zp)
+
 void tcc_conv2d_s8(const tcc_conv2d_s8_params *p, const int8_t *in, int8_t *out, int8_t *scratch)
 {
-    const int32_t groups = p->in_c / p->k_c;
-    const int32_t oc_per_group = p->out_c / groups;
-    for (int32_t b = 0; b < p->batches; ++b) {
-        const int8_t *img = in + b * p->in_h * p->in_w * p->in_c;
-        for (int32_t oy = 0; oy < p->out_h; ++oy) {
-            const int32_t y0 = oy * p->stride_h - p->pad_top;
-            for (int32_t ox = 0; ox < p->out_w; ++ox) {
-                const int32_t x0 = ox * p->stride_w - p->pad_left;
-                for (int32_t oc = 0; oc < p->out_c; ++oc) {
-                    const int32_t ic0 = (oc / oc_per_group) * p->k_c;
-                    const int8_t *w = p->weights + oc * p->k_h * p->k_w * p->k_c;
-                    int32_t acc = p->bias[oc];
-                    for (int32_t ky = 0; ky < p->k_h; ++ky) {
-                        const int32_t y = y0 + ky * p->dil_h;
-                        const int row_in = y >= 0 && y < p->in_h;
-                        for (int32_t kx = 0; kx < p->k_w; ++kx) {
-                            const int32_t x = x0 + kx * p->dil_w;
-                            const int8_t *wk = w + (ky * p->k_w + kx) * p->k_c;
-                            if (row_in && x >= 0 && x < p->in_w) {
-                                const int8_t *px = img + (y * p->in_w + x) * p->in_c + ic0;
-                                for (int32_t c = 0; c < p->k_c; ++c) {
-                                    acc += (int32_t)wk[c] * px[c];
-                                }
-                            } else {
-                                for (int32_t c = 0; c < p->k_c; ++c) {
-                                    acc += (int32_t)wk[c] * p->in_zp;
-                                }
-                            }
-                        }
-                    }
-                    acc = tcc_requantize(acc, p->mult[oc], p->shift[oc]) + p->out_zp;
-                    scratch[oc] = (int8_t)tcc_clamp(acc, p->act_min, p->act_max);
-                }
-                for (int32_t oc = 0; oc < p->out_c; ++oc) {
-                    *out++ = scratch[oc];
-                }
-            }
-        }
-    }
+    TCC_CONV_LOOP(int8_t, int8_t, int32_t, p, in, out, scratch, p->bias[oc], TCC_S8_TAP, p->in_zp != 0,
+                  TCC_S8_PAD_TAP,
+                  (int8_t)tcc_clamp(tcc_requantize(acc, p->mult[oc], p->shift[oc]) + p->out_zp, p->act_min,
+                                    p->act_max));
 }
 
 #ifndef TCC_OMIT_CONV2D_S16  /* tinycc defines it when no op calls it */
 /* 16x8 (reference_integer_ops::ConvPerChannel for int16): zero points are 0, so padded taps add
- * nothing; the sum is in the bias type (tcc_requantize_acc), the bias added last. Same order
- * and scratch as tcc_conv2d_s8. */
+ * nothing; the sum is in the bias type (tcc_requantize_acc; int64, where the order of the terms does
+ * not change it). */
 void tcc_conv2d_s16(const tcc_conv2d_s16_params *p, const int16_t *in, int16_t *out, int16_t *scratch)
 {
-    const int32_t groups = p->in_c / p->k_c;
-    const int32_t oc_per_group = p->out_c / groups;
-    for (int32_t b = 0; b < p->batches; ++b) {
-        const int16_t *img = in + b * p->in_h * p->in_w * p->in_c;
-        for (int32_t oy = 0; oy < p->out_h; ++oy) {
-            const int32_t y0 = oy * p->stride_h - p->pad_top;
-            for (int32_t ox = 0; ox < p->out_w; ++ox) {
-                const int32_t x0 = ox * p->stride_w - p->pad_left;
-                for (int32_t oc = 0; oc < p->out_c; ++oc) {
-                    const int32_t ic0 = (oc / oc_per_group) * p->k_c;
-                    const int8_t *w = p->weights + oc * p->k_h * p->k_w * p->k_c;
-                    int64_t acc = 0;
-                    for (int32_t ky = 0; ky < p->k_h; ++ky) {
-                        const int32_t y = y0 + ky * p->dil_h;
-                        if (y < 0 || y >= p->in_h) continue;
-                        for (int32_t kx = 0; kx < p->k_w; ++kx) {
-                            const int32_t x = x0 + kx * p->dil_w;
-                            if (x < 0 || x >= p->in_w) continue;
-                            const int8_t *wk = w + (ky * p->k_w + kx) * p->k_c;
-                            const int16_t *px = img + (y * p->in_w + x) * p->in_c + ic0;
-                            for (int32_t c = 0; c < p->k_c; ++c) {
-                                acc += (int32_t)wk[c] * px[c];
-                            }
-                        }
-                    }
-                    if (p->bias != NULL) acc += p->bias[oc];
-                    scratch[oc] = (int16_t)tcc_clamp(tcc_requantize_acc(acc, p->mult[oc], p->shift[oc], p->acc64),
-                                                     p->act_min, p->act_max);
-                }
-                for (int32_t oc = 0; oc < p->out_c; ++oc) {
-                    *out++ = scratch[oc];
-                }
-            }
-        }
-    }
+    TCC_CONV_LOOP(int16_t, int8_t, int64_t, p, in, out, scratch, p->bias != NULL ? p->bias[oc] : 0, TCC_S8_TAP,
+                  0, TCC_CONV_NO_TAP,
+                  (int16_t)tcc_clamp(tcc_requantize_acc(acc, p->mult[oc], p->shift[oc], p->acc64), p->act_min,
+                                     p->act_max));
 }
 #endif
 
 /* Float: out = clamp(sum over inside taps (ky, kx, c in that order) of x * w, then + bias). */
+#define TCC_F32_TAP(w, x) ((x) * (w))
+
 void tcc_conv2d_f32(const tcc_conv2d_f32_params *p, const float *in, float *out, float *scratch)
 {
-    const int32_t groups = p->in_c / p->k_c;
-    const int32_t oc_per_group = p->out_c / groups;
-    for (int32_t b = 0; b < p->batches; ++b) {
-        const float *img = in + b * p->in_h * p->in_w * p->in_c;
-        for (int32_t oy = 0; oy < p->out_h; ++oy) {
-            const int32_t y0 = oy * p->stride_h - p->pad_top;
-            for (int32_t ox = 0; ox < p->out_w; ++ox) {
-                const int32_t x0 = ox * p->stride_w - p->pad_left;
-                for (int32_t oc = 0; oc < p->out_c; ++oc) {
-                    const int32_t ic0 = (oc / oc_per_group) * p->k_c;
-                    const float *w = p->weights + oc * p->k_h * p->k_w * p->k_c;
-                    float acc = 0.0f;
-                    for (int32_t ky = 0; ky < p->k_h; ++ky) {
-                        const int32_t y = y0 + ky * p->dil_h;
-                        if (y < 0 || y >= p->in_h) continue;
-                        for (int32_t kx = 0; kx < p->k_w; ++kx) {
-                            const int32_t x = x0 + kx * p->dil_w;
-                            if (x < 0 || x >= p->in_w) continue;
-                            const float *px = img + (y * p->in_w + x) * p->in_c + ic0;
-                            const float *wk = w + (ky * p->k_w + kx) * p->k_c;
-                            for (int32_t c = 0; c < p->k_c; ++c) {
-                                acc += px[c] * wk[c];
-                            }
-                        }
-                    }
-                    if (p->bias != NULL) acc += p->bias[oc];
-                    scratch[oc] = tcc_clampf(acc, p->act_min, p->act_max);
-                }
-                for (int32_t oc = 0; oc < p->out_c; ++oc) {
-                    *out++ = scratch[oc];
-                }
-            }
-        }
-    }
+    TCC_CONV_LOOP(float, float, float, p, in, out, scratch, 0.0f, TCC_F32_TAP, 0, TCC_CONV_NO_TAP,
+                  tcc_clampf(p->bias != NULL ? acc + p->bias[oc] : acc, p->act_min, p->act_max));
 }

@@ -16,6 +16,7 @@
  */
 #include "tcc_depthwise.h"
 #include "tcc_common.h"
+#include "tcc_depthwise_loop.h"
 
 #include <stddef.h>
 
@@ -199,44 +200,14 @@ void tcc_depthwise_s8(const tcc_depthwise_s8_params *p, const int8_t *in, int8_t
 #ifndef TCC_OMIT_DEPTHWISE_S16  /* tinycc defines it when no op calls it */
 /* 16x8 (reference_integer_ops::DepthwiseConvPerChannel for int16): zero points are 0, so padded
  * taps add nothing; the sum is in the bias type (tcc_requantize_acc), the bias added last. Same
- * order and scratch as tcc_depthwise_s8. */
+ * order and scratch as tcc_depthwise_s8 (the loop nest: TCC_DW_LOOP, tcc_depthwise_loop.h). */
+#define TCC_DW_S16_TAP(w, at) ((int32_t)(w) * img[at])
+
 void tcc_depthwise_s16(const tcc_depthwise_s16_params *p, const int16_t *in, int16_t *out, int16_t *scratch)
 {
-    const int32_t out_c = p->in_c * p->depth_mult;
-    const int32_t plane = p->out_h * p->out_w;
-    for (int32_t b = 0; b < p->batches; ++b) {
-        const int16_t *img = in + b * p->in_h * p->in_w * p->in_c;
-        int16_t *dst = out + b * plane * out_c;
-        for (int32_t ic = 0; ic < p->in_c; ++ic) {
-            for (int32_t m = 0; m < p->depth_mult; ++m) {
-                const int32_t oc = ic * p->depth_mult + m;
-                int16_t *t = scratch;
-                for (int32_t oy = 0; oy < p->out_h; ++oy) {
-                    const int32_t y0 = oy * p->stride_h - p->pad_top;
-                    for (int32_t ox = 0; ox < p->out_w; ++ox) {
-                        const int32_t x0 = ox * p->stride_w - p->pad_left;
-                        int64_t acc = 0;
-                        for (int32_t ky = 0; ky < p->k_h; ++ky) {
-                            const int32_t y = y0 + ky * p->dil_h;
-                            if (y < 0 || y >= p->in_h) continue;
-                            for (int32_t kx = 0; kx < p->k_w; ++kx) {
-                                const int32_t x = x0 + kx * p->dil_w;
-                                if (x < 0 || x >= p->in_w) continue;
-                                acc += (int32_t)p->weights[(ky * p->k_w + kx) * out_c + oc]
-                                       * img[(y * p->in_w + x) * p->in_c + ic];
-                            }
-                        }
-                        if (p->bias != NULL) acc += p->bias[oc];
-                        *t++ = (int16_t)tcc_clamp(tcc_requantize_acc(acc, p->mult[oc], p->shift[oc], p->acc64),
-                                                  p->act_min, p->act_max);
-                    }
-                }
-                for (int32_t q = 0; q < plane; ++q) {
-                    dst[q * out_c + oc] = scratch[q];
-                }
-            }
-        }
-    }
+    TCC_DW_LOOP(int16_t, int16_t, int64_t, p, in, out, scratch, , 0, TCC_DW_S16_TAP,
+                (int16_t)tcc_clamp(tcc_requantize_acc(p->bias != NULL ? acc + p->bias[oc] : acc, p->mult[oc],
+                                                      p->shift[oc], p->acc64), p->act_min, p->act_max));
 }
 #endif
 
@@ -244,41 +215,11 @@ void tcc_depthwise_s16(const tcc_depthwise_s16_params *p, const int16_t *in, int
  * TFLite Micro's reference kernel; with bias_first the sum starts at the bias instead, the order
  * of TFLite's optimized kernel (used for hybrid models, whose reference is TFLite). Same
  * channel-plane order as the int8 kernel. */
+#define TCC_DW_F32_TAP(w, at) (img[at] * (w))
+#define TCC_DW_F32_BIAS (p->bias != NULL ? p->bias[oc] : 0.0f)
+
 void tcc_depthwise_f32(const tcc_depthwise_f32_params *p, const float *in, float *out, float *scratch)
 {
-    const int32_t out_c = p->in_c * p->depth_mult;
-    const int32_t plane = p->out_h * p->out_w;
-    for (int32_t b = 0; b < p->batches; ++b) {
-        const float *img = in + b * p->in_h * p->in_w * p->in_c;
-        float *dst = out + b * plane * out_c;
-        for (int32_t ic = 0; ic < p->in_c; ++ic) {
-            for (int32_t m = 0; m < p->depth_mult; ++m) {
-                const int32_t oc = ic * p->depth_mult + m;
-                const float bias = p->bias != NULL ? p->bias[oc] : 0.0f;
-                float *t = scratch;
-                for (int32_t oy = 0; oy < p->out_h; ++oy) {
-                    const int32_t y0 = oy * p->stride_h - p->pad_top;
-                    for (int32_t ox = 0; ox < p->out_w; ++ox) {
-                        const int32_t x0 = ox * p->stride_w - p->pad_left;
-                        float acc = p->bias_first ? bias : 0.0f;
-                        for (int32_t ky = 0; ky < p->k_h; ++ky) {
-                            const int32_t y = y0 + ky * p->dil_h;
-                            if (y < 0 || y >= p->in_h) continue;
-                            for (int32_t kx = 0; kx < p->k_w; ++kx) {
-                                const int32_t x = x0 + kx * p->dil_w;
-                                if (x < 0 || x >= p->in_w) continue;
-                                acc += img[(y * p->in_w + x) * p->in_c + ic]
-                                     * p->weights[(ky * p->k_w + kx) * out_c + oc];
-                            }
-                        }
-                        if (!p->bias_first) acc += bias;
-                        *t++ = tcc_clampf(acc, p->act_min, p->act_max);
-                    }
-                }
-                for (int32_t q = 0; q < plane; ++q) {
-                    dst[q * out_c + oc] = scratch[q];
-                }
-            }
-        }
-    }
+    TCC_DW_LOOP(float, float, float, p, in, out, scratch, , p->bias_first ? TCC_DW_F32_BIAS : 0.0f, TCC_DW_F32_TAP,
+                tcc_clampf(p->bias_first ? acc : acc + TCC_DW_F32_BIAS, p->act_min, p->act_max));
 }

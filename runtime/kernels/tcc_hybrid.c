@@ -41,6 +41,7 @@
  */
 #include "tcc_hybrid.h"
 #include "tcc_common.h"
+#include "tcc_depthwise_loop.h"
 
 #include <stddef.h>  /* NULL */
 
@@ -260,51 +261,20 @@ void tcc_fully_connected_hybrid(const tcc_fully_connected_hybrid_params *p, cons
 
 /* DEPTHWISE_CONV_2D: output channel oc = c * depth_mult + m reads input channel c.
  * The batch's quantization is chosen first (a read of the whole batch); then, as
- * tcc_depthwise_f32 does, one output channel plane at a time is computed into
- * scratch and stored, so input channel c is read completely before any output
- * slot of channel c is written (the planner's in-place rule for the plain
- * depthwise kernel holds for this one too). */
+ * tcc_depthwise_f32 does (the same loop nest, TCC_DW_LOOP), one output channel plane
+ * at a time is computed into scratch and stored, so input channel c is read completely
+ * before any output slot of channel c is written (the planner's in-place rule for the
+ * plain depthwise kernel holds for this one too). */
+#define TCC_DW_HYBRID_TAP(w, at) ((int32_t)(w) * hybrid_q(&q, img[at], at))
+
 void tcc_depthwise_hybrid(const tcc_depthwise_hybrid_params *p, const float *in, float *out, float *scratch)
 {
-    const int32_t image = p->in_h * p->in_w * p->in_c;
-    const int32_t out_c = p->in_c * p->depth_mult;
-    for (int32_t b = 0; b < p->batches; ++b) {
-        const float *img = in + b * image;
-        float *dst = out + b * p->out_h * p->out_w * out_c;
-        hybrid_quant q;
-        hybrid_choose_asymmetric(img, image, &q);
-        for (int32_t c = 0; c < p->in_c; ++c) {
-            for (int32_t m = 0; m < p->depth_mult; ++m) {
-                const int32_t oc = c * p->depth_mult + m;
-                float *plane = scratch;
-                for (int32_t oy = 0; oy < p->out_h; ++oy) {
-                    const int32_t y0 = oy * p->stride_h - p->pad_top;
-                    for (int32_t ox = 0; ox < p->out_w; ++ox) {
-                        const int32_t x0 = ox * p->stride_w - p->pad_left;
-                        int32_t acc = 0;
-                        for (int32_t ky = 0; ky < p->k_h; ++ky) {
-                            const int32_t y = y0 + ky * p->dil_h;
-                            if (y < 0 || y >= p->in_h) continue;
-                            for (int32_t kx = 0; kx < p->k_w; ++kx) {
-                                const int32_t x = x0 + kx * p->dil_w;
-                                if (x < 0 || x >= p->in_w) continue;
-                                const int32_t at = (y * p->in_w + x) * p->in_c + c;
-                                acc += (int32_t)p->weights[(ky * p->k_w + kx) * out_c + oc] * hybrid_q(&q, img[at], at);
-                            }
-                        }
-                        /* TFLite's depthwise kernel scales by the channel's weight scale first,
-                         * then by the batch's input scale (not by their product). */
-                        float r = ((float)acc * p->w_scale[oc]) * q.scale;
-                        if (p->bias != NULL) r += p->bias[oc];
-                        *plane++ = tcc_clampf(r, p->act_min, p->act_max);
-                    }
-                }
-                for (int32_t i = 0; i < p->out_h * p->out_w; ++i) {
-                    dst[i * out_c + oc] = scratch[i];
-                }
-            }
-        }
-    }
+    /* TFLite's depthwise kernel scales by the channel's weight scale first, then by the batch's input
+     * scale (not by their product), then adds the bias. */
+    TCC_DW_LOOP(float, float, int32_t, p, in, out, scratch,
+                hybrid_quant q; hybrid_choose_asymmetric(img, p->in_h * p->in_w * p->in_c, &q);, 0, TCC_DW_HYBRID_TAP,
+                tcc_clampf(p->bias != NULL ? ((float)acc * p->w_scale[oc]) * q.scale + p->bias[oc]
+                                           : ((float)acc * p->w_scale[oc]) * q.scale, p->act_min, p->act_max));
 }
 
 /* Input rows whose window covers output row o: i * stride - pad + f == o with 0 <= f < k. */

@@ -1,10 +1,11 @@
 /* tinycc runtime: reductions.
  *
  * Semantics (TFLite Micro reduce.cc / reference reduce.h, arg_min_max.h):
- *  - int8 MEAN and SUM (QuantizedMeanOrSum): the int32 sum s of the n reduced values gives
+ *  - int8 (int16, uint8) MEAN and SUM (QuantizedMeanOrSum): the int32 sum s of the n reduced values gives
  *      out = clamp(MultiplyByQuantizedMultiplier(s - in_zp * n, mult, shift) + out_zp)
  *    where mult/shift encode in_scale / out_scale, for MEAN with 1/n folded in at compile time
- *    (shift' = floor(log2 n) capped, mult' = (mult << shift') / n).
+ *    (shift' = floor(log2 n) capped, mult' = (mult << shift') / n), clamped to the type. uint8 MEAN
+ *    is TFLite's uint8 reference (TFLite Micro has none; its optimized kernels round differently).
  *  - float MEAN/SUM: the float sum in the input's row-major order (MEAN divides by (float)n).
  *  - REDUCE_MAX/MIN: running max/min from the type's lowest/highest value (int8 keeps the
  *    input's quantization).
@@ -54,29 +55,26 @@
         (void)r;                                                                              \
     } while (0)
 
-void tcc_reduce_sum_s8(const tcc_reduce_params *p, const int8_t *in, int8_t *out)
-{
-    TCC_REDUCE_OUTER(p, {
-        int32_t sum = 0;
-        TCC_REDUCE_INNER(p, base, { sum += in[i]; });
-        const int32_t shifted = (int32_t)((int64_t)sum - (int64_t)p->in_zp * p->count);
-        const int32_t v = tcc_requantize(shifted, p->mult, p->shift) + p->out_zp;
-        out[o] = (int8_t)tcc_clamp(v, -128, 127);
-    });
-}
+/* MEAN and SUM of a quantized type (QuantizedMeanOrSum): the int32 sum, less in_zp per element,
+ * requantized, + out_zp, clamped to [lo, hi]. */
+#define TCC_REDUCE_QSUM(name, type, lo, hi)                                                   \
+    void name(const tcc_reduce_params *p, const type *in, type *out)                          \
+    {                                                                                         \
+        TCC_REDUCE_OUTER(p, {                                                                 \
+            int32_t sum = 0;                                                                  \
+            TCC_REDUCE_INNER(p, base, { sum += in[i]; });                                     \
+            const int32_t shifted = (int32_t)((int64_t)sum - (int64_t)p->in_zp * p->count);   \
+            const int32_t v = tcc_requantize(shifted, p->mult, p->shift) + p->out_zp;         \
+            out[o] = (type)tcc_clamp(v, (lo), (hi));                                          \
+        });                                                                                   \
+    }
 
+TCC_REDUCE_QSUM(tcc_reduce_sum_s8, int8_t, -128, 127)
 #ifndef TCC_OMIT_REDUCE_SUM_S16  /* tinycc defines it when no op calls it */
-/* int16 MEAN and SUM: tcc_reduce_sum_s8's arithmetic (zero points 0), clamped to int16. */
-void tcc_reduce_sum_s16(const tcc_reduce_params *p, const int16_t *in, int16_t *out)
-{
-    TCC_REDUCE_OUTER(p, {
-        int32_t sum = 0;
-        TCC_REDUCE_INNER(p, base, { sum += in[i]; });
-        const int32_t shifted = (int32_t)((int64_t)sum - (int64_t)p->in_zp * p->count);
-        const int32_t v = tcc_requantize(shifted, p->mult, p->shift) + p->out_zp;
-        out[o] = (int16_t)tcc_clamp(v, INT16_MIN, INT16_MAX);
-    });
-}
+TCC_REDUCE_QSUM(tcc_reduce_sum_s16, int16_t, INT16_MIN, INT16_MAX)   /* zero points 0 */
+#endif
+#ifndef TCC_OMIT_REDUCE_SUM_U8  /* tinycc defines it when no op calls it */
+TCC_REDUCE_QSUM(tcc_reduce_sum_u8, uint8_t, 0, 255)                  /* MEAN of fully-uint8 models */
 #endif
 
 void tcc_reduce_sum_f32(const tcc_reduce_params *p, const float *in, float *out)

@@ -1,5 +1,5 @@
 /* tinycc runtime: MEAN, SUM, REDUCE_MAX, REDUCE_MIN, ARG_MAX, ARG_MIN (TFLite builtins), int8 and
- * float32; REDUCE_ALL, bool. */
+ * float32; MEAN and SUM int16, MEAN uint8; REDUCE_ALL, bool. */
 #ifndef TCC_REDUCE_H
 #define TCC_REDUCE_H
 
@@ -13,12 +13,13 @@ typedef struct {
     int32_t kdims[TCC_REDUCE_DIMS], kstrides[TCC_REDUCE_DIMS];
     int32_t rdims[TCC_REDUCE_DIMS], rstrides[TCC_REDUCE_DIMS];
     int32_t count;                          /* reduced elements per output */
-    int32_t in_zp, mult, shift, out_zp;     /* int8 MEAN/SUM requantization */
+    int32_t in_zp, mult, shift, out_zp;     /* int8 (int16, uint8) MEAN/SUM requantization */
     int32_t is_min, out64;                  /* ARG_MIN instead of ARG_MAX; int64 output */
 } tcc_reduce_params;
 
 void tcc_reduce_sum_s8(const tcc_reduce_params *p, const int8_t *in, int8_t *out);  /* MEAN and SUM */
 void tcc_reduce_sum_s16(const tcc_reduce_params *p, const int16_t *in, int16_t *out);  /* MEAN and SUM */
+void tcc_reduce_sum_u8(const tcc_reduce_params *p, const uint8_t *in, uint8_t *out);  /* MEAN */
 void tcc_reduce_sum_f32(const tcc_reduce_params *p, const float *in, float *out);
 void tcc_reduce_mean_f32(const tcc_reduce_params *p, const float *in, float *out);
 void tcc_reduce_max_s8(const tcc_reduce_params *p, const int8_t *in, int8_t *out);

@@ -12,112 +12,41 @@
  * [out_c][k_h][k_w][1]; output channel oc reads input channel oc / depth_multiplier) and a
  * FULLY_CONNECTED as a 1x1 convolution of a 1x1 image per batch.
  *
- * Order (what lets the output share the input's memory): as tcc_conv2d_s8, pixel by pixel in
- * row-major order, each pixel's out_c values kept in scratch until all are computed.
+ * Order (what lets the output share the input's memory): as tcc_conv2d_s8, whose loop nest
+ * (TCC_CONV_LOOP, tcc_conv_loop.h) it shares: pixel by pixel in row-major order, each pixel's out_c
+ * values kept in scratch until all are computed.
  */
 #include "tcc_uint8.h"
 #include "tcc_common.h"
+#include "tcc_conv_loop.h"
+#include "tcc_pool_loop.h"
 
 #include <stddef.h>
 
 #ifndef TCC_OMIT_CONV2D_U8  /* tinycc defines it when no op calls it */
+#define TCC_U8_TAP(w, x) (((int32_t)(w) + p->w_offset) * ((int32_t)(x) + p->in_offset))
+
 void tcc_conv2d_u8(const tcc_conv2d_u8_params *p, const uint8_t *in, uint8_t *out, uint8_t *scratch)
 {
-    const int32_t groups = p->in_c / p->k_c;
-    const int32_t oc_per_group = p->out_c / groups;
-    for (int32_t b = 0; b < p->batches; ++b) {
-        const uint8_t *img = in + b * p->in_h * p->in_w * p->in_c;
-        for (int32_t oy = 0; oy < p->out_h; ++oy) {
-            const int32_t y0 = oy * p->stride_h - p->pad_top;
-            for (int32_t ox = 0; ox < p->out_w; ++ox) {
-                const int32_t x0 = ox * p->stride_w - p->pad_left;
-                for (int32_t oc = 0; oc < p->out_c; ++oc) {
-                    const int32_t ic0 = (oc / oc_per_group) * p->k_c;
-                    const uint8_t *w = p->weights + oc * p->k_h * p->k_w * p->k_c;
-                    int32_t acc = 0;
-                    for (int32_t ky = 0; ky < p->k_h; ++ky) {
-                        const int32_t y = y0 + ky * p->dil_h;
-                        if (y < 0 || y >= p->in_h) continue;
-                        for (int32_t kx = 0; kx < p->k_w; ++kx) {
-                            const int32_t x = x0 + kx * p->dil_w;
-                            if (x < 0 || x >= p->in_w) continue;
-                            const uint8_t *wk = w + (ky * p->k_w + kx) * p->k_c;
-                            const uint8_t *px = img + (y * p->in_w + x) * p->in_c + ic0;
-                            for (int32_t c = 0; c < p->k_c; ++c) {
-                                acc += ((int32_t)wk[c] + p->w_offset) * ((int32_t)px[c] + p->in_offset);
-                            }
-                        }
-                    }
-                    if (p->bias != NULL) acc += p->bias[oc];
-                    acc = (p->single_round ? tcc_requantize_once(acc, p->mult, p->shift)
-                                           : tcc_requantize(acc, p->mult, p->shift)) + p->out_zp;
-                    scratch[oc] = (uint8_t)tcc_clamp(acc, p->act_min, p->act_max);
-                }
-                for (int32_t oc = 0; oc < p->out_c; ++oc) {
-                    *out++ = scratch[oc];
-                }
-            }
-        }
-    }
+    /* padded taps add nothing (no zero point is folded into the bias); the sum cannot overflow (checked at
+     * compile time), so starting it from the bias gives TFLite's bias-last sum */
+    TCC_CONV_LOOP(uint8_t, uint8_t, int32_t, p, in, out, scratch, p->bias != NULL ? p->bias[oc] : 0, TCC_U8_TAP,
+                  0, TCC_CONV_NO_TAP,
+                  (uint8_t)tcc_clamp((p->single_round ? tcc_requantize_once(acc, p->mult, p->shift)
+                                                      : tcc_requantize(acc, p->mult, p->shift)) + p->out_zp,
+                                     p->act_min, p->act_max));
 }
 #endif
 
 #ifndef TCC_OMIT_AVG_POOL_U8  /* tinycc defines it when no op calls it */
 /* reference_ops::AveragePool for uint8: the window clipped to the image, (sum + count / 2) / count
- * (the sum is never negative), clamped. Same order as tcc_avg_pool_s8 (tcc_pool.c). */
-void tcc_avg_pool_u8(const tcc_pool_params *p, const uint8_t *in, uint8_t *out)
-{
-    for (int32_t b = 0; b < p->batches; ++b) {
-        const uint8_t *img = in + b * p->in_h * p->in_w * p->channels;
-        for (int32_t oy = 0; oy < p->out_h; ++oy) {
-            const int32_t y0 = oy * p->stride_h - p->pad_top;
-            const int32_t ky0 = TCC_MAX(0, -y0), ky1 = TCC_MIN(p->f_h, p->in_h - y0);
-            for (int32_t ox = 0; ox < p->out_w; ++ox) {
-                const int32_t x0 = ox * p->stride_w - p->pad_left;
-                const int32_t kx0 = TCC_MAX(0, -x0), kx1 = TCC_MIN(p->f_w, p->in_w - x0);
-                const int32_t count = (ky1 - ky0) * (kx1 - kx0);
-                for (int32_t c = 0; c < p->channels; ++c) {
-                    int32_t sum = 0;
-                    for (int32_t ky = ky0; ky < ky1; ++ky) {
-                        for (int32_t kx = kx0; kx < kx1; ++kx) {
-                            sum += img[((y0 + ky) * p->in_w + (x0 + kx)) * p->channels + c];
-                        }
-                    }
-                    const int32_t avg = count > 0 ? (sum + count / 2) / count : 0;
-                    *out++ = (uint8_t)tcc_clamp(avg, p->act_min, p->act_max);
-                }
-            }
-        }
-    }
-}
+ * (the sum is never negative: int8's rounding), clamped. */
+TCC_AVG_POOL_DEF(tcc_avg_pool_u8, uint8_t)
 #endif
 
 #ifndef TCC_OMIT_MAX_POOL_U8  /* tinycc defines it when no op calls it */
-/* reference_ops::MaxPool for uint8: the largest byte of the window clipped to the image, clamped.
- * Same order as tcc_max_pool_s8 (tcc_pool.c). */
-void tcc_max_pool_u8(const tcc_pool_params *p, const uint8_t *in, uint8_t *out)
-{
-    for (int32_t b = 0; b < p->batches; ++b) {
-        const uint8_t *img = in + b * p->in_h * p->in_w * p->channels;
-        for (int32_t oy = 0; oy < p->out_h; ++oy) {
-            const int32_t y0 = oy * p->stride_h - p->pad_top;
-            const int32_t ky0 = TCC_MAX(0, -y0), ky1 = TCC_MIN(p->f_h, p->in_h - y0);
-            for (int32_t ox = 0; ox < p->out_w; ++ox) {
-                const int32_t x0 = ox * p->stride_w - p->pad_left;
-                const int32_t kx0 = TCC_MAX(0, -x0), kx1 = TCC_MIN(p->f_w, p->in_w - x0);
-                for (int32_t c = 0; c < p->channels; ++c) {
-                    int32_t m = 0;
-                    for (int32_t ky = ky0; ky < ky1; ++ky) {
-                        for (int32_t kx = kx0; kx < kx1; ++kx) {
-                            m = TCC_MAX(m, img[((y0 + ky) * p->in_w + (x0 + kx)) * p->channels + c]);
-                        }
-                    }
-                    *out++ = (uint8_t)tcc_clamp(m, p->act_min, p->act_max);
-                }
-            }
-        }
-    }
-}
+/* reference_ops::MaxPool for uint8: the largest byte of the window clipped to the image, clamped. */
+TCC_MAX_POOL_DEF(tcc_max_pool_u8, uint8_t, 0)
 #endif
 
 #ifndef TCC_OMIT_SOFTMAX_U8  /* tinycc defines it when no op calls it */

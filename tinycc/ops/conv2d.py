@@ -166,6 +166,27 @@ def s16_params(g, o: ir.Op, axis_out: int, float_product: bool = False) -> dict:
                 mult=mult, shift=shift, bias=None if bias is None else bias.astype(np.int64), acc64=acc64(g, o))
 
 
+def s8_fields(ctx, o: ir.Op, w: ir.Tensor, compressed: bool) -> list:
+    """The fields every int8 tcc_*_s8_params struct of a weighted op ends with (after its shapes
+    and zero points): the clamp, the weights (None: the compressed-weight kernel reads them), the
+    bias with the input zero point folded in and the per-channel requantization."""
+    p = o.params
+    return [("act_min", p.act_range[0]), ("act_max", p.act_range[1]),
+            ("weights", None if compressed else ctx.const_array(o, "weights", "int8_t", w.data)),
+            ("bias", ctx.const_array(o, "bias", "int32_t", p.bias)),
+            ("mult", ctx.const_array(o, "mult", "int32_t", p.mult)),
+            ("shift", ctx.const_array(o, "shift", "int32_t", p.shift))]
+
+
+def f32_fields(ctx, g, o: ir.Op, w: ir.Tensor) -> list:
+    """The fields every tcc_*_f32_params struct of a weighted op ends with: the clamp, the weights
+    and the bias (None when the model has none)."""
+    p, bias = o.params, bias_data(g, o)
+    return [("act_min", p.act_range[0]), ("act_max", p.act_range[1]),
+            ("weights", ctx.const_array(o, "weights", "float", w.data)),
+            ("bias", ctx.const_array(o, "bias", "float", bias) if bias is not None else None)]
+
+
 def s16_fields(ctx, o: ir.Op, w: ir.Tensor) -> list:
     """The fields every tcc_*_s16_params struct ends with (after its shapes)."""
     p = o.params
@@ -276,21 +297,13 @@ class Conv2D(OpDef):
                   ("pad_top", p.pad_top), ("pad_left", p.pad_left)]
         wc = compressed_weights(ctx, o)
         if x.dtype == "int8":
-            fields += [("in_zp", p.in_zp), ("out_zp", p.out_zp),
-                       ("act_min", p.act_range[0]), ("act_max", p.act_range[1]),
-                       ("weights", None if wc else ctx.const_array(o, "weights", "int8_t", w.data)),
-                       ("bias", ctx.const_array(o, "bias", "int32_t", p.bias)),
-                       ("mult", ctx.const_array(o, "mult", "int32_t", p.mult)),
-                       ("shift", ctx.const_array(o, "shift", "int32_t", p.shift))]
+            fields += [("in_zp", p.in_zp), ("out_zp", p.out_zp)] + s8_fields(ctx, o, w, wc is not None)
             fn = "tcc_conv2d_s8"
         elif x.dtype == "int16":
             fields += s16_fields(ctx, o, w)
             fn = "tcc_conv2d_s16"
         else:
-            bias = bias_data(g, o)
-            fields += [("act_min", p.act_range[0]), ("act_max", p.act_range[1]),
-                       ("weights", ctx.const_array(o, "weights", "float", w.data)),
-                       ("bias", ctx.const_array(o, "bias", "float", bias) if bias is not None else None)]
+            fields += f32_fields(ctx, g, o, w)
             fn = "tcc_conv2d_f32"
         params = ctx.struct(o, f"{fn}_params", fields)
         if wc:      # compressed weights (compress_weights): the decoding kernel

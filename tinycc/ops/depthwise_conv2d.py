@@ -8,7 +8,8 @@ from . import _uint8
 from . import (OpDef, activation_range_float, activation_range_int8, compressed_weights, folded_bias, is_hybrid_model,
                per_channel_scales, register)
 from .conv2d import (HYBRID_MAX_TERM, ConvParams, acc64, bias_data, bias_tensor, check_s16, check_strides,
-                     check_weights, conv_geometry, conv_window, is_hybrid, read_conv_options, s16_fields, s16_params)
+                     check_weights, conv_geometry, conv_window, f32_fields, is_hybrid, read_conv_options, s16_fields,
+                     s16_params, s8_fields)
 
 
 @register
@@ -128,22 +129,13 @@ class DepthwiseConv2D(OpDef):
             return
         wc = compressed_weights(ctx, o)
         if x.dtype == "int8":
-            fields += [("in_zp", p.in_zp), ("out_zp", p.out_zp),
-                       ("act_min", p.act_range[0]), ("act_max", p.act_range[1]),
-                       ("weights", None if wc else ctx.const_array(o, "weights", "int8_t", w.data)),
-                       ("bias", ctx.const_array(o, "bias", "int32_t", p.bias)),
-                       ("mult", ctx.const_array(o, "mult", "int32_t", p.mult)),
-                       ("shift", ctx.const_array(o, "shift", "int32_t", p.shift))]
+            fields += [("in_zp", p.in_zp), ("out_zp", p.out_zp)] + s8_fields(ctx, o, w, wc is not None)
             fn = "tcc_depthwise_s8"
         elif x.dtype == "int16":
             fields += s16_fields(ctx, o, w)
             fn = "tcc_depthwise_s16"
         else:
-            bias = bias_data(g, o)
-            fields += [("act_min", p.act_range[0]), ("act_max", p.act_range[1]),
-                       ("bias_first", int(is_hybrid_model(g))),
-                       ("weights", ctx.const_array(o, "weights", "float", w.data)),
-                       ("bias", ctx.const_array(o, "bias", "float", bias) if bias is not None else None)]
+            fields += [("bias_first", int(is_hybrid_model(g)))] + f32_fields(ctx, g, o, w)
             fn = "tcc_depthwise_f32"
         params = ctx.struct(o, f"{fn}_params", fields)
         if wc:      # compressed weights (compress_weights): the decoding kernel

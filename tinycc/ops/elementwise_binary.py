@@ -304,19 +304,7 @@ class Div(_Binary):
     int_types = ("int32",)
     has_activation = True
 
-    def check(self, g, o):
-        """int8, int16, float32, int32 as the other binary ops; uint8 (fully-uint8 legacy models)
-        per tensor, in TFLite's uint8 reference Mul, which is int8's arithmetic."""
-        if _uint8.is_uint8(g, o):
-            self.expect_arity(o, (2, 2))
-            _uint8.check_tensors(self, g, o, (*o.inputs, o.outputs[0]))
-            return check_broadcast(self, g, o, (0, 1), ints=("uint8",))
-        return super().check(g, o)
-
-    def tflm_reference_reliable(self, g, o):
-        return not _uint8.is_uint8(g, o)    # TFLite Micro has no uint8 MUL
-
-    def int8_fields(self, g, o):
+    def int8_fields(self, g, o):      # no uint8 kernel: a uint8 DIV is refused by the types check
         a, b, y = (ir.tensor(g, t) for t in (*o.inputs, o.outputs[0]))
         return _product_fields(self, g, o, _q(a)[0] / (_q(b)[0] * _q(y)[0]))
 

@@ -13,7 +13,7 @@ from ..errors import TinyccError
 from . import (OpDef, activation, activation_range_float, activation_range_int8, compressed_weights, folded_bias,
                per_channel_scales, register)
 from .conv2d import (bias_data, bias_tensor, check_hybrid_weights, check_s16, check_weights, hybrid_scales,
-                     is_hybrid, s16_fields, s16_params)
+                     f32_fields, is_hybrid, s16_fields, s16_params, s8_fields)
 
 
 FC_FAST_MIN_MACS = 2048
@@ -183,21 +183,14 @@ class FullyConnected(OpDef):
         fields = [("batches", p.batches), ("in_depth", p.in_depth), ("out_depth", p.out_depth)]
         wc = compressed_weights(ctx, o)
         if x.dtype == "int8":
-            fields += [("out_zp", p.out_zp), ("act_min", p.act_range[0]), ("act_max", p.act_range[1]),
-                       ("weights", None if wc else ctx.const_array(o, "weights", "int8_t", w.data)),
-                       ("bias", ctx.const_array(o, "bias", "int32_t", p.bias)),
-                       ("mult", ctx.const_array(o, "mult", "int32_t", p.mult)),
-                       ("shift", ctx.const_array(o, "shift", "int32_t", p.shift))]
+            fields += [("out_zp", p.out_zp)] + s8_fields(ctx, o, w, wc is not None)
             fields += [("single_round", 1)] if p.single_round else []
             fn = "tcc_fully_connected_s8"
         elif x.dtype == "int16":
             fields += s16_fields(ctx, o, w)
             fn = "tcc_fully_connected_s16"
         else:
-            bias = bias_data(g, o)
-            fields += [("act_min", p.act_range[0]), ("act_max", p.act_range[1]),
-                       ("weights", ctx.const_array(o, "weights", "float", w.data)),
-                       ("bias", ctx.const_array(o, "bias", "float", bias) if bias is not None else None)]
+            fields += f32_fields(ctx, g, o, w)
             fn = "tcc_fully_connected_f32"
         params = ctx.struct(o, f"{fn}_params", fields)
         if wc:      # compressed weights (compress_weights): the decoding kernel
