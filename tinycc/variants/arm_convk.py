@@ -30,15 +30,19 @@ PIX = 3             # output pixels per block (TCC_ARM_CONVK_PIX)
 MAX_GROUPS = 10     # TCC_ARM_CONVK_MAX_GROUPS: the groups of 4 reduction values the asm unrolls
 MAX_IN_C = 4
 
-# estimated Cortex-M4 cycles (tcc_arm_convk.c's comments, tinycc/cycles.py's model; checked with
-# tinycc bench on the shared models' first layers)
+# estimated Cortex-M4 cycles (tcc_arm_convk.c's comments, tinycc/cycles.py's model; fitted to
+# bench/profile_qemu.py on the shared models' first layers: kws 10x4x1 int8, ic 3x3x3 and vww 3x3x3
+# stride 2 widened)
 CYCLES_GROUP = {False: 26, True: 24}    # one group of 24 MACs: int8 / widened stream
-CYCLES_PAIR = 56                        # per channel pair and block: start, entry, requantization, stores, loop
-CYCLES_BLOCK = 60                       # per block: the driver's loop and the call of the pair loop
-CYCLES_FIELD, CYCLES_ROW = 20, 8        # im2col of a pixel: the call, per kernel row
-CYCLES_WORD = {False: 7, True: 5}       # per word of 4 activations widened (int8 stream: doubled too)
-CYCLES_BYTE = 3                         # per tail byte of a kernel row
-CYCLES_RING_ROW, CYCLES_RING_WORD = 30, 3   # a padded row copied into the ring, per word of it
+CYCLES_PAIR = {False: 61, True: 59}     # per channel pair and block: start, entry, requantization,
+#                                         stores, loop (int8: the accumulators' start, passes below)
+CYCLES_PASS = 6                         # int8 stream: per pass of UNROLL8 groups
+UNROLL8 = 5                             # CK_UNROLL8
+CYCLES_BLOCK = {False: 260, True: 194}  # per block: the driver (int8 entry compiled for size)
+CYCLES_WIDEN_CALL, CYCLES_WIDEN_ROW = 28, 4         # ck_widen3: a call, a run
+CYCLES_WIDEN_WORD = {False: 28, True: 22}           # a word of the 3 pixels (int8 stream: doubled)
+CYCLES_GATHER_CALL, CYCLES_GATHER_ROW, CYCLES_GATHER_BYTE = 25, 4, 10   # ck_gather3
+CYCLES_RING_ROW, CYCLES_RING_COPY, CYCLES_RING_FILL = 60, 8, 5      # ring_row: a row, a word copied / filled
 
 
 @dataclass(frozen=True, eq=False)
@@ -120,15 +124,22 @@ def reads_min(batches, in_h, in_w, in_c, out_h, out_w, out_c, k_h, stride_h, pad
     return r
 
 
-def cycles(batches, out_h, out_w, out_c, groups, k_h, k_w, in_c, stride_h, strip_w, wide) -> float:
-    """Estimated Cortex-M4 cycles of one run (the asm's counts, the im2col by its words)."""
+def cycles(batches, out_h, out_w, out_c, groups, k_h, k_w, in_c, stride_h, strip_rows, strip_w, pad_left,
+           in_w, wide) -> float:
+    """Estimated Cortex-M4 cycles of one run: per block the pair loop, the im2col (whole words,
+    the rows' gathered tails) and the driver; the rows copied into the ring (and its mirror)."""
     nblocks = -(-out_h * out_w // PIX)
     run = k_w * in_c
-    per_block = ((out_c + 1) // 2 * (CYCLES_PAIR + CYCLES_GROUP[wide] * groups) + CYCLES_BLOCK
-                 + PIX * (CYCLES_FIELD + k_h * (CYCLES_ROW + run // 4 * CYCLES_WORD[wide] + run % 4 * CYCLES_BYTE)
-                          + packing.k4(k_h * (run % 4)) // 4 * CYCLES_WORD[wide]))
-    rows = int(ring_loads(out_h, out_w, k_h, stride_h)[-1, 1])
-    ring = rows * (CYCLES_RING_ROW + CYCLES_RING_WORD * (strip_w * in_c // 4))
+    nw, rem = run // 4, run % 4
+    pair = CYCLES_PAIR[wide] + CYCLES_GROUP[wide] * groups + (0 if wide else CYCLES_PASS * -(-groups // UNROLL8))
+    widen = (CYCLES_WIDEN_CALL + k_h * (CYCLES_WIDEN_ROW + nw * CYCLES_WIDEN_WORD[wide])) if nw else 0
+    if rem:
+        widen += (CYCLES_GATHER_CALL + k_h * (CYCLES_GATHER_ROW + rem * CYCLES_GATHER_BYTE) + CYCLES_WIDEN_CALL
+                  + CYCLES_WIDEN_ROW + packing.k4(k_h * rem) // 4 * CYCLES_WIDEN_WORD[wide])
+    per_block = (out_c + 1) // 2 * pair + CYCLES_BLOCK[wide] + widen
+    rows = int(ring_loads(out_h, out_w, k_h, stride_h)[-1, 1]) * (1 + (k_h - 1) / strip_rows)
+    copied = min(in_w, strip_w - pad_left) * in_c
+    ring = rows * (CYCLES_RING_ROW + CYCLES_RING_COPY * (copied // 4) + CYCLES_RING_FILL * ((strip_w * in_c - copied) // 4))
     return batches * (nblocks * per_block + ring)
 
 
@@ -173,7 +184,7 @@ class ArmConvK(Variant):
         p = o.params
         out_c, k_h, k_w, in_c = ir.tensor(g, o.inputs[1]).shape
         return cycles(p.batches, p.out_h, p.out_w, out_c, pk.groups, k_h, k_w, in_c, o.attrs["stride_h"],
-                      pk.strip_w, self.wide)
+                      pk.strip_rows, pk.strip_w, p.pad_left, p.in_w, self.wide)
 
     def emit(self, g, o, ctx, pk):
         """The params struct and the call of the unit's entry point."""

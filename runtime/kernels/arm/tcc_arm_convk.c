@@ -48,8 +48,12 @@ typedef char ck_stream_records_ok[sizeof(tcc_arm_conv8_head) == 8 && sizeof(tcc_
  * spend; the time goes into the pair loop and the im2col). */
 #if defined(__GNUC__) && !defined(__clang__)
 #define CK_COLD __attribute__((noinline, optimize("Os", "no-tree-loop-distribute-patterns")))
+#define CK_SMALL __attribute__((optimize("Os", "no-tree-loop-distribute-patterns")))
+#define CK_FAST __attribute__((optimize("no-tree-loop-distribute-patterns")))
 #else
 #define CK_COLD __attribute__((noinline))
+#define CK_SMALL
+#define CK_FAST
 #endif
 
 #if TCC_ARM_HAVE_DSP
@@ -241,11 +245,9 @@ static void ckw_pairs(const ck_ctx *c, const int32_t *s)
 #endif
 #endif
 
-/* Padded row yp (image row yp - pad_top) of the batch's image into the ring slot dst: in_zp,
- * then (inside the image) its pixels from pad_left on, as many as fit strip_w. */
-static CK_COLD void ring_row(const tcc_arm_convk_params *p, const int8_t *img, int32_t yp, int8_t *dst)
+/* dst[0 .. n) = in_zp */
+static __attribute__((noinline)) CK_FAST void ck_fill(int8_t *dst, int32_t n, const tcc_arm_convk_params *p)
 {
-    const int32_t c = p->in_c, y = yp - p->pad_top, n = p->strip_w * c;
     const uint32_t zpw = tcc_splat8(p->in_zp);
     int32_t i = 0;
     for (; i + 4 <= n; i += 4) {
@@ -254,17 +256,32 @@ static CK_COLD void ring_row(const tcc_arm_convk_params *p, const int8_t *img, i
     for (; i < n; ++i) {
         dst[i] = (int8_t)p->in_zp;
     }
-    if (y >= 0 && y < p->in_h) {
-        const int32_t w = p->strip_w - p->pad_left < p->in_w ? p->strip_w - p->pad_left : p->in_w;
-        const int8_t *src = img + y * p->in_w * c;
-        dst += p->pad_left * c;
-        for (i = 0; i + 4 <= w * c; i += 4) {
-            tcc_st32(dst + i, tcc_ld32(src + i));
-        }
-        for (; i < w * c; ++i) {
-            dst[i] = src[i];
-        }
+}
+
+/* Padded row yp (image row yp - pad_top) of the batch's image into the ring slot dst: pad_left
+ * pixels of in_zp, the image's pixels as many as fit strip_w, in_zp for the rest (all of it above
+ * and below the image). */
+static __attribute__((noinline)) CK_FAST void ring_row(const tcc_arm_convk_params *p, const int8_t *img, int32_t yp,
+                                                     int8_t *dst)
+{
+    const int32_t c = p->in_c, y = yp - p->pad_top, n = p->strip_w * c;
+    if (y < 0 || y >= p->in_h) {
+        ck_fill(dst, n, p);
+        return;
     }
+    const int32_t left = p->pad_left * c;
+    const int32_t w = (p->strip_w - p->pad_left < p->in_w ? p->strip_w - p->pad_left : p->in_w) * c;
+    const int8_t *src = img + y * p->in_w * c;
+    ck_fill(dst, left, p);
+    dst += left;
+    int32_t i = 0;
+    for (; i + 4 <= w; i += 4) {
+        tcc_st32(dst + i, tcc_ld32(src + i));
+    }
+    for (; i < w; ++i) {
+        dst[i] = src[i];
+    }
+    ck_fill(dst + w, n - left - w, p);
 }
 
 #if TCC_ARM_HAVE_DSP
@@ -317,6 +334,33 @@ static __attribute__((naked, noinline)) void ck_widen3(CK_ARG uint32_t *dst, CK_
     __asm__ volatile(CK_WIDEN3_ASM(CK_NONE));
 }
 #endif
+/* (t, a, db, dc, geo = {rem, rows, skip, tail_step}): the `rem` (>= 1) last bytes of `rows`
+ * kernel rows of the 3 pixels (pixel 0's from a, the others db and dc bytes further; a row's
+ * then skip bytes on) to the 3 pixels' tails, tail_step bytes apart: 3 loads and 3 stores a
+ * byte, 10 cycles; 3 a row. Stack: 6 saved registers. */
+static __attribute__((naked, noinline)) void ck_gather3(CK_ARG int8_t *t, CK_ARG const int8_t *a, CK_ARG int32_t db,
+                                                        CK_ARG int32_t dc, CK_ARG const int32_t *geo)
+{
+    __asm__ volatile(
+        "push   {r4-r8, lr}\n\t"
+        "ldr    r4, [sp, #24]\n\t"
+        "ldm    r4, {r4-r7}\n"                   /* rem, rows, skip, tail_step */
+        "1:\n\t"
+        "mov    r8, r4\n"
+        "2:\n\t"
+        "ldrb   r12, [r1, r2]\n\t"
+        "ldrb   lr, [r1, r3]\n\t"
+        "strb   r12, [r0, r7]\n\t"
+        "ldrb   r12, [r1], #1\n\t"
+        "strb   lr, [r0, r7, lsl #1]\n\t"
+        "strb   r12, [r0], #1\n\t"
+        "subs   r8, r8, #1\n\t"
+        "bne    2b\n\t"
+        "add    r1, r1, r6\n\t"
+        "subs   r5, r5, #1\n\t"
+        "bne    1b\n\t"
+        "pop    {r4-r8, pc}\n\t");
+}
 #else
 TCC_ARM_INLINE uint32_t ck_double(uint32_t x) { return tcc_pack16(2 * tcc_lo16(x), 2 * tcc_hi16(x)); }
 
@@ -348,99 +392,101 @@ static void ck_widen3(uint32_t *dst, const int8_t *a, int32_t db, int32_t dc, co
 #endif
 #endif
 
-typedef void (*ck_widen_fn)(uint32_t *dst, const int8_t *a, int32_t db, int32_t dc, const int32_t *geo);
-
-/* The interleaved columns of the block's 3 pixels: pixel q's field is k_h consecutive rows of
- * the ring (with its mirrored rows: no wrap), the first at byte src[q]; the whole words of every
- * kernel row, then the rows' R % 4 last bytes (conv_k_order), gathered into `tails` (3 x
- * tail_step bytes, zero-padded) and widened as one run. */
-static void ck_fields(const tcc_arm_convk_params *p, const int8_t *const *src, uint32_t *dst, int8_t *tails,
-                      ck_widen_fn widen)
+#if !TCC_ARM_HAVE_DSP
+static void ck_gather3(int8_t *t, const int8_t *a, int32_t db, int32_t dc, const int32_t *geo)
 {
-    const int32_t run = p->k_w * p->in_c, nw = run / 4, rem = run % 4, row_bytes = p->strip_w * p->in_c;
-    const int32_t db = (int32_t)(src[1] - src[0]), dc = (int32_t)(src[2] - src[0]);
-    if (nw) {
-        const int32_t geo[3] = {nw, p->k_h, row_bytes - 4 * nw};
-        widen(dst, src[0], db, dc, geo);
-        dst += 2 * PIX * nw * p->k_h;
-    }
-    if (rem) {
-        const int32_t tail_step = TCC_ARM_CONV8_K4(p->k_h * rem);
-        int8_t *t = tails;
-        tcc_st32(tails + tail_step - 4, 0);               /* the padding: times zero weights */
-        tcc_st32(tails + 2 * tail_step - 4, 0);
-        tcc_st32(tails + 3 * tail_step - 4, 0);
-        for (const int8_t *a = src[0] + 4 * nw, *end = a + p->k_h * row_bytes; a != end; a += row_bytes) {
-            for (int32_t r = 0; r < rem; ++r, ++t) {
-                t[0] = a[r];
-                t[tail_step] = a[db + r];
-                t[2 * tail_step] = a[dc + r];
-            }
+    for (int32_t r = 0; r < geo[1]; ++r, a += geo[2]) {
+        for (int32_t k = 0; k < geo[0]; ++k, ++a, ++t) {
+            t[0] = a[0];
+            t[geo[3]] = a[db];
+            t[2 * geo[3]] = a[dc];
         }
-        const int32_t geo[3] = {tail_step / 4, 1, 0};
-        widen(dst, tails, tail_step, 2 * tail_step, geo);
     }
 }
+#endif
+
+typedef void (*ck_widen_fn)(uint32_t *dst, const int8_t *a, int32_t db, int32_t dc, const int32_t *geo);
 
 typedef void (*ck_pairs_fn)(const ck_ctx *ctx, const int32_t *stream);
 
 /* The driver of both entry points: `pairs` the pair loop, `gw` its stream words per group,
- * `widen` the im2col's widening (doubled or not), `skip` the pair loop's entry. */
-static CK_COLD void convk(const tcc_arm_convk_params *p, const int8_t *in, int8_t *out, void *scratch,
+ * `widen` the im2col's widening (doubled or not), `skip` the pair loop's entry.
+ *
+ * Per block, the interleaved columns of its 3 pixels: pixel q's field is k_h consecutive rows
+ * of the ring (with its mirrored rows: no wrap), the first at byte src[q]; the whole words of
+ * every kernel row (widen), then the rows' R % 4 last bytes (conv_k_order), gathered into
+ * `tails` (3 x tail_step bytes, zero-padded) and widened as one run. */
+TCC_ARM_INLINE void convk(const tcc_arm_convk_params *p, const int8_t *in, int8_t *out, void *scratch,
                           ck_pairs_fn pairs, int32_t gw, ck_widen_fn widen, int32_t skip)
 {
-    const int32_t c_in = p->in_c, row_bytes = p->strip_w * c_in, ring_bytes = p->strip_rows * row_bytes;
-    const int32_t plane = p->out_h * p->out_w, odd = p->out_c & 1, pix_bytes = p->out_c + odd;
-    const int32_t tail_step = TCC_ARM_CONV8_K4(p->k_h * (p->k_w * c_in % 4));
+    const int32_t c_in = p->in_c, k_h = p->k_h, out_c = p->out_c, out_w = p->out_w;
+    const int32_t row_bytes = p->strip_w * c_in, ring_bytes = p->strip_rows * row_bytes;
+    const int32_t step_x = p->stride_w * c_in, step_y = p->stride_h * row_bytes;
+    const int32_t plane = p->out_h * out_w, odd = out_c & 1, pix_bytes = out_c + odd;
+    const int32_t run = p->k_w * c_in, nw = run / 4, rem = run % 4;
+    const int32_t tail_step = TCC_ARM_CONV8_K4(k_h * rem);
+    const int32_t words_geo[3] = {nw, k_h, row_bytes - 4 * nw}, tails_geo[3] = {tail_step / 4, 1, 0};
+    const int32_t gather_geo[4] = {rem, k_h, row_bytes - rem, tail_step};
     uint32_t *col = (uint32_t *)scratch;                       /* PIX x 2 * groups words, interleaved */
+    uint32_t *col_tails = col + 2 * PIX * nw * k_h;
     int8_t *tails = (int8_t *)(col + PIX * 2 * p->groups);     /* PIX x tail_step */
     int8_t *ring = tails + PIX * tail_step;                    /* the ring, then k_h - 1 mirrored rows */
-    int8_t *pixels = ring + ring_bytes + (p->k_h - 1) * row_bytes;   /* odd out_c: PIX x (out_c + 1) */
+    int8_t *pixels = ring + ring_bytes + (k_h - 1) * row_bytes;   /* odd out_c: PIX x (out_c + 1) */
     ck_ctx c;
     c.skip = skip;
     c.col = col;
     c.col_end = col + 2 * PIX * p->groups;
     c.stream_end = p->stream + pix_bytes / 2 * (2 + gw * p->groups + 4);
+    for (int32_t q = 0; q < PIX * tail_step; q += 4) {
+        tcc_st32(tails + q, 0);                                /* the padding: times zero weights */
+    }
     for (int32_t b = 0; b < p->batches; ++b) {
         const int8_t *img = in + b * p->in_h * p->in_w * c_in;
-        int8_t *o = out + b * plane * p->out_c;
+        int8_t *o = out + b * plane * out_c;
         int32_t next = 0;                  /* the next padded row to copy, its slot's offset */
         int32_t next_off = 0;
-        int32_t x = 0, xo = 0, row = 0, need = p->k_h;   /* the next pixel: its column, its byte in
-                                                          * its first row, that row's offset in the
-                                                          * ring, the rows its field needs */
-        for (int32_t i = 0; i < plane; i += PIX, o += PIX * p->out_c) {
+        int32_t x = 0, xo = 0, row = 0, need = k_h;   /* the next pixel: its column, its byte in its
+                                                       * first row, that row's offset in the ring,
+                                                       * the rows its field needs */
+        for (int32_t i = 0; i < plane; i += PIX, o += PIX * out_c) {
             const int8_t *src[PIX];
             int32_t hi = need;
             for (int32_t q = 0; q < PIX; ++q) {
                 src[q] = ring + row + xo;
                 hi = need;
                 if (i + q + 1 < plane) {        /* the next pixel (a short block repeats its last) */
-                    xo += p->stride_w * c_in;
-                    if (++x == p->out_w) {
+                    xo += step_x;
+                    if (++x == out_w) {
                         x = xo = 0;
                         need += p->stride_h;
-                        for (row += p->stride_h * row_bytes; row >= ring_bytes; row -= ring_bytes) {
+                        for (row += step_y; row >= ring_bytes; row -= ring_bytes) {
                         }
                     }
                 }
             }
             for (; next < hi; ++next) {
                 ring_row(p, img, next, ring + next_off);
-                if (next_off < (p->k_h - 1) * row_bytes) {   /* its mirror after the ring's last row */
+                if (next_off < (k_h - 1) * row_bytes) {   /* its mirror after the ring's last row */
                     ring_row(p, img, next, ring + ring_bytes + next_off);
                 }
                 next_off += row_bytes;
                 next_off -= next_off == ring_bytes ? ring_bytes : 0;
             }
-            ck_fields(p, src, col, tails, widen);
+            const int32_t db = (int32_t)(src[1] - src[0]), dc = (int32_t)(src[2] - src[0]);
+            if (nw) {
+                widen(col, src[0], db, dc, words_geo);
+            }
+            if (rem) {
+                ck_gather3(tails, src[0] + 4 * nw, db, dc, gather_geo);
+                widen(col_tails, tails, tail_step, 2 * tail_step, tails_geo);
+            }
             c.out = odd ? pixels : o;
             c.off1 = i + 1 < plane ? pix_bytes : 0;
             c.off2 = i + 2 < plane ? 2 * pix_bytes : c.off1;
             pairs(&c, p->stream);
             for (int32_t q = 0; odd && q < PIX && i + q < plane; ++q) {
-                for (int32_t k = 0; k < p->out_c; ++k) {
-                    o[q * p->out_c + k] = pixels[q * pix_bytes + k];
+                for (int32_t k = 0; k < out_c; ++k) {
+                    o[q * out_c + k] = pixels[q * pix_bytes + k];
                 }
             }
         }
@@ -448,14 +494,14 @@ static CK_COLD void convk(const tcc_arm_convk_params *p, const int8_t *in, int8_
 }
 
 #ifndef TCC_OMIT_ARM_CONVK_S8
-void tcc_arm_convk_s8(const tcc_arm_convk_params *p, const int8_t *in, int8_t *out, void *scratch)
+CK_SMALL void tcc_arm_convk_s8(const tcc_arm_convk_params *p, const int8_t *in, int8_t *out, void *scratch)
 {
     convk(p, in, out, scratch, ck_pairs, 2, ck_widen3_dbl, (CK_UNROLL8 - p->groups % CK_UNROLL8) % CK_UNROLL8);
 }
 #endif
 
 #ifndef TCC_OMIT_ARM_CONVKW_S8
-void tcc_arm_convkw_s8(const tcc_arm_convk_params *p, const int8_t *in, int8_t *out, void *scratch)
+CK_FAST void tcc_arm_convkw_s8(const tcc_arm_convk_params *p, const int8_t *in, int8_t *out, void *scratch)
 {
     convk(p, in, out, scratch, ckw_pairs, 4, ck_widen3, MAXG + 1 - p->groups);
 }
