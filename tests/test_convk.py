@@ -94,3 +94,18 @@ def test_convk_host_sanitized(tmp_path):
     cases = convk_cases(22)[::2]
     rc, log = build_and_run(cases, tmp_path, "host")
     _check(rc, log, cases)
+
+
+@pytest.mark.parametrize("name, unit", [("kws_ref_model", "arm_convk"), ("ic_resnet8_int8", "arm_convkw"),
+                                        ("vww_96_int8", "arm_conv_blocks")])
+def test_first_layers_choice(name, unit):
+    """pack_weights' choice for the shared models' first layers by the units' estimated cycles within
+    the default flash budget: kws's 10x4 on the int8 stream (its budget has no room for widened
+    weights), ic's 3x3x3 on the widened one; vww's 3x3x3 stride 2 with 8 output channels stays on
+    arm_conv_blocks, which the estimates rank faster (few channels per block)."""
+    from tinycc import driver, ir, variants
+
+    from .conftest import model_path
+    g = driver.compile_graph(model_path(name), target="cortex-m4")
+    o = ir.op(g, ir.ops_in_order(g)[0])
+    assert variants.chosen(o).name == unit
