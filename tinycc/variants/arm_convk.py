@@ -38,8 +38,8 @@ CYCLES_PAIR = {False: 61, True: 59}     # per channel pair and block: start, ent
 #                                         stores, loop (int8: the accumulators' start, passes below)
 CYCLES_PASS = 6                         # int8 stream: per pass of UNROLL8 groups
 UNROLL8 = 5                             # CK_UNROLL8
-CYCLES_BLOCK = {False: 260, True: 194}  # per block: the driver (int8 entry compiled for size)
-CYCLES_WIDEN_CALL, CYCLES_WIDEN_ROW = 28, 4         # ck_widen3: a call, a run
+CYCLES_BLOCK = {False: 255, True: 180}  # per block: the driver (int8 entry compiled for size)
+CYCLES_WIDEN_CALL, CYCLES_WIDEN_ROW, CYCLES_WIDEN_TAILS = 28, 4, 14   # ck_widen3: a call, a run, the tails' start
 CYCLES_WIDEN_WORD = {False: 28, True: 22}           # a word of the 3 pixels (int8 stream: doubled)
 CYCLES_GATHER_CALL, CYCLES_GATHER_ROW, CYCLES_GATHER_BYTE = 25, 4, 10   # ck_gather3
 CYCLES_RING_ROW, CYCLES_RING_COPY, CYCLES_RING_FILL = 60, 8, 5      # ring_row: a row, a word copied / filled
@@ -132,9 +132,9 @@ def cycles(batches, out_h, out_w, out_c, groups, k_h, k_w, in_c, stride_h, strip
     run = k_w * in_c
     nw, rem = run // 4, run % 4
     pair = CYCLES_PAIR[wide] + CYCLES_GROUP[wide] * groups + (0 if wide else CYCLES_PASS * -(-groups // UNROLL8))
-    widen = (CYCLES_WIDEN_CALL + k_h * (CYCLES_WIDEN_ROW + nw * CYCLES_WIDEN_WORD[wide])) if nw else 0
+    widen = CYCLES_WIDEN_CALL + (k_h * (CYCLES_WIDEN_ROW + nw * CYCLES_WIDEN_WORD[wide]) if nw else 0)
     if rem:
-        widen += (CYCLES_GATHER_CALL + k_h * (CYCLES_GATHER_ROW + rem * CYCLES_GATHER_BYTE) + CYCLES_WIDEN_CALL
+        widen += (CYCLES_GATHER_CALL + k_h * (CYCLES_GATHER_ROW + rem * CYCLES_GATHER_BYTE) + CYCLES_WIDEN_TAILS
                   + CYCLES_WIDEN_ROW + packing.k4(k_h * rem) // 4 * CYCLES_WIDEN_WORD[wide])
     per_block = (out_c + 1) // 2 * pair + CYCLES_BLOCK[wide] + widen
     rows = int(ring_loads(out_h, out_w, k_h, stride_h)[-1, 1]) * (1 + (k_h - 1) / strip_rows)

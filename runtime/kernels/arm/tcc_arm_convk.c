@@ -40,6 +40,17 @@ CK_STATIC_OFFSET(off2, 16);
 CK_STATIC_OFFSET(stream_end, 20);
 CK_STATIC_OFFSET(col_end, 24);
 #endif
+/* What ck_widen3 widens: `rows` runs of `nw` words (then `skip` bytes on), then `tail_words`
+ * words of the tails (3 pixels tail_step bytes apart). */
+typedef struct {
+    int32_t nw, rows, skip, tail_words;
+    const int8_t *tails;
+    int32_t tail_step;
+} ck_geo;
+#if TCC_ARM_HAVE_DSP
+typedef char ck_geo_ok[offsetof(ck_geo, tail_words) == 12 && offsetof(ck_geo, tails) == 16
+                      && offsetof(ck_geo, tail_step) == 20 ? 1 : -1];
+#endif
 typedef char ck_stream_records_ok[sizeof(tcc_arm_conv8_head) == 8 && sizeof(tcc_arm_conv8_tail) == 16 ? 1 : -1];
 
 #define CK_ARG __attribute__((unused))
@@ -285,14 +296,16 @@ static __attribute__((noinline)) CK_FAST void ring_row(const tcc_arm_convk_param
 }
 
 #if TCC_ARM_HAVE_DSP
-/* (dst, a, db, dc, geo = {nw, rows, skip}): widen `rows` runs of `nw` (>= 1) words of 3 pixels
- * (pixel 0's from a, pixel 1's db and pixel 2's dc bytes further; a run then skip bytes on) to
- * their interleaved pair words, 6 a word: 3 pipelined loads, 6 SXTB16 (DOUBLE: and 6 SADD16),
- * 2 STM of 3, loop: 22 (28) cycles a word, 6 a run. Stack: 9 saved registers. */
+/* (dst, a, db, dc, geo): widen `rows` runs of `nw` words of 3 pixels (pixel 0's from a, pixel
+ * 1's db and pixel 2's dc bytes further; a run then skip bytes on), then one run of tail_words
+ * from the tails, to their interleaved pair words, 6 a word: 3 pipelined loads, 6 SXTB16
+ * (DOUBLE: and 6 SADD16), 2 STM of 3, loop: 22 (28) cycles a word, 6 a run, 14 to start the
+ * tails. Stack: 9 saved registers. */
 #define CK_WIDEN3_ASM(DOUBLE)                                                               \
     "push   {r4-r11, lr}\n\t"                                                               \
     "ldr    r5, [sp, #36]\n\t"                                                              \
-    "ldm    r5, {r4-r6}\n"                   /* nw, rows, skip */                           \
+    "ldm    r5, {r4-r6}\n\t"                 /* nw, rows, skip */                           \
+    "cbz    r4, 3f\n"                                                                       \
     "1:\n\t"                                                                                \
     "mov    r7, r4\n"                                                                       \
     "2:\n\t"                                                                                \
@@ -313,7 +326,20 @@ static __attribute__((noinline)) CK_FAST void ring_row(const tcc_arm_convk_param
     "bne    2b\n\t"                                                                         \
     "add    r1, r1, r6\n\t"                                                                 \
     "subs   r5, r5, #1\n\t"                                                                 \
-    "bne    1b\n\t"                                                                         \
+    "bne    1b\n"                                                                           \
+    "3:\n\t"                                 /* then the tails, one run (once: the stacked */ \
+    "ldr    r5, [sp, #36]\n\t"               /* geo argument becomes 0) */                  \
+    "cbz    r5, 4f\n\t"                                                                     \
+    "ldr    r4, [r5, #12]\n\t"                                                              \
+    "cbz    r4, 4f\n\t"                                                                     \
+    "ldr    r1, [r5, #16]\n\t"                                                              \
+    "ldr    r2, [r5, #20]\n\t"                                                              \
+    "add    r3, r2, r2\n\t"                                                                 \
+    "movs   r5, #0\n\t"                                                                     \
+    "str    r5, [sp, #36]\n\t"                                                              \
+    "movs   r5, #1\n\t"                                                                     \
+    "b      1b\n"                                                                           \
+    "4:\n\t"                                                                                \
     "pop    {r4-r11, pc}\n\t"
 #define CK_SADD16(R) "sadd16 " R ", " R ", " R "\n\t"
 #define CK_NONE(R)
@@ -321,7 +347,7 @@ static __attribute__((noinline)) CK_FAST void ring_row(const tcc_arm_convk_param
 #ifndef TCC_OMIT_ARM_CONVK_S8
 static __attribute__((naked, noinline)) void ck_widen3_dbl(CK_ARG uint32_t *dst, CK_ARG const int8_t *a,
                                                            CK_ARG int32_t db, CK_ARG int32_t dc,
-                                                           CK_ARG const int32_t *geo)
+                                                           CK_ARG const ck_geo *geo)
 {
     __asm__ volatile(CK_WIDEN3_ASM(CK_SADD16));
 }
@@ -329,7 +355,7 @@ static __attribute__((naked, noinline)) void ck_widen3_dbl(CK_ARG uint32_t *dst,
 
 #ifndef TCC_OMIT_ARM_CONVKW_S8
 static __attribute__((naked, noinline)) void ck_widen3(CK_ARG uint32_t *dst, CK_ARG const int8_t *a,
-                                                       CK_ARG int32_t db, CK_ARG int32_t dc, CK_ARG const int32_t *geo)
+                                                       CK_ARG int32_t db, CK_ARG int32_t dc, CK_ARG const ck_geo *geo)
 {
     __asm__ volatile(CK_WIDEN3_ASM(CK_NONE));
 }
@@ -364,10 +390,11 @@ static __attribute__((naked, noinline)) void ck_gather3(CK_ARG int8_t *t, CK_ARG
 #else
 TCC_ARM_INLINE uint32_t ck_double(uint32_t x) { return tcc_pack16(2 * tcc_lo16(x), 2 * tcc_hi16(x)); }
 
-static void ck_widen3_any(uint32_t *dst, const int8_t *a, int32_t db, int32_t dc, const int32_t *geo, int32_t dbl)
+static uint32_t *ck_widen3_run(uint32_t *dst, const int8_t *a, int32_t db, int32_t dc, int32_t nw, int32_t rows,
+                               int32_t skip, int32_t dbl)
 {
-    for (int32_t r = 0; r < geo[1]; ++r, a += geo[2]) {
-        for (int32_t g = 0; g < geo[0]; ++g, a += 4, dst += 2 * PIX) {
+    for (int32_t r = 0; r < rows; ++r, a += skip) {
+        for (int32_t g = 0; g < nw; ++g, a += 4, dst += 2 * PIX) {
             const uint32_t v[PIX] = {tcc_ld32(a), tcc_ld32(a + db), tcc_ld32(a + dc)};
             for (int32_t q = 0; q < PIX; ++q) {
                 dst[q] = dbl ? ck_double(tcc_sxtb16(v[q])) : tcc_sxtb16(v[q]);
@@ -375,17 +402,24 @@ static void ck_widen3_any(uint32_t *dst, const int8_t *a, int32_t db, int32_t dc
             }
         }
     }
+    return dst;
+}
+
+static void ck_widen3_any(uint32_t *dst, const int8_t *a, int32_t db, int32_t dc, const ck_geo *geo, int32_t dbl)
+{
+    dst = ck_widen3_run(dst, a, db, dc, geo->nw, geo->rows, geo->skip, dbl);
+    (void)ck_widen3_run(dst, geo->tails, geo->tail_step, 2 * geo->tail_step, geo->tail_words, 1, 0, dbl);
 }
 
 #ifndef TCC_OMIT_ARM_CONVK_S8
-static void ck_widen3_dbl(uint32_t *dst, const int8_t *a, int32_t db, int32_t dc, const int32_t *geo)
+static void ck_widen3_dbl(uint32_t *dst, const int8_t *a, int32_t db, int32_t dc, const ck_geo *geo)
 {
     ck_widen3_any(dst, a, db, dc, geo, 1);
 }
 #endif
 
 #ifndef TCC_OMIT_ARM_CONVKW_S8
-static void ck_widen3(uint32_t *dst, const int8_t *a, int32_t db, int32_t dc, const int32_t *geo)
+static void ck_widen3(uint32_t *dst, const int8_t *a, int32_t db, int32_t dc, const ck_geo *geo)
 {
     ck_widen3_any(dst, a, db, dc, geo, 0);
 }
@@ -405,7 +439,7 @@ static void ck_gather3(int8_t *t, const int8_t *a, int32_t db, int32_t dc, const
 }
 #endif
 
-typedef void (*ck_widen_fn)(uint32_t *dst, const int8_t *a, int32_t db, int32_t dc, const int32_t *geo);
+typedef void (*ck_widen_fn)(uint32_t *dst, const int8_t *a, int32_t db, int32_t dc, const ck_geo *geo);
 
 typedef void (*ck_pairs_fn)(const ck_ctx *ctx, const int32_t *stream);
 
@@ -425,13 +459,12 @@ TCC_ARM_INLINE void convk(const tcc_arm_convk_params *p, const int8_t *in, int8_
     const int32_t plane = p->out_h * out_w, odd = out_c & 1, pix_bytes = out_c + odd;
     const int32_t run = p->k_w * c_in, nw = run / 4, rem = run % 4;
     const int32_t tail_step = TCC_ARM_CONV8_K4(k_h * rem);
-    const int32_t words_geo[3] = {nw, k_h, row_bytes - 4 * nw}, tails_geo[3] = {tail_step / 4, 1, 0};
     const int32_t gather_geo[4] = {rem, k_h, row_bytes - rem, tail_step};
     uint32_t *col = (uint32_t *)scratch;                       /* PIX x 2 * groups words, interleaved */
-    uint32_t *col_tails = col + 2 * PIX * nw * k_h;
     int8_t *tails = (int8_t *)(col + PIX * 2 * p->groups);     /* PIX x tail_step */
     int8_t *ring = tails + PIX * tail_step;                    /* the ring, then k_h - 1 mirrored rows */
     int8_t *pixels = ring + ring_bytes + (k_h - 1) * row_bytes;   /* odd out_c: PIX x (out_c + 1) */
+    const ck_geo geo = {nw, k_h, row_bytes - 4 * nw, tail_step / 4, tails, tail_step};
     ck_ctx c;
     c.skip = skip;
     c.col = col;
@@ -473,13 +506,10 @@ TCC_ARM_INLINE void convk(const tcc_arm_convk_params *p, const int8_t *in, int8_
                 next_off -= next_off == ring_bytes ? ring_bytes : 0;
             }
             const int32_t db = (int32_t)(src[1] - src[0]), dc = (int32_t)(src[2] - src[0]);
-            if (nw) {
-                widen(col, src[0], db, dc, words_geo);
-            }
             if (rem) {
                 ck_gather3(tails, src[0] + 4 * nw, db, dc, gather_geo);
-                widen(col_tails, tails, tail_step, 2 * tail_step, tails_geo);
             }
+            widen(col, src[0], db, dc, &geo);
             c.out = odd ? pixels : o;
             c.off1 = i + 1 < plane ? pix_bytes : 0;
             c.off2 = i + 2 < plane ? 2 * pix_bytes : c.off1;
