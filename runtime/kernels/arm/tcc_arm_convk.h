@@ -44,7 +44,7 @@
 
 typedef struct {
     int32_t batches, in_h, in_w, in_c;
-    int32_t out_h, out_w, out_c;    /* out_c: the model's channels (odd: a dummy leads the stream) */
+    int32_t out_h, out_w, out_c;    /* out_c: the model's channels (odd: a dummy ends the stream) */
     int32_t k_h, k_w;
     int32_t stride_h, stride_w;
     int32_t pad_top, pad_left;
