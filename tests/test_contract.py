@@ -222,4 +222,4 @@ def test_typed_params():
     assert {"ConvParams", "FCParams", "AddParams", "PoolParams", "TableParams", "QuantizeParams", "ReduceParams",
             "BilinearParams", "GatherParams", "BatchMatmulParams", "TransposeConvParams", "MapParams",
             "SoftmaxParams", "JoinParams"} <= families
-    assert {"plain", "arm_conv_blocks", "arm_add_lin", "arm_avg_pool"} <= impls
+    assert {"plain", "arm_convkw", "arm_conv_pw", "arm_add_lin", "arm_avg_pool"} <= impls   # mobilenetv2: its first layer on arm_convkw
