@@ -329,7 +329,7 @@ def tinycc_model(layer: Layer) -> bytes:
 def tflm_arena(model: Path) -> int:
     """TFLite Micro's arena for the model (its Python interpreter's allocation record)."""
     code = ("from tflite_micro.python.tflite_micro import runtime\n"
-            f"runtime.Interpreter.from_file({str(model)!r}).print_allocations()\n")
+            f"runtime.Interpreter.from_file({str(model)!r}, arena_size=1 << 22).print_allocations()\n")
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     out = run.stdout + run.stderr      # TFLM logs to stderr
     return int(re.search(r"Arena allocation total (\d+) bytes", out).group(1))

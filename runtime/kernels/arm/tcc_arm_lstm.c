@@ -339,31 +339,44 @@ TCC_ARM_INLINE int32_t tcc_arm_lstm_cell(const tcc_lstm_q_params *p, int32_t pi,
     const int32_t gi = TCC_ARM_LSTM_PASSES16(ni), gr = TCC_ARM_LSTM_PASSES16(n)
 #define TCC_ARM_LSTM_G8_DOTS TCC_ARM_LSTM_G8_DOT(xin, gi, w8, a); TCC_ARM_LSTM_G8_DOT(hin, gr, w8, r)
 
+/* name(x, dst, len): dst[2q], dst[2q + 1] = the pair words of x[4q .. 4q + 3] (x of xtype, len
+ * of them, zero-padded to a multiple of 16), PAIRS(v, dst) making both from the 4 elements at v. */
+#define TCC_ARM_LSTM_PAIRS(name, xtype, PAIRS)                                                      \
+    static void name(const xtype *x, uint32_t *dst, int32_t len)                                     \
+    {                                                                                              \
+        int32_t k = 0;                                                                             \
+        for (; k + 4 <= len; k += 4, dst += 2) {                                                   \
+            PAIRS(x + k, dst);                                                                     \
+        }                                                                                          \
+        if (k < len) {                                                                             \
+            xtype t[4] = {0, 0, 0, 0};                                                             \
+            for (int32_t i = 0; k + i < len; ++i) {                                                \
+                t[i] = x[k + i];                                                                   \
+            }                                                                                      \
+            PAIRS(t, dst);                                                                         \
+            dst += 2;                                                                              \
+            k += 4;                                                                                \
+        }                                                                                          \
+        for (; k < 16 * TCC_ARM_LSTM_PASSES16(len); k += 4, dst += 2) {                            \
+            dst[0] = dst[1] = 0;                                                                   \
+        }                                                                                          \
+    }
+/* PAIRS of int8 activations: SXTB16 and SXTB16 ROR 8 of one word; of int16: PKHBT / PKHTB of two. */
+#define TCC_ARM_LSTM_PAIRS8(v, dst)                                                                \
+    do {                                                                                           \
+        const uint32_t w_ = tcc_ld32(v);                                                           \
+        (dst)[0] = tcc_sxtb16(w_);                                                                 \
+        (dst)[1] = tcc_sxtb16_ror8(w_);                                                            \
+    } while (0)
+#define TCC_ARM_LSTM_PAIRS16(v, dst)                                                               \
+    do {                                                                                           \
+        const uint32_t x01_ = tcc_ld32(v), x23_ = tcc_ld32((v) + 2);                               \
+        (dst)[0] = tcc_pkhbt(x01_, x23_);                                                          \
+        (dst)[1] = tcc_pkhtb(x23_, x01_);                                                          \
+    } while (0)
+
 #ifndef TCC_OMIT_ARM_LSTM_S8  /* tinycc defines it when no op calls it */
-/* dst[2q], dst[2q + 1] = the pair words of x[4q .. 4q + 3] (len, zero-padded to a multiple of 16). */
-static void tcc_arm_lstm_pairs8(const int8_t *x, uint32_t *dst, int32_t len)
-{
-    int32_t k = 0;
-    for (; k + 4 <= len; k += 4, dst += 2) {
-        const uint32_t v = tcc_ld32(x + k);
-        dst[0] = tcc_sxtb16(v);
-        dst[1] = tcc_sxtb16_ror8(v);
-    }
-    if (k < len) {
-        int8_t t[4] = {0, 0, 0, 0};
-        for (int32_t i = 0; k + i < len; ++i) {
-            t[i] = x[k + i];
-        }
-        const uint32_t v = tcc_ld32(t);
-        dst[0] = tcc_sxtb16(v);
-        dst[1] = tcc_sxtb16_ror8(v);
-        dst += 2;
-        k += 4;
-    }
-    for (; k < 16 * TCC_ARM_LSTM_PASSES16(len); k += 4, dst += 2) {
-        dst[0] = dst[1] = 0;
-    }
-}
+TCC_ARM_LSTM_PAIRS(tcc_arm_lstm_pairs8, int8_t, TCC_ARM_LSTM_PAIRS8)
 
 TCC_ARM_LSTM_STEP(tcc_arm_lstm_step_s8, uint32_t, int8_t, TCC_ARM_LSTM_G8_SETUP, TCC_ARM_LSTM_G8_DOTS)
 TCC_ARM_LSTM_RUN(tcc_arm_lstm_run_s8, int8_t, uint32_t,
@@ -378,30 +391,7 @@ void tcc_arm_lstm_s8(const tcc_lstm_q_params *p, const int8_t *in, int8_t *hidde
 #endif
 
 #ifndef TCC_OMIT_ARM_LSTM_S16  /* tinycc defines it when no op calls it */
-/* The same from int16 activations: PKHBT / PKHTB of two words. */
-static void tcc_arm_lstm_pairs16(const int16_t *x, uint32_t *dst, int32_t len)
-{
-    int32_t k = 0;
-    for (; k + 4 <= len; k += 4, dst += 2) {
-        const uint32_t x01 = tcc_ld32(x + k), x23 = tcc_ld32(x + k + 2);
-        dst[0] = tcc_pkhbt(x01, x23);
-        dst[1] = tcc_pkhtb(x23, x01);
-    }
-    if (k < len) {
-        int16_t t[4] = {0, 0, 0, 0};
-        for (int32_t i = 0; k + i < len; ++i) {
-            t[i] = x[k + i];
-        }
-        const uint32_t x01 = tcc_ld32(t), x23 = tcc_ld32(t + 2);
-        dst[0] = tcc_pkhbt(x01, x23);
-        dst[1] = tcc_pkhtb(x23, x01);
-        dst += 2;
-        k += 4;
-    }
-    for (; k < 16 * TCC_ARM_LSTM_PASSES16(len); k += 4, dst += 2) {
-        dst[0] = dst[1] = 0;
-    }
-}
+TCC_ARM_LSTM_PAIRS(tcc_arm_lstm_pairs16, int16_t, TCC_ARM_LSTM_PAIRS16)
 
 TCC_ARM_LSTM_STEP(tcc_arm_lstm_step_s16, uint32_t, int16_t, TCC_ARM_LSTM_G8_SETUP, TCC_ARM_LSTM_G8_DOTS)
 TCC_ARM_LSTM_RUN(tcc_arm_lstm_run_s16, int16_t, uint32_t,

@@ -3,7 +3,8 @@
  *
  * 1. the state moves left by one element in words (unaligned LDR / aligned STR where possible);
  * 2. the feature products four filters at a time: each group of 4 inputs is one word whose
- *    SXTB16 / SXTB16 ROR 8 give the pairs (x0, x2), (x1, x3); the weights, widened at build time
+ *    SXTB16 / SXTB16 ROR 8 give the pairs (x0, x2), (x1, x3) (the last 1 to 3 inputs: one word
+ *    zero-padded, made once a row); the weights, widened at build time
  *    (tcc_arm_svdf.h), are read four words in a row, then four SMLAD (the int32 sums TFLite Micro
  *    makes; the input zero point is in feature_bias); each sum requantized with SMMLAR as the
  *    other DSP kernels do (tcc_arm_lstm.c's tcc_arm_lstm_rq);
@@ -88,16 +89,21 @@ static void tcc_arm_svdf_time(const tcc_svdf_s8_params *p, const int16_t *s, int
 void tcc_arm_svdf_s8_s16(const tcc_svdf_s8_params *p, const int32_t *wf16, const int32_t *rq1, const int8_t *in,
                          int16_t *state, int8_t *out)
 {
-    const int32_t mem = p->memory, per_batch = p->filters * mem, n = p->input_size;
+    const int32_t mem = p->memory, per_batch = p->filters * mem, n = p->input_size, n4 = n & ~3;
     tcc_arm_svdf_shift16(state, p->batches * per_batch);
     for (int32_t b = 0; b < p->batches; ++b) {
         const int8_t *x0 = in + b * n;
         int16_t *s = state + b * per_batch;
         const uint32_t *w = (const uint32_t *)wf16;
+        uint32_t tail = 0;          /* the inputs past the last whole group of 4, zero-padded */
+        for (int32_t k = n - 1; k >= n4; --k) {
+            tail = (tail << 8) | (uint8_t)x0[k];
+        }
+        const uint32_t ta = tcc_sxtb16(tail), tb = tcc_sxtb16_ror8(tail);
         for (int32_t f = 0; f < p->filters; f += 4) {
             int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
             const int8_t *x = x0;
-            for (; x + 8 <= x0 + n; x += 8, w += 16) {     /* two groups of 4 inputs a pass */
+            for (; x + 8 <= x0 + n4; x += 8, w += 16) {     /* two groups of 4 inputs a pass */
                 const uint32_t xv = tcc_ld32(x), xa = tcc_sxtb16(xv), xb = tcc_sxtb16_ror8(xv);
                 const uint32_t yv = tcc_ld32(x + 4), ya = tcc_sxtb16(yv), yb = tcc_sxtb16_ror8(yv);
                 TCC_ARM_S16_STEP4(xa, 0);
@@ -105,10 +111,15 @@ void tcc_arm_svdf_s8_s16(const tcc_svdf_s8_params *p, const int32_t *wf16, const
                 TCC_ARM_S16_STEP4(ya, 32);
                 TCC_ARM_S16_STEP4(yb, 48);
             }
-            if (x < x0 + n) {
+            if (x < x0 + n4) {
                 const uint32_t xv = tcc_ld32(x), xa = tcc_sxtb16(xv), xb = tcc_sxtb16_ror8(xv);
                 TCC_ARM_S16_STEP4(xa, 0);
                 TCC_ARM_S16_STEP4(xb, 16);
+                w += 8;
+            }
+            if (n4 < n) {
+                TCC_ARM_S16_STEP4(ta, 0);
+                TCC_ARM_S16_STEP4(tb, 16);
                 w += 8;
             }
             const int32_t *fb = p->feature_bias + f;
