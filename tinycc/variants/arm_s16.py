@@ -8,6 +8,11 @@ them) or one SMLABB + SMLATT (depthwise: channel pairs). The sums are int32: ``p
 filter whose channel could overflow (32768 * sum |w| >= 2^31); the int64 bias and the
 requantization are the plain kernels'. Conditions: groups == 1, no dilation and an even input
 depth (conv, FC); depth multiplier 1, no dilation and an even channel count (depthwise).
+
+arm_fc8_s16: the FULLY_CONNECTED on the int8 weights (``pack_words8``, widened by SXTB16 as they
+are read, runtime/kernels/arm/tcc_arm_g8.h; no flash beyond them, no scratch, any input depth),
+the activations read as they are: where the flash budget has no room for arm_fc_s16's widened
+weights, or the input depth is odd.
 """
 from __future__ import annotations
 
@@ -35,6 +40,13 @@ FC_MAC_CYCLES = 1.35
 CONV_ROW_CYCLES = 40
 DW_TAP_CYCLES = 24
 OUT_CYCLES = 24
+# arm_fc8_s16 (tinycc bench: 10 -> 16 905 cycles, this model 976; 33 -> 17 1,778, 1,768; 640 ->
+# 128 133.8k, 133.6k): per MAC (SXTB16 on every weight word), per block of 4 output channels, per
+# block when the depth is not a multiple of 4 (the last group), per output
+FC8_MAC_CYCLES = 1.6
+FC8_BLOCK_CYCLES = 40
+FC8_TAIL_CYCLES = 100
+FC8_OUT_CYCLES = 10
 PLAIN_S16_OUTPUT_CYCLES = 400   # the plain 16x8 kernels' requantization per output (_ArmS16.plain_cycles)
 
 
@@ -89,6 +101,23 @@ def pack_groups4(wf: np.ndarray) -> np.ndarray:
     w[:rows] = wf
     g = w.reshape(blocks, 4, n // 4, 4)[..., [0, 2, 1, 3]].reshape(blocks, 4, n // 4, 2, 2)
     return pair_words(g.transpose(0, 2, 3, 1, 4))       # [block, group, (k02, k13), row, lane]
+
+
+def k4(n: int) -> int:
+    """n rounded up to a multiple of 4 (tcc_arm_g8.h's groups)."""
+    return (int(n) + 3) // 4 * 4
+
+
+def pack_words8(w: np.ndarray, lanes=(0, 1, 2, 3)) -> np.ndarray:
+    """Int8 weights [rows, K] as tcc_arm_g8.h reads them: per block of 4 rows (zero-padded), per
+    group of 4 inputs (the last zero-padded), the 4 rows' words of 4 int8, their bytes the group's
+    inputs ``lanes`` (0, 2, 1, 3 for int16 activations read as they are): [blocks, k4(K)] int32."""
+    rows, k = w.shape
+    blocks = (rows + 3) // 4
+    wp = np.zeros((blocks * 4, k4(k)), np.int8)
+    wp[:rows, :k] = w
+    g = wp.reshape(blocks, 4, -1, 4)[..., list(lanes)]
+    return np.ascontiguousarray(g.transpose(0, 2, 1, 3)).view("<i4").reshape(blocks, -1)
 
 
 def bias64(p, n: int) -> np.ndarray:
@@ -230,6 +259,40 @@ class ArmFcS16(_ArmS16):
         return [("batches", p.batches), ("in_h", 1), ("in_w", 1), ("in_c", p.in_depth), ("out_h", 1),
                 ("out_w", 1), ("out_c", p.out_depth), ("k_h", 1), ("k_w", 1), ("stride_h", 1), ("stride_w", 1),
                 ("pad_top", 0), ("pad_left", 0)]
+
+
+@dataclass(frozen=True, eq=False)
+class Fc8Packed(S16Packed):
+    impl: ClassVar[str] = "arm_fc8_s16"
+
+
+@register
+class ArmFc8S16(ArmFcS16):
+    name = "arm_fc8_s16"
+    entries = ("tcc_arm_fc8_s16",)
+
+    def applies(self, g, o, target):
+        return _s16_weighted(g, o)
+
+    def pack(self, g, o):
+        """The weight stream (per block of 4 channels their int32 biases, then ``pack_words8``'s
+        words for int16 activations) and rq {0, m} (the biases are in the sums); needs the SMMLAR
+        requantization."""
+        p, w = o.params, ir.tensor(g, o.inputs[1]).data
+        rq = smmlar_rq(w, p)
+        if rq is None:
+            raise packing.PackError("arm_fc8_s16 needs the SMMLAR requantization")
+        words = pack_words8(w, (0, 2, 1, 3))
+        bias = np.zeros(4 * words.shape[0], np.int32)
+        bias[:w.shape[0]] = bias64(p, w.shape[0])          # fits int32: smmlar_rq checked
+        stream = np.concatenate([bias.reshape(-1, 4), words], axis=1).reshape(-1)
+        return Fc8Packed(weights=stream, bias=np.zeros(w.shape[0], np.int64), rq=rq)
+
+    def cycles(self, g, o, pk):
+        p = o.params
+        blocks = (p.out_depth + ROWS - 1) // ROWS
+        return p.batches * (FC8_MAC_CYCLES * p.in_depth * p.out_depth + p.out_depth * FC8_OUT_CYCLES
+                            + blocks * (FC8_BLOCK_CYCLES + (FC8_TAIL_CYCLES if p.in_depth % 4 else 0)))
 
 
 @register

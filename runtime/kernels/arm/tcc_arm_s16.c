@@ -15,6 +15,7 @@
 #include "tcc_arm_s16.h"
 
 #include "tcc_arm_dsp.h"
+#include "tcc_arm_g8.h"
 #include "tcc_common.h"
 
 /* The plain kernels' requantization (out of line: rarely used, and long). */
@@ -100,6 +101,48 @@ void tcc_arm_fc_s16(const tcc_arm_s16_params *p, const int16_t *in, int16_t *out
                 TCC_ARM_S16_PAIR(0, 0);
             }
             TCC_ARM_S16_STORE4(out, oc, out_c - oc);
+        }
+    }
+}
+#endif
+
+#ifndef TCC_OMIT_ARM_FC8_S16  /* tinycc defines it when no op calls it */
+/* The FULLY_CONNECTED on int8 weights (tcc_arm_g8.h's layout for int16 activations read as they
+ * are: per block of 4 output channels their int32 biases, then per group of 4 inputs their 4
+ * words, bytes k0, k2, k1, k3): per block the 4 dot products from the biases over the row's whole
+ * groups, then its last 1 to 3 inputs (zero-padded, made once a row), each sum requantized by its
+ * SMMLAR multiplier (rq: {0, m} per channel, the bias being in the sums). */
+/* Output channel oc's value from its sum (bias included). */
+#define TCC_ARM_FC8_OUT(acc, oc) ((int16_t)tcc_clamp(tcc_smmlar((acc), rq[2 * (oc) + 1], 0), lo, hi))
+
+void tcc_arm_fc8_s16(const tcc_arm_s16_params *p, const int16_t *in, int16_t *out)
+{
+    const int32_t depth = p->in_c, out_c = p->out_c, whole = depth >> 2, rest = depth & 3;
+    const int32_t lo = p->act_min, hi = p->act_max, *rq = p->rq;
+    for (int32_t b = 0; b < p->batches; ++b, in += depth, out += out_c) {
+        const uint32_t *w = (const uint32_t *)p->weights;
+        const int16_t *tail = in + 4 * whole;
+        int16_t last[4] = {0, 0, 0, 0};
+        if (rest > 0) last[0] = tail[0];
+        if (rest > 1) last[1] = tail[1];
+        if (rest > 2) last[2] = tail[2];
+        for (int32_t oc = 0; oc < out_c; oc += TCC_ARM_S16_ROWS) {
+            int32_t a0, a1, a2, a3;
+            const uint32_t *x = (const uint32_t *)(const void *)in;
+            TCC_ARM_G8_GROUPS(x, w, whole);
+            if (rest) {
+                const uint32_t *t = (const uint32_t *)(void *)last;
+                TCC_ARM_G8_STEP(t, w);
+            }
+            out[oc] = TCC_ARM_FC8_OUT(a0, oc);
+            if (out_c - oc >= 4) {
+                out[oc + 1] = TCC_ARM_FC8_OUT(a1, oc + 1);
+                out[oc + 2] = TCC_ARM_FC8_OUT(a2, oc + 2);
+                out[oc + 3] = TCC_ARM_FC8_OUT(a3, oc + 3);
+            } else {        /* the last block's channels */
+                if (out_c - oc > 1) out[oc + 1] = TCC_ARM_FC8_OUT(a1, oc + 1);
+                if (out_c - oc > 2) out[oc + 2] = TCC_ARM_FC8_OUT(a2, oc + 2);
+            }
         }
     }
 }

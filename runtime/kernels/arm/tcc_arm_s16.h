@@ -34,6 +34,9 @@ typedef struct {
 void tcc_arm_conv_s16(const tcc_arm_s16_params *p, const int16_t *in, int16_t *out);
 void tcc_arm_fc_s16(const tcc_arm_s16_params *p, const int16_t *in, int16_t *out);
 void tcc_arm_dw_s16(const tcc_arm_s16_params *p, const int16_t *in, int16_t *out);
+/* FULLY_CONNECTED on int8 weights (tcc_arm_g8.h's layout for int16 activations, the biases in
+ * it, rq = {0, m} per channel; any in_c). */
+void tcc_arm_fc8_s16(const tcc_arm_s16_params *p, const int16_t *in, int16_t *out);
 
 /* The dot products of 4 interleaved weight rows (the layout above) with a row of int16 pairs,
  * shared with the LSTM's gates (tcc_arm_lstm.c): a0 .. a3, x (const int16_t *) and w (const
