@@ -335,16 +335,17 @@ def tflm_arena(model: Path) -> int:
     return int(re.search(r"Arena allocation total (\d+) bytes", out).group(1))
 
 
-def tinycc_figures(layer: Layer, work: Path) -> dict:
-    """tinycc's cycles for the layer's op (``tinycc bench``), its RAM and TFLM's arena."""
+def tinycc_figures(layer: Layer, work: Path, flash_budget: int | None = None) -> dict:
+    """tinycc's cycles for the layer's op (``tinycc bench``), its RAM and TFLM's arena (with
+    ``flash_budget`` bytes of flash, default the build's)."""
     from tinycc import api
     from tinycc.bench import bench
     work.mkdir(parents=True, exist_ok=True)
     path = work / "layer.tflite"
     path.write_bytes(tinycc_model(layer))
-    res = bench(str(path), target=TARGET)
+    res = bench(str(path), target=TARGET, flash_budget=flash_budget)
     main = max(res.ops, key=lambda o: o.cycles)
-    built = api.build(str(path), work / "out", target=TARGET)
+    built = api.build(str(path), work / "out", target=TARGET, flash_budget=flash_budget)
     rep = built.report
     return {"cycles": main.cycles, "kernel": main.kernel, "op": main.kind, "invoke_cycles": res.cycles,
             "arena": rep.arena_bytes, "state": rep.state_bytes, "stack": rep.stack_bytes,

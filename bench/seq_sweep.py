@@ -8,7 +8,9 @@ the same layer as a single-op model through ``tinycc bench --target cortex-m4``)
 LSTM int8 and 16x8 from 1 to 49 steps, 8 to 64 inputs and 4 to 128 cells, SVDF int8 of rank 1
 and 2, and 16x8 CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED with small and large reductions and
 odd channel counts. An int8 LSTM is also built without the widened-weight unit (``lstm8_*/s8``:
-``arm_lstm_s8``, what tinycc picks when the flash budget has no room for widened weights).
+``arm_lstm_s8``, what tinycc picks when the flash budget has no room for widened weights), and
+the larger LSTMs, whose default budget has no room for widened weights, with 1 MB of flash
+(``*/w``).
 
 Prints one row per layer: CMSIS-NN's and tinycc's estimated cycles, their ratio (target <= 0.5),
 tinycc's kernel, its RAM (arena + state + stack) and TFLite Micro's arena. ``--json`` keeps the
@@ -43,6 +45,8 @@ SVDF_SIZES = [(40, 64, 1, 10), (10, 16, 1, 4), (10, 32, 2, 8), (40, 128, 1, 32),
 GRID: dict[str, Layer] = {
     **{f"lstm8_{t}x{i}x{c}": _lstm("int8", t, i, c) for t, i, c in LSTM_SIZES},
     **{f"lstm8_{t}x{i}x{c}/s8": _lstm("int8", t, i, c) for t, i, c in LSTM_SIZES},
+    **{f"lstm8_{t}x{i}x{c}/w": _lstm("int8", t, i, c) for t, i, c in LSTM_SIZES[-3:-1]},
+    **{f"lstm16_{t}x{i}x{c}/w": _lstm("int16", t, i, c) for t, i, c in LSTM_SIZES[-3:-1]},
     **{f"lstm16_{t}x{i}x{c}": _lstm("int16", t, i, c) for t, i, c in LSTM_SIZES},
     **{f"svdf_{i}x{u}r{r}m{m}": _svdf(i, u, r, m) for i, u, r, m in SVDF_SIZES},
     # 16x8 CONV_2D: 1x1 (small K), 3x3 on odd channels, 3x3 32 -> 32 (K 288)
@@ -60,8 +64,10 @@ GRID: dict[str, Layer] = {
 }
 
 # Units left out of the build for a row name's suffix (tinycc picks among the rest, as it does
-# when the flash budget has no room for them).
+# when the flash budget has no room for them); the flash budget for a suffix (default: the
+# build's, 1.10 x the model's constants + 16 KB): "/w" has room for the widened weights.
 WITHOUT = {"/s8": ("arm_lstm_w_s8",)}
+FLASH_BUDGET = {"/w": 1 << 20}
 
 
 @contextlib.contextmanager
@@ -81,8 +87,9 @@ def measure(name: str, layer: Layer, cmsis: Path, work: Path, refs: dict) -> dic
     if key not in refs:
         refs[key] = reference_cycles(layer, cmsis, work / "ref")
     drop = next((v for s, v in WITHOUT.items() if name.endswith(s)), ())
+    budget = next((v for s, v in FLASH_BUDGET.items() if name.endswith(s)), None)
     with without_units(drop):
-        t = tinycc_figures(layer, work / "tinycc")
+        t = tinycc_figures(layer, work / "tinycc", budget)
     return {"layer": name, "kind": layer.kind, "dtype": layer.dtype, "dims": layer.dims,
             "cmsis_nn": refs[key], "tinycc": t}
 
