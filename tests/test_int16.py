@@ -250,33 +250,38 @@ def test_16x8_dsp_kernels_edges_qemu(tmp_path):
 
 
 def fc8_model() -> bytes:
-    """Two 16x8 FULLY_CONNECTED of odd input depths (int64 bias): 2 batch rows of 37 inputs (2
-    passes of 4 groups and 2 single groups) to 9 outputs (a partial block), then 9 (3 groups) to 6
-    (RELU6): arm_fc8_s16's cases (arm_fc_s16 needs an even depth)."""
+    """A 16x8 pointwise CONV_2D 8 -> 37 channels on 3x3 (int64 bias; arm_conv_s16 as the
+    FULLY_CONNECTED of its 9 pixels), reshaped to 9 rows of 37, then two 16x8 FULLY_CONNECTED of
+    odd input depths (arm_fc_s16 needs an even one): 37 (2 passes of 4 groups and 2 single groups)
+    to 9 outputs (a partial block), then 9 (3 groups) to 6 (RELU): arm_fc8_s16's cases."""
     rng = np.random.default_rng(1608)
-    mb = ModelBuilder("tinycc 16x8 FC on int8 weights")
-    x = mb.tensor([2, 37], "int16", scale=1 / 4096, zero_point=0)
-    h = mb.tensor([2, 9], "int16", scale=1 / 1024, zero_point=0)
-    mb.op("FULLY_CONNECTED", [x, _weights(mb, [9, 37], 1, 0, rng), _bias(mb, 9, "int64", rng=rng)], [h])
-    y = mb.tensor([2, 6], "int16", scale=1 / 256, zero_point=0)
+    mb = ModelBuilder("tinycc 16x8 pointwise conv and FC on int8 weights")
+    x = mb.tensor([1, 3, 3, 8], "int16", scale=1 / 4096, zero_point=0)
+    c = mb.tensor([1, 3, 3, 37], "int16", scale=1 / 4096, zero_point=0)
+    mb.op("CONV_2D", [x, _weights(mb, [37, 1, 1, 8], 37, 0, rng), _bias(mb, 37, "int64", rng=rng)], [c])
+    rows = mb.tensor([9, 37], "int16", scale=1 / 4096, zero_point=0)
+    mb.op("RESHAPE", [c], [rows], new_shape=[9, 37])
+    h = mb.tensor([9, 9], "int16", scale=1 / 1024, zero_point=0)
+    mb.op("FULLY_CONNECTED", [rows, _weights(mb, [9, 37], 1, 0, rng), _bias(mb, 9, "int64", rng=rng)], [h])
+    y = mb.tensor([9, 6], "int16", scale=1 / 256, zero_point=0)
     mb.op("FULLY_CONNECTED", [h, _weights(mb, [6, 9], 1, 0, rng), _bias(mb, 6, "int64", rng=rng)], [y],
           fused_activation="RELU")
     return mb.build([x], [y])
 
 
 def test_16x8_fc_int8_weights_qemu(tmp_path):
-    """tcc_arm_fc8_s16 (int8 weights widened as they are read, the row's pair words in the
-    scratch, the biases in the weight stream) against TFLite Micro in QEMU: inputs within +-0.5
-    (outputs spread, not clipped), then full-range ones."""
+    """tcc_arm_fc8_s16 (int8 weights widened as they are read, the rows read as they are, the
+    biases in the weight stream) and the pointwise conv on tcc_arm_fc_s16, against TFLite Micro in
+    QEMU: inputs within +-0.5 (outputs spread, not clipped), then full-range ones."""
     needs_qemu()
     path = tmp_path / "m.tflite"
     path.write_bytes(fc8_model())
     rng = np.random.default_rng(8)
-    batches = [[rng.integers(-lim, lim, (2, 37)).astype(np.int16)] for lim in (2048, 2048, 32768)]
-    batches.append([np.full((2, 37), 32767, np.int16)])
+    batches = [[rng.integers(-lim, lim, (1, 3, 3, 8)).astype(np.int16)] for lim in (2048, 2048, 32768)]
     ours, _ = run_compiled(path, batches, tmp_path, "qemu")
     assert_match(ours, reference_outputs(path, batches, 1))
-    assert_s16_units(path, tmp_path, {"arm_fc8_s16"})
+    assert_s16_units(path, tmp_path, {"arm_conv_s16", "arm_fc8_s16"})
+    assert any("tcc_arm_fc_s16(&" in f.read_text() for f in (tmp_path / "out").glob("*.c"))
 
 
 def add_model(shape_b=(1, 5, 6, 4), activation="NONE") -> bytes:

@@ -37,6 +37,7 @@ ROWS = 4                   # TCC_ARM_S16_ROWS
 # channels (depthwise), per output value (requantization, clamp, store).
 CONV_MAC_CYCLES = 1.15
 FC_MAC_CYCLES = 1.35
+FC_BLOCK_CYCLES = 40
 CONV_ROW_CYCLES = 40
 DW_TAP_CYCLES = 24
 OUT_CYCLES = 24
@@ -164,7 +165,11 @@ class _ArmS16(Variant):
             ("rq", ctx.const_array(o, "rq", "int32_t", np.stack([pk.bias, pk.rq], axis=1).reshape(-1))
                    if fast else None)]
         params = ctx.struct(o, "tcc_arm_s16_params", fields)
-        self.call(ctx, o, f"{self.entries[0]}(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])});")
+        self.call(ctx, o, f"{self.entry(g, o)}(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])});")
+
+    def entry(self, g, o) -> str:
+        """The C function the op calls."""
+        return self.entries[0]
 
 
 def _s16_weighted(g, o) -> bool:
@@ -180,15 +185,23 @@ def _conv_geometry(g, o, out_c: int) -> list:
             ("pad_top", p.pad_top), ("pad_left", p.pad_left)]
 
 
+def _fc_geometry(rows: int, depth: int, out_c: int) -> list:
+    return [("batches", rows), ("in_h", 1), ("in_w", 1), ("in_c", depth), ("out_h", 1), ("out_w", 1),
+            ("out_c", out_c), ("k_h", 1), ("k_w", 1), ("stride_h", 1), ("stride_w", 1), ("pad_top", 0),
+            ("pad_left", 0)]
+
+
 def _no_dilation(o) -> bool:
     return o.attrs.get("dilation_h", 1) == 1 and o.attrs.get("dilation_w", 1) == 1
 
 
 @register
 class ArmConvS16(_ArmS16):
+    """A pointwise convolution (1x1, stride 1, no padding) runs as the FULLY_CONNECTED of its
+    pixels (tcc_arm_fc_s16: the same weights and order, without the window's bookkeeping)."""
     name = "arm_conv_s16"
     kinds = (Conv2D.kind,)
-    entries = ("tcc_arm_conv_s16",)
+    entries = ("tcc_arm_conv_s16", "tcc_arm_fc_s16")
 
     def applies(self, g, o, target):
         x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
@@ -205,8 +218,20 @@ class ArmConvS16(_ArmS16):
         p, w = o.params, ir.tensor(g, o.inputs[1])
         pixels = p.batches * p.out_h * p.out_w
         blocks = (w.shape[0] + ROWS - 1) // ROWS
+        if self.pointwise(g, o):
+            return FC_MAC_CYCLES * ops.lookup(o.kind).macs(g, o) + pixels * (blocks * FC_BLOCK_CYCLES
+                                                                              + w.shape[0] * OUT_CYCLES)
         return (CONV_MAC_CYCLES * ops.lookup(o.kind).macs(g, o) + pixels * blocks * w.shape[1] * CONV_ROW_CYCLES
                 + pixels * w.shape[0] * OUT_CYCLES)
+
+    @staticmethod
+    def pointwise(g, o) -> bool:
+        w, a, p = ir.tensor(g, o.inputs[1]), o.attrs, o.params
+        return (w.shape[1] == w.shape[2] == 1 and a["stride_h"] == a["stride_w"] == 1
+                and p.pad_top == p.pad_left == 0 and p.out_h == p.in_h and p.out_w == p.in_w)
+
+    def entry(self, g, o) -> str:
+        return self.entries[1] if self.pointwise(g, o) else self.entries[0]
 
     def reads_min(self, g, o, slot, pk):
         """Per output pixel in order and block of 4 channels: the pixel's window (from its first
@@ -223,7 +248,10 @@ class ArmConvS16(_ArmS16):
         return r.ravel()
 
     def geometry(self, g, o):
-        return _conv_geometry(g, o, ir.tensor(g, o.inputs[1]).shape[0])
+        w, p = ir.tensor(g, o.inputs[1]), o.params
+        if self.pointwise(g, o):
+            return _fc_geometry(p.batches * p.out_h * p.out_w, w.shape[3], w.shape[0])
+        return _conv_geometry(g, o, w.shape[0])
 
 
 @register
@@ -243,7 +271,7 @@ class ArmFcS16(_ArmS16):
     def cycles(self, g, o, pk):
         p = o.params
         return (FC_MAC_CYCLES * p.batches * p.in_depth * p.out_depth
-                + p.batches * ((p.out_depth + ROWS - 1) // ROWS * CONV_ROW_CYCLES + p.out_depth * OUT_CYCLES))
+                + p.batches * ((p.out_depth + ROWS - 1) // ROWS * FC_BLOCK_CYCLES + p.out_depth * OUT_CYCLES))
 
     def reads_min(self, g, o, slot, pk):
         """Every block of 4 outputs reads its batch row again, then writes its values."""
@@ -255,10 +283,7 @@ class ArmFcS16(_ArmS16):
         return r.ravel()
 
     def geometry(self, g, o):
-        p = o.params
-        return [("batches", p.batches), ("in_h", 1), ("in_w", 1), ("in_c", p.in_depth), ("out_h", 1),
-                ("out_w", 1), ("out_c", p.out_depth), ("k_h", 1), ("k_w", 1), ("stride_h", 1), ("stride_w", 1),
-                ("pad_top", 0), ("pad_left", 0)]
+        return _fc_geometry(o.params.batches, o.params.in_depth, o.params.out_depth)
 
 
 @dataclass(frozen=True, eq=False)

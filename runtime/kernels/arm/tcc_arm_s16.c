@@ -18,6 +18,7 @@
 #include "tcc_arm_g8.h"
 #include "tcc_common.h"
 
+#if !defined(TCC_OMIT_ARM_CONV_S16) || !defined(TCC_OMIT_ARM_FC_S16) || !defined(TCC_OMIT_ARM_DW_S16)
 /* The plain kernels' requantization (out of line: rarely used, and long). */
 #if defined(__GNUC__)
 __attribute__((noinline))
@@ -26,21 +27,25 @@ static int32_t tcc_arm_s16_rq_plain(const tcc_arm_s16_params *p, int32_t acc, in
 {
     return tcc_requantize_acc((int64_t)acc + p->bias[oc], p->mult[oc], p->shift[oc], p->acc64);
 }
+#endif
 
-TCC_ARM_INLINE int16_t tcc_arm_s16_out(const tcc_arm_s16_params *p, int32_t acc, int32_t oc)
-{
-    const int32_t *rq = p->rq;
-    const int32_t v = rq != NULL ? tcc_smmlar(acc + rq[2 * oc], rq[2 * oc + 1], 0) : tcc_arm_s16_rq_plain(p, acc, oc);
-    return (int16_t)tcc_clamp(v, p->act_min, p->act_max);
-}
+/* Channel c's value from its sum acc: SMMLAR of acc plus its bias with its multiplier (rq), or
+ * the plain requantization (rq NULL), clamped to [lo, hi]. The kernels declare TCC_ARM_S16_OUTS
+ * (the params' fields in locals: gcc keeps them in registers or one stack slot each). */
+#define TCC_ARM_S16_OUTS const int32_t lo = p->act_min, hi = p->act_max, *rq = p->rq
+#define TCC_ARM_S16_OUT(acc, c)                                                                    \
+    ((int16_t)tcc_clamp(rq != NULL ? tcc_smmlar((acc) + rq[2 * (c)], rq[2 * (c) + 1], 0)            \
+                                   : tcc_arm_s16_rq_plain(p, (acc), (c)), lo, hi))
+/* The same where rq is known and the bias is in acc (tcc_arm_fc8_s16). */
+#define TCC_ARM_S16_OUT_RQ(acc, c) ((int16_t)tcc_clamp(tcc_smmlar((acc), rq[2 * (c) + 1], 0), lo, hi))
 
 /* The values of channels oc .. oc + n - 1 (n <= 4) from a0 .. a3. */
 #define TCC_ARM_S16_STORE4(out, oc, n)                                                             \
     do {                                                                                           \
-        (out)[oc] = tcc_arm_s16_out(p, a0, oc);                                                    \
-        if ((n) > 1) (out)[(oc) + 1] = tcc_arm_s16_out(p, a1, (oc) + 1);                           \
-        if ((n) > 2) (out)[(oc) + 2] = tcc_arm_s16_out(p, a2, (oc) + 2);                           \
-        if ((n) > 3) (out)[(oc) + 3] = tcc_arm_s16_out(p, a3, (oc) + 3);                           \
+        (out)[oc] = TCC_ARM_S16_OUT(a0, oc);                                                       \
+        if ((n) > 1) (out)[(oc) + 1] = TCC_ARM_S16_OUT(a1, (oc) + 1);                              \
+        if ((n) > 2) (out)[(oc) + 2] = TCC_ARM_S16_OUT(a2, (oc) + 2);                              \
+        if ((n) > 3) (out)[(oc) + 3] = TCC_ARM_S16_OUT(a3, (oc) + 3);                              \
     } while (0)
 
 #ifndef TCC_OMIT_ARM_CONV_S16  /* tinycc defines it when no op calls it */
@@ -49,6 +54,7 @@ TCC_ARM_INLINE int16_t tcc_arm_s16_out(const tcc_arm_s16_params *p, int32_t acc,
  * of 4 channels the sum over those rows of one run of (kx1 - kx0) * in_c activations each. */
 void tcc_arm_conv_s16(const tcc_arm_s16_params *p, const int16_t *in, int16_t *out)
 {
+    TCC_ARM_S16_OUTS;
     const int32_t ci = p->in_c, kw = p->k_w, out_c = p->out_c;
     const int32_t block_words = p->k_h * kw * ci / 2 * TCC_ARM_S16_ROWS;
     const int32_t x_row = p->in_w * ci, w_row = kw * ci / 2 * TCC_ARM_S16_ROWS;
@@ -90,6 +96,7 @@ void tcc_arm_conv_s16(const tcc_arm_s16_params *p, const int16_t *in, int16_t *o
 /* Per batch row and block of 4 outputs: the dot products with the whole row. */
 void tcc_arm_fc_s16(const tcc_arm_s16_params *p, const int16_t *in, int16_t *out)
 {
+    TCC_ARM_S16_OUTS;
     const int32_t depth = p->in_c, out_c = p->out_c;
     for (int32_t b = 0; b < p->batches; ++b, in += depth, out += out_c) {
         const uint32_t *w = (const uint32_t *)p->weights;
@@ -112,13 +119,10 @@ void tcc_arm_fc_s16(const tcc_arm_s16_params *p, const int16_t *in, int16_t *out
  * words, bytes k0, k2, k1, k3): per block the 4 dot products from the biases over the row's whole
  * groups, then its last 1 to 3 inputs (zero-padded, made once a row), each sum requantized by its
  * SMMLAR multiplier (rq: {0, m} per channel, the bias being in the sums). */
-/* Output channel oc's value from its sum (bias included). */
-#define TCC_ARM_FC8_OUT(acc, oc) ((int16_t)tcc_clamp(tcc_smmlar((acc), rq[2 * (oc) + 1], 0), lo, hi))
-
 void tcc_arm_fc8_s16(const tcc_arm_s16_params *p, const int16_t *in, int16_t *out)
 {
     const int32_t depth = p->in_c, out_c = p->out_c, whole = depth >> 2, rest = depth & 3;
-    const int32_t lo = p->act_min, hi = p->act_max, *rq = p->rq;
+    TCC_ARM_S16_OUTS;
     for (int32_t b = 0; b < p->batches; ++b, in += depth, out += out_c) {
         const uint32_t *w = (const uint32_t *)p->weights;
         const int16_t *tail = in + 4 * whole;
@@ -134,14 +138,14 @@ void tcc_arm_fc8_s16(const tcc_arm_s16_params *p, const int16_t *in, int16_t *ou
                 const uint32_t *t = (const uint32_t *)(void *)last;
                 TCC_ARM_G8_STEP(t, w);
             }
-            out[oc] = TCC_ARM_FC8_OUT(a0, oc);
+            out[oc] = TCC_ARM_S16_OUT_RQ(a0, oc);
             if (out_c - oc >= 4) {
-                out[oc + 1] = TCC_ARM_FC8_OUT(a1, oc + 1);
-                out[oc + 2] = TCC_ARM_FC8_OUT(a2, oc + 2);
-                out[oc + 3] = TCC_ARM_FC8_OUT(a3, oc + 3);
+                out[oc + 1] = TCC_ARM_S16_OUT_RQ(a1, oc + 1);
+                out[oc + 2] = TCC_ARM_S16_OUT_RQ(a2, oc + 2);
+                out[oc + 3] = TCC_ARM_S16_OUT_RQ(a3, oc + 3);
             } else {        /* the last block's channels */
-                if (out_c - oc > 1) out[oc + 1] = TCC_ARM_FC8_OUT(a1, oc + 1);
-                if (out_c - oc > 2) out[oc + 2] = TCC_ARM_FC8_OUT(a2, oc + 2);
+                if (out_c - oc > 1) out[oc + 1] = TCC_ARM_S16_OUT_RQ(a1, oc + 1);
+                if (out_c - oc > 2) out[oc + 2] = TCC_ARM_S16_OUT_RQ(a2, oc + 2);
             }
         }
     }
@@ -179,6 +183,7 @@ void tcc_arm_fc8_s16(const tcc_arm_s16_params *p, const int16_t *in, int16_t *ou
  * pair) the sums over those taps. */
 void tcc_arm_dw_s16(const tcc_arm_s16_params *p, const int16_t *in, int16_t *out)
 {
+    TCC_ARM_S16_OUTS;
     const int32_t ch = p->in_c, kw = p->k_w;
     const int32_t x_row = p->in_w * ch;
     const int16_t *wts = (const int16_t *)(const void *)p->weights;
@@ -202,10 +207,10 @@ void tcc_arm_dw_s16(const tcc_arm_s16_params *p, const int16_t *in, int16_t *out
                             TCC_ARM_DW16_TAP(TCC_ARM_DW16_4);
                         }
                     }
-                    out[c] = tcc_arm_s16_out(p, a0, c);
-                    out[c + 1] = tcc_arm_s16_out(p, a1, c + 1);
-                    out[c + 2] = tcc_arm_s16_out(p, a2, c + 2);
-                    out[c + 3] = tcc_arm_s16_out(p, a3, c + 3);
+                    out[c] = TCC_ARM_S16_OUT(a0, c);
+                    out[c + 1] = TCC_ARM_S16_OUT(a1, c + 1);
+                    out[c + 2] = TCC_ARM_S16_OUT(a2, c + 2);
+                    out[c + 3] = TCC_ARM_S16_OUT(a3, c + 3);
                 }
                 if (c < ch) {       /* the last pair */
                     int32_t a0 = 0, a1 = 0;
@@ -215,8 +220,8 @@ void tcc_arm_dw_s16(const tcc_arm_s16_params *p, const int16_t *in, int16_t *out
                             TCC_ARM_DW16_TAP(TCC_ARM_DW16_2);
                         }
                     }
-                    out[c] = tcc_arm_s16_out(p, a0, c);
-                    out[c + 1] = tcc_arm_s16_out(p, a1, c + 1);
+                    out[c] = TCC_ARM_S16_OUT(a0, c);
+                    out[c + 1] = TCC_ARM_S16_OUT(a1, c + 1);
                 }
                 out += ch;
             }
