@@ -6,8 +6,9 @@ kernels multiply a pair of int16 activations by a pair of weights with one SMLAD
 (conv, FC: 4 output channels per block, the weights of a block interleaved so one pointer walks
 them) or one SMLABB + SMLATT (depthwise: channel pairs). The sums are int32: ``pack`` refuses a
 filter whose channel could overflow (32768 * sum |w| >= 2^31); the int64 bias and the
-requantization are the plain kernels'. Conditions: groups == 1, no dilation and an even input
-depth (conv, FC); depth multiplier 1, no dilation and an even channel count (depthwise).
+requantization are the plain kernels'. Conditions: groups == 1, no dilation (conv: an odd input
+depth through a per-pixel window in the scratch), an even input depth (FC); depth multiplier 1
+and no dilation (depthwise).
 
 arm_fc8_s16: the FULLY_CONNECTED on the int8 weights (``pack_words8``, widened by SXTB16 as they
 are read, runtime/kernels/arm/tcc_arm_g8.h; no flash beyond them, no scratch, any input depth),
@@ -38,6 +39,7 @@ ROWS = 4                   # TCC_ARM_S16_ROWS
 CONV_MAC_CYCLES = 1.15
 FC_MAC_CYCLES = 1.35
 FC_BLOCK_CYCLES = 40
+IM2COL_CYCLES = 4            # tcc_arm_conv_s16_im2col's window, per value
 CONV_ROW_CYCLES = 40
 DW_TAP_CYCLES = 24
 OUT_CYCLES = 24
@@ -104,6 +106,11 @@ def pack_groups4(wf: np.ndarray) -> np.ndarray:
     return pair_words(g.transpose(0, 2, 3, 1, 4))       # [block, group, (k02, k13), row, lane]
 
 
+def k2(n: int) -> int:
+    """n rounded up to an even number."""
+    return (int(n) + 1) // 2 * 2
+
+
 def k4(n: int) -> int:
     """n rounded up to a multiple of 4 (tcc_arm_g8.h's groups)."""
     return (int(n) + 3) // 4 * 4
@@ -165,11 +172,16 @@ class _ArmS16(Variant):
             ("rq", ctx.const_array(o, "rq", "int32_t", np.stack([pk.bias, pk.rq], axis=1).reshape(-1))
                    if fast else None)]
         params = ctx.struct(o, "tcc_arm_s16_params", fields)
-        self.call(ctx, o, f"{self.entry(g, o)}(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])});")
+        self.call(ctx, o, f"{self.entry(g, o)}(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])}"
+                          f"{self.more_args(ctx, g, o)});")
 
     def entry(self, g, o) -> str:
         """The C function the op calls."""
         return self.entries[0]
+
+    def more_args(self, ctx, g, o) -> str:
+        """The call's arguments after the output (none)."""
+        return ""
 
 
 def _s16_weighted(g, o) -> bool:
@@ -197,22 +209,36 @@ def _no_dilation(o) -> bool:
 
 @register
 class ArmConvS16(_ArmS16):
-    """A pointwise convolution (1x1, stride 1, no padding) runs as the FULLY_CONNECTED of its
-    pixels (tcc_arm_fc_s16: the same weights and order, without the window's bookkeeping)."""
+    """A pointwise convolution (1x1, stride 1, no padding, even input depth) runs as the
+    FULLY_CONNECTED of its pixels (tcc_arm_fc_s16: the same weights and order, without the
+    window's bookkeeping); one of odd input depth gathers each pixel's window into the scratch
+    first (tcc_arm_conv_s16_im2col: its rows zero-padded to an even length)."""
     name = "arm_conv_s16"
     kinds = (Conv2D.kind,)
-    entries = ("tcc_arm_conv_s16", "tcc_arm_fc_s16")
+    entries = ("tcc_arm_conv_s16", "tcc_arm_fc_s16", "tcc_arm_conv_s16_im2col")
 
     def applies(self, g, o, target):
         x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
-        return (_s16_weighted(g, o) and w.shape[3] == x.shape[3] and x.shape[3] % 2 == 0
-                and _no_dilation(o))
+        return _s16_weighted(g, o) and w.shape[3] == x.shape[3] and _no_dilation(o)
 
     def pack(self, g, o):
         w = ir.tensor(g, o.inputs[1]).data
         rows = w.reshape(w.shape[0], -1)
         check_int32_sums(rows)
-        return S16Packed(weights=pack_rows(rows), bias=bias64(o.params, w.shape[0]), rq=smmlar_rq(rows, o.params))
+        even = np.pad(rows, ((0, 0), (0, rows.shape[1] % 2)))
+        return S16Packed(weights=pack_rows(even), bias=bias64(o.params, w.shape[0]), rq=smmlar_rq(rows, o.params))
+
+    @staticmethod
+    def im2col(g, o) -> bool:
+        return ir.tensor(g, o.inputs[1]).shape[3] % 2 == 1
+
+    def scratch_bytes(self, g, o, pk):
+        """tcc_arm_conv_s16_im2col's window: k_h * k_w * in_c int16, made even."""
+        w = ir.tensor(g, o.inputs[1])
+        return 2 * k2(w.shape[1] * w.shape[2] * w.shape[3]) if self.im2col(g, o) else 0
+
+    def more_args(self, ctx, g, o) -> str:
+        return f", {ctx.scratch(o)}" if self.im2col(g, o) else ""
 
     def cycles(self, g, o, pk):
         p, w = o.params, ir.tensor(g, o.inputs[1])
@@ -221,17 +247,21 @@ class ArmConvS16(_ArmS16):
         if self.pointwise(g, o):
             return FC_MAC_CYCLES * ops.lookup(o.kind).macs(g, o) + pixels * (blocks * FC_BLOCK_CYCLES
                                                                               + w.shape[0] * OUT_CYCLES)
+        if self.im2col(g, o):
+            k = k2(w.shape[1] * w.shape[2] * w.shape[3])
+            return pixels * (FC_MAC_CYCLES * k * blocks * ROWS + IM2COL_CYCLES * k + blocks * FC_BLOCK_CYCLES
+                             + w.shape[0] * OUT_CYCLES)
         return (CONV_MAC_CYCLES * ops.lookup(o.kind).macs(g, o) + pixels * blocks * w.shape[1] * CONV_ROW_CYCLES
                 + pixels * w.shape[0] * OUT_CYCLES)
 
     @staticmethod
     def pointwise(g, o) -> bool:
         w, a, p = ir.tensor(g, o.inputs[1]), o.attrs, o.params
-        return (w.shape[1] == w.shape[2] == 1 and a["stride_h"] == a["stride_w"] == 1
+        return (w.shape[1] == w.shape[2] == 1 and w.shape[3] % 2 == 0 and a["stride_h"] == a["stride_w"] == 1
                 and p.pad_top == p.pad_left == 0 and p.out_h == p.in_h and p.out_w == p.in_w)
 
     def entry(self, g, o) -> str:
-        return self.entries[1] if self.pointwise(g, o) else self.entries[0]
+        return self.entries[1] if self.pointwise(g, o) else self.entries[2] if self.im2col(g, o) else self.entries[0]
 
     def reads_min(self, g, o, slot, pk):
         """Per output pixel in order and block of 4 channels: the pixel's window (from its first
@@ -327,15 +357,13 @@ class ArmDwS16(_ArmS16):
     entries = ("tcc_arm_dw_s16",)
 
     def applies(self, g, o, target):
-        x = ir.tensor(g, o.inputs[0])
-        return (_s16_weighted(g, o) and o.params.depth_mult == 1 and x.shape[3] % 2 == 0
-                and _no_dilation(o))
+        return _s16_weighted(g, o) and o.params.depth_mult == 1 and _no_dilation(o)
 
     def pack(self, g, o):
         w = ir.tensor(g, o.inputs[1]).data               # [1, k_h, k_w, channels]
         rows = w.reshape(-1, w.shape[3]).T
         check_int32_sums(rows)
-        return Dw16Packed(weights=pair_words(w.reshape(-1)), bias=bias64(o.params, w.shape[3]),
+        return Dw16Packed(weights=pair_words(np.append(w.reshape(-1), [0] * (w.size % 2))), bias=bias64(o.params, w.shape[3]),
                           rq=smmlar_rq(rows, o.params))
 
     def cycles(self, g, o, pk):

@@ -18,7 +18,8 @@
 #include "tcc_arm_g8.h"
 #include "tcc_common.h"
 
-#if !defined(TCC_OMIT_ARM_CONV_S16) || !defined(TCC_OMIT_ARM_FC_S16) || !defined(TCC_OMIT_ARM_DW_S16)
+#if !defined(TCC_OMIT_ARM_CONV_S16) || !defined(TCC_OMIT_ARM_CONV_S16_IM2COL) || !defined(TCC_OMIT_ARM_FC_S16) || \
+    !defined(TCC_OMIT_ARM_DW_S16)
 /* The plain kernels' requantization (out of line: rarely used, and long). */
 #if defined(__GNUC__)
 __attribute__((noinline))
@@ -84,6 +85,57 @@ void tcc_arm_conv_s16(const tcc_arm_s16_params *p, const int16_t *in, int16_t *o
                     } else {
                         TCC_ARM_S16_STORE4(out, oc, out_c - oc);
                     }
+                }
+                out += out_c;
+            }
+        }
+    }
+}
+#endif
+
+#ifndef TCC_OMIT_ARM_CONV_S16_IM2COL  /* tinycc defines it when no op calls it */
+/* A CONV_2D of any input depth: per output pixel, its window gathered into the scratch (k_h x
+ * k_w x in_c values, zeros outside the image, one more zero when that count is odd), then per
+ * block of 4 channels the dot products with the rows of the weights (K = the even count). */
+void tcc_arm_conv_s16_im2col(const tcc_arm_s16_params *p, const int16_t *in, int16_t *out, int16_t *col)
+{
+    TCC_ARM_S16_OUTS;
+    const int32_t ci = p->in_c, kh = p->k_h, kw = p->k_w, out_c = p->out_c;
+    const int32_t k = (kh * kw * ci + 1) & ~1, pairs = k >> 1;
+    const int32_t n8 = pairs >> 3, n4 = (pairs >> 2) & 1, n1 = pairs & 3;
+    col[k - 1] = 0;
+    for (int32_t b = 0; b < p->batches; ++b) {
+        const int16_t *img = in + b * p->in_h * p->in_w * ci;
+        for (int32_t oy = 0; oy < p->out_h; ++oy) {
+            const int32_t y0 = oy * p->stride_h - p->pad_top;
+            for (int32_t ox = 0; ox < p->out_w; ++ox) {
+                const int32_t x0 = ox * p->stride_w - p->pad_left;
+                const int32_t kx0 = TCC_ARM_MAX(0, -x0), kx1 = TCC_ARM_MIN(kw, p->in_w - x0);
+                const int32_t left = kx0 * ci, run = kx1 > kx0 ? (kx1 - kx0) * ci : 0, row = kw * ci;
+                int16_t *c = col;
+                for (int32_t ky = 0; ky < kh; ++ky, c += row) {
+                    const int32_t y = y0 + ky;
+                    int32_t j = 0;
+                    if (y >= 0 && y < p->in_h) {    /* the row's taps inside the image, in one run */
+                        const int16_t *src = img + (y * p->in_w + x0 + kx0) * ci;
+                        for (; j < left; ++j) {
+                            c[j] = 0;
+                        }
+                        for (int32_t i = 0; i < run; ++i) {
+                            c[j + i] = src[i];
+                        }
+                        j += run;
+                    }
+                    for (; j < row; ++j) {
+                        c[j] = 0;
+                    }
+                }
+                const uint32_t *w = (const uint32_t *)p->weights;
+                for (int32_t oc = 0; oc < out_c; oc += TCC_ARM_S16_ROWS) {
+                    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+                    const int16_t *x = col;
+                    TCC_ARM_S16_DOT4_8(x, w, n8, n4, n1);
+                    TCC_ARM_S16_STORE4(out, oc, out_c - oc);
                 }
                 out += out_c;
             }
@@ -172,6 +224,7 @@ void tcc_arm_fc8_s16(const tcc_arm_s16_params *p, const int16_t *in, int16_t *ou
     TCC_LDR_ANY(wa_, wp, 0);                                                                       \
     TCC_SMLABB_ACC(a0, xa_, wa_);                                                                  \
     TCC_SMLATT_ACC(a1, xa_, wa_)
+#define TCC_ARM_DW16_1() a0 += (int32_t)xp[0] * wp[0]
 #define TCC_ARM_DW16_TAP(LANES)                                                                    \
     do {                                                                                           \
         LANES();                                                                                   \
@@ -179,8 +232,8 @@ void tcc_arm_fc8_s16(const tcc_arm_s16_params *p, const int16_t *in, int16_t *ou
         wp += ch;                                                                                  \
     } while (0)
 
-/* Per output pixel, the window's taps inside the image, then per group of 4 channels (and a last
- * pair) the sums over those taps. */
+/* Per output pixel, the window's taps inside the image, then per group of 4 channels (then a
+ * pair, then a last channel) the sums over those taps. */
 void tcc_arm_dw_s16(const tcc_arm_s16_params *p, const int16_t *in, int16_t *out)
 {
     TCC_ARM_S16_OUTS;
@@ -212,7 +265,7 @@ void tcc_arm_dw_s16(const tcc_arm_s16_params *p, const int16_t *in, int16_t *out
                     out[c + 2] = TCC_ARM_S16_OUT(a2, c + 2);
                     out[c + 3] = TCC_ARM_S16_OUT(a3, c + 3);
                 }
-                if (c < ch) {       /* the last pair */
+                if (c + 2 <= ch) {  /* a pair after the groups of 4 */
                     int32_t a0 = 0, a1 = 0;
                     const int16_t *xp = x_first + c, *wp = w_first + c;
                     for (int32_t r = rows; r > 0; --r, xp += x_skip, wp += w_skip) {
@@ -222,6 +275,17 @@ void tcc_arm_dw_s16(const tcc_arm_s16_params *p, const int16_t *in, int16_t *out
                     }
                     out[c] = TCC_ARM_S16_OUT(a0, c);
                     out[c + 1] = TCC_ARM_S16_OUT(a1, c + 1);
+                    c += 2;
+                }
+                if (c < ch) {       /* the last channel of an odd count */
+                    int32_t a0 = 0;
+                    const int16_t *xp = x_first + c, *wp = w_first + c;
+                    for (int32_t r = rows; r > 0; --r, xp += x_skip, wp += w_skip) {
+                        for (int32_t t = taps; t > 0; --t) {
+                            TCC_ARM_DW16_TAP(TCC_ARM_DW16_1);
+                        }
+                    }
+                    out[c] = TCC_ARM_S16_OUT(a0, c);
                 }
                 out += ch;
             }
