@@ -18,7 +18,7 @@ KERNEL_CODE: dict[str, dict[str, object]] = {
     "arm/tcc_arm_pool": {"digest": 'd20a2b846e585088', "base": 1108},
     "arm/tcc_arm_s16": {"digest": 'c1b397e9ab0a8cf8', "base": 0, "ARM_CONV_S16": 1980, "ARM_CONV_S16_IM2COL": 1660, "ARM_DW_S16": 1540, "ARM_FC8_S16": 1080, "ARM_FC_S16": 1084},
     "arm/tcc_arm_sparse": {"digest": 'ccd6a9893b6fe606', "base": 0, "ARM_SPARSE_CONV_S8": 1628},
-    "arm/tcc_arm_svdf": {"digest": '97279bff8c302041', "base": 0, "ARM_SVDF_S8_S16": 1660},
+    "arm/tcc_arm_svdf": {"digest": 'e34fd1891cf10cfb', "base": 0, "ARM_SVDF_S8_S16": 1664},
     "tcc_add": {"digest": '5be29411cdf6f960', "base": 1820, "ADD_S16": 2792, "ADD_S32": 2076, "ADD_U8": 2608},
     "tcc_batch_matmul": {"digest": '915659ddd510b804', "base": 960, "BATCH_MATMUL_S16": 1616},
     "tcc_binary": {"digest": '419e442acc5ae3c8', "base": 8204, "DIV_S32": 8316, "EQUAL_B8": 8324, "EQUAL_S16": 8328, "EQUAL_S32": 8336, "EQUAL_S64": 8344, "FLOOR_DIV_S16": 8332, "FLOOR_DIV_S8": 8328, "FLOOR_MOD_S16": 8336, "FLOOR_MOD_S64": 8372, "FLOOR_MOD_S8": 8332, "GREATER_EQUAL_S16": 8332, "GREATER_EQUAL_S32": 8336, "GREATER_EQUAL_S64": 8344, "GREATER_S16": 8332, "GREATER_S32": 8332, "GREATER_S64": 8344, "LESS_EQUAL_S16": 8332, "LESS_EQUAL_S32": 8336, "LESS_EQUAL_S64": 8344, "LESS_S16": 8328, "LESS_S32": 8332, "LESS_S64": 8340, "MAXIMUM_S32": 8292, "MAXIMUM_S64": 8312, "MINIMUM_S32": 8292, "MINIMUM_S64": 8312, "MUL_S32": 8308, "MUL_U8": 8464, "NOT_EQUAL_B8": 8324, "NOT_EQUAL_S16": 8332, "NOT_EQUAL_S32": 8336, "NOT_EQUAL_S64": 8344, "SQUARED_DIFFERENCE_S32": 8292, "SUB_S32": 8308},
