@@ -42,6 +42,10 @@ FC_BLOCK_CYCLES = 40
 IM2COL_CYCLES = 15           # tcc_arm_conv_s16_im2col: its window, per value (3x3 3 -> 5 on 16x16: 240k)
 CONV_ROW_CYCLES = 40
 DW_TAP_CYCLES = 24
+# arm_dw_s16p (tinycc bench, 3x3 on 6x6x64: 518k, this model 523k): per tap of a channel, per
+# pixel and channel (the window's set-up, requantization, the plane's copy)
+DW1_TAP_CYCLES = 18
+DW1_PIXEL_CYCLES = 65
 OUT_CYCLES = 24
 # arm_fc8_s16 (tinycc bench: 10 -> 16 905 cycles, this model 976; 33 -> 17 1,778, 1,768; 640 ->
 # 128 133.8k, 133.6k): per MAC (SXTB16 on every weight word), per block of 4 output channels, per
@@ -382,3 +386,41 @@ class ArmDwS16(_ArmS16):
 
     def geometry(self, g, o):
         return _conv_geometry(g, o, ir.tensor(g, o.inputs[1]).shape[3])
+
+
+@dataclass(frozen=True, eq=False)
+class Dw16PlanesPacked(S16Packed):
+    impl: ClassVar[str] = "arm_dw_s16p"
+
+
+@register
+class ArmDwS16Planes(ArmDwS16):
+    """arm_dw_s16's arithmetic in the plain kernel's order (tcc_arm_dw_s16_planes: per channel,
+    all output pixels into a scratch plane, then into the output): slower, but with the plain
+    kernel's scratch and overlap (the output may share the input's memory), where arm_dw_s16's
+    output must stay a row behind the input."""
+    name = "arm_dw_s16p"
+    entries = ("tcc_arm_dw_s16_planes",)
+
+    def pack(self, g, o):
+        pk = super().pack(g, o)
+        return Dw16PlanesPacked(weights=pk.weights, bias=pk.bias, rq=pk.rq)
+
+    def cycles(self, g, o, pk):
+        p, w = o.params, ir.tensor(g, o.inputs[1])
+        pixels = p.batches * p.out_h * p.out_w
+        return pixels * w.shape[3] * (w.shape[1] * w.shape[2] * DW1_TAP_CYCLES + DW1_PIXEL_CYCLES)
+
+    def scratch_bytes(self, g, o, pk):
+        """The plane of a channel (as the plain kernel's)."""
+        return 2 * o.params.out_h * o.params.out_w
+
+    def reads_min(self, g, o, slot, pk):
+        return None
+
+    def overlap(self, g, o, slot, pk):
+        """DepthwiseConv2D.overlap's rule: a channel is read whole before its slots are written."""
+        return DepthwiseConv2D().overlap(g, o, slot)
+
+    def more_args(self, ctx, g, o) -> str:
+        return f", {ctx.scratch(o)}"

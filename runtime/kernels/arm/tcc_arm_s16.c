@@ -19,7 +19,7 @@
 #include "tcc_common.h"
 
 #if !defined(TCC_OMIT_ARM_CONV_S16) || !defined(TCC_OMIT_ARM_CONV_S16_IM2COL) || !defined(TCC_OMIT_ARM_FC_S16) || \
-    !defined(TCC_OMIT_ARM_DW_S16)
+    !defined(TCC_OMIT_ARM_DW_S16) || !defined(TCC_OMIT_ARM_DW_S16_PLANES)
 /* The plain kernels' requantization (out of line: rarely used, and long). */
 #if defined(__GNUC__)
 __attribute__((noinline))
@@ -204,7 +204,7 @@ void tcc_arm_fc8_s16(const tcc_arm_s16_params *p, const int16_t *in, int16_t *ou
 }
 #endif
 
-#ifndef TCC_OMIT_ARM_DW_S16  /* tinycc defines it when no op calls it */
+#if !defined(TCC_OMIT_ARM_DW_S16) || !defined(TCC_OMIT_ARM_DW_S16_PLANES)
 /* One filter tap (xp, wp: the tap's activations and weights) of 4 channels (TCC_ARM_DW16_4: pair
  * words at byte offsets 0 and 4, loads first) or 2 (TCC_ARM_DW16_2); then xp and wp move to the
  * next tap of the row. */
@@ -232,6 +232,58 @@ void tcc_arm_fc8_s16(const tcc_arm_s16_params *p, const int16_t *in, int16_t *ou
         wp += ch;                                                                                  \
     } while (0)
 
+/* The window of output pixel (oy, ox): its rows inside the image (TCC_ARM_DW16_ROWS, per output
+ * row), its first tap's activations and weights (x_first, w_first; channel 0), its taps per row
+ * inside the image, and the steps from a row's last tap to the next row's first (x_skip, w_skip). */
+#define TCC_ARM_DW16_ROWS                                                                          \
+    const int32_t y0 = oy * p->stride_h - p->pad_top;                                              \
+    const int32_t ky0 = TCC_ARM_MAX(0, -y0), rows = TCC_ARM_MIN(p->k_h, p->in_h - y0) - ky0
+#define TCC_ARM_DW16_WINDOW                                                                        \
+    const int32_t x0 = ox * p->stride_w - p->pad_left;                                             \
+    const int32_t kx0 = TCC_ARM_MAX(0, -x0), taps = TCC_ARM_MIN(kw, p->in_w - x0) - kx0;           \
+    const int16_t *x_first = img + ((y0 + ky0) * p->in_w + x0 + kx0) * ch;                         \
+    const int16_t *w_first = wts + (ky0 * kw + kx0) * ch;                                          \
+    const int32_t x_skip = x_row - taps * ch, w_skip = (kw - taps) * ch
+#endif
+
+#ifndef TCC_OMIT_ARM_DW_S16_PLANES  /* tinycc defines it when no op calls it */
+/* The depthwise conv in the plain kernel's order (the output may then share the input's memory
+ * as tcc_depthwise.c's does): per channel, every output pixel's sum into the scratch plane
+ * (out_h x out_w int16), then the plane into that channel's slots. */
+void tcc_arm_dw_s16_planes(const tcc_arm_s16_params *p, const int16_t *in, int16_t *out, int16_t *plane)
+{
+    TCC_ARM_S16_OUTS;
+    const int32_t ch = p->in_c, kw = p->k_w, x_row = p->in_w * ch, pixels = p->out_h * p->out_w;
+    const int16_t *wts = (const int16_t *)(const void *)p->weights;
+    for (int32_t b = 0; b < p->batches; ++b, out += pixels * ch) {
+        const int16_t *img = in + b * p->in_h * x_row;
+        for (int32_t c = 0; c < ch; ++c) {
+            int16_t *q = plane;
+            for (int32_t oy = 0; oy < p->out_h; ++oy) {
+                TCC_ARM_DW16_ROWS;
+                for (int32_t ox = 0; ox < p->out_w; ++ox) {
+                    TCC_ARM_DW16_WINDOW;
+                    int32_t a0 = 0;
+                    const int16_t *xp = x_first + c, *wp = w_first + c;
+                    for (int32_t r = rows; r > 0; --r, xp += x_skip, wp += w_skip) {
+                        for (int32_t t = taps; t > 0; --t) {
+                            TCC_ARM_DW16_TAP(TCC_ARM_DW16_1);
+                        }
+                    }
+                    *q++ = TCC_ARM_S16_OUT(a0, c);
+                }
+            }
+            int16_t *dst = out + c;
+            q = plane;
+            for (int32_t k = pixels; k > 0; --k, dst += ch) {
+                *dst = *q++;
+            }
+        }
+    }
+}
+#endif
+
+#ifndef TCC_OMIT_ARM_DW_S16  /* tinycc defines it when no op calls it */
 /* Per output pixel, the window's taps inside the image, then per group of 4 channels (then a
  * pair, then a last channel) the sums over those taps. */
 void tcc_arm_dw_s16(const tcc_arm_s16_params *p, const int16_t *in, int16_t *out)
@@ -243,14 +295,9 @@ void tcc_arm_dw_s16(const tcc_arm_s16_params *p, const int16_t *in, int16_t *out
     for (int32_t b = 0; b < p->batches; ++b) {
         const int16_t *img = in + b * p->in_h * x_row;
         for (int32_t oy = 0; oy < p->out_h; ++oy) {
-            const int32_t y0 = oy * p->stride_h - p->pad_top;
-            const int32_t ky0 = TCC_ARM_MAX(0, -y0), rows = TCC_ARM_MIN(p->k_h, p->in_h - y0) - ky0;
+            TCC_ARM_DW16_ROWS;
             for (int32_t ox = 0; ox < p->out_w; ++ox) {
-                const int32_t x0 = ox * p->stride_w - p->pad_left;
-                const int32_t kx0 = TCC_ARM_MAX(0, -x0), taps = TCC_ARM_MIN(kw, p->in_w - x0) - kx0;
-                const int16_t *x_first = img + ((y0 + ky0) * p->in_w + x0 + kx0) * ch;
-                const int16_t *w_first = wts + (ky0 * kw + kx0) * ch;
-                const int32_t x_skip = x_row - taps * ch, w_skip = (kw - taps) * ch;   /* to the next row */
+                TCC_ARM_DW16_WINDOW;
                 int32_t c = 0;
                 for (; c + 4 <= ch; c += 4) {
                     int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;

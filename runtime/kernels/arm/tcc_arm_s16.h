@@ -38,6 +38,9 @@ void tcc_arm_conv_s16(const tcc_arm_s16_params *p, const int16_t *in, int16_t *o
 void tcc_arm_conv_s16_im2col(const tcc_arm_s16_params *p, const int16_t *in, int16_t *out, int16_t *col);
 void tcc_arm_fc_s16(const tcc_arm_s16_params *p, const int16_t *in, int16_t *out);
 void tcc_arm_dw_s16(const tcc_arm_s16_params *p, const int16_t *in, int16_t *out);
+/* The same in the plain kernel's order (a channel over all pixels into plane: out_h * out_w
+ * int16), so the output may share the input's memory likewise. */
+void tcc_arm_dw_s16_planes(const tcc_arm_s16_params *p, const int16_t *in, int16_t *out, int16_t *plane);
 /* FULLY_CONNECTED on int8 weights (tcc_arm_g8.h's layout for int16 activations, the biases in
  * it, rq = {0, m} per channel; any in_c). */
 void tcc_arm_fc8_s16(const tcc_arm_s16_params *p, const int16_t *in, int16_t *out);
