@@ -291,17 +291,19 @@ def test_16x8_fc_int8_weights_qemu(tmp_path):
 
 
 def test_16x8_depthwise_planes_qemu(tmp_path):
-    """A lone 16x8 DEPTHWISE_CONV_2D 3x3 SAME on 4x4x15 (RELU6): its output fits only where it
-    shares the input's memory (the arena budget), so the cortex-m4 build takes
-    tcc_arm_dw_s16_planes (the plain kernel's order: a channel over all pixels, then its slots),
-    against TFLite Micro in QEMU."""
+    """16x8 DEPTHWISE_CONV_2D 3x3 SAME (RELU6), then 5x5 SAME (windows of 3 to 5 taps), on 4x4x15:
+    their outputs fit only where they share their inputs' memory (the arena budget), so the
+    cortex-m4 build takes tcc_arm_dw_s16_planes (the plain kernel's order: a channel over all
+    pixels, then its slots), against TFLite Micro in QEMU."""
     needs_qemu()
     rng = np.random.default_rng(1617)
     mb = ModelBuilder("tinycc 16x8 depthwise in place")
     x = mb.tensor([1, 4, 4, 15], "int16", scale=1 / 4096, zero_point=0)
-    y = mb.tensor([1, 4, 4, 15], "int16", scale=1 / 2048, zero_point=0)
-    mb.op("DEPTHWISE_CONV_2D", [x, _weights(mb, [1, 3, 3, 15], 15, 3, rng), _bias(mb, 15, "int64", rng=rng)], [y],
+    h = mb.tensor([1, 4, 4, 15], "int16", scale=1 / 2048, zero_point=0)
+    mb.op("DEPTHWISE_CONV_2D", [x, _weights(mb, [1, 3, 3, 15], 15, 3, rng), _bias(mb, 15, "int64", rng=rng)], [h],
           fused_activation="RELU6")
+    y = mb.tensor([1, 4, 4, 15], "int16", scale=1 / 1024, zero_point=0)
+    mb.op("DEPTHWISE_CONV_2D", [h, _weights(mb, [1, 5, 5, 15], 15, 3, rng), _bias(mb, 15, "int64", rng=rng)], [y])
     path = tmp_path / "m.tflite"
     path.write_bytes(mb.build([x], [y]))
     batches = [[rng.integers(-lim, lim, (1, 4, 4, 15)).astype(np.int16)] for lim in (4096, 4096, 32768)]

@@ -16,7 +16,7 @@ KERNEL_CODE: dict[str, dict[str, object]] = {
     "arm/tcc_arm_lstm": {"digest": '2054330a47fc4b69', "base": 0, "ARM_LSTM_S16": 2240, "ARM_LSTM_S8": 2208, "ARM_LSTM_W_S16": 2264, "ARM_LSTM_W_S8": 2344},
     "arm/tcc_arm_palette": {"digest": '97f80b6e44898f4c', "base": 0, "ARM_PALETTE_C8_S8": 1124, "ARM_PALETTE_CONV_S8": 2352, "ARM_PALETTE_DW_S8": 2388, "ARM_PALETTE_FC_S8": 680, "ARM_PALETTE_PW8_S8": 1692, "WINT4": 0, "WPALETTE1": 0, "WPALETTE2": 0, "WPALETTE4": 0},
     "arm/tcc_arm_pool": {"digest": 'd20a2b846e585088', "base": 1108},
-    "arm/tcc_arm_s16": {"digest": 'd494f08b1a747188', "base": 0, "ARM_CONV_S16": 1980, "ARM_CONV_S16_IM2COL": 1660, "ARM_DW_S16": 1540, "ARM_DW_S16_PLANES": 960, "ARM_FC8_S16": 1080, "ARM_FC_S16": 1084},
+    "arm/tcc_arm_s16": {"digest": '3198a2970207a565', "base": 0, "ARM_CONV_S16": 1980, "ARM_CONV_S16_IM2COL": 1660, "ARM_DW_S16": 1540, "ARM_DW_S16_PLANES": 1072, "ARM_FC8_S16": 1080, "ARM_FC_S16": 1084},
     "arm/tcc_arm_sparse": {"digest": 'ccd6a9893b6fe606', "base": 0, "ARM_SPARSE_CONV_S8": 1628},
     "arm/tcc_arm_svdf": {"digest": 'f794d21cf186f251', "base": 0, "ARM_SVDF_S8_S16": 1664},
     "tcc_add": {"digest": '5be29411cdf6f960', "base": 1820, "ADD_S16": 2792, "ADD_S32": 2076, "ADD_U8": 2608},

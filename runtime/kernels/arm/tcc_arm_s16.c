@@ -265,9 +265,15 @@ void tcc_arm_dw_s16_planes(const tcc_arm_s16_params *p, const int16_t *in, int16
                     TCC_ARM_DW16_WINDOW;
                     int32_t a0 = 0;
                     const int16_t *xp = x_first + c, *wp = w_first + c;
-                    for (int32_t r = rows; r > 0; --r, xp += x_skip, wp += w_skip) {
-                        for (int32_t t = taps; t > 0; --t) {
-                            TCC_ARM_DW16_TAP(TCC_ARM_DW16_1);
+                    if (taps == 3) {    /* a 3-wide window inside the image: one row's taps at once */
+                        for (int32_t r = rows; r > 0; --r, xp += x_row, wp += kw * ch) {
+                            a0 += xp[0] * wp[0] + xp[ch] * wp[ch] + xp[2 * ch] * wp[2 * ch];
+                        }
+                    } else {
+                        for (int32_t r = rows; r > 0; --r, xp += x_skip, wp += w_skip) {
+                            for (int32_t t = taps; t > 0; --t) {
+                                TCC_ARM_DW16_TAP(TCC_ARM_DW16_1);
+                            }
                         }
                     }
                     *q++ = TCC_ARM_S16_OUT(a0, c);
