@@ -329,22 +329,23 @@ def tinycc_model(layer: Layer) -> bytes:
 def tflm_arena(model: Path) -> int:
     """TFLite Micro's arena for the model (its Python interpreter's allocation record)."""
     code = ("from tflite_micro.python.tflite_micro import runtime\n"
-            f"runtime.Interpreter.from_file({str(model)!r}).print_allocations()\n")
+            f"runtime.Interpreter.from_file({str(model)!r}, arena_size=1 << 22).print_allocations()\n")
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     out = run.stdout + run.stderr      # TFLM logs to stderr
     return int(re.search(r"Arena allocation total (\d+) bytes", out).group(1))
 
 
-def tinycc_figures(layer: Layer, work: Path) -> dict:
-    """tinycc's cycles for the layer's op (``tinycc bench``), its RAM and TFLM's arena."""
+def tinycc_figures(layer: Layer, work: Path, flash_budget: int | None = None) -> dict:
+    """tinycc's cycles for the layer's op (``tinycc bench``), its RAM and TFLM's arena (with
+    ``flash_budget`` bytes of flash, default the build's)."""
     from tinycc import api
     from tinycc.bench import bench
     work.mkdir(parents=True, exist_ok=True)
     path = work / "layer.tflite"
     path.write_bytes(tinycc_model(layer))
-    res = bench(str(path), target=TARGET)
+    res = bench(str(path), target=TARGET, flash_budget=flash_budget)
     main = max(res.ops, key=lambda o: o.cycles)
-    built = api.build(str(path), work / "out", target=TARGET)
+    built = api.build(str(path), work / "out", target=TARGET, flash_budget=flash_budget)
     rep = built.report
     return {"cycles": main.cycles, "kernel": main.kernel, "op": main.kind, "invoke_cycles": res.cycles,
             "arena": rep.arena_bytes, "state": rep.state_bytes, "stack": rep.stack_bytes,

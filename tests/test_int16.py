@@ -212,26 +212,27 @@ def assert_s16_units(path, tmp_path, units: set) -> None:
 
 
 def edges_16x8_model() -> bytes:
-    """The 16x8 DSP kernels' edge cases: conv 3x3 stride 2 SAME to 6 channels (a
-    partial block of 4) on a 5x3 image (windows cut on every side), conv 1x3 SAME on 2 columns
-    (int32 bias, RELU6 clamp), depthwise 3x3 stride 2 SAME with 10 channels (a pair after the groups of 4) and
-    FULLY_CONNECTED over 2 batch rows with 3 outputs."""
+    """The 16x8 DSP kernels' edge cases: conv 3x3 stride 2 SAME from 3 to 6 channels (an odd
+    input depth: the window gathered per pixel; a partial block of 4) on a 5x3 image (windows cut
+    on every side), conv 1x3 SAME on 2 columns
+    (int32 bias, RELU6 clamp), depthwise 3x3 stride 2 SAME with 11 channels (a pair and a single
+    channel after the groups of 4) and FULLY_CONNECTED of 22 inputs to 3 outputs."""
     rng = np.random.default_rng(1615)
     mb = ModelBuilder("tinycc 16x8 DSP kernel edges")
-    x = mb.tensor([1, 5, 3, 4], "int16", scale=1 / 4096, zero_point=0)
+    x = mb.tensor([1, 5, 3, 3], "int16", scale=1 / 4096, zero_point=0)
     c1 = mb.tensor([1, 3, 2, 6], "int16", scale=1 / 1024, zero_point=0)
-    mb.op("CONV_2D", [x, _weights(mb, [6, 3, 3, 4], 6, 0, rng), _bias(mb, 6, "int64", rng=rng)], [c1], stride_h=2,
+    mb.op("CONV_2D", [x, _weights(mb, [6, 3, 3, 3], 6, 0, rng), _bias(mb, 6, "int64", rng=rng)], [c1], stride_h=2,
           stride_w=2)
-    c2 = mb.tensor([1, 3, 2, 10], "int16", scale=1 / 2048, zero_point=0)
-    mb.op("CONV_2D", [c1, _weights(mb, [10, 1, 3, 6], 10, 0, rng),
-                      _bias(mb, 10, "int32", 1e-5, rng, 2**10)], [c2], fused_activation="RELU6")
-    c3 = mb.tensor([1, 2, 1, 10], "int16", scale=1 / 2048, zero_point=0)
-    mb.op("DEPTHWISE_CONV_2D", [c2, _weights(mb, [1, 3, 3, 10], 10, 3, rng), _bias(mb, 10, "int64", rng=rng)], [c3],
+    c2 = mb.tensor([1, 3, 2, 11], "int16", scale=1 / 2048, zero_point=0)
+    mb.op("CONV_2D", [c1, _weights(mb, [11, 1, 3, 6], 11, 0, rng),
+                      _bias(mb, 11, "int32", 1e-5, rng, 2**10)], [c2], fused_activation="RELU6")
+    c3 = mb.tensor([1, 2, 1, 11], "int16", scale=1 / 2048, zero_point=0)
+    mb.op("DEPTHWISE_CONV_2D", [c2, _weights(mb, [1, 3, 3, 11], 11, 3, rng), _bias(mb, 11, "int64", rng=rng)], [c3],
           stride_h=2, stride_w=2)
-    flat = mb.tensor([2, 10], "int16", scale=1 / 2048, zero_point=0)
-    mb.op("RESHAPE", [c3], [flat], new_shape=[2, 10])
-    y = mb.tensor([2, 3], "int16", scale=1 / 256, zero_point=0)
-    mb.op("FULLY_CONNECTED", [flat, _weights(mb, [3, 10], 1, 0, rng), _bias(mb, 3, "int32", 0.01 / 2048, rng, 2**10)],
+    flat = mb.tensor([1, 22], "int16", scale=1 / 2048, zero_point=0)
+    mb.op("RESHAPE", [c3], [flat], new_shape=[1, 22])
+    y = mb.tensor([1, 3], "int16", scale=1 / 256, zero_point=0)
+    mb.op("FULLY_CONNECTED", [flat, _weights(mb, [3, 22], 1, 0, rng), _bias(mb, 3, "int32", 0.01 / 2048, rng, 2**10)],
           [y])
     return mb.build([x], [y])
 
@@ -242,11 +243,73 @@ def test_16x8_dsp_kernels_edges_qemu(tmp_path):
     path = tmp_path / "m.tflite"
     path.write_bytes(edges_16x8_model())
     rng = np.random.default_rng(6)
-    batches = [[rng.integers(-32768, 32768, (1, 5, 3, 4)).astype(np.int16)] for _ in range(3)]
-    batches.append([np.full((1, 5, 3, 4), 32767, np.int16)])
+    batches = [[rng.integers(-32768, 32768, (1, 5, 3, 3)).astype(np.int16)] for _ in range(3)]
+    batches.append([np.full((1, 5, 3, 3), 32767, np.int16)])
     ours, _ = run_compiled(path, batches, tmp_path, "qemu")
     assert_match(ours, reference_outputs(path, batches, 1))
     assert_s16_units(path, tmp_path, {"arm_conv_s16", "arm_dw_s16", "arm_fc_s16"})
+
+
+def fc8_model() -> bytes:
+    """A 16x8 CONV_2D 3x3 SAME from 3 to 8 channels on 3x3 (an odd input depth: each pixel's window
+    gathered in the scratch, cut on every side), a pointwise CONV_2D 8 -> 37 channels (int64 bias;
+    arm_conv_s16 as the FULLY_CONNECTED of its 9 pixels), reshaped to 9 rows of 37, then two 16x8 FULLY_CONNECTED of
+    odd input depths (arm_fc_s16 needs an even one): 37 (2 passes of 4 groups and 2 single groups)
+    to 9 outputs (a partial block), then 9 (3 groups) to 6 (RELU): arm_fc8_s16's cases."""
+    rng = np.random.default_rng(1608)
+    mb = ModelBuilder("tinycc 16x8 pointwise conv and FC on int8 weights")
+    x = mb.tensor([1, 3, 3, 3], "int16", scale=1 / 4096, zero_point=0)
+    c0 = mb.tensor([1, 3, 3, 8], "int16", scale=1 / 4096, zero_point=0)
+    mb.op("CONV_2D", [x, _weights(mb, [8, 3, 3, 3], 8, 0, rng), _bias(mb, 8, "int64", rng=rng)], [c0])
+    c = mb.tensor([1, 3, 3, 37], "int16", scale=1 / 4096, zero_point=0)
+    mb.op("CONV_2D", [c0, _weights(mb, [37, 1, 1, 8], 37, 0, rng), _bias(mb, 37, "int64", rng=rng)], [c])
+    rows = mb.tensor([9, 37], "int16", scale=1 / 4096, zero_point=0)
+    mb.op("RESHAPE", [c], [rows], new_shape=[9, 37])
+    h = mb.tensor([9, 9], "int16", scale=1 / 1024, zero_point=0)
+    mb.op("FULLY_CONNECTED", [rows, _weights(mb, [9, 37], 1, 0, rng), _bias(mb, 9, "int64", rng=rng)], [h])
+    y = mb.tensor([9, 6], "int16", scale=1 / 256, zero_point=0)
+    mb.op("FULLY_CONNECTED", [h, _weights(mb, [6, 9], 1, 0, rng), _bias(mb, 6, "int64", rng=rng)], [y],
+          fused_activation="RELU")
+    return mb.build([x], [y])
+
+
+def test_16x8_fc_int8_weights_qemu(tmp_path):
+    """tcc_arm_fc8_s16 (int8 weights widened as they are read, the rows read as they are, the
+    biases in the weight stream), tcc_arm_conv_s16_im2col and the pointwise conv on tcc_arm_fc_s16,
+    against TFLite Micro in QEMU: inputs within +-0.5 (outputs spread, not clipped), then
+    full-range ones."""
+    needs_qemu()
+    path = tmp_path / "m.tflite"
+    path.write_bytes(fc8_model())
+    rng = np.random.default_rng(8)
+    batches = [[rng.integers(-lim, lim, (1, 3, 3, 3)).astype(np.int16)] for lim in (2048, 2048, 32768)]
+    ours, _ = run_compiled(path, batches, tmp_path, "qemu")
+    assert_match(ours, reference_outputs(path, batches, 1))
+    assert_s16_units(path, tmp_path, {"arm_conv_s16", "arm_fc8_s16"})
+    code = " ".join(f.read_text() for f in (tmp_path / "out").glob("*.c"))
+    assert "tcc_arm_fc_s16(&" in code and "tcc_arm_conv_s16_im2col(&" in code
+
+
+def test_16x8_depthwise_planes_qemu(tmp_path):
+    """16x8 DEPTHWISE_CONV_2D 3x3 SAME (RELU6), then 5x5 SAME (windows of 3 to 5 taps), on 4x4x15:
+    their outputs fit only where they share their inputs' memory (the arena budget), so the
+    cortex-m4 build takes tcc_arm_dw_s16_planes (the plain kernel's order: a channel over all
+    pixels, then its slots), against TFLite Micro in QEMU."""
+    needs_qemu()
+    rng = np.random.default_rng(1617)
+    mb = ModelBuilder("tinycc 16x8 depthwise in place")
+    x = mb.tensor([1, 4, 4, 15], "int16", scale=1 / 4096, zero_point=0)
+    h = mb.tensor([1, 4, 4, 15], "int16", scale=1 / 2048, zero_point=0)
+    mb.op("DEPTHWISE_CONV_2D", [x, _weights(mb, [1, 3, 3, 15], 15, 3, rng), _bias(mb, 15, "int64", rng=rng)], [h],
+          fused_activation="RELU6")
+    y = mb.tensor([1, 4, 4, 15], "int16", scale=1 / 1024, zero_point=0)
+    mb.op("DEPTHWISE_CONV_2D", [h, _weights(mb, [1, 5, 5, 15], 15, 3, rng), _bias(mb, 15, "int64", rng=rng)], [y])
+    path = tmp_path / "m.tflite"
+    path.write_bytes(mb.build([x], [y]))
+    batches = [[rng.integers(-lim, lim, (1, 4, 4, 15)).astype(np.int16)] for lim in (4096, 4096, 32768)]
+    ours, _ = run_compiled(path, batches, tmp_path, "qemu")
+    assert_match(ours, reference_outputs(path, batches, 1))
+    assert_s16_units(path, tmp_path, {"arm_dw_s16p"})
 
 
 def add_model(shape_b=(1, 5, 6, 4), activation="NONE") -> bytes:

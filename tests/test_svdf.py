@@ -20,7 +20,7 @@ CASES = {
     "f32": dict(dtype="float32"),
     "f32_relu_b2": dict(dtype="float32", activation="RELU", batches=2, rank=1, memory=3),
     "s8_s16": dict(dtype="int8"),
-    "s8_s16_b3_r1": dict(dtype="int8", batches=3, rank=1, filters=6, memory=4, seed=3),
+    "s8_s16_b3_r1": dict(dtype="int8", batches=3, rank=1, filters=6, memory=4, input_size=11, seed=3),
     "s8_s8": dict(dtype="int8", state_dtype="int8", seed=1),
 }
 
@@ -70,7 +70,8 @@ def test_svdf_refusals(tmp_path, mutate, message):
 @pytest.mark.parametrize("case", ["s8_s16", "s8_s16_b3_r1"])
 def test_svdf_dsp_kernel_qemu(tmp_path, case):
     """tcc_arm_svdf_s8_s16 (the cortex-m4 build's kernel: rank 2 with an odd memory; 3 batches and
-    6 filters, a partial block of 4) against TFLite Micro over a sequence of invokes in QEMU."""
+    6 filters, a partial block of 4, 11 inputs: the last 3 in a zero-padded word) against TFLite
+    Micro over a sequence of invokes in QEMU."""
     needs_qemu()
     model = tmp_path / f"svdf_{case}.tflite"
     model.write_bytes(svdf_model(**CASES[case]))

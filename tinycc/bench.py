@@ -82,9 +82,9 @@ def estimate(elf: Path, log: Path, core: str, entry: str, mark: str | None = Non
 
 def bench(model_path: str, target: str = DEFAULT_TARGET, optimize: str | None = None,
           timeout: float = 600, shapes: dict[str, tuple[int, ...]] | None = None,
-          compress: str = "auto") -> BenchResult:
+          compress: str = "auto", flash_budget: int | None = None) -> BenchResult:
     """Instructions (and estimated cycles) of ``target``'s build in QEMU on its core (a generic
-    build on cortex-m4)."""
+    build on cortex-m4), with ``flash_budget`` bytes of flash (default: the build's)."""
     target = check_target(target)
     run_on = measure_cpu(target)
     if run_on not in toolchain.QEMU_BOARDS:
@@ -95,7 +95,7 @@ def bench(model_path: str, target: str = DEFAULT_TARGET, optimize: str | None = 
         # 1. exact total: the normal build, one sample; the per-op build below takes its graph
         # (a build measured above the flash budget is redone with other kernels: driver.generate)
         g = build(model_path, str(tmp / "model"), "model", target, optimize=optimize, shapes=shapes,
-                  compress=compress).graph
+                  compress=compress, flash_budget=flash_budget).graph
         order = g.graph["plan"].order
         elf = toolchain.build_harness(tmp / "model", tmp / "h.elf", mode="qemu", target=run_on)
         blob = b"".join(x.tobytes() for x in random_inputs(g, np.random.default_rng(0)))

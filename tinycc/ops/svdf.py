@@ -130,9 +130,10 @@ class Svdf(OpDef):
                           mult1=m1, shift1=sh1, mult2=m2, shift2=sh2,
                           feature_bias=(-int(x.quant.zero_point[0]) * sums).astype(np.int32))
 
-    def c_params(self, g, o, ctx) -> tuple[str, str]:
+    def c_params(self, g, o, ctx, feature_weights: bool = True) -> tuple[str, str]:
         """The kernel's name for this op and its params struct (emitted), as tcc_svdf.h has them
-        (runtime/kernels/arm/tcc_arm_svdf.c takes the same struct)."""
+        (runtime/kernels/arm/tcc_arm_svdf.c takes the same struct; without ``feature_weights``
+        the int8 weights_feature is NULL: that kernel reads its own copy)."""
         p = o.params
         wf, wt = ir.tensor(g, o.inputs[1]), ir.tensor(g, o.inputs[2])
         bias, st = ir.tensor(g, o.inputs[3]), ir.tensor(g, o.inputs[4])
@@ -145,7 +146,8 @@ class Svdf(OpDef):
             fn, struct = "tcc_svdf_f32", "tcc_svdf_f32_params"
         else:
             fields += p.c_fields("state_zp", "out_zp", "mult1", "shift1", "mult2", "shift2")
-            fields += [("weights_feature", ctx.const_array(o, "weights_feature", "int8_t", wf.data)),
+            fields += [("weights_feature", ctx.const_array(o, "weights_feature", "int8_t", wf.data)
+                        if feature_weights else "NULL"),
                        ("feature_bias", ctx.const_array(o, "feature_bias", "int32_t", p.feature_bias)),
                        ("weights_time", ctx.const_array(o, "weights_time", ir.C_TYPE[wt.dtype], wt.data)),
                        ("bias", ctx.const_array(o, "bias", "int32_t", bias.data))]

@@ -17,7 +17,7 @@ import numpy as np
 from .. import ir, packing
 from ..ops.lstm import W_IN, W_REC, UnidirectionalSequenceLstm, c_ints
 from . import Packed, Variant, plain_flash_bytes, register
-from .arm_s16 import pack_rows
+from .arm_s16 import k4, pack_rows, pack_words8
 
 MIN_ROW = 8   # shorter rows: the plain kernel (rows of 5-7 ran ~10 % slower in the first DSP kernel)
 
@@ -115,20 +115,11 @@ def with_biases(blocks: np.ndarray, biases) -> np.ndarray:
     return np.concatenate([b.astype(np.int32), blocks.reshape(b.shape[0], -1)], axis=1).reshape(-1)
 
 
-def k16(n: int) -> int:
-    """n rounded up to a multiple of 16 (arm_lstm_s8 / _s16's rows: passes of 4 groups of 4)."""
-    return (int(n) + 15) // 16 * 16
-
-
 def words8(weights: list) -> np.ndarray:
-    """The 4 gates' int8 [n_cell, K] weights as arm_lstm_s8 / _s16 read them: per cell, per group of
-    4 inputs (zero-padded to a multiple of 16), the 4 gates' words of 4 int8: [n_cell, k16(K)] int32."""
-    w = np.stack(weights, axis=1)                                   # [n_cell, gate, K]
-    n, _, k = w.shape
-    k4 = k16(k)
-    wp = np.zeros((n, 4, k4), np.int8)
-    wp[..., :k] = w
-    return np.ascontiguousarray(wp.reshape(n, 4, k4 // 4, 4).transpose(0, 2, 1, 3)).view("<i4").reshape(n, -1)
+    """The 4 gates' int8 [n_cell, K] weights as arm_lstm_s8 / _s16 read them (``pack_words8`` of
+    the [4 n_cell, K] matrix of the cells' gate rows, row 4 j + g: gate g's row j): per cell, per
+    group of 4 inputs (the last one zero-padded), the 4 gates' words: [n_cell, k4(K)] int32."""
+    return pack_words8(np.stack(weights, axis=1).reshape(-1, weights[0].shape[1]))
 
 
 def streams(g, o, layout) -> dict:
@@ -163,7 +154,7 @@ class _ArmLstm(Variant):
     def scratch_bytes(self, g, o, pk):
         """The input and hidden rows' pair words."""
         p = o.params
-        return max(UnidirectionalSequenceLstm().scratch_bytes(g, o), 2 * (k16(p.n_input) + k16(p.n_cell)))
+        return max(UnidirectionalSequenceLstm().scratch_bytes(g, o), 2 * (k4(p.n_input) + k4(p.n_cell)))
 
     def flash_bytes(self, g, o, pk):
         """The plain kernel's constants but the gates' int8 weights (the unit reads its own), and

@@ -9,7 +9,7 @@
  *
  * Gate products (SMLAD on int16 pairs): tcc_arm_lstm_s8 / _s16 read the int8 weights interleaved
  * at build time (w8: per group of 4 inputs the 4 gates' words, rows zero-padded to a
- * multiple of 16), each word widened by SXTB16 / SXTB16 ROR 8 into its (k0, k2), (k1, k3) pairs,
+ * multiple of 4), each word widened by SXTB16 / SXTB16 ROR 8 into its (k0, k2), (k1, k3) pairs,
  * against the rows' pair words in that order, made once a step in the scratch (int8: SXTB16 of
  * one word; int16: PKHBT / PKHTB of two). tcc_arm_lstm_w_s8 / _s16 read weights widened at build
  * time (w16_in / w16_rec: the 4 gates' rows of a cell as one block of 4 rows in tcc_arm_s16.h's
@@ -29,6 +29,7 @@
 #include "tcc_arm_lstm.h"
 
 #include "tcc_arm_dsp.h"
+#include "tcc_arm_g8.h"
 #include "tcc_arm_s16.h"
 #include "tcc_lstm_q.h"
 
@@ -150,12 +151,12 @@ TCC_ARM_INLINE int32_t tcc_arm_lstm_cell(const tcc_lstm_q_params *p, int32_t pi,
  * hidden state (t = 0) or from the output row of step t - 1, through the scratch when PREP makes
  * the rows' words there (PREP sets xs, hs from x, hr), and the hidden state takes the last output
  * row. stype: the rows' type in the step. */
-#define TCC_ARM_LSTM_RUN(name, xtype, stype, PREP, step)                                           \
+#define TCC_ARM_LSTM_RUN(name, xtype, stype, PREP, step)                                            \
     static void name(const tcc_lstm_q_params *p, const xtype *in, xtype *hidden, int16_t *cell, xtype *out, \
                      int16_t *scratch)                                                              \
-    {                                                                                              \
+    {                                                                                               \
         const int32_t n = p->n_cell, ni = p->n_input;                                               \
-        (void)scratch;                                                                             \
+        (void)scratch;                                                                              \
         for (int32_t b = 0; b < p->batches; ++b) {                                                  \
             xtype *h = hidden + b * n;                                                              \
             const xtype *hr = h;                                                                    \
@@ -166,208 +167,48 @@ TCC_ARM_INLINE int32_t tcc_arm_lstm_cell(const tcc_lstm_q_params *p, int32_t pi,
                 PREP;                                                                               \
                 step(p, xs, hs, cell + b * n, out + row * n);                                       \
                 hr = out + row * n;                                                                 \
-            }                                                                                      \
+            }                                                                                       \
             for (int32_t j = 0; hr != h && j < n; ++j) {                                            \
                 h[j] = hr[j];                                                                       \
-            }                                                                                      \
-        }                                                                                          \
+            }                                                                                       \
+        }                                                                                           \
     }
 /* PREP of TCC_ARM_LSTM_RUN: the rows as they are; through rows (tcc_arm_lstm_pairs8 / 16: uint32_t
  * pair words; tcc_arm_lstm_widen: int16) at the scratch, the input row's then the hidden row's,
  * the input row's taking `words` of them. */
 #define TCC_ARM_LSTM_AS_IS (xs = x, hs = hr)
-#define TCC_ARM_LSTM_THROUGH(rows, stype, words)                                                   \
+#define TCC_ARM_LSTM_THROUGH(rows, stype, words)                                                    \
     (rows(x, (stype *)(void *)scratch, ni), rows(hr, (stype *)(void *)scratch + (words), n),        \
      xs = (stype *)(void *)scratch, hs = xs + (words))
 
 /* arm_lstm_s8 / _s16: the int8 weights interleaved at build time in one stream (w8), per cell the
  * 4 gates' input biases (int32 words), then per group of 4 inputs the 4 gates' words of 4 int8,
- * then the recurrent biases and words likewise (rows zero-padded to a multiple of 16); the activations as pair words (k0, k2), (k1, k3) per group,
+ * then the recurrent biases and words likewise (rows zero-padded to a multiple of 4); the
+ * activations as pair words (k0, k2), (k1, k3) per group,
  * made once a step in the scratch (tcc_arm_lstm_pairs8 / 16, zero-padded alike). Per group and
  * gate: SXTB16 and SXTB16 ROR 8 of the weight word, two SMLAD. */
 
-/* Passes of 4 groups of 4 in a row of len elements. */
-#define TCC_ARM_LSTM_PASSES16(len) (((len) + 15) >> 4)
-
-/* a0 .. a3 += the 4 gates' products of one group (x: its 2 pair words, w: the 4 gates' weight
- * words; both advance); TCC_ARM_LSTM_G8_PASSES: a0 .. a3 = the 4 biases at w, plus the products
- * of `passes` passes of 4 groups (passes > 0), with the DSP extension one asm block. */
-#define TCC_ARM_LSTM_G8_STEP(x, w)                                                                 \
-    do {                                                                                           \
-        const uint32_t xa_ = (x)[0], xb_ = (x)[1];                                                 \
-        a0 = tcc_smlad(tcc_sxtb16_ror8((w)[0]), xb_, tcc_smlad(tcc_sxtb16((w)[0]), xa_, a0));     \
-        a1 = tcc_smlad(tcc_sxtb16_ror8((w)[1]), xb_, tcc_smlad(tcc_sxtb16((w)[1]), xa_, a1));     \
-        a2 = tcc_smlad(tcc_sxtb16_ror8((w)[2]), xb_, tcc_smlad(tcc_sxtb16((w)[2]), xa_, a2));     \
-        a3 = tcc_smlad(tcc_sxtb16_ror8((w)[3]), xb_, tcc_smlad(tcc_sxtb16((w)[3]), xa_, a3));     \
-        (x) += 2;                                                                                  \
-        (w) += 4;                                                                                  \
-    } while (0)
-#if TCC_ARM_HAVE_DSP
-/* Immediate offsets and one add per pass (loads with writeback on one base do not pipeline). */
-#define TCC_ARM_LSTM_G8_PASSES(x_, w_, passes)                                                     \
-    do {                                                                                           \
-        int32_t n_ = (passes);                                                                     \
-        uint32_t xa_, xb_, v0_, v1_, t_;                                                           \
-        __asm__ volatile(                                                                          \
-            "ldr %[a0], [%[wp], #0]\n\t"                                                           \
-            "ldr %[a1], [%[wp], #4]\n\t"                                                           \
-            "ldr %[a2], [%[wp], #8]\n\t"                                                           \
-            "ldr %[a3], [%[wp], #12]\n\t"                                                          \
-            "add %[wp], %[wp], #16\n\t"                                                            \
-            "1:\n\t"                                                                               \
-            "ldr %[xa], [%[xp], #0]\n\t"                                                           \
-            "ldr %[xb], [%[xp], #4]\n\t"                                                           \
-            "ldr %[v0], [%[wp], #0]\n\t"                                                           \
-            "ldr %[v1], [%[wp], #4]\n\t"                                                           \
-            "sxtb16 %[t], %[v0]\n\t"                                                               \
-            "smlad %[a0], %[t], %[xa], %[a0]\n\t"                                                  \
-            "sxtb16 %[t], %[v0], ror #8\n\t"                                                       \
-            "smlad %[a0], %[t], %[xb], %[a0]\n\t"                                                  \
-            "sxtb16 %[t], %[v1]\n\t"                                                               \
-            "smlad %[a1], %[t], %[xa], %[a1]\n\t"                                                  \
-            "sxtb16 %[t], %[v1], ror #8\n\t"                                                       \
-            "smlad %[a1], %[t], %[xb], %[a1]\n\t"                                                  \
-            "ldr %[v0], [%[wp], #8]\n\t"                                                           \
-            "ldr %[v1], [%[wp], #12]\n\t"                                                          \
-            "sxtb16 %[t], %[v0]\n\t"                                                               \
-            "smlad %[a2], %[t], %[xa], %[a2]\n\t"                                                  \
-            "sxtb16 %[t], %[v0], ror #8\n\t"                                                       \
-            "smlad %[a2], %[t], %[xb], %[a2]\n\t"                                                  \
-            "sxtb16 %[t], %[v1]\n\t"                                                               \
-            "smlad %[a3], %[t], %[xa], %[a3]\n\t"                                                  \
-            "sxtb16 %[t], %[v1], ror #8\n\t"                                                       \
-            "smlad %[a3], %[t], %[xb], %[a3]\n\t"                                                  \
-            "ldr %[xa], [%[xp], #8]\n\t"                                                           \
-            "ldr %[xb], [%[xp], #12]\n\t"                                                          \
-            "ldr %[v0], [%[wp], #16]\n\t"                                                          \
-            "ldr %[v1], [%[wp], #20]\n\t"                                                          \
-            "sxtb16 %[t], %[v0]\n\t"                                                               \
-            "smlad %[a0], %[t], %[xa], %[a0]\n\t"                                                  \
-            "sxtb16 %[t], %[v0], ror #8\n\t"                                                       \
-            "smlad %[a0], %[t], %[xb], %[a0]\n\t"                                                  \
-            "sxtb16 %[t], %[v1]\n\t"                                                               \
-            "smlad %[a1], %[t], %[xa], %[a1]\n\t"                                                  \
-            "sxtb16 %[t], %[v1], ror #8\n\t"                                                       \
-            "smlad %[a1], %[t], %[xb], %[a1]\n\t"                                                  \
-            "ldr %[v0], [%[wp], #24]\n\t"                                                          \
-            "ldr %[v1], [%[wp], #28]\n\t"                                                          \
-            "sxtb16 %[t], %[v0]\n\t"                                                               \
-            "smlad %[a2], %[t], %[xa], %[a2]\n\t"                                                  \
-            "sxtb16 %[t], %[v0], ror #8\n\t"                                                       \
-            "smlad %[a2], %[t], %[xb], %[a2]\n\t"                                                  \
-            "sxtb16 %[t], %[v1]\n\t"                                                               \
-            "smlad %[a3], %[t], %[xa], %[a3]\n\t"                                                  \
-            "sxtb16 %[t], %[v1], ror #8\n\t"                                                       \
-            "smlad %[a3], %[t], %[xb], %[a3]\n\t"                                                  \
-            "ldr %[xa], [%[xp], #16]\n\t"                                                          \
-            "ldr %[xb], [%[xp], #20]\n\t"                                                          \
-            "ldr %[v0], [%[wp], #32]\n\t"                                                          \
-            "ldr %[v1], [%[wp], #36]\n\t"                                                          \
-            "sxtb16 %[t], %[v0]\n\t"                                                               \
-            "smlad %[a0], %[t], %[xa], %[a0]\n\t"                                                  \
-            "sxtb16 %[t], %[v0], ror #8\n\t"                                                       \
-            "smlad %[a0], %[t], %[xb], %[a0]\n\t"                                                  \
-            "sxtb16 %[t], %[v1]\n\t"                                                               \
-            "smlad %[a1], %[t], %[xa], %[a1]\n\t"                                                  \
-            "sxtb16 %[t], %[v1], ror #8\n\t"                                                       \
-            "smlad %[a1], %[t], %[xb], %[a1]\n\t"                                                  \
-            "ldr %[v0], [%[wp], #40]\n\t"                                                          \
-            "ldr %[v1], [%[wp], #44]\n\t"                                                          \
-            "sxtb16 %[t], %[v0]\n\t"                                                               \
-            "smlad %[a2], %[t], %[xa], %[a2]\n\t"                                                  \
-            "sxtb16 %[t], %[v0], ror #8\n\t"                                                       \
-            "smlad %[a2], %[t], %[xb], %[a2]\n\t"                                                  \
-            "sxtb16 %[t], %[v1]\n\t"                                                               \
-            "smlad %[a3], %[t], %[xa], %[a3]\n\t"                                                  \
-            "sxtb16 %[t], %[v1], ror #8\n\t"                                                       \
-            "smlad %[a3], %[t], %[xb], %[a3]\n\t"                                                  \
-            "ldr %[xa], [%[xp], #24]\n\t"                                                          \
-            "ldr %[xb], [%[xp], #28]\n\t"                                                          \
-            "ldr %[v0], [%[wp], #48]\n\t"                                                          \
-            "ldr %[v1], [%[wp], #52]\n\t"                                                          \
-            "sxtb16 %[t], %[v0]\n\t"                                                               \
-            "smlad %[a0], %[t], %[xa], %[a0]\n\t"                                                  \
-            "sxtb16 %[t], %[v0], ror #8\n\t"                                                       \
-            "smlad %[a0], %[t], %[xb], %[a0]\n\t"                                                  \
-            "sxtb16 %[t], %[v1]\n\t"                                                               \
-            "smlad %[a1], %[t], %[xa], %[a1]\n\t"                                                  \
-            "sxtb16 %[t], %[v1], ror #8\n\t"                                                       \
-            "smlad %[a1], %[t], %[xb], %[a1]\n\t"                                                  \
-            "ldr %[v0], [%[wp], #56]\n\t"                                                          \
-            "ldr %[v1], [%[wp], #60]\n\t"                                                          \
-            "sxtb16 %[t], %[v0]\n\t"                                                               \
-            "smlad %[a2], %[t], %[xa], %[a2]\n\t"                                                  \
-            "sxtb16 %[t], %[v0], ror #8\n\t"                                                       \
-            "smlad %[a2], %[t], %[xb], %[a2]\n\t"                                                  \
-            "sxtb16 %[t], %[v1]\n\t"                                                               \
-            "smlad %[a3], %[t], %[xa], %[a3]\n\t"                                                  \
-            "sxtb16 %[t], %[v1], ror #8\n\t"                                                       \
-            "smlad %[a3], %[t], %[xb], %[a3]\n\t"                                                  \
-            "add %[xp], %[xp], #32\n\t"                                                            \
-            "add %[wp], %[wp], #64\n\t"                                                            \
-            "subs %[n], %[n], #1\n\t"                                                              \
-            "bne 1b\n\t"                                                                           \
-            : [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3), [xp] "+r"(x_),         \
-              [wp] "+r"(w_), [n] "+r"(n_), [xa] "=&r"(xa_), [xb] "=&r"(xb_), [v0] "=&r"(v0_),     \
-              [v1] "=&r"(v1_), [t] "=&r"(t_)                                                       \
-            :                                                                                      \
-            : "cc", "memory");                                                                     \
-    } while (0)
-#else
-#define TCC_ARM_LSTM_G8_PASSES(x_, w_, passes)                                                     \
-    do {                                                                                           \
-        a0 = (int32_t)(w_)[0], a1 = (int32_t)(w_)[1], a2 = (int32_t)(w_)[2], a3 = (int32_t)(w_)[3];  \
-        (w_) += 4;                                                                                 \
-        for (int32_t k_ = 4 * (passes); k_ > 0; --k_) {                                            \
-            TCC_ARM_LSTM_G8_STEP(x_, w_);                                                          \
-        }                                                                                          \
-    } while (0)
-#endif
-
 /* res[0 .. 3] = the 4 gates' biases at wp plus their products with the pair words at src
- * (`passes` passes of 4 groups); wp advances past the cell's block. */
-#define TCC_ARM_LSTM_G8_DOT(src, passes, wp, res)                                                  \
-    do {                                                                                           \
-        const uint32_t *w = (wp), *xq = (src);                                                     \
-        int32_t a0, a1, a2, a3;                                                                    \
-        TCC_ARM_LSTM_G8_PASSES(xq, w, passes);                                                     \
-        (wp) = w;                                                                                  \
-        (res)[0] = a0, (res)[1] = a1, (res)[2] = a2, (res)[3] = a3;                                \
+ * (`groups` groups of 4); wp advances past the cell's block. */
+#define TCC_ARM_LSTM_G8_DOT(src, groups, wp, res)                                                   \
+    do {                                                                                            \
+        const uint32_t *w = (wp), *xq = (src);                                                      \
+        int32_t a0, a1, a2, a3;                                                                     \
+        TCC_ARM_G8_GROUPS(xq, w, groups);                                                           \
+        (wp) = w;                                                                                   \
+        (res)[0] = a0, (res)[1] = a1, (res)[2] = a2, (res)[3] = a3;                                 \
     } while (0)
-#define TCC_ARM_LSTM_G8_SETUP                                                                      \
-    const uint32_t *w8 = (const uint32_t *)p->w8;                                                  \
-    const int32_t gi = TCC_ARM_LSTM_PASSES16(ni), gr = TCC_ARM_LSTM_PASSES16(n)
+#define TCC_ARM_LSTM_G8_SETUP                                                                       \
+    const uint32_t *w8 = (const uint32_t *)p->w8;                                                   \
+    const int32_t gi = TCC_ARM_G8_NGROUPS(ni), gr = TCC_ARM_G8_NGROUPS(n)
 #define TCC_ARM_LSTM_G8_DOTS TCC_ARM_LSTM_G8_DOT(xin, gi, w8, a); TCC_ARM_LSTM_G8_DOT(hin, gr, w8, r)
 
 #ifndef TCC_OMIT_ARM_LSTM_S8  /* tinycc defines it when no op calls it */
-/* dst[2q], dst[2q + 1] = the pair words of x[4q .. 4q + 3] (len, zero-padded to a multiple of 16). */
-static void tcc_arm_lstm_pairs8(const int8_t *x, uint32_t *dst, int32_t len)
-{
-    int32_t k = 0;
-    for (; k + 4 <= len; k += 4, dst += 2) {
-        const uint32_t v = tcc_ld32(x + k);
-        dst[0] = tcc_sxtb16(v);
-        dst[1] = tcc_sxtb16_ror8(v);
-    }
-    if (k < len) {
-        int8_t t[4] = {0, 0, 0, 0};
-        for (int32_t i = 0; k + i < len; ++i) {
-            t[i] = x[k + i];
-        }
-        const uint32_t v = tcc_ld32(t);
-        dst[0] = tcc_sxtb16(v);
-        dst[1] = tcc_sxtb16_ror8(v);
-        dst += 2;
-        k += 4;
-    }
-    for (; k < 16 * TCC_ARM_LSTM_PASSES16(len); k += 4, dst += 2) {
-        dst[0] = dst[1] = 0;
-    }
-}
+TCC_ARM_G8_PAIRS(tcc_arm_lstm_pairs8, int8_t, TCC_ARM_G8_PAIRS8)
 
 TCC_ARM_LSTM_STEP(tcc_arm_lstm_step_s8, uint32_t, int8_t, TCC_ARM_LSTM_G8_SETUP, TCC_ARM_LSTM_G8_DOTS)
 TCC_ARM_LSTM_RUN(tcc_arm_lstm_run_s8, int8_t, uint32_t,
-                 TCC_ARM_LSTM_THROUGH(tcc_arm_lstm_pairs8, uint32_t, 8 * TCC_ARM_LSTM_PASSES16(ni)),
+                 TCC_ARM_LSTM_THROUGH(tcc_arm_lstm_pairs8, uint32_t, 2 * TCC_ARM_G8_NGROUPS(ni)),
                  tcc_arm_lstm_step_s8)
 
 void tcc_arm_lstm_s8(const tcc_lstm_q_params *p, const int8_t *in, int8_t *hidden, int16_t *cell, int8_t *out,
@@ -378,34 +219,11 @@ void tcc_arm_lstm_s8(const tcc_lstm_q_params *p, const int8_t *in, int8_t *hidde
 #endif
 
 #ifndef TCC_OMIT_ARM_LSTM_S16  /* tinycc defines it when no op calls it */
-/* The same from int16 activations: PKHBT / PKHTB of two words. */
-static void tcc_arm_lstm_pairs16(const int16_t *x, uint32_t *dst, int32_t len)
-{
-    int32_t k = 0;
-    for (; k + 4 <= len; k += 4, dst += 2) {
-        const uint32_t x01 = tcc_ld32(x + k), x23 = tcc_ld32(x + k + 2);
-        dst[0] = tcc_pkhbt(x01, x23);
-        dst[1] = tcc_pkhtb(x23, x01);
-    }
-    if (k < len) {
-        int16_t t[4] = {0, 0, 0, 0};
-        for (int32_t i = 0; k + i < len; ++i) {
-            t[i] = x[k + i];
-        }
-        const uint32_t x01 = tcc_ld32(t), x23 = tcc_ld32(t + 2);
-        dst[0] = tcc_pkhbt(x01, x23);
-        dst[1] = tcc_pkhtb(x23, x01);
-        dst += 2;
-        k += 4;
-    }
-    for (; k < 16 * TCC_ARM_LSTM_PASSES16(len); k += 4, dst += 2) {
-        dst[0] = dst[1] = 0;
-    }
-}
+TCC_ARM_G8_PAIRS(tcc_arm_lstm_pairs16, int16_t, TCC_ARM_G8_PAIRS16)
 
 TCC_ARM_LSTM_STEP(tcc_arm_lstm_step_s16, uint32_t, int16_t, TCC_ARM_LSTM_G8_SETUP, TCC_ARM_LSTM_G8_DOTS)
 TCC_ARM_LSTM_RUN(tcc_arm_lstm_run_s16, int16_t, uint32_t,
-                 TCC_ARM_LSTM_THROUGH(tcc_arm_lstm_pairs16, uint32_t, 8 * TCC_ARM_LSTM_PASSES16(ni)),
+                 TCC_ARM_LSTM_THROUGH(tcc_arm_lstm_pairs16, uint32_t, 2 * TCC_ARM_G8_NGROUPS(ni)),
                  tcc_arm_lstm_step_s16)
 
 void tcc_arm_lstm_s16(const tcc_lstm_q_params *p, const int16_t *in, int16_t *hidden, int16_t *cell, int16_t *out,
@@ -423,15 +241,15 @@ void tcc_arm_lstm_s16(const tcc_lstm_q_params *p, const int16_t *in, int16_t *hi
 #if !defined(TCC_OMIT_ARM_LSTM_W_S8) || !defined(TCC_OMIT_ARM_LSTM_W_S16)
 /* res[0 .. 3] = the 4 rows' biases at wp, plus the dot products of the int16 row src (len, even)
  * with the 4 rows of weights after them (tcc_arm_s16.h's dot products; wp advances past them). */
-#define TCC_ARM_LSTM_W16_DOT(src, len, wp, res)                                                    \
-    do {                                                                                           \
-        const uint32_t *w = (wp);                                                                  \
-        int32_t a0 = (int32_t)w[0], a1 = (int32_t)w[1], a2 = (int32_t)w[2], a3 = (int32_t)w[3];    \
-        const int16_t *x = (src);                                                                  \
-        w += 4;                                                                                    \
-        TCC_ARM_S16_DOT4_8(x, w, (len) >> 4, ((len) >> 3) & 1, ((len) >> 1) & 3);                \
-        (wp) = w;                                                                                  \
-        (res)[0] = a0, (res)[1] = a1, (res)[2] = a2, (res)[3] = a3;                                \
+#define TCC_ARM_LSTM_W16_DOT(src, len, wp, res)                                                     \
+    do {                                                                                            \
+        const uint32_t *w = (wp);                                                                   \
+        int32_t a0 = (int32_t)w[0], a1 = (int32_t)w[1], a2 = (int32_t)w[2], a3 = (int32_t)w[3];     \
+        const int16_t *x = (src);                                                                   \
+        w += 4;                                                                                     \
+        TCC_ARM_S16_DOT4_8(x, w, (len) >> 4, ((len) >> 3) & 1, ((len) >> 1) & 3);                   \
+        (wp) = w;                                                                                   \
+        (res)[0] = a0, (res)[1] = a1, (res)[2] = a2, (res)[3] = a3;                                 \
     } while (0)
 #define TCC_ARM_LSTM_W16_DOTS TCC_ARM_LSTM_W16_DOT(xin, ni, wi, a); TCC_ARM_LSTM_W16_DOT(hin, n, wr, r)
 #endif

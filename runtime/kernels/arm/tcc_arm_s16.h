@@ -11,8 +11,9 @@
  *   conv / fc: output channels in blocks of TCC_ARM_S16_ROWS (the last one zero-padded); per
  *     block, for each tap (ky, kx) and pair of input channels (c, c + 1), TCC_ARM_S16_ROWS pair
  *     words (w[oc][ky][kx][c], w[oc][ky][kx][c + 1]), oc = the block's rows in order;
- *   depthwise: the filter [k_h][k_w][c] as int16, channel pairs being pair words.
- * in_c (conv, fc) and the channels (depthwise) are even. bias: int64, zeros when the model has
+ *   depthwise: the filter [k_h][k_w][c] as int16 (read as pairs at any element: unaligned LDR;
+ *     one zero after an odd number of them).
+ * in_c (conv, fc) is even. bias: int64, zeros when the model has
  * none. Requantization: TFLite's 64-bit one (tcc_requantize64: x * m16 rounded, shifted right by
  * t = 15 - shift) is one SMMLAR of x = acc + bias with m = m16 << (32 - t) when t is in [16, 32]
  * and x fits in int32 for every channel (tinycc checks both): (x * rq + 2^31) >> 32 is the same
@@ -32,8 +33,17 @@ typedef struct {
 } tcc_arm_s16_params;
 
 void tcc_arm_conv_s16(const tcc_arm_s16_params *p, const int16_t *in, int16_t *out);
+/* A conv of any in_c: weights as conv's with each channel's row of k_h * k_w * in_c zero-padded to
+ * an even count K; col: the scratch of K int16 (4-byte aligned). */
+void tcc_arm_conv_s16_im2col(const tcc_arm_s16_params *p, const int16_t *in, int16_t *out, int16_t *col);
 void tcc_arm_fc_s16(const tcc_arm_s16_params *p, const int16_t *in, int16_t *out);
 void tcc_arm_dw_s16(const tcc_arm_s16_params *p, const int16_t *in, int16_t *out);
+/* The same in the plain kernel's order (a channel over all pixels into plane: out_h * out_w
+ * int16), so the output may share the input's memory likewise. */
+void tcc_arm_dw_s16_planes(const tcc_arm_s16_params *p, const int16_t *in, int16_t *out, int16_t *plane);
+/* FULLY_CONNECTED on int8 weights (tcc_arm_g8.h's layout for int16 activations, the biases in
+ * it, rq = {0, m} per channel; any in_c). */
+void tcc_arm_fc8_s16(const tcc_arm_s16_params *p, const int16_t *in, int16_t *out);
 
 /* The dot products of 4 interleaved weight rows (the layout above) with a row of int16 pairs,
  * shared with the LSTM's gates (tcc_arm_lstm.c): a0 .. a3, x (const int16_t *) and w (const
