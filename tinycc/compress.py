@@ -28,7 +28,7 @@ layout, never widened to int8 in flash.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -189,3 +189,14 @@ def choose(w: np.ndarray, int4_file: bool, mode: str = "auto", lut: tuple[int, i
         if code.stored_bytes < best_bytes:
             best, best_bytes = code, code.stored_bytes
     return best
+
+
+def pair_order(code: WeightCode, channels: int, n: int) -> WeightCode:
+    """``code`` with each 4 weights of a row (n % 4 == 0) stored as w0 w2 w1 w3: every 2 * bits
+    bits are then the indices of an int16 weight pair (w0, w2) or (w1, w3) as SXTB16 splits 4
+    input bytes (tinycc/variants/arm_palette.py's pair tables). The same bytes, other order."""
+    per = 8 // code.bits
+    e = np.arange(channels * n)
+    idx = (code.index[e // per].astype(np.int64) >> ((e % per) * code.bits)) & ((1 << code.bits) - 1)
+    idx = idx.reshape(-1, 4)[:, [0, 2, 1, 3]].ravel()
+    return replace(code, index=pack_bits(idx, code.bits))

@@ -38,12 +38,12 @@ from typing import ClassVar
 
 import numpy as np
 
-from .. import ir, ops, packing
+from .. import compress, ir, ops, packing
 from ..ops.conv2d import Conv2D
 from ..ops.depthwise_conv2d import DepthwiseConv2D
 from ..ops.fully_connected import FullyConnected
 from . import Packed, Variant, register
-from . import arm_conv8
+from . import arm_conv8, arm_conv8w, arm_dw8
 from .arm_conv import pointwise
 
 MAX_BLOCK = 32              # TCC_ARM_PALETTE_MAX_BLOCK
@@ -62,6 +62,7 @@ CONV_STEP_CYCLES = 200.0
 DECODE_CYCLES, DECODE_SLOW_CYCLES = 3.0, 12.0
 WINDOW_CYCLES, POSITION_CYCLES = 60.0, 35.0
 DW_MAC_CYCLES, DW_GROUP_CYCLES, DW_RQ_CYCLES = 7.0, 1225.0, 10.0
+DW8_DECODE_CYCLES = 12.0       # tcc_arm_palette_dw8_s8: per tap decoded (then arm_dw8's estimate)
 DW_BAND_CYCLES = 4.0            # band: per output pixel per 4 channels (the copy from res; rows padded again)
 FC_MAC_CYCLES = 2.8
 OUTPUT_CYCLES = 20.0
@@ -76,9 +77,14 @@ PORTABLE_FC_CYCLES = 11.5
 # tcc_arm_palette_pw8_s8 (a pointwise convolution on tcc_arm_conv8_s8): per weight decoded into
 # the stream, per output stored from the scratch (+ per pixel and channel group), per call.
 PW8_DECODE_CYCLES = 4.5
+PW8_DECODE16_CYCLES = 3.0       # the same into int16 pair words (tcc_arm_conv8w_s8's stream)
+PW8_PAIR_CYCLES = 1.8           # the same through pair tables (one load a weight pair)
+PAIR_ENTRY_CYCLES = 3.0         # per pair-table entry built (per call)
+MAX_PAIR_TABLES = 8             # pair tables at most (each 1 << (2 * bits) words of scratch)
 PW8_STORE_CYCLES, PW8_STORE_PIXEL_CYCLES = 1.0, 12.0
 PW8_CALL_CYCLES = 60.0
 PW8_GROUPS = (64, 32, 16, 8)    # output channels decoded together (at most half of them), most first
+WHOLE_STREAM_BYTES = 1536       # ... or all of them, where their stream takes at most this
 PW8_CHUNKS = (48, 12)           # pixels per call of tcc_arm_conv8_s8 (at most)
 PW8_IN_PLACE_CHUNKS = (24, 12)  # the same, in place (every group decoded again per chunk)
 C8_ROWS = (6, 3)                # tcc_arm_palette_c8_s8: output rows per call (at most)
@@ -99,6 +105,9 @@ class PalettePacked(Packed):
     chunk: int = 0
     rows: int = 0               # tcc_arm_palette_c8_s8: output rows per call (group > 0)
     in_place: bool = False      # tcc_arm_palette_pw8_s8 chunk by chunk (the output may share the input)
+    wide: bool = False          # tcc_arm_palette_pw8_s8 on tcc_arm_conv8w_s8 (int16 pair words decoded)
+    pairs: int = 0              # ... through this many pair tables (indices in compress.pair_order)
+    dw8: arm_dw8.Dw8Packed | None = None   # tcc_arm_palette_dw8_s8: arm_dw8's packing (taps: the shift bytes)
 
 
 def _frame(g, o) -> np.ndarray | None:
@@ -133,12 +142,21 @@ def _pointwise(g, o) -> bool:
             and in_c == x.shape[3])
 
 
+def _groups(g, o, wide: bool) -> list[int]:
+    """The channel groups decoded together into arm_conv8's stream, most first: at most half the
+    output channels (64, 32, 16, 8), never the whole tensor, unless its whole stream takes at most
+    WHOLE_STREAM_BYTES (the first layers: few weights, many pixels; decoded once)."""
+    _, out_c, _, kp = _conv_dims(g, o)
+    whole = [out_c] if 4 * out_c // 2 * (6 + kp // (1 if wide else 2)) <= WHOLE_STREAM_BYTES else []
+    return whole + [n for n in PW8_GROUPS if n <= out_c // 2]
+
+
 def _c8_packs(g, o, frame) -> list:
     """tcc_arm_palette_c8_s8's packings: channel groups x bands of rows (not pointwise)."""
     if frame is None or _pointwise(g, o):
         return []
     out_c, out_h = ir.tensor(g, o.inputs[1]).shape[0], o.params.out_h
-    groups = [n for n in PW8_GROUPS if n <= out_c // 2]
+    groups = _groups(g, o, False)
     rows = sorted({min(out_h, n) for n in C8_ROWS}, reverse=True)
     return [PalettePacked(frame=frame, group=gr, rows=r) for gr in groups for r in rows]
 
@@ -147,11 +165,48 @@ def _pw8_packs(g, o, frame) -> list:
     if frame is None or not _pointwise(g, o):
         return []
     out_c, pixels = ir.tensor(g, o.inputs[1]).shape[0], o.params.batches * o.params.out_h * o.params.out_w
-    groups = [n for n in PW8_GROUPS if n <= out_c // 2]     # never the whole tensor decoded at once
     chunks = sorted({min(pixels, n) for n in PW8_CHUNKS}, reverse=True)
-    return ([PalettePacked(frame=frame, group=gr, chunk=ch) for gr in groups for ch in chunks]
-            + [PalettePacked(frame=frame, group=gr, chunk=ch, in_place=True) for gr in groups[:2]
-               for ch in sorted({min(pixels, n) for n in PW8_IN_PLACE_CHUNKS}, reverse=True)])
+    code = o.params.compressed
+    decodes = [(False, 0)]                            # (wide, pair tables)
+    if code.bits in (2, 4):
+        decodes.insert(0, (True, 0))
+        tables = 1 if code.table_of is None else code.table.shape[0]
+        if not code.per_channel and tables <= MAX_PAIR_TABLES:
+            decodes.insert(0, (True, tables))
+        elif code.per_channel and code.bits == 2:     # each channel pair's two, 16 words each
+            decodes.insert(0, (True, 2))
+    in_place = sorted({min(pixels, n) for n in PW8_IN_PLACE_CHUNKS}, reverse=True)
+    return ([PalettePacked(frame=frame, group=gr, chunk=ch, wide=wd, pairs=pt) for wd, pt in decodes
+             for gr in _groups(g, o, wd) for ch in chunks]
+            + [PalettePacked(frame=frame, group=gr, chunk=ch, in_place=True, wide=wd, pairs=pt) for wd, pt in decodes
+               for gr in _groups(g, o, wd)[:2] for ch in in_place])
+
+
+def _dw8_packs(g, o) -> list:
+    """tcc_arm_palette_dw8_s8's packings: arm_dw8's (3x3, strides 1 or 2, no dilation) on the
+    decoded taps, its taps array cut to the shift bytes (the taps are decoded at run time), where
+    arm_dw8 keeps every tap (it zeroes a constant channel's: only an all-zero one here)."""
+    w, p, a = ir.tensor(g, o.inputs[1]), o.params, o.attrs
+    if not (tuple(w.shape[1:3]) == (3, 3) and a["stride_h"] == a["stride_w"] in (1, 2)
+            and a["dilation_h"] == a["dilation_w"] == 1):
+        return []
+    c = w.shape[3]
+    taps = o.params.compressed.decode(c, 9).astype(np.int8)          # [C][ky * 3 + kx]
+    out = []
+    for tr in (False, True):
+        try:
+            pk = arm_dw8.pack_dw8(taps.T.reshape(1, 3, 3, c), p.bias, p.mult, p.shift, p.out_zp, transposed=tr)
+        except packing.PackError:
+            return []
+        t = pk["taps"].reshape(c, arm_dw8.TAP_BYTES)
+        if not np.array_equal(t[:, :9], taps.reshape(c, 3, 3).transpose(0, 2, 1).reshape(c, 9) if tr else taps):
+            return []
+        lines, length = arm_dw8.geometry(p.in_h, p.in_w, p.out_h, p.out_w, a["stride_h"], p.pad_top, p.pad_left, tr)
+        out += [PalettePacked(dw8=arm_dw8.Dw8Packed(taps=np.ascontiguousarray(t[:, 9]).view(np.uint8),
+                                                    mult=pk["mult"], bias=pk["bias"], transposed=tr, lines=lines,
+                                                    line_len=length, ring=ring, group=group))
+                for ring in (False, True) for group in arm_dw8.GROUPS]
+    return out
 
 
 def _conv_dims(g, o):
@@ -195,7 +250,8 @@ class ArmPalette(Variant):
     kinds = (Conv2D.kind, DepthwiseConv2D.kind, FullyConnected.kind)
     sources = ("arm/tcc_arm_palette",)
     stores_less = True                # pruned / clustered weights stored in fewer bytes
-    entries = ("tcc_arm_palette_conv_s8", "tcc_arm_palette_pw8_s8", "tcc_arm_palette_c8_s8", "tcc_arm_palette_dw_s8", "tcc_arm_palette_fc_s8")
+    entries = ("tcc_arm_palette_conv_s8", "tcc_arm_palette_pw8_s8", "tcc_arm_palette_c8_s8", "tcc_arm_palette_dw_s8",
+               "tcc_arm_palette_dw8_s8", "tcc_arm_palette_fc_s8")
     reads_compressed = True     # chosen by compress_weights, for ops with compressed weights
 
     def applies(self, g, o, target):
@@ -218,7 +274,7 @@ class ArmPalette(Variant):
         arena is over its budget)."""
         if o.kind == DepthwiseConv2D.kind:       # the padded plane, then one output row's rows (band)
             frame = _frame(g, o)
-            return [PalettePacked(frame=frame), PalettePacked(frame=frame, direct=True)]
+            return _dw8_packs(g, o) + [PalettePacked(frame=frame), PalettePacked(frame=frame, direct=True)]
         if o.kind != Conv2D.kind:
             return [PalettePacked()]
         x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
@@ -247,6 +303,9 @@ class ArmPalette(Variant):
             decode = DECODE_CYCLES if k % 4 == 0 and code.bits in (2, 4) else DECODE_SLOW_CYCLES
             im2col = 0 if pk.direct else pixels * (WINDOW_CYCLES + POSITION_CYCLES * w.shape[1] * w.shape[2])
             return CONV_MAC_CYCLES * macs * kp / k + CONV_STEP_CYCLES * steps + decode * blocks * out_c * kp + im2col
+        if o.kind == DepthwiseConv2D.kind and pk.dw8 is not None:
+            p = o.params
+            return DW8_DECODE_CYCLES * y.size / (p.out_h * p.out_w) * _taps(g, o) + arm_dw8.ArmDw8().cycles(g, o, pk.dw8)
         if o.kind == DepthwiseConv2D.kind:
             rq = 0 if pk.frame is not None else DW_RQ_CYCLES * y.size
             band = DW_BAND_CYCLES * y.size / y.shape[3] * 4 if pk.direct else 0    # per pixel per 4 channels
@@ -276,14 +335,18 @@ class ArmPalette(Variant):
         """tcc_arm_conv8_s8's estimate for each channel group and chunk, the decoding, the stores."""
         _, out_c, k, kp = _conv_dims(g, o)
         pixels = ir.tensor(g, o.outputs[0]).size // out_c
-        decodes = -(-pixels // pk.chunk) if pk.in_place else 1
-        total = PW8_DECODE_CYCLES * out_c * k * decodes + pixels * (PW8_STORE_CYCLES * out_c
+        decodes = -(-pixels // pk.chunk) if pk.in_place and pk.group < out_c else 1
+        decode = PW8_PAIR_CYCLES if pk.pairs else PW8_DECODE16_CYCLES if pk.wide else PW8_DECODE_CYCLES
+        group_cycles = arm_conv8w.CYCLES_GROUP_WIDE if pk.wide else arm_conv8.CYCLES_GROUP
+        built = out_c // 2 * decodes if o.params.compressed.per_channel else 1      # per channel pair: 2 tables
+        tables = PAIR_ENTRY_CYCLES * (pk.pairs << 2 * o.params.compressed.bits) * built
+        total = tables + decode * out_c * k * decodes + pixels * (PW8_STORE_CYCLES * out_c
                                                           + PW8_STORE_PIXEL_CYCLES * -(-out_c // pk.group))
         for c0 in range(0, out_c, pk.group):
             gr = min(pk.group, out_c - c0)
             for q0 in range(0, pixels, pk.chunk):
                 n = min(pk.chunk, pixels - q0)
-                total += PW8_CALL_CYCLES + arm_conv8.cycles(1, 1, n, gr, kp // 4, 1, 1, k, 1, True, False)
+                total += PW8_CALL_CYCLES + arm_conv8.cycles(1, 1, n, gr, kp // 4, 1, 1, k, 1, True, False, group_cycles)
         return total
 
     def plain_cycles(self, g, o):
@@ -303,12 +366,14 @@ class ArmPalette(Variant):
         if o.kind == Conv2D.kind and pk.group:
             _, out_c, _, kp = _conv_dims(g, o)
             held = out_c if pk.in_place else pk.group                # outputs held per pixel
-            return (4 * pk.group // 2 * (6 + kp // 2) + (pk.chunk * held + 3) // 4 * 4
+            return ((4 * pk.pairs << 2 * o.params.compressed.bits) + 4 * pk.group // 2 * (6 + kp // (1 if pk.wide else 2)) + (pk.chunk * held + 3) // 4 * 4
                     + arm_conv8.scratch_bytes(kp // 4, 1, 1, kp))
         if o.kind == Conv2D.kind:
             _, out_c, _, kp = _conv_dims(g, o)
             return 5 * kp + (0 if pk.direct else pk.block * kp) + (0 if _whole(o, pk.direct, pk.block) else
                                                                    pk.block * out_c)
+        if o.kind == DepthwiseConv2D.kind and pk.dw8 is not None:   # the decoded taps, arm_dw8's scratch
+            return (arm_dw8.TAP_BYTES * ir.tensor(g, o.outputs[0]).shape[3] + 3) // 4 * 4 + arm_dw8.ArmDw8().scratch_bytes(g, o, pk.dw8)
         if o.kind == DepthwiseConv2D.kind and pk.direct:     # band
             p, a, y = o.params, o.attrs, ir.tensor(g, o.outputs[0])
             rows = (ir.tensor(g, o.inputs[1]).shape[1] - 1) * a["dilation_h"] + 1
@@ -341,6 +406,8 @@ class ArmPalette(Variant):
         return packing.reads_min_fc(p.batches, p.in_depth, p.out_depth, row_in_scratch=True)
 
     def overlap(self, g, o, slot, pk):
+        if o.kind == DepthwiseConv2D.kind and pk.dw8 is not None:      # the taps decoded before any read
+            return arm_dw8.ArmDw8().overlap(g, o, slot, pk.dw8)
         if o.kind == DepthwiseConv2D.kind:      # 4 channels' planes stored once all their inputs were read
             return ops.lookup(o.kind).overlap(g, o, slot)
         return super().overlap(g, o, slot, pk)
@@ -348,13 +415,21 @@ class ArmPalette(Variant):
     def emit(self, g, o, ctx, pk):
         p, a = o.params, o.attrs
         x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
-        wc = ops.compressed_weights(ctx, o)
+        if pk.pairs:                              # the indices in pair order
+            w = ir.tensor(g, o.inputs[1])
+            code = compress.pair_order(p.compressed, w.shape[0], w.size // w.shape[0])
+            wc = ops.compressed_weights(ctx, dataclasses.replace(o, params=dataclasses.replace(p, compressed=code)))
+        else:
+            wc = ops.compressed_weights(ctx, o)
         io = f"{ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])}, {ctx.scratch(o)}"
         if o.kind == Conv2D.kind and pk.rows:
             self._emit_c8(g, o, ctx, pk, wc, io)
             return
         if o.kind == Conv2D.kind and pk.group:
             self._emit_pw8(g, o, ctx, pk, wc, io)
+            return
+        if pk.dw8 is not None:
+            self._emit_dw8(g, o, ctx, pk, wc, io)
             return
         framed = pk.frame is not None         # no bias, mult, shift arrays
         quant = [("bias", None), ("mult", None), ("shift", None)] if framed else [
@@ -397,10 +472,12 @@ class ArmPalette(Variant):
                   ("pad_left", 0), ("in_zp", p.in_zp), ("groups", k_c // 4), ("band", 0), ("stream", None)]
         params = ctx.struct(o, "tcc_arm_conv8_params", fields)
         frame = ctx.const_array(o, "frame", "int32_t", pk.frame.ravel())
+        conv = "tcc_arm_conv8w_s8" if pk.wide else "tcc_arm_conv8_s8"
         ctx.kernels.add("arm/tcc_arm_conv8")
-        ctx.use("ARM_CONV8_S8")
+        ctx.use(conv[4:].upper())
         self.call(ctx, o, f"tcc_arm_palette_pw8_s8(&{params}, &{wc}, {frame}, {pk.group}, {pk.chunk}, "
-                          f"{int(pk.in_place)}, {p.act_range[0]}, {p.act_range[1]}, {io});")
+                          f"{int(pk.in_place)}, {int(pk.wide)}, {pk.pairs}, {p.act_range[0]}, {p.act_range[1]}, "
+                          f"{io});")
 
     def _emit_c8(self, g, o, ctx, pk, wc, io):
         """tcc_arm_palette_c8_s8: the layer's tcc_arm_conv8_params (no stream), the frame, the
@@ -421,3 +498,23 @@ class ArmPalette(Variant):
         ctx.use("ARM_CONV8_S8")
         self.call(ctx, o, f"tcc_arm_palette_c8_s8(&{params}, &{wc}, {frame}, {order}, {pk.group}, {pk.rows}, "
                           f"{p.act_range[0]}, {p.act_range[1]}, {io});")
+
+    def _emit_dw8(self, g, o, ctx, pk, wc, io):
+        """tcc_arm_palette_dw8_s8: arm_dw8's params (its taps NULL), the shift bytes, the run."""
+        x, p, a, d = ir.tensor(g, o.inputs[0]), o.params, o.attrs, pk.dw8
+        fields = [("batches", p.batches), ("in_h", p.in_h), ("in_w", p.in_w), ("channels", x.shape[3]),
+                  ("out_h", p.out_h), ("out_w", p.out_w), ("stride", a["stride_h"]), ("pad_top", p.pad_top),
+                  ("pad_left", p.pad_left), ("in_zp", p.in_zp), ("out_zp", p.out_zp),
+                  ("act_min", p.act_range[0]), ("act_max", p.act_range[1]), ("transposed", int(d.transposed)),
+                  ("lines", d.lines), ("line_len", d.line_len), ("ring", int(d.ring)), ("group", d.group),
+                  ("taps", None), ("mult", ctx.const_array(o, "mult", "int32_t", d.mult)),
+                  ("bias", ctx.const_array(o, "bias", "int32_t", d.bias))]
+        params = ctx.struct(o, "tcc_arm_dw8_s8_params", fields)
+        clamp = tuple(p.act_range) != (-128, 127)
+        ctx.kernels.add("arm/tcc_arm_dw8")
+        ctx.use("ARM_DW8_CLAMP_S8" if clamp else "ARM_DW8_S8")
+        shift = ctx.const_array(o, "shift", "uint8_t", d.taps)
+        self.call(ctx, o, f"tcc_arm_palette_dw8_s8(&{params}, &{wc}, {shift}, {int(clamp)}, {io});")
+
+    def flash_bytes(self, g, o, pk):
+        return packing.const_bytes(pk) + (packing.const_bytes(pk.dw8) if pk.dw8 is not None else 0)
