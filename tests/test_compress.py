@@ -227,3 +227,48 @@ def test_mobilenet_like_on_conv8_loops_in_qemu(tmp_path):
     assert packed[2].impl == "arm_palette" and packed[2].in_place      # its output shares its input
     assert packed[3].impl == "arm_palette" and packed[3].frame is not None and packed[3].direct
     _check(tmp_path, model, samples=2, mode="qemu")
+
+
+def test_pair_order_and_small_tensors():
+    """compress.pair_order stores each 4 weights as w0 w2 w1 w3 (the same bytes); a palette is
+    chosen only where it takes at most 3/4 of the int8 bytes (a first layer's few weights whose
+    tables eat the savings stay int8)."""
+    rng = np.random.default_rng(1)
+    w = rng.choice(rng.integers(-128, 128, 16), (6, 16))
+    c = compress.choose(w, False)
+    p = compress.pair_order(c, 6, 16)
+    assert p.index.size == c.index.size and p.encoding == c.encoding
+    assert np.array_equal(p.decode(6, 16).reshape(-1, 4)[:, [0, 2, 1, 3]], w.reshape(-1, 4))
+    small = np.stack([rng.choice(rng.integers(-128, 128, 16), 27) for _ in range(8)])  # 8 tables of 16
+    assert compress.choose(small, False) is None
+
+
+def test_arm_palette_wide_pairs_and_dw8_in_qemu(tmp_path):
+    """tcc_arm_palette_dw8_s8 (depthwise taps decoded for tcc_arm_dw8: its ring, with and without
+    the clamp) and tcc_arm_palette_pw8_s8 on tcc_arm_conv8w_s8 (int16 pair words) through pair
+    tables of shared tables (16 clusters, 4 tables), straight from per-channel 4-bit tables, and
+    through each channel pair's own pair tables (4 clusters per channel); bit-exact with TFLite
+    Micro in QEMU cortex-m4."""
+    needs_qemu()
+    nb = MC.CompressNetBuilder(np.random.default_rng(17), clusters=4)
+    x = nb.input((1, 32, 32, 32))
+    h = nb.depthwise_conv2d(x, 1, (3, 3), (2, 2), "SAME", activation="RELU6")
+    h = nb.depthwise_conv2d(h, 1, (3, 3), (2, 2), "SAME", activation="RELU6")
+    h = nb.depthwise_conv2d(h, 1, (3, 3), (1, 1), "SAME")
+    nb.clusters = 16
+    h = nb.conv2d(h, 128, (1, 1), (1, 1), "SAME", activation="RELU")
+    nb.per_channel = True
+    h = nb.conv2d(h, 64, (1, 1), (1, 1), "SAME", activation="RELU")
+    nb.clusters = 4
+    model = nb.build([x], [nb.conv2d(h, 64, (1, 1), (1, 1), "SAME")])
+    (tmp_path / "m.tflite").write_bytes(model)
+    g = driver.compile_graph(str(tmp_path / "m.tflite"), target="cortex-m4")
+    packed = {g.nodes[n]["value"].index: g.nodes[n]["value"].params.packed for n in g.nodes
+              if getattr(g.nodes[n]["value"], "params", None) is not None}
+    assert all(packed[i].impl == "arm_palette" for i in range(6))
+    assert packed[0].dw8.ring and not packed[1].dw8.ring and packed[2].dw8 is not None
+    assert packed[3].wide and packed[3].pairs == 4
+    assert packed[4].wide and not packed[4].pairs
+    assert packed[5].wide and packed[5].pairs == 2
+    codes = _check(tmp_path, model, samples=2, mode="qemu")
+    assert [c.encoding for c in codes.values()][3:] == ["palette4x4", "palette4/ch", "palette2/ch"]
