@@ -215,7 +215,9 @@ def test_mobilenet_like_on_conv8_loops_in_qemu(tmp_path):
     tcc_arm_palette_c8_s8 (bands of rows), pointwise layers on tcc_arm_palette_pw8_s8 (one chunk by
     chunk, its output sharing its input), the
     depthwise ones with the SMMLAR requantization (frame), one of them a row at a time (band:
-    its padded plane over the RAM budget), bit-exact with TFLite Micro in QEMU."""
+    its padded plane over the RAM budget), others with their taps decoded for tcc_arm_depthwise3x3_s8
+    (tcc_arm_palette_dw3_s8) and tcc_arm_dw8 (tcc_arm_palette_dw8_s8), bit-exact with TFLite Micro
+    in QEMU."""
     needs_qemu()
     model = MC.mobilenet(np.random.default_rng(3), clusters=4)
     (tmp_path / "m.tflite").write_bytes(model)
@@ -226,6 +228,7 @@ def test_mobilenet_like_on_conv8_loops_in_qemu(tmp_path):
     assert any(pk.impl == "arm_palette" and pk.group and not pk.rows and not pk.in_place for pk in packed.values())
     assert packed[2].impl == "arm_palette" and packed[2].in_place      # its output shares its input
     assert packed[3].impl == "arm_palette" and packed[3].frame is not None and packed[3].direct
+    assert packed[1].dw3 is not None and packed[5].dw8 is not None       # on arm_dw3x3's, arm_dw8's loops
     _check(tmp_path, model, samples=2, mode="qemu")
 
 
@@ -243,12 +246,12 @@ def test_pair_order_and_small_tensors():
     assert compress.choose(small, False) is None
 
 
-def test_arm_palette_wide_pairs_and_dw8_in_qemu(tmp_path):
-    """tcc_arm_palette_dw8_s8 (depthwise taps decoded for tcc_arm_dw8: its ring, with and without
-    the clamp) and tcc_arm_palette_pw8_s8 on tcc_arm_conv8w_s8 (int16 pair words) through pair
-    tables of shared tables (16 clusters, 4 tables), straight from per-channel 4-bit tables, and
-    through each channel pair's own pair tables (4 clusters per channel); bit-exact with TFLite
-    Micro in QEMU cortex-m4."""
+def test_arm_palette_wide_pairs_and_dw3_in_qemu(tmp_path):
+    """tcc_arm_palette_dw3_s8 (depthwise records built from the decoded taps for
+    tcc_arm_depthwise3x3_s8, with and without the clamp) and tcc_arm_palette_pw8_s8 on
+    tcc_arm_conv8w_s8 (int16 pair words) through pair tables of shared tables (16 clusters, 4
+    tables), straight from per-channel 4-bit tables, and through each channel pair's own pair
+    tables (4 clusters per channel); bit-exact with TFLite Micro in QEMU cortex-m4."""
     needs_qemu()
     nb = MC.CompressNetBuilder(np.random.default_rng(17), clusters=4)
     x = nb.input((1, 32, 32, 32))
@@ -266,7 +269,7 @@ def test_arm_palette_wide_pairs_and_dw8_in_qemu(tmp_path):
     packed = {g.nodes[n]["value"].index: g.nodes[n]["value"].params.packed for n in g.nodes
               if getattr(g.nodes[n]["value"], "params", None) is not None}
     assert all(packed[i].impl == "arm_palette" for i in range(6))
-    assert packed[0].dw8.ring and not packed[1].dw8.ring and packed[2].dw8 is not None
+    assert all(packed[i].dw3 is not None for i in range(3))
     assert packed[3].wide and packed[3].pairs == 4
     assert packed[4].wide and not packed[4].pairs
     assert packed[5].wide and packed[5].pairs == 2

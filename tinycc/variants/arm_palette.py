@@ -43,8 +43,9 @@ from ..ops.conv2d import Conv2D
 from ..ops.depthwise_conv2d import DepthwiseConv2D
 from ..ops.fully_connected import FullyConnected
 from . import Packed, Variant, register
-from . import arm_conv8, arm_conv8w, arm_dw8
+from . import arm_conv8, arm_conv8w, arm_dw3x3, arm_dw8
 from .arm_conv import pointwise
+from .arm_dw import common_fields
 
 MAX_BLOCK = 32              # TCC_ARM_PALETTE_MAX_BLOCK
 BLOCKS = (MAX_BLOCK, 16, 8, 4)   # a convolution's pixel blocks, largest first
@@ -62,6 +63,9 @@ CONV_STEP_CYCLES = 200.0
 DECODE_CYCLES, DECODE_SLOW_CYCLES = 3.0, 12.0
 WINDOW_CYCLES, POSITION_CYCLES = 60.0, 35.0
 DW_MAC_CYCLES, DW_GROUP_CYCLES, DW_RQ_CYCLES = 7.0, 1225.0, 10.0
+# tcc_arm_palette_dw3_s8: arm_dw3x3's estimate (1.6 a MAC) and, fitted to bench on the MobileNet-like
+# 48x48 models, per channel (its record built), per channel and output line, per chunk and line.
+DW3_CHANNEL_CYCLES, DW3_LINE_CYCLES, DW3_PASS_LINE_CYCLES = 150.0, 100.0, 600.0
 DW8_DECODE_CYCLES = 12.0       # tcc_arm_palette_dw8_s8: per tap decoded (then arm_dw8's estimate)
 DW_BAND_CYCLES = 4.0            # band: per output pixel per 4 channels (the copy from res; rows padded again)
 FC_MAC_CYCLES = 2.8
@@ -108,6 +112,9 @@ class PalettePacked(Packed):
     wide: bool = False          # tcc_arm_palette_pw8_s8 on tcc_arm_conv8w_s8 (int16 pair words decoded)
     pairs: int = 0              # ... through this many pair tables (indices in compress.pair_order)
     dw8: arm_dw8.Dw8Packed | None = None   # tcc_arm_palette_dw8_s8: arm_dw8's packing (taps: the shift bytes)
+    dw3: packing.ArmDepthwise3x3 | None = None   # tcc_arm_palette_dw3_s8: arm_dw3x3's packing (records unused),
+    dw3_head: np.ndarray | None = None           # its records' mult, add, shift, bias [C][4]
+    dw3_scale: np.ndarray | None = None          # and weight scales (uint8 [C])
 
 
 def _frame(g, o) -> np.ndarray | None:
@@ -209,6 +216,37 @@ def _dw8_packs(g, o) -> list:
     return out
 
 
+def _dw3_packs(g, o) -> list:
+    """tcc_arm_palette_dw3_s8's packings: arm_dw3x3's on the decoded taps (a copy of the graph
+    holding them), each with its records' heads and per-channel weight scales, where the records
+    are exactly those rebuilt from the decoded taps (the kernel's decoding)."""
+    w = ir.tensor(g, o.inputs[1])
+    unit = arm_dw3x3.ArmDepthwise3x3()
+    if w.shape[1:3] != (3, 3):
+        return []
+    c = w.shape[3]
+    taps = o.params.compressed.decode(c, 9).astype(np.int64)          # [C][ky * 3 + kx]
+    g2 = g.copy()
+    ir.replace_value(g2, o.inputs[1], dataclasses.replace(w, dtype="int8", data=taps.T.reshape(1, 3, 3, c).astype(np.int8)))
+    if not unit.applies(g2, o, "cortex-m4"):
+        return []
+    out = []
+    for pk in unit.packs(g2, o):
+        rec = np.asarray(pk.records, np.int64).reshape(c, 10)
+        t = taps.reshape(c, 3, 3).transpose(0, 2, 1).reshape(c, 9) if pk.transposed else taps
+        scale = np.full(c, -1)
+        for sh in range(16):                                          # each channel's weight scale
+            v = (t << sh).reshape(c, 3, 3)
+            words = np.stack([packing._pair_words(v[:, :, 0], v[:, :, 1]),
+                              packing._pair_words(v[:, :, 1], v[:, :, 2])], axis=2).reshape(c, 6)
+            scale[(scale < 0) & (words.astype(np.int64) == rec[:, 4:]).all(axis=1)] = sh
+        if (scale < 0).any():
+            return []
+        out.append(PalettePacked(dw3=pk, dw3_head=np.ascontiguousarray(rec[:, :4].astype(np.int64)).astype(np.int32),
+                                 dw3_scale=scale.astype(np.uint8)))
+    return out
+
+
 def _conv_dims(g, o):
     x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
     out_c, k_h, k_w, k_c = w.shape
@@ -251,7 +289,7 @@ class ArmPalette(Variant):
     sources = ("arm/tcc_arm_palette",)
     stores_less = True                # pruned / clustered weights stored in fewer bytes
     entries = ("tcc_arm_palette_conv_s8", "tcc_arm_palette_pw8_s8", "tcc_arm_palette_c8_s8", "tcc_arm_palette_dw_s8",
-               "tcc_arm_palette_dw8_s8", "tcc_arm_palette_fc_s8")
+               "tcc_arm_palette_dw8_s8", "tcc_arm_palette_dw3_s8", "tcc_arm_palette_fc_s8")
     reads_compressed = True     # chosen by compress_weights, for ops with compressed weights
 
     def applies(self, g, o, target):
@@ -274,7 +312,8 @@ class ArmPalette(Variant):
         arena is over its budget)."""
         if o.kind == DepthwiseConv2D.kind:       # the padded plane, then one output row's rows (band)
             frame = _frame(g, o)
-            return _dw8_packs(g, o) + [PalettePacked(frame=frame), PalettePacked(frame=frame, direct=True)]
+            return (_dw3_packs(g, o) + _dw8_packs(g, o)
+                    + [PalettePacked(frame=frame), PalettePacked(frame=frame, direct=True)])
         if o.kind != Conv2D.kind:
             return [PalettePacked()]
         x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
@@ -303,6 +342,10 @@ class ArmPalette(Variant):
             decode = DECODE_CYCLES if k % 4 == 0 and code.bits in (2, 4) else DECODE_SLOW_CYCLES
             im2col = 0 if pk.direct else pixels * (WINDOW_CYCLES + POSITION_CYCLES * w.shape[1] * w.shape[2])
             return CONV_MAC_CYCLES * macs * kp / k + CONV_STEP_CYCLES * steps + decode * blocks * out_c * kp + im2col
+        if o.kind == DepthwiseConv2D.kind and pk.dw3 is not None:
+            c, lines = y.shape[3], y.shape[2] if pk.dw3.transposed else y.shape[1]
+            return (arm_dw3x3.ArmDepthwise3x3().cycles(g, o, pk.dw3) + DW3_CHANNEL_CYCLES * c
+                    + lines * (DW3_LINE_CYCLES * c + DW3_PASS_LINE_CYCLES * -(-c // pk.dw3.chunk)))
         if o.kind == DepthwiseConv2D.kind and pk.dw8 is not None:
             p = o.params
             return DW8_DECODE_CYCLES * y.size / (p.out_h * p.out_w) * _taps(g, o) + arm_dw8.ArmDw8().cycles(g, o, pk.dw8)
@@ -372,6 +415,8 @@ class ArmPalette(Variant):
             _, out_c, _, kp = _conv_dims(g, o)
             return 5 * kp + (0 if pk.direct else pk.block * kp) + (0 if _whole(o, pk.direct, pk.block) else
                                                                    pk.block * out_c)
+        if o.kind == DepthwiseConv2D.kind and pk.dw3 is not None:   # the records, arm_dw3x3's scratch
+            return 40 * ir.tensor(g, o.outputs[0]).shape[3] + pk.dw3.scratch
         if o.kind == DepthwiseConv2D.kind and pk.dw8 is not None:   # the decoded taps, arm_dw8's scratch
             return (arm_dw8.TAP_BYTES * ir.tensor(g, o.outputs[0]).shape[3] + 3) // 4 * 4 + arm_dw8.ArmDw8().scratch_bytes(g, o, pk.dw8)
         if o.kind == DepthwiseConv2D.kind and pk.direct:     # band
@@ -406,6 +451,8 @@ class ArmPalette(Variant):
         return packing.reads_min_fc(p.batches, p.in_depth, p.out_depth, row_in_scratch=True)
 
     def overlap(self, g, o, slot, pk):
+        if o.kind == DepthwiseConv2D.kind and pk.dw3 is not None:      # the records built before any read
+            return arm_dw3x3.ArmDepthwise3x3().overlap(g, o, slot, pk.dw3)
         if o.kind == DepthwiseConv2D.kind and pk.dw8 is not None:      # the taps decoded before any read
             return arm_dw8.ArmDw8().overlap(g, o, slot, pk.dw8)
         if o.kind == DepthwiseConv2D.kind:      # 4 channels' planes stored once all their inputs were read
@@ -430,6 +477,9 @@ class ArmPalette(Variant):
             return
         if pk.dw8 is not None:
             self._emit_dw8(g, o, ctx, pk, wc, io)
+            return
+        if pk.dw3 is not None:
+            self._emit_dw3(g, o, ctx, pk, wc, io)
             return
         framed = pk.frame is not None         # no bias, mult, shift arrays
         quant = [("bias", None), ("mult", None), ("shift", None)] if framed else [
@@ -515,6 +565,29 @@ class ArmPalette(Variant):
         ctx.use("ARM_DW8_CLAMP_S8" if clamp else "ARM_DW8_S8")
         shift = ctx.const_array(o, "shift", "uint8_t", d.taps)
         self.call(ctx, o, f"tcc_arm_palette_dw8_s8(&{params}, &{wc}, {shift}, {int(clamp)}, {io});")
+
+    def _emit_dw3(self, g, o, ctx, pk, wc, io):
+        """tcc_arm_palette_dw3_s8: arm_dw3x3's params (its records NULL; its asm lines decided
+        from the records built at compile time), the heads and weight scales."""
+        p, a, d = o.params, o.attrs, pk.dw3
+        fields = common_fields(g, o) + [
+            ("stride", a["stride_h"]), ("pad_top", p.pad_top), ("pad_left", p.pad_left),
+            ("in_zp", p.in_zp), ("act_min", p.act_range[0]), ("act_max", p.act_range[1]),
+            ("transposed", int(d.transposed)), ("row_len", d.row_len), ("chunk", d.chunk),
+            ("staged", int(d.staged)), ("records", None)]
+        asm_lines = packing.depthwise_planar_asm_lines(d.records, *p.act_range)
+        n_out = p.out_h if d.transposed else p.out_w
+        block_n = packing.depthwise_planar_block(asm_lines, n_out)
+        fields += [("asm_lines", int(asm_lines)), ("block_n", block_n)]
+        ctx.kernels.add("arm/tcc_arm_dw3x3")
+        if not asm_lines:
+            ctx.use("DW_C_LINES")
+        else:
+            ctx.use(f"DW_X{block_n or 4}" + ("O" if n_out == block_n == 6 else "") + ("S2" if a["stride_h"] == 2 else ""))
+        params = ctx.struct(o, "tcc_arm_depthwise3x3_s8_params", fields)
+        head = ctx.const_array(o, "head", "int32_t", pk.dw3_head.ravel())
+        scale = ctx.const_array(o, "scale", "uint8_t", pk.dw3_scale)
+        self.call(ctx, o, f"tcc_arm_palette_dw3_s8(&{params}, &{wc}, {head}, {scale}, {io});")
 
     def flash_bytes(self, g, o, pk):
         return packing.const_bytes(pk) + (packing.const_bytes(pk.dw8) if pk.dw8 is not None else 0)

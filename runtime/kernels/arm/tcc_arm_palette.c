@@ -141,7 +141,7 @@ static inline int32_t tcc_pal_add_shift(int32_t add)
 }
 
 #if !defined(TCC_OMIT_ARM_PALETTE_CONV_S8) || !defined(TCC_OMIT_ARM_PALETTE_PW8_S8) || \
-    !defined(TCC_OMIT_ARM_PALETTE_C8_S8) || !defined(TCC_OMIT_ARM_PALETTE_DW8_S8)
+    !defined(TCC_OMIT_ARM_PALETTE_C8_S8) || !defined(TCC_OMIT_ARM_PALETTE_DW8_S8) || !defined(TCC_OMIT_ARM_PALETTE_DW3_S8)
 /* INT4's values by nibble (the table tcc_wtable leaves NULL). */
 static const int8_t tcc_pal_int4[16] = {0, 1, 2, 3, 4, 5, 6, 7, -8, -7, -6, -5, -4, -3, -2, -1};
 #endif
@@ -414,89 +414,87 @@ static void tcc_pal_pair_table(const int8_t *t, int32_t bits, uint32_t *pt)
     }
 }
 
+#if defined(__ARM_FEATURE_DSP) && defined(__GNUC__)
+/* Four stream words from the index words va, vb (channels a, b): the W-bit pair indices at bits
+ * LO (a, b) and HI (a, b) extracted first, then 4 loads and 4 stores in a run (no address waits
+ * on the extraction), at dst + OFF. */
+#define TCC_PAL_PAIR_BLOCK(LO, HI, W, OFF)                                              \
+    "ubfx %[i0], %[va], #" #LO ", #" #W "\n\t"                                         \
+    "ubfx %[i1], %[vb], #" #LO ", #" #W "\n\t"                                         \
+    "ubfx %[i2], %[va], #" #HI ", #" #W "\n\t"                                         \
+    "ubfx %[i3], %[vb], #" #HI ", #" #W "\n\t"                                         \
+    "ldr %[i0], [%[pa], %[i0], lsl #2]\n\t"                                          \
+    "ldr %[i1], [%[pb], %[i1], lsl #2]\n\t"                                          \
+    "ldr %[i2], [%[pa], %[i2], lsl #2]\n\t"                                          \
+    "ldr %[i3], [%[pb], %[i3], lsl #2]\n\t"                                          \
+    "str %[i0], [%[dst], #" #OFF "]\n\t"                                              \
+    "str %[i1], [%[dst], #" #OFF "+4]\n\t"                                            \
+    "str %[i2], [%[dst], #" #OFF "+8]\n\t"                                            \
+    "str %[i3], [%[dst], #" #OFF "+12]\n\t"
+/* The loop over the index words from da (db: channel b's) to end, BODY per word pair, dst
+ * advancing by STEP bytes. */
+#define TCC_PAL_PAIR_LOOP(BODY, STEP)                                                   \
+    do {                                                                                \
+        uint32_t va, vb, i0, i1, i2, i3;                                                \
+        __asm__ volatile("1:\n\t"                                                      \
+                         "ldr %[va], [%[da]], #4\n\t"                                  \
+                         "ldr %[vb], [%[db]], #4\n\t" BODY                            \
+                         "add %[dst], %[dst], #" #STEP "\n\t"                          \
+                         "cmp %[da], %[end]\n\t"                                       \
+                         "bne 1b"                                                       \
+                         : [va] "=&r"(va), [vb] "=&r"(vb), [i0] "=&r"(i0), [i1] "=&r"(i1), \
+                           [i2] "=&r"(i2), [i3] "=&r"(i3), [da] "+r"(da), [db] "+r"(db), \
+                           [dst] "+r"(dst)                                              \
+                         : [pa] "r"(pa), [pb] "r"(pb), [end] "r"(end)                   \
+                         : "cc", "memory");                                             \
+    } while (0)
+#endif
+
 /* Channels a and a + 1 as tcc_pal_decode_pair16 gives them, from indices stored in pair order
  * (compress.pair_order: each 2 * bits bits a weight pair) through their tables' pair tables
- * (per-channel tables: the two channels' built first into pt's tables 0 and 1). */
+ * (per-channel tables: the two channels' built first into pt's tables 0 and 1). Whole index
+ * words first (8 pairs of 4-bit indices, 16 of 2-bit), then the bytes left. */
 static uint32_t *tcc_pal_decode_pairs(const tcc_wcode *w, uint32_t *pt, int32_t a, int32_t k, uint32_t *dst)
 {
-    const int32_t shift = 2 * w->bits;
+    const int32_t shift = 2 * w->bits, per = 8 / w->bits;           /* weights a byte */
     const int32_t ia = w->table_of != NULL ? w->table_of[a] : 0, ib = w->table_of != NULL ? w->table_of[a + 1] : w->per_channel;
     const uint32_t *pa = pt + (ia << shift), *pb = pt + (ib << shift);
     if (w->per_channel) {                             /* the two channels' tables, built here */
         tcc_pal_pair_table(w->table + (a << w->bits), w->bits, pt);
         tcc_pal_pair_table(w->table + ((a + 1) << w->bits), w->bits, pt + (1 << shift));
     }
-    if (w->bits == 4) {                               /* a byte a pair: 4 pairs a word */
-        const uint8_t *da = w->index + a * k / 2, *db = da + k / 2;
-        int32_t e = k / 8 * 8;
+    const uint8_t *da = w->index + a * k / per, *db = da + k / per;
+    const int32_t words = k / (4 * per);
+    const uint8_t *const end = da + 4 * words;
 #if defined(__ARM_FEATURE_DSP) && defined(__GNUC__)
-        if (e > 0) {      /* the 4 indices of each half extracted, then 4 loads and 4 stores in a run */
-            const uint8_t *const end = da + e / 2;
-            uint32_t va, vb, i0, i1, i2, i3;
-            __asm__ volatile(
-                "1:\n\t"
-                "ldr %[va], [%[da]], #4\n\t"
-                "ldr %[vb], [%[db]], #4\n\t"
-                "uxtb %[i0], %[va]\n\t"
-                "uxtb %[i1], %[vb]\n\t"
-                "uxtb %[i2], %[va], ror #8\n\t"
-                "uxtb %[i3], %[vb], ror #8\n\t"
-                "ldr %[i0], [%[pa], %[i0], lsl #2]\n\t"
-                "ldr %[i1], [%[pb], %[i1], lsl #2]\n\t"
-                "ldr %[i2], [%[pa], %[i2], lsl #2]\n\t"
-                "ldr %[i3], [%[pb], %[i3], lsl #2]\n\t"
-                "str %[i0], [%[dst]]\n\t"
-                "str %[i1], [%[dst], #4]\n\t"
-                "str %[i2], [%[dst], #8]\n\t"
-                "str %[i3], [%[dst], #12]\n\t"
-                "uxtb %[i0], %[va], ror #16\n\t"
-                "uxtb %[i1], %[vb], ror #16\n\t"
-                "lsr %[i2], %[va], #24\n\t"
-                "lsr %[i3], %[vb], #24\n\t"
-                "ldr %[i0], [%[pa], %[i0], lsl #2]\n\t"
-                "ldr %[i1], [%[pb], %[i1], lsl #2]\n\t"
-                "ldr %[i2], [%[pa], %[i2], lsl #2]\n\t"
-                "ldr %[i3], [%[pb], %[i3], lsl #2]\n\t"
-                "str %[i0], [%[dst], #16]\n\t"
-                "str %[i1], [%[dst], #20]\n\t"
-                "str %[i2], [%[dst], #24]\n\t"
-                "str %[i3], [%[dst], #28]\n\t"
-                "add %[dst], %[dst], #32\n\t"
-                "cmp %[da], %[end]\n\t"
-                "bne 1b"
-                : [va] "=&r"(va), [vb] "=&r"(vb), [i0] "=&r"(i0), [i1] "=&r"(i1), [i2] "=&r"(i2), [i3] "=&r"(i3),
-                  [da] "+r"(da), [db] "+r"(db), [dst] "+r"(dst)
-                : [pa] "r"(pa), [pb] "r"(pb), [end] "r"(end)
-                : "cc", "memory");
-        }
-#else
-        for (int32_t j = 0; j < e; j += 8, da += 4, db += 4, dst += 8) {
-            const uint32_t va = tcc_pal_word(da), vb = tcc_pal_word(db);
-            dst[0] = pa[va & 255u];
-            dst[1] = pb[vb & 255u];
-            dst[2] = pa[(va >> 8) & 255u];
-            dst[3] = pb[(vb >> 8) & 255u];
-            dst[4] = pa[(va >> 16) & 255u];
-            dst[5] = pb[(vb >> 16) & 255u];
-            dst[6] = pa[va >> 24];
-            dst[7] = pb[vb >> 24];
-        }
-#endif
-        if (e < k) {
-            dst[0] = pa[da[0]];
-            dst[1] = pb[db[0]];
-            dst[2] = pa[da[1]];
-            dst[3] = pb[db[1]];
-            dst += 4;
-        }
-        return dst;
+    if (words > 0 && w->bits == 4) {
+        TCC_PAL_PAIR_LOOP(TCC_PAL_PAIR_BLOCK(0, 8, 8, 0) TCC_PAL_PAIR_BLOCK(16, 24, 8, 16), 32);
+    } else if (words > 0) {
+        TCC_PAL_PAIR_LOOP(TCC_PAL_PAIR_BLOCK(0, 4, 4, 0) TCC_PAL_PAIR_BLOCK(8, 12, 4, 16)
+                          TCC_PAL_PAIR_BLOCK(16, 20, 4, 32) TCC_PAL_PAIR_BLOCK(24, 28, 4, 48), 64);
     }
-    const uint8_t *da = w->index + a * k / 4, *db = da + k / 4;   /* 2 bits: a nibble a pair */
-    for (int32_t e = 0; e < k; e += 4, ++da, ++db, dst += 4) {
-        dst[0] = pa[*da & 15u];
-        dst[1] = pb[*db & 15u];
-        dst[2] = pa[*da >> 4];
-        dst[3] = pb[*db >> 4];
+#else
+    for (; da != end; da += 4, db += 4) {             /* per word: a pair a byte (4-bit), a nibble (2-bit) */
+        const uint32_t va = tcc_pal_word(da), vb = tcc_pal_word(db), m = (1u << shift) - 1u;
+        for (int32_t j = 0; j < 32; j += 2 * shift, dst += 4) {
+            dst[0] = pa[(va >> j) & m];
+            dst[1] = pb[(vb >> j) & m];
+            dst[2] = pa[(va >> (j + shift)) & m];
+            dst[3] = pb[(vb >> (j + shift)) & m];
+        }
+    }
+#endif
+    for (const uint8_t *const last = da + (k - 4 * per * words) / per; da != last; ++da, ++db, dst += 4) {
+        /* a group of 4 weights: two pair indices (4-bit: 2 bytes, one group needs 2) */
+        const uint32_t va = w->bits == 4 ? (uint32_t)da[0] | (uint32_t)da[1] << 8 : *da;
+        const uint32_t vb = w->bits == 4 ? (uint32_t)db[0] | (uint32_t)db[1] << 8 : *db, m = (1u << shift) - 1u;
+        dst[0] = pa[va & m];
+        dst[1] = pb[vb & m];
+        dst[2] = pa[(va >> shift) & m];
+        dst[3] = pb[(vb >> shift) & m];
+        if (w->bits == 4) {
+            ++da, ++db;
+        }
     }
     return dst;
 }
@@ -814,31 +812,49 @@ void tcc_arm_palette_dw_s8(const tcc_depthwise_s8_params *p, const tcc_wcode *w,
 }
 #endif
 
+#if !defined(TCC_OMIT_ARM_PALETTE_DW8_S8) || !defined(TCC_OMIT_ARM_PALETTE_DW3_S8)
+/* Channel c's 9 taps (ky, kx) into t[pos[ky * 3 + kx]]. */
+static void tcc_pal_taps9(const tcc_wcode *w, int32_t c, const uint8_t *pos, int8_t *t)
+{
+    const int8_t *tab = tcc_wtable(w, c);
+    if (w->bits == 4) {                               /* nibbles 9c .. 9c + 8: a word and a byte */
+        const int8_t *u = tab != NULL ? tab : tcc_pal_int4;
+        const uint8_t *d = w->index + 9 * c / 2;
+        uint32_t x = tcc_pal_word(d), x8 = d[4];
+        if (c & 1) {
+            x = x >> 4 | x8 << 28;
+            x8 >>= 4;
+        }
+        for (int32_t i = 0; i < 8; ++i, x >>= 4) {
+            t[pos[i]] = u[x & 15u];
+        }
+        t[8] = u[x8 & 15u];                       /* the centre: 8 either way */
+        return;
+    }
+    if (w->bits == 2) {                               /* bits 18c .. 18c + 17: 3 bytes */
+        const uint8_t *d = w->index + 18 * c / 8;
+        uint32_t x = ((uint32_t)d[0] | (uint32_t)d[1] << 8 | (uint32_t)d[2] << 16) >> (18 * c % 8);
+        for (int32_t i = 0; i < 9; ++i, x >>= 2) {
+            t[pos[i]] = tab[x & 3u];
+        }
+        return;
+    }
+    TCC_WEIGHTS(9 * c, 9, t[pos[i_]] = (int8_t)v_);
+}
+
+/* Where tap (ky, kx) goes: k-major rows (w[k][j]: ky = k, kx = j), or transposed (ky = j, kx = k). */
+static const uint8_t tcc_pal_tap_at[2][9] = {{0, 1, 2, 3, 4, 5, 6, 7, 8}, {0, 3, 6, 1, 4, 7, 2, 5, 8}};
+#endif
+
 #ifndef TCC_OMIT_ARM_PALETTE_DW8_S8
 void tcc_arm_palette_dw8_s8(const tcc_arm_dw8_s8_params *p, const tcc_wcode *w, const uint8_t *shift,
                             int32_t clamp, const int8_t *in, int8_t *out, void *scratch)
 {
-    static const uint8_t at[2][9] = {{0, 1, 2, 3, 4, 5, 6, 7, 8}, {0, 3, 6, 1, 4, 7, 2, 5, 8}};
-    const uint8_t *pos = at[p->transposed != 0];      /* transposed: tap (ky, kx) at kx * 3 + ky */
+    const uint8_t *pos = tcc_pal_tap_at[p->transposed != 0];
     int8_t *taps = (int8_t *)scratch;
     for (int32_t c = 0; c < p->channels; ++c) {
         int8_t *t = taps + c * TCC_ARM_DW8_TAP_BYTES;
-        const int8_t *tab = tcc_wtable(w, c);
-        if (w->bits == 4) {                           /* nibbles 9c .. 9c + 8: a word and a byte */
-            const int8_t *u = tab != NULL ? tab : tcc_pal_int4;
-            const uint8_t *d = w->index + 9 * c / 2;
-            uint32_t x = tcc_pal_word(d), x8 = d[4];
-            if (c & 1) {
-                x = x >> 4 | x8 << 28;
-                x8 >>= 4;
-            }
-            for (int32_t i = 0; i < 8; ++i, x >>= 4) {
-                t[pos[i]] = u[x & 15u];
-            }
-            t[8] = u[x8 & 15u];                       /* the centre: 8 either way */
-        } else {
-            TCC_WEIGHTS(9 * c, 9, t[pos[i_]] = (int8_t)v_);
-        }
+        tcc_pal_taps9(w, c, pos, t);
         t[9] = (int8_t)shift[c];
     }
     tcc_arm_dw8_s8_params q = *p;
@@ -854,6 +870,34 @@ void tcc_arm_palette_dw8_s8(const tcc_arm_dw8_s8_params *p, const tcc_wcode *w, 
 #ifndef TCC_OMIT_ARM_DW8_S8
     tcc_arm_dw8_s8(&q, in, out, rest);
 #endif
+}
+#endif
+
+#ifndef TCC_OMIT_ARM_PALETTE_DW3_S8
+void tcc_arm_palette_dw3_s8(const tcc_arm_depthwise3x3_s8_params *p, const tcc_wcode *w, const int32_t *head,
+                            const uint8_t *scale, const int8_t *in, int8_t *out, void *scratch)
+{
+    const uint8_t *pos = tcc_pal_tap_at[p->transposed != 0];
+    tcc_arm_dw3x3_record *rec = (tcc_arm_dw3x3_record *)scratch;
+    for (int32_t c = 0; c < p->channels; ++c, head += 4) {
+        int8_t t[9];
+        int32_t v[9];
+        tcc_pal_taps9(w, c, pos, t);
+        for (int32_t i = 0; i < 9; ++i) {
+            v[i] = (int32_t)((uint32_t)(int32_t)t[i] << scale[c]);
+        }
+        rec[c].mult = head[0];
+        rec[c].add = head[1];
+        rec[c].shift = head[2];
+        rec[c].bias = head[3];
+        for (int32_t k = 0; k < 3; ++k) {
+            rec[c].w[2 * k] = TCC_PAL_PK(v[3 * k], v[3 * k + 1]);
+            rec[c].w[2 * k + 1] = TCC_PAL_PK(v[3 * k + 1], v[3 * k + 2]);
+        }
+    }
+    tcc_arm_depthwise3x3_s8_params q = *p;
+    q.records = (const int32_t *)rec;
+    tcc_arm_depthwise3x3_s8(&q, in, out, rec + p->channels);
 }
 #endif
 

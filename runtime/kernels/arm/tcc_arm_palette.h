@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "tcc_arm_conv8.h"
+#include "tcc_arm.h"
 #include "tcc_arm_dw8.h"
 #include "tcc_compressed.h"
 
@@ -75,6 +76,13 @@ void tcc_arm_palette_dw_s8(const tcc_depthwise_s8_params *p, const tcc_wcode *w,
  * (4-byte aligned): TCC_ARM_DW8_TAP_BYTES * channels rounded up to 4, then the kernel's. */
 void tcc_arm_palette_dw8_s8(const tcc_arm_dw8_s8_params *p, const tcc_wcode *w, const uint8_t *shift,
                             int32_t clamp, const int8_t *in, int8_t *out, void *scratch);
+/* A 3x3 DEPTHWISE_CONV_2D on tcc_arm_depthwise3x3_s8: every channel's record is built once in
+ * the scratch from head (per channel its mult, add, shift and scaled bias: tinycc/packing.py's
+ * pack_depthwise_planar) and its 9 taps decoded, shifted left by scale[c] (the record's weight
+ * scale) and paired as that kernel's words (p->transposed as its params say; p->records unused).
+ * scratch (4-byte aligned): TCC_ARM_DW3X3_REC_BYTES * channels, then the kernel's. */
+void tcc_arm_palette_dw3_s8(const tcc_arm_depthwise3x3_s8_params *p, const tcc_wcode *w, const int32_t *head,
+                            const uint8_t *scale, const int8_t *in, int8_t *out, void *scratch);
 /* in_depth * bits % 8 == 0 (every row starts a byte). scratch (4-byte aligned):
  * 4 << (2 * bits) bytes (the products table of index pairs: int16 weight pairs), then
  * 2 * in_depth (the batch row as int16). */
