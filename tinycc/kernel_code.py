@@ -14,7 +14,7 @@ KERNEL_CODE: dict[str, dict[str, object]] = {
     "arm/tcc_arm_fc": {"digest": '03fb59f5fb61d188', "base": 0, "ARM_FC_S8_DIRECT": 1436, "ARM_FC_S8_ROW": 1504, "ARM_FC_S8_W8_DIRECT": 1848, "ARM_FC_S8_W8_ROW": 1928},
     "arm/tcc_arm_fc8": {"digest": 'debd3bf3912bb01b', "base": 0, "ARM_FC8_CLAMP_S8": 1192, "ARM_FC8_ROW_CLAMP_S8": 1284, "ARM_FC8_ROW_S8": 1264, "ARM_FC8_S8": 1172},
     "arm/tcc_arm_lstm": {"digest": '8194b78fc9bf0028', "base": 0, "ARM_LSTM_S16": 2072, "ARM_LSTM_S8": 2036, "ARM_LSTM_W_S16": 2264, "ARM_LSTM_W_S8": 2344},
-    "arm/tcc_arm_palette": {"digest": 'a7cb3fa7f2ba7f70', "base": 0, "ARM_CONV8W_S8": 0, "ARM_CONV8_S8": 0, "ARM_DW8_CLAMP_S8": 0, "ARM_DW8_S8": 0, "ARM_PALETTE_C8_S8": 1124, "ARM_PALETTE_CONV_S8": 2352, "ARM_PALETTE_DW3_S8": 546, "ARM_PALETTE_DW8_S8": 342, "ARM_PALETTE_DW_S8": 2388, "ARM_PALETTE_FC_S8": 680, "ARM_PALETTE_PW8_S8": 3144, "WINT4": 0, "WPALETTE1": 0, "WPALETTE2": 0, "WPALETTE4": 0},
+    "arm/tcc_arm_palette": {"digest": 'b89f539ff7998bd6', "base": 0, "ARM_CONV8W_S8": 0, "ARM_CONV8_S8": 0, "ARM_DW8_CLAMP_S8": 0, "ARM_DW8_S8": 0, "ARM_PALETTE_C8_S8": 1172, "ARM_PALETTE_CONV_S8": 2352, "ARM_PALETTE_DW3_S8": 546, "ARM_PALETTE_DW8_S8": 342, "ARM_PALETTE_DW_S8": 2388, "ARM_PALETTE_FC_S8": 868, "ARM_PALETTE_PW8_S8": 3184, "WINT4": 0, "WPALETTE1": 0, "WPALETTE2": 0, "WPALETTE4": 0},
     "arm/tcc_arm_pool": {"digest": 'd20a2b846e585088', "base": 1108},
     "arm/tcc_arm_s16": {"digest": '87293f50cffdd52c', "base": 0, "ARM_CONV_S16": 2044, "ARM_DW_S16": 1404, "ARM_FC_S16": 1128},
     "arm/tcc_arm_sparse": {"digest": 'ccd6a9893b6fe606', "base": 0, "ARM_SPARSE_CONV_S8": 1628},

@@ -4,17 +4,25 @@ The portable decoding kernels (tcc_compressed.c) cost ~8-40 cycles per MAC on a 
 these keep the weights compressed in flash and decode them into a small scratch:
 
   * CONV_2D that arm_conv8 runs exactly (``_frame``: arm_conv8.pack_stream on the decoded
-    weights) on arm_conv8's own loops: per group of at most half the output channels their
-    weights decoded once into tcc_arm_conv8_s8's stream in the scratch, then that kernel called
-    on chunks of pixels (pointwise: tcc_arm_palette_pw8_s8) or bands of output rows as
-    sub-images (tcc_arm_palette_c8_s8), its outputs stored in place: never sharing the input;
+    weights) on arm_conv8's own loops: per group of at most half the output channels (all of
+    them where their stream takes at most WHOLE_STREAM_BYTES) their weights decoded once into
+    tcc_arm_conv8_s8's stream in the scratch (pointwise, 4- and 2-bit: ``wide``, tcc_arm_conv8w_s8's
+    int16 pair words; through ``pairs`` pair tables where the channels share at most
+    MAX_PAIR_TABLES tables, or per channel pair with 2-bit indices, the indices then stored in
+    compress.pair_order), then that kernel called on chunks of pixels (pointwise:
+    tcc_arm_palette_pw8_s8) or bands of output rows as sub-images (tcc_arm_palette_c8_s8), its
+    outputs stored in place: never sharing the input;
   * other CONV_2D (no groups): per block of pixels (a 1x1 stride-1 unpadded one: all pixels, its
     outputs stored in place, not sharing the input; else or if that is over the RAM budget at
     most 32, 16, 8 or 4: the largest that keeps the arena within its budget, blocks of equal
     size), their windows (im2col, none for a 1x1 unpadded convolution) and, per pair of output
     channels, the channels' weights as int16; 2 pixels x 2 channels per SMLAD step. The block's
     outputs are stored after all its windows were read (the portable kernel's order);
-  * DEPTHWISE_CONV_2D (depth multiplier 1, channels % 4 == 0): 4 channels' taps decoded, their
+  * DEPTHWISE_CONV_2D 3x3 (strides 1 or 2): the int8 kernels' constants built from the decoded
+    taps in the scratch once per run, then tcc_arm_depthwise3x3_s8 (``dw3``: arm_dw3x3's packing,
+    its records' heads and weight scales in flash) or tcc_arm_dw8 (``dw8``: arm_dw8's, its shift
+    bytes in flash);
+  * other DEPTHWISE_CONV_2D (depth multiplier 1, channels % 4 == 0): 4 channels' taps decoded, their
     input copied with the windows' padding (the whole plane, or one output row's rows:
     ``direct``), the 4 channels computed side by side (SMLABB / SMLATT), their planes stored
     once read: the portable kernel's overlap rule holds;

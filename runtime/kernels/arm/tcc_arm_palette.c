@@ -308,6 +308,34 @@ void tcc_arm_palette_conv_s8(const tcc_conv2d_s8_params *p, const tcc_wcode *w, 
 }
 #endif
 
+#if !defined(TCC_OMIT_ARM_PALETTE_PW8_S8) || !defined(TCC_OMIT_ARM_PALETTE_C8_S8)
+/* n pixels' g outputs (r: [n][g]) into dst (stride out_c), clamped to lo .. hi: 4 at a time
+ * (unaligned words; per-byte max and min) where g % 4 == 0. */
+static void tcc_pal_pw8_store(const int8_t *r, int32_t n, int32_t g, int8_t *dst, int32_t out_c, int32_t lo,
+                              int32_t hi)
+{
+    const int clamp = lo > -128 || hi < 127;
+    const uint32_t lo4 = (uint32_t)(uint8_t)lo * 0x01010101u, hi4 = (uint32_t)(uint8_t)hi * 0x01010101u;
+    for (int32_t i = 0; i < n; ++i, dst += out_c, r += g) {
+        if (g % 4 == 0) {
+            for (int32_t j = 0; j < g; j += 4) {
+                uint32_t v = tcc_pal_word(r + j);
+                if (clamp) {
+                    v = tcc_min8(tcc_max8(v, lo4), hi4);
+                }
+                memcpy(dst + j, &v, 4);
+            }
+        } else if (clamp) {
+            for (int32_t j = 0; j < g; ++j) {
+                dst[j] = (int8_t)tcc_clamp(r[j], lo, hi);
+            }
+        } else {
+            memcpy(dst, r, (size_t)g);
+        }
+    }
+}
+#endif
+
 #ifndef TCC_OMIT_ARM_PALETTE_PW8_S8
 /* The 4 indices of weights e .. e + 3 (e % 4 == 0) in the low 4 * bits bits. */
 static inline uint32_t tcc_pal_idx4(const tcc_wcode *w, int32_t e)
@@ -515,27 +543,6 @@ static void tcc_pal_pw8_stream(const tcc_wcode *w, const int32_t *frame, uint32_
     }
 }
 
-/* n pixels' g outputs (r: [n][g]) into dst (stride out_c), clamped. */
-static void tcc_pal_pw8_store(const int8_t *r, int32_t n, int32_t g, int8_t *dst, int32_t out_c, int32_t lo,
-                              int32_t hi)
-{
-    const int clamp = lo > -128 || hi < 127;
-    for (int32_t i = 0; i < n; ++i, dst += out_c, r += g) {
-        if (clamp) {
-            for (int32_t j = 0; j < g; ++j) {
-                dst[j] = (int8_t)tcc_clamp(r[j], lo, hi);
-            }
-        } else if (g % 4 == 0) {                      /* words (out_c % 4 need not hold: unaligned) */
-            for (int32_t j = 0; j < g; j += 4) {
-                const uint32_t v = tcc_pal_word(r + j);
-                memcpy(dst + j, &v, 4);
-            }
-        } else {
-            memcpy(dst, r, (size_t)g);
-        }
-    }
-}
-
 /* tcc_arm_conv8w_s8 (wide) or tcc_arm_conv8_s8: only the one the model calls is compiled. */
 static void tcc_pal_conv8(int32_t wide, const tcc_arm_conv8_params *q, const int8_t *in, int8_t *out, void *col)
 {
@@ -619,7 +626,6 @@ void tcc_arm_palette_c8_s8(const tcc_arm_conv8_params *p, const tcc_wcode *w, co
 {
     const int32_t k = p->k_h * p->k_w * p->in_c, k4 = 4 * p->groups, out_c = p->out_c;
     const int32_t plane = p->out_h * p->out_w, span = (p->k_h - 1) * p->dil_h;
-    const int clamp = act_min > -128 || act_max < 127;
     int32_t *stream = (int32_t *)scratch;
     int8_t *res = (int8_t *)(stream + group / 2 * (6 + 2 * p->groups));
     void *col = res + ((rows * p->out_w * group + 3) & ~3);
@@ -660,13 +666,8 @@ void tcc_arm_palette_c8_s8(const tcc_arm_conv8_params *p, const tcc_wcode *w, co
                 q.pad_top = y0 - ys;
                 q.in_h = y1 - y0 + 1;
                 tcc_arm_conv8_s8(&q, img + y0 * p->in_w * p->in_c, res, col);
-                int8_t *dst = out + (b * plane + r0 * p->out_w) * out_c + c0;
-                for (int32_t i = 0; i < n * p->out_w; ++i, dst += out_c) {
-                    const int8_t *r = res + i * g;
-                    for (int32_t jj = 0; jj < g; ++jj) {
-                        dst[jj] = clamp ? (int8_t)tcc_clamp(r[jj], act_min, act_max) : r[jj];
-                    }
-                }
+                tcc_pal_pw8_store(res, n * p->out_w, g, out + (b * plane + r0 * p->out_w) * out_c + c0, out_c,
+                                  act_min, act_max);
             }
         }
     }
@@ -939,7 +940,15 @@ void tcc_arm_palette_fc_s8(const tcc_fully_connected_s8_params *p, const tcc_wco
             const uint8_t *idx = w->index + o * row_bytes;
             const uint32_t *xp = (const uint32_t *)x16;
             int32_t acc = p->bias[o];
-            for (int32_t k = 0; k < row_bytes; ++k) {
+            int32_t k = 0;
+            for (; per == 1 && k + 4 <= row_bytes; k += 4, xp += 4) {   /* 4-bit: a pair a byte, 4 a word */
+                const uint32_t v = tcc_pal_word(idx + k);
+                acc = TCC_PAL_SMLAD(xp[0], pairs[v & 255u], acc);
+                acc = TCC_PAL_SMLAD(xp[1], pairs[(v >> 8) & 255u], acc);
+                acc = TCC_PAL_SMLAD(xp[2], pairs[(v >> 16) & 255u], acc);
+                acc = TCC_PAL_SMLAD(xp[3], pairs[v >> 24], acc);
+            }
+            for (; k < row_bytes; ++k) {
                 uint32_t byte = idx[k];
                 for (int32_t j = 0; j < per; ++j) {
                     acc = TCC_PAL_SMLAD(*xp, pairs[byte & mask], acc);
