@@ -21,8 +21,9 @@ Encodings (``WeightCode.encoding``):
   palette<k>xT  T tables, one named per output channel;
   palette<k>/ch a table per output channel.
 ``choose`` takes the smallest (indices + tables + table numbers), and only when it takes at
-most 3/4 of the int8 bytes (``MAX_STORED``: a tensor whose tables eat most of the savings, the
-first layers' few weights, runs faster as int8); with ``mode="off"`` only the file's INT4 weights are kept 4-bit. TFLite
+most 3/4 of the int8 bytes (``MAX_STORED``) of a tensor of at least 256 weights (``MIN_WEIGHTS``):
+a tensor whose tables eat most of the savings, or a first layer's few weights read at every
+pixel, runs faster as int8 for a few hundred bytes of flash; with ``mode="off"`` only the file's INT4 weights are kept 4-bit. TFLite
 Micro's LUT-compressed weights (tinycc/tflm_lut.py: its 1-4-bit indices, MSB first, in the
 model's element order) are always kept a palette: re-encoded here, in this bit order and row
 layout, never widened to int8 in flash.
@@ -35,6 +36,7 @@ import numpy as np
 
 BITS = (1, 2, 4)               # whole indices per byte: no index straddles two bytes
 MAX_STORED = 0.75              # a palette only in at most this share of the int8 bytes (else not worth decoding)
+MIN_WEIGHTS = 256              # ... and of tensors with at least this many weights
 INT4_TABLE = np.array([0, 1, 2, 3, 4, 5, 6, 7, -8, -7, -6, -5, -4, -3, -2, -1], np.int8)
 MODES = ("auto", "off")
 
@@ -174,7 +176,8 @@ def choose(w: np.ndarray, int4_file: bool, mode: str = "auto", lut: tuple[int, i
     w = np.asarray(w, np.int8)
     model_bytes = lut[1] if lut else (w.size + 1) // 2 if int4_file else w.size
     best = int4_code(w, model_bytes) if int4_file else None
-    best_bytes = best.stored_bytes if best is not None else float("inf") if lut else int(w.size * MAX_STORED)
+    best_bytes = best.stored_bytes if best is not None else float("inf") if lut else \
+        int(w.size * MAX_STORED) if w.size >= MIN_WEIGHTS else 0
     rows, starts = _sorted_rows(w) if w.size and (lut or mode == "auto") else (None, None)
     bits_tried = (BITS if mode == "auto" else (min(b for b in BITS if b >= lut[0]),)) if lut else \
         BITS if rows is not None and starts.sum(axis=1).max() <= 1 << BITS[-1] else ()   # (most tensors stop here)
