@@ -47,7 +47,7 @@ def test_choose_is_lossless_and_smallest():
     shared = rng.integers(-128, 128, 16)
     w16 = np.stack([rng.choice(shared, 300) for _ in range(8)])            # one table of 16 values
     w4 = np.stack([rng.choice(rng.integers(-128, 128, 4), 300) for _ in range(8)])   # 4 values per channel
-    w2 = rng.choice([-3, 77], (5, 7))                                        # odd sizes, 1 bit
+    w2 = rng.choice([-3, 77], (5, 61))                                       # odd sizes, 1 bit
     for w, enc in ((w16, "palette4"), (w4, "palette2/ch"), (w2, "palette1")):
         c = compress.choose(w, False)
         assert c.encoding.startswith(enc) and np.array_equal(c.decode(*w.shape), w)
@@ -63,7 +63,7 @@ CASES = [  # kind, input shape, size, weights, the encoding expected
     ("conv", (1, 6, 6, 64), 16, dict(clusters=16), "palette4"),
     ("conv", (1, 7, 5, 24), 8, dict(clusters=4), "palette2"),
     ("conv", (1, 6, 6, 8), 8, dict(int4=True), "int4"),
-    ("dw", (1, 9, 9, 8), 0, dict(clusters=4), "palette2"),
+    ("dw", (1, 9, 9, 32), 0, dict(clusters=4), "palette2"),
     ("dw", (1, 8, 7, 6), 0, dict(int4=True), "int4"),
     ("fc", (2, 72), 10, dict(clusters=16), "palette4"),
     ("fc", (1, 45), 7, dict(clusters=2), "palette1"),
@@ -195,7 +195,7 @@ def test_arm_palette_pointwise_kernels_in_qemu(tmp_path):
     nb = MC.CompressNetBuilder(np.random.default_rng(13), clusters=4)
     x = nb.input((1, 16, 16, 8))
     h = nb.conv2d(x, 16, (3, 3), (2, 2), "SAME", activation="RELU")
-    h = nb.conv2d(h, 16, (1, 1), (1, 1), "SAME", activation="RELU")
+    h = nb.conv2d(h, 32, (1, 1), (1, 1), "SAME", activation="RELU")
     h = nb.depthwise_conv2d(h, 1, (3, 3), (1, 1), "SAME", activation="RELU6")
     h = nb.conv2d(h, 15, (1, 1), (1, 1), "SAME", activation="RELU")
     h = nb.pool2d(h, "avg", (8, 8), (1, 1), "VALID")
@@ -215,7 +215,8 @@ def test_mobilenet_like_on_conv8_loops_in_qemu(tmp_path):
     tcc_arm_palette_c8_s8 (bands of rows), pointwise layers on tcc_arm_palette_pw8_s8 (one chunk by
     chunk, its output sharing its input), the
     depthwise ones with the SMMLAR requantization (frame), one of them a row at a time (band:
-    its padded plane over the RAM budget), bit-exact with TFLite Micro in QEMU."""
+    its padded plane over the RAM budget), others with their taps decoded for tcc_arm_depthwise3x3_s8
+    (tcc_arm_palette_dw3_s8), bit-exact with TFLite Micro in QEMU."""
     needs_qemu()
     model = MC.mobilenet(np.random.default_rng(3), clusters=4)
     (tmp_path / "m.tflite").write_bytes(model)
@@ -226,4 +227,53 @@ def test_mobilenet_like_on_conv8_loops_in_qemu(tmp_path):
     assert any(pk.impl == "arm_palette" and pk.group and not pk.rows and not pk.in_place for pk in packed.values())
     assert packed[2].impl == "arm_palette" and packed[2].in_place      # its output shares its input
     assert packed[3].impl == "arm_palette" and packed[3].frame is not None and packed[3].direct
+    assert packed[5].dw3 is not None and packed[7].dw3 is not None       # on arm_dw3x3's loops
     _check(tmp_path, model, samples=2, mode="qemu")
+
+
+def test_pair_order_and_small_tensors():
+    """compress.pair_order stores each 4 weights as w0 w2 w1 w3 (the same bytes); a palette is
+    chosen only where it takes at most 3/4 of the int8 bytes (tables eating the savings: int8) of a
+    tensor of at least 256 weights (a first layer's few weights stay int8)."""
+    rng = np.random.default_rng(1)
+    w = rng.choice(rng.integers(-128, 128, 16), (6, 48))
+    c = compress.choose(w, False)
+    p = compress.pair_order(c, 6, 48)
+    assert p.index.size == c.index.size and p.encoding == c.encoding
+    assert np.array_equal(p.decode(6, 48).reshape(-1, 4)[:, [0, 2, 1, 3]], w.reshape(-1, 4))
+    tables = np.stack([rng.choice(rng.integers(-128, 128, 16), 36) for _ in range(8)])  # 8 tables of 16
+    assert compress.choose(tables, False) is None
+    assert compress.choose(w[:5], False) is None and compress.choose(w[:6, :44], False) is not None   # 240, 264 weights
+
+
+def test_arm_palette_wide_pairs_and_dw8_in_qemu(tmp_path, monkeypatch):
+    """tcc_arm_palette_dw8_s8 (depthwise taps decoded for tcc_arm_dw8, with and without the clamp;
+    tcc_arm_palette_dw3_s8 left out here, the MobileNet-like test runs it) and tcc_arm_palette_pw8_s8 on
+    tcc_arm_conv8w_s8 (int16 pair words) through pair tables of shared tables (16 clusters, 4
+    tables), straight from per-channel 4-bit tables, and through each channel pair's own pair
+    tables (4 clusters per channel); bit-exact with TFLite Micro in QEMU cortex-m4."""
+    needs_qemu()
+    from tinycc.variants import arm_palette
+    monkeypatch.setattr(arm_palette, "_dw3_packs", lambda g, o: [])
+    nb = MC.CompressNetBuilder(np.random.default_rng(17), clusters=4)
+    x = nb.input((1, 32, 32, 32))
+    h = nb.depthwise_conv2d(x, 1, (3, 3), (2, 2), "SAME", activation="RELU6")
+    h = nb.depthwise_conv2d(h, 1, (3, 3), (2, 2), "SAME", activation="RELU6")
+    h = nb.depthwise_conv2d(h, 1, (3, 3), (1, 1), "SAME")
+    nb.clusters = 16
+    h = nb.conv2d(h, 128, (1, 1), (1, 1), "SAME", activation="RELU")
+    nb.per_channel = True
+    h = nb.conv2d(h, 64, (1, 1), (1, 1), "SAME", activation="RELU")
+    nb.clusters = 4
+    model = nb.build([x], [nb.conv2d(h, 64, (1, 1), (1, 1), "SAME")])
+    (tmp_path / "m.tflite").write_bytes(model)
+    g = driver.compile_graph(str(tmp_path / "m.tflite"), target="cortex-m4")
+    packed = {g.nodes[n]["value"].index: g.nodes[n]["value"].params.packed for n in g.nodes
+              if getattr(g.nodes[n]["value"], "params", None) is not None}
+    assert all(packed[i].impl == "arm_palette" for i in range(6))
+    assert all(packed[i].dw8 is not None for i in range(3))
+    assert packed[3].wide and packed[3].pairs == 4
+    assert packed[4].wide and not packed[4].pairs
+    assert packed[5].wide and packed[5].pairs == 2
+    codes = _check(tmp_path, model, samples=2, mode="qemu")
+    assert [c.encoding for c in codes.values()][3:] == ["palette4x4", "palette4/ch", "palette2/ch"]

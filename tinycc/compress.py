@@ -20,19 +20,23 @@ Encodings (``WeightCode.encoding``):
   palette<k>    k = 1, 2, 4 bits per weight, one table;
   palette<k>xT  T tables, one named per output channel;
   palette<k>/ch a table per output channel.
-``choose`` takes the smallest (indices + tables + table numbers), and only when it is smaller
-than the int8 weights; with ``mode="off"`` only the file's INT4 weights are kept 4-bit. TFLite
+``choose`` takes the smallest (indices + tables + table numbers), and only when it takes at
+most 3/4 of the int8 bytes (``MAX_STORED``) of a tensor of at least 256 weights (``MIN_WEIGHTS``):
+a tensor whose tables eat most of the savings, or a first layer's few weights read at every
+pixel, runs faster as int8 for a few hundred bytes of flash; with ``mode="off"`` only the file's INT4 weights are kept 4-bit. TFLite
 Micro's LUT-compressed weights (tinycc/tflm_lut.py: its 1-4-bit indices, MSB first, in the
 model's element order) are always kept a palette: re-encoded here, in this bit order and row
 layout, never widened to int8 in flash.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 BITS = (1, 2, 4)               # whole indices per byte: no index straddles two bytes
+MAX_STORED = 0.75              # a palette only in at most this share of the int8 bytes (else not worth decoding)
+MIN_WEIGHTS = 256              # ... and of tensors with at least this many weights
 INT4_TABLE = np.array([0, 1, 2, 3, 4, 5, 6, 7, -8, -7, -6, -5, -4, -3, -2, -1], np.int8)
 MODES = ("auto", "off")
 
@@ -172,7 +176,8 @@ def choose(w: np.ndarray, int4_file: bool, mode: str = "auto", lut: tuple[int, i
     w = np.asarray(w, np.int8)
     model_bytes = lut[1] if lut else (w.size + 1) // 2 if int4_file else w.size
     best = int4_code(w, model_bytes) if int4_file else None
-    best_bytes = best.stored_bytes if best is not None else float("inf") if lut else w.size
+    best_bytes = best.stored_bytes if best is not None else float("inf") if lut else \
+        int(w.size * MAX_STORED) if w.size >= MIN_WEIGHTS else 0
     rows, starts = _sorted_rows(w) if w.size and (lut or mode == "auto") else (None, None)
     bits_tried = (BITS if mode == "auto" else (min(b for b in BITS if b >= lut[0]),)) if lut else \
         BITS if rows is not None and starts.sum(axis=1).max() <= 1 << BITS[-1] else ()   # (most tensors stop here)
@@ -189,3 +194,14 @@ def choose(w: np.ndarray, int4_file: bool, mode: str = "auto", lut: tuple[int, i
         if code.stored_bytes < best_bytes:
             best, best_bytes = code, code.stored_bytes
     return best
+
+
+def pair_order(code: WeightCode, channels: int, n: int) -> WeightCode:
+    """``code`` with each 4 weights of a row (n % 4 == 0) stored as w0 w2 w1 w3: every 2 * bits
+    bits are then the indices of an int16 weight pair (w0, w2) or (w1, w3) as SXTB16 splits 4
+    input bytes (tinycc/variants/arm_palette.py's pair tables). The same bytes, other order."""
+    per = 8 // code.bits
+    e = np.arange(channels * n)
+    idx = (code.index[e // per].astype(np.int64) >> ((e % per) * code.bits)) & ((1 << code.bits) - 1)
+    idx = idx.reshape(-1, 4)[:, [0, 2, 1, 3]].ravel()
+    return replace(code, index=pack_bits(idx, code.bits))

@@ -45,6 +45,7 @@ static inline int32_t tcc_pal_hi(uint32_t x) { return (int16_t)(x >> 16); }
 #define TCC_PAL_SMLATT(a, b, acc) ((acc) + tcc_pal_hi(a) * tcc_pal_hi(b))
 #define TCC_PAL_SXTB16_ROR8(x) TCC_PAL_SXTB16(((x) >> 8) | ((x) << 24))
 #endif
+#define TCC_PAL_PK(lo, hi) tcc_pkhbt((uint32_t)(int32_t)(lo), (uint32_t)(int32_t)(hi))   /* int16 pair (lo, hi) */
 /* Where weight i of a run goes in its int16 copy: each 4 as w0 w2 w1 w3 (SXTB16's split). */
 #define TCC_PAL_POS(i) (((i) & ~3) | (((i) & 1) << 1) | (((i) >> 1) & 1))
 
@@ -140,7 +141,7 @@ static inline int32_t tcc_pal_add_shift(int32_t add)
 }
 
 #if !defined(TCC_OMIT_ARM_PALETTE_CONV_S8) || !defined(TCC_OMIT_ARM_PALETTE_PW8_S8) || \
-    !defined(TCC_OMIT_ARM_PALETTE_C8_S8)
+    !defined(TCC_OMIT_ARM_PALETTE_C8_S8) || !defined(TCC_OMIT_ARM_PALETTE_DW8_S8) || !defined(TCC_OMIT_ARM_PALETTE_DW3_S8)
 /* INT4's values by nibble (the table tcc_wtable leaves NULL). */
 static const int8_t tcc_pal_int4[16] = {0, 1, 2, 3, 4, 5, 6, 7, -8, -7, -6, -5, -4, -3, -2, -1};
 #endif
@@ -307,6 +308,34 @@ void tcc_arm_palette_conv_s8(const tcc_conv2d_s8_params *p, const tcc_wcode *w, 
 }
 #endif
 
+#if !defined(TCC_OMIT_ARM_PALETTE_PW8_S8) || !defined(TCC_OMIT_ARM_PALETTE_C8_S8)
+/* n pixels' g outputs (r: [n][g]) into dst (stride out_c), clamped to lo .. hi: 4 at a time
+ * (unaligned words; per-byte max and min) where g % 4 == 0. */
+static void tcc_pal_pw8_store(const int8_t *r, int32_t n, int32_t g, int8_t *dst, int32_t out_c, int32_t lo,
+                              int32_t hi)
+{
+    const int clamp = lo > -128 || hi < 127;
+    const uint32_t lo4 = (uint32_t)(uint8_t)lo * 0x01010101u, hi4 = (uint32_t)(uint8_t)hi * 0x01010101u;
+    for (int32_t i = 0; i < n; ++i, dst += out_c, r += g) {
+        if (g % 4 == 0) {
+            for (int32_t j = 0; j < g; j += 4) {
+                uint32_t v = tcc_pal_word(r + j);
+                if (clamp) {
+                    v = tcc_min8(tcc_max8(v, lo4), hi4);
+                }
+                memcpy(dst + j, &v, 4);
+            }
+        } else if (clamp) {
+            for (int32_t j = 0; j < g; ++j) {
+                dst[j] = (int8_t)tcc_clamp(r[j], lo, hi);
+            }
+        } else {
+            memcpy(dst, r, (size_t)g);
+        }
+    }
+}
+#endif
+
 #ifndef TCC_OMIT_ARM_PALETTE_PW8_S8
 /* The 4 indices of weights e .. e + 3 (e % 4 == 0) in the low 4 * bits bits. */
 static inline uint32_t tcc_pal_idx4(const tcc_wcode *w, int32_t e)
@@ -358,59 +387,208 @@ static uint32_t *tcc_pal_decode_pair8(const tcc_wcode *w, int32_t a, int32_t k, 
     return dst;
 }
 
-/* The stream of channels c0 .. c0 + g - 1 (g even) into s. */
-static void tcc_pal_pw8_stream(const tcc_wcode *w, const int32_t *frame, int32_t c0, int32_t g, int32_t k, int32_t *s)
+/* Channels a and a + 1 (k weights each, k % 4 == 0, 4- or 2-bit indices) as
+ * tcc_arm_conv8w_s8's stream words: per 4 weights the int16 pairs (a0, a2), (b0, b2), (a1, a3),
+ * (b1, b3), first in the low half. */
+static uint32_t *tcc_pal_decode_pair16(const tcc_wcode *w, int32_t a, int32_t k, uint32_t *dst)
+{
+    const int8_t *ta = tcc_wtable(w, a), *tb = tcc_wtable(w, a + 1);
+    ta = ta != NULL ? ta : tcc_pal_int4;
+    tb = tb != NULL ? tb : tcc_pal_int4;
+    if (w->bits == 4) {                               /* 8 weights of each channel a word */
+        const uint8_t *da = w->index + a * k / 2, *db = da + k / 2;
+        int32_t e = 0;
+        for (; e + 8 <= k; e += 8, da += 4, db += 4, dst += 8) {
+            const uint32_t va = tcc_pal_word(da), vb = tcc_pal_word(db);
+            dst[0] = TCC_PAL_PK(ta[va & 15u], ta[(va >> 8) & 15u]);
+            dst[1] = TCC_PAL_PK(tb[vb & 15u], tb[(vb >> 8) & 15u]);
+            dst[2] = TCC_PAL_PK(ta[(va >> 4) & 15u], ta[(va >> 12) & 15u]);
+            dst[3] = TCC_PAL_PK(tb[(vb >> 4) & 15u], tb[(vb >> 12) & 15u]);
+            dst[4] = TCC_PAL_PK(ta[(va >> 16) & 15u], ta[(va >> 24) & 15u]);
+            dst[5] = TCC_PAL_PK(tb[(vb >> 16) & 15u], tb[(vb >> 24) & 15u]);
+            dst[6] = TCC_PAL_PK(ta[(va >> 20) & 15u], ta[va >> 28]);
+            dst[7] = TCC_PAL_PK(tb[(vb >> 20) & 15u], tb[vb >> 28]);
+        }
+        if (e < k) {                                  /* a last 4 */
+            const uint32_t va = (uint32_t)da[0] | (uint32_t)da[1] << 8, vb = (uint32_t)db[0] | (uint32_t)db[1] << 8;
+            dst[0] = TCC_PAL_PK(ta[va & 15u], ta[(va >> 8) & 15u]);
+            dst[1] = TCC_PAL_PK(tb[vb & 15u], tb[(vb >> 8) & 15u]);
+            dst[2] = TCC_PAL_PK(ta[(va >> 4) & 15u], ta[va >> 12]);
+            dst[3] = TCC_PAL_PK(tb[(vb >> 4) & 15u], tb[vb >> 12]);
+            dst += 4;
+        }
+        return dst;
+    }
+    const uint8_t *da = w->index + a * k / 4, *db = da + k / 4;   /* 2 bits: 4 weights a byte */
+    for (int32_t e = 0; e < k; e += 4, ++da, ++db, dst += 4) {
+        const uint32_t va = *da, vb = *db;
+        dst[0] = TCC_PAL_PK(ta[va & 3u], ta[(va >> 4) & 3u]);
+        dst[1] = TCC_PAL_PK(tb[vb & 3u], tb[(vb >> 4) & 3u]);
+        dst[2] = TCC_PAL_PK(ta[(va >> 2) & 3u], ta[va >> 6]);
+        dst[3] = TCC_PAL_PK(tb[(vb >> 2) & 3u], tb[vb >> 6]);
+    }
+    return dst;
+}
+
+/* The pair table of table t (bits-bit indices): entry (i1 << bits) | i0 is (t[i0], t[i1]) as int16
+ * lanes. */
+static void tcc_pal_pair_table(const int8_t *t, int32_t bits, uint32_t *pt)
+{
+    const int32_t size = 1 << bits;
+    for (int32_t i1 = 0; i1 < size; ++i1) {
+        for (int32_t i0 = 0; i0 < size; ++i0) {
+            *pt++ = TCC_PAL_PK(t[i0], t[i1]);
+        }
+    }
+}
+
+#if defined(__ARM_FEATURE_DSP) && defined(__GNUC__)
+/* Four stream words from the index words va, vb (channels a, b): the W-bit pair indices at bits
+ * LO (a, b) and HI (a, b) extracted first, then 4 loads and 4 stores in a run (no address waits
+ * on the extraction), at dst + OFF. */
+#define TCC_PAL_PAIR_BLOCK(LO, HI, W, OFF)                                              \
+    "ubfx %[i0], %[va], #" #LO ", #" #W "\n\t"                                         \
+    "ubfx %[i1], %[vb], #" #LO ", #" #W "\n\t"                                         \
+    "ubfx %[i2], %[va], #" #HI ", #" #W "\n\t"                                         \
+    "ubfx %[i3], %[vb], #" #HI ", #" #W "\n\t"                                         \
+    "ldr %[i0], [%[pa], %[i0], lsl #2]\n\t"                                          \
+    "ldr %[i1], [%[pb], %[i1], lsl #2]\n\t"                                          \
+    "ldr %[i2], [%[pa], %[i2], lsl #2]\n\t"                                          \
+    "ldr %[i3], [%[pb], %[i3], lsl #2]\n\t"                                          \
+    "str %[i0], [%[dst], #" #OFF "]\n\t"                                              \
+    "str %[i1], [%[dst], #" #OFF "+4]\n\t"                                            \
+    "str %[i2], [%[dst], #" #OFF "+8]\n\t"                                            \
+    "str %[i3], [%[dst], #" #OFF "+12]\n\t"
+/* The loop over the index words from da (db: channel b's) to end, BODY per word pair, dst
+ * advancing by STEP bytes. */
+#define TCC_PAL_PAIR_LOOP(BODY, STEP)                                                   \
+    do {                                                                                \
+        uint32_t va, vb, i0, i1, i2, i3;                                                \
+        __asm__ volatile("1:\n\t"                                                      \
+                         "ldr %[va], [%[da]], #4\n\t"                                  \
+                         "ldr %[vb], [%[db]], #4\n\t" BODY                            \
+                         "add %[dst], %[dst], #" #STEP "\n\t"                          \
+                         "cmp %[da], %[end]\n\t"                                       \
+                         "bne 1b"                                                       \
+                         : [va] "=&r"(va), [vb] "=&r"(vb), [i0] "=&r"(i0), [i1] "=&r"(i1), \
+                           [i2] "=&r"(i2), [i3] "=&r"(i3), [da] "+r"(da), [db] "+r"(db), \
+                           [dst] "+r"(dst)                                              \
+                         : [pa] "r"(pa), [pb] "r"(pb), [end] "r"(end)                   \
+                         : "cc", "memory");                                             \
+    } while (0)
+#endif
+
+/* Channels a and a + 1 as tcc_pal_decode_pair16 gives them, from indices stored in pair order
+ * (compress.pair_order: each 2 * bits bits a weight pair) through their tables' pair tables
+ * (per-channel tables: the two channels' built first into pt's tables 0 and 1). Whole index
+ * words first (8 pairs of 4-bit indices, 16 of 2-bit), then the bytes left. */
+static uint32_t *tcc_pal_decode_pairs(const tcc_wcode *w, uint32_t *pt, int32_t a, int32_t k, uint32_t *dst)
+{
+    const int32_t shift = 2 * w->bits, per = 8 / w->bits;           /* weights a byte */
+    const int32_t ia = w->table_of != NULL ? w->table_of[a] : 0, ib = w->table_of != NULL ? w->table_of[a + 1] : w->per_channel;
+    const uint32_t *pa = pt + (ia << shift), *pb = pt + (ib << shift);
+    if (w->per_channel) {                             /* the two channels' tables, built here */
+        tcc_pal_pair_table(w->table + (a << w->bits), w->bits, pt);
+        tcc_pal_pair_table(w->table + ((a + 1) << w->bits), w->bits, pt + (1 << shift));
+    }
+    const uint8_t *da = w->index + a * k / per, *db = da + k / per;
+    const int32_t words = k / (4 * per);
+    const uint8_t *const end = da + 4 * words;
+#if defined(__ARM_FEATURE_DSP) && defined(__GNUC__)
+    if (words > 0 && w->bits == 4) {
+        TCC_PAL_PAIR_LOOP(TCC_PAL_PAIR_BLOCK(0, 8, 8, 0) TCC_PAL_PAIR_BLOCK(16, 24, 8, 16), 32);
+    } else if (words > 0) {
+        TCC_PAL_PAIR_LOOP(TCC_PAL_PAIR_BLOCK(0, 4, 4, 0) TCC_PAL_PAIR_BLOCK(8, 12, 4, 16)
+                          TCC_PAL_PAIR_BLOCK(16, 20, 4, 32) TCC_PAL_PAIR_BLOCK(24, 28, 4, 48), 64);
+    }
+#else
+    for (; da != end; da += 4, db += 4) {             /* per word: a pair a byte (4-bit), a nibble (2-bit) */
+        const uint32_t va = tcc_pal_word(da), vb = tcc_pal_word(db), m = (1u << shift) - 1u;
+        for (int32_t j = 0; j < 32; j += 2 * shift, dst += 4) {
+            dst[0] = pa[(va >> j) & m];
+            dst[1] = pb[(vb >> j) & m];
+            dst[2] = pa[(va >> (j + shift)) & m];
+            dst[3] = pb[(vb >> (j + shift)) & m];
+        }
+    }
+#endif
+    for (const uint8_t *const last = da + (k - 4 * per * words) / per; da != last; ++da, ++db, dst += 4) {
+        /* a group of 4 weights: two pair indices (4-bit: 2 bytes, one group needs 2) */
+        const uint32_t va = w->bits == 4 ? (uint32_t)da[0] | (uint32_t)da[1] << 8 : *da;
+        const uint32_t vb = w->bits == 4 ? (uint32_t)db[0] | (uint32_t)db[1] << 8 : *db, m = (1u << shift) - 1u;
+        dst[0] = pa[va & m];
+        dst[1] = pb[vb & m];
+        dst[2] = pa[(va >> shift) & m];
+        dst[3] = pb[(vb >> shift) & m];
+        if (w->bits == 4) {
+            ++da, ++db;
+        }
+    }
+    return dst;
+}
+
+/* The stream of channels c0 .. c0 + g - 1 (g even) into s (wide: tcc_arm_conv8w_s8's). */
+static void tcc_pal_pw8_stream(const tcc_wcode *w, const int32_t *frame, uint32_t *pt, int32_t c0, int32_t g,
+                               int32_t k, int32_t wide, int32_t *s)
 {
     for (int32_t c = c0; c < c0 + g; c += 2) {
         const int32_t *f = frame + 3 * c;
         s[0] = f[0];
         s[1] = f[1];
-        s = (int32_t *)tcc_pal_decode_pair8(w, c, k, (uint32_t *)(s + 2));
+        uint32_t *d = (uint32_t *)(s + 2);
+        s = (int32_t *)(pt != NULL ? tcc_pal_decode_pairs(w, pt, c, k, d)
+                        : wide ? tcc_pal_decode_pair16(w, c, k, d) : tcc_pal_decode_pair8(w, c, k, d));
         memcpy(s, f + 2, 4 * sizeof *s);
         s += 4;
     }
 }
 
-/* n pixels' g outputs (r: [n][g]) into dst (stride out_c), clamped. */
-static void tcc_pal_pw8_store(const int8_t *r, int32_t n, int32_t g, int8_t *dst, int32_t out_c, int32_t lo,
-                              int32_t hi)
+/* tcc_arm_conv8w_s8 (wide) or tcc_arm_conv8_s8: only the one the model calls is compiled. */
+static void tcc_pal_conv8(int32_t wide, const tcc_arm_conv8_params *q, const int8_t *in, int8_t *out, void *col)
 {
-    const int clamp = lo > -128 || hi < 127;
-    for (int32_t i = 0; i < n; ++i, dst += out_c, r += g) {
-        if (clamp) {
-            for (int32_t j = 0; j < g; ++j) {
-                dst[j] = (int8_t)tcc_clamp(r[j], lo, hi);
-            }
-        } else if (g % 4 == 0) {                      /* words (out_c % 4 need not hold: unaligned) */
-            for (int32_t j = 0; j < g; j += 4) {
-                const uint32_t v = tcc_pal_word(r + j);
-                memcpy(dst + j, &v, 4);
-            }
-        } else {
-            memcpy(dst, r, (size_t)g);
-        }
+    (void)wide;
+#ifndef TCC_OMIT_ARM_CONV8W_S8
+    if (wide) {
+        tcc_arm_conv8w_s8(q, in, out, col);
+        return;
     }
+#endif
+#ifndef TCC_OMIT_ARM_CONV8_S8
+    tcc_arm_conv8_s8(q, in, out, col);
+#else
+    (void)q, (void)in, (void)out, (void)col;
+#endif
 }
 
 void tcc_arm_palette_pw8_s8(const tcc_arm_conv8_params *p, const tcc_wcode *w, const int32_t *frame, int32_t group,
-                            int32_t chunk, int32_t in_place, int32_t act_min, int32_t act_max, const int8_t *in,
-                            int8_t *out, void *scratch)
+                            int32_t chunk, int32_t in_place, int32_t wide, int32_t pairs, int32_t act_min,
+                            int32_t act_max, const int8_t *in, int8_t *out, void *scratch)
 {
     const int32_t k = p->in_c, out_c = p->out_c, npix = p->batches * p->out_h * p->out_w;
-    int32_t *stream = (int32_t *)scratch;
-    int8_t *res = (int8_t *)(stream + group / 2 * (6 + 2 * p->groups));
+    uint32_t *pt = pairs ? (uint32_t *)scratch : NULL;        /* the pair tables */
+    int32_t *stream = (int32_t *)scratch + (pairs << (2 * w->bits));
+    int8_t *res = (int8_t *)(stream + group / 2 * (6 + (wide ? 4 : 2) * p->groups));
     void *col = res + (((in_place ? out_c : group) * chunk + 3) & ~3);
     tcc_arm_conv8_params q = *p;
     q.batches = q.in_h = q.out_h = 1;
     q.stream = stream;
-    if (in_place) {       /* per chunk: every group decoded again, the chunk's outputs stored last */
+    for (int32_t j = 0; pt != NULL && !w->per_channel && j < pairs; ++j) {   /* per channel: per pair */
+        tcc_pal_pair_table(w->table != NULL ? w->table + (j << w->bits) : tcc_pal_int4, w->bits,
+                           pt + (j << (2 * w->bits)));
+    }
+    if (in_place) {       /* per chunk: every group decoded again (one group: once), the chunk's outputs stored last */
+        if (group >= out_c) {
+            tcc_pal_pw8_stream(w, frame, pt, 0, out_c, k, wide, stream);
+        }
         for (int32_t q0 = 0; q0 < npix; q0 += chunk) {
             const int32_t n = TCC_MIN(chunk, npix - q0);
             q.in_w = q.out_w = n;
             for (int32_t c0 = 0; c0 < out_c; c0 += group) {
                 q.out_c = TCC_MIN(group, out_c - c0);
-                tcc_pal_pw8_stream(w, frame, c0, q.out_c, k, stream);
-                tcc_arm_conv8_s8(&q, in + q0 * k, res + c0 * chunk, col);
+                if (group < out_c) {
+                    tcc_pal_pw8_stream(w, frame, pt, c0, q.out_c, k, wide, stream);
+                }
+                tcc_pal_conv8(wide, &q, in + q0 * k, res + c0 * chunk, col);
             }
             for (int32_t c0 = 0; c0 < out_c; c0 += group) {
                 tcc_pal_pw8_store(res + c0 * chunk, n, TCC_MIN(group, out_c - c0), out + q0 * out_c + c0, out_c,
@@ -421,12 +599,12 @@ void tcc_arm_palette_pw8_s8(const tcc_arm_conv8_params *p, const tcc_wcode *w, c
     }
     for (int32_t c0 = 0; c0 < out_c; c0 += group) {  /* per group: decoded once for all pixels */
         const int32_t g = TCC_MIN(group, out_c - c0);
-        tcc_pal_pw8_stream(w, frame, c0, g, k, stream);
+        tcc_pal_pw8_stream(w, frame, pt, c0, g, k, wide, stream);
         q.out_c = g;
         for (int32_t q0 = 0; q0 < npix; q0 += chunk) {
             const int32_t n = TCC_MIN(chunk, npix - q0);
             q.in_w = q.out_w = n;
-            tcc_arm_conv8_s8(&q, in + q0 * k, res, col);
+            tcc_pal_conv8(wide, &q, in + q0 * k, res, col);
             tcc_pal_pw8_store(res, n, g, out + q0 * out_c + c0, out_c, act_min, act_max);
         }
     }
@@ -448,7 +626,6 @@ void tcc_arm_palette_c8_s8(const tcc_arm_conv8_params *p, const tcc_wcode *w, co
 {
     const int32_t k = p->k_h * p->k_w * p->in_c, k4 = 4 * p->groups, out_c = p->out_c;
     const int32_t plane = p->out_h * p->out_w, span = (p->k_h - 1) * p->dil_h;
-    const int clamp = act_min > -128 || act_max < 127;
     int32_t *stream = (int32_t *)scratch;
     int8_t *res = (int8_t *)(stream + group / 2 * (6 + 2 * p->groups));
     void *col = res + ((rows * p->out_w * group + 3) & ~3);
@@ -489,13 +666,8 @@ void tcc_arm_palette_c8_s8(const tcc_arm_conv8_params *p, const tcc_wcode *w, co
                 q.pad_top = y0 - ys;
                 q.in_h = y1 - y0 + 1;
                 tcc_arm_conv8_s8(&q, img + y0 * p->in_w * p->in_c, res, col);
-                int8_t *dst = out + (b * plane + r0 * p->out_w) * out_c + c0;
-                for (int32_t i = 0; i < n * p->out_w; ++i, dst += out_c) {
-                    const int8_t *r = res + i * g;
-                    for (int32_t jj = 0; jj < g; ++jj) {
-                        dst[jj] = clamp ? (int8_t)tcc_clamp(r[jj], act_min, act_max) : r[jj];
-                    }
-                }
+                tcc_pal_pw8_store(res, n * p->out_w, g, out + (b * plane + r0 * p->out_w) * out_c + c0, out_c,
+                                  act_min, act_max);
             }
         }
     }
@@ -641,6 +813,95 @@ void tcc_arm_palette_dw_s8(const tcc_depthwise_s8_params *p, const tcc_wcode *w,
 }
 #endif
 
+#if !defined(TCC_OMIT_ARM_PALETTE_DW8_S8) || !defined(TCC_OMIT_ARM_PALETTE_DW3_S8)
+/* Channel c's 9 taps (ky, kx) into t[pos[ky * 3 + kx]]. */
+static void tcc_pal_taps9(const tcc_wcode *w, int32_t c, const uint8_t *pos, int8_t *t)
+{
+    const int8_t *tab = tcc_wtable(w, c);
+    if (w->bits == 4) {                               /* nibbles 9c .. 9c + 8: a word and a byte */
+        const int8_t *u = tab != NULL ? tab : tcc_pal_int4;
+        const uint8_t *d = w->index + 9 * c / 2;
+        uint32_t x = tcc_pal_word(d), x8 = d[4];
+        if (c & 1) {
+            x = x >> 4 | x8 << 28;
+            x8 >>= 4;
+        }
+        for (int32_t i = 0; i < 8; ++i, x >>= 4) {
+            t[pos[i]] = u[x & 15u];
+        }
+        t[8] = u[x8 & 15u];                       /* the centre: 8 either way */
+        return;
+    }
+    if (w->bits == 2) {                               /* bits 18c .. 18c + 17: 3 bytes */
+        const uint8_t *d = w->index + 18 * c / 8;
+        uint32_t x = ((uint32_t)d[0] | (uint32_t)d[1] << 8 | (uint32_t)d[2] << 16) >> (18 * c % 8);
+        for (int32_t i = 0; i < 9; ++i, x >>= 2) {
+            t[pos[i]] = tab[x & 3u];
+        }
+        return;
+    }
+    TCC_WEIGHTS(9 * c, 9, t[pos[i_]] = (int8_t)v_);
+}
+
+/* Where tap (ky, kx) goes: k-major rows (w[k][j]: ky = k, kx = j), or transposed (ky = j, kx = k). */
+static const uint8_t tcc_pal_tap_at[2][9] = {{0, 1, 2, 3, 4, 5, 6, 7, 8}, {0, 3, 6, 1, 4, 7, 2, 5, 8}};
+#endif
+
+#ifndef TCC_OMIT_ARM_PALETTE_DW8_S8
+void tcc_arm_palette_dw8_s8(const tcc_arm_dw8_s8_params *p, const tcc_wcode *w, const uint8_t *shift,
+                            int32_t clamp, const int8_t *in, int8_t *out, void *scratch)
+{
+    const uint8_t *pos = tcc_pal_tap_at[p->transposed != 0];
+    int8_t *taps = (int8_t *)scratch;
+    for (int32_t c = 0; c < p->channels; ++c) {
+        int8_t *t = taps + c * TCC_ARM_DW8_TAP_BYTES;
+        tcc_pal_taps9(w, c, pos, t);
+        t[9] = (int8_t)shift[c];
+    }
+    tcc_arm_dw8_s8_params q = *p;
+    q.taps = taps;
+    void *rest = taps + ((p->channels * TCC_ARM_DW8_TAP_BYTES + 3) & ~3);
+    (void)q, (void)clamp, (void)in, (void)out, (void)rest;   /* only the kernel the model calls is compiled */
+#ifndef TCC_OMIT_ARM_DW8_CLAMP_S8
+    if (clamp) {
+        tcc_arm_dw8_clamp_s8(&q, in, out, rest);
+        return;
+    }
+#endif
+#ifndef TCC_OMIT_ARM_DW8_S8
+    tcc_arm_dw8_s8(&q, in, out, rest);
+#endif
+}
+#endif
+
+#ifndef TCC_OMIT_ARM_PALETTE_DW3_S8
+void tcc_arm_palette_dw3_s8(const tcc_arm_depthwise3x3_s8_params *p, const tcc_wcode *w, const int32_t *head,
+                            const uint8_t *scale, const int8_t *in, int8_t *out, void *scratch)
+{
+    const uint8_t *pos = tcc_pal_tap_at[p->transposed != 0];
+    tcc_arm_dw3x3_record *rec = (tcc_arm_dw3x3_record *)scratch;
+    for (int32_t c = 0; c < p->channels; ++c, head += 4) {
+        int8_t t[9];
+        int32_t v[9];
+        tcc_pal_taps9(w, c, pos, t);
+        for (int32_t i = 0; i < 9; ++i) {
+            v[i] = (int32_t)((uint32_t)(int32_t)t[i] << scale[c]);
+        }
+        rec[c].mult = head[0];
+        rec[c].add = head[1];
+        rec[c].shift = head[2];
+        rec[c].bias = head[3];
+        for (int32_t k = 0; k < 3; ++k) {
+            rec[c].w[2 * k] = TCC_PAL_PK(v[3 * k], v[3 * k + 1]);
+            rec[c].w[2 * k + 1] = TCC_PAL_PK(v[3 * k + 1], v[3 * k + 2]);
+        }
+    }
+    tcc_arm_depthwise3x3_s8_params q = *p;
+    q.records = (const int32_t *)rec;
+    tcc_arm_depthwise3x3_s8(&q, in, out, rec + p->channels);
+}
+#endif
+
 #ifndef TCC_OMIT_ARM_PALETTE_FC_S8
 /* The table of index pairs: entry (i1 << bits) | i0 is (tab[i0], tab[i1]) as int16 lanes. */
 static void tcc_pal_pairs(const int8_t *tab, int32_t bits, uint32_t *pairs)
@@ -679,7 +940,15 @@ void tcc_arm_palette_fc_s8(const tcc_fully_connected_s8_params *p, const tcc_wco
             const uint8_t *idx = w->index + o * row_bytes;
             const uint32_t *xp = (const uint32_t *)x16;
             int32_t acc = p->bias[o];
-            for (int32_t k = 0; k < row_bytes; ++k) {
+            int32_t k = 0;
+            for (; per == 1 && k + 4 <= row_bytes; k += 4, xp += 4) {   /* 4-bit: a pair a byte, 4 a word */
+                const uint32_t v = tcc_pal_word(idx + k);
+                acc = TCC_PAL_SMLAD(xp[0], pairs[v & 255u], acc);
+                acc = TCC_PAL_SMLAD(xp[1], pairs[(v >> 8) & 255u], acc);
+                acc = TCC_PAL_SMLAD(xp[2], pairs[(v >> 16) & 255u], acc);
+                acc = TCC_PAL_SMLAD(xp[3], pairs[v >> 24], acc);
+            }
+            for (; k < row_bytes; ++k) {
                 uint32_t byte = idx[k];
                 for (int32_t j = 0; j < per; ++j) {
                     acc = TCC_PAL_SMLAD(*xp, pairs[byte & mask], acc);
