@@ -187,6 +187,17 @@ def f32_fields(ctx, g, o: ir.Op, w: ir.Tensor) -> list:
             ("bias", ctx.const_array(o, "bias", "float", bias) if bias is not None else None)]
 
 
+def hybrid_fields(ctx, g, o: ir.Op, w: ir.Tensor) -> list:
+    """The fields the hybrid CONV_2D and FULLY_CONNECTED structs end with (tcc_hybrid.h): the input
+    quantization scheme, the clamp, the int8 weights, their scales and the float bias."""
+    p, bias = o.params, bias_data(g, o)
+    return [("asymmetric", int(p.hybrid_asymmetric)), ("scale_per_channel", int(len(p.hybrid_scales) > 1)),
+            ("act_min", p.act_range[0]), ("act_max", p.act_range[1]),
+            ("weights", ctx.const_array(o, "weights", "int8_t", w.data)),
+            ("w_scale", ctx.const_array(o, "w_scale", "float", p.hybrid_scales)),
+            ("bias", ctx.const_array(o, "bias", "float", bias) if bias is not None else None)]
+
+
 def s16_fields(ctx, o: ir.Op, w: ir.Tensor) -> list:
     """The fields every tcc_*_s16_params struct ends with (after its shapes)."""
     p = o.params
@@ -318,19 +329,12 @@ class Conv2D(OpDef):
         x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
         p, a = o.params, o.attrs
         out_c, k_h, k_w, _ = w.shape
-        bias = bias_data(g, o)
-        scales = p.hybrid_scales
         fields = [("batches", p.batches), ("in_h", p.in_h), ("in_w", p.in_w), ("in_c", x.shape[3]),
                   ("out_h", p.out_h), ("out_w", p.out_w), ("out_c", out_c),
                   ("k_h", k_h), ("k_w", k_w),
                   ("stride_h", a["stride_h"]), ("stride_w", a["stride_w"]),
                   ("dil_h", a["dilation_h"]), ("dil_w", a["dilation_w"]),
-                  ("pad_top", p.pad_top), ("pad_left", p.pad_left),
-                  ("asymmetric", int(p.hybrid_asymmetric)), ("scale_per_channel", int(len(scales) > 1)),
-                  ("act_min", p.act_range[0]), ("act_max", p.act_range[1]),
-                  ("weights", ctx.const_array(o, "weights", "int8_t", w.data)),
-                  ("w_scale", ctx.const_array(o, "w_scale", "float", scales)),
-                  ("bias", ctx.const_array(o, "bias", "float", bias) if bias is not None else None)]
+                  ("pad_top", p.pad_top), ("pad_left", p.pad_left)] + hybrid_fields(ctx, g, o, w)
         params = ctx.struct(o, "tcc_conv2d_hybrid_params", fields)
         ctx.call(o, f"tcc_conv2d_hybrid(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])});",
                  "tcc_hybrid")
