@@ -208,14 +208,12 @@ def s16_fields(ctx, o: ir.Op, w: ir.Tensor) -> list:
             ("shift", ctx.const_array(o, "shift", "int32_t", p.shift))]
 
 
-@register
-class Conv2D(OpDef):
-    kind = "CONV_2D"
-    options_class = tflite.Conv2DOptions
+class Convolution(OpDef):
+    """What CONV_2D and DEPTHWISE_CONV_2D share: an optional bias, the output clamp, a PAD of the
+    input zero point absorbed, weights in input 1 (compressible), the window of conv_window."""
     optional_inputs = frozenset({2})            # bias
     clamp_keys = ("act_range", "act_range")
     absorbs_pad = "zero_point"
-    kernel = "tcc_conv"
     compressed_slot = 1
 
     def window(self, g, o):
@@ -223,6 +221,13 @@ class Conv2D(OpDef):
 
     def read_options(self, opts):
         return read_conv_options(opts)
+
+
+@register
+class Conv2D(Convolution):
+    kind = "CONV_2D"
+    options_class = tflite.Conv2DOptions
+    kernel = "tcc_conv"
 
     def weight_rows(self, g, o):
         """int8: the filter [out_c][k_h * k_w * k_c] (tcc_conv2d_s8c)."""
