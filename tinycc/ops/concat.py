@@ -50,7 +50,18 @@ class _Join(OpDef):
     requant_types = ("int8",)   # inputs of these types quantized unlike the output are rescaled
 
     def axis(self, g, o) -> int:
-        raise NotImplementedError
+        """The option ``axis`` of the output's rank, from 0 (a negative one counts from the end)."""
+        rank = len(ir.tensor(g, o.outputs[0]).shape)
+        a = o.attrs["axis"]
+        if not -rank <= a < rank:
+            raise self.fail(o, f"axis {a} is out of range for rank {rank}")
+        return a % rank
+
+    def check_inputs(self, g, o) -> None:
+        """At least one input, none missing."""
+        if not o.inputs or any(t is None for t in o.inputs):
+            raise self.fail(o, "expects at least one input")
+        self.expect_arity(o, (len(o.inputs), len(o.inputs)))
 
     def block_index(self, g, o, k) -> np.ndarray:
         """Flat output element index of every element of input ``k`` (input k's shape)."""
@@ -110,17 +121,8 @@ class Concatenation(_Join):
     def read_options(self, opts):
         return dict(axis=opts.Axis() if opts is not None else 0, activation=activation(opts))
 
-    def axis(self, g, o):
-        rank = len(ir.tensor(g, o.outputs[0]).shape)
-        a = o.attrs["axis"]
-        if not -rank <= a < rank:
-            raise self.fail(o, f"axis {a} is out of range for rank {rank}")
-        return a % rank
-
     def check(self, g, o):
-        if not o.inputs or any(t is None for t in o.inputs):
-            raise self.fail(o, "expects at least one input")
-        self.expect_arity(o, (len(o.inputs), len(o.inputs)))
+        self.check_inputs(g, o)
         check_movable(self, g, o, list(o.inputs))
         if o.attrs["activation"] != "NONE":
             raise self.fail(o, f"fused activation {o.attrs['activation']} is not supported")
@@ -152,17 +154,8 @@ class Pack(_Join):
         return dict(values_count=opts.ValuesCount() if opts is not None else 0,
                     axis=opts.Axis() if opts is not None else 0)
 
-    def axis(self, g, o):
-        rank = len(ir.tensor(g, o.outputs[0]).shape)
-        a = o.attrs["axis"]
-        if not -rank <= a < rank:
-            raise self.fail(o, f"axis {a} is out of range for rank {rank}")
-        return a % rank
-
     def check(self, g, o):
-        if not o.inputs or any(t is None for t in o.inputs):
-            raise self.fail(o, "expects at least one input")
-        self.expect_arity(o, (len(o.inputs), len(o.inputs)))
+        self.check_inputs(g, o)
         if o.attrs["values_count"] not in (0, len(o.inputs)):
             raise self.fail(o, f"values_count {o.attrs['values_count']} but {len(o.inputs)} inputs")
         check_movable(self, g, o, list(o.inputs))

@@ -187,6 +187,17 @@ def f32_fields(ctx, g, o: ir.Op, w: ir.Tensor) -> list:
             ("bias", ctx.const_array(o, "bias", "float", bias) if bias is not None else None)]
 
 
+def hybrid_fields(ctx, g, o: ir.Op, w: ir.Tensor) -> list:
+    """The fields the hybrid CONV_2D and FULLY_CONNECTED structs end with (tcc_hybrid.h): the input
+    quantization scheme, the clamp, the int8 weights, their scales and the float bias."""
+    p, bias = o.params, bias_data(g, o)
+    return [("asymmetric", int(p.hybrid_asymmetric)), ("scale_per_channel", int(len(p.hybrid_scales) > 1)),
+            ("act_min", p.act_range[0]), ("act_max", p.act_range[1]),
+            ("weights", ctx.const_array(o, "weights", "int8_t", w.data)),
+            ("w_scale", ctx.const_array(o, "w_scale", "float", p.hybrid_scales)),
+            ("bias", ctx.const_array(o, "bias", "float", bias) if bias is not None else None)]
+
+
 def s16_fields(ctx, o: ir.Op, w: ir.Tensor) -> list:
     """The fields every tcc_*_s16_params struct ends with (after its shapes)."""
     p = o.params
@@ -197,14 +208,12 @@ def s16_fields(ctx, o: ir.Op, w: ir.Tensor) -> list:
             ("shift", ctx.const_array(o, "shift", "int32_t", p.shift))]
 
 
-@register
-class Conv2D(OpDef):
-    kind = "CONV_2D"
-    options_class = tflite.Conv2DOptions
+class Convolution(OpDef):
+    """What CONV_2D and DEPTHWISE_CONV_2D share: an optional bias, the output clamp, a PAD of the
+    input zero point absorbed, weights in input 1 (compressible), the window of conv_window."""
     optional_inputs = frozenset({2})            # bias
     clamp_keys = ("act_range", "act_range")
     absorbs_pad = "zero_point"
-    kernel = "tcc_conv"
     compressed_slot = 1
 
     def window(self, g, o):
@@ -212,6 +221,13 @@ class Conv2D(OpDef):
 
     def read_options(self, opts):
         return read_conv_options(opts)
+
+
+@register
+class Conv2D(Convolution):
+    kind = "CONV_2D"
+    options_class = tflite.Conv2DOptions
+    kernel = "tcc_conv"
 
     def weight_rows(self, g, o):
         """int8: the filter [out_c][k_h * k_w * k_c] (tcc_conv2d_s8c)."""
@@ -318,19 +334,12 @@ class Conv2D(OpDef):
         x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
         p, a = o.params, o.attrs
         out_c, k_h, k_w, _ = w.shape
-        bias = bias_data(g, o)
-        scales = p.hybrid_scales
         fields = [("batches", p.batches), ("in_h", p.in_h), ("in_w", p.in_w), ("in_c", x.shape[3]),
                   ("out_h", p.out_h), ("out_w", p.out_w), ("out_c", out_c),
                   ("k_h", k_h), ("k_w", k_w),
                   ("stride_h", a["stride_h"]), ("stride_w", a["stride_w"]),
                   ("dil_h", a["dilation_h"]), ("dil_w", a["dilation_w"]),
-                  ("pad_top", p.pad_top), ("pad_left", p.pad_left),
-                  ("asymmetric", int(p.hybrid_asymmetric)), ("scale_per_channel", int(len(scales) > 1)),
-                  ("act_min", p.act_range[0]), ("act_max", p.act_range[1]),
-                  ("weights", ctx.const_array(o, "weights", "int8_t", w.data)),
-                  ("w_scale", ctx.const_array(o, "w_scale", "float", scales)),
-                  ("bias", ctx.const_array(o, "bias", "float", bias) if bias is not None else None)]
+                  ("pad_top", p.pad_top), ("pad_left", p.pad_left)] + hybrid_fields(ctx, g, o, w)
         params = ctx.struct(o, "tcc_conv2d_hybrid_params", fields)
         ctx.call(o, f"tcc_conv2d_hybrid(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])});",
                  "tcc_hybrid")

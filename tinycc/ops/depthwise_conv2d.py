@@ -5,25 +5,18 @@ from .. import tflite_schema as tflite  # the schema classes on first use, not a
 
 from .. import ir, quant
 from . import _uint8
-from . import (OpDef, activation_range_float, activation_range_int8, compressed_weights, folded_bias, is_hybrid_model,
+from . import (activation_range_float, activation_range_int8, compressed_weights, folded_bias, is_hybrid_model,
                per_channel_scales, register)
-from .conv2d import (HYBRID_MAX_TERM, ConvParams, acc64, bias_data, bias_tensor, check_s16, check_strides,
-                     check_weights, conv_geometry, conv_window, f32_fields, is_hybrid, read_conv_options, s16_fields,
+from .conv2d import (HYBRID_MAX_TERM, ConvParams, Convolution, acc64, bias_data, bias_tensor, check_s16, check_strides,
+                     check_weights, conv_geometry, f32_fields, is_hybrid, read_conv_options, s16_fields,
                      s16_params, s8_fields)
 
 
 @register
-class DepthwiseConv2D(OpDef):
+class DepthwiseConv2D(Convolution):
     kind = "DEPTHWISE_CONV_2D"
     options_class = tflite.DepthwiseConv2DOptions
-    optional_inputs = frozenset({2})            # bias
-    clamp_keys = ("act_range", "act_range")
-    absorbs_pad = "zero_point"
     kernel = "tcc_depthwise"
-    compressed_slot = 1
-
-    def window(self, g, o):
-        return conv_window(g, o)
 
     def weight_rows(self, g, o):
         """int8: the taps of each channel, [C][k_h * k_w] (the filter transposed; tcc_depthwise_s8c)."""

@@ -13,7 +13,7 @@ from ..errors import TinyccError
 from . import (OpDef, activation, activation_range_float, activation_range_int8, compressed_weights, folded_bias,
                per_channel_scales, register)
 from .conv2d import (bias_data, bias_tensor, check_hybrid_weights, check_s16, check_weights, hybrid_scales,
-                     f32_fields, is_hybrid, s16_fields, s16_params, s8_fields)
+                     f32_fields, hybrid_fields, is_hybrid, s16_fields, s16_params, s8_fields)
 
 
 FC_FAST_MIN_MACS = 2048
@@ -203,14 +203,8 @@ class FullyConnected(OpDef):
         """int8 weights, float32 input/output/bias: runtime/kernels/tcc_hybrid.c."""
         w = ir.tensor(g, o.inputs[1])
         p = o.params
-        bias = bias_data(g, o)
-        scales = p.hybrid_scales
-        fields = [("batches", p.batches), ("in_depth", p.in_depth), ("out_depth", p.out_depth),
-                  ("asymmetric", int(p.hybrid_asymmetric)), ("scale_per_channel", int(len(scales) > 1)),
-                  ("act_min", p.act_range[0]), ("act_max", p.act_range[1]),
-                  ("weights", ctx.const_array(o, "weights", "int8_t", w.data)),
-                  ("w_scale", ctx.const_array(o, "w_scale", "float", scales)),
-                  ("bias", ctx.const_array(o, "bias", "float", bias) if bias is not None else None)]
+        fields = [("batches", p.batches), ("in_depth", p.in_depth), ("out_depth", p.out_depth)] + \
+            hybrid_fields(ctx, g, o, w)
         params = ctx.struct(o, "tcc_fully_connected_hybrid_params", fields)
         ctx.call(o, f"tcc_fully_connected_hybrid(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])});",
                  "tcc_hybrid")
