@@ -3,6 +3,8 @@ measured flash of real builds, and the choices it leads to (issue 14: no redo, n
 plain kernels; issue 19: nothing packed when the budget is already spent)."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -74,3 +76,28 @@ def test_over_budget_model_packs_only_what_saves_flash(tmp_path, monkeypatch):
     assert g.graph["flash_estimate"] > g.graph["flash_budget"]
     assert all(variants.named(n).stores_less for n in asked)
     assert set(_impls(g)) >= {"ADD", "FULLY_CONNECTED"} and {i for v in _impls(g).values() for i in v} == {"plain"}
+
+
+def test_small_model_default_budget_is_at_least_its_plain_build(tmp_path):
+    """A small 16x8 DS-CNN (scripts/make_audio_models.py): 1.8 KB of constants, so the default
+    budget (1.10 x constants + 16 KB) is below its plain kernels' own code. The default then
+    becomes the plain build's estimated flash, and the fast 16x8 kernels, whose code is smaller
+    than the plain ones', are taken: the build is faster and its flash no larger than the plain
+    build's (with the user's own budget of the old default, the plain kernels stay)."""
+    from tinycc.passes.pack_weights import default_flash_budget
+    path = str(Path(__file__).resolve().parent / "data" / "audio" / "dscnn_16x8.tflite")
+    g = driver.compile_graph(path, target="cortex-m4")
+    old = default_flash_budget(g)
+    assert g.graph["flash_budget"] > old
+    assert g.graph["flash_estimate"] <= g.graph["flash_budget"]
+    assert "plain" not in _impls(g)["CONV_2D"] and "plain" not in _impls(g)["DEPTHWISE_CONV_2D"]
+    given = driver.compile_graph(path, target="cortex-m4", flash_budget=old)
+    assert given.graph["flash_budget"] == old
+    assert {i for v in _impls(given).values() for i in v} == {"plain"}
+    if toolchain.have_arm_toolchain():
+        b = driver.build(path, tmp_path / "fast", "model", "cortex-m4", stack=True)
+        p = driver.build(path, tmp_path / "plain", "model", "cortex-m4", flash_budget=old, stack=True)
+        assert b.stack["sizes"]["flash"] <= p.stack["sizes"]["flash"]
+        from tinycc.verify import verify
+        r = verify(path, target="cortex-m4", samples=2)
+        assert r.ok and r.reference == "TFLite Micro", r

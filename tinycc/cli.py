@@ -72,7 +72,7 @@ def shapes_of(args) -> dict:
 def flash_budget_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--flash-budget", type=int, metavar="BYTES",
                    help="flash for all generated code and data (default: 1.10 x the model's constant bytes + "
-                        "16 KB); fast kernels with widened weights only where they fit, most cycles per byte first")
+                        "16 KB, or the plain kernels' flash where that is larger on a model of at most 256 ops); fast kernels with widened weights only where they fit, most cycles per byte first")
 
 
 def build_options(p: argparse.ArgumentParser) -> None:

@@ -84,6 +84,7 @@ def compile_graph(model_path, name: str = "model", verify: bool = False,
     if flash_budget is not None and flash_budget <= 0:
         raise TinyccError(f"--flash-budget {flash_budget} must be a positive number of bytes")
     g.graph["flash_budget"] = flash_budget or default_flash_budget(g)
+    g.graph["flash_budget_given"] = flash_budget is not None
     g.graph["name"] = name
     g.graph["target"] = target
     g.graph["optimize"] = optimize
