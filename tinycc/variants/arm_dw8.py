@@ -121,31 +121,45 @@ def cycles(batches, channels, in_h, in_w, out_h, out_w, stride, transposed, grou
 
 
 # tcc_arm_dw8_plane_s8 (one asm call for all the channels of a batch), calibrated with the
-# per-function cycles of kws_ref_model (25x5x64, columns: within 1 %): per call (the C, the plane's
-# border), per channel (its job, the widening's call), per widened line and value, per output line
-# and per block (the job at sp: no pointer loads; a line of 6 k + 1 ends with a block of 7).
-PLANE_CALL_CYCLES = 1070
-PLANE_CHANNEL_CYCLES = 155
-PLANE_WIDEN_LINE_CYCLES = 43
+# per-function cycles of kws_ref_model (25x5x64, columns) and of vww_96_int8's op 1 (48x48x8, rows)
+# on it (within 3 %): per call (the C, the plane's border: per plane line), per channel (its job,
+# the widening's call), per widened line (its first value alone when the padding is odd, 8 values a
+# round, the last 0..7 in pairs and one alone), per output line (the step to the next, the choice of
+# its last block: more when the line is a multiple of 6) and per block (a line of 6 k + 1 ends with
+# a block of 7).
+PLANE_CALL_CYCLES = 350
+PLANE_CALL_LINE_CYCLES = 40
+PLANE_CHANNEL_CYCLES = 144
+PLANE_WIDEN_LINE_CYCLES = 46
+PLANE_WIDEN_ODD_CYCLES = 6
 PLANE_WIDEN_CYCLES = 2.75
-PLANE_LINE_CYCLES = 22
+PLANE_WIDEN_PAIR_CYCLES = 9
+PLANE_WIDEN_LAST_CYCLES = 5
+PLANE_WIDEN_REST_CYCLES = 4
+PLANE_LINE_CYCLES = {0: 49, 7: 22}      # by its last block (rest): 7, 0 and the others (32)
 PLANE_BLOCK_CYCLES = 117
 PLANE_SEVEN_CYCLES = 134
 PLANE_SHORT_BLOCK_CYCLES = 75
 PLANE_ONE_CYCLES = 52
 
 
-def plane_cycles(batches, channels, in_h, in_w, out_h, out_w, transposed) -> float:
+def plane_cycles(batches, channels, in_h, in_w, out_h, out_w, pad_top, pad_left, transposed, lines) -> float:
+    """``lines``: the plane's (geometry)."""
     lines_out, n_out = (out_w, out_h) if transposed else (out_h, out_w)
     lines_in, n_in = (in_w, in_h) if transposed else (in_h, in_w)
+    odd = (pad_top if transposed else pad_left) % 2
     full, rest = divmod(n_out, BLOCK)
     seven = rest == 1 and full > 0
     blocks = (PLANE_BLOCK_CYCLES * (full - seven + (rest > 3)) + PLANE_SEVEN_CYCLES * seven
               + PLANE_SHORT_BLOCK_CYCLES * (1 < rest <= 3) + PLANE_ONE_CYCLES * (rest == 1 and not seven)
               + PARTIAL_CYCLES * (rest > 3))
-    widen = (lines_in * (PLANE_WIDEN_LINE_CYCLES + UNROLLED_CYCLES * ((n_in - 1) % 8))
-             + PLANE_WIDEN_CYCLES * in_h * in_w)
-    return PLANE_CALL_CYCLES + batches * channels * (PLANE_CHANNEL_CYCLES + widen + lines_out * (PLANE_LINE_CYCLES + blocks))
+    line = PLANE_LINE_CYCLES.get(7 if seven else rest, 32)
+    rounds, last = divmod(n_in - odd, 8)
+    widen = lines_in * (PLANE_WIDEN_LINE_CYCLES + PLANE_WIDEN_ODD_CYCLES * odd + PLANE_WIDEN_CYCLES * 8 * rounds
+                        + PLANE_WIDEN_PAIR_CYCLES * (last // 2) + PLANE_WIDEN_LAST_CYCLES * (last % 2)
+                        + PLANE_WIDEN_REST_CYCLES * (last > 0))
+    return (PLANE_CALL_CYCLES + PLANE_CALL_LINE_CYCLES * lines
+            + batches * channels * (PLANE_CHANNEL_CYCLES + widen + lines_out * (line + blocks)))
 
 
 @dataclass(frozen=True, eq=False)
@@ -202,7 +216,8 @@ class ArmDw8(Variant):
         p = o.params
         c = ir.tensor(g, o.inputs[0]).shape[3]
         if pk.plane:
-            return plane_cycles(p.batches, c, p.in_h, p.in_w, p.out_h, p.out_w, pk.transposed)
+            return plane_cycles(p.batches, c, p.in_h, p.in_w, p.out_h, p.out_w, p.pad_top, p.pad_left, pk.transposed,
+                                pk.lines)
         return cycles(p.batches, c, p.in_h, p.in_w, p.out_h, p.out_w, o.attrs["stride_h"], pk.transposed, pk.group,
                       pk.ring)
 
