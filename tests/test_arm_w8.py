@@ -112,17 +112,21 @@ def test_fc8_pack_refuses():
 
 
 def dw8_case(rng, tag: str, *, batches=1, in_h, in_w, channels, stride=1, pad_top=0, pad_left=0,
-             transposed=None, ring=None, group=None, plane=None):
+             transposed=None, ring=None, group=None, plane=None, shift0=False):
     out_h = (in_h + 2 * pad_top - 3) // stride + 1
     out_w = (in_w + 2 * pad_left - 3) // stride + 1
     if out_h <= 0 or out_w <= 0:
         return None
     in_zp, out_zp = (int(v) for v in rng.integers(-128, 128, 2))
     w = rand_weights(rng, (1, 3, 3, channels), per_axis0=False)
+    if shift0:                             # small taps: outputs within range without a right shift
+        w = rng.integers(-2, 3, w.shape).astype(np.int8)
     w[..., rng.random(channels) < 0.1] = 0                  # constant channels
     acc_std = 3 * 60 * np.abs(w).mean() + 1
     bias = fold_bias(rng, w.reshape(-1, channels).T, in_zp, acc_std)
     mult, shift = rand_requant(rng, channels, acc_std)
+    if shift0:                             # no right shift (the kernels' shift-0 requantization)
+        mult[mult != 0], shift[:] = 2**30, 0
     lo, hi = rand_act(rng, out_zp)
     if transposed is None:
         transposed = bool(rng.random() < 0.5)
@@ -183,7 +187,10 @@ def dw8_cases(seed: int) -> list[Case]:
              dict(in_h=4, in_w=13, channels=3, pad_top=0, pad_left=0, transposed=False, plane=True),
              dict(in_h=6, in_w=12, channels=9, pad_top=1, pad_left=1, transposed=False, plane=True, batches=2),
              dict(in_h=5, in_w=11, channels=4, pad_top=0, pad_left=0, transposed=False, plane=True),
-             dict(in_h=1, in_w=1, channels=3, pad_top=1, pad_left=1, plane=True),
+             dict(in_h=1, in_w=1, channels=3, pad_top=1, pad_left=1, plane=True, shift0=True),
+             dict(in_h=13, in_w=3, channels=6, pad_top=1, pad_left=1, transposed=True, plane=True, shift0=True),
+             dict(in_h=4, in_w=9, channels=5, pad_top=1, pad_left=1, transposed=False, plane=True, shift0=True),
+             dict(in_h=3, in_w=11, channels=4, pad_top=1, pad_left=1, transposed=False, plane=True, shift0=True),
              dict(in_h=25, in_w=5, channels=6, pad_top=1, pad_left=1, transposed=True, ring=False, group=1),
              dict(in_h=14, in_w=3, channels=5, stride=2, pad_top=1, pad_left=1, transposed=True, ring=True, group=2),  # 7: 6 + 1
              dict(in_h=12, in_w=12, channels=13, stride=2, pad_top=0, pad_left=0, ring=False, group=4),
@@ -231,7 +238,7 @@ def test_w8_kernels_qemu(tmp_path):
     assert any(c.inplace_call and "ring" in c.desc and " s2 " in c.desc for c in cases)   # vww op 3's way
     layouts = {(" ring " in c.desc, c.desc.split(" g")[1].split()[0]) for c in cases if c.kind == "dw8"}
     assert layouts == {(ring, str(g)) for ring in (False, True) for g in arm_dw8.GROUPS}   # every layout
-    assert sum("plane" in c.desc for c in cases) >= 7                                    # and the plane kernel
+    assert sum("plane" in c.desc for c in cases) >= 10                                    # and the plane kernel
     rc, log = build_and_run(cases, tmp_path, "qemu")
     _check(rc, log, cases)
 
