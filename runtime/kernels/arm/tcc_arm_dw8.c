@@ -774,6 +774,18 @@ typedef char dw8_plane_ok[offsetof(dw8_plane, taps) == 4 && offsetof(dw8_plane, 
     "smlad  lr, r5, r3, lr\n\t"                                                            \
     "smlabt lr, r6, r4, lr\n\t"
 
+/* The 3 window lines of a block (LINE: DW8P_LINE or DW8P_LINE7), the accumulators from the bias;
+ * r0 ends on window line 2. */
+#define DW8P_ROWS(LINE)                                                                     \
+    "ldr    lr, [sp, #12]\n\t"                                                             \
+    LINE("ldrd   r3, r4, [sp, #16]\n\t", "lr", "lr", "lr", "lr", "lr", "lr")                 \
+    "add    r0, r0, r2\n\t"                                                                \
+    "ldrd   r3, r4, [sp, #24]\n\t"                                                         \
+    LINE("", "r7", "r8", "r9", "r10", "r11", "r12")                                         \
+    "add    r0, r0, r2\n\t"                                                                \
+    "ldrd   r3, r4, [sp, #32]\n\t"                                                         \
+    LINE("", "r7", "r8", "r9", "r10", "r11", "r12")
+
 /* Every channel of a batch: its job into the frame (the dw8_job layout at sp; 9 LDRSB, 9 LSL,
  * 6 PKHBT, ~60 cycles), its input lines widened (dw8_widen_lane), then its output lines, blocks of
  * 6 as dw8_run_s1's with the job at sp and the plane's line bytes in r2 (~119 cycles a block; a
@@ -871,14 +883,7 @@ static __attribute__((naked, noinline)) void dw8_plane_run(__attribute__((unused
         "cmp    r0, r1\n\t"
         "beq    2f\n"
         "1:\n\t"
-        "ldr    lr, [sp, #12]\n\t"              /* bias */
-        DW8P_LINE("ldrd   r3, r4, [sp, #16]\n\t", "lr", "lr", "lr", "lr", "lr", "lr")
-        "add    r0, r0, r2\n\t"
-        "ldrd   r3, r4, [sp, #24]\n\t"
-        DW8P_LINE("", "r7", "r8", "r9", "r10", "r11", "r12")
-        "add    r0, r0, r2\n\t"
-        "ldrd   r3, r4, [sp, #32]\n\t"
-        DW8P_LINE("", "r7", "r8", "r9", "r10", "r11", "r12")
+        DW8P_ROWS(DW8P_LINE)
         "sub    r0, r0, r2, lsl #1\n\t"
         "add    r0, r0, #12\n\t"                /* the next block */
         "ldm    sp, {r3, r4, r5}\n\t"           /* mult, add, shift */
@@ -978,14 +983,7 @@ static __attribute__((naked, noinline)) void dw8_plane_run(__attribute__((unused
         DW8_RQ_ZERO("r7") DW8_RQ_ZERO("r8") DW8_RQ_ZERO("r9")
         "b      11b\n"
         "16:\n\t"                               /* 7 outputs */
-        "ldr    lr, [sp, #12]\n\t"
-        DW8P_LINE7("ldrd   r3, r4, [sp, #16]\n\t", "lr", "lr", "lr", "lr", "lr", "lr")
-        "add    r0, r0, r2\n\t"
-        "ldrd   r3, r4, [sp, #24]\n\t"
-        DW8P_LINE7("", "r7", "r8", "r9", "r10", "r11", "r12")
-        "add    r0, r0, r2\n\t"
-        "ldrd   r3, r4, [sp, #32]\n\t"
-        DW8P_LINE7("", "r7", "r8", "r9", "r10", "r11", "r12")
+        DW8P_ROWS(DW8P_LINE7)
         "ldm    sp, {r3, r4, r5}\n\t"
         "ldrd   r6, r2, [sp, #40]\n\t"          /* out, st (r2: d again below) */
         "cmp    r5, #0\n\t"
