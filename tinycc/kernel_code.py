@@ -10,7 +10,7 @@ KERNEL_CODE: dict[str, dict[str, object]] = {
     "arm/tcc_arm_conv8": {"digest": '5d2a2a0c72b5409a', "base": 0, "ARM_CONV8W_S8": 4668, "ARM_CONV8_S8": 4796},
     "arm/tcc_arm_depthwise": {"digest": 'a25e64b4a89277c6', "base": 1156},
     "arm/tcc_arm_dw3x3": {"digest": 'ca3afcd3d3618557', "base": 1672, "DW_C_LINES": 3660, "DW_X3": 2140, "DW_X3S2": 2140, "DW_X4": 2432, "DW_X4S2": 2288, "DW_X6": 2316, "DW_X6O": 2288, "DW_X6OS2": 2312, "DW_X6S2": 2340},
-    "arm/tcc_arm_dw8": {"digest": 'b667bb067bed4518', "base": 0, "ARM_DW8_CLAMP_S8": 4044, "ARM_DW8_PLANE_S8": 2404, "ARM_DW8_S8": 3728},
+    "arm/tcc_arm_dw8": {"digest": '5ed408426946bca8', "base": 0, "ARM_DW8_CLAMP_S8": 4044, "ARM_DW8_PLANE_S8": 2384, "ARM_DW8_S8": 3728},
     "arm/tcc_arm_fc": {"digest": '03fb59f5fb61d188', "base": 0, "ARM_FC_S8_DIRECT": 1436, "ARM_FC_S8_ROW": 1504, "ARM_FC_S8_W8_DIRECT": 1848, "ARM_FC_S8_W8_ROW": 1928},
     "arm/tcc_arm_fc8": {"digest": 'debd3bf3912bb01b', "base": 0, "ARM_FC8_CLAMP_S8": 1192, "ARM_FC8_ROW_CLAMP_S8": 1284, "ARM_FC8_ROW_S8": 1264, "ARM_FC8_S8": 1172},
     "arm/tcc_arm_lstm": {"digest": '8194b78fc9bf0028', "base": 0, "ARM_LSTM_S16": 2072, "ARM_LSTM_S8": 2036, "ARM_LSTM_W_S16": 2264, "ARM_LSTM_W_S8": 2344},

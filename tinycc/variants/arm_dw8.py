@@ -123,13 +123,13 @@ def cycles(batches, channels, in_h, in_w, out_h, out_w, stride, transposed, grou
 # tcc_arm_dw8_plane_s8 (one asm call for all the channels of a batch), calibrated with the
 # per-function cycles of kws_ref_model (25x5x64, columns) and of vww_96_int8's op 1 (48x48x8, rows)
 # on it (within 3 %): per call (the C, the plane's border: per plane line), per channel (its job,
-# the widening's call), per widened line (its first value alone when the padding is odd, 8 values a
+# the widening's set-up), per widened line (its first value alone when the padding is odd, 8 values a
 # round, the last 0..7 in pairs and one alone), per output line (the step to the next, the choice of
 # its last block: more when the line is a multiple of 6) and per block (a line of 6 k + 1 ends with
 # a block of 7).
 PLANE_CALL_CYCLES = 350
 PLANE_CALL_LINE_CYCLES = 40
-PLANE_CHANNEL_CYCLES = 144
+PLANE_CHANNEL_CYCLES = 116
 PLANE_WIDEN_LINE_CYCLES = 46
 PLANE_WIDEN_ODD_CYCLES = 6
 PLANE_WIDEN_CYCLES = 2.75

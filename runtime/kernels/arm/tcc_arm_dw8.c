@@ -476,94 +476,101 @@ typedef char dw8_widening_ok[offsetof(dw8_widening, step) == 4 && offsetof(dw8_w
                              && offsetof(dw8_widening, line_step) == 24 && offsetof(dw8_widening, line_words) == 28
                              ? 1 : -1];
 
-/* Per 8 values 8 LDRSB (from two bases 4 values apart, so they pipeline), 4 PKHBT, an STM of 4:
- * ~22 cycles; a line's last 0..7 values in pairs (~9 cycles) and one alone; ~40 cycles a line
- * around it. */
-static __attribute__((naked, noinline, used)) void dw8_widen_lane(__attribute__((unused)) int16_t *h,
+/* The widening of dw8_widen_lane (h in r0, p in r1, wd in r2; every register but sp clobbered), its
+ * 28 bytes of line state at sp + F: 0 p, 4 h (the line's), 8 n - odd, 12 odd, 16 line bytes,
+ * 20 line_step, 24 lines. Per 8 values 8 LDRSB (from two bases 4 values apart, so they
+ * pipeline), 4 PKHBT, an STM of 4: ~22 cycles; a line's last 0..7 values in pairs (~9 cycles)
+ * and one alone; ~40 cycles a line around it. */
+#define DW8_WIDEN_LINES(F)                                                                   \
+    "ldr    r4, [r2]\n\t"              /* n */                                               \
+    "ldr    r3, [r2, #4]\n\t"          /* step */                                            \
+    "and    r8, r0, #2\n\t"            /* 2: h is odd, its first value alone */              \
+    "sub    r4, r4, r8, lsr #1\n\t"                                                          \
+    "ldr    r9, [r2, #28]\n\t"         /* line_words */                                      \
+    "ldr    r10, [r2, #24]\n\t"        /* line_step */                                       \
+    "ldr    r11, [r2, #20]\n\t"        /* lines */                                           \
+    "lsl    r9, r9, #2\n\t"                                                                  \
+    "add    r12, r3, r3, lsl #1\n\t"   /* 3 step */                                          \
+    "strd   r1, r0, [sp, #" F "]\n\t"                                                        \
+    "add    r2, sp, #(" F " + 8)\n\t"                                                        \
+    "stm    r2, {r4, r8, r9, r10, r11}\n\t"                                                  \
+    "cmp    r11, #0\n\t"                                                                     \
+    "ble    39f\n"                                                                           \
+    "31:\n\t"                           /* a line: r5 its next value, r6 where it goes */    \
+    "ldrd   r5, r6, [sp, #" F "]\n\t"                                                        \
+    "ldrd   r7, r8, [sp, #(" F " + 8)]\n\t"      /* n - odd, odd */                          \
+    "cmp    r8, #0\n\t"                                                                      \
+    "beq    32f\n\t"                                                                         \
+    "ldrsb  r2, [r5]\n\t"                                                                    \
+    "add    r5, r5, r3\n\t"                                                                  \
+    "strh   r2, [r6], #2\n"                                                                  \
+    "32:\n\t"                                                                                \
+    "add    lr, r5, r3, lsl #2\n\t"    /* r5's value 4 */                                    \
+    "subs   r7, r7, #8\n\t"                                                                  \
+    "blt    34f\n"                                                                           \
+    "33:\n\t"                           /* 8 values */                                       \
+    "ldrsb  r0, [r5]\n\t"                                                                    \
+    "ldrsb  r8, [r5, r3]\n\t"                                                                \
+    "ldrsb  r1, [r5, r3, lsl #1]\n\t"                                                        \
+    "ldrsb  r9, [r5, r12]\n\t"                                                               \
+    "ldrsb  r2, [lr]\n\t"                                                                    \
+    "ldrsb  r10, [lr, r3]\n\t"                                                               \
+    "ldrsb  r4, [lr, r3, lsl #1]\n\t"                                                        \
+    "ldrsb  r11, [lr, r12]\n\t"                                                              \
+    "pkhbt  r0, r0, r8, lsl #16\n\t"                                                         \
+    "pkhbt  r1, r1, r9, lsl #16\n\t"                                                         \
+    "pkhbt  r2, r2, r10, lsl #16\n\t"                                                        \
+    "pkhbt  r4, r4, r11, lsl #16\n\t"                                                        \
+    "add    r5, r5, r3, lsl #3\n\t"                                                          \
+    "add    lr, lr, r3, lsl #3\n\t"                                                          \
+    "stm    r6!, {r0, r1, r2, r4}\n\t"                                                       \
+    "subs   r7, r7, #8\n\t"                                                                  \
+    "bge    33b\n"                                                                           \
+    "34:\n\t"                                                                                \
+    "adds   r7, r7, #8\n\t"          /* the rest (0..7): pairs, then one value */            \
+    "beq    36f\n\t"                                                                         \
+    "subs   r7, r7, #2\n\t"                                                                  \
+    "blt    37f\n"                                                                           \
+    "35:\n\t"                                                                                \
+    "ldrsb  r0, [r5]\n\t"                                                                    \
+    "ldrsb  r1, [r5, r3]\n\t"                                                                \
+    "add    r5, r5, r3, lsl #1\n\t"                                                          \
+    "pkhbt  r0, r0, r1, lsl #16\n\t"                                                         \
+    "str    r0, [r6], #4\n\t"                                                                \
+    "subs   r7, r7, #2\n\t"                                                                  \
+    "bge    35b\n"                                                                           \
+    "37:\n\t"                                                                                \
+    "cmn    r7, #1\n\t"              /* -1: one value left, -2: none */                      \
+    "bne    36f\n\t"                                                                         \
+    "ldrsb  r2, [r5]\n\t"                                                                    \
+    "strh   r2, [r6]\n"                                                                      \
+    "36:\n\t"                                                                                \
+    "ldrd   r5, r6, [sp, #" F "]\n\t"                                                        \
+    "ldrd   r9, r10, [sp, #(" F " + 16)]\n\t"    /* line bytes, line_step */                 \
+    "ldr    r11, [sp, #(" F " + 24)]\n\t"                                                    \
+    "add    r5, r5, r10\n\t"                                                                 \
+    "add    r6, r6, r9\n\t"                                                                  \
+    "subs   r11, r11, #1\n\t"                                                                \
+    "strd   r5, r6, [sp, #" F "]\n\t"                                                        \
+    "str    r11, [sp, #(" F " + 24)]\n\t"                                                    \
+    "bne    31b\n"                                                                           \
+    "39:\n\t"
+
+#if DW8_GROUPS
+static __attribute__((naked, noinline)) void dw8_widen_lane(__attribute__((unused)) int16_t *h,
                                                             __attribute__((unused)) const int8_t *p,
                                                             __attribute__((unused)) const dw8_widening *wd)
 {
     __asm__ volatile(
         "push   {r4-r11, lr}\n\t"
-        "sub    sp, sp, #28\n\t"           /* 0 p, 4 h (the line's), 8 n - odd, 12 odd, 16 line bytes, 20 line_step, 24 lines */
-        "ldr    r4, [r2]\n\t"              /* n */
-        "ldr    r3, [r2, #4]\n\t"          /* step */
-        "and    r8, r0, #2\n\t"            /* 2: h is odd, its first value alone */
-        "sub    r4, r4, r8, lsr #1\n\t"
-        "ldr    r9, [r2, #28]\n\t"         /* line_words */
-        "ldr    r10, [r2, #24]\n\t"        /* line_step */
-        "ldr    r11, [r2, #20]\n\t"        /* lines */
-        "lsl    r9, r9, #2\n\t"
-        "add    r12, r3, r3, lsl #1\n\t"   /* 3 step */
-        "strd   r1, r0, [sp]\n\t"
-        "add    r2, sp, #8\n\t"
-        "stm    r2, {r4, r8, r9, r10, r11}\n\t"
-        "cmp    r11, #0\n\t"
-        "ble    9f\n"
-        "1:\n\t"                           /* a line: r5 its next value, r6 where it goes */
-        "ldrd   r5, r6, [sp]\n\t"
-        "ldrd   r7, r8, [sp, #8]\n\t"      /* n - odd, odd */
-        "cmp    r8, #0\n\t"
-        "beq    2f\n\t"
-        "ldrsb  r2, [r5]\n\t"
-        "add    r5, r5, r3\n\t"
-        "strh   r2, [r6], #2\n"
-        "2:\n\t"
-        "add    lr, r5, r3, lsl #2\n\t"    /* r5's value 4 */
-        "subs   r7, r7, #8\n\t"
-        "blt    4f\n"
-        "3:\n\t"                           /* 8 values */
-        "ldrsb  r0, [r5]\n\t"
-        "ldrsb  r8, [r5, r3]\n\t"
-        "ldrsb  r1, [r5, r3, lsl #1]\n\t"
-        "ldrsb  r9, [r5, r12]\n\t"
-        "ldrsb  r2, [lr]\n\t"
-        "ldrsb  r10, [lr, r3]\n\t"
-        "ldrsb  r4, [lr, r3, lsl #1]\n\t"
-        "ldrsb  r11, [lr, r12]\n\t"
-        "pkhbt  r0, r0, r8, lsl #16\n\t"
-        "pkhbt  r1, r1, r9, lsl #16\n\t"
-        "pkhbt  r2, r2, r10, lsl #16\n\t"
-        "pkhbt  r4, r4, r11, lsl #16\n\t"
-        "add    r5, r5, r3, lsl #3\n\t"
-        "add    lr, lr, r3, lsl #3\n\t"
-        "stm    r6!, {r0, r1, r2, r4}\n\t"
-        "subs   r7, r7, #8\n\t"
-        "bge    3b\n"
-        "4:\n\t"
-        "adds   r7, r7, #8\n\t"          /* the rest (0..7): pairs, then one value */
-        "beq    6f\n\t"
-        "subs   r7, r7, #2\n\t"
-        "blt    7f\n"
-        "5:\n\t"
-        "ldrsb  r0, [r5]\n\t"
-        "ldrsb  r1, [r5, r3]\n\t"
-        "add    r5, r5, r3, lsl #1\n\t"
-        "pkhbt  r0, r0, r1, lsl #16\n\t"
-        "str    r0, [r6], #4\n\t"
-        "subs   r7, r7, #2\n\t"
-        "bge    5b\n"
-        "7:\n\t"
-        "cmn    r7, #1\n\t"              /* -1: one value left, -2: none */
-        "bne    6f\n\t"
-        "ldrsb  r2, [r5]\n\t"
-        "strh   r2, [r6]\n"
-        "6:\n\t"
-        "ldrd   r5, r6, [sp]\n\t"
-        "ldrd   r9, r10, [sp, #16]\n\t"    /* line bytes, line_step */
-        "ldr    r11, [sp, #24]\n\t"
-        "add    r5, r5, r10\n\t"
-        "add    r6, r6, r9\n\t"
-        "subs   r11, r11, #1\n\t"
-        "strd   r5, r6, [sp]\n\t"
-        "str    r11, [sp, #24]\n\t"
-        "bne    1b\n"
-        "9:\n\t"
+        "sub    sp, sp, #28\n\t"
+        DW8_WIDEN_LINES("0")
         "add    sp, sp, #28\n\t"
         "pop    {r4-r11, pc}\n\t");
 }
+#endif
 #else
-static __attribute__((used)) void dw8_widen_lane(int16_t *h, const int8_t *p, const dw8_widening *wd)
+static void dw8_widen_lane(int16_t *h, const int8_t *p, const dw8_widening *wd)
 {
     const int32_t step = wd->step, odd = ((uintptr_t)h & 2u) != 0;
     const int32_t n8 = (wd->n - odd) >> 3, rest = (wd->n - odd) & 7;
@@ -787,17 +794,17 @@ typedef char dw8_plane_ok[offsetof(dw8_plane, taps) == 4 && offsetof(dw8_plane, 
     LINE("", "r7", "r8", "r9", "r10", "r11", "r12")
 
 /* Every channel of a batch: its job into the frame (the dw8_job layout at sp; 9 LDRSB, 9 LSL,
- * 6 PKHBT, ~60 cycles), its input lines widened (dw8_widen_lane), then its output lines, blocks of
+ * 6 PKHBT, ~60 cycles), its input lines widened (DW8_WIDEN_LINES), then its output lines, blocks of
  * 6 as dw8_run_s1's with the job at sp and the plane's line bytes in r2 (~119 cycles a block; a
  * line's last 2..3 outputs a 3-output block, its last one alone), ~20 cycles from line to line.
  * A line of 6 k + 1 outputs (k > 0) ends with a block of 7 (~140 cycles, against ~165 for 6 and 1).
  * The frame after the job: 40 out, 44 st, 48 end, 52 rest, 56 lines left, 60 out0, 64 in0, 68 the
- * dw8_plane, 72 d. */
+ * dw8_plane, 72 d, 76 the widening's line state (DW8_WIDEN_LINES). */
 static __attribute__((naked, noinline)) void dw8_plane_run(__attribute__((unused)) dw8_plane *c)
 {
     __asm__ volatile(
         "push   {r4-r11, lr}\n\t"
-        "sub    sp, sp, #76\n\t"
+        "sub    sp, sp, #108\n\t"
         "str    r0, [sp, #68]\n\t"
         "ldr    r1, [r0, #48]\n\t"
         "str    r1, [sp, #72]\n\t"              /* d */
@@ -874,7 +881,7 @@ static __attribute__((naked, noinline)) void dw8_plane_run(__attribute__((unused
         "str    r2, [r0, #16]\n\t"
         "add    r2, r0, #60\n\t"
         "ldr    r0, [r0, #28]\n\t"
-        "bl     dw8_widen_lane\n\t"
+        DW8_WIDEN_LINES("76")
         "ldr    r1, [sp, #68]\n\t"
         "ldr    r2, [r1, #48]\n\t"              /* d, the plane's line bytes, from here on */
         "ldr    r0, [sp, #64]\n"
@@ -940,7 +947,7 @@ static __attribute__((naked, noinline)) void dw8_plane_run(__attribute__((unused
         "subs   r1, r1, #1\n\t"
         "str    r1, [r0]\n\t"
         "bne    20b\n\t"
-        "add    sp, sp, #76\n\t"
+        "add    sp, sp, #108\n\t"
         "pop    {r4-r11, pc}\n"
         "5:\n\t"                                /* 4 or 5 of the block's outputs */
         "ldr    r1, [sp, #52]\n\t"
