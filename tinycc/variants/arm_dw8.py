@@ -2,7 +2,10 @@
 
 3x3, stride 1 or 2, multiplier 1: compact int8 constants in flash (18 bytes per channel); per group of
 4 channels (2 or 1 where RAM is short) the kernel widens the input lines into int16 pair words and
-runs blocks of 6 outputs (3 at a short end) with SMLAD on tap pairs in asm (tcc_arm_dw8.h).
+runs blocks of 6 outputs (3 at a short end) with SMLAD on tap pairs in asm (tcc_arm_dw8.h). At stride
+1 also ``plane``: tcc_arm_dw8_plane_s8, one channel's whole plane at a time (the least scratch), every
+channel in one asm call that unpacks its constants, widens its lines and runs its blocks (a line of
+6 k + 1 outputs ends with a block of 7).
 """
 from __future__ import annotations
 
