@@ -112,22 +112,30 @@ def test_fc8_pack_refuses():
 
 
 def dw8_case(rng, tag: str, *, batches=1, in_h, in_w, channels, stride=1, pad_top=0, pad_left=0,
-             transposed=None, ring=None, group=None):
+             transposed=None, ring=None, group=None, plane=None, shift0=False):
     out_h = (in_h + 2 * pad_top - 3) // stride + 1
     out_w = (in_w + 2 * pad_left - 3) // stride + 1
     if out_h <= 0 or out_w <= 0:
         return None
     in_zp, out_zp = (int(v) for v in rng.integers(-128, 128, 2))
     w = rand_weights(rng, (1, 3, 3, channels), per_axis0=False)
+    if shift0:                             # small taps: outputs within range without a right shift
+        w = rng.integers(-2, 3, w.shape).astype(np.int8)
     w[..., rng.random(channels) < 0.1] = 0                  # constant channels
     acc_std = 3 * 60 * np.abs(w).mean() + 1
     bias = fold_bias(rng, w.reshape(-1, channels).T, in_zp, acc_std)
     mult, shift = rand_requant(rng, channels, acc_std)
+    if shift0:                             # no right shift (the kernels' shift-0 requantization)
+        mult[mult != 0], shift[:] = 2**30, 0
     lo, hi = rand_act(rng, out_zp)
     if transposed is None:
         transposed = bool(rng.random() < 0.5)
     if ring is None:
         ring = bool(rng.random() < 0.5)
+    if plane is None:
+        plane = stride == 1 and ring is None and group is None and bool(rng.random() < 0.3)
+    if plane:                              # tcc_arm_dw8_plane_s8: stride 1, group 1, the whole plane
+        ring, group = False, 1
     if group is None:
         group = int(rng.choice(arm_dw8.GROUPS))
     try:
@@ -150,7 +158,7 @@ def dw8_case(rng, tag: str, *, batches=1, in_h, in_w, channels, stride=1, pad_to
         **common, channels=channels, out_h=out_h, out_w=out_w, stride=stride, pad_top=pad_top,
         pad_left=pad_left, in_zp=in_zp, out_zp=out_zp, act_min=lo, act_max=hi, transposed=int(transposed),
         lines=lines, line_len=length, ring=int(ring), group=group, taps=f"{n}_t", mult=f"{n}_pm", bias=f"{n}_pb"))
-    fn = "tcc_arm_dw8_s8" if (lo, hi) == (-128, 127) else "tcc_arm_dw8_clamp_s8"
+    fn = "tcc_arm_dw8_plane_s8" if plane else "tcc_arm_dw8_s8" if (lo, hi) == (-128, 127) else "tcc_arm_dw8_clamp_s8"
     inplace = ""
     if ring and pack.depthwise3x3_in_place(batches, in_h, in_w, out_h, out_w, stride, pad_top, pad_left, transposed):
         inplace = f"{fn}(&{n}_fp, buf_b, buf_b, scratch);"
@@ -161,7 +169,8 @@ def dw8_case(rng, tag: str, *, batches=1, in_h, in_w, channels, stride=1, pad_to
     c = Case("dw8", f"{fn}{'T' if transposed else ''}{' ring' if ring else ''} g{group} b{batches} {in_h}x{in_w}x{channels} s{stride} "
                     f"p{pad_top},{pad_left}", decls,
              _plain_call("tcc_depthwise_s8", f"&{n}_pp, {n}_in, buf_a"),
-             f"{fn}(&{n}_fp, {n}_in, buf_b, scratch);", out_bytes, arm_dw8.scratch_bytes(lines, length, ring, group), x.size, inplace,
+             f"{fn}(&{n}_fp, {n}_in, buf_b, scratch);", out_bytes,
+             arm_dw8.scratch_bytes(lines, length, ring, group, plane), x.size, inplace,
              out_bytes * 9)
     c.extra["args"] = (w, bias, mult, shift, out_zp, bool(transposed), pk)
     return c
@@ -171,6 +180,17 @@ def dw8_cases(seed: int) -> list[Case]:
     rng = np.random.default_rng(seed)
     out = []
     fixed = [dict(in_h=25, in_w=5, channels=64, pad_top=1, pad_left=1),            # kws
+             dict(in_h=25, in_w=5, channels=64, pad_top=1, pad_left=1, transposed=True, plane=True),   # kws's way
+             # the plane kernel with each short end of a line: 4, 2, 5, 0 (and 3, 1 above / at random)
+             dict(in_h=8, in_w=10, channels=7, pad_top=1, pad_left=1, transposed=False, plane=True),
+             dict(in_h=14, in_w=4, channels=5, pad_top=1, pad_left=1, transposed=True, plane=True),
+             dict(in_h=4, in_w=13, channels=3, pad_top=0, pad_left=0, transposed=False, plane=True),
+             dict(in_h=6, in_w=12, channels=9, pad_top=1, pad_left=1, transposed=False, plane=True, batches=2),
+             dict(in_h=5, in_w=11, channels=4, pad_top=0, pad_left=0, transposed=False, plane=True),
+             dict(in_h=1, in_w=1, channels=3, pad_top=1, pad_left=1, plane=True, shift0=True),
+             dict(in_h=13, in_w=3, channels=6, pad_top=1, pad_left=1, transposed=True, plane=True, shift0=True),
+             dict(in_h=4, in_w=9, channels=5, pad_top=1, pad_left=1, transposed=False, plane=True, shift0=True),
+             dict(in_h=3, in_w=11, channels=4, pad_top=1, pad_left=1, transposed=False, plane=True, shift0=True),
              dict(in_h=25, in_w=5, channels=6, pad_top=1, pad_left=1, transposed=True, ring=False, group=1),
              dict(in_h=14, in_w=3, channels=5, stride=2, pad_top=1, pad_left=1, transposed=True, ring=True, group=2),  # 7: 6 + 1
              dict(in_h=12, in_w=12, channels=13, stride=2, pad_top=0, pad_left=0, ring=False, group=4),
@@ -218,6 +238,7 @@ def test_w8_kernels_qemu(tmp_path):
     assert any(c.inplace_call and "ring" in c.desc and " s2 " in c.desc for c in cases)   # vww op 3's way
     layouts = {(" ring " in c.desc, c.desc.split(" g")[1].split()[0]) for c in cases if c.kind == "dw8"}
     assert layouts == {(ring, str(g)) for ring in (False, True) for g in arm_dw8.GROUPS}   # every layout
+    assert sum("plane" in c.desc for c in cases) >= 10                                    # and the plane kernel
     rc, log = build_and_run(cases, tmp_path, "qemu")
     _check(rc, log, cases)
 

@@ -14,6 +14,15 @@ from .arm_dw import common_fields, depthwise_int8_mult1
 
 CHUNKS = (64, 32, 16, 8, 4, 2, 1)    # the smaller chunks tried after all channels
 
+# Estimated Cortex-M4 cycles (tinycc.cycles' model), fitted on ``tinycc bench`` of vww_96_int8's 13
+# depthwise layers (all channels a chunk, strides 1 and 2: within 10 % per layer) and of a
+# kws_ref_model 25x5x64 layer in chunks of 8 (the largest its RAM allows; 25 lines of 5): per
+# output by stride, per line of a chunk (the C around the asm, the chunk's lines widened), per
+# line of a channel.
+OUTPUT_CYCLES = {1: 21.5, 2: 34.5}
+CHUNK_LINE_CYCLES = 862
+CHANNEL_LINE_CYCLES = 35
+
 
 @register
 class ArmDepthwise3x3(Variant):
@@ -21,7 +30,6 @@ class ArmDepthwise3x3(Variant):
     kinds = (DepthwiseConv2D.kind,)
     sources = ("arm/tcc_arm_dw3x3",)
     entries = ("tcc_arm_depthwise3x3_s8",)
-    cycles_per_mac = 1.6          # tinycc bench on the shared models (vww, kws)
 
     def applies(self, g, o, target):
         w, a = ir.tensor(g, o.inputs[1]), o.attrs
@@ -52,6 +60,13 @@ class ArmDepthwise3x3(Variant):
                         transposed=tr, row_len=row_len, chunk=ch, staged=staged,
                         scratch=packing.depthwise_planar_scratch_bytes(geo[0], geo[1], ch, geo[2], s, npix), **pk))
         return out
+
+    def cycles(self, g, o, pk):
+        p, c = o.params, ir.tensor(g, o.inputs[0]).shape[3]
+        lines = p.out_w if pk.transposed else p.out_h
+        chunks = -(-c // pk.chunk)
+        return p.batches * (OUTPUT_CYCLES[o.attrs["stride_h"]] * p.out_h * p.out_w * c
+                            + (CHUNK_LINE_CYCLES * chunks + CHANNEL_LINE_CYCLES * c) * lines)
 
     def scratch_bytes(self, g, o, pk):
         """3 int16 lines of a chunk of channels (+ the chunk's outputs when staged)."""

@@ -2,7 +2,10 @@
 
 3x3, stride 1 or 2, multiplier 1: compact int8 constants in flash (18 bytes per channel); per group of
 4 channels (2 or 1 where RAM is short) the kernel widens the input lines into int16 pair words and
-runs blocks of 6 outputs (3 at a short end) with SMLAD on tap pairs in asm (tcc_arm_dw8.h).
+runs blocks of 6 outputs (3 at a short end) with SMLAD on tap pairs in asm (tcc_arm_dw8.h). At stride
+1 also ``plane``: tcc_arm_dw8_plane_s8, one channel's whole plane at a time (the least scratch), every
+channel in one asm call that unpacks its constants, widens its lines and runs its blocks (a line of
+6 k + 1 outputs ends with a block of 7).
 """
 from __future__ import annotations
 
@@ -74,9 +77,12 @@ def geometry(in_h, in_w, out_h, out_w, stride, pad_top, pad_left, transposed) ->
     return lines, (length + 1) // 2 * 2
 
 
-def scratch_bytes(lines: int, line_len: int, ring: bool, group: int = GROUP) -> int:
+def scratch_bytes(lines: int, line_len: int, ring: bool, group: int = GROUP, plane: bool = False) -> int:
     """TCC_ARM_DW8_SCRATCH: the group's jobs, then per channel its whole plane or the ring of 3
-    line slots and one of in_zp, of line_len int16."""
+    line slots and one of in_zp, of line_len int16; TCC_ARM_DW8_PLANE_SCRATCH (tcc_arm_dw8_plane_s8,
+    its jobs in the asm's stack frame): one plane."""
+    if plane:
+        return 2 * lines * line_len
     slots = 4 if ring else lines
     return group * (JOB_BYTES + 2 * slots * line_len)
 
@@ -117,6 +123,48 @@ def cycles(batches, channels, in_h, in_w, out_h, out_w, stride, transposed, grou
     return batches * groups * per_group
 
 
+# tcc_arm_dw8_plane_s8 (one asm call for all the channels of a batch), calibrated with the
+# per-function cycles of kws_ref_model (25x5x64, columns) and of vww_96_int8's op 1 (48x48x8, rows)
+# on it (within 3 %): per call (the C, the plane's border: per plane line), per channel (its job,
+# the widening's set-up), per widened line (its first value alone when the padding is odd, 8 values a
+# round, the last 0..7 in pairs and one alone), per output line (the step to the next, the choice of
+# its last block: more when the line is a multiple of 6) and per block (a line of 6 k + 1 ends with
+# a block of 7).
+PLANE_CALL_CYCLES = 350
+PLANE_CALL_LINE_CYCLES = 40
+PLANE_CHANNEL_CYCLES = 116
+PLANE_WIDEN_LINE_CYCLES = 46
+PLANE_WIDEN_ODD_CYCLES = 6
+PLANE_WIDEN_CYCLES = 2.75
+PLANE_WIDEN_PAIR_CYCLES = 9
+PLANE_WIDEN_LAST_CYCLES = 5
+PLANE_WIDEN_REST_CYCLES = 4
+PLANE_LINE_CYCLES = {0: 49, 7: 22}      # by its last block (rest): 7, 0 and the others (32)
+PLANE_BLOCK_CYCLES = 117
+PLANE_SEVEN_CYCLES = 134
+PLANE_SHORT_BLOCK_CYCLES = 75
+PLANE_ONE_CYCLES = 52
+
+
+def plane_cycles(batches, channels, in_h, in_w, out_h, out_w, pad_top, pad_left, transposed, lines) -> float:
+    """``lines``: the plane's (geometry)."""
+    lines_out, n_out = (out_w, out_h) if transposed else (out_h, out_w)
+    lines_in, n_in = (in_w, in_h) if transposed else (in_h, in_w)
+    odd = (pad_top if transposed else pad_left) % 2
+    full, rest = divmod(n_out, BLOCK)
+    seven = rest == 1 and full > 0
+    blocks = (PLANE_BLOCK_CYCLES * (full - seven + (rest > 3)) + PLANE_SEVEN_CYCLES * seven
+              + PLANE_SHORT_BLOCK_CYCLES * (1 < rest <= 3) + PLANE_ONE_CYCLES * (rest == 1 and not seven)
+              + PARTIAL_CYCLES * (rest > 3))
+    line = PLANE_LINE_CYCLES.get(7 if seven else rest, 32)
+    rounds, last = divmod(n_in - odd, 8)
+    widen = lines_in * (PLANE_WIDEN_LINE_CYCLES + PLANE_WIDEN_ODD_CYCLES * odd + PLANE_WIDEN_CYCLES * 8 * rounds
+                        + PLANE_WIDEN_PAIR_CYCLES * (last // 2) + PLANE_WIDEN_LAST_CYCLES * (last % 2)
+                        + PLANE_WIDEN_REST_CYCLES * (last > 0))
+    return (PLANE_CALL_CYCLES + PLANE_CALL_LINE_CYCLES * lines
+            + batches * channels * (PLANE_CHANNEL_CYCLES + widen + lines_out * (line + blocks)))
+
+
 @dataclass(frozen=True, eq=False)
 class Dw8Packed(Packed):
     """tcc_arm_dw8_s8: the compact constants (tcc_arm_dw8.h), the line orientation and the
@@ -130,6 +178,7 @@ class Dw8Packed(Packed):
     line_len: int
     ring: bool = False
     group: int = GROUP
+    plane: bool = False         # tcc_arm_dw8_plane_s8 (stride 1, group 1, whole plane)
 
 
 @register
@@ -137,7 +186,7 @@ class ArmDw8(Variant):
     name = "arm_dw8"
     kinds = (DepthwiseConv2D.kind,)
     sources = ("arm/tcc_arm_dw8",)
-    entries = ("tcc_arm_dw8_s8", "tcc_arm_dw8_clamp_s8")
+    entries = ("tcc_arm_dw8_s8", "tcc_arm_dw8_clamp_s8", "tcc_arm_dw8_plane_s8")
 
     def applies(self, g, o, target):
         """int8, depth multiplier 1, a constant int8 3x3 filter, equal strides 1 or 2, no dilation."""
@@ -161,15 +210,22 @@ class ArmDw8(Variant):
             lines, length = geometry(p.in_h, p.in_w, p.out_h, p.out_w, s, p.pad_top, p.pad_left, tr)
             out += [Dw8Packed(taps=pk["taps"], mult=pk["mult"], bias=pk["bias"], transposed=tr, lines=lines,
                               line_len=length, ring=ring, group=group) for ring in (False, True) for group in GROUPS]
+            if s == 1:
+                out.append(Dw8Packed(taps=pk["taps"], mult=pk["mult"], bias=pk["bias"], transposed=tr, lines=lines,
+                                     line_len=length, group=1, plane=True))
         return sorted(out, key=lambda pk: (self.cycles(g, o, pk), self.scratch_bytes(g, o, pk)))
 
     def cycles(self, g, o, pk):
         p = o.params
-        return cycles(p.batches, ir.tensor(g, o.inputs[0]).shape[3], p.in_h, p.in_w, p.out_h, p.out_w,
-                      o.attrs["stride_h"], pk.transposed, pk.group, pk.ring)
+        c = ir.tensor(g, o.inputs[0]).shape[3]
+        if pk.plane:
+            return plane_cycles(p.batches, c, p.in_h, p.in_w, p.out_h, p.out_w, p.pad_top, p.pad_left, pk.transposed,
+                                pk.lines)
+        return cycles(p.batches, c, p.in_h, p.in_w, p.out_h, p.out_w, o.attrs["stride_h"], pk.transposed, pk.group,
+                      pk.ring)
 
     def scratch_bytes(self, g, o, pk):
-        return scratch_bytes(pk.lines, pk.line_len, pk.ring, pk.group)
+        return scratch_bytes(pk.lines, pk.line_len, pk.ring, pk.group, pk.plane)
 
     def overlap(self, g, o, slot, pk):
         """The whole plane: as the plain kernel (tcc_depthwise.c), channel c's whole input plane is
@@ -197,5 +253,5 @@ class ArmDw8(Variant):
                   ("mult", ctx.const_array(o, "mult", "int32_t", pk.mult)),
                   ("bias", ctx.const_array(o, "bias", "int32_t", pk.bias))]
         params = ctx.struct(o, "tcc_arm_dw8_s8_params", fields)
-        fn = "tcc_arm_dw8_clamp_s8" if clamp else "tcc_arm_dw8_s8"
+        fn = "tcc_arm_dw8_plane_s8" if pk.plane else "tcc_arm_dw8_clamp_s8" if clamp else "tcc_arm_dw8_s8"
         self.call(ctx, o, f"{fn}(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])}, {ctx.scratch(o)});")

@@ -55,6 +55,9 @@
 #define TCC_ARM_DW8_SCRATCH(group, slots, line_len)                                          \
     ((group) * (TCC_ARM_DW8_JOB_BYTES + 2 * (slots) * (line_len)))
 
+/* tcc_arm_dw8_plane_s8: one channel's plane, no jobs */
+#define TCC_ARM_DW8_PLANE_SCRATCH(lines, line_len) (2 * (lines) * (line_len))
+
 typedef struct {
     int32_t batches, in_h, in_w, channels;
     int32_t out_h, out_w;
@@ -73,5 +76,9 @@ typedef struct {
 
 void tcc_arm_dw8_s8(const tcc_arm_dw8_s8_params *p, const int8_t *in, int8_t *out, void *scratch);
 void tcc_arm_dw8_clamp_s8(const tcc_arm_dw8_s8_params *p, const int8_t *in, int8_t *out, void *scratch);
+/* Stride 1, group 1, the whole plane (ring 0), with or without a clamp: channel by channel, each
+ * channel's job in the asm's stack frame and its plane (TCC_ARM_DW8_PLANE_SCRATCH) widened and
+ * run in one asm call for all the channels of a batch (no C per channel or line). */
+void tcc_arm_dw8_plane_s8(const tcc_arm_dw8_s8_params *p, const int8_t *in, int8_t *out, void *scratch);
 
 #endif /* TCC_ARM_DW8_H */
