@@ -3,6 +3,7 @@
 encoding and decode-cost columns."""
 from __future__ import annotations
 
+import itertools
 import json
 
 import numpy as np
@@ -40,12 +41,12 @@ def test_layouts_keep_every_nonzero_weight():
     count, pairs = sparse.entries(w)
     assert np.array_equal(sparse.decode(count, pairs, w.shape[1]), w)
     assert pairs.size < w.size                       # 2 bytes per nonzero (and bridges)
-    for row in w:
-        words = arm_sparse.channel_words(row)
+    for row, tap_bytes in itertools.product(w, (16, 8)):
+        words = arm_sparse.channel_words(row, tap_bytes)
         back, k = np.zeros(row.size, np.int64), 0
         for word in words:
             for d, v in ((word & 0xFF, (word >> 8) & 0xFF), ((word >> 16) & 0xFF, word >> 24)):
-                k += d // arm_sparse.TAP_BYTES
+                k += d // tap_bytes
                 back[k] += np.int8(np.uint8(v).view(np.int8))
         assert np.array_equal(back, row)
     assert sparse.is_sparse(w) and not sparse.is_sparse(rng.integers(1, 100, (4, 8)))
