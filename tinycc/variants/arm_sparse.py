@@ -34,19 +34,20 @@ UNROLL = 16                     # TCC_ARM_SPARSE_UNROLL: entry words per pass
 WORD_BYTES = {4: 84, 2: 52}     # TCC_ARM_SPARSE_WORD_BYTES4 / 2: code bytes of an entry word
 FIELD = 23                      # a pair word's second pixel at 2^23; each sum within +-2^22
 HALF = 1 << (FIELD - 1)
+MARKER = 0xFFFFFFFF             # between two passes of a channel's words (no entry word: distances < 255)
 
 # Estimated Cortex-M4 cycles (tcc_arm_sparse.c's asm, tinycc/cycles.py's timings; fitted to
 # tinycc bench on the pruned models of scripts/make_pruned.py), by pairs per block: per entry
 # word, per pass of the unrolled loop after the first, per channel and block (start,
 # requantization, stores), per block (the driver, the call), per tap and pixel of the packing,
-# and per kernel row and pixel of a layer that is not pointwise (within ~10 % per layer: the
-# pointwise layers of both models, their first layers' borders 3 % under and 11 % over).
-CYCLES_WORD = {4: 26, 2: 15}
-CYCLES_PASS = 6
-CYCLES_CHANNEL = {4: 109, 2: 71}
-CYCLES_BLOCK = {4: 304, 2: 200}
-CYCLES_TAP = 6
-CYCLES_ROW = 110
+# and per kernel row and pixel of a layer that is not pointwise (the pointwise layers of both
+# models within 2 %; the first layers' fields, most at a border, 5 % over and 7 % under).
+CYCLES_WORD = {4: 25, 2: 14}
+CYCLES_PASS = 7         # the marker: compare, branch, load, branch back
+CYCLES_CHANNEL = {4: 104, 2: 70}
+CYCLES_BLOCK = {4: 400, 2: 200}
+CYCLES_TAP = 3.5
+CYCLES_ROW = 100
 
 
 @dataclass(frozen=True, eq=False)
@@ -99,11 +100,15 @@ def pack_stream(w2d: np.ndarray, bias, mult, shift, out_zp: int, pairs: int = 4)
     stream, words = [], []
     for c, row in enumerate(w2d):
         ws = [] if const[c] else channel_words(row, 4 * pairs)
-        if 4 * len(ws) > 0xFFFF:
+        first = len(ws) - UNROLL * ((len(ws) - 1) // UNROLL) if ws else 0
+        passes = [ws[:first]] + [ws[k:k + UNROLL] for k in range(first, len(ws), UNROLL)]
+        ent = sum(([MARKER] + p for p in passes[1:]), passes[0])     # a marker before each further pass
+        if 4 * len(ent) > 0xFFFF:
             raise PackError("arm_sparse: a channel of more than 16,383 entry words")
-        meta = 4 * len(ws) | entry_offset(len(ws), pairs) << 16
+        meta = 4 * len(ent) | entry_offset(len(ws), pairs) << 16
         add = 2 * int(rq[c, 1]) + 1 if const[c] else int(rq[c, 1])
-        stream += [meta] + ws + [2 * ((0 if const[c] else int(b64[c])) - HALF), int(rq[c, 0]), add]
+        shift = 0 if const[c] else int(rq[c, 2]) - 1
+        stream += [meta] + ent + [2 * ((0 if const[c] else int(b64[c])) - HALF), int(rq[c, 0]), add, shift]
         words.append(len(ws))
     s = np.array(stream, np.int64)
     return SparsePacked(stream=((s & 0xFFFFFFFF).astype(np.uint32)).view(np.int32),

@@ -28,10 +28,27 @@ typedef struct {
     const int32_t *cols;            /* sp + 0 */
     const int32_t *stream_end;      /* sp + 4 */
     int32_t oc;                     /* sp + 8: the channel being stored */
-    const int32_t *chan_end;        /* sp + 12: the asm's own (its entries' end) */
+    int32_t unused;                 /* sp + 12 */
     int8_t *out[SP_MAXPIX];         /* sp + 16: pixel q's channel 0 (past the last pixel: the last one's) */
 } sp_ctx;
 typedef char sp_ctx_ok[sizeof(void *) != 4 || offsetof(sp_ctx, out) == 16 ? 1 : -1];
+
+#ifndef TCC_OMIT_ARM_SPARSE_CONV_S8  /* tinycc defines it when no op calls it */
+/* n pair words a[t] + b[t] * 2^23, pairs words apart (4 bytes of each pixel per word load). */
+TCC_ARM_INLINE void pair_run(int32_t *c, const int8_t *a, const int8_t *b, int32_t n, int32_t pairs)
+{
+    int32_t t = 0;
+    for (; t + 4 <= n; t += 4, c += 4 * pairs) {
+        const uint32_t x = tcc_ld32(a + t), y = tcc_ld32(b + t);
+        c[0] = (int8_t)x + (int8_t)y * SP_FIELD;
+        c[pairs] = (int8_t)(x >> 8) + (int8_t)(y >> 8) * SP_FIELD;
+        c[2 * pairs] = (int8_t)(x >> 16) + (int8_t)(y >> 16) * SP_FIELD;
+        c[3 * pairs] = (int8_t)(x >> 24) + (int8_t)(y >> 24) * SP_FIELD;
+    }
+    for (; t < n; ++t, c += pairs) {
+        *c = a[t] + b[t] * SP_FIELD;
+    }
+}
 
 /* The pair words of the block's pixels pix .. pix + 2 pairs - 1 (past npix: the last one). */
 static void sparse_cols(const tcc_arm_sparse_conv_params *p, const int8_t *in, int32_t pix, int32_t npix,
@@ -41,40 +58,48 @@ static void sparse_cols(const tcc_arm_sparse_conv_params *p, const int8_t *in, i
     if (p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 && p->stride_w == 1 && p->pad_top == 0
         && p->pad_left == 0 && pix + 2 * pairs <= npix) {   /* pointwise: consecutive input pixels */
         for (int32_t j = 0; j < pairs; ++j) {
-            const int8_t *a = in + (pix + 2 * j) * in_c, *b = a + in_c;
-            int32_t *c = cols + j;
-            for (int32_t ch = 0; ch < in_c; ++ch, c += pairs) {
-                *c = a[ch] + b[ch] * SP_FIELD;
-            }
+            const int8_t *a = in + (pix + 2 * j) * in_c;
+            pair_run(cols + j, a, a + in_c, in_c, pairs);
         }
         return;
     }
-    const int32_t run = p->k_w * in_c, hw = p->out_w * p->out_h;
+    /* the window origin (row, column, image) of each pixel; the pixels past npix copy the last.
+     * Every parameter is a local: the int32 stores into cols may alias the params' fields. */
+    const int32_t k_h = p->k_h, k_w = p->k_w, in_h = p->in_h, in_w = p->in_w, dil_h = p->dil_h;
+    const int32_t dil_w = p->dil_w, zp = p->in_zp, run = k_w * in_c, span = (k_w - 1) * dil_w;
+    const int32_t hw = p->out_w * p->out_h, out_w = p->out_w, out_h = p->out_h;
+    int32_t y0s[SP_MAXPIX], x0s[SP_MAXPIX], ofs[SP_MAXPIX];
+    int32_t img = pix / hw, oy = pix % hw / out_w, ox = pix % out_w;
+    for (int32_t q = 0; q < 2 * pairs; ++q) {
+        y0s[q] = oy * p->stride_h - p->pad_top, x0s[q] = ox * p->stride_w - p->pad_left;
+        ofs[q] = img * in_h * in_w * in_c;
+        if (pix + q + 1 < npix && ++ox == out_w) {
+            ox = 0;
+            if (++oy == out_h) {
+                oy = 0, ++img;
+            }
+        }
+    }
     for (int32_t j = 0; j < pairs; ++j) {           /* pixels a = 2j and b = 2j + 1 */
-        const int32_t pa = TCC_ARM_MIN(pix + 2 * j, npix - 1), pb = TCC_ARM_MIN(pix + 2 * j + 1, npix - 1);
-        const int8_t *ia = in + pa / hw * p->in_h * p->in_w * in_c, *ib = in + pb / hw * p->in_h * p->in_w * in_c;
-        const int32_t ya = pa % hw / p->out_w * p->stride_h - p->pad_top, xa = pa % p->out_w * p->stride_w - p->pad_left;
-        const int32_t yb = pb % hw / p->out_w * p->stride_h - p->pad_top, xb = pb % p->out_w * p->stride_w - p->pad_left;
-        const int32_t span = (p->k_w - 1) * p->dil_w;
+        const int8_t *ia = in + ofs[2 * j], *ib = in + ofs[2 * j + 1];
+        const int32_t ya = y0s[2 * j], xa = x0s[2 * j], yb = y0s[2 * j + 1], xb = x0s[2 * j + 1];
+        const int cols_in = xa >= 0 && xb >= 0 && xa + span < in_w && xb + span < in_w;
         int32_t *c = cols + j;
-        for (int32_t ky = 0; ky < p->k_h; ++ky, c += run * pairs) {
-            const int32_t y1 = ya + ky * p->dil_h, y2 = yb + ky * p->dil_h;
-            const int8_t *a = ia + (y1 * p->in_w + xa) * in_c, *b = ib + (y2 * p->in_w + xb) * in_c;
-            if (p->dil_w == 1 && y1 >= 0 && y1 < p->in_h && y2 >= 0 && y2 < p->in_h && xa >= 0 && xb >= 0
-                && xa + span < p->in_w && xb + span < p->in_w) {      /* both kernel rows inside */
-                for (int32_t t = 0; t < run; ++t) {
-                    c[t * pairs] = a[t] + b[t] * SP_FIELD;
-                }
+        for (int32_t ky = 0; ky < k_h; ++ky, c += run * pairs) {
+            const int32_t y1 = ya + ky * dil_h, y2 = yb + ky * dil_h;
+            const int8_t *a = ia + (y1 * in_w + xa) * in_c, *b = ib + (y2 * in_w + xb) * in_c;
+            if (dil_w == 1 && cols_in && y1 >= 0 && y1 < in_h && y2 >= 0 && y2 < in_h) {  /* both rows inside */
+                pair_run(c, a, b, run, pairs);
                 continue;
             }
-            for (int32_t kx = 0; kx < p->k_w; ++kx) {
-                const int32_t x1 = xa + kx * p->dil_w, x2 = xb + kx * p->dil_w;
-                const int in1 = y1 >= 0 && y1 < p->in_h && x1 >= 0 && x1 < p->in_w;
-                const int in2 = y2 >= 0 && y2 < p->in_h && x2 >= 0 && x2 < p->in_w;
-                const int8_t *s1 = a + kx * p->dil_w * in_c, *s2 = b + kx * p->dil_w * in_c;
+            for (int32_t kx = 0; kx < k_w; ++kx) {
+                const int32_t x1 = xa + kx * dil_w, x2 = xb + kx * dil_w;
+                const int in1 = y1 >= 0 && y1 < in_h && x1 >= 0 && x1 < in_w;
+                const int in2 = y2 >= 0 && y2 < in_h && x2 >= 0 && x2 < in_w;
+                const int8_t *s1 = a + kx * dil_w * in_c, *s2 = b + kx * dil_w * in_c;
                 int32_t *d = c + kx * in_c * pairs;
                 for (int32_t ch = 0; ch < in_c; ++ch) {
-                    d[ch * pairs] = (in1 ? s1[ch] : p->in_zp) + (in2 ? s2[ch] : p->in_zp) * SP_FIELD;
+                    d[ch * pairs] = (in1 ? s1[ch] : zp) + (in2 ? s2[ch] : zp) * SP_FIELD;
                 }
             }
         }
@@ -86,10 +111,12 @@ static void sparse_cols(const tcc_arm_sparse_conv_params *p, const int8_t *in, i
 #define SP_XSTR(x) SP_STR(x)
 #define SP_ARG __attribute__((unused))
 
-/* One entry word, 4 pairs (accumulators r0:r1 .. r6:r7, tap address r9, stream r8): 84 bytes. */
-#define SP4_WEIGHT                                                                          \
+/* One entry word, 4 pairs (accumulators r0:r1 .. r6:r7, tap address r9, stream r8; the word
+ * already in r10, the next one loaded among the second weight's loads): 84 bytes. */
+#define SP4_LOADS(NEXT)                                                                     \
     "ldr.w  r12, [r9]\n\t"                                                                  \
     "ldr.w  lr, [r9, #4]\n\t"                                                               \
+    NEXT                                                                                    \
     "smlal  r0, r1, r12, r11\n\t"                                                           \
     "smlal  r2, r3, lr, r11\n\t"                                                            \
     "ldr.w  r12, [r9, #8]\n\t"                                                              \
@@ -97,17 +124,15 @@ static void sparse_cols(const tcc_arm_sparse_conv_params *p, const int8_t *in, i
     "smlal  r4, r5, r12, r11\n\t"                                                           \
     "smlal  r6, r7, lr, r11\n\t"
 #define SP4_WORD                                                                            \
-    "ldr.w  r10, [r8], #4\n\t"                                                              \
     "uxtab  r9, r9, r10\n\t"                                                                \
     "sxtb.w r11, r10, ror #8\n\t"                                                           \
-    SP4_WEIGHT                                                                              \
+    SP4_LOADS("")                                                                           \
     "uxtab  r9, r9, r10, ror #16\n\t"                                                       \
     "asr.w  r11, r10, #24\n\t"                                                              \
-    SP4_WEIGHT
+    SP4_LOADS("ldr.w  r10, [r8], #4\n\t")
 /* One entry word, 2 pairs (accumulators r0:r1, r2:r3; the previous entry's tap r4): both
- * weights decoded first, 52 bytes. */
+ * weights decoded first, the next word loaded with the pair words: 52 bytes. */
 #define SP2_WORD                                                                            \
-    "ldr.w  r10, [r8], #4\n\t"                                                              \
     "uxtab  r9, r4, r10\n\t"                                                                \
     "sxtb.w r11, r10, ror #8\n\t"                                                           \
     "uxtab  r4, r9, r10, ror #16\n\t"                                                       \
@@ -116,21 +141,22 @@ static void sparse_cols(const tcc_arm_sparse_conv_params *p, const int8_t *in, i
     "ldr.w  lr, [r9, #4]\n\t"                                                               \
     "ldr.w  r6, [r4]\n\t"                                                                   \
     "ldr.w  r7, [r4, #4]\n\t"                                                               \
+    "ldr.w  r10, [r8], #4\n\t"                                                              \
     "smlal  r0, r1, r12, r11\n\t"                                                           \
     "smlal  r2, r3, lr, r11\n\t"                                                            \
     "smlal  r0, r1, r6, r5\n\t"                                                             \
     "smlal  r2, r3, r7, r5\n\t"
 #define SP_W16(W) W W W W W W W W W W W W W W W W
 
-/* A channel's start: meta (its entries' end to sp + 12, the entry address), the accumulators
- * at 2^22 + 2^45, then into the unrolled words; after them, more passes while entries are left,
- * then the tail (bias2 r9, mult r10, add r11; shift - 1 in lr). */
+/* A channel's start: meta, its first entry word (its tail's first word when it has none; the
+ * stream then runs one word ahead), the entry address, the accumulators at 2^22 + 2^45, then
+ * into the unrolled words; after them, the next pass where the word ahead is a marker (-1),
+ * else the tail (bias2 in r10, then mult r9, add r11, shift - 1 lr). */
 #define SP_CHANNEL(BASE, INIT, WORD, BYTES)                                                 \
     "2:\n\t"                                                                                \
     "ldr.w  r12, [r8], #4\n\t"                                                              \
+    "ldr.w  r10, [r8], #4\n\t"                                                              \
     "ldr    " BASE ", [sp]\n\t"                                                             \
-    "uxtah  lr, r8, r12\n\t"                                                                \
-    "str    lr, [sp, #12]\n\t"                                                              \
     "adr    lr, 10f\n\t"                                                                    \
     "add    lr, lr, r12, lsr #16\n\t"                                                       \
     INIT                                                                                    \
@@ -142,23 +168,25 @@ static void sparse_cols(const tcc_arm_sparse_conv_params *p, const int8_t *in, i
     ".if (11b - 10b) != " SP_XSTR(TCC_ARM_SPARSE_UNROLL) " * " SP_XSTR(BYTES) "\n\t"        \
     ".error \"arm_sparse: an entry word is not " SP_XSTR(BYTES) " bytes\"\n\t"             \
     ".endif\n\t"                                                                            \
-    "ldr    r12, [sp, #12]\n\t"                                                             \
-    "cmp    r8, r12\n\t"                                                                    \
-    "bne    10b\n\t"                                                                        \
-    "ldm    r8!, {r9, r10, r11}\n\t"                                                        \
-    "rbit   lr, r11\n\t"                                                                    \
-    "clz    lr, lr\n\t"
+    "cmn    r10, #1\n\t"                                                                    \
+    "beq    12f\n\t"                                                                        \
+    "ldm    r8!, {r9, r11, lr}\n\t"
+/* the marker's branch: the next pass (after SP_NEXT's return) */
+#define SP_MORE                                                                             \
+    "12:\n\t"                                                                               \
+    "ldr.w  r10, [r8], #4\n\t"                                                              \
+    "b      10b\n\t"
 #define SP_INIT(L, H) "mov    " L ", #0x400000\n\t" "mov    " H ", #0x2000\n\t"
 /* Both pixels of accumulator L:H, doubled and biased: 2 (sum + bias) each. */
 #define SP_EXTRACT(L, H)                                                                    \
     "lsr    r12, " L ", #23\n\t"                                                            \
     "orr    r12, r12, " H ", lsl #9\n\t"                                                    \
     "ubfx   " L ", " L ", #0, #23\n\t"                                                      \
-    "add    " L ", r9, " L ", lsl #1\n\t"                                                   \
-    "add    " H ", r9, r12, lsl #1\n\t"
-/* tcc_arm_rq_pos of the doubled accumulator A (mult r10, add r11, shift - 1 in lr) */
+    "add    " L ", r10, " L ", lsl #1\n\t"                                                  \
+    "add    " H ", r10, r12, lsl #1\n\t"
+/* tcc_arm_rq_pos of the doubled accumulator A (mult r9, add r11, shift - 1 in lr) */
 #define SP_RQ(A)                                                                            \
-    "smmlar r12, " A ", r10, r11\n\t"                                                       \
+    "smmlar r12, " A ", r9, r11\n\t"                                                       \
     "add    " A ", r12, " A ", asr #31\n\t"                                                 \
     "asr    " A ", " A ", lr\n\t"                                                           \
     "ssat   " A ", #8, " A ", asr #1\n\t"
@@ -172,7 +200,6 @@ static void sparse_cols(const tcc_arm_sparse_conv_params *p, const int8_t *in, i
     "add    sp, #" SP_XSTR(WORDS) " * 4\n\t"                                                \
     "pop    {r4-r11, pc}\n\t"
 
-#ifndef TCC_OMIT_ARM_SPARSE_CONV_S8  /* tinycc defines it when no op calls it */
 static __attribute__((naked, noinline)) void sp4_block(SP_ARG const sp_ctx *ctx, SP_ARG const int32_t *stream)
 {
     __asm__ volatile(
@@ -201,7 +228,7 @@ static __attribute__((naked, noinline)) void sp4_block(SP_ARG const sp_ctx *ctx,
         "strb   r5, [r11, r9]\n\t"
         "strb   r6, [r12, r9]\n\t"
         "strb   r7, [lr, r9]\n\t"
-        SP_NEXT(12));
+        SP_NEXT(12) SP_MORE);
 }
 
 static __attribute__((naked, noinline)) void sp2_block(SP_ARG const sp_ctx *ctx, SP_ARG const int32_t *stream)
@@ -223,9 +250,8 @@ static __attribute__((naked, noinline)) void sp2_block(SP_ARG const sp_ctx *ctx,
         "strb   r1, [r5, r9]\n\t"
         "strb   r2, [r6, r9]\n\t"
         "strb   r3, [r7, r9]\n\t"
-        SP_NEXT(8));
+        SP_NEXT(8) SP_MORE);
 }
-#endif
 #else
 /* The block routine in C (hosts): the same pair words, fields and requantization. */
 static void sp_block_c(const sp_ctx *c, const int32_t *s, int32_t pairs)
@@ -240,7 +266,7 @@ static void sp_block_c(const sp_ctx *c, const int32_t *s, int32_t pairs)
         }
         for (; s != end; ++s) {
             const uint32_t e = (uint32_t)*s;
-            for (int32_t k = 0; k < 2; ++k) {
+            for (int32_t k = 0; k < 2 && e != 0xffffffffu; ++k) {      /* not a pass's marker */
                 const int32_t w = (int8_t)(uint8_t)(e >> (16 * k + 8));
                 int32_t x[SP_MAXPIX / 2];
                 tap += (e >> (16 * k)) & 0xffu;
@@ -250,12 +276,8 @@ static void sp_block_c(const sp_ctx *c, const int32_t *s, int32_t pairs)
                 }
             }
         }
-        const int32_t bias2 = s[0], mult = s[1], add = s[2];
-        int32_t shift = 1;
-        for (uint32_t v = (uint32_t)add; (v & 1u) == 0; v >>= 1) {
-            ++shift;
-        }
-        s += 3;
+        const int32_t bias2 = s[0], mult = s[1], add = s[2], shift = s[3] + 1;
+        s += 4;
         for (int32_t j = 0; j < pairs; ++j) {
             const int32_t lo = (int32_t)(acc[j] & (SP_FIELD - 1)), hi = (int32_t)(acc[j] >> 23);
             c->out[2 * j][oc] = (int8_t)tcc_arm_rq_pos(bias2 + 2 * lo, mult, add, shift);
@@ -265,14 +287,13 @@ static void sp_block_c(const sp_ctx *c, const int32_t *s, int32_t pairs)
 }
 #endif
 
-#ifndef TCC_OMIT_ARM_SPARSE_CONV_S8
 void tcc_arm_sparse_conv_s8(const tcc_arm_sparse_conv_params *p, const int8_t *in, int8_t *out, int32_t *scratch)
 {
     const int32_t npix = p->batches * p->out_h * p->out_w, pix_n = 2 * p->pairs;
     sp_ctx c;
     c.cols = scratch;
     c.stream_end = p->stream + p->stream_words;
-    c.chan_end = NULL;
+    c.unused = 0;
     for (int32_t pix = 0; pix < npix; pix += pix_n) {
         sparse_cols(p, in, pix, npix, scratch);
         for (int32_t q = 0; q < pix_n; ++q) {
@@ -290,7 +311,7 @@ void tcc_arm_sparse_conv_s8(const tcc_arm_sparse_conv_params *p, const int8_t *i
 #endif
     }
 }
-#endif
+#endif /* TCC_OMIT_ARM_SPARSE_CONV_S8 */
 
 #ifndef TCC_OMIT_ARM_SPARSE_DW_S8
 /* 1 + the trailing zero bits of add (tcc_arm_conv8_tail: odd << (shift - 1)) */

@@ -14,15 +14,17 @@
  * [0, 2^23) while |sum| < 2^22 (tinycc/variants/arm_sparse.py checks 128 * sum |w| < 2^22), and
  * both are read back exactly.
  *
- * Stream (int32 words), per output channel: meta = 4 * words | entry << 16 (entry: the byte
- * offset in the unrolled word loop where the channel's first pass enters), then `words` entry
- * words, each two entries, bytes (d0, w0, d1, w1): d the distance in bytes of the scratch from
- * the previous entry's tap (4 * pairs per tap, at most 255: longer gaps are bridged by entries
- * of weight 0; the first from tap 0), w the model's int8 weight; then the requantization tail
- * (bias2, mult, add): bias2 = 2 * (bias - 2^22) (bias zero-point folded), and (mult, add) as
- * tcc_arm_conv8_tail's records (tcc_arm_conv8.h: the shift is 1 + the trailing zero bits of
- * add, the accumulator is doubled; a constant channel has no entries, bias 0, mult 0 and add
- * 2 * v + 1).
+ * Stream (int32 words), per output channel: meta = 4 * n | entry << 16 (n: the words that
+ * follow up to the tail; entry: the byte offset in the unrolled word loop where the channel's
+ * first pass enters), the entry words, TCC_ARM_SPARSE_UNROLL per pass (the first pass takes the
+ * words left over), a marker word -1 before each further pass; each entry word two entries,
+ * bytes (d0, w0, d1, w1): d the distance in bytes of the scratch from the previous entry's tap
+ * (4 * pairs per tap, at most 255: longer gaps are bridged by entries of weight 0; the first
+ * from tap 0), w the model's int8 weight. Then the requantization tail (bias2, mult, add,
+ * shift - 1): bias2 = 2 * (bias - 2^22) (bias zero-point folded), (mult, add) as
+ * tcc_arm_conv8_tail's records (tcc_arm_conv8.h: add = (2 out_zp + 1) << (shift - 1); the
+ * accumulator is doubled); a constant channel has no entries, bias 0, mult 0, add 2 v + 1 and
+ * shift - 1 = 0.
  */
 #ifndef TCC_ARM_SPARSE_H
 #define TCC_ARM_SPARSE_H
