@@ -10,9 +10,9 @@ back exactly). Requantization is arm_conv8's exact SMMLAR scheme on the doubled 
 (its tcc_arm_conv8_tail records: tinycc/packing.py's pack_requant with a scale of 2). Flash:
 2 bytes per nonzero weight (whole words of two) and 4 words per channel, so at 75 % zeros about
 0.6 of the int8 weights. ``pack_weights`` picks it over the dense arm_conv8 only where
-``cycles`` says it wins: about 1.6 cycles per nonzero MAC (8 pixels; 1.9 for 4) against
-arm_conv8's 1.1-1.3 per MAC, plus about 14 (17) per output for the channel's start,
-requantization and stores.
+``cycles`` says it wins: about 1.6 cycles per nonzero MAC (8 pixels; 1.75 for 4) against
+arm_conv8's 1.1-1.3 per MAC, plus about 13 (17.5) per output for the channel's start,
+requantization and stores, and the packing of the fields.
 """
 from __future__ import annotations
 

@@ -1,9 +1,10 @@
 /* tinycc runtime, Cortex-M DSP: CONV_2D int8 with sparse weights (see tcc_arm_sparse.h).
  *
  * The channel loop is one naked asm routine per block size (sp4_block: 8 pixels, sp2_block: 4),
- * all registers its own. Per entry word (two nonzero weights) of 4 pairs: LDR of the word,
- * UXTAB (the tap's address), SXTB / ASR (the weight), per weight 4 LDR of the pair words and
- * 4 SMLAL: 26 cycles per 16 MACs (tinycc/cycles.py's Cortex-M4 timings); of 2 pairs: 15 per 8.
+ * all registers its own. Per entry word (two nonzero weights) of 4 pairs: UXTAB (the tap's
+ * address), SXTB / ASR (the weight), per weight 4 LDR of the pair words and 4 SMLAL, the next
+ * entry word's LDR among them: 25 cycles per 16 MACs (tinycc/cycles.py's Cortex-M4 timings);
+ * of 2 pairs: 14 per 8.
  * The words of a channel run unrolled, TCC_ARM_SPARSE_UNROLL per pass, the first pass entered at
  * the offset its meta word gives. Per channel and block: the accumulators' start, both fields
  * of each accumulator read back, doubled, biased (5 instructions a pair), requantized (4 an
