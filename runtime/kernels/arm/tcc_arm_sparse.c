@@ -93,14 +93,14 @@ static void sparse_cols(const tcc_arm_sparse_conv_params *p, const int8_t *in, i
                 pair_run(c, a, b, run, pairs);
                 continue;
             }
-            for (int32_t kx = 0; kx < k_w; ++kx) {
-                const int32_t x1 = xa + kx * dil_w, x2 = xb + kx * dil_w;
-                const int in1 = y1 >= 0 && y1 < in_h && x1 >= 0 && x1 < in_w;
-                const int in2 = y2 >= 0 && y2 < in_h && x2 >= 0 && x2 < in_w;
-                const int8_t *s1 = a + kx * dil_w * in_c, *s2 = b + kx * dil_w * in_c;
-                int32_t *d = c + kx * in_c * pairs;
-                for (int32_t ch = 0; ch < in_c; ++ch) {
-                    d[ch * pairs] = (in1 ? s1[ch] : zp) + (in2 ? s2[ch] : zp) * SP_FIELD;
+            /* a border: tap by tap (unsigned compares: in range, not negative) */
+            const int in_a = (uint32_t)y1 < (uint32_t)in_h, in_b = (uint32_t)y2 < (uint32_t)in_h;
+            const int32_t step = dil_w * in_c;
+            int32_t x1 = xa, x2 = xb, *d = c;
+            for (int32_t kx = 0; kx < k_w; ++kx, a += step, b += step, x1 += dil_w, x2 += dil_w) {
+                const int in1 = in_a && (uint32_t)x1 < (uint32_t)in_w, in2 = in_b && (uint32_t)x2 < (uint32_t)in_w;
+                for (int32_t ch = 0; ch < in_c; ++ch, d += pairs) {
+                    *d = (in1 ? a[ch] : zp) + (in2 ? b[ch] : zp) * SP_FIELD;
                 }
             }
         }
