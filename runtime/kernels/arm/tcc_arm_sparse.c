@@ -386,8 +386,8 @@ void tcc_arm_sparse_dw_s8(const tcc_arm_sparse_dw_params *p, const int8_t *in, i
                 int8_t *dst = scratch + y * pw + x0;
                 int32_t x = x0;
                 for (; x + 4 <= x1; x += 4, src += 4 * C, dst += 4) {
-                    const int8_t a = src[0], b = src[C], d = src[2 * C], e = src[3 * C];
-                    dst[0] = a, dst[1] = b, dst[2] = d, dst[3] = e;
+                    const int8_t v0 = src[0], v1 = src[C], v2 = src[2 * C], v3 = src[3 * C];
+                    dst[0] = v0, dst[1] = v1, dst[2] = v2, dst[3] = v3;
                 }
                 for (; x < x1; ++x, src += C) {
                     *dst++ = *src;
