@@ -3,6 +3,7 @@
 encoding and decode-cost columns."""
 from __future__ import annotations
 
+import itertools
 import json
 
 import numpy as np
@@ -40,12 +41,12 @@ def test_layouts_keep_every_nonzero_weight():
     count, pairs = sparse.entries(w)
     assert np.array_equal(sparse.decode(count, pairs, w.shape[1]), w)
     assert pairs.size < w.size                       # 2 bytes per nonzero (and bridges)
-    for row in w:
-        words = arm_sparse.channel_words(row)
+    for row, tap_bytes in itertools.product(w, (16, 8)):
+        words = arm_sparse.channel_words(row, tap_bytes)
         back, k = np.zeros(row.size, np.int64), 0
         for word in words:
             for d, v in ((word & 0xFF, (word >> 8) & 0xFF), ((word >> 16) & 0xFF, word >> 24)):
-                k += d // arm_sparse.TAP_BYTES
+                k += d // tap_bytes
                 back[k] += np.int8(np.uint8(v).view(np.int8))
         assert np.array_equal(back, row)
     assert sparse.is_sparse(w) and not sparse.is_sparse(rng.integers(1, 100, (4, 8)))
@@ -85,6 +86,29 @@ def test_arm_sparse_padded_strided_clamped_in_qemu(tmp_path):
     needs_qemu()
     model = MS.pooled_conv(np.random.default_rng(3), sparsity=0.9, dead_channel=True)
     assert _check(tmp_path, model, "qemu", samples=2)[1:] == ["arm_sparse", "arm_sparse"]
+
+
+def test_arm_sparse_stream_passes_and_markers():
+    """A channel of 40 entry words runs 8 words in its first pass, then 2 passes of 16 after a
+    marker each; a channel without weights enters at the loop's end; the tail holds bias2, mult,
+    add and shift - 1."""
+    w = np.zeros((2, 200), np.int8)
+    w[0, :80] = np.arange(1, 81)                    # 80 nonzero: 40 words
+    s = arm_sparse.pack_stream(w, [5, 7], [2**30, 2**30], [-3, -3], 0, pairs=4).stream.view(np.uint32)
+    assert s[0] & 0xFFFF == 4 * 42 and s[0] >> 16 == 8 * arm_sparse.WORD_BYTES[4]
+    assert [i for i in range(1, 43) if s[i] == arm_sparse.MARKER] == [9, 26]
+    assert s[43:47].view(np.int32).tolist() == [2 * (5 - 2**22), 2**30, 1 << 2, 2]
+    assert s[47] == 16 * arm_sparse.WORD_BYTES[4] << 16            # the constant channel
+
+
+def test_arm_sparse_dw_in_qemu(tmp_path):
+    """A 90 %-pruned 5x5 depthwise (no arm_dw8 / arm_dw3x3 for it) on arm_sparse_dw: bit-exact in
+    QEMU."""
+    needs_qemu()
+    nb = MS.PrunedNetBuilder(np.random.default_rng(5), sparsity=0.9)
+    x = nb.input((1, 9, 11, 24))
+    y = nb.depthwise_conv2d(x, 1, (5, 5), (1, 1), "SAME")
+    assert _check(tmp_path, nb.build([x], [y]), "qemu", samples=2) == ["arm_sparse_dw"]
 
 
 def test_report_names_the_encoding_and_its_decode_cost(tmp_path):
