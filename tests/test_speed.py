@@ -105,6 +105,11 @@ def test_single_ops_fast_kernels(case, tmp_path):
     run_speed(path, tmp_path, samples=3)
 
 
+def _impls(g) -> list[str]:
+    ops_ = [ir.op(g, n) for n in ir.ops_in_order(g)]
+    return [o.params.packed.impl if o.params.packed else "plain" for o in ops_]
+
+
 def test_unused_kernel_parts_left_out(tmp_path):
     """A model whose convolutions all run the 2x2 block asm and whose depthwise layers all run
     the asm lines (vww) gets the C fallbacks and the unused block sizes compiled out (TCC_OMIT_*,
@@ -123,8 +128,9 @@ def test_unused_kernel_parts_left_out(tmp_path):
     assert "#define TCC_OMIT_DW_X4 1" in dw and "#define TCC_OMIT_DW_X4S2 1" in dw
     assert not any(f"#define TCC_OMIT_DW_X{n} 1" in dw for n in ("6", "6S2", "6O", "6OS2", "3", "3S2"))
     path = tmp_path / "dw.tflite"
-    path.write_bytes(M.depthwise_conv2d(np.random.default_rng(3), (1, 12, 12, 8), 1, (3, 3), (1, 1), "SAME",
+    path.write_bytes(M.depthwise_conv2d(np.random.default_rng(3), (1, 24, 24, 8), 1, (3, 3), (1, 1), "SAME",
                                         (1, 1), "RELU6", "int8", out_scale=0.05, out_zero_point=-20))
     g = driver.compile_graph(str(path), target="cortex-m4", optimize="speed")
+    assert _impls(g) == ["arm_dw3x3"]       # (a 24x24 plane: arm_dw8's plane kernel wins on smaller ones)
     files = generate(g, "m", "cortex-m4")
     assert "TCC_OMIT_DW_C_LINES 1" not in files["m_tcc_arm_dw3x3.c"]
