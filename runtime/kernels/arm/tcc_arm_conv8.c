@@ -484,8 +484,10 @@ static __attribute__((noinline)) void field3_rows(const tcc_arm_conv8_params *p,
 
 typedef void (*c8_pairs_fn)(const c8_ctx *ctx, const int32_t *stream);
 
-/* The driver of both entry points: `pairs` the pair loop, `gw` its stream words per group. */
-static C8_COLD void conv8(const tcc_arm_conv8_params *p, const int8_t *in, int8_t *out,
+/* The driver of both entry points: `pairs` the pair loop, `gw` its stream words per group.
+ * Compiled even when both entry points are left out (`used`): it is the file's base, which
+ * scripts/measure_kernel_code.py measures once, not once per entry point. */
+static C8_COLD __attribute__((used)) void conv8(const tcc_arm_conv8_params *p, const int8_t *in, int8_t *out,
                                             void *scratch, c8_pairs_fn pairs, int32_t gw)
 {
     const int32_t groups = p->groups;
