@@ -14,7 +14,8 @@ for a 3x3 stride 1, 8 instead of 18), which changes the write order (:func:`bloc
 The stream holds the model's weights as int8 (reordered by channel pairs, zero-padded to whole
 groups of 4) and 3 words per output channel (bias, multiplier and the rounding constant that
 also tells the shift), so it takes the plain kernel's flash. Requantization is the exact SMMLAR
-scheme of tinycc/packing.py on the doubled accumulator (``add acc, acc, acc`` instead of weights pre-scaled by 2): the
+scheme of tinycc/packing.py on the doubled accumulator (``add acc, acc, acc`` instead of weights pre-scaled by 2;
+arm_conv8w's widened stream holds its weights and biases doubled): the
 variant applies when every non-constant channel has a right shift (``left == 0``, so the scale
 is 2 for all) and ``packing.pack_requant`` proves |2 acc| < 2^31. A constant channel (multiplier
 0) gets zero weights and bias, so its accumulator is 0 and the asm's ``acc >> 31`` is 0.
@@ -40,8 +41,8 @@ UNROLL = 15         # C8_UNROLL: groups per pass of the asm loop
 # estimated Cortex-M4 cycles (tcc_arm_conv8.c's comments, tinycc/cycles.py's model; checked with
 # bench/bench_conv8.py on the shared models' layers)
 CYCLES_GROUP = 26               # one group: 24 MACs
-CYCLES_PAIR = 9 + 39 + 11 + 5 - 2   # per channel pair and block: start and entry; requantization,
-#                                     stores, loop; the last pass's check falls through
+CYCLES_PAIR = 9 + 39 + 11 + 3 - 2   # per channel pair and block: start and entry; requantization,
+#                                     stores, end test; the last pass's check falls through
 CYCLES_PASS = 6                 # per pass of UNROLL groups after a pair's first group (at least one check)
 CYCLES_BLOCK = 80               # per block: the driver's loop (compiled for size) and the call of the pair loop
 CYCLES_WIDEN_WORD = 7           # im2col: one word of 4 activations
@@ -95,16 +96,16 @@ def pack_stream(weights: np.ndarray, bias, mult, shift, out_zp: int, wide: bool 
     wp = np.zeros((out_c, 4 * groups), dtype=np.int8)
     wp[:, :k] = np.where(const[:, None], 0, w2d)
     wg = wp.reshape(out_c // 2, 2, groups, 4)
-    if wide:    # per channel pair and group: the pair words (a0, a2), (b0, b2), (a1, a3), (b1, b3)
-        inter = np.stack([wg[:, 0, :, [0, 2]], wg[:, 1, :, [0, 2]], wg[:, 0, :, [1, 3]], wg[:, 1, :, [1, 3]]],
-                         axis=-1).astype(np.int16)                # [half, pair, g, word]
+    if wide:    # per channel pair and group: the pair words (a0, a2), (b0, b2), (a1, a3), (b1, b3), doubled
+        inter = 2 * np.stack([wg[:, 0, :, [0, 2]], wg[:, 1, :, [0, 2]], wg[:, 0, :, [1, 3]], wg[:, 1, :, [1, 3]]],
+                             axis=-1).astype(np.int16)            # [half, pair, g, word]
         words = np.ascontiguousarray(inter.transpose(1, 2, 3, 0)).view(np.int32).reshape(out_c // 2, 4 * groups)
     else:       # per channel pair and group: the words (a0, b0, a2, b2) and (a1, b1, a3, b3), first byte low
         inter = np.stack([wg[:, 0, :, [0, 1]], wg[:, 1, :, [0, 1]], wg[:, 0, :, [2, 3]], wg[:, 1, :, [2, 3]]],
                          axis=-1)                                 # [j, pair, g, byte]
         words = np.ascontiguousarray(inter.transpose(1, 2, 0, 3)).view(np.int32).reshape(out_c // 2, 2 * groups)
     words = words.astype(np.int64)
-    b0 = np.where(const, 0, b64)
+    b0 = np.where(const, 0, b64) * (2 if wide else 1)     # the widened stream's accumulators come out doubled
     # (mult, add): the shift is 1 + the trailing zeros of add = (2 zp + 1) << (shift - 1); a
     # constant channel's output v as (0, 2 v + 1), shift 1
     rqs = rq[:, :2].astype(np.int64).copy()
@@ -184,11 +185,11 @@ def reads_min(batches, in_h, in_w, in_c, out_h, out_w, out_c, k_h, k_w, stride_h
 
 def cycles(batches: int, out_h: int, out_w: int, out_c: int, groups: int, k_h: int, k_w: int, in_c: int,
            stride_h: int, pointwise: bool, banded: int, group_cycles: int = CYCLES_GROUP,
-           inside: float = 0.0) -> float:
+           inside: float = 0.0, pair_cycles: int = CYCLES_PAIR) -> float:
     """Estimated Cortex-M4 cycles of one run (the asm's counts; im2col by the words it widens,
     its fields and their kernel rows; ``inside``: :func:`inside_share`)."""
     passes = max(1, (groups - 1 + UNROLL - 1) // UNROLL)
-    per_block = out_c // 2 * (CYCLES_PAIR + group_cycles * groups + CYCLES_PASS * passes) + CYCLES_BLOCK
+    per_block = out_c // 2 * (pair_cycles + group_cycles * groups + CYCLES_PASS * passes) + CYCLES_BLOCK
     band_rows = out_h // PIX * PIX if banded else 0
     band_blocks = band_rows // PIX * out_w
     flat_blocks = -(-(out_h - band_rows) * out_w // PIX)
@@ -234,7 +235,7 @@ def reference(pk: Conv8Packed, cols: np.ndarray, out_c: int) -> np.ndarray:
     tail = s[:, HEAD_WORDS + gw * g:].reshape(out_c, 2)
     low = tail[:, 1] & -tail[:, 1]                              # the lowest set bit of add
     rq = np.stack([tail[:, 0], tail[:, 1], np.log2(low).astype(np.int64) + 1], axis=1)
-    acc = (2 * (x @ w.T + bias[None, :])) & 0xFFFFFFFF
+    acc = ((1 if gw == 4 else 2) * (x @ w.T + bias[None, :])) & 0xFFFFFFFF   # doubled (the widened stream: already)
     acc = np.where(acc >= 2**31, acc - 2**32, acc)
     return packing.requant_fast(acc, rq[None, :, :]).astype(np.int8)
 
@@ -249,6 +250,7 @@ class ArmConv8(Variant):
     entries = ("tcc_arm_conv8_s8",)
     wide = False                    # the stream's weights: int8 (tcc_arm_conv8_s8) or int16 pair words
     group_cycles = CYCLES_GROUP
+    pair_cycles = CYCLES_PAIR
 
     def applies(self, g, o, target):
         x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
@@ -288,7 +290,7 @@ class ArmConv8(Variant):
         inside = inside_share(p.in_h, p.in_w, p.out_h, p.out_w, k_h, k_w, a["stride_h"], a["stride_w"], p.pad_top,
                               p.pad_left, a["dilation_h"], a["dilation_w"])
         return cycles(p.batches, p.out_h, p.out_w, out_c, pk.groups, k_h, k_w, in_c, a["stride_h"], pw,
-                      pk.band, self.group_cycles, inside)
+                      pk.band, self.group_cycles, inside, self.pair_cycles)
 
     def emit(self, g, o, ctx, pk):
         """The params struct and the call of tcc_arm_conv8_s8."""

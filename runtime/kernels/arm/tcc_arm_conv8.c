@@ -82,8 +82,10 @@ typedef char c8_stream_records_ok[sizeof(tcc_arm_conv8_head) == 8 && sizeof(tcc_
 #define C8_GROUP C8_HALF C8_HALF   /* 96 bytes, 26 cycles for 24 MACs */
 #define C8_FIRST C8_HALF_ACC("r0", "r0", "r0", "r3", "r3", "r3") C8_HALF
 #define C8_GROUP_BYTES 96
-/* The widened stream (tcc_arm_conv8w_s8): per half group the pair words of a (r9) and b (r11).
- * Cycles: 2 + 1 + 1 + 1 + 1 (5 pipelined loads), 6 = 12 for 12 MACs; 88 bytes a group. */
+/* The widened stream (tcc_arm_conv8w_s8): per half group the pair words of a (r9) and b (r11),
+ * the weights doubled (as the biases: the accumulators come out doubled, as requantization
+ * needs them). Cycles: 2 + 1 + 1 + 1 + 1 (5 pipelined loads), 6 = 12 for 12 MACs; 88 bytes a
+ * group. */
 #define C8W_HALF_ACC(A0, A1, A2, B0, B1, B2)                                                \
     "ldr.w  r11, [lr, #4]\n\t"                                                              \
     "ldr.w  r9, [lr], #8\n\t"                                                               \
@@ -105,9 +107,12 @@ typedef char c8_stream_records_ok[sizeof(tcc_arm_conv8_head) == 8 && sizeof(tcc_
     "rbit   " S ", " ADD "\n\t"                                                             \
     "clz    " S ", " S "\n\t"
 /* Requantize accumulator A (tcc_arm_rq_pos of 2 * A; S = shift - 1, SSAT shifts the last
- * bit): 5 cycles. */
-#define C8_RQ(A, M, ADD, S)                                                                 \
-    "add    " A ", " A ", " A "\n\t"                                                        \
+ * bit): DOUBLE(A) doubles A (the int8 stream: 1 cycle; the widened stream's accumulators come
+ * out doubled), then 4 cycles. */
+#define C8_DOUBLE(A) "add    " A ", " A ", " A "\n\t"
+#define C8_DOUBLED(A) ""
+#define C8_RQ(A, M, ADD, S, DOUBLE)                                                         \
+    DOUBLE(A)                                                                               \
     "smmlar r12, " A ", " M ", " ADD "\n\t"                                                 \
     "add    " A ", r12, " A ", asr #31\n\t"                                                 \
     "asr    " A ", " A ", " S "\n\t"                                                        \
@@ -117,8 +122,8 @@ typedef char c8_stream_records_ok[sizeof(tcc_arm_conv8_head) == 8 && sizeof(tcc_
 
 /* Start a channel pair: its biases into r0 and r3 (tcc_arm_conv8_head), col into r12, its
  * first group (FIRST: the 6 accumulators start from the biases), then the other groups from
- * the computed entry (sp + 0): 3 + 2 + 25 + 4 cycles. (One copy: the loop branches back to
- * it, 2 cycles a pair for 108 bytes of flash.) */
+ * the computed entry (sp + 0): 3 + 2 + 25 + 4 cycles. It sits after the loop's end test, which
+ * falls through to it (a block's first pair branches to it). */
 #define C8_HEAD(FIRST)                                                                      \
     "ldm    lr!, {r0, r3}\n\t"                                                              \
     "ldr    r12, [sp, #4]\n\t"                                                              \
@@ -126,12 +131,13 @@ typedef char c8_stream_records_ok[sizeof(tcc_arm_conv8_head) == 8 && sizeof(tcc_
     "ldr    pc, [sp]\n\t"
 
 /* The body of a pair loop (ctx, stream): every channel pair of one block of 3 pixels, GROUP
- * the code of a group (BYTES long, all alike), FIRST that of a pair's first group. Per pair:
- * 9 cycles to start and enter the unrolled groups (C8_HEAD), the groups, 6 per pass of
- * C8_UNROLL groups (4 for the last; a pair of one group makes one check), 5 + 4 + 30 to
- * requantize, 11 to store the 3 halfwords and 5 to loop. Stack: the 9 saved registers and the
- * 8 context words (68 bytes). */
-#define C8_PAIRS_ASM(GROUP, FIRST, BYTES)                                                   \
+ * the code of a group (BYTES long, all alike), FIRST that of a pair's first group, DOUBLE the
+ * accumulators' doubling (C8_DOUBLE or C8_DOUBLED). Per pair: 9 cycles to start and enter the
+ * unrolled groups (C8_HEAD), the groups, 6 per pass of C8_UNROLL groups (4 for the last; a pair
+ * of one group makes one check), 5 + 4 + 30 to requantize (24 when the accumulators come out
+ * doubled), 11 to store the 3 halfwords and 3 to test the end. Stack: the 9 saved registers and
+ * the 8 context words (68 bytes). */
+#define C8_PAIRS_ASM(GROUP, FIRST, BYTES, DOUBLE)                                                 \
     "push   {r4-r11, lr}\n\t"                                                               \
     "mov    lr, r1\n\t"                                                                     \
     "ldm    r0, {r0-r7}\n\t"                                                                \
@@ -140,9 +146,8 @@ typedef char c8_stream_records_ok[sizeof(tcc_arm_conv8_head) == 8 && sizeof(tcc_
     "mla    r0, r0, r9, r8\n\t"              /* the entry: 10f + skip * BYTES */            \
     "orr    r0, r0, #1\n\t"                                                                 \
     "mov    r10, r3\n\t"                     /* step, kept in r10 throughout */             \
-    "push   {r0-r7}\n"                                                                      \
-    "2:\n\t"                                                                                \
-    C8_HEAD(FIRST)                                                                          \
+    "push   {r0-r7}\n\t"                                                                    \
+    "b      2f\n\t"                                                                         \
     ".p2align 2\n"                                                                          \
     "10:\n\t"                                                                               \
     GROUP GROUP GROUP GROUP GROUP GROUP GROUP GROUP GROUP GROUP GROUP GROUP GROUP GROUP GROUP \
@@ -155,13 +160,13 @@ typedef char c8_stream_records_ok[sizeof(tcc_arm_conv8_head) == 8 && sizeof(tcc_
     "bne    10b\n\t"                                                                        \
     "ldm    lr!, {r6-r9}\n\t"                /* tcc_arm_conv8_tail */                       \
     C8_SHIFT("r11", "r7")                                                                   \
-    C8_RQ("r0", "r6", "r7", "r11")                                                          \
-    C8_RQ("r1", "r6", "r7", "r11")                                                          \
-    C8_RQ("r2", "r6", "r7", "r11")                                                          \
+    C8_RQ("r0", "r6", "r7", "r11", DOUBLE)                                                  \
+    C8_RQ("r1", "r6", "r7", "r11", DOUBLE)                                                  \
+    C8_RQ("r2", "r6", "r7", "r11", DOUBLE)                                                  \
     C8_SHIFT("r11", "r9")                                                                   \
-    C8_RQ("r3", "r8", "r9", "r11")                                                          \
-    C8_RQ("r4", "r8", "r9", "r11")                                                          \
-    C8_RQ("r5", "r8", "r9", "r11")                                                          \
+    C8_RQ("r3", "r8", "r9", "r11", DOUBLE)                                                  \
+    C8_RQ("r4", "r8", "r9", "r11", DOUBLE)                                                  \
+    C8_RQ("r5", "r8", "r9", "r11", DOUBLE)                                                  \
     "bfi    r0, r3, #8, #8\n\t"              /* a pixel's 2 channels: one halfword */       \
     "bfi    r1, r4, #8, #8\n\t"                                                             \
     "bfi    r2, r5, #8, #8\n\t"                                                             \
@@ -174,7 +179,10 @@ typedef char c8_stream_records_ok[sizeof(tcc_arm_conv8_head) == 8 && sizeof(tcc_
     "str    r12, [sp, #16]\n\t"                                                             \
     "ldr    r6, [sp, #28]\n\t"                                                              \
     "cmp    lr, r6\n\t"                                                                     \
-    "bne    2b\n\t"                                                                         \
+    "beq    3f\n"                                                                            \
+    "2:\n\t"                                                                                \
+    C8_HEAD(FIRST)                                                                          \
+    "3:\n\t"                                                                                \
     "add    sp, #32\n\t"                                                                    \
     "pop    {r4-r11, pc}\n\t"
 
@@ -182,7 +190,7 @@ typedef char c8_stream_records_ok[sizeof(tcc_arm_conv8_head) == 8 && sizeof(tcc_
 /* the int8 stream: 26 cycles a group */
 static __attribute__((naked, noinline)) void c8_pairs(C8_ARG const c8_ctx *ctx, C8_ARG const int32_t *stream)
 {
-    __asm__ volatile(C8_PAIRS_ASM(C8_GROUP, C8_FIRST, C8_GROUP_BYTES));
+    __asm__ volatile(C8_PAIRS_ASM(C8_GROUP, C8_FIRST, C8_GROUP_BYTES, C8_DOUBLE));
 }
 #endif
 
@@ -190,7 +198,7 @@ static __attribute__((naked, noinline)) void c8_pairs(C8_ARG const c8_ctx *ctx, 
 /* the widened stream: 24 cycles a group */
 static __attribute__((naked, noinline)) void c8w_pairs(C8_ARG const c8_ctx *ctx, C8_ARG const int32_t *stream)
 {
-    __asm__ volatile(C8_PAIRS_ASM(C8W_GROUP, C8W_FIRST, C8W_GROUP_BYTES));
+    __asm__ volatile(C8_PAIRS_ASM(C8W_GROUP, C8W_FIRST, C8W_GROUP_BYTES, C8_DOUBLED));
 }
 #endif
 #else
@@ -230,8 +238,9 @@ static void c8_pairs_c(const c8_ctx *c, const int32_t *s, int32_t wide)
         const int32_t off[PIX] = {0, c->off1, c->off2};
         const int32_t shift_a = c8_shift(t->add_a), shift_b = c8_shift(t->add_b);
         for (int32_t q = 0; q < PIX; ++q) {
-            o[off[q]] = (int8_t)tcc_arm_rq_pos(2 * acc[0][q], t->mult_a, t->add_a, shift_a);
-            o[off[q] + 1] = (int8_t)tcc_arm_rq_pos(2 * acc[1][q], t->mult_b, t->add_b, shift_b);
+            const int32_t scale = wide ? 1 : 2;    /* the widened stream's weights and biases are doubled */
+            o[off[q]] = (int8_t)tcc_arm_rq_pos(scale * acc[0][q], t->mult_a, t->add_a, shift_a);
+            o[off[q] + 1] = (int8_t)tcc_arm_rq_pos(scale * acc[1][q], t->mult_b, t->add_b, shift_b);
         }
         o += 2;
         s = (const int32_t *)(t + 1);
