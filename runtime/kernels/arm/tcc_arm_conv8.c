@@ -47,6 +47,15 @@ C8_STATIC_OFFSET(stream_end, 28);
 #endif
 typedef char c8_stream_records_ok[sizeof(tcc_arm_conv8_head) == 8 && sizeof(tcc_arm_conv8_tail) == 16 ? 1 : -1];
 
+/* The fields of layers with in_c % 4 != 0 (field_rows, field3_rows): an optional part, kept when
+ * such a layer calls the kernel (tinycc/variants/arm_conv8.py: use_parts); without it every
+ * layer has in_c % 4 == 0. */
+#ifndef TCC_OMIT_ARM_CONV8_ROWS
+#define C8_ROWS 1
+#else
+#define C8_ROWS 0
+#endif
+
 #define C8_UNROLL 15  /* groups per pass of the unrolled loop (a pair's first group runs before it: 16, kws's 1x1, in one pass) */
 #define C8_ARG __attribute__((unused))
 /* The driver and the im2col of fields at the borders: compiled for size (flash is what the
@@ -332,7 +341,8 @@ static uint32_t *widen_rows(uint32_t *dst, const int8_t *src, int32_t words, int
 }
 #endif
 
-/* widen for a few words (the rows' tails); fill: padded taps (both out of line: code size) */
+#if C8_ROWS
+/* widen for a few words (the rows' tails) (out of line: code size) */
 static __attribute__((noinline)) uint32_t *widen_short(uint32_t *dst, const int8_t *src, int32_t words)
 {
     for (int32_t g = 0; g < words; ++g, src += 4, dst += 2) {
@@ -342,7 +352,9 @@ static __attribute__((noinline)) uint32_t *widen_short(uint32_t *dst, const int8
     }
     return dst;
 }
+#endif
 
+/* padded taps (out of line: code size) */
 static __attribute__((noinline)) uint32_t *fill(uint32_t *dst, uint32_t zpw, int32_t words)
 {
     for (int32_t g = 0; g < words; ++g, dst += 2) {
@@ -404,6 +416,7 @@ static C8_COLD void field_words(const tcc_arm_conv8_params *p, const int8_t *img
     }
 }
 
+#if C8_ROWS
 /* in_c % 4 != 0, in the order of tcc_arm_conv8.h: each kernel row is a run of R = k_w * in_c
  * bytes; its whole words are widened straight from the input (a row crossing the left or right
  * border is assembled in rowbuf first), its R % 4 last bytes go to tail, widened last (the
@@ -490,6 +503,7 @@ static __attribute__((noinline)) void field3_rows(const tcc_arm_conv8_params *p,
     (void)widen_short(d1, tail + tail_step, tw);
     (void)widen_short(d2, tail + 2 * tail_step, tw);
 }
+#endif
 
 typedef void (*c8_pairs_fn)(const c8_ctx *ctx, const int32_t *stream);
 
@@ -506,13 +520,19 @@ static C8_COLD __attribute__((used)) void conv8(const tcc_arm_conv8_params *p, c
     int8_t *rowbuf = (int8_t *)(col + PIX * 2 * groups);
     int8_t *tail = rowbuf + TCC_ARM_CONV8_K4(p->k_w * p->in_c);
     const int32_t tail_step = TCC_ARM_CONV8_K4(p->k_h * (p->k_w * p->in_c % 4));
-    const int32_t words = p->in_c % 4 == 0;
+    const int32_t words = !C8_ROWS || p->in_c % 4 == 0;
     /* 3 pixels of a row whose fields lie inside the image (dil_w == 1): the first field starts
      * at y in [0, y_last], x in [0, x_last] */
-    const int32_t y_last = p->in_h - 1 - (p->k_h - 1) * p->dil_h;
     const int32_t x_last = p->in_w - p->k_w - 2 * p->stride_w;
+#if C8_ROWS
+    const int32_t y_last = p->in_h - 1 - (p->k_h - 1) * p->dil_h;
     const int32_t rows3 = !words && p->dil_w == 1 && y_last >= 0 && x_last >= 0;
+#endif
     const int32_t row1 = words && p->k_h == 1 && p->dil_w == 1 && x_last >= 0;   /* the same, k_h == 1 */
+    /* k_h == 1 and every column's field inside the image: a block of 3 pixels crossing a row's
+     * end is 2 runs of fields (out_w >= 3) */
+    const int32_t cols_inside = row1 && p->pad_left == 0 && (p->out_w - 1) * p->stride_w + p->k_w <= p->in_w
+                                && p->out_w >= PIX;
     const int32_t pointwise = words && p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 && p->stride_w == 1
                               && p->pad_top == 0 && p->pad_left == 0;
     const uint32_t zpw = tcc_splat16(p->in_zp);
@@ -573,17 +593,24 @@ static C8_COLD __attribute__((used)) void conv8(const tcc_arm_conv8_params *p, c
             if (pointwise && n == PIX) {    /* the 3 pixels' channels are consecutive */
                 (void)widen_rows(col, img + i * p->in_c, PIX * p->in_c / 4, 1, 0);
                 c.step = 2 * p->in_c;
-            } else if (row1 && n == PIX && x + 2 < p->out_w && (uint32_t)(y * p->stride_h - p->pad_top) < (uint32_t)p->in_h
-                       && (uint32_t)(x * p->stride_w - p->pad_left) <= (uint32_t)x_last) {
-                /* one kernel row, 3 pixels of a row inside the image: 3 runs of k_w taps */
-                const int32_t run = p->k_w * p->in_c / 4;
-                (void)widen_rows(col, img + ((y * p->stride_h - p->pad_top) * p->in_w + x * p->stride_w - p->pad_left) * p->in_c,
-                                 run, PIX, p->stride_w * p->in_c - 4 * run);
+            } else if (row1 && n == PIX && (uint32_t)(y * p->stride_h - p->pad_top) < (uint32_t)p->in_h
+                       && (x + 2 < p->out_w ? (uint32_t)(x * p->stride_w - p->pad_left) <= (uint32_t)x_last
+                                            : cols_inside && (uint32_t)((y + 1) * p->stride_h - p->pad_top) < (uint32_t)p->in_h)) {
+                /* one kernel row, 3 pixels inside the image: runs of k_w taps, along a row (or
+                 * 2 rows: the m pixels left in row y, then the first of row y + 1) */
+                const int32_t run = p->k_w * p->in_c / 4, skip = p->stride_w * p->in_c - 4 * run;
+                const int32_t m = p->out_w - x < PIX ? p->out_w - x : PIX;
+                uint32_t *dst = widen_rows(col, img + ((y * p->stride_h - p->pad_top) * p->in_w + x * p->stride_w - p->pad_left)
+                                                      * p->in_c, run, m, skip);
+                if (m < PIX) {
+                    (void)widen_rows(dst, img + ((y + 1) * p->stride_h - p->pad_top) * p->in_w * p->in_c, run, PIX - m, skip);
+                }
                 c.step = 8 * groups;
-                if ((x += PIX) == p->out_w) {
-                    x = 0;
+                if ((x += PIX) >= p->out_w) {
+                    x -= p->out_w;
                     ++y;
                 }
+#if C8_ROWS
             } else if (rows3 && n == PIX && x + 2 < p->out_w
                        && (uint32_t)(y * p->stride_h - p->pad_top) <= (uint32_t)y_last
                        && (uint32_t)(x * p->stride_w - p->pad_left) <= (uint32_t)x_last) {
@@ -594,6 +621,7 @@ static C8_COLD __attribute__((used)) void conv8(const tcc_arm_conv8_params *p, c
                     x = 0;
                     ++y;
                 }
+#endif
             } else {
                 if (pointwise) {    /* the short last block */
                     y = i / p->out_w;
@@ -605,9 +633,12 @@ static C8_COLD __attribute__((used)) void conv8(const tcc_arm_conv8_params *p, c
                     const int32_t y0 = y * p->stride_h - p->pad_top, x0 = x * p->stride_w - p->pad_left;
                     if (words) {
                         field_words(p, img, y0, x0, p->k_h, dst, zpw);
-                    } else {
+                    }
+#if C8_ROWS
+                    else {
                         field_rows(p, img, y0, x0, dst, rowbuf, tail, zpw);
                     }
+#endif
                     if (q + 1 < n && ++x == p->out_w) {
                         x = 0;
                         ++y;
