@@ -36,7 +36,7 @@ from .arm_conv import no_clamp, pointwise
 
 PIX = 3             # output pixels per block (TCC_ARM_CONV8_PIX)
 HEAD_WORDS, TAIL_WORDS = 2, 4   # tcc_arm_conv8_head, tcc_arm_conv8_tail (int32 words)
-UNROLL = 15         # C8_UNROLL: groups per pass of the asm loop
+UNROLL = 18         # C8_UNROLL: groups per pass of the asm loop
 ROWS_PART = "ARM_CONV8_ROWS"    # tcc_arm_conv8.c's optional part: the fields of layers with in_c % 4 != 0
 
 # estimated Cortex-M4 cycles (tcc_arm_conv8.c's comments, tinycc/cycles.py's model; checked with

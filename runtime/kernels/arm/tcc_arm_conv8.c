@@ -56,7 +56,9 @@ typedef char c8_stream_records_ok[sizeof(tcc_arm_conv8_head) == 8 && sizeof(tcc_
 #define C8_ROWS 0
 #endif
 
-#define C8_UNROLL 15  /* groups per pass of the unrolled loop (a pair's first group runs before it: 16, kws's 1x1, in one pass) */
+/* groups per pass of the unrolled loop (a pair's first group runs before it: 16-group layers,
+ * kws's 1x1, in one pass; 36, ic's 16-channel 3x3, in 2) */
+#define C8_UNROLL 18
 #define C8_ARG __attribute__((unused))
 /* The driver and the im2col of fields at the borders: compiled for size (flash is what the
  * fast kernels spend; the time goes into the pair loop and widen_rows). */
@@ -159,7 +161,7 @@ typedef char c8_stream_records_ok[sizeof(tcc_arm_conv8_head) == 8 && sizeof(tcc_
     "b      2f\n\t"                                                                         \
     ".p2align 2\n"                                                                          \
     "10:\n\t"                                                                               \
-    GROUP GROUP GROUP GROUP GROUP GROUP GROUP GROUP GROUP GROUP GROUP GROUP GROUP GROUP GROUP \
+    GROUP GROUP GROUP GROUP GROUP GROUP GROUP GROUP GROUP GROUP GROUP GROUP GROUP GROUP GROUP GROUP GROUP GROUP \
     "11:\n\t"                                                                               \
     ".if (11b - 10b) != " C8_XSTR(C8_UNROLL) " * " C8_XSTR(BYTES) "\n\t"                     \
     ".error \"c8 pairs: a group is not " C8_XSTR(BYTES) " bytes\"\n\t"                      \
