@@ -42,7 +42,7 @@ ROWS_PART = "ARM_CONV8_ROWS"    # tcc_arm_conv8.c's optional part: the fields of
 # estimated Cortex-M4 cycles (tcc_arm_conv8.c's comments, tinycc/cycles.py's model; checked with
 # bench/bench_conv8.py on the shared models' layers)
 CYCLES_GROUP = 26               # one group: 24 MACs
-CYCLES_PAIR = 9 + 39 + 11 + 3 - 2   # per channel pair and block: start and entry; requantization,
+CYCLES_PAIR = 8 + 39 + 11 + 3 - 2   # per channel pair and block: start and entry; requantization,
 #                                     stores, end test; the last pass's check falls through
 CYCLES_PASS = 6                 # per pass of UNROLL groups after a pair's first group (at least one check)
 CYCLES_BLOCK = 80               # per block: the driver's loop (compiled for size) and the call of the pair loop

@@ -73,14 +73,15 @@ typedef char c8_stream_records_ok[sizeof(tcc_arm_conv8_head) == 8 && sizeof(tcc_
  * Registers: r0-r2 channel a x pixels 0-2, r3-r5 channel b, r6-r8 the pixels' column words,
  * r9 the stream word (a, b, a, b bytes), r11 its a pair, r10 step, r12 pixel 0's column, lr the
  * stream. Every pointer advances by its load's writeback, so the groups are all alike and the
- * computed entry needs no pointer adjustment. Cycles: 2 + 1 + 1 + 1 (4 pipelined loads; the
- * writeback load last), 1 + 3 + 1 + 3 = 13 for 12 MACs. A0..B2: the registers the 6 products
+ * computed entry needs no pointer adjustment. Cycles: 2 + 1 + 1 + 1 (4 pipelined loads, the
+ * columns' first: the pair start's loads of the biases from lr pipeline into them), 1 + 3 + 1 +
+ * 3 = 13 for 12 MACs. A0..B2: the registers the 6 products
  * add to (the accumulators themselves; in a pair's first group the biases r0 and r3). */
 #define C8_HALF_ACC(A0, A1, A2, B0, B1, B2)                                                 \
-    "ldr.w  r9, [lr], #4\n\t"                                                               \
     "ldr.w  r7, [r12, r10]\n\t"                                                             \
     "ldr.w  r8, [r12, r10, lsl #1]\n\t"                                                     \
     "ldr.w  r6, [r12], #4\n\t"                                                              \
+    "ldr.w  r9, [lr], #4\n\t"                                                               \
     "sxtb16 r11, r9\n\t"                                                                    \
     "smlad  r1, r7, r11, " A1 "\n\t"                                                        \
     "smlad  r2, r8, r11, " A2 "\n\t"                                                        \
@@ -98,11 +99,11 @@ typedef char c8_stream_records_ok[sizeof(tcc_arm_conv8_head) == 8 && sizeof(tcc_
  * needs them). Cycles: 2 + 1 + 1 + 1 + 1 (5 pipelined loads), 6 = 12 for 12 MACs; 88 bytes a
  * group. */
 #define C8W_HALF_ACC(A0, A1, A2, B0, B1, B2)                                                \
-    "ldr.w  r11, [lr, #4]\n\t"                                                              \
-    "ldr.w  r9, [lr], #8\n\t"                                                               \
     "ldr.w  r7, [r12, r10]\n\t"                                                             \
     "ldr.w  r8, [r12, r10, lsl #1]\n\t"                                                     \
     "ldr.w  r6, [r12], #4\n\t"                                                              \
+    "ldr.w  r11, [lr, #4]\n\t"                                                              \
+    "ldr.w  r9, [lr], #8\n\t"                                                              \
     "smlad  r1, r7, r9, " A1 "\n\t"                                                         \
     "smlad  r2, r8, r9, " A2 "\n\t"                                                         \
     "smlad  r0, r6, r9, " A0 "\n\t"                                                         \
@@ -131,20 +132,20 @@ typedef char c8_stream_records_ok[sizeof(tcc_arm_conv8_head) == 8 && sizeof(tcc_
 #define C8_STR(x) #x
 #define C8_XSTR(x) C8_STR(x)
 
-/* Start a channel pair: its biases into r0 and r3 (tcc_arm_conv8_head), col into r12, its
- * first group (FIRST: the 6 accumulators start from the biases), then the other groups from
- * the computed entry (sp + 0): 3 + 2 + 25 + 4 cycles. It sits after the loop's end test, which
- * falls through to it (a block's first pair branches to it). */
+/* Start a channel pair (r12 = col): its biases into r0 and r3 (tcc_arm_conv8_head; 2
+ * pipelined loads), its first group (FIRST: the 6 accumulators start from the biases), then the
+ * other groups from the computed entry (sp + 0): 3 + 25 + 4 cycles. It sits after the loop's end
+ * test, which falls through to it (a block's first pair branches to it). */
 #define C8_HEAD(FIRST)                                                                      \
-    "ldm    lr!, {r0, r3}\n\t"                                                              \
-    "ldr    r12, [sp, #4]\n\t"                                                              \
+    "ldr    r3, [lr, #4]\n\t"                                                               \
+    "ldr    r0, [lr], #8\n\t"                                                               \
     FIRST                                                                                   \
     "ldr    pc, [sp]\n\t"
 
 /* The body of a pair loop (ctx, stream): every channel pair of one block of 3 pixels, GROUP
  * the code of a group (BYTES long, all alike), FIRST that of a pair's first group, DOUBLE the
- * accumulators' doubling (C8_DOUBLE or C8_DOUBLED). Per pair: 9 cycles to start and enter the
- * unrolled groups (C8_HEAD), the groups, 6 per pass of C8_UNROLL groups (4 for the last; a pair
+ * accumulators' doubling (C8_DOUBLE or C8_DOUBLED). Per pair: 8 cycles to start and enter the
+ * unrolled groups (C8_HEAD and the load of col), the groups, 6 per pass of C8_UNROLL groups (4 for the last; a pair
  * of one group makes one check), 5 + 4 + 30 to requantize (24 when the accumulators come out
  * doubled), 11 to store the 3 halfwords and 3 to test the end. Stack: the 9 saved registers and
  * the 8 context words (68 bytes). */
@@ -158,6 +159,7 @@ typedef char c8_stream_records_ok[sizeof(tcc_arm_conv8_head) == 8 && sizeof(tcc_
     "orr    r0, r0, #1\n\t"                                                                 \
     "mov    r10, r3\n\t"                     /* step, kept in r10 throughout */             \
     "push   {r0-r7}\n\t"                                                                    \
+    "mov    r12, r1\n\t"                   /* col */                                      \
     "b      2f\n\t"                                                                         \
     ".p2align 2\n"                                                                          \
     "10:\n\t"                                                                               \
@@ -189,6 +191,7 @@ typedef char c8_stream_records_ok[sizeof(tcc_arm_conv8_head) == 8 && sizeof(tcc_
     "strh   r0, [r12], #2\n\t"                                                              \
     "str    r12, [sp, #16]\n\t"                                                             \
     "ldr    r6, [sp, #28]\n\t"                                                              \
+    "ldr    r12, [sp, #4]\n\t"              /* col, for the next pair */                   \
     "cmp    lr, r6\n\t"                                                                     \
     "beq    3f\n"                                                                            \
     "2:\n\t"                                                                                \
