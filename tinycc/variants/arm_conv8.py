@@ -47,6 +47,8 @@ CYCLES_PAIR = 8 + 39 + 11 + 3 - 2   # per channel pair and block: start and entr
 CYCLES_PASS = 6                 # per pass of UNROLL groups after a pair's first group (at least one check)
 CYCLES_BLOCK = 80               # per block: the driver's loop (compiled for size) and the call of the pair loop
 CYCLES_WIDEN_WORD = 7           # im2col: one word of 4 activations
+CYCLES_FLAT = 30                # per flat block (not a band's) beyond CYCLES_BLOCK: the driver's tests
+CYCLES_ROW1 = 60                # and for a layer of one kernel row (not pointwise) the fields' addresses
 CYCLES_FIELD, CYCLES_ROW = 60, 25   # im2col of a field or strip (not pointwise): each, per input row
 CYCLES_ROW_BYTES = 93           # per kernel row of a field when in_c % 4 != 0: field_rows (compiled for size),
 CYCLES_ROW_BYTES3 = 23          # or field3_rows (3 fields inside a row; :func:`inside_share`)
@@ -191,6 +193,12 @@ def reads_min(batches, in_h, in_w, in_c, out_h, out_w, out_c, k_h, k_w, stride_h
     return r[:-1]
 
 
+def widen_cycles(words: int, rows: int) -> int:
+    """widen_rows (tcc_arm_conv8.c) widening ``rows`` runs of ``words`` words: 27 cycles per 4
+    words, 11 per word left over, 8 per run, 24 per call (fitted on bench/bench_conv8.py)."""
+    return 24 + rows * (8 + 27 * (words // 4) + 11 * (words % 4))
+
+
 def cycles(batches: int, out_h: int, out_w: int, out_c: int, groups: int, k_h: int, k_w: int, in_c: int,
            stride_h: int, pointwise: bool, banded: int, group_cycles: int = CYCLES_GROUP,
            inside: float = 0.0, pair_cycles: int = CYCLES_PAIR) -> float:
@@ -204,7 +212,9 @@ def cycles(batches: int, out_h: int, out_w: int, out_c: int, groups: int, k_h: i
     band_fields = sum(out_w * ((k_h + (PIX * nb - 1) * stride_h) * (CYCLES_ROW + k_w * in_c // 4 * CYCLES_WIDEN_WORD)
                                + CYCLES_FIELD) for _, nb in strips(out_h, banded))
     if pointwise:
-        flat_field = PIX * groups * CYCLES_WIDEN_WORD + CYCLES_ROW
+        flat_field = widen_cycles(PIX * groups, 1) + CYCLES_FLAT
+    elif k_h == 1 and in_c % 4 == 0:    # 3 runs of k_w taps (row1)
+        flat_field = widen_cycles(k_w * in_c // 4, PIX) + CYCLES_FLAT + CYCLES_ROW1
     else:
         row = CYCLES_ROW + (inside * CYCLES_ROW_BYTES3 + (1 - inside) * CYCLES_ROW_BYTES if in_c % 4 else 0)
         flat_field = PIX * (groups * CYCLES_WIDEN_WORD + CYCLES_FIELD + row * k_h)
