@@ -46,7 +46,7 @@ CYCLES_PAIR = 8 + 39 + 11 + 3 - 2   # per channel pair and block: start and entr
 #                                     stores, end test; the last pass's check falls through
 CYCLES_PASS = 6                 # per pass of UNROLL groups after a pair's first group (at least one check)
 CYCLES_BLOCK = 80               # per block: the driver's loop (compiled for size) and the call of the pair loop
-CYCLES_WIDEN_WORD = 7           # im2col: one word of 4 activations
+CYCLES_WIDEN_WORD = 6           # im2col: one word of 4 activations (a band's strip, a field)
 CYCLES_FLAT = 30                # per flat block (not a band's) beyond CYCLES_BLOCK: the driver's tests
 CYCLES_ROW1 = 60                # and for a layer of one kernel row (not pointwise) the fields' addresses
 CYCLES_FIELD, CYCLES_ROW = 60, 25   # im2col of a field or strip (not pointwise): each, per input row
@@ -194,9 +194,10 @@ def reads_min(batches, in_h, in_w, in_c, out_h, out_w, out_c, k_h, k_w, stride_h
 
 
 def widen_cycles(words: int, rows: int) -> int:
-    """widen_rows (tcc_arm_conv8.c) widening ``rows`` runs of ``words`` words: 27 cycles per 4
-    words, 11 per word left over, 8 per run, 24 per call (fitted on bench/bench_conv8.py)."""
-    return 24 + rows * (8 + 27 * (words // 4) + 11 * (words % 4))
+    """widen_rows (tcc_arm_conv8.c) widening ``rows`` runs of ``words`` words: 48 cycles per 8
+    words, 26 for 4 left over, 11 per word left then, 10 per run, 24 per call (fitted on
+    bench/bench_conv8.py)."""
+    return 24 + rows * (10 + 48 * (words // 8) + 26 * (words % 8 // 4) + 11 * (words % 4))
 
 
 def cycles(batches: int, out_h: int, out_w: int, out_c: int, groups: int, k_h: int, k_w: int, in_c: int,
