@@ -546,10 +546,9 @@ static C8_COLD __attribute__((used)) void conv8(const tcc_arm_conv8_params *p, c
     const int32_t rows3 = !words && p->dil_w == 1 && y_last >= 0 && x_last >= 0;
 #endif
     const int32_t row1 = words && p->k_h == 1 && p->dil_w == 1 && x_last >= 0;   /* the same, k_h == 1 */
-    /* k_h == 1 and every column's field inside the image: a block of 3 pixels crossing a row's
-     * end is 2 runs of fields (out_w >= 3) */
-    const int32_t cols_inside = row1 && p->pad_left == 0 && (p->out_w - 1) * p->stride_w + p->k_w <= p->in_w
-                                && p->out_w >= PIX;
+    /* k_h == 1 and every column's field inside the image: a pixel of a block crossing a row's
+     * end is a run of k_w taps (when its row is inside) */
+    const int32_t cols_inside = row1 && p->pad_left == 0 && (p->out_w - 1) * p->stride_w + p->k_w <= p->in_w;
     const int32_t pointwise = words && p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 && p->stride_w == 1
                               && p->pad_top == 0 && p->pad_left == 0;
     const uint32_t zpw = tcc_splat16(p->in_zp);
@@ -610,21 +609,15 @@ static C8_COLD __attribute__((used)) void conv8(const tcc_arm_conv8_params *p, c
             if (pointwise && n == PIX) {    /* the 3 pixels' channels are consecutive */
                 (void)widen_rows(col, img + i * p->in_c, PIX * p->in_c / 4, 1, 0);
                 c.step = 2 * p->in_c;
-            } else if (row1 && n == PIX && (uint32_t)(y * p->stride_h - p->pad_top) < (uint32_t)p->in_h
-                       && (x + 2 < p->out_w ? (uint32_t)(x * p->stride_w - p->pad_left) <= (uint32_t)x_last
-                                            : cols_inside && (uint32_t)((y + 1) * p->stride_h - p->pad_top) < (uint32_t)p->in_h)) {
-                /* one kernel row, 3 pixels inside the image: runs of k_w taps, along a row (or
-                 * 2 rows: the m pixels left in row y, then the first of row y + 1) */
-                const int32_t run = p->k_w * p->in_c / 4, skip = p->stride_w * p->in_c - 4 * run;
-                const int32_t m = p->out_w - x < PIX ? p->out_w - x : PIX;
-                uint32_t *dst = widen_rows(col, img + ((y * p->stride_h - p->pad_top) * p->in_w + x * p->stride_w - p->pad_left)
-                                                      * p->in_c, run, m, skip);
-                if (m < PIX) {
-                    (void)widen_rows(dst, img + ((y + 1) * p->stride_h - p->pad_top) * p->in_w * p->in_c, run, PIX - m, skip);
-                }
+            } else if (row1 && n == PIX && x + 2 < p->out_w && (uint32_t)(y * p->stride_h - p->pad_top) < (uint32_t)p->in_h
+                       && (uint32_t)(x * p->stride_w - p->pad_left) <= (uint32_t)x_last) {
+                /* one kernel row, 3 pixels of a row inside the image: 3 runs of k_w taps */
+                const int32_t run = p->k_w * p->in_c / 4;
+                (void)widen_rows(col, img + ((y * p->stride_h - p->pad_top) * p->in_w + x * p->stride_w - p->pad_left) * p->in_c,
+                                 run, PIX, p->stride_w * p->in_c - 4 * run);
                 c.step = 8 * groups;
-                if ((x += PIX) >= p->out_w) {
-                    x -= p->out_w;
+                if ((x += PIX) == p->out_w) {
+                    x = 0;
                     ++y;
                 }
 #if C8_ROWS
@@ -648,7 +641,9 @@ static C8_COLD __attribute__((used)) void conv8(const tcc_arm_conv8_params *p, c
                 for (int32_t q = 0; q < PIX; ++q) {
                     uint32_t *dst = col + q * 2 * groups;
                     const int32_t y0 = y * p->stride_h - p->pad_top, x0 = x * p->stride_w - p->pad_left;
-                    if (words) {
+                    if (cols_inside && (uint32_t)y0 < (uint32_t)p->in_h) {
+                        (void)widen_rows(dst, img + (y0 * p->in_w + x0) * p->in_c, p->k_w * p->in_c / 4, 1, 0);
+                    } else if (words) {
                         field_words(p, img, y0, x0, p->k_h, dst, zpw);
                     }
 #if C8_ROWS
