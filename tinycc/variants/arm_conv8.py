@@ -14,8 +14,7 @@ for a 3x3 stride 1, 8 instead of 18), which changes the write order (:func:`bloc
 The stream holds the model's weights as int8 (reordered by channel pairs, zero-padded to whole
 groups of 4) and 3 words per output channel (bias, multiplier and the rounding constant that
 also tells the shift), so it takes the plain kernel's flash. Requantization is the exact SMMLAR
-scheme of tinycc/packing.py on the doubled accumulator (``add acc, acc, acc`` instead of weights pre-scaled by 2;
-arm_conv8w's widened stream holds its weights and biases doubled): the
+scheme of tinycc/packing.py on the doubled accumulator (``add acc, acc, acc`` instead of weights pre-scaled by 2): the
 variant applies when every non-constant channel has a right shift (``left == 0``, so the scale
 is 2 for all) and ``packing.pack_requant`` proves |2 acc| < 2^31. A constant channel (multiplier
 0) gets zero weights and bias, so its accumulator is 0 and the asm's ``acc >> 31`` is 0.
@@ -99,16 +98,16 @@ def pack_stream(weights: np.ndarray, bias, mult, shift, out_zp: int, wide: bool 
     wp = np.zeros((out_c, 4 * groups), dtype=np.int8)
     wp[:, :k] = np.where(const[:, None], 0, w2d)
     wg = wp.reshape(out_c // 2, 2, groups, 4)
-    if wide:    # per channel pair and group: the pair words (a0, a2), (b0, b2), (a1, a3), (b1, b3), doubled
-        inter = 2 * np.stack([wg[:, 0, :, [0, 2]], wg[:, 1, :, [0, 2]], wg[:, 0, :, [1, 3]], wg[:, 1, :, [1, 3]]],
-                             axis=-1).astype(np.int16)            # [half, pair, g, word]
+    if wide:    # per channel pair and group: the pair words (a0, a2), (b0, b2), (a1, a3), (b1, b3)
+        inter = np.stack([wg[:, 0, :, [0, 2]], wg[:, 1, :, [0, 2]], wg[:, 0, :, [1, 3]], wg[:, 1, :, [1, 3]]],
+                         axis=-1).astype(np.int16)                # [half, pair, g, word]
         words = np.ascontiguousarray(inter.transpose(1, 2, 3, 0)).view(np.int32).reshape(out_c // 2, 4 * groups)
     else:       # per channel pair and group: the words (a0, b0, a2, b2) and (a1, b1, a3, b3), first byte low
         inter = np.stack([wg[:, 0, :, [0, 1]], wg[:, 1, :, [0, 1]], wg[:, 0, :, [2, 3]], wg[:, 1, :, [2, 3]]],
                          axis=-1)                                 # [j, pair, g, byte]
         words = np.ascontiguousarray(inter.transpose(1, 2, 0, 3)).view(np.int32).reshape(out_c // 2, 2 * groups)
     words = words.astype(np.int64)
-    b0 = np.where(const, 0, b64) * (2 if wide else 1)     # the widened stream's accumulators come out doubled
+    b0 = np.where(const, 0, b64)
     # (mult, add): the shift is 1 + the trailing zeros of add = (2 zp + 1) << (shift - 1); a
     # constant channel's output v as (0, 2 v + 1), shift 1
     rqs = rq[:, :2].astype(np.int64).copy()
@@ -254,7 +253,7 @@ def reference(pk: Conv8Packed, cols: np.ndarray, out_c: int) -> np.ndarray:
     tail = s[:, HEAD_WORDS + gw * g:].reshape(out_c, 2)
     low = tail[:, 1] & -tail[:, 1]                              # the lowest set bit of add
     rq = np.stack([tail[:, 0], tail[:, 1], np.log2(low).astype(np.int64) + 1], axis=1)
-    acc = ((1 if gw == 4 else 2) * (x @ w.T + bias[None, :])) & 0xFFFFFFFF   # doubled (the widened stream: already)
+    acc = (2 * (x @ w.T + bias[None, :])) & 0xFFFFFFFF
     acc = np.where(acc >= 2**31, acc - 2**32, acc)
     return packing.requant_fast(acc, rq[None, :, :]).astype(np.int8)
 

@@ -94,9 +94,8 @@ typedef char c8_stream_records_ok[sizeof(tcc_arm_conv8_head) == 8 && sizeof(tcc_
 #define C8_GROUP C8_HALF C8_HALF   /* 96 bytes, 26 cycles for 24 MACs */
 #define C8_FIRST C8_HALF_ACC("r0", "r0", "r0", "r3", "r3", "r3") C8_HALF
 #define C8_GROUP_BYTES 96
-/* The widened stream (tcc_arm_conv8w_s8): per half group the pair words of a (r9) and b (r11),
- * the weights doubled (as the biases: the accumulators come out doubled, as requantization
- * needs them). Cycles: 2 + 1 + 1 + 1 + 1 (5 pipelined loads), 6 = 12 for 12 MACs; 88 bytes a
+/* The widened stream (tcc_arm_conv8w_s8): per half group the pair words of a (r9) and b (r11).
+ * Cycles: 2 + 1 + 1 + 1 + 1 (5 pipelined loads), 6 = 12 for 12 MACs; 88 bytes a
  * group. */
 #define C8W_HALF_ACC(A0, A1, A2, B0, B1, B2)                                                \
     "ldr.w  r7, [r12, r10]\n\t"                                                             \
@@ -119,10 +118,9 @@ typedef char c8_stream_records_ok[sizeof(tcc_arm_conv8_head) == 8 && sizeof(tcc_
     "rbit   " S ", " ADD "\n\t"                                                             \
     "clz    " S ", " S "\n\t"
 /* Requantize accumulator A (tcc_arm_rq_pos of 2 * A; S = shift - 1, SSAT shifts the last
- * bit): DOUBLE(A) doubles A (the int8 stream: 1 cycle; the widened stream's accumulators come
- * out doubled), then 4 cycles. */
+ * bit): DOUBLE(A) doubles A (1 cycle; both streams, whose layout tcc_arm_palette.c also decodes
+ * into, hold the weights as they are), then 4 cycles. */
 #define C8_DOUBLE(A) "add    " A ", " A ", " A "\n\t"
-#define C8_DOUBLED(A) ""
 #define C8_RQ(A, M, ADD, S, DOUBLE)                                                         \
     DOUBLE(A)                                                                               \
     "smmlar r12, " A ", " M ", " ADD "\n\t"                                                 \
@@ -144,7 +142,7 @@ typedef char c8_stream_records_ok[sizeof(tcc_arm_conv8_head) == 8 && sizeof(tcc_
 
 /* The body of a pair loop (ctx, stream): every channel pair of one block of 3 pixels, GROUP
  * the code of a group (BYTES long, all alike), FIRST that of a pair's first group, DOUBLE the
- * accumulators' doubling (C8_DOUBLE or C8_DOUBLED). Per pair: 8 cycles to start and enter the
+ * accumulators' doubling (C8_DOUBLE). Per pair: 8 cycles to start and enter the
  * unrolled groups (C8_HEAD and the load of col), the groups, 6 per pass of C8_UNROLL groups (4 for the last; a pair
  * of one group makes one check), 5 + 4 + 30 to requantize (24 when the accumulators come out
  * doubled), 11 to store the 3 halfwords and 3 to test the end. Stack: the 9 saved registers and
@@ -212,7 +210,7 @@ static __attribute__((naked, noinline)) void c8_pairs(C8_ARG const c8_ctx *ctx, 
 /* the widened stream: 24 cycles a group */
 static __attribute__((naked, noinline)) void c8w_pairs(C8_ARG const c8_ctx *ctx, C8_ARG const int32_t *stream)
 {
-    __asm__ volatile(C8_PAIRS_ASM(C8W_GROUP, C8W_FIRST, C8W_GROUP_BYTES, C8_DOUBLED));
+    __asm__ volatile(C8_PAIRS_ASM(C8W_GROUP, C8W_FIRST, C8W_GROUP_BYTES, C8_DOUBLE));
 }
 #endif
 #else
@@ -252,9 +250,8 @@ static void c8_pairs_c(const c8_ctx *c, const int32_t *s, int32_t wide)
         const int32_t off[PIX] = {0, c->off1, c->off2};
         const int32_t shift_a = c8_shift(t->add_a), shift_b = c8_shift(t->add_b);
         for (int32_t q = 0; q < PIX; ++q) {
-            const int32_t scale = wide ? 1 : 2;    /* the widened stream's weights and biases are doubled */
-            o[off[q]] = (int8_t)tcc_arm_rq_pos(scale * acc[0][q], t->mult_a, t->add_a, shift_a);
-            o[off[q] + 1] = (int8_t)tcc_arm_rq_pos(scale * acc[1][q], t->mult_b, t->add_b, shift_b);
+            o[off[q]] = (int8_t)tcc_arm_rq_pos(2 * acc[0][q], t->mult_a, t->add_a, shift_a);
+            o[off[q] + 1] = (int8_t)tcc_arm_rq_pos(2 * acc[1][q], t->mult_b, t->add_b, shift_b);
         }
         o += 2;
         s = (const int32_t *)(t + 1);

@@ -82,8 +82,7 @@ void tcc_arm_conv8_s8(const tcc_arm_conv8_params *p, const int8_t *in, int8_t *o
 /* The same with the weights widened (tinycc/variants/arm_conv8w.py, where the flash budget
  * allows): per group g of a channel pair the int16 pair words (a[4g], a[4g+2]), (b[4g], b[4g+2]),
  * (a[4g+1], a[4g+3]), (b[4g+1], b[4g+3]) instead of the 2 int8 words (24 cycles a group
- * instead of 26), every weight and the head's biases doubled (the accumulator comes out doubled:
- * 6 cycles less per channel pair and block). */
+ * instead of 26). */
 void tcc_arm_conv8w_s8(const tcc_arm_conv8_params *p, const int8_t *in, int8_t *out, void *scratch);
 
 #endif /* TCC_ARM_CONV8_H */
