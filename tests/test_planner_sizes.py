@@ -24,8 +24,6 @@ RAISED = {
     ("shared/kws_ref_model.tflite", "cortex-m4/speed"):
         (8_492, "arm_convk copies the first layer's input rows into a padded ring (issue 14), "
                 "arm_dw8's plane kernel widens one channel's plane"),
-    ("zoo/kws_conv1d_int8.tflite", "cortex-m4/speed"):
-        (696, "its 16->24 pointwise layer on arm_conv8w (est. 18,702 cycles against arm_conv_pw's 19,275)"),
 }
 ZOO = sorted(k.split("/", 1)[1] for k in BASELINE if k.startswith("zoo/"))
 
