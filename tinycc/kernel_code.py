@@ -18,7 +18,7 @@ KERNEL_CODE: dict[str, dict[str, object]] = {
     "arm/tcc_arm_palette": {"digest": '18425d558f66f771', "base": 0, "ARM_CONV8W_S8": 0, "ARM_CONV8_S8": 0, "ARM_DW8_CLAMP_S8": 0, "ARM_DW8_S8": 0, "ARM_PALETTE_C8_S8": 1172, "ARM_PALETTE_CONV_S8": 2352, "ARM_PALETTE_DW3_S8": 546, "ARM_PALETTE_DW8_S8": 342, "ARM_PALETTE_DW_S8": 2388, "ARM_PALETTE_FC_S8": 868, "ARM_PALETTE_PW8_S8": 3184, "WINT4": 0, "WPALETTE1": 0, "WPALETTE2": 0, "WPALETTE4": 0},
     "arm/tcc_arm_pool": {"digest": 'd20a2b846e585088', "base": 1108},
     "arm/tcc_arm_s16": {"digest": '3198a2970207a565', "base": 0, "ARM_CONV_S16": 1980, "ARM_CONV_S16_IM2COL": 1660, "ARM_DW_S16": 1540, "ARM_DW_S16_PLANES": 1072, "ARM_FC8_S16": 1080, "ARM_FC_S16": 1084},
-    "arm/tcc_arm_sparse": {"digest": 'ccd6a9893b6fe606', "base": 0, "ARM_SPARSE_CONV_S8": 1628},
+    "arm/tcc_arm_sparse": {"digest": '53b82ff04230cbd4', "base": 0, "ARM_SPARSE_CONV_S8": 4232, "ARM_SPARSE_DW_S8": 3660},
     "arm/tcc_arm_svdf": {"digest": 'f794d21cf186f251', "base": 0, "ARM_SVDF_S8_S16": 1664},
     "tcc_add": {"digest": '5be29411cdf6f960', "base": 1820, "ADD_S16": 2792, "ADD_S32": 2076, "ADD_U8": 2608},
     "tcc_batch_matmul": {"digest": '915659ddd510b804', "base": 960, "BATCH_MATMUL_S16": 1616},
