@@ -35,6 +35,7 @@ LAYERS = {
     "ic conv 3x3 s2 16->32": dict(in_h=32, in_w=32, in_c=16, out_c=32, k_h=3, k_w=3, stride_h=2, stride_w=2),
     "ic conv 3x3 32->32": dict(in_h=16, in_w=16, in_c=32, out_c=32, k_h=3, k_w=3, pad_top=1, pad_left=1),
     "ic conv 3x3 64->64": dict(in_h=8, in_w=8, in_c=64, out_c=64, k_h=3, k_w=3, pad_top=1, pad_left=1),
+    "ic conv 1x1 s2 16->32": dict(in_h=32, in_w=32, in_c=16, out_c=32, k_h=1, k_w=1, stride_h=2, stride_w=2),
     "ic conv 1x1 s2 32->64": dict(in_h=16, in_w=16, in_c=32, out_c=64, k_h=1, k_w=1, stride_h=2, stride_w=2),
 }
 

@@ -12,8 +12,12 @@ import math
 import numpy as np
 import pytest
 
-from tinycc import packing
+from tinycc import driver, ir, packing
+from tinycc.testing.models import NetBuilder
 from tinycc.variants import arm_conv8
+from tinycc.verify import Reference
+
+from .conftest import assert_match, needs_qemu, random_batch, run_compiled
 
 from .test_dsp_kernels import (Case, _check, _plain_call, _struct, build_and_run, c_array, fold_bias,
                                needs_arm, needs_host, out_size, rand_requant, rand_weights)
@@ -87,6 +91,8 @@ GEOMETRIES = [
     dict(in_h=7, in_w=7, in_c=16, out_c=32, k_h=3, k_w=3, stride_h=2, stride_w=2),
     dict(in_h=4, in_w=4, in_c=64, out_c=8, k_h=3, k_w=3, pad_top=1, pad_left=1),
     dict(in_h=8, in_w=8, in_c=32, out_c=6, k_h=1, k_w=1, stride_h=2, stride_w=2),  # ic shortcut
+    dict(in_h=9, in_w=9, in_c=12, out_c=10, k_h=1, k_w=1, stride_h=2, stride_w=2),  # 5 x 5: blocks cross rows' ends
+    dict(in_h=7, in_w=10, in_c=8, out_c=6, k_h=1, k_w=1, stride_h=2, stride_w=3, pad_top=1, pad_left=1),  # padded
     dict(in_h=7, in_w=6, in_c=5, out_c=4, k_h=2, k_w=3, dil_h=2, dil_w=2, pad_top=1, pad_left=2),
     dict(in_h=6, in_w=5, in_c=8, out_c=10, k_h=3, k_w=2, stride_h=1, stride_w=2, dil_w=2, pad_top=2,
          pad_left=1, batches=2),
@@ -139,3 +145,27 @@ def test_conv8_host_sanitized(tmp_path):
     cases = conv8_cases(12)[::3]
     rc, log = build_and_run(cases, tmp_path, "host")
     _check(rc, log, cases)
+
+
+def test_conv8_model_without_rows_part(tmp_path):
+    """A model whose CONV_2D layers all have in_c % 4 == 0 (a 1x1 stride-2 layer whose blocks cross
+    rows' ends, a padded 3x3, a pointwise one; odd sizes, channel counts not multiples of 4 pairs)
+    runs on arm_conv8 (its widened stream here) without tcc_arm_conv8.c's fields of the other layers
+    (TCC_OMIT_ARM_CONV8_ROWS) and matches TFLite Micro in QEMU."""
+    needs_qemu()
+    nb = NetBuilder(np.random.default_rng(3), "int8")
+    x = nb.input((1, 11, 14, 32))
+    y = nb.conv2d(x, 20, (1, 1), (2, 2), "VALID")            # 6 x 7 out: 14 blocks, 4 of them cross a row's end
+    y = nb.conv2d(y, 4, (3, 3), (1, 1), "SAME")
+    y = nb.conv2d(y, 6, (1, 1))
+    path = tmp_path / "m.tflite"
+    path.write_bytes(nb.build([x], [y]))
+    g = driver.compile_graph(str(path), target="cortex-m4")
+    convs = [ir.op(g, n) for n in ir.ops_in_order(g) if ir.op(g, n).kind == "CONV_2D"]
+    assert all(o.params.packed.impl in ("arm_conv8", "arm_conv8w") for o in convs)
+    batches = random_batch(g, np.random.default_rng(4), 2)
+    ours, _ = run_compiled(path, batches, tmp_path, "qemu", "cortex-m4", g=g)
+    assert "#define TCC_OMIT_ARM_CONV8_ROWS" in (tmp_path / "out" / "model_tcc_arm_conv8.c").read_text()
+    ref = Reference(str(path), 1)
+    assert ref.name == "TFLite Micro"
+    assert_match(ours, [ref.run(xs) for xs in batches])

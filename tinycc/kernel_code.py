@@ -7,7 +7,7 @@ runtime/kernels without .c): "digest" of its text and headers, "base" with every
 KERNEL_CODE: dict[str, dict[str, object]] = {
     "arm/tcc_arm_add": {"digest": 'a856d2a7a4c8925a', "base": 0, "ARM_ADD_S8": 1584, "ARM_ADD_S8_LIN": 744},
     "arm/tcc_arm_conv": {"digest": '313145c02ee751cb', "base": 0, "ARM_CONV_S8_BLOCKS": 4928, "ARM_CONV_S8_PW16": 4148, "ARM_CONV_S8_PW8": 4156, "ARM_CONV_S8_PW8_PAIRS": 448, "ARM_CONV_S8_STORE": 3708},
-    "arm/tcc_arm_conv8": {"digest": '5d2a2a0c72b5409a', "base": 0, "ARM_CONV8W_S8": 4668, "ARM_CONV8_S8": 4796},
+    "arm/tcc_arm_conv8": {"digest": 'cc14ecaa103f756e', "base": 1882, "ARM_CONV8W_S8": 3814, "ARM_CONV8_ROWS": 3224, "ARM_CONV8_S8": 3966},
     "arm/tcc_arm_convk": {"digest": 'd2b65588f9e0efac', "base": 0, "ARM_CONVKW_S8": 2348, "ARM_CONVK_S8": 1922},
     "arm/tcc_arm_depthwise": {"digest": 'a25e64b4a89277c6', "base": 1156},
     "arm/tcc_arm_dw3x3": {"digest": 'ca3afcd3d3618557', "base": 1672, "DW_C_LINES": 3660, "DW_X3": 2140, "DW_X3S2": 2140, "DW_X4": 2432, "DW_X4S2": 2288, "DW_X6": 2316, "DW_X6O": 2288, "DW_X6OS2": 2312, "DW_X6S2": 2340},

@@ -35,16 +35,19 @@ from .arm_conv import no_clamp, pointwise
 
 PIX = 3             # output pixels per block (TCC_ARM_CONV8_PIX)
 HEAD_WORDS, TAIL_WORDS = 2, 4   # tcc_arm_conv8_head, tcc_arm_conv8_tail (int32 words)
-UNROLL = 15         # C8_UNROLL: groups per pass of the asm loop
+UNROLL = 18         # C8_UNROLL: groups per pass of the asm loop
+ROWS_PART = "ARM_CONV8_ROWS"    # tcc_arm_conv8.c's optional part: the fields of layers with in_c % 4 != 0
 
 # estimated Cortex-M4 cycles (tcc_arm_conv8.c's comments, tinycc/cycles.py's model; checked with
 # bench/bench_conv8.py on the shared models' layers)
 CYCLES_GROUP = 26               # one group: 24 MACs
-CYCLES_PAIR = 9 + 39 + 11 + 5 - 2   # per channel pair and block: start and entry; requantization,
-#                                     stores, loop; the last pass's check falls through
+CYCLES_PAIR = 8 + 39 + 11 + 3 - 2   # per channel pair and block: start and entry; requantization,
+#                                     stores, end test; the last pass's check falls through
 CYCLES_PASS = 6                 # per pass of UNROLL groups after a pair's first group (at least one check)
 CYCLES_BLOCK = 80               # per block: the driver's loop (compiled for size) and the call of the pair loop
-CYCLES_WIDEN_WORD = 7           # im2col: one word of 4 activations
+CYCLES_WIDEN_WORD = 6           # im2col: one word of 4 activations (a band's strip, a field)
+CYCLES_FLAT = 30                # per flat block (not a band's) beyond CYCLES_BLOCK: the driver's tests
+CYCLES_ROW1 = 60                # and for a layer of one kernel row (not pointwise) the fields' addresses
 CYCLES_FIELD, CYCLES_ROW = 60, 25   # im2col of a field or strip (not pointwise): each, per input row
 CYCLES_ROW_BYTES = 93           # per kernel row of a field when in_c % 4 != 0: field_rows (compiled for size),
 CYCLES_ROW_BYTES3 = 23          # or field3_rows (3 fields inside a row; :func:`inside_share`)
@@ -117,6 +120,13 @@ def pack_stream(weights: np.ndarray, bias, mult, shift, out_zp: int, wide: bool 
                                                   groups=groups)
 
 
+def use_parts(ctx, in_c: int) -> None:
+    """Keep the optional part of tcc_arm_conv8.c a layer on ``in_c`` input channels needs (the
+    fields of layers with in_c % 4 != 0: 1.4 KB of code a build without such a layer leaves out)."""
+    if in_c % 4:
+        ctx.use(ROWS_PART)
+
+
 def scratch_bytes(groups: int, k_h: int, k_w: int, in_c: int) -> int:
     """TCC_ARM_CONV8_SCRATCH: the 3 columns (8 * groups bytes each); when in_c % 4 != 0 also a
     kernel row and 3 pixels' row tails."""
@@ -182,20 +192,29 @@ def reads_min(batches, in_h, in_w, in_c, out_h, out_w, out_c, k_h, k_w, stride_h
     return r[:-1]
 
 
+def widen_cycles(words: int, rows: int) -> int:
+    """widen_rows (tcc_arm_conv8.c) widening ``rows`` runs of ``words`` words: 48 cycles per 8
+    words, 26 for 4 left over, 11 per word left then, 10 per run, 24 per call (fitted on
+    bench/bench_conv8.py)."""
+    return 24 + rows * (10 + 48 * (words // 8) + 26 * (words % 8 // 4) + 11 * (words % 4))
+
+
 def cycles(batches: int, out_h: int, out_w: int, out_c: int, groups: int, k_h: int, k_w: int, in_c: int,
            stride_h: int, pointwise: bool, banded: int, group_cycles: int = CYCLES_GROUP,
-           inside: float = 0.0) -> float:
+           inside: float = 0.0, pair_cycles: int = CYCLES_PAIR) -> float:
     """Estimated Cortex-M4 cycles of one run (the asm's counts; im2col by the words it widens,
     its fields and their kernel rows; ``inside``: :func:`inside_share`)."""
     passes = max(1, (groups - 1 + UNROLL - 1) // UNROLL)
-    per_block = out_c // 2 * (CYCLES_PAIR + group_cycles * groups + CYCLES_PASS * passes) + CYCLES_BLOCK
+    per_block = out_c // 2 * (pair_cycles + group_cycles * groups + CYCLES_PASS * passes) + CYCLES_BLOCK
     band_rows = out_h // PIX * PIX if banded else 0
     band_blocks = band_rows // PIX * out_w
     flat_blocks = -(-(out_h - band_rows) * out_w // PIX)
     band_fields = sum(out_w * ((k_h + (PIX * nb - 1) * stride_h) * (CYCLES_ROW + k_w * in_c // 4 * CYCLES_WIDEN_WORD)
                                + CYCLES_FIELD) for _, nb in strips(out_h, banded))
     if pointwise:
-        flat_field = PIX * groups * CYCLES_WIDEN_WORD + CYCLES_ROW
+        flat_field = widen_cycles(PIX * groups, 1) + CYCLES_FLAT
+    elif k_h == 1 and in_c % 4 == 0:    # 3 runs of k_w taps (row1)
+        flat_field = widen_cycles(k_w * in_c // 4, PIX) + CYCLES_FLAT + CYCLES_ROW1
     else:
         row = CYCLES_ROW + (inside * CYCLES_ROW_BYTES3 + (1 - inside) * CYCLES_ROW_BYTES if in_c % 4 else 0)
         flat_field = PIX * (groups * CYCLES_WIDEN_WORD + CYCLES_FIELD + row * k_h)
@@ -249,6 +268,7 @@ class ArmConv8(Variant):
     entries = ("tcc_arm_conv8_s8",)
     wide = False                    # the stream's weights: int8 (tcc_arm_conv8_s8) or int16 pair words
     group_cycles = CYCLES_GROUP
+    pair_cycles = CYCLES_PAIR
 
     def applies(self, g, o, target):
         x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
@@ -288,7 +308,7 @@ class ArmConv8(Variant):
         inside = inside_share(p.in_h, p.in_w, p.out_h, p.out_w, k_h, k_w, a["stride_h"], a["stride_w"], p.pad_top,
                               p.pad_left, a["dilation_h"], a["dilation_w"])
         return cycles(p.batches, p.out_h, p.out_w, out_c, pk.groups, k_h, k_w, in_c, a["stride_h"], pw,
-                      pk.band, self.group_cycles, inside)
+                      pk.band, self.group_cycles, inside, self.pair_cycles)
 
     def emit(self, g, o, ctx, pk):
         """The params struct and the call of tcc_arm_conv8_s8."""
@@ -303,5 +323,6 @@ class ArmConv8(Variant):
                   ("band", pk.band),
                   ("stream", ctx.const_array(o, "stream", "int32_t", pk.stream))]
         params = ctx.struct(o, "tcc_arm_conv8_params", fields)
+        use_parts(ctx, x.shape[3])
         self.call(ctx, o, f"{self.entries[0]}(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])}, "
                           f"{ctx.scratch(o)});")

@@ -554,6 +554,7 @@ class ArmPalette(Variant):
         order = ctx.const_array(o, "order", "uint16_t", packing.conv_k_order(k_h, k_w, k_c))
         ctx.kernels.add("arm/tcc_arm_conv8")
         ctx.use("ARM_CONV8_S8")
+        arm_conv8.use_parts(ctx, k_c)
         self.call(ctx, o, f"tcc_arm_palette_c8_s8(&{params}, &{wc}, {frame}, {order}, {pk.group}, {pk.rows}, "
                           f"{p.act_range[0]}, {p.act_range[1]}, {io});")
 

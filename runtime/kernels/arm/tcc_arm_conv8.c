@@ -47,7 +47,18 @@ C8_STATIC_OFFSET(stream_end, 28);
 #endif
 typedef char c8_stream_records_ok[sizeof(tcc_arm_conv8_head) == 8 && sizeof(tcc_arm_conv8_tail) == 16 ? 1 : -1];
 
-#define C8_UNROLL 15  /* groups per pass of the unrolled loop (a pair's first group runs before it: 16, kws's 1x1, in one pass) */
+/* The fields of layers with in_c % 4 != 0 (field_rows, field3_rows): an optional part, kept when
+ * such a layer calls the kernel (tinycc/variants/arm_conv8.py: use_parts); without it every
+ * layer has in_c % 4 == 0. */
+#ifndef TCC_OMIT_ARM_CONV8_ROWS
+#define C8_ROWS 1
+#else
+#define C8_ROWS 0
+#endif
+
+/* groups per pass of the unrolled loop (a pair's first group runs before it: 16-group layers,
+ * kws's 1x1, in one pass; 36, ic's 16-channel 3x3, in 2) */
+#define C8_UNROLL 18
 #define C8_ARG __attribute__((unused))
 /* The driver and the im2col of fields at the borders: compiled for size (flash is what the
  * fast kernels spend; the time goes into the pair loop and widen_rows). */
@@ -62,14 +73,15 @@ typedef char c8_stream_records_ok[sizeof(tcc_arm_conv8_head) == 8 && sizeof(tcc_
  * Registers: r0-r2 channel a x pixels 0-2, r3-r5 channel b, r6-r8 the pixels' column words,
  * r9 the stream word (a, b, a, b bytes), r11 its a pair, r10 step, r12 pixel 0's column, lr the
  * stream. Every pointer advances by its load's writeback, so the groups are all alike and the
- * computed entry needs no pointer adjustment. Cycles: 2 + 1 + 1 + 1 (4 pipelined loads; the
- * writeback load last), 1 + 3 + 1 + 3 = 13 for 12 MACs. A0..B2: the registers the 6 products
+ * computed entry needs no pointer adjustment. Cycles: 2 + 1 + 1 + 1 (4 pipelined loads, the
+ * columns' first: the pair start's loads of the biases from lr pipeline into them), 1 + 3 + 1 +
+ * 3 = 13 for 12 MACs. A0..B2: the registers the 6 products
  * add to (the accumulators themselves; in a pair's first group the biases r0 and r3). */
 #define C8_HALF_ACC(A0, A1, A2, B0, B1, B2)                                                 \
-    "ldr.w  r9, [lr], #4\n\t"                                                               \
     "ldr.w  r7, [r12, r10]\n\t"                                                             \
     "ldr.w  r8, [r12, r10, lsl #1]\n\t"                                                     \
     "ldr.w  r6, [r12], #4\n\t"                                                              \
+    "ldr.w  r9, [lr], #4\n\t"                                                               \
     "sxtb16 r11, r9\n\t"                                                                    \
     "smlad  r1, r7, r11, " A1 "\n\t"                                                        \
     "smlad  r2, r8, r11, " A2 "\n\t"                                                        \
@@ -83,13 +95,14 @@ typedef char c8_stream_records_ok[sizeof(tcc_arm_conv8_head) == 8 && sizeof(tcc_
 #define C8_FIRST C8_HALF_ACC("r0", "r0", "r0", "r3", "r3", "r3") C8_HALF
 #define C8_GROUP_BYTES 96
 /* The widened stream (tcc_arm_conv8w_s8): per half group the pair words of a (r9) and b (r11).
- * Cycles: 2 + 1 + 1 + 1 + 1 (5 pipelined loads), 6 = 12 for 12 MACs; 88 bytes a group. */
+ * Cycles: 2 + 1 + 1 + 1 + 1 (5 pipelined loads), 6 = 12 for 12 MACs; 88 bytes a
+ * group. */
 #define C8W_HALF_ACC(A0, A1, A2, B0, B1, B2)                                                \
-    "ldr.w  r11, [lr, #4]\n\t"                                                              \
-    "ldr.w  r9, [lr], #8\n\t"                                                               \
     "ldr.w  r7, [r12, r10]\n\t"                                                             \
     "ldr.w  r8, [r12, r10, lsl #1]\n\t"                                                     \
     "ldr.w  r6, [r12], #4\n\t"                                                              \
+    "ldr.w  r11, [lr, #4]\n\t"                                                              \
+    "ldr.w  r9, [lr], #8\n\t"                                                              \
     "smlad  r1, r7, r9, " A1 "\n\t"                                                         \
     "smlad  r2, r8, r9, " A2 "\n\t"                                                         \
     "smlad  r0, r6, r9, " A0 "\n\t"                                                         \
@@ -105,9 +118,11 @@ typedef char c8_stream_records_ok[sizeof(tcc_arm_conv8_head) == 8 && sizeof(tcc_
     "rbit   " S ", " ADD "\n\t"                                                             \
     "clz    " S ", " S "\n\t"
 /* Requantize accumulator A (tcc_arm_rq_pos of 2 * A; S = shift - 1, SSAT shifts the last
- * bit): 5 cycles. */
-#define C8_RQ(A, M, ADD, S)                                                                 \
-    "add    " A ", " A ", " A "\n\t"                                                        \
+ * bit): DOUBLE(A) doubles A (1 cycle; both streams, whose layout tcc_arm_palette.c also decodes
+ * into, hold the weights as they are), then 4 cycles. */
+#define C8_DOUBLE(A) "add    " A ", " A ", " A "\n\t"
+#define C8_RQ(A, M, ADD, S, DOUBLE)                                                         \
+    DOUBLE(A)                                                                               \
     "smmlar r12, " A ", " M ", " ADD "\n\t"                                                 \
     "add    " A ", r12, " A ", asr #31\n\t"                                                 \
     "asr    " A ", " A ", " S "\n\t"                                                        \
@@ -115,23 +130,24 @@ typedef char c8_stream_records_ok[sizeof(tcc_arm_conv8_head) == 8 && sizeof(tcc_
 #define C8_STR(x) #x
 #define C8_XSTR(x) C8_STR(x)
 
-/* Start a channel pair: its biases into r0 and r3 (tcc_arm_conv8_head), col into r12, its
- * first group (FIRST: the 6 accumulators start from the biases), then the other groups from
- * the computed entry (sp + 0): 3 + 2 + 25 + 4 cycles. (One copy: the loop branches back to
- * it, 2 cycles a pair for 108 bytes of flash.) */
+/* Start a channel pair (r12 = col): its biases into r0 and r3 (tcc_arm_conv8_head; 2
+ * pipelined loads), its first group (FIRST: the 6 accumulators start from the biases), then the
+ * other groups from the computed entry (sp + 0): 3 + 25 + 4 cycles. It sits after the loop's end
+ * test, which falls through to it (a block's first pair branches to it). */
 #define C8_HEAD(FIRST)                                                                      \
-    "ldm    lr!, {r0, r3}\n\t"                                                              \
-    "ldr    r12, [sp, #4]\n\t"                                                              \
+    "ldr    r3, [lr, #4]\n\t"                                                               \
+    "ldr    r0, [lr], #8\n\t"                                                               \
     FIRST                                                                                   \
     "ldr    pc, [sp]\n\t"
 
 /* The body of a pair loop (ctx, stream): every channel pair of one block of 3 pixels, GROUP
- * the code of a group (BYTES long, all alike), FIRST that of a pair's first group. Per pair:
- * 9 cycles to start and enter the unrolled groups (C8_HEAD), the groups, 6 per pass of
- * C8_UNROLL groups (4 for the last; a pair of one group makes one check), 5 + 4 + 30 to
- * requantize, 11 to store the 3 halfwords and 5 to loop. Stack: the 9 saved registers and the
- * 8 context words (68 bytes). */
-#define C8_PAIRS_ASM(GROUP, FIRST, BYTES)                                                   \
+ * the code of a group (BYTES long, all alike), FIRST that of a pair's first group, DOUBLE the
+ * accumulators' doubling (C8_DOUBLE). Per pair: 8 cycles to start and enter the
+ * unrolled groups (C8_HEAD and the load of col), the groups, 6 per pass of C8_UNROLL groups (4 for the last; a pair
+ * of one group makes one check), 5 + 4 + 30 to requantize (24 when the accumulators come out
+ * doubled), 11 to store the 3 halfwords and 3 to test the end. Stack: the 9 saved registers and
+ * the 8 context words (68 bytes). */
+#define C8_PAIRS_ASM(GROUP, FIRST, BYTES, DOUBLE)                                                 \
     "push   {r4-r11, lr}\n\t"                                                               \
     "mov    lr, r1\n\t"                                                                     \
     "ldm    r0, {r0-r7}\n\t"                                                                \
@@ -140,12 +156,12 @@ typedef char c8_stream_records_ok[sizeof(tcc_arm_conv8_head) == 8 && sizeof(tcc_
     "mla    r0, r0, r9, r8\n\t"              /* the entry: 10f + skip * BYTES */            \
     "orr    r0, r0, #1\n\t"                                                                 \
     "mov    r10, r3\n\t"                     /* step, kept in r10 throughout */             \
-    "push   {r0-r7}\n"                                                                      \
-    "2:\n\t"                                                                                \
-    C8_HEAD(FIRST)                                                                          \
+    "push   {r0-r7}\n\t"                                                                    \
+    "mov    r12, r1\n\t"                   /* col */                                      \
+    "b      2f\n\t"                                                                         \
     ".p2align 2\n"                                                                          \
     "10:\n\t"                                                                               \
-    GROUP GROUP GROUP GROUP GROUP GROUP GROUP GROUP GROUP GROUP GROUP GROUP GROUP GROUP GROUP \
+    GROUP GROUP GROUP GROUP GROUP GROUP GROUP GROUP GROUP GROUP GROUP GROUP GROUP GROUP GROUP GROUP GROUP GROUP \
     "11:\n\t"                                                                               \
     ".if (11b - 10b) != " C8_XSTR(C8_UNROLL) " * " C8_XSTR(BYTES) "\n\t"                     \
     ".error \"c8 pairs: a group is not " C8_XSTR(BYTES) " bytes\"\n\t"                      \
@@ -155,13 +171,13 @@ typedef char c8_stream_records_ok[sizeof(tcc_arm_conv8_head) == 8 && sizeof(tcc_
     "bne    10b\n\t"                                                                        \
     "ldm    lr!, {r6-r9}\n\t"                /* tcc_arm_conv8_tail */                       \
     C8_SHIFT("r11", "r7")                                                                   \
-    C8_RQ("r0", "r6", "r7", "r11")                                                          \
-    C8_RQ("r1", "r6", "r7", "r11")                                                          \
-    C8_RQ("r2", "r6", "r7", "r11")                                                          \
+    C8_RQ("r0", "r6", "r7", "r11", DOUBLE)                                                  \
+    C8_RQ("r1", "r6", "r7", "r11", DOUBLE)                                                  \
+    C8_RQ("r2", "r6", "r7", "r11", DOUBLE)                                                  \
     C8_SHIFT("r11", "r9")                                                                   \
-    C8_RQ("r3", "r8", "r9", "r11")                                                          \
-    C8_RQ("r4", "r8", "r9", "r11")                                                          \
-    C8_RQ("r5", "r8", "r9", "r11")                                                          \
+    C8_RQ("r3", "r8", "r9", "r11", DOUBLE)                                                  \
+    C8_RQ("r4", "r8", "r9", "r11", DOUBLE)                                                  \
+    C8_RQ("r5", "r8", "r9", "r11", DOUBLE)                                                  \
     "bfi    r0, r3, #8, #8\n\t"              /* a pixel's 2 channels: one halfword */       \
     "bfi    r1, r4, #8, #8\n\t"                                                             \
     "bfi    r2, r5, #8, #8\n\t"                                                             \
@@ -173,8 +189,12 @@ typedef char c8_stream_records_ok[sizeof(tcc_arm_conv8_head) == 8 && sizeof(tcc_
     "strh   r0, [r12], #2\n\t"                                                              \
     "str    r12, [sp, #16]\n\t"                                                             \
     "ldr    r6, [sp, #28]\n\t"                                                              \
+    "ldr    r12, [sp, #4]\n\t"              /* col, for the next pair */                   \
     "cmp    lr, r6\n\t"                                                                     \
-    "bne    2b\n\t"                                                                         \
+    "beq    3f\n"                                                                            \
+    "2:\n\t"                                                                                \
+    C8_HEAD(FIRST)                                                                          \
+    "3:\n\t"                                                                                \
     "add    sp, #32\n\t"                                                                    \
     "pop    {r4-r11, pc}\n\t"
 
@@ -182,7 +202,7 @@ typedef char c8_stream_records_ok[sizeof(tcc_arm_conv8_head) == 8 && sizeof(tcc_
 /* the int8 stream: 26 cycles a group */
 static __attribute__((naked, noinline)) void c8_pairs(C8_ARG const c8_ctx *ctx, C8_ARG const int32_t *stream)
 {
-    __asm__ volatile(C8_PAIRS_ASM(C8_GROUP, C8_FIRST, C8_GROUP_BYTES));
+    __asm__ volatile(C8_PAIRS_ASM(C8_GROUP, C8_FIRST, C8_GROUP_BYTES, C8_DOUBLE));
 }
 #endif
 
@@ -190,7 +210,7 @@ static __attribute__((naked, noinline)) void c8_pairs(C8_ARG const c8_ctx *ctx, 
 /* the widened stream: 24 cycles a group */
 static __attribute__((naked, noinline)) void c8w_pairs(C8_ARG const c8_ctx *ctx, C8_ARG const int32_t *stream)
 {
-    __asm__ volatile(C8_PAIRS_ASM(C8W_GROUP, C8W_FIRST, C8W_GROUP_BYTES));
+    __asm__ volatile(C8_PAIRS_ASM(C8W_GROUP, C8W_FIRST, C8W_GROUP_BYTES, C8_DOUBLE));
 }
 #endif
 #else
@@ -262,50 +282,62 @@ static void c8w_pairs(const c8_ctx *c, const int32_t *s)
  * ------------------------------------------------------------------------------------ */
 
 #if TCC_ARM_HAVE_DSP
+/* 4 words of 4 int8 from r1 (advanced) widened into r3-r10 and stored at r0 (advanced): 4
+ * pipelined loads, 8 SXTB16, an STM of 8: 22 cycles. */
+#define C8_WIDEN4                                                                           \
+    "ldr    r6, [r1, #4]\n\t"                                                               \
+    "ldr    r8, [r1, #8]\n\t"                                                               \
+    "ldr    r10, [r1, #12]\n\t"                                                             \
+    "ldr    r4, [r1], #16\n\t"                                                              \
+    "sxtb16 r3, r4\n\t"                                                                     \
+    "sxtb16 r4, r4, ror #8\n\t"                                                             \
+    "sxtb16 r5, r6\n\t"                                                                     \
+    "sxtb16 r6, r6, ror #8\n\t"                                                             \
+    "sxtb16 r7, r8\n\t"                                                                     \
+    "sxtb16 r8, r8, ror #8\n\t"                                                             \
+    "sxtb16 r9, r10\n\t"                                                                    \
+    "sxtb16 r10, r10, ror #8\n\t"                                                           \
+    "stmia  r0!, {r3-r10}\n\t"
+
 /* (dst, src, words, rows, skip): widen `rows` runs of `words` (>= 0) words of 4 int8 into dst
- * (2 words each), src advancing by skip bytes after each run; return the end of dst. 4 words per
- * pass: 4 pipelined loads, 8 SXTB16, 2 STM of 4, loop: 27 cycles (6.75 per word); then one word
- * at a time, 11 cycles; 6 per run. Stack: 9 saved registers. */
+ * (2 words each), src advancing by skip bytes after each run; return the end of dst. 8 words
+ * per pass (2 x C8_WIDEN4 and the loop: 48 cycles, 6 per word), then 4 words (26 with their
+ * tests), then one word at a time (11 cycles); 5 to 9 more per run. Stack: 9 saved registers. */
 static __attribute__((naked, noinline)) uint32_t *widen_rows(C8_ARG uint32_t *dst, C8_ARG const int8_t *src,
                                                              C8_ARG int32_t words, C8_ARG int32_t rows,
                                                              C8_ARG int32_t skip)
 {
     __asm__ volatile(
         "push   {r4-r11, lr}\n\t"
-        "ldr    r10, [sp, #36]\n"
+        "ldr    r11, [sp, #36]\n\t"
+        "mov    lr, r3\n"
         "5:\n\t"
-        "subs   r11, r2, #4\n\t"
+        "subs   r12, r2, #8\n\t"         /* r12 = words left - 8 */
         "blt    2f\n"
         "1:\n\t"
-        "ldr    r4, [r1, #4]\n\t"
-        "ldr    r5, [r1, #8]\n\t"
-        "ldr    r6, [r1, #12]\n\t"
-        "ldr    lr, [r1], #16\n\t"
-        "sxtb16 r7, lr\n\t"
-        "sxtb16 r8, lr, ror #8\n\t"
-        "sxtb16 r9, r4\n\t"
-        "sxtb16 r12, r4, ror #8\n\t"
-        "stmia  r0!, {r7, r8, r9, r12}\n\t"
-        "sxtb16 r4, r5\n\t"
-        "sxtb16 r5, r5, ror #8\n\t"
-        "sxtb16 r7, r6\n\t"
-        "sxtb16 r8, r6, ror #8\n\t"
-        "stmia  r0!, {r4, r5, r7, r8}\n\t"
-        "subs   r11, r11, #4\n\t"
+        C8_WIDEN4
+        C8_WIDEN4
+        "subs   r12, r12, #8\n\t"
         "bge    1b\n"
         "2:\n\t"
-        "adds   r11, r11, #4\n\t"
+        "adds   r12, r12, #4\n\t"        /* words left (0..7) - 4 */
+        "blt    6f\n\t"
+        C8_WIDEN4                          /* (the flags stay) */
+        "beq    4f\n\t"
+        "b      3f\n"
+        "6:\n\t"
+        "adds   r12, r12, #4\n\t"
         "beq    4f\n"
         "3:\n\t"
-        "ldr    lr, [r1], #4\n\t"
-        "sxtb16 r7, lr\n\t"
-        "sxtb16 r8, lr, ror #8\n\t"
-        "stmia  r0!, {r7, r8}\n\t"
-        "subs   r11, r11, #1\n\t"
+        "ldr    r4, [r1], #4\n\t"
+        "sxtb16 r3, r4\n\t"
+        "sxtb16 r4, r4, ror #8\n\t"
+        "stmia  r0!, {r3, r4}\n\t"
+        "subs   r12, r12, #1\n\t"
         "bne    3b\n"
         "4:\n\t"
-        "add    r1, r1, r10\n\t"
-        "subs   r3, r3, #1\n\t"
+        "add    r1, r1, r11\n\t"
+        "subs   lr, lr, #1\n\t"
         "bne    5b\n\t"
         "pop    {r4-r11, pc}\n\t");
 }
@@ -323,7 +355,8 @@ static uint32_t *widen_rows(uint32_t *dst, const int8_t *src, int32_t words, int
 }
 #endif
 
-/* widen for a few words (the rows' tails); fill: padded taps (both out of line: code size) */
+#if C8_ROWS
+/* widen for a few words (the rows' tails) (out of line: code size) */
 static __attribute__((noinline)) uint32_t *widen_short(uint32_t *dst, const int8_t *src, int32_t words)
 {
     for (int32_t g = 0; g < words; ++g, src += 4, dst += 2) {
@@ -333,7 +366,9 @@ static __attribute__((noinline)) uint32_t *widen_short(uint32_t *dst, const int8
     }
     return dst;
 }
+#endif
 
+/* padded taps (out of line: code size) */
 static __attribute__((noinline)) uint32_t *fill(uint32_t *dst, uint32_t zpw, int32_t words)
 {
     for (int32_t g = 0; g < words; ++g, dst += 2) {
@@ -395,6 +430,7 @@ static C8_COLD void field_words(const tcc_arm_conv8_params *p, const int8_t *img
     }
 }
 
+#if C8_ROWS
 /* in_c % 4 != 0, in the order of tcc_arm_conv8.h: each kernel row is a run of R = k_w * in_c
  * bytes; its whole words are widened straight from the input (a row crossing the left or right
  * border is assembled in rowbuf first), its R % 4 last bytes go to tail, widened last (the
@@ -481,11 +517,14 @@ static __attribute__((noinline)) void field3_rows(const tcc_arm_conv8_params *p,
     (void)widen_short(d1, tail + tail_step, tw);
     (void)widen_short(d2, tail + 2 * tail_step, tw);
 }
+#endif
 
 typedef void (*c8_pairs_fn)(const c8_ctx *ctx, const int32_t *stream);
 
-/* The driver of both entry points: `pairs` the pair loop, `gw` its stream words per group. */
-static C8_COLD void conv8(const tcc_arm_conv8_params *p, const int8_t *in, int8_t *out,
+/* The driver of both entry points: `pairs` the pair loop, `gw` its stream words per group.
+ * Compiled even when both entry points are left out (`used`): it is the file's base, which
+ * scripts/measure_kernel_code.py measures once, not once per entry point. */
+static C8_COLD __attribute__((used)) void conv8(const tcc_arm_conv8_params *p, const int8_t *in, int8_t *out,
                                             void *scratch, c8_pairs_fn pairs, int32_t gw)
 {
     const int32_t groups = p->groups;
@@ -495,13 +534,18 @@ static C8_COLD void conv8(const tcc_arm_conv8_params *p, const int8_t *in, int8_
     int8_t *rowbuf = (int8_t *)(col + PIX * 2 * groups);
     int8_t *tail = rowbuf + TCC_ARM_CONV8_K4(p->k_w * p->in_c);
     const int32_t tail_step = TCC_ARM_CONV8_K4(p->k_h * (p->k_w * p->in_c % 4));
-    const int32_t words = p->in_c % 4 == 0;
+    const int32_t words = !C8_ROWS || p->in_c % 4 == 0;
     /* 3 pixels of a row whose fields lie inside the image (dil_w == 1): the first field starts
      * at y in [0, y_last], x in [0, x_last] */
-    const int32_t y_last = p->in_h - 1 - (p->k_h - 1) * p->dil_h;
     const int32_t x_last = p->in_w - p->k_w - 2 * p->stride_w;
+#if C8_ROWS
+    const int32_t y_last = p->in_h - 1 - (p->k_h - 1) * p->dil_h;
     const int32_t rows3 = !words && p->dil_w == 1 && y_last >= 0 && x_last >= 0;
+#endif
     const int32_t row1 = words && p->k_h == 1 && p->dil_w == 1 && x_last >= 0;   /* the same, k_h == 1 */
+    /* k_h == 1 and every column's field inside the image: a pixel of a block crossing a row's
+     * end is a run of k_w taps (when its row is inside) */
+    const int32_t cols_inside = row1 && p->pad_left == 0 && (p->out_w - 1) * p->stride_w + p->k_w <= p->in_w;
     const int32_t pointwise = words && p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 && p->stride_w == 1
                               && p->pad_top == 0 && p->pad_left == 0;
     const uint32_t zpw = tcc_splat16(p->in_zp);
@@ -573,6 +617,7 @@ static C8_COLD void conv8(const tcc_arm_conv8_params *p, const int8_t *in, int8_
                     x = 0;
                     ++y;
                 }
+#if C8_ROWS
             } else if (rows3 && n == PIX && x + 2 < p->out_w
                        && (uint32_t)(y * p->stride_h - p->pad_top) <= (uint32_t)y_last
                        && (uint32_t)(x * p->stride_w - p->pad_left) <= (uint32_t)x_last) {
@@ -583,6 +628,7 @@ static C8_COLD void conv8(const tcc_arm_conv8_params *p, const int8_t *in, int8_
                     x = 0;
                     ++y;
                 }
+#endif
             } else {
                 if (pointwise) {    /* the short last block */
                     y = i / p->out_w;
@@ -592,11 +638,16 @@ static C8_COLD void conv8(const tcc_arm_conv8_params *p, const int8_t *in, int8_
                 for (int32_t q = 0; q < PIX; ++q) {
                     uint32_t *dst = col + q * 2 * groups;
                     const int32_t y0 = y * p->stride_h - p->pad_top, x0 = x * p->stride_w - p->pad_left;
-                    if (words) {
+                    if (cols_inside && (uint32_t)y0 < (uint32_t)p->in_h) {
+                        (void)widen_rows(dst, img + (y0 * p->in_w + x0) * p->in_c, p->k_w * p->in_c / 4, 1, 0);
+                    } else if (words) {
                         field_words(p, img, y0, x0, p->k_h, dst, zpw);
-                    } else {
+                    }
+#if C8_ROWS
+                    else {
                         field_rows(p, img, y0, x0, dst, rowbuf, tail, zpw);
                     }
+#endif
                     if (q + 1 < n && ++x == p->out_w) {
                         x = 0;
                         ++y;
