@@ -26,7 +26,7 @@ import pkgutil
 
 from .. import ir, ops, packing
 from ..targets import DSP_TARGETS
-from .base import Packed, Variant, plain_cycles  # noqa: F401  (units import them from here)
+from .base import Packed, Variant, conv_geometry, plain_cycles  # noqa: F401  (units import them from here)
 
 _REGISTRY: dict[str, Variant] = {}
 _NOT_UNITS = {"base", "code_bytes"}

@@ -26,7 +26,7 @@ import numpy as np
 
 from .. import ir, packing
 from ..ops.conv2d import Conv2D, is_hybrid
-from . import Packed, Variant, register
+from . import Packed, Variant, conv_geometry, register
 
 _PACKS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()   # o.params -> pack_conv's dict or error
 
@@ -134,15 +134,9 @@ class _ArmConv(Variant):
                                       a["dilation_w"])
 
     def fields(self, g, o, ctx, pk, **arrays) -> list:
-        x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
-        p, a = o.params, o.attrs
-        out_c, k_h, k_w, _ = w.shape
-        fields = [("batches", p.batches), ("in_h", p.in_h), ("in_w", p.in_w), ("in_c", x.shape[3]),
-                  ("out_h", p.out_h), ("out_w", p.out_w), ("out_c", out_c), ("k_h", k_h), ("k_w", k_w),
-                  ("stride_h", a["stride_h"]), ("stride_w", a["stride_w"]),
-                  ("dil_h", a["dilation_h"]), ("dil_w", a["dilation_w"]),
-                  ("pad_top", p.pad_top), ("pad_left", p.pad_left), ("in_zp", p.in_zp),
-                  ("act_min", p.act_range[0]), ("act_max", p.act_range[1]), ("k_packed", pk.k_packed)]
+        p = o.params
+        fields = conv_geometry(g, o) + [("act_min", p.act_range[0]), ("act_max", p.act_range[1]),
+                                        ("k_packed", pk.k_packed)]
         for name in ("weights", "bias", "rq", "records", "blocks"):
             v = arrays.get(name)
             if v is None:

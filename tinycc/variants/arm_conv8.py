@@ -30,7 +30,7 @@ import numpy as np
 from .. import ir, packing
 from ..ops.conv2d import Conv2D, is_hybrid
 from ..packing import PackError
-from . import Packed, Variant, register
+from . import Packed, Variant, conv_geometry, register
 from .arm_conv import no_clamp, pointwise
 
 PIX = 3             # output pixels per block (TCC_ARM_CONV8_PIX)
@@ -312,17 +312,9 @@ class ArmConv8(Variant):
 
     def emit(self, g, o, ctx, pk):
         """The params struct and the call of tcc_arm_conv8_s8."""
-        x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
-        p, a = o.params, o.attrs
-        out_c, k_h, k_w, _ = w.shape
-        fields = [("batches", p.batches), ("in_h", p.in_h), ("in_w", p.in_w), ("in_c", x.shape[3]),
-                  ("out_h", p.out_h), ("out_w", p.out_w), ("out_c", out_c), ("k_h", k_h), ("k_w", k_w),
-                  ("stride_h", a["stride_h"]), ("stride_w", a["stride_w"]),
-                  ("dil_h", a["dilation_h"]), ("dil_w", a["dilation_w"]),
-                  ("pad_top", p.pad_top), ("pad_left", p.pad_left), ("in_zp", p.in_zp), ("groups", pk.groups),
-                  ("band", pk.band),
-                  ("stream", ctx.const_array(o, "stream", "int32_t", pk.stream))]
+        fields = conv_geometry(g, o) + [("groups", pk.groups), ("band", pk.band),
+                                        ("stream", ctx.const_array(o, "stream", "int32_t", pk.stream))]
         params = ctx.struct(o, "tcc_arm_conv8_params", fields)
-        use_parts(ctx, x.shape[3])
+        use_parts(ctx, ir.tensor(g, o.inputs[0]).shape[3])
         self.call(ctx, o, f"{self.entries[0]}(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])}, "
                           f"{ctx.scratch(o)});")

@@ -14,7 +14,6 @@ the activations are widened to 2 x) or by the weights (widened: 2 w fits int16),
 """
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -22,7 +21,7 @@ import numpy as np
 
 from .. import ir, packing
 from ..ops.conv2d import Conv2D, is_hybrid
-from . import Packed, Variant, register
+from . import Packed, Variant, conv_geometry, register
 from .arm_conv import no_clamp
 from .arm_conv8 import HEAD_WORDS, TAIL_WORDS, pack_stream
 
@@ -188,15 +187,9 @@ class ArmConvK(Variant):
 
     def emit(self, g, o, ctx, pk):
         """The params struct and the call of the unit's entry point."""
-        x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
-        p, a = o.params, o.attrs
-        out_c, k_h, k_w, _ = w.shape
-        fields = [("batches", p.batches), ("in_h", p.in_h), ("in_w", p.in_w), ("in_c", x.shape[3]),
-                  ("out_h", p.out_h), ("out_w", p.out_w), ("out_c", out_c), ("k_h", k_h), ("k_w", k_w),
-                  ("stride_h", a["stride_h"]), ("stride_w", a["stride_w"]),
-                  ("pad_top", p.pad_top), ("pad_left", p.pad_left), ("in_zp", p.in_zp), ("groups", pk.groups),
-                  ("strip_rows", pk.strip_rows), ("strip_w", pk.strip_w),
-                  ("stream", ctx.const_array(o, "stream", "int32_t", pk.stream))]
+        fields = conv_geometry(g, o, dilation=False) + [
+            ("groups", pk.groups), ("strip_rows", pk.strip_rows), ("strip_w", pk.strip_w),
+            ("stream", ctx.const_array(o, "stream", "int32_t", pk.stream))]
         params = ctx.struct(o, "tcc_arm_convk_params", fields)
         self.call(ctx, o, f"{self.entries[0]}(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])}, "
                           f"{ctx.scratch(o)});")

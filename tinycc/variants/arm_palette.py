@@ -170,7 +170,7 @@ def _c8_packs(g, o, frame) -> list:
     """tcc_arm_palette_c8_s8's packings: channel groups x bands of rows (not pointwise)."""
     if frame is None or _pointwise(g, o):
         return []
-    out_c, out_h = ir.tensor(g, o.inputs[1]).shape[0], o.params.out_h
+    out_h = o.params.out_h
     groups = _groups(g, o, False)
     rows = sorted({min(out_h, n) for n in C8_ROWS}, reverse=True)
     return [PalettePacked(frame=frame, group=gr, rows=r) for gr in groups for r in rows]
@@ -179,7 +179,7 @@ def _c8_packs(g, o, frame) -> list:
 def _pw8_packs(g, o, frame) -> list:
     if frame is None or not _pointwise(g, o):
         return []
-    out_c, pixels = ir.tensor(g, o.inputs[1]).shape[0], o.params.batches * o.params.out_h * o.params.out_w
+    pixels = o.params.batches * o.params.out_h * o.params.out_w
     chunks = sorted({min(pixels, n) for n in PW8_CHUNKS}, reverse=True)
     code = o.params.compressed
     decodes = [(False, 0)]                            # (wide, pair tables)

@@ -25,7 +25,7 @@ from .. import ir, ops, packing
 from ..ops.conv2d import Conv2D
 from ..ops.depthwise_conv2d import DepthwiseConv2D
 from ..packing import PackError
-from . import Packed, Variant, named, register
+from . import Packed, Variant, conv_geometry, named, register
 from .arm_conv import no_clamp, pointwise
 from .arm_conv8 import Conv8Packed
 from .sparse import is_sparse, weight_matrix
@@ -212,16 +212,8 @@ class ArmSparse(Variant):
     def emit(self, g, o, ctx, pk):
         if _dense(pk):
             return _dense(pk).emit(g, o, ctx, pk)
-        x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
-        p, a = o.params, o.attrs
-        out_c, k_h, k_w, _ = w.shape
-        fields = [("batches", p.batches), ("in_h", p.in_h), ("in_w", p.in_w), ("in_c", x.shape[3]),
-                  ("out_h", p.out_h), ("out_w", p.out_w), ("out_c", out_c), ("k_h", k_h), ("k_w", k_w),
-                  ("stride_h", a["stride_h"]), ("stride_w", a["stride_w"]),
-                  ("dil_h", a["dilation_h"]), ("dil_w", a["dilation_w"]),
-                  ("pad_top", p.pad_top), ("pad_left", p.pad_left), ("in_zp", p.in_zp),
-                  ("pairs", pk.pairs), ("stream_words", pk.stream.size),
-                  ("stream", ctx.const_array(o, "stream", "int32_t", pk.stream))]
+        fields = conv_geometry(g, o) + [("pairs", pk.pairs), ("stream_words", pk.stream.size),
+                                        ("stream", ctx.const_array(o, "stream", "int32_t", pk.stream))]
         params = ctx.struct(o, "tcc_arm_sparse_conv_params", fields)
         self.call(ctx, o, f"tcc_arm_sparse_conv_s8(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])}, "
                           f"(int32_t *){ctx.scratch(o)});")

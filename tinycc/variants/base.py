@@ -66,6 +66,20 @@ class Packed:
 
 
 
+def conv_geometry(g, o: ir.Op, dilation: bool = True) -> list[tuple[str, int]]:
+    """The leading fields of the convolution units' params structs (tcc_arm_conv8_params,
+    tcc_arm_convk_params, tcc_arm_conv_s8_params, tcc_sparse_conv_s8_params,
+    tcc_arm_sparse_conv_params), in their C order: shapes, strides, dilations (``dilation``: the
+    struct has them), padding and the input zero point."""
+    p, a = o.params, o.attrs
+    out_c, k_h, k_w, _ = ir.tensor(g, o.inputs[1]).shape
+    return ([("batches", p.batches), ("in_h", p.in_h), ("in_w", p.in_w), ("in_c", ir.tensor(g, o.inputs[0]).shape[3]),
+             ("out_h", p.out_h), ("out_w", p.out_w), ("out_c", out_c), ("k_h", k_h), ("k_w", k_w),
+             ("stride_h", a["stride_h"]), ("stride_w", a["stride_w"])]
+            + ([("dil_h", a["dilation_h"]), ("dil_w", a["dilation_w"])] if dilation else [])
+            + [("pad_top", p.pad_top), ("pad_left", p.pad_left), ("in_zp", p.in_zp)])
+
+
 def plain_cycles(g, o: ir.Op) -> float:
     """Estimated Cortex-M4 cycles of the op's plain kernel."""
     return PLAIN_CYCLES_PER_MAC * ops.lookup(o.kind).macs(g, o)

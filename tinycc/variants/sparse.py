@@ -22,7 +22,7 @@ from .. import ir, ops
 from ..ops.conv2d import Conv2D, is_hybrid
 from ..ops.fully_connected import FullyConnected
 from ..targets import TARGETS
-from . import Packed, Variant, register
+from . import Packed, Variant, conv_geometry, register
 
 MIN_ZEROS = 0.5          # the share of zero weights from which a sparse layout is considered
 MAX_STEP = 255           # a step is one byte
@@ -151,17 +151,11 @@ class SparseConv(_Sparse):
                          + CYCLES_PER_TAP * k_h * k_w * k_c + CYCLES_PER_PIXEL)
 
     def emit(self, g, o, ctx, pk):
-        x, w = ir.tensor(g, o.inputs[0]), ir.tensor(g, o.inputs[1])
-        p, a = o.params, o.attrs
-        out_c, k_h, k_w, _ = w.shape
-        fields = [("batches", p.batches), ("in_h", p.in_h), ("in_w", p.in_w), ("in_c", x.shape[3]),
-                  ("out_h", p.out_h), ("out_w", p.out_w), ("out_c", out_c), ("k_h", k_h), ("k_w", k_w),
-                  ("stride_h", a["stride_h"]), ("stride_w", a["stride_w"]),
-                  ("dil_h", a["dilation_h"]), ("dil_w", a["dilation_w"]),
-                  ("pad_top", p.pad_top), ("pad_left", p.pad_left), ("in_zp", p.in_zp), ("out_zp", p.out_zp),
-                  ("act_min", p.act_range[0]), ("act_max", p.act_range[1]),
-                  ("count", ctx.const_array(o, "count", "uint16_t", pk.count)),
-                  ("entries", ctx.const_array(o, "entries", "uint8_t", pk.pairs))] + requant_fields(ctx, o)
+        p = o.params
+        fields = conv_geometry(g, o) + [
+            ("out_zp", p.out_zp), ("act_min", p.act_range[0]), ("act_max", p.act_range[1]),
+            ("count", ctx.const_array(o, "count", "uint16_t", pk.count)),
+            ("entries", ctx.const_array(o, "entries", "uint8_t", pk.pairs))] + requant_fields(ctx, o)
         params = ctx.struct(o, "tcc_sparse_conv_s8_params", fields)
         self.call(ctx, o, f"tcc_sparse_conv_s8(&{params}, {ctx.buf(o.inputs[0])}, {ctx.buf(o.outputs[0])}, "
                           f"{ctx.scratch(o)});")
